@@ -5,3 +5,22 @@
 
 pub mod source;
 pub mod syntax;
+pub mod accounts;
+pub mod check;
+pub mod cli;
+pub mod compile;
+pub mod diagnostic;
+pub mod eval;
+pub mod ir;
+pub mod model;
+pub mod schema;
+pub mod snapshot;
+pub mod types;
+
+use std::path::Path;
+
+/// Loads and checks a rules directory: the front half of every command.
+pub fn load_rules(dir: &Path) -> Result<check::Checked, model::LoadError> {
+    let docs = model::load_dir(dir)?;
+    Ok(check::check(&docs))
+}

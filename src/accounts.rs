@@ -1,0 +1,120 @@
+//! Reading account snapshots for `dry-run`: a YAML list, a JSON array or
+//! object, JSON Lines, or a directory of such files. A line of JSON Lines that
+//! does not parse is that record's error; the other records still run.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use crate::model::spanned::{reading, Format, Spanned};
+use crate::source::SourceFile;
+
+/// One account as read, with where it came from.
+#[derive(Debug)]
+pub struct AccountRecord {
+    /// `samples/accounts.yaml:12`: file and line of the record.
+    pub origin: String,
+    pub json: Result<Json, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read `{path}`: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Parse { location: String, message: String },
+    #[error("`{0}`: unknown account file type; use .yaml, .yml, .json or .jsonl")]
+    UnknownFormat(PathBuf),
+}
+
+/// Reads every account of a file, or of each account file directly in a directory.
+pub fn read_accounts(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
+    let io = |source| InputError::Io { path: path.to_path_buf(), source };
+    if std::fs::metadata(path).map_err(io)?.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && kind(p).is_some())
+            .collect();
+        files.sort();
+        let mut all = Vec::new();
+        for file in files {
+            all.extend(read_file(&file)?);
+        }
+        return Ok(all);
+    }
+    read_file(path)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Yaml,
+    Json,
+    JsonLines,
+}
+
+fn kind(path: &Path) -> Option<Kind> {
+    match path.extension()?.to_str()? {
+        "yaml" | "yml" => Some(Kind::Yaml),
+        "json" => Some(Kind::Json),
+        "jsonl" | "ndjson" => Some(Kind::JsonLines),
+        _ => None,
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
+    let kind = kind(path).ok_or_else(|| InputError::UnknownFormat(path.to_path_buf()))?;
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|e| InputError::Parse {
+        location: format!("{name}: byte {}", e.utf8_error().valid_up_to()),
+        message: "not valid UTF-8".into(),
+    })?;
+    match kind {
+        Kind::JsonLines => Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(i, line)| AccountRecord {
+                origin: format!("{name}:{}", i + 1),
+                json: serde_json::from_str(line).map_err(|e| format!("invalid JSON at column {}: {e}", e.column())),
+            })
+            .collect()),
+        Kind::Json => {
+            let json: Json = serde_json::from_str(&text).map_err(|e| InputError::Parse {
+                location: format!("{name}:{}:{}", e.line(), e.column()),
+                message: e.to_string(),
+            })?;
+            Ok(match json {
+                Json::Array(items) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, json)| AccountRecord { origin: format!("{name}[{i}]"), json: Ok(json) })
+                    .collect(),
+                other => vec![AccountRecord { origin: name, json: Ok(other) }],
+            })
+        }
+        Kind::Yaml => {
+            let file = SourceFile::new(name.clone(), text);
+            let parsed: Result<Vec<Spanned<Json>>, _> = reading(Format::Yaml, &file, || serde_saphyr::from_str(&file.text));
+            match parsed {
+                Ok(items) => Ok(items
+                    .into_iter()
+                    .map(|item| AccountRecord {
+                        origin: format!("{name}:{}", file.line_col(item.span.start).0),
+                        json: Ok(item.value),
+                    })
+                    .collect()),
+                Err(e) => {
+                    let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+                    let message = e.without_snippet().to_string();
+                    let message = message.rsplit_once(" at line ").map_or(message.clone(), |(m, _)| m.to_string());
+                    Err(InputError::Parse {
+                        location: format!("{name}:{line}:{col}"),
+                        message: format!("{message} (an accounts file is a YAML list of accounts)"),
+                    })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! `arrears dry-run --rules DIR --as-of DATE ACCOUNTS`
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde_json::{json, Value as Json};
+
+use super::{error_line, parse_date, Exit, Format, Out};
+use crate::compile::{compile, Plan};
+use crate::diagnostic::Severity;
+use crate::eval::{evaluate, Evaluation, Outcome, TableTrace};
+use crate::ir::Table;
+use crate::snapshot::{account_id, decode_account};
+use crate::types::{value_to_json, ShowValue, Type, Value};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The rules directory.
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
+    /// The evaluation date (YYYY-MM-DD); rules never read the clock.
+    #[arg(long, value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// Accounts: a YAML list, a JSON array or object, JSON Lines, or a directory of such files.
+    accounts: PathBuf,
+    /// Show, per table, the inputs and why each row tried did or did not match.
+    #[arg(long)]
+    explain: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// What happened to one account.
+enum Result {
+    Evaluated(Evaluation),
+    BadData(Vec<crate::snapshot::FieldError>),
+    Unreadable(String),
+    EvalFailed(crate::eval::EvalError),
+}
+
+pub fn run(args: &Args, out: &mut Out) -> Exit {
+    let checked = match crate::load_rules(&args.rules) {
+        Ok(checked) => checked,
+        Err(err) => {
+            error_line(err);
+            return Exit::BadInput;
+        }
+    };
+    let Some(program) = checked.program else {
+        let errors = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        if let Some(first) = checked.diagnostics.iter().find(|d| d.severity == Severity::Error) {
+            error_line(format!(
+                "the rules in `{}` have {errors} error(s), the first at {}: {}; run `arrears lint {}`",
+                args.rules.display(),
+                first.location(),
+                first.message,
+                args.rules.display()
+            ));
+        }
+        return Exit::InvalidRules;
+    };
+    let plan = compile(program);
+    let records = match crate::accounts::read_accounts(&args.accounts) {
+        Ok(records) => records,
+        Err(err) => {
+            error_line(err);
+            return Exit::BadInput;
+        }
+    };
+    let schema = plan.schema();
+    let mut failed = 0usize;
+    let mut results = Vec::with_capacity(records.len());
+    for record in &records {
+        let (id, result) = match &record.json {
+            Err(message) => (None, Result::Unreadable(message.clone())),
+            Ok(json) => {
+                let id = account_id(schema, json);
+                let result = match decode_account(schema, json) {
+                    Err(errors) => Result::BadData(errors),
+                    Ok(account) => match evaluate(&plan, &account, args.as_of, args.explain) {
+                        Ok(evaluation) => Result::Evaluated(evaluation),
+                        Err(err) => Result::EvalFailed(err),
+                    },
+                };
+                (id, result)
+            }
+        };
+        if !matches!(result, Result::Evaluated(_)) {
+            failed += 1;
+        }
+        results.push((record, id, result));
+    }
+    let _ = match args.format {
+        Format::Human => {
+            for (record, id, result) in &results {
+                human_account(out, &plan, record.origin.as_str(), id.as_deref(), result, args.explain);
+            }
+            writeln!(
+                out,
+                "{} account(s) as of {}: {} evaluated, {failed} failed",
+                results.len(),
+                args.as_of,
+                results.len() - failed
+            )
+        }
+        Format::Json => {
+            let accounts: Vec<Json> = results
+                .iter()
+                .map(|(record, id, result)| json_account(&plan, &record.origin, id.as_deref(), result))
+                .collect();
+            let doc = json!({
+                "as_of": args.as_of.to_string(),
+                "accounts": accounts,
+                "summary": { "accounts": results.len(), "evaluated": results.len() - failed, "failed": failed },
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
+        }
+    };
+    if failed > 0 {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    }
+}
+
+fn show(plan: &Plan, value: &Value, ty: &Type) -> String {
+    ShowValue(value, ty, plan.schema()).to_string()
+}
+
+fn assignments(plan: &Plan, table: &Table, values: &[Value]) -> String {
+    table
+        .result_columns()
+        .iter()
+        .zip(values)
+        .map(|(o, v)| format!("{} = {}", o.name, show(plan, v, &o.ty)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn row_id(table: &Table, row: u32) -> &str {
+    &table.rows[row as usize].id
+}
+
+fn human_account(out: &mut Out, plan: &Plan, origin: &str, id: Option<&str>, result: &Result, explain: bool) {
+    let name = id.map_or_else(|| format!("(no id) at {origin}"), |id| id.to_string());
+    let _ = writeln!(out, "account {name}");
+    match result {
+        Result::Unreadable(message) => {
+            let _ = writeln!(out, "  error: {origin}: {message}");
+        }
+        Result::BadData(errors) => {
+            for e in errors {
+                let _ = writeln!(out, "  error: {e} ({origin})");
+            }
+        }
+        Result::EvalFailed(err) => {
+            let _ = writeln!(out, "  error: {err}");
+        }
+        Result::Evaluated(evaluation) => {
+            let width = plan.tables.iter().map(|t| t.table.name.len()).max().unwrap_or(0);
+            for (i, decision) in evaluation.decisions.iter().enumerate() {
+                let table = &plan.tables[decision.table as usize].table;
+                let line = match &decision.outcome {
+                    Outcome::Row { row, values } => format!("{}  [{}]", assignments(plan, table, values), row_id(table, *row)),
+                    Outcome::Default { values } => format!("{}  [default]", assignments(plan, table, values)),
+                    Outcome::Aggregate { value, rows } => {
+                        let ids: Vec<&str> = rows.iter().map(|r| row_id(table, *r)).collect();
+                        format!("{}  [{}]", assignments(plan, table, std::slice::from_ref(value)), ids.join(", "))
+                    }
+                    Outcome::Rows(rows) if rows.is_empty() => "(no rows)".to_string(),
+                    Outcome::Rows(rows) => rows
+                        .iter()
+                        .map(|(r, values)| format!("{}  [{}]", assignments(plan, table, values), row_id(table, *r)))
+                        .collect::<Vec<_>>()
+                        .join(&format!("\n    {:width$}  ", "")),
+                };
+                let _ = writeln!(out, "    {:width$}  {line}", table.name);
+                if explain {
+                    if let Some(trace) = evaluation.trace.get(i) {
+                        human_trace(out, plan, table, trace);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn human_trace(out: &mut Out, plan: &Plan, table: &Table, trace: &TableTrace) {
+    let inputs: Vec<String> = table
+        .inputs
+        .iter()
+        .zip(&trace.inputs)
+        .map(|(input, v)| format!("{} = {}", input.name, show(plan, v, &input.expr.ty)))
+        .collect();
+    let _ = writeln!(out, "        inputs: {}", inputs.join(", "));
+    for (row, failed) in &trace.rows {
+        let r = &table.rows[*row as usize];
+        let _ = match failed {
+            None => writeln!(out, "        + {}: matched", r.id),
+            Some(cell) => {
+                let c = *cell as usize;
+                let input = &table.inputs[c];
+                writeln!(
+                    out,
+                    "        - {}: {} = {} does not match {:?}",
+                    r.id,
+                    input.name,
+                    show(plan, &trace.inputs[c], &input.expr.ty),
+                    r.cells[c].text
+                )
+            }
+        };
+    }
+}
+
+fn outputs_json(plan: &Plan, table: &Table, values: &[Value]) -> Json {
+    Json::Object(
+        table
+            .result_columns()
+            .iter()
+            .zip(values)
+            .map(|(o, v)| (o.name.clone(), value_to_json(v, &o.ty, plan.schema())))
+            .collect(),
+    )
+}
+
+fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) -> Json {
+    let mut doc = json!({ "account": id, "origin": origin });
+    match result {
+        Result::Unreadable(message) => doc["errors"] = json!([{ "field": null, "message": message }]),
+        Result::BadData(errors) => doc["errors"] = json!(errors),
+        Result::EvalFailed(err) => {
+            doc["errors"] = json!([{ "table": err.table, "message": err.kind.to_string() }]);
+        }
+        Result::Evaluated(evaluation) => {
+            let decisions: Vec<Json> = evaluation
+                .decisions
+                .iter()
+                .map(|d| {
+                    let table = &plan.tables[d.table as usize].table;
+                    let mut j = json!({ "table": table.name, "hit": table.hit.name() });
+                    let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
+                    j["rows"] = json!(ids);
+                    match &d.outcome {
+                        Outcome::Row { values, .. } => j["outputs"] = outputs_json(plan, table, values),
+                        Outcome::Default { values } => {
+                            j["default"] = json!(true);
+                            j["outputs"] = outputs_json(plan, table, values);
+                        }
+                        Outcome::Aggregate { value, .. } => j["outputs"] = outputs_json(plan, table, std::slice::from_ref(value)),
+                        Outcome::Rows(rows) => {
+                            j["results"] = rows
+                                .iter()
+                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": outputs_json(plan, table, values) }))
+                                .collect();
+                        }
+                    }
+                    j
+                })
+                .collect();
+            doc["decisions"] = json!(decisions);
+            if !evaluation.trace.is_empty() {
+                doc["trace"] = evaluation
+                    .trace
+                    .iter()
+                    .map(|t| {
+                        let table = &plan.tables[t.table as usize].table;
+                        json!({
+                            "table": table.name,
+                            "inputs": table.inputs.iter().zip(&t.inputs)
+                                .map(|(i, v)| (i.name.clone(), value_to_json(v, &i.expr.ty, plan.schema())))
+                                .collect::<serde_json::Map<_, _>>(),
+                            "rows": t.rows.iter().map(|(r, failed)| {
+                                let row = &table.rows[*r as usize];
+                                match failed {
+                                    None => json!({ "row": row.id, "matched": true }),
+                                    Some(c) => json!({
+                                        "row": row.id, "matched": false,
+                                        "failed_input": table.inputs[*c as usize].name,
+                                        "cell": row.cells[*c as usize].text,
+                                    }),
+                                }
+                            }).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+            }
+        }
+    }
+    doc
+}

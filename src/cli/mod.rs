@@ -1,0 +1,87 @@
+//! The `arrears` command line. Only this module prints; one file per command.
+
+mod dry_run;
+mod lint;
+
+use std::io::Write;
+
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes, stable and documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything ran and nothing is wrong.
+    Ok = 0,
+    /// It ran and found problems: lint errors, accounts that could not be evaluated.
+    Findings = 1,
+    /// An input could not be read: a missing file, a directory, unparseable accounts.
+    BadInput = 2,
+    /// The rules have errors, so nothing was evaluated (`arrears lint` shows them).
+    InvalidRules = 3,
+    /// The command line itself is wrong.
+    Usage = 64,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "arrears", version, about = "A rule engine for debt-collections policy", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Load, parse and type-check every rule file; print each problem with file, line and column.
+    Lint(lint::Args),
+    /// Evaluate the rules against sample accounts and print each account's decisions.
+    DryRun(dry_run::Args),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+/// `YYYY-MM-DD`, a real calendar date.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a calendar date in the form YYYY-MM-DD"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { Exit::Usage } else { Exit::Ok };
+            let _ = err.print();
+            return code.into();
+        }
+    };
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let exit = match cli.command {
+        Command::Lint(args) => lint::run(&args, &mut out),
+        Command::DryRun(args) => dry_run::run(&args, &mut out),
+    };
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = out.flush();
+    exit.into()
+}
+
+/// Prints a one-line error for the user to stderr.
+pub fn error_line(message: impl std::fmt::Display) {
+    eprintln!("error: {message}");
+}
+
+pub type Out<'a> = dyn Write + 'a;
+

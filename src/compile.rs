@@ -1,0 +1,166 @@
+//! The compiler: a checked [`Program`] → an evaluation [`Plan`]. Constant
+//! operands are folded once; cell tests become typed checks against constant
+//! values or enum bit sets, so evaluating a cell does no lookups or parsing.
+
+use crate::eval::eval_constant;
+use crate::ir::{EachExpr, Program, TExpr, TExprKind, TTest, Table};
+use crate::syntax::ast::CompareOp;
+use crate::types::{Type, Value};
+
+/// One test of a cell against the column's input value.
+#[derive(Clone, Debug)]
+pub enum Check {
+    Compare(CompareOp, Value),
+    Range {
+        low: Value,
+        low_inclusive: bool,
+        high: Value,
+        high_inclusive: bool,
+    },
+    /// Input equals one of these enum variants (bit `i` = variant `i`).
+    EnumSet(u64),
+    /// An operand that depends on the account: evaluated per account.
+    Dynamic(TTest),
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledCell {
+    pub any: bool,
+    pub negated: bool,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledTable {
+    pub table: Table,
+    /// Per row, one compiled cell per input.
+    pub rows: Vec<Vec<CompiledCell>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub program: Program,
+    pub tables: Vec<CompiledTable>,
+    pub order: Vec<u32>,
+}
+
+impl Plan {
+    pub fn schema(&self) -> &crate::schema::Schema {
+        &self.program.schema
+    }
+}
+
+pub fn compile(program: Program) -> Plan {
+    let tables = program
+        .tables
+        .iter()
+        .map(|t| {
+            let mut table = t.clone();
+            for input in &mut table.inputs {
+                fold(&mut input.expr);
+            }
+            for row in &mut table.rows {
+                row.outputs.iter_mut().for_each(fold);
+            }
+            if let Some(default) = &mut table.default {
+                default.iter_mut().for_each(fold);
+            }
+            let rows = table
+                .rows
+                .iter()
+                .map(|row| {
+                    row.cells
+                        .iter()
+                        .zip(&table.inputs)
+                        .map(|(cell, input)| compile_cell(cell, &input.expr.ty))
+                        .collect()
+                })
+                .collect();
+            CompiledTable { table, rows }
+        })
+        .collect();
+    let order = program.order.clone();
+    Plan { program, tables, order }
+}
+
+fn compile_cell(cell: &crate::ir::TCell, input: &Type) -> CompiledCell {
+    if cell.tests.is_empty() && !cell.negated {
+        return CompiledCell { any: true, negated: false, checks: Vec::new() };
+    }
+    let mut checks = Vec::new();
+    let mut enum_bits = 0u64;
+    for test in &cell.tests {
+        let mut test = test.clone();
+        match &mut test {
+            TTest::Compare(_, e) => fold(e),
+            TTest::Range { low, high, .. } => {
+                fold(low);
+                fold(high);
+            }
+        }
+        match test {
+            TTest::Compare(CompareOp::Eq, TExpr { kind: TExprKind::Const(Value::Enum(i)), .. })
+                if matches!(input, Type::Enum(_)) && i < 64 =>
+            {
+                enum_bits |= 1 << i;
+            }
+            TTest::Compare(op, TExpr { kind: TExprKind::Const(v), .. }) => checks.push(Check::Compare(op, v)),
+            TTest::Range {
+                low: TExpr { kind: TExprKind::Const(low), .. },
+                low_inclusive,
+                high: TExpr { kind: TExprKind::Const(high), .. },
+                high_inclusive,
+            } => checks.push(Check::Range { low, low_inclusive, high, high_inclusive }),
+            dynamic => checks.push(Check::Dynamic(dynamic)),
+        }
+    }
+    if enum_bits != 0 {
+        checks.insert(0, Check::EnumSet(enum_bits));
+    }
+    CompiledCell { any: false, negated: cell.negated, checks }
+}
+
+/// Whether an expression reads the account, inputs, locals or other tables.
+fn is_constant(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Const(_) => true,
+        TExprKind::Account | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) | TExprKind::TableOutput { .. } => false,
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => is_constant(b),
+        TExprKind::Binary(_, l, r) => is_constant(l) && is_constant(r),
+        TExprKind::Call(_, args) => args.iter().all(is_constant),
+        TExprKind::Each(_) => false,
+    }
+}
+
+/// Replaces constant subexpressions by their value. An expression whose
+/// evaluation fails (e.g. `1 / 0`) is left to fail per account.
+fn fold(e: &mut TExpr) {
+    if matches!(e.kind, TExprKind::Const(_)) {
+        return;
+    }
+    if is_constant(e) {
+        if let Some(v) = eval_constant(e) {
+            e.kind = TExprKind::Const(v);
+        }
+        return;
+    }
+    match &mut e.kind {
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => fold(b),
+        TExprKind::Binary(_, l, r) => {
+            fold(l);
+            fold(r);
+        }
+        TExprKind::Call(_, args) => args.iter_mut().for_each(fold),
+        TExprKind::Each(each) => {
+            let EachExpr { list, filter, body, .. } = each.as_mut();
+            fold(list);
+            if let Some(f) = filter {
+                fold(f);
+            }
+            if let Some(b) = body {
+                fold(b);
+            }
+        }
+        _ => {}
+    }
+}

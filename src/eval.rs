@@ -1,0 +1,549 @@
+//! The evaluator: (compiled plan, account snapshot, as_of) → decisions and,
+//! on request, a trace. Pure: no I/O, no clock, no panics; arithmetic that
+//! cannot be done (overflow, division by zero, a date out of range) is an
+//! [`EvalError`] for that account.
+
+use std::cmp::Ordering;
+
+use chrono::{Days as ChronoDays, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::compile::{Check, CompiledCell, CompiledTable, Plan};
+use crate::ir::{Aggregate, BinOp, Builtin, EachExpr, HitPolicy, TExpr, TExprKind, TTest};
+use crate::syntax::ast::{CompareOp, UnaryOp};
+use crate::types::Value;
+
+/// The result of one table for one account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub table: u32,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// One row decided (first, unique, priority, any).
+    Row { row: u32, values: Vec<Value> },
+    /// No row matched; the table's default applied.
+    Default { values: Vec<Value> },
+    /// Every matching row, in row order (collect, rule_order).
+    Rows(Vec<(u32, Vec<Value>)>),
+    /// `collect` with an aggregate, and the rows that contributed.
+    Aggregate { value: Value, rows: Vec<u32> },
+}
+
+impl Outcome {
+    /// Ids (indices) of the rows that produced this outcome.
+    pub fn rows(&self) -> Vec<u32> {
+        match self {
+            Outcome::Row { row, .. } => vec![*row],
+            Outcome::Default { .. } => Vec::new(),
+            Outcome::Rows(rows) => rows.iter().map(|(r, _)| *r).collect(),
+            Outcome::Aggregate { rows, .. } => rows.clone(),
+        }
+    }
+}
+
+/// Why a table decided what it did: its inputs and, per row tried, the first
+/// cell that failed (`None`: the row matched).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableTrace {
+    pub table: u32,
+    pub inputs: Vec<Value>,
+    pub rows: Vec<(u32, Option<u32>)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    pub decisions: Vec<Decision>,
+    pub trace: Vec<TableTrace>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("table `{table}`: {kind}")]
+pub struct EvalError {
+    pub table: String,
+    pub kind: EvalErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EvalErrorKind {
+    #[error("no row matches and the table has no default")]
+    NoMatch,
+    #[error("rows {} all match under `hit: unique`", quoted(.0))]
+    NotUnique(Vec<String>),
+    #[error("rows {} match under `hit: any` but give different outputs", quoted(.0))]
+    AnyConflict(Vec<String>),
+    #[error("number overflow in {0}")]
+    Overflow(&'static str),
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("date out of range")]
+    DateOutOfRange,
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+type Result<T> = std::result::Result<T, EvalErrorKind>;
+
+/// What an expression may read.
+struct Env<'a> {
+    account: &'a Value,
+    as_of: NaiveDate,
+    inputs: &'a [Value],
+    results: &'a [Vec<Value>],
+    locals: Vec<Value>,
+}
+
+/// Evaluates every table of the plan, in dependency order, for one account.
+pub fn evaluate(plan: &Plan, account: &Value, as_of: NaiveDate, trace: bool) -> std::result::Result<Evaluation, EvalError> {
+    let mut results: Vec<Vec<Value>> = vec![Vec::new(); plan.tables.len()];
+    let mut evaluation = Evaluation::default();
+    for &t in &plan.order {
+        let table = &plan.tables[t as usize];
+        let fail = |kind| EvalError { table: table.table.name.clone(), kind };
+        let mut env = Env { account, as_of, inputs: &[], results: &results, locals: Vec::new() };
+        let mut inputs = Vec::with_capacity(table.table.inputs.len());
+        for input in &table.table.inputs {
+            inputs.push(eval(&input.expr, &mut env).map_err(fail)?);
+        }
+        env.inputs = &inputs;
+        let mut row_trace = Vec::new();
+        let outcome = decide(table, &mut env, trace.then_some(&mut row_trace)).map_err(fail)?;
+        results[t as usize] = match &outcome {
+            Outcome::Row { values, .. } | Outcome::Default { values } => values.clone(),
+            Outcome::Aggregate { value, .. } => vec![value.clone()],
+            Outcome::Rows(_) => Vec::new(),
+        };
+        if trace {
+            evaluation.trace.push(TableTrace { table: t, inputs, rows: row_trace });
+        }
+        evaluation.decisions.push(Decision { table: t, outcome });
+    }
+    Ok(evaluation)
+}
+
+fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32, Option<u32>)>>) -> Result<Outcome> {
+    let t = &table.table;
+    let stop_at_first = t.hit == HitPolicy::First;
+    let mut matched: Vec<u32> = Vec::new();
+    for (r, cells) in table.rows.iter().enumerate() {
+        let failed = first_failing_cell(cells, env)?;
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.push((r as u32, failed));
+        }
+        if failed.is_none() {
+            matched.push(r as u32);
+            if stop_at_first {
+                break;
+            }
+        }
+    }
+    let row_values = |r: u32, env: &mut Env| -> Result<Vec<Value>> {
+        t.rows[r as usize].outputs.iter().map(|e| eval(e, env)).collect()
+    };
+    let ids = |rows: &[u32]| rows.iter().map(|&r| t.rows[r as usize].id.clone()).collect::<Vec<_>>();
+    let single = |rows: &[u32], env: &mut Env| -> Result<Outcome> {
+        match rows.first() {
+            Some(&row) => Ok(Outcome::Row { row, values: row_values(row, env)? }),
+            None => match &t.default {
+                Some(default) => Ok(Outcome::Default { values: default.iter().map(|e| eval(e, env)).collect::<Result<_>>()? }),
+                None => Err(EvalErrorKind::NoMatch),
+            },
+        }
+    };
+    match t.hit {
+        HitPolicy::First => single(&matched, env),
+        HitPolicy::Unique => {
+            if matched.len() > 1 {
+                return Err(EvalErrorKind::NotUnique(ids(&matched)));
+            }
+            single(&matched, env)
+        }
+        HitPolicy::Priority => {
+            let Some(p) = t.priority_output else { return single(&matched, env) };
+            let mut best: Option<(u32, Vec<Value>)> = None;
+            for &r in &matched {
+                let values = row_values(r, env)?;
+                let rank = |v: &[Value]| match &v[p as usize] {
+                    Value::Enum(i) => *i,
+                    _ => u32::MAX,
+                };
+                if best.as_ref().is_none_or(|(_, b)| rank(&values) < rank(b)) {
+                    best = Some((r, values));
+                }
+            }
+            match best {
+                Some((row, values)) => Ok(Outcome::Row { row, values }),
+                None => single(&[], env),
+            }
+        }
+        HitPolicy::Any => {
+            let mut first: Option<(u32, Vec<Value>)> = None;
+            for &r in &matched {
+                let values = row_values(r, env)?;
+                match &first {
+                    None => first = Some((r, values)),
+                    Some((_, f)) if !f.iter().zip(&values).all(|(a, b)| a.equals(b)) => {
+                        return Err(EvalErrorKind::AnyConflict(ids(&matched)));
+                    }
+                    Some(_) => {}
+                }
+            }
+            match first {
+                Some((row, values)) => Ok(Outcome::Row { row, values }),
+                None => single(&[], env),
+            }
+        }
+        HitPolicy::Collect | HitPolicy::RuleOrder => {
+            let aggregate = if t.hit == HitPolicy::Collect { t.aggregate } else { None };
+            match aggregate {
+                None => {
+                    let rows = matched.iter().map(|&r| Ok((r, row_values(r, env)?))).collect::<Result<_>>()?;
+                    Ok(Outcome::Rows(rows))
+                }
+                Some(Aggregate::Count) => Ok(Outcome::Aggregate { value: Value::Int(matched.len() as i64), rows: matched }),
+                Some(agg) => {
+                    let mut acc: Option<Value> = None;
+                    for &r in &matched {
+                        let v = eval(&t.rows[r as usize].outputs[0], env)?;
+                        if v.is_null() {
+                            continue;
+                        }
+                        acc = Some(match (acc, agg) {
+                            (None, _) => v,
+                            (Some(a), Aggregate::Sum) => add(&a, &v)?,
+                            (Some(a), Aggregate::Min) => if v.compare(&a) == Some(Ordering::Less) { v } else { a },
+                            (Some(a), _) => if v.compare(&a) == Some(Ordering::Greater) { v } else { a },
+                        });
+                    }
+                    let value = match (acc, agg) {
+                        (Some(v), _) => v,
+                        (None, Aggregate::Sum) => zero_like(&t.outputs[0].ty),
+                        (None, _) => Value::Null,
+                    };
+                    Ok(Outcome::Aggregate { value, rows: matched })
+                }
+            }
+        }
+    }
+}
+
+fn zero_like(ty: &crate::types::Type) -> Value {
+    match ty {
+        crate::types::Type::Integer | crate::types::Type::Days => Value::Int(0),
+        _ => Value::Dec(Decimal::ZERO),
+    }
+}
+
+fn first_failing_cell(cells: &[CompiledCell], env: &mut Env) -> Result<Option<u32>> {
+    for (i, cell) in cells.iter().enumerate() {
+        if !cell_matches(cell, &env.inputs[i], env)? {
+            return Ok(Some(i as u32));
+        }
+    }
+    Ok(None)
+}
+
+fn cell_matches(cell: &CompiledCell, input: &Value, env: &mut Env) -> Result<bool> {
+    if cell.any {
+        return Ok(true);
+    }
+    if input.is_null() {
+        // A null input matches only `null` (and `-`).
+        return Ok(!cell.negated && cell.checks.iter().any(|c| matches!(c, Check::Compare(CompareOp::Eq, Value::Null))));
+    }
+    let mut hit = false;
+    for check in &cell.checks {
+        if check_matches(check, input, env)? {
+            hit = true;
+            break;
+        }
+    }
+    Ok(hit != cell.negated)
+}
+
+fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
+    Ok(match check {
+        Check::Compare(op, v) => compare(*op, input, v),
+        Check::Range { low, low_inclusive, high, high_inclusive } => in_range(input, low, *low_inclusive, high, *high_inclusive),
+        Check::EnumSet(bits) => matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0),
+        Check::Dynamic(test) => match test {
+            TTest::Compare(op, e) => {
+                let v = eval(e, env)?;
+                compare(*op, input, &v)
+            }
+            TTest::Range { low, low_inclusive, high, high_inclusive } => {
+                let lo = eval(low, env)?;
+                let hi = eval(high, env)?;
+                in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
+            }
+        },
+    })
+}
+
+fn in_range(x: &Value, low: &Value, low_inclusive: bool, high: &Value, high_inclusive: bool) -> bool {
+    let above = match x.compare(low) {
+        Some(Ordering::Greater) => true,
+        Some(Ordering::Equal) => low_inclusive,
+        _ => false,
+    };
+    above
+        && match x.compare(high) {
+            Some(Ordering::Less) => true,
+            Some(Ordering::Equal) => high_inclusive,
+            _ => false,
+        }
+}
+
+/// `a op b`; any comparison with null is false, except `= null` / `!= null`.
+pub fn compare(op: CompareOp, a: &Value, b: &Value) -> bool {
+    match (op, a.is_null() || b.is_null()) {
+        (CompareOp::Eq, _) => a.equals(b),
+        (CompareOp::Ne, true) => a.is_null() != b.is_null() && b.is_null(),
+        (CompareOp::Ne, false) => !a.equals(b),
+        (_, true) => false,
+        (op, false) => match a.compare(b) {
+            Some(o) => match op {
+                CompareOp::Lt => o == Ordering::Less,
+                CompareOp::Le => o != Ordering::Greater,
+                CompareOp::Gt => o == Ordering::Greater,
+                CompareOp::Ge => o != Ordering::Less,
+                CompareOp::Eq | CompareOp::Ne => false,
+            },
+            None => false,
+        },
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
+    Ok(match &e.kind {
+        TExprKind::Const(v) => v.clone(),
+        TExprKind::Account => env.account.clone(),
+        TExprKind::AsOf => Value::Date(env.as_of),
+        TExprKind::Local(i) => env.locals.get(*i as usize).cloned().unwrap_or_default(),
+        TExprKind::Input(i) => env.inputs.get(*i as usize).cloned().unwrap_or_default(),
+        TExprKind::TableOutput { table, output } => {
+            env.results.get(*table as usize).and_then(|r| r.get(*output as usize)).cloned().unwrap_or_default()
+        }
+        TExprKind::Field(base, slot) => field(&eval(base, env)?, *slot),
+        TExprKind::Project(list, slot) => match eval(list, env)? {
+            Value::List(items) => Value::List(items.iter().map(|item| field(item, *slot)).collect()),
+            _ => Value::Null,
+        },
+        TExprKind::Unary(op, inner) => match (op, eval(inner, env)?) {
+            (_, Value::Null) => Value::Null,
+            (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+            (UnaryOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or(EvalErrorKind::Overflow("negation"))?),
+            (UnaryOp::Neg, Value::Dec(d)) => Value::Dec(-d),
+            _ => Value::Null,
+        },
+        TExprKind::Binary(op, l, r) => {
+            match op {
+                BinOp::And => {
+                    return Ok(Value::Bool(truthy(&eval(l, env)?) && truthy(&eval(r, env)?)));
+                }
+                BinOp::Or => {
+                    return Ok(Value::Bool(truthy(&eval(l, env)?) || truthy(&eval(r, env)?)));
+                }
+                _ => {}
+            }
+            let a = eval(l, env)?;
+            let b = eval(r, env)?;
+            match op {
+                BinOp::Compare(c) => Value::Bool(compare(*c, &a, &b)),
+                BinOp::Add => add(&a, &b)?,
+                BinOp::Sub => sub(&a, &b)?,
+                BinOp::Mul => mul(&a, &b)?,
+                BinOp::Div => div(&a, &b)?,
+                BinOp::And | BinOp::Or => Value::Null,
+            }
+        }
+        TExprKind::Call(f, args) => {
+            let mut values = Vec::with_capacity(args.len());
+            for a in args {
+                values.push(eval(a, env)?);
+            }
+            call(*f, values, &e.ty)?
+        }
+        TExprKind::Each(each) => eval_each(each, env)?,
+    })
+}
+
+fn field(record: &Value, slot: u32) -> Value {
+    match record {
+        Value::Record(fields) => fields.get(slot as usize).cloned().unwrap_or_default(),
+        _ => Value::Null,
+    }
+}
+
+fn dec(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(n) => Some(Decimal::from(*n)),
+        Value::Dec(d) => Some(*d),
+        _ => None,
+    }
+}
+
+fn add_days(d: NaiveDate, n: i64) -> Result<Value> {
+    let moved = if n >= 0 {
+        d.checked_add_days(ChronoDays::new(n as u64))
+    } else {
+        d.checked_sub_days(ChronoDays::new(n.unsigned_abs()))
+    };
+    moved.map(Value::Date).ok_or(EvalErrorKind::DateOutOfRange)
+}
+
+pub fn add(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(*y).ok_or(EvalErrorKind::Overflow("addition"))?),
+        (Value::Date(d), Value::Int(n)) | (Value::Int(n), Value::Date(d)) => add_days(*d, *n)?,
+        (Value::Text(x), Value::Text(y)) => Value::Text(format!("{x}{y}").into()),
+        _ => match (dec(a), dec(b)) {
+            (Some(x), Some(y)) => Value::Dec(x.checked_add(y).ok_or(EvalErrorKind::Overflow("addition"))?),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn sub(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_sub(*y).ok_or(EvalErrorKind::Overflow("subtraction"))?),
+        (Value::Date(d), Value::Int(n)) => add_days(*d, n.checked_neg().ok_or(EvalErrorKind::DateOutOfRange)?)?,
+        (Value::Date(x), Value::Date(y)) => Value::Int((*x - *y).num_days()),
+        _ => match (dec(a), dec(b)) {
+            (Some(x), Some(y)) => Value::Dec(x.checked_sub(y).ok_or(EvalErrorKind::Overflow("subtraction"))?),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn mul(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_mul(*y).ok_or(EvalErrorKind::Overflow("multiplication"))?),
+        _ => match (dec(a), dec(b)) {
+            (Some(x), Some(y)) => Value::Dec(x.checked_mul(y).ok_or(EvalErrorKind::Overflow("multiplication"))?),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn div(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (dec(a), dec(b)) {
+        (Some(_), Some(y)) if y.is_zero() => return Err(EvalErrorKind::DivisionByZero),
+        (Some(x), Some(y)) => Value::Dec(x.checked_div(y).ok_or(EvalErrorKind::Overflow("division"))?),
+        _ => Value::Null,
+    })
+}
+
+fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> {
+    let list_or_args = |args: Vec<Value>| -> Vec<Value> {
+        match args.as_slice() {
+            [Value::List(items)] => items.to_vec(),
+            _ => args,
+        }
+    };
+    Ok(match f {
+        Builtin::Min | Builtin::Max => {
+            let want = if f == Builtin::Min { Ordering::Less } else { Ordering::Greater };
+            extreme(list_or_args(args).into_iter(), want)
+        }
+        Builtin::Abs => match args.into_iter().next().unwrap_or_default() {
+            Value::Int(n) => Value::Int(n.checked_abs().ok_or(EvalErrorKind::Overflow("abs"))?),
+            Value::Dec(d) => Value::Dec(d.abs()),
+            _ => Value::Null,
+        },
+        Builtin::Round => {
+            let places = match args.get(1) {
+                Some(Value::Int(n)) => (*n).clamp(0, 28) as u32,
+                _ => 0,
+            };
+            match args.into_iter().next().unwrap_or_default() {
+                Value::Dec(d) => Value::Dec(d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)),
+                other => other,
+            }
+        }
+        Builtin::DaysBetween => match (args.first(), args.get(1)) {
+            (Some(Value::Date(a)), Some(Value::Date(b))) => Value::Int((*b - *a).num_days()),
+            _ => Value::Null,
+        },
+        Builtin::Any => Value::Bool(list_or_args(args).iter().any(truthy)),
+        Builtin::All => Value::Bool(list_or_args(args).iter().all(truthy)),
+        Builtin::Count => match args.first() {
+            Some(Value::List(items)) => Value::Int(items.len() as i64),
+            _ => Value::Null,
+        },
+        Builtin::Sum => sum(list_or_args(args).into_iter(), zero_like(ty))?,
+    })
+}
+
+fn extreme(values: impl Iterator<Item = Value>, want: Ordering) -> Value {
+    values
+        .filter(|v| !v.is_null())
+        .reduce(|best, v| if v.compare(&best) == Some(want) { v } else { best })
+        .unwrap_or_default()
+}
+
+fn sum(values: impl Iterator<Item = Value>, zero: Value) -> Result<Value> {
+    let mut total: Option<Value> = None;
+    for v in values.filter(|v| !v.is_null()) {
+        total = Some(match total {
+            None => v,
+            Some(t) => add(&t, &v)?,
+        });
+    }
+    Ok(total.unwrap_or(zero))
+}
+
+fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
+    let Value::List(items) = eval(&each.list, env)? else {
+        return Ok(Value::Null);
+    };
+    let slot = each.local as usize;
+    if env.locals.len() <= slot {
+        env.locals.resize(slot + 1, Value::Null);
+    }
+    let mut selected = Vec::new();
+    for item in items.iter() {
+        env.locals[slot] = item.clone();
+        if let Some(filter) = &each.filter {
+            if !truthy(&eval(filter, env)?) {
+                continue;
+            }
+        }
+        let value = match &each.body {
+            Some(body) => eval(body, env)?,
+            None => Value::Bool(true),
+        };
+        selected.push(value);
+    }
+    Ok(match each.function {
+        Builtin::Any => Value::Bool(selected.iter().any(truthy)),
+        Builtin::All => Value::Bool(selected.iter().all(truthy)),
+        Builtin::Count => Value::Int(selected.iter().filter(|v| truthy(v)).count() as i64),
+        Builtin::Sum => {
+            let zero = each.body.as_ref().map_or(Value::Int(0), |b| zero_like(&b.ty));
+            sum(selected.into_iter(), zero)?
+        }
+        Builtin::Min => extreme(selected.into_iter(), Ordering::Less),
+        Builtin::Max => extreme(selected.into_iter(), Ordering::Greater),
+        Builtin::Abs | Builtin::Round | Builtin::DaysBetween => Value::Null,
+    })
+}
+
+/// Evaluates an expression that reads nothing from an account; used by the
+/// compiler to fold constants.
+pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
+    let account = Value::Null;
+    let mut env = Env { account: &account, as_of: NaiveDate::MIN, inputs: &[], results: &[], locals: Vec::new() };
+    eval(e, &mut env).ok()
+}

@@ -1,0 +1,232 @@
+//! Reads a rules directory into Doc types. Problems inside files become
+//! diagnostics; a directory that cannot be read at all is a [`LoadError`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::doc::{Probe, SchemaDoc, TableDoc};
+use super::spanned::{reading, Format};
+use crate::diagnostic::Diagnostic;
+use crate::source::{SourceFile, Span};
+
+/// Rule files larger than this are rejected unread: no policy is this big.
+pub const MAX_RULE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The documents of a rules directory, each with the file it came from.
+#[derive(Debug, Default)]
+pub struct RuleDocs {
+    pub files: Vec<Arc<SourceFile>>,
+    pub schemas: Vec<(Arc<SourceFile>, SchemaDoc)>,
+    pub tables: Vec<(Arc<SourceFile>, TableDoc)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{0}` is not a directory of rule files")]
+    NotADirectory(PathBuf),
+}
+
+/// Loads every `.yaml`, `.yml` and `.toml` file below `dir`, in path order.
+pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
+    let meta = std::fs::metadata(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(LoadError::NotADirectory(dir.to_path_buf()));
+    }
+    let mut paths = Vec::new();
+    collect_rule_files(dir, &mut paths)?;
+    paths.sort();
+    let mut docs = RuleDocs::default();
+    for path in paths {
+        let name = path.display().to_string();
+        let bytes = read_limited(&path)?;
+        let Some(bytes) = bytes else {
+            let file = SourceFile::new(name, String::new());
+            docs.diagnostics.push(Diagnostic::error(
+                "file-too-large",
+                &file,
+                Span::default(),
+                format!("rule file is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20),
+            ));
+            continue;
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => load_text(&mut docs, SourceFile::new(name, text)),
+            Err(err) => {
+                let valid = err.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                let file = SourceFile::new(name, text);
+                docs.diagnostics.push(
+                    Diagnostic::error(
+                        "not-utf8",
+                        &file,
+                        Span::new(valid, valid + 1),
+                        "rule file is not valid UTF-8",
+                    )
+                    .with_help("save the file as UTF-8"),
+                );
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn collect_rule_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let io = |source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            collect_rule_files(&path, out)?;
+        } else if format_of(&path).is_some() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_RULE_FILE_BYTES {
+        return Ok(None);
+    }
+    std::fs::read(path).map(Some).map_err(io)
+}
+
+pub fn format_of(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "yaml" | "yml" => Some(Format::Yaml),
+        "toml" => Some(Format::Toml),
+        _ => None,
+    }
+}
+
+/// Parses one file's text (its name decides the format) into `docs`.
+pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
+    docs.files.push(file.clone());
+    let Some(format) = format_of(Path::new(&file.name)) else {
+        return;
+    };
+    if file.text.trim().is_empty() {
+        docs.diagnostics.push(
+            Diagnostic::error("empty-file", &file, Span::default(), "rule file is empty")
+                .with_help("start a table with `table: <name>` or a schema with `schema: <name>`"),
+        );
+        return;
+    }
+    let probe = match parse::<Probe>(format, &file) {
+        Ok(probe) => probe,
+        Err(diagnostic) => {
+            docs.diagnostics.push(*diagnostic);
+            return;
+        }
+    };
+    let result = match (probe.schema.is_some(), probe.table.is_some()) {
+        (true, false) => parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d))),
+        (false, true) => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
+        (true, true) => Err(Box::new(
+            Diagnostic::error(
+                "unknown-document",
+                &file,
+                Span::new(0, 1),
+                "a file holds one document: either `schema` or `table`, not both",
+            )
+            .with_help("move the table into a file of its own"),
+        )),
+        (false, false) => Err(Box::new(
+            Diagnostic::error(
+                "unknown-document",
+                &file,
+                Span::new(0, 1),
+                "unknown document: expected a top-level `table` or `schema` key",
+            )
+            .with_help("start a table with `table: <name>` or a schema with `schema: <name>`"),
+        )),
+    };
+    if let Err(diagnostic) = result {
+        docs.diagnostics.push(*diagnostic);
+    }
+}
+
+fn parse<T: DeserializeOwned>(format: Format, file: &Arc<SourceFile>) -> Result<T, Box<Diagnostic>> {
+    reading(format, file, || match format {
+        Format::Yaml => serde_saphyr::from_str_with_options::<T>(&file.text, yaml_options())
+            .map_err(|e| Box::new(yaml_diagnostic(file, &e))),
+        Format::Toml => toml::from_str::<T>(&file.text).map_err(|e| Box::new(toml_diagnostic(file, &e))),
+    })
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    // Tighter than the default budget: a rule file never needs 250k nodes, and
+    // an alias bomb must be refused fast.
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 200_000,
+            max_total_scalar_bytes: 32 * 1024 * 1024,
+        },
+    }
+}
+
+fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
+    let text = err.without_snippet().to_string();
+    // The message ends with "at line L, column C"; the location is shown separately.
+    let message = match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let start = err
+        .location()
+        .map_or(0, |l| file.offset_of(l.line() as usize, l.column() as usize));
+    let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
+    let help = if message.contains("block scalar") {
+        Some("in YAML a cell that starts with `>` or `|` must be quoted: \">= 5\"".to_string())
+    } else if message.contains("budget breached") {
+        Some("the file expands to too many values (an alias bomb?); remove the repeated aliases".to_string())
+    } else if message.contains("duplicate mapping key") {
+        Some("each key may appear once in a mapping; remove or rename the repeated one".to_string())
+    } else if message.contains("tab") {
+        Some("indent YAML with spaces, not tabs".to_string())
+    } else if message.contains("unknown field") {
+        Some("check the spelling; see docs/rule-files.md for the keys each document takes".to_string())
+    } else {
+        None
+    };
+    Diagnostic::error("yaml", file, span, lowercase_first(&message)).with_help_opt(help)
+}
+
+fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic {
+    let span = err
+        .span()
+        .map_or(Span::new(0, 1), |r| Span::new(r.start, r.end.max(r.start + 1)));
+    let message = err.message().trim().to_string();
+    let help = if message.contains("expected newline") || message.contains("invalid string") {
+        Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string())
+    } else {
+        None
+    };
+    Diagnostic::error("toml", file, span, lowercase_first(&message)).with_help_opt(help)
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if !s.starts_with("TOML") && !s.starts_with("YAML") => c.to_lowercase().chain(chars).collect(),
+        _ => s.to_string(),
+    }
+}
