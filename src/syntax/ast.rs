@@ -136,10 +136,7 @@ pub enum CellKind {
     /// `-` or an empty cell: matches every input, null included.
     Any,
     /// `t1, t2, ...`: matches when any test matches; `not(t1, t2)`: when none does.
-    Tests {
-        negated: bool,
-        tests: Vec<UnaryTest>,
-    },
+    Tests { negated: bool, tests: Vec<UnaryTest> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
