@@ -92,7 +92,6 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         let report = miette::MietteDiagnostic::new(self.message.clone())
-            .with_code(format!("{severity}[{}]", self.code))
             .with_severity(match self.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
@@ -110,7 +109,7 @@ impl Diagnostic {
             self.file.text.clone(),
         ));
         let mut out = String::new();
-        let _ = writeln!(out, "{}: {severity}: {}", self.location(), self.message);
+        let _ = writeln!(out, "{}: {severity}[{}]: {}", self.location(), self.code, self.message);
         let handler = miette::GraphicalReportHandler::new_themed(
             miette::GraphicalTheme::unicode_nocolor(),
         )

@@ -166,7 +166,8 @@ fn human_account(out: &mut Out, plan: &Plan, origin: &str, id: Option<&str>, res
                     Outcome::Default { values } => format!("{}  [default]", assignments(plan, table, values)),
                     Outcome::Aggregate { value, rows } => {
                         let ids: Vec<&str> = rows.iter().map(|r| row_id(table, *r)).collect();
-                        format!("{}  [{}]", assignments(plan, table, std::slice::from_ref(value)), ids.join(", "))
+                        let ids = if ids.is_empty() { "no rows".to_string() } else { ids.join(", ") };
+                        format!("{}  [{ids}]", assignments(plan, table, std::slice::from_ref(value)))
                     }
                     Outcome::Rows(rows) if rows.is_empty() => "(no rows)".to_string(),
                     Outcome::Rows(rows) => rows
