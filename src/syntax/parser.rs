@@ -765,7 +765,17 @@ fn describe_expected(positives: &[Rule], mode: Mode, at_start: bool) -> String {
                 | Rule::range_test
         )
     });
-    let value_words = if mode == Mode::Cell && at_start {
+    let test_start = positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::cmp_op
+                | Rule::range_open
+                | Rule::range_test
+                | Rule::compare_test
+                | Rule::unary_test
+        )
+    });
+    let value_words = if mode == Mode::Cell && (at_start || test_start) {
         "a test such as `>= 5`, `[1..9]` or `\"CA\"`"
     } else {
         "an expression"
@@ -856,15 +866,33 @@ fn convert_error(text: &str, err: &pest::error::Error<Rule>, mode: Mode) -> Pars
     let at_start = prev.is_none();
     let expected = describe_expected(&positives, mode, at_start);
     let expects_value = expected.starts_with("an expression") || expected.starts_with("a test");
+    // After `(`, a comma or at the start of a cell a whole test is expected.
+    let expected = expected.replace(
+        "a test such as `>= 5`, `[1..9]` or `\"CA\"`",
+        if at_start {
+            "a test such as `>= 5`, `[1..9]` or `\"CA\"`"
+        } else {
+            "a test"
+        },
+    );
 
     let span = match cur {
         Some(t) => Span::new(t.start, t.end().max(t.start + 1).min(text.len())),
-        None => Span::new(pos, pos),
+        // Not at a token (e.g. whitespace inside `$ 5`): one character wide.
+        None => match text[pos..].chars().next() {
+            Some(c) => Span::new(pos, pos + c.len_utf8()),
+            None => Span::new(pos, pos),
+        },
     };
 
     // `$` not followed by an amount.
     if let Some(p) = prev {
         if p.text == "$" && p.end() == pos {
+            let span = if cur.is_some() {
+                span
+            } else {
+                Span::new(p.start, p.end())
+            };
             return ParseError::new("expected an amount after `$`", span)
                 .with_help("write money as `$5` or `$5.00`");
         }
