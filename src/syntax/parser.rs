@@ -765,7 +765,17 @@ fn describe_expected(positives: &[Rule], mode: Mode, at_start: bool) -> String {
                 | Rule::range_test
         )
     });
-    let value_words = if mode == Mode::Cell && at_start {
+    let test_start = positives.iter().any(|r| {
+        matches!(
+            r,
+            Rule::cmp_op
+                | Rule::range_open
+                | Rule::range_test
+                | Rule::compare_test
+                | Rule::unary_test
+        )
+    });
+    let value_words = if mode == Mode::Cell && (at_start || test_start) {
         "a test such as `>= 5`, `[1..9]` or `\"CA\"`"
     } else {
         "an expression"
@@ -856,15 +866,33 @@ fn convert_error(text: &str, err: &pest::error::Error<Rule>, mode: Mode) -> Pars
     let at_start = prev.is_none();
     let expected = describe_expected(&positives, mode, at_start);
     let expects_value = expected.starts_with("an expression") || expected.starts_with("a test");
+    // After `(`, a comma or at the start of a cell a whole test is expected.
+    let expected = expected.replace(
+        "a test such as `>= 5`, `[1..9]` or `\"CA\"`",
+        if at_start {
+            "a test such as `>= 5`, `[1..9]` or `\"CA\"`"
+        } else {
+            "a test"
+        },
+    );
 
     let span = match cur {
         Some(t) => Span::new(t.start, t.end().max(t.start + 1).min(text.len())),
-        None => Span::new(pos, pos),
+        // Not at a token (e.g. whitespace inside `$ 5`): one character wide.
+        None => match text[pos..].chars().next() {
+            Some(c) => Span::new(pos, pos + c.len_utf8()),
+            None => Span::new(pos, pos),
+        },
     };
 
     // `$` not followed by an amount.
     if let Some(p) = prev {
         if p.text == "$" && p.end() == pos {
+            let span = if cur.is_some() {
+                span
+            } else {
+                Span::new(p.start, p.end())
+            };
             return ParseError::new("expected an amount after `$`", span)
                 .with_help("write money as `$5` or `$5.00`");
         }
@@ -1082,4 +1110,196 @@ fn comma_range_fix(text: &str, pos: usize) -> Option<String> {
         return None;
     }
     Some(format!("{open_ch}{low}..{high}{close_ch}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(text: &str) -> Expr {
+        parse_expr(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+    }
+
+    fn literal(text: &str) -> Literal {
+        match expr(text).kind {
+            ExprKind::Literal(l) => l,
+            other => panic!("{text:?} is not a literal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn precedence() {
+        assert_eq!(expr("1 + 2 * 3").to_string(), "(1 + (2 * 3))");
+        assert_eq!(expr("not a = b and c").to_string(), "((not (a = b)) and c)");
+        assert_eq!(expr("a or b and c").to_string(), "(a or (b and c))");
+        assert_eq!(expr("-a * b").to_string(), "((-a) * b)");
+        assert_eq!(expr("a - b - c").to_string(), "((a - b) - c)");
+        assert_eq!(expr("a + b >= c * d").to_string(), "((a + b) >= (c * d))");
+    }
+
+    #[test]
+    fn money_keeps_exact_decimals() {
+        let Literal::Money { amount, currency } = literal("$0.10") else {
+            panic!("not money");
+        };
+        assert_eq!(currency, None);
+        assert_eq!(amount, Decimal::new(10, 2));
+        assert_eq!(amount.scale(), 2);
+        assert_eq!(amount.to_string(), "0.10");
+
+        let Literal::Money { amount, currency } = literal("5.00 USD") else {
+            panic!("not money");
+        };
+        assert_eq!(currency.as_deref(), Some("USD"));
+        assert_eq!(amount.scale(), 2);
+        assert_eq!(amount.to_string(), "5.00");
+
+        match expr("-$5").kind {
+            ExprKind::Unary(UnaryOp::Neg, inner) => assert_eq!(
+                inner.kind,
+                ExprKind::Literal(Literal::Money {
+                    amount: Decimal::new(5, 0),
+                    currency: None
+                })
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_percent_days() {
+        assert_eq!(literal("10%"), Literal::Percent(Decimal::new(10, 2)));
+        assert_eq!(literal("2.5%"), Literal::Percent(Decimal::new(25, 3)));
+        assert_eq!(literal("5"), Literal::Integer(5));
+        let Literal::Decimal(d) = literal("5.250") else {
+            panic!("not decimal");
+        };
+        assert_eq!(d.to_string(), "5.250");
+        assert_eq!(literal("3 days"), Literal::Days(3));
+        assert_eq!(literal("1 day"), Literal::Days(1));
+        assert!(parse_expr("9223372036854775808")
+            .unwrap_err()
+            .message
+            .contains("too large"));
+        assert_eq!(literal("9223372036854775807"), Literal::Integer(i64::MAX));
+    }
+
+    #[test]
+    fn dates_are_validated() {
+        assert_eq!(
+            literal("2026-11-22"),
+            Literal::Date(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+        );
+        assert_eq!(
+            literal("2028-02-29"),
+            Literal::Date(NaiveDate::from_ymd_opt(2028, 2, 29).unwrap())
+        );
+        let e = parse_expr("2026-02-30").unwrap_err();
+        assert_eq!(e.message, "`2026-02-30` is not a valid date");
+        assert_eq!(e.span, Span::new(0, 10));
+        assert!(parse_expr("2027-02-29").is_err());
+        // With spaces it is arithmetic.
+        assert_eq!(expr("2026 - 11 - 22").to_string(), "((2026 - 11) - 22)");
+    }
+
+    #[test]
+    fn spans() {
+        let e = expr("account.arrears >= $5");
+        assert_eq!(e.span, Span::new(0, 21));
+        let ExprKind::Binary(BinaryOp::Ge, l, r) = e.kind else {
+            panic!("not >=");
+        };
+        assert_eq!(l.span, Span::new(0, 15));
+        let ExprKind::Path(segs) = &l.kind else {
+            panic!("not a path");
+        };
+        assert_eq!(segs[0].span, Span::new(0, 7));
+        assert_eq!(segs[1].span, Span::new(8, 15));
+        assert_eq!(segs[1].name, "arrears");
+        assert_eq!(r.span, Span::new(19, 21));
+
+        let c = parse_cell("  >= 5, [1..2] ").unwrap();
+        assert_eq!(c.span, Span::new(2, 14));
+        let CellKind::Tests { negated, tests } = c.kind else {
+            panic!("not tests");
+        };
+        assert!(!negated);
+        assert_eq!(tests[0].span, Span::new(2, 6));
+        assert_eq!(tests[1].span, Span::new(8, 14));
+    }
+
+    #[test]
+    fn cells() {
+        assert_eq!(parse_cell("").unwrap().kind, CellKind::Any);
+        assert_eq!(parse_cell("").unwrap().span, Span::new(0, 0));
+        assert_eq!(parse_cell("   ").unwrap().kind, CellKind::Any);
+        let dash = parse_cell(" - ").unwrap();
+        assert_eq!(dash.kind, CellKind::Any);
+        assert_eq!(dash.span, Span::new(1, 2));
+
+        let c = parse_cell("not(\"NY\", \"NJ\")").unwrap();
+        let CellKind::Tests { negated, tests } = c.kind else {
+            panic!("not tests");
+        };
+        assert!(negated);
+        assert_eq!(tests.len(), 2);
+
+        let c = parse_cell("(0..$100]").unwrap();
+        let CellKind::Tests { tests, .. } = c.kind else {
+            panic!("not tests");
+        };
+        let UnaryTestKind::Range {
+            low_inclusive,
+            high_inclusive,
+            ..
+        } = &tests[0].kind
+        else {
+            panic!("not a range");
+        };
+        assert!(!low_inclusive);
+        assert!(high_inclusive);
+
+        let c = parse_cell("[1..29]").unwrap();
+        let CellKind::Tests { tests, .. } = c.kind else {
+            panic!("not tests");
+        };
+        let UnaryTestKind::Range { low, high, .. } = &tests[0].kind else {
+            panic!("not a range");
+        };
+        assert_eq!(low.kind, ExprKind::Literal(Literal::Integer(1)));
+        assert_eq!(high.kind, ExprKind::Literal(Literal::Integer(29)));
+    }
+
+    #[test]
+    fn error_spans_and_help() {
+        let e = parse_cell(">==5").unwrap_err();
+        assert_eq!(e.message, "unexpected `=` after `>=`");
+        assert_eq!(e.span, Span::new(2, 3));
+        assert_eq!(e.help.as_deref(), Some("write `>=`"));
+
+        let e = parse_cell(">= ").unwrap_err();
+        assert_eq!(e.message, "expected an expression after `>=`");
+        assert_eq!(e.span, Span::new(3, 3));
+
+        let e = parse_cell("5..10").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("write a range as `[5..10]`"));
+
+        let e = parse_cell("'CA'").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("text uses double quotes: \"CA\""));
+
+        let e = parse_expr("(1 + 2").unwrap_err();
+        assert_eq!(e.message, "unclosed `(`");
+        assert_eq!(e.span, Span::new(0, 1));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in [
+            "é", "$é", "\"é", "5 é", "é5", "((", "))", "[..]", "\\", "\"\\", "1.", "1..", "\u{0}",
+            "not", "not(", "not()", "f(,)", "sa in xs", "x:y", "%", "5 %",
+        ] {
+            let _ = parse_expr(text);
+            let _ = parse_cell(text);
+        }
+    }
 }
