@@ -20,7 +20,10 @@ pub struct AccountRecord {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read `{path}`: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{location}: {message}")]
     Parse { location: String, message: String },
     #[error("`{0}`: unknown account file type; use .yaml, .yml, .json or .jsonl")]
@@ -29,7 +32,10 @@ pub enum InputError {
 
 /// Reads every account of a file, or of each account file directly in a directory.
 pub fn read_accounts(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
-    let io = |source| InputError::Io { path: path.to_path_buf(), source };
+    let io = |source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     if std::fs::metadata(path).map_err(io)?.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(io)?
@@ -65,7 +71,10 @@ fn kind(path: &Path) -> Option<Kind> {
 fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
     let kind = kind(path).ok_or_else(|| InputError::UnknownFormat(path.to_path_buf()))?;
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| InputError::Parse {
         location: format!("{name}: byte {}", e.utf8_error().valid_up_to()),
         message: "not valid UTF-8".into(),
@@ -77,7 +86,8 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
             .filter(|(_, line)| !line.trim().is_empty())
             .map(|(i, line)| AccountRecord {
                 origin: format!("{name}:{}", i + 1),
-                json: serde_json::from_str(line).map_err(|e| format!("invalid JSON at column {}: {e}", e.column())),
+                json: serde_json::from_str(line)
+                    .map_err(|e| format!("invalid JSON at column {}: {e}", e.column())),
             })
             .collect()),
         Kind::Json => {
@@ -89,14 +99,21 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
                 Json::Array(items) => items
                     .into_iter()
                     .enumerate()
-                    .map(|(i, json)| AccountRecord { origin: format!("{name}[{i}]"), json: Ok(json) })
+                    .map(|(i, json)| AccountRecord {
+                        origin: format!("{name}[{i}]"),
+                        json: Ok(json),
+                    })
                     .collect(),
-                other => vec![AccountRecord { origin: name, json: Ok(other) }],
+                other => vec![AccountRecord {
+                    origin: name,
+                    json: Ok(other),
+                }],
             })
         }
         Kind::Yaml => {
             let file = SourceFile::new(name.clone(), text);
-            let parsed: Result<Vec<Spanned<Json>>, _> = reading(Format::Yaml, &file, || serde_saphyr::from_str(&file.text));
+            let parsed: Result<Vec<Spanned<Json>>, _> =
+                reading(Format::Yaml, &file, || serde_saphyr::from_str(&file.text));
             match parsed {
                 Ok(items) => Ok(items
                     .into_iter()
@@ -108,7 +125,9 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
                 Err(e) => {
                     let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
                     let message = e.without_snippet().to_string();
-                    let message = message.rsplit_once(" at line ").map_or(message.clone(), |(m, _)| m.to_string());
+                    let message = message
+                        .rsplit_once(" at line ")
+                        .map_or(message.clone(), |(m, _)| m.to_string());
                     Err(InputError::Parse {
                         location: format!("{name}:{line}:{col}"),
                         message: format!("{message} (an accounts file is a YAML list of accounts)"),

@@ -13,7 +13,9 @@ use crate::model::spanned::{cell_text_offset, CellText, Spanned};
 use crate::model::RuleDocs;
 use crate::schema::{Schema, ACCOUNT};
 use crate::source::{SourceFile, Span};
-use crate::syntax::ast::{self, Arg, CellKind, CompareOp, ExprKind, Literal, UnaryOp, UnaryTestKind};
+use crate::syntax::ast::{
+    self, Arg, CellKind, CompareOp, ExprKind, Literal, UnaryOp, UnaryTestKind,
+};
 use crate::syntax::{parse_cell, parse_expr, ParseError};
 use crate::types::{ShowType, Type, Value};
 
@@ -29,7 +31,9 @@ pub struct Checked {
 
 impl Checked {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == crate::diagnostic::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diagnostic::Severity::Error)
     }
 }
 
@@ -42,8 +46,15 @@ pub fn check(docs: &RuleDocs) -> Checked {
                 // Every file failed to load; those errors say enough.
             } else if let Some(file) = docs.files.first() {
                 diags.push(
-                    Diagnostic::error("no-schema", file, Span::default(), "the rules directory has no schema")
-                        .with_help("add a `schema.yaml` declaring the account fields (see docs/rule-files.md)"),
+                    Diagnostic::error(
+                        "no-schema",
+                        file,
+                        Span::default(),
+                        "the rules directory has no schema",
+                    )
+                    .with_help(
+                        "add a `schema.yaml` declaring the account fields (see docs/rule-files.md)",
+                    ),
                 );
             }
             None
@@ -77,7 +88,10 @@ pub fn check(docs: &RuleDocs) -> Checked {
     let tables = checker.check_tables(&docs.tables);
     diags.append(&mut checker.diags);
     let program = tables.and_then(|(tables, order)| {
-        (!diags.iter().any(|d| d.severity == crate::diagnostic::Severity::Error)).then(|| Program {
+        (!diags
+            .iter()
+            .any(|d| d.severity == crate::diagnostic::Severity::Error))
+        .then(|| Program {
             schema: schema.clone(),
             tables,
             order,
@@ -140,12 +154,22 @@ impl<'s> Checker<'s> {
         ShowType(ty, self.schema).to_string()
     }
 
-    fn error(&mut self, code: &'static str, file: &Arc<SourceFile>, span: Span, message: String) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::error(code, file, span, message));
+    fn error(
+        &mut self,
+        code: &'static str,
+        file: &Arc<SourceFile>,
+        span: Span,
+        message: String,
+    ) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::error(code, file, span, message));
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn check_tables(&mut self, docs: &[(Arc<SourceFile>, TableDoc)]) -> Option<(Vec<Table>, Vec<u32>)> {
+    fn check_tables(
+        &mut self,
+        docs: &[(Arc<SourceFile>, TableDoc)],
+    ) -> Option<(Vec<Table>, Vec<u32>)> {
         // Pass 1: headers, so tables can refer to each other in any file order.
         let mut shells = Vec::new();
         for (file, doc) in docs {
@@ -169,26 +193,58 @@ impl<'s> Checker<'s> {
     fn check_header(&mut self, file: &Arc<SourceFile>, doc: &TableDoc) -> Table {
         let name = doc.table.value.clone();
         if !crate::schema::is_identifier(&name) {
-            self.error("table-name", file, doc.table.span, format!("table name `{name}` is not an identifier"))
-                .help = Some("other tables refer to it as `<name>.<output>`: use letters, digits and `_`".into());
-        } else if matches!(name.as_str(), "account" | "as_of") || crate::ir::Builtin::from_name(&name).is_some() {
-            self.error("table-name", file, doc.table.span, format!("`{name}` is reserved and cannot name a table"));
+            self.error(
+                "table-name",
+                file,
+                doc.table.span,
+                format!("table name `{name}` is not an identifier"),
+            )
+            .help = Some(
+                "other tables refer to it as `<name>.<output>`: use letters, digits and `_`".into(),
+            );
+        } else if matches!(name.as_str(), "account" | "as_of")
+            || crate::ir::Builtin::from_name(&name).is_some()
+        {
+            self.error(
+                "table-name",
+                file,
+                doc.table.span,
+                format!("`{name}` is reserved and cannot name a table"),
+            );
         } else if self.headers.iter().any(|h| h.name == name) {
-            self.error("duplicate-table", file, doc.table.span, format!("a table named `{name}` is already defined"));
+            self.error(
+                "duplicate-table",
+                file,
+                doc.table.span,
+                format!("a table named `{name}` is already defined"),
+            );
         }
         let hit = match HitPolicy::ALL.iter().find(|(n, _)| *n == doc.hit.value) {
             Some((_, hit)) => *hit,
             None => {
                 let help = did_you_mean(&doc.hit.value, HitPolicy::ALL.iter().map(|(n, _)| *n))
-                    .unwrap_or_else(|| "hit policies: first, unique, priority, any, collect, rule_order".into());
-                self.error("hit-policy", file, doc.hit.span, format!("unknown hit policy `{}`", doc.hit.value)).help = Some(help);
+                    .unwrap_or_else(|| {
+                        "hit policies: first, unique, priority, any, collect, rule_order".into()
+                    });
+                self.error(
+                    "hit-policy",
+                    file,
+                    doc.hit.span,
+                    format!("unknown hit policy `{}`", doc.hit.value),
+                )
+                .help = Some(help);
                 HitPolicy::First
             }
         };
         let mut outputs = Vec::new();
         for (out_name, ty) in &doc.outputs.value {
             if !crate::schema::is_identifier(out_name) {
-                self.error("output", file, ty.span, format!("output name `{out_name}` is not an identifier"));
+                self.error(
+                    "output",
+                    file,
+                    ty.span,
+                    format!("output name `{out_name}` is not an identifier"),
+                );
             }
             let (base, _optional) = match ty.value.trim().strip_suffix('?') {
                 Some(b) => (b.trim(), true),
@@ -203,7 +259,10 @@ impl<'s> Checker<'s> {
                 self.error("unknown-type", file, ty.span, format!("unknown output type `{base}`")).help = Some(help);
                 Type::Error
             });
-            outputs.push(Output { name: out_name.clone(), ty: t });
+            outputs.push(Output {
+                name: out_name.clone(),
+                ty: t,
+            });
         }
         let aggregate = match &doc.aggregate {
             None => None,
@@ -214,25 +273,56 @@ impl<'s> Checker<'s> {
                     "max" => Some(Aggregate::Max),
                     "count" => Some(Aggregate::Count),
                     other => {
-                        self.error("aggregate", file, a.span, format!("unknown aggregate `{other}`")).help =
-                            Some("aggregates are sum, min, max and count".into());
+                        self.error(
+                            "aggregate",
+                            file,
+                            a.span,
+                            format!("unknown aggregate `{other}`"),
+                        )
+                        .help = Some("aggregates are sum, min, max and count".into());
                         None
                     }
                 };
                 if hit != HitPolicy::Collect {
-                    self.error("aggregate", file, a.span, format!("`aggregate` applies only to `hit: collect`, not `{}`", hit.name()))
-                        .help = Some("remove `aggregate` or use `hit: collect`".into());
+                    self.error(
+                        "aggregate",
+                        file,
+                        a.span,
+                        format!(
+                            "`aggregate` applies only to `hit: collect`, not `{}`",
+                            hit.name()
+                        ),
+                    )
+                    .help = Some("remove `aggregate` or use `hit: collect`".into());
                 }
                 if matches!(agg, Some(Aggregate::Sum | Aggregate::Min | Aggregate::Max)) {
                     match outputs.as_slice() {
-                        [only] if matches!(only.ty, Type::Integer | Type::Decimal | Type::Money | Type::Days | Type::Error)
-                            || (agg != Some(Aggregate::Sum) && matches!(only.ty, Type::Date)) => {}
+                        [only]
+                            if matches!(
+                                only.ty,
+                                Type::Integer
+                                    | Type::Decimal
+                                    | Type::Money
+                                    | Type::Days
+                                    | Type::Error
+                            ) || (agg != Some(Aggregate::Sum)
+                                && matches!(only.ty, Type::Date)) => {}
                         [only] => {
                             let shown = self.show(&only.ty);
-                            self.error("aggregate", file, a.span, format!("cannot {} outputs of type {shown}", a.value));
+                            self.error(
+                                "aggregate",
+                                file,
+                                a.span,
+                                format!("cannot {} outputs of type {shown}", a.value),
+                            );
                         }
                         _ => {
-                            self.error("aggregate", file, a.span, format!("`aggregate: {}` needs exactly one output", a.value));
+                            self.error(
+                                "aggregate",
+                                file,
+                                a.span,
+                                format!("`aggregate: {}` needs exactly one output", a.value),
+                            );
                         }
                     }
                 }
@@ -242,15 +332,31 @@ impl<'s> Checker<'s> {
         let priority_output = if hit == HitPolicy::Priority {
             let found = outputs.iter().position(|o| matches!(o.ty, Type::Enum(_)));
             if found.is_none() {
-                self.error("hit-policy", file, doc.hit.span, "`priority` needs an enum output: its declaration order ranks the rows".into())
-                    .help = Some("declare the output's type as an enum listed from highest to lowest priority".into());
+                self.error(
+                    "hit-policy",
+                    file,
+                    doc.hit.span,
+                    "`priority` needs an enum output: its declaration order ranks the rows".into(),
+                )
+                .help = Some(
+                    "declare the output's type as an enum listed from highest to lowest priority"
+                        .into(),
+                );
             }
             found.map(|i| i as u32)
         } else {
             None
         };
         if doc.rows.len() > MAX_ROWS_PER_TABLE {
-            self.error("too-many-rows", file, doc.table.span, format!("table has {} rows; the limit is {MAX_ROWS_PER_TABLE}", doc.rows.len()));
+            self.error(
+                "too-many-rows",
+                file,
+                doc.table.span,
+                format!(
+                    "table has {} rows; the limit is {MAX_ROWS_PER_TABLE}",
+                    doc.rows.len()
+                ),
+            );
         }
         Table {
             name,
@@ -267,40 +373,84 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn check_body(&mut self, index: usize, file: &Arc<SourceFile>, doc: &TableDoc, table: &mut Table) -> Vec<(u32, Span)> {
+    fn check_body(
+        &mut self,
+        index: usize,
+        file: &Arc<SourceFile>,
+        doc: &TableDoc,
+        table: &mut Table,
+    ) -> Vec<(u32, Span)> {
         let mut deps = Vec::new();
         // Inputs: expressions over the account and other tables.
         let mut input_types: Vec<(String, Type)> = Vec::new();
         for (name, cell) in &doc.inputs.value {
             if !crate::schema::is_identifier(name) {
-                self.error("input", file, cell.span, format!("input name `{name}` is not an identifier"));
+                self.error(
+                    "input",
+                    file,
+                    cell.span,
+                    format!("input name `{name}` is not an identifier"),
+                );
             }
             let mut scope = self.scope(file, cell, None, index);
             let expr = self.expression(&mut scope, cell, None);
             deps.append(&mut scope.deps);
             input_types.push((name.clone(), expr.ty.clone()));
-            table.inputs.push(Input { name: name.clone(), expr, text: cell.value.0.clone() });
+            table.inputs.push(Input {
+                name: name.clone(),
+                expr,
+                text: cell.value.0.clone(),
+            });
         }
         if doc.inputs.value.is_empty() {
-            self.error("input", file, doc.inputs.span, "a table needs at least one input".into());
+            self.error(
+                "input",
+                file,
+                doc.inputs.span,
+                "a table needs at least one input".into(),
+            );
         }
         let mut seen_ids: IndexMap<String, Span> = IndexMap::new();
         for row in &doc.rows {
             let id = row.value.id.value.0.trim().to_string();
             if id.is_empty() {
-                self.error("row-id", file, row.value.id.span, "a row id cannot be empty".into());
+                self.error(
+                    "row-id",
+                    file,
+                    row.value.id.span,
+                    "a row id cannot be empty".into(),
+                );
             } else if let Some(first) = seen_ids.get(&id) {
                 let (line, _) = file.line_col(first.start);
-                self.error("duplicate-row-id", file, row.value.id.span, format!("row id `{id}` is already used on line {line}"))
-                    .help = Some("row ids are stable references in traces and tests: give each row its own".into());
+                self.error(
+                    "duplicate-row-id",
+                    file,
+                    row.value.id.span,
+                    format!("row id `{id}` is already used on line {line}"),
+                )
+                .help = Some(
+                    "row ids are stable references in traces and tests: give each row its own"
+                        .into(),
+                );
             } else {
                 seen_ids.insert(id.clone(), row.value.id.span);
             }
             for (column, cell) in &row.value.when {
                 if !input_types.iter().any(|(n, _)| n == column) {
                     let help = did_you_mean(column, input_types.iter().map(|(n, _)| n.as_str()))
-                        .unwrap_or_else(|| format!("the inputs are: {}", list_names(input_types.iter().map(|(n, _)| n.as_str()))));
-                    self.error("unknown-column", file, cell.span, format!("`{column}` is not an input of table `{}`", table.name)).help = Some(help);
+                        .unwrap_or_else(|| {
+                            format!(
+                                "the inputs are: {}",
+                                list_names(input_types.iter().map(|(n, _)| n.as_str()))
+                            )
+                        });
+                    self.error(
+                        "unknown-column",
+                        file,
+                        cell.span,
+                        format!("`{column}` is not an input of table `{}`", table.name),
+                    )
+                    .help = Some(help);
                 }
             }
             let mut cells = Vec::new();
@@ -312,11 +462,23 @@ impl<'s> Checker<'s> {
                         deps.append(&mut scope.deps);
                         c
                     }
-                    None => TCell { negated: false, tests: Vec::new(), text: "-".into() },
+                    None => TCell {
+                        negated: false,
+                        tests: Vec::new(),
+                        text: "-".into(),
+                    },
                 };
                 cells.push(cell);
             }
-            let outputs = self.outputs(index, file, &row.value.then, row.span, table, &input_types, &mut deps);
+            let outputs = self.outputs(
+                index,
+                file,
+                &row.value.then,
+                row.span,
+                table,
+                &input_types,
+                &mut deps,
+            );
             table.rows.push(Row {
                 id,
                 description: row.value.description.clone(),
@@ -326,10 +488,24 @@ impl<'s> Checker<'s> {
             });
         }
         if let Some(default) = &doc.default {
-            table.default = Some(self.outputs(index, file, &default.value, default.span, table, &input_types, &mut deps));
+            table.default = Some(self.outputs(
+                index,
+                file,
+                &default.value,
+                default.span,
+                table,
+                &input_types,
+                &mut deps,
+            ));
             if matches!(table.hit, HitPolicy::Collect | HitPolicy::RuleOrder) {
-                self.error("default", file, default.span, format!("`default` has no meaning under `hit: {}`", table.hit.name()))
-                    .help = Some("an empty collection is already the result when no row matches".into());
+                self.error(
+                    "default",
+                    file,
+                    default.span,
+                    format!("`default` has no meaning under `hit: {}`", table.hit.name()),
+                )
+                .help =
+                    Some("an empty collection is already the result when no row matches".into());
             }
         }
         deps
@@ -349,8 +525,19 @@ impl<'s> Checker<'s> {
         for (name, cell) in cells {
             if !table.outputs.iter().any(|o| &o.name == name) {
                 let help = did_you_mean(name, table.outputs.iter().map(|o| o.name.as_str()))
-                    .unwrap_or_else(|| format!("the outputs are: {}", list_names(table.outputs.iter().map(|o| o.name.as_str()))));
-                self.error("unknown-column", file, cell.span, format!("`{name}` is not an output of table `{}`", table.name)).help = Some(help);
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the outputs are: {}",
+                            list_names(table.outputs.iter().map(|o| o.name.as_str()))
+                        )
+                    });
+                self.error(
+                    "unknown-column",
+                    file,
+                    cell.span,
+                    format!("`{name}` is not an output of table `{}`", table.name),
+                )
+                .help = Some(help);
             }
         }
         let mut exprs = Vec::new();
@@ -363,23 +550,47 @@ impl<'s> Checker<'s> {
                     if !fits(&expr.ty, &output.ty) {
                         let (got, want) = (self.show(&expr.ty), self.show(&output.ty));
                         let help = money_hint(&expr.ty, &output.ty);
-                        self.error("type-mismatch", file, cell.span, format!("output `{}` is {want}, but this cell is {got}", output.name)).help = help;
+                        self.error(
+                            "type-mismatch",
+                            file,
+                            cell.span,
+                            format!("output `{}` is {want}, but this cell is {got}", output.name),
+                        )
+                        .help = help;
                     }
                     exprs.push(coerce(expr, &output.ty));
                 }
                 None => {
-                    if table.hit != HitPolicy::Collect || table.aggregate != Some(Aggregate::Count) {
-                        self.error("missing-output", file, Span::new(span.start, span.start + 1), format!("no value for output `{}`", output.name))
-                            .help = Some(format!("add `{}: <value>` (use `null` where no value applies)", output.name));
+                    if table.hit != HitPolicy::Collect || table.aggregate != Some(Aggregate::Count)
+                    {
+                        self.error(
+                            "missing-output",
+                            file,
+                            Span::new(span.start, span.start + 1),
+                            format!("no value for output `{}`", output.name),
+                        )
+                        .help = Some(format!(
+                            "add `{}: <value>` (use `null` where no value applies)",
+                            output.name
+                        ));
                     }
-                    exprs.push(TExpr { kind: TExprKind::Const(Value::Null), ty: Type::Null });
+                    exprs.push(TExpr {
+                        kind: TExprKind::Const(Value::Null),
+                        ty: Type::Null,
+                    });
                 }
             }
         }
         exprs
     }
 
-    fn scope<'a>(&self, file: &'a Arc<SourceFile>, cell: &Spanned<CellText>, inputs: Option<&'a [(String, Type)]>, table: usize) -> Scope<'a> {
+    fn scope<'a>(
+        &self,
+        file: &'a Arc<SourceFile>,
+        cell: &Spanned<CellText>,
+        inputs: Option<&'a [(String, Type)]>,
+        table: usize,
+    ) -> Scope<'a> {
         Scope {
             file,
             offset: cell_text_offset(file, cell.span, &cell.value.0),
@@ -400,20 +611,37 @@ impl<'s> Checker<'s> {
 
     fn too_long(&mut self, scope: &Scope, cell: &Spanned<CellText>) -> bool {
         if cell.value.0.len() > MAX_CELL_BYTES {
-            self.error("cell-too-long", scope.file, Span::new(cell.span.start, cell.span.start + 1),
-                format!("cell is {} bytes long; the limit is {MAX_CELL_BYTES}", cell.value.0.len()))
-                .help = Some("split the logic into an input column or another table".into());
+            self.error(
+                "cell-too-long",
+                scope.file,
+                Span::new(cell.span.start, cell.span.start + 1),
+                format!(
+                    "cell is {} bytes long; the limit is {MAX_CELL_BYTES}",
+                    cell.value.0.len()
+                ),
+            )
+            .help = Some("split the logic into an input column or another table".into());
             return true;
         }
         false
     }
 
-    fn expression(&mut self, scope: &mut Scope, cell: &Spanned<CellText>, expect: Option<&Type>) -> TExpr {
+    fn expression(
+        &mut self,
+        scope: &mut Scope,
+        cell: &Spanned<CellText>,
+        expect: Option<&Type>,
+    ) -> TExpr {
         if self.too_long(scope, cell) {
             return error_expr();
         }
         if cell.value.0.trim().is_empty() {
-            self.error("syntax", scope.file, cell.span, "expected an expression, found an empty cell".into());
+            self.error(
+                "syntax",
+                scope.file,
+                cell.span,
+                "expected an expression, found an empty cell".into(),
+            );
             return error_expr();
         }
         match parse_expr(&cell.value.0) {
@@ -428,20 +656,36 @@ impl<'s> Checker<'s> {
     fn cell(&mut self, scope: &mut Scope, cell: &Spanned<CellText>, input: &Type) -> TCell {
         let text = cell.value.0.clone();
         if self.too_long(scope, cell) {
-            return TCell { negated: false, tests: Vec::new(), text };
+            return TCell {
+                negated: false,
+                tests: Vec::new(),
+                text,
+            };
         }
         let parsed = match parse_cell(&cell.value.0) {
             Ok(parsed) => parsed,
             Err(err) => {
                 self.parse_error(scope, err);
-                return TCell { negated: false, tests: Vec::new(), text };
+                return TCell {
+                    negated: false,
+                    tests: Vec::new(),
+                    text,
+                };
             }
         };
         match parsed.kind {
-            CellKind::Any => TCell { negated: false, tests: Vec::new(), text },
+            CellKind::Any => TCell {
+                negated: false,
+                tests: Vec::new(),
+                text,
+            },
             CellKind::Tests { negated, tests } => {
                 let tests = tests.iter().map(|t| self.test(scope, t, input)).collect();
-                TCell { negated, tests, text }
+                TCell {
+                    negated,
+                    tests,
+                    text,
+                }
             }
         }
     }
@@ -456,22 +700,44 @@ impl<'s> Checker<'s> {
                 let e = self.operand(scope, expr, input, CompareOp::Eq);
                 TTest::Compare(CompareOp::Eq, e)
             }
-            UnaryTestKind::Range { low, low_inclusive, high, high_inclusive } => {
+            UnaryTestKind::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            } => {
                 let lo = self.operand(scope, low, input, CompareOp::Ge);
                 let hi = self.operand(scope, high, input, CompareOp::Le);
-                TTest::Range { low: lo, low_inclusive: *low_inclusive, high: hi, high_inclusive: *high_inclusive }
+                TTest::Range {
+                    low: lo,
+                    low_inclusive: *low_inclusive,
+                    high: hi,
+                    high_inclusive: *high_inclusive,
+                }
             }
         }
     }
 
     /// An operand of a cell test, checked to be comparable with the input.
-    fn operand(&mut self, scope: &mut Scope, expr: &ast::Expr, input: &Type, op: CompareOp) -> TExpr {
+    fn operand(
+        &mut self,
+        scope: &mut Scope,
+        expr: &ast::Expr,
+        input: &Type,
+        op: CompareOp,
+    ) -> TExpr {
         let e = self.expr(scope, expr, Some(input));
         if !comparable(input, &e.ty, op) {
             let (i, o) = (self.show(input), self.show(&e.ty));
             let help = money_hint(&e.ty, input);
             let span = scope.span(expr.span);
-            self.error("type-mismatch", scope.file, span, format!("cannot compare the input ({i}) with {o}")).help = help;
+            self.error(
+                "type-mismatch",
+                scope.file,
+                span,
+                format!("cannot compare the input ({i}) with {o}"),
+            )
+            .help = help;
         }
         e
     }
@@ -486,30 +752,61 @@ impl<'s> Checker<'s> {
                 let ty = match (op, &e.ty) {
                     (_, t) if t.is_unknown() => e.ty.clone(),
                     (UnaryOp::Not, Type::Bool) => Type::Bool,
-                    (UnaryOp::Neg, Type::Integer | Type::Decimal | Type::Money | Type::Days) => e.ty.clone(),
+                    (UnaryOp::Neg, Type::Integer | Type::Decimal | Type::Money | Type::Days) => {
+                        e.ty.clone()
+                    }
                     (op, t) => {
                         let t = self.show(t);
-                        let what = if *op == UnaryOp::Not { "`not` needs a bool" } else { "`-` needs a number, money or days" };
-                        self.error("type-mismatch", scope.file, span, format!("{what}, found {t}"));
+                        let what = if *op == UnaryOp::Not {
+                            "`not` needs a bool"
+                        } else {
+                            "`-` needs a number, money or days"
+                        };
+                        self.error(
+                            "type-mismatch",
+                            scope.file,
+                            span,
+                            format!("{what}, found {t}"),
+                        );
                         Type::Error
                     }
                 };
-                TExpr { kind: TExprKind::Unary(*op, Box::new(e)), ty }
+                TExpr {
+                    kind: TExprKind::Unary(*op, Box::new(e)),
+                    ty,
+                }
             }
             ExprKind::Binary(op, l, r) => self.binary(scope, *op, l, r, span),
             ExprKind::Call(call) => self.call(scope, call, span),
         }
     }
 
-    fn literal(&mut self, scope: &Scope, lit: &Literal, span: Span, expect: Option<&Type>) -> TExpr {
+    fn literal(
+        &mut self,
+        scope: &Scope,
+        lit: &Literal,
+        span: Span,
+        expect: Option<&Type>,
+    ) -> TExpr {
         let (value, ty) = match lit {
             Literal::Integer(n) => (Value::Int(*n), Type::Integer),
             Literal::Decimal(d) => (Value::Dec(*d), Type::Decimal),
             Literal::Money { amount, currency } => {
                 if let Some(c) = currency {
                     if *c != self.schema.currency {
-                        self.error("currency", scope.file, span, format!("`{c}` is not the schema's currency `{}`", self.schema.currency))
-                            .help = Some(format!("all money is in {}; write `${amount}`", self.schema.currency));
+                        self.error(
+                            "currency",
+                            scope.file,
+                            span,
+                            format!(
+                                "`{c}` is not the schema's currency `{}`",
+                                self.schema.currency
+                            ),
+                        )
+                        .help = Some(format!(
+                            "all money is in {}; write `${amount}`",
+                            self.schema.currency
+                        ));
                     }
                 }
                 (Value::Dec(*amount), Type::Money)
@@ -526,17 +823,35 @@ impl<'s> Checker<'s> {
             Literal::Bool(b) => (Value::Bool(*b), Type::Bool),
             Literal::Null => (Value::Null, Type::Null),
         };
-        TExpr { kind: TExprKind::Const(value), ty }
+        TExpr {
+            kind: TExprKind::Const(value),
+            ty,
+        }
     }
 
     fn variant(&mut self, scope: &Scope, e: u32, name: &str, span: Span) -> TExpr {
         match self.schema.variant(e, name) {
-            Some(v) => TExpr { kind: TExprKind::Const(Value::Enum(v)), ty: Type::Enum(e) },
+            Some(v) => TExpr {
+                kind: TExprKind::Const(Value::Enum(v)),
+                ty: Type::Enum(e),
+            },
             None => {
                 let def = self.schema.enum_def(e);
                 let help = did_you_mean(name, def.variants.iter().map(|s| s.as_str()))
-                    .unwrap_or_else(|| format!("`{}` is one of: {}", def.name, list_names(def.variants.iter().map(|s| s.as_str()))));
-                self.error("unknown-variant", scope.file, span, format!("`{name}` is not a variant of `{}`", def.name)).help = Some(help);
+                    .unwrap_or_else(|| {
+                        format!(
+                            "`{}` is one of: {}",
+                            def.name,
+                            list_names(def.variants.iter().map(|s| s.as_str()))
+                        )
+                    });
+                self.error(
+                    "unknown-variant",
+                    scope.file,
+                    span,
+                    format!("`{name}` is not a variant of `{}`", def.name),
+                )
+                .help = Some(help);
                 error_expr()
             }
         }
@@ -547,21 +862,38 @@ impl<'s> Checker<'s> {
         let first_span = scope.span(first.span);
         // A bare word where an enum is expected is a variant.
         if let (Some(Type::Enum(e)), [only]) = (expect, segments) {
-            if self.schema.variant(*e, &only.name).is_some() || self.lookup_root(scope, &only.name).is_none() {
+            if self.schema.variant(*e, &only.name).is_some()
+                || self.lookup_root(scope, &only.name).is_none()
+            {
                 return self.variant(scope, *e, &only.name, first_span);
             }
         }
         let Some(mut current) = self.lookup_root(scope, &first.name) else {
             let mut candidates: Vec<String> = vec!["account".into(), "as_of".into()];
             candidates.extend(scope.locals.iter().map(|(n, _)| n.clone()));
-            candidates.extend(scope.inputs.unwrap_or_default().iter().map(|(n, _)| n.clone()));
+            candidates.extend(
+                scope
+                    .inputs
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(n, _)| n.clone()),
+            );
             candidates.extend(self.headers.iter().map(|h| h.name.clone()));
             let help = if self.schema.account().slot(&first.name).is_some() {
-                Some(format!("account fields are reached through `account`: write `account.{}`", first.name))
+                Some(format!(
+                    "account fields are reached through `account`: write `account.{}`",
+                    first.name
+                ))
             } else {
                 did_you_mean(&first.name, candidates.iter().map(|s| s.as_str()))
             };
-            self.error("unknown-name", scope.file, first_span, format!("unknown name `{}`", first.name)).help = help;
+            self.error(
+                "unknown-name",
+                scope.file,
+                first_span,
+                format!("unknown name `{}`", first.name),
+            )
+            .help = help;
             return error_expr();
         };
         let mut rest = &segments[1..];
@@ -570,7 +902,12 @@ impl<'s> Checker<'s> {
             let header = &self.headers[table as usize];
             let Some(seg) = rest.first() else {
                 let name = header.name.clone();
-                self.error("unknown-name", scope.file, first_span, format!("`{name}` is a table: name one of its outputs, `{name}.<output>`"));
+                self.error(
+                    "unknown-name",
+                    scope.file,
+                    first_span,
+                    format!("`{name}` is a table: name one of its outputs, `{name}.<output>`"),
+                );
                 return error_expr();
             };
             let seg_span = scope.span(seg.span);
@@ -583,15 +920,32 @@ impl<'s> Checker<'s> {
             let Some(out) = header.columns.iter().position(|c| c.name == seg.name) else {
                 let help = did_you_mean(&seg.name, header.columns.iter().map(|c| c.name.as_str()));
                 let name = header.name.clone();
-                self.error("unknown-name", scope.file, seg_span, format!("table `{name}` has no output `{}`", seg.name)).help = help;
+                self.error(
+                    "unknown-name",
+                    scope.file,
+                    seg_span,
+                    format!("table `{name}` has no output `{}`", seg.name),
+                )
+                .help = help;
                 return error_expr();
             };
             if table as usize == scope.table {
-                self.error("table-cycle", scope.file, first_span, format!("table `{}` refers to itself", header.name));
+                self.error(
+                    "table-cycle",
+                    scope.file,
+                    first_span,
+                    format!("table `{}` refers to itself", header.name),
+                );
                 return error_expr();
             }
             scope.deps.push((table, first_span));
-            current = TExpr { kind: TExprKind::TableOutput { table, output: out as u32 }, ty: header.columns[out].ty.clone() };
+            current = TExpr {
+                kind: TExprKind::TableOutput {
+                    table,
+                    output: out as u32,
+                },
+                ty: header.columns[out].ty.clone(),
+            };
             rest = &rest[1..];
         }
         for seg in rest {
@@ -602,14 +956,28 @@ impl<'s> Checker<'s> {
                     Type::Record(r) => (*r, true),
                     _ => {
                         let t = self.show(&current.ty);
-                        self.error("unknown-field", scope.file, seg_span, format!("`{}` is a {t} and has no fields", path_text(segments, seg)));
+                        self.error(
+                            "unknown-field",
+                            scope.file,
+                            seg_span,
+                            format!("`{}` is a {t} and has no fields", path_text(segments, seg)),
+                        );
                         return error_expr();
                     }
                 },
                 Type::Error => return error_expr(),
                 other => {
                     let t = self.show(other);
-                    self.error("unknown-field", scope.file, seg_span, format!("`{}` is {t} and has no field `{}`", path_text(segments, seg), seg.name));
+                    self.error(
+                        "unknown-field",
+                        scope.file,
+                        seg_span,
+                        format!(
+                            "`{}` is {t} and has no field `{}`",
+                            path_text(segments, seg),
+                            seg.name
+                        ),
+                    );
                     return error_expr();
                 }
             };
@@ -617,18 +985,35 @@ impl<'s> Checker<'s> {
             let Some(slot) = def.slot(&seg.name) else {
                 let help = did_you_mean(&seg.name, def.fields.iter().map(|f| f.name.as_str()));
                 let at = path_text(segments, seg);
-                self.error("unknown-field", scope.file, seg_span, format!("unknown field `{}` in `{at}`", seg.name)).help = help;
+                self.error(
+                    "unknown-field",
+                    scope.file,
+                    seg_span,
+                    format!("unknown field `{}` in `{at}`", seg.name),
+                )
+                .help = help;
                 return error_expr();
             };
             let ty = def.fields[slot].ty.clone();
             current = if through_list {
-                TExpr { kind: TExprKind::Project(Box::new(current), slot as u32), ty: Type::List(Box::new(ty)) }
+                TExpr {
+                    kind: TExprKind::Project(Box::new(current), slot as u32),
+                    ty: Type::List(Box::new(ty)),
+                }
             } else {
-                TExpr { kind: TExprKind::Field(Box::new(current), slot as u32), ty }
+                TExpr {
+                    kind: TExprKind::Field(Box::new(current), slot as u32),
+                    ty,
+                }
             };
         }
         if let TExprKind::Account = current.kind {
-            self.error("type-mismatch", scope.file, first_span, "`account` is the whole account: name one of its fields, `account.<field>`".into());
+            self.error(
+                "type-mismatch",
+                scope.file,
+                first_span,
+                "`account` is the whole account: name one of its fields, `account.<field>`".into(),
+            );
             return error_expr();
         }
         current
@@ -636,28 +1021,60 @@ impl<'s> Checker<'s> {
 
     fn lookup_root(&self, scope: &Scope, name: &str) -> Option<TExpr> {
         if let Some(i) = scope.locals.iter().rposition(|(n, _)| n == name) {
-            return Some(TExpr { kind: TExprKind::Local(i as u32), ty: scope.locals[i].1.clone() });
+            return Some(TExpr {
+                kind: TExprKind::Local(i as u32),
+                ty: scope.locals[i].1.clone(),
+            });
         }
         if let Some(inputs) = scope.inputs {
             if let Some(i) = inputs.iter().position(|(n, _)| n == name) {
-                return Some(TExpr { kind: TExprKind::Input(i as u32), ty: inputs[i].1.clone() });
+                return Some(TExpr {
+                    kind: TExprKind::Input(i as u32),
+                    ty: inputs[i].1.clone(),
+                });
             }
         }
         match name {
-            "account" => return Some(TExpr { kind: TExprKind::Account, ty: Type::Record(ACCOUNT) }),
-            "as_of" => return Some(TExpr { kind: TExprKind::AsOf, ty: Type::Date }),
+            "account" => {
+                return Some(TExpr {
+                    kind: TExprKind::Account,
+                    ty: Type::Record(ACCOUNT),
+                })
+            }
+            "as_of" => {
+                return Some(TExpr {
+                    kind: TExprKind::AsOf,
+                    ty: Type::Date,
+                })
+            }
             _ => {}
         }
-        self.headers.iter().position(|h| h.name == name).map(|t| TExpr {
-            kind: TExprKind::TableOutput { table: t as u32, output: 0 },
-            ty: Type::Error,
-        })
+        self.headers
+            .iter()
+            .position(|h| h.name == name)
+            .map(|t| TExpr {
+                kind: TExprKind::TableOutput {
+                    table: t as u32,
+                    output: 0,
+                },
+                ty: Type::Error,
+            })
     }
 
-    fn binary(&mut self, scope: &mut Scope, op: ast::BinaryOp, l: &ast::Expr, r: &ast::Expr, span: Span) -> TExpr {
+    fn binary(
+        &mut self,
+        scope: &mut Scope,
+        op: ast::BinaryOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
         use ast::BinaryOp as B;
         // A bare word or text compared with an enum is a variant: check the other side first.
-        let (le, re) = if op.is_comparison() && is_enum_literal_candidate(l) && !is_enum_literal_candidate(r) {
+        let (le, re) = if op.is_comparison()
+            && is_enum_literal_candidate(l)
+            && !is_enum_literal_candidate(r)
+        {
             let re = self.expr(scope, r, None);
             let le = self.expr(scope, l, Some(&re.ty));
             (le, re)
@@ -691,7 +1108,12 @@ impl<'s> Checker<'s> {
                     } else {
                         let bad = if bool_like(&lt) { &rt } else { &lt };
                         let t = self.show(bad);
-                        self.error("type-mismatch", scope.file, span, format!("`{}` needs bools on both sides, found {t}", op.as_str()));
+                        self.error(
+                            "type-mismatch",
+                            scope.file,
+                            span,
+                            format!("`{}` needs bools on both sides, found {t}", op.as_str()),
+                        );
                         Type::Error
                     }
                 }
@@ -701,7 +1123,13 @@ impl<'s> Checker<'s> {
                     } else {
                         let (a, b) = (self.show(&lt), self.show(&rt));
                         let help = money_hint(&rt, &lt).or_else(|| money_hint(&lt, &rt));
-                        self.error("type-mismatch", scope.file, span, format!("cannot compare {a} with {b} using `{}`", op.as_str())).help = help;
+                        self.error(
+                            "type-mismatch",
+                            scope.file,
+                            span,
+                            format!("cannot compare {a} with {b} using `{}`", op.as_str()),
+                        )
+                        .help = help;
                         Type::Error
                     }
                 }
@@ -710,21 +1138,41 @@ impl<'s> Checker<'s> {
                     None => {
                         let (a, b) = (self.show(&lt), self.show(&rt));
                         let help = money_hint(&rt, &lt).or_else(|| money_hint(&lt, &rt));
-                        self.error("type-mismatch", scope.file, span, format!("cannot apply `{}` to {a} and {b}", op.as_str())).help = help;
+                        self.error(
+                            "type-mismatch",
+                            scope.file,
+                            span,
+                            format!("cannot apply `{}` to {a} and {b}", op.as_str()),
+                        )
+                        .help = help;
                         Type::Error
                     }
                 },
             }
         };
-        TExpr { kind: TExprKind::Binary(bop, Box::new(le), Box::new(re)), ty }
+        TExpr {
+            kind: TExprKind::Binary(bop, Box::new(le), Box::new(re)),
+            ty,
+        }
     }
 
     fn call(&mut self, scope: &mut Scope, call: &ast::Call, span: Span) -> TExpr {
         let fspan = scope.span(call.function.span);
         let Some(builtin) = Builtin::from_name(&call.function.name) else {
             let help = did_you_mean(&call.function.name, Builtin::ALL.iter().map(|(n, _)| *n))
-                .unwrap_or_else(|| format!("functions: {}", list_names(Builtin::ALL.iter().map(|(n, _)| *n))));
-            self.error("unknown-function", scope.file, fspan, format!("unknown function `{}`", call.function.name)).help = Some(help);
+                .unwrap_or_else(|| {
+                    format!(
+                        "functions: {}",
+                        list_names(Builtin::ALL.iter().map(|(n, _)| *n))
+                    )
+                });
+            self.error(
+                "unknown-function",
+                scope.file,
+                fspan,
+                format!("unknown function `{}`", call.function.name),
+            )
+            .help = Some(help);
             return error_expr();
         };
         let name = &call.function.name;
@@ -733,7 +1181,12 @@ impl<'s> Checker<'s> {
             return self.each(scope, builtin, name, each, span);
         }
         if call.args.iter().any(|a| matches!(a, Arg::Each(_))) {
-            self.error("arguments", scope.file, span, format!("`{name}(x in list ...)` takes that one argument only"));
+            self.error(
+                "arguments",
+                scope.file,
+                span,
+                format!("`{name}(x in list ...)` takes that one argument only"),
+            );
             return error_expr();
         }
         let args: Vec<TExpr> = call
@@ -745,41 +1198,76 @@ impl<'s> Checker<'s> {
             })
             .collect();
         if args.iter().any(|a| a.ty == Type::Error) {
-            return TExpr { kind: TExprKind::Call(builtin, args), ty: Type::Error };
+            return TExpr {
+                kind: TExprKind::Call(builtin, args),
+                ty: Type::Error,
+            };
         }
         let types: Vec<Type> = args.iter().map(|a| a.ty.clone()).collect();
         let ty = match (builtin, types.as_slice()) {
-            (Builtin::Min | Builtin::Max, [Type::List(inner)]) if orderable(inner) => Some(inner.as_ref().clone()),
-            (Builtin::Min | Builtin::Max, [first, rest @ ..]) if !rest.is_empty() => {
-                rest.iter().try_fold(first.clone(), |acc, t| unify_numeric(&acc, t)).filter(orderable)
+            (Builtin::Min | Builtin::Max, [Type::List(inner)]) if orderable(inner) => {
+                Some(inner.as_ref().clone())
             }
-            (Builtin::Abs, [t @ (Type::Integer | Type::Decimal | Type::Money | Type::Days)]) => Some(t.clone()),
-            (Builtin::Round, [t @ (Type::Integer | Type::Decimal | Type::Money)]) => Some(t.clone()),
-            (Builtin::Round, [t @ (Type::Integer | Type::Decimal | Type::Money), Type::Integer]) => {
+            (Builtin::Min | Builtin::Max, [first, rest @ ..]) if !rest.is_empty() => rest
+                .iter()
+                .try_fold(first.clone(), |acc, t| unify_numeric(&acc, t))
+                .filter(orderable),
+            (Builtin::Abs, [t @ (Type::Integer | Type::Decimal | Type::Money | Type::Days)]) => {
+                Some(t.clone())
+            }
+            (Builtin::Round, [t @ (Type::Integer | Type::Decimal | Type::Money)]) => {
+                Some(t.clone())
+            }
+            (
+                Builtin::Round,
+                [t @ (Type::Integer | Type::Decimal | Type::Money), Type::Integer],
+            ) => {
                 if !matches!(args[1].kind, TExprKind::Const(Value::Int(0..=28))) {
                     let s = scope.span(call.args_span(1));
-                    self.error("arguments", scope.file, s, "the places of `round` must be a whole number from 0 to 28".into());
+                    self.error(
+                        "arguments",
+                        scope.file,
+                        s,
+                        "the places of `round` must be a whole number from 0 to 28".into(),
+                    );
                 }
                 Some(t.clone())
             }
             (Builtin::DaysBetween, [Type::Date, Type::Date]) => Some(Type::Integer),
-            (Builtin::Any | Builtin::All, [Type::List(inner)]) if bool_like(inner) => Some(Type::Bool),
+            (Builtin::Any | Builtin::All, [Type::List(inner)]) if bool_like(inner) => {
+                Some(Type::Bool)
+            }
             (Builtin::Count, [Type::List(_)]) => Some(Type::Integer),
             (Builtin::Sum, [Type::List(inner)]) if summable(inner) => Some(inner.as_ref().clone()),
             _ => None,
         };
         match ty {
-            Some(ty) => TExpr { kind: TExprKind::Call(builtin, args), ty },
+            Some(ty) => TExpr {
+                kind: TExprKind::Call(builtin, args),
+                ty,
+            },
             None => {
                 let shown: Vec<String> = types.iter().map(|t| self.show(t)).collect();
-                self.error("arguments", scope.file, span, format!("`{name}` cannot take ({})", shown.join(", "))).help =
-                    Some(signature(builtin).into());
+                self.error(
+                    "arguments",
+                    scope.file,
+                    span,
+                    format!("`{name}` cannot take ({})", shown.join(", ")),
+                )
+                .help = Some(signature(builtin).into());
                 error_expr()
             }
         }
     }
 
-    fn each(&mut self, scope: &mut Scope, builtin: Builtin, name: &str, each: &ast::Each, span: Span) -> TExpr {
+    fn each(
+        &mut self,
+        scope: &mut Scope,
+        builtin: Builtin,
+        name: &str,
+        each: &ast::Each,
+        span: Span,
+    ) -> TExpr {
         let list = self.expr(scope, &each.list, None);
         let item = match &list.ty {
             Type::List(inner) => inner.as_ref().clone(),
@@ -787,7 +1275,12 @@ impl<'s> Checker<'s> {
             other => {
                 let t = self.show(other);
                 let s = scope.span(each.list.span);
-                self.error("type-mismatch", scope.file, s, format!("`{} in ...` needs a list, found {t}", each.binder.name));
+                self.error(
+                    "type-mismatch",
+                    scope.file,
+                    s,
+                    format!("`{} in ...` needs a list, found {t}", each.binder.name),
+                );
                 Type::Error
             }
         };
@@ -800,7 +1293,12 @@ impl<'s> Checker<'s> {
             if !bool_like(&f.ty) && f.ty != Type::Error {
                 let t = self.show(&f.ty);
                 let s = scope.span(each.filter.as_ref().map_or(each.span, |f| f.span));
-                self.error("type-mismatch", scope.file, s, format!("`where` needs a bool, found {t}"));
+                self.error(
+                    "type-mismatch",
+                    scope.file,
+                    s,
+                    format!("`where` needs a bool, found {t}"),
+                );
             }
         }
         let body_ty = body.as_ref().map(|b| b.ty.clone());
@@ -815,11 +1313,25 @@ impl<'s> Checker<'s> {
         };
         let Some(ty) = ty else {
             let got = body_ty.map_or_else(|| "no `: value`".to_string(), |t| self.show(&t));
-            self.error("arguments", scope.file, span, format!("`{name}({} in ...)` cannot use {got}", each.binder.name)).help =
-                Some(signature(builtin).into());
+            self.error(
+                "arguments",
+                scope.file,
+                span,
+                format!("`{name}({} in ...)` cannot use {got}", each.binder.name),
+            )
+            .help = Some(signature(builtin).into());
             return error_expr();
         };
-        TExpr { kind: TExprKind::Each(Box::new(EachExpr { function: builtin, local, list, filter, body })), ty }
+        TExpr {
+            kind: TExprKind::Each(Box::new(EachExpr {
+                function: builtin,
+                local,
+                list,
+                filter,
+                body,
+            })),
+            ty,
+        }
     }
 
     /// Evaluation order; reports reference cycles.
@@ -858,8 +1370,18 @@ impl<'s> Checker<'s> {
                 let mut stack = Vec::new();
                 if let Some((at, span)) = visit(t, deps, &mut state, &mut order, &mut stack) {
                     let table = &tables[at];
-                    self.error("table-cycle", &table.file, span, format!("tables refer to each other in a cycle through `{}`", table.name))
-                        .help = Some("a table can only use outputs of tables that do not depend on it".into());
+                    self.error(
+                        "table-cycle",
+                        &table.file,
+                        span,
+                        format!(
+                            "tables refer to each other in a cycle through `{}`",
+                            table.name
+                        ),
+                    )
+                    .help = Some(
+                        "a table can only use outputs of tables that do not depend on it".into(),
+                    );
                     ok = false;
                     break;
                 }
@@ -881,11 +1403,15 @@ impl ast::Call {
 }
 
 fn error_expr() -> TExpr {
-    TExpr { kind: TExprKind::Const(Value::Null), ty: Type::Error }
+    TExpr {
+        kind: TExprKind::Const(Value::Null),
+        ty: Type::Error,
+    }
 }
 
 fn is_enum_literal_candidate(e: &ast::Expr) -> bool {
-    matches!(&e.kind, ExprKind::Literal(Literal::Text(_))) || matches!(&e.kind, ExprKind::Path(p) if p.len() == 1)
+    matches!(&e.kind, ExprKind::Literal(Literal::Text(_)))
+        || matches!(&e.kind, ExprKind::Path(p) if p.len() == 1)
 }
 
 fn bool_like(t: &Type) -> bool {
@@ -893,11 +1419,17 @@ fn bool_like(t: &Type) -> bool {
 }
 
 fn orderable(t: &Type) -> bool {
-    matches!(t, Type::Integer | Type::Decimal | Type::Money | Type::Days | Type::Date | Type::Error)
+    matches!(
+        t,
+        Type::Integer | Type::Decimal | Type::Money | Type::Days | Type::Date | Type::Error
+    )
 }
 
 fn summable(t: &Type) -> bool {
-    matches!(t, Type::Integer | Type::Decimal | Type::Money | Type::Days | Type::Error)
+    matches!(
+        t,
+        Type::Integer | Type::Decimal | Type::Money | Type::Days | Type::Error
+    )
 }
 
 fn unify_numeric(a: &Type, b: &Type) -> Option<Type> {
@@ -918,7 +1450,10 @@ fn comparable(a: &Type, b: &Type, op: CompareOp) -> bool {
     let ordering = !matches!(op, CompareOp::Eq | CompareOp::Ne);
     let same_family = a == b
         || (a.is_numeric() && b.is_numeric())
-        || matches!((a, b), (Type::Days, Type::Integer) | (Type::Integer, Type::Days));
+        || matches!(
+            (a, b),
+            (Type::Days, Type::Integer) | (Type::Integer, Type::Days)
+        );
     same_family && (!ordering || !matches!(a, Type::Bool | Type::Record(_) | Type::List(_)))
 }
 
@@ -926,7 +1461,11 @@ fn comparable(a: &Type, b: &Type, op: CompareOp) -> bool {
 fn arithmetic(op: BinOp, a: &Type, b: &Type) -> Option<Type> {
     use Type::*;
     if a.is_unknown() || b.is_unknown() {
-        return Some(if *a == Type::Null { b.clone() } else { a.clone() });
+        return Some(if *a == Type::Null {
+            b.clone()
+        } else {
+            a.clone()
+        });
     }
     match (op, a, b) {
         (BinOp::Add | BinOp::Sub, Integer, Integer) => Some(Integer),
@@ -938,7 +1477,9 @@ fn arithmetic(op: BinOp, a: &Type, b: &Type) -> Option<Type> {
         (BinOp::Add, Text, Text) => Some(Text),
         (BinOp::Mul, Integer, Integer) => Some(Integer),
         (BinOp::Mul, Integer | Decimal, Integer | Decimal) => Some(Decimal),
-        (BinOp::Mul, Money, Integer | Decimal) | (BinOp::Mul, Integer | Decimal, Money) => Some(Money),
+        (BinOp::Mul, Money, Integer | Decimal) | (BinOp::Mul, Integer | Decimal, Money) => {
+            Some(Money)
+        }
         (BinOp::Mul, Days, Integer) | (BinOp::Mul, Integer, Days) => Some(Days),
         (BinOp::Div, Integer | Decimal, Integer | Decimal) => Some(Decimal),
         (BinOp::Div, Money, Integer | Decimal) => Some(Money),
@@ -952,22 +1493,28 @@ fn fits(actual: &Type, declared: &Type) -> bool {
     actual == declared
         || actual.is_unknown()
         || *declared == Type::Error
-        || matches!((actual, declared), (Type::Integer, Type::Decimal | Type::Days))
+        || matches!(
+            (actual, declared),
+            (Type::Integer, Type::Decimal | Type::Days)
+        )
 }
 
 /// Integer constants stored as decimals where a decimal output expects them.
 fn coerce(expr: TExpr, declared: &Type) -> TExpr {
     match (&expr.kind, &expr.ty, declared) {
-        (TExprKind::Const(Value::Int(n)), Type::Integer, Type::Decimal) => {
-            TExpr { kind: TExprKind::Const(Value::Dec((*n).into())), ty: Type::Decimal }
-        }
+        (TExprKind::Const(Value::Int(n)), Type::Integer, Type::Decimal) => TExpr {
+            kind: TExprKind::Const(Value::Dec((*n).into())),
+            ty: Type::Decimal,
+        },
         _ => expr,
     }
 }
 
 fn money_hint(value: &Type, wanted: &Type) -> Option<String> {
     match (value, wanted) {
-        (Type::Integer | Type::Decimal, Type::Money) => Some("write money with its currency: `$5` or `5.00 USD`".into()),
+        (Type::Integer | Type::Decimal, Type::Money) => {
+            Some("write money with its currency: `$5` or `5.00 USD`".into())
+        }
         (Type::Text, Type::Date) => Some("write dates bare, without quotes: `2026-11-22`".into()),
         (Type::Integer, Type::Date) => Some("write dates as `2026-11-22`".into()),
         _ => None,
@@ -976,7 +1523,9 @@ fn money_hint(value: &Type, wanted: &Type) -> Option<String> {
 
 fn signature(b: Builtin) -> &'static str {
     match b {
-        Builtin::Min | Builtin::Max => "use min(a, b, ...) with values of one type, min(list), or min(x in list : value)",
+        Builtin::Min | Builtin::Max => {
+            "use min(a, b, ...) with values of one type, min(list), or min(x in list : value)"
+        }
         Builtin::Abs => "use abs(number), abs(money) or abs(days)",
         Builtin::Round => "use round(x) or round(x, places) with a number or money",
         Builtin::DaysBetween => "use days_between(from_date, to_date)",
@@ -996,5 +1545,8 @@ fn path_text(segments: &[ast::Ident], upto: &ast::Ident) -> String {
 }
 
 fn list_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

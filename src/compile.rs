@@ -80,12 +80,20 @@ pub fn compile(program: Program) -> Plan {
         })
         .collect();
     let order = program.order.clone();
-    Plan { program, tables, order }
+    Plan {
+        program,
+        tables,
+        order,
+    }
 }
 
 fn compile_cell(cell: &crate::ir::TCell, input: &Type) -> CompiledCell {
     if cell.tests.is_empty() && !cell.negated {
-        return CompiledCell { any: true, negated: false, checks: Vec::new() };
+        return CompiledCell {
+            any: true,
+            negated: false,
+            checks: Vec::new(),
+        };
     }
     let mut checks = Vec::new();
     let mut enum_bits = 0u64;
@@ -99,33 +107,66 @@ fn compile_cell(cell: &crate::ir::TCell, input: &Type) -> CompiledCell {
             }
         }
         match test {
-            TTest::Compare(CompareOp::Eq, TExpr { kind: TExprKind::Const(Value::Enum(i)), .. })
-                if matches!(input, Type::Enum(_)) && i < 64 =>
-            {
+            TTest::Compare(
+                CompareOp::Eq,
+                TExpr {
+                    kind: TExprKind::Const(Value::Enum(i)),
+                    ..
+                },
+            ) if matches!(input, Type::Enum(_)) && i < 64 => {
                 enum_bits |= 1 << i;
             }
-            TTest::Compare(op, TExpr { kind: TExprKind::Const(v), .. }) => checks.push(Check::Compare(op, v)),
+            TTest::Compare(
+                op,
+                TExpr {
+                    kind: TExprKind::Const(v),
+                    ..
+                },
+            ) => checks.push(Check::Compare(op, v)),
             TTest::Range {
-                low: TExpr { kind: TExprKind::Const(low), .. },
+                low:
+                    TExpr {
+                        kind: TExprKind::Const(low),
+                        ..
+                    },
                 low_inclusive,
-                high: TExpr { kind: TExprKind::Const(high), .. },
+                high:
+                    TExpr {
+                        kind: TExprKind::Const(high),
+                        ..
+                    },
                 high_inclusive,
-            } => checks.push(Check::Range { low, low_inclusive, high, high_inclusive }),
+            } => checks.push(Check::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            }),
             dynamic => checks.push(Check::Dynamic(dynamic)),
         }
     }
     if enum_bits != 0 {
         checks.insert(0, Check::EnumSet(enum_bits));
     }
-    CompiledCell { any: false, negated: cell.negated, checks }
+    CompiledCell {
+        any: false,
+        negated: cell.negated,
+        checks,
+    }
 }
 
 /// Whether an expression reads the account, inputs, locals or other tables.
 fn is_constant(e: &TExpr) -> bool {
     match &e.kind {
         TExprKind::Const(_) => true,
-        TExprKind::Account | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) | TExprKind::TableOutput { .. } => false,
-        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => is_constant(b),
+        TExprKind::Account
+        | TExprKind::AsOf
+        | TExprKind::Local(_)
+        | TExprKind::Input(_)
+        | TExprKind::TableOutput { .. } => false,
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+            is_constant(b)
+        }
         TExprKind::Binary(_, l, r) => is_constant(l) && is_constant(r),
         TExprKind::Call(_, args) => args.iter().all(is_constant),
         TExprKind::Each(_) => false,
@@ -152,7 +193,9 @@ fn fold(e: &mut TExpr) {
         }
         TExprKind::Call(_, args) => args.iter_mut().for_each(fold),
         TExprKind::Each(each) => {
-            let EachExpr { list, filter, body, .. } = each.as_mut();
+            let EachExpr {
+                list, filter, body, ..
+            } = each.as_mut();
             fold(list);
             if let Some(f) = filter {
                 fold(f);

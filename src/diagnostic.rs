@@ -109,12 +109,17 @@ impl Diagnostic {
             self.file.text.clone(),
         ));
         let mut out = String::new();
-        let _ = writeln!(out, "{}: {severity}[{}]: {}", self.location(), self.code, self.message);
-        let handler = miette::GraphicalReportHandler::new_themed(
-            miette::GraphicalTheme::unicode_nocolor(),
-        )
-        .with_context_lines(1)
-        .with_width(100);
+        let _ = writeln!(
+            out,
+            "{}: {severity}[{}]: {}",
+            self.location(),
+            self.code,
+            self.message
+        );
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_context_lines(1)
+                .with_width(100);
         if handler.render_report(&mut out, report.as_ref()).is_err() {
             // Rendering only fails on a broken span; the header line already says where.
             let _ = writeln!(out, "  ({})", self.message);
@@ -155,12 +160,19 @@ pub struct DiagnosticJson {
 /// Sorts diagnostics by file, position, then code, for stable output.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        (a.file.name.as_str(), a.span.start, a.code).cmp(&(b.file.name.as_str(), b.span.start, b.code))
+        (a.file.name.as_str(), a.span.start, a.code).cmp(&(
+            b.file.name.as_str(),
+            b.span.start,
+            b.code,
+        ))
     });
 }
 
 /// `did you mean` for a misspelt name.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))

@@ -83,7 +83,10 @@ pub enum EvalErrorKind {
 }
 
 fn quoted(ids: &[String]) -> String {
-    ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 type Result<T> = std::result::Result<T, EvalErrorKind>;
@@ -98,13 +101,27 @@ struct Env<'a> {
 }
 
 /// Evaluates every table of the plan, in dependency order, for one account.
-pub fn evaluate(plan: &Plan, account: &Value, as_of: NaiveDate, trace: bool) -> std::result::Result<Evaluation, EvalError> {
+pub fn evaluate(
+    plan: &Plan,
+    account: &Value,
+    as_of: NaiveDate,
+    trace: bool,
+) -> std::result::Result<Evaluation, EvalError> {
     let mut results: Vec<Vec<Value>> = vec![Vec::new(); plan.tables.len()];
     let mut evaluation = Evaluation::default();
     for &t in &plan.order {
         let table = &plan.tables[t as usize];
-        let fail = |kind| EvalError { table: table.table.name.clone(), kind };
-        let mut env = Env { account, as_of, inputs: &[], results: &results, locals: Vec::new() };
+        let fail = |kind| EvalError {
+            table: table.table.name.clone(),
+            kind,
+        };
+        let mut env = Env {
+            account,
+            as_of,
+            inputs: &[],
+            results: &results,
+            locals: Vec::new(),
+        };
         let mut inputs = Vec::with_capacity(table.table.inputs.len());
         for input in &table.table.inputs {
             inputs.push(eval(&input.expr, &mut env).map_err(fail)?);
@@ -118,14 +135,22 @@ pub fn evaluate(plan: &Plan, account: &Value, as_of: NaiveDate, trace: bool) -> 
             Outcome::Rows(_) => Vec::new(),
         };
         if trace {
-            evaluation.trace.push(TableTrace { table: t, inputs, rows: row_trace });
+            evaluation.trace.push(TableTrace {
+                table: t,
+                inputs,
+                rows: row_trace,
+            });
         }
         evaluation.decisions.push(Decision { table: t, outcome });
     }
     Ok(evaluation)
 }
 
-fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32, Option<u32>)>>) -> Result<Outcome> {
+fn decide(
+    table: &CompiledTable,
+    env: &mut Env,
+    mut trace: Option<&mut Vec<(u32, Option<u32>)>>,
+) -> Result<Outcome> {
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
     let mut matched: Vec<u32> = Vec::new();
@@ -142,14 +167,30 @@ fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32,
         }
     }
     let row_values = |r: u32, env: &mut Env| -> Result<Vec<Value>> {
-        t.rows[r as usize].outputs.iter().map(|e| eval(e, env)).collect()
+        t.rows[r as usize]
+            .outputs
+            .iter()
+            .map(|e| eval(e, env))
+            .collect()
     };
-    let ids = |rows: &[u32]| rows.iter().map(|&r| t.rows[r as usize].id.clone()).collect::<Vec<_>>();
+    let ids = |rows: &[u32]| {
+        rows.iter()
+            .map(|&r| t.rows[r as usize].id.clone())
+            .collect::<Vec<_>>()
+    };
     let single = |rows: &[u32], env: &mut Env| -> Result<Outcome> {
         match rows.first() {
-            Some(&row) => Ok(Outcome::Row { row, values: row_values(row, env)? }),
+            Some(&row) => Ok(Outcome::Row {
+                row,
+                values: row_values(row, env)?,
+            }),
             None => match &t.default {
-                Some(default) => Ok(Outcome::Default { values: default.iter().map(|e| eval(e, env)).collect::<Result<_>>()? }),
+                Some(default) => Ok(Outcome::Default {
+                    values: default
+                        .iter()
+                        .map(|e| eval(e, env))
+                        .collect::<Result<_>>()?,
+                }),
                 None => Err(EvalErrorKind::NoMatch),
             },
         }
@@ -163,7 +204,9 @@ fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32,
             single(&matched, env)
         }
         HitPolicy::Priority => {
-            let Some(p) = t.priority_output else { return single(&matched, env) };
+            let Some(p) = t.priority_output else {
+                return single(&matched, env);
+            };
             let mut best: Option<(u32, Vec<Value>)> = None;
             for &r in &matched {
                 let values = row_values(r, env)?;
@@ -198,13 +241,23 @@ fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32,
             }
         }
         HitPolicy::Collect | HitPolicy::RuleOrder => {
-            let aggregate = if t.hit == HitPolicy::Collect { t.aggregate } else { None };
+            let aggregate = if t.hit == HitPolicy::Collect {
+                t.aggregate
+            } else {
+                None
+            };
             match aggregate {
                 None => {
-                    let rows = matched.iter().map(|&r| Ok((r, row_values(r, env)?))).collect::<Result<_>>()?;
+                    let rows = matched
+                        .iter()
+                        .map(|&r| Ok((r, row_values(r, env)?)))
+                        .collect::<Result<_>>()?;
                     Ok(Outcome::Rows(rows))
                 }
-                Some(Aggregate::Count) => Ok(Outcome::Aggregate { value: Value::Int(matched.len() as i64), rows: matched }),
+                Some(Aggregate::Count) => Ok(Outcome::Aggregate {
+                    value: Value::Int(matched.len() as i64),
+                    rows: matched,
+                }),
                 Some(agg) => {
                     let mut acc: Option<Value> = None;
                     for &r in &matched {
@@ -215,8 +268,20 @@ fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32,
                         acc = Some(match (acc, agg) {
                             (None, _) => v,
                             (Some(a), Aggregate::Sum) => add(&a, &v)?,
-                            (Some(a), Aggregate::Min) => if v.compare(&a) == Some(Ordering::Less) { v } else { a },
-                            (Some(a), _) => if v.compare(&a) == Some(Ordering::Greater) { v } else { a },
+                            (Some(a), Aggregate::Min) => {
+                                if v.compare(&a) == Some(Ordering::Less) {
+                                    v
+                                } else {
+                                    a
+                                }
+                            }
+                            (Some(a), _) => {
+                                if v.compare(&a) == Some(Ordering::Greater) {
+                                    v
+                                } else {
+                                    a
+                                }
+                            }
                         });
                     }
                     let value = match (acc, agg) {
@@ -224,7 +289,10 @@ fn decide(table: &CompiledTable, env: &mut Env, mut trace: Option<&mut Vec<(u32,
                         (None, Aggregate::Sum) => zero_like(&t.outputs[0].ty),
                         (None, _) => Value::Null,
                     };
-                    Ok(Outcome::Aggregate { value, rows: matched })
+                    Ok(Outcome::Aggregate {
+                        value,
+                        rows: matched,
+                    })
                 }
             }
         }
@@ -253,7 +321,11 @@ fn cell_matches(cell: &CompiledCell, input: &Value, env: &mut Env) -> Result<boo
     }
     if input.is_null() {
         // A null input matches only `null` (and `-`).
-        return Ok(!cell.negated && cell.checks.iter().any(|c| matches!(c, Check::Compare(CompareOp::Eq, Value::Null))));
+        return Ok(!cell.negated
+            && cell
+                .checks
+                .iter()
+                .any(|c| matches!(c, Check::Compare(CompareOp::Eq, Value::Null))));
     }
     let mut hit = false;
     for check in &cell.checks {
@@ -268,14 +340,26 @@ fn cell_matches(cell: &CompiledCell, input: &Value, env: &mut Env) -> Result<boo
 fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     Ok(match check {
         Check::Compare(op, v) => compare(*op, input, v),
-        Check::Range { low, low_inclusive, high, high_inclusive } => in_range(input, low, *low_inclusive, high, *high_inclusive),
-        Check::EnumSet(bits) => matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0),
+        Check::Range {
+            low,
+            low_inclusive,
+            high,
+            high_inclusive,
+        } => in_range(input, low, *low_inclusive, high, *high_inclusive),
+        Check::EnumSet(bits) => {
+            matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0)
+        }
         Check::Dynamic(test) => match test {
             TTest::Compare(op, e) => {
                 let v = eval(e, env)?;
                 compare(*op, input, &v)
             }
-            TTest::Range { low, low_inclusive, high, high_inclusive } => {
+            TTest::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            } => {
                 let lo = eval(low, env)?;
                 let hi = eval(high, env)?;
                 in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
@@ -284,7 +368,13 @@ fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     })
 }
 
-fn in_range(x: &Value, low: &Value, low_inclusive: bool, high: &Value, high_inclusive: bool) -> bool {
+fn in_range(
+    x: &Value,
+    low: &Value,
+    low_inclusive: bool,
+    high: &Value,
+    high_inclusive: bool,
+) -> bool {
     let above = match x.compare(low) {
         Some(Ordering::Greater) => true,
         Some(Ordering::Equal) => low_inclusive,
@@ -329,28 +419,39 @@ fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
         TExprKind::AsOf => Value::Date(env.as_of),
         TExprKind::Local(i) => env.locals.get(*i as usize).cloned().unwrap_or_default(),
         TExprKind::Input(i) => env.inputs.get(*i as usize).cloned().unwrap_or_default(),
-        TExprKind::TableOutput { table, output } => {
-            env.results.get(*table as usize).and_then(|r| r.get(*output as usize)).cloned().unwrap_or_default()
-        }
+        TExprKind::TableOutput { table, output } => env
+            .results
+            .get(*table as usize)
+            .and_then(|r| r.get(*output as usize))
+            .cloned()
+            .unwrap_or_default(),
         TExprKind::Field(base, slot) => field(&eval(base, env)?, *slot),
         TExprKind::Project(list, slot) => match eval(list, env)? {
-            Value::List(items) => Value::List(items.iter().map(|item| field(item, *slot)).collect()),
+            Value::List(items) => {
+                Value::List(items.iter().map(|item| field(item, *slot)).collect())
+            }
             _ => Value::Null,
         },
         TExprKind::Unary(op, inner) => match (op, eval(inner, env)?) {
             (_, Value::Null) => Value::Null,
             (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
-            (UnaryOp::Neg, Value::Int(n)) => Value::Int(n.checked_neg().ok_or(EvalErrorKind::Overflow("negation"))?),
+            (UnaryOp::Neg, Value::Int(n)) => {
+                Value::Int(n.checked_neg().ok_or(EvalErrorKind::Overflow("negation"))?)
+            }
             (UnaryOp::Neg, Value::Dec(d)) => Value::Dec(-d),
             _ => Value::Null,
         },
         TExprKind::Binary(op, l, r) => {
             match op {
                 BinOp::And => {
-                    return Ok(Value::Bool(truthy(&eval(l, env)?) && truthy(&eval(r, env)?)));
+                    return Ok(Value::Bool(
+                        truthy(&eval(l, env)?) && truthy(&eval(r, env)?),
+                    ));
                 }
                 BinOp::Or => {
-                    return Ok(Value::Bool(truthy(&eval(l, env)?) || truthy(&eval(r, env)?)));
+                    return Ok(Value::Bool(
+                        truthy(&eval(l, env)?) || truthy(&eval(r, env)?),
+                    ));
                 }
                 _ => {}
             }
@@ -403,11 +504,17 @@ fn add_days(d: NaiveDate, n: i64) -> Result<Value> {
 pub fn add(a: &Value, b: &Value) -> Result<Value> {
     Ok(match (a, b) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,
-        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(*y).ok_or(EvalErrorKind::Overflow("addition"))?),
+        (Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_add(*y)
+                .ok_or(EvalErrorKind::Overflow("addition"))?,
+        ),
         (Value::Date(d), Value::Int(n)) | (Value::Int(n), Value::Date(d)) => add_days(*d, *n)?,
         (Value::Text(x), Value::Text(y)) => Value::Text(format!("{x}{y}").into()),
         _ => match (dec(a), dec(b)) {
-            (Some(x), Some(y)) => Value::Dec(x.checked_add(y).ok_or(EvalErrorKind::Overflow("addition"))?),
+            (Some(x), Some(y)) => Value::Dec(
+                x.checked_add(y)
+                    .ok_or(EvalErrorKind::Overflow("addition"))?,
+            ),
             _ => Value::Null,
         },
     })
@@ -416,11 +523,19 @@ pub fn add(a: &Value, b: &Value) -> Result<Value> {
 fn sub(a: &Value, b: &Value) -> Result<Value> {
     Ok(match (a, b) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,
-        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_sub(*y).ok_or(EvalErrorKind::Overflow("subtraction"))?),
-        (Value::Date(d), Value::Int(n)) => add_days(*d, n.checked_neg().ok_or(EvalErrorKind::DateOutOfRange)?)?,
+        (Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_sub(*y)
+                .ok_or(EvalErrorKind::Overflow("subtraction"))?,
+        ),
+        (Value::Date(d), Value::Int(n)) => {
+            add_days(*d, n.checked_neg().ok_or(EvalErrorKind::DateOutOfRange)?)?
+        }
         (Value::Date(x), Value::Date(y)) => Value::Int((*x - *y).num_days()),
         _ => match (dec(a), dec(b)) {
-            (Some(x), Some(y)) => Value::Dec(x.checked_sub(y).ok_or(EvalErrorKind::Overflow("subtraction"))?),
+            (Some(x), Some(y)) => Value::Dec(
+                x.checked_sub(y)
+                    .ok_or(EvalErrorKind::Overflow("subtraction"))?,
+            ),
             _ => Value::Null,
         },
     })
@@ -429,9 +544,15 @@ fn sub(a: &Value, b: &Value) -> Result<Value> {
 fn mul(a: &Value, b: &Value) -> Result<Value> {
     Ok(match (a, b) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,
-        (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_mul(*y).ok_or(EvalErrorKind::Overflow("multiplication"))?),
+        (Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_mul(*y)
+                .ok_or(EvalErrorKind::Overflow("multiplication"))?,
+        ),
         _ => match (dec(a), dec(b)) {
-            (Some(x), Some(y)) => Value::Dec(x.checked_mul(y).ok_or(EvalErrorKind::Overflow("multiplication"))?),
+            (Some(x), Some(y)) => Value::Dec(
+                x.checked_mul(y)
+                    .ok_or(EvalErrorKind::Overflow("multiplication"))?,
+            ),
             _ => Value::Null,
         },
     })
@@ -440,7 +561,10 @@ fn mul(a: &Value, b: &Value) -> Result<Value> {
 fn div(a: &Value, b: &Value) -> Result<Value> {
     Ok(match (dec(a), dec(b)) {
         (Some(_), Some(y)) if y.is_zero() => return Err(EvalErrorKind::DivisionByZero),
-        (Some(x), Some(y)) => Value::Dec(x.checked_div(y).ok_or(EvalErrorKind::Overflow("division"))?),
+        (Some(x), Some(y)) => Value::Dec(
+            x.checked_div(y)
+                .ok_or(EvalErrorKind::Overflow("division"))?,
+        ),
         _ => Value::Null,
     })
 }
@@ -454,7 +578,11 @@ fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> 
     };
     Ok(match f {
         Builtin::Min | Builtin::Max => {
-            let want = if f == Builtin::Min { Ordering::Less } else { Ordering::Greater };
+            let want = if f == Builtin::Min {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
             extreme(list_or_args(args).into_iter(), want)
         }
         Builtin::Abs => match args.into_iter().next().unwrap_or_default() {
@@ -468,7 +596,9 @@ fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> 
                 _ => 0,
             };
             match args.into_iter().next().unwrap_or_default() {
-                Value::Dec(d) => Value::Dec(d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)),
+                Value::Dec(d) => Value::Dec(
+                    d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero),
+                ),
                 other => other,
             }
         }
@@ -489,7 +619,13 @@ fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> 
 fn extreme(values: impl Iterator<Item = Value>, want: Ordering) -> Value {
     values
         .filter(|v| !v.is_null())
-        .reduce(|best, v| if v.compare(&best) == Some(want) { v } else { best })
+        .reduce(|best, v| {
+            if v.compare(&best) == Some(want) {
+                v
+            } else {
+                best
+            }
+        })
         .unwrap_or_default()
 }
 
@@ -531,7 +667,10 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
         Builtin::All => Value::Bool(selected.iter().all(truthy)),
         Builtin::Count => Value::Int(selected.iter().filter(|v| truthy(v)).count() as i64),
         Builtin::Sum => {
-            let zero = each.body.as_ref().map_or(Value::Int(0), |b| zero_like(&b.ty));
+            let zero = each
+                .body
+                .as_ref()
+                .map_or(Value::Int(0), |b| zero_like(&b.ty));
             sum(selected.into_iter(), zero)?
         }
         Builtin::Min => extreme(selected.into_iter(), Ordering::Less),
@@ -544,6 +683,12 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
 /// compiler to fold constants.
 pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
     let account = Value::Null;
-    let mut env = Env { account: &account, as_of: NaiveDate::MIN, inputs: &[], results: &[], locals: Vec::new() };
+    let mut env = Env {
+        account: &account,
+        as_of: NaiveDate::MIN,
+        inputs: &[],
+        results: &[],
+        locals: Vec::new(),
+    };
     eval(e, &mut env).ok()
 }

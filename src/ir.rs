@@ -25,7 +25,10 @@ pub enum TExprKind {
     /// An input column of the table being evaluated.
     Input(u32),
     /// An output of a table evaluated earlier.
-    TableOutput { table: u32, output: u32 },
+    TableOutput {
+        table: u32,
+        output: u32,
+    },
     /// A field of a record.
     Field(Box<TExpr>, u32),
     /// A field of every record of a list: `account.service_agreements.arrears`.
@@ -129,7 +132,10 @@ impl HitPolicy {
     ];
 
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, h)| *h == self).map_or("?", |(n, _)| n)
+        Self::ALL
+            .iter()
+            .find(|(_, h)| *h == self)
+            .map_or("?", |(n, _)| n)
     }
 }
 
@@ -184,7 +190,8 @@ pub struct Table {
 impl Table {
     /// Whether the table gives one result other tables can refer to.
     pub fn is_single_result(&self) -> bool {
-        self.hit != HitPolicy::RuleOrder && (self.hit != HitPolicy::Collect || self.aggregate.is_some())
+        self.hit != HitPolicy::RuleOrder
+            && (self.hit != HitPolicy::Collect || self.aggregate.is_some())
     }
 
     /// The names and types other tables see as `table.<name>`.

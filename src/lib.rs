@@ -3,8 +3,6 @@
 //! Pipeline (one direction only): load → parse → check → compile → evaluate.
 //! See ARCHITECTURE.md for the map.
 
-pub mod source;
-pub mod syntax;
 pub mod accounts;
 pub mod check;
 pub mod cli;
@@ -15,6 +13,8 @@ pub mod ir;
 pub mod model;
 pub mod schema;
 pub mod snapshot;
+pub mod source;
+pub mod syntax;
 pub mod types;
 
 use std::path::Path;

@@ -47,7 +47,9 @@ pub struct Schema {
 /// The account record's id in [`Schema::records`].
 pub const ACCOUNT: RecordId = 0;
 
-const SCALAR_TYPES: [&str; 7] = ["money", "decimal", "integer", "date", "days", "bool", "text"];
+const SCALAR_TYPES: [&str; 7] = [
+    "money", "decimal", "integer", "date", "days", "bool", "text",
+];
 
 impl Schema {
     pub fn account(&self) -> &RecordDef {
@@ -63,11 +65,18 @@ impl Schema {
     }
 
     pub fn variant(&self, id: EnumId, name: &str) -> Option<u32> {
-        self.enum_def(id).variants.iter().position(|v| v == name).map(|i| i as u32)
+        self.enum_def(id)
+            .variants
+            .iter()
+            .position(|v| v == name)
+            .map(|i| i as u32)
     }
 
     pub fn enum_by_name(&self, name: &str) -> Option<EnumId> {
-        self.enums.iter().position(|e| e.name == name).map(|i| i as EnumId)
+        self.enums
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| i as EnumId)
     }
 
     /// Builds the schema, reporting every problem in it.
@@ -75,16 +84,25 @@ impl Schema {
         let mut diags = Vec::new();
         let mut schema = Schema {
             name: doc.schema.value.clone(),
-            currency: doc.currency.as_ref().map_or_else(|| "USD".to_string(), |c| c.value.clone()),
+            currency: doc
+                .currency
+                .as_ref()
+                .map_or_else(|| "USD".to_string(), |c| c.value.clone()),
             enums: Vec::new(),
             records: vec![RecordDef::default()],
             id_slot: 0,
         };
         if let Some(currency) = &doc.currency {
-            if currency.value.len() != 3 || !currency.value.chars().all(|c| c.is_ascii_uppercase()) {
+            if currency.value.len() != 3 || !currency.value.chars().all(|c| c.is_ascii_uppercase())
+            {
                 diags.push(
-                    Diagnostic::error("schema", file, currency.span, format!("`{}` is not a currency code", currency.value))
-                        .with_help("use a three-letter ISO 4217 code such as `USD`, `GBP` or `EUR`"),
+                    Diagnostic::error(
+                        "schema",
+                        file,
+                        currency.span,
+                        format!("`{}` is not a currency code", currency.value),
+                    )
+                    .with_help("use a three-letter ISO 4217 code such as `USD`, `GBP` or `EUR`"),
                 );
             }
         }
@@ -94,7 +112,9 @@ impl Schema {
                     "schema",
                     file,
                     variants.span,
-                    format!("`{name}` cannot name an enum: it is a built-in type or not an identifier"),
+                    format!(
+                        "`{name}` cannot name an enum: it is a built-in type or not an identifier"
+                    ),
                 ));
             }
             let mut seen: Vec<String> = Vec::new();
@@ -105,25 +125,46 @@ impl Schema {
                             .with_help("variants are written bare in rules, so use letters, digits and `_`, starting with a letter"),
                     );
                 } else if seen.contains(&variant.value) {
-                    diags.push(Diagnostic::error("schema", file, variant.span, format!("enum variant `{}` is declared twice", variant.value)));
+                    diags.push(Diagnostic::error(
+                        "schema",
+                        file,
+                        variant.span,
+                        format!("enum variant `{}` is declared twice", variant.value),
+                    ));
                 }
                 seen.push(variant.value.clone());
             }
             if seen.is_empty() {
-                diags.push(Diagnostic::error("schema", file, variants.span, format!("enum `{name}` has no variants")));
+                diags.push(Diagnostic::error(
+                    "schema",
+                    file,
+                    variants.span,
+                    format!("enum `{name}` has no variants"),
+                ));
             }
-            schema.enums.push(EnumDef { name: name.clone(), variants: seen });
+            schema.enums.push(EnumDef {
+                name: name.clone(),
+                variants: seen,
+            });
         }
         match &doc.fields.value {
             FieldTypeDoc::Record(fields) => {
                 let account = build_record(&mut schema, file, fields, &mut diags);
                 schema.records[ACCOUNT as usize] = account;
             }
-            _ => diags.push(Diagnostic::error("schema", file, doc.fields.span, "`fields` must be a mapping of field names to types")),
+            _ => diags.push(Diagnostic::error(
+                "schema",
+                file,
+                doc.fields.span,
+                "`fields` must be a mapping of field names to types",
+            )),
         }
         let id_name = doc.id.as_ref().map_or("id", |s| s.value.as_str());
         match schema.account().slot(id_name) {
-            Some(slot) if schema.account().fields[slot].ty == Type::Text && !schema.account().fields[slot].optional => {
+            Some(slot)
+                if schema.account().fields[slot].ty == Type::Text
+                    && !schema.account().fields[slot].optional =>
+            {
                 schema.id_slot = slot;
             }
             Some(_) => diags.push(Diagnostic::error(
@@ -156,10 +197,19 @@ fn build_record(
     let mut record = RecordDef::default();
     for (name, ty) in fields {
         if !is_identifier(name) {
-            diags.push(Diagnostic::error("schema", file, ty.span, format!("field name `{name}` is not an identifier")));
+            diags.push(Diagnostic::error(
+                "schema",
+                file,
+                ty.span,
+                format!("field name `{name}` is not an identifier"),
+            ));
         }
         let (ty, optional) = build_type(schema, file, ty, diags);
-        record.fields.push(FieldDef { name: name.clone(), ty, optional });
+        record.fields.push(FieldDef {
+            name: name.clone(),
+            ty,
+            optional,
+        });
     }
     record
 }
@@ -187,7 +237,10 @@ fn build_type(
                 other => match schema.enum_by_name(other) {
                     Some(id) => Type::Enum(id),
                     None => {
-                        let names = SCALAR_TYPES.iter().copied().chain(schema.enums.iter().map(|e| e.name.as_str()));
+                        let names = SCALAR_TYPES
+                            .iter()
+                            .copied()
+                            .chain(schema.enums.iter().map(|e| e.name.as_str()));
                         diags.push(
                             Diagnostic::error("schema", file, doc.span, format!("unknown type `{other}`"))
                                 .with_help(did_you_mean(other, names).unwrap_or_else(|| {
@@ -234,10 +287,17 @@ impl TypeNames for Schema {
         &self.enum_def(id).name
     }
     fn variant_name(&self, id: EnumId, variant: u32) -> &str {
-        self.enum_def(id).variants.get(variant as usize).map_or("?", |s| s.as_str())
+        self.enum_def(id)
+            .variants
+            .get(variant as usize)
+            .map_or("?", |s| s.as_str())
     }
     fn record_fields(&self, id: RecordId) -> Vec<(&str, &Type)> {
-        self.record(id).fields.iter().map(|f| (f.name.as_str(), &f.ty)).collect()
+        self.record(id)
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), &f.ty))
+            .collect()
     }
     fn currency(&self) -> &str {
         &self.currency

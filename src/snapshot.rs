@@ -46,9 +46,18 @@ pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<Fiel
     }
 }
 
-fn decode_record(schema: &Schema, id: RecordId, json: &Json, path: &str, errors: &mut Vec<FieldError>) -> Value {
+fn decode_record(
+    schema: &Schema,
+    id: RecordId,
+    json: &Json,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) -> Value {
     let Json::Object(map) = json else {
-        errors.push(FieldError { field: path.to_string(), message: format!("expected a record (a mapping), found {}", describe(json)) });
+        errors.push(FieldError {
+            field: path.to_string(),
+            message: format!("expected a record (a mapping), found {}", describe(json)),
+        });
         return Value::Null;
     };
     let fields = schema.record(id).fields.iter().map(|field| {
@@ -56,7 +65,10 @@ fn decode_record(schema: &Schema, id: RecordId, json: &Json, path: &str, errors:
         match map.get(&field.name) {
             None | Some(Json::Null) if field.optional => Value::Null,
             None => {
-                errors.push(FieldError { field: field_path, message: "missing required field".into() });
+                errors.push(FieldError {
+                    field: field_path,
+                    message: "missing required field".into(),
+                });
                 Value::Null
             }
             Some(Json::Null) => {
@@ -72,7 +84,13 @@ fn decode_record(schema: &Schema, id: RecordId, json: &Json, path: &str, errors:
     Value::Record(fields.collect::<Vec<_>>().into())
 }
 
-fn decode_value(schema: &Schema, ty: &Type, json: &Json, path: &str, errors: &mut Vec<FieldError>) -> Value {
+fn decode_value(
+    schema: &Schema,
+    ty: &Type,
+    json: &Json,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) -> Value {
     let decoded = match (ty, json) {
         (Type::Record(id), _) => return decode_record(schema, *id, json, path, errors),
         (Type::List(inner), Json::Array(items)) => {
@@ -83,11 +101,17 @@ fn decode_value(schema: &Schema, ty: &Type, json: &Json, path: &str, errors: &mu
                 .collect();
             return Value::List(Arc::from(values));
         }
-        (Type::Money | Type::Decimal, Json::Number(n)) => parse_decimal(&n.to_string()).map(Value::Dec),
+        (Type::Money | Type::Decimal, Json::Number(n)) => {
+            parse_decimal(&n.to_string()).map(Value::Dec)
+        }
         (Type::Money | Type::Decimal, Json::String(s)) => parse_decimal(s).map(Value::Dec),
         (Type::Integer | Type::Days, Json::Number(n)) => n.as_i64().map(Value::Int),
-        (Type::Integer | Type::Days, Json::String(s)) => s.trim().parse::<i64>().ok().map(Value::Int),
-        (Type::Date, Json::String(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok().map(Value::Date),
+        (Type::Integer | Type::Days, Json::String(s)) => {
+            s.trim().parse::<i64>().ok().map(Value::Int)
+        }
+        (Type::Date, Json::String(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .ok()
+            .map(Value::Date),
         (Type::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
         (Type::Bool, Json::String(s)) => match s.trim() {
             "true" => Some(Value::Bool(true)),
@@ -102,7 +126,11 @@ fn decode_value(schema: &Schema, ty: &Type, json: &Json, path: &str, errors: &mu
                 let def = schema.enum_def(*e);
                 errors.push(FieldError {
                     field: path.to_string(),
-                    message: format!("`{s}` is not a `{}`; expected one of: {}", def.name, def.variants.join(", ")),
+                    message: format!(
+                        "`{s}` is not a `{}`; expected one of: {}",
+                        def.name,
+                        def.variants.join(", ")
+                    ),
                 });
                 return Value::Null;
             }
@@ -112,7 +140,11 @@ fn decode_value(schema: &Schema, ty: &Type, json: &Json, path: &str, errors: &mu
     decoded.unwrap_or_else(|| {
         errors.push(FieldError {
             field: path.to_string(),
-            message: format!("expected {}, found {}", expected(ty, schema), describe(json)),
+            message: format!(
+                "expected {}, found {}",
+                expected(ty, schema),
+                describe(json)
+            ),
         });
         Value::Null
     })
@@ -121,7 +153,9 @@ fn decode_value(schema: &Schema, ty: &Type, json: &Json, path: &str, errors: &mu
 /// Decimal text as written: `12.50`, `-3`, `1e3`. Exact; no float on the way.
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
-    Decimal::from_str(s).ok().or_else(|| Decimal::from_scientific(s).ok())
+    Decimal::from_str(s)
+        .ok()
+        .or_else(|| Decimal::from_scientific(s).ok())
 }
 
 fn expected(ty: &Type, schema: &Schema) -> String {
@@ -139,7 +173,9 @@ fn describe(json: &Json) -> String {
         Json::Null => "null".into(),
         Json::Bool(b) => format!("`{b}`"),
         Json::Number(n) => format!("`{n}`"),
-        Json::String(s) if s.chars().count() > 40 => format!("text `{}…`", s.chars().take(40).collect::<String>()),
+        Json::String(s) if s.chars().count() > 40 => {
+            format!("text `{}…`", s.chars().take(40).collect::<String>())
+        }
         Json::String(s) => format!("`{s:?}`"),
         Json::Array(_) => "a list".into(),
         Json::Object(_) => "a mapping".into(),

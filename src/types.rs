@@ -184,7 +184,11 @@ impl<N: TypeNames + ?Sized> fmt::Display for ShowValue<'_, N> {
 }
 
 /// A value as JSON: money and decimals as strings so no digit is lost.
-pub fn value_to_json<N: TypeNames + ?Sized>(value: &Value, ty: &Type, names: &N) -> serde_json::Value {
+pub fn value_to_json<N: TypeNames + ?Sized>(
+    value: &Value,
+    ty: &Type,
+    names: &N,
+) -> serde_json::Value {
     use serde_json::Value as J;
     match (value, ty) {
         (Value::Null, _) => J::Null,
@@ -201,7 +205,12 @@ pub fn value_to_json<N: TypeNames + ?Sized>(value: &Value, ty: &Type, names: &N)
                 Type::List(inner) => inner.as_ref(),
                 _ => &Type::Error,
             };
-            J::Array(items.iter().map(|v| value_to_json(v, inner, names)).collect())
+            J::Array(
+                items
+                    .iter()
+                    .map(|v| value_to_json(v, inner, names))
+                    .collect(),
+            )
         }
         (Value::Record(fields), ty) => {
             let defs = match ty {

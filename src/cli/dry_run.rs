@@ -48,8 +48,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         }
     };
     let Some(program) = checked.program else {
-        let errors = checked.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-        if let Some(first) = checked.diagnostics.iter().find(|d| d.severity == Severity::Error) {
+        let errors = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        if let Some(first) = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+        {
             error_line(format!(
                 "the rules in `{}` have {errors} error(s), the first at {}: {}; run `arrears lint {}`",
                 args.rules.display(),
@@ -94,7 +102,14 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let _ = match args.format {
         Format::Human => {
             for (record, id, result) in &results {
-                human_account(out, &plan, record.origin.as_str(), id.as_deref(), result, args.explain);
+                human_account(
+                    out,
+                    &plan,
+                    record.origin.as_str(),
+                    id.as_deref(),
+                    result,
+                    args.explain,
+                );
             }
             writeln!(
                 out,
@@ -107,14 +122,20 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         Format::Json => {
             let accounts: Vec<Json> = results
                 .iter()
-                .map(|(record, id, result)| json_account(&plan, &record.origin, id.as_deref(), result))
+                .map(|(record, id, result)| {
+                    json_account(&plan, &record.origin, id.as_deref(), result)
+                })
                 .collect();
             let doc = json!({
                 "as_of": args.as_of.to_string(),
                 "accounts": accounts,
                 "summary": { "accounts": results.len(), "evaluated": results.len() - failed, "failed": failed },
             });
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
         }
     };
     if failed > 0 {
@@ -142,7 +163,14 @@ fn row_id(table: &Table, row: u32) -> &str {
     &table.rows[row as usize].id
 }
 
-fn human_account(out: &mut Out, plan: &Plan, origin: &str, id: Option<&str>, result: &Result, explain: bool) {
+fn human_account(
+    out: &mut Out,
+    plan: &Plan,
+    origin: &str,
+    id: Option<&str>,
+    result: &Result,
+    explain: bool,
+) {
     let name = id.map_or_else(|| format!("(no id) at {origin}"), |id| id.to_string());
     let _ = writeln!(out, "account {name}");
     match result {
@@ -158,21 +186,45 @@ fn human_account(out: &mut Out, plan: &Plan, origin: &str, id: Option<&str>, res
             let _ = writeln!(out, "  error: {err}");
         }
         Result::Evaluated(evaluation) => {
-            let width = plan.tables.iter().map(|t| t.table.name.len()).max().unwrap_or(0);
+            let width = plan
+                .tables
+                .iter()
+                .map(|t| t.table.name.len())
+                .max()
+                .unwrap_or(0);
             for (i, decision) in evaluation.decisions.iter().enumerate() {
                 let table = &plan.tables[decision.table as usize].table;
                 let line = match &decision.outcome {
-                    Outcome::Row { row, values } => format!("{}  [{}]", assignments(plan, table, values), row_id(table, *row)),
-                    Outcome::Default { values } => format!("{}  [default]", assignments(plan, table, values)),
+                    Outcome::Row { row, values } => format!(
+                        "{}  [{}]",
+                        assignments(plan, table, values),
+                        row_id(table, *row)
+                    ),
+                    Outcome::Default { values } => {
+                        format!("{}  [default]", assignments(plan, table, values))
+                    }
                     Outcome::Aggregate { value, rows } => {
                         let ids: Vec<&str> = rows.iter().map(|r| row_id(table, *r)).collect();
-                        let ids = if ids.is_empty() { "no rows".to_string() } else { ids.join(", ") };
-                        format!("{}  [{ids}]", assignments(plan, table, std::slice::from_ref(value)))
+                        let ids = if ids.is_empty() {
+                            "no rows".to_string()
+                        } else {
+                            ids.join(", ")
+                        };
+                        format!(
+                            "{}  [{ids}]",
+                            assignments(plan, table, std::slice::from_ref(value))
+                        )
                     }
                     Outcome::Rows(rows) if rows.is_empty() => "(no rows)".to_string(),
                     Outcome::Rows(rows) => rows
                         .iter()
-                        .map(|(r, values)| format!("{}  [{}]", assignments(plan, table, values), row_id(table, *r)))
+                        .map(|(r, values)| {
+                            format!(
+                                "{}  [{}]",
+                                assignments(plan, table, values),
+                                row_id(table, *r)
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join(&format!("\n    {:width$}  ", "")),
                 };
@@ -229,7 +281,9 @@ fn outputs_json(plan: &Plan, table: &Table, values: &[Value]) -> Json {
 fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) -> Json {
     let mut doc = json!({ "account": id, "origin": origin });
     match result {
-        Result::Unreadable(message) => doc["errors"] = json!([{ "field": null, "message": message }]),
+        Result::Unreadable(message) => {
+            doc["errors"] = json!([{ "field": null, "message": message }])
+        }
         Result::BadData(errors) => doc["errors"] = json!(errors),
         Result::EvalFailed(err) => {
             doc["errors"] = json!([{ "table": err.table, "message": err.kind.to_string() }]);

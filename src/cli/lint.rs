@@ -25,7 +25,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     };
     let mut diagnostics = checked.diagnostics;
     sort(&mut diagnostics);
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     let _ = match args.format {
         Format::Json => {
@@ -34,7 +37,11 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 "errors": errors,
                 "warnings": warnings,
             });
-            writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default())
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            )
         }
         Format::Human => {
             for d in &diagnostics {
@@ -44,7 +51,11 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             if errors == 0 && warnings == 0 {
                 writeln!(out, "{}: {tables} tables, no problems", args.dir.display())
             } else {
-                writeln!(out, "{}: {errors} error(s), {warnings} warning(s)", args.dir.display())
+                writeln!(
+                    out,
+                    "{}: {errors} error(s), {warnings} warning(s)",
+                    args.dir.display()
+                )
             }
         }
     };

@@ -32,7 +32,12 @@ impl From<Exit> for ExitCode {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "arrears", version, about = "A rule engine for debt-collections policy", propagate_version = true)]
+#[command(
+    name = "arrears",
+    version,
+    about = "A rule engine for debt-collections policy",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,14 +60,19 @@ pub enum Format {
 
 /// `YYYY-MM-DD`, a real calendar date.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a calendar date in the form YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a calendar date in the form YYYY-MM-DD"))
 }
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { Exit::Usage } else { Exit::Ok };
+            let code = if err.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
             let _ = err.print();
             return code.into();
         }
@@ -84,4 +94,3 @@ pub fn error_line(message: impl std::fmt::Display) {
 }
 
 pub type Out<'a> = dyn Write + 'a;
-

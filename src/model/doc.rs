@@ -50,7 +50,9 @@ impl<'de> Deserialize<'de> for FieldTypeDoc {
                 while let Some(key) = map.next_key::<String>()? {
                     let value = map.next_value::<Spanned<FieldTypeDoc>>()?;
                     if fields.insert(key.clone(), value).is_some() {
-                        return Err(de::Error::custom(format!("field `{key}` is declared twice")));
+                        return Err(de::Error::custom(format!(
+                            "field `{key}` is declared twice"
+                        )));
                     }
                 }
                 Ok(FieldTypeDoc::Record(fields))

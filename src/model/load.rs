@@ -138,8 +138,12 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
         }
     };
     let result = match (probe.schema.is_some(), probe.table.is_some()) {
-        (true, false) => parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d))),
-        (false, true) => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
+        (true, false) => {
+            parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d)))
+        }
+        (false, true) => {
+            parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d)))
+        }
         (true, true) => Err(Box::new(
             Diagnostic::error(
                 "unknown-document",
@@ -164,11 +168,16 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     }
 }
 
-fn parse<T: DeserializeOwned>(format: Format, file: &Arc<SourceFile>) -> Result<T, Box<Diagnostic>> {
+fn parse<T: DeserializeOwned>(
+    format: Format,
+    file: &Arc<SourceFile>,
+) -> Result<T, Box<Diagnostic>> {
     reading(format, file, || match format {
         Format::Yaml => serde_saphyr::from_str_with_options::<T>(&file.text, yaml_options())
             .map_err(|e| Box::new(yaml_diagnostic(file, &e))),
-        Format::Toml => toml::from_str::<T>(&file.text).map_err(|e| Box::new(toml_diagnostic(file, &e))),
+        Format::Toml => {
+            toml::from_str::<T>(&file.text).map_err(|e| Box::new(toml_diagnostic(file, &e)))
+        }
     })
 }
 
@@ -190,20 +199,26 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         Some(i) => text[..i].to_string(),
         None => text,
     };
-    let start = err
-        .location()
-        .map_or(0, |l| file.offset_of(l.line() as usize, l.column() as usize));
+    let start = err.location().map_or(0, |l| {
+        file.offset_of(l.line() as usize, l.column() as usize)
+    });
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     let help = if message.contains("block scalar") {
         Some("in YAML a cell that starts with `>` or `|` must be quoted: \">= 5\"".to_string())
     } else if message.contains("budget breached") {
-        Some("the file expands to too many values (an alias bomb?); remove the repeated aliases".to_string())
+        Some(
+            "the file expands to too many values (an alias bomb?); remove the repeated aliases"
+                .to_string(),
+        )
     } else if message.contains("duplicate mapping key") {
         Some("each key may appear once in a mapping; remove or rename the repeated one".to_string())
     } else if message.contains("tab") {
         Some("indent YAML with spaces, not tabs".to_string())
     } else if message.contains("unknown field") {
-        Some("check the spelling; see docs/rule-files.md for the keys each document takes".to_string())
+        Some(
+            "check the spelling; see docs/rule-files.md for the keys each document takes"
+                .to_string(),
+        )
     } else {
         None
     };
@@ -211,9 +226,9 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
 }
 
 fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic {
-    let span = err
-        .span()
-        .map_or(Span::new(0, 1), |r| Span::new(r.start, r.end.max(r.start + 1)));
+    let span = err.span().map_or(Span::new(0, 1), |r| {
+        Span::new(r.start, r.end.max(r.start + 1))
+    });
     let message = err.message().trim().to_string();
     let help = if message.contains("expected newline") || message.contains("invalid string") {
         Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string())
@@ -226,7 +241,9 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
 fn lowercase_first(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) if !s.starts_with("TOML") && !s.starts_with("YAML") => c.to_lowercase().chain(chars).collect(),
+        Some(c) if !s.starts_with("TOML") && !s.starts_with("YAML") => {
+            c.to_lowercase().chain(chars).collect()
+        }
         _ => s.to_string(),
     }
 }

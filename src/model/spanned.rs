@@ -72,7 +72,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
             Some((Format::Toml, _)) => {
                 let s = toml::Spanned::<T>::deserialize(deserializer)?;
                 let range = s.span();
-                Ok(Spanned::new(s.into_inner(), Span::new(range.start, range.end)))
+                Ok(Spanned::new(
+                    s.into_inner(),
+                    Span::new(range.start, range.end),
+                ))
             }
             None => Ok(Spanned::new(T::deserialize(deserializer)?, Span::default())),
         }

@@ -37,6 +37,7 @@ pub struct Call {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // built once per cell while checking, never stored in bulk
 pub enum Arg {
     Expr(Expr),
     /// `sa in account.service_agreements where sa.arrears > $0 : sa.arrears`
@@ -136,7 +137,10 @@ pub enum CellKind {
     /// `-` or an empty cell: matches every input, null included.
     Any,
     /// `t1, t2, ...`: matches when any test matches; `not(t1, t2)`: when none does.
-    Tests { negated: bool, tests: Vec<UnaryTest> },
+    Tests {
+        negated: bool,
+        tests: Vec<UnaryTest>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
