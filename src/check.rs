@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -39,6 +41,15 @@ impl Checked {
 
 /// Checks a loaded rules directory. `program` is `None` when there are errors.
 pub fn check(docs: &RuleDocs) -> Checked {
+    check_with_params(docs, |_| HashMap::new())
+}
+
+/// Checks with caller-provided table parameters, known once the schema is:
+/// `params(schema)` maps table names to the values their caller will provide.
+pub fn check_with_params(
+    docs: &RuleDocs,
+    params: impl FnOnce(&Schema) -> HashMap<String, Vec<(String, Type)>>,
+) -> Checked {
     let mut diags = docs.diagnostics.clone();
     let schema = match docs.schemas.as_slice() {
         [] => {
@@ -80,10 +91,13 @@ pub fn check(docs: &RuleDocs) -> Checked {
         };
     };
     let schema = Arc::new(schema);
+    let params = params(&schema);
     let mut checker = Checker {
         schema: &schema,
         diags: Vec::new(),
         headers: Vec::new(),
+        params: &params,
+        table_locals: Vec::new(),
     };
     let tables = checker.check_tables(&docs.tables);
     diags.append(&mut checker.diags);
@@ -113,6 +127,10 @@ struct Checker<'s> {
     schema: &'s Schema,
     diags: Vec<Diagnostic>,
     headers: Vec<Header>,
+    /// Caller-provided values per table name (from the policy's roles).
+    params: &'s HashMap<String, Vec<(String, Type)>>,
+    /// Locals every cell of the table being checked starts with: params, then the `for_each` item.
+    table_locals: Vec<(String, Type)>,
 }
 
 /// Where names resolve while checking one cell or expression.
@@ -173,7 +191,15 @@ impl<'s> Checker<'s> {
         // Pass 1: headers, so tables can refer to each other in any file order.
         let mut shells = Vec::new();
         for (file, doc) in docs {
-            let shell = self.check_header(file, doc);
+            let mut shell = self.check_header(file, doc);
+            shell.params = self.params.get(&shell.name).cloned().unwrap_or_default();
+            if doc.for_each.is_some() {
+                // Known before pass 2: other tables must not refer to a per-item table.
+                shell.for_each = Some(ForEach {
+                    binder: String::new(),
+                    list: error_expr(),
+                });
+            }
             self.headers.push(Header {
                 name: shell.name.clone(),
                 columns: shell.result_columns(),
@@ -370,6 +396,8 @@ impl<'s> Checker<'s> {
             rows: Vec::new(),
             default: None,
             priority_output,
+            params: Vec::new(),
+            for_each: None,
         }
     }
 
@@ -381,6 +409,19 @@ impl<'s> Checker<'s> {
         table: &mut Table,
     ) -> Vec<(u32, Span)> {
         let mut deps = Vec::new();
+        self.table_locals = table.params.clone();
+        if let Some(for_each) = &doc.for_each {
+            let (each, mut each_deps) = self.check_for_each(index, file, for_each);
+            deps.append(&mut each_deps);
+            if let Some(each) = &each {
+                let item = match &each.list.ty {
+                    Type::List(inner) => inner.as_ref().clone(),
+                    _ => Type::Error,
+                };
+                self.table_locals.push((each.binder.clone(), item));
+            }
+            table.for_each = each;
+        }
         // Inputs: expressions over the account and other tables.
         let mut input_types: Vec<(String, Type)> = Vec::new();
         for (name, cell) in &doc.inputs.value {
@@ -596,10 +637,66 @@ impl<'s> Checker<'s> {
             offset: cell_text_offset(file, cell.span, &cell.value.0),
             cell_span: cell.span,
             inputs,
-            locals: Vec::new(),
+            locals: self.table_locals.clone(),
             table,
             deps: Vec::new(),
         }
+    }
+
+    /// `sa in account.service_agreements`
+    fn check_for_each(
+        &mut self,
+        index: usize,
+        file: &Arc<SourceFile>,
+        cell: &Spanned<CellText>,
+    ) -> (Option<ForEach>, Vec<(u32, Span)>) {
+        let text = &cell.value.0;
+        let Some((binder, list)) = text.split_once(" in ") else {
+            self.error(
+                "for-each",
+                file,
+                cell.span,
+                format!("`for_each: {text}` needs the form `item in list`"),
+            )
+            .help = Some("for example `for_each: sa in account.service_agreements`".into());
+            return (None, Vec::new());
+        };
+        let binder = binder.trim();
+        if !crate::schema::is_identifier(binder) {
+            self.error(
+                "for-each",
+                file,
+                cell.span,
+                format!("`{binder}` cannot name the item: use an identifier"),
+            );
+            return (None, Vec::new());
+        }
+        let list_offset = text.len() - list.len();
+        let mut scope = self.scope(file, cell, None, index);
+        scope.offset = scope.offset.map(|o| o + list_offset);
+        let expr = match parse_expr(list) {
+            Ok(expr) => self.expr(&mut scope, &expr, None),
+            Err(err) => {
+                self.parse_error(&scope, err);
+                return (None, Vec::new());
+            }
+        };
+        if !matches!(expr.ty, Type::List(_) | Type::Error) {
+            let t = self.show(&expr.ty);
+            self.error(
+                "for-each",
+                file,
+                cell.span,
+                format!("`for_each` needs a list, but `{}` is {t}", list.trim()),
+            );
+        }
+        (
+            Some(ForEach {
+                binder: binder.to_string(),
+                list: expr,
+            }),
+            scope.deps,
+        )
     }
 
     fn parse_error(&mut self, scope: &Scope, err: ParseError) {
@@ -1234,6 +1331,7 @@ impl<'s> Checker<'s> {
                 Some(t.clone())
             }
             (Builtin::DaysBetween, [Type::Date, Type::Date]) => Some(Type::Integer),
+            (Builtin::MonthDay, [Type::Date]) => Some(Type::Integer),
             (Builtin::Any | Builtin::All, [Type::List(inner)]) if bool_like(inner) => {
                 Some(Type::Bool)
             }
@@ -1529,6 +1627,9 @@ fn signature(b: Builtin) -> &'static str {
         Builtin::Abs => "use abs(number), abs(money) or abs(days)",
         Builtin::Round => "use round(x) or round(x, places) with a number or money",
         Builtin::DaysBetween => "use days_between(from_date, to_date)",
+        Builtin::MonthDay => {
+            "use month_day(date): 1201 for 1 December, for windows that recur every year"
+        }
         Builtin::Any | Builtin::All => "use any(x in list : test) or any(list of bools)",
         Builtin::Count => "use count(list) or count(x in list where test)",
         Builtin::Sum => "use sum(list) or sum(x in list : value) with numbers, money or days",

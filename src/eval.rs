@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use chrono::{Days as ChronoDays, NaiveDate};
+use chrono::{Datelike, Days as ChronoDays, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::compile::{Check, CompiledCell, CompiledTable, Plan};
@@ -17,6 +17,10 @@ use crate::types::Value;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
     pub table: u32,
+    /// For a `for_each` table: the index of the item in its list.
+    pub item: Option<u32>,
+    /// For a `for_each` table: the item's `id` field, or its position (from 1).
+    pub label: Option<String>,
     pub outcome: Outcome,
 }
 
@@ -49,6 +53,7 @@ impl Outcome {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableTrace {
     pub table: u32,
+    pub item: Option<u32>,
     pub inputs: Vec<Value>,
     pub rows: Vec<(u32, Option<u32>)>,
 }
@@ -60,9 +65,10 @@ pub struct Evaluation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("table `{table}`: {kind}")]
+#[error("table `{table}`{}: {kind}", item.map(|i| format!(" (item {})", i + 1)).unwrap_or_default())]
 pub struct EvalError {
     pub table: String,
+    pub item: Option<u32>,
     pub kind: EvalErrorKind,
 }
 
@@ -80,6 +86,9 @@ pub enum EvalErrorKind {
     DivisionByZero,
     #[error("date out of range")]
     DateOutOfRange,
+    /// A policy step could not be carried out (e.g. a template name computed at run time that does not exist).
+    #[error("{0}")]
+    Policy(String),
 }
 
 fn quoted(ids: &[String]) -> String {
@@ -100,7 +109,8 @@ struct Env<'a> {
     locals: Vec<Value>,
 }
 
-/// Evaluates every table of the plan, in dependency order, for one account.
+/// Evaluates every table of the plan that needs no caller-provided params, in
+/// dependency order, for one account.
 pub fn evaluate(
     plan: &Plan,
     account: &Value,
@@ -110,40 +120,121 @@ pub fn evaluate(
     let mut results: Vec<Vec<Value>> = vec![Vec::new(); plan.tables.len()];
     let mut evaluation = Evaluation::default();
     for &t in &plan.order {
-        let table = &plan.tables[t as usize];
-        let fail = |kind| EvalError {
-            table: table.table.name.clone(),
-            kind,
-        };
-        let mut env = Env {
-            account,
-            as_of,
-            inputs: &[],
-            results: &results,
-            locals: Vec::new(),
-        };
-        let mut inputs = Vec::with_capacity(table.table.inputs.len());
-        for input in &table.table.inputs {
-            inputs.push(eval(&input.expr, &mut env).map_err(fail)?);
+        if !plan.tables[t as usize].table.params.is_empty() {
+            continue;
         }
-        env.inputs = &inputs;
+        let (decisions, traces) = evaluate_table(plan, t, account, as_of, &[], &results, trace)?;
+        if let [Decision {
+            outcome,
+            item: None,
+            ..
+        }] = decisions.as_slice()
+        {
+            results[t as usize] = match outcome {
+                Outcome::Row { values, .. } | Outcome::Default { values } => values.clone(),
+                Outcome::Aggregate { value, .. } => vec![value.clone()],
+                Outcome::Rows(_) => Vec::new(),
+            };
+        }
+        evaluation.decisions.extend(decisions);
+        evaluation.trace.extend(traces);
+    }
+    Ok(evaluation)
+}
+
+/// Evaluates one table for one account: once, or once per item of its
+/// `for_each` list. `params` are the table's caller-provided values; `results`
+/// the single results of tables evaluated before it.
+pub fn evaluate_table(
+    plan: &Plan,
+    t: u32,
+    account: &Value,
+    as_of: NaiveDate,
+    params: &[Value],
+    results: &[Vec<Value>],
+    trace: bool,
+) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
+    let table = &plan.tables[t as usize];
+    let mut env = Env {
+        account,
+        as_of,
+        inputs: &[],
+        results,
+        locals: params.to_vec(),
+    };
+    let fail = |item, kind| EvalError {
+        table: table.table.name.clone(),
+        item,
+        kind,
+    };
+    let items: Vec<Option<(u32, Value)>> = match &table.table.for_each {
+        None => vec![None],
+        Some(each) => match eval(&each.list, &mut env).map_err(|k| fail(None, k))? {
+            Value::List(items) => items
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, v)| Some((i as u32, v)))
+                .collect(),
+            _ => Vec::new(),
+        },
+    };
+    let mut decisions = Vec::with_capacity(items.len());
+    let mut traces = Vec::new();
+    for entry in items {
+        let item = entry.as_ref().map(|(i, _)| *i);
+        env.locals.truncate(params.len());
+        let mut label = None;
+        if let Some((i, value)) = entry {
+            label = Some(item_label(&value).unwrap_or_else(|| (i + 1).to_string()));
+            env.locals.push(value);
+        }
+        let mut inputs = Vec::with_capacity(table.table.inputs.len());
+        env.inputs = &[];
+        for input in &table.table.inputs {
+            inputs.push(eval(&input.expr, &mut env).map_err(|k| fail(item, k))?);
+        }
         let mut row_trace = Vec::new();
-        let outcome = decide(table, &mut env, trace.then_some(&mut row_trace)).map_err(fail)?;
-        results[t as usize] = match &outcome {
-            Outcome::Row { values, .. } | Outcome::Default { values } => values.clone(),
-            Outcome::Aggregate { value, .. } => vec![value.clone()],
-            Outcome::Rows(_) => Vec::new(),
+        let outcome = {
+            let mut row_env = Env {
+                account,
+                as_of,
+                inputs: &inputs,
+                results,
+                locals: std::mem::take(&mut env.locals),
+            };
+            let outcome = decide(table, &mut row_env, trace.then_some(&mut row_trace));
+            env.locals = row_env.locals;
+            outcome.map_err(|k| fail(item, k))?
         };
         if trace {
-            evaluation.trace.push(TableTrace {
+            traces.push(TableTrace {
                 table: t,
+                item,
                 inputs,
                 rows: row_trace,
             });
         }
-        evaluation.decisions.push(Decision { table: t, outcome });
+        decisions.push(Decision {
+            table: t,
+            item,
+            label,
+            outcome,
+        });
     }
-    Ok(evaluation)
+    Ok((decisions, traces))
+}
+
+/// A per-item table's item is labelled by its first text field (by
+/// convention its id).
+fn item_label(value: &Value) -> Option<String> {
+    match value {
+        Value::Record(fields) => fields.iter().find_map(|f| match f {
+            Value::Text(t) => Some(t.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    }
 }
 
 fn decide(
@@ -613,6 +704,10 @@ fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> 
             _ => Value::Null,
         },
         Builtin::Sum => sum(list_or_args(args).into_iter(), zero_like(ty))?,
+        Builtin::MonthDay => match args.first() {
+            Some(Value::Date(d)) => Value::Int(i64::from(d.month() * 100 + d.day())),
+            _ => Value::Null,
+        },
     })
 }
 
@@ -675,7 +770,7 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
         }
         Builtin::Min => extreme(selected.into_iter(), Ordering::Less),
         Builtin::Max => extreme(selected.into_iter(), Ordering::Greater),
-        Builtin::Abs | Builtin::Round | Builtin::DaysBetween => Value::Null,
+        Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => Value::Null,
     })
 }
 

@@ -61,10 +61,11 @@ pub enum Builtin {
     All,
     Count,
     Sum,
+    MonthDay,
 }
 
 impl Builtin {
-    pub const ALL: [(&'static str, Builtin); 9] = [
+    pub const ALL: [(&'static str, Builtin); 10] = [
         ("min", Builtin::Min),
         ("max", Builtin::Max),
         ("abs", Builtin::Abs),
@@ -74,6 +75,7 @@ impl Builtin {
         ("all", Builtin::All),
         ("count", Builtin::Count),
         ("sum", Builtin::Sum),
+        ("month_day", Builtin::MonthDay),
     ];
 
     pub fn from_name(name: &str) -> Option<Builtin> {
@@ -185,6 +187,17 @@ pub struct Table {
     pub default: Option<Vec<TExpr>>,
     /// For `priority`: the output whose enum order ranks matching rows.
     pub priority_output: Option<u32>,
+    /// Values the caller provides (locals `0..params.len()`), e.g. `promise` for a follow-up table.
+    pub params: Vec<(String, Type)>,
+    /// `sa in account.service_agreements`: the table runs once per item; the item is
+    /// the local right after the params.
+    pub for_each: Option<ForEach>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ForEach {
+    pub binder: String,
+    pub list: TExpr,
 }
 
 impl Table {

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ir;
 pub mod model;
+pub mod policy;
 pub mod schema;
 pub mod snapshot;
 pub mod source;

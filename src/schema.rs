@@ -42,7 +42,61 @@ pub struct Schema {
     pub records: Vec<RecordDef>,
     /// Slot of the account id field in the account record.
     pub id_slot: usize,
+    /// The built-in `promise` record a promise follow-up table reads (see [`PROMISE_FIELDS`]).
+    pub promise_record: RecordId,
 }
+
+/// Enums every schema has, because the policy pipeline speaks them. Rules use
+/// them as output types (`tolerance_rule`) and variants (`larger`).
+pub const BUILTIN_ENUMS: [(&str, &[&str]); 4] = [
+    (
+        "tolerance_rule",
+        &["amount", "percent", "larger", "smaller"],
+    ),
+    ("promise_status", &["pending", "kept", "broken"]),
+    (
+        "follow_up",
+        &[
+            "none",
+            "close_case",
+            "retreat",
+            "part_payment_path",
+            "send_letter",
+            "send_email",
+            "call",
+            "send_sms",
+            "previous_treatment",
+        ],
+    ),
+    (
+        "event_type",
+        &[
+            "send_letter",
+            "call",
+            "email",
+            "sms",
+            "affect_credit_rating",
+            "cash_only",
+            "create_todo",
+            "cancel_budget_plan",
+            "cancel_pay_plan",
+            "custom",
+            "start_severance",
+        ],
+    ),
+];
+
+/// The fields of the built-in `promise` record: one evaluated promise or payment plan.
+pub const PROMISE_FIELDS: [(&str, &str); 8] = [
+    ("id", "text"),
+    ("status", "promise_status"),
+    ("amount", "money"),
+    ("paid", "money"),
+    ("required", "money"),
+    ("deadline", "date"),
+    ("instalments", "integer"),
+    ("arrears_paid_in_full", "bool"),
+];
 
 /// The account record's id in [`Schema::records`].
 pub const ACCOUNT: RecordId = 0;
@@ -91,7 +145,14 @@ impl Schema {
             enums: Vec::new(),
             records: vec![RecordDef::default()],
             id_slot: 0,
+            promise_record: 0,
         };
+        for (name, variants) in BUILTIN_ENUMS {
+            schema.enums.push(EnumDef {
+                name: name.to_string(),
+                variants: variants.iter().map(|v| v.to_string()).collect(),
+            });
+        }
         if let Some(currency) = &doc.currency {
             if currency.value.len() != 3 || !currency.value.chars().all(|c| c.is_ascii_uppercase())
             {
@@ -107,6 +168,18 @@ impl Schema {
             }
         }
         for (name, variants) in &doc.enums {
+            if BUILTIN_ENUMS.iter().any(|(b, _)| b == name) {
+                diags.push(
+                    Diagnostic::error(
+                        "schema",
+                        file,
+                        variants.span,
+                        format!("`{name}` is a built-in enum and cannot be redeclared"),
+                    )
+                    .with_help("rename your enum; the built-in one is always available"),
+                );
+                continue;
+            }
             if SCALAR_TYPES.contains(&name.as_str()) || !is_identifier(name) {
                 diags.push(Diagnostic::error(
                     "schema",
@@ -183,6 +256,27 @@ impl Schema {
                 .with_help("declare it (`id: text`) or name the id field with `id: <field>`"),
             ),
         }
+        schema.promise_record = schema.records.len() as RecordId;
+        let promise_fields = PROMISE_FIELDS
+            .iter()
+            .map(|(name, ty)| FieldDef {
+                name: name.to_string(),
+                ty: match *ty {
+                    "text" => Type::Text,
+                    "money" => Type::Money,
+                    "date" => Type::Date,
+                    "integer" => Type::Integer,
+                    "bool" => Type::Bool,
+                    enum_name => schema
+                        .enum_by_name(enum_name)
+                        .map_or(Type::Error, Type::Enum),
+                },
+                optional: false,
+            })
+            .collect();
+        schema.records.push(RecordDef {
+            fields: promise_fields,
+        });
         let ok = diags.is_empty();
         (ok.then_some(schema), diags)
     }

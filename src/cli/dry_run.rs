@@ -6,10 +6,11 @@ use chrono::NaiveDate;
 use serde_json::{json, Value as Json};
 
 use super::{error_line, parse_date, Exit, Format, Out};
-use crate::compile::{compile, Plan};
+use crate::compile::Plan;
 use crate::diagnostic::Severity;
 use crate::eval::{evaluate, Evaluation, Outcome, TableTrace};
 use crate::ir::Table;
+use crate::policy::{Action, Policy};
 use crate::snapshot::{account_id, decode_account};
 use crate::types::{value_to_json, ShowValue, Type, Value};
 
@@ -33,27 +34,31 @@ pub struct Args {
 
 /// What happened to one account.
 enum Result {
-    Evaluated(Evaluation),
+    Evaluated(Evaluation, Option<Vec<Action>>),
     BadData(Vec<crate::snapshot::FieldError>),
     Unreadable(String),
     EvalFailed(crate::eval::EvalError),
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let checked = match crate::load_rules(&args.rules) {
-        Ok(checked) => checked,
+    let loaded = match crate::policy::load(&args.rules) {
+        Ok(loaded) => loaded,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    let Some(program) = checked.program else {
-        let errors = checked
+    let (policy, plan): (Option<&Policy>, Option<&Plan>) = match (&loaded.policy, &loaded.plan) {
+        (Some(p), _) => (Some(p), Some(&p.plan)),
+        (None, plan) => (None, plan.as_ref()),
+    };
+    let Some(plan) = plan else {
+        let errors = loaded
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .count();
-        if let Some(first) = checked
+        if let Some(first) = loaded
             .diagnostics
             .iter()
             .find(|d| d.severity == Severity::Error)
@@ -68,7 +73,6 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         }
         return Exit::InvalidRules;
     };
-    let plan = compile(program);
     let records = match crate::accounts::read_accounts(&args.accounts) {
         Ok(records) => records,
         Err(err) => {
@@ -86,15 +90,23 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 let id = account_id(schema, json);
                 let result = match decode_account(schema, json) {
                     Err(errors) => Result::BadData(errors),
-                    Ok(account) => match evaluate(&plan, &account, args.as_of, args.explain) {
-                        Ok(evaluation) => Result::Evaluated(evaluation),
-                        Err(err) => Result::EvalFailed(err),
+                    Ok(account) => match policy {
+                        Some(policy) => {
+                            match crate::policy::run(policy, &account, args.as_of, args.explain) {
+                                Ok(run) => Result::Evaluated(run.evaluation, Some(run.actions)),
+                                Err(err) => Result::EvalFailed(err),
+                            }
+                        }
+                        None => match evaluate(plan, &account, args.as_of, args.explain) {
+                            Ok(evaluation) => Result::Evaluated(evaluation, None),
+                            Err(err) => Result::EvalFailed(err),
+                        },
                     },
                 };
                 (id, result)
             }
         };
-        if !matches!(result, Result::Evaluated(_)) {
+        if !matches!(result, Result::Evaluated(..)) {
             failed += 1;
         }
         results.push((record, id, result));
@@ -104,7 +116,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             for (record, id, result) in &results {
                 human_account(
                     out,
-                    &plan,
+                    plan,
                     record.origin.as_str(),
                     id.as_deref(),
                     result,
@@ -123,7 +135,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             let accounts: Vec<Json> = results
                 .iter()
                 .map(|(record, id, result)| {
-                    json_account(&plan, &record.origin, id.as_deref(), result)
+                    json_account(plan, &record.origin, id.as_deref(), result)
                 })
                 .collect();
             let doc = json!({
@@ -185,7 +197,14 @@ fn human_account(
         Result::EvalFailed(err) => {
             let _ = writeln!(out, "  error: {err}");
         }
-        Result::Evaluated(evaluation) => {
+        Result::Evaluated(evaluation, actions) => {
+            if let Some(actions) = actions {
+                human_actions(out, actions);
+                if !explain {
+                    return;
+                }
+                let _ = writeln!(out, "  decisions:");
+            }
             let width = plan
                 .tables
                 .iter()
@@ -228,7 +247,11 @@ fn human_account(
                         .collect::<Vec<_>>()
                         .join(&format!("\n    {:width$}  ", "")),
                 };
-                let _ = writeln!(out, "    {:width$}  {line}", table.name);
+                let name = match &decision.label {
+                    Some(label) => format!("{}[{label}]", table.name),
+                    None => table.name.clone(),
+                };
+                let _ = writeln!(out, "    {name:width$}  {line}");
                 if explain {
                     if let Some(trace) = evaluation.trace.get(i) {
                         human_trace(out, plan, table, trace);
@@ -236,6 +259,15 @@ fn human_account(
                 }
             }
         }
+    }
+}
+
+fn human_actions(out: &mut Out, actions: &[Action]) {
+    if actions.is_empty() {
+        let _ = writeln!(out, "    (no actions)");
+    }
+    for action in actions {
+        let _ = writeln!(out, "    {}  <- {}", action.kind, action.rules.join(", "));
     }
 }
 
@@ -288,13 +320,19 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
         Result::EvalFailed(err) => {
             doc["errors"] = json!([{ "table": err.table, "message": err.kind.to_string() }]);
         }
-        Result::Evaluated(evaluation) => {
+        Result::Evaluated(evaluation, actions) => {
+            if let Some(actions) = actions {
+                doc["actions"] = json!(actions);
+            }
             let decisions: Vec<Json> = evaluation
                 .decisions
                 .iter()
                 .map(|d| {
                     let table = &plan.tables[d.table as usize].table;
                     let mut j = json!({ "table": table.name, "hit": table.hit.name() });
+                    if let Some(label) = &d.label {
+                        j["item"] = json!(label);
+                    }
                     let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
                     j["rows"] = json!(ids);
                     match &d.outcome {

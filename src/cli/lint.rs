@@ -16,14 +16,14 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let checked = match crate::load_rules(&args.dir) {
-        Ok(checked) => checked,
+    let loaded = match crate::policy::load(&args.dir) {
+        Ok(loaded) => loaded,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    let mut diagnostics = checked.diagnostics;
+    let mut diagnostics = loaded.diagnostics;
     sort(&mut diagnostics);
     let errors = diagnostics
         .iter()
@@ -47,9 +47,19 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             for d in &diagnostics {
                 let _ = writeln!(out, "{}", d.render());
             }
-            let tables = checked.program.as_ref().map_or(0, |p| p.tables.len());
+            let summary = match (&loaded.policy, &loaded.plan) {
+                (Some(p), _) => format!(
+                    "policy `{}`: {} tables, {} templates, {} experiments",
+                    p.name,
+                    p.plan.tables.len(),
+                    p.templates.len(),
+                    p.experiments.len()
+                ),
+                (None, Some(plan)) => format!("{} tables", plan.tables.len()),
+                (None, None) => String::new(),
+            };
             if errors == 0 && warnings == 0 {
-                writeln!(out, "{}: {tables} tables, no problems", args.dir.display())
+                writeln!(out, "{}: {summary}, no problems", args.dir.display())
             } else {
                 writeln!(
                     out,

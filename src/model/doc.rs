@@ -75,6 +75,9 @@ pub struct TableDoc {
     pub table: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// `sa in account.service_agreements`: evaluate the table once per item.
+    #[serde(default)]
+    pub for_each: Option<Spanned<CellText>>,
     pub hit: Spanned<String>,
     #[serde(default)]
     pub aggregate: Option<Spanned<String>>,
@@ -97,6 +100,102 @@ pub struct RowDoc {
     pub then: CellMap,
 }
 
+/// A work calendar: which days events may fall on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDoc {
+    pub calendar: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Weekday names that are never business days; default Saturday and Sunday.
+    #[serde(default)]
+    pub weekend: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub holidays: Vec<Spanned<CellText>>,
+}
+
+/// A collection process template: events with day offsets from the case start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateDoc {
+    pub template: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub calendar: Option<Spanned<String>>,
+    pub events: Vec<Spanned<EventDoc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventDoc {
+    pub id: Spanned<CellText>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    /// Calendar days after the case start; a date that is not a business day moves to the next one.
+    pub day: Spanned<i64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Event parameters passed through to the action (letter code, to-do type, rating points ...).
+    #[serde(default)]
+    pub params: IndexMap<String, Spanned<CellText>>,
+}
+
+/// A champion/challenger experiment over one or more collection classes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentDoc {
+    pub experiment: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Part of the assignment hash: change it to re-draw every account.
+    pub salt: Spanned<String>,
+    /// The collection classes whose new cases enter the experiment.
+    pub classes: Vec<Spanned<String>>,
+    pub arms: Vec<Spanned<ArmDoc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmDoc {
+    pub name: Spanned<String>,
+    /// A percentage: `80%` or `80`.
+    pub share: Spanned<CellText>,
+    #[serde(default)]
+    pub template: Option<Spanned<String>>,
+    #[serde(default)]
+    pub holdout: bool,
+}
+
+/// Wires tables, templates, experiments and calendars into the pipeline.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    pub policy: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub calendar: Spanned<String>,
+    pub entry: Spanned<String>,
+    #[serde(default)]
+    pub exit: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sa_exit: Option<Spanned<String>>,
+    pub class: Spanned<String>,
+    #[serde(default)]
+    pub experiments: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub promise_terms: Option<Spanned<String>>,
+    #[serde(default)]
+    pub promise_follow_up: Option<Spanned<String>>,
+    #[serde(default)]
+    pub payment_plan: Option<Spanned<String>>,
+    #[serde(default)]
+    pub severance: Option<Spanned<String>>,
+    /// `all` eligible service agreements, or the one with the `highest_arrears`.
+    #[serde(default)]
+    pub nominate: Option<Spanned<String>>,
+}
+
 /// Which kind of document a file holds, read from its top-level keys.
 #[derive(Debug, Deserialize)]
 pub struct Probe {
@@ -104,4 +203,12 @@ pub struct Probe {
     pub schema: Option<de::IgnoredAny>,
     #[serde(default)]
     pub table: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub calendar: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub template: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub experiment: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub policy: Option<de::IgnoredAny>,
 }

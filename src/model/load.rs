@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::doc::{Probe, SchemaDoc, TableDoc};
+use super::doc::{CalendarDoc, ExperimentDoc, PolicyDoc, Probe, SchemaDoc, TableDoc, TemplateDoc};
 use super::spanned::{reading, Format};
 use crate::diagnostic::Diagnostic;
 use crate::source::{SourceFile, Span};
@@ -20,6 +20,10 @@ pub struct RuleDocs {
     pub files: Vec<Arc<SourceFile>>,
     pub schemas: Vec<(Arc<SourceFile>, SchemaDoc)>,
     pub tables: Vec<(Arc<SourceFile>, TableDoc)>,
+    pub calendars: Vec<(Arc<SourceFile>, CalendarDoc)>,
+    pub templates: Vec<(Arc<SourceFile>, TemplateDoc)>,
+    pub experiments: Vec<(Arc<SourceFile>, ExperimentDoc)>,
+    pub policies: Vec<(Arc<SourceFile>, PolicyDoc)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -137,30 +141,42 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
             return;
         }
     };
-    let result = match (probe.schema.is_some(), probe.table.is_some()) {
-        (true, false) => {
-            parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d)))
-        }
-        (false, true) => {
-            parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d)))
-        }
-        (true, true) => Err(Box::new(
+    // Templates and policies name their calendar with a `calendar` key of their own.
+    let calendar_doc =
+        probe.calendar.is_some() && probe.template.is_none() && probe.policy.is_none();
+    let kinds = [
+        ("schema", probe.schema.is_some()),
+        ("table", probe.table.is_some()),
+        ("calendar", calendar_doc),
+        ("template", probe.template.is_some()),
+        ("experiment", probe.experiment.is_some()),
+        ("policy", probe.policy.is_some()),
+    ];
+    let present: Vec<&str> = kinds.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
+    let result = match present.as_slice() {
+        ["schema"] => parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d))),
+        ["table"] => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
+        ["calendar"] => parse::<CalendarDoc>(format, &file).map(|d| docs.calendars.push((file.clone(), d))),
+        ["template"] => parse::<TemplateDoc>(format, &file).map(|d| docs.templates.push((file.clone(), d))),
+        ["experiment"] => parse::<ExperimentDoc>(format, &file).map(|d| docs.experiments.push((file.clone(), d))),
+        ["policy"] => parse::<PolicyDoc>(format, &file).map(|d| docs.policies.push((file.clone(), d))),
+        [] => Err(Box::new(
             Diagnostic::error(
                 "unknown-document",
                 &file,
                 Span::new(0, 1),
-                "a file holds one document: either `schema` or `table`, not both",
+                "unknown document: expected a top-level `table`, `schema`, `policy`, `template`, `experiment` or `calendar` key",
             )
-            .with_help("move the table into a file of its own"),
+            .with_help("start a table with `table: <name>` (see docs/rule-files.md)"),
         )),
-        (false, false) => Err(Box::new(
+        several => Err(Box::new(
             Diagnostic::error(
                 "unknown-document",
                 &file,
                 Span::new(0, 1),
-                "unknown document: expected a top-level `table` or `schema` key",
+                format!("a file holds one document, but this one has the keys {}", several.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")),
             )
-            .with_help("start a table with `table: <name>` or a schema with `schema: <name>`"),
+            .with_help("put each document in a file of its own"),
         )),
     };
     if let Err(diagnostic) = result {

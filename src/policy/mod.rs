@@ -1,0 +1,1019 @@
+//! The collections policy: the pipeline from an account snapshot to case
+//! actions. A `policy` document names a table for each decision area; this
+//! module checks that each table has the outputs its area needs, resolves
+//! templates, experiments and calendars, and [`run`] turns one account into
+//! [`Action`]s.
+
+pub mod action;
+pub mod calendar;
+pub mod experiment;
+pub mod promise;
+mod run;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Weekday};
+
+pub use action::{Action, ActionKind};
+use calendar::WorkCalendar;
+use experiment::{Arm, Experiment};
+pub use run::{run, PolicyRun};
+
+use crate::check::{check_with_params, Checked};
+use crate::compile::{compile, Plan};
+use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
+use crate::ir::{Program, TExprKind, Table};
+use crate::model::doc::PolicyDoc;
+use crate::model::spanned::Spanned;
+use crate::model::{LoadError, RuleDocs};
+use crate::schema::{Schema, BUILTIN_ENUMS};
+use crate::source::SourceFile;
+use crate::types::{Type, Value};
+
+/// A checked, compiled policy, ready to [`run`].
+#[derive(Debug)]
+pub struct Policy {
+    pub name: String,
+    pub plan: Plan,
+    pub calendar: WorkCalendar,
+    pub templates: HashMap<String, Template>,
+    pub experiments: Vec<ClassExperiment>,
+    pub roles: Roles,
+    pub nominate: Nomination,
+    pub slots: Slots,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub calendar: WorkCalendar,
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: String,
+    pub kind: String,
+    pub day: i64,
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassExperiment {
+    pub experiment: Experiment,
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nomination {
+    All,
+    HighestArrears,
+}
+
+/// A table playing a role, with the output columns the role reads.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub table: u32,
+    pub columns: HashMap<&'static str, usize>,
+}
+
+impl Role {
+    fn col(&self, name: &str) -> Option<usize> {
+        self.columns.get(name).copied()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Roles {
+    pub entry: Role,
+    pub exit: Option<Role>,
+    pub sa_exit: Option<Role>,
+    pub class: Role,
+    pub promise_terms: Option<Role>,
+    pub promise_follow_up: Option<Role>,
+    pub payment_plan: Option<Role>,
+    pub severance: Option<Role>,
+}
+
+/// Where the pipeline finds the snapshot facts it needs.
+#[derive(Debug, Clone, Default)]
+pub struct Slots {
+    pub arrears: usize,
+    pub case: Option<CaseSlots>,
+    pub service_agreements: Option<(usize, SaSlots)>,
+    pub promises: Option<(usize, PromiseSlots)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CaseSlots {
+    pub slot: usize,
+    pub start_date: usize,
+    pub template: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SaSlots {
+    pub id: usize,
+    pub arrears: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PromiseSlots {
+    pub id: usize,
+    pub amount: usize,
+    pub due_date: usize,
+    pub plan: Option<usize>,
+    pub payments: usize,
+    pub payment_amount: usize,
+    pub payment_date: usize,
+}
+
+/// The outcome of checking a rules directory: the policy if it has one and
+/// nothing is wrong, the plain program otherwise, and every diagnostic.
+pub struct Loaded {
+    pub policy: Option<Policy>,
+    pub plan: Option<Plan>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub has_policy: bool,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Loads, checks and compiles a rules directory, with its policy if it has one.
+pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
+    let docs = crate::model::load_dir(dir)?;
+    Ok(build(&docs))
+}
+
+pub fn build(docs: &RuleDocs) -> Loaded {
+    let policy_doc = docs.policies.first();
+    let Checked {
+        program,
+        mut diagnostics,
+    } = check_with_params(docs, |schema| {
+        let mut params = HashMap::new();
+        if let Some(name) = policy_doc.and_then(|(_, p)| p.promise_follow_up.as_ref()) {
+            params.insert(
+                name.value.clone(),
+                vec![("promise".to_string(), Type::Record(schema.promise_record))],
+            );
+        }
+        params
+    });
+    for (file, doc) in docs.policies.iter().skip(1) {
+        diagnostics.push(Diagnostic::error(
+            "duplicate-policy",
+            file,
+            doc.policy.span,
+            "a rules directory has one policy; this is a second one".to_string(),
+        ));
+    }
+    let Some(program) = program else {
+        return Loaded {
+            policy: None,
+            plan: None,
+            diagnostics,
+            has_policy: policy_doc.is_some(),
+        };
+    };
+    let Some((file, doc)) = policy_doc else {
+        for (file, d) in docs
+            .templates
+            .iter()
+            .map(|(f, d)| (f, &d.template))
+            .chain(docs.experiments.iter().map(|(f, d)| (f, &d.experiment)))
+        {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "unused",
+                    file,
+                    d.span,
+                    format!(
+                        "`{}` is not used: the rules directory has no policy",
+                        d.value
+                    ),
+                )
+                .with_help(
+                    "add a `policy` document that wires tables, templates and experiments together",
+                ),
+            );
+        }
+        return Loaded {
+            policy: None,
+            plan: Some(compile(program)),
+            diagnostics,
+            has_policy: false,
+        };
+    };
+    let mut b = Builder {
+        file,
+        diags: Vec::new(),
+        program: &program,
+    };
+    let policy = b.policy(docs, doc);
+    diagnostics.append(&mut b.diags);
+    let ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
+    let policy = policy.filter(|_| ok).map(|p| p.finish(program));
+    Loaded {
+        policy,
+        plan: None,
+        diagnostics,
+        has_policy: true,
+    }
+}
+
+/// A policy whose parts are checked, waiting for the compiled plan.
+struct Parts {
+    name: String,
+    calendar: WorkCalendar,
+    templates: HashMap<String, Template>,
+    experiments: Vec<ClassExperiment>,
+    roles: Roles,
+    nominate: Nomination,
+    slots: Slots,
+}
+
+impl Parts {
+    fn finish(self, program: Program) -> Policy {
+        Policy {
+            name: self.name,
+            plan: compile(program),
+            calendar: self.calendar,
+            templates: self.templates,
+            experiments: self.experiments,
+            roles: self.roles,
+            nominate: self.nominate,
+            slots: self.slots,
+        }
+    }
+}
+
+/// What an output column must be for its role.
+#[derive(Clone, Copy)]
+enum Want {
+    Enum,
+    Text,
+    TextOrEnum,
+    Bool,
+    Money,
+    Decimal,
+    Integer,
+    DaysOrInteger,
+    Date,
+    Named(&'static str),
+}
+
+struct Builder<'a> {
+    file: &'a Arc<SourceFile>,
+    diags: Vec<Diagnostic>,
+    program: &'a Program,
+}
+
+impl Builder<'_> {
+    fn schema(&self) -> &Schema {
+        &self.program.schema
+    }
+
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: crate::source::Span,
+        message: String,
+    ) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::error(code, self.file, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn policy(&mut self, docs: &RuleDocs, doc: &PolicyDoc) -> Option<Parts> {
+        let calendars = self.calendars(docs);
+        let calendar = self.named(&calendars, &doc.calendar, "calendar");
+        let templates = self.templates(docs, &calendars, calendar.as_ref());
+        let entry = self.role(
+            &doc.entry,
+            "entry",
+            false,
+            &[("category", Want::Enum, true), ("reason", Want::Text, true)],
+        );
+        let exit = doc.exit.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "exit",
+                false,
+                &[
+                    ("close", Want::Bool, true),
+                    ("reason", Want::Text, true),
+                    ("todo", Want::Text, false),
+                ],
+            )
+        });
+        let sa_exit = doc.sa_exit.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "sa_exit",
+                true,
+                &[("remove", Want::Bool, true), ("reason", Want::Text, true)],
+            )
+        });
+        let class = self.role(
+            &doc.class,
+            "class",
+            false,
+            &[
+                ("class", Want::TextOrEnum, true),
+                ("template", Want::Text, true),
+            ],
+        );
+        if let Some(class) = &class {
+            self.check_template_outputs(class, &templates, &doc.class);
+        }
+        let promise_terms = doc.promise_terms.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "promise_terms",
+                true,
+                &[
+                    ("tolerance_amount", Want::Money, true),
+                    ("tolerance_percent", Want::Decimal, true),
+                    ("tolerance_rule", Want::Named("tolerance_rule"), true),
+                    ("grace_days", Want::Integer, true),
+                    ("grace_business_days", Want::Bool, true),
+                ],
+            )
+        });
+        let promise_follow_up = doc.promise_follow_up.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "promise_follow_up",
+                false,
+                &[
+                    ("follow_up", Want::Named("follow_up"), true),
+                    ("detail", Want::Text, false),
+                ],
+            )
+        });
+        let payment_plan = doc.payment_plan.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "payment_plan",
+                false,
+                &[
+                    ("instalments", Want::Integer, true),
+                    ("amount", Want::Money, true),
+                    ("first_due_in", Want::DaysOrInteger, true),
+                ],
+            )
+        });
+        let severance = doc.severance.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "severance",
+                true,
+                &[
+                    ("eligible", Want::Bool, true),
+                    ("reason", Want::Text, true),
+                    ("postpone_until", Want::Date, false),
+                ],
+            )
+        });
+        let nominate = match doc.nominate.as_ref().map(|n| n.value.as_str()) {
+            None | Some("all") => Nomination::All,
+            Some("highest_arrears") => Nomination::HighestArrears,
+            Some(other) => {
+                let span = doc.nominate.as_ref().map(|n| n.span).unwrap_or_default();
+                self.error("policy", span, format!("unknown nomination `{other}`")).help =
+                    Some("nominate `all` eligible service agreements or the one with the `highest_arrears`".into());
+                Nomination::All
+            }
+        };
+        let experiments = self.experiments(docs, doc, &templates);
+        let slots = self.slots(doc);
+        Some(Parts {
+            name: doc.policy.value.clone(),
+            calendar: calendar?,
+            templates,
+            experiments,
+            roles: Roles {
+                entry: entry?,
+                exit,
+                sa_exit,
+                class: class?,
+                promise_terms,
+                promise_follow_up,
+                payment_plan,
+                severance,
+            },
+            nominate,
+            slots: slots?,
+        })
+    }
+
+    fn named<T: Clone>(
+        &mut self,
+        map: &HashMap<String, T>,
+        name: &Spanned<String>,
+        what: &str,
+    ) -> Option<T> {
+        match map.get(&name.value) {
+            Some(v) => Some(v.clone()),
+            None => {
+                let help = did_you_mean(&name.value, map.keys().map(|k| k.as_str()))
+                    .unwrap_or_else(|| {
+                        format!("declare it in a file starting `{what}: {}`", name.value)
+                    });
+                self.error(
+                    "unknown-reference",
+                    name.span,
+                    format!("unknown {what} `{}`", name.value),
+                )
+                .help = Some(help);
+                None
+            }
+        }
+    }
+
+    fn calendars(&mut self, docs: &RuleDocs) -> HashMap<String, WorkCalendar> {
+        let mut out = HashMap::new();
+        for (file, doc) in &docs.calendars {
+            let weekend = match &doc.weekend {
+                None => vec![Weekday::Sat, Weekday::Sun],
+                Some(days) => days
+                    .iter()
+                    .filter_map(|d| match d.value.parse::<Weekday>() {
+                        Ok(w) => Some(w),
+                        Err(_) => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "calendar",
+                                    file,
+                                    d.span,
+                                    format!("`{}` is not a weekday", d.value),
+                                )
+                                .with_help(
+                                    "write weekdays as `saturday`, `sunday` (or `sat`, `sun`)",
+                                ),
+                            );
+                            None
+                        }
+                    })
+                    .collect(),
+            };
+            let mut holidays = BTreeSet::new();
+            for h in &doc.holidays {
+                match NaiveDate::parse_from_str(h.value.0.trim(), "%Y-%m-%d") {
+                    Ok(d) => {
+                        holidays.insert(d);
+                    }
+                    Err(_) => self.diags.push(
+                        Diagnostic::error(
+                            "calendar",
+                            file,
+                            h.span,
+                            format!("`{}` is not a date", h.value.0),
+                        )
+                        .with_help("write holidays as `2026-12-25`"),
+                    ),
+                }
+            }
+            if out.contains_key(&doc.calendar.value) {
+                self.diags.push(Diagnostic::error(
+                    "duplicate-name",
+                    file,
+                    doc.calendar.span,
+                    format!("calendar `{}` is declared twice", doc.calendar.value),
+                ));
+            }
+            out.insert(
+                doc.calendar.value.clone(),
+                WorkCalendar {
+                    name: doc.calendar.value.clone(),
+                    weekend,
+                    holidays,
+                },
+            );
+        }
+        out
+    }
+
+    fn templates(
+        &mut self,
+        docs: &RuleDocs,
+        calendars: &HashMap<String, WorkCalendar>,
+        default: Option<&WorkCalendar>,
+    ) -> HashMap<String, Template> {
+        let event_types = BUILTIN_ENUMS
+            .iter()
+            .find(|(n, _)| *n == "event_type")
+            .map_or(&[][..], |(_, v)| *v);
+        let mut out = HashMap::new();
+        for (file, doc) in &docs.templates {
+            let calendar = match &doc.calendar {
+                Some(name) => match calendars.get(&name.value) {
+                    Some(c) => Some(c.clone()),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "unknown-reference",
+                                file,
+                                name.span,
+                                format!("unknown calendar `{}`", name.value),
+                            )
+                            .with_help_opt(did_you_mean(
+                                &name.value,
+                                calendars.keys().map(|k| k.as_str()),
+                            )),
+                        );
+                        None
+                    }
+                },
+                None => default.cloned(),
+            };
+            let mut events = Vec::new();
+            let mut ids = BTreeSet::new();
+            for e in &doc.events {
+                let e = &e.value;
+                if !event_types.contains(&e.kind.value.as_str()) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "event-type",
+                            file,
+                            e.kind.span,
+                            format!("unknown event type `{}`", e.kind.value),
+                        )
+                        .with_help(
+                            did_you_mean(&e.kind.value, event_types.iter().copied())
+                                .unwrap_or_else(|| {
+                                    format!("event types: {}", event_types.join(", "))
+                                }),
+                        ),
+                    );
+                }
+                if e.day.value < 0 || e.day.value > 3660 {
+                    self.diags.push(Diagnostic::error(
+                        "event-day",
+                        file,
+                        e.day.span,
+                        format!("day `{}` is outside 0..3660", e.day.value),
+                    ));
+                }
+                if !ids.insert(e.id.value.0.clone()) {
+                    self.diags.push(Diagnostic::error(
+                        "duplicate-name",
+                        file,
+                        e.id.span,
+                        format!("event id `{}` is used twice in this template", e.id.value.0),
+                    ));
+                }
+                events.push(Event {
+                    id: e.id.value.0.clone(),
+                    kind: e.kind.value.clone(),
+                    day: e.day.value,
+                    params: e
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.value.0.clone()))
+                        .collect(),
+                });
+            }
+            if out.contains_key(&doc.template.value) {
+                self.diags.push(Diagnostic::error(
+                    "duplicate-name",
+                    file,
+                    doc.template.span,
+                    format!("template `{}` is declared twice", doc.template.value),
+                ));
+            }
+            if let Some(calendar) = calendar {
+                out.insert(
+                    doc.template.value.clone(),
+                    Template {
+                        name: doc.template.value.clone(),
+                        calendar,
+                        events,
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    fn experiments(
+        &mut self,
+        docs: &RuleDocs,
+        policy: &PolicyDoc,
+        templates: &HashMap<String, Template>,
+    ) -> Vec<ClassExperiment> {
+        let mut out = Vec::new();
+        for name in &policy.experiments {
+            let Some((file, doc)) = docs
+                .experiments
+                .iter()
+                .find(|(_, d)| d.experiment.value == name.value)
+            else {
+                let help = did_you_mean(
+                    &name.value,
+                    docs.experiments
+                        .iter()
+                        .map(|(_, d)| d.experiment.value.as_str()),
+                );
+                self.error(
+                    "unknown-reference",
+                    name.span,
+                    format!("unknown experiment `{}`", name.value),
+                )
+                .help = help;
+                continue;
+            };
+            let mut arms = Vec::new();
+            for arm in &doc.arms {
+                let arm = &arm.value;
+                let text = arm.share.value.0.trim().trim_end_matches('%').trim();
+                let share = crate::snapshot::parse_decimal(text)
+                    .and_then(experiment::percent_to_basis_points);
+                let Some(share) = share else {
+                    self.diags.push(
+                        Diagnostic::error("experiment", file, arm.share.span, format!("`{}` is not a share", arm.share.value.0))
+                            .with_help("write a percentage from 0% to 100% with at most two decimals, e.g. `12.5%`"),
+                    );
+                    continue;
+                };
+                if let Some(t) = &arm.template {
+                    if !templates.contains_key(&t.value) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "unknown-reference",
+                                file,
+                                t.span,
+                                format!("unknown template `{}`", t.value),
+                            )
+                            .with_help_opt(did_you_mean(
+                                &t.value,
+                                templates.keys().map(|k| k.as_str()),
+                            )),
+                        );
+                    }
+                }
+                arms.push(Arm {
+                    name: arm.name.value.clone(),
+                    share,
+                    template: arm.template.as_ref().map(|t| t.value.clone()),
+                    holdout: arm.holdout,
+                });
+            }
+            let experiment = Experiment {
+                name: doc.experiment.value.clone(),
+                salt: doc.salt.value.clone(),
+                arms,
+            };
+            if experiment.arms.len() == doc.arms.len() {
+                for problem in experiment.validate() {
+                    self.diags.push(Diagnostic::error(
+                        "experiment",
+                        file,
+                        doc.experiment.span,
+                        problem,
+                    ));
+                }
+            }
+            out.push(ClassExperiment {
+                experiment,
+                classes: doc.classes.iter().map(|c| c.value.clone()).collect(),
+            });
+        }
+        for (file, doc) in &docs.experiments {
+            if !policy
+                .experiments
+                .iter()
+                .any(|n| n.value == doc.experiment.value)
+            {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "unused",
+                        file,
+                        doc.experiment.span,
+                        format!(
+                            "experiment `{}` is not listed in the policy",
+                            doc.experiment.value
+                        ),
+                    )
+                    .with_help("add it to the policy's `experiments`, or delete it"),
+                );
+            }
+        }
+        out
+    }
+
+    /// The table for a role, checked to have the outputs the role reads.
+    fn role(
+        &mut self,
+        name: &Spanned<String>,
+        role: &str,
+        per_sa_or_item: bool,
+        wants: &[(&'static str, Want, bool)],
+    ) -> Option<Role> {
+        let Some(index) = self
+            .program
+            .tables
+            .iter()
+            .position(|t| t.name == name.value)
+        else {
+            let help = did_you_mean(
+                &name.value,
+                self.program.tables.iter().map(|t| t.name.as_str()),
+            );
+            self.error(
+                "unknown-reference",
+                name.span,
+                format!("unknown table `{}` for `{role}`", name.value),
+            )
+            .help = help;
+            return None;
+        };
+        let table: &Table = &self.program.tables[index];
+        if per_sa_or_item != table.for_each.is_some() {
+            let message = if per_sa_or_item {
+                format!(
+                    "the `{role}` table `{}` must run per item: give it `for_each`",
+                    table.name
+                )
+            } else {
+                format!(
+                    "the `{role}` table `{}` must run once per account, not `for_each`",
+                    table.name
+                )
+            };
+            self.error("policy", name.span, message);
+        }
+        if matches!(
+            table.hit,
+            crate::ir::HitPolicy::Collect | crate::ir::HitPolicy::RuleOrder
+        ) {
+            let hit = table.hit.name();
+            self.error(
+                "policy",
+                name.span,
+                format!(
+                    "the `{role}` table `{}` must decide one row, not `hit: {hit}`",
+                    table.name
+                ),
+            )
+            .help = Some("use `first`, `unique`, `priority` or `any`".into());
+        }
+        let mut columns = HashMap::new();
+        for (col, want, required) in wants {
+            match table.outputs.iter().position(|o| o.name == *col) {
+                Some(i) => {
+                    let ty = &table.outputs[i].ty;
+                    if !self.fits(ty, *want) {
+                        let shown = crate::types::ShowType(ty, self.schema()).to_string();
+                        let wanted = self.want_name(*want);
+                        self.error("policy", name.span, format!("output `{col}` of the `{role}` table `{}` is {shown}; `{role}` needs {wanted}", table.name));
+                    }
+                    columns.insert(*col, i);
+                }
+                None if *required => {
+                    let wanted = self.want_name(*want);
+                    self.error(
+                        "policy",
+                        name.span,
+                        format!("the `{role}` table `{}` has no output `{col}`", table.name),
+                    )
+                    .help = Some(format!("add an output `{col}` ({wanted})"));
+                }
+                None => {}
+            }
+        }
+        Some(Role {
+            table: index as u32,
+            columns,
+        })
+    }
+
+    fn fits(&self, ty: &Type, want: Want) -> bool {
+        match want {
+            Want::Enum => matches!(ty, Type::Enum(_)),
+            Want::Text => *ty == Type::Text,
+            Want::TextOrEnum => matches!(ty, Type::Text | Type::Enum(_)),
+            Want::Bool => *ty == Type::Bool,
+            Want::Money => *ty == Type::Money,
+            Want::Decimal => *ty == Type::Decimal,
+            Want::Integer => *ty == Type::Integer,
+            Want::DaysOrInteger => matches!(ty, Type::Days | Type::Integer),
+            Want::Date => *ty == Type::Date,
+            Want::Named(n) => matches!(ty, Type::Enum(e) if self.schema().enum_def(*e).name == n),
+        }
+    }
+
+    fn want_name(&self, want: Want) -> String {
+        match want {
+            Want::Enum => "an enum".into(),
+            Want::Text => "text".into(),
+            Want::TextOrEnum => "text or an enum".into(),
+            Want::Bool => "bool".into(),
+            Want::Money => "money".into(),
+            Want::Decimal => "decimal".into(),
+            Want::Integer => "integer".into(),
+            Want::DaysOrInteger => "days".into(),
+            Want::Date => "date".into(),
+            Want::Named(n) => format!("the built-in enum `{n}`"),
+        }
+    }
+
+    /// Every constant `template` output of the class table names a template.
+    fn check_template_outputs(
+        &mut self,
+        role: &Role,
+        templates: &HashMap<String, Template>,
+        name: &Spanned<String>,
+    ) {
+        let Some(col) = role.col("template") else {
+            return;
+        };
+        let table = &self.program.tables[role.table as usize];
+        let rows = table
+            .rows
+            .iter()
+            .map(|r| (r.span, &r.outputs[col]))
+            .chain(table.default.iter().map(|d| (table.span, &d[col])));
+        let mut problems = Vec::new();
+        for (span, expr) in rows {
+            if let TExprKind::Const(Value::Text(t)) = &expr.kind {
+                if !templates.contains_key(t.as_ref()) {
+                    problems.push((span, t.to_string()));
+                }
+            }
+        }
+        let file = table.file.clone();
+        for (span, t) in problems {
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-reference",
+                    &file,
+                    span,
+                    format!(
+                        "the class table `{}` assigns unknown template `{t}`",
+                        name.value
+                    ),
+                )
+                .with_help_opt(did_you_mean(&t, templates.keys().map(|k| k.as_str()))),
+            );
+        }
+    }
+
+    /// Resolves the snapshot fields the pipeline reads.
+    fn slots(&mut self, doc: &PolicyDoc) -> Option<Slots> {
+        let schema = self.program.schema.clone();
+        let account = schema.account();
+        let mut missing = Vec::new();
+        let arrears = field(
+            account,
+            "account",
+            "arrears",
+            |t| *t == Type::Money,
+            "money",
+        )
+        .map_err(|m| missing.push(m))
+        .ok();
+        let case = field(
+            account,
+            "account",
+            "case",
+            |t| matches!(t, Type::Record(_)),
+            "an optional record: the open case",
+        )
+        .and_then(|s| {
+            let Type::Record(r) = account.fields[s].ty else {
+                return Err("`account.case` (a record)".to_string());
+            };
+            let rec = schema.record(r);
+            let start_date = field(
+                rec,
+                "account.case",
+                "start_date",
+                |t| *t == Type::Date,
+                "date",
+            )?;
+            let template = rec
+                .slot("template")
+                .filter(|&t| rec.fields[t].ty == Type::Text);
+            Ok(CaseSlots {
+                slot: s,
+                start_date,
+                template,
+            })
+        })
+        .map_err(|m| missing.push(m))
+        .ok();
+        let service_agreements = if doc.sa_exit.is_some() || doc.severance.is_some() {
+            list_of_records(account, "account", "service_agreements")
+                .and_then(|(s, r)| {
+                    let rec = schema.record(r);
+                    let path = "account.service_agreements[]";
+                    let id = field(rec, path, "id", |t| *t == Type::Text, "text")?;
+                    let arrears = field(rec, path, "arrears", |t| *t == Type::Money, "money")?;
+                    Ok((s, SaSlots { id, arrears }))
+                })
+                .map_err(|m| missing.push(m))
+                .ok()
+        } else {
+            None
+        };
+        let promises = if doc.promise_terms.is_some() {
+            list_of_records(account, "account", "promises")
+                .and_then(|(s, r)| {
+                    let rec = schema.record(r);
+                    let path = "account.promises[]";
+                    let id = field(rec, path, "id", |t| *t == Type::Text, "text")?;
+                    let amount = field(rec, path, "amount", |t| *t == Type::Money, "money")?;
+                    let due_date = field(rec, path, "due_date", |t| *t == Type::Date, "date")?;
+                    let plan = rec.slot("plan").filter(|&p| rec.fields[p].ty == Type::Text);
+                    let (payments, pr) = list_of_records(rec, path, "payments")?;
+                    let prec = schema.record(pr);
+                    let ppath = "account.promises[].payments[]";
+                    let payment_amount =
+                        field(prec, ppath, "amount", |t| *t == Type::Money, "money")?;
+                    let payment_date = field(prec, ppath, "date", |t| *t == Type::Date, "date")?;
+                    Ok((
+                        s,
+                        PromiseSlots {
+                            id,
+                            amount,
+                            due_date,
+                            plan,
+                            payments,
+                            payment_amount,
+                            payment_date,
+                        },
+                    ))
+                })
+                .map_err(|m| missing.push(m))
+                .ok()
+        } else {
+            None
+        };
+        if !missing.is_empty() {
+            self.error(
+                "policy",
+                doc.policy.span,
+                format!(
+                    "the policy needs schema fields it cannot find: {}",
+                    missing.join(", ")
+                ),
+            )
+            .help = Some(
+                "declare them in the schema (docs/rule-files.md lists the fields each area reads)"
+                    .into(),
+            );
+            return None;
+        }
+        Some(Slots {
+            arrears: arrears?,
+            case,
+            service_agreements,
+            promises,
+        })
+    }
+}
+
+/// The slot of a field whose type passes `ok`, or what is missing.
+fn field(
+    record: &crate::schema::RecordDef,
+    path: &str,
+    name: &str,
+    ok: impl Fn(&Type) -> bool,
+    want: &str,
+) -> Result<usize, String> {
+    match record.slot(name) {
+        Some(s) if ok(&record.fields[s].ty) => Ok(s),
+        _ => Err(format!("`{path}.{name}` ({want})")),
+    }
+}
+
+fn list_of_records(
+    record: &crate::schema::RecordDef,
+    path: &str,
+    name: &str,
+) -> Result<(usize, crate::types::RecordId), String> {
+    let s = field(
+        record,
+        path,
+        name,
+        |t| matches!(t, Type::List(i) if matches!(**i, Type::Record(_))),
+        "a list of records",
+    )?;
+    match &record.fields[s].ty {
+        Type::List(inner) => match **inner {
+            Type::Record(r) => Ok((s, r)),
+            _ => Err(format!("`{path}.{name}` (a list of records)")),
+        },
+        _ => Err(format!("`{path}.{name}` (a list of records)")),
+    }
+}

@@ -1,0 +1,904 @@
+//! Promise-to-pay evaluation: tolerance, grace, multi-part plans.
+
+use chrono::{Days, Months, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::policy::calendar::WorkCalendar;
+
+/// Which tolerance applies: the amount, the percentage of the instalment, or the larger/smaller of both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToleranceRule {
+    Amount,
+    Percent,
+    Larger,
+    Smaller,
+}
+
+/// When a promise counts as kept: how much underpayment is tolerated and how many days of grace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Terms {
+    /// Tolerated underpayment in money, e.g. $3.
+    pub tolerance_amount: Decimal,
+    /// Tolerated underpayment as a fraction of the instalment: 0.05 = 5%.
+    pub tolerance_percent: Decimal,
+    pub rule: ToleranceRule,
+    pub grace_days: u32,
+    /// false: calendar days.
+    pub grace_in_business_days: bool,
+}
+
+/// One promised payment: a single promise or one part of a payment plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instalment {
+    pub id: String,
+    pub amount: Decimal,
+    pub due: NaiveDate,
+}
+
+/// A payment received (negative amounts, e.g. reversals, are summed like any other).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    pub amount: Decimal,
+    pub date: NaiveDate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Kept,
+    Broken,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstalmentResult {
+    pub id: String,
+    pub status: Status,
+    /// Cumulative amount due up to and including this instalment, less this instalment's tolerance.
+    pub required: Decimal,
+    /// Cumulative payments dated on or before this instalment's deadline.
+    pub paid: Decimal,
+    /// Due + grace.
+    pub deadline: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanResult {
+    /// One result per instalment, in evaluation (due-date) order.
+    pub instalments: Vec<InstalmentResult>,
+    pub status: Status,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PromiseError {
+    #[error("date out of range")]
+    DateOutOfRange,
+    #[error("a promise has no instalments")]
+    Empty,
+    #[error("number overflow")]
+    Overflow,
+}
+
+/// Tolerance for one instalment amount under the terms (never negative).
+///
+/// Negative tolerance settings count as zero, and the tolerance never exceeds the instalment amount
+/// (an instalment cannot be "underpaid" by more than itself; a non-positive amount has no tolerance).
+pub fn tolerance(terms: &Terms, amount: Decimal) -> Decimal {
+    let cap = amount.max(Decimal::ZERO);
+    let by_amount = terms.tolerance_amount.max(Decimal::ZERO).min(cap);
+    let by_percent = match terms.tolerance_percent.checked_mul(cap) {
+        Some(p) => p.max(Decimal::ZERO).min(cap),
+        // Overflow: |percent| > 1, so the product lies beyond the cap on one side or the other.
+        None if terms.tolerance_percent.is_sign_positive() => cap,
+        None => Decimal::ZERO,
+    };
+    match terms.rule {
+        ToleranceRule::Amount => by_amount,
+        ToleranceRule::Percent => by_percent,
+        ToleranceRule::Larger => by_amount.max(by_percent),
+        ToleranceRule::Smaller => by_amount.min(by_percent),
+    }
+}
+
+/// The last day a payment still counts for an instalment due on `due`.
+fn deadline(
+    due: NaiveDate,
+    terms: &Terms,
+    calendar: &WorkCalendar,
+) -> Result<NaiveDate, PromiseError> {
+    let d = if terms.grace_in_business_days {
+        calendar.add_business_days(due, terms.grace_days)
+    } else {
+        due.checked_add_days(Days::new(u64::from(terms.grace_days)))
+    };
+    d.ok_or(PromiseError::DateOutOfRange)
+}
+
+/// Evaluates a promise (one instalment) or a plan (several), as of `as_of`.
+/// Instalments are taken in due-date order (ties: given order). For instalment k:
+///   deadline_k = due_k + grace (calendar days, or business days on `calendar`);
+///   required_k = sum of amounts of instalments 0..=k  −  tolerance(amount_k);
+///   paid_k = sum of payments dated on or before deadline_k (payments before the first instalment's due date count too);
+///   Kept if paid_k >= required_k; otherwise Broken if as_of > deadline_k; otherwise Pending.
+/// Plan status: Broken if any instalment is broken; Kept if all are kept; otherwise Pending.
+///
+/// With grace in business days, a zero grace still rolls a due date that is not a business day
+/// forward to the next one (`add_business_days(due, 0)`). A calendar that yields no deadline
+/// (no business day within reach, or date overflow) is `DateOutOfRange`.
+pub fn evaluate(
+    instalments: &[Instalment],
+    payments: &[Payment],
+    terms: &Terms,
+    as_of: NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<PlanResult, PromiseError> {
+    if instalments.is_empty() {
+        return Err(PromiseError::Empty);
+    }
+    let mut ordered: Vec<&Instalment> = instalments.iter().collect();
+    ordered.sort_by_key(|i| i.due); // stable: ties keep the given order
+
+    let mut results = Vec::with_capacity(ordered.len());
+    let mut cumulative = Decimal::ZERO;
+    for inst in ordered {
+        let deadline = deadline(inst.due, terms, calendar)?;
+        cumulative = cumulative
+            .checked_add(inst.amount)
+            .ok_or(PromiseError::Overflow)?;
+        let required = cumulative
+            .checked_sub(tolerance(terms, inst.amount))
+            .ok_or(PromiseError::Overflow)?;
+        let paid = payments
+            .iter()
+            .filter(|p| p.date <= deadline)
+            .try_fold(Decimal::ZERO, |acc, p| acc.checked_add(p.amount))
+            .ok_or(PromiseError::Overflow)?;
+        let status = if paid >= required {
+            Status::Kept
+        } else if as_of > deadline {
+            Status::Broken
+        } else {
+            Status::Pending
+        };
+        results.push(InstalmentResult {
+            id: inst.id.clone(),
+            status,
+            required,
+            paid,
+            deadline,
+        });
+    }
+    let status = if results.iter().any(|r| r.status == Status::Broken) {
+        Status::Broken
+    } else if results.iter().all(|r| r.status == Status::Kept) {
+        Status::Kept
+    } else {
+        Status::Pending
+    };
+    Ok(PlanResult {
+        instalments: results,
+        status,
+    })
+}
+
+/// Splits `total` into `n` monthly instalments (n >= 1) for a payment-plan offer: equal amounts rounded
+/// down to the cent, the remainder on the last instalment so they sum exactly to `total`; the first due on
+/// `first_due`, then the same day of each following month (clamped to month end: Jan 31 → Feb 28/29),
+/// each rolled forward to a business day on `calendar`.
+///
+/// Ids are "1", "2", ... Months are counted from `first_due` itself (Jan 31 → Feb 28 → Mar 31), not
+/// from the previous, clamped or rolled date. "Rounded down" is toward zero, so a negative total
+/// splits as the mirror image of the positive one. `n == 0` is `Empty`; a schedule that runs past
+/// the last representable date, or a date with no business day to roll to, is `DateOutOfRange`.
+pub fn split_plan(
+    total: Decimal,
+    n: u32,
+    first_due: NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<Vec<Instalment>, PromiseError> {
+    if n == 0 {
+        return Err(PromiseError::Empty);
+    }
+    // Check the last nominal date before allocating anything for `n` instalments.
+    first_due
+        .checked_add_months(Months::new(n - 1))
+        .ok_or(PromiseError::DateOutOfRange)?;
+    let count = Decimal::from(n);
+    let each = total
+        .checked_div(count)
+        .ok_or(PromiseError::Overflow)?
+        .round_dp_with_strategy(2, RoundingStrategy::ToZero);
+    let last = each
+        .checked_mul(Decimal::from(n - 1))
+        .and_then(|head| total.checked_sub(head))
+        .ok_or(PromiseError::Overflow)?;
+    (0..n)
+        .map(|i| {
+            let nominal = first_due
+                .checked_add_months(Months::new(i))
+                .ok_or(PromiseError::DateOutOfRange)?;
+            let due = calendar
+                .roll_forward(nominal)
+                .ok_or(PromiseError::DateOutOfRange)?;
+            Ok(Instalment {
+                id: (i + 1).to_string(),
+                amount: if i + 1 == n { last } else { each },
+                due,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn terms(amount: &str, percent: &str, rule: ToleranceRule) -> Terms {
+        Terms {
+            tolerance_amount: dec(amount),
+            tolerance_percent: dec(percent),
+            rule,
+            grace_days: 0,
+            grace_in_business_days: false,
+        }
+    }
+
+    fn inst(id: &str, amount: &str, due: NaiveDate) -> Instalment {
+        Instalment {
+            id: id.into(),
+            amount: dec(amount),
+            due,
+        }
+    }
+
+    fn pay(amount: &str, date: NaiveDate) -> Payment {
+        Payment {
+            amount: dec(amount),
+            date,
+        }
+    }
+
+    fn cal() -> WorkCalendar {
+        WorkCalendar::weekdays("std")
+    }
+
+    // 2026-11-20 is a Friday.
+    const FRI: (i32, u32, u32) = (2026, 11, 20);
+    fn friday() -> NaiveDate {
+        d(FRI.0, FRI.1, FRI.2)
+    }
+
+    #[test]
+    fn seed_example_47_on_50() {
+        let promise = [inst("p", "50", friday())];
+        let paid = [pay("47", friday())];
+        let monday = d(2026, 11, 23);
+        let cases = [
+            ("tolerance $3, on the day", "3", friday(), Status::Kept),
+            ("tolerance $3, later", "3", monday, Status::Kept),
+            (
+                "tolerance $2, on the due date",
+                "2",
+                friday(),
+                Status::Pending,
+            ),
+            (
+                "tolerance $2, after the deadline",
+                "2",
+                monday,
+                Status::Broken,
+            ),
+            (
+                "tolerance $2, the day after",
+                "2",
+                d(2026, 11, 21),
+                Status::Broken,
+            ),
+        ];
+        for (name, tol, as_of, expected) in cases {
+            let t = terms(tol, "0", ToleranceRule::Amount);
+            let r = evaluate(&promise, &paid, &t, as_of, &cal()).unwrap();
+            assert_eq!(r.status, expected, "{name}");
+            assert_eq!(r.instalments[0].status, expected, "{name}");
+            assert_eq!(r.instalments[0].paid, dec("47"), "{name}");
+            assert_eq!(r.instalments[0].required, dec("50") - dec(tol), "{name}");
+            assert_eq!(r.instalments[0].deadline, friday(), "{name}");
+            assert_eq!(r.instalments[0].id, "p", "{name}");
+        }
+    }
+
+    #[test]
+    fn tolerance_rules() {
+        let cases = [
+            (ToleranceRule::Amount, "3", "0.05", "50", "3"),
+            (ToleranceRule::Percent, "3", "0.05", "50", "2.50"),
+            (ToleranceRule::Larger, "3", "0.05", "50", "3"),
+            (ToleranceRule::Smaller, "3", "0.05", "50", "2.50"),
+            (ToleranceRule::Larger, "3", "0.05", "100", "5"),
+            (ToleranceRule::Smaller, "3", "0.05", "100", "3"),
+            // Never negative, never above the instalment.
+            (ToleranceRule::Amount, "-3", "0.05", "50", "0"),
+            (ToleranceRule::Percent, "3", "-0.05", "50", "0"),
+            (ToleranceRule::Amount, "3", "0", "2", "2"),
+            (ToleranceRule::Percent, "0", "1.5", "2", "2"),
+            (ToleranceRule::Larger, "3", "0.05", "-50", "0"),
+            (
+                ToleranceRule::Percent,
+                "0",
+                "79228162514264337593543950335",
+                "50",
+                "50",
+            ),
+            (
+                ToleranceRule::Percent,
+                "0",
+                "-79228162514264337593543950335",
+                "50",
+                "0",
+            ),
+        ];
+        for (rule, amount, percent, instalment, expected) in cases {
+            let t = terms(amount, percent, rule);
+            assert_eq!(
+                tolerance(&t, dec(instalment)),
+                dec(expected),
+                "{rule:?} {amount} {percent} on {instalment}"
+            );
+        }
+    }
+
+    #[test]
+    fn percent_and_combined_tolerance_evaluation() {
+        let promise = [inst("p", "50", friday())];
+        let after = d(2026, 11, 23);
+        let cases = [
+            (ToleranceRule::Percent, "47", Status::Broken),
+            (ToleranceRule::Percent, "47.50", Status::Kept),
+            (ToleranceRule::Percent, "47.49", Status::Broken),
+            (ToleranceRule::Larger, "47", Status::Kept),
+            (ToleranceRule::Larger, "46.99", Status::Broken),
+            (ToleranceRule::Smaller, "47", Status::Broken),
+            (ToleranceRule::Smaller, "47.50", Status::Kept),
+            (ToleranceRule::Amount, "50", Status::Kept),
+            (ToleranceRule::Amount, "60", Status::Kept),
+        ];
+        for (rule, paid, expected) in cases {
+            let t = terms("3", "0.05", rule);
+            let r = evaluate(&promise, &[pay(paid, friday())], &t, after, &cal()).unwrap();
+            assert_eq!(r.status, expected, "{rule:?} paid {paid}");
+        }
+    }
+
+    #[test]
+    fn grace_periods() {
+        let promise = [inst("p", "50", friday())];
+        // (grace days, in business days, payment date, as_of, expected deadline, expected status)
+        let cases = [
+            // Two calendar days late (Sunday), grace 3 calendar days: deadline Monday.
+            (
+                3,
+                false,
+                d(2026, 11, 22),
+                d(2026, 11, 30),
+                d(2026, 11, 23),
+                Status::Kept,
+            ),
+            // Same payment, grace 1 calendar day: deadline Saturday, missed.
+            (
+                1,
+                false,
+                d(2026, 11, 22),
+                d(2026, 11, 30),
+                d(2026, 11, 21),
+                Status::Broken,
+            ),
+            // Grace 2 business days across the weekend: deadline Tuesday.
+            (
+                2,
+                true,
+                d(2026, 11, 24),
+                d(2026, 11, 30),
+                d(2026, 11, 24),
+                Status::Kept,
+            ),
+            (
+                2,
+                true,
+                d(2026, 11, 25),
+                d(2026, 11, 30),
+                d(2026, 11, 24),
+                Status::Broken,
+            ),
+            // Unpaid, as_of Monday: still within 2 business days of grace.
+            (
+                2,
+                true,
+                d(2026, 12, 31),
+                d(2026, 11, 23),
+                d(2026, 11, 24),
+                Status::Pending,
+            ),
+            // Grace 2 calendar days: deadline Sunday, so on Monday it is broken.
+            (
+                2,
+                false,
+                d(2026, 12, 31),
+                d(2026, 11, 23),
+                d(2026, 11, 22),
+                Status::Broken,
+            ),
+        ];
+        for (grace, business, paid_on, as_of, deadline, expected) in cases {
+            let mut t = terms("0", "0", ToleranceRule::Amount);
+            t.grace_days = grace;
+            t.grace_in_business_days = business;
+            let r = evaluate(&promise, &[pay("50", paid_on)], &t, as_of, &cal()).unwrap();
+            let name = format!("grace {grace} business {business} paid {paid_on}");
+            assert_eq!(r.instalments[0].deadline, deadline, "{name}");
+            assert_eq!(r.status, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn business_grace_honours_holidays_and_zero_grace_rolls() {
+        let mut c = cal();
+        c.holidays.insert(d(2026, 11, 26)); // Thanksgiving, Thursday
+        let mut t = terms("0", "0", ToleranceRule::Amount);
+        t.grace_in_business_days = true;
+        t.grace_days = 1;
+        let due_wed = [inst("p", "50", d(2026, 11, 25))];
+        let r = evaluate(&due_wed, &[], &t, d(2026, 11, 25), &c).unwrap();
+        assert_eq!(r.instalments[0].deadline, d(2026, 11, 27));
+        t.grace_days = 0;
+        let due_sat = [inst("p", "50", d(2026, 11, 28))];
+        let r = evaluate(&due_sat, &[], &t, d(2026, 11, 28), &c).unwrap();
+        assert_eq!(r.instalments[0].deadline, d(2026, 11, 30));
+    }
+
+    fn three_part_plan() -> Vec<Instalment> {
+        vec![
+            inst("1", "100", d(2026, 1, 15)),
+            inst("2", "100", d(2026, 2, 16)),
+            inst("3", "100", d(2026, 3, 16)),
+        ]
+    }
+
+    #[test]
+    fn multi_part_plans() {
+        let t = terms("3", "0", ToleranceRule::Amount);
+        use Status::*;
+        /// (name, payments, as_of, instalment statuses, plan status)
+        type Case = (&'static str, Vec<Payment>, NaiveDate, [Status; 3], Status);
+        let cases: Vec<Case> = vec![
+            (
+                "first kept, second pending",
+                vec![pay("100", d(2026, 1, 14))],
+                d(2026, 2, 10),
+                [Kept, Pending, Pending],
+                Pending,
+            ),
+            (
+                "first kept within tolerance, second due today",
+                vec![pay("97", d(2026, 1, 15))],
+                d(2026, 2, 16),
+                [Kept, Pending, Pending],
+                Pending,
+            ),
+            (
+                "first kept, second missed",
+                vec![pay("100", d(2026, 1, 14))],
+                d(2026, 2, 17),
+                [Kept, Broken, Pending],
+                Broken,
+            ),
+            (
+                "second paid late, after its deadline",
+                vec![pay("100", d(2026, 1, 14)), pay("200", d(2026, 2, 20))],
+                d(2026, 4, 1),
+                [Kept, Broken, Kept],
+                Broken,
+            ),
+            (
+                "one overpayment covers two early, then the third",
+                vec![pay("200", d(2026, 1, 10)), pay("100", d(2026, 3, 16))],
+                d(2026, 4, 1),
+                [Kept, Kept, Kept],
+                Kept,
+            ),
+            (
+                "paid in full up front",
+                vec![pay("300", d(2025, 12, 1))],
+                d(2026, 1, 1),
+                [Kept, Kept, Kept],
+                Kept,
+            ),
+            (
+                "short on the first carries into the second",
+                vec![pay("97", d(2026, 1, 15)), pay("100", d(2026, 2, 16))],
+                d(2026, 4, 1),
+                [Kept, Kept, Broken],
+                Broken,
+            ),
+        ];
+        for (name, payments, as_of, expected, plan) in cases {
+            let r = evaluate(&three_part_plan(), &payments, &t, as_of, &cal()).unwrap();
+            let got: Vec<Status> = r.instalments.iter().map(|i| i.status).collect();
+            assert_eq!(got, expected.to_vec(), "{name}");
+            assert_eq!(r.status, plan, "{name}");
+        }
+    }
+
+    #[test]
+    fn plan_cumulative_figures() {
+        let t = terms("3", "0", ToleranceRule::Amount);
+        let payments = [pay("200", d(2026, 1, 10)), pay("100", d(2026, 3, 16))];
+        let r = evaluate(&three_part_plan(), &payments, &t, d(2026, 4, 1), &cal()).unwrap();
+        let figures: Vec<(&str, Decimal, Decimal)> = r
+            .instalments
+            .iter()
+            .map(|i| (i.id.as_str(), i.required, i.paid))
+            .collect();
+        assert_eq!(
+            figures,
+            vec![
+                ("1", dec("97"), dec("200")),
+                ("2", dec("197"), dec("200")),
+                ("3", dec("297"), dec("300")),
+            ]
+        );
+    }
+
+    #[test]
+    fn instalments_are_taken_in_due_order_ties_in_given_order() {
+        let t = terms("0", "0", ToleranceRule::Amount);
+        let given = vec![
+            inst("late", "10", d(2026, 3, 1)),
+            inst("tie-a", "20", d(2026, 1, 1)),
+            inst("tie-b", "30", d(2026, 1, 1)),
+        ];
+        let r = evaluate(&given, &[], &t, d(2025, 12, 1), &cal()).unwrap();
+        let order: Vec<(&str, Decimal)> = r
+            .instalments
+            .iter()
+            .map(|i| (i.id.as_str(), i.required))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("tie-a", dec("20")),
+                ("tie-b", dec("50")),
+                ("late", dec("60"))
+            ]
+        );
+        assert_eq!(r.status, Status::Pending);
+    }
+
+    #[test]
+    fn errors_not_panics() {
+        let t = terms("0", "0", ToleranceRule::Amount);
+        assert_eq!(
+            evaluate(&[], &[], &t, friday(), &cal()),
+            Err(PromiseError::Empty)
+        );
+        let huge = [
+            Instalment {
+                id: "1".into(),
+                amount: Decimal::MAX,
+                due: friday(),
+            },
+            Instalment {
+                id: "2".into(),
+                amount: Decimal::MAX,
+                due: friday(),
+            },
+        ];
+        assert_eq!(
+            evaluate(&huge, &[], &t, friday(), &cal()),
+            Err(PromiseError::Overflow)
+        );
+        let small = [inst("1", "1", friday())];
+        let huge_payments = [
+            Payment {
+                amount: Decimal::MAX,
+                date: friday(),
+            },
+            Payment {
+                amount: Decimal::MAX,
+                date: friday(),
+            },
+        ];
+        assert_eq!(
+            evaluate(&small, &huge_payments, &t, friday(), &cal()),
+            Err(PromiseError::Overflow)
+        );
+        let mut late = t.clone();
+        late.grace_days = 10;
+        let at_end = [Instalment {
+            id: "1".into(),
+            amount: dec("1"),
+            due: NaiveDate::MAX,
+        }];
+        assert_eq!(
+            evaluate(&at_end, &[], &late, friday(), &cal()),
+            Err(PromiseError::DateOutOfRange)
+        );
+        late.grace_in_business_days = true;
+        assert_eq!(
+            evaluate(&at_end, &[], &late, friday(), &cal()),
+            Err(PromiseError::DateOutOfRange)
+        );
+        let closed = WorkCalendar {
+            name: "closed".into(),
+            weekend: vec![
+                chrono::Weekday::Mon,
+                chrono::Weekday::Tue,
+                chrono::Weekday::Wed,
+                chrono::Weekday::Thu,
+                chrono::Weekday::Fri,
+                chrono::Weekday::Sat,
+                chrono::Weekday::Sun,
+            ],
+            holidays: Default::default(),
+        };
+        assert_eq!(
+            evaluate(&small, &[], &late, friday(), &closed),
+            Err(PromiseError::DateOutOfRange)
+        );
+        assert_eq!(
+            split_plan(dec("100"), 3, friday(), &closed),
+            Err(PromiseError::DateOutOfRange)
+        );
+        assert_eq!(
+            split_plan(dec("100"), 0, friday(), &cal()),
+            Err(PromiseError::Empty)
+        );
+        assert_eq!(
+            split_plan(dec("100"), u32::MAX, friday(), &cal()),
+            Err(PromiseError::DateOutOfRange)
+        );
+        assert_eq!(
+            split_plan(dec("100"), 2, NaiveDate::MAX, &cal()),
+            Err(PromiseError::DateOutOfRange)
+        );
+    }
+
+    #[test]
+    fn split_plan_amounts() {
+        let cases: Vec<(&str, u32, Vec<&str>)> = vec![
+            ("100.00", 1, vec!["100.00"]),
+            ("100.00", 2, vec!["50.00", "50.00"]),
+            ("100.00", 3, vec!["33.33", "33.33", "33.34"]),
+            ("0.05", 3, vec!["0.01", "0.01", "0.03"]),
+            ("0.01", 2, vec!["0.00", "0.01"]),
+            ("6500", 3, vec!["2166.66", "2166.66", "2166.68"]),
+            ("-100.00", 3, vec!["-33.33", "-33.33", "-33.34"]),
+            ("100.005", 2, vec!["50.00", "50.005"]),
+        ];
+        for (total, n, expected) in cases {
+            let plan = split_plan(dec(total), n, d(2026, 1, 15), &cal()).unwrap();
+            let amounts: Vec<Decimal> = plan.iter().map(|i| i.amount).collect();
+            let expected: Vec<Decimal> = expected.into_iter().map(dec).collect();
+            assert_eq!(amounts, expected, "{total} / {n}");
+            let sum: Decimal = amounts.iter().copied().sum();
+            assert_eq!(sum, dec(total), "{total} / {n} sums exactly");
+            let ids: Vec<String> = plan.iter().map(|i| i.id.clone()).collect();
+            let expected_ids: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+            assert_eq!(ids, expected_ids);
+        }
+    }
+
+    #[test]
+    fn split_plan_dates() {
+        let cases: Vec<(NaiveDate, u32, Vec<NaiveDate>)> = vec![
+            // 2027-01-29 is a Friday; Feb 28 2027 is a Sunday, so it rolls to Mar 1.
+            (
+                d(2027, 1, 29),
+                3,
+                vec![d(2027, 1, 29), d(2027, 3, 1), d(2027, 3, 29)],
+            ),
+            // Jan 31 2027 is a Sunday → Feb 1; Feb clamps to the 28th (Sunday) → Mar 1;
+            // Mar 31 is a Wednesday: months count from the original day, not the clamped one.
+            (
+                d(2027, 1, 31),
+                3,
+                vec![d(2027, 2, 1), d(2027, 3, 1), d(2027, 3, 31)],
+            ),
+            // Leap year: Jan 31 2028 (Monday) → Feb 29 2028 (Tuesday) → Mar 31 (Friday).
+            (
+                d(2028, 1, 31),
+                3,
+                vec![d(2028, 1, 31), d(2028, 2, 29), d(2028, 3, 31)],
+            ),
+            // A due date on a Saturday rolls to Monday: 2026-11-28 is a Saturday.
+            (d(2026, 10, 28), 2, vec![d(2026, 10, 28), d(2026, 11, 30)]),
+        ];
+        for (first, n, expected) in cases {
+            let plan = split_plan(dec("90"), n, first, &cal()).unwrap();
+            let dates: Vec<NaiveDate> = plan.iter().map(|i| i.due).collect();
+            assert_eq!(dates, expected, "from {first}");
+        }
+    }
+
+    #[test]
+    fn split_plan_clamps_jan_31_to_feb_28_on_an_all_week_calendar() {
+        let every_day = WorkCalendar {
+            name: "24/7".into(),
+            weekend: vec![],
+            holidays: Default::default(),
+        };
+        let plan = split_plan(dec("100.00"), 3, d(2027, 1, 31), &every_day).unwrap();
+        let dates: Vec<NaiveDate> = plan.iter().map(|i| i.due).collect();
+        assert_eq!(dates, vec![d(2027, 1, 31), d(2027, 2, 28), d(2027, 3, 31)]);
+    }
+
+    #[test]
+    fn split_plan_feeds_evaluate() {
+        let plan = split_plan(dec("100.00"), 3, d(2026, 1, 15), &cal()).unwrap();
+        let t = terms("0", "0", ToleranceRule::Amount);
+        let payments: Vec<Payment> = plan
+            .iter()
+            .map(|i| Payment {
+                amount: i.amount,
+                date: i.due,
+            })
+            .collect();
+        let r = evaluate(&plan, &payments, &t, d(2026, 6, 1), &cal()).unwrap();
+        assert_eq!(r.status, Status::Kept);
+        assert_eq!(r.instalments[2].required, dec("100.00"));
+        assert_eq!(r.instalments[2].paid, dec("100.00"));
+    }
+
+    #[test]
+    fn status_serializes_snake_case() {
+        let s = serde_json::to_string(&[Status::Pending, Status::Kept, Status::Broken]).unwrap();
+        assert_eq!(s, r#"["pending","kept","broken"]"#);
+    }
+
+    /// `x` in integer units of 1e-8 (amounts in the property tests have scale <= 4, percentage
+    /// tolerances scale <= 6).
+    fn units(x: Decimal) -> i128 {
+        assert!(x.scale() <= 8, "{x}");
+        x.mantissa() * 10i128.pow(8 - x.scale())
+    }
+
+    fn rule_strategy() -> impl Strategy<Value = ToleranceRule> {
+        prop_oneof![
+            Just(ToleranceRule::Amount),
+            Just(ToleranceRule::Percent),
+            Just(ToleranceRule::Larger),
+            Just(ToleranceRule::Smaller),
+        ]
+    }
+
+    proptest! {
+        // No regression files: this module must not write outside src/.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn sums_are_exact_and_evaluation_is_pure(
+            amounts in prop::collection::vec((1i64..10_000_000, 0u64..120), 1..5),
+            payments in prop::collection::vec((-1_000_000i64..100_000_000, 0u32..5, 0u64..200), 0..8),
+            tol_cents in 0i64..1_000,
+            tol_bp in 0i64..2_000,
+            rule in rule_strategy(),
+            grace in 0u32..10,
+            business in any::<bool>(),
+            as_of_offset in 0u64..200,
+        ) {
+            let start = d(2026, 1, 1);
+            let at = |off: u64| start.checked_add_days(Days::new(off)).unwrap();
+            let instalments: Vec<Instalment> = amounts
+                .iter()
+                .enumerate()
+                .map(|(i, (cents, off))| Instalment {
+                    id: i.to_string(),
+                    amount: Decimal::new(*cents, 2),
+                    due: at(*off),
+                })
+                .collect();
+            let payments: Vec<Payment> = payments
+                .iter()
+                .map(|(units, scale, off)| Payment {
+                    amount: Decimal::new(*units, *scale),
+                    date: at(*off),
+                })
+                .collect();
+            let terms = Terms {
+                tolerance_amount: Decimal::new(tol_cents, 2),
+                tolerance_percent: Decimal::new(tol_bp, 4),
+                rule,
+                grace_days: grace,
+                grace_in_business_days: business,
+            };
+            let as_of = at(as_of_offset);
+            let calendar = cal();
+
+            let first = evaluate(&instalments, &payments, &terms, as_of, &calendar).unwrap();
+            let second = evaluate(&instalments, &payments, &terms, as_of, &calendar).unwrap();
+            prop_assert_eq!(&first, &second);
+            let mut reversed = payments.clone();
+            reversed.reverse();
+            let third = evaluate(&instalments, &reversed, &terms, as_of, &calendar).unwrap();
+            prop_assert_eq!(&first, &third);
+
+            // Reference in integers, in units of 1e-8.
+            let mut order: Vec<usize> = (0..instalments.len()).collect();
+            order.sort_by_key(|&i| instalments[i].due);
+            let mut cumulative: i128 = 0;
+            for (k, &i) in order.iter().enumerate() {
+                let r = &first.instalments[k];
+                let inst = &instalments[i];
+                prop_assert_eq!(&r.id, &inst.id);
+                cumulative += amounts[i].0 as i128 * 1_000_000;
+                let tol = tolerance(&terms, inst.amount);
+                prop_assert!(tol >= Decimal::ZERO && tol <= inst.amount);
+                prop_assert_eq!(units(r.required) + units(tol), cumulative);
+                prop_assert_eq!(r.required + tol, Decimal::from_i128_with_scale(cumulative, 8));
+                let expected_paid: i128 = payments
+                    .iter()
+                    .filter(|p| p.date <= r.deadline)
+                    .map(|p| units(p.amount))
+                    .sum();
+                prop_assert_eq!(units(r.paid), expected_paid);
+                prop_assert!(r.deadline >= inst.due);
+                let expected_status = if r.paid >= r.required {
+                    Status::Kept
+                } else if as_of > r.deadline {
+                    Status::Broken
+                } else {
+                    Status::Pending
+                };
+                prop_assert_eq!(r.status, expected_status);
+            }
+            let statuses: Vec<Status> = first.instalments.iter().map(|r| r.status).collect();
+            let plan = if statuses.contains(&Status::Broken) {
+                Status::Broken
+            } else if statuses.iter().all(|s| *s == Status::Kept) {
+                Status::Kept
+            } else {
+                Status::Pending
+            };
+            prop_assert_eq!(first.status, plan);
+        }
+
+        #[test]
+        fn split_plan_sums_exactly(
+            cents in 0i64..1_000_000_000,
+            n in 1u32..37,
+            off in 0u64..3_000,
+        ) {
+            let total = Decimal::new(cents, 2);
+            let first = d(2026, 1, 1).checked_add_days(Days::new(off)).unwrap();
+            let plan = split_plan(total, n, first, &cal()).unwrap();
+            prop_assert_eq!(plan.len(), n as usize);
+            let sum: Decimal = plan.iter().map(|i| i.amount).sum();
+            prop_assert_eq!(sum, total);
+            let each = plan[0].amount;
+            for i in &plan[..plan.len() - 1] {
+                prop_assert_eq!(i.amount, each);
+            }
+            let last = plan[plan.len() - 1].amount;
+            prop_assert!(last >= each);
+            prop_assert!(last - each < Decimal::new(i64::from(n), 2));
+            for w in plan.windows(2) {
+                prop_assert!(w[0].due < w[1].due);
+            }
+            for i in &plan {
+                prop_assert!(cal().is_business_day(i.due));
+            }
+        }
+    }
+}

@@ -1,0 +1,701 @@
+//! One account through the policy: evaluate the tables, then turn their
+//! decisions into case actions. Pure, like the evaluator.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::action::{Action, ActionKind, Instalment as OfferInstalment, RuleRef};
+use super::promise::{self, Payment, Status, Terms, ToleranceRule};
+use super::{Nomination, Policy, Role, Template};
+use crate::compile::Plan;
+use crate::eval::{
+    evaluate, evaluate_table, Decision, EvalError, EvalErrorKind, Evaluation, Outcome,
+};
+use crate::types::{format_money, Value};
+
+/// The actions for one account, and the decisions (with trace) behind them.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyRun {
+    pub actions: Vec<Action>,
+    pub evaluation: Evaluation,
+}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+fn policy_error(table: &str, message: String) -> EvalError {
+    EvalError {
+        table: table.to_string(),
+        item: None,
+        kind: EvalErrorKind::Policy(message),
+    }
+}
+
+/// Runs the whole pipeline for one account snapshot as of `as_of`.
+pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> Result<PolicyRun> {
+    let evaluation = evaluate(&policy.plan, account, as_of, trace)?;
+    let mut ctx = Ctx {
+        policy,
+        account,
+        as_of,
+        trace,
+        evaluation,
+        actions: Vec::new(),
+    };
+    let case = policy
+        .slots
+        .case
+        .and_then(|c| match field(account, c.slot) {
+            Value::Record(_) => Some(c),
+            _ => None,
+        });
+    match case {
+        None => ctx.new_account()?,
+        Some(case) => ctx.open_case(case)?,
+    }
+    Ok(PolicyRun {
+        actions: ctx.actions,
+        evaluation: ctx.evaluation,
+    })
+}
+
+struct Ctx<'a> {
+    policy: &'a Policy,
+    account: &'a Value,
+    as_of: NaiveDate,
+    trace: bool,
+    evaluation: Evaluation,
+    actions: Vec<Action>,
+}
+
+fn field(record: &Value, slot: usize) -> Value {
+    match record {
+        Value::Record(fields) => fields.get(slot).cloned().unwrap_or_default(),
+        _ => Value::Null,
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(t) => Some(t.to_string()),
+        _ => None,
+    }
+}
+
+fn money(v: &Value) -> Decimal {
+    match v {
+        Value::Dec(d) => *d,
+        Value::Int(n) => Decimal::from(*n),
+        _ => Decimal::ZERO,
+    }
+}
+
+impl Ctx<'_> {
+    fn plan(&self) -> &Plan {
+        &self.policy.plan
+    }
+
+    fn table_name(&self, role: &Role) -> &str {
+        &self.plan().tables[role.table as usize].table.name
+    }
+
+    /// The single decision of a per-account table.
+    fn decision(&self, role: &Role) -> Option<&Decision> {
+        self.evaluation
+            .decisions
+            .iter()
+            .find(|d| d.table == role.table && d.item.is_none())
+    }
+
+    /// Decisions of a `for_each` table, by item index.
+    fn item_decisions(&self, role: &Role) -> Vec<&Decision> {
+        self.evaluation
+            .decisions
+            .iter()
+            .filter(|d| d.table == role.table && d.item.is_some())
+            .collect()
+    }
+
+    fn rules(&self, d: &Decision) -> Vec<RuleRef> {
+        let table = &self.plan().tables[d.table as usize].table;
+        match &d.outcome {
+            Outcome::Default { .. } => vec![format!("{}:default", table.name)],
+            other => other
+                .rows()
+                .iter()
+                .map(|r| format!("{}:{}", table.name, table.rows[*r as usize].id))
+                .collect(),
+        }
+    }
+
+    fn values<'d>(&self, d: &'d Decision) -> &'d [Value] {
+        match &d.outcome {
+            Outcome::Row { values, .. } | Outcome::Default { values } => values,
+            _ => &[],
+        }
+    }
+
+    /// An output as text: text as is, an enum as its variant name; `None` for null.
+    fn out_text(&self, role: &Role, d: &Decision, col: &str) -> Option<String> {
+        let i = role.col(col)?;
+        let table = &self.plan().tables[role.table as usize].table;
+        match self.values(d).get(i)? {
+            Value::Text(t) => Some(t.to_string()),
+            Value::Enum(v) => match &table.outputs[i].ty {
+                crate::types::Type::Enum(e) => {
+                    Some(self.plan().schema().enum_def(*e).variants[*v as usize].clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn out(&self, role: &Role, d: &Decision, col: &str) -> Value {
+        role.col(col)
+            .and_then(|i| self.values(d).get(i).cloned())
+            .unwrap_or_default()
+    }
+
+    fn push(&mut self, kind: ActionKind, rules: Vec<RuleRef>) {
+        self.actions.push(Action { kind, rules });
+    }
+
+    /// No open case: entry, and for a new case its class, arm and events.
+    fn new_account(&mut self) -> Result<()> {
+        let roles = self.policy.roles.clone();
+        let Some(entry) = self.decision(&roles.entry).cloned() else {
+            return Ok(());
+        };
+        let Some(category) = self
+            .out_text(&roles.entry, &entry, "category")
+            .filter(|c| c != "none")
+        else {
+            return Ok(());
+        };
+        let reason = self
+            .out_text(&roles.entry, &entry, "reason")
+            .unwrap_or_default();
+        let entry_rules = self.rules(&entry);
+        self.push(ActionKind::OpenCase { category, reason }, entry_rules);
+
+        let Some(class) = self.decision(&roles.class).cloned() else {
+            return Ok(());
+        };
+        let class_rules = self.rules(&class);
+        let class_name = self
+            .out_text(&roles.class, &class, "class")
+            .unwrap_or_default();
+        let Some(mut template) = self.out_text(&roles.class, &class, "template") else {
+            return Err(policy_error(
+                self.table_name(&roles.class),
+                "the class table gave no template".into(),
+            ));
+        };
+        self.push(
+            ActionKind::AssignClass {
+                class: class_name.clone(),
+                template: template.clone(),
+            },
+            class_rules.clone(),
+        );
+        let mut rules = class_rules;
+        let id = text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default();
+        for ce in &self.policy.experiments {
+            if !ce.classes.contains(&class_name) || ce.experiment.arms.is_empty() {
+                continue;
+            }
+            let arm = ce.experiment.assign(&id);
+            let arm_rule = format!("experiment:{}/{}", ce.experiment.name, arm.name);
+            self.actions.push(Action {
+                kind: ActionKind::AssignArm {
+                    experiment: ce.experiment.name.clone(),
+                    arm: arm.name.clone(),
+                    template: arm.template.clone(),
+                    holdout: arm.holdout,
+                },
+                rules: vec![arm_rule.clone()],
+            });
+            if let Some(t) = &arm.template {
+                template = t.clone();
+                rules.push(arm_rule);
+            }
+        }
+        let Some(template) = self.policy.templates.get(&template) else {
+            return Err(policy_error(
+                self.table_name(&roles.class),
+                format!("template `{template}` is not defined"),
+            ));
+        };
+        self.schedule(template, self.as_of, &rules)
+    }
+
+    /// Every event of the template, dated from `start` on the template's calendar.
+    fn schedule(&mut self, template: &Template, start: NaiveDate, rules: &[RuleRef]) -> Result<()> {
+        for event in &template.events {
+            let date = self.event_date(template, event.day, start)?;
+            let mut event_rules = rules.to_vec();
+            event_rules.push(format!("template:{}/{}", template.name, event.id));
+            self.push(
+                ActionKind::ScheduleEvent {
+                    event: event.id.clone(),
+                    event_type: event.kind.clone(),
+                    date,
+                    params: event.params.clone(),
+                },
+                event_rules,
+            );
+        }
+        Ok(())
+    }
+
+    fn event_date(&self, template: &Template, day: i64, start: NaiveDate) -> Result<NaiveDate> {
+        let due = u64::try_from(day)
+            .ok()
+            .and_then(|d| start.checked_add_days(Days::new(d)));
+        due.and_then(|d| template.calendar.roll_forward(d))
+            .ok_or_else(|| {
+                policy_error(
+                    &template.name,
+                    format!("event date out of range (day {day} from {start})"),
+                )
+            })
+    }
+
+    /// An open case: exit, SA removal, promises, payment-plan offer, severance.
+    fn open_case(&mut self, case: super::CaseSlots) -> Result<()> {
+        let roles = self.policy.roles.clone();
+        if let Some(exit) = &roles.exit {
+            if let Some(d) = self.decision(exit).cloned() {
+                let rules = self.rules(&d);
+                if let Some(todo) = self.out_text(exit, &d, "todo") {
+                    self.push(ActionKind::CreateTodo { reason: todo }, rules.clone());
+                } else if self.out(exit, &d, "close") == Value::Bool(true) {
+                    let reason = self.out_text(exit, &d, "reason").unwrap_or_default();
+                    self.close(reason, rules);
+                    return Ok(());
+                }
+            }
+        }
+        if let (Some(sa_exit), Some((sas_slot, sa))) =
+            (&roles.sa_exit, self.policy.slots.service_agreements)
+        {
+            let sas = list(&field(self.account, sas_slot));
+            for d in self
+                .item_decisions(sa_exit)
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+            {
+                if self.out(sa_exit, &d, "remove") == Value::Bool(true) {
+                    let id = d
+                        .item
+                        .and_then(|i| sas.get(i as usize))
+                        .and_then(|r| text(&field(r, sa.id)))
+                        .unwrap_or_default();
+                    let reason = self.out_text(sa_exit, &d, "reason").unwrap_or_default();
+                    let rules = self.rules(&d);
+                    self.push(ActionKind::RemoveSa { sa: id, reason }, rules);
+                }
+            }
+        }
+        let (closed, pending_promise) = self.promises()?;
+        if closed {
+            return Ok(());
+        }
+        if !pending_promise {
+            self.payment_plan_offer()?;
+        }
+        self.severance(case)
+    }
+
+    fn close(&mut self, reason: String, rules: Vec<RuleRef>) {
+        self.push(ActionKind::CancelPendingEvents, rules.clone());
+        self.push(ActionKind::CloseCase { reason }, rules);
+    }
+
+    /// Evaluates every promise (a plan's instalments together). Returns whether
+    /// the case was closed and whether a promise is still pending.
+    fn promises(&mut self) -> Result<(bool, bool)> {
+        let (Some(terms_role), Some((slot, ps))) = (
+            self.policy.roles.promise_terms.clone(),
+            self.policy.slots.promises,
+        ) else {
+            return Ok((false, false));
+        };
+        let promises = list(&field(self.account, slot));
+        let decisions: Vec<Decision> = self
+            .item_decisions(&terms_role)
+            .into_iter()
+            .cloned()
+            .collect();
+        // Group by plan id; a promise without one is a plan of its own. First appearance order.
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, p) in promises.iter().enumerate() {
+            let key = ps
+                .plan
+                .and_then(|s| text(&field(p, s)))
+                .or_else(|| text(&field(p, ps.id)))
+                .unwrap_or_else(|| format!("#{}", i + 1));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        let arrears_paid_in_full =
+            money(&field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
+        let terms_table = self.table_name(&terms_role).to_string();
+        let mut pending = false;
+        for (key, members) in groups {
+            let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
+                continue;
+            };
+            let terms = self.terms(&terms_role, d);
+            let mut instalments = Vec::new();
+            let mut payments = Vec::new();
+            for &m in &members {
+                let p = &promises[m];
+                let (Value::Date(due), amount) =
+                    (field(p, ps.due_date), money(&field(p, ps.amount)))
+                else {
+                    continue;
+                };
+                instalments.push(promise::Instalment {
+                    id: text(&field(p, ps.id)).unwrap_or_default(),
+                    amount,
+                    due,
+                });
+                for pay in list(&field(p, ps.payments)) {
+                    if let Value::Date(date) = field(&pay, ps.payment_date) {
+                        payments.push(Payment {
+                            amount: money(&field(&pay, ps.payment_amount)),
+                            date,
+                        });
+                    }
+                }
+            }
+            let result = promise::evaluate(
+                &instalments,
+                &payments,
+                &terms,
+                self.as_of,
+                &self.policy.calendar,
+            )
+            .map_err(|e| policy_error(&terms_table, format!("promise `{key}`: {e}")))?;
+            let last = result.instalments.last().cloned();
+            let (paid, required, deadline) = last
+                .as_ref()
+                .map_or((Decimal::ZERO, Decimal::ZERO, self.as_of), |l| {
+                    (l.paid, l.required, l.deadline)
+                });
+            let rules = self.rules(d);
+            self.push(
+                ActionKind::PromiseOutcome {
+                    promise: key.clone(),
+                    status: result.status,
+                    paid: format_money(paid),
+                    required: format_money(required),
+                    deadline,
+                    arrears_paid_in_full,
+                },
+                rules.clone(),
+            );
+            match result.status {
+                Status::Pending => pending = true,
+                Status::Kept if arrears_paid_in_full => {
+                    self.close("promise kept and arrears paid in full".into(), rules);
+                    return Ok((true, pending));
+                }
+                status => {
+                    let total: Decimal = instalments.iter().map(|i| i.amount).sum();
+                    let closed = self.follow_up(
+                        &key,
+                        status,
+                        total,
+                        paid,
+                        required,
+                        deadline,
+                        instalments.len(),
+                        arrears_paid_in_full,
+                    )?;
+                    if closed {
+                        return Ok((true, pending));
+                    }
+                }
+            }
+        }
+        Ok((false, pending))
+    }
+
+    fn terms(&self, role: &Role, d: &Decision) -> Terms {
+        let rule = match self.out_text(role, d, "tolerance_rule").as_deref() {
+            Some("percent") => ToleranceRule::Percent,
+            Some("larger") => ToleranceRule::Larger,
+            Some("smaller") => ToleranceRule::Smaller,
+            _ => ToleranceRule::Amount,
+        };
+        let grace = match self.out(role, d, "grace_days") {
+            Value::Int(n) => u32::try_from(n.max(0)).unwrap_or(u32::MAX),
+            _ => 0,
+        };
+        Terms {
+            tolerance_amount: money(&self.out(role, d, "tolerance_amount")),
+            tolerance_percent: money(&self.out(role, d, "tolerance_percent")),
+            rule,
+            grace_days: grace,
+            grace_in_business_days: self.out(role, d, "grace_business_days") == Value::Bool(true),
+        }
+    }
+
+    /// Kept with arrears remaining, or broken: the follow-up table decides.
+    #[allow(clippy::too_many_arguments)]
+    fn follow_up(
+        &mut self,
+        key: &str,
+        status: Status,
+        total: Decimal,
+        paid: Decimal,
+        required: Decimal,
+        deadline: NaiveDate,
+        instalments: usize,
+        arrears_paid_in_full: bool,
+    ) -> Result<bool> {
+        let Some(role) = self.policy.roles.promise_follow_up.clone() else {
+            return Ok(false);
+        };
+        let schema = self.plan().schema();
+        let status_enum = schema.enum_by_name("promise_status").unwrap_or(0);
+        let status_value = match status {
+            Status::Pending => "pending",
+            Status::Kept => "kept",
+            Status::Broken => "broken",
+        };
+        let promise_record = Value::Record(
+            vec![
+                Value::Text(key.into()),
+                Value::Enum(schema.variant(status_enum, status_value).unwrap_or(0)),
+                Value::Dec(total),
+                Value::Dec(paid),
+                Value::Dec(required),
+                Value::Date(deadline),
+                Value::Int(instalments as i64),
+                Value::Bool(arrears_paid_in_full),
+            ]
+            .into(),
+        );
+        let results: Vec<Vec<Value>> = vec![Vec::new(); self.plan().tables.len()];
+        let (decisions, traces) = evaluate_table(
+            self.plan(),
+            role.table,
+            self.account,
+            self.as_of,
+            &[promise_record],
+            &results,
+            self.trace,
+        )?;
+        self.evaluation.trace.extend(traces);
+        let Some(d) = decisions.into_iter().next() else {
+            return Ok(false);
+        };
+        let rules = self.rules(&d);
+        let follow_up = self
+            .out_text(&role, &d, "follow_up")
+            .unwrap_or_else(|| "none".into());
+        let detail = self.out_text(&role, &d, "detail");
+        self.evaluation.decisions.push(d);
+        let case_template = self
+            .policy
+            .slots
+            .case
+            .and_then(|c| c.template.map(|t| (c.slot, t)))
+            .and_then(|(slot, t)| text(&field(&field(self.account, slot), t)));
+        match follow_up.as_str() {
+            "none" => return Ok(false),
+            "close_case" => {
+                self.close(detail.unwrap_or_else(|| "promise follow-up".into()), rules);
+                return Ok(true);
+            }
+            "send_letter" | "send_email" | "call" | "send_sms" => {
+                let event_type = match follow_up.as_str() {
+                    "send_letter" => "send_letter",
+                    "send_email" => "email",
+                    "send_sms" => "sms",
+                    _ => "call",
+                };
+                let date = self
+                    .policy
+                    .calendar
+                    .roll_forward(self.as_of)
+                    .unwrap_or(self.as_of);
+                let params = detail
+                    .iter()
+                    .map(|d| ("detail".to_string(), d.clone()))
+                    .collect();
+                self.push(
+                    ActionKind::ScheduleEvent {
+                        event: format!("promise-{key}-{follow_up}"),
+                        event_type: event_type.into(),
+                        date,
+                        params,
+                    },
+                    rules.clone(),
+                );
+            }
+            "previous_treatment" => self.push(
+                ActionKind::ResumeTreatment {
+                    template: case_template,
+                },
+                rules.clone(),
+            ),
+            _ => {}
+        }
+        self.push(
+            ActionKind::FollowUp {
+                promise: key.to_string(),
+                follow_up,
+                detail,
+            },
+            rules,
+        );
+        Ok(false)
+    }
+
+    fn payment_plan_offer(&mut self) -> Result<()> {
+        let Some(role) = self.policy.roles.payment_plan.clone() else {
+            return Ok(());
+        };
+        let Some(d) = self.decision(&role).cloned() else {
+            return Ok(());
+        };
+        let n = match self.out(&role, &d, "instalments") {
+            Value::Int(n) if (1..=36).contains(&n) => n as u32,
+            _ => return Ok(()),
+        };
+        let total = money(&self.out(&role, &d, "amount"));
+        if total <= Decimal::ZERO {
+            return Ok(());
+        }
+        let first_in = match self.out(&role, &d, "first_due_in") {
+            Value::Int(n) => u64::try_from(n.max(0)).unwrap_or(0),
+            _ => 0,
+        };
+        let table = self.table_name(&role).to_string();
+        let first = self
+            .as_of
+            .checked_add_days(Days::new(first_in))
+            .ok_or_else(|| policy_error(&table, "first due date out of range".into()))?;
+        let plan = promise::split_plan(total, n, first, &self.policy.calendar)
+            .map_err(|e| policy_error(&table, format!("payment plan: {e}")))?;
+        let instalments = plan
+            .into_iter()
+            .map(|i| OfferInstalment {
+                due: i.due,
+                amount: format_money(i.amount),
+            })
+            .collect();
+        let rules = self.rules(&d);
+        self.push(
+            ActionKind::OfferPaymentPlan {
+                total: format_money(total),
+                instalments,
+            },
+            rules,
+        );
+        Ok(())
+    }
+
+    /// Once the case's template reaches its severance event: per-SA eligibility and nomination.
+    fn severance(&mut self, case: super::CaseSlots) -> Result<()> {
+        let (Some(role), Some((sas_slot, sa))) = (
+            self.policy.roles.severance.clone(),
+            self.policy.slots.service_agreements,
+        ) else {
+            return Ok(());
+        };
+        let case_value = field(self.account, case.slot);
+        let Value::Date(start) = field(&case_value, case.start_date) else {
+            return Ok(());
+        };
+        let Some(template) = case
+            .template
+            .and_then(|t| text(&field(&case_value, t)))
+            .and_then(|t| self.policy.templates.get(&t))
+        else {
+            return Ok(());
+        };
+        let Some(event) = template.events.iter().find(|e| e.kind == "start_severance") else {
+            return Ok(());
+        };
+        let due = self.event_date(template, event.day, start)?;
+        if due > self.as_of {
+            return Ok(());
+        }
+        let sas = list(&field(self.account, sas_slot));
+        let mut eligible: Vec<(usize, Vec<RuleRef>)> = Vec::new();
+        for d in self
+            .item_decisions(&role)
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let Some(i) = d.item.map(|i| i as usize) else {
+                continue;
+            };
+            let rules = self.rules(&d);
+            if self.out(&role, &d, "eligible") == Value::Bool(true) {
+                eligible.push((i, rules));
+            } else {
+                let id = sas
+                    .get(i)
+                    .and_then(|r| text(&field(r, sa.id)))
+                    .unwrap_or_default();
+                let reason = self.out_text(&role, &d, "reason").unwrap_or_default();
+                let until = match self.out(&role, &d, "postpone_until") {
+                    Value::Date(u) => Some(u),
+                    _ => None,
+                };
+                self.push(
+                    ActionKind::ExcludeSeverance {
+                        sa: id,
+                        reason,
+                        until,
+                    },
+                    rules,
+                );
+            }
+        }
+        if eligible.is_empty() {
+            return Ok(());
+        }
+        if self.policy.nominate == Nomination::HighestArrears {
+            // Highest arrears; the first listed wins a tie.
+            let best = eligible
+                .iter()
+                .enumerate()
+                .max_by(|(ai, (a, _)), (bi, (b, _))| {
+                    let (x, y) = (
+                        money(&field(&sas[*a], sa.arrears)),
+                        money(&field(&sas[*b], sa.arrears)),
+                    );
+                    x.cmp(&y).then(bi.cmp(ai))
+                })
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            eligible = vec![eligible.swap_remove(best)];
+        }
+        let ids = eligible
+            .iter()
+            .filter_map(|(i, _)| text(&field(&sas[*i], sa.id)))
+            .collect();
+        let mut rules: Vec<RuleRef> = eligible.into_iter().flat_map(|(_, r)| r).collect();
+        rules.push(format!("template:{}/{}", template.name, event.id));
+        self.push(ActionKind::NominateSeverance { sas: ids }, rules);
+        Ok(())
+    }
+}
+
+fn list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::List(items) => items.to_vec(),
+        _ => Vec::new(),
+    }
+}
