@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostic;
 pub mod eval;
+pub mod expect;
 pub mod ir;
 pub mod model;
 pub mod policy;

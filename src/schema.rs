@@ -289,8 +289,13 @@ fn build_record(
     diags: &mut Vec<Diagnostic>,
 ) -> RecordDef {
     let mut record = RecordDef::default();
-    for (name, ty) in fields {
-        if !is_identifier(name) {
+    for (written, ty) in fields {
+        // `case?:` marks a record or list field optional, where no `?` suffix on the type fits.
+        let (name, optional_name) = match written.strip_suffix('?') {
+            Some(name) => (name.to_string(), true),
+            None => (written.clone(), false),
+        };
+        if !is_identifier(&name) {
             diags.push(Diagnostic::error(
                 "schema",
                 file,
@@ -298,11 +303,19 @@ fn build_record(
                 format!("field name `{name}` is not an identifier"),
             ));
         }
+        if record.slot(&name).is_some() {
+            diags.push(Diagnostic::error(
+                "schema",
+                file,
+                ty.span,
+                format!("field `{name}` is declared twice"),
+            ));
+        }
         let (ty, optional) = build_type(schema, file, ty, diags);
         record.fields.push(FieldDef {
-            name: name.clone(),
+            name,
             ty,
-            optional,
+            optional: optional || optional_name,
         });
     }
     record

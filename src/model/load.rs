@@ -197,23 +197,32 @@ fn parse<T: DeserializeOwned>(
     })
 }
 
-fn yaml_options() -> serde_saphyr::Options {
-    // Tighter than the default budget: a rule file never needs 250k nodes, and
-    // an alias bomb must be refused fast.
+/// The options for every YAML arrears reads (rules, accounts, scenarios).
+pub fn yaml_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
+        // Tighter than the default budget: a rule file never needs 250k nodes, and
+        // an alias bomb must be refused fast.
         budget: serde_saphyr::budget! {
             max_nodes: 200_000,
             max_total_scalar_bytes: 32 * 1024 * 1024,
         },
+        // YAML 1.2 booleans only: `no` (Norway), `off` or `n` stay text.
+        strict_booleans: true,
+        // `00123` is an id, not 123.
+        leading_zero_numbers_as_strings: true,
     }
 }
 
 fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
     let text = err.without_snippet().to_string();
     // The message ends with "at line L, column C"; the location is shown separately.
-    let message = match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
+    let message = if text.starts_with("budget breached") {
+        "the file expands to more than 200000 values".to_string()
+    } else {
+        match text.find(" at line ") {
+            Some(i) => text[..i].to_string(),
+            None => text,
+        }
     };
     let start = err.location().map_or(0, |l| {
         file.offset_of(l.line() as usize, l.column() as usize)
@@ -246,7 +255,12 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         Span::new(r.start, r.end.max(r.start + 1))
     });
     let message = err.message().trim().to_string();
-    let help = if message.contains("expected newline") || message.contains("invalid string") {
+    let help = if message.contains("expected newline")
+        || message.contains("invalid string")
+        || message.contains("extra assignment")
+        || message.contains("expected `,`")
+        || message.contains("invalid unquoted key")
+    {
         Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string())
     } else {
         None

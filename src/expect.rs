@@ -1,0 +1,158 @@
+//! Expected actions: partial matching of actual case actions against what a
+//! scenario file says they should be. Only the fields an expectation lists are
+//! compared, so expectations stay readable and survive new action fields.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::model::spanned::{reading, Format};
+use crate::source::SourceFile;
+
+/// A scenario file: accounts and the actions each must produce.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub as_of: NaiveDate,
+    /// The accounts file, relative to the scenario file.
+    pub accounts: PathBuf,
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub account: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Exactly these actions, in this order; each lists the fields to compare.
+    pub actions: Vec<Json>,
+}
+
+impl ScenarioFile {
+    pub fn read(path: &Path) -> Result<ScenarioFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let file = SourceFile::new(path.display().to_string(), text);
+        let mut scenarios: ScenarioFile = reading(Format::Yaml, &file, || {
+            serde_saphyr::from_str_with_options(&file.text, crate::model::load::yaml_options())
+        })
+        .map_err(|e| format!("{}: {}", path.display(), e.without_snippet()))?;
+        if let Some(dir) = path.parent() {
+            scenarios.accounts = dir.join(&scenarios.accounts);
+        }
+        Ok(scenarios)
+    }
+}
+
+/// Differences between expected and actual actions (JSON as `dry-run --format json` prints them);
+/// empty when they match.
+pub fn diff_actions(expected: &[Json], actual: &[Json]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, want) in expected.iter().enumerate() {
+        let Some(got) = actual.get(i) else {
+            problems.push(format!(
+                "action {}: expected {}, but there are only {} actions",
+                i + 1,
+                compact(want),
+                actual.len()
+            ));
+            continue;
+        };
+        let Json::Object(fields) = want else {
+            problems.push(format!(
+                "action {}: an expectation must be a mapping, found {}",
+                i + 1,
+                compact(want)
+            ));
+            continue;
+        };
+        for (key, value) in fields {
+            match got.get(key) {
+                Some(v) if same(value, v) => {}
+                Some(v) => problems.push(format!(
+                    "action {} `{key}`: expected {}, got {}",
+                    i + 1,
+                    compact(value),
+                    compact(v)
+                )),
+                None => problems.push(format!(
+                    "action {} has no `{key}` (expected {}); it is {}",
+                    i + 1,
+                    compact(value),
+                    compact(got)
+                )),
+            }
+        }
+    }
+    for extra in actual.iter().skip(expected.len()) {
+        problems.push(format!("unexpected action {}", compact(extra)));
+    }
+    problems
+}
+
+/// Equality where a YAML scalar matches its JSON rendering (`10` matches `"10.00"` money only if equal as text or number).
+fn same(want: &Json, got: &Json) -> bool {
+    match (want, got) {
+        (Json::String(a), Json::String(b)) => a == b,
+        (Json::Number(a), Json::String(b)) => {
+            crate::snapshot::parse_decimal(&a.to_string()) == crate::snapshot::parse_decimal(b)
+        }
+        (Json::Array(a), Json::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+        }
+        (Json::Object(a), Json::Object(b)) => {
+            a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => want == got,
+    }
+}
+
+fn compact(v: &Json) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn listed_fields_only_and_order_matters() {
+        let actual = vec![
+            json!({"type": "open_case", "category": "arrears", "reason": "x", "rules": ["entry:a"]}),
+        ];
+        assert!(diff_actions(&[json!({"type": "open_case"})], &actual).is_empty());
+        assert_eq!(
+            diff_actions(
+                &[json!({"type": "open_case", "category": "over_limit"})],
+                &actual
+            )
+            .len(),
+            1
+        );
+        assert_eq!(diff_actions(&[], &actual).len(), 1);
+        assert_eq!(
+            diff_actions(
+                &[json!({"type": "open_case"}), json!({"type": "close_case"})],
+                &actual
+            )
+            .len(),
+            1
+        );
+        assert!(diff_actions(&[json!({"rules": ["entry:a"]})], &actual).is_empty());
+        assert_eq!(
+            diff_actions(&[json!({"rules": ["entry:b"]})], &actual).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn numbers_match_money_text() {
+        let actual = vec![json!({"type": "x", "paid": "47.00"})];
+        assert!(diff_actions(&[json!({"paid": 47})], &actual).is_empty());
+        assert_eq!(diff_actions(&[json!({"paid": 46})], &actual).len(), 1);
+    }
+}
