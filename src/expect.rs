@@ -1,51 +1,8 @@
 //! Expected actions: partial matching of actual case actions against what a
-//! scenario file says they should be. Only the fields an expectation lists are
+//! test case says they should be. Only the fields an expectation lists are
 //! compared, so expectations stay readable and survive new action fields.
 
-use std::path::{Path, PathBuf};
-
-use chrono::NaiveDate;
-use serde::Deserialize;
 use serde_json::Value as Json;
-
-use crate::model::spanned::{reading, Format};
-use crate::source::SourceFile;
-
-/// A scenario file: accounts and the actions each must produce.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
-    pub as_of: NaiveDate,
-    /// The accounts file, relative to the scenario file.
-    pub accounts: PathBuf,
-    pub scenarios: Vec<Scenario>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Scenario {
-    pub account: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Exactly these actions, in this order; each lists the fields to compare.
-    pub actions: Vec<Json>,
-}
-
-impl ScenarioFile {
-    pub fn read(path: &Path) -> Result<ScenarioFile, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        let file = SourceFile::new(path.display().to_string(), text);
-        let mut scenarios: ScenarioFile = reading(Format::Yaml, &file, || {
-            serde_saphyr::from_str_with_options(&file.text, crate::model::load::yaml_options())
-        })
-        .map_err(|e| format!("{}: {}", path.display(), e.without_snippet()))?;
-        if let Some(dir) = path.parent() {
-            scenarios.accounts = dir.join(&scenarios.accounts);
-        }
-        Ok(scenarios)
-    }
-}
 
 /// Differences between expected and actual actions (JSON as `dry-run --format json` prints them);
 /// empty when they match.
@@ -94,7 +51,7 @@ pub fn diff_actions(expected: &[Json], actual: &[Json]) -> Vec<String> {
 }
 
 /// Equality where a YAML scalar matches its JSON rendering (`10` matches `"10.00"` money only if equal as text or number).
-fn same(want: &Json, got: &Json) -> bool {
+pub fn same(want: &Json, got: &Json) -> bool {
     match (want, got) {
         (Json::String(a), Json::String(b)) => a == b,
         (Json::Number(a), Json::String(b)) => {

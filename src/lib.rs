@@ -17,12 +17,14 @@ pub mod schema;
 pub mod snapshot;
 pub mod source;
 pub mod syntax;
+pub mod testing;
 pub mod types;
 
 use std::path::Path;
 
-/// Loads and checks a rules directory: the front half of every command.
+/// Loads and checks the tables of a rules directory (without compiling the
+/// policy; `policy::load` does both).
 pub fn load_rules(dir: &Path) -> Result<check::Checked, model::LoadError> {
     let docs = model::load_dir(dir)?;
-    Ok(check::check(&docs))
+    Ok(policy::check_tables(&docs))
 }

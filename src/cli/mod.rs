@@ -2,6 +2,7 @@
 
 mod dry_run;
 mod lint;
+mod test;
 
 use std::io::Write;
 
@@ -47,8 +48,10 @@ pub struct Cli {
 enum Command {
     /// Load, parse and type-check every rule file; print each problem with file, line and column.
     Lint(lint::Args),
-    /// Evaluate the rules against sample accounts and print each account's decisions.
+    /// Evaluate the rules against sample accounts and print each account's actions or decisions.
     DryRun(dry_run::Args),
+    /// Run test documents: cases with expected actions, rows and decisions; row coverage.
+    Test(test::Args),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::DryRun(args) => dry_run::run(&args, &mut out),
+        Command::Test(args) => test::run(&args, &mut out),
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = out.flush();

@@ -211,4 +211,7 @@ pub struct Probe {
     pub experiment: Option<de::IgnoredAny>,
     #[serde(default)]
     pub policy: Option<de::IgnoredAny>,
+    /// A test document (`arrears test`), not a rule: the rule loader skips it.
+    #[serde(default)]
+    pub tests: Option<de::IgnoredAny>,
 }

@@ -24,6 +24,8 @@ pub struct RuleDocs {
     pub templates: Vec<(Arc<SourceFile>, TemplateDoc)>,
     pub experiments: Vec<(Arc<SourceFile>, ExperimentDoc)>,
     pub policies: Vec<(Arc<SourceFile>, PolicyDoc)>,
+    /// Test documents found among the rules, for `arrears test`.
+    pub test_files: Vec<PathBuf>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -141,6 +143,10 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
             return;
         }
     };
+    if probe.tests.is_some() {
+        docs.test_files.push(PathBuf::from(&file.name));
+        return;
+    }
     // Templates and policies name their calendar with a `calendar` key of their own.
     let calendar_doc =
         probe.calendar.is_some() && probe.template.is_none() && probe.policy.is_none();
@@ -217,11 +223,11 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     let text = err.without_snippet().to_string();
     // The message ends with "at line L, column C"; the location is shown separately.
     let message = if text.starts_with("budget breached") {
-        "the file expands to more than 200000 values".to_string()
+        "YAML budget exceeded: the file expands to more than 200000 values".to_string()
     } else {
         match text.find(" at line ") {
             Some(i) => text[..i].to_string(),
-            None => text,
+            None => text.clone(),
         }
     };
     let start = err.location().map_or(0, |l| {
@@ -230,7 +236,7 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     let help = if message.contains("block scalar") {
         Some("in YAML a cell that starts with `>` or `|` must be quoted: \">= 5\"".to_string())
-    } else if message.contains("budget breached") {
+    } else if text.starts_with("budget breached") {
         Some(
             "the file expands to too many values (an alias bomb?); remove the repeated aliases"
                 .to_string(),

@@ -153,12 +153,11 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
     Ok(build(&docs))
 }
 
-pub fn build(docs: &RuleDocs) -> Loaded {
+/// Checks the tables of a rules directory, giving policy-role tables the
+/// values the pipeline provides them (the promise follow-up table's `promise`).
+pub fn check_tables(docs: &RuleDocs) -> Checked {
     let policy_doc = docs.policies.first();
-    let Checked {
-        program,
-        mut diagnostics,
-    } = check_with_params(docs, |schema| {
+    check_with_params(docs, |schema| {
         let mut params = HashMap::new();
         if let Some(name) = policy_doc.and_then(|(_, p)| p.promise_follow_up.as_ref()) {
             params.insert(
@@ -167,7 +166,15 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             );
         }
         params
-    });
+    })
+}
+
+pub fn build(docs: &RuleDocs) -> Loaded {
+    let policy_doc = docs.policies.first();
+    let Checked {
+        program,
+        mut diagnostics,
+    } = check_tables(docs);
     for (file, doc) in docs.policies.iter().skip(1) {
         diagnostics.push(Diagnostic::error(
             "duplicate-policy",

@@ -264,10 +264,13 @@ impl Ctx<'_> {
     /// An open case: exit, SA removal, promises, payment-plan offer, severance.
     fn open_case(&mut self, case: super::CaseSlots) -> Result<()> {
         let roles = self.policy.roles.clone();
+        let mut manual_only = false;
         if let Some(exit) = &roles.exit {
             if let Some(d) = self.decision(exit).cloned() {
                 let rules = self.rules(&d);
                 if let Some(todo) = self.out_text(exit, &d, "todo") {
+                    // A person decides this case (special circumstances): nothing closes it automatically.
+                    manual_only = true;
                     self.push(ActionKind::CreateTodo { reason: todo }, rules.clone());
                 } else if self.out(exit, &d, "close") == Value::Bool(true) {
                     let reason = self.out_text(exit, &d, "reason").unwrap_or_default();
@@ -276,6 +279,7 @@ impl Ctx<'_> {
                 }
             }
         }
+        let mut removed = Vec::new();
         if let (Some(sa_exit), Some((sas_slot, sa))) =
             (&roles.sa_exit, self.policy.slots.service_agreements)
         {
@@ -287,6 +291,7 @@ impl Ctx<'_> {
                 .collect::<Vec<_>>()
             {
                 if self.out(sa_exit, &d, "remove") == Value::Bool(true) {
+                    removed.extend(d.item);
                     let id = d
                         .item
                         .and_then(|i| sas.get(i as usize))
@@ -298,14 +303,14 @@ impl Ctx<'_> {
                 }
             }
         }
-        let (closed, pending_promise) = self.promises()?;
+        let (closed, pending_promise) = self.promises(manual_only)?;
         if closed {
             return Ok(());
         }
         if !pending_promise {
             self.payment_plan_offer()?;
         }
-        self.severance(case)
+        self.severance(case, &removed)
     }
 
     fn close(&mut self, reason: String, rules: Vec<RuleRef>) {
@@ -315,7 +320,7 @@ impl Ctx<'_> {
 
     /// Evaluates every promise (a plan's instalments together). Returns whether
     /// the case was closed and whether a promise is still pending.
-    fn promises(&mut self) -> Result<(bool, bool)> {
+    fn promises(&mut self, manual_only: bool) -> Result<(bool, bool)> {
         let (Some(terms_role), Some((slot, ps))) = (
             self.policy.roles.promise_terms.clone(),
             self.policy.slots.promises,
@@ -401,6 +406,7 @@ impl Ctx<'_> {
             );
             match result.status {
                 Status::Pending => pending = true,
+                Status::Kept if arrears_paid_in_full && manual_only => {}
                 Status::Kept if arrears_paid_in_full => {
                     self.close("promise kept and arrears paid in full".into(), rules);
                     return Ok((true, pending));
@@ -604,7 +610,8 @@ impl Ctx<'_> {
     }
 
     /// Once the case's template reaches its severance event: per-SA eligibility and nomination.
-    fn severance(&mut self, case: super::CaseSlots) -> Result<()> {
+    /// SAs in `removed` have left the case and are not considered.
+    fn severance(&mut self, case: super::CaseSlots, removed: &[u32]) -> Result<()> {
         let (Some(role), Some((sas_slot, sa))) = (
             self.policy.roles.severance.clone(),
             self.policy.slots.service_agreements,
@@ -640,6 +647,9 @@ impl Ctx<'_> {
             let Some(i) = d.item.map(|i| i as usize) else {
                 continue;
             };
+            if removed.contains(&(i as u32)) {
+                continue;
+            }
             let rules = self.rules(&d);
             if self.out(&role, &d, "eligible") == Value::Bool(true) {
                 eligible.push((i, rules));

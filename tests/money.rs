@@ -1,0 +1,344 @@
+//! Money and decimal exactness: no float anywhere between the account file
+//! and the decision. Rules are built in a temporary directory.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use arrears::compile::{compile, Plan};
+use arrears::eval::{evaluate, EvalErrorKind, Outcome};
+use arrears::types::Value;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+const SCHEMA: &str = "\
+schema: money
+currency: USD
+fields:
+  id: text
+  a: money
+  b: money
+  k: decimal?
+  x: decimal?
+";
+
+/// Columns: `sum` (a + b), `product` (a * k), `quotient` (a / b), `rounded`, `pct` (all computed from the account).
+const OPS: &str = r#"
+table: ops
+hit: first
+inputs:
+  sum: account.a + account.b
+  product: account.a * account.k
+  quotient: account.a / account.b
+  rounded: round(account.x, 2)
+  rounded0: round(account.x)
+  pct: account.a * 15%
+outputs:
+  sum: money
+  product: money
+  quotient: decimal
+  rounded: decimal
+  rounded0: decimal
+  pct: money
+rows:
+  - id: all
+    then: { sum: sum, product: product, quotient: quotient, rounded: rounded, rounded0: rounded0, pct: pct }
+"#;
+
+/// Exact comparisons, in expressions and in cells, with constants folded at compile time.
+const EXACT: &str = r#"
+table: exact
+hit: first
+inputs:
+  sum: account.a + account.b
+outputs:
+  cell_match: bool
+  expr_equal: bool
+  constant_equal: bool
+  constant_product: money
+rows:
+  - id: thirty-cents
+    when: { sum: "$0.30" }
+    then:
+      cell_match: "true"
+      expr_equal: sum = $0.30
+      constant_equal: $0.10 + $0.20 = $0.30
+      constant_product: $19.99 * 15%
+default:
+  cell_match: "false"
+  expr_equal: sum = $0.30
+  constant_equal: $0.10 + $0.20 = $0.30
+  constant_product: $19.99 * 15%
+"#;
+
+fn build(dir: &Path, tables: &[(&str, &str)]) -> Plan {
+    std::fs::write(dir.join("schema.yaml"), SCHEMA).unwrap();
+    for (name, text) in tables {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let checked = arrears::load_rules(dir).expect("readable");
+    let rendered: Vec<String> = checked.diagnostics.iter().map(|d| d.render()).collect();
+    assert!(rendered.is_empty(), "{}", rendered.join("\n"));
+    compile(checked.program.expect("no errors"))
+}
+
+fn plan_for(tables: &[(&str, &str)]) -> (tempfile::TempDir, Plan) {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = build(dir.path(), tables);
+    (dir, plan)
+}
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// Evaluates `table` for the account written as JSON; the row's (or default's) outputs.
+fn outputs(plan: &Plan, table: &str, json: &str) -> Result<Vec<Value>, EvalErrorKind> {
+    let json: serde_json::Value = serde_json::from_str(json).unwrap();
+    let account = arrears::snapshot::decode_account(plan.schema(), &json).expect("account decodes");
+    let evaluation = evaluate(plan, &account, as_of(), false).map_err(|e| {
+        assert_eq!(e.table, table);
+        e.kind
+    })?;
+    let t = plan
+        .tables
+        .iter()
+        .position(|t| t.table.name == table)
+        .unwrap() as u32;
+    let d = evaluation.decisions.iter().find(|d| d.table == t).unwrap();
+    match &d.outcome {
+        Outcome::Row { values, .. } | Outcome::Default { values } => Ok(values.clone()),
+        other => panic!("unexpected outcome {other:?}"),
+    }
+}
+
+fn as_dec(v: &Value) -> Decimal {
+    match v {
+        Value::Dec(d) => *d,
+        Value::Int(n) => Decimal::from(*n),
+        other => panic!("expected a decimal, got {other:?}"),
+    }
+}
+
+#[test]
+fn ten_cents_plus_twenty_cents_is_thirty_cents() {
+    let (_dir, plan) = plan_for(&[("exact.yaml", EXACT)]);
+    for account in [
+        r#"{"id": "s", "a": "0.10", "b": "0.20", "x": 0}"#,
+        r#"{"id": "n", "a": 0.1, "b": 0.2, "x": 0}"#,
+    ] {
+        let v = outputs(&plan, "exact", account).unwrap();
+        assert_eq!(
+            v[0],
+            Value::Bool(true),
+            "cell `$0.30` must match 0.1 + 0.2 ({account})"
+        );
+        assert_eq!(v[1], Value::Bool(true), "`sum = $0.30` ({account})");
+        assert_eq!(v[2], Value::Bool(true), "constant `$0.10 + $0.20 = $0.30`");
+    }
+    // And a near miss really misses: exactness is not tolerance.
+    let v = outputs(
+        &plan,
+        "exact",
+        r#"{"id": "m", "a": "0.10", "b": "0.2000000001", "x": 0}"#,
+    )
+    .unwrap();
+    assert_eq!(v[0], Value::Bool(false));
+    assert_eq!(v[1], Value::Bool(false));
+}
+
+#[test]
+fn money_times_percentage_is_exact() {
+    let (_dir, plan) = plan_for(&[("exact.yaml", EXACT), ("ops.yaml", OPS)]);
+    let v = outputs(&plan, "exact", r#"{"id": "c", "a": "1", "b": "1", "x": 0}"#).unwrap();
+    assert_eq!(as_dec(&v[3]), dec("2.9985"), "$19.99 * 15% (constant)");
+    assert_eq!(as_dec(&v[3]).to_string(), "2.9985");
+    let v = outputs(
+        &plan,
+        "ops",
+        r#"{"id": "p", "a": "19.99", "b": "1", "k": "0.15"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        as_dec(&v[5]),
+        dec("2.9985"),
+        "account.a * 15% with a = 19.99"
+    );
+    assert_eq!(
+        as_dec(&v[1]),
+        dec("2.9985"),
+        "account.a * account.k with k = 0.15"
+    );
+}
+
+#[test]
+fn round_is_half_away_from_zero() {
+    let (_dir, plan) = plan_for(&[("ops.yaml", OPS)]);
+    for (x, two, zero) in [
+        ("2.345", "2.35", "2"),
+        ("-2.345", "-2.35", "-2"),
+        ("2.5", "2.5", "3"),
+        ("-2.5", "-2.5", "-3"),
+        ("0.125", "0.13", "0"),
+        ("2.344999", "2.34", "2"),
+        ("1.005", "1.01", "1"),
+    ] {
+        for written in [format!("\"{x}\""), x.to_string()] {
+            let json = format!(r#"{{"id": "r", "a": "1", "b": "1", "x": {written}}}"#);
+            let v = outputs(&plan, "ops", &json).unwrap();
+            assert_eq!(as_dec(&v[3]), dec(two), "round({x}, 2)");
+            assert_eq!(as_dec(&v[4]), dec(zero), "round({x})");
+        }
+    }
+}
+
+#[test]
+fn division_by_zero_is_an_evaluation_error() {
+    let (_dir, plan) = plan_for(&[("ops.yaml", OPS)]);
+    let v = outputs(&plan, "ops", r#"{"id": "ok", "a": "10", "b": "4", "x": 0}"#).unwrap();
+    assert_eq!(as_dec(&v[2]), dec("2.5"));
+    let err = outputs(
+        &plan,
+        "ops",
+        r#"{"id": "z", "a": "10", "b": "0.00", "x": 0}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err, EvalErrorKind::DivisionByZero);
+    assert_eq!(err.to_string(), "division by zero");
+}
+
+#[test]
+fn constant_division_by_zero_fails_per_account_not_at_compile_time() {
+    let table = r#"
+table: constdiv
+hit: first
+inputs:
+  a: account.a
+outputs:
+  q: money
+rows:
+  - id: never
+    when: { a: "< $0" }
+    then: { q: $1 / 0 }
+default: { q: $1 }
+"#;
+    let (_dir, plan) = plan_for(&[("constdiv.yaml", table)]);
+    let v = outputs(
+        &plan,
+        "constdiv",
+        r#"{"id": "pos", "a": "1", "b": "1", "x": 0}"#,
+    )
+    .unwrap();
+    assert_eq!(as_dec(&v[0]), dec("1"));
+    let err = outputs(
+        &plan,
+        "constdiv",
+        r#"{"id": "neg", "a": "-1", "b": "1", "x": 0}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err, EvalErrorKind::DivisionByZero);
+}
+
+#[test]
+fn decimal_overflow_is_an_evaluation_error() {
+    let (_dir, plan) = plan_for(&[("ops.yaml", OPS)]);
+    let huge = "79228162514264337593543950335"; // Decimal::MAX
+    let json = format!(r#"{{"id": "big", "a": "{huge}", "b": "1", "k": "{huge}"}}"#);
+    let err = outputs(&plan, "ops", &json).unwrap_err();
+    assert!(matches!(err, EvalErrorKind::Overflow(_)), "{err:?}");
+    assert!(err.to_string().starts_with("number overflow in "), "{err}");
+    // Overflowing addition alone.
+    let json = format!(r#"{{"id": "big", "a": "{huge}", "b": "1", "x": 0}}"#);
+    let err = outputs(&plan, "ops", &json).unwrap_err();
+    assert_eq!(err, EvalErrorKind::Overflow("addition"));
+}
+
+#[test]
+fn money_decodes_exactly_from_strings_and_numbers() {
+    let (_dir, plan) = plan_for(&[("ops.yaml", OPS)]);
+    let field_a = |json: &str| -> Decimal {
+        let json: serde_json::Value = serde_json::from_str(json).unwrap();
+        let Value::Record(fields) =
+            arrears::snapshot::decode_account(plan.schema(), &json).unwrap()
+        else {
+            panic!("account is a record")
+        };
+        let slot = plan.schema().account().slot("a").unwrap();
+        as_dec(&fields[slot])
+    };
+    let tenth = dec("0.1");
+    assert_eq!(field_a(r#"{"id": "s", "a": "0.1", "b": 0, "x": 0}"#), tenth);
+    assert_eq!(field_a(r#"{"id": "n", "a": 0.1, "b": 0, "x": 0}"#), tenth);
+    assert_eq!(
+        field_a(r#"{"id": "n", "a": 0.1, "b": 0, "x": 0}"#).to_string(),
+        "0.1"
+    );
+    // Strings keep every digit, beyond what a float could hold.
+    assert_eq!(
+        field_a(r#"{"id": "s", "a": "12345678901234567.89", "b": 0, "x": 0}"#).to_string(),
+        "12345678901234567.89"
+    );
+    assert_eq!(
+        field_a(r#"{"id": "s", "a": " 12.50 ", "b": 0, "x": 0}"#),
+        dec("12.5")
+    );
+    // Bad money is reported, not guessed.
+    let json: serde_json::Value =
+        serde_json::from_str(r#"{"id": "bad", "a": "abc", "b": 0, "x": 0}"#).unwrap();
+    let errors = arrears::snapshot::decode_account(plan.schema(), &json).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field, "account.a");
+}
+
+#[test]
+fn yaml_accounts_decode_money_exactly() {
+    let (dir, plan) = plan_for(&[("ops.yaml", OPS)]);
+    let path = dir.path().join("accounts.yaml");
+    std::fs::write(&path, "- { id: s, a: \"0.1\", b: 0.2, x: 0 }\n").unwrap();
+    let records = arrears::accounts::read_accounts(&path).unwrap();
+    let json = records[0].json.as_ref().unwrap();
+    let v = outputs(&plan, "ops", &json.to_string()).unwrap();
+    assert_eq!(as_dec(&v[0]), dec("0.3"));
+}
+
+#[test]
+fn addition_matches_decimal_addition_exactly() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let (_dir, plan) = plan_for(&[("ops.yaml", OPS)]);
+    // A decimal with at most two places, |x| <= 10^9.
+    let amount = || {
+        (0u32..=2).prop_flat_map(|scale| {
+            let bound = 10i64.pow(9 + scale);
+            (-bound..=bound).prop_map(move |m| Decimal::new(m, scale))
+        })
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 512,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(amount(), amount(), any::<bool>()),
+            |(a, b, a_as_number)| {
+                // Money may be written as a JSON number or a string; both must be exact.
+                let a_json = if a_as_number {
+                    a.to_string()
+                } else {
+                    format!("\"{a}\"")
+                };
+                let json = format!(r#"{{"id": "p", "a": {a_json}, "b": "{b}", "k": "{b}"}}"#);
+                let v = outputs(&plan, "ops", &json)
+                    .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+                prop_assert_eq!(as_dec(&v[0]), a + b, "{} + {}", a, b);
+                prop_assert_eq!(as_dec(&v[1]), a * b, "{} * {}", a, b);
+                Ok(())
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+}
