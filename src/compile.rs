@@ -48,6 +48,23 @@ impl Plan {
     pub fn schema(&self) -> &crate::schema::Schema {
         &self.program.schema
     }
+
+    /// A row's (or default's, or aggregate's) values as a JSON object keyed by output name.
+    pub fn outputs_json(&self, table: &crate::ir::Table, values: &[Value]) -> serde_json::Value {
+        serde_json::Value::Object(
+            table
+                .result_columns()
+                .iter()
+                .zip(values)
+                .map(|(o, v)| {
+                    (
+                        o.name.clone(),
+                        crate::types::value_to_json(v, &o.ty, self.schema()),
+                    )
+                })
+                .collect(),
+        )
+    }
 }
 
 pub fn compile(program: Program) -> Plan {

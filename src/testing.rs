@@ -22,7 +22,6 @@ use crate::model::spanned::{reading, CellText, Format, Spanned};
 use crate::policy::Policy;
 use crate::snapshot::{account_id, decode_account};
 use crate::source::SourceFile;
-use crate::types::value_to_json;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +90,8 @@ pub struct CaseResult {
     pub outcome: CaseOutcome,
     /// `(table, row)` of every row that fired.
     pub fired: BTreeSet<(u32, u32)>,
+    /// With `explain`, the traced evaluation of a failing case.
+    pub explanation: Option<Evaluation>,
 }
 
 /// A test document that cannot be used at all.
@@ -183,7 +184,12 @@ fn parse_date(file: &SourceFile, cell: &Spanned<CellText>) -> Result<NaiveDate, 
 }
 
 /// Runs every case of one test document.
-pub fn run_file(subject: &Subject, path: &Path) -> Result<Vec<CaseResult>, TestFileError> {
+/// With `explain`, failing cases keep their traced evaluation.
+pub fn run_file(
+    subject: &Subject,
+    path: &Path,
+    explain: bool,
+) -> Result<Vec<CaseResult>, TestFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| TestFileError {
         location: path.display().to_string(),
         message: e.to_string(),
@@ -230,6 +236,7 @@ pub fn run_file(subject: &Subject, path: &Path) -> Result<Vec<CaseResult>, TestF
         };
         let mut problems = Vec::new();
         let mut fired = BTreeSet::new();
+        let mut explanation = None;
         let account = match &case_doc.account.value {
             Json::String(id) => accounts
                 .iter()
@@ -254,11 +261,11 @@ pub fn run_file(subject: &Subject, path: &Path) -> Result<Vec<CaseResult>, TestF
                 Ok(account) => {
                     let outcome = match subject {
                         Subject::Policy(policy) => {
-                            crate::policy::run(policy, &account, as_of, false)
+                            crate::policy::run(policy, &account, as_of, explain)
                                 .map(|r| (r.evaluation, Some(r.actions)))
                         }
                         Subject::Tables(plan) => {
-                            crate::eval::evaluate(plan, &account, as_of, false).map(|e| (e, None))
+                            crate::eval::evaluate(plan, &account, as_of, explain).map(|e| (e, None))
                         }
                     };
                     match outcome {
@@ -272,6 +279,9 @@ pub fn run_file(subject: &Subject, path: &Path) -> Result<Vec<CaseResult>, TestF
                                 actions.as_deref(),
                                 &mut problems,
                             );
+                            if explain && !problems.is_empty() {
+                                explanation = Some(evaluation);
+                            }
                         }
                     }
                 }
@@ -288,6 +298,7 @@ pub fn run_file(subject: &Subject, path: &Path) -> Result<Vec<CaseResult>, TestF
                 CaseOutcome::Fail(problems)
             },
             fired,
+            explanation,
         });
     }
     Ok(results)
@@ -383,20 +394,16 @@ fn check_case(
 /// A decision's outputs as JSON: one object, or a list for multi-row results.
 pub fn outputs_json(plan: &Plan, d: &Decision) -> Json {
     let table = &plan.tables[d.table as usize].table;
-    let columns = table.result_columns();
-    let object = |values: &[crate::types::Value]| {
-        Json::Object(
-            columns
-                .iter()
-                .zip(values)
-                .map(|(o, v)| (o.name.clone(), value_to_json(v, &o.ty, plan.schema())))
-                .collect(),
-        )
-    };
     match &d.outcome {
-        Outcome::Row { values, .. } | Outcome::Default { values } => object(values),
-        Outcome::Aggregate { value, .. } => object(std::slice::from_ref(value)),
-        Outcome::Rows(rows) => Json::Array(rows.iter().map(|(_, v)| object(v)).collect()),
+        Outcome::Row { values, .. } | Outcome::Default { values } => {
+            plan.outputs_json(table, values)
+        }
+        Outcome::Aggregate { value, .. } => plan.outputs_json(table, std::slice::from_ref(value)),
+        Outcome::Rows(rows) => Json::Array(
+            rows.iter()
+                .map(|(_, v)| plan.outputs_json(table, v))
+                .collect(),
+        ),
     }
 }
 

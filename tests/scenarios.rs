@@ -46,7 +46,8 @@ fn actions(policy: &Policy, account: &Json, as_of: chrono::NaiveDate) -> Vec<Jso
 fn every_scenario_produces_its_expected_actions() {
     let policy = shipped_policy();
     let path = root().join("samples/scenarios/expected.yaml");
-    let results = run_file(&Subject::Policy(&policy), &path).expect("scenario document is usable");
+    let results =
+        run_file(&Subject::Policy(&policy), &path, false).expect("scenario document is usable");
     let failures: Vec<String> = results
         .iter()
         .filter_map(|r| match &r.outcome {

@@ -5,14 +5,14 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde_json::{json, Value as Json};
 
+use super::render::row_id;
 use super::{error_line, parse_date, Exit, Format, Out};
 use crate::compile::Plan;
 use crate::diagnostic::Severity;
-use crate::eval::{evaluate, Evaluation, Outcome, TableTrace};
-use crate::ir::Table;
+use crate::eval::{evaluate, Evaluation, Outcome};
 use crate::policy::{Action, Policy};
 use crate::snapshot::{account_id, decode_account};
-use crate::types::{value_to_json, ShowValue, Type, Value};
+use crate::types::value_to_json;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -157,24 +157,6 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
 }
 
-fn show(plan: &Plan, value: &Value, ty: &Type) -> String {
-    ShowValue(value, ty, plan.schema()).to_string()
-}
-
-fn assignments(plan: &Plan, table: &Table, values: &[Value]) -> String {
-    table
-        .result_columns()
-        .iter()
-        .zip(values)
-        .map(|(o, v)| format!("{} = {}", o.name, show(plan, v, &o.ty)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn row_id(table: &Table, row: u32) -> &str {
-    &table.rows[row as usize].id
-}
-
 fn human_account(
     out: &mut Out,
     plan: &Plan,
@@ -199,115 +181,15 @@ fn human_account(
         }
         Result::Evaluated(evaluation, actions) => {
             if let Some(actions) = actions {
-                human_actions(out, actions);
+                super::render::actions(out, actions);
                 if !explain {
                     return;
                 }
                 let _ = writeln!(out, "  decisions:");
             }
-            let width = plan
-                .tables
-                .iter()
-                .map(|t| t.table.name.len())
-                .max()
-                .unwrap_or(0);
-            for (i, decision) in evaluation.decisions.iter().enumerate() {
-                let table = &plan.tables[decision.table as usize].table;
-                let line = match &decision.outcome {
-                    Outcome::Row { row, values } => format!(
-                        "{}  [{}]",
-                        assignments(plan, table, values),
-                        row_id(table, *row)
-                    ),
-                    Outcome::Default { values } => {
-                        format!("{}  [default]", assignments(plan, table, values))
-                    }
-                    Outcome::Aggregate { value, rows } => {
-                        let ids: Vec<&str> = rows.iter().map(|r| row_id(table, *r)).collect();
-                        let ids = if ids.is_empty() {
-                            "no rows".to_string()
-                        } else {
-                            ids.join(", ")
-                        };
-                        format!(
-                            "{}  [{ids}]",
-                            assignments(plan, table, std::slice::from_ref(value))
-                        )
-                    }
-                    Outcome::Rows(rows) if rows.is_empty() => "(no rows)".to_string(),
-                    Outcome::Rows(rows) => rows
-                        .iter()
-                        .map(|(r, values)| {
-                            format!(
-                                "{}  [{}]",
-                                assignments(plan, table, values),
-                                row_id(table, *r)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(&format!("\n    {:width$}  ", "")),
-                };
-                let name = match &decision.label {
-                    Some(label) => format!("{}[{label}]", table.name),
-                    None => table.name.clone(),
-                };
-                let _ = writeln!(out, "    {name:width$}  {line}");
-                if explain {
-                    if let Some(trace) = evaluation.trace.get(i) {
-                        human_trace(out, plan, table, trace);
-                    }
-                }
-            }
+            super::render::decisions(out, plan, evaluation, explain);
         }
     }
-}
-
-fn human_actions(out: &mut Out, actions: &[Action]) {
-    if actions.is_empty() {
-        let _ = writeln!(out, "    (no actions)");
-    }
-    for action in actions {
-        let _ = writeln!(out, "    {}  <- {}", action.kind, action.rules.join(", "));
-    }
-}
-
-fn human_trace(out: &mut Out, plan: &Plan, table: &Table, trace: &TableTrace) {
-    let inputs: Vec<String> = table
-        .inputs
-        .iter()
-        .zip(&trace.inputs)
-        .map(|(input, v)| format!("{} = {}", input.name, show(plan, v, &input.expr.ty)))
-        .collect();
-    let _ = writeln!(out, "        inputs: {}", inputs.join(", "));
-    for (row, failed) in &trace.rows {
-        let r = &table.rows[*row as usize];
-        let _ = match failed {
-            None => writeln!(out, "        + {}: matched", r.id),
-            Some(cell) => {
-                let c = *cell as usize;
-                let input = &table.inputs[c];
-                writeln!(
-                    out,
-                    "        - {}: {} = {} does not match {:?}",
-                    r.id,
-                    input.name,
-                    show(plan, &trace.inputs[c], &input.expr.ty),
-                    r.cells[c].text
-                )
-            }
-        };
-    }
-}
-
-fn outputs_json(plan: &Plan, table: &Table, values: &[Value]) -> Json {
-    Json::Object(
-        table
-            .result_columns()
-            .iter()
-            .zip(values)
-            .map(|(o, v)| (o.name.clone(), value_to_json(v, &o.ty, plan.schema())))
-            .collect(),
-    )
 }
 
 fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) -> Json {
@@ -336,16 +218,16 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
                     let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
                     j["rows"] = json!(ids);
                     match &d.outcome {
-                        Outcome::Row { values, .. } => j["outputs"] = outputs_json(plan, table, values),
+                        Outcome::Row { values, .. } => j["outputs"] = plan.outputs_json(table, values),
                         Outcome::Default { values } => {
                             j["default"] = json!(true);
-                            j["outputs"] = outputs_json(plan, table, values);
+                            j["outputs"] = plan.outputs_json(table, values);
                         }
-                        Outcome::Aggregate { value, .. } => j["outputs"] = outputs_json(plan, table, std::slice::from_ref(value)),
+                        Outcome::Aggregate { value, .. } => j["outputs"] = plan.outputs_json(table, std::slice::from_ref(value)),
                         Outcome::Rows(rows) => {
                             j["results"] = rows
                                 .iter()
-                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": outputs_json(plan, table, values) }))
+                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": plan.outputs_json(table, values) }))
                                 .collect();
                         }
                     }

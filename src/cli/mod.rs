@@ -2,6 +2,7 @@
 
 mod dry_run;
 mod lint;
+mod render;
 mod test;
 
 use std::io::Write;

@@ -31,6 +31,9 @@ pub struct Args {
     /// Report, per table, which rows fired in at least one case.
     #[arg(long)]
     coverage: bool,
+    /// For failing cases, show every table's inputs and why each row did or did not match.
+    #[arg(long)]
+    explain: bool,
     /// Fail when overall row coverage is below this percentage (implies --coverage).
     #[arg(long, value_name = "PERCENT")]
     min_coverage: Option<f64>,
@@ -85,7 +88,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let mut results: Vec<CaseResult> = Vec::new();
     for file in &files {
-        match run_file(&subject, file) {
+        match run_file(&subject, file, args.explain) {
             Ok(r) => results.extend(r),
             Err(err) => {
                 error_line(err);
@@ -105,7 +108,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let coverage =
         (args.coverage || args.min_coverage.is_some()).then(|| Coverage::compute(plan, &results));
     let _ = match args.format {
-        TestFormat::Human => human(out, &results, coverage.as_ref(), passed, failed),
+        TestFormat::Human => human(out, plan, &results, coverage.as_ref(), passed, failed),
         TestFormat::Json => {
             let doc = json!({
                 "cases": results.iter().map(|r| json!({
@@ -162,6 +165,7 @@ fn round1(x: f64) -> f64 {
 
 fn human(
     out: &mut Out,
+    plan: &crate::compile::Plan,
     results: &[CaseResult],
     coverage: Option<&Coverage>,
     passed: usize,
@@ -178,6 +182,10 @@ fn human(
                 )?;
                 for p in problems {
                     writeln!(out, "        {p}")?;
+                }
+                if let Some(evaluation) = &r.explanation {
+                    writeln!(out, "      explanation:")?;
+                    super::render::decisions(out, plan, evaluation, true);
                 }
             }
         }

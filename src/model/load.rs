@@ -95,6 +95,10 @@ fn collect_rule_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadErro
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
+            // `tests/` holds test documents and their accounts: `arrears test` reads them, not the rules.
+            if path.file_name().is_some_and(|n| n == "tests") {
+                continue;
+            }
             collect_rule_files(&path, out)?;
         } else if format_of(&path).is_some() {
             out.push(path);

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use chrono::NaiveDate;
+use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::promise::Status;
@@ -57,8 +58,8 @@ pub enum ActionKind {
         event: String,
         event_type: String,
         date: NaiveDate,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        params: Vec<(String, String)>,
+        #[serde(skip_serializing_if = "IndexMap::is_empty")]
+        params: IndexMap<String, String>,
     },
     PromiseOutcome {
         promise: String,

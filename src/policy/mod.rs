@@ -57,7 +57,7 @@ pub struct Event {
     pub id: String,
     pub kind: String,
     pub day: i64,
-    pub params: Vec<(String, String)>,
+    pub params: indexmap::IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
