@@ -459,7 +459,7 @@ fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     })
 }
 
-fn in_range(
+pub(crate) fn in_range(
     x: &Value,
     low: &Value,
     low_inclusive: bool,
