@@ -198,6 +198,16 @@ fn unused_table() {
 }
 
 #[test]
+fn null_gap() {
+    case(
+        "null_gap",
+        &["table-gap"],
+        &["no row matches `score = null, dpd = -1`"],
+        1,
+    );
+}
+
+#[test]
 fn deny_warnings_fails_on_warnings() {
     assert_eq!(lint(&["masked_row_first"]).1, 0);
     assert_eq!(lint(&["masked_row_first", "--deny-warnings"]).1, 1);

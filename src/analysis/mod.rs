@@ -1090,3 +1090,70 @@ impl PolicyUse {
         PolicyUse { tables, fields }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(schema: &str, table: &str) -> Program {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("schema.yaml"), schema).unwrap();
+        std::fs::write(dir.path().join("t.yaml"), table).unwrap();
+        let docs = crate::model::load_dir(dir.path()).unwrap();
+        let loaded = crate::policy::build(&docs);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.plan.unwrap().program
+    }
+
+    const SCHEMA: &str = "schema: t\nfields:\n  id: text\n  n: integer\n  m: integer\n";
+
+    #[test]
+    fn over_budget_is_not_analysed_never_partial() {
+        let p = program(
+            SCHEMA,
+            "table: t\nhit: first\ninputs: { n: account.n, m: account.m }\noutputs: { r: integer }\nrows:\n\
+             - { id: a, when: { n: '[0..9]', m: '< 5' }, then: { r: 1 } }\n\
+             - { id: b, when: { n: '[10..19]', m: '>= 5' }, then: { r: 2 } }\n\
+             - { id: c, when: { n: '>= 0' }, then: { r: 3 } }\n",
+        );
+        let found = analyse_table(&p.schema, &p.tables[0], 2);
+        let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["not-analysed"]);
+        assert!(found[0].message.contains("too large"));
+        let found = analyse_table(&p.schema, &p.tables[0], LEAF_BUDGET);
+        let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["table-gap"]);
+        assert!(
+            found[0].message.contains("`n = -1, m = 4`"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn default_and_collect_tables_stay_quiet_when_dynamic() {
+        let p = program(
+            SCHEMA,
+            "table: t\nhit: unique\ninputs: { n: account.n }\noutputs: { r: integer }\nrows:\n\
+             - { id: a, when: { n: '> account.m' }, then: { r: 1 } }\ndefault: { r: 0 }\n",
+        );
+        assert!(analyse_table(&p.schema, &p.tables[0], LEAF_BUDGET).is_empty());
+    }
+
+    #[test]
+    fn constant_folded_operands_are_exact() {
+        let p = program(
+            SCHEMA,
+            "table: t\nhit: unique\ninputs: { n: account.n }\noutputs: { r: integer }\nrows:\n\
+             - { id: a, when: { n: '< 2 * 5' }, then: { r: 1 } }\n\
+             - { id: b, when: { n: '> 10' }, then: { r: 2 } }\n",
+        );
+        let found = analyse_table(&p.schema, &p.tables[0], LEAF_BUDGET);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("`n = 10`"),
+            "{}",
+            found[0].message
+        );
+    }
+}
