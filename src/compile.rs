@@ -192,7 +192,7 @@ fn is_constant(e: &TExpr) -> bool {
 
 /// Replaces constant subexpressions by their value. An expression whose
 /// evaluation fails (e.g. `1 / 0`) is left to fail per account.
-fn fold(e: &mut TExpr) {
+pub(crate) fn fold(e: &mut TExpr) {
     if matches!(e.kind, TExprKind::Const(_)) {
         return;
     }

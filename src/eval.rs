@@ -26,8 +26,13 @@ pub struct Decision {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    /// One row decided (first, unique, priority, any).
-    Row { row: u32, values: Vec<Value> },
+    /// One row decided (first, unique, priority, any); under `any`, `also` lists
+    /// the other matching rows, which agreed.
+    Row {
+        row: u32,
+        also: Vec<u32>,
+        values: Vec<Value>,
+    },
     /// No row matched; the table's default applied.
     Default { values: Vec<Value> },
     /// Every matching row, in row order (collect, rule_order).
@@ -40,7 +45,9 @@ impl Outcome {
     /// Ids (indices) of the rows that produced this outcome.
     pub fn rows(&self) -> Vec<u32> {
         match self {
-            Outcome::Row { row, .. } => vec![*row],
+            Outcome::Row { row, also, .. } => {
+                std::iter::once(*row).chain(also.iter().copied()).collect()
+            }
             Outcome::Default { .. } => Vec::new(),
             Outcome::Rows(rows) => rows.iter().map(|(r, _)| *r).collect(),
             Outcome::Aggregate { rows, .. } => rows.clone(),
@@ -273,6 +280,7 @@ fn decide(
         match rows.first() {
             Some(&row) => Ok(Outcome::Row {
                 row,
+                also: Vec::new(),
                 values: row_values(row, env)?,
             }),
             None => match &t.default {
@@ -310,7 +318,11 @@ fn decide(
                 }
             }
             match best {
-                Some((row, values)) => Ok(Outcome::Row { row, values }),
+                Some((row, values)) => Ok(Outcome::Row {
+                    row,
+                    also: Vec::new(),
+                    values,
+                }),
                 None => single(&[], env),
             }
         }
@@ -327,7 +339,11 @@ fn decide(
                 }
             }
             match first {
-                Some((row, values)) => Ok(Outcome::Row { row, values }),
+                Some((row, values)) => Ok(Outcome::Row {
+                    also: matched[1..].to_vec(),
+                    row,
+                    values,
+                }),
                 None => single(&[], env),
             }
         }
@@ -459,7 +475,7 @@ fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     })
 }
 
-fn in_range(
+pub(crate) fn in_range(
     x: &Value,
     low: &Value,
     low_inclusive: bool,

@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod accounts;
+pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod compile;

@@ -195,7 +195,7 @@ fn sample_decisions_are_the_documented_ones() {
     );
     // Money in JSON is a string with every digit.
     assert_eq!(
-        decision(&json, "card-current-clean", "sa_severance_exposure")["outputs"]["exposure"],
+        decision(&json, "card-current-clean", "payment_plan_offer")["outputs"]["amount"],
         "0.00"
     );
     // Every entry row fires for at least one sample (the samples say so).

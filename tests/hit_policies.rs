@@ -86,10 +86,17 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
                 for d in &evaluation.decisions {
                     let name = &plan.tables[d.table as usize].table.name;
                     let line = match &d.outcome {
-                        Outcome::Row { row, values } => {
+                        Outcome::Row { row, also, values } => {
+                            let agreeing: Vec<&str> =
+                                also.iter().map(|r| row_id(&plan, d.table, *r)).collect();
                             format!(
-                                "row {}: {}",
+                                "row {}{}: {}",
                                 row_id(&plan, d.table, *row),
+                                if agreeing.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" (agreeing: {})", agreeing.join(", "))
+                                },
                                 show_values(&plan, d.table, values)
                             )
                         }

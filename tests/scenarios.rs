@@ -6,7 +6,7 @@ use std::path::Path;
 
 use arrears::policy::{self, Policy};
 use arrears::snapshot::{account_id, decode_account};
-use arrears::testing::{run_file, CaseOutcome, Subject};
+use arrears::testing::{discover, run_file, CaseOutcome, Coverage, Subject};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
@@ -72,6 +72,46 @@ fn every_scenario_produces_its_expected_actions() {
             "scenario account `{id}` has no case"
         );
     }
+}
+
+/// The shipped rules come with their own tests; with the scenarios they pass and fire every row.
+#[test]
+fn shipped_tests_pass_with_full_row_coverage() {
+    let policy = shipped_policy();
+    let files = discover(&[root().join("rules"), root().join("samples/scenarios")])
+        .expect("test documents found");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(root().join("rules/tests"))),
+        "rules/tests has test documents"
+    );
+    let mut results = Vec::new();
+    for file in &files {
+        results.extend(
+            run_file(&Subject::Policy(&policy), file, false).expect("usable test document"),
+        );
+    }
+    let failing: Vec<String> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            CaseOutcome::Pass => None,
+            CaseOutcome::Fail(p) => Some(format!("{} › {}: {}", r.suite, r.name, p.join("; "))),
+        })
+        .collect();
+    assert!(
+        failing.is_empty(),
+        "{} failing case(s):\n{}",
+        failing.len(),
+        failing.join("\n")
+    );
+    let coverage = Coverage::compute(&policy.plan, &results);
+    let never: Vec<String> = coverage
+        .tables
+        .iter()
+        .flat_map(|t| t.never.iter().map(move |r| format!("{}:{r}", t.table)))
+        .collect();
+    assert!(never.is_empty(), "rows no case fires: {}", never.join(", "));
 }
 
 #[test]

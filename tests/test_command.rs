@@ -47,7 +47,7 @@ fn wrong_expectations_fail_with_a_diff_and_exit_1() {
         "{text}"
     );
     assert!(
-        text.contains(r#"unexpected action {"class":"card_early""#),
+        text.contains(r#"unexpected action {"type":"assign_class","class":"card_early""#),
         "{text}"
     );
     assert!(text.ends_with("2 case(s): 0 passed, 2 failed\n"), "{text}");

@@ -13,17 +13,52 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Print what a diagnostic code means, why it matters and an example, then exit.
+    #[arg(long, value_name = "CODE")]
+    explain: Option<String>,
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let loaded = match crate::policy::load(&args.dir) {
-        Ok(loaded) => loaded,
+    if let Some(code) = &args.explain {
+        return match crate::analysis::codes::find(code) {
+            Some(doc) => {
+                let _ = write!(out, "{}", doc.explain());
+                Exit::Ok
+            }
+            None => {
+                error_line(format!(
+                    "unknown code `{code}`; docs/lint-codes.md lists every code"
+                ));
+                Exit::Usage
+            }
+        };
+    }
+    let docs = match crate::model::load_dir(&args.dir) {
+        Ok(docs) => docs,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
+    let loaded = crate::policy::build(&docs);
     let mut diagnostics = loaded.diagnostics;
+    if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        let program = match (&loaded.policy, &loaded.plan) {
+            (Some(p), _) => Some(&p.plan.program),
+            (None, Some(plan)) => Some(&plan.program),
+            (None, None) => None,
+        };
+        if let Some(program) = program {
+            let ctx = crate::analysis::Context {
+                schema_doc: docs.schemas.first().map(|(f, d)| (f, d)),
+                policy: loaded.policy.as_ref().map(crate::analysis::PolicyUse::of),
+            };
+            diagnostics.extend(crate::analysis::analyse(program, &ctx));
+        }
+    }
     sort(&mut diagnostics);
     let errors = diagnostics
         .iter()
@@ -69,7 +104,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             }
         }
     };
-    if errors > 0 {
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
         Exit::Findings
     } else {
         Exit::Ok

@@ -46,11 +46,13 @@ pub fn decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, explain: b
     for (i, decision) in evaluation.decisions.iter().enumerate() {
         let table = &plan.tables[decision.table as usize].table;
         let line = match &decision.outcome {
-            Outcome::Row { row, values } => format!(
-                "{}  [{}]",
-                assignments(plan, table, values),
-                row_id(table, *row)
-            ),
+            Outcome::Row { row, also, values } => {
+                let ids: Vec<&str> = std::iter::once(row)
+                    .chain(also)
+                    .map(|r| row_id(table, *r))
+                    .collect();
+                format!("{}  [{}]", assignments(plan, table, values), ids.join(", "))
+            }
             Outcome::Default { values } => {
                 format!("{}  [default]", assignments(plan, table, values))
             }

@@ -194,6 +194,12 @@ pub struct PolicyDoc {
     /// `all` eligible service agreements, or the one with the `highest_arrears`.
     #[serde(default)]
     pub nominate: Option<Spanned<String>>,
+    /// A guard rail applied after every other area: while it holds, no contact is scheduled.
+    #[serde(default)]
+    pub contact_hold: Option<Spanned<String>>,
+    /// Tables whose matching rows become `flag` actions on the case (for the case-management system).
+    #[serde(default)]
+    pub flags: Vec<Spanned<String>>,
 }
 
 /// Which kind of document a file holds, read from its top-level keys.

@@ -91,6 +91,17 @@ pub enum ActionKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         until: Option<NaiveDate>,
     },
+    /// Contact is suspended: the contact events this run would have scheduled were withheld.
+    HoldContact {
+        reason: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        withheld: Vec<String>,
+    },
+    /// A flag for the case from one of the policy's flag tables.
+    Flag {
+        table: String,
+        values: serde_json::Map<String, serde_json::Value>,
+    },
 }
 
 impl ActionKind {
@@ -110,6 +121,8 @@ impl ActionKind {
             ActionKind::OfferPaymentPlan { .. } => "offer_payment_plan",
             ActionKind::NominateSeverance { .. } => "nominate_severance",
             ActionKind::ExcludeSeverance { .. } => "exclude_severance",
+            ActionKind::HoldContact { .. } => "hold_contact",
+            ActionKind::Flag { .. } => "flag",
         }
     }
 }
@@ -199,6 +212,23 @@ impl fmt::Display for ActionKind {
                 Ok(())
             }
             ActionKind::NominateSeverance { sas } => write!(f, " sas={}", sas.join(",")),
+            ActionKind::HoldContact { reason, withheld } => {
+                write!(f, " reason={reason:?}")?;
+                if !withheld.is_empty() {
+                    write!(f, " withheld={}", withheld.join(","))?;
+                }
+                Ok(())
+            }
+            ActionKind::Flag { table, values } => {
+                write!(f, " table={table}")?;
+                for (k, v) in values {
+                    match v {
+                        serde_json::Value::String(s) => write!(f, " {k}={s}")?,
+                        other => write!(f, " {k}={other}")?,
+                    }
+                }
+                Ok(())
+            }
             ActionKind::ExcludeSeverance { sa, reason, until } => {
                 write!(f, " sa={sa} reason={reason:?}")?;
                 if let Some(u) = until {

@@ -79,6 +79,26 @@ pub struct Role {
     pub columns: HashMap<&'static str, usize>,
 }
 
+impl Roles {
+    /// Every table the policy gives a role.
+    pub fn tables(&self) -> Vec<u32> {
+        let optional = [
+            &self.exit,
+            &self.sa_exit,
+            &self.promise_terms,
+            &self.promise_follow_up,
+            &self.payment_plan,
+            &self.severance,
+            &self.contact_hold,
+        ];
+        [self.entry.table, self.class.table]
+            .into_iter()
+            .chain(optional.into_iter().flatten().map(|r| r.table))
+            .chain(self.flags.iter().map(|r| r.table))
+            .collect()
+    }
+}
+
 impl Role {
     fn col(&self, name: &str) -> Option<usize> {
         self.columns.get(name).copied()
@@ -95,6 +115,9 @@ pub struct Roles {
     pub promise_follow_up: Option<Role>,
     pub payment_plan: Option<Role>,
     pub severance: Option<Role>,
+    pub contact_hold: Option<Role>,
+    /// Tables whose matching rows become `flag` actions; any hit policy.
+    pub flags: Vec<Role>,
 }
 
 /// Where the pipeline finds the snapshot facts it needs.
@@ -391,6 +414,15 @@ impl Builder<'_> {
                 ],
             )
         });
+        let contact_hold = doc.contact_hold.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "contact_hold",
+                false,
+                &[("hold", Want::Bool, true), ("reason", Want::Text, false)],
+            )
+        });
+        let flags = doc.flags.iter().filter_map(|n| self.flag_role(n)).collect();
         let nominate = match doc.nominate.as_ref().map(|n| n.value.as_str()) {
             None | Some("all") => Nomination::All,
             Some("highest_arrears") => Nomination::HighestArrears,
@@ -417,6 +449,8 @@ impl Builder<'_> {
                 promise_follow_up,
                 payment_plan,
                 severance,
+                contact_hold,
+                flags,
             },
             nominate,
             slots: slots?,
@@ -719,6 +753,38 @@ impl Builder<'_> {
     }
 
     /// The table for a role, checked to have the outputs the role reads.
+    /// A flag table: any hit policy, once per account; every output is reported.
+    fn flag_role(&mut self, name: &Spanned<String>) -> Option<Role> {
+        let Some(index) = self
+            .program
+            .tables
+            .iter()
+            .position(|t| t.name == name.value)
+        else {
+            let help = did_you_mean(
+                &name.value,
+                self.program.tables.iter().map(|t| t.name.as_str()),
+            );
+            self.error(
+                "unknown-reference",
+                name.span,
+                format!("unknown table `{}` for `flags`", name.value),
+            )
+            .help = help;
+            return None;
+        };
+        let table = &self.program.tables[index];
+        if table.for_each.is_some() || !table.params.is_empty() {
+            let message = format!("the flag table `{}` must run once per account", table.name);
+            self.error("policy", name.span, message);
+            return None;
+        }
+        Some(Role {
+            table: index as u32,
+            columns: HashMap::new(),
+        })
+    }
+
     fn role(
         &mut self,
         name: &Spanned<String>,

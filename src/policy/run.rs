@@ -52,6 +52,11 @@ pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> R
         None => ctx.new_account()?,
         Some(case) => ctx.open_case(case)?,
     }
+    if !ctx.actions.is_empty() || case.is_some() {
+        ctx.flags();
+        // Last, so that no strategy can schedule contact around it.
+        ctx.contact_hold();
+    }
     Ok(PolicyRun {
         actions: ctx.actions,
         evaluation: ctx.evaluation,
@@ -158,6 +163,80 @@ impl Ctx<'_> {
 
     fn push(&mut self, kind: ActionKind, rules: Vec<RuleRef>) {
         self.actions.push(Action { kind, rules });
+    }
+
+    /// Every row that fired in a flag table becomes a `flag` action.
+    fn flags(&mut self) {
+        let roles = self.policy.roles.flags.clone();
+        for role in &roles {
+            let Some(d) = self.decision(role).cloned() else {
+                continue;
+            };
+            let table = &self.plan().tables[role.table as usize].table;
+            let name = table.name.clone();
+            let rows: Vec<(Vec<RuleRef>, serde_json::Value)> = match &d.outcome {
+                Outcome::Default { .. } => Vec::new(),
+                Outcome::Aggregate { rows, .. } if rows.is_empty() => Vec::new(),
+                Outcome::Row { values, .. } => {
+                    vec![(self.rules(&d), self.plan().outputs_json(table, values))]
+                }
+                Outcome::Aggregate { value, .. } => vec![(
+                    self.rules(&d),
+                    self.plan().outputs_json(table, std::slice::from_ref(value)),
+                )],
+                Outcome::Rows(rows) => rows
+                    .iter()
+                    .map(|(r, values)| {
+                        (
+                            vec![format!("{name}:{}", table.rows[*r as usize].id)],
+                            self.plan().outputs_json(table, values),
+                        )
+                    })
+                    .collect(),
+            };
+            for (rules, values) in rows {
+                let serde_json::Value::Object(values) = values else {
+                    continue;
+                };
+                self.push(
+                    ActionKind::Flag {
+                        table: name.clone(),
+                        values,
+                    },
+                    rules,
+                );
+            }
+        }
+    }
+
+    /// While the contact-hold table holds, contact events are withheld and one
+    /// `hold_contact` action says so.
+    fn contact_hold(&mut self) {
+        let Some(role) = self.policy.roles.contact_hold.clone() else {
+            return;
+        };
+        let Some(d) = self.decision(&role).cloned() else {
+            return;
+        };
+        if self.out(&role, &d, "hold") != Value::Bool(true) {
+            return;
+        }
+        let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(event_type.as_str(), "send_letter" | "call" | "email" | "sms"));
+        let withheld: Vec<String> = self
+            .actions
+            .iter()
+            .filter(|a| is_contact(a))
+            .filter_map(|a| match &a.kind {
+                ActionKind::ScheduleEvent { event, .. } => Some(event.clone()),
+                _ => None,
+            })
+            .collect();
+        self.actions.retain(|a| !is_contact(a));
+        let rules = self.rules(&d);
+        let reason = self
+            .out_text(&role, &d, "reason")
+            .unwrap_or_else(|| rules.join(", "));
+        self.push(ActionKind::HoldContact { reason, withheld }, rules);
     }
 
     /// No open case: entry, and for a new case its class, arm and events.
@@ -413,16 +492,17 @@ impl Ctx<'_> {
                 }
                 status => {
                     let total: Decimal = instalments.iter().map(|i| i.amount).sum();
-                    let closed = self.follow_up(
-                        &key,
+                    let facts = PromiseFacts {
+                        key: key.clone(),
                         status,
                         total,
                         paid,
                         required,
                         deadline,
-                        instalments.len(),
+                        instalments: instalments.len(),
                         arrears_paid_in_full,
-                    )?;
+                    };
+                    let closed = self.follow_up(&facts, manual_only)?;
                     if closed {
                         return Ok((true, pending));
                     }
@@ -453,18 +533,18 @@ impl Ctx<'_> {
     }
 
     /// Kept with arrears remaining, or broken: the follow-up table decides.
-    #[allow(clippy::too_many_arguments)]
-    fn follow_up(
-        &mut self,
-        key: &str,
-        status: Status,
-        total: Decimal,
-        paid: Decimal,
-        required: Decimal,
-        deadline: NaiveDate,
-        instalments: usize,
-        arrears_paid_in_full: bool,
-    ) -> Result<bool> {
+    fn follow_up(&mut self, facts: &PromiseFacts, manual_only: bool) -> Result<bool> {
+        let PromiseFacts {
+            key,
+            status,
+            total,
+            paid,
+            required,
+            deadline,
+            instalments,
+            arrears_paid_in_full,
+        } = facts.clone();
+        let key = key.as_str();
         let Some(role) = self.policy.roles.promise_follow_up.clone() else {
             return Ok(false);
         };
@@ -516,6 +596,8 @@ impl Ctx<'_> {
             .and_then(|(slot, t)| text(&field(&field(self.account, slot), t)));
         match follow_up.as_str() {
             "none" => return Ok(false),
+            // A manual-only case (special circumstances) is never closed by a rule.
+            "close_case" if manual_only => {}
             "close_case" => {
                 self.close(detail.unwrap_or_else(|| "promise follow-up".into()), rules);
                 return Ok(true);
@@ -701,6 +783,19 @@ impl Ctx<'_> {
         self.push(ActionKind::NominateSeverance { sas: ids }, rules);
         Ok(())
     }
+}
+
+/// What the follow-up table's `promise` record says about one evaluated promise or plan.
+#[derive(Clone)]
+struct PromiseFacts {
+    key: String,
+    status: Status,
+    total: Decimal,
+    paid: Decimal,
+    required: Decimal,
+    deadline: NaiveDate,
+    instalments: usize,
+    arrears_paid_in_full: bool,
 }
 
 fn list(v: &Value) -> Vec<Value> {

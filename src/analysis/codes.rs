@@ -1,0 +1,277 @@
+//! The documentation of every diagnostic code: what it means, why it matters,
+//! an example. `arrears lint --explain CODE` prints an entry; `docs/lint-codes.md`
+//! is generated from this table (a test keeps them equal).
+
+/// One code's documentation.
+pub struct CodeDoc {
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub what: &'static str,
+    pub why: &'static str,
+    pub example: &'static str,
+}
+
+macro_rules! code {
+    ($code:literal, $sev:literal, $what:literal, $why:literal, $example:literal) => {
+        CodeDoc {
+            code: $code,
+            severity: $sev,
+            what: $what,
+            why: $why,
+            example: $example,
+        }
+    };
+}
+
+/// Every code, sorted by name.
+pub const CODES: &[CodeDoc] = &[
+    code!("aggregate", "error", "An `aggregate` is unknown, or used where it cannot apply (not `collect`, or an output that cannot be summed).",
+        "The table's single value would be undefined.", "hit: collect\naggregate: average   # sum, min, max or count"),
+    code!("arguments", "error", "A function gets the wrong number or kind of arguments.",
+        "The call cannot be evaluated.", "then: { x: 'round(account.arrears, 2, 3)' }"),
+    code!("calendar", "error", "A calendar is malformed: an unknown weekday or a holiday that is not a date.",
+        "Event dates are moved by the calendar; a wrong calendar moves them wrongly.", "calendar: us_business\nweekend: [saturday, sundae]"),
+    code!("cell-too-long", "error", "A cell is longer than 4 KiB.",
+        "Cells are meant to be read by analysts; the limit also bounds the parser.", "when: { dpd: '<4,000 characters>' }"),
+    code!("currency", "error", "Money in a currency other than the schema's.",
+        "All money in one rules directory is in one currency; mixing would compare unlike amounts.", "when: { arrears: '>= 5.00 EUR' }   # schema currency: USD"),
+    code!("default", "error", "The `default` is malformed: a missing or unknown output, or a value of the wrong type.",
+        "The default is the result when no row matches; it must give every output.", "default: { category: nonee }"),
+    code!("duplicate-name", "error", "Two calendars, templates or experiments share a name, or a template has two events with the same id.",
+        "References by name would be ambiguous.", "template: card_early_std   # in two files"),
+    code!("duplicate-policy", "error", "A rules directory holds a second `policy` document.",
+        "One rules directory is one pipeline.", "policy: collections   # and another `policy:` in a second file"),
+    code!("duplicate-row-id", "error", "Two rows of one table share an id.",
+        "Row ids name the rule behind every decision; they must be unique in their table.", "rows:\n  - id: arrears-5d\n  - id: arrears-5d"),
+    code!("duplicate-schema", "error", "More than one schema document.",
+        "Every field path is resolved against exactly one schema.", "schema: collections   # in two files"),
+    code!("duplicate-table", "error", "Two tables share a name.",
+        "Tables are referred to by name (`entry.category`).", "table: entry   # in two files"),
+    code!("empty-file", "error", "A rule file is empty.",
+        "An empty file is usually a mistake; delete it or give it content.", "# only comments"),
+    code!("event-day", "error", "A template event's day is outside 0..3660.",
+        "Events are scheduled at case start + day; ten years is the limit.", "events:\n  - { id: call, day: -3, type: call }"),
+    code!("event-type", "error", "A template event has an unknown type.",
+        "The pipeline only knows the documented event types.", "events:\n  - { id: x, day: 0, type: send_telegram }"),
+    code!("experiment", "error", "An experiment is malformed: shares that do not total 100%, no arms, a bad share.",
+        "Arm assignment must split every account into exactly one arm.", "arms:\n  - { name: a, share: 80% }\n  - { name: b, share: 15% }   # 95%"),
+    code!("file-too-large", "error", "A rule file is larger than 8 MiB.",
+        "A limit instead of running out of memory.", "a generated 20 MB table"),
+    code!("for-each", "error", "A `for_each` is malformed or does not range over a list.",
+        "A per-item table needs `item in list`.", "for_each: account.service_agreements   # needs `sa in account.service_agreements`"),
+    code!("hit-policy", "error", "An unknown hit policy, or one that does not fit the table (e.g. `priority` without an enum output).",
+        "The hit policy decides which rows give the result.", "hit: firts"),
+    code!("input", "error", "An input column is malformed: a name that is not an identifier, or an input that does not type-check.",
+        "Inputs are named in cells and outputs.", "inputs:\n  days past due: account.days_past_due"),
+    code!("masked-row", "warning", "Under `hit: first`, a row that can never fire, because earlier rows match every input it matches (they are named), or because its cells exclude every value.",
+        "A row that never fires is dead policy: whoever reads the table believes it applies. The check is exact: each column's values are split into pieces at every boundary the cells draw (integers, days and dates are discrete, so `> 5` is `>= 6`); a null input is considered only when the input reads an optional field.",
+        "hit: first\nrows:\n  - { id: late,      when: { dpd: '>= 30' } }\n  - { id: very-late, when: { dpd: '>= 60' } }   # masked by `late`"),
+    code!("missing-output", "error", "A row does not give a value for every output.",
+        "Every matching row must produce the full result.", "then: { category: arrears }   # `reason` missing"),
+    code!("no-schema", "error", "The rules directory has no schema document.",
+        "Field paths cannot be resolved without one.", "rules/ with tables but no `schema:` file"),
+    code!("not-analysed", "warning", "A table that needs a gap check (no `default`, hit `first`, `unique`, `priority` or `any`) could not be analysed exactly: a cell compares with a value that depends on the account, a column has a type the analysis does not model (records, lists, ordered text), or the table is too large for the work budget.",
+        "The analysis never guesses; this says which table and column must be reviewed by hand. Tables with a `default` or that collect are not reported.",
+        "hit: unique\nrows:\n  - { id: over, when: { balance: '> account.credit_limit' } }"),
+    code!("not-utf8", "error", "A rule file is not UTF-8.",
+        "Rule files are text; save it as UTF-8.", "a Latin-1 file with `£`"),
+    code!("output", "error", "An output column is malformed: a name that is not an identifier, an unknown type, or a row value of the wrong type.",
+        "Outputs are read by other tables and the policy.", "outputs:\n  category: entry_categroy"),
+    code!("policy", "error", "A policy role is wired to a table whose outputs do not fit the role's contract, or a required part is missing.",
+        "The pipeline reads fixed outputs from each role (see docs/policy.md).", "entry: risk_segment   # has no `category` output"),
+    code!("row-id", "error", "A row id is empty or malformed.",
+        "Row ids name the rule behind every decision.", "rows:\n  - id: ''"),
+    code!("schema", "error", "The schema is malformed: an unknown type, a duplicate field or variant, a bad currency or id field.",
+        "Every rule is checked against the schema.", "fields:\n  arrears: mony"),
+    code!("subsumed-row", "warning", "A row whose conditions are contained in another row's and whose outputs are the same constants (hit `first`, `unique`, `priority` or `any`; under `first` only when no row in between would take its inputs).",
+        "Deleting it changes no decision; keeping it makes the table longer to review. Not reported under `collect` or `rule_order`, where every matching row counts.",
+        "hit: first\nrows:\n  - { id: a, when: { dpd: '[30..59]' }, then: { bucket: b30 } }\n  - { id: b, when: { dpd: '>= 30' },   then: { bucket: b30 } }   # a is redundant"),
+    code!("syntax", "error", "A cell or expression does not parse.",
+        "The message points at the character and says what was expected.", "when: { dpd: '>= ' }"),
+    code!("table-cycle", "error", "Tables refer to each other in a cycle.",
+        "Tables are evaluated in dependency order; a cycle has none.", "a reads b.x and b reads a.y"),
+    code!("table-gap", "error", "A table without a `default` (hit `first`, `unique`, `priority` or `any`) where some input matches no row. The message gives a counterexample: input values no row matches.",
+        "Such an account cannot be evaluated: it is an evaluation error at run time. Cells on numbers, money, dates, days, enums, booleans and text are analysed exactly (text: the literals written plus any other text). Integers, days and dates are discrete, so `[1..29]` and `[30..59]` leave no gap, while on money `< $5` and `> $5` leave `$5`. A null input is considered only when the input reads an optional field (`risk_score: integer?`); then only `-` and `null` cells match it.",
+        "hit: first\ninputs: { arrears: account.arrears }\nrows:\n  - { id: small, when: { arrears: '< $5' } }\n  - { id: large, when: { arrears: '> $5' } }\n# no row matches `arrears = $5.00`"),
+    code!("table-name", "error", "A table name is not an identifier, or clashes with a reserved name.",
+        "Other tables refer to it as `name.output`.", "table: dpd-bucket"),
+    code!("table-overlap", "error", "Under `hit: unique`, two rows that can match the same input; under `hit: any`, two such rows with different outputs. The message gives the shared input and both row ids.",
+        "Such an account is an evaluation error at run time.",
+        "hit: unique\nrows:\n  - { id: a, when: { dpd: '<= 30' } }\n  - { id: b, when: { dpd: '>= 30' } }\n# rows `a` and `b` both match `dpd = 30`"),
+    code!("table-reference", "error", "A reference to a table that is not single-result (`collect` without aggregate, `rule_order`) or to an unknown output.",
+        "Only a single result can be read as `table.output`.", "when: { x: 'flags.flag' }   # flags is rule_order"),
+    code!("toml", "error", "A TOML file does not parse.",
+        "The message points at the problem, often with a quoting hint.", "when = { dpd = >= 5 }"),
+    code!("too-many-rows", "error", "A table has more than 100,000 rows.",
+        "A limit instead of running out of memory.", "a generated table"),
+    code!("type-mismatch", "error", "Values of incompatible types meet: money compared with a date, a plain number with money, a text cell on an integer input.",
+        "A checked program cannot fail at evaluation for type reasons.", "when: { arrears: '>= 5' }   # write `$5`"),
+    code!("unknown-column", "error", "A row names a column the table does not declare.",
+        "Probably a typo; the cell would be ignored.", "when: { dpd: '>= 5', arears: '>= $5' }"),
+    code!("unknown-document", "error", "A file's top-level key is not a known document kind, or it has several.",
+        "The top-level key says what a file is (`schema`, `table`, `policy`, ...).", "tabel: entry"),
+    code!("unknown-field", "error", "A field path that the schema does not declare.",
+        "Every field path is resolved against the schema.", "inputs: { dpd: account.days_pastdue }"),
+    code!("unknown-function", "error", "A call to a function that does not exist.",
+        "Only the documented functions are available.", "then: { x: 'avg(account.arrears)' }"),
+    code!("unknown-name", "error", "A bare name that is not an input, binder, table, `account` or `as_of`.",
+        "Names resolve at lint time so evaluation cannot fail on them.", "when: { dpd: '>= treshold' }"),
+    code!("unknown-reference", "error", "The policy names a table, calendar, template or experiment that does not exist.",
+        "The pipeline would have nothing to run.", "entry: entyr"),
+    code!("unknown-type", "error", "An output declares a type that is neither built in nor a schema enum.",
+        "Output values are type-checked against it.", "outputs: { bucket: bucket_enum }"),
+    code!("unknown-variant", "error", "An enum variant that the enum does not declare.",
+        "Enum cells and outputs are checked against the schema.", "when: { class: residental }"),
+    code!("unused", "warning", "A template or experiment that nothing uses (no policy, or the policy never refers to it).",
+        "Dead configuration misleads readers.", "template: old_letters   # no policy or experiment names it"),
+    code!("unused-field", "warning", "A schema field no rule reads: no input, cell, output, default or `for_each` refers to it, and the policy pipeline does not read it. For a record, only the record is reported when none of it is read.",
+        "A field no rule reads is either dead data or a rule someone forgot to write.", "fields:\n  risk_score: integer?   # no table reads account.risk_score"),
+    code!("unused-table", "warning", "With a policy: a table the policy gives no role and no other table refers to.",
+        "It is evaluated by nobody; it is dead policy or a missing wiring.", "table: old_entry   # policy uses `entry`"),
+    code!("yaml", "error", "A YAML file does not parse, or uses a feature refused for safety (too many alias expansions).",
+        "The message points at the problem, often with a quoting hint.", "when: { dpd: >= 5 }   # quote it: '>= 5'"),
+];
+
+/// The documentation of a code.
+pub fn find(code: &str) -> Option<&'static CodeDoc> {
+    CODES.iter().find(|c| c.code == code)
+}
+
+impl CodeDoc {
+    /// The text `arrears lint --explain CODE` prints.
+    pub fn explain(&self) -> String {
+        format!(
+            "{} ({})\n\nWhat: {}\n\nWhy: {}\n\nExample:\n{}\n",
+            self.code,
+            self.severity,
+            self.what,
+            self.why,
+            indent(self.example)
+        )
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// `docs/lint-codes.md`, generated from [`CODES`].
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "# Lint codes\n\n<!-- Generated from src/analysis/codes.rs; `UPDATE_LINT_CODES=1 cargo test lint_codes_doc` rewrites it. -->\n\n\
+         Every diagnostic `arrears lint` prints has one of these codes. `arrears lint --explain CODE` prints the entry;\n\
+         `arrears lint --deny-warnings` makes warnings fail the run (exit 1).\n\n| code | severity |\n|---|---|\n",
+    );
+    for c in CODES {
+        s.push_str(&format!("| [`{0}`](#{0}) | {1} |\n", c.code, c.severity));
+    }
+    for c in CODES {
+        s.push_str(&format!(
+            "\n## {}\n\n*{}*\n\n**What.** {}\n\n**Why.** {}\n\n**Example.**\n\n```yaml\n{}\n```\n",
+            c.code, c.severity, c.what, c.why, c.example
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Codes passed as the first argument of `Diagnostic::error`/`warning` or a checker's `error`.
+    fn emitted(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for opener in ["error(", "warning("] {
+            let mut rest = text;
+            while let Some(i) = rest.find(opener) {
+                rest = &rest[i + opener.len()..];
+                let arg = rest.trim_start();
+                if let Some(arg) = arg.strip_prefix('"') {
+                    if let Some(end) = arg.find('"') {
+                        let code = &arg[..end];
+                        if !code.is_empty()
+                            && code
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        {
+                            out.push(code.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_emitted_code_is_documented() {
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for code in emitted(&text) {
+                seen += 1;
+                assert!(
+                    find(&code).is_some(),
+                    "code `{code}` used in {} has no entry in CODES",
+                    file.display()
+                );
+            }
+        }
+        assert!(seen > 40, "the scan found only {seen} codes");
+        for new in [
+            "table-gap",
+            "table-overlap",
+            "masked-row",
+            "subsumed-row",
+            "unused-field",
+            "unused-table",
+            "not-analysed",
+        ] {
+            assert!(find(new).is_some());
+        }
+    }
+
+    #[test]
+    fn codes_are_sorted_unique_kebab() {
+        for w in CODES.windows(2) {
+            assert!(w[0].code < w[1].code, "{} before {}", w[0].code, w[1].code);
+        }
+        for c in CODES {
+            assert!(c
+                .code
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'));
+            assert!(matches!(c.severity, "error" | "warning"));
+        }
+    }
+
+    #[test]
+    fn lint_codes_doc() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/lint-codes.md");
+        let want = markdown();
+        if std::env::var_os("UPDATE_LINT_CODES").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/lint-codes.md is stale: run `UPDATE_LINT_CODES=1 cargo test lint_codes_doc`"
+        );
+    }
+}
