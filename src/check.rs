@@ -154,19 +154,6 @@ impl Scope<'_> {
     }
 }
 
-fn name_type(schema: &Schema, name: &str) -> Option<Type> {
-    Some(match name {
-        "money" => Type::Money,
-        "decimal" => Type::Decimal,
-        "integer" => Type::Integer,
-        "date" => Type::Date,
-        "days" => Type::Days,
-        "bool" => Type::Bool,
-        "text" => Type::Text,
-        other => Type::Enum(schema.enum_by_name(other)?),
-    })
-}
-
 impl<'s> Checker<'s> {
     fn show(&self, ty: &Type) -> String {
         ShowType(ty, self.schema).to_string()
@@ -276,7 +263,7 @@ impl<'s> Checker<'s> {
                 Some(b) => (b.trim(), true),
                 None => (ty.value.trim(), false),
             };
-            let t = name_type(self.schema, base).unwrap_or_else(|| {
+            let t = self.schema.named_type(base).unwrap_or_else(|| {
                 let names = ["money", "decimal", "integer", "date", "days", "bool", "text"]
                     .into_iter()
                     .chain(self.schema.enums.iter().map(|e| e.name.as_str()));

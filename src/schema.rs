@@ -106,6 +106,20 @@ const SCALAR_TYPES: [&str; 7] = [
 ];
 
 impl Schema {
+    /// A type written by name: a scalar type or a declared enum.
+    pub fn named_type(&self, name: &str) -> Option<Type> {
+        Some(match name {
+            "money" => Type::Money,
+            "decimal" => Type::Decimal,
+            "integer" => Type::Integer,
+            "date" => Type::Date,
+            "days" => Type::Days,
+            "bool" => Type::Bool,
+            "text" => Type::Text,
+            other => Type::Enum(self.enum_by_name(other)?),
+        })
+    }
+
     pub fn account(&self) -> &RecordDef {
         &self.records[ACCOUNT as usize]
     }
@@ -261,16 +275,7 @@ impl Schema {
             .iter()
             .map(|(name, ty)| FieldDef {
                 name: name.to_string(),
-                ty: match *ty {
-                    "text" => Type::Text,
-                    "money" => Type::Money,
-                    "date" => Type::Date,
-                    "integer" => Type::Integer,
-                    "bool" => Type::Bool,
-                    enum_name => schema
-                        .enum_by_name(enum_name)
-                        .map_or(Type::Error, Type::Enum),
-                },
+                ty: schema.named_type(ty).unwrap_or(Type::Error),
                 optional: false,
             })
             .collect();
@@ -333,17 +338,11 @@ fn build_type(
                 Some(base) => (base.trim(), true),
                 None => (name.trim(), false),
             };
-            let ty = match base {
-                "money" => Type::Money,
-                "decimal" => Type::Decimal,
-                "integer" => Type::Integer,
-                "date" => Type::Date,
-                "days" => Type::Days,
-                "bool" => Type::Bool,
-                "text" => Type::Text,
-                other => match schema.enum_by_name(other) {
-                    Some(id) => Type::Enum(id),
-                    None => {
+            let ty = match schema.named_type(base) {
+                Some(ty) => ty,
+                None => {
+                    let other = base;
+                    {
                         let names = SCALAR_TYPES
                             .iter()
                             .copied()
@@ -356,7 +355,7 @@ fn build_type(
                         );
                         Type::Error
                     }
-                },
+                }
             };
             (ty, optional)
         }

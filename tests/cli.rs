@@ -3,28 +3,10 @@
 
 mod common;
 
+use common::{arrears, root, stderr, stdout};
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn arrears(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run arrears")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
 
 const AS_OF: &str = "2026-11-22";
 

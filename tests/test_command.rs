@@ -1,23 +1,8 @@
 //! `arrears test`: pass/fail, diffs, formats, coverage gate, exit codes.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn arrears(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{arrears, stdout};
 
 const PASSING: &str = "tests/fixtures/test_command/passing.yaml";
 const FAILING: &str = "tests/fixtures/test_command/failing.yaml";

@@ -8,7 +8,6 @@ use serde_json::{json, Value as Json};
 use super::render::row_id;
 use super::{error_line, parse_date, Exit, Format, Out};
 use crate::compile::Plan;
-use crate::diagnostic::Severity;
 use crate::eval::{evaluate, Evaluation, Outcome};
 use crate::policy::{Action, Policy};
 use crate::snapshot::{account_id, decode_account};
@@ -53,25 +52,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         (None, plan) => (None, plan.as_ref()),
     };
     let Some(plan) = plan else {
-        let errors = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
-        if let Some(first) = loaded
-            .diagnostics
-            .iter()
-            .find(|d| d.severity == Severity::Error)
-        {
-            error_line(format!(
-                "the rules in `{}` have {errors} error(s), the first at {}: {}; run `arrears lint {}`",
-                args.rules.display(),
-                first.location(),
-                first.message,
-                args.rules.display()
-            ));
-        }
-        return Exit::InvalidRules;
+        return super::invalid_rules(&args.rules, &loaded.diagnostics);
     };
     let records = match crate::accounts::read_accounts(&args.accounts) {
         Ok(records) => records,

@@ -93,6 +93,25 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
+/// Commands that need valid rules say where the first error is, and exit 3.
+pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Diagnostic]) -> Exit {
+    let errors: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .collect();
+    if let Some(first) = errors.first() {
+        error_line(format!(
+            "the rules in `{}` have {} error(s), the first at {}: {}; run `arrears lint {}`",
+            dir.display(),
+            errors.len(),
+            first.location(),
+            first.message,
+            dir.display()
+        ));
+    }
+    Exit::InvalidRules
+}
+
 /// Prints a one-line error for the user to stderr.
 pub fn error_line(message: impl std::fmt::Display) {
     eprintln!("error: {message}");

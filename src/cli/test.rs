@@ -6,7 +6,6 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
 use super::{error_line, Exit, Out};
-use crate::diagnostic::Severity;
 use crate::testing::{discover, run_file, CaseOutcome, CaseResult, Coverage, Subject};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -50,22 +49,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let subject = match (&loaded.policy, &loaded.plan) {
         (Some(policy), _) => Subject::Policy(policy),
         (None, Some(plan)) => Subject::Tables(plan),
-        (None, None) => {
-            if let Some(first) = loaded
-                .diagnostics
-                .iter()
-                .find(|d| d.severity == Severity::Error)
-            {
-                error_line(format!(
-                    "the rules in `{}` have errors, the first at {}: {}; run `arrears lint {}`",
-                    args.rules.display(),
-                    first.location(),
-                    first.message,
-                    args.rules.display()
-                ));
-            }
-            return Exit::InvalidRules;
-        }
+        (None, None) => return super::invalid_rules(&args.rules, &loaded.diagnostics),
     };
     let paths = if args.paths.is_empty() {
         vec![args.rules.clone()]

@@ -1,6 +1,30 @@
 //! Helpers shared by the integration tests.
+// Each test binary uses a different subset.
+#![allow(dead_code)]
 
 use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `arrears` binary from the crate root.
+pub fn arrears(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run arrears")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
 /// Copies a directory tree (the shipped `rules/` has subdirectories).
 pub fn copy_dir(from: &Path, to: &Path) {
