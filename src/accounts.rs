@@ -9,6 +9,10 @@ use serde_json::Value as Json;
 use crate::model::spanned::{reading, Format, Spanned};
 use crate::source::SourceFile;
 
+/// Account files larger than this are refused unread (split the batch).
+pub const MAX_ACCOUNTS_FILE_BYTES: u64 = MAX_ACCOUNTS_FILE_MIB << 20;
+const MAX_ACCOUNTS_FILE_MIB: u64 = 512;
+
 /// One account as read, with where it came from.
 #[derive(Debug)]
 pub struct AccountRecord {
@@ -28,6 +32,12 @@ pub enum InputError {
     Parse { location: String, message: String },
     #[error("`{0}`: unknown account file type; use .yaml, .yml, .json or .jsonl")]
     UnknownFormat(PathBuf),
+    #[error("`{0}` is larger than {MAX_ACCOUNTS_FILE_MIB} MiB; split the accounts into several files in a directory")]
+    TooLarge(PathBuf),
+    #[error("`{0}` is a directory without account files (.yaml, .yml, .json, .jsonl)")]
+    NoAccountFiles(PathBuf),
+    #[error("`{0}` is empty; an accounts file holds a list of accounts (write `[]` for none)")]
+    Empty(PathBuf),
 }
 
 /// Reads every account of a file, or of each account file directly in a directory.
@@ -43,6 +53,9 @@ pub fn read_accounts(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
             .filter(|p| p.is_file() && kind(p).is_some())
             .collect();
         files.sort();
+        if files.is_empty() {
+            return Err(InputError::NoAccountFiles(path.to_path_buf()));
+        }
         let mut all = Vec::new();
         for file in files {
             all.extend(read_file(&file)?);
@@ -71,14 +84,34 @@ fn kind(path: &Path) -> Option<Kind> {
 fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
     let kind = kind(path).ok_or_else(|| InputError::UnknownFormat(path.to_path_buf()))?;
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+    let io = |source| InputError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    if std::fs::metadata(path).map_err(io)?.len() > MAX_ACCOUNTS_FILE_BYTES {
+        return Err(InputError::TooLarge(path.to_path_buf()));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..valid];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        InputError::Parse {
+            location: format!("{name}:{line}:{col}"),
+            message: "not valid UTF-8; save the file as UTF-8".into(),
+        }
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| InputError::Parse {
-        location: format!("{name}: byte {}", e.utf8_error().valid_up_to()),
-        message: "not valid UTF-8".into(),
-    })?;
+    if text.trim().is_empty() {
+        return Err(InputError::Empty(path.to_path_buf()));
+    }
     match kind {
         Kind::JsonLines => Ok(text
             .lines()
@@ -86,14 +119,19 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
             .filter(|(_, line)| !line.trim().is_empty())
             .map(|(i, line)| AccountRecord {
                 origin: format!("{name}:{}", i + 1),
-                json: serde_json::from_str(line)
-                    .map_err(|e| format!("invalid JSON at column {}: {e}", e.column())),
+                json: serde_json::from_str(line).map_err(|e| {
+                    format!(
+                        "invalid JSON at column {}: {}",
+                        e.column(),
+                        json_message(&e)
+                    )
+                }),
             })
             .collect()),
         Kind::Json => {
             let json: Json = serde_json::from_str(&text).map_err(|e| InputError::Parse {
                 location: format!("{name}:{}:{}", e.line(), e.column()),
-                message: e.to_string(),
+                message: json_message(&e),
             })?;
             Ok(match json {
                 Json::Array(items) => items
@@ -125,16 +163,42 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
                     .collect()),
                 Err(e) => {
                     let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                    let message = e.without_snippet().to_string();
-                    let message = message
-                        .rsplit_once(" at line ")
-                        .map_or(message.clone(), |(m, _)| m.to_string());
+                    let (message, help) = crate::model::load::describe_yaml_error(&e);
+                    let help = match help {
+                        Some(help) if message != "expected a list here" => help,
+                        _ => "an accounts file is a YAML list of accounts, each starting with `- id:`"
+                            .into(),
+                    };
                     Err(InputError::Parse {
                         location: format!("{name}:{line}:{col}"),
-                        message: format!("{message} (an accounts file is a YAML list of accounts)"),
+                        message: format!("{message} (help: {help})"),
                     })
                 }
             }
         }
+    }
+}
+
+/// serde_json's message without its trailing "at line L column C" (the
+/// location is printed in front), with a hint for the errors users meet.
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(i) => &text[..i],
+        None => text.as_str(),
+    };
+    match message {
+        "recursion limit exceeded" => {
+            "JSON nesting is too deep (more than 128 levels); accounts are only a few levels deep"
+                .into()
+        }
+        "number out of range" => {
+            "number out of range; write exact amounts as strings, e.g. \"12.50\"".into()
+        }
+        "trailing comma" => "trailing comma; JSON allows no comma after the last item".into(),
+        m if m.starts_with("EOF while parsing") => {
+            format!("{m}: the JSON ends early (a missing `]`, `}}` or `\"`?)")
+        }
+        m => m.to_string(),
     }
 }

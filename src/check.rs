@@ -72,12 +72,17 @@ pub fn check_with_params(
         }
         [(file, doc), rest @ ..] => {
             for (other, doc) in rest {
-                diags.push(Diagnostic::error(
-                    "duplicate-schema",
-                    other,
-                    doc.schema.span,
-                    format!("a second schema; the first is in `{}`", file.name),
-                ));
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-schema",
+                        other,
+                        doc.schema.span,
+                        format!("a second schema; the first is in `{}`", file.name),
+                    )
+                    .with_help(
+                        "a rules directory has exactly one schema: merge the two, or remove one",
+                    ),
+                );
             }
             let (schema, schema_diags) = Schema::build(file, doc);
             diags.extend(schema_diags);

@@ -605,7 +605,12 @@ fn add_days(d: NaiveDate, n: i64) -> Result<Value> {
     } else {
         d.checked_sub_days(ChronoDays::new(n.unsigned_abs()))
     };
-    moved.map(Value::Date).ok_or(EvalErrorKind::DateOutOfRange)
+    // Dates have four-digit years, as rule files and accounts write them: a
+    // result past 9999-12-31 could not be written back, so it is out of range.
+    moved
+        .filter(|d| (0..=9999).contains(&d.year()))
+        .map(Value::Date)
+        .ok_or(EvalErrorKind::DateOutOfRange)
 }
 
 pub fn add(a: &Value, b: &Value) -> Result<Value> {

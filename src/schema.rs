@@ -217,7 +217,7 @@ impl Schema {
                         file,
                         variant.span,
                         format!("enum variant `{}` is declared twice", variant.value),
-                    ));
+                    ).with_help("list each variant once; the order of the first occurrences is the enum's order"));
                 }
                 seen.push(variant.value.clone());
             }
@@ -309,12 +309,15 @@ fn build_record(
             ));
         }
         if record.slot(&name).is_some() {
-            diags.push(Diagnostic::error(
-                "schema",
-                file,
-                ty.span,
-                format!("field `{name}` is declared twice"),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    "schema",
+                    file,
+                    ty.span,
+                    format!("field `{name}` is declared twice"),
+                )
+                .with_help("declare each field once"),
+            );
         }
         let (ty, optional) = build_type(schema, file, ty, diags);
         record.fields.push(FieldDef {

@@ -2,7 +2,6 @@
 //! schema. Every problem names the account and the field; all of an account's
 //! problems are reported at once.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -138,6 +137,47 @@ fn decode_value(
         _ => None,
     };
     decoded.unwrap_or_else(|| {
+        let overflow = match (ty, json) {
+            (Type::Money | Type::Decimal, Json::String(s)) => {
+                s.bytes().any(|b| b.is_ascii_digit()) && s.trim().parse::<f64>().is_ok()
+            }
+            (Type::Integer | Type::Days, Json::Number(n)) => n.is_i64() || n.is_u64(),
+            (Type::Integer | Type::Days, Json::String(s)) => {
+                let s = s.trim().trim_start_matches(['-', '+']);
+                !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => false,
+        };
+        if overflow {
+            errors.push(FieldError {
+                field: path.to_string(),
+                message: match ty {
+                    Type::Money | Type::Decimal => format!(
+                        "{} is out of range: amounts have at most 28 significant digits",
+                        describe(json)
+                    ),
+                    _ => format!(
+                        "{} is out of range: whole numbers are at most {}",
+                        describe(json),
+                        i64::MAX
+                    ),
+                },
+            });
+            return Value::Null;
+        }
+        if let (Type::Money | Type::Decimal, Json::String(s)) = (ty, json) {
+            if s.contains(',') {
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message: format!(
+                        "expected {}, found {}; write a decimal point and no thousands separators, e.g. \"1234.50\"",
+                        expected(ty, schema),
+                        describe(json)
+                    ),
+                });
+                return Value::Null;
+            }
+        }
         errors.push(FieldError {
             field: path.to_string(),
             message: format!(
@@ -153,7 +193,8 @@ fn decode_value(
 /// Decimal text as written: `12.50`, `-3`, `1e3`. Exact; no float on the way.
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();
-    Decimal::from_str(s)
+    // Exact: a digit that does not fit is an error, not silently rounded away.
+    Decimal::from_str_exact(s)
         .ok()
         .or_else(|| Decimal::from_scientific(s).ok())
 }

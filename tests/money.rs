@@ -21,7 +21,7 @@ fields:
   x: decimal?
 ";
 
-/// Columns: `sum` (a + b), `product` (a * k), `quotient` (a / b), `rounded`, `pct` (all computed from the account).
+/// Columns: `sum` (a + b), `product` (a * k), `quotient` (a / b), `rounded`, `pct`, `difference` (a - b), `rounded_product` (round(a * k, 2)); all computed from the account.
 const OPS: &str = r#"
 table: ops
 hit: first
@@ -32,6 +32,8 @@ inputs:
   rounded: round(account.x, 2)
   rounded0: round(account.x)
   pct: account.a * 15%
+  difference: account.a - account.b
+  rounded_product: round(account.a * account.k, 2)
 outputs:
   sum: money
   product: money
@@ -39,9 +41,11 @@ outputs:
   rounded: decimal
   rounded0: decimal
   pct: money
+  difference: money
+  rounded_product: money
 rows:
   - id: all
-    then: { sum: sum, product: product, quotient: quotient, rounded: rounded, rounded0: rounded0, pct: pct }
+    then: { sum: sum, product: product, quotient: quotient, rounded: rounded, rounded0: rounded0, pct: pct, difference: difference, rounded_product: rounded_product }
 "#;
 
 /// Exact comparisons, in expressions and in cells, with constants folded at compile time.
@@ -305,7 +309,7 @@ fn yaml_accounts_decode_money_exactly() {
 }
 
 #[test]
-fn addition_matches_decimal_addition_exactly() {
+fn arithmetic_matches_exact_decimal_arithmetic() {
     use proptest::prelude::*;
     use proptest::test_runner::{Config, TestRunner};
 
@@ -337,6 +341,17 @@ fn addition_matches_decimal_addition_exactly() {
                     .map_err(|e| TestCaseError::fail(format!("{e}")))?;
                 prop_assert_eq!(as_dec(&v[0]), a + b, "{} + {}", a, b);
                 prop_assert_eq!(as_dec(&v[1]), a * b, "{} * {}", a, b);
+                prop_assert_eq!(as_dec(&v[6]), a - b, "{} - {}", a, b);
+                prop_assert_eq!(
+                    as_dec(&v[7]),
+                    (a * b).round_dp_with_strategy(
+                        2,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                    ),
+                    "round({} * {}, 2)",
+                    a,
+                    b
+                );
                 Ok(())
             },
         )

@@ -102,6 +102,8 @@ pub const CODES: &[CodeDoc] = &[
         "Only a single result can be read as `table.output`.", "when: { x: 'flags.flag' }   # flags is rule_order"),
     code!("toml", "error", "A TOML file does not parse.",
         "The message points at the problem, often with a quoting hint.", "when = { dpd = >= 5 }"),
+    code!("too-many-bytes", "error", "The rule files of a directory add up to more than 64 MiB; the rest are not read.",
+        "No policy is this large; it is a runaway generator or the wrong directory, and reading it all would exhaust memory.", "arrears lint /data/extracts   # a directory of extracts, not rules"),
     code!("too-many-rows", "error", "A table has more than 100,000 rows.",
         "A limit instead of running out of memory.", "a generated table"),
     code!("type-mismatch", "error", "Values of incompatible types meet: money compared with a date, a plain number with money, a text cell on an integer input.",

@@ -72,13 +72,13 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
-            let _ = err.print();
-            return code.into();
+            if !err.use_stderr() {
+                // `--help`, `--version`.
+                let _ = err.print();
+                return Exit::Ok.into();
+            }
+            error_line(usage_line(&err.render().to_string()));
+            return Exit::Usage.into();
         }
     };
     let out = std::io::stdout();
@@ -110,6 +110,19 @@ pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Di
         ));
     }
     Exit::InvalidRules
+}
+
+/// clap's usage error as one line: its message (up to the first blank line,
+/// joined), without the usage block, and where to look for help.
+fn usage_line(rendered: &str) -> String {
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("{message} (see `arrears --help`)")
 }
 
 /// Prints a one-line error for the user to stderr.

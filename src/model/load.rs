@@ -13,6 +13,12 @@ use crate::source::{SourceFile, Span};
 
 /// Rule files larger than this are rejected unread: no policy is this big.
 pub const MAX_RULE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Rule files per directory (subdirectories included) above which the
+/// directory is refused: it is not a rules directory (`arrears lint /`?).
+pub const MAX_RULE_FILES: usize = 10_000;
+/// Total bytes of rule files read from one directory; the files past it are
+/// reported and not read.
+pub const MAX_TOTAL_RULE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The documents of a rules directory, each with the file it came from.
 #[derive(Debug, Default)]
@@ -38,6 +44,10 @@ pub enum LoadError {
     },
     #[error("`{0}` is not a directory of rule files")]
     NotADirectory(PathBuf),
+    #[error(
+        "`{dir}` holds more than {MAX_RULE_FILES} rule files; is it really a rules directory?"
+    )]
+    TooManyFiles { dir: PathBuf },
 }
 
 /// Loads every `.yaml`, `.yml` and `.toml` file below `dir`, in path order.
@@ -51,19 +61,50 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
     }
     let mut paths = Vec::new();
     collect_rule_files(dir, &mut paths)?;
+    if paths.len() > MAX_RULE_FILES {
+        return Err(LoadError::TooManyFiles {
+            dir: dir.to_path_buf(),
+        });
+    }
     paths.sort();
     let mut docs = RuleDocs::default();
+    let mut total = 0u64;
     for path in paths {
         let name = path.display().to_string();
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if size <= MAX_RULE_FILE_BYTES {
+            total += size;
+        }
+        if total > MAX_TOTAL_RULE_BYTES {
+            let file = SourceFile::new(name, String::new());
+            docs.diagnostics.push(
+                Diagnostic::error(
+                    "too-many-bytes",
+                    &file,
+                    Span::default(),
+                    format!(
+                        "not read: the rules directory holds more than {} MiB of rule files",
+                        MAX_TOTAL_RULE_BYTES >> 20
+                    ),
+                )
+                .with_help("a rules directory holds policy, not data; move generated or data files elsewhere"),
+            );
+            continue;
+        }
         let bytes = read_limited(&path)?;
         let Some(bytes) = bytes else {
             let file = SourceFile::new(name, String::new());
-            docs.diagnostics.push(Diagnostic::error(
-                "file-too-large",
-                &file,
-                Span::default(),
-                format!("rule file is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20),
-            ));
+            docs.diagnostics.push(
+                Diagnostic::error(
+                    "file-too-large",
+                    &file,
+                    Span::default(),
+                    format!("rule file is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20),
+                )
+                .with_help(
+                    "split the table into smaller tables, or move data out of the rules directory",
+                ),
+            );
             continue;
         };
         match String::from_utf8(bytes) {
@@ -224,40 +265,101 @@ pub fn yaml_options() -> serde_saphyr::Options {
 }
 
 fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
-    let text = err.without_snippet().to_string();
-    // The message ends with "at line L, column C"; the location is shown separately.
-    let message = if text.starts_with("budget breached") {
-        "YAML budget exceeded: the file expands to more than 200000 values".to_string()
-    } else {
-        match text.find(" at line ") {
-            Some(i) => text[..i].to_string(),
-            None => text.clone(),
-        }
-    };
+    let (message, help) = describe_yaml_error(err);
     let start = err.location().map_or(0, |l| {
         file.offset_of(l.line() as usize, l.column() as usize)
     });
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
-    let help = if message.contains("block scalar") {
-        Some("in YAML a cell that starts with `>` or `|` must be quoted: \">= 5\"".to_string())
-    } else if text.starts_with("budget breached") {
-        Some(
-            "the file expands to too many values (an alias bomb?); remove the repeated aliases"
-                .to_string(),
+    Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// A YAML error in the user's words: serde-saphyr's message without its
+/// location (shown separately) or library advice, and a fix hint where one is known.
+/// Shared by rule files and accounts files.
+pub fn describe_yaml_error(err: &serde_saphyr::Error) -> (String, Option<String>) {
+    let text = err.without_snippet().to_string();
+    // The message ends with "at line L, column C"; the location is shown separately.
+    let raw = match text.find(" at line ") {
+        Some(i) => &text[..i],
+        None => text.as_str(),
+    };
+    // Library advice ("set DuplicateKeyPolicy in Options ...") means nothing to a rule author.
+    let raw = raw.split(", set ").next().unwrap_or(raw).trim();
+    let (message, help): (String, Option<&str>) = if let Some(rest) =
+        text.strip_prefix("budget breached: ")
+    {
+        if rest.starts_with("Depth") {
+            (
+                "YAML nesting is too deep".into(),
+                Some("rule and account files are only a few levels deep; flatten the nested lists or mappings"),
+            )
+        } else {
+            (
+                "YAML budget exceeded: the file expands to more than 200000 values".into(),
+                Some("the file expands to too many values (an alias bomb?); remove the repeated aliases"),
+            )
+        }
+    } else if raw.contains("recursion limit exceeded") {
+        (
+            "YAML nesting is too deep".into(),
+            Some("rule and account files are only a few levels deep; flatten the nested lists or mappings"),
         )
-    } else if message.contains("duplicate mapping key") {
-        Some("each key may appear once in a mapping; remove or rename the repeated one".to_string())
-    } else if message.contains("tab") {
-        Some("indent YAML with spaces, not tabs".to_string())
-    } else if message.contains("unknown field") {
-        Some(
-            "check the spelling; see docs/rule-files.md for the keys each document takes"
-                .to_string(),
+    } else if raw.contains("block scalar") {
+        (
+            raw.into(),
+            Some("in YAML a cell that starts with `>` or `|` must be quoted: \">= 5\""),
+        )
+    } else if raw.starts_with("duplicate mapping key") {
+        (
+            raw.into(),
+            Some("each key may appear once in a mapping; remove or rename the repeated one"),
+        )
+    } else if raw.starts_with("unknown field") {
+        (
+            raw.into(),
+            Some("check the spelling; see docs/rule-files.md for the keys each document takes"),
+        )
+    } else if raw.contains("multiple YAML documents") {
+        (
+            "the file holds more than one YAML document (a second one starts after `---`)".into(),
+            Some("put each document in a file of its own"),
+        )
+    } else if raw.contains("found a tab") || raw.contains("tabs disallowed") {
+        (raw.into(), Some("indent YAML with spaces, not tabs"))
+    } else if raw == "expected sequence start" {
+        (
+            "expected a list here".into(),
+            Some("write the items one per line, each starting with `- `"),
+        )
+    } else if raw == "expected mapping start" {
+        (
+            "expected a mapping (`key: value` lines) here".into(),
+            Some("a rule file starts with the key naming its document, e.g. `table: entry`"),
+        )
+    } else if raw.starts_with("expected string scalar") {
+        (
+            "expected a single value here, not a list or a mapping".into(),
+            Some("write one value, e.g. `hit: first`"),
+        )
+    } else if raw.contains("unclosed quote") {
+        (
+            raw.into(),
+            Some("end the quoted value with the same quote it starts with"),
+        )
+    } else if raw.starts_with("unexpected character") {
+        (
+            raw.into(),
+            Some("remove the control character; YAML files are plain text"),
+        )
+    } else if raw.starts_with("non-finite float") {
+        (
+            "number is too large (it overflows to infinity)".into(),
+            Some("numbers have at most 28 significant digits; quote exact amounts, e.g. \"12.50\""),
         )
     } else {
-        None
+        (raw.into(), None)
     };
-    Diagnostic::error("yaml", file, span, lowercase_first(&message)).with_help_opt(help)
+    (lowercase_first(&message), help.map(str::to_string))
 }
 
 fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic {
@@ -267,13 +369,37 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
     let message = err.message().trim().to_string();
     let help = if message.contains("expected newline")
         || message.contains("invalid string")
+        || message.contains("invalid basic string")
+        || message.contains("must be quoted")
         || message.contains("extra assignment")
         || message.contains("expected `,`")
         || message.contains("invalid unquoted key")
     {
         Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string())
+    } else if message.contains("duplicate key") {
+        Some("each key may appear once in a table; remove or rename the repeated one".to_string())
+    } else if message.contains("max recursion depth") {
+        Some(
+            "rule files are only a few levels deep; flatten the nested arrays or tables"
+                .to_string(),
+        )
+    } else if message.starts_with("invalid type") {
+        Some(
+            "check the value's type: see docs/rule-files.md for what each key takes (`rows` is an array of tables `[[rows]]`, `inputs` and `outputs` are tables)"
+                .to_string(),
+        )
+    } else if message.starts_with("unknown field") {
+        Some(
+            "check the spelling; see docs/rule-files.md for the keys each document takes"
+                .to_string(),
+        )
     } else {
         None
+    };
+    let message = if message.contains("max recursion depth") {
+        "TOML nesting is too deep".to_string()
+    } else {
+        message
     };
     Diagnostic::error("toml", file, span, lowercase_first(&message)).with_help_opt(help)
 }

@@ -306,9 +306,14 @@ fn first_inner<'i>(pair: &Pair<'i, Rule>, rule: Rule) -> Result<Pair<'i, Rule>, 
 }
 
 fn parse_decimal(text: &str, span: Span) -> Result<Decimal, ParseError> {
-    Decimal::from_str(text).map_err(|_| {
-        ParseError::new(format!("number `{text}` is too large"), span)
-            .with_help("numbers have at most 28 significant digits")
+    // Exact or not at all: `from_str` would round a 29th digit away silently.
+    Decimal::from_str_exact(text).map_err(|_| {
+        let message = if Decimal::from_str(text).is_ok() {
+            format!("number `{text}` has more digits than a decimal holds")
+        } else {
+            format!("number `{text}` is too large")
+        };
+        ParseError::new(message, span).with_help("numbers have at most 28 significant digits")
     })
 }
 

@@ -1,0 +1,212 @@
+//! Command-line mistakes: each is one line on stderr, nothing on stdout, and
+//! the exit code the README documents (2: an input could not be read,
+//! 64: the command line is wrong).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn arrears_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run arrears")
+}
+
+fn arrears(args: &[&str]) -> Output {
+    arrears_in(root(), args)
+}
+
+/// Asserts one line on stderr starting `error: ` and containing `needle`, and the exit code.
+fn one_line_error(out: &Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "no `{needle}` in {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+const AS_OF: &str = "2026-11-22";
+
+#[test]
+fn unknown_flag_is_usage() {
+    let out = arrears(&["lint", "--bogus"]);
+    one_line_error(&out, 64, "unexpected argument '--bogus'");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("arrears --help"));
+}
+
+#[test]
+fn unknown_subcommand_is_usage() {
+    one_line_error(
+        &arrears(&["frobnicate"]),
+        64,
+        "unrecognized subcommand 'frobnicate'",
+    );
+}
+
+#[test]
+fn missing_required_argument_is_usage() {
+    let out = arrears(&["dry-run", "--rules", "rules", "samples/accounts.yaml"]);
+    one_line_error(&out, 64, "--as-of");
+}
+
+#[test]
+fn impossible_as_of_date_is_usage() {
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-02-30",
+        "samples/accounts.yaml",
+    ]);
+    one_line_error(
+        &out,
+        64,
+        "`2026-02-30` is not a calendar date in the form YYYY-MM-DD",
+    );
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        "22/11/2026",
+        "samples/accounts.yaml",
+    ]);
+    one_line_error(&out, 64, "`22/11/2026`");
+}
+
+#[test]
+fn help_and_version_succeed() {
+    assert_eq!(arrears(&["--help"]).status.code(), Some(0));
+    assert_eq!(arrears(&["--version"]).status.code(), Some(0));
+}
+
+#[test]
+fn missing_accounts_file_is_bad_input() {
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "no-such.yaml",
+    ]);
+    one_line_error(&out, 2, "cannot read `no-such.yaml`");
+}
+
+#[test]
+fn missing_rules_directory_is_bad_input() {
+    one_line_error(
+        &arrears(&["lint", "no-such-rules"]),
+        2,
+        "cannot read `no-such-rules`",
+    );
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "no-such-rules",
+        "--as-of",
+        AS_OF,
+        "samples/accounts.yaml",
+    ]);
+    one_line_error(&out, 2, "cannot read `no-such-rules`");
+}
+
+#[test]
+fn missing_test_path_is_bad_input() {
+    one_line_error(&arrears(&["test", "no-such-tests"]), 2, "no-such-tests");
+}
+
+#[test]
+fn a_file_where_the_rules_directory_belongs_is_bad_input() {
+    one_line_error(
+        &arrears(&["lint", "README.md"]),
+        2,
+        "`README.md` is not a directory of rule files",
+    );
+}
+
+#[test]
+fn a_directory_without_account_files_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not accounts").unwrap();
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        dir.path().to_str().unwrap(),
+    ]);
+    one_line_error(&out, 2, "is a directory without account files");
+}
+
+#[test]
+fn a_file_path_through_a_file_is_bad_input() {
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "samples/accounts.yaml/x.yaml",
+    ]);
+    one_line_error(&out, 2, "cannot read `samples/accounts.yaml/x.yaml`");
+}
+
+/// chmod 000 does not stop root (tests run as root in some containers): the
+/// check is skipped when the file can still be read.
+#[cfg(unix)]
+#[test]
+fn unreadable_files_are_bad_input() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = dir.path().join("accounts.yaml");
+    std::fs::copy(root().join("samples/accounts.yaml"), &accounts).unwrap();
+    std::fs::set_permissions(&accounts, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&accounts).is_ok() {
+        eprintln!("skipped: running as root, chmod 000 does not block reads");
+        return;
+    }
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "dry-run",
+            "--rules",
+            root().join("rules").to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "accounts.yaml",
+        ],
+    );
+    one_line_error(&out, 2, "cannot read `accounts.yaml`");
+
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("schema.yaml"),
+        "schema: s\nfields: { id: text }\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        rules.join("schema.yaml"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    one_line_error(&out, 2, "cannot read `rules/schema.yaml`");
+    std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    one_line_error(&out, 2, "cannot read `rules`");
+    std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
