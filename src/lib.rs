@@ -4,12 +4,14 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod accounts;
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
 pub mod eval;
 pub mod expect;
+pub mod generate;
 pub mod ir;
 pub mod model;
 pub mod policy;

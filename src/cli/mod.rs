@@ -1,6 +1,8 @@
 //! The `arrears` command line. Only this module prints; one file per command.
 
+mod batch;
 mod dry_run;
+mod generate;
 mod lint;
 mod test;
 
@@ -22,6 +24,10 @@ pub enum Exit {
     BadInput = 2,
     /// The rules have errors, so nothing was evaluated (`arrears lint` shows them).
     InvalidRules = 3,
+    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output.
+    TooManyRejects = 4,
+    /// `batch`: rows read != rows evaluated + rows rejected; the output is discarded.
+    Unbalanced = 5,
     /// The command line itself is wrong.
     Usage = 64,
 }
@@ -52,6 +58,10 @@ enum Command {
     DryRun(dry_run::Args),
     /// Run test documents: cases with expected actions, rows and decisions; row coverage.
     Test(test::Args),
+    /// Evaluate a large extract (CSV with a column mapping, or JSON Lines) into case actions, in parallel.
+    Batch(batch::Args),
+    /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
+    Generate(generate::Args),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -86,6 +96,8 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::DryRun(args) => dry_run::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
+        Command::Batch(args) => batch::run(&args, &mut out),
+        Command::Generate(args) => generate::run(&args, &mut out),
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = out.flush();
