@@ -818,7 +818,10 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     if env.locals.len() <= slot {
         env.locals.resize(slot + 1, Value::Null);
     }
+    // Any, all and count only need tallies; the others keep the values.
+    let keep = !matches!(each.function, Builtin::Any | Builtin::All | Builtin::Count);
     let mut selected = Vec::new();
+    let (mut seen, mut truthy_seen) = (0i64, 0i64);
     for item in items.iter() {
         env.locals[slot] = item.clone();
         if let Some(filter) = &each.filter {
@@ -830,12 +833,18 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
             Some(body) => eval(body, env)?,
             None => Value::Bool(true),
         };
-        selected.push(value);
+        seen += 1;
+        if truthy(&value) {
+            truthy_seen += 1;
+        }
+        if keep {
+            selected.push(value);
+        }
     }
     Ok(match each.function {
-        Builtin::Any => Value::Bool(selected.iter().any(truthy)),
-        Builtin::All => Value::Bool(selected.iter().all(truthy)),
-        Builtin::Count => Value::Int(selected.iter().filter(|v| truthy(v)).count() as i64),
+        Builtin::Any => Value::Bool(truthy_seen > 0),
+        Builtin::All => Value::Bool(truthy_seen == seen),
+        Builtin::Count => Value::Int(truthy_seen),
         Builtin::Sum => {
             let zero = each
                 .body

@@ -25,7 +25,7 @@ use crate::snapshot::{account_id, decode_account, FieldError};
 pub use mapping::{Mapping, MappingError};
 
 /// Rows per chunk read, evaluated and written together.
-pub const CHUNK_ROWS: usize = 16 * 1024;
+pub const CHUNK_ROWS: usize = 8 * 1024;
 /// Rows per rayon task inside a chunk.
 const PART_ROWS: usize = 512;
 
