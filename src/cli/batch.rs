@@ -78,9 +78,15 @@ impl Staged {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let file = tempfile::Builder::new()
-            .prefix(".arrears-batch-")
-            .suffix(".partial")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".arrears-batch-").suffix(".partial");
+        // A temporary file is private (0600); the finished output is an ordinary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let file = builder
             .tempfile_in(&dir)
             .map_err(|e| format!("cannot create a file in `{}`: {e}", dir.display()))?;
         Ok(Staged {
