@@ -24,7 +24,7 @@ for n in $sizes; do
   /usr/bin/time -v "$bin" batch --rules rules --as-of 2026-11-22 \
       --out "$work/actions-$n.jsonl" --rejects "$work/rejects-$n.jsonl" \
       --summary "$work/summary-$n.json" "$in" 2> "$work/time-$n.txt" || true
-  grep -E "rows read|Elapsed \(wall|Maximum resident|Percent of CPU" "$work/time-$n.txt"
+  grep -E "rows read|User time|Elapsed \(wall|Maximum resident|Percent of CPU" "$work/time-$n.txt"
   echo "actions: $(wc -l < "$work/actions-$n.jsonl")"
 done
 if [ "${BENCH:-1}" != 0 ]; then
