@@ -564,3 +564,18 @@ fn large_table_index_agrees_with_the_full_scan() {
         );
     }
 }
+
+#[test]
+fn actions_to_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "s.jsonl", 300, 8, &["--format", "jsonl"]);
+    let file = dir.path().join("a.jsonl");
+    let base = ["batch", "--rules", "rules", "--as-of", AS_OF];
+    let to_file = arrears(&[&base[..], &["--out", p(&file), p(&input)]].concat());
+    assert_eq!(to_file.status.code(), Some(0), "{}", stderr(&to_file));
+    for out in [&["--out", "-"][..], &[][..]] {
+        let o = arrears(&[&base[..], out, &[p(&input)]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(o.stdout, std::fs::read(&file).unwrap());
+    }
+}

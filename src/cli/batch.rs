@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use tempfile::NamedTempFile;
 
-use super::{error_line, parse_date, Exit, Out};
+use super::{error_line, parse_date, Exit};
 use crate::batch::{self, BatchError, CsvSource, InputFormat, JsonlSource, Mapping, OutputFormat};
 use crate::diagnostic::Severity;
 
@@ -103,7 +103,7 @@ impl Staged {
     }
 }
 
-pub fn run(args: &Args, _out: &mut Out) -> Exit {
+pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
         Err((exit, message)) => {

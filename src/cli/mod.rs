@@ -90,13 +90,18 @@ pub fn main() -> ExitCode {
             return code.into();
         }
     };
+    // `batch` writes standard output from its own writer thread, so it must not
+    // find stdout locked here.
+    if let Command::Batch(args) = &cli.command {
+        return batch::run(args).into();
+    }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let exit = match cli.command {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::DryRun(args) => dry_run::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
-        Command::Batch(args) => batch::run(&args, &mut out),
+        Command::Batch(args) => batch::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
     };
     // A closed pipe (`| head`) is not an error worth a message.
