@@ -6,6 +6,7 @@ use crate::eval::eval_constant;
 use crate::ir::{EachExpr, Program, TExpr, TExprKind, TTest, Table};
 use crate::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
+use rust_decimal::Decimal;
 
 /// One test of a cell against the column's input value.
 #[derive(Clone, Debug)]
@@ -35,6 +36,136 @@ pub struct CompiledTable {
     pub table: Table,
     /// Per row, one compiled cell per input.
     pub rows: Vec<Vec<CompiledCell>>,
+    /// For a large table whose first column tests a number against constants:
+    /// the rows that can match, by the first input's value.
+    pub index: Option<RowIndex>,
+}
+
+/// Candidate rows of a table by the value of its first input. The bounds of
+/// every first-column cell cut the number line into segments (each bound a
+/// point of its own, and the open gaps between); a cell's outcome is the same
+/// everywhere inside a segment, so each segment lists the rows whose first
+/// cell matches there, in row order. Lookup is a binary search.
+#[derive(Clone, Debug)]
+pub struct RowIndex {
+    bounds: Vec<Decimal>,
+    /// Per segment (`2 * bounds.len() + 1` of them), its slice of `rows`.
+    starts: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+/// Tables with fewer rows are scanned.
+const INDEX_MIN_ROWS: usize = 16;
+
+impl RowIndex {
+    /// The rows (ascending) whose first cell can match `x`; `None` when `x` is
+    /// not a number (null): scan every row.
+    pub fn candidates(&self, x: &Value) -> Option<&[u32]> {
+        let x = match x {
+            Value::Int(n) => Decimal::from(*n),
+            Value::Dec(d) => *d,
+            _ => return None,
+        };
+        let i = self.bounds.partition_point(|b| *b < x);
+        let seg = if self.bounds.get(i) == Some(&x) {
+            2 * i + 1
+        } else {
+            2 * i
+        };
+        Some(&self.rows[self.starts[seg] as usize..self.starts[seg + 1] as usize])
+    }
+
+    fn build(rows: &[Vec<CompiledCell>], input: &Type) -> Option<RowIndex> {
+        if rows.len() < INDEX_MIN_ROWS
+            || !matches!(
+                input,
+                Type::Integer | Type::Days | Type::Money | Type::Decimal
+            )
+        {
+            return None;
+        }
+        let num = |v: &Value| match v {
+            Value::Int(n) => Some(Decimal::from(*n)),
+            Value::Dec(d) => Some(*d),
+            _ => None,
+        };
+        let mut bounds = Vec::new();
+        for row in rows {
+            let cell = row.first()?;
+            if cell.any {
+                continue;
+            }
+            for check in &cell.checks {
+                match check {
+                    Check::Compare(_, v) => bounds.push(num(v)?),
+                    Check::Range { low, high, .. } => {
+                        bounds.push(num(low)?);
+                        bounds.push(num(high)?);
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        bounds.sort();
+        bounds.dedup();
+        if bounds.is_empty() {
+            return None;
+        }
+        let last = bounds.len() - 1;
+        let mut starts = Vec::with_capacity(2 * bounds.len() + 2);
+        let mut members = Vec::new();
+        let limit = 32 * rows.len() + 1024;
+        for seg in 0..=2 * bounds.len() {
+            let i = seg / 2;
+            let at = if seg % 2 == 1 {
+                bounds[i]
+            } else if i == 0 {
+                bounds[0].checked_sub(Decimal::ONE)?
+            } else if i > last {
+                bounds[last].checked_add(Decimal::ONE)?
+            } else {
+                let mid = (bounds[i - 1].checked_add(bounds[i])?) / Decimal::TWO;
+                if mid <= bounds[i - 1] || mid >= bounds[i] {
+                    return None;
+                }
+                mid
+            };
+            starts.push(members.len() as u32);
+            let x = Value::Dec(at);
+            for (r, row) in rows.iter().enumerate() {
+                if constant_cell_matches(&row[0], &x) {
+                    members.push(r as u32);
+                }
+            }
+            if members.len() > limit {
+                return None;
+            }
+        }
+        starts.push(members.len() as u32);
+        Some(RowIndex {
+            bounds,
+            starts,
+            rows: members,
+        })
+    }
+}
+
+/// A cell of constant checks against a non-null number, as the evaluator sees it.
+fn constant_cell_matches(cell: &CompiledCell, x: &Value) -> bool {
+    if cell.any {
+        return true;
+    }
+    let hit = cell.checks.iter().any(|c| match c {
+        Check::Compare(op, v) => crate::eval::compare(*op, x, v),
+        Check::Range {
+            low,
+            low_inclusive,
+            high,
+            high_inclusive,
+        } => crate::eval::in_range(x, low, *low_inclusive, high, *high_inclusive),
+        _ => false,
+    });
+    hit != cell.negated
 }
 
 #[derive(Clone, Debug)]
@@ -82,7 +213,7 @@ pub fn compile(program: Program) -> Plan {
             if let Some(default) = &mut table.default {
                 default.iter_mut().for_each(fold);
             }
-            let rows = table
+            let rows: Vec<Vec<CompiledCell>> = table
                 .rows
                 .iter()
                 .map(|row| {
@@ -93,7 +224,11 @@ pub fn compile(program: Program) -> Plan {
                         .collect()
                 })
                 .collect();
-            CompiledTable { table, rows }
+            let index = table
+                .inputs
+                .first()
+                .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
+            CompiledTable { table, rows, index }
         })
         .collect();
     let order = program.order.clone();

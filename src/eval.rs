@@ -125,17 +125,33 @@ pub fn evaluate(
     trace: bool,
 ) -> std::result::Result<Evaluation, EvalError> {
     let mut results: Vec<Vec<Value>> = vec![Vec::new(); plan.tables.len()];
-    let mut evaluation = Evaluation::default();
+    let mut evaluation = Evaluation {
+        decisions: Vec::with_capacity(plan.order.len() + 8),
+        trace: Vec::new(),
+    };
+    // One scratch buffer for every table's inputs.
+    let mut inputs = Vec::new();
     for &t in &plan.order {
         if !plan.tables[t as usize].table.params.is_empty() {
             continue;
         }
-        let (decisions, traces) = evaluate_table(plan, t, account, as_of, &[], &results, trace)?;
+        let first = evaluation.decisions.len();
+        evaluate_table_into(
+            plan,
+            t,
+            account,
+            as_of,
+            &[],
+            &results,
+            trace,
+            &mut inputs,
+            &mut evaluation,
+        )?;
         if let [Decision {
             outcome,
             item: None,
             ..
-        }] = decisions.as_slice()
+        }] = &evaluation.decisions[first..]
         {
             results[t as usize] = match outcome {
                 Outcome::Row { values, .. } | Outcome::Default { values } => values.clone(),
@@ -143,8 +159,6 @@ pub fn evaluate(
                 Outcome::Rows(_) => Vec::new(),
             };
         }
-        evaluation.decisions.extend(decisions);
-        evaluation.trace.extend(traces);
     }
     Ok(evaluation)
 }
@@ -161,6 +175,34 @@ pub fn evaluate_table(
     results: &[Vec<Value>],
     trace: bool,
 ) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
+    let mut out = Evaluation::default();
+    evaluate_table_into(
+        plan,
+        t,
+        account,
+        as_of,
+        params,
+        results,
+        trace,
+        &mut Vec::new(),
+        &mut out,
+    )?;
+    Ok((out.decisions, out.trace))
+}
+
+/// [`evaluate_table`], appending to `out`; `inputs` is scratch space.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_table_into(
+    plan: &Plan,
+    t: u32,
+    account: &Value,
+    as_of: NaiveDate,
+    params: &[Value],
+    results: &[Vec<Value>],
+    trace: bool,
+    inputs: &mut Vec<Value>,
+    out: &mut Evaluation,
+) -> std::result::Result<(), EvalError> {
     let table = &plan.tables[t as usize];
     let mut env = Env {
         account,
@@ -174,39 +216,35 @@ pub fn evaluate_table(
         item,
         kind,
     };
-    let items: Vec<Option<(u32, Value)>> = match &table.table.for_each {
-        None => vec![None],
+    let items: Option<std::sync::Arc<[Value]>> = match &table.table.for_each {
+        None => None,
         Some(each) => match eval(&each.list, &mut env).map_err(|k| fail(None, k))? {
-            Value::List(items) => items
-                .iter()
-                .cloned()
-                .enumerate()
-                .map(|(i, v)| Some((i as u32, v)))
-                .collect(),
-            _ => Vec::new(),
+            Value::List(items) => Some(items),
+            _ => Some(std::sync::Arc::from(Vec::new())),
         },
     };
-    let mut decisions = Vec::with_capacity(items.len());
-    let mut traces = Vec::new();
-    for entry in items {
-        let item = entry.as_ref().map(|(i, _)| *i);
+    let count = items.as_ref().map_or(1, |items| items.len());
+    for k in 0..count {
+        let entry = items.as_ref().map(|items| (k as u32, &items[k]));
+        let item = entry.map(|(i, _)| i);
         env.locals.truncate(params.len());
         let mut label = None;
         if let Some((i, value)) = entry {
-            label = Some(item_label(&value).unwrap_or_else(|| (i + 1).to_string()));
-            env.locals.push(value);
+            label = Some(item_label(value).unwrap_or_else(|| (i + 1).to_string()));
+            env.locals.push(value.clone());
         }
-        let mut inputs = Vec::with_capacity(table.table.inputs.len());
+        inputs.clear();
         env.inputs = &[];
         for input in &table.table.inputs {
-            inputs.push(eval(&input.expr, &mut env).map_err(|k| fail(item, k))?);
+            let v = eval(&input.expr, &mut env).map_err(|k| fail(item, k))?;
+            inputs.push(v);
         }
         let mut row_trace = Vec::new();
         let outcome = {
             let mut row_env = Env {
                 account,
                 as_of,
-                inputs: &inputs,
+                inputs: inputs.as_slice(),
                 results,
                 locals: std::mem::take(&mut env.locals),
             };
@@ -215,21 +253,21 @@ pub fn evaluate_table(
             outcome.map_err(|k| fail(item, k))?
         };
         if trace {
-            traces.push(TableTrace {
+            out.trace.push(TableTrace {
                 table: t,
                 item,
-                inputs,
+                inputs: inputs.clone(),
                 rows: row_trace,
             });
         }
-        decisions.push(Decision {
+        out.decisions.push(Decision {
             table: t,
             item,
             label,
             outcome,
         });
     }
-    Ok((decisions, traces))
+    Ok(())
 }
 
 /// A per-item table's item is labelled by its first text field (by
@@ -252,7 +290,16 @@ fn decide(
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
     let mut matched: Vec<u32> = Vec::new();
-    for (r, cells) in table.rows.iter().enumerate() {
+    // Without a trace, a large table's index skips rows whose first cell
+    // cannot match (they would fail there, before any other cell is tried).
+    let candidates = match (&trace, &table.index) {
+        (None, Some(index)) => env.inputs.first().and_then(|x| index.candidates(x)),
+        _ => None,
+    };
+    let n = candidates.map_or(table.rows.len(), <[u32]>::len);
+    for k in 0..n {
+        let r = candidates.map_or(k, |c| c[k] as usize);
+        let cells = &table.rows[r];
         let failed = first_failing_cell(cells, env)?;
         if let Some(trace) = trace.as_deref_mut() {
             trace.push((r as u32, failed));
@@ -519,7 +566,35 @@ fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }
 
+/// A value the expression names without computing anything (the account, a
+/// local, an input, a table output, or a field path from one of them), by
+/// reference: reading `account.pay_plan.active` clones one boolean, not the
+/// account record.
+fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
+    match &e.kind {
+        TExprKind::Account => Some(env.account),
+        TExprKind::Local(i) => env.locals.get(*i as usize),
+        TExprKind::Input(i) => env.inputs.get(*i as usize),
+        TExprKind::TableOutput { table, output } => env
+            .results
+            .get(*table as usize)
+            .and_then(|r| r.get(*output as usize)),
+        TExprKind::Field(base, slot) => match lookup(base, env)? {
+            Value::Record(fields) => fields.get(*slot as usize),
+            _ => Some(&NULL),
+        },
+        _ => None,
+    }
+}
+
+static NULL: Value = Value::Null;
+
 fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
+    if let TExprKind::Field(..) = &e.kind {
+        if let Some(v) = lookup(e, env) {
+            return Ok(v.clone());
+        }
+    }
     Ok(match &e.kind {
         TExprKind::Const(v) => v.clone(),
         TExprKind::Account => env.account.clone(),
@@ -764,7 +839,10 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     if env.locals.len() <= slot {
         env.locals.resize(slot + 1, Value::Null);
     }
+    // Any, all and count only need tallies; the others keep the values.
+    let keep = !matches!(each.function, Builtin::Any | Builtin::All | Builtin::Count);
     let mut selected = Vec::new();
+    let (mut seen, mut truthy_seen) = (0i64, 0i64);
     for item in items.iter() {
         env.locals[slot] = item.clone();
         if let Some(filter) = &each.filter {
@@ -776,12 +854,18 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
             Some(body) => eval(body, env)?,
             None => Value::Bool(true),
         };
-        selected.push(value);
+        seen += 1;
+        if truthy(&value) {
+            truthy_seen += 1;
+        }
+        if keep {
+            selected.push(value);
+        }
     }
     Ok(match each.function {
-        Builtin::Any => Value::Bool(selected.iter().any(truthy)),
-        Builtin::All => Value::Bool(selected.iter().all(truthy)),
-        Builtin::Count => Value::Int(selected.iter().filter(|v| truthy(v)).count() as i64),
+        Builtin::Any => Value::Bool(truthy_seen > 0),
+        Builtin::All => Value::Bool(truthy_seen == seen),
+        Builtin::Count => Value::Int(truthy_seen),
         Builtin::Sum => {
             let zero = each
                 .body

@@ -5,12 +5,14 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
 pub mod eval;
 pub mod expect;
+pub mod generate;
 pub mod ir;
 pub mod model;
 pub mod policy;

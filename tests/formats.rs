@@ -244,6 +244,7 @@ fn shipped_rules_lint_clean_in_both_formats() {
         + docs.templates.len()
         + docs.experiments.len()
         + docs.policies.len()
+        + docs.mappings.len()
         + docs.test_files.len();
     assert_eq!(documents, docs.files.len(), "one document per file");
     assert!(docs.diagnostics.is_empty());

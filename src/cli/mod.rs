@@ -1,6 +1,8 @@
 //! The `arrears` command line. Only this module prints; one file per command.
 
+mod batch;
 mod dry_run;
+mod generate;
 mod lint;
 mod render;
 mod test;
@@ -23,6 +25,10 @@ pub enum Exit {
     BadInput = 2,
     /// The rules have errors, so nothing was evaluated (`arrears lint` shows them).
     InvalidRules = 3,
+    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output.
+    TooManyRejects = 4,
+    /// `batch`: rows read != rows evaluated + rows rejected; the output is discarded.
+    Unbalanced = 5,
     /// The command line itself is wrong.
     Usage = 64,
 }
@@ -53,6 +59,10 @@ enum Command {
     DryRun(dry_run::Args),
     /// Run test documents: cases with expected actions, rows and decisions; row coverage.
     Test(test::Args),
+    /// Evaluate a large extract (CSV with a column mapping, or JSON Lines) into case actions, in parallel.
+    Batch(batch::Args),
+    /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
+    Generate(generate::Args),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -81,12 +91,19 @@ pub fn main() -> ExitCode {
             return Exit::Usage.into();
         }
     };
+    // `batch` writes standard output from its own writer thread, so it must not
+    // find stdout locked here.
+    if let Command::Batch(args) = &cli.command {
+        return batch::run(args).into();
+    }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let exit = match cli.command {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::DryRun(args) => dry_run::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
+        Command::Batch(args) => batch::run(&args),
+        Command::Generate(args) => generate::run(&args, &mut out),
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = out.flush();

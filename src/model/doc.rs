@@ -220,4 +220,37 @@ pub struct Probe {
     /// A test document (`arrears test`), not a rule: the rule loader skips it.
     #[serde(default)]
     pub tests: Option<de::IgnoredAny>,
+    /// A column mapping for `arrears batch` (docs/batch.md).
+    #[serde(default)]
+    pub mapping: Option<de::IgnoredAny>,
+}
+
+/// How the columns of a flat extract (CSV) map onto the account schema
+/// (`arrears batch`, docs/batch.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingDoc {
+    pub mapping: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Extract column → schema field path (`days_past_due`, `pay_plan.scheduled_due`, `case.start_date`).
+    pub columns: IndexMap<String, Spanned<String>>,
+    /// Lists (`service_agreements`, `promises.payments`) read from companion files keyed by account id.
+    #[serde(default)]
+    pub lists: IndexMap<String, ListMappingDoc>,
+}
+
+/// One list field read from a companion file: one row per item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMappingDoc {
+    /// The companion file, relative to the input; `{stem}` is the input's file name without extensions.
+    pub file: String,
+    /// The column holding the account id.
+    pub key: String,
+    /// For a list inside a list item (`promises.payments`): the column holding the parent item's `id`.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Companion column → field of the list item.
+    pub columns: IndexMap<String, Spanned<String>>,
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::doc::{CalendarDoc, ExperimentDoc, PolicyDoc, Probe, SchemaDoc, TableDoc, TemplateDoc};
+use super::doc::{
+    CalendarDoc, ExperimentDoc, MappingDoc, PolicyDoc, Probe, SchemaDoc, TableDoc, TemplateDoc,
+};
 use super::spanned::{reading, Format};
 use crate::diagnostic::Diagnostic;
 use crate::source::{SourceFile, Span};
@@ -30,6 +32,8 @@ pub struct RuleDocs {
     pub templates: Vec<(Arc<SourceFile>, TemplateDoc)>,
     pub experiments: Vec<(Arc<SourceFile>, ExperimentDoc)>,
     pub policies: Vec<(Arc<SourceFile>, PolicyDoc)>,
+    /// Column mappings for `arrears batch`; not rules, so the checker ignores them.
+    pub mappings: Vec<(Arc<SourceFile>, MappingDoc)>,
     /// Test documents found among the rules, for `arrears test`.
     pub test_files: Vec<PathBuf>,
     pub diagnostics: Vec<Diagnostic>,
@@ -190,6 +194,13 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     };
     if probe.tests.is_some() {
         docs.test_files.push(PathBuf::from(&file.name));
+        return;
+    }
+    if probe.mapping.is_some() {
+        match parse::<MappingDoc>(format, &file) {
+            Ok(d) => docs.mappings.push((file.clone(), d)),
+            Err(diagnostic) => docs.diagnostics.push(*diagnostic),
+        }
         return;
     }
     // Templates and policies name their calendar with a `calendar` key of their own.

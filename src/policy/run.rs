@@ -241,7 +241,8 @@ impl Ctx<'_> {
 
     /// No open case: entry, and for a new case its class, arm and events.
     fn new_account(&mut self) -> Result<()> {
-        let roles = self.policy.roles.clone();
+        let policy = self.policy;
+        let roles = &policy.roles;
         let Some(entry) = self.decision(&roles.entry).cloned() else {
             return Ok(());
         };
@@ -342,7 +343,8 @@ impl Ctx<'_> {
 
     /// An open case: exit, SA removal, promises, payment-plan offer, severance.
     fn open_case(&mut self, case: super::CaseSlots) -> Result<()> {
-        let roles = self.policy.roles.clone();
+        let policy = self.policy;
+        let roles = &policy.roles;
         let mut manual_only = false;
         if let Some(exit) = &roles.exit {
             if let Some(d) = self.decision(exit).cloned() {
@@ -401,14 +403,14 @@ impl Ctx<'_> {
     /// the case was closed and whether a promise is still pending.
     fn promises(&mut self, manual_only: bool) -> Result<(bool, bool)> {
         let (Some(terms_role), Some((slot, ps))) = (
-            self.policy.roles.promise_terms.clone(),
+            self.policy.roles.promise_terms.as_ref(),
             self.policy.slots.promises,
         ) else {
             return Ok((false, false));
         };
         let promises = list(&field(self.account, slot));
         let decisions: Vec<Decision> = self
-            .item_decisions(&terms_role)
+            .item_decisions(terms_role)
             .into_iter()
             .cloned()
             .collect();
@@ -427,13 +429,13 @@ impl Ctx<'_> {
         }
         let arrears_paid_in_full =
             money(&field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
-        let terms_table = self.table_name(&terms_role).to_string();
+        let terms_table = self.table_name(terms_role).to_string();
         let mut pending = false;
         for (key, members) in groups {
             let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
                 continue;
             };
-            let terms = self.terms(&terms_role, d);
+            let terms = self.terms(terms_role, d);
             let mut instalments = Vec::new();
             let mut payments = Vec::new();
             for &m in &members {
@@ -545,7 +547,7 @@ impl Ctx<'_> {
             arrears_paid_in_full,
         } = facts.clone();
         let key = key.as_str();
-        let Some(role) = self.policy.roles.promise_follow_up.clone() else {
+        let Some(role) = self.policy.roles.promise_follow_up.as_ref() else {
             return Ok(false);
         };
         let schema = self.plan().schema();
@@ -584,9 +586,9 @@ impl Ctx<'_> {
         };
         let rules = self.rules(&d);
         let follow_up = self
-            .out_text(&role, &d, "follow_up")
+            .out_text(role, &d, "follow_up")
             .unwrap_or_else(|| "none".into());
-        let detail = self.out_text(&role, &d, "detail");
+        let detail = self.out_text(role, &d, "detail");
         self.evaluation.decisions.push(d);
         let case_template = self
             .policy
@@ -648,25 +650,25 @@ impl Ctx<'_> {
     }
 
     fn payment_plan_offer(&mut self) -> Result<()> {
-        let Some(role) = self.policy.roles.payment_plan.clone() else {
+        let Some(role) = self.policy.roles.payment_plan.as_ref() else {
             return Ok(());
         };
-        let Some(d) = self.decision(&role).cloned() else {
+        let Some(d) = self.decision(role).cloned() else {
             return Ok(());
         };
-        let n = match self.out(&role, &d, "instalments") {
+        let n = match self.out(role, &d, "instalments") {
             Value::Int(n) if (1..=36).contains(&n) => n as u32,
             _ => return Ok(()),
         };
-        let total = money(&self.out(&role, &d, "amount"));
+        let total = money(&self.out(role, &d, "amount"));
         if total <= Decimal::ZERO {
             return Ok(());
         }
-        let first_in = match self.out(&role, &d, "first_due_in") {
+        let first_in = match self.out(role, &d, "first_due_in") {
             Value::Int(n) => u64::try_from(n.max(0)).unwrap_or(0),
             _ => 0,
         };
-        let table = self.table_name(&role).to_string();
+        let table = self.table_name(role).to_string();
         let first = self
             .as_of
             .checked_add_days(Days::new(first_in))
@@ -695,7 +697,7 @@ impl Ctx<'_> {
     /// SAs in `removed` have left the case and are not considered.
     fn severance(&mut self, case: super::CaseSlots, removed: &[u32]) -> Result<()> {
         let (Some(role), Some((sas_slot, sa))) = (
-            self.policy.roles.severance.clone(),
+            self.policy.roles.severance.as_ref(),
             self.policy.slots.service_agreements,
         ) else {
             return Ok(());
@@ -721,7 +723,7 @@ impl Ctx<'_> {
         let sas = list(&field(self.account, sas_slot));
         let mut eligible: Vec<(usize, Vec<RuleRef>)> = Vec::new();
         for d in self
-            .item_decisions(&role)
+            .item_decisions(role)
             .into_iter()
             .cloned()
             .collect::<Vec<_>>()
@@ -733,15 +735,15 @@ impl Ctx<'_> {
                 continue;
             }
             let rules = self.rules(&d);
-            if self.out(&role, &d, "eligible") == Value::Bool(true) {
+            if self.out(role, &d, "eligible") == Value::Bool(true) {
                 eligible.push((i, rules));
             } else {
                 let id = sas
                     .get(i)
                     .and_then(|r| text(&field(r, sa.id)))
                     .unwrap_or_default();
-                let reason = self.out_text(&role, &d, "reason").unwrap_or_default();
-                let until = match self.out(&role, &d, "postpone_until") {
+                let reason = self.out_text(role, &d, "reason").unwrap_or_default();
+                let until = match self.out(role, &d, "postpone_until") {
                     Value::Date(u) => Some(u),
                     _ => None,
                 };

@@ -1,0 +1,116 @@
+//! Evaluation speed of the pieces `arrears batch` runs per account:
+//! - `policy/one_account`: one decoded account (a generated mix of cards,
+//!   loans and utilities, new and open cases) through the whole shipped policy;
+//! - `policy/evaluate_tables`: the same accounts through the tables only;
+//! - `large_table/rows/N`: one table of N rows whose first column is an integer
+//!   range (the shape of score or DPD bands), generated into a temporary rules
+//!   directory, against a 2-row table of the same shape.
+//!
+//! Run: `cargo bench --bench policy`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use arrears::generate::{json_line, Generator};
+use arrears::snapshot::decode_account;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+const ACCOUNTS: usize = 2000;
+
+fn as_of() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date")
+}
+
+fn generated(schema: &arrears::schema::Schema, n: usize) -> Vec<arrears::types::Value> {
+    let mut g = Generator::new(7, as_of());
+    (0..n)
+        .map(|_| {
+            let json: serde_json::Value =
+                serde_json::from_str(&json_line(&g.account(), None)).expect("json");
+            decode_account(schema, &json).expect("decodes")
+        })
+        .collect()
+}
+
+fn policy(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded = arrears::policy::load(&root.join("rules")).expect("rules load");
+    let policy = loaded.policy.as_ref().expect("shipped policy");
+    let accounts = generated(policy.plan.schema(), ACCOUNTS);
+    let as_of = as_of();
+    let mut group = c.benchmark_group("policy");
+    group.throughput(Throughput::Elements(accounts.len() as u64));
+    group.bench_function("one_account", |b| {
+        b.iter(|| {
+            for account in &accounts {
+                black_box(arrears::policy::run(policy, account, as_of, false).ok());
+            }
+        })
+    });
+    group.bench_function("evaluate_tables", |b| {
+        b.iter(|| {
+            for account in &accounts {
+                black_box(arrears::eval::evaluate(&policy.plan, account, as_of, false).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+/// A rules directory with the shipped schema and one `first` table of `rows`
+/// rows: DPD bands of 10 days (the first column) and a jurisdiction column.
+fn large_table_dir(rows: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/schema.yaml"),
+        dir.path().join("schema.yaml"),
+    )
+    .expect("copy");
+    let mut t = String::from(
+        "table: bands\nhit: first\ninputs:\n  dpd: account.days_past_due\n  jurisdiction: account.jurisdiction\noutputs:\n  band: integer\nrows:\n",
+    );
+    for i in 0..rows {
+        let lo = i * 10;
+        let juris = if i % 2 == 0 { "IL, NY, CA" } else { "-" };
+        t.push_str(&format!(
+            "  - id: r{i}\n    when: {{ dpd: \"[{lo}..{}]\", jurisdiction: \"{juris}\" }}\n    then: {{ band: \"{i}\" }}\n",
+            lo + 9
+        ));
+    }
+    t.push_str("default: { band: \"-1\" }\n");
+    std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
+    dir
+}
+
+fn large_table(c: &mut Criterion) {
+    let mut group = c.benchmark_group("large_table");
+    for rows in [2usize, 2000] {
+        let dir = large_table_dir(rows);
+        let loaded = arrears::policy::load(dir.path()).expect("load");
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let plan = loaded.plan.expect("plan");
+        // Accounts spread over the whole DPD range of the table.
+        let mut accounts = generated(plan.schema(), 1000);
+        let dpd_slot = plan.schema().account().slot("days_past_due").expect("dpd");
+        for (i, a) in accounts.iter_mut().enumerate() {
+            if let arrears::types::Value::Record(fields) = a {
+                let mut f = fields.to_vec();
+                f[dpd_slot] = arrears::types::Value::Int(((i * 7919) % (rows * 10)) as i64);
+                *a = arrears::types::Value::Record(f.into());
+            }
+        }
+        group.throughput(Throughput::Elements(accounts.len() as u64));
+        group.bench_with_input(BenchmarkId::new("rows", rows), &accounts, |b, accounts| {
+            b.iter(|| {
+                for account in accounts {
+                    black_box(arrears::eval::evaluate(&plan, account, as_of(), false).ok());
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, policy, large_table);
+criterion_main!(benches);

@@ -1,0 +1,703 @@
+//! The overnight batch: a large extract (CSV with companion files, or JSON
+//! Lines) through the policy, streamed in chunks, evaluated in parallel, with
+//! actions written in input order and every unreadable row accounted for as a
+//! reject (docs/batch.md).
+//!
+//! Reading is one thread, evaluation is rayon over a chunk, writing is one
+//! thread; at most a few chunks are in flight, so memory does not grow with
+//! the input.
+
+pub mod mapping;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use chrono::NaiveDate;
+use csv::{ByteRecord, StringRecord};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::policy::{Action, ActionKind, Policy};
+use crate::snapshot::{account_id, decode_account, FieldError};
+pub use mapping::{Mapping, MappingError};
+
+/// Rows per chunk read, evaluated and written together.
+pub const CHUNK_ROWS: usize = 8 * 1024;
+/// Rows per rayon task inside a chunk.
+const PART_ROWS: usize = 512;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Jsonl,
+    Csv,
+}
+
+/// One row as read, not yet decoded.
+pub enum Raw {
+    Csv {
+        record: StringRecord,
+        lists: Vec<Vec<(u64, StringRecord)>>,
+    },
+    Json(String),
+    /// Could not even be split into cells.
+    Bad {
+        id: Option<String>,
+        reason: String,
+    },
+}
+
+pub struct Unit {
+    /// Line number in the input file (header = line 1 for CSV).
+    pub line: u64,
+    pub raw: Raw,
+}
+
+/// Why a batch stopped before the end.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("{0}")]
+    Input(String),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+    #[error("more than {0} rows rejected (--max-rejects); stopped")]
+    TooManyRejects(u64),
+}
+
+/// A source of rows, read on its own thread.
+pub trait RowSource: Send {
+    /// Appends up to `n` rows; `false` once the input is exhausted.
+    fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError>;
+    /// Called after the last row: companion rows left over are an error.
+    fn finish(&mut self) -> Result<(), BatchError> {
+        Ok(())
+    }
+}
+
+/// Opens a file, decompressing `.gz` on the fly.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            BufReader::with_capacity(1 << 20, file),
+        )))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+/// The input's format from its extension (`.csv`, `.jsonl`, optionally `.gz`).
+pub fn format_from_path(path: &Path) -> Option<InputFormat> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".csv") {
+        Some(InputFormat::Csv)
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        Some(InputFormat::Jsonl)
+    } else {
+        None
+    }
+}
+
+/// The input's file name without `.gz` and its format extension: `extract` for `extract.csv.gz`.
+pub fn input_stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    match name.rfind('.') {
+        Some(i) if i > 0 => name[..i].to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// JSON Lines: one whole account per line; blank lines are skipped.
+pub struct JsonlSource {
+    reader: BufReader<Box<dyn Read + Send>>,
+    line: u64,
+}
+
+impl JsonlSource {
+    pub fn new(input: Box<dyn Read + Send>) -> Self {
+        JsonlSource {
+            reader: BufReader::with_capacity(1 << 20, input),
+            line: 0,
+        }
+    }
+}
+
+impl RowSource for JsonlSource {
+    fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
+        let mut buf = Vec::new();
+        while out.len() < n {
+            buf.clear();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| BatchError::Input(format!("reading the input: {e}")))?;
+            if read == 0 {
+                return Ok(false);
+            }
+            self.line += 1;
+            if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let raw = match String::from_utf8(std::mem::take(&mut buf)) {
+                Ok(s) => Raw::Json(s),
+                Err(_) => Raw::Bad {
+                    id: None,
+                    reason: "line is not valid UTF-8".into(),
+                },
+            };
+            out.push(Unit {
+                line: self.line,
+                raw,
+            });
+        }
+        Ok(true)
+    }
+}
+
+/// A companion file: rows grouped by account id, in the input's account order.
+struct Companion {
+    file: String,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    key_col: usize,
+    pending: Option<(u64, StringRecord)>,
+    done: bool,
+}
+
+impl Companion {
+    fn advance(&mut self) -> Result<(), BatchError> {
+        let mut rec = ByteRecord::new();
+        loop {
+            match self.reader.read_byte_record(&mut rec) {
+                Ok(false) => {
+                    self.done = true;
+                    self.pending = None;
+                    return Ok(());
+                }
+                Ok(true) => {
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    let row = StringRecord::from_byte_record_lossy(rec.clone());
+                    if row.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    self.pending = Some((line, row));
+                    return Ok(());
+                }
+                Err(e) => return Err(BatchError::Input(format!("companion `{}`: {e}", self.file))),
+            }
+        }
+    }
+
+    /// The rows of account `id`, if they come next.
+    fn take(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
+        let mut rows = Vec::new();
+        while let Some((_, row)) = &self.pending {
+            if row.get(self.key_col).unwrap_or("").trim() != id {
+                break;
+            }
+            rows.push(self.pending.take().expect("pending row"));
+            self.advance()?;
+        }
+        Ok(rows)
+    }
+}
+
+/// A CSV extract with its header, and its companion files.
+pub struct CsvSource {
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    width: usize,
+    id_col: usize,
+    companions: Vec<Companion>,
+}
+
+impl CsvSource {
+    /// Reads the header (and each companion's header) and binds the mapping to
+    /// them. `companion_paths[n]` is the file of `mapping.lists[n]`.
+    pub fn open(
+        input: Box<dyn Read + Send>,
+        mapping: &mut Mapping,
+        companion_paths: &[PathBuf],
+    ) -> Result<CsvSource, String> {
+        let mut reader = csv_reader(input);
+        let header = reader
+            .headers()
+            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .clone();
+        mapping.bind(&header)?;
+        let mut companions = Vec::new();
+        for (n, path) in companion_paths.iter().enumerate() {
+            let mut reader = csv_reader(open_input(path)?);
+            let file = path.display().to_string();
+            let header = reader
+                .headers()
+                .map_err(|e| format!("companion `{file}`: cannot read the header row: {e}"))?
+                .clone();
+            mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            let mut c = Companion {
+                file,
+                reader,
+                key_col: mapping.lists[n].key_col,
+                pending: None,
+                done: false,
+            };
+            c.advance().map_err(|e| e.to_string())?;
+            companions.push(c);
+        }
+        Ok(CsvSource {
+            reader,
+            width: header.len(),
+            id_col: mapping.id_col,
+            companions,
+        })
+    }
+}
+
+fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(input)
+}
+
+impl RowSource for CsvSource {
+    fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
+        let mut rec = ByteRecord::new();
+        while out.len() < n {
+            let more = match self.reader.read_byte_record(&mut rec) {
+                Ok(more) => more,
+                Err(e) if e.is_io_error() => {
+                    return Err(BatchError::Input(format!("reading the input: {e}")))
+                }
+                Err(e) => {
+                    // A broken row: report it and carry on with the next one.
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    out.push(Unit {
+                        line,
+                        raw: Raw::Bad {
+                            id: None,
+                            reason: format!("unreadable CSV row: {e}"),
+                        },
+                    });
+                    continue;
+                }
+            };
+            if !more {
+                return Ok(false);
+            }
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let record = match StringRecord::from_byte_record(rec.clone()) {
+                Ok(r) => r,
+                Err(_) => {
+                    out.push(Unit {
+                        line,
+                        raw: Raw::Bad {
+                            id: None,
+                            reason: "row is not valid UTF-8".into(),
+                        },
+                    });
+                    continue;
+                }
+            };
+            let id = record.get(self.id_col).unwrap_or("").trim().to_string();
+            let mut lists = Vec::with_capacity(self.companions.len());
+            for c in &mut self.companions {
+                lists.push(if id.is_empty() {
+                    Vec::new()
+                } else {
+                    c.take(&id)?
+                });
+            }
+            let raw = if record.len() != self.width {
+                Raw::Bad {
+                    id: (!id.is_empty()).then_some(id),
+                    reason: format!("expected {} columns, found {}", self.width, record.len()),
+                }
+            } else {
+                Raw::Csv { record, lists }
+            };
+            out.push(Unit { line, raw });
+        }
+        Ok(true)
+    }
+
+    fn finish(&mut self) -> Result<(), BatchError> {
+        for c in &self.companions {
+            if let Some((line, row)) = &c.pending {
+                return Err(BatchError::Input(format!(
+                    "companion `{}` line {line}: account `{}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
+                    c.file,
+                    row.get(c.key_col).unwrap_or("")
+                )));
+            }
+            let _ = c.done;
+        }
+        Ok(())
+    }
+}
+
+/// Counts by category, in key order (deterministic JSON).
+pub type Counts = BTreeMap<String, u64>;
+
+fn bump(counts: &mut Counts, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// What a batch did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub rows_read: u64,
+    pub evaluated: u64,
+    pub rejected: u64,
+    pub actions: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// `rows_read == evaluated + rejected`.
+    pub balanced: bool,
+    pub entry_category: Counts,
+    pub collection_class: Counts,
+    pub experiment_arm: Counts,
+    pub action_type: Counts,
+    pub promise_outcome: Counts,
+    pub severance_nominations: u64,
+    pub severance_nominated_sas: u64,
+}
+
+impl Summary {
+    fn merge(&mut self, other: Summary) {
+        self.evaluated += other.evaluated;
+        self.rejected += other.rejected;
+        self.actions += other.actions;
+        for (mine, theirs) in [
+            (&mut self.entry_category, other.entry_category),
+            (&mut self.collection_class, other.collection_class),
+            (&mut self.experiment_arm, other.experiment_arm),
+            (&mut self.action_type, other.action_type),
+            (&mut self.promise_outcome, other.promise_outcome),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
+        }
+        self.severance_nominations += other.severance_nominations;
+        self.severance_nominated_sas += other.severance_nominated_sas;
+    }
+
+    fn tally(&mut self, actions: &[Action]) {
+        self.actions += actions.len() as u64;
+        for a in actions {
+            bump(&mut self.action_type, a.kind.name());
+            match &a.kind {
+                ActionKind::OpenCase { category, .. } => bump(&mut self.entry_category, category),
+                ActionKind::AssignClass { class, .. } => bump(&mut self.collection_class, class),
+                ActionKind::AssignArm {
+                    experiment, arm, ..
+                } => bump(&mut self.experiment_arm, &format!("{experiment}/{arm}")),
+                ActionKind::PromiseOutcome { status, .. } => {
+                    let s = serde_json::to_value(status).ok();
+                    let s = s.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+                    bump(&mut self.promise_outcome, s)
+                }
+                ActionKind::NominateSeverance { sas } => {
+                    self.severance_nominations += 1;
+                    self.severance_nominated_sas += sas.len() as u64;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// For people, on stderr.
+    pub fn human(&self) -> String {
+        let mut s = format!(
+            "{} rows read: {} evaluated, {} rejected{}; {} actions in {:.2} s ({:.0} rows/s)\n",
+            self.rows_read,
+            self.evaluated,
+            self.rejected,
+            if self.balanced {
+                ""
+            } else {
+                " -- DOES NOT ADD UP"
+            },
+            self.actions,
+            self.seconds,
+            self.rows_per_second
+        );
+        for (title, counts) in [
+            ("entry category", &self.entry_category),
+            ("collection class", &self.collection_class),
+            ("experiment arm", &self.experiment_arm),
+            ("action type", &self.action_type),
+            ("promise outcome", &self.promise_outcome),
+        ] {
+            if counts.is_empty() {
+                continue;
+            }
+            let items: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            s.push_str(&format!("  {title:<17} {}\n", items.join(", ")));
+        }
+        s.push_str(&format!(
+            "  {:<17} {} nominations, {} SAs\n",
+            "severance", self.severance_nominations, self.severance_nominated_sas
+        ));
+        s
+    }
+}
+
+/// One reject line.
+#[derive(Serialize)]
+struct Reject<'a> {
+    line: u64,
+    account: Option<&'a str>,
+    field: Option<&'a str>,
+    reason: &'a str,
+}
+
+/// Settings of one batch run.
+pub struct Settings<'a> {
+    pub policy: &'a Policy,
+    pub mapping: Option<&'a Mapping>,
+    pub as_of: NaiveDate,
+    pub output: OutputFormat,
+    pub max_rejects: Option<u64>,
+    pub chunk_rows: usize,
+}
+
+/// What one rayon task produced: output bytes, reject lines, counts.
+struct Part {
+    out: Vec<u8>,
+    rejects: Vec<u8>,
+    summary: Summary,
+}
+
+/// Runs the batch: rows from `source`, actions to `out`, rejects to
+/// `rejects`. `progress` is called with the rows done after each chunk.
+pub fn run(
+    settings: &Settings,
+    mut source: Box<dyn RowSource + '_>,
+    out: &mut (dyn Write + Send),
+    rejects: &mut (dyn Write + Send),
+    pool: &rayon::ThreadPool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, BatchError> {
+    let start = std::time::Instant::now();
+    if settings.output == OutputFormat::Csv {
+        out.write_all(b"account,row,type,rules,fields\n")?;
+    }
+    let chunk_rows = settings.chunk_rows.max(1);
+    let (result, read) = std::thread::scope(|s| {
+        let (tx, rx) = sync_channel::<Vec<Unit>>(1);
+        let reader = s.spawn(move || -> Result<u64, BatchError> {
+            let mut read = 0u64;
+            loop {
+                let mut units = Vec::with_capacity(chunk_rows);
+                let more = source.next_chunk(chunk_rows, &mut units)?;
+                read += units.len() as u64;
+                if !units.is_empty() && tx.send(units).is_err() {
+                    return Ok(read);
+                }
+                if !more {
+                    break;
+                }
+            }
+            source.finish()?;
+            Ok(read)
+        });
+        let (wtx, wrx) = sync_channel::<Vec<Part>>(1);
+        let max_rejects = settings.max_rejects;
+        let writer = s.spawn(move || -> Result<Summary, BatchError> {
+            let mut summary = Summary::default();
+            for parts in wrx {
+                for part in parts {
+                    out.write_all(&part.out)?;
+                    rejects.write_all(&part.rejects)?;
+                    summary.merge(part.summary);
+                    if let Some(max) = max_rejects {
+                        if summary.rejected > max {
+                            return Err(BatchError::TooManyRejects(max));
+                        }
+                    }
+                }
+                progress(summary.evaluated + summary.rejected);
+            }
+            out.flush()?;
+            rejects.flush()?;
+            Ok(summary)
+        });
+        for units in rx.iter() {
+            let parts: Vec<Part> = pool.install(|| {
+                units
+                    .par_chunks(PART_ROWS)
+                    .map(|units| process(settings, units))
+                    .collect()
+            });
+            drop(units);
+            if wtx.send(parts).is_err() {
+                break;
+            }
+        }
+        drop(rx);
+        drop(wtx);
+        let written = writer.join().expect("writer thread");
+        let read = reader.join().expect("reader thread");
+        (written, read)
+    });
+    let mut summary = result?;
+    summary.rows_read = read?;
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
+    summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;
+    Ok(summary)
+}
+
+fn process(settings: &Settings, units: &[Unit]) -> Part {
+    let mut part = Part {
+        out: Vec::with_capacity(units.len() * 256),
+        rejects: Vec::new(),
+        summary: Summary::default(),
+    };
+    let schema = settings.policy.plan.schema();
+    let mut scratch = Vec::with_capacity(512);
+    for unit in units {
+        let (id, decoded) = match &unit.raw {
+            Raw::Bad { id, reason } => {
+                reject(&mut part, unit.line, id.as_deref(), None, reason);
+                continue;
+            }
+            Raw::Json(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Err(e) => {
+                    reject(
+                        &mut part,
+                        unit.line,
+                        None,
+                        None,
+                        &format!("not a JSON object: {e}"),
+                    );
+                    continue;
+                }
+                Ok(json) => {
+                    let id = account_id(schema, &json);
+                    (id, decode_account(schema, &json))
+                }
+            },
+            Raw::Csv { record, lists } => {
+                let mapping = settings.mapping.expect("CSV input has a mapping");
+                let id = record.get(mapping.id_col).map(|s| s.trim().to_string());
+                (id, mapping.decode(schema, record, lists))
+            }
+        };
+        let account = match decoded {
+            Ok(a) => a,
+            Err(errors) => {
+                reject_fields(&mut part, unit.line, id.as_deref(), &errors);
+                continue;
+            }
+        };
+        let id = id.unwrap_or_default();
+        match crate::policy::run(settings.policy, &account, settings.as_of, false) {
+            Err(e) => {
+                reject(
+                    &mut part,
+                    unit.line,
+                    Some(&id),
+                    None,
+                    &format!("evaluation failed: {e}"),
+                );
+            }
+            Ok(run) => {
+                part.summary.evaluated += 1;
+                part.summary.tally(&run.actions);
+                for action in &run.actions {
+                    write_action(
+                        &mut part.out,
+                        &mut scratch,
+                        settings.output,
+                        &id,
+                        unit.line,
+                        action,
+                    );
+                }
+            }
+        }
+    }
+    part
+}
+
+fn reject(part: &mut Part, line: u64, id: Option<&str>, field: Option<&str>, reason: &str) {
+    part.summary.rejected += 1;
+    let r = Reject {
+        line,
+        account: id.filter(|s| !s.is_empty()),
+        field,
+        reason,
+    };
+    let _ = serde_json::to_writer(&mut part.rejects, &r);
+    part.rejects.push(b'\n');
+}
+
+fn reject_fields(part: &mut Part, line: u64, id: Option<&str>, errors: &[FieldError]) {
+    let reason = errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let field = errors.first().map(|e| e.field.as_str());
+    reject(part, line, id, field, &reason);
+}
+
+fn write_action(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    format: OutputFormat,
+    id: &str,
+    line: u64,
+    action: &Action,
+) {
+    match format {
+        OutputFormat::Jsonl => {
+            scratch.clear();
+            serde_json::to_writer(&mut *scratch, action).expect("action serialises");
+            out.extend_from_slice(b"{\"account\":");
+            serde_json::to_writer(&mut *out, id).expect("id serialises");
+            let _ = write!(out, ",\"row\":{line},");
+            // `scratch` is `{"type":...}`: splice its members in.
+            out.extend_from_slice(&scratch[1..]);
+            out.push(b'\n');
+        }
+        OutputFormat::Csv => {
+            let mut fields = serde_json::to_value(&action.kind).expect("action serialises");
+            if let Some(map) = fields.as_object_mut() {
+                map.remove("type");
+            }
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut *out);
+            let _ = w.write_record([
+                id,
+                &line.to_string(),
+                action.kind.name(),
+                &action.rules.join(";"),
+                &fields.to_string(),
+            ]);
+            let _ = w.flush();
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `arrears generate --accounts N --seed S [--corrupt-rate R] [--format csv|jsonl] OUT`
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::{error_line, parse_date, Exit, Out};
+use crate::generate::{json_line, CsvWriters, Generator, COMPANIONS};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenFormat {
+    #[default]
+    Csv,
+    Jsonl,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// How many accounts.
+    #[arg(long)]
+    accounts: u64,
+    /// The random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Share of rows (0..1) deliberately malformed: bad money, unknown enum value,
+    /// missing field, wrong column count (truncated JSON), bad date.
+    #[arg(long, default_value_t = 0.0)]
+    corrupt_rate: f64,
+    /// CSV (with companion files `<stem>.sas.csv`, ... beside OUT) or JSON Lines.
+    #[arg(long, value_enum, default_value_t)]
+    format: GenFormat,
+    /// The date the extract is taken (dates are relative to it).
+    #[arg(long, value_parser = parse_date, default_value = "2026-11-22")]
+    as_of: NaiveDate,
+    /// The output file; `.gz` compresses the main file.
+    out: PathBuf,
+}
+
+type Sink = Box<dyn Write>;
+
+fn create(path: &Path) -> std::io::Result<Sink> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        )))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+pub fn run(args: &Args, _out: &mut Out) -> Exit {
+    if !(0.0..=1.0).contains(&args.corrupt_rate) {
+        error_line("--corrupt-rate must be between 0 and 1");
+        return Exit::Usage;
+    }
+    match generate(args) {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            error_line(format!("cannot write `{}`: {e}", args.out.display()));
+            Exit::BadInput
+        }
+    }
+}
+
+fn generate(args: &Args) -> std::io::Result<()> {
+    let mut generator = Generator::new(args.seed, args.as_of);
+    match args.format {
+        GenFormat::Jsonl => {
+            let mut out = create(&args.out)?;
+            for _ in 0..args.accounts {
+                let account = generator.account();
+                let corrupt = generator.corruption(args.corrupt_rate);
+                out.write_all(json_line(&account, corrupt).as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()
+        }
+        GenFormat::Csv => {
+            let dir = args.out.parent().unwrap_or(Path::new(""));
+            let stem = crate::batch::input_stem(&args.out);
+            let mut companions = Vec::new();
+            for suffix in COMPANIONS {
+                companions.push(create(&dir.join(format!("{stem}.{suffix}.csv")))?);
+            }
+            let companions: [Sink; 4] = companions
+                .try_into()
+                .map_err(|_| std::io::Error::other("companions"))?;
+            let mut w = CsvWriters::new(create(&args.out)?, companions)?;
+            for _ in 0..args.accounts {
+                let account = generator.account();
+                let corrupt = generator.corruption(args.corrupt_rate);
+                w.write(&account, corrupt)?;
+            }
+            let (mut main, companions) = w.finish()?;
+            main.flush()?;
+            for mut c in companions {
+                c.flush()?;
+            }
+            Ok(())
+        }
+    }
+}
