@@ -307,9 +307,13 @@ fn a_mapping_without_a_required_field_fails_before_reading() {
         p(&out),
         p(&input),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    // A broken mapping makes the rules directory invalid: exit 3, and `lint` names it.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("`days_past_due`"), "{}", stderr(&o));
     assert!(!out.exists());
+    let lint = arrears(&["lint", p(&rules)]);
+    assert_eq!(lint.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&lint.stdout).contains("error[mapping]"));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -63,6 +63,8 @@ pub const CODES: &[CodeDoc] = &[
         "The hit policy decides which rows give the result.", "hit: firts"),
     code!("input", "error", "An input column is malformed: a name that is not an identifier, or an input that does not type-check.",
         "Inputs are named in cells and outputs.", "inputs:\n  days past due: account.days_past_due"),
+    code!("mapping", "error", "A column mapping (`mapping:` document) names a field the schema does not declare, maps a record or list as if it were a scalar, or misses a required field.",
+        "`arrears batch` would refuse every row of the extract; lint says so before the overnight run.", "columns: { DPD: days_past_du }   # schema field: days_past_due"),
     code!("masked-row", "warning", "Under `hit: first`, a row that can never fire, because earlier rows match every input it matches (they are named), or because its cells exclude every value.",
         "A row that never fires is dead policy: whoever reads the table believes it applies. The check is exact: each column's values are split into pieces at every boundary the cells draw (integers, days and dates are discrete, so `> 5` is `>= 6`); a null input is considered only when the input reads an optional field.",
         "hit: first\nrows:\n  - { id: late,      when: { dpd: '>= 30' } }\n  - { id: very-late, when: { dpd: '>= 60' } }   # masked by `late`"),

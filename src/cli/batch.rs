@@ -290,6 +290,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 ),
             ))
         }
+        // The reader of stdout went away (`| head`): its choice, not an error worth a message.
+        Err(BatchError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            return Ok(Exit::Ok)
+        }
         Err(e) => return Err((Exit::BadInput, format!("{e}; no output written"))),
     };
     eprint!("{}", summary.human());

@@ -214,6 +214,19 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             has_policy: policy_doc.is_some(),
         };
     };
+    // Column mappings are read by `batch`, but checked here so `lint` catches them first.
+    for (file, mapping) in &docs.mappings {
+        if let Err(errors) = crate::batch::mapping::Mapping::build(&program.schema, mapping) {
+            for e in errors {
+                diagnostics.push(
+                    Diagnostic::error("mapping", file, mapping.mapping.span, e.to_string())
+                        .with_help(
+                            "map extract columns to fields the schema declares (docs/batch.md)",
+                        ),
+                );
+            }
+        }
+    }
     let Some((file, doc)) = policy_doc else {
         for (file, d) in docs
             .templates
