@@ -2,24 +2,11 @@
 //! the exit code the README documents (2: an input could not be read,
 //! 64: the command line is wrong).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::process::Output;
 
-fn arrears_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run arrears")
-}
-
-fn arrears(args: &[&str]) -> Output {
-    arrears_in(root(), args)
-}
+use common::{arrears, arrears_in, root};
 
 /// Asserts one line on stderr starting `error: ` and containing `needle`, and the exit code.
 fn one_line_error(out: &Output, code: i32, needle: &str) {

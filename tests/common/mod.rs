@@ -11,9 +11,14 @@ pub fn root() -> &'static Path {
 
 /// Runs the `arrears` binary from the crate root.
 pub fn arrears(args: &[&str]) -> Output {
+    arrears_in(root(), args)
+}
+
+/// Runs the `arrears` binary in `cwd`, so paths print relative to it.
+pub fn arrears_in(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_arrears"))
         .args(args)
-        .current_dir(root())
+        .current_dir(cwd)
         .output()
         .expect("run arrears")
 }
