@@ -167,8 +167,9 @@ impl Ctx<'_> {
 
     /// Every row that fired in a flag table becomes a `flag` action.
     fn flags(&mut self) {
-        let roles = self.policy.roles.flags.clone();
-        for role in &roles {
+        // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
+        let policy = self.policy;
+        for role in &policy.roles.flags {
             let Some(d) = self.decision(role).cloned() else {
                 continue;
             };
@@ -212,13 +213,14 @@ impl Ctx<'_> {
     /// While the contact-hold table holds, contact events are withheld and one
     /// `hold_contact` action says so.
     fn contact_hold(&mut self) {
-        let Some(role) = self.policy.roles.contact_hold.clone() else {
+        let policy = self.policy;
+        let Some(role) = &policy.roles.contact_hold else {
             return;
         };
-        let Some(d) = self.decision(&role).cloned() else {
+        let Some(d) = self.decision(role).cloned() else {
             return;
         };
-        if self.out(&role, &d, "hold") != Value::Bool(true) {
+        if self.out(role, &d, "hold") != Value::Bool(true) {
             return;
         }
         let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(event_type.as_str(), "send_letter" | "call" | "email" | "sms"));
