@@ -70,12 +70,23 @@ fn impossible_as_of_date_is_usage() {
         "samples/accounts.yaml",
     ]);
     one_line_error(&out, 64, "`22/11/2026`");
+    for bad in ["2026-13-01", "tomorrow"] {
+        let out = arrears(&["dry-run", "--as-of", bad, "samples/accounts.yaml"]);
+        one_line_error(&out, 64, &format!("`{bad}`"));
+    }
+}
+
+#[test]
+fn unknown_format_is_usage() {
+    one_line_error(&arrears(&["lint", "--format", "xml"]), 64, "xml");
 }
 
 #[test]
 fn help_and_version_succeed() {
     assert_eq!(arrears(&["--help"]).status.code(), Some(0));
-    assert_eq!(arrears(&["--version"]).status.code(), Some(0));
+    let out = arrears(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("arrears "));
 }
 
 #[test]
