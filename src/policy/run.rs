@@ -236,7 +236,7 @@ impl Ctx<'_> {
         self.actions.retain(|a| !is_contact(a));
         let rules = self.rules(&d);
         let reason = self
-            .out_text(&role, &d, "reason")
+            .out_text(role, &d, "reason")
             .unwrap_or_else(|| rules.join(", "));
         self.push(ActionKind::HoldContact { reason, withheld }, rules);
     }
