@@ -468,24 +468,8 @@ impl<'s> Checker<'s> {
             } else {
                 seen_ids.insert(id.clone(), row.value.id.span);
             }
-            for (column, cell) in &row.value.when {
-                if !input_types.iter().any(|(n, _)| n == column) {
-                    let help = did_you_mean(column, input_types.iter().map(|(n, _)| n.as_str()))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "the inputs are: {}",
-                                list_names(input_types.iter().map(|(n, _)| n.as_str()))
-                            )
-                        });
-                    self.error(
-                        "unknown-column",
-                        file,
-                        cell.span,
-                        format!("`{column}` is not an input of table `{}`", table.name),
-                    )
-                    .help = Some(help);
-                }
-            }
+            let input_names: Vec<&str> = input_types.iter().map(|(n, _)| n.as_str()).collect();
+            self.unknown_columns(file, &row.value.when, &input_names, "input", &table.name);
             let mut cells = Vec::new();
             for (column, ty) in &input_types {
                 let cell = match row.value.when.get(column) {
@@ -555,24 +539,8 @@ impl<'s> Checker<'s> {
         inputs: &[(String, Type)],
         deps: &mut Vec<(u32, Span)>,
     ) -> Vec<TExpr> {
-        for (name, cell) in cells {
-            if !table.outputs.iter().any(|o| &o.name == name) {
-                let help = did_you_mean(name, table.outputs.iter().map(|o| o.name.as_str()))
-                    .unwrap_or_else(|| {
-                        format!(
-                            "the outputs are: {}",
-                            list_names(table.outputs.iter().map(|o| o.name.as_str()))
-                        )
-                    });
-                self.error(
-                    "unknown-column",
-                    file,
-                    cell.span,
-                    format!("`{name}` is not an output of table `{}`", table.name),
-                )
-                .help = Some(help);
-            }
-        }
+        let output_names: Vec<&str> = table.outputs.iter().map(|o| o.name.as_str()).collect();
+        self.unknown_columns(file, cells, &output_names, "output", &table.name);
         let mut exprs = Vec::new();
         for output in &table.outputs {
             match cells.get(&output.name) {
@@ -615,6 +583,33 @@ impl<'s> Checker<'s> {
             }
         }
         exprs
+    }
+
+    /// A `when` or `then` key that names no column of the table: a typo that would
+    /// otherwise silently match everything (or set nothing).
+    fn unknown_columns(
+        &mut self,
+        file: &Arc<SourceFile>,
+        cells: &IndexMap<String, Spanned<CellText>>,
+        columns: &[&str],
+        kind: &str,
+        table: &str,
+    ) {
+        for (name, cell) in cells {
+            if columns.contains(&name.as_str()) {
+                continue;
+            }
+            let help = did_you_mean(name, columns.iter().copied()).unwrap_or_else(|| {
+                format!("the {kind}s are: {}", list_names(columns.iter().copied()))
+            });
+            self.error(
+                "unknown-column",
+                file,
+                cell.span,
+                format!("`{name}` is not an {kind} of table `{table}`"),
+            )
+            .help = Some(help);
+        }
     }
 
     fn scope<'a>(
