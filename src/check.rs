@@ -106,7 +106,7 @@ pub fn check_with_params(
     };
     let tables = checker.check_tables(&docs.tables);
     diags.append(&mut checker.diags);
-    let program = tables.and_then(|(tables, order)| {
+    let program = tables.and_then(|(tables, order, deps)| {
         (!diags
             .iter()
             .any(|d| d.severity == crate::diagnostic::Severity::Error))
@@ -114,6 +114,7 @@ pub fn check_with_params(
             schema: schema.clone(),
             tables,
             order,
+            deps,
         })
     });
     Checked {
@@ -121,6 +122,9 @@ pub fn check_with_params(
         diagnostics: diags,
     }
 }
+
+/// The checked tables, their evaluation order, and per table the tables it reads.
+type CheckedTables = (Vec<Table>, Vec<u32>, Vec<Vec<u32>>);
 
 struct Header {
     name: String,
@@ -179,7 +183,7 @@ impl<'s> Checker<'s> {
     fn check_tables(
         &mut self,
         docs: &[(Arc<SourceFile>, TableDoc)],
-    ) -> Option<(Vec<Table>, Vec<u32>)> {
+    ) -> Option<CheckedTables> {
         // Pass 1: headers, so tables can refer to each other in any file order.
         let mut shells = Vec::new();
         for (file, doc) in docs {
@@ -205,7 +209,16 @@ impl<'s> Checker<'s> {
             all_deps.push(self.check_body(index, file, doc, shell));
         }
         let order = self.order(&shells, &all_deps)?;
-        Some((shells, order))
+        let deps = all_deps
+            .iter()
+            .map(|d| {
+                let mut tables: Vec<u32> = d.iter().map(|&(t, _)| t).collect();
+                tables.sort_unstable();
+                tables.dedup();
+                tables
+            })
+            .collect();
+        Some((shells, order, deps))
     }
 
     fn check_header(&mut self, file: &Arc<SourceFile>, doc: &TableDoc) -> Table {

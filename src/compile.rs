@@ -20,6 +20,22 @@ pub enum Check {
     },
     /// Input equals one of these enum variants (bit `i` = variant `i`).
     EnumSet(u64),
+    /// A bool input equals this.
+    Bool(bool),
+    /// An integer (or days) input within the bounds (`None`: unbounded).
+    Ints {
+        low: Bound<i64>,
+        high: Bound<i64>,
+    },
+    Dates {
+        low: Bound<chrono::NaiveDate>,
+        high: Bound<chrono::NaiveDate>,
+    },
+    /// A money or decimal input within the bounds.
+    Decimals {
+        low: Bound<Decimal>,
+        high: Bound<Decimal>,
+    },
     /// An operand that depends on the account: evaluated per account.
     Dynamic(TTest),
 }
@@ -39,6 +55,167 @@ pub struct CompiledTable {
     /// For a large table whose first column tests a number against constants:
     /// the rows that can match, by the first input's value.
     pub index: Option<RowIndex>,
+    /// What the evaluator runs: the rows' cells in flat arrays, `-` cells left out.
+    pub matcher: Matcher,
+    /// Per row, its outputs when they are all constants (most rows): no
+    /// expression is evaluated when such a row decides.
+    pub constant_outputs: Vec<Option<Vec<Value>>>,
+    /// The rule reference of each row (`table:row`), and of the default (`table:default`).
+    pub row_refs: Vec<String>,
+    pub default_ref: String,
+}
+
+/// A table's cells for evaluation: per row, the cells that test something (a
+/// `-` cell always matches and is left out), each with its checks, in three
+/// flat arrays, so that matching a row reads contiguous memory and does no
+/// work for `-` cells.
+#[derive(Clone, Debug, Default)]
+pub struct Matcher {
+    /// Row `r`'s cells are `cells[row_starts[r]..row_starts[r + 1]]`.
+    pub row_starts: Vec<u32>,
+    pub cells: Vec<CellTest>,
+    pub checks: Vec<Check>,
+}
+
+/// One cell that tests its column's input.
+#[derive(Clone, Debug)]
+pub struct CellTest {
+    /// The input column.
+    pub input: u32,
+    pub negated: bool,
+    /// Whether a null input matches (the cell is `null`, or `not(...)` without `null`).
+    pub null_matches: bool,
+    /// `checks[first_check..end_check]`: the cell matches when any of them does (before `negated`).
+    pub first_check: u32,
+    pub end_check: u32,
+}
+
+impl Matcher {
+    fn build(rows: &[Vec<CompiledCell>], inputs: &[crate::ir::Input]) -> Matcher {
+        let mut m = Matcher::default();
+        for row in rows {
+            m.row_starts.push(m.cells.len() as u32);
+            for (i, cell) in row.iter().enumerate() {
+                if cell.any {
+                    continue;
+                }
+                let null_matches = !cell.negated
+                    && cell
+                        .checks
+                        .iter()
+                        .any(|c| matches!(c, Check::Compare(CompareOp::Eq, Value::Null)));
+                let first_check = m.checks.len() as u32;
+                m.checks.extend(
+                    cell.checks
+                        .iter()
+                        .map(|c| specialise(c.clone(), &inputs[i].expr.ty)),
+                );
+                m.cells.push(CellTest {
+                    input: i as u32,
+                    negated: cell.negated,
+                    null_matches,
+                    first_check,
+                    end_check: m.checks.len() as u32,
+                });
+            }
+        }
+        m.row_starts.push(m.cells.len() as u32);
+        m
+    }
+
+    pub fn row(&self, r: usize) -> &[CellTest] {
+        &self.cells[self.row_starts[r] as usize..self.row_starts[r + 1] as usize]
+    }
+
+    pub fn checks(&self, cell: &CellTest) -> &[Check] {
+        &self.checks[cell.first_check as usize..cell.end_check as usize]
+    }
+}
+
+/// A bound of a typed range check: the value and whether it is included.
+pub type Bound<T> = Option<(T, bool)>;
+
+/// A constant check against an input of a known type becomes a typed range, so
+/// that matching does no dispatch on the constant's kind.
+fn specialise(check: Check, input: &Type) -> Check {
+    match (input, &check) {
+        (Type::Bool, Check::Compare(CompareOp::Eq, Value::Bool(b))) => Check::Bool(*b),
+        (Type::Integer | Type::Days, Check::Compare(op, Value::Int(v))) => match bounds(*op, *v) {
+            Some((low, high)) => Check::Ints { low, high },
+            None => check,
+        },
+        (
+            Type::Integer | Type::Days,
+            Check::Range {
+                low: Value::Int(lo),
+                low_inclusive,
+                high: Value::Int(hi),
+                high_inclusive,
+            },
+        ) => Check::Ints {
+            low: Some((*lo, *low_inclusive)),
+            high: Some((*hi, *high_inclusive)),
+        },
+        (Type::Date, Check::Compare(op, Value::Date(d))) => match bounds(*op, *d) {
+            Some((low, high)) => Check::Dates { low, high },
+            None => check,
+        },
+        (
+            Type::Date,
+            Check::Range {
+                low: Value::Date(lo),
+                low_inclusive,
+                high: Value::Date(hi),
+                high_inclusive,
+            },
+        ) => Check::Dates {
+            low: Some((*lo, *low_inclusive)),
+            high: Some((*hi, *high_inclusive)),
+        },
+        (Type::Money | Type::Decimal, Check::Compare(op, v)) => match (decimal(v), *op) {
+            (Some(d), op) => match bounds(op, d) {
+                Some((low, high)) => Check::Decimals { low, high },
+                None => check,
+            },
+            (None, _) => check,
+        },
+        (
+            Type::Money | Type::Decimal,
+            Check::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            },
+        ) => match (decimal(low), decimal(high)) {
+            (Some(lo), Some(hi)) => Check::Decimals {
+                low: Some((lo, *low_inclusive)),
+                high: Some((hi, *high_inclusive)),
+            },
+            _ => check,
+        },
+        _ => check,
+    }
+}
+
+/// `x op v` as bounds on `x`; `None` for `!=`, which is not one range.
+fn bounds<T: Copy>(op: CompareOp, v: T) -> Option<(Bound<T>, Bound<T>)> {
+    match op {
+        CompareOp::Lt => Some((None, Some((v, false)))),
+        CompareOp::Le => Some((None, Some((v, true)))),
+        CompareOp::Gt => Some((Some((v, false)), None)),
+        CompareOp::Ge => Some((Some((v, true)), None)),
+        CompareOp::Eq => Some((Some((v, true)), Some((v, true)))),
+        CompareOp::Ne => None,
+    }
+}
+
+fn decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(n) => Some(Decimal::from(*n)),
+        Value::Dec(d) => Some(*d),
+        _ => None,
+    }
 }
 
 /// Candidate rows of a table by the value of its first input. The bounds of
@@ -228,7 +405,35 @@ pub fn compile(program: Program) -> Plan {
                 .inputs
                 .first()
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
-            CompiledTable { table, rows, index }
+            let matcher = Matcher::build(&rows, &table.inputs);
+            let constant_outputs = table
+                .rows
+                .iter()
+                .map(|row| {
+                    row.outputs
+                        .iter()
+                        .map(|e| match &e.kind {
+                            TExprKind::Const(v) => Some(v.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect();
+            let row_refs = table
+                .rows
+                .iter()
+                .map(|row| format!("{}:{}", table.name, row.id))
+                .collect();
+            let default_ref = format!("{}:default", table.name);
+            CompiledTable {
+                table,
+                rows,
+                index,
+                matcher,
+                constant_outputs,
+                row_refs,
+                default_ref,
+            }
         })
         .collect();
     let order = program.order.clone();

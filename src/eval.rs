@@ -4,11 +4,14 @@
 //! [`EvalError`] for that account.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use chrono::{Datelike, Days as ChronoDays, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::compile::{Check, CompiledCell, CompiledTable, Plan};
+use crate::compile::{Bound, Check, CompiledTable, Plan};
 use crate::ir::{Aggregate, BinOp, Builtin, EachExpr, HitPolicy, TExpr, TExprKind, TTest};
 use crate::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::Value;
@@ -20,7 +23,7 @@ pub struct Decision {
     /// For a `for_each` table: the index of the item in its list.
     pub item: Option<u32>,
     /// For a `for_each` table: the item's `id` field, or its position (from 1).
-    pub label: Option<String>,
+    pub label: Option<Arc<str>>,
     pub outcome: Outcome,
 }
 
@@ -42,6 +45,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The single result other tables read: a decided row's (or the default's)
+    /// values, or the aggregate; nothing for `collect` / `rule_order` rows.
+    pub fn result(&self) -> &[Value] {
+        match self {
+            Outcome::Row { values, .. } | Outcome::Default { values } => values,
+            Outcome::Aggregate { value, .. } => std::slice::from_ref(value),
+            Outcome::Rows(_) => &[],
+        }
+    }
+
     /// Ids (indices) of the rows that produced this outcome.
     pub fn rows(&self) -> Vec<u32> {
         match self {
@@ -112,9 +125,38 @@ struct Env<'a> {
     account: &'a Value,
     as_of: NaiveDate,
     inputs: &'a [Value],
-    results: &'a [Vec<Value>],
+    results: Results<'a>,
     locals: Vec<Value>,
 }
+
+/// The single results of the tables evaluated so far, read in place from
+/// their decisions.
+#[derive(Clone, Copy)]
+struct Results<'a> {
+    decisions: &'a [Decision],
+    /// Per table: the index of its single decision, or a marker above any index.
+    of: &'a [u32],
+}
+
+impl<'a> Results<'a> {
+    const NONE: Results<'static> = Results {
+        decisions: &[],
+        of: &[],
+    };
+
+    fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
+        let i = *self.of.get(table as usize)?;
+        self.decisions
+            .get(i as usize)?
+            .outcome
+            .result()
+            .get(output as usize)
+    }
+}
+
+/// Table state markers in [`Tables`]; any smaller number is a decision index.
+const NOT_EVALUATED: u32 = u32::MAX;
+const NO_SINGLE_RESULT: u32 = u32::MAX - 1;
 
 /// Evaluates every table of the plan that needs no caller-provided params, in
 /// dependency order, for one account.
@@ -124,73 +166,127 @@ pub fn evaluate(
     as_of: NaiveDate,
     trace: bool,
 ) -> std::result::Result<Evaluation, EvalError> {
-    let mut results: Vec<Vec<Value>> = vec![Vec::new(); plan.tables.len()];
-    let mut evaluation = Evaluation {
-        decisions: Vec::with_capacity(plan.order.len() + 8),
-        trace: Vec::new(),
-    };
-    // One scratch buffer for every table's inputs.
-    let mut inputs = Vec::new();
-    for &t in &plan.order {
-        if !plan.tables[t as usize].table.params.is_empty() {
-            continue;
-        }
-        let first = evaluation.decisions.len();
-        evaluate_table_into(
+    let mut tables = Tables::new(plan, account, as_of, trace);
+    tables.require_all()?;
+    Ok(tables.evaluation)
+}
+
+/// One account's tables, evaluated on demand: [`Tables::require`] evaluates a
+/// table (after the tables it reads) the first time it is asked for, so a
+/// caller that needs only some decisions pays only for those.
+pub struct Tables<'a> {
+    plan: &'a Plan,
+    account: &'a Value,
+    as_of: NaiveDate,
+    trace: bool,
+    /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
+    /// single decision, whose values other tables read.
+    state: SmallVec<[u32; 16]>,
+    /// Scratch space for a table's inputs.
+    inputs: Vec<Value>,
+    pub evaluation: Evaluation,
+}
+
+impl<'a> Tables<'a> {
+    pub fn new(plan: &'a Plan, account: &'a Value, as_of: NaiveDate, trace: bool) -> Self {
+        Tables {
             plan,
-            t,
             account,
             as_of,
-            &[],
-            &results,
             trace,
-            &mut inputs,
-            &mut evaluation,
-        )?;
-        if let [Decision {
-            outcome,
-            item: None,
-            ..
-        }] = &evaluation.decisions[first..]
-        {
-            results[t as usize] = match outcome {
-                Outcome::Row { values, .. } | Outcome::Default { values } => values.clone(),
-                Outcome::Aggregate { value, .. } => vec![value.clone()],
-                Outcome::Rows(_) => Vec::new(),
-            };
+            state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
+            inputs: Vec::new(),
+            evaluation: Evaluation {
+                decisions: Vec::with_capacity(plan.order.len()),
+                trace: Vec::new(),
+            },
         }
     }
-    Ok(evaluation)
+
+    pub fn tracing(&self) -> bool {
+        self.trace
+    }
+
+    /// Every table that needs no caller-provided params, in dependency order.
+    pub fn require_all(&mut self) -> std::result::Result<(), EvalError> {
+        for &t in &self.plan.order {
+            self.require(t)?;
+        }
+        Ok(())
+    }
+
+    /// Evaluates table `t` unless it already was, after the tables it reads.
+    /// Tables that take params are evaluated only by their caller
+    /// ([`Tables::evaluate_with`]).
+    pub fn require(&mut self, t: u32) -> std::result::Result<(), EvalError> {
+        let plan = self.plan;
+        if self.state[t as usize] != NOT_EVALUATED
+            || !plan.tables[t as usize].table.params.is_empty()
+        {
+            return Ok(());
+        }
+        // Tables form a DAG (checked), so marking before the dependencies is safe.
+        self.state[t as usize] = NO_SINGLE_RESULT;
+        self.require_deps(t)?;
+        let results = Results {
+            decisions: &self.evaluation.decisions,
+            of: &self.state,
+        };
+        let made = evaluate_table_into(
+            plan,
+            t,
+            self.account,
+            self.as_of,
+            &[],
+            results,
+            &mut self.inputs,
+            self.trace.then_some(&mut self.evaluation.trace),
+        )?;
+        if let [Decision { item: None, .. }] = made.as_slice() {
+            self.state[t as usize] = self.evaluation.decisions.len() as u32;
+        }
+        self.evaluation.decisions.extend(made);
+        Ok(())
+    }
+
+    fn require_deps(&mut self, t: u32) -> std::result::Result<(), EvalError> {
+        for &d in &self.plan.program.deps[t as usize] {
+            self.require(d)?;
+        }
+        Ok(())
+    }
+
+    /// Evaluates a table that takes params (once per call, for the caller's
+    /// values), after the tables it reads. Its decisions and traces are
+    /// returned, not kept.
+    pub fn evaluate_with(
+        &mut self,
+        t: u32,
+        params: &[Value],
+    ) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
+        self.require_deps(t)?;
+        let mut traces = Vec::new();
+        let results = Results {
+            decisions: &self.evaluation.decisions,
+            of: &self.state,
+        };
+        let made = evaluate_table_into(
+            self.plan,
+            t,
+            self.account,
+            self.as_of,
+            params,
+            results,
+            &mut self.inputs,
+            self.trace.then_some(&mut traces),
+        )?;
+        Ok((made.into_vec(), traces))
+    }
 }
 
 /// Evaluates one table for one account: once, or once per item of its
-/// `for_each` list. `params` are the table's caller-provided values; `results`
-/// the single results of tables evaluated before it.
-pub fn evaluate_table(
-    plan: &Plan,
-    t: u32,
-    account: &Value,
-    as_of: NaiveDate,
-    params: &[Value],
-    results: &[Vec<Value>],
-    trace: bool,
-) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
-    let mut out = Evaluation::default();
-    evaluate_table_into(
-        plan,
-        t,
-        account,
-        as_of,
-        params,
-        results,
-        trace,
-        &mut Vec::new(),
-        &mut out,
-    )?;
-    Ok((out.decisions, out.trace))
-}
-
-/// [`evaluate_table`], appending to `out`; `inputs` is scratch space.
+/// `for_each` list. `params` are the table's caller-provided values; `inputs`
+/// is scratch space; traces are appended to `trace` when asked for.
 #[allow(clippy::too_many_arguments)]
 fn evaluate_table_into(
     plan: &Plan,
@@ -198,11 +294,10 @@ fn evaluate_table_into(
     account: &Value,
     as_of: NaiveDate,
     params: &[Value],
-    results: &[Vec<Value>],
-    trace: bool,
+    results: Results<'_>,
     inputs: &mut Vec<Value>,
-    out: &mut Evaluation,
-) -> std::result::Result<(), EvalError> {
+    mut trace: Option<&mut Vec<TableTrace>>,
+) -> std::result::Result<SmallVec<[Decision; 1]>, EvalError> {
     let table = &plan.tables[t as usize];
     let mut env = Env {
         account,
@@ -224,13 +319,14 @@ fn evaluate_table_into(
         },
     };
     let count = items.as_ref().map_or(1, |items| items.len());
+    let mut made = SmallVec::new();
     for k in 0..count {
         let entry = items.as_ref().map(|items| (k as u32, &items[k]));
         let item = entry.map(|(i, _)| i);
         env.locals.truncate(params.len());
         let mut label = None;
         if let Some((i, value)) = entry {
-            label = Some(item_label(value).unwrap_or_else(|| (i + 1).to_string()));
+            label = Some(item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
             env.locals.push(value.clone());
         }
         inputs.clear();
@@ -248,34 +344,38 @@ fn evaluate_table_into(
                 results,
                 locals: std::mem::take(&mut env.locals),
             };
-            let outcome = decide(table, &mut row_env, trace.then_some(&mut row_trace));
+            let outcome = decide(
+                table,
+                &mut row_env,
+                trace.is_some().then_some(&mut row_trace),
+            );
             env.locals = row_env.locals;
             outcome.map_err(|k| fail(item, k))?
         };
-        if trace {
-            out.trace.push(TableTrace {
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.push(TableTrace {
                 table: t,
                 item,
                 inputs: inputs.clone(),
                 rows: row_trace,
             });
         }
-        out.decisions.push(Decision {
+        made.push(Decision {
             table: t,
             item,
             label,
             outcome,
         });
     }
-    Ok(())
+    Ok(made)
 }
 
 /// A per-item table's item is labelled by its first text field (by
 /// convention its id).
-fn item_label(value: &Value) -> Option<String> {
+fn item_label(value: &Value) -> Option<Arc<str>> {
     match value {
         Value::Record(fields) => fields.iter().find_map(|f| match f {
-            Value::Text(t) => Some(t.to_string()),
+            Value::Text(t) => Some(Arc::clone(t)),
             _ => None,
         }),
         _ => None,
@@ -289,7 +389,7 @@ fn decide(
 ) -> Result<Outcome> {
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
-    let mut matched: Vec<u32> = Vec::new();
+    let mut matched: SmallVec<[u32; 8]> = SmallVec::new();
     // Without a trace, a large table's index skips rows whose first cell
     // cannot match (they would fail there, before any other cell is tried).
     let candidates = match (&trace, &table.index) {
@@ -299,8 +399,7 @@ fn decide(
     let n = candidates.map_or(table.rows.len(), <[u32]>::len);
     for k in 0..n {
         let r = candidates.map_or(k, |c| c[k] as usize);
-        let cells = &table.rows[r];
-        let failed = first_failing_cell(cells, env)?;
+        let failed = first_failing_cell(table, r, env)?;
         if let Some(trace) = trace.as_deref_mut() {
             trace.push((r as u32, failed));
         }
@@ -312,11 +411,14 @@ fn decide(
         }
     }
     let row_values = |r: u32, env: &mut Env| -> Result<Vec<Value>> {
-        t.rows[r as usize]
-            .outputs
-            .iter()
-            .map(|e| eval(e, env))
-            .collect()
+        match &table.constant_outputs[r as usize] {
+            Some(values) => Ok(values.clone()),
+            None => t.rows[r as usize]
+                .outputs
+                .iter()
+                .map(|e| eval(e, env))
+                .collect(),
+        }
     };
     let ids = |rows: &[u32]| {
         rows.iter()
@@ -410,7 +512,7 @@ fn decide(
                 }
                 Some(Aggregate::Count) => Ok(Outcome::Aggregate {
                     value: Value::Int(matched.len() as i64),
-                    rows: matched,
+                    rows: matched.to_vec(),
                 }),
                 Some(agg) => {
                     let mut acc: Option<Value> = None;
@@ -445,7 +547,7 @@ fn decide(
                     };
                     Ok(Outcome::Aggregate {
                         value,
-                        rows: matched,
+                        rows: matched.to_vec(),
                     })
                 }
             }
@@ -460,39 +562,63 @@ fn zero_like(ty: &crate::types::Type) -> Value {
     }
 }
 
-fn first_failing_cell(cells: &[CompiledCell], env: &mut Env) -> Result<Option<u32>> {
-    for (i, cell) in cells.iter().enumerate() {
-        if !cell_matches(cell, &env.inputs[i], env)? {
-            return Ok(Some(i as u32));
+/// The input index of row `r`'s first cell that does not match; `None`: the row matches.
+fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<Option<u32>> {
+    let m = &table.matcher;
+    for cell in m.row(r) {
+        let input = &env.inputs[cell.input as usize];
+        let hit = if input.is_null() {
+            // A null input matches only `null` (and `-`, which is not here).
+            cell.null_matches
+        } else {
+            let mut any = false;
+            for check in m.checks(cell) {
+                if check_matches(check, input, env)? {
+                    any = true;
+                    break;
+                }
+            }
+            any != cell.negated
+        };
+        if !hit {
+            return Ok(Some(cell.input));
         }
     }
     Ok(None)
 }
 
-fn cell_matches(cell: &CompiledCell, input: &Value, env: &mut Env) -> Result<bool> {
-    if cell.any {
-        return Ok(true);
-    }
-    if input.is_null() {
-        // A null input matches only `null` (and `-`).
-        return Ok(!cell.negated
-            && cell
-                .checks
-                .iter()
-                .any(|c| matches!(c, Check::Compare(CompareOp::Eq, Value::Null))));
-    }
-    let mut hit = false;
-    for check in &cell.checks {
-        if check_matches(check, input, env)? {
-            hit = true;
-            break;
+/// `x` within the bounds (`None`: unbounded on that side).
+fn within<T: PartialOrd>(x: &T, low: &Bound<T>, high: &Bound<T>) -> bool {
+    let above = match low {
+        None => true,
+        Some((b, true)) => x >= b,
+        Some((b, false)) => x > b,
+    };
+    above
+        && match high {
+            None => true,
+            Some((b, true)) => x <= b,
+            Some((b, false)) => x < b,
         }
-    }
-    Ok(hit != cell.negated)
 }
 
 fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     Ok(match check {
+        Check::Bool(b) => matches!(input, Value::Bool(x) if x == b),
+        Check::Ints { low, high } => match input {
+            Value::Int(n) => within(n, low, high),
+            Value::Dec(d) => {
+                let widen = |b: &Bound<i64>| b.map(|(v, inclusive)| (Decimal::from(v), inclusive));
+                within(d, &widen(low), &widen(high))
+            }
+            _ => false,
+        },
+        Check::Dates { low, high } => matches!(input, Value::Date(d) if within(d, low, high)),
+        Check::Decimals { low, high } => match input {
+            Value::Dec(d) => within(d, low, high),
+            Value::Int(n) => within(&Decimal::from(*n), low, high),
+            _ => false,
+        },
         Check::Compare(op, v) => compare(*op, input, v),
         Check::Range {
             low,
@@ -575,10 +701,7 @@ fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
         TExprKind::Account => Some(env.account),
         TExprKind::Local(i) => env.locals.get(*i as usize),
         TExprKind::Input(i) => env.inputs.get(*i as usize),
-        TExprKind::TableOutput { table, output } => env
-            .results
-            .get(*table as usize)
-            .and_then(|r| r.get(*output as usize)),
+        TExprKind::TableOutput { table, output } => env.results.get(*table, *output),
         TExprKind::Field(base, slot) => match lookup(base, env)? {
             Value::Record(fields) => fields.get(*slot as usize),
             _ => Some(&NULL),
@@ -603,8 +726,7 @@ fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
         TExprKind::Input(i) => env.inputs.get(*i as usize).cloned().unwrap_or_default(),
         TExprKind::TableOutput { table, output } => env
             .results
-            .get(*table as usize)
-            .and_then(|r| r.get(*output as usize))
+            .get(*table, *output)
             .cloned()
             .unwrap_or_default(),
         TExprKind::Field(base, slot) => field(&eval(base, env)?, *slot),
@@ -887,7 +1009,7 @@ pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
         account: &account,
         as_of: NaiveDate::MIN,
         inputs: &[],
-        results: &[],
+        results: Results::NONE,
         locals: Vec::new(),
     };
     eval(e, &mut env).ok()

@@ -225,4 +225,6 @@ pub struct Program {
     pub tables: Vec<Table>,
     /// Table indices in evaluation order: every table after those it refers to.
     pub order: Vec<u32>,
+    /// Per table, the tables whose outputs it reads (ascending, no repeats).
+    pub deps: Vec<Vec<u32>>,
 }

@@ -479,6 +479,8 @@ pub struct Settings<'a> {
     pub output: OutputFormat,
     pub max_rejects: Option<u64>,
     pub chunk_rows: usize,
+    /// Evaluate every table (as `dry-run`), not only those the actions need.
+    pub all_tables: bool,
 }
 
 /// What one rayon task produced: output bytes, reject lines, counts.
@@ -612,7 +614,12 @@ fn process(settings: &Settings, units: &[Unit]) -> Part {
             }
         };
         let id = id.unwrap_or_default();
-        match crate::policy::run(settings.policy, &account, settings.as_of, false) {
+        let run = if settings.all_tables {
+            crate::policy::run(settings.policy, &account, settings.as_of, false)
+        } else {
+            crate::policy::run_needed(settings.policy, &account, settings.as_of)
+        };
+        match run {
             Err(e) => {
                 reject(
                     &mut part,

@@ -63,6 +63,10 @@ pub struct Args {
     /// Rows per chunk held in memory at a time.
     #[arg(long, default_value_t = batch::CHUNK_ROWS)]
     chunk_rows: usize,
+    /// Evaluate every table for every row, as `dry-run` does, so that an error in a
+    /// table this row's actions do not need also rejects it (slower; the actions are the same).
+    #[arg(long)]
+    all_tables: bool,
 }
 
 /// An output written to a temporary file beside its target and renamed into
@@ -251,6 +255,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         },
         max_rejects: args.max_rejects,
         chunk_rows: args.chunk_rows,
+        all_tables: args.all_tables,
     };
     let stdout = std::io::stdout();
     let mut out_w: Box<dyn Write + Send> = match &mut out_file {

@@ -194,7 +194,7 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
                     let table = &plan.tables[d.table as usize].table;
                     let mut j = json!({ "table": table.name, "hit": table.hit.name() });
                     if let Some(label) = &d.label {
-                        j["item"] = json!(label);
+                        j["item"] = json!(label.as_ref());
                     }
                     let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
                     j["rows"] = json!(ids);

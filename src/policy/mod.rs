@@ -19,7 +19,7 @@ use chrono::{NaiveDate, Weekday};
 pub use action::{Action, ActionKind};
 use calendar::WorkCalendar;
 use experiment::{Arm, Experiment};
-pub use run::{run, PolicyRun};
+pub use run::{run, run_needed, PolicyRun};
 
 use crate::check::{check_with_params, Checked};
 use crate::compile::{compile, Plan};
@@ -76,7 +76,8 @@ pub enum Nomination {
 #[derive(Debug, Clone)]
 pub struct Role {
     pub table: u32,
-    pub columns: HashMap<&'static str, usize>,
+    /// (column, output index); a handful, so a scan beats hashing.
+    pub columns: Vec<(&'static str, usize)>,
 }
 
 impl Roles {
@@ -101,7 +102,9 @@ impl Roles {
 
 impl Role {
     fn col(&self, name: &str) -> Option<usize> {
-        self.columns.get(name).copied()
+        self.columns
+            .iter()
+            .find_map(|(col, i)| (*col == name).then_some(*i))
     }
 }
 
@@ -794,7 +797,7 @@ impl Builder<'_> {
         }
         Some(Role {
             table: index as u32,
-            columns: HashMap::new(),
+            columns: Vec::new(),
         })
     }
 
@@ -853,7 +856,7 @@ impl Builder<'_> {
             )
             .help = Some("use `first`, `unique`, `priority` or `any`".into());
         }
-        let mut columns = HashMap::new();
+        let mut columns = Vec::new();
         for (col, want, required) in wants {
             match table.outputs.iter().position(|o| o.name == *col) {
                 Some(i) => {
@@ -863,7 +866,7 @@ impl Builder<'_> {
                         let wanted = self.want_name(*want);
                         self.error("policy", name.span, format!("output `{col}` of the `{role}` table `{}` is {shown}; `{role}` needs {wanted}", table.name));
                     }
-                    columns.insert(*col, i);
+                    columns.push((*col, i));
                 }
                 None if *required => {
                     let wanted = self.want_name(*want);

@@ -8,9 +8,7 @@ use super::action::{Action, ActionKind, Instalment as OfferInstalment, RuleRef};
 use super::promise::{self, Payment, Status, Terms, ToleranceRule};
 use super::{Nomination, Policy, Role, Template};
 use crate::compile::Plan;
-use crate::eval::{
-    evaluate, evaluate_table, Decision, EvalError, EvalErrorKind, Evaluation, Outcome,
-};
+use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
 use crate::types::{format_money, Value};
 
 /// The actions for one account, and the decisions (with trace) behind them.
@@ -30,15 +28,35 @@ fn policy_error(table: &str, message: String) -> EvalError {
     }
 }
 
-/// Runs the whole pipeline for one account snapshot as of `as_of`.
+/// Runs the whole pipeline for one account snapshot as of `as_of`, after
+/// evaluating every table (so that all decisions can be shown and tested; an
+/// error in any table fails the account).
 pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> Result<PolicyRun> {
-    let evaluation = evaluate(&policy.plan, account, as_of, trace)?;
+    let mut tables = Tables::new(&policy.plan, account, as_of, trace);
+    tables.require_all()?;
+    pipeline(policy, account, as_of, tables)
+}
+
+/// The same actions as [`run`], evaluating only the tables the pipeline reads
+/// for this account (an account without arrears stops at the entry table).
+/// The batch runs this; decisions of tables it skipped are absent, and so are
+/// their errors.
+pub fn run_needed(policy: &Policy, account: &Value, as_of: NaiveDate) -> Result<PolicyRun> {
+    let tables = Tables::new(&policy.plan, account, as_of, false);
+    pipeline(policy, account, as_of, tables)
+}
+
+fn pipeline(
+    policy: &Policy,
+    account: &Value,
+    as_of: NaiveDate,
+    tables: Tables<'_>,
+) -> Result<PolicyRun> {
     let mut ctx = Ctx {
         policy,
         account,
         as_of,
-        trace,
-        evaluation,
+        tables,
         actions: Vec::new(),
     };
     let case = policy
@@ -53,13 +71,13 @@ pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> R
         Some(case) => ctx.open_case(case)?,
     }
     if !ctx.actions.is_empty() || case.is_some() {
-        ctx.flags();
+        ctx.flags()?;
         // Last, so that no strategy can schedule contact around it.
-        ctx.contact_hold();
+        ctx.contact_hold()?;
     }
     Ok(PolicyRun {
         actions: ctx.actions,
-        evaluation: ctx.evaluation,
+        evaluation: ctx.tables.evaluation,
     })
 }
 
@@ -67,8 +85,7 @@ struct Ctx<'a> {
     policy: &'a Policy,
     account: &'a Value,
     as_of: NaiveDate,
-    trace: bool,
-    evaluation: Evaluation,
+    tables: Tables<'a>,
     actions: Vec<Action>,
 }
 
@@ -103,31 +120,43 @@ impl Ctx<'_> {
         &self.plan().tables[role.table as usize].table.name
     }
 
-    /// The single decision of a per-account table.
-    fn decision(&self, role: &Role) -> Option<&Decision> {
-        self.evaluation
+    /// The single decision of a per-account table (evaluated if it was not yet).
+    fn decision(&mut self, role: &Role) -> Result<Option<Decision>> {
+        self.tables.require(role.table)?;
+        Ok(self
+            .tables
+            .evaluation
             .decisions
             .iter()
             .find(|d| d.table == role.table && d.item.is_none())
+            .cloned())
     }
 
-    /// Decisions of a `for_each` table, by item index.
-    fn item_decisions(&self, role: &Role) -> Vec<&Decision> {
-        self.evaluation
+    /// Decisions of a `for_each` table, by item index (evaluated if it was not yet).
+    fn item_decisions(&mut self, role: &Role) -> Result<Vec<Decision>> {
+        self.tables.require(role.table)?;
+        Ok(self
+            .tables
+            .evaluation
             .decisions
             .iter()
             .filter(|d| d.table == role.table && d.item.is_some())
-            .collect()
+            .cloned()
+            .collect())
     }
 
     fn rules(&self, d: &Decision) -> Vec<RuleRef> {
-        let table = &self.plan().tables[d.table as usize].table;
+        let table = &self.plan().tables[d.table as usize];
         match &d.outcome {
-            Outcome::Default { .. } => vec![format!("{}:default", table.name)],
+            Outcome::Default { .. } => vec![table.default_ref.clone()],
+            Outcome::Row { row, also, .. } => std::iter::once(row)
+                .chain(also)
+                .map(|r| table.row_refs[*r as usize].clone())
+                .collect(),
             other => other
                 .rows()
                 .iter()
-                .map(|r| format!("{}:{}", table.name, table.rows[*r as usize].id))
+                .map(|r| table.row_refs[*r as usize].clone())
                 .collect(),
         }
     }
@@ -166,11 +195,11 @@ impl Ctx<'_> {
     }
 
     /// Every row that fired in a flag table becomes a `flag` action.
-    fn flags(&mut self) {
+    fn flags(&mut self) -> Result<()> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
         let policy = self.policy;
         for role in &policy.roles.flags {
-            let Some(d) = self.decision(role).cloned() else {
+            let Some(d) = self.decision(role)? else {
                 continue;
             };
             let table = &self.plan().tables[role.table as usize].table;
@@ -189,7 +218,10 @@ impl Ctx<'_> {
                     .iter()
                     .map(|(r, values)| {
                         (
-                            vec![format!("{name}:{}", table.rows[*r as usize].id)],
+                            vec![
+                                self.plan().tables[role.table as usize].row_refs[*r as usize]
+                                    .clone(),
+                            ],
                             self.plan().outputs_json(table, values),
                         )
                     })
@@ -208,20 +240,21 @@ impl Ctx<'_> {
                 );
             }
         }
+        Ok(())
     }
 
     /// While the contact-hold table holds, contact events are withheld and one
     /// `hold_contact` action says so.
-    fn contact_hold(&mut self) {
+    fn contact_hold(&mut self) -> Result<()> {
         let policy = self.policy;
         let Some(role) = &policy.roles.contact_hold else {
-            return;
+            return Ok(());
         };
-        let Some(d) = self.decision(role).cloned() else {
-            return;
+        let Some(d) = self.decision(role)? else {
+            return Ok(());
         };
         if self.out(role, &d, "hold") != Value::Bool(true) {
-            return;
+            return Ok(());
         }
         let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(event_type.as_str(), "send_letter" | "call" | "email" | "sms"));
         let withheld: Vec<String> = self
@@ -239,13 +272,14 @@ impl Ctx<'_> {
             .out_text(role, &d, "reason")
             .unwrap_or_else(|| rules.join(", "));
         self.push(ActionKind::HoldContact { reason, withheld }, rules);
+        Ok(())
     }
 
     /// No open case: entry, and for a new case its class, arm and events.
     fn new_account(&mut self) -> Result<()> {
         let policy = self.policy;
         let roles = &policy.roles;
-        let Some(entry) = self.decision(&roles.entry).cloned() else {
+        let Some(entry) = self.decision(&roles.entry)? else {
             return Ok(());
         };
         let Some(category) = self
@@ -260,7 +294,7 @@ impl Ctx<'_> {
         let entry_rules = self.rules(&entry);
         self.push(ActionKind::OpenCase { category, reason }, entry_rules);
 
-        let Some(class) = self.decision(&roles.class).cloned() else {
+        let Some(class) = self.decision(&roles.class)? else {
             return Ok(());
         };
         let class_rules = self.rules(&class);
@@ -349,7 +383,7 @@ impl Ctx<'_> {
         let roles = &policy.roles;
         let mut manual_only = false;
         if let Some(exit) = &roles.exit {
-            if let Some(d) = self.decision(exit).cloned() {
+            if let Some(d) = self.decision(exit)? {
                 let rules = self.rules(&d);
                 if let Some(todo) = self.out_text(exit, &d, "todo") {
                     // A person decides this case (special circumstances): nothing closes it automatically.
@@ -367,12 +401,7 @@ impl Ctx<'_> {
             (&roles.sa_exit, self.policy.slots.service_agreements)
         {
             let sas = list(&field(self.account, sas_slot));
-            for d in self
-                .item_decisions(sa_exit)
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-            {
+            for d in self.item_decisions(sa_exit)? {
                 if self.out(sa_exit, &d, "remove") == Value::Bool(true) {
                     removed.extend(d.item);
                     let id = d
@@ -411,11 +440,7 @@ impl Ctx<'_> {
             return Ok((false, false));
         };
         let promises = list(&field(self.account, slot));
-        let decisions: Vec<Decision> = self
-            .item_decisions(terms_role)
-            .into_iter()
-            .cloned()
-            .collect();
+        let decisions = self.item_decisions(terms_role)?;
         // Group by plan id; a promise without one is a plan of its own. First appearance order.
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, p) in promises.iter().enumerate() {
@@ -572,17 +597,8 @@ impl Ctx<'_> {
             ]
             .into(),
         );
-        let results: Vec<Vec<Value>> = vec![Vec::new(); self.plan().tables.len()];
-        let (decisions, traces) = evaluate_table(
-            self.plan(),
-            role.table,
-            self.account,
-            self.as_of,
-            &[promise_record],
-            &results,
-            self.trace,
-        )?;
-        self.evaluation.trace.extend(traces);
+        let (decisions, traces) = self.tables.evaluate_with(role.table, &[promise_record])?;
+        self.tables.evaluation.trace.extend(traces);
         let Some(d) = decisions.into_iter().next() else {
             return Ok(false);
         };
@@ -591,7 +607,7 @@ impl Ctx<'_> {
             .out_text(role, &d, "follow_up")
             .unwrap_or_else(|| "none".into());
         let detail = self.out_text(role, &d, "detail");
-        self.evaluation.decisions.push(d);
+        self.tables.evaluation.decisions.push(d);
         let case_template = self
             .policy
             .slots
@@ -655,7 +671,7 @@ impl Ctx<'_> {
         let Some(role) = self.policy.roles.payment_plan.as_ref() else {
             return Ok(());
         };
-        let Some(d) = self.decision(role).cloned() else {
+        let Some(d) = self.decision(role)? else {
             return Ok(());
         };
         let n = match self.out(role, &d, "instalments") {
@@ -724,12 +740,7 @@ impl Ctx<'_> {
         }
         let sas = list(&field(self.account, sas_slot));
         let mut eligible: Vec<(usize, Vec<RuleRef>)> = Vec::new();
-        for d in self
-            .item_decisions(role)
-            .into_iter()
-            .cloned()
-            .collect::<Vec<_>>()
-        {
+        for d in self.item_decisions(role)? {
             let Some(i) = d.item.map(|i| i as usize) else {
                 continue;
             };

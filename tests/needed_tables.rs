@@ -1,0 +1,66 @@
+//! `policy::run_needed` (the batch's path: only the tables the pipeline reads
+//! for the account) gives exactly the actions of `policy::run` (every table
+//! evaluated first), on generated accounts of every kind and on the sample and
+//! scenario accounts, at several evaluation dates.
+
+use std::path::Path;
+
+use arrears::generate::{json_line, Generator};
+use arrears::policy::{run, run_needed};
+use chrono::NaiveDate;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn needed_tables_give_the_same_actions_as_all_tables() {
+    let loaded = arrears::policy::load(&root().join("rules")).expect("rules load");
+    let policy = loaded.policy.as_ref().expect("shipped policy");
+    let schema = policy.plan.schema();
+    let mut accounts: Vec<serde_json::Value> =
+        ["samples/accounts.yaml", "samples/scenarios/accounts.yaml"]
+            .iter()
+            .flat_map(|f| arrears::accounts::read_accounts(&root().join(f)).unwrap())
+            .filter_map(|r| r.json.ok())
+            .collect();
+    let samples = accounts.len();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let mut generator = Generator::new(11, as_of);
+    accounts.extend(
+        (0..20_000)
+            .map(|_| serde_json::from_str(&json_line(&generator.account(), None)).expect("json")),
+    );
+    let (mut compared, mut with_actions, mut fewer_decisions) = (0, 0, 0);
+    for date in ["2026-01-15", "2026-07-01", "2026-11-22"] {
+        let as_of: NaiveDate = date.parse().unwrap();
+        for (i, json) in accounts.iter().enumerate() {
+            let account = arrears::snapshot::decode_account(schema, json).expect("decodes");
+            let all = run(policy, &account, as_of, false);
+            let needed = run_needed(policy, &account, as_of);
+            match (&all, &needed) {
+                (Ok(all), Ok(needed)) => {
+                    assert_eq!(
+                        all.actions, needed.actions,
+                        "account #{i} ({} samples first) as of {date}",
+                        samples
+                    );
+                    with_actions += usize::from(!all.actions.is_empty());
+                    fewer_decisions += usize::from(
+                        needed.evaluation.decisions.len() < all.evaluation.decisions.len(),
+                    );
+                }
+                // An error in a table this account's actions need fails both ways.
+                (Err(_), Err(_)) => {}
+                // An error in a table only `run` evaluates: the one allowed difference.
+                (Err(_), Ok(_)) => {}
+                (Ok(_), Err(e)) => panic!("account #{i} as of {date}: only run_needed fails: {e}"),
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 3 * accounts.len());
+    // The comparison means something: both kinds of account were seen.
+    assert!(with_actions > 10_000, "{with_actions}");
+    assert!(fewer_decisions > 10_000, "{fewer_decisions}");
+}
