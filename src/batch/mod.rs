@@ -506,18 +506,26 @@ pub fn run(
     }
     let chunk_rows = settings.chunk_rows.max(1);
     let (result, read) = std::thread::scope(|s| {
-        let (tx, rx) = sync_channel::<Vec<Unit>>(1);
+        // A chunk travels as parts of PART_ROWS rows, one rayon task each, so
+        // that each task also frees its own rows.
+        let (tx, rx) = sync_channel::<Vec<Vec<Unit>>>(1);
         let reader = s.spawn(move || -> Result<u64, BatchError> {
             let mut read = 0u64;
-            loop {
-                let mut units = Vec::with_capacity(chunk_rows);
-                let more = source.next_chunk(chunk_rows, &mut units)?;
-                read += units.len() as u64;
-                if !units.is_empty() && tx.send(units).is_err() {
-                    return Ok(read);
+            let mut more = true;
+            while more {
+                let mut parts = Vec::with_capacity(chunk_rows.div_ceil(PART_ROWS));
+                let mut in_chunk = 0;
+                while more && in_chunk < chunk_rows {
+                    let mut units = Vec::with_capacity(PART_ROWS.min(chunk_rows));
+                    more = source.next_chunk(PART_ROWS.min(chunk_rows - in_chunk), &mut units)?;
+                    in_chunk += units.len();
+                    if !units.is_empty() {
+                        parts.push(units);
+                    }
                 }
-                if !more {
-                    break;
+                read += in_chunk as u64;
+                if !parts.is_empty() && tx.send(parts).is_err() {
+                    return Ok(read);
                 }
             }
             source.finish()?;
@@ -544,14 +552,13 @@ pub fn run(
             rejects.flush()?;
             Ok(summary)
         });
-        for units in rx.iter() {
+        for chunk in rx.iter() {
             let parts: Vec<Part> = pool.install(|| {
-                units
-                    .par_chunks(PART_ROWS)
-                    .map(|units| process(settings, units))
+                chunk
+                    .into_par_iter()
+                    .map(|units| process(settings, &units))
                     .collect()
             });
-            drop(units);
             if wtx.send(parts).is_err() {
                 break;
             }
