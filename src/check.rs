@@ -180,10 +180,7 @@ impl<'s> Checker<'s> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn check_tables(
-        &mut self,
-        docs: &[(Arc<SourceFile>, TableDoc)],
-    ) -> Option<CheckedTables> {
+    fn check_tables(&mut self, docs: &[(Arc<SourceFile>, TableDoc)]) -> Option<CheckedTables> {
         // Pass 1: headers, so tables can refer to each other in any file order.
         let mut shells = Vec::new();
         for (file, doc) in docs {
@@ -198,7 +195,7 @@ impl<'s> Checker<'s> {
             }
             self.headers.push(Header {
                 name: shell.name.clone(),
-                columns: shell.result_columns(),
+                columns: shell.result_columns().into_owned(),
                 single: shell.is_single_result(),
             });
             shells.push(shell);

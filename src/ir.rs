@@ -208,13 +208,13 @@ impl Table {
     }
 
     /// The names and types other tables see as `table.<name>`.
-    pub fn result_columns(&self) -> Vec<Output> {
+    pub fn result_columns(&self) -> std::borrow::Cow<'_, [Output]> {
         match (self.hit, self.aggregate) {
-            (HitPolicy::Collect, Some(Aggregate::Count)) => vec![Output {
+            (HitPolicy::Collect, Some(Aggregate::Count)) => std::borrow::Cow::Owned(vec![Output {
                 name: "count".into(),
                 ty: Type::Integer,
-            }],
-            _ => self.outputs.clone(),
+            }]),
+            _ => std::borrow::Cow::Borrowed(&self.outputs),
         }
     }
 }

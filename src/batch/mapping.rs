@@ -326,7 +326,7 @@ impl Mapping {
             mapping: self,
             companions,
         };
-        let value = ctx.record(&self.fields, row, "account", &mut errors);
+        let value = ctx.record(&self.fields, row, &Path::Root("account"), &mut errors);
         if errors.is_empty() {
             Ok(value)
         } else {
@@ -411,12 +411,31 @@ struct Ctx<'a> {
     companions: &'a [Vec<(u64, StringRecord)>],
 }
 
+/// Where a value sits in the account (`account.pay_plan`, `account.promises[2]`),
+/// spelled out only when an error names it.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'a str),
+    Field(&'a Path<'a>, &'a str),
+    Item(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
 impl Ctx<'_> {
     fn record(
         &self,
         fields: &[(String, Source)],
         row: &StringRecord,
-        path: &str,
+        path: &Path,
         errors: &mut Vec<FieldError>,
     ) -> Value {
         let values: Vec<Value> = fields
@@ -426,16 +445,23 @@ impl Ctx<'_> {
                 Source::EmptyList => Value::List(Arc::from(Vec::new())),
                 Source::Column { col, ty, optional } => {
                     let cell = row.get(*col).unwrap_or("");
-                    decode_cell(self.schema, ty, *optional, cell, path, name, errors)
+                    decode_cell(
+                        self.schema,
+                        ty,
+                        *optional,
+                        cell,
+                        &Path::Field(path, name),
+                        errors,
+                    )
                 }
                 Source::Record { fields, optional } => {
                     if *optional && all_empty(fields, row) {
                         Value::Null
                     } else {
-                        self.record(fields, row, &format!("{path}.{name}"), errors)
+                        self.record(fields, row, &Path::Field(path, name), errors)
                     }
                 }
-                Source::List(n) => self.list(*n, &format!("{path}.{name}"), row, errors),
+                Source::List(n) => self.list(*n, &Path::Field(path, name), row, errors),
             })
             .collect();
         Value::Record(values.into())
@@ -444,7 +470,7 @@ impl Ctx<'_> {
     fn list(
         &self,
         n: usize,
-        path: &str,
+        path: &Path,
         parent_row: &StringRecord,
         errors: &mut Vec<FieldError>,
     ) -> Value {
@@ -471,11 +497,11 @@ impl Ctx<'_> {
                     continue;
                 }
             }
-            let item_path = format!("{path}[{}]", items.len());
+            let item_path = Path::Item(path, items.len());
             let before = errors.len();
             if row.len() != plan.width {
                 errors.push(FieldError {
-                    field: item_path.clone(),
+                    field: item_path.to_string(),
                     message: format!(
                         "expected {} columns, found {} (`{}` line {line})",
                         plan.width,
@@ -509,15 +535,14 @@ fn decode_cell(
     ty: &Type,
     optional: bool,
     cell: &str,
-    path: &str,
-    name: &str,
+    path: &Path,
     errors: &mut Vec<FieldError>,
 ) -> Value {
     let s = cell.trim();
     if s.is_empty() {
         if !optional {
             errors.push(FieldError {
-                field: format!("{path}.{name}"),
+                field: path.to_string(),
                 message: "missing required value (empty cell)".into(),
             });
         }
@@ -541,7 +566,7 @@ fn decode_cell(
             None => {
                 let def = schema.enum_def(*e);
                 errors.push(FieldError {
-                    field: format!("{path}.{name}"),
+                    field: path.to_string(),
                     message: format!(
                         "`{s}` is not a `{}`; expected one of: {}",
                         def.name,
@@ -565,7 +590,7 @@ fn decode_cell(
         };
         let shown: String = s.chars().take(40).collect();
         errors.push(FieldError {
-            field: format!("{path}.{name}"),
+            field: path.to_string(),
             message: format!("expected {expected}, found `{shown}`"),
         });
         Value::Null

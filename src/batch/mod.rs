@@ -687,14 +687,18 @@ fn write_action(
 ) {
     match format {
         OutputFormat::Jsonl => {
+            // The kind alone (not the whole `Action`, whose flattened kind
+            // serde would buffer as a map), its members spliced in.
             scratch.clear();
-            serde_json::to_writer(&mut *scratch, action).expect("action serialises");
+            serde_json::to_writer(&mut *scratch, &action.kind).expect("action serialises");
             out.extend_from_slice(b"{\"account\":");
             serde_json::to_writer(&mut *out, id).expect("id serialises");
             let _ = write!(out, ",\"row\":{line},");
-            // `scratch` is `{"type":...}`: splice its members in.
-            out.extend_from_slice(&scratch[1..]);
-            out.push(b'\n');
+            // `scratch` is `{"type":...}`.
+            out.extend_from_slice(&scratch[1..scratch.len() - 1]);
+            out.extend_from_slice(b",\"rules\":");
+            serde_json::to_writer(&mut *out, &action.rules).expect("rules serialise");
+            out.extend_from_slice(b"}\n");
         }
         OutputFormat::Csv => {
             let mut fields = serde_json::to_value(&action.kind).expect("action serialises");

@@ -58,6 +58,8 @@ pub struct Event {
     pub kind: String,
     pub day: i64,
     pub params: indexmap::IndexMap<String, String>,
+    /// `template:name/event-id`, the rule ref of the actions it causes.
+    pub rule_ref: String,
 }
 
 #[derive(Debug, Clone)]
@@ -630,6 +632,7 @@ impl Builder<'_> {
                     ));
                 }
                 events.push(Event {
+                    rule_ref: format!("template:{}/{}", doc.template.value, e.id.value.0),
                     id: e.id.value.0.clone(),
                     kind: e.kind.value.clone(),
                     day: e.day.value,

@@ -120,16 +120,19 @@ impl Ctx<'_> {
         &self.plan().tables[role.table as usize].table.name
     }
 
-    /// The single decision of a per-account table (evaluated if it was not yet).
+    /// The single decision of a per-account table (evaluated if it was not yet), as a copy.
     fn decision(&mut self, role: &Role) -> Result<Option<Decision>> {
         self.tables.require(role.table)?;
-        Ok(self
-            .tables
+        Ok(self.found(role).cloned())
+    }
+
+    /// The single decision of a per-account table, if it was evaluated ([`Ctx::decision`]).
+    fn found(&self, role: &Role) -> Option<&Decision> {
+        self.tables
             .evaluation
             .decisions
             .iter()
             .find(|d| d.table == role.table && d.item.is_none())
-            .cloned())
     }
 
     /// Decisions of a `for_each` table, by item index (evaluated if it was not yet).
@@ -169,19 +172,23 @@ impl Ctx<'_> {
     }
 
     /// An output as text: text as is, an enum as its variant name; `None` for null.
-    fn out_text(&self, role: &Role, d: &Decision, col: &str) -> Option<String> {
+    fn out_str<'d>(&'d self, role: &Role, d: &'d Decision, col: &str) -> Option<&'d str> {
         let i = role.col(col)?;
         let table = &self.plan().tables[role.table as usize].table;
         match self.values(d).get(i)? {
-            Value::Text(t) => Some(t.to_string()),
+            Value::Text(t) => Some(t),
             Value::Enum(v) => match &table.outputs[i].ty {
                 crate::types::Type::Enum(e) => {
-                    Some(self.plan().schema().enum_def(*e).variants[*v as usize].clone())
+                    Some(&self.plan().schema().enum_def(*e).variants[*v as usize])
                 }
                 _ => None,
             },
             _ => None,
         }
+    }
+
+    fn out_text(&self, role: &Role, d: &Decision, col: &str) -> Option<String> {
+        self.out_str(role, d, col).map(str::to_string)
     }
 
     fn out(&self, role: &Role, d: &Decision, col: &str) -> Value {
@@ -199,30 +206,28 @@ impl Ctx<'_> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
         let policy = self.policy;
         for role in &policy.roles.flags {
-            let Some(d) = self.decision(role)? else {
+            self.tables.require(role.table)?;
+            let Some(d) = self.found(role) else {
                 continue;
             };
-            let table = &self.plan().tables[role.table as usize].table;
-            let name = table.name.clone();
+            let compiled = &policy.plan.tables[role.table as usize];
+            let table = &compiled.table;
             let rows: Vec<(Vec<RuleRef>, serde_json::Value)> = match &d.outcome {
                 Outcome::Default { .. } => Vec::new(),
                 Outcome::Aggregate { rows, .. } if rows.is_empty() => Vec::new(),
                 Outcome::Row { values, .. } => {
-                    vec![(self.rules(&d), self.plan().outputs_json(table, values))]
+                    vec![(self.rules(d), policy.plan.outputs_json(table, values))]
                 }
                 Outcome::Aggregate { value, .. } => vec![(
-                    self.rules(&d),
-                    self.plan().outputs_json(table, std::slice::from_ref(value)),
+                    self.rules(d),
+                    policy.plan.outputs_json(table, std::slice::from_ref(value)),
                 )],
                 Outcome::Rows(rows) => rows
                     .iter()
                     .map(|(r, values)| {
                         (
-                            vec![
-                                self.plan().tables[role.table as usize].row_refs[*r as usize]
-                                    .clone(),
-                            ],
-                            self.plan().outputs_json(table, values),
+                            vec![compiled.row_refs[*r as usize].clone()],
+                            policy.plan.outputs_json(table, values),
                         )
                     })
                     .collect(),
@@ -233,7 +238,7 @@ impl Ctx<'_> {
                 };
                 self.push(
                     ActionKind::Flag {
-                        table: name.clone(),
+                        table: table.name.clone(),
                         values,
                     },
                     rules,
@@ -250,12 +255,17 @@ impl Ctx<'_> {
         let Some(role) = &policy.roles.contact_hold else {
             return Ok(());
         };
-        let Some(d) = self.decision(role)? else {
+        self.tables.require(role.table)?;
+        let Some(d) = self.found(role) else {
             return Ok(());
         };
-        if self.out(role, &d, "hold") != Value::Bool(true) {
+        if self.out(role, d, "hold") != Value::Bool(true) {
             return Ok(());
         }
+        let rules = self.rules(d);
+        let reason = self
+            .out_text(role, d, "reason")
+            .unwrap_or_else(|| rules.join(", "));
         let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(event_type.as_str(), "send_letter" | "call" | "email" | "sms"));
         let withheld: Vec<String> = self
             .actions
@@ -267,10 +277,6 @@ impl Ctx<'_> {
             })
             .collect();
         self.actions.retain(|a| !is_contact(a));
-        let rules = self.rules(&d);
-        let reason = self
-            .out_text(role, &d, "reason")
-            .unwrap_or_else(|| rules.join(", "));
         self.push(ActionKind::HoldContact { reason, withheld }, rules);
         Ok(())
     }
@@ -279,29 +285,34 @@ impl Ctx<'_> {
     fn new_account(&mut self) -> Result<()> {
         let policy = self.policy;
         let roles = &policy.roles;
-        let Some(entry) = self.decision(&roles.entry)? else {
+        self.tables.require(roles.entry.table)?;
+        let Some(entry) = self.found(&roles.entry) else {
             return Ok(());
         };
         let Some(category) = self
-            .out_text(&roles.entry, &entry, "category")
-            .filter(|c| c != "none")
+            .out_str(&roles.entry, entry, "category")
+            .filter(|c| *c != "none")
         else {
             return Ok(());
         };
-        let reason = self
-            .out_text(&roles.entry, &entry, "reason")
-            .unwrap_or_default();
-        let entry_rules = self.rules(&entry);
-        self.push(ActionKind::OpenCase { category, reason }, entry_rules);
+        let open = ActionKind::OpenCase {
+            category: category.to_string(),
+            reason: self
+                .out_text(&roles.entry, entry, "reason")
+                .unwrap_or_default(),
+        };
+        let entry_rules = self.rules(entry);
+        self.push(open, entry_rules);
 
-        let Some(class) = self.decision(&roles.class)? else {
+        self.tables.require(roles.class.table)?;
+        let Some(class) = self.found(&roles.class) else {
             return Ok(());
         };
-        let class_rules = self.rules(&class);
+        let class_rules = self.rules(class);
         let class_name = self
-            .out_text(&roles.class, &class, "class")
+            .out_text(&roles.class, class, "class")
             .unwrap_or_default();
-        let Some(mut template) = self.out_text(&roles.class, &class, "template") else {
+        let Some(mut template) = self.out_text(&roles.class, class, "template") else {
             return Err(policy_error(
                 self.table_name(&roles.class),
                 "the class table gave no template".into(),
@@ -349,8 +360,9 @@ impl Ctx<'_> {
     fn schedule(&mut self, template: &Template, start: NaiveDate, rules: &[RuleRef]) -> Result<()> {
         for event in &template.events {
             let date = self.event_date(template, event.day, start)?;
-            let mut event_rules = rules.to_vec();
-            event_rules.push(format!("template:{}/{}", template.name, event.id));
+            let mut event_rules = Vec::with_capacity(rules.len() + 1);
+            event_rules.extend_from_slice(rules);
+            event_rules.push(event.rule_ref.clone());
             self.push(
                 ActionKind::ScheduleEvent {
                     event: event.id.clone(),
@@ -794,7 +806,7 @@ impl Ctx<'_> {
             .filter_map(|(i, _)| text(&field(&sas[*i], sa.id)))
             .collect();
         let mut rules: Vec<RuleRef> = eligible.into_iter().flat_map(|(_, r)| r).collect();
-        rules.push(format!("template:{}/{}", template.name, event.id));
+        rules.push(event.rule_ref.clone());
         self.push(ActionKind::NominateSeverance { sas: ids }, rules);
         Ok(())
     }
