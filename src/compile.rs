@@ -63,6 +63,42 @@ pub struct CompiledTable {
     /// The rule reference of each row (`table:row`), and of the default (`table:default`).
     pub row_refs: Vec<String>,
     pub default_ref: String,
+    /// Per input, how to read it: most inputs are a field path, read in place.
+    pub input_reads: Vec<InputRead>,
+}
+
+/// How an input column's value is obtained.
+#[derive(Clone, Debug)]
+pub enum InputRead {
+    /// Fields `slots` (outermost first) of the account or of a local (the
+    /// `for_each` item, a param): `account.pay_plan.active`.
+    Path { local: Option<u32>, slots: Vec<u32> },
+    /// Anything else: the expression is evaluated.
+    Expr,
+}
+
+impl InputRead {
+    fn of(e: &TExpr) -> InputRead {
+        let mut slots = Vec::new();
+        let mut at = e;
+        loop {
+            match &at.kind {
+                TExprKind::Field(base, slot) => {
+                    slots.push(*slot);
+                    at = base;
+                }
+                TExprKind::Account | TExprKind::Local(_) if !slots.is_empty() => {
+                    slots.reverse();
+                    let local = match at.kind {
+                        TExprKind::Local(i) => Some(i),
+                        _ => None,
+                    };
+                    return InputRead::Path { local, slots };
+                }
+                _ => return InputRead::Expr,
+            }
+        }
+    }
 }
 
 /// A table's cells for evaluation: per row, the cells that test something (a
@@ -425,7 +461,13 @@ pub fn compile(program: Program) -> Plan {
                 .map(|row| format!("{}:{}", table.name, row.id))
                 .collect();
             let default_ref = format!("{}:default", table.name);
+            let input_reads = table
+                .inputs
+                .iter()
+                .map(|i| InputRead::of(&i.expr))
+                .collect();
             CompiledTable {
+                input_reads,
                 table,
                 rows,
                 index,

@@ -11,7 +11,7 @@ use smallvec::SmallVec;
 use chrono::{Datelike, Days as ChronoDays, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::compile::{Bound, Check, CompiledTable, Plan};
+use crate::compile::{Bound, Check, CompiledTable, InputRead, Plan};
 use crate::ir::{Aggregate, BinOp, Builtin, EachExpr, HitPolicy, TExpr, TExprKind, TTest};
 use crate::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::Value;
@@ -331,8 +331,11 @@ fn evaluate_table_into(
         }
         inputs.clear();
         env.inputs = &[];
-        for input in &table.table.inputs {
-            let v = eval(&input.expr, &mut env).map_err(|k| fail(item, k))?;
+        for (input, read) in table.table.inputs.iter().zip(&table.input_reads) {
+            let v = match read {
+                InputRead::Path { local, slots } => read_path(&env, *local, slots).clone(),
+                InputRead::Expr => eval(&input.expr, &mut env).map_err(|k| fail(item, k))?,
+            };
             inputs.push(v);
         }
         let mut row_trace = Vec::new();
@@ -711,6 +714,21 @@ fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
 }
 
 static NULL: Value = Value::Null;
+
+/// A field path from the account or a local, in place; null past a null record.
+fn read_path<'v>(env: &'v Env, local: Option<u32>, slots: &[u32]) -> &'v Value {
+    let mut at = match local {
+        None => env.account,
+        Some(i) => env.locals.get(i as usize).unwrap_or(&NULL),
+    };
+    for &slot in slots {
+        at = match at {
+            Value::Record(fields) => fields.get(slot as usize).unwrap_or(&NULL),
+            _ => return &NULL,
+        };
+    }
+    at
+}
 
 fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
     if let TExprKind::Field(..) = &e.kind {
