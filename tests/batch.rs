@@ -583,3 +583,118 @@ fn actions_to_standard_output() {
         assert_eq!(o.stdout, std::fs::read(&file).unwrap());
     }
 }
+
+/// Runs a batch with the given rules directory and extra flags; returns (actions, rejects, summary).
+fn batch_with(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> (String, Vec<Json>, Json) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (out, rejects, summary) = (
+        dir.join("actions.jsonl"),
+        dir.join("rejects.jsonl"),
+        dir.join("summary.json"),
+    );
+    let mut args = vec![
+        "batch",
+        "--rules",
+        p(rules),
+        "--as-of",
+        AS_OF,
+        "--out",
+        p(&out),
+        "--rejects",
+        p(&rejects),
+        "--summary",
+        p(&summary),
+    ];
+    args.extend_from_slice(extra);
+    args.push(p(input));
+    let o = arrears(&args);
+    let rejects = json_lines(&rejects);
+    // Exit 1 when rows were rejected (the run itself completed).
+    let expected = if rejects.is_empty() { 0 } else { 1 };
+    assert_eq!(
+        o.status.code(),
+        Some(expected),
+        "batch {extra:?}: {}",
+        stderr(&o)
+    );
+    (
+        std::fs::read_to_string(&out).unwrap(),
+        rejects,
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap(),
+    )
+}
+
+#[test]
+fn all_tables_gives_the_same_actions_and_rejects_rows_for_any_table_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "in.csv", 1500, 9, &[]);
+    let rules = root().join("rules");
+    // The shipped rules: evaluating every table changes nothing.
+    let (needed, rejects, _) = batch_with(&rules, &input, &dir.path().join("a"), &[]);
+    let (all, all_rejects, _) =
+        batch_with(&rules, &input, &dir.path().join("b"), &["--all-tables"]);
+    assert!(rejects.is_empty() && all_rejects.is_empty());
+    assert!(needed.lines().count() > 500);
+    assert_eq!(needed, all);
+
+    // A `unique` table that fails for every current account (two rows for DPD <= 0).
+    let broken = dir.path().join("rules");
+    copy_dir(&rules, &broken);
+    let bucket = broken.join("dpd_bucket.yaml");
+    let text = std::fs::read_to_string(&bucket).unwrap().replacen(
+        "rows:\n",
+        "rows:\n  - id: also-current\n    when: { dpd: \"<= 0\" }\n    then: { bucket: current }\n",
+        1,
+    );
+    std::fs::write(&bucket, text).unwrap();
+    let (needed, rejects, summary) = batch_with(&broken, &input, &dir.path().join("c"), &[]);
+    let (all, all_rejects, all_summary) =
+        batch_with(&broken, &input, &dir.path().join("d"), &["--all-tables"]);
+    for s in [&summary, &all_summary] {
+        assert_eq!(s["rows_read"], 1500);
+        assert_eq!(s["balanced"], true);
+    }
+    for r in rejects.iter().chain(&all_rejects) {
+        let reason = r["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("dpd_bucket") && reason.contains("also-current"),
+            "{reason}"
+        );
+    }
+    // Current accounts that open no case never read dpd_bucket: only `--all-tables` rejects them.
+    assert!(
+        !rejects.is_empty(),
+        "current accounts that open a case read the bucket"
+    );
+    assert!(
+        all_rejects.len() > 3 * rejects.len(),
+        "{} vs {}",
+        all_rejects.len(),
+        rejects.len()
+    );
+    let rejected: BTreeSet<&str> = rejects
+        .iter()
+        .map(|r| r["account"].as_str().unwrap())
+        .collect();
+    let all_rejected: BTreeSet<&str> = all_rejects
+        .iter()
+        .map(|r| r["account"].as_str().unwrap())
+        .collect();
+    assert!(rejected.is_subset(&all_rejected));
+    // Rows evaluated by both runs get the same actions.
+    let by_account = |text: &str| -> BTreeMap<String, Vec<String>> {
+        let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for line in text.lines() {
+            let j: Json = serde_json::from_str(line).unwrap();
+            m.entry(j["account"].as_str().unwrap().to_string())
+                .or_default()
+                .push(line.to_string());
+        }
+        m
+    };
+    let (needed, all) = (by_account(&needed), by_account(&all));
+    assert!(!all.is_empty());
+    for (account, actions) in &all {
+        assert_eq!(needed.get(account), Some(actions), "account {account}");
+    }
+}
