@@ -3,15 +3,12 @@
 //! evaluated first), on generated accounts of every kind and on the sample and
 //! scenario accounts, at several evaluation dates.
 
-use std::path::Path;
+mod common;
 
 use arrears::generate::{json_line, Generator};
-use arrears::policy::{run, run_needed};
+use arrears::policy::{run, run_needed, ActionKind};
 use chrono::NaiveDate;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{copy_dir, root};
 
 #[test]
 fn needed_tables_give_the_same_actions_as_all_tables() {
@@ -63,4 +60,55 @@ fn needed_tables_give_the_same_actions_as_all_tables() {
     // The comparison means something: both kinds of account were seen.
     assert!(with_actions > 10_000, "{with_actions}");
     assert!(fewer_decisions > 10_000, "{fewer_decisions}");
+}
+
+/// The promise follow-up table takes the promise as a param and is evaluated by
+/// the pipeline itself; it may still read other tables' outputs, which are
+/// evaluated for it on demand.
+#[test]
+fn the_follow_up_table_reads_other_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), dir.path());
+    let file = dir.path().join("promise_follow_up.yaml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen(
+            "  ptp_dispositions:",
+            "  bucket: dpd_bucket.bucket\n  ptp_dispositions:",
+            1,
+        )
+        .replacen(
+            "rows:\n",
+            "rows:\n  - id: probe\n    when: { status: broken, bucket: \"current, b1_29, b30_59, b60_89, b90_119, b120_plus\" }\n    then: { follow_up: call, detail: '\"bucket seen\"' }\n",
+            1,
+        );
+    std::fs::write(&file, text).unwrap();
+    let loaded = arrears::policy::load(dir.path()).expect("rules load");
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let policy = loaded.policy.as_ref().expect("policy");
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let mut generator = Generator::new(5, as_of);
+    let mut broken = 0;
+    for _ in 0..5_000 {
+        let json = serde_json::from_str(&json_line(&generator.account(), None)).unwrap();
+        let account = arrears::snapshot::decode_account(policy.plan.schema(), &json).unwrap();
+        for actions in [
+            run(policy, &account, as_of, false).unwrap().actions,
+            run_needed(policy, &account, as_of).unwrap().actions,
+        ] {
+            for a in &actions {
+                if let ActionKind::FollowUp {
+                    follow_up, detail, ..
+                } = &a.kind
+                {
+                    if a.rules == ["promise_follow_up:probe"] {
+                        broken += 1;
+                        assert_eq!(follow_up, "call");
+                        assert_eq!(detail.as_deref(), Some("bucket seen"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(broken > 10, "{broken}");
 }
