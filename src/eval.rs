@@ -789,11 +789,11 @@ fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
             }
         }
         TExprKind::Call(f, args) => {
-            let mut values = Vec::with_capacity(args.len());
+            let mut values: SmallVec<[Value; 4]> = SmallVec::with_capacity(args.len());
             for a in args {
                 values.push(eval(a, env)?);
             }
-            call(*f, values, &e.ty)?
+            call(*f, &values, &e.ty)?
         }
         TExprKind::Each(each) => eval_each(each, env)?,
     })
@@ -896,25 +896,20 @@ fn div(a: &Value, b: &Value) -> Result<Value> {
     })
 }
 
-fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> {
-    let list_or_args = |args: Vec<Value>| -> Vec<Value> {
-        match args.as_slice() {
-            [Value::List(items)] => items.to_vec(),
-            _ => args,
-        }
+fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Result<Value> {
+    // `max(list)` and `max(a, b, ...)` alike.
+    let list_or_args = || match args {
+        [Value::List(items)] => &items[..],
+        _ => args,
     };
     Ok(match f {
-        Builtin::Min | Builtin::Max => {
-            let want = if f == Builtin::Min {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-            extreme(list_or_args(args).into_iter(), want)
-        }
-        Builtin::Abs => match args.into_iter().next().unwrap_or_default() {
-            Value::Int(n) => Value::Int(n.checked_abs().ok_or(EvalErrorKind::Overflow("abs"))?),
-            Value::Dec(d) => Value::Dec(d.abs()),
+        Builtin::Min => extreme(list_or_args().iter(), Ordering::Less),
+        Builtin::Max => extreme(list_or_args().iter(), Ordering::Greater),
+        Builtin::Abs => match args.first() {
+            Some(Value::Int(n)) => {
+                Value::Int(n.checked_abs().ok_or(EvalErrorKind::Overflow("abs"))?)
+            }
+            Some(Value::Dec(d)) => Value::Dec(d.abs()),
             _ => Value::Null,
         },
         Builtin::Round => {
@@ -922,24 +917,28 @@ fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> 
                 Some(Value::Int(n)) => (*n).clamp(0, 28) as u32,
                 _ => 0,
             };
-            match args.into_iter().next().unwrap_or_default() {
-                Value::Dec(d) => Value::Dec(
+            match args.first() {
+                Some(Value::Dec(d)) => Value::Dec(
                     d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero),
                 ),
-                other => other,
+                other => other.cloned().unwrap_or_default(),
             }
         }
         Builtin::DaysBetween => match (args.first(), args.get(1)) {
             (Some(Value::Date(a)), Some(Value::Date(b))) => Value::Int((*b - *a).num_days()),
             _ => Value::Null,
         },
-        Builtin::Any => Value::Bool(list_or_args(args).iter().any(truthy)),
-        Builtin::All => Value::Bool(list_or_args(args).iter().all(truthy)),
+        Builtin::Any => Value::Bool(list_or_args().iter().any(truthy)),
+        Builtin::All => Value::Bool(list_or_args().iter().all(truthy)),
         Builtin::Count => match args.first() {
             Some(Value::List(items)) => Value::Int(items.len() as i64),
             _ => Value::Null,
         },
-        Builtin::Sum => sum(list_or_args(args).into_iter(), zero_like(ty))?,
+        Builtin::Sum => {
+            let mut total = Total::default();
+            list_or_args().iter().for_each(|v| total.add(v));
+            total.finish(zero_like(ty))?
+        }
         Builtin::MonthDay => match args.first() {
             Some(Value::Date(d)) => Value::Int(i64::from(d.month() * 100 + d.day())),
             _ => Value::Null,
@@ -947,28 +946,69 @@ fn call(f: Builtin, args: Vec<Value>, ty: &crate::types::Type) -> Result<Value> 
     })
 }
 
-fn extreme(values: impl Iterator<Item = Value>, want: Ordering) -> Value {
-    values
-        .filter(|v| !v.is_null())
-        .reduce(|best, v| {
-            if v.compare(&best) == Some(want) {
-                v
-            } else {
-                best
-            }
-        })
-        .unwrap_or_default()
+/// The non-null value that compares `want` to all others (the first of equals).
+fn extreme<'v>(values: impl Iterator<Item = &'v Value>, want: Ordering) -> Value {
+    let mut best = Extreme::new(want);
+    values.for_each(|v| best.offer(v));
+    best.finish()
 }
 
-fn sum(values: impl Iterator<Item = Value>, zero: Value) -> Result<Value> {
-    let mut total: Option<Value> = None;
-    for v in values.filter(|v| !v.is_null()) {
-        total = Some(match total {
-            None => v,
-            Some(t) => add(&t, &v)?,
-        });
+/// A running min or max.
+struct Extreme {
+    want: Ordering,
+    best: Option<Value>,
+}
+
+impl Extreme {
+    fn new(want: Ordering) -> Self {
+        Extreme { want, best: None }
     }
-    Ok(total.unwrap_or(zero))
+
+    fn offer(&mut self, v: &Value) {
+        if v.is_null() {
+            return;
+        }
+        match &self.best {
+            Some(best) if v.compare(best) != Some(self.want) => {}
+            _ => self.best = Some(v.clone()),
+        }
+    }
+
+    fn finish(self) -> Value {
+        self.best.unwrap_or_default()
+    }
+}
+
+/// A running sum of the non-null values; an overflow is kept and reported at the end.
+#[derive(Default)]
+struct Total {
+    total: Option<Value>,
+    overflow: Option<EvalErrorKind>,
+}
+
+impl Total {
+    fn add(&mut self, v: &Value) {
+        if v.is_null() || self.overflow.is_some() {
+            return;
+        }
+        self.total = match self.total.take() {
+            None => Some(v.clone()),
+            Some(t) => match add(&t, v) {
+                Ok(sum) => Some(sum),
+                Err(e) => {
+                    self.overflow = Some(e);
+                    None
+                }
+            },
+        };
+    }
+
+    fn finish(self, zero: Value) -> Result<Value> {
+        match self.overflow {
+            Some(e) => Err(e),
+            None => Ok(self.total.unwrap_or(zero)),
+        }
+    }
 }
 
 fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
@@ -979,9 +1019,14 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     if env.locals.len() <= slot {
         env.locals.resize(slot + 1, Value::Null);
     }
-    // Any, all and count only need tallies; the others keep the values.
-    let keep = !matches!(each.function, Builtin::Any | Builtin::All | Builtin::Count);
-    let mut selected = Vec::new();
+    // Every item is evaluated (so that an error in any is reported); the
+    // result is accumulated on the way.
+    let mut total = Total::default();
+    let mut extreme = Extreme::new(if each.function == Builtin::Min {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    });
     let (mut seen, mut truthy_seen) = (0i64, 0i64);
     for item in items.iter() {
         env.locals[slot] = item.clone();
@@ -998,8 +1043,10 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
         if truthy(&value) {
             truthy_seen += 1;
         }
-        if keep {
-            selected.push(value);
+        match each.function {
+            Builtin::Sum => total.add(&value),
+            Builtin::Min | Builtin::Max => extreme.offer(&value),
+            _ => {}
         }
     }
     Ok(match each.function {
@@ -1011,10 +1058,9 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
                 .body
                 .as_ref()
                 .map_or(Value::Int(0), |b| zero_like(&b.ty));
-            sum(selected.into_iter(), zero)?
+            total.finish(zero)?
         }
-        Builtin::Min => extreme(selected.into_iter(), Ordering::Less),
-        Builtin::Max => extreme(selected.into_iter(), Ordering::Greater),
+        Builtin::Min | Builtin::Max => extreme.finish(),
         Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => Value::Null,
     })
 }
