@@ -8,14 +8,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn arrears(args: &[&str]) -> Output {
-    arrears_env(args, &[])
-}
+use common::{arrears, copy_dir, root, stderr};
 
+/// Runs the `arrears` binary from the crate root with extra environment variables.
 fn arrears_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_arrears"));
     cmd.args(args).current_dir(root());
@@ -23,10 +20,6 @@ fn arrears_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("run arrears")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 const AS_OF: &str = "2026-11-22";
@@ -47,15 +40,20 @@ fn generate(dir: &Path, name: &str, n: u64, seed: u64, extra: &[&str]) -> PathBu
     out
 }
 
-/// Runs a batch into `dir`; returns the process output.
+/// Runs a batch of the shipped rules into `dir`; returns the process output.
 fn batch(input: &Path, dir: &Path, extra: &[&str]) -> Output {
+    run_batch(Path::new("rules"), input, dir, extra)
+}
+
+/// Runs a batch of `rules` into `dir` (actions, rejects and summary files).
+fn run_batch(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> Output {
     let out = dir.join("actions.jsonl");
     let rejects = dir.join("rejects.jsonl");
     let summary = dir.join("summary.json");
     let mut args = vec![
         "batch",
         "--rules",
-        "rules",
+        p(rules),
         "--as-of",
         AS_OF,
         "--out",
@@ -316,19 +314,6 @@ fn a_mapping_without_a_required_field_fails_before_reading() {
     assert!(String::from_utf8_lossy(&lint.stdout).contains("error[mapping]"));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_stopped_or_killed_run_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -587,28 +572,8 @@ fn actions_to_standard_output() {
 /// Runs a batch with the given rules directory and extra flags; returns (actions, rejects, summary).
 fn batch_with(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> (String, Vec<Json>, Json) {
     std::fs::create_dir_all(dir).unwrap();
-    let (out, rejects, summary) = (
-        dir.join("actions.jsonl"),
-        dir.join("rejects.jsonl"),
-        dir.join("summary.json"),
-    );
-    let mut args = vec![
-        "batch",
-        "--rules",
-        p(rules),
-        "--as-of",
-        AS_OF,
-        "--out",
-        p(&out),
-        "--rejects",
-        p(&rejects),
-        "--summary",
-        p(&summary),
-    ];
-    args.extend_from_slice(extra);
-    args.push(p(input));
-    let o = arrears(&args);
-    let rejects = json_lines(&rejects);
+    let o = run_batch(rules, input, dir, extra);
+    let rejects = json_lines(&dir.join("rejects.jsonl"));
     // Exit 1 when rows were rejected (the run itself completed).
     let expected = if rejects.is_empty() { 0 } else { 1 };
     assert_eq!(
@@ -618,9 +583,9 @@ fn batch_with(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> (String
         stderr(&o)
     );
     (
-        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(dir.join("actions.jsonl")).unwrap(),
         rejects,
-        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap(),
+        summary(dir),
     )
 }
 
