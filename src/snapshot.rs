@@ -24,6 +24,25 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+/// Where a value sits in the account (`account.pay_plan`, `account.promises[2]`),
+/// spelled out only when an error names it.
+#[derive(Clone, Copy)]
+pub(crate) enum FieldPath<'a> {
+    Root(&'a str),
+    Field(&'a FieldPath<'a>, &'a str),
+    Item(&'a FieldPath<'a>, usize),
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldPath::Root(name) => f.write_str(name),
+            FieldPath::Field(parent, name) => write!(f, "{parent}.{name}"),
+            FieldPath::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
 /// The account id as written, if it can be read at all.
 pub fn account_id(schema: &Schema, account: &Json) -> Option<String> {
     let name = &schema.account().fields[schema.id_slot].name;
@@ -37,7 +56,13 @@ pub fn account_id(schema: &Schema, account: &Json) -> Option<String> {
 /// Decodes one account into a record value.
 pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let value = decode_record(schema, ACCOUNT, account, "account", &mut errors);
+    let value = decode_record(
+        schema,
+        ACCOUNT,
+        account,
+        &FieldPath::Root("account"),
+        &mut errors,
+    );
     if errors.is_empty() {
         Ok(value)
     } else {
@@ -49,7 +74,7 @@ fn decode_record(
     schema: &Schema,
     id: RecordId,
     json: &Json,
-    path: &str,
+    path: &FieldPath,
     errors: &mut Vec<FieldError>,
 ) -> Value {
     let Json::Object(map) = json else {
@@ -60,19 +85,19 @@ fn decode_record(
         return Value::Null;
     };
     let fields = schema.record(id).fields.iter().map(|field| {
-        let field_path = format!("{path}.{}", field.name);
+        let field_path = FieldPath::Field(path, &field.name);
         match map.get(&field.name) {
             None | Some(Json::Null) if field.optional => Value::Null,
             None => {
                 errors.push(FieldError {
-                    field: field_path,
+                    field: field_path.to_string(),
                     message: "missing required field".into(),
                 });
                 Value::Null
             }
             Some(Json::Null) => {
                 errors.push(FieldError {
-                    field: field_path,
+                    field: field_path.to_string(),
                     message: "is null, but the field is required".into(),
                 });
                 Value::Null
@@ -80,14 +105,14 @@ fn decode_record(
             Some(v) => decode_value(schema, &field.ty, v, &field_path, errors),
         }
     });
-    Value::Record(fields.collect::<Vec<_>>().into())
+    Value::Record(fields.collect())
 }
 
 fn decode_value(
     schema: &Schema,
     ty: &Type,
     json: &Json,
-    path: &str,
+    path: &FieldPath,
     errors: &mut Vec<FieldError>,
 ) -> Value {
     let decoded = match (ty, json) {
@@ -96,7 +121,9 @@ fn decode_value(
             let values: Vec<Value> = items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| decode_value(schema, inner, item, &format!("{path}[{i}]"), errors))
+                .map(|(i, item)| {
+                    decode_value(schema, inner, item, &FieldPath::Item(path, i), errors)
+                })
                 .collect();
             return Value::List(Arc::from(values));
         }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use crate::model::doc::MappingDoc;
 use crate::schema::{Schema, ACCOUNT};
-use crate::snapshot::FieldError;
+use crate::snapshot::{FieldError, FieldPath};
 use crate::types::{RecordId, Type, Value};
 
 /// Where one field of a record comes from.
@@ -326,7 +326,7 @@ impl Mapping {
             mapping: self,
             companions,
         };
-        let value = ctx.record(&self.fields, row, &Path::Root("account"), &mut errors);
+        let value = ctx.record(&self.fields, row, &FieldPath::Root("account"), &mut errors);
         if errors.is_empty() {
             Ok(value)
         } else {
@@ -411,34 +411,15 @@ struct Ctx<'a> {
     companions: &'a [Vec<(u64, StringRecord)>],
 }
 
-/// Where a value sits in the account (`account.pay_plan`, `account.promises[2]`),
-/// spelled out only when an error names it.
-#[derive(Clone, Copy)]
-enum Path<'a> {
-    Root(&'a str),
-    Field(&'a Path<'a>, &'a str),
-    Item(&'a Path<'a>, usize),
-}
-
-impl std::fmt::Display for Path<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Path::Root(name) => f.write_str(name),
-            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
-            Path::Item(parent, i) => write!(f, "{parent}[{i}]"),
-        }
-    }
-}
-
 impl Ctx<'_> {
     fn record(
         &self,
         fields: &[(String, Source)],
         row: &StringRecord,
-        path: &Path,
+        path: &FieldPath,
         errors: &mut Vec<FieldError>,
     ) -> Value {
-        let values: Vec<Value> = fields
+        let values = fields
             .iter()
             .map(|(name, source)| match source {
                 Source::Null => Value::Null,
@@ -450,7 +431,7 @@ impl Ctx<'_> {
                         ty,
                         *optional,
                         cell,
-                        &Path::Field(path, name),
+                        &FieldPath::Field(path, name),
                         errors,
                     )
                 }
@@ -458,19 +439,19 @@ impl Ctx<'_> {
                     if *optional && all_empty(fields, row) {
                         Value::Null
                     } else {
-                        self.record(fields, row, &Path::Field(path, name), errors)
+                        self.record(fields, row, &FieldPath::Field(path, name), errors)
                     }
                 }
-                Source::List(n) => self.list(*n, &Path::Field(path, name), row, errors),
+                Source::List(n) => self.list(*n, &FieldPath::Field(path, name), row, errors),
             })
-            .collect();
-        Value::Record(values.into())
+            .collect::<Arc<[Value]>>();
+        Value::Record(values)
     }
 
     fn list(
         &self,
         n: usize,
-        path: &Path,
+        path: &FieldPath,
         parent_row: &StringRecord,
         errors: &mut Vec<FieldError>,
     ) -> Value {
@@ -497,7 +478,7 @@ impl Ctx<'_> {
                     continue;
                 }
             }
-            let item_path = Path::Item(path, items.len());
+            let item_path = FieldPath::Item(path, items.len());
             let before = errors.len();
             if row.len() != plan.width {
                 errors.push(FieldError {
@@ -535,7 +516,7 @@ fn decode_cell(
     ty: &Type,
     optional: bool,
     cell: &str,
-    path: &Path,
+    path: &FieldPath,
     errors: &mut Vec<FieldError>,
 ) -> Value {
     let s = cell.trim();
