@@ -189,7 +189,10 @@ impl Companion {
                 }
                 Ok(true) => {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                    let row = StringRecord::from_byte_record_lossy(rec.clone());
+                    // Moved, not copied: the next row is read into a fresh record.
+                    let fresh = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
+                    let row =
+                        StringRecord::from_byte_record_lossy(std::mem::replace(&mut rec, fresh));
                     if row.iter().all(|c| c.trim().is_empty()) {
                         continue;
                     }
@@ -299,7 +302,8 @@ impl RowSource for CsvSource {
                 return Ok(false);
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let record = match StringRecord::from_byte_record(rec.clone()) {
+            let fresh = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
+            let record = match StringRecord::from_byte_record(std::mem::replace(&mut rec, fresh)) {
                 Ok(r) => r,
                 Err(_) => {
                     out.push(Unit {
@@ -312,18 +316,18 @@ impl RowSource for CsvSource {
                     continue;
                 }
             };
-            let id = record.get(self.id_col).unwrap_or("").trim().to_string();
+            let id = record.get(self.id_col).unwrap_or("").trim();
             let mut lists = Vec::with_capacity(self.companions.len());
             for c in &mut self.companions {
                 lists.push(if id.is_empty() {
                     Vec::new()
                 } else {
-                    c.take(&id)?
+                    c.take(id)?
                 });
             }
             let raw = if record.len() != self.width {
                 Raw::Bad {
-                    id: (!id.is_empty()).then_some(id),
+                    id: (!id.is_empty()).then(|| id.to_string()),
                     reason: format!("expected {} columns, found {}", self.width, record.len()),
                 }
             } else {
