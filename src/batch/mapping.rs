@@ -467,14 +467,14 @@ impl Ctx<'_> {
                 });
                 parent
                     .and_then(|p| p.id_col)
-                    .map(|c| parent_row.get(c).unwrap_or("").trim())
+                    .map(|c| trim_cell(parent_row.get(c).unwrap_or("")))
             }
             None => None,
         };
         let mut items = Vec::new();
         for (line, row) in rows {
             if let (Some(pc), Some(pid)) = (plan.parent_col, parent_id) {
-                if row.get(pc).unwrap_or("").trim() != pid {
+                if trim_cell(row.get(pc).unwrap_or("")) != pid {
                     continue;
                 }
             }
@@ -504,7 +504,7 @@ impl Ctx<'_> {
 
 fn all_empty(fields: &[(String, Source)], row: &StringRecord) -> bool {
     fields.iter().all(|(_, s)| match s {
-        Source::Column { col, .. } => row.get(*col).unwrap_or("").trim().is_empty(),
+        Source::Column { col, .. } => trim_cell(row.get(*col).unwrap_or("")).is_empty(),
         Source::Record { fields, .. } => all_empty(fields, row),
         _ => true,
     })
@@ -519,7 +519,7 @@ fn decode_cell(
     path: &FieldPath,
     errors: &mut Vec<FieldError>,
 ) -> Value {
-    let s = cell.trim();
+    let s = trim_cell(cell);
     if s.is_empty() {
         if !optional {
             errors.push(FieldError {
@@ -578,6 +578,16 @@ fn decode_cell(
     })
 }
 
+/// A CSV cell without surrounding whitespace: `str::trim`, with the ASCII
+/// case (nearly every cell) done without Unicode tables.
+pub fn trim_cell(cell: &str) -> &str {
+    let s = cell.trim_ascii();
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if !a.is_ascii() || !b.is_ascii() => s.trim(),
+        _ => s,
+    }
+}
+
 /// `YYYY-MM-DD` without the generality (and cost) of a format string.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
@@ -590,4 +600,27 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         })
     };
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_cell;
+
+    #[test]
+    fn trim_cell_is_str_trim() {
+        for cell in [
+            "",
+            " ",
+            "  12.50 ",
+            "\t7\r",
+            "ab",
+            "\u{a0}5\u{a0}",
+            " \u{2003}x",
+            "é ",
+            " é",
+            "\u{3000}",
+        ] {
+            assert_eq!(trim_cell(cell), cell.trim(), "{cell:?}");
+        }
+    }
 }

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::policy::{Action, ActionKind, Policy};
 use crate::snapshot::{account_id, decode_account, FieldError};
+use mapping::trim_cell;
 pub use mapping::{Mapping, MappingError};
 
 /// Rows per chunk read, evaluated and written together.
@@ -193,7 +194,7 @@ impl Companion {
                     let fresh = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
                     let row =
                         StringRecord::from_byte_record_lossy(std::mem::replace(&mut rec, fresh));
-                    if row.iter().all(|c| c.trim().is_empty()) {
+                    if row.iter().all(|c| trim_cell(c).is_empty()) {
                         continue;
                     }
                     self.pending = Some((line, row));
@@ -208,7 +209,7 @@ impl Companion {
     fn take(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
         let mut rows = Vec::new();
         while let Some((_, row)) = &self.pending {
-            if row.get(self.key_col).unwrap_or("").trim() != id {
+            if trim_cell(row.get(self.key_col).unwrap_or("")) != id {
                 break;
             }
             rows.push(self.pending.take().expect("pending row"));
@@ -316,7 +317,7 @@ impl RowSource for CsvSource {
                     continue;
                 }
             };
-            let id = record.get(self.id_col).unwrap_or("").trim();
+            let id = trim_cell(record.get(self.id_col).unwrap_or(""));
             let mut lists = Vec::with_capacity(self.companions.len());
             for c in &mut self.companions {
                 lists.push(if id.is_empty() {
@@ -613,7 +614,7 @@ fn process(settings: &Settings, units: &[Unit]) -> Part {
             },
             Raw::Csv { record, lists } => {
                 let mapping = settings.mapping.expect("CSV input has a mapping");
-                let id = record.get(mapping.id_col).map(|s| s.trim().to_string());
+                let id = record.get(mapping.id_col).map(|s| trim_cell(s).to_string());
                 (id, mapping.decode(schema, record, lists))
             }
         };
