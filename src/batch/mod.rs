@@ -194,7 +194,7 @@ impl Companion {
                     let fresh = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
                     let row =
                         StringRecord::from_byte_record_lossy(std::mem::replace(&mut rec, fresh));
-                    if row.iter().all(|c| trim_cell(c).is_empty()) {
+                    if is_blank(&row) {
                         continue;
                     }
                     self.pending = Some((line, row));
@@ -216,6 +216,16 @@ impl Companion {
             self.advance()?;
         }
         Ok(rows)
+    }
+}
+
+/// Whether every cell of a row is empty or whitespace.
+fn is_blank(row: &StringRecord) -> bool {
+    let bytes = row.as_byte_record().as_slice();
+    if bytes.is_ascii() {
+        bytes.iter().all(u8::is_ascii_whitespace)
+    } else {
+        row.iter().all(|c| trim_cell(c).is_empty())
     }
 }
 
