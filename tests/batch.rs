@@ -663,3 +663,29 @@ fn all_tables_gives_the_same_actions_and_rejects_rows_for_any_table_error() {
         assert_eq!(needed.get(account), Some(actions), "account {account}");
     }
 }
+
+#[test]
+fn blank_companion_rows_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "in.csv", 300, 12, &[]);
+    let (clean, rejects, _) = batch_with(&root().join("rules"), &input, &dir.path().join("a"), &[]);
+    assert!(rejects.is_empty());
+    // Blank rows between the service agreements: empty cells, spaces, and Unicode spaces.
+    let sas = dir.path().join("in.sas.csv");
+    let blanks = [",,,,,,,,", "  ,\t, ,,,,,,", "\u{a0},\u{2003},,,,,,,"];
+    let text: String = std::fs::read_to_string(&sas)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line}\n"),
+            _ => format!("{line}\n{}\n", blanks[i % blanks.len()]),
+        })
+        .collect();
+    std::fs::write(&sas, text).unwrap();
+    let (padded, rejects, summary) =
+        batch_with(&root().join("rules"), &input, &dir.path().join("b"), &[]);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    assert_eq!(summary["rows_read"], 300);
+    assert_eq!(clean, padded);
+}
