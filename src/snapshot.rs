@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use crate::schema::{Schema, ACCOUNT};
-use crate::types::{RecordId, ShowType, Type, Value};
+use crate::types::{EnumId, RecordId, ShowType, Type, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -149,15 +149,7 @@ fn decode_value(
         (Type::Enum(e), Json::String(s)) => match schema.variant(*e, s.trim()) {
             Some(v) => Some(Value::Enum(v)),
             None => {
-                let def = schema.enum_def(*e);
-                errors.push(FieldError {
-                    field: path.to_string(),
-                    message: format!(
-                        "`{s}` is not a `{}`; expected one of: {}",
-                        def.name,
-                        def.variants.join(", ")
-                    ),
-                });
+                errors.push(unknown_variant(schema, *e, s, path));
                 return Value::Null;
             }
         },
@@ -224,6 +216,24 @@ pub fn parse_decimal(s: &str) -> Option<Decimal> {
     Decimal::from_str_exact(s)
         .ok()
         .or_else(|| Decimal::from_scientific(s).ok())
+}
+
+/// `text` names no variant of enum `e` (JSON and CSV decoding alike).
+pub(crate) fn unknown_variant(
+    schema: &Schema,
+    e: EnumId,
+    text: &str,
+    path: &FieldPath,
+) -> FieldError {
+    let def = schema.enum_def(e);
+    FieldError {
+        field: path.to_string(),
+        message: format!(
+            "`{text}` is not a `{}`; expected one of: {}",
+            def.name,
+            def.variants.join(", ")
+        ),
+    }
 }
 
 fn expected(ty: &Type, schema: &Schema) -> String {

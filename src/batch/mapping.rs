@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use crate::model::doc::MappingDoc;
 use crate::schema::{Schema, ACCOUNT};
-use crate::snapshot::{FieldError, FieldPath};
+use crate::snapshot::{unknown_variant, FieldError, FieldPath};
 use crate::types::{RecordId, Type, Value};
 
 /// Where one field of a record comes from.
@@ -545,15 +545,7 @@ fn decode_cell(
         Type::Enum(e) => match schema.variant(*e, s) {
             Some(v) => Some(Value::Enum(v)),
             None => {
-                let def = schema.enum_def(*e);
-                errors.push(FieldError {
-                    field: path.to_string(),
-                    message: format!(
-                        "`{s}` is not a `{}`; expected one of: {}",
-                        def.name,
-                        def.variants.join(", ")
-                    ),
-                });
+                errors.push(unknown_variant(schema, *e, s, path));
                 return Value::Null;
             }
         },
