@@ -50,8 +50,6 @@ pub struct CompiledCell {
 #[derive(Clone, Debug)]
 pub struct CompiledTable {
     pub table: Table,
-    /// Per row, one compiled cell per input.
-    pub rows: Vec<Vec<CompiledCell>>,
     /// For a large table whose first column tests a number against constants:
     /// the rows that can match, by the first input's value.
     pub index: Option<RowIndex>,
@@ -469,7 +467,6 @@ pub fn compile(program: Program) -> Plan {
             CompiledTable {
                 input_reads,
                 table,
-                rows,
                 index,
                 matcher,
                 constant_outputs,

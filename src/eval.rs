@@ -203,10 +203,6 @@ impl<'a> Tables<'a> {
         }
     }
 
-    pub fn tracing(&self) -> bool {
-        self.trace
-    }
-
     /// Every table that needs no caller-provided params, in dependency order.
     pub fn require_all(&mut self) -> std::result::Result<(), EvalError> {
         for &t in &self.plan.order {
@@ -399,7 +395,7 @@ fn decide(
         (None, Some(index)) => env.inputs.first().and_then(|x| index.candidates(x)),
         _ => None,
     };
-    let n = candidates.map_or(table.rows.len(), <[u32]>::len);
+    let n = candidates.map_or(t.rows.len(), <[u32]>::len);
     for k in 0..n {
         let r = candidates.map_or(k, |c| c[k] as usize);
         let failed = first_failing_cell(table, r, env)?;

@@ -337,10 +337,7 @@ fn check_case(
     if let Some(rows) = &case.rows {
         let fired: BTreeSet<String> = fired_rows(evaluation)
             .into_iter()
-            .map(|(t, r)| {
-                let table = &plan.tables[t as usize].table;
-                format!("{}:{}", table.name, table.rows[r as usize].id)
-            })
+            .map(|(t, r)| plan.tables[t as usize].row_refs[r as usize].clone())
             .collect();
         for row in rows {
             if !fired.contains(row) {

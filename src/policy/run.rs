@@ -120,14 +120,14 @@ impl Ctx<'_> {
         &self.plan().tables[role.table as usize].table.name
     }
 
-    /// The single decision of a per-account table (evaluated if it was not yet), as a copy.
-    fn decision(&mut self, role: &Role) -> Result<Option<Decision>> {
-        self.tables.require(role.table)?;
-        Ok(self.found(role).cloned())
+    /// Evaluates the role's table unless it already was (and the tables it reads).
+    fn require(&mut self, role: &Role) -> Result<()> {
+        self.tables.require(role.table)
     }
 
-    /// The single decision of a per-account table, if it was evaluated ([`Ctx::decision`]).
-    fn found(&self, role: &Role) -> Option<&Decision> {
+    /// The single decision of a per-account table, once [`Ctx::require`]d; read
+    /// in place, so the caller computes what it needs before pushing actions.
+    fn decision(&self, role: &Role) -> Option<&Decision> {
         self.tables
             .evaluation
             .decisions
@@ -137,7 +137,7 @@ impl Ctx<'_> {
 
     /// Decisions of a `for_each` table, by item index (evaluated if it was not yet).
     fn item_decisions(&mut self, role: &Role) -> Result<Vec<Decision>> {
-        self.tables.require(role.table)?;
+        self.require(role)?;
         Ok(self
             .tables
             .evaluation
@@ -206,8 +206,8 @@ impl Ctx<'_> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
         let policy = self.policy;
         for role in &policy.roles.flags {
-            self.tables.require(role.table)?;
-            let Some(d) = self.found(role) else {
+            self.require(role)?;
+            let Some(d) = self.decision(role) else {
                 continue;
             };
             let compiled = &policy.plan.tables[role.table as usize];
@@ -255,8 +255,8 @@ impl Ctx<'_> {
         let Some(role) = &policy.roles.contact_hold else {
             return Ok(());
         };
-        self.tables.require(role.table)?;
-        let Some(d) = self.found(role) else {
+        self.require(role)?;
+        let Some(d) = self.decision(role) else {
             return Ok(());
         };
         if self.out(role, d, "hold") != Value::Bool(true) {
@@ -285,8 +285,8 @@ impl Ctx<'_> {
     fn new_account(&mut self) -> Result<()> {
         let policy = self.policy;
         let roles = &policy.roles;
-        self.tables.require(roles.entry.table)?;
-        let Some(entry) = self.found(&roles.entry) else {
+        self.require(&roles.entry)?;
+        let Some(entry) = self.decision(&roles.entry) else {
             return Ok(());
         };
         let Some(category) = self
@@ -304,8 +304,8 @@ impl Ctx<'_> {
         let entry_rules = self.rules(entry);
         self.push(open, entry_rules);
 
-        self.tables.require(roles.class.table)?;
-        let Some(class) = self.found(&roles.class) else {
+        self.require(&roles.class)?;
+        let Some(class) = self.decision(&roles.class) else {
             return Ok(());
         };
         let class_rules = self.rules(class);
@@ -395,14 +395,15 @@ impl Ctx<'_> {
         let roles = &policy.roles;
         let mut manual_only = false;
         if let Some(exit) = &roles.exit {
-            if let Some(d) = self.decision(exit)? {
-                let rules = self.rules(&d);
-                if let Some(todo) = self.out_text(exit, &d, "todo") {
+            self.require(exit)?;
+            if let Some(d) = self.decision(exit) {
+                let rules = self.rules(d);
+                if let Some(todo) = self.out_text(exit, d, "todo") {
                     // A person decides this case (special circumstances): nothing closes it automatically.
                     manual_only = true;
-                    self.push(ActionKind::CreateTodo { reason: todo }, rules.clone());
-                } else if self.out(exit, &d, "close") == Value::Bool(true) {
-                    let reason = self.out_text(exit, &d, "reason").unwrap_or_default();
+                    self.push(ActionKind::CreateTodo { reason: todo }, rules);
+                } else if self.out(exit, d, "close") == Value::Bool(true) {
+                    let reason = self.out_text(exit, d, "reason").unwrap_or_default();
                     self.close(reason, rules);
                     return Ok(());
                 }
@@ -683,18 +684,19 @@ impl Ctx<'_> {
         let Some(role) = self.policy.roles.payment_plan.as_ref() else {
             return Ok(());
         };
-        let Some(d) = self.decision(role)? else {
+        self.require(role)?;
+        let Some(d) = self.decision(role) else {
             return Ok(());
         };
-        let n = match self.out(role, &d, "instalments") {
+        let n = match self.out(role, d, "instalments") {
             Value::Int(n) if (1..=36).contains(&n) => n as u32,
             _ => return Ok(()),
         };
-        let total = money(&self.out(role, &d, "amount"));
+        let total = money(&self.out(role, d, "amount"));
         if total <= Decimal::ZERO {
             return Ok(());
         }
-        let first_in = match self.out(role, &d, "first_due_in") {
+        let first_in = match self.out(role, d, "first_due_in") {
             Value::Int(n) => u64::try_from(n.max(0)).unwrap_or(0),
             _ => 0,
         };
@@ -712,7 +714,7 @@ impl Ctx<'_> {
                 amount: format_money(i.amount),
             })
             .collect();
-        let rules = self.rules(&d);
+        let rules = self.rules(d);
         self.push(
             ActionKind::OfferPaymentPlan {
                 total: format_money(total),
