@@ -88,7 +88,7 @@ fn the_follow_up_table_reads_other_tables() {
     let policy = loaded.policy.as_ref().expect("policy");
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let mut generator = Generator::new(5, as_of);
-    let mut broken = 0;
+    let mut probed = 0;
     for _ in 0..5_000 {
         let json = serde_json::from_str(&json_line(&generator.account(), None)).unwrap();
         let account = arrears::snapshot::decode_account(policy.plan.schema(), &json).unwrap();
@@ -102,7 +102,7 @@ fn the_follow_up_table_reads_other_tables() {
                 } = &a.kind
                 {
                     if a.rules == ["promise_follow_up:probe"] {
-                        broken += 1;
+                        probed += 1;
                         assert_eq!(follow_up, "call");
                         assert_eq!(detail.as_deref(), Some("bucket seen"));
                     }
@@ -110,5 +110,5 @@ fn the_follow_up_table_reads_other_tables() {
             }
         }
     }
-    assert!(broken > 10, "{broken}");
+    assert!(probed > 10, "{probed}");
 }
