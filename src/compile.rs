@@ -57,10 +57,12 @@ pub struct CompiledTable {
     pub matcher: Matcher,
     /// Per row, its outputs when they are all constants (most rows): no
     /// expression is evaluated when such a row decides.
-    pub constant_outputs: Vec<Option<Vec<Value>>>,
+    pub constant_outputs: Vec<Option<crate::eval::Values>>,
+    /// The default's outputs when they are all constants.
+    pub constant_default: Option<crate::eval::Values>,
     /// The rule reference of each row (`table:row`), and of the default (`table:default`).
-    pub row_refs: Vec<String>,
-    pub default_ref: String,
+    pub row_refs: Vec<crate::policy::RuleRef>,
+    pub default_ref: crate::policy::RuleRef,
     /// Per input, how to read it: most inputs are a field path, read in place.
     pub input_reads: Vec<InputRead>,
 }
@@ -384,6 +386,9 @@ pub struct Plan {
     pub program: Program,
     pub tables: Vec<CompiledTable>,
     pub order: Vec<u32>,
+    /// The most inputs of any table: the evaluator's scratch space for them
+    /// is allocated once per account, at this size.
+    pub max_inputs: usize,
 }
 
 impl Plan {
@@ -410,7 +415,7 @@ impl Plan {
 }
 
 pub fn compile(program: Program) -> Plan {
-    let tables = program
+    let tables: Vec<CompiledTable> = program
         .tables
         .iter()
         .map(|t| {
@@ -440,25 +445,27 @@ pub fn compile(program: Program) -> Plan {
                 .first()
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
             let matcher = Matcher::build(&rows, &table.inputs);
+            let constants = |outputs: &[TExpr]| -> Option<crate::eval::Values> {
+                outputs
+                    .iter()
+                    .map(|e| match &e.kind {
+                        TExprKind::Const(v) => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            };
             let constant_outputs = table
                 .rows
                 .iter()
-                .map(|row| {
-                    row.outputs
-                        .iter()
-                        .map(|e| match &e.kind {
-                            TExprKind::Const(v) => Some(v.clone()),
-                            _ => None,
-                        })
-                        .collect()
-                })
+                .map(|row| constants(&row.outputs))
                 .collect();
+            let constant_default = table.default.as_deref().and_then(constants);
             let row_refs = table
                 .rows
                 .iter()
-                .map(|row| format!("{}:{}", table.name, row.id))
+                .map(|row| format!("{}:{}", table.name, row.id).into())
                 .collect();
-            let default_ref = format!("{}:default", table.name);
+            let default_ref = format!("{}:default", table.name).into();
             let input_reads = table
                 .inputs
                 .iter()
@@ -470,16 +477,23 @@ pub fn compile(program: Program) -> Plan {
                 index,
                 matcher,
                 constant_outputs,
+                constant_default,
                 row_refs,
                 default_ref,
             }
         })
         .collect();
     let order = program.order.clone();
+    let max_inputs = tables
+        .iter()
+        .map(|t| t.table.inputs.len())
+        .max()
+        .unwrap_or(0);
     Plan {
         program,
         tables,
         order,
+        max_inputs,
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Decision {
     pub outcome: Outcome,
 }
 
+/// A decision's output values. A row (or default) whose outputs are all
+/// constants shares them with the plan, so deciding it allocates nothing.
+pub type Values = Arc<[Value]>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// One row decided (first, unique, priority, any); under `any`, `also` lists
@@ -34,12 +38,12 @@ pub enum Outcome {
     Row {
         row: u32,
         also: Vec<u32>,
-        values: Vec<Value>,
+        values: Values,
     },
     /// No row matched; the table's default applied.
-    Default { values: Vec<Value> },
+    Default { values: Values },
     /// Every matching row, in row order (collect, rule_order).
-    Rows(Vec<(u32, Vec<Value>)>),
+    Rows(Vec<(u32, Values)>),
     /// `collect` with an aggregate, and the rows that contributed.
     Aggregate { value: Value, rows: Vec<u32> },
 }
@@ -124,7 +128,7 @@ type Result<T> = std::result::Result<T, EvalErrorKind>;
 struct Env<'a> {
     account: &'a Value,
     as_of: NaiveDate,
-    inputs: &'a [Value],
+    inputs: &'a [&'a Value],
     results: Results<'a>,
     locals: Vec<Value>,
 }
@@ -182,8 +186,10 @@ pub struct Tables<'a> {
     /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
     /// single decision, whose values other tables read.
     state: SmallVec<[u32; 16]>,
-    /// Scratch space for a table's inputs.
+    /// Scratch space for a table's computed inputs.
     inputs: Vec<Value>,
+    /// Scratch space for the decisions of the table being evaluated.
+    made: Vec<Decision>,
     pub evaluation: Evaluation,
 }
 
@@ -195,7 +201,8 @@ impl<'a> Tables<'a> {
             as_of,
             trace,
             state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
-            inputs: Vec::new(),
+            inputs: Vec::with_capacity(plan.max_inputs),
+            made: Vec::new(),
             evaluation: Evaluation {
                 decisions: Vec::with_capacity(plan.order.len()),
                 trace: Vec::new(),
@@ -228,7 +235,9 @@ impl<'a> Tables<'a> {
             decisions: &self.evaluation.decisions,
             of: &self.state,
         };
-        let made = evaluate_table_into(
+        // Left over only if an earlier table failed part-way.
+        self.made.clear();
+        evaluate_table_into(
             plan,
             t,
             self.account,
@@ -237,11 +246,12 @@ impl<'a> Tables<'a> {
             results,
             &mut self.inputs,
             self.trace.then_some(&mut self.evaluation.trace),
+            &mut self.made,
         )?;
-        if let [Decision { item: None, .. }] = made.as_slice() {
+        if let [Decision { item: None, .. }] = self.made.as_slice() {
             self.state[t as usize] = self.evaluation.decisions.len() as u32;
         }
-        self.evaluation.decisions.extend(made);
+        self.evaluation.decisions.append(&mut self.made);
         Ok(())
     }
 
@@ -266,7 +276,8 @@ impl<'a> Tables<'a> {
             decisions: &self.evaluation.decisions,
             of: &self.state,
         };
-        let made = evaluate_table_into(
+        let mut made = Vec::new();
+        evaluate_table_into(
             self.plan,
             t,
             self.account,
@@ -275,14 +286,17 @@ impl<'a> Tables<'a> {
             results,
             &mut self.inputs,
             self.trace.then_some(&mut traces),
+            &mut made,
         )?;
-        Ok((made.into_vec(), traces))
+        Ok((made, traces))
     }
 }
 
 /// Evaluates one table for one account: once, or once per item of its
-/// `for_each` list. `params` are the table's caller-provided values; `inputs`
-/// is scratch space; traces are appended to `trace` when asked for.
+/// `for_each` list, into `made` (empty on entry). `params` are the table's
+/// caller-provided values; `computed` is scratch space for the inputs that are
+/// expressions (the others are read in place); traces are appended to `trace`
+/// when asked for.
 #[allow(clippy::too_many_arguments)]
 fn evaluate_table_into(
     plan: &Plan,
@@ -291,9 +305,10 @@ fn evaluate_table_into(
     as_of: NaiveDate,
     params: &[Value],
     results: Results<'_>,
-    inputs: &mut Vec<Value>,
+    computed: &mut Vec<Value>,
     mut trace: Option<&mut Vec<TableTrace>>,
-) -> std::result::Result<SmallVec<[Decision; 1]>, EvalError> {
+    made: &mut Vec<Decision>,
+) -> std::result::Result<(), EvalError> {
     let table = &plan.tables[t as usize];
     let mut env = Env {
         account,
@@ -315,7 +330,6 @@ fn evaluate_table_into(
         },
     };
     let count = items.as_ref().map_or(1, |items| items.len());
-    let mut made = SmallVec::new();
     for k in 0..count {
         let entry = items.as_ref().map(|items| (k as u32, &items[k]));
         let item = entry.map(|(i, _)| i);
@@ -325,21 +339,39 @@ fn evaluate_table_into(
             label = Some(item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
             env.locals.push(value.clone());
         }
-        inputs.clear();
-        env.inputs = &[];
+        // Computed inputs first (they read no other input), then every input
+        // by reference: a field is read in place, not copied.
+        computed.clear();
         for (input, read) in table.table.inputs.iter().zip(&table.input_reads) {
-            let v = match read {
-                InputRead::Path { local, slots } => read_path(&env, *local, slots).clone(),
-                InputRead::Expr => eval(&input.expr, &mut env).map_err(|k| fail(item, k))?,
-            };
-            inputs.push(v);
+            if let InputRead::Expr = read {
+                computed.push(eval(&input.expr, &mut env).map_err(|k| fail(item, k))?);
+            }
         }
+        let local = |i: u32| -> &Value {
+            match params.get(i as usize) {
+                Some(param) => param,
+                None => entry.map_or(&NULL, |(_, value)| value),
+            }
+        };
+        let mut next_computed = computed.iter();
+        let inputs: SmallVec<[&Value; 16]> = table
+            .input_reads
+            .iter()
+            .map(|read| match read {
+                InputRead::Path { local: None, slots } => read_fields(account, slots),
+                InputRead::Path {
+                    local: Some(i),
+                    slots,
+                } => read_fields(local(*i), slots),
+                InputRead::Expr => next_computed.next().unwrap_or(&NULL),
+            })
+            .collect();
         let mut row_trace = Vec::new();
         let outcome = {
             let mut row_env = Env {
                 account,
                 as_of,
-                inputs: inputs.as_slice(),
+                inputs: &inputs,
                 results,
                 locals: std::mem::take(&mut env.locals),
             };
@@ -355,7 +387,7 @@ fn evaluate_table_into(
             trace.push(TableTrace {
                 table: t,
                 item,
-                inputs: inputs.clone(),
+                inputs: inputs.iter().map(|v| (*v).clone()).collect(),
                 rows: row_trace,
             });
         }
@@ -366,7 +398,7 @@ fn evaluate_table_into(
             outcome,
         });
     }
-    Ok(made)
+    Ok(())
 }
 
 /// A per-item table's item is labelled by its first text field (by
@@ -409,9 +441,9 @@ fn decide(
             }
         }
     }
-    let row_values = |r: u32, env: &mut Env| -> Result<Vec<Value>> {
+    let row_values = |r: u32, env: &mut Env| -> Result<Values> {
         match &table.constant_outputs[r as usize] {
-            Some(values) => Ok(values.clone()),
+            Some(values) => Ok(Arc::clone(values)),
             None => t.rows[r as usize]
                 .outputs
                 .iter()
@@ -431,14 +463,17 @@ fn decide(
                 also: Vec::new(),
                 values: row_values(row, env)?,
             }),
-            None => match &t.default {
-                Some(default) => Ok(Outcome::Default {
+            None => match (&table.constant_default, &t.default) {
+                (Some(values), _) => Ok(Outcome::Default {
+                    values: Arc::clone(values),
+                }),
+                (None, Some(default)) => Ok(Outcome::Default {
                     values: default
                         .iter()
                         .map(|e| eval(e, env))
                         .collect::<Result<_>>()?,
                 }),
-                None => Err(EvalErrorKind::NoMatch),
+                (None, None) => Err(EvalErrorKind::NoMatch),
             },
         }
     };
@@ -454,7 +489,7 @@ fn decide(
             let Some(p) = t.priority_output else {
                 return single(&matched, env);
             };
-            let mut best: Option<(u32, Vec<Value>)> = None;
+            let mut best: Option<(u32, Values)> = None;
             for &r in &matched {
                 let values = row_values(r, env)?;
                 let rank = |v: &[Value]| match &v[p as usize] {
@@ -475,12 +510,12 @@ fn decide(
             }
         }
         HitPolicy::Any => {
-            let mut first: Option<(u32, Vec<Value>)> = None;
+            let mut first: Option<(u32, Values)> = None;
             for &r in &matched {
                 let values = row_values(r, env)?;
                 match &first {
                     None => first = Some((r, values)),
-                    Some((_, f)) if !f.iter().zip(&values).all(|(a, b)| a.equals(b)) => {
+                    Some((_, f)) if !f.iter().zip(values.iter()).all(|(a, b)| a.equals(b)) => {
                         return Err(EvalErrorKind::AnyConflict(ids(&matched)));
                     }
                     Some(_) => {}
@@ -565,14 +600,18 @@ fn zero_like(ty: &crate::types::Type) -> Value {
 fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<Option<u32>> {
     let m = &table.matcher;
     for cell in m.row(r) {
-        let input = &env.inputs[cell.input as usize];
+        let input = env.inputs[cell.input as usize];
         let hit = if input.is_null() {
             // A null input matches only `null` (and `-`, which is not here).
             cell.null_matches
         } else {
             let mut any = false;
             for check in m.checks(cell) {
-                if check_matches(check, input, env)? {
+                let hit = match constant_check(check, input) {
+                    Some(hit) => hit,
+                    None => check_matches(check, input, env)?,
+                };
+                if hit {
                     any = true;
                     break;
                 }
@@ -601,6 +640,29 @@ fn within<T: PartialOrd>(x: &T, low: &Bound<T>, high: &Bound<T>) -> bool {
         }
 }
 
+/// A check against constants, which cannot fail, decided without the
+/// fallible path; `None` for a check that evaluates an expression.
+#[inline(always)]
+fn constant_check(check: &Check, input: &Value) -> Option<bool> {
+    Some(match check {
+        Check::Bool(b) => matches!(input, Value::Bool(x) if x == b),
+        Check::EnumSet(bits) => {
+            matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0)
+        }
+        Check::Ints { low, high } => match input {
+            Value::Int(n) => within(n, low, high),
+            _ => return None,
+        },
+        Check::Dates { low, high } => matches!(input, Value::Date(d) if within(d, low, high)),
+        Check::Decimals { low, high } => match input {
+            Value::Dec(d) => within(d, low, high),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+#[inline(never)]
 fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     Ok(match check {
         Check::Bool(b) => matches!(input, Value::Bool(x) if x == b),
@@ -699,7 +761,7 @@ fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
     match &e.kind {
         TExprKind::Account => Some(env.account),
         TExprKind::Local(i) => env.locals.get(*i as usize),
-        TExprKind::Input(i) => env.inputs.get(*i as usize),
+        TExprKind::Input(i) => env.inputs.get(*i as usize).copied(),
         TExprKind::TableOutput { table, output } => env.results.get(*table, *output),
         TExprKind::Field(base, slot) => match lookup(base, env)? {
             Value::Record(fields) => fields.get(*slot as usize),
@@ -711,12 +773,8 @@ fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
 
 static NULL: Value = Value::Null;
 
-/// A field path from the account or a local, in place; null past a null record.
-fn read_path<'v>(env: &'v Env, local: Option<u32>, slots: &[u32]) -> &'v Value {
-    let mut at = match local {
-        None => env.account,
-        Some(i) => env.locals.get(i as usize).unwrap_or(&NULL),
-    };
+/// Fields `slots` (outermost first) of `at`, in place; null past a null record.
+fn read_fields<'v>(mut at: &'v Value, slots: &[u32]) -> &'v Value {
     for &slot in slots {
         at = match at {
             Value::Record(fields) => fields.get(slot as usize).unwrap_or(&NULL),
@@ -737,7 +795,10 @@ fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
         TExprKind::Account => env.account.clone(),
         TExprKind::AsOf => Value::Date(env.as_of),
         TExprKind::Local(i) => env.locals.get(*i as usize).cloned().unwrap_or_default(),
-        TExprKind::Input(i) => env.inputs.get(*i as usize).cloned().unwrap_or_default(),
+        TExprKind::Input(i) => env
+            .inputs
+            .get(*i as usize)
+            .map_or(Value::Null, |v| (*v).clone()),
         TExprKind::TableOutput { table, output } => env
             .results
             .get(*table, *output)

@@ -337,7 +337,7 @@ fn check_case(
     if let Some(rows) = &case.rows {
         let fired: BTreeSet<String> = fired_rows(evaluation)
             .into_iter()
-            .map(|(t, r)| plan.tables[t as usize].row_refs[r as usize].clone())
+            .map(|(t, r)| plan.tables[t as usize].row_refs[r as usize].to_string())
             .collect();
         for row in rows {
             if !fired.contains(row) {

@@ -101,7 +101,7 @@ fn the_follow_up_table_reads_other_tables() {
                     follow_up, detail, ..
                 } = &a.kind
                 {
-                    if a.rules == ["promise_follow_up:probe"] {
+                    if a.rules.len() == 1 && &*a.rules[0] == "promise_follow_up:probe" {
                         probed += 1;
                         assert_eq!(follow_up, "call");
                         assert_eq!(detail.as_deref(), Some("bucket seen"));

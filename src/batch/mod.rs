@@ -704,15 +704,17 @@ fn write_action(
         OutputFormat::Jsonl => {
             // The kind alone (not the whole `Action`, whose flattened kind
             // serde would buffer as a map), its members spliced in.
+            // sonic-rs writes the same JSON as serde_json, escaping strings
+            // with SIMD: string escaping was the largest cost of the output.
             scratch.clear();
-            serde_json::to_writer(&mut *scratch, &action.kind).expect("action serialises");
+            sonic_rs::to_writer(&mut *scratch, &action.kind).expect("action serialises");
             out.extend_from_slice(b"{\"account\":");
-            serde_json::to_writer(&mut *out, id).expect("id serialises");
+            sonic_rs::to_writer(&mut *out, id).expect("id serialises");
             let _ = write!(out, ",\"row\":{line},");
             // `scratch` is `{"type":...}`.
             out.extend_from_slice(&scratch[1..scratch.len() - 1]);
             out.extend_from_slice(b",\"rules\":");
-            serde_json::to_writer(&mut *out, &action.rules).expect("rules serialise");
+            sonic_rs::to_writer(&mut *out, &action.rules).expect("rules serialise");
             out.extend_from_slice(b"}\n");
         }
         OutputFormat::Csv => {

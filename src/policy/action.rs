@@ -2,6 +2,7 @@
 //! dialler and the letter vendor to do. Each carries the rules that caused it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use indexmap::IndexMap;
@@ -10,8 +11,12 @@ use serde::Serialize;
 use super::promise::Status;
 
 /// A rule that caused an action: `table:row-id`, `table:default`,
-/// `template:name/event-id` or `experiment:name/arm`.
-pub type RuleRef = String;
+/// `template:name/event-id` or `experiment:name/arm`. Shared with the plan, so
+/// an action's rules are counted references, not copies.
+pub type RuleRef = Arc<str>;
+
+/// Event params, shared with the template that declares them.
+pub type Params = Arc<IndexMap<String, String>>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Action {
@@ -22,6 +27,7 @@ pub struct Action {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Instalment {
+    #[serde(serialize_with = "iso_date")]
     pub due: NaiveDate,
     pub amount: String,
 }
@@ -55,17 +61,19 @@ pub enum ActionKind {
         holdout: bool,
     },
     ScheduleEvent {
-        event: String,
-        event_type: String,
+        event: Arc<str>,
+        event_type: Arc<str>,
+        #[serde(serialize_with = "iso_date")]
         date: NaiveDate,
-        #[serde(skip_serializing_if = "IndexMap::is_empty")]
-        params: IndexMap<String, String>,
+        #[serde(skip_serializing_if = "no_params")]
+        params: Params,
     },
     PromiseOutcome {
         promise: String,
         status: Status,
         paid: String,
         required: String,
+        #[serde(serialize_with = "iso_date")]
         deadline: NaiveDate,
         arrears_paid_in_full: bool,
     },
@@ -102,6 +110,35 @@ pub enum ActionKind {
         table: String,
         values: serde_json::Map<String, serde_json::Value>,
     },
+}
+
+/// `YYYY-MM-DD`, as chrono's `Display` writes it, without the formatting
+/// machinery (a batch writes millions of dates).
+fn iso_date<S: serde::Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    use chrono::Datelike;
+    let (y, m, d) = (date.year(), date.month(), date.day());
+    if !(0..=9999).contains(&y) {
+        return serializer.collect_str(date);
+    }
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let y = y as u32;
+    let text = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ];
+    serializer.serialize_str(std::str::from_utf8(&text).expect("ASCII digits"))
+}
+
+fn no_params(params: &Params) -> bool {
+    params.is_empty()
 }
 
 impl ActionKind {
@@ -165,7 +202,7 @@ impl fmt::Display for ActionKind {
                 params,
             } => {
                 write!(f, " {date} {event_type} event={event}")?;
-                for (k, v) in params {
+                for (k, v) in params.iter() {
                     write!(f, " {k}={v:?}")?;
                 }
                 Ok(())
@@ -237,5 +274,80 @@ impl fmt::Display for ActionKind {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_are_written_as_chrono_displays_them() {
+        let dates = [
+            (0, 1, 1),
+            (9, 2, 3),
+            (999, 12, 31),
+            (2026, 11, 22),
+            (9999, 12, 31),
+        ]
+        .into_iter()
+        .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+        .chain([-1, 10000].map(|y| NaiveDate::from_ymd_opt(y, 6, 15).expect("date")));
+        for date in dates {
+            let written = serde_json::to_string(&Instalment {
+                due: date,
+                amount: "1.00".into(),
+            })
+            .expect("serialises");
+            assert_eq!(
+                written,
+                format!("{{\"due\":\"{date}\",\"amount\":\"1.00\"}}")
+            );
+        }
+    }
+
+    /// The batch writes actions with sonic-rs; its JSON must be serde_json's,
+    /// byte for byte, whatever the strings hold.
+    #[test]
+    fn sonic_rs_writes_the_json_serde_json_writes() {
+        let tricky = "quote \" backslash \\ tab \t newline \n nul \u{0} bell \u{7} del \u{7f} é 漢 🦀 </script>";
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let kinds = [
+            ActionKind::OpenCase {
+                category: "arrears".into(),
+                reason: tricky.into(),
+            },
+            ActionKind::ScheduleEvent {
+                event: tricky.into(),
+                event_type: "send_letter".into(),
+                date,
+                params: Arc::new(IndexMap::from([(tricky.to_string(), tricky.to_string())])),
+            },
+            ActionKind::HoldContact {
+                reason: tricky.into(),
+                withheld: vec![tricky.into(), String::new()],
+            },
+            ActionKind::AssignArm {
+                experiment: "e".into(),
+                arm: tricky.into(),
+                template: None,
+                holdout: true,
+            },
+            ActionKind::ExcludeSeverance {
+                sa: tricky.into(),
+                reason: "r".into(),
+                until: Some(date),
+            },
+        ];
+        for kind in &kinds {
+            let serde = serde_json::to_string(kind).expect("serde_json");
+            let sonic = sonic_rs::to_string(kind).expect("sonic-rs");
+            assert_eq!(sonic, serde);
+        }
+        let rules: Vec<RuleRef> = vec![tricky.into(), "t:r".into()];
+        assert_eq!(
+            sonic_rs::to_string(&rules).expect("sonic-rs"),
+            serde_json::to_string(&rules).expect("serde_json")
+        );
     }
 }

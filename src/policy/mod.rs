@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Weekday};
 
-pub use action::{Action, ActionKind};
+pub use action::{Action, ActionKind, RuleRef};
 use calendar::WorkCalendar;
 use experiment::{Arm, Experiment};
 pub use run::{run, run_needed, PolicyRun};
@@ -54,12 +54,12 @@ pub struct Template {
 
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub id: String,
-    pub kind: String,
+    pub id: std::sync::Arc<str>,
+    pub kind: std::sync::Arc<str>,
     pub day: i64,
-    pub params: indexmap::IndexMap<String, String>,
+    pub params: action::Params,
     /// `template:name/event-id`, the rule ref of the actions it causes.
-    pub rule_ref: String,
+    pub rule_ref: RuleRef,
 }
 
 #[derive(Debug, Clone)]
@@ -632,15 +632,16 @@ impl Builder<'_> {
                     ));
                 }
                 events.push(Event {
-                    rule_ref: format!("template:{}/{}", doc.template.value, e.id.value.0),
-                    id: e.id.value.0.clone(),
-                    kind: e.kind.value.clone(),
+                    rule_ref: format!("template:{}/{}", doc.template.value, e.id.value.0).into(),
+                    id: e.id.value.0.as_str().into(),
+                    kind: e.kind.value.as_str().into(),
                     day: e.day.value,
-                    params: e
-                        .params
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.value.0.clone()))
-                        .collect(),
+                    params: Arc::new(
+                        e.params
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.value.0.clone()))
+                            .collect(),
+                    ),
                 });
             }
             if out.contains_key(&doc.template.value) {

@@ -266,13 +266,13 @@ impl Ctx<'_> {
         let reason = self
             .out_text(role, d, "reason")
             .unwrap_or_else(|| rules.join(", "));
-        let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(event_type.as_str(), "send_letter" | "call" | "email" | "sms"));
+        let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(&**event_type, "send_letter" | "call" | "email" | "sms"));
         let withheld: Vec<String> = self
             .actions
             .iter()
             .filter(|a| is_contact(a))
             .filter_map(|a| match &a.kind {
-                ActionKind::ScheduleEvent { event, .. } => Some(event.clone()),
+                ActionKind::ScheduleEvent { event, .. } => Some(event.to_string()),
                 _ => None,
             })
             .collect();
@@ -332,7 +332,8 @@ impl Ctx<'_> {
                 continue;
             }
             let arm = ce.experiment.assign(&id);
-            let arm_rule = format!("experiment:{}/{}", ce.experiment.name, arm.name);
+            let arm_rule: RuleRef =
+                format!("experiment:{}/{}", ce.experiment.name, arm.name).into();
             self.actions.push(Action {
                 kind: ActionKind::AssignArm {
                     experiment: ce.experiment.name.clone(),
@@ -647,13 +648,15 @@ impl Ctx<'_> {
                     .calendar
                     .roll_forward(self.as_of)
                     .unwrap_or(self.as_of);
-                let params = detail
-                    .iter()
-                    .map(|d| ("detail".to_string(), d.clone()))
-                    .collect();
+                let params = std::sync::Arc::new(
+                    detail
+                        .iter()
+                        .map(|d| ("detail".to_string(), d.clone()))
+                        .collect(),
+                );
                 self.push(
                     ActionKind::ScheduleEvent {
-                        event: format!("promise-{key}-{follow_up}"),
+                        event: format!("promise-{key}-{follow_up}").into(),
                         event_type: event_type.into(),
                         date,
                         params,
@@ -745,7 +748,11 @@ impl Ctx<'_> {
         else {
             return Ok(());
         };
-        let Some(event) = template.events.iter().find(|e| e.kind == "start_severance") else {
+        let Some(event) = template
+            .events
+            .iter()
+            .find(|e| &*e.kind == "start_severance")
+        else {
             return Ok(());
         };
         let due = self.event_date(template, event.day, start)?;
