@@ -176,13 +176,15 @@ struct Companion {
     key_col: usize,
     pending: Option<(u64, StringRecord)>,
     done: bool,
+    /// The record the next row is read into, sized like the last row.
+    next: ByteRecord,
 }
 
 impl Companion {
     fn advance(&mut self) -> Result<(), BatchError> {
-        let mut rec = ByteRecord::new();
+        let rec = &mut self.next;
         loop {
-            match self.reader.read_byte_record(&mut rec) {
+            match self.reader.read_byte_record(rec) {
                 Ok(false) => {
                     self.done = true;
                     self.pending = None;
@@ -191,9 +193,8 @@ impl Companion {
                 Ok(true) => {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0);
                     // Moved, not copied: the next row is read into a fresh record.
-                    let fresh = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
-                    let row =
-                        StringRecord::from_byte_record_lossy(std::mem::replace(&mut rec, fresh));
+                    let fresh = fresh_record(rec);
+                    let row = StringRecord::from_byte_record_lossy(std::mem::replace(rec, fresh));
                     if is_blank(&row) {
                         continue;
                     }
@@ -217,6 +218,14 @@ impl Companion {
         }
         Ok(rows)
     }
+}
+
+/// An empty record to read the next row into, sized from the last one with
+/// room to spare: the csv reader grows a full record by reallocating, and a
+/// record sized exactly would grow on nearly every row.
+fn fresh_record(last: &ByteRecord) -> ByteRecord {
+    let bytes = last.as_slice().len();
+    ByteRecord::with_capacity(bytes + bytes / 2 + 16, last.len() + 2)
 }
 
 /// Whether every cell of a row is empty or whitespace.
@@ -266,6 +275,7 @@ impl CsvSource {
                 key_col: mapping.lists[n].key_col,
                 pending: None,
                 done: false,
+                next: ByteRecord::with_capacity(256, header.len() + 2),
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
@@ -289,7 +299,7 @@ fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> 
 
 impl RowSource for CsvSource {
     fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
-        let mut rec = ByteRecord::new();
+        let mut rec = ByteRecord::with_capacity(1024, self.width + 2);
         while out.len() < n {
             let more = match self.reader.read_byte_record(&mut rec) {
                 Ok(more) => more,
@@ -313,7 +323,7 @@ impl RowSource for CsvSource {
                 return Ok(false);
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let fresh = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
+            let fresh = fresh_record(&rec);
             let record = match StringRecord::from_byte_record(std::mem::replace(&mut rec, fresh)) {
                 Ok(r) => r,
                 Err(_) => {
