@@ -13,11 +13,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver};
 
 use chrono::NaiveDate;
 use csv::{ByteRecord, StringRecord};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::policy::{Action, ActionKind, Policy};
@@ -556,12 +555,15 @@ pub fn run(
             source.finish()?;
             Ok(read)
         });
-        let (wtx, wrx) = sync_channel::<Vec<Part>>(1);
+        // Per chunk, its parts' results in input order, each arriving when
+        // its task finishes.
+        let (wtx, wrx) = sync_channel::<Vec<Receiver<Part>>>(1);
         let max_rejects = settings.max_rejects;
         let writer = s.spawn(move || -> Result<Summary, BatchError> {
             let mut summary = Summary::default();
             for parts in wrx {
                 for part in parts {
+                    let part = part.recv().expect("every part task sends its result");
                     out.write_all(&part.out)?;
                     rejects.write_all(&part.rejects)?;
                     summary.merge(part.summary);
@@ -577,19 +579,28 @@ pub fn run(
             rejects.flush()?;
             Ok(summary)
         });
-        for chunk in rx.iter() {
-            let parts: Vec<Part> = pool.install(|| {
-                chunk
-                    .into_par_iter()
-                    .map(|units| process(settings, &units))
-                    .collect()
-            });
-            if wtx.send(parts).is_err() {
-                break;
+        // Each part is its own task, queued as soon as its chunk is read: the
+        // workers never wait for a chunk's last part before starting the next
+        // chunk. At most three chunks are in flight (being written, queued
+        // for the writer, being queued here), so memory stays bounded.
+        pool.in_place_scope(|tasks| {
+            for chunk in rx.iter() {
+                let mut results = Vec::with_capacity(chunk.len());
+                for units in chunk {
+                    let (ptx, prx) = sync_channel::<Part>(1);
+                    results.push(prx);
+                    tasks.spawn(move |_| {
+                        // The writer stops listening only when the run fails.
+                        let _ = ptx.send(process(settings, &units));
+                    });
+                }
+                if wtx.send(results).is_err() {
+                    break;
+                }
             }
-        }
-        drop(rx);
-        drop(wtx);
+            drop(rx);
+            drop(wtx);
+        });
         let written = writer.join().expect("writer thread");
         let read = reader.join().expect("reader thread");
         (written, read)
