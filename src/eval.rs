@@ -128,9 +128,13 @@ type Result<T> = std::result::Result<T, EvalErrorKind>;
 struct Env<'a> {
     account: &'a Value,
     as_of: NaiveDate,
+    /// `as_of` as a value, so that operands can be read by reference.
+    as_of_value: Value,
     inputs: &'a [&'a Value],
     results: Results<'a>,
-    locals: Vec<Value>,
+    /// Params, the `for_each` item, then comprehension variables: a few,
+    /// kept inline.
+    locals: SmallVec<[Value; 4]>,
 }
 
 /// The single results of the tables evaluated so far, read in place from
@@ -313,9 +317,10 @@ fn evaluate_table_into(
     let mut env = Env {
         account,
         as_of,
+        as_of_value: Value::Date(as_of),
         inputs: &[],
         results,
-        locals: params.to_vec(),
+        locals: params.iter().cloned().collect(),
     };
     let fail = |item, kind| EvalError {
         table: table.table.name.clone(),
@@ -371,6 +376,7 @@ fn evaluate_table_into(
             let mut row_env = Env {
                 account,
                 as_of,
+                as_of_value: Value::Date(as_of),
                 inputs: &inputs,
                 results,
                 locals: std::mem::take(&mut env.locals),
@@ -753,12 +759,22 @@ fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }
 
+/// Whether `e` evaluates to `true` (a condition), reading it in place when it names a value.
+fn is_true(e: &TExpr, env: &mut Env) -> Result<bool> {
+    if is_lookup(e) {
+        return Ok(lookup(e, env).is_some_and(truthy));
+    }
+    Ok(truthy(&eval(e, env)?))
+}
+
 /// A value the expression names without computing anything (the account, a
 /// local, an input, a table output, or a field path from one of them), by
 /// reference: reading `account.pay_plan.active` clones one boolean, not the
 /// account record.
-fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
+fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
     match &e.kind {
+        TExprKind::Const(v) => Some(v),
+        TExprKind::AsOf => Some(&env.as_of_value),
         TExprKind::Account => Some(env.account),
         TExprKind::Local(i) => env.locals.get(*i as usize),
         TExprKind::Input(i) => env.inputs.get(*i as usize).copied(),
@@ -772,6 +788,28 @@ fn lookup<'v>(e: &TExpr, env: &'v Env) -> Option<&'v Value> {
 }
 
 static NULL: Value = Value::Null;
+
+/// Whether [`lookup`] reads `e` (by reference, computing nothing).
+fn is_lookup(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Const(_)
+        | TExprKind::AsOf
+        | TExprKind::Account
+        | TExprKind::Local(_)
+        | TExprKind::Input(_)
+        | TExprKind::TableOutput { .. } => true,
+        TExprKind::Field(base, _) => is_lookup(base),
+        _ => false,
+    }
+}
+
+/// A binary operation's operand: computed into `slot`, or read in place.
+fn operand<'v>(e: &'v TExpr, slot: &'v Option<Value>, env: &'v Env) -> &'v Value {
+    match slot {
+        Some(v) => v,
+        None => lookup(e, env).unwrap_or(&NULL),
+    }
+}
 
 /// Fields `slots` (outermost first) of `at`, in place; null past a null record.
 fn read_fields<'v>(mut at: &'v Value, slots: &[u32]) -> &'v Value {
@@ -823,25 +861,31 @@ fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
         TExprKind::Binary(op, l, r) => {
             match op {
                 BinOp::And => {
-                    return Ok(Value::Bool(
-                        truthy(&eval(l, env)?) && truthy(&eval(r, env)?),
-                    ));
+                    return Ok(Value::Bool(is_true(l, env)? && is_true(r, env)?));
                 }
                 BinOp::Or => {
-                    return Ok(Value::Bool(
-                        truthy(&eval(l, env)?) || truthy(&eval(r, env)?),
-                    ));
+                    return Ok(Value::Bool(is_true(l, env)? || is_true(r, env)?));
                 }
                 _ => {}
             }
-            let a = eval(l, env)?;
-            let b = eval(r, env)?;
+            // Operands that name a value are read in place, not copied.
+            let la = if is_lookup(l) {
+                None
+            } else {
+                Some(eval(l, env)?)
+            };
+            let lb = if is_lookup(r) {
+                None
+            } else {
+                Some(eval(r, env)?)
+            };
+            let (a, b) = (operand(l, &la, env), operand(r, &lb, env));
             match op {
-                BinOp::Compare(c) => Value::Bool(compare(*c, &a, &b)),
-                BinOp::Add => add(&a, &b)?,
-                BinOp::Sub => sub(&a, &b)?,
-                BinOp::Mul => mul(&a, &b)?,
-                BinOp::Div => div(&a, &b)?,
+                BinOp::Compare(c) => Value::Bool(compare(*c, a, b)),
+                BinOp::Add => add(a, b)?,
+                BinOp::Sub => sub(a, b)?,
+                BinOp::Mul => mul(a, b)?,
+                BinOp::Div => div(a, b)?,
                 BinOp::And | BinOp::Or => Value::Null,
             }
         }
@@ -1088,7 +1132,7 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     for item in items.iter() {
         env.locals[slot] = item.clone();
         if let Some(filter) = &each.filter {
-            if !truthy(&eval(filter, env)?) {
+            if !is_true(filter, env)? {
                 continue;
             }
         }
@@ -1129,9 +1173,10 @@ pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
     let mut env = Env {
         account: &account,
         as_of: NaiveDate::MIN,
+        as_of_value: Value::Date(NaiveDate::MIN),
         inputs: &[],
         results: Results::NONE,
-        locals: Vec::new(),
+        locals: SmallVec::new(),
     };
     eval(e, &mut env).ok()
 }
