@@ -619,6 +619,9 @@ fn all_tables_gives_the_same_actions_and_rejects_rows_for_any_table_error() {
         assert_eq!(s["rows_read"], 1500);
         assert_eq!(s["balanced"], true);
     }
+    // The summary records which way the run evaluated, for the audit trail.
+    assert_eq!(summary["all_tables"], false);
+    assert_eq!(all_summary["all_tables"], true);
     for r in rejects.iter().chain(&all_rejects) {
         let reason = r["reason"].as_str().unwrap();
         assert!(

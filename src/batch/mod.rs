@@ -396,6 +396,8 @@ pub struct Summary {
     pub rows_per_second: f64,
     /// `rows_read == evaluated + rejected`.
     pub balanced: bool,
+    /// Every table was evaluated (`--all-tables`), not only those the actions read.
+    pub all_tables: bool,
     pub entry_category: Counts,
     pub collection_class: Counts,
     pub experiment_arm: Counts,
@@ -465,6 +467,9 @@ impl Summary {
             self.seconds,
             self.rows_per_second
         );
+        if self.all_tables {
+            s.push_str("  every table evaluated (--all-tables)\n");
+        }
         for (title, counts) in [
             ("entry category", &self.entry_category),
             ("collection class", &self.collection_class),
@@ -610,6 +615,7 @@ pub fn run(
     summary.seconds = start.elapsed().as_secs_f64();
     summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
     summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;
+    summary.all_tables = settings.all_tables;
     Ok(summary)
 }
 
