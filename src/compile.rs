@@ -60,6 +60,10 @@ pub struct CompiledTable {
     pub constant_outputs: Vec<Option<crate::eval::Values>>,
     /// The default's outputs when they are all constants.
     pub constant_default: Option<crate::eval::Values>,
+    /// The table's name, shared by the actions that carry it.
+    pub name: std::sync::Arc<str>,
+    /// The name and type of each value of its single result (its result columns).
+    pub results: Vec<(std::sync::Arc<str>, Type)>,
     /// The rule reference of each row (`table:row`), and of the default (`table:default`).
     pub row_refs: Vec<crate::policy::RuleRef>,
     pub default_ref: crate::policy::RuleRef,
@@ -471,7 +475,14 @@ pub fn compile(program: Program) -> Plan {
                 .iter()
                 .map(|i| InputRead::of(&i.expr))
                 .collect();
+            let results = table
+                .result_columns()
+                .iter()
+                .map(|o| (o.name.as_str().into(), o.ty.clone()))
+                .collect();
             CompiledTable {
+                name: table.name.as_str().into(),
+                results,
                 input_reads,
                 table,
                 index,

@@ -107,8 +107,8 @@ pub enum ActionKind {
     },
     /// A flag for the case from one of the policy's flag tables.
     Flag {
-        table: String,
-        values: serde_json::Map<String, serde_json::Value>,
+        table: Arc<str>,
+        values: FlagValues,
     },
 }
 
@@ -135,6 +135,21 @@ fn iso_date<S: serde::Serializer>(date: &NaiveDate, serializer: S) -> Result<S::
         digit(d),
     ];
     serializer.serialize_str(std::str::from_utf8(&text).expect("ASCII digits"))
+}
+
+/// A flag row's outputs by name, in column order; written as a JSON object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagValues(pub Vec<(Arc<str>, serde_json::Value)>);
+
+impl Serialize for FlagValues {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(&**name, value)?;
+        }
+        map.end()
+    }
 }
 
 fn no_params(params: &Params) -> bool {
@@ -258,7 +273,7 @@ impl fmt::Display for ActionKind {
             }
             ActionKind::Flag { table, values } => {
                 write!(f, " table={table}")?;
-                for (k, v) in values {
+                for (k, v) in &values.0 {
                     match v {
                         serde_json::Value::String(s) => write!(f, " {k}={s}")?,
                         other => write!(f, " {k}={other}")?,

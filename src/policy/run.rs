@@ -4,12 +4,12 @@
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::action::{Action, ActionKind, Instalment as OfferInstalment, RuleRef};
+use super::action::{Action, ActionKind, FlagValues, Instalment as OfferInstalment, RuleRef};
 use super::promise::{self, Payment, Status, Terms, ToleranceRule};
 use super::{Nomination, Policy, Role, Template};
-use crate::compile::Plan;
+use crate::compile::{CompiledTable, Plan};
 use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
-use crate::types::{format_money, Value};
+use crate::types::{format_money, value_to_json, Value};
 
 /// The actions for one account, and the decisions (with trace) behind them.
 #[derive(Debug, Clone, Default)]
@@ -111,6 +111,31 @@ fn money(v: &Value) -> Decimal {
     }
 }
 
+/// The rule refs of a decision: the rows that decided (`table:row`), or `table:default`.
+fn rules_of(table: &CompiledTable, d: &Decision) -> Vec<RuleRef> {
+    match &d.outcome {
+        Outcome::Default { .. } => vec![table.default_ref.clone()],
+        Outcome::Row { row, also, .. } => std::iter::once(row)
+            .chain(also)
+            .map(|r| table.row_refs[*r as usize].clone())
+            .collect(),
+        other => other
+            .rows()
+            .iter()
+            .map(|r| table.row_refs[*r as usize].clone())
+            .collect(),
+    }
+}
+
+/// The single decision of a per-account table, if it was evaluated.
+fn single_decision<'t>(tables: &'t Tables<'_>, role: &Role) -> Option<&'t Decision> {
+    tables
+        .evaluation
+        .decisions
+        .iter()
+        .find(|d| d.table == role.table && d.item.is_none())
+}
+
 impl Ctx<'_> {
     fn plan(&self) -> &Plan {
         &self.policy.plan
@@ -128,11 +153,7 @@ impl Ctx<'_> {
     /// The single decision of a per-account table, once [`Ctx::require`]d; read
     /// in place, so the caller computes what it needs before pushing actions.
     fn decision(&self, role: &Role) -> Option<&Decision> {
-        self.tables
-            .evaluation
-            .decisions
-            .iter()
-            .find(|d| d.table == role.table && d.item.is_none())
+        single_decision(&self.tables, role)
     }
 
     /// Decisions of a `for_each` table, by item index (evaluated if it was not yet).
@@ -149,19 +170,7 @@ impl Ctx<'_> {
     }
 
     fn rules(&self, d: &Decision) -> Vec<RuleRef> {
-        let table = &self.plan().tables[d.table as usize];
-        match &d.outcome {
-            Outcome::Default { .. } => vec![table.default_ref.clone()],
-            Outcome::Row { row, also, .. } => std::iter::once(row)
-                .chain(also)
-                .map(|r| table.row_refs[*r as usize].clone())
-                .collect(),
-            other => other
-                .rows()
-                .iter()
-                .map(|r| table.row_refs[*r as usize].clone())
-                .collect(),
-        }
+        rules_of(&self.plan().tables[d.table as usize], d)
     }
 
     fn values<'d>(&self, d: &'d Decision) -> &'d [Value] {
@@ -205,44 +214,45 @@ impl Ctx<'_> {
     fn flags(&mut self) -> Result<()> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
         let policy = self.policy;
+        let plan = &policy.plan;
         for role in &policy.roles.flags {
             self.require(role)?;
-            let Some(d) = self.decision(role) else {
+            let compiled = &plan.tables[role.table as usize];
+            // The decision is read in place while actions are pushed (disjoint fields).
+            let Some(d) = single_decision(&self.tables, role) else {
                 continue;
             };
-            let compiled = &policy.plan.tables[role.table as usize];
-            let table = &compiled.table;
-            let rows: Vec<(Vec<RuleRef>, serde_json::Value)> = match &d.outcome {
-                Outcome::Default { .. } => Vec::new(),
-                Outcome::Aggregate { rows, .. } if rows.is_empty() => Vec::new(),
-                Outcome::Row { values, .. } => {
-                    vec![(self.rules(d), policy.plan.outputs_json(table, values))]
-                }
-                Outcome::Aggregate { value, .. } => vec![(
-                    self.rules(d),
-                    policy.plan.outputs_json(table, std::slice::from_ref(value)),
-                )],
-                Outcome::Rows(rows) => rows
-                    .iter()
-                    .map(|(r, values)| {
-                        (
-                            vec![compiled.row_refs[*r as usize].clone()],
-                            policy.plan.outputs_json(table, values),
-                        )
-                    })
-                    .collect(),
+            let actions = &mut self.actions;
+            let flag = |values: &[Value]| ActionKind::Flag {
+                table: compiled.name.clone(),
+                values: FlagValues(
+                    compiled
+                        .results
+                        .iter()
+                        .zip(values)
+                        .map(|((name, ty), v)| (name.clone(), value_to_json(v, ty, plan.schema())))
+                        .collect(),
+                ),
             };
-            for (rules, values) in rows {
-                let serde_json::Value::Object(values) = values else {
-                    continue;
-                };
-                self.push(
-                    ActionKind::Flag {
-                        table: table.name.clone(),
-                        values,
-                    },
-                    rules,
-                );
+            match &d.outcome {
+                Outcome::Default { .. } => {}
+                Outcome::Aggregate { rows, .. } if rows.is_empty() => {}
+                Outcome::Row { values, .. } => actions.push(Action {
+                    kind: flag(values),
+                    rules: rules_of(compiled, d),
+                }),
+                Outcome::Aggregate { value, .. } => actions.push(Action {
+                    kind: flag(std::slice::from_ref(value)),
+                    rules: rules_of(compiled, d),
+                }),
+                Outcome::Rows(rows) => {
+                    for (r, values) in rows {
+                        actions.push(Action {
+                            kind: flag(values),
+                            rules: vec![compiled.row_refs[*r as usize].clone()],
+                        });
+                    }
+                }
             }
         }
         Ok(())
