@@ -127,9 +127,8 @@ type Result<T> = std::result::Result<T, EvalErrorKind>;
 /// What an expression may read.
 struct Env<'a> {
     account: &'a Value,
-    as_of: NaiveDate,
-    /// `as_of` as a value, so that operands can be read by reference.
-    as_of_value: Value,
+    /// A date value, so that operands can read it by reference.
+    as_of: Value,
     inputs: &'a [&'a Value],
     results: Results<'a>,
     /// Params, the `for_each` item, then comprehension variables: a few,
@@ -191,7 +190,7 @@ pub struct Tables<'a> {
     /// single decision, whose values other tables read.
     state: SmallVec<[u32; 16]>,
     /// Scratch space for a table's computed inputs.
-    inputs: Vec<Value>,
+    computed: Vec<Value>,
     /// Scratch space for the decisions of the table being evaluated.
     made: Vec<Decision>,
     pub evaluation: Evaluation,
@@ -205,7 +204,7 @@ impl<'a> Tables<'a> {
             as_of,
             trace,
             state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
-            inputs: Vec::with_capacity(plan.max_inputs),
+            computed: Vec::with_capacity(plan.max_inputs),
             made: Vec::new(),
             evaluation: Evaluation {
                 decisions: Vec::with_capacity(plan.order.len()),
@@ -248,7 +247,7 @@ impl<'a> Tables<'a> {
             self.as_of,
             &[],
             results,
-            &mut self.inputs,
+            &mut self.computed,
             self.trace.then_some(&mut self.evaluation.trace),
             &mut self.made,
         )?;
@@ -288,7 +287,7 @@ impl<'a> Tables<'a> {
             self.as_of,
             params,
             results,
-            &mut self.inputs,
+            &mut self.computed,
             self.trace.then_some(&mut traces),
             &mut made,
         )?;
@@ -316,8 +315,7 @@ fn evaluate_table_into(
     let table = &plan.tables[t as usize];
     let mut env = Env {
         account,
-        as_of,
-        as_of_value: Value::Date(as_of),
+        as_of: Value::Date(as_of),
         inputs: &[],
         results,
         locals: params.iter().cloned().collect(),
@@ -375,8 +373,7 @@ fn evaluate_table_into(
         let outcome = {
             let mut row_env = Env {
                 account,
-                as_of,
-                as_of_value: Value::Date(as_of),
+                as_of: Value::Date(as_of),
                 inputs: &inputs,
                 results,
                 locals: std::mem::take(&mut env.locals),
@@ -613,11 +610,7 @@ fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<
         } else {
             let mut any = false;
             for check in m.checks(cell) {
-                let hit = match constant_check(check, input) {
-                    Some(hit) => hit,
-                    None => check_matches(check, input, env)?,
-                };
-                if hit {
+                if check_matches(check, input, env)? {
                     any = true;
                     break;
                 }
@@ -668,24 +661,32 @@ fn constant_check(check: &Check, input: &Value) -> Option<bool> {
     })
 }
 
-#[inline(never)]
+/// Whether `input` passes `check`: a check against constants inline, any
+/// other (a widened number, a comparison with an account value) out of line.
+#[inline(always)]
 fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
+    match constant_check(check, input) {
+        Some(hit) => Ok(hit),
+        None => other_check(check, input, env),
+    }
+}
+
+#[inline(never)]
+fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     Ok(match check {
-        Check::Bool(b) => matches!(input, Value::Bool(x) if x == b),
         Check::Ints { low, high } => match input {
-            Value::Int(n) => within(n, low, high),
             Value::Dec(d) => {
                 let widen = |b: &Bound<i64>| b.map(|(v, inclusive)| (Decimal::from(v), inclusive));
                 within(d, &widen(low), &widen(high))
             }
             _ => false,
         },
-        Check::Dates { low, high } => matches!(input, Value::Date(d) if within(d, low, high)),
         Check::Decimals { low, high } => match input {
-            Value::Dec(d) => within(d, low, high),
             Value::Int(n) => within(&Decimal::from(*n), low, high),
             _ => false,
         },
+        // Decided by `constant_check` whatever the input.
+        Check::Bool(_) | Check::EnumSet(_) | Check::Dates { .. } => false,
         Check::Compare(op, v) => compare(*op, input, v),
         Check::Range {
             low,
@@ -693,9 +694,6 @@ fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
             high,
             high_inclusive,
         } => in_range(input, low, *low_inclusive, high, *high_inclusive),
-        Check::EnumSet(bits) => {
-            matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0)
-        }
         Check::Dynamic(test) => match test {
             TTest::Compare(op, e) => {
                 let v = eval(e, env)?;
@@ -774,7 +772,7 @@ fn is_true(e: &TExpr, env: &mut Env) -> Result<bool> {
 fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
     match &e.kind {
         TExprKind::Const(v) => Some(v),
-        TExprKind::AsOf => Some(&env.as_of_value),
+        TExprKind::AsOf => Some(&env.as_of),
         TExprKind::Account => Some(env.account),
         TExprKind::Local(i) => env.locals.get(*i as usize),
         TExprKind::Input(i) => env.inputs.get(*i as usize).copied(),
@@ -831,7 +829,7 @@ fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
     Ok(match &e.kind {
         TExprKind::Const(v) => v.clone(),
         TExprKind::Account => env.account.clone(),
-        TExprKind::AsOf => Value::Date(env.as_of),
+        TExprKind::AsOf => env.as_of.clone(),
         TExprKind::Local(i) => env.locals.get(*i as usize).cloned().unwrap_or_default(),
         TExprKind::Input(i) => env
             .inputs
@@ -1172,8 +1170,7 @@ pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
     let account = Value::Null;
     let mut env = Env {
         account: &account,
-        as_of: NaiveDate::MIN,
-        as_of_value: Value::Date(NaiveDate::MIN),
+        as_of: Value::Date(NaiveDate::MIN),
         inputs: &[],
         results: Results::NONE,
         locals: SmallVec::new(),
