@@ -692,3 +692,23 @@ fn blank_companion_rows_are_skipped() {
     assert_eq!(summary["rows_read"], 300);
     assert_eq!(clean, padded);
 }
+
+/// A golden run: what the shipped policy does to a generated extract (3,000
+/// accounts, 1% corrupt rows), as the summary's counts and the first actions.
+/// Any change to evaluation, the pipeline or the output shows here as a diff.
+#[test]
+fn golden_run_of_a_generated_extract() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "in.csv", 3000, 11, &["--corrupt-rate", "0.01"]);
+    let o = batch(&input, dir.path(), &[]);
+    // Exit 1: some rows were rejected.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let mut s = summary(dir.path());
+    for timing in ["seconds", "rows_per_second"] {
+        s.as_object_mut().unwrap().remove(timing);
+    }
+    insta::assert_json_snapshot!("golden_summary", s);
+    let actions = std::fs::read_to_string(dir.path().join("actions.jsonl")).unwrap();
+    let first: Vec<&str> = actions.lines().take(40).collect();
+    insta::assert_snapshot!("golden_first_actions", first.join("\n"));
+}
