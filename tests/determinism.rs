@@ -2,7 +2,6 @@
 //! or with a plan loaded a second time, gives identical decisions and traces,
 //! whatever the evaluation date.
 
-use std::path::Path;
 use std::sync::LazyLock;
 
 use arrears::eval::evaluate;
@@ -10,9 +9,9 @@ use arrears::policy::Loaded;
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+
+use common::root;
 
 fn load() -> Loaded {
     let loaded = arrears::policy::load(&root().join("rules")).expect("rules load");

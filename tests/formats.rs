@@ -8,9 +8,9 @@ use arrears::eval::{evaluate, Outcome};
 use arrears::types::ShowValue;
 use chrono::NaiveDate;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+
+use common::root;
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/formats")

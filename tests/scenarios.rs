@@ -10,9 +10,9 @@ use arrears::testing::{discover, run_file, CaseOutcome, Coverage, Subject};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+
+use common::root;
 
 fn shipped_policy() -> Policy {
     let loaded = policy::load(&root().join("rules")).expect("rules/ is readable");
