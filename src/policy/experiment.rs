@@ -25,6 +25,8 @@ pub struct Arm {
     pub template: Option<String>,
     /// A hold-out arm receives no treatment change and is the control group.
     pub holdout: bool,
+    /// `experiment:name/arm`, the rule ref of the actions it causes.
+    pub rule_ref: super::RuleRef,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +157,7 @@ mod tests {
             share,
             template: (!holdout).then(|| format!("{name}-template")),
             holdout,
+            rule_ref: format!("experiment:test/{name}").into(),
         }
     }
 

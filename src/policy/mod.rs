@@ -54,8 +54,8 @@ pub struct Template {
 
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub id: std::sync::Arc<str>,
-    pub kind: std::sync::Arc<str>,
+    pub id: Arc<str>,
+    pub kind: Arc<str>,
     pub day: i64,
     pub params: action::Params,
     /// `template:name/event-id`, the rule ref of the actions it causes.
@@ -723,6 +723,8 @@ impl Builder<'_> {
                     }
                 }
                 arms.push(Arm {
+                    rule_ref: format!("experiment:{}/{}", doc.experiment.value, arm.name.value)
+                        .into(),
                     name: arm.name.value.clone(),
                     share,
                     template: arm.template.as_ref().map(|t| t.value.clone()),

@@ -342,8 +342,6 @@ impl Ctx<'_> {
                 continue;
             }
             let arm = ce.experiment.assign(&id);
-            let arm_rule: RuleRef =
-                format!("experiment:{}/{}", ce.experiment.name, arm.name).into();
             self.actions.push(Action {
                 kind: ActionKind::AssignArm {
                     experiment: ce.experiment.name.clone(),
@@ -351,11 +349,11 @@ impl Ctx<'_> {
                     template: arm.template.clone(),
                     holdout: arm.holdout,
                 },
-                rules: vec![arm_rule.clone()],
+                rules: vec![arm.rule_ref.clone()],
             });
             if let Some(t) = &arm.template {
                 template = t.clone();
-                rules.push(arm_rule);
+                rules.push(arm.rule_ref.clone());
             }
         }
         let Some(template) = self.policy.templates.get(&template) else {
