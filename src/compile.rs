@@ -400,19 +400,25 @@ impl Plan {
         &self.program.schema
     }
 
-    /// A row's (or default's, or aggregate's) values as a JSON object keyed by output name.
-    pub fn outputs_json(&self, table: &crate::ir::Table, values: &[Value]) -> serde_json::Value {
+    /// Table `t`'s result values (a row's, the default's or the aggregate) as
+    /// JSON, each with its column name.
+    pub fn named_outputs<'a>(
+        &'a self,
+        t: u32,
+        values: &'a [Value],
+    ) -> impl Iterator<Item = (&'a std::sync::Arc<str>, serde_json::Value)> + 'a {
+        self.tables[t as usize]
+            .results
+            .iter()
+            .zip(values)
+            .map(|((name, ty), v)| (name, crate::types::value_to_json(v, ty, self.schema())))
+    }
+
+    /// Table `t`'s result values as a JSON object keyed by output name.
+    pub fn outputs_json(&self, t: u32, values: &[Value]) -> serde_json::Value {
         serde_json::Value::Object(
-            table
-                .result_columns()
-                .iter()
-                .zip(values)
-                .map(|(o, v)| {
-                    (
-                        o.name.clone(),
-                        crate::types::value_to_json(v, &o.ty, self.schema()),
-                    )
-                })
+            self.named_outputs(t, values)
+                .map(|(name, v)| (name.to_string(), v))
                 .collect(),
         )
     }

@@ -390,17 +390,13 @@ fn check_case(
 
 /// A decision's outputs as JSON: one object, or a list for multi-row results.
 pub fn outputs_json(plan: &Plan, d: &Decision) -> Json {
-    let table = &plan.tables[d.table as usize].table;
+    let t = d.table;
     match &d.outcome {
-        Outcome::Row { values, .. } | Outcome::Default { values } => {
-            plan.outputs_json(table, values)
+        Outcome::Row { values, .. } | Outcome::Default { values } => plan.outputs_json(t, values),
+        Outcome::Aggregate { value, .. } => plan.outputs_json(t, std::slice::from_ref(value)),
+        Outcome::Rows(rows) => {
+            Json::Array(rows.iter().map(|(_, v)| plan.outputs_json(t, v)).collect())
         }
-        Outcome::Aggregate { value, .. } => plan.outputs_json(table, std::slice::from_ref(value)),
-        Outcome::Rows(rows) => Json::Array(
-            rows.iter()
-                .map(|(_, v)| plan.outputs_json(table, v))
-                .collect(),
-        ),
     }
 }
 

@@ -199,16 +199,16 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
                     let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
                     j["rows"] = json!(ids);
                     match &d.outcome {
-                        Outcome::Row { values, .. } => j["outputs"] = plan.outputs_json(table, values),
+                        Outcome::Row { values, .. } => j["outputs"] = plan.outputs_json(d.table, values),
                         Outcome::Default { values } => {
                             j["default"] = json!(true);
-                            j["outputs"] = plan.outputs_json(table, values);
+                            j["outputs"] = plan.outputs_json(d.table, values);
                         }
-                        Outcome::Aggregate { value, .. } => j["outputs"] = plan.outputs_json(table, std::slice::from_ref(value)),
+                        Outcome::Aggregate { value, .. } => j["outputs"] = plan.outputs_json(d.table, std::slice::from_ref(value)),
                         Outcome::Rows(rows) => {
                             j["results"] = rows
                                 .iter()
-                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": plan.outputs_json(table, values) }))
+                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": plan.outputs_json(d.table, values) }))
                                 .collect();
                         }
                     }

@@ -9,7 +9,7 @@ use super::promise::{self, Payment, Status, Terms, ToleranceRule};
 use super::{Nomination, Policy, Role, Template};
 use crate::compile::{CompiledTable, Plan};
 use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
-use crate::types::{format_money, value_to_json, Value};
+use crate::types::{format_money, Value};
 
 /// The actions for one account, and the decisions (with trace) behind them.
 #[derive(Debug, Clone, Default)]
@@ -226,11 +226,8 @@ impl Ctx<'_> {
             let flag = |values: &[Value]| ActionKind::Flag {
                 table: compiled.name.clone(),
                 values: FlagValues(
-                    compiled
-                        .results
-                        .iter()
-                        .zip(values)
-                        .map(|((name, ty), v)| (name.clone(), value_to_json(v, ty, plan.schema())))
+                    plan.named_outputs(role.table, values)
+                        .map(|(name, v)| (name.clone(), v))
                         .collect(),
                 ),
             };
