@@ -178,63 +178,57 @@ pub type Bound<T> = Option<(T, bool)>;
 /// A constant check against an input of a known type becomes a typed range, so
 /// that matching does no dispatch on the constant's kind.
 fn specialise(check: Check, input: &Type) -> Check {
-    match (input, &check) {
-        (Type::Bool, Check::Compare(CompareOp::Eq, Value::Bool(b))) => Check::Bool(*b),
-        (Type::Integer | Type::Days, Check::Compare(op, Value::Int(v))) => match bounds(*op, *v) {
-            Some((low, high)) => Check::Ints { low, high },
-            None => check,
-        },
-        (
-            Type::Integer | Type::Days,
-            Check::Range {
-                low: Value::Int(lo),
-                low_inclusive,
-                high: Value::Int(hi),
-                high_inclusive,
-            },
-        ) => Check::Ints {
-            low: Some((*lo, *low_inclusive)),
-            high: Some((*hi, *high_inclusive)),
-        },
-        (Type::Date, Check::Compare(op, Value::Date(d))) => match bounds(*op, *d) {
-            Some((low, high)) => Check::Dates { low, high },
-            None => check,
-        },
-        (
-            Type::Date,
-            Check::Range {
-                low: Value::Date(lo),
-                low_inclusive,
-                high: Value::Date(hi),
-                high_inclusive,
-            },
-        ) => Check::Dates {
-            low: Some((*lo, *low_inclusive)),
-            high: Some((*hi, *high_inclusive)),
-        },
-        (Type::Money | Type::Decimal, Check::Compare(op, v)) => match (decimal(v), *op) {
-            (Some(d), op) => match bounds(op, d) {
-                Some((low, high)) => Check::Decimals { low, high },
-                None => check,
-            },
-            (None, _) => check,
-        },
-        (
-            Type::Money | Type::Decimal,
-            Check::Range {
-                low,
-                low_inclusive,
-                high,
-                high_inclusive,
-            },
-        ) => match (decimal(low), decimal(high)) {
-            (Some(lo), Some(hi)) => Check::Decimals {
-                low: Some((lo, *low_inclusive)),
-                high: Some((hi, *high_inclusive)),
-            },
+    match input {
+        Type::Bool => match check {
+            Check::Compare(CompareOp::Eq, Value::Bool(b)) => Check::Bool(b),
             _ => check,
         },
+        Type::Integer | Type::Days => typed_range(
+            check,
+            |v| match v {
+                Value::Int(n) => Some(*n),
+                _ => None,
+            },
+            |low, high| Check::Ints { low, high },
+        ),
+        Type::Date => typed_range(
+            check,
+            |v| match v {
+                Value::Date(d) => Some(*d),
+                _ => None,
+            },
+            |low, high| Check::Dates { low, high },
+        ),
+        Type::Money | Type::Decimal => {
+            typed_range(check, decimal, |low, high| Check::Decimals { low, high })
+        }
         _ => check,
+    }
+}
+
+/// A comparison or range whose constants `value` reads as `T`, as the typed
+/// check `make` builds from its bounds; any other check as it is.
+fn typed_range<T: Copy>(
+    check: Check,
+    value: impl Fn(&Value) -> Option<T>,
+    make: impl Fn(Bound<T>, Bound<T>) -> Check,
+) -> Check {
+    let typed = match &check {
+        Check::Compare(op, v) => value(v).and_then(|v| bounds(*op, v)),
+        Check::Range {
+            low,
+            low_inclusive,
+            high,
+            high_inclusive,
+        } => match (value(low), value(high)) {
+            (Some(lo), Some(hi)) => Some((Some((lo, *low_inclusive)), Some((hi, *high_inclusive)))),
+            _ => None,
+        },
+        _ => None,
+    };
+    match typed {
+        Some((low, high)) => make(low, high),
+        None => check,
     }
 }
 

@@ -787,7 +787,8 @@ fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
 
 static NULL: Value = Value::Null;
 
-/// Whether [`lookup`] reads `e` (by reference, computing nothing).
+/// Whether [`lookup`] reads `e` (by reference, computing nothing). Every kind
+/// named here must be one `lookup` reads, or its operands would read as null.
 fn is_lookup(e: &TExpr) -> bool {
     match &e.kind {
         TExprKind::Const(_)
