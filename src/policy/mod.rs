@@ -43,6 +43,7 @@ pub struct Policy {
     pub roles: Roles,
     pub nominate: Nomination,
     pub slots: Slots,
+    pub variants: Variants,
 }
 
 #[derive(Debug, Clone)]
@@ -74,13 +75,116 @@ pub enum Nomination {
     HighestArrears,
 }
 
+/// An output column a policy area reads, resolved to its index at build time
+/// so the pipeline reads outputs by position, never by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    Category,
+    Reason,
+    Close,
+    Todo,
+    Remove,
+    Class,
+    Template,
+    ToleranceAmount,
+    TolerancePercent,
+    ToleranceRule,
+    GraceDays,
+    GraceBusinessDays,
+    FollowUp,
+    Detail,
+    Instalments,
+    Amount,
+    FirstDueIn,
+    Eligible,
+    PostponeUntil,
+    Hold,
+}
+
+impl Out {
+    const COUNT: usize = Out::Hold as usize + 1;
+
+    /// The column's name in the area's table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Out::Category => "category",
+            Out::Reason => "reason",
+            Out::Close => "close",
+            Out::Todo => "todo",
+            Out::Remove => "remove",
+            Out::Class => "class",
+            Out::Template => "template",
+            Out::ToleranceAmount => "tolerance_amount",
+            Out::TolerancePercent => "tolerance_percent",
+            Out::ToleranceRule => "tolerance_rule",
+            Out::GraceDays => "grace_days",
+            Out::GraceBusinessDays => "grace_business_days",
+            Out::FollowUp => "follow_up",
+            Out::Detail => "detail",
+            Out::Instalments => "instalments",
+            Out::Amount => "amount",
+            Out::FirstDueIn => "first_due_in",
+            Out::Eligible => "eligible",
+            Out::PostponeUntil => "postpone_until",
+            Out::Hold => "hold",
+        }
+    }
+}
+
 /// A table playing a role, with the output columns the role reads.
 #[derive(Debug, Clone)]
 pub struct Role {
     pub table: u32,
-    /// (column, output index); a handful, so a scan beats hashing.
-    pub columns: Vec<(&'static str, usize)>,
+    /// Output index per [`Out`]; `None` for an optional column the table lacks
+    /// (a required one missing is a lint error, so it is always `Some`).
+    columns: [Option<u32>; Out::COUNT],
 }
+
+/// The pipeline's meaning of each variant of the built-in enums it reads,
+/// by variant index, resolved at build time (no text matching per account).
+#[derive(Debug, Clone, Default)]
+pub struct Variants {
+    /// The entry category that opens no case (`none`), if the category enum has one.
+    pub no_case: Option<u32>,
+    pub tolerance_rule: Vec<promise::ToleranceRule>,
+    pub follow_up: Vec<FollowUp>,
+    /// The `promise_status` variant of pending, kept and broken.
+    pub promise_status: [u32; 3],
+}
+
+/// What the promise follow-up table decides (the built-in enum `follow_up`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUp {
+    None,
+    CloseCase,
+    Retreat,
+    PartPaymentPath,
+    SendLetter,
+    SendEmail,
+    Call,
+    SendSms,
+    PreviousTreatment,
+}
+
+impl FollowUp {
+    fn from_name(name: &str) -> Option<FollowUp> {
+        Some(match name {
+            "none" => FollowUp::None,
+            "close_case" => FollowUp::CloseCase,
+            "retreat" => FollowUp::Retreat,
+            "part_payment_path" => FollowUp::PartPaymentPath,
+            "send_letter" => FollowUp::SendLetter,
+            "send_email" => FollowUp::SendEmail,
+            "call" => FollowUp::Call,
+            "send_sms" => FollowUp::SendSms,
+            "previous_treatment" => FollowUp::PreviousTreatment,
+            _ => return None,
+        })
+    }
+}
+
+/// The most instalments a payment-plan offer may have (about three years, monthly).
+pub const MAX_PLAN_INSTALMENTS: i64 = 36;
 
 impl Roles {
     /// Every table the policy gives a role.
@@ -103,10 +207,8 @@ impl Roles {
 }
 
 impl Role {
-    fn col(&self, name: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .find_map(|(col, i)| (*col == name).then_some(*i))
+    fn col(&self, out: Out) -> Option<usize> {
+        self.columns[out as usize].map(|i| i as usize)
     }
 }
 
@@ -265,6 +367,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
         file,
         diags: Vec::new(),
         program: &program,
+        docs,
     };
     let policy = b.policy(docs, doc);
     diagnostics.append(&mut b.diags);
@@ -287,6 +390,7 @@ struct Parts {
     roles: Roles,
     nominate: Nomination,
     slots: Slots,
+    variants: Variants,
 }
 
 impl Parts {
@@ -300,6 +404,7 @@ impl Parts {
             roles: self.roles,
             nominate: self.nominate,
             slots: self.slots,
+            variants: self.variants,
         }
     }
 }
@@ -323,6 +428,7 @@ struct Builder<'a> {
     file: &'a Arc<SourceFile>,
     diags: Vec<Diagnostic>,
     program: &'a Program,
+    docs: &'a RuleDocs,
 }
 
 impl Builder<'_> {
@@ -349,7 +455,10 @@ impl Builder<'_> {
             &doc.entry,
             "entry",
             false,
-            &[("category", Want::Enum, true), ("reason", Want::Text, true)],
+            &[
+                (Out::Category, Want::Enum, true),
+                (Out::Reason, Want::Text, true),
+            ],
         );
         let exit = doc.exit.as_ref().and_then(|n| {
             self.role(
@@ -357,9 +466,9 @@ impl Builder<'_> {
                 "exit",
                 false,
                 &[
-                    ("close", Want::Bool, true),
-                    ("reason", Want::Text, true),
-                    ("todo", Want::Text, false),
+                    (Out::Close, Want::Bool, true),
+                    (Out::Reason, Want::Text, true),
+                    (Out::Todo, Want::Text, false),
                 ],
             )
         });
@@ -368,7 +477,10 @@ impl Builder<'_> {
                 n,
                 "sa_exit",
                 true,
-                &[("remove", Want::Bool, true), ("reason", Want::Text, true)],
+                &[
+                    (Out::Remove, Want::Bool, true),
+                    (Out::Reason, Want::Text, true),
+                ],
             )
         });
         let class = self.role(
@@ -376,8 +488,8 @@ impl Builder<'_> {
             "class",
             false,
             &[
-                ("class", Want::TextOrEnum, true),
-                ("template", Want::Text, true),
+                (Out::Class, Want::TextOrEnum, true),
+                (Out::Template, Want::Text, true),
             ],
         );
         if let Some(class) = &class {
@@ -389,11 +501,11 @@ impl Builder<'_> {
                 "promise_terms",
                 true,
                 &[
-                    ("tolerance_amount", Want::Money, true),
-                    ("tolerance_percent", Want::Decimal, true),
-                    ("tolerance_rule", Want::Named("tolerance_rule"), true),
-                    ("grace_days", Want::Integer, true),
-                    ("grace_business_days", Want::Bool, true),
+                    (Out::ToleranceAmount, Want::Money, true),
+                    (Out::TolerancePercent, Want::Decimal, true),
+                    (Out::ToleranceRule, Want::Named("tolerance_rule"), true),
+                    (Out::GraceDays, Want::Integer, true),
+                    (Out::GraceBusinessDays, Want::Bool, true),
                 ],
             )
         });
@@ -403,8 +515,8 @@ impl Builder<'_> {
                 "promise_follow_up",
                 false,
                 &[
-                    ("follow_up", Want::Named("follow_up"), true),
-                    ("detail", Want::Text, false),
+                    (Out::FollowUp, Want::Named("follow_up"), true),
+                    (Out::Detail, Want::Text, false),
                 ],
             )
         });
@@ -414,21 +526,24 @@ impl Builder<'_> {
                 "payment_plan",
                 false,
                 &[
-                    ("instalments", Want::Integer, true),
-                    ("amount", Want::Money, true),
-                    ("first_due_in", Want::DaysOrInteger, true),
+                    (Out::Instalments, Want::Integer, true),
+                    (Out::Amount, Want::Money, true),
+                    (Out::FirstDueIn, Want::DaysOrInteger, true),
                 ],
             )
         });
+        if let Some(role) = &payment_plan {
+            self.check_instalment_counts(role);
+        }
         let severance = doc.severance.as_ref().and_then(|n| {
             self.role(
                 n,
                 "severance",
                 true,
                 &[
-                    ("eligible", Want::Bool, true),
-                    ("reason", Want::Text, true),
-                    ("postpone_until", Want::Date, false),
+                    (Out::Eligible, Want::Bool, true),
+                    (Out::Reason, Want::Text, true),
+                    (Out::PostponeUntil, Want::Date, false),
                 ],
             )
         });
@@ -437,7 +552,10 @@ impl Builder<'_> {
                 n,
                 "contact_hold",
                 false,
-                &[("hold", Want::Bool, true), ("reason", Want::Text, false)],
+                &[
+                    (Out::Hold, Want::Bool, true),
+                    (Out::Reason, Want::Text, false),
+                ],
             )
         });
         let flags = doc.flags.iter().filter_map(|n| self.flag_role(n)).collect();
@@ -453,6 +571,7 @@ impl Builder<'_> {
         };
         let experiments = self.experiments(docs, doc, &templates);
         let slots = self.slots(doc);
+        let variants = self.variants(entry.as_ref(), doc.policy.span);
         Some(Parts {
             name: doc.policy.value.clone(),
             calendar: calendar?,
@@ -472,6 +591,7 @@ impl Builder<'_> {
             },
             nominate,
             slots: slots?,
+            variants,
         })
     }
 
@@ -803,7 +923,7 @@ impl Builder<'_> {
         }
         Some(Role {
             table: index as u32,
-            columns: Vec::new(),
+            columns: [None; Out::COUNT],
         })
     }
 
@@ -812,7 +932,7 @@ impl Builder<'_> {
         name: &Spanned<String>,
         role: &str,
         per_sa_or_item: bool,
-        wants: &[(&'static str, Want, bool)],
+        wants: &[(Out, Want, bool)],
     ) -> Option<Role> {
         let Some(index) = self
             .program
@@ -862,34 +982,195 @@ impl Builder<'_> {
             )
             .help = Some("use `first`, `unique`, `priority` or `any`".into());
         }
-        let mut columns = Vec::new();
-        for (col, want, required) in wants {
-            match table.outputs.iter().position(|o| o.name == *col) {
+        let mut columns = [None; Out::COUNT];
+        for &(out, want, required) in wants {
+            let col = out.name();
+            match table.outputs.iter().position(|o| o.name == col) {
                 Some(i) => {
                     let ty = &table.outputs[i].ty;
-                    if !self.fits(ty, *want) {
+                    if !self.fits(ty, want) {
                         let shown = crate::types::ShowType(ty, self.schema()).to_string();
-                        let wanted = self.want_name(*want);
+                        let wanted = self.want_name(want);
                         self.error("policy", name.span, format!("output `{col}` of the `{role}` table `{}` is {shown}; `{role}` needs {wanted}", table.name));
                     }
-                    columns.push((*col, i));
+                    columns[out as usize] = Some(i as u32);
                 }
-                None if *required => {
-                    let wanted = self.want_name(*want);
-                    self.error(
-                        "policy",
-                        name.span,
-                        format!("the `{role}` table `{}` has no output `{col}`", table.name),
-                    )
-                    .help = Some(format!("add an output `{col}` ({wanted})"));
+                None => {
+                    // An output spelled close to the missing column is a typo, not an extra output.
+                    let typo = table
+                        .outputs
+                        .iter()
+                        .map(|o| o.name.as_str())
+                        .filter(|o| !wants.iter().any(|(w, _, _)| w.name() == *o))
+                        .map(|o| (strsim::jaro_winkler(o, col), o))
+                        .filter(|(score, _)| *score > 0.8)
+                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                        .map(|(_, o)| o);
+                    let wanted = self.want_name(want);
+                    let message = match typo {
+                        Some(t) => format!(
+                            "the `{role}` table `{}` has no output `{col}`, but an output `{t}`",
+                            table.name
+                        ),
+                        None if required => {
+                            format!("the `{role}` table `{}` has no output `{col}`", table.name)
+                        }
+                        None => continue,
+                    };
+                    let help = match typo {
+                        Some(t) => format!(
+                            "rename `{t}` to `{col}` ({wanted}): the `{role}` area reads `{col}`"
+                        ),
+                        None => format!("add an output `{col}` ({wanted})"),
+                    };
+                    let span = typo.and_then(|t| self.output_span(&table.name, t));
+                    let file = if span.is_some() {
+                        table.file.clone()
+                    } else {
+                        self.file.clone()
+                    };
+                    self.diags.push(
+                        Diagnostic::error("policy", &file, span.unwrap_or(name.span), message)
+                            .with_help(help),
+                    );
                 }
-                None => {}
             }
         }
         Some(Role {
             table: index as u32,
             columns,
         })
+    }
+
+    /// Where a table declares an output (its type cell).
+    fn output_span(&self, table: &str, output: &str) -> Option<crate::source::Span> {
+        let (_, doc) = self
+            .docs
+            .tables
+            .iter()
+            .find(|(_, t)| t.table.value == table)?;
+        doc.outputs.value.get(output).map(|ty| ty.span)
+    }
+
+    /// A constant instalment count outside 0..=36 in the payment-plan table is
+    /// an error at its cell (a computed one is checked per account).
+    fn check_instalment_counts(&mut self, role: &Role) {
+        let Some(col) = role.col(Out::Instalments) else {
+            return;
+        };
+        let table = &self.program.tables[role.table as usize];
+        let Some((file, doc)) = self
+            .docs
+            .tables
+            .iter()
+            .find(|(_, t)| t.table.value == table.name)
+        else {
+            return;
+        };
+        let rows = table
+            .rows
+            .iter()
+            .zip(&doc.rows)
+            .map(|(r, d)| {
+                (
+                    &r.outputs[col],
+                    format!("row `{}`", r.id),
+                    d.value
+                        .then
+                        .get(Out::Instalments.name())
+                        .map(|c| c.span)
+                        .unwrap_or(d.span),
+                )
+            })
+            .chain(table.default.iter().zip(&doc.default).map(|(outputs, d)| {
+                (
+                    &outputs[col],
+                    "the default".to_string(),
+                    d.value
+                        .get(Out::Instalments.name())
+                        .map(|c| c.span)
+                        .unwrap_or(d.span),
+                )
+            }));
+        for (expr, row, span) in rows {
+            if let TExprKind::Const(Value::Int(n)) = expr.kind {
+                if !(0..=MAX_PLAN_INSTALMENTS).contains(&n) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "policy",
+                            file,
+                            span,
+                            format!("{row} of the payment-plan table `{}` offers {n} instalments; an offer has at most {MAX_PLAN_INSTALMENTS}", table.name),
+                        )
+                        .with_help(format!("offer 1 to {MAX_PLAN_INSTALMENTS} monthly instalments, or 0 for no offer")),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Resolves the variants the pipeline reads (see [`Variants`]).
+    fn variants(&mut self, entry: Option<&Role>, span: crate::source::Span) -> Variants {
+        let schema = self.program.schema.clone();
+        let no_case = entry.and_then(|r| {
+            let col = r.col(Out::Category)?;
+            match self.program.tables[r.table as usize].outputs[col].ty {
+                Type::Enum(e) => schema.variant(e, "none"),
+                _ => None,
+            }
+        });
+        let mut unknown = Vec::new();
+        let mut resolve = |name: &str| -> Vec<String> {
+            let Some(e) = schema.enum_by_name(name) else {
+                unknown.push(format!("enum `{name}`"));
+                return Vec::new();
+            };
+            schema.enum_def(e).variants.clone()
+        };
+        let tolerance_names = resolve("tolerance_rule");
+        let follow_up_names = resolve("follow_up");
+        let status_names = resolve("promise_status");
+        let tolerance_rule = tolerance_names
+            .iter()
+            .map(|v| {
+                promise::ToleranceRule::from_name(v).unwrap_or_else(|| {
+                    unknown.push(format!("`tolerance_rule` variant `{v}`"));
+                    promise::ToleranceRule::Amount
+                })
+            })
+            .collect();
+        let follow_up = follow_up_names
+            .iter()
+            .map(|v| {
+                FollowUp::from_name(v).unwrap_or_else(|| {
+                    unknown.push(format!("`follow_up` variant `{v}`"));
+                    FollowUp::None
+                })
+            })
+            .collect();
+        let promise_status = ["pending", "kept", "broken"].map(|s| {
+            status_names.iter().position(|v| v == s).map_or_else(
+                || {
+                    unknown.push(format!("`promise_status` variant `{s}`"));
+                    0
+                },
+                |i| i as u32,
+            )
+        });
+        if !unknown.is_empty() {
+            // Only if the built-in enums and the pipeline disagree: a bug, reported, never guessed around.
+            self.error(
+                "policy",
+                span,
+                format!("the pipeline cannot read {}", unknown.join(", ")),
+            );
+        }
+        Variants {
+            no_case,
+            tolerance_rule,
+            follow_up,
+            promise_status,
+        }
     }
 
     fn fits(&self, ty: &Type, want: Want) -> bool {
@@ -929,7 +1210,7 @@ impl Builder<'_> {
         templates: &HashMap<String, Template>,
         name: &Spanned<String>,
     ) {
-        let Some(col) = role.col("template") else {
+        let Some(col) = role.col(Out::Template) else {
             return;
         };
         let table = &self.program.tables[role.table as usize];

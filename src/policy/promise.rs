@@ -14,6 +14,19 @@ pub enum ToleranceRule {
     Smaller,
 }
 
+impl ToleranceRule {
+    /// The rule a variant of the built-in enum `tolerance_rule` names.
+    pub fn from_name(name: &str) -> Option<ToleranceRule> {
+        Some(match name {
+            "amount" => ToleranceRule::Amount,
+            "percent" => ToleranceRule::Percent,
+            "larger" => ToleranceRule::Larger,
+            "smaller" => ToleranceRule::Smaller,
+            _ => return None,
+        })
+    }
+}
+
 /// When a promise counts as kept: how much underpayment is tolerated and how many days of grace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Terms {

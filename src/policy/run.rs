@@ -5,8 +5,8 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::action::{Action, ActionKind, FlagValues, Instalment as OfferInstalment, RuleRef};
-use super::promise::{self, Payment, Status, Terms, ToleranceRule};
-use super::{Nomination, Policy, Role, Template};
+use super::promise::{self, Payment, Status, Terms};
+use super::{FollowUp, Nomination, Out, Policy, Role, Template, MAX_PLAN_INSTALMENTS};
 use crate::compile::{CompiledTable, Plan};
 use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
 use crate::types::{format_money, Value};
@@ -180,9 +180,10 @@ impl Ctx<'_> {
         }
     }
 
-    /// An output as text: text as is, an enum as its variant name; `None` for null.
-    fn out_str<'d>(&'d self, role: &Role, d: &'d Decision, col: &str) -> Option<&'d str> {
-        let i = role.col(col)?;
+    /// An output as text: text as is, an enum as its variant name; `None` for null
+    /// (and for an optional column the table does not have).
+    fn out_str<'d>(&'d self, role: &Role, d: &'d Decision, out: Out) -> Option<&'d str> {
+        let i = role.col(out)?;
         let table = &self.plan().tables[role.table as usize].table;
         match self.values(d).get(i)? {
             Value::Text(t) => Some(t),
@@ -196,12 +197,56 @@ impl Ctx<'_> {
         }
     }
 
-    fn out_text(&self, role: &Role, d: &Decision, col: &str) -> Option<String> {
-        self.out_str(role, d, col).map(str::to_string)
+    fn out_text(&self, role: &Role, d: &Decision, out: Out) -> Option<String> {
+        self.out_str(role, d, out).map(str::to_string)
     }
 
-    fn out(&self, role: &Role, d: &Decision, col: &str) -> Value {
-        role.col(col)
+    /// An output the area needs: null is an error naming the row that gave it,
+    /// never a default.
+    fn need<'d>(&self, role: &Role, d: &'d Decision, out: Out) -> Result<&'d Value> {
+        match role.col(out).and_then(|i| self.values(d).get(i)) {
+            Some(Value::Null) | None => Err(policy_error(
+                self.table_name(role),
+                format!(
+                    "`{}` gave a null `{}`",
+                    self.rules(d).join(", "),
+                    out.name()
+                ),
+            )),
+            Some(v) => Ok(v),
+        }
+    }
+
+    fn need_bool(&self, role: &Role, d: &Decision, out: Out) -> Result<bool> {
+        Ok(*self.need(role, d, out)? == Value::Bool(true))
+    }
+
+    fn need_text(&self, role: &Role, d: &Decision, out: Out) -> Result<String> {
+        self.need(role, d, out)?;
+        Ok(self.out_text(role, d, out).unwrap_or_default())
+    }
+
+    fn need_int(&self, role: &Role, d: &Decision, out: Out) -> Result<i64> {
+        match self.need(role, d, out)? {
+            Value::Int(n) => Ok(*n),
+            _ => Ok(0),
+        }
+    }
+
+    fn need_money(&self, role: &Role, d: &Decision, out: Out) -> Result<Decimal> {
+        Ok(money(self.need(role, d, out)?))
+    }
+
+    /// The variant index of an enum output the area needs.
+    fn need_variant(&self, role: &Role, d: &Decision, out: Out) -> Result<usize> {
+        match self.need(role, d, out)? {
+            Value::Enum(v) => Ok(*v as usize),
+            _ => Ok(0),
+        }
+    }
+
+    fn out(&self, role: &Role, d: &Decision, out: Out) -> Value {
+        role.col(out)
             .and_then(|i| self.values(d).get(i).cloned())
             .unwrap_or_default()
     }
@@ -266,12 +311,12 @@ impl Ctx<'_> {
         let Some(d) = self.decision(role) else {
             return Ok(());
         };
-        if self.out(role, d, "hold") != Value::Bool(true) {
+        if !self.need_bool(role, d, Out::Hold)? {
             return Ok(());
         }
         let rules = self.rules(d);
         let reason = self
-            .out_text(role, d, "reason")
+            .out_text(role, d, Out::Reason)
             .unwrap_or_else(|| rules.join(", "));
         let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(&**event_type, "send_letter" | "call" | "email" | "sms"));
         let withheld: Vec<String> = self
@@ -296,17 +341,17 @@ impl Ctx<'_> {
         let Some(entry) = self.decision(&roles.entry) else {
             return Ok(());
         };
-        let Some(category) = self
-            .out_str(&roles.entry, entry, "category")
-            .filter(|c| *c != "none")
-        else {
-            return Ok(());
+        // `none` or null: no case.
+        let category = match self.out(&roles.entry, entry, Out::Category) {
+            Value::Enum(v) if Some(v) != policy.variants.no_case => v,
+            _ => return Ok(()),
         };
+        let category = self
+            .out_text(&roles.entry, entry, Out::Category)
+            .unwrap_or_else(|| category.to_string());
         let open = ActionKind::OpenCase {
-            category: category.to_string(),
-            reason: self
-                .out_text(&roles.entry, entry, "reason")
-                .unwrap_or_default(),
+            category,
+            reason: self.need_text(&roles.entry, entry, Out::Reason)?,
         };
         let entry_rules = self.rules(entry);
         self.push(open, entry_rules);
@@ -316,15 +361,8 @@ impl Ctx<'_> {
             return Ok(());
         };
         let class_rules = self.rules(class);
-        let class_name = self
-            .out_text(&roles.class, class, "class")
-            .unwrap_or_default();
-        let Some(mut template) = self.out_text(&roles.class, class, "template") else {
-            return Err(policy_error(
-                self.table_name(&roles.class),
-                "the class table gave no template".into(),
-            ));
-        };
+        let class_name = self.need_text(&roles.class, class, Out::Class)?;
+        let mut template = self.need_text(&roles.class, class, Out::Template)?;
         self.push(
             ActionKind::AssignClass {
                 class: class_name.clone(),
@@ -404,12 +442,12 @@ impl Ctx<'_> {
             self.require(exit)?;
             if let Some(d) = self.decision(exit) {
                 let rules = self.rules(d);
-                if let Some(todo) = self.out_text(exit, d, "todo") {
+                if let Some(todo) = self.out_text(exit, d, Out::Todo) {
                     // A person decides this case (special circumstances): nothing closes it automatically.
                     manual_only = true;
                     self.push(ActionKind::CreateTodo { reason: todo }, rules);
-                } else if self.out(exit, d, "close") == Value::Bool(true) {
-                    let reason = self.out_text(exit, d, "reason").unwrap_or_default();
+                } else if self.need_bool(exit, d, Out::Close)? {
+                    let reason = self.need_text(exit, d, Out::Reason)?;
                     self.close(reason, rules);
                     return Ok(());
                 }
@@ -421,14 +459,14 @@ impl Ctx<'_> {
         {
             let sas = list(&field(self.account, sas_slot));
             for d in self.item_decisions(sa_exit)? {
-                if self.out(sa_exit, &d, "remove") == Value::Bool(true) {
+                if self.need_bool(sa_exit, &d, Out::Remove)? {
                     removed.extend(d.item);
                     let id = d
                         .item
                         .and_then(|i| sas.get(i as usize))
                         .and_then(|r| text(&field(r, sa.id)))
                         .unwrap_or_default();
-                    let reason = self.out_text(sa_exit, &d, "reason").unwrap_or_default();
+                    let reason = self.need_text(sa_exit, &d, Out::Reason)?;
                     let rules = self.rules(&d);
                     self.push(ActionKind::RemoveSa { sa: id, reason }, rules);
                 }
@@ -481,7 +519,7 @@ impl Ctx<'_> {
             let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
                 continue;
             };
-            let terms = self.terms(terms_role, d);
+            let terms = self.terms(terms_role, d)?;
             let mut instalments = Vec::new();
             let mut payments = Vec::new();
             for &m in &members {
@@ -560,24 +598,17 @@ impl Ctx<'_> {
         Ok((false, pending))
     }
 
-    fn terms(&self, role: &Role, d: &Decision) -> Terms {
-        let rule = match self.out_text(role, d, "tolerance_rule").as_deref() {
-            Some("percent") => ToleranceRule::Percent,
-            Some("larger") => ToleranceRule::Larger,
-            Some("smaller") => ToleranceRule::Smaller,
-            _ => ToleranceRule::Amount,
-        };
-        let grace = match self.out(role, d, "grace_days") {
-            Value::Int(n) => u32::try_from(n.max(0)).unwrap_or(u32::MAX),
-            _ => 0,
-        };
-        Terms {
-            tolerance_amount: money(&self.out(role, d, "tolerance_amount")),
-            tolerance_percent: money(&self.out(role, d, "tolerance_percent")),
+    fn terms(&self, role: &Role, d: &Decision) -> Result<Terms> {
+        let rule =
+            self.policy.variants.tolerance_rule[self.need_variant(role, d, Out::ToleranceRule)?];
+        let grace = self.need_int(role, d, Out::GraceDays)?;
+        Ok(Terms {
+            tolerance_amount: self.need_money(role, d, Out::ToleranceAmount)?,
+            tolerance_percent: self.need_money(role, d, Out::TolerancePercent)?,
             rule,
-            grace_days: grace,
-            grace_in_business_days: self.out(role, d, "grace_business_days") == Value::Bool(true),
-        }
+            grace_days: u32::try_from(grace.max(0)).unwrap_or(u32::MAX),
+            grace_in_business_days: self.need_bool(role, d, Out::GraceBusinessDays)?,
+        })
     }
 
     /// Kept with arrears remaining, or broken: the follow-up table decides.
@@ -596,17 +627,16 @@ impl Ctx<'_> {
         let Some(role) = self.policy.roles.promise_follow_up.as_ref() else {
             return Ok(false);
         };
-        let schema = self.plan().schema();
-        let status_enum = schema.enum_by_name("promise_status").unwrap_or(0);
-        let status_value = match status {
-            Status::Pending => "pending",
-            Status::Kept => "kept",
-            Status::Broken => "broken",
+        let [pending, kept, broken] = self.policy.variants.promise_status;
+        let status_variant = match status {
+            Status::Pending => pending,
+            Status::Kept => kept,
+            Status::Broken => broken,
         };
         let promise_record = Value::Record(
             vec![
                 Value::Text(key.into()),
-                Value::Enum(schema.variant(status_enum, status_value).unwrap_or(0)),
+                Value::Enum(status_variant),
                 Value::Dec(total),
                 Value::Dec(paid),
                 Value::Dec(required),
@@ -622,10 +652,9 @@ impl Ctx<'_> {
             return Ok(false);
         };
         let rules = self.rules(&d);
-        let follow_up = self
-            .out_text(role, &d, "follow_up")
-            .unwrap_or_else(|| "none".into());
-        let detail = self.out_text(role, &d, "detail");
+        let decided = self.policy.variants.follow_up[self.need_variant(role, &d, Out::FollowUp)?];
+        let follow_up = self.out_text(role, &d, Out::FollowUp).unwrap_or_default();
+        let detail = self.out_text(role, &d, Out::Detail);
         self.tables.evaluation.decisions.push(d);
         let case_template = self
             .policy
@@ -633,49 +662,50 @@ impl Ctx<'_> {
             .case
             .and_then(|c| c.template.map(|t| (c.slot, t)))
             .and_then(|(slot, t)| text(&field(&field(self.account, slot), t)));
-        match follow_up.as_str() {
-            "none" => return Ok(false),
+        let event_type = match decided {
+            FollowUp::None => return Ok(false),
             // A manual-only case (special circumstances) is never closed by a rule.
-            "close_case" if manual_only => {}
-            "close_case" => {
+            FollowUp::CloseCase if manual_only => None,
+            FollowUp::CloseCase => {
                 self.close(detail.unwrap_or_else(|| "promise follow-up".into()), rules);
                 return Ok(true);
             }
-            "send_letter" | "send_email" | "call" | "send_sms" => {
-                let event_type = match follow_up.as_str() {
-                    "send_letter" => "send_letter",
-                    "send_email" => "email",
-                    "send_sms" => "sms",
-                    _ => "call",
-                };
-                let date = self
-                    .policy
-                    .calendar
-                    .roll_forward(self.as_of)
-                    .unwrap_or(self.as_of);
-                let params = std::sync::Arc::new(
-                    detail
-                        .iter()
-                        .map(|d| ("detail".to_string(), d.clone()))
-                        .collect(),
-                );
+            FollowUp::SendLetter => Some("send_letter"),
+            FollowUp::SendEmail => Some("email"),
+            FollowUp::SendSms => Some("sms"),
+            FollowUp::Call => Some("call"),
+            FollowUp::PreviousTreatment => {
                 self.push(
-                    ActionKind::ScheduleEvent {
-                        event: format!("promise-{key}-{follow_up}").into(),
-                        event_type: event_type.into(),
-                        date,
-                        params,
+                    ActionKind::ResumeTreatment {
+                        template: case_template,
                     },
                     rules.clone(),
                 );
+                None
             }
-            "previous_treatment" => self.push(
-                ActionKind::ResumeTreatment {
-                    template: case_template,
+            FollowUp::Retreat | FollowUp::PartPaymentPath => None,
+        };
+        if let Some(event_type) = event_type {
+            let date = self
+                .policy
+                .calendar
+                .roll_forward(self.as_of)
+                .unwrap_or(self.as_of);
+            let params = std::sync::Arc::new(
+                detail
+                    .iter()
+                    .map(|d| ("detail".to_string(), d.clone()))
+                    .collect(),
+            );
+            self.push(
+                ActionKind::ScheduleEvent {
+                    event: format!("promise-{key}-{follow_up}").into(),
+                    event_type: event_type.into(),
+                    date,
+                    params,
                 },
                 rules.clone(),
-            ),
-            _ => {}
+            );
         }
         self.push(
             ActionKind::FollowUp {
@@ -696,18 +726,25 @@ impl Ctx<'_> {
         let Some(d) = self.decision(role) else {
             return Ok(());
         };
-        let n = match self.out(role, d, "instalments") {
-            Value::Int(n) if (1..=36).contains(&n) => n as u32,
-            _ => return Ok(()),
-        };
-        let total = money(&self.out(role, d, "amount"));
+        let n = self.need_int(role, d, Out::Instalments)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if !(1..=MAX_PLAN_INSTALMENTS).contains(&n) {
+            return Err(policy_error(
+                self.table_name(role),
+                format!(
+                    "`{}` offers {n} instalments; an offer has 1 to {MAX_PLAN_INSTALMENTS} (0 = no offer)",
+                    self.rules(d).join(", ")
+                ),
+            ));
+        }
+        let n = n as u32;
+        let total = self.need_money(role, d, Out::Amount)?;
         if total <= Decimal::ZERO {
             return Ok(());
         }
-        let first_in = match self.out(role, d, "first_due_in") {
-            Value::Int(n) => u64::try_from(n.max(0)).unwrap_or(0),
-            _ => 0,
-        };
+        let first_in = u64::try_from(self.need_int(role, d, Out::FirstDueIn)?.max(0)).unwrap_or(0);
         let table = self.table_name(role).to_string();
         let first = self
             .as_of
@@ -774,15 +811,15 @@ impl Ctx<'_> {
                 continue;
             }
             let rules = self.rules(&d);
-            if self.out(role, &d, "eligible") == Value::Bool(true) {
+            if self.need_bool(role, &d, Out::Eligible)? {
                 eligible.push((i, rules));
             } else {
                 let id = sas
                     .get(i)
                     .and_then(|r| text(&field(r, sa.id)))
                     .unwrap_or_default();
-                let reason = self.out_text(role, &d, "reason").unwrap_or_default();
-                let until = match self.out(role, &d, "postpone_until") {
+                let reason = self.need_text(role, &d, Out::Reason)?;
+                let until = match self.out(role, &d, Out::PostponeUntil) {
                     Value::Date(u) => Some(u),
                     _ => None,
                 };

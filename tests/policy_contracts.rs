@@ -1,0 +1,184 @@
+//! What the policy pipeline reads from its area tables is resolved when the
+//! policy is built: a value it cannot use is a lint error at its cell, or an
+//! evaluation error naming the row that gave it — never a silent default.
+//! Each case edits one shipped rule file in a copy of `rules/`.
+
+mod common;
+
+use common::{arrears_in, root, stderr, stdout};
+use std::path::Path;
+
+const AS_OF: &str = "2026-11-22";
+
+/// A copy of the shipped rules in `dir/rules` with `from` replaced by `to` (everywhere) in `file`.
+fn rules_with(dir: &Path, file: &str, from: &str, to: &str) -> String {
+    let rules = dir.join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let path = rules.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "`{from}` is not in {file}");
+    let edited = text.replace(from, to);
+    std::fs::write(&path, &edited).unwrap();
+    edited
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `line:column` (1-based) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> String {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = offset - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{line}:{column}")
+}
+
+#[test]
+fn constant_instalment_counts_past_36_are_lint_errors_at_their_cell() {
+    let offer_3 = "then: { instalments: 3, amount: arrears, first_due_in: 7 }";
+    let dir = tempfile::tempdir().unwrap();
+    let text = rules_with(
+        dir.path(),
+        "payment_plan_offer.yaml",
+        offer_3,
+        "then: { instalments: 48, amount: arrears, first_due_in: 7 }",
+    );
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let at = line_col(
+        &text,
+        text.find("instalments: 48").unwrap() + "instalments: ".len(),
+    );
+    let expected = format!(
+        "rules/payment_plan_offer.yaml:{at}: error[policy]: row `offer-3` of the payment-plan table \
+         `payment_plan_offer` offers 48 instalments; an offer has at most 36"
+    );
+    assert!(
+        stdout(&out).lines().any(|l| l == expected),
+        "{}",
+        stdout(&out)
+    );
+
+    // 36 is the limit, not past it.
+    let dir = tempfile::tempdir().unwrap();
+    rules_with(
+        dir.path(),
+        "payment_plan_offer.yaml",
+        offer_3,
+        "then: { instalments: 36, amount: arrears, first_due_in: 7 }",
+    );
+    let out = arrears_in(dir.path(), &["lint", "rules", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// Runs the scenario accounts through `rules` in `dir`: (exit code, stdout).
+fn dry_run_scenarios(dir: &Path) -> (Option<i32>, String) {
+    let accounts = root().join("samples/scenarios/accounts.yaml");
+    let out = arrears_in(
+        dir,
+        &[
+            "dry-run",
+            "--rules",
+            "rules",
+            "--as-of",
+            AS_OF,
+            accounts.to_str().unwrap(),
+        ],
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    (out.status.code(), stdout(&out))
+}
+
+/// Values the pipeline cannot use that are only known per account: the account fails,
+/// naming the row, instead of the value being dropped or replaced.
+#[test]
+fn unusable_computed_values_fail_the_account_naming_the_row() {
+    let cases = [
+        (
+            "payment_plan_offer.yaml",
+            "then: { instalments: 3, amount: arrears, first_due_in: 7 }",
+            "then: { instalments: account.days_past_due, amount: arrears, first_due_in: 7 }",
+            "account sev-master-meter\n  error: table `payment_plan_offer`: \
+             `payment_plan_offer:offer-3` offers 64 instalments; an offer has 1 to 36 (0 = no offer)",
+        ),
+        (
+            "entry.yaml",
+            r#"reason: '"5+ days and $5+ past due"'"#,
+            r#"reason: "null""#,
+            "account card-arrears-7dpd\n  error: table `entry`: \
+             `entry:arrears-consumer-5d-5usd` gave a null `reason`",
+        ),
+        (
+            "promise_terms.yaml",
+            "tolerance_rule: larger",
+            r#"tolerance_rule: "null""#,
+            "error: table `promise_terms`: `promise_terms:",
+        ),
+    ];
+    for (file, from, to, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        rules_with(dir.path(), file, from, to);
+        let (code, out) = dry_run_scenarios(dir.path());
+        assert_eq!(code, Some(1), "{file}: {out}");
+        assert!(out.contains(expected), "{file}: no `{expected}` in\n{out}");
+        if file == "promise_terms.yaml" {
+            assert!(out.contains("gave a null `tolerance_rule`"), "{out}");
+        }
+    }
+}
+
+/// An area's output spelled wrong is found by lint, whether the area needs it or
+/// may go without it (a missing optional `detail` used to be read as null).
+#[test]
+fn misspelled_area_outputs_are_lint_errors_at_the_output() {
+    let cases = [
+        (
+            "promise_follow_up.yaml",
+            "detail",
+            "detial",
+            "promise_follow_up",
+            "promise_follow_up",
+        ),
+        (
+            "promise_terms.yaml",
+            "tolerance_rule:",
+            "tolerence_rule:",
+            "promise_terms",
+            "promise_terms",
+        ),
+    ];
+    for (file, right, wrong, role, table) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let text = rules_with(dir.path(), file, right, wrong);
+        let out = arrears_in(dir.path(), &["lint", "rules"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let (right, wrong) = (right.trim_end_matches(':'), wrong.trim_end_matches(':'));
+        // The output's declaration: its type cell under `outputs:`.
+        let declared = text.find("outputs:").unwrap();
+        let type_cell =
+            declared + text[declared..].find(&format!("{wrong}: ")).unwrap() + wrong.len() + 2;
+        let expected = format!(
+            "rules/{file}:{}: error[policy]: the `{role}` table `{table}` has no output `{right}`, but an output `{wrong}`",
+            line_col(&text, type_cell)
+        );
+        let printed = stdout(&out);
+        assert!(
+            printed.lines().any(|l| l == expected),
+            "{expected}\n{printed}"
+        );
+        assert!(
+            printed.contains(&format!("rename `{wrong}` to `{right}`")),
+            "{printed}"
+        );
+    }
+}
