@@ -274,9 +274,23 @@ impl<'s> Checker<'s> {
                     format!("output name `{out_name}` is not an identifier"),
                 );
             }
-            let (base, _optional) = match ty.value.trim().strip_suffix('?') {
-                Some(b) => (b.trim(), true),
-                None => (ty.value.trim(), false),
+            let base = match ty.value.trim().strip_suffix('?') {
+                // Every output may be null already (a row writes `null`); a `?` would promise
+                // a distinction the evaluator does not make, so it is refused, not ignored.
+                Some(b) => {
+                    let b = b.trim();
+                    self.error(
+                        "output",
+                        file,
+                        ty.span,
+                        format!("output type `{}` cannot be optional", ty.value.trim()),
+                    )
+                    .help = Some(format!(
+                        "write `{b}`: any output may be null (write `null` in a row); `?` marks optional schema fields only"
+                    ));
+                    b
+                }
+                None => ty.value.trim(),
             };
             let t = self.schema.named_type(base).unwrap_or_else(|| {
                 let names = ["money", "decimal", "integer", "date", "days", "bool", "text"]

@@ -182,3 +182,33 @@ fn misspelled_area_outputs_are_lint_errors_at_the_output() {
         );
     }
 }
+
+/// `money?` on an output used to be accepted with the `?` ignored; every output
+/// may be null already, so the `?` is refused at its cell with a hint.
+#[test]
+fn optional_output_types_are_refused_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = rules_with(
+        dir.path(),
+        "entry.yaml",
+        "  reason: text\n",
+        "  reason: text?\n",
+    );
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let at = line_col(
+        &text,
+        text.find("reason: text?").unwrap() + "reason: ".len(),
+    );
+    let expected =
+        format!("rules/entry.yaml:{at}: error[output]: output type `text?` cannot be optional");
+    let printed = stdout(&out);
+    assert!(
+        printed.lines().any(|l| l == expected),
+        "{expected}\n{printed}"
+    );
+    assert!(
+        printed.contains("help: write `text`: any output may be null"),
+        "{printed}"
+    );
+}
