@@ -218,8 +218,29 @@ fn decimal_overflow_is_an_evaluation_error() {
         Err(EvalErrorKind::Overflow("division"))
     );
     // Tiny quotients round to the 28 places a decimal holds instead of failing.
-    let tiny = r#"{"a": "0.0000000000000000000000000001", "b": "3"}"#;
-    assert!(eval("account.a / account.b", "decimal", tiny).is_ok());
+    let cases = [
+        // (a, b, a / b at 28 places)
+        (
+            "0.0000000000000000000000000001",
+            "3",
+            "0.0000000000000000000000000000",
+        ),
+        (
+            "0.0000000000000000000000000002",
+            "3",
+            "0.0000000000000000000000000001",
+        ),
+        ("1", "3", "0.3333333333333333333333333333"),
+        ("2", "3", "0.6666666666666666666666666667"),
+    ];
+    for (a, b, want) in cases {
+        let account = format!(r#"{{"a": "{a}", "b": "{b}"}}"#);
+        let got = eval("account.a / account.b", "decimal", &account);
+        let Ok(Value::Dec(got)) = got else {
+            panic!("{a} / {b} gave {got:?}");
+        };
+        assert_eq!(got, Decimal::from_str(want).unwrap(), "{a} / {b} = {got}");
+    }
 }
 
 #[test]

@@ -328,8 +328,12 @@ fn a_stopped_or_killed_run_leaves_no_output() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(dir.path().join("actions.jsonl").exists());
 
-    // Killed mid-run: the target never appears.
-    let big = generate(dir.path(), "big.csv", 20_000, 6, &[]);
+    // Killed mid-run: the input is a FIFO this test holds open, so the batch cannot reach the
+    // end of its input; it has read the accounts written and waits for more when it is killed.
+    let accounts = generate(dir.path(), "big.jsonl", 5_000, 6, &["--format", "jsonl"]);
+    let fifo = dir.path().join("fifo.jsonl");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
     let out = dir.path().join("killed.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
         .args([
@@ -342,19 +346,37 @@ fn a_stopped_or_killed_run_leaves_no_output() {
             "256",
             "--out",
             p(&out),
-            p(&big),
+            p(&fifo),
         ])
         .current_dir(root())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    let finished = child.try_wait().unwrap().is_some();
-    child.kill().ok();
-    child.wait().unwrap();
-    if !finished {
-        assert!(!out.exists(), "a killed run left {}", out.display());
+    // Opening blocks until the batch opens its input; the write returns once the batch has
+    // taken all but a pipe buffer of it. The writer is kept open: no end of input.
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || {
+            let mut w = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            std::io::Write::write_all(&mut w, &std::fs::read(accounts).unwrap()).map(|()| w)
+        }
+    });
+    while !writer.is_finished() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the batch ended ({status}) before reading its input");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    let held_open = writer.join().unwrap().expect("the batch read its input");
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "the batch was not killed: {status}"
+    );
+    drop(held_open);
+    assert!(!out.exists(), "a killed run left {}", out.display());
 }
 
 #[test]

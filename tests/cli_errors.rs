@@ -162,20 +162,37 @@ fn a_file_path_through_a_file_is_bad_input() {
     one_line_error(&out, 2, "cannot read `samples/accounts.yaml/x.yaml`");
 }
 
-/// chmod 000 does not stop root (tests run as root in some containers): the
-/// check is skipped when the file can still be read.
+/// A file or directory that is listed but cannot be opened: the accounts file,
+/// a rule file, the rules directory. Made unreadable with chmod 000, or — for
+/// root (CI), whom chmod does not stop — by a symlink to nothing, so the check
+/// runs either way.
 #[cfg(unix)]
 #[test]
 fn unreadable_files_are_bad_input() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "x").unwrap();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let chmod_blocks = std::fs::read(&probe).is_err();
+    // Replaces `path` (a file or directory) by one that is listed but cannot be read.
+    let make_unreadable = |path: &std::path::Path| {
+        if chmod_blocks {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        } else {
+            if path.is_dir() {
+                std::fs::remove_dir_all(path).unwrap();
+            } else {
+                std::fs::remove_file(path).unwrap();
+            }
+            std::os::unix::fs::symlink(dir.path().join("nowhere"), path).unwrap();
+        }
+        assert!(std::fs::read(path).is_err() && std::fs::read_dir(path).is_err());
+    };
+
     let accounts = dir.path().join("accounts.yaml");
     std::fs::copy(root().join("samples/accounts.yaml"), &accounts).unwrap();
-    std::fs::set_permissions(&accounts, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&accounts).is_ok() {
-        eprintln!("skipped: running as root, chmod 000 does not block reads");
-        return;
-    }
+    make_unreadable(&accounts);
     let out = arrears_in(
         dir.path(),
         &[
@@ -196,15 +213,13 @@ fn unreadable_files_are_bad_input() {
         "schema: s\nfields: { id: text }\n",
     )
     .unwrap();
-    std::fs::set_permissions(
-        rules.join("schema.yaml"),
-        std::fs::Permissions::from_mode(0o000),
-    )
-    .unwrap();
+    make_unreadable(&rules.join("schema.yaml"));
     let out = arrears_in(dir.path(), &["lint", "rules"]);
     one_line_error(&out, 2, "cannot read `rules/schema.yaml`");
-    std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o000)).unwrap();
+    make_unreadable(&rules);
     let out = arrears_in(dir.path(), &["lint", "rules"]);
     one_line_error(&out, 2, "cannot read `rules`");
-    std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if chmod_blocks {
+        std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
 }

@@ -45,7 +45,13 @@ fn decimal_literal_with_too_many_digits_is_refused_not_rounded() {
     ] {
         assert!(parse_expr(text).is_err(), "{text}");
     }
-    // 28 digits still parse, exactly.
-    expr_round_trips("7922816251426433759354395033.5");
-    expr_round_trips("0.0000000000000000000000000001");
+    // 28 digits still parse, exactly, and print back as written.
+    for text in [
+        "7922816251426433759354395033.5",
+        "0.0000000000000000000000000001",
+    ] {
+        let expr = parse_expr(text).unwrap_or_else(|e| panic!("`{text}` is refused: {e}"));
+        assert_eq!(expr.to_string(), text);
+        expr_round_trips(text);
+    }
 }
