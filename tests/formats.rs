@@ -290,9 +290,21 @@ fn bare_yaml_words_are_cells_not_booleans() {
         "table: t\nhit: first\ninputs:\n  n: account.n\noutputs:\n  out: integer\n  sw: switch\nrows:\n  - id: r\n    then: { out: n, sw: off }\n",
     )
     .unwrap();
-    let checked = arrears::load_rules(dir.path()).unwrap();
-    let rendered: Vec<String> = checked.diagnostics.iter().map(|d| d.render()).collect();
-    assert!(rendered.is_empty(), "{}", rendered.join("\n"));
+    let plan = load_clean(dir.path());
+    // `n` is the input (7 here, not a boolean or the text "n"); `off` is the enum's second variant.
+    let accounts = dir.path().join("accounts.jsonl");
+    std::fs::write(&accounts, "{\"id\": \"a1\", \"n\": 7}\n").unwrap();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let t = &plan.tables[0].table;
+    assert_eq!(
+        t.outputs[1].ty,
+        arrears::types::Type::Enum(plan.schema().enum_by_name("switch").unwrap())
+    );
+    let decided = decisions(&plan, &accounts, as_of);
+    assert!(
+        decided[0].contains("t [\"r\"] -> out=7 sw=off"),
+        "{decided:?}"
+    );
 }
 
 /// The "Norway problem": an account whose text field is `NO` in a YAML accounts file.

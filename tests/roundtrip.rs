@@ -241,7 +241,14 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(s in "[-a-z0-9 ()\\[\\].,$%\"'<>=!+*/:]{0,24}") {
-        let _ = parse_expr(&s);
-        let _ = parse_cell(&s);
+        // Refused with a message inside the text, or accepted and printed back stably.
+        match parse_expr(&s) {
+            Err(e) => prop_assert!(!e.message.is_empty() && e.span.start <= e.span.end && e.span.end <= s.len(), "{:?}: {:?}", s, e),
+            Ok(x) => prop_assert_eq!(parse_expr(&x.to_string()).map(|y| y.to_string()), Ok(x.to_string())),
+        }
+        match parse_cell(&s) {
+            Err(e) => prop_assert!(!e.message.is_empty() && e.span.start <= e.span.end && e.span.end <= s.len(), "{:?}: {:?}", s, e),
+            Ok(c) => prop_assert_eq!(parse_cell(&c.to_string()).map(|y| y.to_string()), Ok(c.to_string())),
+        }
     }
 }

@@ -429,8 +429,17 @@ mod tests {
             cal.business_days_between(d(2026, 1, 1), big.unwrap()),
             1_000_000
         );
-        // roll_forward at the very end of the range: a business day or None, never a panic.
-        let _ = cal.roll_forward(max);
-        let _ = cal.business_days_between(NaiveDate::MIN, NaiveDate::MAX);
+        // At the very end of the range: the last day if it is a business day, else None.
+        let expected = cal.is_business_day(max).then_some(max);
+        assert_eq!(cal.roll_forward(max), expected);
+        // Across the whole range: weekdays after MIN up to MAX, counted by whole weeks.
+        let days = (max - NaiveDate::MIN).num_days();
+        let tail = (1..=days % 7)
+            .filter(|k| cal.is_business_day(NaiveDate::MIN + chrono::Duration::days(*k)))
+            .count() as i64;
+        assert_eq!(
+            cal.business_days_between(NaiveDate::MIN, max),
+            days / 7 * 5 + tail
+        );
     }
 }

@@ -324,21 +324,61 @@ mod tests {
         );
     }
 
+    /// 2 to 5 arms whose shares (basis points, each at least 1%) total 100%.
+    fn shares() -> impl Strategy<Value = Vec<u32>> {
+        prop::collection::vec(100u32..5_000, 1..5).prop_map(|mut head| {
+            let mut total: u32 = head.iter().sum();
+            while total > FULL_SHARE - 100 {
+                let last = head.pop().unwrap();
+                total -= last;
+            }
+            head.push(FULL_SHARE - total);
+            head
+        })
+    }
+
+    fn with_shares(salt: &str, shares: &[u32]) -> Experiment {
+        let arms = shares
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| arm(&format!("arm-{i}"), s, false))
+            .collect();
+        experiment(salt, arms)
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Over 100,000 ids every arm's share is within one point of what it declares.
         #[test]
-        fn assign_is_a_pure_function_of_id_and_salt(id in ".{0,40}", salt in ".{0,40}") {
-            let exp = four_arms(&salt);
-            let first = exp.assign(&id).clone();
-            prop_assert_eq!(exp.assign(&id), &first);
-            let cloned = exp.clone();
-            prop_assert_eq!(cloned.assign(&id), &first);
-            let rebuilt = four_arms(&salt);
-            prop_assert_eq!(rebuilt.assign(&id), &first);
+        fn realised_shares_match_declared_shares(shares in shares(), salt in "[a-z0-9]{0,12}") {
+            assert_converges(&with_shares(&salt, &shares));
         }
 
+        /// Arms take consecutive ranges in declaration order, so changing one arm's share
+        /// (the last arm absorbing the difference) moves no account of an arm before it,
+        /// and an arm that grows keeps every account it had.
         #[test]
-        fn bucket_is_in_range(id in ".{0,40}", salt in ".{0,40}") {
-            prop_assert!(bucket(&salt, &id) < FULL_SHARE);
+        fn changing_a_share_moves_no_account_of_an_earlier_arm(
+            shares in shares().prop_filter("two arms or more", |s| s.len() >= 2),
+            pick in any::<prop::sample::Index>(),
+            delta in -5_000i64..5_000,
+        ) {
+            let changed = pick.index(shares.len() - 1);
+            let mut after = shares.clone();
+            let last = after.len() - 1;
+            let new_share = (i64::from(after[changed]) + delta)
+                .clamp(1, i64::from(after[changed] + after[last]) - 1);
+            after[last] = after[changed] + after[last] - new_share as u32;
+            after[changed] = new_share as u32;
+            let (x, y) = (with_shares("salt", &shares), with_shares("salt", &after));
+            for id in ids(20_000) {
+                let (before, now) = (&x.assign(&id).name, &y.assign(&id).name);
+                let arm_index = x.arms.iter().position(|a| &a.name == before).unwrap();
+                if arm_index < changed || (arm_index == changed && after[changed] >= shares[changed]) {
+                    prop_assert_eq!(before, now, "id {}", id);
+                }
+            }
         }
     }
 

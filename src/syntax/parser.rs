@@ -1303,8 +1303,39 @@ mod tests {
             "é", "$é", "\"é", "5 é", "é5", "((", "))", "[..]", "\\", "\"\\", "1.", "1..", "\u{0}",
             "not", "not(", "not()", "f(,)", "sa in xs", "x:y", "%", "5 %",
         ] {
-            let _ = parse_expr(text);
-            let _ = parse_cell(text);
+            // Refused with a message pointing inside the text, or accepted and printed back stably.
+            match parse_expr(text) {
+                Err(e) => assert_error_within(text, &e),
+                Ok(x) => assert_eq!(
+                    parse_expr(&x.to_string()).map(|y| y.to_string()),
+                    Ok(x.to_string())
+                ),
+            }
+            match parse_cell(text) {
+                Err(e) => assert_error_within(text, &e),
+                Ok(c) => assert_eq!(
+                    parse_cell(&c.to_string()).map(|y| y.to_string()),
+                    Ok(c.to_string())
+                ),
+            }
         }
+        // The ones that must be refused are.
+        for text in ["((", "))", "\\", "1..", "not(", "f(,)", "%"] {
+            assert!(parse_expr(text).is_err(), "{text:?}");
+        }
+    }
+
+    fn assert_error_within(text: &str, e: &ParseError) {
+        assert!(!e.message.is_empty(), "{text:?}");
+        assert!(
+            e.span.start <= e.span.end && e.span.end <= text.len(),
+            "{text:?}: {:?} outside the text",
+            e.span
+        );
+        assert!(
+            text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end),
+            "{text:?}: {:?}",
+            e.span
+        );
     }
 }
