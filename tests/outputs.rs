@@ -473,3 +473,84 @@ fn a_closed_pipe_on_standard_output_ends_quietly() {
         );
     }
 }
+
+/// Runs `arrears` in the crate root with `input` written to a pipe on its stdin.
+fn arrears_piped(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    // The reader may stop early on a usage error: a closed pipe is fine then.
+    let _ = feeder.join().unwrap();
+    out
+}
+
+#[test]
+fn a_dash_reads_accounts_from_standard_input() {
+    let from_file = arrears_in(
+        root(),
+        &[
+            "dry-run",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "samples/accounts.jsonl",
+        ],
+    );
+    let piped = arrears_piped(
+        &["dry-run", "--as-of", AS_OF, "--format", "json", "-"],
+        &std::fs::read(root().join("samples/accounts.jsonl")).unwrap(),
+    );
+    assert_eq!(piped.status.code(), Some(0), "{}", common::stderr(&piped));
+    let without_origins = |o: &Output| {
+        let mut doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for account in doc["accounts"].as_array_mut().unwrap() {
+            account["origin"] = serde_json::Value::Null;
+        }
+        doc
+    };
+    assert_eq!(without_origins(&piped), without_origins(&from_file));
+    // YAML is told from its first character.
+    let yaml = arrears_piped(
+        &["dry-run", "--as-of", AS_OF, "-"],
+        &std::fs::read(root().join("samples/accounts.yaml")).unwrap(),
+    );
+    assert_eq!(yaml.status.code(), Some(0), "{}", common::stderr(&yaml));
+    assert!(common::stdout(&yaml).contains("24 account(s) as of 2026-11-22: 24 evaluated"));
+
+    let jsonl = std::fs::read(root().join("samples/accounts.jsonl")).unwrap();
+    let batch = |extra: &[&str]| {
+        let mut args = vec!["batch", "--as-of", AS_OF];
+        args.extend_from_slice(extra);
+        arrears_piped(&args, &jsonl)
+    };
+    let piped = batch(&["--input-format", "jsonl", "-"]);
+    assert_eq!(piped.status.code(), Some(0), "{}", common::stderr(&piped));
+    let from_file = arrears_in(
+        root(),
+        &["batch", "--as-of", AS_OF, "samples/accounts.jsonl"],
+    );
+    assert!(!piped.stdout.is_empty());
+    assert_eq!(piped.stdout, from_file.stdout);
+    refused(
+        &batch(&["-"]),
+        "standard input (`-`) needs --input-format csv|jsonl",
+    );
+    // CSV from standard input has no directory to find its companions in.
+    let csv = batch(&["--input-format", "csv", "-"]);
+    assert_eq!(csv.status.code(), Some(2));
+    assert!(
+        common::stderr(&csv).contains("give --companion service_agreements=PATH"),
+        "{}",
+        common::stderr(&csv)
+    );
+}
