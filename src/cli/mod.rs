@@ -22,17 +22,20 @@ pub enum Exit {
     Ok = 0,
     /// It ran and found problems: lint errors, accounts that could not be evaluated.
     Findings = 1,
-    /// An input could not be read: a missing file, a directory, unparseable accounts.
+    /// An input could not be read (a missing file, a directory, unparseable
+    /// accounts), or an output could not be written (standard output included).
     BadInput = 2,
     /// The rules have errors, so nothing was evaluated (`arrears lint` shows them).
     InvalidRules = 3,
-    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output.
+    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output
+    /// (`--max-rejects` needs `--out FILE`: standard output cannot be taken back).
     TooManyRejects = 4,
     /// `batch`: rows read != rows evaluated + rows rejected; the output is discarded.
     Unbalanced = 5,
-    /// The command line itself is wrong.
+    /// The command line itself is wrong (also: a `batch` output over an input or another output).
     Usage = 64,
 }
+// `batch` stopped by a signal exits 128 + its number (129, 130, 143): see `output::remove_partials_on_signal`.
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> ExitCode {
