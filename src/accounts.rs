@@ -92,6 +92,43 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
         return Err(InputError::TooLarge(path.to_path_buf()));
     }
     let bytes = std::fs::read(path).map_err(io)?;
+    parse_accounts(path, name, kind, bytes)
+}
+
+/// Reads the accounts of standard input (`dry-run -`): JSON when it starts
+/// with `[`, or with `{` and is one JSON value; JSON Lines when it starts with
+/// `{` and is not; YAML otherwise.
+pub fn read_stdin() -> Result<Vec<AccountRecord>, InputError> {
+    use std::io::Read;
+    let path = Path::new("-");
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_ACCOUNTS_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > MAX_ACCOUNTS_FILE_BYTES {
+        return Err(InputError::TooLarge(path.to_path_buf()));
+    }
+    let start = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let kind = match start.trim_ascii_start().first() {
+        Some(b'[') => Kind::Json,
+        Some(b'{') if serde_json::from_slice::<serde::de::IgnoredAny>(start).is_ok() => Kind::Json,
+        Some(b'{') => Kind::JsonLines,
+        _ => Kind::Yaml,
+    };
+    parse_accounts(path, "<stdin>".into(), kind, bytes)
+}
+
+fn parse_accounts(
+    path: &Path,
+    name: String,
+    kind: Kind,
+    bytes: Vec<u8>,
+) -> Result<Vec<AccountRecord>, InputError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..valid];

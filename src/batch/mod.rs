@@ -26,6 +26,10 @@ pub use mapping::{Mapping, MappingError};
 
 /// Rows per chunk read, evaluated and written together.
 pub const CHUNK_ROWS: usize = 8 * 1024;
+/// The most rows `--chunk-rows` may hold in memory at once (three chunks are in flight).
+pub const MAX_CHUNK_ROWS: usize = 1_000_000;
+/// The most worker threads `--threads` may start.
+pub const MAX_THREADS: usize = 1024;
 /// Rows per rayon task inside a chunk.
 const PART_ROWS: usize = 512;
 

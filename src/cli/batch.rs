@@ -4,8 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use tempfile::NamedTempFile;
+use clap::builder::RangedU64ValueParser;
 
+use super::output::{refuse_same_files, remove_partials_on_signal, Named, Output};
 use super::{error_line, parse_date, Exit};
 use crate::batch::{self, BatchError, CsvSource, InputFormat, JsonlSource, Mapping, OutputFormat};
 use crate::diagnostic::Severity;
@@ -31,7 +32,8 @@ pub struct Args {
     /// The evaluation date (YYYY-MM-DD); rules never read the clock.
     #[arg(long, value_parser = parse_date)]
     as_of: NaiveDate,
-    /// The extract: CSV with a header row, or JSON Lines; `.gz` is decompressed.
+    /// The extract: CSV with a header row, or JSON Lines; `.gz` is decompressed;
+    /// `-`: standard input (uncompressed; give --input-format).
     input: PathBuf,
     /// Input format, when the extension does not tell.
     #[arg(long, value_enum)]
@@ -48,7 +50,8 @@ pub struct Args {
     /// The summary as JSON.
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Stop (exit 4, no output files) once more than N rows are rejected.
+    /// Stop (exit 4, no output files) once more than N rows are rejected; needs
+    /// --out naming a file, since actions written to standard output cannot be taken back.
     #[arg(long)]
     max_rejects: Option<u64>,
     /// The mapping document to use when the rules directory has several.
@@ -57,54 +60,18 @@ pub struct Args {
     /// A companion file for a mapped list: `NAME=PATH` (e.g. `service_agreements=sas.csv`).
     #[arg(long, value_name = "NAME=PATH")]
     companion: Vec<String>,
-    /// Worker threads (default: one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, 1 to 1024 (default 0: one per core).
+    #[arg(long, default_value_t = 0,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
     threads: usize,
-    /// Rows per chunk held in memory at a time.
-    #[arg(long, default_value_t = batch::CHUNK_ROWS)]
+    /// Rows per chunk held in memory at a time, 1 to 1,000,000.
+    #[arg(long, default_value_t = batch::CHUNK_ROWS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=batch::MAX_CHUNK_ROWS as u64))]
     chunk_rows: usize,
     /// Evaluate every table for every row, as `dry-run` does, so that an error in a
     /// table this row's actions do not need also rejects it (slower; the actions are the same).
     #[arg(long)]
     all_tables: bool,
-}
-
-/// An output written to a temporary file beside its target and renamed into
-/// place only when the whole run succeeded.
-struct Staged {
-    target: PathBuf,
-    file: NamedTempFile,
-}
-
-impl Staged {
-    fn new(target: &Path) -> Result<Staged, String> {
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".arrears-batch-").suffix(".partial");
-        // A temporary file is private (0600); the finished output is an ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o644));
-        }
-        let file = builder
-            .tempfile_in(&dir)
-            .map_err(|e| format!("cannot create a file in `{}`: {e}", dir.display()))?;
-        Ok(Staged {
-            target: target.to_path_buf(),
-            file,
-        })
-    }
-
-    fn persist(self) -> Result<(), String> {
-        self.file
-            .persist(&self.target)
-            .map(|_| ())
-            .map_err(|e| format!("cannot write `{}`: {e}", self.target.display()))
-    }
 }
 
 pub fn run(args: &Args) -> Exit {
@@ -119,8 +86,37 @@ pub fn run(args: &Args) -> Exit {
 
 type Failed = (Exit, String);
 
+/// `-` as a path: standard input or output.
+fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let bad = |m: String| (Exit::BadInput, m);
+    let usage = |m: String| (Exit::Usage, m);
+    let out_path = args.out.as_deref().filter(|p| !is_std(p));
+    if args.max_rejects.is_some() && out_path.is_none() {
+        return Err(usage(
+            "--max-rejects needs --out FILE: actions written to standard output cannot be taken back when the run stops"
+                .into(),
+        ));
+    }
+    let format = match args.input_format {
+        Some(InFormat::Csv) => InputFormat::Csv,
+        Some(InFormat::Jsonl) => InputFormat::Jsonl,
+        None if is_std(&args.input) => {
+            return Err(usage(
+                "reading the extract from standard input (`-`) needs --input-format csv|jsonl"
+                    .into(),
+            ))
+        }
+        None => batch::format_from_path(&args.input).ok_or_else(|| {
+            usage(format!(
+                "cannot tell the format of `{}` from its name; give --input-format csv|jsonl",
+                args.input.display()
+            ))
+        })?,
+    };
     let docs = crate::model::load_dir(&args.rules).map_err(|e| bad(e.to_string()))?;
     let loaded = crate::policy::build(&docs);
     let Some(policy) = loaded.policy.as_ref() else {
@@ -144,84 +140,39 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         return Err((Exit::InvalidRules, message));
     };
     let schema = policy.plan.schema();
-    let format = match args.input_format {
-        Some(InFormat::Csv) => InputFormat::Csv,
-        Some(InFormat::Jsonl) => InputFormat::Jsonl,
-        None => batch::format_from_path(&args.input).ok_or_else(|| {
-            (
-                Exit::Usage,
-                format!(
-                    "cannot tell the format of `{}` from its name; give --input-format csv|jsonl",
-                    args.input.display()
-                ),
-            )
-        })?,
+    // CSV needs a mapping, checked before any row is read.
+    let mut mapping = match format {
+        InputFormat::Jsonl => None,
+        InputFormat::Csv => Some(csv_mapping(args, &docs, schema)?),
     };
-    let input = batch::open_input(&args.input).map_err(bad)?;
-    // CSV needs a mapping, checked (and bound to the header) before any row is read.
-    let mut mapping: Option<Mapping> = None;
-    let source: Box<dyn batch::RowSource> = match format {
-        InputFormat::Jsonl => Box::new(JsonlSource::new(input)),
-        InputFormat::Csv => {
-            let docs_mappings: Vec<_> = docs
-                .mappings
-                .iter()
-                .filter(|(_, m)| {
-                    args.mapping
-                        .as_ref()
-                        .is_none_or(|name| &m.mapping.value == name)
-                })
-                .collect();
-            let (_, doc) = match docs_mappings.as_slice() {
-                [one] => *one,
-                [] => {
-                    return Err(bad(match &args.mapping {
-                        Some(name) => format!(
-                            "`{}` has no mapping document named `{name}`",
-                            args.rules.display()
-                        ),
-                        None => format!(
-                            "CSV input needs a column mapping: `{}` has no `mapping` document (docs/batch.md)",
-                            args.rules.display()
-                        ),
-                    }))
-                }
-                several => {
-                    return Err((
-                        Exit::Usage,
-                        format!(
-                            "`{}` has {} mapping documents; choose one with --mapping ({})",
-                            args.rules.display(),
-                            several.len(),
-                            several
-                                .iter()
-                                .map(|(_, m)| m.mapping.value.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ))
-                }
-            };
-            let mut m = Mapping::build(schema, doc).map_err(|errors| {
-                bad(errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\nerror: "))
-            })?;
-            let paths = companion_paths(args, &m).map_err(bad)?;
-            let src = CsvSource::open(input, &mut m, &paths).map_err(bad)?;
-            mapping = Some(m);
-            Box::new(src)
-        }
+    let companions = match &mapping {
+        Some(m) => companion_paths(args, m).map_err(bad)?,
+        None => Vec::new(),
+    };
+    refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
+    let input: Box<dyn std::io::Read + Send> = if is_std(&args.input) {
+        Box::new(std::io::stdin())
+    } else {
+        batch::open_input(&args.input).map_err(bad)?
+    };
+    let source: Box<dyn batch::RowSource> = match &mut mapping {
+        None => Box::new(JsonlSource::new(input)),
+        Some(m) => Box::new(CsvSource::open(input, m, &companions).map_err(bad)?),
     };
 
-    let mut out_file = match &args.out {
-        Some(p) if p.as_os_str() != "-" => Some(Staged::new(p).map_err(bad)?),
-        _ => None,
+    remove_partials_on_signal().map_err(bad)?;
+    let mut out_file = match out_path {
+        Some(p) => Some(Output::open(p).map_err(bad)?),
+        None => None,
     };
+    if args.max_rejects.is_some() && out_file.as_ref().is_some_and(|o| !o.is_staged()) {
+        return Err(usage(format!(
+            "--max-rejects needs --out to name a regular file: `{}` is a device or FIFO, and what is written to it cannot be taken back when the run stops",
+            out_path.unwrap_or(Path::new("-")).display()
+        )));
+    }
     let mut rejects_file = match &args.rejects {
-        Some(p) => Some(Staged::new(p).map_err(bad)?),
+        Some(p) => Some(Output::open(p).map_err(bad)?),
         None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -259,17 +210,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
     let stdout = std::io::stdout();
     let mut out_w: Box<dyn Write + Send> = match &mut out_file {
-        Some(s) => Box::new(std::io::BufWriter::with_capacity(
-            1 << 20,
-            s.file.as_file_mut(),
-        )),
+        Some(s) => Box::new(std::io::BufWriter::with_capacity(1 << 20, s.file())),
         None => Box::new(std::io::BufWriter::with_capacity(1 << 20, stdout)),
     };
     let mut rejects_w: Box<dyn Write + Send> = match &mut rejects_file {
-        Some(s) => Box::new(std::io::BufWriter::with_capacity(
-            1 << 20,
-            s.file.as_file_mut(),
-        )),
+        Some(s) => Box::new(std::io::BufWriter::with_capacity(1 << 20, s.file())),
         None => Box::new(FirstRejects::default()),
     };
     let result = batch::run(
@@ -313,16 +258,18 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     }
     let summary_file = match &args.summary {
         Some(p) => {
-            let mut s = Staged::new(p).map_err(bad)?;
-            serde_json::to_writer_pretty(s.file.as_file_mut(), &summary)
+            let mut s = Output::open(p).map_err(bad)?;
+            serde_json::to_writer_pretty(&mut *s.file(), &summary)
                 .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
-            let _ = s.file.as_file_mut().write_all(b"\n");
+            s.file()
+                .write_all(b"\n")
+                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
             Some(s)
         }
         None => None,
     };
-    for staged in [out_file, rejects_file, summary_file].into_iter().flatten() {
-        staged.persist().map_err(bad)?;
+    for output in [out_file, rejects_file, summary_file].into_iter().flatten() {
+        output.commit().map_err(bad)?;
     }
     if summary.rejected > 0 {
         if args.rejects.is_none() {
@@ -391,11 +338,24 @@ fn companion_paths(args: &Args, mapping: &Mapping) -> Result<Vec<PathBuf>, Strin
     for list in &mapping.lists {
         let path = match given.get(&list.path) {
             Some(p) => p.clone(),
+            None if is_std(&args.input) => {
+                return Err(format!(
+                    "the extract is read from standard input, so the companion file for `{}` cannot be found beside it; give --companion {}=PATH",
+                    list.path, list.path
+                ))
+            }
             None => dir.join(list.file.replace("{stem}", &stem)),
         };
-        if !path.is_file() {
+        let problem = match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => None,
+            Ok(meta) if meta.is_dir() => Some("is a directory"),
+            Ok(_) => Some("is not a regular file (a device, FIFO or socket)"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist"),
+            Err(_) => Some("cannot be read"),
+        };
+        if let Some(problem) = problem {
             return Err(format!(
-                "the companion file for `{}` (`{}`) does not exist; give --companion {}=PATH",
+                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a regular file",
                 list.path,
                 path.display(),
                 list.path
@@ -404,4 +364,99 @@ fn companion_paths(args: &Args, mapping: &Mapping) -> Result<Vec<PathBuf>, Strin
         paths.push(path);
     }
     Ok(paths)
+}
+
+/// The mapping document for a CSV extract, bound to the schema.
+fn csv_mapping(
+    args: &Args,
+    docs: &crate::model::RuleDocs,
+    schema: &crate::schema::Schema,
+) -> Result<Mapping, Failed> {
+    let candidates: Vec<_> = docs
+        .mappings
+        .iter()
+        .filter(|(_, m)| {
+            args.mapping
+                .as_ref()
+                .is_none_or(|name| &m.mapping.value == name)
+        })
+        .collect();
+    let (_, doc) = match candidates.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err((
+                Exit::BadInput,
+                match &args.mapping {
+                    Some(name) => format!(
+                        "`{}` has no mapping document named `{name}`",
+                        args.rules.display()
+                    ),
+                    None => format!(
+                        "CSV input needs a column mapping: `{}` has no `mapping` document (docs/batch.md)",
+                        args.rules.display()
+                    ),
+                },
+            ))
+        }
+        several => {
+            return Err((
+                Exit::Usage,
+                format!(
+                    "`{}` has {} mapping documents; choose one with --mapping ({})",
+                    args.rules.display(),
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|(_, m)| m.mapping.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
+    };
+    Mapping::build(schema, doc).map_err(|errors| {
+        (
+            Exit::BadInput,
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\nerror: "),
+        )
+    })
+}
+
+/// No output may replace an input, a companion or another output.
+fn refuse_outputs_over_inputs(
+    args: &Args,
+    mapping: Option<&Mapping>,
+    companions: &[PathBuf],
+) -> Result<(), String> {
+    let mut inputs = Vec::new();
+    if !is_std(&args.input) {
+        inputs.push(Named {
+            what: "the input".into(),
+            path: &args.input,
+        });
+    }
+    for (list, path) in mapping.iter().flat_map(|m| &m.lists).zip(companions) {
+        inputs.push(Named {
+            what: format!("the companion file for `{}`", list.path),
+            path,
+        });
+    }
+    let outputs: Vec<Named> = [
+        ("--out", args.out.as_deref().filter(|p| !is_std(p))),
+        ("--rejects", args.rejects.as_deref()),
+        ("--summary", args.summary.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| {
+        path.map(|path| Named {
+            what: flag.into(),
+            path,
+        })
+    })
+    .collect();
+    refuse_same_files(&inputs, &outputs)
 }

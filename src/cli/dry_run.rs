@@ -21,7 +21,8 @@ pub struct Args {
     /// The evaluation date (YYYY-MM-DD); rules never read the clock.
     #[arg(long, value_parser = parse_date)]
     as_of: NaiveDate,
-    /// Accounts: a YAML list, a JSON array or object, JSON Lines, or a directory of such files.
+    /// Accounts: a YAML list, a JSON array or object, JSON Lines, or a directory of such files;
+    /// `-`: standard input (JSON, JSON Lines or YAML, told by its first character).
     accounts: PathBuf,
     /// Show, per table, the inputs and why each row tried did or did not match.
     #[arg(long)]
@@ -54,7 +55,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let Some(plan) = plan else {
         return super::invalid_rules(&args.rules, &loaded.diagnostics);
     };
-    let records = match crate::accounts::read_accounts(&args.accounts) {
+    let read = if args.accounts.as_os_str() == "-" {
+        crate::accounts::read_stdin()
+    } else {
+        crate::accounts::read_accounts(&args.accounts)
+    };
+    let records = match read {
         Ok(records) => records,
         Err(err) => {
             error_line(err);

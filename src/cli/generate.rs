@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{error_line, parse_date, Exit, Out};
+use super::output::{refuse_same_files, Named};
+use super::{error_line, number_in, parse_date, Exit, Out};
 use crate::generate::{json_line, CsvWriters, Generator, COMPANIONS};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -18,15 +19,15 @@ pub enum GenFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// How many accounts.
-    #[arg(long)]
+    /// How many accounts, 0 to 1,000,000,000.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=MAX_ACCOUNTS))]
     accounts: u64,
     /// The random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Share of rows (0..1) deliberately malformed: bad money, unknown enum value,
     /// missing field, wrong column count (truncated JSON), bad date.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = number_in(0.0..=1.0))]
     corrupt_rate: f64,
     /// CSV (with companion files `<stem>.sas.csv`, ... beside OUT) or JSON Lines.
     #[arg(long, value_enum, default_value_t)]
@@ -37,6 +38,9 @@ pub struct Args {
     /// The output file; `.gz` compresses the main file.
     out: PathBuf,
 }
+
+/// A billion accounts is some 250 GB of CSV: more is a typo, not a test extract.
+const MAX_ACCOUNTS: u64 = 1_000_000_000;
 
 type Sink = Box<dyn Write>;
 
@@ -53,10 +57,6 @@ fn create(path: &Path) -> std::io::Result<Sink> {
 }
 
 pub fn run(args: &Args, _out: &mut Out) -> Exit {
-    if !(0.0..=1.0).contains(&args.corrupt_rate) {
-        error_line("--corrupt-rate must be between 0 and 1");
-        return Exit::Usage;
-    }
     match generate(args) {
         Ok(()) => Exit::Ok,
         Err(e) => {
@@ -82,9 +82,22 @@ fn generate(args: &Args) -> std::io::Result<()> {
         GenFormat::Csv => {
             let dir = args.out.parent().unwrap_or(Path::new(""));
             let stem = crate::batch::input_stem(&args.out);
+            let paths: Vec<PathBuf> = COMPANIONS
+                .iter()
+                .map(|suffix| dir.join(format!("{stem}.{suffix}.csv")))
+                .collect();
+            // Through symlinks, a companion could be OUT itself or another companion.
+            let named: Vec<Named> = std::iter::once(&args.out)
+                .chain(&paths)
+                .map(|path| Named {
+                    what: "the output".into(),
+                    path,
+                })
+                .collect();
+            refuse_same_files(&[], &named).map_err(std::io::Error::other)?;
             let mut companions = Vec::new();
-            for suffix in COMPANIONS {
-                companions.push(create(&dir.join(format!("{stem}.{suffix}.csv")))?);
+            for path in &paths {
+                companions.push(create(path)?);
             }
             let companions: [Sink; 4] = companions
                 .try_into()

@@ -4,6 +4,7 @@ mod batch;
 mod dry_run;
 mod generate;
 mod lint;
+mod output;
 mod render;
 mod test;
 
@@ -21,17 +22,20 @@ pub enum Exit {
     Ok = 0,
     /// It ran and found problems: lint errors, accounts that could not be evaluated.
     Findings = 1,
-    /// An input could not be read: a missing file, a directory, unparseable accounts.
+    /// An input could not be read (a missing file, a directory, unparseable
+    /// accounts), or an output could not be written (standard output included).
     BadInput = 2,
     /// The rules have errors, so nothing was evaluated (`arrears lint` shows them).
     InvalidRules = 3,
-    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output.
+    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output
+    /// (`--max-rejects` needs `--out FILE`: standard output cannot be taken back).
     TooManyRejects = 4,
     /// `batch`: rows read != rows evaluated + rows rejected; the output is discarded.
     Unbalanced = 5,
-    /// The command line itself is wrong.
+    /// The command line itself is wrong (also: a `batch` output over an input or another output).
     Usage = 64,
 }
+// `batch` stopped by a signal exits 128 + its number (129, 130, 143): see `output::remove_partials_on_signal`.
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> ExitCode {
@@ -72,10 +76,35 @@ pub enum Format {
     Json,
 }
 
-/// `YYYY-MM-DD`, a real calendar date.
+/// Exactly `YYYY-MM-DD`, a real calendar date: chrono alone also takes a
+/// sign, one-digit months and days, and leading spaces.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a calendar date in the form YYYY-MM-DD"))
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("`{s}` is not a calendar date in the form YYYY-MM-DD"))
+}
+
+/// A parser for a number in `range` (NaN is not in any range).
+pub fn number_in(
+    range: std::ops::RangeInclusive<f64>,
+) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s| match s.parse::<f64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -96,8 +125,7 @@ pub fn main() -> ExitCode {
     if let Command::Batch(args) = &cli.command {
         return batch::run(args).into();
     }
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
+    let mut out = CheckedOut::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let exit = match cli.command {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::DryRun(args) => dry_run::run(&args, &mut out),
@@ -105,9 +133,60 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
     };
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = out.flush();
-    exit.into()
+    out.finish(exit).into()
+}
+
+/// Standard output that remembers its first write error, so that a command
+/// printing with `let _ = writeln!(..)` still fails when nothing reached the
+/// file (`> /dev/full`, a full disk). After an error, writes are dropped.
+pub struct CheckedOut<W: Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> CheckedOut<W> {
+    pub fn new(inner: W) -> Self {
+        CheckedOut { inner, error: None }
+    }
+
+    fn keep(&mut self, result: std::io::Result<()>) {
+        if let Err(e) = result {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// The command's exit code, unless standard output failed: then exit 2
+    /// with one line. A closed pipe (`| head`) is the reader's choice: quiet.
+    pub fn finish(mut self, exit: Exit) -> Exit {
+        let flushed = self.flush();
+        self.keep(flushed);
+        match self.error {
+            None => exit,
+            Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit,
+            Some(e) => {
+                error_line(format!("cannot write standard output: {e}"));
+                Exit::BadInput
+            }
+        }
+    }
+}
+
+impl<W: Write> Write for CheckedOut<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none() {
+            let written = self.inner.write_all(buf);
+            self.keep(written);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.error.is_none() {
+            let flushed = self.inner.flush();
+            self.keep(flushed);
+        }
+        Ok(())
+    }
 }
 
 /// Commands that need valid rules say where the first error is, and exit 3.
@@ -148,3 +227,65 @@ pub fn error_line(message: impl std::fmt::Display) {
 }
 
 pub type Out<'a> = dyn Write + 'a;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_on_standard_output_is_exit_2_and_a_closed_pipe_keeps_the_code() {
+        for (kind, exit, expected) in [
+            (std::io::ErrorKind::StorageFull, Exit::Ok, Exit::BadInput),
+            (
+                std::io::ErrorKind::StorageFull,
+                Exit::Findings,
+                Exit::BadInput,
+            ),
+            (std::io::ErrorKind::BrokenPipe, Exit::Ok, Exit::Ok),
+            (
+                std::io::ErrorKind::BrokenPipe,
+                Exit::Findings,
+                Exit::Findings,
+            ),
+        ] {
+            let mut out = CheckedOut::new(std::io::BufWriter::new(Failing(kind)));
+            // As the commands print: results ignored.
+            let _ = writeln!(out, "account AC1");
+            assert_eq!(out.finish(exit), expected, "{kind:?} after {exit:?}");
+        }
+        let mut fine = CheckedOut::new(Vec::new());
+        let _ = writeln!(fine, "account AC1");
+        assert_eq!(fine.inner, b"account AC1\n");
+        assert_eq!(fine.finish(Exit::Findings), Exit::Findings);
+    }
+
+    #[test]
+    fn as_of_is_exactly_yyyy_mm_dd() {
+        for bad in [
+            "+2026-11-22",
+            "2026-2-3",
+            " 2026-11-22",
+            "2026-11-22 ",
+            "2026-02-30",
+            "02026-11-2",
+        ] {
+            assert!(parse_date(bad).is_err(), "`{bad}` was accepted");
+        }
+        assert_eq!(
+            parse_date("2026-11-22"),
+            Ok(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap())
+        );
+    }
+}

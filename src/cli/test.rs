@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
-use super::{error_line, Exit, Out};
+use super::{error_line, number_in, Exit, Out};
 use crate::testing::{discover, run_file, CaseOutcome, CaseResult, Coverage, Subject};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     explain: bool,
     /// Fail when overall row coverage is below this percentage (implies --coverage).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", value_parser = number_in(0.0..=100.0))]
     min_coverage: Option<f64>,
 }
 

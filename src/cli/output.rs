@@ -1,0 +1,337 @@
+//! The files `batch` writes. An output path is refused when it names an input
+//! or another output; a regular file (or a path not yet there) is written to a
+//! partial file beside it and renamed into place only at the end; a device, FIFO
+//! or `/dev/stdout` is written directly, never replaced; a symlink is followed
+//! and its target replaced, so the link stays a link. Partial files are named
+//! `.<target>.arrears-partial-<pid>`, removed on SIGINT/SIGTERM/SIGHUP, and a
+//! later run removes those of dead processes for the same target.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Symbolic links followed before giving up, as the kernel does (`ELOOP`).
+const MAX_LINKS: usize = 40;
+
+/// `path` with its symbolic links followed to what they finally name (which
+/// may not exist yet). A loop is left to the open to report.
+pub fn resolve_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            break;
+        };
+        if !meta.file_type().is_symlink() {
+            break;
+        }
+        let Ok(link) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(dir) if link.is_relative() => dir.join(link),
+            _ => link,
+        };
+    }
+    path
+}
+
+/// What a path names: the device and inode of an existing file, else the
+/// canonical directory joined with the file name.
+#[derive(Debug, PartialEq, Eq)]
+enum Identity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn identity(path: &Path) -> Identity {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        return Identity::Inode(meta.dev(), meta.ino());
+    }
+    let path = resolve_links(path);
+    let canonical = match (parent_dir(&path).canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => std::path::absolute(&path).unwrap_or(path),
+    };
+    Identity::Path(canonical)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// A path given on the command line, with how to name it in a message
+/// (`the input`, `--out`).
+pub struct Named<'a> {
+    pub what: String,
+    pub path: &'a Path,
+}
+
+/// Refuses an output that is the same file as an input or as an earlier output.
+pub fn refuse_same_files(inputs: &[Named], outputs: &[Named]) -> Result<(), String> {
+    let inputs: Vec<_> = inputs.iter().map(|n| (n, identity(n.path))).collect();
+    let mut seen: Vec<(&Named, Identity)> = Vec::new();
+    for output in outputs {
+        let id = identity(output.path);
+        let clash = inputs
+            .iter()
+            .chain(seen.iter())
+            .find(|(_, other)| *other == id);
+        if let Some((other, _)) = clash {
+            return Err(format!(
+                "{} `{}` is the same file as {} `{}`; give each output its own file",
+                output.what,
+                output.path.display(),
+                other.what,
+                other.path.display()
+            ));
+        }
+        seen.push((output, id));
+    }
+    Ok(())
+}
+
+/// An output file being written.
+pub enum Output {
+    /// A device or FIFO: written as it goes, nothing to take back.
+    Direct(File),
+    Staged(Staged),
+}
+
+impl Output {
+    pub fn open(path: &Path) -> Result<Output, String> {
+        let target = resolve_links(path);
+        match std::fs::metadata(&target) {
+            Ok(meta) if meta.is_dir() => Err(format!("`{}` is a directory", path.display())),
+            Ok(meta) if !meta.is_file() => OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map(Output::Direct)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
+            _ => Staged::new(path, target).map(Output::Staged),
+        }
+    }
+
+    /// Whether what is written can still be discarded (a partial file).
+    pub fn is_staged(&self) -> bool {
+        matches!(self, Output::Staged(_))
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        match self {
+            Output::Direct(file) => file,
+            Output::Staged(staged) => &mut staged.file,
+        }
+    }
+
+    /// Puts a staged output in place; a direct one is already written.
+    pub fn commit(self) -> Result<(), String> {
+        match self {
+            Output::Direct(_) => Ok(()),
+            Output::Staged(staged) => staged.commit(),
+        }
+    }
+}
+
+/// An output written to `.<name>.arrears-partial-<pid>` beside its target and
+/// renamed over it by `commit`; dropped uncommitted, the partial is removed.
+pub struct Staged {
+    shown: PathBuf,
+    target: PathBuf,
+    partial: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl Staged {
+    fn new(shown: &Path, target: PathBuf) -> Result<Staged, String> {
+        let dir = parent_dir(&target);
+        let name = target
+            .file_name()
+            .ok_or_else(|| format!("`{}` is not a file name", shown.display()))?
+            .to_string_lossy();
+        let prefix = format!(".{name}.arrears-partial-");
+        remove_stale_partials(dir, &prefix);
+        let partial = dir.join(format!("{prefix}{}", std::process::id()));
+        // Registered before it exists, so a signal at any point removes it.
+        partials().push(partial.clone());
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            // A replaced file keeps its mode; a new one is an ordinary 0644 file.
+            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
+            options.mode(mode & 0o7777);
+        }
+        let file = options.open(&partial).map_err(|e| {
+            unregister(&partial);
+            format!("cannot create a file in `{}`: {e}", dir.display())
+        })?;
+        Ok(Staged {
+            shown: shown.to_path_buf(),
+            target,
+            partial,
+            file,
+            committed: false,
+        })
+    }
+
+    fn commit(mut self) -> Result<(), String> {
+        std::fs::rename(&self.partial, &self.target)
+            .map_err(|e| format!("cannot write `{}`: {e}", self.shown.display()))?;
+        self.committed = true;
+        unregister(&self.partial);
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.partial);
+            unregister(&self.partial);
+        }
+    }
+}
+
+/// Removes `<prefix><pid>` files in `dir` left by processes that are gone
+/// (or by an earlier process with this one's pid).
+fn remove_stale_partials(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || !process_is_alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_is_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks existence only; EPERM means it exists as another user.
+    // SAFETY: kill with signal 0 sends nothing.
+    let signalled = unsafe { libc::kill(pid, 0) } == 0;
+    signalled || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_is_alive(_pid: u32) -> bool {
+    true
+}
+
+/// Partial files that exist now, for the signal handler to remove.
+static PARTIALS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn partials() -> MutexGuard<'static, Vec<PathBuf>> {
+    PARTIALS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unregister(partial: &Path) {
+    partials().retain(|p| p != partial);
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove the partial files and exit 128 + the
+/// signal number (130, 143, 129), as a shell reports a process killed by it.
+#[cfg(unix)]
+pub fn remove_partials_on_signal() -> Result<(), String> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| format!("cannot install the signal handler: {e}"))?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // The lock is held until exit, so no new partial file appears.
+                let partials = partials();
+                for partial in partials.iter() {
+                    let _ = std::fs::remove_file(partial);
+                }
+                std::process::exit(128 + signal);
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn remove_partials_on_signal() -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named<'a>(what: &str, path: &'a Path) -> Named<'a> {
+        Named {
+            what: what.into(),
+            path,
+        }
+    }
+
+    #[test]
+    fn an_output_that_does_not_exist_yet_is_the_same_file_by_its_canonical_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let plain = dir.path().join("new.jsonl");
+        let roundabout = dir.path().join("sub/../new.jsonl");
+        let err = refuse_same_files(
+            &[],
+            &[named("--out", &plain), named("--summary", &roundabout)],
+        )
+        .unwrap_err();
+        assert!(err.starts_with("--summary `"), "{err}");
+        assert!(err.contains("is the same file as --out"), "{err}");
+        let other = dir.path().join("other.json");
+        assert!(
+            refuse_same_files(&[], &[named("--out", &plain), named("--summary", &other)]).is_ok()
+        );
+    }
+
+    #[test]
+    fn a_partial_file_of_a_dead_process_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir
+            .path()
+            .join(format!(".out.jsonl.arrears-partial-{dead}"));
+        let alive = dir.path().join(format!(".out.jsonl.arrears-partial-{}", 1));
+        let unrelated = dir.path().join(".out.jsonl.arrears-partial-x");
+        for f in [&stale, &alive, &unrelated] {
+            std::fs::write(f, "").unwrap();
+        }
+        let out = Output::open(&dir.path().join("out.jsonl")).unwrap();
+        assert!(out.is_staged());
+        assert!(!stale.exists(), "the dead process's partial is still there");
+        assert!(alive.exists(), "pid 1's partial was removed");
+        assert!(unrelated.exists());
+        drop(out);
+        let own = dir
+            .path()
+            .join(format!(".out.jsonl.arrears-partial-{}", std::process::id()));
+        assert!(!own.exists(), "an uncommitted output left its partial file");
+    }
+}
