@@ -304,9 +304,7 @@ impl Ctx<'_> {
         };
         let open = ActionKind::OpenCase {
             category: category.to_string(),
-            reason: self
-                .out_text(&roles.entry, entry, "reason")
-                .unwrap_or_default(),
+            reason: self.out_text(&roles.entry, entry, "reason"),
         };
         let entry_rules = self.rules(entry);
         self.push(open, entry_rules);
@@ -316,9 +314,7 @@ impl Ctx<'_> {
             return Ok(());
         };
         let class_rules = self.rules(class);
-        let class_name = self
-            .out_text(&roles.class, class, "class")
-            .unwrap_or_default();
+        let class_name = self.out_text(&roles.class, class, "class");
         let Some(mut template) = self.out_text(&roles.class, class, "template") else {
             return Err(policy_error(
                 self.table_name(&roles.class),
@@ -335,7 +331,9 @@ impl Ctx<'_> {
         let mut rules = class_rules;
         let id = text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default();
         for ce in &self.policy.experiments {
-            if !ce.classes.contains(&class_name) || ce.experiment.arms.is_empty() {
+            if !class_name.as_ref().is_some_and(|c| ce.classes.contains(c))
+                || ce.experiment.arms.is_empty()
+            {
                 continue;
             }
             let arm = ce.experiment.assign(&id);
@@ -409,7 +407,7 @@ impl Ctx<'_> {
                     manual_only = true;
                     self.push(ActionKind::CreateTodo { reason: todo }, rules);
                 } else if self.out(exit, d, "close") == Value::Bool(true) {
-                    let reason = self.out_text(exit, d, "reason").unwrap_or_default();
+                    let reason = self.out_text(exit, d, "reason");
                     self.close(reason, rules);
                     return Ok(());
                 }
@@ -428,7 +426,7 @@ impl Ctx<'_> {
                         .and_then(|i| sas.get(i as usize))
                         .and_then(|r| text(&field(r, sa.id)))
                         .unwrap_or_default();
-                    let reason = self.out_text(sa_exit, &d, "reason").unwrap_or_default();
+                    let reason = self.out_text(sa_exit, &d, "reason");
                     let rules = self.rules(&d);
                     self.push(ActionKind::RemoveSa { sa: id, reason }, rules);
                 }
@@ -444,7 +442,7 @@ impl Ctx<'_> {
         self.severance(case, &removed)
     }
 
-    fn close(&mut self, reason: String, rules: Vec<RuleRef>) {
+    fn close(&mut self, reason: Option<String>, rules: Vec<RuleRef>) {
         self.push(ActionKind::CancelPendingEvents, rules.clone());
         self.push(ActionKind::CloseCase { reason }, rules);
     }
@@ -535,7 +533,7 @@ impl Ctx<'_> {
                 Status::Pending => pending = true,
                 Status::Kept if arrears_paid_in_full && manual_only => {}
                 Status::Kept if arrears_paid_in_full => {
-                    self.close("promise kept and arrears paid in full".into(), rules);
+                    self.close(Some("promise kept and arrears paid in full".into()), rules);
                     return Ok((true, pending));
                 }
                 status => {
@@ -638,7 +636,10 @@ impl Ctx<'_> {
             // A manual-only case (special circumstances) is never closed by a rule.
             "close_case" if manual_only => {}
             "close_case" => {
-                self.close(detail.unwrap_or_else(|| "promise follow-up".into()), rules);
+                self.close(
+                    Some(detail.unwrap_or_else(|| "promise follow-up".into())),
+                    rules,
+                );
                 return Ok(true);
             }
             "send_letter" | "send_email" | "call" | "send_sms" => {
@@ -781,7 +782,7 @@ impl Ctx<'_> {
                     .get(i)
                     .and_then(|r| text(&field(r, sa.id)))
                     .unwrap_or_default();
-                let reason = self.out_text(role, &d, "reason").unwrap_or_default();
+                let reason = self.out_text(role, &d, "reason");
                 let until = match self.out(role, &d, "postpone_until") {
                     Value::Date(u) => Some(u),
                     _ => None,
