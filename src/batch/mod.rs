@@ -483,7 +483,10 @@ impl Summary {
             if counts.is_empty() {
                 continue;
             }
-            let items: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let items: Vec<String> = counts
+                .iter()
+                .map(|(k, v)| format!("{} {v}", crate::diagnostic::printable(k)))
+                .collect();
             s.push_str(&format!("  {title:<17} {}\n", items.join(", ")));
         }
         s.push_str(&format!(

@@ -207,7 +207,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                     .iter()
                     .map(|e| e.to_string())
                     .collect::<Vec<_>>()
-                    .join("\nerror: "))
+                    .join("; "))
             })?;
             let paths = companion_paths(args, &m).map_err(bad)?;
             let src = CsvSource::open(input, &mut m, &paths).map_err(bad)?;
