@@ -175,3 +175,17 @@ fn test_command_shows_control_characters_in_suite_and_case_names_escaped() {
         "{text}"
     );
 }
+
+#[test]
+fn the_batch_summary_shows_control_characters_in_its_keys_escaped() {
+    let mut summary = arrears::batch::Summary::default();
+    summary
+        .collection_class
+        .insert("class\u{1b}[2J\u{7}\nfake".into(), 3);
+    let text = summary.human();
+    assert_no_raw_controls("batch summary", &text);
+    assert!(
+        text.contains(r"collection class  class\u{1b}[2J\u{7}\nfake 3"),
+        "{text}"
+    );
+}
