@@ -1,6 +1,7 @@
 //! Diagnostics: what is wrong, where (file, line, column), and how to fix it.
 //! Every stage reports through [`Diagnostic`]; only the CLI renders them.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -91,30 +92,35 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let report = miette::MietteDiagnostic::new(self.message.clone())
+        // The source, message and hints may hold control characters from the
+        // file: they are shown escaped, and the span moved to match.
+        let source = escaped(&self.file.text, Keep::Layout);
+        let start = escaped_offset(&self.file.text, self.span.start);
+        let end = escaped_offset(&self.file.text, self.span.end);
+        let report = miette::MietteDiagnostic::new(printable(&self.message))
             .with_severity(match self.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
             })
             .with_label(miette::LabeledSpan::new_primary_with_span(
-                self.label.clone(),
-                miette::SourceSpan::new(self.span.start.into(), self.span.len().max(1)),
+                self.label.as_deref().map(|l| printable(l).into_owned()),
+                miette::SourceSpan::new(start.into(), end.saturating_sub(start).max(1)),
             ));
         let report = match &self.help {
-            Some(help) => report.with_help(help.clone()),
+            Some(help) => report.with_help(printable(help)),
             None => report,
         };
         let report = miette::Report::new(report).with_source_code(miette::NamedSource::new(
-            self.file.name.clone(),
-            self.file.text.clone(),
+            printable(&self.file.name),
+            source.into_owned(),
         ));
         let mut out = String::new();
         let _ = writeln!(
             out,
             "{}: {severity}[{}]: {}",
-            self.location(),
+            printable(&self.location()),
             self.code,
-            self.message
+            printable(&self.message)
         );
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
@@ -122,7 +128,7 @@ impl Diagnostic {
                 .with_width(100);
         if handler.render_report(&mut out, report.as_ref()).is_err() {
             // Rendering only fails on a broken span; the header line already says where.
-            let _ = writeln!(out, "  ({})", self.message);
+            let _ = writeln!(out, "  ({})", printable(&self.message));
         }
         out
     }
@@ -179,4 +185,112 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Text read from an input (an account id, a field value, a file name, a rule
+/// cell) made safe to print for people: every control character (C0, DEL,
+/// C1) is written escaped (`\u{1b}`, `\u{7}`, `\u{0}`, `\t`, `\n`), so
+/// nothing read can move the cursor, ring the bell, change the terminal's
+/// settings or start a line of its own. JSON output needs none of this: serde
+/// escapes control characters itself.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escaped(text, Keep::Nothing)
+}
+
+/// Which control characters [`escaped`] leaves as they are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Nothing,
+    /// Line breaks (`\n`, `\r\n`) and tabs: they lay out a source file.
+    Layout,
+}
+
+fn must_escape(text: &str, at: usize, c: char, keep: Keep) -> bool {
+    let layout =
+        c == '\n' || c == '\t' || (c == '\r' && text[at + c.len_utf8()..].starts_with('\n'));
+    c.is_control() && !(keep == Keep::Layout && layout)
+}
+
+/// `\t`, `\n`, `\r` as in a string literal; any other as `\u{..}`, the form
+/// the YAML and cell parsers' messages use.
+fn escape(c: char) -> impl Iterator<Item = char> {
+    let short = matches!(c, '\t' | '\n' | '\r');
+    let (debug, unicode) = if short {
+        (Some(c.escape_debug()), None)
+    } else {
+        (None, Some(c.escape_unicode()))
+    };
+    debug
+        .into_iter()
+        .flatten()
+        .chain(unicode.into_iter().flatten())
+}
+
+fn escaped(text: &str, keep: Keep) -> Cow<'_, str> {
+    if !text
+        .char_indices()
+        .any(|(at, c)| must_escape(text, at, c, keep))
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (at, c) in text.char_indices() {
+        if must_escape(text, at, c, keep) {
+            out.extend(escape(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Where byte `offset` of `text` lands in `escaped(text, Keep::Layout)`.
+fn escaped_offset(text: &str, offset: usize) -> usize {
+    offset
+        + text
+            .char_indices()
+            .take_while(|(at, _)| *at < offset)
+            .filter(|(at, c)| must_escape(text, *at, *c, Keep::Layout))
+            .map(|(_, c)| escape(c).map(char::len_utf8).sum::<usize>() - c.len_utf8())
+            .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_every_control_character_and_nothing_else() {
+        let cases = [
+            ("plain text, é 漢 🦀 \\ \"", "plain text, é 漢 🦀 \\ \""),
+            ("esc\u{1b}[2J bel\u{7}", "esc\\u{1b}[2J bel\\u{7}"),
+            (
+                "nul\0 del\u{7f} csi\u{9b} nel\u{85}",
+                "nul\\u{0} del\\u{7f} csi\\u{9b} nel\\u{85}",
+            ),
+            ("tab\t cr\r lf\n", "tab\\t cr\\r lf\\n"),
+        ];
+        for (text, shown) in cases {
+            assert_eq!(printable(text), shown, "{text:?}");
+        }
+        assert!(matches!(printable("no controls"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_source_keeps_its_layout_and_offsets_follow_the_escapes() {
+        let text = "a: 1\r\nb: \"x\u{1b}y\"\tz\nc: \u{7}\r";
+        let source = escaped(text, Keep::Layout);
+        assert_eq!(source, "a: 1\r\nb: \"x\\u{1b}y\"\tz\nc: \\u{7}\\r");
+        // Each character of the original lands on the same character.
+        for (at, c) in text.char_indices() {
+            let moved = escaped_offset(text, at);
+            let expected = if must_escape(text, at, c, Keep::Layout) {
+                escape(c).next()
+            } else {
+                Some(c)
+            };
+            assert_eq!(source[moved..].chars().next(), expected, "at {at}");
+        }
+        assert_eq!(escaped_offset(text, text.len()), source.len());
+    }
 }

@@ -112,11 +112,11 @@ fn unusable_computed_values_fail_the_account_naming_the_row() {
              `payment_plan_offer:offer-3` offers 64 instalments; an offer has 1 to 36 (0 = no offer)",
         ),
         (
-            "entry.yaml",
-            r#"reason: '"5+ days and $5+ past due"'"#,
-            r#"reason: "null""#,
-            "account card-arrears-7dpd\n  error: table `entry`: \
-             `entry:arrears-consumer-5d-5usd` gave a null `reason`",
+            "collection_class.yaml",
+            r#"then: { class: '"card_early"', template: '"card_early_std"' }"#,
+            r#"then: { class: '"card_early"', template: "null" }"#,
+            "account card-arrears-7dpd\n  error: table `collection_class`: \
+             `collection_class:card-early` gave a null `template`",
         ),
         (
             "promise_terms.yaml",

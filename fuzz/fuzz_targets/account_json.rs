@@ -1,6 +1,6 @@
 //! JSON bytes → `serde_json::Value` → `decode_account` against the shipped
-//! schema; decoded accounts are evaluated by the shipped rules.
-//! (There is no CSV account reader, so there is no CSV target.)
+//! schema; decoded accounts are evaluated by the shipped rules. (Whole
+//! accounts files: `accounts_file`; CSV extracts: `batch_csv`.)
 #![no_main]
 
 use std::path::Path;

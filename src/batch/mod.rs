@@ -437,7 +437,10 @@ impl Summary {
             bump(&mut self.action_type, a.kind.name());
             match &a.kind {
                 ActionKind::OpenCase { category, .. } => bump(&mut self.entry_category, category),
-                ActionKind::AssignClass { class, .. } => bump(&mut self.collection_class, class),
+                ActionKind::AssignClass { class, .. } => bump(
+                    &mut self.collection_class,
+                    class.as_deref().unwrap_or("null"),
+                ),
                 ActionKind::AssignArm {
                     experiment, arm, ..
                 } => bump(&mut self.experiment_arm, &format!("{experiment}/{arm}")),
@@ -484,7 +487,10 @@ impl Summary {
             if counts.is_empty() {
                 continue;
             }
-            let items: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let items: Vec<String> = counts
+                .iter()
+                .map(|(k, v)| format!("{} {v}", crate::diagnostic::printable(k)))
+                .collect();
             s.push_str(&format!("  {title:<17} {}\n", items.join(", ")));
         }
         s.push_str(&format!(
@@ -751,7 +757,8 @@ fn write_action(
         OutputFormat::Csv => {
             let mut fields = serde_json::to_value(&action.kind).expect("action serialises");
             if let Some(map) = fields.as_object_mut() {
-                map.remove("type");
+                // `shift_remove` keeps the other fields in their order.
+                map.shift_remove("type");
             }
             let mut w = csv::WriterBuilder::new()
                 .has_headers(false)

@@ -421,7 +421,7 @@ fn csv_mapping(
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
-                .join("\nerror: "),
+                .join("; "),
         )
     })
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value as Json};
 use super::render::row_id;
 use super::{error_line, parse_date, Exit, Format, Out};
 use crate::compile::Plan;
+use crate::diagnostic::printable;
 use crate::eval::{evaluate, Evaluation, Outcome};
 use crate::policy::{Action, Policy};
 use crate::snapshot::{account_id, decode_account};
@@ -153,18 +154,22 @@ fn human_account(
     explain: bool,
 ) {
     let name = id.map_or_else(|| format!("(no id) at {origin}"), |id| id.to_string());
-    let _ = writeln!(out, "account {name}");
+    let _ = writeln!(out, "account {}", printable(&name));
     match result {
         Result::Unreadable(message) => {
-            let _ = writeln!(out, "  error: {origin}: {message}");
+            let _ = writeln!(
+                out,
+                "  error: {}",
+                printable(&format!("{origin}: {message}"))
+            );
         }
         Result::BadData(errors) => {
             for e in errors {
-                let _ = writeln!(out, "  error: {e} ({origin})");
+                let _ = writeln!(out, "  error: {}", printable(&format!("{e} ({origin})")));
             }
         }
         Result::EvalFailed(err) => {
-            let _ = writeln!(out, "  error: {err}");
+            let _ = writeln!(out, "  error: {}", printable(&err.to_string()));
         }
         Result::Evaluated(evaluation, actions) => {
             if let Some(actions) = actions {

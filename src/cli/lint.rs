@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{error_line, Exit, Format, Out};
-use crate::diagnostic::{sort, Severity};
+use crate::diagnostic::{printable, sort, Severity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -85,7 +85,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             let summary = match (&loaded.policy, &loaded.plan) {
                 (Some(p), _) => format!(
                     "policy `{}`: {} tables, {} templates, {} experiments",
-                    p.name,
+                    printable(&p.name),
                     p.plan.tables.len(),
                     p.templates.len(),
                     p.experiments.len()
@@ -94,12 +94,13 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 (None, None) => String::new(),
             };
             if errors == 0 && warnings == 0 {
-                writeln!(out, "{}: {summary}, no problems", args.dir.display())
+                let dir = args.dir.display().to_string();
+                writeln!(out, "{}: {summary}, no problems", printable(&dir))
             } else {
                 writeln!(
                     out,
                     "{}: {errors} error(s), {warnings} warning(s)",
-                    args.dir.display()
+                    printable(&args.dir.display().to_string())
                 )
             }
         }

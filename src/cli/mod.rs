@@ -221,9 +221,13 @@ fn usage_line(rendered: &str) -> String {
     format!("{message} (see `arrears --help`)")
 }
 
-/// Prints a one-line error for the user to stderr.
+/// Prints a one-line error for the user to stderr; control characters from
+/// the input (a file name, an id) are shown escaped, so it stays one line.
 pub fn error_line(message: impl std::fmt::Display) {
-    eprintln!("error: {message}");
+    eprintln!(
+        "error: {}",
+        crate::diagnostic::printable(&message.to_string())
+    );
 }
 
 pub type Out<'a> = dyn Write + 'a;

@@ -1,7 +1,10 @@
 //! Human rendering shared by commands: case actions, decisions, traces.
+//! Text that comes from input (ids, values, rule ids) goes through
+//! [`printable`], so control characters are shown escaped.
 
 use super::Out;
 use crate::compile::Plan;
+use crate::diagnostic::printable;
 use crate::eval::{Evaluation, Outcome, TableTrace};
 use crate::ir::Table;
 use crate::policy::Action;
@@ -12,7 +15,7 @@ pub fn row_id(table: &Table, row: u32) -> &str {
 }
 
 pub fn show(plan: &Plan, value: &Value, ty: &Type) -> String {
-    ShowValue(value, ty, plan.schema()).to_string()
+    printable(&ShowValue(value, ty, plan.schema()).to_string()).into_owned()
 }
 
 fn assignments(plan: &Plan, table: &Table, values: &[Value]) -> String {
@@ -30,7 +33,8 @@ pub fn actions(out: &mut Out, actions: &[Action]) {
         let _ = writeln!(out, "    (no actions)");
     }
     for action in actions {
-        let _ = writeln!(out, "    {}  <- {}", action.kind, action.rules.join(", "));
+        let line = format!("{}  <- {}", action.kind, action.rules.join(", "));
+        let _ = writeln!(out, "    {}", printable(&line));
     }
 }
 
@@ -51,7 +55,11 @@ pub fn decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, explain: b
                     .chain(also)
                     .map(|r| row_id(table, *r))
                     .collect();
-                format!("{}  [{}]", assignments(plan, table, values), ids.join(", "))
+                format!(
+                    "{}  [{}]",
+                    assignments(plan, table, values),
+                    printable(&ids.join(", "))
+                )
             }
             Outcome::Default { values } => {
                 format!("{}  [default]", assignments(plan, table, values))
@@ -61,7 +69,7 @@ pub fn decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, explain: b
                 let ids = if ids.is_empty() {
                     "no rows".to_string()
                 } else {
-                    ids.join(", ")
+                    printable(&ids.join(", ")).into_owned()
                 };
                 format!(
                     "{}  [{ids}]",
@@ -75,14 +83,14 @@ pub fn decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, explain: b
                     format!(
                         "{}  [{}]",
                         assignments(plan, table, values),
-                        row_id(table, *r)
+                        printable(row_id(table, *r))
                     )
                 })
                 .collect::<Vec<_>>()
                 .join(&format!("\n    {:width$}  ", "")),
         };
         let name = match &decision.label {
-            Some(label) => format!("{}[{label}]", table.name),
+            Some(label) => format!("{}[{}]", table.name, printable(label)),
             None => table.name.clone(),
         };
         let _ = writeln!(out, "    {name:width$}  {line}");
@@ -105,14 +113,14 @@ fn table_trace(out: &mut Out, plan: &Plan, table: &Table, trace: &TableTrace) {
     for (row, failed) in &trace.rows {
         let r = &table.rows[*row as usize];
         let _ = match failed {
-            None => writeln!(out, "        + {}: matched", r.id),
+            None => writeln!(out, "        + {}: matched", printable(&r.id)),
             Some(cell) => {
                 let c = *cell as usize;
                 let input = &table.inputs[c];
                 writeln!(
                     out,
                     "        - {}: {} = {} does not match {:?}",
-                    r.id,
+                    printable(&r.id),
                     input.name,
                     show(plan, &trace.inputs[c], &input.expr.ty),
                     r.cells[c].text

@@ -6,6 +6,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::json;
 
 use super::{error_line, number_in, Exit, Out};
+use crate::diagnostic::printable;
 use crate::testing::{discover, run_file, CaseOutcome, CaseResult, Coverage, Subject};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -157,15 +158,15 @@ fn human(
 ) -> std::io::Result<()> {
     for r in results {
         match &r.outcome {
-            CaseOutcome::Pass => writeln!(out, "pass  {} › {}", r.suite, r.name)?,
+            CaseOutcome::Pass => {
+                let case = format!("{} › {}", r.suite, r.name);
+                writeln!(out, "pass  {}", printable(&case))?
+            }
             CaseOutcome::Fail(problems) => {
-                writeln!(
-                    out,
-                    "FAIL  {} › {}  ({}:{})",
-                    r.suite, r.name, r.file, r.line
-                )?;
+                let case = format!("{} › {}  ({}:{})", r.suite, r.name, r.file, r.line);
+                writeln!(out, "FAIL  {}", printable(&case))?;
                 for p in problems {
-                    writeln!(out, "        {p}")?;
+                    writeln!(out, "        {}", printable(p))?;
                 }
                 if let Some(evaluation) = &r.explanation {
                     writeln!(out, "      explanation:")?;
@@ -196,7 +197,7 @@ fn human(
                 t.percent()
             )?;
             if !t.never.is_empty() {
-                write!(out, "   never: {}", t.never.join(", "))?;
+                write!(out, "   never: {}", printable(&t.never.join(", ")))?;
             }
             writeln!(out)?;
         }

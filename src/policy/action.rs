@@ -32,26 +32,28 @@ pub struct Instalment {
     pub amount: String,
 }
 
+/// Text copied from a table output is an `Option`: a null output is written
+/// as `null`, never as an empty string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ActionKind {
     OpenCase {
         category: String,
-        reason: String,
+        reason: Option<String>,
     },
     CloseCase {
-        reason: String,
+        reason: Option<String>,
     },
     CancelPendingEvents,
     RemoveSa {
         sa: String,
-        reason: String,
+        reason: Option<String>,
     },
     CreateTodo {
         reason: String,
     },
     AssignClass {
-        class: String,
+        class: Option<String>,
         template: String,
     },
     AssignArm {
@@ -95,7 +97,7 @@ pub enum ActionKind {
     },
     ExcludeSeverance {
         sa: String,
-        reason: String,
+        reason: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         until: Option<NaiveDate>,
     },
@@ -185,15 +187,16 @@ impl fmt::Display for ActionKind {
         f.write_str(self.name())?;
         match self {
             ActionKind::OpenCase { category, reason } => {
-                write!(f, " category={category} reason={reason:?}")
+                write!(f, " category={category} reason={}", Quoted(reason))
             }
-            ActionKind::CloseCase { reason } | ActionKind::CreateTodo { reason } => {
-                write!(f, " reason={reason:?}")
-            }
+            ActionKind::CloseCase { reason } => write!(f, " reason={}", Quoted(reason)),
+            ActionKind::CreateTodo { reason } => write!(f, " reason={reason:?}"),
             ActionKind::CancelPendingEvents => Ok(()),
-            ActionKind::RemoveSa { sa, reason } => write!(f, " sa={sa} reason={reason:?}"),
+            ActionKind::RemoveSa { sa, reason } => {
+                write!(f, " sa={sa} reason={}", Quoted(reason))
+            }
             ActionKind::AssignClass { class, template } => {
-                write!(f, " class={class} template={template}")
+                write!(f, " class={} template={template}", OrNull(class))
             }
             ActionKind::AssignArm {
                 experiment,
@@ -282,13 +285,34 @@ impl fmt::Display for ActionKind {
                 Ok(())
             }
             ActionKind::ExcludeSeverance { sa, reason, until } => {
-                write!(f, " sa={sa} reason={reason:?}")?;
+                write!(f, " sa={sa} reason={}", Quoted(reason))?;
                 if let Some(u) = until {
                     write!(f, " until={u}")?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// Optional text for people: `"text"` (quoted and escaped as `{:?}` does), or `null`.
+struct Quoted<'a>(&'a Option<String>);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(text) => write!(f, "{text:?}"),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// Optional text for people, as written, or `null`.
+struct OrNull<'a>(&'a Option<String>);
+
+impl fmt::Display for OrNull<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_deref().unwrap_or("null"))
     }
 }
 
@@ -321,6 +345,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn null_text_is_shown_as_null_and_empty_text_as_quotes() {
+        let shown = |reason: Option<&str>| {
+            ActionKind::OpenCase {
+                category: "arrears".into(),
+                reason: reason.map(str::to_string),
+            }
+            .to_string()
+        };
+        assert_eq!(shown(None), "open_case category=arrears reason=null");
+        assert_eq!(shown(Some("")), r#"open_case category=arrears reason="""#);
+        let class = |class: Option<&str>| {
+            ActionKind::AssignClass {
+                class: class.map(str::to_string),
+                template: "t".into(),
+            }
+            .to_string()
+        };
+        assert_eq!(class(None), "assign_class class=null template=t");
+        assert_eq!(class(Some("loan")), "assign_class class=loan template=t");
+    }
+
     /// The batch writes actions with sonic-rs; its JSON must be serde_json's,
     /// byte for byte, whatever the strings hold.
     #[test]
@@ -330,7 +376,7 @@ mod tests {
         let kinds = [
             ActionKind::OpenCase {
                 category: "arrears".into(),
-                reason: tricky.into(),
+                reason: Some(tricky.into()),
             },
             ActionKind::ScheduleEvent {
                 event: tricky.into(),
@@ -350,7 +396,7 @@ mod tests {
             },
             ActionKind::ExcludeSeverance {
                 sa: tricky.into(),
-                reason: "r".into(),
+                reason: None,
                 until: Some(date),
             },
         ];

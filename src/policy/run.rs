@@ -351,7 +351,7 @@ impl Ctx<'_> {
             .unwrap_or_else(|| category.to_string());
         let open = ActionKind::OpenCase {
             category,
-            reason: self.need_text(&roles.entry, entry, Out::Reason)?,
+            reason: self.out_text(&roles.entry, entry, Out::Reason),
         };
         let entry_rules = self.rules(entry);
         self.push(open, entry_rules);
@@ -361,7 +361,7 @@ impl Ctx<'_> {
             return Ok(());
         };
         let class_rules = self.rules(class);
-        let class_name = self.need_text(&roles.class, class, Out::Class)?;
+        let class_name = self.out_text(&roles.class, class, Out::Class);
         let mut template = self.need_text(&roles.class, class, Out::Template)?;
         self.push(
             ActionKind::AssignClass {
@@ -373,7 +373,9 @@ impl Ctx<'_> {
         let mut rules = class_rules;
         let id = text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default();
         for ce in &self.policy.experiments {
-            if !ce.classes.contains(&class_name) || ce.experiment.arms.is_empty() {
+            if !class_name.as_ref().is_some_and(|c| ce.classes.contains(c))
+                || ce.experiment.arms.is_empty()
+            {
                 continue;
             }
             let arm = ce.experiment.assign(&id);
@@ -447,7 +449,7 @@ impl Ctx<'_> {
                     manual_only = true;
                     self.push(ActionKind::CreateTodo { reason: todo }, rules);
                 } else if self.need_bool(exit, d, Out::Close)? {
-                    let reason = self.need_text(exit, d, Out::Reason)?;
+                    let reason = self.out_text(exit, d, Out::Reason);
                     self.close(reason, rules);
                     return Ok(());
                 }
@@ -466,7 +468,7 @@ impl Ctx<'_> {
                         .and_then(|i| sas.get(i as usize))
                         .and_then(|r| text(&field(r, sa.id)))
                         .unwrap_or_default();
-                    let reason = self.need_text(sa_exit, &d, Out::Reason)?;
+                    let reason = self.out_text(sa_exit, &d, Out::Reason);
                     let rules = self.rules(&d);
                     self.push(ActionKind::RemoveSa { sa: id, reason }, rules);
                 }
@@ -482,7 +484,7 @@ impl Ctx<'_> {
         self.severance(case, &removed)
     }
 
-    fn close(&mut self, reason: String, rules: Vec<RuleRef>) {
+    fn close(&mut self, reason: Option<String>, rules: Vec<RuleRef>) {
         self.push(ActionKind::CancelPendingEvents, rules.clone());
         self.push(ActionKind::CloseCase { reason }, rules);
     }
@@ -573,7 +575,7 @@ impl Ctx<'_> {
                 Status::Pending => pending = true,
                 Status::Kept if arrears_paid_in_full && manual_only => {}
                 Status::Kept if arrears_paid_in_full => {
-                    self.close("promise kept and arrears paid in full".into(), rules);
+                    self.close(Some("promise kept and arrears paid in full".into()), rules);
                     return Ok((true, pending));
                 }
                 status => {
@@ -667,7 +669,10 @@ impl Ctx<'_> {
             // A manual-only case (special circumstances) is never closed by a rule.
             FollowUp::CloseCase if manual_only => None,
             FollowUp::CloseCase => {
-                self.close(detail.unwrap_or_else(|| "promise follow-up".into()), rules);
+                self.close(
+                    Some(detail.unwrap_or_else(|| "promise follow-up".into())),
+                    rules,
+                );
                 return Ok(true);
             }
             FollowUp::SendLetter => Some("send_letter"),
@@ -818,7 +823,7 @@ impl Ctx<'_> {
                     .get(i)
                     .and_then(|r| text(&field(r, sa.id)))
                     .unwrap_or_default();
-                let reason = self.need_text(role, &d, Out::Reason)?;
+                let reason = self.out_text(role, &d, Out::Reason);
                 let until = match self.out(role, &d, Out::PostponeUntil) {
                     Value::Date(u) => Some(u),
                     _ => None,
