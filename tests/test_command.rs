@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{arrears, stdout};
+use common::{arrears, stderr, stdout};
 
 const PASSING: &str = "tests/fixtures/test_command/passing.yaml";
 const FAILING: &str = "tests/fixtures/test_command/failing.yaml";
@@ -111,7 +111,237 @@ fn unusable_documents_exit_2() {
     std::fs::write(&bad, "tests: broken\ncases:\n  - name: x\n    acount: y\n").unwrap();
     let out = arrears(&["test", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `acount`"));
+    let errors = stderr(&out);
+    assert!(
+        errors.contains(":4:5: unknown key `acount`") && errors.contains("did you mean `account`?"),
+        "{errors}"
+    );
     let out = arrears(&["test", dir.path().join("missing.yaml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+const OUTCOMES: &str = "tests/fixtures/test_command/outcomes.yaml";
+const OUTCOMES_FAILING: &str = "tests/fixtures/test_command/outcomes_failing.yaml";
+const SELF_CONTAINED: &str = "tests/fixtures/test_command/self_contained.yaml";
+
+/// `contains`, `excludes` and `rows_not_fired` assert one outcome without
+/// listing every incidental action.
+#[test]
+fn contains_excludes_and_rows_not_fired() {
+    let out = arrears(&["test", OUTCOMES]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let out = arrears(&["test", OUTCOMES_FAILING]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!("outcomes_failing", stdout(&out));
+}
+
+/// A document that cannot be used is refused before any case runs, every
+/// problem on one line with file:line:col (exit 2).
+#[test]
+fn unusable_documents_name_every_problem() {
+    let dir = common::root().join("tests/fixtures/test_command/unusable");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    for name in names {
+        let path = format!("tests/fixtures/test_command/unusable/{name}");
+        let out = arrears(&["test", &path]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stdout(&out));
+        assert_eq!(stdout(&out), "", "{name}: no case runs");
+        let errors = stderr(&out);
+        assert!(
+            errors
+                .lines()
+                .all(|l| l.starts_with(&format!("error: {path}:"))),
+            "{errors}"
+        );
+        insta::assert_snapshot!(
+            format!("unusable_{}", name.trim_end_matches(".yaml")),
+            errors
+        );
+    }
+}
+
+/// `arrears lint` reports the same problems, for the documents under the rules
+/// directory's `tests/` and those `--tests` names.
+#[test]
+fn lint_checks_test_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::root().join("rules"), dir.path());
+    let rules = dir.path().to_str().unwrap();
+    let out = arrears(&["lint", rules]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let entry = dir.path().join("tests/entry.yaml");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    std::fs::write(&entry, text.replacen("rows: ['entry:", "rows: ['entri:", 1)).unwrap();
+    let out = arrears(&["lint", "--format", "json", rules]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "test-document");
+    assert!(diagnostics[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("entry.yaml"));
+
+    let out = arrears(&[
+        "lint",
+        "--format",
+        "json",
+        "--tests",
+        "tests/fixtures/test_command/unusable",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "expects nothing",
+        "unknown key `exludes`",
+        "there is no table `entri`",
+        "no output `categroy`",
+        "there is no row `entry:over-limit-amout`",
+        "unknown action type `close_cse`",
+        "no account `card-arrears-7dpdd`",
+        "bad account data",
+        "has no cases",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(wanted)),
+            "`{wanted}` not in {messages:#?}"
+        );
+    }
+}
+
+/// `rules:` makes a document self-contained; an explicit `--rules` overrides it.
+#[test]
+fn a_document_names_its_rules_and_the_command_line_overrides_them() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let document = common::root().join(SELF_CONTAINED);
+    let out = common::arrears_in(elsewhere.path(), &["test", document.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // Tables with no `entry`: the document is checked against them, and refused.
+    let out = arrears(&[
+        "test",
+        "--rules",
+        "tests/fixtures/eval/first/rules",
+        SELF_CONTAINED,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("there is no row `entry:arrears-consumer-5d-5usd`"),
+        "{}",
+        stderr(&out)
+    );
+    // Documents naming different rules cannot share one coverage report.
+    let copy = elsewhere.path().join("rules-copy");
+    common::copy_dir(&common::root().join("rules"), &copy);
+    let other = elsewhere.path().join("other.yaml");
+    let text = std::fs::read_to_string(&document).unwrap();
+    std::fs::write(
+        &other,
+        text.replace("rules: ../../../rules", "rules: rules-copy")
+            .replace(
+                "accounts: ../../../samples",
+                &format!("accounts: {}/samples", common::root().display()),
+            ),
+    )
+    .unwrap();
+    let both = [document.to_str().unwrap(), other.to_str().unwrap()];
+    let out = arrears(&["test", both[0], both[1]]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = arrears(&["test", "--coverage", both[0], both[1]]);
+    assert_eq!(out.status.code(), Some(64), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("row coverage is per rules directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn filter_runs_matching_cases_and_says_how_many_were_left_out() {
+    let out = arrears(&["test", "--filter", "7 dpd", PASSING, FAILING]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    insta::assert_snapshot!("filtered", stdout(&out));
+    let out = arrears(&["test", "--filter", "no such case", PASSING]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        stderr(&out).contains("matches none of the 1 case name(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = arrears(&["test", "--filter", "7 dpd", "--min-coverage", "50", PASSING]);
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
+    let out = arrears(&["test", "--filter", "7 dpd", "--coverage", PASSING, FAILING]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("partial: only the cases --filter selected ran"),
+        "{text}"
+    );
+    let out = arrears(&[
+        "test",
+        "--format",
+        "json",
+        "--filter",
+        "7 dpd",
+        "--coverage",
+        PASSING,
+        FAILING,
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["filtered_out"], 2);
+    assert_eq!(json["coverage"]["partial"], true);
+}
+
+/// Every test document in docs/testing.md runs as written, from `rules/tests/`
+/// of a copy of the repository's rules and scenario accounts.
+#[test]
+fn the_documented_examples_pass() {
+    let doc = std::fs::read_to_string(common::root().join("docs/testing.md")).unwrap();
+    let examples: Vec<&str> = doc
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .filter(|block| block.starts_with("tests:"))
+        .collect();
+    assert!(examples.len() >= 2, "{examples:?}");
+    let root = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::root().join("rules"), &root.path().join("rules"));
+    common::copy_dir(
+        &common::root().join("samples/scenarios"),
+        &root.path().join("samples/scenarios"),
+    );
+    for example in examples {
+        let path = root.path().join("rules/tests/example.yaml");
+        std::fs::write(&path, example).unwrap();
+        let out = arrears(&["test", path.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{example}\n{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
 }

@@ -102,6 +102,8 @@ pub const CODES: &[CodeDoc] = &[
         "hit: unique\nrows:\n  - { id: a, when: { dpd: '<= 30' } }\n  - { id: b, when: { dpd: '>= 30' } }\n# rows `a` and `b` both match `dpd = 30`"),
     code!("table-reference", "error", "A reference to a table that is not single-result (`collect` without aggregate, `rule_order`) or to an unknown output.",
         "Only a single result can be read as `table.output`.", "when: { x: 'flags.flag' }   # flags is rule_order"),
+    code!("test-document", "error", "A test document (`arrears test`) that cannot be used: an unknown key, a case that expects nothing, a date that is not a date, or a name the rules do not have (a row, a table, an output, an action type or field), or an account that cannot be found or decoded. `arrears lint DIR` checks the documents under `DIR/tests/` and those `--tests` names.",
+        "A misspelt expectation would otherwise never match, or never fail: a test that cannot fail proves nothing.", "cases:\n  - name: never closed\n    account: card-arrears-7dpd\n    excludes: [{ type: close_cse }]   # did you mean `close_case`?"),
     code!("toml", "error", "A TOML file does not parse.",
         "The message points at the problem, often with a quoting hint.", "when = { dpd = >= 5 }"),
     code!("too-many-bytes", "error", "The rule files of a directory add up to more than 64 MiB; the rest are not read.",

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::{error_line, Exit, Format, Out};
 use crate::diagnostic::{printable, sort, Severity};
+use crate::testing::Subject;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,6 +17,10 @@ pub struct Args {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// Test documents, or directories to search for them, to check too (the rules
+    /// directory's `tests/` is always checked).
+    #[arg(long, value_name = "PATH")]
+    tests: Vec<PathBuf>,
     /// Print what a diagnostic code means, why it matters and an example, then exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
@@ -45,7 +50,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     };
     let loaded = crate::policy::build(&docs);
     let mut diagnostics = loaded.diagnostics;
-    if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+    let rules_ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
+    if rules_ok {
         let program = match (&loaded.policy, &loaded.plan) {
             (Some(p), _) => Some(&p.plan.program),
             (None, Some(plan)) => Some(&plan.program),
@@ -57,6 +63,24 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 policy: loaded.policy.as_ref().map(crate::analysis::PolicyUse::of),
             };
             diagnostics.extend(crate::analysis::analyse(program, &ctx));
+        }
+    }
+    let test_paths: Vec<PathBuf> = Some(args.dir.join("tests"))
+        .filter(|t| t.is_dir())
+        .into_iter()
+        .chain(args.tests.iter().cloned())
+        .collect();
+    let subject = match (&loaded.policy, &loaded.plan) {
+        _ if !rules_ok => None,
+        (Some(p), _) => Some(Subject::Policy(p)),
+        (None, Some(plan)) => Some(Subject::Tables(plan)),
+        (None, None) => None,
+    };
+    match crate::testing::lint(&test_paths, &args.dir, subject.as_ref()) {
+        Ok(problems) => diagnostics.extend(problems),
+        Err(err) => {
+            error_line(err);
+            return Exit::BadInput;
         }
     }
     sort(&mut diagnostics);

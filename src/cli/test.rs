@@ -7,7 +7,9 @@ use serde_json::json;
 
 use super::{error_line, number_in, Exit, Out};
 use crate::diagnostic::printable;
-use crate::testing::{discover, run_file, CaseOutcome, CaseResult, Coverage, Subject};
+use crate::testing::{
+    discover, same_dir, CaseOutcome, CaseResult, Coverage, Subject, TestDocument,
+};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum TestFormat {
@@ -20,9 +22,10 @@ pub enum TestFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The rules directory.
-    #[arg(long, default_value = "rules")]
-    rules: PathBuf,
+    /// The rules directory; overrides the `rules:` of every test document (default: a
+    /// document's `rules:`, else `rules`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
     /// Test documents, or directories to search for them (default: the rules directory).
     paths: Vec<PathBuf>,
     /// Output format.
@@ -35,25 +38,27 @@ pub struct Args {
     #[arg(long)]
     explain: bool,
     /// Fail when overall row coverage is below this percentage (implies --coverage).
-    #[arg(long, value_name = "PERCENT", value_parser = number_in(0.0..=100.0))]
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        value_parser = number_in(0.0..=100.0),
+        conflicts_with = "filter"
+    )]
     min_coverage: Option<f64>,
+    /// Run only the cases whose name contains NAME.
+    #[arg(long, value_name = "NAME")]
+    filter: Option<String>,
 }
 
+/// The directory used when neither `--rules` nor a document names one.
+const DEFAULT_RULES: &str = "rules";
+
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let loaded = match crate::policy::load(&args.rules) {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            error_line(err);
-            return Exit::BadInput;
-        }
-    };
-    let subject = match (&loaded.policy, &loaded.plan) {
-        (Some(policy), _) => Subject::Policy(policy),
-        (None, Some(plan)) => Subject::Tables(plan),
-        (None, None) => return super::invalid_rules(&args.rules, &loaded.diagnostics),
-    };
     let paths = if args.paths.is_empty() {
-        vec![args.rules.clone()]
+        vec![args
+            .rules
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_RULES))]
     } else {
         args.paths.clone()
     };
@@ -71,39 +76,119 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         ));
         return Exit::BadInput;
     }
-    let mut results: Vec<CaseResult> = Vec::new();
+    let mut documents = Vec::new();
+    let mut unusable = false;
     for file in &files {
-        match run_file(&subject, file, args.explain) {
-            Ok(r) => results.extend(r),
+        match TestDocument::read(file) {
+            Ok(doc) => documents.push(doc),
+            Err(problems) => {
+                unusable = true;
+                problems
+                    .iter()
+                    .for_each(|p| error_line(crate::testing::TestFileError::from(p)));
+            }
+        }
+    }
+    if unusable {
+        return Exit::BadInput;
+    }
+    // Each rules directory is loaded once; `rule_set[d]` is document d's.
+    let mut rule_dirs: Vec<PathBuf> = Vec::new();
+    let mut rule_set = Vec::new();
+    for doc in &documents {
+        let dir = args
+            .rules
+            .clone()
+            .or_else(|| doc.rules_dir())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_RULES));
+        let known = rule_dirs.iter().position(|k| same_dir(k, &dir));
+        rule_set.push(known.unwrap_or_else(|| {
+            rule_dirs.push(dir.clone());
+            rule_dirs.len() - 1
+        }));
+    }
+    let mut loaded = Vec::new();
+    for dir in &rule_dirs {
+        match crate::policy::load(dir) {
+            Ok(l) if l.policy.is_some() || l.plan.is_some() => loaded.push(l),
+            Ok(l) => return super::invalid_rules(dir, &l.diagnostics),
             Err(err) => {
                 error_line(err);
                 return Exit::BadInput;
             }
         }
     }
-    let plan = match &subject {
-        Subject::Policy(p) => &p.plan,
-        Subject::Tables(plan) => *plan,
-    };
+    let subjects: Vec<Subject> = loaded
+        .iter()
+        .map(|l| match (&l.policy, &l.plan) {
+            (Some(policy), _) => Subject::Policy(policy),
+            (None, plan) => Subject::Tables(plan.as_ref().expect("kept only with a plan")),
+        })
+        .collect();
+    let coverage_wanted = args.coverage || args.min_coverage.is_some();
+    if coverage_wanted && rule_dirs.len() > 1 {
+        error_line(format!(
+            "row coverage is per rules directory, and these documents use {}; run them separately or give one `--rules`",
+            list(&rule_dirs)
+        ));
+        return Exit::Usage;
+    }
+    for (doc, &set) in documents.iter().zip(&rule_set) {
+        let problems = doc.check(&subjects[set]);
+        if !problems.is_empty() {
+            unusable = true;
+            problems
+                .iter()
+                .for_each(|p| error_line(crate::testing::TestFileError::from(p)));
+        }
+    }
+    if unusable {
+        return Exit::BadInput;
+    }
+    let filter = args.filter.as_deref();
+    let all_cases: usize = documents.iter().map(|d| d.selected(None)).sum();
+    let mut results: Vec<(usize, CaseResult)> = Vec::new();
+    for (doc, &set) in documents.iter().zip(&rule_set) {
+        results.extend(
+            doc.run(&subjects[set], args.explain, filter)
+                .into_iter()
+                .map(|r| (set, r)),
+        );
+    }
+    let filtered_out = all_cases - results.len();
+    if let (Some(filter), true) = (filter, results.is_empty()) {
+        error_line(format!(
+            "--filter `{filter}` matches none of the {all_cases} case name(s) in {}",
+            list(&files)
+        ));
+        return Exit::Usage;
+    }
     let failed = results
         .iter()
-        .filter(|r| r.outcome != CaseOutcome::Pass)
+        .filter(|(_, r)| r.outcome != CaseOutcome::Pass)
         .count();
     let passed = results.len() - failed;
-    let coverage =
-        (args.coverage || args.min_coverage.is_some()).then(|| Coverage::compute(plan, &results));
+    let cases: Vec<CaseResult> = results.iter().map(|(_, r)| r.clone()).collect();
+    let coverage = coverage_wanted.then(|| Coverage::compute(subjects[0].plan(), &cases));
+    let summary = Summary {
+        passed,
+        failed,
+        filtered_out,
+    };
     let _ = match args.format {
-        TestFormat::Human => human(out, plan, &results, coverage.as_ref(), passed, failed),
+        TestFormat::Human => human(out, &subjects, &results, coverage.as_ref(), &summary),
         TestFormat::Json => {
             let doc = json!({
-                "cases": results.iter().map(|r| json!({
+                "cases": cases.iter().map(|r| json!({
                     "suite": r.suite, "file": r.file, "line": r.line, "name": r.name,
                     "status": if r.outcome == CaseOutcome::Pass { "pass" } else { "fail" },
                     "problems": match &r.outcome { CaseOutcome::Fail(p) => p.clone(), CaseOutcome::Pass => Vec::new() },
                 })).collect::<Vec<_>>(),
                 "passed": passed,
                 "failed": failed,
+                "filtered_out": filtered_out,
                 "coverage": coverage.as_ref().map(|c| json!({
+                    "partial": filtered_out > 0,
                     "percent": round1(c.percent()),
                     "rows_fired": c.fired(),
                     "rows": c.total(),
@@ -118,7 +203,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 serde_json::to_string_pretty(&doc).unwrap_or_default()
             )
         }
-        TestFormat::Junit => writeln!(out, "{}", junit(&results)),
+        TestFormat::Junit => writeln!(out, "{}", junit(&cases)),
     };
     if failed > 0 {
         return Exit::Findings;
@@ -135,10 +220,17 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     Exit::Ok
 }
 
-fn list(paths: &[PathBuf]) -> String {
+/// The counts the last line reports.
+struct Summary {
+    passed: usize,
+    failed: usize,
+    filtered_out: usize,
+}
+
+fn list(paths: &[impl AsRef<std::path::Path>]) -> String {
     paths
         .iter()
-        .map(|p| format!("`{}`", p.display()))
+        .map(|p| format!("`{}`", p.as_ref().display()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -150,13 +242,12 @@ fn round1(x: f64) -> f64 {
 
 fn human(
     out: &mut Out,
-    plan: &crate::compile::Plan,
-    results: &[CaseResult],
+    subjects: &[Subject],
+    results: &[(usize, CaseResult)],
     coverage: Option<&Coverage>,
-    passed: usize,
-    failed: usize,
+    summary: &Summary,
 ) -> std::io::Result<()> {
-    for r in results {
+    for (set, r) in results {
         match &r.outcome {
             CaseOutcome::Pass => {
                 let case = format!("{} › {}", r.suite, r.name);
@@ -170,7 +261,7 @@ fn human(
                 }
                 if let Some(evaluation) = &r.explanation {
                     writeln!(out, "      explanation:")?;
-                    super::render::decisions(out, plan, evaluation, true);
+                    super::render::decisions(out, subjects[*set].plan(), evaluation, true);
                 }
             }
         }
@@ -178,7 +269,12 @@ fn human(
     if let Some(c) = coverage {
         writeln!(
             out,
-            "\nrow coverage (rows that fired in at least one case):"
+            "\nrow coverage (rows that fired in at least one case){}:",
+            if summary.filtered_out > 0 {
+                " -- partial: only the cases --filter selected ran"
+            } else {
+                ""
+            }
         )?;
         let width = c
             .tables
@@ -210,11 +306,17 @@ fn human(
             c.percent()
         )?;
     }
-    writeln!(
+    write!(
         out,
-        "\n{} case(s): {passed} passed, {failed} failed",
-        results.len()
-    )
+        "\n{} case(s): {} passed, {} failed",
+        results.len(),
+        summary.passed,
+        summary.failed
+    )?;
+    if summary.filtered_out > 0 {
+        write!(out, ", {} filtered out", summary.filtered_out)?;
+    }
+    writeln!(out)
 }
 
 fn junit(results: &[CaseResult]) -> String {

@@ -246,7 +246,7 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     }
 }
 
-fn parse<T: DeserializeOwned>(
+pub(crate) fn parse<T: DeserializeOwned>(
     format: Format,
     file: &Arc<SourceFile>,
 ) -> Result<T, Box<Diagnostic>> {
