@@ -444,17 +444,19 @@ mod tests {
         let kinds = [
             ActionKind::OpenCase {
                 category: text(),
-                reason: text(),
+                reason: Some(text()),
             },
-            ActionKind::CloseCase { reason: text() },
+            ActionKind::CloseCase {
+                reason: Some(text()),
+            },
             ActionKind::CancelPendingEvents,
             ActionKind::RemoveSa {
                 sa: text(),
-                reason: text(),
+                reason: Some(text()),
             },
             ActionKind::CreateTodo { reason: text() },
             ActionKind::AssignClass {
-                class: text(),
+                class: Some(text()),
                 template: text(),
             },
             ActionKind::AssignArm {
@@ -493,7 +495,7 @@ mod tests {
             ActionKind::NominateSeverance { sas: vec![text()] },
             ActionKind::ExcludeSeverance {
                 sa: text(),
-                reason: text(),
+                reason: Some(text()),
                 until: Some(date),
             },
             ActionKind::HoldContact {
