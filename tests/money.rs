@@ -19,6 +19,7 @@ fields:
   b: money
   k: decimal?
   x: decimal?
+  n: integer?
 ";
 
 /// Columns: `sum` (a + b), `product` (a * k), `quotient` (a / b), `rounded`, `pct`, `difference` (a - b), `rounded_product` (round(a * k, 2)); all computed from the account.
@@ -356,4 +357,233 @@ fn arithmetic_matches_exact_decimal_arithmetic() {
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// How one field's text decodes in each input format: the decimal's text, or
+/// the error message.
+struct Decoded {
+    json_number: Result<String, String>,
+    json_string: Result<String, String>,
+    yaml: Result<String, String>,
+    csv: Result<String, String>,
+}
+
+/// `written` as field `field` of an account, in JSON (unquoted and quoted),
+/// an unquoted YAML scalar and a CSV cell (through a mapping).
+fn decode_everywhere(dir: &Path, plan: &Plan, field: &str, written: &str) -> Decoded {
+    let slot = plan.schema().account().slot(field).unwrap();
+    let shown = |decoded: Result<Value, Vec<arrears::snapshot::FieldError>>| match decoded {
+        Ok(Value::Record(fields)) => Ok(match &fields[slot] {
+            Value::Dec(d) => d.to_string(),
+            Value::Int(n) => n.to_string(),
+            other => panic!("{written}: decoded as {other:?}"),
+        }),
+        Ok(other) => panic!("not a record: {other:?}"),
+        Err(errors) => {
+            assert_eq!(errors.len(), 1, "{written}: {errors:?}");
+            assert_eq!(errors[0].field, format!("account.{field}"), "{written}");
+            Err(errors[0].message.clone())
+        }
+    };
+    let json = |value: String| {
+        let text = format!(r#"{{"id": "j", "a": "1", "b": "1", "{field}": {value}}}"#);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        shown(arrears::snapshot::decode_account(plan.schema(), &json))
+    };
+    let yaml_path = dir.join("accounts.yaml");
+    std::fs::write(
+        &yaml_path,
+        format!("- {{ id: y, a: \"1\", b: \"1\", {field}: {written} }}\n"),
+    )
+    .unwrap();
+    let records = arrears::accounts::read_accounts(&yaml_path).unwrap();
+    let yaml = shown(arrears::snapshot::decode_account(
+        plan.schema(),
+        records[0].json.as_ref().unwrap(),
+    ));
+    let docs = arrears::model::load_dir(dir).unwrap();
+    let (_, doc) = &docs.mappings[0];
+    let mut mapping = arrears::batch::mapping::Mapping::build(plan.schema(), doc).unwrap();
+    let header = csv::StringRecord::from(vec!["ID", "A", "B", "FIELD"]);
+    mapping.bind(&header).unwrap();
+    let row = csv::StringRecord::from(vec!["c", "1", "1", written]);
+    let csv = shown(mapping.decode(plan.schema(), &row, &[]));
+    Decoded {
+        json_number: json(written.to_string()),
+        json_string: json(format!("\"{written}\"")),
+        yaml,
+        csv,
+    }
+}
+
+fn plan_with_mapping(field: &str) -> (tempfile::TempDir, Plan) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mapping.yaml"),
+        format!("mapping: m\ncolumns:\n  ID: id\n  A: a\n  B: b\n  FIELD: {field}\n"),
+    )
+    .unwrap();
+    let plan = build(dir.path(), &[("ops.yaml", OPS)]);
+    (dir, plan)
+}
+
+/// One exact reader for every format: an amount is the decimal written, or
+/// a refusal naming the field; never a float's rounding (`4.9999999999999999999`
+/// became 5, `1e-400` became 0, a 29th CSV digit was rounded away).
+#[test]
+fn amounts_are_exact_or_refused_in_every_format() {
+    let (dir, plan) = plan_with_mapping("x");
+    let cases: &[(&str, Result<&str, &str>)] = &[
+        ("12.50", Ok("12.50")),
+        ("-0.10", Ok("-0.10")),
+        ("4.9999999999999999999", Ok("4.9999999999999999999")),
+        ("1234567890123456789.01", Ok("1234567890123456789.01")),
+        (
+            "0.1234567890123456789012345678",
+            Ok("0.1234567890123456789012345678"),
+        ),
+        // An exponent is taken when the value is a decimal without rounding.
+        ("5e2", Ok("500")),
+        ("1.5E-3", Ok("0.0015")),
+        ("1e-400", Err("cannot be held exactly")),
+        (
+            "4.99999999999999999999999999999",
+            Err("cannot be held exactly"),
+        ),
+        (
+            "0.00000000000000000000000000001",
+            Err("cannot be held exactly"),
+        ),
+        ("1e40", Err("is out of range")),
+        ("123456789012345678901234567890", Err("is out of range")),
+    ];
+    for (written, want) in cases {
+        let got = decode_everywhere(dir.path(), &plan, "x", written);
+        for (format, got) in [
+            ("JSON number", &got.json_number),
+            ("JSON string", &got.json_string),
+            ("YAML", &got.yaml),
+            ("CSV", &got.csv),
+        ] {
+            match (want, got) {
+                (Ok(want), Ok(got)) => assert_eq!(got, want, "{written} in {format}"),
+                (Err(want), Err(got)) => {
+                    assert!(got.contains(want), "{written} in {format}: {got}")
+                }
+                _ => panic!("{written} in {format}: expected {want:?}, got {got:?}"),
+            }
+        }
+    }
+}
+
+/// Whole numbers (integers, days) are written without a point or an
+/// exponent, in every format: `7.0` and `1e3` are refused, not converted.
+#[test]
+fn whole_numbers_take_no_point_or_exponent() {
+    let (dir, plan) = plan_with_mapping("n");
+    for (written, want) in [
+        ("7", Ok("7")),
+        ("-3", Ok("-3")),
+        ("7.0", Err("without a decimal point or exponent")),
+        ("1e3", Err("without a decimal point or exponent")),
+        ("99999999999999999999", Err("out of range")),
+    ] {
+        let got = decode_everywhere(dir.path(), &plan, "n", written);
+        for (format, got) in [
+            ("JSON number", &got.json_number),
+            ("JSON string", &got.json_string),
+            ("YAML", &got.yaml),
+            ("CSV", &got.csv),
+        ] {
+            match (want, got) {
+                (Ok(want), Ok(got)) => assert_eq!(got, want, "{written} in {format}"),
+                (Err(want), Err(got)) => {
+                    assert!(got.contains(want), "{written} in {format}: {got}")
+                }
+                _ => panic!("{written} in {format}: expected {want:?}, got {got:?}"),
+            }
+        }
+    }
+}
+
+const DIGITS_YAML: &str = "\
+table: digits
+hit: first
+inputs:
+  x: account.x
+outputs:
+  big: decimal
+  exp: decimal
+rows:
+  - id: exact
+    when: { x: 0.10000000000000000001 }
+    then: { big: 12345678901234567.89, exp: 1.5e3 }
+default: { big: 0, exp: 0 }
+";
+
+const DIGITS_TOML: &str = r#"
+table = "digits"
+hit = "first"
+
+[inputs]
+x = "account.x"
+
+[outputs]
+big = "decimal"
+exp = "decimal"
+
+[[rows]]
+id = "exact"
+when = { x = 0.10000000000000000001 }
+then = { big = 12345678901234567.89, exp = 1.5e3 }
+
+[default]
+big = 0
+exp = 0
+"#;
+
+/// Unquoted decimals in rule cells are read from their text, as quoted ones
+/// are, in YAML and TOML: never through an `f64` (17 significant digits).
+#[test]
+fn unquoted_rule_decimals_keep_every_digit() {
+    for (name, table) in [("digits.yaml", DIGITS_YAML), ("digits.toml", DIGITS_TOML)] {
+        let (_dir, plan) = plan_for(&[(name, table)]);
+        let json = r#"{"id": "d", "a": "1", "b": "1", "x": "0.10000000000000000001"}"#;
+        let v = outputs(&plan, "digits", json).unwrap();
+        assert_eq!(as_dec(&v[0]).to_string(), "12345678901234567.89", "{name}");
+        assert_eq!(as_dec(&v[1]), dec("1500"), "{name}");
+        // 0.1 is not 0.10000000000000000001: the condition cell kept its digits.
+        let json = r#"{"id": "d", "a": "1", "b": "1", "x": "0.1"}"#;
+        let v = outputs(&plan, "digits", json).unwrap();
+        assert_eq!(as_dec(&v[0]), Decimal::ZERO, "{name}");
+    }
+}
+
+/// An unquoted rule decimal that no decimal holds exactly is an error at its
+/// line, in YAML and TOML, not a rounded value.
+#[test]
+fn unquoted_rule_decimals_that_need_rounding_are_errors() {
+    for (name, table, line) in [
+        ("digits.yaml", DIGITS_YAML.replace("1.5e3", "1e-400"), 11),
+        (
+            "digits.toml",
+            DIGITS_TOML.replace("1.5e3", "0.12345678901234567890123456789"),
+            15,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
+        std::fs::write(dir.path().join(name), &table).unwrap();
+        let checked = arrears::load_rules(dir.path()).unwrap();
+        let first = checked.diagnostics.first().expect("an error");
+        let rendered = first.render();
+        assert!(
+            rendered.contains("cannot be held exactly"),
+            "{name}: {rendered}"
+        );
+        assert!(
+            rendered.contains(&format!("{name}:{line}:")),
+            "{name}: {rendered}"
+        );
+    }
 }

@@ -56,30 +56,60 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let reading = READING.with(|r| r.borrow().clone());
-        match reading {
-            Some((Format::Yaml, file)) => {
-                let s = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
-                let loc = s.referenced;
+        let (value, span, _) = located(deserializer)?;
+        Ok(Spanned::new(value, span))
+    }
+}
+
+/// A value with the span where it is used and the byte offset where it is
+/// written (they differ for a YAML alias: the offset is its anchor's value's).
+fn located<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<(T, Span, Option<usize>), D::Error> {
+    let reading = READING.with(|r| r.borrow().clone());
+    match reading {
+        Some((Format::Yaml, file)) => {
+            let s = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+            let span = |loc: serde_saphyr::Location| {
                 let start = loc
                     .span()
                     .byte_offset()
                     .map(|o| o as usize)
                     .unwrap_or_else(|| file.offset_of(loc.line() as usize, loc.column() as usize));
                 let len = loc.span().byte_len().unwrap_or(0) as usize;
-                Ok(Spanned::new(s.value, Span::new(start, start + len)))
-            }
-            Some((Format::Toml, _)) => {
-                let s = toml::Spanned::<T>::deserialize(deserializer)?;
-                let range = s.span();
-                Ok(Spanned::new(
-                    s.into_inner(),
-                    Span::new(range.start, range.end),
-                ))
-            }
-            None => Ok(Spanned::new(T::deserialize(deserializer)?, Span::default())),
+                Span::new(start, start + len)
+            };
+            let written =
+                (s.defined != serde_saphyr::Location::UNKNOWN).then(|| span(s.defined).start);
+            Ok((s.value, span(s.referenced), written))
         }
+        Some((Format::Toml, _)) => {
+            let s = toml::Spanned::<T>::deserialize(deserializer)?;
+            let range = s.span();
+            let span = Span::new(range.start, range.end);
+            Ok((s.into_inner(), span, Some(span.start)))
+        }
+        None => Ok((T::deserialize(deserializer)?, Span::default(), None)),
     }
+}
+
+/// A YAML or TOML scalar that the reader took for a float: the text it was
+/// written as, read from the file at `written`; never the `f64`, which holds
+/// only 15 to 17 significant digits. `value` is the reader's float, to check
+/// the text found is that number's.
+fn float_source<E: de::Error>(value: f64, written: Option<usize>) -> Result<String, E> {
+    let text = READING.with(|r| {
+        let reading = r.borrow();
+        let (_, file) = reading.as_ref()?;
+        let rest = file.text.get(written?..)?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_')))
+            .unwrap_or(rest.len());
+        // `1_000.5` is TOML's (and YAML 1.1's) digit grouping, not a separator mistake.
+        Some(rest[..end].replace('_', ""))
+    });
+    text.filter(|t| t.parse::<f64>().is_ok_and(|v| v == value))
+        .ok_or_else(|| E::custom("this number cannot be read exactly; quote it, e.g. \"12.50\""))
 }
 
 /// The text of a cell or an expression, whatever scalar the file wrote:
@@ -89,42 +119,64 @@ pub struct CellText(pub String);
 
 impl<'de> Deserialize<'de> for CellText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (scalar, _, written) = located::<CellScalar, D>(deserializer)?;
+        match scalar {
+            CellScalar::Text(text) => Ok(text),
+            // `12345678901234567.89` unquoted: the digits as written, not an f64's.
+            CellScalar::Float(value) => {
+                let text = float_source::<D::Error>(value, written)?;
+                crate::snapshot::read_decimal(&text)
+                    .map(|d| CellText(d.to_string()))
+                    .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))
+            }
+        }
+    }
+}
+
+/// A cell as the YAML or TOML reader typed it.
+enum CellScalar {
+    Text(CellText),
+    Float(f64),
+}
+
+impl<'de> Deserialize<'de> for CellScalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct CellVisitor;
         impl<'de> Visitor<'de> for CellVisitor {
-            type Value = CellText;
+            type Value = CellScalar;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a cell (text, a number or a bool)")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CellText, E> {
-                Ok(CellText(v.to_string()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(v.to_string())))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<CellText, E> {
-                Ok(CellText(v))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(v)))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CellText, E> {
-                Ok(CellText(v.to_string()))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(v.to_string())))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CellText, E> {
-                Ok(CellText(v.to_string()))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(v.to_string())))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<CellText, E> {
-                Ok(CellText(v.to_string()))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<CellScalar, E> {
+                Ok(CellScalar::Float(v))
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<CellText, E> {
-                Ok(CellText(v.to_string()))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(v.to_string())))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<CellText, E> {
-                Ok(CellText(String::new()))
+            fn visit_unit<E: de::Error>(self) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(String::new())))
             }
-            fn visit_none<E: de::Error>(self) -> Result<CellText, E> {
-                Ok(CellText(String::new()))
+            fn visit_none<E: de::Error>(self) -> Result<CellScalar, E> {
+                Ok(CellScalar::Text(CellText(String::new())))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<CellScalar, A::Error> {
                 Err(de::Error::custom(
                     "a cell must be text, not a list: quote ranges and lists, e.g. \"[1..29]\" or '\"CA\", \"TX\"'",
                 ))
             }
-            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
+            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<CellScalar, A::Error> {
                 Err(de::Error::custom(
                     "a cell must be text, not a mapping: quote cells that contain `: ` or start with `{`",
                 ))
@@ -147,4 +199,89 @@ pub fn cell_text_offset(file: &SourceFile, span: Span, text: &str) -> Option<usi
         .get(start..start + text.len())
         .filter(|raw| *raw == text)
         .map(|_| start)
+}
+
+/// An account (or any JSON-shaped value) read from YAML or TOML with every
+/// number as the text it was written as, like JSON's with arbitrary
+/// precision: `arrears: 4.9999999999999999999` stays that, not `5.0`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExactJson(pub serde_json::Value);
+
+impl<'de> Deserialize<'de> for ExactJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value as Json;
+        let (node, _, written) = located::<JsonNode, D>(deserializer)?;
+        Ok(ExactJson(match node {
+            JsonNode::Value(json) => json,
+            // The account decoder reads (or refuses) the number as JSON's.
+            JsonNode::Float(value) => {
+                let text = float_source::<D::Error>(value, written)?;
+                match text.parse() {
+                    Ok(number) => Json::Number(number),
+                    Err(_) => Json::String(text), // `+1.5`, `.5`: not JSON's spelling
+                }
+            }
+        }))
+    }
+}
+
+/// One node as the YAML or TOML reader typed it; a float still to be read from its text.
+enum JsonNode {
+    Value(serde_json::Value),
+    Float(f64),
+}
+
+impl<'de> Deserialize<'de> for JsonNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value as Json;
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = JsonNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::String(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::String(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::Null))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<JsonNode, D::Error> {
+                ExactJson::deserialize(d).map(|v| JsonNode::Value(v.0))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsonNode, A::Error> {
+                let mut items = Vec::new();
+                while let Some(ExactJson(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(JsonNode::Value(Json::Array(items)))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some((key, ExactJson(value))) = map.next_entry::<String, ExactJson>()? {
+                    object.insert(key, value);
+                }
+                Ok(JsonNode::Value(Json::Object(object)))
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
+    }
 }

@@ -4,7 +4,6 @@
 //! by a Pratt parser over the flat `expr` rule. Errors are rebuilt from pest's
 //! failure position into short lowercase sentences with an optional fix hint.
 
-use std::str::FromStr;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -18,6 +17,7 @@ use super::ast::{
     Arg, BinaryOp, Call, Cell, CellKind, CompareOp, Each, Expr, ExprKind, Ident, Literal, UnaryOp,
     UnaryTest, UnaryTestKind,
 };
+use crate::snapshot::NumberError;
 use crate::source::Span;
 
 /// Expressions nested deeper than this (brackets, operators, calls) are
@@ -306,12 +306,13 @@ fn first_inner<'i>(pair: &Pair<'i, Rule>, rule: Rule) -> Result<Pair<'i, Rule>, 
 }
 
 fn parse_decimal(text: &str, span: Span) -> Result<Decimal, ParseError> {
-    // Exact or not at all: `from_str` would round a 29th digit away silently.
-    Decimal::from_str_exact(text).map_err(|_| {
-        let message = if Decimal::from_str(text).is_ok() {
-            format!("number `{text}` has more digits than a decimal holds")
-        } else {
-            format!("number `{text}` is too large")
+    // The reader of account amounts: exact, a 29th digit is refused, not rounded.
+    crate::snapshot::read_decimal(text).map_err(|e| {
+        let message = match e {
+            NumberError::TooPrecise => {
+                format!("number `{text}` has more digits than a decimal holds")
+            }
+            _ => format!("number `{text}` is too large"),
         };
         ParseError::new(message, span).with_help("numbers have at most 28 significant digits")
     })
