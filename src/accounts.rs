@@ -112,7 +112,9 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
     if text.trim().is_empty() {
         return Err(InputError::Empty(path.to_path_buf()));
     }
-    let json_text = text.as_str();
+    // A byte-order mark, as some Windows tools write, is not part of the JSON
+    // (CSV and YAML readers skip it themselves).
+    let json_text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match kind {
         Kind::JsonLines => Ok(json_text
             .lines()
