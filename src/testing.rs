@@ -18,7 +18,7 @@ use crate::compile::Plan;
 use crate::eval::{Decision, Evaluation, Outcome};
 use crate::expect::{diff_actions, same};
 use crate::model::load::format_of;
-use crate::model::spanned::{reading, CellText, Format, Spanned};
+use crate::model::spanned::{reading, CellText, ExactJson, Format, Spanned};
 use crate::policy::Policy;
 use crate::snapshot::{account_id, decode_account};
 use crate::source::SourceFile;
@@ -44,8 +44,9 @@ pub struct CaseDoc {
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
-    /// An account id from the document's `accounts`, or the account itself.
-    pub account: Spanned<Json>,
+    /// An account id from the document's `accounts`, or the account itself
+    /// (its numbers as written, read exactly like an accounts file's).
+    pub account: Spanned<ExactJson>,
     #[serde(default)]
     pub as_of: Option<Spanned<CellText>>,
     /// Exactly these actions, in this order; only the listed fields are compared.
@@ -237,7 +238,7 @@ pub fn run_file(
         let mut problems = Vec::new();
         let mut fired = BTreeSet::new();
         let mut explanation = None;
-        let account = match &case_doc.account.value {
+        let account = match &case_doc.account.value.0 {
             Json::String(id) => accounts
                 .iter()
                 .find(|a| account_id(schema, a).as_deref() == Some(id.as_str()))
@@ -248,7 +249,7 @@ pub fn run_file(
             None => problems.push(match &doc.accounts {
                 Some(file) => format!(
                     "no account `{}` in `{}`",
-                    case_doc.account.value, file.value
+                    case_doc.account.value.0, file.value
                 ),
                 None => {
                     "the document names no `accounts` file to find this account id in".to_string()

@@ -587,3 +587,30 @@ fn unquoted_rule_decimals_that_need_rounding_are_errors() {
         );
     }
 }
+
+/// An account written inline in an `arrears test` document keeps its digits
+/// too: the same exact reading as an accounts file.
+#[test]
+fn test_document_accounts_keep_every_digit() {
+    let (dir, _plan) = plan_for(&[("ops.yaml", OPS)]);
+    let doc = dir.path().join("digits.test.yaml");
+    std::fs::write(
+        &doc,
+        "tests: digits\nas_of: 2026-11-22\ncases:\n  - name: nineteen nines\n    account: { id: t, a: 4.9999999999999999999, b: 1 }\n    decisions: { ops: { sum: \"5.9999999999999999999\" } }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .arg("test")
+        .arg("--rules")
+        .arg(dir.path())
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -113,7 +113,8 @@ fn float_source<E: de::Error>(value: f64, written: Option<usize>) -> Result<Stri
 }
 
 /// The text of a cell or an expression, whatever scalar the file wrote:
-/// `">= 5"`, `5`, `true` and an empty value all become text for the parser.
+/// `">= 5"`, `5`, `true` and an empty value all become text for the parser;
+/// an unquoted decimal is its text as written, not an `f64`'s digits.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CellText(pub String);
 
