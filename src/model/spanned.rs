@@ -3,7 +3,8 @@
 //! (a thread-local set for the duration of one deserialization) and the
 //! `Deserialize` impl delegates to serde-saphyr's or toml's own span support.
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,6 +20,9 @@ pub enum Format {
 
 thread_local! {
     static READING: RefCell<Option<(Format, Arc<SourceFile>)>> = const { RefCell::new(None) };
+    /// A cell the reader typed as a float, waiting for its enclosing
+    /// `Spanned` to learn where it is written (see `Spanned::deserialize`).
+    static FLOAT_CELL: Cell<Option<f64>> = const { Cell::new(None) };
 }
 
 /// Runs `f` with spans resolved against `file` in `format`.
@@ -27,6 +31,7 @@ pub fn reading<R>(format: Format, file: &Arc<SourceFile>, f: impl FnOnce() -> R)
     impl Drop for Reset {
         fn drop(&mut self) {
             READING.with(|r| *r.borrow_mut() = self.0.take());
+            FLOAT_CELL.set(None);
         }
     }
     let previous = READING.with(|r| r.borrow_mut().replace((format, file.clone())));
@@ -54,9 +59,21 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+impl<'de, T: Deserialize<'de> + 'static> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (value, span, _) = located(deserializer)?;
+        let (mut value, span, written) = located(deserializer)?;
+        // A cell written as an unquoted decimal gets its text here, where its
+        // position is known: a span wrapper of its own inside every cell would
+        // slow every rule file down by a third.
+        if let Some(float) = FLOAT_CELL.take() {
+            let cell = (&mut value as &mut dyn Any)
+                .downcast_mut::<CellText>()
+                .ok_or_else(|| de::Error::custom("internal error: a number outside its cell"))?;
+            let text = float_source::<D::Error>(float, written)?;
+            cell.0 = crate::snapshot::read_decimal(&text)
+                .map(|d| d.to_string())
+                .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))?;
+        }
         Ok(Spanned::new(value, span))
     }
 }
@@ -120,64 +137,44 @@ pub struct CellText(pub String);
 
 impl<'de> Deserialize<'de> for CellText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (scalar, _, written) = located::<CellScalar, D>(deserializer)?;
-        match scalar {
-            CellScalar::Text(text) => Ok(text),
-            // `12345678901234567.89` unquoted: the digits as written, not an f64's.
-            CellScalar::Float(value) => {
-                let text = float_source::<D::Error>(value, written)?;
-                crate::snapshot::read_decimal(&text)
-                    .map(|d| CellText(d.to_string()))
-                    .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))
-            }
-        }
-    }
-}
-
-/// A cell as the YAML or TOML reader typed it.
-enum CellScalar {
-    Text(CellText),
-    Float(f64),
-}
-
-impl<'de> Deserialize<'de> for CellScalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct CellVisitor;
         impl<'de> Visitor<'de> for CellVisitor {
-            type Value = CellScalar;
+            type Value = CellText;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a cell (text, a number or a bool)")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(v.to_string())))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CellText, E> {
+                Ok(CellText(v.to_string()))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(v)))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<CellText, E> {
+                Ok(CellText(v))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(v.to_string())))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CellText, E> {
+                Ok(CellText(v.to_string()))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(v.to_string())))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CellText, E> {
+                Ok(CellText(v.to_string()))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<CellScalar, E> {
-                Ok(CellScalar::Float(v))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<CellText, E> {
+                // Its text, not the f64's digits, once its `Spanned` knows where it is.
+                FLOAT_CELL.set(Some(v));
+                Ok(CellText(String::new()))
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(v.to_string())))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<CellText, E> {
+                Ok(CellText(v.to_string()))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(String::new())))
+            fn visit_unit<E: de::Error>(self) -> Result<CellText, E> {
+                Ok(CellText(String::new()))
             }
-            fn visit_none<E: de::Error>(self) -> Result<CellScalar, E> {
-                Ok(CellScalar::Text(CellText(String::new())))
+            fn visit_none<E: de::Error>(self) -> Result<CellText, E> {
+                Ok(CellText(String::new()))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<CellScalar, A::Error> {
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
                 Err(de::Error::custom(
                     "a cell must be text, not a list: quote ranges and lists, e.g. \"[1..29]\" or '\"CA\", \"TX\"'",
                 ))
             }
-            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<CellScalar, A::Error> {
+            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
                 Err(de::Error::custom(
                     "a cell must be text, not a mapping: quote cells that contain `: ` or start with `{`",
                 ))
