@@ -614,3 +614,62 @@ fn test_document_accounts_keep_every_digit() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A CSV amount past 28 significant digits is a reject naming its row and
+/// field in the batch, not a rounded amount.
+#[test]
+fn csv_amount_past_28_digits_is_a_reject_with_row_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.csv");
+    let arrears = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = arrears(&[
+        "generate".as_ref(),
+        "--accounts".as_ref(),
+        "3".as_ref(),
+        "--seed".as_ref(),
+        "1".as_ref(),
+        input.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The second account's ARREARS_AMT (the sixth column) gets 30 significant digits.
+    let text = std::fs::read_to_string(&input).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(lines[0].split(',').nth(5), Some("ARREARS_AMT"));
+    let mut cells: Vec<&str> = lines[2].split(',').collect();
+    cells[5] = "1.00000000000000000000000000001";
+    lines[2] = cells.join(",");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let o = arrears(&[
+        "batch".as_ref(),
+        "--as-of".as_ref(),
+        "2026-11-22".as_ref(),
+        "--out".as_ref(),
+        dir.path().join("actions.jsonl").as_os_str(),
+        "--rejects".as_ref(),
+        rejects.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rejects: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["line"], 3, "{rejects:?}");
+    assert_eq!(rejects[0]["field"], "account.arrears", "{rejects:?}");
+    let reason = rejects[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("cannot be held exactly"), "{reason}");
+}
