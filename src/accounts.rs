@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use crate::model::spanned::{reading, Format, Spanned};
+use crate::model::spanned::{reading, ExactJson, Format, Spanned};
 use crate::source::SourceFile;
 
 /// Account files larger than this are refused unread (split the batch).
@@ -149,8 +149,11 @@ fn parse_accounts(
     if text.trim().is_empty() {
         return Err(InputError::Empty(path.to_path_buf()));
     }
+    // A byte-order mark, as some Windows tools write, is not part of the JSON
+    // (CSV and YAML readers skip it themselves).
+    let json_text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match kind {
-        Kind::JsonLines => Ok(text
+        Kind::JsonLines => Ok(json_text
             .lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
@@ -166,7 +169,7 @@ fn parse_accounts(
             })
             .collect()),
         Kind::Json => {
-            let json: Json = serde_json::from_str(&text).map_err(|e| InputError::Parse {
+            let json: Json = serde_json::from_str(json_text).map_err(|e| InputError::Parse {
                 location: format!("{name}:{}:{}", e.line(), e.column()),
                 message: json_message(&e),
             })?;
@@ -187,7 +190,7 @@ fn parse_accounts(
         }
         Kind::Yaml => {
             let file = SourceFile::new(name.clone(), text);
-            let parsed: Result<Vec<Spanned<Json>>, _> = reading(Format::Yaml, &file, || {
+            let parsed: Result<Vec<Spanned<ExactJson>>, _> = reading(Format::Yaml, &file, || {
                 serde_saphyr::from_str_with_options(&file.text, crate::model::load::yaml_options())
             });
             match parsed {
@@ -195,7 +198,7 @@ fn parse_accounts(
                     .into_iter()
                     .map(|item| AccountRecord {
                         origin: format!("{name}:{}", file.line_col(item.span.start).0),
-                        json: Ok(item.value),
+                        json: Ok(item.value.0),
                     })
                     .collect()),
                 Err(e) => {
@@ -228,9 +231,6 @@ fn json_message(e: &serde_json::Error) -> String {
         "recursion limit exceeded" => {
             "JSON nesting is too deep (more than 128 levels); accounts are only a few levels deep"
                 .into()
-        }
-        "number out of range" => {
-            "number out of range; write exact amounts as strings, e.g. \"12.50\"".into()
         }
         "trailing comma" => "trailing comma; JSON allows no comma after the last item".into(),
         m if m.starts_with("EOF while parsing") => {

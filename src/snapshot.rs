@@ -48,7 +48,7 @@ pub fn account_id(schema: &Schema, account: &Json) -> Option<String> {
     let name = &schema.account().fields[schema.id_slot].name;
     match account.get(name)? {
         Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
+        Json::Number(n) => Some(n.as_str().to_string()),
         _ => None,
     }
 }
@@ -115,6 +115,13 @@ fn decode_value(
     path: &FieldPath,
     errors: &mut Vec<FieldError>,
 ) -> Value {
+    // A number keeps the text it was written as (serde_json's arbitrary
+    // precision): amounts are read from it exactly, never through a float.
+    let number_text = match json {
+        Json::Number(n) => Some(n.as_str()),
+        Json::String(s) => Some(s.as_str()),
+        _ => None,
+    };
     let decoded = match (ty, json) {
         (Type::Record(id), _) => return decode_record(schema, *id, json, path, errors),
         (Type::List(inner), Json::Array(items)) => {
@@ -127,14 +134,26 @@ fn decode_value(
                 .collect();
             return Value::List(Arc::from(values));
         }
-        (Type::Money | Type::Decimal, Json::Number(n)) => {
-            parse_decimal(&n.to_string()).map(Value::Dec)
+        (Type::Money | Type::Decimal, Json::Number(_) | Json::String(_)) => {
+            match read_decimal(number_text.unwrap_or_default()) {
+                Ok(d) => Some(Value::Dec(d)),
+                Err(NumberError::NotANumber) => None,
+                Err(e) => {
+                    errors.push(FieldError {
+                        field: path.to_string(),
+                        message: format!("{} {}", describe(json), e.reason()),
+                    });
+                    return Value::Null;
+                }
+            }
         }
-        (Type::Money | Type::Decimal, Json::String(s)) => parse_decimal(s).map(Value::Dec),
-        (Type::Integer | Type::Days, Json::Number(n)) => n.as_i64().map(Value::Int),
-        (Type::Integer | Type::Days, Json::String(s)) => {
-            s.trim().parse::<i64>().ok().map(Value::Int)
-        }
+        // Whole numbers are written without a point or exponent: `7`, not `7.0` or `7e0`.
+        (Type::Integer | Type::Days, Json::Number(_) | Json::String(_)) => number_text
+            .unwrap_or_default()
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(Value::Int),
         (Type::Date, Json::String(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .ok()
             .map(Value::Date),
@@ -145,7 +164,7 @@ fn decode_value(
             _ => None,
         },
         (Type::Text, Json::String(s)) => Some(Value::Text(s.as_str().into())),
-        (Type::Text, Json::Number(n)) => Some(Value::Text(n.to_string().into())),
+        (Type::Text, Json::Number(n)) => Some(Value::Text(n.as_str().into())),
         (Type::Enum(e), Json::String(s)) => match schema.variant(*e, s.trim()) {
             Some(v) => Some(Value::Enum(v)),
             None => {
@@ -156,33 +175,16 @@ fn decode_value(
         _ => None,
     };
     decoded.unwrap_or_else(|| {
-        let overflow = match (ty, json) {
-            (Type::Money | Type::Decimal, Json::String(s)) => {
-                s.bytes().any(|b| b.is_ascii_digit()) && s.trim().parse::<f64>().is_ok()
+        if let (Type::Integer | Type::Days, Some(text)) = (ty, number_text) {
+            if let Some(message) =
+                whole_number_error(text, &describe(json), &expected(ty, schema))
+            {
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message,
+                });
+                return Value::Null;
             }
-            (Type::Integer | Type::Days, Json::Number(n)) => n.is_i64() || n.is_u64(),
-            (Type::Integer | Type::Days, Json::String(s)) => {
-                let s = s.trim().trim_start_matches(['-', '+']);
-                !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-            }
-            _ => false,
-        };
-        if overflow {
-            errors.push(FieldError {
-                field: path.to_string(),
-                message: match ty {
-                    Type::Money | Type::Decimal => format!(
-                        "{} is out of range: amounts have at most 28 significant digits",
-                        describe(json)
-                    ),
-                    _ => format!(
-                        "{} is out of range: whole numbers are at most {}",
-                        describe(json),
-                        i64::MAX
-                    ),
-                },
-            });
-            return Value::Null;
         }
         if let (Type::Money | Type::Decimal, Json::String(s)) = (ty, json) {
             if s.contains(',') {
@@ -209,13 +211,134 @@ fn decode_value(
     })
 }
 
-/// Decimal text as written: `12.50`, `-3`, `1e3`. Exact; no float on the way.
+/// Why `text`, which is no `i64`, is refused for a whole-number field when
+/// it is a number all the same (`None` when it is no number at all).
+/// `shown` is the value as messages show it, `expected` the field's type.
+pub(crate) fn whole_number_error(text: &str, shown: &str, expected: &str) -> Option<String> {
+    let digits = text.trim().trim_start_matches(['-', '+']);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!(
+            "{shown} is out of range: whole numbers are at most {}",
+            i64::MAX
+        ));
+    }
+    (read_decimal(text) != Err(NumberError::NotANumber)).then(|| {
+        format!(
+            "expected {expected}, found {shown}; whole numbers are written without a decimal point or exponent, e.g. `7`"
+        )
+    })
+}
+
+/// Why number text is not a decimal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberError {
+    /// Not a number at all: `abc`, `1,000`, `1_000`, `0x10`.
+    NotANumber,
+    /// Its whole part does not fit: more than 28 digits (`1e40`).
+    TooLarge,
+    /// It fits only if rounded: a 29th significant digit or a 29th decimal
+    /// place (`4.99999999999999999999999999999`, `1e-400`).
+    TooPrecise,
+}
+
+impl NumberError {
+    /// The reason, after the number as written: "`1e40` is out of range: ...".
+    pub fn reason(self) -> &'static str {
+        match self {
+            NumberError::NotANumber => "is not a number",
+            NumberError::TooLarge => "is out of range: amounts have at most 28 significant digits",
+            NumberError::TooPrecise => {
+                "cannot be held exactly: amounts have at most 28 significant digits and 28 decimal places, and are never rounded"
+            }
+        }
+    }
+}
+
+/// Decimal text as written, `12.50`, `-3`, `+0.5`, `1.5e3`, exactly or not at
+/// all: every input format (JSON numbers and strings, YAML, CSV cells, rule
+/// literals) reads amounts here. An exponent is accepted when the value it
+/// names is a decimal without rounding (`5e2` is 500, `1e-400` is refused).
+pub fn read_decimal(text: &str) -> Result<Decimal, NumberError> {
+    let s = text.trim();
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (negative, unsigned) = match mantissa.as_bytes().first() {
+        Some(b'-') => (true, &mantissa[1..]),
+        Some(b'+') => (false, &mantissa[1..]),
+        _ => (false, mantissa),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() + fraction.len() == 0 || !digits(whole) || !digits(fraction) {
+        return Err(NumberError::NotANumber);
+    }
+    let Some(exponent) = exponent else {
+        return exact(s, whole);
+    };
+    let exp_digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+    if exp_digits.is_empty() || !digits(exp_digits) {
+        return Err(NumberError::NotANumber);
+    }
+    // Significant digits and where the point falls among them: 0.D x 10^point.
+    let all = format!("{whole}{fraction}");
+    let significant = all.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let shift: i64 = match exponent.parse() {
+        Ok(e) => e,
+        Err(_) if exponent.starts_with('-') => return Err(NumberError::TooPrecise),
+        Err(_) => return Err(NumberError::TooLarge),
+    };
+    let leading_zeros = (all.len() - significant.len()) as i64;
+    let point = (whole.len() as i64 - leading_zeros).saturating_add(shift);
+    // Decimal holds up to 29 whole digits and 28 decimal places.
+    if point > 29 {
+        return Err(NumberError::TooLarge);
+    }
+    if point < -28 || significant.len() > 60 {
+        return Err(NumberError::TooPrecise);
+    }
+    let sign = if negative { "-" } else { "" };
+    let plain = if point <= 0 {
+        format!(
+            "{sign}0.{}{significant}",
+            "0".repeat(point.unsigned_abs() as usize)
+        )
+    } else if point as usize >= significant.len() {
+        format!(
+            "{sign}{significant}{}",
+            "0".repeat(point as usize - significant.len())
+        )
+    } else {
+        let (w, f) = significant.split_at(point as usize);
+        format!("{sign}{w}.{f}")
+    };
+    let whole = plain
+        .trim_start_matches('-')
+        .split('.')
+        .next()
+        .unwrap_or("");
+    exact(&plain, whole)
+}
+
+/// Checked decimal text (`[+-]digits[.digits]`) as a decimal, refused rather
+/// than rounded; `whole` is its digits before the point.
+fn exact(text: &str, whole: &str) -> Result<Decimal, NumberError> {
+    Decimal::from_str_exact(text).map_err(|_| {
+        if whole.is_empty() || Decimal::from_str_exact(whole).is_ok() {
+            NumberError::TooPrecise
+        } else {
+            NumberError::TooLarge
+        }
+    })
+}
+
+/// [`read_decimal`] when only success matters.
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
-    let s = s.trim();
-    // Exact: a digit that does not fit is an error, not silently rounded away.
-    Decimal::from_str_exact(s)
-        .ok()
-        .or_else(|| Decimal::from_scientific(s).ok())
+    read_decimal(s).ok()
 }
 
 /// `text` names no variant of enum `e` (JSON and CSV decoding alike).

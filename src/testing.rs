@@ -24,7 +24,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::eval::{Decision, Evaluation, Outcome};
 use crate::expect::{diff_actions, excluded_actions, malformed_expectation, missing_actions, same};
 use crate::model::load::format_of;
-use crate::model::spanned::{CellText, Format, Spanned};
+use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
 use crate::policy::Policy;
 use crate::snapshot::{account_id, decode_account};
 use crate::source::{SourceFile, Span};
@@ -56,8 +56,9 @@ pub struct CaseDoc {
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
-    /// An account id from the document's `accounts`, or the account itself.
-    pub account: Spanned<Json>,
+    /// An account id from the document's `accounts`, or the account itself
+    /// (its numbers as written, read exactly like an accounts file's).
+    pub account: Spanned<ExactJson>,
     #[serde(default)]
     pub as_of: Option<Spanned<CellText>>,
     /// Exactly these actions, in this order; only the listed fields are compared.
@@ -434,7 +435,7 @@ impl TestDocument {
     /// The case's account, decoded: from the document's `accounts` by id, or inline.
     fn account(&self, case: &CaseDoc, plan: &Plan) -> Result<crate::types::Value, String> {
         let schema = plan.schema();
-        let json = match &case.account.value {
+        let json = match &case.account.value.0 {
             Json::String(id) => self
                 .accounts
                 .iter()

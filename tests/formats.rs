@@ -325,3 +325,47 @@ fn yaml_accounts_keep_bare_words_as_text() {
     assert_eq!(json["country"], "NO");
     arrears::snapshot::decode_account(plan.schema(), json).expect("`NO` is text");
 }
+
+/// A byte-order mark at the start of a JSON or JSON Lines accounts file is
+/// skipped, as it is in CSV and YAML: `dry-run`'s reader and `batch`'s.
+#[test]
+fn json_accounts_may_start_with_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = std::fs::read_to_string(root().join("samples/accounts.jsonl")).unwrap();
+    let first = lines.lines().next().unwrap();
+    let files = [
+        ("accounts.json", format!("\u{feff}[{first}]")),
+        ("accounts.jsonl", format!("\u{feff}{lines}")),
+    ];
+    for (name, text) in &files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let records = arrears::accounts::read_accounts(&path).unwrap();
+        let json = records[0]
+            .json
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(json.is_object(), "{name}");
+    }
+    let out = dir.path().join("actions.jsonl");
+    let rejects = dir.path().join("rejects.jsonl");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .arg("batch")
+        .arg("--rules")
+        .arg(root().join("rules"))
+        .args(["--as-of", "2026-11-22", "--out"])
+        .arg(&out)
+        .arg("--rejects")
+        .arg(&rejects)
+        .arg(dir.path().join("accounts.jsonl"))
+        .output()
+        .unwrap();
+    let rejected = std::fs::read_to_string(&rejects).unwrap_or_default();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{rejected}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(rejected.is_empty(), "{rejected}");
+}

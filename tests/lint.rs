@@ -64,6 +64,13 @@ const CASES: &[Case] = &[
         mentions: &["unexpected `=` after `>=`", "write `>=`"],
     },
     Case {
+        name: "thousands_separator",
+        code: "syntax",
+        file: "entry.yaml",
+        at: At::Text("1,000", 0),
+        mentions: &["`1,000` has a thousands separator", "write `1000`"],
+    },
+    Case {
         name: "unknown_field",
         code: "unknown-field",
         file: "entry.yaml",

@@ -3,16 +3,16 @@
 //! text cells straight into a `Value::Record` (no JSON on the way).
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use csv::StringRecord;
-use rust_decimal::Decimal;
 
 use crate::model::doc::MappingDoc;
 use crate::schema::{Schema, ACCOUNT};
-use crate::snapshot::{unknown_variant, FieldError, FieldPath};
+use crate::snapshot::{
+    read_decimal, unknown_variant, whole_number_error, FieldError, FieldPath, NumberError,
+};
 use crate::types::{RecordId, Type, Value};
 
 /// Where one field of a record comes from.
@@ -530,10 +530,19 @@ fn decode_cell(
         return Value::Null;
     }
     let decoded = match ty {
-        Type::Money | Type::Decimal => Decimal::from_str(s)
-            .ok()
-            .or_else(|| crate::snapshot::parse_decimal(s))
-            .map(Value::Dec),
+        // The one exact reader of every format: a 29th digit is refused, not rounded.
+        Type::Money | Type::Decimal => match read_decimal(s) {
+            Ok(d) => Some(Value::Dec(d)),
+            Err(NumberError::NotANumber) => None,
+            Err(e) => {
+                let shown: String = s.chars().take(40).collect();
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message: format!("`{shown}` {}", e.reason()),
+                });
+                return Value::Null;
+            }
+        },
         Type::Integer | Type::Days => s.parse::<i64>().ok().map(Value::Int),
         Type::Date => parse_date(s).map(Value::Date),
         Type::Bool => match s {
@@ -552,6 +561,8 @@ fn decode_cell(
         _ => None,
     };
     decoded.unwrap_or_else(|| {
+        let shown: String = s.chars().take(40).collect();
+        let shown = format!("`{shown}`");
         let expected = match ty {
             Type::Money => "money such as 12.50",
             Type::Decimal => "a decimal number",
@@ -561,10 +572,13 @@ fn decode_cell(
             Type::Bool => "true or false",
             _ => "a value",
         };
-        let shown: String = s.chars().take(40).collect();
+        let message = match ty {
+            Type::Integer | Type::Days => whole_number_error(s, &shown, expected),
+            _ => None,
+        };
         errors.push(FieldError {
             field: path.to_string(),
-            message: format!("expected {expected}, found `{shown}`"),
+            message: message.unwrap_or_else(|| format!("expected {expected}, found {shown}")),
         });
         Value::Null
     })

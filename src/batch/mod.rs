@@ -643,7 +643,7 @@ fn process(settings: &Settings, units: &[Unit]) -> Part {
                 reject(&mut part, unit.line, id.as_deref(), None, reason);
                 continue;
             }
-            Raw::Json(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Raw::Json(text) => match json_record(text, unit.line) {
                 Err(e) => {
                     reject(
                         &mut part,
@@ -705,6 +705,16 @@ fn process(settings: &Settings, units: &[Unit]) -> Part {
         }
     }
     part
+}
+
+/// One JSON Lines record. A byte-order mark at the start of the file (CSV and
+/// YAML readers skip theirs) is not part of the first record.
+fn json_record(text: &str, line: u64) -> serde_json::Result<serde_json::Value> {
+    let text = match line {
+        1 => text.strip_prefix('\u{feff}').unwrap_or(text),
+        _ => text,
+    };
+    serde_json::from_str(text)
 }
 
 fn reject(part: &mut Part, line: u64, id: Option<&str>, field: Option<&str>, reason: &str) {

@@ -3,7 +3,8 @@
 //! (a thread-local set for the duration of one deserialization) and the
 //! `Deserialize` impl delegates to serde-saphyr's or toml's own span support.
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,6 +20,9 @@ pub enum Format {
 
 thread_local! {
     static READING: RefCell<Option<(Format, Arc<SourceFile>)>> = const { RefCell::new(None) };
+    /// A cell the reader typed as a float, waiting for its enclosing
+    /// `Spanned` to learn where it is written (see `Spanned::deserialize`).
+    static FLOAT_CELL: Cell<Option<f64>> = const { Cell::new(None) };
 }
 
 /// Runs `f` with spans resolved against `file` in `format`.
@@ -27,6 +31,7 @@ pub fn reading<R>(format: Format, file: &Arc<SourceFile>, f: impl FnOnce() -> R)
     impl Drop for Reset {
         fn drop(&mut self) {
             READING.with(|r| *r.borrow_mut() = self.0.take());
+            FLOAT_CELL.set(None);
         }
     }
     let previous = READING.with(|r| r.borrow_mut().replace((format, file.clone())));
@@ -54,36 +59,79 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+impl<'de, T: Deserialize<'de> + 'static> Deserialize<'de> for Spanned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let reading = READING.with(|r| r.borrow().clone());
-        match reading {
-            Some((Format::Yaml, file)) => {
-                let s = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
-                let loc = s.referenced;
+        let (mut value, span, written) = located(deserializer)?;
+        // A cell written as an unquoted decimal gets its text here, where its
+        // position is known: a span wrapper of its own inside every cell would
+        // slow every rule file down by a third.
+        if let Some(float) = FLOAT_CELL.take() {
+            let cell = (&mut value as &mut dyn Any)
+                .downcast_mut::<CellText>()
+                .ok_or_else(|| de::Error::custom("internal error: a number outside its cell"))?;
+            let text = float_source::<D::Error>(float, written)?;
+            cell.0 = crate::snapshot::read_decimal(&text)
+                .map(|d| d.to_string())
+                .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))?;
+        }
+        Ok(Spanned::new(value, span))
+    }
+}
+
+/// A value with the span where it is used and the byte offset where it is
+/// written (they differ for a YAML alias: the offset is its anchor's value's).
+fn located<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<(T, Span, Option<usize>), D::Error> {
+    let reading = READING.with(|r| r.borrow().clone());
+    match reading {
+        Some((Format::Yaml, file)) => {
+            let s = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+            let span = |loc: serde_saphyr::Location| {
                 let start = loc
                     .span()
                     .byte_offset()
                     .map(|o| o as usize)
                     .unwrap_or_else(|| file.offset_of(loc.line() as usize, loc.column() as usize));
                 let len = loc.span().byte_len().unwrap_or(0) as usize;
-                Ok(Spanned::new(s.value, Span::new(start, start + len)))
-            }
-            Some((Format::Toml, _)) => {
-                let s = toml::Spanned::<T>::deserialize(deserializer)?;
-                let range = s.span();
-                Ok(Spanned::new(
-                    s.into_inner(),
-                    Span::new(range.start, range.end),
-                ))
-            }
-            None => Ok(Spanned::new(T::deserialize(deserializer)?, Span::default())),
+                Span::new(start, start + len)
+            };
+            let written =
+                (s.defined != serde_saphyr::Location::UNKNOWN).then(|| span(s.defined).start);
+            Ok((s.value, span(s.referenced), written))
         }
+        Some((Format::Toml, _)) => {
+            let s = toml::Spanned::<T>::deserialize(deserializer)?;
+            let range = s.span();
+            let span = Span::new(range.start, range.end);
+            Ok((s.into_inner(), span, Some(span.start)))
+        }
+        None => Ok((T::deserialize(deserializer)?, Span::default(), None)),
     }
 }
 
+/// A YAML or TOML scalar that the reader took for a float: the text it was
+/// written as, read from the file at `written`; never the `f64`, which holds
+/// only 15 to 17 significant digits. `value` is the reader's float, to check
+/// the text found is that number's.
+fn float_source<E: de::Error>(value: f64, written: Option<usize>) -> Result<String, E> {
+    let text = READING.with(|r| {
+        let reading = r.borrow();
+        let (_, file) = reading.as_ref()?;
+        let rest = file.text.get(written?..)?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_')))
+            .unwrap_or(rest.len());
+        // `1_000.5` is TOML's (and YAML 1.1's) digit grouping, not a separator mistake.
+        Some(rest[..end].replace('_', ""))
+    });
+    text.filter(|t| t.parse::<f64>().is_ok_and(|v| v == value))
+        .ok_or_else(|| E::custom("this number cannot be read exactly; quote it, e.g. \"12.50\""))
+}
+
 /// The text of a cell or an expression, whatever scalar the file wrote:
-/// `">= 5"`, `5`, `true` and an empty value all become text for the parser.
+/// `">= 5"`, `5`, `true` and an empty value all become text for the parser;
+/// an unquoted decimal is its text as written, not an `f64`'s digits.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CellText(pub String);
 
@@ -108,7 +156,9 @@ impl<'de> Deserialize<'de> for CellText {
                 Ok(CellText(v.to_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<CellText, E> {
-                Ok(CellText(v.to_string()))
+                // Its text, not the f64's digits, once its `Spanned` knows where it is.
+                FLOAT_CELL.set(Some(v));
+                Ok(CellText(String::new()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<CellText, E> {
                 Ok(CellText(v.to_string()))
@@ -147,4 +197,89 @@ pub fn cell_text_offset(file: &SourceFile, span: Span, text: &str) -> Option<usi
         .get(start..start + text.len())
         .filter(|raw| *raw == text)
         .map(|_| start)
+}
+
+/// An account (or any JSON-shaped value) read from YAML or TOML with every
+/// number as the text it was written as, like JSON's with arbitrary
+/// precision: `arrears: 4.9999999999999999999` stays that, not `5.0`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExactJson(pub serde_json::Value);
+
+impl<'de> Deserialize<'de> for ExactJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value as Json;
+        let (node, _, written) = located::<JsonNode, D>(deserializer)?;
+        Ok(ExactJson(match node {
+            JsonNode::Value(json) => json,
+            // The account decoder reads (or refuses) the number as JSON's.
+            JsonNode::Float(value) => {
+                let text = float_source::<D::Error>(value, written)?;
+                match text.parse() {
+                    Ok(number) => Json::Number(number),
+                    Err(_) => Json::String(text), // `+1.5`, `.5`: not JSON's spelling
+                }
+            }
+        }))
+    }
+}
+
+/// One node as the YAML or TOML reader typed it; a float still to be read from its text.
+enum JsonNode {
+    Value(serde_json::Value),
+    Float(f64),
+}
+
+impl<'de> Deserialize<'de> for JsonNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value as Json;
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = JsonNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::Bool(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonNode, E> {
+                Ok(JsonNode::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::String(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::String(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<JsonNode, E> {
+                Ok(JsonNode::Value(Json::Null))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<JsonNode, D::Error> {
+                ExactJson::deserialize(d).map(|v| JsonNode::Value(v.0))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsonNode, A::Error> {
+                let mut items = Vec::new();
+                while let Some(ExactJson(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(JsonNode::Value(Json::Array(items)))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some((key, ExactJson(value))) = map.next_entry::<String, ExactJson>()? {
+                    object.insert(key, value);
+                }
+                Ok(JsonNode::Value(Json::Object(object)))
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
+    }
 }

@@ -148,9 +148,35 @@ impl Serialize for FlagValues {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, value) in &self.0 {
-            map.serialize_entry(&**name, value)?;
+            map.serialize_entry(&**name, &WholeNumbers(value))?;
         }
         map.end()
+    }
+}
+
+/// A JSON value whose numbers are handed to the serializer as integers.
+/// serde_json keeps numbers as text (arbitrary precision, so account amounts
+/// are exact) and passes them on as a private struct that only serde_json
+/// writes as a number; sonic-rs, which writes the batch's actions, would
+/// write the struct. A flag's numbers are integers and days (money and
+/// decimals are strings), so every number here is an `i64`.
+struct WholeNumbers<'a>(&'a serde_json::Value);
+
+impl Serialize for WholeNumbers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde_json::Value as Json;
+        match self.0 {
+            Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => serializer.serialize_i64(i),
+                (None, Some(u)) => serializer.serialize_u64(u),
+                _ => n.serialize(serializer),
+            },
+            Json::Array(items) => serializer.collect_seq(items.iter().map(WholeNumbers)),
+            Json::Object(map) => {
+                serializer.collect_map(map.iter().map(|(k, v)| (k, WholeNumbers(v))))
+            }
+            other => other.serialize(serializer),
+        }
     }
 }
 
@@ -398,6 +424,17 @@ mod tests {
                 sa: tricky.into(),
                 reason: None,
                 until: Some(date),
+            },
+            // Flag outputs hold numbers: serde_json keeps their text (arbitrary
+            // precision), which sonic-rs must still write as a number.
+            ActionKind::Flag {
+                table: "flags".into(),
+                values: FlagValues(vec![
+                    ("days".into(), serde_json::Value::from(-42i64)),
+                    ("big".into(), serde_json::Value::from(u64::MAX)),
+                    ("note".into(), serde_json::Value::from(tricky)),
+                    ("none".into(), serde_json::Value::Null),
+                ]),
             },
         ];
         for kind in &kinds {

@@ -4,7 +4,6 @@
 //! by a Pratt parser over the flat `expr` rule. Errors are rebuilt from pest's
 //! failure position into short lowercase sentences with an optional fix hint.
 
-use std::str::FromStr;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -18,6 +17,7 @@ use super::ast::{
     Arg, BinaryOp, Call, Cell, CellKind, CompareOp, Each, Expr, ExprKind, Ident, Literal, UnaryOp,
     UnaryTest, UnaryTestKind,
 };
+use crate::snapshot::NumberError;
 use crate::source::Span;
 
 /// Expressions nested deeper than this (brackets, operators, calls) are
@@ -166,13 +166,14 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 
 // ---------------------------------------------------------------- pre-scan
 
-/// Checks bracket nesting (pest recurses on nested brackets) and unclosed text
-/// before handing the input to pest.
+/// Checks bracket nesting (pest recurses on nested brackets), unclosed text
+/// and thousands separators before handing the input to pest.
 fn prescan(text: &str) -> Result<(), ParseError> {
     let mut depth = 0usize;
     let mut chars = text.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
+            '0'..='9' | '$' => thousands_separator(text, i)?,
             '"' => {
                 let mut closed = false;
                 while let Some((_, c)) = chars.next() {
@@ -203,6 +204,46 @@ fn prescan(text: &str) -> Result<(), ParseError> {
         }
     }
     Ok(())
+}
+
+/// `1,000`, `$2,500.00`, `12,500,000`: a number whose digits are followed by
+/// groups of exactly three digits after a comma with no space would lex as a
+/// list (`1`, `000`) and match far more than meant. `1, 2, 3` and `"CA","TX"`
+/// are lists; `1,000` is refused with the number to write instead.
+fn thousands_separator(text: &str, start: usize) -> Result<(), ParseError> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$';
+    if start > 0 && is_word(bytes[start - 1]) {
+        return Ok(()); // inside a name, a number or a decimal's fraction
+    }
+    let digits_from = |i: usize| bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut end = start + usize::from(bytes[start] == b'$');
+    let lead = digits_from(end);
+    if lead == 0 {
+        return Ok(());
+    }
+    end += lead;
+    let mut groups = 0;
+    while bytes.get(end) == Some(&b',') && digits_from(end + 1) == 3 {
+        end += 4;
+        groups += 1;
+    }
+    if groups == 0 {
+        return Ok(());
+    }
+    if bytes.get(end) == Some(&b'.') && digits_from(end + 1) > 0 {
+        end += 1 + digits_from(end + 1);
+    }
+    let written = &text[start..end];
+    Err(ParseError::new(
+        format!("`{written}` has a thousands separator, so it reads as a list of numbers"),
+        Span::new(start, end),
+    )
+    .with_help(format!(
+        "write `{}` (numbers have no thousands separators); for a list, put a space after each comma: `{}`",
+        written.replace(',', ""),
+        written.replace(',', ", ")
+    )))
 }
 
 fn too_deep(span: Span) -> ParseError {
@@ -306,12 +347,13 @@ fn first_inner<'i>(pair: &Pair<'i, Rule>, rule: Rule) -> Result<Pair<'i, Rule>, 
 }
 
 fn parse_decimal(text: &str, span: Span) -> Result<Decimal, ParseError> {
-    // Exact or not at all: `from_str` would round a 29th digit away silently.
-    Decimal::from_str_exact(text).map_err(|_| {
-        let message = if Decimal::from_str(text).is_ok() {
-            format!("number `{text}` has more digits than a decimal holds")
-        } else {
-            format!("number `{text}` is too large")
+    // The reader of account amounts: exact, a 29th digit is refused, not rounded.
+    crate::snapshot::read_decimal(text).map_err(|e| {
+        let message = match e {
+            NumberError::TooPrecise => {
+                format!("number `{text}` has more digits than a decimal holds")
+            }
+            _ => format!("number `{text}` is too large"),
         };
         ParseError::new(message, span).with_help("numbers have at most 28 significant digits")
     })
