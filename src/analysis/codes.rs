@@ -142,6 +142,16 @@ pub fn find(code: &str) -> Option<&'static CodeDoc> {
 }
 
 impl CodeDoc {
+    /// The first sentence of `what` (up to a `. ` before a capital, so `e.g. x`
+    /// stays), for `arrears lint --list-codes`.
+    pub fn summary(&self) -> &'static str {
+        let bytes = self.what.as_bytes();
+        let end = (0..bytes.len().saturating_sub(2)).find(|&i| {
+            bytes[i] == b'.' && bytes[i + 1] == b' ' && bytes[i + 2].is_ascii_uppercase()
+        });
+        end.map_or(self.what, |end| &self.what[..=end])
+    }
+
     /// The text `arrears lint --explain CODE` prints.
     pub fn explain(&self) -> String {
         format!(

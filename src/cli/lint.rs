@@ -1,15 +1,17 @@
-//! `arrears lint [DIR]`
+//! `arrears lint [DIR | --rules DIR]`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{error_line, Exit, Format, Out};
 use crate::diagnostic::{sort, Severity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The rules directory.
-    #[arg(default_value = "rules")]
-    dir: PathBuf,
+    /// The rules directory (default `rules`; also `--rules DIR`, as the other commands take it).
+    dir: Option<PathBuf>,
+    /// The rules directory, as the other commands take it.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -19,24 +21,44 @@ pub struct Args {
     /// Print what a diagnostic code means, why it matters and an example, then exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
+    /// Print every diagnostic code with its severity and a one-line summary, then exit.
+    #[arg(long, conflicts_with = "explain")]
+    list_codes: bool,
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
+    use crate::analysis::codes::{find, CODES};
+    if args.list_codes {
+        let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        for c in CODES {
+            let _ = writeln!(out, "{:width$}  {:7}  {}", c.code, c.severity, c.summary());
+        }
+        return Exit::Ok;
+    }
     if let Some(code) = &args.explain {
-        return match crate::analysis::codes::find(code) {
+        return match find(code) {
             Some(doc) => {
                 let _ = write!(out, "{}", doc.explain());
                 Exit::Ok
             }
             None => {
+                let nearest = crate::diagnostic::did_you_mean(code, CODES.iter().map(|c| c.code))
+                    .map_or_else(String::new, |hint| format!("{hint} "));
                 error_line(format!(
-                    "unknown code `{code}`; docs/lint-codes.md lists every code"
+                    "unknown code `{code}`; {nearest}`arrears lint --list-codes` lists every code (see `arrears --help`)"
                 ));
                 Exit::Usage
             }
         };
     }
-    let docs = match crate::model::load_dir(&args.dir) {
+    let dir = match rules_dir(args) {
+        Ok(dir) => dir,
+        Err(message) => {
+            error_line(message);
+            return Exit::Usage;
+        }
+    };
+    let docs = match crate::model::load_dir(dir) {
         Ok(docs) => docs,
         Err(err) => {
             error_line(err);
@@ -94,12 +116,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 (None, None) => String::new(),
             };
             if errors == 0 && warnings == 0 {
-                writeln!(out, "{}: {summary}, no problems", args.dir.display())
+                writeln!(out, "{}: {summary}, no problems", dir.display())
             } else {
                 writeln!(
                     out,
                     "{}: {errors} error(s), {warnings} warning(s)",
-                    args.dir.display()
+                    dir.display()
                 )
             }
         }
@@ -109,4 +131,22 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// The rules directory: positional or `--rules` (the same one if both), `rules` by default.
+fn rules_dir(args: &Args) -> Result<&Path, String> {
+    match (&args.dir, &args.rules) {
+        (Some(dir), Some(rules)) if !same_dir(dir, rules) => Err(format!(
+            "two rules directories, `{}` and `--rules {}`; give one (see `arrears --help`)",
+            dir.display(),
+            rules.display()
+        )),
+        (Some(dir), _) | (None, Some(dir)) => Ok(dir),
+        (None, None) => Ok(Path::new("rules")),
+    }
+}
+
+/// The same path, or two names of one existing directory (`rules`, `./rules/`).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
