@@ -174,7 +174,7 @@ pub fn markdown() -> String {
     let mut s = String::from(
         "# Lint codes\n\n<!-- Generated from src/analysis/codes.rs; `UPDATE_LINT_CODES=1 cargo test lint_codes_doc` rewrites it. -->\n\n\
          Every diagnostic `arrears lint` prints has one of these codes. `arrears lint --explain CODE` prints the entry;\n\
-         `arrears lint --deny-warnings` makes warnings fail the run (exit 1).\n\n| code | severity |\n|---|---|\n",
+         `arrears lint --list-codes` lists them; `arrears lint --deny-warnings` makes warnings fail the run (exit 1).\n\n| code | severity |\n|---|---|\n",
     );
     for c in CODES {
         s.push_str(&format!("| [`{0}`](#{0}) | {1} |\n", c.code, c.severity));
