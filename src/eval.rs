@@ -11,7 +11,7 @@ use smallvec::SmallVec;
 use chrono::{Datelike, Days as ChronoDays, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::compile::{Bound, Check, CompiledTable, InputRead, Plan};
+use crate::compile::{Bound, CellTest, Check, CompiledTable, InputRead, Matcher, Plan};
 use crate::ir::{Aggregate, BinOp, Builtin, EachExpr, HitPolicy, TExpr, TExprKind, TTest};
 use crate::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::Value;
@@ -80,6 +80,27 @@ pub struct TableTrace {
     pub item: Option<u32>,
     pub inputs: Vec<Value>,
     pub rows: Vec<(u32, Option<u32>)>,
+    /// Every cell that did not match in the rows tried, in row then input order.
+    pub misses: Vec<CellMiss>,
+}
+
+/// A cell that did not match, with the values its per-account operands took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellMiss {
+    pub row: u32,
+    pub input: u32,
+    /// One value per operand of the cell's per-account tests (`Check::Dynamic`),
+    /// in order: one for a comparison, low and high for a range. An error when
+    /// they cannot be evaluated, which only a cell after its row's first failing
+    /// one can meet (evaluation without a trace never tests it).
+    pub operands: std::result::Result<Vec<Value>, EvalErrorKind>,
+}
+
+/// What `decide` records of the rows it tries when a trace is asked for.
+#[derive(Default)]
+struct RowsTried {
+    rows: Vec<(u32, Option<u32>)>,
+    misses: Vec<CellMiss>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -369,7 +390,7 @@ fn evaluate_table_into(
                 InputRead::Expr => next_computed.next().unwrap_or(&NULL),
             })
             .collect();
-        let mut row_trace = Vec::new();
+        let mut rows_tried = RowsTried::default();
         let outcome = {
             let mut row_env = Env {
                 account,
@@ -381,7 +402,7 @@ fn evaluate_table_into(
             let outcome = decide(
                 table,
                 &mut row_env,
-                trace.is_some().then_some(&mut row_trace),
+                trace.is_some().then_some(&mut rows_tried),
             );
             env.locals = row_env.locals;
             outcome.map_err(|k| fail(item, k))?
@@ -391,7 +412,8 @@ fn evaluate_table_into(
                 table: t,
                 item,
                 inputs: inputs.iter().map(|v| (*v).clone()).collect(),
-                rows: row_trace,
+                rows: rows_tried.rows,
+                misses: rows_tried.misses,
             });
         }
         made.push(Decision {
@@ -419,7 +441,7 @@ fn item_label(value: &Value) -> Option<Arc<str>> {
 fn decide(
     table: &CompiledTable,
     env: &mut Env,
-    mut trace: Option<&mut Vec<(u32, Option<u32>)>>,
+    mut trace: Option<&mut RowsTried>,
 ) -> Result<Outcome> {
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
@@ -435,7 +457,10 @@ fn decide(
         let r = candidates.map_or(k, |c| c[k] as usize);
         let failed = first_failing_cell(table, r, env)?;
         if let Some(trace) = trace.as_deref_mut() {
-            trace.push((r as u32, failed));
+            trace.rows.push((r as u32, failed));
+            if let Some(first) = failed {
+                trace_misses(table, r, first, env, &mut trace.misses);
+            }
         }
         if failed.is_none() {
             matched.push(r as u32);
@@ -603,25 +628,74 @@ fn zero_like(ty: &crate::types::Type) -> Value {
 fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<Option<u32>> {
     let m = &table.matcher;
     for cell in m.row(r) {
-        let input = env.inputs[cell.input as usize];
-        let hit = if input.is_null() {
-            // A null input matches only `null` (and `-`, which is not here).
-            cell.null_matches
-        } else {
-            let mut any = false;
-            for check in m.checks(cell) {
-                if check_matches(check, input, env)? {
-                    any = true;
-                    break;
-                }
-            }
-            any != cell.negated
-        };
-        if !hit {
+        if !cell_matches(m, cell, env)? {
             return Ok(Some(cell.input));
         }
     }
     Ok(None)
+}
+
+#[inline(always)]
+fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env) -> Result<bool> {
+    let input = env.inputs[cell.input as usize];
+    if input.is_null() {
+        // A null input matches only `null` (and `-`, which is not here).
+        return Ok(cell.null_matches);
+    }
+    for check in m.checks(cell) {
+        if check_matches(check, input, env)? {
+            return Ok(!cell.negated);
+        }
+    }
+    Ok(cell.negated)
+}
+
+/// For a trace: row `r`'s cells that do not match, from its first failing
+/// one (`first`) on, with their per-account operands' values. A cell after
+/// `first` whose test fails to evaluate is recorded with the error, not
+/// raised: evaluation without a trace never tests it.
+#[inline(never)]
+fn trace_misses(
+    table: &CompiledTable,
+    r: usize,
+    first: u32,
+    env: &mut Env,
+    misses: &mut Vec<CellMiss>,
+) {
+    let m = &table.matcher;
+    for cell in m.row(r).iter().skip_while(|c| c.input != first) {
+        let hit = if cell.input == first {
+            Ok(false)
+        } else {
+            cell_matches(m, cell, env)
+        };
+        let operands = match hit {
+            Ok(true) => continue,
+            Ok(false) => dynamic_operands(m.checks(cell), env),
+            Err(e) => Err(e),
+        };
+        misses.push(CellMiss {
+            row: r as u32,
+            input: cell.input,
+            operands,
+        });
+    }
+}
+
+/// The values of the per-account operands of `checks`, in order.
+fn dynamic_operands(checks: &[Check], env: &mut Env) -> Result<Vec<Value>> {
+    let mut values = Vec::new();
+    for check in checks {
+        match check {
+            Check::Dynamic(TTest::Compare(_, e)) => values.push(eval(e, env)?),
+            Check::Dynamic(TTest::Range { low, high, .. }) => {
+                values.push(eval(low, env)?);
+                values.push(eval(high, env)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(values)
 }
 
 /// `x` within the bounds (`None`: unbounded on that side).

@@ -601,6 +601,8 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
 pub struct CsvWriters<W: Write> {
     pub main: csv::Writer<W>,
     pub companions: [csv::Writer<W>; 4],
+    /// Data rows written so far: the main file's, then each companion's.
+    pub rows: [u64; 5],
 }
 
 impl<W: Write> CsvWriters<W> {
@@ -612,11 +614,25 @@ impl<W: Write> CsvWriters<W> {
         companions[1].write_record(PROMISE_COLUMNS)?;
         companions[2].write_record(PAYMENT_COLUMNS)?;
         companions[3].write_record(DISPOSITION_COLUMNS)?;
-        Ok(CsvWriters { main, companions })
+        Ok(CsvWriters {
+            main,
+            companions,
+            rows: [0; 5],
+        })
     }
 
     pub fn write(&mut self, a: &Account, corrupt: Option<u32>) -> csv::Result<()> {
         self.main.write_record(csv_row(a, corrupt))?;
+        let payments: usize = a.promises.iter().map(|p| p.payments.len()).sum();
+        for (rows, n) in self.rows.iter_mut().zip([
+            1,
+            a.sas.len(),
+            a.promises.len(),
+            payments,
+            a.dispositions.len(),
+        ]) {
+            *rows += n as u64;
+        }
         for s in &a.sas {
             self.companions[0].write_record([
                 a.id.as_str(),

@@ -144,6 +144,16 @@ pub fn find(code: &str) -> Option<&'static CodeDoc> {
 }
 
 impl CodeDoc {
+    /// The first sentence of `what` (up to a `. ` before a capital, so `e.g. x`
+    /// stays), for `arrears lint --list-codes`.
+    pub fn summary(&self) -> &'static str {
+        let bytes = self.what.as_bytes();
+        let end = (0..bytes.len().saturating_sub(2)).find(|&i| {
+            bytes[i] == b'.' && bytes[i + 1] == b' ' && bytes[i + 2].is_ascii_uppercase()
+        });
+        end.map_or(self.what, |end| &self.what[..=end])
+    }
+
     /// The text `arrears lint --explain CODE` prints.
     pub fn explain(&self) -> String {
         format!(
@@ -166,7 +176,7 @@ pub fn markdown() -> String {
     let mut s = String::from(
         "# Lint codes\n\n<!-- Generated from src/analysis/codes.rs; `UPDATE_LINT_CODES=1 cargo test lint_codes_doc` rewrites it. -->\n\n\
          Every diagnostic `arrears lint` prints has one of these codes. `arrears lint --explain CODE` prints the entry;\n\
-         `arrears lint --deny-warnings` makes warnings fail the run (exit 1).\n\n| code | severity |\n|---|---|\n",
+         `arrears lint --list-codes` lists them; `arrears lint --deny-warnings` makes warnings fail the run (exit 1).\n\n| code | severity |\n|---|---|\n",
     );
     for c in CODES {
         s.push_str(&format!("| [`{0}`](#{0}) | {1} |\n", c.code, c.severity));

@@ -183,8 +183,16 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {human_pos} rows  {per_sec}  {elapsed}",
+                "{spinner} {human_pos} rows  {rate}  {elapsed}",
             )
+            .map(|style| {
+                style.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&rate(state.per_sec()));
+                    },
+                )
+            })
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         Some(bar)
@@ -459,4 +467,30 @@ fn refuse_outputs_over_inputs(
     })
     .collect();
     refuse_same_files(&inputs, &outputs)
+}
+
+/// The progress line's rate: whole rows per second with thousands separators
+/// (indicatif's `{per_sec}` prints four decimals).
+fn rate(per_sec: f64) -> String {
+    format!(
+        "{}/s",
+        indicatif::HumanCount(per_sec.max(0.0).round() as u64)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_progress_rate_is_whole_rows_per_second_with_thousands_separators() {
+        for (per_sec, shown) in [
+            (96716.4597, "96,716/s"),
+            (0.0, "0/s"),
+            (0.5, "1/s"),
+            (999.49, "999/s"),
+            (1_234_567.5, "1,234,568/s"),
+            (f64::NAN, "0/s"),
+        ] {
+            assert_eq!(super::rate(per_sec), shown, "{per_sec}");
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde_json::{json, Value as Json};
 
-use super::render::row_id;
+use super::render::{dynamic_tests, operands, row_id, Detail};
 use super::{error_line, parse_date, Exit, Format, Out};
 use crate::compile::Plan;
 use crate::diagnostic::printable;
@@ -28,6 +28,12 @@ pub struct Args {
     /// Show, per table, the inputs and why each row tried did or did not match.
     #[arg(long)]
     explain: bool,
+    /// With `--explain`: every failing cell of a row tried, not just the first.
+    #[arg(long, requires = "explain")]
+    all_cells: bool,
+    /// Show only the account with this id (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    accounts_shown: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -35,7 +41,9 @@ pub struct Args {
 
 /// What happened to one account.
 enum Result {
-    Evaluated(Evaluation, Option<Vec<Action>>),
+    /// The decisions, and with a policy the actions and, per table, whether
+    /// they needed it.
+    Evaluated(Evaluation, Option<(Vec<Action>, Vec<bool>)>),
     BadData(Vec<crate::snapshot::FieldError>),
     Unreadable(String),
     EvalFailed(crate::eval::EvalError),
@@ -69,30 +77,49 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         }
     };
     let schema = plan.schema();
+    let ids: Vec<Option<String>> = records
+        .iter()
+        .map(|r| {
+            r.json
+                .as_ref()
+                .ok()
+                .and_then(|json| account_id(schema, json))
+        })
+        .collect();
+    if let Err(message) = check_shown(&args.accounts_shown, &ids, &args.accounts) {
+        error_line(message);
+        return Exit::BadInput;
+    }
     let mut failed = 0usize;
     let mut results = Vec::with_capacity(records.len());
-    for record in &records {
-        let (id, result) = match &record.json {
-            Err(message) => (None, Result::Unreadable(message.clone())),
-            Ok(json) => {
-                let id = account_id(schema, json);
-                let result = match decode_account(schema, json) {
-                    Err(errors) => Result::BadData(errors),
-                    Ok(account) => match policy {
-                        Some(policy) => {
-                            match crate::policy::run(policy, &account, args.as_of, args.explain) {
-                                Ok(run) => Result::Evaluated(run.evaluation, Some(run.actions)),
-                                Err(err) => Result::EvalFailed(err),
+    for (record, id) in records.iter().zip(ids) {
+        if !args.accounts_shown.is_empty()
+            && !id
+                .as_ref()
+                .is_some_and(|id| args.accounts_shown.contains(id))
+        {
+            continue;
+        }
+        let result = match &record.json {
+            Err(message) => Result::Unreadable(message.clone()),
+            Ok(json) => match decode_account(schema, json) {
+                Err(errors) => Result::BadData(errors),
+                Ok(account) => match policy {
+                    Some(policy) => {
+                        match crate::policy::run(policy, &account, args.as_of, args.explain) {
+                            Ok(run) => {
+                                let used = tables_used(policy, &account, args.as_of);
+                                Result::Evaluated(run.evaluation, Some((run.actions, used)))
                             }
-                        }
-                        None => match evaluate(plan, &account, args.as_of, args.explain) {
-                            Ok(evaluation) => Result::Evaluated(evaluation, None),
                             Err(err) => Result::EvalFailed(err),
-                        },
+                        }
+                    }
+                    None => match evaluate(plan, &account, args.as_of, args.explain) {
+                        Ok(evaluation) => Result::Evaluated(evaluation, None),
+                        Err(err) => Result::EvalFailed(err),
                     },
-                };
-                (id, result)
-            }
+                },
+            },
         };
         if !matches!(result, Result::Evaluated(..)) {
             failed += 1;
@@ -108,7 +135,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                     record.origin.as_str(),
                     id.as_deref(),
                     result,
-                    args.explain,
+                    args,
                 );
             }
             writeln!(
@@ -123,7 +150,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             let accounts: Vec<Json> = results
                 .iter()
                 .map(|(record, id, result)| {
-                    json_account(plan, &record.origin, id.as_deref(), result)
+                    json_account(plan, &record.origin, id.as_deref(), result, args)
                 })
                 .collect();
             let doc = json!({
@@ -145,13 +172,61 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
 }
 
+/// Every id asked for with `--account` is in the accounts file: otherwise
+/// the message names the first missing one and the nearest ids there are.
+fn check_shown(
+    shown: &[String],
+    ids: &[Option<String>],
+    accounts: &std::path::Path,
+) -> std::result::Result<(), String> {
+    let known = || ids.iter().flatten().map(String::as_str);
+    let Some(missing) = shown.iter().find(|s| !known().any(|id| id == s.as_str())) else {
+        return Ok(());
+    };
+    let mut nearest: Vec<(f64, &str)> = known()
+        .map(|id| (strsim::jaro_winkler(missing, id), id))
+        .collect();
+    nearest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    nearest.dedup_by(|a, b| a.1 == b.1);
+    let nearest: Vec<String> = nearest
+        .iter()
+        .take(3)
+        .map(|(_, id)| format!("`{id}`"))
+        .collect();
+    let hint = if nearest.is_empty() {
+        "it has no account ids".to_string()
+    } else {
+        format!("the nearest ids are {}", nearest.join(", "))
+    };
+    Err(format!(
+        "no account `{missing}` in `{}`; {hint}",
+        accounts.display()
+    ))
+}
+
+/// Per table: whether the batch's demand-driven run (`policy::run_needed`)
+/// evaluates it for this account, i.e. whether the actions need it.
+fn tables_used(policy: &Policy, account: &crate::types::Value, as_of: NaiveDate) -> Vec<bool> {
+    let mut used = vec![false; policy.plan.tables.len()];
+    match crate::policy::run_needed(policy, account, as_of) {
+        Ok(run) => {
+            for d in &run.evaluation.decisions {
+                used[d.table as usize] = true;
+            }
+        }
+        // Not reached: `run` evaluated every table without an error. Mark nothing.
+        Err(_) => used.fill(true),
+    }
+    used
+}
+
 fn human_account(
     out: &mut Out,
     plan: &Plan,
     origin: &str,
     id: Option<&str>,
     result: &Result,
-    explain: bool,
+    args: &Args,
 ) {
     let name = id.map_or_else(|| format!("(no id) at {origin}"), |id| id.to_string());
     let _ = writeln!(out, "account {}", printable(&name));
@@ -172,19 +247,26 @@ fn human_account(
             let _ = writeln!(out, "  error: {}", printable(&err.to_string()));
         }
         Result::Evaluated(evaluation, actions) => {
-            if let Some(actions) = actions {
+            let mut used = None;
+            if let Some((actions, needed)) = actions {
                 super::render::actions(out, actions);
-                if !explain {
+                if !args.explain {
                     return;
                 }
                 let _ = writeln!(out, "  decisions:");
+                used = Some(needed.as_slice());
             }
-            super::render::decisions(out, plan, evaluation, explain);
+            let detail = Detail {
+                trace: args.explain,
+                all_cells: args.all_cells,
+                used,
+            };
+            super::render::detailed_decisions(out, plan, evaluation, &detail);
         }
     }
 }
 
-fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) -> Json {
+fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, args: &Args) -> Json {
     let mut doc = json!({ "account": id, "origin": origin });
     match result {
         Result::Unreadable(message) => {
@@ -195,8 +277,10 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
             doc["errors"] = json!([{ "table": err.table, "message": err.kind.to_string() }]);
         }
         Result::Evaluated(evaluation, actions) => {
-            if let Some(actions) = actions {
+            let mut used = None;
+            if let Some((actions, needed)) = actions {
                 doc["actions"] = json!(actions);
+                used = args.explain.then_some(needed);
             }
             let decisions: Vec<Json> = evaluation
                 .decisions
@@ -206,6 +290,9 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
                     let mut j = json!({ "table": table.name, "hit": table.hit.name() });
                     if let Some(label) = &d.label {
                         j["item"] = json!(label.as_ref());
+                    }
+                    if let Some(used) = used {
+                        j["used_by_actions"] = json!(used[d.table as usize]);
                     }
                     let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
                     j["rows"] = json!(ids);
@@ -233,6 +320,7 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
                     .iter()
                     .map(|t| {
                         let table = &plan.tables[t.table as usize].table;
+                        let misses = |r: u32| t.misses.iter().filter(move |m| m.row == r);
                         json!({
                             "table": table.name,
                             "inputs": table.inputs.iter().zip(&t.inputs)
@@ -242,11 +330,27 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
                                 let row = &table.rows[*r as usize];
                                 match failed {
                                     None => json!({ "row": row.id, "matched": true }),
-                                    Some(c) => json!({
-                                        "row": row.id, "matched": false,
-                                        "failed_input": table.inputs[*c as usize].name,
-                                        "cell": row.cells[*c as usize].text,
-                                    }),
+                                    Some(c) => {
+                                        let mut j = json!({
+                                            "row": row.id, "matched": false,
+                                            "failed_input": table.inputs[*c as usize].name,
+                                            "cell": row.cells[*c as usize].text,
+                                        });
+                                        if let Some(first) = misses(*r).find(|m| m.input == *c) {
+                                            add_operands(&mut j, plan, t.table, first);
+                                        }
+                                        if args.all_cells {
+                                            j["failed_cells"] = misses(*r).map(|m| {
+                                                let mut cell = json!({
+                                                    "input": table.inputs[m.input as usize].name,
+                                                    "cell": row.cells[m.input as usize].text,
+                                                });
+                                                add_operands(&mut cell, plan, t.table, m);
+                                                cell
+                                            }).collect();
+                                        }
+                                        j
+                                    }
                                 }
                             }).collect::<Vec<_>>(),
                         })
@@ -256,4 +360,23 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result) ->
         }
     }
     doc
+}
+
+/// A failing cell's per-account operand values (`"operands"`), or why they
+/// could not be evaluated (`"error"`); nothing for a cell of constants.
+fn add_operands(j: &mut Json, plan: &Plan, t: u32, miss: &crate::eval::CellMiss) {
+    match &miss.operands {
+        Err(err) => j["error"] = json!(err.to_string()),
+        Ok(values) if values.is_empty() => {}
+        Ok(values) => {
+            let Some((_, tests)) = dynamic_tests(plan, t, miss.row, miss.input) else {
+                return;
+            };
+            j["operands"] = values
+                .iter()
+                .zip(operands(&tests))
+                .map(|(v, e)| value_to_json(v, &e.ty, plan.schema()))
+                .collect();
+        }
+    }
 }

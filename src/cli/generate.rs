@@ -58,7 +58,17 @@ fn create(path: &Path) -> std::io::Result<Sink> {
 
 pub fn run(args: &Args, _out: &mut Out) -> Exit {
     match generate(args) {
-        Ok(()) => Exit::Ok,
+        Ok(written) => {
+            // On stderr, like the batch's summary: OUT may be standard output.
+            for (path, rows) in written {
+                eprintln!(
+                    "wrote {}: {} rows",
+                    path.display(),
+                    indicatif::HumanCount(rows)
+                );
+            }
+            Exit::Ok
+        }
         Err(e) => {
             error_line(format!("cannot write `{}`: {e}", args.out.display()));
             Exit::BadInput
@@ -66,7 +76,8 @@ pub fn run(args: &Args, _out: &mut Out) -> Exit {
     }
 }
 
-fn generate(args: &Args) -> std::io::Result<()> {
+/// Writes the extract; returns each file written with its data rows.
+fn generate(args: &Args) -> std::io::Result<Vec<(PathBuf, u64)>> {
     let mut generator = Generator::new(args.seed, args.as_of);
     match args.format {
         GenFormat::Jsonl => {
@@ -77,7 +88,8 @@ fn generate(args: &Args) -> std::io::Result<()> {
                 out.write_all(json_line(&account, corrupt).as_bytes())?;
                 out.write_all(b"\n")?;
             }
-            out.flush()
+            out.flush()?;
+            Ok(vec![(args.out.clone(), args.accounts)])
         }
         GenFormat::Csv => {
             let dir = args.out.parent().unwrap_or(Path::new(""));
@@ -108,12 +120,16 @@ fn generate(args: &Args) -> std::io::Result<()> {
                 let corrupt = generator.corruption(args.corrupt_rate);
                 w.write(&account, corrupt)?;
             }
+            let rows = w.rows;
             let (mut main, companions) = w.finish()?;
             main.flush()?;
             for mut c in companions {
                 c.flush()?;
             }
-            Ok(())
+            Ok(std::iter::once(args.out.clone())
+                .chain(paths)
+                .zip(rows)
+                .collect())
         }
     }
 }

@@ -1,6 +1,6 @@
-//! `arrears lint [DIR]`
+//! `arrears lint [DIR | --rules DIR]`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{error_line, Exit, Format, Out};
 use crate::diagnostic::{printable, sort, Severity};
@@ -8,9 +8,11 @@ use crate::testing::Subject;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The rules directory.
-    #[arg(default_value = "rules")]
-    dir: PathBuf,
+    /// The rules directory (default `rules`; also `--rules DIR`, as the other commands take it).
+    dir: Option<PathBuf>,
+    /// The rules directory, as the other commands take it.
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -24,24 +26,44 @@ pub struct Args {
     /// Print what a diagnostic code means, why it matters and an example, then exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
+    /// Print every diagnostic code with its severity and a one-line summary, then exit.
+    #[arg(long, conflicts_with = "explain")]
+    list_codes: bool,
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
+    use crate::analysis::codes::{find, CODES};
+    if args.list_codes {
+        let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        for c in CODES {
+            let _ = writeln!(out, "{:width$}  {:7}  {}", c.code, c.severity, c.summary());
+        }
+        return Exit::Ok;
+    }
     if let Some(code) = &args.explain {
-        return match crate::analysis::codes::find(code) {
+        return match find(code) {
             Some(doc) => {
                 let _ = write!(out, "{}", doc.explain());
                 Exit::Ok
             }
             None => {
+                let nearest = crate::diagnostic::did_you_mean(code, CODES.iter().map(|c| c.code))
+                    .map_or_else(String::new, |hint| format!("{hint} "));
                 error_line(format!(
-                    "unknown code `{code}`; docs/lint-codes.md lists every code"
+                    "unknown code `{code}`; {nearest}`arrears lint --list-codes` lists every code (see `arrears --help`)"
                 ));
                 Exit::Usage
             }
         };
     }
-    let docs = match crate::model::load_dir(&args.dir) {
+    let dir = match rules_dir(args) {
+        Ok(dir) => dir,
+        Err(message) => {
+            error_line(message);
+            return Exit::Usage;
+        }
+    };
+    let docs = match crate::model::load_dir(dir) {
         Ok(docs) => docs,
         Err(err) => {
             error_line(err);
@@ -65,7 +87,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             diagnostics.extend(crate::analysis::analyse(program, &ctx));
         }
     }
-    let test_paths: Vec<PathBuf> = Some(args.dir.join("tests"))
+    let test_paths: Vec<PathBuf> = Some(dir.join("tests"))
         .filter(|t| t.is_dir())
         .into_iter()
         .chain(args.tests.iter().cloned())
@@ -76,7 +98,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         (None, Some(plan)) => Some(Subject::Tables(plan)),
         (None, None) => None,
     };
-    match crate::testing::lint(&test_paths, &args.dir, subject.as_ref()) {
+    match crate::testing::lint(&test_paths, dir, subject.as_ref()) {
         Ok(problems) => diagnostics.extend(problems),
         Err(err) => {
             error_line(err);
@@ -118,13 +140,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 (None, None) => String::new(),
             };
             if errors == 0 && warnings == 0 {
-                let dir = args.dir.display().to_string();
-                writeln!(out, "{}: {summary}, no problems", printable(&dir))
+                writeln!(
+                    out,
+                    "{}: {summary}, no problems",
+                    printable(&dir.display().to_string())
+                )
             } else {
                 writeln!(
                     out,
                     "{}: {errors} error(s), {warnings} warning(s)",
-                    printable(&args.dir.display().to_string())
+                    printable(&dir.display().to_string())
                 )
             }
         }
@@ -134,4 +159,22 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// The rules directory: positional or `--rules` (the same one if both), `rules` by default.
+fn rules_dir(args: &Args) -> Result<&Path, String> {
+    match (&args.dir, &args.rules) {
+        (Some(dir), Some(rules)) if !same_dir(dir, rules) => Err(format!(
+            "two rules directories, `{}` and `--rules {}`; give one (see `arrears --help`)",
+            dir.display(),
+            rules.display()
+        )),
+        (Some(dir), _) | (None, Some(dir)) => Ok(dir),
+        (None, None) => Ok(Path::new("rules")),
+    }
+}
+
+/// The same path, or two names of one existing directory (`rules`, `./rules/`).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }

@@ -3,10 +3,12 @@
 //! [`printable`], so control characters are shown escaped.
 
 use super::Out;
+use crate::compile::Check;
 use crate::compile::Plan;
 use crate::diagnostic::printable;
-use crate::eval::{Evaluation, Outcome, TableTrace};
+use crate::eval::{CellMiss, Evaluation, Outcome, TableTrace};
 use crate::ir::Table;
+use crate::ir::{TExpr, TTest};
 use crate::policy::Action;
 use crate::types::{ShowValue, Type, Value};
 
@@ -41,6 +43,27 @@ pub fn actions(out: &mut Out, actions: &[Action]) {
 /// Every decision, one line each; with `explain`, each table's inputs and the
 /// first failing cell of every row tried.
 pub fn decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, explain: bool) {
+    let detail = Detail {
+        trace: explain,
+        ..Detail::default()
+    };
+    detailed_decisions(out, plan, evaluation, &detail);
+}
+
+/// How much [`detailed_decisions`] shows.
+#[derive(Default)]
+pub struct Detail<'a> {
+    /// Each table's inputs and, per row tried, the first failing cell.
+    pub trace: bool,
+    /// Every failing cell of a row tried, not just the first.
+    pub all_cells: bool,
+    /// Per table: whether the account's actions needed it (`policy::run_needed`);
+    /// the others are marked.
+    pub used: Option<&'a [bool]>,
+}
+
+/// Every decision, one line each, with the detail asked for.
+pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, detail: &Detail) {
     let width = plan
         .tables
         .iter()
@@ -93,16 +116,24 @@ pub fn decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, explain: b
             Some(label) => format!("{}[{}]", table.name, printable(label)),
             None => table.name.clone(),
         };
-        let _ = writeln!(out, "    {name:width$}  {line}");
-        if explain {
+        let unused = detail
+            .used
+            .is_some_and(|used| !used.get(decision.table as usize).copied().unwrap_or(true));
+        let unused = if unused { UNUSED_MARK } else { "" };
+        let _ = writeln!(out, "    {name:width$}  {line}{unused}");
+        if detail.trace {
             if let Some(trace) = evaluation.trace.get(i) {
-                table_trace(out, plan, table, trace);
+                table_trace(out, plan, decision.table, trace, detail.all_cells);
             }
         }
     }
 }
 
-fn table_trace(out: &mut Out, plan: &Plan, table: &Table, trace: &TableTrace) {
+/// After the decision of a table the pipeline did not read for this account.
+pub const UNUSED_MARK: &str = "  (not used by this account's actions)";
+
+fn table_trace(out: &mut Out, plan: &Plan, t: u32, trace: &TableTrace, all_cells: bool) {
+    let table = &plan.tables[t as usize].table;
     let inputs: Vec<String> = table
         .inputs
         .iter()
@@ -110,22 +141,126 @@ fn table_trace(out: &mut Out, plan: &Plan, table: &Table, trace: &TableTrace) {
         .map(|(input, v)| format!("{} = {}", input.name, show(plan, v, &input.expr.ty)))
         .collect();
     let _ = writeln!(out, "        inputs: {}", inputs.join(", "));
+    let mut misses = trace.misses.iter().peekable();
     for (row, failed) in &trace.rows {
         let r = &table.rows[*row as usize];
-        let _ = match failed {
-            None => writeln!(out, "        + {}: matched", printable(&r.id)),
-            Some(cell) => {
-                let c = *cell as usize;
-                let input = &table.inputs[c];
-                writeln!(
-                    out,
-                    "        - {}: {} = {} does not match {:?}",
-                    printable(&r.id),
-                    input.name,
-                    show(plan, &trace.inputs[c], &input.expr.ty),
-                    r.cells[c].text
-                )
-            }
+        let Some(first) = failed else {
+            let _ = writeln!(out, "        + {}: matched", printable(&r.id));
+            continue;
         };
+        let mut row_misses = std::iter::from_fn(|| misses.next_if(|m| m.row == *row)).peekable();
+        // Traces built before every miss was recorded still name the first failing cell.
+        let first_miss = row_misses.next_if(|m| m.input == *first);
+        let _ = writeln!(
+            out,
+            "        - {}: {}",
+            printable(&r.id),
+            cell_miss(plan, t, *row, *first, first_miss, trace)
+        );
+        for miss in row_misses {
+            if all_cells {
+                let _ = writeln!(
+                    out,
+                    "          and {}",
+                    cell_miss(plan, t, *row, miss.input, Some(miss), trace)
+                );
+            }
+        }
     }
+}
+
+/// `input = value does not match "cell"`, and the values of the cell's
+/// per-account operands for this account.
+fn cell_miss(
+    plan: &Plan,
+    t: u32,
+    row: u32,
+    c: u32,
+    miss: Option<&CellMiss>,
+    trace: &TableTrace,
+) -> String {
+    let table = &plan.tables[t as usize].table;
+    let input = &table.inputs[c as usize];
+    let value = show(plan, &trace.inputs[c as usize], &input.expr.ty);
+    let cell = &table.rows[row as usize].cells[c as usize].text;
+    if let Some(CellMiss {
+        operands: Err(err), ..
+    }) = miss
+    {
+        return format!(
+            "{} = {value} cannot be tested against {cell:?} for this account: {err}",
+            input.name
+        );
+    }
+    let mut text = format!("{} = {value} does not match {cell:?}", input.name);
+    let Some(miss) = miss else {
+        return text;
+    };
+    let Some((negated, tests)) = dynamic_tests(plan, t, row, c) else {
+        return text;
+    };
+    match miss.operands.as_deref() {
+        Err(_) | Ok([]) => {}
+        Ok(values) => {
+            let mut values = values.iter();
+            let mut value = |e: &TExpr| {
+                values
+                    .next()
+                    .map_or_else(|| "?".to_string(), |v| show(plan, v, &e.ty))
+            };
+            let tests: Vec<String> = tests
+                .iter()
+                .map(|test| match test {
+                    TTest::Compare(op, e) => format!("{} {}", op.as_str(), value(e)),
+                    TTest::Range {
+                        low,
+                        low_inclusive,
+                        high,
+                        high_inclusive,
+                    } => format!(
+                        "{}{}..{}{}",
+                        if *low_inclusive { '[' } else { '(' },
+                        value(low),
+                        value(high),
+                        if *high_inclusive { ']' } else { ')' }
+                    ),
+                })
+                .collect();
+            let tests = tests.join(", ");
+            let tests = if negated {
+                format!("not({tests})")
+            } else {
+                tests
+            };
+            text.push_str(&format!(" (for this account: {tests})"));
+        }
+    }
+    text
+}
+
+/// Whether row `row`'s cell for input `c` is negated, and its per-account
+/// tests in order: the tests whose operands a [`CellMiss`] holds.
+pub fn dynamic_tests(plan: &Plan, t: u32, row: u32, c: u32) -> Option<(bool, Vec<&TTest>)> {
+    let m = &plan.tables[t as usize].matcher;
+    let cell = m.row(row as usize).iter().find(|cell| cell.input == c)?;
+    let tests = m
+        .checks(cell)
+        .iter()
+        .filter_map(|check| match check {
+            Check::Dynamic(test) => Some(test),
+            _ => None,
+        })
+        .collect();
+    Some((cell.negated, tests))
+}
+
+/// The operands of `tests` in the order a [`CellMiss`] holds their values.
+pub fn operands<'a>(tests: &[&'a TTest]) -> Vec<&'a TExpr> {
+    tests
+        .iter()
+        .flat_map(|test| match test {
+            TTest::Compare(_, e) => vec![e],
+            TTest::Range { low, high, .. } => vec![low, high],
+        })
+        .collect()
 }

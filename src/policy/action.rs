@@ -141,13 +141,22 @@ fn iso_date<S: serde::Serializer>(date: &NaiveDate, serializer: S) -> Result<S::
 
 /// A flag row's outputs by name, in column order; written as a JSON object.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlagValues(pub Vec<(Arc<str>, serde_json::Value)>);
+pub struct FlagValues(pub Vec<FlagValue>);
+
+/// One output of a flag row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagValue {
+    pub name: Arc<str>,
+    pub value: serde_json::Value,
+    /// A `text` output: shown quoted, like every other text (an enum's variant is not).
+    pub text: bool,
+}
 
 impl Serialize for FlagValues {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
+        for FlagValue { name, value, .. } in &self.0 {
             map.serialize_entry(&**name, &WholeNumbers(value))?;
         }
         map.end()
@@ -302,10 +311,11 @@ impl fmt::Display for ActionKind {
             }
             ActionKind::Flag { table, values } => {
                 write!(f, " table={table}")?;
-                for (k, v) in &values.0 {
-                    match v {
-                        serde_json::Value::String(s) => write!(f, " {k}={s}")?,
-                        other => write!(f, " {k}={other}")?,
+                for FlagValue { name, value, text } in &values.0 {
+                    match value {
+                        serde_json::Value::String(s) if *text => write!(f, " {name}={s:?}")?,
+                        serde_json::Value::String(s) => write!(f, " {name}={s}")?,
+                        other => write!(f, " {name}={other}")?,
                     }
                 }
                 Ok(())
@@ -429,12 +439,21 @@ mod tests {
             // precision), which sonic-rs must still write as a number.
             ActionKind::Flag {
                 table: "flags".into(),
-                values: FlagValues(vec![
-                    ("days".into(), serde_json::Value::from(-42i64)),
-                    ("big".into(), serde_json::Value::from(u64::MAX)),
-                    ("note".into(), serde_json::Value::from(tricky)),
-                    ("none".into(), serde_json::Value::Null),
-                ]),
+                values: FlagValues(
+                    [
+                        ("days", serde_json::Value::from(-42i64), false),
+                        ("big", serde_json::Value::from(u64::MAX), false),
+                        ("note", serde_json::Value::from(tricky), true),
+                        ("none", serde_json::Value::Null, true),
+                    ]
+                    .into_iter()
+                    .map(|(name, value, text)| FlagValue {
+                        name: name.into(),
+                        value,
+                        text,
+                    })
+                    .collect(),
+                ),
             },
         ];
         for kind in &kinds {

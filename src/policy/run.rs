@@ -4,7 +4,9 @@
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::action::{Action, ActionKind, FlagValues, Instalment as OfferInstalment, RuleRef};
+use super::action::{
+    Action, ActionKind, FlagValue, FlagValues, Instalment as OfferInstalment, RuleRef,
+};
 use super::promise::{self, Payment, Status, Terms};
 use super::{FollowUp, Nomination, Out, Policy, Role, Template, MAX_PLAN_INSTALMENTS};
 use crate::compile::{CompiledTable, Plan};
@@ -272,7 +274,12 @@ impl Ctx<'_> {
                 table: compiled.name.clone(),
                 values: FlagValues(
                     plan.named_outputs(role.table, values)
-                        .map(|(name, v)| (name.clone(), v))
+                        .zip(&compiled.results)
+                        .map(|((name, value), (_, ty))| FlagValue {
+                            name: name.clone(),
+                            value,
+                            text: *ty == crate::types::Type::Text,
+                        })
                         .collect(),
                 ),
             };
