@@ -151,7 +151,10 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
         Kind::Yaml => {
             let file = SourceFile::new(name.clone(), text);
             let parsed: Result<Vec<Spanned<Json>>, _> = reading(Format::Yaml, &file, || {
-                serde_saphyr::from_str_with_options(&file.text, crate::model::load::yaml_options())
+                serde_saphyr::from_str_with_options(
+                    &file.text,
+                    crate::model::load::yaml_options(&file.text),
+                )
             });
             match parsed {
                 Ok(items) => Ok(items

@@ -149,20 +149,21 @@ fn is_test_document(path: &Path) -> bool {
 fn read_doc<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, TestFileError> {
     let format = format_of(Path::new(&file.name)).unwrap_or(Format::Yaml);
     reading(format, file, || match format {
-        Format::Yaml => {
-            serde_saphyr::from_str_with_options(&file.text, crate::model::load::yaml_options())
-                .map_err(|e| {
-                    let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                    let text = e.without_snippet().to_string();
-                    let message = text
-                        .find(" at line ")
-                        .map_or(text.clone(), |i| text[..i].to_string());
-                    TestFileError {
-                        location: format!("{}:{line}:{col}", file.name),
-                        message,
-                    }
-                })
-        }
+        Format::Yaml => serde_saphyr::from_str_with_options(
+            &file.text,
+            crate::model::load::yaml_options(&file.text),
+        )
+        .map_err(|e| {
+            let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let text = e.without_snippet().to_string();
+            let message = text
+                .find(" at line ")
+                .map_or(text.clone(), |i| text[..i].to_string());
+            TestFileError {
+                location: format!("{}:{line}:{col}", file.name),
+                message,
+            }
+        }),
         Format::Toml => toml::from_str(&file.text).map_err(|e| {
             let (line, col) = e.span().map_or((0, 0), |s| file.line_col(s.start));
             TestFileError {

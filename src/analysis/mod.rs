@@ -31,6 +31,10 @@ use domain::{IntervalSet, Line};
 pub const LEAF_BUDGET: u64 = 200_000;
 /// Row pairs compared per table for overlaps and subsumption.
 pub const PAIR_BUDGET: u64 = 5_000_000;
+/// 64-bit words the rows' boxes of one table may take (8 MiB): a box holds a
+/// bit per piece, and pieces grow with rows, so a large table's boxes grow
+/// with its rows squared.
+pub const SPACE_WORDS_BUDGET: usize = 1 << 20;
 
 /// What the analysis knows beyond the program.
 #[derive(Default)]
@@ -295,7 +299,33 @@ fn point_matches(p: &Point, tests: &[TTest], negated: bool) -> Option<bool> {
 }
 
 /// Builds one column: its pieces and each row's cell as a set of them.
-fn build_column(schema: &Schema, table: &Table, c: usize) -> Result<(Column, Vec<Bits>), String> {
+/// Why a table's space was not built.
+enum Unbuilt {
+    /// A cell the analysis does not model.
+    Unmodelled(String),
+    /// The boxes would take more than [`SPACE_WORDS_BUDGET`].
+    TooLarge,
+}
+
+impl From<String> for Unbuilt {
+    fn from(why: String) -> Self {
+        Unbuilt::Unmodelled(why)
+    }
+}
+
+/// Charges `rows` boxes of `pieces` bits to the table's space budget.
+fn charge_space(words_left: &mut usize, rows: usize, pieces: usize) -> Result<(), Unbuilt> {
+    let words = rows.saturating_mul(pieces.div_ceil(64));
+    *words_left = words_left.checked_sub(words).ok_or(Unbuilt::TooLarge)?;
+    Ok(())
+}
+
+fn build_column(
+    schema: &Schema,
+    table: &Table,
+    c: usize,
+    words_left: &mut usize,
+) -> Result<(Column, Vec<Bits>), Unbuilt> {
     let input = &table.inputs[c];
     let cells: Vec<&TCell> = table.rows.iter().map(|r| &r.cells[c]).collect();
     if cells.iter().all(|cell| is_any(cell)) {
@@ -313,10 +343,10 @@ fn build_column(schema: &Schema, table: &Table, c: usize) -> Result<(Column, Vec
             TTest::Range { low, high, .. } => constant(low).is_none() || constant(high).is_none(),
         });
         if dynamic {
-            return Err(format!(
+            return Err(Unbuilt::Unmodelled(format!(
                 "column `{}`: row `{}` compares with a value that depends on the account (`{}`)",
                 input.name, row.id, row.cells[c].text
-            ));
+            )));
         }
     }
     let ty = &input.expr.ty;
@@ -351,14 +381,18 @@ fn build_column(schema: &Schema, table: &Table, c: usize) -> Result<(Column, Vec
                 .collect();
             shown.extend(reps.iter().map(|&x| show_ordered(ty, x)));
             let n = reps.len() + usize::from(null);
+            charge_space(words_left, regions.len(), n)?;
+            // A region's ranges are unions of whole pieces (the pieces are cut
+            // at every region's ends): find them by binary search, not by
+            // testing every piece against every row.
             bits = regions
                 .iter()
                 .map(|region| {
                     let mut b = Bits::new(n);
-                    for (i, &x) in reps.iter().enumerate() {
-                        if region.contains(x) {
-                            b.set(i);
-                        }
+                    for &(from, to) in region.ranges() {
+                        let first = pieces.partition_point(|p| p.0 < from);
+                        let end = pieces.partition_point(|p| p.1 <= to);
+                        (first..end).for_each(|i| b.set(i));
                     }
                     b
                 })
@@ -414,6 +448,7 @@ fn build_column(schema: &Schema, table: &Table, c: usize) -> Result<(Column, Vec
                 }
             };
             let n = points.len() + usize::from(null);
+            charge_space(words_left, cells.len(), n)?;
             bits = Vec::new();
             for (cell, ts) in cells.iter().zip(&tests) {
                 let mut b = Bits::new(n);
@@ -434,11 +469,11 @@ fn build_column(schema: &Schema, table: &Table, c: usize) -> Result<(Column, Vec
             shown.extend(points.into_iter().map(|(_, s)| s));
         }
         other => {
-            return Err(format!(
+            return Err(Unbuilt::Unmodelled(format!(
                 "column `{}` is a {}, which the analysis does not model",
                 input.name,
                 ShowType(other, schema)
-            ))
+            )))
         }
     }
     if null {
@@ -460,11 +495,12 @@ fn build_column(schema: &Schema, table: &Table, c: usize) -> Result<(Column, Vec
     ))
 }
 
-fn build_space(schema: &Schema, table: &Table) -> Result<Space, String> {
+fn build_space(schema: &Schema, table: &Table) -> Result<Space, Unbuilt> {
     let mut cols = Vec::new();
     let mut rows: Vec<Vec<Bits>> = vec![Vec::new(); table.rows.len()];
+    let mut words_left = SPACE_WORDS_BUDGET;
     for c in 0..table.inputs.len() {
-        let (col, bits) = build_column(schema, table, c)?;
+        let (col, bits) = build_column(schema, table, c, &mut words_left)?;
         cols.push(col);
         for (r, b) in rows.iter_mut().zip(bits) {
             r.push(b);
@@ -637,9 +673,16 @@ pub(crate) fn analyse_table(schema: &Schema, table: &Table, leaf_budget: u64) ->
             "the analysis only makes exact claims; this table needs review by hand or a `default`",
         )
     };
+    let too_large = || {
+        not_analysed(format!(
+            "the table is too large to analyse exactly (more than {leaf_budget} cases, {PAIR_BUDGET} row pairs or {} MiB of row boxes)",
+            SPACE_WORDS_BUDGET >> 17
+        ))
+    };
     let space = match build_space(schema, table) {
         Ok(space) => space,
-        Err(why) => {
+        Err(Unbuilt::TooLarge) => return vec![too_large()],
+        Err(Unbuilt::Unmodelled(why)) => {
             return if check_gap {
                 vec![not_analysed(why)]
             } else {
@@ -654,9 +697,7 @@ pub(crate) fn analyse_table(schema: &Schema, table: &Table, leaf_budget: u64) ->
     };
     match findings(table, &mut search, check_gap) {
         Ok(found) => found,
-        Err(OverBudget) => vec![not_analysed(format!(
-            "the table is too large to analyse exactly (more than {leaf_budget} cases or {PAIR_BUDGET} row pairs)"
-        ))],
+        Err(OverBudget) => vec![too_large()],
     }
 }
 
