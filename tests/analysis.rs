@@ -54,8 +54,11 @@ fn case(name: &str, want_codes: &[&str], want_text: &[&str], want_exit: i32) {
 fn gap_first() {
     case(
         "gap_first",
-        &["table-gap"],
-        &["no row matches `dpd = 1, arrears = $4.99`"],
+        &["table-gap", "table-gap"],
+        &[
+            "has a gap (1 of 2): no row matches `{ dpd: \"[1..4]\" }`, e.g. `dpd = 1, arrears = $4.99`",
+            "has a gap (2 of 2): no row matches `{ dpd: \">= 5\", arrears: \"< $5.00\" }`, e.g. `dpd = 5, arrears = $4.99`",
+        ],
         1,
     );
 }
@@ -65,7 +68,7 @@ fn gap_unique_money_boundary() {
     case(
         "gap_unique_money_boundary",
         &["table-gap"],
-        &["no row matches `arrears = $5.00`"],
+        &["e.g. `arrears = $5.00`"],
         1,
     );
 }
@@ -105,7 +108,7 @@ fn masked_row_first() {
     case(
         "masked_row_first",
         &["masked-row"],
-        &["row `very-late` can never fire: earlier rows `late`, `low` match every input it matches"],
+        &["row `very-late` can never fire: earlier row `late` matches every input it matches"],
         0,
     );
 }
@@ -125,7 +128,7 @@ fn negated_cells() {
     case(
         "negated_cells",
         &["table-gap"],
-        &["no row matches `state = \"CA\", dpd = 0`"],
+        &["e.g. `state = \"CA\", dpd = 0`"],
         1,
     );
 }
@@ -135,7 +138,7 @@ fn enum_gap() {
     case(
         "enum_gap",
         &["table-gap"],
-        &["no row matches `class = industrial`"],
+        &["e.g. `class = industrial`"],
         1,
     );
 }
@@ -146,7 +149,7 @@ fn bool_gap() {
         "bool_gap",
         &["table-gap", "masked-row"],
         &[
-            "no row matches `bankrupt = false, dpd = 29`",
+            "no row matches `{ bankrupt: \"false\", dpd: \"<= 29\" }`, e.g. `bankrupt = false, dpd = 29`",
             "row `early` can never fire: earlier row `bankrupt` matches",
         ],
         1,
@@ -158,7 +161,7 @@ fn date_gap() {
     case(
         "date_gap",
         &["table-gap"],
-        &["no row matches `due = 2026-12-01`"],
+        &["e.g. `due = 2026-12-01`"],
         1,
     );
 }
@@ -167,8 +170,14 @@ fn date_gap() {
 fn dynamic_not_analysed() {
     case(
         "dynamic_not_analysed",
-        &["not-analysed"],
-        &["column `balance`: row `over` compares with a value that depends on the account"],
+        &["not-analysed", "unknown-cell", "not-analysed", "unknown-cell"],
+        &[
+            "table `over` was not fully checked for gaps",
+            "row `over`, column `balance` (dynamic_not_analysed/table.yaml:8:34)",
+            "rows `over` and `under` were not fully checked for overlap",
+            "dynamic_not_analysed/table.yaml:8:34: info[unknown-cell]: row `over`: cell `> account.limit` of column `balance` is not analysed exactly: it compares with a value that depends on the account",
+            "dynamic_not_analysed/table.yaml:9:35: info[unknown-cell]: row `under`",
+        ],
         0,
     );
 }
@@ -202,7 +211,7 @@ fn null_gap() {
     case(
         "null_gap",
         &["table-gap"],
-        &["no row matches `score = null, dpd = -1`"],
+        &["e.g. `score = null, dpd = -1`"],
         1,
     );
 }
@@ -279,8 +288,9 @@ fn large_table_is_bounded() {
         .iter()
         .map(|d| d["code"].as_str().unwrap())
         .collect();
+    let gaps = codes.iter().filter(|c| **c == "table-gap").count();
     assert!(
-        codes == ["table-gap"] || codes == ["not-analysed"],
+        (codes == ["not-analysed"]) || (gaps == codes.len() && (1..=10).contains(&gaps)),
         "{json:#}"
     );
 }
