@@ -7,6 +7,8 @@ use std::process::Command;
 
 use proptest::prelude::*;
 
+mod common;
+
 fn fixtures() -> &'static Path {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -158,12 +160,7 @@ fn bool_gap() {
 
 #[test]
 fn date_gap() {
-    case(
-        "date_gap",
-        &["table-gap"],
-        &["e.g. `due = 2026-12-01`"],
-        1,
-    );
+    case("date_gap", &["table-gap"], &["e.g. `due = 2026-12-01`"], 1);
 }
 
 #[test]
@@ -213,6 +210,312 @@ fn null_gap() {
         &["table-gap"],
         &["e.g. `score = null, dpd = -1`"],
         1,
+    );
+}
+
+/// A table with a default and an account-dependent cell is still analysed:
+/// the dependent cell is named (info at its file:line:col), the other rows are
+/// checked, and no row is reported hidden by the dependent cell.
+#[test]
+fn unknown_cell_masking() {
+    case(
+        "unknown_cell_masking",
+        &["unknown-cell", "masked-row"],
+        &[
+            "unknown_cell_masking/table.yaml:14:34: info[unknown-cell]: row `over`: cell `> account.limit` of column `balance` is not analysed exactly",
+            "row `consumer` can never fire: earlier row `broad` matches every input it matches",
+            "0 error(s), 1 warning(s), 1 info(s)",
+        ],
+        0,
+    );
+    assert_eq!(lint(&["unknown_cell_masking", "--deny-warnings"]).1, 1);
+}
+
+#[test]
+fn every_gap_region() {
+    case(
+        "every_gap_region",
+        &["table-gap", "table-gap"],
+        &[
+            "table `route` has a gap (1 of 2): no row matches `{ bankrupt: \"false\", dpd: \"[10..19]\" }`, e.g. `bankrupt = false, dpd = 10`",
+            "table `route` has a gap (2 of 2): no row matches `{ bankrupt: \"true\" }`",
+        ],
+        1,
+    );
+}
+
+#[test]
+fn collect_duplicates() {
+    case(
+        "collect_duplicates",
+        &[
+            "duplicate-row",
+            "duplicate-row",
+            "masked-row",
+            "duplicate-row",
+        ],
+        &[
+            "row `late-copy` repeats row `late`: the same conditions and the same outputs",
+            "under `hit: collect` both fire, so `sum` takes the value twice",
+            "row `vulnerable-again` repeats row `vulnerable`",
+            "row `never` can never fire: no input matches all of its cells",
+            "row `letter-again` repeats row `letter`",
+            "under `hit: rule_order` both fire",
+        ],
+        0,
+    );
+}
+
+#[test]
+fn priority_masked() {
+    case(
+        "priority_masked",
+        &["masked-row"],
+        &["row `high-60` can never be chosen: row `critical-30` matches every input it matches and ranks before it"],
+        0,
+    );
+}
+
+/// Thirteen gap regions: ten are reported, the last saying how many more.
+#[test]
+fn gap_regions_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.yaml"),
+        "schema: t\nfields:\n  id: text\n  n: integer\n  m: integer\n",
+    )
+    .unwrap();
+    let mut t = String::from(
+        "table: t\nhit: unique\ninputs: { n: account.n, m: account.m }\noutputs: { r: integer }\nrows:\n",
+    );
+    for i in 0..12 {
+        t.push_str(&format!(
+            "  - {{ id: r{i}, when: {{ n: \"{i}\", m: \"{i}\" }}, then: {{ r: {i} }} }}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("t.yaml"), t).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["lint", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps: Vec<&serde_json::Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "table-gap")
+        .collect();
+    assert_eq!(gaps.len(), 10, "{json:#}");
+    assert!(gaps[0]["message"].as_str().unwrap().contains("(1 of 13)"));
+    assert!(
+        gaps[9]["help"]
+            .as_str()
+            .unwrap()
+            .contains("has 3 more gaps, not shown"),
+        "{json:#}"
+    );
+}
+
+/// The reproduction: a broad row inserted into the shipped `entry`
+/// table (which has a default and an account-dependent cell) is reported as
+/// hiding the row below it.
+#[test]
+fn shipped_entry_with_a_broad_row_is_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+    let entry = rules.join("entry.yaml");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let anchor = "  - id: arrears-consumer-5d-5usd\n";
+    assert!(text.contains(anchor));
+    let text = text.replacen(
+        anchor,
+        &format!("  - id: inserted-late\n    when: {{ product: \"card, loan\", dpd: \">= 1\" }}\n    then: {{ category: arrears, reason: '\"late\"' }}\n\n{anchor}"),
+        1,
+    );
+    std::fs::write(&entry, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["lint", "--format", "json"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diags = json["diagnostics"].as_array().unwrap();
+    let masked: Vec<&str> = diags
+        .iter()
+        .filter(|d| d["code"] == "masked-row")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        masked,
+        ["row `arrears-consumer-5d-5usd` can never fire: earlier row `inserted-late` matches every input it matches"],
+        "{json:#}"
+    );
+    let unknown = diags
+        .iter()
+        .find(|d| {
+            d["code"] == "unknown-cell" && d["file"].as_str().unwrap().ends_with("entry.yaml")
+        })
+        .expect("the dependent cell of `entry` is named");
+    assert_eq!(unknown["severity"], "info");
+    assert!(unknown["message"]
+        .as_str()
+        .unwrap()
+        .contains("row `over-limit-percent`: cell `> account.credit_limit * 10%`"));
+}
+
+/// `lint --counterexamples DIR`: the written accounts decode, and dry-run
+/// through the tables they reach the finding (the gap: no row matches; the
+/// masked row: the earlier row fires).
+#[test]
+fn counterexample_accounts_reach_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let cx = dir.path().join("cx");
+    let (_, exit) = lint(&[
+        "every_gap_region",
+        "--counterexamples",
+        cx.to_str().unwrap(),
+    ]);
+    assert_eq!(exit, 1);
+    let mut files: Vec<String> = std::fs::read_dir(&cx)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "route--gap-1--table-gap.yaml",
+            "route--gap-2--table-gap.yaml"
+        ]
+    );
+    let first = std::fs::read_to_string(cx.join(&files[0])).unwrap();
+    assert!(first.contains("  bankrupt: false\n  dpd: 10\n"), "{first}");
+    for file in &files {
+        let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .args([
+                "dry-run",
+                "--rules",
+                "every_gap_region",
+                "--as-of",
+                "2026-01-01",
+            ])
+            .arg(cx.join(file))
+            .current_dir(fixtures())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("error: table `route`: no row matches and the table has no default")
+                && text.contains("1 account(s) as of 2026-01-01: 0 evaluated, 1 failed"),
+            "{file}: {text}"
+        );
+    }
+    let cx = dir.path().join("masked");
+    lint(&[
+        "unknown_cell_masking",
+        "--counterexamples",
+        cx.to_str().unwrap(),
+    ]);
+    let file = cx.join("entry--consumer--masked-row.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "dry-run",
+            "--rules",
+            "unknown_cell_masking",
+            "--as-of",
+            "2026-01-01",
+        ])
+        .arg(&file)
+        .current_dir(fixtures())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("entry  open = true  [broad]"), "{text}");
+}
+
+/// A computed input is not inverted: the file says so and keeps the defaults.
+#[test]
+fn counterexample_names_inputs_it_cannot_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let cx = dir.path().join("cx");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("schema.yaml"),
+        "schema: t\ncurrency: USD\nfields:\n  id: text\n  arrears: money\n  paid: money\n  flag: bool\n  plan:\n    active: bool\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("t.yaml"),
+        "table: t\nhit: first\ninputs:\n  owed: account.arrears - account.paid\n  active: account.plan.active\noutputs: { r: integer }\nrows:\n  - { id: a, when: { owed: '> $5', active: 'true' }, then: { r: 1 } }\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["lint", "--counterexamples"])
+        .arg(&cx)
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(cx.join("t--gap-1--table-gap.yaml")).unwrap();
+    assert!(text.starts_with("# arrears lint counterexample"), "{text}");
+    assert!(
+        text.contains("# Inputs NOT set: they are computed")
+            && text.contains("#   owed = ")
+            && text.contains("(account.arrears - account.paid)"),
+        "{text}"
+    );
+    // Every required field is present, nested records included.
+    assert!(
+        text.contains(
+            "  arrears: '0.00'\n  paid: '0.00'\n  flag: false\n  plan:\n    active: false\n"
+        ),
+        "{text}"
+    );
+}
+
+/// A file of the same name that lint did not write is never replaced, and nothing is written.
+#[test]
+fn counterexamples_never_replace_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("route--gap-1--table-gap.yaml");
+    std::fs::write(&mine, "- id: my own account\n").unwrap();
+    let (out, exit) = lint(&[
+        "every_gap_region",
+        "--counterexamples",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(exit, 2, "{out}");
+    assert!(
+        out.contains("was not written by `arrears lint --counterexamples`"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&mine).unwrap(),
+        "- id: my own account\n"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // Files an earlier run wrote are replaced.
+    std::fs::remove_file(&mine).unwrap();
+    assert_eq!(
+        lint(&[
+            "every_gap_region",
+            "--counterexamples",
+            dir.path().to_str().unwrap()
+        ])
+        .1,
+        1
+    );
+    assert_eq!(
+        lint(&[
+            "every_gap_region",
+            "--counterexamples",
+            dir.path().to_str().unwrap()
+        ])
+        .1,
+        1
     );
 }
 
