@@ -231,7 +231,11 @@ impl Space {
     }
 
     fn is_unknown(&self, row: usize, col: usize) -> bool {
-        self.certain[row].is_some() && self.unknown.iter().any(|u| u.row == row && u.col == col)
+        self.certain[row].is_some()
+            && self
+                .unknown
+                .binary_search_by_key(&(row, col), |u| (u.row, u.col))
+                .is_ok()
     }
 }
 
