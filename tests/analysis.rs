@@ -743,3 +743,104 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Property: with account-dependent cells, every masked, subsumed or gap
+// finding holds for every value the dependent operand can take.
+
+/// An integer cell, or `> account.m` (depends on the account).
+#[derive(Clone, Debug)]
+enum MaybeDynamic {
+    Fixed(IntCell),
+    AboveM,
+}
+
+impl MaybeDynamic {
+    fn text(&self) -> String {
+        match self {
+            MaybeDynamic::Fixed(c) => c.text(),
+            MaybeDynamic::AboveM => "> account.m".into(),
+        }
+    }
+    fn matches(&self, x: i64, m: i64) -> bool {
+        match self {
+            MaybeDynamic::Fixed(c) => c.matches(x),
+            MaybeDynamic::AboveM => x > m,
+        }
+    }
+}
+
+fn maybe_dynamic() -> impl Strategy<Value = MaybeDynamic> {
+    prop_oneof![
+        3 => int_cell().prop_map(MaybeDynamic::Fixed),
+        1 => Just(MaybeDynamic::AboveM),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn findings_with_dynamic_cells_hold_for_every_account(
+        rows in prop::collection::vec((maybe_dynamic(), enum_cell(), 0i64..2), 1..6),
+        hit in prop::sample::select(vec!["first", "unique"]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("schema.yaml"),
+            "schema: t\nenums:\n  kind: [x, y, z]\nfields:\n  id: text\n  n: integer\n  m: integer\n  k: kind\n",
+        ).unwrap();
+        let mut t = format!("table: t\nhit: {hit}\ninputs:\n  n: account.n\n  k: account.k\noutputs:\n  r: integer\nrows:\n");
+        for (i, (ic, ec, out)) in rows.iter().enumerate() {
+            t.push_str(&format!(
+                "  - {{ id: r{i}, when: {{ n: \"{}\", k: \"{}\" }}, then: {{ r: {out} }} }}\n",
+                ic.text(), enum_text(ec)
+            ));
+        }
+        std::fs::write(dir.path().join("t.yaml"), &t).unwrap();
+        let docs = arrears::model::load_dir(dir.path()).unwrap();
+        let loaded = arrears::policy::build(&docs);
+        prop_assert!(!loaded.has_errors(), "{t}");
+        let program = &loaded.plan.as_ref().unwrap().program;
+        let diags = arrears::analysis::analyse(program, &arrears::analysis::Context::default());
+        let points = || (-1i64..=22).flat_map(|n| (0..3).flat_map(move |v| (-1i64..=22).map(move |m| (n, v, m))));
+        let matches = |r: usize, (n, v, m): (i64, usize, i64)| rows[r].0.matches(n, m) && enum_matches(&rows[r].1, v);
+        let row_of = |msg: &str| -> usize {
+            msg.split("row `r").nth(1).unwrap().split('`').next().unwrap().parse().unwrap()
+        };
+        for d in &diags {
+            match d.code {
+                "masked-row" if hit == "first" => {
+                    let j = row_of(&d.message);
+                    for p in points() {
+                        prop_assert!(!matches(j, p) || (0..j).any(|i| matches(i, p)), "{}\n{t}\n{p:?}", d.message);
+                    }
+                }
+                "table-gap" => {
+                    let m = &d.message;
+                    let example = m.split("e.g. `").nth(1).unwrap();
+                    let n: Option<i64> = example.split("n = ").nth(1).map(|s| s.split([',', '`']).next().unwrap().parse().unwrap());
+                    let v = example.split("k = ").nth(1).map(|s| VARIANTS.iter().position(|x| s.starts_with(x)).unwrap());
+                    for p in points().filter(|&(pn, pv, _)| n.is_none_or(|n| n == pn) && v.is_none_or(|v| v == pv)) {
+                        prop_assert!(!(0..rows.len()).any(|r| matches(r, p)), "{m}\n{t}\n{p:?}");
+                    }
+                }
+                "table-overlap" => {
+                    let ids: Vec<usize> = d.message.split("`r").skip(1).map(|s| s.split('`').next().unwrap().parse().unwrap()).collect();
+                    let example = d.message.split("both match `").nth(1).unwrap();
+                    let n: Option<i64> = example.split("n = ").nth(1).map(|s| s.split([',', '`']).next().unwrap().parse().unwrap());
+                    let v = example.split("k = ").nth(1).map(|s| VARIANTS.iter().position(|x| s.starts_with(x)).unwrap());
+                    for p in points().filter(|&(pn, pv, _)| n.is_none_or(|n| n == pn) && v.is_none_or(|v| v == pv)) {
+                        prop_assert!(matches(ids[0], p) && matches(ids[1], p), "{}\n{t}\n{p:?}", d.message);
+                    }
+                }
+                "subsumed-row" => {
+                    let ids: Vec<usize> = d.message.split("`r").skip(1).map(|s| s.split('`').next().unwrap().parse().unwrap()).collect();
+                    for p in points() {
+                        prop_assert!(!matches(ids[0], p) || matches(ids[1], p), "{}\n{t}\n{p:?}", d.message);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
