@@ -392,6 +392,13 @@ fn counterexample_accounts_reach_the_finding() {
     );
     let first = std::fs::read_to_string(cx.join(&files[0])).unwrap();
     assert!(first.contains("  bankrupt: false\n  dpd: 10\n"), "{first}");
+    assert!(
+        first.contains(&format!(
+            "# Run it: arrears dry-run --rules every_gap_region --as-of <date> {}",
+            cx.join(&files[0]).display()
+        )),
+        "{first}"
+    );
     for file in &files {
         let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
             .args([

@@ -151,7 +151,13 @@ pub fn file_name(program: &Program, cx: &Counterexample, gap: usize) -> String {
 }
 
 /// The YAML account (a list of one) showing a finding, with comments on what was set.
-pub fn account_yaml(program: &Program, cx: &Counterexample, finding: &str, id: &str) -> String {
+pub fn account_yaml(
+    program: &Program,
+    cx: &Counterexample,
+    finding: &str,
+    id: &str,
+    run: &str,
+) -> String {
     let schema = &program.schema;
     let table = &program.tables[cx.table as usize];
     let mut account = record_default(schema, ACCOUNT);
@@ -186,7 +192,7 @@ pub fn account_yaml(program: &Program, cx: &Counterexample, finding: &str, id: &
     }
     let mut out = format!("{MARKER}: `{}` in table `{}`\n", cx.code, table.name);
     out.push_str(&comment(finding));
-    out.push_str("#\n# Run it: arrears dry-run --rules <rules> --as-of <date> <this file>\n");
+    out.push_str(&format!("#\n# Run it: {run}\n"));
     if !set.is_empty() {
         out.push_str("# Inputs set from the finding:\n");
         set.iter().for_each(|s| out.push_str(&format!("#   {s}\n")));
@@ -210,10 +216,11 @@ pub fn account_yaml(program: &Program, cx: &Counterexample, finding: &str, id: &
 }
 
 /// Writes one account per finding with input values into `dir` (created if
-/// missing). A file of the same name is replaced only when an earlier run
+/// missing), each saying how to dry-run it against `rules`. A file of the same name is replaced only when an earlier run
 /// wrote it; otherwise nothing is written. Returns the files written.
 pub fn write_all(
     dir: &Path,
+    rules: &Path,
     program: &Program,
     findings: &[Finding],
 ) -> Result<Vec<PathBuf>, String> {
@@ -234,7 +241,13 @@ pub fn write_all(
         }
         let id = format!("cx-{}", name.trim_end_matches(".yaml"));
         let message = format!("{}: {}", f.diagnostic.location(), f.diagnostic.message);
-        files.push((dir.join(&name), account_yaml(program, cx, &message, &id)));
+        let path = dir.join(&name);
+        let run = format!(
+            "arrears dry-run --rules {} --as-of <date> {}",
+            rules.display(),
+            path.display()
+        );
+        files.push((path, account_yaml(program, cx, &message, &id, &run)));
     }
     for (path, _) in &files {
         if let Ok(text) = std::fs::read_to_string(path) {

@@ -62,7 +62,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             };
             let findings = crate::analysis::analyse_findings(program, &ctx);
             if let Some(dir) = &args.counterexamples {
-                match crate::analysis::counterexample::write_all(dir, program, &findings) {
+                match crate::analysis::counterexample::write_all(dir, &args.dir, program, &findings)
+                {
                     Ok(files) => eprintln!(
                         "wrote {} counterexample account(s) to {}",
                         files.len(),
