@@ -191,7 +191,10 @@ fn parse_accounts(
         Kind::Yaml => {
             let file = SourceFile::new(name.clone(), text);
             let parsed: Result<Vec<Spanned<ExactJson>>, _> = reading(Format::Yaml, &file, || {
-                serde_saphyr::from_str_with_options(&file.text, crate::model::load::yaml_options())
+                serde_saphyr::from_str_with_options(
+                    &file.text,
+                    crate::model::load::yaml_options(&file.text),
+                )
             });
             match parsed {
                 Ok(items) => Ok(items

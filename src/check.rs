@@ -507,6 +507,7 @@ impl<'s> Checker<'s> {
                         negated: false,
                         tests: Vec::new(),
                         text: "-".into(),
+                        span: row.span,
                     },
                 };
                 cells.push(cell);
@@ -768,6 +769,7 @@ impl<'s> Checker<'s> {
                 negated: false,
                 tests: Vec::new(),
                 text,
+                span: cell.span,
             };
         }
         let parsed = match parse_cell(&cell.value.0) {
@@ -778,6 +780,7 @@ impl<'s> Checker<'s> {
                     negated: false,
                     tests: Vec::new(),
                     text,
+                    span: cell.span,
                 };
             }
         };
@@ -786,6 +789,7 @@ impl<'s> Checker<'s> {
                 negated: false,
                 tests: Vec::new(),
                 text,
+                span: cell.span,
             },
             CellKind::Tests { negated, tests } => {
                 let tests = tests.iter().map(|t| self.test(scope, t, input)).collect();
@@ -793,6 +797,7 @@ impl<'s> Checker<'s> {
                     negated,
                     tests,
                     text,
+                    span: cell.span,
                 }
             }
         }

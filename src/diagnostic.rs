@@ -12,6 +12,8 @@ use crate::source::{SourceFile, Span};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Something lint could not check, said so rather than left silent.
+    Info,
     Warning,
     Error,
 }
@@ -59,6 +61,18 @@ impl Diagnostic {
         }
     }
 
+    pub fn info(
+        code: &'static str,
+        file: &Arc<SourceFile>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Info,
+            ..Diagnostic::error(code, file, span, message)
+        }
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -91,6 +105,7 @@ impl Diagnostic {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Info => "info",
         };
         // The source, message and hints may hold control characters from the
         // file: they are shown escaped, and the span moved to match.
@@ -101,6 +116,7 @@ impl Diagnostic {
             .with_severity(match self.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
+                Severity::Info => miette::Severity::Advice,
             })
             .with_label(miette::LabeledSpan::new_primary_with_span(
                 self.label.as_deref().map(|l| printable(l).into_owned()),

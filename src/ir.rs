@@ -100,6 +100,8 @@ pub struct TCell {
     pub tests: Vec<TTest>,
     /// The cell as written, for traces.
     pub text: String,
+    /// Where the cell is written (the row's span when the row leaves it out).
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

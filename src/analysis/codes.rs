@@ -41,6 +41,9 @@ pub const CODES: &[CodeDoc] = &[
         "References by name would be ambiguous.", "template: card_early_std   # in two files"),
     code!("duplicate-policy", "error", "A rules directory holds a second `policy` document.",
         "One rules directory is one pipeline.", "policy: collections   # and another `policy:` in a second file"),
+    code!("duplicate-row", "warning", "Under `hit: collect` or `rule_order`, a row with the same conditions and the same constant outputs as an earlier row.",
+        "Both rows fire, so the value is collected (or listed) twice, counted twice by `count` and added twice by `sum`: almost always a copy-paste slip. Overlaps are the point of these hit policies and no row hides another, so gaps, overlaps, masked and subsumed rows are not analysed for them; only rows that can never match (`masked-row`) and duplicates are.",
+        "hit: collect\nrows:\n  - { id: vulnerable,   when: { psr: 'true' }, then: { flag: vulnerable_customer } }\n  - { id: vulnerable-2, when: { psr: 'true' }, then: { flag: vulnerable_customer } }"),
     code!("duplicate-row-id", "error", "Two rows of one table share an id.",
         "Row ids name the rule behind every decision; they must be unique in their table.", "rows:\n  - id: arrears-5d\n  - id: arrears-5d"),
     code!("duplicate-schema", "error", "More than one schema document.",
@@ -65,16 +68,16 @@ pub const CODES: &[CodeDoc] = &[
         "Inputs are named in cells and outputs.", "inputs:\n  days past due: account.days_past_due"),
     code!("mapping", "error", "A column mapping (`mapping:` document) names a field the schema does not declare, maps a record or list as if it were a scalar, or misses a required field.",
         "`arrears batch` would refuse every row of the extract; lint says so before the overnight run.", "columns: { DPD: days_past_du }   # schema field: days_past_due"),
-    code!("masked-row", "warning", "Under `hit: first`, a row that can never fire, because earlier rows match every input it matches (they are named), or because its cells exclude every value.",
-        "A row that never fires is dead policy: whoever reads the table believes it applies. The check is exact: each column's values are split into pieces at every boundary the cells draw (integers, days and dates are discrete, so `> 5` is `>= 6`); a null input is considered only when the input reads an optional field.",
+    code!("masked-row", "warning", "A row that can never give the result. Under `hit: first`: earlier rows match every input it matches (the fewest such rows are named). Under `hit: priority`: rows that rank higher (a higher first enum output, or the same and earlier) match every input it matches. Under any hit policy: its cells exclude every value, so it never matches.",
+        "A row that never fires is dead policy: whoever reads the table believes it applies. The check is exact: each column's values are split into pieces at every boundary the cells draw (integers, days and dates are discrete, so `> 5` is `>= 6`); a null input is considered only when the input reads an optional field. A cell the analysis cannot decide (`unknown-cell`) counts as matching nothing in the rows that hide and anything in the hidden row, so a row is reported only when it is hidden whatever the account. `lint --counterexamples DIR` writes an account that the row matches (an earlier row fires instead).",
         "hit: first\nrows:\n  - { id: late,      when: { dpd: '>= 30' } }\n  - { id: very-late, when: { dpd: '>= 60' } }   # masked by `late`"),
     code!("missing-output", "error", "A row does not give a value for every output.",
         "Every matching row must produce the full result.", "then: { category: arrears }   # `reason` missing"),
     code!("no-schema", "error", "The rules directory has no schema document.",
         "Field paths cannot be resolved without one.", "rules/ with tables but no `schema:` file"),
-    code!("not-analysed", "warning", "A table that needs a gap check (no `default`, hit `first`, `unique`, `priority` or `any`) could not be analysed exactly: a cell compares with a value that depends on the account, a column has a type the analysis does not model (records, lists, ordered text), or the table is too large for the work budget.",
-        "The analysis never guesses; this says which table and column must be reviewed by hand. Tables with a `default` or that collect are not reported.",
-        "hit: unique\nrows:\n  - { id: over, when: { balance: '> account.credit_limit' } }"),
+    code!("not-analysed", "warning", "A check that guards against evaluation errors could not be completed exactly: a table without a `default` may have a gap, or two rows under `hit: unique` / `any` may overlap, but whether they do depends on cells the analysis cannot decide (named with file:line:col, see `unknown-cell`); or the table is too large for the work budget.",
+        "The analysis never guesses; this says which inputs, rows and cells must be reviewed by hand. A table with a `default` cannot fail for want of a row, so a possible gap there is not reported.",
+        "hit: unique\nrows:\n  - { id: over,  when: { balance: '> account.credit_limit' } }\n  - { id: under, when: { balance: '<= account.credit_limit * 90%' } }\n# a balance between 90% and 100% of the limit may match no row"),
     code!("not-utf8", "error", "A rule file is not UTF-8.",
         "Rule files are text; save it as UTF-8.", "a Latin-1 file with `£`"),
     code!("output", "error", "An output column is malformed: a name that is not an identifier, an unknown type, or a row value of the wrong type.",
@@ -86,19 +89,19 @@ pub const CODES: &[CodeDoc] = &[
     code!("schema", "error", "The schema is malformed: an unknown type, a duplicate field or variant, a bad currency or id field.",
         "Every rule is checked against the schema.", "fields:\n  arrears: mony"),
     code!("subsumed-row", "warning", "A row whose conditions are contained in another row's and whose outputs are the same constants (hit `first`, `unique`, `priority` or `any`; under `first` only when no row in between would take its inputs).",
-        "Deleting it changes no decision; keeping it makes the table longer to review. Not reported under `collect` or `rule_order`, where every matching row counts.",
+        "Deleting it changes no decision; keeping it makes the table longer to review. Not reported under `collect` or `rule_order`: every matching row counts there, so deleting a row always changes the result; see `duplicate-row`.",
         "hit: first\nrows:\n  - { id: a, when: { dpd: '[30..59]' }, then: { bucket: b30 } }\n  - { id: b, when: { dpd: '>= 30' },   then: { bucket: b30 } }   # a is redundant"),
     code!("syntax", "error", "A cell or expression does not parse.",
         "The message points at the character and says what was expected.", "when: { dpd: '>= ' }"),
     code!("table-cycle", "error", "Tables refer to each other in a cycle.",
         "Tables are evaluated in dependency order; a cycle has none.", "a reads b.x and b reads a.y"),
-    code!("table-gap", "error", "A table without a `default` (hit `first`, `unique`, `priority` or `any`) where some input matches no row. The message gives a counterexample: input values no row matches.",
-        "Such an account cannot be evaluated: it is an evaluation error at run time. Cells on numbers, money, dates, days, enums, booleans and text are analysed exactly (text: the literals written plus any other text). Integers, days and dates are discrete, so `[1..29]` and `[30..59]` leave no gap, while on money `< $5` and `> $5` leave `$5`. A null input is considered only when the input reads an optional field (`risk_score: integer?`); then only `-` and `null` cells match it.",
-        "hit: first\ninputs: { arrears: account.arrears }\nrows:\n  - { id: small, when: { arrears: '< $5' } }\n  - { id: large, when: { arrears: '> $5' } }\n# no row matches `arrears = $5.00`"),
+    code!("table-gap", "error", "A table without a `default` (hit `first`, `unique`, `priority` or `any`) where some input matches no row. One diagnostic per gap region (at most 10 per table; the last says how many more), each region written as a row's `when` you could add, with an example point: input values no row matches. Regions that differ in one column only are merged.",
+        "Such an account cannot be evaluated: it is an evaluation error at run time. Cells on numbers, money, dates, days, enums, booleans and text are analysed exactly (text: the literals written plus any other text). Integers, days and dates are discrete, so `[1..29]` and `[30..59]` leave no gap, while on money `< $5` and `> $5` leave `$5`. A null input is considered only when the input reads an optional field (`risk_score: integer?`); then only `-` and `null` cells match it. A cell the analysis cannot decide counts as matching anything, so a reported gap is a gap whatever the account (a gap that depends on such a cell is `not-analysed`). `lint --counterexamples DIR` writes an account in each gap.",
+        "hit: first\ninputs: { arrears: account.arrears }\nrows:\n  - { id: small, when: { arrears: '< $5' } }\n  - { id: large, when: { arrears: '> $5' } }\n# no row matches `{ arrears: \"$5.00\" }`"),
     code!("table-name", "error", "A table name is not an identifier, or clashes with a reserved name.",
         "Other tables refer to it as `name.output`.", "table: dpd-bucket"),
     code!("table-overlap", "error", "Under `hit: unique`, two rows that can match the same input; under `hit: any`, two such rows with different outputs. The message gives the shared input and both row ids.",
-        "Such an account is an evaluation error at run time.",
+        "Such an account is an evaluation error at run time. A cell the analysis cannot decide counts as matching nothing here, so a reported overlap happens whatever the account (one that depends on such a cell is `not-analysed`).",
         "hit: unique\nrows:\n  - { id: a, when: { dpd: '<= 30' } }\n  - { id: b, when: { dpd: '>= 30' } }\n# rows `a` and `b` both match `dpd = 30`"),
     code!("table-reference", "error", "A reference to a table that is not single-result (`collect` without aggregate, `rule_order`) or to an unknown output.",
         "Only a single result can be read as `table.output`.", "when: { x: 'flags.flag' }   # flags is rule_order"),
@@ -112,6 +115,9 @@ pub const CODES: &[CodeDoc] = &[
         "A limit instead of running out of memory.", "a generated table"),
     code!("type-mismatch", "error", "Values of incompatible types meet: money compared with a date, a plain number with money, a text cell on an integer input.",
         "A checked program cannot fail at evaluation for type reasons.", "when: { arrears: '>= 5' }   # write `$5`"),
+    code!("unknown-cell", "info", "A cell the table analysis cannot decide, named at its file:line:col: it compares with a value that depends on the account (`> account.credit_limit * 10%`, `>= today`), orders text, or tests a column of a type the analysis does not model (records, lists). The rest of the table is still analysed.",
+        "The analysis makes only exact claims. It takes the cell as possibly matching any value and as certainly matching none, and reports a gap, overlap, hidden or redundant row only when it holds either way; what the cell decides must be reviewed by hand. Info only: it does not fail `--deny-warnings`.",
+        "rows:\n  - { id: over-limit-percent, when: { over_limit_amount: '> account.credit_limit * 10%' } }"),
     code!("unknown-column", "error", "A row names a column the table does not declare.",
         "Probably a typo; the cell would be ignored.", "when: { dpd: '>= 5', arears: '>= $5' }"),
     code!("unknown-document", "error", "A file's top-level key is not a known document kind, or it has several.",
@@ -197,7 +203,7 @@ mod tests {
     /// Codes passed as the first argument of `Diagnostic::error`/`warning` or a checker's `error`.
     fn emitted(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for opener in ["error(", "warning("] {
+        for opener in ["error(", "warning(", "info("] {
             let mut rest = text;
             while let Some(i) = rest.find(opener) {
                 rest = &rest[i + opener.len()..];
@@ -258,6 +264,8 @@ mod tests {
             "unused-field",
             "unused-table",
             "not-analysed",
+            "duplicate-row",
+            "unknown-cell",
         ] {
             assert!(find(new).is_some());
         }
@@ -273,7 +281,7 @@ mod tests {
                 .code
                 .chars()
                 .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'));
-            assert!(matches!(c.severity, "error" | "warning"));
+            assert!(matches!(c.severity, "error" | "warning" | "info"));
         }
     }
 

@@ -23,6 +23,10 @@ pub struct Args {
     /// directory's `tests/` is always checked).
     #[arg(long, value_name = "PATH")]
     tests: Vec<PathBuf>,
+    /// Write one YAML account per finding with input values (a gap, an overlap, a hidden,
+    /// redundant or duplicate row) into DIR, for `dry-run` or a test document.
+    #[arg(long, value_name = "DIR")]
+    counterexamples: Option<PathBuf>,
     /// Print what a diagnostic code means, why it matters and an example, then exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
@@ -84,7 +88,21 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 schema_doc: docs.schemas.first().map(|(f, d)| (f, d)),
                 policy: loaded.policy.as_ref().map(crate::analysis::PolicyUse::of),
             };
-            diagnostics.extend(crate::analysis::analyse(program, &ctx));
+            let findings = crate::analysis::analyse_findings(program, &ctx);
+            if let Some(out_dir) = &args.counterexamples {
+                match crate::analysis::counterexample::write_all(out_dir, dir, program, &findings) {
+                    Ok(files) => eprintln!(
+                        "wrote {} counterexample account(s) to {}",
+                        files.len(),
+                        out_dir.display()
+                    ),
+                    Err(err) => {
+                        error_line(err);
+                        return Exit::BadInput;
+                    }
+                }
+            }
+            diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
         }
     }
     let test_paths: Vec<PathBuf> = Some(dir.join("tests"))
@@ -110,13 +128,18 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let warnings = diagnostics.len() - errors;
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    let notes = diagnostics.len() - errors - warnings;
     let _ = match args.format {
         Format::Json => {
             let json = serde_json::json!({
                 "diagnostics": diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
                 "errors": errors,
                 "warnings": warnings,
+                "infos": notes,
             });
             writeln!(
                 out,
@@ -139,16 +162,20 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 (None, Some(plan)) => format!("{} tables", plan.tables.len()),
                 (None, None) => String::new(),
             };
+            let notes = match notes {
+                0 => String::new(),
+                n => format!(", {n} info(s) on what was not analysed"),
+            };
             if errors == 0 && warnings == 0 {
                 writeln!(
                     out,
-                    "{}: {summary}, no problems",
+                    "{}: {summary}, no problems{notes}",
                     printable(&dir.display().to_string())
                 )
             } else {
                 writeln!(
                     out,
-                    "{}: {errors} error(s), {warnings} warning(s)",
+                    "{}: {errors} error(s), {warnings} warning(s){notes}",
                     printable(&dir.display().to_string())
                 )
             }

@@ -251,22 +251,32 @@ pub(crate) fn parse<T: DeserializeOwned>(
     file: &Arc<SourceFile>,
 ) -> Result<T, Box<Diagnostic>> {
     reading(format, file, || match format {
-        Format::Yaml => serde_saphyr::from_str_with_options::<T>(&file.text, yaml_options())
-            .map_err(|e| Box::new(yaml_diagnostic(file, &e))),
+        Format::Yaml => {
+            serde_saphyr::from_str_with_options::<T>(&file.text, yaml_options(&file.text))
+                .map_err(|e| Box::new(yaml_diagnostic(file, &e)))
+        }
         Format::Toml => {
             toml::from_str::<T>(&file.text).map_err(|e| Box::new(toml_diagnostic(file, &e)))
         }
     })
 }
 
-/// The options for every YAML arrears reads (rules, accounts, scenarios).
-pub fn yaml_options() -> serde_saphyr::Options {
+/// Values (nodes) any YAML file may hold, however short.
+pub const MIN_YAML_NODES: usize = 200_000;
+
+/// The options for every YAML arrears reads (rules, accounts, scenarios),
+/// for the file `text`.
+pub fn yaml_options(text: &str) -> serde_saphyr::Options {
+    // Written out, a YAML value takes at least a byte, so a file holds at most
+    // one value per byte: more means aliases expand it (an alias bomb), which is
+    // refused fast. A 100,000-row table (1.3 million values in 8 MiB) fits.
+    let max_nodes = text.len().max(MIN_YAML_NODES);
     serde_saphyr::options! {
-        // Tighter than the default budget: a rule file never needs 250k nodes, and
-        // an alias bomb must be refused fast.
         budget: serde_saphyr::budget! {
-            max_nodes: 200_000,
-            max_total_scalar_bytes: 32 * 1024 * 1024,
+            max_nodes: max_nodes,
+            // Each value is at most a start and an end event.
+            max_events: 2 * max_nodes + 16,
+            max_total_scalar_bytes: text.len().max(32 * 1024 * 1024),
         },
         // YAML 1.2 booleans only: `no` (Norway), `off` or `n` stay text.
         strict_booleans: true,
@@ -306,7 +316,7 @@ pub fn describe_yaml_error(err: &serde_saphyr::Error) -> (String, Option<String>
             )
         } else {
             (
-                "YAML budget exceeded: the file expands to more than 200000 values".into(),
+                format!("YAML budget exceeded: the file expands to more values than it writes out (one per byte, at least {MIN_YAML_NODES})"),
                 Some("the file expands to too many values (an alias bomb?); remove the repeated aliases"),
             )
         }

@@ -1,0 +1,65 @@
+//! Loading speed of a large rules directory: `load/table_rows/100000` reads,
+//! checks, compiles and analyses (as `arrears lint` does) the shipped schema
+//! and one generated `first` table of 100,000 rows (the documented limit):
+//! DPD bands of 10 days and a jurisdiction column, one YAML flow mapping per
+//! row so the file stays under the 8 MiB rule-file limit.
+//!
+//! Run: `cargo bench --bench load`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const ROWS: usize = 100_000;
+
+fn table_dir(rows: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/schema.yaml"),
+        dir.path().join("schema.yaml"),
+    )
+    .expect("copy");
+    let mut t = String::from(
+        "table: bands\nhit: first\ninputs:\n  d: account.days_past_due\n  j: account.jurisdiction\noutputs:\n  band: integer\nrows:\n",
+    );
+    for i in 0..rows {
+        let lo = i * 10;
+        let juris = if i % 2 == 0 { "IL, NY" } else { "-" };
+        t.push_str(&format!(
+            "- {{id: r{i}, when: {{d: \"[{lo}..{}]\", j: \"{juris}\"}}, then: {{band: \"{i}\"}}}}\n",
+            lo + 9
+        ));
+    }
+    t.push_str("default: { band: \"-1\" }\n");
+    assert!(t.len() as u64 <= arrears::model::load::MAX_RULE_FILE_BYTES);
+    std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
+    dir
+}
+
+/// What `arrears lint` does with a directory: load, check, compile, analyse.
+fn lint(dir: &Path) -> usize {
+    let docs = arrears::model::load_dir(dir).expect("load");
+    let loaded = arrears::policy::build(&docs);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let plan = loaded.plan.as_ref().expect("plan");
+    let ctx = arrears::analysis::Context::default();
+    loaded.diagnostics.len() + arrears::analysis::analyse(&plan.program, &ctx).len()
+}
+
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    let dir = table_dir(ROWS);
+    group.bench_with_input(BenchmarkId::new("table_rows", ROWS), &dir, |b, dir| {
+        b.iter(|| black_box(lint(dir.path())))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, load);
+criterion_main!(benches);
