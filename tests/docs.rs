@@ -20,6 +20,9 @@
 //!   shipped `rules/` instead, each replacing the file that declares the same
 //!   document (the same first line, `policy: collections`), or added; as the
 //!   shipped rules do, they must lint without warnings too.
+//! - **An excerpt** of a shipped file, after `<!-- excerpt: PATH -->`: every
+//!   line of the block (comments and indentation aside; a line with `...`
+//!   excepted) must be a line of PATH, so the excerpt cannot drift from the file.
 //! - **Not runnable** (a synopsis, an excerpt, a diagram, a batch over a
 //!   1M-row extract): `<!-- not run: REASON -->` before the block, with the reason.
 //!
@@ -231,6 +234,24 @@ fn rule_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A line without its comment and indentation.
+fn bare(line: &str) -> &str {
+    line.split(" #").next().unwrap_or("").trim()
+}
+
+fn check_excerpt(block: &Block, path: &str) {
+    let file = std::fs::read_to_string(root().join(path))
+        .unwrap_or_else(|e| panic!("{}: excerpt of `{path}`: {e}", block.at()));
+    let lines: Vec<&str> = file.lines().map(bare).collect();
+    for line in block.text.lines().map(bare) {
+        assert!(
+            line.is_empty() || line.contains("...") || lines.contains(&line),
+            "{}: `{line}` is not a line of {path}",
+            block.at()
+        );
+    }
+}
+
 fn check_fixture(name: &str, over_rules: bool, blocks: &[&Block]) {
     let dir = if over_rules {
         workspace()
@@ -275,7 +296,7 @@ fn check_fixture(name: &str, over_rules: bool, blocks: &[&Block]) {
 #[test]
 fn every_documented_example_runs_as_written() {
     let mut fixtures: BTreeMap<(String, String, bool), Vec<Block>> = BTreeMap::new();
-    let (mut commands, mut tests, mut not_run) = (0, 0, 0);
+    let (mut commands, mut tests, mut excerpts, mut not_run) = (0, 0, 0, 0);
     for path in documents() {
         for block in blocks(&path) {
             let marker = block.marker.clone().unwrap_or_default();
@@ -286,6 +307,9 @@ fn every_documented_example_runs_as_written() {
                     block.at()
                 );
                 not_run += 1;
+            } else if let Some(path) = marker.strip_prefix("excerpt:") {
+                check_excerpt(&block, path.trim());
+                excerpts += 1;
             } else if let Some(fixture) = marker.strip_prefix("fixture:") {
                 let (name, over_rules) = match fixture.trim().strip_suffix(" over rules") {
                     Some(name) => (name, true),
@@ -304,7 +328,7 @@ fn every_documented_example_runs_as_written() {
             } else {
                 panic!(
                     "{}: a block that is not a tested example: start it with `$ arrears`, or put \
-                     `<!-- fixture: NAME -->` or `<!-- not run: REASON -->` before it (tests/docs.rs)",
+                     `<!-- fixture: NAME -->`, `<!-- excerpt: PATH -->` or `<!-- not run: REASON -->` before it (tests/docs.rs)",
                     block.at()
                 );
             }
@@ -314,7 +338,7 @@ fn every_documented_example_runs_as_written() {
         check_fixture(name, *over_rules, &blocks.iter().collect::<Vec<_>>());
     }
     // The documents hold examples of each kind; a broken block scanner finds none.
-    assert!(commands >= 1 && tests >= 2 && fixtures.len() >= 3 && not_run >= 1);
+    assert!(commands >= 1 && tests >= 2 && fixtures.len() >= 3 && excerpts >= 1 && not_run >= 1);
 }
 
 #[test]
