@@ -212,3 +212,101 @@ fn optional_output_types_are_refused_with_a_hint() {
         "{printed}"
     );
 }
+
+/// Configuration no account can reach used to lint clean: a template nothing
+/// assigns, an experiment aimed at a class the class table never gives, a
+/// follow-up row for a promise the pipeline never asks about. Each is a
+/// warning at its cell with a hint, so `lint --deny-warnings` fails.
+#[test]
+fn configuration_no_account_reaches_is_a_warning_at_its_cell() {
+    struct Case {
+        file: &'static str,
+        /// Replaced by `to`; empty: `to` is a new file.
+        from: &'static str,
+        to: &'static str,
+        /// The warning points at this text (inside `to`).
+        at: &'static str,
+        message: &'static str,
+        help: &'static str,
+    }
+    // New rows go first, so no earlier row masks them.
+    let first_row = "  - id: paid-in-full\n";
+    let cases = [
+        Case {
+            file: "templates/old_letters.yaml",
+            from: "",
+            to: "template: old_letters\nevents:\n  - { id: letter, day: 0, type: send_letter }\n",
+            at: "old_letters",
+            message: "warning[unused]: template `old_letters` is never assigned: no row of the class table `collection_class` and no experiment arm names it",
+            help: "name it in a `template` output of `collection_class` or an arm's `template`",
+        },
+        Case {
+            file: "experiments/card_early_letters.yaml",
+            from: "classes: [card_early]",
+            to: "classes: [card_erly]",
+            at: "card_erly",
+            message: "warning[unused]: experiment `card_early_letters` is aimed at class `card_erly`, which no row of the class table `collection_class` assigns",
+            help: "did you mean `card_early`?",
+        },
+        Case {
+            file: "promise_follow_up.yaml",
+            from: first_row,
+            to: concat!(
+                "  - id: pending-reminder\n    when: { status: pending }\n",
+                "    then: { follow_up: send_sms, detail: '\"promise due soon\"' }\n\n",
+                "  - id: paid-in-full\n"
+            ),
+            at: "pending }",
+            message: "warning[unreachable-row]: row `pending-reminder` of the follow-up table `promise_follow_up` is never asked: the pipeline asks it only about promises kept with arrears remaining and broken promises",
+            help: "a pending promise is not followed up yet",
+        },
+        Case {
+            file: "promise_follow_up.yaml",
+            from: first_row,
+            to: concat!(
+                "  - id: kept-paid-thanks\n    when: { status: kept, paid_in_full: \"true\" }\n",
+                "    then: { follow_up: send_letter, detail: '\"THANKS\"' }\n\n",
+                "  - id: paid-in-full\n"
+            ),
+            at: "kept, paid_in_full",
+            message: "warning[unreachable-row]: row `kept-paid-thanks` of the follow-up table `promise_follow_up` is never asked",
+            help: "a kept one with arrears paid in full closes the case first",
+        },
+    ];
+    for case in &cases {
+        let dir = tempfile::tempdir().unwrap();
+        let text = if case.from.is_empty() {
+            common::copy_dir(&root().join("rules"), &dir.path().join("rules"));
+            std::fs::write(dir.path().join("rules").join(case.file), case.to).unwrap();
+            case.to.to_string()
+        } else {
+            rules_with(dir.path(), case.file, case.from, case.to)
+        };
+        let out = arrears_in(dir.path(), &["lint", "rules"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        let printed = stdout(&out);
+        let at = line_col(&text, text.find(case.at).unwrap());
+        let expected = format!("rules/{}:{at}: {}", case.file, case.message);
+        let found: Vec<&str> = printed.lines().filter(|l| l.contains("warning[")).collect();
+        assert!(
+            found.iter().any(|l| l.starts_with(&expected)),
+            "{expected}\n{printed}"
+        );
+        // The help as JSON gives it (the human form wraps it).
+        let json = arrears_in(dir.path(), &["lint", "rules", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+        let helps: Vec<&str> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["help"].as_str())
+            .collect();
+        assert!(
+            helps.iter().any(|h| h.contains(case.help)),
+            "{}\n{helps:?}",
+            case.help
+        );
+        let denied = arrears_in(dir.path(), &["lint", "rules", "--deny-warnings"]);
+        assert_eq!(denied.status.code(), Some(1), "{}", stdout(&denied));
+    }
+}

@@ -318,35 +318,3 @@ fn filter_runs_matching_cases_and_says_how_many_were_left_out() {
     assert_eq!(json["filtered_out"], 2);
     assert_eq!(json["coverage"]["partial"], true);
 }
-
-/// Every test document in docs/testing.md runs as written, from `rules/tests/`
-/// of a copy of the repository's rules and scenario accounts.
-#[test]
-fn the_documented_examples_pass() {
-    let doc = std::fs::read_to_string(common::root().join("docs/testing.md")).unwrap();
-    let examples: Vec<&str> = doc
-        .split("```yaml\n")
-        .skip(1)
-        .filter_map(|block| block.split("```").next())
-        .filter(|block| block.starts_with("tests:"))
-        .collect();
-    assert!(examples.len() >= 2, "{examples:?}");
-    let root = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::root().join("rules"), &root.path().join("rules"));
-    common::copy_dir(
-        &common::root().join("samples/scenarios"),
-        &root.path().join("samples/scenarios"),
-    );
-    for example in examples {
-        let path = root.path().join("rules/tests/example.yaml");
-        std::fs::write(&path, example).unwrap();
-        let out = arrears(&["test", path.to_str().unwrap()]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{example}\n{}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-    }
-}

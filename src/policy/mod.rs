@@ -24,7 +24,7 @@ pub use run::{run, run_needed, PolicyRun};
 use crate::check::{check_with_params, Checked};
 use crate::compile::{compile, Plan};
 use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
-use crate::ir::{Program, TExprKind, Table};
+use crate::ir::{Program, TCell, TExpr, TExprKind, TTest, Table};
 use crate::model::doc::PolicyDoc;
 use crate::model::spanned::Spanned;
 use crate::model::{LoadError, RuleDocs};
@@ -570,6 +570,12 @@ impl Builder<'_> {
             }
         };
         let experiments = self.experiments(docs, doc, &templates);
+        if let Some(class) = &class {
+            self.check_unassigned(docs, doc, class);
+        }
+        if let Some(role) = &promise_follow_up {
+            self.check_follow_up_rows(role);
+        }
         let slots = self.slots(doc);
         let variants = self.variants(entry.as_ref(), doc.policy.span);
         Some(Parts {
@@ -1244,6 +1250,163 @@ impl Builder<'_> {
         }
     }
 
+    /// The constant values an area table's column gives (rows and default, null
+    /// left out), as text; `None` when one is computed, so it is known only per account.
+    fn constant_outputs(&self, role: &Role, out: Out) -> Option<BTreeSet<String>> {
+        let col = role.col(out)?;
+        let table = &self.program.tables[role.table as usize];
+        let mut names = BTreeSet::new();
+        let outputs = table.rows.iter().map(|r| &r.outputs[col]);
+        for expr in outputs.chain(table.default.iter().map(|d| &d[col])) {
+            match (&expr.kind, &table.outputs[col].ty) {
+                (TExprKind::Const(Value::Null), _) => {}
+                (TExprKind::Const(Value::Text(t)), _) => {
+                    names.insert(t.to_string());
+                }
+                (TExprKind::Const(Value::Enum(v)), Type::Enum(e)) => {
+                    names.insert(self.schema().enum_def(*e).variants[*v as usize].clone());
+                }
+                _ => return None,
+            }
+        }
+        Some(names)
+    }
+
+    /// Templates no class-table row or experiment arm names, and experiment
+    /// classes no class-table row assigns: configuration no new case reaches.
+    /// Skipped when the class table computes the column (its values are unknown here).
+    fn check_unassigned(&mut self, docs: &RuleDocs, policy: &PolicyDoc, class: &Role) {
+        let class_table = self.program.tables[class.table as usize].name.clone();
+        if let Some(mut named) = self.constant_outputs(class, Out::Template) {
+            // Every experiment's arms, listed or not: an unlisted one is reported itself.
+            let arms = docs.experiments.iter().flat_map(|(_, d)| &d.arms);
+            named.extend(arms.filter_map(|a| a.value.template.as_ref().map(|t| t.value.clone())));
+            for (file, doc) in &docs.templates {
+                if named.contains(&doc.template.value) {
+                    continue;
+                }
+                self.diags.push(
+                    Diagnostic::warning(
+                        "unused",
+                        file,
+                        doc.template.span,
+                        format!(
+                            "template `{}` is never assigned: no row of the class table `{class_table}` and no experiment arm names it",
+                            doc.template.value
+                        ),
+                    )
+                    .with_help(format!(
+                        "name it in a `template` output of `{class_table}` or an arm's `template`, or delete it once no open case names it"
+                    )),
+                );
+            }
+        }
+        let Some(classes) = self.constant_outputs(class, Out::Class) else {
+            return;
+        };
+        let listed = docs.experiments.iter().filter(|(_, d)| {
+            policy
+                .experiments
+                .iter()
+                .any(|n| n.value == d.experiment.value)
+        });
+        for (file, doc) in listed {
+            for aimed in doc.classes.iter().filter(|c| !classes.contains(&c.value)) {
+                let help = did_you_mean(&aimed.value, classes.iter().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        let assigned: Vec<String> =
+                            classes.iter().map(|c| format!("`{c}`")).collect();
+                        format!("`{class_table}` assigns {}", assigned.join(", "))
+                    });
+                self.diags.push(
+                    Diagnostic::warning(
+                        "unused",
+                        file,
+                        aimed.span,
+                        format!(
+                            "experiment `{}` is aimed at class `{}`, which no row of the class table `{class_table}` assigns",
+                            doc.experiment.value, aimed.value
+                        ),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+    }
+
+    /// Rows of the follow-up table no asked promise can reach. The pipeline asks
+    /// it only about a promise kept with arrears remaining or a broken one
+    /// (`run.rs`): a pending promise waits, a kept one with arrears paid in full
+    /// closes the case first. Only cells on `promise.status` and
+    /// `promise.arrears_paid_in_full` against constants are judged.
+    fn check_follow_up_rows(&mut self, role: &Role) {
+        let table = &self.program.tables[role.table as usize];
+        let schema = self.schema();
+        let promise = schema.record(schema.promise_record);
+        let Some(status_enum) = schema.enum_by_name("promise_status") else {
+            return;
+        };
+        let (Some(kept), Some(broken)) = (
+            schema.variant(status_enum, "kept"),
+            schema.variant(status_enum, "broken"),
+        ) else {
+            return;
+        };
+        // The input column that reads `promise.<field>` as it is.
+        let column = |field: &str| {
+            let slot = promise.slot(field)? as u32;
+            table.inputs.iter().position(|i| {
+                matches!(&i.expr.kind, TExprKind::Field(base, s)
+                    if *s == slot && matches!(base.kind, TExprKind::Local(0)))
+            })
+        };
+        let (status, paid) = (column("status"), column("arrears_paid_in_full"));
+        let asked = [(kept, false), (broken, false), (broken, true)];
+        let mut never_asked = Vec::new();
+        for (r, row) in table.rows.iter().enumerate() {
+            let may_pass = |col: Option<usize>, value: Value| {
+                col.is_none_or(|c| cell_admits(&row.cells[c], &value) != Some(false))
+            };
+            let reachable = asked
+                .iter()
+                .any(|&(s, p)| may_pass(status, Value::Enum(s)) && may_pass(paid, Value::Bool(p)));
+            if !reachable {
+                // Point at the status cell if the row has one, else the paid-in-full cell.
+                let cell = [status, paid]
+                    .into_iter()
+                    .flatten()
+                    .find(|&c| !row.cells[c].tests.is_empty() || row.cells[c].negated);
+                never_asked.push((r, cell.map(|c| table.inputs[c].name.clone())));
+            }
+        }
+        let Some((file, doc)) = self
+            .docs
+            .tables
+            .iter()
+            .find(|(_, t)| t.table.value == table.name)
+        else {
+            return;
+        };
+        for (r, input) in never_asked {
+            let row = &doc.rows[r];
+            let span = input
+                .and_then(|i| row.value.when.get(&i))
+                .map_or(row.span, |c| c.span);
+            self.diags.push(
+                Diagnostic::warning(
+                    "unreachable-row",
+                    file,
+                    span,
+                    format!(
+                        "row `{}` of the follow-up table `{}` is never asked: the pipeline asks it only about promises kept with arrears remaining and broken promises",
+                        table.rows[r].id, table.name
+                    ),
+                )
+                .with_help("a pending promise is not followed up yet, and a kept one with arrears paid in full closes the case first; change the row's cells or delete it"),
+            );
+        }
+    }
+
     /// Resolves the snapshot fields the pipeline reads.
     fn slots(&mut self, doc: &PolicyDoc) -> Option<Slots> {
         let schema = self.program.schema.clone();
@@ -1357,6 +1520,37 @@ impl Builder<'_> {
             promises,
         })
     }
+}
+
+/// Whether a condition cell passes a constant value; `None` when it compares
+/// with something computed.
+fn cell_admits(cell: &TCell, value: &Value) -> Option<bool> {
+    if cell.tests.is_empty() && !cell.negated {
+        return Some(true);
+    }
+    let constant = |e: &TExpr| match &e.kind {
+        TExprKind::Const(v) => Some(v.clone()),
+        _ => None,
+    };
+    let mut any = false;
+    for test in &cell.tests {
+        any |= match test {
+            TTest::Compare(op, e) => crate::eval::compare(*op, value, &constant(e)?),
+            TTest::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            } => crate::eval::in_range(
+                value,
+                &constant(low)?,
+                *low_inclusive,
+                &constant(high)?,
+                *high_inclusive,
+            ),
+        };
+    }
+    Some(any != cell.negated)
 }
 
 /// The slot of a field whose type passes `ok`, or what is missing.
