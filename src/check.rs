@@ -53,8 +53,8 @@ pub fn check_with_params(
     let mut diags = docs.diagnostics.clone();
     let schema = match docs.schemas.as_slice() {
         [] => {
-            if docs.tables.is_empty() && !docs.files.is_empty() {
-                // Every file failed to load; those errors say enough.
+            if (docs.tables.is_empty() && !docs.files.is_empty()) || docs.broken.maybe_schema {
+                // The schema may be among the files that failed to load; those errors say enough.
             } else if let Some(file) = docs.files.first() {
                 diags.push(
                     Diagnostic::error(
@@ -103,6 +103,7 @@ pub fn check_with_params(
         headers: Vec::new(),
         params: &params,
         table_locals: Vec::new(),
+        broken: &docs.broken,
     };
     let tables = checker.check_tables(&docs.tables);
     diags.append(&mut checker.diags);
@@ -140,6 +141,8 @@ struct Checker<'s> {
     params: &'s HashMap<String, Vec<(String, Type)>>,
     /// Locals every cell of the table being checked starts with: params, then the `for_each` item.
     table_locals: Vec<(String, Type)>,
+    /// Names defined by files that failed to load: their uses are not reported again.
+    broken: &'s crate::model::load::Broken,
 }
 
 /// Where names resolve while checking one cell or expression.
@@ -977,6 +980,14 @@ impl<'s> Checker<'s> {
             }
         }
         let Some(mut current) = self.lookup_root(scope, &first.name) else {
+            // A table whose file failed to load, or a bare word where the type is unknown
+            // because of an earlier error (it may be a variant of an enum that failed):
+            // a follow-on of that error, already reported.
+            if self.broken.contains(&first.name)
+                || (expect == Some(&Type::Error) && segments.len() == 1)
+            {
+                return error_expr();
+            }
             let mut candidates: Vec<String> = vec!["account".into(), "as_of".into()];
             candidates.extend(scope.locals.iter().map(|(n, _)| n.clone()));
             candidates.extend(

@@ -163,15 +163,35 @@ pub struct DiagnosticJson {
     pub end_column: usize,
 }
 
-/// Sorts diagnostics by file, position, then code, for stable output.
+/// Sorts diagnostics root causes first, then by file, position and code, for
+/// stable output: a file that could not be read, then the schema, then
+/// everything else (which may follow from them). `lint` prints in this order and
+/// `dry-run`, `test` and `batch` name the first error, so all name the same one.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (a.file.name.as_str(), a.span.start, a.code).cmp(&(
-            b.file.name.as_str(),
-            b.span.start,
-            b.code,
-        ))
-    });
+    diagnostics.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+}
+
+/// The error [`sort`] puts first: the one every command names.
+pub fn first_error(diagnostics: &[Diagnostic]) -> Option<&Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .min_by(|a, b| sort_key(a).cmp(&sort_key(b)))
+}
+
+/// The order [`sort`] puts diagnostics in.
+pub fn sort_key(d: &Diagnostic) -> (u8, &str, usize, &'static str) {
+    (stage(d.code), d.file.name.as_str(), d.span.start, d.code)
+}
+
+/// 0: a rule file could not be read; 1: the schema is wrong; 2: the rest.
+fn stage(code: &str) -> u8 {
+    match code {
+        "yaml" | "toml" | "unknown-document" | "empty-file" | "not-utf8" | "file-too-large"
+        | "too-many-bytes" => 0,
+        "schema" | "duplicate-schema" | "no-schema" => 1,
+        _ => 2,
+    }
 }
 
 /// `did you mean` for a misspelt name.

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use super::{error_line, Exit, Format, Out};
-use crate::diagnostic::{printable, sort, Severity};
-use crate::testing::Subject;
+use crate::diagnostic::{printable, Severity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -41,49 +40,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             }
         };
     }
-    let docs = match crate::model::load_dir(&args.dir) {
-        Ok(docs) => docs,
+    let crate::Linted {
+        loaded,
+        diagnostics,
+    } = match crate::lint(&args.dir, &args.tests) {
+        Ok(linted) => linted,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    let loaded = crate::policy::build(&docs);
-    let mut diagnostics = loaded.diagnostics;
-    let rules_ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
-    if rules_ok {
-        let program = match (&loaded.policy, &loaded.plan) {
-            (Some(p), _) => Some(&p.plan.program),
-            (None, Some(plan)) => Some(&plan.program),
-            (None, None) => None,
-        };
-        if let Some(program) = program {
-            let ctx = crate::analysis::Context {
-                schema_doc: docs.schemas.first().map(|(f, d)| (f, d)),
-                policy: loaded.policy.as_ref().map(crate::analysis::PolicyUse::of),
-            };
-            diagnostics.extend(crate::analysis::analyse(program, &ctx));
-        }
-    }
-    let test_paths: Vec<PathBuf> = Some(args.dir.join("tests"))
-        .filter(|t| t.is_dir())
-        .into_iter()
-        .chain(args.tests.iter().cloned())
-        .collect();
-    let subject = match (&loaded.policy, &loaded.plan) {
-        _ if !rules_ok => None,
-        (Some(p), _) => Some(Subject::Policy(p)),
-        (None, Some(plan)) => Some(Subject::Tables(plan)),
-        (None, None) => None,
-    };
-    match crate::testing::lint(&test_paths, &args.dir, subject.as_ref()) {
-        Ok(problems) => diagnostics.extend(problems),
-        Err(err) => {
-            error_line(err);
-            return Exit::BadInput;
-        }
-    }
-    sort(&mut diagnostics);
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
