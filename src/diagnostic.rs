@@ -194,17 +194,25 @@ fn stage(code: &str) -> u8 {
     }
 }
 
-/// `did you mean` for a misspelt name.
+/// `did you mean` for a misspelt name (see [`nearest`]).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate a misspelt name was most probably meant to be, when it is
+/// similar enough (Jaro-Winkler above 0.8, or one edit away: `mx` → `max`).
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
+        .filter(|(score, c)| {
+            *score > 0.8 || (name.len() > 1 && strsim::damerau_levenshtein(name, c) == 1)
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .map(|(_, c)| c)
 }
 
 /// Text read from an input (an account id, a field value, a file name, a rule

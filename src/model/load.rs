@@ -422,8 +422,41 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     let start = err.location().map_or(0, |l| {
         file.offset_of(l.line() as usize, l.column() as usize)
     });
+    if message.contains("did not find expected") {
+        if let Some(at) = dedented_line(&file.text, start) {
+            return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(
+                "this line is indented less than the lines around it: indent it like the line above",
+            );
+        }
+    }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// YAML notices a dedented `key: value` line only at the next line, which is
+/// then indented more than it: where that dedented line starts, when the line
+/// before it is indented like the line the error is on.
+fn dedented_line(text: &str, error_at: usize) -> Option<usize> {
+    let content = |line: &str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let line_start = text.get(..error_at)?.rfind('\n').map_or(0, |i| i + 1);
+    let mut starts = text[..line_start]
+        .split_inclusive('\n')
+        .scan(0, |at, line| {
+            let start = *at;
+            *at += line.len();
+            Some((start, line))
+        })
+        .filter(|(_, line)| content(line))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev();
+    let error_line = text[line_start..].lines().next().unwrap_or("");
+    let (p_start, p) = starts.next()?;
+    let (_, q) = starts.next()?;
+    let opens_block = p.trim_end().ends_with([':', '|', '>', '-', '+']);
+    (indent(p) < indent(error_line) && indent(q) == indent(error_line) && !opens_block)
+        .then(|| p_start + indent(p))
 }
 
 /// A YAML error in the user's words: serde-saphyr's message without its
@@ -520,34 +553,54 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         Span::new(r.start, r.end.max(r.start + 1))
     });
     let message = err.message().trim().to_string();
-    let help = if message.contains("expected newline")
+    if let Some(d) = unclosed_inline_table(file, span, &message)
+        .or_else(|| single_table_header(file, span, &message))
+    {
+        return d;
+    }
+    let unquoted = message.contains("expected newline")
         || message.contains("invalid string")
         || message.contains("invalid basic string")
         || message.contains("must be quoted")
         || message.contains("extra assignment")
         || message.contains("expected `,`")
-        || message.contains("invalid unquoted key")
-    {
-        Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string())
+        || message.contains("invalid unquoted key");
+    let (span, help) = if unquoted {
+        (
+            unquoted_value(file, span).unwrap_or(span),
+            Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string()),
+        )
     } else if message.contains("duplicate key") {
-        Some("each key may appear once in a table; remove or rename the repeated one".to_string())
+        (
+            span,
+            Some(
+                "each key may appear once in a table; remove or rename the repeated one"
+                    .to_string(),
+            ),
+        )
     } else if message.contains("max recursion depth") {
-        Some(
-            "rule files are only a few levels deep; flatten the nested arrays or tables"
-                .to_string(),
+        (
+            span,
+            Some(
+                "rule files are only a few levels deep; flatten the nested arrays or tables"
+                    .to_string(),
+            ),
         )
     } else if message.starts_with("invalid type") {
-        Some(
+        (span, Some(
             "check the value's type: see docs/rule-files.md for what each key takes (`rows` is an array of tables `[[rows]]`, `inputs` and `outputs` are tables)"
                 .to_string(),
-        )
+        ))
     } else if message.starts_with("unknown field") {
-        Some(
-            "check the spelling; see docs/rule-files.md for the keys each document takes"
-                .to_string(),
+        (
+            span,
+            Some(
+                "check the spelling; see docs/rule-files.md for the keys each document takes"
+                    .to_string(),
+            ),
         )
     } else {
-        None
+        (span, None)
     };
     let message = if message.contains("max recursion depth") {
         "TOML nesting is too deep".to_string()
@@ -555,6 +608,74 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         message
     };
     Diagnostic::error("toml", file, span, lowercase_first(&message)).with_help_opt(help)
+}
+
+/// Where the value that should have been quoted starts: after the last
+/// assignment `key = ` on the error's line, when that value is not quoted.
+fn unquoted_value(file: &SourceFile, span: Span) -> Option<Span> {
+    let line_start = file.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &file.text[line_start..span.start];
+    let assign = before.match_indices(" =").last()?.0 + 2;
+    let value = &before[assign..];
+    let start = line_start + assign + (value.len() - value.trim_start().len());
+    let first = file.text[start..].chars().next()?;
+    (!matches!(first, '"' | '\'' | '{' | '[')).then(|| Span::new(start, span.end.max(start + 1)))
+}
+
+/// A line that starts where TOML wanted a `,` or `}`: the inline table on the
+/// line before was not closed (inline tables cannot span lines).
+fn unclosed_inline_table(file: &Arc<SourceFile>, span: Span, message: &str) -> Option<Diagnostic> {
+    if !(message.contains("expected `,`") || message.contains("expected `}`")) {
+        return None;
+    }
+    let before = file.text.get(..span.start)?;
+    let line_start = before.rfind('\n')?;
+    if !before[line_start..].trim().is_empty() {
+        return None;
+    }
+    let previous = before[..line_start].trim_end();
+    let previous_start = previous.rfind('\n').map_or(0, |i| i + 1);
+    let line = &previous[previous_start..];
+    if line.matches('{').count() <= line.matches('}').count() {
+        return None;
+    }
+    let end = previous.len();
+    Some(
+        Diagnostic::error(
+            "toml",
+            file,
+            Span::new(end, end + 1),
+            "this line's inline table `{ ... }` is not closed: missing `}`",
+        )
+        .with_help("close the inline table with `}` on the same line: a TOML inline table cannot span lines"),
+    )
+}
+
+/// `[rows]` where `[[rows]]` was meant: the next `[[rows]]` is then a duplicate
+/// key, reported by TOML there; the mistake is the single-bracket header.
+fn single_table_header(file: &Arc<SourceFile>, span: Span, message: &str) -> Option<Diagnostic> {
+    if !message.contains("duplicate key") {
+        return None;
+    }
+    let key = file.text.get(span.start..span.end)?.trim();
+    let header = format!("[{key}]");
+    let mut offset = 0;
+    for line in file.text[..span.start].split_inclusive('\n') {
+        if line.trim() == header {
+            let start = offset + (line.len() - line.trim_start().len());
+            return Some(
+                Diagnostic::error(
+                    "toml",
+                    file,
+                    Span::new(start, start + header.len()),
+                    format!("`{header}` declares one table, but `[[{key}]]` follows"),
+                )
+                .with_help(format!("each entry of `{key}` starts with `[[{key}]]`")),
+            );
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn lowercase_first(s: &str) -> String {
