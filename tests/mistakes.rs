@@ -375,3 +375,230 @@ fn each_typical_mistake_gets_its_own_first_error_and_few_follow_ons() {
         failures.join("\n")
     );
 }
+
+/// How a code's documented example (`arrears lint --explain CODE`,
+/// docs/lint-codes.md) is applied to a copy of the shipped rules.
+enum Apply {
+    /// The example replaces the whole line holding this text (indented like it).
+    Line(&'static str, &'static str),
+    /// The example is a file of its own.
+    NewFile(&'static str),
+    /// The example describes a copy of a file (`... # in two files`).
+    Copy(&'static str, &'static str),
+    /// The example describes a missing file.
+    Remove(&'static str),
+    /// The example describes what cannot be shown in a few lines (a 20 MB file).
+    Described,
+}
+
+const EXAMPLES: &[(&str, Apply)] = &[
+    (
+        "aggregate",
+        Apply::Line("treatment_flags.yaml", "hit: rule_order"),
+    ),
+    (
+        "arguments",
+        Apply::Line("entry.yaml", "  effective_arrears: max("),
+    ),
+    (
+        "calendar",
+        Apply::Line("calendars/us_business.yaml", "weekend:"),
+    ),
+    ("cell-too-long", Apply::Described),
+    (
+        "currency",
+        Apply::Line("entry.yaml", "      effective_arrears: \">= $5\""),
+    ),
+    (
+        "default",
+        Apply::Line("treatment_flags.yaml", "hit: rule_order"),
+    ),
+    (
+        "duplicate-name",
+        Apply::Copy("templates/card_early_std.yaml", "templates/zz_copy.yaml"),
+    ),
+    (
+        "duplicate-policy",
+        Apply::Copy("policy.yaml", "zz_policy.yaml"),
+    ),
+    (
+        "duplicate-row-id",
+        Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29"),
+    ),
+    (
+        "duplicate-schema",
+        Apply::Copy("schema.yaml", "zz_schema.yaml"),
+    ),
+    (
+        "duplicate-table",
+        Apply::Copy("entry.yaml", "zz_entry.yaml"),
+    ),
+    ("empty-file", Apply::NewFile("notes.yaml")),
+    (
+        "event-day",
+        Apply::Line("templates/card_early_soft.yaml", "    day: 0"),
+    ),
+    (
+        "event-type",
+        Apply::Line("templates/card_early_soft.yaml", "    type: email"),
+    ),
+    (
+        "experiment",
+        Apply::Line("experiments/card_early_letters.yaml", "name: soft_letter"),
+    ),
+    ("file-too-large", Apply::Described),
+    ("for-each", Apply::Line("sa_exit.yaml", "for_each:")),
+    ("hit-policy", Apply::Line("entry.yaml", "hit: first")),
+    (
+        "input",
+        Apply::Line("entry.yaml", "  dpd: account.days_past_due"),
+    ),
+    (
+        "mapping",
+        Apply::Line("mappings/extract.yaml", "  DPD: days_past_due"),
+    ),
+    (
+        "missing-output",
+        Apply::Line("entry.yaml", "then: { category: skip_trace"),
+    ),
+    ("no-schema", Apply::Remove("schema.yaml")),
+    ("not-utf8", Apply::Described),
+    ("output", Apply::Line("entry.yaml", "  reason: text")),
+    ("policy", Apply::Line("policy.yaml", "entry: entry")),
+    ("row-id", Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29")),
+    ("schema", Apply::Line("schema.yaml", "  arrears: money")),
+    (
+        "syntax",
+        Apply::Line("dpd_bucket.yaml", "when: { dpd: \"[1..29]\" }"),
+    ),
+    ("table-cycle", Apply::Described),
+    (
+        "table-name",
+        Apply::Line("treatment_flags.yaml", "table: treatment_flags"),
+    ),
+    (
+        "table-reference",
+        Apply::Line("entry.yaml", "  budget_plan: account."),
+    ),
+    ("test-document", Apply::Described),
+    (
+        "toml",
+        Apply::Line("exit.toml", "when = { promises = \">= 1\" }"),
+    ),
+    ("too-many-bytes", Apply::Described),
+    ("too-many-rows", Apply::Described),
+    (
+        "type-mismatch",
+        Apply::Line("entry.yaml", "      effective_arrears: \">= $5\""),
+    ),
+    (
+        "unknown-column",
+        Apply::Line("dpd_bucket.yaml", "when: { dpd: \"[1..29]\" }"),
+    ),
+    (
+        "unknown-document",
+        Apply::Line("entry.yaml", "table: entry"),
+    ),
+    (
+        "unknown-field",
+        Apply::Line("entry.yaml", "  dpd: account.days_past_due"),
+    ),
+    (
+        "unknown-function",
+        Apply::Line("entry.yaml", "  effective_arrears: max("),
+    ),
+    (
+        "unknown-name",
+        Apply::Line("entry.yaml", "      dpd: \">= 5\""),
+    ),
+    (
+        "unknown-reference",
+        Apply::Line("policy.yaml", "entry: entry"),
+    ),
+    (
+        "unknown-type",
+        Apply::Line("dpd_bucket.yaml", "  bucket: dpd_bucket"),
+    ),
+    (
+        "unknown-variant",
+        Apply::Line("entry.yaml", "      customer_class: residential"),
+    ),
+    ("yaml", Apply::Line("entry.yaml", "      dpd: \">= 5\"")),
+];
+
+/// The first diagnostic's code after applying `example` as `apply` says.
+fn first_code(apply: &Apply, example: &str) -> Result<String, String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    match apply {
+        Apply::Line(file, find) => {
+            let path = rules.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let at = text
+                .find(find)
+                .ok_or(format!("`{find}` is not in {file}"))?;
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            let line = &text[start..end];
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let example: Vec<String> = example
+                .lines()
+                .map(|l| format!("{indent}{}", l.trim_start_matches(indent)))
+                .collect();
+            let edited = format!("{}{}{}", &text[..start], example.join("\n"), &text[end..]);
+            std::fs::write(&path, edited).unwrap();
+        }
+        Apply::NewFile(name) => std::fs::write(rules.join(name), example).unwrap(),
+        Apply::Copy(from, to) => {
+            std::fs::copy(rules.join(from), rules.join(to)).unwrap();
+        }
+        Apply::Remove(file) => std::fs::remove_file(rules.join(file)).unwrap(),
+        Apply::Described => unreachable!(),
+    }
+    let linted = arrears::lint(&rules, &[])?;
+    linted
+        .diagnostics
+        .first()
+        .map(|d| format!("{} ({}: {})", d.code, d.location(), d.message))
+        .ok_or("no diagnostic".into())
+}
+
+#[test]
+fn each_documented_example_produces_its_code_first() {
+    use arrears::analysis::codes::CODES;
+    let mut failures = Vec::new();
+    for (code, apply) in EXAMPLES {
+        let doc = arrears::analysis::codes::find(code)
+            .unwrap_or_else(|| panic!("`{code}` is not a documented code"));
+        if matches!(apply, Apply::Described) {
+            continue;
+        }
+        match first_code(apply, doc.example) {
+            Ok(first) if first.starts_with(&format!("{code} (")) => {}
+            Ok(first) => {
+                failures.push(format!("{code}: the example's first diagnostic is {first}"))
+            }
+            Err(e) => failures.push(format!("{code}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every code outside the table analysis has its example here.
+    let analysis = [
+        "masked-row",
+        "not-analysed",
+        "subsumed-row",
+        "table-gap",
+        "table-overlap",
+        "unused",
+        "unused-field",
+        "unused-table",
+    ];
+    for c in CODES {
+        assert!(
+            analysis.contains(&c.code) || EXAMPLES.iter().any(|(code, _)| *code == c.code),
+            "`{}` has no entry in EXAMPLES",
+            c.code
+        );
+    }
+}
