@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::diagnostic::{did_you_mean, nearest, Diagnostic};
 use crate::ir::*;
 use crate::model::doc::TableDoc;
-use crate::model::spanned::{cell_text_offset, CellText, Spanned};
+use crate::model::spanned::{cell_text_offset, key_before, CellText, Spanned};
 use crate::model::RuleDocs;
 use crate::schema::{Schema, ACCOUNT};
 use crate::source::{SourceFile, Span};
@@ -53,8 +53,8 @@ pub fn check_with_params(
     let mut diags = docs.diagnostics.clone();
     let schema = match docs.schemas.as_slice() {
         [] => {
-            if docs.tables.is_empty() && !docs.files.is_empty() {
-                // Every file failed to load; those errors say enough.
+            if (docs.tables.is_empty() && !docs.files.is_empty()) || docs.broken.maybe_schema {
+                // The schema may be among the files that failed to load; those errors say enough.
             } else if let Some(file) = docs.files.first() {
                 diags.push(
                     Diagnostic::error(
@@ -103,6 +103,7 @@ pub fn check_with_params(
         headers: Vec::new(),
         params: &params,
         table_locals: Vec::new(),
+        broken: &docs.broken,
     };
     let tables = checker.check_tables(&docs.tables);
     diags.append(&mut checker.diags);
@@ -140,6 +141,8 @@ struct Checker<'s> {
     params: &'s HashMap<String, Vec<(String, Type)>>,
     /// Locals every cell of the table being checked starts with: params, then the `for_each` item.
     table_locals: Vec<(String, Type)>,
+    /// Names defined by files that failed to load: their uses are not reported again.
+    broken: &'s crate::model::load::Broken,
 }
 
 /// Where names resolve while checking one cell or expression.
@@ -512,11 +515,14 @@ impl<'s> Checker<'s> {
                 };
                 cells.push(cell);
             }
+            // A missing output is shown at `then`, or at the row when it has none.
+            let then_at = key_before(file, row.value.then.span, "then")
+                .unwrap_or(Span::new(row.span.start, row.span.start + 1));
             let outputs = self.outputs(
                 index,
                 file,
-                &row.value.then,
-                row.span,
+                &row.value.then.value,
+                then_at,
                 table,
                 &input_types,
                 &mut deps,
@@ -530,11 +536,12 @@ impl<'s> Checker<'s> {
             });
         }
         if let Some(default) = &doc.default {
+            let default_at = key_before(file, default.span, "default").unwrap_or(default.span);
             table.default = Some(self.outputs(
                 index,
                 file,
                 &default.value,
-                default.span,
+                default_at,
                 table,
                 &input_types,
                 &mut deps,
@@ -565,7 +572,7 @@ impl<'s> Checker<'s> {
         deps: &mut Vec<(u32, Span)>,
     ) -> Vec<TExpr> {
         let output_names: Vec<&str> = table.outputs.iter().map(|o| o.name.as_str()).collect();
-        self.unknown_columns(file, cells, &output_names, "output", &table.name);
+        let misspelt = self.unknown_columns(file, cells, &output_names, "output", &table.name);
         let mut exprs = Vec::new();
         for output in &table.outputs {
             match cells.get(&output.name) {
@@ -587,12 +594,16 @@ impl<'s> Checker<'s> {
                     exprs.push(coerce(expr, &output.ty));
                 }
                 None => {
-                    if table.hit != HitPolicy::Collect || table.aggregate != Some(Aggregate::Count)
+                    // A misspelt output column is reported already; its output is not missing.
+                    let reported = misspelt.contains(&output.name.as_str());
+                    if !reported
+                        && (table.hit != HitPolicy::Collect
+                            || table.aggregate != Some(Aggregate::Count))
                     {
                         self.error(
                             "missing-output",
                             file,
-                            Span::new(span.start, span.start + 1),
+                            span,
                             format!("no value for output `{}`", output.name),
                         )
                         .help = Some(format!(
@@ -611,30 +622,37 @@ impl<'s> Checker<'s> {
     }
 
     /// A `when` or `then` key that names no column of the table: a typo that would
-    /// otherwise silently match everything (or set nothing).
-    fn unknown_columns(
+    /// otherwise silently match everything (or set nothing). Shown at the key;
+    /// returns the columns the typos were probably meant to be.
+    fn unknown_columns<'c>(
         &mut self,
         file: &Arc<SourceFile>,
         cells: &IndexMap<String, Spanned<CellText>>,
-        columns: &[&str],
+        columns: &[&'c str],
         kind: &str,
         table: &str,
-    ) {
+    ) -> Vec<&'c str> {
+        let mut meant = Vec::new();
         for (name, cell) in cells {
             if columns.contains(&name.as_str()) {
                 continue;
             }
-            let help = did_you_mean(name, columns.iter().copied()).unwrap_or_else(|| {
-                format!("the {kind}s are: {}", list_names(columns.iter().copied()))
-            });
+            let meant_column = nearest(name, columns.iter().copied());
+            meant.extend(meant_column);
+            let help = match meant_column {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("the {kind}s are: {}", list_names(columns.iter().copied())),
+            };
+            let at = key_before(file, cell.span, name).unwrap_or(cell.span);
             self.error(
                 "unknown-column",
                 file,
-                cell.span,
+                at,
                 format!("`{name}` is not an {kind} of table `{table}`"),
             )
             .help = Some(help);
         }
+        meant
     }
 
     fn scope<'a>(
@@ -982,6 +1000,14 @@ impl<'s> Checker<'s> {
             }
         }
         let Some(mut current) = self.lookup_root(scope, &first.name) else {
+            // A table whose file failed to load, or a bare word where the type is unknown
+            // because of an earlier error (it may be a variant of an enum that failed):
+            // a follow-on of that error, already reported.
+            if self.broken.contains(&first.name)
+                || (expect == Some(&Type::Error) && segments.len() == 1)
+            {
+                return error_expr();
+            }
             let mut candidates: Vec<String> = vec!["account".into(), "as_of".into()];
             candidates.extend(scope.locals.iter().map(|(n, _)| n.clone()));
             candidates.extend(
@@ -999,6 +1025,7 @@ impl<'s> Checker<'s> {
                 ))
             } else {
                 did_you_mean(&first.name, candidates.iter().map(|s| s.as_str()))
+                    .or_else(|| expect.and_then(how_written))
             };
             self.error(
                 "unknown-name",
@@ -1622,6 +1649,21 @@ fn coerce(expr: TExpr, declared: &Type) -> TExpr {
         },
         _ => expr,
     }
+}
+
+/// How a value of a type is written, for a bare word where one was expected.
+fn how_written(ty: &Type) -> Option<String> {
+    Some(
+        match ty {
+            Type::Money => "money is written with its currency: `$5`, `$12.50` or `5.00 USD`",
+            Type::Bool => "a boolean is written `true` or `false`",
+            Type::Date => "a date is written `2026-11-22`",
+            Type::Integer | Type::Decimal => "a number is written `5`, `12.5` or `20%`",
+            Type::Days => "days are written `30 days` or as a number",
+            _ => return None,
+        }
+        .into(),
+    )
 }
 
 fn money_hint(value: &Type, wanted: &Type) -> Option<String> {

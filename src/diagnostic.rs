@@ -179,28 +179,56 @@ pub struct DiagnosticJson {
     pub end_column: usize,
 }
 
-/// Sorts diagnostics by file, position, then code, for stable output.
+/// Sorts diagnostics root causes first, then by file, position and code, for
+/// stable output: a file that could not be read, then the schema, then
+/// everything else (which may follow from them). `lint` prints in this order and
+/// `dry-run`, `test` and `batch` name the first error, so all name the same one.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (a.file.name.as_str(), a.span.start, a.code).cmp(&(
-            b.file.name.as_str(),
-            b.span.start,
-            b.code,
-        ))
-    });
+    diagnostics.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
 }
 
-/// `did you mean` for a misspelt name.
+/// The error [`sort`] puts first: the one every command names.
+pub fn first_error(diagnostics: &[Diagnostic]) -> Option<&Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .min_by(|a, b| sort_key(a).cmp(&sort_key(b)))
+}
+
+/// The order [`sort`] puts diagnostics in.
+pub fn sort_key(d: &Diagnostic) -> (u8, &str, usize, &'static str) {
+    (stage(d.code), d.file.name.as_str(), d.span.start, d.code)
+}
+
+/// 0: a rule file could not be read; 1: the schema is wrong; 2: the rest.
+fn stage(code: &str) -> u8 {
+    match code {
+        "yaml" | "toml" | "unknown-document" | "empty-file" | "not-utf8" | "file-too-large"
+        | "too-many-bytes" => 0,
+        "schema" | "duplicate-schema" | "no-schema" => 1,
+        _ => 2,
+    }
+}
+
+/// `did you mean` for a misspelt name (see [`nearest`]).
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate a misspelt name was most probably meant to be, when it is
+/// similar enough (Jaro-Winkler above 0.8, or one edit away: `mx` → `max`).
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
+        .filter(|(score, c)| {
+            *score > 0.8 || (name.len() > 1 && strsim::damerau_levenshtein(name, c) == 1)
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .map(|(_, c)| c)
 }
 
 /// Text read from an input (an account id, a field value, a file name, a rule

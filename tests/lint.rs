@@ -123,7 +123,7 @@ const CASES: &[Case] = &[
         name: "unknown_column",
         code: "unknown-column",
         file: "entry.yaml",
-        at: At::Text(r#"">= $5""#, 0),
+        at: At::Text("arears", 0),
         mentions: &[
             "`arears` is not an input of table `entry`",
             "did you mean `arrears`?",
@@ -133,7 +133,7 @@ const CASES: &[Case] = &[
         name: "missing_output",
         code: "missing-output",
         file: "entry.yaml",
-        at: At::Text("- id: late", 2),
+        at: At::Text("then: { level: high }", 0),
         mentions: &["no value for output `note`"],
     },
     Case {
@@ -154,8 +154,8 @@ const CASES: &[Case] = &[
         name: "toml_syntax",
         code: "toml",
         file: "entry.toml",
-        at: At::Text(">= 5", 1),
-        mentions: &["expected `,`"],
+        at: At::Text(">= 5", 0),
+        mentions: &["expected `,`", "quoted string"],
     },
     Case {
         name: "unknown_function",

@@ -9,7 +9,6 @@ use clap::builder::RangedU64ValueParser;
 use super::output::{refuse_same_files, remove_partials_on_signal, Named, Output};
 use super::{error_line, parse_date, Exit};
 use crate::batch::{self, BatchError, CsvSource, InputFormat, JsonlSource, Mapping, OutputFormat};
-use crate::diagnostic::Severity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum InFormat {
@@ -120,10 +119,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let docs = crate::model::load_dir(&args.rules).map_err(|e| bad(e.to_string()))?;
     let loaded = crate::policy::build(&docs);
     let Some(policy) = loaded.policy.as_ref() else {
-        let first = loaded
-            .diagnostics
-            .iter()
-            .find(|d| d.severity == Severity::Error);
+        let first = crate::diagnostic::first_error(&loaded.diagnostics);
         let message = match first {
             Some(d) => format!(
                 "the rules in `{}` have errors, the first at {}: {}; run `arrears lint {}`",

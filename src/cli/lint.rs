@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{error_line, Exit, Format, Out};
-use crate::diagnostic::{printable, sort, Severity};
-use crate::testing::Subject;
+use crate::diagnostic::{printable, Severity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -67,63 +66,24 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             return Exit::Usage;
         }
     };
-    let docs = match crate::model::load_dir(dir) {
-        Ok(docs) => docs,
+    let crate::Linted {
+        loaded,
+        diagnostics,
+        counterexamples,
+    } = match crate::lint(dir, &args.tests, args.counterexamples.as_deref()) {
+        Ok(linted) => linted,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    let loaded = crate::policy::build(&docs);
-    let mut diagnostics = loaded.diagnostics;
-    let rules_ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
-    if rules_ok {
-        let program = match (&loaded.policy, &loaded.plan) {
-            (Some(p), _) => Some(&p.plan.program),
-            (None, Some(plan)) => Some(&plan.program),
-            (None, None) => None,
-        };
-        if let Some(program) = program {
-            let ctx = crate::analysis::Context {
-                schema_doc: docs.schemas.first().map(|(f, d)| (f, d)),
-                policy: loaded.policy.as_ref().map(crate::analysis::PolicyUse::of),
-            };
-            let findings = crate::analysis::analyse_findings(program, &ctx);
-            if let Some(out_dir) = &args.counterexamples {
-                match crate::analysis::counterexample::write_all(out_dir, dir, program, &findings) {
-                    Ok(files) => eprintln!(
-                        "wrote {} counterexample account(s) to {}",
-                        files.len(),
-                        out_dir.display()
-                    ),
-                    Err(err) => {
-                        error_line(err);
-                        return Exit::BadInput;
-                    }
-                }
-            }
-            diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
-        }
+    if let Some(out_dir) = &args.counterexamples {
+        eprintln!(
+            "wrote {} counterexample account(s) to {}",
+            counterexamples.len(),
+            printable(&out_dir.display().to_string())
+        );
     }
-    let test_paths: Vec<PathBuf> = Some(dir.join("tests"))
-        .filter(|t| t.is_dir())
-        .into_iter()
-        .chain(args.tests.iter().cloned())
-        .collect();
-    let subject = match (&loaded.policy, &loaded.plan) {
-        _ if !rules_ok => None,
-        (Some(p), _) => Some(Subject::Policy(p)),
-        (None, Some(plan)) => Some(Subject::Tables(plan)),
-        (None, None) => None,
-    };
-    match crate::testing::lint(&test_paths, dir, subject.as_ref()) {
-        Ok(problems) => diagnostics.extend(problems),
-        Err(err) => {
-            error_line(err);
-            return Exit::BadInput;
-        }
-    }
-    sort(&mut diagnostics);
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)

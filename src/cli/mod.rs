@@ -191,15 +191,15 @@ impl<W: Write> Write for CheckedOut<W> {
 
 /// Commands that need valid rules say where the first error is, and exit 3.
 pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Diagnostic]) -> Exit {
-    let errors: Vec<_> = diagnostics
+    let errors = diagnostics
         .iter()
         .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .collect();
-    if let Some(first) = errors.first() {
+        .count();
+    if let Some(first) = crate::diagnostic::first_error(diagnostics) {
         error_line(format!(
             "the rules in `{}` have {} error(s), the first at {}: {}; run `arrears lint {}`",
             dir.display(),
-            errors.len(),
+            errors,
             first.location(),
             first.message,
             dir.display()

@@ -96,8 +96,9 @@ pub struct RowDoc {
     pub description: Option<String>,
     #[serde(default)]
     pub when: CellMap,
+    /// Spanned: a missing output is shown at `then`.
     #[serde(default)]
-    pub then: CellMap,
+    pub then: Spanned<CellMap>,
 }
 
 /// A work calendar: which days events may fall on.

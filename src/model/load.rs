@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use super::doc::{
     CalendarDoc, ExperimentDoc, MappingDoc, PolicyDoc, Probe, SchemaDoc, TableDoc, TemplateDoc,
 };
-use super::spanned::{reading, Format};
-use crate::diagnostic::Diagnostic;
+use super::spanned::{reading, Format, Spanned};
+use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::source::{SourceFile, Span};
 
 /// Rule files larger than this are rejected unread: no policy is this big.
@@ -36,7 +36,53 @@ pub struct RuleDocs {
     pub mappings: Vec<(Arc<SourceFile>, MappingDoc)>,
     /// Test documents found among the rules, for `arrears test`.
     pub test_files: Vec<PathBuf>,
+    /// Names that files which failed to load probably define (see [`Broken`]):
+    /// the checker does not report their uses again.
+    pub broken: Broken,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What the rule files that failed to load would have defined, as far as their
+/// text tells: their file stems and the values of their top-level keys
+/// (`table: entry` → `entry`). A use of such a name is a follow-on of the
+/// load error, not a problem of its own.
+#[derive(Debug, Default)]
+pub struct Broken {
+    pub names: Vec<String>,
+    /// Whether one of them may be the schema (its kind could not be told, or it is `schema`).
+    pub maybe_schema: bool,
+}
+
+impl Broken {
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    fn note(&mut self, file: &SourceFile) {
+        let stem = Path::new(&file.name).file_stem().and_then(|s| s.to_str());
+        self.names.extend(stem.map(str::to_string));
+        let keys = top_level_lines(&file.text);
+        self.maybe_schema |= keys.is_empty() || keys.iter().any(|(k, _)| *k == "schema");
+        for (_, value) in keys {
+            if crate::schema::is_identifier(value) {
+                self.names.push(value.to_string());
+            }
+        }
+    }
+}
+
+/// `key: value` (YAML) or `key = "value"` (TOML) lines at the top level, read
+/// from the text alone (the file may not parse): key and unquoted value.
+fn top_level_lines(text: &str) -> Vec<(&str, &str)> {
+    text.lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-', '[', '.', '%']))
+        .filter_map(|l| {
+            let at = l.find([':', '='])?;
+            let key = l[..at].trim().trim_matches(['"', '\'']);
+            let value = l[at + 1..].split(" #").next().unwrap_or("").trim();
+            Some((key, value.trim_matches(['"', '\''])))
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,16 +225,16 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
         return;
     };
     if file.text.trim().is_empty() {
-        docs.diagnostics.push(
-            Diagnostic::error("empty-file", &file, Span::default(), "rule file is empty")
-                .with_help("start a table with `table: <name>` or a schema with `schema: <name>`"),
-        );
+        docs.diagnostics
+            .push(empty_file(&file, "rule file is empty"));
+        docs.broken.note(&file);
         return;
     }
     let probe = match parse::<Probe>(format, &file) {
         Ok(probe) => probe,
         Err(diagnostic) => {
             docs.diagnostics.push(*diagnostic);
+            docs.broken.note(&file);
             return;
         }
     };
@@ -199,7 +245,10 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     if probe.mapping.is_some() {
         match parse::<MappingDoc>(format, &file) {
             Ok(d) => docs.mappings.push((file.clone(), d)),
-            Err(diagnostic) => docs.diagnostics.push(*diagnostic),
+            Err(diagnostic) => {
+                docs.diagnostics.push(*diagnostic);
+                docs.broken.note(&file);
+            }
         }
         return;
     }
@@ -216,33 +265,126 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     ];
     let present: Vec<&str> = kinds.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
     let result = match present.as_slice() {
-        ["schema"] => parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d))),
+        ["schema"] => {
+            parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d)))
+        }
         ["table"] => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
-        ["calendar"] => parse::<CalendarDoc>(format, &file).map(|d| docs.calendars.push((file.clone(), d))),
-        ["template"] => parse::<TemplateDoc>(format, &file).map(|d| docs.templates.push((file.clone(), d))),
-        ["experiment"] => parse::<ExperimentDoc>(format, &file).map(|d| docs.experiments.push((file.clone(), d))),
-        ["policy"] => parse::<PolicyDoc>(format, &file).map(|d| docs.policies.push((file.clone(), d))),
-        [] => Err(Box::new(
-            Diagnostic::error(
-                "unknown-document",
-                &file,
-                Span::new(0, 1),
-                "unknown document: expected a top-level `table`, `schema`, `policy`, `template`, `experiment` or `calendar` key",
-            )
-            .with_help("start a table with `table: <name>` (see docs/rule-files.md)"),
-        )),
+        ["calendar"] => {
+            parse::<CalendarDoc>(format, &file).map(|d| docs.calendars.push((file.clone(), d)))
+        }
+        ["template"] => {
+            parse::<TemplateDoc>(format, &file).map(|d| docs.templates.push((file.clone(), d)))
+        }
+        ["experiment"] => {
+            parse::<ExperimentDoc>(format, &file).map(|d| docs.experiments.push((file.clone(), d)))
+        }
+        ["policy"] => {
+            parse::<PolicyDoc>(format, &file).map(|d| docs.policies.push((file.clone(), d)))
+        }
+        [] => Err(Box::new(unknown_document(format, &file))),
         several => Err(Box::new(
             Diagnostic::error(
                 "unknown-document",
                 &file,
                 Span::new(0, 1),
-                format!("a file holds one document, but this one has the keys {}", several.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")),
+                format!(
+                    "a file holds one document, but this one has the keys {}",
+                    several
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
             )
             .with_help("put each document in a file of its own"),
         )),
     };
     if let Err(diagnostic) = result {
         docs.diagnostics.push(*diagnostic);
+        docs.broken.note(&file);
+    }
+}
+
+/// The top-level keys that name a document kind (a test document's `tests`, a mapping's `mapping` included).
+const DOCUMENT_KEYS: [&str; 8] = [
+    "table",
+    "schema",
+    "policy",
+    "template",
+    "experiment",
+    "calendar",
+    "mapping",
+    "tests",
+];
+
+fn empty_file(file: &Arc<SourceFile>, message: &str) -> Diagnostic {
+    Diagnostic::error("empty-file", file, Span::default(), message)
+        .with_help("start a table with `table: <name>` or a schema with `schema: <name>`")
+}
+
+/// A file none of whose top-level keys names a document kind: reported at the
+/// key that is nearest to one (`tabel`), or at the first key.
+fn unknown_document(format: Format, file: &Arc<SourceFile>) -> Diagnostic {
+    let keys = parse::<TopLevelKeys>(format, file)
+        .map(|k| k.0)
+        .unwrap_or_default();
+    let Some(first) = keys.first() else {
+        return empty_file(file, "rule file holds only comments");
+    };
+    let near = keys
+        .iter()
+        .find_map(|k| did_you_mean(&k.value, DOCUMENT_KEYS).map(|help| (k, help)));
+    let (key, help) = near.unwrap_or_else(|| {
+        (
+            first,
+            "start a table with `table: <name>` (see docs/rule-files.md)".to_string(),
+        )
+    });
+    let expected = DOCUMENT_KEYS.map(|k| format!("`{k}`"));
+    Diagnostic::error(
+        "unknown-document",
+        file,
+        key.span,
+        format!(
+            "unknown document: `{}` is not a document kind; expected a top-level {} or {} key",
+            key.value,
+            expected[..expected.len() - 1].join(", "),
+            expected[expected.len() - 1]
+        ),
+    )
+    .with_help(help)
+}
+
+/// The top-level keys of a document, with their spans, in file order.
+struct TopLevelKeys(Vec<Spanned<String>>);
+
+impl<'de> serde::Deserialize<'de> for TopLevelKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeysVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeysVisitor {
+            type Value = TopLevelKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TopLevelKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(TopLevelKeys(keys))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<TopLevelKeys, E> {
+                Ok(TopLevelKeys(Vec::new()))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<TopLevelKeys, E> {
+                Ok(TopLevelKeys(Vec::new()))
+            }
+        }
+        deserializer.deserialize_any(KeysVisitor)
     }
 }
 
@@ -290,8 +432,41 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     let start = err.location().map_or(0, |l| {
         file.offset_of(l.line() as usize, l.column() as usize)
     });
+    if message.contains("did not find expected") {
+        if let Some(at) = dedented_line(&file.text, start) {
+            return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(
+                "this line is indented less than the lines around it: indent it like the line above",
+            );
+        }
+    }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// YAML notices a dedented `key: value` line only at the next line, which is
+/// then indented more than it: where that dedented line starts, when the line
+/// before it is indented like the line the error is on.
+fn dedented_line(text: &str, error_at: usize) -> Option<usize> {
+    let content = |line: &str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let line_start = text.get(..error_at)?.rfind('\n').map_or(0, |i| i + 1);
+    let mut starts = text[..line_start]
+        .split_inclusive('\n')
+        .scan(0, |at, line| {
+            let start = *at;
+            *at += line.len();
+            Some((start, line))
+        })
+        .filter(|(_, line)| content(line))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev();
+    let error_line = text[line_start..].lines().next().unwrap_or("");
+    let (p_start, p) = starts.next()?;
+    let (_, q) = starts.next()?;
+    let opens_block = p.trim_end().ends_with([':', '|', '>', '-', '+']);
+    (indent(p) < indent(error_line) && indent(q) == indent(error_line) && !opens_block)
+        .then(|| p_start + indent(p))
 }
 
 /// A YAML error in the user's words: serde-saphyr's message without its
@@ -388,34 +563,54 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         Span::new(r.start, r.end.max(r.start + 1))
     });
     let message = err.message().trim().to_string();
-    let help = if message.contains("expected newline")
+    if let Some(d) = unclosed_inline_table(file, span, &message)
+        .or_else(|| single_table_header(file, span, &message))
+    {
+        return d;
+    }
+    let unquoted = message.contains("expected newline")
         || message.contains("invalid string")
         || message.contains("invalid basic string")
         || message.contains("must be quoted")
         || message.contains("extra assignment")
         || message.contains("expected `,`")
-        || message.contains("invalid unquoted key")
-    {
-        Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string())
+        || message.contains("invalid unquoted key");
+    let (span, help) = if unquoted {
+        (
+            unquoted_value(file, span).unwrap_or(span),
+            Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string()),
+        )
     } else if message.contains("duplicate key") {
-        Some("each key may appear once in a table; remove or rename the repeated one".to_string())
+        (
+            span,
+            Some(
+                "each key may appear once in a table; remove or rename the repeated one"
+                    .to_string(),
+            ),
+        )
     } else if message.contains("max recursion depth") {
-        Some(
-            "rule files are only a few levels deep; flatten the nested arrays or tables"
-                .to_string(),
+        (
+            span,
+            Some(
+                "rule files are only a few levels deep; flatten the nested arrays or tables"
+                    .to_string(),
+            ),
         )
     } else if message.starts_with("invalid type") {
-        Some(
+        (span, Some(
             "check the value's type: see docs/rule-files.md for what each key takes (`rows` is an array of tables `[[rows]]`, `inputs` and `outputs` are tables)"
                 .to_string(),
-        )
+        ))
     } else if message.starts_with("unknown field") {
-        Some(
-            "check the spelling; see docs/rule-files.md for the keys each document takes"
-                .to_string(),
+        (
+            span,
+            Some(
+                "check the spelling; see docs/rule-files.md for the keys each document takes"
+                    .to_string(),
+            ),
         )
     } else {
-        None
+        (span, None)
     };
     let message = if message.contains("max recursion depth") {
         "TOML nesting is too deep".to_string()
@@ -423,6 +618,74 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         message
     };
     Diagnostic::error("toml", file, span, lowercase_first(&message)).with_help_opt(help)
+}
+
+/// Where the value that should have been quoted starts: after the last
+/// assignment `key = ` on the error's line, when that value is not quoted.
+fn unquoted_value(file: &SourceFile, span: Span) -> Option<Span> {
+    let line_start = file.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &file.text[line_start..span.start];
+    let assign = before.match_indices(" =").last()?.0 + 2;
+    let value = &before[assign..];
+    let start = line_start + assign + (value.len() - value.trim_start().len());
+    let first = file.text[start..].chars().next()?;
+    (!matches!(first, '"' | '\'' | '{' | '[')).then(|| Span::new(start, span.end.max(start + 1)))
+}
+
+/// A line that starts where TOML wanted a `,` or `}`: the inline table on the
+/// line before was not closed (inline tables cannot span lines).
+fn unclosed_inline_table(file: &Arc<SourceFile>, span: Span, message: &str) -> Option<Diagnostic> {
+    if !(message.contains("expected `,`") || message.contains("expected `}`")) {
+        return None;
+    }
+    let before = file.text.get(..span.start)?;
+    let line_start = before.rfind('\n')?;
+    if !before[line_start..].trim().is_empty() {
+        return None;
+    }
+    let previous = before[..line_start].trim_end();
+    let previous_start = previous.rfind('\n').map_or(0, |i| i + 1);
+    let line = &previous[previous_start..];
+    if line.matches('{').count() <= line.matches('}').count() {
+        return None;
+    }
+    let end = previous.len();
+    Some(
+        Diagnostic::error(
+            "toml",
+            file,
+            Span::new(end, end + 1),
+            "this line's inline table `{ ... }` is not closed: missing `}`",
+        )
+        .with_help("close the inline table with `}` on the same line: a TOML inline table cannot span lines"),
+    )
+}
+
+/// `[rows]` where `[[rows]]` was meant: the next `[[rows]]` is then a duplicate
+/// key, reported by TOML there; the mistake is the single-bracket header.
+fn single_table_header(file: &Arc<SourceFile>, span: Span, message: &str) -> Option<Diagnostic> {
+    if !message.contains("duplicate key") {
+        return None;
+    }
+    let key = file.text.get(span.start..span.end)?.trim();
+    let header = format!("[{key}]");
+    let mut offset = 0;
+    for line in file.text[..span.start].split_inclusive('\n') {
+        if line.trim() == header {
+            let start = offset + (line.len() - line.trim_start().len());
+            return Some(
+                Diagnostic::error(
+                    "toml",
+                    file,
+                    Span::new(start, start + header.len()),
+                    format!("`{header}` declares one table, but `[[{key}]]` follows"),
+                )
+                .with_help(format!("each entry of `{key}` starts with `[[{key}]]`")),
+            );
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn lowercase_first(s: &str) -> String {

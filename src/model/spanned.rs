@@ -283,3 +283,19 @@ impl<'de> Deserialize<'de> for JsonNode {
         deserializer.deserialize_any(NodeVisitor)
     }
 }
+
+/// The span of the key written just before a value (`key: value`,
+/// `key = value`, the key possibly quoted), found in the file's text: where a
+/// problem with the key itself (a misspelt column) is shown. `None` when the
+/// text before the value is not that key and a separator.
+pub fn key_before(file: &SourceFile, value: Span, key: &str) -> Option<Span> {
+    let before = file.text.get(..value.start)?.trim_end();
+    let before = before.strip_suffix([':', '='])?.trim_end();
+    ["", "\"", "'"].into_iter().find_map(|quote| {
+        let inner = before.strip_suffix(quote)?;
+        let key_start = inner.strip_suffix(key)?.len();
+        let outside = inner[..key_start].strip_suffix(quote)?;
+        let whole_word = !outside.ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        (whole_word && !key.is_empty()).then(|| Span::new(key_start, key_start + key.len()))
+    })
+}

@@ -733,12 +733,7 @@ impl Builder<'_> {
                             e.kind.span,
                             format!("unknown event type `{}`", e.kind.value),
                         )
-                        .with_help(
-                            did_you_mean(&e.kind.value, event_types.iter().copied())
-                                .unwrap_or_else(|| {
-                                    format!("event types: {}", event_types.join(", "))
-                                }),
-                        ),
+                        .with_help(event_type_help(&e.kind.value, event_types)),
                     );
                 }
                 if e.day.value < 0 || e.day.value > 3660 {
@@ -1083,6 +1078,7 @@ impl Builder<'_> {
                     format!("row `{}`", r.id),
                     d.value
                         .then
+                        .value
                         .get(Out::Instalments.name())
                         .map(|c| c.span)
                         .unwrap_or(d.span),
@@ -1585,5 +1581,42 @@ fn list_of_records(
             _ => Err(format!("`{path}.{name}` (a list of records)")),
         },
         _ => Err(format!("`{path}.{name}` (a list of records)")),
+    }
+}
+
+/// The help for an unknown event type: the type it is a synonym of
+/// (`send_email` → `email`, `phone_call` → `call`), else the nearest spelling,
+/// else the list.
+fn event_type_help(kind: &str, event_types: &[&str]) -> String {
+    const SYNONYMS: [(&str, &str); 9] = [
+        ("letter", "send_letter"),
+        ("mail", "send_letter"),
+        ("e_mail", "email"),
+        ("text", "sms"),
+        ("text_message", "sms"),
+        ("phone", "call"),
+        ("phone_call", "call"),
+        ("todo", "create_todo"),
+        ("severance", "start_severance"),
+    ];
+    let lower = kind.to_ascii_lowercase();
+    let bare = ["send_", "make_", "place_", "schedule_", "create_", "start_"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .unwrap_or(&lower);
+    let synonym = [lower.as_str(), bare]
+        .into_iter()
+        .find_map(|w| {
+            event_types
+                .iter()
+                .copied()
+                .find(|t| *t == w)
+                .or_else(|| SYNONYMS.iter().find(|(s, _)| *s == w).map(|(_, t)| *t))
+        })
+        .filter(|t| *t != kind);
+    match synonym {
+        Some(t) => format!("did you mean `{t}`?"),
+        None => did_you_mean(kind, event_types.iter().copied())
+            .unwrap_or_else(|| format!("event types: {}", event_types.join(", "))),
     }
 }

@@ -971,6 +971,15 @@ fn convert_error(text: &str, err: &pest::error::Error<Rule>, mode: Mode) -> Pars
         return ParseError::new(message, span);
     };
 
+    if mode == Mode::Cell && matches!(cur.text, "]" | ")") {
+        if let Some((dash, fixed)) = dash_range_fix(text, cur.start) {
+            return ParseError::new(
+                "a range is written with `..`, not `-`",
+                Span::new(dash, dash + 1),
+            )
+            .with_help(format!("write `{fixed}`"));
+        }
+    }
     let message = match prev {
         Some(p) => format!("unexpected `{}` after `{}`", cur.text, p.text),
         None => format!("expected {expected}, found `{}`", cur.text),
@@ -1141,6 +1150,28 @@ fn segment_at(text: &str, pos: usize) -> (&str, usize) {
 }
 
 /// For `(1,5]`: the bracketed text with the comma at `pos` replaced by `..`.
+/// `[30-59]` (a range written with a dash, read as `30 - 59`), closed at
+/// `close`: where the dash is, and the range written right (`[30..59]`).
+fn dash_range_fix(text: &str, close: usize) -> Option<(usize, String)> {
+    let before = &text[..close];
+    let open = before.rfind(['(', '['])?;
+    let inner = &before[open + 1..];
+    // The dash after the low bound (a leading `-` is the low bound's sign).
+    let low_len = inner.trim_start().len();
+    let skipped = inner.len() - low_len;
+    let dash = skipped + 1 + inner.trim_start().get(1..)?.find('-')?;
+    let (low, high) = (inner[..dash].trim(), inner[dash + 1..].trim());
+    let number = |s: &str| {
+        s.trim_start_matches(['-', '$'])
+            .starts_with(|c: char| c.is_ascii_digit())
+    };
+    if !number(low) || !number(high) || inner.contains(['(', '[', ',']) {
+        return None;
+    }
+    let (open_ch, close_ch) = (&text[open..open + 1], &text[close..close + 1]);
+    Some((open + 1 + dash, format!("{open_ch}{low}..{high}{close_ch}")))
+}
+
 fn comma_range_fix(text: &str, pos: usize) -> Option<String> {
     let before = &text[..pos];
     let open = before.rfind(['(', '['])?;
@@ -1171,6 +1202,24 @@ mod tests {
         match expr(text).kind {
             ExprKind::Literal(l) => l,
             other => panic!("{text:?} is not a literal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_range_with_a_dash_is_shown_at_the_dash_with_the_range_written_right() {
+        for (cell, at, fixed) in [
+            ("[30-59]", 3, "[30..59]"),
+            ("(1 - 5]", 3, "(1..5]"),
+            ("[-5-5)", 3, "[-5..5)"),
+            ("[$5-$10]", 3, "[$5..$10]"),
+        ] {
+            let err = parse_cell(cell).unwrap_err();
+            assert_eq!(err.span.start, at, "{cell}");
+            assert_eq!(
+                err.help.as_deref(),
+                Some(format!("write `{fixed}`").as_str()),
+                "{cell}"
+            );
         }
     }
 
