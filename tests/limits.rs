@@ -61,3 +61,165 @@ fn a_large_yaml_table_loads_and_the_analysis_says_it_stopped() {
         ["not-analysed: table `bands` was not checked for gaps and overlaps: the table is too large to analyse exactly (more than 200000 cases, 5000000 row pairs or 8 MiB of row boxes)"]
     );
 }
+
+/// A FIFO at `path` with a thread that writes `bytes` into it once someone
+/// opens it for reading. [`Fifo::release`] ends the thread whether or not
+/// anyone read it.
+struct Fifo {
+    path: std::path::PathBuf,
+    opened: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+impl Fifo {
+    fn new(path: &Path, bytes: Vec<u8>) -> Fifo {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mkfifo");
+        let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (path, opened) = (path.to_path_buf(), opened.clone());
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                opened.store(true, std::sync::atomic::Ordering::SeqCst);
+                // The reader may stop early (a limit): a broken pipe is fine.
+                let _ = f.write_all(&bytes);
+            })
+        };
+        Fifo {
+            path: path.to_path_buf(),
+            opened,
+            writer,
+        }
+    }
+
+    /// Whether anyone opened the FIFO for reading, after unblocking the writer.
+    fn release(self) -> bool {
+        let opened = self.opened.load(std::sync::atomic::Ordering::SeqCst);
+        if !opened {
+            // Pairs with the writer's pending open; read what it writes.
+            let mut f = std::fs::File::open(&self.path).unwrap();
+            std::io::copy(&mut f, &mut std::io::sink()).unwrap();
+        }
+        self.writer.join().unwrap();
+        opened
+    }
+}
+
+fn rules_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&root().join("rules"), dir.path());
+    dir
+}
+
+/// A FIFO named like a rule file is skipped with a warning, never opened
+/// (before, lint blocked on it forever; fed, it read what came).
+#[test]
+fn a_fifo_in_the_rules_directory_is_skipped_unopened() {
+    let dir = rules_copy();
+    let fifo = Fifo::new(&dir.path().join("extra.yaml"), b"table: [".to_vec());
+    let out = common::arrears_in(dir.path(), &["lint", ".", "--format", "json"]);
+    let opened = fifo.release();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error" || d["code"] == "skipped-file")
+        .map(|d| format!("{} {}: {}", d["code"], d["file"], d["message"]))
+        .collect();
+    assert_eq!(
+        skipped,
+        [r#""skipped-file" "./extra.yaml": "skipped: not a regular file (a FIFO (named pipe))""#]
+    );
+    assert!(!opened, "lint opened the FIFO");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+}
+
+/// `ln -s . again` used to load every file of the directory ~40 times over
+/// (80 `duplicate-schema` errors), and two such links never ended; each file
+/// is now read once.
+#[test]
+fn a_symlink_loop_loads_each_file_once() {
+    let dir = rules_copy();
+    let plain = arrears::model::load_dir(dir.path()).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("again")).unwrap();
+    // Not a loop, but a second path to a directory: its files load once too.
+    std::os::unix::fs::symlink("../mappings", dir.path().join("calendars/m")).unwrap();
+    let looped = arrears::model::load_dir(dir.path()).unwrap();
+    let names = |docs: &arrears::model::RuleDocs| -> Vec<String> {
+        docs.files.iter().map(|f| f.name.clone()).collect()
+    };
+    assert_eq!(names(&looped), names(&plain));
+    let notes: Vec<String> = looped
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}: {}", d.code, d.file.name, d.message))
+        .collect();
+    let base = dir.path().display();
+    assert_eq!(
+        notes,
+        [
+            format!("skipped-file {base}/again: skipped: a symlink to a directory that is read through another path (a symlink loop?)"),
+            format!("skipped-file {base}/calendars/m: skipped: a symlink to a directory that is read through another path (a symlink loop?)"),
+        ]
+    );
+}
+
+/// An accounts file is read whole, so a FIFO is refused (exit 2) without
+/// waiting for a writer; before, dry-run read whatever the FIFO gave.
+#[test]
+fn a_fifo_as_the_accounts_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = std::fs::read(root().join("samples/accounts.jsonl")).unwrap();
+    let fifo = Fifo::new(&dir.path().join("accounts.jsonl"), accounts);
+    let out = common::arrears_in(
+        dir.path(),
+        &[
+            "dry-run",
+            "--rules",
+            root().join("rules").to_str().unwrap(),
+            "--as-of",
+            "2026-11-22",
+            "accounts.jsonl",
+        ],
+    );
+    let opened = fifo.release();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&out).trim(),
+        "error: `accounts.jsonl` is a FIFO (named pipe), not a regular file; an accounts file is read whole, so it must be a regular file"
+    );
+    assert!(!opened, "dry-run opened the FIFO");
+}
+
+/// The YAML budget grows with the file (a value per byte), so a file near the
+/// 8 MiB limit may hold an alias bomb that expands far past its size: refused
+/// all the same.
+#[test]
+fn an_alias_bomb_in_a_large_file_is_still_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("rules/schema.yaml"),
+        dir.path().join("schema.yaml"),
+    )
+    .unwrap();
+    let bomb =
+        std::fs::read_to_string(root().join("tests/fixtures/lint/alias_bomb/entry.yaml")).unwrap();
+    // 7 MB of comment: the file's own values stay few, its bytes many.
+    let padding = format!("# {}\n", "x".repeat(100)).repeat(70_000);
+    std::fs::write(dir.path().join("entry.yaml"), format!("{padding}{bomb}")).unwrap();
+    let docs = arrears::model::load_dir(dir.path()).unwrap();
+    let found: Vec<String> = docs
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert_eq!(
+        found,
+        ["yaml: YAML budget exceeded: the file expands to more values than it has bytes"]
+    );
+}
