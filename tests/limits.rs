@@ -223,3 +223,113 @@ fn an_alias_bomb_in_a_large_file_is_still_refused() {
         ["yaml: YAML budget exceeded: the file expands to more values than it has bytes"]
     );
 }
+
+fn batch_in(dir: &Path, input: &str) -> std::process::Output {
+    common::arrears_in(
+        dir,
+        &[
+            "batch",
+            "--rules",
+            root().join("rules").to_str().unwrap(),
+            "--as-of",
+            "2026-11-22",
+            "--out",
+            "actions.jsonl",
+            "--rejects",
+            "rejects.jsonl",
+            "--summary",
+            "summary.json",
+            input,
+        ],
+    )
+}
+
+/// A JSON Lines line past the 16 MiB record limit, streamed through a FIFO,
+/// is a reject with its line number and the run goes on; before, the line
+/// was read whole, however long.
+#[test]
+fn a_jsonl_line_past_the_record_limit_is_a_reject() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = std::fs::read_to_string(root().join("samples/accounts.jsonl")).unwrap();
+    let good: Vec<&str> = accounts.lines().take(2).collect();
+    let long = "x".repeat(arrears::batch::MAX_RECORD_BYTES + 1);
+    let input = format!("{}\n{long}\n{}\n", good[0], good[1]);
+    let fifo = Fifo::new(&dir.path().join("extract.jsonl"), input.into_bytes());
+    let out = batch_in(dir.path(), "extract.jsonl");
+    assert!(fifo.release(), "the batch streams a FIFO");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (summary["rows_read"].as_u64(), summary["rejected"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.jsonl")).unwrap();
+    let reject: serde_json::Value = serde_json::from_str(rejects.trim()).unwrap();
+    assert_eq!(reject["line"], 2);
+    assert_eq!(
+        reject["reason"],
+        "line is longer than the record limit (16 MiB); skipped"
+    );
+}
+
+/// A gzip of a few KiB that expands to a CSV record (a quoted field of short
+/// lines) past the limit stops the batch: exit 2, one line naming where the
+/// record starts, and no output left behind.
+#[test]
+fn a_csv_record_past_the_record_limit_stops_the_batch() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let o = common::arrears_in(
+        dir.path(),
+        &["generate", "--accounts", "3", "--seed", "1", "extract.csv"],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("extract.csv")).unwrap();
+    std::fs::remove_file(dir.path().join("extract.csv")).unwrap();
+    let mut rows: Vec<String> = csv.lines().map(str::to_string).collect();
+    // The last cell of the second account: a quoted field of 17 MiB.
+    let field = "a\n".repeat((arrears::batch::MAX_RECORD_BYTES >> 1) + 1);
+    rows[2] = format!("{}\"{field}\"", rows[2].trim_end_matches(|c| c != ','));
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.path().join("extract.csv.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all((rows.join("\n") + "\n").as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let out = batch_in(dir.path(), "extract.csv.gz");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&out).trim(),
+        "error: input line 3: the record is longer than the record limit (16 MiB); a CSV record cannot be skipped (its end may be inside quotes), so the batch stopped; no output written"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "extract.csv.gz",
+            "extract.dispositions.csv",
+            "extract.payments.csv",
+            "extract.promises.csv",
+            "extract.sas.csv"
+        ]
+    );
+}
+
+/// The extract is streamed, so a FIFO is read; a socket or a device is
+/// refused by name before anything is opened.
+#[test]
+fn a_socket_as_the_extract_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("extract.jsonl")).unwrap();
+    let out = batch_in(dir.path(), "extract.jsonl");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&out).trim(),
+        "error: `extract.jsonl` is a socket, not a file or a FIFO"
+    );
+}
