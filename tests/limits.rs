@@ -333,3 +333,63 @@ fn a_socket_as_the_extract_is_refused() {
         "error: `extract.jsonl` is a socket, not a file or a FIFO"
     );
 }
+
+/// Two cases for one account are an operational error: the summary counts
+/// the rows that repeat an id, names a few, and warns on stderr.
+#[test]
+fn duplicate_account_ids_are_counted_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = std::fs::read_to_string(root().join("samples/accounts.jsonl")).unwrap();
+    let lines: Vec<&str> = accounts.lines().filter(|l| !l.trim().is_empty()).collect();
+    let input = [lines[0], lines[1], lines[0], lines[2], lines[1], lines[0]].join("\n") + "\n";
+    std::fs::write(dir.path().join("extract.jsonl"), input).unwrap();
+    let out = batch_in(dir.path(), "extract.jsonl");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let id = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap()["id"].clone();
+    assert_eq!(summary["evaluated"], 6, "{}", common::stderr(&out));
+    assert_eq!(summary["duplicate_account_ids"], 3);
+    assert_eq!(
+        summary["duplicate_account_id_examples"],
+        serde_json::json!([id(lines[0]), id(lines[1])])
+    );
+    let warning = format!(
+        "warning: 3 rows repeat the account id of an earlier row (e.g. `{}`, `{}`); each got its own actions",
+        id(lines[0]).as_str().unwrap(),
+        id(lines[1]).as_str().unwrap()
+    );
+    assert!(
+        common::stderr(&out).lines().any(|l| l == warning),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
+/// A header that names a mapped column twice was resolved to the first;
+/// now it is refused, naming the column and both positions.
+#[test]
+fn a_duplicated_csv_header_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = common::arrears_in(
+        dir.path(),
+        &["generate", "--accounts", "3", "--seed", "1", "extract.csv"],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let path = dir.path().join("extract.csv");
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let (header, rest) = csv.split_once('\n').unwrap();
+    assert!(header.starts_with(
+        "ACCT_NO,CUST_CLASS,JURIS,PRODUCT,DPD,ARREARS_AMT,BALANCE,CREDIT_LIMIT,RISK_SCORE,"
+    ));
+    std::fs::write(
+        &path,
+        format!("{}\n{rest}", header.replacen("RISK_SCORE", "DPD", 1)),
+    )
+    .unwrap();
+    let out = batch_in(dir.path(), "extract.csv");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&out).trim(),
+        "error: the input has the column `DPD` twice (columns 5 and 9); rename or remove one"
+    );
+}
