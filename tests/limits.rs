@@ -393,3 +393,21 @@ fn a_duplicated_csv_header_column_is_refused() {
         "error: the input has the column `DPD` twice (columns 5 and 9); rename or remove one"
     );
 }
+
+/// `arrears test` searches directories for test documents: a FIFO among them
+/// is not a test document (never opened) and a symlink loop is walked once.
+/// Before, the search read the FIFO (blocking until a writer came) and
+/// found every document again through the link.
+#[test]
+fn the_test_search_skips_fifos_and_symlink_loops() {
+    let dir = rules_copy();
+    let plain = common::arrears_in(dir.path(), &["test", "--rules", ".", "tests"]);
+    let fifo = Fifo::new(&dir.path().join("tests/extra.yaml"), b"tests: [".to_vec());
+    std::os::unix::fs::symlink(".", dir.path().join("tests/again")).unwrap();
+    let out = common::arrears_in(dir.path(), &["test", "--rules", ".", "tests"]);
+    assert!(!fifo.release(), "the search opened the FIFO");
+    assert!(plain.status.success(), "{}", common::stderr(&plain));
+    let last = |o: &std::process::Output| common::stdout(o).lines().last().map(str::to_string);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(last(&out), last(&plain));
+}
