@@ -33,4 +33,5 @@ for n in $sizes; do
 done
 if [ "${BENCH:-1}" != 0 ]; then
   cargo bench --bench policy -- --noplot 2>&1 | grep -E "^[a-z_/0-9]+ |time:|thrpt:"
+  cargo bench --bench load -- --noplot 2>&1 | grep -E "^[a-z_/0-9]+ |time:"
 fi

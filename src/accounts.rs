@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+use crate::input::ReadError;
 use crate::model::spanned::{reading, ExactJson, Format, Spanned};
 use crate::source::SourceFile;
 
@@ -36,6 +37,8 @@ pub enum InputError {
     TooLarge(PathBuf),
     #[error("`{0}` is a directory without account files (.yaml, .yml, .json, .jsonl)")]
     NoAccountFiles(PathBuf),
+    #[error("{0}; an accounts file is read whole, so it must be a regular file")]
+    Read(ReadError),
     #[error("`{0}` is empty; an accounts file holds a list of accounts (write `[]` for none)")]
     Empty(PathBuf),
 }
@@ -50,7 +53,8 @@ pub fn read_accounts(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && kind(p).is_some())
+            // Named like an account file but a FIFO or device: refused when read.
+            .filter(|p| kind(p).is_some() && !p.is_dir())
             .collect();
         files.sort();
         if files.is_empty() {
@@ -88,10 +92,11 @@ fn read_file(path: &Path) -> Result<Vec<AccountRecord>, InputError> {
         path: path.to_path_buf(),
         source,
     };
-    if std::fs::metadata(path).map_err(io)?.len() > MAX_ACCOUNTS_FILE_BYTES {
-        return Err(InputError::TooLarge(path.to_path_buf()));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::input::read_regular(path, MAX_ACCOUNTS_FILE_BYTES).map_err(|e| match e {
+        ReadError::Io { source, .. } => io(source),
+        ReadError::TooLarge { .. } => InputError::TooLarge(path.to_path_buf()),
+        not_regular @ ReadError::NotRegular { .. } => InputError::Read(not_regular),
+    })?;
     parse_accounts(path, name, kind, bytes)
 }
 

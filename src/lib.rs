@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod expect;
 pub mod generate;
+pub mod input;
 pub mod ir;
 pub mod model;
 pub mod policy;

@@ -195,7 +195,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestFileError> {
             message: e.to_string(),
         })?;
         if meta.is_dir() {
-            walk(path, &mut out)?;
+            walk(path, &mut out, &mut Vec::new())?;
         } else {
             out.push(path.clone());
         }
@@ -205,15 +205,27 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestFileError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), TestFileError> {
+/// Finds test documents below `dir`; `visited` holds the directories entered
+/// (device and inode), so a symlink loop is walked once.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut Vec<(u64, u64)>,
+) -> Result<(), TestFileError> {
+    use std::os::unix::fs::MetadataExt;
     let err = |e: std::io::Error| TestFileError {
         location: dir.display().to_string(),
         message: e.to_string(),
     };
+    let meta = std::fs::metadata(dir).map_err(err)?;
+    if visited.contains(&(meta.dev(), meta.ino())) {
+        return Ok(());
+    }
+    visited.push((meta.dev(), meta.ino()));
     for entry in std::fs::read_dir(dir).map_err(err)? {
         let path = entry.map_err(err)?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, visited)?;
         } else if format_of(&path).is_some() && is_test_document(&path) {
             out.push(path);
         }
@@ -221,8 +233,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), TestFileError> {
     Ok(())
 }
 
+/// Whether `path` is a test document; a FIFO or device is not (never opened).
 fn is_test_document(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(bytes) = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
+    else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
         return false;
     };
     let file = SourceFile::new(path.display().to_string(), text);
@@ -271,15 +288,14 @@ impl TestDocument {
     /// with an `as_of` and an expectation, the `accounts` file readable.
     pub fn read(path: &Path) -> Result<TestDocument, Vec<Diagnostic>> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let unreadable = |message: String| {
             let file = SourceFile::new(name.clone(), "");
-            vec![Diagnostic::error(
-                CODE,
-                &file,
-                Span::default(),
-                e.to_string(),
-            )]
-        })?;
+            vec![Diagnostic::error(CODE, &file, Span::default(), message)]
+        };
+        let bytes = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| unreadable("not valid UTF-8; save the file as UTF-8".into()))?;
         let file = SourceFile::new(name, text);
         let format = format_of(path).unwrap_or(Format::Yaml);
         let doc: TestDoc =

@@ -407,6 +407,8 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ("cell-too-long", Apply::Described),
     // A multi-line table edit: tests/policy_contracts.rs applies it to the shipped rules.
     ("unreachable-row", Apply::Described),
+    // A FIFO or a symlink loop, not a line: tests/limits.rs makes both.
+    ("skipped-file", Apply::Described),
     (
         "currency",
         Apply::Line("entry.yaml", "      effective_arrears: \">= $5\""),

@@ -88,6 +88,8 @@ pub const CODES: &[CodeDoc] = &[
         "Row ids name the rule behind every decision.", "  - id: ''"),
     code!("schema", "error", "The schema is malformed: an unknown type, a duplicate field or variant, a bad currency or id field.",
         "Every rule is checked against the schema.", "arrears: mony"),
+    code!("skipped-file", "warning", "A rule file that is not a regular file (a FIFO, socket or device), or a directory already read through another path (a symlink loop), was not read.",
+        "Reading a FIFO blocks and a device never ends; a symlink loop would load every file again and again.", "ln -s . rules/again      # skipped: the directory is read through its own path"),
     code!("subsumed-row", "warning", "A row whose conditions are contained in another row's and whose outputs are the same constants (hit `first`, `unique`, `priority` or `any`; under `first` only when no row in between would take its inputs).",
         "Deleting it changes no decision; keeping it makes the table longer to review. Not reported under `collect` or `rule_order`: every matching row counts there, so deleting a row always changes the result; see `duplicate-row`.",
         "hit: first\nrows:\n  - { id: a, when: { dpd: '[30..59]' }, then: { bucket: b30 } }\n  - { id: b, when: { dpd: '>= 30' },   then: { bucket: b30 } }   # a is redundant"),

@@ -339,7 +339,16 @@ fn bind_columns(names: &[String], header: &StringRecord, file: &str) -> Result<V
     let mut map = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
     for name in names {
-        match header.iter().position(|h| h.trim() == name) {
+        let mut at = header.iter().enumerate().filter(|(_, h)| h.trim() == name);
+        let first = at.next().map(|(i, _)| i);
+        if let (Some(i), Some((j, _))) = (first, at.next()) {
+            return Err(format!(
+                "{file} has the column `{name}` twice (columns {} and {}); rename or remove one",
+                i + 1,
+                j + 1
+            ));
+        }
+        match first {
             Some(i) => map.push(i),
             None => {
                 missing.push(format!("`{name}`"));

@@ -32,6 +32,10 @@ pub const MAX_CHUNK_ROWS: usize = 1_000_000;
 pub const MAX_THREADS: usize = 1024;
 /// Rows per rayon task inside a chunk.
 const PART_ROWS: usize = 512;
+/// The longest record read (a JSON Lines line, a CSV record with its quoted
+/// newlines), after decompression: a longer JSON Lines line is a reject, a
+/// longer CSV record stops the batch (docs/batch.md).
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputFormat {
@@ -86,9 +90,20 @@ pub trait RowSource: Send {
     }
 }
 
-/// Opens a file, decompressing `.gz` on the fly.
+/// Opens a file, decompressing `.gz` on the fly. The input is streamed, so a
+/// FIFO (`<(zcat extract.csv.gz)`) is fine; a device or socket is refused (a
+/// device such as `/dev/zero` never ends).
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let ft = std::fs::metadata(path).map_err(cannot)?.file_type();
+    if !(ft.is_file() || std::os::unix::fs::FileTypeExt::is_fifo(&ft)) {
+        return Err(format!(
+            "`{}` is {}, not a file or a FIFO",
+            path.display(),
+            crate::input::kind_of(ft)
+        ));
+    }
+    let file = File::open(path).map_err(cannot)?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(
             BufReader::with_capacity(1 << 20, file),
@@ -129,6 +144,7 @@ pub fn input_stem(path: &Path) -> String {
 pub struct JsonlSource {
     reader: BufReader<Box<dyn Read + Send>>,
     line: u64,
+    max_record: usize,
 }
 
 impl JsonlSource {
@@ -136,6 +152,57 @@ impl JsonlSource {
         JsonlSource {
             reader: BufReader::with_capacity(1 << 20, input),
             line: 0,
+            max_record: MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// What [`read_line_limited`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    End,
+    /// A line (with its `\n` if it has one) is in the buffer.
+    Read,
+    /// The line was longer than the limit; it was read past, not kept.
+    TooLong,
+}
+
+/// Reads one line into `buf` (cleared first), keeping at most `limit` bytes
+/// in memory: a longer line is skipped up to and including its `\n`.
+fn read_line_limited(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => Line::End,
+                (true, true) => Line::TooLong,
+                (true, false) => Line::Read,
+            });
+        }
+        any = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let take = newline.map_or(available.len(), |i| i + 1);
+        if !too_long && buf.len() + take > limit {
+            too_long = true;
+            buf.clear();
+        }
+        if !too_long {
+            buf.extend_from_slice(&available[..take]);
+        }
+        reader.consume(take);
+        if newline.is_some() {
+            return Ok(if too_long { Line::TooLong } else { Line::Read });
         }
     }
 }
@@ -144,15 +211,25 @@ impl RowSource for JsonlSource {
     fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
         let mut buf = Vec::new();
         while out.len() < n {
-            buf.clear();
-            let read = self
-                .reader
-                .read_until(b'\n', &mut buf)
+            let read = read_line_limited(&mut self.reader, &mut buf, self.max_record)
                 .map_err(|e| BatchError::Input(format!("reading the input: {e}")))?;
-            if read == 0 {
+            if read == Line::End {
                 return Ok(false);
             }
             self.line += 1;
+            if read == Line::TooLong {
+                out.push(Unit {
+                    line: self.line,
+                    raw: Raw::Bad {
+                        id: None,
+                        reason: format!(
+                            "line is longer than the record limit ({}); skipped",
+                            bytes_text(self.max_record)
+                        ),
+                    },
+                });
+                continue;
+            }
             if buf.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
@@ -172,10 +249,114 @@ impl RowSource for JsonlSource {
     }
 }
 
+/// `16 MiB`, or the bytes when not whole MiB.
+fn bytes_text(n: usize) -> String {
+    if n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// A CSV input that fails once the record being read grows past its limit:
+/// the csv reader would otherwise buffer a record of any length. The reader
+/// tells it where each record starts ([`RecordStart`]); the bytes handed over
+/// since then are the record plus at most one buffer of read-ahead.
+struct RecordLimited {
+    inner: Box<dyn Read + Send>,
+    fed: u64,
+    start: RecordStart,
+    limit: u64,
+}
+
+/// Where the record being read starts, shared by a csv reader's owner and its input.
+#[derive(Clone, Default)]
+struct RecordStart(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl RecordStart {
+    fn set(&self, byte: u64) {
+        self.0.store(byte, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The error [`RecordLimited`] reads with.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl Read for RecordLimited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.fed - self.start.get() > self.limit + CSV_BUFFER as u64 {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.fed += n as u64;
+        Ok(n)
+    }
+}
+
+fn is_too_long(e: &csv::Error) -> bool {
+    matches!(e.kind(), csv::ErrorKind::Io(io)
+        if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()))
+}
+
+/// A CSV reader of `input` whose records may be at most `limit` bytes, with
+/// the handle to tell it where each record starts.
+fn limited_csv_reader(
+    input: Box<dyn Read + Send>,
+    limit: usize,
+) -> (csv::Reader<Box<dyn Read + Send>>, RecordStart) {
+    let start = RecordStart::default();
+    let limited = RecordLimited {
+        inner: input,
+        fed: 0,
+        start: start.clone(),
+        limit: limit as u64,
+    };
+    (csv_reader(Box::new(limited)), start)
+}
+
+/// Reads the next record of a limited CSV reader: `Err(line)` when it is
+/// longer than `limit` bytes. A CSV record cannot be skipped (the newline
+/// that ends it may be inside quotes), so the caller stops there.
+fn read_limited_record(
+    reader: &mut csv::Reader<Box<dyn Read + Send>>,
+    start: &RecordStart,
+    limit: usize,
+    rec: &mut ByteRecord,
+) -> Result<Result<bool, csv::Error>, u64> {
+    let at = reader.position().clone();
+    start.set(at.byte());
+    match reader.read_byte_record(rec) {
+        Err(e) if is_too_long(&e) => Err(at.line()),
+        Ok(true) if reader.position().byte() - at.byte() > limit as u64 => Err(at.line()),
+        other => Ok(other),
+    }
+}
+
+/// The message for a CSV record past the limit at `line` of `what`.
+fn too_long_message(what: &str, line: u64, limit: usize) -> String {
+    format!(
+        "{what} line {line}: the record is longer than the record limit ({}); a CSV record cannot be skipped (its end may be inside quotes), so the batch stopped",
+        bytes_text(limit)
+    )
+}
+
 /// A companion file: rows grouped by account id, in the input's account order.
 struct Companion {
     file: String,
     reader: csv::Reader<Box<dyn Read + Send>>,
+    start: RecordStart,
     key_col: usize,
     pending: Option<(u64, StringRecord)>,
     done: bool,
@@ -187,7 +368,15 @@ impl Companion {
     fn advance(&mut self) -> Result<(), BatchError> {
         let rec = &mut self.next;
         loop {
-            match self.reader.read_byte_record(rec) {
+            let read = read_limited_record(&mut self.reader, &self.start, MAX_RECORD_BYTES, rec)
+                .map_err(|line| {
+                    BatchError::Input(too_long_message(
+                        &format!("companion `{}`", self.file),
+                        line,
+                        MAX_RECORD_BYTES,
+                    ))
+                })?;
+            match read {
                 Ok(false) => {
                     self.done = true;
                     self.pending = None;
@@ -244,6 +433,8 @@ fn is_blank(row: &StringRecord) -> bool {
 /// A CSV extract with its header, and its companion files.
 pub struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send>>,
+    start: RecordStart,
+    max_record: usize,
     width: usize,
     id_col: usize,
     companions: Vec<Companion>,
@@ -257,24 +448,31 @@ impl CsvSource {
         mapping: &mut Mapping,
         companion_paths: &[PathBuf],
     ) -> Result<CsvSource, String> {
-        let mut reader = csv_reader(input);
+        let (mut reader, start) = limited_csv_reader(input, MAX_RECORD_BYTES);
         let header = reader
             .headers()
-            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .map_err(|e| match is_too_long(&e) {
+                true => too_long_message("the input's", 1, MAX_RECORD_BYTES),
+                false => format!("cannot read the header row: {e}"),
+            })?
             .clone();
         mapping.bind(&header)?;
         let mut companions = Vec::new();
         for (n, path) in companion_paths.iter().enumerate() {
-            let mut reader = csv_reader(open_input(path)?);
+            let (mut reader, start) = limited_csv_reader(open_input(path)?, MAX_RECORD_BYTES);
             let file = path.display().to_string();
             let header = reader
                 .headers()
-                .map_err(|e| format!("companion `{file}`: cannot read the header row: {e}"))?
+                .map_err(|e| match is_too_long(&e) {
+                    true => too_long_message(&format!("companion `{file}`"), 1, MAX_RECORD_BYTES),
+                    false => format!("companion `{file}`: cannot read the header row: {e}"),
+                })?
                 .clone();
             mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
             let mut c = Companion {
                 file,
                 reader,
+                start,
                 key_col: mapping.lists[n].key_col,
                 pending: None,
                 done: false,
@@ -285,6 +483,8 @@ impl CsvSource {
         }
         Ok(CsvSource {
             reader,
+            start,
+            max_record: MAX_RECORD_BYTES,
             width: header.len(),
             id_col: mapping.id_col,
             companions,
@@ -292,11 +492,14 @@ impl CsvSource {
     }
 }
 
+/// The csv reader's buffer: also the most it reads ahead of a record.
+const CSV_BUFFER: usize = 1 << 20;
+
 fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .buffer_capacity(1 << 20)
+        .buffer_capacity(CSV_BUFFER)
         .from_reader(input)
 }
 
@@ -304,7 +507,12 @@ impl RowSource for CsvSource {
     fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
         let mut rec = ByteRecord::with_capacity(1024, self.width + 2);
         while out.len() < n {
-            let more = match self.reader.read_byte_record(&mut rec) {
+            let read =
+                read_limited_record(&mut self.reader, &self.start, self.max_record, &mut rec)
+                    .map_err(|line| {
+                        BatchError::Input(too_long_message("input", line, self.max_record))
+                    })?;
+            let more = match read {
                 Ok(more) => more,
                 Err(e) if e.is_io_error() => {
                     return Err(BatchError::Input(format!("reading the input: {e}")))
@@ -409,7 +617,15 @@ pub struct Summary {
     pub promise_outcome: Counts,
     pub severance_nominations: u64,
     pub severance_nominated_sas: u64,
+    /// Evaluated rows whose account id an earlier evaluated row had: each got
+    /// its own actions (two cases for one account).
+    pub duplicate_account_ids: u64,
+    /// The first few of those ids (each once), in input order.
+    pub duplicate_account_id_examples: Vec<String>,
 }
+
+/// Duplicate account ids shown in the summary.
+const DUPLICATE_EXAMPLES: usize = 5;
 
 impl Summary {
     fn merge(&mut self, other: Summary) {
@@ -497,6 +713,18 @@ impl Summary {
             "  {:<17} {} nominations, {} SAs\n",
             "severance", self.severance_nominations, self.severance_nominated_sas
         ));
+        if self.duplicate_account_ids > 0 {
+            let examples: Vec<String> = self
+                .duplicate_account_id_examples
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect();
+            s.push_str(&format!(
+                "warning: {} rows repeat the account id of an earlier row (e.g. {}); each got its own actions\n",
+                self.duplicate_account_ids,
+                examples.join(", ")
+            ));
+        }
         s
     }
 }
@@ -527,6 +755,52 @@ struct Part {
     out: Vec<u8>,
     rejects: Vec<u8>,
     summary: Summary,
+    /// The account ids of the evaluated rows, in order.
+    ids: Ids,
+}
+
+/// Account ids, one string buffer for a part's rows, each with its hash.
+#[derive(Default)]
+struct Ids {
+    hashes: Vec<u64>,
+    ends: Vec<usize>,
+    text: String,
+}
+
+impl Ids {
+    fn push(&mut self, id: &str) {
+        self.hashes.push(xxhash_rust::xxh3::xxh3_64(id.as_bytes()));
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &str)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.hashes
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .map(|(&h, (a, &b))| (h, &self.text[a..b]))
+    }
+}
+
+/// The account ids evaluated so far, as 64-bit hashes (9 to 18 bytes an
+/// account): a repeat is counted. Two different ids share a hash with a
+/// probability under 10^-6 in a 5-million-row extract.
+#[derive(Default)]
+struct SeenIds(std::collections::HashSet<u64>);
+
+impl SeenIds {
+    fn check(&mut self, ids: &Ids, summary: &mut Summary) {
+        for (hash, id) in ids.iter() {
+            if !self.0.insert(hash) {
+                summary.duplicate_account_ids += 1;
+                let examples = &summary.duplicate_account_id_examples;
+                if examples.len() < DUPLICATE_EXAMPLES && !examples.iter().any(|e| e == id) {
+                    summary.duplicate_account_id_examples.push(id.to_string());
+                }
+            }
+        }
+    }
 }
 
 /// Runs the batch: rows from `source`, actions to `out`, rejects to
@@ -576,9 +850,11 @@ pub fn run(
         let max_rejects = settings.max_rejects;
         let writer = s.spawn(move || -> Result<Summary, BatchError> {
             let mut summary = Summary::default();
+            let mut seen = SeenIds::default();
             for parts in wrx {
                 for part in parts {
                     let part = part.recv().expect("every part task sends its result");
+                    seen.check(&part.ids, &mut summary);
                     out.write_all(&part.out)?;
                     rejects.write_all(&part.rejects)?;
                     summary.merge(part.summary);
@@ -634,6 +910,7 @@ fn process(settings: &Settings, units: &[Unit]) -> Part {
         out: Vec::with_capacity(units.len() * 256),
         rejects: Vec::new(),
         summary: Summary::default(),
+        ids: Ids::default(),
     };
     let schema = settings.policy.plan.schema();
     let mut scratch = Vec::with_capacity(512);
@@ -690,6 +967,7 @@ fn process(settings: &Settings, units: &[Unit]) -> Part {
             }
             Ok(run) => {
                 part.summary.evaluated += 1;
+                part.ids.push(&id);
                 part.summary.tally(&run.actions);
                 for action in &run.actions {
                     write_action(
@@ -782,5 +1060,100 @@ fn write_action(
             ]);
             let _ = w.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], limit: usize) -> Vec<(Line, String)> {
+        let mut reader = BufReader::with_capacity(8, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            let line = read_line_limited(&mut reader, &mut buf, limit).unwrap();
+            if line == Line::End {
+                return out;
+            }
+            out.push((line, String::from_utf8(buf.clone()).unwrap()));
+        }
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_skipped_to_its_newline() {
+        let long = "x".repeat(50);
+        let input = format!("ok\n{long}\nexactly10\n{long}");
+        assert_eq!(
+            lines(input.as_bytes(), 10),
+            [
+                (Line::Read, "ok\n".into()),
+                (Line::TooLong, String::new()),
+                (Line::Read, "exactly10\n".into()),
+                // The last line, without its newline.
+                (Line::TooLong, String::new()),
+            ]
+        );
+    }
+
+    /// The rejected line keeps its number and the next line is read.
+    #[test]
+    fn a_jsonl_line_past_the_limit_is_a_reject() {
+        let input = format!(
+            "{{\"id\": \"a\"}}\n{}\n{{\"id\": \"b\"}}\n",
+            "7".repeat(500)
+        );
+        let mut source = JsonlSource::new(Box::new(std::io::Cursor::new(input.into_bytes())));
+        source.max_record = 100;
+        let mut units = Vec::new();
+        assert!(!source.next_chunk(10, &mut units).unwrap());
+        let shown: Vec<String> = units
+            .iter()
+            .map(|u| match &u.raw {
+                Raw::Json(s) => format!("{} {}", u.line, s.trim()),
+                Raw::Bad { reason, .. } => format!("{} bad: {reason}", u.line),
+                Raw::Csv { .. } => unreachable!("json lines"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                r#"1 {"id": "a"}"#,
+                "2 bad: line is longer than the record limit (100 bytes); skipped",
+                r#"3 {"id": "b"}"#,
+            ]
+        );
+    }
+
+    fn first_too_long_record(input: String, limit: usize) -> Option<u64> {
+        let (mut reader, start) =
+            limited_csv_reader(Box::new(std::io::Cursor::new(input.into_bytes())), limit);
+        reader.headers().unwrap();
+        let mut rec = ByteRecord::new();
+        loop {
+            match read_limited_record(&mut reader, &start, limit, &mut rec) {
+                Err(line) => return Some(line),
+                Ok(Ok(true)) => {}
+                Ok(other) => {
+                    other.unwrap();
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// A quoted field of many short lines is one long record: past the
+    /// limit, the line where it starts is named. Below a buffer of
+    /// read-ahead it is measured once read; past it the input stops feeding.
+    #[test]
+    fn a_csv_record_past_the_limit_names_its_first_line() {
+        let field = |bytes: usize| "ab\n".repeat(bytes / 3);
+        let csv = |f: String| format!("id,note\na,short\nb,\"{f}\"\nc,after\n");
+        assert_eq!(first_too_long_record(csv(field(90)), 100), None);
+        assert_eq!(first_too_long_record(csv(field(300)), 100), Some(3));
+        assert_eq!(
+            first_too_long_record(csv(field(3 * CSV_BUFFER)), 100),
+            Some(3)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Reads a rules directory into Doc types. Problems inside files become
 //! diagnostics; a directory that cannot be read at all is a [`LoadError`].
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use super::doc::{
 };
 use super::spanned::{reading, Format, Spanned};
 use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::input::{kind_of, read_regular, ReadError};
 use crate::source::{SourceFile, Span};
 
 /// Rule files larger than this are rejected unread: no policy is this big.
@@ -101,6 +103,9 @@ pub enum LoadError {
 }
 
 /// Loads every `.yaml`, `.yml` and `.toml` file below `dir`, in path order.
+/// Each file is read once: a link back to a directory already walked is
+/// skipped, and so is a rule file that is not a regular file (a FIFO would
+/// block the read, a device never ends), each with a warning naming it.
 pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
     let meta = std::fs::metadata(dir).map_err(|source| LoadError::Io {
         path: dir.to_path_buf(),
@@ -109,54 +114,72 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
     if !meta.is_dir() {
         return Err(LoadError::NotADirectory(dir.to_path_buf()));
     }
+    let mut docs = RuleDocs::default();
     let mut paths = Vec::new();
-    collect_rule_files(dir, &mut paths)?;
+    let mut walk = Walk {
+        root: std::fs::canonicalize(dir).map_err(|source| LoadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?,
+        visited: vec![(meta.dev(), meta.ino())],
+        files: &mut paths,
+        diagnostics: &mut docs.diagnostics,
+    };
+    walk.dir(dir)?;
     if paths.len() > MAX_RULE_FILES {
         return Err(LoadError::TooManyFiles {
             dir: dir.to_path_buf(),
         });
     }
     paths.sort();
-    let mut docs = RuleDocs::default();
     let mut total = 0u64;
     for path in paths {
         let name = path.display().to_string();
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        if size <= MAX_RULE_FILE_BYTES {
-            total += size;
-        }
-        if total > MAX_TOTAL_RULE_BYTES {
-            let file = SourceFile::new(name, String::new());
-            docs.diagnostics.push(
-                Diagnostic::error(
-                    "too-many-bytes",
-                    &file,
-                    Span::default(),
-                    format!(
-                        "not read: the rules directory holds more than {} MiB of rule files",
-                        MAX_TOTAL_RULE_BYTES >> 20
-                    ),
-                )
-                .with_help("a rules directory holds policy, not data; move generated or data files elsewhere"),
-            );
-            continue;
-        }
-        let bytes = read_limited(&path)?;
-        let Some(bytes) = bytes else {
-            let file = SourceFile::new(name, String::new());
-            docs.diagnostics.push(
-                Diagnostic::error(
-                    "file-too-large",
-                    &file,
-                    Span::default(),
-                    format!("rule file is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20),
-                )
-                .with_help(
-                    "split the table into smaller tables, or move data out of the rules directory",
-                ),
-            );
-            continue;
+        let not_read = |code, message: String, help: &str| {
+            Diagnostic::error(
+                code,
+                &SourceFile::new(name.clone(), String::new()),
+                Span::default(),
+                message,
+            )
+            .with_help(help)
         };
+        let too_many_bytes = || {
+            not_read(
+                "too-many-bytes",
+                format!(
+                    "not read: the rules directory holds more than {} MiB of rule files",
+                    MAX_TOTAL_RULE_BYTES >> 20
+                ),
+                "a rules directory holds policy, not data; move generated or data files elsewhere",
+            )
+        };
+        if total >= MAX_TOTAL_RULE_BYTES {
+            docs.diagnostics.push(too_many_bytes());
+            continue;
+        }
+        let bytes = match read_regular(&path, MAX_RULE_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(ReadError::TooLarge { .. }) => {
+                docs.diagnostics.push(not_read(
+                    "file-too-large",
+                    format!("rule file is larger than {} MiB", MAX_RULE_FILE_BYTES >> 20),
+                    "split the table into smaller tables, or move data out of the rules directory",
+                ));
+                continue;
+            }
+            // Swapped for a FIFO or device after the walk looked at it.
+            Err(ReadError::NotRegular { kind, .. }) => {
+                docs.diagnostics.push(skipped(&name, kind));
+                continue;
+            }
+            Err(ReadError::Io { path, source }) => return Err(LoadError::Io { path, source }),
+        };
+        total += bytes.len() as u64;
+        if total > MAX_TOTAL_RULE_BYTES {
+            docs.diagnostics.push(too_many_bytes());
+            continue;
+        }
         match String::from_utf8(bytes) {
             Ok(text) => load_text(&mut docs, SourceFile::new(name, text)),
             Err(err) => {
@@ -178,36 +201,88 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
     Ok(docs)
 }
 
-fn collect_rule_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let io = |source| LoadError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            // `tests/` holds test documents and their accounts: `arrears test` reads them, not the rules.
-            if path.file_name().is_some_and(|n| n == "tests") {
-                continue;
-            }
-            collect_rule_files(&path, out)?;
-        } else if format_of(&path).is_some() {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// A warning that the rule file `name` was not read: it is a `kind`.
+fn skipped(name: &str, kind: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "skipped-file",
+        &SourceFile::new(name, String::new()),
+        Span::default(),
+        format!("skipped: not a regular file ({kind})"),
+    )
+    .with_help("rule files are regular files; remove it from the rules directory")
 }
 
-fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
-    let io = |source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_RULE_FILE_BYTES {
-        return Ok(None);
+/// The walk of a rules directory: the directories entered (device and inode,
+/// so a symlink back into one is not walked again) and the rule files found.
+struct Walk<'a> {
+    /// The rules directory, canonical: a symlink to a directory inside it is
+    /// skipped, since the directory is read through its own path.
+    root: PathBuf,
+    visited: Vec<(u64, u64)>,
+    files: &'a mut Vec<PathBuf>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path) -> Result<(), LoadError> {
+        let io = |source| LoadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut entries = std::fs::read_dir(dir)
+            .map_err(io)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<Vec<PathBuf>, _>>()
+            .map_err(io)?;
+        entries.sort();
+        for path in entries {
+            // Through symlinks; a stat opens nothing, so a FIFO cannot block it.
+            let meta = match std::fs::metadata(&path) {
+                Ok(meta) => meta,
+                // A dangling symlink named like a rule file.
+                Err(source) if format_of(&path).is_some() => {
+                    return Err(LoadError::Io { path, source })
+                }
+                Err(_) => continue,
+            };
+            if meta.is_dir() {
+                // `tests/` holds test documents and their accounts: `arrears test` reads them, not the rules.
+                if path.file_name().is_some_and(|n| n == "tests") {
+                    continue;
+                }
+                let id = (meta.dev(), meta.ino());
+                let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                let inside = is_link
+                    && std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(&self.root));
+                if inside || self.visited.contains(&id) {
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            "skipped-file",
+                            &SourceFile::new(path.display().to_string(), String::new()),
+                            Span::default(),
+                            "skipped: a symlink to a directory that is read through another path (a symlink loop?)",
+                        )
+                        .with_help("each rule file is read once; remove the link"),
+                    );
+                    continue;
+                }
+                self.visited.push(id);
+                if self.files.len() > MAX_RULE_FILES {
+                    return Ok(());
+                }
+                self.dir(&path)?;
+            } else if format_of(&path).is_some() {
+                if meta.is_file() {
+                    self.files.push(path);
+                } else {
+                    let name = path.display().to_string();
+                    self.diagnostics
+                        .push(skipped(&name, kind_of(meta.file_type())));
+                }
+            }
+        }
+        Ok(())
     }
-    std::fs::read(path).map(Some).map_err(io)
 }
 
 pub fn format_of(path: &Path) -> Option<Format> {
@@ -491,7 +566,7 @@ pub fn describe_yaml_error(err: &serde_saphyr::Error) -> (String, Option<String>
             )
         } else {
             (
-                format!("YAML budget exceeded: the file expands to more values than it writes out (one per byte, at least {MIN_YAML_NODES})"),
+                "YAML budget exceeded: the file expands to more values than it has bytes".into(),
                 Some("the file expands to too many values (an alias bomb?); remove the repeated aliases"),
             )
         }
