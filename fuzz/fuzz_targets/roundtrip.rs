@@ -16,8 +16,9 @@ fuzz_target!(|data: &[u8]| {
     if mode & 1 == 0 {
         if let Ok(expr) = parse_expr(text) {
             let printed = expr.to_string();
-            let again = parse_expr(&printed)
-                .unwrap_or_else(|e| panic!("`{text}` printed as `{printed}` does not re-parse: {e}"));
+            let again = parse_expr(&printed).unwrap_or_else(|e| {
+                panic!("`{text}` printed as `{printed}` does not re-parse: {e}")
+            });
             assert_eq!(printed, again.to_string(), "from `{text}`");
         }
     } else if let Ok(cell) = parse_cell(text) {

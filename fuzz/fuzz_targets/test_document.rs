@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use arrears::testing::{run_file, Coverage, Subject};
+use arrears::testing::{Coverage, Subject, TestDocument};
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {
@@ -48,7 +48,12 @@ fuzz_target!(|data: &[u8]| {
     let path = fx.dir.join(name);
     std::fs::write(&path, document).expect("write the document");
     let subject = Subject::Policy(policy);
-    if let Ok(results) = run_file(&subject, &path, control & 2 != 0) {
+    // As `arrears test` does: read, check against the rules, run only what checks cleanly.
+    let Ok(doc) = TestDocument::read(&path) else {
+        return;
+    };
+    if doc.check(&subject).is_empty() {
+        let results = doc.run(&subject, control & 2 != 0, None);
         let tables = &policy.plan.tables;
         for &(table, row) in results.iter().flat_map(|r| &r.fired) {
             let rows = tables.get(table as usize).map(|t| t.table.rows.len());
@@ -73,7 +78,7 @@ fn reads_only_its_directory(document: &[u8], toml: bool) -> bool {
             Err(_) => return false,
         }
     } else {
-        let options = arrears::model::load::yaml_options();
+        let options = arrears::model::load::yaml_options(text);
         match serde_saphyr::from_str_with_options::<serde_json::Value>(text, options) {
             Ok(doc) => doc.get("accounts").map(|a| a.as_str().map(str::to_string)),
             Err(_) => return false,
