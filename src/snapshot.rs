@@ -260,6 +260,20 @@ impl NumberError {
 /// names is a decimal without rounding (`5e2` is 500, `1e-400` is refused).
 pub fn read_decimal(text: &str) -> Result<Decimal, NumberError> {
     let s = text.trim();
+    // What extracts hold, `[+-]digits[.digits]`, in one pass over the bytes.
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut point = None;
+    let plain = body.bytes().enumerate().all(|(i, b)| match b {
+        b'0'..=b'9' => true,
+        b'.' if point.is_none() => {
+            point = Some(i);
+            true
+        }
+        _ => false,
+    });
+    if plain && body.len() > usize::from(point.is_some()) {
+        return exact(s, &body[..point.unwrap_or(body.len())]);
+    }
     let (mantissa, exponent) = match s.find(['e', 'E']) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
