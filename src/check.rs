@@ -223,7 +223,7 @@ impl<'s> Checker<'s> {
 
     fn check_header(&mut self, file: &Arc<SourceFile>, doc: &TableDoc) -> Table {
         let name = doc.table.value.clone();
-        if !crate::schema::is_identifier(&name) {
+        if !crate::model::doc::is_identifier(&name) {
             self.error(
                 "table-name",
                 file,
@@ -269,7 +269,7 @@ impl<'s> Checker<'s> {
         };
         let mut outputs = Vec::new();
         for (out_name, ty) in &doc.outputs.value {
-            if !crate::schema::is_identifier(out_name) {
+            if !crate::model::doc::is_identifier(out_name) {
                 self.error(
                     "output",
                     file,
@@ -444,7 +444,7 @@ impl<'s> Checker<'s> {
         // Inputs: expressions over the account and other tables.
         let mut input_types: Vec<(String, Type)> = Vec::new();
         for (name, cell) in &doc.inputs.value {
-            if !crate::schema::is_identifier(name) {
+            if !crate::model::doc::is_identifier(name) {
                 self.error(
                     "input",
                     file,
@@ -692,7 +692,7 @@ impl<'s> Checker<'s> {
             return (None, Vec::new());
         };
         let binder = binder.trim();
-        if !crate::schema::is_identifier(binder) {
+        if !crate::model::doc::is_identifier(binder) {
             self.error(
                 "for-each",
                 file,

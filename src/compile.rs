@@ -2,8 +2,8 @@
 //! operands are folded once; cell tests become typed checks against constant
 //! values or enum bit sets, so evaluating a cell does no lookups or parsing.
 
-use crate::eval::eval_constant;
 use crate::ir::{EachExpr, Program, TExpr, TExprKind, TTest, Table};
+use crate::semantics::eval_constant;
 use crate::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
 use rust_decimal::Decimal;
@@ -47,6 +47,11 @@ pub struct CompiledCell {
     pub checks: Vec<Check>,
 }
 
+/// A rule that caused an action: `table:row-id`, `table:default`,
+/// `template:name/event-id` or `experiment:name/arm`. Shared with the plan, so
+/// an action's rules are counted references, not copies.
+pub type RuleRef = std::sync::Arc<str>;
+
 #[derive(Clone, Debug)]
 pub struct CompiledTable {
     pub table: Table,
@@ -57,16 +62,16 @@ pub struct CompiledTable {
     pub matcher: Matcher,
     /// Per row, its outputs when they are all constants (most rows): no
     /// expression is evaluated when such a row decides.
-    pub constant_outputs: Vec<Option<crate::eval::Values>>,
+    pub constant_outputs: Vec<Option<crate::semantics::Values>>,
     /// The default's outputs when they are all constants.
-    pub constant_default: Option<crate::eval::Values>,
+    pub constant_default: Option<crate::semantics::Values>,
     /// The table's name, shared by the actions that carry it.
     pub name: std::sync::Arc<str>,
     /// The name and type of each value of its single result (its result columns).
     pub results: Vec<(std::sync::Arc<str>, Type)>,
     /// The rule reference of each row (`table:row`), and of the default (`table:default`).
-    pub row_refs: Vec<crate::policy::RuleRef>,
-    pub default_ref: crate::policy::RuleRef,
+    pub row_refs: Vec<RuleRef>,
+    pub default_ref: RuleRef,
     /// Per input, how to read it: most inputs are a field path, read in place.
     pub input_reads: Vec<InputRead>,
 }
@@ -452,13 +457,13 @@ fn constant_cell_matches(cell: &CompiledCell, x: &Value) -> bool {
         return true;
     }
     let hit = cell.checks.iter().any(|c| match c {
-        Check::Compare(op, v) => crate::eval::compare(*op, x, v),
+        Check::Compare(op, v) => crate::semantics::compare(*op, x, v),
         Check::Range {
             low,
             low_inclusive,
             high,
             high_inclusive,
-        } => crate::eval::in_range(x, low, *low_inclusive, high, *high_inclusive),
+        } => crate::semantics::in_range(x, low, *low_inclusive, high, *high_inclusive),
         _ => false,
     });
     hit != cell.negated
@@ -534,7 +539,7 @@ pub fn compile(program: Program) -> Plan {
                 .first()
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
             let matcher = Matcher::build(&rows, &table.inputs);
-            let constants = |outputs: &[TExpr]| -> Option<crate::eval::Values> {
+            let constants = |outputs: &[TExpr]| -> Option<crate::semantics::Values> {
                 outputs
                     .iter()
                     .map(|e| match &e.kind {

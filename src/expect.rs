@@ -291,7 +291,7 @@ pub fn same(want: &Json, got: &Json) -> bool {
     match (want, got) {
         (Json::String(a), Json::String(b)) => a == b,
         (Json::Number(a), Json::String(b)) => {
-            crate::snapshot::parse_decimal(&a.to_string()) == crate::snapshot::parse_decimal(b)
+            crate::decimal::parse_decimal(&a.to_string()) == crate::decimal::parse_decimal(b)
         }
         (Json::Array(a), Json::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
-use crate::model::doc::{FieldTypeDoc, SchemaDoc};
+use crate::model::doc::{is_identifier, FieldTypeDoc, SchemaDoc};
 use crate::model::spanned::Spanned;
 use crate::source::SourceFile;
 use crate::types::{EnumId, RecordId, Type, TypeNames};
@@ -383,12 +383,6 @@ fn build_type(
             }
         },
     }
-}
-
-pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl TypeNames for Schema {

@@ -391,7 +391,9 @@ fn point_matches(p: &Point, tests: &[TTest], negated: bool) -> Option<bool> {
     let mut hit = false;
     for t in tests {
         let m = match (p, t) {
-            (Point::Value(v), TTest::Compare(op, e)) => crate::eval::compare(*op, v, constant(e)?),
+            (Point::Value(v), TTest::Compare(op, e)) => {
+                crate::semantics::compare(*op, v, constant(e)?)
+            }
             (
                 Point::Value(v),
                 TTest::Range {
@@ -400,7 +402,7 @@ fn point_matches(p: &Point, tests: &[TTest], negated: bool) -> Option<bool> {
                     high,
                     high_inclusive,
                 },
-            ) => crate::eval::in_range(
+            ) => crate::semantics::in_range(
                 v,
                 constant(low)?,
                 *low_inclusive,

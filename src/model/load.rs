@@ -66,7 +66,7 @@ impl Broken {
         let keys = top_level_lines(&file.text);
         self.maybe_schema |= keys.is_empty() || keys.iter().any(|(k, _)| *k == "schema");
         for (_, value) in keys {
-            if crate::schema::is_identifier(value) {
+            if crate::model::doc::is_identifier(value) {
                 self.names.push(value.to_string());
             }
         }

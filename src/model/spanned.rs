@@ -70,7 +70,7 @@ impl<'de, T: Deserialize<'de> + 'static> Deserialize<'de> for Spanned<T> {
                 .downcast_mut::<CellText>()
                 .ok_or_else(|| de::Error::custom("internal error: a number outside its cell"))?;
             let text = float_source::<D::Error>(float, written)?;
-            cell.0 = crate::snapshot::read_decimal(&text)
+            cell.0 = crate::decimal::read_decimal(&text)
                 .map(|d| d.to_string())
                 .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))?;
         }

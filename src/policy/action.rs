@@ -9,11 +9,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::promise::Status;
-
-/// A rule that caused an action: `table:row-id`, `table:default`,
-/// `template:name/event-id` or `experiment:name/arm`. Shared with the plan, so
-/// an action's rules are counted references, not copies.
-pub type RuleRef = Arc<str>;
+use crate::compile::RuleRef;
 
 /// Event params, shared with the template that declares them.
 pub type Params = Arc<IndexMap<String, String>>;

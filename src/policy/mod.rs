@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Weekday};
 
-pub use action::{Action, ActionKind, RuleRef};
+use crate::compile::RuleRef;
+pub use action::{Action, ActionKind};
 use calendar::WorkCalendar;
 use experiment::{Arm, Experiment};
 pub use run::{run, run_needed, PolicyRun};
@@ -818,7 +819,7 @@ impl Builder<'_> {
             for arm in &doc.arms {
                 let arm = &arm.value;
                 let text = arm.share.value.0.trim().trim_end_matches('%').trim();
-                let share = crate::snapshot::parse_decimal(text)
+                let share = crate::decimal::parse_decimal(text)
                     .and_then(experiment::percent_to_basis_points);
                 let Some(share) = share else {
                     self.diags.push(
@@ -1531,13 +1532,13 @@ fn cell_admits(cell: &TCell, value: &Value) -> Option<bool> {
     let mut any = false;
     for test in &cell.tests {
         any |= match test {
-            TTest::Compare(op, e) => crate::eval::compare(*op, value, &constant(e)?),
+            TTest::Compare(op, e) => crate::semantics::compare(*op, value, &constant(e)?),
             TTest::Range {
                 low,
                 low_inclusive,
                 high,
                 high_inclusive,
-            } => crate::eval::in_range(
+            } => crate::semantics::in_range(
                 value,
                 &constant(low)?,
                 *low_inclusive,

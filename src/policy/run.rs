@@ -4,12 +4,10 @@
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::action::{
-    Action, ActionKind, FlagValue, FlagValues, Instalment as OfferInstalment, RuleRef,
-};
+use super::action::{Action, ActionKind, FlagValue, FlagValues, Instalment as OfferInstalment};
 use super::promise::{self, Payment, Status, Terms};
 use super::{FollowUp, Nomination, Out, Policy, Role, Template, MAX_PLAN_INSTALMENTS};
-use crate::compile::{CompiledTable, Plan};
+use crate::compile::{CompiledTable, Plan, RuleRef};
 use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
 use crate::types::{format_money, Value};
 

@@ -17,7 +17,7 @@ use super::ast::{
     Arg, BinaryOp, Call, Cell, CellKind, CompareOp, Each, Expr, ExprKind, Ident, Literal, UnaryOp,
     UnaryTest, UnaryTestKind,
 };
-use crate::snapshot::NumberError;
+use crate::decimal::NumberError;
 use crate::source::Span;
 
 /// Expressions nested deeper than this (brackets, operators, calls) are
@@ -348,7 +348,7 @@ fn first_inner<'i>(pair: &Pair<'i, Rule>, rule: Rule) -> Result<Pair<'i, Rule>, 
 
 fn parse_decimal(text: &str, span: Span) -> Result<Decimal, ParseError> {
     // The reader of account amounts: exact, a 29th digit is refused, not rounded.
-    crate::snapshot::read_decimal(text).map_err(|e| {
+    crate::decimal::read_decimal(text).map_err(|e| {
         let message = match e {
             NumberError::TooPrecise => {
                 format!("number `{text}` has more digits than a decimal holds")
