@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 
-mod common;
+use crate::common;
 
 use common::{arrears, copy_dir, root, stderr};
 
@@ -731,8 +731,8 @@ fn golden_run_of_a_generated_extract() {
     }
     // As serde_json writes it: insta's own JSON writer does not know serde_json's
     // arbitrary-precision numbers.
-    insta::assert_snapshot!("golden_summary", serde_json::to_string_pretty(&s).unwrap());
+    assert_snapshot!("golden_summary", serde_json::to_string_pretty(&s).unwrap());
     let actions = std::fs::read_to_string(dir.path().join("actions.jsonl")).unwrap();
     let first: Vec<&str> = actions.lines().take(40).collect();
-    insta::assert_snapshot!("golden_first_actions", first.join("\n"));
+    assert_snapshot!("golden_first_actions", first.join("\n"));
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-mod common;
+use crate::common;
 
 use common::{arrears_in, root, stderr, stdout};
 
@@ -62,7 +62,7 @@ fn dry_run_shows_control_characters_from_accounts_escaped() {
     let text = stdout(&o);
     assert_no_raw_controls("dry-run", &text);
     assert!(text.contains(r"account card\u{1b}[31m-red\u{7}"), "{text}");
-    insta::assert_snapshot!("dry_run_control_chars", text);
+    assert_snapshot!("dry_run_control_chars", text);
 
     // Every decision, input value and row of the trace too.
     let o = arrears_in(
@@ -112,7 +112,7 @@ fn lint_shows_a_raw_control_character_in_a_cell_escaped() {
         text.contains(r#"when: { dpd: "<= 0\u{1b}[2J\u{7}" }"#),
         "{text}"
     );
-    insta::assert_snapshot!("lint_raw_control_char_in_cell", text);
+    assert_snapshot!("lint_raw_control_char_in_cell", text);
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn lint_shows_a_control_character_written_as_an_escape_escaped() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let text = stdout(&o);
     assert_no_raw_controls("lint", &text);
-    insta::assert_snapshot!("lint_escaped_control_char_in_cell", text);
+    assert_snapshot!("lint_escaped_control_char_in_cell", text);
 }
 
 #[test]

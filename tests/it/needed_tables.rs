@@ -3,7 +3,7 @@
 //! evaluated first), on generated accounts of every kind and on the sample and
 //! scenario accounts, at several evaluation dates.
 
-mod common;
+use crate::common;
 
 use arrears::generate::{json_line, Generator};
 use arrears::policy::{run, run_needed, ActionKind};

@@ -8,7 +8,7 @@ use arrears::eval::{evaluate, Outcome};
 use arrears::types::ShowValue;
 use chrono::NaiveDate;
 
-mod common;
+use crate::common;
 
 use common::root;
 

@@ -3,7 +3,7 @@
 //! evaluation error naming the row that gave it — never a silent default.
 //! Each case edits one shipped rule file in a copy of `rules/`.
 
-mod common;
+use crate::common;
 
 use common::{arrears_in, root, stderr, stdout};
 use std::path::Path;

@@ -10,7 +10,7 @@ use arrears::testing::{discover, run_file, CaseOutcome, Coverage, Subject};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
-mod common;
+use crate::common;
 
 use common::root;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-mod common;
+use crate::common;
 
 use common::{arrears, copy_dir, root, stderr};
 

@@ -9,7 +9,7 @@ use arrears::policy::Loaded;
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 
 use common::root;
 

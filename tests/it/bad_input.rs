@@ -140,7 +140,7 @@ fn every_bad_input_case_is_a_clear_message() {
             "{name}: exit {} without an error message:\n{text}",
             want.exit
         );
-        insta::assert_snapshot!(name, text);
+        assert_snapshot!(name, text);
     }
 }
 

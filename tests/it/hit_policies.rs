@@ -204,6 +204,6 @@ fn eval_fixtures() {
             expectations > 0,
             "{name}: add an expect.txt with at least one expectation"
         );
-        insta::assert_snapshot!(name.as_str(), text);
+        assert_snapshot!(name.as_str(), text);
     }
 }

@@ -1,7 +1,7 @@
 //! `arrears dry-run` end to end: the shipped rules against the shipped
 //! samples, output formats, and exit codes.
 
-mod common;
+use crate::common;
 
 use common::{arrears, root, stderr, stdout};
 
@@ -65,7 +65,7 @@ fn dry_run_samples_human() {
     assert!(text.ends_with(&summary), "{}", text.lines().last().unwrap());
     assert_eq!(text.matches("\naccount ").count() + 1, n);
     assert!(text.contains("account card-overlimit-dpd0\n"));
-    insta::assert_snapshot!("dry_run_samples_human", text);
+    assert_snapshot!("dry_run_samples_human", text);
 }
 
 #[test]
@@ -107,7 +107,7 @@ fn dry_run_samples_json() {
         );
         assert!(a.get("trace").is_none(), "no trace without --explain");
     }
-    insta::assert_snapshot!(
+    assert_snapshot!(
         "dry_run_samples_json",
         serde_json::to_string_pretty(&json).unwrap()
     );
@@ -224,7 +224,7 @@ fn explain_jsonl_human() {
     );
     assert!(text.contains("        + arrears-consumer-5d-5usd: matched\n"));
     assert!(text.contains("        - current: dpd = 7 does not match \"<= 0\"\n"));
-    insta::assert_snapshot!("explain_jsonl_human", text);
+    assert_snapshot!("explain_jsonl_human", text);
 }
 
 #[test]

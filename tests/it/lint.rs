@@ -3,7 +3,7 @@
 //! with `--format json` (first diagnostic: code, file, line, column) and in
 //! the human format (snapshotted as `lint__<case>.snap`).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -333,7 +333,7 @@ fn human_output_names_file_line_and_column() {
             .last()
             .unwrap()
             .starts_with(&format!("{}: ", case.name)));
-        insta::assert_snapshot!(case.name, text);
+        assert_snapshot!(case.name, text);
     }
 }
 

@@ -2,7 +2,7 @@
 //! did not need, per-account operands' values, every failing cell
 //! (`--all-cells`); and the trace behind them.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{arrears, root, stderr, stdout};
@@ -46,7 +46,7 @@ fn explain_one_account_marks_unused_tables_and_shows_operand_values() {
         !marked.is_empty() && !marked.contains(&"entry"),
         "{marked:?}"
     );
-    insta::assert_snapshot!("explain_one_account", text);
+    assert_snapshot!("explain_one_account", text);
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn an_unknown_account_is_exit_2_with_the_nearest_ids() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stdout(&out), "");
-    insta::assert_snapshot!("explain_unknown_account", stderr(&out));
+    assert_snapshot!("explain_unknown_account", stderr(&out));
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn all_cells_shows_every_failing_cell_of_a_row() {
         ),
         "{text}"
     );
-    insta::assert_snapshot!("explain_all_cells", text);
+    assert_snapshot!("explain_all_cells", text);
 
     let out = dry_run(&["--all-cells", "samples/accounts.yaml"]);
     assert_eq!(out.status.code(), Some(64), "--all-cells needs --explain");
@@ -123,7 +123,7 @@ fn a_cell_only_the_trace_tests_may_fail_to_evaluate() {
     assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
     let out = run(&["--explain", "--all-cells"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    insta::assert_snapshot!("explain_untestable_cell", stdout(&out));
+    assert_snapshot!("explain_untestable_cell", stdout(&out));
 
     let out = run(&["--explain", "--all-cells", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 
 fn fixtures() -> &'static Path {
     Path::new(concat!(
@@ -44,7 +44,7 @@ fn codes(case: &str) -> Vec<String> {
 
 fn case(name: &str, want_codes: &[&str], want_text: &[&str], want_exit: i32) {
     let (out, exit) = lint(&[name]);
-    insta::assert_snapshot!(name, out);
+    assert_snapshot!(name, out);
     assert_eq!(codes(name), want_codes, "{name}: codes\n{out}");
     for t in want_text {
         assert!(out.contains(t), "{name}: expected `{t}` in\n{out}");

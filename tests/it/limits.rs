@@ -2,7 +2,7 @@
 //! time, non-regular files and symlink cycles in a rules directory, and
 //! records longer than the batch's per-record limit.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! partial file left behind by an interrupted run, and write errors on
 //! standard output reported (issue 11).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::os::unix::fs::FileTypeExt;

@@ -1,6 +1,6 @@
 //! `arrears test`: pass/fail, diffs, formats, coverage gate, exit codes.
 
-mod common;
+use crate::common;
 
 use common::{arrears, stderr, stdout};
 
@@ -11,7 +11,7 @@ const FAILING: &str = "tests/fixtures/test_command/failing.yaml";
 fn passing_document_exits_0() {
     let out = arrears(&["test", PASSING]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    insta::assert_snapshot!("passing", stdout(&out));
+    assert_snapshot!("passing", stdout(&out));
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn wrong_expectations_fail_with_a_diff_and_exit_1() {
         "{text}"
     );
     assert!(text.ends_with("2 case(s): 0 passed, 2 failed\n"), "{text}");
-    insta::assert_snapshot!("failing", text);
+    assert_snapshot!("failing", text);
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn contains_excludes_and_rows_not_fired() {
     );
     let out = arrears(&["test", OUTCOMES_FAILING]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    insta::assert_snapshot!("outcomes_failing", stdout(&out));
+    assert_snapshot!("outcomes_failing", stdout(&out));
 }
 
 /// A document that cannot be used is refused before any case runs, every
@@ -164,7 +164,7 @@ fn unusable_documents_name_every_problem() {
                 .all(|l| l.starts_with(&format!("error: {path}:"))),
             "{errors}"
         );
-        insta::assert_snapshot!(
+        assert_snapshot!(
             format!("unusable_{}", name.trim_end_matches(".yaml")),
             errors
         );
@@ -288,7 +288,7 @@ fn a_document_names_its_rules_and_the_command_line_overrides_them() {
 fn filter_runs_matching_cases_and_says_how_many_were_left_out() {
     let out = arrears(&["test", "--filter", "7 dpd", PASSING, FAILING]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    insta::assert_snapshot!("filtered", stdout(&out));
+    assert_snapshot!("filtered", stdout(&out));
     let out = arrears(&["test", "--filter", "no such case", PASSING]);
     assert_eq!(out.status.code(), Some(64));
     assert!(

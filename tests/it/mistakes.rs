@@ -4,7 +4,7 @@
 //! column), with at most three diagnostics in all (no follow-on errors burying
 //! the real one).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

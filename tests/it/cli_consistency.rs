@@ -2,7 +2,7 @@
 //! `--explain`, `lint --list-codes`, quoted flag notes, `generate` saying what
 //! it wrote.
 
-mod common;
+use crate::common;
 
 use common::{arrears, arrears_in, stderr, stdout};
 
@@ -32,7 +32,7 @@ fn lint_takes_the_rules_directory_as_rules_or_positionally() {
     let two = arrears(&["lint", "rules", "--rules", RULES]);
     assert_eq!(two.status.code(), Some(64));
     assert_eq!(stdout(&two), "");
-    insta::assert_snapshot!("lint_two_rules_directories", stderr(&two));
+    assert_snapshot!("lint_two_rules_directories", stderr(&two));
 }
 
 #[test]
@@ -42,7 +42,7 @@ fn an_unknown_code_suggests_the_nearest() {
     assert_eq!(stdout(&out), "");
     let far = arrears(&["lint", "--explain", "xyz"]);
     assert_eq!(far.status.code(), Some(64));
-    insta::assert_snapshot!(
+    assert_snapshot!(
         "lint_explain_unknown_code",
         format!("{}{}", stderr(&out), stderr(&far))
     );
@@ -65,7 +65,7 @@ fn list_codes_prints_every_code_with_severity_and_summary() {
     for (line, doc) in text.lines().zip(arrears::analysis::codes::CODES) {
         assert!(line.contains(&format!("  {:7}  ", doc.severity)), "{line}");
     }
-    insta::assert_snapshot!("lint_list_codes", text);
+    assert_snapshot!("lint_list_codes", text);
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn flag_notes_are_quoted_like_other_text() {
         assert!(line.contains(" note=\""), "{line}");
         assert!(!line.contains(" flag=\""), "{line}");
     }
-    insta::assert_snapshot!("dry_run_flag_lines", flags.join("\n"));
+    assert_snapshot!("dry_run_flag_lines", flags.join("\n"));
 }
 
 /// Data rows (lines after the header) of a generated file.
@@ -120,7 +120,7 @@ fn generate_says_which_files_it_wrote() {
             .unwrap();
         assert_eq!(rows + 1, data_rows(&tmp.path().join(path)), "{line}");
     }
-    insta::assert_snapshot!("generate_csv_report", report);
+    assert_snapshot!("generate_csv_report", report);
 
     let out = arrears_in(
         tmp.path(),

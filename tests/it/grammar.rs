@@ -77,22 +77,28 @@ fn run_invalid<T: std::fmt::Display>(
 
 #[test]
 fn valid_exprs() {
-    insta::assert_snapshot!(run_valid("valid_exprs.txt", parse_expr));
+    assert_snapshot!("valid_exprs", run_valid("valid_exprs.txt", parse_expr));
 }
 
 #[test]
 fn valid_cells() {
-    insta::assert_snapshot!(run_valid("valid_cells.txt", parse_cell));
+    assert_snapshot!("valid_cells", run_valid("valid_cells.txt", parse_cell));
 }
 
 #[test]
 fn invalid_exprs() {
-    insta::assert_snapshot!(run_invalid("invalid_exprs.txt", parse_expr));
+    assert_snapshot!(
+        "invalid_exprs",
+        run_invalid("invalid_exprs.txt", parse_expr)
+    );
 }
 
 #[test]
 fn invalid_cells() {
-    insta::assert_snapshot!(run_invalid("invalid_cells.txt", parse_cell));
+    assert_snapshot!(
+        "invalid_cells",
+        run_invalid("invalid_cells.txt", parse_cell)
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! the exit code the README documents (2: an input could not be read,
 //! 64: the command line is wrong).
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

@@ -30,7 +30,7 @@
 //! generated from `src/analysis/codes.rs` (`lint_codes_doc` keeps them equal)
 //! and its examples are fragments showing one mistake each.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
