@@ -11,14 +11,14 @@ use smallvec::SmallVec;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::compile::{Bound, CellTest, Check, CompiledTable, InputRead, Matcher, Plan};
-use crate::ir::{Aggregate, HitPolicy, TTest};
-use crate::semantics::{
+use crate::lang::compile::{Bound, CellTest, Check, CompiledTable, InputRead, Matcher, Plan};
+use crate::lang::ir::{Aggregate, HitPolicy, TTest};
+use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Result, Results, NULL,
 };
 use crate::types::Value;
 
-pub use crate::semantics::{Decision, EvalErrorKind, Outcome, Values};
+pub use crate::lang::semantics::{Decision, EvalErrorKind, Outcome, Values};
 
 /// Why a table decided what it did: its inputs and, per row tried, the first
 /// cell that failed (`None`: the row matched).

@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    use crate::analysis::codes::{find, CODES};
+    use crate::lang::analysis::codes::{find, CODES};
     if args.list_codes {
         let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
         for c in CODES {

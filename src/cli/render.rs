@@ -3,12 +3,12 @@
 //! [`printable`], so control characters are shown escaped.
 
 use super::Out;
-use crate::compile::Check;
-use crate::compile::Plan;
 use crate::diagnostic::printable;
 use crate::eval::{CellMiss, Evaluation, Outcome, TableTrace};
-use crate::ir::Table;
-use crate::ir::{TExpr, TTest};
+use crate::lang::compile::Check;
+use crate::lang::compile::Plan;
+use crate::lang::ir::Table;
+use crate::lang::ir::{TExpr, TTest};
 use crate::policy::Action;
 use crate::types::{ShowValue, Type, Value};
 

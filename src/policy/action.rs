@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::promise::Status;
-use crate::compile::RuleRef;
+use crate::lang::compile::RuleRef;
 
 /// Event params, shared with the template that declares them.
 pub type Params = Arc<IndexMap<String, String>>;

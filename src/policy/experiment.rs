@@ -26,7 +26,7 @@ pub struct Arm {
     /// A hold-out arm receives no treatment change and is the control group.
     pub holdout: bool,
     /// `experiment:name/arm`, the rule ref of the actions it causes.
-    pub rule_ref: crate::compile::RuleRef,
+    pub rule_ref: crate::lang::compile::RuleRef,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

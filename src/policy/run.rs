@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use super::action::{Action, ActionKind, FlagValue, FlagValues, Instalment as OfferInstalment};
 use super::promise::{self, Payment, Status, Terms};
 use super::{FollowUp, Nomination, Out, Policy, Role, Template, MAX_PLAN_INSTALMENTS};
-use crate::compile::{CompiledTable, Plan, RuleRef};
 use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
+use crate::lang::compile::{CompiledTable, Plan, RuleRef};
 use crate::types::{format_money, Value};
 
 /// The actions for one account, and the decisions (with trace) behind them.

@@ -720,7 +720,7 @@ proptest! {
         let loaded = arrears::policy::build(&docs);
         prop_assert!(!loaded.has_errors(), "{t}");
         let program = &loaded.plan.as_ref().unwrap().program;
-        let diags = arrears::analysis::analyse(program, &arrears::analysis::Context::default());
+        let diags = arrears::lang::analysis::analyse(program, &arrears::lang::analysis::Context::default());
         let reported = diags.iter().any(|d| d.code == "table-gap");
         let brute = (-1i64..=22).any(|n| (0..3).any(|v| {
             !rows.iter().any(|(ic, ec)| ic.matches(n) && enum_matches(ec, v))
@@ -808,7 +808,7 @@ proptest! {
         let loaded = arrears::policy::build(&docs);
         prop_assert!(!loaded.has_errors(), "{t}");
         let program = &loaded.plan.as_ref().unwrap().program;
-        let diags = arrears::analysis::analyse(program, &arrears::analysis::Context::default());
+        let diags = arrears::lang::analysis::analyse(program, &arrears::lang::analysis::Context::default());
         let points = || (-1i64..=22).flat_map(|n| (0..3).flat_map(move |v| (-1i64..=22).map(move |m| (n, v, m))));
         let matches = |r: usize, (n, v, m): (i64, usize, i64)| rows[r].0.matches(n, m) && enum_matches(&rows[r].1, v);
         let row_of = |msg: &str| -> usize {

@@ -35,7 +35,7 @@ fn eval_on(expr: &str, ty: &str, account: &str, as_of: NaiveDate) -> Result<Valu
     let checked = arrears::load_rules(dir.path()).unwrap();
     let rendered: Vec<String> = checked.diagnostics.iter().map(|d| d.render()).collect();
     assert!(rendered.is_empty(), "{expr}: {}", rendered.join("\n"));
-    let plan = arrears::compile::compile(checked.program.unwrap());
+    let plan = arrears::lang::compile::compile(checked.program.unwrap());
     let base = serde_json::json!({
         "id": "x", "d": "2026-01-31", "e": "2026-03-01", "n": 1, "i": 1,
         "a": "10.00", "b": "3", "k": "0.15"
@@ -45,7 +45,7 @@ fn eval_on(expr: &str, ty: &str, account: &str, as_of: NaiveDate) -> Result<Valu
     for (k, v) in patch.as_object().unwrap() {
         json[k] = v.clone();
     }
-    let account = arrears::snapshot::decode_account(plan.schema(), &json).expect("decodes");
+    let account = arrears::data::snapshot::decode_account(plan.schema(), &json).expect("decodes");
     let evaluation = evaluate(&plan, &account, as_of, false).map_err(|e| e.kind)?;
     match &evaluation.decisions[0].outcome {
         Outcome::Row { values, .. } => Ok(values[0].clone()),

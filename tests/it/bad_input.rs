@@ -232,7 +232,7 @@ fn too_many_rule_files_is_one_line_and_bad_input() {
 fn accounts_file_past_the_size_limit_is_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let f = std::fs::File::create(dir.path().join("accounts.jsonl")).unwrap();
-    f.set_len(arrears::accounts::MAX_ACCOUNTS_FILE_BYTES + 1)
+    f.set_len(arrears::data::accounts::MAX_ACCOUNTS_FILE_BYTES + 1)
         .unwrap();
     let rules = fixtures().join("_rules");
     let args = [

@@ -545,15 +545,15 @@ fn large_table_index_agrees_with_the_full_scan() {
     assert!(plan.tables.iter().any(|t| t.index.is_some()));
     let schema = plan.schema();
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let mut g = arrears::generate::Generator::new(1, as_of);
+    let mut g = arrears::data::generate::Generator::new(1, as_of);
     let (dpd, score) = (
         schema.account().slot("days_past_due").unwrap(),
         schema.account().slot("risk_score").unwrap(),
     );
     for i in -60i64..1000 {
         let json: Json =
-            serde_json::from_str(&arrears::generate::json_line(&g.account(), None)).unwrap();
-        let account = arrears::snapshot::decode_account(schema, &json).unwrap();
+            serde_json::from_str(&arrears::data::generate::json_line(&g.account(), None)).unwrap();
+        let account = arrears::data::snapshot::decode_account(schema, &json).unwrap();
         let arrears::types::Value::Record(fields) = account else {
             panic!()
         };

@@ -57,12 +57,12 @@ fn list_codes_prints_every_code_with_severity_and_summary() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    let documented: Vec<&str> = arrears::analysis::codes::CODES
+    let documented: Vec<&str> = arrears::lang::analysis::codes::CODES
         .iter()
         .map(|c| c.code)
         .collect();
     assert_eq!(codes, documented);
-    for (line, doc) in text.lines().zip(arrears::analysis::codes::CODES) {
+    for (line, doc) in text.lines().zip(arrears::lang::analysis::codes::CODES) {
         assert!(line.contains(&format!("  {:7}  ", doc.severity)), "{line}");
     }
     assert_snapshot!("lint_list_codes", text);

@@ -178,7 +178,7 @@ fn test_command_shows_control_characters_in_suite_and_case_names_escaped() {
 
 #[test]
 fn the_batch_summary_shows_control_characters_in_its_keys_escaped() {
-    let mut summary = arrears::batch::Summary::default();
+    let mut summary = arrears::data::batch::Summary::default();
     summary
         .collection_class
         .insert("class\u{1b}[2J\u{7}\nfake".into(), 3);

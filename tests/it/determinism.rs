@@ -25,7 +25,7 @@ static SECOND: LazyLock<Loaded> = LazyLock::new(load);
 static ACCOUNTS: LazyLock<Vec<serde_json::Value>> = LazyLock::new(|| {
     ["samples/accounts.yaml", "samples/scenarios/accounts.yaml"]
         .iter()
-        .flat_map(|f| arrears::accounts::read_accounts(&root().join(f)).unwrap())
+        .flat_map(|f| arrears::data::accounts::read_accounts(&root().join(f)).unwrap())
         .filter_map(|r| r.json.ok())
         .collect()
 });
@@ -44,7 +44,7 @@ proptest! {
         let policy = FIRST.policy.as_ref().expect("policy");
         let plan = &policy.plan;
         let again = &SECOND.policy.as_ref().expect("policy").plan;
-        let Ok(account) = arrears::snapshot::decode_account(plan.schema(), json) else {
+        let Ok(account) = arrears::data::snapshot::decode_account(plan.schema(), json) else {
             return Ok(());
         };
         let a = evaluate(plan, &account, as_of, trace);

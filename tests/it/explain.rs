@@ -207,8 +207,9 @@ fn trace_misses_agree_with_the_first_failing_cells() {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let (mut misses, mut with_operands) = (0, 0);
     for file in ["samples/accounts.yaml", "samples/scenarios/accounts.yaml"] {
-        for record in arrears::accounts::read_accounts(&root().join(file)).unwrap() {
-            let account = arrears::snapshot::decode_account(schema, &record.json.unwrap()).unwrap();
+        for record in arrears::data::accounts::read_accounts(&root().join(file)).unwrap() {
+            let account =
+                arrears::data::snapshot::decode_account(schema, &record.json.unwrap()).unwrap();
             let traced = arrears::policy::run(policy, &account, as_of, true).unwrap();
             let plain = arrears::policy::run(policy, &account, as_of, false).unwrap();
             assert_eq!(traced.evaluation.decisions, plain.evaluation.decisions);

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use arrears::compile::{compile, Plan};
 use arrears::eval::{evaluate, Outcome};
+use arrears::lang::compile::{compile, Plan};
 use arrears::types::ShowValue;
 use chrono::NaiveDate;
 
@@ -31,14 +31,14 @@ fn load_clean(dir: &Path) -> Plan {
 /// Every account's decisions, with table names, row ids and shown values:
 /// nothing that depends on file names or on the format.
 fn decisions(plan: &Plan, accounts: &Path, as_of: NaiveDate) -> Vec<String> {
-    let records = arrears::accounts::read_accounts(accounts).unwrap();
+    let records = arrears::data::accounts::read_accounts(accounts).unwrap();
     assert!(!records.is_empty());
     records
         .iter()
         .map(|record| {
             let json = record.json.as_ref().unwrap();
-            let id = arrears::snapshot::account_id(plan.schema(), json).unwrap();
-            let account = arrears::snapshot::decode_account(plan.schema(), json).unwrap();
+            let id = arrears::data::snapshot::account_id(plan.schema(), json).unwrap();
+            let account = arrears::data::snapshot::decode_account(plan.schema(), json).unwrap();
             let evaluation = match evaluate(plan, &account, as_of, true) {
                 Ok(e) => e,
                 Err(e) => return format!("{id}: error {e}"),
@@ -139,14 +139,14 @@ fn yaml_and_toml_models_agree() {
         assert_eq!(y.name, t.name);
         assert_eq!(y.hit, t.hit);
         assert_eq!(y.description, t.description);
-        let names = |t: &arrears::ir::Table| {
+        let names = |t: &arrears::lang::ir::Table| {
             t.inputs
                 .iter()
                 .map(|i| (i.name.clone(), i.text.clone()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(names(y), names(t));
-        let rows = |t: &arrears::ir::Table| {
+        let rows = |t: &arrears::lang::ir::Table| {
             t.rows
                 .iter()
                 .map(|r| {
@@ -320,10 +320,10 @@ fn yaml_accounts_keep_bare_words_as_text() {
     let path = data.path().join("accounts.yaml");
     std::fs::write(&path, "- { id: a1, country: NO }\n").unwrap();
     let plan = load_clean(dir.path());
-    let records = arrears::accounts::read_accounts(&path).unwrap();
+    let records = arrears::data::accounts::read_accounts(&path).unwrap();
     let json = records[0].json.as_ref().unwrap();
     assert_eq!(json["country"], "NO");
-    arrears::snapshot::decode_account(plan.schema(), json).expect("`NO` is text");
+    arrears::data::snapshot::decode_account(plan.schema(), json).expect("`NO` is text");
 }
 
 /// A byte-order mark at the start of a JSON or JSON Lines accounts file is
@@ -340,7 +340,7 @@ fn json_accounts_may_start_with_a_byte_order_mark() {
     for (name, text) in &files {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let records = arrears::accounts::read_accounts(&path).unwrap();
+        let records = arrears::data::accounts::read_accounts(&path).unwrap();
         let json = records[0]
             .json
             .as_ref()

@@ -1,7 +1,7 @@
 //! Inputs the fuzz targets in `fuzz/` found crashing, kept as regression tests.
 //! Each is checked the way its target checks it.
 
-use arrears::syntax::{parse_cell, parse_expr};
+use arrears::lang::syntax::{parse_cell, parse_expr};
 
 /// The `roundtrip` target: a parsed expression prints to text that parses to the same print.
 fn expr_round_trips(text: &str) {

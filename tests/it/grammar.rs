@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use arrears::syntax::{parse_cell, parse_expr, ParseError};
+use arrears::lang::syntax::{parse_cell, parse_expr, ParseError};
 
 fn fixture_lines(name: &str) -> Vec<String> {
     let path = format!(

@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use arrears::compile::{compile, Plan};
 use arrears::eval::{evaluate, Outcome};
+use arrears::lang::compile::{compile, Plan};
 use arrears::types::{ShowValue, Value};
 use chrono::NaiveDate;
 
@@ -57,15 +57,16 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
         }
         Err(_) => NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
     };
-    let records =
-        arrears::accounts::read_accounts(&dir.join("accounts.yaml")).expect("accounts readable");
+    let records = arrears::data::accounts::read_accounts(&dir.join("accounts.yaml"))
+        .expect("accounts readable");
     assert!(!records.is_empty(), "{}: no accounts", dir.display());
     let mut all = format!("as_of {as_of}\n");
     let mut per_account = Vec::new();
     for record in &records {
         let json = record.json.as_ref().expect("account parses");
-        let id = arrears::snapshot::account_id(plan.schema(), json).expect("account has an id");
-        let account = arrears::snapshot::decode_account(plan.schema(), json)
+        let id =
+            arrears::data::snapshot::account_id(plan.schema(), json).expect("account has an id");
+        let account = arrears::data::snapshot::decode_account(plan.schema(), json)
             .unwrap_or_else(|e| panic!("{}: account {id} does not decode: {e:?}", dir.display()));
         let mut out = String::new();
         writeln!(out, "account {id}").unwrap();

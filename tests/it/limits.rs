@@ -37,9 +37,9 @@ fn lint_codes(dir: &Path) -> Vec<String> {
     let loaded = arrears::policy::build(&docs);
     let mut found = loaded.diagnostics.clone();
     if let Some(plan) = &loaded.plan {
-        found.extend(arrears::analysis::analyse(
+        found.extend(arrears::lang::analysis::analyse(
             &plan.program,
-            &arrears::analysis::Context::default(),
+            &arrears::lang::analysis::Context::default(),
         ));
     }
     found
@@ -252,7 +252,7 @@ fn a_jsonl_line_past_the_record_limit_is_a_reject() {
     let dir = tempfile::tempdir().unwrap();
     let accounts = std::fs::read_to_string(root().join("samples/accounts.jsonl")).unwrap();
     let good: Vec<&str> = accounts.lines().take(2).collect();
-    let long = "x".repeat(arrears::batch::MAX_RECORD_BYTES + 1);
+    let long = "x".repeat(arrears::data::batch::MAX_RECORD_BYTES + 1);
     let input = format!("{}\n{long}\n{}\n", good[0], good[1]);
     let fifo = Fifo::new(&dir.path().join("extract.jsonl"), input.into_bytes());
     let out = batch_in(dir.path(), "extract.jsonl");
@@ -289,7 +289,7 @@ fn a_csv_record_past_the_record_limit_stops_the_batch() {
     std::fs::remove_file(dir.path().join("extract.csv")).unwrap();
     let mut rows: Vec<String> = csv.lines().map(str::to_string).collect();
     // The last cell of the second account: a quoted field of 17 MiB.
-    let field = "a\n".repeat((arrears::batch::MAX_RECORD_BYTES >> 1) + 1);
+    let field = "a\n".repeat((arrears::data::batch::MAX_RECORD_BYTES >> 1) + 1);
     rows[2] = format!("{}\"{field}\"", rows[2].trim_end_matches(|c| c != ','));
     let mut gz = flate2::write::GzEncoder::new(
         std::fs::File::create(dir.path().join("extract.csv.gz")).unwrap(),

@@ -570,10 +570,10 @@ fn first_code(apply: &Apply, example: &str) -> Result<String, String> {
 
 #[test]
 fn each_documented_example_produces_its_code_first() {
-    use arrears::analysis::codes::CODES;
+    use arrears::lang::analysis::codes::CODES;
     let mut failures = Vec::new();
     for (code, apply) in EXAMPLES {
-        let doc = arrears::analysis::codes::find(code)
+        let doc = arrears::lang::analysis::codes::find(code)
             .unwrap_or_else(|| panic!("`{code}` is not a documented code"));
         if matches!(apply, Apply::Described) {
             continue;

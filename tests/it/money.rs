@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use arrears::compile::{compile, Plan};
 use arrears::eval::{evaluate, EvalErrorKind, Outcome};
+use arrears::lang::compile::{compile, Plan};
 use arrears::types::Value;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -103,7 +103,8 @@ fn dec(s: &str) -> Decimal {
 /// Evaluates `table` for the account written as JSON; the row's (or default's) outputs.
 fn outputs(plan: &Plan, table: &str, json: &str) -> Result<Vec<Value>, EvalErrorKind> {
     let json: serde_json::Value = serde_json::from_str(json).unwrap();
-    let account = arrears::snapshot::decode_account(plan.schema(), &json).expect("account decodes");
+    let account =
+        arrears::data::snapshot::decode_account(plan.schema(), &json).expect("account decodes");
     let evaluation = evaluate(plan, &account, as_of(), false).map_err(|e| {
         assert_eq!(e.table, table);
         e.kind
@@ -267,7 +268,7 @@ fn money_decodes_exactly_from_strings_and_numbers() {
     let field_a = |json: &str| -> Decimal {
         let json: serde_json::Value = serde_json::from_str(json).unwrap();
         let Value::Record(fields) =
-            arrears::snapshot::decode_account(plan.schema(), &json).unwrap()
+            arrears::data::snapshot::decode_account(plan.schema(), &json).unwrap()
         else {
             panic!("account is a record")
         };
@@ -293,7 +294,7 @@ fn money_decodes_exactly_from_strings_and_numbers() {
     // Bad money is reported, not guessed.
     let json: serde_json::Value =
         serde_json::from_str(r#"{"id": "bad", "a": "abc", "b": 0, "x": 0}"#).unwrap();
-    let errors = arrears::snapshot::decode_account(plan.schema(), &json).unwrap_err();
+    let errors = arrears::data::snapshot::decode_account(plan.schema(), &json).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "account.a");
 }
@@ -303,7 +304,7 @@ fn yaml_accounts_decode_money_exactly() {
     let (dir, plan) = plan_for(&[("ops.yaml", OPS)]);
     let path = dir.path().join("accounts.yaml");
     std::fs::write(&path, "- { id: s, a: \"0.1\", b: 0.2, x: 0 }\n").unwrap();
-    let records = arrears::accounts::read_accounts(&path).unwrap();
+    let records = arrears::data::accounts::read_accounts(&path).unwrap();
     let json = records[0].json.as_ref().unwrap();
     let v = outputs(&plan, "ops", &json.to_string()).unwrap();
     assert_eq!(as_dec(&v[0]), dec("0.3"));
@@ -372,7 +373,7 @@ struct Decoded {
 /// an unquoted YAML scalar and a CSV cell (through a mapping).
 fn decode_everywhere(dir: &Path, plan: &Plan, field: &str, written: &str) -> Decoded {
     let slot = plan.schema().account().slot(field).unwrap();
-    let shown = |decoded: Result<Value, Vec<arrears::snapshot::FieldError>>| match decoded {
+    let shown = |decoded: Result<Value, Vec<arrears::data::snapshot::FieldError>>| match decoded {
         Ok(Value::Record(fields)) => Ok(match &fields[slot] {
             Value::Dec(d) => d.to_string(),
             Value::Int(n) => n.to_string(),
@@ -388,7 +389,10 @@ fn decode_everywhere(dir: &Path, plan: &Plan, field: &str, written: &str) -> Dec
     let json = |value: String| {
         let text = format!(r#"{{"id": "j", "a": "1", "b": "1", "{field}": {value}}}"#);
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        shown(arrears::snapshot::decode_account(plan.schema(), &json))
+        shown(arrears::data::snapshot::decode_account(
+            plan.schema(),
+            &json,
+        ))
     };
     let yaml_path = dir.join("accounts.yaml");
     std::fs::write(
@@ -396,14 +400,14 @@ fn decode_everywhere(dir: &Path, plan: &Plan, field: &str, written: &str) -> Dec
         format!("- {{ id: y, a: \"1\", b: \"1\", {field}: {written} }}\n"),
     )
     .unwrap();
-    let records = arrears::accounts::read_accounts(&yaml_path).unwrap();
-    let yaml = shown(arrears::snapshot::decode_account(
+    let records = arrears::data::accounts::read_accounts(&yaml_path).unwrap();
+    let yaml = shown(arrears::data::snapshot::decode_account(
         plan.schema(),
         records[0].json.as_ref().unwrap(),
     ));
     let docs = arrears::model::load_dir(dir).unwrap();
     let (_, doc) = &docs.mappings[0];
-    let mut mapping = arrears::batch::mapping::Mapping::build(plan.schema(), doc).unwrap();
+    let mut mapping = arrears::data::batch::mapping::Mapping::build(plan.schema(), doc).unwrap();
     let header = csv::StringRecord::from(vec!["ID", "A", "B", "FIELD"]);
     mapping.bind(&header).unwrap();
     let row = csv::StringRecord::from(vec!["c", "1", "1", written]);

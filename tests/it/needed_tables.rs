@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use arrears::generate::{json_line, Generator};
+use arrears::data::generate::{json_line, Generator};
 use arrears::policy::{run, run_needed, ActionKind};
 use chrono::NaiveDate;
 use common::{copy_dir, root};
@@ -18,7 +18,7 @@ fn needed_tables_give_the_same_actions_as_all_tables() {
     let mut accounts: Vec<serde_json::Value> =
         ["samples/accounts.yaml", "samples/scenarios/accounts.yaml"]
             .iter()
-            .flat_map(|f| arrears::accounts::read_accounts(&root().join(f)).unwrap())
+            .flat_map(|f| arrears::data::accounts::read_accounts(&root().join(f)).unwrap())
             .filter_map(|r| r.json.ok())
             .collect();
     let samples = accounts.len();
@@ -32,7 +32,7 @@ fn needed_tables_give_the_same_actions_as_all_tables() {
     for date in ["2026-01-15", "2026-07-01", "2026-11-22"] {
         let as_of: NaiveDate = date.parse().unwrap();
         for (i, json) in accounts.iter().enumerate() {
-            let account = arrears::snapshot::decode_account(schema, json).expect("decodes");
+            let account = arrears::data::snapshot::decode_account(schema, json).expect("decodes");
             let all = run(policy, &account, as_of, false);
             let needed = run_needed(policy, &account, as_of);
             match (&all, &needed) {
@@ -91,7 +91,7 @@ fn the_follow_up_table_reads_other_tables() {
     let mut probed = 0;
     for _ in 0..5_000 {
         let json = serde_json::from_str(&json_line(&generator.account(), None)).unwrap();
-        let account = arrears::snapshot::decode_account(policy.plan.schema(), &json).unwrap();
+        let account = arrears::data::snapshot::decode_account(policy.plan.schema(), &json).unwrap();
         for actions in [
             run(policy, &account, as_of, false).unwrap().actions,
             run_needed(policy, &account, as_of).unwrap().actions,

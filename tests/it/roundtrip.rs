@@ -1,9 +1,9 @@
 //! Property test: printing any AST and parsing it back gives the same AST
 //! (spans aside).
 
+use arrears::lang::syntax::ast::*;
+use arrears::lang::syntax::{parse_cell, parse_expr};
 use arrears::source::Span;
-use arrears::syntax::ast::*;
-use arrears::syntax::{parse_cell, parse_expr};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use arrears::data::snapshot::{account_id, decode_account};
 use arrears::policy::{self, Policy};
-use arrears::snapshot::{account_id, decode_account};
 use arrears::testing::{discover, run_file, CaseOutcome, Coverage, Subject};
 use proptest::prelude::*;
 use serde_json::Value as Json;
@@ -26,7 +26,7 @@ fn shipped_policy() -> Policy {
 }
 
 fn accounts(path: &Path) -> Vec<Json> {
-    arrears::accounts::read_accounts(path)
+    arrears::data::accounts::read_accounts(path)
         .expect("accounts file reads")
         .into_iter()
         .map(|r| r.json.expect("account parses"))

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value as Json};
 
 use super::{Counterexample, Finding};
-use crate::ir::{Program, TExpr, TExprKind};
-use crate::schema::{Schema, ACCOUNT};
+use crate::data::schema::{Schema, ACCOUNT};
+use crate::lang::ir::{Program, TExpr, TExprKind};
 use crate::types::{RecordId, Type, Value};
 
 /// The first line of every file written; only such files are ever replaced.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 
+use crate::data::schema::{Schema, ACCOUNT};
 use crate::decimal::{read_decimal, NumberError};
-use crate::schema::{Schema, ACCOUNT};
 use crate::types::{EnumId, RecordId, ShowType, Type, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -9,6 +9,8 @@
 //! ([`TestDocument::check`]: rows, tables, outputs, action fields, accounts),
 //! then run; `arrears lint` reports the same problems.
 
+pub mod expect;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -19,15 +21,17 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
-use crate::compile::Plan;
+use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::eval::{Decision, Evaluation, Outcome};
-use crate::expect::{diff_actions, excluded_actions, malformed_expectation, missing_actions, same};
+use crate::lang::compile::Plan;
 use crate::model::load::format_of;
 use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
 use crate::policy::Policy;
-use crate::snapshot::{account_id, decode_account};
 use crate::source::{SourceFile, Span};
+use crate::testing::expect::{
+    diff_actions, excluded_actions, malformed_expectation, missing_actions, same,
+};
 
 /// The code of every problem in a test document (besides YAML/TOML syntax).
 const CODE: &str = "test-document";
@@ -351,7 +355,7 @@ impl TestDocument {
             None => Vec::new(),
             Some(rel) => {
                 let target = path.parent().unwrap_or(Path::new(".")).join(&rel.value);
-                match crate::accounts::read_accounts(&target) {
+                match crate::data::accounts::read_accounts(&target) {
                     Ok(records) => records.into_iter().filter_map(|r| r.json.ok()).collect(),
                     Err(e) => {
                         problems.push(Diagnostic::error(CODE, &file, rel.span, e.to_string()));

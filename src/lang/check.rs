@@ -8,17 +8,17 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
+use crate::data::schema::{Schema, ACCOUNT};
 use crate::diagnostic::{did_you_mean, nearest, Diagnostic};
-use crate::ir::*;
+use crate::lang::ir::*;
+use crate::lang::syntax::ast::{
+    self, Arg, CellKind, CompareOp, ExprKind, Literal, UnaryOp, UnaryTestKind,
+};
+use crate::lang::syntax::{parse_cell, parse_expr, ParseError};
 use crate::model::doc::TableDoc;
 use crate::model::spanned::{cell_text_offset, key_before, CellText, Spanned};
 use crate::model::RuleDocs;
-use crate::schema::{Schema, ACCOUNT};
 use crate::source::{SourceFile, Span};
-use crate::syntax::ast::{
-    self, Arg, CellKind, CompareOp, ExprKind, Literal, UnaryOp, UnaryTestKind,
-};
-use crate::syntax::{parse_cell, parse_expr, ParseError};
 use crate::types::{ShowType, Type, Value};
 
 /// Rows per table above which a table is refused: a sign of a generated file gone wrong.
@@ -234,7 +234,7 @@ impl<'s> Checker<'s> {
                 "other tables refer to it as `<name>.<output>`: use letters, digits and `_`".into(),
             );
         } else if matches!(name.as_str(), "account" | "as_of")
-            || crate::ir::Builtin::from_name(&name).is_some()
+            || crate::lang::ir::Builtin::from_name(&name).is_some()
         {
             self.error(
                 "table-name",

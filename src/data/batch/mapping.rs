@@ -8,10 +8,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use csv::StringRecord;
 
+use crate::data::schema::{Schema, ACCOUNT};
+use crate::data::snapshot::{unknown_variant, whole_number_error, FieldError, FieldPath};
 use crate::decimal::{read_decimal, NumberError};
 use crate::model::doc::MappingDoc;
-use crate::schema::{Schema, ACCOUNT};
-use crate::snapshot::{unknown_variant, whole_number_error, FieldError, FieldPath};
 use crate::types::{RecordId, Type, Value};
 
 /// Where one field of a record comes from.

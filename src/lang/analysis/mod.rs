@@ -19,12 +19,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::data::schema::Schema;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{HitPolicy, Program, TCell, TExpr, TExprKind, TTest, Table};
+use crate::lang::ir::{HitPolicy, Program, TCell, TExpr, TExprKind, TTest, Table};
+use crate::lang::syntax::ast::CompareOp;
 use crate::model::doc::{FieldTypeDoc, SchemaDoc};
-use crate::schema::Schema;
 use crate::source::{SourceFile, Span};
-use crate::syntax::ast::CompareOp;
 use crate::types::{format_money, RecordId, ShowType, Type, Value};
 use domain::{IntervalSet, Line, Pos};
 
@@ -265,10 +265,10 @@ fn folded(cell: &TCell) -> Vec<TTest> {
         .map(|t| {
             let mut t = t.clone();
             match &mut t {
-                TTest::Compare(_, e) => crate::compile::fold(e),
+                TTest::Compare(_, e) => crate::lang::compile::fold(e),
                 TTest::Range { low, high, .. } => {
-                    crate::compile::fold(low);
-                    crate::compile::fold(high);
+                    crate::lang::compile::fold(low);
+                    crate::lang::compile::fold(high);
                 }
             }
             t
@@ -296,10 +296,10 @@ fn nullable(schema: &Schema, e: &TExpr) -> bool {
                     if schema.record(*id).fields.get(*slot as usize).is_some_and(|f| f.optional))
         }
         TExprKind::Unary(_, b) => nullable(schema, b),
-        TExprKind::Binary(crate::ir::BinOp::Compare(_), _, _) => false,
+        TExprKind::Binary(crate::lang::ir::BinOp::Compare(_), _, _) => false,
         TExprKind::Binary(_, l, r) => nullable(schema, l) || nullable(schema, r),
         TExprKind::Call(f, args) => {
-            use crate::ir::Builtin as B;
+            use crate::lang::ir::Builtin as B;
             matches!(
                 f,
                 B::Min | B::Max | B::Abs | B::Round | B::DaysBetween | B::MonthDay
@@ -392,7 +392,7 @@ fn point_matches(p: &Point, tests: &[TTest], negated: bool) -> Option<bool> {
     for t in tests {
         let m = match (p, t) {
             (Point::Value(v), TTest::Compare(op, e)) => {
-                crate::semantics::compare(*op, v, constant(e)?)
+                crate::lang::semantics::compare(*op, v, constant(e)?)
             }
             (
                 Point::Value(v),
@@ -402,7 +402,7 @@ fn point_matches(p: &Point, tests: &[TTest], negated: bool) -> Option<bool> {
                     high,
                     high_inclusive,
                 },
-            ) => crate::semantics::in_range(
+            ) => crate::lang::semantics::in_range(
                 v,
                 constant(low)?,
                 *low_inclusive,
@@ -1071,12 +1071,12 @@ fn range_text(ty: &Type, line: Line, from: Pos, to: Pos) -> String {
 }
 
 /// Outputs as constants, when every output is one.
-fn const_outputs(row: &crate::ir::Row) -> Option<Vec<Value>> {
+fn const_outputs(row: &crate::lang::ir::Row) -> Option<Vec<Value>> {
     row.outputs
         .iter()
         .map(|e| {
             let mut e = e.clone();
-            crate::compile::fold(&mut e);
+            crate::lang::compile::fold(&mut e);
             constant(&e).cloned()
         })
         .collect()
@@ -1659,7 +1659,7 @@ fn declared_fields(schema: &Schema, doc: &SchemaDoc) -> Vec<DeclaredField> {
         out: Vec::new(),
     };
     if let FieldTypeDoc::Record(fields) = &doc.fields.value {
-        w.record(crate::schema::ACCOUNT, fields, "account", None);
+        w.record(crate::data::schema::ACCOUNT, fields, "account", None);
     }
     w.out
 }
@@ -1691,7 +1691,7 @@ fn unused(program: &Program, ctx: &Context) -> Vec<Diagnostic> {
         }
     }
     let schema = &program.schema;
-    fields.insert((crate::schema::ACCOUNT, schema.id_slot));
+    fields.insert((crate::data::schema::ACCOUNT, schema.id_slot));
     if let Some(p) = &ctx.policy {
         fields.extend(p.fields.iter().copied());
     }
@@ -1738,7 +1738,7 @@ impl PolicyUse {
     pub fn of(policy: &crate::policy::Policy) -> PolicyUse {
         let tables = policy.roles.tables();
         let schema = policy.plan.schema();
-        let account = crate::schema::ACCOUNT;
+        let account = crate::data::schema::ACCOUNT;
         let record_of = |slot: usize| -> Option<RecordId> {
             match &schema.account().fields.get(slot)?.ty {
                 Type::Record(id) => Some(*id),

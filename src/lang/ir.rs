@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::lang::syntax::ast::{CompareOp, UnaryOp};
 use crate::source::{SourceFile, Span};
-use crate::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::{Type, Value};
 
 #[derive(Clone, Debug)]
@@ -223,7 +223,7 @@ impl Table {
 
 #[derive(Clone, Debug)]
 pub struct Program {
-    pub schema: Arc<crate::schema::Schema>,
+    pub schema: Arc<crate::data::schema::Schema>,
     pub tables: Vec<Table>,
     /// Table indices in evaluation order: every table after those it refers to.
     pub order: Vec<u32>,

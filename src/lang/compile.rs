@@ -2,9 +2,9 @@
 //! operands are folded once; cell tests become typed checks against constant
 //! values or enum bit sets, so evaluating a cell does no lookups or parsing.
 
-use crate::ir::{EachExpr, Program, TExpr, TExprKind, TTest, Table};
-use crate::semantics::eval_constant;
-use crate::syntax::ast::CompareOp;
+use crate::lang::ir::{EachExpr, Program, TExpr, TExprKind, TTest, Table};
+use crate::lang::semantics::eval_constant;
+use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
 use rust_decimal::Decimal;
 
@@ -62,9 +62,9 @@ pub struct CompiledTable {
     pub matcher: Matcher,
     /// Per row, its outputs when they are all constants (most rows): no
     /// expression is evaluated when such a row decides.
-    pub constant_outputs: Vec<Option<crate::semantics::Values>>,
+    pub constant_outputs: Vec<Option<crate::lang::semantics::Values>>,
     /// The default's outputs when they are all constants.
-    pub constant_default: Option<crate::semantics::Values>,
+    pub constant_default: Option<crate::lang::semantics::Values>,
     /// The table's name, shared by the actions that carry it.
     pub name: std::sync::Arc<str>,
     /// The name and type of each value of its single result (its result columns).
@@ -136,7 +136,7 @@ pub struct CellTest {
 }
 
 impl Matcher {
-    fn build(rows: &[Vec<CompiledCell>], inputs: &[crate::ir::Input]) -> Matcher {
+    fn build(rows: &[Vec<CompiledCell>], inputs: &[crate::lang::ir::Input]) -> Matcher {
         let mut m = Matcher::default();
         for row in rows {
             m.row_starts.push(m.cells.len() as u32);
@@ -457,13 +457,13 @@ fn constant_cell_matches(cell: &CompiledCell, x: &Value) -> bool {
         return true;
     }
     let hit = cell.checks.iter().any(|c| match c {
-        Check::Compare(op, v) => crate::semantics::compare(*op, x, v),
+        Check::Compare(op, v) => crate::lang::semantics::compare(*op, x, v),
         Check::Range {
             low,
             low_inclusive,
             high,
             high_inclusive,
-        } => crate::semantics::in_range(x, low, *low_inclusive, high, *high_inclusive),
+        } => crate::lang::semantics::in_range(x, low, *low_inclusive, high, *high_inclusive),
         _ => false,
     });
     hit != cell.negated
@@ -480,7 +480,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn schema(&self) -> &crate::schema::Schema {
+    pub fn schema(&self) -> &crate::data::schema::Schema {
         &self.program.schema
     }
 
@@ -539,7 +539,7 @@ pub fn compile(program: Program) -> Plan {
                 .first()
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
             let matcher = Matcher::build(&rows, &table.inputs);
-            let constants = |outputs: &[TExpr]| -> Option<crate::semantics::Values> {
+            let constants = |outputs: &[TExpr]| -> Option<crate::lang::semantics::Values> {
                 outputs
                     .iter()
                     .map(|e| match &e.kind {
@@ -598,7 +598,7 @@ pub fn compile(program: Program) -> Plan {
     }
 }
 
-fn compile_cell(cell: &crate::ir::TCell, input: &Type) -> CompiledCell {
+fn compile_cell(cell: &crate::lang::ir::TCell, input: &Type) -> CompiledCell {
     if cell.tests.is_empty() && !cell.negated {
         return CompiledCell {
             any: true,

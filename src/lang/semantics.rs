@@ -14,8 +14,8 @@ use smallvec::SmallVec;
 use chrono::{Datelike, Days as ChronoDays, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::ir::{BinOp, Builtin, EachExpr, TExpr, TExprKind};
-use crate::syntax::ast::{CompareOp, UnaryOp};
+use crate::lang::ir::{BinOp, Builtin, EachExpr, TExpr, TExprKind};
+use crate::lang::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::Value;
 
 /// The result of one table for one account.

@@ -19,8 +19,8 @@ use chrono::NaiveDate;
 use csv::{ByteRecord, StringRecord};
 use serde::Serialize;
 
+use crate::data::snapshot::{account_id, decode_account, FieldError};
 use crate::policy::{Action, ActionKind, Policy};
-use crate::snapshot::{account_id, decode_account, FieldError};
 use mapping::trim_cell;
 pub use mapping::{Mapping, MappingError};
 
