@@ -2,6 +2,9 @@
 //! on request, a trace. Pure: no I/O, no clock, no panics; arithmetic that
 //! cannot be done (overflow, division by zero, a date out of range) is an
 //! [`EvalError`] for that account.
+//! It owns running a plan's tables (hit policies, matching rows, the trace);
+//! what a value or expression means is `lang::semantics`, and it must not know
+//! the collections policy.
 
 use std::cmp::Ordering;
 use std::sync::Arc;

@@ -1,7 +1,9 @@
 //! arrears: a rule engine for debt-collections policy.
 //!
 //! Pipeline (one direction only): load → parse → check → compile → evaluate.
-//! See ARCHITECTURE.md for the map.
+//! See ARCHITECTURE.md for the map and the layer order `tests/it/layers.rs`
+//! checks. The root holds the library's entry points (`load_rules`, `lint`)
+//! and nothing the stages below use.
 
 pub mod cli;
 pub mod data;

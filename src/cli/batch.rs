@@ -1,4 +1,6 @@
 //! `arrears batch --rules DIR --as-of DATE [--out FILE] [--rejects FILE] [--summary FILE] INPUT`
+//! It parses the command's arguments and reports; the batch itself is
+//! `data::batch`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

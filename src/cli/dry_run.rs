@@ -1,4 +1,6 @@
 //! `arrears dry-run --rules DIR --as-of DATE ACCOUNTS`
+//! It reads the arguments and accounts and prints; deciding is the policy's and
+//! the evaluator's.
 
 use std::path::PathBuf;
 

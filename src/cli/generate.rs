@@ -1,4 +1,6 @@
 //! `arrears generate --accounts N --seed S [--corrupt-rate R] [--format csv|jsonl] OUT`
+//! It parses arguments and writes files; what is generated is
+//! `data::generate`'s.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -1,4 +1,6 @@
 //! `arrears lint [DIR | --rules DIR]`
+//! It prints what the library's `lint()` finds and must not find anything
+//! itself.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! Human rendering shared by commands: case actions, decisions, traces.
 //! Text that comes from input (ids, values, rule ids) goes through
 //! [`printable`], so control characters are shown escaped.
+//! It must not evaluate anything: it shows decisions and actions it is given.
 
 use super::Out;
 use crate::diagnostic::printable;

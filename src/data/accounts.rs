@@ -1,6 +1,8 @@
 //! Reading account snapshots for `dry-run`: a YAML list, a JSON array or
 //! object, JSON Lines, or a directory of such files. A line of JSON Lines that
 //! does not parse is that record's error; the other records still run.
+//! It reads and splits files into JSON values; decoding them by the schema is
+//! `snapshot`'s, and it must not evaluate.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! Synthetic extracts for `arrears generate`: realistic card, loan and utility
 //! accounts (figures from the collections domain notes), deterministic for a
 //! seed (ChaCha8), optionally with a share of deliberately malformed rows.
+//! It must not read rules or decide anything: it only writes data.
 //!
 //! CSV output matches the shipped mapping `rules/mappings/extract.yaml`: the
 //! main file plus companion files `<stem>.sas.csv`, `<stem>.promises.csv`,

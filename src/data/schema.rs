@@ -1,5 +1,7 @@
 //! The account schema: which fields a snapshot has and their types. Every
 //! field path in every rule is resolved against it.
+//! It must not read files or know about tables and rules beyond the names they
+//! may use.
 
 use std::sync::Arc;
 

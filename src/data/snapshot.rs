@@ -1,6 +1,8 @@
 //! Account snapshots: JSON-like values decoded into typed records against the
 //! schema. Every problem names the account and the field; all of an account's
 //! problems are reported at once.
+//! It must not read files or evaluate: it turns values already read into typed
+//! records.
 
 use std::sync::Arc;
 

@@ -1,6 +1,8 @@
 //! The checker: Doc types + parsed cells → a typed, resolved [`Program`].
 //! It never stops at the first problem: every cell of every table is parsed
 //! and checked, and each problem becomes a diagnostic with file, line, column.
+//! It must not evaluate anything for an account or know the collections policy;
+//! it never reads files.
 
 use std::sync::Arc;
 

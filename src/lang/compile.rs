@@ -1,6 +1,8 @@
 //! The compiler: a checked [`Program`] → an evaluation [`Plan`]. Constant
 //! operands are folded once; cell tests become typed checks against constant
 //! values or enum bit sets, so evaluating a cell does no lookups or parsing.
+//! It must not change what a table decides, only how fast: every check means
+//! what the checked cell means (`lang::semantics`).
 
 use crate::lang::ir::{EachExpr, Program, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::eval_constant;

@@ -1,6 +1,7 @@
 //! The checked program: every name resolved to a slot, every node typed.
 //! Produced by `check`, lowered by `compile`. A checked program cannot fail at
 //! evaluation for type reasons.
+//! It holds data only: no checking, evaluating or printing.
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! Reads a rules directory into Doc types. Problems inside files become
 //! diagnostics; a directory that cannot be read at all is a [`LoadError`].
+//! It must not check what the documents mean beyond their kind and shape.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

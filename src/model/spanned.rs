@@ -2,6 +2,7 @@
 //! Doc types whatever its format. The loader says which format is being read
 //! (a thread-local set for the duration of one deserialization) and the
 //! `Deserialize` impl delegates to serde-saphyr's or toml's own span support.
+//! It must not interpret what it reads.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};

@@ -1,5 +1,6 @@
 //! Case actions: what the pipeline tells the case-management system, the
 //! dialler and the letter vendor to do. Each carries the rules that caused it.
+//! It must not decide anything: actions are data.
 
 use std::fmt;
 use std::sync::Arc;

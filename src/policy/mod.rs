@@ -3,6 +3,9 @@
 //! module checks that each table has the outputs its area needs, resolves
 //! templates, experiments and calendars, and [`run`] turns one account into
 //! [`Action`]s.
+//! Each area is an ordinary table whose outputs the pipeline reads; it must not
+//! match text per account or fall back to a default (a null it needs is an
+//! `EvalError`), and it prints nothing.
 
 pub mod action;
 pub mod calendar;

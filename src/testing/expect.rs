@@ -1,6 +1,7 @@
 //! Expected actions: partial matching of actual case actions against what a
 //! test case says they should be. Only the fields an expectation lists are
 //! compared, so expectations stay readable and survive new action fields.
+//! It must not run anything: it compares.
 
 use serde_json::Value as Json;
 

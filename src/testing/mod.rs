@@ -7,7 +7,9 @@
 //! and table outputs. A document is read ([`TestDocument::read`]: its keys,
 //! dates and that every case expects something), checked against the rules
 //! ([`TestDocument::check`]: rows, tables, outputs, action fields, accounts),
-//! then run; `arrears lint` reports the same problems.
+//! then run; `arrears lint` reports the same problems. It must not decide
+//! anything itself: cases run through the same policy and evaluator as
+//! `dry-run`.
 
 pub mod expect;
 

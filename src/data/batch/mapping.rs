@@ -1,6 +1,7 @@
 //! Column mappings: how a flat extract (a CSV file and its companion files)
 //! maps onto the account schema, and the typed decoder that turns one row of
 //! text cells straight into a `Value::Record` (no JSON on the way).
+//! It must not read files or run the policy: the batch feeds it rows.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

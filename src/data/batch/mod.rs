@@ -2,6 +2,8 @@
 //! Lines) through the policy, streamed in chunks, evaluated in parallel, with
 //! actions written in input order and every unreadable row accounted for as a
 //! reject (docs/batch.md).
+//! It must not decide anything itself: every action comes from
+//! `policy::run_needed` (or `run`).
 //!
 //! Reading is one thread, evaluation is rayon over a chunk, writing is one
 //! thread; at most a few chunks are in flight, so memory does not grow with

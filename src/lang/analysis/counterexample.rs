@@ -3,6 +3,7 @@
 //! against the schema (every required field at a valid default), with the
 //! fields its inputs read set to the finding's values, so `arrears dry-run`
 //! runs it.
+//! It writes only into the directory it is given and must not change a finding.
 
 use std::path::{Path, PathBuf};
 

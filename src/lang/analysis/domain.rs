@@ -1,4 +1,5 @@
 //! Exact region algebra for one column of a decision table.
+//! It must not know about tables, cells or diagnostics: it is set algebra.
 //!
 //! Ordered values (integers, days, decimals, money, dates) are points on a
 //! line of `Decimal`s (a date is its day number). A set of them is a union of

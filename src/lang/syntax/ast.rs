@@ -1,6 +1,7 @@
 //! The typed syntax tree of the rule language. Every node carries the span of
 //! the text it came from, relative to the start of the parsed string; the
 //! loader shifts spans to file offsets.
+//! It holds syntax only: no name is resolved and no type known here.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

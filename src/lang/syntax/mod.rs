@@ -1,5 +1,6 @@
 //! The rule language: a pest grammar (`grammar/arrears.pest`) with two entry
 //! points, condition cells and expressions, parsed into the AST in [`ast`].
+//! It must not resolve names or types; that is the checker's.
 
 pub mod ast;
 mod parser;

@@ -1,4 +1,5 @@
 //! The pest-based parser: text → [`Expr`] / [`Cell`], with readable errors.
+//! It must not resolve names or look at the schema.
 //!
 //! The grammar lives in `grammar/arrears.pest`. Operator precedence is handled
 //! by a Pratt parser over the flat `expr` rule. Errors are rebuilt from pest's

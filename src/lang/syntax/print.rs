@@ -1,6 +1,7 @@
 //! Canonical printing: every `Display` here produces source text that parses
 //! back to the same tree (modulo spans). Binary and unary operations are fully
 //! parenthesised so precedence never matters when re-reading.
+//! It must not print anything lossy: print then parse is the identity.
 
 use std::fmt::{self, Display, Formatter, Write};
 
