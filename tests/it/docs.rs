@@ -27,7 +27,7 @@
 //!   1M-row extract): `<!-- not run: REASON -->` before the block, with the reason.
 //!
 //! Any other block fails the test. `docs/lint-codes.md` is left out: it is
-//! generated from `src/analysis/codes.rs` (`lint_codes_doc` keeps them equal)
+//! generated from `src/lang/analysis/codes.rs` (`lint_codes_doc` keeps them equal)
 //! and its examples are fragments showing one mistake each.
 
 use crate::common;

@@ -1,6 +1,8 @@
 //! The documentation of every diagnostic code: what it means, why it matters,
 //! an example. `arrears lint --explain CODE` prints an entry; `docs/lint-codes.md`
 //! is generated from this table (a test keeps them equal).
+//! It must not decide whether a code is reported; the checker and the analysis
+//! do.
 
 /// One code's documentation.
 pub struct CodeDoc {
@@ -184,7 +186,7 @@ fn indent(s: &str) -> String {
 /// `docs/lint-codes.md`, generated from [`CODES`].
 pub fn markdown() -> String {
     let mut s = String::from(
-        "# Lint codes\n\n<!-- Generated from src/analysis/codes.rs; `UPDATE_LINT_CODES=1 cargo test lint_codes_doc` rewrites it. -->\n\n\
+        "# Lint codes\n\n<!-- Generated from src/lang/analysis/codes.rs; `UPDATE_LINT_CODES=1 cargo test lint_codes_doc` rewrites it. -->\n\n\
          Every diagnostic `arrears lint` prints has one of these codes. `arrears lint --explain CODE` prints the entry;\n\
          `arrears lint --list-codes` lists them; `arrears lint --deny-warnings` makes warnings fail the run (exit 1).\n\n| code | severity |\n|---|---|\n",
     );
