@@ -5,14 +5,14 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use arrears::snapshot::decode_account;
+use arrears::data::snapshot::decode_account;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let loaded = arrears::policy::load(&root.join("rules")).expect("rules load");
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
-    let records = arrears::accounts::read_accounts(&root.join("samples/accounts.yaml"))
+    let records = arrears::data::accounts::read_accounts(&root.join("samples/accounts.yaml"))
         .expect("samples read");
     let plan = loaded
         .policy

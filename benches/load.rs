@@ -47,8 +47,8 @@ fn lint(dir: &Path) -> usize {
     let loaded = arrears::policy::build(&docs);
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     let plan = loaded.plan.as_ref().expect("plan");
-    let ctx = arrears::analysis::Context::default();
-    loaded.diagnostics.len() + arrears::analysis::analyse(&plan.program, &ctx).len()
+    let ctx = arrears::lang::analysis::Context::default();
+    loaded.diagnostics.len() + arrears::lang::analysis::analyse(&plan.program, &ctx).len()
 }
 
 fn load(c: &mut Criterion) {

@@ -14,8 +14,8 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use arrears::generate::{json_line, Generator};
-use arrears::snapshot::decode_account;
+use arrears::data::generate::{json_line, Generator};
+use arrears::data::snapshot::decode_account;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 // The allocator `arrears batch` runs with.
@@ -28,7 +28,7 @@ fn as_of() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date")
 }
 
-fn generated(schema: &arrears::schema::Schema, n: usize) -> Vec<arrears::types::Value> {
+fn generated(schema: &arrears::data::schema::Schema, n: usize) -> Vec<arrears::types::Value> {
     let mut g = Generator::new(7, as_of());
     (0..n)
         .map(|_| {

@@ -1,5 +1,7 @@
 //! Diagnostics: what is wrong, where (file, line, column), and how to fix it.
 //! Every stage reports through [`Diagnostic`]; only the CLI renders them.
+//! It must not know any stage's rules: stages say what is wrong, this says how
+//! it is shown.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;

@@ -3,6 +3,7 @@
 //! ends), a file is opened non-blocking and its type checked on the open
 //! handle, and size limits apply to the bytes actually read, not to what
 //! the metadata says.
+//! It must not parse anything: callers get bytes or a reader.
 
 use std::fs::{File, FileType, OpenOptions};
 use std::io::Read;

@@ -1,3 +1,5 @@
+//! The `arrears` binary: the allocator and `cli::main`, nothing else.
+
 /// mimalloc: `batch` allocates small values on every core; glibc's allocator
 /// spent about a fifth of the batch's time.
 #[global_allocator]

@@ -1,4 +1,5 @@
 //! Source files and byte spans. Every diagnostic points into a `SourceFile`.
+//! It must not know about any format or stage.
 
 use std::sync::Arc;
 

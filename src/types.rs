@@ -1,5 +1,7 @@
 //! Static types of the rule language and the runtime values they describe.
 //! Money and decimals are `rust_decimal::Decimal`; never a float.
+//! It must not know about the schema's files or any stage: it defines what
+//! types and values are.
 
 use std::cmp::Ordering;
 use std::fmt;

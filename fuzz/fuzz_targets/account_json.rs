@@ -21,8 +21,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let policy = LOADED.policy.as_ref().expect("shipped policy");
     let schema = policy.plan.schema();
-    let _ = arrears::snapshot::account_id(schema, &json);
-    if let Ok(account) = arrears::snapshot::decode_account(schema, &json) {
+    let _ = arrears::data::snapshot::account_id(schema, &json);
+    if let Ok(account) = arrears::data::snapshot::decode_account(schema, &json) {
         for as_of in [(2026, 11, 22), (2024, 2, 29), (9999, 12, 31), (1, 1, 1)] {
             let as_of = chrono::NaiveDate::from_ymd_opt(as_of.0, as_of.1, as_of.2).unwrap();
             let _ = arrears::policy::run(policy, &account, as_of, true);

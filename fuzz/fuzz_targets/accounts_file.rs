@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let extension = ["yaml", "json", "jsonl"][usize::from(control) % 3];
     let path = fx.dir.join(format!("accounts.{extension}"));
     std::fs::write(&path, file).expect("write the accounts file");
-    let Ok(records) = arrears::accounts::read_accounts(&path) else {
+    let Ok(records) = arrears::data::accounts::read_accounts(&path) else {
         return;
     };
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
@@ -43,8 +43,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(json) = record.json else {
             continue;
         };
-        let _ = arrears::snapshot::account_id(schema, &json);
-        if let Ok(account) = arrears::snapshot::decode_account(schema, &json) {
+        let _ = arrears::data::snapshot::account_id(schema, &json);
+        if let Ok(account) = arrears::data::snapshot::decode_account(schema, &json) {
             let _ = arrears::policy::run(policy, &account, as_of, false);
         }
     }

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use arrears::batch::{self, CsvSource, Mapping, OutputFormat, Settings};
+use arrears::data::batch::{self, CsvSource, Mapping, OutputFormat, Settings};
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {
@@ -33,7 +33,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let dir = std::env::temp_dir().join(format!("arrears-fuzz-batch-csv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let writers =
-        arrears::generate::CsvWriters::new(Vec::new(), Default::default()).expect("headers");
+        arrears::data::generate::CsvWriters::new(Vec::new(), Default::default()).expect("headers");
     let (extract_header, companions) = writers.finish().expect("headers");
     let headers_only: Vec<PathBuf> = companions
         .iter()

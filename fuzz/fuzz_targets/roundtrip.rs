@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-use arrears::syntax::{parse_cell, parse_expr};
+use arrears::lang::syntax::{parse_cell, parse_expr};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {

@@ -36,7 +36,7 @@ pub fn run(data: &[u8], name: &str) {
     };
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     for json in SAMPLES.iter() {
-        if let Ok(account) = arrears::snapshot::decode_account(plan.schema(), json) {
+        if let Ok(account) = arrears::data::snapshot::decode_account(plan.schema(), json) {
             let _ = arrears::eval::evaluate(plan, &account, as_of, true);
             if let Some(policy) = &loaded.policy {
                 let _ = arrears::policy::run(policy, &account, as_of, false);

@@ -1,4 +1,6 @@
 //! `arrears batch --rules DIR --as-of DATE [--out FILE] [--rejects FILE] [--summary FILE] INPUT`
+//! It parses the command's arguments and reports; the batch itself is
+//! `data::batch`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,7 +10,9 @@ use clap::builder::RangedU64ValueParser;
 
 use super::output::{refuse_same_files, remove_partials_on_signal, Named, Output};
 use super::{error_line, parse_date, Exit};
-use crate::batch::{self, BatchError, CsvSource, InputFormat, JsonlSource, Mapping, OutputFormat};
+use crate::data::batch::{
+    self, BatchError, CsvSource, InputFormat, JsonlSource, Mapping, OutputFormat,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum InFormat {
@@ -374,7 +378,7 @@ fn companion_paths(args: &Args, mapping: &Mapping) -> Result<Vec<PathBuf>, Strin
 fn csv_mapping(
     args: &Args,
     docs: &crate::model::RuleDocs,
-    schema: &crate::schema::Schema,
+    schema: &crate::data::schema::Schema,
 ) -> Result<Mapping, Failed> {
     let candidates: Vec<_> = docs
         .mappings

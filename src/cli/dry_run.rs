@@ -1,4 +1,6 @@
 //! `arrears dry-run --rules DIR --as-of DATE ACCOUNTS`
+//! It reads the arguments and accounts and prints; deciding is the policy's and
+//! the evaluator's.
 
 use std::path::PathBuf;
 
@@ -7,11 +9,11 @@ use serde_json::{json, Value as Json};
 
 use super::render::{dynamic_tests, operands, row_id, Detail};
 use super::{error_line, parse_date, Exit, Format, Out};
-use crate::compile::Plan;
+use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::printable;
 use crate::eval::{evaluate, Evaluation, Outcome};
+use crate::lang::compile::Plan;
 use crate::policy::{Action, Policy};
-use crate::snapshot::{account_id, decode_account};
 use crate::types::value_to_json;
 
 #[derive(clap::Args, Debug)]
@@ -44,7 +46,7 @@ enum Result {
     /// The decisions, and with a policy the actions and, per table, whether
     /// they needed it.
     Evaluated(Evaluation, Option<(Vec<Action>, Vec<bool>)>),
-    BadData(Vec<crate::snapshot::FieldError>),
+    BadData(Vec<crate::data::snapshot::FieldError>),
     Unreadable(String),
     EvalFailed(crate::eval::EvalError),
 }
@@ -65,9 +67,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         return super::invalid_rules(&args.rules, &loaded.diagnostics);
     };
     let read = if args.accounts.as_os_str() == "-" {
-        crate::accounts::read_stdin()
+        crate::data::accounts::read_stdin()
     } else {
-        crate::accounts::read_accounts(&args.accounts)
+        crate::data::accounts::read_accounts(&args.accounts)
     };
     let records = match read {
         Ok(records) => records,

@@ -1,4 +1,6 @@
 //! `arrears generate --accounts N --seed S [--corrupt-rate R] [--format csv|jsonl] OUT`
+//! It parses arguments and writes files; what is generated is
+//! `data::generate`'s.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -8,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::output::{refuse_same_files, Named};
 use super::{error_line, number_in, parse_date, Exit, Out};
-use crate::generate::{json_line, CsvWriters, Generator, COMPANIONS};
+use crate::data::generate::{json_line, CsvWriters, Generator, COMPANIONS};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum GenFormat {
@@ -93,7 +95,7 @@ fn generate(args: &Args) -> std::io::Result<Vec<(PathBuf, u64)>> {
         }
         GenFormat::Csv => {
             let dir = args.out.parent().unwrap_or(Path::new(""));
-            let stem = crate::batch::input_stem(&args.out);
+            let stem = crate::data::batch::input_stem(&args.out);
             let paths: Vec<PathBuf> = COMPANIONS
                 .iter()
                 .map(|suffix| dir.join(format!("{stem}.{suffix}.csv")))

@@ -1,4 +1,6 @@
 //! `arrears lint [DIR | --rules DIR]`
+//! It prints what the library's `lint()` finds and must not find anything
+//! itself.
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    use crate::analysis::codes::{find, CODES};
+    use crate::lang::analysis::codes::{find, CODES};
     if args.list_codes {
         let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
         for c in CODES {

@@ -1,4 +1,7 @@
 //! The `arrears` command line. Only this module prints; one file per command.
+//! It owns argument parsing, exit codes (`Exit`) and rendering; it must not
+//! decide anything a library caller would need (that goes below, so `lint()`,
+//! `policy::run` and the batch give the same answers without it).
 
 mod batch;
 mod dry_run;

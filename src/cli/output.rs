@@ -5,6 +5,7 @@
 //! and its target replaced, so the link stays a link. Partial files are named
 //! `.<target>.arrears-partial-<pid>`, removed on SIGINT/SIGTERM/SIGHUP, and a
 //! later run removes those of dead processes for the same target.
+//! It must not touch a file the user did not name.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};

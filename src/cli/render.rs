@@ -1,14 +1,15 @@
 //! Human rendering shared by commands: case actions, decisions, traces.
 //! Text that comes from input (ids, values, rule ids) goes through
 //! [`printable`], so control characters are shown escaped.
+//! It must not evaluate anything: it shows decisions and actions it is given.
 
 use super::Out;
-use crate::compile::Check;
-use crate::compile::Plan;
 use crate::diagnostic::printable;
 use crate::eval::{CellMiss, Evaluation, Outcome, TableTrace};
-use crate::ir::Table;
-use crate::ir::{TExpr, TTest};
+use crate::lang::compile::Check;
+use crate::lang::compile::Plan;
+use crate::lang::ir::Table;
+use crate::lang::ir::{TExpr, TTest};
 use crate::policy::Action;
 use crate::types::{ShowValue, Type, Value};
 

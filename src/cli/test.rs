@@ -1,4 +1,5 @@
 //! `arrears test [PATHS]`
+//! It prints what `testing` reports; running and matching cases is `testing`'s.
 
 use std::path::PathBuf;
 

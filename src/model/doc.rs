@@ -255,3 +255,11 @@ pub struct ListMappingDoc {
     /// Companion column → field of the list item.
     pub columns: IndexMap<String, Spanned<String>>,
 }
+
+/// Whether `s` can name a field, enum, variant, table or binder: a letter or
+/// `_`, then letters, digits and `_`.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,5 +1,6 @@
 //! Reads a rules directory into Doc types. Problems inside files become
 //! diagnostics; a directory that cannot be read at all is a [`LoadError`].
+//! It must not check what the documents mean beyond their kind and shape.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -66,7 +67,7 @@ impl Broken {
         let keys = top_level_lines(&file.text);
         self.maybe_schema |= keys.is_empty() || keys.iter().any(|(k, _)| *k == "schema");
         for (_, value) in keys {
-            if crate::schema::is_identifier(value) {
+            if crate::model::doc::is_identifier(value) {
                 self.names.push(value.to_string());
             }
         }

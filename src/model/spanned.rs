@@ -2,6 +2,7 @@
 //! Doc types whatever its format. The loader says which format is being read
 //! (a thread-local set for the duration of one deserialization) and the
 //! `Deserialize` impl delegates to serde-saphyr's or toml's own span support.
+//! It must not interpret what it reads.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -70,7 +71,7 @@ impl<'de, T: Deserialize<'de> + 'static> Deserialize<'de> for Spanned<T> {
                 .downcast_mut::<CellText>()
                 .ok_or_else(|| de::Error::custom("internal error: a number outside its cell"))?;
             let text = float_source::<D::Error>(float, written)?;
-            cell.0 = crate::snapshot::read_decimal(&text)
+            cell.0 = crate::decimal::read_decimal(&text)
                 .map(|d| d.to_string())
                 .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))?;
         }

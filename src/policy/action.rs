@@ -1,5 +1,6 @@
 //! Case actions: what the pipeline tells the case-management system, the
 //! dialler and the letter vendor to do. Each carries the rules that caused it.
+//! It must not decide anything: actions are data.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,11 +10,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::promise::Status;
-
-/// A rule that caused an action: `table:row-id`, `table:default`,
-/// `template:name/event-id` or `experiment:name/arm`. Shared with the plan, so
-/// an action's rules are counted references, not copies.
-pub type RuleRef = Arc<str>;
+use crate::lang::compile::RuleRef;
 
 /// Event params, shared with the template that declares them.
 pub type Params = Arc<IndexMap<String, String>>;

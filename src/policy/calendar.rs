@@ -1,4 +1,5 @@
 //! Work calendars: business days, holidays, rolling dates forward.
+//! It must not read the clock: dates come in.
 
 use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Included};

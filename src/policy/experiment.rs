@@ -3,7 +3,8 @@
 //! An experiment splits the population into arms by basis points of share. Each account is placed
 //! by [`bucket`], a stable hash of the experiment's salt and the account id, so the same account
 //! stays in the same arm across runs, machines and versions (unlike a random re-draw per run).
-//! Changing the salt re-shuffles the population independently of any other salt.
+//! Changing the salt re-shuffles the population independently of any other salt. It must not use
+//! randomness or the clock.
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -26,7 +27,7 @@ pub struct Arm {
     /// A hold-out arm receives no treatment change and is the control group.
     pub holdout: bool,
     /// `experiment:name/arm`, the rule ref of the actions it causes.
-    pub rule_ref: super::RuleRef,
+    pub rule_ref: crate::lang::compile::RuleRef,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,9 @@
 //! module checks that each table has the outputs its area needs, resolves
 //! templates, experiments and calendars, and [`run`] turns one account into
 //! [`Action`]s.
+//! Each area is an ordinary table whose outputs the pipeline reads; it must not
+//! match text per account or fall back to a default (a null it needs is an
+//! `EvalError`), and it prints nothing.
 
 pub mod action;
 pub mod calendar;
@@ -16,19 +19,20 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Weekday};
 
-pub use action::{Action, ActionKind, RuleRef};
+use crate::lang::compile::RuleRef;
+pub use action::{Action, ActionKind};
 use calendar::WorkCalendar;
 use experiment::{Arm, Experiment};
 pub use run::{run, run_needed, PolicyRun};
 
-use crate::check::{check_with_params, Checked};
-use crate::compile::{compile, Plan};
+use crate::data::schema::{Schema, BUILTIN_ENUMS};
 use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
-use crate::ir::{Program, TCell, TExpr, TExprKind, TTest, Table};
+use crate::lang::check::{check_with_params, Checked};
+use crate::lang::compile::{compile, Plan};
+use crate::lang::ir::{Program, TCell, TExpr, TExprKind, TTest, Table};
 use crate::model::doc::PolicyDoc;
 use crate::model::spanned::Spanned;
 use crate::model::{LoadError, RuleDocs};
-use crate::schema::{Schema, BUILTIN_ENUMS};
 use crate::source::SourceFile;
 use crate::types::{Type, Value};
 
@@ -323,7 +327,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
     };
     // Column mappings are read by `batch`, but checked here so `lint` catches them first.
     for (file, mapping) in &docs.mappings {
-        if let Err(errors) = crate::batch::mapping::Mapping::build(&program.schema, mapping) {
+        if let Err(errors) = crate::data::batch::mapping::Mapping::build(&program.schema, mapping) {
             for e in errors {
                 diagnostics.push(
                     Diagnostic::error("mapping", file, mapping.mapping.span, e.to_string())
@@ -818,7 +822,7 @@ impl Builder<'_> {
             for arm in &doc.arms {
                 let arm = &arm.value;
                 let text = arm.share.value.0.trim().trim_end_matches('%').trim();
-                let share = crate::snapshot::parse_decimal(text)
+                let share = crate::decimal::parse_decimal(text)
                     .and_then(experiment::percent_to_basis_points);
                 let Some(share) = share else {
                     self.diags.push(
@@ -970,7 +974,7 @@ impl Builder<'_> {
         }
         if matches!(
             table.hit,
-            crate::ir::HitPolicy::Collect | crate::ir::HitPolicy::RuleOrder
+            crate::lang::ir::HitPolicy::Collect | crate::lang::ir::HitPolicy::RuleOrder
         ) {
             let hit = table.hit.name();
             self.error(
@@ -1531,13 +1535,13 @@ fn cell_admits(cell: &TCell, value: &Value) -> Option<bool> {
     let mut any = false;
     for test in &cell.tests {
         any |= match test {
-            TTest::Compare(op, e) => crate::eval::compare(*op, value, &constant(e)?),
+            TTest::Compare(op, e) => crate::lang::semantics::compare(*op, value, &constant(e)?),
             TTest::Range {
                 low,
                 low_inclusive,
                 high,
                 high_inclusive,
-            } => crate::eval::in_range(
+            } => crate::lang::semantics::in_range(
                 value,
                 &constant(low)?,
                 *low_inclusive,
@@ -1551,7 +1555,7 @@ fn cell_admits(cell: &TCell, value: &Value) -> Option<bool> {
 
 /// The slot of a field whose type passes `ok`, or what is missing.
 fn field(
-    record: &crate::schema::RecordDef,
+    record: &crate::data::schema::RecordDef,
     path: &str,
     name: &str,
     ok: impl Fn(&Type) -> bool,
@@ -1564,7 +1568,7 @@ fn field(
 }
 
 fn list_of_records(
-    record: &crate::schema::RecordDef,
+    record: &crate::data::schema::RecordDef,
     path: &str,
     name: &str,
 ) -> Result<(usize, crate::types::RecordId), String> {

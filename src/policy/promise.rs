@@ -1,4 +1,5 @@
 //! Promise-to-pay evaluation: tolerance, grace, multi-part plans.
+//! It must not read the clock or any file.
 
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};

@@ -4,13 +4,11 @@
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::action::{
-    Action, ActionKind, FlagValue, FlagValues, Instalment as OfferInstalment, RuleRef,
-};
+use super::action::{Action, ActionKind, FlagValue, FlagValues, Instalment as OfferInstalment};
 use super::promise::{self, Payment, Status, Terms};
 use super::{FollowUp, Nomination, Out, Policy, Role, Template, MAX_PLAN_INSTALMENTS};
-use crate::compile::{CompiledTable, Plan};
 use crate::eval::{Decision, EvalError, EvalErrorKind, Evaluation, Outcome, Tables};
+use crate::lang::compile::{CompiledTable, Plan, RuleRef};
 use crate::types::{format_money, Value};
 
 /// The actions for one account, and the decisions (with trace) behind them.

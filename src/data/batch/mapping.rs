@@ -1,0 +1,641 @@
+//! Column mappings: how a flat extract (a CSV file and its companion files)
+//! maps onto the account schema, and the typed decoder that turns one row of
+//! text cells straight into a `Value::Record` (no JSON on the way).
+//! It must not read files or run the policy: the batch feeds it rows.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use csv::StringRecord;
+
+use crate::data::schema::{Schema, ACCOUNT};
+use crate::data::snapshot::{unknown_variant, whole_number_error, FieldError, FieldPath};
+use crate::decimal::{read_decimal, NumberError};
+use crate::model::doc::MappingDoc;
+use crate::types::{RecordId, Type, Value};
+
+/// Where one field of a record comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A cell of the row, by column index.
+    Column {
+        col: usize,
+        ty: Type,
+        optional: bool,
+    },
+    /// A nested record; an optional one is null when all its cells are empty.
+    Record {
+        fields: Vec<(String, Source)>,
+        optional: bool,
+    },
+    /// A list read from companion list `n`.
+    List(usize),
+    /// Not mapped: null (optional fields) or the empty list.
+    Null,
+    EmptyList,
+}
+
+/// A list read from a companion file.
+#[derive(Debug, Clone)]
+pub struct ListPlan {
+    /// `service_agreements`, `promises.payments`.
+    pub path: String,
+    /// The file as written in the mapping (`{stem}.sas.csv`).
+    pub file: String,
+    pub key: String,
+    pub parent: Option<String>,
+    /// Column names the item plan refers to, by the index used in its sources.
+    pub columns: Vec<String>,
+    /// Where each field of an item comes from.
+    fields: Vec<(String, Source)>,
+    /// Index (into `columns`) of the key and parent columns.
+    pub key_col: usize,
+    pub parent_col: Option<usize>,
+    /// For a list with nested lists: the item field (column index) holding the item's id.
+    id_col: Option<usize>,
+    /// Columns in the companion file's header (after binding).
+    pub width: usize,
+}
+
+/// A mapping checked against the schema. Column indices refer to
+/// [`Mapping::columns`] until [`Mapping::bind`] resolves them against a header.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub name: String,
+    /// The main file's mapped column names.
+    pub columns: Vec<String>,
+    fields: Vec<(String, Source)>,
+    pub id_col: usize,
+    pub lists: Vec<ListPlan>,
+}
+
+/// A mapping problem, found before any row is read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mapping `{mapping}`: {message}")]
+pub struct MappingError {
+    pub mapping: String,
+    pub message: String,
+}
+
+struct Builder<'a> {
+    schema: &'a Schema,
+    name: String,
+    errors: Vec<String>,
+}
+
+/// Columns of one file: field path (relative to the file's row) → column index.
+struct Cols {
+    by_path: HashMap<String, usize>,
+    names: Vec<String>,
+    used: HashSet<String>,
+}
+
+impl Cols {
+    fn new(columns: &indexmap::IndexMap<String, crate::model::spanned::Spanned<String>>) -> Self {
+        let mut by_path = HashMap::new();
+        let mut names = Vec::new();
+        for (col, path) in columns {
+            by_path.insert(path.value.trim().to_string(), names.len());
+            names.push(col.clone());
+        }
+        Cols {
+            by_path,
+            names,
+            used: HashSet::new(),
+        }
+    }
+
+    fn has_prefix(&self, prefix: &str) -> bool {
+        self.by_path.keys().any(|p| p.starts_with(prefix))
+    }
+
+    fn col(&mut self, path: &str) -> Option<usize> {
+        let col = self.by_path.get(path).copied()?;
+        self.used.insert(path.to_string());
+        Some(col)
+    }
+
+    fn unused(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .by_path
+            .keys()
+            .filter(|p| !self.used.contains(*p))
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Builder<'_> {
+    fn record(
+        &mut self,
+        record: RecordId,
+        rel_prefix: &str,
+        full_prefix: &str,
+        cols: &mut Cols,
+        lists: &HashMap<String, usize>,
+    ) -> Vec<(String, Source)> {
+        let schema = self.schema;
+        let mut out = Vec::new();
+        for field in &schema.record(record).fields {
+            let rel = format!("{rel_prefix}{}", field.name);
+            let full = format!("{full_prefix}{}", field.name);
+            let source = match &field.ty {
+                Type::Record(id) => {
+                    if !field.optional || cols.has_prefix(&format!("{rel}.")) {
+                        Source::Record {
+                            fields: self.record(
+                                *id,
+                                &format!("{rel}."),
+                                &format!("{full}."),
+                                cols,
+                                lists,
+                            ),
+                            optional: field.optional,
+                        }
+                    } else {
+                        Source::Null
+                    }
+                }
+                Type::List(_) => match lists.get(&full) {
+                    Some(n) => Source::List(*n),
+                    None => Source::EmptyList,
+                },
+                ty => match cols.col(&rel) {
+                    Some(col) => Source::Column {
+                        col,
+                        ty: ty.clone(),
+                        optional: field.optional,
+                    },
+                    None if field.optional => Source::Null,
+                    None => {
+                        self.errors.push(format!(
+                            "the required field `{full}` has no column; map one in `columns`"
+                        ));
+                        Source::Null
+                    }
+                },
+            };
+            out.push((field.name.clone(), source));
+        }
+        out
+    }
+}
+
+impl Mapping {
+    /// Checks a mapping document against the schema.
+    pub fn build(schema: &Schema, doc: &MappingDoc) -> Result<Mapping, Vec<MappingError>> {
+        let name = doc.mapping.value.clone();
+        let mut b = Builder {
+            schema,
+            name: name.clone(),
+            errors: Vec::new(),
+        };
+        // Lists first: their indices are referred to by the record plans.
+        let mut list_index = HashMap::new();
+        for (i, path) in doc.lists.keys().enumerate() {
+            list_index.insert(path.clone(), i);
+        }
+        let mut lists = Vec::new();
+        for (path, list) in &doc.lists {
+            let Some((item, parent_path)) = list_item_record(schema, path) else {
+                b.errors.push(format!(
+                    "`lists.{path}` is not a list of records in the schema"
+                ));
+                continue;
+            };
+            if parent_path.is_some() != list.parent.is_some() {
+                b.errors.push(match parent_path {
+                    Some(p) => format!(
+                        "`lists.{path}` is inside the list `{p}`: give `parent`, the column with the {p} item's id"
+                    ),
+                    None => format!("`lists.{path}` is not inside another list: remove `parent`"),
+                });
+            }
+            let mut cols = Cols::new(&list.columns);
+            let fields = b.record(item, "", &format!("{path}."), &mut cols, &list_index);
+            for unused in cols.unused() {
+                b.errors.push(format!(
+                    "`lists.{path}` maps a column to `{unused}`, which is not a field of its items"
+                ));
+            }
+            let mut columns = cols.names;
+            let mut extra = |name: &str| match columns.iter().position(|c| c == name) {
+                Some(i) => i,
+                None => {
+                    columns.push(name.to_string());
+                    columns.len() - 1
+                }
+            };
+            let key_col = extra(&list.key);
+            let parent_col = list.parent.as_deref().map(&mut extra);
+            let id_col = fields.iter().find_map(|(n, s)| match s {
+                Source::Column { col, .. } if n == "id" => Some(*col),
+                _ => None,
+            });
+            lists.push(ListPlan {
+                path: path.clone(),
+                file: list.file.clone(),
+                key: list.key.clone(),
+                parent: list.parent.clone(),
+                columns,
+                fields,
+                key_col,
+                parent_col,
+                id_col,
+                width: 0,
+            });
+        }
+        for list in &lists {
+            let nested = lists.iter().any(|l| {
+                l.path
+                    .strip_prefix(&list.path)
+                    .is_some_and(|r| r.starts_with('.'))
+            });
+            if nested && list.id_col.is_none() {
+                b.errors.push(format!(
+                    "`lists.{}` has a nested list, so its items need an `id` column",
+                    list.path
+                ));
+            }
+        }
+        let mut cols = Cols::new(&doc.columns);
+        let fields = b.record(ACCOUNT, "", "", &mut cols, &list_index);
+        for unused in cols.unused() {
+            b.errors.push(format!(
+                "column mapped to `{unused}`, which is not a scalar field of the account schema"
+            ));
+        }
+        let id_name = &schema.account().fields[schema.id_slot].name;
+        let id_col = cols.by_path.get(id_name.as_str()).copied().unwrap_or(0);
+        if b.errors.is_empty() {
+            Ok(Mapping {
+                name,
+                columns: cols.names,
+                fields,
+                id_col,
+                lists,
+            })
+        } else {
+            let name = b.name.clone();
+            Err(b
+                .errors
+                .into_iter()
+                .map(|message| MappingError {
+                    mapping: name.clone(),
+                    message,
+                })
+                .collect())
+        }
+    }
+
+    /// Resolves column names against a file's header: the plan's column
+    /// indices become header positions. Errors name every missing column.
+    pub fn bind(&mut self, header: &StringRecord) -> Result<(), String> {
+        let map = bind_columns(&self.columns, header, "the input")?;
+        remap(&mut self.fields, &map);
+        self.id_col = map[self.id_col];
+        Ok(())
+    }
+
+    /// Binds companion list `n` to its file's header.
+    pub fn bind_list(&mut self, n: usize, header: &StringRecord, file: &str) -> Result<(), String> {
+        let list = &mut self.lists[n];
+        let map = bind_columns(&list.columns, header, file)?;
+        remap(&mut list.fields, &map);
+        list.key_col = map[list.key_col];
+        list.parent_col = list.parent_col.map(|c| map[c]);
+        list.id_col = list.id_col.map(|c| map[c]);
+        list.width = header.len();
+        Ok(())
+    }
+
+    /// Decodes one bound row, with the companion rows of this account (per
+    /// list: line number in its file and the row).
+    pub fn decode(
+        &self,
+        schema: &Schema,
+        row: &StringRecord,
+        companions: &[Vec<(u64, StringRecord)>],
+    ) -> Result<Value, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let ctx = Ctx {
+            schema,
+            mapping: self,
+            companions,
+        };
+        let value = ctx.record(&self.fields, row, &FieldPath::Root("account"), &mut errors);
+        if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn bind_columns(names: &[String], header: &StringRecord, file: &str) -> Result<Vec<usize>, String> {
+    let mut map = Vec::with_capacity(names.len());
+    let mut missing = Vec::new();
+    for name in names {
+        let mut at = header.iter().enumerate().filter(|(_, h)| h.trim() == name);
+        let first = at.next().map(|(i, _)| i);
+        if let (Some(i), Some((j, _))) = (first, at.next()) {
+            return Err(format!(
+                "{file} has the column `{name}` twice (columns {} and {}); rename or remove one",
+                i + 1,
+                j + 1
+            ));
+        }
+        match first {
+            Some(i) => map.push(i),
+            None => {
+                missing.push(format!("`{name}`"));
+                map.push(0);
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(map)
+    } else {
+        Err(format!(
+            "{file} has no column {} (its header: {})",
+            missing.join(", "),
+            header.iter().collect::<Vec<_>>().join(",")
+        ))
+    }
+}
+
+fn remap(fields: &mut [(String, Source)], map: &[usize]) {
+    for (_, s) in fields {
+        match s {
+            Source::Column { col, .. } => *col = map[*col],
+            Source::Record { fields, .. } => remap(fields, map),
+            _ => {}
+        }
+    }
+}
+
+/// The record type of a list's items, and the enclosing list's path for a nested list.
+fn list_item_record(schema: &Schema, path: &str) -> Option<(RecordId, Option<String>)> {
+    let mut record = ACCOUNT;
+    let mut parent: Option<String> = None;
+    let mut walked = String::new();
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let def = schema.record(record);
+        let field = &def.fields[def.slot(part)?];
+        let last = i + 1 == parts.len();
+        match &field.ty {
+            Type::List(inner) => match inner.as_ref() {
+                Type::Record(id) => {
+                    if last {
+                        return Some((*id, parent));
+                    }
+                    if !walked.is_empty() {
+                        walked.push('.');
+                    }
+                    walked.push_str(part);
+                    parent = Some(walked.clone());
+                    record = *id;
+                    continue;
+                }
+                _ => return None,
+            },
+            Type::Record(id) if !last => record = *id,
+            _ => return None,
+        }
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(part);
+    }
+    None
+}
+
+struct Ctx<'a> {
+    schema: &'a Schema,
+    mapping: &'a Mapping,
+    companions: &'a [Vec<(u64, StringRecord)>],
+}
+
+impl Ctx<'_> {
+    fn record(
+        &self,
+        fields: &[(String, Source)],
+        row: &StringRecord,
+        path: &FieldPath,
+        errors: &mut Vec<FieldError>,
+    ) -> Value {
+        let values = fields
+            .iter()
+            .map(|(name, source)| match source {
+                Source::Null => Value::Null,
+                Source::EmptyList => Value::List(Arc::from(Vec::new())),
+                Source::Column { col, ty, optional } => {
+                    let cell = row.get(*col).unwrap_or("");
+                    decode_cell(
+                        self.schema,
+                        ty,
+                        *optional,
+                        cell,
+                        &FieldPath::Field(path, name),
+                        errors,
+                    )
+                }
+                Source::Record { fields, optional } => {
+                    if *optional && all_empty(fields, row) {
+                        Value::Null
+                    } else {
+                        self.record(fields, row, &FieldPath::Field(path, name), errors)
+                    }
+                }
+                Source::List(n) => self.list(*n, &FieldPath::Field(path, name), row, errors),
+            })
+            .collect::<Arc<[Value]>>();
+        Value::Record(values)
+    }
+
+    fn list(
+        &self,
+        n: usize,
+        path: &FieldPath,
+        parent_row: &StringRecord,
+        errors: &mut Vec<FieldError>,
+    ) -> Value {
+        let plan = &self.mapping.lists[n];
+        let rows = self.companions.get(n).map(Vec::as_slice).unwrap_or(&[]);
+        // A nested list keeps only the rows of this parent item.
+        let parent_id = match plan.parent_col {
+            Some(_) => {
+                let parent = self.mapping.lists.iter().find(|l| {
+                    plan.path
+                        .strip_prefix(&l.path)
+                        .is_some_and(|r| r.starts_with('.'))
+                });
+                parent
+                    .and_then(|p| p.id_col)
+                    .map(|c| trim_cell(parent_row.get(c).unwrap_or("")))
+            }
+            None => None,
+        };
+        let mut items = Vec::new();
+        for (line, row) in rows {
+            if let (Some(pc), Some(pid)) = (plan.parent_col, parent_id) {
+                if trim_cell(row.get(pc).unwrap_or("")) != pid {
+                    continue;
+                }
+            }
+            let item_path = FieldPath::Item(path, items.len());
+            let before = errors.len();
+            if row.len() != plan.width {
+                errors.push(FieldError {
+                    field: item_path.to_string(),
+                    message: format!(
+                        "expected {} columns, found {} (`{}` line {line})",
+                        plan.width,
+                        row.len(),
+                        plan.file
+                    ),
+                });
+                continue;
+            }
+            let item = self.record(&plan.fields, row, &item_path, errors);
+            for e in &mut errors[before..] {
+                e.message = format!("{} (`{}` line {line})", e.message, plan.file);
+            }
+            items.push(item);
+        }
+        Value::List(Arc::from(items))
+    }
+}
+
+fn all_empty(fields: &[(String, Source)], row: &StringRecord) -> bool {
+    fields.iter().all(|(_, s)| match s {
+        Source::Column { col, .. } => trim_cell(row.get(*col).unwrap_or("")).is_empty(),
+        Source::Record { fields, .. } => all_empty(fields, row),
+        _ => true,
+    })
+}
+
+/// One text cell as a value of its field's type.
+fn decode_cell(
+    schema: &Schema,
+    ty: &Type,
+    optional: bool,
+    cell: &str,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) -> Value {
+    let s = trim_cell(cell);
+    if s.is_empty() {
+        if !optional {
+            errors.push(FieldError {
+                field: path.to_string(),
+                message: "missing required value (empty cell)".into(),
+            });
+        }
+        return Value::Null;
+    }
+    let decoded = match ty {
+        // The one exact reader of every format: a 29th digit is refused, not rounded.
+        Type::Money | Type::Decimal => match read_decimal(s) {
+            Ok(d) => Some(Value::Dec(d)),
+            Err(NumberError::NotANumber) => None,
+            Err(e) => {
+                let shown: String = s.chars().take(40).collect();
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message: format!("`{shown}` {}", e.reason()),
+                });
+                return Value::Null;
+            }
+        },
+        Type::Integer | Type::Days => s.parse::<i64>().ok().map(Value::Int),
+        Type::Date => parse_date(s).map(Value::Date),
+        Type::Bool => match s {
+            "true" | "TRUE" | "True" | "Y" | "y" | "1" => Some(Value::Bool(true)),
+            "false" | "FALSE" | "False" | "N" | "n" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        Type::Text => Some(Value::Text(Arc::from(s))),
+        Type::Enum(e) => match schema.variant(*e, s) {
+            Some(v) => Some(Value::Enum(v)),
+            None => {
+                errors.push(unknown_variant(schema, *e, s, path));
+                return Value::Null;
+            }
+        },
+        _ => None,
+    };
+    decoded.unwrap_or_else(|| {
+        let shown: String = s.chars().take(40).collect();
+        let shown = format!("`{shown}`");
+        let expected = match ty {
+            Type::Money => "money such as 12.50",
+            Type::Decimal => "a decimal number",
+            Type::Integer => "an integer",
+            Type::Days => "a whole number of days",
+            Type::Date => "a date YYYY-MM-DD",
+            Type::Bool => "true or false",
+            _ => "a value",
+        };
+        let message = match ty {
+            Type::Integer | Type::Days => whole_number_error(s, &shown, expected),
+            _ => None,
+        };
+        errors.push(FieldError {
+            field: path.to_string(),
+            message: message.unwrap_or_else(|| format!("expected {expected}, found {shown}")),
+        });
+        Value::Null
+    })
+}
+
+/// A CSV cell without surrounding whitespace: `str::trim`, with the ASCII
+/// case (nearly every cell) done without Unicode tables.
+pub fn trim_cell(cell: &str) -> &str {
+    let s = cell.trim_ascii();
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if !a.is_ascii() || !b.is_ascii() => s.trim(),
+        _ => s,
+    }
+}
+
+/// `YYYY-MM-DD` without the generality (and cost) of a format string.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_cell;
+
+    #[test]
+    fn trim_cell_is_str_trim() {
+        for cell in [
+            "",
+            " ",
+            "  12.50 ",
+            "\t7\r",
+            "ab",
+            "\u{a0}5\u{a0}",
+            " \u{2003}x",
+            "é ",
+            " é",
+            "\u{3000}",
+        ] {
+            assert_eq!(trim_cell(cell), cell.trim(), "{cell:?}");
+        }
+    }
+}

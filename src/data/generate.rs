@@ -1,0 +1,686 @@
+//! Synthetic extracts for `arrears generate`: realistic card, loan and utility
+//! accounts (figures from the collections domain notes), deterministic for a
+//! seed (ChaCha8), optionally with a share of deliberately malformed rows.
+//! It must not read rules or decide anything: it only writes data.
+//!
+//! CSV output matches the shipped mapping `rules/mappings/extract.yaml`: the
+//! main file plus companion files `<stem>.sas.csv`, `<stem>.promises.csv`,
+//! `<stem>.payments.csv`, `<stem>.dispositions.csv`, each in account order.
+
+use std::io::Write;
+
+use chrono::{Days, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Map, Value as Json};
+
+pub const MAIN_COLUMNS: [&str; 24] = [
+    "ACCT_NO",
+    "CUST_CLASS",
+    "JURIS",
+    "PRODUCT",
+    "DPD",
+    "ARREARS_AMT",
+    "BALANCE",
+    "CREDIT_LIMIT",
+    "RISK_SCORE",
+    "BANKRUPTCY",
+    "DECEASED",
+    "HARDSHIP",
+    "CONTACT_INVALID",
+    "FORCED",
+    "PSR",
+    "BUDGET_PLAN",
+    "PAY_PLAN_ACTIVE",
+    "PAY_PLAN_DUE",
+    "LAST_PAY_DATE",
+    "CASE_CATEGORY",
+    "CASE_CLASS",
+    "CASE_TEMPLATE",
+    "CASE_ARM",
+    "CASE_START",
+];
+pub const SA_COLUMNS: [&str; 9] = [
+    "ACCT_NO",
+    "SA_ID",
+    "SA_TYPE",
+    "DEBT_CLASS",
+    "SA_ARREARS",
+    "LIFE_SUPPORT",
+    "SENSITIVE_LOAD",
+    "MASTER_METER",
+    "MED_CERT_UNTIL",
+];
+pub const PROMISE_COLUMNS: [&str; 5] = ["ACCT_NO", "PROMISE_ID", "PLAN_ID", "AMOUNT", "DUE_DATE"];
+pub const PAYMENT_COLUMNS: [&str; 4] = ["ACCT_NO", "PROMISE_ID", "AMOUNT", "PAID_ON"];
+pub const DISPOSITION_COLUMNS: [&str; 5] =
+    ["ACCT_NO", "DISP_DATE", "STATUS", "REASON", "RESOLUTION"];
+
+/// Companion file suffixes, in the order the shipped mapping lists them.
+pub const COMPANIONS: [&str; 4] = ["sas", "promises", "payments", "dispositions"];
+
+pub struct Sa {
+    pub id: String,
+    pub ty: &'static str,
+    pub debt_class: &'static str,
+    pub arrears: i64,
+    pub life_support: bool,
+    pub sensitive_load: bool,
+    pub master_meter: bool,
+    pub medical_certificate_until: Option<NaiveDate>,
+}
+
+pub struct Promise {
+    pub id: String,
+    pub plan: Option<String>,
+    pub amount: i64,
+    pub due_date: NaiveDate,
+    pub payments: Vec<(i64, NaiveDate)>,
+}
+
+pub struct Case {
+    pub category: &'static str,
+    pub class: &'static str,
+    pub template: &'static str,
+    pub start_date: NaiveDate,
+}
+
+/// One generated account; money in cents.
+pub struct Account {
+    pub id: String,
+    pub customer_class: &'static str,
+    pub jurisdiction: &'static str,
+    pub product: &'static str,
+    pub dpd: i64,
+    pub arrears: i64,
+    pub balance: i64,
+    pub credit_limit: Option<i64>,
+    pub risk_score: Option<i64>,
+    pub bankruptcy: bool,
+    pub deceased: bool,
+    pub hardship: bool,
+    pub contact_invalid: bool,
+    pub forced: bool,
+    pub psr: Option<bool>,
+    pub budget_plan: bool,
+    pub pay_plan_active: bool,
+    pub pay_plan_due: i64,
+    pub last_payment: Option<NaiveDate>,
+    pub case: Option<Case>,
+    pub sas: Vec<Sa>,
+    pub promises: Vec<Promise>,
+    pub dispositions: Vec<(NaiveDate, &'static str, &'static str, &'static str)>,
+}
+
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.abs();
+    format!("{sign}{}.{:02}", c / 100, c % 100)
+}
+
+fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, u32)]) -> T {
+    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    let mut x = rng.random_range(0..total);
+    for (item, w) in items {
+        if x < *w {
+            return *item;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
+    rng.random_bool(p)
+}
+
+/// Roughly normal (sum of uniforms).
+fn normalish(rng: &mut ChaCha8Rng, mean: f64, sd: f64) -> f64 {
+    let s: f64 = (0..6).map(|_| rng.random::<f64>()).sum::<f64>() - 3.0;
+    mean + s * sd / (0.5f64).sqrt()
+}
+
+/// Exponential-ish positive amount around `mean` dollars, in cents.
+fn amount_around(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
+    let u: f64 = rng.random_range(1e-6..1.0);
+    let x = -u.ln() * mean;
+    ((x.clamp(5.0, mean * 8.0)) * 100.0).round() as i64
+}
+
+fn days_before(d: NaiveDate, n: i64) -> NaiveDate {
+    d.checked_sub_days(Days::new(n.max(0) as u64)).unwrap_or(d)
+}
+
+fn days_after(d: NaiveDate, n: i64) -> NaiveDate {
+    d.checked_add_days(Days::new(n.max(0) as u64)).unwrap_or(d)
+}
+
+/// The accounts of an extract, one at a time.
+pub struct Generator {
+    rng: ChaCha8Rng,
+    as_of: NaiveDate,
+    next: u64,
+}
+
+impl Generator {
+    pub fn new(seed: u64, as_of: NaiveDate) -> Self {
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            as_of,
+            next: 1,
+        }
+    }
+
+    pub fn account(&mut self) -> Account {
+        let as_of = self.as_of;
+        let rng = &mut self.rng;
+        let id = format!("AC{:09}", self.next);
+        self.next += 1;
+        let product = pick(rng, &[("card", 45), ("loan", 20), ("utility", 35)]);
+        let customer_class = match product {
+            "utility" => pick(
+                rng,
+                &[
+                    ("residential", 80),
+                    ("small_business", 12),
+                    ("commercial", 8),
+                ],
+            ),
+            _ => pick(rng, &[("residential", 95), ("small_business", 5)]),
+        };
+        let jurisdiction = pick(
+            rng,
+            &[
+                ("IL", 22),
+                ("NY", 20),
+                ("CO", 10),
+                ("CA", 22),
+                ("TX", 21),
+                ("GB", 5),
+            ],
+        );
+        // ~70% current; the rest across the industry buckets.
+        let dpd: i64 = if chance(rng, 0.70) {
+            0
+        } else {
+            match pick(rng, &[(0, 45), (1, 20), (2, 12), (3, 8), (4, 15)]) {
+                0 => rng.random_range(1..30),
+                1 => rng.random_range(30..60),
+                2 => rng.random_range(60..90),
+                3 => rng.random_range(90..120),
+                _ => rng.random_range(120..400),
+            }
+        };
+        let fico =
+            normalish(rng, 715.0 - dpd.min(180) as f64 * 0.6, 70.0).clamp(300.0, 850.0) as i64;
+        let risk_score = (product != "utility" || chance(rng, 0.3))
+            .then_some(fico)
+            .filter(|_| !chance(rng, 0.04));
+        let mut credit_limit = None;
+        let mut sas = Vec::new();
+        let (arrears, balance);
+        match product {
+            "card" => {
+                // Limits $500 (deep subprime) to $9,500 (super prime), by score.
+                let steps = ((fico - 300) as f64 / 550.0 * 18.0).round() as i64;
+                let limit = (500 + steps.clamp(0, 18) * 500) * 100;
+                let util = if dpd > 0 {
+                    rng.random_range(0.5..1.08)
+                } else if chance(rng, 0.02) {
+                    rng.random_range(1.0..1.12)
+                } else {
+                    normalish(rng, 0.27, 0.15).clamp(0.0, 0.98)
+                };
+                balance = (limit as f64 * util).round() as i64;
+                arrears = if dpd > 0 {
+                    let minimum = (balance / 35).max(2500);
+                    (minimum * (dpd / 30 + 1)).min(balance)
+                } else {
+                    0
+                };
+                credit_limit = Some(limit);
+                sas.push(Sa {
+                    id: format!("{id}-01"),
+                    ty: "card",
+                    debt_class: "consumer_credit",
+                    arrears,
+                    life_support: false,
+                    sensitive_load: false,
+                    master_meter: false,
+                    medical_certificate_until: None,
+                });
+            }
+            "loan" => {
+                let instalment = rng.random_range(150..900) * 100;
+                balance = rng.random_range(2_000..40_000) * 100;
+                arrears = if dpd > 0 {
+                    (instalment * (dpd / 30 + 1)).min(balance)
+                } else {
+                    0
+                };
+                sas.push(Sa {
+                    id: format!("{id}-01"),
+                    ty: "loan",
+                    debt_class: "consumer_credit",
+                    arrears,
+                    life_support: false,
+                    sensitive_load: false,
+                    master_meter: false,
+                    medical_certificate_until: None,
+                });
+            }
+            _ => {
+                let residential = customer_class == "residential";
+                let total = if dpd > 0 {
+                    amount_around(rng, if residential { 800.0 } else { 2400.0 })
+                } else {
+                    0
+                };
+                let kinds: Vec<&'static str> = {
+                    let mut k = vec!["electric"];
+                    if chance(rng, 0.5) {
+                        k.push("gas");
+                    }
+                    if chance(rng, 0.35) {
+                        k.push("water");
+                    }
+                    k
+                };
+                let mut left = total;
+                for (i, ty) in kinds.iter().enumerate() {
+                    let share = if i + 1 == kinds.len() {
+                        left
+                    } else {
+                        (left as f64 * rng.random_range(0.3..0.7)).round() as i64
+                    };
+                    left -= share;
+                    let debt_class = match (*ty, residential) {
+                        ("water", _) => "water",
+                        (_, true) => "residential_energy",
+                        _ => "commercial_energy",
+                    };
+                    let med = chance(rng, 0.015).then(|| {
+                        let d = rng.random_range(-60..90);
+                        if d < 0 {
+                            days_before(as_of, -d)
+                        } else {
+                            days_after(as_of, d)
+                        }
+                    });
+                    sas.push(Sa {
+                        id: format!("{id}-{:02}", i + 1),
+                        ty,
+                        debt_class,
+                        arrears: share,
+                        life_support: chance(rng, 0.01),
+                        sensitive_load: chance(rng, 0.02),
+                        master_meter: !residential && chance(rng, 0.05)
+                            || residential && chance(rng, 0.01),
+                        medical_certificate_until: med,
+                    });
+                }
+                arrears = total;
+                balance = total + rng.random_range(0..40_000);
+            }
+        }
+        let bankruptcy = chance(rng, 0.003);
+        let deceased = chance(rng, 0.001);
+        let hardship = chance(rng, 0.02);
+        let contact_invalid = chance(rng, 0.015);
+        let forced = chance(rng, 0.002);
+        let psr = (jurisdiction == "GB").then(|| chance(rng, 0.1));
+        let budget_plan = product == "utility" && chance(rng, 0.15);
+        let pay_plan_active = dpd > 0 && chance(rng, 0.06);
+        let pay_plan_due = if pay_plan_active {
+            (arrears as f64 * rng.random_range(0.2..1.1)).round() as i64
+        } else {
+            0
+        };
+        let last_payment =
+            (!chance(rng, 0.03)).then(|| days_before(as_of, dpd + rng.random_range(1..31)));
+        // Some delinquent accounts already have an open case.
+        let case = (dpd > 0 && chance(rng, 0.4)).then(|| {
+            let (class, template) = match (product, customer_class) {
+                ("card", _) if dpd < 60 => ("card_early", "card_early_std"),
+                ("card", _) => ("card_late", "card_late_precharge"),
+                ("loan", _) => ("loan", "loan_std"),
+                (_, "residential") => ("utility_res", "utility_res_std"),
+                _ => ("utility_commercial", "utility_com_std"),
+            };
+            Case {
+                category: "arrears",
+                class,
+                template,
+                start_date: days_before(as_of, rng.random_range(1..=dpd.clamp(1, 150))),
+            }
+        });
+        let mut promises = Vec::new();
+        let mut dispositions = Vec::new();
+        if case.is_some() && arrears > 0 {
+            if chance(rng, 0.3) {
+                let parts = pick(rng, &[(1u32, 75), (2, 15), (3, 10)]);
+                let total = (arrears as f64 * rng.random_range(0.3..1.0)).round() as i64;
+                let offset = rng.random_range(-40..14);
+                let first_due = if offset < 0 {
+                    days_before(as_of, -offset)
+                } else {
+                    days_after(as_of, offset)
+                };
+                let plan = (parts > 1).then(|| format!("{id}-PL1"));
+                let each = total / parts as i64;
+                for k in 0..parts {
+                    let amount = if k + 1 == parts {
+                        total - each * (parts as i64 - 1)
+                    } else {
+                        each
+                    };
+                    let due_date = days_after(first_due, 30 * k as i64);
+                    let mut payments = Vec::new();
+                    if due_date <= as_of {
+                        // Promise kept rates 50-70%.
+                        if chance(rng, 0.6) {
+                            let paid_on = days_before(due_date, rng.random_range(0..5));
+                            payments.push((amount, paid_on));
+                        } else if chance(rng, 0.4) {
+                            let paid_on = days_before(due_date, rng.random_range(0..5));
+                            payments.push(((amount as f64 * 0.5).round() as i64, paid_on));
+                        }
+                    }
+                    promises.push(Promise {
+                        id: format!("{id}-P{}", k + 1),
+                        plan: plan.clone(),
+                        amount,
+                        due_date,
+                        payments,
+                    });
+                }
+            }
+            if chance(rng, 0.3) {
+                for k in 0..rng.random_range(1..3) {
+                    let (status, reason, resolution) = pick(
+                        rng,
+                        &[
+                            (("contacted", "promise_to_pay", "payment_scheduled"), 30),
+                            (("not_contacted", "none", "unreachable"), 35),
+                            (("contacted", "dispute", "escalated"), 10),
+                            (("contacted", "call_back", "none"), 15),
+                            (("pending", "none", "none"), 10),
+                        ],
+                    );
+                    dispositions.push((days_before(as_of, 20 - 7 * k), status, reason, resolution));
+                }
+            }
+        }
+        Account {
+            id,
+            customer_class,
+            jurisdiction,
+            product,
+            dpd,
+            arrears,
+            balance: balance.max(arrears),
+            credit_limit,
+            risk_score,
+            bankruptcy,
+            deceased,
+            hardship,
+            contact_invalid,
+            forced,
+            psr,
+            budget_plan,
+            pay_plan_active,
+            pay_plan_due,
+            last_payment,
+            case,
+            sas,
+            promises,
+            dispositions,
+        }
+    }
+
+    /// Which way to break a row (`None`: leave it intact).
+    pub fn corruption(&mut self, rate: f64) -> Option<u32> {
+        (rate > 0.0 && self.rng.random_bool(rate.min(1.0))).then(|| self.rng.random_range(0..5))
+    }
+}
+
+fn b(v: bool) -> &'static str {
+    if v {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// The main CSV row (24 cells), broken as `corrupt` says.
+pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
+    let c = a.case.as_ref();
+    let mut row = vec![
+        a.id.clone(),
+        a.customer_class.into(),
+        a.jurisdiction.into(),
+        a.product.into(),
+        a.dpd.to_string(),
+        money(a.arrears),
+        money(a.balance),
+        opt(&a.credit_limit.map(money)),
+        opt(&a.risk_score),
+        b(a.bankruptcy).into(),
+        b(a.deceased).into(),
+        b(a.hardship).into(),
+        b(a.contact_invalid).into(),
+        b(a.forced).into(),
+        opt(&a.psr.map(b)),
+        b(a.budget_plan).into(),
+        b(a.pay_plan_active).into(),
+        money(a.pay_plan_due),
+        opt(&a.last_payment),
+        c.map(|c| c.category.to_string()).unwrap_or_default(),
+        c.map(|c| c.class.to_string()).unwrap_or_default(),
+        c.map(|c| c.template.to_string()).unwrap_or_default(),
+        String::new(),
+        c.map(|c| c.start_date.to_string()).unwrap_or_default(),
+    ];
+    match corrupt {
+        Some(0) => row[5] = "12,5O".into(),
+        Some(1) => row[3] = "mortgage".into(),
+        Some(2) => row[4] = String::new(),
+        Some(3) => {
+            row.pop();
+        }
+        Some(_) => row[18] = "2026-02-30".into(),
+        None => {}
+    }
+    row
+}
+
+/// The account as a JSON object (the `dry-run` shape), broken as `corrupt` says.
+pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
+    let sas: Vec<Json> = a
+        .sas
+        .iter()
+        .map(|s| {
+            let mut m = json!({
+                "id": s.id, "type": s.ty, "debt_class": s.debt_class, "arrears": money(s.arrears),
+                "life_support": s.life_support, "sensitive_load": s.sensitive_load,
+                "master_meter": s.master_meter,
+            });
+            if let Some(d) = s.medical_certificate_until {
+                m["medical_certificate_until"] = json!(d.to_string());
+            }
+            m
+        })
+        .collect();
+    let promises: Vec<Json> = a
+        .promises
+        .iter()
+        .map(|p| {
+            let payments: Vec<Json> = p
+                .payments
+                .iter()
+                .map(|(amt, d)| json!({"amount": money(*amt), "date": d.to_string()}))
+                .collect();
+            let mut m = json!({
+                "id": p.id, "amount": money(p.amount), "due_date": p.due_date.to_string(),
+                "payments": payments,
+            });
+            if let Some(plan) = &p.plan {
+                m["plan"] = json!(plan);
+            }
+            m
+        })
+        .collect();
+    let dispositions: Vec<Json> = a
+        .dispositions
+        .iter()
+        .map(|(d, s, r, res)| {
+            json!({"date": d.to_string(), "status": s, "reason": r, "resolution": res})
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("id".into(), json!(a.id));
+    m.insert("customer_class".into(), json!(a.customer_class));
+    m.insert("jurisdiction".into(), json!(a.jurisdiction));
+    m.insert("product".into(), json!(a.product));
+    m.insert("days_past_due".into(), json!(a.dpd));
+    m.insert("arrears".into(), json!(money(a.arrears)));
+    m.insert("balance".into(), json!(money(a.balance)));
+    m.insert("credit_limit".into(), json!(a.credit_limit.map(money)));
+    m.insert("risk_score".into(), json!(a.risk_score));
+    m.insert("bankruptcy".into(), json!(a.bankruptcy));
+    m.insert("deceased".into(), json!(a.deceased));
+    m.insert("hardship".into(), json!(a.hardship));
+    m.insert("contact_invalid".into(), json!(a.contact_invalid));
+    m.insert("forced".into(), json!(a.forced));
+    m.insert("priority_services_register".into(), json!(a.psr));
+    m.insert("budget_plan_active".into(), json!(a.budget_plan));
+    m.insert(
+        "pay_plan".into(),
+        json!({"active": a.pay_plan_active, "scheduled_due": money(a.pay_plan_due)}),
+    );
+    m.insert(
+        "last_payment_date".into(),
+        json!(a.last_payment.map(|d| d.to_string())),
+    );
+    if let Some(c) = &a.case {
+        m.insert(
+            "case".into(),
+            json!({"category": c.category, "class": c.class, "template": c.template,
+                   "start_date": c.start_date.to_string()}),
+        );
+    }
+    m.insert("service_agreements".into(), Json::Array(sas));
+    m.insert("promises".into(), Json::Array(promises));
+    m.insert("dispositions".into(), Json::Array(dispositions));
+    match corrupt {
+        Some(0) => {
+            m.insert("arrears".into(), json!("12,5O"));
+        }
+        Some(1) => {
+            m.insert("product".into(), json!("mortgage"));
+        }
+        Some(2) => {
+            m.remove("days_past_due");
+        }
+        Some(3) => {
+            let text = Json::Object(m).to_string();
+            return text[..text.len() / 2].to_string();
+        }
+        Some(_) => {
+            m.insert("last_payment_date".into(), json!("2026-02-30"));
+        }
+        None => {}
+    }
+    Json::Object(m).to_string()
+}
+
+/// Writers for a CSV extract and its companions.
+pub struct CsvWriters<W: Write> {
+    pub main: csv::Writer<W>,
+    pub companions: [csv::Writer<W>; 4],
+    /// Data rows written so far: the main file's, then each companion's.
+    pub rows: [u64; 5],
+}
+
+impl<W: Write> CsvWriters<W> {
+    pub fn new(main: W, companions: [W; 4]) -> csv::Result<Self> {
+        let mut main = csv::WriterBuilder::new().flexible(true).from_writer(main);
+        main.write_record(MAIN_COLUMNS)?;
+        let mut companions = companions.map(|w| csv::Writer::from_writer(w));
+        companions[0].write_record(SA_COLUMNS)?;
+        companions[1].write_record(PROMISE_COLUMNS)?;
+        companions[2].write_record(PAYMENT_COLUMNS)?;
+        companions[3].write_record(DISPOSITION_COLUMNS)?;
+        Ok(CsvWriters {
+            main,
+            companions,
+            rows: [0; 5],
+        })
+    }
+
+    pub fn write(&mut self, a: &Account, corrupt: Option<u32>) -> csv::Result<()> {
+        self.main.write_record(csv_row(a, corrupt))?;
+        let payments: usize = a.promises.iter().map(|p| p.payments.len()).sum();
+        for (rows, n) in self.rows.iter_mut().zip([
+            1,
+            a.sas.len(),
+            a.promises.len(),
+            payments,
+            a.dispositions.len(),
+        ]) {
+            *rows += n as u64;
+        }
+        for s in &a.sas {
+            self.companions[0].write_record([
+                a.id.as_str(),
+                &s.id,
+                s.ty,
+                s.debt_class,
+                &money(s.arrears),
+                b(s.life_support),
+                b(s.sensitive_load),
+                b(s.master_meter),
+                &opt(&s.medical_certificate_until),
+            ])?;
+        }
+        for p in &a.promises {
+            self.companions[1].write_record([
+                a.id.as_str(),
+                &p.id,
+                &opt(&p.plan),
+                &money(p.amount),
+                &p.due_date.to_string(),
+            ])?;
+            for (amount, date) in &p.payments {
+                self.companions[2].write_record([
+                    a.id.as_str(),
+                    &p.id,
+                    &money(*amount),
+                    &date.to_string(),
+                ])?;
+            }
+        }
+        for (d, s, r, res) in &a.dispositions {
+            self.companions[3].write_record([a.id.as_str(), &d.to_string(), s, r, res])?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<(W, [W; 4])> {
+        self.main.flush()?;
+        let main = self.main.into_inner().map_err(|e| e.into_error())?;
+        let mut out = Vec::new();
+        for mut c in self.companions {
+            c.flush()?;
+            out.push(c.into_inner().map_err(|e| e.into_error())?);
+        }
+        let companions: [W; 4] = out
+            .try_into()
+            .map_err(|_| std::io::Error::other("companion writers"))?;
+        Ok((main, companions))
+    }
+}

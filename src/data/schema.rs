@@ -1,0 +1,410 @@
+//! The account schema: which fields a snapshot has and their types. Every
+//! field path in every rule is resolved against it.
+//! It must not read files or know about tables and rules beyond the names they
+//! may use.
+
+use std::sync::Arc;
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::model::doc::{is_identifier, FieldTypeDoc, SchemaDoc};
+use crate::model::spanned::Spanned;
+use crate::source::SourceFile;
+use crate::types::{EnumId, RecordId, Type, TypeNames};
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecordDef {
+    pub fields: Vec<FieldDef>,
+}
+
+impl RecordDef {
+    pub fn slot(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub name: String,
+    pub currency: String,
+    pub enums: Vec<EnumDef>,
+    /// `records[ACCOUNT]` is the account itself.
+    pub records: Vec<RecordDef>,
+    /// Slot of the account id field in the account record.
+    pub id_slot: usize,
+    /// The built-in `promise` record a promise follow-up table reads (see [`PROMISE_FIELDS`]).
+    pub promise_record: RecordId,
+}
+
+/// Enums every schema has, because the policy pipeline speaks them. Rules use
+/// them as output types (`tolerance_rule`) and variants (`larger`).
+pub const BUILTIN_ENUMS: [(&str, &[&str]); 4] = [
+    (
+        "tolerance_rule",
+        &["amount", "percent", "larger", "smaller"],
+    ),
+    ("promise_status", &["pending", "kept", "broken"]),
+    (
+        "follow_up",
+        &[
+            "none",
+            "close_case",
+            "retreat",
+            "part_payment_path",
+            "send_letter",
+            "send_email",
+            "call",
+            "send_sms",
+            "previous_treatment",
+        ],
+    ),
+    (
+        "event_type",
+        &[
+            "send_letter",
+            "call",
+            "email",
+            "sms",
+            "affect_credit_rating",
+            "cash_only",
+            "create_todo",
+            "cancel_budget_plan",
+            "cancel_pay_plan",
+            "custom",
+            "start_severance",
+        ],
+    ),
+];
+
+/// The fields of the built-in `promise` record: one evaluated promise or payment plan.
+pub const PROMISE_FIELDS: [(&str, &str); 8] = [
+    ("id", "text"),
+    ("status", "promise_status"),
+    ("amount", "money"),
+    ("paid", "money"),
+    ("required", "money"),
+    ("deadline", "date"),
+    ("instalments", "integer"),
+    ("arrears_paid_in_full", "bool"),
+];
+
+/// The account record's id in [`Schema::records`].
+pub const ACCOUNT: RecordId = 0;
+
+const SCALAR_TYPES: [&str; 7] = [
+    "money", "decimal", "integer", "date", "days", "bool", "text",
+];
+
+impl Schema {
+    /// A type written by name: a scalar type or a declared enum.
+    pub fn named_type(&self, name: &str) -> Option<Type> {
+        Some(match name {
+            "money" => Type::Money,
+            "decimal" => Type::Decimal,
+            "integer" => Type::Integer,
+            "date" => Type::Date,
+            "days" => Type::Days,
+            "bool" => Type::Bool,
+            "text" => Type::Text,
+            other => Type::Enum(self.enum_by_name(other)?),
+        })
+    }
+
+    pub fn account(&self) -> &RecordDef {
+        &self.records[ACCOUNT as usize]
+    }
+
+    pub fn record(&self, id: RecordId) -> &RecordDef {
+        &self.records[id as usize]
+    }
+
+    pub fn enum_def(&self, id: EnumId) -> &EnumDef {
+        &self.enums[id as usize]
+    }
+
+    pub fn variant(&self, id: EnumId, name: &str) -> Option<u32> {
+        self.enum_def(id)
+            .variants
+            .iter()
+            .position(|v| v == name)
+            .map(|i| i as u32)
+    }
+
+    pub fn enum_by_name(&self, name: &str) -> Option<EnumId> {
+        self.enums
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| i as EnumId)
+    }
+
+    /// Builds the schema, reporting every problem in it.
+    pub fn build(file: &Arc<SourceFile>, doc: &SchemaDoc) -> (Option<Schema>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut schema = Schema {
+            name: doc.schema.value.clone(),
+            currency: doc
+                .currency
+                .as_ref()
+                .map_or_else(|| "USD".to_string(), |c| c.value.clone()),
+            enums: Vec::new(),
+            records: vec![RecordDef::default()],
+            id_slot: 0,
+            promise_record: 0,
+        };
+        for (name, variants) in BUILTIN_ENUMS {
+            schema.enums.push(EnumDef {
+                name: name.to_string(),
+                variants: variants.iter().map(|v| v.to_string()).collect(),
+            });
+        }
+        if let Some(currency) = &doc.currency {
+            if currency.value.len() != 3 || !currency.value.chars().all(|c| c.is_ascii_uppercase())
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "schema",
+                        file,
+                        currency.span,
+                        format!("`{}` is not a currency code", currency.value),
+                    )
+                    .with_help("use a three-letter ISO 4217 code such as `USD`, `GBP` or `EUR`"),
+                );
+            }
+        }
+        for (name, variants) in &doc.enums {
+            if BUILTIN_ENUMS.iter().any(|(b, _)| b == name) {
+                diags.push(
+                    Diagnostic::error(
+                        "schema",
+                        file,
+                        variants.span,
+                        format!("`{name}` is a built-in enum and cannot be redeclared"),
+                    )
+                    .with_help("rename your enum; the built-in one is always available"),
+                );
+                continue;
+            }
+            if SCALAR_TYPES.contains(&name.as_str()) || !is_identifier(name) {
+                diags.push(Diagnostic::error(
+                    "schema",
+                    file,
+                    variants.span,
+                    format!(
+                        "`{name}` cannot name an enum: it is a built-in type or not an identifier"
+                    ),
+                ));
+            }
+            let mut seen: Vec<String> = Vec::new();
+            for variant in &variants.value {
+                if !is_identifier(&variant.value) {
+                    diags.push(
+                        Diagnostic::error("schema", file, variant.span, format!("enum variant `{}` is not an identifier", variant.value))
+                            .with_help("variants are written bare in rules, so use letters, digits and `_`, starting with a letter"),
+                    );
+                } else if seen.contains(&variant.value) {
+                    diags.push(Diagnostic::error(
+                        "schema",
+                        file,
+                        variant.span,
+                        format!("enum variant `{}` is declared twice", variant.value),
+                    ).with_help("list each variant once; the order of the first occurrences is the enum's order"));
+                }
+                seen.push(variant.value.clone());
+            }
+            if seen.is_empty() {
+                diags.push(Diagnostic::error(
+                    "schema",
+                    file,
+                    variants.span,
+                    format!("enum `{name}` has no variants"),
+                ));
+            }
+            schema.enums.push(EnumDef {
+                name: name.clone(),
+                variants: seen,
+            });
+        }
+        match &doc.fields.value {
+            FieldTypeDoc::Record(fields) => {
+                let account = build_record(&mut schema, file, fields, &mut diags);
+                schema.records[ACCOUNT as usize] = account;
+            }
+            _ => diags.push(Diagnostic::error(
+                "schema",
+                file,
+                doc.fields.span,
+                "`fields` must be a mapping of field names to types",
+            )),
+        }
+        let id_name = doc.id.as_ref().map_or("id", |s| s.value.as_str());
+        match schema.account().slot(id_name) {
+            Some(slot)
+                if schema.account().fields[slot].ty == Type::Text
+                    && !schema.account().fields[slot].optional =>
+            {
+                schema.id_slot = slot;
+            }
+            Some(_) => diags.push(Diagnostic::error(
+                "schema",
+                file,
+                doc.id.as_ref().map_or(doc.schema.span, |s| s.span),
+                format!("the account id field `{id_name}` must be a required `text` field"),
+            )),
+            None => diags.push(
+                Diagnostic::error(
+                    "schema",
+                    file,
+                    doc.id.as_ref().map_or(doc.schema.span, |s| s.span),
+                    format!("the account id field `{id_name}` is not declared in `fields`"),
+                )
+                .with_help("declare it (`id: text`) or name the id field with `id: <field>`"),
+            ),
+        }
+        schema.promise_record = schema.records.len() as RecordId;
+        let promise_fields = PROMISE_FIELDS
+            .iter()
+            .map(|(name, ty)| FieldDef {
+                name: name.to_string(),
+                ty: schema.named_type(ty).unwrap_or(Type::Error),
+                optional: false,
+            })
+            .collect();
+        schema.records.push(RecordDef {
+            fields: promise_fields,
+        });
+        let ok = diags.is_empty();
+        (ok.then_some(schema), diags)
+    }
+}
+
+fn build_record(
+    schema: &mut Schema,
+    file: &Arc<SourceFile>,
+    fields: &indexmap::IndexMap<String, Spanned<FieldTypeDoc>>,
+    diags: &mut Vec<Diagnostic>,
+) -> RecordDef {
+    let mut record = RecordDef::default();
+    for (written, ty) in fields {
+        // `case?:` marks a record or list field optional, where no `?` suffix on the type fits.
+        let (name, optional_name) = match written.strip_suffix('?') {
+            Some(name) => (name.to_string(), true),
+            None => (written.clone(), false),
+        };
+        if !is_identifier(&name) {
+            diags.push(Diagnostic::error(
+                "schema",
+                file,
+                ty.span,
+                format!("field name `{name}` is not an identifier"),
+            ));
+        }
+        if record.slot(&name).is_some() {
+            diags.push(
+                Diagnostic::error(
+                    "schema",
+                    file,
+                    ty.span,
+                    format!("field `{name}` is declared twice"),
+                )
+                .with_help("declare each field once"),
+            );
+        }
+        let (ty, optional) = build_type(schema, file, ty, diags);
+        record.fields.push(FieldDef {
+            name,
+            ty,
+            optional: optional || optional_name,
+        });
+    }
+    record
+}
+
+fn build_type(
+    schema: &mut Schema,
+    file: &Arc<SourceFile>,
+    doc: &Spanned<FieldTypeDoc>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Type, bool) {
+    match &doc.value {
+        FieldTypeDoc::Named(name) => {
+            let (base, optional) = match name.trim().strip_suffix('?') {
+                Some(base) => (base.trim(), true),
+                None => (name.trim(), false),
+            };
+            let ty = match schema.named_type(base) {
+                Some(ty) => ty,
+                None => {
+                    let other = base;
+                    {
+                        let names = SCALAR_TYPES
+                            .iter()
+                            .copied()
+                            .chain(schema.enums.iter().map(|e| e.name.as_str()));
+                        diags.push(
+                            Diagnostic::error("schema", file, doc.span, format!("unknown type `{other}`"))
+                                .with_help(did_you_mean(other, names).unwrap_or_else(|| {
+                                    "types are money, decimal, integer, date, days, bool, text or a declared enum".into()
+                                })),
+                        );
+                        Type::Error
+                    }
+                }
+            };
+            (ty, optional)
+        }
+        FieldTypeDoc::Record(fields) => {
+            let id = schema.records.len() as RecordId;
+            schema.records.push(RecordDef::default());
+            let record = build_record(schema, file, fields, diags);
+            schema.records[id as usize] = record;
+            (Type::Record(id), false)
+        }
+        FieldTypeDoc::List(items) => match items.as_slice() {
+            [item] => {
+                let (inner, _) = build_type(schema, file, item, diags);
+                (Type::List(Box::new(inner)), false)
+            }
+            _ => {
+                diags.push(
+                    Diagnostic::error("schema", file, doc.span, "a list type holds exactly one element: the item's type")
+                        .with_help("write `[money]` for a list of money, or a one-element sequence holding a mapping for a list of records"),
+                );
+                (Type::Error, false)
+            }
+        },
+    }
+}
+
+impl TypeNames for Schema {
+    fn enum_name(&self, id: EnumId) -> &str {
+        &self.enum_def(id).name
+    }
+    fn variant_name(&self, id: EnumId, variant: u32) -> &str {
+        self.enum_def(id)
+            .variants
+            .get(variant as usize)
+            .map_or("?", |s| s.as_str())
+    }
+    fn record_fields(&self, id: RecordId) -> Vec<(&str, &Type)> {
+        self.record(id)
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), &f.ty))
+            .collect()
+    }
+    fn currency(&self) -> &str {
+        &self.currency
+    }
+}

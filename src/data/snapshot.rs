@@ -1,0 +1,274 @@
+//! Account snapshots: JSON-like values decoded into typed records against the
+//! schema. Every problem names the account and the field; all of an account's
+//! problems are reported at once.
+//! It must not read files or evaluate: it turns values already read into typed
+//! records.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde_json::Value as Json;
+
+use crate::data::schema::{Schema, ACCOUNT};
+use crate::decimal::{read_decimal, NumberError};
+use crate::types::{EnumId, RecordId, ShowType, Type, Value};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// `account.service_agreements[1].arrears`
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`: {}", self.field, self.message)
+    }
+}
+
+/// Where a value sits in the account (`account.pay_plan`, `account.promises[2]`),
+/// spelled out only when an error names it.
+#[derive(Clone, Copy)]
+pub(crate) enum FieldPath<'a> {
+    Root(&'a str),
+    Field(&'a FieldPath<'a>, &'a str),
+    Item(&'a FieldPath<'a>, usize),
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldPath::Root(name) => f.write_str(name),
+            FieldPath::Field(parent, name) => write!(f, "{parent}.{name}"),
+            FieldPath::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+/// The account id as written, if it can be read at all.
+pub fn account_id(schema: &Schema, account: &Json) -> Option<String> {
+    let name = &schema.account().fields[schema.id_slot].name;
+    match account.get(name)? {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// Decodes one account into a record value.
+pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let value = decode_record(
+        schema,
+        ACCOUNT,
+        account,
+        &FieldPath::Root("account"),
+        &mut errors,
+    );
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors)
+    }
+}
+
+fn decode_record(
+    schema: &Schema,
+    id: RecordId,
+    json: &Json,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) -> Value {
+    let Json::Object(map) = json else {
+        errors.push(FieldError {
+            field: path.to_string(),
+            message: format!("expected a record (a mapping), found {}", describe(json)),
+        });
+        return Value::Null;
+    };
+    let fields = schema.record(id).fields.iter().map(|field| {
+        let field_path = FieldPath::Field(path, &field.name);
+        match map.get(&field.name) {
+            None | Some(Json::Null) if field.optional => Value::Null,
+            None => {
+                errors.push(FieldError {
+                    field: field_path.to_string(),
+                    message: "missing required field".into(),
+                });
+                Value::Null
+            }
+            Some(Json::Null) => {
+                errors.push(FieldError {
+                    field: field_path.to_string(),
+                    message: "is null, but the field is required".into(),
+                });
+                Value::Null
+            }
+            Some(v) => decode_value(schema, &field.ty, v, &field_path, errors),
+        }
+    });
+    Value::Record(fields.collect())
+}
+
+fn decode_value(
+    schema: &Schema,
+    ty: &Type,
+    json: &Json,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) -> Value {
+    // A number keeps the text it was written as (serde_json's arbitrary
+    // precision): amounts are read from it exactly, never through a float.
+    let number_text = match json {
+        Json::Number(n) => Some(n.as_str()),
+        Json::String(s) => Some(s.as_str()),
+        _ => None,
+    };
+    let decoded = match (ty, json) {
+        (Type::Record(id), _) => return decode_record(schema, *id, json, path, errors),
+        (Type::List(inner), Json::Array(items)) => {
+            let values: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    decode_value(schema, inner, item, &FieldPath::Item(path, i), errors)
+                })
+                .collect();
+            return Value::List(Arc::from(values));
+        }
+        (Type::Money | Type::Decimal, Json::Number(_) | Json::String(_)) => {
+            match read_decimal(number_text.unwrap_or_default()) {
+                Ok(d) => Some(Value::Dec(d)),
+                Err(NumberError::NotANumber) => None,
+                Err(e) => {
+                    errors.push(FieldError {
+                        field: path.to_string(),
+                        message: format!("{} {}", describe(json), e.reason()),
+                    });
+                    return Value::Null;
+                }
+            }
+        }
+        // Whole numbers are written without a point or exponent: `7`, not `7.0` or `7e0`.
+        (Type::Integer | Type::Days, Json::Number(_) | Json::String(_)) => number_text
+            .unwrap_or_default()
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(Value::Int),
+        (Type::Date, Json::String(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .ok()
+            .map(Value::Date),
+        (Type::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
+        (Type::Bool, Json::String(s)) => match s.trim() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (Type::Text, Json::String(s)) => Some(Value::Text(s.as_str().into())),
+        (Type::Text, Json::Number(n)) => Some(Value::Text(n.as_str().into())),
+        (Type::Enum(e), Json::String(s)) => match schema.variant(*e, s.trim()) {
+            Some(v) => Some(Value::Enum(v)),
+            None => {
+                errors.push(unknown_variant(schema, *e, s, path));
+                return Value::Null;
+            }
+        },
+        _ => None,
+    };
+    decoded.unwrap_or_else(|| {
+        if let (Type::Integer | Type::Days, Some(text)) = (ty, number_text) {
+            if let Some(message) =
+                whole_number_error(text, &describe(json), &expected(ty, schema))
+            {
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message,
+                });
+                return Value::Null;
+            }
+        }
+        if let (Type::Money | Type::Decimal, Json::String(s)) = (ty, json) {
+            if s.contains(',') {
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message: format!(
+                        "expected {}, found {}; write a decimal point and no thousands separators, e.g. \"1234.50\"",
+                        expected(ty, schema),
+                        describe(json)
+                    ),
+                });
+                return Value::Null;
+            }
+        }
+        errors.push(FieldError {
+            field: path.to_string(),
+            message: format!(
+                "expected {}, found {}",
+                expected(ty, schema),
+                describe(json)
+            ),
+        });
+        Value::Null
+    })
+}
+
+/// Why `text`, which is no `i64`, is refused for a whole-number field when
+/// it is a number all the same (`None` when it is no number at all).
+/// `shown` is the value as messages show it, `expected` the field's type.
+pub(crate) fn whole_number_error(text: &str, shown: &str, expected: &str) -> Option<String> {
+    let digits = text.trim().trim_start_matches(['-', '+']);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!(
+            "{shown} is out of range: whole numbers are at most {}",
+            i64::MAX
+        ));
+    }
+    (read_decimal(text) != Err(NumberError::NotANumber)).then(|| {
+        format!(
+            "expected {expected}, found {shown}; whole numbers are written without a decimal point or exponent, e.g. `7`"
+        )
+    })
+}
+
+/// `text` names no variant of enum `e` (JSON and CSV decoding alike).
+pub(crate) fn unknown_variant(
+    schema: &Schema,
+    e: EnumId,
+    text: &str,
+    path: &FieldPath,
+) -> FieldError {
+    let def = schema.enum_def(e);
+    FieldError {
+        field: path.to_string(),
+        message: format!(
+            "`{text}` is not a `{}`; expected one of: {}",
+            def.name,
+            def.variants.join(", ")
+        ),
+    }
+}
+
+fn expected(ty: &Type, schema: &Schema) -> String {
+    match ty {
+        Type::Money => "money (a number or a string such as \"12.50\")".into(),
+        Type::Date => "a date \"YYYY-MM-DD\"".into(),
+        Type::Integer => "an integer".into(),
+        Type::Days => "a whole number of days".into(),
+        other => ShowType(other, schema).to_string(),
+    }
+}
+
+fn describe(json: &Json) -> String {
+    match json {
+        Json::Null => "null".into(),
+        Json::Bool(b) => format!("`{b}`"),
+        Json::Number(n) => format!("`{n}`"),
+        Json::String(s) if s.chars().count() > 40 => {
+            format!("text `{}…`", s.chars().take(40).collect::<String>())
+        }
+        Json::String(s) => format!("`{s:?}`"),
+        Json::Array(_) => "a list".into(),
+        Json::Object(_) => "a mapping".into(),
+    }
+}

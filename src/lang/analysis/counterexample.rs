@@ -1,0 +1,274 @@
+//! Counterexample accounts for `arrears lint --counterexamples DIR`: one YAML
+//! account per finding that has input values, complete enough to decode
+//! against the schema (every required field at a valid default), with the
+//! fields its inputs read set to the finding's values, so `arrears dry-run`
+//! runs it.
+//! It writes only into the directory it is given and must not change a finding.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value as Json};
+
+use super::{Counterexample, Finding};
+use crate::data::schema::{Schema, ACCOUNT};
+use crate::lang::ir::{Program, TExpr, TExprKind};
+use crate::types::{RecordId, Type, Value};
+
+/// The first line of every file written; only such files are ever replaced.
+pub const MARKER: &str = "# arrears lint counterexample";
+
+/// The date required date fields get.
+const DEFAULT_DATE: &str = "2000-01-01";
+
+/// The account fields an input reads when it is a plain path (`account.pay_plan.active`).
+fn field_path(e: &TExpr) -> Option<Vec<u32>> {
+    match &e.kind {
+        TExprKind::Account => Some(Vec::new()),
+        TExprKind::Field(base, slot) => {
+            let mut path = field_path(base)?;
+            path.push(*slot);
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+fn default_value(schema: &Schema, ty: &Type, optional: bool) -> Json {
+    if optional {
+        return Json::Null;
+    }
+    match ty {
+        Type::Text => Json::String(String::new()),
+        Type::Integer | Type::Days => Json::from(0),
+        Type::Decimal => Json::from("0"),
+        Type::Money => Json::from("0.00"),
+        Type::Bool => Json::Bool(false),
+        Type::Date => Json::from(DEFAULT_DATE),
+        Type::Enum(id) => schema
+            .enum_def(*id)
+            .variants
+            .first()
+            .map_or(Json::Null, |v| Json::String(v.clone())),
+        Type::List(_) => Json::Array(Vec::new()),
+        Type::Record(id) => record_default(schema, *id),
+        Type::Null | Type::Error => Json::Null,
+    }
+}
+
+fn record_default(schema: &Schema, id: RecordId) -> Json {
+    let fields = &schema.record(id).fields;
+    Json::Object(
+        fields
+            .iter()
+            .map(|f| (f.name.clone(), default_value(schema, &f.ty, f.optional)))
+            .collect(),
+    )
+}
+
+fn to_json(schema: &Schema, ty: &Type, v: &Value) -> Json {
+    match (v, ty) {
+        (Value::Null, _) => Json::Null,
+        (Value::Bool(b), _) => Json::Bool(*b),
+        (Value::Int(n), _) => Json::from(*n),
+        (Value::Dec(d), _) => Json::String(d.to_string()),
+        (Value::Date(d), _) => Json::String(d.to_string()),
+        (Value::Text(t), _) => Json::String(t.to_string()),
+        (Value::Enum(i), Type::Enum(id)) => schema
+            .enum_def(*id)
+            .variants
+            .get(*i as usize)
+            .map_or(Json::Null, |v| Json::String(v.clone())),
+        _ => Json::Null,
+    }
+}
+
+/// Sets the field at `path` of the account, creating records a missing optional one needs.
+fn set_path(schema: &Schema, account: &mut Json, path: &[u32], value: Json) {
+    let mut record = ACCOUNT;
+    let mut node = account;
+    for (k, &slot) in path.iter().enumerate() {
+        let Some(field) = schema.record(record).fields.get(slot as usize) else {
+            return;
+        };
+        let Json::Object(map) = node else { return };
+        if k + 1 == path.len() {
+            map.insert(field.name.clone(), value);
+            return;
+        }
+        let Type::Record(inner) = field.ty else {
+            return;
+        };
+        let child = map.entry(field.name.clone()).or_insert(Json::Null);
+        if child.is_null() {
+            *child = record_default(schema, inner);
+        }
+        record = inner;
+        node = child;
+    }
+}
+
+fn scalar(j: &Json) -> String {
+    match j {
+        Json::String(s) => format!("'{}'", s.replace('\'', "''")),
+        Json::Array(a) if a.is_empty() => "[]".into(),
+        other => other.to_string(),
+    }
+}
+
+fn emit(map: &Map<String, Json>, indent: usize, out: &mut String) {
+    for (k, v) in map {
+        out.push_str(&" ".repeat(indent));
+        match v {
+            Json::Object(inner) if !inner.is_empty() => {
+                out.push_str(&format!("{k}:\n"));
+                emit(inner, indent + 2, out);
+            }
+            _ => out.push_str(&format!("{k}: {}\n", scalar(v))),
+        }
+    }
+}
+
+/// A comment line per line of `text`.
+fn comment(text: &str) -> String {
+    text.lines().map(|l| format!("# {l}\n")).collect()
+}
+
+/// The file name of a finding's account: `<table>--<row>--<code>.yaml`, `gap-N` for a gap.
+pub fn file_name(program: &Program, cx: &Counterexample, gap: usize) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let table = &program.tables[cx.table as usize].name;
+    let row = cx.row.clone().unwrap_or_else(|| format!("gap-{gap}"));
+    format!("{}--{}--{}.yaml", clean(table), clean(&row), cx.code)
+}
+
+/// The YAML account (a list of one) showing a finding, with comments on what was set.
+pub fn account_yaml(
+    program: &Program,
+    cx: &Counterexample,
+    finding: &str,
+    id: &str,
+    run: &str,
+) -> String {
+    let schema = &program.schema;
+    let table = &program.tables[cx.table as usize];
+    let mut account = record_default(schema, ACCOUNT);
+    if let Some(field) = schema.account().fields.get(schema.id_slot) {
+        set_path(
+            schema,
+            &mut account,
+            &[schema.id_slot as u32],
+            match field.ty {
+                Type::Integer => Json::from(0),
+                _ => Json::String(id.to_string()),
+            },
+        );
+    }
+    let mut set = Vec::new();
+    let mut unset = Vec::new();
+    for (c, value) in &cx.inputs {
+        let input = &table.inputs[*c];
+        let shown = crate::types::ShowValue(value, &input.expr.ty, schema.as_ref()).to_string();
+        match field_path(&input.expr).filter(|p| !p.is_empty()) {
+            Some(path) => {
+                set_path(
+                    schema,
+                    &mut account,
+                    &path,
+                    to_json(schema, &input.expr.ty, value),
+                );
+                set.push(format!("{} = {shown}   ({})", input.name, input.text));
+            }
+            None => unset.push(format!("{} = {shown}   ({})", input.name, input.text)),
+        }
+    }
+    let mut out = format!("{MARKER}: `{}` in table `{}`\n", cx.code, table.name);
+    out.push_str(&comment(finding));
+    out.push_str(&format!("#\n# Run it: {run}\n"));
+    if !set.is_empty() {
+        out.push_str("# Inputs set from the finding:\n");
+        set.iter().for_each(|s| out.push_str(&format!("#   {s}\n")));
+    }
+    if !unset.is_empty() {
+        out.push_str("# Inputs NOT set: they are computed, and lint does not invert them; set the fields\n# they read by hand so that they take these values:\n");
+        unset
+            .iter()
+            .for_each(|s| out.push_str(&format!("#   {s}\n")));
+    }
+    out.push_str(&format!(
+        "# Every other field holds a default: 0, 0.00, false, empty text, the first enum variant,\n# {DEFAULT_DATE}, empty lists, null when optional.\n"
+    ));
+    if let Json::Object(map) = &account {
+        let mut body = String::new();
+        emit(map, 2, &mut body);
+        out.push_str("- ");
+        out.push_str(body.get(2..).unwrap_or_default());
+    }
+    out
+}
+
+/// Writes one account per finding with input values into `dir` (created if
+/// missing), each saying how to dry-run it against `rules`. A file of the same name is replaced only when an earlier run
+/// wrote it; otherwise nothing is written. Returns the files written.
+pub fn write_all(
+    dir: &Path,
+    rules: &Path,
+    program: &Program,
+    findings: &[Finding],
+) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut gap = 0;
+    for f in findings {
+        let Some(cx) = &f.counterexample else {
+            continue;
+        };
+        if cx.row.is_none() {
+            gap += 1;
+        }
+        let mut name = file_name(program, cx, gap);
+        let mut n = 1;
+        while files.iter().any(|(p, _)| p.ends_with(&name)) {
+            n += 1;
+            name = format!("{}-{n}.yaml", name.trim_end_matches(".yaml"));
+        }
+        let id = format!("cx-{}", name.trim_end_matches(".yaml"));
+        let message = format!("{}: {}", f.diagnostic.location(), f.diagnostic.message);
+        let path = dir.join(&name);
+        let run = format!(
+            "arrears dry-run --rules {} --as-of <date> {}",
+            rules.display(),
+            path.display()
+        );
+        files.push((path, account_yaml(program, cx, &message, &id, &run)));
+    }
+    for (path, _) in &files {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if !text.starts_with(MARKER) {
+                return Err(format!(
+                    "`{}` exists and was not written by `arrears lint --counterexamples`; not replacing it (nothing written)",
+                    path.display()
+                ));
+            }
+        } else if path.exists() {
+            return Err(format!(
+                "`{}` exists and is not a counterexample file; not replacing it (nothing written)",
+                path.display()
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    for (path, text) in &files {
+        std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}

@@ -1,0 +1,612 @@
+//! The meaning of values and expressions, below both the compiler and the
+//! evaluator: comparison with its null rules, ranges, arithmetic with overflow
+//! and date errors, built-ins and aggregates over lists, and the evaluation of
+//! one typed expression against an environment (the account, `as_of`, inputs,
+//! earlier tables' results, locals). The compiler folds constants with it
+//! (`eval_constant`); the evaluator runs tables with it. It must not know about
+//! plans, tables, hit policies or the collections policy, and does no I/O.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use chrono::{Datelike, Days as ChronoDays, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::lang::ir::{BinOp, Builtin, EachExpr, TExpr, TExprKind};
+use crate::lang::syntax::ast::{CompareOp, UnaryOp};
+use crate::types::Value;
+
+/// The result of one table for one account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub table: u32,
+    /// For a `for_each` table: the index of the item in its list.
+    pub item: Option<u32>,
+    /// For a `for_each` table: the item's `id` field, or its position (from 1).
+    pub label: Option<Arc<str>>,
+    pub outcome: Outcome,
+}
+
+/// A decision's output values. A row (or default) whose outputs are all
+/// constants shares them with the plan, so deciding it allocates nothing.
+pub type Values = Arc<[Value]>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// One row decided (first, unique, priority, any); under `any`, `also` lists
+    /// the other matching rows, which agreed.
+    Row {
+        row: u32,
+        also: Vec<u32>,
+        values: Values,
+    },
+    /// No row matched; the table's default applied.
+    Default { values: Values },
+    /// Every matching row, in row order (collect, rule_order).
+    Rows(Vec<(u32, Values)>),
+    /// `collect` with an aggregate, and the rows that contributed.
+    Aggregate { value: Value, rows: Vec<u32> },
+}
+
+impl Outcome {
+    /// The single result other tables read: a decided row's (or the default's)
+    /// values, or the aggregate; nothing for `collect` / `rule_order` rows.
+    pub fn result(&self) -> &[Value] {
+        match self {
+            Outcome::Row { values, .. } | Outcome::Default { values } => values,
+            Outcome::Aggregate { value, .. } => std::slice::from_ref(value),
+            Outcome::Rows(_) => &[],
+        }
+    }
+
+    /// Ids (indices) of the rows that produced this outcome.
+    pub fn rows(&self) -> Vec<u32> {
+        match self {
+            Outcome::Row { row, also, .. } => {
+                std::iter::once(*row).chain(also.iter().copied()).collect()
+            }
+            Outcome::Default { .. } => Vec::new(),
+            Outcome::Rows(rows) => rows.iter().map(|(r, _)| *r).collect(),
+            Outcome::Aggregate { rows, .. } => rows.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EvalErrorKind {
+    #[error("no row matches and the table has no default")]
+    NoMatch,
+    #[error("rows {} all match under `hit: unique`", quoted(.0))]
+    NotUnique(Vec<String>),
+    #[error("rows {} match under `hit: any` but give different outputs", quoted(.0))]
+    AnyConflict(Vec<String>),
+    #[error("number overflow in {0}")]
+    Overflow(&'static str),
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("date out of range")]
+    DateOutOfRange,
+    /// A policy step could not be carried out (e.g. a template name computed at run time that does not exist).
+    #[error("{0}")]
+    Policy(String),
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) type Result<T> = std::result::Result<T, EvalErrorKind>;
+/// What an expression may read.
+pub(crate) struct Env<'a> {
+    pub(crate) account: &'a Value,
+    /// A date value, so that operands can read it by reference.
+    pub(crate) as_of: Value,
+    pub(crate) inputs: &'a [&'a Value],
+    pub(crate) results: Results<'a>,
+    /// Params, the `for_each` item, then comprehension variables: a few,
+    /// kept inline.
+    pub(crate) locals: SmallVec<[Value; 4]>,
+}
+
+/// The single results of the tables evaluated so far, read in place from
+/// their decisions.
+#[derive(Clone, Copy)]
+pub(crate) struct Results<'a> {
+    pub(crate) decisions: &'a [Decision],
+    /// Per table: the index of its single decision, or a marker above any index.
+    pub(crate) of: &'a [u32],
+}
+
+impl<'a> Results<'a> {
+    pub(crate) const NONE: Results<'static> = Results {
+        decisions: &[],
+        of: &[],
+    };
+
+    fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
+        let i = *self.of.get(table as usize)?;
+        self.decisions
+            .get(i as usize)?
+            .outcome
+            .result()
+            .get(output as usize)
+    }
+}
+
+pub(crate) fn zero_like(ty: &crate::types::Type) -> Value {
+    match ty {
+        crate::types::Type::Integer | crate::types::Type::Days => Value::Int(0),
+        _ => Value::Dec(Decimal::ZERO),
+    }
+}
+
+pub fn in_range(
+    x: &Value,
+    low: &Value,
+    low_inclusive: bool,
+    high: &Value,
+    high_inclusive: bool,
+) -> bool {
+    let above = match x.compare(low) {
+        Some(Ordering::Greater) => true,
+        Some(Ordering::Equal) => low_inclusive,
+        _ => false,
+    };
+    above
+        && match x.compare(high) {
+            Some(Ordering::Less) => true,
+            Some(Ordering::Equal) => high_inclusive,
+            _ => false,
+        }
+}
+
+/// `a op b`; any comparison with null is false, except `= null` / `!= null`.
+pub fn compare(op: CompareOp, a: &Value, b: &Value) -> bool {
+    match (op, a.is_null() || b.is_null()) {
+        (CompareOp::Eq, _) => a.equals(b),
+        (CompareOp::Ne, true) => a.is_null() != b.is_null() && b.is_null(),
+        (CompareOp::Ne, false) => !a.equals(b),
+        (_, true) => false,
+        (op, false) => match a.compare(b) {
+            Some(o) => match op {
+                CompareOp::Lt => o == Ordering::Less,
+                CompareOp::Le => o != Ordering::Greater,
+                CompareOp::Gt => o == Ordering::Greater,
+                CompareOp::Ge => o != Ordering::Less,
+                CompareOp::Eq | CompareOp::Ne => false,
+            },
+            None => false,
+        },
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+/// Whether `e` evaluates to `true` (a condition), reading it in place when it names a value.
+pub(crate) fn is_true(e: &TExpr, env: &mut Env) -> Result<bool> {
+    if is_lookup(e) {
+        return Ok(lookup(e, env).is_some_and(truthy));
+    }
+    Ok(truthy(&eval(e, env)?))
+}
+
+/// A value the expression names without computing anything (the account, a
+/// local, an input, a table output, or a field path from one of them), by
+/// reference: reading `account.pay_plan.active` clones one boolean, not the
+/// account record.
+fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
+    match &e.kind {
+        TExprKind::Const(v) => Some(v),
+        TExprKind::AsOf => Some(&env.as_of),
+        TExprKind::Account => Some(env.account),
+        TExprKind::Local(i) => env.locals.get(*i as usize),
+        TExprKind::Input(i) => env.inputs.get(*i as usize).copied(),
+        TExprKind::TableOutput { table, output } => env.results.get(*table, *output),
+        TExprKind::Field(base, slot) => match lookup(base, env)? {
+            Value::Record(fields) => fields.get(*slot as usize),
+            _ => Some(&NULL),
+        },
+        _ => None,
+    }
+}
+
+pub(crate) static NULL: Value = Value::Null;
+
+/// Whether [`lookup`] reads `e` (by reference, computing nothing). Every kind
+/// named here must be one `lookup` reads, or its operands would read as null.
+fn is_lookup(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Const(_)
+        | TExprKind::AsOf
+        | TExprKind::Account
+        | TExprKind::Local(_)
+        | TExprKind::Input(_)
+        | TExprKind::TableOutput { .. } => true,
+        TExprKind::Field(base, _) => is_lookup(base),
+        _ => false,
+    }
+}
+
+/// A binary operation's operand: computed into `slot`, or read in place.
+fn operand<'v>(e: &'v TExpr, slot: &'v Option<Value>, env: &'v Env) -> &'v Value {
+    match slot {
+        Some(v) => v,
+        None => lookup(e, env).unwrap_or(&NULL),
+    }
+}
+
+/// Fields `slots` (outermost first) of `at`, in place; null past a null record.
+pub(crate) fn read_fields<'v>(mut at: &'v Value, slots: &[u32]) -> &'v Value {
+    for &slot in slots {
+        at = match at {
+            Value::Record(fields) => fields.get(slot as usize).unwrap_or(&NULL),
+            _ => return &NULL,
+        };
+    }
+    at
+}
+
+pub(crate) fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
+    if let TExprKind::Field(..) = &e.kind {
+        if let Some(v) = lookup(e, env) {
+            return Ok(v.clone());
+        }
+    }
+    Ok(match &e.kind {
+        TExprKind::Const(v) => v.clone(),
+        TExprKind::Account => env.account.clone(),
+        TExprKind::AsOf => env.as_of.clone(),
+        TExprKind::Local(i) => env.locals.get(*i as usize).cloned().unwrap_or_default(),
+        TExprKind::Input(i) => env
+            .inputs
+            .get(*i as usize)
+            .map_or(Value::Null, |v| (*v).clone()),
+        TExprKind::TableOutput { table, output } => env
+            .results
+            .get(*table, *output)
+            .cloned()
+            .unwrap_or_default(),
+        TExprKind::Field(base, slot) => field(&eval(base, env)?, *slot),
+        TExprKind::Project(list, slot) => match eval(list, env)? {
+            Value::List(items) => {
+                Value::List(items.iter().map(|item| field(item, *slot)).collect())
+            }
+            _ => Value::Null,
+        },
+        TExprKind::Unary(op, inner) => match (op, eval(inner, env)?) {
+            (_, Value::Null) => Value::Null,
+            (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+            (UnaryOp::Neg, Value::Int(n)) => {
+                Value::Int(n.checked_neg().ok_or(EvalErrorKind::Overflow("negation"))?)
+            }
+            (UnaryOp::Neg, Value::Dec(d)) => Value::Dec(-d),
+            _ => Value::Null,
+        },
+        TExprKind::Binary(op, l, r) => {
+            match op {
+                BinOp::And => {
+                    return Ok(Value::Bool(is_true(l, env)? && is_true(r, env)?));
+                }
+                BinOp::Or => {
+                    return Ok(Value::Bool(is_true(l, env)? || is_true(r, env)?));
+                }
+                _ => {}
+            }
+            // Operands that name a value are read in place, not copied.
+            let la = if is_lookup(l) {
+                None
+            } else {
+                Some(eval(l, env)?)
+            };
+            let lb = if is_lookup(r) {
+                None
+            } else {
+                Some(eval(r, env)?)
+            };
+            let (a, b) = (operand(l, &la, env), operand(r, &lb, env));
+            match op {
+                BinOp::Compare(c) => Value::Bool(compare(*c, a, b)),
+                BinOp::Add => add(a, b)?,
+                BinOp::Sub => sub(a, b)?,
+                BinOp::Mul => mul(a, b)?,
+                BinOp::Div => div(a, b)?,
+                BinOp::And | BinOp::Or => Value::Null,
+            }
+        }
+        TExprKind::Call(f, args) => {
+            let mut values: SmallVec<[Value; 4]> = SmallVec::with_capacity(args.len());
+            for a in args {
+                values.push(eval(a, env)?);
+            }
+            call(*f, &values, &e.ty)?
+        }
+        TExprKind::Each(each) => eval_each(each, env)?,
+    })
+}
+
+fn field(record: &Value, slot: u32) -> Value {
+    match record {
+        Value::Record(fields) => fields.get(slot as usize).cloned().unwrap_or_default(),
+        _ => Value::Null,
+    }
+}
+
+fn dec(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(n) => Some(Decimal::from(*n)),
+        Value::Dec(d) => Some(*d),
+        _ => None,
+    }
+}
+
+fn add_days(d: NaiveDate, n: i64) -> Result<Value> {
+    let moved = if n >= 0 {
+        d.checked_add_days(ChronoDays::new(n as u64))
+    } else {
+        d.checked_sub_days(ChronoDays::new(n.unsigned_abs()))
+    };
+    // Dates have four-digit years, as rule files and accounts write them: a
+    // result past 9999-12-31 could not be written back, so it is out of range.
+    moved
+        .filter(|d| (0..=9999).contains(&d.year()))
+        .map(Value::Date)
+        .ok_or(EvalErrorKind::DateOutOfRange)
+}
+
+pub fn add(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_add(*y)
+                .ok_or(EvalErrorKind::Overflow("addition"))?,
+        ),
+        (Value::Date(d), Value::Int(n)) | (Value::Int(n), Value::Date(d)) => add_days(*d, *n)?,
+        (Value::Text(x), Value::Text(y)) => Value::Text(format!("{x}{y}").into()),
+        _ => match (dec(a), dec(b)) {
+            (Some(x), Some(y)) => Value::Dec(
+                x.checked_add(y)
+                    .ok_or(EvalErrorKind::Overflow("addition"))?,
+            ),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn sub(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_sub(*y)
+                .ok_or(EvalErrorKind::Overflow("subtraction"))?,
+        ),
+        (Value::Date(d), Value::Int(n)) => {
+            add_days(*d, n.checked_neg().ok_or(EvalErrorKind::DateOutOfRange)?)?
+        }
+        (Value::Date(x), Value::Date(y)) => Value::Int((*x - *y).num_days()),
+        _ => match (dec(a), dec(b)) {
+            (Some(x), Some(y)) => Value::Dec(
+                x.checked_sub(y)
+                    .ok_or(EvalErrorKind::Overflow("subtraction"))?,
+            ),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn mul(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (a, b) {
+        (Value::Null, _) | (_, Value::Null) => Value::Null,
+        (Value::Int(x), Value::Int(y)) => Value::Int(
+            x.checked_mul(*y)
+                .ok_or(EvalErrorKind::Overflow("multiplication"))?,
+        ),
+        _ => match (dec(a), dec(b)) {
+            (Some(x), Some(y)) => Value::Dec(
+                x.checked_mul(y)
+                    .ok_or(EvalErrorKind::Overflow("multiplication"))?,
+            ),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn div(a: &Value, b: &Value) -> Result<Value> {
+    Ok(match (dec(a), dec(b)) {
+        (Some(_), Some(y)) if y.is_zero() => return Err(EvalErrorKind::DivisionByZero),
+        (Some(x), Some(y)) => Value::Dec(
+            x.checked_div(y)
+                .ok_or(EvalErrorKind::Overflow("division"))?,
+        ),
+        _ => Value::Null,
+    })
+}
+
+fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Result<Value> {
+    // `max(list)` and `max(a, b, ...)` alike.
+    let list_or_args = || match args {
+        [Value::List(items)] => &items[..],
+        _ => args,
+    };
+    Ok(match f {
+        Builtin::Min => extreme(list_or_args().iter(), Ordering::Less),
+        Builtin::Max => extreme(list_or_args().iter(), Ordering::Greater),
+        Builtin::Abs => match args.first() {
+            Some(Value::Int(n)) => {
+                Value::Int(n.checked_abs().ok_or(EvalErrorKind::Overflow("abs"))?)
+            }
+            Some(Value::Dec(d)) => Value::Dec(d.abs()),
+            _ => Value::Null,
+        },
+        Builtin::Round => {
+            let places = match args.get(1) {
+                Some(Value::Int(n)) => (*n).clamp(0, 28) as u32,
+                _ => 0,
+            };
+            match args.first() {
+                Some(Value::Dec(d)) => Value::Dec(
+                    d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero),
+                ),
+                other => other.cloned().unwrap_or_default(),
+            }
+        }
+        Builtin::DaysBetween => match (args.first(), args.get(1)) {
+            (Some(Value::Date(a)), Some(Value::Date(b))) => Value::Int((*b - *a).num_days()),
+            _ => Value::Null,
+        },
+        Builtin::Any => Value::Bool(list_or_args().iter().any(truthy)),
+        Builtin::All => Value::Bool(list_or_args().iter().all(truthy)),
+        Builtin::Count => match args.first() {
+            Some(Value::List(items)) => Value::Int(items.len() as i64),
+            _ => Value::Null,
+        },
+        Builtin::Sum => {
+            let mut total = Total::default();
+            list_or_args().iter().for_each(|v| total.add(v));
+            total.finish(zero_like(ty))?
+        }
+        Builtin::MonthDay => match args.first() {
+            Some(Value::Date(d)) => Value::Int(i64::from(d.month() * 100 + d.day())),
+            _ => Value::Null,
+        },
+    })
+}
+
+/// The non-null value that compares `want` to all others (the first of equals).
+fn extreme<'v>(values: impl Iterator<Item = &'v Value>, want: Ordering) -> Value {
+    let mut best = Extreme::new(want);
+    values.for_each(|v| best.offer(v));
+    best.finish()
+}
+
+/// A running min or max.
+struct Extreme {
+    want: Ordering,
+    best: Option<Value>,
+}
+
+impl Extreme {
+    fn new(want: Ordering) -> Self {
+        Extreme { want, best: None }
+    }
+
+    fn offer(&mut self, v: &Value) {
+        if v.is_null() {
+            return;
+        }
+        match &self.best {
+            Some(best) if v.compare(best) != Some(self.want) => {}
+            _ => self.best = Some(v.clone()),
+        }
+    }
+
+    fn finish(self) -> Value {
+        self.best.unwrap_or_default()
+    }
+}
+
+/// A running sum of the non-null values; an overflow is kept and reported at the end.
+#[derive(Default)]
+struct Total {
+    total: Option<Value>,
+    overflow: Option<EvalErrorKind>,
+}
+
+impl Total {
+    fn add(&mut self, v: &Value) {
+        if v.is_null() || self.overflow.is_some() {
+            return;
+        }
+        self.total = match self.total.take() {
+            None => Some(v.clone()),
+            Some(t) => match add(&t, v) {
+                Ok(sum) => Some(sum),
+                Err(e) => {
+                    self.overflow = Some(e);
+                    None
+                }
+            },
+        };
+    }
+
+    fn finish(self, zero: Value) -> Result<Value> {
+        match self.overflow {
+            Some(e) => Err(e),
+            None => Ok(self.total.unwrap_or(zero)),
+        }
+    }
+}
+
+fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
+    let Value::List(items) = eval(&each.list, env)? else {
+        return Ok(Value::Null);
+    };
+    let slot = each.local as usize;
+    if env.locals.len() <= slot {
+        env.locals.resize(slot + 1, Value::Null);
+    }
+    // Every item is evaluated (so that an error in any is reported); the
+    // result is accumulated on the way.
+    let mut total = Total::default();
+    let mut extreme = Extreme::new(if each.function == Builtin::Min {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    });
+    let (mut seen, mut truthy_seen) = (0i64, 0i64);
+    for item in items.iter() {
+        env.locals[slot] = item.clone();
+        if let Some(filter) = &each.filter {
+            if !is_true(filter, env)? {
+                continue;
+            }
+        }
+        let value = match &each.body {
+            Some(body) => eval(body, env)?,
+            None => Value::Bool(true),
+        };
+        seen += 1;
+        if truthy(&value) {
+            truthy_seen += 1;
+        }
+        match each.function {
+            Builtin::Sum => total.add(&value),
+            Builtin::Min | Builtin::Max => extreme.offer(&value),
+            _ => {}
+        }
+    }
+    Ok(match each.function {
+        Builtin::Any => Value::Bool(truthy_seen > 0),
+        Builtin::All => Value::Bool(truthy_seen == seen),
+        Builtin::Count => Value::Int(truthy_seen),
+        Builtin::Sum => {
+            let zero = each
+                .body
+                .as_ref()
+                .map_or(Value::Int(0), |b| zero_like(&b.ty));
+            total.finish(zero)?
+        }
+        Builtin::Min | Builtin::Max => extreme.finish(),
+        Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => Value::Null,
+    })
+}
+
+/// Evaluates an expression that reads nothing from an account; used by the
+/// compiler to fold constants.
+pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
+    let account = Value::Null;
+    let mut env = Env {
+        account: &account,
+        as_of: Value::Date(NaiveDate::MIN),
+        inputs: &[],
+        results: Results::NONE,
+        locals: SmallVec::new(),
+    };
+    eval(e, &mut env).ok()
+}

@@ -1,8 +1,0 @@
-//! The rule language: a pest grammar (`grammar/arrears.pest`) with two entry
-//! points, condition cells and expressions, parsed into the AST in [`ast`].
-
-pub mod ast;
-mod parser;
-mod print;
-
-pub use parser::{parse_cell, parse_expr, ParseError, MAX_NESTING};

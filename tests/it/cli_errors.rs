@@ -1,0 +1,225 @@
+//! Command-line mistakes: each is one line on stderr, nothing on stdout, and
+//! the exit code the README documents (2: an input could not be read,
+//! 64: the command line is wrong).
+
+use crate::common;
+
+use std::process::Output;
+
+use common::{arrears, arrears_in, root};
+
+/// Asserts one line on stderr starting `error: ` and containing `needle`, and the exit code.
+fn one_line_error(out: &Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "no `{needle}` in {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+const AS_OF: &str = "2026-11-22";
+
+#[test]
+fn unknown_flag_is_usage() {
+    let out = arrears(&["lint", "--bogus"]);
+    one_line_error(&out, 64, "unexpected argument '--bogus'");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("arrears --help"));
+}
+
+#[test]
+fn unknown_subcommand_is_usage() {
+    one_line_error(
+        &arrears(&["frobnicate"]),
+        64,
+        "unrecognized subcommand 'frobnicate'",
+    );
+}
+
+#[test]
+fn missing_required_argument_is_usage() {
+    let out = arrears(&["dry-run", "--rules", "rules", "samples/accounts.yaml"]);
+    one_line_error(&out, 64, "--as-of");
+}
+
+#[test]
+fn impossible_as_of_date_is_usage() {
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-02-30",
+        "samples/accounts.yaml",
+    ]);
+    one_line_error(
+        &out,
+        64,
+        "`2026-02-30` is not a calendar date in the form YYYY-MM-DD",
+    );
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        "22/11/2026",
+        "samples/accounts.yaml",
+    ]);
+    one_line_error(&out, 64, "`22/11/2026`");
+    for bad in ["2026-13-01", "tomorrow"] {
+        let out = arrears(&["dry-run", "--as-of", bad, "samples/accounts.yaml"]);
+        one_line_error(&out, 64, &format!("`{bad}`"));
+    }
+}
+
+#[test]
+fn unknown_format_is_usage() {
+    one_line_error(&arrears(&["lint", "--format", "xml"]), 64, "xml");
+}
+
+#[test]
+fn help_and_version_succeed() {
+    assert_eq!(arrears(&["--help"]).status.code(), Some(0));
+    let out = arrears(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("arrears "));
+}
+
+#[test]
+fn missing_accounts_file_is_bad_input() {
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "no-such.yaml",
+    ]);
+    one_line_error(&out, 2, "cannot read `no-such.yaml`");
+}
+
+#[test]
+fn missing_rules_directory_is_bad_input() {
+    one_line_error(
+        &arrears(&["lint", "no-such-rules"]),
+        2,
+        "cannot read `no-such-rules`",
+    );
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "no-such-rules",
+        "--as-of",
+        AS_OF,
+        "samples/accounts.yaml",
+    ]);
+    one_line_error(&out, 2, "cannot read `no-such-rules`");
+}
+
+#[test]
+fn missing_test_path_is_bad_input() {
+    one_line_error(&arrears(&["test", "no-such-tests"]), 2, "no-such-tests");
+}
+
+#[test]
+fn a_file_where_the_rules_directory_belongs_is_bad_input() {
+    one_line_error(
+        &arrears(&["lint", "README.md"]),
+        2,
+        "`README.md` is not a directory of rule files",
+    );
+}
+
+#[test]
+fn a_directory_without_account_files_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not accounts").unwrap();
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        dir.path().to_str().unwrap(),
+    ]);
+    one_line_error(&out, 2, "is a directory without account files");
+}
+
+#[test]
+fn a_file_path_through_a_file_is_bad_input() {
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "samples/accounts.yaml/x.yaml",
+    ]);
+    one_line_error(&out, 2, "cannot read `samples/accounts.yaml/x.yaml`");
+}
+
+/// A file or directory that is listed but cannot be opened: the accounts file,
+/// a rule file, the rules directory. Made unreadable with chmod 000, or — for
+/// root (CI), whom chmod does not stop — by a symlink to nothing, so the check
+/// runs either way.
+#[cfg(unix)]
+#[test]
+fn unreadable_files_are_bad_input() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "x").unwrap();
+    std::fs::set_permissions(&probe, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let chmod_blocks = std::fs::read(&probe).is_err();
+    // Replaces `path` (a file or directory) by one that is listed but cannot be read.
+    let make_unreadable = |path: &std::path::Path| {
+        if chmod_blocks {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        } else {
+            if path.is_dir() {
+                std::fs::remove_dir_all(path).unwrap();
+            } else {
+                std::fs::remove_file(path).unwrap();
+            }
+            std::os::unix::fs::symlink(dir.path().join("nowhere"), path).unwrap();
+        }
+        assert!(std::fs::read(path).is_err() && std::fs::read_dir(path).is_err());
+    };
+
+    let accounts = dir.path().join("accounts.yaml");
+    std::fs::copy(root().join("samples/accounts.yaml"), &accounts).unwrap();
+    make_unreadable(&accounts);
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "dry-run",
+            "--rules",
+            root().join("rules").to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "accounts.yaml",
+        ],
+    );
+    one_line_error(&out, 2, "cannot read `accounts.yaml`");
+
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("schema.yaml"),
+        "schema: s\nfields: { id: text }\n",
+    )
+    .unwrap();
+    make_unreadable(&rules.join("schema.yaml"));
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    one_line_error(&out, 2, "cannot read `rules/schema.yaml`");
+    make_unreadable(&rules);
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    one_line_error(&out, 2, "cannot read `rules`");
+    if chmod_blocks {
+        std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}

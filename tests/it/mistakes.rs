@@ -1,0 +1,610 @@
+//! The mutation check: typical one-line mistakes an analyst makes editing the
+//! shipped rules. Each is applied to a copy of `rules/` and linted in-process;
+//! the first diagnostic must be the intended one, at the mistake (file, line,
+//! column), with at most three diagnostics in all (no follow-on errors burying
+//! the real one).
+
+use crate::common;
+
+use std::path::Path;
+
+struct Mistake {
+    /// What the analyst did, for the failure message.
+    what: &'static str,
+    /// A file of `rules/`.
+    file: &'static str,
+    /// The first occurrence of `find` in the file is replaced by `replace`.
+    find: &'static str,
+    replace: &'static str,
+    /// The code of the first diagnostic.
+    code: &'static str,
+    /// Where the first diagnostic must point: the first occurrence of this text
+    /// at or after the start of the replacement, in the edited file.
+    at: &'static str,
+    /// Text the first diagnostic's message or help must contain.
+    mentions: &'static [&'static str],
+}
+
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        what: "a `when` line dedented under a row (entry line 141)",
+        file: "entry.yaml",
+        find: "      product: card, loan\n      dpd: \">= 5\"",
+        replace: "      product: card, loan\n    dpd: \">= 5\"",
+        code: "yaml",
+        at: "dpd",
+        mentions: &[],
+    },
+    Mistake {
+        what: "a typo in an output type",
+        file: "entry.yaml",
+        find: "category: entry_category",
+        replace: "category: entry_categroy",
+        code: "unknown-type",
+        at: "entry_categroy",
+        mentions: &["did you mean `entry_category`?"],
+    },
+    Mistake {
+        what: "a typo in the document's key",
+        file: "entry.yaml",
+        find: "\ntable: entry",
+        replace: "\ntabel: entry",
+        code: "unknown-document",
+        at: "tabel",
+        mentions: &["did you mean `table`?", "`mapping`", "`tests`"],
+    },
+    Mistake {
+        what: "an unknown top-level key",
+        file: "entry.yaml",
+        find: "\nhit: first",
+        replace: "\nhit: first\nvalid_from: 2026-01-01",
+        code: "yaml",
+        at: "valid_from",
+        mentions: &["unknown field `valid_from`"],
+    },
+    Mistake {
+        what: "a typo in the hit policy",
+        file: "entry.yaml",
+        find: "hit: first",
+        replace: "hit: frist",
+        code: "hit-policy",
+        at: "frist",
+        mentions: &["did you mean `first`?"],
+    },
+    Mistake {
+        what: "a typo in a field path",
+        file: "entry.yaml",
+        find: "account.days_past_due",
+        replace: "account.days_past_du",
+        code: "unknown-field",
+        at: "days_past_du",
+        mentions: &["did you mean `days_past_due`?"],
+    },
+    Mistake {
+        what: "a typo in an enum variant in a cell",
+        file: "entry.yaml",
+        find: "product: card, loan",
+        replace: "product: card, laon",
+        code: "unknown-variant",
+        at: "laon",
+        mentions: &["did you mean `loan`?"],
+    },
+    Mistake {
+        what: "a typo in an enum variant in an output",
+        file: "entry.yaml",
+        find: "then: { category: arrears,",
+        replace: "then: { category: arears,",
+        code: "unknown-variant",
+        at: "arears",
+        mentions: &["did you mean `arrears`?"],
+    },
+    Mistake {
+        what: "a typo in a `when` column",
+        file: "entry.yaml",
+        find: "      dpd: \">= 5\"",
+        replace: "      dpdd: \">= 5\"",
+        code: "unknown-column",
+        at: "dpdd",
+        mentions: &["did you mean `dpd`?"],
+    },
+    Mistake {
+        what: "a typo in a `then` column",
+        file: "dpd_bucket.yaml",
+        find: "then: { bucket: b1_29 }",
+        replace: "then: { bucktet: b1_29 }",
+        code: "unknown-column",
+        at: "bucktet",
+        mentions: &["did you mean `bucket`?"],
+    },
+    Mistake {
+        what: "a range written with a dash",
+        file: "dpd_bucket.yaml",
+        find: "\"[30..59]\"",
+        replace: "\"[30-59]\"",
+        code: "syntax",
+        at: "-59",
+        mentions: &["[30..59]"],
+    },
+    Mistake {
+        what: "a range without its closing bracket",
+        file: "dpd_bucket.yaml",
+        find: "\"[30..59]\"",
+        replace: "\"[30..59\"",
+        code: "syntax",
+        at: "[",
+        mentions: &["unclosed `[`"],
+    },
+    Mistake {
+        what: "money written without its currency",
+        file: "entry.yaml",
+        find: "effective_arrears: \">= $5\"",
+        replace: "effective_arrears: \">= 5\"",
+        code: "type-mismatch",
+        at: "5\"",
+        mentions: &["$5"],
+    },
+    Mistake {
+        what: "text where money is expected",
+        file: "entry.yaml",
+        find: "effective_arrears: \">= $5\"",
+        replace: "effective_arrears: \">= abc\"",
+        code: "unknown-name",
+        at: "abc",
+        mentions: &["`$5`"],
+    },
+    Mistake {
+        what: "`yes` in a boolean cell",
+        file: "entry.yaml",
+        find: "when: { contact_invalid: \"true\" }",
+        replace: "when: { contact_invalid: yes }",
+        code: "unknown-name",
+        at: "yes",
+        mentions: &["`true` or `false`"],
+    },
+    Mistake {
+        what: "an unquoted comparison in YAML",
+        file: "entry.yaml",
+        find: "      dpd: \">= 5\"",
+        replace: "      dpd: >= 5",
+        code: "yaml",
+        at: ">= 5",
+        mentions: &["quoted"],
+    },
+    Mistake {
+        what: "a typo in a function name",
+        file: "entry.yaml",
+        find: "max(account.arrears",
+        replace: "mx(account.arrears",
+        code: "unknown-function",
+        at: "mx",
+        mentions: &["did you mean `max`?"],
+    },
+    Mistake {
+        what: "a typo in a table reference",
+        file: "exit.toml",
+        find: "category = \"entry.category\"",
+        replace: "category = \"entyr.category\"",
+        code: "unknown-name",
+        at: "entyr",
+        mentions: &["did you mean `entry`?"],
+    },
+    Mistake {
+        what: "a typo in a table's output reference",
+        file: "exit.toml",
+        find: "category = \"entry.category\"",
+        replace: "category = \"entry.categroy\"",
+        code: "unknown-name",
+        at: "categroy",
+        mentions: &["did you mean `category`?"],
+    },
+    Mistake {
+        what: "TOML: an unquoted cell",
+        file: "exit.toml",
+        find: "when = { promises = \">= 1\" }",
+        replace: "when = { promises = >= 1 }",
+        code: "toml",
+        at: ">= 1",
+        mentions: &["quoted string"],
+    },
+    Mistake {
+        what: "TOML: a missing `}`",
+        file: "exit.toml",
+        find: "when = { promises = \">= 1\" }",
+        replace: "when = { promises = \">= 1\"",
+        code: "toml",
+        at: "\n",
+        mentions: &["`}`"],
+    },
+    Mistake {
+        what: "TOML: an unquoted hit policy",
+        file: "exit.toml",
+        find: "hit = \"first\"",
+        replace: "hit = first",
+        code: "toml",
+        at: "first",
+        mentions: &[],
+    },
+    Mistake {
+        what: "TOML: an unknown key",
+        file: "exit.toml",
+        find: "hit = \"first\"",
+        replace: "hit = \"first\"\nvalid_from = \"2026-01-01\"",
+        code: "toml",
+        at: "valid_from",
+        mentions: &["unknown field `valid_from`"],
+    },
+    Mistake {
+        what: "TOML: `[rows]` for `[[rows]]`",
+        file: "exit.toml",
+        find: "[[rows]]\nid = \"keep-special-circumstances\"",
+        replace: "[rows]\nid = \"keep-special-circumstances\"",
+        code: "toml",
+        at: "[rows]",
+        mentions: &[],
+    },
+    Mistake {
+        what: "a typo in a schema type",
+        file: "schema.yaml",
+        find: "arrears: money",
+        replace: "arrears: mony",
+        code: "schema",
+        at: "mony",
+        mentions: &["did you mean `money`?"],
+    },
+    Mistake {
+        what: "a typo in a default's variant",
+        file: "entry.yaml",
+        find: "category: none",
+        replace: "category: nonee",
+        code: "unknown-variant",
+        at: "nonee",
+        mentions: &["did you mean `none`?"],
+    },
+    Mistake {
+        what: "a typo in a policy's table name",
+        file: "policy.yaml",
+        find: "entry: entry",
+        replace: "entry: entyr",
+        code: "unknown-reference",
+        at: "entyr",
+        mentions: &["did you mean `entry`?"],
+    },
+    Mistake {
+        what: "an event type named after a synonym",
+        file: "templates/card_early_soft.yaml",
+        find: "type: email",
+        replace: "type: send_email",
+        code: "event-type",
+        at: "send_email",
+        mentions: &["`email`"],
+    },
+];
+
+/// 1-based line and character column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[start..offset].chars().count() + 1)
+}
+
+/// Applies the mistake to a copy of the shipped rules and lints it; `Err` says what is wrong.
+fn check(m: &Mistake) -> Result<(), String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    let path = rules.join(m.file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text
+        .find(m.find)
+        .unwrap_or_else(|| panic!("{}: `{}` is not in {}", m.what, m.find, m.file));
+    let edited = format!(
+        "{}{}{}",
+        &text[..start],
+        m.replace,
+        &text[start + m.find.len()..]
+    );
+    std::fs::write(&path, &edited).unwrap();
+    let at = start
+        + edited[start..]
+            .find(m.at)
+            .unwrap_or_else(|| panic!("{}: `{}` is not in the replacement", m.what, m.at));
+    let (line, col) = line_col(&edited, at);
+    let want = format!("{}:{line}:{col}", m.file);
+    let linted = arrears::lint(&rules, &[], None).map_err(|e| format!("lint failed: {e}"))?;
+    let shown: Vec<String> = linted
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let location = d.location();
+            let location = location
+                .strip_prefix(&format!("{}/", rules.display()))
+                .unwrap_or(&location)
+                .to_string();
+            format!("{location}: {}: {}", d.code, d.message)
+        })
+        .collect();
+    let listing = || shown.join("\n    ");
+    let Some(first) = linted.diagnostics.first() else {
+        return Err("no diagnostic".into());
+    };
+    if !shown[0].starts_with(&format!("{want}: {}: ", m.code)) {
+        return Err(format!(
+            "want first `{want}: {}`, got:\n    {}",
+            m.code,
+            listing()
+        ));
+    }
+    if shown.len() > 3 {
+        return Err(format!(
+            "{} diagnostics (at most 3):\n    {}",
+            shown.len(),
+            listing()
+        ));
+    }
+    let said = format!(
+        "{} / {}",
+        first.message,
+        first.help.as_deref().unwrap_or_default()
+    );
+    for m in m.mentions {
+        if !said.contains(m) {
+            return Err(format!("does not mention `{m}`: {said}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn each_typical_mistake_gets_its_own_first_error_and_few_follow_ons() {
+    assert!(MISTAKES.len() >= 20);
+    assert!(Path::new(&common::root().join("rules/exit.toml")).is_file());
+    let failures: Vec<String> = MISTAKES
+        .iter()
+        .filter_map(|m| {
+            check(m)
+                .err()
+                .map(|e| format!("{} ({}): {e}", m.what, m.file))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} mistakes are reported badly:\n{}",
+        failures.len(),
+        MISTAKES.len(),
+        failures.join("\n")
+    );
+}
+
+/// How a code's documented example (`arrears lint --explain CODE`,
+/// docs/lint-codes.md) is applied to a copy of the shipped rules.
+enum Apply {
+    /// The example replaces the whole line holding this text (indented like it).
+    Line(&'static str, &'static str),
+    /// The example is a file of its own.
+    NewFile(&'static str),
+    /// The example describes a copy of a file (`... # in two files`).
+    Copy(&'static str, &'static str),
+    /// The example describes a missing file.
+    Remove(&'static str),
+    /// The example describes what cannot be shown in a few lines (a 20 MB file).
+    Described,
+}
+
+const EXAMPLES: &[(&str, Apply)] = &[
+    (
+        "aggregate",
+        Apply::Line("treatment_flags.yaml", "hit: rule_order"),
+    ),
+    (
+        "arguments",
+        Apply::Line("entry.yaml", "  effective_arrears: max("),
+    ),
+    (
+        "calendar",
+        Apply::Line("calendars/us_business.yaml", "weekend:"),
+    ),
+    ("cell-too-long", Apply::Described),
+    // A multi-line table edit: tests/policy_contracts.rs applies it to the shipped rules.
+    ("unreachable-row", Apply::Described),
+    // A FIFO or a symlink loop, not a line: tests/limits.rs makes both.
+    ("skipped-file", Apply::Described),
+    (
+        "currency",
+        Apply::Line("entry.yaml", "      effective_arrears: \">= $5\""),
+    ),
+    (
+        "default",
+        Apply::Line("treatment_flags.yaml", "hit: rule_order"),
+    ),
+    (
+        "duplicate-name",
+        Apply::Copy("templates/card_early_std.yaml", "templates/zz_copy.yaml"),
+    ),
+    (
+        "duplicate-policy",
+        Apply::Copy("policy.yaml", "zz_policy.yaml"),
+    ),
+    (
+        "duplicate-row-id",
+        Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29"),
+    ),
+    (
+        "duplicate-schema",
+        Apply::Copy("schema.yaml", "zz_schema.yaml"),
+    ),
+    (
+        "duplicate-table",
+        Apply::Copy("entry.yaml", "zz_entry.yaml"),
+    ),
+    ("empty-file", Apply::NewFile("notes.yaml")),
+    (
+        "event-day",
+        Apply::Line("templates/card_early_soft.yaml", "    day: 0"),
+    ),
+    (
+        "event-type",
+        Apply::Line("templates/card_early_soft.yaml", "    type: email"),
+    ),
+    (
+        "experiment",
+        Apply::Line("experiments/card_early_letters.yaml", "name: soft_letter"),
+    ),
+    ("file-too-large", Apply::Described),
+    ("for-each", Apply::Line("sa_exit.yaml", "for_each:")),
+    ("hit-policy", Apply::Line("entry.yaml", "hit: first")),
+    (
+        "input",
+        Apply::Line("entry.yaml", "  dpd: account.days_past_due"),
+    ),
+    (
+        "mapping",
+        Apply::Line("mappings/extract.yaml", "  DPD: days_past_due"),
+    ),
+    (
+        "missing-output",
+        Apply::Line("entry.yaml", "then: { category: skip_trace"),
+    ),
+    ("no-schema", Apply::Remove("schema.yaml")),
+    ("not-utf8", Apply::Described),
+    ("output", Apply::Line("entry.yaml", "  reason: text")),
+    ("policy", Apply::Line("policy.yaml", "entry: entry")),
+    ("row-id", Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29")),
+    ("schema", Apply::Line("schema.yaml", "  arrears: money")),
+    (
+        "syntax",
+        Apply::Line("dpd_bucket.yaml", "when: { dpd: \"[1..29]\" }"),
+    ),
+    ("table-cycle", Apply::Described),
+    (
+        "table-name",
+        Apply::Line("treatment_flags.yaml", "table: treatment_flags"),
+    ),
+    (
+        "table-reference",
+        Apply::Line("entry.yaml", "  budget_plan: account."),
+    ),
+    ("test-document", Apply::Described),
+    (
+        "toml",
+        Apply::Line("exit.toml", "when = { promises = \">= 1\" }"),
+    ),
+    ("too-many-bytes", Apply::Described),
+    ("too-many-rows", Apply::Described),
+    (
+        "type-mismatch",
+        Apply::Line("entry.yaml", "      effective_arrears: \">= $5\""),
+    ),
+    (
+        "unknown-column",
+        Apply::Line("dpd_bucket.yaml", "when: { dpd: \"[1..29]\" }"),
+    ),
+    (
+        "unknown-document",
+        Apply::Line("entry.yaml", "table: entry"),
+    ),
+    (
+        "unknown-field",
+        Apply::Line("entry.yaml", "  dpd: account.days_past_due"),
+    ),
+    (
+        "unknown-function",
+        Apply::Line("entry.yaml", "  effective_arrears: max("),
+    ),
+    (
+        "unknown-name",
+        Apply::Line("entry.yaml", "      dpd: \">= 5\""),
+    ),
+    (
+        "unknown-reference",
+        Apply::Line("policy.yaml", "entry: entry"),
+    ),
+    (
+        "unknown-type",
+        Apply::Line("dpd_bucket.yaml", "  bucket: dpd_bucket"),
+    ),
+    (
+        "unknown-variant",
+        Apply::Line("entry.yaml", "      customer_class: residential"),
+    ),
+    ("yaml", Apply::Line("entry.yaml", "      dpd: \">= 5\"")),
+];
+
+/// The first diagnostic's code after applying `example` as `apply` says.
+fn first_code(apply: &Apply, example: &str) -> Result<String, String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    match apply {
+        Apply::Line(file, find) => {
+            let path = rules.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let at = text
+                .find(find)
+                .ok_or(format!("`{find}` is not in {file}"))?;
+            let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            let line = &text[start..end];
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let example: Vec<String> = example
+                .lines()
+                .map(|l| format!("{indent}{}", l.trim_start_matches(indent)))
+                .collect();
+            let edited = format!("{}{}{}", &text[..start], example.join("\n"), &text[end..]);
+            std::fs::write(&path, edited).unwrap();
+        }
+        Apply::NewFile(name) => std::fs::write(rules.join(name), example).unwrap(),
+        Apply::Copy(from, to) => {
+            std::fs::copy(rules.join(from), rules.join(to)).unwrap();
+        }
+        Apply::Remove(file) => std::fs::remove_file(rules.join(file)).unwrap(),
+        Apply::Described => unreachable!(),
+    }
+    let linted = arrears::lint(&rules, &[], None)?;
+    linted
+        .diagnostics
+        .first()
+        .map(|d| format!("{} ({}: {})", d.code, d.location(), d.message))
+        .ok_or("no diagnostic".into())
+}
+
+#[test]
+fn each_documented_example_produces_its_code_first() {
+    use arrears::lang::analysis::codes::CODES;
+    let mut failures = Vec::new();
+    for (code, apply) in EXAMPLES {
+        let doc = arrears::lang::analysis::codes::find(code)
+            .unwrap_or_else(|| panic!("`{code}` is not a documented code"));
+        if matches!(apply, Apply::Described) {
+            continue;
+        }
+        match first_code(apply, doc.example) {
+            Ok(first) if first.starts_with(&format!("{code} (")) => {}
+            Ok(first) => {
+                failures.push(format!("{code}: the example's first diagnostic is {first}"))
+            }
+            Err(e) => failures.push(format!("{code}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every code outside the table analysis has its example here.
+    let analysis = [
+        "duplicate-row",
+        "masked-row",
+        "not-analysed",
+        "subsumed-row",
+        "table-gap",
+        "table-overlap",
+        "unknown-cell",
+        "unused",
+        "unused-field",
+        "unused-table",
+    ];
+    for c in CODES {
+        assert!(
+            analysis.contains(&c.code) || EXAMPLES.iter().any(|(code, _)| *code == c.code),
+            "`{}` has no entry in EXAMPLES",
+            c.code
+        );
+    }
+}

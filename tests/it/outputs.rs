@@ -1,0 +1,556 @@
+//! What `batch` (and the printing commands) may write: never an input, never
+//! one output over another, never a device or FIFO replaced by a file, no
+//! partial file left behind by an interrupted run, and write errors on
+//! standard output reported (issue 11).
+
+use crate::common;
+
+use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{arrears_in, root};
+
+const AS_OF: &str = "2026-11-22";
+
+fn rules() -> String {
+    root().join("rules").display().to_string()
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+/// A generated CSV extract `x.csv` with its companions in `dir`.
+fn extract(dir: &Path) -> PathBuf {
+    let out = arrears_in(
+        dir,
+        &["generate", "--accounts", "20", "--seed", "1", "x.csv"],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    dir.join("x.csv")
+}
+
+fn batch_in(dir: &Path, extra: &[&str]) -> Output {
+    let rules = rules();
+    let mut args = vec!["batch", "--rules", &rules, "--as-of", AS_OF];
+    args.extend_from_slice(extra);
+    arrears_in(dir, &args)
+}
+
+/// Exit 64, one `error:` line containing `needle`, nothing on stdout.
+fn refused(out: &Output, needle: &str) {
+    let stderr = common::stderr(out);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line:\n{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "no `{needle}` in {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_output_over_an_input_or_another_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    std::fs::hard_link(&input, dir.path().join("hard.csv")).unwrap();
+    std::os::unix::fs::symlink("x.csv", dir.path().join("link.csv")).unwrap();
+    std::fs::copy(dir.path().join("x.sas.csv"), dir.path().join("sas2.csv")).unwrap();
+    let before: Vec<(String, Vec<u8>)> = names(dir.path())
+        .into_iter()
+        .map(|n| (n.clone(), std::fs::read(dir.path().join(&n)).unwrap()))
+        .collect();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--out", "x.csv"],
+            "--out `x.csv` is the same file as the input `x.csv`",
+        ),
+        (
+            &["--out", "./x.csv"],
+            "--out `./x.csv` is the same file as the input",
+        ),
+        (
+            &["--out", "hard.csv"],
+            "--out `hard.csv` is the same file as the input",
+        ),
+        (
+            &["--out", "link.csv"],
+            "--out `link.csv` is the same file as the input",
+        ),
+        (
+            &["--rejects", "x.csv"],
+            "--rejects `x.csv` is the same file as the input",
+        ),
+        (
+            &["--summary", "x.csv"],
+            "--summary `x.csv` is the same file as the input",
+        ),
+        (
+            &["--out", "x.sas.csv"],
+            "--out `x.sas.csv` is the same file as the companion file for `service_agreements`",
+        ),
+        (
+            &[
+                "--companion",
+                "service_agreements=sas2.csv",
+                "--summary",
+                "sas2.csv",
+            ],
+            "--summary `sas2.csv` is the same file as the companion file for `service_agreements`",
+        ),
+        (
+            &["--out", "new.jsonl", "--rejects", "new.jsonl"],
+            "--rejects `new.jsonl` is the same file as --out `new.jsonl`",
+        ),
+        (
+            &["--out", "new.jsonl", "--summary", "./new.jsonl"],
+            "--summary `./new.jsonl` is the same file as --out `new.jsonl`",
+        ),
+        (
+            &["--rejects", "r.jsonl", "--summary", "r.jsonl"],
+            "--summary `r.jsonl` is the same file as --rejects `r.jsonl`",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args = extra.to_vec();
+        args.push("x.csv");
+        refused(&batch_in(dir.path(), &args), needle);
+        let after: Vec<(String, Vec<u8>)> = names(dir.path())
+            .into_iter()
+            .map(|n| (n.clone(), std::fs::read(dir.path().join(&n)).unwrap()))
+            .collect();
+        assert!(
+            before == after,
+            "{extra:?} changed the directory: {:?}",
+            names(dir.path())
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_output_replaces_its_target_and_stays_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::fs::write(dir.path().join("real/actions.jsonl"), "old\n").unwrap();
+    std::os::unix::fs::symlink("real/actions.jsonl", dir.path().join("actions.jsonl")).unwrap();
+    // A link whose target is not there yet.
+    std::os::unix::fs::symlink("real/summary.json", dir.path().join("summary.json")).unwrap();
+    let out = batch_in(
+        dir.path(),
+        &[
+            "--out",
+            "actions.jsonl",
+            "--summary",
+            "summary.json",
+            "x.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    for (link, target) in [
+        ("actions.jsonl", "real/actions.jsonl"),
+        ("summary.json", "real/summary.json"),
+    ] {
+        let meta = std::fs::symlink_metadata(dir.path().join(link)).unwrap();
+        assert!(
+            meta.file_type().is_symlink(),
+            "{link} was replaced by a file"
+        );
+        let written = std::fs::read_to_string(dir.path().join(target)).unwrap();
+        assert!(written.starts_with('{'), "{target} not written: {written}");
+    }
+    assert_eq!(
+        names(&dir.path().join("real")),
+        ["actions.jsonl", "summary.json"]
+    );
+}
+
+#[test]
+fn a_fifo_output_is_written_through_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    let fifo = dir.path().join("actions.fifo");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = batch_in(dir.path(), &["--out", "actions.fifo", "x.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced: {kind:?}");
+    let actions = reader.join().unwrap();
+    let summary = common::stderr(&out);
+    let count = actions.lines().count();
+    assert!(count > 0);
+    assert!(
+        summary.contains(&format!("; {count} actions")),
+        "{count} lines read, {summary}"
+    );
+    assert!(
+        !names(dir.path()).iter().any(|n| n.starts_with('.')),
+        "{:?}",
+        names(dir.path())
+    );
+}
+
+#[test]
+fn max_rejects_needs_an_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    mkfifo(&dir.path().join("actions.fifo"));
+    let needle = "--max-rejects needs --out";
+    refused(
+        &batch_in(dir.path(), &["--max-rejects", "0", "x.csv"]),
+        needle,
+    );
+    refused(
+        &batch_in(dir.path(), &["--max-rejects", "0", "--out", "-", "x.csv"]),
+        needle,
+    );
+    // Opening a FIFO for writing waits for a reader: the test is one.
+    let reader = {
+        let fifo = dir.path().join("actions.fifo");
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    refused(
+        &batch_in(
+            dir.path(),
+            &["--max-rejects", "0", "--out", "actions.fifo", "x.csv"],
+        ),
+        "`actions.fifo` is a device or FIFO",
+    );
+    assert!(
+        reader.join().unwrap().is_empty(),
+        "actions reached the FIFO"
+    );
+    let out = batch_in(
+        dir.path(),
+        &["--max-rejects", "0", "--out", "a.jsonl", "x.csv"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+}
+
+#[test]
+fn a_terminated_batch_removes_its_partial_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    mkfifo(&input);
+    let rules = rules();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["batch", "--rules", &rules, "--as-of", AS_OF])
+        .args([
+            "--out",
+            "out.jsonl",
+            "--rejects",
+            "rejects.jsonl",
+            "in.jsonl",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opens when the batch opens its end; held open, the batch waits for more rows.
+    let mut feed = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&input)
+        .unwrap();
+    feed.write_all(b"{\"id\": \"AC1\"}\n").unwrap();
+    feed.flush().unwrap();
+    let partial = |n: &String| n.contains("arrears-partial") || n.ends_with(".partial");
+    let mut waited = 0;
+    while names(dir.path()).iter().filter(|n| partial(n)).count() < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "the batch ended early");
+        waited += 1;
+        assert!(
+            waited < 6000,
+            "no partial files appeared: {:?}",
+            names(dir.path())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    drop(feed);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{:?} {}",
+        out.status,
+        common::stderr(&out)
+    );
+    assert_eq!(names(dir.path()), ["in.jsonl"]);
+}
+
+#[test]
+fn a_stale_partial_file_of_a_dead_run_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    let mut gone = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .arg("--version")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let stale = dir
+        .path()
+        .join(format!(".out.jsonl.arrears-partial-{dead}"));
+    std::fs::write(&stale, "half of an earlier run\n").unwrap();
+    let out = batch_in(dir.path(), &["--out", "out.jsonl", "x.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert!(!stale.exists(), "{:?}", names(dir.path()));
+}
+
+#[test]
+fn numeric_flags_out_of_range_are_usage_errors_naming_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    for (args, needle) in [
+        (["--threads", "100000"], "100000 is not in 0..=1024"),
+        (
+            ["--chunk-rows", "18446744073709551615"],
+            "is not in 1..=1000000",
+        ),
+        (["--chunk-rows", "0"], "0 is not in 1..=1000000"),
+    ] {
+        let mut args = args.to_vec();
+        args.push("x.csv");
+        refused(&batch_in(dir.path(), &args), needle);
+    }
+    refused(
+        &arrears_in(
+            dir.path(),
+            &["generate", "--accounts", "18446744073709551615", "y.csv"],
+        ),
+        "is not in 0..=1000000000",
+    );
+    refused(
+        &arrears_in(
+            dir.path(),
+            &[
+                "generate",
+                "--accounts",
+                "1",
+                "--corrupt-rate",
+                "NaN",
+                "y.csv",
+            ],
+        ),
+        "`NaN` is not a number from 0 to 1",
+    );
+    refused(
+        &arrears_in(
+            dir.path(),
+            &["test", "--rules", &rules(), "--min-coverage", "150"],
+        ),
+        "`150` is not a number from 0 to 100",
+    );
+    assert_eq!(
+        names(dir.path())
+            .iter()
+            .filter(|n| n.starts_with('y'))
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn as_of_must_be_exactly_yyyy_mm_dd() {
+    for bad in ["+2026-11-22", "2026-2-3", " 2026-11-22"] {
+        let out = arrears_in(
+            root(),
+            &["dry-run", "--as-of", bad, "samples/accounts.yaml"],
+        );
+        refused(
+            &out,
+            &format!("`{bad}` is not a calendar date in the form YYYY-MM-DD"),
+        );
+    }
+}
+
+#[test]
+fn a_companion_that_is_not_a_regular_file_says_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    mkfifo(&dir.path().join("sas.fifo"));
+    std::fs::create_dir(dir.path().join("sas.dir")).unwrap();
+    for (path, what) in [
+        (
+            "sas.fifo",
+            "is not a regular file (a device, FIFO or socket)",
+        ),
+        ("sas.dir", "is a directory"),
+        ("missing.csv", "does not exist"),
+    ] {
+        let companion = format!("service_agreements={path}");
+        let out = batch_in(dir.path(), &["--companion", &companion, "x.csv"]);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "the companion file for `service_agreements` (`{path}`) {what}"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+/// Standard output to a file that cannot grow: the shell's `ulimit -f 0`
+/// makes every write fail with EFBIG, as a full disk fails with ENOSPC
+/// (SIGXFSZ ignored, so the write returns the error instead of killing).
+#[test]
+fn a_write_error_on_standard_output_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &["lint", "rules"],
+        &["dry-run", "--as-of", AS_OF, "samples/accounts.yaml"],
+        &["lint", "--explain", "aggregate"],
+        &["test", "--rules", "rules"],
+    ];
+    for args in commands {
+        let file = dir.path().join("stdout");
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 0; exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_arrears"))
+            .args(*args)
+            .current_dir(root())
+            .stdout(std::fs::File::create(&file).unwrap())
+            .output()
+            .unwrap();
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot write standard output: File too large"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), 0);
+    }
+}
+
+/// `| head`: the reader is gone before anything is written.
+#[test]
+fn a_closed_pipe_on_standard_output_ends_quietly() {
+    let commands: &[(&[&str], i32)] = &[
+        (&["lint", "rules"], 0),
+        (&["dry-run", "--as-of", AS_OF, "samples/accounts.yaml"], 0),
+        (&["batch", "--as-of", AS_OF, "samples/accounts.jsonl"], 0),
+    ];
+    for (args, code) in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .args(*args)
+            .current_dir(root())
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("error") && !stderr.contains("panic"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Runs `arrears` in the crate root with `input` written to a pipe on its stdin.
+fn arrears_piped(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    // The reader may stop early on a usage error: a closed pipe is fine then.
+    let _ = feeder.join().unwrap();
+    out
+}
+
+#[test]
+fn a_dash_reads_accounts_from_standard_input() {
+    let from_file = arrears_in(
+        root(),
+        &[
+            "dry-run",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "samples/accounts.jsonl",
+        ],
+    );
+    let piped = arrears_piped(
+        &["dry-run", "--as-of", AS_OF, "--format", "json", "-"],
+        &std::fs::read(root().join("samples/accounts.jsonl")).unwrap(),
+    );
+    assert_eq!(piped.status.code(), Some(0), "{}", common::stderr(&piped));
+    let without_origins = |o: &Output| {
+        let mut doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for account in doc["accounts"].as_array_mut().unwrap() {
+            account["origin"] = serde_json::Value::Null;
+        }
+        doc
+    };
+    assert_eq!(without_origins(&piped), without_origins(&from_file));
+    // YAML is told from its first character.
+    let yaml = arrears_piped(
+        &["dry-run", "--as-of", AS_OF, "-"],
+        &std::fs::read(root().join("samples/accounts.yaml")).unwrap(),
+    );
+    assert_eq!(yaml.status.code(), Some(0), "{}", common::stderr(&yaml));
+    assert!(common::stdout(&yaml).contains("24 account(s) as of 2026-11-22: 24 evaluated"));
+
+    let jsonl = std::fs::read(root().join("samples/accounts.jsonl")).unwrap();
+    let batch = |extra: &[&str]| {
+        let mut args = vec!["batch", "--as-of", AS_OF];
+        args.extend_from_slice(extra);
+        arrears_piped(&args, &jsonl)
+    };
+    let piped = batch(&["--input-format", "jsonl", "-"]);
+    assert_eq!(piped.status.code(), Some(0), "{}", common::stderr(&piped));
+    let from_file = arrears_in(
+        root(),
+        &["batch", "--as-of", AS_OF, "samples/accounts.jsonl"],
+    );
+    assert!(!piped.stdout.is_empty());
+    assert_eq!(piped.stdout, from_file.stdout);
+    refused(
+        &batch(&["-"]),
+        "standard input (`-`) needs --input-format csv|jsonl",
+    );
+    // CSV from standard input has no directory to find its companions in.
+    let csv = batch(&["--input-format", "csv", "-"]);
+    assert_eq!(csv.status.code(), Some(2));
+    assert!(
+        common::stderr(&csv).contains("give --companion service_agreements=PATH"),
+        "{}",
+        common::stderr(&csv)
+    );
+}
