@@ -64,9 +64,10 @@ pub fn run(args: &Args, _out: &mut Out) -> Exit {
             // On stderr, like the batch's summary: OUT may be standard output.
             for (path, rows) in written {
                 eprintln!(
-                    "wrote {}: {} rows",
+                    "wrote {}: {} {}",
                     path.display(),
-                    indicatif::HumanCount(rows)
+                    indicatif::HumanCount(rows),
+                    if rows == 1 { "row" } else { "rows" }
                 );
             }
             Exit::Ok
