@@ -529,11 +529,23 @@ impl<'s> Checker<'s> {
                 &input_types,
                 &mut deps,
             );
+            let output_spans = table
+                .outputs
+                .iter()
+                .map(|o| {
+                    row.value
+                        .then
+                        .value
+                        .get(&o.name)
+                        .map_or(row.span, |c| c.span)
+                })
+                .collect();
             table.rows.push(Row {
                 id,
                 description: row.value.description.clone(),
                 cells,
                 outputs,
+                output_spans,
                 span: row.span,
             });
         }

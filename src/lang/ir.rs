@@ -173,6 +173,8 @@ pub struct Row {
     pub cells: Vec<TCell>,
     /// One expression per output, in output order.
     pub outputs: Vec<TExpr>,
+    /// Where each output's cell is written (the row's span for one it leaves out).
+    pub output_spans: Vec<Span>,
     pub span: Span,
 }
 

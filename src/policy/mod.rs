@@ -1223,7 +1223,7 @@ impl Builder<'_> {
         let rows = table
             .rows
             .iter()
-            .map(|r| (r.span, &r.outputs[col]))
+            .map(|r| (r.output_spans[col], &r.outputs[col]))
             .chain(table.default.iter().map(|d| (table.span, &d[col])));
         let mut problems = Vec::new();
         for (span, expr) in rows {

@@ -270,6 +270,15 @@ const MISTAKES: &[Mistake] = &[
         mentions: &["did you mean `entry`?"],
     },
     Mistake {
+        what: "a typo in a class row's template",
+        file: "collection_class.yaml",
+        find: "template: '\"card_early_std\"'",
+        replace: "template: '\"card_erly_std\"'",
+        code: "unknown-reference",
+        at: "'\"card_erly_std\"'",
+        mentions: &["did you mean `card_early_std`?"],
+    },
+    Mistake {
         what: "an event type named after a synonym",
         file: "templates/card_early_soft.yaml",
         find: "type: email",
