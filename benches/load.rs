@@ -11,35 +11,12 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
+mod common;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ROWS: usize = 100_000;
-
-fn table_dir(rows: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        root.join("rules/schema.yaml"),
-        dir.path().join("schema.yaml"),
-    )
-    .expect("copy");
-    let mut t = String::from(
-        "table: bands\nhit: first\ninputs:\n  d: account.days_past_due\n  j: account.jurisdiction\noutputs:\n  band: integer\nrows:\n",
-    );
-    for i in 0..rows {
-        let lo = i * 10;
-        let juris = if i % 2 == 0 { "IL, NY" } else { "-" };
-        t.push_str(&format!(
-            "- {{id: r{i}, when: {{d: \"[{lo}..{}]\", j: \"{juris}\"}}, then: {{band: \"{i}\"}}}}\n",
-            lo + 9
-        ));
-    }
-    t.push_str("default: { band: \"-1\" }\n");
-    assert!(t.len() as u64 <= arrears::model::load::MAX_RULE_FILE_BYTES);
-    std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
-    dir
-}
 
 /// What `arrears lint` does with a directory: load, check, compile, analyse.
 fn lint(dir: &Path) -> usize {
@@ -54,7 +31,7 @@ fn lint(dir: &Path) -> usize {
 fn load(c: &mut Criterion) {
     let mut group = c.benchmark_group("load");
     group.sample_size(10);
-    let dir = table_dir(ROWS);
+    let dir = common::dpd_bands_dir(ROWS);
     group.bench_with_input(BenchmarkId::new("table_rows", ROWS), &dir, |b, dir| {
         b.iter(|| black_box(lint(dir.path())))
     });

@@ -18,6 +18,8 @@ use arrears::data::generate::{json_line, Generator};
 use arrears::data::snapshot::decode_account;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
+mod common;
+
 // The allocator `arrears batch` runs with.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -71,36 +73,10 @@ fn policy(c: &mut Criterion) {
     group.finish();
 }
 
-/// A rules directory with the shipped schema and one `first` table of `rows`
-/// rows: DPD bands of 10 days (the first column) and a jurisdiction column.
-fn large_table_dir(rows: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        root.join("rules/schema.yaml"),
-        dir.path().join("schema.yaml"),
-    )
-    .expect("copy");
-    let mut t = String::from(
-        "table: bands\nhit: first\ninputs:\n  dpd: account.days_past_due\n  jurisdiction: account.jurisdiction\noutputs:\n  band: integer\nrows:\n",
-    );
-    for i in 0..rows {
-        let lo = i * 10;
-        let juris = if i % 2 == 0 { "IL, NY, CA" } else { "-" };
-        t.push_str(&format!(
-            "  - id: r{i}\n    when: {{ dpd: \"[{lo}..{}]\", jurisdiction: \"{juris}\" }}\n    then: {{ band: \"{i}\" }}\n",
-            lo + 9
-        ));
-    }
-    t.push_str("default: { band: \"-1\" }\n");
-    std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
-    dir
-}
-
 fn large_table(c: &mut Criterion) {
     let mut group = c.benchmark_group("large_table");
     for rows in [2usize, 2000] {
-        let dir = large_table_dir(rows);
+        let dir = common::dpd_bands_dir(rows);
         let loaded = arrears::policy::load(dir.path()).expect("load");
         assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
         let plan = loaded.plan.expect("plan");

@@ -1,0 +1,32 @@
+//! What the benches share: a rules directory with one large generated table.
+
+use std::path::Path;
+
+/// A rules directory with the shipped schema and one `first` table of `rows` rows:
+/// DPD bands of 10 days (the first column, `d`) and a jurisdiction column (`j`),
+/// one YAML flow mapping per row, so 100,000 rows (the documented limit) stay
+/// under the 8 MiB rule-file limit.
+pub fn dpd_bands_dir(rows: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/schema.yaml"),
+        dir.path().join("schema.yaml"),
+    )
+    .expect("copy");
+    let mut t = String::from(
+        "table: bands\nhit: first\ninputs:\n  d: account.days_past_due\n  j: account.jurisdiction\noutputs:\n  band: integer\nrows:\n",
+    );
+    for i in 0..rows {
+        let lo = i * 10;
+        let juris = if i % 2 == 0 { "IL, NY" } else { "-" };
+        t.push_str(&format!(
+            "- {{id: r{i}, when: {{d: \"[{lo}..{}]\", j: \"{juris}\"}}, then: {{band: \"{i}\"}}}}\n",
+            lo + 9
+        ));
+    }
+    t.push_str("default: { band: \"-1\" }\n");
+    assert!(t.len() as u64 <= arrears::model::load::MAX_RULE_FILE_BYTES);
+    std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
+    dir
+}
