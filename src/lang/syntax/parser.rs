@@ -993,12 +993,12 @@ fn convert_error(text: &str, err: &pest::error::Error<Rule>, mode: Mode) -> Pars
     }
 }
 
-/// The first `(` or `[` that is never closed, if any.
-fn unclosed_bracket(text: &str) -> Option<(usize, char)> {
-    let mut stack = Vec::new();
+/// The characters of `text` (with their offsets) that are not inside a quoted
+/// text literal (`"..."`, with `\\` escapes); the quotes themselves are left out.
+fn outside_text(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let mut in_text = false;
     let mut escaped = false;
-    for (i, c) in text.char_indices() {
+    text.char_indices().filter(move |&(_, c)| {
         if in_text {
             match c {
                 _ if escaped => escaped = false,
@@ -1006,10 +1006,21 @@ fn unclosed_bracket(text: &str) -> Option<(usize, char)> {
                 '"' => in_text = false,
                 _ => {}
             }
-            continue;
+            false
+        } else if c == '"' {
+            in_text = true;
+            false
+        } else {
+            true
         }
+    })
+}
+
+/// The first `(` or `[` that is never closed, if any.
+fn unclosed_bracket(text: &str) -> Option<(usize, char)> {
+    let mut stack = Vec::new();
+    for (i, c) in outside_text(text) {
         match c {
-            '"' => in_text = true,
             '(' | '[' => stack.push((i, c)),
             ')' | ']' => {
                 stack.pop();
@@ -1122,20 +1133,8 @@ fn is_comparison(tok: &str) -> bool {
 fn segment_at(text: &str, pos: usize) -> (&str, usize) {
     let mut start = 0;
     let mut depth = 0i32;
-    let mut in_text = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_text {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_text = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (i, c) in outside_text(text) {
         match c {
-            '"' => in_text = true,
             '(' | '[' => depth += 1,
             ')' | ']' => depth -= 1,
             ',' if depth <= 0 => {
