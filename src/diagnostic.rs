@@ -103,12 +103,23 @@ impl Diagnostic {
 
     /// Human rendering: a `file:line:col` header, the source line with a caret
     /// under the span, the message and the hint.
+    /// An info is its header line alone: it says what lint did not do, and clean
+    /// rules should not scroll (`arrears lint --explain CODE` says more).
     pub fn render(&self) -> String {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
+        let header = format!(
+            "{}: {severity}[{}]: {}",
+            printable(&self.location()),
+            self.code,
+            printable(&self.message)
+        );
+        if self.severity == Severity::Info {
+            return header;
+        }
         // The source, message and hints may hold control characters from the
         // file: they are shown escaped, and the span moved to match.
         let source = escaped(&self.file.text, Keep::Layout);
@@ -132,14 +143,8 @@ impl Diagnostic {
             printable(&self.file.name),
             source.into_owned(),
         ));
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{}: {severity}[{}]: {}",
-            printable(&self.location()),
-            self.code,
-            printable(&self.message)
-        );
+        let mut out = header;
+        out.push('\n');
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
                 .with_context_lines(1)
