@@ -43,9 +43,9 @@ pub struct Args {
 
 /// What happened to one account.
 enum Result {
-    /// The decisions, and with a policy the actions and, per table, whether
-    /// they needed it.
-    Evaluated(Evaluation, Option<(Vec<Action>, Vec<bool>)>),
+    /// The decisions, and with a policy the actions and (with `--explain`), per
+    /// table, whether they needed it.
+    Evaluated(Evaluation, Option<(Vec<Action>, Option<Vec<bool>>)>),
     BadData(Vec<crate::data::snapshot::FieldError>),
     Unreadable(String),
     EvalFailed(crate::eval::EvalError),
@@ -110,7 +110,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                     Some(policy) => {
                         match crate::policy::run(policy, &account, args.as_of, args.explain) {
                             Ok(run) => {
-                                let used = tables_used(policy, &account, args.as_of);
+                                // A second, demand-driven run: only when the trace shows it.
+                                let used = args
+                                    .explain
+                                    .then(|| tables_used(policy, &account, args.as_of));
                                 Result::Evaluated(run.evaluation, Some((run.actions, used)))
                             }
                             Err(err) => Result::EvalFailed(err),
@@ -256,7 +259,7 @@ fn human_account(
                     return;
                 }
                 let _ = writeln!(out, "  decisions:");
-                used = Some(needed.as_slice());
+                used = needed.as_deref();
             }
             let detail = Detail {
                 trace: args.explain,
@@ -282,7 +285,7 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, ar
             let mut used = None;
             if let Some((actions, needed)) = actions {
                 doc["actions"] = json!(actions);
-                used = args.explain.then_some(needed);
+                used = needed.as_ref();
             }
             let decisions: Vec<Json> = evaluation
                 .decisions
