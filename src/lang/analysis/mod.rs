@@ -258,6 +258,16 @@ fn is_dynamic(t: &TTest) -> bool {
     }
 }
 
+/// Why a cell with tests `ts` cannot be decided: an operand read from the
+/// account, or else `otherwise` (what the column's type does not model).
+fn undecided_why(ts: &[TTest], otherwise: &str) -> String {
+    if ts.iter().any(is_dynamic) {
+        "it compares with a value that depends on the account".to_string()
+    } else {
+        otherwise.to_string()
+    }
+}
+
 /// The cell's tests with constant operands folded.
 fn folded(cell: &TCell) -> Vec<TTest> {
     cell.tests
@@ -480,7 +490,6 @@ fn build_column(
         });
     }
     let tests: Vec<Vec<TTest>> = cells.iter().map(|cell| folded(cell)).collect();
-    let depends = "it compares with a value that depends on the account";
     let mut unknown: Vec<(usize, String)> = Vec::new();
     let ty = &input.expr.ty;
     let null = nullable(schema, &input.expr);
@@ -505,12 +514,7 @@ fn build_column(
                     ordered_region(line, ts, cell.negated)
                 };
                 if region.is_none() {
-                    let why = if ts.iter().any(is_dynamic) {
-                        depends
-                    } else {
-                        "it is not a plain comparison"
-                    };
-                    unknown.push((r, why.to_string()));
+                    unknown.push((r, undecided_why(ts, "it is not a plain comparison")));
                 }
                 regions.push(region);
             }
@@ -615,12 +619,10 @@ fn build_column(
                 if decided {
                     bits.push(Some(b));
                 } else {
-                    let why = if ts.iter().any(is_dynamic) {
-                        depends
-                    } else {
-                        "it orders text, which the analysis does not model"
-                    };
-                    unknown.push((r, why.to_string()));
+                    unknown.push((
+                        r,
+                        undecided_why(ts, "it orders text, which the analysis does not model"),
+                    ));
                     bits.push(None);
                 }
             }
