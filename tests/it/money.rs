@@ -369,6 +369,26 @@ struct Decoded {
     csv: Result<String, String>,
 }
 
+impl Decoded {
+    /// Every format gave `want`: the value's text, or an error containing it.
+    fn assert_each(&self, written: &str, want: Result<&str, &str>) {
+        for (format, got) in [
+            ("JSON number", &self.json_number),
+            ("JSON string", &self.json_string),
+            ("YAML", &self.yaml),
+            ("CSV", &self.csv),
+        ] {
+            match (want, got) {
+                (Ok(want), Ok(got)) => assert_eq!(got, want, "{written} in {format}"),
+                (Err(want), Err(got)) => {
+                    assert!(got.contains(want), "{written} in {format}: {got}")
+                }
+                _ => panic!("{written} in {format}: expected {want:?}, got {got:?}"),
+            }
+        }
+    }
+}
+
 /// `written` as field `field` of an account, in JSON (unquoted and quoted),
 /// an unquoted YAML scalar and a CSV cell (through a mapping).
 fn decode_everywhere(dir: &Path, plan: &Plan, field: &str, written: &str) -> Decoded {
@@ -463,20 +483,7 @@ fn amounts_are_exact_or_refused_in_every_format() {
     ];
     for (written, want) in cases {
         let got = decode_everywhere(dir.path(), &plan, "x", written);
-        for (format, got) in [
-            ("JSON number", &got.json_number),
-            ("JSON string", &got.json_string),
-            ("YAML", &got.yaml),
-            ("CSV", &got.csv),
-        ] {
-            match (want, got) {
-                (Ok(want), Ok(got)) => assert_eq!(got, want, "{written} in {format}"),
-                (Err(want), Err(got)) => {
-                    assert!(got.contains(want), "{written} in {format}: {got}")
-                }
-                _ => panic!("{written} in {format}: expected {want:?}, got {got:?}"),
-            }
-        }
+        got.assert_each(written, *want);
     }
 }
 
@@ -493,20 +500,7 @@ fn whole_numbers_take_no_point_or_exponent() {
         ("99999999999999999999", Err("out of range")),
     ] {
         let got = decode_everywhere(dir.path(), &plan, "n", written);
-        for (format, got) in [
-            ("JSON number", &got.json_number),
-            ("JSON string", &got.json_string),
-            ("YAML", &got.yaml),
-            ("CSV", &got.csv),
-        ] {
-            match (want, got) {
-                (Ok(want), Ok(got)) => assert_eq!(got, want, "{written} in {format}"),
-                (Err(want), Err(got)) => {
-                    assert!(got.contains(want), "{written} in {format}: {got}")
-                }
-                _ => panic!("{written} in {format}: expected {want:?}, got {got:?}"),
-            }
-        }
+        got.assert_each(written, want);
     }
 }
 
