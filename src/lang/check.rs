@@ -542,6 +542,7 @@ impl<'s> Checker<'s> {
                 .collect();
             table.rows.push(Row {
                 id,
+                id_span: row.value.id.span,
                 description: row.value.description.clone(),
                 cells,
                 outputs,

@@ -478,6 +478,10 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ("not-utf8", Apply::Described),
     ("output", Apply::Line("entry.yaml", "  reason: text")),
     ("policy", Apply::Line("policy.yaml", "entry: entry")),
+    (
+        "quoted-threshold",
+        Apply::Line("entry.yaml", "  - id: arrears-consumer-5d-5usd"),
+    ),
     ("row-id", Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29")),
     ("schema", Apply::Line("schema.yaml", "  arrears: money")),
     (
