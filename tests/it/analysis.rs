@@ -327,7 +327,7 @@ fn shipped_entry_with_a_broad_row_is_analysed() {
     common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
     let entry = rules.join("entry.yaml");
     let text = std::fs::read_to_string(&entry).unwrap();
-    let anchor = "  - id: arrears-consumer-5d-5usd\n";
+    let anchor = "  - id: consumer-in-arrears\n";
     assert!(text.contains(anchor));
     let text = text.replacen(
         anchor,
@@ -349,7 +349,7 @@ fn shipped_entry_with_a_broad_row_is_analysed() {
         .collect();
     assert_eq!(
         masked,
-        ["row `arrears-consumer-5d-5usd` can never fire: earlier row `inserted-late` matches every input it matches"],
+        ["row `consumer-in-arrears` can never fire: earlier row `inserted-late` matches every input it matches"],
         "{json:#}"
     );
     let unknown = diags
@@ -566,8 +566,8 @@ fn quoted_threshold() {
             "quoted_threshold/close.toml:14:19: warning[quoted-threshold]: row id `close-under-5d-5usd` quotes thresholds of its row: `5d` is `dpd: < 5`, `5usd` is `arrears: < $5`",
             "quoted_threshold/table.yaml:17:19: warning[quoted-threshold]: row id `card-loan-5d-5usd` quotes thresholds of its row: `5d` is `dpd: >= 5`, `5usd` is `arrears: >= $5`",
             "quoted_threshold/table.yaml:19:23: warning[quoted-threshold]: `reason` of row `card-loan-5d-5usd` quotes thresholds of its row: `5` is `dpd: >= 5`, `$5` is `arrears: >= $5`",
-            "row id `dpd-30-59` quotes thresholds of its row: `30` is `dpd: [30..59]`, `59` is `dpd: [30..59]`",
-            "`reason` of row `dpd-30-59` quotes a threshold of its row: `10%` is `over_limit: > account.limit * 10%`",
+            "row id `bucket-30-59` quotes thresholds of its row: `30` is `dpd: [30..59]`, `59` is `dpd: [30..59]`",
+            "`reason` of row `bucket-30-59` quotes a threshold of its row: `10%` is `over_limit: > account.limit * 10%`",
             "0 error(s), 6 warning(s), 1 info(s)",
         ],
         0,

@@ -436,7 +436,7 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ),
     (
         "duplicate-row-id",
-        Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29"),
+        Apply::Line("dpd_bucket.yaml", "  - id: early-delinquency"),
     ),
     (
         "duplicate-schema",
@@ -480,9 +480,12 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ("policy", Apply::Line("policy.yaml", "entry: entry")),
     (
         "quoted-threshold",
-        Apply::Line("entry.yaml", "  - id: arrears-consumer-5d-5usd"),
+        Apply::Line("entry.yaml", "  - id: consumer-in-arrears"),
     ),
-    ("row-id", Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29")),
+    (
+        "row-id",
+        Apply::Line("dpd_bucket.yaml", "  - id: early-delinquency"),
+    ),
     ("schema", Apply::Line("schema.yaml", "  arrears: money")),
     (
         "syntax",

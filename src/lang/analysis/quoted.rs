@@ -1,5 +1,5 @@
 //! `quoted-threshold`: a row id, or a constant text output of the row (a reason), that quotes a
-//! number its own row's conditions test against (`arrears-consumer-5d-5usd` on `dpd >= 5`,
+//! number its own row's conditions test against (`card-loan-5d-5usd` on `dpd >= 5`,
 //! reason "5+ days past due"), so an edit to the threshold leaves the name or the reason wrong.
 //! It reads the checked table only. It must not judge a number the row does not test, a label
 //! (`tier-2`, `stage-1`, `L1`, `2nd`, a snake-case code `BROKEN_PROMISE_1`), a date or a time,
@@ -352,11 +352,11 @@ mod tests {
     #[test]
     fn numbers_with_their_units() {
         assert_eq!(
-            quoted("arrears-consumer-5d-5usd"),
+            quoted("card-loan-5d-5usd"),
             [q("5d", Unit::Days), q("5usd", Unit::Money)]
         );
         assert_eq!(
-            quoted("5+ days and $5+ past due"),
+            quoted("5+ days and $5 past due"),
             [q("5", Unit::Days), q("$5", Unit::Money)]
         );
         assert_eq!(
@@ -364,10 +364,10 @@ mod tests {
             [q("$1,000.50", Unit::Money), q("10%", Unit::Percent)]
         );
         assert_eq!(
-            quoted("dpd-1-29"),
+            quoted("bucket-1-29"),
             [q("1", Unit::Plain), q("29", Unit::Plain)]
         );
-        assert_eq!(quoted("critical-90-dpd"), [q("90", Unit::Days)]);
+        assert_eq!(quoted("late-90-dpd"), [q("90", Unit::Days)]);
         assert_eq!(quoted("over £15"), [q("£15", Unit::Money)]);
     }
 
