@@ -203,7 +203,7 @@ impl Builder<'_> {
 
     /// Rows of the follow-up table no asked promise can reach. The pipeline asks
     /// it only about a promise kept with arrears remaining or a broken one
-    /// (`run.rs`): a pending promise waits, a kept one with arrears paid in full
+    /// (`run/promises.rs`): a pending promise waits, a kept one with arrears paid in full
     /// closes the case first. Only cells on `promise.status` and
     /// `promise.arrears_paid_in_full` against constants are judged.
     pub(super) fn check_follow_up_rows(&mut self, role: &Role) {
