@@ -9,6 +9,7 @@
 
 pub mod action;
 pub mod calendar;
+pub mod case;
 pub mod experiment;
 pub mod promise;
 mod run;
