@@ -72,12 +72,17 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let mut timelines = Vec::new();
     for file in &files {
-        match Timeline::read(file) {
-            Ok(t) => timelines.push(t),
-            Err(problems) => {
-                problems.iter().for_each(|p| error_line(one_line(p)));
-                return Exit::BadInput;
+        let problems = match Timeline::read(file) {
+            Ok(t) => {
+                let problems = t.check(policy);
+                timelines.push(t);
+                problems
             }
+            Err(problems) => problems,
+        };
+        if !problems.is_empty() {
+            problems.iter().for_each(|p| error_line(one_line(p)));
+            return Exit::BadInput;
         }
     }
     let mut exit = Exit::Ok;

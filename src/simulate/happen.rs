@@ -383,6 +383,44 @@ impl<'p> World<'p> {
         }
     }
 
+    /// What is wrong with a happening whatever the day: a field the schema
+    /// does not have, `add` to a field that is not a list, a payment naming a
+    /// promise or SA when the policy reads none.
+    pub fn check(&self, h: &Happening) -> Vec<String> {
+        let mut problems = Vec::new();
+        match &h.kind {
+            Kind::Set(fields) => {
+                for (path, steps, _) in fields {
+                    if let Err(e) = self.check_path(path, steps) {
+                        problems.push(e);
+                    }
+                }
+            }
+            Kind::Add(items) => {
+                for (path, steps, _) in items {
+                    match self.check_path(path, steps) {
+                        Ok(Type::List(_)) => {}
+                        Ok(_) => problems.push(format!("`add`: `{path}` is not a list")),
+                        Err(e) => problems.push(e),
+                    }
+                }
+            }
+            Kind::Payment { promise, sa, .. } => {
+                if promise.is_some() && self.promises.is_none() {
+                    problems
+                        .push("a payment names a promise, but the policy reads no promises".into());
+                }
+                if sa.is_some() && self.sas.is_none() {
+                    problems.push(
+                        "a payment names an SA, but the policy reads no service agreements".into(),
+                    );
+                }
+            }
+            Kind::Contact(..) | Kind::Note => {}
+        }
+        problems
+    }
+
     /// Applies one happening to the account's facts (and a contact to the case).
     pub fn apply(
         &self,

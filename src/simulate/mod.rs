@@ -231,6 +231,22 @@ impl Timeline {
         Diagnostic::error(CODE, &self.file, span, message)
     }
 
+    /// What is wrong with the timeline for this policy, before any day runs:
+    /// `ages` and every happening's fields checked against the schema.
+    pub fn check(&self, policy: &Policy) -> Vec<Diagnostic> {
+        let world = happen::World::new(policy, self.ages.as_ref().map(|a| a.value.as_str()));
+        let mut problems = Vec::new();
+        if let (Some(ages), Err(message)) = (&self.ages, world.check_ages()) {
+            problems.push(self.error(ages.span, message));
+        }
+        for h in &self.happenings {
+            for message in world.check(h) {
+                problems.push(self.error(h.span, message));
+            }
+        }
+        problems
+    }
+
     /// Runs the policy on every day of the timeline.
     pub fn run(&self, policy: &Policy) -> Result<History, Box<Stopped>> {
         let schema = policy.plan.schema();
@@ -267,13 +283,10 @@ impl Timeline {
                 }
             },
         };
-        let world = happen::World::new(policy, self.ages.as_ref().map(|a| a.value.as_str()));
-        if let Some(ages) = &self.ages {
-            if let Err(message) = world.check_ages() {
-                let at = self.error(ages.span, message);
-                return Err(stop(history, self.from, at.message.clone(), Some(at)));
-            }
+        if let Some(at) = self.check(policy).into_iter().next() {
+            return Err(stop(history, self.from, at.message.clone(), Some(at)));
         }
+        let world = happen::World::new(policy, self.ages.as_ref().map(|a| a.value.as_str()));
         let mut pending = self.happenings.iter().peekable();
         let mut date = self.from;
         while date <= self.to {
