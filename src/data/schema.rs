@@ -50,7 +50,7 @@ pub struct Schema {
 
 /// Enums every schema has, because the policy pipeline speaks them. Rules use
 /// them as output types (`tolerance_rule`) and variants (`larger`).
-pub const BUILTIN_ENUMS: [(&str, &[&str]); 4] = [
+pub const BUILTIN_ENUMS: [(&str, &[&str]); 7] = [
     (
         "tolerance_rule",
         &["amount", "percent", "larger", "smaller"],
@@ -84,6 +84,22 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 4] = [
             "cancel_pay_plan",
             "custom",
             "start_severance",
+        ],
+    ),
+    // A case's state (`policy::case`): its events' status and its contact attempts.
+    ("event_status", &["pending", "done", "cancelled"]),
+    ("contact_channel", &["letter", "call", "email", "sms"]),
+    (
+        "contact_outcome",
+        &[
+            "sent",
+            "attempted",
+            "reached",
+            "no_answer",
+            "voicemail",
+            "wrong_party",
+            "returned",
+            "failed",
         ],
     ),
 ];

@@ -16,6 +16,7 @@ pub mod action;
 mod area_rows;
 mod areas;
 pub mod calendar;
+pub mod case;
 mod contracts;
 mod documents;
 pub mod experiment;

@@ -44,4 +44,5 @@ mod outputs;
 mod policy_contracts;
 mod roundtrip;
 mod scenarios;
+mod simulate;
 mod test_command;
