@@ -111,8 +111,64 @@ pub struct CalendarDoc {
     /// Weekday names that are never business days; default Saturday and Sunday.
     #[serde(default)]
     pub weekend: Option<Vec<Spanned<String>>>,
+    /// How a holiday on a Saturday or Sunday is observed, for every holiday that does not say (default `none`).
     #[serde(default)]
-    pub holidays: Vec<Spanned<CellText>>,
+    pub observance: Option<Spanned<String>>,
+    #[serde(default)]
+    pub holidays: Vec<Spanned<HolidayDoc>>,
+}
+
+/// One holiday: a bare date text (`2026-11-26`, `12-25`, `fourth thursday of november`) or a mapping
+/// with that text under `on` and optional name, observance and years.
+#[derive(Debug)]
+pub enum HolidayDoc {
+    On(String),
+    Rule(HolidayRuleDoc),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayRuleDoc {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub on: Spanned<CellText>,
+    #[serde(default)]
+    pub observance: Option<Spanned<String>>,
+    /// First and last year a yearly holiday is kept (inclusive).
+    #[serde(default)]
+    pub from: Option<Spanned<CellText>>,
+    #[serde(default)]
+    pub until: Option<Spanned<CellText>>,
+}
+
+impl<'de> Deserialize<'de> for HolidayDoc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HolidayVisitor;
+        impl<'de> Visitor<'de> for HolidayVisitor {
+            type Value = HolidayDoc;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a holiday: a date such as `2026-12-25`, `12-25` or `fourth thursday of november`, or a mapping with `on`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<HolidayDoc, A::Error> {
+                // The real map access, so the fields keep their spans.
+                HolidayRuleDoc::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(HolidayDoc::Rule)
+            }
+        }
+        deserializer.deserialize_any(HolidayVisitor)
+    }
 }
 
 /// A collection process template: events with day offsets from the case start.

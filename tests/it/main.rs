@@ -23,6 +23,7 @@ mod arithmetic;
 mod bad_input;
 mod batch;
 mod batch_csv_output;
+mod calendar;
 mod cli;
 mod cli_consistency;
 mod cli_errors;
