@@ -27,6 +27,7 @@ mod calendar;
 mod cli;
 mod cli_consistency;
 mod cli_errors;
+mod combinations;
 mod control_chars;
 mod determinism;
 mod docs;
