@@ -7,7 +7,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Weekday};
 
 use super::calendar::WorkCalendar;
 use super::experiment::{self, Arm, Experiment};
@@ -44,46 +43,7 @@ impl Builder<'_> {
     pub(super) fn calendars(&mut self, docs: &RuleDocs) -> HashMap<String, WorkCalendar> {
         let mut out = HashMap::new();
         for (file, doc) in &docs.calendars {
-            let weekend = match &doc.weekend {
-                None => vec![Weekday::Sat, Weekday::Sun],
-                Some(days) => days
-                    .iter()
-                    .filter_map(|d| match d.value.parse::<Weekday>() {
-                        Ok(w) => Some(w),
-                        Err(_) => {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    "calendar",
-                                    file,
-                                    d.span,
-                                    format!("`{}` is not a weekday", d.value),
-                                )
-                                .with_help(
-                                    "write weekdays as `saturday`, `sunday` (or `sat`, `sun`)",
-                                ),
-                            );
-                            None
-                        }
-                    })
-                    .collect(),
-            };
-            let mut holidays = BTreeSet::new();
-            for h in &doc.holidays {
-                match NaiveDate::parse_from_str(h.value.0.trim(), "%Y-%m-%d") {
-                    Ok(d) => {
-                        holidays.insert(d);
-                    }
-                    Err(_) => self.diags.push(
-                        Diagnostic::error(
-                            "calendar",
-                            file,
-                            h.span,
-                            format!("`{}` is not a date", h.value.0),
-                        )
-                        .with_help("write holidays as `2026-12-25`"),
-                    ),
-                }
-            }
+            let calendar = super::calendar::from_doc(file, doc, &mut self.diags);
             if out.contains_key(&doc.calendar.value) {
                 self.diags.push(Diagnostic::error(
                     "duplicate-name",
@@ -92,14 +52,7 @@ impl Builder<'_> {
                     format!("calendar `{}` is declared twice", doc.calendar.value),
                 ));
             }
-            out.insert(
-                doc.calendar.value.clone(),
-                WorkCalendar {
-                    name: doc.calendar.value.clone(),
-                    weekend,
-                    holidays,
-                },
-            );
+            out.insert(doc.calendar.value.clone(), calendar);
         }
         out
     }
