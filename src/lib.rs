@@ -14,6 +14,7 @@ pub mod input;
 pub mod lang;
 pub mod model;
 pub mod policy;
+pub mod simulate;
 pub mod source;
 pub mod testing;
 pub mod types;

@@ -9,6 +9,7 @@ mod generate;
 mod lint;
 mod output;
 mod render;
+mod simulate;
 mod test;
 
 use std::io::Write;
@@ -68,6 +69,8 @@ enum Command {
     Test(test::Args),
     /// Evaluate a large extract (CSV with a column mapping, or JSON Lines) into case actions, in parallel.
     Batch(batch::Args),
+    /// Run accounts through a timeline of days: each day's happenings, actions and events due.
+    Simulate(simulate::Args),
     /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
     Generate(generate::Args),
 }
@@ -135,6 +138,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(&args, &mut out),
         Command::Batch(args) => batch::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
+        Command::Simulate(args) => simulate::run(&args, &mut out),
     };
     out.finish(exit).into()
 }

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
-use crate::model::doc::{is_identifier, FieldTypeDoc, SchemaDoc};
+use crate::model::doc::{is_identifier, FieldTypeDoc, KeyedList, SchemaDoc, VariantsDoc};
 use crate::model::spanned::Spanned;
-use crate::source::SourceFile;
-use crate::types::{EnumId, RecordId, Type, TypeNames};
+use crate::source::{SourceFile, Span};
+use crate::types::{EnumId, RecordId, Type, TypeNames, Value};
 
 #[derive(Debug, Clone)]
 pub struct EnumDef {
@@ -27,6 +27,23 @@ pub struct FieldDef {
 #[derive(Debug, Clone, Default)]
 pub struct RecordDef {
     pub fields: Vec<FieldDef>,
+    /// The schema's `valid_combinations` for this record: a record is valid when one of them
+    /// matches it. Empty: every combination is valid.
+    pub valid_combinations: Vec<Combination>,
+    /// This record, or one inside it, has valid combinations (the decoder looks no further otherwise).
+    pub checks_combinations: bool,
+}
+
+/// One allowed combination: for each field it names (a slot holding an enum), the variants it may have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Combination(pub Vec<(usize, Vec<u32>)>);
+
+impl Combination {
+    pub fn matches(&self, fields: &[Value]) -> bool {
+        self.0.iter().all(|(slot, variants)| {
+            matches!(fields.get(*slot), Some(Value::Enum(v)) if variants.contains(v))
+        })
+    }
 }
 
 impl RecordDef {
@@ -50,7 +67,7 @@ pub struct Schema {
 
 /// Enums every schema has, because the policy pipeline speaks them. Rules use
 /// them as output types (`tolerance_rule`) and variants (`larger`).
-pub const BUILTIN_ENUMS: [(&str, &[&str]); 4] = [
+pub const BUILTIN_ENUMS: [(&str, &[&str]); 7] = [
     (
         "tolerance_rule",
         &["amount", "percent", "larger", "smaller"],
@@ -84,6 +101,22 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 4] = [
             "cancel_pay_plan",
             "custom",
             "start_severance",
+        ],
+    ),
+    // A case's state (`policy::case`): its events' status and its contact attempts.
+    ("event_status", &["pending", "done", "cancelled"]),
+    ("contact_channel", &["letter", "call", "email", "sms"]),
+    (
+        "contact_outcome",
+        &[
+            "sent",
+            "attempted",
+            "reached",
+            "no_answer",
+            "voicemail",
+            "wrong_party",
+            "returned",
+            "failed",
         ],
     ),
 ];
@@ -272,6 +305,9 @@ impl Schema {
                 .with_help("declare it (`id: text`) or name the id field with `id: <field>`"),
             ),
         }
+        if !doc.valid_combinations.0.is_empty() && diags.is_empty() {
+            valid_combinations(&mut schema, file, &doc.valid_combinations, &mut diags);
+        }
         schema.promise_record = schema.records.len() as RecordId;
         let promise_fields = PROMISE_FIELDS
             .iter()
@@ -283,10 +319,171 @@ impl Schema {
             .collect();
         schema.records.push(RecordDef {
             fields: promise_fields,
+            ..RecordDef::default()
         });
         let ok = diags.is_empty();
         (ok.then_some(schema), diags)
     }
+}
+
+/// Reads `valid_combinations` into the records it names, and marks the records that hold them.
+fn valid_combinations(
+    schema: &mut Schema,
+    file: &Arc<SourceFile>,
+    doc: &KeyedList<Vec<Spanned<KeyedList<VariantsDoc>>>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut error = |span: Span, message: String, help: Option<String>| {
+        diags.push(Diagnostic::error("schema", file, span, message).with_help_opt(help));
+    };
+    for (path, entries) in &doc.0 {
+        let Some(record) = record_at(schema, &path.value)
+            .map_err(|(message, help)| error(path.span, message, help))
+            .ok()
+        else {
+            continue;
+        };
+        let mut combinations = Vec::new();
+        for entry in &entries.value {
+            if entry.value.0.is_empty() {
+                error(entry.span, "this combination names no field, so it allows every record".into(), Some("name the enum fields it allows, e.g. `{ status: contacted, reason: [dispute, call_back] }`".into()));
+                continue;
+            }
+            let mut fields = Vec::new();
+            for (name, variants) in &entry.value.0 {
+                let def = schema.record(record);
+                let Some(slot) = def.slot(&name.value) else {
+                    let help =
+                        did_you_mean(&name.value, def.fields.iter().map(|f| f.name.as_str()));
+                    error(
+                        name.span,
+                        format!("`{}` has no field `{}`", path.value, name.value),
+                        help,
+                    );
+                    continue;
+                };
+                let field = &def.fields[slot];
+                let Type::Enum(e) = field.ty else {
+                    error(
+                        name.span,
+                        format!(
+                            "`{}` is not an enum field: combinations list enum variants",
+                            name.value
+                        ),
+                        None,
+                    );
+                    continue;
+                };
+                if field.optional {
+                    error(
+                        name.span,
+                        format!(
+                            "`{}` is optional: combinations constrain required enum fields",
+                            name.value
+                        ),
+                        Some("make the field required, or leave it out of the combinations".into()),
+                    );
+                    continue;
+                }
+                if variants.value.0.is_empty() {
+                    error(
+                        variants.span,
+                        format!("`{}` lists no variant", name.value),
+                        Some("list the variants it may have".into()),
+                    );
+                    continue;
+                }
+                let mut allowed = Vec::new();
+                for variant in &variants.value.0 {
+                    // A lone variant carries no span of its own: its value's.
+                    let span = if variant.span == Span::default() {
+                        variants.span
+                    } else {
+                        variant.span
+                    };
+                    match schema.variant(e, &variant.value) {
+                        Some(v) => allowed.push(v),
+                        None => {
+                            let def = schema.enum_def(e);
+                            let help = did_you_mean(
+                                &variant.value,
+                                def.variants.iter().map(|v| v.as_str()),
+                            )
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "`{}` has {}",
+                                    def.name,
+                                    def.variants
+                                        .iter()
+                                        .map(|v| format!("`{v}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            });
+                            error(
+                                span,
+                                format!("`{}` is not a variant of `{}`", variant.value, def.name),
+                                Some(help),
+                            );
+                        }
+                    }
+                }
+                fields.push((slot, allowed));
+            }
+            combinations.push(Combination(fields));
+        }
+        schema.records[record as usize].valid_combinations = combinations;
+    }
+    // A record's nested records have larger ids (they are added after it): mark from the leaves up.
+    for id in (0..schema.records.len()).rev() {
+        let record = &schema.records[id];
+        let inside = record.fields.iter().any(|f| match record_of(&f.ty) {
+            Some(r) => schema.records[r as usize].checks_combinations,
+            None => false,
+        });
+        let checks = inside || !record.valid_combinations.is_empty();
+        schema.records[id].checks_combinations = checks;
+    }
+}
+
+/// The record a field of this type holds: itself, or a list's items.
+pub fn record_of(ty: &Type) -> Option<RecordId> {
+    match ty {
+        Type::Record(r) => Some(*r),
+        Type::List(inner) => match **inner {
+            Type::Record(r) => Some(r),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The record at a path such as `account.dispositions` (a list's items for a list of records).
+fn record_at(schema: &Schema, path: &str) -> Result<RecordId, (String, Option<String>)> {
+    let mut parts = path.split('.');
+    if parts.next() != Some("account") {
+        return Err((
+            format!("`{path}` is not a record path"),
+            Some("write it as in rules: `account` or `account.dispositions`".into()),
+        ));
+    }
+    let mut record = ACCOUNT;
+    for part in parts {
+        let def = schema.record(record);
+        let Some(slot) = def.slot(part) else {
+            return Err((
+                format!("`{path}`: no field `{part}`"),
+                did_you_mean(part, def.fields.iter().map(|f| f.name.as_str())),
+            ));
+        };
+        record = record_of(&def.fields[slot].ty).ok_or_else(|| {
+            (
+                format!("`{path}` is not a record or a list of records"),
+                Some("combinations are declared for records, e.g. `account.dispositions`".into()),
+            )
+        })?;
+    }
+    Ok(record)
 }
 
 fn build_record(

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 
-use crate::data::schema::{Schema, ACCOUNT};
+use crate::data::schema::{record_of, Schema, ACCOUNT};
 use crate::decimal::{read_decimal, NumberError};
-use crate::types::{EnumId, RecordId, ShowType, Type, Value};
+use crate::types::{EnumId, RecordId, ShowType, Type, TypeNames, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -66,9 +66,92 @@ pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<Fiel
         &mut errors,
     );
     if errors.is_empty() {
+        check_combinations(schema, &value, &mut errors);
+    }
+    if errors.is_empty() {
         Ok(value)
     } else {
         Err(errors)
+    }
+}
+
+/// Reports every record of a decoded account whose enum fields are in no combination of its
+/// record's `valid_combinations` (`account.dispositions[1]`: the record, and its values).
+pub fn check_combinations(schema: &Schema, account: &Value, errors: &mut Vec<FieldError>) {
+    if schema.account().checks_combinations {
+        check_record(
+            schema,
+            ACCOUNT,
+            account,
+            &FieldPath::Root("account"),
+            errors,
+        );
+    }
+}
+
+fn check_record(
+    schema: &Schema,
+    id: RecordId,
+    value: &Value,
+    path: &FieldPath,
+    errors: &mut Vec<FieldError>,
+) {
+    let Value::Record(fields) = value else {
+        return;
+    };
+    let def = schema.record(id);
+    if !def.valid_combinations.is_empty()
+        && !def.valid_combinations.iter().any(|c| c.matches(fields))
+    {
+        // The fields the combinations constrain, in declaration order, with this record's values.
+        let mut slots: Vec<usize> = def
+            .valid_combinations
+            .iter()
+            .flat_map(|c| c.0.iter().map(|(slot, _)| *slot))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let values: Vec<String> = slots
+            .iter()
+            .map(|&slot| {
+                let field = &def.fields[slot];
+                let shown = match (&field.ty, &fields[slot]) {
+                    (Type::Enum(e), Value::Enum(v)) => schema.variant_name(*e, *v).to_string(),
+                    _ => "null".to_string(),
+                };
+                format!("{} `{}`", field.name, shown)
+            })
+            .collect();
+        errors.push(FieldError {
+            field: path.to_string(),
+            message: format!(
+                "{} is not a valid combination (the schema's `valid_combinations` lists them)",
+                values.join(", ")
+            ),
+        });
+    }
+    for (slot, field) in def.fields.iter().enumerate() {
+        let Some(inner) = record_of(&field.ty) else {
+            continue;
+        };
+        if !schema.record(inner).checks_combinations {
+            continue;
+        }
+        let field_path = FieldPath::Field(path, &field.name);
+        match &fields[slot] {
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    check_record(
+                        schema,
+                        inner,
+                        item,
+                        &FieldPath::Item(&field_path, i),
+                        errors,
+                    );
+                }
+            }
+            record => check_record(schema, inner, record, &field_path, errors),
+        }
     }
 }
 

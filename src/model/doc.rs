@@ -24,6 +24,73 @@ pub struct SchemaDoc {
     #[serde(default)]
     pub enums: IndexMap<String, Spanned<Vec<Spanned<String>>>>,
     pub fields: Spanned<FieldTypeDoc>,
+    /// Record path (`account.dispositions`) → the combinations of its enum fields that may occur.
+    #[serde(default)]
+    pub valid_combinations: KeyedList<Vec<Spanned<KeyedList<VariantsDoc>>>>,
+}
+
+/// A mapping read in file order with each key's span (`IndexMap` keys have none).
+#[derive(Debug)]
+pub struct KeyedList<V>(pub Vec<(Spanned<String>, Spanned<V>)>);
+
+impl<V> Default for KeyedList<V> {
+    fn default() -> Self {
+        KeyedList(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de> + 'static> Deserialize<'de> for KeyedList<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyedVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de> + 'static> Visitor<'de> for KeyedVisitor<V> {
+            type Value = KeyedList<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyedList<V>, A::Error> {
+                let mut entries: Vec<(Spanned<String>, Spanned<V>)> = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    if entries.iter().any(|(k, _)| k.value == key.value) {
+                        return Err(de::Error::custom(format!("`{}` is given twice", key.value)));
+                    }
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(KeyedList(entries))
+            }
+        }
+        deserializer.deserialize_map(KeyedVisitor(std::marker::PhantomData))
+    }
+}
+
+/// One enum variant, or a list of them (any of which matches).
+#[derive(Debug)]
+pub struct VariantsDoc(pub Vec<Spanned<String>>);
+
+impl<'de> Deserialize<'de> for VariantsDoc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct VariantsVisitor;
+        impl<'de> Visitor<'de> for VariantsVisitor {
+            type Value = VariantsDoc;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an enum variant or a list of variants")
+            }
+            // A single variant has the span of the whole value, set by the enclosing `Spanned`.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VariantsDoc, E> {
+                Ok(VariantsDoc(vec![Spanned::new(
+                    v.to_string(),
+                    Default::default(),
+                )]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<VariantsDoc, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<String>>()? {
+                    items.push(item);
+                }
+                Ok(VariantsDoc(items))
+            }
+        }
+        deserializer.deserialize_any(VariantsVisitor)
+    }
 }
 
 /// A field's declared type: `money?`, a nested record, or a list.
@@ -111,8 +178,64 @@ pub struct CalendarDoc {
     /// Weekday names that are never business days; default Saturday and Sunday.
     #[serde(default)]
     pub weekend: Option<Vec<Spanned<String>>>,
+    /// How a holiday on a Saturday or Sunday is observed, for every holiday that does not say (default `none`).
     #[serde(default)]
-    pub holidays: Vec<Spanned<CellText>>,
+    pub observance: Option<Spanned<String>>,
+    #[serde(default)]
+    pub holidays: Vec<Spanned<HolidayDoc>>,
+}
+
+/// One holiday: a bare date text (`2026-11-26`, `12-25`, `fourth thursday of november`) or a mapping
+/// with that text under `on` and optional name, observance and years.
+#[derive(Debug)]
+pub enum HolidayDoc {
+    On(String),
+    Rule(HolidayRuleDoc),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayRuleDoc {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub on: Spanned<CellText>,
+    #[serde(default)]
+    pub observance: Option<Spanned<String>>,
+    /// First and last year a yearly holiday is kept (inclusive).
+    #[serde(default)]
+    pub from: Option<Spanned<CellText>>,
+    #[serde(default)]
+    pub until: Option<Spanned<CellText>>,
+}
+
+impl<'de> Deserialize<'de> for HolidayDoc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HolidayVisitor;
+        impl<'de> Visitor<'de> for HolidayVisitor {
+            type Value = HolidayDoc;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a holiday: a date such as `2026-12-25`, `12-25` or `fourth thursday of november`, or a mapping with `on`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<HolidayDoc, E> {
+                Ok(HolidayDoc::On(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<HolidayDoc, A::Error> {
+                // The real map access, so the fields keep their spans.
+                HolidayRuleDoc::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(HolidayDoc::Rule)
+            }
+        }
+        deserializer.deserialize_any(HolidayVisitor)
+    }
 }
 
 /// A collection process template: events with day offsets from the case start.

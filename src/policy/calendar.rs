@@ -1,10 +1,21 @@
-//! Work calendars: business days, holidays, rolling dates forward.
+//! Work calendars: business days, holidays, rolling dates forward, and building one from its
+//! `calendar` document (holiday dates, yearly rules such as `12-25` or `fourth thursday of
+//! november`, and the observance rule that gives a weekend holiday its weekday off).
 //! It must not read the clock: dates come in.
 
 use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Included};
+use std::sync::Arc;
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{Datelike, Days, Month, NaiveDate, Weekday};
+
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::model::doc::{CalendarDoc, HolidayDoc};
+use crate::model::spanned::{CellText, Spanned};
+use crate::source::{SourceFile, Span};
+
+/// The years a yearly holiday is expanded for: dates outside them see only explicit holidays.
+pub const YEARLY_HOLIDAY_YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
 
 /// The longest run of consecutive non-business days searched before giving up (a year, leap or not).
 const MAX_GAP_DAYS: u32 = 366;
@@ -153,6 +164,315 @@ impl WorkCalendar {
             .filter(|h| !self.is_weekend(h.weekday()))
             .count() as i64;
         count - holidays
+    }
+}
+
+/// How a holiday that falls on a weekend is given a weekday off. The holiday's own date stays a holiday.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observance {
+    /// No day in lieu.
+    None,
+    /// Saturday → the Friday before, Sunday → the Monday after (US federal, 5 U.S.C. 6103(b);
+    /// pandas' `nearest_workday`).
+    NearestWeekday,
+}
+
+impl Observance {
+    pub const NAMES: [&'static str; 2] = ["none", "nearest_weekday"];
+
+    fn parse(text: &str) -> Option<Observance> {
+        match text {
+            "none" => Some(Observance::None),
+            "nearest_weekday" => Some(Observance::NearestWeekday),
+            _ => None,
+        }
+    }
+
+    /// The day off in lieu of a holiday on `d`, if it is not `d` itself.
+    pub fn observed(self, d: NaiveDate) -> Option<NaiveDate> {
+        match (self, d.weekday()) {
+            (Observance::NearestWeekday, Weekday::Sat) => d.pred_opt(),
+            (Observance::NearestWeekday, Weekday::Sun) => d.succ_opt(),
+            _ => None,
+        }
+    }
+}
+
+/// When a holiday falls: once, or every year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HolidayDate {
+    /// `2026-11-26`
+    Once(NaiveDate),
+    /// `12-25`: every year on that month and day.
+    Yearly { month: u32, day: u32 },
+    /// `fourth thursday of november`, `last monday of may`: `nth` 1..=4, or -1 for the last.
+    NthWeekday {
+        nth: i8,
+        weekday: Weekday,
+        month: u32,
+    },
+}
+
+const ORDINALS: [(&str, i8); 5] = [
+    ("first", 1),
+    ("second", 2),
+    ("third", 3),
+    ("fourth", 4),
+    ("last", -1),
+];
+
+const HOLIDAY_FORMS: &str = "write a holiday as a date (`2026-11-26`), a month and day every year (`12-25`), or a weekday of a month every year (`fourth thursday of november`, `last monday of may`)";
+
+impl HolidayDate {
+    /// Reads one of the three forms; the error says what is wrong.
+    pub fn parse(text: &str) -> Result<HolidayDate, String> {
+        let text = text.trim();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if let [nth, weekday, "of", month] = words.as_slice() {
+            let nth = match ORDINALS
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(nth))
+            {
+                Some((_, n)) => *n,
+                None if nth.eq_ignore_ascii_case("fifth") => {
+                    return Err("not every month has a fifth weekday: use `last`".into())
+                }
+                None => {
+                    return Err(format!(
+                        "`{nth}` is not `first`, `second`, `third`, `fourth` or `last`"
+                    ))
+                }
+            };
+            let weekday = weekday
+                .parse::<Weekday>()
+                .map_err(|_| format!("`{weekday}` is not a weekday"))?;
+            let month = month
+                .parse::<Month>()
+                .map_err(|_| format!("`{month}` is not a month"))?;
+            return Ok(HolidayDate::NthWeekday {
+                nth,
+                weekday,
+                month: month.number_from_month(),
+            });
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Ok(HolidayDate::Once(d));
+        }
+        if let Some((m, d)) = text.split_once('-') {
+            if let (Ok(month), Ok(day)) = (m.parse::<u32>(), d.parse::<u32>()) {
+                if m.len() == 2 && d.len() == 2 {
+                    if (month, day) == (2, 29) {
+                        return Err("not every year has 29 February: list its dates".into());
+                    }
+                    // 2001 is not a leap year: the month-days every year has.
+                    if NaiveDate::from_ymd_opt(2001, month, day).is_some() {
+                        return Ok(HolidayDate::Yearly { month, day });
+                    }
+                    return Err(format!("`{text}` is not a month and day"));
+                }
+            }
+        }
+        Err(format!("`{text}` is not a holiday date"))
+    }
+
+    /// The holiday's date in `year`, if it falls in it.
+    pub fn in_year(self, year: i32) -> Option<NaiveDate> {
+        match self {
+            HolidayDate::Once(d) => (d.year() == year).then_some(d),
+            HolidayDate::Yearly { month, day } => NaiveDate::from_ymd_opt(year, month, day),
+            HolidayDate::NthWeekday {
+                nth,
+                weekday,
+                month,
+            } => {
+                if nth > 0 {
+                    NaiveDate::from_weekday_of_month_opt(year, month, weekday, nth as u8)
+                } else {
+                    // The last: the fifth if there is one, else the fourth.
+                    NaiveDate::from_weekday_of_month_opt(year, month, weekday, 5)
+                        .or_else(|| NaiveDate::from_weekday_of_month_opt(year, month, weekday, 4))
+                }
+            }
+        }
+    }
+}
+
+/// One declared holiday, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holiday {
+    pub date: HolidayDate,
+    pub observance: Observance,
+    /// Years a yearly holiday is kept in (inclusive).
+    pub years: (i32, i32),
+}
+
+impl Holiday {
+    /// Every day off the holiday gives: its dates and the days observed in lieu.
+    pub fn days_off(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        let (first, last) = match self.date {
+            HolidayDate::Once(d) => (d.year(), d.year()),
+            _ => (
+                self.years.0.max(*YEARLY_HOLIDAY_YEARS.start()),
+                self.years.1.min(*YEARLY_HOLIDAY_YEARS.end()),
+            ),
+        };
+        (first..=last)
+            .filter_map(|year| self.date.in_year(year))
+            .flat_map(|d| std::iter::once(d).chain(self.observance.observed(d)))
+    }
+}
+
+/// Builds a work calendar from its document; every malformed entry is a diagnostic at its
+/// cell (and left out), so one lint run shows them all.
+pub fn from_doc(
+    file: &Arc<SourceFile>,
+    doc: &CalendarDoc,
+    diags: &mut Vec<Diagnostic>,
+) -> WorkCalendar {
+    let mut reader = DocReader { file, diags };
+    let weekend = match &doc.weekend {
+        None => vec![Weekday::Sat, Weekday::Sun],
+        Some(days) => days
+            .iter()
+            .filter_map(|d| match d.value.parse::<Weekday>() {
+                Ok(w) => Some(w),
+                Err(_) => reader.error(
+                    d.span,
+                    format!("`{}` is not a weekday", d.value),
+                    "write weekdays as `saturday`, `sunday` (or `sat`, `sun`)",
+                ),
+            })
+            .collect(),
+    };
+    let default_observance = match &doc.observance {
+        None => Some(Observance::None),
+        Some(text) => reader.observance(text),
+    };
+    let mut holidays = BTreeSet::new();
+    for entry in &doc.holidays {
+        let holiday = match &entry.value {
+            HolidayDoc::On(text) => {
+                reader.holiday(text, entry.span, None, None, default_observance)
+            }
+            HolidayDoc::Rule(rule) => {
+                let observance = match &rule.observance {
+                    None => default_observance,
+                    Some(text) => reader.observance(text),
+                };
+                reader.holiday(
+                    &rule.on.value.0,
+                    rule.on.span,
+                    rule.from.as_ref(),
+                    rule.until.as_ref(),
+                    observance,
+                )
+            }
+        };
+        if let Some(h) = holiday {
+            holidays.extend(h.days_off());
+        }
+    }
+    WorkCalendar {
+        name: doc.calendar.value.clone(),
+        weekend,
+        holidays,
+    }
+}
+
+/// Reports a calendar document's malformed entries.
+struct DocReader<'a> {
+    file: &'a Arc<SourceFile>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl DocReader<'_> {
+    /// Reports an error at `span`; None, for the entry it leaves out.
+    fn error<T>(&mut self, span: Span, message: String, help: impl Into<String>) -> Option<T> {
+        self.diags
+            .push(Diagnostic::error("calendar", self.file, span, message).with_help(help));
+        None
+    }
+
+    fn observance(&mut self, text: &Spanned<String>) -> Option<Observance> {
+        Observance::parse(&text.value).or_else(|| {
+            let help = did_you_mean(&text.value, Observance::NAMES).unwrap_or_else(|| {
+                "write `nearest_weekday` (Saturday → Friday before, Sunday → Monday after) or `none`"
+                    .into()
+            });
+            self.error(
+                text.span,
+                format!("`{}` is not an observance rule", text.value),
+                help,
+            )
+        })
+    }
+
+    /// One holiday entry checked: its date text, its years, its observance (None: already reported).
+    fn holiday(
+        &mut self,
+        on: &str,
+        span: Span,
+        from: Option<&Spanned<CellText>>,
+        until: Option<&Spanned<CellText>>,
+        observance: Option<Observance>,
+    ) -> Option<Holiday> {
+        let date = match HolidayDate::parse(on) {
+            Ok(date) => Some(date),
+            Err(message) => self.error(span, message, HOLIDAY_FORMS),
+        };
+        let once = matches!(date, Some(HolidayDate::Once(_)));
+        let first = self.year(from, *YEARLY_HOLIDAY_YEARS.start(), once, on);
+        let last = self.year(until, *YEARLY_HOLIDAY_YEARS.end(), once, on);
+        let (date, observance, first, last) = (date?, observance?, first?, last?);
+        if first > last {
+            let span = until.map_or(span, |u| u.span);
+            return self.error(
+                span,
+                format!("`until: {last}` is before `from: {first}`"),
+                "`from` and `until` are the first and last year the holiday is kept",
+            );
+        }
+        Some(Holiday {
+            date,
+            observance,
+            years: (first, last),
+        })
+    }
+
+    /// A `from` / `until` year, or `default` when it is not given.
+    fn year(
+        &mut self,
+        bound: Option<&Spanned<CellText>>,
+        default: i32,
+        once: bool,
+        on: &str,
+    ) -> Option<i32> {
+        let Some(bound) = bound else {
+            return Some(default);
+        };
+        if once {
+            return self.error(
+                bound.span,
+                format!(
+                    "`from` and `until` are for yearly holidays; `{}` is one date",
+                    on.trim()
+                ),
+                "remove it, or write the holiday as `12-25` or `fourth thursday of november`",
+            );
+        }
+        match bound.value.0.trim().parse::<i32>() {
+            Ok(y) if YEARLY_HOLIDAY_YEARS.contains(&y) => Some(y),
+            _ => self.error(
+                bound.span,
+                format!(
+                    "`{}` is not a year from {} to {}",
+                    bound.value.0,
+                    YEARLY_HOLIDAY_YEARS.start(),
+                    YEARLY_HOLIDAY_YEARS.end()
+                ),
+                "yearly holidays are expanded for those years",
+            ),
+        }
     }
 }
 
@@ -441,6 +761,103 @@ mod tests {
         assert_eq!(
             cal.business_days_between(NaiveDate::MIN, max),
             days / 7 * 5 + tail
+        );
+    }
+
+    #[test]
+    fn observance_moves_only_weekend_holidays() {
+        use Observance::NearestWeekday;
+        let cases = [
+            // (rule, holiday, observed in lieu)
+            (NearestWeekday, d(2027, 12, 25), Some(d(2027, 12, 24))), // Saturday → Friday
+            (NearestWeekday, d(2027, 7, 4), Some(d(2027, 7, 5))),     // Sunday → Monday
+            (NearestWeekday, d(2028, 1, 1), Some(d(2027, 12, 31))),   // into the year before
+            (NearestWeekday, d(2026, 12, 25), None),                  // Friday stays
+            (NearestWeekday, d(2029, 1, 1), None),                    // Monday stays
+            (Observance::None, d(2027, 12, 25), None),
+        ];
+        for (rule, holiday, expected) in cases {
+            assert_eq!(rule.observed(holiday), expected, "{rule:?} {holiday}");
+        }
+    }
+
+    #[test]
+    fn holiday_date_forms() {
+        use HolidayDate::*;
+        let cases: [(&str, Result<HolidayDate, &str>); 11] = [
+            ("2026-11-26", Ok(Once(d(2026, 11, 26)))),
+            (" 12-25 ", Ok(Yearly { month: 12, day: 25 })),
+            (
+                "fourth thursday of november",
+                Ok(NthWeekday {
+                    nth: 4,
+                    weekday: Weekday::Thu,
+                    month: 11,
+                }),
+            ),
+            (
+                "Last Mon of May",
+                Ok(NthWeekday {
+                    nth: -1,
+                    weekday: Weekday::Mon,
+                    month: 5,
+                }),
+            ),
+            (
+                "fifth monday of may",
+                Err("not every month has a fifth weekday: use `last`"),
+            ),
+            (
+                "4th thursday of november",
+                Err("`4th` is not `first`, `second`, `third`, `fourth` or `last`"),
+            ),
+            ("first moonday of may", Err("`moonday` is not a weekday")),
+            ("first monday of mai", Err("`mai` is not a month")),
+            (
+                "02-29",
+                Err("not every year has 29 February: list its dates"),
+            ),
+            ("12-32", Err("`12-32` is not a month and day")),
+            ("2027-02-29", Err("`2027-02-29` is not a holiday date")),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(
+                HolidayDate::parse(text),
+                expected.map_err(String::from),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn yearly_holidays_fall_on_their_weekday() {
+        let memorial = HolidayDate::parse("last monday of may").unwrap();
+        let thanksgiving = HolidayDate::parse("fourth thursday of november").unwrap();
+        // May 2027 has five Mondays, May 2026 four.
+        assert_eq!(memorial.in_year(2027), Some(d(2027, 5, 31)));
+        assert_eq!(memorial.in_year(2026), Some(d(2026, 5, 25)));
+        assert_eq!(thanksgiving.in_year(2026), Some(d(2026, 11, 26)));
+        assert_eq!(thanksgiving.in_year(2030), Some(d(2030, 11, 28)));
+        assert_eq!(HolidayDate::Once(d(2026, 1, 1)).in_year(2027), None);
+    }
+
+    #[test]
+    fn days_off_are_the_holiday_and_its_observed_day_within_its_years() {
+        let new_year = Holiday {
+            date: HolidayDate::Yearly { month: 1, day: 1 },
+            observance: Observance::NearestWeekday,
+            years: (2027, 2028),
+        };
+        let days: Vec<NaiveDate> = new_year.days_off().collect();
+        assert_eq!(days, [d(2027, 1, 1), d(2028, 1, 1), d(2027, 12, 31)]);
+        let once = Holiday {
+            date: HolidayDate::Once(d(2027, 12, 25)),
+            observance: Observance::NearestWeekday,
+            years: (2000, 2000), // ignored for one date
+        };
+        assert_eq!(
+            once.days_off().collect::<Vec<_>>(),
+            [d(2027, 12, 25), d(2027, 12, 24)]
         );
     }
 }

@@ -736,3 +736,45 @@ fn golden_run_of_a_generated_extract() {
     let first: Vec<&str> = actions.lines().take(40).collect();
     assert_snapshot!("golden_first_actions", first.join("\n"));
 }
+
+/// A disposition whose layers the schema's `valid_combinations` do not allow rejects its
+/// account's row, naming the disposition, from a CSV companion file and from JSON Lines alike.
+#[test]
+fn an_invalid_disposition_combination_rejects_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [("A1", GOOD.to_string()), ("A2", GOOD.to_string())];
+    let input = small_extract(dir.path(), &rows);
+    std::fs::write(
+        dir.path().join("small.dispositions.csv"),
+        "ACCT_NO,DISP_DATE,STATUS,REASON,RESOLUTION\n\
+         A1,2026-11-17,contacted,promise_to_pay,payment_scheduled\n\
+         A2,2026-11-17,contacted,promise_to_pay,payment_scheduled\n\
+         A2,2026-11-18,not_contacted,promise_to_pay,payment_scheduled\n",
+    )
+    .unwrap();
+    let o = batch(&input, dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let csv_rejects = std::fs::read_to_string(dir.path().join("rejects.jsonl")).unwrap();
+    assert_eq!(summary(dir.path())["evaluated"], 1);
+
+    // The same two accounts as JSON Lines: dry-run's decoder.
+    let account = |id: &str, status: &str| {
+        let mut a: Json =
+            serde_json::from_str(include_str!("../fixtures/combinations/account.json")).unwrap();
+        a["id"] = Json::from(id);
+        a["dispositions"][0]["status"] = Json::from(status);
+        a.to_string()
+    };
+    let jsonl = dir.path().join("in.jsonl");
+    let lines = [account("J1", "contacted"), account("J2", "not_contacted")];
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("jsonl");
+    std::fs::create_dir(&out).unwrap();
+    let o = batch(&jsonl, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let jsonl_rejects = std::fs::read_to_string(out.join("rejects.jsonl")).unwrap();
+    assert_snapshot!(
+        "invalid_disposition_combination_rejects",
+        format!("CSV extract:\n{csv_rejects}\nJSON Lines:\n{jsonl_rejects}")
+    );
+}

@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 use csv::StringRecord;
 
 use crate::data::schema::{Schema, ACCOUNT};
-use crate::data::snapshot::{unknown_variant, whole_number_error, FieldError, FieldPath};
+use crate::data::snapshot::{
+    check_combinations, unknown_variant, whole_number_error, FieldError, FieldPath,
+};
 use crate::decimal::{read_decimal, NumberError};
 use crate::model::doc::MappingDoc;
 use crate::types::{RecordId, Type, Value};
@@ -327,6 +329,9 @@ impl Mapping {
             companions,
         };
         let value = ctx.record(&self.fields, row, &FieldPath::Root("account"), &mut errors);
+        if errors.is_empty() {
+            check_combinations(schema, &value, &mut errors);
+        }
         if errors.is_empty() {
             Ok(value)
         } else {

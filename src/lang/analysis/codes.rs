@@ -31,7 +31,7 @@ pub const CODES: &[CodeDoc] = &[
         "The table's single value would be undefined.", "hit: collect\naggregate: average   # sum, min, max or count"),
     code!("arguments", "error", "A function gets the wrong number or kind of arguments.",
         "The call cannot be evaluated.", "effective_arrears: round(account.arrears, 2, 3)   # round(x) or round(x, places)"),
-    code!("calendar", "error", "A calendar is malformed: an unknown weekday or a holiday that is not a date.",
+    code!("calendar", "error", "A calendar is malformed: an unknown weekday or observance rule, a holiday that is not a date or yearly rule, or bad `from`/`until` years.",
         "Event dates are moved by the calendar; a wrong calendar moves them wrongly.", "weekend: [saturday, sundae]"),
     code!("cell-too-long", "error", "A cell is longer than 4 KiB.",
         "Cells are meant to be read by analysts; the limit also bounds the parser.", "when: { dpd: '<4,000 characters>' }"),

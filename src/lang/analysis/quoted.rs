@@ -13,7 +13,7 @@ use crate::lang::ir::{Row, TExprKind, TTest, Table};
 use crate::source::Span;
 use crate::types::{Type, Value};
 
-use super::walk;
+use super::unused::walk;
 
 /// Words after which a number is a label, not a quantity: `tier-2`, `stage 1`.
 const LABEL_WORDS: &[&str] = &[

@@ -1,45 +1,13 @@
-//! Promise-to-pay evaluation: tolerance, grace, multi-part plans.
-//! It must not read the clock or any file.
+//! Whether a promise is kept: the instalments promised, the payments received, and `evaluate`,
+//! which gives each instalment and the plan as a whole a `Status` as of a date. It takes the
+//! tolerance and deadlines from `terms`; it must not read the clock or any file.
 
-use chrono::{Days, Months, NaiveDate};
-use rust_decimal::{Decimal, RoundingStrategy};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
+use super::terms::{deadline, tolerance, Terms};
+use super::PromiseError;
 use crate::policy::calendar::WorkCalendar;
-
-/// Which tolerance applies: the amount, the percentage of the instalment, or the larger/smaller of both.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ToleranceRule {
-    Amount,
-    Percent,
-    Larger,
-    Smaller,
-}
-
-impl ToleranceRule {
-    /// The rule a variant of the built-in enum `tolerance_rule` names.
-    pub fn from_name(name: &str) -> Option<ToleranceRule> {
-        Some(match name {
-            "amount" => ToleranceRule::Amount,
-            "percent" => ToleranceRule::Percent,
-            "larger" => ToleranceRule::Larger,
-            "smaller" => ToleranceRule::Smaller,
-            _ => return None,
-        })
-    }
-}
-
-/// When a promise counts as kept: how much underpayment is tolerated and how many days of grace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Terms {
-    /// Tolerated underpayment in money, e.g. $3.
-    pub tolerance_amount: Decimal,
-    /// Tolerated underpayment as a fraction of the instalment: 0.05 = 5%.
-    pub tolerance_percent: Decimal,
-    pub rule: ToleranceRule,
-    pub grace_days: u32,
-    /// false: calendar days.
-    pub grace_in_business_days: bool,
-}
 
 /// One promised payment: a single promise or one part of a payment plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,51 +49,6 @@ pub struct PlanResult {
     /// One result per instalment, in evaluation (due-date) order.
     pub instalments: Vec<InstalmentResult>,
     pub status: Status,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PromiseError {
-    #[error("date out of range")]
-    DateOutOfRange,
-    #[error("a promise has no instalments")]
-    Empty,
-    #[error("number overflow")]
-    Overflow,
-}
-
-/// Tolerance for one instalment amount under the terms (never negative).
-///
-/// Negative tolerance settings count as zero, and the tolerance never exceeds the instalment amount
-/// (an instalment cannot be "underpaid" by more than itself; a non-positive amount has no tolerance).
-pub fn tolerance(terms: &Terms, amount: Decimal) -> Decimal {
-    let cap = amount.max(Decimal::ZERO);
-    let by_amount = terms.tolerance_amount.max(Decimal::ZERO).min(cap);
-    let by_percent = match terms.tolerance_percent.checked_mul(cap) {
-        Some(p) => p.max(Decimal::ZERO).min(cap),
-        // Overflow: |percent| > 1, so the product lies beyond the cap on one side or the other.
-        None if terms.tolerance_percent.is_sign_positive() => cap,
-        None => Decimal::ZERO,
-    };
-    match terms.rule {
-        ToleranceRule::Amount => by_amount,
-        ToleranceRule::Percent => by_percent,
-        ToleranceRule::Larger => by_amount.max(by_percent),
-        ToleranceRule::Smaller => by_amount.min(by_percent),
-    }
-}
-
-/// The last day a payment still counts for an instalment due on `due`.
-fn deadline(
-    due: NaiveDate,
-    terms: &Terms,
-    calendar: &WorkCalendar,
-) -> Result<NaiveDate, PromiseError> {
-    let d = if terms.grace_in_business_days {
-        calendar.add_business_days(due, terms.grace_days)
-    } else {
-        due.checked_add_days(Days::new(u64::from(terms.grace_days)))
-    };
-    d.ok_or(PromiseError::DateOutOfRange)
 }
 
 /// Evaluates a promise (one instalment) or a plan (several), as of `as_of`.
@@ -195,103 +118,13 @@ pub fn evaluate(
     })
 }
 
-/// Splits `total` into `n` monthly instalments (n >= 1) for a payment-plan offer: equal amounts rounded
-/// down to the cent, the remainder on the last instalment so they sum exactly to `total`; the first due on
-/// `first_due`, then the same day of each following month (clamped to month end: Jan 31 → Feb 28/29),
-/// each rolled forward to a business day on `calendar`.
-///
-/// Ids are "1", "2", ... Months are counted from `first_due` itself (Jan 31 → Feb 28 → Mar 31), not
-/// from the previous, clamped or rolled date. "Rounded down" is toward zero, so a negative total
-/// splits as the mirror image of the positive one. `n == 0` is `Empty`; a schedule that runs past
-/// the last representable date, or a date with no business day to roll to, is `DateOutOfRange`.
-pub fn split_plan(
-    total: Decimal,
-    n: u32,
-    first_due: NaiveDate,
-    calendar: &WorkCalendar,
-) -> Result<Vec<Instalment>, PromiseError> {
-    if n == 0 {
-        return Err(PromiseError::Empty);
-    }
-    // Check the last nominal date before allocating anything for `n` instalments.
-    first_due
-        .checked_add_months(Months::new(n - 1))
-        .ok_or(PromiseError::DateOutOfRange)?;
-    let count = Decimal::from(n);
-    let each = total
-        .checked_div(count)
-        .ok_or(PromiseError::Overflow)?
-        .round_dp_with_strategy(2, RoundingStrategy::ToZero);
-    let last = each
-        .checked_mul(Decimal::from(n - 1))
-        .and_then(|head| total.checked_sub(head))
-        .ok_or(PromiseError::Overflow)?;
-    (0..n)
-        .map(|i| {
-            let nominal = first_due
-                .checked_add_months(Months::new(i))
-                .ok_or(PromiseError::DateOutOfRange)?;
-            let due = calendar
-                .roll_forward(nominal)
-                .ok_or(PromiseError::DateOutOfRange)?;
-            Ok(Instalment {
-                id: (i + 1).to_string(),
-                amount: if i + 1 == n { last } else { each },
-                due,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Datelike;
+    use crate::policy::promise::fixtures::*;
+    use crate::policy::promise::{split_plan, ToleranceRule};
+    use chrono::{Datelike, Days};
     use proptest::prelude::*;
-    use std::str::FromStr;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
-
-    fn terms(amount: &str, percent: &str, rule: ToleranceRule) -> Terms {
-        Terms {
-            tolerance_amount: dec(amount),
-            tolerance_percent: dec(percent),
-            rule,
-            grace_days: 0,
-            grace_in_business_days: false,
-        }
-    }
-
-    fn inst(id: &str, amount: &str, due: NaiveDate) -> Instalment {
-        Instalment {
-            id: id.into(),
-            amount: dec(amount),
-            due,
-        }
-    }
-
-    fn pay(amount: &str, date: NaiveDate) -> Payment {
-        Payment {
-            amount: dec(amount),
-            date,
-        }
-    }
-
-    fn cal() -> WorkCalendar {
-        WorkCalendar::weekdays("std")
-    }
-
-    // 2026-11-20 is a Friday.
-    const FRI: (i32, u32, u32) = (2026, 11, 20);
-    fn friday() -> NaiveDate {
-        d(FRI.0, FRI.1, FRI.2)
-    }
 
     #[test]
     fn seed_example_47_on_50() {
@@ -331,47 +164,6 @@ mod tests {
             assert_eq!(r.instalments[0].id, "p", "{name}");
         }
     }
-
-    #[test]
-    fn tolerance_rules() {
-        let cases = [
-            (ToleranceRule::Amount, "3", "0.05", "50", "3"),
-            (ToleranceRule::Percent, "3", "0.05", "50", "2.50"),
-            (ToleranceRule::Larger, "3", "0.05", "50", "3"),
-            (ToleranceRule::Smaller, "3", "0.05", "50", "2.50"),
-            (ToleranceRule::Larger, "3", "0.05", "100", "5"),
-            (ToleranceRule::Smaller, "3", "0.05", "100", "3"),
-            // Never negative, never above the instalment.
-            (ToleranceRule::Amount, "-3", "0.05", "50", "0"),
-            (ToleranceRule::Percent, "3", "-0.05", "50", "0"),
-            (ToleranceRule::Amount, "3", "0", "2", "2"),
-            (ToleranceRule::Percent, "0", "1.5", "2", "2"),
-            (ToleranceRule::Larger, "3", "0.05", "-50", "0"),
-            (
-                ToleranceRule::Percent,
-                "0",
-                "79228162514264337593543950335",
-                "50",
-                "50",
-            ),
-            (
-                ToleranceRule::Percent,
-                "0",
-                "-79228162514264337593543950335",
-                "50",
-                "0",
-            ),
-        ];
-        for (rule, amount, percent, instalment, expected) in cases {
-            let t = terms(amount, percent, rule);
-            assert_eq!(
-                tolerance(&t, dec(instalment)),
-                dec(expected),
-                "{rule:?} {amount} {percent} on {instalment}"
-            );
-        }
-    }
-
     #[test]
     fn percent_and_combined_tolerance_evaluation() {
         let promise = [inst("p", "50", friday())];
@@ -686,93 +478,6 @@ mod tests {
             Err(PromiseError::DateOutOfRange)
         );
     }
-
-    #[test]
-    fn split_plan_amounts() {
-        let cases: Vec<(&str, u32, Vec<&str>)> = vec![
-            ("100.00", 1, vec!["100.00"]),
-            ("100.00", 2, vec!["50.00", "50.00"]),
-            ("100.00", 3, vec!["33.33", "33.33", "33.34"]),
-            ("0.05", 3, vec!["0.01", "0.01", "0.03"]),
-            ("0.01", 2, vec!["0.00", "0.01"]),
-            ("6500", 3, vec!["2166.66", "2166.66", "2166.68"]),
-            ("-100.00", 3, vec!["-33.33", "-33.33", "-33.34"]),
-            ("100.005", 2, vec!["50.00", "50.005"]),
-        ];
-        for (total, n, expected) in cases {
-            let plan = split_plan(dec(total), n, d(2026, 1, 15), &cal()).unwrap();
-            let amounts: Vec<Decimal> = plan.iter().map(|i| i.amount).collect();
-            let expected: Vec<Decimal> = expected.into_iter().map(dec).collect();
-            assert_eq!(amounts, expected, "{total} / {n}");
-            let sum: Decimal = amounts.iter().copied().sum();
-            assert_eq!(sum, dec(total), "{total} / {n} sums exactly");
-            let ids: Vec<String> = plan.iter().map(|i| i.id.clone()).collect();
-            let expected_ids: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
-            assert_eq!(ids, expected_ids);
-        }
-    }
-
-    #[test]
-    fn split_plan_dates() {
-        let cases: Vec<(NaiveDate, u32, Vec<NaiveDate>)> = vec![
-            // 2027-01-29 is a Friday; Feb 28 2027 is a Sunday, so it rolls to Mar 1.
-            (
-                d(2027, 1, 29),
-                3,
-                vec![d(2027, 1, 29), d(2027, 3, 1), d(2027, 3, 29)],
-            ),
-            // Jan 31 2027 is a Sunday → Feb 1; Feb clamps to the 28th (Sunday) → Mar 1;
-            // Mar 31 is a Wednesday: months count from the original day, not the clamped one.
-            (
-                d(2027, 1, 31),
-                3,
-                vec![d(2027, 2, 1), d(2027, 3, 1), d(2027, 3, 31)],
-            ),
-            // Leap year: Jan 31 2028 (Monday) → Feb 29 2028 (Tuesday) → Mar 31 (Friday).
-            (
-                d(2028, 1, 31),
-                3,
-                vec![d(2028, 1, 31), d(2028, 2, 29), d(2028, 3, 31)],
-            ),
-            // A due date on a Saturday rolls to Monday: 2026-11-28 is a Saturday.
-            (d(2026, 10, 28), 2, vec![d(2026, 10, 28), d(2026, 11, 30)]),
-        ];
-        for (first, n, expected) in cases {
-            let plan = split_plan(dec("90"), n, first, &cal()).unwrap();
-            let dates: Vec<NaiveDate> = plan.iter().map(|i| i.due).collect();
-            assert_eq!(dates, expected, "from {first}");
-        }
-    }
-
-    #[test]
-    fn split_plan_clamps_jan_31_to_feb_28_on_an_all_week_calendar() {
-        let every_day = WorkCalendar {
-            name: "24/7".into(),
-            weekend: vec![],
-            holidays: Default::default(),
-        };
-        let plan = split_plan(dec("100.00"), 3, d(2027, 1, 31), &every_day).unwrap();
-        let dates: Vec<NaiveDate> = plan.iter().map(|i| i.due).collect();
-        assert_eq!(dates, vec![d(2027, 1, 31), d(2027, 2, 28), d(2027, 3, 31)]);
-    }
-
-    #[test]
-    fn split_plan_feeds_evaluate() {
-        let plan = split_plan(dec("100.00"), 3, d(2026, 1, 15), &cal()).unwrap();
-        let t = terms("0", "0", ToleranceRule::Amount);
-        let payments: Vec<Payment> = plan
-            .iter()
-            .map(|i| Payment {
-                amount: i.amount,
-                date: i.due,
-            })
-            .collect();
-        let r = evaluate(&plan, &payments, &t, d(2026, 6, 1), &cal()).unwrap();
-        assert_eq!(r.status, Status::Kept);
-        assert_eq!(r.instalments[2].required, dec("100.00"));
-        assert_eq!(r.instalments[2].paid, dec("100.00"));
-    }
-
     #[test]
     fn status_serializes_snake_case() {
         let s = serde_json::to_string(&[Status::Pending, Status::Kept, Status::Broken]).unwrap();
@@ -917,33 +622,6 @@ mod tests {
                 Status::Pending
             };
             prop_assert_eq!(first.status, plan);
-        }
-
-        #[test]
-        fn split_plan_sums_exactly(
-            cents in 0i64..1_000_000_000,
-            n in 1u32..37,
-            off in 0u64..3_000,
-        ) {
-            let total = Decimal::new(cents, 2);
-            let first = d(2026, 1, 1).checked_add_days(Days::new(off)).unwrap();
-            let plan = split_plan(total, n, first, &cal()).unwrap();
-            prop_assert_eq!(plan.len(), n as usize);
-            let sum: Decimal = plan.iter().map(|i| i.amount).sum();
-            prop_assert_eq!(sum, total);
-            let each = plan[0].amount;
-            for i in &plan[..plan.len() - 1] {
-                prop_assert_eq!(i.amount, each);
-            }
-            let last = plan[plan.len() - 1].amount;
-            prop_assert!(last >= each);
-            prop_assert!(last - each < Decimal::new(i64::from(n), 2));
-            for w in plan.windows(2) {
-                prop_assert!(w[0].due < w[1].due);
-            }
-            for i in &plan {
-                prop_assert!(cal().is_business_day(i.due));
-            }
         }
     }
 }

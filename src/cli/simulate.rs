@@ -1,0 +1,245 @@
+//! `arrears simulate --rules DIR TIMELINE...`: each timeline's case history,
+//! day by day. It reads the arguments and timelines and prints; the days are
+//! run by `simulate`, the decisions are the policy's.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value as Json};
+
+use super::{error_line, Exit, Format, Out};
+use crate::diagnostic::{printable, Diagnostic};
+use crate::policy::case::Case;
+use crate::simulate::{Day, History, Timeline};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The rules directory (it must have a `policy` document).
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
+    /// Timeline documents, or directories of them (see docs/simulate.md).
+    #[arg(required = true)]
+    timelines: Vec<PathBuf>,
+    /// Show every day, also those whose actions repeat the day before.
+    #[arg(long)]
+    every_day: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// `file:line:col: message; help`, the way every one-line input error reads.
+fn one_line(d: &Diagnostic) -> String {
+    match &d.help {
+        Some(help) => format!("{}: {}; {help}", d.location(), d.message),
+        None => format!("{}: {}", d.location(), d.message),
+    }
+}
+
+pub fn run(args: &Args, out: &mut Out) -> Exit {
+    let loaded = match crate::policy::load(&args.rules) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            error_line(err);
+            return Exit::BadInput;
+        }
+    };
+    if loaded.has_errors() {
+        return super::invalid_rules(&args.rules, &loaded.diagnostics);
+    }
+    let Some(policy) = &loaded.policy else {
+        error_line(format!(
+            "{}: no `policy` document, so there is no case to simulate (see docs/policy.md)",
+            args.rules.display()
+        ));
+        return Exit::BadInput;
+    };
+    let mut files = Vec::new();
+    for path in &args.timelines {
+        match crate::simulate::discover(path) {
+            Ok(found) if found.is_empty() => {
+                error_line(format!(
+                    "{}: no timeline documents (.yaml, .yml, .toml)",
+                    path.display()
+                ));
+                return Exit::BadInput;
+            }
+            Ok(found) => files.extend(found),
+            Err(e) => {
+                error_line(format!("{}: {e}", path.display()));
+                return Exit::BadInput;
+            }
+        }
+    }
+    let mut timelines = Vec::new();
+    for file in &files {
+        let problems = match Timeline::read(file) {
+            Ok(t) => {
+                let problems = t.check(policy);
+                timelines.push(t);
+                problems
+            }
+            Err(problems) => problems,
+        };
+        if !problems.is_empty() {
+            problems.iter().for_each(|p| error_line(one_line(p)));
+            return Exit::BadInput;
+        }
+    }
+    let mut exit = Exit::Ok;
+    let mut docs = Vec::new();
+    for timeline in &timelines {
+        let (history, stopped) = match timeline.run(policy) {
+            Ok(history) => (history, None),
+            Err(stopped) => {
+                let message = match &stopped.at {
+                    Some(at) => one_line(at),
+                    None => format!(
+                        "{}: on {}: {}",
+                        timeline.path.display(),
+                        stopped.date,
+                        stopped.message
+                    ),
+                };
+                (stopped.history, Some(message))
+            }
+        };
+        match args.format {
+            Format::Human => human(out, timeline, &history, args.every_day),
+            Format::Json => docs.push(json_history(timeline, &history, stopped.as_deref())),
+        }
+        if let Some(message) = stopped {
+            error_line(message);
+            exit = Exit::Findings;
+        }
+    }
+    if args.format == Format::Json {
+        let doc = json!({ "timelines": docs });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    }
+    exit
+}
+
+/// The lines a day's actions print as, rules included: two days whose lines
+/// are the same did the same.
+fn action_lines(day: &Day) -> Vec<String> {
+    day.actions
+        .iter()
+        .map(|a| printable(&format!("{}  <- {}", a.kind, a.rules.join(", "))).into_owned())
+        .collect()
+}
+
+fn human(out: &mut Out, timeline: &Timeline, history: &History, every_day: bool) {
+    let _ = writeln!(
+        out,
+        "timeline {} (account {}, {} to {})",
+        printable(&history.timeline),
+        printable(&history.account),
+        timeline.from,
+        timeline.to
+    );
+    let mut before: Option<&Case> = None;
+    let mut shown: Option<(chrono::NaiveDate, Vec<String>)> = None;
+    // A run of days that repeat the last day shown: (first, last).
+    let mut repeat: Option<(chrono::NaiveDate, chrono::NaiveDate)> = None;
+    let flush = |out: &mut Out,
+                 repeat: &mut Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+                 like: chrono::NaiveDate| {
+        if let Some((first, last)) = repeat.take() {
+            let span = if first == last {
+                first.to_string()
+            } else {
+                format!("{first} to {last}")
+            };
+            let _ = writeln!(out, "{span}: the same actions as on {like}");
+        }
+    };
+    for day in &history.days {
+        let lines = action_lines(day);
+        let ended = day.treatment_ended(before);
+        before = day.case.as_ref();
+        let quiet = day.happened.is_empty() && day.done.is_empty() && !ended;
+        if quiet && lines.is_empty() {
+            continue;
+        }
+        if quiet
+            && !every_day
+            && shown
+                .as_ref()
+                .is_some_and(|(_, previous)| *previous == lines)
+        {
+            repeat = Some((repeat.map_or(day.date, |(first, _)| first), day.date));
+            continue;
+        }
+        if let Some((like, _)) = &shown {
+            flush(out, &mut repeat, *like);
+        }
+        let _ = writeln!(out, "{}", day.date);
+        for h in &day.happened {
+            let _ = writeln!(out, "    happened: {}", printable(h));
+        }
+        for line in &lines {
+            let _ = writeln!(out, "    {line}");
+        }
+        for e in &day.done {
+            let _ = writeln!(
+                out,
+                "    done: {} {} (due {})",
+                printable(&e.id),
+                e.event_type,
+                e.date
+            );
+        }
+        if ended {
+            let _ = writeln!(out, "    treatment complete: no event pending");
+        }
+        if !lines.is_empty() {
+            shown = Some((day.date, lines));
+        }
+    }
+    if let Some((like, _)) = &shown {
+        flush(out, &mut repeat, *like);
+    }
+    let end = history.days.last().map_or(timeline.from, |d| d.date);
+    let _ = match history.days.last().and_then(|d| d.case.as_ref()) {
+        None => writeln!(out, "at the end of {end}: no case open"),
+        Some(case) => writeln!(
+            out,
+            "at the end of {end}: case open since {} (category {}, template {}), {} event(s) pending",
+            case.start_date,
+            printable(&case.category),
+            printable(case.template.as_deref().unwrap_or("null")),
+            case.pending().count()
+        ),
+    };
+}
+
+fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -> Json {
+    let days: Vec<Json> = history
+        .days
+        .iter()
+        .filter(|d| !d.actions.is_empty() || !d.happened.is_empty() || !d.done.is_empty())
+        .map(|d| {
+            json!({
+                "date": d.date.to_string(),
+                "happened": d.happened,
+                "actions": d.actions,
+                "done": d.done,
+                "case": d.case,
+            })
+        })
+        .collect();
+    json!({
+        "timeline": history.timeline,
+        "file": timeline.path.display().to_string(),
+        "account": history.account,
+        "from": timeline.from.to_string(),
+        "to": timeline.to.to_string(),
+        "days": days,
+        "case": history.days.last().and_then(|d| d.case.as_ref()),
+        "stopped": stopped,
+    })
+}

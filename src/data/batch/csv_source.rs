@@ -1,0 +1,376 @@
+//! CSV input: the extract and its companion files, read in step (each
+//! account's companion rows are taken as its row is read), every record
+//! bounded by the record limit. It must not decode cells (the mapping does,
+//! `mapping.rs`): rows leave here as text cells.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use csv::{ByteRecord, StringRecord};
+
+use super::mapping::trim_cell;
+use super::{bytes_text, open_input, BatchError, Mapping, Raw, RowSource, Unit, MAX_RECORD_BYTES};
+
+/// A CSV input that fails once the record being read grows past its limit:
+/// the csv reader would otherwise buffer a record of any length. The reader
+/// tells it where each record starts ([`RecordStart`]); the bytes handed over
+/// since then are the record plus at most one buffer of read-ahead.
+struct RecordLimited {
+    inner: Box<dyn Read + Send>,
+    fed: u64,
+    start: RecordStart,
+    limit: u64,
+}
+
+/// Where the record being read starts, shared by a csv reader's owner and its input.
+#[derive(Clone, Default)]
+struct RecordStart(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl RecordStart {
+    fn set(&self, byte: u64) {
+        self.0.store(byte, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The error [`RecordLimited`] reads with.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl Read for RecordLimited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.fed - self.start.get() > self.limit + CSV_BUFFER as u64 {
+            return Err(std::io::Error::other(RecordTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.fed += n as u64;
+        Ok(n)
+    }
+}
+
+fn is_too_long(e: &csv::Error) -> bool {
+    matches!(e.kind(), csv::ErrorKind::Io(io)
+        if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()))
+}
+
+/// A CSV reader of `input` whose records may be at most `limit` bytes, with
+/// the handle to tell it where each record starts.
+fn limited_csv_reader(
+    input: Box<dyn Read + Send>,
+    limit: usize,
+) -> (csv::Reader<Box<dyn Read + Send>>, RecordStart) {
+    let start = RecordStart::default();
+    let limited = RecordLimited {
+        inner: input,
+        fed: 0,
+        start: start.clone(),
+        limit: limit as u64,
+    };
+    (csv_reader(Box::new(limited)), start)
+}
+
+/// Reads the next record of a limited CSV reader: `Err(line)` when it is
+/// longer than `limit` bytes. A CSV record cannot be skipped (the newline
+/// that ends it may be inside quotes), so the caller stops there.
+fn read_limited_record(
+    reader: &mut csv::Reader<Box<dyn Read + Send>>,
+    start: &RecordStart,
+    limit: usize,
+    rec: &mut ByteRecord,
+) -> Result<Result<bool, csv::Error>, u64> {
+    let at = reader.position().clone();
+    start.set(at.byte());
+    match reader.read_byte_record(rec) {
+        Err(e) if is_too_long(&e) => Err(at.line()),
+        Ok(true) if reader.position().byte() - at.byte() > limit as u64 => Err(at.line()),
+        other => Ok(other),
+    }
+}
+
+/// The message for a CSV record past the limit at `line` of `what`.
+fn too_long_message(what: &str, line: u64, limit: usize) -> String {
+    format!(
+        "{what} line {line}: the record is longer than the record limit ({}); a CSV record cannot be skipped (its end may be inside quotes), so the batch stopped",
+        bytes_text(limit)
+    )
+}
+
+/// A companion file: rows grouped by account id, in the input's account order.
+struct Companion {
+    file: String,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    start: RecordStart,
+    key_col: usize,
+    pending: Option<(u64, StringRecord)>,
+    done: bool,
+    /// The record the next row is read into, sized like the last row.
+    next: ByteRecord,
+}
+
+impl Companion {
+    fn advance(&mut self) -> Result<(), BatchError> {
+        let rec = &mut self.next;
+        loop {
+            let read = read_limited_record(&mut self.reader, &self.start, MAX_RECORD_BYTES, rec)
+                .map_err(|line| {
+                    BatchError::Input(too_long_message(
+                        &format!("companion `{}`", self.file),
+                        line,
+                        MAX_RECORD_BYTES,
+                    ))
+                })?;
+            match read {
+                Ok(false) => {
+                    self.done = true;
+                    self.pending = None;
+                    return Ok(());
+                }
+                Ok(true) => {
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    // Moved, not copied: the next row is read into a fresh record.
+                    let fresh = fresh_record(rec);
+                    let row = StringRecord::from_byte_record_lossy(std::mem::replace(rec, fresh));
+                    if is_blank(&row) {
+                        continue;
+                    }
+                    self.pending = Some((line, row));
+                    return Ok(());
+                }
+                Err(e) => return Err(BatchError::Input(format!("companion `{}`: {e}", self.file))),
+            }
+        }
+    }
+
+    /// The rows of account `id`, if they come next.
+    fn take(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
+        let mut rows = Vec::new();
+        while let Some((_, row)) = &self.pending {
+            if trim_cell(row.get(self.key_col).unwrap_or("")) != id {
+                break;
+            }
+            rows.push(self.pending.take().expect("pending row"));
+            self.advance()?;
+        }
+        Ok(rows)
+    }
+}
+
+/// An empty record to read the next row into, sized from the last one with
+/// room to spare: the csv reader grows a full record by reallocating, and a
+/// record sized exactly would grow on nearly every row.
+fn fresh_record(last: &ByteRecord) -> ByteRecord {
+    let bytes = last.as_slice().len();
+    ByteRecord::with_capacity(bytes + bytes / 2 + 16, last.len() + 2)
+}
+
+/// Whether every cell of a row is empty or whitespace.
+fn is_blank(row: &StringRecord) -> bool {
+    let bytes = row.as_byte_record().as_slice();
+    if bytes.is_ascii() {
+        bytes.iter().all(u8::is_ascii_whitespace)
+    } else {
+        row.iter().all(|c| trim_cell(c).is_empty())
+    }
+}
+
+/// A CSV extract with its header, and its companion files.
+pub struct CsvSource {
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    start: RecordStart,
+    max_record: usize,
+    width: usize,
+    id_col: usize,
+    companions: Vec<Companion>,
+}
+
+impl CsvSource {
+    /// Reads the header (and each companion's header) and binds the mapping to
+    /// them. `companion_paths[n]` is the file of `mapping.lists[n]`.
+    pub fn open(
+        input: Box<dyn Read + Send>,
+        mapping: &mut Mapping,
+        companion_paths: &[PathBuf],
+    ) -> Result<CsvSource, String> {
+        let (mut reader, start) = limited_csv_reader(input, MAX_RECORD_BYTES);
+        let header = reader
+            .headers()
+            .map_err(|e| match is_too_long(&e) {
+                true => too_long_message("the input's", 1, MAX_RECORD_BYTES),
+                false => format!("cannot read the header row: {e}"),
+            })?
+            .clone();
+        mapping.bind(&header)?;
+        let mut companions = Vec::new();
+        for (n, path) in companion_paths.iter().enumerate() {
+            let (mut reader, start) = limited_csv_reader(open_input(path)?, MAX_RECORD_BYTES);
+            let file = path.display().to_string();
+            let header = reader
+                .headers()
+                .map_err(|e| match is_too_long(&e) {
+                    true => too_long_message(&format!("companion `{file}`"), 1, MAX_RECORD_BYTES),
+                    false => format!("companion `{file}`: cannot read the header row: {e}"),
+                })?
+                .clone();
+            mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            let mut c = Companion {
+                file,
+                reader,
+                start,
+                key_col: mapping.lists[n].key_col,
+                pending: None,
+                done: false,
+                next: ByteRecord::with_capacity(256, header.len() + 2),
+            };
+            c.advance().map_err(|e| e.to_string())?;
+            companions.push(c);
+        }
+        Ok(CsvSource {
+            reader,
+            start,
+            max_record: MAX_RECORD_BYTES,
+            width: header.len(),
+            id_col: mapping.id_col,
+            companions,
+        })
+    }
+}
+
+/// The csv reader's buffer: also the most it reads ahead of a record.
+const CSV_BUFFER: usize = 1 << 20;
+
+fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(CSV_BUFFER)
+        .from_reader(input)
+}
+
+impl RowSource for CsvSource {
+    fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
+        let mut rec = ByteRecord::with_capacity(1024, self.width + 2);
+        while out.len() < n {
+            let read =
+                read_limited_record(&mut self.reader, &self.start, self.max_record, &mut rec)
+                    .map_err(|line| {
+                        BatchError::Input(too_long_message("input", line, self.max_record))
+                    })?;
+            let more = match read {
+                Ok(more) => more,
+                Err(e) if e.is_io_error() => {
+                    return Err(BatchError::Input(format!("reading the input: {e}")))
+                }
+                Err(e) => {
+                    // A broken row: report it and carry on with the next one.
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    out.push(Unit {
+                        line,
+                        raw: Raw::Bad {
+                            id: None,
+                            reason: format!("unreadable CSV row: {e}"),
+                        },
+                    });
+                    continue;
+                }
+            };
+            if !more {
+                return Ok(false);
+            }
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let fresh = fresh_record(&rec);
+            let record = match StringRecord::from_byte_record(std::mem::replace(&mut rec, fresh)) {
+                Ok(r) => r,
+                Err(_) => {
+                    out.push(Unit {
+                        line,
+                        raw: Raw::Bad {
+                            id: None,
+                            reason: "row is not valid UTF-8".into(),
+                        },
+                    });
+                    continue;
+                }
+            };
+            let id = trim_cell(record.get(self.id_col).unwrap_or(""));
+            let mut lists = Vec::with_capacity(self.companions.len());
+            for c in &mut self.companions {
+                lists.push(if id.is_empty() {
+                    Vec::new()
+                } else {
+                    c.take(id)?
+                });
+            }
+            let raw = if record.len() != self.width {
+                Raw::Bad {
+                    id: (!id.is_empty()).then(|| id.to_string()),
+                    reason: format!("expected {} columns, found {}", self.width, record.len()),
+                }
+            } else {
+                Raw::Csv { record, lists }
+            };
+            out.push(Unit { line, raw });
+        }
+        Ok(true)
+    }
+
+    fn finish(&mut self) -> Result<(), BatchError> {
+        for c in &self.companions {
+            if let Some((line, row)) = &c.pending {
+                return Err(BatchError::Input(format!(
+                    "companion `{}` line {line}: account `{}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
+                    c.file,
+                    row.get(c.key_col).unwrap_or("")
+                )));
+            }
+            let _ = c.done;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_too_long_record(input: String, limit: usize) -> Option<u64> {
+        let (mut reader, start) =
+            limited_csv_reader(Box::new(std::io::Cursor::new(input.into_bytes())), limit);
+        reader.headers().unwrap();
+        let mut rec = ByteRecord::new();
+        loop {
+            match read_limited_record(&mut reader, &start, limit, &mut rec) {
+                Err(line) => return Some(line),
+                Ok(Ok(true)) => {}
+                Ok(other) => {
+                    other.unwrap();
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// A quoted field of many short lines is one long record: past the
+    /// limit, the line where it starts is named. Below a buffer of
+    /// read-ahead it is measured once read; past it the input stops feeding.
+    #[test]
+    fn a_csv_record_past_the_limit_names_its_first_line() {
+        let field = |bytes: usize| "ab\n".repeat(bytes / 3);
+        let csv = |f: String| format!("id,note\na,short\nb,\"{f}\"\nc,after\n");
+        assert_eq!(first_too_long_record(csv(field(90)), 100), None);
+        assert_eq!(first_too_long_record(csv(field(300)), 100), Some(3));
+        assert_eq!(
+            first_too_long_record(csv(field(3 * CSV_BUFFER)), 100),
+            Some(3)
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! One part of a chunk, one rayon task: each row decoded (JSON Lines, or CSV
+//! through the mapping), run through the policy, and its actions written as
+//! JSON Lines or CSV, or its reject line. It must not touch files or shared
+//! state: the writer thread puts the parts' bytes in order.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::duplicates::Ids;
+use super::mapping::trim_cell;
+use super::summary::Summary;
+use super::{OutputFormat, Raw, Settings, Unit};
+use crate::data::snapshot::{account_id, decode_account, FieldError};
+use crate::policy::Action;
+
+/// One reject line.
+#[derive(Serialize)]
+struct Reject<'a> {
+    line: u64,
+    account: Option<&'a str>,
+    field: Option<&'a str>,
+    reason: &'a str,
+}
+
+/// What one rayon task produced: output bytes, reject lines, counts.
+pub(super) struct Part {
+    pub(super) out: Vec<u8>,
+    pub(super) rejects: Vec<u8>,
+    pub(super) summary: Summary,
+    /// The account ids of the evaluated rows, in order.
+    pub(super) ids: Ids,
+}
+
+pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
+    let mut part = Part {
+        out: Vec::with_capacity(units.len() * 256),
+        rejects: Vec::new(),
+        summary: Summary::default(),
+        ids: Ids::default(),
+    };
+    let schema = settings.policy.plan.schema();
+    let mut scratch = Vec::with_capacity(512);
+    for unit in units {
+        let (id, decoded) = match &unit.raw {
+            Raw::Bad { id, reason } => {
+                reject(&mut part, unit.line, id.as_deref(), None, reason);
+                continue;
+            }
+            Raw::Json(text) => match json_record(text, unit.line) {
+                Err(e) => {
+                    reject(
+                        &mut part,
+                        unit.line,
+                        None,
+                        None,
+                        &format!("not a JSON object: {e}"),
+                    );
+                    continue;
+                }
+                Ok(json) => {
+                    let id = account_id(schema, &json);
+                    (id, decode_account(schema, &json))
+                }
+            },
+            Raw::Csv { record, lists } => {
+                let mapping = settings.mapping.expect("CSV input has a mapping");
+                let id = record.get(mapping.id_col).map(|s| trim_cell(s).to_string());
+                (id, mapping.decode(schema, record, lists))
+            }
+        };
+        let account = match decoded {
+            Ok(a) => a,
+            Err(errors) => {
+                reject_fields(&mut part, unit.line, id.as_deref(), &errors);
+                continue;
+            }
+        };
+        let id = id.unwrap_or_default();
+        let run = if settings.all_tables {
+            crate::policy::run(settings.policy, &account, settings.as_of, false)
+        } else {
+            crate::policy::run_needed(settings.policy, &account, settings.as_of)
+        };
+        match run {
+            Err(e) => {
+                reject(
+                    &mut part,
+                    unit.line,
+                    Some(&id),
+                    None,
+                    &format!("evaluation failed: {e}"),
+                );
+            }
+            Ok(run) => {
+                part.summary.evaluated += 1;
+                part.ids.push(&id);
+                part.summary.tally(&run.actions);
+                for action in &run.actions {
+                    write_action(
+                        &mut part.out,
+                        &mut scratch,
+                        settings.output,
+                        &id,
+                        unit.line,
+                        action,
+                    );
+                }
+            }
+        }
+    }
+    part
+}
+
+/// One JSON Lines record. A byte-order mark at the start of the file (CSV and
+/// YAML readers skip theirs) is not part of the first record.
+fn json_record(text: &str, line: u64) -> serde_json::Result<serde_json::Value> {
+    let text = match line {
+        1 => text.strip_prefix('\u{feff}').unwrap_or(text),
+        _ => text,
+    };
+    serde_json::from_str(text)
+}
+
+fn reject(part: &mut Part, line: u64, id: Option<&str>, field: Option<&str>, reason: &str) {
+    part.summary.rejected += 1;
+    let r = Reject {
+        line,
+        account: id.filter(|s| !s.is_empty()),
+        field,
+        reason,
+    };
+    let _ = serde_json::to_writer(&mut part.rejects, &r);
+    part.rejects.push(b'\n');
+}
+
+fn reject_fields(part: &mut Part, line: u64, id: Option<&str>, errors: &[FieldError]) {
+    let reason = errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let field = errors.first().map(|e| e.field.as_str());
+    reject(part, line, id, field, &reason);
+}
+
+fn write_action(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    format: OutputFormat,
+    id: &str,
+    line: u64,
+    action: &Action,
+) {
+    match format {
+        OutputFormat::Jsonl => {
+            // The kind alone (not the whole `Action`, whose flattened kind
+            // serde would buffer as a map), its members spliced in.
+            // sonic-rs writes the same JSON as serde_json, escaping strings
+            // with SIMD: string escaping was the largest cost of the output.
+            scratch.clear();
+            sonic_rs::to_writer(&mut *scratch, &action.kind).expect("action serialises");
+            out.extend_from_slice(b"{\"account\":");
+            sonic_rs::to_writer(&mut *out, id).expect("id serialises");
+            let _ = write!(out, ",\"row\":{line},");
+            // `scratch` is `{"type":...}`.
+            out.extend_from_slice(&scratch[1..scratch.len() - 1]);
+            out.extend_from_slice(b",\"rules\":");
+            sonic_rs::to_writer(&mut *out, &action.rules).expect("rules serialise");
+            out.extend_from_slice(b"}\n");
+        }
+        OutputFormat::Csv => {
+            let mut fields = serde_json::to_value(&action.kind).expect("action serialises");
+            if let Some(map) = fields.as_object_mut() {
+                // `shift_remove` keeps the other fields in their order.
+                map.shift_remove("type");
+            }
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut *out);
+            let _ = w.write_record([
+                id,
+                &line.to_string(),
+                action.kind.name(),
+                &action.rules.join(";"),
+                &fields.to_string(),
+            ]);
+            let _ = w.flush();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The batch summary: rows read, evaluated and rejected, actions counted by
+//! kind, merged part by part, and its human form for stderr. It must not
+//! decide anything: it counts the actions the policy produced.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::policy::{Action, ActionKind};
+
+/// Counts by category, in key order (deterministic JSON).
+pub type Counts = BTreeMap<String, u64>;
+
+fn bump(counts: &mut Counts, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// What a batch did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub rows_read: u64,
+    pub evaluated: u64,
+    pub rejected: u64,
+    pub actions: u64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// `rows_read == evaluated + rejected`.
+    pub balanced: bool,
+    /// Every table was evaluated (`--all-tables`), not only those the actions read.
+    pub all_tables: bool,
+    pub entry_category: Counts,
+    pub collection_class: Counts,
+    pub experiment_arm: Counts,
+    pub action_type: Counts,
+    pub promise_outcome: Counts,
+    pub severance_nominations: u64,
+    pub severance_nominated_sas: u64,
+    /// Evaluated rows whose account id an earlier evaluated row had: each got
+    /// its own actions (two cases for one account).
+    pub duplicate_account_ids: u64,
+    /// The first few of those ids (each once), in input order.
+    pub duplicate_account_id_examples: Vec<String>,
+}
+
+impl Summary {
+    pub(super) fn merge(&mut self, other: Summary) {
+        self.evaluated += other.evaluated;
+        self.rejected += other.rejected;
+        self.actions += other.actions;
+        for (mine, theirs) in [
+            (&mut self.entry_category, other.entry_category),
+            (&mut self.collection_class, other.collection_class),
+            (&mut self.experiment_arm, other.experiment_arm),
+            (&mut self.action_type, other.action_type),
+            (&mut self.promise_outcome, other.promise_outcome),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
+        }
+        self.severance_nominations += other.severance_nominations;
+        self.severance_nominated_sas += other.severance_nominated_sas;
+    }
+
+    pub(super) fn tally(&mut self, actions: &[Action]) {
+        self.actions += actions.len() as u64;
+        for a in actions {
+            bump(&mut self.action_type, a.kind.name());
+            match &a.kind {
+                ActionKind::OpenCase { category, .. } => bump(&mut self.entry_category, category),
+                ActionKind::AssignClass { class, .. } => bump(
+                    &mut self.collection_class,
+                    class.as_deref().unwrap_or("null"),
+                ),
+                ActionKind::AssignArm {
+                    experiment, arm, ..
+                } => bump(&mut self.experiment_arm, &format!("{experiment}/{arm}")),
+                ActionKind::PromiseOutcome { status, .. } => {
+                    let s = serde_json::to_value(status).ok();
+                    let s = s.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+                    bump(&mut self.promise_outcome, s)
+                }
+                ActionKind::NominateSeverance { sas } => {
+                    self.severance_nominations += 1;
+                    self.severance_nominated_sas += sas.len() as u64;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// For people, on stderr.
+    pub fn human(&self) -> String {
+        let mut s = format!(
+            "{} rows read: {} evaluated, {} rejected{}; {} actions in {:.2} s ({:.0} rows/s)\n",
+            self.rows_read,
+            self.evaluated,
+            self.rejected,
+            if self.balanced {
+                ""
+            } else {
+                " -- DOES NOT ADD UP"
+            },
+            self.actions,
+            self.seconds,
+            self.rows_per_second
+        );
+        if self.all_tables {
+            s.push_str("  every table evaluated (--all-tables)\n");
+        }
+        for (title, counts) in [
+            ("entry category", &self.entry_category),
+            ("collection class", &self.collection_class),
+            ("experiment arm", &self.experiment_arm),
+            ("action type", &self.action_type),
+            ("promise outcome", &self.promise_outcome),
+        ] {
+            if counts.is_empty() {
+                continue;
+            }
+            let items: Vec<String> = counts
+                .iter()
+                .map(|(k, v)| format!("{} {v}", crate::diagnostic::printable(k)))
+                .collect();
+            s.push_str(&format!("  {title:<17} {}\n", items.join(", ")));
+        }
+        s.push_str(&format!(
+            "  {:<17} {} nominations, {} SAs\n",
+            "severance", self.severance_nominations, self.severance_nominated_sas
+        ));
+        if self.duplicate_account_ids > 0 {
+            let examples: Vec<String> = self
+                .duplicate_account_id_examples
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect();
+            s.push_str(&format!(
+                "warning: {} rows repeat the account id of an earlier row (e.g. {}); each got its own actions\n",
+                self.duplicate_account_ids,
+                examples.join(", ")
+            ));
+        }
+        s
+    }
+}

@@ -1,0 +1,258 @@
+//! References: the schema fields no rule (and no policy slot) reads, and the
+//! tables the policy gives no role that no other table refers to; and what a
+//! policy uses (`PolicyUse::of`). It looks at names only and must not reason
+//! about which inputs a row matches.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Context, PolicyUse};
+use crate::data::schema::Schema;
+use crate::diagnostic::Diagnostic;
+use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
+use crate::model::doc::{FieldTypeDoc, SchemaDoc};
+use crate::source::Span;
+use crate::types::{RecordId, Type};
+
+pub(super) fn walk(e: &TExpr, f: &mut dyn FnMut(&TExpr)) {
+    f(e);
+    match &e.kind {
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => walk(b, f),
+        TExprKind::Binary(_, l, r) => {
+            walk(l, f);
+            walk(r, f);
+        }
+        TExprKind::Call(_, args) => args.iter().for_each(|a| walk(a, f)),
+        TExprKind::Each(each) => {
+            walk(&each.list, f);
+            if let Some(x) = &each.filter {
+                walk(x, f);
+            }
+            if let Some(x) = &each.body {
+                walk(x, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every expression of a table: inputs, cells, outputs, default, `for_each` list.
+fn table_exprs(table: &Table) -> Vec<&TExpr> {
+    let mut v: Vec<&TExpr> = table.inputs.iter().map(|i| &i.expr).collect();
+    for row in &table.rows {
+        for cell in &row.cells {
+            for t in &cell.tests {
+                match t {
+                    TTest::Compare(_, e) => v.push(e),
+                    TTest::Range { low, high, .. } => {
+                        v.push(low);
+                        v.push(high);
+                    }
+                }
+            }
+        }
+        v.extend(&row.outputs);
+    }
+    if let Some(d) = &table.default {
+        v.extend(d);
+    }
+    if let Some(fe) = &table.for_each {
+        v.push(&fe.list);
+    }
+    v
+}
+
+/// A field as declared: its record and slot, the path shown, where its type is written, its parent.
+struct DeclaredField {
+    record: RecordId,
+    slot: usize,
+    path: String,
+    span: Span,
+    parent: Option<(RecordId, usize)>,
+}
+
+fn declared_fields(schema: &Schema, doc: &SchemaDoc) -> Vec<DeclaredField> {
+    struct W<'a> {
+        schema: &'a Schema,
+        next: RecordId,
+        out: Vec<DeclaredField>,
+    }
+    impl W<'_> {
+        fn record(
+            &mut self,
+            id: RecordId,
+            fields: &indexmap::IndexMap<String, crate::model::spanned::Spanned<FieldTypeDoc>>,
+            path: &str,
+            parent: Option<(RecordId, usize)>,
+        ) {
+            for (slot, (name, ty)) in fields.iter().enumerate() {
+                let name = name.strip_suffix('?').unwrap_or(name);
+                let path = format!("{path}.{name}");
+                if self
+                    .schema
+                    .records
+                    .get(id as usize)
+                    .and_then(|r| r.fields.get(slot))
+                    .map(|f| f.name.as_str())
+                    == Some(name)
+                {
+                    self.out.push(DeclaredField {
+                        record: id,
+                        slot,
+                        path: path.clone(),
+                        span: ty.span,
+                        parent,
+                    });
+                }
+                self.ty(&ty.value, &path, Some((id, slot)));
+            }
+        }
+        fn ty(&mut self, ty: &FieldTypeDoc, path: &str, parent: Option<(RecordId, usize)>) {
+            match ty {
+                FieldTypeDoc::Named(_) => {}
+                FieldTypeDoc::Record(fields) => {
+                    let id = self.next;
+                    self.next += 1;
+                    self.record(id, fields, path, parent);
+                }
+                FieldTypeDoc::List(items) => {
+                    if let [item] = items.as_slice() {
+                        self.ty(&item.value, path, parent);
+                    }
+                }
+            }
+        }
+    }
+    let mut w = W {
+        schema,
+        next: 1,
+        out: Vec::new(),
+    };
+    if let FieldTypeDoc::Record(fields) = &doc.fields.value {
+        w.record(crate::data::schema::ACCOUNT, fields, "account", None);
+    }
+    w.out
+}
+
+pub(super) fn unused(program: &Program, ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut fields: HashSet<(RecordId, usize)> = HashSet::new();
+    let mut referred: HashMap<u32, ()> = HashMap::new();
+    for (t, table) in program.tables.iter().enumerate() {
+        for e in table_exprs(table) {
+            walk(e, &mut |x| match &x.kind {
+                TExprKind::Field(b, slot) => {
+                    if let Type::Record(id) = &b.ty {
+                        fields.insert((*id, *slot as usize));
+                    }
+                }
+                TExprKind::Project(b, slot) => {
+                    if let Type::List(inner) = &b.ty {
+                        if let Type::Record(id) = inner.as_ref() {
+                            fields.insert((*id, *slot as usize));
+                        }
+                    }
+                }
+                TExprKind::TableOutput { table: other, .. } if *other as usize != t => {
+                    referred.insert(*other, ());
+                }
+                _ => {}
+            });
+        }
+    }
+    let schema = &program.schema;
+    fields.insert((crate::data::schema::ACCOUNT, schema.id_slot));
+    if let Some(p) = &ctx.policy {
+        fields.extend(p.fields.iter().copied());
+    }
+    if let Some((file, doc)) = ctx.schema_doc {
+        for f in declared_fields(schema, doc) {
+            let parent_used = f.parent.is_none_or(|p| fields.contains(&p));
+            if parent_used && !fields.contains(&(f.record, f.slot)) {
+                out.push(
+                    Diagnostic::warning(
+                        "unused-field",
+                        file,
+                        f.span,
+                        format!("field `{}` is never read by a rule", f.path),
+                    )
+                    .with_help("remove it from the schema, or use it in a table; accounts may still carry it"),
+                );
+            }
+        }
+    }
+    if let Some(p) = &ctx.policy {
+        for (t, table) in program.tables.iter().enumerate() {
+            let t = t as u32;
+            if !p.tables.contains(&t) && !referred.contains_key(&t) {
+                out.push(
+                    Diagnostic::warning(
+                        "unused-table",
+                        &table.file,
+                        table.span,
+                        format!(
+                            "table `{}` is not used: the policy gives it no role and no other table refers to it",
+                            table.name
+                        ),
+                    )
+                    .with_help("wire it into the policy (e.g. `entry: <table>`), refer to it from another table, or delete it"),
+                );
+            }
+        }
+    }
+    out
+}
+
+impl PolicyUse {
+    /// The tables a policy plays and the snapshot fields its pipeline reads.
+    pub fn of(policy: &crate::policy::Policy) -> PolicyUse {
+        let tables = policy.roles.tables();
+        let schema = policy.plan.schema();
+        let account = crate::data::schema::ACCOUNT;
+        let record_of = |slot: usize| -> Option<RecordId> {
+            match &schema.account().fields.get(slot)?.ty {
+                Type::Record(id) => Some(*id),
+                Type::List(inner) => match inner.as_ref() {
+                    Type::Record(id) => Some(*id),
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        let s = &policy.slots;
+        let mut fields = vec![(account, s.arrears)];
+        if let Some(c) = &s.case {
+            fields.push((account, c.slot));
+            if let Some(id) = record_of(c.slot) {
+                fields.push((id, c.start_date));
+                fields.extend(c.template.map(|t| (id, t)));
+            }
+        }
+        if let Some((slot, sa)) = &s.service_agreements {
+            fields.push((account, *slot));
+            if let Some(id) = record_of(*slot) {
+                fields.push((id, sa.id));
+                fields.push((id, sa.arrears));
+            }
+        }
+        if let Some((slot, p)) = &s.promises {
+            fields.push((account, *slot));
+            if let Some(id) = record_of(*slot) {
+                fields.extend([
+                    (id, p.id),
+                    (id, p.amount),
+                    (id, p.due_date),
+                    (id, p.payments),
+                ]);
+                fields.extend(p.plan.map(|x| (id, x)));
+                // Payments are a list of records inside a promise.
+                let rec = schema.record(id);
+                if let Some(Type::List(inner)) = rec.fields.get(p.payments).map(|f| &f.ty) {
+                    if let Type::Record(pay) = inner.as_ref() {
+                        fields.extend([(*pay, p.payment_amount), (*pay, p.payment_date)]);
+                    }
+                }
+            }
+        }
+        PolicyUse { tables, fields }
+    }
+}

@@ -1,0 +1,228 @@
+//! A cell's tests → `Check`s: constant operands folded, enum variants as one
+//! bit set, account-dependent operands kept as `Dynamic`; against an input of
+//! known type a comparison or range becomes a typed range (`Ints`, `Dates`,
+//! `Decimals`, `Bool`); and per table the `Matcher`, the rows' non-`-` cells
+//! in flat arrays. Every check must mean what the checked cell means.
+
+use rust_decimal::Decimal;
+
+use super::fold::fold;
+use super::{Check, CompiledCell};
+use crate::lang::ir::{TExpr, TExprKind, TTest};
+use crate::lang::syntax::ast::CompareOp;
+use crate::types::{Type, Value};
+
+pub(super) fn compile_cell(cell: &crate::lang::ir::TCell, input: &Type) -> CompiledCell {
+    if cell.tests.is_empty() && !cell.negated {
+        return CompiledCell {
+            any: true,
+            negated: false,
+            checks: Vec::new(),
+        };
+    }
+    let mut checks = Vec::new();
+    let mut enum_bits = 0u64;
+    for test in &cell.tests {
+        let mut test = test.clone();
+        match &mut test {
+            TTest::Compare(_, e) => fold(e),
+            TTest::Range { low, high, .. } => {
+                fold(low);
+                fold(high);
+            }
+        }
+        match test {
+            TTest::Compare(
+                CompareOp::Eq,
+                TExpr {
+                    kind: TExprKind::Const(Value::Enum(i)),
+                    ..
+                },
+            ) if matches!(input, Type::Enum(_)) && i < 64 => {
+                enum_bits |= 1 << i;
+            }
+            TTest::Compare(
+                op,
+                TExpr {
+                    kind: TExprKind::Const(v),
+                    ..
+                },
+            ) => checks.push(Check::Compare(op, v)),
+            TTest::Range {
+                low:
+                    TExpr {
+                        kind: TExprKind::Const(low),
+                        ..
+                    },
+                low_inclusive,
+                high:
+                    TExpr {
+                        kind: TExprKind::Const(high),
+                        ..
+                    },
+                high_inclusive,
+            } => checks.push(Check::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            }),
+            dynamic => checks.push(Check::Dynamic(dynamic)),
+        }
+    }
+    if enum_bits != 0 {
+        checks.insert(0, Check::EnumSet(enum_bits));
+    }
+    CompiledCell {
+        any: false,
+        negated: cell.negated,
+        checks,
+    }
+}
+
+/// A table's cells for evaluation: per row, the cells that test something (a
+/// `-` cell always matches and is left out), each with its checks, in three
+/// flat arrays, so that matching a row reads contiguous memory and does no
+/// work for `-` cells.
+#[derive(Clone, Debug, Default)]
+pub struct Matcher {
+    /// Row `r`'s cells are `cells[row_starts[r]..row_starts[r + 1]]`.
+    pub row_starts: Vec<u32>,
+    pub cells: Vec<CellTest>,
+    pub checks: Vec<Check>,
+}
+
+/// One cell that tests its column's input.
+#[derive(Clone, Debug)]
+pub struct CellTest {
+    /// The input column.
+    pub input: u32,
+    pub negated: bool,
+    /// Whether a null input matches (the cell is `null`, or `not(...)` without `null`).
+    pub null_matches: bool,
+    /// `checks[first_check..end_check]`: the cell matches when any of them does (before `negated`).
+    pub first_check: u32,
+    pub end_check: u32,
+}
+
+impl Matcher {
+    pub(super) fn build(rows: &[Vec<CompiledCell>], inputs: &[crate::lang::ir::Input]) -> Matcher {
+        let mut m = Matcher::default();
+        for row in rows {
+            m.row_starts.push(m.cells.len() as u32);
+            for (i, cell) in row.iter().enumerate() {
+                if cell.any {
+                    continue;
+                }
+                let null_matches = !cell.negated
+                    && cell
+                        .checks
+                        .iter()
+                        .any(|c| matches!(c, Check::Compare(CompareOp::Eq, Value::Null)));
+                let first_check = m.checks.len() as u32;
+                m.checks.extend(
+                    cell.checks
+                        .iter()
+                        .map(|c| specialise(c.clone(), &inputs[i].expr.ty)),
+                );
+                m.cells.push(CellTest {
+                    input: i as u32,
+                    negated: cell.negated,
+                    null_matches,
+                    first_check,
+                    end_check: m.checks.len() as u32,
+                });
+            }
+        }
+        m.row_starts.push(m.cells.len() as u32);
+        m
+    }
+
+    pub fn row(&self, r: usize) -> &[CellTest] {
+        &self.cells[self.row_starts[r] as usize..self.row_starts[r + 1] as usize]
+    }
+
+    pub fn checks(&self, cell: &CellTest) -> &[Check] {
+        &self.checks[cell.first_check as usize..cell.end_check as usize]
+    }
+}
+
+/// A bound of a typed range check: the value and whether it is included.
+pub type Bound<T> = Option<(T, bool)>;
+
+/// A constant check against an input of a known type becomes a typed range, so
+/// that matching does no dispatch on the constant's kind.
+fn specialise(check: Check, input: &Type) -> Check {
+    match input {
+        Type::Bool => match check {
+            Check::Compare(CompareOp::Eq, Value::Bool(b)) => Check::Bool(b),
+            _ => check,
+        },
+        Type::Integer | Type::Days => typed_range(
+            check,
+            |v| match v {
+                Value::Int(n) => Some(*n),
+                _ => None,
+            },
+            |low, high| Check::Ints { low, high },
+        ),
+        Type::Date => typed_range(
+            check,
+            |v| match v {
+                Value::Date(d) => Some(*d),
+                _ => None,
+            },
+            |low, high| Check::Dates { low, high },
+        ),
+        Type::Money | Type::Decimal => {
+            typed_range(check, decimal, |low, high| Check::Decimals { low, high })
+        }
+        _ => check,
+    }
+}
+
+/// A comparison or range whose constants `value` reads as `T`, as the typed
+/// check `make` builds from its bounds; any other check as it is.
+fn typed_range<T: Copy>(
+    check: Check,
+    value: impl Fn(&Value) -> Option<T>,
+    make: impl Fn(Bound<T>, Bound<T>) -> Check,
+) -> Check {
+    let typed = match &check {
+        Check::Compare(op, v) => value(v).and_then(|v| bounds(*op, v)),
+        Check::Range {
+            low,
+            low_inclusive,
+            high,
+            high_inclusive,
+        } => match (value(low), value(high)) {
+            (Some(lo), Some(hi)) => Some((Some((lo, *low_inclusive)), Some((hi, *high_inclusive)))),
+            _ => None,
+        },
+        _ => None,
+    };
+    match typed {
+        Some((low, high)) => make(low, high),
+        None => check,
+    }
+}
+
+/// `x op v` as bounds on `x`; `None` for `!=`, which is not one range.
+fn bounds<T: Copy>(op: CompareOp, v: T) -> Option<(Bound<T>, Bound<T>)> {
+    match op {
+        CompareOp::Lt => Some((None, Some((v, false)))),
+        CompareOp::Le => Some((None, Some((v, true)))),
+        CompareOp::Gt => Some((Some((v, false)), None)),
+        CompareOp::Ge => Some((Some((v, true)), None)),
+        CompareOp::Eq => Some((Some((v, true)), Some((v, true)))),
+        CompareOp::Ne => None,
+    }
+}
+
+fn decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(n) => Some(Decimal::from(*n)),
+        Value::Dec(d) => Some(*d),
+        _ => None,
+    }
+}

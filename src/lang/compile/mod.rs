@@ -1,0 +1,254 @@
+//! The compiler: a checked [`Program`] → an evaluation [`Plan`]. Constant
+//! operands are folded once; cell tests become typed checks against constant
+//! values or enum bit sets, so evaluating a cell does no lookups or parsing.
+//! It must not change what a table decides, only how fast: every check means
+//! what the checked cell means (`lang::semantics`).
+//!
+//! The rooms: this file (the plan's types and `compile`, table by table),
+//! `fold` (constant subexpressions → values), `cell` (a cell's tests →
+//! `Check`s, specialised by the input's type, and the per-table `Matcher`),
+//! `index` (the `RowIndex` of a large table's first column).
+
+mod cell;
+mod fold;
+mod index;
+
+use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
+use crate::lang::syntax::ast::CompareOp;
+use crate::types::{Type, Value};
+use cell::compile_cell;
+pub use cell::{Bound, CellTest, Matcher};
+pub(crate) use fold::fold;
+pub use index::RowIndex;
+use rust_decimal::Decimal;
+
+/// One test of a cell against the column's input value.
+#[derive(Clone, Debug)]
+pub enum Check {
+    Compare(CompareOp, Value),
+    Range {
+        low: Value,
+        low_inclusive: bool,
+        high: Value,
+        high_inclusive: bool,
+    },
+    /// Input equals one of these enum variants (bit `i` = variant `i`).
+    EnumSet(u64),
+    /// A bool input equals this.
+    Bool(bool),
+    /// An integer (or days) input within the bounds (`None`: unbounded).
+    Ints {
+        low: Bound<i64>,
+        high: Bound<i64>,
+    },
+    Dates {
+        low: Bound<chrono::NaiveDate>,
+        high: Bound<chrono::NaiveDate>,
+    },
+    /// A money or decimal input within the bounds.
+    Decimals {
+        low: Bound<Decimal>,
+        high: Bound<Decimal>,
+    },
+    /// An operand that depends on the account: evaluated per account.
+    Dynamic(TTest),
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledCell {
+    pub any: bool,
+    pub negated: bool,
+    pub checks: Vec<Check>,
+}
+
+/// A rule that caused an action: `table:row-id`, `table:default`,
+/// `template:name/event-id` or `experiment:name/arm`. Shared with the plan, so
+/// an action's rules are counted references, not copies.
+pub type RuleRef = std::sync::Arc<str>;
+
+#[derive(Clone, Debug)]
+pub struct CompiledTable {
+    pub table: Table,
+    /// For a large table whose first column tests a number against constants:
+    /// the rows that can match, by the first input's value.
+    pub index: Option<RowIndex>,
+    /// What the evaluator runs: the rows' cells in flat arrays, `-` cells left out.
+    pub matcher: Matcher,
+    /// Per row, its outputs when they are all constants (most rows): no
+    /// expression is evaluated when such a row decides.
+    pub constant_outputs: Vec<Option<crate::lang::semantics::Values>>,
+    /// The default's outputs when they are all constants.
+    pub constant_default: Option<crate::lang::semantics::Values>,
+    /// The table's name, shared by the actions that carry it.
+    pub name: std::sync::Arc<str>,
+    /// The name and type of each value of its single result (its result columns).
+    pub results: Vec<(std::sync::Arc<str>, Type)>,
+    /// The rule reference of each row (`table:row`), and of the default (`table:default`).
+    pub row_refs: Vec<RuleRef>,
+    pub default_ref: RuleRef,
+    /// Per input, how to read it: most inputs are a field path, read in place.
+    pub input_reads: Vec<InputRead>,
+}
+
+/// How an input column's value is obtained.
+#[derive(Clone, Debug)]
+pub enum InputRead {
+    /// Fields `slots` (outermost first) of the account or of a local (the
+    /// `for_each` item, a param): `account.pay_plan.active`.
+    Path { local: Option<u32>, slots: Vec<u32> },
+    /// Anything else: the expression is evaluated.
+    Expr,
+}
+
+impl InputRead {
+    fn of(e: &TExpr) -> InputRead {
+        let mut slots = Vec::new();
+        let mut at = e;
+        loop {
+            match &at.kind {
+                TExprKind::Field(base, slot) => {
+                    slots.push(*slot);
+                    at = base;
+                }
+                TExprKind::Account | TExprKind::Local(_) if !slots.is_empty() => {
+                    slots.reverse();
+                    let local = match at.kind {
+                        TExprKind::Local(i) => Some(i),
+                        _ => None,
+                    };
+                    return InputRead::Path { local, slots };
+                }
+                _ => return InputRead::Expr,
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub program: Program,
+    pub tables: Vec<CompiledTable>,
+    pub order: Vec<u32>,
+    /// The most inputs of any table: the evaluator's scratch space for them
+    /// is allocated once per account, at this size.
+    pub max_inputs: usize,
+}
+
+impl Plan {
+    pub fn schema(&self) -> &crate::data::schema::Schema {
+        &self.program.schema
+    }
+
+    /// Table `t`'s result values (a row's, the default's or the aggregate) as
+    /// JSON, each with its column name.
+    pub fn named_outputs<'a>(
+        &'a self,
+        t: u32,
+        values: &'a [Value],
+    ) -> impl Iterator<Item = (&'a std::sync::Arc<str>, serde_json::Value)> + 'a {
+        self.tables[t as usize]
+            .results
+            .iter()
+            .zip(values)
+            .map(|((name, ty), v)| (name, crate::types::value_to_json(v, ty, self.schema())))
+    }
+
+    /// Table `t`'s result values as a JSON object keyed by output name.
+    pub fn outputs_json(&self, t: u32, values: &[Value]) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.named_outputs(t, values)
+                .map(|(name, v)| (name.to_string(), v))
+                .collect(),
+        )
+    }
+}
+
+pub fn compile(program: Program) -> Plan {
+    let tables: Vec<CompiledTable> = program
+        .tables
+        .iter()
+        .map(|t| {
+            let mut table = t.clone();
+            for input in &mut table.inputs {
+                fold(&mut input.expr);
+            }
+            for row in &mut table.rows {
+                row.outputs.iter_mut().for_each(fold);
+            }
+            if let Some(default) = &mut table.default {
+                default.iter_mut().for_each(fold);
+            }
+            let rows: Vec<Vec<CompiledCell>> = table
+                .rows
+                .iter()
+                .map(|row| {
+                    row.cells
+                        .iter()
+                        .zip(&table.inputs)
+                        .map(|(cell, input)| compile_cell(cell, &input.expr.ty))
+                        .collect()
+                })
+                .collect();
+            let index = table
+                .inputs
+                .first()
+                .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
+            let matcher = Matcher::build(&rows, &table.inputs);
+            let constants = |outputs: &[TExpr]| -> Option<crate::lang::semantics::Values> {
+                outputs
+                    .iter()
+                    .map(|e| match &e.kind {
+                        TExprKind::Const(v) => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let constant_outputs = table
+                .rows
+                .iter()
+                .map(|row| constants(&row.outputs))
+                .collect();
+            let constant_default = table.default.as_deref().and_then(constants);
+            let row_refs = table
+                .rows
+                .iter()
+                .map(|row| format!("{}:{}", table.name, row.id).into())
+                .collect();
+            let default_ref = format!("{}:default", table.name).into();
+            let input_reads = table
+                .inputs
+                .iter()
+                .map(|i| InputRead::of(&i.expr))
+                .collect();
+            let results = table
+                .result_columns()
+                .iter()
+                .map(|o| (o.name.as_str().into(), o.ty.clone()))
+                .collect();
+            CompiledTable {
+                name: table.name.as_str().into(),
+                results,
+                input_reads,
+                table,
+                index,
+                matcher,
+                constant_outputs,
+                constant_default,
+                row_refs,
+                default_ref,
+            }
+        })
+        .collect();
+    let order = program.order.clone();
+    let max_inputs = tables
+        .iter()
+        .map(|t| t.table.inputs.len())
+        .max()
+        .unwrap_or(0);
+    Plan {
+        program,
+        tables,
+        order,
+        max_inputs,
+    }
+}

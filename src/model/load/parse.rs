@@ -1,0 +1,322 @@
+//! One file's text into a Doc type, YAML or TOML, with the options every YAML
+//! read uses (node budget, strict booleans); the parsers' errors become
+//! diagnostics in the user's words, at the right place, with a fix hint where
+//! one is known. It must not pick a document's kind or read a file.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::spanned::{reading, Format};
+use crate::source::{SourceFile, Span};
+
+pub(crate) fn parse<T: DeserializeOwned>(
+    format: Format,
+    file: &Arc<SourceFile>,
+) -> Result<T, Box<Diagnostic>> {
+    reading(format, file, || match format {
+        Format::Yaml => {
+            serde_saphyr::from_str_with_options::<T>(&file.text, yaml_options(&file.text))
+                .map_err(|e| Box::new(yaml_diagnostic(file, &e)))
+        }
+        Format::Toml => {
+            toml::from_str::<T>(&file.text).map_err(|e| Box::new(toml_diagnostic(file, &e)))
+        }
+    })
+}
+
+/// Values (nodes) any YAML file may hold, however short.
+pub const MIN_YAML_NODES: usize = 200_000;
+
+/// The options for every YAML arrears reads (rules, accounts, scenarios),
+/// for the file `text`.
+pub fn yaml_options(text: &str) -> serde_saphyr::Options {
+    // Written out, a YAML value takes at least a byte, so a file holds at most
+    // one value per byte: more means aliases expand it (an alias bomb), which is
+    // refused fast. A 100,000-row table (1.3 million values in 8 MiB) fits.
+    let max_nodes = text.len().max(MIN_YAML_NODES);
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: max_nodes,
+            // Each value is at most a start and an end event.
+            max_events: 2 * max_nodes + 16,
+            max_total_scalar_bytes: text.len().max(32 * 1024 * 1024),
+        },
+        // YAML 1.2 booleans only: `no` (Norway), `off` or `n` stay text.
+        strict_booleans: true,
+        // `00123` is an id, not 123.
+        leading_zero_numbers_as_strings: true,
+    }
+}
+
+fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnostic {
+    let (message, help) = describe_yaml_error(err);
+    let start = err.location().map_or(0, |l| {
+        file.offset_of(l.line() as usize, l.column() as usize)
+    });
+    if message.contains("did not find expected") {
+        if let Some(at) = dedented_line(&file.text, start) {
+            return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(
+                "this line is indented less than the lines around it: indent it like the line above",
+            );
+        }
+    }
+    let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
+    Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// YAML notices a dedented `key: value` line only at the next line, which is
+/// then indented more than it: where that dedented line starts, when the line
+/// before it is indented like the line the error is on.
+fn dedented_line(text: &str, error_at: usize) -> Option<usize> {
+    let content = |line: &str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let line_start = text.get(..error_at)?.rfind('\n').map_or(0, |i| i + 1);
+    let mut starts = text[..line_start]
+        .split_inclusive('\n')
+        .scan(0, |at, line| {
+            let start = *at;
+            *at += line.len();
+            Some((start, line))
+        })
+        .filter(|(_, line)| content(line))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev();
+    let error_line = text[line_start..].lines().next().unwrap_or("");
+    let (p_start, p) = starts.next()?;
+    let (_, q) = starts.next()?;
+    let opens_block = p.trim_end().ends_with([':', '|', '>', '-', '+']);
+    (indent(p) < indent(error_line) && indent(q) == indent(error_line) && !opens_block)
+        .then(|| p_start + indent(p))
+}
+
+/// A YAML error in the user's words: serde-saphyr's message without its
+/// location (shown separately) or library advice, and a fix hint where one is known.
+/// Shared by rule files and accounts files.
+pub fn describe_yaml_error(err: &serde_saphyr::Error) -> (String, Option<String>) {
+    let text = err.without_snippet().to_string();
+    // The message ends with "at line L, column C"; the location is shown separately.
+    let raw = match text.find(" at line ") {
+        Some(i) => &text[..i],
+        None => text.as_str(),
+    };
+    // Library advice ("set DuplicateKeyPolicy in Options ...") means nothing to a rule author.
+    let raw = raw.split(", set ").next().unwrap_or(raw).trim();
+    let (message, help): (String, Option<&str>) = if let Some(rest) =
+        text.strip_prefix("budget breached: ")
+    {
+        if rest.starts_with("Depth") {
+            (
+                "YAML nesting is too deep".into(),
+                Some("rule and account files are only a few levels deep; flatten the nested lists or mappings"),
+            )
+        } else {
+            (
+                "YAML budget exceeded: the file expands to more values than it has bytes".into(),
+                Some("the file expands to too many values (an alias bomb?); remove the repeated aliases"),
+            )
+        }
+    } else if raw.contains("recursion limit exceeded") {
+        (
+            "YAML nesting is too deep".into(),
+            Some("rule and account files are only a few levels deep; flatten the nested lists or mappings"),
+        )
+    } else if raw.contains("block scalar") {
+        (
+            raw.into(),
+            Some("in YAML a cell that starts with `>` or `|` must be quoted: \">= 5\""),
+        )
+    } else if raw.starts_with("duplicate mapping key") {
+        (
+            raw.into(),
+            Some("each key may appear once in a mapping; remove or rename the repeated one"),
+        )
+    } else if raw.starts_with("unknown field") {
+        (
+            raw.into(),
+            Some("check the spelling; see docs/rule-files.md for the keys each document takes"),
+        )
+    } else if raw.contains("multiple YAML documents") {
+        (
+            "the file holds more than one YAML document (a second one starts after `---`)".into(),
+            Some("put each document in a file of its own"),
+        )
+    } else if raw.contains("found a tab") || raw.contains("tabs disallowed") {
+        (raw.into(), Some("indent YAML with spaces, not tabs"))
+    } else if raw == "expected sequence start" {
+        (
+            "expected a list here".into(),
+            Some("write the items one per line, each starting with `- `"),
+        )
+    } else if raw == "expected mapping start" {
+        (
+            "expected a mapping (`key: value` lines) here".into(),
+            Some("a rule file starts with the key naming its document, e.g. `table: entry`"),
+        )
+    } else if raw.starts_with("expected string scalar") {
+        (
+            "expected a single value here, not a list or a mapping".into(),
+            Some("write one value, e.g. `hit: first`"),
+        )
+    } else if raw.contains("unclosed quote") {
+        (
+            raw.into(),
+            Some("end the quoted value with the same quote it starts with"),
+        )
+    } else if raw.starts_with("unexpected character") {
+        (
+            raw.into(),
+            Some("remove the control character; YAML files are plain text"),
+        )
+    } else if raw.starts_with("non-finite float") {
+        (
+            "number is too large (it overflows to infinity)".into(),
+            Some("numbers have at most 28 significant digits; quote exact amounts, e.g. \"12.50\""),
+        )
+    } else {
+        (raw.into(), None)
+    };
+    (lowercase_first(&message), help.map(str::to_string))
+}
+
+fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic {
+    let span = err.span().map_or(Span::new(0, 1), |r| {
+        Span::new(r.start, r.end.max(r.start + 1))
+    });
+    let message = err.message().trim().to_string();
+    if let Some(d) = unclosed_inline_table(file, span, &message)
+        .or_else(|| single_table_header(file, span, &message))
+    {
+        return d;
+    }
+    let unquoted = message.contains("expected newline")
+        || message.contains("invalid string")
+        || message.contains("invalid basic string")
+        || message.contains("must be quoted")
+        || message.contains("extra assignment")
+        || message.contains("expected `,`")
+        || message.contains("invalid unquoted key");
+    let (span, help) = if unquoted {
+        (
+            unquoted_value(file, span).unwrap_or(span),
+            Some("in TOML every cell is a quoted string: dpd = \">= 5\"".to_string()),
+        )
+    } else if message.contains("duplicate key") {
+        (
+            span,
+            Some(
+                "each key may appear once in a table; remove or rename the repeated one"
+                    .to_string(),
+            ),
+        )
+    } else if message.contains("max recursion depth") {
+        (
+            span,
+            Some(
+                "rule files are only a few levels deep; flatten the nested arrays or tables"
+                    .to_string(),
+            ),
+        )
+    } else if message.starts_with("invalid type") {
+        (span, Some(
+            "check the value's type: see docs/rule-files.md for what each key takes (`rows` is an array of tables `[[rows]]`, `inputs` and `outputs` are tables)"
+                .to_string(),
+        ))
+    } else if message.starts_with("unknown field") {
+        (
+            span,
+            Some(
+                "check the spelling; see docs/rule-files.md for the keys each document takes"
+                    .to_string(),
+            ),
+        )
+    } else {
+        (span, None)
+    };
+    let message = if message.contains("max recursion depth") {
+        "TOML nesting is too deep".to_string()
+    } else {
+        message
+    };
+    Diagnostic::error("toml", file, span, lowercase_first(&message)).with_help_opt(help)
+}
+
+/// Where the value that should have been quoted starts: after the last
+/// assignment `key = ` on the error's line, when that value is not quoted.
+fn unquoted_value(file: &SourceFile, span: Span) -> Option<Span> {
+    let line_start = file.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &file.text[line_start..span.start];
+    let assign = before.match_indices(" =").last()?.0 + 2;
+    let value = &before[assign..];
+    let start = line_start + assign + (value.len() - value.trim_start().len());
+    let first = file.text[start..].chars().next()?;
+    (!matches!(first, '"' | '\'' | '{' | '[')).then(|| Span::new(start, span.end.max(start + 1)))
+}
+
+/// A line that starts where TOML wanted a `,` or `}`: the inline table on the
+/// line before was not closed (inline tables cannot span lines).
+fn unclosed_inline_table(file: &Arc<SourceFile>, span: Span, message: &str) -> Option<Diagnostic> {
+    if !(message.contains("expected `,`") || message.contains("expected `}`")) {
+        return None;
+    }
+    let before = file.text.get(..span.start)?;
+    let line_start = before.rfind('\n')?;
+    if !before[line_start..].trim().is_empty() {
+        return None;
+    }
+    let previous = before[..line_start].trim_end();
+    let previous_start = previous.rfind('\n').map_or(0, |i| i + 1);
+    let line = &previous[previous_start..];
+    if line.matches('{').count() <= line.matches('}').count() {
+        return None;
+    }
+    let end = previous.len();
+    Some(
+        Diagnostic::error(
+            "toml",
+            file,
+            Span::new(end, end + 1),
+            "this line's inline table `{ ... }` is not closed: missing `}`",
+        )
+        .with_help("close the inline table with `}` on the same line: a TOML inline table cannot span lines"),
+    )
+}
+
+/// `[rows]` where `[[rows]]` was meant: the next `[[rows]]` is then a duplicate
+/// key, reported by TOML there; the mistake is the single-bracket header.
+fn single_table_header(file: &Arc<SourceFile>, span: Span, message: &str) -> Option<Diagnostic> {
+    if !message.contains("duplicate key") {
+        return None;
+    }
+    let key = file.text.get(span.start..span.end)?.trim();
+    let header = format!("[{key}]");
+    let mut offset = 0;
+    for line in file.text[..span.start].split_inclusive('\n') {
+        if line.trim() == header {
+            let start = offset + (line.len() - line.trim_start().len());
+            return Some(
+                Diagnostic::error(
+                    "toml",
+                    file,
+                    Span::new(start, start + header.len()),
+                    format!("`{header}` declares one table, but `[[{key}]]` follows"),
+                )
+                .with_help(format!("each entry of `{key}` starts with `[[{key}]]`")),
+            );
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if !s.starts_with("TOML") && !s.starts_with("YAML") => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => s.to_string(),
+    }
+}

@@ -1,0 +1,484 @@
+//! The state of an account's collections case between runs, and how a run's
+//! actions change it. The snapshot carries this state (`account.case`: category,
+//! class, arms, template, start date, the template's events with their status,
+//! contact attempts, service agreements that left the case); [`apply`] turns a
+//! state and one run's actions into the next state, and [`execute_due`] is what
+//! a case system does on a day: it carries out the events that fell due. One
+//! function each, used by `simulate` and by any case store. Nothing here
+//! decides: the policy decides, this only records what it decided.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::action::{Action, ActionKind};
+
+/// An open case as the snapshot's `case` record holds it (field names are the
+/// schema's). Lists the schema does not declare are ignored when the account is
+/// decoded, so a schema may carry only part of this state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub category: String,
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default)]
+    pub template: Option<String>,
+    pub start_date: NaiveDate,
+    /// Experiment arms the case was assigned, one per experiment.
+    #[serde(default)]
+    pub arms: Vec<Arm>,
+    /// Every event scheduled for the case, with its status; cancelled and done
+    /// events stay, so the case's history is in its state.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// Contact attempts so far, oldest first.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// Service agreements that left the case (`remove_sa`); the account still
+    /// lists them, the case no longer treats them.
+    #[serde(default)]
+    pub removed_sas: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arm {
+    pub experiment: String,
+    pub arm: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub date: NaiveDate,
+    pub status: EventStatus,
+}
+
+/// The built-in enum `event_status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Pending,
+    Done,
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub date: NaiveDate,
+    pub channel: Channel,
+    pub outcome: ContactOutcome,
+}
+
+/// The built-in enum `contact_channel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Letter,
+    Call,
+    Email,
+    Sms,
+}
+
+/// The built-in enum `contact_outcome`: `sent` and `attempted` are what a case
+/// system knows when it carries out an event (a letter or message went out, a
+/// call was placed); the others are what an agent or a vendor reports back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactOutcome {
+    Sent,
+    Attempted,
+    Reached,
+    NoAnswer,
+    Voicemail,
+    WrongParty,
+    Returned,
+    Failed,
+}
+
+impl Channel {
+    /// The channel of a contact event type (`send_letter`, `call`, `email`,
+    /// `sms`); `None` for every other event type.
+    pub fn of_event(event_type: &str) -> Option<Channel> {
+        match event_type {
+            "send_letter" => Some(Channel::Letter),
+            "call" => Some(Channel::Call),
+            "email" => Some(Channel::Email),
+            "sms" => Some(Channel::Sms),
+            _ => None,
+        }
+    }
+}
+
+impl Case {
+    pub fn new(category: String, start_date: NaiveDate) -> Case {
+        Case {
+            category,
+            class: None,
+            template: None,
+            start_date,
+            arms: Vec::new(),
+            events: Vec::new(),
+            contacts: Vec::new(),
+            removed_sas: Vec::new(),
+        }
+    }
+
+    /// The events still to happen.
+    pub fn pending(&self) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(|e| e.status == EventStatus::Pending)
+    }
+
+    /// CC&B's collection process is active while an event is pending; once all
+    /// are done or cancelled the treatment has run its course (the case stays
+    /// open until an exit rule closes it).
+    pub fn treatment_active(&self) -> bool {
+        self.pending().next().is_some()
+    }
+
+    fn cancel_pending(&mut self, which: impl Fn(&Event) -> bool) {
+        for e in &mut self.events {
+            if e.status == EventStatus::Pending && which(e) {
+                e.status = EventStatus::Cancelled;
+            }
+        }
+    }
+}
+
+/// The state after one run: `case` (the state the run read) changed by every
+/// action the run gave, in order. `as_of` is the run's date: a case opened by
+/// the run starts on it. Actions that change nothing the case holds (promise
+/// outcomes, offers, flags, severance decisions, to-dos) leave it as it is.
+pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option<Case> {
+    let mut case = case;
+    for action in actions {
+        case = apply_one(case, &action.kind, as_of);
+    }
+    case
+}
+
+fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<Case> {
+    if let ActionKind::OpenCase { category, .. } = kind {
+        return Some(Case::new(category.clone(), as_of));
+    }
+    let mut case = case?;
+    match kind {
+        ActionKind::OpenCase { .. } => unreachable!("handled above"),
+        ActionKind::CloseCase { .. } => return None,
+        ActionKind::CancelPendingEvents => case.cancel_pending(|_| true),
+        ActionKind::RemoveSa { sa, .. } => {
+            if !case.removed_sas.contains(sa) {
+                case.removed_sas.push(sa.clone());
+            }
+        }
+        ActionKind::AssignClass { class, template } => {
+            case.class = class.clone();
+            case.template = Some(template.clone());
+        }
+        ActionKind::AssignArm {
+            experiment,
+            arm,
+            template,
+            ..
+        } => {
+            case.arms.retain(|a| a.experiment != *experiment);
+            case.arms.push(Arm {
+                experiment: experiment.clone(),
+                arm: arm.clone(),
+            });
+            if let Some(t) = template {
+                case.template = Some(t.clone());
+            }
+        }
+        ActionKind::ScheduleEvent {
+            event,
+            event_type,
+            date,
+            ..
+        } => {
+            // Scheduling an event that is still pending moves it: one pending event per id.
+            case.events
+                .retain(|e| !(e.status == EventStatus::Pending && *e.id == **event));
+            case.events.push(Event {
+                id: event.to_string(),
+                event_type: event_type.to_string(),
+                date: *date,
+                status: EventStatus::Pending,
+            });
+        }
+        ActionKind::ResumeTreatment { template } => {
+            if let Some(t) = template {
+                case.template = Some(t.clone());
+            }
+        }
+        ActionKind::CreateTodo { .. }
+        | ActionKind::PromiseOutcome { .. }
+        | ActionKind::FollowUp { .. }
+        | ActionKind::OfferPaymentPlan { .. }
+        | ActionKind::NominateSeverance { .. }
+        | ActionKind::ExcludeSeverance { .. }
+        | ActionKind::HoldContact { .. }
+        | ActionKind::Flag { .. } => {}
+    }
+    Some(case)
+}
+
+/// What a case system does on `day`: every pending event dated on or before it
+/// is carried out (status `done`), in date order; a contact event records a
+/// contact attempt (`sent`, or `attempted` for a call, whose result an agent
+/// reports later). Returns the events carried out.
+pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
+    let mut due: Vec<usize> = (0..case.events.len())
+        .filter(|&i| case.events[i].status == EventStatus::Pending && case.events[i].date <= day)
+        .collect();
+    due.sort_by_key(|&i| case.events[i].date);
+    let mut done = Vec::with_capacity(due.len());
+    for i in due {
+        let event = &mut case.events[i];
+        event.status = EventStatus::Done;
+        if let Some(channel) = Channel::of_event(&event.event_type) {
+            let outcome = match channel {
+                Channel::Call => ContactOutcome::Attempted,
+                _ => ContactOutcome::Sent,
+            };
+            case.contacts.push(Contact {
+                date: event.date,
+                channel,
+                outcome,
+            });
+        }
+        done.push(event.clone());
+    }
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::policy::action::Params;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    fn act(kind: ActionKind) -> Action {
+        Action {
+            kind,
+            rules: Vec::new(),
+        }
+    }
+
+    fn schedule(id: &str, event_type: &str, date: NaiveDate) -> Action {
+        act(ActionKind::ScheduleEvent {
+            event: id.into(),
+            event_type: event_type.into(),
+            date,
+            params: Params::default(),
+        })
+    }
+
+    fn opening() -> Vec<Action> {
+        vec![
+            act(ActionKind::OpenCase {
+                category: "arrears".into(),
+                reason: None,
+            }),
+            act(ActionKind::AssignClass {
+                class: Some("card_early".into()),
+                template: "card_early_std".into(),
+            }),
+            act(ActionKind::AssignArm {
+                experiment: "card_early_letters".into(),
+                arm: "soft_letter".into(),
+                template: Some("card_early_soft".into()),
+                holdout: false,
+            }),
+            schedule("reminder", "send_letter", day(2)),
+            schedule("first-call", "call", day(5)),
+            schedule("review", "create_todo", day(9)),
+        ]
+    }
+
+    #[test]
+    fn opening_a_case_records_class_arm_template_and_pending_events() {
+        let case = apply(None, &opening(), day(2)).expect("a case is open");
+        assert_eq!(case.category, "arrears");
+        assert_eq!(case.start_date, day(2));
+        assert_eq!(case.class.as_deref(), Some("card_early"));
+        assert_eq!(case.template.as_deref(), Some("card_early_soft"));
+        assert_eq!(
+            case.arms,
+            vec![Arm {
+                experiment: "card_early_letters".into(),
+                arm: "soft_letter".into()
+            }]
+        );
+        let pending: Vec<&str> = case.pending().map(|e| e.id.as_str()).collect();
+        assert_eq!(pending, ["reminder", "first-call", "review"]);
+        assert!(case.treatment_active());
+    }
+
+    #[test]
+    fn events_fall_due_in_date_order_and_contacts_are_recorded() {
+        let mut case = apply(None, &opening(), day(2)).unwrap();
+        assert_eq!(execute_due(&mut case, day(1)), []);
+        let done: Vec<String> = execute_due(&mut case, day(6))
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(done, ["reminder", "first-call"]);
+        assert_eq!(
+            case.contacts,
+            [
+                Contact {
+                    date: day(2),
+                    channel: Channel::Letter,
+                    outcome: ContactOutcome::Sent
+                },
+                Contact {
+                    date: day(5),
+                    channel: Channel::Call,
+                    outcome: ContactOutcome::Attempted
+                }
+            ]
+        );
+        // Done events are not carried out twice.
+        assert_eq!(execute_due(&mut case, day(6)), []);
+        execute_due(&mut case, day(30));
+        assert!(!case.treatment_active(), "every event is done");
+        assert_eq!(case.contacts.len(), 2, "a to-do is not a contact");
+    }
+
+    #[test]
+    fn cancelling_keeps_done_events_and_closing_ends_the_case() {
+        let mut case = apply(None, &opening(), day(2)).unwrap();
+        execute_due(&mut case, day(3));
+        let case = apply(Some(case), &[act(ActionKind::CancelPendingEvents)], day(3)).unwrap();
+        let statuses: Vec<(&str, EventStatus)> = case
+            .events
+            .iter()
+            .map(|e| (e.id.as_str(), e.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("reminder", EventStatus::Done),
+                ("first-call", EventStatus::Cancelled),
+                ("review", EventStatus::Cancelled)
+            ]
+        );
+        let closed = apply(
+            Some(case),
+            &[act(ActionKind::CloseCase { reason: None })],
+            day(3),
+        );
+        assert_eq!(closed, None);
+    }
+
+    #[test]
+    fn rescheduling_a_pending_event_moves_it() {
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let case = apply(
+            Some(case),
+            &[schedule("first-call", "call", day(20))],
+            day(4),
+        )
+        .unwrap();
+        let calls: Vec<(NaiveDate, EventStatus)> = case
+            .events
+            .iter()
+            .filter(|e| e.id == "first-call")
+            .map(|e| (e.date, e.status))
+            .collect();
+        assert_eq!(calls, [(day(20), EventStatus::Pending)]);
+    }
+
+    #[test]
+    fn a_removed_service_agreement_is_recorded_once() {
+        let remove = act(ActionKind::RemoveSa {
+            sa: "SA-1".into(),
+            reason: None,
+        });
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let case = apply(Some(case), &[remove.clone(), remove], day(3)).unwrap();
+        assert_eq!(case.removed_sas, ["SA-1"]);
+    }
+
+    #[test]
+    fn actions_without_a_case_change_nothing() {
+        let actions = [
+            schedule("x", "call", day(3)),
+            act(ActionKind::Flag {
+                table: Arc::from("flags"),
+                values: crate::policy::action::FlagValues(Vec::new()),
+            }),
+        ];
+        assert_eq!(apply(None, &actions, day(3)), None);
+    }
+
+    /// The schema's built-in enums and the state's Rust enums spell the same variants.
+    #[test]
+    fn the_builtin_enums_are_the_state_enums() {
+        fn names<T: Serialize>(variants: &[T]) -> Vec<String> {
+            variants
+                .iter()
+                .map(|v| {
+                    serde_json::to_value(v)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        }
+        let builtin = |name: &str| -> Vec<String> {
+            crate::data::schema::BUILTIN_ENUMS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, vs)| vs.iter().map(|v| v.to_string()).collect())
+                .unwrap()
+        };
+        use {Channel as C, ContactOutcome as O, EventStatus as S};
+        assert_eq!(
+            builtin("event_status"),
+            names(&[S::Pending, S::Done, S::Cancelled])
+        );
+        assert_eq!(
+            builtin("contact_channel"),
+            names(&[C::Letter, C::Call, C::Email, C::Sms])
+        );
+        assert_eq!(
+            builtin("contact_outcome"),
+            names(&[
+                O::Sent,
+                O::Attempted,
+                O::Reached,
+                O::NoAnswer,
+                O::Voicemail,
+                O::WrongParty,
+                O::Returned,
+                O::Failed
+            ])
+        );
+    }
+
+    #[test]
+    fn the_state_round_trips_through_the_snapshot_json() {
+        let mut case = apply(None, &opening(), day(2)).unwrap();
+        execute_due(&mut case, day(5));
+        let json = serde_json::to_value(&case).unwrap();
+        assert_eq!(json["events"][0]["type"], "send_letter");
+        assert_eq!(json["events"][0]["status"], "done");
+        assert_eq!(json["contacts"][1]["outcome"], "attempted");
+        let back: Case = serde_json::from_value(json).unwrap();
+        assert_eq!(back, case);
+    }
+}

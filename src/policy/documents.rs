@@ -1,0 +1,302 @@
+//! The documents a policy names besides its tables: calendars (weekends,
+//! holidays), contact templates (events, their types and days) and experiments
+//! (arms and shares) → `WorkCalendar`, `Template`, `ClassExperiment`, each
+//! checked and every unused one reported. It must not look inside area tables
+//! (that is `contracts` and `area_rows`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use super::calendar::WorkCalendar;
+use super::experiment::{self, Arm, Experiment};
+use super::{action, Builder};
+use crate::data::schema::BUILTIN_ENUMS;
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::lang::compile::RuleRef;
+use crate::model::doc::PolicyDoc;
+use crate::model::RuleDocs;
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub calendar: WorkCalendar,
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: Arc<str>,
+    pub kind: Arc<str>,
+    pub day: i64,
+    pub params: action::Params,
+    /// `template:name/event-id`, the rule ref of the actions it causes.
+    pub rule_ref: RuleRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassExperiment {
+    pub experiment: Experiment,
+    pub classes: Vec<String>,
+}
+impl Builder<'_> {
+    pub(super) fn calendars(&mut self, docs: &RuleDocs) -> HashMap<String, WorkCalendar> {
+        let mut out = HashMap::new();
+        for (file, doc) in &docs.calendars {
+            let calendar = super::calendar::from_doc(file, doc, &mut self.diags);
+            if out.contains_key(&doc.calendar.value) {
+                self.diags.push(Diagnostic::error(
+                    "duplicate-name",
+                    file,
+                    doc.calendar.span,
+                    format!("calendar `{}` is declared twice", doc.calendar.value),
+                ));
+            }
+            out.insert(doc.calendar.value.clone(), calendar);
+        }
+        out
+    }
+
+    pub(super) fn templates(
+        &mut self,
+        docs: &RuleDocs,
+        calendars: &HashMap<String, WorkCalendar>,
+        default: Option<&WorkCalendar>,
+    ) -> HashMap<String, Template> {
+        let event_types = BUILTIN_ENUMS
+            .iter()
+            .find(|(n, _)| *n == "event_type")
+            .map_or(&[][..], |(_, v)| *v);
+        let mut out = HashMap::new();
+        for (file, doc) in &docs.templates {
+            let calendar = match &doc.calendar {
+                Some(name) => match calendars.get(&name.value) {
+                    Some(c) => Some(c.clone()),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "unknown-reference",
+                                file,
+                                name.span,
+                                format!("unknown calendar `{}`", name.value),
+                            )
+                            .with_help_opt(did_you_mean(
+                                &name.value,
+                                calendars.keys().map(|k| k.as_str()),
+                            )),
+                        );
+                        None
+                    }
+                },
+                None => default.cloned(),
+            };
+            let mut events = Vec::new();
+            let mut ids = BTreeSet::new();
+            for e in &doc.events {
+                let e = &e.value;
+                if !event_types.contains(&e.kind.value.as_str()) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "event-type",
+                            file,
+                            e.kind.span,
+                            format!("unknown event type `{}`", e.kind.value),
+                        )
+                        .with_help(event_type_help(&e.kind.value, event_types)),
+                    );
+                }
+                if e.day.value < 0 || e.day.value > 3660 {
+                    self.diags.push(Diagnostic::error(
+                        "event-day",
+                        file,
+                        e.day.span,
+                        format!("day `{}` is outside 0..3660", e.day.value),
+                    ));
+                }
+                if !ids.insert(e.id.value.0.clone()) {
+                    self.diags.push(Diagnostic::error(
+                        "duplicate-name",
+                        file,
+                        e.id.span,
+                        format!("event id `{}` is used twice in this template", e.id.value.0),
+                    ));
+                }
+                events.push(Event {
+                    rule_ref: format!("template:{}/{}", doc.template.value, e.id.value.0).into(),
+                    id: e.id.value.0.as_str().into(),
+                    kind: e.kind.value.as_str().into(),
+                    day: e.day.value,
+                    params: Arc::new(
+                        e.params
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.value.0.clone()))
+                            .collect(),
+                    ),
+                });
+            }
+            if out.contains_key(&doc.template.value) {
+                self.diags.push(Diagnostic::error(
+                    "duplicate-name",
+                    file,
+                    doc.template.span,
+                    format!("template `{}` is declared twice", doc.template.value),
+                ));
+            }
+            if let Some(calendar) = calendar {
+                out.insert(
+                    doc.template.value.clone(),
+                    Template {
+                        name: doc.template.value.clone(),
+                        calendar,
+                        events,
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    pub(super) fn experiments(
+        &mut self,
+        docs: &RuleDocs,
+        policy: &PolicyDoc,
+        templates: &HashMap<String, Template>,
+    ) -> Vec<ClassExperiment> {
+        let mut out = Vec::new();
+        for name in &policy.experiments {
+            let Some((file, doc)) = docs
+                .experiments
+                .iter()
+                .find(|(_, d)| d.experiment.value == name.value)
+            else {
+                let help = did_you_mean(
+                    &name.value,
+                    docs.experiments
+                        .iter()
+                        .map(|(_, d)| d.experiment.value.as_str()),
+                );
+                self.error(
+                    "unknown-reference",
+                    name.span,
+                    format!("unknown experiment `{}`", name.value),
+                )
+                .help = help;
+                continue;
+            };
+            let mut arms = Vec::new();
+            for arm in &doc.arms {
+                let arm = &arm.value;
+                let text = arm.share.value.0.trim().trim_end_matches('%').trim();
+                let share = crate::decimal::parse_decimal(text)
+                    .and_then(experiment::percent_to_basis_points);
+                let Some(share) = share else {
+                    self.diags.push(
+                        Diagnostic::error("experiment", file, arm.share.span, format!("`{}` is not a share", arm.share.value.0))
+                            .with_help("write a percentage from 0% to 100% with at most two decimals, e.g. `12.5%`"),
+                    );
+                    continue;
+                };
+                if let Some(t) = &arm.template {
+                    if !templates.contains_key(&t.value) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "unknown-reference",
+                                file,
+                                t.span,
+                                format!("unknown template `{}`", t.value),
+                            )
+                            .with_help_opt(did_you_mean(
+                                &t.value,
+                                templates.keys().map(|k| k.as_str()),
+                            )),
+                        );
+                    }
+                }
+                arms.push(Arm {
+                    rule_ref: format!("experiment:{}/{}", doc.experiment.value, arm.name.value)
+                        .into(),
+                    name: arm.name.value.clone(),
+                    share,
+                    template: arm.template.as_ref().map(|t| t.value.clone()),
+                    holdout: arm.holdout,
+                });
+            }
+            let experiment = Experiment {
+                name: doc.experiment.value.clone(),
+                salt: doc.salt.value.clone(),
+                arms,
+            };
+            if experiment.arms.len() == doc.arms.len() {
+                for problem in experiment.validate() {
+                    self.diags.push(Diagnostic::error(
+                        "experiment",
+                        file,
+                        doc.experiment.span,
+                        problem,
+                    ));
+                }
+            }
+            out.push(ClassExperiment {
+                experiment,
+                classes: doc.classes.iter().map(|c| c.value.clone()).collect(),
+            });
+        }
+        for (file, doc) in &docs.experiments {
+            if !policy
+                .experiments
+                .iter()
+                .any(|n| n.value == doc.experiment.value)
+            {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "unused",
+                        file,
+                        doc.experiment.span,
+                        format!(
+                            "experiment `{}` is not listed in the policy",
+                            doc.experiment.value
+                        ),
+                    )
+                    .with_help("add it to the policy's `experiments`, or delete it"),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The help for an unknown event type: the type it is a synonym of
+/// (`send_email` → `email`, `phone_call` → `call`), else the nearest spelling,
+/// else the list.
+fn event_type_help(kind: &str, event_types: &[&str]) -> String {
+    const SYNONYMS: [(&str, &str); 9] = [
+        ("letter", "send_letter"),
+        ("mail", "send_letter"),
+        ("e_mail", "email"),
+        ("text", "sms"),
+        ("text_message", "sms"),
+        ("phone", "call"),
+        ("phone_call", "call"),
+        ("todo", "create_todo"),
+        ("severance", "start_severance"),
+    ];
+    let lower = kind.to_ascii_lowercase();
+    let bare = ["send_", "make_", "place_", "schedule_", "create_", "start_"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .unwrap_or(&lower);
+    let synonym = [lower.as_str(), bare]
+        .into_iter()
+        .find_map(|w| {
+            event_types
+                .iter()
+                .copied()
+                .find(|t| *t == w)
+                .or_else(|| SYNONYMS.iter().find(|(s, _)| *s == w).map(|(_, t)| *t))
+        })
+        .filter(|t| *t != kind);
+    match synonym {
+        Some(t) => format!("did you mean `{t}`?"),
+        None => did_you_mean(kind, event_types.iter().copied())
+            .unwrap_or_else(|| format!("event types: {}", event_types.join(", "))),
+    }
+}

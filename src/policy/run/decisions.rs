@@ -1,0 +1,186 @@
+//! How the pipeline reads the tables for one account: an area's decision (its
+//! rule refs, its outputs by `Out` column, a needed output that is null as an
+//! error naming the row), snapshot fields by slot, and pushing an action with
+//! its rule refs. It must not decide what an area's outputs mean.
+
+use rust_decimal::Decimal;
+
+use super::{policy_error, Ctx, Result};
+use crate::eval::{Decision, Outcome, Tables};
+use crate::lang::compile::{CompiledTable, Plan, RuleRef};
+use crate::policy::action::{Action, ActionKind};
+use crate::policy::{Out, Role};
+use crate::types::Value;
+
+pub(super) fn field(record: &Value, slot: usize) -> Value {
+    match record {
+        Value::Record(fields) => fields.get(slot).cloned().unwrap_or_default(),
+        _ => Value::Null,
+    }
+}
+
+pub(super) fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(t) => Some(t.to_string()),
+        _ => None,
+    }
+}
+
+pub(super) fn money(v: &Value) -> Decimal {
+    match v {
+        Value::Dec(d) => *d,
+        Value::Int(n) => Decimal::from(*n),
+        _ => Decimal::ZERO,
+    }
+}
+
+/// The rule refs of a decision: the rows that decided (`table:row`), or `table:default`.
+pub(super) fn rules_of(table: &CompiledTable, d: &Decision) -> Vec<RuleRef> {
+    match &d.outcome {
+        Outcome::Default { .. } => vec![table.default_ref.clone()],
+        Outcome::Row { row, also, .. } => std::iter::once(row)
+            .chain(also)
+            .map(|r| table.row_refs[*r as usize].clone())
+            .collect(),
+        other => other
+            .rows()
+            .iter()
+            .map(|r| table.row_refs[*r as usize].clone())
+            .collect(),
+    }
+}
+
+/// The single decision of a per-account table, if it was evaluated.
+pub(super) fn single_decision<'t>(tables: &'t Tables<'_>, role: &Role) -> Option<&'t Decision> {
+    tables
+        .evaluation
+        .decisions
+        .iter()
+        .find(|d| d.table == role.table && d.item.is_none())
+}
+impl Ctx<'_> {
+    pub(super) fn plan(&self) -> &Plan {
+        &self.policy.plan
+    }
+
+    pub(super) fn table_name(&self, role: &Role) -> &str {
+        &self.plan().tables[role.table as usize].table.name
+    }
+
+    /// Evaluates the role's table unless it already was (and the tables it reads).
+    pub(super) fn require(&mut self, role: &Role) -> Result<()> {
+        self.tables.require(role.table)
+    }
+
+    /// The single decision of a per-account table, once [`Ctx::require`]d; read
+    /// in place, so the caller computes what it needs before pushing actions.
+    pub(super) fn decision(&self, role: &Role) -> Option<&Decision> {
+        single_decision(&self.tables, role)
+    }
+
+    /// Decisions of a `for_each` table, by item index (evaluated if it was not yet).
+    pub(super) fn item_decisions(&mut self, role: &Role) -> Result<Vec<Decision>> {
+        self.require(role)?;
+        Ok(self
+            .tables
+            .evaluation
+            .decisions
+            .iter()
+            .filter(|d| d.table == role.table && d.item.is_some())
+            .cloned()
+            .collect())
+    }
+
+    pub(super) fn rules(&self, d: &Decision) -> Vec<RuleRef> {
+        rules_of(&self.plan().tables[d.table as usize], d)
+    }
+
+    fn values<'d>(&self, d: &'d Decision) -> &'d [Value] {
+        match &d.outcome {
+            Outcome::Row { values, .. } | Outcome::Default { values } => values,
+            _ => &[],
+        }
+    }
+
+    /// An output as text: text as is, an enum as its variant name; `None` for null
+    /// (and for an optional column the table does not have).
+    fn out_str<'d>(&'d self, role: &Role, d: &'d Decision, out: Out) -> Option<&'d str> {
+        let i = role.col(out)?;
+        let table = &self.plan().tables[role.table as usize].table;
+        match self.values(d).get(i)? {
+            Value::Text(t) => Some(t),
+            Value::Enum(v) => match &table.outputs[i].ty {
+                crate::types::Type::Enum(e) => {
+                    Some(&self.plan().schema().enum_def(*e).variants[*v as usize])
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub(super) fn out_text(&self, role: &Role, d: &Decision, out: Out) -> Option<String> {
+        self.out_str(role, d, out).map(str::to_string)
+    }
+
+    /// An output the area needs: null is an error naming the row that gave it,
+    /// never a default.
+    fn need<'d>(&self, role: &Role, d: &'d Decision, out: Out) -> Result<&'d Value> {
+        match role.col(out).and_then(|i| self.values(d).get(i)) {
+            Some(Value::Null) | None => Err(policy_error(
+                self.table_name(role),
+                format!(
+                    "`{}` gave a null `{}`",
+                    self.rules(d).join(", "),
+                    out.name()
+                ),
+            )),
+            Some(v) => Ok(v),
+        }
+    }
+
+    pub(super) fn need_bool(&self, role: &Role, d: &Decision, out: Out) -> Result<bool> {
+        Ok(*self.need(role, d, out)? == Value::Bool(true))
+    }
+
+    pub(super) fn need_text(&self, role: &Role, d: &Decision, out: Out) -> Result<String> {
+        self.need(role, d, out)?;
+        Ok(self.out_text(role, d, out).unwrap_or_default())
+    }
+
+    pub(super) fn need_int(&self, role: &Role, d: &Decision, out: Out) -> Result<i64> {
+        match self.need(role, d, out)? {
+            Value::Int(n) => Ok(*n),
+            _ => Ok(0),
+        }
+    }
+
+    pub(super) fn need_money(&self, role: &Role, d: &Decision, out: Out) -> Result<Decimal> {
+        Ok(money(self.need(role, d, out)?))
+    }
+
+    /// The variant index of an enum output the area needs.
+    pub(super) fn need_variant(&self, role: &Role, d: &Decision, out: Out) -> Result<usize> {
+        match self.need(role, d, out)? {
+            Value::Enum(v) => Ok(*v as usize),
+            _ => Ok(0),
+        }
+    }
+
+    pub(super) fn out(&self, role: &Role, d: &Decision, out: Out) -> Value {
+        role.col(out)
+            .and_then(|i| self.values(d).get(i).cloned())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn push(&mut self, kind: ActionKind, rules: Vec<RuleRef>) {
+        self.actions.push(Action { kind, rules });
+    }
+}
+
+pub(super) fn list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::List(items) => items.to_vec(),
+        _ => Vec::new(),
+    }
+}

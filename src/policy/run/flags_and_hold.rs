@@ -1,0 +1,96 @@
+//! The steps after the areas, for an account with a case or new actions: every
+//! row that fired in a flag table becomes a `flag` action, then the contact-hold
+//! guard rail withholds contact events (last, so that no area can schedule
+//! contact around it). It must not run an area.
+
+use super::decisions::{rules_of, single_decision};
+use super::{Ctx, Result};
+use crate::eval::Outcome;
+use crate::policy::action::{Action, ActionKind, FlagValue, FlagValues};
+use crate::policy::Out;
+use crate::types::Value;
+
+impl Ctx<'_> {
+    /// Every row that fired in a flag table becomes a `flag` action.
+    pub(super) fn flags(&mut self) -> Result<()> {
+        // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
+        let policy = self.policy;
+        let plan = &policy.plan;
+        for role in &policy.roles.flags {
+            self.require(role)?;
+            let compiled = &plan.tables[role.table as usize];
+            // The decision is read in place while actions are pushed (disjoint fields).
+            let Some(d) = single_decision(&self.tables, role) else {
+                continue;
+            };
+            let actions = &mut self.actions;
+            let flag = |values: &[Value]| ActionKind::Flag {
+                table: compiled.name.clone(),
+                values: FlagValues(
+                    plan.named_outputs(role.table, values)
+                        .zip(&compiled.results)
+                        .map(|((name, value), (_, ty))| FlagValue {
+                            name: name.clone(),
+                            value,
+                            text: *ty == crate::types::Type::Text,
+                        })
+                        .collect(),
+                ),
+            };
+            match &d.outcome {
+                Outcome::Default { .. } => {}
+                Outcome::Aggregate { rows, .. } if rows.is_empty() => {}
+                Outcome::Row { values, .. } => actions.push(Action {
+                    kind: flag(values),
+                    rules: rules_of(compiled, d),
+                }),
+                Outcome::Aggregate { value, .. } => actions.push(Action {
+                    kind: flag(std::slice::from_ref(value)),
+                    rules: rules_of(compiled, d),
+                }),
+                Outcome::Rows(rows) => {
+                    for (r, values) in rows {
+                        actions.push(Action {
+                            kind: flag(values),
+                            rules: vec![compiled.row_refs[*r as usize].clone()],
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// While the contact-hold table holds, contact events are withheld and one
+    /// `hold_contact` action says so.
+    pub(super) fn contact_hold(&mut self) -> Result<()> {
+        let policy = self.policy;
+        let Some(role) = &policy.roles.contact_hold else {
+            return Ok(());
+        };
+        self.require(role)?;
+        let Some(d) = self.decision(role) else {
+            return Ok(());
+        };
+        if !self.need_bool(role, d, Out::Hold)? {
+            return Ok(());
+        }
+        let rules = self.rules(d);
+        let reason = self
+            .out_text(role, d, Out::Reason)
+            .unwrap_or_else(|| rules.join(", "));
+        let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(&**event_type, "send_letter" | "call" | "email" | "sms"));
+        let withheld: Vec<String> = self
+            .actions
+            .iter()
+            .filter(|a| is_contact(a))
+            .filter_map(|a| match &a.kind {
+                ActionKind::ScheduleEvent { event, .. } => Some(event.to_string()),
+                _ => None,
+            })
+            .collect();
+        self.actions.retain(|a| !is_contact(a));
+        self.push(ActionKind::HoldContact { reason, withheld }, rules);
+        Ok(())
+    }
+}

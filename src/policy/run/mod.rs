@@ -1,0 +1,99 @@
+//! One account through the policy: evaluate the tables, then turn their
+//! decisions into case actions. Pure, like the evaluator. This file holds the
+//! entry points (`run`, `run_needed`) and the order of the steps; `decisions`
+//! reads an area's decision, `new_account` opens a case (entry, class, arm,
+//! events), `open_case` works an open one (exit, SA removal, payment-plan
+//! offer, severance), `promises` evaluates promises and their follow-up, and
+//! `flags_and_hold` adds flags and applies the contact hold last.
+
+mod decisions;
+mod flags_and_hold;
+mod new_account;
+mod open_case;
+mod promises;
+
+use chrono::NaiveDate;
+
+use super::action::Action;
+use super::Policy;
+use crate::eval::{EvalError, EvalErrorKind, Evaluation, Tables};
+use crate::types::Value;
+use decisions::field;
+
+/// The actions for one account, and the decisions (with trace) behind them.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyRun {
+    pub actions: Vec<Action>,
+    pub evaluation: Evaluation,
+}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+fn policy_error(table: &str, message: String) -> EvalError {
+    EvalError {
+        table: table.to_string(),
+        item: None,
+        kind: EvalErrorKind::Policy(message),
+    }
+}
+
+/// Runs the whole pipeline for one account snapshot as of `as_of`, after
+/// evaluating every table (so that all decisions can be shown and tested; an
+/// error in any table fails the account).
+pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> Result<PolicyRun> {
+    let mut tables = Tables::new(&policy.plan, account, as_of, trace);
+    tables.require_all()?;
+    pipeline(policy, account, as_of, tables)
+}
+
+/// The same actions as [`run`], evaluating only the tables the pipeline reads
+/// for this account (an account without arrears stops at the entry table).
+/// The batch runs this; decisions of tables it skipped are absent, and so are
+/// their errors.
+pub fn run_needed(policy: &Policy, account: &Value, as_of: NaiveDate) -> Result<PolicyRun> {
+    let tables = Tables::new(&policy.plan, account, as_of, false);
+    pipeline(policy, account, as_of, tables)
+}
+
+fn pipeline(
+    policy: &Policy,
+    account: &Value,
+    as_of: NaiveDate,
+    tables: Tables<'_>,
+) -> Result<PolicyRun> {
+    let mut ctx = Ctx {
+        policy,
+        account,
+        as_of,
+        tables,
+        actions: Vec::new(),
+    };
+    let case = policy
+        .slots
+        .case
+        .and_then(|c| match field(account, c.slot) {
+            Value::Record(_) => Some(c),
+            _ => None,
+        });
+    match case {
+        None => ctx.new_account()?,
+        Some(case) => ctx.open_case(case)?,
+    }
+    if !ctx.actions.is_empty() || case.is_some() {
+        ctx.flags()?;
+        // Last, so that no strategy can schedule contact around it.
+        ctx.contact_hold()?;
+    }
+    Ok(PolicyRun {
+        actions: ctx.actions,
+        evaluation: ctx.tables.evaluation,
+    })
+}
+
+struct Ctx<'a> {
+    policy: &'a Policy,
+    account: &'a Value,
+    as_of: NaiveDate,
+    tables: Tables<'a>,
+    actions: Vec<Action>,
+}

@@ -1,0 +1,122 @@
+//! An account without an open case: the entry table decides whether a case
+//! opens, the class table assigns a class and template, experiments assign an
+//! arm (which may change the template), and the template's events are
+//! scheduled on its calendar. It must not read an open case.
+
+use chrono::{Days, NaiveDate};
+
+use super::decisions::{field, text};
+use super::{policy_error, Ctx, Result};
+use crate::lang::compile::RuleRef;
+use crate::policy::action::{Action, ActionKind};
+use crate::policy::{Out, Template};
+use crate::types::Value;
+
+impl Ctx<'_> {
+    /// No open case: entry, and for a new case its class, arm and events.
+    pub(super) fn new_account(&mut self) -> Result<()> {
+        let policy = self.policy;
+        let roles = &policy.roles;
+        self.require(&roles.entry)?;
+        let Some(entry) = self.decision(&roles.entry) else {
+            return Ok(());
+        };
+        // `none` or null: no case.
+        let category = match self.out(&roles.entry, entry, Out::Category) {
+            Value::Enum(v) if Some(v) != policy.variants.no_case => v,
+            _ => return Ok(()),
+        };
+        let category = self
+            .out_text(&roles.entry, entry, Out::Category)
+            .unwrap_or_else(|| category.to_string());
+        let open = ActionKind::OpenCase {
+            category,
+            reason: self.out_text(&roles.entry, entry, Out::Reason),
+        };
+        let entry_rules = self.rules(entry);
+        self.push(open, entry_rules);
+
+        self.require(&roles.class)?;
+        let Some(class) = self.decision(&roles.class) else {
+            return Ok(());
+        };
+        let class_rules = self.rules(class);
+        let class_name = self.out_text(&roles.class, class, Out::Class);
+        let mut template = self.need_text(&roles.class, class, Out::Template)?;
+        self.push(
+            ActionKind::AssignClass {
+                class: class_name.clone(),
+                template: template.clone(),
+            },
+            class_rules.clone(),
+        );
+        let mut rules = class_rules;
+        let id = text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default();
+        for ce in &self.policy.experiments {
+            if !class_name.as_ref().is_some_and(|c| ce.classes.contains(c))
+                || ce.experiment.arms.is_empty()
+            {
+                continue;
+            }
+            let arm = ce.experiment.assign(&id);
+            self.actions.push(Action {
+                kind: ActionKind::AssignArm {
+                    experiment: ce.experiment.name.clone(),
+                    arm: arm.name.clone(),
+                    template: arm.template.clone(),
+                    holdout: arm.holdout,
+                },
+                rules: vec![arm.rule_ref.clone()],
+            });
+            if let Some(t) = &arm.template {
+                template = t.clone();
+                rules.push(arm.rule_ref.clone());
+            }
+        }
+        let Some(template) = self.policy.templates.get(&template) else {
+            return Err(policy_error(
+                self.table_name(&roles.class),
+                format!("template `{template}` is not defined"),
+            ));
+        };
+        self.schedule(template, self.as_of, &rules)
+    }
+
+    /// Every event of the template, dated from `start` on the template's calendar.
+    fn schedule(&mut self, template: &Template, start: NaiveDate, rules: &[RuleRef]) -> Result<()> {
+        for event in &template.events {
+            let date = self.event_date(template, event.day, start)?;
+            let mut event_rules = Vec::with_capacity(rules.len() + 1);
+            event_rules.extend_from_slice(rules);
+            event_rules.push(event.rule_ref.clone());
+            self.push(
+                ActionKind::ScheduleEvent {
+                    event: event.id.clone(),
+                    event_type: event.kind.clone(),
+                    date,
+                    params: event.params.clone(),
+                },
+                event_rules,
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn event_date(
+        &self,
+        template: &Template,
+        day: i64,
+        start: NaiveDate,
+    ) -> Result<NaiveDate> {
+        let due = u64::try_from(day)
+            .ok()
+            .and_then(|d| start.checked_add_days(Days::new(d)));
+        due.and_then(|d| template.calendar.roll_forward(d))
+            .ok_or_else(|| {
+                policy_error(
+                    &template.name,
+                    format!("event date out of range (day {day} from {start})"),
+                )
+            })
+    }
+}

@@ -1,0 +1,216 @@
+//! An account with an open case: the exit table (close, or a to-do that makes
+//! the case manual-only), service agreements leaving the case, then promises
+//! (`promises`), a payment-plan offer while no promise is pending, and
+//! severance once the template reaches its severance event. It must not open a
+//! case.
+
+use chrono::Days;
+use rust_decimal::Decimal;
+
+use super::decisions::{field, list, money, text};
+use super::{policy_error, Ctx, Result};
+use crate::lang::compile::RuleRef;
+use crate::policy::action::{ActionKind, Instalment as OfferInstalment};
+use crate::policy::promise;
+use crate::policy::{CaseSlots, Nomination, Out, MAX_PLAN_INSTALMENTS};
+use crate::types::{format_money, Value};
+
+impl Ctx<'_> {
+    /// An open case: exit, SA removal, promises, payment-plan offer, severance.
+    pub(super) fn open_case(&mut self, case: CaseSlots) -> Result<()> {
+        let policy = self.policy;
+        let roles = &policy.roles;
+        let mut manual_only = false;
+        if let Some(exit) = &roles.exit {
+            self.require(exit)?;
+            if let Some(d) = self.decision(exit) {
+                let rules = self.rules(d);
+                if let Some(todo) = self.out_text(exit, d, Out::Todo) {
+                    // A person decides this case (special circumstances): nothing closes it automatically.
+                    manual_only = true;
+                    self.push(ActionKind::CreateTodo { reason: todo }, rules);
+                } else if self.need_bool(exit, d, Out::Close)? {
+                    let reason = self.out_text(exit, d, Out::Reason);
+                    self.close(reason, rules);
+                    return Ok(());
+                }
+            }
+        }
+        let mut removed = Vec::new();
+        if let (Some(sa_exit), Some((sas_slot, sa))) =
+            (&roles.sa_exit, self.policy.slots.service_agreements)
+        {
+            let sas = list(&field(self.account, sas_slot));
+            for d in self.item_decisions(sa_exit)? {
+                if self.need_bool(sa_exit, &d, Out::Remove)? {
+                    removed.extend(d.item);
+                    let id = d
+                        .item
+                        .and_then(|i| sas.get(i as usize))
+                        .and_then(|r| text(&field(r, sa.id)))
+                        .unwrap_or_default();
+                    let reason = self.out_text(sa_exit, &d, Out::Reason);
+                    let rules = self.rules(&d);
+                    self.push(ActionKind::RemoveSa { sa: id, reason }, rules);
+                }
+            }
+        }
+        let (closed, pending_promise) = self.promises(manual_only)?;
+        if closed {
+            return Ok(());
+        }
+        if !pending_promise {
+            self.payment_plan_offer()?;
+        }
+        self.severance(case, &removed)
+    }
+
+    pub(super) fn close(&mut self, reason: Option<String>, rules: Vec<RuleRef>) {
+        self.push(ActionKind::CancelPendingEvents, rules.clone());
+        self.push(ActionKind::CloseCase { reason }, rules);
+    }
+
+    fn payment_plan_offer(&mut self) -> Result<()> {
+        let Some(role) = self.policy.roles.payment_plan.as_ref() else {
+            return Ok(());
+        };
+        self.require(role)?;
+        let Some(d) = self.decision(role) else {
+            return Ok(());
+        };
+        let n = self.need_int(role, d, Out::Instalments)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if !(1..=MAX_PLAN_INSTALMENTS).contains(&n) {
+            return Err(policy_error(
+                self.table_name(role),
+                format!(
+                    "`{}` offers {n} instalments; an offer has 1 to {MAX_PLAN_INSTALMENTS} (0 = no offer)",
+                    self.rules(d).join(", ")
+                ),
+            ));
+        }
+        let n = n as u32;
+        let total = self.need_money(role, d, Out::Amount)?;
+        if total <= Decimal::ZERO {
+            return Ok(());
+        }
+        let first_in = u64::try_from(self.need_int(role, d, Out::FirstDueIn)?.max(0)).unwrap_or(0);
+        let table = self.table_name(role).to_string();
+        let first = self
+            .as_of
+            .checked_add_days(Days::new(first_in))
+            .ok_or_else(|| policy_error(&table, "first due date out of range".into()))?;
+        let plan = promise::split_plan(total, n, first, &self.policy.calendar)
+            .map_err(|e| policy_error(&table, format!("payment plan: {e}")))?;
+        let instalments = plan
+            .into_iter()
+            .map(|i| OfferInstalment {
+                due: i.due,
+                amount: format_money(i.amount),
+            })
+            .collect();
+        let rules = self.rules(d);
+        self.push(
+            ActionKind::OfferPaymentPlan {
+                total: format_money(total),
+                instalments,
+            },
+            rules,
+        );
+        Ok(())
+    }
+
+    /// Once the case's template reaches its severance event: per-SA eligibility and nomination.
+    /// SAs in `removed` have left the case and are not considered.
+    fn severance(&mut self, case: CaseSlots, removed: &[u32]) -> Result<()> {
+        let (Some(role), Some((sas_slot, sa))) = (
+            self.policy.roles.severance.as_ref(),
+            self.policy.slots.service_agreements,
+        ) else {
+            return Ok(());
+        };
+        let case_value = field(self.account, case.slot);
+        let Value::Date(start) = field(&case_value, case.start_date) else {
+            return Ok(());
+        };
+        let Some(template) = case
+            .template
+            .and_then(|t| text(&field(&case_value, t)))
+            .and_then(|t| self.policy.templates.get(&t))
+        else {
+            return Ok(());
+        };
+        let Some(event) = template
+            .events
+            .iter()
+            .find(|e| &*e.kind == "start_severance")
+        else {
+            return Ok(());
+        };
+        let due = self.event_date(template, event.day, start)?;
+        if due > self.as_of {
+            return Ok(());
+        }
+        let sas = list(&field(self.account, sas_slot));
+        let mut eligible: Vec<(usize, Vec<RuleRef>)> = Vec::new();
+        for d in self.item_decisions(role)? {
+            let Some(i) = d.item.map(|i| i as usize) else {
+                continue;
+            };
+            if removed.contains(&(i as u32)) {
+                continue;
+            }
+            let rules = self.rules(&d);
+            if self.need_bool(role, &d, Out::Eligible)? {
+                eligible.push((i, rules));
+            } else {
+                let id = sas
+                    .get(i)
+                    .and_then(|r| text(&field(r, sa.id)))
+                    .unwrap_or_default();
+                let reason = self.out_text(role, &d, Out::Reason);
+                let until = match self.out(role, &d, Out::PostponeUntil) {
+                    Value::Date(u) => Some(u),
+                    _ => None,
+                };
+                self.push(
+                    ActionKind::ExcludeSeverance {
+                        sa: id,
+                        reason,
+                        until,
+                    },
+                    rules,
+                );
+            }
+        }
+        if eligible.is_empty() {
+            return Ok(());
+        }
+        if self.policy.nominate == Nomination::HighestArrears {
+            // Highest arrears; the first listed wins a tie.
+            let best = eligible
+                .iter()
+                .enumerate()
+                .max_by(|(ai, (a, _)), (bi, (b, _))| {
+                    let (x, y) = (
+                        money(&field(&sas[*a], sa.arrears)),
+                        money(&field(&sas[*b], sa.arrears)),
+                    );
+                    x.cmp(&y).then(bi.cmp(ai))
+                })
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            eligible = vec![eligible.swap_remove(best)];
+        }
+        let ids = eligible
+            .iter()
+            .filter_map(|(i, _)| text(&field(&sas[*i], sa.id)))
+            .collect();
+        let mut rules: Vec<RuleRef> = eligible.into_iter().flat_map(|(_, r)| r).collect();
+        rules.push(event.rule_ref.clone());
+        self.push(ActionKind::NominateSeverance { sas: ids }, rules);
+        Ok(())
+    }
+}

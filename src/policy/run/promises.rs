@@ -1,0 +1,265 @@
+//! An open case's promises: grouped into plans, each evaluated under the terms
+//! its promise-terms row gives (`promise::evaluate`) and reported as a
+//! `promise_outcome`; a kept promise with arrears paid in full closes the case,
+//! otherwise the follow-up table decides what happens next. It must not decide
+//! whether a promise is kept itself (that is `policy::promise`).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::decisions::{field, list, money, text};
+use super::{policy_error, Ctx, Result};
+use crate::eval::Decision;
+use crate::policy::action::ActionKind;
+use crate::policy::promise::{self, Payment, Status, Terms};
+use crate::policy::{FollowUp, Out, Role};
+use crate::types::{format_money, Value};
+
+impl Ctx<'_> {
+    /// Evaluates every promise (a plan's instalments together). Returns whether
+    /// the case was closed and whether a promise is still pending.
+    pub(super) fn promises(&mut self, manual_only: bool) -> Result<(bool, bool)> {
+        let (Some(terms_role), Some((slot, ps))) = (
+            self.policy.roles.promise_terms.as_ref(),
+            self.policy.slots.promises,
+        ) else {
+            return Ok((false, false));
+        };
+        let promises = list(&field(self.account, slot));
+        let decisions = self.item_decisions(terms_role)?;
+        // Group by plan id; a promise without one is a plan of its own. First appearance order.
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, p) in promises.iter().enumerate() {
+            let key = ps
+                .plan
+                .and_then(|s| text(&field(p, s)))
+                .or_else(|| text(&field(p, ps.id)))
+                .unwrap_or_else(|| format!("#{}", i + 1));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        let arrears_paid_in_full =
+            money(&field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
+        let terms_table = self.table_name(terms_role).to_string();
+        let mut pending = false;
+        for (key, members) in groups {
+            let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
+                continue;
+            };
+            let terms = self.terms(terms_role, d)?;
+            let mut instalments = Vec::new();
+            let mut payments = Vec::new();
+            for &m in &members {
+                let p = &promises[m];
+                let (Value::Date(due), amount) =
+                    (field(p, ps.due_date), money(&field(p, ps.amount)))
+                else {
+                    continue;
+                };
+                instalments.push(promise::Instalment {
+                    id: text(&field(p, ps.id)).unwrap_or_default(),
+                    amount,
+                    due,
+                });
+                for pay in list(&field(p, ps.payments)) {
+                    if let Value::Date(date) = field(&pay, ps.payment_date) {
+                        payments.push(Payment {
+                            amount: money(&field(&pay, ps.payment_amount)),
+                            date,
+                        });
+                    }
+                }
+            }
+            let result = promise::evaluate(
+                &instalments,
+                &payments,
+                &terms,
+                self.as_of,
+                &self.policy.calendar,
+            )
+            .map_err(|e| policy_error(&terms_table, format!("promise `{key}`: {e}")))?;
+            let last = result.instalments.last().cloned();
+            let (paid, required, deadline) = last
+                .as_ref()
+                .map_or((Decimal::ZERO, Decimal::ZERO, self.as_of), |l| {
+                    (l.paid, l.required, l.deadline)
+                });
+            let rules = self.rules(d);
+            self.push(
+                ActionKind::PromiseOutcome {
+                    promise: key.clone(),
+                    status: result.status,
+                    paid: format_money(paid),
+                    required: format_money(required),
+                    deadline,
+                    arrears_paid_in_full,
+                },
+                rules.clone(),
+            );
+            match result.status {
+                Status::Pending => pending = true,
+                Status::Kept if arrears_paid_in_full && manual_only => {}
+                Status::Kept if arrears_paid_in_full => {
+                    self.close(Some("promise kept and arrears paid in full".into()), rules);
+                    return Ok((true, pending));
+                }
+                status => {
+                    let total: Decimal = instalments.iter().map(|i| i.amount).sum();
+                    let facts = PromiseFacts {
+                        key: key.clone(),
+                        status,
+                        total,
+                        paid,
+                        required,
+                        deadline,
+                        instalments: instalments.len(),
+                        arrears_paid_in_full,
+                    };
+                    let closed = self.follow_up(&facts, manual_only)?;
+                    if closed {
+                        return Ok((true, pending));
+                    }
+                }
+            }
+        }
+        Ok((false, pending))
+    }
+
+    fn terms(&self, role: &Role, d: &Decision) -> Result<Terms> {
+        let rule =
+            self.policy.variants.tolerance_rule[self.need_variant(role, d, Out::ToleranceRule)?];
+        let grace = self.need_int(role, d, Out::GraceDays)?;
+        Ok(Terms {
+            tolerance_amount: self.need_money(role, d, Out::ToleranceAmount)?,
+            tolerance_percent: self.need_money(role, d, Out::TolerancePercent)?,
+            rule,
+            grace_days: u32::try_from(grace.max(0)).unwrap_or(u32::MAX),
+            grace_in_business_days: self.need_bool(role, d, Out::GraceBusinessDays)?,
+        })
+    }
+
+    /// Kept with arrears remaining, or broken: the follow-up table decides.
+    fn follow_up(&mut self, facts: &PromiseFacts, manual_only: bool) -> Result<bool> {
+        let PromiseFacts {
+            key,
+            status,
+            total,
+            paid,
+            required,
+            deadline,
+            instalments,
+            arrears_paid_in_full,
+        } = facts.clone();
+        let key = key.as_str();
+        let Some(role) = self.policy.roles.promise_follow_up.as_ref() else {
+            return Ok(false);
+        };
+        let [pending, kept, broken] = self.policy.variants.promise_status;
+        let status_variant = match status {
+            Status::Pending => pending,
+            Status::Kept => kept,
+            Status::Broken => broken,
+        };
+        let promise_record = Value::Record(
+            vec![
+                Value::Text(key.into()),
+                Value::Enum(status_variant),
+                Value::Dec(total),
+                Value::Dec(paid),
+                Value::Dec(required),
+                Value::Date(deadline),
+                Value::Int(instalments as i64),
+                Value::Bool(arrears_paid_in_full),
+            ]
+            .into(),
+        );
+        let (decisions, traces) = self.tables.evaluate_with(role.table, &[promise_record])?;
+        self.tables.evaluation.trace.extend(traces);
+        let Some(d) = decisions.into_iter().next() else {
+            return Ok(false);
+        };
+        let rules = self.rules(&d);
+        let decided = self.policy.variants.follow_up[self.need_variant(role, &d, Out::FollowUp)?];
+        let follow_up = self.out_text(role, &d, Out::FollowUp).unwrap_or_default();
+        let detail = self.out_text(role, &d, Out::Detail);
+        self.tables.evaluation.decisions.push(d);
+        let case_template = self
+            .policy
+            .slots
+            .case
+            .and_then(|c| c.template.map(|t| (c.slot, t)))
+            .and_then(|(slot, t)| text(&field(&field(self.account, slot), t)));
+        let event_type = match decided {
+            FollowUp::None => return Ok(false),
+            // A manual-only case (special circumstances) is never closed by a rule.
+            FollowUp::CloseCase if manual_only => None,
+            FollowUp::CloseCase => {
+                self.close(
+                    Some(detail.unwrap_or_else(|| "promise follow-up".into())),
+                    rules,
+                );
+                return Ok(true);
+            }
+            FollowUp::SendLetter => Some("send_letter"),
+            FollowUp::SendEmail => Some("email"),
+            FollowUp::SendSms => Some("sms"),
+            FollowUp::Call => Some("call"),
+            FollowUp::PreviousTreatment => {
+                self.push(
+                    ActionKind::ResumeTreatment {
+                        template: case_template,
+                    },
+                    rules.clone(),
+                );
+                None
+            }
+            FollowUp::Retreat | FollowUp::PartPaymentPath => None,
+        };
+        if let Some(event_type) = event_type {
+            let date = self
+                .policy
+                .calendar
+                .roll_forward(self.as_of)
+                .unwrap_or(self.as_of);
+            let params = std::sync::Arc::new(
+                detail
+                    .iter()
+                    .map(|d| ("detail".to_string(), d.clone()))
+                    .collect(),
+            );
+            self.push(
+                ActionKind::ScheduleEvent {
+                    event: format!("promise-{key}-{follow_up}").into(),
+                    event_type: event_type.into(),
+                    date,
+                    params,
+                },
+                rules.clone(),
+            );
+        }
+        self.push(
+            ActionKind::FollowUp {
+                promise: key.to_string(),
+                follow_up,
+                detail,
+            },
+            rules,
+        );
+        Ok(false)
+    }
+}
+
+/// What the follow-up table's `promise` record says about one evaluated promise or plan.
+#[derive(Clone)]
+struct PromiseFacts {
+    key: String,
+    status: Status,
+    total: Decimal,
+    paid: Decimal,
+    required: Decimal,
+    deadline: NaiveDate,
+    instalments: usize,
+    arrears_paid_in_full: bool,
+}

@@ -1,0 +1,192 @@
+//! The snapshot fields the pipeline reads (the account's arrears, its open
+//! case, service agreements, promises and their payments), found in the schema
+//! by name and type when the policy is built, so the pipeline reads them by
+//! slot. A field an area needs and the schema lacks is one error listing them
+//! all. It must not read an account.
+
+use super::Builder;
+use crate::model::doc::PolicyDoc;
+use crate::types::Type;
+
+/// Where the pipeline finds the snapshot facts it needs.
+#[derive(Debug, Clone, Default)]
+pub struct Slots {
+    pub arrears: usize,
+    pub case: Option<CaseSlots>,
+    pub service_agreements: Option<(usize, SaSlots)>,
+    pub promises: Option<(usize, PromiseSlots)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CaseSlots {
+    pub slot: usize,
+    pub start_date: usize,
+    pub template: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SaSlots {
+    pub id: usize,
+    pub arrears: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PromiseSlots {
+    pub id: usize,
+    pub amount: usize,
+    pub due_date: usize,
+    pub plan: Option<usize>,
+    pub payments: usize,
+    pub payment_amount: usize,
+    pub payment_date: usize,
+}
+impl Builder<'_> {
+    /// Resolves the snapshot fields the pipeline reads.
+    pub(super) fn slots(&mut self, doc: &PolicyDoc) -> Option<Slots> {
+        let schema = self.program.schema.clone();
+        let account = schema.account();
+        let mut missing = Vec::new();
+        let arrears = field(
+            account,
+            "account",
+            "arrears",
+            |t| *t == Type::Money,
+            "money",
+        )
+        .map_err(|m| missing.push(m))
+        .ok();
+        let case = field(
+            account,
+            "account",
+            "case",
+            |t| matches!(t, Type::Record(_)),
+            "an optional record: the open case",
+        )
+        .and_then(|s| {
+            let Type::Record(r) = account.fields[s].ty else {
+                return Err("`account.case` (a record)".to_string());
+            };
+            let rec = schema.record(r);
+            let start_date = field(
+                rec,
+                "account.case",
+                "start_date",
+                |t| *t == Type::Date,
+                "date",
+            )?;
+            let template = rec
+                .slot("template")
+                .filter(|&t| rec.fields[t].ty == Type::Text);
+            Ok(CaseSlots {
+                slot: s,
+                start_date,
+                template,
+            })
+        })
+        .map_err(|m| missing.push(m))
+        .ok();
+        let service_agreements = if doc.sa_exit.is_some() || doc.severance.is_some() {
+            list_of_records(account, "account", "service_agreements")
+                .and_then(|(s, r)| {
+                    let rec = schema.record(r);
+                    let path = "account.service_agreements[]";
+                    let id = field(rec, path, "id", |t| *t == Type::Text, "text")?;
+                    let arrears = field(rec, path, "arrears", |t| *t == Type::Money, "money")?;
+                    Ok((s, SaSlots { id, arrears }))
+                })
+                .map_err(|m| missing.push(m))
+                .ok()
+        } else {
+            None
+        };
+        let promises = if doc.promise_terms.is_some() {
+            list_of_records(account, "account", "promises")
+                .and_then(|(s, r)| {
+                    let rec = schema.record(r);
+                    let path = "account.promises[]";
+                    let id = field(rec, path, "id", |t| *t == Type::Text, "text")?;
+                    let amount = field(rec, path, "amount", |t| *t == Type::Money, "money")?;
+                    let due_date = field(rec, path, "due_date", |t| *t == Type::Date, "date")?;
+                    let plan = rec.slot("plan").filter(|&p| rec.fields[p].ty == Type::Text);
+                    let (payments, pr) = list_of_records(rec, path, "payments")?;
+                    let prec = schema.record(pr);
+                    let ppath = "account.promises[].payments[]";
+                    let payment_amount =
+                        field(prec, ppath, "amount", |t| *t == Type::Money, "money")?;
+                    let payment_date = field(prec, ppath, "date", |t| *t == Type::Date, "date")?;
+                    Ok((
+                        s,
+                        PromiseSlots {
+                            id,
+                            amount,
+                            due_date,
+                            plan,
+                            payments,
+                            payment_amount,
+                            payment_date,
+                        },
+                    ))
+                })
+                .map_err(|m| missing.push(m))
+                .ok()
+        } else {
+            None
+        };
+        if !missing.is_empty() {
+            self.error(
+                "policy",
+                doc.policy.span,
+                format!(
+                    "the policy needs schema fields it cannot find: {}",
+                    missing.join(", ")
+                ),
+            )
+            .help = Some(
+                "declare them in the schema (docs/rule-files.md lists the fields each area reads)"
+                    .into(),
+            );
+            return None;
+        }
+        Some(Slots {
+            arrears: arrears?,
+            case,
+            service_agreements,
+            promises,
+        })
+    }
+}
+
+/// The slot of a field whose type passes `ok`, or what is missing.
+fn field(
+    record: &crate::data::schema::RecordDef,
+    path: &str,
+    name: &str,
+    ok: impl Fn(&Type) -> bool,
+    want: &str,
+) -> Result<usize, String> {
+    match record.slot(name) {
+        Some(s) if ok(&record.fields[s].ty) => Ok(s),
+        _ => Err(format!("`{path}.{name}` ({want})")),
+    }
+}
+
+fn list_of_records(
+    record: &crate::data::schema::RecordDef,
+    path: &str,
+    name: &str,
+) -> Result<(usize, crate::types::RecordId), String> {
+    let s = field(
+        record,
+        path,
+        name,
+        |t| matches!(t, Type::List(i) if matches!(**i, Type::Record(_))),
+        "a list of records",
+    )?;
+    match &record.fields[s].ty {
+        Type::List(inner) => match **inner {
+            Type::Record(r) => Ok((s, r)),
+            _ => Err(format!("`{path}.{name}` (a list of records)")),
+        },
+        _ => Err(format!("`{path}.{name}` (a list of records)")),
+    }
+}

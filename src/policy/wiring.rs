@@ -1,0 +1,167 @@
+//! The policy document's wiring: `Builder::policy` reads the `policy`
+//! document, names the table of each area with the outputs that area reads,
+//! the calendar, templates, experiments and nomination, runs the cross-checks,
+//! and collects the `Parts`. It must not check a table's columns itself (that is
+//! `contracts`) nor resolve a companion document (`documents`).
+
+use super::areas::{Nomination, Out, Roles};
+use super::contracts::Want;
+use super::{Builder, Parts};
+use crate::model::doc::PolicyDoc;
+use crate::model::RuleDocs;
+
+impl Builder<'_> {
+    pub(super) fn policy(&mut self, docs: &RuleDocs, doc: &PolicyDoc) -> Option<Parts> {
+        let calendars = self.calendars(docs);
+        let calendar = self.named(&calendars, &doc.calendar, "calendar");
+        let templates = self.templates(docs, &calendars, calendar.as_ref());
+        let entry = self.role(
+            &doc.entry,
+            "entry",
+            false,
+            &[
+                (Out::Category, Want::Enum, true),
+                (Out::Reason, Want::Text, true),
+            ],
+        );
+        let exit = doc.exit.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "exit",
+                false,
+                &[
+                    (Out::Close, Want::Bool, true),
+                    (Out::Reason, Want::Text, true),
+                    (Out::Todo, Want::Text, false),
+                ],
+            )
+        });
+        let sa_exit = doc.sa_exit.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "sa_exit",
+                true,
+                &[
+                    (Out::Remove, Want::Bool, true),
+                    (Out::Reason, Want::Text, true),
+                ],
+            )
+        });
+        let class = self.role(
+            &doc.class,
+            "class",
+            false,
+            &[
+                (Out::Class, Want::TextOrEnum, true),
+                (Out::Template, Want::Text, true),
+            ],
+        );
+        if let Some(class) = &class {
+            self.check_template_outputs(class, &templates, &doc.class);
+        }
+        let promise_terms = doc.promise_terms.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "promise_terms",
+                true,
+                &[
+                    (Out::ToleranceAmount, Want::Money, true),
+                    (Out::TolerancePercent, Want::Decimal, true),
+                    (Out::ToleranceRule, Want::Named("tolerance_rule"), true),
+                    (Out::GraceDays, Want::Integer, true),
+                    (Out::GraceBusinessDays, Want::Bool, true),
+                ],
+            )
+        });
+        let promise_follow_up = doc.promise_follow_up.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "promise_follow_up",
+                false,
+                &[
+                    (Out::FollowUp, Want::Named("follow_up"), true),
+                    (Out::Detail, Want::Text, false),
+                ],
+            )
+        });
+        let payment_plan = doc.payment_plan.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "payment_plan",
+                false,
+                &[
+                    (Out::Instalments, Want::Integer, true),
+                    (Out::Amount, Want::Money, true),
+                    (Out::FirstDueIn, Want::DaysOrInteger, true),
+                ],
+            )
+        });
+        if let Some(role) = &payment_plan {
+            self.check_instalment_counts(role);
+        }
+        let severance = doc.severance.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "severance",
+                true,
+                &[
+                    (Out::Eligible, Want::Bool, true),
+                    (Out::Reason, Want::Text, true),
+                    (Out::PostponeUntil, Want::Date, false),
+                ],
+            )
+        });
+        let contact_hold = doc.contact_hold.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "contact_hold",
+                false,
+                &[
+                    (Out::Hold, Want::Bool, true),
+                    (Out::Reason, Want::Text, false),
+                ],
+            )
+        });
+        let flags = doc.flags.iter().filter_map(|n| self.flag_role(n)).collect();
+        let nominate = match doc.nominate.as_ref().map(|n| n.value.as_str()) {
+            None | Some("all") => Nomination::All,
+            Some("highest_arrears") => Nomination::HighestArrears,
+            Some(other) => {
+                let span = doc.nominate.as_ref().map(|n| n.span).unwrap_or_default();
+                self.error("policy", span, format!("unknown nomination `{other}`")).help =
+                    Some("nominate `all` eligible service agreements or the one with the `highest_arrears`".into());
+                Nomination::All
+            }
+        };
+        let experiments = self.experiments(docs, doc, &templates);
+        if let Some(class) = &class {
+            self.check_unassigned(docs, doc, class);
+        }
+        if let Some(role) = &promise_follow_up {
+            self.check_follow_up_rows(role);
+        }
+        let slots = self.slots(doc);
+        let variants = self.variants(entry.as_ref(), doc.policy.span);
+        Some(Parts {
+            name: doc.policy.value.clone(),
+            calendar: calendar?,
+            templates,
+            experiments,
+            roles: Roles {
+                entry: entry?,
+                exit,
+                sa_exit,
+                class: class?,
+                promise_terms,
+                promise_follow_up,
+                payment_plan,
+                severance,
+                contact_hold,
+                flags,
+            },
+            nominate,
+            slots: slots?,
+            variants,
+        })
+    }
+}

@@ -1,0 +1,650 @@
+//! What the outside world does to an account in a timeline: new figures from
+//! the extract (`set`), a new promise or disposition (`add`), a payment, a
+//! contact's outcome. A happening changes the account's facts (or, for a
+//! contact, the case's record of contacts); it never changes what the policy
+//! decided. Field paths are checked against the schema, so a misspelt field is
+//! an error, not a silent no-op.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::CODE;
+use crate::data::schema::{Schema, ACCOUNT};
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::model::spanned::{CellText, ExactJson, Spanned};
+use crate::policy::case::{Case, Channel, Contact, ContactOutcome};
+use crate::policy::Policy;
+use crate::source::{SourceFile, Span};
+use crate::types::{RecordId, Type};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HappeningDoc {
+    pub on: Spanned<CellText>,
+    /// Fields that take new values (`days_past_due: 35`, `service_agreements[SA-2].arrears: 0`).
+    #[serde(default)]
+    pub set: Option<IndexMap<String, ExactJson>>,
+    /// Items appended to list fields (`promises: {id: P1, …}`).
+    #[serde(default)]
+    pub add: Option<IndexMap<String, ExactJson>>,
+    #[serde(default)]
+    pub payment: Option<PaymentDoc>,
+    #[serde(default)]
+    pub contact: Option<ContactDoc>,
+    /// Words for the history; alone, a happening may be just a note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentDoc {
+    pub amount: ExactJson,
+    /// The promise it pays: recorded among that promise's payments.
+    #[serde(default)]
+    pub promise: Option<String>,
+    /// The service agreement it pays: that SA's arrears fall too.
+    #[serde(default)]
+    pub sa: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDoc {
+    pub channel: Channel,
+    pub outcome: ContactOutcome,
+}
+
+/// A field path: `name`, `record.name`, `list[ID].name` (the list item whose
+/// `id` is `ID`).
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Field(String),
+    Item(String),
+}
+
+fn parse_path(path: &str) -> Option<Vec<Step>> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (name, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !valid(name) {
+            return None;
+        }
+        steps.push(Step::Field(name.to_string()));
+        while !rest.is_empty() {
+            let close = rest.find(']')?;
+            let id = rest.get(1..close)?.trim();
+            if !rest.starts_with('[') || id.is_empty() {
+                return None;
+            }
+            steps.push(Step::Item(id.to_string()));
+            rest = &rest[close + 1..];
+        }
+    }
+    Some(steps)
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Set(Vec<(String, Vec<Step>, Json)>),
+    Add(Vec<(String, Vec<Step>, Json)>),
+    Payment {
+        amount: Decimal,
+        promise: Option<String>,
+        sa: Option<String>,
+    },
+    Contact(Channel, ContactOutcome),
+    Note,
+}
+
+/// One happening, read and checked for its form; the schema checks its paths
+/// when it is applied.
+#[derive(Debug, Clone)]
+pub struct Happening {
+    pub date: NaiveDate,
+    pub span: Span,
+    kind: Kind,
+    note: Option<String>,
+}
+
+fn error(file: &Arc<SourceFile>, span: Span, message: String) -> Diagnostic {
+    Diagnostic::error(CODE, file, span, message)
+}
+
+fn paths(
+    file: &Arc<SourceFile>,
+    span: Span,
+    fields: &IndexMap<String, ExactJson>,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<(String, Vec<Step>, Json)> {
+    let mut out = Vec::new();
+    for (path, value) in fields {
+        match parse_path(path) {
+            Some(steps) => out.push((path.clone(), steps, value.0.clone())),
+            None => problems.push(
+                error(file, span, format!("`{path}` is not a field path"))
+                    .with_help("write `field`, `record.field` or `list[ID].field`"),
+            ),
+        }
+    }
+    out
+}
+
+impl Happening {
+    pub fn read(
+        file: &Arc<SourceFile>,
+        doc: &Spanned<HappeningDoc>,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<Happening> {
+        let span = doc.span;
+        let h = &doc.value;
+        let date = super::parse_date(file, &h.on, problems)?;
+        let given = [
+            h.set.is_some(),
+            h.add.is_some(),
+            h.payment.is_some(),
+            h.contact.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
+        if given > 1 {
+            problems.push(
+                error(
+                    file,
+                    span,
+                    "a happening is one of `set`, `add`, `payment` or `contact`".into(),
+                )
+                .with_help("write two happenings on the same day"),
+            );
+            return None;
+        }
+        let kind = if let Some(fields) = &h.set {
+            Kind::Set(paths(file, span, fields, problems))
+        } else if let Some(items) = &h.add {
+            Kind::Add(paths(file, span, items, problems))
+        } else if let Some(p) = &h.payment {
+            let text = match &p.amount.0 {
+                Json::Number(n) => n.to_string(),
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match crate::decimal::read_decimal(&text) {
+                Ok(amount) if amount > Decimal::ZERO => Kind::Payment {
+                    amount,
+                    promise: p.promise.clone(),
+                    sa: p.sa.clone(),
+                },
+                Ok(_) => {
+                    problems.push(error(
+                        file,
+                        span,
+                        format!("a payment of `{text}`: the amount must be more than zero"),
+                    ));
+                    return None;
+                }
+                Err(e) => {
+                    problems.push(error(
+                        file,
+                        span,
+                        format!("payment amount `{text}` {}", e.reason()),
+                    ));
+                    return None;
+                }
+            }
+        } else if let Some(c) = &h.contact {
+            Kind::Contact(c.channel, c.outcome)
+        } else if h.note.is_some() {
+            Kind::Note
+        } else {
+            problems.push(
+                error(file, span, "this happening does nothing".into())
+                    .with_help("give it `set`, `add`, `payment`, `contact` or a `note`"),
+            );
+            return None;
+        };
+        Some(Happening {
+            date,
+            span,
+            kind,
+            note: h.note.clone(),
+        })
+    }
+
+    /// One line for the history: `set days_past_due=35`, `payment 47.00 promise=P1`.
+    pub fn describe(&self) -> String {
+        let fields = |name: &str, fields: &[(String, Vec<Step>, Json)]| {
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|(path, _, v)| format!("{path}={v}"))
+                .collect();
+            format!("{name} {}", parts.join(" "))
+        };
+        let mut line = match &self.kind {
+            Kind::Set(f) => fields("set", f),
+            Kind::Add(f) => fields("add", f),
+            Kind::Payment {
+                amount,
+                promise,
+                sa,
+            } => {
+                let mut s = format!("payment {amount}");
+                if let Some(p) = promise {
+                    s.push_str(&format!(" promise={p}"));
+                }
+                if let Some(sa) = sa {
+                    s.push_str(&format!(" sa={sa}"));
+                }
+                s
+            }
+            Kind::Contact(channel, outcome) => {
+                format!("contact {} {}", serde_name(channel), serde_name(outcome))
+            }
+            Kind::Note => "note".into(),
+        };
+        if let Some(note) = &self.note {
+            line.push_str(&format!(" {note:?}"));
+        }
+        line
+    }
+}
+
+/// The name a state enum's variant is written with (`no_answer`).
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The account fields the happenings and the aging touch, by the names the
+/// policy's contract gives them.
+pub struct World<'p> {
+    schema: &'p Schema,
+    arrears: String,
+    /// `service_agreements`, and its items' `id` and `arrears`.
+    sas: Option<(String, String, String)>,
+    /// `promises`, and its items' `id`, `payments`, and a payment's `amount` and `date`.
+    promises: Option<(String, String, String, String, String)>,
+    ages: Option<&'p str>,
+}
+
+fn name_of(schema: &Schema, record: RecordId, slot: usize) -> String {
+    schema.record(record).fields[slot].name.clone()
+}
+
+fn list_record(schema: &Schema, slot: usize) -> Option<RecordId> {
+    match &schema.account().fields[slot].ty {
+        Type::List(item) => match **item {
+            Type::Record(r) => Some(r),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn decimal_of(json: &Json) -> Option<Decimal> {
+    match json {
+        Json::Number(n) => crate::decimal::read_decimal(&n.to_string()).ok(),
+        Json::String(s) => crate::decimal::read_decimal(s).ok(),
+        _ => None,
+    }
+}
+
+fn money_json(amount: Decimal) -> Json {
+    Json::Number(
+        amount
+            .to_string()
+            .parse()
+            .expect("a decimal's text is a JSON number"),
+    )
+}
+
+impl<'p> World<'p> {
+    pub fn new(policy: &'p Policy, ages: Option<&'p str>) -> World<'p> {
+        let schema = policy.plan.schema();
+        let slots = &policy.slots;
+        let sas = slots.service_agreements.and_then(|(slot, sa)| {
+            let record = list_record(schema, slot)?;
+            Some((
+                name_of(schema, ACCOUNT, slot),
+                name_of(schema, record, sa.id),
+                name_of(schema, record, sa.arrears),
+            ))
+        });
+        let promises = slots.promises.and_then(|(slot, p)| {
+            let record = list_record(schema, slot)?;
+            let payment = match &schema.record(record).fields[p.payments].ty {
+                Type::List(item) => match **item {
+                    Type::Record(r) => r,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            Some((
+                name_of(schema, ACCOUNT, slot),
+                name_of(schema, record, p.id),
+                name_of(schema, record, p.payments),
+                name_of(schema, payment, p.payment_amount),
+                name_of(schema, payment, p.payment_date),
+            ))
+        });
+        World {
+            schema,
+            arrears: name_of(schema, ACCOUNT, slots.arrears),
+            sas,
+            promises,
+            ages,
+        }
+    }
+
+    /// The `ages` field must be an integer field of the account.
+    pub fn check_ages(&self) -> Result<(), String> {
+        let Some(name) = self.ages else { return Ok(()) };
+        let account = self.schema.account();
+        match account.slot(name).map(|s| &account.fields[s].ty) {
+            Some(Type::Integer) => Ok(()),
+            Some(_) => Err(format!("`ages: {name}`: `{name}` is not an integer field")),
+            None => Err(format!(
+                "`ages: {name}`: the account has no field `{name}`{}",
+                hint(did_you_mean(
+                    name,
+                    account.fields.iter().map(|f| f.name.as_str())
+                ))
+            )),
+        }
+    }
+
+    /// A day passes: the aging field grows by one while the account is in
+    /// arrears, and is 0 once they are paid.
+    pub fn age(&self, facts: &mut Json) {
+        let Some(field) = self.ages else { return };
+        let in_arrears = facts
+            .get(&self.arrears)
+            .and_then(decimal_of)
+            .is_some_and(|a| a > Decimal::ZERO);
+        if let Some(object) = facts.as_object_mut() {
+            let days = object.get(field).and_then(Json::as_i64).unwrap_or(0);
+            let next = if in_arrears {
+                days.saturating_add(1)
+            } else {
+                0
+            };
+            object.insert(field.to_string(), Json::from(next));
+        }
+    }
+
+    /// What is wrong with a happening whatever the day: a field the schema
+    /// does not have, `add` to a field that is not a list, a payment naming a
+    /// promise or SA when the policy reads none.
+    pub fn check(&self, h: &Happening) -> Vec<String> {
+        let mut problems = Vec::new();
+        match &h.kind {
+            Kind::Set(fields) => {
+                for (path, steps, _) in fields {
+                    if let Err(e) = self.check_path(path, steps) {
+                        problems.push(e);
+                    }
+                }
+            }
+            Kind::Add(items) => {
+                for (path, steps, _) in items {
+                    match self.check_path(path, steps) {
+                        Ok(Type::List(_)) => {}
+                        Ok(_) => problems.push(format!("`add`: `{path}` is not a list")),
+                        Err(e) => problems.push(e),
+                    }
+                }
+            }
+            Kind::Payment { promise, sa, .. } => {
+                if promise.is_some() && self.promises.is_none() {
+                    problems
+                        .push("a payment names a promise, but the policy reads no promises".into());
+                }
+                if sa.is_some() && self.sas.is_none() {
+                    problems.push(
+                        "a payment names an SA, but the policy reads no service agreements".into(),
+                    );
+                }
+            }
+            Kind::Contact(..) | Kind::Note => {}
+        }
+        problems
+    }
+
+    /// Applies one happening to the account's facts (and a contact to the case).
+    pub fn apply(
+        &self,
+        h: &Happening,
+        facts: &mut Json,
+        case: Option<&mut Case>,
+    ) -> Result<(), String> {
+        match &h.kind {
+            Kind::Note => Ok(()),
+            Kind::Set(fields) => {
+                for (path, steps, value) in fields {
+                    self.check_path(path, steps)?;
+                    *self.locate(path, steps, facts)? = value.clone();
+                }
+                Ok(())
+            }
+            Kind::Add(items) => {
+                for (path, steps, item) in items {
+                    match self.check_path(path, steps)? {
+                        Type::List(_) => {}
+                        _ => return Err(format!("`add`: `{path}` is not a list")),
+                    }
+                    let slot = self.locate(path, steps, facts)?;
+                    if slot.is_null() {
+                        *slot = Json::Array(Vec::new());
+                    }
+                    match slot {
+                        Json::Array(list) => list.push(item.clone()),
+                        _ => return Err(format!("`add`: the account's `{path}` is not a list")),
+                    }
+                }
+                Ok(())
+            }
+            Kind::Payment {
+                amount,
+                promise,
+                sa,
+            } => self.pay(h.date, *amount, promise.as_deref(), sa.as_deref(), facts),
+            Kind::Contact(channel, outcome) => {
+                let case = case.ok_or("a contact, but no case is open")?;
+                case.contacts.push(Contact {
+                    date: h.date,
+                    channel: *channel,
+                    outcome: *outcome,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    fn pay(
+        &self,
+        date: NaiveDate,
+        amount: Decimal,
+        promise: Option<&str>,
+        sa: Option<&str>,
+        facts: &mut Json,
+    ) -> Result<(), String> {
+        let reduce = |value: &mut Json, what: &str| -> Result<(), String> {
+            let now = decimal_of(value).ok_or_else(|| format!("`{what}` is not an amount"))?;
+            *value = money_json((now - amount).max(Decimal::ZERO));
+            Ok(())
+        };
+        let arrears = facts
+            .get_mut(&self.arrears)
+            .ok_or_else(|| format!("the account has no `{}`", self.arrears))?;
+        reduce(arrears, &self.arrears.clone())?;
+        if let Some(sa) = sa {
+            let (list, id, sa_arrears) = self
+                .sas
+                .as_ref()
+                .ok_or("a payment names an SA, but the policy reads no service agreements")?;
+            let item = find_item(facts, list, id, sa)?;
+            let value = item
+                .get_mut(sa_arrears.as_str())
+                .ok_or_else(|| format!("SA `{sa}` has no `{sa_arrears}`"))?;
+            reduce(value, &format!("{list}[{sa}].{sa_arrears}"))?;
+        }
+        if let Some(promise) = promise {
+            let (list, id, payments, pay_amount, pay_date) = self
+                .promises
+                .as_ref()
+                .ok_or("a payment names a promise, but the policy reads no promises")?;
+            let item = find_item(facts, list, id, promise)?;
+            let object = item
+                .as_object_mut()
+                .ok_or_else(|| format!("promise `{promise}` is not a record"))?;
+            let entry = object
+                .entry(payments.clone())
+                .or_insert_with(|| Json::Array(Vec::new()));
+            if entry.is_null() {
+                *entry = Json::Array(Vec::new());
+            }
+            let mut payment = serde_json::Map::new();
+            payment.insert(pay_amount.clone(), money_json(amount));
+            payment.insert(pay_date.clone(), Json::String(date.to_string()));
+            entry
+                .as_array_mut()
+                .ok_or_else(|| format!("promise `{promise}`'s `{payments}` is not a list"))?
+                .push(Json::Object(payment));
+        }
+        Ok(())
+    }
+
+    /// The schema type at `path`, or why the schema has no such field.
+    fn check_path(&self, path: &str, steps: &[Step]) -> Result<Type, String> {
+        let mut ty = Type::Record(ACCOUNT);
+        for step in steps {
+            match (step, &ty) {
+                (Step::Field(name), Type::Record(record)) => {
+                    let fields = &self.schema.record(*record).fields;
+                    let Some(field) = fields.iter().find(|f| f.name == *name) else {
+                        return Err(format!(
+                            "`{path}`: no field `{name}` in the schema{}",
+                            hint(did_you_mean(name, fields.iter().map(|f| f.name.as_str())))
+                        ));
+                    };
+                    ty = field.ty.clone();
+                }
+                (Step::Item(_), Type::List(item)) if matches!(**item, Type::Record(_)) => {
+                    ty = (**item).clone();
+                }
+                (Step::Item(id), _) => {
+                    return Err(format!("`{path}`: `[{id}]` selects a list item, but this field is not a list of records"));
+                }
+                (Step::Field(name), _) => {
+                    return Err(format!(
+                        "`{path}`: `{name}` is inside a field that is not a record"
+                    ));
+                }
+            }
+        }
+        Ok(ty)
+    }
+
+    /// The JSON value at `path` in the facts, created as null when the last
+    /// field is missing; a list item must exist.
+    fn locate<'j>(
+        &self,
+        path: &str,
+        steps: &[Step],
+        facts: &'j mut Json,
+    ) -> Result<&'j mut Json, String> {
+        let mut here = facts;
+        for step in steps {
+            here = match step {
+                Step::Field(name) => {
+                    if here.is_null() {
+                        *here = Json::Object(serde_json::Map::new());
+                    }
+                    here.as_object_mut()
+                        .ok_or_else(|| {
+                            format!("`{path}`: the account's value before `{name}` is not a record")
+                        })?
+                        .entry(name.clone())
+                        .or_insert(Json::Null)
+                }
+                Step::Item(id) => here
+                    .as_array_mut()
+                    .and_then(|list| {
+                        list.iter_mut()
+                            .find(|item| item.get("id").is_some_and(|v| id_matches(v, id)))
+                    })
+                    .ok_or_else(|| format!("`{path}`: no item with id `{id}`"))?,
+            };
+        }
+        Ok(here)
+    }
+}
+
+fn id_matches(value: &Json, id: &str) -> bool {
+    match value {
+        Json::String(s) => s == id,
+        Json::Number(n) => n.to_string() == id,
+        _ => false,
+    }
+}
+
+fn find_item<'j>(
+    facts: &'j mut Json,
+    list: &str,
+    id_field: &str,
+    id: &str,
+) -> Result<&'j mut Json, String> {
+    facts
+        .get_mut(list)
+        .and_then(Json::as_array_mut)
+        .and_then(|items| {
+            items
+                .iter_mut()
+                .find(|item| item.get(id_field).is_some_and(|v| id_matches(v, id)))
+        })
+        .ok_or_else(|| format!("the account has no `{list}` item with {id_field} `{id}`"))
+}
+
+fn hint(help: Option<String>) -> String {
+    help.map(|h| format!("; {h}")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_name_fields_and_list_items() {
+        use Step::{Field as F, Item as I};
+        assert_eq!(
+            parse_path("days_past_due"),
+            Some(vec![F("days_past_due".into())])
+        );
+        assert_eq!(
+            parse_path("service_agreements[SA-2].arrears"),
+            Some(vec![
+                F("service_agreements".into()),
+                I("SA-2".into()),
+                F("arrears".into())
+            ])
+        );
+        assert_eq!(
+            parse_path("pay_plan.active"),
+            Some(vec![F("pay_plan".into()), F("active".into())])
+        );
+        for bad in ["", "a..b", "a[", "a[]", "a b", "[x]", "a]x"] {
+            assert_eq!(parse_path(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! A test document checked against its rules: rows, tables and outputs it
+//! names exist, expected actions are well formed (and need a policy), accounts
+//! are found and decode; and `arrears lint`'s check of every test document,
+//! against the rules linted or those a document's `rules:` names. It must not
+//! run a case.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use super::document::{discover, DecisionKey, TestDocument};
+use super::{same_dir, Subject, TestFileError, CODE};
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::lang::compile::Plan;
+use crate::source::Span;
+use crate::testing::expect::malformed_expectation;
+
+impl TestDocument {
+    /// Names the rules do not have (rows, tables, outputs), expected actions
+    /// that are malformed, and accounts that cannot be found or decoded.
+    pub fn check(&self, subject: &Subject) -> Vec<Diagnostic> {
+        let plan = subject.plan();
+        let error =
+            |span: Span, message: String| Diagnostic::error(CODE, &self.file, span, message);
+        let row_refs: Vec<&str> = plan
+            .tables
+            .iter()
+            .flat_map(|t| t.row_refs.iter().map(|r| &**r))
+            .collect();
+        let mut problems = Vec::new();
+        for case in &self.doc.cases {
+            let case = &case.value;
+            if let Err(message) = self.account(case, plan) {
+                problems.push(error(case.account.span, message));
+            }
+            for (key, rows) in [
+                ("rows", &case.rows),
+                ("rows_not_fired", &case.rows_not_fired),
+            ] {
+                for row in rows.iter().flatten() {
+                    if !row_refs.contains(&row.value.as_str()) {
+                        let help = did_you_mean(&row.value, row_refs.iter().copied())
+                            .unwrap_or_else(|| "a row is written `table:row-id`".to_string());
+                        problems.push(
+                            error(
+                                row.span,
+                                format!("`{key}`: there is no row `{}`", row.value),
+                            )
+                            .with_help(help),
+                        );
+                    }
+                }
+            }
+            for (key, expected) in [
+                ("actions", &case.actions),
+                ("contains", &case.contains),
+                ("excludes", &case.excludes),
+            ] {
+                let Some(expected) = expected else { continue };
+                if let Subject::Tables(_) = subject {
+                    let at = expected.first().map_or(case.name.span, |e| e.span);
+                    problems.push(error(
+                        at,
+                        format!("`{key}` needs a policy; these rules have none (expect `decisions` or `rows`)"),
+                    ));
+                    continue;
+                }
+                for want in expected {
+                    if let Some((message, help)) = malformed_expectation(&want.value) {
+                        problems.push(
+                            error(want.span, format!("`{key}`: {message}")).with_help_opt(help),
+                        );
+                    }
+                }
+            }
+            for (key, want) in case.decisions.iter().flatten() {
+                problems.extend(check_decision(plan, key, want, &error));
+            }
+        }
+        crate::diagnostic::sort(&mut problems);
+        problems
+    }
+}
+
+/// `arrears lint`'s check of test documents: the documents under `paths` are
+/// read and checked against `subject` (the rules in `dir`, when they have no
+/// errors), or against the rules directory a document's `rules:` names.
+pub fn lint(
+    paths: &[PathBuf],
+    dir: &Path,
+    subject: Option<&Subject>,
+) -> Result<Vec<Diagnostic>, TestFileError> {
+    let mut problems = Vec::new();
+    for path in discover(paths)? {
+        let doc = match TestDocument::read(&path) {
+            Ok(doc) => doc,
+            Err(p) => {
+                problems.extend(p);
+                continue;
+            }
+        };
+        match (doc.rules_dir(), &doc.doc.rules) {
+            (Some(other), Some(named)) if !same_dir(&other, dir) => {
+                let unusable = |message: String| {
+                    Diagnostic::error(CODE, &doc.file, named.span, message)
+                        .with_help(format!("run `arrears lint {}`", other.display()))
+                };
+                match crate::policy::load(&other) {
+                    Err(e) => problems.push(unusable(e.to_string())),
+                    Ok(l) if l.has_errors() => problems.push(unusable(format!(
+                        "the rules in `{}` have errors, so this document is not checked against them",
+                        other.display()
+                    ))),
+                    Ok(l) => match (&l.policy, &l.plan) {
+                        (Some(policy), _) => problems.extend(doc.check(&Subject::Policy(policy))),
+                        (None, Some(plan)) => problems.extend(doc.check(&Subject::Tables(plan))),
+                        (None, None) => {}
+                    },
+                }
+            }
+            _ => problems.extend(subject.map(|s| doc.check(s)).unwrap_or_default()),
+        }
+    }
+    Ok(problems)
+}
+
+/// A `decisions` entry: the table exists, is (or is not) per item as written,
+/// and has the outputs listed.
+fn check_decision(
+    plan: &Plan,
+    key: &DecisionKey,
+    want: &Json,
+    error: &dyn Fn(Span, String) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    let (name, item) = key.parts();
+    let span = key.0.span;
+    let Some(table) = plan.tables.iter().find(|t| t.table.name == name) else {
+        let help = did_you_mean(name, plan.tables.iter().map(|t| t.table.name.as_str()));
+        return vec![
+            error(span, format!("`decisions`: there is no table `{name}`")).with_help_opt(help),
+        ];
+    };
+    let mut problems = Vec::new();
+    match (&table.table.for_each, item) {
+        (Some(_), None) => problems.push(error(
+            span,
+            format!(
+                "`decisions`: `{name}` runs once per item; write `{name}[ITEM]` with the item's id"
+            ),
+        )),
+        (None, Some(_)) => problems.push(error(
+            span,
+            format!("`decisions`: `{name}` is not a per-item table; write `{name}`"),
+        )),
+        _ => {}
+    }
+    let outputs: Vec<&str> = table.results.iter().map(|(n, _)| &**n).collect();
+    let listed: Vec<&serde_json::Map<String, Json>> = match want {
+        Json::Object(fields) => vec![fields],
+        Json::Array(rows) => rows.iter().filter_map(Json::as_object).collect(),
+        _ => Vec::new(),
+    };
+    for output in listed.iter().flat_map(|fields| fields.keys()) {
+        if !outputs.contains(&output.as_str()) {
+            problems.push(
+                error(
+                    span,
+                    format!(
+                        "`decisions`: table `{name}` has no output `{output}` (its outputs: {})",
+                        outputs.join(", ")
+                    ),
+                )
+                .with_help_opt(did_you_mean(output, outputs.iter().copied())),
+            );
+        }
+    }
+    problems
+}

@@ -1,0 +1,375 @@
+//! Test documents as written and as read: the `tests:` document and its cases
+//! (serde types), finding test documents below a directory, and reading one
+//! (every key known, every date a date, every case expects something, the
+//! `accounts` file read) with each case's account resolved and decoded. It
+//! must not check names against the rules or run a case: `check.rs` and
+//! `run.rs` do.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value as Json;
+
+use super::{TestFileError, CODE};
+use crate::data::snapshot::{account_id, decode_account};
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::lang::compile::Plan;
+use crate::model::load::format_of;
+use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
+use crate::source::{SourceFile, Span};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestDoc {
+    pub tests: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The rules directory the cases run against, relative to the test document.
+    #[serde(default)]
+    pub rules: Option<Spanned<String>>,
+    /// The evaluation date of every case that does not set its own.
+    #[serde(default)]
+    pub as_of: Option<Spanned<CellText>>,
+    /// A file of accounts that cases name by id, relative to the test document.
+    #[serde(default)]
+    pub accounts: Option<Spanned<String>>,
+    pub cases: Vec<Spanned<CaseDoc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseDoc {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// An account id from the document's `accounts`, or the account itself
+    /// (its numbers as written, read exactly like an accounts file's).
+    pub account: Spanned<ExactJson>,
+    #[serde(default)]
+    pub as_of: Option<Spanned<CellText>>,
+    /// Exactly these actions, in this order; only the listed fields are compared.
+    #[serde(default)]
+    pub actions: Option<Vec<Spanned<Json>>>,
+    /// These actions, in any order, among others; each matches a different action.
+    #[serde(default)]
+    pub contains: Option<Vec<Spanned<Json>>>,
+    /// No action matches any of these.
+    #[serde(default)]
+    pub excludes: Option<Vec<Spanned<Json>>>,
+    /// Rows that must fire: `table:row-id`.
+    #[serde(default)]
+    pub rows: Option<Vec<Spanned<String>>>,
+    /// Rows that must not fire: `table:row-id`.
+    #[serde(default)]
+    pub rows_not_fired: Option<Vec<Spanned<String>>>,
+    /// Outputs of tables: `{ entry: { category: arrears } }`; `table[item]` for a per-item table.
+    #[serde(default)]
+    pub decisions: Option<IndexMap<DecisionKey, Json>>,
+}
+
+impl CaseDoc {
+    /// Whether the case can fail: it sets `actions` (`[]` means none) or a non-empty expectation.
+    fn expects_something(&self) -> bool {
+        let listed = |l: &Option<Vec<_>>| l.as_ref().is_some_and(|l| !l.is_empty());
+        self.actions.is_some()
+            || listed(&self.contains)
+            || listed(&self.excludes)
+            || self.rows.as_ref().is_some_and(|l| !l.is_empty())
+            || self.rows_not_fired.as_ref().is_some_and(|l| !l.is_empty())
+            || self.decisions.as_ref().is_some_and(|d| !d.is_empty())
+    }
+}
+
+/// A `decisions` key, `table` or `table[item]`, with where it is written.
+#[derive(Debug)]
+pub struct DecisionKey(pub Spanned<String>);
+
+impl DecisionKey {
+    /// The table's name and, for a per-item table, the item.
+    pub(super) fn parts(&self) -> (&str, Option<&str>) {
+        let key = self.0.value.as_str();
+        match key.split_once('[') {
+            Some((name, rest)) => (name, Some(rest.trim_end_matches(']'))),
+            None => (key, None),
+        }
+    }
+}
+
+impl PartialEq for DecisionKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value == other.0.value
+    }
+}
+
+impl Eq for DecisionKey {}
+
+impl Hash for DecisionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.value.hash(state);
+    }
+}
+
+impl<'de> Deserialize<'de> for DecisionKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::deserialize(deserializer).map(DecisionKey)
+    }
+}
+
+/// Test documents in `paths`: files as given, directories searched recursively
+/// for YAML/TOML files whose top-level key is `tests`.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestFileError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| TestFileError {
+            location: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if meta.is_dir() {
+            walk(path, &mut out, &mut Vec::new())?;
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Finds test documents below `dir`; `visited` holds the directories entered
+/// (device and inode), so a symlink loop is walked once.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut Vec<(u64, u64)>,
+) -> Result<(), TestFileError> {
+    use std::os::unix::fs::MetadataExt;
+    let err = |e: std::io::Error| TestFileError {
+        location: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let meta = std::fs::metadata(dir).map_err(err)?;
+    if visited.contains(&(meta.dev(), meta.ino())) {
+        return Ok(());
+    }
+    visited.push((meta.dev(), meta.ino()));
+    for entry in std::fs::read_dir(dir).map_err(err)? {
+        let path = entry.map_err(err)?.path();
+        if path.is_dir() {
+            walk(&path, out, visited)?;
+        } else if format_of(&path).is_some() && is_test_document(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is a test document; a FIFO or device is not (never opened).
+fn is_test_document(path: &Path) -> bool {
+    let Ok(bytes) = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
+    else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return false;
+    };
+    let file = SourceFile::new(path.display().to_string(), text);
+    let format = format_of(path).unwrap_or(Format::Yaml);
+    crate::model::load::parse::<crate::model::doc::Probe>(format, &file)
+        .is_ok_and(|p| p.tests.is_some())
+}
+
+/// serde's `unknown field `x`, expected one of ...` as an unknown key with a `did you mean`.
+fn unknown_key(d: Diagnostic) -> Diagnostic {
+    let Some((name, expected)) = d
+        .message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+    else {
+        return d;
+    };
+    let keys: Vec<&str> = expected
+        .split([',', ' '])
+        .map(|k| k.trim_matches('`'))
+        .filter(|k| !k.is_empty() && !matches!(*k, "expected" | "one" | "of" | "or"))
+        .collect();
+    let help = did_you_mean(name, keys.iter().copied()).unwrap_or_else(|| {
+        "docs/testing.md lists the keys of a test document and of a case".to_string()
+    });
+    Diagnostic {
+        code: CODE,
+        message: format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
+        help: Some(help),
+        ..d
+    }
+}
+
+/// A test document, read and with its dates and accounts resolved.
+pub struct TestDocument {
+    pub path: PathBuf,
+    pub file: Arc<SourceFile>,
+    pub doc: TestDoc,
+    /// Per case, its evaluation date.
+    pub(super) as_of: Vec<NaiveDate>,
+    accounts: Vec<Json>,
+}
+
+impl TestDocument {
+    /// Reads a test document: every key known, every date a date, every case
+    /// with an `as_of` and an expectation, the `accounts` file readable.
+    pub fn read(path: &Path) -> Result<TestDocument, Vec<Diagnostic>> {
+        let name = path.display().to_string();
+        let unreadable = |message: String| {
+            let file = SourceFile::new(name.clone(), "");
+            vec![Diagnostic::error(CODE, &file, Span::default(), message)]
+        };
+        let bytes = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| unreadable("not valid UTF-8; save the file as UTF-8".into()))?;
+        let file = SourceFile::new(name, text);
+        let format = format_of(path).unwrap_or(Format::Yaml);
+        let doc: TestDoc =
+            crate::model::load::parse(format, &file).map_err(|d| vec![unknown_key(*d)])?;
+        let mut problems = Vec::new();
+        let default_as_of = doc
+            .as_of
+            .as_ref()
+            .and_then(|d| parse_date(&file, d, &mut problems));
+        if doc.cases.is_empty() {
+            problems.push(Diagnostic::error(
+                CODE,
+                &file,
+                doc.tests.span,
+                format!("`{}` has no cases, so it checks nothing", doc.tests.value),
+            ));
+        }
+        let mut as_of = Vec::new();
+        for case in &doc.cases {
+            let case = &case.value;
+            let date = match &case.as_of {
+                Some(d) => parse_date(&file, d, &mut problems),
+                None if doc.as_of.is_none() => {
+                    problems.push(Diagnostic::error(
+                        CODE,
+                        &file,
+                        case.name.span,
+                        format!(
+                            "case `{}` has no `as_of`, and the document sets none",
+                            case.name.value
+                        ),
+                    ));
+                    None
+                }
+                None => default_as_of,
+            };
+            as_of.push(date.unwrap_or_default());
+            if !case.expects_something() {
+                problems.push(
+                    Diagnostic::error(
+                        CODE,
+                        &file,
+                        case.name.span,
+                        format!("case `{}` expects nothing, so it cannot fail", case.name.value),
+                    )
+                    .with_help(
+                        "add `actions`, `contains`, `excludes`, `rows`, `rows_not_fired` or `decisions` (see docs/testing.md)",
+                    ),
+                );
+            }
+        }
+        let accounts = match &doc.accounts {
+            None => Vec::new(),
+            Some(rel) => {
+                let target = path.parent().unwrap_or(Path::new(".")).join(&rel.value);
+                match crate::data::accounts::read_accounts(&target) {
+                    Ok(records) => records.into_iter().filter_map(|r| r.json.ok()).collect(),
+                    Err(e) => {
+                        problems.push(Diagnostic::error(CODE, &file, rel.span, e.to_string()));
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(TestDocument {
+            path: path.to_path_buf(),
+            file,
+            doc,
+            as_of,
+            accounts,
+        })
+    }
+
+    /// The rules directory the document names (`rules:`), relative to its own directory.
+    pub fn rules_dir(&self) -> Option<PathBuf> {
+        let rel = self.doc.rules.as_ref()?;
+        Some(
+            self.path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&rel.value),
+        )
+    }
+
+    /// The case's account, decoded: from the document's `accounts` by id, or inline.
+    pub(super) fn account(
+        &self,
+        case: &CaseDoc,
+        plan: &Plan,
+    ) -> Result<crate::types::Value, String> {
+        let schema = plan.schema();
+        let json = match &case.account.value.0 {
+            Json::String(id) => self
+                .accounts
+                .iter()
+                .find(|a| account_id(schema, a).as_deref() == Some(id.as_str()))
+                .ok_or_else(|| match &self.doc.accounts {
+                    Some(file) => {
+                        let ids: Vec<String> = self
+                            .accounts
+                            .iter()
+                            .filter_map(|a| account_id(schema, a))
+                            .collect();
+                        let hint = did_you_mean(id, ids.iter().map(String::as_str))
+                            .map_or_else(String::new, |h| format!("; {h}"));
+                        format!("no account `{id}` in `{}`{hint}", file.value)
+                    }
+                    None => format!(
+                        "the document names no `accounts` file to find the account `{id}` in"
+                    ),
+                })?,
+            inline => inline,
+        };
+        decode_account(schema, json).map_err(|errors| {
+            const SHOWN: usize = 3;
+            let mut shown: Vec<String> = errors.iter().take(SHOWN).map(|e| e.to_string()).collect();
+            if errors.len() > SHOWN {
+                shown.push(format!("and {} more", errors.len() - SHOWN));
+            }
+            format!("bad account data: {}", shown.join("; "))
+        })
+    }
+}
+
+fn parse_date(
+    file: &Arc<SourceFile>,
+    cell: &Spanned<CellText>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<NaiveDate> {
+    let date = NaiveDate::parse_from_str(cell.value.0.trim(), "%Y-%m-%d").ok();
+    if date.is_none() {
+        problems.push(Diagnostic::error(
+            CODE,
+            file,
+            cell.span,
+            format!("`{}` is not a date (YYYY-MM-DD)", cell.value.0),
+        ));
+    }
+    date
+}

@@ -1,0 +1,256 @@
+//! Running cases: each selected case's account through the policy (or the
+//! tables alone), its actions, fired rows and table outputs compared with what
+//! it expects, one line per unmet expectation. It must not decide anything
+//! itself: cases run through the same policy and evaluator as `dry-run`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::document::{CaseDoc, TestDocument};
+use super::{Subject, TestFileError};
+use crate::diagnostic::Diagnostic;
+use crate::eval::{Decision, Evaluation, Outcome};
+use crate::lang::compile::Plan;
+use crate::model::spanned::Spanned;
+use crate::testing::expect::{diff_actions, excluded_actions, missing_actions, same};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseOutcome {
+    Pass,
+    /// Expectations not met, one line each.
+    Fail(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub suite: String,
+    pub file: String,
+    pub line: usize,
+    pub name: String,
+    pub outcome: CaseOutcome,
+    /// `(table, row)` of every row that fired.
+    pub fired: BTreeSet<(u32, u32)>,
+    /// With `explain`, the traced evaluation of a failing case.
+    pub explanation: Option<Evaluation>,
+}
+
+impl TestDocument {
+    /// How many cases `filter` (a substring of the name) selects; all without one.
+    pub fn selected(&self, filter: Option<&str>) -> usize {
+        self.doc
+            .cases
+            .iter()
+            .filter(|c| selects(filter, &c.value))
+            .count()
+    }
+
+    /// Runs the cases `filter` selects (all without one). With `explain`,
+    /// failing cases keep their traced evaluation.
+    pub fn run(&self, subject: &Subject, explain: bool, filter: Option<&str>) -> Vec<CaseResult> {
+        let plan = subject.plan();
+        let mut results = Vec::new();
+        for (case, &as_of) in self.doc.cases.iter().zip(&self.as_of) {
+            let case_doc = &case.value;
+            if !selects(filter, case_doc) {
+                continue;
+            }
+            let (line, _) = self.file.line_col(case.span.start);
+            let mut problems = Vec::new();
+            let mut fired = BTreeSet::new();
+            let mut explanation = None;
+            match self.account(case_doc, plan) {
+                Err(problem) => problems.push(problem),
+                Ok(account) => {
+                    let outcome = match subject {
+                        Subject::Policy(policy) => {
+                            crate::policy::run(policy, &account, as_of, explain)
+                                .map(|r| (r.evaluation, Some(r.actions)))
+                        }
+                        Subject::Tables(plan) => {
+                            crate::eval::evaluate(plan, &account, as_of, explain).map(|e| (e, None))
+                        }
+                    };
+                    match outcome {
+                        Err(err) => problems.push(format!("evaluation failed: {err}")),
+                        Ok((evaluation, actions)) => {
+                            fired = fired_rows(&evaluation);
+                            check_case(
+                                plan,
+                                case_doc,
+                                &evaluation,
+                                actions.as_deref(),
+                                &mut problems,
+                            );
+                            if explain && !problems.is_empty() {
+                                explanation = Some(evaluation);
+                            }
+                        }
+                    }
+                }
+            }
+            results.push(CaseResult {
+                suite: self.doc.tests.value.clone(),
+                file: self.file.name.clone(),
+                line,
+                name: case_doc.name.value.clone(),
+                outcome: if problems.is_empty() {
+                    CaseOutcome::Pass
+                } else {
+                    CaseOutcome::Fail(problems)
+                },
+                fired,
+                explanation,
+            });
+        }
+        results
+    }
+}
+
+fn selects(filter: Option<&str>, case: &CaseDoc) -> bool {
+    filter.is_none_or(|f| case.name.value.contains(f))
+}
+
+/// Reads, checks and runs every case of one test document against `subject`;
+/// the first problem of an unusable document is the error.
+pub fn run_file(
+    subject: &Subject,
+    path: &Path,
+    explain: bool,
+) -> Result<Vec<CaseResult>, TestFileError> {
+    let doc = TestDocument::read(path).map_err(|p| first_problem(&p))?;
+    let problems = doc.check(subject);
+    if !problems.is_empty() {
+        return Err(first_problem(&problems));
+    }
+    Ok(doc.run(subject, explain, None))
+}
+
+fn first_problem(problems: &[Diagnostic]) -> TestFileError {
+    problems.first().map_or_else(
+        || TestFileError {
+            location: String::new(),
+            message: "unusable test document".into(),
+        },
+        TestFileError::from,
+    )
+}
+
+fn fired_rows(evaluation: &Evaluation) -> BTreeSet<(u32, u32)> {
+    evaluation
+        .decisions
+        .iter()
+        .flat_map(|d| d.outcome.rows().into_iter().map(move |r| (d.table, r)))
+        .collect()
+}
+
+fn check_case(
+    plan: &Plan,
+    case: &CaseDoc,
+    evaluation: &Evaluation,
+    actions: Option<&[crate::policy::Action]>,
+    problems: &mut Vec<String>,
+) {
+    let values = |list: &Option<Vec<Spanned<Json>>>| -> Option<Vec<Json>> {
+        list.as_ref()
+            .map(|l| l.iter().map(|s| s.value.clone()).collect())
+    };
+    let (exact, contains, excludes) = (
+        values(&case.actions),
+        values(&case.contains),
+        values(&case.excludes),
+    );
+    if exact.is_some() || contains.is_some() || excludes.is_some() {
+        match actions {
+            None => problems.push(
+                "`actions`, `contains` and `excludes` need a policy; these rules have none (expect `decisions` or `rows`)"
+                    .into(),
+            ),
+            Some(actions) => {
+                let actual: Vec<Json> = actions
+                    .iter()
+                    .filter_map(|a| serde_json::to_value(a).ok())
+                    .collect();
+                if let Some(exact) = &exact {
+                    problems.extend(diff_actions(exact, &actual));
+                }
+                if let Some(contains) = &contains {
+                    problems.extend(missing_actions(contains, &actual));
+                }
+                if let Some(excludes) = &excludes {
+                    problems.extend(excluded_actions(excludes, &actual));
+                }
+            }
+        }
+    }
+    let fired: BTreeSet<String> = fired_rows(evaluation)
+        .into_iter()
+        .map(|(t, r)| plan.tables[t as usize].row_refs[r as usize].to_string())
+        .collect();
+    for row in case.rows.iter().flatten() {
+        let row = &row.value;
+        if !fired.contains(row) {
+            let table = row.split(':').next().unwrap_or_default();
+            let fired_here: Vec<&str> = fired
+                .iter()
+                .filter(|f| f.split(':').next() == Some(table))
+                .map(|s| s.as_str())
+                .collect();
+            problems.push(format!(
+                "row `{row}` did not fire{}",
+                if fired_here.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (fired: {})", fired_here.join(", "))
+                }
+            ));
+        }
+    }
+    for row in case.rows_not_fired.iter().flatten() {
+        if fired.contains(&row.value) {
+            problems.push(format!(
+                "row `{}` fired; `rows_not_fired` lists it",
+                row.value
+            ));
+        }
+    }
+    if let Some(decisions) = &case.decisions {
+        for (key, want) in decisions {
+            let (name, label) = key.parts();
+            let key = &key.0.value;
+            let Some(t) = plan.tables.iter().position(|t| t.table.name == name) else {
+                problems.push(format!("`decisions`: no table `{name}`"));
+                continue;
+            };
+            let found = evaluation
+                .decisions
+                .iter()
+                .find(|d| d.table == t as u32 && d.label.as_deref() == label);
+            let Some(decision) = found else {
+                problems.push(format!("`decisions`: table `{key}` made no decision"));
+                continue;
+            };
+            let got = outputs_json(plan, decision);
+            if !same(want, &got) {
+                problems.push(format!(
+                    "table `{key}`: expected {}, got {}",
+                    serde_json::to_string(want).unwrap_or_default(),
+                    serde_json::to_string(&got).unwrap_or_default()
+                ));
+            }
+        }
+    }
+}
+
+/// A decision's outputs as JSON: one object, or a list for multi-row results.
+pub fn outputs_json(plan: &Plan, d: &Decision) -> Json {
+    let t = d.table;
+    match &d.outcome {
+        Outcome::Row { values, .. } | Outcome::Default { values } => plan.outputs_json(t, values),
+        Outcome::Aggregate { value, .. } => plan.outputs_json(t, std::slice::from_ref(value)),
+        Outcome::Rows(rows) => {
+            Json::Array(rows.iter().map(|(_, v)| plan.outputs_json(t, v)).collect())
+        }
+    }
+}

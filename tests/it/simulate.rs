@@ -1,0 +1,163 @@
+//! `arrears simulate`: every shipped timeline's history is a reviewed
+//! snapshot, the JSON history says the same, and the mistakes an analyst makes
+//! in a timeline get one line naming the file, line and column.
+
+use crate::common::{arrears, arrears_in, root, stderr, stdout};
+
+fn shipped_timelines() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("samples/timelines"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_timeline_history_is_its_snapshot() {
+    let files = shipped_timelines();
+    assert!(
+        !files.is_empty(),
+        "samples/timelines holds the shipped timelines"
+    );
+    for file in files {
+        let relative = file.strip_prefix(root()).unwrap().to_str().unwrap();
+        let out = arrears(&["simulate", "--rules", "rules", relative]);
+        assert_eq!(out.status.code(), Some(0), "{relative}: {}", stderr(&out));
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        assert_snapshot!(format!("history_{stem}"), stdout(&out));
+    }
+}
+
+#[test]
+fn the_json_history_has_every_day_with_something_and_the_final_case() {
+    let out = arrears(&[
+        "simulate",
+        "--format",
+        "json",
+        "samples/timelines/card_promise_kept.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timeline = &doc["timelines"][0];
+    assert_eq!(timeline["account"], "card-timeline-01");
+    let days = timeline["days"].as_array().unwrap();
+    let first = &days[0];
+    assert_eq!(first["date"], "2026-11-02");
+    assert_eq!(first["actions"][0]["type"], "open_case");
+    assert_eq!(first["done"][0]["id"], "reminder-letter");
+    assert_eq!(first["case"]["events"][0]["status"], "done");
+    let closing: Vec<&str> = days
+        .iter()
+        .filter(|d| {
+            d["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["type"] == "close_case")
+        })
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(closing, ["2026-11-19"]);
+    assert_eq!(timeline["case"], serde_json::Value::Null);
+    assert_eq!(timeline["stopped"], serde_json::Value::Null);
+}
+
+/// Typical mistakes, each an edit of a shipped timeline: the first error line
+/// and the exit code.
+#[test]
+fn timeline_mistakes_get_one_line_with_file_line_and_column() {
+    let shipped =
+        std::fs::read_to_string(root().join("samples/timelines/card_promise_kept.yaml")).unwrap();
+    let mistakes: &[(&str, &str, &str)] = &[
+        (
+            "misspelt field",
+            "  - on: 2026-11-19\n",
+            "  - on: 2026-11-19\n    set: {days_pas_due: 3}\n  - on: 2026-11-19\n",
+        ),
+        ("no such day", "to: 2026-11-30", "to: 2026-11-31"),
+        (
+            "happening after the end",
+            "to: 2026-11-30",
+            "to: 2026-11-15",
+        ),
+        ("a mistyped year", "to: 2026-11-30", "to: 2126-11-30"),
+        ("misspelt key", "ages:", "age:"),
+        (
+            "a promise that does not exist",
+            "promise: P-1,",
+            "promise: P-9,",
+        ),
+        (
+            "add to a field that is not a list",
+            "add:\n      promises:",
+            "add:\n      arrears:",
+        ),
+        (
+            "two kinds in one happening",
+            "    note: first call answered",
+            "    set: {arrears: '1.00'}\n    note: first call answered",
+        ),
+        (
+            "a payment of nothing",
+            "amount: '212.00', promise",
+            "amount: '0.00', promise",
+        ),
+        (
+            "an unknown contact outcome",
+            "outcome: reached",
+            "outcome: answered",
+        ),
+        (
+            "ages a text field",
+            "ages: days_past_due",
+            "ages: jurisdiction",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    let mut report = String::new();
+    for (what, from, to) in mistakes {
+        assert!(
+            shipped.contains(from),
+            "{what}: `{from}` is in the shipped timeline"
+        );
+        std::fs::write(
+            dir.path().join("timeline.yaml"),
+            shipped.replacen(from, to, 1),
+        )
+        .unwrap();
+        let out = arrears_in(dir.path(), &["simulate", "timeline.yaml"]);
+        let first = stderr(&out).lines().next().unwrap_or_default().to_string();
+        report.push_str(&format!(
+            "{what}: exit {:?}\n  {first}\n",
+            out.status.code()
+        ));
+    }
+    assert_snapshot!("mistakes", report);
+}
+
+#[test]
+fn simulate_needs_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::copy(
+        root().join("rules/schema.yaml"),
+        dir.path().join("rules/schema.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("rules/dpd_bucket.yaml"),
+        dir.path().join("rules/dpd_bucket.yaml"),
+    )
+    .unwrap();
+    let timeline = root().join("samples/timelines/card_promise_kept.yaml");
+    let out = arrears_in(dir.path(), &["simulate", timeline.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no `policy` document"),
+        "{}",
+        stderr(&out)
+    );
+}
