@@ -7,7 +7,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-
 use super::calendar::WorkCalendar;
 use super::experiment::{self, Arm, Experiment};
 use super::{action, Builder};
