@@ -147,7 +147,7 @@ impl Happening {
     ) -> Option<Happening> {
         let span = doc.span;
         let h = &doc.value;
-        let date = super::parse_date(file, &h.on, problems)?;
+        let date = crate::model::load::date_cell(CODE, file, &h.on, problems)?;
         let given = [
             h.set.is_some(),
             h.add.is_some(),

@@ -20,8 +20,8 @@ use serde_json::Value as Json;
 
 use crate::data::snapshot::decode_account;
 use crate::diagnostic::Diagnostic;
-use crate::model::load::format_of;
-use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
+use crate::model::load::{date_cell, format_of};
+use crate::model::spanned::{CellText, ExactJson, Spanned};
 use crate::policy::case::{self, Case, Event};
 use crate::policy::{Action, Policy};
 use crate::source::{SourceFile, Span};
@@ -112,23 +112,6 @@ pub struct Stopped {
     pub at: Option<Diagnostic>,
 }
 
-fn parse_date(
-    file: &Arc<SourceFile>,
-    cell: &Spanned<CellText>,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<NaiveDate> {
-    let date = NaiveDate::parse_from_str(cell.value.0.trim(), "%Y-%m-%d").ok();
-    if date.is_none() {
-        problems.push(Diagnostic::error(
-            CODE,
-            file,
-            cell.span,
-            format!("`{}` is not a date (YYYY-MM-DD)", cell.value.0),
-        ));
-    }
-    date
-}
-
 /// Timeline documents: a file, or the `.yaml`/`.yml`/`.toml` files of a
 /// directory (not its subdirectories), sorted by name.
 pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -148,21 +131,15 @@ impl Timeline {
     /// not after `to` and at most [`MAX_DAYS`] apart, every happening inside
     /// them and of exactly one kind.
     pub fn read(path: &Path) -> Result<Timeline, Vec<Diagnostic>> {
-        let name = path.display().to_string();
-        let unreadable = |message: String| {
-            let file = SourceFile::new(name.clone(), "");
-            vec![Diagnostic::error(CODE, &file, Span::default(), message)]
-        };
-        let bytes = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
-            .map_err(|e| unreadable(e.to_string()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| unreadable("not valid UTF-8; save the file as UTF-8".into()))?;
-        let file = SourceFile::new(name, text);
-        let format = format_of(path).unwrap_or(Format::Yaml);
-        let doc: TimelineDoc = crate::model::load::parse(format, &file).map_err(|d| vec![*d])?;
+        let (file, doc): (_, TimelineDoc) = crate::model::load::read_document(
+            path,
+            CODE,
+            "docs/simulate.md lists the keys of a timeline and of a happening",
+        )
+        .map_err(|d| vec![d])?;
         let mut problems = Vec::new();
-        let from = parse_date(&file, &doc.from, &mut problems);
-        let to = parse_date(&file, &doc.to, &mut problems);
+        let from = date_cell(CODE, &file, &doc.from, &mut problems);
+        let to = date_cell(CODE, &file, &doc.to, &mut problems);
         if let (Some(from), Some(to)) = (from, to) {
             let days = (to - from).num_days();
             if days < 0 {

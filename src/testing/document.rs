@@ -18,9 +18,9 @@ use super::{TestFileError, CODE};
 use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
-use crate::model::load::format_of;
+use crate::model::load::{date_cell, format_of};
 use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
-use crate::source::{SourceFile, Span};
+use crate::source::SourceFile;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,31 +182,6 @@ fn is_test_document(path: &Path) -> bool {
         .is_ok_and(|p| p.tests.is_some())
 }
 
-/// serde's `unknown field `x`, expected one of ...` as an unknown key with a `did you mean`.
-fn unknown_key(d: Diagnostic) -> Diagnostic {
-    let Some((name, expected)) = d
-        .message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once('`'))
-    else {
-        return d;
-    };
-    let keys: Vec<&str> = expected
-        .split([',', ' '])
-        .map(|k| k.trim_matches('`'))
-        .filter(|k| !k.is_empty() && !matches!(*k, "expected" | "one" | "of" | "or"))
-        .collect();
-    let help = did_you_mean(name, keys.iter().copied()).unwrap_or_else(|| {
-        "docs/testing.md lists the keys of a test document and of a case".to_string()
-    });
-    Diagnostic {
-        code: CODE,
-        message: format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
-        help: Some(help),
-        ..d
-    }
-}
-
 /// A test document, read and with its dates and accounts resolved.
 pub struct TestDocument {
     pub path: PathBuf,
@@ -221,24 +196,17 @@ impl TestDocument {
     /// Reads a test document: every key known, every date a date, every case
     /// with an `as_of` and an expectation, the `accounts` file readable.
     pub fn read(path: &Path) -> Result<TestDocument, Vec<Diagnostic>> {
-        let name = path.display().to_string();
-        let unreadable = |message: String| {
-            let file = SourceFile::new(name.clone(), "");
-            vec![Diagnostic::error(CODE, &file, Span::default(), message)]
-        };
-        let bytes = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
-            .map_err(|e| unreadable(e.to_string()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| unreadable("not valid UTF-8; save the file as UTF-8".into()))?;
-        let file = SourceFile::new(name, text);
-        let format = format_of(path).unwrap_or(Format::Yaml);
-        let doc: TestDoc =
-            crate::model::load::parse(format, &file).map_err(|d| vec![unknown_key(*d)])?;
+        let (file, doc): (_, TestDoc) = crate::model::load::read_document(
+            path,
+            CODE,
+            "docs/testing.md lists the keys of a test document and of a case",
+        )
+        .map_err(|d| vec![d])?;
         let mut problems = Vec::new();
         let default_as_of = doc
             .as_of
             .as_ref()
-            .and_then(|d| parse_date(&file, d, &mut problems));
+            .and_then(|d| date_cell(CODE, &file, d, &mut problems));
         if doc.cases.is_empty() {
             problems.push(Diagnostic::error(
                 CODE,
@@ -251,7 +219,7 @@ impl TestDocument {
         for case in &doc.cases {
             let case = &case.value;
             let date = match &case.as_of {
-                Some(d) => parse_date(&file, d, &mut problems),
+                Some(d) => date_cell(CODE, &file, d, &mut problems),
                 None if doc.as_of.is_none() => {
                     problems.push(Diagnostic::error(
                         CODE,
@@ -355,21 +323,4 @@ impl TestDocument {
             format!("bad account data: {}", shown.join("; "))
         })
     }
-}
-
-fn parse_date(
-    file: &Arc<SourceFile>,
-    cell: &Spanned<CellText>,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<NaiveDate> {
-    let date = NaiveDate::parse_from_str(cell.value.0.trim(), "%Y-%m-%d").ok();
-    if date.is_none() {
-        problems.push(Diagnostic::error(
-            CODE,
-            file,
-            cell.span,
-            format!("`{}` is not a date (YYYY-MM-DD)", cell.value.0),
-        ));
-    }
-    date
 }

@@ -18,6 +18,7 @@ use crate::input::{kind_of, read_regular, ReadError};
 use crate::source::{SourceFile, Span};
 pub use documents::{load_text, Broken, RuleDocs};
 pub(crate) use parse::parse;
+pub use parse::{date_cell, read_document};
 pub use parse::{describe_yaml_error, yaml_options, MIN_YAML_NODES};
 
 /// Rule files larger than this are rejected unread: no policy is this big.

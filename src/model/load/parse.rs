@@ -320,3 +320,71 @@ fn lowercase_first(s: &str) -> String {
         _ => s.to_string(),
     }
 }
+
+/// A document that is not a rule file (a test document, a timeline): read
+/// whole within the rule-file limit, parsed as its extension says (YAML
+/// otherwise), an unknown key reported with the keys there are and a `did you
+/// mean`, else `docs` (where the keys are listed). Problems carry `code`.
+pub fn read_document<T: DeserializeOwned>(
+    path: &std::path::Path,
+    code: &'static str,
+    docs: &str,
+) -> Result<(Arc<SourceFile>, T), Diagnostic> {
+    let name = path.display().to_string();
+    let unreadable = |message: String| {
+        let file = SourceFile::new(name.clone(), "");
+        Diagnostic::error(code, &file, Span::default(), message)
+    };
+    let bytes = crate::input::read_regular(path, super::MAX_RULE_FILE_BYTES)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| unreadable("not valid UTF-8; save the file as UTF-8".into()))?;
+    let file = SourceFile::new(name, text);
+    let format = super::format_of(path).unwrap_or(Format::Yaml);
+    let doc = parse(format, &file).map_err(|d| unknown_key(*d, code, docs))?;
+    Ok((file, doc))
+}
+
+/// serde's `unknown field `x`, expected one of ...` as an unknown key with a `did you mean`.
+fn unknown_key(d: Diagnostic, code: &'static str, docs: &str) -> Diagnostic {
+    let Some((name, expected)) = d
+        .message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+    else {
+        return d;
+    };
+    let keys: Vec<&str> = expected
+        .split([',', ' '])
+        .map(|k| k.trim_matches('`'))
+        .filter(|k| !k.is_empty() && !matches!(*k, "expected" | "one" | "of" | "or"))
+        .collect();
+    let help = crate::diagnostic::did_you_mean(name, keys.iter().copied())
+        .unwrap_or_else(|| docs.to_string());
+    Diagnostic {
+        code,
+        message: format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
+        help: Some(help),
+        ..d
+    }
+}
+
+/// A date written in a document (`as_of`, `from`, `on`): `YYYY-MM-DD`, or a
+/// problem with `code` at the cell.
+pub fn date_cell(
+    code: &'static str,
+    file: &Arc<SourceFile>,
+    cell: &crate::model::spanned::Spanned<crate::model::spanned::CellText>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<chrono::NaiveDate> {
+    let date = chrono::NaiveDate::parse_from_str(cell.value.0.trim(), "%Y-%m-%d").ok();
+    if date.is_none() {
+        problems.push(Diagnostic::error(
+            code,
+            file,
+            cell.span,
+            format!("`{}` is not a date (YYYY-MM-DD)", cell.value.0),
+        ));
+    }
+    date
+}
