@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde_json::{json, Value as Json};
 
-use super::render::{dynamic_tests, operands, row_id, Detail};
+use super::render::{conditions, dynamic_tests, operands, row_id, Detail};
 use super::{error_line, parse_date, Exit, Format, Out};
 use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::printable;
@@ -334,7 +334,12 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, ar
                             "rows": t.rows.iter().map(|(r, failed)| {
                                 let row = &table.rows[*r as usize];
                                 match failed {
-                                    None => json!({ "row": row.id, "matched": true }),
+                                    None => json!({
+                                        "row": row.id, "matched": true,
+                                        "cells": conditions(table, *r as usize)
+                                            .map(|(input, cell)| (input.to_string(), json!(cell)))
+                                            .collect::<serde_json::Map<_, _>>(),
+                                    }),
                                     Some(c) => {
                                         let mut j = json!({
                                             "row": row.id, "matched": false,

@@ -130,6 +130,16 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
     }
 }
 
+/// A row's conditions as written: (input, cell) for each cell that is not `-`.
+pub fn conditions(table: &Table, row: usize) -> impl Iterator<Item = (&str, &str)> {
+    table
+        .inputs
+        .iter()
+        .zip(&table.rows[row].cells)
+        .filter(|(_, cell)| cell.negated || !cell.tests.is_empty())
+        .map(|(input, cell)| (input.name.as_str(), cell.text.as_str()))
+}
+
 /// After the decision of a table the pipeline did not read for this account.
 pub const UNUSED_MARK: &str = "  (not used by this account's actions)";
 
@@ -146,7 +156,16 @@ fn table_trace(out: &mut Out, plan: &Plan, t: u32, trace: &TableTrace, all_cells
     for (row, failed) in &trace.rows {
         let r = &table.rows[*row as usize];
         let Some(first) = failed else {
-            let _ = writeln!(out, "        + {}: matched", printable(&r.id));
+            // The matched row's conditions, so the thresholds that held are on the page.
+            let cells: Vec<String> = conditions(table, *row as usize)
+                .map(|(input, cell)| format!("{input} {cell:?}"))
+                .collect();
+            let cells = if cells.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", cells.join(", "))
+            };
+            let _ = writeln!(out, "        + {}: matched{cells}", printable(&r.id));
             continue;
         };
         let mut row_misses = std::iter::from_fn(|| misses.next_if(|m| m.row == *row)).peekable();

@@ -168,6 +168,8 @@ pub struct Output {
 #[derive(Clone, Debug)]
 pub struct Row {
     pub id: String,
+    /// Where the id is written.
+    pub id_span: Span,
     pub description: Option<String>,
     /// One cell per input, in input order.
     pub cells: Vec<TCell>,

@@ -271,7 +271,7 @@ fn priority_masked() {
     case(
         "priority_masked",
         &["masked-row"],
-        &["row `high-60` can never be chosen: row `critical-30` matches every input it matches and ranks before it"],
+        &["row `high-poor-score` can never be chosen: row `critical` matches every input it matches and ranks before it"],
         0,
     );
 }
@@ -327,7 +327,7 @@ fn shipped_entry_with_a_broad_row_is_analysed() {
     common::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
     let entry = rules.join("entry.yaml");
     let text = std::fs::read_to_string(&entry).unwrap();
-    let anchor = "  - id: arrears-consumer-5d-5usd\n";
+    let anchor = "  - id: consumer-in-arrears\n";
     assert!(text.contains(anchor));
     let text = text.replacen(
         anchor,
@@ -349,7 +349,7 @@ fn shipped_entry_with_a_broad_row_is_analysed() {
         .collect();
     assert_eq!(
         masked,
-        ["row `arrears-consumer-5d-5usd` can never fire: earlier row `inserted-late` matches every input it matches"],
+        ["row `consumer-in-arrears` can never fire: earlier row `inserted-late` matches every input it matches"],
         "{json:#}"
     );
     let unknown = diags
@@ -544,6 +544,51 @@ fn explain() {
     let (out, exit) = lint(&["--explain", "no-such-code"]);
     assert_eq!(exit, 64);
     assert_eq!(out.lines().count(), 1, "{out}");
+}
+
+/// `quoted-threshold`: ids and reasons that quote their own row's thresholds (YAML and TOML),
+/// at the first number quoted; labels, dates, codes, numbers in another unit or that the row
+/// does not test are left alone.
+#[test]
+fn quoted_threshold() {
+    case(
+        "quoted_threshold",
+        &[
+            "quoted-threshold",
+            "quoted-threshold",
+            "quoted-threshold",
+            "quoted-threshold",
+            "quoted-threshold",
+            "unknown-cell",
+            "quoted-threshold",
+        ],
+        &[
+            "quoted_threshold/close.toml:14:19: warning[quoted-threshold]: row id `close-under-5d-5usd` quotes thresholds of its row: `5d` is `dpd: < 5`, `5usd` is `arrears: < $5`",
+            "quoted_threshold/table.yaml:17:19: warning[quoted-threshold]: row id `card-loan-5d-5usd` quotes thresholds of its row: `5d` is `dpd: >= 5`, `5usd` is `arrears: >= $5`",
+            "quoted_threshold/table.yaml:19:23: warning[quoted-threshold]: `reason` of row `card-loan-5d-5usd` quotes thresholds of its row: `5` is `dpd: >= 5`, `$5` is `arrears: >= $5`",
+            "row id `bucket-30-59` quotes thresholds of its row: `30` is `dpd: [30..59]`, `59` is `dpd: [30..59]`",
+            "`reason` of row `bucket-30-59` quotes a threshold of its row: `10%` is `over_limit: > account.limit * 10%`",
+            "0 error(s), 6 warning(s), 1 info(s)",
+        ],
+        0,
+    );
+    let (out, _) = lint(&["quoted_threshold"]);
+    for quiet in [
+        "tier-2",
+        "from-2024-01-15",
+        "grace-5d-3-letters",
+        "consumer-in-arrears",
+    ] {
+        assert!(
+            !out.contains(&format!("row `{quiet}` quotes")),
+            "{quiet}:\n{out}"
+        );
+        assert!(
+            !out.contains(&format!("row id `{quiet}`")),
+            "{quiet}:\n{out}"
+        );
+    }
+    assert_eq!(lint(&["quoted_threshold", "--deny-warnings"]).1, 1);
 }
 
 #[test]

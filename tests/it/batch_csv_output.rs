@@ -41,10 +41,13 @@ fn rules_with_null_and_empty_reasons(dir: &Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(&entry).unwrap();
     let edited = text
         .replace(
-            r#"reason: '"current but risk score below 580"'"#,
+            r#"reason: '"current but poor risk score"'"#,
             "reason: 'null'",
         )
-        .replace(r#"reason: '"5+ days and $5+ past due"'"#, r#"reason: '""'"#);
+        .replace(
+            r#"reason: '"consumer account past due"'"#,
+            r#"reason: '""'"#,
+        );
     assert_eq!(edited.matches("reason: 'null'").count(), 1);
     assert_eq!(edited.matches(r#"reason: '""'"#).count(), 1);
     std::fs::write(&entry, edited).unwrap();
@@ -109,7 +112,7 @@ fn a_null_text_output_stays_null_and_an_empty_one_stays_empty() {
                 assert_eq!(fields["reason"], Json::Null, "{row:?}");
                 assert_eq!(action["reason"], Json::Null, "{action}");
             }
-            "entry:arrears-consumer-5d-5usd" => {
+            "entry:consumer-in-arrears" => {
                 empties += 1;
                 assert_eq!(fields["reason"], "", "{row:?}");
                 assert_eq!(action["reason"], "", "{action}");

@@ -146,7 +146,7 @@ fn sample_decisions_are_the_documented_ones() {
     assert_eq!(category("card-arrears-7dpd"), "arrears");
     assert_eq!(
         entry_row("card-arrears-7dpd"),
-        serde_json::json!(["arrears-consumer-5d-5usd"])
+        serde_json::json!(["consumer-in-arrears"])
     );
     assert_eq!(category("card-current-clean"), "none");
     assert_eq!(category("card-preemptive-lowscore"), "preemptive");
@@ -222,7 +222,13 @@ fn explain_jsonl_human() {
         text.contains("        inputs: dpd = 7\n"),
         "traces show inputs"
     );
-    assert!(text.contains("        + arrears-consumer-5d-5usd: matched\n"));
+    // A matched row shows its conditions: the row id names the intent, the trace the numbers.
+    assert!(
+        text.contains(
+            "        + consumer-in-arrears: matched (product \"card, loan\", dpd \">= 5\", effective_arrears \">= $5\")\n"
+        ),
+        "{text}"
+    );
     assert!(text.contains("        - current: dpd = 7 does not match \"<= 0\"\n"));
     assert_snapshot!("explain_jsonl_human", text);
 }
@@ -253,7 +259,7 @@ fn explain_json_has_a_trace_per_table() {
     );
     assert_eq!(
         bucket["rows"][1],
-        serde_json::json!({ "row": "dpd-1-29", "matched": true })
+        serde_json::json!({ "row": "early-delinquency", "matched": true, "cells": { "dpd": "[1..29]" } })
     );
 }
 
@@ -284,7 +290,7 @@ fn bad_accounts_are_reported_and_good_ones_evaluated() {
         text.contains("account good-card-arrears-9dpd\n    open_case category=arrears"),
         "{text}"
     );
-    assert!(text.contains("<- entry:arrears-consumer-5d-5usd"), "{text}");
+    assert!(text.contains("<- entry:consumer-in-arrears"), "{text}");
     assert!(
         text.ends_with("3 account(s) as of 2026-11-22: 1 evaluated, 2 failed\n"),
         "{text}"

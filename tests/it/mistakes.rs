@@ -535,7 +535,7 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ),
     (
         "duplicate-row-id",
-        Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29"),
+        Apply::Line("dpd_bucket.yaml", "  - id: early-delinquency"),
     ),
     (
         "duplicate-schema",
@@ -577,7 +577,14 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ("not-utf8", Apply::Described),
     ("output", Apply::Line("entry.yaml", "  reason: text")),
     ("policy", Apply::Line("policy.yaml", "entry: entry")),
-    ("row-id", Apply::Line("dpd_bucket.yaml", "  - id: dpd-1-29")),
+    (
+        "quoted-threshold",
+        Apply::Line("entry.yaml", "  - id: consumer-in-arrears"),
+    ),
+    (
+        "row-id",
+        Apply::Line("dpd_bucket.yaml", "  - id: early-delinquency"),
+    ),
     ("schema", Apply::Line("schema.yaml", "  arrears: money")),
     (
         "syntax",

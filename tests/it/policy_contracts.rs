@@ -60,7 +60,7 @@ fn constant_instalment_counts_past_36_are_lint_errors_at_their_cell() {
         text.find("instalments: 48").unwrap() + "instalments: ".len(),
     );
     let expected = format!(
-        "rules/payment_plan_offer.yaml:{at}: error[policy]: row `offer-3` of the payment-plan table \
+        "rules/payment_plan_offer.yaml:{at}: error[policy]: row `offer-long-plan` of the payment-plan table \
          `payment_plan_offer` offers 48 instalments; an offer has at most 36"
     );
     assert!(
@@ -109,7 +109,7 @@ fn unusable_computed_values_fail_the_account_naming_the_row() {
             "then: { instalments: 3, amount: arrears, first_due_in: 7 }",
             "then: { instalments: account.days_past_due, amount: arrears, first_due_in: 7 }",
             "account sev-master-meter\n  error: table `payment_plan_offer`: \
-             `payment_plan_offer:offer-3` offers 64 instalments; an offer has 1 to 36 (0 = no offer)",
+             `payment_plan_offer:offer-long-plan` offers 64 instalments; an offer has 1 to 36 (0 = no offer)",
         ),
         (
             "collection_class.yaml",

@@ -1,5 +1,6 @@
 //! Decision-table analysis for `arrears lint`: gaps, overlaps, masked and
-//! subsumed rows, unused fields and tables. Every claim about inputs is exact
+//! subsumed rows, unused fields and tables, row ids and reasons that quote
+//! their row's thresholds ([`quoted`]). Every claim about inputs is exact
 //! and comes with a counterexample; what cannot be analysed exactly is said so
 //! (`not-analysed`), never guessed.
 //!
@@ -18,6 +19,7 @@
 pub mod codes;
 pub mod counterexample;
 pub mod domain;
+mod quoted;
 
 mod bits;
 mod cell;
@@ -75,6 +77,11 @@ pub fn analyse_findings(program: &Program, ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for (t, table) in program.tables.iter().enumerate() {
         out.extend(analyse_table(&program.schema, table, t as u32, LEAF_BUDGET));
+        out.extend(
+            quoted::quoted_thresholds(&program.schema, table)
+                .into_iter()
+                .map(Finding::plain),
+        );
     }
     out.extend(unused(program, ctx).into_iter().map(Finding::plain));
     out

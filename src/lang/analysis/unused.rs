@@ -13,7 +13,7 @@ use crate::model::doc::{FieldTypeDoc, SchemaDoc};
 use crate::source::Span;
 use crate::types::{RecordId, Type};
 
-fn walk(e: &TExpr, f: &mut dyn FnMut(&TExpr)) {
+pub(super) fn walk(e: &TExpr, f: &mut dyn FnMut(&TExpr)) {
     f(e);
     match &e.kind {
         TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => walk(b, f),

@@ -140,6 +140,7 @@ impl Checker<'_> {
                 .collect();
             table.rows.push(Row {
                 id,
+                id_span: row.value.id.span,
                 description: row.value.description.clone(),
                 cells,
                 outputs,
