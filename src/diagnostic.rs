@@ -101,6 +101,19 @@ impl Diagnostic {
         format!("{}:{}:{}", self.file.name, line, col)
     }
 
+    /// The message and, after a `;`, the hint: what a one-line error says.
+    pub fn message_with_help(&self) -> String {
+        match &self.help {
+            Some(help) => format!("{}; {help}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// `file:line:col: message; hint`, for commands that report a bad input on one line.
+    pub fn one_line(&self) -> String {
+        format!("{}: {}", self.location(), self.message_with_help())
+    }
+
     /// Human rendering: a `file:line:col` header, the source line with a caret
     /// under the span, the message and the hint.
     /// An info is its header line alone: it says what lint did not do, and clean

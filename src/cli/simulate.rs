@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value as Json};
 
 use super::{error_line, Exit, Format, Out};
-use crate::diagnostic::{printable, Diagnostic};
+use crate::diagnostic::printable;
 use crate::policy::case::Case;
 use crate::simulate::{Day, History, Timeline};
 
@@ -25,14 +25,6 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
-}
-
-/// `file:line:col: message; help`, the way every one-line input error reads.
-fn one_line(d: &Diagnostic) -> String {
-    match &d.help {
-        Some(help) => format!("{}: {}; {help}", d.location(), d.message),
-        None => format!("{}: {}", d.location(), d.message),
-    }
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
@@ -72,17 +64,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let mut timelines = Vec::new();
     for file in &files {
-        let problems = match Timeline::read(file) {
-            Ok(t) => {
-                let problems = t.check(policy);
-                timelines.push(t);
-                problems
+        match Timeline::read(file, policy) {
+            Ok(t) => timelines.push(t),
+            Err(problems) => {
+                problems.iter().for_each(|p| error_line(p.one_line()));
+                return Exit::BadInput;
             }
-            Err(problems) => problems,
-        };
-        if !problems.is_empty() {
-            problems.iter().for_each(|p| error_line(one_line(p)));
-            return Exit::BadInput;
         }
     }
     let mut exit = Exit::Ok;
@@ -91,15 +78,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         let (history, stopped) = match timeline.run(policy) {
             Ok(history) => (history, None),
             Err(stopped) => {
-                let message = match &stopped.at {
-                    Some(at) => one_line(at),
-                    None => format!(
-                        "{}: on {}: {}",
-                        timeline.path.display(),
-                        stopped.date,
-                        stopped.message
-                    ),
-                };
+                let message = timeline.stopped_line(&stopped);
                 (stopped.history, Some(message))
             }
         };

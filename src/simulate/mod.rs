@@ -56,15 +56,21 @@ pub struct TimelineDoc {
     pub happenings: Vec<Spanned<happen::HappeningDoc>>,
 }
 
-/// A timeline document, read, with its dates and happenings resolved.
+/// A timeline document, read and checked against one policy's schema: its
+/// dates, its happenings' fields, and the starting case state resolved.
 pub struct Timeline {
     pub path: PathBuf,
     pub file: Arc<SourceFile>,
     pub name: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
-    ages: Option<Spanned<String>>,
-    account: Spanned<Json>,
+    ages: Option<String>,
+    /// The account's facts on the first day, its case state taken out.
+    facts: Json,
+    /// The account field that holds the case state (`case`), when the policy reads one.
+    case_field: Option<String>,
+    /// The case state on the first day.
+    case: Option<Case>,
     /// In date order; happenings of one day in the order written.
     happenings: Vec<Happening>,
 }
@@ -101,15 +107,15 @@ pub struct History {
 }
 
 /// Why a timeline could not run to its end: the day, and what went wrong (an
-/// account that no longer decodes, a happening that names nothing, a table
-/// that fails). The days before it are kept.
+/// account that no longer decodes, a payment naming a promise the account does
+/// not have, a table that fails). The days before it are kept.
 #[derive(Debug)]
 pub struct Stopped {
     pub history: History,
     pub date: NaiveDate,
     pub message: String,
-    /// Where the happening that failed is written, when one did.
-    pub at: Option<Diagnostic>,
+    /// The happening that failed, when one did.
+    pub at: Option<Span>,
 }
 
 /// Timeline documents: a file, or the `.yaml`/`.yml`/`.toml` files of a
@@ -127,33 +133,32 @@ pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 impl Timeline {
-    /// Reads a timeline document: every key known, every date a date, `from`
-    /// not after `to` and at most [`MAX_DAYS`] apart, every happening inside
-    /// them and of exactly one kind.
-    pub fn read(path: &Path) -> Result<Timeline, Vec<Diagnostic>> {
+    /// Reads a timeline document and checks it against the policy it will run
+    /// with: every key known, every date a date, `from` not after `to` and at
+    /// most [`MAX_DAYS`] apart, every happening inside them, of exactly one
+    /// kind and naming fields the schema has, `ages` an integer field, and the
+    /// starting case a case state. Nothing runs until all of that holds.
+    pub fn read(path: &Path, policy: &Policy) -> Result<Timeline, Vec<Diagnostic>> {
         let (file, doc): (_, TimelineDoc) = crate::model::load::read_document(
             path,
             CODE,
             "docs/simulate.md lists the keys of a timeline and of a happening",
         )
         .map_err(|d| vec![d])?;
+        let error = |span: Span, message: String| Diagnostic::error(CODE, &file, span, message);
         let mut problems = Vec::new();
         let from = date_cell(CODE, &file, &doc.from, &mut problems);
         let to = date_cell(CODE, &file, &doc.to, &mut problems);
         if let (Some(from), Some(to)) = (from, to) {
             let days = (to - from).num_days();
             if days < 0 {
-                problems.push(Diagnostic::error(
-                    CODE,
-                    &file,
+                problems.push(error(
                     doc.to.span,
                     format!("`to` ({to}) is before `from` ({from})"),
                 ));
             } else if days >= MAX_DAYS {
                 problems.push(
-                    Diagnostic::error(
-                        CODE,
-                        &file,
+                    error(
                         doc.to.span,
                         format!("the timeline runs {} days; at most {MAX_DAYS}", days + 1),
                     )
@@ -161,32 +166,55 @@ impl Timeline {
                 );
             }
         }
-        if !doc.account.value.0.is_object() {
-            problems.push(Diagnostic::error(
-                CODE,
-                &file,
-                doc.account.span,
-                "`account` must be a mapping: the account's fields on the first day",
-            ));
+        let world = happen::World::new(policy, doc.ages.as_ref().map(|a| a.value.as_str()));
+        if let (Some(ages), Err(message)) = (&doc.ages, world.check_ages()) {
+            problems.push(error(ages.span, message));
         }
         let mut happenings = Vec::new();
         for h in &doc.happenings {
-            if let Some(h) = Happening::read(&file, h, &mut problems) {
-                if let (Some(from), Some(to)) = (from, to) {
-                    if h.date < from || h.date > to {
-                        problems.push(Diagnostic::error(
-                            CODE,
-                            &file,
-                            h.span,
-                            format!(
-                                "this happening is on {}, outside the timeline ({from} to {to})",
-                                h.date
-                            ),
-                        ));
-                    }
+            let Some(h) = Happening::read(&file, h, &mut problems) else {
+                continue;
+            };
+            if let (Some(from), Some(to)) = (from, to) {
+                if h.date < from || h.date > to {
+                    problems.push(error(
+                        h.span,
+                        format!(
+                            "this happening is on {}, outside the timeline ({from} to {to})",
+                            h.date
+                        ),
+                    ));
                 }
-                happenings.push(h);
             }
+            for message in world.check(&h) {
+                problems.push(error(h.span, message));
+            }
+            happenings.push(h);
+        }
+        let schema = policy.plan.schema();
+        let case_field = policy
+            .slots
+            .case
+            .map(|c| schema.account().fields[c.slot].name.clone());
+        let mut facts = doc.account.value.0;
+        let mut case = None;
+        match facts.as_object_mut() {
+            None => problems.push(error(
+                doc.account.span,
+                "`account` must be a mapping: the account's fields on the first day".into(),
+            )),
+            // The starting case state, taken out of the facts: from here on the
+            // policy's actions change it, not the timeline.
+            Some(object) => match case_field.as_ref().and_then(|f| object.remove(f)) {
+                None | Some(Json::Null) => {}
+                Some(json) => match serde_json::from_value(json) {
+                    Ok(state) => case = Some(state),
+                    Err(e) => problems.push(
+                        error(doc.account.span, format!("the account's case: {e}"))
+                            .with_help("docs/simulate.md lists the case state's fields"),
+                    ),
+                },
+            },
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -198,46 +226,42 @@ impl Timeline {
             name: doc.timeline.value,
             from: from.unwrap_or_default(),
             to: to.unwrap_or_default(),
-            ages: doc.ages,
-            account: Spanned::new(doc.account.value.0, doc.account.span),
+            ages: doc.ages.map(|a| a.value),
+            facts,
+            case_field,
+            case,
             happenings,
         })
     }
 
-    fn error(&self, span: Span, message: String) -> Diagnostic {
-        Diagnostic::error(CODE, &self.file, span, message)
-    }
-
-    /// What is wrong with the timeline for this policy, before any day runs:
-    /// `ages` and every happening's fields checked against the schema.
-    pub fn check(&self, policy: &Policy) -> Vec<Diagnostic> {
-        let world = happen::World::new(policy, self.ages.as_ref().map(|a| a.value.as_str()));
-        let mut problems = Vec::new();
-        if let (Some(ages), Err(message)) = (&self.ages, world.check_ages()) {
-            problems.push(self.error(ages.span, message));
-        }
-        for h in &self.happenings {
-            for message in world.check(h) {
-                problems.push(self.error(h.span, message));
+    /// The one line that says why a run stopped: at the happening's
+    /// `file:line:col`, or the file and the day.
+    pub fn stopped_line(&self, stopped: &Stopped) -> String {
+        match stopped.at {
+            Some(span) => {
+                Diagnostic::error(CODE, &self.file, span, stopped.message.clone()).one_line()
             }
+            None => format!(
+                "{}: on {}: {}",
+                self.path.display(),
+                stopped.date,
+                stopped.message
+            ),
         }
-        problems
     }
 
-    /// Runs the policy on every day of the timeline.
+    /// Runs the policy on every day of the timeline; `policy` is the one the
+    /// timeline was read with.
     pub fn run(&self, policy: &Policy) -> Result<History, Box<Stopped>> {
         let schema = policy.plan.schema();
-        let case_field = policy
-            .slots
-            .case
-            .map(|c| schema.account().fields[c.slot].name.clone());
-        let mut facts = self.account.value.clone();
+        let mut facts = self.facts.clone();
+        let mut case = self.case.clone();
         let mut history = History {
             timeline: self.name.clone(),
             account: crate::data::snapshot::account_id(schema, &facts).unwrap_or_default(),
             days: Vec::new(),
         };
-        let stop = |history: History, date: NaiveDate, message: String, at: Option<Diagnostic>| {
+        let stop = |history: History, date: NaiveDate, message: String, at: Option<Span>| {
             Box::new(Stopped {
                 history,
                 date,
@@ -245,25 +269,7 @@ impl Timeline {
                 at,
             })
         };
-        // The starting case state, taken out of the facts: from here on the
-        // policy's actions change it, not the timeline.
-        let mut case: Option<Case> = match case_field
-            .as_ref()
-            .and_then(|f| facts.as_object_mut().and_then(|o| o.remove(f)))
-        {
-            None | Some(Json::Null) => None,
-            Some(json) => match serde_json::from_value(json) {
-                Ok(case) => Some(case),
-                Err(e) => {
-                    let at = self.error(self.account.span, format!("the account's case: {e}"));
-                    return Err(stop(history, self.from, at.message.clone(), Some(at)));
-                }
-            },
-        };
-        if let Some(at) = self.check(policy).into_iter().next() {
-            return Err(stop(history, self.from, at.message.clone(), Some(at)));
-        }
-        let world = happen::World::new(policy, self.ages.as_ref().map(|a| a.value.as_str()));
+        let world = happen::World::new(policy, self.ages.as_deref());
         let mut pending = self.happenings.iter().peekable();
         let mut date = self.from;
         while date <= self.to {
@@ -273,13 +279,12 @@ impl Timeline {
             let mut happened = Vec::new();
             while let Some(h) = pending.next_if(|h| h.date == date) {
                 if let Err(message) = world.apply(h, &mut facts, case.as_mut()) {
-                    let at = self.error(h.span, message.clone());
-                    return Err(stop(history, date, message, Some(at)));
+                    return Err(stop(history, date, message, Some(h.span)));
                 }
                 happened.push(h.describe());
             }
             let mut account = facts.clone();
-            if let (Some(field), Some(object)) = (&case_field, account.as_object_mut()) {
+            if let (Some(field), Some(object)) = (&self.case_field, account.as_object_mut()) {
                 let state = serde_json::to_value(&case).unwrap_or(Json::Null);
                 object.insert(field.clone(), state);
             }

@@ -63,10 +63,7 @@ impl From<&Diagnostic> for TestFileError {
     fn from(d: &Diagnostic) -> Self {
         TestFileError {
             location: d.location(),
-            message: match &d.help {
-                Some(help) => format!("{}; {help}", d.message),
-                None => d.message.clone(),
-            },
+            message: d.message_with_help(),
         }
     }
 }
