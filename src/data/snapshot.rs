@@ -45,14 +45,21 @@ impl std::fmt::Display for FieldPath<'_> {
     }
 }
 
+/// A number or a string as the text it was written as (serde_json keeps a
+/// number's text: arbitrary precision), so amounts are read from it exactly,
+/// never through a float; `None` for anything else.
+pub fn number_text(json: &Json) -> Option<&str> {
+    match json {
+        Json::Number(n) => Some(n.as_str()),
+        Json::String(s) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
 /// The account id as written, if it can be read at all.
 pub fn account_id(schema: &Schema, account: &Json) -> Option<String> {
     let name = &schema.account().fields[schema.id_slot].name;
-    match account.get(name)? {
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.as_str().to_string()),
-        _ => None,
-    }
+    number_text(account.get(name)?).map(str::to_string)
 }
 
 /// Decodes one account into a record value.
@@ -200,13 +207,7 @@ fn decode_value(
     path: &FieldPath,
     errors: &mut Vec<FieldError>,
 ) -> Value {
-    // A number keeps the text it was written as (serde_json's arbitrary
-    // precision): amounts are read from it exactly, never through a float.
-    let number_text = match json {
-        Json::Number(n) => Some(n.as_str()),
-        Json::String(s) => Some(s.as_str()),
-        _ => None,
-    };
+    let number_text = number_text(json);
     let decoded = match (ty, json) {
         (Type::Record(id), _) => return decode_record(schema, *id, json, path, errors),
         (Type::List(inner), Json::Array(items)) => {

@@ -14,13 +14,14 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::CODE;
-use crate::data::schema::{Schema, ACCOUNT};
+use crate::data::schema::{record_of, Schema, ACCOUNT};
+use crate::data::snapshot::number_text;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::spanned::{CellText, ExactJson, Spanned};
 use crate::policy::case::{Case, Channel, Contact, ContactOutcome};
 use crate::policy::Policy;
 use crate::source::{SourceFile, Span};
-use crate::types::{RecordId, Type};
+use crate::types::{format_money, RecordId, Type};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,11 +174,8 @@ impl Happening {
         } else if let Some(items) = &h.add {
             Kind::Add(paths(file, span, items, problems))
         } else if let Some(p) = &h.payment {
-            let text = match &p.amount.0 {
-                Json::Number(n) => n.to_string(),
-                Json::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+            let text =
+                number_text(&p.amount.0).map_or_else(|| p.amount.0.to_string(), str::to_string);
             match crate::decimal::read_decimal(&text) {
                 Ok(amount) if amount > Decimal::ZERO => Kind::Payment {
                     amount,
@@ -282,31 +280,14 @@ fn name_of(schema: &Schema, record: RecordId, slot: usize) -> String {
     schema.record(record).fields[slot].name.clone()
 }
 
-fn list_record(schema: &Schema, slot: usize) -> Option<RecordId> {
-    match &schema.account().fields[slot].ty {
-        Type::List(item) => match **item {
-            Type::Record(r) => Some(r),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
+/// An amount in the account's facts, read from its text.
 fn decimal_of(json: &Json) -> Option<Decimal> {
-    match json {
-        Json::Number(n) => crate::decimal::read_decimal(&n.to_string()).ok(),
-        Json::String(s) => crate::decimal::read_decimal(s).ok(),
-        _ => None,
-    }
+    number_text(json).and_then(crate::decimal::parse_decimal)
 }
 
+/// An amount written back into the facts as money is written in an accounts file.
 fn money_json(amount: Decimal) -> Json {
-    Json::Number(
-        amount
-            .to_string()
-            .parse()
-            .expect("a decimal's text is a JSON number"),
-    )
+    Json::String(format_money(amount))
 }
 
 impl<'p> World<'p> {
@@ -314,7 +295,7 @@ impl<'p> World<'p> {
         let schema = policy.plan.schema();
         let slots = &policy.slots;
         let sas = slots.service_agreements.and_then(|(slot, sa)| {
-            let record = list_record(schema, slot)?;
+            let record = record_of(&schema.account().fields[slot].ty)?;
             Some((
                 name_of(schema, ACCOUNT, slot),
                 name_of(schema, record, sa.id),
@@ -322,14 +303,8 @@ impl<'p> World<'p> {
             ))
         });
         let promises = slots.promises.and_then(|(slot, p)| {
-            let record = list_record(schema, slot)?;
-            let payment = match &schema.record(record).fields[p.payments].ty {
-                Type::List(item) => match **item {
-                    Type::Record(r) => r,
-                    _ => return None,
-                },
-                _ => return None,
-            };
+            let record = record_of(&schema.account().fields[slot].ty)?;
+            let payment = record_of(&schema.record(record).fields[p.payments].ty)?;
             Some((
                 name_of(schema, ACCOUNT, slot),
                 name_of(schema, record, p.id),

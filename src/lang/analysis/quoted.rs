@@ -231,7 +231,7 @@ fn numbers(text: &str, currency: &str) -> Vec<Quoted> {
         if label_word_before(text, start) {
             continue;
         }
-        let Ok(value) = text[start..end].replace(',', "").parse::<Decimal>() else {
+        let Some(value) = crate::decimal::parse_decimal(&text[start..end].replace(',', "")) else {
             continue;
         };
         let prefix = ['$', '£', '€']

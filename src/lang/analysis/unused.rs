@@ -209,14 +209,7 @@ impl PolicyUse {
         let schema = policy.plan.schema();
         let account = crate::data::schema::ACCOUNT;
         let record_of = |slot: usize| -> Option<RecordId> {
-            match &schema.account().fields.get(slot)?.ty {
-                Type::Record(id) => Some(*id),
-                Type::List(inner) => match inner.as_ref() {
-                    Type::Record(id) => Some(*id),
-                    _ => None,
-                },
-                _ => None,
-            }
+            crate::data::schema::record_of(&schema.account().fields.get(slot)?.ty)
         };
         let s = &policy.slots;
         let mut fields = vec![(account, s.arrears)];
