@@ -27,15 +27,15 @@ pub(super) enum Want {
     Named(&'static str),
 }
 impl Builder<'_> {
-    /// The table for a role, checked to have the outputs the role reads.
-    /// A flag table: any hit policy, once per account; every output is reported.
-    pub(super) fn flag_role(&mut self, name: &Spanned<String>) -> Option<Role> {
-        let Some(index) = self
+    /// The index of the table the policy names for `role`; an unknown name is
+    /// reported at it, with the nearest table name.
+    fn table_for(&mut self, name: &Spanned<String>, role: &str) -> Option<usize> {
+        let index = self
             .program
             .tables
             .iter()
-            .position(|t| t.name == name.value)
-        else {
+            .position(|t| t.name == name.value);
+        if index.is_none() {
             let help = did_you_mean(
                 &name.value,
                 self.program.tables.iter().map(|t| t.name.as_str()),
@@ -43,11 +43,17 @@ impl Builder<'_> {
             self.error(
                 "unknown-reference",
                 name.span,
-                format!("unknown table `{}` for `flags`", name.value),
+                format!("unknown table `{}` for `{role}`", name.value),
             )
             .help = help;
-            return None;
-        };
+        }
+        index
+    }
+
+    /// The table for a role, checked to have the outputs the role reads.
+    /// A flag table: any hit policy, once per account; every output is reported.
+    pub(super) fn flag_role(&mut self, name: &Spanned<String>) -> Option<Role> {
+        let index = self.table_for(name, "flags")?;
         let table = &self.program.tables[index];
         if table.for_each.is_some() || !table.params.is_empty() {
             let message = format!("the flag table `{}` must run once per account", table.name);
@@ -67,24 +73,7 @@ impl Builder<'_> {
         per_sa_or_item: bool,
         wants: &[(Out, Want, bool)],
     ) -> Option<Role> {
-        let Some(index) = self
-            .program
-            .tables
-            .iter()
-            .position(|t| t.name == name.value)
-        else {
-            let help = did_you_mean(
-                &name.value,
-                self.program.tables.iter().map(|t| t.name.as_str()),
-            );
-            self.error(
-                "unknown-reference",
-                name.span,
-                format!("unknown table `{}` for `{role}`", name.value),
-            )
-            .help = help;
-            return None;
-        };
+        let index = self.table_for(name, role)?;
         let table: &Table = &self.program.tables[index];
         if per_sa_or_item != table.for_each.is_some() {
             let message = if per_sa_or_item {
