@@ -197,20 +197,23 @@ fn human(out: &mut Out, timeline: &Timeline, history: &History, every_day: bool)
 }
 
 fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -> Json {
-    let days: Vec<Json> = history
-        .days
-        .iter()
-        .filter(|d| !d.actions.is_empty() || !d.happened.is_empty() || !d.done.is_empty())
-        .map(|d| {
-            json!({
-                "date": d.date.to_string(),
-                "happened": d.happened,
-                "actions": d.actions,
-                "done": d.done,
-                "case": d.case,
-            })
-        })
-        .collect();
+    let mut before: Option<&Case> = None;
+    let mut days = Vec::new();
+    for d in &history.days {
+        let ended = d.treatment_ended(before);
+        before = d.case.as_ref();
+        if d.actions.is_empty() && d.happened.is_empty() && d.done.is_empty() && !ended {
+            continue;
+        }
+        days.push(json!({
+            "date": d.date.to_string(),
+            "happened": d.happened,
+            "actions": d.actions,
+            "done": d.done,
+            "treatment_complete": ended,
+            "case": d.case,
+        }));
+    }
     json!({
         "timeline": history.timeline,
         "file": timeline.path.display().to_string(),

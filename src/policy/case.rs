@@ -142,9 +142,9 @@ impl Case {
         self.pending().next().is_some()
     }
 
-    fn cancel_pending(&mut self, which: impl Fn(&Event) -> bool) {
+    fn cancel_pending(&mut self) {
         for e in &mut self.events {
-            if e.status == EventStatus::Pending && which(e) {
+            if e.status == EventStatus::Pending {
                 e.status = EventStatus::Cancelled;
             }
         }
@@ -164,14 +164,16 @@ pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option
 }
 
 fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<Case> {
-    if let ActionKind::OpenCase { category, .. } = kind {
-        return Some(Case::new(category.clone(), as_of));
-    }
-    let mut case = case?;
+    let mut case = match (case, kind) {
+        (_, ActionKind::OpenCase { category, .. }) => {
+            return Some(Case::new(category.clone(), as_of))
+        }
+        (None, _) => return None,
+        (Some(case), _) => case,
+    };
     match kind {
-        ActionKind::OpenCase { .. } => unreachable!("handled above"),
         ActionKind::CloseCase { .. } => return None,
-        ActionKind::CancelPendingEvents => case.cancel_pending(|_| true),
+        ActionKind::CancelPendingEvents => case.cancel_pending(),
         ActionKind::RemoveSa { sa, .. } => {
             if !case.removed_sas.contains(sa) {
                 case.removed_sas.push(sa.clone());
@@ -217,7 +219,9 @@ fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<
                 case.template = Some(t.clone());
             }
         }
-        ActionKind::CreateTodo { .. }
+        // Opening is the first match above; these change nothing the case holds.
+        ActionKind::OpenCase { .. }
+        | ActionKind::CreateTodo { .. }
         | ActionKind::PromiseOutcome { .. }
         | ActionKind::FollowUp { .. }
         | ActionKind::OfferPaymentPlan { .. }

@@ -161,3 +161,24 @@ fn simulate_needs_a_policy() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_json_history_says_when_the_treatment_ran_its_course() {
+    let out = arrears(&[
+        "simulate",
+        "--format",
+        "json",
+        "samples/timelines/utility_severance_paid.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let complete: Vec<&str> = doc["timelines"][0]["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["treatment_complete"] == true)
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    // The severance event on 2026-10-01 was the template's last.
+    assert_eq!(complete, ["2026-10-01"]);
+}
