@@ -343,6 +343,14 @@ fn valid_combinations(
         else {
             continue;
         };
+        if entries.value.is_empty() {
+            error(
+                entries.span,
+                format!("`{}` lists no combination, so it constrains nothing", path.value),
+                Some("list the combinations a record may hold, e.g. `- { status: contacted, reason: [dispute, call_back] }`, or remove the key".into()),
+            );
+            continue;
+        }
         let mut combinations = Vec::new();
         for entry in &entries.value {
             if entry.value.0.is_empty() {

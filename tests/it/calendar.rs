@@ -96,3 +96,29 @@ fn new_years_day_2028_moves_an_event_due_on_2027_12_31_to_monday() {
         NaiveDate::from_ymd_opt(2028, 1, 3)
     );
 }
+
+/// Two mistakes in one calendar are both reported in one lint run: a bad
+/// observance rule does not hide a holiday whose years are the wrong way round.
+#[test]
+fn a_bad_observance_rule_does_not_hide_a_bad_year_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    let path = rules.join("calendars/us_business.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen(
+            "\nobservance: nearest_weekday",
+            "\nobservance: nearest_weekdays",
+            1,
+        )
+        .replacen("from: 2021 }", "from: 2021, until: 2020 }", 1);
+    std::fs::write(&path, text).unwrap();
+    let out = common::arrears(&["lint", rules.to_str().unwrap()]);
+    let shown = common::stdout(&out) + &common::stderr(&out);
+    assert!(shown.contains("is not an observance rule"), "{shown}");
+    assert!(
+        shown.contains("`until: 2020` is before `from: 2021`"),
+        "{shown}"
+    );
+}

@@ -63,6 +63,16 @@ const MISTAKES: &[Mistake] = &[
         mentions: &["no field `disposition`", "did you mean `dispositions`?"],
     },
     Mistake {
+        what: "valid combinations that list none",
+        file: "schema.yaml",
+        // Every combination of the shipped schema's block, deleted.
+        find: "  account.dispositions:\n    - { status: contacted, reason: promise_to_pay, resolution: [payment_scheduled, none] }\n    - { status: contacted, reason: dispute, resolution: [escalated, none] }\n    - { status: contacted, reason: call_back, resolution: none }\n    # Not reached: no answer (unreachable), or a call-back left on voicemail.\n    - { status: not_contacted, reason: [none, call_back], resolution: [unreachable, none] }\n    # Still open: nothing decided yet, or a dispute escalated before the customer was reached.\n    - { status: pending, reason: [none, dispute], resolution: [none, escalated] }\n",
+        replace: "  account.dispositions: []\n",
+        code: "schema",
+        at: "[]",
+        mentions: &["lists no combination"],
+    },
+    Mistake {
         what: "a combination on a field that is not an enum",
         file: "schema.yaml",
         find: "{ status: contacted, reason: call_back",

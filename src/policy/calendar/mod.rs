@@ -423,7 +423,7 @@ impl DocReader<'_> {
         let once = matches!(date, Some(HolidayDate::Once(_)));
         let first = self.year(from, *YEARLY_HOLIDAY_YEARS.start(), once, on);
         let last = self.year(until, *YEARLY_HOLIDAY_YEARS.end(), once, on);
-        let (date, observance, first, last) = (date?, observance?, first?, last?);
+        let (first, last) = (first?, last?);
         if first > last {
             let span = until.map_or(span, |u| u.span);
             return self.error(
@@ -432,6 +432,8 @@ impl DocReader<'_> {
                 "`from` and `until` are the first and last year the holiday is kept",
             );
         }
+        // Checked after the years, so a bad observance rule does not hide a bad year.
+        let (date, observance) = (date?, observance?);
         Some(Holiday {
             date,
             observance,
