@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value as Json};
 
 use super::{error_line, Exit, Format, Out};
+use crate::data::snapshot::number_text;
 use crate::diagnostic::printable;
 use crate::policy::case::Case;
 use crate::simulate::{Day, History, Timeline};
@@ -62,6 +63,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             }
         }
     }
+    // A timeline named twice (`t.yaml ./t.yaml`, or in a directory also given) runs once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
     let mut timelines = Vec::new();
     for file in &files {
         match Timeline::read(file, policy) {
@@ -124,24 +128,12 @@ fn human(out: &mut Out, timeline: &Timeline, history: &History, every_day: bool)
     let mut shown: Option<(chrono::NaiveDate, Vec<String>)> = None;
     // A run of days that repeat the last day shown: (first, last).
     let mut repeat: Option<(chrono::NaiveDate, chrono::NaiveDate)> = None;
-    let flush = |out: &mut Out,
-                 repeat: &mut Option<(chrono::NaiveDate, chrono::NaiveDate)>,
-                 like: chrono::NaiveDate| {
-        if let Some((first, last)) = repeat.take() {
-            let span = if first == last {
-                first.to_string()
-            } else {
-                format!("{first} to {last}")
-            };
-            let _ = writeln!(out, "{span}: the same actions as on {like}");
-        }
-    };
     for day in &history.days {
         let lines = action_lines(day);
         let ended = day.treatment_ended(before);
         before = day.case.as_ref();
         let quiet = day.happened.is_empty() && day.done.is_empty() && !ended;
-        if quiet && lines.is_empty() {
+        if quiet && lines.is_empty() && !every_day {
             continue;
         }
         if quiet
@@ -153,10 +145,19 @@ fn human(out: &mut Out, timeline: &Timeline, history: &History, every_day: bool)
             repeat = Some((repeat.map_or(day.date, |(first, _)| first), day.date));
             continue;
         }
-        if let Some((like, _)) = &shown {
-            flush(out, &mut repeat, *like);
+        repeats(out, &mut repeat, &shown);
+        let figures: Vec<String> = day
+            .figures
+            .iter()
+            .map(|(name, value)| {
+                let value = number_text(value).map_or_else(|| value.to_string(), str::to_string);
+                format!("{name} {}", printable(&value))
+            })
+            .collect();
+        let _ = writeln!(out, "{}  ({})", day.date, figures.join(", "));
+        if quiet && lines.is_empty() {
+            let _ = writeln!(out, "    (no actions)");
         }
-        let _ = writeln!(out, "{}", day.date);
         for h in &day.happened {
             let _ = writeln!(out, "    happened: {}", printable(h));
         }
@@ -179,11 +180,13 @@ fn human(out: &mut Out, timeline: &Timeline, history: &History, every_day: bool)
             shown = Some((day.date, lines));
         }
     }
-    if let Some((like, _)) = &shown {
-        flush(out, &mut repeat, *like);
-    }
-    let end = history.days.last().map_or(timeline.from, |d| d.date);
-    let _ = match history.days.last().and_then(|d| d.case.as_ref()) {
+    repeats(out, &mut repeat, &shown);
+    // A timeline stopped on its first day has no end to tell.
+    let Some(last) = history.days.last() else {
+        return;
+    };
+    let end = last.date;
+    let _ = match &last.case {
         None => writeln!(out, "at the end of {end}: no case open"),
         Some(case) => writeln!(
             out,
@@ -194,6 +197,23 @@ fn human(out: &mut Out, timeline: &Timeline, history: &History, every_day: bool)
             case.pending().count()
         ),
     };
+}
+
+/// The line for a run of days that did what the last day shown did, if there is one.
+fn repeats(
+    out: &mut Out,
+    repeat: &mut Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    shown: &Option<(chrono::NaiveDate, Vec<String>)>,
+) {
+    let (Some((first, last)), Some((like, _))) = (repeat.take(), shown) else {
+        return;
+    };
+    let days = if first == last {
+        first.to_string()
+    } else {
+        format!("{first} to {last}")
+    };
+    let _ = writeln!(out, "{days}: the same actions as on {like}");
 }
 
 fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -> Json {
@@ -207,6 +227,7 @@ fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -
         }
         days.push(json!({
             "date": d.date.to_string(),
+            "figures": d.figures.iter().cloned().collect::<serde_json::Map<_, _>>(),
             "happened": d.happened,
             "actions": d.actions,
             "done": d.done,

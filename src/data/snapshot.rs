@@ -62,6 +62,89 @@ pub fn account_id(schema: &Schema, account: &Json) -> Option<String> {
     number_text(account.get(name)?).map(str::to_string)
 }
 
+/// Keys of an account that no field of the schema has, as `(path, message)`
+/// with a `did you mean`: decoding ignores them (an extract carries columns no
+/// rule reads), but in an account written by hand one is a typo. `skip` is a
+/// top-level key checked elsewhere.
+pub fn unknown_fields(
+    schema: &Schema,
+    account: &Json,
+    skip: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Json::Object(object) = account {
+        for (key, value) in object {
+            if Some(key.as_str()) != skip {
+                unknown_in_field(schema, ACCOUNT, key, value, key.clone(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// What is wrong with `json` as a value of type `ty` (written at `path`), as
+/// decoding an account would report it: a value checked before it is written
+/// into one.
+pub fn check_value(schema: &Schema, ty: &Type, json: &Json, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    decode_value(schema, ty, json, &FieldPath::Root(path), &mut errors);
+    errors
+}
+
+/// [`unknown_fields`] of a value of type `ty` (a record, or a list of them) at `path`.
+pub fn unknown_fields_in(
+    schema: &Schema,
+    ty: &Type,
+    json: &Json,
+    path: &str,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    unknown_in_value(schema, ty, json, path.to_string(), &mut out);
+    out
+}
+
+fn unknown_in_field(
+    schema: &Schema,
+    record: RecordId,
+    key: &str,
+    value: &Json,
+    path: String,
+    out: &mut Vec<(String, String)>,
+) {
+    let fields = &schema.record(record).fields;
+    match fields.iter().find(|f| f.name == key) {
+        Some(field) => unknown_in_value(schema, &field.ty, value, path, out),
+        None => {
+            let hint = crate::diagnostic::did_you_mean(key, fields.iter().map(|f| f.name.as_str()))
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            out.push((path, format!("the schema has no field `{key}`{hint}")));
+        }
+    }
+}
+
+fn unknown_in_value(
+    schema: &Schema,
+    ty: &Type,
+    json: &Json,
+    path: String,
+    out: &mut Vec<(String, String)>,
+) {
+    match (ty, json) {
+        (Type::Record(record), Json::Object(object)) => {
+            for (key, value) in object {
+                unknown_in_field(schema, *record, key, value, format!("{path}.{key}"), out);
+            }
+        }
+        (Type::List(item), Json::Array(items)) => {
+            for (i, value) in items.iter().enumerate() {
+                unknown_in_value(schema, item, value, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Decodes one account into a record value.
 pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<FieldError>> {
     let mut errors = Vec::new();

@@ -365,16 +365,19 @@ impl<'p> World<'p> {
         let mut problems = Vec::new();
         match &h.kind {
             Kind::Set(fields) => {
-                for (path, steps, _) in fields {
-                    if let Err(e) = self.check_path(path, steps) {
-                        problems.push(e);
+                for (path, steps, value) in fields {
+                    match self.check_path(path, steps) {
+                        Ok(ty) => problems.extend(self.value_problems(&ty, value, path)),
+                        Err(e) => problems.push(e),
                     }
                 }
             }
             Kind::Add(items) => {
-                for (path, steps, _) in items {
+                for (path, steps, item) in items {
                     match self.check_path(path, steps) {
-                        Ok(Type::List(_)) => {}
+                        Ok(Type::List(ty)) => {
+                            problems.extend(self.value_problems(&ty, item, path));
+                        }
                         Ok(_) => problems.push(format!("`add`: `{path}` is not a list")),
                         Err(e) => problems.push(e),
                     }
@@ -468,7 +471,8 @@ impl<'p> World<'p> {
                 .sas
                 .as_ref()
                 .ok_or("a payment names an SA, but the policy reads no service agreements")?;
-            let item = find_item(facts, list, id, sa)?;
+            let item = item_with_id(facts.get_mut(list.as_str()), id, sa)
+                .map_err(|e| format!("the account's `{list}`: {e}"))?;
             let value = item
                 .get_mut(sa_arrears.as_str())
                 .ok_or_else(|| format!("SA `{sa}` has no `{sa_arrears}`"))?;
@@ -479,7 +483,8 @@ impl<'p> World<'p> {
                 .promises
                 .as_ref()
                 .ok_or("a payment names a promise, but the policy reads no promises")?;
-            let item = find_item(facts, list, id, promise)?;
+            let item = item_with_id(facts.get_mut(list.as_str()), id, promise)
+                .map_err(|e| format!("the account's `{list}`: {e}"))?;
             let object = item
                 .as_object_mut()
                 .ok_or_else(|| format!("promise `{promise}` is not a record"))?;
@@ -498,6 +503,32 @@ impl<'p> World<'p> {
                 .push(Json::Object(payment));
         }
         Ok(())
+    }
+
+    /// What is wrong with a value a happening writes: keys the schema does
+    /// not have, and values its field cannot hold (checked as decoding would).
+    fn value_problems(&self, ty: &Type, json: &Json, path: &str) -> Vec<String> {
+        let unknown: Vec<String> =
+            crate::data::snapshot::unknown_fields_in(self.schema, ty, json, path)
+                .into_iter()
+                .map(|(at, message)| format!("`{at}`: {message}"))
+                .collect();
+        if !unknown.is_empty() {
+            // A misspelt key also leaves its field missing: the typo is the one mistake.
+            return unknown;
+        }
+        crate::data::snapshot::check_value(self.schema, ty, json, path)
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    /// The arrears and the aging field as they stand, for the history.
+    pub fn figures(&self, facts: &Json) -> Vec<(String, Json)> {
+        std::iter::once(self.arrears.as_str())
+            .chain(self.ages)
+            .filter_map(|name| Some((name.to_string(), facts.get(name)?.clone())))
+            .collect()
     }
 
     /// The schema type at `path`, or why the schema has no such field.
@@ -553,42 +584,44 @@ impl<'p> World<'p> {
                         .entry(name.clone())
                         .or_insert(Json::Null)
                 }
-                Step::Item(id) => here
-                    .as_array_mut()
-                    .and_then(|list| {
-                        list.iter_mut()
-                            .find(|item| item.get("id").is_some_and(|v| id_matches(v, id)))
-                    })
-                    .ok_or_else(|| format!("`{path}`: no item with id `{id}`"))?,
+                Step::Item(id) => {
+                    item_with_id(Some(here), "id", id).map_err(|e| format!("`{path}`: {e}"))?
+                }
             };
         }
         Ok(here)
     }
 }
 
-fn id_matches(value: &Json, id: &str) -> bool {
-    match value {
-        Json::String(s) => s == id,
-        Json::Number(n) => n.to_string() == id,
-        _ => false,
-    }
-}
-
-fn find_item<'j>(
-    facts: &'j mut Json,
-    list: &str,
+/// The item of a list whose `id_field` is `id`; otherwise the ids there are,
+/// for the message.
+fn item_with_id<'j>(
+    items: Option<&'j mut Json>,
     id_field: &str,
     id: &str,
 ) -> Result<&'j mut Json, String> {
-    facts
-        .get_mut(list)
+    let items = items
         .and_then(Json::as_array_mut)
-        .and_then(|items| {
-            items
-                .iter_mut()
-                .find(|item| item.get(id_field).is_some_and(|v| id_matches(v, id)))
+        .map(Vec::as_mut_slice)
+        .unwrap_or_default();
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|item| item.get(id_field).and_then(number_text))
+        .map(|id| format!("`{id}`"))
+        .collect();
+    items
+        .iter_mut()
+        .find(|item| item.get(id_field).and_then(number_text) == Some(id))
+        .ok_or_else(|| {
+            format!(
+                "no item with {id_field} `{id}` (the {id_field}s there: {})",
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    ids.join(", ")
+                }
+            )
         })
-        .ok_or_else(|| format!("the account has no `{list}` item with {id_field} `{id}`"))
 }
 
 fn hint(help: Option<String>) -> String {

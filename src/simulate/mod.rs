@@ -79,6 +79,9 @@ pub struct Timeline {
 #[derive(Debug, Clone)]
 pub struct Day {
     pub date: NaiveDate,
+    /// The account's arrears and (with `ages`) days past due at the end of the
+    /// day, as `(field, value)`: why the rules decided what they did.
+    pub figures: Vec<(String, Json)>,
     /// The day's happenings, as written (`payment amount=47.00 promise=P1`).
     pub happened: Vec<String>,
     pub actions: Vec<Action>,
@@ -216,13 +219,23 @@ impl Timeline {
                 },
             },
         }
+        for (path, message) in
+            crate::data::snapshot::unknown_fields(schema, &facts, case_field.as_deref())
+        {
+            // Decoding ignores unknown fields (extracts carry columns no rule
+            // reads); in an account written by hand one is a typo.
+            problems.push(error(
+                doc.account.span,
+                format!("`account.{path}`: {message}"),
+            ));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
         happenings.sort_by_key(|h| h.date);
-        Ok(Timeline {
+        let timeline = Timeline {
             path: path.to_path_buf(),
-            file,
+            file: file.clone(),
             name: doc.timeline.value,
             from: from.unwrap_or_default(),
             to: to.unwrap_or_default(),
@@ -231,6 +244,33 @@ impl Timeline {
             case_field,
             case,
             happenings,
+        };
+        // The first day's account must decode before any day runs.
+        timeline
+            .decode(schema, &timeline.facts, &timeline.case)
+            .map_err(|message| vec![error(doc.account.span, message)])?;
+        Ok(timeline)
+    }
+
+    /// The account with its case state, decoded by the schema; every bad
+    /// field, on one line.
+    fn decode(
+        &self,
+        schema: &crate::data::schema::Schema,
+        facts: &Json,
+        case: &Option<Case>,
+    ) -> Result<crate::types::Value, String> {
+        let mut account = facts.clone();
+        if let (Some(field), Some(object)) = (&self.case_field, account.as_object_mut()) {
+            let state = serde_json::to_value(case).unwrap_or(Json::Null);
+            object.insert(field.clone(), state);
+        }
+        decode_account(schema, &account).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
         })
     }
 
@@ -277,27 +317,25 @@ impl Timeline {
                 world.age(&mut facts);
             }
             let mut happened = Vec::new();
+            // The account as the policy sees it, decoded after every happening,
+            // so a value that breaks it is blamed on the happening that wrote it.
+            let mut value = None;
             while let Some(h) = pending.next_if(|h| h.date == date) {
-                if let Err(message) = world.apply(h, &mut facts, case.as_mut()) {
-                    return Err(stop(history, date, message, Some(h.span)));
+                let decoded = world
+                    .apply(h, &mut facts, case.as_mut())
+                    .and_then(|()| self.decode(schema, &facts, &case));
+                match decoded {
+                    Ok(v) => value = Some(v),
+                    Err(message) => return Err(stop(history, date, message, Some(h.span))),
                 }
                 happened.push(h.describe());
             }
-            let mut account = facts.clone();
-            if let (Some(field), Some(object)) = (&self.case_field, account.as_object_mut()) {
-                let state = serde_json::to_value(&case).unwrap_or(Json::Null);
-                object.insert(field.clone(), state);
-            }
-            let value = match decode_account(schema, &account) {
-                Ok(value) => value,
-                Err(errors) => {
-                    let message = errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    return Err(stop(history, date, message, None));
-                }
+            let value = match value {
+                Some(v) => v,
+                None => match self.decode(schema, &facts, &case) {
+                    Ok(v) => v,
+                    Err(message) => return Err(stop(history, date, message, None)),
+                },
             };
             let actions = match crate::policy::run(policy, &value, date, false) {
                 Ok(run) => run.actions,
@@ -310,6 +348,7 @@ impl Timeline {
             };
             history.days.push(Day {
                 date,
+                figures: world.figures(&facts),
                 happened,
                 actions,
                 done,

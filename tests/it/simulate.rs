@@ -114,6 +114,11 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
             "ages: days_past_due",
             "ages: jurisdiction",
         ),
+        ("a misspelt account field", "  risk_score: 701", "  risk_scor: 701"),
+        ("a starting amount that is not money", "  arrears: '212.00'", "  arrears: abc"),
+        ("a happening that writes a value the field cannot hold", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {arrears: abc}\n  - on: 2026-11-19\n"),
+        ("a misspelt field in an added item", "{id: P-1, amount:", "{id: P-1, amout:"),
+        ("a list item that does not exist", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {'service_agreements[SA-9].arrears': '0.00'}\n  - on: 2026-11-19\n"),
     ];
     let dir = tempfile::tempdir().unwrap();
     crate::common::copy_dir(&root().join("rules"), &dir.path().join("rules"));
@@ -129,7 +134,8 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
         )
         .unwrap();
         let out = arrears_in(dir.path(), &["simulate", "timeline.yaml"]);
-        let first = stderr(&out).lines().next().unwrap_or_default().to_string();
+        // The last line: a run that stopped on a day prints its history first.
+        let first = stderr(&out).lines().last().unwrap_or_default().to_string();
         report.push_str(&format!(
             "{what}: exit {:?}\n  {first}\n",
             out.status.code()
