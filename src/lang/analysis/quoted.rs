@@ -237,7 +237,14 @@ fn numbers(text: &str, currency: &str) -> Vec<Quoted> {
         let prefix = ['$', '£', '€']
             .into_iter()
             .find(|c| text[..start].ends_with(*c));
-        let mut unit = if prefix.is_some() {
+        // `USD 5`: a currency code written before the amount, as the shipped descriptions do.
+        let code_before = text[..start].strip_suffix(' ').is_some_and(|head| {
+            let word = &head[head
+                .rfind(|c: char| !c.is_ascii_alphabetic())
+                .map_or(0, |p| p + 1)..];
+            word_unit(word, currency) == Some(Unit::Money)
+        });
+        let mut unit = if prefix.is_some() || code_before {
             Unit::Money
         } else {
             Unit::Plain
@@ -369,6 +376,11 @@ mod tests {
         );
         assert_eq!(quoted("late-90-dpd"), [q("90", Unit::Days)]);
         assert_eq!(quoted("over £15"), [q("£15", Unit::Money)]);
+        // The currency code before the amount, as the shipped descriptions write it.
+        assert_eq!(
+            quoted("5 days and USD 5"),
+            [q("5", Unit::Days), q("5", Unit::Money)]
+        );
     }
 
     #[test]
