@@ -103,6 +103,9 @@ pub enum ActionKind {
         reason: String,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         withheld: Vec<String>,
+        /// Contact events an earlier run scheduled, still pending: cancelled.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        cancelled: Vec<String>,
     },
     /// A flag for the case from one of the policy's flag tables.
     Flag {
@@ -299,10 +302,17 @@ impl fmt::Display for ActionKind {
                 Ok(())
             }
             ActionKind::NominateSeverance { sas } => write!(f, " sas={}", sas.join(",")),
-            ActionKind::HoldContact { reason, withheld } => {
+            ActionKind::HoldContact {
+                reason,
+                withheld,
+                cancelled,
+            } => {
                 write!(f, " reason={reason:?}")?;
                 if !withheld.is_empty() {
                     write!(f, " withheld={}", withheld.join(","))?;
+                }
+                if !cancelled.is_empty() {
+                    write!(f, " cancelled={}", cancelled.join(","))?;
                 }
                 Ok(())
             }
@@ -420,6 +430,7 @@ mod tests {
             ActionKind::HoldContact {
                 reason: tricky.into(),
                 withheld: vec![tricky.into(), String::new()],
+                cancelled: vec![tricky.into()],
             },
             ActionKind::AssignArm {
                 experiment: "e".into(),

@@ -12,6 +12,20 @@ use serde::{Deserialize, Serialize};
 
 use super::action::{Action, ActionKind};
 
+/// The fields of the `case` record that are the case's state: [`Case`]'s,
+/// which the policy keeps (a schema declaring them is not declaring fields no
+/// rule reads).
+pub const STATE_FIELDS: [&str; 8] = [
+    "category",
+    "class",
+    "template",
+    "start_date",
+    "arms",
+    "events",
+    "contacts",
+    "removed_sas",
+];
+
 /// An open case as the snapshot's `case` record holds it (field names are the
 /// schema's). Lists the schema does not declare are ignored when the account is
 /// decoded, so a schema may carry only part of this state.
@@ -214,6 +228,13 @@ fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<
                 status: EventStatus::Pending,
             });
         }
+        ActionKind::HoldContact { cancelled, .. } => {
+            for e in &mut case.events {
+                if e.status == EventStatus::Pending && cancelled.contains(&e.id) {
+                    e.status = EventStatus::Cancelled;
+                }
+            }
+        }
         ActionKind::ResumeTreatment { template } => {
             if let Some(t) = template {
                 case.template = Some(t.clone());
@@ -227,7 +248,6 @@ fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<
         | ActionKind::OfferPaymentPlan { .. }
         | ActionKind::NominateSeverance { .. }
         | ActionKind::ExcludeSeverance { .. }
-        | ActionKind::HoldContact { .. }
         | ActionKind::Flag { .. } => {}
     }
     Some(case)
@@ -426,6 +446,22 @@ mod tests {
             }),
         ];
         assert_eq!(apply(None, &actions, day(3)), None);
+    }
+
+    #[test]
+    fn the_state_fields_are_the_case_fields() {
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let json = serde_json::to_value(&case).unwrap();
+        let mut names: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut listed = STATE_FIELDS.to_vec();
+        names.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(names, listed);
     }
 
     /// The schema's built-in enums and the state's Rust enums spell the same variants.

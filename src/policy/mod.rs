@@ -34,7 +34,7 @@ pub use areas::{FollowUp, Nomination, Out, Role, Roles, Variants, MAX_PLAN_INSTA
 use calendar::WorkCalendar;
 pub use documents::{ClassExperiment, Event, Template};
 pub use run::{run, run_needed, PolicyRun};
-pub use slots::{CaseSlots, PromiseSlots, SaSlots, Slots};
+pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 
 use crate::data::schema::Schema;
 use crate::diagnostic::{did_you_mean, Diagnostic, Severity};

@@ -6,7 +6,7 @@
 
 use super::Builder;
 use crate::model::doc::PolicyDoc;
-use crate::types::Type;
+use crate::types::{EnumId, Type};
 
 /// Where the pipeline finds the snapshot facts it needs.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +22,22 @@ pub struct CaseSlots {
     pub slot: usize,
     pub start_date: usize,
     pub template: Option<usize>,
+    /// `case.events`, when the schema keeps the case's events (`policy::case`).
+    pub events: Option<EventSlots>,
+    /// `case.removed_sas`, when the schema keeps the service agreements that left the case.
+    pub removed_sas: Option<usize>,
+}
+
+/// The case state's events: each one's id, type and status.
+#[derive(Debug, Clone, Copy)]
+pub struct EventSlots {
+    pub slot: usize,
+    pub id: usize,
+    pub event_type: usize,
+    pub status: usize,
+    /// The built-in enums `event_type` and `event_status`, for the variants' names.
+    pub type_enum: EnumId,
+    pub status_enum: EnumId,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -77,10 +93,44 @@ impl Builder<'_> {
             let template = rec
                 .slot("template")
                 .filter(|&t| rec.fields[t].ty == Type::Text);
+            // The state the pipeline reads back is optional; declared, it has its shape.
+            let path = "account.case";
+            let events = match rec.slot("events") {
+                None => None,
+                Some(_) => {
+                    let (slot, r) = list_of_records(rec, path, "events")?;
+                    let ev = schema.record(r);
+                    let path = "account.case.events[]";
+                    let (event_type, type_enum) =
+                        builtin_enum_field(&schema, ev, path, "type", "event_type")?;
+                    let (status, status_enum) =
+                        builtin_enum_field(&schema, ev, path, "status", "event_status")?;
+                    Some(EventSlots {
+                        slot,
+                        id: field(ev, path, "id", |t| *t == Type::Text, "text")?,
+                        event_type,
+                        status,
+                        type_enum,
+                        status_enum,
+                    })
+                }
+            };
+            let removed_sas = match rec.slot("removed_sas") {
+                None => None,
+                Some(_) => Some(field(
+                    rec,
+                    path,
+                    "removed_sas",
+                    |t| matches!(t, Type::List(i) if **i == Type::Text),
+                    "a list of text",
+                )?),
+            };
             Ok(CaseSlots {
                 slot: s,
                 start_date,
                 template,
+                events,
+                removed_sas,
             })
         })
         .map_err(|m| missing.push(m))
@@ -167,6 +217,21 @@ fn field(
     match record.slot(name) {
         Some(s) if ok(&record.fields[s].ty) => Ok(s),
         _ => Err(format!("`{path}.{name}` ({want})")),
+    }
+}
+
+/// The slot of a field typed by the built-in enum `enum_name`, and that enum.
+fn builtin_enum_field(
+    schema: &crate::data::schema::Schema,
+    record: &crate::data::schema::RecordDef,
+    path: &str,
+    name: &str,
+    enum_name: &str,
+) -> Result<(usize, EnumId), String> {
+    let slot = field(record, path, name, |_| true, enum_name)?;
+    match record.fields[slot].ty {
+        Type::Enum(e) if schema.enum_def(e).name == enum_name => Ok((slot, e)),
+        _ => Err(format!("`{path}.{name}` ({enum_name})")),
     }
 }
 

@@ -33,7 +33,7 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
     ("offer_payment_plan", &["total", "instalments"]),
     ("nominate_severance", &["sas"]),
     ("exclude_severance", &["sa", "reason", "until"]),
-    ("hold_contact", &["reason", "withheld"]),
+    ("hold_contact", &["reason", "withheld", "cancelled"]),
     ("flag", &["table", "values"]),
 ];
 
@@ -502,6 +502,7 @@ mod tests {
             ActionKind::HoldContact {
                 reason: text(),
                 withheld: vec![text()],
+                cancelled: vec![text()],
             },
             ActionKind::Flag {
                 table: "t".into(),

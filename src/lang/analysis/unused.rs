@@ -216,8 +216,18 @@ impl PolicyUse {
         if let Some(c) = &s.case {
             fields.push((account, c.slot));
             if let Some(id) = record_of(c.slot) {
-                fields.push((id, c.start_date));
-                fields.extend(c.template.map(|t| (id, t)));
+                // The case record is the state the policy keeps (`policy::case`):
+                // every state field it declares, and their items' fields, are in use.
+                let rec = schema.record(id);
+                for (slot, f) in rec.fields.iter().enumerate() {
+                    if !crate::policy::case::STATE_FIELDS.contains(&f.name.as_str()) {
+                        continue;
+                    }
+                    fields.push((id, slot));
+                    if let Some(item) = crate::data::schema::record_of(&f.ty) {
+                        fields.extend((0..schema.record(item).fields.len()).map(|s| (item, s)));
+                    }
+                }
             }
         }
         if let Some((slot, sa)) = &s.service_agreements {
@@ -238,11 +248,9 @@ impl PolicyUse {
                 ]);
                 fields.extend(p.plan.map(|x| (id, x)));
                 // Payments are a list of records inside a promise.
-                let rec = schema.record(id);
-                if let Some(Type::List(inner)) = rec.fields.get(p.payments).map(|f| &f.ty) {
-                    if let Type::Record(pay) = inner.as_ref() {
-                        fields.extend([(*pay, p.payment_amount), (*pay, p.payment_date)]);
-                    }
+                let payments = schema.record(id).fields.get(p.payments);
+                if let Some(pay) = payments.and_then(|f| crate::data::schema::record_of(&f.ty)) {
+                    fields.extend([(pay, p.payment_amount), (pay, p.payment_date)]);
                 }
             }
         }

@@ -7,6 +7,7 @@ use super::decisions::{rules_of, single_decision};
 use super::{Ctx, Result};
 use crate::eval::Outcome;
 use crate::policy::action::{Action, ActionKind, FlagValue, FlagValues};
+use crate::policy::case::Channel;
 use crate::policy::Out;
 use crate::types::Value;
 
@@ -79,7 +80,7 @@ impl Ctx<'_> {
         let reason = self
             .out_text(role, d, Out::Reason)
             .unwrap_or_else(|| rules.join(", "));
-        let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if matches!(&**event_type, "send_letter" | "call" | "email" | "sms"));
+        let is_contact = |a: &Action| matches!(&a.kind, ActionKind::ScheduleEvent { event_type, .. } if Channel::of_event(event_type).is_some());
         let withheld: Vec<String> = self
             .actions
             .iter()
@@ -90,7 +91,15 @@ impl Ctx<'_> {
             })
             .collect();
         self.actions.retain(|a| !is_contact(a));
-        self.push(ActionKind::HoldContact { reason, withheld }, rules);
+        let cancelled = self.state.pending_contacts();
+        self.push(
+            ActionKind::HoldContact {
+                reason,
+                withheld,
+                cancelled,
+            },
+            rules,
+        );
         Ok(())
     }
 }

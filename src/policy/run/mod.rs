@@ -11,6 +11,7 @@ mod flags_and_hold;
 mod new_account;
 mod open_case;
 mod promises;
+mod state;
 
 use chrono::NaiveDate;
 
@@ -19,6 +20,7 @@ use super::Policy;
 use crate::eval::{EvalError, EvalErrorKind, Evaluation, Tables};
 use crate::types::Value;
 use decisions::field;
+use state::CaseState;
 
 /// The actions for one account, and the decisions (with trace) behind them.
 #[derive(Debug, Clone, Default)]
@@ -61,13 +63,6 @@ fn pipeline(
     as_of: NaiveDate,
     tables: Tables<'_>,
 ) -> Result<PolicyRun> {
-    let mut ctx = Ctx {
-        policy,
-        account,
-        as_of,
-        tables,
-        actions: Vec::new(),
-    };
     let case = policy
         .slots
         .case
@@ -75,6 +70,17 @@ fn pipeline(
             Value::Record(_) => Some(c),
             _ => None,
         });
+    let state = case.map_or_else(CaseState::default, |c| {
+        CaseState::read(policy.plan.schema(), &field(account, c.slot), &c)
+    });
+    let mut ctx = Ctx {
+        policy,
+        account,
+        as_of,
+        tables,
+        state,
+        actions: Vec::new(),
+    };
     match case {
         None => ctx.new_account()?,
         Some(case) => ctx.open_case(case)?,
@@ -95,5 +101,7 @@ struct Ctx<'a> {
     account: &'a Value,
     as_of: NaiveDate,
     tables: Tables<'a>,
+    /// What the open case's state says of earlier runs (empty without an open case).
+    state: CaseState,
     actions: Vec<Action>,
 }

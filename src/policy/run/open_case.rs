@@ -36,23 +36,47 @@ impl Ctx<'_> {
                 }
             }
         }
+        // Service agreements out of the case: those an earlier run removed, then this run's.
         let mut removed = Vec::new();
-        if let (Some(sa_exit), Some((sas_slot, sa))) =
-            (&roles.sa_exit, self.policy.slots.service_agreements)
-        {
+        if let Some((sas_slot, sa)) = self.policy.slots.service_agreements {
             let sas = list(&field(self.account, sas_slot));
-            for d in self.item_decisions(sa_exit)? {
-                if self.need_bool(sa_exit, &d, Out::Remove)? {
-                    removed.extend(d.item);
-                    let id = d
-                        .item
-                        .and_then(|i| sas.get(i as usize))
-                        .and_then(|r| text(&field(r, sa.id)))
-                        .unwrap_or_default();
-                    let reason = self.out_text(sa_exit, &d, Out::Reason);
-                    let rules = self.rules(&d);
-                    self.push(ActionKind::RemoveSa { sa: id, reason }, rules);
+            let sa_id = |i: usize| sas.get(i).and_then(|r| text(&field(r, sa.id)));
+            removed.extend(
+                (0..sas.len())
+                    .filter(|&i| sa_id(i).is_some_and(|id| self.state.removed(&id)))
+                    .map(|i| i as u32),
+            );
+            let mut removing = Vec::new();
+            if let Some(sa_exit) = &roles.sa_exit {
+                for d in self.item_decisions(sa_exit)? {
+                    let Some(i) = d.item.filter(|i| !removed.contains(i)) else {
+                        continue;
+                    };
+                    if self.need_bool(sa_exit, &d, Out::Remove)? {
+                        removing.push(i);
+                        let reason = self.out_text(sa_exit, &d, Out::Reason);
+                        let rules = self.rules(&d);
+                        let sa = sa_id(i as usize).unwrap_or_default();
+                        self.push(ActionKind::RemoveSa { sa, reason }, rules);
+                    }
                 }
+            }
+            removed.extend(&removing);
+            // CC&B: removing the last SA ends the collection process. A case a
+            // person decides (manual-only) still waits for that person.
+            if !removing.is_empty() && removed.len() == sas.len() && !manual_only {
+                let mut rules: Vec<RuleRef> = Vec::new();
+                for a in &self.actions {
+                    if matches!(a.kind, ActionKind::RemoveSa { .. }) {
+                        for r in &a.rules {
+                            if !rules.contains(r) {
+                                rules.push(r.clone());
+                            }
+                        }
+                    }
+                }
+                self.close(Some("every service agreement left the case".into()), rules);
+                return Ok(());
             }
         }
         let (closed, pending_promise) = self.promises(manual_only)?;

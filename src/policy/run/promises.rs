@@ -218,6 +218,11 @@ impl Ctx<'_> {
             FollowUp::Retreat | FollowUp::PartPaymentPath => None,
         };
         if let Some(event_type) = event_type {
+            let event = format!("promise-{key}-{follow_up}");
+            if self.state.has_event(&event) {
+                // An earlier run made this follow-up: the letter or call is sent once.
+                return Ok(false);
+            }
             let date = self
                 .policy
                 .calendar
@@ -231,7 +236,7 @@ impl Ctx<'_> {
             );
             self.push(
                 ActionKind::ScheduleEvent {
-                    event: format!("promise-{key}-{follow_up}").into(),
+                    event: event.into(),
                     event_type: event_type.into(),
                     date,
                     params,
