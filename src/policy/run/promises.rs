@@ -193,8 +193,10 @@ impl Ctx<'_> {
             .and_then(|(slot, t)| text(&field(&field(self.account, slot), t)));
         let event_type = match decided {
             FollowUp::None => return Ok(false),
-            // A manual-only case (special circumstances) is never closed by a rule.
-            FollowUp::CloseCase if manual_only => None,
+            // A manual-only case (special circumstances) is never closed by a rule,
+            // and no follow-up says close: a case system acting on follow-ups would
+            // close it. The exit's to-do already asks a person to decide.
+            FollowUp::CloseCase if manual_only => return Ok(false),
             FollowUp::CloseCase => {
                 self.close(
                     Some(detail.unwrap_or_else(|| "promise follow-up".into())),
