@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, ActionKind};
+use crate::lang::compile::RuleRef;
 
 /// The fields of the `case` record that are the case's state: [`Case`]'s,
 /// which the policy keeps (a schema declaring them is not declaring fields no
@@ -172,12 +173,19 @@ impl Case {
 pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option<Case> {
     let mut case = case;
     for action in actions {
-        case = apply_one(case, &action.kind, as_of);
+        case = apply_one(case, action, as_of);
     }
     case
 }
 
-fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<Case> {
+/// The case event a to-do from `rules` (the exit rows that asked for it) is
+/// kept as: the same rows ask for the same to-do, so it is created once.
+pub fn todo_event_id(rules: &[RuleRef]) -> String {
+    format!("todo:{}", rules.join(","))
+}
+
+fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Case> {
+    let kind = &action.kind;
     let mut case = match (case, kind) {
         (_, ActionKind::OpenCase { category, .. }) => {
             return Some(Case::new(category.clone(), as_of))
@@ -228,6 +236,14 @@ fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<
                 status: EventStatus::Pending,
             });
         }
+        // A to-do is work for a person from today: an event of the case, done
+        // when the case system hands it over.
+        ActionKind::CreateTodo { .. } => case.events.push(Event {
+            id: todo_event_id(&action.rules),
+            event_type: "create_todo".into(),
+            date: as_of,
+            status: EventStatus::Pending,
+        }),
         ActionKind::HoldContact { cancelled, .. } => {
             for e in &mut case.events {
                 if e.status == EventStatus::Pending && cancelled.contains(&e.id) {
@@ -242,7 +258,6 @@ fn apply_one(case: Option<Case>, kind: &ActionKind, as_of: NaiveDate) -> Option<
         }
         // Opening is the first match above; these change nothing the case holds.
         ActionKind::OpenCase { .. }
-        | ActionKind::CreateTodo { .. }
         | ActionKind::PromiseOutcome { .. }
         | ActionKind::FollowUp { .. }
         | ActionKind::OfferPaymentPlan { .. }
@@ -423,6 +438,32 @@ mod tests {
             .map(|e| (e.date, e.status))
             .collect();
         assert_eq!(calls, [(day(20), EventStatus::Pending)]);
+    }
+
+    #[test]
+    fn a_to_do_is_kept_as_an_event_of_the_rows_that_asked_for_it() {
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let todo = Action {
+            kind: ActionKind::CreateTodo {
+                reason: "specialist review".into(),
+            },
+            rules: vec![RuleRef::from("exit:keep-special-circumstances")],
+        };
+        let mut case = apply(Some(case), std::slice::from_ref(&todo), day(3)).unwrap();
+        let id = todo_event_id(&todo.rules);
+        assert_eq!(id, "todo:exit:keep-special-circumstances");
+        assert!(case
+            .pending()
+            .any(|e| e.id == id && e.event_type == "create_todo"));
+        let contacts = case.contacts.len();
+        execute_due(&mut case, day(3));
+        assert!(case
+            .events
+            .iter()
+            .any(|e| e.id == id && e.status == EventStatus::Done));
+        // Only the day-2 letter: a to-do is not a contact attempt.
+        assert_eq!(case.contacts.len(), contacts + 1);
+        assert_eq!(case.contacts.last().unwrap().channel, Channel::Letter);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
 use crate::lang::compile::RuleRef;
 use crate::policy::action::{ActionKind, Instalment as OfferInstalment};
+use crate::policy::case::todo_event_id;
 use crate::policy::promise;
 use crate::policy::{CaseSlots, Nomination, Out, MAX_PLAN_INSTALMENTS};
 use crate::types::{format_money, Value};
@@ -28,7 +29,10 @@ impl Ctx<'_> {
                 if let Some(todo) = self.out_text(exit, d, Out::Todo) {
                     // A person decides this case (special circumstances): nothing closes it automatically.
                     manual_only = true;
-                    self.push(ActionKind::CreateTodo { reason: todo }, rules);
+                    // The same rows asked for this to-do in an earlier run: it exists.
+                    if !self.state.has_event(&todo_event_id(&rules)) {
+                        self.push(ActionKind::CreateTodo { reason: todo }, rules);
+                    }
                 } else if self.need_bool(exit, d, Out::Close)? {
                     let reason = self.out_text(exit, d, Out::Reason);
                     self.close(reason, rules);
