@@ -569,7 +569,8 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
     if let Some(c) = &a.case {
         m.insert(
             "case".into(),
-            json!({"category": c.category, "class": c.class, "template": c.template,
+            // The fields the CSV mapping reads too, so both formats are the same accounts.
+            json!({"category": c.category, "template": c.template,
                    "start_date": c.start_date.to_string()}),
         );
     }

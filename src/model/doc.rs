@@ -305,6 +305,9 @@ pub struct PolicyDoc {
     #[serde(default)]
     pub sa_exit: Option<Spanned<String>>,
     pub class: Spanned<String>,
+    /// An open case whose category or class no longer fits: keep it, or re-treat it from today.
+    #[serde(default)]
+    pub retreat: Option<Spanned<String>>,
     #[serde(default)]
     pub experiments: Vec<Spanned<String>>,
     #[serde(default)]

@@ -41,6 +41,12 @@ pub enum ActionKind {
     CloseCase {
         reason: Option<String>,
     },
+    /// The open case starts again today in `category`: its pending events were
+    /// cancelled, and the class, arm and events that follow are its new treatment.
+    RetreatCase {
+        category: String,
+        reason: Option<String>,
+    },
     CancelPendingEvents,
     RemoveSa {
         sa: String,
@@ -198,6 +204,7 @@ impl ActionKind {
         match self {
             ActionKind::OpenCase { .. } => "open_case",
             ActionKind::CloseCase { .. } => "close_case",
+            ActionKind::RetreatCase { .. } => "retreat_case",
             ActionKind::CancelPendingEvents => "cancel_pending_events",
             ActionKind::RemoveSa { .. } => "remove_sa",
             ActionKind::CreateTodo { .. } => "create_todo",
@@ -225,6 +232,9 @@ impl fmt::Display for ActionKind {
                 write!(f, " category={category} reason={}", Quoted(reason))
             }
             ActionKind::CloseCase { reason } => write!(f, " reason={}", Quoted(reason)),
+            ActionKind::RetreatCase { category, reason } => {
+                write!(f, " category={category} reason={}", Quoted(reason))
+            }
             ActionKind::CreateTodo { reason } => write!(f, " reason={reason:?}"),
             ActionKind::CancelPendingEvents => Ok(()),
             ActionKind::RemoveSa { sa, reason } => {

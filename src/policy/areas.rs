@@ -35,6 +35,7 @@ pub enum Out {
     FirstDueIn,
     Eligible,
     PostponeUntil,
+    Retreat,
     Hold,
 }
 
@@ -63,6 +64,7 @@ impl Out {
             Out::FirstDueIn => "first_due_in",
             Out::Eligible => "eligible",
             Out::PostponeUntil => "postpone_until",
+            Out::Retreat => "retreat",
             Out::Hold => "hold",
         }
     }
@@ -133,6 +135,7 @@ impl Roles {
             &self.promise_follow_up,
             &self.payment_plan,
             &self.severance,
+            &self.retreat,
             &self.contact_hold,
         ];
         [self.entry.table, self.class.table]
@@ -159,6 +162,7 @@ pub struct Roles {
     pub promise_follow_up: Option<Role>,
     pub payment_plan: Option<Role>,
     pub severance: Option<Role>,
+    pub retreat: Option<Role>,
     pub contact_hold: Option<Role>,
     /// Tables whose matching rows become `flag` actions; any hit policy.
     pub flags: Vec<Role>,

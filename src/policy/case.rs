@@ -184,6 +184,13 @@ pub fn todo_event_id(rules: &[RuleRef]) -> String {
     format!("todo:{}", rules.join(","))
 }
 
+/// The case event a promise's follow-up is kept as (`promise-P1-send_letter`):
+/// the letter or call it schedules has this id, and a follow-up without an
+/// event of its own (a re-treatment) is recorded under it, so it happens once.
+pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
+    format!("promise-{promise}-{follow_up}")
+}
+
 fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Case> {
     let kind = &action.kind;
     let mut case = match (case, kind) {
@@ -195,6 +202,14 @@ fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Ca
     };
     match kind {
         ActionKind::CloseCase { .. } => return None,
+        // A new treatment from today: the class, arm and template follow.
+        ActionKind::RetreatCase { category, .. } => {
+            case.category = category.clone();
+            case.start_date = as_of;
+            case.class = None;
+            case.template = None;
+            case.arms.clear();
+        }
         ActionKind::CancelPendingEvents => case.cancel_pending(),
         ActionKind::RemoveSa { sa, .. } => {
             if !case.removed_sas.contains(sa) {
@@ -244,6 +259,21 @@ fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Ca
             date: as_of,
             status: EventStatus::Pending,
         }),
+        // A follow-up is made once: one that scheduled its letter or call is
+        // that event; any other is recorded as done today.
+        ActionKind::FollowUp {
+            promise, follow_up, ..
+        } => {
+            let id = follow_up_event_id(promise, follow_up);
+            if !case.events.iter().any(|e| e.id == id) {
+                case.events.push(Event {
+                    id,
+                    event_type: "custom".into(),
+                    date: as_of,
+                    status: EventStatus::Done,
+                });
+            }
+        }
         ActionKind::HoldContact { cancelled, .. } => {
             for e in &mut case.events {
                 if e.status == EventStatus::Pending && cancelled.contains(&e.id) {
@@ -259,7 +289,6 @@ fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Ca
         // Opening is the first match above; these change nothing the case holds.
         ActionKind::OpenCase { .. }
         | ActionKind::PromiseOutcome { .. }
-        | ActionKind::FollowUp { .. }
         | ActionKind::OfferPaymentPlan { .. }
         | ActionKind::NominateSeverance { .. }
         | ActionKind::ExcludeSeverance { .. }

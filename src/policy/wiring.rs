@@ -111,6 +111,17 @@ impl Builder<'_> {
                 ],
             )
         });
+        let retreat = doc.retreat.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "retreat",
+                false,
+                &[
+                    (Out::Retreat, Want::Bool, true),
+                    (Out::Reason, Want::Text, false),
+                ],
+            )
+        });
         let contact_hold = doc.contact_hold.as_ref().and_then(|n| {
             self.role(
                 n,
@@ -156,6 +167,7 @@ impl Builder<'_> {
                 promise_follow_up,
                 payment_plan,
                 severance,
+                retreat,
                 contact_hold,
                 flags,
             },

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
     ("open_case", &["category", "reason"]),
     ("close_case", &["reason"]),
+    ("retreat_case", &["category", "reason"]),
     ("cancel_pending_events", &[]),
     ("remove_sa", &["sa", "reason"]),
     ("create_todo", &["reason"]),
@@ -448,6 +449,10 @@ mod tests {
                 reason: Some(text()),
             },
             ActionKind::CloseCase {
+                reason: Some(text()),
+            },
+            ActionKind::RetreatCase {
+                category: text(),
                 reason: Some(text()),
             },
             ActionKind::CancelPendingEvents,

@@ -91,7 +91,16 @@ impl Ctx<'_> {
             })
             .collect();
         self.actions.retain(|a| !is_contact(a));
-        let cancelled = self.state.pending_contacts();
+        // A run that cancels every pending event (a re-treatment) leaves none to name.
+        let cancels_all = self
+            .actions
+            .iter()
+            .any(|a| matches!(a.kind, ActionKind::CancelPendingEvents));
+        let cancelled = if cancels_all {
+            Vec::new()
+        } else {
+            self.state.pending_contacts()
+        };
         self.push(
             ActionKind::HoldContact {
                 reason,

@@ -15,27 +15,47 @@ use crate::types::Value;
 impl Ctx<'_> {
     /// No open case: entry, and for a new case its class, arm and events.
     pub(super) fn new_account(&mut self) -> Result<()> {
-        let policy = self.policy;
-        let roles = &policy.roles;
-        self.require(&roles.entry)?;
+        let Some(category) = self.decided_category()? else {
+            return Ok(());
+        };
+        let roles = &self.policy.roles;
         let Some(entry) = self.decision(&roles.entry) else {
             return Ok(());
         };
-        // `none` or null: no case.
-        let category = match self.out(&roles.entry, entry, Out::Category) {
-            Value::Enum(v) if Some(v) != policy.variants.no_case => v,
-            _ => return Ok(()),
-        };
-        let category = self
-            .out_text(&roles.entry, entry, Out::Category)
-            .unwrap_or_else(|| category.to_string());
         let open = ActionKind::OpenCase {
             category,
             reason: self.out_text(&roles.entry, entry, Out::Reason),
         };
         let entry_rules = self.rules(entry);
         self.push(open, entry_rules);
+        self.treat()
+    }
 
+    /// The category the entry table gives the account today; `None` when it
+    /// opens no case (`none` or null).
+    pub(super) fn decided_category(&mut self) -> Result<Option<String>> {
+        let policy = self.policy;
+        let roles = &policy.roles;
+        self.require(&roles.entry)?;
+        let Some(entry) = self.decision(&roles.entry) else {
+            return Ok(None);
+        };
+        let category = match self.out(&roles.entry, entry, Out::Category) {
+            Value::Enum(v) if Some(v) != policy.variants.no_case => v,
+            _ => return Ok(None),
+        };
+        Ok(Some(
+            self.out_text(&roles.entry, entry, Out::Category)
+                .unwrap_or_else(|| category.to_string()),
+        ))
+    }
+
+    /// A case's treatment from today: the class table's class and template,
+    /// the experiments' arms (which may change the template), and the
+    /// template's events. Opening a case and re-treating one both end here.
+    pub(super) fn treat(&mut self) -> Result<()> {
+        let policy = self.policy;
+        let roles = &policy.roles;
         self.require(&roles.class)?;
         let Some(class) = self.decision(&roles.class) else {
             return Ok(());

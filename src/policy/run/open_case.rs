@@ -87,10 +87,52 @@ impl Ctx<'_> {
         if closed {
             return Ok(());
         }
+        // A re-treated case (by a follow-up, or by the retreat table) starts its
+        // new treatment today: no offer or severance from the old one.
+        if self.retreated() || self.retreatment()? {
+            return Ok(());
+        }
         if !pending_promise {
             self.payment_plan_offer()?;
         }
         self.severance(case, &removed)
+    }
+
+    pub(super) fn retreated(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| matches!(a.kind, ActionKind::RetreatCase { .. }))
+    }
+
+    /// The retreat table: keep the case's treatment, or re-treat it.
+    fn retreatment(&mut self) -> Result<bool> {
+        let Some(role) = self.policy.roles.retreat.as_ref() else {
+            return Ok(false);
+        };
+        self.require(role)?;
+        let Some(d) = self.decision(role) else {
+            return Ok(false);
+        };
+        if !self.need_bool(role, d, Out::Retreat)? {
+            return Ok(false);
+        }
+        let reason = self.out_text(role, d, Out::Reason);
+        let rules = self.rules(d);
+        self.retreat(reason, rules)
+    }
+
+    /// Re-treats the open case from today: its pending events are cancelled and
+    /// it takes the category, class, arm and template the rules give it now.
+    /// Nothing happens when the entry table opens no case for the account today
+    /// (closing is the exit's call). Returns whether it re-treated.
+    pub(super) fn retreat(&mut self, reason: Option<String>, rules: Vec<RuleRef>) -> Result<bool> {
+        let Some(category) = self.decided_category()? else {
+            return Ok(false);
+        };
+        self.push(ActionKind::CancelPendingEvents, rules.clone());
+        self.push(ActionKind::RetreatCase { category, reason }, rules);
+        self.treat()?;
+        Ok(true)
     }
 
     pub(super) fn close(&mut self, reason: Option<String>, rules: Vec<RuleRef>) {

@@ -11,6 +11,7 @@ use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
 use crate::policy::action::ActionKind;
+use crate::policy::case::follow_up_event_id;
 use crate::policy::promise::{self, Payment, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
 use crate::types::{format_money, Value};
@@ -185,6 +186,12 @@ impl Ctx<'_> {
         let follow_up = self.out_text(role, &d, Out::FollowUp).unwrap_or_default();
         let detail = self.out_text(role, &d, Out::Detail);
         self.tables.evaluation.decisions.push(d);
+        let event = follow_up_event_id(key, &follow_up);
+        if decided != FollowUp::None && self.state.has_event(&event) {
+            // An earlier run made this follow-up (the case keeps it as an event):
+            // a letter is sent once, a re-treatment happens once.
+            return Ok(false);
+        }
         let case_template = self
             .policy
             .slots
@@ -217,14 +224,24 @@ impl Ctx<'_> {
                 );
                 None
             }
-            FollowUp::Retreat | FollowUp::PartPaymentPath => None,
-        };
-        if let Some(event_type) = event_type {
-            let event = format!("promise-{key}-{follow_up}");
-            if self.state.has_event(&event) {
-                // An earlier run made this follow-up: the letter or call is sent once.
+            FollowUp::Retreat => {
+                self.push(
+                    ActionKind::FollowUp {
+                        promise: key.to_string(),
+                        follow_up,
+                        detail: detail.clone(),
+                    },
+                    rules.clone(),
+                );
+                // One re-treatment per run, whichever promise asked first.
+                if !self.retreated() {
+                    self.retreat(detail, rules)?;
+                }
                 return Ok(false);
             }
+            FollowUp::PartPaymentPath => None,
+        };
+        if let Some(event_type) = event_type {
             let date = self
                 .policy
                 .calendar
