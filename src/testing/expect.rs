@@ -21,6 +21,7 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
         "promise_outcome",
         &[
             "promise",
+            "instalment",
             "status",
             "paid",
             "required",
@@ -474,6 +475,7 @@ mod tests {
             },
             ActionKind::PromiseOutcome {
                 promise: text(),
+                instalment: Some(text()),
                 status: crate::policy::promise::Status::Kept,
                 paid: text(),
                 required: text(),
