@@ -67,11 +67,13 @@ pub struct Schema {
 
 /// Enums every schema has, because the policy pipeline speaks them. Rules use
 /// them as output types (`tolerance_rule`) and variants (`larger`).
-pub const BUILTIN_ENUMS: [(&str, &[&str]); 7] = [
+pub const BUILTIN_ENUMS: [(&str, &[&str]); 8] = [
     (
         "tolerance_rule",
         &["amount", "percent", "larger", "smaller"],
     ),
+    // How a payment plan's tolerance applies (`policy::promise::PlanTolerance`).
+    ("plan_tolerance", &["cumulative", "per_instalment"]),
     ("promise_status", &["pending", "kept", "broken"]),
     (
         "follow_up",

@@ -73,8 +73,12 @@ pub enum ActionKind {
         #[serde(skip_serializing_if = "no_params")]
         params: Params,
     },
+    /// A promise or payment plan evaluated. For a plan (promises sharing a `plan` id), the
+    /// figures are those of `instalment`: the one that broke, else the next one due, else the last.
     PromiseOutcome {
         promise: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        instalment: Option<String>,
         status: Status,
         paid: String,
         required: String,
@@ -272,6 +276,7 @@ impl fmt::Display for ActionKind {
             }
             ActionKind::PromiseOutcome {
                 promise,
+                instalment,
                 status,
                 paid,
                 required,
@@ -283,7 +288,14 @@ impl fmt::Display for ActionKind {
                     Status::Kept => "kept",
                     Status::Broken => "broken",
                 };
-                write!(f, " promise={promise} status={status} paid={paid} required={required} deadline={deadline}")?;
+                write!(f, " promise={promise}")?;
+                if let Some(i) = instalment {
+                    write!(f, " instalment={i}")?;
+                }
+                write!(
+                    f,
+                    " status={status} paid={paid} required={required} deadline={deadline}"
+                )?;
                 if *arrears_paid_in_full {
                     f.write_str(" arrears_paid_in_full")?;
                 }

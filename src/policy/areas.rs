@@ -26,6 +26,7 @@ pub enum Out {
     ToleranceAmount,
     TolerancePercent,
     ToleranceRule,
+    PlanTolerance,
     GraceDays,
     GraceBusinessDays,
     FollowUp,
@@ -55,6 +56,7 @@ impl Out {
             Out::ToleranceAmount => "tolerance_amount",
             Out::TolerancePercent => "tolerance_percent",
             Out::ToleranceRule => "tolerance_rule",
+            Out::PlanTolerance => "plan_tolerance",
             Out::GraceDays => "grace_days",
             Out::GraceBusinessDays => "grace_business_days",
             Out::FollowUp => "follow_up",
@@ -86,6 +88,7 @@ pub struct Variants {
     /// The entry category that opens no case (`none`), if the category enum has one.
     pub no_case: Option<u32>,
     pub tolerance_rule: Vec<promise::ToleranceRule>,
+    pub plan_tolerance: Vec<promise::PlanTolerance>,
     pub follow_up: Vec<FollowUp>,
     /// The `promise_status` variant of pending, kept and broken.
     pub promise_status: [u32; 3],

@@ -193,6 +193,7 @@ impl Builder<'_> {
             schema.enum_def(e).variants.clone()
         };
         let tolerance_names = resolve("tolerance_rule");
+        let plan_tolerance_names = resolve("plan_tolerance");
         let follow_up_names = resolve("follow_up");
         let status_names = resolve("promise_status");
         let tolerance_rule = tolerance_names
@@ -201,6 +202,15 @@ impl Builder<'_> {
                 promise::ToleranceRule::from_name(v).unwrap_or_else(|| {
                     unknown.push(format!("`tolerance_rule` variant `{v}`"));
                     promise::ToleranceRule::Amount
+                })
+            })
+            .collect();
+        let plan_tolerance = plan_tolerance_names
+            .iter()
+            .map(|v| {
+                promise::PlanTolerance::from_name(v).unwrap_or_else(|| {
+                    unknown.push(format!("`plan_tolerance` variant `{v}`"));
+                    promise::PlanTolerance::Cumulative
                 })
             })
             .collect();
@@ -233,6 +243,7 @@ impl Builder<'_> {
         Variants {
             no_case,
             tolerance_rule,
+            plan_tolerance,
             follow_up,
             promise_status,
         }

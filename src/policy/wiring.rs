@@ -68,6 +68,7 @@ impl Builder<'_> {
                     (Out::ToleranceAmount, Want::Money, true),
                     (Out::TolerancePercent, Want::Decimal, true),
                     (Out::ToleranceRule, Want::Named("tolerance_rule"), true),
+                    (Out::PlanTolerance, Want::Named("plan_tolerance"), false),
                     (Out::GraceDays, Want::Integer, true),
                     (Out::GraceBusinessDays, Want::Bool, true),
                 ],

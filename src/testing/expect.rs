@@ -22,6 +22,7 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
         "promise_outcome",
         &[
             "promise",
+            "instalment",
             "status",
             "paid",
             "required",
@@ -479,6 +480,7 @@ mod tests {
             },
             ActionKind::PromiseOutcome {
                 promise: text(),
+                instalment: Some(text()),
                 status: crate::policy::promise::Status::Kept,
                 paid: text(),
                 required: text(),

@@ -208,6 +208,15 @@ const MISTAKES: &[Mistake] = &[
         mentions: &["did you mean `arrears`?"],
     },
     Mistake {
+        what: "the US spelling of a plan-tolerance variant",
+        file: "promise_terms.yaml",
+        find: "plan_tolerance: per_instalment,",
+        replace: "plan_tolerance: per_installment,",
+        code: "unknown-variant",
+        at: "per_installment",
+        mentions: &["did you mean `per_instalment`?"],
+    },
+    Mistake {
         what: "a typo in a `when` column",
         file: "entry.yaml",
         find: "      dpd: \">= 5\"",

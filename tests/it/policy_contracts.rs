@@ -22,6 +22,14 @@ fn rules_with(dir: &Path, file: &str, from: &str, to: &str) -> String {
     edited
 }
 
+/// A further edit of `file` in the copy `rules_with` made in `dir`.
+fn rules_with_more(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join("rules").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "`{from}` is not in {file}");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -110,6 +118,7 @@ fn unusable_computed_values_fail_the_account_naming_the_row() {
             "then: { instalments: account.days_past_due, amount: arrears, first_due_in: 7 }",
             "account sev-master-meter\n  error: table `payment_plan_offer`: \
              `payment_plan_offer:offer-long-plan` offers 64 instalments; an offer has 1 to 36 (0 = no offer)",
+            "",
         ),
         (
             "collection_class.yaml",
@@ -117,23 +126,31 @@ fn unusable_computed_values_fail_the_account_naming_the_row() {
             r#"then: { class: '"card_early"', template: "null" }"#,
             "account card-arrears-7dpd\n  error: table `collection_class`: \
              `collection_class:card-early` gave a null `template`",
+            "",
         ),
         (
             "promise_terms.yaml",
             "tolerance_rule: larger",
             r#"tolerance_rule: "null""#,
             "error: table `promise_terms`: `promise_terms:",
+            "gave a null `tolerance_rule`",
+        ),
+        // An optional output the table has is needed like any other: null is not `cumulative`.
+        (
+            "promise_terms.yaml",
+            "plan_tolerance: per_instalment,",
+            r#"plan_tolerance: "null","#,
+            "error: table `promise_terms`: `promise_terms:",
+            "gave a null `plan_tolerance`",
         ),
     ];
-    for (file, from, to, expected) in cases {
+    for (file, from, to, expected, also) in cases {
         let dir = tempfile::tempdir().unwrap();
         rules_with(dir.path(), file, from, to);
         let (code, out) = dry_run_scenarios(dir.path());
         assert_eq!(code, Some(1), "{file}: {out}");
         assert!(out.contains(expected), "{file}: no `{expected}` in\n{out}");
-        if file == "promise_terms.yaml" {
-            assert!(out.contains("gave a null `tolerance_rule`"), "{out}");
-        }
+        assert!(out.contains(also), "{file}: no `{also}` in\n{out}");
     }
 }
 
@@ -153,6 +170,14 @@ fn misspelled_area_outputs_are_lint_errors_at_the_output() {
             "promise_terms.yaml",
             "tolerance_rule:",
             "tolerence_rule:",
+            "promise_terms",
+            "promise_terms",
+        ),
+        // Optional, but a near miss is a typo, not a table that leaves it out.
+        (
+            "promise_terms.yaml",
+            "plan_tolerance:",
+            "plan_tolerence:",
             "promise_terms",
             "promise_terms",
         ),
@@ -181,6 +206,54 @@ fn misspelled_area_outputs_are_lint_errors_at_the_output() {
             "{printed}"
         );
     }
+}
+
+/// A `promise_terms` table without `plan_tolerance` means what it meant before the output
+/// existed: the plan's running total is held to one instalment's tolerance, and the plan is
+/// reported at the instalment that broke. With the shipped `per_instalment`, the plan is kept.
+#[test]
+fn without_plan_tolerance_a_plans_tolerance_is_cumulative() {
+    let dry_run_plan = |dir: &Path| {
+        let accounts = root().join("samples/scenarios/accounts.yaml");
+        let out = arrears_in(
+            dir,
+            &[
+                "dry-run",
+                "--rules",
+                "rules",
+                "--as-of",
+                AS_OF,
+                "--account",
+                "plan-98-each-instalment-kept",
+                accounts.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let shipped = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &shipped.path().join("rules"));
+    let kept = "promise_outcome promise=plan-98 instalment=plan-98-3 status=kept \
+                paid=294.00 required=293.00 deadline=2026-11-19";
+    assert!(dry_run_plan(shipped.path()).contains(kept));
+
+    let dir = tempfile::tempdir().unwrap();
+    rules_with(
+        dir.path(),
+        "promise_terms.yaml",
+        "  plan_tolerance: plan_tolerance\n",
+        "",
+    );
+    rules_with_more(
+        dir.path(),
+        "promise_terms.yaml",
+        "plan_tolerance: per_instalment, ",
+        "",
+    );
+    let broken = "promise_outcome promise=plan-98 instalment=plan-98-2 status=broken \
+                  paid=196.00 required=197.00 deadline=2026-10-18";
+    let printed = dry_run_plan(dir.path());
+    assert!(printed.contains(broken), "{printed}");
 }
 
 /// `money?` on an output used to be accepted with the `?` ignored; every output

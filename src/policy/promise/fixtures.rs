@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-use super::{Instalment, Payment, Terms, ToleranceRule};
+use super::{Instalment, Payment, PlanTolerance, Terms, ToleranceRule};
 use crate::policy::calendar::WorkCalendar;
 
 pub(super) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -21,6 +21,7 @@ pub(super) fn terms(amount: &str, percent: &str, rule: ToleranceRule) -> Terms {
         tolerance_amount: dec(amount),
         tolerance_percent: dec(percent),
         rule,
+        plan_tolerance: PlanTolerance::Cumulative,
         grace_days: 0,
         grace_in_business_days: false,
     }

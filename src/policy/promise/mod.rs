@@ -11,7 +11,7 @@ mod terms;
 
 pub use schedule::split_plan;
 pub use status::{evaluate, Instalment, InstalmentResult, Payment, PlanResult, Status};
-pub use terms::{tolerance, Terms, ToleranceRule};
+pub use terms::{tolerance, PlanTolerance, Terms, ToleranceRule};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PromiseError {

@@ -1,11 +1,12 @@
 //! Whether a promise is kept: the instalments promised, the payments received, and `evaluate`,
-//! which gives each instalment and the plan as a whole a `Status` as of a date. It takes the
-//! tolerance and deadlines from `terms`; it must not read the clock or any file.
+//! which gives each instalment and the plan as a whole a `Status` as of a date, and names the
+//! instalment that decided the plan's status (`PlanResult::deciding`). It takes the tolerance and
+//! deadlines from `terms`; it must not read the clock or any file.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::terms::{deadline, tolerance, Terms};
+use super::terms::{deadline, tolerance, PlanTolerance, Terms};
 use super::PromiseError;
 use crate::policy::calendar::WorkCalendar;
 
@@ -36,7 +37,9 @@ pub enum Status {
 pub struct InstalmentResult {
     pub id: String,
     pub status: Status,
-    /// Cumulative amount due up to and including this instalment, less this instalment's tolerance.
+    /// What had to be paid by the deadline: the amounts due up to and including this instalment,
+    /// less this instalment's tolerance, and (per-instalment tolerance) less the shortfalls
+    /// forgiven on the kept instalments before it.
     pub required: Decimal,
     /// Cumulative payments dated on or before this instalment's deadline.
     pub paid: Decimal,
@@ -46,17 +49,34 @@ pub struct InstalmentResult {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanResult {
-    /// One result per instalment, in evaluation (due-date) order.
+    /// One result per instalment, in evaluation (due-date) order; never empty.
     pub instalments: Vec<InstalmentResult>,
     pub status: Status,
+}
+
+impl PlanResult {
+    /// The instalment that decided the plan's status: the first broken one, else the first
+    /// pending one (the next the customer must pay), else the last (the plan is kept).
+    pub fn deciding(&self) -> &InstalmentResult {
+        let first = |status| self.instalments.iter().find(|i| i.status == status);
+        first(Status::Broken)
+            .or_else(|| first(Status::Pending))
+            .or(self.instalments.last())
+            .expect("a plan result has an instalment")
+    }
 }
 
 /// Evaluates a promise (one instalment) or a plan (several), as of `as_of`.
 /// Instalments are taken in due-date order (ties: given order). For instalment k:
 ///   deadline_k = due_k + grace (calendar days, or business days on `calendar`);
-///   required_k = sum of amounts of instalments 0..=k  −  tolerance(amount_k);
+///   owed_k = owed_(k-1) + amount_k (owed_(-1) = 0);
+///   required_k = owed_k  −  tolerance(amount_k);
 ///   paid_k = sum of payments dated on or before deadline_k (payments before the first instalment's due date count too);
 ///   Kept if paid_k >= required_k; otherwise Broken if as_of > deadline_k; otherwise Pending.
+/// Under `PlanTolerance::PerInstalment` a kept instalment's shortfall is forgiven:
+///   owed_k = min(owed_k, paid_k) when instalment k is kept,
+/// so each instalment need only come within its own tolerance, while an overpayment still counts
+/// towards the next. Under `Cumulative` nothing is forgiven. A single instalment is the same under both.
 /// Plan status: Broken if any instalment is broken; Kept if all are kept; otherwise Pending.
 ///
 /// With grace in business days, a zero grace still rolls a due date that is not a business day
@@ -76,13 +96,13 @@ pub fn evaluate(
     ordered.sort_by_key(|i| i.due); // stable: ties keep the given order
 
     let mut results = Vec::with_capacity(ordered.len());
-    let mut cumulative = Decimal::ZERO;
+    let mut owed = Decimal::ZERO;
     for inst in ordered {
         let deadline = deadline(inst.due, terms, calendar)?;
-        cumulative = cumulative
+        owed = owed
             .checked_add(inst.amount)
             .ok_or(PromiseError::Overflow)?;
-        let required = cumulative
+        let required = owed
             .checked_sub(tolerance(terms, inst.amount))
             .ok_or(PromiseError::Overflow)?;
         let paid = payments
@@ -97,6 +117,9 @@ pub fn evaluate(
         } else {
             Status::Pending
         };
+        if status == Status::Kept && terms.plan_tolerance == PlanTolerance::PerInstalment {
+            owed = owed.min(paid);
+        }
         results.push(InstalmentResult {
             id: inst.id.clone(),
             status,
@@ -366,6 +389,145 @@ mod tests {
     }
 
     #[test]
+    fn per_instalment_and_cumulative_tolerance() {
+        use Status::*;
+        /// (name, payments, as_of, statuses cumulative, statuses per instalment)
+        type Case = (
+            &'static str,
+            Vec<Payment>,
+            NaiveDate,
+            [Status; 3],
+            [Status; 3],
+        );
+        let after = d(2026, 4, 1);
+        let on_time = |amounts: [&str; 3]| {
+            let dues = [d(2026, 1, 15), d(2026, 2, 16), d(2026, 3, 16)];
+            amounts
+                .iter()
+                .zip(dues)
+                .map(|(a, due)| pay(a, due))
+                .collect()
+        };
+        let cases: Vec<Case> = vec![
+            (
+                "$98 three times: each within its $3, but $4 short by the second",
+                on_time(["98", "98", "98"]),
+                after,
+                [Kept, Broken, Broken],
+                [Kept, Kept, Kept],
+            ),
+            (
+                "$100 then $94: tolerance unused on the first is not banked",
+                on_time(["100", "94", "100"]),
+                after,
+                [Kept, Broken, Broken],
+                [Kept, Broken, Broken],
+            ),
+            (
+                "$98, $98, then $95: the third is $5 short",
+                on_time(["98", "98", "95"]),
+                after,
+                [Kept, Broken, Broken],
+                [Kept, Kept, Broken],
+            ),
+            (
+                "an overpayment still counts towards the next instalment",
+                on_time(["150", "47", "100"]),
+                after,
+                [Kept, Kept, Kept],
+                [Kept, Kept, Kept],
+            ),
+            (
+                "a broken instalment's shortfall is not forgiven: the next owes it",
+                on_time(["90", "100", "100"]),
+                after,
+                [Broken, Broken, Broken],
+                [Broken, Broken, Broken],
+            ),
+            (
+                "$98 paid, the second not yet due",
+                on_time(["98", "0", "0"]),
+                d(2026, 2, 16),
+                [Kept, Pending, Pending],
+                [Kept, Pending, Pending],
+            ),
+        ];
+        for (name, payments, as_of, cumulative, per_instalment) in cases {
+            for (plan_tolerance, expected) in [
+                (PlanTolerance::Cumulative, cumulative),
+                (PlanTolerance::PerInstalment, per_instalment),
+            ] {
+                let mut t = terms("3", "0", ToleranceRule::Amount);
+                t.plan_tolerance = plan_tolerance;
+                let r = evaluate(&three_part_plan(), &payments, &t, as_of, &cal()).unwrap();
+                let got: Vec<Status> = r.instalments.iter().map(|i| i.status).collect();
+                assert_eq!(got, expected.to_vec(), "{name}, {plan_tolerance:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_deciding_instalment_is_the_one_that_broke_or_is_next_due() {
+        let plan = three_part_plan();
+        let paid_98 = vec![
+            pay("98", d(2026, 1, 15)),
+            pay("98", d(2026, 2, 16)),
+            pay("98", d(2026, 3, 16)),
+        ];
+        let first_98 = paid_98[..1].to_vec();
+        // (plan tolerance, payments, as_of, plan status, deciding id, paid, required, deadline)
+        let cases = [
+            // Cumulative: broken at the second instalment, not reported as the third.
+            (
+                PlanTolerance::Cumulative,
+                &paid_98,
+                d(2026, 4, 1),
+                Status::Broken,
+                "2",
+                "196",
+                "197",
+                d(2026, 2, 16),
+            ),
+            // Per instalment: kept; the last instalment's figures, $2 forgiven twice.
+            (
+                PlanTolerance::PerInstalment,
+                &paid_98,
+                d(2026, 4, 1),
+                Status::Kept,
+                "3",
+                "294",
+                "293",
+                d(2026, 3, 16),
+            ),
+            // Pending: the next instalment due, not the last.
+            (
+                PlanTolerance::PerInstalment,
+                &first_98,
+                d(2026, 2, 1),
+                Status::Pending,
+                "2",
+                "98",
+                "195",
+                d(2026, 2, 16),
+            ),
+        ];
+        for (plan_tolerance, payments, as_of, status, id, paid, required, deadline) in cases {
+            let mut t = terms("3", "0", ToleranceRule::Amount);
+            t.plan_tolerance = plan_tolerance;
+            let r = evaluate(&plan, payments, &t, as_of, &cal()).unwrap();
+            let name = format!("{plan_tolerance:?} on {as_of}");
+            assert_eq!(r.status, status, "{name}");
+            let deciding = r.deciding();
+            assert_eq!(deciding.id, id, "{name}");
+            assert_eq!(
+                (deciding.paid, deciding.required, deciding.deadline),
+                (dec(paid), dec(required), deadline),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn instalments_are_taken_in_due_order_ties_in_given_order() {
         let t = terms("0", "0", ToleranceRule::Amount);
         let given = vec![
@@ -514,6 +676,7 @@ mod tests {
             tol_cents in 0i64..1_000,
             tol_bp in 0i64..2_000,
             rule in rule_strategy(),
+            per_instalment in any::<bool>(),
             grace in 0u32..10,
             business in any::<bool>(),
             as_of_offset in 0u64..200,
@@ -536,10 +699,16 @@ mod tests {
                     date: at(*off),
                 })
                 .collect();
+            let plan_tolerance = if per_instalment {
+                PlanTolerance::PerInstalment
+            } else {
+                PlanTolerance::Cumulative
+            };
             let terms = Terms {
                 tolerance_amount: Decimal::new(tol_cents, 2),
                 tolerance_percent: Decimal::new(tol_bp, 4),
                 rule,
+                plan_tolerance,
                 grace_days: grace,
                 grace_in_business_days: business,
             };
@@ -578,13 +747,13 @@ mod tests {
             };
             let mut order: Vec<usize> = (0..instalments.len()).collect();
             order.sort_by_key(|&i| instalments[i].due);
-            let mut cumulative: i128 = 0;
+            let mut owed: i128 = 0;
             for (k, &i) in order.iter().enumerate() {
                 let r = &first.instalments[k];
                 let inst = &instalments[i];
                 prop_assert_eq!(&r.id, &inst.id);
                 let cents = i128::from(amounts[i].0);
-                cumulative += cents * 1_000_000;
+                owed += cents * 1_000_000;
                 let by_amount = i128::from(tol_cents).min(cents) * 1_000_000;
                 // tol_bp / 10_000 of the amount; under 20%, so never above it.
                 let by_percent = i128::from(tol_bp) * cents * 100;
@@ -594,7 +763,7 @@ mod tests {
                     ToleranceRule::Larger => by_amount.max(by_percent),
                     ToleranceRule::Smaller => by_amount.min(by_percent),
                 };
-                let required = cumulative - tol;
+                let required = owed - tol;
                 prop_assert_eq!(units(r.required), required);
                 let deadline = reference_deadline(inst.due);
                 prop_assert_eq!(r.deadline, deadline);
@@ -612,6 +781,10 @@ mod tests {
                     Status::Pending
                 };
                 prop_assert_eq!(r.status, expected_status);
+                // Per instalment, a kept instalment's shortfall (at most its tolerance) is forgiven.
+                if per_instalment && expected_status == Status::Kept {
+                    owed = owed.min(paid);
+                }
             }
             let statuses: Vec<Status> = first.instalments.iter().map(|r| r.status).collect();
             let plan = if statuses.contains(&Status::Broken) {
@@ -622,6 +795,74 @@ mod tests {
                 Status::Pending
             };
             prop_assert_eq!(first.status, plan);
+            let deciding = first
+                .instalments
+                .iter()
+                .find(|r| r.status == Status::Broken)
+                .or_else(|| first.instalments.iter().find(|r| r.status == Status::Pending))
+                .or(first.instalments.last());
+            prop_assert_eq!(Some(first.deciding()), deciding);
+
+            // Forgiving kept shortfalls only lowers what is required: per instalment is never
+            // stricter than cumulative, instalment by instalment.
+            let other = Terms {
+                plan_tolerance: if per_instalment {
+                    PlanTolerance::Cumulative
+                } else {
+                    PlanTolerance::PerInstalment
+                },
+                ..terms.clone()
+            };
+            let swapped = evaluate(&instalments, &payments, &other, as_of, &calendar).unwrap();
+            let (per, cumulative) = if per_instalment {
+                (&first, &swapped)
+            } else {
+                (&swapped, &first)
+            };
+            for (p, c) in per.instalments.iter().zip(&cumulative.instalments) {
+                prop_assert!(p.required <= c.required);
+                prop_assert!(c.status != Status::Kept || p.status == Status::Kept);
+            }
+        }
+
+        /// The promise: every instalment paid on its due date, each short by no more
+        /// than its own tolerance, keeps a plan under per-instalment tolerance, however the
+        /// shortfalls add up; a single one short by more breaks the plan at that instalment.
+        #[test]
+        fn each_instalment_within_its_own_tolerance_keeps_the_plan(
+            parts in prop::collection::vec((100i64..100_000, 0i64..=300), 1..8),
+            tol_cents in 0i64..=300,
+            short_by_more in prop::option::of(0usize..8),
+        ) {
+            let start = d(2026, 1, 15);
+            let mut instalments = Vec::new();
+            let mut payments = Vec::new();
+            let broken = short_by_more.filter(|k| *k < parts.len());
+            for (k, (cents, short)) in parts.iter().enumerate() {
+                // Monthly-ish and strictly increasing, so each payment is for its own instalment.
+                let due = start.checked_add_days(Days::new(31 * k as u64)).unwrap();
+                instalments.push(Instalment {
+                    id: format!("i{k}"),
+                    amount: Decimal::new(*cents, 2),
+                    due,
+                });
+                let tol = tol_cents.min(*cents);
+                let short = if broken == Some(k) { tol + 1 } else { (*short).min(tol) };
+                payments.push(Payment { amount: Decimal::new(cents - short, 2), date: due });
+            }
+            let mut terms = terms("0", "0", ToleranceRule::Amount);
+            terms.tolerance_amount = Decimal::new(tol_cents, 2);
+            terms.plan_tolerance = PlanTolerance::PerInstalment;
+            let last_due = instalments.last().unwrap().due;
+            let after = last_due.checked_add_days(Days::new(1)).unwrap();
+            let r = evaluate(&instalments, &payments, &terms, after, &cal()).unwrap();
+            match broken {
+                None => prop_assert_eq!(r.status, Status::Kept),
+                Some(k) => {
+                    prop_assert_eq!(r.status, Status::Broken);
+                    prop_assert_eq!(&r.deciding().id, &format!("i{k}"));
+                }
+            }
         }
     }
 }

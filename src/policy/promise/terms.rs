@@ -1,4 +1,5 @@
-//! A promise's terms: how much underpayment is tolerated (`tolerance`) and how many days of grace
+//! A promise's terms: how much underpayment is tolerated (`tolerance`), whether a plan's tolerance
+//! applies to each instalment or to the running total (`PlanTolerance`), and how many days of grace
 //! an instalment has (`deadline`). Pure arithmetic on the terms; it must not decide a status, read
 //! the clock or any file.
 
@@ -30,6 +31,31 @@ impl ToleranceRule {
     }
 }
 
+/// How the tolerance applies to a payment plan of several instalments (the built-in enum
+/// `plan_tolerance`). A single promise is evaluated the same way under both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlanTolerance {
+    /// The plan's running total must come within the current instalment's tolerance: shortfalls
+    /// add up, so $98 paid three times on $100 instalments with a $3 tolerance breaks the plan at
+    /// the second instalment. The default when the terms do not say.
+    #[default]
+    Cumulative,
+    /// Each instalment must come within its own tolerance: the shortfall of a kept instalment is
+    /// forgiven, not carried into the next; an overpayment still counts towards the next.
+    PerInstalment,
+}
+
+impl PlanTolerance {
+    /// The choice a variant of the built-in enum `plan_tolerance` names.
+    pub fn from_name(name: &str) -> Option<PlanTolerance> {
+        Some(match name {
+            "cumulative" => PlanTolerance::Cumulative,
+            "per_instalment" => PlanTolerance::PerInstalment,
+            _ => return None,
+        })
+    }
+}
+
 /// When a promise counts as kept: how much underpayment is tolerated and how many days of grace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Terms {
@@ -38,6 +64,7 @@ pub struct Terms {
     /// Tolerated underpayment as a fraction of the instalment: 0.05 = 5%.
     pub tolerance_percent: Decimal,
     pub rule: ToleranceRule,
+    pub plan_tolerance: PlanTolerance,
     pub grace_days: u32,
     /// false: calendar days.
     pub grace_in_business_days: bool,

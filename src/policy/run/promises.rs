@@ -12,7 +12,7 @@ use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
 use crate::policy::action::ActionKind;
 use crate::policy::case::follow_up_event_id;
-use crate::policy::promise::{self, Payment, Status, Terms};
+use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
 use crate::types::{format_money, Value};
 
@@ -29,23 +29,23 @@ impl Ctx<'_> {
         let promises = list(&field(self.account, slot));
         let decisions = self.item_decisions(terms_role)?;
         // Group by plan id; a promise without one is a plan of its own. First appearance order.
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<(String, bool, Vec<usize>)> = Vec::new();
         for (i, p) in promises.iter().enumerate() {
-            let key = ps
-                .plan
-                .and_then(|s| text(&field(p, s)))
+            let plan = ps.plan.and_then(|s| text(&field(p, s)));
+            let is_plan = plan.is_some();
+            let key = plan
                 .or_else(|| text(&field(p, ps.id)))
                 .unwrap_or_else(|| format!("#{}", i + 1));
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, members)) => members.push(i),
-                None => groups.push((key, vec![i])),
+            match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, members)) => members.push(i),
+                None => groups.push((key, is_plan, vec![i])),
             }
         }
         let arrears_paid_in_full =
             money(&field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
         let terms_table = self.table_name(terms_role).to_string();
         let mut pending = false;
-        for (key, members) in groups {
+        for (key, is_plan, members) in groups {
             let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
                 continue;
             };
@@ -81,16 +81,16 @@ impl Ctx<'_> {
                 &self.policy.calendar,
             )
             .map_err(|e| policy_error(&terms_table, format!("promise `{key}`: {e}")))?;
-            let last = result.instalments.last().cloned();
-            let (paid, required, deadline) = last
-                .as_ref()
-                .map_or((Decimal::ZERO, Decimal::ZERO, self.as_of), |l| {
-                    (l.paid, l.required, l.deadline)
-                });
+            // The figures are those of the instalment that decided the plan: the one that broke,
+            // the next one due, or the last one of a kept plan.
+            let deciding = result.deciding();
+            let (paid, required, deadline) = (deciding.paid, deciding.required, deciding.deadline);
+            let instalment = is_plan.then(|| deciding.id.clone());
             let rules = self.rules(d);
             self.push(
                 ActionKind::PromiseOutcome {
                     promise: key.clone(),
+                    instalment,
                     status: result.status,
                     paid: format_money(paid),
                     required: format_money(required),
@@ -132,10 +132,20 @@ impl Ctx<'_> {
         let rule =
             self.policy.variants.tolerance_rule[self.need_variant(role, d, Out::ToleranceRule)?];
         let grace = self.need_int(role, d, Out::GraceDays)?;
+        // Without the optional output, a plan's tolerance is cumulative, as before it existed;
+        // with it, a null is an error naming the row like any other needed output.
+        let plan_tolerance = match role.col(Out::PlanTolerance) {
+            Some(_) => {
+                self.policy.variants.plan_tolerance
+                    [self.need_variant(role, d, Out::PlanTolerance)?]
+            }
+            None => PlanTolerance::default(),
+        };
         Ok(Terms {
             tolerance_amount: self.need_money(role, d, Out::ToleranceAmount)?,
             tolerance_percent: self.need_money(role, d, Out::TolerancePercent)?,
             rule,
+            plan_tolerance,
             grace_days: u32::try_from(grace.max(0)).unwrap_or(u32::MAX),
             grace_in_business_days: self.need_bool(role, d, Out::GraceBusinessDays)?,
         })
