@@ -1,9 +1,9 @@
 //! Test documents as written and as read: the `tests:` document and its cases
 //! (serde types), finding test documents below a directory, and reading one
 //! (every key known, every date a date, every case expects something, the
-//! `accounts` file read) with each case's account resolved and decoded. It
-//! must not check names against the rules or run a case: `check.rs` and
-//! `run.rs` do.
+//! `accounts` file read) with each case's account resolved and decoded; a
+//! case that names a timeline is read by `timeline.rs`. It must not check
+//! names against the rules or run a case: `check.rs` and `run.rs` do.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
+use super::timeline::TimelineCase;
 use super::{TestFileError, CODE};
 use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -48,7 +49,11 @@ pub struct CaseDoc {
     pub description: Option<String>,
     /// An account id from the document's `accounts`, or the account itself
     /// (its numbers as written, read exactly like an accounts file's).
-    pub account: Spanned<ExactJson>,
+    #[serde(default)]
+    pub account: Option<Spanned<ExactJson>>,
+    /// A timeline document instead of an account, relative to the test document.
+    #[serde(default)]
+    pub timeline: Option<Spanned<String>>,
     #[serde(default)]
     pub as_of: Option<Spanned<CellText>>,
     /// Exactly these actions, in this order; only the listed fields are compared.
@@ -69,6 +74,65 @@ pub struct CaseDoc {
     /// Outputs of tables: `{ entry: { category: arrears } }`; `table[item]` for a per-item table.
     #[serde(default)]
     pub decisions: Option<IndexMap<DecisionKey, Json>>,
+    /// Timeline cases: the actions of given days, by date.
+    #[serde(default)]
+    pub on: Option<IndexMap<DayKey, Spanned<DayDoc>>>,
+    /// Timeline cases: each matches an action on some day.
+    #[serde(default)]
+    pub ever: Option<Vec<Spanned<Json>>>,
+    /// Timeline cases: no action on any day matches one of these.
+    #[serde(default)]
+    pub never: Option<Vec<Spanned<Json>>>,
+    /// Timeline cases: the first and last days `ever` and `never` look at.
+    #[serde(default)]
+    pub from: Option<Spanned<CellText>>,
+    #[serde(default)]
+    pub to: Option<Spanned<CellText>>,
+}
+
+/// What a timeline case expects of one day's actions (as a case's `actions`,
+/// `contains` and `excludes` do of its run's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayDoc {
+    #[serde(default)]
+    pub actions: Option<Vec<Spanned<Json>>>,
+    #[serde(default)]
+    pub contains: Option<Vec<Spanned<Json>>>,
+    #[serde(default)]
+    pub excludes: Option<Vec<Spanned<Json>>>,
+}
+
+impl DayDoc {
+    /// Whether the day can fail: `actions` (`[]`: none that day) or a non-empty list.
+    pub(super) fn expects_something(&self) -> bool {
+        let listed = |l: &Option<Vec<_>>| l.as_ref().is_some_and(|l| !l.is_empty());
+        self.actions.is_some() || listed(&self.contains) || listed(&self.excludes)
+    }
+}
+
+/// An `on` key: a day of the timeline, as written.
+#[derive(Debug)]
+pub struct DayKey(pub Spanned<CellText>);
+
+impl PartialEq for DayKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value == other.0.value
+    }
+}
+
+impl Eq for DayKey {}
+
+impl Hash for DayKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.value.0.hash(state);
+    }
+}
+
+impl<'de> Deserialize<'de> for DayKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::deserialize(deserializer).map(DayKey)
+    }
 }
 
 impl CaseDoc {
@@ -182,13 +246,19 @@ fn is_test_document(path: &Path) -> bool {
         .is_ok_and(|p| p.tests.is_some())
 }
 
+/// What one case runs: an account on its `as_of`, or a timeline.
+pub(super) enum CaseSetup {
+    Account(NaiveDate),
+    Timeline(TimelineCase),
+}
+
 /// A test document, read and with its dates and accounts resolved.
 pub struct TestDocument {
     pub path: PathBuf,
     pub file: Arc<SourceFile>,
     pub doc: TestDoc,
-    /// Per case, its evaluation date.
-    pub(super) as_of: Vec<NaiveDate>,
+    /// Per case, what it runs.
+    pub(super) setups: Vec<CaseSetup>,
     accounts: Vec<Json>,
 }
 
@@ -215,9 +285,30 @@ impl TestDocument {
                 format!("`{}` has no cases, so it checks nothing", doc.tests.value),
             ));
         }
-        let mut as_of = Vec::new();
+        let mut setups = Vec::new();
         for case in &doc.cases {
             let case = &case.value;
+            if case.timeline.is_some() {
+                setups.push(CaseSetup::Timeline(TimelineCase::read(
+                    &file,
+                    path,
+                    case,
+                    &mut problems,
+                )));
+                continue;
+            }
+            super::timeline::misplaced_in_account_case(&file, case, &mut problems);
+            if case.account.is_none() {
+                problems.push(
+                    Diagnostic::error(
+                        CODE,
+                        &file,
+                        case.name.span,
+                        format!("case `{}` names no `account`", case.name.value),
+                    )
+                    .with_help("a case runs an `account` on its `as_of`, or a `timeline`"),
+                );
+            }
             let date = match &case.as_of {
                 Some(d) => date_cell(CODE, &file, d, &mut problems),
                 None if doc.as_of.is_none() => {
@@ -234,7 +325,7 @@ impl TestDocument {
                 }
                 None => default_as_of,
             };
-            as_of.push(date.unwrap_or_default());
+            setups.push(CaseSetup::Account(date.unwrap_or_default()));
             if !case.expects_something() {
                 problems.push(
                     Diagnostic::error(
@@ -269,7 +360,7 @@ impl TestDocument {
             path: path.to_path_buf(),
             file,
             doc,
-            as_of,
+            setups,
             accounts,
         })
     }
@@ -288,11 +379,11 @@ impl TestDocument {
     /// The case's account, decoded: from the document's `accounts` by id, or inline.
     pub(super) fn account(
         &self,
-        case: &CaseDoc,
+        account: &Spanned<ExactJson>,
         plan: &Plan,
     ) -> Result<crate::types::Value, String> {
         let schema = plan.schema();
-        let json = match &case.account.value.0 {
+        let json = match &account.value.0 {
             Json::String(id) => self
                 .accounts
                 .iter()

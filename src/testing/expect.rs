@@ -184,7 +184,7 @@ fn match_distinct(candidates: &[Vec<usize>], actions: usize) -> Vec<Option<usize
 }
 
 /// `action N {fields} (rules: a, b)`: an actual action and the rules behind it.
-fn described(index: usize, action: &Json) -> String {
+pub fn described(index: usize, action: &Json) -> String {
     let mut fields = action.clone();
     let rules = match fields.as_object_mut().and_then(|o| o.remove("rules")) {
         Some(Json::Array(rules)) => rules
@@ -304,7 +304,7 @@ pub fn same(want: &Json, got: &Json) -> bool {
     }
 }
 
-fn compact(v: &Json) -> String {
+pub fn compact(v: &Json) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 

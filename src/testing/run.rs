@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::document::{CaseDoc, TestDocument};
+use super::document::{CaseDoc, CaseSetup, TestDocument};
 use super::{Subject, TestFileError};
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Decision, Evaluation, Outcome};
@@ -51,7 +51,7 @@ impl TestDocument {
     pub fn run(&self, subject: &Subject, explain: bool, filter: Option<&str>) -> Vec<CaseResult> {
         let plan = subject.plan();
         let mut results = Vec::new();
-        for (case, &as_of) in self.doc.cases.iter().zip(&self.as_of) {
+        for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
             let case_doc = &case.value;
             if !selects(filter, case_doc) {
                 continue;
@@ -60,7 +60,26 @@ impl TestDocument {
             let mut problems = Vec::new();
             let mut fired = BTreeSet::new();
             let mut explanation = None;
-            match self.account(case_doc, plan) {
+            let as_of = match setup {
+                CaseSetup::Account(as_of) => *as_of,
+                CaseSetup::Timeline(timeline) => {
+                    match subject {
+                        Subject::Policy(policy) => {
+                            (problems, fired) = timeline.run(case_doc, policy);
+                        }
+                        Subject::Tables(_) => {
+                            problems.push("`timeline` needs a policy; these rules have none".into())
+                        }
+                    }
+                    results.push(self.result(case_doc, line, problems, fired, None));
+                    continue;
+                }
+            };
+            let account = match &case_doc.account {
+                Some(account) => self.account(account, plan),
+                None => Err("the case names no `account`".into()),
+            };
+            match account {
                 Err(problem) => problems.push(problem),
                 Ok(account) => {
                     let outcome = match subject {
@@ -90,21 +109,32 @@ impl TestDocument {
                     }
                 }
             }
-            results.push(CaseResult {
-                suite: self.doc.tests.value.clone(),
-                file: self.file.name.clone(),
-                line,
-                name: case_doc.name.value.clone(),
-                outcome: if problems.is_empty() {
-                    CaseOutcome::Pass
-                } else {
-                    CaseOutcome::Fail(problems)
-                },
-                fired,
-                explanation,
-            });
+            results.push(self.result(case_doc, line, problems, fired, explanation));
         }
         results
+    }
+
+    fn result(
+        &self,
+        case: &CaseDoc,
+        line: usize,
+        problems: Vec<String>,
+        fired: BTreeSet<(u32, u32)>,
+        explanation: Option<Evaluation>,
+    ) -> CaseResult {
+        CaseResult {
+            suite: self.doc.tests.value.clone(),
+            file: self.file.name.clone(),
+            line,
+            name: case.name.value.clone(),
+            outcome: if problems.is_empty() {
+                CaseOutcome::Pass
+            } else {
+                CaseOutcome::Fail(problems)
+            },
+            fired,
+            explanation,
+        }
     }
 }
 
@@ -138,11 +168,7 @@ fn first_problem(problems: &[Diagnostic]) -> TestFileError {
 }
 
 fn fired_rows(evaluation: &Evaluation) -> BTreeSet<(u32, u32)> {
-    evaluation
-        .decisions
-        .iter()
-        .flat_map(|d| d.outcome.rows().into_iter().map(move |r| (d.table, r)))
-        .collect()
+    evaluation.fired_rows().collect()
 }
 
 fn check_case(
@@ -152,36 +178,18 @@ fn check_case(
     actions: Option<&[crate::policy::Action]>,
     problems: &mut Vec<String>,
 ) {
-    let values = |list: &Option<Vec<Spanned<Json>>>| -> Option<Vec<Json>> {
-        list.as_ref()
-            .map(|l| l.iter().map(|s| s.value.clone()).collect())
-    };
-    let (exact, contains, excludes) = (
-        values(&case.actions),
-        values(&case.contains),
-        values(&case.excludes),
-    );
-    if exact.is_some() || contains.is_some() || excludes.is_some() {
+    if case.actions.is_some() || case.contains.is_some() || case.excludes.is_some() {
         match actions {
             None => problems.push(
                 "`actions`, `contains` and `excludes` need a policy; these rules have none (expect `decisions` or `rows`)"
                     .into(),
             ),
-            Some(actions) => {
-                let actual: Vec<Json> = actions
-                    .iter()
-                    .filter_map(|a| serde_json::to_value(a).ok())
-                    .collect();
-                if let Some(exact) = &exact {
-                    problems.extend(diff_actions(exact, &actual));
-                }
-                if let Some(contains) = &contains {
-                    problems.extend(missing_actions(contains, &actual));
-                }
-                if let Some(excludes) = &excludes {
-                    problems.extend(excluded_actions(excludes, &actual));
-                }
-            }
+            Some(actions) => problems.extend(expected_actions(
+                &case.actions,
+                &case.contains,
+                &case.excludes,
+                &actions_json(actions),
+            )),
         }
     }
     let fired: BTreeSet<String> = fired_rows(evaluation)
@@ -241,6 +249,37 @@ fn check_case(
             }
         }
     }
+}
+
+/// Actions as JSON, as `dry-run --format json` prints them: what expectations match.
+pub(super) fn actions_json(actions: &[crate::policy::Action]) -> Vec<Json> {
+    actions
+        .iter()
+        .filter_map(|a| serde_json::to_value(a).ok())
+        .collect()
+}
+
+/// What `actions` (exactly these), `contains` and `excludes` find wrong with
+/// one run's actions, one line each.
+pub(super) fn expected_actions(
+    exact: &Option<Vec<Spanned<Json>>>,
+    contains: &Option<Vec<Spanned<Json>>>,
+    excludes: &Option<Vec<Spanned<Json>>>,
+    actual: &[Json],
+) -> Vec<String> {
+    let values =
+        |list: &[Spanned<Json>]| -> Vec<Json> { list.iter().map(|s| s.value.clone()).collect() };
+    let mut problems = Vec::new();
+    if let Some(exact) = exact {
+        problems.extend(diff_actions(&values(exact), actual));
+    }
+    if let Some(contains) = contains {
+        problems.extend(missing_actions(&values(contains), actual));
+    }
+    if let Some(excludes) = excludes {
+        problems.extend(excluded_actions(&values(excludes), actual));
+    }
+    problems
 }
 
 /// A decision's outputs as JSON: one object, or a list for multi-row results.
