@@ -179,6 +179,11 @@ impl TimelineCase {
             ));
             return problems;
         };
+        if let Err(e) = std::fs::metadata(&self.path) {
+            let path = self.path.display();
+            problems.push(error(at, format!("`timeline`: cannot read `{path}`: {e}")));
+            return problems;
+        }
         let timeline = match Timeline::read(&self.path, policy) {
             Ok(timeline) => timeline,
             Err(unusable) => {
