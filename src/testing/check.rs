@@ -12,9 +12,8 @@ use super::document::{discover, CaseSetup, DecisionKey, TestDocument};
 use super::{same_dir, Subject, TestFileError, CODE};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
-use crate::model::spanned::Spanned;
 use crate::source::Span;
-use crate::testing::expect::malformed_expectation;
+use crate::testing::expect::malformed_actions;
 
 impl TestDocument {
     /// Names the rules do not have (rows, tables, outputs), expected actions
@@ -123,22 +122,6 @@ pub fn lint(
         }
     }
     Ok(problems)
-}
-
-/// Every expected action under `key` that is malformed (not a mapping, an
-/// unknown type or field), one problem each.
-pub(super) fn malformed_actions(
-    key: &str,
-    expected: &[Spanned<Json>],
-    error: &dyn Fn(Span, String) -> Diagnostic,
-) -> Vec<Diagnostic> {
-    expected
-        .iter()
-        .filter_map(|want| {
-            let (message, help) = malformed_expectation(&want.value)?;
-            Some(error(want.span, format!("`{key}`: {message}")).with_help_opt(help))
-        })
-        .collect()
 }
 
 /// A `decisions` entry: the table exists, is (or is not) per item as written,

@@ -1,9 +1,10 @@
 //! Test documents as written and as read: the `tests:` document and its cases
 //! (serde types), finding test documents below a directory, and reading one
 //! (every key known, every date a date, every case expects something, the
-//! `accounts` file read) with each case's account resolved and decoded; a
-//! case that names a timeline is read by `timeline.rs`. It must not check
-//! names against the rules or run a case: `check.rs` and `run.rs` do.
+//! `accounts` file read) with each case's account resolved and decoded, and
+//! a case that names a timeline read as one (no key of an account case, its
+//! dates, `from` / `to` only with `ever` / `never`). It must not check names
+//! against the rules or run a case: `check.rs`, `run.rs` and `timeline.rs` do.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -14,14 +15,13 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
-use super::timeline::TimelineCase;
 use super::{TestFileError, CODE};
 use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
 use crate::model::load::{date_cell, format_of};
 use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -297,7 +297,7 @@ impl TestDocument {
                 )));
                 continue;
             }
-            super::timeline::misplaced_in_account_case(&file, case, &mut problems);
+            misplaced_in_account_case(&file, case, &mut problems);
             if case.account.is_none() {
                 problems.push(
                     Diagnostic::error(
@@ -414,4 +414,171 @@ impl TestDocument {
             format!("bad account data: {}", shown.join("; "))
         })
     }
+}
+
+/// A timeline case as read: its timeline's path and its dates.
+pub(super) struct TimelineCase {
+    /// The timeline document, resolved against the test document's directory.
+    pub(super) path: PathBuf,
+    /// The date of each `on` entry, in order.
+    pub(super) on: Vec<NaiveDate>,
+    pub(super) from: Option<NaiveDate>,
+    pub(super) to: Option<NaiveDate>,
+}
+
+/// The keys only an account case has, with what a timeline case writes instead.
+const ACCOUNT_ONLY: &str = "a timeline case expects actions: `on` (a day's), `ever`, `never`";
+
+impl TimelineCase {
+    /// Reads a case that names a `timeline`: no key of an account case, every
+    /// date a date, `from` not after `to` and only with `ever` or `never`, and
+    /// every day and the case expecting something.
+    pub(super) fn read(
+        file: &Arc<SourceFile>,
+        document: &Path,
+        case: &CaseDoc,
+        problems: &mut Vec<Diagnostic>,
+    ) -> TimelineCase {
+        let error = |span: Span, message: String| Diagnostic::error(CODE, file, span, message);
+        let name = &case.name;
+        if let Some(account) = &case.account {
+            problems.push(error(
+                account.span,
+                "a case names an `account` or a `timeline`, not both".into(),
+            ));
+        }
+        if let Some(as_of) = &case.as_of {
+            problems.push(error(
+                as_of.span,
+                "`as_of` is for an account case; a timeline case runs every day of its timeline"
+                    .into(),
+            ));
+        }
+        for (key, list) in [
+            ("actions", &case.actions),
+            ("contains", &case.contains),
+            ("excludes", &case.excludes),
+        ] {
+            if let Some(list) = list {
+                problems.push(
+                    error(
+                        first_span(list, name.span),
+                        format!("`{key}` is for an account case's one run"),
+                    )
+                    .with_help(format!(
+                        "in a timeline case, write it under `on: {{DATE: {{{key}: ...}}}}`, or use `ever` / `never`"
+                    )),
+                );
+            }
+        }
+        for (key, list) in [
+            ("rows", &case.rows),
+            ("rows_not_fired", &case.rows_not_fired),
+        ] {
+            if let Some(list) = list {
+                problems.push(
+                    error(
+                        first_span(list, name.span),
+                        format!("`{key}` is for an account case"),
+                    )
+                    .with_help(ACCOUNT_ONLY),
+                );
+            }
+        }
+        if let Some(decisions) = &case.decisions {
+            let span = decisions.keys().next().map_or(name.span, |k| k.0.span);
+            problems.push(
+                error(span, "`decisions` is for an account case".into()).with_help(ACCOUNT_ONLY),
+            );
+        }
+        let mut on = Vec::new();
+        for (day, expected) in case.on.iter().flatten() {
+            let date = date_cell(CODE, file, &day.0, problems);
+            if !expected.value.expects_something() {
+                problems.push(
+                    error(
+                        day.0.span,
+                        format!("`on` {}: expects nothing", day.0.value.0),
+                    )
+                    .with_help("add `actions`, `contains` or `excludes` (see docs/testing.md)"),
+                );
+            }
+            on.push(date.unwrap_or_default());
+        }
+        let from = case
+            .from
+            .as_ref()
+            .and_then(|d| date_cell(CODE, file, d, problems));
+        let to = case
+            .to
+            .as_ref()
+            .and_then(|d| date_cell(CODE, file, d, problems));
+        if let (Some(from), Some(to), Some(cell)) = (from, to, &case.to) {
+            if to < from {
+                problems.push(error(
+                    cell.span,
+                    format!("`to` ({to}) is before `from` ({from})"),
+                ));
+            }
+        }
+        let listed = |l: &Option<Vec<_>>| l.as_ref().is_some_and(|l| !l.is_empty());
+        let window = listed(&case.ever) || listed(&case.never);
+        for (key, cell) in [("from", &case.from), ("to", &case.to)] {
+            if let (Some(cell), false) = (cell, window) {
+                problems.push(error(
+                    cell.span,
+                    format!("`{key}` narrows the days `ever` and `never` look at, and this case has neither"),
+                ));
+            }
+        }
+        if !window && case.on.as_ref().is_none_or(|on| on.is_empty()) {
+            problems.push(
+                error(
+                    name.span,
+                    format!("case `{}` expects nothing, so it cannot fail", name.value),
+                )
+                .with_help("add `on`, `ever` or `never` (see docs/testing.md)"),
+            );
+        }
+        let timeline = case.timeline.as_ref().map_or("", |t| t.value.as_str());
+        TimelineCase {
+            path: document.parent().unwrap_or(Path::new(".")).join(timeline),
+            on,
+            from,
+            to,
+        }
+    }
+}
+
+/// An account case's keys that need a timeline: each is an error.
+pub(super) fn misplaced_in_account_case(
+    file: &Arc<SourceFile>,
+    case: &CaseDoc,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let name = case.name.span;
+    let spans = [
+        (
+            "on",
+            case.on
+                .as_ref()
+                .map(|on| on.keys().next().map_or(name, |k| k.0.span)),
+        ),
+        ("ever", case.ever.as_ref().map(|l| first_span(l, name))),
+        ("never", case.never.as_ref().map(|l| first_span(l, name))),
+        ("from", case.from.as_ref().map(|c| c.span)),
+        ("to", case.to.as_ref().map(|c| c.span)),
+    ];
+    for (key, span) in spans {
+        if let Some(span) = span {
+            problems.push(
+                Diagnostic::error(CODE, file, span, format!("`{key}` needs a `timeline`"))
+                    .with_help("an account case is one run, on its `as_of`; a timeline case names `timeline: PATH`"),
+            );
+        }
+    }
+}
+
+fn first_span<T>(list: &[Spanned<T>], otherwise: Span) -> Span {
+    list.first().map_or(otherwise, |s| s.span)
 }

@@ -13,8 +13,7 @@ use super::{Subject, TestFileError};
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Decision, Evaluation, Outcome};
 use crate::lang::compile::Plan;
-use crate::model::spanned::Spanned;
-use crate::testing::expect::{diff_actions, excluded_actions, missing_actions, same};
+use crate::testing::expect::{actions_json, expected_actions, same};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseOutcome {
@@ -249,37 +248,6 @@ fn check_case(
             }
         }
     }
-}
-
-/// Actions as JSON, as `dry-run --format json` prints them: what expectations match.
-pub(super) fn actions_json(actions: &[crate::policy::Action]) -> Vec<Json> {
-    actions
-        .iter()
-        .filter_map(|a| serde_json::to_value(a).ok())
-        .collect()
-}
-
-/// What `actions` (exactly these), `contains` and `excludes` find wrong with
-/// one run's actions, one line each.
-pub(super) fn expected_actions(
-    exact: &Option<Vec<Spanned<Json>>>,
-    contains: &Option<Vec<Spanned<Json>>>,
-    excludes: &Option<Vec<Spanned<Json>>>,
-    actual: &[Json],
-) -> Vec<String> {
-    let values =
-        |list: &[Spanned<Json>]| -> Vec<Json> { list.iter().map(|s| s.value.clone()).collect() };
-    let mut problems = Vec::new();
-    if let Some(exact) = exact {
-        problems.extend(diff_actions(&values(exact), actual));
-    }
-    if let Some(contains) = contains {
-        problems.extend(missing_actions(&values(contains), actual));
-    }
-    if let Some(excludes) = excludes {
-        problems.extend(excluded_actions(&values(excludes), actual));
-    }
-    problems
 }
 
 /// A decision's outputs as JSON: one object, or a list for multi-row results.

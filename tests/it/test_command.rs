@@ -352,6 +352,15 @@ fn the_shipped_timelines_cases_pass() {
         ),
         "{xml}"
     );
+    // `lint` reads and checks them as `test` does, timelines included.
+    let out = arrears(&[
+        "lint",
+        "--deny-warnings",
+        "--tests",
+        TIMELINE_CASES,
+        "rules",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
 /// A failing timeline case names the day of each unmet expectation; a timeline
