@@ -60,6 +60,15 @@ pub struct Evaluation {
     pub trace: Vec<TableTrace>,
 }
 
+impl Evaluation {
+    /// `(table, row)` of every row that fired (for row coverage).
+    pub fn fired_rows(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.decisions
+            .iter()
+            .flat_map(|d| d.outcome.rows().into_iter().map(move |r| (d.table, r)))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("table `{table}`{}: {kind}", item.map(|i| format!(" (item {})", i + 1)).unwrap_or_default())]
 pub struct EvalError {

@@ -3,10 +3,12 @@
 //! rows and decisions, and row coverage.
 //!
 //! Input: byte 0 picks the format (bit 0) and `--explain` (bit 1); the rest is
-//! the document. Its directory holds `accounts.yaml` (the shipped samples), so
-//! `accounts: accounts.yaml` is reachable. A document whose `accounts` is not a
-//! plain file name is skipped, so the fuzzer reads no file outside that
-//! directory (a device there would only find the limits of reading files).
+//! the document. Its directory holds `accounts.yaml` (the shipped samples) and
+//! `timeline.yaml` (a shipped timeline), so `accounts: accounts.yaml` and
+//! `timeline: timeline.yaml` are reachable. A document whose `accounts` or a
+//! case's `timeline` is not a plain file name is skipped, so the fuzzer reads
+//! no file outside that directory (a device there would only find the limits
+//! of reading files).
 #![no_main]
 
 use std::path::{Path, PathBuf};
@@ -31,6 +33,11 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         dir.join("accounts.yaml"),
     )
     .expect("sample accounts");
+    std::fs::copy(
+        root.join("samples/timelines/card_promise_broken.yaml"),
+        dir.join("timeline.yaml"),
+    )
+    .expect("a shipped timeline");
     Fixture { loaded, dir }
 });
 
@@ -66,32 +73,36 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Whether the document parses, and its `accounts`, if any, names a file in
-/// the document's directory.
+/// Whether the document parses, and the files it names (`accounts`, each
+/// case's `timeline`), if any, are plain file names in the document's directory.
 fn reads_only_its_directory(document: &[u8], toml: bool) -> bool {
     let Ok(text) = std::str::from_utf8(document) else {
         return false;
     };
-    let accounts = if toml {
-        match toml::from_str::<toml::Table>(text) {
-            Ok(doc) => doc.get("accounts").map(|a| a.as_str().map(str::to_string)),
-            Err(_) => return false,
+    let doc: serde_json::Value = if toml {
+        match toml::from_str::<toml::Table>(text).map(serde_json::to_value) {
+            Ok(Ok(doc)) => doc,
+            _ => return false,
         }
     } else {
         let options = arrears::model::load::yaml_options(text);
         match serde_saphyr::from_str_with_options::<serde_json::Value>(text, options) {
-            Ok(doc) => doc.get("accounts").map(|a| a.as_str().map(str::to_string)),
+            Ok(doc) => doc,
             Err(_) => return false,
         }
     };
-    match accounts {
-        None => true,
-        Some(None) => false,
-        Some(Some(name)) => {
+    let timelines = doc
+        .get("cases")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|case| case.get("timeline"));
+    doc.get("accounts").into_iter().chain(timelines).all(|name| {
+        name.as_str().is_some_and(|name| {
             !name.starts_with('.')
                 && name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        }
-    }
+        })
+    })
 }

@@ -157,8 +157,9 @@ impl Case {
         self.pending().next().is_some()
     }
 
-    fn cancel_pending(&mut self) {
-        for e in &mut self.events {
+    /// Cancels the pending events among the first `earlier` (those earlier runs scheduled).
+    fn cancel_pending(&mut self, earlier: usize) {
+        for e in self.events.iter_mut().take(earlier) {
             if e.status == EventStatus::Pending {
                 e.status = EventStatus::Cancelled;
             }
@@ -171,9 +172,12 @@ impl Case {
 /// the run starts on it. Actions that change nothing the case holds (promise
 /// outcomes, offers, flags, severance decisions, to-dos) leave it as it is.
 pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option<Case> {
+    // `cancel_pending_events` cancels what earlier runs scheduled: a run does not
+    // schedule an event (a to-do, a follow-up letter) only to cancel it itself.
+    let earlier = case.as_ref().map_or(0, |c| c.events.len());
     let mut case = case;
     for action in actions {
-        case = apply_one(case, action, as_of);
+        case = apply_one(case, action, as_of, earlier);
     }
     case
 }
@@ -191,7 +195,12 @@ pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
     format!("promise-{promise}-{follow_up}")
 }
 
-fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Case> {
+fn apply_one(
+    case: Option<Case>,
+    action: &Action,
+    as_of: NaiveDate,
+    earlier: usize,
+) -> Option<Case> {
     let kind = &action.kind;
     let mut case = match (case, kind) {
         (_, ActionKind::OpenCase { category, .. }) => {
@@ -210,7 +219,7 @@ fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Ca
             case.template = None;
             case.arms.clear();
         }
-        ActionKind::CancelPendingEvents => case.cancel_pending(),
+        ActionKind::CancelPendingEvents => case.cancel_pending(earlier),
         ActionKind::RemoveSa { sa, .. } => {
             if !case.removed_sas.contains(sa) {
                 case.removed_sas.push(sa.clone());
@@ -449,6 +458,29 @@ mod tests {
             day(3),
         );
         assert_eq!(closed, None);
+    }
+
+    #[test]
+    fn a_run_cancels_what_earlier_runs_scheduled_not_its_own_events() {
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let todo = Action {
+            kind: ActionKind::CreateTodo {
+                reason: "specialist review".into(),
+            },
+            rules: vec![RuleRef::from("exit:keep-special-circumstances")],
+        };
+        // The to-do comes first in the run, the re-treatment's cancel after it.
+        let run = [todo, act(ActionKind::CancelPendingEvents)];
+        let case = apply(Some(case), &run, day(3)).unwrap();
+        let pending: Vec<&str> = case.pending().map(|e| e.id.as_str()).collect();
+        assert_eq!(pending, ["todo:exit:keep-special-circumstances"]);
+        assert_eq!(
+            case.events
+                .iter()
+                .filter(|e| e.status == EventStatus::Cancelled)
+                .count(),
+            3
+        );
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct Day {
     /// The day's happenings, as written (`payment amount=47.00 promise=P1`).
     pub happened: Vec<String>,
     pub actions: Vec<Action>,
+    /// `(table, row)` of every row that fired in the day's run (test coverage).
+    pub fired: Vec<(u32, u32)>,
     /// Events the case system carried out on this day.
     pub done: Vec<Event>,
     /// The case at the end of the day; `None` when no case is open.
@@ -337,8 +339,8 @@ impl Timeline {
                     Err(message) => return Err(stop(history, date, message, None)),
                 },
             };
-            let actions = match crate::policy::run(policy, &value, date, false) {
-                Ok(run) => run.actions,
+            let (actions, fired) = match crate::policy::run(policy, &value, date, false) {
+                Ok(run) => (run.actions, run.evaluation.fired_rows().collect()),
                 Err(e) => return Err(stop(history, date, e.to_string(), None)),
             };
             case = case::apply(case, &actions, date);
@@ -351,6 +353,7 @@ impl Timeline {
                 figures: world.figures(&facts),
                 happened,
                 actions,
+                fired,
                 done,
                 case: case.clone(),
             });

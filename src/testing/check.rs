@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-use super::document::{discover, DecisionKey, TestDocument};
+use super::document::{discover, CaseSetup, DecisionKey, TestDocument};
 use super::{same_dir, Subject, TestFileError, CODE};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
 use crate::source::Span;
-use crate::testing::expect::malformed_expectation;
+use crate::testing::expect::malformed_actions;
 
 impl TestDocument {
     /// Names the rules do not have (rows, tables, outputs), expected actions
@@ -28,10 +28,16 @@ impl TestDocument {
             .flat_map(|t| t.row_refs.iter().map(|r| &**r))
             .collect();
         let mut problems = Vec::new();
-        for case in &self.doc.cases {
+        for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
             let case = &case.value;
-            if let Err(message) = self.account(case, plan) {
-                problems.push(error(case.account.span, message));
+            if let CaseSetup::Timeline(timeline) = setup {
+                problems.extend(timeline.check(&self.file, case, subject));
+                continue;
+            }
+            if let Some(account) = &case.account {
+                if let Err(message) = self.account(account, plan) {
+                    problems.push(error(account.span, message));
+                }
             }
             for (key, rows) in [
                 ("rows", &case.rows),
@@ -65,13 +71,7 @@ impl TestDocument {
                     ));
                     continue;
                 }
-                for want in expected {
-                    if let Some((message, help)) = malformed_expectation(&want.value) {
-                        problems.push(
-                            error(want.span, format!("`{key}`: {message}")).with_help_opt(help),
-                        );
-                    }
-                }
+                problems.extend(malformed_actions(key, expected, &error));
             }
             for (key, want) in case.decisions.iter().flatten() {
                 problems.extend(check_decision(plan, key, want, &error));

@@ -1,9 +1,10 @@
 //! Test documents as written and as read: the `tests:` document and its cases
 //! (serde types), finding test documents below a directory, and reading one
 //! (every key known, every date a date, every case expects something, the
-//! `accounts` file read) with each case's account resolved and decoded. It
-//! must not check names against the rules or run a case: `check.rs` and
-//! `run.rs` do.
+//! `accounts` file read) with each case's account resolved and decoded, and
+//! a case that names a timeline read as one (no key of an account case, its
+//! dates, `from` / `to` only with `ever` / `never`). It must not check names
+//! against the rules or run a case: `check.rs`, `run.rs` and `timeline.rs` do.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
 use crate::model::load::{date_cell, format_of};
 use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +49,11 @@ pub struct CaseDoc {
     pub description: Option<String>,
     /// An account id from the document's `accounts`, or the account itself
     /// (its numbers as written, read exactly like an accounts file's).
-    pub account: Spanned<ExactJson>,
+    #[serde(default)]
+    pub account: Option<Spanned<ExactJson>>,
+    /// A timeline document instead of an account, relative to the test document.
+    #[serde(default)]
+    pub timeline: Option<Spanned<String>>,
     #[serde(default)]
     pub as_of: Option<Spanned<CellText>>,
     /// Exactly these actions, in this order; only the listed fields are compared.
@@ -69,6 +74,65 @@ pub struct CaseDoc {
     /// Outputs of tables: `{ entry: { category: arrears } }`; `table[item]` for a per-item table.
     #[serde(default)]
     pub decisions: Option<IndexMap<DecisionKey, Json>>,
+    /// Timeline cases: the actions of given days, by date.
+    #[serde(default)]
+    pub on: Option<IndexMap<DayKey, Spanned<DayDoc>>>,
+    /// Timeline cases: each matches an action on some day.
+    #[serde(default)]
+    pub ever: Option<Vec<Spanned<Json>>>,
+    /// Timeline cases: no action on any day matches one of these.
+    #[serde(default)]
+    pub never: Option<Vec<Spanned<Json>>>,
+    /// Timeline cases: the first and last days `ever` and `never` look at.
+    #[serde(default)]
+    pub from: Option<Spanned<CellText>>,
+    #[serde(default)]
+    pub to: Option<Spanned<CellText>>,
+}
+
+/// What a timeline case expects of one day's actions (as a case's `actions`,
+/// `contains` and `excludes` do of its run's).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayDoc {
+    #[serde(default)]
+    pub actions: Option<Vec<Spanned<Json>>>,
+    #[serde(default)]
+    pub contains: Option<Vec<Spanned<Json>>>,
+    #[serde(default)]
+    pub excludes: Option<Vec<Spanned<Json>>>,
+}
+
+impl DayDoc {
+    /// Whether the day can fail: `actions` (`[]`: none that day) or a non-empty list.
+    pub(super) fn expects_something(&self) -> bool {
+        let listed = |l: &Option<Vec<_>>| l.as_ref().is_some_and(|l| !l.is_empty());
+        self.actions.is_some() || listed(&self.contains) || listed(&self.excludes)
+    }
+}
+
+/// An `on` key: a day of the timeline, as written.
+#[derive(Debug)]
+pub struct DayKey(pub Spanned<CellText>);
+
+impl PartialEq for DayKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value == other.0.value
+    }
+}
+
+impl Eq for DayKey {}
+
+impl Hash for DayKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.value.0.hash(state);
+    }
+}
+
+impl<'de> Deserialize<'de> for DayKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::deserialize(deserializer).map(DayKey)
+    }
 }
 
 impl CaseDoc {
@@ -182,13 +246,19 @@ fn is_test_document(path: &Path) -> bool {
         .is_ok_and(|p| p.tests.is_some())
 }
 
+/// What one case runs: an account on its `as_of`, or a timeline.
+pub(super) enum CaseSetup {
+    Account(NaiveDate),
+    Timeline(TimelineCase),
+}
+
 /// A test document, read and with its dates and accounts resolved.
 pub struct TestDocument {
     pub path: PathBuf,
     pub file: Arc<SourceFile>,
     pub doc: TestDoc,
-    /// Per case, its evaluation date.
-    pub(super) as_of: Vec<NaiveDate>,
+    /// Per case, what it runs.
+    pub(super) setups: Vec<CaseSetup>,
     accounts: Vec<Json>,
 }
 
@@ -215,9 +285,30 @@ impl TestDocument {
                 format!("`{}` has no cases, so it checks nothing", doc.tests.value),
             ));
         }
-        let mut as_of = Vec::new();
+        let mut setups = Vec::new();
         for case in &doc.cases {
             let case = &case.value;
+            if case.timeline.is_some() {
+                setups.push(CaseSetup::Timeline(TimelineCase::read(
+                    &file,
+                    path,
+                    case,
+                    &mut problems,
+                )));
+                continue;
+            }
+            misplaced_in_account_case(&file, case, &mut problems);
+            if case.account.is_none() {
+                problems.push(
+                    Diagnostic::error(
+                        CODE,
+                        &file,
+                        case.name.span,
+                        format!("case `{}` names no `account`", case.name.value),
+                    )
+                    .with_help("a case runs an `account` on its `as_of`, or a `timeline`"),
+                );
+            }
             let date = match &case.as_of {
                 Some(d) => date_cell(CODE, &file, d, &mut problems),
                 None if doc.as_of.is_none() => {
@@ -234,7 +325,7 @@ impl TestDocument {
                 }
                 None => default_as_of,
             };
-            as_of.push(date.unwrap_or_default());
+            setups.push(CaseSetup::Account(date.unwrap_or_default()));
             if !case.expects_something() {
                 problems.push(
                     Diagnostic::error(
@@ -269,7 +360,7 @@ impl TestDocument {
             path: path.to_path_buf(),
             file,
             doc,
-            as_of,
+            setups,
             accounts,
         })
     }
@@ -288,11 +379,11 @@ impl TestDocument {
     /// The case's account, decoded: from the document's `accounts` by id, or inline.
     pub(super) fn account(
         &self,
-        case: &CaseDoc,
+        account: &Spanned<ExactJson>,
         plan: &Plan,
     ) -> Result<crate::types::Value, String> {
         let schema = plan.schema();
-        let json = match &case.account.value.0 {
+        let json = match &account.value.0 {
             Json::String(id) => self
                 .accounts
                 .iter()
@@ -323,4 +414,171 @@ impl TestDocument {
             format!("bad account data: {}", shown.join("; "))
         })
     }
+}
+
+/// A timeline case as read: its timeline's path and its dates.
+pub(super) struct TimelineCase {
+    /// The timeline document, resolved against the test document's directory.
+    pub(super) path: PathBuf,
+    /// The date of each `on` entry, in order.
+    pub(super) on: Vec<NaiveDate>,
+    pub(super) from: Option<NaiveDate>,
+    pub(super) to: Option<NaiveDate>,
+}
+
+/// The keys only an account case has, with what a timeline case writes instead.
+const ACCOUNT_ONLY: &str = "a timeline case expects actions: `on` (a day's), `ever`, `never`";
+
+impl TimelineCase {
+    /// Reads a case that names a `timeline`: no key of an account case, every
+    /// date a date, `from` not after `to` and only with `ever` or `never`, and
+    /// every day and the case expecting something.
+    pub(super) fn read(
+        file: &Arc<SourceFile>,
+        document: &Path,
+        case: &CaseDoc,
+        problems: &mut Vec<Diagnostic>,
+    ) -> TimelineCase {
+        let error = |span: Span, message: String| Diagnostic::error(CODE, file, span, message);
+        let name = &case.name;
+        if let Some(account) = &case.account {
+            problems.push(error(
+                account.span,
+                "a case names an `account` or a `timeline`, not both".into(),
+            ));
+        }
+        if let Some(as_of) = &case.as_of {
+            problems.push(error(
+                as_of.span,
+                "`as_of` is for an account case; a timeline case runs every day of its timeline"
+                    .into(),
+            ));
+        }
+        for (key, list) in [
+            ("actions", &case.actions),
+            ("contains", &case.contains),
+            ("excludes", &case.excludes),
+        ] {
+            if let Some(list) = list {
+                problems.push(
+                    error(
+                        first_span(list, name.span),
+                        format!("`{key}` is for an account case's one run"),
+                    )
+                    .with_help(format!(
+                        "in a timeline case, write it under `on: {{DATE: {{{key}: ...}}}}`, or use `ever` / `never`"
+                    )),
+                );
+            }
+        }
+        for (key, list) in [
+            ("rows", &case.rows),
+            ("rows_not_fired", &case.rows_not_fired),
+        ] {
+            if let Some(list) = list {
+                problems.push(
+                    error(
+                        first_span(list, name.span),
+                        format!("`{key}` is for an account case"),
+                    )
+                    .with_help(ACCOUNT_ONLY),
+                );
+            }
+        }
+        if let Some(decisions) = &case.decisions {
+            let span = decisions.keys().next().map_or(name.span, |k| k.0.span);
+            problems.push(
+                error(span, "`decisions` is for an account case".into()).with_help(ACCOUNT_ONLY),
+            );
+        }
+        let mut on = Vec::new();
+        for (day, expected) in case.on.iter().flatten() {
+            let date = date_cell(CODE, file, &day.0, problems);
+            if !expected.value.expects_something() {
+                problems.push(
+                    error(
+                        day.0.span,
+                        format!("`on` {}: expects nothing", day.0.value.0),
+                    )
+                    .with_help("add `actions`, `contains` or `excludes` (see docs/testing.md)"),
+                );
+            }
+            on.push(date.unwrap_or_default());
+        }
+        let from = case
+            .from
+            .as_ref()
+            .and_then(|d| date_cell(CODE, file, d, problems));
+        let to = case
+            .to
+            .as_ref()
+            .and_then(|d| date_cell(CODE, file, d, problems));
+        if let (Some(from), Some(to), Some(cell)) = (from, to, &case.to) {
+            if to < from {
+                problems.push(error(
+                    cell.span,
+                    format!("`to` ({to}) is before `from` ({from})"),
+                ));
+            }
+        }
+        let listed = |l: &Option<Vec<_>>| l.as_ref().is_some_and(|l| !l.is_empty());
+        let window = listed(&case.ever) || listed(&case.never);
+        for (key, cell) in [("from", &case.from), ("to", &case.to)] {
+            if let (Some(cell), false) = (cell, window) {
+                problems.push(error(
+                    cell.span,
+                    format!("`{key}` narrows the days `ever` and `never` look at, and this case has neither"),
+                ));
+            }
+        }
+        if !window && case.on.as_ref().is_none_or(|on| on.is_empty()) {
+            problems.push(
+                error(
+                    name.span,
+                    format!("case `{}` expects nothing, so it cannot fail", name.value),
+                )
+                .with_help("add `on`, `ever` or `never` (see docs/testing.md)"),
+            );
+        }
+        let timeline = case.timeline.as_ref().map_or("", |t| t.value.as_str());
+        TimelineCase {
+            path: document.parent().unwrap_or(Path::new(".")).join(timeline),
+            on,
+            from,
+            to,
+        }
+    }
+}
+
+/// An account case's keys that need a timeline: each is an error.
+pub(super) fn misplaced_in_account_case(
+    file: &Arc<SourceFile>,
+    case: &CaseDoc,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let name = case.name.span;
+    let spans = [
+        (
+            "on",
+            case.on
+                .as_ref()
+                .map(|on| on.keys().next().map_or(name, |k| k.0.span)),
+        ),
+        ("ever", case.ever.as_ref().map(|l| first_span(l, name))),
+        ("never", case.never.as_ref().map(|l| first_span(l, name))),
+        ("from", case.from.as_ref().map(|c| c.span)),
+        ("to", case.to.as_ref().map(|c| c.span)),
+    ];
+    for (key, span) in spans {
+        if let Some(span) = span {
+            problems.push(
+                Diagnostic::error(CODE, file, span, format!("`{key}` needs a `timeline`"))
+                    .with_help("an account case is one run, on its `as_of`; a timeline case names `timeline: PATH`"),
+            );
+        }
+    }
+}
+
+fn first_span<T>(list: &[Spanned<T>], otherwise: Span) -> Span {
+    list.first().map_or(otherwise, |s| s.span)
 }

@@ -1,9 +1,14 @@
 //! Expected actions: partial matching of actual case actions against what a
-//! test case says they should be. Only the fields an expectation lists are
-//! compared, so expectations stay readable and survive new action fields.
-//! It must not run anything: it compares.
+//! test case says they should be (one run's, or one day's of a timeline).
+//! Only the fields an expectation lists are compared, so expectations stay
+//! readable and survive new action fields. It must not run anything: it
+//! compares.
 
 use serde_json::Value as Json;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::spanned::Spanned;
+use crate::source::Span;
 
 /// Every action type and the fields its JSON has besides `type` and `rules`
 /// (as `dry-run --format json` prints them). Test documents are checked against
@@ -89,6 +94,53 @@ pub fn malformed_expectation(want: &Json) -> Option<(String, Option<String>)> {
         ),
         did_you_mean(unknown, known.iter().copied()),
     ))
+}
+
+/// Every expected action under `key` that is malformed (not a mapping, an
+/// unknown type or field), one problem each.
+pub fn malformed_actions(
+    key: &str,
+    expected: &[Spanned<Json>],
+    error: &dyn Fn(Span, String) -> Diagnostic,
+) -> Vec<Diagnostic> {
+    expected
+        .iter()
+        .filter_map(|want| {
+            let (message, help) = malformed_expectation(&want.value)?;
+            Some(error(want.span, format!("`{key}`: {message}")).with_help_opt(help))
+        })
+        .collect()
+}
+
+/// Actions as JSON, as `dry-run --format json` prints them: what expectations match.
+pub fn actions_json(actions: &[crate::policy::Action]) -> Vec<Json> {
+    actions
+        .iter()
+        .filter_map(|a| serde_json::to_value(a).ok())
+        .collect()
+}
+
+/// What `actions` (exactly these), `contains` and `excludes` find wrong with
+/// one run's actions, one line each.
+pub fn expected_actions(
+    exact: &Option<Vec<Spanned<Json>>>,
+    contains: &Option<Vec<Spanned<Json>>>,
+    excludes: &Option<Vec<Spanned<Json>>>,
+    actual: &[Json],
+) -> Vec<String> {
+    let values =
+        |list: &[Spanned<Json>]| -> Vec<Json> { list.iter().map(|s| s.value.clone()).collect() };
+    let mut problems = Vec::new();
+    if let Some(exact) = exact {
+        problems.extend(diff_actions(&values(exact), actual));
+    }
+    if let Some(contains) = contains {
+        problems.extend(missing_actions(&values(contains), actual));
+    }
+    if let Some(excludes) = excludes {
+        problems.extend(excluded_actions(&values(excludes), actual));
+    }
+    problems
 }
 
 /// Whether `got` has every field `want` lists, with the same value.
@@ -186,7 +238,7 @@ fn match_distinct(candidates: &[Vec<usize>], actions: usize) -> Vec<Option<usize
 }
 
 /// `action N {fields} (rules: a, b)`: an actual action and the rules behind it.
-fn described(index: usize, action: &Json) -> String {
+pub fn described(index: usize, action: &Json) -> String {
     let mut fields = action.clone();
     let rules = match fields.as_object_mut().and_then(|o| o.remove("rules")) {
         Some(Json::Array(rules)) => rules
@@ -306,7 +358,7 @@ pub fn same(want: &Json, got: &Json) -> bool {
     }
 }
 
-fn compact(v: &Json) -> String {
+pub fn compact(v: &Json) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 

@@ -4,7 +4,9 @@
 //! case names an account (inline, or by id from the document's `accounts`
 //! file), an `as_of`, and what must happen: the exact actions, actions it
 //! contains or excludes (listed fields only), rows that must or must not fire,
-//! and table outputs. A document is read ([`TestDocument::read`]: its keys,
+//! and table outputs. A timeline case names a timeline instead (run as
+//! `arrears simulate` runs it) and expects actions on given days, on some day
+//! or on none. A document is read ([`TestDocument::read`]: its keys,
 //! dates and that every case expects something), checked against the rules
 //! ([`TestDocument::check`]: rows, tables, outputs, action fields, accounts),
 //! then run; `arrears lint` reports the same problems. It must not decide
@@ -14,13 +16,15 @@
 //! This file holds what the stages share: the rules under test ([`Subject`]),
 //! an unusable document's error and the problem code. Reading is
 //! `document.rs`, checking `check.rs`, running `run.rs` (matching expected
-//! actions `expect.rs`), row coverage `coverage.rs`.
+//! actions `expect.rs`), timeline cases `timeline.rs`, row coverage
+//! `coverage.rs`.
 
 mod check;
 mod coverage;
 mod document;
 pub mod expect;
 mod run;
+mod timeline;
 
 use std::path::Path;
 
@@ -29,7 +33,7 @@ use crate::lang::compile::Plan;
 use crate::policy::Policy;
 pub use check::lint;
 pub use coverage::{Coverage, TableCoverage};
-pub use document::{discover, CaseDoc, DecisionKey, TestDoc, TestDocument};
+pub use document::{discover, CaseDoc, DayDoc, DayKey, DecisionKey, TestDoc, TestDocument};
 pub use run::{outputs_json, run_file, CaseOutcome, CaseResult};
 
 /// The code of every problem in a test document (besides YAML/TOML syntax).

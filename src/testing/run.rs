@@ -8,13 +8,12 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::document::{CaseDoc, TestDocument};
+use super::document::{CaseDoc, CaseSetup, TestDocument};
 use super::{Subject, TestFileError};
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Decision, Evaluation, Outcome};
 use crate::lang::compile::Plan;
-use crate::model::spanned::Spanned;
-use crate::testing::expect::{diff_actions, excluded_actions, missing_actions, same};
+use crate::testing::expect::{actions_json, expected_actions, same};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseOutcome {
@@ -51,7 +50,7 @@ impl TestDocument {
     pub fn run(&self, subject: &Subject, explain: bool, filter: Option<&str>) -> Vec<CaseResult> {
         let plan = subject.plan();
         let mut results = Vec::new();
-        for (case, &as_of) in self.doc.cases.iter().zip(&self.as_of) {
+        for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
             let case_doc = &case.value;
             if !selects(filter, case_doc) {
                 continue;
@@ -60,7 +59,26 @@ impl TestDocument {
             let mut problems = Vec::new();
             let mut fired = BTreeSet::new();
             let mut explanation = None;
-            match self.account(case_doc, plan) {
+            let as_of = match setup {
+                CaseSetup::Account(as_of) => *as_of,
+                CaseSetup::Timeline(timeline) => {
+                    match subject {
+                        Subject::Policy(policy) => {
+                            (problems, fired) = timeline.run(case_doc, policy);
+                        }
+                        Subject::Tables(_) => {
+                            problems.push("`timeline` needs a policy; these rules have none".into())
+                        }
+                    }
+                    results.push(self.result(case_doc, line, problems, fired, None));
+                    continue;
+                }
+            };
+            let account = match &case_doc.account {
+                Some(account) => self.account(account, plan),
+                None => Err("the case names no `account`".into()),
+            };
+            match account {
                 Err(problem) => problems.push(problem),
                 Ok(account) => {
                     let outcome = match subject {
@@ -90,21 +108,32 @@ impl TestDocument {
                     }
                 }
             }
-            results.push(CaseResult {
-                suite: self.doc.tests.value.clone(),
-                file: self.file.name.clone(),
-                line,
-                name: case_doc.name.value.clone(),
-                outcome: if problems.is_empty() {
-                    CaseOutcome::Pass
-                } else {
-                    CaseOutcome::Fail(problems)
-                },
-                fired,
-                explanation,
-            });
+            results.push(self.result(case_doc, line, problems, fired, explanation));
         }
         results
+    }
+
+    fn result(
+        &self,
+        case: &CaseDoc,
+        line: usize,
+        problems: Vec<String>,
+        fired: BTreeSet<(u32, u32)>,
+        explanation: Option<Evaluation>,
+    ) -> CaseResult {
+        CaseResult {
+            suite: self.doc.tests.value.clone(),
+            file: self.file.name.clone(),
+            line,
+            name: case.name.value.clone(),
+            outcome: if problems.is_empty() {
+                CaseOutcome::Pass
+            } else {
+                CaseOutcome::Fail(problems)
+            },
+            fired,
+            explanation,
+        }
     }
 }
 
@@ -138,11 +167,7 @@ fn first_problem(problems: &[Diagnostic]) -> TestFileError {
 }
 
 fn fired_rows(evaluation: &Evaluation) -> BTreeSet<(u32, u32)> {
-    evaluation
-        .decisions
-        .iter()
-        .flat_map(|d| d.outcome.rows().into_iter().map(move |r| (d.table, r)))
-        .collect()
+    evaluation.fired_rows().collect()
 }
 
 fn check_case(
@@ -152,36 +177,18 @@ fn check_case(
     actions: Option<&[crate::policy::Action]>,
     problems: &mut Vec<String>,
 ) {
-    let values = |list: &Option<Vec<Spanned<Json>>>| -> Option<Vec<Json>> {
-        list.as_ref()
-            .map(|l| l.iter().map(|s| s.value.clone()).collect())
-    };
-    let (exact, contains, excludes) = (
-        values(&case.actions),
-        values(&case.contains),
-        values(&case.excludes),
-    );
-    if exact.is_some() || contains.is_some() || excludes.is_some() {
+    if case.actions.is_some() || case.contains.is_some() || case.excludes.is_some() {
         match actions {
             None => problems.push(
                 "`actions`, `contains` and `excludes` need a policy; these rules have none (expect `decisions` or `rows`)"
                     .into(),
             ),
-            Some(actions) => {
-                let actual: Vec<Json> = actions
-                    .iter()
-                    .filter_map(|a| serde_json::to_value(a).ok())
-                    .collect();
-                if let Some(exact) = &exact {
-                    problems.extend(diff_actions(exact, &actual));
-                }
-                if let Some(contains) = &contains {
-                    problems.extend(missing_actions(contains, &actual));
-                }
-                if let Some(excludes) = &excludes {
-                    problems.extend(excluded_actions(excludes, &actual));
-                }
-            }
+            Some(actions) => problems.extend(expected_actions(
+                &case.actions,
+                &case.contains,
+                &case.excludes,
+                &actions_json(actions),
+            )),
         }
     }
     let fired: BTreeSet<String> = fired_rows(evaluation)

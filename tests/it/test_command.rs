@@ -224,6 +224,11 @@ fn lint_checks_test_documents() {
         "no account `card-arrears-7dpdd`",
         "bad account data",
         "has no cases",
+        "`on` 2026-10-24 is not a day of the timeline (2026-11-02 to 2026-12-10)",
+        "`never`: `sa` is not a field of `nominate_severance`",
+        "`timeline`: cannot read",
+        "`account.risk_scor`: the schema has no field `risk_scor`",
+        "`never` needs a `timeline`",
     ] {
         assert!(
             messages.iter().any(|m| m.contains(wanted)),
@@ -317,4 +322,121 @@ fn filter_runs_matching_cases_and_says_how_many_were_left_out() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(json["filtered_out"], 2);
     assert_eq!(json["coverage"]["partial"], true);
+}
+
+const TIMELINE_CASES: &str = "samples/timelines/tests";
+const TIMELINE_FAILING: &str = "tests/fixtures/test_command/timeline_failing.yaml";
+
+/// A case may name a timeline: it runs day by day as `arrears simulate` runs
+/// it, and the shipped timelines' cases pass, in text and in JUnit.
+#[test]
+fn the_shipped_timelines_cases_pass() {
+    let out = arrears(&["test", TIMELINE_CASES]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("pass  shipped timelines › a broken promise sends its letter once"),
+        "{text}"
+    );
+    let out = arrears(&["test", "--format", "junit", TIMELINE_CASES]);
+    let xml = stdout(&out);
+    assert!(
+        xml.contains(
+            r#"<testsuite name="shipped timelines" tests="7" skipped="0" errors="0" failures="0">"#
+        ),
+        "{xml}"
+    );
+    // `lint` reads and checks them as `test` does, timelines included.
+    let out = arrears(&[
+        "lint",
+        "--deny-warnings",
+        "--tests",
+        TIMELINE_CASES,
+        "rules",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// A failing timeline case names the day of each unmet expectation; a timeline
+/// that stops is a failure with the stop's line; JUnit reports them like any case.
+#[test]
+fn failing_timeline_cases_name_the_day() {
+    let out = arrears(&["test", TIMELINE_FAILING]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(r#"on 2026-11-24: action 2 `date`: expected "2026-11-25", got "2026-11-24""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("on 2026-11-19: the timeline stopped: tests/fixtures/test_command/timelines/stops.yaml:42:5: the account's `promises`: no item with id `P-2`"),
+        "{text}"
+    );
+    assert_snapshot!("timeline_failing", text);
+    let out = arrears(&["test", "--format", "junit", TIMELINE_FAILING]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_snapshot!("timeline_failing_junit", stdout(&out));
+}
+
+/// Rows that fire on any day of a timeline count in coverage: the SA-exit row
+/// fires only in a timeline whose service agreements are paid down one by one,
+/// on days after the one a case names.
+#[test]
+fn timeline_cases_count_in_row_coverage() {
+    let out = arrears(&["test", "--format", "json", "--coverage", TIMELINE_CASES]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let fired = |table: &str| -> Vec<String> {
+        json["coverage"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == table)
+            .unwrap()["fired"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(fired("sa_exit"), ["utility-sa-paid-down"]);
+    assert!(fired("contact_hold").contains(&"hold-bankruptcy-stay".to_string()));
+    // Every day runs, so rows fired on days a case does not name count too.
+    let doc = tempfile::tempdir().unwrap();
+    let path = doc.path().join("first_day.yaml");
+    let timeline = common::root().join("samples/timelines/utility_last_sa_removed.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "tests: first day\nrules: {}\ncases:\n  - name: opens\n    timeline: {}\n    on:\n      2026-10-01:\n        contains: [{{type: open_case}}]\n",
+            common::root().join("rules").display(),
+            timeline.display()
+        ),
+    )
+    .unwrap();
+    let out = arrears(&[
+        "test",
+        "--format",
+        "json",
+        "--coverage",
+        path.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["passed"], 1, "{json}");
+    let sa_exit = json["coverage"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "sa_exit")
+        .unwrap();
+    assert_eq!(
+        sa_exit["fired"],
+        serde_json::json!(["utility-sa-paid-down"]),
+        "{sa_exit}"
+    );
 }
