@@ -18,7 +18,7 @@ fn shipped_timelines() -> Vec<std::path::PathBuf> {
 fn every_shipped_timeline_history_is_its_snapshot() {
     let files = shipped_timelines();
     assert!(
-        files.len() >= 5,
+        files.len() >= 6,
         "samples/timelines holds the shipped timelines"
     );
     for file in files {

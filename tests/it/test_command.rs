@@ -224,7 +224,7 @@ fn lint_checks_test_documents() {
         "no account `card-arrears-7dpdd`",
         "bad account data",
         "has no cases",
-        "`on` 2026-10-24 is not a day of the timeline (2026-11-02 to 2026-12-10)",
+        "`on` 2026-10-24 is not a day of the timeline (2026-11-02 to 2027-01-15)",
         "`never`: `sa` is not a field of `nominate_severance`",
         "`timeline`: cannot read",
         "`account.risk_scor`: the schema has no field `risk_scor`",
@@ -348,7 +348,7 @@ fn the_shipped_timelines_cases_pass() {
     let xml = stdout(&out);
     assert!(
         xml.contains(
-            r#"<testsuite name="shipped timelines" tests="7" skipped="0" errors="0" failures="0">"#
+            r#"<testsuite name="shipped timelines" tests="9" skipped="0" errors="0" failures="0">"#
         ),
         "{xml}"
     );
