@@ -48,6 +48,11 @@ pub enum ActionKind {
         reason: Option<String>,
     },
     CancelPendingEvents,
+    /// One pending event an earlier run scheduled is no longer wanted.
+    CancelEvent {
+        event: String,
+        reason: String,
+    },
     RemoveSa {
         sa: String,
         reason: Option<String>,
@@ -210,6 +215,7 @@ impl ActionKind {
             ActionKind::CloseCase { .. } => "close_case",
             ActionKind::RetreatCase { .. } => "retreat_case",
             ActionKind::CancelPendingEvents => "cancel_pending_events",
+            ActionKind::CancelEvent { .. } => "cancel_event",
             ActionKind::RemoveSa { .. } => "remove_sa",
             ActionKind::CreateTodo { .. } => "create_todo",
             ActionKind::AssignClass { .. } => "assign_class",
@@ -241,6 +247,9 @@ impl fmt::Display for ActionKind {
             }
             ActionKind::CreateTodo { reason } => write!(f, " reason={reason:?}"),
             ActionKind::CancelPendingEvents => Ok(()),
+            ActionKind::CancelEvent { event, reason } => {
+                write!(f, " event={event} reason={reason:?}")
+            }
             ActionKind::RemoveSa { sa, reason } => {
                 write!(f, " sa={sa} reason={}", Quoted(reason))
             }

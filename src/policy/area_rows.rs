@@ -213,7 +213,8 @@ impl Builder<'_> {
         let Some(status_enum) = schema.enum_by_name("promise_status") else {
             return;
         };
-        let (Some(kept), Some(broken)) = (
+        let (Some(pending), Some(kept), Some(broken)) = (
+            schema.variant(status_enum, "pending"),
             schema.variant(status_enum, "kept"),
             schema.variant(status_enum, "broken"),
         ) else {
@@ -228,7 +229,14 @@ impl Builder<'_> {
             })
         };
         let (status, paid) = (column("status"), column("arrears_paid_in_full"));
-        let asked = [(kept, false), (broken, false), (broken, true)];
+        // Kept with arrears paid in full closes the case before the table is asked.
+        let asked = [
+            (pending, false),
+            (pending, true),
+            (kept, false),
+            (broken, false),
+            (broken, true),
+        ];
         let mut never_asked = Vec::new();
         for (r, row) in table.rows.iter().enumerate() {
             let may_pass = |col: Option<usize>, value: Value| {
@@ -265,11 +273,11 @@ impl Builder<'_> {
                     file,
                     span,
                     format!(
-                        "row `{}` of the follow-up table `{}` is never asked: the pipeline asks it only about promises kept with arrears remaining and broken promises",
+                        "row `{}` of the follow-up table `{}` is never asked: the pipeline asks it only about pending promises, promises kept with arrears remaining and broken promises",
                         table.rows[r].id, table.name
                     ),
                 )
-                .with_help("a pending promise is not followed up yet, and a kept one with arrears paid in full closes the case first; change the row's cells or delete it"),
+                .with_help("a kept promise with arrears paid in full closes the case before the table is asked; change the row's cells or delete it"),
             );
         }
     }

@@ -31,6 +31,7 @@ pub enum Out {
     GraceBusinessDays,
     FollowUp,
     Detail,
+    EventDate,
     Instalments,
     Amount,
     FirstDueIn,
@@ -66,6 +67,7 @@ impl Out {
             Out::FirstDueIn => "first_due_in",
             Out::Eligible => "eligible",
             Out::PostponeUntil => "postpone_until",
+            Out::EventDate => "date",
             Out::Retreat => "retreat",
             Out::Hold => "hold",
         }

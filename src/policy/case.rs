@@ -220,6 +220,13 @@ fn apply_one(
             case.arms.clear();
         }
         ActionKind::CancelPendingEvents => case.cancel_pending(earlier),
+        ActionKind::CancelEvent { event, .. } => {
+            for e in &mut case.events {
+                if e.status == EventStatus::Pending && e.id == *event {
+                    e.status = EventStatus::Cancelled;
+                }
+            }
+        }
         ActionKind::RemoveSa { sa, .. } => {
             if !case.removed_sas.contains(sa) {
                 case.removed_sas.push(sa.clone());

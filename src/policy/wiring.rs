@@ -82,6 +82,7 @@ impl Builder<'_> {
                 &[
                     (Out::FollowUp, Want::Named("follow_up"), true),
                     (Out::Detail, Want::Text, false),
+                    (Out::EventDate, Want::Date, false),
                 ],
             )
         });

@@ -17,6 +17,7 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
     ("open_case", &["category", "reason"]),
     ("close_case", &["reason"]),
     ("retreat_case", &["category", "reason"]),
+    ("cancel_event", &["event", "reason"]),
     ("cancel_pending_events", &[]),
     ("remove_sa", &["sa", "reason"]),
     ("create_todo", &["reason"]),
@@ -509,6 +510,10 @@ mod tests {
                 reason: Some(text()),
             },
             ActionKind::CancelPendingEvents,
+            ActionKind::CancelEvent {
+                event: text(),
+                reason: text(),
+            },
             ActionKind::RemoveSa {
                 sa: text(),
                 reason: Some(text()),

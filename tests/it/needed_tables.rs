@@ -79,7 +79,7 @@ fn the_follow_up_table_reads_other_tables() {
         )
         .replacen(
             "rows:\n",
-            "rows:\n  - id: probe\n    when: { status: broken, bucket: \"current, b1_29, b30_59, b60_89, b90_119, b120_plus\" }\n    then: { follow_up: call, detail: '\"bucket seen\"' }\n",
+            "rows:\n  - id: probe\n    when: { status: broken, bucket: \"current, b1_29, b30_59, b60_89, b90_119, b120_plus\" }\n    then: { follow_up: call, detail: '\"bucket seen\"', date: \"null\" }\n",
             1,
         );
     std::fs::write(&file, text).unwrap();

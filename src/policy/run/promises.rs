@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
+use crate::lang::compile::RuleRef;
 use crate::policy::action::ActionKind;
 use crate::policy::case::follow_up_event_id;
 use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
@@ -100,13 +101,17 @@ impl Ctx<'_> {
                 rules.clone(),
             );
             match result.status {
-                Status::Pending => pending = true,
-                Status::Kept if arrears_paid_in_full && manual_only => {}
+                Status::Kept if arrears_paid_in_full && manual_only => {
+                    self.cancel_promise_events(&key, result.status, &rules);
+                }
                 Status::Kept if arrears_paid_in_full => {
                     self.close(Some("promise kept and arrears paid in full".into()), rules);
                     return Ok((true, pending));
                 }
                 status => {
+                    // A pending promise is asked about too: a callback on its deadline.
+                    pending |= status == Status::Pending;
+                    self.cancel_promise_events(&key, status, &rules);
                     let total: Decimal = instalments.iter().map(|i| i.amount).sum();
                     let facts = PromiseFacts {
                         key: key.clone(),
@@ -126,6 +131,25 @@ impl Ctx<'_> {
             }
         }
         Ok((false, pending))
+    }
+
+    /// A callback made while the promise was pending is moot once it is decided
+    /// (closing the case cancels everything anyway).
+    fn cancel_promise_events(&mut self, key: &str, status: Status, rules: &[RuleRef]) {
+        let reason = match status {
+            Status::Pending => return,
+            Status::Kept => "the promise was kept",
+            Status::Broken => "the promise was broken",
+        };
+        for event in self.state.pending_of_promise(key) {
+            self.push(
+                ActionKind::CancelEvent {
+                    event,
+                    reason: reason.into(),
+                },
+                rules.to_vec(),
+            );
+        }
     }
 
     fn terms(&self, role: &Role, d: &Decision) -> Result<Terms> {
@@ -195,6 +219,11 @@ impl Ctx<'_> {
         let decided = self.policy.variants.follow_up[self.need_variant(role, &d, Out::FollowUp)?];
         let follow_up = self.out_text(role, &d, Out::FollowUp).unwrap_or_default();
         let detail = self.out_text(role, &d, Out::Detail);
+        // Optional: without the column, or null, the event is dated today.
+        let wanted_date = match self.out(role, &d, Out::EventDate) {
+            Value::Date(date) => date.max(self.as_of),
+            _ => self.as_of,
+        };
         self.tables.evaluation.decisions.push(d);
         let event = follow_up_event_id(key, &follow_up);
         if decided != FollowUp::None && self.state.has_event(&event) {
@@ -252,11 +281,13 @@ impl Ctx<'_> {
             FollowUp::PartPaymentPath => None,
         };
         if let Some(event_type) = event_type {
+            // Dated by the table's `date` (a callback on the promise's deadline),
+            // today for a date already past; on a business day.
             let date = self
                 .policy
                 .calendar
-                .roll_forward(self.as_of)
-                .unwrap_or(self.as_of);
+                .roll_forward(wanted_date)
+                .unwrap_or(wanted_date);
             let params = std::sync::Arc::new(
                 detail
                     .iter()

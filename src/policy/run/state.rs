@@ -7,7 +7,7 @@
 
 use super::decisions::{field, list, text};
 use crate::data::schema::Schema;
-use crate::policy::case::{Channel, EventStatus};
+use crate::policy::case::{follow_up_event_id, Channel, EventStatus};
 use crate::policy::CaseSlots;
 use crate::types::Value;
 
@@ -77,6 +77,17 @@ impl CaseState {
         self.events
             .iter()
             .filter(|e| e.contact && e.status == EventStatus::Pending)
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
+    /// The ids of the follow-up events still pending for the promise `key`
+    /// (a callback scheduled while it was pending).
+    pub(super) fn pending_of_promise(&self, key: &str) -> Vec<String> {
+        let prefix = follow_up_event_id(key, "");
+        self.events
+            .iter()
+            .filter(|e| e.status == EventStatus::Pending && e.id.starts_with(&prefix))
             .map(|e| e.id.clone())
             .collect()
     }
