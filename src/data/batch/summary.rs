@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::open_cases::OpenCasesCounts;
 use crate::policy::{Action, ActionKind};
 
 /// Counts by category, in key order (deterministic JSON).
@@ -45,6 +46,9 @@ pub struct Summary {
     pub duplicate_account_ids: u64,
     /// The first few of those ids (each once), in input order.
     pub duplicate_account_id_examples: Vec<String>,
+    /// `--open-cases`: what became of the listed open cases (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_cases: Option<OpenCasesCounts>,
 }
 
 impl Summary {
@@ -133,6 +137,30 @@ impl Summary {
             "  {:<17} {} nominations, {} SAs\n",
             "severance", self.severance_nominations, self.severance_nominated_sas
         ));
+        if let Some(open) = &self.open_cases {
+            s.push_str(&format!(
+                "  {:<17} {} listed{}: {} in the extract, {} closed as absent{}\n",
+                "open cases",
+                open.listed,
+                match open.listed_twice {
+                    0 => String::new(),
+                    1 => " (1 line repeats an id)".to_string(),
+                    n => format!(" ({n} lines repeat an id)"),
+                },
+                open.in_extract,
+                open.closed_absent,
+                match open.left_open {
+                    0 => String::new(),
+                    n => format!(", {n} absent but left open"),
+                },
+            ));
+            if open.left_open > 0 {
+                s.push_str(&format!(
+                    "warning: {} listed open cases are absent from the extract but were left open: {} rejected rows had no readable account id, and may be theirs\n",
+                    open.left_open, open.rejects_without_id
+                ));
+            }
+        }
         if self.duplicate_account_ids > 0 {
             let examples: Vec<String> = self
                 .duplicate_account_id_examples
