@@ -34,7 +34,7 @@ use crate::policy::Policy;
 pub use csv_source::CsvSource;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
-pub use open_cases::{OpenCases, OpenCasesCounts, ABSENT_REASON, OPEN_CASES_RULE};
+pub use open_cases::{OpenCases, OpenCasesCounts};
 pub use run::run;
 pub use summary::{Counts, Summary};
 

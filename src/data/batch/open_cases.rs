@@ -23,13 +23,13 @@ use crate::policy::{Action, ActionKind};
 
 /// The most bytes an open-cases file may have (after `.gz` decompression):
 /// about 20 million ids, more than any extract this batch is sized for.
-pub const MAX_OPEN_CASES_BYTES: u64 = 256 << 20;
+const MAX_OPEN_CASES_BYTES: u64 = 256 << 20;
 /// The longest line taken for an account id.
-pub const MAX_ID_BYTES: usize = 1024;
+const MAX_ID_BYTES: usize = 1024;
 /// The rule ref of the actions closing a case whose account is absent.
-pub const OPEN_CASES_RULE: &str = "batch:open-cases";
+const OPEN_CASES_RULE: &str = "batch:open-cases";
 /// The `close_case` reason.
-pub const ABSENT_REASON: &str = "account no longer in the extract";
+const ABSENT_REASON: &str = "account no longer in the extract";
 
 /// The listed account ids, each once, in the file's order.
 #[derive(Debug, Default)]
