@@ -7,7 +7,7 @@
 //! on a rejected row, is left to the policy, and when a rejected row's id could
 //! not be read nothing is closed (that row may be a listed account).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,10 +24,13 @@ use crate::policy::{Action, ActionKind};
 /// The most bytes an open-cases file may have (after `.gz` decompression):
 /// about 20 million ids, more than any extract this batch is sized for.
 const MAX_OPEN_CASES_BYTES: u64 = 256 << 20;
+const _: () = assert!(MAX_OPEN_CASES_BYTES <= u32::MAX as u64);
 /// The longest line taken for an account id.
 const MAX_ID_BYTES: usize = 1024;
 /// The rule ref of the actions closing a case whose account is absent.
 const OPEN_CASES_RULE: &str = "batch:open-cases";
+/// The closing actions are written in pieces of about this many bytes.
+const WRITE_BYTES: usize = 64 << 10;
 /// The `close_case` reason.
 const ABSENT_REASON: &str = "account no longer in the extract";
 
@@ -35,7 +38,8 @@ const ABSENT_REASON: &str = "account no longer in the extract";
 #[derive(Debug, Default)]
 pub struct OpenCases {
     text: String,
-    ends: Vec<usize>,
+    /// Where each id ends in `text` (at most `MAX_OPEN_CASES_BYTES`, so 32 bits).
+    ends: Vec<u32>,
     /// Lines repeating an id listed earlier.
     listed_twice: u64,
 }
@@ -135,7 +139,7 @@ impl OpenCases {
             }
             if seen.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes())) {
                 cases.text.push_str(id);
-                cases.ends.push(cases.text.len());
+                cases.ends.push(cases.text.len() as u32);
             } else {
                 cases.listed_twice += 1;
             }
@@ -146,18 +150,22 @@ impl OpenCases {
     /// The listed ids, each once, in the file's order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(a, &b)| &self.text[a..b])
+        starts
+            .zip(&self.ends)
+            .map(|(a, &b)| &self.text[a as usize..b as usize])
     }
 
     /// Writes `cancel_pending_events` and `close_case` for each listed account
     /// that no row of the extract had (`row` null), counts them in `summary`.
+    /// The lines go out in pieces: a list of millions of absent accounts is
+    /// never held as one buffer.
     pub(super) fn close_absent(
         &self,
         seen: &SeenIds,
         format: OutputFormat,
-        out: &mut Vec<u8>,
+        out: &mut dyn Write,
         summary: &mut Summary,
-    ) {
+    ) -> std::io::Result<()> {
         let mut counts = OpenCasesCounts {
             listed_twice: self.listed_twice,
             rejects_without_id: seen.rejects_without_id(),
@@ -177,6 +185,7 @@ impl OpenCases {
             },
         ];
         let mut scratch = Vec::new();
+        let mut lines = Vec::with_capacity(WRITE_BYTES + 1024);
         for id in self.ids() {
             counts.listed += 1;
             if seen.contains(id) {
@@ -187,11 +196,17 @@ impl OpenCases {
                 counts.closed_absent += 1;
                 summary.tally(&actions);
                 for action in &actions {
-                    write_action(out, &mut scratch, format, id, None, action);
+                    write_action(&mut lines, &mut scratch, format, id, None, action);
+                }
+                if lines.len() >= WRITE_BYTES {
+                    out.write_all(&lines)?;
+                    lines.clear();
                 }
             }
         }
+        out.write_all(&lines)?;
         summary.open_cases = Some(counts);
+        Ok(())
     }
 }
 

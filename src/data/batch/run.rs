@@ -109,9 +109,7 @@ pub fn run(
     summary.rows_read = read?;
     // Only once the whole extract is read: an account not read yet is not absent.
     if let Some(open_cases) = settings.open_cases {
-        let mut closing = Vec::new();
-        open_cases.close_absent(&seen, settings.output, &mut closing, &mut summary);
-        out.write_all(&closing)?;
+        open_cases.close_absent(&seen, settings.output, out, &mut summary)?;
     }
     out.flush()?;
     summary.seconds = start.elapsed().as_secs_f64();
