@@ -34,9 +34,9 @@ use crate::policy::Policy;
 pub use csv_source::CsvSource;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
-pub use open_cases::{OpenCases, OpenCasesCounts};
+pub use open_cases::OpenCases;
 pub use run::run;
-pub use summary::{Counts, Summary};
+pub use summary::{Counts, OpenCasesCounts, Summary};
 
 /// Rows per chunk read, evaluated and written together.
 pub const CHUNK_ROWS: usize = 8 * 1024;

@@ -11,11 +11,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::duplicates::SeenIds;
 use super::part::write_action;
-use super::summary::Summary;
+use super::summary::{OpenCasesCounts, Summary};
 use super::{open_input, OutputFormat};
 use crate::diagnostic::printable;
 use crate::lang::compile::RuleRef;
@@ -42,25 +40,6 @@ pub struct OpenCases {
     ends: Vec<u32>,
     /// Lines repeating an id listed earlier.
     listed_twice: u64,
-}
-
-/// What became of the listed open cases (the summary's `open_cases`):
-/// `listed = in_extract + closed_absent + left_open`.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct OpenCasesCounts {
-    /// Distinct account ids listed.
-    pub listed: u64,
-    /// Lines repeating an id listed earlier (the id is handled once).
-    pub listed_twice: u64,
-    /// Listed accounts that some row of the extract has, evaluated or rejected: nothing done here.
-    pub in_extract: u64,
-    /// Listed accounts that no row has: `cancel_pending_events` and `close_case`.
-    pub closed_absent: u64,
-    /// Listed accounts that no row has, left open because a rejected row's
-    /// account id could not be read (it may be one of them).
-    pub left_open: u64,
-    /// Those rejected rows without a readable account id.
-    pub rejects_without_id: u64,
 }
 
 impl OpenCases {

@@ -1,12 +1,12 @@
 //! The batch summary: rows read, evaluated and rejected, actions counted by
-//! kind, merged part by part, and its human form for stderr. It must not
-//! decide anything: it counts the actions the policy produced.
+//! kind, what became of `--open-cases`, merged part by part, and its human
+//! form for stderr. It must not decide anything: it counts the actions the
+//! policy produced.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::open_cases::OpenCasesCounts;
 use crate::policy::{Action, ActionKind};
 
 /// Counts by category, in key order (deterministic JSON).
@@ -19,6 +19,25 @@ fn bump(counts: &mut Counts, key: &str) {
             counts.insert(key.to_string(), 1);
         }
     }
+}
+
+/// What became of the listed open cases (the summary's `open_cases`):
+/// `listed = in_extract + closed_absent + left_open`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OpenCasesCounts {
+    /// Distinct account ids listed.
+    pub listed: u64,
+    /// Lines repeating an id listed earlier (the id is handled once).
+    pub listed_twice: u64,
+    /// Listed accounts that some row of the extract has, evaluated or rejected: nothing done here.
+    pub in_extract: u64,
+    /// Listed accounts that no row has: `cancel_pending_events` and `close_case`.
+    pub closed_absent: u64,
+    /// Listed accounts that no row has, left open because a rejected row's
+    /// account id could not be read (it may be one of them).
+    pub left_open: u64,
+    /// Those rejected rows without a readable account id.
+    pub rejects_without_id: u64,
 }
 
 /// What a batch did.
