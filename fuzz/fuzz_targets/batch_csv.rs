@@ -106,6 +106,7 @@ fuzz_target!(|data: &[u8]| {
         max_rejects: None,
         chunk_rows: 64,
         all_tables: control & 8 != 0,
+        open_cases: None,
     };
     let (mut out, mut rejects) = (Vec::new(), Vec::new());
     let Ok(summary) = batch::run(

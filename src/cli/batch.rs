@@ -71,6 +71,11 @@ pub struct Args {
     #[arg(long, default_value_t = batch::CHUNK_ROWS,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=batch::MAX_CHUNK_ROWS as u64))]
     chunk_rows: usize,
+    /// The case system's open cases: one account id per line (`#` comments and blank
+    /// lines skipped). Each listed account no row of the extract has gets
+    /// `cancel_pending_events` and `close_case` (rule `batch:open-cases`).
+    #[arg(long, value_name = "FILE")]
+    open_cases: Option<PathBuf>,
     /// Evaluate every table for every row, as `dry-run` does, so that an error in a
     /// table this row's actions do not need also rejects it (slower; the actions are the same).
     #[arg(long)]
@@ -150,6 +155,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
+    // Read whole before any row: a bad line stops the run with nothing written.
+    let open_cases = match &args.open_cases {
+        Some(path) => Some(batch::OpenCases::read(path).map_err(bad)?),
+        None => None,
+    };
     let input: Box<dyn std::io::Read + Send> = if is_std(&args.input) {
         Box::new(std::io::stdin())
     } else {
@@ -215,6 +225,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         max_rejects: args.max_rejects,
         chunk_rows: args.chunk_rows,
         all_tables: args.all_tables,
+        open_cases: open_cases.as_ref(),
     };
     let stdout = std::io::stdout();
     let mut out_w: Box<dyn Write + Send> = match &mut out_file {
@@ -434,7 +445,8 @@ fn csv_mapping(
     })
 }
 
-/// No output may replace an input, a companion or another output.
+/// No output may replace an input (the extract, a companion, the open-cases
+/// file) or another output.
 fn refuse_outputs_over_inputs(
     args: &Args,
     mapping: Option<&Mapping>,
@@ -450,6 +462,12 @@ fn refuse_outputs_over_inputs(
     for (list, path) in mapping.iter().flat_map(|m| &m.lists).zip(companions) {
         inputs.push(Named {
             what: format!("the companion file for `{}`", list.path),
+            path,
+        });
+    }
+    if let Some(path) = &args.open_cases {
+        inputs.push(Named {
+            what: "the open-cases file".into(),
             path,
         });
     }

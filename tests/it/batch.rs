@@ -24,7 +24,7 @@ fn arrears_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 const AS_OF: &str = "2026-11-22";
 
-fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
@@ -41,7 +41,7 @@ fn generate(dir: &Path, name: &str, n: u64, seed: u64, extra: &[&str]) -> PathBu
 }
 
 /// Runs a batch of the shipped rules into `dir`; returns the process output.
-fn batch(input: &Path, dir: &Path, extra: &[&str]) -> Output {
+pub(crate) fn batch(input: &Path, dir: &Path, extra: &[&str]) -> Output {
     run_batch(Path::new("rules"), input, dir, extra)
 }
 
@@ -68,7 +68,7 @@ fn run_batch(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> Output {
     arrears(&args)
 }
 
-fn json_lines(path: &Path) -> Vec<Json> {
+pub(crate) fn json_lines(path: &Path) -> Vec<Json> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -76,7 +76,7 @@ fn json_lines(path: &Path) -> Vec<Json> {
         .collect()
 }
 
-fn summary(dir: &Path) -> Json {
+pub(crate) fn summary(dir: &Path) -> Json {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
@@ -186,10 +186,10 @@ fn output_does_not_depend_on_the_thread_count() {
 }
 
 const HEADER: &str = "ACCT_NO,CUST_CLASS,JURIS,PRODUCT,DPD,ARREARS_AMT,BALANCE,CREDIT_LIMIT,RISK_SCORE,BANKRUPTCY,DECEASED,HARDSHIP,CONTACT_INVALID,FORCED,PSR,BUDGET_PLAN,PAY_PLAN_ACTIVE,PAY_PLAN_DUE,LAST_PAY_DATE,CASE_CATEGORY,CASE_CLASS,CASE_TEMPLATE,CASE_ARM,CASE_START";
-const GOOD: &str = "residential,IL,card,7,212.00,6480.12,8000.00,701,false,false,false,false,false,,false,false,0.00,2026-10-08,,,,,";
+pub(crate) const GOOD: &str = "residential,IL,card,7,212.00,6480.12,8000.00,701,false,false,false,false,false,,false,false,0.00,2026-10-08,,,,,";
 
 /// Writes a small extract with empty companion files; `rows` are (id, rest of the row).
-fn small_extract(dir: &Path, rows: &[(&str, String)]) -> PathBuf {
+pub(crate) fn small_extract(dir: &Path, rows: &[(&str, String)]) -> PathBuf {
     let mut text = format!("{HEADER}\n");
     for (id, rest) in rows {
         text.push_str(&format!("{id},{rest}\n"));

@@ -42,6 +42,7 @@ mod lint;
 mod mistakes;
 mod money;
 mod needed_tables;
+mod open_cases;
 mod outputs;
 mod policy_contracts;
 mod roundtrip;

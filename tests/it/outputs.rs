@@ -18,7 +18,7 @@ fn rules() -> String {
     root().join("rules").display().to_string()
 }
 
-fn mkfifo(path: &Path) {
+pub(crate) fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
     assert!(status.success());
 }

@@ -11,12 +11,14 @@
 //! a row as read ([`Unit`]), [`RowSource`], opening the input and the run's
 //! [`Settings`]. The row sources are `csv_source.rs` and `jsonl_source.rs`,
 //! the threads `run.rs`, one rayon task's rows `part.rs`, the counts
-//! `summary.rs` and `duplicates.rs`.
+//! `summary.rs` and `duplicates.rs`, the cases closed for accounts absent
+//! from the extract `open_cases.rs`.
 
 mod csv_source;
 mod duplicates;
 mod jsonl_source;
 pub mod mapping;
+mod open_cases;
 mod part;
 mod run;
 mod summary;
@@ -32,8 +34,9 @@ use crate::policy::Policy;
 pub use csv_source::CsvSource;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
+pub use open_cases::OpenCases;
 pub use run::run;
-pub use summary::{Counts, Summary};
+pub use summary::{Counts, OpenCasesCounts, Summary};
 
 /// Rows per chunk read, evaluated and written together.
 pub const CHUNK_ROWS: usize = 8 * 1024;
@@ -170,4 +173,6 @@ pub struct Settings<'a> {
     pub chunk_rows: usize,
     /// Evaluate every table (as `dry-run`), not only those the actions need.
     pub all_tables: bool,
+    /// `--open-cases`: close the listed cases whose account no row has.
+    pub open_cases: Option<&'a OpenCases>,
 }

@@ -28,7 +28,7 @@ pub(super) struct Part {
     pub(super) out: Vec<u8>,
     pub(super) rejects: Vec<u8>,
     pub(super) summary: Summary,
-    /// The account ids of the evaluated rows, in order.
+    /// The account ids of the evaluated rows, in order, and of the rejected rows.
     pub(super) ids: Ids,
 }
 
@@ -102,7 +102,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
                         &mut scratch,
                         settings.output,
                         &id,
-                        unit.line,
+                        Some(unit.line),
                         action,
                     );
                 }
@@ -124,6 +124,7 @@ fn json_record(text: &str, line: u64) -> serde_json::Result<serde_json::Value> {
 
 fn reject(part: &mut Part, line: u64, id: Option<&str>, field: Option<&str>, reason: &str) {
     part.summary.rejected += 1;
+    part.ids.push_rejected(id);
     let r = Reject {
         line,
         account: id.filter(|s| !s.is_empty()),
@@ -144,12 +145,14 @@ fn reject_fields(part: &mut Part, line: u64, id: Option<&str>, errors: &[FieldEr
     reject(part, line, id, field, &reason);
 }
 
-fn write_action(
+/// One action line; `line` is the row's, `None` (`null`, an empty CSV cell)
+/// for an action no row caused (`--open-cases`).
+pub(super) fn write_action(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     format: OutputFormat,
     id: &str,
-    line: u64,
+    line: Option<u64>,
     action: &Action,
 ) {
     match format {
@@ -162,7 +165,12 @@ fn write_action(
             sonic_rs::to_writer(&mut *scratch, &action.kind).expect("action serialises");
             out.extend_from_slice(b"{\"account\":");
             sonic_rs::to_writer(&mut *out, id).expect("id serialises");
-            let _ = write!(out, ",\"row\":{line},");
+            match line {
+                Some(line) => {
+                    let _ = write!(out, ",\"row\":{line},");
+                }
+                None => out.extend_from_slice(b",\"row\":null,"),
+            }
             // `scratch` is `{"type":...}`.
             out.extend_from_slice(&scratch[1..scratch.len() - 1]);
             out.extend_from_slice(b",\"rules\":");
@@ -180,7 +188,7 @@ fn write_action(
                 .from_writer(&mut *out);
             let _ = w.write_record([
                 id,
-                &line.to_string(),
+                &line.map(|l| l.to_string()).unwrap_or_default(),
                 action.kind.name(),
                 &action.rules.join(";"),
                 &fields.to_string(),

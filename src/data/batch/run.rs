@@ -56,14 +56,16 @@ pub fn run(
         // its task finishes.
         let (wtx, wrx) = sync_channel::<Vec<Receiver<Part>>>(1);
         let max_rejects = settings.max_rejects;
-        let writer = s.spawn(move || -> Result<Summary, BatchError> {
+        // Reborrowed: `out` is written again after the threads.
+        let (part_out, rejects) = (&mut *out, &mut *rejects);
+        let writer = s.spawn(move || -> Result<(Summary, SeenIds), BatchError> {
             let mut summary = Summary::default();
             let mut seen = SeenIds::default();
             for parts in wrx {
                 for part in parts {
                     let part = part.recv().expect("every part task sends its result");
                     seen.check(&part.ids, &mut summary);
-                    out.write_all(&part.out)?;
+                    part_out.write_all(&part.out)?;
                     rejects.write_all(&part.rejects)?;
                     summary.merge(part.summary);
                     if let Some(max) = max_rejects {
@@ -74,9 +76,8 @@ pub fn run(
                 }
                 progress(summary.evaluated + summary.rejected);
             }
-            out.flush()?;
             rejects.flush()?;
-            Ok(summary)
+            Ok((summary, seen))
         });
         // Each part is its own task, queued as soon as its chunk is read: the
         // workers never wait for a chunk's last part before starting the next
@@ -104,8 +105,13 @@ pub fn run(
         let read = reader.join().expect("reader thread");
         (written, read)
     });
-    let mut summary = result?;
+    let (mut summary, seen) = result?;
     summary.rows_read = read?;
+    // Only once the whole extract is read: an account not read yet is not absent.
+    if let Some(open_cases) = settings.open_cases {
+        open_cases.close_absent(&seen, settings.output, out, &mut summary)?;
+    }
+    out.flush()?;
     summary.seconds = start.elapsed().as_secs_f64();
     summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
     summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;

@@ -1,6 +1,7 @@
 //! The batch summary: rows read, evaluated and rejected, actions counted by
-//! kind, merged part by part, and its human form for stderr. It must not
-//! decide anything: it counts the actions the policy produced.
+//! kind, what became of `--open-cases`, merged part by part, and its human
+//! form for stderr. It must not decide anything: it counts the actions the
+//! policy produced.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,25 @@ fn bump(counts: &mut Counts, key: &str) {
             counts.insert(key.to_string(), 1);
         }
     }
+}
+
+/// What became of the listed open cases (the summary's `open_cases`):
+/// `listed = in_extract + closed_absent + left_open`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OpenCasesCounts {
+    /// Distinct account ids listed.
+    pub listed: u64,
+    /// Lines repeating an id listed earlier (the id is handled once).
+    pub listed_twice: u64,
+    /// Listed accounts that some row of the extract has, evaluated or rejected: nothing done here.
+    pub in_extract: u64,
+    /// Listed accounts that no row has: `cancel_pending_events` and `close_case`.
+    pub closed_absent: u64,
+    /// Listed accounts that no row has, left open because a rejected row's
+    /// account id could not be read (it may be one of them).
+    pub left_open: u64,
+    /// Those rejected rows without a readable account id.
+    pub rejects_without_id: u64,
 }
 
 /// What a batch did.
@@ -45,6 +65,9 @@ pub struct Summary {
     pub duplicate_account_ids: u64,
     /// The first few of those ids (each once), in input order.
     pub duplicate_account_id_examples: Vec<String>,
+    /// `--open-cases`: what became of the listed open cases (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_cases: Option<OpenCasesCounts>,
 }
 
 impl Summary {
@@ -133,6 +156,30 @@ impl Summary {
             "  {:<17} {} nominations, {} SAs\n",
             "severance", self.severance_nominations, self.severance_nominated_sas
         ));
+        if let Some(open) = &self.open_cases {
+            s.push_str(&format!(
+                "  {:<17} {} listed{}: {} in the extract, {} closed as absent{}\n",
+                "open cases",
+                open.listed,
+                match open.listed_twice {
+                    0 => String::new(),
+                    1 => " (1 line repeats an id)".to_string(),
+                    n => format!(" ({n} lines repeat an id)"),
+                },
+                open.in_extract,
+                open.closed_absent,
+                match open.left_open {
+                    0 => String::new(),
+                    n => format!(", {n} absent but left open"),
+                },
+            ));
+            if open.left_open > 0 {
+                s.push_str(&format!(
+                    "warning: {} listed open cases are absent from the extract but were left open: {} rejected rows had no readable account id, and may be theirs\n",
+                    open.left_open, open.rejects_without_id
+                ));
+            }
+        }
         if self.duplicate_account_ids > 0 {
             let examples: Vec<String> = self
                 .duplicate_account_id_examples

@@ -1,0 +1,234 @@
+//! `batch --open-cases FILE` (issue 13 item 4): a listed open case whose
+//! account no row of the extract has is closed, with its reason and rule, after
+//! the extract's own actions; a listed account that is in the extract (even on
+//! a rejected row) is left to the policy; repeats, comments and blank lines are
+//! counted or skipped; a bad file stops the run before anything is written; the
+//! file is an input no output may replace.
+
+use std::path::Path;
+
+use serde_json::{json, Value as Json};
+
+use crate::batch::{batch, json_lines, p, small_extract, summary, GOOD};
+use crate::common::stderr;
+use crate::outputs::mkfifo;
+
+const LIST: &str = "# open cases on 2026-11-21\n\
+                    A1\n\
+                    GONE-1\n\
+                    \n\
+                    A2\n\
+                    \x20 GONE-2 \r\n\
+                    GONE-1\n";
+
+/// A1 evaluated, A2 rejected (bad money): both in the extract.
+fn extract(dir: &Path) -> std::path::PathBuf {
+    let rows = [
+        ("A1", GOOD.to_string()),
+        ("A2", GOOD.replace("212.00", "\"12,5O\"")),
+    ];
+    small_extract(dir, &rows)
+}
+
+/// The closing pair for one absent account.
+fn closed(account: &str) -> [Json; 2] {
+    [
+        json!({"account": account, "row": null, "type": "cancel_pending_events", "rules": ["batch:open-cases"]}),
+        json!({"account": account, "row": null, "type": "close_case",
+               "reason": "account no longer in the extract", "rules": ["batch:open-cases"]}),
+    ]
+}
+
+/// `N.NN s (N rows/s)` varies from run to run.
+fn without_timing(summary: &str) -> String {
+    summary
+        .lines()
+        .map(|l| match l.find(" actions in ") {
+            Some(i) => format!("{} actions in ... s (... rows/s)", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn absent_accounts_are_closed_and_present_ones_left_to_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let plain = dir.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    assert_eq!(batch(&input, &plain, &[]).status.code(), Some(1));
+    let without = json_lines(&plain.join("actions.jsonl"));
+    assert!(!without.is_empty());
+
+    let list = dir.path().join("open.txt");
+    std::fs::write(&list, LIST).unwrap();
+    let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let actions = json_lines(&dir.path().join("actions.jsonl"));
+    // The extract's actions unchanged, then the absent accounts' cases closed,
+    // each once, in the file's order; nothing for A1 (evaluated) or A2 (rejected).
+    let mut expected = without.clone();
+    expected.extend(closed("GONE-1"));
+    expected.extend(closed("GONE-2"));
+    assert_eq!(actions, expected);
+
+    let s = summary(dir.path());
+    assert_eq!(
+        s["open_cases"],
+        json!({"listed": 4, "listed_twice": 1, "in_extract": 2, "closed_absent": 2,
+               "left_open": 0, "rejects_without_id": 0})
+    );
+    assert_eq!(
+        s["actions"].as_u64().unwrap(),
+        without.len() as u64 + 4,
+        "the closing actions are counted"
+    );
+    assert_eq!(s["action_type"]["close_case"], 2);
+    assert_eq!(s["rows_read"], 2, "the list adds no rows");
+    assert!(plain_summary_has_no_open_cases(&plain));
+    assert_snapshot!("absent_closed_summary", without_timing(&stderr(&o)));
+
+    // CSV output: the row cell is empty.
+    let o = batch(
+        &input,
+        dir.path(),
+        &["--open-cases", p(&list), "--output-format", "csv"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("actions.jsonl")).unwrap();
+    let tail: Vec<&str> = csv.lines().rev().take(2).collect();
+    assert_eq!(
+        tail,
+        [
+            r#"GONE-2,,close_case,batch:open-cases,"{""reason"":""account no longer in the extract""}""#,
+            "GONE-2,,cancel_pending_events,batch:open-cases,{}",
+        ]
+    );
+}
+
+fn plain_summary_has_no_open_cases(dir: &Path) -> bool {
+    summary(dir).get("open_cases").is_none()
+}
+
+/// A rejected row whose account id cannot be read may be any listed account:
+/// nothing is closed, and the summary says why.
+#[test]
+fn a_reject_without_an_account_id_leaves_absent_cases_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let account: Json =
+        serde_json::from_str(include_str!("../fixtures/combinations/account.json")).unwrap();
+    std::fs::write(&input, format!("{account}\nnot json\n")).unwrap();
+    let list = dir.path().join("open.txt");
+    std::fs::write(&list, "GONE-1\n").unwrap();
+    let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let actions = json_lines(&dir.path().join("actions.jsonl"));
+    assert!(
+        actions.iter().all(|a| a["account"] != "GONE-1"),
+        "{actions:?}"
+    );
+    assert_eq!(summary(dir.path())["open_cases"]["left_open"], 1);
+    assert_eq!(summary(dir.path())["open_cases"]["rejects_without_id"], 1);
+    assert!(
+        stderr(&o).contains("warning: 1 listed open cases are absent from the extract but were left open: 1 rejected rows had no readable account id"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A line that is not one account id, a device, a missing file: exit 2, one
+/// line naming the file (and line), and no output file written.
+#[test]
+fn a_bad_open_cases_file_stops_the_run_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let list = dir.path().join("open.txt");
+    let cases: [(&[u8], &str); 4] = [
+        (
+            b"A1\n# the header\nACCT_NO,STATUS\n",
+            "open.txt` line 3: `ACCT_NO,STATUS` has a comma, so it is not one account id; the file lists one account id per line, with no header",
+        ),
+        (b"A1\nA2 open\n", "open.txt` line 2: `A2 open` has a space"),
+        (b"A1\n\xff\n", "open.txt` line 2: not valid UTF-8"),
+        (&[b'A'; 2000], "open.txt` line 1: longer than 1024 bytes"),
+    ];
+    for (text, message) in cases {
+        std::fs::write(&list, text).unwrap();
+        let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("error: `") && err.contains(message),
+            "{err}"
+        );
+        let written: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains("actions") || n.contains("summary") || n.contains("rejects"))
+            .collect();
+        assert!(written.is_empty(), "{written:?}");
+    }
+    for (path, message) in [
+        (
+            "/dev/zero",
+            "`/dev/zero` is a character device, not a file or a FIFO",
+        ),
+        ("missing.txt", "cannot read `missing.txt`"),
+    ] {
+        let o = batch(&input, dir.path(), &["--open-cases", path]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{}", stderr(&o));
+    }
+}
+
+/// The list may come through a FIFO (`<(query-case-system)`), read once.
+#[test]
+fn the_list_may_be_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let fifo = dir.path().join("open.fifo");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, LIST).unwrap())
+    };
+    let o = batch(&input, dir.path(), &["--open-cases", p(&fifo)]);
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(summary(dir.path())["open_cases"]["closed_absent"], 2);
+}
+
+/// The open-cases file is an input: no output may replace it, through any name.
+#[test]
+fn no_output_may_replace_the_open_cases_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let list = dir.path().join("open.txt");
+    std::fs::write(&list, LIST).unwrap();
+    let link = dir.path().join("link.txt");
+    std::os::unix::fs::symlink(&list, &link).unwrap();
+    for flag in ["--out", "--rejects", "--summary"] {
+        let o = crate::common::arrears(&[
+            "batch",
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-11-22",
+            "--open-cases",
+            p(&list),
+            flag,
+            p(&link),
+            p(&input),
+        ]);
+        assert_eq!(o.status.code(), Some(64), "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is the same file as the open-cases file"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read_to_string(&list).unwrap(), LIST);
+    }
+}
