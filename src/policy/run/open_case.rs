@@ -104,6 +104,40 @@ impl Ctx<'_> {
             .any(|a| matches!(a.kind, ActionKind::RetreatCase { .. }))
     }
 
+    /// Back to the case's treatment: its template's events still ahead (dated
+    /// from the case start, today or later) that the case does not hold
+    /// pending or done (a hold cancelled them, or the extract carries no
+    /// events) are scheduled again.
+    pub(super) fn resume(&mut self, template: Option<&str>, rules: &[RuleRef]) -> Result<()> {
+        let (Some(template), Some(case)) = (
+            template.and_then(|t| self.policy.templates.get(t)),
+            self.policy.slots.case,
+        ) else {
+            return Ok(());
+        };
+        let Value::Date(start) = field(&field(self.account, case.slot), case.start_date) else {
+            return Ok(());
+        };
+        for event in &template.events {
+            let date = self.event_date(template, event.day, start)?;
+            if date < self.as_of || self.state.has_event(&event.id) {
+                continue;
+            }
+            let mut event_rules = rules.to_vec();
+            event_rules.push(event.rule_ref.clone());
+            self.push(
+                ActionKind::ScheduleEvent {
+                    event: event.id.clone(),
+                    event_type: event.kind.clone(),
+                    date,
+                    params: event.params.clone(),
+                },
+                event_rules,
+            );
+        }
+        Ok(())
+    }
+
     /// The retreat table: keep the case's treatment, or re-treat it.
     fn retreatment(&mut self) -> Result<bool> {
         let Some(role) = self.policy.roles.retreat.as_ref() else {

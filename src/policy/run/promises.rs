@@ -257,10 +257,11 @@ impl Ctx<'_> {
             FollowUp::PreviousTreatment => {
                 self.push(
                     ActionKind::ResumeTreatment {
-                        template: case_template,
+                        template: case_template.clone(),
                     },
                     rules.clone(),
                 );
+                self.resume(case_template.as_deref(), &rules)?;
                 None
             }
             FollowUp::Retreat => {
