@@ -257,7 +257,12 @@ pub struct EventDoc {
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
     /// Calendar days after the case start; a date that is not a business day moves to the next one.
-    pub day: Spanned<i64>,
+    #[serde(default)]
+    pub day: Option<Spanned<i64>>,
+    /// Instead of `day`: a date expression over the account, `as_of` and
+    /// `start_date` (the treatment's start), moved to a business day likewise.
+    #[serde(default)]
+    pub date: Option<Spanned<CellText>>,
     #[serde(default)]
     pub description: Option<String>,
     /// Event parameters passed through to the action (letter code, to-do type, rating points ...).

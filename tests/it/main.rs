@@ -48,4 +48,5 @@ mod policy_contracts;
 mod roundtrip;
 mod scenarios;
 mod simulate;
+mod template_dates;
 mod test_command;
