@@ -23,6 +23,17 @@ pub struct Template {
     pub events: Vec<Event>,
 }
 
+impl Template {
+    /// The date of an event `day` days after a case started on `start`: the
+    /// calendar day, rolled forward to a business day; `None` past the date range.
+    pub fn event_date(&self, day: i64, start: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        u64::try_from(day)
+            .ok()
+            .and_then(|d| start.checked_add_days(chrono::Days::new(d)))
+            .and_then(|d| self.calendar.roll_forward(d))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: Arc<str>,

@@ -3,7 +3,7 @@
 //! arm (which may change the template), and the template's events are
 //! scheduled on its calendar. It must not read an open case.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
@@ -128,15 +128,11 @@ impl Ctx<'_> {
         day: i64,
         start: NaiveDate,
     ) -> Result<NaiveDate> {
-        let due = u64::try_from(day)
-            .ok()
-            .and_then(|d| start.checked_add_days(Days::new(d)));
-        due.and_then(|d| template.calendar.roll_forward(d))
-            .ok_or_else(|| {
-                policy_error(
-                    &template.name,
-                    format!("event date out of range (day {day} from {start})"),
-                )
-            })
+        template.event_date(day, start).ok_or_else(|| {
+            policy_error(
+                &template.name,
+                format!("event date out of range (day {day} from {start})"),
+            )
+        })
     }
 }
