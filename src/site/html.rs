@@ -99,8 +99,9 @@ impl Links {
         self.templates.get(template).map(String::as_str)
     }
 
-    /// Free text (a description, a comment) escaped, with every rule
-    /// reference, `table:row` or a known table's `table.output`, linked.
+    /// Free text (a description, a comment) escaped, with every known rule
+    /// reference (`table:row`, `template:t/event`) and a known table's
+    /// `table.output` linked; an unknown reference stays text.
     pub fn text(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
@@ -115,9 +116,7 @@ impl Links {
             let word = if word.is_empty() { &rest[..len] } else { word };
             let href = self.rule_ref(word).or_else(|| {
                 let table = word.split_once('.').map_or(word, |(t, _)| t);
-                (word.contains('.') || word.contains(':'))
-                    .then(|| self.table(table))
-                    .flatten()
+                word.contains('.').then(|| self.table(table)).flatten()
             });
             match href {
                 Some(href) => {
@@ -232,4 +231,44 @@ pub fn heat_cell(hits: usize, cases: usize) -> String {
     format!(
         r#"<td class="cov" style="background:hsl(140,55%,{lightness:.0}%)" title="fires in {hits} of {cases} test cases">{hits}</td>"#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn slugs_keep_names_apart_and_inside_the_directory() {
+        assert_eq!(slug("card-early_1"), "card-early_1");
+        assert_eq!(slug("../x"), "~2e~2e~2fx");
+        assert_ne!(slug("a b"), slug("a_b"));
+        assert_ne!(slug("a~20b"), slug("a b"));
+    }
+
+    #[test]
+    fn rule_references_in_text_become_links() {
+        let mut links = Links::default();
+        links.add_table("entry");
+        links.add_ref(
+            "entry:special-bankruptcy",
+            "table-entry.html#row-special-bankruptcy".into(),
+        );
+        assert_eq!(
+            links.text("see entry:special-bankruptcy. <b>"),
+            r#"see <a class="ref" href="table-entry.html#row-special-bankruptcy">entry:special-bankruptcy</a>. &lt;b&gt;"#
+        );
+        assert_eq!(
+            links.text("entry.category, entry:unknown-row"),
+            r#"<a class="ref" href="table-entry.html">entry.category</a>, entry:unknown-row"#
+        );
+        assert_eq!(links.text("plain: words"), "plain: words");
+    }
 }

@@ -305,15 +305,15 @@ fn timeline_svg(template: &crate::policy::Template) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let x_of = |day: i64| 30 + day * (TIMELINE_W - 60) / last;
+    let x_of = |day: i64| 40 + day * (TIMELINE_W - 80) / last;
     let lanes = 3;
     let height = 60 + lanes * 18;
     let axis_y = height - 28;
     let mut s = format!(
         r##"<svg class="timeline" role="img" aria-label="events by day" viewBox="0 0 {TIMELINE_W} {height}" width="{TIMELINE_W}" height="{height}" xmlns="http://www.w3.org/2000/svg">
-<line x1="30" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#5b6574"/>
+<line x1="40" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#5b6574"/>
 "##,
-        TIMELINE_W - 30
+        TIMELINE_W - 40
     );
     let tick = if last > 120 {
         30
@@ -337,9 +337,17 @@ fn timeline_svg(template: &crate::policy::Template) -> String {
     for (i, e) in template.events.iter().enumerate() {
         let x = x_of(e.day);
         let label_y = 16 + (i as i64 % lanes) * 18;
+        // Labels at the ends grow inwards, so none is cut off.
+        let anchor = if x < 120 {
+            "start"
+        } else if x > TIMELINE_W - 120 {
+            "end"
+        } else {
+            "middle"
+        };
         let _ = writeln!(
             s,
-            r##"<a href="#{}"><line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="#c8d0dc" stroke-dasharray="2 2"/><circle cx="{x}" cy="{axis_y}" r="5" fill="#1f3a5f"/><text x="{x}" y="{label_y}" font-size="11" text-anchor="middle">{}</text><title>day {}: {} ({})</title></a>"##,
+            r##"<a href="#{}"><line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="#c8d0dc" stroke-dasharray="2 2"/><circle cx="{x}" cy="{axis_y}" r="5" fill="#1f3a5f"/><text x="{x}" y="{label_y}" font-size="11" text-anchor="{anchor}">{}</text><title>day {}: {} ({})</title></a>"##,
             esc(&event_anchor(&template.name, &e.id)),
             label_y + 3,
             esc(&e.id),
