@@ -31,7 +31,7 @@ pub fn expr_text(text: &str) -> String {
 }
 
 /// The comment lines written just above `span` in its file (a TOML row's
-/// `[[rows]]` header skipped), without their `#`.
+/// `[[rows]]` header and blank lines before the row skipped), without their `#`.
 pub fn comment_above(file: &SourceFile, span: Span) -> Option<String> {
     let before = file.text.get(..span.start)?;
     // The row's own line up to the span (`  - ` of a YAML list item) is not a comment.
@@ -47,6 +47,8 @@ pub fn comment_above(file: &SourceFile, span: Span) -> Option<String> {
             comment.push(text.strip_prefix(' ').unwrap_or(text));
         } else if t == "[[rows]]" && !skipped_header && comment.is_empty() {
             skipped_header = true;
+        } else if t.is_empty() && comment.is_empty() {
+            // A blank line between a comment and its row.
         } else {
             break;
         }
@@ -286,4 +288,40 @@ fn output_cell(
         .get(span.start..span.end)
         .unwrap_or_default();
     format!("<code>{}</code>", links.text(&expr_text(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn above(text: &str, row: &str) -> Option<String> {
+        let file = SourceFile::new("t", text);
+        let start = text.find(row).unwrap();
+        comment_above(
+            &file,
+            Span {
+                start,
+                end: start + row.len(),
+            },
+        )
+    }
+
+    #[test]
+    fn the_comment_above_a_row_is_found_in_yaml_and_toml() {
+        let yaml = "rows:\n  - id: a\n    then: {}\n  # why b\n  # comes second\n  - id: b\n";
+        assert_eq!(above(yaml, "id: b").as_deref(), Some("why b\ncomes second"));
+        assert_eq!(above(yaml, "id: a"), None);
+        let toml = "# --- closing ---\n\n[[rows]]\nid = \"c\"\n";
+        assert_eq!(
+            above(toml, "id = \"c\"").as_deref(),
+            Some("--- closing ---")
+        );
+    }
+
+    #[test]
+    fn cells_and_expressions_print_canonically() {
+        assert_eq!(cell_text(" - "), None);
+        assert_eq!(cell_text(">=5").as_deref(), Some(">= 5"));
+        assert_eq!(expr_text("a+b*2"), "(a + (b * 2))");
+    }
 }

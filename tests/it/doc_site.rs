@@ -409,3 +409,21 @@ fn entry_table_renders_its_rows_in_chromium() {
         std::fs::copy(&png, root().join("docs/img/policy-site.png")).unwrap();
     }
 }
+
+#[test]
+fn rules_without_a_policy_get_their_tables_and_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = site(
+        tmp.path(),
+        Path::new("tests/fixtures/analysis/bool_gap"),
+        &[],
+    );
+    let index = read(&out.join("index.html"));
+    assert!(!index.contains("<svg class=\"pipeline\""));
+    assert!(index.contains("No tests were run"));
+    assert!(
+        index.contains(r#"<a href="table-route.html"><code>route</code></a>"#),
+        "{index}"
+    );
+    assert!(read(&out.join("templates.html")).contains("no policy"));
+}
