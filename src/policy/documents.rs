@@ -27,6 +27,17 @@ pub struct Template {
     pub events: Vec<Event>,
 }
 
+impl Template {
+    /// The date of an event `day` days after a case started on `start`: the
+    /// calendar day, rolled forward to a business day; `None` past the date range.
+    pub fn event_date(&self, day: i64, start: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        u64::try_from(day)
+            .ok()
+            .and_then(|d| start.checked_add_days(chrono::Days::new(d)))
+            .and_then(|d| self.calendar.roll_forward(d))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: Arc<str>,
@@ -35,6 +46,16 @@ pub struct Event {
     pub params: action::Params,
     /// `template:name/event-id`, the rule ref of the actions it causes.
     pub rule_ref: RuleRef,
+}
+
+impl Event {
+    /// The event's day after the treatment's start; `None` when a date expression dates it.
+    pub fn day(&self) -> Option<i64> {
+        match self.date {
+            EventDate::Day(day) => Some(day),
+            EventDate::Expr { .. } => None,
+        }
+    }
 }
 
 /// When a template event falls, before the calendar moves it to a business day.

@@ -3,7 +3,7 @@
 //! arm (which may change the template), and the template's events are
 //! scheduled on its calendar. It must not read an open case.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
@@ -141,10 +141,12 @@ impl Ctx<'_> {
             )
         };
         let due = match &event.date {
-            EventDate::Day(day) => u64::try_from(*day)
-                .ok()
-                .and_then(|d| start.checked_add_days(Days::new(d)))
-                .ok_or_else(|| out_of_range(format!("day {day} from {start}")))?,
+            EventDate::Day(day) => {
+                return template
+                    .event_date(*day, start)
+                    .map(Some)
+                    .ok_or_else(|| out_of_range(format!("day {day} from {start}")))
+            }
             EventDate::Expr { expr, text } => {
                 match eval_standalone(expr, self.account, self.as_of, &[Value::Date(start)]) {
                     Ok(Value::Date(d)) => d.max(start),
