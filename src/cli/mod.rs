@@ -5,8 +5,10 @@
 
 mod batch;
 mod dry_run;
+mod fmt;
 mod generate;
 mod lint;
+mod manual;
 mod output;
 mod render;
 mod simulate;
@@ -73,6 +75,12 @@ enum Command {
     Simulate(simulate::Args),
     /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
     Generate(generate::Args),
+    /// Rewrite rule files with every cell and expression in canonical form, keeping comments and layout.
+    Fmt(fmt::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Print the manual page, or write one page per command with `--out DIR`.
+    Man(manual::ManArgs),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -139,6 +147,9 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Simulate(args) => simulate::run(&args, &mut out),
+        Command::Fmt(args) => fmt::run(&args, &mut out),
+        Command::Completions(args) => manual::completions(&args, &mut out),
+        Command::Man(args) => manual::man(&args, &mut out),
     };
     out.finish(exit).into()
 }
