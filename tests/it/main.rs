@@ -32,6 +32,7 @@ mod control_chars;
 mod determinism;
 mod docs;
 mod explain;
+mod fmt;
 mod formats;
 mod fuzz_regressions;
 mod grammar;
