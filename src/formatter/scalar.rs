@@ -201,14 +201,14 @@ mod tests {
 
     #[test]
     fn finds_each_style_and_refuses_what_it_cannot_read() {
-        let yaml = "a: '>= 5' # c\nb: {x: >=5, y: \"\\\"CA\\\"\"}\nc: |\n  x\n";
+        let yaml = "a: '>= 5' # c\nb: {x: a+b, y: \"\\\"CA\\\"\"}\nc: |\n  x\n";
         let at = |s: &str| yaml.find(s).unwrap();
         assert_eq!(
             find(yaml, at("'>="), ">= 5", Format::Yaml).map(|w| (w.end - w.start, w.style)),
             Some((6, Style::Single))
         );
         assert_eq!(
-            find(yaml, at(">=5"), ">=5", Format::Yaml).map(|w| (w.end - w.start, w.style)),
+            find(yaml, at("a+b"), "a+b", Format::Yaml).map(|w| (w.end - w.start, w.style)),
             Some((3, Style::Plain))
         );
         assert_eq!(
@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn writes_plain_only_when_it_reads_back_the_same() {
-        assert_eq!(write(">= 5", Style::Plain, Format::Yaml, false), "'>= 5'");
+        assert_eq!(write(">= 5", Style::Plain, Format::Yaml, false), "\">= 5\"");
         assert_eq!(write("a + b", Style::Plain, Format::Yaml, true), "a + b");
         assert_eq!(
             write("\"CA\", \"TX\"", Style::Plain, Format::Yaml, false),
@@ -228,7 +228,7 @@ mod tests {
         );
         assert_eq!(
             write("max(a, b)", Style::Plain, Format::Yaml, true),
-            "'max(a, b)'"
+            "\"max(a, b)\""
         );
         assert_eq!(write("null", Style::Plain, Format::Yaml, false), "\"null\"");
         assert_eq!(write("-$5", Style::Plain, Format::Yaml, false), "-$5");

@@ -259,3 +259,16 @@ fn man_prints_the_main_page_and_writes_one_per_command() {
     }
     assert!(tmp.path().join("pages/arrears.1").is_file());
 }
+
+#[test]
+fn a_cell_over_several_lines_keeps_its_layout_and_gets_a_note_when_it_is_not_canonical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = "table: t\nhit: first\ninputs:\n  laid_out: >-\n    max(account.a,\n        $0)\n  careless: >-\n    max((account.a),\n        $0)\noutputs: {y: text}\nrows: []\n";
+    std::fs::write(tmp.path().join("t.yaml"), table).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "t.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "note: t.yaml:8:5: kept as written: this cell spans lines, so `arrears fmt` leaves its layout to you; its canonical form is `max(account.a, $0)`\n"
+    );
+}
