@@ -10,6 +10,7 @@ pub mod data;
 pub mod decimal;
 pub mod diagnostic;
 pub mod eval;
+pub mod formatter;
 pub mod input;
 pub mod lang;
 pub mod model;

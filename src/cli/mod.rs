@@ -6,8 +6,10 @@
 mod batch;
 mod doc;
 mod dry_run;
+mod fmt;
 mod generate;
 mod lint;
+mod manual;
 mod output;
 mod render;
 mod simulate;
@@ -76,6 +78,12 @@ enum Command {
     Generate(generate::Args),
     /// Write the policy as a static HTML site: pipeline, tables with test coverage, templates.
     Doc(doc::Args),
+    /// Rewrite rule files with every cell and expression in canonical form, keeping comments and layout.
+    Fmt(fmt::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Print the manual page, or write one page per command with `--out DIR`.
+    Man(manual::ManArgs),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -143,6 +151,9 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Simulate(args) => simulate::run(&args, &mut out),
         Command::Doc(args) => doc::run(&args, &mut out),
+        Command::Fmt(args) => fmt::run(&args, &mut out),
+        Command::Completions(args) => manual::completions(&args, &mut out),
+        Command::Man(args) => manual::man(&args, &mut out),
     };
     out.finish(exit).into()
 }

@@ -34,6 +34,7 @@ mod determinism;
 mod doc_site;
 mod docs;
 mod explain;
+mod fmt;
 mod formats;
 mod fuzz_regressions;
 mod grammar;

@@ -2,7 +2,7 @@
 //! (spans aside).
 
 use arrears::lang::syntax::ast::*;
-use arrears::lang::syntax::{parse_cell, parse_expr};
+use arrears::lang::syntax::{canonical_cell, canonical_expr, parse_cell, parse_expr};
 use arrears::source::Span;
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -240,6 +240,20 @@ proptest! {
     }
 
     #[test]
+    fn canonical_text_reads_back_as_the_same_tree_and_is_stable(x in expr(), c in cell()) {
+        let text = canonical_expr(&x);
+        let parsed = parse_expr(&text)
+            .map_err(|err| TestCaseError::fail(format!("{text:?}: {err}")))?;
+        prop_assert_eq!(strip(&parsed), x, "canonical {}", text);
+        prop_assert_eq!(canonical_expr(&parsed), text);
+        let text = canonical_cell(&c);
+        let parsed = parse_cell(&text)
+            .map_err(|err| TestCaseError::fail(format!("{text:?}: {err}")))?;
+        prop_assert_eq!(strip_cell(&parsed), c, "canonical {}", text);
+        prop_assert_eq!(canonical_cell(&parsed), text);
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(s in "[-a-z0-9 ()\\[\\].,$%\"'<>=!+*/:]{0,24}") {
         // Refused with a message inside the text, or accepted and printed back stably.
         match parse_expr(&s) {
@@ -250,5 +264,55 @@ proptest! {
             Err(e) => prop_assert!(!e.message.is_empty() && e.span.start <= e.span.end && e.span.end <= s.len(), "{:?}: {:?}", s, e),
             Ok(c) => prop_assert_eq!(parse_cell(&c.to_string()).map(|y| y.to_string()), Ok(c.to_string())),
         }
+    }
+}
+
+/// The formatter's text has only the brackets precedence needs, and the
+/// spacing one writer would choose.
+#[test]
+fn canonical_text_drops_redundant_brackets_and_normalises_spacing() {
+    for (written, canonical) in [
+        ("(a - b) - c", "a - b - c"),
+        ("a - (b - c)", "a - (b - c)"),
+        ("a+b*c", "a + b * c"),
+        ("(a + b) * c", "(a + b) * c"),
+        ("((x >= 5)) and (y < $10)", "x >= 5 and y < $10"),
+        ("not (a = b)", "not (a = b)"),
+        ("not(x)", "not x"),
+        ("not (a or b)", "not (a or b)"),
+        ("a = (not b)", "a = (not b)"),
+        ("-(a * b)", "-(a * b)"),
+        ("(-a) * b", "-a * b"),
+        ("max( x ,y,  $0 )", "max(x, y, $0)"),
+        (
+            "sum(sa in account.sas where (sa.x > 0):(sa.y))",
+            "sum(sa in account.sas where sa.x > 0 : sa.y)",
+        ),
+        ("1 days", "1 day"),
+        ("a == b", "a = b"),
+        ("a <> b", "a != b"),
+    ] {
+        assert_eq!(
+            canonical_expr(&parse_expr(written).unwrap()),
+            canonical,
+            "{written}"
+        );
+    }
+    for (written, canonical) in [
+        (">=5", ">= 5"),
+        ("  [1..29]  ", "[1..29]"),
+        ("\"CA\",\"TX\"", "\"CA\", \"TX\""),
+        ("not( \"NY\" )", "not(\"NY\")"),
+        ("> (account.limit * 10%)", "> account.limit * 10%"),
+        ("[(a - 1)..(b + 1)]", "[a - 1..b + 1]"),
+        ("-", "-"),
+        // A bare `not (...)` test would read as a negated cell: kept bracketed.
+        ("(not (a or b))", "(not (a or b))"),
+    ] {
+        assert_eq!(
+            canonical_cell(&parse_cell(written).unwrap()),
+            canonical,
+            "{written}"
+        );
     }
 }

@@ -7,3 +7,4 @@ mod parser;
 mod print;
 
 pub use parser::{parse_cell, parse_expr, ParseError, MAX_NESTING};
+pub use print::{canonical_cell, canonical_expr};

@@ -2,6 +2,8 @@
 //! back to the same tree (modulo spans). Binary and unary operations are fully
 //! parenthesised so precedence never matters when re-reading.
 //! It must not print anything lossy: print then parse is the identity.
+//! `canonical_expr` and `canonical_cell` are the formatter's text: the same
+//! trees with only the brackets precedence needs, checked to read back alike.
 
 use std::fmt::{self, Display, Formatter, Write};
 
@@ -150,5 +152,149 @@ impl Display for Cell {
                 Ok(())
             }
         }
+    }
+}
+
+/// How tightly an expression binds when printed inside another (the parser's
+/// Pratt table, loosest first): a child that binds looser than its place
+/// needs brackets.
+fn binding(e: &Expr) -> u8 {
+    use super::ast::BinaryOp::*;
+    match &e.kind {
+        ExprKind::Binary(Or, ..) => 1,
+        ExprKind::Binary(And, ..) => 2,
+        ExprKind::Unary(UnaryOp::Not, _) => 3,
+        ExprKind::Binary(op, ..) if op.is_comparison() => 4,
+        ExprKind::Binary(Add | Sub, ..) => 5,
+        ExprKind::Binary(..) => 6,
+        ExprKind::Unary(UnaryOp::Neg, _) => 7,
+        ExprKind::Literal(_) | ExprKind::Path(_) | ExprKind::Call(_) => 8,
+    }
+}
+
+/// An expression as an analyst would write it: brackets only where the
+/// precedence needs them, one space around operators, `", "` between
+/// arguments. [`canonical_expr`] checks that it reads back as the same tree.
+struct Readable<'a>(&'a Expr);
+
+impl Readable<'_> {
+    fn child(f: &mut Formatter<'_>, e: &Expr, bracket: bool) -> fmt::Result {
+        if bracket {
+            write!(f, "({})", Readable(e))
+        } else {
+            write!(f, "{}", Readable(e))
+        }
+    }
+}
+
+impl Display for Readable<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let own = binding(self.0);
+        match &self.0.kind {
+            ExprKind::Unary(UnaryOp::Not, e) => {
+                f.write_str("not ")?;
+                // `not a = b` is `not (a = b)`, but few readers would know: say it.
+                Readable::child(f, e, binding(e) < 8)
+            }
+            ExprKind::Unary(UnaryOp::Neg, e) => {
+                f.write_char('-')?;
+                // `- -x` keeps its space: `--` would read the same, but no one writes it.
+                if matches!(e.kind, ExprKind::Unary(UnaryOp::Neg, _)) {
+                    f.write_char(' ')?;
+                }
+                Readable::child(f, e, binding(e) < own)
+            }
+            // Left-associative: an equal-binding child on the right needs brackets.
+            ExprKind::Binary(op, l, r) => {
+                Readable::child(f, l, binding(l) < own)?;
+                write!(f, " {} ", op.as_str())?;
+                Readable::child(f, r, binding(r) <= own)
+            }
+            ExprKind::Call(call) => {
+                write!(f, "{}(", call.function.name)?;
+                for (i, a) in call.args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match a {
+                        Arg::Expr(e) => write!(f, "{}", Readable(e))?,
+                        Arg::Each(each) => {
+                            write!(f, "{} in {}", each.binder.name, Readable(&each.list))?;
+                            if let Some(filter) = &each.filter {
+                                write!(f, " where {}", Readable(filter))?;
+                            }
+                            if let Some(body) = &each.body {
+                                write!(f, " : {}", Readable(body))?;
+                            }
+                        }
+                    }
+                }
+                f.write_char(')')
+            }
+            ExprKind::Literal(_) | ExprKind::Path(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// A condition cell as an analyst would write it (see [`Readable`]).
+struct ReadableCell<'a>(&'a Cell);
+
+impl Display for ReadableCell<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let CellKind::Tests { negated, tests } = &self.0.kind else {
+            return f.write_char('-');
+        };
+        if *negated {
+            f.write_str("not(")?;
+        }
+        for (i, t) in tests.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match &t.kind {
+                UnaryTestKind::Compare(op, e) => write!(f, "{} {}", op.as_str(), Readable(e))?,
+                UnaryTestKind::Range {
+                    low,
+                    low_inclusive,
+                    high,
+                    high_inclusive,
+                } => write!(
+                    f,
+                    "{}{}..{}{}",
+                    if *low_inclusive { '[' } else { '(' },
+                    Readable(low),
+                    Readable(high),
+                    if *high_inclusive { ']' } else { ')' }
+                )?,
+                UnaryTestKind::Equals(e) => write!(f, "{}", Readable(e))?,
+            }
+        }
+        if *negated {
+            f.write_char(')')?;
+        }
+        Ok(())
+    }
+}
+
+/// The canonical text of an expression: with the fewest brackets when that
+/// reads back as the same tree, else fully bracketed (which always does).
+pub fn canonical_expr(e: &Expr) -> String {
+    let readable = Readable(e).to_string();
+    let same = super::parse_expr(&readable).is_ok_and(|back| back.to_string() == e.to_string());
+    if same {
+        readable
+    } else {
+        e.to_string()
+    }
+}
+
+/// The canonical text of a condition cell (as [`canonical_expr`]).
+pub fn canonical_cell(c: &Cell) -> String {
+    let readable = ReadableCell(c).to_string();
+    let same = super::parse_cell(&readable).is_ok_and(|back| back.to_string() == c.to_string());
+    if same {
+        readable
+    } else {
+        c.to_string()
     }
 }

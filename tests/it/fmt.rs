@@ -1,0 +1,274 @@
+//! `arrears fmt`: meaning kept over every rule file in the repository, comments
+//! and quoting kept on a fixture written carelessly, `--check` and `--diff`
+//! exit codes and output, files that do not parse left alone; completions
+//! and man pages generated from the clap command.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{arrears_in, copy_dir, root, stderr, stdout};
+
+/// The checked program of a rules directory, with spans and cell texts taken
+/// out (they move when a cell is rewritten; the meaning must not).
+fn program(dir: &Path) -> String {
+    let checked = arrears::load_rules(dir).expect("rules load");
+    let debug = format!("{:#?}", checked.program);
+    let mut out = String::new();
+    let mut skipping: Option<usize> = None;
+    for line in debug.lines() {
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        // The file's line index moves with its text; its name and rows do not.
+        if let Some(at) = skipping {
+            if indent == at && t.starts_with('}') {
+                skipping = None;
+            }
+            continue;
+        }
+        if t.starts_with("file: SourceFile {") {
+            skipping = Some(indent);
+            continue;
+        }
+        if t.starts_with("span:")
+            || t.starts_with("text:")
+            || t.starts_with("start:")
+            || t.starts_with("end:")
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Every directory in the repository that holds a table.
+fn rule_dirs() -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        let holds_table = entries.iter().any(|p| {
+            p.extension().is_some_and(|e| e == "yaml" || e == "toml")
+                && std::fs::read_to_string(p)
+                    .is_ok_and(|t| t.lines().any(|l| l.starts_with("table")))
+        });
+        if holds_table {
+            found.push(dir.to_path_buf());
+        }
+        for p in entries.iter().filter(|p| p.is_dir()) {
+            walk(p, found);
+        }
+    }
+    let mut found = Vec::new();
+    for top in ["rules", "samples", "tests/fixtures"] {
+        walk(&root().join(top), &mut found);
+    }
+    found
+}
+
+#[test]
+fn formatting_every_rule_directory_keeps_its_program_and_a_second_run_changes_nothing() {
+    let mut checked = 0;
+    for dir in rule_dirs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let copy = tmp.path().join("rules");
+        copy_dir(&dir, &copy);
+        let clean = arrears::load_rules(&copy).is_ok_and(|c| !c.has_errors());
+        let before = clean.then(|| program(&copy));
+        let first = arrears_in(tmp.path(), &["fmt", "rules"]);
+        let code = first.status.code();
+        assert!(
+            matches!(code, Some(0 | 2 | 3)),
+            "{}: {:?} {}",
+            dir.display(),
+            code,
+            stderr(&first)
+        );
+        let second = arrears_in(tmp.path(), &["fmt", "--check", "rules"]);
+        assert!(
+            stdout(&second).starts_with("0 files would be reformatted") || code != Some(0),
+            "{}: not idempotent:\n{}",
+            dir.display(),
+            stdout(&second)
+        );
+        if let Some(before) = before {
+            assert_eq!(
+                program(&copy),
+                before,
+                "{}: the program changed",
+                dir.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} rule directories checked cleanly"
+    );
+}
+
+fn messy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("messy");
+    copy_dir(&root().join("tests/fixtures/fmt/messy"), &dir);
+    (tmp, dir)
+}
+
+#[test]
+fn a_careless_file_is_rewritten_with_its_comments_quotes_and_order_kept() {
+    let (tmp, dir) = messy();
+    let before = program(&dir);
+    let out = arrears_in(tmp.path(), &["fmt", "messy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_snapshot!("fmt_messy_stdout", stdout(&out));
+    let entry = std::fs::read_to_string(dir.join("entry.yaml")).unwrap();
+    let exit = std::fs::read_to_string(dir.join("exit.toml")).unwrap();
+    // Every comment of the original is still there, in its place.
+    let original =
+        std::fs::read_to_string(root().join("tests/fixtures/fmt/messy/entry.yaml")).unwrap();
+    for comment in original
+        .lines()
+        .filter_map(|l| l.find('#').map(|i| &l[i..]))
+    {
+        assert!(entry.contains(comment), "lost {comment}");
+    }
+    assert_snapshot!("fmt_messy_entry_yaml", entry);
+    assert_snapshot!("fmt_messy_exit_toml", exit);
+    assert_eq!(program(&dir), before);
+    let again = arrears_in(tmp.path(), &["fmt", "messy"]);
+    assert_eq!(stdout(&again), "0 files reformatted, 3 already formatted\n");
+}
+
+#[test]
+fn check_lists_unformatted_files_and_exits_1_then_0() {
+    let (tmp, _dir) = messy();
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "messy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "would reformat messy/entry.yaml\nwould reformat messy/exit.toml\n2 files would be reformatted, 1 already formatted\n"
+    );
+    let untouched = std::fs::read_to_string(tmp.path().join("messy/entry.yaml")).unwrap();
+    assert!(untouched.contains("'>=5'"), "--check wrote the file");
+    arrears_in(tmp.path(), &["fmt", "messy"]);
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "messy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn diff_prints_a_unified_diff_and_writes_nothing() {
+    let (tmp, _dir) = messy();
+    let out = arrears_in(tmp.path(), &["fmt", "--diff", "messy/exit.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_snapshot!("fmt_diff", stdout(&out));
+    let untouched = std::fs::read_to_string(tmp.path().join("messy/exit.toml")).unwrap();
+    assert!(untouched.contains("'<= ($0)'"));
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_reported_at_its_line_and_never_rewritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = "table: t\nhit: first\ninputs: {x: account.x}\noutputs: {y: text}\nrows:\n  - id: a\n    when: {x: '>=  [1..'}\n    then: {y: '\"a\"'}\n";
+    std::fs::write(tmp.path().join("t.yaml"), broken).unwrap();
+    std::fs::write(tmp.path().join("u.yaml"), "table: [\n").unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "."]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains("./t.yaml:7:"), "{err}");
+    assert!(err.contains("./u.yaml:"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("t.yaml")).unwrap(),
+        broken
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rewrite_keeps_the_mode_and_a_symlink_met_in_a_walk_is_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, dir) = messy();
+    let entry = dir.join("entry.yaml");
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::copy(dir.join("exit.toml"), outside.join("exit.toml")).unwrap();
+    std::fs::remove_file(dir.join("exit.toml")).unwrap();
+    std::os::unix::fs::symlink(outside.join("exit.toml"), dir.join("exit.toml")).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "messy"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mode = std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    assert!(std::fs::symlink_metadata(dir.join("exit.toml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let target = std::fs::read_to_string(outside.join("exit.toml")).unwrap();
+    assert!(
+        target.contains("'<= ($0)'"),
+        "the walk wrote through a symlink"
+    );
+}
+
+/// The subcommands as clap knows them: the list the completions must cover.
+fn subcommands() -> Vec<String> {
+    use clap::CommandFactory;
+    arrears::cli::Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
+#[test]
+fn bash_completions_name_every_subcommand() {
+    let out = arrears_in(root(), &["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    let script = stdout(&out);
+    let names = subcommands();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in names {
+        let offered = script
+            .split_whitespace()
+            .any(|w| w.trim_matches('"') == name);
+        assert!(offered, "{name} is not offered");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = arrears_in(root(), &["completions", shell]);
+        assert!(
+            out.status.code() == Some(0) && stdout(&out).contains("dry-run"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn man_prints_the_main_page_and_writes_one_per_command() {
+    let out = arrears_in(root(), &["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = stdout(&out);
+    let header: String = page.lines().take(12).collect::<Vec<_>>().join("\n");
+    assert_snapshot!("man_header", header);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = arrears_in(tmp.path(), &["man", "--out", "pages"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for name in subcommands().iter().filter(|n| *n != "help") {
+        let page =
+            std::fs::read_to_string(tmp.path().join(format!("pages/arrears-{name}.1"))).unwrap();
+        assert!(page.contains(&format!("arrears-{name}")), "{name}");
+    }
+    assert!(tmp.path().join("pages/arrears.1").is_file());
+}
+
+#[test]
+fn a_cell_over_several_lines_keeps_its_layout_and_gets_a_note_when_it_is_not_canonical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = "table: t\nhit: first\ninputs:\n  laid_out: >-\n    max(account.a,\n        $0)\n  careless: >-\n    max((account.a),\n        $0)\noutputs: {y: text}\nrows: []\n";
+    std::fs::write(tmp.path().join("t.yaml"), table).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "t.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "note: t.yaml:8:5: kept as written: this cell spans lines, so `arrears fmt` leaves its layout to you; its canonical form is `max(account.a, $0)`\n"
+    );
+}
