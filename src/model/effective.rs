@@ -297,23 +297,37 @@ impl Versions {
             .filter(|(_, &h)| !h)
             .map(|(v, _)| v.position)
             .collect();
+        let dated: Vec<Position> = self.list.iter().map(|v| v.position).collect();
         let mut out = docs.clone();
         let keep = |p: Position| !dropped.contains(&p);
+        // Overlapping versions are reported once (`effective-overlap`); the
+        // later is left out, so the checker does not report the same name twice.
+        let first_of = |names: &mut Vec<String>, name: &str, p: Position| {
+            let again = names.iter().any(|n| n == name) && dated.contains(&p);
+            names.push(name.to_string());
+            !again
+        };
+        let mut tables = Vec::new();
         let mut t = 0;
         out.tables.retain_mut(|(_, table)| {
             let index = t;
             t += 1;
+            let mut rows = Vec::new();
             let mut r = 0;
-            table.rows.retain(|_| {
+            table.rows.retain(|row| {
                 r += 1;
-                keep(Position::Row(index, r - 1))
+                let p = Position::Row(index, r - 1);
+                keep(p) && first_of(&mut rows, &row.value.id.value.0, p)
             });
-            keep(Position::Table(index))
+            let p = Position::Table(index);
+            keep(p) && first_of(&mut tables, &table.table.value, p)
         });
+        let mut templates = Vec::new();
         let mut t = 0;
-        out.templates.retain(|_| {
+        out.templates.retain(|(_, template)| {
             t += 1;
-            keep(Position::Template(t - 1))
+            let p = Position::Template(t - 1);
+            keep(p) && first_of(&mut templates, &template.template.value, p)
         });
         out
     }

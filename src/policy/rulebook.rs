@@ -59,6 +59,16 @@ impl Rulebook {
                 return build(&self.docs);
             }
             let mut loaded = build(&self.versions.in_force(&self.docs, set));
+            // Wrong dates make every rule set wrong: nothing runs.
+            if self
+                .versions
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == crate::diagnostic::Severity::Error)
+            {
+                loaded.policy = None;
+                loaded.plan = None;
+            }
             let mut diagnostics = self.versions.diagnostics.clone();
             diagnostics.append(&mut loaded.diagnostics);
             crate::diagnostic::sort(&mut diagnostics);

@@ -31,6 +31,7 @@ mod combinations;
 mod control_chars;
 mod determinism;
 mod docs;
+mod effective;
 mod explain;
 mod formats;
 mod fuzz_regressions;
