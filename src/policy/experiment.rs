@@ -115,14 +115,19 @@ pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<String>>
         match claim {
             Claim::Buckets(ranges) => {
                 for &(a, b) in ranges {
+                    // The first bucket of each range claimed twice is reported; the earlier claim stands.
+                    let mut reported = false;
                     for bucket in a..=b {
                         let slot = &mut owner[bucket as usize];
                         if *slot != FREE && *slot != i as u16 {
-                            problems.push(format!(
-                                "bucket {bucket} is claimed by `{}` and `{}`",
-                                names[*slot as usize], names[i]
-                            ));
-                            break;
+                            if !reported {
+                                problems.push(format!(
+                                    "bucket {bucket} is claimed by `{}` and `{}`",
+                                    names[*slot as usize], names[i]
+                                ));
+                                reported = true;
+                            }
+                            continue;
                         }
                         *slot = i as u16;
                     }

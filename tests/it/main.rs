@@ -32,6 +32,7 @@ mod control_chars;
 mod determinism;
 mod docs;
 mod effective;
+mod experiments;
 mod explain;
 mod formats;
 mod fuzz_regressions;
