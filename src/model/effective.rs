@@ -367,6 +367,8 @@ fn dates(
                 )
                 .with_help("`until` is the last day in force, inclusive"),
             );
+            // Reported once: the version counts as undated, so nothing else goes missing.
+            return (None, None);
         }
     }
     (from, until)
