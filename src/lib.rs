@@ -41,6 +41,23 @@ pub struct Linted {
     pub counterexamples: Vec<PathBuf>,
 }
 
+/// What `arrears lint` is asked beyond the directory.
+#[derive(Debug, Default)]
+pub struct LintOptions<'a> {
+    /// Test documents (or directories of them) to check besides `DIR/tests/`.
+    pub tests: &'a [PathBuf],
+    /// Where to write one account per finding.
+    pub counterexamples: Option<&'a Path>,
+    /// Only the rule set in force that day (effective dating); without it every
+    /// distinct rule set is linted.
+    pub as_of: Option<chrono::NaiveDate>,
+    /// An earlier version of the rules: experiment edits that move accounts
+    /// between arms that exist in both are warned about.
+    pub base: Option<&'a Path>,
+    /// Accounts expected to enter each experiment: arms too small to measure are warned about.
+    pub population: Option<u64>,
+}
+
 /// Lints a rules directory as `arrears lint` does: loading, checking, the
 /// policy, the table analysis (only when the rules have no errors), and the
 /// test documents under `DIR/tests/` and in `tests`; with `counterexamples`, one
@@ -51,10 +68,80 @@ pub fn lint(
     tests: &[PathBuf],
     counterexamples: Option<&Path>,
 ) -> Result<Linted, String> {
+    lint_with(
+        dir,
+        &LintOptions {
+            tests,
+            counterexamples,
+            ..LintOptions::default()
+        },
+    )
+}
+
+/// [`lint`] with every option. Effective-dated rules (`model::effective`) are
+/// linted once per distinct rule set, or only the set in force on `as_of`; a
+/// diagnostic found in some sets but not all says which periods it concerns.
+pub fn lint_with(dir: &Path, options: &LintOptions) -> Result<Linted, String> {
+    let book = policy::Rulebook::load(dir).map_err(|e| e.to_string())?;
+    let sets: Vec<usize> = match options.as_of {
+        Some(date) => vec![book.set_on(date)],
+        None => (0..book.versions.sets.len().max(1)).collect(),
+    };
+    if sets.len() > 1 && options.counterexamples.is_some() {
+        return Err(format!(
+            "`{}` has {} effective-dated rule sets; give `--as-of DATE` with `--counterexamples`",
+            dir.display(),
+            sets.len()
+        ));
+    }
+    let mut per_set = Vec::new();
+    let mut written = Vec::new();
+    for &set in &sets {
+        let (diagnostics, mut files) = lint_set(dir, &book, set, options)?;
+        written.append(&mut files);
+        per_set.push((set, diagnostics));
+    }
+    let mut diagnostics = merge_sets(&book, &per_set);
+    if let Some(base) = options.base {
+        let old = policy::Rulebook::load(base).map_err(|e| format!("--base: {e}"))?;
+        let date = options.as_of;
+        let at = |b: &policy::Rulebook| b.set(date.map_or(0, |d| b.set_on(d))).policy.is_some();
+        if at(&old) && at(&book) {
+            let pick = |b: &policy::Rulebook| date.map_or(0, |d| b.set_on(d));
+            let (old_p, new_p) = (
+                old.set(pick(&old)).policy.as_ref().expect("checked"),
+                book.set(pick(&book)).policy.as_ref().expect("checked"),
+            );
+            diagnostics.extend(policy::experiment_edits(&book.docs, old_p, new_p));
+        }
+    }
+    if let Some(population) = options.population {
+        let set = options.as_of.map_or(0, |d| book.set_on(d));
+        if let Some(p) = &book.set(set).policy {
+            diagnostics.extend(policy::small_arms(&book.docs, p, population));
+        }
+    }
+    diagnostic::sort(&mut diagnostics);
+    let first = sets[0];
+    Ok(Linted {
+        loaded: book.into_set(first),
+        diagnostics,
+        counterexamples: written,
+    })
+}
+
+/// One rule set linted: its build's diagnostics, the table analysis when it has
+/// no errors, and the test documents checked against it.
+fn lint_set(
+    dir: &Path,
+    book: &policy::Rulebook,
+    set: usize,
+    options: &LintOptions,
+) -> Result<(Vec<diagnostic::Diagnostic>, Vec<PathBuf>), String> {
     use diagnostic::Severity;
     use testing::Subject;
-    let docs = model::load_dir(dir).map_err(|e| e.to_string())?;
-    let loaded = policy::build(&docs);
+    let docs = &book.docs;
+    let loaded = book.set(set);
     let mut diagnostics = loaded.diagnostics.clone();
     let rules_ok = !diagnostics.iter().any(|d| d.severity == Severity::Error);
     let mut written = Vec::new();
@@ -70,7 +157,7 @@ pub fn lint(
                 policy: loaded.policy.as_ref().map(analysis::PolicyUse::of),
             };
             let findings = analysis::analyse_findings(program, &ctx);
-            if let Some(out) = counterexamples {
+            if let Some(out) = options.counterexamples {
                 written = analysis::counterexample::write_all(out, dir, program, &findings)?;
             }
             diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
@@ -79,7 +166,7 @@ pub fn lint(
     let test_paths: Vec<PathBuf> = Some(dir.join("tests"))
         .filter(|t| t.is_dir())
         .into_iter()
-        .chain(tests.iter().cloned())
+        .chain(options.tests.iter().cloned())
         .collect();
     let subject = match (&loaded.policy, &loaded.plan) {
         _ if !rules_ok => None,
@@ -89,10 +176,46 @@ pub fn lint(
     };
     diagnostics
         .extend(testing::lint(&test_paths, dir, subject.as_ref()).map_err(|e| e.to_string())?);
-    diagnostic::sort(&mut diagnostics);
-    Ok(Linted {
-        loaded,
-        diagnostics,
-        counterexamples: written,
-    })
+    Ok((diagnostics, written))
+}
+
+/// The diagnostics of every rule set linted, each once: one found in every
+/// set as it is, one found in some sets with the periods of those sets.
+fn merge_sets(
+    book: &policy::Rulebook,
+    per_set: &[(usize, Vec<diagnostic::Diagnostic>)],
+) -> Vec<diagnostic::Diagnostic> {
+    type Key = (&'static str, String, usize, String);
+    let key = |d: &diagnostic::Diagnostic| -> Key {
+        (d.code, d.file.name.clone(), d.span.start, d.message.clone())
+    };
+    let mut order: Vec<Key> = Vec::new();
+    let mut found: std::collections::HashMap<Key, (diagnostic::Diagnostic, Vec<usize>)> =
+        std::collections::HashMap::new();
+    for (set, diagnostics) in per_set {
+        for d in diagnostics {
+            let k = key(d);
+            let entry = found.entry(k.clone()).or_insert_with(|| {
+                order.push(k);
+                (d.clone(), Vec::new())
+            });
+            if !entry.1.contains(set) {
+                entry.1.push(*set);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let (mut d, sets) = found.remove(&k).expect("recorded");
+            if sets.len() < per_set.len() {
+                let periods: Vec<String> = sets
+                    .iter()
+                    .map(|&s| book.versions.sets[s].describe())
+                    .collect();
+                d.message = format!("{} (rules in force {})", d.message, periods.join(", "));
+            }
+            d
+        })
+        .collect()
 }

@@ -125,13 +125,19 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ))
         })?,
     };
-    let docs = crate::model::load_dir(&args.rules).map_err(|e| bad(e.to_string()))?;
-    let loaded = crate::policy::build(&docs);
+    let book = crate::policy::Rulebook::load(&args.rules).map_err(|e| bad(e.to_string()))?;
+    // The rule set in force on the batch's day, built once for every row.
+    let loaded = book.on(args.as_of);
     let Some(policy) = loaded.policy.as_ref() else {
         let first = crate::diagnostic::first_error(&loaded.diagnostics);
+        let in_force = if book.versions.is_empty() {
+            String::new()
+        } else {
+            format!(" in force on {}", args.as_of)
+        };
         let message = match first {
             Some(d) => format!(
-                "the rules in `{}` have errors, the first at {}: {}; run `arrears lint {}`",
+                "the rules{in_force} in `{}` have errors, the first at {}: {}; run `arrears lint {}`",
                 args.rules.display(),
                 d.location(),
                 d.message,
@@ -148,7 +154,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     // CSV needs a mapping, checked before any row is read.
     let mut mapping = match format {
         InputFormat::Jsonl => None,
-        InputFormat::Csv => Some(csv_mapping(args, &docs, schema)?),
+        InputFormat::Csv => Some(csv_mapping(args, &book.docs, schema)?),
     };
     let companions = match &mapping {
         Some(m) => companion_paths(args, m).map_err(bad)?,
@@ -266,6 +272,8 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         Err(e) => return Err((Exit::BadInput, format!("{e}; no output written"))),
     };
     eprint!("{}", summary.human());
+    let mut stderr = std::io::stderr();
+    let _ = super::effective_lines(&mut stderr, &book, args.as_of);
     if !summary.balanced {
         return Err((
             Exit::Unbalanced,
@@ -278,7 +286,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let summary_file = match &args.summary {
         Some(p) => {
             let mut s = Output::open(p).map_err(bad)?;
-            serde_json::to_writer_pretty(&mut *s.file(), &summary)
+            let mut doc = serde_json::to_value(&summary)
+                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
+            if !book.versions.is_empty() {
+                doc["effective"] = book.in_force_json(args.as_of);
+            }
+            serde_json::to_writer_pretty(&mut *s.file(), &doc)
                 .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
             s.file()
                 .write_all(b"\n")

@@ -52,19 +52,20 @@ enum Result {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let loaded = match crate::policy::load(&args.rules) {
-        Ok(loaded) => loaded,
+    let book = match crate::policy::Rulebook::load(&args.rules) {
+        Ok(book) => book,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
+    let loaded = book.on(args.as_of);
     let (policy, plan): (Option<&Policy>, Option<&Plan>) = match (&loaded.policy, &loaded.plan) {
         (Some(p), _) => (Some(p), Some(&p.plan)),
         (None, plan) => (None, plan.as_ref()),
     };
     let Some(plan) = plan else {
-        return super::invalid_rules(&args.rules, &loaded.diagnostics);
+        return super::invalid_rules_on(&args.rules, &book, args.as_of);
     };
     let read = if args.accounts.as_os_str() == "-" {
         crate::data::accounts::read_stdin()
@@ -143,13 +144,14 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                     args,
                 );
             }
-            writeln!(
+            let _ = writeln!(
                 out,
                 "{} account(s) as of {}: {} evaluated, {failed} failed",
                 results.len(),
                 args.as_of,
                 results.len() - failed
-            )
+            );
+            super::effective_lines(out, &book, args.as_of)
         }
         Format::Json => {
             let accounts: Vec<Json> = results
@@ -158,11 +160,14 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                     json_account(plan, &record.origin, id.as_deref(), result, args)
                 })
                 .collect();
-            let doc = json!({
+            let mut doc = json!({
                 "as_of": args.as_of.to_string(),
                 "accounts": accounts,
                 "summary": { "accounts": results.len(), "evaluated": results.len() - failed, "failed": failed },
             });
+            if !book.versions.is_empty() {
+                doc["effective"] = book.in_force_json(args.as_of);
+            }
             writeln!(
                 out,
                 "{}",

@@ -28,6 +28,18 @@ pub struct Args {
     /// redundant or duplicate row) into DIR, for `dry-run` or a test document.
     #[arg(long, value_name = "DIR")]
     counterexamples: Option<PathBuf>,
+    /// Lint only the rules in force on this day (effective dating); without it, every
+    /// distinct rule set.
+    #[arg(long, value_parser = super::parse_date)]
+    as_of: Option<chrono::NaiveDate>,
+    /// An earlier copy of the rules directory: warn when an experiment edit moves
+    /// accounts between arms that exist in both.
+    #[arg(long, value_name = "OLD_DIR")]
+    base: Option<PathBuf>,
+    /// Accounts expected to enter each experiment: warn about arms expected to get
+    /// fewer than 2,500 of them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
+    population: Option<u64>,
     /// Print what a diagnostic code means, why it matters and an example, then exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
@@ -72,7 +84,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         loaded,
         diagnostics,
         counterexamples,
-    } = match crate::lint(dir, &args.tests, args.counterexamples.as_deref()) {
+    } = match crate::lint_with(
+        dir,
+        &crate::LintOptions {
+            tests: &args.tests,
+            counterexamples: args.counterexamples.as_deref(),
+            as_of: args.as_of,
+            base: args.base.as_deref(),
+            population: args.population,
+        },
+    ) {
         Ok(linted) => linted,
         Err(err) => {
             error_line(err);

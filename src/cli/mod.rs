@@ -230,6 +230,57 @@ pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Di
     Exit::InvalidRules
 }
 
+/// The rules in force on `date` have errors: as [`invalid_rules`], naming the
+/// day when the rules are effective-dated (a day no version covers is a
+/// different rule set from the next).
+pub fn invalid_rules_on(
+    dir: &std::path::Path,
+    book: &crate::policy::Rulebook,
+    date: chrono::NaiveDate,
+) -> Exit {
+    let diagnostics = &book.on(date).diagnostics;
+    if book.versions.is_empty() {
+        return invalid_rules(dir, diagnostics);
+    }
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .count();
+    if let Some(first) = crate::diagnostic::first_error(diagnostics) {
+        error_line(format!(
+            "the rules in force on {date} in `{}` have {} error(s), the first at {}: {}; run `arrears lint --as-of {date} {}`",
+            dir.display(),
+            errors,
+            first.location(),
+            first.message,
+            dir.display()
+        ));
+    }
+    Exit::InvalidRules
+}
+
+/// After a command's output: the effective-dated versions it used, when the
+/// rules have any (`model::effective`).
+pub fn effective_lines(
+    out: &mut Out,
+    book: &crate::policy::Rulebook,
+    date: chrono::NaiveDate,
+) -> std::io::Result<()> {
+    if book.versions.is_empty() {
+        return Ok(());
+    }
+    let lines = book.in_force_lines(date);
+    writeln!(
+        out,
+        "effective-dated versions in force on {date}: {}",
+        lines.len()
+    )?;
+    for line in lines {
+        writeln!(out, "    {}", crate::diagnostic::printable(&line))?;
+    }
+    Ok(())
+}
+
 /// clap's usage error as one line: its message (up to the first blank line,
 /// joined), without the usage block, and where to look for help.
 fn usage_line(rendered: &str) -> String {

@@ -29,22 +29,40 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let loaded = match crate::policy::load(&args.rules) {
-        Ok(loaded) => loaded,
+    let book = match crate::policy::Rulebook::load(&args.rules) {
+        Ok(book) => book,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    if loaded.has_errors() {
-        return super::invalid_rules(&args.rules, &loaded.diagnostics);
-    }
+    // Timelines are read against any rule set without errors (the schema and
+    // the case fields are not dated); each day then runs the set in force.
+    let sets = book.versions.sets.len().max(1);
+    let Some(loaded) = (0..sets).map(|s| book.set(s)).find(|l| !l.has_errors()) else {
+        return super::invalid_rules(&args.rules, &book.set(0).diagnostics);
+    };
     let Some(policy) = &loaded.policy else {
         error_line(format!(
             "{}: no `policy` document, so there is no case to simulate (see docs/policy.md)",
             args.rules.display()
         ));
         return Exit::BadInput;
+    };
+    let policy_on = |date: chrono::NaiveDate| {
+        let l = book.on(date);
+        match (&l.policy, crate::diagnostic::first_error(&l.diagnostics)) {
+            (Some(p), None) => Ok(p),
+            (_, first) => Err(format!(
+                "the rules in force on {date} have errors{}; run `arrears lint --as-of {date} {}`",
+                first.map_or_else(String::new, |d| format!(
+                    ", the first at {}: {}",
+                    d.location(),
+                    d.message
+                )),
+                args.rules.display()
+            )),
+        }
     };
     let mut files = Vec::new();
     for path in &args.timelines {
@@ -79,7 +97,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let mut exit = Exit::Ok;
     let mut docs = Vec::new();
     for timeline in &timelines {
-        let (history, stopped) = match timeline.run(policy) {
+        let (history, stopped) = match timeline.run_dated(policy, &policy_on) {
             Ok(history) => (history, None),
             Err(stopped) => {
                 let message = timeline.stopped_line(&stopped);

@@ -108,26 +108,63 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             rule_dirs.len() - 1
         }));
     }
-    let mut loaded = Vec::new();
+    let mut books = Vec::new();
     for dir in &rule_dirs {
-        match crate::policy::load(dir) {
-            Ok(l) if l.policy.is_some() || l.plan.is_some() => loaded.push(l),
-            Ok(l) => return super::invalid_rules(dir, &l.diagnostics),
+        match crate::policy::Rulebook::load(dir) {
+            Ok(book) => books.push(book),
             Err(err) => {
                 error_line(err);
                 return Exit::BadInput;
             }
         }
     }
-    let subjects: Vec<Subject> = loaded
+    // A document runs the rule set in force on its cases' `as_of` (effective
+    // dating); `rule_set[d]` now indexes `sets`: (rules directory, rule set).
+    let mut sets: Vec<(usize, usize)> = Vec::new();
+    // Per rule set, a day it is in force (its first document's first case's).
+    let mut set_dates = Vec::new();
+    for (doc, set) in documents.iter().zip(rule_set.iter_mut()) {
+        let book = &books[*set];
+        let dates = doc.case_dates();
+        let chosen = dates.first().map_or(0, |(_, d)| book.set_on(*d));
+        if let Some((name, date)) = dates.iter().find(|(_, d)| book.set_on(*d) != chosen) {
+            let (line, col) = doc.file.line_col(name.span.start);
+            error_line(format!(
+                "{}:{line}:{col}: case `{}` is as of {date}, when other effective-dated rules are in force than on {}, the document's first case's date; put the cases of each rule set in a document of their own",
+                doc.file.name,
+                name.value,
+                dates[0].1
+            ));
+            unusable = true;
+        }
+        let key = (*set, chosen);
+        *set = sets.iter().position(|k| *k == key).unwrap_or_else(|| {
+            sets.push(key);
+            set_dates.push(dates.first().map(|(_, d)| *d));
+            sets.len() - 1
+        });
+    }
+    if unusable {
+        return Exit::BadInput;
+    }
+    for &(dir, set) in &sets {
+        let l = books[dir].set(set);
+        if l.policy.is_none() && l.plan.is_none() {
+            return super::invalid_rules(&rule_dirs[dir], &l.diagnostics);
+        }
+    }
+    let subjects: Vec<Subject> = sets
         .iter()
-        .map(|l| match (&l.policy, &l.plan) {
-            (Some(policy), _) => Subject::Policy(policy),
-            (None, plan) => Subject::Tables(plan.as_ref().expect("kept only with a plan")),
+        .map(|&(dir, set)| match books[dir].set(set) {
+            crate::policy::Loaded {
+                policy: Some(policy),
+                ..
+            } => Subject::Policy(policy),
+            l => Subject::Tables(l.plan.as_ref().expect("kept only with a plan")),
         })
         .collect();
     let coverage_wanted = args.coverage || args.min_coverage.is_some();
-    if coverage_wanted && rule_dirs.len() > 1 {
+    if coverage_wanted && sets.len() > 1 {
         error_line(format!(
             "row coverage is per rules directory, and these documents use {}; run them separately or give one `--rules`",
             list(&rule_dirs)
@@ -177,9 +214,32 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         filtered_out,
     };
     let _ = match args.format {
-        TestFormat::Human => human(out, &subjects, &results, coverage.as_ref(), &summary),
+        TestFormat::Human => {
+            human(out, &subjects, &results, coverage.as_ref(), &summary).and_then(|()| {
+                for (&(dir, _), date) in sets.iter().zip(&set_dates) {
+                    if let Some(date) = date {
+                        super::effective_lines(out, &books[dir], *date)?;
+                    }
+                }
+                Ok(())
+            })
+        }
         TestFormat::Json => {
-            let doc = json!({
+            let effective: Vec<serde_json::Value> = sets
+                .iter()
+                .zip(&set_dates)
+                .filter(|(&(dir, _), _)| !books[dir].versions.is_empty())
+                .filter_map(|(&(dir, _), date)| {
+                    date.map(|d| {
+                        json!({
+                            "rules": rule_dirs[dir].display().to_string(),
+                            "as_of": d.to_string(),
+                            "versions": books[dir].in_force_json(d),
+                        })
+                    })
+                })
+                .collect();
+            let mut doc = json!({
                 "cases": cases.iter().map(|r| json!({
                     "suite": r.suite, "file": r.file, "line": r.line, "name": r.name,
                     "status": if r.outcome == CaseOutcome::Pass { "pass" } else { "fail" },
@@ -198,6 +258,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                     })).collect::<Vec<_>>(),
                 })),
             });
+            if !effective.is_empty() {
+                doc["effective"] = json!(effective);
+            }
             writeln!(
                 out,
                 "{}",

@@ -11,7 +11,7 @@ use super::spanned::{CellText, Spanned};
 /// A map of cells keyed by column name, in file order.
 pub type CellMap = IndexMap<String, Spanned<CellText>>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaDoc {
     pub schema: Spanned<String>,
@@ -30,7 +30,7 @@ pub struct SchemaDoc {
 }
 
 /// A mapping read in file order with each key's span (`IndexMap` keys have none).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct KeyedList<V>(pub Vec<(Spanned<String>, Spanned<V>)>);
 
 impl<V> Default for KeyedList<V> {
@@ -63,7 +63,7 @@ impl<'de, V: Deserialize<'de> + 'static> Deserialize<'de> for KeyedList<V> {
 }
 
 /// One enum variant, or a list of them (any of which matches).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct VariantsDoc(pub Vec<Spanned<String>>);
 
 impl<'de> Deserialize<'de> for VariantsDoc {
@@ -94,7 +94,7 @@ impl<'de> Deserialize<'de> for VariantsDoc {
 }
 
 /// A field's declared type: `money?`, a nested record, or a list.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum FieldTypeDoc {
     Named(String),
     Record(IndexMap<String, Spanned<FieldTypeDoc>>),
@@ -136,7 +136,7 @@ impl<'de> Deserialize<'de> for FieldTypeDoc {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableDoc {
     pub table: Spanned<String>,
@@ -153,9 +153,12 @@ pub struct TableDoc {
     pub rows: Vec<Spanned<RowDoc>>,
     #[serde(default)]
     pub default: Option<Spanned<CellMap>>,
+    /// The dates this version of the table is in force (`model::effective`).
+    #[serde(default)]
+    pub effective: Option<Spanned<EffectiveDoc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RowDoc {
     pub id: Spanned<CellText>,
@@ -166,10 +169,25 @@ pub struct RowDoc {
     /// Spanned: a missing output is shown at `then`.
     #[serde(default)]
     pub then: Spanned<CellMap>,
+    /// The dates this version of the row is in force (`model::effective`).
+    #[serde(default)]
+    pub effective: Option<Spanned<EffectiveDoc>>,
+}
+
+/// `effective: { from: DATE, until: DATE }`: the first and the last day a
+/// version is in force, both inclusive (as a calendar holiday's `from` and
+/// `until` years); either may be left out (no start, no end).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectiveDoc {
+    #[serde(default)]
+    pub from: Option<Spanned<CellText>>,
+    #[serde(default)]
+    pub until: Option<Spanned<CellText>>,
 }
 
 /// A work calendar: which days events may fall on.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarDoc {
     pub calendar: Spanned<String>,
@@ -187,13 +205,13 @@ pub struct CalendarDoc {
 
 /// One holiday: a bare date text (`2026-11-26`, `12-25`, `fourth thursday of november`) or a mapping
 /// with that text under `on` and optional name, observance and years.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum HolidayDoc {
     On(String),
     Rule(HolidayRuleDoc),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayRuleDoc {
     #[serde(default)]
@@ -239,7 +257,7 @@ impl<'de> Deserialize<'de> for HolidayDoc {
 }
 
 /// A collection process template: events with day offsets from the case start.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateDoc {
     pub template: Spanned<String>,
@@ -248,9 +266,12 @@ pub struct TemplateDoc {
     #[serde(default)]
     pub calendar: Option<Spanned<String>>,
     pub events: Vec<Spanned<EventDoc>>,
+    /// The dates this version of the template is in force (`model::effective`).
+    #[serde(default)]
+    pub effective: Option<Spanned<EffectiveDoc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventDoc {
     pub id: Spanned<CellText>,
@@ -271,7 +292,7 @@ pub struct EventDoc {
 }
 
 /// A champion/challenger experiment over one or more collection classes.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentDoc {
     pub experiment: Spanned<String>,
@@ -284,12 +305,20 @@ pub struct ExperimentDoc {
     pub arms: Vec<Spanned<ArmDoc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArmDoc {
     pub name: Spanned<String>,
-    /// A percentage: `80%` or `80`.
-    pub share: Spanned<CellText>,
+    /// A percentage: `80%` or `80`. Alone in every arm: consecutive ranges in order (the
+    /// layout before buckets); with `take_from`: how much to take; with `buckets`: checked against them.
+    #[serde(default)]
+    pub share: Option<Spanned<CellText>>,
+    /// The buckets (0 to 9999) the arm owns: `0-7999, 9500-9999`.
+    #[serde(default)]
+    pub buckets: Option<Spanned<CellText>>,
+    /// A new arm takes its `share` from this arm's highest buckets.
+    #[serde(default)]
+    pub take_from: Option<Spanned<String>>,
     #[serde(default)]
     pub template: Option<Spanned<String>>,
     #[serde(default)]
@@ -297,7 +326,7 @@ pub struct ArmDoc {
 }
 
 /// Wires tables, templates, experiments and calendars into the pipeline.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
     pub policy: Spanned<String>,
@@ -335,7 +364,7 @@ pub struct PolicyDoc {
 }
 
 /// Which kind of document a file holds, read from its top-level keys.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct Probe {
     #[serde(default)]
     pub schema: Option<de::IgnoredAny>,
@@ -359,7 +388,7 @@ pub struct Probe {
 
 /// How the columns of a flat extract (CSV) map onto the account schema
 /// (`arrears batch`, docs/batch.md).
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MappingDoc {
     pub mapping: Spanned<String>,
@@ -373,7 +402,7 @@ pub struct MappingDoc {
 }
 
 /// One list field read from a companion file: one row per item.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListMappingDoc {
     /// The companion file, relative to the input; `{stem}` is the input's file name without extensions.

@@ -3,6 +3,7 @@
 //! interpret a cell or know the schema: the checker and `data::schema` do.
 
 pub mod doc;
+pub mod effective;
 pub mod load;
 pub mod spanned;
 

@@ -8,14 +8,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::calendar::WorkCalendar;
-use super::experiment::{self, Arm, Experiment};
+use super::experiment::{self, Arm, Claim, Experiment};
 use super::{action, Builder};
 use crate::data::schema::BUILTIN_ENUMS;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::check::standalone_expression;
 use crate::lang::compile::RuleRef;
 use crate::lang::ir::TExpr;
-use crate::model::doc::{EventDoc, PolicyDoc};
+use crate::model::doc::{EventDoc, ExperimentDoc, PolicyDoc};
 use crate::model::RuleDocs;
 use crate::source::{SourceFile, Span};
 use crate::types::Type;
@@ -273,59 +273,9 @@ impl Builder<'_> {
                 .help = help;
                 continue;
             };
-            let mut arms = Vec::new();
-            for arm in &doc.arms {
-                let arm = &arm.value;
-                let text = arm.share.value.0.trim().trim_end_matches('%').trim();
-                let share = crate::decimal::parse_decimal(text)
-                    .and_then(experiment::percent_to_basis_points);
-                let Some(share) = share else {
-                    self.diags.push(
-                        Diagnostic::error("experiment", file, arm.share.span, format!("`{}` is not a share", arm.share.value.0))
-                            .with_help("write a percentage from 0% to 100% with at most two decimals, e.g. `12.5%`"),
-                    );
-                    continue;
-                };
-                if let Some(t) = &arm.template {
-                    if !templates.contains_key(&t.value) {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "unknown-reference",
-                                file,
-                                t.span,
-                                format!("unknown template `{}`", t.value),
-                            )
-                            .with_help_opt(did_you_mean(
-                                &t.value,
-                                templates.keys().map(|k| k.as_str()),
-                            )),
-                        );
-                    }
-                }
-                arms.push(Arm {
-                    rule_ref: format!("experiment:{}/{}", doc.experiment.value, arm.name.value)
-                        .into(),
-                    name: arm.name.value.clone(),
-                    share,
-                    template: arm.template.as_ref().map(|t| t.value.clone()),
-                    holdout: arm.holdout,
-                });
-            }
-            let experiment = Experiment {
-                name: doc.experiment.value.clone(),
-                salt: doc.salt.value.clone(),
-                arms,
+            let Some(experiment) = self.experiment(file, doc, templates) else {
+                continue;
             };
-            if experiment.arms.len() == doc.arms.len() {
-                for problem in experiment.validate() {
-                    self.diags.push(Diagnostic::error(
-                        "experiment",
-                        file,
-                        doc.experiment.span,
-                        problem,
-                    ));
-                }
-            }
             out.push(ClassExperiment {
                 experiment,
                 classes: doc.classes.iter().map(|c| c.value.clone()).collect(),
@@ -352,6 +302,203 @@ impl Builder<'_> {
             }
         }
         out
+    }
+}
+
+impl Builder<'_> {
+    /// One experiment document → its arms and bucket owners; problems are
+    /// diagnostics, and an experiment that cannot be laid out is left out.
+    fn experiment(
+        &mut self,
+        file: &Arc<SourceFile>,
+        doc: &ExperimentDoc,
+        templates: &HashMap<String, Template>,
+    ) -> Option<Experiment> {
+        let mut arms = Vec::new();
+        let mut claims = Vec::new();
+        let mut ok = true;
+        let explicit = doc
+            .arms
+            .iter()
+            .any(|a| a.value.buckets.is_some() || a.value.take_from.is_some());
+        for arm_doc in &doc.arms {
+            let arm = &arm_doc.value;
+            let share = match &arm.share {
+                None => None,
+                Some(cell) => {
+                    let text = cell.value.0.trim().trim_end_matches('%').trim();
+                    let share = crate::decimal::parse_decimal(text)
+                        .and_then(experiment::percent_to_basis_points);
+                    if share.is_none() {
+                        ok = false;
+                        self.diags.push(
+                            Diagnostic::error("experiment", file, cell.span, format!("`{}` is not a share", cell.value.0))
+                                .with_help("write a percentage from 0% to 100% with at most two decimals, e.g. `12.5%`"),
+                        );
+                    }
+                    share
+                }
+            };
+            let claim = match (&arm.buckets, &arm.take_from) {
+                (Some(b), None) => match experiment::parse_ranges(&b.value.0) {
+                    Ok(ranges) => Claim::Buckets(ranges),
+                    Err(problem) => {
+                        ok = false;
+                        self.diags.push(
+                            Diagnostic::error("experiment", file, b.span, problem).with_help(
+                                "buckets are inclusive ranges of 0 to 9999: `0-7999, 9500-9999`",
+                            ),
+                        );
+                        continue;
+                    }
+                },
+                (None, Some(donor)) => match share {
+                    Some(share) => Claim::TakeFrom(share, donor.value.clone()),
+                    None => {
+                        ok = false;
+                        self.diags.push(
+                            Diagnostic::error(
+                                "experiment",
+                                file,
+                                donor.span,
+                                format!(
+                                    "arm `{}` takes from `{}` but gives no `share`",
+                                    arm.name.value, donor.value
+                                ),
+                            )
+                            .with_help("write how much it takes: `share: 10%`"),
+                        );
+                        continue;
+                    }
+                },
+                (Some(_), Some(donor)) => {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::error("experiment", file, donor.span, format!("arm `{}` has both `buckets` and `take_from`", arm.name.value))
+                            .with_help("`take_from` is for a new arm; once lint has shown its buckets, write them and drop `take_from`"),
+                    );
+                    continue;
+                }
+                (None, None) => match share {
+                    Some(share) => Claim::Consecutive(share),
+                    None => {
+                        ok = false;
+                        self.diags.push(
+                            Diagnostic::error(
+                                "experiment",
+                                file,
+                                arm.name.span,
+                                format!(
+                                    "arm `{}` has no `buckets`, `share` or `take_from`",
+                                    arm.name.value
+                                ),
+                            )
+                            .with_help("give it its buckets: `buckets: 0-7999`"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if let Some(t) = &arm.template {
+                if !templates.contains_key(&t.value) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unknown-reference",
+                            file,
+                            t.span,
+                            format!("unknown template `{}`", t.value),
+                        )
+                        .with_help_opt(did_you_mean(
+                            &t.value,
+                            templates.keys().map(|k| k.as_str()),
+                        )),
+                    );
+                }
+            }
+            claims.push((claim, share, arm_doc.span));
+            arms.push(Arm {
+                rule_ref: format!("experiment:{}/{}", doc.experiment.value, arm.name.value).into(),
+                name: arm.name.value.clone(),
+                share: share.unwrap_or(0),
+                template: arm.template.as_ref().map(|t| t.value.clone()),
+                holdout: arm.holdout,
+            });
+        }
+        let name = &doc.experiment.value;
+        // An arm that is wrong is reported; its experiment still exists, so
+        // its uses are not reported again.
+        if !ok || arms.len() != doc.arms.len() {
+            return Some(Experiment::consecutive(name, &doc.salt.value, arms));
+        }
+        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+        let only: Vec<Claim> = claims.iter().map(|(c, _, _)| c.clone()).collect();
+        let owner = match experiment::layout(&names, &only) {
+            Ok(owner) => owner,
+            Err(problems) => {
+                for problem in problems {
+                    self.diags.push(
+                        Diagnostic::error("experiment", file, doc.experiment.span, problem)
+                            .with_help("every bucket 0 to 9999 belongs to exactly one arm"),
+                    );
+                }
+                return Some(Experiment::consecutive(name, &doc.salt.value, arms));
+            }
+        };
+        if explicit {
+            for (i, arm) in arms.iter_mut().enumerate() {
+                let owned = owner.iter().filter(|&&o| usize::from(o) == i).count() as u32;
+                if let (Claim::Buckets(_), Some(share), span) = &claims[i] {
+                    if *share != owned {
+                        self.diags.push(
+                            Diagnostic::error("experiment", file, *span, format!(
+                                "arm `{}` says {} but owns {owned} buckets ({})",
+                                arm.name,
+                                experiment::format_percent(u64::from(*share)),
+                                experiment::format_percent(u64::from(owned))
+                            ))
+                            .with_help("a share with `buckets` must equal their count (100 buckets are 1%); or drop the share"),
+                        );
+                    }
+                }
+                arm.share = owned;
+            }
+        } else if !doc.arms.is_empty() {
+            let ranges: Vec<String> = arms
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    format!(
+                        "`{}`: `buckets: {}`",
+                        a.name,
+                        experiment::show_ranges(&experiment::ranges_of(&owner, i as u16))
+                    )
+                })
+                .collect();
+            self.diags.push(
+                Diagnostic::warning(
+                    "experiment-layout",
+                    file,
+                    doc.experiment.span,
+                    format!("experiment `{}` lays its arms out by shares alone, so adding or resizing an arm moves accounts between the other arms", doc.experiment.value),
+                )
+                .with_help(format!("write each arm's buckets (the same assignment as today): {}", ranges.join(", "))),
+            );
+        }
+        let experiment = Experiment {
+            name: doc.experiment.value.clone(),
+            salt: doc.salt.value.clone(),
+            arms,
+            owner,
+        };
+        for problem in experiment.validate() {
+            self.diags.push(Diagnostic::error(
+                "experiment",
+                file,
+                doc.experiment.span,
+                problem,
+            ));
+        }
+        Some(experiment)
     }
 }
 

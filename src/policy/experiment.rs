@@ -1,10 +1,13 @@
 //! Champion/challenger: sticky arm assignment by hash of account id and salt.
 //!
-//! An experiment splits the population into arms by basis points of share. Each account is placed
-//! by [`bucket`], a stable hash of the experiment's salt and the account id, so the same account
-//! stays in the same arm across runs, machines and versions (unlike a random re-draw per run).
-//! Changing the salt re-shuffles the population independently of any other salt. It must not use
-//! randomness or the clock.
+//! An experiment has a fixed space of 10,000 buckets; each account falls in one by [`bucket`], a
+//! stable hash of the experiment's salt and the account id, and each bucket is owned by one arm
+//! ([`Experiment::owner`]), so the same account stays in the same arm across runs, machines and
+//! versions. Arms own explicit bucket ranges (`buckets: 0-7999`), or take their share from a named
+//! arm (`take_from: champion`, its highest buckets), so adding, resizing or removing an arm moves
+//! only the accounts of the buckets that change hands ([`layout`]); an experiment written with
+//! shares alone keeps the old layout (consecutive ranges in declaration order). Changing the salt
+//! re-shuffles the population. It must not use randomness or the clock.
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -35,6 +38,160 @@ pub struct Experiment {
     pub name: String,
     pub salt: String,
     pub arms: Vec<Arm>,
+    /// Per bucket (`FULL_SHARE` of them), the index of the arm that owns it.
+    pub owner: Vec<u16>,
+}
+
+/// How one arm says which buckets it owns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// `share` alone, in an experiment where no arm names buckets: consecutive ranges in order.
+    Consecutive(u32),
+    /// `buckets: 0-7999, 9500-9999` (inclusive ranges).
+    Buckets(Vec<(u32, u32)>),
+    /// `share: 10%, take_from: champion`: that many of the named arm's highest buckets.
+    TakeFrom(u32, String),
+}
+
+/// Parses `0-7999, 9500-9999` (inclusive, each below `FULL_SHARE`); a lone number is one bucket.
+pub fn parse_ranges(text: &str) -> Result<Vec<(u32, u32)>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let number = |t: &str| {
+            t.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n < FULL_SHARE)
+                .ok_or_else(|| format!("`{part}` is not a bucket range (0 to 9999, as `0-7999`)"))
+        };
+        let (a, b) = (number(a)?, number(b)?);
+        if b < a {
+            return Err(format!("`{part}` ends before it starts"));
+        }
+        out.push((a, b));
+    }
+    Ok(out)
+}
+
+/// Bucket ranges written back: `0-7999, 9500-9999`.
+pub fn show_ranges(ranges: &[(u32, u32)]) -> String {
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// The owner of every bucket from the arms' claims (arm names in order), or the
+/// problems: a bucket claimed twice or by no arm, a `take_from` naming no arm or
+/// more buckets than that arm has, consecutive shares mixed with bucket ranges.
+pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<String>> {
+    const FREE: u16 = u16::MAX;
+    let mut owner = vec![FREE; FULL_SHARE as usize];
+    let mut problems = Vec::new();
+    if claims.iter().all(|c| matches!(c, Claim::Consecutive(_))) {
+        let mut start = 0usize;
+        for (i, claim) in claims.iter().enumerate() {
+            let Claim::Consecutive(share) = claim else {
+                unreachable!()
+            };
+            let end = (start + *share as usize).min(owner.len());
+            owner[start..end].fill(i as u16);
+            start = end;
+        }
+        // Shares short of 100% (reported by `validate`): the last arm takes the rest.
+        let last = claims.len().saturating_sub(1) as u16;
+        owner[start..].fill(last);
+        return Ok(owner);
+    }
+    for (i, claim) in claims.iter().enumerate() {
+        match claim {
+            Claim::Buckets(ranges) => {
+                for &(a, b) in ranges {
+                    // The first bucket of each range claimed twice is reported; the earlier claim stands.
+                    let mut reported = false;
+                    for bucket in a..=b {
+                        let slot = &mut owner[bucket as usize];
+                        if *slot != FREE && *slot != i as u16 {
+                            if !reported {
+                                problems.push(format!(
+                                    "bucket {bucket} is claimed by `{}` and `{}`",
+                                    names[*slot as usize], names[i]
+                                ));
+                                reported = true;
+                            }
+                            continue;
+                        }
+                        *slot = i as u16;
+                    }
+                }
+            }
+            Claim::Consecutive(_) => problems.push(format!(
+                "arm `{}` gives a share but no `buckets` or `take_from`, and other arms name their buckets",
+                names[i]
+            )),
+            Claim::TakeFrom(..) => {}
+        }
+    }
+    for (i, claim) in claims.iter().enumerate() {
+        let Claim::TakeFrom(share, donor) = claim else {
+            continue;
+        };
+        let Some(d) = names.iter().position(|n| n == donor) else {
+            problems.push(format!(
+                "arm `{}` takes from `{donor}`, which is not an arm",
+                names[i]
+            ));
+            continue;
+        };
+        let held: Vec<usize> = (0..owner.len()).filter(|&b| owner[b] == d as u16).collect();
+        if held.len() <= *share as usize || d == i {
+            problems.push(format!(
+                "arm `{}` takes {} buckets from `{donor}`, which has {}",
+                names[i],
+                share,
+                held.len()
+            ));
+            continue;
+        }
+        for &b in &held[held.len() - *share as usize..] {
+            owner[b] = i as u16;
+        }
+    }
+    let free = ranges_of(&owner, FREE);
+    if !free.is_empty() {
+        problems.push(format!(
+            "buckets {} belong to no arm; add them to an arm's `buckets` (a removed arm's buckets go back to an arm named here)",
+            show_ranges(&free)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(owner)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The ranges of buckets owned by `arm`.
+pub fn ranges_of(owner: &[u16], arm: u16) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for (b, &o) in owner.iter().enumerate() {
+        if o != arm {
+            continue;
+        }
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == b as u32 => *end = b as u32,
+            _ => out.push((b as u32, b as u32)),
+        }
+    }
+    out
 }
 
 /// Converts a percentage written by an analyst (e.g. Decimal 12.5 for 12.5%) to basis points;
@@ -62,7 +219,7 @@ pub fn bucket(salt: &str, account_id: &str) -> u32 {
 }
 
 /// Formats basis points as a percentage without trailing zeros: 9500 → `95%`, 1250 → `12.5%`.
-fn format_percent(basis_points: u64) -> String {
+pub fn format_percent(basis_points: u64) -> String {
     let whole = basis_points / 100;
     let frac = basis_points % 100;
     if frac == 0 {
@@ -75,24 +232,32 @@ fn format_percent(basis_points: u64) -> String {
 }
 
 impl Experiment {
-    /// The arm for an account: arms take consecutive bucket ranges in declaration order.
-    /// Requires shares to total FULL_SHARE (checked by `validate`); if they don't, the last arm takes the rest.
+    /// An experiment whose arms take consecutive bucket ranges in declaration
+    /// order, by their shares (an experiment file written with shares alone).
+    pub fn consecutive(name: &str, salt: &str, arms: Vec<Arm>) -> Experiment {
+        let claims: Vec<Claim> = arms.iter().map(|a| Claim::Consecutive(a.share)).collect();
+        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+        let owner = layout(&names, &claims).expect("consecutive shares always lay out");
+        Experiment {
+            name: name.to_string(),
+            salt: salt.to_string(),
+            arms,
+            owner,
+        }
+    }
+
+    /// The arm for an account: the owner of its bucket.
     ///
     /// # Panics
     ///
     /// If the experiment has no arms (reported by `validate`).
     pub fn assign(&self, account_id: &str) -> &Arm {
-        let position = u64::from(bucket(&self.salt, account_id));
-        let mut upper = 0u64;
-        for arm in &self.arms {
-            upper += u64::from(arm.share);
-            if position < upper {
-                return arm;
-            }
-        }
-        self.arms
-            .last()
-            .unwrap_or_else(|| panic!("experiment `{}` has no arms", self.name))
+        assert!(
+            !self.arms.is_empty(),
+            "experiment `{}` has no arms",
+            self.name
+        );
+        &self.arms[usize::from(self.owner[bucket(&self.salt, account_id) as usize])]
     }
 
     /// Problems with the declaration, as plain lowercase messages with values in backticks:
@@ -163,11 +328,7 @@ mod tests {
     }
 
     fn experiment(salt: &str, arms: Vec<Arm>) -> Experiment {
-        Experiment {
-            name: "test".to_string(),
-            salt: salt.to_string(),
-            arms,
-        }
+        Experiment::consecutive("test", salt, arms)
     }
 
     fn four_arms(salt: &str) -> Experiment {

@@ -20,7 +20,9 @@ pub mod case;
 mod contracts;
 mod documents;
 pub mod experiment;
+mod experiment_edits;
 pub mod promise;
+mod rulebook;
 mod run;
 mod slots;
 mod wiring;
@@ -33,6 +35,8 @@ pub use action::{Action, ActionKind};
 pub use areas::{FollowUp, Nomination, Out, Role, Roles, Variants, MAX_PLAN_INSTALMENTS};
 use calendar::WorkCalendar;
 pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
+pub use experiment_edits::{experiment_edits, small_arms, MIN_ARM_ACCOUNTS};
+pub use rulebook::{version_json, Rulebook};
 pub use run::{run, run_needed, PolicyRun};
 pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 

@@ -295,6 +295,18 @@ impl Timeline {
     /// Runs the policy on every day of the timeline; `policy` is the one the
     /// timeline was read with.
     pub fn run(&self, policy: &Policy) -> Result<History, Box<Stopped>> {
+        self.run_dated(policy, &|_| Ok(policy))
+    }
+
+    /// Runs the timeline with the policy in force on each day (`policy_on`:
+    /// effective-dated rules switch versions on their dates); `policy` is the
+    /// one the timeline was read with (the schema and the case fields, which
+    /// are not dated). A day whose rules cannot be built stops the timeline.
+    pub fn run_dated<'p>(
+        &self,
+        policy: &'p Policy,
+        policy_on: &dyn Fn(NaiveDate) -> Result<&'p Policy, String>,
+    ) -> Result<History, Box<Stopped>> {
         let schema = policy.plan.schema();
         let mut facts = self.facts.clone();
         let mut case = self.case.clone();
@@ -339,7 +351,11 @@ impl Timeline {
                     Err(message) => return Err(stop(history, date, message, None)),
                 },
             };
-            let (actions, fired) = match crate::policy::run(policy, &value, date, false) {
+            let today = match policy_on(date) {
+                Ok(p) => p,
+                Err(message) => return Err(stop(history, date, message, None)),
+            };
+            let (actions, fired) = match crate::policy::run(today, &value, date, false) {
                 Ok(run) => (run.actions, run.evaluation.fired_rows().collect()),
                 Err(e) => return Err(stop(history, date, e.to_string(), None)),
             };

@@ -366,6 +366,20 @@ impl TestDocument {
     }
 
     /// The rules directory the document names (`rules:`), relative to its own directory.
+    /// Each account case's name and `as_of`, in document order (timeline
+    /// cases run every day of their timeline, so they have none).
+    pub fn case_dates(&self) -> Vec<(&Spanned<String>, NaiveDate)> {
+        self.doc
+            .cases
+            .iter()
+            .zip(&self.setups)
+            .filter_map(|(case, setup)| match setup {
+                CaseSetup::Account(date) => Some((&case.value.name, *date)),
+                CaseSetup::Timeline(_) => None,
+            })
+            .collect()
+    }
+
     pub fn rules_dir(&self) -> Option<PathBuf> {
         let rel = self.doc.rules.as_ref()?;
         Some(

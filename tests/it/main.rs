@@ -33,6 +33,8 @@ mod control_chars;
 mod determinism;
 mod doc_site;
 mod docs;
+mod effective;
+mod experiments;
 mod explain;
 mod fmt;
 mod formats;

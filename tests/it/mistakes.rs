@@ -623,6 +623,13 @@ const EXAMPLES: &[(&str, Apply)] = &[
         Apply::Line("experiments/card_early_letters.yaml", "name: soft_letter"),
     ),
     ("file-too-large", Apply::Described),
+    // Two versions, or flags: tests/it/effective.rs and tests/it/experiments.rs report them.
+    ("effective-gap", Apply::Described),
+    ("effective-overlap", Apply::Described),
+    ("experiment-layout", Apply::Described),
+    ("experiment-reassigned", Apply::Described),
+    ("experiment-small-arm", Apply::Described),
+    ("effective", Apply::Line("dpd_bucket.yaml", "description:")),
     ("for-each", Apply::Line("sa_exit.yaml", "for_each:")),
     ("hit-policy", Apply::Line("entry.yaml", "hit: first")),
     (

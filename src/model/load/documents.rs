@@ -16,7 +16,7 @@ use crate::model::spanned::{Format, Spanned};
 use crate::source::{SourceFile, Span};
 
 /// The documents of a rules directory, each with the file it came from.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RuleDocs {
     pub files: Vec<Arc<SourceFile>>,
     pub schemas: Vec<(Arc<SourceFile>, SchemaDoc)>,
@@ -39,7 +39,7 @@ pub struct RuleDocs {
 /// text tells: their file stems and the values of their top-level keys
 /// (`table: entry` → `entry`). A use of such a name is a follow-on of the
 /// load error, not a problem of its own.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Broken {
     pub names: Vec<String>,
     /// Whether one of them may be the schema (its kind could not be told, or it is `schema`).

@@ -1,0 +1,261 @@
+//! Effective dating (`model::effective`): a row replaced on 2027-01-01 gives
+//! the old action as of 2026-12-31 and the new one from 2027-01-01 in
+//! `dry-run`, `test`, `batch` and across a `simulate` timeline; overlapping
+//! versions are a lint error naming both; a gap is a warning, and a day with no
+//! version of a table the policy reads fails with that day named; `lint`
+//! analyses every distinct rule set, `lint --as-of` one.
+
+use crate::common::{arrears_in, copy_dir, root, stderr, stdout};
+
+const OLD_ROW: &str = "  - id: card-early
+    description: Card 1-59 DPD; champion early treatment (experiment card_early_letters).
+    when: { category: arrears, product: card, bucket: \"b1_29, b30_59\" }
+    then: { class: '\"card_early\"', template: '\"card_early_std\"' }
+";
+
+/// The shipped rules with the `card-early` row in two versions: `card_early_std`
+/// until 2026-12-31, `card_early_soft` from 2027-01-01 (`until`/`from` as given).
+fn dated_rules(until: &str, from: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    copy_dir(&root().join("samples"), &dir.path().join("samples"));
+    let path = dir.path().join("rules/collection_class.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(OLD_ROW), "the shipped card-early row changed");
+    let versions = format!(
+        "{}    effective: {{ until: {until} }}\n\n{}    effective: {{ from: {from} }}\n",
+        OLD_ROW,
+        OLD_ROW
+            .replace("card_early_std", "card_early_soft")
+            .replace("champion early treatment", "soft treatment from 2027")
+    );
+    std::fs::write(&path, text.replace(OLD_ROW, &versions)).unwrap();
+    dir
+}
+
+fn dry_run(dir: &std::path::Path, as_of: &str, format: &str) -> std::process::Output {
+    arrears_in(
+        dir,
+        &[
+            "dry-run",
+            "--rules",
+            "rules",
+            "--as-of",
+            as_of,
+            "--account",
+            "card-arrears-7dpd",
+            "--format",
+            format,
+            "samples/accounts.yaml",
+        ],
+    )
+}
+
+#[test]
+fn a_row_replaced_on_2027_01_01_gives_the_old_action_before_and_the_new_one_from_that_day() {
+    let dir = dated_rules("2026-12-31", "2027-01-01");
+    let before = dry_run(dir.path(), "2026-12-31", "human");
+    let after = dry_run(dir.path(), "2027-01-01", "human");
+    assert!(before.status.success(), "{}", stderr(&before));
+    assert!(
+        stdout(&before).contains("assign_class class=card_early template=card_early_std"),
+        "{}",
+        stdout(&before)
+    );
+    assert!(
+        stdout(&after).contains("assign_class class=card_early template=card_early_soft"),
+        "{}",
+        stdout(&after)
+    );
+    assert_snapshot!("dry_run_names_the_versions", stdout(&after));
+    // JSON names the dated versions in force, with where each is written.
+    let json: serde_json::Value =
+        serde_json::from_slice(&dry_run(dir.path(), "2026-12-31", "json").stdout).unwrap();
+    assert_eq!(
+        json["effective"],
+        serde_json::json!([{
+            "kind": "row", "name": "collection_class:card-early", "from": null,
+            "until": "2026-12-31", "at": "rules/collection_class.yaml:88:9",
+        }])
+    );
+}
+
+#[test]
+fn undated_rules_print_no_versions() {
+    let out = arrears_in(
+        root(),
+        &[
+            "dry-run",
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+            "samples/accounts.yaml",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("effective").is_none());
+}
+
+#[test]
+fn a_simulated_timeline_switches_versions_on_the_change_date() {
+    let dir = dated_rules("2026-12-31", "2027-01-01");
+    std::fs::copy(
+        root().join("tests/fixtures/effective/crossing.yaml"),
+        dir.path().join("crossing.yaml"),
+    )
+    .unwrap();
+    let out = arrears_in(
+        dir.path(),
+        &["simulate", "--rules", "rules", "crossing.yaml"],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}{}", text, stderr(&out));
+    // The case opens on 2027-01-01 (5 DPD) under the row in force that day.
+    let opened = text
+        .lines()
+        .skip_while(|l| !l.contains("2027-01-01"))
+        .find(|l| l.contains("assign_class"))
+        .unwrap_or_else(|| panic!("no case opened on 2027-01-01:\n{text}"));
+    assert!(opened.contains("template=card_early_soft"), "{text}");
+    assert!(!text.contains("card_early_std"), "{text}");
+}
+
+#[test]
+fn test_documents_and_batch_run_the_version_of_their_as_of() {
+    let dir = dated_rules("2026-12-31", "2027-01-01");
+    let doc = |as_of: &str, template: &str| {
+        format!(
+            "tests: dated\nrules: rules\nas_of: {as_of}\naccounts: samples/accounts.yaml\ncases:\n  - name: card early on {as_of}\n    account: card-arrears-7dpd\n    contains:\n      - {{ type: assign_class, template: {template} }}\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("old.yaml"),
+        doc("2026-12-31", "card_early_std"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("new.yaml"),
+        doc("2027-01-01", "card_early_soft"),
+    )
+    .unwrap();
+    let out = arrears_in(dir.path(), &["test", "old.yaml", "new.yaml"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_snapshot!("test_names_the_versions", stdout(&out));
+    // Cases of one document on both sides of the change: refused, naming the case.
+    let both = doc("2026-12-31", "card_early_std")
+        + "  - name: card early in 2027\n    account: card-arrears-7dpd\n    as_of: 2027-01-01\n    contains:\n      - { type: assign_class, template: card_early_soft }\n";
+    std::fs::write(dir.path().join("both.yaml"), both).unwrap();
+    let out = arrears_in(dir.path(), &["test", "both.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("both.yaml:10:11: case `card early in 2027` is as of 2027-01-01"),
+        "{}",
+        stderr(&out)
+    );
+
+    let accounts = dir.path().join("one.jsonl");
+    let account = serde_yaml_account(dir.path());
+    std::fs::write(&accounts, account).unwrap();
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "batch",
+            "--rules",
+            "rules",
+            "--as-of",
+            "2027-01-01",
+            "--out",
+            "out.jsonl",
+            "--summary",
+            "summary.json",
+            "one.jsonl",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let actions = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert!(actions.contains("card_early_soft"), "{actions}");
+    assert!(stderr(&out).contains("effective-dated versions in force on 2027-01-01: 1\n    row collection_class:card-early (from 2027-01-01) at rules/collection_class.yaml:94:9"), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["effective"][0]["from"], "2027-01-01");
+}
+
+/// `card-arrears-7dpd` from the samples as one JSON line.
+fn serde_yaml_account(dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(dir.join("samples/accounts.yaml")).unwrap();
+    let all: Vec<serde_json::Value> = serde_saphyr::from_str(&text).unwrap();
+    let one = all.iter().find(|a| a["id"] == "card-arrears-7dpd").unwrap();
+    format!("{}\n", serde_json::to_string(one).unwrap())
+}
+
+#[test]
+fn overlapping_versions_are_a_lint_error_naming_both() {
+    let dir = dated_rules("2027-01-31", "2027-01-01");
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_snapshot!("overlap", stdout(&out));
+    // Every command refuses them.
+    let out = dry_run(dir.path(), "2026-06-01", "human");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("two versions of row `collection_class:card-early`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_gap_is_a_warning_and_lint_names_the_period_of_each_set() {
+    let dir = dated_rules("2026-12-30", "2027-01-02");
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_snapshot!("gap", stdout(&out));
+    // On a day of the gap the row does not exist: card accounts fall through to the default.
+    let out = arrears_in(dir.path(), &["lint", "--as-of", "2026-12-31", "rules"]);
+    assert_snapshot!("gap_as_of", stdout(&out));
+}
+
+#[test]
+fn a_day_when_no_version_of_a_table_is_in_force_names_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    copy_dir(&root().join("samples"), &dir.path().join("samples"));
+    let path = dir.path().join("rules/risk_segment.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen(
+            "table: risk_segment\n",
+            "table: risk_segment\neffective: { from: 2027-01-01 }\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = dry_run(dir.path(), "2026-12-31", "human");
+    assert_eq!(out.status.code(), Some(3));
+    assert_snapshot!("no_version_in_force", stderr(&out));
+    let out = dry_run(dir.path(), "2027-01-01", "human");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_effective_dates_are_errors_at_their_cell() {
+    let dir = dated_rules("2026-12-31", "2027-13-01");
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("`2027-13-01` is not a date (YYYY-MM-DD)"),
+        "{}",
+        stdout(&out)
+    );
+    let dir = dated_rules("2026-12-31, from: 2027-02-01", "2027-01-01");
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert!(
+        stdout(&out).contains("`until: 2026-12-31` is before `from: 2027-02-01`"),
+        "{}",
+        stdout(&out)
+    );
+}
