@@ -4,6 +4,7 @@
 //! `policy::run` and the batch give the same answers without it).
 
 mod batch;
+mod ci;
 mod dry_run;
 mod generate;
 mod lint;

@@ -24,6 +24,7 @@ mod bad_input;
 mod batch;
 mod batch_csv_output;
 mod calendar;
+mod ci_output;
 mod cli;
 mod cli_consistency;
 mod cli_errors;
