@@ -11,6 +11,7 @@ pub mod decimal;
 pub mod diagnostic;
 pub mod eval;
 pub mod input;
+pub mod json_schema;
 pub mod lang;
 pub mod model;
 pub mod policy;

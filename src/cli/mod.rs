@@ -10,6 +10,7 @@ mod generate;
 mod lint;
 mod output;
 mod render;
+mod schema;
 mod simulate;
 mod test;
 
@@ -74,6 +75,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
     Generate(generate::Args),
+    /// Print or write the JSON Schema of a document kind, for editors (yaml-language-server, taplo).
+    Schema(schema::Args),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -140,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Simulate(args) => simulate::run(&args, &mut out),
+        Command::Schema(args) => schema::run(&args, &mut out),
     };
     out.finish(exit).into()
 }

@@ -32,6 +32,7 @@ mod combinations;
 mod control_chars;
 mod determinism;
 mod docs;
+mod editor_schemas;
 mod explain;
 mod formats;
 mod fuzz_regressions;
