@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod formatter;
 pub mod input;
+pub mod json_schema;
 pub mod lang;
 pub mod model;
 pub mod policy;

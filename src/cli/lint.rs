@@ -4,8 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{error_line, Exit, Format, Out};
+use super::{ci, error_line, Exit, Out};
 use crate::diagnostic::{printable, Severity};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    #[default]
+    Human,
+    Json,
+    /// SARIF 2.1.0, for code scanning (`github/codeql-action/upload-sarif`).
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per diagnostic.
+    Github,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -14,9 +25,10 @@ pub struct Args {
     /// The rules directory, as the other commands take it.
     #[arg(long = "rules", value_name = "DIR")]
     rules: Option<PathBuf>,
-    /// Output format.
+    /// Output format: `sarif` is a SARIF 2.1.0 log (GitHub code scanning), `github` workflow
+    /// commands that GitHub Actions shows as annotations on the lines.
     #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    format: LintFormat,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     deny_warnings: bool,
@@ -116,8 +128,22 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .filter(|d| d.severity == Severity::Warning)
         .count();
     let notes = diagnostics.len() - errors - warnings;
+    let cwd = std::env::current_dir().unwrap_or_default();
     let _ = match args.format {
-        Format::Json => {
+        LintFormat::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&ci::sarif(&diagnostics, &cwd)).unwrap_or_default()
+        ),
+        LintFormat::Github => {
+            let _ = write!(out, "{}", ci::github_diagnostics(&diagnostics, &cwd));
+            writeln!(
+                out,
+                "{}",
+                summary_line(dir, &loaded, errors, warnings, notes)
+            )
+        }
+        LintFormat::Json => {
             let json = serde_json::json!({
                 "diagnostics": diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
                 "errors": errors,
@@ -130,44 +156,52 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 serde_json::to_string_pretty(&json).unwrap_or_default()
             )
         }
-        Format::Human => {
+        LintFormat::Human => {
             for d in &diagnostics {
                 let _ = writeln!(out, "{}", d.render());
             }
-            let summary = match (&loaded.policy, &loaded.plan) {
-                (Some(p), _) => format!(
-                    "policy `{}`: {} tables, {} templates, {} experiments",
-                    printable(&p.name),
-                    p.plan.tables.len(),
-                    p.templates.len(),
-                    p.experiments.len()
-                ),
-                (None, Some(plan)) => format!("{} tables", plan.tables.len()),
-                (None, None) => String::new(),
-            };
-            let notes = match notes {
-                0 => String::new(),
-                n => format!(", {n} info(s) on what was not analysed"),
-            };
-            if errors == 0 && warnings == 0 {
-                writeln!(
-                    out,
-                    "{}: {summary}, no problems{notes}",
-                    printable(&dir.display().to_string())
-                )
-            } else {
-                writeln!(
-                    out,
-                    "{}: {errors} error(s), {warnings} warning(s){notes}",
-                    printable(&dir.display().to_string())
-                )
-            }
+            writeln!(
+                out,
+                "{}",
+                summary_line(dir, &loaded, errors, warnings, notes)
+            )
         }
     };
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         Exit::Findings
     } else {
         Exit::Ok
+    }
+}
+
+/// The last line: what was loaded and that nothing is wrong, or the counts.
+fn summary_line(
+    dir: &Path,
+    loaded: &crate::policy::Loaded,
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+) -> String {
+    let summary = match (&loaded.policy, &loaded.plan) {
+        (Some(p), _) => format!(
+            "policy `{}`: {} tables, {} templates, {} experiments",
+            printable(&p.name),
+            p.plan.tables.len(),
+            p.templates.len(),
+            p.experiments.len()
+        ),
+        (None, Some(plan)) => format!("{} tables", plan.tables.len()),
+        (None, None) => String::new(),
+    };
+    let notes = match notes {
+        0 => String::new(),
+        n => format!(", {n} info(s) on what was not analysed"),
+    };
+    let dir = printable(&dir.display().to_string()).into_owned();
+    if errors == 0 && warnings == 0 {
+        format!("{dir}: {summary}, no problems{notes}")
+    } else {
+        format!("{dir}: {errors} error(s), {warnings} warning(s){notes}")
     }
 }
 

@@ -4,6 +4,7 @@
 //! `policy::run` and the batch give the same answers without it).
 
 mod batch;
+mod ci;
 mod doc;
 mod dry_run;
 mod fmt;
@@ -12,6 +13,7 @@ mod lint;
 mod manual;
 mod output;
 mod render;
+mod schema;
 mod simulate;
 mod test;
 
@@ -84,6 +86,8 @@ enum Command {
     Completions(manual::CompletionsArgs),
     /// Print the manual page, or write one page per command with `--out DIR`.
     Man(manual::ManArgs),
+    /// Print or write the JSON Schema of a document kind, for editors (yaml-language-server, taplo).
+    Schema(schema::Args),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -154,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args, &mut out),
         Command::Completions(args) => manual::completions(&args, &mut out),
         Command::Man(args) => manual::man(&args, &mut out),
+        Command::Schema(args) => schema::run(&args, &mut out),
     };
     out.finish(exit).into()
 }

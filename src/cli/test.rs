@@ -19,6 +19,9 @@ pub enum TestFormat {
     Json,
     /// JUnit XML, for CI systems.
     Junit,
+    /// GitHub Actions workflow commands: an error annotation at each failed case's line, then
+    /// the human report.
+    Github,
 }
 
 #[derive(clap::Args, Debug)]
@@ -268,16 +271,29 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             )
         }
         TestFormat::Junit => writeln!(out, "{}", junit(&cases)),
+        TestFormat::Github => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let _ = write!(out, "{}", github(&cases, &cwd));
+            human(out, &subjects, &results, coverage.as_ref(), &summary)
+        }
     };
     if failed > 0 {
         return Exit::Findings;
     }
     if let (Some(min), Some(c)) = (args.min_coverage, &coverage) {
         if c.percent() < min {
-            error_line(format!(
+            let message = format!(
                 "row coverage {:.1}% is below --min-coverage {min}%",
                 c.percent()
-            ));
+            );
+            if args.format == TestFormat::Github {
+                let _ = write!(
+                    out,
+                    "{}",
+                    super::ci::annotation("error", &[("title", "row coverage")], &message)
+                );
+            }
+            error_line(message);
             return Exit::Findings;
         }
     }
@@ -381,6 +397,27 @@ fn human(
         write!(out, ", {} filtered out", summary.filtered_out)?;
     }
     writeln!(out)
+}
+
+/// An error annotation at each failed case's file and line, titled with the
+/// case, its problems as the message.
+fn github(results: &[CaseResult], cwd: &std::path::Path) -> String {
+    let mut out = String::new();
+    for r in results {
+        if let CaseOutcome::Fail(problems) = &r.outcome {
+            let file = super::ci::relative_path(&r.file, cwd);
+            out.push_str(&super::ci::annotation(
+                "error",
+                &[
+                    ("file", &file),
+                    ("line", &r.line.to_string()),
+                    ("title", &format!("{} › {}", r.suite, r.name)),
+                ],
+                &problems.join("\n"),
+            ));
+        }
+    }
+    out
 }
 
 fn junit(results: &[CaseResult]) -> String {

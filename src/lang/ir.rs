@@ -152,6 +152,15 @@ pub enum Aggregate {
     Count,
 }
 
+impl Aggregate {
+    pub const ALL: [(&'static str, Aggregate); 4] = [
+        ("sum", Aggregate::Sum),
+        ("min", Aggregate::Min),
+        ("max", Aggregate::Max),
+        ("count", Aggregate::Count),
+    ];
+}
+
 #[derive(Clone, Debug)]
 pub struct Input {
     pub name: String,

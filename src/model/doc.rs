@@ -2,6 +2,7 @@
 //! Nothing here is interpreted; the checker does that.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -11,18 +12,25 @@ use super::spanned::{CellText, Spanned};
 /// A map of cells keyed by column name, in file order.
 pub type CellMap = IndexMap<String, Spanned<CellText>>;
 
-#[derive(Clone, Debug, Deserialize)]
+/// The account schema: every field an account snapshot has, its type, and the enums.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaDoc {
+    /// The schema's name; a rules directory has exactly one schema.
     pub schema: Spanned<String>,
+    /// What the accounts are, for readers.
     #[serde(default)]
     pub description: Option<String>,
+    /// The ISO 4217 code of every `money` amount (`USD`); money literals in other currencies are errors.
     #[serde(default)]
     pub currency: Option<Spanned<String>>,
+    /// The account field that holds the account id (default `id`).
     #[serde(default)]
     pub id: Option<Spanned<String>>,
+    /// Enum name → its variants (`customer_class: [residential, commercial]`); a field or output of that type takes one of them.
     #[serde(default)]
     pub enums: IndexMap<String, Spanned<Vec<Spanned<String>>>>,
+    /// The account's fields: name → type (`money`, `integer?` for an optional one, an enum name, a nested record, or a one-element list `[record]`).
     pub fields: Spanned<FieldTypeDoc>,
     /// Record path (`account.dispositions`) → the combinations of its enum fields that may occur.
     #[serde(default)]
@@ -136,21 +144,30 @@ impl<'de> Deserialize<'de> for FieldTypeDoc {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// A decision table: inputs, outputs and rows of cells, evaluated under a hit policy.
 pub struct TableDoc {
+    /// The table's name, used in references (`entry.category`) and rule refs (`entry:row-id`).
     pub table: Spanned<String>,
+    /// What the table decides, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// `sa in account.service_agreements`: evaluate the table once per item.
     #[serde(default)]
     pub for_each: Option<Spanned<CellText>>,
+    /// Which matching rows give the result: `first`, `unique`, `priority`, `any`, `collect` or `rule_order`.
     pub hit: Spanned<String>,
+    /// Under `hit: collect`, folds the collected outputs into one value: `sum`, `min`, `max` or `count`.
     #[serde(default)]
     pub aggregate: Option<Spanned<String>>,
+    /// Input name → the expression it reads (`account.days_past_due`, `account.arrears - account.pay_plan.scheduled_due`).
     pub inputs: Spanned<CellMap>,
+    /// Output name → its type (`text`, `money`, `bool`, an enum name, `text?` when it may be null).
     pub outputs: Spanned<IndexMap<String, Spanned<String>>>,
+    /// The rules, in order: each row's `when` cells test the inputs, its `then` gives every output.
     pub rows: Vec<Spanned<RowDoc>>,
+    /// The outputs when no row matches (not under `collect` or `rule_order`).
     #[serde(default)]
     pub default: Option<Spanned<CellMap>>,
     /// The dates this version of the table is in force (`model::effective`).
@@ -158,15 +175,20 @@ pub struct TableDoc {
     pub effective: Option<Spanned<EffectiveDoc>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// One rule of a table.
 pub struct RowDoc {
+    /// Unique in its table; names the rule's intent (`consumer-in-arrears`), not its thresholds.
     pub id: Spanned<CellText>,
+    /// What the rule means, for readers.
     #[serde(default)]
     pub description: Option<String>,
+    /// Input name → a cell tested against it (`">= 5"`, `"[1..29]"`, `'"CA", "TX"'`, `-` for any); a missing input matches anything.
     #[serde(default)]
     pub when: CellMap,
-    /// Spanned: a missing output is shown at `then`.
+    /// Output name → an expression giving its value.
+    // Spanned: a missing output is shown at `then`.
     #[serde(default)]
     pub then: Spanned<CellMap>,
     /// The dates this version of the row is in force (`model::effective`).
@@ -177,20 +199,24 @@ pub struct RowDoc {
 /// `effective: { from: DATE, until: DATE }`: the first and the last day a
 /// version is in force, both inclusive (as a calendar holiday's `from` and
 /// `until` years); either may be left out (no start, no end).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EffectiveDoc {
+    /// The first day in force (`2027-01-01`); none: in force from the start.
     #[serde(default)]
     pub from: Option<Spanned<CellText>>,
+    /// The last day in force, inclusive; none: no end.
     #[serde(default)]
     pub until: Option<Spanned<CellText>>,
 }
 
 /// A work calendar: which days events may fall on.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarDoc {
+    /// The calendar's name, which a policy or template names in its `calendar`.
     pub calendar: Spanned<String>,
+    /// Whose business days these are, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// Weekday names that are never business days; default Saturday and Sunday.
@@ -199,6 +225,7 @@ pub struct CalendarDoc {
     /// How a holiday on a Saturday or Sunday is observed, for every holiday that does not say (default `none`).
     #[serde(default)]
     pub observance: Option<Spanned<String>>,
+    /// Holidays: a date (`2026-11-26`), a yearly date (`12-25`), a yearly rule (`fourth thursday of november`), or a mapping with `on`.
     #[serde(default)]
     pub holidays: Vec<Spanned<HolidayDoc>>,
 }
@@ -211,12 +238,16 @@ pub enum HolidayDoc {
     Rule(HolidayRuleDoc),
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// A holiday with a name, its own observance, or the years it is kept.
 pub struct HolidayRuleDoc {
+    /// The holiday's name, for readers.
     #[serde(default)]
     pub name: Option<String>,
+    /// The date: `2026-11-26`, `12-25` (every year), or a rule such as `fourth thursday of november` or `last monday of may`.
     pub on: Spanned<CellText>,
+    /// How this holiday is observed when it falls on a weekend (overrides the calendar's).
     #[serde(default)]
     pub observance: Option<Spanned<String>>,
     /// First and last year a yearly holiday is kept (inclusive).
@@ -257,24 +288,31 @@ impl<'de> Deserialize<'de> for HolidayDoc {
 }
 
 /// A collection process template: events with day offsets from the case start.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateDoc {
+    /// The template's name, which class-table rows and experiment arms name.
     pub template: Spanned<String>,
+    /// The treatment, for readers.
     #[serde(default)]
     pub description: Option<String>,
+    /// The calendar its event dates move on (default: the policy's).
     #[serde(default)]
     pub calendar: Option<Spanned<String>>,
+    /// The events scheduled when a case starts on this template.
     pub events: Vec<Spanned<EventDoc>>,
     /// The dates this version of the template is in force (`model::effective`).
     #[serde(default)]
     pub effective: Option<Spanned<EffectiveDoc>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// One event of a template.
 pub struct EventDoc {
+    /// Unique in its template; the rule ref `template:<name>/<id>` names it.
     pub id: Spanned<CellText>,
+    /// What the case system does: one of the built-in `event_type` variants.
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
     /// Calendar days after the case start; a date that is not a business day moves to the next one.
@@ -284,6 +322,7 @@ pub struct EventDoc {
     /// `start_date` (the treatment's start), moved to a business day likewise.
     #[serde(default)]
     pub date: Option<Spanned<CellText>>,
+    /// What the event is for, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// Event parameters passed through to the action (letter code, to-do type, rating points ...).
@@ -292,22 +331,27 @@ pub struct EventDoc {
 }
 
 /// A champion/challenger experiment over one or more collection classes.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentDoc {
+    /// The experiment's name, which the policy's `experiments` lists.
     pub experiment: Spanned<String>,
+    /// What is being tried, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// Part of the assignment hash: change it to re-draw every account.
     pub salt: Spanned<String>,
     /// The collection classes whose new cases enter the experiment.
     pub classes: Vec<Spanned<String>>,
+    /// The arms; their shares total 100%.
     pub arms: Vec<Spanned<ArmDoc>>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// One arm of an experiment.
 pub struct ArmDoc {
+    /// The arm's name (`champion`, `soft_letter`).
     pub name: Spanned<String>,
     /// A percentage: `80%` or `80`. Alone in every arm: consecutive ranges in order (the
     /// layout before buckets); with `take_from`: how much to take; with `buckets`: checked against them.
@@ -319,37 +363,51 @@ pub struct ArmDoc {
     /// A new arm takes its `share` from this arm's highest buckets.
     #[serde(default)]
     pub take_from: Option<Spanned<String>>,
+    /// The template the arm's cases get instead of their class's.
     #[serde(default)]
     pub template: Option<Spanned<String>>,
+    /// A hold-out arm: its cases get no treatment events.
     #[serde(default)]
     pub holdout: bool,
 }
 
 /// Wires tables, templates, experiments and calendars into the pipeline.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
+    /// The policy's name; a rules directory has at most one policy.
     pub policy: Spanned<String>,
+    /// What the policy covers, for readers.
     #[serde(default)]
     pub description: Option<String>,
+    /// The calendar event dates move on.
     pub calendar: Spanned<String>,
+    /// The table that decides whether an account without an open case opens one (its category and reason).
     pub entry: Spanned<String>,
+    /// The table that decides whether an open case closes.
     #[serde(default)]
     pub exit: Option<Spanned<String>>,
+    /// The per-service-agreement table that removes an SA from an open case.
     #[serde(default)]
     pub sa_exit: Option<Spanned<String>>,
+    /// The table that gives a new case its collection class and template.
     pub class: Spanned<String>,
     /// An open case whose category or class no longer fits: keep it, or re-treat it from today.
     #[serde(default)]
     pub retreat: Option<Spanned<String>>,
+    /// The champion/challenger experiments new cases enter.
     #[serde(default)]
     pub experiments: Vec<Spanned<String>>,
+    /// The table that gives a promise to pay its tolerance and grace.
     #[serde(default)]
     pub promise_terms: Option<Spanned<String>>,
+    /// The table that decides what follows a kept, broken or pending promise.
     #[serde(default)]
     pub promise_follow_up: Option<Spanned<String>>,
+    /// The table that decides payment-plan offers.
     #[serde(default)]
     pub payment_plan: Option<Spanned<String>>,
+    /// The per-service-agreement table that decides severance eligibility.
     #[serde(default)]
     pub severance: Option<Spanned<String>>,
     /// `all` eligible service agreements, or the one with the `highest_arrears`.
@@ -388,10 +446,12 @@ pub struct Probe {
 
 /// How the columns of a flat extract (CSV) map onto the account schema
 /// (`arrears batch`, docs/batch.md).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MappingDoc {
+    /// The mapping's name (`batch --mapping NAME`).
     pub mapping: Spanned<String>,
+    /// Which extract it reads, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// Extract column → schema field path (`days_past_due`, `pay_plan.scheduled_due`, `case.start_date`).
@@ -402,7 +462,7 @@ pub struct MappingDoc {
 }
 
 /// One list field read from a companion file: one row per item.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListMappingDoc {
     /// The companion file, relative to the input; `{stem}` is the input's file name without extensions.
@@ -414,6 +474,79 @@ pub struct ListMappingDoc {
     pub parent: Option<String>,
     /// Companion column → field of the list item.
     pub columns: IndexMap<String, Spanned<String>>,
+}
+
+// Editor schemas (`arrears schema`) of the types that read themselves: each
+// says what its `Deserialize` takes.
+
+impl<V: JsonSchema> JsonSchema for KeyedList<V> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("KeyedList_{}", V::schema_name()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let value = generator.subschema_for::<V>();
+        schemars::json_schema!({ "type": "object", "additionalProperties": value })
+    }
+}
+
+impl JsonSchema for VariantsDoc {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Variants".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An enum variant, or a list of variants any of which may occur.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" } },
+            ],
+        })
+    }
+}
+
+impl JsonSchema for FieldTypeDoc {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FieldType".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let nested = generator.subschema_for::<FieldTypeDoc>();
+        schemars::json_schema!({
+            "description": "A field's type: a type name (`text`, `integer`, `decimal`, `money`, `date`, `bool`, an enum name; `?` after it when the field may be missing or null), a record (field name → type), or a list of records written as a one-element list.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "object", "additionalProperties": nested },
+                { "type": "array", "minItems": 1, "maxItems": 1, "items": nested },
+            ],
+        })
+    }
+}
+
+impl JsonSchema for HolidayDoc {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Holiday".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let rule = generator.subschema_for::<HolidayRuleDoc>();
+        schemars::json_schema!({
+            "description": "A holiday: a date (`2026-11-26`), a yearly date (`12-25`), a yearly rule (`fourth thursday of november`), or a mapping with `on`.",
+            "anyOf": [
+                { "type": ["string", "integer"] },
+                rule,
+            ],
+        })
+    }
 }
 
 /// Whether `s` can name a field, enum, variant, table or binder: a letter or

@@ -300,3 +300,50 @@ pub fn key_before(file: &SourceFile, value: Span, key: &str) -> Option<Span> {
         (whole_word && !key.is_empty()).then(|| Span::new(key_start, key_start + key.len()))
     })
 }
+
+/// Editor schemas (`arrears schema`): a spanned value is written as the value itself.
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<T>()
+    }
+}
+
+/// Any scalar, as the cell parser reads it (a list or a mapping is refused).
+impl schemars::JsonSchema for CellText {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CellText".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number", "boolean", "null"],
+        })
+    }
+}
+
+/// Any JSON-shaped value: an account, a field's new value.
+impl schemars::JsonSchema for ExactJson {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExactJson".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(true)
+    }
+}

@@ -12,6 +12,14 @@ pub enum Nomination {
     HighestArrears,
 }
 
+impl Nomination {
+    /// What a policy's `nominate` may say (default `all`).
+    pub const ALL: [(&'static str, Nomination); 2] = [
+        ("all", Nomination::All),
+        ("highest_arrears", Nomination::HighestArrears),
+    ];
+}
+
 /// An output column a policy area reads, resolved to its index at build time
 /// so the pipeline reads outputs by position, never by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

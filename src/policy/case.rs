@@ -90,7 +90,7 @@ pub struct Contact {
 }
 
 /// The built-in enum `contact_channel`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Letter,
@@ -102,7 +102,7 @@ pub enum Channel {
 /// The built-in enum `contact_outcome`: `sent` and `attempted` are what a case
 /// system knows when it carries out an event (a letter or message went out, a
 /// call was placed); the others are what an agent or a vendor reports back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactOutcome {
     Sent,

@@ -136,10 +136,17 @@ impl Builder<'_> {
             )
         });
         let flags = doc.flags.iter().filter_map(|n| self.flag_role(n)).collect();
-        let nominate = match doc.nominate.as_ref().map(|n| n.value.as_str()) {
-            None | Some("all") => Nomination::All,
-            Some("highest_arrears") => Nomination::HighestArrears,
-            Some(other) => {
+        let named = doc.nominate.as_ref().map(|n| {
+            Nomination::ALL
+                .iter()
+                .find(|(name, _)| *name == n.value)
+                .map(|(_, nomination)| *nomination)
+                .ok_or(n.value.as_str())
+        });
+        let nominate = match named {
+            None => Nomination::All,
+            Some(Ok(nomination)) => nomination,
+            Some(Err(other)) => {
                 let span = doc.nominate.as_ref().map(|n| n.span).unwrap_or_default();
                 self.error("policy", span, format!("unknown nomination `{other}`")).help =
                     Some("nominate `all` eligible service agreements or the one with the `highest_arrears`".into());

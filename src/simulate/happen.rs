@@ -23,9 +23,11 @@ use crate::policy::Policy;
 use crate::source::{SourceFile, Span};
 use crate::types::{format_money, RecordId, Type};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// What happens on one day.
 pub struct HappeningDoc {
+    /// The day (`YYYY-MM-DD`), within the timeline.
     pub on: Spanned<CellText>,
     /// Fields that take new values (`days_past_due: 35`, `service_agreements[SA-2].arrears: 0`).
     #[serde(default)]
@@ -33,8 +35,10 @@ pub struct HappeningDoc {
     /// Items appended to list fields (`promises: {id: P1, …}`).
     #[serde(default)]
     pub add: Option<IndexMap<String, ExactJson>>,
+    /// A payment: the account's arrears fall by its amount.
     #[serde(default)]
     pub payment: Option<PaymentDoc>,
+    /// A contact's outcome, recorded on the case.
     #[serde(default)]
     pub contact: Option<ContactDoc>,
     /// Words for the history; alone, a happening may be just a note.
@@ -42,9 +46,11 @@ pub struct HappeningDoc {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// A payment received.
 pub struct PaymentDoc {
+    /// The amount paid (a number or its text).
     pub amount: ExactJson,
     /// The promise it pays: recorded among that promise's payments.
     #[serde(default)]
@@ -54,10 +60,13 @@ pub struct PaymentDoc {
     pub sa: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// A contact with the customer and how it went.
 pub struct ContactDoc {
+    /// How the customer was contacted.
     pub channel: Channel,
+    /// What came of it.
     pub outcome: ContactOutcome,
 }
 

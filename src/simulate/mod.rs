@@ -35,10 +35,13 @@ const CODE: &str = "timeline";
 /// not run the policy a million times.
 pub const MAX_DAYS: i64 = 3_660;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// A timeline for `arrears simulate`: an account and what happens to it, day by day.
 pub struct TimelineDoc {
+    /// The timeline's name.
     pub timeline: Spanned<String>,
+    /// The story, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// The first day simulated.
@@ -52,6 +55,7 @@ pub struct TimelineDoc {
     /// The account on the first day, before that day's happenings; its `case`
     /// (if any) is the open case's state.
     pub account: Spanned<ExactJson>,
+    /// What happens, dated: new figures, promises, payments, contacts' outcomes.
     #[serde(default)]
     pub happenings: Vec<Spanned<happen::HappeningDoc>>,
 }

@@ -23,10 +23,13 @@ use crate::model::load::{date_cell, format_of};
 use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
 use crate::source::{SourceFile, Span};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// A test document for `arrears test`: cases with an account (or a timeline) and what they expect.
 pub struct TestDoc {
+    /// The suite's name, shown before each case's.
     pub tests: Spanned<String>,
+    /// What the suite covers, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// The rules directory the cases run against, relative to the test document.
@@ -38,13 +41,17 @@ pub struct TestDoc {
     /// A file of accounts that cases name by id, relative to the test document.
     #[serde(default)]
     pub accounts: Option<Spanned<String>>,
+    /// The cases; each expects something (`actions`, `contains`, `excludes`, `rows`, `rows_not_fired`, `decisions`, or for a timeline `on`, `ever`, `never`).
     pub cases: Vec<Spanned<CaseDoc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// One test case.
 pub struct CaseDoc {
+    /// The case's name (`--filter` matches it).
     pub name: Spanned<String>,
+    /// What the case shows, for readers.
     #[serde(default)]
     pub description: Option<String>,
     /// An account id from the document's `accounts`, or the account itself
@@ -54,6 +61,7 @@ pub struct CaseDoc {
     /// A timeline document instead of an account, relative to the test document.
     #[serde(default)]
     pub timeline: Option<Spanned<String>>,
+    /// The evaluation date (`YYYY-MM-DD`), if not the document's.
     #[serde(default)]
     pub as_of: Option<Spanned<CellText>>,
     /// Exactly these actions, in this order; only the listed fields are compared.
@@ -83,22 +91,26 @@ pub struct CaseDoc {
     /// Timeline cases: no action on any day matches one of these.
     #[serde(default)]
     pub never: Option<Vec<Spanned<Json>>>,
-    /// Timeline cases: the first and last days `ever` and `never` look at.
+    /// Timeline cases: the first day `ever` and `never` look at.
     #[serde(default)]
     pub from: Option<Spanned<CellText>>,
+    /// Timeline cases: the last day `ever` and `never` look at.
     #[serde(default)]
     pub to: Option<Spanned<CellText>>,
 }
 
 /// What a timeline case expects of one day's actions (as a case's `actions`,
 /// `contains` and `excludes` do of its run's).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DayDoc {
+    /// Exactly these actions that day, in order (`[]`: none).
     #[serde(default)]
     pub actions: Option<Vec<Spanned<Json>>>,
+    /// These actions that day, among others.
     #[serde(default)]
     pub contains: Option<Vec<Spanned<Json>>>,
+    /// No action that day matches one of these.
     #[serde(default)]
     pub excludes: Option<Vec<Spanned<Json>>>,
 }
@@ -126,6 +138,21 @@ impl Eq for DayKey {}
 impl Hash for DayKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.0.value.0.hash(state);
+    }
+}
+
+/// Editor schemas: an `on` key is a date.
+impl schemars::JsonSchema for DayKey {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DayKey".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
     }
 }
 
@@ -174,6 +201,21 @@ impl Eq for DecisionKey {}
 impl Hash for DecisionKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.0.value.hash(state);
+    }
+}
+
+/// Editor schemas: a `decisions` key is `table` or `table[item]`.
+impl schemars::JsonSchema for DecisionKey {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DecisionKey".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
     }
 }
 

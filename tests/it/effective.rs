@@ -75,7 +75,7 @@ fn a_row_replaced_on_2027_01_01_gives_the_old_action_before_and_the_new_one_from
         json["effective"],
         serde_json::json!([{
             "kind": "row", "name": "collection_class:card-early", "from": null,
-            "until": "2026-12-31", "at": "rules/collection_class.yaml:88:9",
+            "until": "2026-12-31", "at": "rules/collection_class.yaml:89:9",
         }])
     );
 }
@@ -177,7 +177,7 @@ fn test_documents_and_batch_run_the_version_of_their_as_of() {
     assert!(out.status.success(), "{}", stderr(&out));
     let actions = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
     assert!(actions.contains("card_early_soft"), "{actions}");
-    assert!(stderr(&out).contains("effective-dated versions in force on 2027-01-01: 1\n    row collection_class:card-early (from 2027-01-01) at rules/collection_class.yaml:94:9"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("effective-dated versions in force on 2027-01-01: 1\n    row collection_class:card-early (from 2027-01-01) at rules/collection_class.yaml:95:9"), "{}", stderr(&out));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();

@@ -106,12 +106,11 @@ impl Checker<'_> {
         let aggregate = match &doc.aggregate {
             None => None,
             Some(a) => {
-                let agg = match a.value.as_str() {
-                    "sum" => Some(Aggregate::Sum),
-                    "min" => Some(Aggregate::Min),
-                    "max" => Some(Aggregate::Max),
-                    "count" => Some(Aggregate::Count),
-                    other => {
+                let known = Aggregate::ALL.iter().find(|(name, _)| *name == a.value);
+                let agg = match known {
+                    Some((_, agg)) => Some(*agg),
+                    None => {
+                        let other = &a.value;
                         self.error(
                             "aggregate",
                             file,
