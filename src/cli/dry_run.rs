@@ -160,6 +160,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 .collect();
             let doc = json!({
                 "as_of": args.as_of.to_string(),
+                "rules_fingerprint": loaded.fingerprint,
                 "accounts": accounts,
                 "summary": { "accounts": results.len(), "evaluated": results.len() - failed, "failed": failed },
             });

@@ -67,6 +67,8 @@ pub struct Loaded {
     pub plan: Option<Plan>,
     pub diagnostics: Vec<Diagnostic>,
     pub has_policy: bool,
+    /// The rule files' fingerprint (`RuleDocs::fingerprint`).
+    pub fingerprint: String,
 }
 
 impl Loaded {
@@ -119,6 +121,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             plan: None,
             diagnostics,
             has_policy: policy_doc.is_some(),
+            fingerprint: docs.fingerprint.clone(),
         };
     };
     // Column mappings are read by `batch`, but checked here so `lint` catches them first.
@@ -161,6 +164,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             plan: Some(compile(program)),
             diagnostics,
             has_policy: false,
+            fingerprint: docs.fingerprint.clone(),
         };
     };
     let mut b = Builder {
@@ -178,6 +182,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
         plan: None,
         diagnostics,
         has_policy: true,
+        fingerprint: docs.fingerprint.clone(),
     }
 }
 
