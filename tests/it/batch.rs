@@ -28,7 +28,7 @@ pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn generate(dir: &Path, name: &str, n: u64, seed: u64, extra: &[&str]) -> PathBuf {
+pub(crate) fn generate(dir: &Path, name: &str, n: u64, seed: u64, extra: &[&str]) -> PathBuf {
     let out = dir.join(name);
     let n = n.to_string();
     let seed = seed.to_string();
@@ -592,7 +592,12 @@ fn actions_to_standard_output() {
 }
 
 /// Runs a batch with the given rules directory and extra flags; returns (actions, rejects, summary).
-fn batch_with(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> (String, Vec<Json>, Json) {
+pub(crate) fn batch_with(
+    rules: &Path,
+    input: &Path,
+    dir: &Path,
+    extra: &[&str],
+) -> (String, Vec<Json>, Json) {
     std::fs::create_dir_all(dir).unwrap();
     let o = run_batch(rules, input, dir, extra);
     let rejects = json_lines(&dir.join("rejects.jsonl"));

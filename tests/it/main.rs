@@ -30,6 +30,7 @@ mod cli_errors;
 mod combinations;
 mod control_chars;
 mod determinism;
+mod diff;
 mod docs;
 mod explain;
 mod formats;
