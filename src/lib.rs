@@ -9,6 +9,7 @@ pub mod cli;
 pub mod data;
 pub mod decimal;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
 pub mod formatter;
 pub mod input;

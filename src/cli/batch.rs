@@ -95,7 +95,7 @@ pub fn run(args: &Args) -> Exit {
 type Failed = (Exit, String);
 
 /// `-` as a path: standard input or output.
-fn is_std(path: &Path) -> bool {
+pub(super) fn is_std(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
@@ -154,10 +154,15 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     // CSV needs a mapping, checked before any row is read.
     let mut mapping = match format {
         InputFormat::Jsonl => None,
-        InputFormat::Csv => Some(csv_mapping(args, &book.docs, schema)?),
+        InputFormat::Csv => Some(csv_mapping(
+            &args.rules,
+            args.mapping.as_deref(),
+            &book.docs,
+            schema,
+        )?),
     };
     let companions = match &mapping {
-        Some(m) => companion_paths(args, m).map_err(bad)?,
+        Some(m) => companion_paths(&args.input, &args.companion, m).map_err(bad)?,
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
@@ -255,7 +260,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let summary = match result {
+    let mut summary = match result {
         Ok(s) => s,
         Err(BatchError::TooManyRejects(n)) => {
             return Err((
@@ -271,6 +276,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         }
         Err(e) => return Err((Exit::BadInput, format!("{e}; no output written"))),
     };
+    summary.rules_fingerprint = book.docs.fingerprint.clone();
+    summary.input = Some(batch::InputFile {
+        path: args.input.display().to_string(),
+        bytes: input_bytes(&args.input),
+        rows: summary.rows_read,
+    });
     eprint!("{}", summary.human());
     let mut stderr = std::io::stderr();
     let _ = super::effective_lines(&mut stderr, &book, args.as_of);
@@ -315,9 +326,17 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     Ok(Exit::Ok)
 }
 
+/// The extract's size as stored: none for standard input or a FIFO.
+pub(super) fn input_bytes(path: &Path) -> Option<u64> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() && !is_std(path) => Some(meta.len()),
+        _ => None,
+    }
+}
+
 /// Without `--rejects`, the first few rejects go to stderr.
 #[derive(Default)]
-struct FirstRejects {
+pub(super) struct FirstRejects {
     shown: usize,
     buf: Vec<u8>,
 }
@@ -345,9 +364,13 @@ impl Write for FirstRejects {
 /// Each mapped list's companion file: `--companion NAME=PATH`, or the
 /// mapping's `file` relative to the input (`{stem}` = the input's name
 /// without extensions). A missing file is an error; an unmapped list is empty.
-fn companion_paths(args: &Args, mapping: &Mapping) -> Result<Vec<PathBuf>, String> {
+pub(super) fn companion_paths(
+    input: &Path,
+    companion: &[String],
+    mapping: &Mapping,
+) -> Result<Vec<PathBuf>, String> {
     let mut given = std::collections::HashMap::new();
-    for c in &args.companion {
+    for c in companion {
         let Some((name, path)) = c.split_once('=') else {
             return Err(format!("--companion `{c}`: expected NAME=PATH"));
         };
@@ -364,13 +387,13 @@ fn companion_paths(args: &Args, mapping: &Mapping) -> Result<Vec<PathBuf>, Strin
         }
         given.insert(name.to_string(), PathBuf::from(path));
     }
-    let dir = args.input.parent().unwrap_or(Path::new(""));
-    let stem = batch::input_stem(&args.input);
+    let dir = input.parent().unwrap_or(Path::new(""));
+    let stem = batch::input_stem(input);
     let mut paths = Vec::new();
     for list in &mapping.lists {
         let path = match given.get(&list.path) {
             Some(p) => p.clone(),
-            None if is_std(&args.input) => {
+            None if is_std(input) => {
                 return Err(format!(
                     "the extract is read from standard input, so the companion file for `{}` cannot be found beside it; give --companion {}=PATH",
                     list.path, list.path
@@ -399,33 +422,30 @@ fn companion_paths(args: &Args, mapping: &Mapping) -> Result<Vec<PathBuf>, Strin
 }
 
 /// The mapping document for a CSV extract, bound to the schema.
-fn csv_mapping(
-    args: &Args,
+pub(super) fn csv_mapping(
+    rules: &Path,
+    name: Option<&str>,
     docs: &crate::model::RuleDocs,
     schema: &crate::data::schema::Schema,
 ) -> Result<Mapping, Failed> {
     let candidates: Vec<_> = docs
         .mappings
         .iter()
-        .filter(|(_, m)| {
-            args.mapping
-                .as_ref()
-                .is_none_or(|name| &m.mapping.value == name)
-        })
+        .filter(|(_, m)| name.is_none_or(|name| m.mapping.value == name))
         .collect();
     let (_, doc) = match candidates.as_slice() {
         [one] => *one,
         [] => {
             return Err((
                 Exit::BadInput,
-                match &args.mapping {
+                match name {
                     Some(name) => format!(
                         "`{}` has no mapping document named `{name}`",
-                        args.rules.display()
+                        rules.display()
                     ),
                     None => format!(
                         "CSV input needs a column mapping: `{}` has no `mapping` document (docs/batch.md)",
-                        args.rules.display()
+                        rules.display()
                     ),
                 },
             ))
@@ -435,7 +455,7 @@ fn csv_mapping(
                 Exit::Usage,
                 format!(
                     "`{}` has {} mapping documents; choose one with --mapping ({})",
-                    args.rules.display(),
+                    rules.display(),
                     several.len(),
                     several
                         .iter()

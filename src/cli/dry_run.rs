@@ -162,6 +162,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 .collect();
             let mut doc = json!({
                 "as_of": args.as_of.to_string(),
+                "rules_fingerprint": loaded.fingerprint,
                 "accounts": accounts,
                 "summary": { "accounts": results.len(), "evaluated": results.len() - failed, "failed": failed },
             });

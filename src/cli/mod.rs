@@ -5,6 +5,7 @@
 
 mod batch;
 mod ci;
+mod diff;
 mod doc;
 mod dry_run;
 mod fmt;
@@ -41,6 +42,9 @@ pub enum Exit {
     TooManyRejects = 4,
     /// `batch`: rows read != rows evaluated + rows rejected; the output is discarded.
     Unbalanced = 5,
+    /// `diff`: no compared account changed, but some rows could not be compared
+    /// (undecodable, or failing under both rule sets), so "nothing changed" is not proven.
+    DiffIncomplete = 6,
     /// The command line itself is wrong (also: a `batch` output over an input or another output).
     Usage = 64,
 }
@@ -76,6 +80,8 @@ enum Command {
     Batch(batch::Args),
     /// Run accounts through a timeline of days: each day's happenings, actions and events due.
     Simulate(simulate::Args),
+    /// Compare two rule sets over the same accounts: transition matrices, events, rules; exit 1 when anything changed.
+    Diff(diff::Args),
     /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
     Generate(generate::Args),
     /// Write the policy as a static HTML site: pipeline, tables with test coverage, templates.
@@ -146,12 +152,16 @@ pub fn main() -> ExitCode {
     if let Command::Batch(args) = &cli.command {
         return batch::run(args).into();
     }
+    if let Command::Diff(args) = &cli.command {
+        return diff::run(args).into();
+    }
     let mut out = CheckedOut::new(std::io::BufWriter::new(std::io::stdout().lock()));
     let exit = match cli.command {
         Command::Lint(args) => lint::run(&args, &mut out),
         Command::DryRun(args) => dry_run::run(&args, &mut out),
         Command::Test(args) => test::run(&args, &mut out),
         Command::Batch(args) => batch::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Simulate(args) => simulate::run(&args, &mut out),
         Command::Doc(args) => doc::run(&args, &mut out),

@@ -210,6 +210,11 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .count();
     let passed = results.len() - failed;
     let cases: Vec<CaseResult> = results.iter().map(|(_, r)| r.clone()).collect();
+    // Which rules each case ran on, by fingerprint.
+    let fingerprints: Vec<&str> = results
+        .iter()
+        .map(|(set, _)| books[sets[*set].0].docs.fingerprint.as_str())
+        .collect();
     let coverage = coverage_wanted.then(|| Coverage::compute(subjects[0].plan(), &cases));
     let summary = Summary {
         passed,
@@ -243,8 +248,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 })
                 .collect();
             let mut doc = json!({
-                "cases": cases.iter().map(|r| json!({
+                "rules": rule_dirs.iter().zip(&books).map(|(dir, book)| json!({
+                    "dir": dir.display().to_string(), "fingerprint": book.docs.fingerprint,
+                })).collect::<Vec<_>>(),
+                "cases": cases.iter().zip(&fingerprints).map(|(r, fingerprint)| json!({
                     "suite": r.suite, "file": r.file, "line": r.line, "name": r.name,
+                    "rules_fingerprint": fingerprint, "as_of": r.as_of.map(|d| d.to_string()),
                     "status": if r.outcome == CaseOutcome::Pass { "pass" } else { "fail" },
                     "problems": match &r.outcome { CaseOutcome::Fail(p) => p.clone(), CaseOutcome::Pass => Vec::new() },
                 })).collect::<Vec<_>>(),
@@ -270,7 +279,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 serde_json::to_string_pretty(&doc).unwrap_or_default()
             )
         }
-        TestFormat::Junit => writeln!(out, "{}", junit(&cases)),
+        TestFormat::Junit => writeln!(out, "{}", junit(&cases, &fingerprints)),
         TestFormat::Github => {
             let cwd = std::env::current_dir().unwrap_or_default();
             let _ = write!(out, "{}", github(&cases, &cwd));
@@ -420,10 +429,12 @@ fn github(results: &[CaseResult], cwd: &std::path::Path) -> String {
     out
 }
 
-fn junit(results: &[CaseResult]) -> String {
+/// JUnit XML: a suite per test document, each case with the properties
+/// `rules_fingerprint` and (for an account case) `as_of`.
+fn junit(results: &[CaseResult], fingerprints: &[&str]) -> String {
     let mut report = Report::new("arrears");
     let mut suites: Vec<TestSuite> = Vec::new();
-    for r in results {
+    for (r, fingerprint) in results.iter().zip(fingerprints) {
         if suites.last().is_none_or(|s| s.name.as_str() != r.suite) {
             suites.push(TestSuite::new(r.suite.clone()));
         }
@@ -438,6 +449,10 @@ fn junit(results: &[CaseResult]) -> String {
         };
         let mut case = TestCase::new(r.name.clone(), status);
         case.set_classname(format!("{}:{}", r.file, r.line));
+        case.add_property(("rules_fingerprint", *fingerprint));
+        if let Some(as_of) = r.as_of {
+            case.add_property(("as_of", as_of.to_string().as_str()));
+        }
         if let Some(suite) = suites.last_mut() {
             suite.add_test_case(case);
         }

@@ -71,6 +71,8 @@ pub struct Loaded {
     pub plan: Option<Plan>,
     pub diagnostics: Vec<Diagnostic>,
     pub has_policy: bool,
+    /// The rule files' fingerprint (`RuleDocs::fingerprint`).
+    pub fingerprint: String,
 }
 
 impl Loaded {
@@ -123,6 +125,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             plan: None,
             diagnostics,
             has_policy: policy_doc.is_some(),
+            fingerprint: docs.fingerprint.clone(),
         };
     };
     // Column mappings are read by `batch`, but checked here so `lint` catches them first.
@@ -165,6 +168,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             plan: Some(compile(program)),
             diagnostics,
             has_policy: false,
+            fingerprint: docs.fingerprint.clone(),
         };
     };
     let mut b = Builder {
@@ -182,6 +186,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
         plan: None,
         diagnostics,
         has_policy: true,
+        fingerprint: docs.fingerprint.clone(),
     }
 }
 

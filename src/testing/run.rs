@@ -33,6 +33,8 @@ pub struct CaseResult {
     pub fired: BTreeSet<(u32, u32)>,
     /// With `explain`, the traced evaluation of a failing case.
     pub explanation: Option<Evaluation>,
+    /// The evaluation date of an account case; none for a timeline (its days are its own).
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 impl TestDocument {
@@ -70,7 +72,7 @@ impl TestDocument {
                             problems.push("`timeline` needs a policy; these rules have none".into())
                         }
                     }
-                    results.push(self.result(case_doc, line, problems, fired, None));
+                    results.push(self.result(case_doc, line, problems, fired, None, None));
                     continue;
                 }
             };
@@ -108,7 +110,7 @@ impl TestDocument {
                     }
                 }
             }
-            results.push(self.result(case_doc, line, problems, fired, explanation));
+            results.push(self.result(case_doc, line, problems, fired, explanation, Some(as_of)));
         }
         results
     }
@@ -120,6 +122,7 @@ impl TestDocument {
         problems: Vec<String>,
         fired: BTreeSet<(u32, u32)>,
         explanation: Option<Evaluation>,
+        as_of: Option<chrono::NaiveDate>,
     ) -> CaseResult {
         CaseResult {
             suite: self.doc.tests.value.clone(),
@@ -133,6 +136,7 @@ impl TestDocument {
             },
             fired,
             explanation,
+            as_of,
         }
     }
 }

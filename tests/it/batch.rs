@@ -28,7 +28,7 @@ pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn generate(dir: &Path, name: &str, n: u64, seed: u64, extra: &[&str]) -> PathBuf {
+pub(crate) fn generate(dir: &Path, name: &str, n: u64, seed: u64, extra: &[&str]) -> PathBuf {
     let out = dir.join(name);
     let n = n.to_string();
     let seed = seed.to_string();
@@ -592,7 +592,12 @@ fn actions_to_standard_output() {
 }
 
 /// Runs a batch with the given rules directory and extra flags; returns (actions, rejects, summary).
-fn batch_with(rules: &Path, input: &Path, dir: &Path, extra: &[&str]) -> (String, Vec<Json>, Json) {
+pub(crate) fn batch_with(
+    rules: &Path,
+    input: &Path,
+    dir: &Path,
+    extra: &[&str],
+) -> (String, Vec<Json>, Json) {
     std::fs::create_dir_all(dir).unwrap();
     let o = run_batch(rules, input, dir, extra);
     let rejects = json_lines(&dir.join("rejects.jsonl"));
@@ -729,9 +734,18 @@ fn golden_run_of_a_generated_extract() {
     for timing in ["seconds", "rows_per_second"] {
         s.as_object_mut().unwrap().remove(timing);
     }
+    // The input as the command named it, with its size in bytes.
+    let bytes = std::fs::metadata(&input).unwrap().len();
+    assert_eq!(s["input"]["path"], input.display().to_string());
+    assert_eq!(s["input"]["bytes"], bytes);
+    assert_eq!(s["input"]["rows"], s["rows_read"]);
+    s["input"]["path"] = "in.csv".into();
     // As serde_json writes it: insta's own JSON writer does not know serde_json's
     // arbitrary-precision numbers.
-    assert_snapshot!("golden_summary", serde_json::to_string_pretty(&s).unwrap());
+    assert_snapshot!(
+        "golden_summary",
+        common::redact_fingerprints(&serde_json::to_string_pretty(&s).unwrap())
+    );
     let actions = std::fs::read_to_string(dir.path().join("actions.jsonl")).unwrap();
     let first: Vec<&str> = actions.lines().take(40).collect();
     assert_snapshot!("golden_first_actions", first.join("\n"));

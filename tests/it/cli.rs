@@ -107,9 +107,15 @@ fn dry_run_samples_json() {
         );
         assert!(a.get("trace").is_none(), "no trace without --explain");
     }
+    assert_eq!(
+        json["rules_fingerprint"],
+        arrears::model::load_dir(&common::root().join("rules"))
+            .unwrap()
+            .fingerprint
+    );
     assert_snapshot!(
         "dry_run_samples_json",
-        serde_json::to_string_pretty(&json).unwrap()
+        common::redact_fingerprints(&serde_json::to_string_pretty(&json).unwrap())
     );
 }
 

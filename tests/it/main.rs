@@ -32,6 +32,7 @@ mod cli_errors;
 mod combinations;
 mod control_chars;
 mod determinism;
+mod diff;
 mod doc_site;
 mod docs;
 mod editor_schemas;

@@ -191,6 +191,8 @@ pub struct CsvSource {
     width: usize,
     id_col: usize,
     companions: Vec<Companion>,
+    /// The header rows read: the input's, then each companion's (`diff` binds a second mapping to them).
+    pub headers: Vec<StringRecord>,
 }
 
 impl CsvSource {
@@ -210,6 +212,7 @@ impl CsvSource {
             })?
             .clone();
         mapping.bind(&header)?;
+        let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
         for (n, path) in companion_paths.iter().enumerate() {
             let (mut reader, start) = limited_csv_reader(open_input(path)?, MAX_RECORD_BYTES);
@@ -222,6 +225,7 @@ impl CsvSource {
                 })?
                 .clone();
             mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            headers.push(header.clone());
             let mut c = Companion {
                 file,
                 reader,
@@ -241,6 +245,7 @@ impl CsvSource {
             width: header.len(),
             id_col: mapping.id_col,
             companions,
+            headers,
         })
     }
 }

@@ -164,7 +164,7 @@ mod tests {
             .map(|u| match &u.raw {
                 Raw::Json(s) => format!("{} {}", u.line, s.trim()),
                 Raw::Bad { reason, .. } => format!("{} bad: {reason}", u.line),
-                Raw::Csv { .. } => unreachable!("json lines"),
+                Raw::Csv { .. } | Raw::Value(_) => unreachable!("json lines"),
             })
             .collect();
         assert_eq!(

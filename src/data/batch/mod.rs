@@ -35,8 +35,9 @@ pub use csv_source::CsvSource;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
 pub use open_cases::OpenCases;
-pub use run::run;
-pub use summary::{Counts, OpenCasesCounts, Summary};
+pub use part::{decode_unit, write_action, write_reject, Decoded, Undecodable};
+pub use run::{pipeline, run};
+pub use summary::{Counts, InputFile, OpenCasesCounts, Summary};
 
 /// Rows per chunk read, evaluated and written together.
 pub const CHUNK_ROWS: usize = 8 * 1024;
@@ -70,6 +71,8 @@ pub enum Raw {
         lists: Vec<Vec<(u64, StringRecord)>>,
     },
     Json(String),
+    /// A record already parsed (an accounts file read whole, as `dry-run` reads it).
+    Value(serde_json::Value),
     /// Could not even be split into cells.
     Bad {
         id: Option<String>,

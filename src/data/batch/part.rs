@@ -11,7 +11,7 @@ use super::duplicates::Ids;
 use super::mapping::trim_cell;
 use super::summary::Summary;
 use super::{OutputFormat, Raw, Settings, Unit};
-use crate::data::snapshot::{account_id, decode_account, FieldError};
+use crate::data::snapshot::{account_id, decode_account};
 use crate::policy::Action;
 
 /// One reject line.
@@ -42,41 +42,20 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
     let schema = settings.policy.plan.schema();
     let mut scratch = Vec::with_capacity(512);
     for unit in units {
-        let (id, decoded) = match &unit.raw {
-            Raw::Bad { id, reason } => {
-                reject(&mut part, unit.line, id.as_deref(), None, reason);
-                continue;
-            }
-            Raw::Json(text) => match json_record(text, unit.line) {
-                Err(e) => {
-                    reject(
-                        &mut part,
-                        unit.line,
-                        None,
-                        None,
-                        &format!("not a JSON object: {e}"),
-                    );
-                    continue;
-                }
-                Ok(json) => {
-                    let id = account_id(schema, &json);
-                    (id, decode_account(schema, &json))
-                }
-            },
-            Raw::Csv { record, lists } => {
-                let mapping = settings.mapping.expect("CSV input has a mapping");
-                let id = record.get(mapping.id_col).map(|s| trim_cell(s).to_string());
-                (id, mapping.decode(schema, record, lists))
-            }
-        };
-        let account = match decoded {
-            Ok(a) => a,
-            Err(errors) => {
-                reject_fields(&mut part, unit.line, id.as_deref(), &errors);
+        let account = match decode_unit(schema, settings.mapping, unit) {
+            Ok(decoded) => decoded,
+            Err(bad) => {
+                reject(
+                    &mut part,
+                    unit.line,
+                    bad.id.as_deref(),
+                    bad.field.as_deref(),
+                    &bad.reason,
+                );
                 continue;
             }
         };
-        let id = id.unwrap_or_default();
+        let (id, account) = (account.id, account.value);
         let run = if settings.all_tables {
             crate::policy::run(settings.policy, &account, settings.as_of, false)
         } else {
@@ -112,6 +91,70 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
     part
 }
 
+/// A row decoded by the schema, with its account id (empty when it has none).
+pub struct Decoded {
+    pub id: String,
+    pub value: crate::types::Value,
+}
+
+/// Why a row could not be decoded: its reject line's account, field and reason.
+pub struct Undecodable {
+    pub id: Option<String>,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+/// Decodes one row as read: a JSON record, or a CSV record through `mapping`
+/// (which CSV input always has).
+pub fn decode_unit(
+    schema: &crate::data::schema::Schema,
+    mapping: Option<&super::Mapping>,
+    unit: &Unit,
+) -> Result<Decoded, Undecodable> {
+    let json_account =
+        |json: &serde_json::Value| (account_id(schema, json), decode_account(schema, json));
+    let (id, decoded) = match &unit.raw {
+        Raw::Bad { id, reason } => {
+            return Err(Undecodable {
+                id: id.clone(),
+                field: None,
+                reason: reason.clone(),
+            })
+        }
+        Raw::Json(text) => match json_record(text, unit.line) {
+            Err(e) => {
+                return Err(Undecodable {
+                    id: None,
+                    field: None,
+                    reason: format!("not a JSON object: {e}"),
+                })
+            }
+            Ok(json) => json_account(&json),
+        },
+        Raw::Value(json) => json_account(json),
+        Raw::Csv { record, lists } => {
+            let mapping = mapping.expect("CSV input has a mapping");
+            let id = record.get(mapping.id_col).map(|s| trim_cell(s).to_string());
+            (id, mapping.decode(schema, record, lists))
+        }
+    };
+    match decoded {
+        Ok(value) => Ok(Decoded {
+            id: id.unwrap_or_default(),
+            value,
+        }),
+        Err(errors) => Err(Undecodable {
+            id,
+            field: errors.first().map(|e| e.field.clone()),
+            reason: errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
 /// One JSON Lines record. A byte-order mark at the start of the file (CSV and
 /// YAML readers skip theirs) is not part of the first record.
 fn json_record(text: &str, line: u64) -> serde_json::Result<serde_json::Value> {
@@ -125,29 +168,30 @@ fn json_record(text: &str, line: u64) -> serde_json::Result<serde_json::Value> {
 fn reject(part: &mut Part, line: u64, id: Option<&str>, field: Option<&str>, reason: &str) {
     part.summary.rejected += 1;
     part.ids.push_rejected(id);
+    write_reject(&mut part.rejects, line, id, field, reason);
+}
+
+/// One reject line (JSON Lines: line, account, field, reason).
+pub fn write_reject(
+    out: &mut Vec<u8>,
+    line: u64,
+    id: Option<&str>,
+    field: Option<&str>,
+    reason: &str,
+) {
     let r = Reject {
         line,
         account: id.filter(|s| !s.is_empty()),
         field,
         reason,
     };
-    let _ = serde_json::to_writer(&mut part.rejects, &r);
-    part.rejects.push(b'\n');
-}
-
-fn reject_fields(part: &mut Part, line: u64, id: Option<&str>, errors: &[FieldError]) {
-    let reason = errors
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let field = errors.first().map(|e| e.field.as_str());
-    reject(part, line, id, field, &reason);
+    let _ = serde_json::to_writer(&mut *out, &r);
+    out.push(b'\n');
 }
 
 /// One action line; `line` is the row's, `None` (`null`, an empty CSV cell)
 /// for an action no row caused (`--open-cases`).
-pub(super) fn write_action(
+pub fn write_action(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
     format: OutputFormat,

@@ -1,7 +1,9 @@
 //! The run loop: a reader thread cutting the input into chunks of parts, one
 //! rayon task per part, a writer thread taking each part's result in input
 //! order; at most three chunks are in flight, so memory does not grow with
-//! the input. It must not look inside a row: that is `part.rs`.
+//! the input. [`pipeline`] is that loop for any per-part work (`batch` and
+//! `diff` run it); [`run`] is the batch's. It must not look inside a row:
+//! that is `part.rs` (or the caller's work).
 
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -15,7 +17,7 @@ use super::{BatchError, OutputFormat, RowSource, Settings, Unit, PART_ROWS};
 /// `rejects`. `progress` is called with the rows done after each chunk.
 pub fn run(
     settings: &Settings,
-    mut source: Box<dyn RowSource + '_>,
+    source: Box<dyn RowSource + '_>,
     out: &mut (dyn Write + Send),
     rejects: &mut (dyn Write + Send),
     pool: &rayon::ThreadPool,
@@ -25,8 +27,58 @@ pub fn run(
     if settings.output == OutputFormat::Csv {
         out.write_all(b"account,row,type,rules,fields\n")?;
     }
-    let chunk_rows = settings.chunk_rows.max(1);
-    let (result, read) = std::thread::scope(|s| {
+    let max_rejects = settings.max_rejects;
+    let mut summary = Summary::default();
+    let mut seen = SeenIds::default();
+    let read = pipeline(
+        source,
+        settings.chunk_rows,
+        pool,
+        &|units| process(settings, units),
+        |part: Part, chunk_done| {
+            seen.check(&part.ids, &mut summary);
+            out.write_all(&part.out)?;
+            rejects.write_all(&part.rejects)?;
+            summary.merge(part.summary);
+            if let Some(max) = max_rejects {
+                if summary.rejected > max {
+                    return Err(BatchError::TooManyRejects(max));
+                }
+            }
+            if chunk_done {
+                progress(summary.evaluated + summary.rejected);
+            }
+            Ok(())
+        },
+    );
+    rejects.flush()?;
+    summary.rows_read = read?;
+    // Only once the whole extract is read: an account not read yet is not absent.
+    if let Some(open_cases) = settings.open_cases {
+        open_cases.close_absent(&seen, settings.output, out, &mut summary)?;
+    }
+    out.flush()?;
+    summary.seconds = start.elapsed().as_secs_f64();
+    summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
+    summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;
+    summary.all_tables = settings.all_tables;
+    summary.as_of = Some(settings.as_of);
+    Ok(summary)
+}
+
+/// Streams `source` through `work`, one rayon task per part of up to
+/// `PART_ROWS` rows, and hands each part's result to `take` in input order on
+/// one thread (with `true` for a chunk's last part). Returns the rows read.
+/// At most three chunks of `chunk_rows` rows are in flight.
+pub fn pipeline<P: Send>(
+    mut source: Box<dyn RowSource + '_>,
+    chunk_rows: usize,
+    pool: &rayon::ThreadPool,
+    work: &(dyn Fn(&[Unit]) -> P + Sync),
+    mut take: impl FnMut(P, bool) -> Result<(), BatchError> + Send,
+) -> Result<u64, BatchError> {
+    let chunk_rows = chunk_rows.max(1);
+    let (taken, read) = std::thread::scope(|s| {
         // A chunk travels as parts of PART_ROWS rows, one rayon task each, so
         // that each task also frees its own rows.
         let (tx, rx) = sync_channel::<Vec<Vec<Unit>>>(1);
@@ -54,30 +106,16 @@ pub fn run(
         });
         // Per chunk, its parts' results in input order, each arriving when
         // its task finishes.
-        let (wtx, wrx) = sync_channel::<Vec<Receiver<Part>>>(1);
-        let max_rejects = settings.max_rejects;
-        // Reborrowed: `out` is written again after the threads.
-        let (part_out, rejects) = (&mut *out, &mut *rejects);
-        let writer = s.spawn(move || -> Result<(Summary, SeenIds), BatchError> {
-            let mut summary = Summary::default();
-            let mut seen = SeenIds::default();
+        let (wtx, wrx) = sync_channel::<Vec<Receiver<P>>>(1);
+        let writer = s.spawn(move || -> Result<(), BatchError> {
             for parts in wrx {
-                for part in parts {
+                let last = parts.len();
+                for (i, part) in parts.into_iter().enumerate() {
                     let part = part.recv().expect("every part task sends its result");
-                    seen.check(&part.ids, &mut summary);
-                    part_out.write_all(&part.out)?;
-                    rejects.write_all(&part.rejects)?;
-                    summary.merge(part.summary);
-                    if let Some(max) = max_rejects {
-                        if summary.rejected > max {
-                            return Err(BatchError::TooManyRejects(max));
-                        }
-                    }
+                    take(part, i + 1 == last)?;
                 }
-                progress(summary.evaluated + summary.rejected);
             }
-            rejects.flush()?;
-            Ok((summary, seen))
+            Ok(())
         });
         // Each part is its own task, queued as soon as its chunk is read: the
         // workers never wait for a chunk's last part before starting the next
@@ -87,11 +125,11 @@ pub fn run(
             for chunk in rx.iter() {
                 let mut results = Vec::with_capacity(chunk.len());
                 for units in chunk {
-                    let (ptx, prx) = sync_channel::<Part>(1);
+                    let (ptx, prx) = sync_channel::<P>(1);
                     results.push(prx);
                     tasks.spawn(move |_| {
                         // The writer stops listening only when the run fails.
-                        let _ = ptx.send(process(settings, &units));
+                        let _ = ptx.send(work(&units));
                     });
                 }
                 if wtx.send(results).is_err() {
@@ -101,20 +139,10 @@ pub fn run(
             drop(rx);
             drop(wtx);
         });
-        let written = writer.join().expect("writer thread");
+        let taken = writer.join().expect("writer thread");
         let read = reader.join().expect("reader thread");
-        (written, read)
+        (taken, read)
     });
-    let (mut summary, seen) = result?;
-    summary.rows_read = read?;
-    // Only once the whole extract is read: an account not read yet is not absent.
-    if let Some(open_cases) = settings.open_cases {
-        open_cases.close_absent(&seen, settings.output, out, &mut summary)?;
-    }
-    out.flush()?;
-    summary.seconds = start.elapsed().as_secs_f64();
-    summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
-    summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;
-    summary.all_tables = settings.all_tables;
-    Ok(summary)
+    taken?;
+    read
 }

@@ -40,9 +40,26 @@ pub struct OpenCasesCounts {
     pub rejects_without_id: u64,
 }
 
+/// The extract a batch read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InputFile {
+    /// As given on the command line; `-` for standard input.
+    pub path: String,
+    /// The file's size as stored (compressed, for `.gz`); null for standard input or a FIFO.
+    pub bytes: Option<u64>,
+    /// Rows read (CSV: records after the header; JSON Lines: lines).
+    pub rows: u64,
+}
+
 /// What a batch did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
+    /// The rule set's fingerprint (`RuleDocs::fingerprint`): which rules made these actions.
+    pub rules_fingerprint: String,
+    /// The evaluation date.
+    pub as_of: Option<chrono::NaiveDate>,
+    /// The extract read (set by the command, which knows its name).
+    pub input: Option<InputFile>,
     pub rows_read: u64,
     pub evaluated: u64,
     pub rejected: u64,
@@ -133,6 +150,29 @@ impl Summary {
             self.seconds,
             self.rows_per_second
         );
+        if let Some(input) = &self.input {
+            s.push_str(&format!(
+                "  {:<17} {} ({}, {} rows)\n",
+                "input",
+                crate::diagnostic::printable(&input.path),
+                match input.bytes {
+                    Some(n) => format!("{n} bytes"),
+                    None => "size unknown".to_string(),
+                },
+                input.rows
+            ));
+        }
+        if !self.rules_fingerprint.is_empty() {
+            s.push_str(&format!(
+                "  {:<17} {}{}\n",
+                "rules",
+                self.rules_fingerprint,
+                match self.as_of {
+                    Some(d) => format!(" as of {d}"),
+                    None => String::new(),
+                }
+            ));
+        }
         if self.all_tables {
             s.push_str("  every table evaluated (--all-tables)\n");
         }

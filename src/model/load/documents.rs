@@ -33,6 +33,9 @@ pub struct RuleDocs {
     /// the checker does not report their uses again.
     pub broken: Broken,
     pub diagnostics: Vec<Diagnostic>,
+    /// The rule files' fingerprint (`sha256:` and 64 hex digits, see
+    /// `load_dir`); empty for rules not read from a directory.
+    pub fingerprint: String,
 }
 
 /// What the rule files that failed to load would have defined, as far as their

@@ -76,6 +76,7 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
     }
     paths.sort();
     let mut total = 0u64;
+    let mut fingerprint = Fingerprinter::default();
     for path in paths {
         let name = path.display().to_string();
         let not_read = |code, message: String, help: &str| {
@@ -123,6 +124,7 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
             docs.diagnostics.push(too_many_bytes());
             continue;
         }
+        fingerprint.add(path.strip_prefix(dir).unwrap_or(&path), &bytes);
         match String::from_utf8(bytes) {
             Ok(text) => load_text(&mut docs, SourceFile::new(name, text)),
             Err(err) => {
@@ -141,7 +143,41 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
             }
         }
     }
+    docs.fingerprint = fingerprint.finish();
     Ok(docs)
+}
+
+/// The rule set's fingerprint: sha256 over each rule file read, in path order,
+/// as its path relative to the rules directory (`/`-separated), its length and
+/// its bytes. The same files give the same fingerprint on any machine,
+/// wherever the directory is; a renamed or edited file changes it.
+#[derive(Default)]
+struct Fingerprinter(sha2::Sha256);
+
+impl Fingerprinter {
+    fn add(&mut self, relative: &Path, bytes: &[u8]) {
+        use sha2::Digest;
+        let name: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let name = name.join("/");
+        // Lengths first, so that no two file lists hash the same bytes.
+        self.0.update((name.len() as u64).to_le_bytes());
+        self.0.update(name.as_bytes());
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    /// `sha256:` and 64 hex digits.
+    fn finish(self) -> String {
+        use sha2::Digest;
+        let mut text = String::from("sha256:");
+        for byte in self.0.finalize() {
+            text.push_str(&format!("{byte:02x}"));
+        }
+        text
+    }
 }
 
 /// A warning that the rule file `name` was not read: it is a `kind`.

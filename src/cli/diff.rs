@@ -1,0 +1,439 @@
+//! `arrears diff --base OLD [--rules NEW] --as-of DATE ACCOUNTS`: finds the
+//! base rules (a directory, or a git revision of the repository holding the
+//! rules, unpacked with `git archive` into a temporary directory), loads both
+//! rule sets, opens the accounts as `dry-run` or `batch` would, and writes the
+//! report. The comparison itself is `crate::diff`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use clap::builder::RangedU64ValueParser;
+
+use super::batch::{companion_paths, csv_mapping, is_std, FirstRejects, InFormat};
+use super::output::{refuse_same_files, remove_partials_on_signal, Named, Output};
+use super::{error_line, parse_date, Exit};
+use crate::data::batch::{self, CsvSource, InputFormat, JsonlSource, Mapping};
+use crate::diff::{RulesLabel, Side};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    #[default]
+    Text,
+    Json,
+    Html,
+}
+
+/// The most example account ids per changed cell.
+const MAX_EXAMPLES: u64 = 1000;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The base (old) rules: a directory, or a git revision (`HEAD~1`, `main`) of the
+    /// repository that holds the --rules directory, whose rules directory at that revision is compared.
+    #[arg(long, value_name = "DIR|REVISION")]
+    base: String,
+    /// The new rules directory.
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
+    /// The evaluation date (YYYY-MM-DD) for both rule sets.
+    #[arg(long, value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// The accounts: an accounts file or directory as `dry-run` reads, or an extract as
+    /// `batch` reads (CSV with its mapping and companion files, or JSON Lines; `.gz` too).
+    accounts: PathBuf,
+    /// The report: aligned text, JSON (docs/diff.md), or one self-contained HTML page.
+    #[arg(long, value_enum, default_value_t)]
+    format: DiffFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write every changed account with its actions under both rule sets (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    changed: Option<PathBuf>,
+    /// Rows that could not be decoded or failed under both rule sets (JSON Lines, as `batch --rejects`).
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Example account ids per changed cell (the smallest ids), 0 to 1000.
+    #[arg(long, default_value_t = 5, value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_EXAMPLES))]
+    examples: usize,
+    /// Input format of an extract, when the extension does not tell (`-` needs it).
+    #[arg(long, value_enum)]
+    input_format: Option<InFormat>,
+    /// The mapping document to use when the rules directory has several.
+    #[arg(long)]
+    mapping: Option<String>,
+    /// A companion file for a mapped list: `NAME=PATH`.
+    #[arg(long, value_name = "NAME=PATH")]
+    companion: Vec<String>,
+    /// Worker threads, 1 to 1024 (default 0: one per core).
+    #[arg(long, default_value_t = 0,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
+    threads: usize,
+    /// Rows per chunk held in memory at a time, 1 to 1,000,000.
+    #[arg(long, default_value_t = batch::CHUNK_ROWS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=batch::MAX_CHUNK_ROWS as u64))]
+    chunk_rows: usize,
+}
+
+type Failed = (Exit, String);
+
+pub fn run(args: &Args) -> Exit {
+    match run_inner(args) {
+        Ok(exit) => exit,
+        Err((exit, message)) => {
+            error_line(message);
+            exit
+        }
+    }
+}
+
+/// The accounts as rows: an extract through the batch's readers, or an accounts file read whole.
+enum Accounts {
+    Extract(InputFormat),
+    File,
+}
+
+fn accounts_kind(args: &Args) -> Result<Accounts, Failed> {
+    match args.input_format {
+        Some(InFormat::Csv) => return Ok(Accounts::Extract(InputFormat::Csv)),
+        Some(InFormat::Jsonl) => return Ok(Accounts::Extract(InputFormat::Jsonl)),
+        None => {}
+    }
+    if is_std(&args.accounts) {
+        return Err((
+            Exit::Usage,
+            "reading accounts from standard input (`-`) needs --input-format csv|jsonl".into(),
+        ));
+    }
+    Ok(match batch::format_from_path(&args.accounts) {
+        Some(format) if !args.accounts.is_dir() => Accounts::Extract(format),
+        _ => Accounts::File,
+    })
+}
+
+fn run_inner(args: &Args) -> Result<Exit, Failed> {
+    let bad = |m: String| (Exit::BadInput, m);
+    let kind = accounts_kind(args)?;
+    let (base_dir, _unpacked, base_name) = base_rules(&args.base, &args.rules).map_err(bad)?;
+    // Each side's rules in force on the as-of date (effective dating).
+    let load = |dir: &std::path::Path| {
+        crate::model::load_dir(dir)
+            .map(crate::policy::Rulebook::new)
+            .map_err(|e| bad(e.to_string()))
+    };
+    let (new_book, old_book) = (load(&args.rules)?, load(&base_dir)?);
+    let (new_docs, old_docs) = (&new_book.docs, &old_book.docs);
+    let new_loaded = new_book.on(args.as_of);
+    let old_loaded = old_book.on(args.as_of);
+    let new_policy = usable(new_loaded, &format!("in `{}`", args.rules.display()))?;
+    let old_policy = usable(old_loaded, &format!("of the base ({base_name})"))?;
+
+    let schema_text = |docs: &crate::model::RuleDocs| -> Vec<String> {
+        let mut texts: Vec<String> = docs.schemas.iter().map(|(f, _)| f.text.clone()).collect();
+        texts.extend(docs.mappings.iter().map(|(f, _)| f.text.clone()));
+        texts
+    };
+    let decode_twice = schema_text(new_docs) != schema_text(old_docs);
+    let (mut new_mapping, mut old_mapping): (Option<Mapping>, Option<Mapping>) = (None, None);
+    let mut companions = Vec::new();
+    if let Accounts::Extract(InputFormat::Csv) = kind {
+        let name = args.mapping.as_deref();
+        let new = csv_mapping(&args.rules, name, new_docs, new_policy.plan.schema())?;
+        companions = companion_paths(&args.accounts, &args.companion, &new).map_err(bad)?;
+        if decode_twice {
+            // The base's own mapping, or the new one bound to the base's schema.
+            let docs = if old_docs.mappings.is_empty() {
+                new_docs
+            } else {
+                old_docs
+            };
+            let old = csv_mapping(&base_dir, name, docs, old_policy.plan.schema())
+                .map_err(|(exit, m)| (exit, format!("the base ({base_name}): {m}")))?;
+            if old
+                .lists
+                .iter()
+                .map(|l| &l.path)
+                .ne(new.lists.iter().map(|l| &l.path))
+            {
+                return Err(bad(format!(
+                    "the base ({base_name}) and `{}` map different companion lists; compare them with the same mapping",
+                    args.rules.display()
+                )));
+            }
+            old_mapping = Some(old);
+        }
+        new_mapping = Some(new);
+    }
+    refuse_outputs_over_inputs(args, new_mapping.as_ref(), &companions)
+        .map_err(|m| (Exit::Usage, m))?;
+
+    let source: Box<dyn batch::RowSource> = match kind {
+        Accounts::File => {
+            let records = crate::data::accounts::read_accounts(&args.accounts)
+                .map_err(|e| bad(e.to_string()))?;
+            Box::new(crate::diff::Records::new(records))
+        }
+        Accounts::Extract(format) => {
+            let input: Box<dyn std::io::Read + Send> = if is_std(&args.accounts) {
+                Box::new(std::io::stdin())
+            } else {
+                batch::open_input(&args.accounts).map_err(bad)?
+            };
+            match (format, new_mapping.as_mut()) {
+                (InputFormat::Csv, Some(m)) => {
+                    // The base mapping reads the same header (its columns are looked up by name).
+                    let source = CsvSource::open(input, m, &companions).map_err(bad)?;
+                    if let Some(old) = old_mapping.as_mut() {
+                        bind_headers(old, &source.headers, &companions)
+                            .map_err(|e| bad(format!("the base ({base_name}): {e}")))?;
+                    }
+                    Box::new(source)
+                }
+                _ => Box::new(JsonlSource::new(input)),
+            }
+        }
+    };
+
+    remove_partials_on_signal().map_err(bad)?;
+    let open = |p: &Option<PathBuf>| -> Result<Option<Output>, Failed> {
+        match p.as_deref().filter(|p| !is_std(p)) {
+            Some(p) => Ok(Some(Output::open(p).map_err(bad)?)),
+            None => Ok(None),
+        }
+    };
+    let (mut out_file, mut changed_file, mut rejects_file) =
+        (open(&args.out)?, open(&args.changed)?, open(&args.rejects)?);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .map_err(|e| bad(format!("cannot start worker threads: {e}")))?;
+    let settings = crate::diff::Settings {
+        old: Side {
+            policy: old_policy,
+            mapping: old_mapping.as_ref().or(new_mapping.as_ref()),
+        },
+        new: Side {
+            policy: new_policy,
+            mapping: new_mapping.as_ref(),
+        },
+        decode_twice,
+        as_of: args.as_of,
+        examples: args.examples,
+        chunk_rows: args.chunk_rows,
+        write_changed: changed_file.is_some(),
+    };
+    let mut changed_w: Box<dyn Write + Send> = match &mut changed_file {
+        Some(f) => Box::new(std::io::BufWriter::with_capacity(1 << 20, f.file())),
+        None => Box::new(std::io::sink()),
+    };
+    let mut rejects_w: Box<dyn Write + Send> = match &mut rejects_file {
+        Some(f) => Box::new(std::io::BufWriter::with_capacity(1 << 20, f.file())),
+        None => Box::new(FirstRejects::default()),
+    };
+    let result = crate::diff::run(&settings, source, &mut *changed_w, &mut *rejects_w, &pool);
+    drop(changed_w);
+    drop(rejects_w);
+    let mut report = result.map_err(|e| bad(format!("{e}; no output written")))?;
+    report.input = args.accounts.display().to_string();
+    report.new = RulesLabel {
+        rules: args.rules.display().to_string(),
+        fingerprint: new_docs.fingerprint.clone(),
+    };
+    report.old = RulesLabel {
+        rules: base_name,
+        fingerprint: old_docs.fingerprint.clone(),
+    };
+    let rendered = match args.format {
+        DiffFormat::Text => crate::diff::text(&report),
+        DiffFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report.json()).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        DiffFormat::Html => crate::diff::html(&report),
+    };
+    match &mut out_file {
+        Some(f) => f
+            .file()
+            .write_all(rendered.as_bytes())
+            .map_err(|e| bad(format!("cannot write the report: {e}")))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(rendered.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(bad(format!("cannot write standard output: {e}"))),
+            }
+        }
+    }
+    for output in [out_file, changed_file, rejects_file].into_iter().flatten() {
+        output.commit().map_err(bad)?;
+    }
+    if report.rejected > 0 && args.rejects.is_none() {
+        eprintln!(
+            "{} rows rejected; give --rejects FILE to keep them",
+            report.rejected
+        );
+    }
+    if report.rows_read != report.compared + report.rejected {
+        return Err((
+            Exit::Unbalanced,
+            format!(
+                "rows read ({}) != compared ({}) + rejected ({})",
+                report.rows_read, report.compared, report.rejected
+            ),
+        ));
+    }
+    Ok(if report.has_changes() {
+        Exit::Findings
+    } else if report.rejected > 0 {
+        Exit::DiffIncomplete
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The policy of a rule set that checks cleanly, or exit 3 naming its first error.
+fn usable<'a>(
+    loaded: &'a crate::policy::Loaded,
+    name: &str,
+) -> Result<&'a crate::policy::Policy, Failed> {
+    loaded.policy.as_ref().ok_or_else(|| {
+        let message = match crate::diagnostic::first_error(&loaded.diagnostics) {
+            Some(d) => format!(
+                "the rules {name} have errors, the first at {}: {}; run `arrears lint` on them",
+                d.location(),
+                d.message
+            ),
+            None => format!(
+                "the rules {name} have no policy document; `arrears diff` compares policies"
+            ),
+        };
+        (Exit::InvalidRules, message)
+    })
+}
+
+/// Binds the base's mapping to the header rows the extract's reader read.
+fn bind_headers(
+    old: &mut Mapping,
+    headers: &[csv::StringRecord],
+    companions: &[PathBuf],
+) -> Result<(), String> {
+    old.bind(&headers[0])?;
+    for (n, (header, path)) in headers[1..].iter().zip(companions).enumerate() {
+        old.bind_list(n, header, &format!("companion `{}`", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The base rules directory: `base` itself when it is a directory, otherwise
+/// the rules directory at git revision `base`, unpacked into a temporary
+/// directory (kept alive by the returned guard). Also the base's name for messages.
+fn base_rules(
+    base: &str,
+    rules: &Path,
+) -> Result<(PathBuf, Option<tempfile::TempDir>, String), String> {
+    let path = Path::new(base);
+    if path.is_dir() {
+        return Ok((path.to_path_buf(), None, base.to_string()));
+    }
+    let neither = |why: String| {
+        format!("--base `{base}` is neither a directory nor a git revision of the repository holding `{}`: {why}", rules.display())
+    };
+    if base.starts_with('-') || base.is_empty() {
+        return Err(neither("a revision does not start with `-`".into()));
+    }
+    let git_in = |dir: &Path, args: &[&str]| -> Result<Vec<u8>, String> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if output.status.success() {
+            Ok(output.stdout)
+        } else {
+            let err = String::from_utf8_lossy(&output.stderr);
+            Err(err
+                .lines()
+                .next()
+                .unwrap_or("git failed")
+                .trim()
+                .to_string())
+        }
+    };
+    let git = |args: &[&str]| git_in(rules, args);
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
+    let top = PathBuf::from(text(
+        git(&["rev-parse", "--show-toplevel"]).map_err(neither)?,
+    ));
+    let prefix = text(git(&["rev-parse", "--show-prefix"]).map_err(neither)?);
+    let commit = text(
+        git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &format!("{base}^{{commit}}"),
+        ])
+        .map_err(|_| neither("git knows no such revision".into()))?,
+    );
+    let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
+    // From the top: in a subdirectory, `git archive` keeps only that subdirectory's paths.
+    let tar = git_in(&top, &["archive", "--format=tar", &tree]).map_err(|e| {
+        format!("--base `{base}`: the rules directory `{prefix}` is not in that revision ({e})")
+    })?;
+    let dir = tempfile::Builder::new()
+        .prefix("arrears-base-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    tar::Archive::new(tar.as_slice())
+        .unpack(dir.path())
+        .map_err(|e| format!("--base `{base}`: cannot unpack its rules: {e}"))?;
+    let short = &commit[..commit.len().min(12)];
+    let name = match prefix.as_str() {
+        "" => format!("{base} ({short})"),
+        p => format!("{base} ({short}) {p}"),
+    };
+    Ok((dir.path().to_path_buf(), Some(dir), name))
+}
+
+/// No output may replace an input (the accounts, a companion) or another output.
+fn refuse_outputs_over_inputs(
+    args: &Args,
+    mapping: Option<&Mapping>,
+    companions: &[PathBuf],
+) -> Result<(), String> {
+    let mut inputs = Vec::new();
+    if !is_std(&args.accounts) && !args.accounts.is_dir() {
+        inputs.push(Named {
+            what: "the accounts".into(),
+            path: &args.accounts,
+        });
+    }
+    for (list, path) in mapping.iter().flat_map(|m| &m.lists).zip(companions) {
+        inputs.push(Named {
+            what: format!("the companion file for `{}`", list.path),
+            path,
+        });
+    }
+    let outputs: Vec<Named> = [
+        ("--out", args.out.as_deref().filter(|p| !is_std(p))),
+        ("--changed", args.changed.as_deref()),
+        ("--rejects", args.rejects.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| {
+        path.map(|path| Named {
+            what: flag.into(),
+            path,
+        })
+    })
+    .collect();
+    refuse_same_files(&inputs, &outputs)
+}

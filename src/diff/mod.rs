@@ -1,0 +1,308 @@
+//! `arrears diff`: the impact of a rule change on a book of accounts. Each
+//! account is decoded once (twice when the two rule sets' schemas or mappings
+//! differ) and run through both policies in the same worker, over the batch's
+//! streaming pipeline (`data::batch::pipeline`), so memory stays bounded and a
+//! diff costs about two batches. Per part it tallies transition matrices per
+//! area, scheduled events and the rules behind the actions, merged in input
+//! order into a [`Report`]; changed accounts go to `--changed` as JSON Lines.
+//! It must not read rules, files or the clock: the command gives it the
+//! policies and the rows, and renders the report (`render.rs`).
+
+mod render;
+mod report;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::data::batch::{
+    decode_unit, pipeline, write_reject, BatchError, Decoded, Mapping, Raw, RowSource, Unit,
+};
+use crate::policy::{Action, ActionKind, Policy};
+use crate::types::Value;
+pub use render::{html, text};
+pub use report::{AreaMatrix, Cell, EventCount, Report, RowCount, RulesLabel, AREAS};
+
+/// One rule set: its policy and, for CSV input, its mapping.
+#[derive(Clone, Copy)]
+pub struct Side<'a> {
+    pub policy: &'a Policy,
+    pub mapping: Option<&'a Mapping>,
+}
+
+/// Settings of one diff.
+pub struct Settings<'a> {
+    pub old: Side<'a>,
+    pub new: Side<'a>,
+    /// Decode each row with each side's schema (and mapping): they differ.
+    pub decode_twice: bool,
+    pub as_of: NaiveDate,
+    /// Example account ids kept per changed cell.
+    pub examples: usize,
+    pub chunk_rows: usize,
+    /// Write each changed account to the `changed` writer.
+    pub write_changed: bool,
+}
+
+/// The records of an accounts file read whole (`dry-run`'s formats) as rows:
+/// each record's number is its row; one that could not be parsed is a reject
+/// naming its file and line.
+pub struct Records(std::vec::IntoIter<(u64, crate::data::accounts::AccountRecord)>);
+
+impl Records {
+    pub fn new(records: Vec<crate::data::accounts::AccountRecord>) -> Records {
+        Records((1..).zip(records).collect::<Vec<_>>().into_iter())
+    }
+}
+
+impl RowSource for Records {
+    fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
+        for (line, record) in self.0.by_ref().take(n) {
+            let raw = match record.json {
+                Ok(json) => Raw::Value(json),
+                Err(reason) => Raw::Bad {
+                    id: None,
+                    reason: format!("{}: {reason}", record.origin),
+                },
+            };
+            out.push(Unit { line, raw });
+        }
+        Ok(self.0.len() > 0)
+    }
+}
+
+/// What one side made of an account.
+enum Outcome {
+    Actions(Vec<Action>),
+    Failed(String),
+}
+
+/// One `--changed` line.
+#[derive(Serialize)]
+struct ChangedLine<'a> {
+    account: &'a str,
+    row: u64,
+    old: Option<&'a [Action]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_error: Option<&'a str>,
+    new: Option<&'a [Action]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_error: Option<&'a str>,
+}
+
+/// One rayon task's share: its counts, its changed accounts and its rejects.
+struct Part {
+    report: Report,
+    changed: Vec<u8>,
+    rejects: Vec<u8>,
+}
+
+/// Runs the diff: rows from `source`, changed accounts (with
+/// `write_changed`) to `changed`, reject lines to `rejects`.
+pub fn run(
+    settings: &Settings,
+    source: Box<dyn RowSource + '_>,
+    changed: &mut (dyn Write + Send),
+    rejects: &mut (dyn Write + Send),
+    pool: &rayon::ThreadPool,
+) -> Result<Report, BatchError> {
+    let mut report = Report::new(settings.as_of, settings.examples);
+    let read = pipeline(
+        source,
+        settings.chunk_rows,
+        pool,
+        &|units| part(settings, units),
+        |part: Part, _| {
+            changed.write_all(&part.changed)?;
+            rejects.write_all(&part.rejects)?;
+            report.merge(part.report);
+            Ok(())
+        },
+    );
+    changed.flush()?;
+    rejects.flush()?;
+    report.rows_read = read?;
+    Ok(report)
+}
+
+fn part(settings: &Settings, units: &[Unit]) -> Part {
+    let mut part = Part {
+        report: Report::new(settings.as_of, settings.examples),
+        changed: Vec::new(),
+        rejects: Vec::new(),
+    };
+    let new_schema = settings.new.policy.plan.schema();
+    for unit in units {
+        let decoded = decode_unit(new_schema, settings.new.mapping, unit).and_then(|new| {
+            let old = match settings.decode_twice {
+                true => Some(decode_unit(
+                    settings.old.policy.plan.schema(),
+                    settings.old.mapping,
+                    unit,
+                )?),
+                false => None,
+            };
+            Ok((old, new))
+        });
+        let (old_account, new_account) = match decoded {
+            Ok(pair) => pair,
+            Err(bad) => {
+                part.report.rejected += 1;
+                write_reject(
+                    &mut part.rejects,
+                    unit.line,
+                    bad.id.as_deref(),
+                    bad.field.as_deref(),
+                    &bad.reason,
+                );
+                continue;
+            }
+        };
+        let old_value = old_account
+            .as_ref()
+            .map_or(&new_account.value, |d| &d.value);
+        let old = outcome(settings.old.policy, old_value, settings.as_of);
+        let new = outcome(settings.new.policy, &new_account.value, settings.as_of);
+        let Decoded { id, value } = &new_account;
+        if let (Outcome::Failed(old_error), Outcome::Failed(new_error)) = (&old, &new) {
+            part.report.rejected += 1;
+            let reason = if old_error == new_error {
+                format!("evaluation failed under both rule sets: {new_error}")
+            } else {
+                format!(
+                    "evaluation failed under both rule sets: old: {old_error}; new: {new_error}"
+                )
+            };
+            write_reject(&mut part.rejects, unit.line, Some(id), None, &reason);
+            continue;
+        }
+        let money = Money::of(new_schema, value);
+        let is_changed = part
+            .report
+            .add(id, money.arrears, money.balance, &old, &new);
+        if is_changed && settings.write_changed {
+            let (old_actions, old_error) = sides(&old);
+            let (new_actions, new_error) = sides(&new);
+            let line = ChangedLine {
+                account: id,
+                row: unit.line,
+                old: old_actions,
+                old_error,
+                new: new_actions,
+                new_error,
+            };
+            let _ = serde_json::to_writer(&mut part.changed, &line);
+            part.changed.push(b'\n');
+        }
+    }
+    part
+}
+
+fn outcome(policy: &Policy, account: &Value, as_of: NaiveDate) -> Outcome {
+    match crate::policy::run_needed(policy, account, as_of) {
+        Ok(run) => Outcome::Actions(run.actions),
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+fn sides(outcome: &Outcome) -> (Option<&[Action]>, Option<&str>) {
+    match outcome {
+        Outcome::Actions(actions) => (Some(actions), None),
+        Outcome::Failed(e) => (None, Some(e)),
+    }
+}
+
+/// An account's `arrears` and `balance`, when its schema has them (zero when null).
+struct Money {
+    arrears: Option<rust_decimal::Decimal>,
+    balance: Option<rust_decimal::Decimal>,
+}
+
+impl Money {
+    fn of(schema: &crate::data::schema::Schema, account: &Value) -> Money {
+        let Value::Record(fields) = account else {
+            return Money {
+                arrears: None,
+                balance: None,
+            };
+        };
+        let amount = |name: &str| {
+            let slot = schema.account().slot(name)?;
+            match fields.get(slot)? {
+                Value::Dec(d) => Some(*d),
+                Value::Int(i) => Some((*i).into()),
+                _ => Some(rust_decimal::Decimal::ZERO),
+            }
+        };
+        Money {
+            arrears: amount("arrears"),
+            balance: amount("balance"),
+        }
+    }
+}
+
+/// What an account's actions say in each area ([`AREAS`]), as cell labels.
+fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
+    let Outcome::Actions(actions) = outcome else {
+        return std::array::from_fn(|_| "(evaluation failed)".to_string());
+    };
+    let none = || "none".to_string();
+    let mut entry = None;
+    let mut class = None;
+    let mut arms = BTreeSet::new();
+    let mut promises = BTreeSet::new();
+    let (mut nominated, mut excluded) = (false, false);
+    let mut closed = false;
+    for action in actions {
+        match &action.kind {
+            ActionKind::OpenCase { category, .. } => entry = Some(category.clone()),
+            ActionKind::RetreatCase { category, .. } if entry.is_none() => {
+                entry = Some(format!("{category} (re-treated)"))
+            }
+            ActionKind::AssignClass { class: c, template } => {
+                class = Some(format!("{}/{template}", c.as_deref().unwrap_or("null")))
+            }
+            ActionKind::AssignArm {
+                experiment, arm, ..
+            } => {
+                arms.insert(format!("{experiment}/{arm}"));
+            }
+            ActionKind::PromiseOutcome { status, .. } => {
+                let status = serde_json::to_value(status).ok();
+                promises.insert(
+                    status
+                        .as_ref()
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("?")
+                        .to_string(),
+                );
+            }
+            ActionKind::NominateSeverance { .. } => nominated = true,
+            ActionKind::ExcludeSeverance { .. } => excluded = true,
+            ActionKind::CloseCase { .. } => closed = true,
+            _ => {}
+        }
+    }
+    let joined = |set: BTreeSet<String>| match set.is_empty() {
+        true => none(),
+        false => set.into_iter().collect::<Vec<_>>().join(", "),
+    };
+    [
+        entry.unwrap_or_else(none),
+        class.unwrap_or_else(none),
+        joined(arms),
+        joined(promises),
+        match (nominated, excluded) {
+            (true, true) => "nominated and excluded".to_string(),
+            (true, false) => "nominated".to_string(),
+            (false, true) => "excluded".to_string(),
+            (false, false) => none(),
+        },
+        match closed {
+            true => "closed".to_string(),
+            false => "not closed".to_string(),
+        },
+    ]
+}

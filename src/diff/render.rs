@@ -1,0 +1,426 @@
+//! The diff report for people: aligned text for a terminal, and one
+//! self-contained HTML page (inline CSS, bars drawn with CSS, no script, no
+//! network) for a manager. Text read from input (ids, labels, paths) is
+//! escaped: `diagnostic::printable` in text, HTML escaping in the page. It
+//! must not count anything: the numbers are the [`Report`]'s.
+
+use std::fmt::Write;
+
+use rust_decimal::Decimal;
+
+use super::report::{AreaMatrix, EventCount, Report};
+use crate::diagnostic::printable;
+
+fn money(m: Option<Decimal>) -> String {
+    m.map_or_else(|| "overflow".to_string(), |d| d.to_string())
+}
+
+fn delta(c: EventCount) -> String {
+    let d = c.new as i128 - c.old as i128;
+    match d {
+        0 => "0".to_string(),
+        d if d > 0 => format!("+{d}"),
+        d => d.to_string(),
+    }
+}
+
+/// Columns padded to their widest cell, numbers right-aligned.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut String, cells: Vec<&str>| {
+        let mut text = String::from("   ");
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            text.push_str("  ");
+            if right[i] {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                if i + 1 < cells.len() {
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    line(out, header.to_vec());
+    for row in rows {
+        line(out, row.iter().map(String::as_str).collect());
+    }
+}
+
+/// The report for a terminal.
+pub fn text(report: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "arrears diff as of {}: {} ({}) against base {} ({})",
+        report.as_of,
+        printable(&report.new.rules),
+        report.new.fingerprint,
+        printable(&report.old.rules),
+        report.old.fingerprint
+    );
+    let _ = writeln!(
+        s,
+        "accounts: {} rows read from {}: {} compared, {} changed, {} rejected",
+        report.rows_read,
+        printable(&report.input),
+        report.compared,
+        report.changed,
+        report.rejected
+    );
+    if report.failed_old_only + report.failed_new_only > 0 {
+        let _ = writeln!(
+            s,
+            "  evaluation failed under the base rules only: {}; under the new rules only: {}",
+            report.failed_old_only, report.failed_new_only
+        );
+    }
+    if !report.has_changes() {
+        let _ = writeln!(s, "no account's actions changed");
+        return s;
+    }
+    for matrix in &report.areas {
+        area_text(&mut s, matrix);
+    }
+    let by_type = report.events_by_type();
+    let changed_types: Vec<_> = by_type.iter().filter(|(_, c)| c.old != c.new).collect();
+    if !changed_types.is_empty() {
+        let _ = writeln!(s, "\nscheduled events by type (old -> new)");
+        let rows: Vec<Vec<String>> = changed_types
+            .iter()
+            .map(|(t, c)| {
+                vec![
+                    printable(t).to_string(),
+                    c.old.to_string(),
+                    c.new.to_string(),
+                    delta(**c),
+                ]
+            })
+            .collect();
+        table(
+            &mut s,
+            &["event type", "old", "new", "change"],
+            &rows,
+            &[false, true, true, true],
+        );
+        let _ = writeln!(s, "\nscheduled events by date (changed days only)");
+        let rows: Vec<Vec<String>> = report
+            .events
+            .iter()
+            .filter(|(_, c)| c.old != c.new)
+            .map(|((t, d), c)| {
+                vec![
+                    d.to_string(),
+                    printable(t).to_string(),
+                    c.old.to_string(),
+                    c.new.to_string(),
+                    delta(*c),
+                ]
+            })
+            .collect();
+        table(
+            &mut s,
+            &["date", "event type", "old", "new", "change"],
+            &rows,
+            &[false, false, true, true, true],
+        );
+    }
+    let rows: Vec<Vec<String>> = report
+        .changed_rows()
+        .map(|(rule, c)| {
+            let note = match (c.old, c.new) {
+                (_, 0) => "no longer fires",
+                (0, _) => "newly fires",
+                _ => "",
+            };
+            vec![
+                printable(rule).to_string(),
+                c.old.to_string(),
+                c.new.to_string(),
+                delta(c),
+                note.to_string(),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        let _ = writeln!(s, "\nrules whose accounts changed (accounts, old -> new)");
+        table(
+            &mut s,
+            &["rule", "old", "new", "change", ""],
+            &rows,
+            &[false, true, true, true, false],
+        );
+    }
+    s
+}
+
+fn area_text(s: &mut String, matrix: &AreaMatrix) {
+    if matrix.cells.keys().all(|(o, n)| o == n) {
+        let _ = writeln!(s, "\n{}: unchanged", matrix.title);
+        return;
+    }
+    let _ = writeln!(s, "\n{} (old -> new)", matrix.title);
+    let rows: Vec<Vec<String>> = matrix
+        .cells
+        .iter()
+        .map(|((o, n), cell)| {
+            let changed = o != n;
+            vec![
+                if changed { "*" } else { "" }.to_string(),
+                printable(o).to_string(),
+                if changed {
+                    printable(n).to_string()
+                } else {
+                    "(same)".to_string()
+                },
+                cell.accounts.to_string(),
+                money(cell.arrears),
+                money(cell.balance),
+                cell.examples
+                    .iter()
+                    .map(|id| printable(id).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    table(
+        s,
+        &["", "old", "new", "accounts", "arrears", "balance", "e.g."],
+        &rows,
+        &[false, false, false, true, true, true, false],
+    );
+}
+
+/// HTML escaping of text from input.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push_str(&format!("&#x{:x};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d232a;margin:2em auto;max-width:72em;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:2px solid #d7dde4;padding-bottom:.2em}
+.meta{color:#55606b}.meta code{font-size:.85em}
+.cards{display:flex;gap:1em;flex-wrap:wrap;margin:1em 0}.card{border:1px solid #d7dde4;border-radius:6px;padding:.6em 1em;min-width:9em}
+.card b{display:block;font-size:1.6em}.card.changed b{color:#b3261e}
+table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #d7dde4;padding:.3em .6em;text-align:right}
+th{background:#f2f4f7}th.row,td.label{text-align:left}td.same{background:#f7f9fb;color:#55606b}td.moved{background:#fde7e4;font-weight:600}
+td.zero{color:#c0c6cc}.examples{font-size:.85em;color:#55606b;text-align:left}
+.bars{margin:.6em 0}.bar{display:grid;grid-template-columns:16em 1fr 6em;align-items:center;gap:.6em;margin:.25em 0}
+.track{background:#eef1f4;height:.8em;border-radius:3px;position:relative}.fill{height:100%;border-radius:3px}
+.old{background:#8a97a6}.new{background:#1f6feb}.legend span{display:inline-block;width:1em;height:.8em;margin:0 .3em 0 1em;vertical-align:middle}
+.unchanged{color:#55606b}";
+
+/// The report as one self-contained HTML page.
+pub fn html(report: &Report) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>arrears diff as of {}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n",
+        report.as_of
+    );
+    let _ = write!(
+        h,
+        "<h1>What the rule change does to the book</h1>\n<p class=\"meta\">As of <b>{}</b>: new rules <b>{}</b> <code>{}</code> against base <b>{}</b> <code>{}</code>; accounts from <b>{}</b>.</p>\n",
+        report.as_of,
+        esc(&report.new.rules),
+        esc(&report.new.fingerprint),
+        esc(&report.old.rules),
+        esc(&report.old.fingerprint),
+        esc(&report.input)
+    );
+    let _ = write!(h, "<div class=\"cards\">");
+    for (label, n, class) in [
+        ("accounts read", report.rows_read, ""),
+        ("compared", report.compared, ""),
+        ("changed", report.changed, "changed"),
+        ("rejected", report.rejected, ""),
+    ] {
+        let _ = write!(
+            h,
+            "<div class=\"card {class}\"><b id=\"{}\">{n}</b>{label}</div>",
+            label.replace(' ', "-")
+        );
+    }
+    let _ = writeln!(h, "</div>");
+    if report.failed_old_only + report.failed_new_only > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Evaluation failed under the base rules only for {} accounts, under the new rules only for {}.</p>",
+            report.failed_old_only, report.failed_new_only
+        );
+    }
+    if !report.has_changes() {
+        let _ = writeln!(h, "<p id=\"no-changes\">No account's actions changed.</p>");
+    }
+    for matrix in &report.areas {
+        area_html(&mut h, matrix);
+    }
+    events_html(&mut h, report);
+    rows_html(&mut h, report);
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+/// Rows are old labels, columns new labels; a moved cell is highlighted, and
+/// the moves are listed below with their money and examples.
+fn area_html(h: &mut String, matrix: &AreaMatrix) {
+    let _ = writeln!(
+        h,
+        "<section class=\"area\" id=\"area-{}\">\n<h2>{}</h2>",
+        matrix.area,
+        esc(matrix.title)
+    );
+    if matrix.cells.keys().all(|(o, n)| o == n) {
+        let total: u64 = matrix.cells.values().map(|c| c.accounts).sum();
+        let _ = writeln!(
+            h,
+            "<p class=\"unchanged\">Unchanged: every one of the {total} accounts keeps its {}.</p>\n</section>",
+            esc(matrix.title)
+        );
+        return;
+    }
+    let olds: std::collections::BTreeSet<&str> =
+        matrix.cells.keys().map(|(o, _)| o.as_str()).collect();
+    let news: std::collections::BTreeSet<&str> =
+        matrix.cells.keys().map(|(_, n)| n.as_str()).collect();
+    let _ = write!(
+        h,
+        "<table class=\"matrix\">\n<caption>Accounts by {} under the base rules (rows) and the new rules (columns)</caption>\n<tr><th class=\"row\">base \\ new</th>",
+        esc(matrix.title)
+    );
+    for n in &news {
+        let _ = write!(h, "<th>{}</th>", esc(n));
+    }
+    h.push_str("</tr>\n");
+    for o in &olds {
+        let _ = write!(h, "<tr><th class=\"row\">{}</th>", esc(o));
+        for n in &news {
+            match matrix.cells.get(&(o.to_string(), n.to_string())) {
+                None => h.push_str("<td class=\"zero\">0</td>"),
+                Some(cell) => {
+                    let class = if o == n { "same" } else { "moved" };
+                    let _ = write!(h, "<td class=\"{class}\">{}</td>", cell.accounts);
+                }
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    let _ = writeln!(
+        h,
+        "<table class=\"moves\">\n<tr><th class=\"row\">base</th><th class=\"row\">new</th><th>accounts</th><th>arrears</th><th>balance</th><th class=\"row\">for example</th></tr>"
+    );
+    for ((o, n), cell) in matrix.cells.iter().filter(|((o, n), _)| o != n) {
+        let examples: Vec<String> = cell.examples.iter().map(|e| esc(e)).collect();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"label\">{}</td><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"examples\">{}</td></tr>",
+            esc(o),
+            esc(n),
+            cell.accounts,
+            money(cell.arrears),
+            money(cell.balance),
+            examples.join(", ")
+        );
+    }
+    h.push_str("</table>\n</section>\n");
+}
+
+/// Two bars per item, old and new, scaled to the largest count shown.
+fn bars<'a>(h: &mut String, items: impl Iterator<Item = (String, EventCount)> + Clone + 'a) {
+    let max = items
+        .clone()
+        .map(|(_, c)| c.old.max(c.new))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    h.push_str("<p class=\"legend\"><span class=\"old\"></span>base<span class=\"new\"></span>new</p>\n<div class=\"bars\">\n");
+    for (label, c) in items {
+        for (side, n) in [("old", c.old), ("new", c.new)] {
+            let _ = writeln!(
+                h,
+                "<div class=\"bar\"><span>{}</span><div class=\"track\"><div class=\"fill {side}\" style=\"width:{:.1}%\"></div></div><span>{n}</span></div>",
+                if side == "old" { esc(&label) } else { String::new() },
+                n as f64 * 100.0 / max as f64
+            );
+        }
+    }
+    h.push_str("</div>\n");
+}
+
+fn events_html(h: &mut String, report: &Report) {
+    let by_type = report.events_by_type();
+    h.push_str("<section id=\"events\">\n<h2>Scheduled events</h2>\n");
+    if by_type.values().all(|c| c.old == c.new) {
+        h.push_str("<p class=\"unchanged\">The same events are scheduled on the same days.</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<h3>By type</h3>\n");
+    bars(
+        h,
+        by_type
+            .iter()
+            .filter(|(_, c)| c.old != c.new)
+            .map(|(t, c)| (t.to_string(), *c)),
+    );
+    h.push_str("<h3>By day (days that changed)</h3>\n<table>\n<tr><th class=\"row\">date</th><th class=\"row\">event type</th><th>base</th><th>new</th><th>change</th></tr>\n");
+    for ((t, d), c) in report.events.iter().filter(|(_, c)| c.old != c.new) {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"label\">{d}</td><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(t),
+            c.old,
+            c.new,
+            delta(*c)
+        );
+    }
+    h.push_str("</table>\n</section>\n");
+}
+
+fn rows_html(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"rules\">\n<h2>Rules behind the actions</h2>\n");
+    let changed: Vec<_> = report.changed_rows().collect();
+    if changed.is_empty() {
+        h.push_str("<p class=\"unchanged\">Every rule names the same number of accounts.</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<p>Accounts whose actions name each rule, where the number changed.</p>\n");
+    bars(h, changed.iter().map(|(r, c)| (r.to_string(), *c)));
+    h.push_str("<table>\n<tr><th class=\"row\">rule</th><th>base</th><th>new</th><th>change</th><th class=\"row\"></th></tr>\n");
+    for (rule, c) in changed {
+        let note = match (c.old, c.new) {
+            (_, 0) => "no longer fires",
+            (0, _) => "newly fires",
+            _ => "",
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"label\">{note}</td></tr>",
+            esc(rule),
+            c.old,
+            c.new,
+            delta(c)
+        );
+    }
+    h.push_str("</table>\n</section>\n");
+}

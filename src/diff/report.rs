@@ -1,0 +1,322 @@
+//! The diff's counts: per area a transition matrix of accounts (old label →
+//! new label) with their arrears, balance and a few example ids; scheduled
+//! events by type and date; per rule the accounts whose actions name it. It
+//! is merged part by part in input order, and every count is a sum, so the
+//! result does not depend on the thread count. It must not render.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::{json, Value as Json};
+
+use super::{area_values, Outcome};
+use crate::policy::ActionKind;
+
+/// The areas compared, in report order: JSON key and title.
+pub const AREAS: [(&str, &str); 6] = [
+    ("entry_category", "entry category"),
+    ("class_template", "class / template"),
+    ("experiment_arm", "experiment arm"),
+    ("promise_outcome", "promise outcome"),
+    ("severance", "severance"),
+    ("case_closed", "case closed"),
+];
+
+/// Which rules a side is: as named on the command line, and their fingerprint.
+#[derive(Clone, Debug, Default)]
+pub struct RulesLabel {
+    /// `rules`, or `main (rules/ at 1a2b3c4)` for a git revision.
+    pub rules: String,
+    pub fingerprint: String,
+}
+
+/// One cell of a transition matrix.
+#[derive(Clone, Debug, Default)]
+pub struct Cell {
+    pub accounts: u64,
+    /// Sums of the accounts' `arrears` and `balance`; `None` once a sum overflowed.
+    pub arrears: Option<Decimal>,
+    pub balance: Option<Decimal>,
+    /// The smallest account ids (by byte order) in the cell, at most `Report::examples`.
+    pub examples: BTreeSet<String>,
+}
+
+/// One area's matrix: `(old, new)` → cell.
+#[derive(Clone, Debug)]
+pub struct AreaMatrix {
+    pub area: &'static str,
+    pub title: &'static str,
+    pub cells: BTreeMap<(String, String), Cell>,
+}
+
+/// Scheduled events of one type on one date (or, summed, of one type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventCount {
+    pub old: u64,
+    pub new: u64,
+}
+
+/// Accounts whose actions name a rule, under each rule set.
+pub type RowCount = EventCount;
+
+/// What a diff found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub as_of: NaiveDate,
+    pub old: RulesLabel,
+    pub new: RulesLabel,
+    /// The accounts input, as named on the command line.
+    pub input: String,
+    pub rows_read: u64,
+    /// Rows run under both rule sets (one of them may have failed).
+    pub compared: u64,
+    /// Compared rows whose actions differ (or that failed under one rule set only).
+    pub changed: u64,
+    /// Rows that could not be decoded, or failed under both rule sets.
+    pub rejected: u64,
+    pub failed_old_only: u64,
+    pub failed_new_only: u64,
+    pub areas: Vec<AreaMatrix>,
+    /// `(event type, date)` → events scheduled.
+    pub events: BTreeMap<(String, NaiveDate), EventCount>,
+    /// Rule (`table:row`, `template:name/event`) → accounts whose actions name it.
+    pub rows: BTreeMap<String, RowCount>,
+    /// Example ids kept per changed cell.
+    pub examples: usize,
+}
+
+fn add_money(sum: &mut Option<Decimal>, amount: Option<Decimal>) {
+    if let (Some(s), Some(a)) = (sum.as_mut(), amount) {
+        *sum = s.checked_add(a);
+    }
+}
+
+impl Cell {
+    fn empty() -> Cell {
+        Cell {
+            accounts: 0,
+            arrears: Some(Decimal::ZERO),
+            balance: Some(Decimal::ZERO),
+            examples: BTreeSet::new(),
+        }
+    }
+}
+
+impl Report {
+    pub fn new(as_of: NaiveDate, examples: usize) -> Report {
+        Report {
+            as_of,
+            old: RulesLabel::default(),
+            new: RulesLabel::default(),
+            input: String::new(),
+            rows_read: 0,
+            compared: 0,
+            changed: 0,
+            rejected: 0,
+            failed_old_only: 0,
+            failed_new_only: 0,
+            areas: AREAS
+                .iter()
+                .map(|(area, title)| AreaMatrix {
+                    area,
+                    title,
+                    cells: BTreeMap::new(),
+                })
+                .collect(),
+            events: BTreeMap::new(),
+            rows: BTreeMap::new(),
+            examples,
+        }
+    }
+
+    /// Whether any compared account changed.
+    pub fn has_changes(&self) -> bool {
+        self.changed > 0
+    }
+
+    /// Counts one compared account; returns whether it changed.
+    pub(super) fn add(
+        &mut self,
+        id: &str,
+        arrears: Option<Decimal>,
+        balance: Option<Decimal>,
+        old: &Outcome,
+        new: &Outcome,
+    ) -> bool {
+        self.compared += 1;
+        let changed = match (old, new) {
+            (Outcome::Actions(a), Outcome::Actions(b)) => a != b,
+            (Outcome::Failed(_), Outcome::Actions(_)) => {
+                self.failed_old_only += 1;
+                true
+            }
+            (Outcome::Actions(_), Outcome::Failed(_)) => {
+                self.failed_new_only += 1;
+                true
+            }
+            (Outcome::Failed(_), Outcome::Failed(_)) => false,
+        };
+        self.changed += changed as u64;
+        let (olds, news) = (area_values(old), area_values(new));
+        for ((matrix, o), n) in self.areas.iter_mut().zip(olds).zip(news) {
+            let differs = o != n;
+            let cell = matrix.cells.entry((o, n)).or_insert_with(Cell::empty);
+            cell.accounts += 1;
+            add_money(&mut cell.arrears, arrears.or(Some(Decimal::ZERO)));
+            add_money(&mut cell.balance, balance.or(Some(Decimal::ZERO)));
+            if differs {
+                keep_smallest(&mut cell.examples, id, self.examples);
+            }
+        }
+        for (outcome, old_side) in [(old, true), (new, false)] {
+            let Outcome::Actions(actions) = outcome else {
+                continue;
+            };
+            let mut rules = BTreeSet::new();
+            for action in actions {
+                if let ActionKind::ScheduleEvent {
+                    event_type, date, ..
+                } = &action.kind
+                {
+                    let count = self
+                        .events
+                        .entry((event_type.to_string(), *date))
+                        .or_default();
+                    *side(count, old_side) += 1;
+                }
+                rules.extend(action.rules.iter().map(|r| &**r));
+            }
+            for rule in rules {
+                let count = match self.rows.get_mut(rule) {
+                    Some(count) => count,
+                    None => self.rows.entry(rule.to_string()).or_default(),
+                };
+                *side(count, old_side) += 1;
+            }
+        }
+        changed
+    }
+
+    /// Adds a later part's counts.
+    pub(super) fn merge(&mut self, other: Report) {
+        self.compared += other.compared;
+        self.changed += other.changed;
+        self.rejected += other.rejected;
+        self.failed_old_only += other.failed_old_only;
+        self.failed_new_only += other.failed_new_only;
+        for (mine, theirs) in self.areas.iter_mut().zip(other.areas) {
+            for (key, cell) in theirs.cells {
+                let into = mine.cells.entry(key).or_insert_with(Cell::empty);
+                into.accounts += cell.accounts;
+                add_money(&mut into.arrears, cell.arrears);
+                if cell.arrears.is_none() {
+                    into.arrears = None;
+                }
+                add_money(&mut into.balance, cell.balance);
+                if cell.balance.is_none() {
+                    into.balance = None;
+                }
+                for id in &cell.examples {
+                    keep_smallest(&mut into.examples, id, self.examples);
+                }
+            }
+        }
+        for (key, count) in other.events {
+            let into = self.events.entry(key).or_default();
+            into.old += count.old;
+            into.new += count.new;
+        }
+        for (key, count) in other.rows {
+            let into = self.rows.entry(key).or_default();
+            into.old += count.old;
+            into.new += count.new;
+        }
+    }
+
+    /// Scheduled events per type, summed over dates.
+    pub fn events_by_type(&self) -> BTreeMap<&str, EventCount> {
+        let mut by_type: BTreeMap<&str, EventCount> = BTreeMap::new();
+        for ((event_type, _), count) in &self.events {
+            let into = by_type.entry(event_type).or_default();
+            into.old += count.old;
+            into.new += count.new;
+        }
+        by_type
+    }
+
+    /// The rules whose count of accounts changed, in rule order.
+    pub fn changed_rows(&self) -> impl Iterator<Item = (&str, RowCount)> {
+        self.rows
+            .iter()
+            .filter(|(_, c)| c.old != c.new)
+            .map(|(rule, c)| (rule.as_str(), *c))
+    }
+
+    /// The report as JSON (docs/diff.md describes it; keys in a fixed order).
+    pub fn json(&self) -> Json {
+        let money = |m: Option<Decimal>| match m {
+            Some(d) => json!(d.to_string()),
+            None => json!("overflow"),
+        };
+        let label = |l: &RulesLabel| json!({ "rules": l.rules, "fingerprint": l.fingerprint });
+        json!({
+            "as_of": self.as_of.to_string(),
+            "input": self.input,
+            "old": label(&self.old),
+            "new": label(&self.new),
+            "accounts": {
+                "rows_read": self.rows_read,
+                "compared": self.compared,
+                "changed": self.changed,
+                "rejected": self.rejected,
+                "failed_old_only": self.failed_old_only,
+                "failed_new_only": self.failed_new_only,
+            },
+            "areas": self.areas.iter().map(|m| json!({
+                "area": m.area,
+                "cells": m.cells.iter().map(|((old, new), cell)| json!({
+                    "old": old,
+                    "new": new,
+                    "changed": old != new,
+                    "accounts": cell.accounts,
+                    "arrears": money(cell.arrears),
+                    "balance": money(cell.balance),
+                    "examples": cell.examples,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "events": {
+                "by_type": self.events_by_type().iter().map(|(t, c)| json!({
+                    "event_type": t, "old": c.old, "new": c.new,
+                })).collect::<Vec<_>>(),
+                "by_date": self.events.iter().filter(|(_, c)| c.old != c.new).map(|((t, d), c)| json!({
+                    "event_type": t, "date": d.to_string(), "old": c.old, "new": c.new,
+                })).collect::<Vec<_>>(),
+            },
+            "rows": {
+                "changed": self.changed_rows().map(|(rule, c)| json!({
+                    "rule": rule, "old": c.old, "new": c.new,
+                })).collect::<Vec<_>>(),
+                "no_longer_fire": self.changed_rows().filter(|(_, c)| c.new == 0).map(|(r, _)| r).collect::<Vec<_>>(),
+                "newly_fire": self.changed_rows().filter(|(_, c)| c.old == 0).map(|(r, _)| r).collect::<Vec<_>>(),
+            },
+        })
+    }
+}
+
+fn side(count: &mut EventCount, old: bool) -> &mut u64 {
+    match old {
+        true => &mut count.old,
+        false => &mut count.new,
+    }
+}
+
+/// Keeps the `n` smallest ids: the same examples whatever order the parts finish in.
+fn keep_smallest(set: &mut BTreeSet<String>, id: &str, n: usize) {
+    if set.len() < n {
+        set.insert(id.to_string());
+    } else if set.last().is_some_and(|last| id < last.as_str()) && !set.contains(id) {
+        set.insert(id.to_string());
+        set.pop_last();
+    }
+}

@@ -1,0 +1,469 @@
+//! `arrears diff` (issue 15 items 1 and 3): the shipped rules against a copy
+//! with the card entry threshold moved from 5 to 7 days past due, over a
+//! generated extract, give the transition matrices that two independent
+//! batches give when counted here; identical rules report nothing and exit 0;
+//! `--base` as a git revision; the JSON report; the HTML page's structure;
+//! `--changed`; and the rule-set fingerprint itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use crate::batch::{batch_with, generate, p};
+use crate::common::{self, arrears, copy_dir, stderr, stdout};
+
+const AS_OF: &str = "2026-11-22";
+const CARD_ENTRY: &str = "product: card, loan\n      dpd: \">= 5\"";
+
+/// A copy of the shipped rules with the consumer entry row's threshold at `dpd`.
+fn rules_with_card_dpd(dir: &Path, dpd: u32) -> PathBuf {
+    let rules = dir.join(format!("rules-dpd-{dpd}"));
+    copy_dir(&common::root().join("rules"), &rules);
+    let entry = rules.join("entry.yaml");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert_eq!(
+        text.matches(CARD_ENTRY).count(),
+        1,
+        "the card entry row moved"
+    );
+    let edited = text.replace(
+        CARD_ENTRY,
+        &format!("product: card, loan\n      dpd: \">= {dpd}\""),
+    );
+    std::fs::write(&entry, edited).unwrap();
+    rules
+}
+
+fn diff(args: &[&str]) -> (Option<i32>, Json, String) {
+    let mut all = vec!["diff", "--as-of", AS_OF, "--format", "json"];
+    all.extend_from_slice(args);
+    let o = arrears(&all);
+    let json = serde_json::from_str(&stdout(&o))
+        .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&o), stderr(&o)));
+    (o.status.code(), json, stderr(&o))
+}
+
+/// An account's entry category and class/template as the report labels them,
+/// from its batch actions.
+fn labels(actions: &[&Json]) -> (String, String) {
+    let mut entry = None;
+    let mut class = None;
+    for a in actions {
+        match a["type"].as_str().unwrap() {
+            "open_case" => entry = Some(a["category"].as_str().unwrap().to_string()),
+            "retreat_case" if entry.is_none() => {
+                entry = Some(format!("{} (re-treated)", a["category"].as_str().unwrap()))
+            }
+            "assign_class" => {
+                class = Some(format!(
+                    "{}/{}",
+                    a["class"].as_str().unwrap_or("null"),
+                    a["template"].as_str().unwrap()
+                ))
+            }
+            _ => {}
+        }
+    }
+    let none = || "none".to_string();
+    (entry.unwrap_or_else(none), class.unwrap_or_else(none))
+}
+
+/// Per account id, its actions without the row number.
+fn by_account(actions: &str) -> BTreeMap<String, Vec<Json>> {
+    let mut map: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+    for line in actions.lines() {
+        let mut a: Json = serde_json::from_str(line).unwrap();
+        let id = a["account"].as_str().unwrap().to_string();
+        let o = a.as_object_mut().unwrap();
+        o.shift_remove("account");
+        o.shift_remove("row");
+        map.entry(id).or_default().push(a);
+    }
+    map
+}
+
+fn cells(report: &Json, area: &str) -> BTreeMap<(String, String), u64> {
+    let area = report["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["area"] == area)
+        .unwrap();
+    area["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                (
+                    c["old"].as_str().unwrap().to_string(),
+                    c["new"].as_str().unwrap().to_string(),
+                ),
+                c["accounts"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn card_entry_5_to_7_days_gives_the_matrix_two_batches_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "x.csv", 4000, 7, &[]);
+    let new_rules = rules_with_card_dpd(dir.path(), 7);
+    let old_rules = common::root().join("rules");
+    let changed = dir.path().join("changed.jsonl");
+    let (code, report, err) = diff(&[
+        "--base",
+        p(&old_rules),
+        "--rules",
+        p(&new_rules),
+        "--changed",
+        p(&changed),
+        p(&input),
+    ]);
+    assert_eq!(code, Some(1), "something changed: {err}");
+
+    // Independently: a batch per rule set, counted here.
+    let (old_actions, old_rejects, _) =
+        batch_with(&old_rules, &input, &dir.path().join("old"), &[]);
+    let (new_actions, new_rejects, _) =
+        batch_with(&new_rules, &input, &dir.path().join("new"), &[]);
+    assert!(old_rejects.is_empty() && new_rejects.is_empty());
+    let (old, new) = (by_account(&old_actions), by_account(&new_actions));
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let mut entry = BTreeMap::new();
+    let mut class = BTreeMap::new();
+    let mut expected_changed = BTreeSet::new();
+    let none = Vec::new();
+    // Accounts without actions are in neither batch output: all the rest.
+    let silent = 4000 - ids.len() as u64;
+    *entry
+        .entry(("none".to_string(), "none".to_string()))
+        .or_insert(0) += silent;
+    *class
+        .entry(("none".to_string(), "none".to_string()))
+        .or_insert(0) += silent;
+    for id in ids {
+        let (o, n) = (old.get(id).unwrap_or(&none), new.get(id).unwrap_or(&none));
+        let (oe, oc) = labels(&o.iter().collect::<Vec<_>>());
+        let (ne, nc) = labels(&n.iter().collect::<Vec<_>>());
+        *entry.entry((oe, ne)).or_insert(0u64) += 1;
+        *class.entry((oc, nc)).or_insert(0u64) += 1;
+        if o != n {
+            expected_changed.insert(id.clone());
+        }
+    }
+    entry.retain(|_, n| *n > 0);
+    class.retain(|_, n| *n > 0);
+    assert_eq!(cells(&report, "entry_category"), entry);
+    assert_eq!(cells(&report, "class_template"), class);
+    assert!(
+        entry.contains_key(&("arrears".to_string(), "none".to_string())),
+        "some card accounts at 5-6 DPD leave arrears: {entry:?}"
+    );
+    assert_eq!(report["accounts"]["rows_read"], 4000);
+    assert_eq!(report["accounts"]["compared"], 4000);
+    assert_eq!(report["accounts"]["changed"], expected_changed.len() as u64);
+
+    // `--changed`: exactly the changed accounts, each with both action lists.
+    let lines = crate::batch::json_lines(&changed);
+    let written: BTreeSet<String> = lines
+        .iter()
+        .map(|l| l["account"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(written, expected_changed);
+    for l in &lines {
+        let id = l["account"].as_str().unwrap();
+        for (side, actions) in [("old", &old), ("new", &new)] {
+            let mut listed: Vec<Json> = l[side].as_array().unwrap().clone();
+            let expected = actions.get(id).cloned().unwrap_or_default();
+            for a in &mut listed {
+                a.as_object_mut().unwrap().shift_remove("account");
+            }
+            assert_eq!(listed, expected, "{side} actions of {id}");
+        }
+    }
+    // Examples: the smallest changed ids of the cell, in order.
+    let moved = report["areas"][0]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["old"] == "arrears" && c["new"] == "none")
+        .unwrap();
+    let examples: Vec<&str> = moved["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let mut sorted = examples.clone();
+    sorted.sort();
+    assert_eq!(examples, sorted);
+    assert_eq!(
+        examples.len() as u64,
+        moved["accounts"].as_u64().unwrap().min(5)
+    );
+    // The entry row that moved fires for fewer accounts.
+    let row = report["rows"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "entry:consumer-in-arrears")
+        .unwrap();
+    assert!(row["new"].as_u64() < row["old"].as_u64(), "{row}");
+    // The same report whatever the thread count.
+    let (_, one_thread, _) = diff(&[
+        "--base",
+        p(&old_rules),
+        "--rules",
+        p(&new_rules),
+        "--threads",
+        "1",
+        "--chunk-rows",
+        "700",
+        p(&input),
+    ]);
+    assert_eq!(one_thread, report);
+}
+
+#[test]
+fn identical_rules_report_nothing_and_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "x.jsonl", 1500, 3, &["--format", "jsonl"]);
+    let copy = dir.path().join("copy");
+    copy_dir(&common::root().join("rules"), &copy);
+    let (code, report, err) = diff(&["--base", p(&copy), "--rules", "rules", p(&input)]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["accounts"]["changed"], 0);
+    assert_eq!(report["accounts"]["compared"], 1500);
+    assert_eq!(report["old"]["fingerprint"], report["new"]["fingerprint"]);
+    assert!(report["rows"]["changed"].as_array().unwrap().is_empty());
+    assert!(report["events"]["by_date"].as_array().unwrap().is_empty());
+    let o = arrears(&["diff", "--base", p(&copy), "--as-of", AS_OF, p(&input)]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("no account's actions changed"),
+        "{}",
+        stdout(&o)
+    );
+    // Rows that cannot be decoded leave "nothing changed" unproven: exit 6.
+    let bad = generate(
+        dir.path(),
+        "bad.jsonl",
+        300,
+        3,
+        &["--format", "jsonl", "--corrupt-rate", "0.05"],
+    );
+    let (code, report, _) = diff(&["--base", p(&copy), p(&bad)]);
+    assert_eq!(code, Some(6));
+    let rejected = report["accounts"]["rejected"].as_u64().unwrap();
+    assert!(rejected > 0);
+    assert_eq!(
+        report["accounts"]["compared"].as_u64().unwrap() + rejected,
+        300
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn base_as_a_git_revision_compares_the_rules_directory_at_that_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    copy_dir(&common::root().join("rules"), &repo.join("rules"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "shipped"]);
+    let edited = rules_with_card_dpd(dir.path(), 8);
+    std::fs::copy(edited.join("entry.yaml"), repo.join("rules/entry.yaml")).unwrap();
+    git(&repo, &["commit", "-qam", "card entry at 8 days"]);
+    let accounts = common::root().join("samples/accounts.yaml");
+    let rules = repo.join("rules");
+    let (code, by_revision, err) = diff(&["--base", "HEAD~1", "--rules", p(&rules), p(&accounts)]);
+    assert_eq!(code, Some(1), "{err}");
+    let (_, by_dir, _) = diff(&[
+        "--base",
+        p(&common::root().join("rules")),
+        "--rules",
+        p(&rules),
+        p(&accounts),
+    ]);
+    assert!(by_revision["old"]["rules"]
+        .as_str()
+        .unwrap()
+        .starts_with("HEAD~1 ("));
+    assert!(by_revision["old"]["rules"]
+        .as_str()
+        .unwrap()
+        .ends_with(") rules/"));
+    assert_eq!(
+        by_revision["old"]["fingerprint"],
+        by_dir["old"]["fingerprint"]
+    );
+    assert_eq!(by_revision["areas"], by_dir["areas"]);
+    assert_eq!(by_revision["rows"], by_dir["rows"]);
+    // `main` is this revision: nothing changed.
+    let (code, _, err) = diff(&["--base", "main", "--rules", p(&rules), p(&accounts)]);
+    assert_eq!(code, Some(0), "{err}");
+    // Neither a directory nor a revision.
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "no-such-branch",
+        "--rules",
+        p(&rules),
+        "--as-of",
+        AS_OF,
+        p(&accounts),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: --base `no-such-branch` is neither a directory nor a git revision"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// The sample accounts against the card entry threshold at 8 days: one sample
+/// sits at 7 days past due.
+fn samples_at_8(dir: &Path, format: &str) -> (Option<i32>, String) {
+    let rules = rules_with_card_dpd(dir, 8);
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        p(&rules),
+        "--as-of",
+        AS_OF,
+        "--format",
+        format,
+        "samples/accounts.yaml",
+    ]);
+    let text =
+        common::redact_fingerprints(&stdout(&o)).replace(&dir.display().to_string(), "[dir]");
+    (o.status.code(), text)
+}
+
+#[test]
+fn json_report_of_the_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, json) = samples_at_8(dir.path(), "json");
+    assert_eq!(code, Some(1));
+    assert_snapshot!("samples_json", json);
+    let (_, text) = samples_at_8(dir.path(), "text");
+    assert_snapshot!("samples_text", text);
+}
+
+#[test]
+fn html_page_is_self_contained_with_a_matrix_per_changed_area() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, page) = samples_at_8(dir.path(), "html");
+    assert_eq!(code, Some(1));
+    let (_, json) = samples_at_8(dir.path(), "json");
+    let report: Json = serde_json::from_str(&json).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert!(page.trim_end().ends_with("</html>"));
+    assert!(page.contains("<style>"));
+    for outside in [
+        "http://", "https://", "<script", "<link", "src=", "url(", "@import",
+    ] {
+        assert!(!page.contains(outside), "the page loads `{outside}`");
+    }
+    // One section per area; a changed one holds a matrix table and the moves.
+    for area in report["areas"].as_array().unwrap() {
+        let name = area["area"].as_str().unwrap();
+        let start = page
+            .find(&format!("<section class=\"area\" id=\"area-{name}\">"))
+            .unwrap_or_else(|| panic!("no section for {name}"));
+        let section = &page[start..start + page[start..].find("</section>").unwrap()];
+        let changed: Vec<&Json> = area["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["changed"] == true)
+            .collect();
+        if changed.is_empty() {
+            assert!(section.contains("Unchanged"), "{section}");
+        } else {
+            assert!(section.contains("<table class=\"matrix\">"), "{section}");
+            for c in changed {
+                assert!(
+                    section.contains(&format!("<td class=\"moved\">{}</td>", c["accounts"])),
+                    "{section}"
+                );
+            }
+        }
+    }
+    assert!(page.contains(&format!(
+        "<b id=\"changed\">{}</b>",
+        report["accounts"]["changed"]
+    )));
+    assert!(page.contains("class=\"fill new\""), "bar charts of events");
+    assert_snapshot!("samples_html", page);
+}
+
+/// The fingerprint is sha256 over each rule file's relative path and bytes in
+/// path order (lengths first), the same wherever the directory is, and it
+/// changes with one byte of one file.
+#[test]
+fn a_fingerprint_is_sha256_over_paths_and_bytes() {
+    use sha2::Digest;
+    let rules = common::root().join("rules");
+    let mut files = Vec::new();
+    let mut stack = vec![rules.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().unwrap() != "tests" {
+                    stack.push(path);
+                }
+            } else if ["yaml", "yml", "toml"]
+                .contains(&path.extension().and_then(|e| e.to_str()).unwrap_or(""))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hash = sha2::Sha256::new();
+    for f in &files {
+        let name = f.strip_prefix(&rules).unwrap().to_str().unwrap();
+        let bytes = std::fs::read(f).unwrap();
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    let expected: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let shipped = arrears::model::load_dir(&rules).unwrap().fingerprint;
+    assert_eq!(shipped, format!("sha256:{expected}"));
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("elsewhere");
+    copy_dir(&rules, &copy);
+    assert_eq!(
+        arrears::model::load_dir(&copy).unwrap().fingerprint,
+        shipped
+    );
+    let edited = rules_with_card_dpd(dir.path(), 7);
+    assert_ne!(
+        arrears::model::load_dir(&edited).unwrap().fingerprint,
+        shipped
+    );
+}
