@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod eval;
 pub mod formatter;
+pub mod html;
 pub mod input;
 pub mod json_schema;
 pub mod lang;

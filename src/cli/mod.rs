@@ -228,21 +228,7 @@ impl<W: Write> Write for CheckedOut<W> {
 
 /// Commands that need valid rules say where the first error is, and exit 3.
 pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Diagnostic]) -> Exit {
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .count();
-    if let Some(first) = crate::diagnostic::first_error(diagnostics) {
-        error_line(format!(
-            "the rules in `{}` have {} error(s), the first at {}: {}; run `arrears lint {}`",
-            dir.display(),
-            errors,
-            first.location(),
-            first.message,
-            dir.display()
-        ));
-    }
-    Exit::InvalidRules
+    report_invalid(dir, diagnostics, None)
 }
 
 /// The rules in force on `date` have errors: as [`invalid_rules`], naming the
@@ -253,19 +239,27 @@ pub fn invalid_rules_on(
     book: &crate::policy::Rulebook,
     date: chrono::NaiveDate,
 ) -> Exit {
-    let diagnostics = &book.on(date).diagnostics;
-    if book.versions.is_empty() {
-        return invalid_rules(dir, diagnostics);
-    }
+    let dated = (!book.versions.is_empty()).then_some(date);
+    report_invalid(dir, &book.on(date).diagnostics, dated)
+}
+
+fn report_invalid(
+    dir: &std::path::Path,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+    date: Option<chrono::NaiveDate>,
+) -> Exit {
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == crate::diagnostic::Severity::Error)
         .count();
     if let Some(first) = crate::diagnostic::first_error(diagnostics) {
+        let (in_force, as_of) = match date {
+            Some(date) => (format!(" in force on {date}"), format!("--as-of {date} ")),
+            None => (String::new(), String::new()),
+        };
         error_line(format!(
-            "the rules in force on {date} in `{}` have {} error(s), the first at {}: {}; run `arrears lint --as-of {date} {}`",
+            "the rules{in_force} in `{}` have {errors} error(s), the first at {}: {}; run `arrears lint {as_of}{}`",
             dir.display(),
-            errors,
             first.location(),
             first.message,
             dir.display()

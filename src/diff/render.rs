@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 
 use super::report::{AreaMatrix, EventCount, Report};
 use crate::diagnostic::printable;
+use crate::html::escape as esc;
 
 fn money(m: Option<Decimal>) -> String {
     m.map_or_else(|| "overflow".to_string(), |d| d.to_string())
@@ -198,23 +199,6 @@ fn area_text(s: &mut String, matrix: &AreaMatrix) {
         &rows,
         &[false, false, false, true, true, true, false],
     );
-}
-
-/// HTML escaping of text from input.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push_str(&format!("&#x{:x};", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d232a;margin:2em auto;max-width:72em;padding:0 1em}

@@ -6,21 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-/// `text` with `& < > " '` escaped, safe in element content and quoted attributes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::html::escape as esc;
 
 /// A name as a file-name or anchor part: letters, digits, `_` and `-` kept,
 /// every other byte as `~xx`, so distinct names stay distinct and nothing in
