@@ -155,6 +155,40 @@ pub struct TableDoc {
     pub default: Option<Spanned<CellMap>>,
 }
 
+/// A guard rail (docs/guardrails.md): a table whose top-level key is
+/// `guardrails`, asked about every action the policy proposes (it reads the
+/// built-in record `action`). Read as a [`TableDoc`] named by that key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDoc {
+    pub guardrails: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub hit: Spanned<String>,
+    pub inputs: Spanned<CellMap>,
+    pub outputs: Spanned<IndexMap<String, Spanned<String>>>,
+    pub rows: Vec<Spanned<RowDoc>>,
+    #[serde(default)]
+    pub default: Option<Spanned<CellMap>>,
+}
+
+impl GuardDoc {
+    /// The guard rail as the table the checker checks.
+    pub fn into_table(self) -> TableDoc {
+        TableDoc {
+            table: self.guardrails,
+            description: self.description,
+            for_each: None,
+            hit: self.hit,
+            aggregate: None,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            rows: self.rows,
+            default: self.default,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RowDoc {
@@ -258,6 +292,9 @@ pub struct EventDoc {
     pub kind: Spanned<String>,
     /// Calendar days after the case start; a date that is not a business day moves to the next one.
     pub day: Spanned<i64>,
+    /// Local time of day (`HH:MM`, the consumer's time zone) for a call or message at a set time.
+    #[serde(default)]
+    pub time: Option<Spanned<String>>,
     #[serde(default)]
     pub description: Option<String>,
     /// Event parameters passed through to the action (letter code, to-do type, rating points ...).
@@ -336,6 +373,8 @@ pub struct Probe {
     pub schema: Option<de::IgnoredAny>,
     #[serde(default)]
     pub table: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub guardrails: Option<de::IgnoredAny>,
     #[serde(default)]
     pub calendar: Option<de::IgnoredAny>,
     #[serde(default)]

@@ -136,6 +136,7 @@ impl Builder<'_> {
             )
         });
         let flags = doc.flags.iter().filter_map(|n| self.flag_role(n)).collect();
+        let guards = self.guard_roles(doc);
         let nominate = match doc.nominate.as_ref().map(|n| n.value.as_str()) {
             None | Some("all") => Nomination::All,
             Some("highest_arrears") => Nomination::HighestArrears,
@@ -171,6 +172,7 @@ impl Builder<'_> {
                 severance,
                 retreat,
                 contact_hold,
+                guards,
                 flags,
             },
             nominate,

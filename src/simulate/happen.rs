@@ -18,7 +18,7 @@ use crate::data::schema::{record_of, Schema, ACCOUNT};
 use crate::data::snapshot::number_text;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::spanned::{CellText, ExactJson, Spanned};
-use crate::policy::case::{Case, Channel, Contact, ContactOutcome};
+use crate::policy::case::{time_of_day, Case, Channel, Contact, ContactOutcome};
 use crate::policy::Policy;
 use crate::source::{SourceFile, Span};
 use crate::types::{format_money, RecordId, Type};
@@ -59,6 +59,9 @@ pub struct PaymentDoc {
 pub struct ContactDoc {
     pub channel: Channel,
     pub outcome: ContactOutcome,
+    /// Local time of day (`HH:MM`, the consumer's time zone).
+    #[serde(default)]
+    pub time: Option<String>,
 }
 
 /// A field path: `name`, `record.name`, `list[ID].name` (the list item whose
@@ -103,7 +106,7 @@ enum Kind {
         promise: Option<String>,
         sa: Option<String>,
     },
-    Contact(Channel, ContactOutcome),
+    Contact(Channel, ContactOutcome, Option<String>),
     Note,
 }
 
@@ -200,7 +203,18 @@ impl Happening {
                 }
             }
         } else if let Some(c) = &h.contact {
-            Kind::Contact(c.channel, c.outcome)
+            if let Some(t) = c.time.as_deref().filter(|t| time_of_day(t).is_none()) {
+                problems.push(
+                    error(
+                        file,
+                        span,
+                        format!("contact time `{t}` is not a time of day"),
+                    )
+                    .with_help("write a 24-hour local time `HH:MM`, such as `20:30`"),
+                );
+                return None;
+            }
+            Kind::Contact(c.channel, c.outcome, c.time.clone())
         } else if h.note.is_some() {
             Kind::Note
         } else {
@@ -244,8 +258,12 @@ impl Happening {
                 }
                 s
             }
-            Kind::Contact(channel, outcome) => {
-                format!("contact {} {}", serde_name(channel), serde_name(outcome))
+            Kind::Contact(channel, outcome, time) => {
+                let mut s = format!("contact {} {}", serde_name(channel), serde_name(outcome));
+                if let Some(t) = time {
+                    s.push_str(&format!(" at {t}"));
+                }
+                s
             }
             Kind::Note => "note".into(),
         };
@@ -437,10 +455,11 @@ impl<'p> World<'p> {
                 promise,
                 sa,
             } => self.pay(h.date, *amount, promise.as_deref(), sa.as_deref(), facts),
-            Kind::Contact(channel, outcome) => {
+            Kind::Contact(channel, outcome, time) => {
                 let case = case.ok_or("a contact, but no case is open")?;
                 case.contacts.push(Contact {
                     date: h.date,
+                    time: time.clone(),
                     channel: *channel,
                     outcome: *outcome,
                 });

@@ -213,6 +213,8 @@ impl PolicyUse {
         };
         let s = &policy.slots;
         let mut fields = vec![(account, s.arrears)];
+        // Contact windows carry the account's time zone (the guard rails, `policy::run`).
+        fields.extend(s.time_zone.map(|slot| (account, slot)));
         if let Some(c) = &s.case {
             fields.push((account, c.slot));
             if let Some(id) = record_of(c.slot) {
