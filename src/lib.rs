@@ -15,6 +15,7 @@ pub mod lang;
 pub mod model;
 pub mod policy;
 pub mod simulate;
+pub mod site;
 pub mod source;
 pub mod testing;
 pub mod types;

@@ -4,6 +4,7 @@
 //! `policy::run` and the batch give the same answers without it).
 
 mod batch;
+mod doc;
 mod dry_run;
 mod generate;
 mod lint;
@@ -73,6 +74,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Write a realistic synthetic extract (CSV and companion files, or JSON Lines) for the shipped rules.
     Generate(generate::Args),
+    /// Write the policy as a static HTML site: pipeline, tables with test coverage, templates.
+    Doc(doc::Args),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -139,6 +142,7 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(&args),
         Command::Generate(args) => generate::run(&args, &mut out),
         Command::Simulate(args) => simulate::run(&args, &mut out),
+        Command::Doc(args) => doc::run(&args, &mut out),
     };
     out.finish(exit).into()
 }

@@ -600,13 +600,23 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
 /// Evaluates an expression that reads nothing from an account; used by the
 /// compiler to fold constants.
 pub(crate) fn eval_constant(e: &TExpr) -> Option<Value> {
-    let account = Value::Null;
+    eval_standalone(e, &Value::Null, NaiveDate::MIN, &[]).ok()
+}
+
+/// Evaluates an expression that stands outside any table (checked by
+/// `check::standalone_expression`): it reads the account, `as_of` and `locals`.
+pub fn eval_standalone(
+    e: &TExpr,
+    account: &Value,
+    as_of: NaiveDate,
+    locals: &[Value],
+) -> std::result::Result<Value, EvalErrorKind> {
     let mut env = Env {
-        account: &account,
-        as_of: Value::Date(NaiveDate::MIN),
+        account,
+        as_of: Value::Date(as_of),
         inputs: &[],
         results: Results::NONE,
-        locals: SmallVec::new(),
+        locals: locals.iter().cloned().collect(),
     };
-    eval(e, &mut env).ok()
+    eval(e, &mut env)
 }

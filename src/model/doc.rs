@@ -291,7 +291,12 @@ pub struct EventDoc {
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
     /// Calendar days after the case start; a date that is not a business day moves to the next one.
-    pub day: Spanned<i64>,
+    #[serde(default)]
+    pub day: Option<Spanned<i64>>,
+    /// Instead of `day`: a date expression over the account, `as_of` and
+    /// `start_date` (the treatment's start), moved to a business day likewise.
+    #[serde(default)]
+    pub date: Option<Spanned<CellText>>,
     /// Local time of day (`HH:MM`, the consumer's time zone) for a call or message at a set time.
     #[serde(default)]
     pub time: Option<Spanned<String>>,

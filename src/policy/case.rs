@@ -228,6 +228,10 @@ pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
     format!("promise-{promise}-{follow_up}")
 }
 
+/// The case event the latest payment-plan offer is kept as (done, dated the
+/// day it was made), so the offer table can tell how long ago an offer was made.
+pub const PLAN_OFFER_EVENT_ID: &str = "payment-plan-offer";
+
 fn apply_one(
     case: Option<Case>,
     action: &Action,
@@ -347,6 +351,16 @@ fn apply_one(
                 }
             }
         }
+        ActionKind::OfferPaymentPlan { .. } => {
+            case.events.retain(|e| e.id != PLAN_OFFER_EVENT_ID);
+            case.events.push(Event {
+                id: PLAN_OFFER_EVENT_ID.into(),
+                event_type: "custom".into(),
+                date: as_of,
+                time: None,
+                status: EventStatus::Done,
+            });
+        }
         ActionKind::ResumeTreatment { template } => {
             if let Some(t) = template {
                 case.template = Some(t.clone());
@@ -355,7 +369,6 @@ fn apply_one(
         // Opening is the first match above; these change nothing the case holds.
         ActionKind::OpenCase { .. }
         | ActionKind::PromiseOutcome { .. }
-        | ActionKind::OfferPaymentPlan { .. }
         | ActionKind::NominateSeverance { .. }
         | ActionKind::ExcludeSeverance { .. }
         | ActionKind::Withhold { .. }
@@ -364,6 +377,25 @@ fn apply_one(
         | ActionKind::Flag { .. } => {}
     }
     Some(case)
+}
+
+/// Records a contact the case system reports, which carries out the earliest
+/// pending event of its channel already due: that event is done, so it is
+/// neither put to the guard rails again nor counted twice.
+pub fn record_contact(case: &mut Case, contact: Contact) {
+    let carried_out = case
+        .events
+        .iter_mut()
+        .filter(|e| {
+            e.status == EventStatus::Pending
+                && e.date <= contact.date
+                && Channel::of_event(&e.event_type) == Some(contact.channel)
+        })
+        .min_by_key(|e| e.date);
+    if let Some(event) = carried_out {
+        event.status = EventStatus::Done;
+    }
+    case.contacts.push(contact);
 }
 
 /// What a case system does on `day`: every pending event dated on or before it
@@ -600,6 +632,24 @@ mod tests {
         let case = apply(None, &opening(), day(2)).unwrap();
         let case = apply(Some(case), &[remove.clone(), remove], day(3)).unwrap();
         assert_eq!(case.removed_sas, ["SA-1"]);
+    }
+
+    #[test]
+    fn the_latest_plan_offer_is_kept_as_a_done_event() {
+        let offer = act(ActionKind::OfferPaymentPlan {
+            total: "100.00".into(),
+            instalments: Vec::new(),
+        });
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let case = apply(Some(case), std::slice::from_ref(&offer), day(3)).unwrap();
+        let case = apply(Some(case), &[offer], day(20)).unwrap();
+        let offers: Vec<_> = case
+            .events
+            .iter()
+            .filter(|e| e.id == PLAN_OFFER_EVENT_ID)
+            .map(|e| (e.date, e.status))
+            .collect();
+        assert_eq!(offers, [(day(20), EventStatus::Done)]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The documents a policy names besides its tables: calendars (weekends,
-//! holidays), contact templates (events, their types and days) and experiments
+//! holidays), contact templates (events, their types, and days or date expressions) and experiments
 //! (arms and shares) → `WorkCalendar`, `Template`, `ClassExperiment`, each
 //! checked and every unused one reported. It must not look inside area tables
 //! (that is `contracts` and `area_rows`).
@@ -12,9 +12,13 @@ use super::experiment::{self, Arm, Experiment};
 use super::{action, Builder};
 use crate::data::schema::BUILTIN_ENUMS;
 use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::lang::check::standalone_expression;
 use crate::lang::compile::RuleRef;
-use crate::model::doc::PolicyDoc;
+use crate::lang::ir::TExpr;
+use crate::model::doc::{EventDoc, PolicyDoc};
 use crate::model::RuleDocs;
+use crate::source::{SourceFile, Span};
+use crate::types::Type;
 
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -23,11 +27,22 @@ pub struct Template {
     pub events: Vec<Event>,
 }
 
+impl Template {
+    /// The date of an event `day` days after a case started on `start`: the
+    /// calendar day, rolled forward to a business day; `None` past the date range.
+    pub fn event_date(&self, day: i64, start: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        u64::try_from(day)
+            .ok()
+            .and_then(|d| start.checked_add_days(chrono::Days::new(d)))
+            .and_then(|d| self.calendar.roll_forward(d))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: Arc<str>,
     pub kind: Arc<str>,
-    pub day: i64,
+    pub date: EventDate,
     /// Local time of day (`HH:MM`), if the template sets one.
     pub time: Option<Arc<str>>,
     pub params: action::Params,
@@ -45,7 +60,28 @@ impl Event {
             })
         })
     }
+
+    /// The event's day after the treatment's start; `None` when a date expression dates it.
+    pub fn day(&self) -> Option<i64> {
+        match self.date {
+            EventDate::Day(day) => Some(day),
+            EventDate::Expr { .. } => None,
+        }
+    }
 }
+
+/// When a template event falls, before the calendar moves it to a business day.
+#[derive(Debug, Clone)]
+pub enum EventDate {
+    /// Calendar days after the treatment's start.
+    Day(i64),
+    /// A date expression over the account, `as_of` and `start_date` (the
+    /// treatment's start), as written; null leaves the event unscheduled.
+    Expr { expr: Arc<TExpr>, text: String },
+}
+
+/// The name a template event's date expression reads the treatment's start by.
+pub const START_DATE: &str = "start_date";
 
 #[derive(Debug, Clone)]
 pub struct ClassExperiment {
@@ -106,6 +142,7 @@ impl Builder<'_> {
             let mut events = Vec::new();
             let mut ids = BTreeSet::new();
             for e in &doc.events {
+                let event_span = e.span;
                 let e = &e.value;
                 if !event_types.contains(&e.kind.value.as_str()) {
                     self.diags.push(
@@ -118,14 +155,9 @@ impl Builder<'_> {
                         .with_help(event_type_help(&e.kind.value, event_types)),
                     );
                 }
-                if e.day.value < 0 || e.day.value > 3660 {
-                    self.diags.push(Diagnostic::error(
-                        "event-day",
-                        file,
-                        e.day.span,
-                        format!("day `{}` is outside 0..3660", e.day.value),
-                    ));
-                }
+                let Some(date) = self.event_date(file, e, event_span) else {
+                    continue;
+                };
                 if !ids.insert(e.id.value.0.clone()) {
                     self.diags.push(Diagnostic::error(
                         "duplicate-name",
@@ -154,7 +186,7 @@ impl Builder<'_> {
                     rule_ref: format!("template:{}/{}", doc.template.value, e.id.value.0).into(),
                     id: e.id.value.0.as_str().into(),
                     kind: e.kind.value.as_str().into(),
-                    day: e.day.value,
+                    date,
                     params: Arc::new(
                         e.params
                             .iter()
@@ -183,6 +215,63 @@ impl Builder<'_> {
             }
         }
         out
+    }
+
+    /// A template event's `day` (0..3660) or `date` expression, exactly one.
+    fn event_date(
+        &mut self,
+        file: &Arc<SourceFile>,
+        e: &EventDoc,
+        event_span: Span,
+    ) -> Option<EventDate> {
+        match (&e.day, &e.date) {
+            (Some(day), None) => {
+                if !(0..=3660).contains(&day.value) {
+                    self.diags.push(Diagnostic::error(
+                        "event-day",
+                        file,
+                        day.span,
+                        format!("day `{}` is outside 0..3660", day.value),
+                    ));
+                    return None;
+                }
+                Some(EventDate::Day(day.value))
+            }
+            (None, Some(cell)) => {
+                let (expr, diags) = standalone_expression(
+                    self.schema(),
+                    file,
+                    cell,
+                    &[(START_DATE.to_string(), Type::Date)],
+                    &Type::Date,
+                );
+                self.diags.extend(diags);
+                Some(EventDate::Expr {
+                    expr: Arc::new(expr?),
+                    text: cell.value.0.clone(),
+                })
+            }
+            (day, date) => {
+                let both = day.is_some() && date.is_some();
+                let span = day.as_ref().map_or(event_span, |d| d.span);
+                self.diags.push(
+                    Diagnostic::error(
+                        "event-day",
+                        file,
+                        span,
+                        if both {
+                            format!("event `{}` has both a `day` and a `date`", e.id.value.0)
+                        } else {
+                            format!("event `{}` has neither a `day` nor a `date`", e.id.value.0)
+                        },
+                    )
+                    .with_help(
+                        "give `day: N` (days after the case start) or `date: EXPRESSION` (e.g. `start_date + 30 days`), not both",
+                    ),
+                );
+                None
+            }
+        }
     }
 
     pub(super) fn experiments(

@@ -32,7 +32,7 @@ use std::sync::Arc;
 pub use action::{Action, ActionKind};
 pub use areas::{FollowUp, Nomination, Out, Role, Roles, Variants, MAX_PLAN_INSTALMENTS};
 use calendar::WorkCalendar;
-pub use documents::{ClassExperiment, Event, Template};
+pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
 pub use run::{run, run_needed, PolicyRun};
 pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 

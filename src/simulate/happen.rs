@@ -457,12 +457,15 @@ impl<'p> World<'p> {
             } => self.pay(h.date, *amount, promise.as_deref(), sa.as_deref(), facts),
             Kind::Contact(channel, outcome, time) => {
                 let case = case.ok_or("a contact, but no case is open")?;
-                case.contacts.push(Contact {
-                    date: h.date,
-                    time: time.clone(),
-                    channel: *channel,
-                    outcome: *outcome,
-                });
+                crate::policy::case::record_contact(
+                    case,
+                    Contact {
+                        date: h.date,
+                        time: time.clone(),
+                        channel: *channel,
+                        outcome: *outcome,
+                    },
+                );
                 Ok(())
             }
         }

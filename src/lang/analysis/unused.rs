@@ -35,6 +35,24 @@ pub(super) fn walk(e: &TExpr, f: &mut dyn FnMut(&TExpr)) {
     }
 }
 
+/// The record field `e` reads itself (not through its operands), if any.
+fn field_read(e: &TExpr) -> Option<(RecordId, usize)> {
+    match &e.kind {
+        TExprKind::Field(b, slot) => match &b.ty {
+            Type::Record(id) => Some((*id, *slot as usize)),
+            _ => None,
+        },
+        TExprKind::Project(b, slot) => match &b.ty {
+            Type::List(inner) => match inner.as_ref() {
+                Type::Record(id) => Some((*id, *slot as usize)),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Every expression of a table: inputs, cells, outputs, default, `for_each` list.
 fn table_exprs(table: &Table) -> Vec<&TExpr> {
     let mut v: Vec<&TExpr> = table.inputs.iter().map(|i| &i.expr).collect();
@@ -140,22 +158,10 @@ pub(super) fn unused(program: &Program, ctx: &Context) -> Vec<Diagnostic> {
     for (t, table) in program.tables.iter().enumerate() {
         for e in table_exprs(table) {
             walk(e, &mut |x| match &x.kind {
-                TExprKind::Field(b, slot) => {
-                    if let Type::Record(id) = &b.ty {
-                        fields.insert((*id, *slot as usize));
-                    }
-                }
-                TExprKind::Project(b, slot) => {
-                    if let Type::List(inner) = &b.ty {
-                        if let Type::Record(id) = inner.as_ref() {
-                            fields.insert((*id, *slot as usize));
-                        }
-                    }
-                }
                 TExprKind::TableOutput { table: other, .. } if *other as usize != t => {
                     referred.insert(*other, ());
                 }
-                _ => {}
+                _ => fields.extend(field_read(x)),
             });
         }
     }
@@ -215,6 +221,13 @@ impl PolicyUse {
         let mut fields = vec![(account, s.arrears)];
         // Contact windows carry the account's time zone (the guard rails, `policy::run`).
         fields.extend(s.time_zone.map(|slot| (account, slot)));
+        for template in policy.templates.values() {
+            for event in &template.events {
+                if let crate::policy::EventDate::Expr { expr, .. } = &event.date {
+                    walk(expr, &mut |x| fields.extend(field_read(x)));
+                }
+            }
+        }
         if let Some(c) = &s.case {
             fields.push((account, c.slot));
             if let Some(id) = record_of(c.slot) {

@@ -132,6 +132,41 @@ pub fn check_with_params(
     }
 }
 
+/// Checks one expression that stands outside any table (a template event's
+/// date): it may read the account, `as_of` and `locals`, not tables, and must
+/// have type `expect`. The expression, or `None` with the diagnostics why.
+pub fn standalone_expression(
+    schema: &Schema,
+    file: &Arc<SourceFile>,
+    cell: &Spanned<CellText>,
+    locals: &[(String, Type)],
+    expect: &Type,
+) -> (Option<TExpr>, Vec<Diagnostic>) {
+    let broken = crate::model::load::Broken::default();
+    let params = HashMap::new();
+    let mut checker = Checker {
+        schema,
+        diags: Vec::new(),
+        headers: Vec::new(),
+        params: &params,
+        table_locals: locals.to_vec(),
+        broken: &broken,
+    };
+    let mut scope = checker.scope(file, cell, None, usize::MAX);
+    let expr = checker.expression(&mut scope, cell, Some(expect));
+    if !typing::fits(&expr.ty, expect) {
+        let (want, found) = (checker.show(expect), checker.show(&expr.ty));
+        checker.error(
+            "type-mismatch",
+            file,
+            cell.span,
+            format!("expected {want}, found {found}"),
+        );
+    }
+    let ok = checker.diags.is_empty();
+    (ok.then_some(expr), checker.diags)
+}
+
 /// The checked tables, their evaluation order, and per table the tables it reads.
 type CheckedTables = (Vec<Table>, Vec<u32>, Vec<Vec<u32>>);
 

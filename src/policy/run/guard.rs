@@ -106,16 +106,8 @@ impl Ctx<'_> {
                     {
                         *event_type = moved.kind.clone();
                         *date = moved.date;
-                        let time_zone = self.time_zone()?;
-                        if moved.time.is_some() || window.is_some() {
-                            *timing = Some(Arc::new(Timing {
-                                time: moved.time.clone(),
-                                window: window.map(|(start, end)| Window {
-                                    start,
-                                    end,
-                                    time_zone,
-                                }),
-                            }));
+                        if let Some(t) = self.timing_of(&moved, window)? {
+                            *timing = Some(t);
                         }
                     }
                     for (rule, change) in changes {
@@ -181,8 +173,8 @@ impl Ctx<'_> {
                 ),
                 Verdict::Allow {
                     proposal: moved,
+                    window,
                     changes,
-                    ..
                 } if !changes.is_empty() => {
                     // The same event id moves the pending event (`case::apply`).
                     let rules: Vec<RuleRef> = changes.iter().map(|(r, _)| r.clone()).collect();
@@ -191,13 +183,9 @@ impl Ctx<'_> {
                             event: moved.event.clone().expect("a pending event has an id"),
                             event_type: moved.kind.clone(),
                             date: moved.date,
+                            // The case system keeps the event's parameters; the move names the event.
                             params: Params::default(),
-                            timing: moved.time.clone().map(|t| {
-                                Arc::new(Timing {
-                                    time: Some(t),
-                                    window: None,
-                                })
-                            }),
+                            timing: self.timing_of(&moved, window)?,
                         },
                         rules,
                     );
@@ -209,6 +197,26 @@ impl Ctx<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The time of day and permitted window an allowed event carries, if any.
+    fn timing_of(
+        &self,
+        moved: &Proposal,
+        window: Option<(Arc<str>, Arc<str>)>,
+    ) -> Result<Option<Arc<Timing>>> {
+        if moved.time.is_none() && window.is_none() {
+            return Ok(None);
+        }
+        let time_zone = self.time_zone()?;
+        Ok(Some(Arc::new(Timing {
+            time: moved.time.clone(),
+            window: window.map(|(start, end)| Window {
+                start,
+                end,
+                time_zone,
+            }),
+        })))
     }
 
     fn proposal_of(&self, action: &Action) -> Option<Proposal> {

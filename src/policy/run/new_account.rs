@@ -3,13 +3,14 @@
 //! arm (which may change the template), and the template's events are
 //! scheduled on its calendar. It must not read an open case.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 
 use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
 use crate::lang::compile::RuleRef;
+use crate::lang::semantics::eval_standalone;
 use crate::policy::action::{Action, ActionKind};
-use crate::policy::{Out, Template};
+use crate::policy::{Event, EventDate, Out, Template};
 use crate::types::Value;
 
 impl Ctx<'_> {
@@ -105,7 +106,9 @@ impl Ctx<'_> {
     /// Every event of the template, dated from `start` on the template's calendar.
     fn schedule(&mut self, template: &Template, start: NaiveDate, rules: &[RuleRef]) -> Result<()> {
         for event in &template.events {
-            let date = self.event_date(template, event.day, start)?;
+            let Some(date) = self.event_date(template, event, start)? else {
+                continue;
+            };
             let mut event_rules = Vec::with_capacity(rules.len() + 1);
             event_rules.extend_from_slice(rules);
             event_rules.push(event.rule_ref.clone());
@@ -123,21 +126,45 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// When `event` of `template` falls for a treatment started on `start`:
+    /// its day after the start, or its date expression (never before the
+    /// start), moved to a business day; `None` when the expression is null.
     pub(super) fn event_date(
         &self,
         template: &Template,
-        day: i64,
+        event: &Event,
         start: NaiveDate,
-    ) -> Result<NaiveDate> {
-        let due = u64::try_from(day)
-            .ok()
-            .and_then(|d| start.checked_add_days(Days::new(d)));
-        due.and_then(|d| template.calendar.roll_forward(d))
-            .ok_or_else(|| {
-                policy_error(
-                    &template.name,
-                    format!("event date out of range (day {day} from {start})"),
-                )
-            })
+    ) -> Result<Option<NaiveDate>> {
+        let out_of_range = |what: String| {
+            policy_error(
+                &template.name,
+                format!("event `{}`: date out of range ({what})", event.id),
+            )
+        };
+        let due = match &event.date {
+            EventDate::Day(day) => {
+                return template
+                    .event_date(*day, start)
+                    .map(Some)
+                    .ok_or_else(|| out_of_range(format!("day {day} from {start}")))
+            }
+            EventDate::Expr { expr, text } => {
+                match eval_standalone(expr, self.account, self.as_of, &[Value::Date(start)]) {
+                    Ok(Value::Date(d)) => d.max(start),
+                    Ok(_) => return Ok(None),
+                    Err(kind) => {
+                        return Err(policy_error(
+                            &template.name,
+                            format!("event `{}`: `{text}`: {kind}", event.id),
+                        ))
+                    }
+                }
+            }
+        };
+        template
+            .calendar
+            .roll_forward(due)
+            .map(Some)
+            .ok_or_else(|| out_of_range(format!("no business day from {due}")))
     }
 }

@@ -119,7 +119,9 @@ impl Ctx<'_> {
             return Ok(());
         };
         for event in &template.events {
-            let date = self.event_date(template, event.day, start)?;
+            let Some(date) = self.event_date(template, event, start)? else {
+                continue;
+            };
             if date < self.as_of || self.state.has_event(&event.id) {
                 continue;
             }
@@ -254,7 +256,9 @@ impl Ctx<'_> {
         else {
             return Ok(());
         };
-        let due = self.event_date(template, event.day, start)?;
+        let Some(due) = self.event_date(template, event, start)? else {
+            return Ok(());
+        };
         if due > self.as_of {
             return Ok(());
         }

@@ -1,0 +1,120 @@
+//! `arrears doc --out DIR`: the policy as a static HTML site.
+//! It loads the rules, runs the test suite for coverage, and hands both to
+//! `site`; rendering and the output directory's safety are `site`'s.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::{error_line, parse_date, Exit, Out};
+use crate::site::{render, write::write_site, Input, SuiteCoverage};
+use crate::testing::{discover, run_file, Subject};
+
+/// The example case start the templates' events are dated from, unless `--start` names one.
+pub const DEFAULT_START: &str = "2026-11-22";
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The rules directory.
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
+    /// The directory to write the site into: new, empty, or an earlier `arrears doc` output.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Test documents, or directories to search for them, whose row coverage the tables show
+    /// (default: the test documents in the rules directory, such as `rules/tests/`).
+    #[arg(long, value_name = "PATH")]
+    tests: Vec<PathBuf>,
+    /// Run no tests: the tables get no coverage column.
+    #[arg(long, conflicts_with = "tests")]
+    no_tests: bool,
+    /// The example case start date the template timelines are dated from.
+    #[arg(long, value_name = "DATE", value_parser = parse_date, default_value = DEFAULT_START)]
+    start: NaiveDate,
+}
+
+pub fn run(args: &Args, out: &mut Out) -> Exit {
+    let docs = match crate::model::load_dir(&args.rules) {
+        Ok(docs) => docs,
+        Err(err) => {
+            error_line(err);
+            return Exit::BadInput;
+        }
+    };
+    let loaded = crate::policy::build(&docs);
+    let (plan, policy) = match (&loaded.policy, &loaded.plan) {
+        (Some(policy), _) if !loaded.has_errors() => (&policy.plan, Some(policy)),
+        (None, Some(plan)) if !loaded.has_errors() => (plan, None),
+        _ => return super::invalid_rules(&args.rules, &loaded.diagnostics),
+    };
+    let coverage = if args.no_tests {
+        None
+    } else {
+        let subject = policy.map_or(Subject::Tables(plan), Subject::Policy);
+        let paths = if args.tests.is_empty() {
+            vec![args.rules.clone()]
+        } else {
+            args.tests.clone()
+        };
+        let files = match discover(&paths) {
+            Ok(files) => files,
+            Err(err) => {
+                error_line(err);
+                return Exit::BadInput;
+            }
+        };
+        if files.is_empty() && !args.tests.is_empty() {
+            error_line(format!(
+                "no test documents (files whose top-level key is `tests`) in {}",
+                paths
+                    .iter()
+                    .map(|p| format!("`{}`", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            return Exit::BadInput;
+        }
+        let mut results = Vec::new();
+        for file in &files {
+            match run_file(&subject, file, false) {
+                Ok(r) => results.extend(r),
+                Err(err) => {
+                    error_line(err);
+                    return Exit::BadInput;
+                }
+            }
+        }
+        let names = files.iter().map(|f| f.display().to_string()).collect();
+        (!files.is_empty()).then(|| SuiteCoverage::from_results(&results, names))
+    };
+    let cases = coverage.as_ref().map(|c| (c.cases, c.failed));
+    let input = Input::new(plan, policy, &docs, coverage, args.start);
+    let pages = render(&input);
+    match write_site(&args.out, &pages) {
+        Ok(done) => {
+            let _ = writeln!(
+                out,
+                "wrote {} page(s) to {}{}",
+                done.written.len(),
+                crate::diagnostic::printable(&args.out.join("index.html").display().to_string()),
+                match cases {
+                    Some((n, failed)) =>
+                        format!("; row coverage from {n} test case(s), {failed} failed"),
+                    None => "; no test coverage".to_string(),
+                }
+            );
+            if !done.removed.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "removed {} page(s) an earlier run wrote",
+                    done.removed.len()
+                );
+            }
+            Exit::Ok
+        }
+        Err(message) => {
+            error_line(message);
+            Exit::BadInput
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! `arrears doc --out DIR`: the static policy site. What the pages say, that
+//! rule text is escaped, that every link resolves inside the site, the output
+//! directory's safety, and (in headless Chromium, `browser.rs`) that every
+//! page loads without a console message and the entry table renders its rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::browser::{Browser, Png};
+use crate::common::{arrears, copy_dir, root, stderr, stdout};
+
+/// Writes the site of `rules` into a new directory under `tmp`, with `extra` arguments.
+fn site(tmp: &Path, rules: &Path, extra: &[&str]) -> PathBuf {
+    let out = tmp.join("site");
+    let mut args = vec![
+        "doc",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let o = arrears(&args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    out
+}
+
+fn shipped_site(tmp: &Path) -> PathBuf {
+    site(tmp, Path::new("rules"), &[])
+}
+
+fn pages(dir: &Path) -> Vec<PathBuf> {
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    pages.sort();
+    pages
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The shipped rules with a row description and a row comment that hold
+/// markup and a rule reference.
+fn hostile_rules(tmp: &Path) -> PathBuf {
+    let rules = tmp.join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let entry = rules.join("entry.yaml");
+    let text = read(&entry).replace(
+        "  - id: special-bankruptcy\n    description: >-\n      Bankruptcy filed.",
+        "  # Comment <img src=x onerror=alert(2)> before entry:special-deceased\n  - id: special-bankruptcy\n    description: >-\n      Bankruptcy <script>alert(1)</script> filed, see collection_class:card-early.",
+    );
+    assert!(
+        text.contains("<script>alert(1)</script>"),
+        "fixture edit applied"
+    );
+    std::fs::write(&entry, text).unwrap();
+    rules
+}
+
+/// Every `id` and every `href` of a page, parsed as HTML.
+fn ids_and_hrefs(html: &str) -> (BTreeSet<String>, Vec<String>) {
+    let dom = tl::parse(html, tl::ParserOptions::default()).expect("parse html");
+    let parser = dom.parser();
+    let mut ids = BTreeSet::new();
+    let mut hrefs = Vec::new();
+    for node in dom.nodes() {
+        let Some(tag) = node.as_tag() else { continue };
+        let attrs = tag.attributes();
+        if let Some(Some(id)) = attrs.get("id") {
+            ids.insert(id.as_utf8_str().into_owned());
+        }
+        if let Some(Some(href)) = attrs.get("href") {
+            hrefs.push(href.as_utf8_str().into_owned());
+        }
+        let name = tag.name().as_utf8_str().to_ascii_lowercase();
+        assert!(
+            name != "script" && attrs.get("src").is_none(),
+            "a page has a <{name}> with a script or a source to load: {}",
+            tag.outer_html(parser)
+        );
+    }
+    (ids, hrefs)
+}
+
+#[test]
+fn every_link_is_internal_and_resolves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = site(tmp.path(), &hostile_rules(tmp.path()), &[]);
+    let parsed: BTreeMap<String, (BTreeSet<String>, Vec<String>)> = pages(&out)
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, ids_and_hrefs(&read(p)))
+        })
+        .collect();
+    let mut checked = 0;
+    for (page, (_, hrefs)) in &parsed {
+        for href in hrefs {
+            assert!(
+                !href.contains("//") && !href.contains(':') && !href.starts_with('/'),
+                "{page}: `{href}` is not a link inside the site"
+            );
+            let (file, anchor) = href.split_once('#').unwrap_or((href, ""));
+            let file = if file.is_empty() { page.as_str() } else { file };
+            let (target_ids, _) = parsed
+                .get(file)
+                .unwrap_or_else(|| panic!("{page}: `{href}` names no page of the site"));
+            assert!(
+                anchor.is_empty() || target_ids.contains(anchor),
+                "{page}: `{href}`: {file} has no id `{anchor}`"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "only {checked} links checked");
+    // Every row of every table has its anchor on its table's page, and the
+    // rule references in text link to them.
+    let loaded = arrears::policy::load(&root().join("rules")).unwrap();
+    let policy = loaded.policy.expect("shipped policy");
+    for ct in &policy.plan.tables {
+        let file = format!("table-{}.html", ct.table.name);
+        let (ids, _) = &parsed[&file];
+        for row in &ct.table.rows {
+            assert!(
+                ids.contains(&format!("row-{}", row.id)),
+                "{file}: row {}",
+                row.id
+            );
+        }
+    }
+    let entry = read(&out.join("table-entry.html"));
+    assert!(entry.contains(r#"<a class="ref" href="table-collection_class.html#row-card-early">collection_class:card-early</a>"#));
+    assert!(entry.contains(
+        r#"<a class="ref" href="table-entry.html#row-special-deceased">entry:special-deceased</a>"#
+    ));
+    let experiments = read(&out.join("experiments.html"));
+    assert!(experiments.contains(r#"<tr id="arm-card_early_letters--soft_letter">"#));
+    assert!(experiments.contains(r##"<a href="templates.html#template-card_early_soft">"##));
+}
+
+#[test]
+fn rule_text_is_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = site(tmp.path(), &hostile_rules(tmp.path()), &[]);
+    let entry = read(&out.join("table-entry.html"));
+    assert!(entry.contains("Bankruptcy &lt;script&gt;alert(1)&lt;/script&gt; filed"));
+    assert!(entry.contains("Comment &lt;img src=x onerror=alert(2)&gt; before"));
+    for page in pages(&out) {
+        let html = read(&page).to_ascii_lowercase();
+        assert!(!html.contains("<script"), "{}", page.display());
+        assert!(!html.contains("<img"), "{}", page.display());
+    }
+}
+
+#[test]
+fn tables_show_rows_outputs_comments_and_coverage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = site(
+        tmp.path(),
+        &root().join("rules"),
+        &[
+            "--tests",
+            root().join("rules/tests/entry.yaml").to_str().unwrap(),
+        ],
+    );
+    let entry = read(&out.join("table-entry.html"));
+    // Canonical cells and outputs, the heat column, the comment above a row.
+    assert!(entry.contains("<th class=\"in\">dpd</th>"), "{entry}");
+    assert!(entry.contains("<code>&gt;= 5</code>"), "{entry}");
+    assert!(
+        entry.contains("<code>&quot;"),
+        "text outputs quoted: {entry}"
+    );
+    assert!(entry.contains("title=\"fires in "), "{entry}");
+    assert!(
+        !entry.contains("class=\"cov never\""),
+        "entry's own tests fire every entry row"
+    );
+    // Only entry's tests ran: some severance rows never fired (the whole
+    // suite fires every row, below).
+    let severance = read(&out.join("table-sa_severance.html"));
+    assert!(severance.contains("class=\"cov never\""), "{severance}");
+    let full = site(&tmp.path().join("full"), &root().join("rules"), &[]);
+    assert!(!read(&full.join("table-sa_severance.html")).contains("class=\"cov never\""));
+    let index = read(&out.join("index.html"));
+    assert!(index.contains("<svg class=\"pipeline\""));
+    assert!(index.contains(r#"<a href="table-entry.html"><rect"#));
+    assert!(index.contains("rules/tests/entry.yaml"));
+    // Without tests, no heat column.
+    let bare = tmp.path().join("bare");
+    let o = arrears(&["doc", "--no-tests", "--out", bare.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!read(&bare.join("table-entry.html")).contains("class=\"cov"));
+}
+
+#[test]
+fn templates_are_dated_on_their_calendar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shipped_site(tmp.path());
+    let templates = read(&out.join("templates.html"));
+    // From a Sunday 2026-11-22 start, card_early_soft's day 4 is Thanksgiving
+    // (moved to Friday) and day 6 a Saturday (moved to Monday).
+    let row = |id: &str| {
+        let start = templates
+            .find(&format!("<tr id=\"event-card_early_soft--{id}\">"))
+            .unwrap_or_else(|| panic!("no event {id}"));
+        templates[start..start + templates[start..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row("friendly-sms").contains("<td>2026-11-27 Fri</td>"),
+        "{}",
+        row("friendly-sms")
+    );
+    assert!(row("courtesy-call").contains("<td>2026-11-30 Mon</td>"));
+    assert!(templates.contains("<svg class=\"timeline\""));
+    let other = tmp.path().join("other");
+    let o = arrears(&[
+        "doc",
+        "--no-tests",
+        "--start",
+        "2027-01-04",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(read(&other.join("templates.html")).contains("2027-01-04"));
+}
+
+#[test]
+fn output_directory_is_only_ours() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let run = || arrears(&["doc", "--no-tests", "--out", out.to_str().unwrap()]);
+    // A non-empty directory that no run wrote is refused, untouched.
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not empty and is not an earlier `arrears doc` output"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    // An earlier output is rewritten; a file of the user's beside it is kept;
+    // a page the site no longer has is removed.
+    std::fs::remove_file(out.join("notes.txt")).unwrap();
+    assert!(run().status.success());
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let stale = out.join("table-gone.html");
+    std::fs::write(
+        &stale,
+        format!(
+            "{}\nold",
+            read(&out.join("index.html"))
+                .lines()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    )
+    .unwrap();
+    let manifest = out.join(".arrears-doc");
+    std::fs::write(&manifest, format!("{}table-gone.html\n", read(&manifest))).unwrap();
+    let o = run();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("removed 1 page(s)"), "{}", stdout(&o));
+    assert!(!stale.exists());
+    assert_eq!(read(&out.join("notes.txt")), "mine");
+    // A page the user replaced with their own file is not overwritten.
+    std::fs::write(out.join("schema.html"), "my schema notes").unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("schema.html` exists and was not written by `arrears doc`"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(&out.join("schema.html")), "my schema notes");
+    #[cfg(unix)]
+    {
+        // A link where a page goes is not followed.
+        let outside = tmp.path().join("outside.html");
+        std::fs::write(&outside, "outside").unwrap();
+        std::fs::remove_file(out.join("schema.html")).unwrap();
+        std::os::unix::fs::symlink(&outside, out.join("schema.html")).unwrap();
+        assert_eq!(run().status.code(), Some(2));
+        assert_eq!(read(&outside), "outside");
+        // Nor is the directory itself a link.
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        let o = arrears(&["doc", "--no-tests", "--out", link.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("is a symbolic link"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn bad_rules_and_tests_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    std::fs::write(
+        rules.join("entry.yaml"),
+        read(&rules.join("entry.yaml")).replace("hit: first", "hit: firstt"),
+    )
+    .unwrap();
+    let out = tmp.path().join("site");
+    let o = arrears(&[
+        "doc",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!out.exists());
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = arrears(&[
+        "doc",
+        "--tests",
+        empty.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no test documents"), "{}", stderr(&o));
+}
+
+#[test]
+fn pages_load_in_chromium_without_console_messages() {
+    let Some(browser) = Browser::find_or_skip("pages_load_in_chromium_without_console_messages")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = shipped_site(&tmp.path().join("shipped"));
+    let hostile = site(
+        &tmp.path().join("hostile"),
+        &hostile_rules(&tmp.path().join("hostile")),
+        &[],
+    );
+    // A control page with the site's policy and an inline script: the
+    // browser must report it, or this test could not fail.
+    let control = tmp.path().join("control.html");
+    let index = read(&shipped.join("index.html"));
+    std::fs::write(
+        &control,
+        index.replace("</main>", "<script>document.title='ran'</script></main>"),
+    )
+    .unwrap();
+    let mut all = pages(&shipped);
+    all.push(hostile.join("table-entry.html"));
+    all.push(control.clone());
+    let refs: Vec<&Path> = all.iter().map(PathBuf::as_path).collect();
+    let messages = browser.console(&refs);
+    let (control_messages, others): (Vec<_>, Vec<_>) = messages
+        .iter()
+        .partition(|m| m.source.ends_with("control.html"));
+    assert!(others.is_empty(), "console messages: {others:#?}");
+    assert!(
+        control_messages
+            .iter()
+            .any(|m| m.text.contains("Content Security Policy")),
+        "the control page's blocked script was not reported: {messages:#?}"
+    );
+}
+
+#[test]
+fn entry_table_renders_its_rows_in_chromium() {
+    let Some(browser) = Browser::find_or_skip("entry_table_renders_its_rows_in_chromium") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shipped_site(tmp.path());
+    let page = out.join("table-entry.html");
+    // The DOM the browser built holds every row of the entry table, in order.
+    let dom = browser.dom(&page);
+    let loaded = arrears::policy::load(&root().join("rules")).unwrap();
+    let policy = loaded.policy.expect("shipped policy");
+    let entry = &policy.plan.tables[policy.roles.entry.table as usize].table;
+    let mut at = 0;
+    for row in &entry.rows {
+        let found = dom[at..]
+            .find(&format!("<tr id=\"row-{}\">", row.id))
+            .unwrap_or_else(|| panic!("row {} not in the DOM (in order)", row.id));
+        at += found + 1;
+    }
+    // The screenshot shows them: many non-background pixels where the rows are.
+    let png = tmp.path().join("entry.png");
+    let (width, height) = (1400, 1100);
+    browser.screenshot(&page, &png, width, height);
+    let image = Png::read(&png);
+    assert_eq!((image.width, image.height), (width, height));
+    let white = [255, 255, 255, 255];
+    let header = image.count_not(white, 0..width, 0..30);
+    let rows_area = image.count_not(white, 0..width, 300..height);
+    assert!(header > 30_000, "the header bar is drawn ({header} pixels)");
+    assert!(
+        rows_area > 60_000,
+        "the rows are drawn ({rows_area} non-white pixels below y=300)"
+    );
+    if std::env::var_os("ARREARS_UPDATE_SCREENSHOT").is_some() {
+        std::fs::copy(&png, root().join("docs/img/policy-site.png")).unwrap();
+    }
+}
+
+#[test]
+fn rules_without_a_policy_get_their_tables_and_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = site(
+        tmp.path(),
+        Path::new("tests/fixtures/analysis/bool_gap"),
+        &[],
+    );
+    let index = read(&out.join("index.html"));
+    assert!(!index.contains("<svg class=\"pipeline\""));
+    assert!(index.contains("No tests were run"));
+    assert!(
+        index.contains(r#"<a href="table-route.html"><code>route</code></a>"#),
+        "{index}"
+    );
+    assert!(read(&out.join("templates.html")).contains("no policy"));
+}
