@@ -126,7 +126,7 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 10] = [
     // What a guard rail does to a proposed action (`policy::run::guard`).
     (
         "guard_effect",
-        &["allow", "withhold", "postpone", "rechannel"],
+        &["allow", "withhold", "postpone", "rechannel", "cancel"],
     ),
     // The actions a guard rail is asked about: every event type, and the two
     // actions that are not events but a guard rail may stop.

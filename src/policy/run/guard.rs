@@ -46,6 +46,8 @@ enum Verdict {
         rules: Vec<RuleRef>,
         until: Option<NaiveDate>,
         reason: Option<String>,
+        /// A pending event is cancelled in the case, not only held back today.
+        cancel: bool,
     },
 }
 
@@ -63,6 +65,7 @@ const ALLOW: usize = 0;
 const WITHHOLD: usize = 1;
 const POSTPONE: usize = 2;
 const RECHANNEL: usize = 3;
+const CANCEL: usize = 4;
 
 impl Ctx<'_> {
     /// Applies the pack to this run's proposals and the case's pending events.
@@ -83,6 +86,7 @@ impl Ctx<'_> {
                     rules,
                     until,
                     reason,
+                    ..
                 } => kept.push(Action {
                     kind: ActionKind::Withhold {
                         action: proposal.kind,
@@ -160,8 +164,21 @@ impl Ctx<'_> {
             match self.judge(proposal.clone())? {
                 Verdict::Withhold {
                     rules,
+                    reason,
+                    cancel: true,
+                    ..
+                } => self.push(
+                    ActionKind::CancelEvent {
+                        event: proposal.event.as_deref().unwrap_or_default().to_string(),
+                        reason: reason.unwrap_or_else(|| "a guard rail cancels it".into()),
+                    },
+                    rules,
+                ),
+                Verdict::Withhold {
+                    rules,
                     until,
                     reason,
+                    cancel: false,
                 } => self.push(
                     ActionKind::Withhold {
                         action: proposal.kind,
@@ -254,17 +271,21 @@ impl Ctx<'_> {
         let mut postponed: Option<(RuleRef, NaiveDate, Option<String>)> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
             let said = self.ask(&proposal)?;
-            if let Some(s) = said.iter().find(|s| s.effect == WITHHOLD) {
-                let rules = said
-                    .iter()
-                    .filter(|s| s.effect == WITHHOLD)
-                    .map(|s| s.rule.clone())
-                    .collect();
-                return Ok(Verdict::Withhold {
-                    rules,
-                    until: None,
-                    reason: s.reason.clone(),
-                });
+            // Cancelling is the stronger stop: it names only the rails that cancel.
+            for stop in [CANCEL, WITHHOLD] {
+                if let Some(s) = said.iter().find(|s| s.effect == stop) {
+                    let rules = said
+                        .iter()
+                        .filter(|s| s.effect == stop)
+                        .map(|s| s.rule.clone())
+                        .collect();
+                    return Ok(Verdict::Withhold {
+                        rules,
+                        until: None,
+                        reason: s.reason.clone(),
+                        cancel: stop == CANCEL,
+                    });
+                }
             }
             if let Some(s) = said.iter().find(|s| s.effect == RECHANNEL) {
                 let to = s.channel.as_deref().map(Channel::event_type_of);
@@ -340,6 +361,7 @@ impl Ctx<'_> {
                     rules: vec![rule],
                     until: Some(to),
                     reason,
+                    cancel: false,
                 });
             }
             let to = if to == proposal.date {
@@ -362,6 +384,7 @@ impl Ctx<'_> {
             until: None,
             reason: reason
                 .or_else(|| Some(format!("no permitted day within {MAX_POSTPONE_DAYS} days"))),
+            cancel: false,
         })
     }
 
