@@ -37,6 +37,7 @@ mod explain;
 mod formats;
 mod fuzz_regressions;
 mod grammar;
+mod guardrails;
 mod hit_policies;
 mod layers;
 mod limits;
