@@ -327,7 +327,12 @@ impl Ctx<'_> {
             let (rule, reason, to, time) = match postpone_to {
                 Some((s, to)) => (s.rule.clone(), s.reason.clone(), to, proposal.time.clone()),
                 None => match outside_window(&proposal, window.as_ref(), &said) {
-                    Some((rule, to, time)) => (rule, None, Some(to), Some(time)),
+                    Some((rule, to, time)) => {
+                        let reason = window.as_ref().map(|(start, end)| {
+                            format!("outside the {start}-{end} local-time window")
+                        });
+                        (rule, reason, Some(to), Some(time))
+                    }
                     None => {
                         if let Some((rule, from, reason)) = postponed {
                             changes.insert(
