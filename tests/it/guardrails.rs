@@ -228,3 +228,57 @@ fn the_batch_summary_counts_each_guard_rule() {
         "{human}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, failure_persistence: None, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Whatever the strategy proposes for a random account, what the shipped
+    /// guard rails stop never comes out: no contact or payment request under a
+    /// bankruptcy stay, to a deceased customer or after a timely unverified
+    /// written dispute; no contact through invalid details; no severance
+    /// nomination at a life-support premise.
+    #[test]
+    fn no_action_gets_past_the_shipped_guard_rails(
+        pick in 0usize..1000,
+        dpd in 0i64..200,
+        arrears_cents in 0i64..500_000,
+        bankruptcy in proptest::prelude::any::<bool>(),
+        deceased in proptest::prelude::any::<bool>(),
+        contact_invalid in proptest::prelude::any::<bool>(),
+        disputed in proptest::prelude::any::<bool>(),
+        life_support in proptest::prelude::any::<bool>(),
+    ) {
+        use serde_json::Value as Json;
+        let policy = crate::scenarios::shipped_policy();
+        let mut all = crate::scenarios::accounts(&root().join("samples/scenarios/accounts.yaml"));
+        all.extend(crate::scenarios::accounts(&root().join("samples/accounts.yaml")));
+        let mut account = all[pick % all.len()].clone();
+        let object = account.as_object_mut().expect("an account is a record");
+        object.insert("days_past_due".into(), Json::from(dpd));
+        object.insert("arrears".into(), Json::from(format!("{}.{:02}", arrears_cents / 100, arrears_cents % 100)));
+        object.insert("bankruptcy".into(), Json::from(bankruptcy));
+        object.insert("deceased".into(), Json::from(deceased));
+        object.insert("contact_invalid".into(), Json::from(contact_invalid));
+        if disputed {
+            object.insert("validation_notice_date".into(), Json::from("2026-11-01"));
+            object.insert("written_dispute_date".into(), Json::from("2026-11-15"));
+            object.insert("dispute_verified_date".into(), Json::Null);
+        }
+        if let Some(sas) = object.get_mut("service_agreements").and_then(|s| s.as_array_mut()) {
+            for sa in sas.iter_mut().take(1) {
+                sa["life_support"] = Json::from(life_support);
+            }
+        }
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("valid date");
+        let contact = ["send_letter", "call", "email", "sms"];
+        for action in crate::scenarios::actions(&policy, &account, as_of) {
+            let kind = action["type"].as_str().unwrap_or_default();
+            let contacts = kind == "schedule_event"
+                && contact.contains(&action["event_type"].as_str().unwrap_or_default());
+            let asks = contacts || kind == "offer_payment_plan";
+            proptest::prop_assert!(!(asks && (bankruptcy || deceased || disputed)), "stayed, deceased or disputed, yet {}", action);
+            proptest::prop_assert!(!(contacts && contact_invalid), "invalid contact details, yet {}", action);
+            proptest::prop_assert!(!(kind == "nominate_severance" && life_support), "life support, yet {}", action);
+        }
+    }
+}
