@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 
 use crate::lang::ir::{Aggregate, HitPolicy};
 use crate::model::doc::{
-    CalendarDoc, ExperimentDoc, MappingDoc, PolicyDoc, SchemaDoc, TableDoc, TemplateDoc,
+    CalendarDoc, ExperimentDoc, GuardDoc, MappingDoc, PolicyDoc, SchemaDoc, TableDoc, TemplateDoc,
 };
 use crate::policy::calendar::Observance;
 use crate::policy::Nomination;
@@ -23,9 +23,10 @@ use crate::testing::TestDoc;
 
 /// Every document kind, by the name `arrears schema KIND` takes (a test
 /// document's top-level key is `tests`, a timeline's `timeline`).
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "schema",
     "table",
+    "guardrails",
     "policy",
     "template",
     "experiment",
@@ -45,6 +46,7 @@ pub fn schema(kind: &str) -> Option<Json> {
     let (mut schema, what) = match kind {
         "schema" => (root::<SchemaDoc>(), "the account schema"),
         "table" => (root::<TableDoc>(), "a decision table"),
+        "guardrails" => (root::<GuardDoc>(), "a guard rail"),
         "policy" => (root::<PolicyDoc>(), "the policy"),
         "template" => (root::<TemplateDoc>(), "a treatment template"),
         "experiment" => (root::<ExperimentDoc>(), "an experiment"),
@@ -90,6 +92,7 @@ fn closed_sets(kind: &str) -> Vec<(String, Vec<&'static str>)> {
             ("/properties/hit".into(), names(&HitPolicy::ALL)),
             ("/properties/aggregate".into(), names(&Aggregate::ALL)),
         ],
+        "guardrails" => vec![("/properties/hit".into(), names(&HitPolicy::ALL))],
         "template" => vec![(
             "/definitions/EventDoc/properties/type".into(),
             crate::data::schema::BUILTIN_ENUMS

@@ -63,11 +63,13 @@ pub struct Schema {
     pub id_slot: usize,
     /// The built-in `promise` record a promise follow-up table reads (see [`PROMISE_FIELDS`]).
     pub promise_record: RecordId,
+    /// The built-in record a guard-rail table reads as `action` (see [`GUARD_ACTION_FIELDS`]).
+    pub guard_action_record: RecordId,
 }
 
 /// Enums every schema has, because the policy pipeline speaks them. Rules use
 /// them as output types (`tolerance_rule`) and variants (`larger`).
-pub const BUILTIN_ENUMS: [(&str, &[&str]); 8] = [
+pub const BUILTIN_ENUMS: [(&str, &[&str]); 10] = [
     (
         "tolerance_rule",
         &["amount", "percent", "larger", "smaller"],
@@ -121,6 +123,31 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 8] = [
             "failed",
         ],
     ),
+    // What a guard rail does to a proposed action (`policy::run::guard`).
+    (
+        "guard_effect",
+        &["allow", "withhold", "postpone", "rechannel", "cancel"],
+    ),
+    // The actions a guard rail is asked about: every event type, and the two
+    // actions that are not events but a guard rail may stop.
+    (
+        "guarded_action",
+        &[
+            "send_letter",
+            "call",
+            "email",
+            "sms",
+            "affect_credit_rating",
+            "cash_only",
+            "create_todo",
+            "cancel_budget_plan",
+            "cancel_pay_plan",
+            "custom",
+            "start_severance",
+            "nominate_severance",
+            "offer_payment_plan",
+        ],
+    ),
 ];
 
 /// The fields of the built-in `promise` record: one evaluated promise or payment plan.
@@ -133,6 +160,23 @@ pub const PROMISE_FIELDS: [(&str, &str); 8] = [
     ("deadline", "date"),
     ("instalments", "integer"),
     ("arrears_paid_in_full", "bool"),
+];
+
+/// The fields of the built-in record a guard-rail table reads as `action`: one
+/// proposed action (name, type, optional).
+pub const GUARD_ACTION_FIELDS: [(&str, &str, bool); 6] = [
+    // What is proposed: an event type, or `nominate_severance` / `offer_payment_plan`.
+    ("type", "guarded_action", false),
+    // The contact channel of a letter, call, email or SMS; null for anything else.
+    ("channel", "contact_channel", true),
+    // The event's id; null for an action that is not an event.
+    ("event", "text", true),
+    // The day it would happen (today for an action that is not an event).
+    ("date", "date", false),
+    // Its local time of day (`HH:MM`, the consumer's time zone), when it has one.
+    ("time", "text", true),
+    // Scheduled by an earlier run and still pending in the case state.
+    ("pending", "bool", false),
 ];
 
 /// The account record's id in [`Schema::records`].
@@ -197,6 +241,7 @@ impl Schema {
             records: vec![RecordDef::default()],
             id_slot: 0,
             promise_record: 0,
+            guard_action_record: 0,
         };
         for (name, variants) in BUILTIN_ENUMS {
             schema.enums.push(EnumDef {
@@ -321,6 +366,19 @@ impl Schema {
             .collect();
         schema.records.push(RecordDef {
             fields: promise_fields,
+            ..RecordDef::default()
+        });
+        schema.guard_action_record = schema.records.len() as RecordId;
+        let guard_fields = GUARD_ACTION_FIELDS
+            .iter()
+            .map(|(name, ty, optional)| FieldDef {
+                name: name.to_string(),
+                ty: schema.named_type(ty).unwrap_or(Type::Error),
+                optional: *optional,
+            })
+            .collect();
+        schema.records.push(RecordDef {
+            fields: guard_fields,
             ..RecordDef::default()
         });
         let ok = diags.is_empty();

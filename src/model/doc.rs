@@ -175,6 +175,48 @@ pub struct TableDoc {
     pub effective: Option<Spanned<EffectiveDoc>>,
 }
 
+/// A guard rail (docs/guardrails.md): a table whose top-level key is
+/// `guardrails`, asked about every action the policy proposes (it reads the
+/// built-in record `action`). Read as a [`TableDoc`] named by that key.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDoc {
+    /// The guard rail's name; its changes name it (`guard:NAME/row-id`).
+    pub guardrails: Spanned<String>,
+    /// What the guard rail enforces, for readers (cite the regulation).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Which matching rows give the result (usually `first`).
+    pub hit: Spanned<String>,
+    /// Input name → an expression over the account and the proposed `action`.
+    pub inputs: Spanned<CellMap>,
+    /// Output name → type: `effect` and the optional `until`, `channel`, `reason`, `window_start`, `window_end`.
+    pub outputs: Spanned<IndexMap<String, Spanned<String>>>,
+    /// The guard rail's rules, in order.
+    pub rows: Vec<Spanned<RowDoc>>,
+    /// The outputs when no row matches (usually `effect: allow`).
+    #[serde(default)]
+    pub default: Option<Spanned<CellMap>>,
+}
+
+impl GuardDoc {
+    /// The guard rail as the table the checker checks.
+    pub fn into_table(self) -> TableDoc {
+        TableDoc {
+            table: self.guardrails,
+            description: self.description,
+            for_each: None,
+            hit: self.hit,
+            aggregate: None,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            rows: self.rows,
+            default: self.default,
+            effective: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 /// One rule of a table.
@@ -322,6 +364,9 @@ pub struct EventDoc {
     /// `start_date` (the treatment's start), moved to a business day likewise.
     #[serde(default)]
     pub date: Option<Spanned<CellText>>,
+    /// Local time of day (`HH:MM`, the consumer's time zone) for a call or message at a set time.
+    #[serde(default)]
+    pub time: Option<Spanned<String>>,
     /// What the event is for, for readers.
     #[serde(default)]
     pub description: Option<String>,
@@ -428,6 +473,8 @@ pub struct Probe {
     pub schema: Option<de::IgnoredAny>,
     #[serde(default)]
     pub table: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub guardrails: Option<de::IgnoredAny>,
     #[serde(default)]
     pub calendar: Option<de::IgnoredAny>,
     #[serde(default)]

@@ -77,6 +77,9 @@ pub enum ActionKind {
         date: NaiveDate,
         #[serde(skip_serializing_if = "no_params")]
         params: Params,
+        /// Its local time of day and the window it may happen in, when it has them.
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        timing: Option<Arc<Timing>>,
     },
     /// A promise or payment plan evaluated. For a plan (promises sharing a `plan` id), the
     /// figures are those of `instalment`: the one that broke, else the next one due, else the last.
@@ -122,11 +125,58 @@ pub enum ActionKind {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         cancelled: Vec<String>,
     },
+    /// A guard rail stopped a proposed action (or an event still pending,
+    /// which is cancelled); `until`: the first day it is permitted again, if known.
+    Withhold {
+        action: Arc<str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        event: Option<Arc<str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<NaiveDate>,
+        reason: Option<String>,
+    },
+    /// A guard rail moved an event to the first permitted date (and time).
+    Postpone {
+        event: Arc<str>,
+        #[serde(serialize_with = "iso_date")]
+        from: NaiveDate,
+        #[serde(serialize_with = "iso_date")]
+        to: NaiveDate,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time: Option<Arc<str>>,
+        reason: Option<String>,
+    },
+    /// A guard rail replaced an event's channel (a call becomes a letter).
+    Rechannel {
+        event: Arc<str>,
+        from: Arc<str>,
+        to: Arc<str>,
+        reason: Option<String>,
+    },
     /// A flag for the case from one of the policy's flag tables.
     Flag {
         table: Arc<str>,
         values: FlagValues,
     },
+}
+
+/// When in the day a contact event may happen: its local time (`HH:MM`) if
+/// it has one, and the permitted window in the consumer's time zone, so the
+/// dialler needs to know no rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Timing {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub start: Arc<str>,
+    pub end: Arc<str>,
+    /// IANA name (`America/Los_Angeles`); null when the account has none.
+    pub time_zone: Option<Arc<str>>,
 }
 
 /// `YYYY-MM-DD`, as chrono's `Display` writes it, without the formatting
@@ -228,6 +278,9 @@ impl ActionKind {
             ActionKind::NominateSeverance { .. } => "nominate_severance",
             ActionKind::ExcludeSeverance { .. } => "exclude_severance",
             ActionKind::HoldContact { .. } => "hold_contact",
+            ActionKind::Withhold { .. } => "withhold",
+            ActionKind::Postpone { .. } => "postpone",
+            ActionKind::Rechannel { .. } => "rechannel",
             ActionKind::Flag { .. } => "flag",
         }
     }
@@ -276,13 +329,63 @@ impl fmt::Display for ActionKind {
                 event_type,
                 date,
                 params,
+                timing,
             } => {
                 write!(f, " {date} {event_type} event={event}")?;
                 for (k, v) in params.iter() {
                     write!(f, " {k}={v:?}")?;
                 }
+                if let Some(Timing { time, window }) = timing.as_deref() {
+                    if let Some(t) = time {
+                        write!(f, " time={t}")?;
+                    }
+                    if let Some(w) = window {
+                        write!(f, " window={}-{}", w.start, w.end)?;
+                        if let Some(z) = &w.time_zone {
+                            write!(f, " time_zone={z}")?;
+                        }
+                    }
+                }
                 Ok(())
             }
+            ActionKind::Withhold {
+                action,
+                event,
+                until,
+                reason,
+            } => {
+                write!(f, " action={action}")?;
+                if let Some(e) = event {
+                    write!(f, " event={e}")?;
+                }
+                if let Some(u) = until {
+                    write!(f, " until={u}")?;
+                }
+                write!(f, " reason={}", Quoted(reason))
+            }
+            ActionKind::Postpone {
+                event,
+                from,
+                to,
+                time,
+                reason,
+            } => {
+                write!(f, " event={event} from={from} to={to}")?;
+                if let Some(t) = time {
+                    write!(f, " time={t}")?;
+                }
+                write!(f, " reason={}", Quoted(reason))
+            }
+            ActionKind::Rechannel {
+                event,
+                from,
+                to,
+                reason,
+            } => write!(
+                f,
+                " event={event} from={from} to={to} reason={}",
+                Quoted(reason)
+            ),
             ActionKind::PromiseOutcome {
                 promise,
                 instalment,
@@ -457,6 +560,21 @@ mod tests {
                 event_type: "send_letter".into(),
                 date,
                 params: Arc::new(IndexMap::from([(tricky.to_string(), tricky.to_string())])),
+                timing: Some(Arc::new(Timing {
+                    time: Some(tricky.into()),
+                    window: Some(Window {
+                        start: "08:00".into(),
+                        end: tricky.into(),
+                        time_zone: Some(tricky.into()),
+                    }),
+                })),
+            },
+            ActionKind::Postpone {
+                event: tricky.into(),
+                from: date,
+                to: date,
+                time: Some(tricky.into()),
+                reason: Some(tricky.into()),
             },
             ActionKind::HoldContact {
                 reason: tricky.into(),

@@ -47,10 +47,15 @@ pub enum Out {
     PostponeUntil,
     Retreat,
     Hold,
+    Effect,
+    Until,
+    Channel,
+    WindowStart,
+    WindowEnd,
 }
 
 impl Out {
-    pub(super) const COUNT: usize = Out::Hold as usize + 1;
+    pub(super) const COUNT: usize = Out::WindowEnd as usize + 1;
 
     /// The column's name in the area's table.
     pub fn name(self) -> &'static str {
@@ -78,6 +83,11 @@ impl Out {
             Out::EventDate => "date",
             Out::Retreat => "retreat",
             Out::Hold => "hold",
+            Out::Effect => "effect",
+            Out::Until => "until",
+            Out::Channel => "channel",
+            Out::WindowStart => "window_start",
+            Out::WindowEnd => "window_end",
         }
     }
 }
@@ -155,6 +165,7 @@ impl Roles {
             .into_iter()
             .chain(optional.into_iter().flatten().map(|r| r.table))
             .chain(self.flags.iter().map(|r| r.table))
+            .chain(self.guards.iter().map(|r| r.table))
             .collect()
     }
 }
@@ -177,6 +188,9 @@ pub struct Roles {
     pub severance: Option<Role>,
     pub retreat: Option<Role>,
     pub contact_hold: Option<Role>,
+    /// The guard-rail pack (every `guardrails` document), asked about every
+    /// proposed action after all the areas above.
+    pub guards: Vec<Role>,
     /// Tables whose matching rows become `flag` actions; any hit policy.
     pub flags: Vec<Role>,
 }

@@ -69,6 +69,9 @@ pub struct Event {
     #[serde(rename = "type")]
     pub event_type: String,
     pub date: NaiveDate,
+    /// Local time of day (`HH:MM`, the consumer's time zone), for an event set at a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     pub status: EventStatus,
 }
 
@@ -85,6 +88,10 @@ pub enum EventStatus {
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     pub date: NaiveDate,
+    /// Local time of day (`HH:MM`, the consumer's time zone), when known: the
+    /// language has no time type, and zero-padded 24-hour text orders as time does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     pub channel: Channel,
     pub outcome: ContactOutcome,
 }
@@ -115,7 +122,33 @@ pub enum ContactOutcome {
     Failed,
 }
 
+/// `HH:MM` (24-hour, zero-padded) as a time of day; anything else is `None`.
+pub fn time_of_day(text: &str) -> Option<chrono::NaiveTime> {
+    if text.len() != 5 {
+        return None;
+    }
+    chrono::NaiveTime::parse_from_str(text, "%H:%M").ok()
+}
+
 impl Channel {
+    /// The variant's name in the built-in enum `contact_channel`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Letter => "letter",
+            Channel::Call => "call",
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    /// The event type that contacts by the channel named `channel` (`letter` → `send_letter`).
+    pub fn event_type_of(channel: &str) -> &str {
+        match channel {
+            "letter" => "send_letter",
+            other => other,
+        }
+    }
+
     /// The channel of a contact event type (`send_letter`, `call`, `email`,
     /// `sms`); `None` for every other event type.
     pub fn of_event(event_type: &str) -> Option<Channel> {
@@ -259,6 +292,7 @@ fn apply_one(
             event,
             event_type,
             date,
+            timing,
             ..
         } => {
             // Scheduling an event that is still pending moves it: one pending event per id.
@@ -268,8 +302,22 @@ fn apply_one(
                 id: event.to_string(),
                 event_type: event_type.to_string(),
                 date: *date,
+                time: timing
+                    .as_ref()
+                    .and_then(|t| t.time.as_ref())
+                    .map(|t| t.to_string()),
                 status: EventStatus::Pending,
             });
+        }
+        // A withheld event still pending from an earlier run is cancelled.
+        ActionKind::Withhold {
+            event: Some(event), ..
+        } => {
+            for e in &mut case.events {
+                if e.status == EventStatus::Pending && e.id == **event {
+                    e.status = EventStatus::Cancelled;
+                }
+            }
         }
         // A to-do is work for a person from today: an event of the case, done
         // when the case system hands it over.
@@ -277,6 +325,7 @@ fn apply_one(
             id: todo_event_id(&action.rules),
             event_type: "create_todo".into(),
             date: as_of,
+            time: None,
             status: EventStatus::Pending,
         }),
         // A follow-up is made once: one that scheduled its letter or call is
@@ -290,6 +339,7 @@ fn apply_one(
                     id,
                     event_type: "custom".into(),
                     date: as_of,
+                    time: None,
                     status: EventStatus::Done,
                 });
             }
@@ -307,6 +357,7 @@ fn apply_one(
                 id: PLAN_OFFER_EVENT_ID.into(),
                 event_type: "custom".into(),
                 date: as_of,
+                time: None,
                 status: EventStatus::Done,
             });
         }
@@ -320,9 +371,31 @@ fn apply_one(
         | ActionKind::PromiseOutcome { .. }
         | ActionKind::NominateSeverance { .. }
         | ActionKind::ExcludeSeverance { .. }
+        | ActionKind::Withhold { .. }
+        | ActionKind::Postpone { .. }
+        | ActionKind::Rechannel { .. }
         | ActionKind::Flag { .. } => {}
     }
     Some(case)
+}
+
+/// Records a contact the case system reports, which carries out the earliest
+/// pending event of its channel already due: that event is done, so it is
+/// neither put to the guard rails again nor counted twice.
+pub fn record_contact(case: &mut Case, contact: Contact) {
+    let carried_out = case
+        .events
+        .iter_mut()
+        .filter(|e| {
+            e.status == EventStatus::Pending
+                && e.date <= contact.date
+                && Channel::of_event(&e.event_type) == Some(contact.channel)
+        })
+        .min_by_key(|e| e.date);
+    if let Some(event) = carried_out {
+        event.status = EventStatus::Done;
+    }
+    case.contacts.push(contact);
 }
 
 /// What a case system does on `day`: every pending event dated on or before it
@@ -345,6 +418,7 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
             };
             case.contacts.push(Contact {
                 date: event.date,
+                time: event.time.clone(),
                 channel,
                 outcome,
             });
@@ -378,6 +452,7 @@ mod tests {
             event_type: event_type.into(),
             date,
             params: Params::default(),
+            timing: None,
         })
     }
 
@@ -436,11 +511,13 @@ mod tests {
             [
                 Contact {
                     date: day(2),
+                    time: None,
                     channel: Channel::Letter,
                     outcome: ContactOutcome::Sent
                 },
                 Contact {
                     date: day(5),
+                    time: None,
                     channel: Channel::Call,
                     outcome: ContactOutcome::Attempted
                 }

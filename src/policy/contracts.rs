@@ -35,6 +35,18 @@ impl Builder<'_> {
             .tables
             .iter()
             .position(|t| t.name == name.value);
+        if role != "guardrails" && self.docs.guardrails.contains(&name.value) {
+            self.error(
+                "policy",
+                name.span,
+                format!(
+                    "`{}` is a guard rail: it applies to every action by itself and cannot play `{role}`",
+                    name.value
+                ),
+            )
+            .help = Some("name a strategy table here; guard rails are not wired by the policy".into());
+            return None;
+        }
         if index.is_none() {
             let help = did_you_mean(
                 &name.value,
@@ -64,6 +76,47 @@ impl Builder<'_> {
             table: index as u32,
             columns: [None; Out::COUNT],
         })
+    }
+
+    /// Every guard rail of the rules directory, checked against the guard
+    /// contract; a policy without any is warned about (`no-guardrails`).
+    pub(super) fn guard_roles(&mut self, doc: &crate::model::doc::PolicyDoc) -> Vec<Role> {
+        let docs = self.docs;
+        if docs.guardrails.is_empty() {
+            self.diags.push(
+                Diagnostic::warning(
+                    "no-guardrails",
+                    self.file,
+                    doc.policy.span,
+                    format!("the policy `{}` has no guard-rail pack: nothing stops a strategy from contacting a bankrupt or deceased customer", doc.policy.value),
+                )
+                .with_help("add `guardrails:` documents (rules/guardrails/, docs/guardrails.md)"),
+            );
+        }
+        let mut roles = Vec::new();
+        for (file, table) in &docs.tables {
+            if !docs.guardrails.contains(&table.table.value) {
+                continue;
+            }
+            // Reported at the guard rail's own name, in its own file.
+            let policy_file = std::mem::replace(&mut self.file, file);
+            let role = self.role(
+                &table.table,
+                "guardrails",
+                false,
+                &[
+                    (Out::Effect, Want::Named("guard_effect"), true),
+                    (Out::Until, Want::Date, false),
+                    (Out::Channel, Want::Named("contact_channel"), false),
+                    (Out::Reason, Want::Text, false),
+                    (Out::WindowStart, Want::Text, false),
+                    (Out::WindowEnd, Want::Text, false),
+                ],
+            );
+            self.file = policy_file;
+            roles.extend(role);
+        }
+        roles
     }
 
     pub(super) fn role(

@@ -43,12 +43,24 @@ pub struct Event {
     pub id: Arc<str>,
     pub kind: Arc<str>,
     pub date: EventDate,
+    /// Local time of day (`HH:MM`), if the template sets one.
+    pub time: Option<Arc<str>>,
     pub params: action::Params,
     /// `template:name/event-id`, the rule ref of the actions it causes.
     pub rule_ref: RuleRef,
 }
 
 impl Event {
+    /// The time of day an action scheduling it carries (its window is the guard rails').
+    pub fn timing(&self) -> Option<Arc<action::Timing>> {
+        self.time.as_ref().map(|t| {
+            Arc::new(action::Timing {
+                time: Some(t.clone()),
+                window: None,
+            })
+        })
+    }
+
     /// The event's day after the treatment's start; `None` when a date expression dates it.
     pub fn day(&self) -> Option<i64> {
         match self.date {
@@ -154,7 +166,23 @@ impl Builder<'_> {
                         format!("event id `{}` is used twice in this template", e.id.value.0),
                     ));
                 }
+                let time = e.time.as_ref().and_then(|t| {
+                    if crate::policy::case::time_of_day(&t.value).is_none() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "event-day",
+                                file,
+                                t.span,
+                                format!("time `{}` is not a time of day", t.value),
+                            )
+                            .with_help("write a 24-hour local time `HH:MM`, such as `20:30`"),
+                        );
+                        return None;
+                    }
+                    Some(Arc::from(t.value.as_str()))
+                });
                 events.push(Event {
+                    time,
                     rule_ref: format!("template:{}/{}", doc.template.value, e.id.value.0).into(),
                     id: e.id.value.0.as_str().into(),
                     kind: e.kind.value.as_str().into(),

@@ -101,6 +101,15 @@ pub fn check_tables(docs: &RuleDocs) -> Checked {
                 vec![("promise".to_string(), Type::Record(schema.promise_record))],
             );
         }
+        for name in &docs.guardrails {
+            params.insert(
+                name.clone(),
+                vec![(
+                    "action".to_string(),
+                    Type::Record(schema.guard_action_record),
+                )],
+            );
+        }
         params
     })
 }

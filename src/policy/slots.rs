@@ -15,6 +15,8 @@ pub struct Slots {
     pub case: Option<CaseSlots>,
     pub service_agreements: Option<(usize, SaSlots)>,
     pub promises: Option<(usize, PromiseSlots)>,
+    /// `account.time_zone` (text, an IANA name), for contact windows.
+    pub time_zone: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +37,9 @@ pub struct EventSlots {
     pub id: usize,
     pub event_type: usize,
     pub status: usize,
+    pub date: usize,
+    /// `time` (`HH:MM` text), when the schema keeps events' time of day.
+    pub time: Option<usize>,
     /// The built-in enums `event_type` and `event_status`, for the variants' names.
     pub type_enum: EnumId,
     pub status_enum: EnumId,
@@ -110,6 +115,8 @@ impl Builder<'_> {
                         id: field(ev, path, "id", |t| *t == Type::Text, "text")?,
                         event_type,
                         status,
+                        date: field(ev, path, "date", |t| *t == Type::Date, "date")?,
+                        time: ev.slot("time").filter(|&t| ev.fields[t].ty == Type::Text),
                         type_enum,
                         status_enum,
                     })
@@ -197,11 +204,15 @@ impl Builder<'_> {
             );
             return None;
         }
+        let time_zone = account
+            .slot("time_zone")
+            .filter(|&t| account.fields[t].ty == Type::Text);
         Some(Slots {
             arrears: arrears?,
             case,
             service_agreements,
             promises,
+            time_zone,
         })
     }
 }

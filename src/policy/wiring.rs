@@ -136,6 +136,7 @@ impl Builder<'_> {
             )
         });
         let flags = doc.flags.iter().filter_map(|n| self.flag_role(n)).collect();
+        let guards = self.guard_roles(doc);
         let named = doc.nominate.as_ref().map(|n| {
             Nomination::ALL
                 .iter()
@@ -178,6 +179,7 @@ impl Builder<'_> {
                 severance,
                 retreat,
                 contact_hold,
+                guards,
                 flags,
             },
             nominate,

@@ -18,7 +18,7 @@ use crate::data::schema::{record_of, Schema, ACCOUNT};
 use crate::data::snapshot::number_text;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::spanned::{CellText, ExactJson, Spanned};
-use crate::policy::case::{Case, Channel, Contact, ContactOutcome};
+use crate::policy::case::{time_of_day, Case, Channel, Contact, ContactOutcome};
 use crate::policy::Policy;
 use crate::source::{SourceFile, Span};
 use crate::types::{format_money, RecordId, Type};
@@ -68,6 +68,9 @@ pub struct ContactDoc {
     pub channel: Channel,
     /// What came of it.
     pub outcome: ContactOutcome,
+    /// Local time of day (`HH:MM`, the consumer's time zone).
+    #[serde(default)]
+    pub time: Option<String>,
 }
 
 /// A field path: `name`, `record.name`, `list[ID].name` (the list item whose
@@ -112,7 +115,7 @@ enum Kind {
         promise: Option<String>,
         sa: Option<String>,
     },
-    Contact(Channel, ContactOutcome),
+    Contact(Channel, ContactOutcome, Option<String>),
     Note,
 }
 
@@ -209,7 +212,18 @@ impl Happening {
                 }
             }
         } else if let Some(c) = &h.contact {
-            Kind::Contact(c.channel, c.outcome)
+            if let Some(t) = c.time.as_deref().filter(|t| time_of_day(t).is_none()) {
+                problems.push(
+                    error(
+                        file,
+                        span,
+                        format!("contact time `{t}` is not a time of day"),
+                    )
+                    .with_help("write a 24-hour local time `HH:MM`, such as `20:30`"),
+                );
+                return None;
+            }
+            Kind::Contact(c.channel, c.outcome, c.time.clone())
         } else if h.note.is_some() {
             Kind::Note
         } else {
@@ -253,8 +267,12 @@ impl Happening {
                 }
                 s
             }
-            Kind::Contact(channel, outcome) => {
-                format!("contact {} {}", serde_name(channel), serde_name(outcome))
+            Kind::Contact(channel, outcome, time) => {
+                let mut s = format!("contact {} {}", serde_name(channel), serde_name(outcome));
+                if let Some(t) = time {
+                    s.push_str(&format!(" at {t}"));
+                }
+                s
             }
             Kind::Note => "note".into(),
         };
@@ -446,13 +464,17 @@ impl<'p> World<'p> {
                 promise,
                 sa,
             } => self.pay(h.date, *amount, promise.as_deref(), sa.as_deref(), facts),
-            Kind::Contact(channel, outcome) => {
+            Kind::Contact(channel, outcome, time) => {
                 let case = case.ok_or("a contact, but no case is open")?;
-                case.contacts.push(Contact {
-                    date: h.date,
-                    channel: *channel,
-                    outcome: *outcome,
-                });
+                crate::policy::case::record_contact(
+                    case,
+                    Contact {
+                        date: h.date,
+                        time: time.clone(),
+                        channel: *channel,
+                        outcome: *outcome,
+                    },
+                );
                 Ok(())
             }
         }

@@ -23,7 +23,10 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
     ("create_todo", &["reason"]),
     ("assign_class", &["class", "template"]),
     ("assign_arm", &["experiment", "arm", "template", "holdout"]),
-    ("schedule_event", &["event", "event_type", "date", "params"]),
+    (
+        "schedule_event",
+        &["event", "event_type", "date", "params", "time", "window"],
+    ),
     (
         "promise_outcome",
         &[
@@ -42,6 +45,9 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
     ("nominate_severance", &["sas"]),
     ("exclude_severance", &["sa", "reason", "until"]),
     ("hold_contact", &["reason", "withheld", "cancelled"]),
+    ("withhold", &["action", "event", "until", "reason"]),
+    ("postpone", &["event", "from", "to", "time", "reason"]),
+    ("rechannel", &["event", "from", "to", "reason"]),
     ("flag", &["table", "values"]),
 ];
 
@@ -534,6 +540,14 @@ mod tests {
                 event_type: "call".into(),
                 date,
                 params: Arc::new([(text(), text())].into_iter().collect()),
+                timing: Some(Arc::new(crate::policy::action::Timing {
+                    time: Some(text().into()),
+                    window: Some(crate::policy::action::Window {
+                        start: text().into(),
+                        end: text().into(),
+                        time_zone: None,
+                    }),
+                })),
             },
             ActionKind::PromiseOutcome {
                 promise: text(),
@@ -567,6 +581,25 @@ mod tests {
                 reason: text(),
                 withheld: vec![text()],
                 cancelled: vec![text()],
+            },
+            ActionKind::Withhold {
+                action: "call".into(),
+                event: Some("e".into()),
+                until: Some(date),
+                reason: Some(text()),
+            },
+            ActionKind::Postpone {
+                event: "e".into(),
+                from: date,
+                to: date,
+                time: Some("08:00".into()),
+                reason: Some(text()),
+            },
+            ActionKind::Rechannel {
+                event: "e".into(),
+                from: "call".into(),
+                to: "send_letter".into(),
+                reason: Some(text()),
             },
             ActionKind::Flag {
                 table: "t".into(),

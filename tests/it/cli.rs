@@ -169,9 +169,10 @@ fn sample_decisions_are_the_documented_ones() {
         decision(&json, "card-arrears-7dpd", "dpd_bucket")["outputs"]["bucket"],
         "b1_29"
     );
+    // A guard rail's decision is reported like a table's: a call's window.
     assert_eq!(
-        decision(&json, "bankrupt-zero-arrears", "contact_hold")["outputs"]["hold"],
-        true
+        decision(&json, "card-arrears-7dpd", "reg_f")["outputs"]["window_start"],
+        "08:00"
     );
     assert_eq!(
         decision(&json, "bankrupt-zero-arrears", "exit")["outputs"]["close"],

@@ -11,9 +11,10 @@ use serde_json::Value as Json;
 
 use crate::common::{arrears, root, stderr, stdout};
 
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 10] = [
     "schema",
     "table",
+    "guardrails",
     "policy",
     "template",
     "experiment",

@@ -383,7 +383,7 @@ fn shipped_rules_lint_clean() {
     assert_eq!(
         stdout(&out).lines().last().unwrap_or(""),
         format!(
-            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 5 info(s) on what was not analysed",
+            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 7 info(s) on what was not analysed",
             docs.tables.len(),
             docs.templates.len(),
             docs.experiments.len()
@@ -394,7 +394,7 @@ fn shipped_rules_lint_clean() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["errors"], 0);
     assert_eq!(json["warnings"], 0);
-    // The only notes: the five cells that compare with an account value, each named where it is
+    // The only notes: the seven cells that compare with an account value, each named where it is
     // written (the span starts at the cell's opening quote).
     let notes: Vec<String> = json["diagnostics"]
         .as_array()
@@ -424,6 +424,15 @@ fn shipped_rules_lint_clean() {
         notes,
         [
             cell("rules/entry.yaml", "\"> account.credit_limit * 10%\""),
+            // A Breathing Space ends on a date the account gives.
+            cell(
+                "rules/guardrails/breathing_space.yaml",
+                "\"< crisis_over_on\"",
+            ),
+            cell(
+                "rules/guardrails/breathing_space.yaml",
+                "\"< space_over_on\"",
+            ),
             // The case's state against today's decisions: per account by nature.
             cell("rules/retreatment.yaml", "\"!= case_category\""),
             cell("rules/retreatment.yaml", "\"!= case_class\""),

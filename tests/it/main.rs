@@ -43,6 +43,7 @@ mod fmt;
 mod formats;
 mod fuzz_regressions;
 mod grammar;
+mod guardrails;
 mod hit_policies;
 mod layers;
 mod limits;

@@ -577,6 +577,8 @@ const EXAMPLES: &[(&str, Apply)] = &[
         Apply::Line("calendars/us_business.yaml", "weekend:"),
     ),
     ("cell-too-long", Apply::Described),
+    // The whole pack removed: tests/it/guardrails.rs removes rules/guardrails/.
+    ("no-guardrails", Apply::Described),
     // A multi-line table edit: tests/policy_contracts.rs applies it to the shipped rules.
     ("unreachable-row", Apply::Described),
     // A FIFO or a symlink loop, not a line: tests/limits.rs makes both.

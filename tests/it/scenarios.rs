@@ -14,7 +14,7 @@ use crate::common;
 
 use common::root;
 
-fn shipped_policy() -> Policy {
+pub(crate) fn shipped_policy() -> Policy {
     let loaded = policy::load(&root().join("rules")).expect("rules/ is readable");
     let errors: Vec<String> = loaded.diagnostics.iter().map(|d| d.render()).collect();
     assert!(
@@ -25,7 +25,7 @@ fn shipped_policy() -> Policy {
     loaded.policy.expect("the shipped rules have a policy")
 }
 
-fn accounts(path: &Path) -> Vec<Json> {
+pub(crate) fn accounts(path: &Path) -> Vec<Json> {
     arrears::data::accounts::read_accounts(path)
         .expect("accounts file reads")
         .into_iter()
@@ -33,7 +33,7 @@ fn accounts(path: &Path) -> Vec<Json> {
         .collect()
 }
 
-fn actions(policy: &Policy, account: &Json, as_of: chrono::NaiveDate) -> Vec<Json> {
+pub(crate) fn actions(policy: &Policy, account: &Json, as_of: chrono::NaiveDate) -> Vec<Json> {
     let decoded = decode_account(&policy.plan.program.schema, account).expect("account decodes");
     let run = policy::run(policy, &decoded, as_of, false).expect("account evaluates");
     run.actions

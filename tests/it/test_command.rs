@@ -408,7 +408,8 @@ fn timeline_cases_count_in_row_coverage() {
             .collect()
     };
     assert_eq!(fired("sa_exit"), ["utility-sa-paid-down"]);
-    assert!(fired("contact_hold").contains(&"hold-bankruptcy-stay".to_string()));
+    // Guard rails count too: every timeline call carries the Reg F window.
+    assert!(fired("reg_f").contains(&"inconvenient_times".to_string()));
     // Every day runs, so rows fired on days a case does not name count too.
     let doc = tempfile::tempdir().unwrap();
     let path = doc.path().join("first_day.yaml");

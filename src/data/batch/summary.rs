@@ -51,6 +51,39 @@ pub struct InputFile {
     pub rows: u64,
 }
 
+/// What the guard rails did by one rule (the summary's `guard_rails`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct GuardCounts {
+    pub withheld: u64,
+    pub postponed: u64,
+    pub rechannelled: u64,
+    /// Pending events cancelled in the case.
+    pub cancelled: u64,
+}
+
+impl GuardCounts {
+    fn add(&mut self, other: &GuardCounts) {
+        self.withheld += other.withheld;
+        self.postponed += other.postponed;
+        self.rechannelled += other.rechannelled;
+        self.cancelled += other.cancelled;
+    }
+
+    fn human(&self) -> String {
+        [
+            ("withheld", self.withheld),
+            ("postponed", self.postponed),
+            ("rechannelled", self.rechannelled),
+            ("cancelled", self.cancelled),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{what} {n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
 /// What a batch did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
@@ -75,6 +108,9 @@ pub struct Summary {
     pub experiment_arm: Counts,
     pub action_type: Counts,
     pub promise_outcome: Counts,
+    /// Actions each guard rule (`guard:reg_f/seven_in_seven`) withheld,
+    /// postponed, rechannelled or cancelled, in rule order.
+    pub guard_rails: BTreeMap<String, GuardCounts>,
     pub severance_nominations: u64,
     pub severance_nominated_sas: u64,
     /// Evaluated rows whose account id an earlier evaluated row had: each got
@@ -103,6 +139,12 @@ impl Summary {
                 *mine.entry(k).or_default() += v;
             }
         }
+        for (rule, counts) in &other.guard_rails {
+            self.guard_rails
+                .entry(rule.clone())
+                .or_default()
+                .add(counts);
+        }
         self.severance_nominations += other.severance_nominations;
         self.severance_nominated_sas += other.severance_nominated_sas;
     }
@@ -130,6 +172,16 @@ impl Summary {
                     self.severance_nominated_sas += sas.len() as u64;
                 }
                 _ => {}
+            }
+            let count: fn(&mut GuardCounts) = match &a.kind {
+                ActionKind::Withhold { .. } => |c| c.withheld += 1,
+                ActionKind::Postpone { .. } => |c| c.postponed += 1,
+                ActionKind::Rechannel { .. } => |c| c.rechannelled += 1,
+                ActionKind::CancelEvent { .. } => |c| c.cancelled += 1,
+                _ => continue,
+            };
+            for rule in a.rules.iter().filter(|r| r.starts_with("guard:")) {
+                count(self.guard_rails.entry(rule.to_string()).or_default());
             }
         }
     }
@@ -191,6 +243,14 @@ impl Summary {
                 .map(|(k, v)| format!("{} {v}", crate::diagnostic::printable(k)))
                 .collect();
             s.push_str(&format!("  {title:<17} {}\n", items.join(", ")));
+        }
+        if !self.guard_rails.is_empty() {
+            let items: Vec<String> = self
+                .guard_rails
+                .iter()
+                .map(|(rule, counts)| format!("{rule} {}", counts.human()))
+                .collect();
+            s.push_str(&format!("  {:<17} {}\n", "guard rails", items.join(", ")));
         }
         s.push_str(&format!(
             "  {:<17} {} nominations, {} SAs\n",

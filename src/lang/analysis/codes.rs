@@ -91,6 +91,8 @@ pub const CODES: &[CodeDoc] = &[
         "hit: first\nrows:\n  - { id: late,      when: { dpd: '>= 30' } }\n  - { id: very-late, when: { dpd: '>= 60' } }   # masked by `late`"),
     code!("missing-output", "error", "A row does not give a value for every output.",
         "Every matching row must produce the full result.", "then: { category: skip_trace }   # `reason` missing"),
+    code!("no-guardrails", "warning", "The policy runs without a guard-rail pack: the rules directory has no `guardrails:` document.",
+        "Guard rails withhold, postpone or rechannel what no strategy may do (a call under a bankruptcy stay, an eighth call in seven days); without them nothing does.", "# rules/guardrails/ removed: the policy is the only document that decides"),
     code!("no-schema", "error", "The rules directory has no schema document.",
         "Field paths cannot be resolved without one.", "rules/ with tables but no `schema:` file"),
     code!("not-analysed", "warning", "A check that guards against evaluation errors could not be completed exactly: a table without a `default` may have a gap, or two rows under `hit: unique` / `any` may overlap, but whether they do depends on cells the analysis cannot decide (named with file:line:col, see `unknown-cell`); or the table is too large for the work budget.",

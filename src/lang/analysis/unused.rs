@@ -219,6 +219,8 @@ impl PolicyUse {
         };
         let s = &policy.slots;
         let mut fields = vec![(account, s.arrears)];
+        // Contact windows carry the account's time zone (the guard rails, `policy::run`).
+        fields.extend(s.time_zone.map(|slot| (account, slot)));
         for template in policy.templates.values() {
             for event in &template.events {
                 if let crate::policy::EventDate::Expr { expr, .. } = &event.date {

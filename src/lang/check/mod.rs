@@ -174,6 +174,8 @@ struct Header {
     name: String,
     columns: Vec<Output>,
     single: bool,
+    /// A guard rail (its caller gives it the built-in `action` record): no table may read it.
+    guard: bool,
 }
 
 struct Checker<'s> {
@@ -243,6 +245,10 @@ impl<'s> Checker<'s> {
                 name: shell.name.clone(),
                 columns: shell.result_columns().into_owned(),
                 single: shell.is_single_result(),
+                guard: shell
+                    .params
+                    .iter()
+                    .any(|(_, ty)| *ty == Type::Record(self.schema.guard_action_record)),
             });
             shells.push(shell);
         }

@@ -111,6 +111,12 @@ impl Checker<'_> {
                 return error_expr();
             };
             let seg_span = scope.span(seg.span);
+            if header.guard {
+                let name = header.name.clone();
+                self.error("table-reference", scope.file, first_span, format!("`{name}` is a guard rail: no table can read what a guard rail decides"))
+                    .help = Some("guard rails apply after every strategy area and cannot be read or switched off; decide from the account's fields instead".into());
+                return error_expr();
+            }
             if !header.single {
                 let name = header.name.clone();
                 self.error("table-reference", scope.file, first_span, format!("table `{name}` gives several rows, so it cannot be referred to"))

@@ -10,7 +10,8 @@ use super::format_of;
 use super::parse::parse;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::doc::{
-    CalendarDoc, ExperimentDoc, MappingDoc, PolicyDoc, Probe, SchemaDoc, TableDoc, TemplateDoc,
+    CalendarDoc, ExperimentDoc, GuardDoc, MappingDoc, PolicyDoc, Probe, SchemaDoc, TableDoc,
+    TemplateDoc,
 };
 use crate::model::spanned::{Format, Spanned};
 use crate::source::{SourceFile, Span};
@@ -21,6 +22,8 @@ pub struct RuleDocs {
     pub files: Vec<Arc<SourceFile>>,
     pub schemas: Vec<(Arc<SourceFile>, SchemaDoc)>,
     pub tables: Vec<(Arc<SourceFile>, TableDoc)>,
+    /// The guard-rail tables (`guardrails:` documents, also in `tables`), by name.
+    pub guardrails: Vec<String>,
     pub calendars: Vec<(Arc<SourceFile>, CalendarDoc)>,
     pub templates: Vec<(Arc<SourceFile>, TemplateDoc)>,
     pub experiments: Vec<(Arc<SourceFile>, ExperimentDoc)>,
@@ -121,6 +124,7 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     let kinds = [
         ("schema", probe.schema.is_some()),
         ("table", probe.table.is_some()),
+        ("guardrails", probe.guardrails.is_some()),
         ("calendar", calendar_doc),
         ("template", probe.template.is_some()),
         ("experiment", probe.experiment.is_some()),
@@ -132,6 +136,10 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
             parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d)))
         }
         ["table"] => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
+        ["guardrails"] => parse::<GuardDoc>(format, &file).map(|d| {
+            docs.guardrails.push(d.guardrails.value.clone());
+            docs.tables.push((file.clone(), d.into_table()));
+        }),
         ["calendar"] => {
             parse::<CalendarDoc>(format, &file).map(|d| docs.calendars.push((file.clone(), d)))
         }
@@ -169,8 +177,9 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
 }
 
 /// The top-level keys that name a document kind (a test document's `tests`, a mapping's `mapping` included).
-const DOCUMENT_KEYS: [&str; 8] = [
+const DOCUMENT_KEYS: [&str; 9] = [
     "table",
+    "guardrails",
     "schema",
     "policy",
     "template",

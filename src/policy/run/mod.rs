@@ -4,10 +4,12 @@
 //! reads an area's decision, `new_account` opens a case (entry, class, arm,
 //! events), `open_case` works an open one (exit, SA removal, payment-plan
 //! offer, severance), `promises` evaluates promises and their follow-up, and
-//! `flags_and_hold` adds flags and applies the contact hold last.
+//! `flags_and_hold` adds flags and applies the contact hold, and `guard` applies
+//! the guard-rail pack last.
 
 mod decisions;
 mod flags_and_hold;
+mod guard;
 mod new_account;
 mod open_case;
 mod promises;
@@ -87,8 +89,9 @@ fn pipeline(
     }
     if !ctx.actions.is_empty() || case.is_some() {
         ctx.flags()?;
-        // Last, so that no strategy can schedule contact around it.
+        // Last, so that no strategy can schedule contact around them.
         ctx.contact_hold()?;
+        ctx.guard_rails()?;
     }
     Ok(PolicyRun {
         actions: ctx.actions,

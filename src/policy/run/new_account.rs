@@ -118,6 +118,7 @@ impl Ctx<'_> {
                     event_type: event.kind.clone(),
                     date,
                     params: event.params.clone(),
+                    timing: event.timing(),
                 },
                 event_rules,
             );

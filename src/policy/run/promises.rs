@@ -301,6 +301,7 @@ impl Ctx<'_> {
                     event_type: event_type.into(),
                     date,
                     params,
+                    timing: None,
                 },
                 rules.clone(),
             );

@@ -18,8 +18,11 @@ pub(super) struct CaseState {
 }
 
 #[derive(Debug)]
-struct StateEvent {
-    id: String,
+pub(super) struct StateEvent {
+    pub(super) id: String,
+    pub(super) event_type: String,
+    pub(super) date: chrono::NaiveDate,
+    pub(super) time: Option<String>,
     contact: bool,
     status: EventStatus,
 }
@@ -47,8 +50,14 @@ impl CaseState {
                         "done" => EventStatus::Done,
                         _ => EventStatus::Cancelled,
                     };
+                    let Value::Date(date) = field(e, ev.date) else {
+                        return None;
+                    };
                     Some(StateEvent {
                         id,
+                        event_type: event_type.clone(),
+                        date,
+                        time: ev.time.and_then(|t| text(&field(e, t))),
                         contact: Channel::of_event(event_type).is_some(),
                         status,
                     })
@@ -70,6 +79,13 @@ impl CaseState {
         self.events
             .iter()
             .any(|e| e.id == id && e.status != EventStatus::Cancelled)
+    }
+
+    /// The events earlier runs scheduled that are still pending.
+    pub(super) fn pending(&self) -> impl Iterator<Item = &StateEvent> {
+        self.events
+            .iter()
+            .filter(|e| e.status == EventStatus::Pending)
     }
 
     /// The ids of the contact events (letter, call, email, SMS) still pending.
