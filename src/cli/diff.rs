@@ -245,10 +245,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     report.new = RulesLabel {
         rules: args.rules.display().to_string(),
         fingerprint: new_docs.fingerprint.clone(),
+        effective: new_book.in_force_shown(args.as_of, &|f| f.to_string()),
     };
     report.old = RulesLabel {
         rules: base_name,
         fingerprint: old_docs.fingerprint.clone(),
+        effective: old_book.in_force_shown(args.as_of, &|f| base.show(f)),
     };
     let rendered = match args.format {
         DiffFormat::Text => crate::diff::text(&report),

@@ -67,6 +67,19 @@ pub fn text(report: &Report) -> String {
         printable(&report.old.rules),
         report.old.fingerprint
     );
+    for (side, label) in [("new", &report.new), ("base", &report.old)] {
+        if !label.effective.is_empty() {
+            let _ = writeln!(
+                s,
+                "effective-dated versions in force on {} ({side}): {}",
+                report.as_of,
+                label.effective.len()
+            );
+            for version in &label.effective {
+                let _ = writeln!(s, "    {}", printable(&version.line()));
+            }
+        }
+    }
     let _ = writeln!(
         s,
         "accounts: {} rows read from {}: {} compared, {} changed, {} rejected",
@@ -248,6 +261,19 @@ pub fn html(report: &Report) -> String {
         esc(&report.old.fingerprint),
         esc(&report.input)
     );
+    for (side, label) in [("new", &report.new), ("base", &report.old)] {
+        if !label.effective.is_empty() {
+            let _ = write!(
+                h,
+                "<p class=\"meta\" id=\"effective-{side}\">Effective-dated versions in force on {} ({side} rules):</p>\n<ul class=\"meta\">",
+                report.as_of
+            );
+            for version in &label.effective {
+                let _ = write!(h, "<li>{}</li>", esc(&version.line()));
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+    }
     let _ = write!(h, "<div class=\"cards\">");
     for (label, n, class) in [
         ("accounts read", report.rows_read, ""),

@@ -36,7 +36,12 @@ fn rules_with_card_dpd(dir: &Path, dpd: u32) -> PathBuf {
 }
 
 fn diff(args: &[&str]) -> (Option<i32>, Json, String) {
-    let mut all = vec!["diff", "--as-of", AS_OF, "--format", "json"];
+    diff_on(AS_OF, args)
+}
+
+/// `arrears diff --format json` as of `as_of`.
+fn diff_on(as_of: &str, args: &[&str]) -> (Option<i32>, Json, String) {
+    let mut all = vec!["diff", "--as-of", as_of, "--format", "json"];
     all.extend_from_slice(args);
     let o = arrears(&all);
     let json = serde_json::from_str(&stdout(&o))
@@ -465,5 +470,116 @@ fn a_fingerprint_is_sha256_over_paths_and_bytes() {
     assert_ne!(
         arrears::model::load_dir(&edited).unwrap().fingerprint,
         shipped
+    );
+}
+
+/// The consumer entry row, written as the shipped rules write it.
+const CONSUMER_ROW: &str = "      product: card, loan\n      dpd: \">= 5\"\n      effective_arrears: \">= $5\"\n    then: { category: arrears, reason: '\"consumer account past due\"' }\n";
+
+/// The shipped rules where the consumer entry row is in force until
+/// 2026-11-30 and a second version at 8 days past due from 2026-12-01.
+fn rules_with_dated_entry(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules-dated");
+    copy_dir(&common::root().join("rules"), &rules);
+    let entry = rules.join("entry.yaml");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert_eq!(
+        text.matches(CONSUMER_ROW).count(),
+        1,
+        "the consumer row moved"
+    );
+    let dated = format!(
+        "{CONSUMER_ROW}    effective: {{ until: 2026-11-30 }}\n\n  - id: consumer-in-arrears\n    when:\n{}    effective: {{ from: 2026-12-01 }}\n",
+        CONSUMER_ROW.replace(">= 5", ">= 8")
+    );
+    std::fs::write(&entry, text.replace(CONSUMER_ROW, &dated)).unwrap();
+    rules
+}
+
+/// Issue 15 item 2: `diff` names the effective-dated versions each side ran,
+/// in text, JSON and HTML, also when the base is a git revision.
+#[test]
+fn diff_names_the_effective_dated_versions_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let dated = rules_with_dated_entry(dir.path());
+    let at = {
+        let text = std::fs::read_to_string(dated.join("entry.yaml")).unwrap();
+        let line = |from: usize| text[..from].matches('\n').count() + 1;
+        let second = text.rfind("- id: consumer-in-arrears").unwrap();
+        let first = text.find("- id: consumer-in-arrears").unwrap();
+        let path = dated.join("entry.yaml").display().to_string();
+        (
+            format!("{path}:{}:9", line(first)),
+            format!("{path}:{}:9", line(second)),
+        )
+    };
+    let accounts = "samples/accounts.yaml";
+    // Before the change date the dated rules decide as the shipped ones.
+    let (code, report, err) = diff_on(
+        "2026-11-22",
+        &["--base", "rules", "--rules", p(&dated), accounts],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["old"]["effective"], serde_json::json!([]));
+    assert_eq!(
+        report["new"]["effective"],
+        serde_json::json!([{
+            "kind": "row", "name": "entry:consumer-in-arrears",
+            "from": null, "until": "2026-11-30", "at": at.0,
+        }])
+    );
+    // From it, the 8-day version is in force and the 7-day sample leaves.
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &["--base", "rules", "--rules", p(&dated), accounts],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["new"]["effective"][0]["from"], "2026-12-01");
+    assert_eq!(report["new"]["effective"][0]["at"], at.1.as_str());
+    for (format, expected) in [
+        (
+            "text",
+            format!("effective-dated versions in force on 2026-12-01 (new): 1\n    row entry:consumer-in-arrears (from 2026-12-01) at {}\n", at.1),
+        ),
+        (
+            "html",
+            format!("<li>row entry:consumer-in-arrears (from 2026-12-01) at {}</li>", at.1),
+        ),
+    ] {
+        let o = arrears(&[
+            "diff", "--base", "rules", "--rules", p(&dated), "--as-of", "2026-12-01",
+            "--format", format, accounts,
+        ]);
+        assert!(stdout(&o).contains(&expected), "{format}: {}", stdout(&o));
+        assert!(!stdout(&o).contains("(base)"), "{format}: the base has no dated versions");
+    }
+    // A base at a git revision names its files as git does.
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    copy_dir(&dated, &repo.join("rules"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "dated"]);
+    std::fs::copy(
+        common::root().join("rules/entry.yaml"),
+        repo.join("rules/entry.yaml"),
+    )
+    .unwrap();
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &[
+            "--base",
+            "HEAD",
+            "--rules",
+            p(&repo.join("rules")),
+            accounts,
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["new"]["effective"], serde_json::json!([]));
+    let line = at.1.rsplit_once("entry.yaml").unwrap().1;
+    assert_eq!(
+        report["old"]["effective"][0]["at"],
+        format!("HEAD:rules/entry.yaml{line}")
     );
 }
