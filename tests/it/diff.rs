@@ -2,7 +2,8 @@
 //! with the card entry threshold moved from 5 to 7 days past due, over a
 //! generated extract, give the transition matrices that two independent
 //! batches give when counted here; identical rules report nothing and exit 0;
-//! `--base` as a git revision; the JSON report; the HTML page's structure;
+//! `--base` as a git revision; the JSON report; the HTML page's structure and
+//! its rendering in headless Chromium; effective-dated versions named;
 //! `--changed`; and the rule-set fingerprint itself.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -581,5 +582,136 @@ fn diff_names_the_effective_dated_versions_it_used() {
     assert_eq!(
         report["old"]["effective"][0]["at"],
         format!("HEAD:rules/entry.yaml{line}")
+    );
+}
+
+/// The cells of each `<table class="matrix">` in `html`, row by row: each
+/// `<td>`'s class and text.
+fn matrices(html: &str) -> BTreeMap<String, Vec<Vec<(String, String)>>> {
+    let mut out = BTreeMap::new();
+    for section in html.split("<section class=\"area\" id=\"area-").skip(1) {
+        let area = section[..section.find('"').unwrap()].to_string();
+        let Some(start) = section.find("<table class=\"matrix\">") else {
+            continue;
+        };
+        let table = &section[start..start + section[start..].find("</table>").unwrap()];
+        let rows = table
+            .split("<tr>")
+            .skip(2) // the caption and the header row
+            .map(|tr| {
+                tr.split("<td class=\"")
+                    .skip(1)
+                    .map(|td| {
+                        let (class, rest) = td.split_once("\">").unwrap();
+                        let text = &rest[..rest.find("</td>").unwrap()];
+                        (class.to_string(), text.to_string())
+                    })
+                    .collect()
+            })
+            .collect();
+        out.insert(area, rows);
+    }
+    out
+}
+
+/// Issue 15's check: the HTML page renders in headless Chromium without a
+/// console message, the DOM the browser built holds every matrix cell's
+/// count where the report puts it, and a screenshot shows the matrices.
+#[test]
+fn html_page_renders_its_matrices_in_chromium() {
+    use crate::browser::{Browser, Png};
+    let Some(browser) = Browser::find_or_skip("html_page_renders_its_matrices_in_chromium") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (code, page) = samples_at_8(dir.path(), "html");
+    assert_eq!(code, Some(1));
+    let (_, json) = samples_at_8(dir.path(), "json");
+    let report: Json = serde_json::from_str(&json).unwrap();
+    let path = dir.path().join("diff.html");
+    std::fs::write(&path, &page).unwrap();
+    // A control copy with an inline script: its content security policy must
+    // make the browser report it, or this test could not see a message.
+    let control = dir.path().join("control.html");
+    std::fs::write(
+        &control,
+        page.replace("</body>", "<script>document.title='ran'</script></body>"),
+    )
+    .unwrap();
+    let messages = browser.console(&[&path, &control]);
+    let (control_messages, others): (Vec<_>, Vec<_>) = messages
+        .iter()
+        .partition(|m| m.source.ends_with("control.html"));
+    assert!(others.is_empty(), "console messages: {others:#?}");
+    assert!(
+        control_messages
+            .iter()
+            .any(|m| m.text.contains("Content Security Policy")),
+        "the control page's blocked script was not reported: {messages:#?}"
+    );
+
+    // The DOM: per changed area, the matrix of base (rows) by new (columns)
+    // labels, each cell the report's count (0 where no account went).
+    let dom = browser.dom(&path);
+    let shown = matrices(&dom);
+    let mut expected = BTreeMap::new();
+    for area in report["areas"].as_array().unwrap() {
+        let cells = cells(&report, area["area"].as_str().unwrap());
+        if cells.keys().all(|(o, n)| o == n) {
+            continue;
+        }
+        let olds: BTreeSet<&String> = cells.keys().map(|(o, _)| o).collect();
+        let news: BTreeSet<&String> = cells.keys().map(|(_, n)| n).collect();
+        let grid: Vec<Vec<(String, String)>> = olds
+            .iter()
+            .map(|o| {
+                news.iter()
+                    .map(|n| match cells.get(&(o.to_string(), n.to_string())) {
+                        None => ("zero".to_string(), "0".to_string()),
+                        Some(count) if o == n => ("same".to_string(), count.to_string()),
+                        Some(count) => ("moved".to_string(), count.to_string()),
+                    })
+                    .collect()
+            })
+            .collect();
+        expected.insert(area["area"].as_str().unwrap().to_string(), grid);
+    }
+    assert!(expected.contains_key("entry_category"), "{expected:?}");
+    assert_eq!(shown, expected);
+
+    // The screenshot: the moved cells' highlight and the unchanged diagonal are
+    // drawn, and the band of the first matrix is full of drawn pixels.
+    let png = dir.path().join("diff.png");
+    let (width, height) = (1400, 1400);
+    browser.screenshot(&path, &png, width, height);
+    let image = Png::read(&png);
+    assert_eq!((image.width, image.height), (width, height));
+    let moved = [0xfd, 0xe7, 0xe4, 255];
+    let same = [0xf7, 0xf9, 0xfb, 255];
+    let pixels_of = |colour: [u8; 4]| {
+        (0..height)
+            .flat_map(|y| (0..width).map(move |x| (x, y)))
+            .filter(|&(x, y)| image.pixel(x, y) == colour)
+            .collect::<Vec<_>>()
+    };
+    let highlighted = pixels_of(moved);
+    assert!(
+        highlighted.len() > 1000,
+        "the moved cells are highlighted ({} pixels)",
+        highlighted.len()
+    );
+    assert!(
+        pixels_of(same).len() > 20_000,
+        "the unchanged cells are drawn"
+    );
+    // The first highlighted cell is the entry matrix's arrears -> none: its rows
+    // (seven labels, about 25 pixels each) are drawn around it.
+    let top = highlighted.iter().map(|&(_, y)| y).min().unwrap();
+    let band = top.saturating_sub(60)..(top + 200).min(height);
+    let white = [255, 255, 255, 255];
+    let drawn = image.count_not(white, 0..width, band.clone());
+    assert!(
+        drawn > 60_000,
+        "the entry matrix is drawn ({drawn} non-white pixels in rows {band:?})"
     );
 }
