@@ -46,7 +46,10 @@ pub fn base_rules(base: &str, rules: &Path) -> Result<BaseRules, String> {
     let neither = |why: String| {
         format!("--base `{base}` is neither a directory nor a git revision of the repository holding `{}`: {why}", rules.display())
     };
-    if base.starts_with('-') || base.is_empty() {
+    if base.is_empty() {
+        return Err(neither("it is empty".into()));
+    }
+    if base.starts_with('-') {
         return Err(neither("a revision does not start with `-`".into()));
     }
     let git = |args: &[&str]| git_in(rules, args);

@@ -202,6 +202,13 @@ fn lint_base_takes_a_git_revision_of_the_rules_repository() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    let out = arrears_in(repo.path(), &["lint", "rules", "--base", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).trim_end().ends_with(": it is empty"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
