@@ -1,12 +1,10 @@
 //! `arrears diff --base OLD [--rules NEW] --as-of DATE ACCOUNTS`: finds the
-//! base rules (a directory, or a git revision of the repository holding the
-//! rules, unpacked with `git archive` into a temporary directory), loads both
+//! base rules (a directory or a git revision: `super::base`), loads both
 //! rule sets, opens the accounts as `dry-run` or `batch` would, and writes the
 //! report. The comparison itself is `crate::diff`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
@@ -116,19 +114,26 @@ fn accounts_kind(args: &Args) -> Result<Accounts, Failed> {
 fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let bad = |m: String| (Exit::BadInput, m);
     let kind = accounts_kind(args)?;
-    let (base_dir, _unpacked, base_name) = base_rules(&args.base, &args.rules).map_err(bad)?;
+    let base = super::base::base_rules(&args.base, &args.rules).map_err(bad)?;
+    let (base_dir, base_name) = (&base.dir, base.name.clone());
     // Each side's rules in force on the as-of date (effective dating).
     let load = |dir: &std::path::Path| {
         crate::model::load_dir(dir)
             .map(crate::policy::Rulebook::new)
             .map_err(|e| bad(e.to_string()))
     };
-    let (new_book, old_book) = (load(&args.rules)?, load(&base_dir)?);
+    let (new_book, old_book) = (load(&args.rules)?, load(base_dir)?);
     let (new_docs, old_docs) = (&new_book.docs, &old_book.docs);
     let new_loaded = new_book.on(args.as_of);
     let old_loaded = old_book.on(args.as_of);
-    let new_policy = usable(new_loaded, &format!("in `{}`", args.rules.display()))?;
-    let old_policy = usable(old_loaded, &format!("of the base ({base_name})"))?;
+    let new_policy = usable(
+        new_loaded,
+        &format!("in `{}`", args.rules.display()),
+        &|f| f.to_string(),
+    )?;
+    let old_policy = usable(old_loaded, &format!("of the base ({base_name})"), &|f| {
+        base.show(f)
+    })?;
 
     let schema_text = |docs: &crate::model::RuleDocs| -> Vec<String> {
         let mut texts: Vec<String> = docs.schemas.iter().map(|(f, _)| f.text.clone()).collect();
@@ -149,7 +154,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             } else {
                 old_docs
             };
-            let old = csv_mapping(&base_dir, name, docs, old_policy.plan.schema())
+            let old = csv_mapping(base_dir, name, docs, old_policy.plan.schema())
                 .map_err(|(exit, m)| (exit, format!("the base ({base_name}): {m}")))?;
             if old
                 .lists
@@ -240,10 +245,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     report.new = RulesLabel {
         rules: args.rules.display().to_string(),
         fingerprint: new_docs.fingerprint.clone(),
+        effective: new_book.in_force_shown(args.as_of, &|f| f.to_string()),
     };
     report.old = RulesLabel {
         rules: base_name,
         fingerprint: old_docs.fingerprint.clone(),
+        effective: old_book.in_force_shown(args.as_of, &|f| base.show(f)),
     };
     let rendered = match args.format {
         DiffFormat::Text => crate::diff::text(&report),
@@ -302,12 +309,13 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
 fn usable<'a>(
     loaded: &'a crate::policy::Loaded,
     name: &str,
+    show: &dyn Fn(&str) -> String,
 ) -> Result<&'a crate::policy::Policy, Failed> {
     loaded.policy.as_ref().ok_or_else(|| {
         let message = match crate::diagnostic::first_error(&loaded.diagnostics) {
             Some(d) => format!(
                 "the rules {name} have errors, the first at {}: {}; run `arrears lint` on them",
-                d.location(),
+                show(&d.location()),
                 d.message
             ),
             None => format!(
@@ -329,78 +337,6 @@ fn bind_headers(
         old.bind_list(n, header, &format!("companion `{}`", path.display()))?;
     }
     Ok(())
-}
-
-/// The base rules directory: `base` itself when it is a directory, otherwise
-/// the rules directory at git revision `base`, unpacked into a temporary
-/// directory (kept alive by the returned guard). Also the base's name for messages.
-fn base_rules(
-    base: &str,
-    rules: &Path,
-) -> Result<(PathBuf, Option<tempfile::TempDir>, String), String> {
-    let path = Path::new(base);
-    if path.is_dir() {
-        return Ok((path.to_path_buf(), None, base.to_string()));
-    }
-    let neither = |why: String| {
-        format!("--base `{base}` is neither a directory nor a git revision of the repository holding `{}`: {why}", rules.display())
-    };
-    if base.starts_with('-') || base.is_empty() {
-        return Err(neither("a revision does not start with `-`".into()));
-    }
-    let git_in = |dir: &Path, args: &[&str]| -> Result<Vec<u8>, String> {
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if output.status.success() {
-            Ok(output.stdout)
-        } else {
-            let err = String::from_utf8_lossy(&output.stderr);
-            Err(err
-                .lines()
-                .next()
-                .unwrap_or("git failed")
-                .trim()
-                .to_string())
-        }
-    };
-    let git = |args: &[&str]| git_in(rules, args);
-    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
-    let top = PathBuf::from(text(
-        git(&["rev-parse", "--show-toplevel"]).map_err(neither)?,
-    ));
-    let prefix = text(git(&["rev-parse", "--show-prefix"]).map_err(neither)?);
-    let commit = text(
-        git(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &format!("{base}^{{commit}}"),
-        ])
-        .map_err(|_| neither("git knows no such revision".into()))?,
-    );
-    let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
-    // From the top: in a subdirectory, `git archive` keeps only that subdirectory's paths.
-    let tar = git_in(&top, &["archive", "--format=tar", &tree]).map_err(|e| {
-        format!("--base `{base}`: the rules directory `{prefix}` is not in that revision ({e})")
-    })?;
-    let dir = tempfile::Builder::new()
-        .prefix("arrears-base-")
-        .tempdir()
-        .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    tar::Archive::new(tar.as_slice())
-        .unpack(dir.path())
-        .map_err(|e| format!("--base `{base}`: cannot unpack its rules: {e}"))?;
-    let short = &commit[..commit.len().min(12)];
-    let name = match prefix.as_str() {
-        "" => format!("{base} ({short})"),
-        p => format!("{base} ({short}) {p}"),
-    };
-    Ok((dir.path().to_path_buf(), Some(dir), name))
 }
 
 /// No output may replace an input (the accounts, a companion) or another output.

@@ -44,10 +44,11 @@ pub struct Args {
     /// distinct rule set.
     #[arg(long, value_parser = super::parse_date)]
     as_of: Option<chrono::NaiveDate>,
-    /// An earlier copy of the rules directory: warn when an experiment edit moves
+    /// The rules before the edit: a directory, or a git revision (`HEAD~1`, `main`) of the
+    /// repository holding the rules directory. Warns when an experiment edit moves
     /// accounts between arms that exist in both.
-    #[arg(long, value_name = "OLD_DIR")]
-    base: Option<PathBuf>,
+    #[arg(long, value_name = "DIR|REVISION")]
+    base: Option<String>,
     /// Accounts expected to enter each experiment: warn about arms expected to get
     /// fewer than 2,500 of them.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
@@ -92,6 +93,18 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             return Exit::Usage;
         }
     };
+    let base = match args
+        .base
+        .as_deref()
+        .map(|b| super::base::base_rules(b, dir))
+    {
+        Some(Err(message)) => {
+            error_line(message);
+            return Exit::BadInput;
+        }
+        Some(Ok(base)) => Some(base),
+        None => None,
+    };
     let crate::Linted {
         loaded,
         diagnostics,
@@ -102,7 +115,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             tests: &args.tests,
             counterexamples: args.counterexamples.as_deref(),
             as_of: args.as_of,
-            base: args.base.as_deref(),
+            base: base.as_ref().map(|b| b.dir.as_path()),
             population: args.population,
         },
     ) {

@@ -3,6 +3,7 @@
 //! decide anything a library caller would need (that goes below, so `lint()`,
 //! `policy::run` and the batch give the same answers without it).
 
+mod base;
 mod batch;
 mod ci;
 mod diff;

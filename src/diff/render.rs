@@ -1,6 +1,6 @@
 //! The diff report for people: aligned text for a terminal, and one
 //! self-contained HTML page (inline CSS, bars drawn with CSS, no script, no
-//! network) for a manager. Text read from input (ids, labels, paths) is
+//! network; its content security policy forbids both) for a manager. Text read from input (ids, labels, paths) is
 //! escaped: `diagnostic::printable` in text, HTML escaping in the page. It
 //! must not count anything: the numbers are the [`Report`]'s.
 
@@ -68,6 +68,19 @@ pub fn text(report: &Report) -> String {
         printable(&report.old.rules),
         report.old.fingerprint
     );
+    for (side, label) in [("new", &report.new), ("base", &report.old)] {
+        if !label.effective.is_empty() {
+            let _ = writeln!(
+                s,
+                "effective-dated versions in force on {} ({side}): {}",
+                report.as_of,
+                label.effective.len()
+            );
+            for version in &label.effective {
+                let _ = writeln!(s, "    {}", printable(&version.line()));
+            }
+        }
+    }
     let _ = writeln!(
         s,
         "accounts: {} rows read from {}: {} compared, {} changed, {} rejected",
@@ -201,12 +214,12 @@ fn area_text(s: &mut String, matrix: &AreaMatrix) {
     );
 }
 
-const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d232a;margin:2em auto;max-width:72em;padding:0 1em}
+const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d232a;margin:2em auto;max-width:90em;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:2px solid #d7dde4;padding-bottom:.2em}
 .meta{color:#55606b}.meta code{font-size:.85em}
 .cards{display:flex;gap:1em;flex-wrap:wrap;margin:1em 0}.card{border:1px solid #d7dde4;border-radius:6px;padding:.6em 1em;min-width:9em}
 .card b{display:block;font-size:1.6em}.card.changed b{color:#b3261e}
-table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #d7dde4;padding:.3em .6em;text-align:right}
+table{border-collapse:collapse;margin:.6em 0}.wide{overflow-x:auto}caption{text-align:left}th,td{border:1px solid #d7dde4;padding:.3em .6em;text-align:right}
 th{background:#f2f4f7}th.row,td.label{text-align:left}td.same{background:#f7f9fb;color:#55606b}td.moved{background:#fde7e4;font-weight:600}
 td.zero{color:#c0c6cc}.examples{font-size:.85em;color:#55606b;text-align:left}
 .bars{margin:.6em 0}.bar{display:grid;grid-template-columns:16em 1fr 6em;align-items:center;gap:.6em;margin:.25em 0}
@@ -219,7 +232,7 @@ pub fn html(report: &Report) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>arrears diff as of {}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>arrears diff as of {}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n",
         report.as_of
     );
     let _ = write!(
@@ -232,6 +245,19 @@ pub fn html(report: &Report) -> String {
         esc(&report.old.fingerprint),
         esc(&report.input)
     );
+    for (side, label) in [("new", &report.new), ("base", &report.old)] {
+        if !label.effective.is_empty() {
+            let _ = write!(
+                h,
+                "<p class=\"meta\" id=\"effective-{side}\">Effective-dated versions in force on {} ({side} rules):</p>\n<ul class=\"meta\">",
+                report.as_of
+            );
+            for version in &label.effective {
+                let _ = write!(h, "<li>{}</li>", esc(&version.line()));
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+    }
     let _ = write!(h, "<div class=\"cards\">");
     for (label, n, class) in [
         ("accounts read", report.rows_read, ""),
@@ -289,15 +315,20 @@ fn area_html(h: &mut String, matrix: &AreaMatrix) {
         matrix.cells.keys().map(|(_, n)| n.as_str()).collect();
     let _ = write!(
         h,
-        "<table class=\"matrix\">\n<caption>Accounts by {} under the base rules (rows) and the new rules (columns)</caption>\n<tr><th class=\"row\">base \\ new</th>",
+        "<div class=\"wide\"><table class=\"matrix\">\n<caption>Accounts by {} under the base rules (rows) and the new rules (columns)</caption>\n<tr><th class=\"row\">base \\ new</th>",
         esc(matrix.title)
     );
+    // A long `class/template` label may break after its `/`, so the matrix fits the page.
     for n in &news {
-        let _ = write!(h, "<th>{}</th>", esc(n));
+        let _ = write!(h, "<th>{}</th>", esc(n).replace('/', "/<wbr>"));
     }
     h.push_str("</tr>\n");
     for o in &olds {
-        let _ = write!(h, "<tr><th class=\"row\">{}</th>", esc(o));
+        let _ = write!(
+            h,
+            "<tr><th class=\"row\">{}</th>",
+            esc(o).replace('/', "/<wbr>")
+        );
         for n in &news {
             match matrix.cells.get(&(o.to_string(), n.to_string())) {
                 None => h.push_str("<td class=\"zero\">0</td>"),
@@ -309,7 +340,7 @@ fn area_html(h: &mut String, matrix: &AreaMatrix) {
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n");
+    h.push_str("</table></div>\n");
     let _ = writeln!(
         h,
         "<table class=\"moves\">\n<tr><th class=\"row\">base</th><th class=\"row\">new</th><th>accounts</th><th>arrears</th><th>balance</th><th class=\"row\">for example</th></tr>"

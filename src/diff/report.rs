@@ -29,6 +29,8 @@ pub struct RulesLabel {
     /// `rules`, or `main (rules/ at 1a2b3c4)` for a git revision.
     pub rules: String,
     pub fingerprint: String,
+    /// The effective-dated versions in force on the as-of date (none when nothing is dated).
+    pub effective: Vec<crate::policy::InForce>,
 }
 
 /// One cell of a transition matrix.
@@ -259,7 +261,13 @@ impl Report {
             Some(d) => json!(d.to_string()),
             None => json!("overflow"),
         };
-        let label = |l: &RulesLabel| json!({ "rules": l.rules, "fingerprint": l.fingerprint });
+        let label = |l: &RulesLabel| {
+            json!({
+                "rules": l.rules,
+                "fingerprint": l.fingerprint,
+                "effective": l.effective.iter().map(crate::policy::InForce::json).collect::<Vec<_>>(),
+            })
+        };
         json!({
             "as_of": self.as_of.to_string(),
             "input": self.input,

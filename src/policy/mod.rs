@@ -36,7 +36,7 @@ pub use areas::{FollowUp, Nomination, Out, Role, Roles, Variants, MAX_PLAN_INSTA
 use calendar::WorkCalendar;
 pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
 pub use experiment_edits::{experiment_edits, small_arms, MIN_ARM_ACCOUNTS};
-pub use rulebook::{version_json, Rulebook};
+pub use rulebook::{InForce, Rulebook};
 pub use run::{run, run_needed, PolicyRun};
 pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 

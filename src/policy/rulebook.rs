@@ -95,32 +95,67 @@ impl Rulebook {
     /// The dated versions in force on `date`, as JSON: what `dry-run`, `test`
     /// and `batch` name as the versions they used.
     pub fn in_force_json(&self, date: NaiveDate) -> Json {
-        self.in_force(date).into_iter().map(version_json).collect()
+        self.in_force_shown(date, &|file| file.to_string())
+            .iter()
+            .map(InForce::json)
+            .collect()
     }
 
     /// One line per dated version in force: `row entry:x (from 2027-01-01) at rules/entry.yaml:30:7`.
     pub fn in_force_lines(&self, date: NaiveDate) -> Vec<String> {
+        self.in_force_shown(date, &|file| file.to_string())
+            .iter()
+            .map(InForce::line)
+            .collect()
+    }
+
+    /// The dated versions in force on `date`, each file named by `show` (a
+    /// base revision's temporary copy as `HEAD~1:rules/entry.yaml`).
+    pub fn in_force_shown(&self, date: NaiveDate, show: &dyn Fn(&str) -> String) -> Vec<InForce> {
         self.in_force(date)
             .into_iter()
-            .map(|v| {
-                format!(
-                    "{} {} ({}) at {}",
-                    v.kind.name(),
-                    v.name,
-                    v.dates(),
-                    v.location()
-                )
+            .map(|v| InForce {
+                kind: v.kind.name(),
+                name: v.name.clone(),
+                from: v.from,
+                until: v.until,
+                dates: v.dates(),
+                at: show(&v.location()),
             })
             .collect()
     }
 }
 
-pub fn version_json(v: &Version) -> Json {
-    json!({
-        "kind": v.kind.name(),
-        "name": v.name,
-        "from": v.from.map(|d| d.to_string()),
-        "until": v.until.map(|d| d.to_string()),
-        "at": v.location(),
-    })
+/// A dated version in force, written out for a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InForce {
+    /// `row`, `table`, `template`.
+    pub kind: &'static str,
+    pub name: String,
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    /// `from 2027-01-01`, `until 2026-12-31`.
+    pub dates: String,
+    /// `rules/entry.yaml:30:7`.
+    pub at: String,
+}
+
+impl InForce {
+    /// `row entry:x (from 2027-01-01) at rules/entry.yaml:30:7`
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} ({}) at {}",
+            self.kind, self.name, self.dates, self.at
+        )
+    }
+
+    pub fn json(&self) -> Json {
+        json!({
+            "kind": self.kind,
+            "name": self.name,
+            "from": self.from.map(|d| d.to_string()),
+            "until": self.until.map(|d| d.to_string()),
+            "at": self.at,
+        })
+    }
 }

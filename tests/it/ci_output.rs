@@ -145,3 +145,111 @@ fn every_format_exits_as_the_human_output_does() {
         }
     }
 }
+
+/// The `run:` script of the example workflow's step named `name`, dedented.
+fn workflow_step(name: &str) -> String {
+    let workflow = std::fs::read_to_string(root().join("docs/examples/arrears-ci.yml")).unwrap();
+    let step = &workflow[workflow
+        .find(&format!("- name: {name}\n"))
+        .unwrap_or_else(|| panic!("no step `{name}`"))..];
+    let run = &step[step.find("run: |\n").expect("a run block") + "run: |\n".len()..];
+    let indent = run.len() - run.trim_start().len();
+    run.lines()
+        .take_while(|l| l.is_empty() || l.len() - l.trim_start().len() >= indent)
+        .map(|l| l.get(indent..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The example workflow's diff step, run as GitHub runs it (`bash -e`) in a
+/// clone of a repository whose `main` holds the shipped rules, with `arrears`
+/// the binary under test and a `gh` that records the comment it is asked to
+/// post. The only change: a 3,000-account book instead of 100,000.
+#[test]
+fn example_workflow_posts_the_impact_of_a_pull_request() {
+    use crate::diff::git;
+    let script = workflow_step("Impact on the book");
+    assert!(script.contains("--accounts 100000"), "{script}");
+    let script = script.replace("--accounts 100000", "--accounts 3000");
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = dir.path().join("upstream");
+    crate::common::copy_dir(&root().join("rules"), &upstream.join("rules"));
+    git(&upstream, &["init", "-q", "-b", "main"]);
+    git(&upstream, &["add", "."]);
+    git(&upstream, &["commit", "-qm", "shipped"]);
+    let work = dir.path().join("work");
+    let url = format!("file://{}", upstream.display());
+    git(dir.path(), &["clone", "-q", &url, "work"]);
+    // Tools: the arrears under test, and a gh that keeps what it was given.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_arrears"), bin.join("arrears")).unwrap();
+    let posted = dir.path().join("posted");
+    std::fs::write(
+        bin.join("gh"),
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{0}.args'\nwhile [ \"$1\" != --body-file ]; do shift; done\ncp \"$2\" '{0}.body'\n",
+            posted.display()
+        ),
+    )
+    .unwrap();
+    let mut mode = std::fs::metadata(bin.join("gh")).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+    std::fs::set_permissions(bin.join("gh"), mode).unwrap();
+    let summary = dir.path().join("summary.md");
+    let run = || {
+        let _ = std::fs::remove_file(&summary);
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+            .current_dir(&work)
+            .env("PATH", path)
+            .env("BASE", "main")
+            .env("PR", "7")
+            .env("GH_TOKEN", "unused")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap()
+    };
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    let body = posted.with_extension("body");
+
+    // The pull request moves the card entry to 8 days past due.
+    let entry = work.join("rules/entry.yaml");
+    let text = read(&entry);
+    std::fs::write(&entry, text.replacen("dpd: \">= 5\"", "dpd: \">= 8\"", 1)).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", crate::common::stderr(&o));
+    assert!(
+        stdout(&o).contains("::warning title=arrears diff::this change moves accounts"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        read(&posted.with_extension("args")).trim(),
+        "pr comment 7 --edit-last --create-if-none --body-file comment.md"
+    );
+    let comment = read(&body);
+    assert!(
+        comment.starts_with("#### `arrears diff` against `main`\n~~~\narrears diff as of "),
+        "{comment}"
+    );
+    assert!(comment.contains("against base origin/main ("), "{comment}");
+    assert!(comment.contains("entry category (old -> new)"), "{comment}");
+    assert!(comment.trim_end().ends_with("~~~"), "{comment}");
+    assert_eq!(read(&summary), comment);
+
+    // Without a change: no warning, and the comment says so.
+    std::fs::write(&entry, &text).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stdout(&o).contains("::warning"), "{}", stdout(&o));
+    assert!(read(&body).contains("no account's actions changed"));
+
+    // Rules with errors fail the step with diff's exit code, posting nothing.
+    std::fs::remove_file(&body).unwrap();
+    std::fs::write(&entry, text.replacen("dpd: \">= 5\"", "dpd: \">= \"", 1)).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(3), "{}", crate::common::stderr(&o));
+    assert!(!body.exists() && !summary.exists());
+}

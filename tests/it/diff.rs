@@ -2,7 +2,8 @@
 //! with the card entry threshold moved from 5 to 7 days past due, over a
 //! generated extract, give the transition matrices that two independent
 //! batches give when counted here; identical rules report nothing and exit 0;
-//! `--base` as a git revision; the JSON report; the HTML page's structure;
+//! `--base` as a git revision; the JSON report; the HTML page's structure and
+//! its rendering in headless Chromium; effective-dated versions named;
 //! `--changed`; and the rule-set fingerprint itself.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,7 +37,12 @@ fn rules_with_card_dpd(dir: &Path, dpd: u32) -> PathBuf {
 }
 
 fn diff(args: &[&str]) -> (Option<i32>, Json, String) {
-    let mut all = vec!["diff", "--as-of", AS_OF, "--format", "json"];
+    diff_on(AS_OF, args)
+}
+
+/// `arrears diff --format json` as of `as_of`.
+fn diff_on(as_of: &str, args: &[&str]) -> (Option<i32>, Json, String) {
+    let mut all = vec!["diff", "--as-of", as_of, "--format", "json"];
     all.extend_from_slice(args);
     let o = arrears(&all);
     let json = serde_json::from_str(&stdout(&o))
@@ -265,7 +271,7 @@ fn identical_rules_report_nothing_and_exit_0() {
     );
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub fn git(dir: &Path, args: &[&str]) {
     let o = std::process::Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
         .args(args)
@@ -465,5 +471,247 @@ fn a_fingerprint_is_sha256_over_paths_and_bytes() {
     assert_ne!(
         arrears::model::load_dir(&edited).unwrap().fingerprint,
         shipped
+    );
+}
+
+/// The consumer entry row, written as the shipped rules write it.
+const CONSUMER_ROW: &str = "      product: card, loan\n      dpd: \">= 5\"\n      effective_arrears: \">= $5\"\n    then: { category: arrears, reason: '\"consumer account past due\"' }\n";
+
+/// The shipped rules where the consumer entry row is in force until
+/// 2026-11-30 and a second version at 8 days past due from 2026-12-01.
+fn rules_with_dated_entry(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules-dated");
+    copy_dir(&common::root().join("rules"), &rules);
+    let entry = rules.join("entry.yaml");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert_eq!(
+        text.matches(CONSUMER_ROW).count(),
+        1,
+        "the consumer row moved"
+    );
+    let dated = format!(
+        "{CONSUMER_ROW}    effective: {{ until: 2026-11-30 }}\n\n  - id: consumer-in-arrears\n    when:\n{}    effective: {{ from: 2026-12-01 }}\n",
+        CONSUMER_ROW.replace(">= 5", ">= 8")
+    );
+    std::fs::write(&entry, text.replace(CONSUMER_ROW, &dated)).unwrap();
+    rules
+}
+
+/// Issue 15 item 2: `diff` names the effective-dated versions each side ran,
+/// in text, JSON and HTML, also when the base is a git revision.
+#[test]
+fn diff_names_the_effective_dated_versions_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let dated = rules_with_dated_entry(dir.path());
+    let at = {
+        let text = std::fs::read_to_string(dated.join("entry.yaml")).unwrap();
+        let line = |from: usize| text[..from].matches('\n').count() + 1;
+        let second = text.rfind("- id: consumer-in-arrears").unwrap();
+        let first = text.find("- id: consumer-in-arrears").unwrap();
+        let path = dated.join("entry.yaml").display().to_string();
+        (
+            format!("{path}:{}:9", line(first)),
+            format!("{path}:{}:9", line(second)),
+        )
+    };
+    let accounts = "samples/accounts.yaml";
+    // Before the change date the dated rules decide as the shipped ones.
+    let (code, report, err) = diff_on(
+        "2026-11-22",
+        &["--base", "rules", "--rules", p(&dated), accounts],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["old"]["effective"], serde_json::json!([]));
+    assert_eq!(
+        report["new"]["effective"],
+        serde_json::json!([{
+            "kind": "row", "name": "entry:consumer-in-arrears",
+            "from": null, "until": "2026-11-30", "at": at.0,
+        }])
+    );
+    // From it, the 8-day version is in force and the 7-day sample leaves.
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &["--base", "rules", "--rules", p(&dated), accounts],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["new"]["effective"][0]["from"], "2026-12-01");
+    assert_eq!(report["new"]["effective"][0]["at"], at.1.as_str());
+    for (format, expected) in [
+        (
+            "text",
+            format!("effective-dated versions in force on 2026-12-01 (new): 1\n    row entry:consumer-in-arrears (from 2026-12-01) at {}\n", at.1),
+        ),
+        (
+            "html",
+            format!("<li>row entry:consumer-in-arrears (from 2026-12-01) at {}</li>", at.1),
+        ),
+    ] {
+        let o = arrears(&[
+            "diff", "--base", "rules", "--rules", p(&dated), "--as-of", "2026-12-01",
+            "--format", format, accounts,
+        ]);
+        assert!(stdout(&o).contains(&expected), "{format}: {}", stdout(&o));
+        assert!(!stdout(&o).contains("(base)"), "{format}: the base has no dated versions");
+    }
+    // A base at a git revision names its files as git does.
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    copy_dir(&dated, &repo.join("rules"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "dated"]);
+    std::fs::copy(
+        common::root().join("rules/entry.yaml"),
+        repo.join("rules/entry.yaml"),
+    )
+    .unwrap();
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &[
+            "--base",
+            "HEAD",
+            "--rules",
+            p(&repo.join("rules")),
+            accounts,
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["new"]["effective"], serde_json::json!([]));
+    let line = at.1.rsplit_once("entry.yaml").unwrap().1;
+    assert_eq!(
+        report["old"]["effective"][0]["at"],
+        format!("HEAD:rules/entry.yaml{line}")
+    );
+}
+
+/// The cells of each `<table class="matrix">` in `html`, row by row: each
+/// `<td>`'s class and text.
+fn matrices(html: &str) -> BTreeMap<String, Vec<Vec<(String, String)>>> {
+    let mut out = BTreeMap::new();
+    for section in html.split("<section class=\"area\" id=\"area-").skip(1) {
+        let area = section[..section.find('"').unwrap()].to_string();
+        let Some(start) = section.find("<table class=\"matrix\">") else {
+            continue;
+        };
+        let table = &section[start..start + section[start..].find("</table>").unwrap()];
+        let rows = table
+            .split("<tr>")
+            .skip(2) // the caption and the header row
+            .map(|tr| {
+                tr.split("<td class=\"")
+                    .skip(1)
+                    .map(|td| {
+                        let (class, rest) = td.split_once("\">").unwrap();
+                        let text = &rest[..rest.find("</td>").unwrap()];
+                        (class.to_string(), text.to_string())
+                    })
+                    .collect()
+            })
+            .collect();
+        out.insert(area, rows);
+    }
+    out
+}
+
+/// Issue 15's check: the HTML page renders in headless Chromium without a
+/// console message, the DOM the browser built holds every matrix cell's
+/// count where the report puts it, and a screenshot shows the matrices.
+#[test]
+fn html_page_renders_its_matrices_in_chromium() {
+    use crate::browser::{Browser, Png};
+    let Some(browser) = Browser::find_or_skip("html_page_renders_its_matrices_in_chromium") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (code, page) = samples_at_8(dir.path(), "html");
+    assert_eq!(code, Some(1));
+    let (_, json) = samples_at_8(dir.path(), "json");
+    let report: Json = serde_json::from_str(&json).unwrap();
+    let path = dir.path().join("diff.html");
+    std::fs::write(&path, &page).unwrap();
+    // A control copy with an inline script: its content security policy must
+    // make the browser report it, or this test could not see a message.
+    let control = dir.path().join("control.html");
+    std::fs::write(
+        &control,
+        page.replace("</body>", "<script>document.title='ran'</script></body>"),
+    )
+    .unwrap();
+    let messages = browser.console(&[&path, &control]);
+    let (control_messages, others): (Vec<_>, Vec<_>) = messages
+        .iter()
+        .partition(|m| m.source.ends_with("control.html"));
+    assert!(others.is_empty(), "console messages: {others:#?}");
+    assert!(
+        control_messages
+            .iter()
+            .any(|m| m.text.contains("Content Security Policy")),
+        "the control page's blocked script was not reported: {messages:#?}"
+    );
+
+    // The DOM: per changed area, the matrix of base (rows) by new (columns)
+    // labels, each cell the report's count (0 where no account went).
+    let dom = browser.dom(&path);
+    let shown = matrices(&dom);
+    let mut expected = BTreeMap::new();
+    for area in report["areas"].as_array().unwrap() {
+        let cells = cells(&report, area["area"].as_str().unwrap());
+        if cells.keys().all(|(o, n)| o == n) {
+            continue;
+        }
+        let olds: BTreeSet<&String> = cells.keys().map(|(o, _)| o).collect();
+        let news: BTreeSet<&String> = cells.keys().map(|(_, n)| n).collect();
+        let grid: Vec<Vec<(String, String)>> = olds
+            .iter()
+            .map(|o| {
+                news.iter()
+                    .map(|n| match cells.get(&(o.to_string(), n.to_string())) {
+                        None => ("zero".to_string(), "0".to_string()),
+                        Some(count) if o == n => ("same".to_string(), count.to_string()),
+                        Some(count) => ("moved".to_string(), count.to_string()),
+                    })
+                    .collect()
+            })
+            .collect();
+        expected.insert(area["area"].as_str().unwrap().to_string(), grid);
+    }
+    assert!(expected.contains_key("entry_category"), "{expected:?}");
+    assert_eq!(shown, expected);
+
+    // The screenshot: the moved cells' highlight and the unchanged diagonal are
+    // drawn, and the band of the first matrix is full of drawn pixels.
+    let png = dir.path().join("diff.png");
+    let (width, height) = (1400, 1400);
+    browser.screenshot(&path, &png, width, height);
+    let image = Png::read(&png);
+    assert_eq!((image.width, image.height), (width, height));
+    let moved = [0xfd, 0xe7, 0xe4, 255];
+    let same = [0xf7, 0xf9, 0xfb, 255];
+    let pixels_of = |colour: [u8; 4]| {
+        (0..height)
+            .flat_map(|y| (0..width).map(move |x| (x, y)))
+            .filter(|&(x, y)| image.pixel(x, y) == colour)
+            .collect::<Vec<_>>()
+    };
+    let highlighted = pixels_of(moved);
+    assert!(
+        highlighted.len() > 1000,
+        "the moved cells are highlighted ({} pixels)",
+        highlighted.len()
+    );
+    assert!(
+        pixels_of(same).len() > 20_000,
+        "the unchanged cells are drawn"
+    );
+    // The first highlighted cell is the entry matrix's arrears -> none: its rows
+    // (seven labels, about 25 pixels each) are drawn around it.
+    let top = highlighted.iter().map(|&(_, y)| y).min().unwrap();
+    let band = top.saturating_sub(60)..(top + 200).min(height);
+    let white = [255, 255, 255, 255];
+    let drawn = image.count_not(white, 0..width, band.clone());
+    assert!(
+        drawn > 60_000,
+        "the entry matrix is drawn ({drawn} non-white pixels in rows {band:?})"
     );
 }

@@ -152,6 +152,65 @@ fn lint_base_warns_when_an_edit_moves_accounts_between_surviving_arms() {
     assert_eq!(lint(taken.path(), &["--base", base_arg]), "");
 }
 
+/// `lint --base` takes a git revision as `diff --base` does: the rules
+/// directory at that revision, in the repository that holds it.
+#[test]
+fn lint_base_takes_a_git_revision_of_the_rules_repository() {
+    use crate::common::stderr;
+    use crate::diff::git;
+    let reshuffled = with_arms(
+        "  - { name: champion, buckets: 0-6999 }\n  - { name: sms, buckets: 7000-7999 }\n  - { name: soft_letter, buckets: 8000-9000, template: card_early_soft }\n  - { name: holdout, buckets: 9001-9999, holdout: true }\n",
+    );
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &repo.path().join("rules"));
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-qm", "shipped"]);
+    let experiment = "rules/experiments/card_early_letters.yaml";
+    std::fs::copy(
+        reshuffled.path().join(experiment),
+        repo.path().join(experiment),
+    )
+    .unwrap();
+    // The uncommitted edit against HEAD: what the same edit against a copy of the
+    // shipped rules gives, and not nothing.
+    let by_revision = lint(repo.path(), &["--base", "HEAD"]);
+    let base = root().join("rules");
+    let by_dir = lint(reshuffled.path(), &["--base", base.to_str().unwrap()]);
+    assert!(
+        by_revision.contains("from arm `soft_letter` to arm `holdout`"),
+        "{by_revision}"
+    );
+    assert_eq!(by_revision, by_dir);
+    // From inside the rules directory, a revision names the same directory.
+    let inside = arrears_in(&repo.path().join("rules"), &["lint", ".", "--base", "main"]);
+    assert!(
+        stdout(&inside).contains("from arm `soft_letter` to arm `holdout`"),
+        "{}",
+        stdout(&inside)
+    );
+    // Committed, the edit is the base: nothing moves.
+    git(repo.path(), &["commit", "-qam", "reshuffle"]);
+    assert_eq!(lint(repo.path(), &["--base", "HEAD"]), "");
+    assert_ne!(lint(repo.path(), &["--base", "HEAD~1"]), "");
+    // Neither a directory nor a revision: one line, exit 2.
+    let out = arrears_in(repo.path(), &["lint", "rules", "--base", "no-such-branch"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: --base `no-such-branch` is neither a directory nor a git revision of the repository holding `rules`"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = arrears_in(repo.path(), &["lint", "rules", "--base", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).trim_end().ends_with(": it is empty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn lint_warns_about_arms_too_small_and_shares_laid_out_by_order() {
     let out = arrears_in(root(), &["lint", "rules", "--population", "20000"]);

@@ -65,6 +65,19 @@ fn json_and_junit_formats() {
     assert!(json["cases"][0]["problems"]
         .as_array()
         .is_some_and(|p| p.len() == 2));
+    // Traceable to its rules (issue 15 item 3): the rule set's fingerprint, per
+    // rules directory and per case, and each case's as-of date.
+    let shipped = arrears::model::load_dir(&crate::common::root().join("rules"))
+        .unwrap()
+        .fingerprint;
+    assert_eq!(
+        json["rules"],
+        serde_json::json!([{ "dir": "rules", "fingerprint": shipped }])
+    );
+    for case in json["cases"].as_array().unwrap() {
+        assert_eq!(case["rules_fingerprint"], shipped.as_str(), "{case}");
+        assert_eq!(case["as_of"], "2026-11-22", "{case}");
+    }
 
     let out = arrears(&["test", "--format", "junit", FAILING, PASSING]);
     let xml = stdout(&out);
@@ -74,6 +87,12 @@ fn json_and_junit_formats() {
         "{xml}"
     );
     assert!(xml.contains("<failure"), "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<property name=\"rules_fingerprint\" value=\"{shipped}\"/>"
+        )),
+        "{xml}"
+    );
 }
 
 #[test]
