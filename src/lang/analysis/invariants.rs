@@ -46,7 +46,7 @@ struct Condition {
 enum Outcome {
     Proven,
     /// The forbidden action, the account that gets it (JSON) and the rules that made it.
-    Violated(String, Json, Vec<String>),
+    Violated(String, Json, Vec<String>, NaiveDate),
     Undecided(String),
 }
 
@@ -98,11 +98,11 @@ pub fn prove_all(
         }
         match prove(policy, &conditions, &actions, seeds) {
             Outcome::Proven => proven += 1,
-            Outcome::Violated(action, account, rules) => out.push(
+            Outcome::Violated(action, account, rules, as_of) => out.push(
                 at(
                     "invariant-violated",
                     format!(
-                        "invariant `never {action} when {when}` of `{pack}` is violated: this account gets `{action}` through {}: {}",
+                        "invariant `never {action} when {when}` of `{pack}` is violated: this account gets `{action}` on {as_of} through {}: {}",
                         if rules.is_empty() { "no rule".to_string() } else { rules.join(" → ") },
                         account
                     ),
@@ -438,7 +438,12 @@ fn confirm(
             });
             if let Some(a) = got {
                 let rules = a.rules.iter().map(|r| r.to_string()).collect();
-                return Some(Outcome::Violated(action.to_string(), account, rules));
+                return Some(Outcome::Violated(
+                    action.to_string(),
+                    account,
+                    rules,
+                    seed.as_of,
+                ));
             }
         }
     }
