@@ -338,3 +338,34 @@ fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
         "{shown}"
     );
 }
+
+/// A condition no guard input is by itself (the Breathing Space window
+/// compares with account dates) is reported undecided, never proven.
+#[test]
+fn an_invariant_the_analysis_cannot_decide_is_undecided() {
+    let dir = shipped_rules();
+    let pack = dir.path().join("rules/guardrails/breathing_space.yaml");
+    let text = std::fs::read_to_string(&pack).unwrap();
+    std::fs::write(
+        &pack,
+        format!("{text}\ninvariants:\n  - never: {{ when: \"action.date < account.breathing_space_start + 60 days\", action: [nominate_severance] }}\n"),
+    )
+    .unwrap();
+    let out = arrears_in(dir.path(), &["lint", "rules", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"invariant-undecided"), "{codes:?}");
+    assert!(!codes.contains(&"invariant-violated"), "{codes:?}");
+    let proven = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "invariants-proven")
+        .unwrap();
+    assert_eq!(proven["message"], "7 of 8 guard-rail invariants proven");
+}
