@@ -165,6 +165,18 @@ fn lint_set(
             }
             diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
         }
+        if let Some(policy) = loaded
+            .policy
+            .as_ref()
+            .filter(|_| !docs.invariants.is_empty())
+        {
+            let seeds = invariant_seeds(&dir.join("tests"));
+            diagnostics.extend(analysis::invariants::prove_all(
+                policy,
+                &docs.invariants,
+                &seeds,
+            ));
+        }
     }
     let test_paths: Vec<PathBuf> = Some(dir.join("tests"))
         .filter(|t| t.is_dir())
@@ -180,6 +192,50 @@ fn lint_set(
     diagnostics
         .extend(testing::lint(&test_paths, dir, subject.as_ref()).map_err(|e| e.to_string())?);
     Ok((diagnostics, written))
+}
+
+/// The accounts of the rules' own tests (`DIR/tests/*.yaml`, each case's
+/// inline `account` on its `as_of`): the bases lint builds invariant
+/// counterexamples on. A file that does not read is skipped (its test lint says why).
+fn invariant_seeds(tests: &Path) -> Vec<analysis::invariants::Seed> {
+    use serde_json::Value as Json;
+    let Ok(entries) = std::fs::read_dir(tests) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    let date = |j: Option<&Json>| {
+        j.and_then(Json::as_str)
+            .and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+    };
+    let mut seeds = Vec::new();
+    for path in paths {
+        let Ok(text) = std::fs::File::open(&path)
+            .map_err(|_| ())
+            .and_then(|f| input::read_limited(f, 8 << 20).map_err(|_| ()))
+        else {
+            continue;
+        };
+        let Ok(doc) = serde_saphyr::from_str::<Json>(&String::from_utf8_lossy(&text)) else {
+            continue;
+        };
+        let cases = doc.get("cases").and_then(Json::as_array);
+        for case in cases.into_iter().flatten() {
+            let as_of = date(case.get("as_of")).or_else(|| date(doc.get("as_of")));
+            if let (Some(account), Some(as_of)) =
+                (case.get("account").filter(|a| a.is_object()), as_of)
+            {
+                seeds.push(analysis::invariants::Seed {
+                    account: account.clone(),
+                    as_of,
+                });
+            }
+        }
+    }
+    seeds
 }
 
 /// The diagnostics of every rule set linted, each once: one found in every

@@ -197,6 +197,27 @@ pub struct GuardDoc {
     /// The outputs when no row matches (usually `effect: allow`).
     #[serde(default)]
     pub default: Option<Spanned<CellMap>>,
+    /// What the pack guarantees whatever the strategy proposes; `arrears lint` proves each one.
+    #[serde(default)]
+    pub invariants: Vec<Spanned<InvariantDoc>>,
+}
+
+/// A guarantee of a guard-rail pack (docs/guardrails.md, "Invariants").
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvariantDoc {
+    /// While `when` holds, the run never proposes any of `action`.
+    pub never: Spanned<NeverDoc>,
+}
+
+/// The circumstance and the actions an invariant forbids in it.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeverDoc {
+    /// A yes/no expression over the account: conditions joined by `and`, each one a guard-rail input's expression (or `not(...)` of one).
+    pub when: Spanned<CellText>,
+    /// The `guarded_action` variants (`call`, `send_letter`, `sms`, `email`, `offer_payment_plan`, `nominate_severance`, ...) never proposed while `when` holds.
+    pub action: Vec<Spanned<String>>,
 }
 
 impl GuardDoc {

@@ -282,3 +282,90 @@ proptest::proptest! {
         }
     }
 }
+
+/// Without the bankruptcy row, lint refutes the shipped invariant with an
+/// account that dry-run really gives a call.
+#[test]
+fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    copy_dir(&root.join("rules"), &rules);
+    let pack = rules.join("guardrails/stay_and_deceased.yaml");
+    let text = std::fs::read_to_string(&pack).unwrap();
+    let (start, end) = (
+        text.find("  - id: bankruptcy_stay").unwrap(),
+        text.find("  - id: deceased").unwrap(),
+    );
+    std::fs::write(&pack, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let out = crate::common::arrears(&["lint", rules.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let violated = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "invariant-violated")
+        .expect("the bankruptcy invariant is violated");
+    let message = violated["message"].as_str().unwrap();
+    assert!(
+        message.contains("never call when account.bankruptcy"),
+        "{message}"
+    );
+    let as_of = message
+        .split(" on ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let account = &message[message.find('{').unwrap()..];
+    let file = dir.path().join("cx.json");
+    std::fs::write(&file, format!("[{account}]")).unwrap();
+    let run = crate::common::arrears(&[
+        "dry-run",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as-of",
+        as_of,
+        "--format",
+        "json",
+        file.to_str().unwrap(),
+    ]);
+    let shown = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        shown.contains("\"event_type\": \"call\"") || shown.contains("\"event_type\":\"call\""),
+        "{shown}"
+    );
+}
+
+/// A condition no guard input is by itself (the Breathing Space window
+/// compares with account dates) is reported undecided, never proven.
+#[test]
+fn an_invariant_the_analysis_cannot_decide_is_undecided() {
+    let dir = shipped_rules();
+    let pack = dir.path().join("rules/guardrails/breathing_space.yaml");
+    let text = std::fs::read_to_string(&pack).unwrap();
+    std::fs::write(
+        &pack,
+        format!("{text}\ninvariants:\n  - never: {{ when: \"action.date < account.breathing_space_start + 60 days\", action: [nominate_severance] }}\n"),
+    )
+    .unwrap();
+    let out = arrears_in(dir.path(), &["lint", "rules", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"invariant-undecided"), "{codes:?}");
+    assert!(!codes.contains(&"invariant-violated"), "{codes:?}");
+    let proven = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "invariants-proven")
+        .unwrap();
+    assert_eq!(proven["message"], "7 of 8 guard-rail invariants proven");
+}

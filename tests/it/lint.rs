@@ -383,7 +383,7 @@ fn shipped_rules_lint_clean() {
     assert_eq!(
         stdout(&out).lines().last().unwrap_or(""),
         format!(
-            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 7 info(s) on what was not analysed",
+            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 8 info(s) on what was not analysed",
             docs.tables.len(),
             docs.templates.len(),
             docs.experiments.len()
@@ -394,12 +394,22 @@ fn shipped_rules_lint_clean() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["errors"], 0);
     assert_eq!(json["warnings"], 0);
-    // The only notes: the seven cells that compare with an account value, each named where it is
+    // Every invariant of the shipped guard-rail packs is proven.
+    let proven: Vec<&serde_json::Value> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "invariants-proven")
+        .collect();
+    assert_eq!(proven.len(), 1);
+    assert_eq!(proven[0]["message"], "7 of 7 guard-rail invariants proven");
+    // The other notes: the seven cells that compare with an account value, each named where it is
     // written (the span starts at the cell's opening quote).
     let notes: Vec<String> = json["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|d| d["code"] != "invariants-proven")
         .map(|d| {
             assert_eq!(
                 (&d["code"], &d["severity"]),

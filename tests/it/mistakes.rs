@@ -578,6 +578,11 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ),
     ("cell-too-long", Apply::Described),
     // The whole pack removed: tests/it/guardrails.rs removes rules/guardrails/.
+    // Guard-rail invariants: tests/it/guardrails.rs (violated, undecided) and lint.rs (proven).
+    ("invalid-invariant", Apply::Described),
+    ("invariant-undecided", Apply::Described),
+    ("invariant-violated", Apply::Described),
+    ("invariants-proven", Apply::Described),
     ("no-guardrails", Apply::Described),
     // A multi-line table edit: tests/policy_contracts.rs applies it to the shipped rules.
     ("unreachable-row", Apply::Described),

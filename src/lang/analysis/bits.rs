@@ -43,6 +43,10 @@ impl Bits {
             .find(|(_, w)| **w != 0)
             .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
     }
+    pub(super) fn intersect_with(&mut self, o: &Bits) {
+        self.0.iter_mut().zip(&o.0).for_each(|(a, b)| *a &= b);
+    }
+
     pub(super) fn union_with(&mut self, o: &Bits) {
         self.0.iter_mut().zip(&o.0).for_each(|(a, b)| *a |= b);
     }

@@ -65,7 +65,8 @@ fn record_default(schema: &Schema, id: RecordId) -> Json {
     )
 }
 
-fn to_json(schema: &Schema, ty: &Type, v: &Value) -> Json {
+/// A value as the account JSON holds it.
+pub(super) fn json_of(schema: &Schema, ty: &Type, v: &Value) -> Json {
     match (v, ty) {
         (Value::Null, _) => Json::Null,
         (Value::Bool(b), _) => Json::Bool(*b),
@@ -184,7 +185,7 @@ pub fn account_yaml(
                     schema,
                     &mut account,
                     &path,
-                    to_json(schema, &input.expr.ty, value),
+                    json_of(schema, &input.expr.ty, value),
                 );
                 set.push(format!("{} = {shown}   ({})", input.name, input.text));
             }

@@ -19,6 +19,7 @@
 pub mod codes;
 pub mod counterexample;
 pub mod domain;
+pub mod invariants;
 mod quoted;
 
 mod bits;

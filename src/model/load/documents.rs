@@ -10,8 +10,8 @@ use super::format_of;
 use super::parse::parse;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::doc::{
-    CalendarDoc, ExperimentDoc, GuardDoc, MappingDoc, PolicyDoc, Probe, SchemaDoc, TableDoc,
-    TemplateDoc,
+    CalendarDoc, ExperimentDoc, GuardDoc, InvariantDoc, MappingDoc, PolicyDoc, Probe, SchemaDoc,
+    TableDoc, TemplateDoc,
 };
 use crate::model::spanned::{Format, Spanned};
 use crate::source::{SourceFile, Span};
@@ -24,6 +24,8 @@ pub struct RuleDocs {
     pub tables: Vec<(Arc<SourceFile>, TableDoc)>,
     /// The guard-rail tables (`guardrails:` documents, also in `tables`), by name.
     pub guardrails: Vec<String>,
+    /// The invariants the guard-rail packs state, with their file and pack name.
+    pub invariants: Vec<(Arc<SourceFile>, String, Spanned<InvariantDoc>)>,
     pub calendars: Vec<(Arc<SourceFile>, CalendarDoc)>,
     pub templates: Vec<(Arc<SourceFile>, TemplateDoc)>,
     pub experiments: Vec<(Arc<SourceFile>, ExperimentDoc)>,
@@ -138,6 +140,11 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
         ["table"] => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
         ["guardrails"] => parse::<GuardDoc>(format, &file).map(|d| {
             docs.guardrails.push(d.guardrails.value.clone());
+            for invariant in &d.invariants {
+                let pack = d.guardrails.value.clone();
+                docs.invariants
+                    .push((file.clone(), pack, invariant.clone()));
+            }
             docs.tables.push((file.clone(), d.into_table()));
         }),
         ["calendar"] => {
