@@ -214,7 +214,7 @@ pub struct InvariantDoc {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeverDoc {
-    /// A yes/no expression over the account: conditions joined by `and`, each one a guard-rail input's expression (or `not(...)` of one).
+    /// A yes/no expression over the account and the proposed `action`: conditions joined by `and`, each one a guard-rail input's expression (or `not(...)` of one).
     pub when: Spanned<CellText>,
     /// The `guarded_action` variants (`call`, `send_letter`, `sms`, `email`, `offer_payment_plan`, `nominate_severance`, ...) never proposed while `when` holds.
     pub action: Vec<Spanned<String>>,

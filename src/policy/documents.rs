@@ -217,6 +217,44 @@ impl Builder<'_> {
         out
     }
 
+    /// Each guard-rail invariant checked like a cell: its `when` a yes/no
+    /// expression over the account and the proposed `action`, its actions
+    /// `guarded_action` variants. Proving it is lint's
+    /// (`lang::analysis::invariants`).
+    pub(super) fn invariants(&mut self, docs: &RuleDocs) {
+        let schema = self.schema();
+        let action = Type::Record(schema.guard_action_record);
+        let guarded = schema.enum_by_name("guarded_action");
+        let mut diags = Vec::new();
+        for (file, pack, doc) in &docs.invariants {
+            let never = &doc.value.never.value;
+            let locals = [("action".to_string(), action.clone())];
+            let (_, problems) =
+                standalone_expression(schema, file, &never.when, &locals, &Type::Bool);
+            diags.extend(problems);
+            for a in &never.action {
+                if guarded.and_then(|e| schema.variant(e, &a.value)).is_none() {
+                    let variants = guarded
+                        .map(|e| schema.enum_def(e).variants.clone())
+                        .unwrap_or_default();
+                    diags.push(
+                        Diagnostic::error(
+                            "invalid-invariant",
+                            file,
+                            a.span,
+                            format!(
+                                "`{}` is not a guarded action; an invariant of `{pack}` names it",
+                                a.value
+                            ),
+                        )
+                        .with_help_opt(did_you_mean(&a.value, variants.iter().map(String::as_str))),
+                    );
+                }
+            }
+        }
+        self.diags.extend(diags);
+    }
+
     /// A template event's `day` (0..3660) or `date` expression, exactly one.
     fn event_date(
         &mut self,

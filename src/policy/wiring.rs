@@ -15,6 +15,7 @@ impl Builder<'_> {
         let calendars = self.calendars(docs);
         let calendar = self.named(&calendars, &doc.calendar, "calendar");
         let templates = self.templates(docs, &calendars, calendar.as_ref());
+        self.invariants(docs);
         let entry = self.role(
             &doc.entry,
             "entry",

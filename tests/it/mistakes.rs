@@ -27,6 +27,33 @@ struct Mistake {
 
 const MISTAKES: &[Mistake] = &[
     Mistake {
+        what: "a misspelt field in a guard-rail invariant",
+        file: "guardrails/stay_and_deceased.yaml",
+        find: "never: { when: account.bankruptcy, action: [call",
+        replace: "never: { when: account.bankrupt, action: [call",
+        code: "unknown-field",
+        at: "bankrupt",
+        mentions: &["did you mean `bankruptcy`?"],
+    },
+    Mistake {
+        what: "a guard-rail invariant whose condition is not yes or no",
+        file: "guardrails/stay_and_deceased.yaml",
+        find: "never: { when: account.deceased, action: [offer_payment_plan]",
+        replace: "never: { when: account.arrears, action: [offer_payment_plan]",
+        code: "type-mismatch",
+        at: "account.arrears",
+        mentions: &["expected bool"],
+    },
+    Mistake {
+        what: "a guard-rail invariant naming an action that is not guarded",
+        file: "guardrails/stay_and_deceased.yaml",
+        find: "when: account.bankruptcy, action: [offer_payment_plan]",
+        replace: "when: account.bankruptcy, action: [offer_plan]",
+        code: "invalid-invariant",
+        at: "offer_plan",
+        mentions: &["`offer_plan` is not a guarded action", "did you mean `offer_payment_plan`?"],
+    },
+    Mistake {
         what: "a template event dated by an expression that is not a date",
         file: "templates/loan_std.yaml",
         find: "date: as_of + (90 days - account.days_past_due)",
