@@ -96,6 +96,49 @@ pub fn refuse_same_files(inputs: &[Named], outputs: &[Named]) -> Result<(), Stri
     Ok(())
 }
 
+/// `path` as an absolute path with its links followed: the deepest part that
+/// exists canonicalised, the rest (not created yet) appended as written.
+fn canonical_target(path: &Path) -> PathBuf {
+    let path = resolve_links(path);
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let mut missing = Vec::new();
+    let mut existing = path.as_path();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            return missing.iter().rev().fold(canonical, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
+}
+
+/// Refuses an output inside a rules directory (or the directory itself): the
+/// next run reads every file there as rules, a mapping or a test document, and
+/// an output named like one would replace it.
+pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), String> {
+    for dir in rules {
+        let Ok(dir_canonical) = dir.canonicalize() else {
+            continue;
+        };
+        for output in outputs {
+            if canonical_target(output.path).starts_with(&dir_canonical) {
+                return Err(format!(
+                    "{} `{}` is inside the rules directory `{}`; write it outside (every file there is read as rules)",
+                    output.what,
+                    output.path.display(),
+                    dir.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.

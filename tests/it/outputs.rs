@@ -138,6 +138,89 @@ fn an_output_over_an_input_or_another_output_is_refused() {
     }
 }
 
+/// Every file under `dir` with its bytes, in path order.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(tree(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An output in a rules directory (a rule file, the mapping, a new file the
+/// next run would read as rules), named directly or through a link to the
+/// directory, is refused by every command that writes files beside its rules.
+#[test]
+fn an_output_inside_a_rules_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    common::copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    common::copy_dir(&root().join("rules"), &dir.path().join("old"));
+    std::os::unix::fs::symlink("rules", dir.path().join("link")).unwrap();
+    let accounts = root().join("samples/accounts.yaml").display().to_string();
+    let batch = [
+        "batch",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "--input-format",
+        "csv",
+    ];
+    let diff = [
+        "diff", "--base", "old", "--rules", "rules", "--as-of", AS_OF,
+    ];
+    let cases: &[(&[&str], &[&str], &str)] = &[
+        (
+            &batch,
+            &["--out", "rules/mappings/extract.yaml", "x.csv"],
+            "--out `rules/mappings/extract.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &batch,
+            &["--rejects", "rules/entry.yaml", "x.csv"],
+            "--rejects `rules/entry.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &batch,
+            &["--summary", "link/summary.yaml", "x.csv"],
+            "--summary `link/summary.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &diff,
+            &["--changed", "rules/entry.yaml", &accounts],
+            "--changed `rules/entry.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &diff,
+            &["--out", "old/report.yaml", &accounts],
+            "--out `old/report.yaml` is inside the rules directory `old`",
+        ),
+        (
+            &["lint", "rules"],
+            &["--counterexamples", "rules"],
+            "--counterexamples `rules` is inside the rules directory `rules`",
+        ),
+        (
+            &["lint", "rules"],
+            &["--counterexamples", "link/cx"],
+            "--counterexamples `link/cx` is inside the rules directory `rules`",
+        ),
+    ];
+    let before = tree(dir.path());
+    for (command, extra, needle) in cases {
+        let args: Vec<&str> = command.iter().chain(extra.iter()).copied().collect();
+        refused(&arrears_in(dir.path(), &args), needle);
+        assert!(before == tree(dir.path()), "{args:?} changed a file");
+    }
+}
+
 #[test]
 fn a_symlinked_output_replaces_its_target_and_stays_a_link() {
     let dir = tempfile::tempdir().unwrap();
