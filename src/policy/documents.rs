@@ -436,9 +436,18 @@ impl Builder<'_> {
             Ok(owner) => owner,
             Err(problems) => {
                 for problem in problems {
+                    // At the claim that is wrong; buckets no arm claims, at the experiment.
+                    let span = problem.arm.map_or(doc.experiment.span, |i| {
+                        let arm = &doc.arms[i];
+                        match (&arm.value.buckets, &arm.value.take_from) {
+                            (Some(buckets), _) => buckets.span,
+                            (_, Some(donor)) => donor.span,
+                            _ => arm.value.name.span,
+                        }
+                    });
                     self.diags.push(
-                        Diagnostic::error("experiment", file, doc.experiment.span, problem)
-                            .with_help("every bucket 0 to 9999 belongs to exactly one arm"),
+                        Diagnostic::error("experiment", file, span, problem.message)
+                            .with_help_opt(problem.help),
                     );
                 }
                 return Some(Experiment::consecutive(name, &doc.salt.value, arms));
