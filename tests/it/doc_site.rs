@@ -299,6 +299,37 @@ fn output_directory_is_only_ours() {
     }
 }
 
+/// A run stopped part way (here by a file-size limit, as a full disk would
+/// stop it) leaves a directory the next run takes as its own: it completes the
+/// site and leaves no partial file.
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_part_way_can_be_run_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let limited = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 16 && exec '{}' doc --no-tests --out '{}'",
+            env!("CARGO_BIN_EXE_arrears"),
+            out.display()
+        ))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(!limited.status.success(), "{}", stderr(&limited));
+    let o = arrears(&["doc", "--no-tests", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert_eq!(names, vec![".arrears-doc"]);
+    assert!(read(&out.join("index.html")).contains("</html>"));
+}
+
 #[test]
 fn bad_rules_and_tests_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
