@@ -40,8 +40,8 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
         }
         return Exit::Ok;
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        error_line(format!("cannot create `{}`: {e}", dir.display()));
+    if let Err(message) = super::output::create_out_dir(dir) {
+        error_line(message);
         return Exit::BadInput;
     }
     let pages = std::iter::once(("arrears".to_string(), command.clone())).chain(

@@ -139,6 +139,21 @@ pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), Str
     Ok(())
 }
 
+/// Creates the directory an `--out DIR` names (and its parents); a file there
+/// is named as such rather than as the OS's "File exists".
+pub fn create_out_dir(dir: &Path) -> Result<(), String> {
+    if let Ok(meta) = std::fs::metadata(dir) {
+        if !meta.is_dir() {
+            return Err(format!(
+                "`{}` is {}, not a directory; --out names the directory to write into",
+                dir.display(),
+                crate::input::kind_of(meta.file_type())
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.

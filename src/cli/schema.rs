@@ -38,8 +38,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         Some(kind) => vec![kind.as_str()],
         None => KINDS.to_vec(),
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        error_line(format!("cannot create `{}`: {e}", dir.display()));
+    if let Err(message) = super::output::create_out_dir(dir) {
+        error_line(message);
         return Exit::BadInput;
     }
     for kind in kinds {
