@@ -236,3 +236,23 @@ fn the_shipped_experiment_assigns_accounts_to_the_buckets_its_file_names() {
         assert_eq!(exp.assign(&id).name, expected, "{id}");
     }
 }
+
+/// `lint --base` naming rules with no policy that builds (a tables-only
+/// directory, a broken experiment) cannot compare anything: exit 2, one line,
+/// never "no problems".
+#[test]
+fn lint_base_without_a_policy_is_bad_input() {
+    let broken = with_arms(
+        "  - { name: champion, buckets: 0-7999 }\n  - { name: soft_letter, buckets: 8000-9499, template: card_early_soft }\n  - { name: holdout, buckets: 9500-9999, holdout: true }\n  - { name: sms, share: 10%, take_from: champoin }\n",
+    );
+    for base in [
+        broken.path().join("rules"),
+        root().join("samples/effective/rules"),
+    ] {
+        let out = arrears_in(root(), &["lint", "rules", "--base", base.to_str().unwrap()]);
+        let stderr = crate::common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("has no policy that builds"), "{stderr}");
+    }
+}
