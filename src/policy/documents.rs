@@ -217,7 +217,14 @@ impl Builder<'_> {
                     &[(START_DATE.to_string(), Type::Date)],
                     &Type::Date,
                 );
-                self.diags.extend(diags);
+                // `date: 90` is a `day: 90` written under the wrong key.
+                let days = cell.value.0.trim().parse::<i64>().ok();
+                self.diags.extend(diags.into_iter().map(|d| match days {
+                    Some(n) if d.help.is_none() => d.with_help(format!(
+                        "`date:` is a date expression; {n} days after the treatment's start is `day: {n}` (or `date: start_date + {n} days`)"
+                    )),
+                    _ => d,
+                }));
                 Some(EventDate::Expr {
                     expr: Arc::new(expr?),
                     text: cell.value.0.clone(),
