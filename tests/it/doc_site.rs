@@ -458,3 +458,44 @@ fn rules_without_a_policy_get_their_tables_and_schema() {
     );
     assert!(read(&out.join("templates.html")).contains("no policy"));
 }
+
+/// Effective-dated rules (a row in two versions) give the site of the rules in
+/// force on `--as-of` (default `--start`), which the index names, with the
+/// coverage of the test documents of those days only.
+#[test]
+fn effective_dated_rules_give_the_site_of_one_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let path = rules.join("collection_class.yaml");
+    let row = "  - id: card-early\n    description: Card 1-59 DPD; champion early treatment (experiment card_early_letters).\n    when: { category: arrears, product: card, bucket: \"b1_29, b30_59\" }\n    then: { class: '\"card_early\"', template: '\"card_early_std\"' }\n";
+    let text = read(&path);
+    assert!(text.contains(row), "the shipped card-early row changed");
+    let versions = format!(
+        "{row}    effective: {{ until: 2026-12-31 }}\n{}    effective: {{ from: 2027-01-01 }}\n",
+        row.replace("card_early_std", "card_early_soft")
+    );
+    std::fs::write(&path, text.replace(row, &versions)).unwrap();
+    let page = |site: &Path| read(&site.join("table-collection_class.html"));
+    let now = site(tmp.path(), &rules, &[]);
+    assert!(page(&now).contains("card_early_std"));
+    let index = read(&now.join("index.html"));
+    assert!(
+        index.contains("rules in force on <strong>2026-11-22</strong>"),
+        "{index}"
+    );
+    assert!(
+        index.contains("row collection_class:card-early (until 2026-12-31)"),
+        "{index}"
+    );
+    assert!(index.contains("229 test case(s)"), "{index}");
+    std::fs::remove_dir_all(&now).unwrap();
+    let later = site(tmp.path(), &rules, &["--as-of", "2027-01-01"]);
+    assert!(!page(&later).contains("card_early_std"));
+    let index = read(&later.join("index.html"));
+    assert!(
+        index.contains("rules in force on <strong>2027-01-01</strong>"),
+        "{index}"
+    );
+    assert!(index.contains("No tests were run"), "{index}");
+}
