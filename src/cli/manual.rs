@@ -53,6 +53,15 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
                 (name.clone(), s.clone().name(name))
             }),
     );
+    let pages: Vec<(String, clap::Command)> = pages.collect();
+    let paths: Vec<PathBuf> = pages
+        .iter()
+        .map(|(n, _)| dir.join(format!("{n}.1")))
+        .collect();
+    if let Err(message) = super::output::refuse_special_in_dir(&paths) {
+        error_line(message);
+        return Exit::BadInput;
+    }
     for (name, page) in pages {
         let path = dir.join(format!("{name}.1"));
         let mut bytes = Vec::new();

@@ -154,6 +154,27 @@ pub fn create_out_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))
 }
 
+/// Refuses, before anything is written, a file an `--out DIR` command would
+/// replace that is not a regular file: a symbolic link there would have its
+/// target outside the directory replaced, and a FIFO would block the write.
+pub fn refuse_special_in_dir(paths: &[PathBuf]) -> Result<(), String> {
+    for path in paths {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            continue;
+        };
+        let kind = match meta.file_type() {
+            t if t.is_symlink() => "a symbolic link",
+            t if t.is_file() => continue,
+            t => crate::input::kind_of(t),
+        };
+        return Err(format!(
+            "`{}` is {kind}; `--out DIR` replaces only regular files there (nothing written)",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.

@@ -42,6 +42,11 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         error_line(message);
         return Exit::BadInput;
     }
+    let paths: Vec<PathBuf> = kinds.iter().map(|k| dir.join(file_name(k))).collect();
+    if let Err(message) = super::output::refuse_special_in_dir(&paths) {
+        error_line(message);
+        return Exit::BadInput;
+    }
     for kind in kinds {
         let path = dir.join(file_name(kind));
         if let Err(e) = write(&path, &text(kind)) {

@@ -637,3 +637,67 @@ fn a_dash_reads_accounts_from_standard_input() {
         common::stderr(&csv)
     );
 }
+
+/// `schema --out DIR` and `man --out DIR` replace only regular files in DIR:
+/// a symbolic link there (whose target is outside) or a FIFO (whose write
+/// would block) is refused before anything is written.
+#[test]
+fn an_out_directory_replaces_only_its_regular_files() {
+    use std::os::unix::fs::OpenOptionsExt;
+    for (command, page) in [("schema", "table.schema.json"), ("man", "arrears.1")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(dir.path().join("precious.txt"), "mine").unwrap();
+        std::os::unix::fs::symlink("../precious.txt", out.join(page)).unwrap();
+        refused_with(
+            &arrears_in(dir.path(), &[command, "--out", "out"]),
+            2,
+            &format!("`out/{page}` is a symbolic link; `--out DIR` replaces only regular files there (nothing written)"),
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(names(&out), vec![page.to_string()]);
+        std::fs::remove_file(out.join(page)).unwrap();
+        mkfifo(&out.join(page));
+        let reader = {
+            let fifo = out.join(page);
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        refused_with(
+            &arrears_in(dir.path(), &[command, "--out", "out"]),
+            2,
+            &format!("`out/{page}` is a FIFO (named pipe)"),
+        );
+        // Lets the reader go: a writer that opens and closes without writing
+        // (opening fails until the reader is waiting in its open).
+        while !reader.is_finished()
+            && std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(out.join(page))
+                .is_err()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(
+            reader.join().unwrap().is_empty(),
+            "{command} wrote into the FIFO"
+        );
+        assert_eq!(names(&out), vec![page.to_string()]);
+    }
+}
+
+/// One `error:` line containing `needle`, exit `code`, nothing on stdout.
+fn refused_with(out: &Output, code: i32, needle: &str) {
+    let stderr = common::stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line:\n{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(needle),
+        "no `{needle}` in {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
