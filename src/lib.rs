@@ -109,7 +109,15 @@ pub fn lint_with(dir: &Path, options: &LintOptions) -> Result<Linted, String> {
         let old = policy::Rulebook::load(base).map_err(|e| format!("--base: {e}"))?;
         let date = options.as_of;
         let at = |b: &policy::Rulebook| b.set(date.map_or(0, |d| b.set_on(d))).policy.is_some();
-        if at(&old) && at(&book) {
+        if !at(&old) {
+            // Nothing to compare with is not "no experiment moved".
+            return Err(format!(
+                "--base: `{}` has no policy that builds, so its experiments cannot be compared (`arrears lint {}` shows why)",
+                base.display(),
+                base.display()
+            ));
+        }
+        if at(&book) {
             let pick = |b: &policy::Rulebook| date.map_or(0, |d| b.set_on(d));
             let (old_p, new_p) = (
                 old.set(pick(&old)).policy.as_ref().expect("checked"),

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
-use super::output::{refuse_same_files, remove_partials_on_signal, Named, Output};
+use super::output::{
+    refuse_inside_rules, refuse_same_files, remove_partials_on_signal, Named, Output,
+};
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{
     self, BatchError, CsvSource, InputFormat, JsonlSource, Mapping, OutputFormat,
@@ -479,7 +481,7 @@ pub(super) fn csv_mapping(
 }
 
 /// No output may replace an input (the extract, a companion, the open-cases
-/// file) or another output.
+/// file) or another output, nor lie in the rules directory.
 fn refuse_outputs_over_inputs(
     args: &Args,
     mapping: Option<&Mapping>,
@@ -517,7 +519,8 @@ fn refuse_outputs_over_inputs(
         })
     })
     .collect();
-    refuse_same_files(&inputs, &outputs)
+    refuse_same_files(&inputs, &outputs)?;
+    refuse_inside_rules(&[&args.rules], &outputs)
 }
 
 /// The progress line's rate: whole rows per second with thousands separators

@@ -96,9 +96,11 @@ fn sarif_level_name(severity: &str) -> &'static str {
 }
 
 /// Characters escaped in a URI path: controls, space and the URI delimiters
-/// that may appear in a file name (`/` separates segments and stays).
+/// that may appear in a file name (`/` separates segments and stays; `:`
+/// would make `a:b/entry.yaml` a URI of scheme `a`).
 const URI_PATH: &AsciiSet = &CONTROLS
     .add(b' ')
+    .add(b':')
     .add(b'"')
     .add(b'#')
     .add(b'%')
@@ -238,5 +240,6 @@ mod tests {
             file_uri("/elsewhere/x#1.yaml", cwd),
             "file:///elsewhere/x%231.yaml"
         );
+        assert_eq!(file_uri("a:b/entry.yaml", cwd), "a%3Ab/entry.yaml");
     }
 }

@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::batch::{companion_paths, csv_mapping, is_std, FirstRejects, InFormat};
-use super::output::{refuse_same_files, remove_partials_on_signal, Named, Output};
+use super::output::{
+    refuse_inside_rules, refuse_same_files, remove_partials_on_signal, Named, Output,
+};
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{self, CsvSource, InputFormat, JsonlSource, Mapping};
 use crate::diff::{RulesLabel, Side};
@@ -171,7 +173,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         }
         new_mapping = Some(new);
     }
-    refuse_outputs_over_inputs(args, new_mapping.as_ref(), &companions)
+    refuse_outputs_over_inputs(args, base_dir, new_mapping.as_ref(), &companions)
         .map_err(|m| (Exit::Usage, m))?;
 
     let source: Box<dyn batch::RowSource> = match kind {
@@ -339,9 +341,11 @@ fn bind_headers(
     Ok(())
 }
 
-/// No output may replace an input (the accounts, a companion) or another output.
+/// No output may replace an input (the accounts, a companion) or another output,
+/// nor lie in either rules directory.
 fn refuse_outputs_over_inputs(
     args: &Args,
+    base_dir: &std::path::Path,
     mapping: Option<&Mapping>,
     companions: &[PathBuf],
 ) -> Result<(), String> {
@@ -371,5 +375,6 @@ fn refuse_outputs_over_inputs(
         })
     })
     .collect();
-    refuse_same_files(&inputs, &outputs)
+    refuse_same_files(&inputs, &outputs)?;
+    refuse_inside_rules(&[&args.rules, base_dir], &outputs)
 }

@@ -31,17 +31,29 @@ pub struct Args {
     /// The example case start date the template timelines are dated from.
     #[arg(long, value_name = "DATE", value_parser = parse_date, default_value = DEFAULT_START)]
     start: NaiveDate,
+    /// Effective-dated rules: the site shows the rules in force on this day, and its coverage
+    /// the test documents whose cases are as of a day those rules are in force (default: `--start`).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let docs = match crate::model::load_dir(&args.rules) {
-        Ok(docs) => docs,
+    let book = match crate::policy::Rulebook::load(&args.rules) {
+        Ok(book) => book,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    let loaded = crate::policy::build(&docs);
+    // Effective dating: the versions in force on the day, as `dry-run` runs them.
+    let as_of = args.as_of.unwrap_or(args.start);
+    let set = book.set_on(as_of);
+    let docs = if book.versions.is_empty() {
+        book.docs.clone()
+    } else {
+        book.versions.in_force(&book.docs, set)
+    };
+    let loaded = book.set(set);
     let (plan, policy) = match (&loaded.policy, &loaded.plan) {
         (Some(policy), _) if !loaded.has_errors() => (&policy.plan, Some(policy)),
         (None, Some(plan)) if !loaded.has_errors() => (plan, None),
@@ -75,7 +87,18 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             return Exit::BadInput;
         }
         let mut results = Vec::new();
+        let mut ran = Vec::new();
         for file in &files {
+            // A document of another rule set's days tests other rules.
+            if !book.versions.is_empty() {
+                let dates = crate::testing::TestDocument::read(file)
+                    .map(|d| d.case_dates().first().map(|(_, date)| *date))
+                    .unwrap_or(None);
+                if dates.is_some_and(|d| book.set_on(d) != set) {
+                    continue;
+                }
+            }
+            ran.push(file);
             match run_file(&subject, file, false) {
                 Ok(r) => results.extend(r),
                 Err(err) => {
@@ -84,11 +107,14 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 }
             }
         }
-        let names = files.iter().map(|f| f.display().to_string()).collect();
-        (!files.is_empty()).then(|| SuiteCoverage::from_results(&results, names))
+        let names = ran.iter().map(|f| f.display().to_string()).collect();
+        (!ran.is_empty()).then(|| SuiteCoverage::from_results(&results, names))
     };
     let cases = coverage.as_ref().map(|c| (c.cases, c.failed));
-    let input = Input::new(plan, policy, &docs, coverage, args.start);
+    let mut input = Input::new(plan, policy, &docs, coverage, args.start);
+    if !book.versions.is_empty() {
+        input.effective = Some((as_of, book.in_force_lines(as_of)));
+    }
     let pages = render(&input);
     match write_site(&args.out, &pages) {
         Ok(done) => {

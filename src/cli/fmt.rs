@@ -50,6 +50,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     files.sort();
     files.dedup();
+    // One file named twice (`a.yaml ./a.yaml`, a link and its target) is formatted and counted once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|path| path.canonicalize().map_or(true, |real| seen.insert(real)));
     let write = !(args.check || args.diff);
     let (mut changed, mut broken, mut unreadable) = (0, 0, 0);
     for path in &files {

@@ -93,6 +93,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             return Exit::Usage;
         }
     };
+    if let Some(out_dir) = &args.counterexamples {
+        let outputs = [super::output::Named {
+            what: "--counterexamples".into(),
+            path: out_dir,
+        }];
+        if let Err(message) = super::output::refuse_inside_rules(&[dir], &outputs) {
+            error_line(message);
+            return Exit::Usage;
+        }
+    }
     let base = match args
         .base
         .as_deref()

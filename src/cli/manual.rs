@@ -40,8 +40,8 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
         }
         return Exit::Ok;
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        error_line(format!("cannot create `{}`: {e}", dir.display()));
+    if let Err(message) = super::output::create_out_dir(dir) {
+        error_line(message);
         return Exit::BadInput;
     }
     let pages = std::iter::once(("arrears".to_string(), command.clone())).chain(
@@ -53,6 +53,15 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
                 (name.clone(), s.clone().name(name))
             }),
     );
+    let pages: Vec<(String, clap::Command)> = pages.collect();
+    let paths: Vec<PathBuf> = pages
+        .iter()
+        .map(|(n, _)| dir.join(format!("{n}.1")))
+        .collect();
+    if let Err(message) = super::output::refuse_special_in_dir(&paths) {
+        error_line(message);
+        return Exit::BadInput;
+    }
     for (name, page) in pages {
         let path = dir.join(format!("{name}.1"));
         let mut bytes = Vec::new();

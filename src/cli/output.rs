@@ -96,6 +96,85 @@ pub fn refuse_same_files(inputs: &[Named], outputs: &[Named]) -> Result<(), Stri
     Ok(())
 }
 
+/// `path` as an absolute path with its links followed: the deepest part that
+/// exists canonicalised, the rest (not created yet) appended as written.
+fn canonical_target(path: &Path) -> PathBuf {
+    let path = resolve_links(path);
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let mut missing = Vec::new();
+    let mut existing = path.as_path();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            return missing.iter().rev().fold(canonical, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
+}
+
+/// Refuses an output inside a rules directory (or the directory itself): the
+/// next run reads every file there as rules, a mapping or a test document, and
+/// an output named like one would replace it.
+pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), String> {
+    for dir in rules {
+        let Ok(dir_canonical) = dir.canonicalize() else {
+            continue;
+        };
+        for output in outputs {
+            if canonical_target(output.path).starts_with(&dir_canonical) {
+                return Err(format!(
+                    "{} `{}` is inside the rules directory `{}`; write it outside (every file there is read as rules)",
+                    output.what,
+                    output.path.display(),
+                    dir.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates the directory an `--out DIR` names (and its parents); a file there
+/// is named as such rather than as the OS's "File exists".
+pub fn create_out_dir(dir: &Path) -> Result<(), String> {
+    if let Ok(meta) = std::fs::metadata(dir) {
+        if !meta.is_dir() {
+            return Err(format!(
+                "`{}` is {}, not a directory; --out names the directory to write into",
+                dir.display(),
+                crate::input::kind_of(meta.file_type())
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))
+}
+
+/// Refuses, before anything is written, a file an `--out DIR` command would
+/// replace that is not a regular file: a symbolic link there would have its
+/// target outside the directory replaced, and a FIFO would block the write.
+pub fn refuse_special_in_dir(paths: &[PathBuf]) -> Result<(), String> {
+    for path in paths {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            continue;
+        };
+        let kind = match meta.file_type() {
+            t if t.is_symlink() => "a symbolic link",
+            t if t.is_file() => continue,
+            t => crate::input::kind_of(t),
+        };
+        return Err(format!(
+            "`{}` is {kind}; `--out DIR` replaces only regular files there (nothing written)",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.

@@ -38,8 +38,13 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         Some(kind) => vec![kind.as_str()],
         None => KINDS.to_vec(),
     };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        error_line(format!("cannot create `{}`: {e}", dir.display()));
+    if let Err(message) = super::output::create_out_dir(dir) {
+        error_line(message);
+        return Exit::BadInput;
+    }
+    let paths: Vec<PathBuf> = kinds.iter().map(|k| dir.join(file_name(k))).collect();
+    if let Err(message) = super::output::refuse_special_in_dir(&paths) {
+        error_line(message);
         return Exit::BadInput;
     }
     for kind in kinds {

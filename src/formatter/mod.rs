@@ -73,6 +73,26 @@ pub fn format(file: &Arc<SourceFile>) -> Result<Formatted, Vec<Diagnostic>> {
             {
                 Some(written) => edits.push((written, text)),
                 None if same_but_line_breaks(&cell.value.0, &text) => {}
+                // A YAML alias (`*w`, `<<: *row`) is its anchor's value: formatted
+                // where the anchor is written, when that is a cell too.
+                None if file.text[cell.span.start..].starts_with('*') => {
+                    let anchored = cells.iter().any(|(_, other)| {
+                        other.value.0 == cell.value.0
+                            && scalar::find(&file.text, other.span.start, &other.value.0, format)
+                                .is_some()
+                    });
+                    if !anchored {
+                        kept.push(
+                            Diagnostic::info(
+                                "fmt-kept",
+                                file,
+                                cell.span,
+                                "kept as written: this cell is a YAML alias, so its text is where its anchor is",
+                            )
+                            .with_help(format!("its canonical form is `{text}`; write it at the anchor")),
+                        );
+                    }
+                }
                 None => kept.push(
                     Diagnostic::info(
                         "fmt-kept",

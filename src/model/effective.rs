@@ -136,6 +136,9 @@ pub struct Versions {
 struct Member {
     version: Version,
     dated: bool,
+    /// Its clause is wrong (reported): left out of the overlap and gap checks,
+    /// so one mistake is one error.
+    broken: bool,
 }
 
 impl Versions {
@@ -151,10 +154,12 @@ impl Versions {
                        effective: &Option<Spanned<EffectiveDoc>>,
                        position: Position,
                        diagnostics: &mut Vec<Diagnostic>| {
+            let reported = diagnostics.len();
             let (from, until) = match effective {
                 Some(e) => dates(file, e, diagnostics),
                 None => (None, None),
             };
+            let broken = diagnostics.len() > reported;
             groups.entry((kind, group)).or_default().push(Member {
                 version: Version {
                     kind,
@@ -166,6 +171,7 @@ impl Versions {
                     position,
                 },
                 dated: effective.is_some(),
+                broken,
             });
         };
         for (t, (file, table)) in docs.tables.iter().enumerate() {
@@ -213,7 +219,12 @@ impl Versions {
         for members in groups.into_values() {
             // Undated duplicates are the checker's `duplicate` errors, not versions.
             if members.iter().any(|m| m.dated) {
-                overlaps_and_gaps(&members, &mut diagnostics);
+                let sound: Vec<&Version> = members
+                    .iter()
+                    .filter(|m| !m.broken)
+                    .map(|m| &m.version)
+                    .collect();
+                overlaps_and_gaps(sound, &mut diagnostics);
             }
             list.extend(members.into_iter().filter(|m| m.dated).map(|m| m.version));
         }
@@ -367,7 +378,6 @@ fn dates(
                 )
                 .with_help("`until` is the last day in force, inclusive"),
             );
-            // Reported once: the version counts as undated, so nothing else goes missing.
             return (None, None);
         }
     }
@@ -376,8 +386,7 @@ fn dates(
 
 /// Two versions of one item in force on a day are an error naming both; a
 /// hole between consecutive versions is a warning naming the days.
-fn overlaps_and_gaps(members: &[Member], diagnostics: &mut Vec<Diagnostic>) {
-    let mut sorted: Vec<&Version> = members.iter().map(|m| &m.version).collect();
+fn overlaps_and_gaps(mut sorted: Vec<&Version>, diagnostics: &mut Vec<Diagnostic>) {
     sorted.sort_by_key(|v| (v.from, v.file.name.clone(), v.span.start));
     for (i, later) in sorted.iter().enumerate() {
         for earlier in &sorted[..i] {

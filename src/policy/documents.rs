@@ -283,7 +283,14 @@ impl Builder<'_> {
                     &[(START_DATE.to_string(), Type::Date)],
                     &Type::Date,
                 );
-                self.diags.extend(diags);
+                // `date: 90` is a `day: 90` written under the wrong key.
+                let days = cell.value.0.trim().parse::<i64>().ok();
+                self.diags.extend(diags.into_iter().map(|d| match days {
+                    Some(n) if d.help.is_none() => d.with_help(format!(
+                        "`date:` is a date expression; {n} days after the treatment's start is `day: {n}` (or `date: start_date + {n} days`)"
+                    )),
+                    _ => d,
+                }));
                 Some(EventDate::Expr {
                     expr: Arc::new(expr?),
                     text: cell.value.0.clone(),
@@ -502,9 +509,18 @@ impl Builder<'_> {
             Ok(owner) => owner,
             Err(problems) => {
                 for problem in problems {
+                    // At the claim that is wrong; buckets no arm claims, at the experiment.
+                    let span = problem.arm.map_or(doc.experiment.span, |i| {
+                        let arm = &doc.arms[i];
+                        match (&arm.value.buckets, &arm.value.take_from) {
+                            (Some(buckets), _) => buckets.span,
+                            (_, Some(donor)) => donor.span,
+                            _ => arm.value.name.span,
+                        }
+                    });
                     self.diags.push(
-                        Diagnostic::error("experiment", file, doc.experiment.span, problem)
-                            .with_help("every bucket 0 to 9999 belongs to exactly one arm"),
+                        Diagnostic::error("experiment", file, span, problem.message)
+                            .with_help_opt(problem.help),
                     );
                 }
                 return Some(Experiment::consecutive(name, &doc.salt.value, arms));

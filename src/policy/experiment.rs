@@ -89,13 +89,26 @@ pub fn show_ranges(ranges: &[(u32, u32)]) -> String {
     parts.join(", ")
 }
 
+/// Why the arms' claims do not lay out, and where: `arm` is the index of the
+/// arm whose claim is wrong (its `buckets` or `take_from`), `None` for buckets
+/// no arm claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutProblem {
+    pub arm: Option<usize>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
 /// The owner of every bucket from the arms' claims (arm names in order), or the
 /// problems: a bucket claimed twice or by no arm, a `take_from` naming no arm or
 /// more buckets than that arm has, consecutive shares mixed with bucket ranges.
-pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<String>> {
+pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<LayoutProblem>> {
     const FREE: u16 = u16::MAX;
     let mut owner = vec![FREE; FULL_SHARE as usize];
     let mut problems = Vec::new();
+    let mut problem = |arm: Option<usize>, message: String, help: Option<String>| {
+        problems.push(LayoutProblem { arm, message, help });
+    };
     if claims.iter().all(|c| matches!(c, Claim::Consecutive(_))) {
         let mut start = 0usize;
         for (i, claim) in claims.iter().enumerate() {
@@ -115,28 +128,51 @@ pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<String>>
         match claim {
             Claim::Buckets(ranges) => {
                 for &(a, b) in ranges {
-                    // The first bucket of each range claimed twice is reported; the earlier claim stands.
-                    let mut reported = false;
+                    // Each run of buckets another arm already holds is reported once; the earlier claim stands.
+                    let mut clash: Option<(u16, u32, u32)> = None;
+                    let mut report = |clash: Option<(u16, u32, u32)>| {
+                        if let Some((other, from, to)) = clash {
+                            let which = match from == to {
+                                true => format!("bucket {from} is"),
+                                false => format!("buckets {from}-{to} are"),
+                            };
+                            problem(
+                                Some(i),
+                                format!(
+                                    "{which} claimed by `{}` and `{}`",
+                                    names[other as usize], names[i]
+                                ),
+                                Some("every bucket 0 to 9999 belongs to exactly one arm".into()),
+                            );
+                        }
+                    };
                     for bucket in a..=b {
                         let slot = &mut owner[bucket as usize];
                         if *slot != FREE && *slot != i as u16 {
-                            if !reported {
-                                problems.push(format!(
-                                    "bucket {bucket} is claimed by `{}` and `{}`",
-                                    names[*slot as usize], names[i]
-                                ));
-                                reported = true;
-                            }
+                            clash = match clash {
+                                Some((other, from, to)) if other == *slot && to + 1 == bucket => {
+                                    Some((other, from, bucket))
+                                }
+                                previous => {
+                                    report(previous);
+                                    Some((*slot, bucket, bucket))
+                                }
+                            };
                             continue;
                         }
                         *slot = i as u16;
                     }
+                    report(clash);
                 }
             }
-            Claim::Consecutive(_) => problems.push(format!(
-                "arm `{}` gives a share but no `buckets` or `take_from`, and other arms name their buckets",
-                names[i]
-            )),
+            Claim::Consecutive(_) => problem(
+                Some(i),
+                format!(
+                    "arm `{}` gives a share but no `buckets` or `take_from`, and other arms name their buckets",
+                    names[i]
+                ),
+                Some("give it its buckets: `buckets: 0-7999`, or `take_from: ARM`".into()),
+            ),
             Claim::TakeFrom(..) => {}
         }
     }
@@ -145,20 +181,29 @@ pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<String>>
             continue;
         };
         let Some(d) = names.iter().position(|n| n == donor) else {
-            problems.push(format!(
-                "arm `{}` takes from `{donor}`, which is not an arm",
-                names[i]
-            ));
+            problem(
+                Some(i),
+                format!(
+                    "arm `{}` takes from `{donor}`, which is not an arm",
+                    names[i]
+                ),
+                crate::diagnostic::did_you_mean(donor, names.iter().copied())
+                    .or_else(|| Some(format!("name one of the arms: {}", names.join(", ")))),
+            );
             continue;
         };
         let held: Vec<usize> = (0..owner.len()).filter(|&b| owner[b] == d as u16).collect();
         if held.len() <= *share as usize || d == i {
-            problems.push(format!(
-                "arm `{}` takes {} buckets from `{donor}`, which has {}",
-                names[i],
-                share,
-                held.len()
-            ));
+            problem(
+                Some(i),
+                format!(
+                    "arm `{}` takes {} buckets from `{donor}`, which has {}",
+                    names[i],
+                    share,
+                    held.len()
+                ),
+                Some("an arm gives away fewer buckets than it holds".into()),
+            );
             continue;
         }
         for &b in &held[held.len() - *share as usize..] {
@@ -167,10 +212,14 @@ pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<String>>
     }
     let free = ranges_of(&owner, FREE);
     if !free.is_empty() {
-        problems.push(format!(
-            "buckets {} belong to no arm; add them to an arm's `buckets` (a removed arm's buckets go back to an arm named here)",
-            show_ranges(&free)
-        ));
+        problem(
+            None,
+            format!(
+                "buckets {} belong to no arm; add them to an arm's `buckets` (a removed arm's buckets go back to an arm named here)",
+                show_ranges(&free)
+            ),
+            Some("every bucket 0 to 9999 belongs to exactly one arm".into()),
+        );
     }
     if problems.is_empty() {
         Ok(owner)

@@ -69,6 +69,9 @@ pub struct Input<'a> {
     pub coverage: Option<SuiteCoverage>,
     /// The example case start that dates the templates' events.
     pub start: NaiveDate,
+    /// Effective-dated rules: the day whose rules the site shows and the
+    /// dated versions in force then (`row x:y (from ...) at file:line:col`).
+    pub effective: Option<(NaiveDate, Vec<String>)>,
     policy_name: String,
     /// The policy area each table plays, by table index.
     roles: HashMap<u32, String>,
@@ -94,6 +97,7 @@ impl<'a> Input<'a> {
             docs,
             coverage,
             start,
+            effective: None,
             policy_name: policy.map_or_else(|| "rules".to_string(), |p| p.name.clone()),
             roles,
         }

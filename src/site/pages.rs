@@ -227,6 +227,16 @@ pub fn index(input: &Input, links: &Links) -> Page {
         esc(&plan.schema().name),
         esc(&plan.schema().currency)
     );
+    if let Some((day, versions)) = &input.effective {
+        let _ = writeln!(
+            b,
+            "<p class=\"meta\">Effective-dated rules: these are the rules in force on <strong>{day}</strong> (<code>arrears doc --as-of DATE</code> shows another day's); dated versions in force: {}.</p>",
+            match versions.is_empty() {
+                true => "none".to_string(),
+                false => versions.iter().map(|v| format!("<code>{}</code>", esc(v))).collect::<Vec<_>>().join(", "),
+            }
+        );
+    }
     if let Some(policy) = input.policy {
         let _ = writeln!(
             b,

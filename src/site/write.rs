@@ -6,7 +6,8 @@
 //! the run before anything is written. Symbolic links are never followed: the
 //! directory itself may not be one, and a link where a page goes is refused.
 //! Each page is written to a fresh partial file beside it and renamed into
-//! place. It must not write outside the directory.
+//! place, after a manifest naming every file the run may leave, so a run that
+//! stops part way can be run again. It must not write outside the directory.
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
@@ -57,6 +58,18 @@ pub fn write_site(dir: &Path, pages: &[Page]) -> Result<Written, String> {
             ));
         }
     }
+    // The manifest goes first, naming every file this run may leave behind, so
+    // a run that stops part way (a full disk) leaves a directory the next run
+    // recognises as its own output and replaces.
+    let mut listed = owned.clone();
+    listed.extend(
+        pages
+            .iter()
+            .filter(|p| !owned.contains(&p.file))
+            .map(|p| p.file.clone()),
+    );
+    write_manifest(dir, listed.iter().map(String::as_str))?;
+    remove_partials(dir, &listed);
     let mut done = Written::default();
     for page in pages {
         let path = dir.join(&page.file);
@@ -71,13 +84,37 @@ pub fn write_site(dir: &Path, pages: &[Page]) -> Result<Written, String> {
             done.removed.push(path);
         }
     }
+    write_manifest(dir, pages.iter().map(|p| p.file.as_str()))?;
+    Ok(done)
+}
+
+/// Removes the partial files an interrupted run left for the files it lists
+/// (`.<name>.arrears-partial-<pid>`).
+fn remove_partials(dir: &Path, listed: &[String]) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.rsplit_once(".arrears-partial-"))
+            .is_some_and(|(file, pid)| {
+                listed.iter().any(|l| l == file) && pid.bytes().all(|b| b.is_ascii_digit())
+            });
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn write_manifest<'a>(dir: &Path, files: impl Iterator<Item = &'a str>) -> Result<(), String> {
     let mut manifest = String::from("# files written by `arrears doc`; it replaces only these\n");
-    for page in pages {
-        manifest.push_str(&page.file);
+    for file in files {
+        manifest.push_str(file);
         manifest.push('\n');
     }
-    replace(dir, MANIFEST, manifest.as_bytes())?;
-    Ok(done)
+    replace(dir, MANIFEST, manifest.as_bytes())
 }
 
 /// The files an earlier run wrote, or an error if the non-empty directory is not one's output.

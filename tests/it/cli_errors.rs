@@ -223,3 +223,27 @@ fn unreadable_files_are_bad_input() {
         std::fs::set_permissions(&rules, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+/// `schema --out` and `man --out` name a directory: a file or FIFO there is
+/// named as such (not the OS's "File exists") and left as it is.
+#[test]
+fn an_out_directory_that_is_a_file_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    for command in ["schema", "man"] {
+        one_line_error(
+            &arrears_in(dir.path(), &[command, "--out", "notes.txt"]),
+            2,
+            "`notes.txt` is a regular file, not a directory; --out names the directory to write into",
+        );
+        one_line_error(
+            &arrears_in(dir.path(), &[command, "--out", "/dev/null"]),
+            2,
+            "`/dev/null` is a character device, not a directory",
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}

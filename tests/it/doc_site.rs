@@ -299,6 +299,37 @@ fn output_directory_is_only_ours() {
     }
 }
 
+/// A run stopped part way (here by a file-size limit, as a full disk would
+/// stop it) leaves a directory the next run takes as its own: it completes the
+/// site and leaves no partial file.
+#[cfg(unix)]
+#[test]
+fn a_run_stopped_part_way_can_be_run_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let limited = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 16 && exec '{}' doc --no-tests --out '{}'",
+            env!("CARGO_BIN_EXE_arrears"),
+            out.display()
+        ))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(!limited.status.success(), "{}", stderr(&limited));
+    let o = arrears(&["doc", "--no-tests", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    names.sort();
+    assert_eq!(names, vec![".arrears-doc"]);
+    assert!(read(&out.join("index.html")).contains("</html>"));
+}
+
 #[test]
 fn bad_rules_and_tests_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
@@ -426,4 +457,45 @@ fn rules_without_a_policy_get_their_tables_and_schema() {
         "{index}"
     );
     assert!(read(&out.join("templates.html")).contains("no policy"));
+}
+
+/// Effective-dated rules (a row in two versions) give the site of the rules in
+/// force on `--as-of` (default `--start`), which the index names, with the
+/// coverage of the test documents of those days only.
+#[test]
+fn effective_dated_rules_give_the_site_of_one_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let path = rules.join("collection_class.yaml");
+    let row = "  - id: card-early\n    description: Card 1-59 DPD; champion early treatment (experiment card_early_letters).\n    when: { category: arrears, product: card, bucket: \"b1_29, b30_59\" }\n    then: { class: '\"card_early\"', template: '\"card_early_std\"' }\n";
+    let text = read(&path);
+    assert!(text.contains(row), "the shipped card-early row changed");
+    let versions = format!(
+        "{row}    effective: {{ until: 2026-12-31 }}\n{}    effective: {{ from: 2027-01-01 }}\n",
+        row.replace("card_early_std", "card_early_soft")
+    );
+    std::fs::write(&path, text.replace(row, &versions)).unwrap();
+    let page = |site: &Path| read(&site.join("table-collection_class.html"));
+    let now = site(tmp.path(), &rules, &[]);
+    assert!(page(&now).contains("card_early_std"));
+    let index = read(&now.join("index.html"));
+    assert!(
+        index.contains("rules in force on <strong>2026-11-22</strong>"),
+        "{index}"
+    );
+    assert!(
+        index.contains("row collection_class:card-early (until 2026-12-31)"),
+        "{index}"
+    );
+    assert!(index.contains("248 test case(s)"), "{index}");
+    std::fs::remove_dir_all(&now).unwrap();
+    let later = site(tmp.path(), &rules, &["--as-of", "2027-01-01"]);
+    assert!(!page(&later).contains("card_early_std"));
+    let index = read(&later.join("index.html"));
+    assert!(
+        index.contains("rules in force on <strong>2027-01-01</strong>"),
+        "{index}"
+    );
+    assert!(index.contains("No tests were run"), "{index}");
 }

@@ -241,21 +241,50 @@ fn a_day_when_no_version_of_a_table_is_in_force_names_the_day() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A wrong clause is one error at its cell: the version it dates is not also
+/// reported as overlapping or leaving a gap beside the other version.
 #[test]
 fn bad_effective_dates_are_errors_at_their_cell() {
-    let dir = dated_rules("2026-12-31", "2027-13-01");
-    let out = arrears_in(dir.path(), &["lint", "rules"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("`2027-13-01` is not a date (YYYY-MM-DD)"),
-        "{}",
-        stdout(&out)
-    );
-    let dir = dated_rules("2026-12-31, from: 2027-02-01", "2027-01-01");
-    let out = arrears_in(dir.path(), &["lint", "rules"]);
-    assert!(
-        stdout(&out).contains("`until: 2026-12-31` is before `from: 2027-02-01`"),
-        "{}",
-        stdout(&out)
-    );
+    let cases = [
+        (
+            "2026-12-31",
+            "2027-13-01",
+            "`2027-13-01` is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "2026-11-31",
+            "2027-01-01",
+            "`2026-11-31` is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "yesterday",
+            "2027-01-01",
+            "`yesterday` is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "2026-12-31, from: 2027-02-01",
+            "2027-01-01",
+            "`until: 2026-12-31` is before `from: 2027-02-01`",
+        ),
+        (
+            "2026-12-31",
+            "2027-03-01, until: 2027-01-31",
+            "`until: 2027-01-31` is before `from: 2027-03-01`",
+        ),
+    ];
+    for (until, from, message) in cases {
+        let dir = dated_rules(until, from);
+        let out = arrears_in(dir.path(), &["lint", "rules"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains(message), "{until} / {from}: {text}");
+        assert!(
+            text.contains("rules: 1 error(s), "),
+            "{until} / {from}: not one error:\n{text}"
+        );
+        assert!(
+            !text.contains("effective-overlap") && !text.contains("effective-gap"),
+            "{until} / {from}: {text}"
+        );
+    }
 }

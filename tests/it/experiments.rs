@@ -92,10 +92,12 @@ fn removing_an_arm_without_giving_its_buckets_away_is_an_error() {
         ],
     )
     .unwrap_err();
+    let messages: Vec<&str> = err.iter().map(|p| p.message.as_str()).collect();
     assert_eq!(
-        err,
+        messages,
         vec!["buckets 8000-9499 belong to no arm; add them to an arm's `buckets` (a removed arm's buckets go back to an arm named here)"]
     );
+    assert_eq!(err[0].arm, None);
     let err = layout(
         &["a", "b"],
         &[
@@ -104,7 +106,45 @@ fn removing_an_arm_without_giving_its_buckets_away_is_an_error() {
         ],
     )
     .unwrap_err();
-    assert_eq!(err, vec!["bucket 5000 is claimed by `a` and `b`"]);
+    assert_eq!(err[0].message, "bucket 5000 is claimed by `a` and `b`");
+    assert_eq!(err[0].arm, Some(1));
+}
+
+/// A wrong claim is reported at the arm's `buckets` or `take_from` (not at the
+/// experiment's name), a clash with every bucket of its run, a misspelt arm
+/// with the nearest name.
+#[test]
+fn a_wrong_claim_is_an_error_at_the_claim() {
+    let head = "  - { name: champion, buckets: 0-7999 }\n  - { name: soft_letter, buckets: BUCKETS, template: card_early_soft }\n  - { name: holdout, buckets: 9500-9999, holdout: true }\n";
+    let cases = [
+        (
+            head.replace("BUCKETS", "7900-9499"),
+            "card_early_letters.yaml:15:35: error[experiment]: buckets 7900-7999 are claimed by `champion` and `soft_letter`",
+            "every bucket 0 to 9999 belongs to exactly one arm",
+        ),
+        (
+            head.replace("BUCKETS", "7999-9499"),
+            "card_early_letters.yaml:15:35: error[experiment]: bucket 7999 is claimed by `champion` and `soft_letter`",
+            "every bucket 0 to 9999 belongs to exactly one arm",
+        ),
+        (
+            head.replace("BUCKETS", "8000-9499") + "  - { name: sms, share: 10%, take_from: champoin }\n",
+            "card_early_letters.yaml:17:41: error[experiment]: arm `sms` takes from `champoin`, which is not an arm",
+            "did you mean `champion`?",
+        ),
+        (
+            head.replace("BUCKETS", "8000-9499") + "  - { name: sms, share: 90%, take_from: holdout }\n",
+            "card_early_letters.yaml:17:41: error[experiment]: arm `sms` takes 9000 buckets from `holdout`, which has 500",
+            "an arm gives away fewer buckets than it holds",
+        ),
+    ];
+    for (arms, at, help) in cases {
+        let dir = with_arms(&arms);
+        let out = lint(dir.path(), &[]);
+        assert!(out.contains(at), "{arms}: {out}");
+        assert!(out.contains(&format!("help: {help}")), "{arms}: {out}");
+        assert_eq!(out.matches("error[").count(), 1, "{arms}: {out}");
+    }
 }
 
 /// The shipped rules with `card_early_letters.yaml`'s arms replaced.
@@ -253,5 +293,25 @@ fn the_shipped_experiment_assigns_accounts_to_the_buckets_its_file_names() {
             _ => "holdout",
         };
         assert_eq!(exp.assign(&id).name, expected, "{id}");
+    }
+}
+
+/// `lint --base` naming rules with no policy that builds (a tables-only
+/// directory, a broken experiment) cannot compare anything: exit 2, one line,
+/// never "no problems".
+#[test]
+fn lint_base_without_a_policy_is_bad_input() {
+    let broken = with_arms(
+        "  - { name: champion, buckets: 0-7999 }\n  - { name: soft_letter, buckets: 8000-9499, template: card_early_soft }\n  - { name: holdout, buckets: 9500-9999, holdout: true }\n  - { name: sms, share: 10%, take_from: champoin }\n",
+    );
+    for base in [
+        broken.path().join("rules"),
+        root().join("samples/effective/rules"),
+    ] {
+        let out = arrears_in(root(), &["lint", "rules", "--base", base.to_str().unwrap()]);
+        let stderr = crate::common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("has no policy that builds"), "{stderr}");
     }
 }

@@ -272,3 +272,45 @@ fn a_cell_over_several_lines_keeps_its_layout_and_gets_a_note_when_it_is_not_can
         "note: t.yaml:8:5: kept as written: this cell spans lines, so `arrears fmt` leaves its layout to you; its canonical form is `max(account.a, $0)`\n"
     );
 }
+
+/// A YAML alias of a table cell is formatted through its anchor, with no
+/// note; an alias of a value written outside any cell gets a note saying so.
+#[test]
+fn an_alias_is_formatted_at_its_anchor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = "table: t\nhit: first\ninputs:\n  dpd: account.days_past_due\noutputs:\n  bucket: text\nrows:\n  - &r1\n    id: a\n    when: &w { dpd: \">=1\" }\n    then: { bucket: '\"a\"' }\n  - <<: *r1\n    id: b\n    then: { bucket: '\"b\"' }\n  - id: c\n    when: *w\n    then: { bucket: '\"c\"' }\n";
+    std::fs::write(tmp.path().join("t.yaml"), table).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "t.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let text = std::fs::read_to_string(tmp.path().join("t.yaml")).unwrap();
+    assert_eq!(text, table.replace(">=1", ">= 1"));
+    let outside = "table: t\ndescription: &d \">=1\"\nhit: first\ninputs:\n  dpd: account.days_past_due\noutputs:\n  bucket: text\nrows:\n  - id: a\n    when: { dpd: *d }\n    then: { bucket: '\"a\"' }\n";
+    std::fs::write(tmp.path().join("t.yaml"), outside).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "t.yaml"]);
+    assert_eq!(
+        stderr(&out),
+        "note: t.yaml:10:18: kept as written: this cell is a YAML alias, so its text is where its anchor is; its canonical form is `>= 1`; write it at the anchor\n"
+    );
+}
+
+/// One file named twice, by two paths or through a link, is formatted and counted once.
+#[test]
+fn a_file_named_twice_is_formatted_once() {
+    let (tmp, dir) = messy();
+    std::os::unix::fs::symlink(dir.join("entry.yaml"), tmp.path().join("link.yaml")).unwrap();
+    let out = arrears_in(
+        tmp.path(),
+        &[
+            "fmt",
+            "--check",
+            "messy/entry.yaml",
+            "./messy/entry.yaml",
+            "link.yaml",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "would reformat ./messy/entry.yaml\n1 file would be reformatted, 0 already formatted\n"
+    );
+}

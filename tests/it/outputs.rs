@@ -138,6 +138,89 @@ fn an_output_over_an_input_or_another_output_is_refused() {
     }
 }
 
+/// Every file under `dir` with its bytes, in path order.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(tree(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An output in a rules directory (a rule file, the mapping, a new file the
+/// next run would read as rules), named directly or through a link to the
+/// directory, is refused by every command that writes files beside its rules.
+#[test]
+fn an_output_inside_a_rules_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    common::copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    common::copy_dir(&root().join("rules"), &dir.path().join("old"));
+    std::os::unix::fs::symlink("rules", dir.path().join("link")).unwrap();
+    let accounts = root().join("samples/accounts.yaml").display().to_string();
+    let batch = [
+        "batch",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "--input-format",
+        "csv",
+    ];
+    let diff = [
+        "diff", "--base", "old", "--rules", "rules", "--as-of", AS_OF,
+    ];
+    let cases: &[(&[&str], &[&str], &str)] = &[
+        (
+            &batch,
+            &["--out", "rules/mappings/extract.yaml", "x.csv"],
+            "--out `rules/mappings/extract.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &batch,
+            &["--rejects", "rules/entry.yaml", "x.csv"],
+            "--rejects `rules/entry.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &batch,
+            &["--summary", "link/summary.yaml", "x.csv"],
+            "--summary `link/summary.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &diff,
+            &["--changed", "rules/entry.yaml", &accounts],
+            "--changed `rules/entry.yaml` is inside the rules directory `rules`",
+        ),
+        (
+            &diff,
+            &["--out", "old/report.yaml", &accounts],
+            "--out `old/report.yaml` is inside the rules directory `old`",
+        ),
+        (
+            &["lint", "rules"],
+            &["--counterexamples", "rules"],
+            "--counterexamples `rules` is inside the rules directory `rules`",
+        ),
+        (
+            &["lint", "rules"],
+            &["--counterexamples", "link/cx"],
+            "--counterexamples `link/cx` is inside the rules directory `rules`",
+        ),
+    ];
+    let before = tree(dir.path());
+    for (command, extra, needle) in cases {
+        let args: Vec<&str> = command.iter().chain(extra.iter()).copied().collect();
+        refused(&arrears_in(dir.path(), &args), needle);
+        assert!(before == tree(dir.path()), "{args:?} changed a file");
+    }
+}
+
 #[test]
 fn a_symlinked_output_replaces_its_target_and_stays_a_link() {
     let dir = tempfile::tempdir().unwrap();
@@ -553,4 +636,68 @@ fn a_dash_reads_accounts_from_standard_input() {
         "{}",
         common::stderr(&csv)
     );
+}
+
+/// `schema --out DIR` and `man --out DIR` replace only regular files in DIR:
+/// a symbolic link there (whose target is outside) or a FIFO (whose write
+/// would block) is refused before anything is written.
+#[test]
+fn an_out_directory_replaces_only_its_regular_files() {
+    use std::os::unix::fs::OpenOptionsExt;
+    for (command, page) in [("schema", "table.schema.json"), ("man", "arrears.1")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(dir.path().join("precious.txt"), "mine").unwrap();
+        std::os::unix::fs::symlink("../precious.txt", out.join(page)).unwrap();
+        refused_with(
+            &arrears_in(dir.path(), &[command, "--out", "out"]),
+            2,
+            &format!("`out/{page}` is a symbolic link; `--out DIR` replaces only regular files there (nothing written)"),
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(names(&out), vec![page.to_string()]);
+        std::fs::remove_file(out.join(page)).unwrap();
+        mkfifo(&out.join(page));
+        let reader = {
+            let fifo = out.join(page);
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        refused_with(
+            &arrears_in(dir.path(), &[command, "--out", "out"]),
+            2,
+            &format!("`out/{page}` is a FIFO (named pipe)"),
+        );
+        // Lets the reader go: a writer that opens and closes without writing
+        // (opening fails until the reader is waiting in its open).
+        while !reader.is_finished()
+            && std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(out.join(page))
+                .is_err()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(
+            reader.join().unwrap().is_empty(),
+            "{command} wrote into the FIFO"
+        );
+        assert_eq!(names(&out), vec![page.to_string()]);
+    }
+}
+
+/// One `error:` line containing `needle`, exit `code`, nothing on stdout.
+fn refused_with(out: &Output, code: i32, needle: &str) {
+    let stderr = common::stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line:\n{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(needle),
+        "no `{needle}` in {stderr}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -63,7 +63,23 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         }
     }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
+    // A value where a nested mapping belongs (`effective: 2026-12-31`): the
+    // key names what is wanted, not the document's first line.
+    let help = match key_before(&file.text, start) {
+        Some(key) if message.starts_with("expected a mapping") => Some(format!(
+            "`{key}` takes `key: value` pairs (`{key}: {{ ... }}` or indented lines below it), not a single value"
+        )),
+        _ => help,
+    };
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// The key of a `key: value` line whose value starts at `at`.
+fn key_before(text: &str, at: usize) -> Option<&str> {
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let key = text[line_start..at].trim().strip_suffix(':')?;
+    let key = key.trim_start_matches("- ").trim();
+    (!key.is_empty() && !key.contains([' ', '{', '[', ','])).then_some(key)
 }
 
 /// YAML notices a dedented `key: value` line only at the next line, which is
