@@ -58,3 +58,4 @@ mod scenarios;
 mod simulate;
 mod template_dates;
 mod test_command;
+mod typed_eval;
