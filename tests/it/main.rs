@@ -23,6 +23,7 @@ mod arithmetic;
 mod bad_input;
 mod batch;
 mod batch_csv_output;
+mod batch_decisions;
 mod browser;
 mod calendar;
 mod ci_output;
