@@ -2,7 +2,8 @@
 //! one core: the three tables `entry`, `collection_class` and `promise` per
 //! pre-decoded account. Before timing, all 1,000,000 accounts of seed 42 are
 //! run through the same path and their checksums asserted against the
-//! workload's README. Run: `cargo bench --bench workload`
+//! workload's README; `three_tables_two_threads` splits the same accounts
+//! between two threads. Run: `cargo bench --bench workload`
 //! (`WORKLOAD_CHECK=0` skips the 1M-account check).
 
 mod collections;
@@ -33,15 +34,24 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("workload");
     group.throughput(Throughput::Elements(accounts.len() as u64));
     group.sample_size(10);
-    group.bench_function("three_tables_one_core", |b| {
-        b.iter(|| {
-            for account in &accounts {
-                let mut t = Tables::new(plan, account, as_of, false);
-                for &table in &tables {
-                    black_box(t.require(table).ok());
-                }
-                black_box(&t.evaluation);
+    let evaluate = |accounts: &[arrears::types::Value]| {
+        for account in accounts {
+            let mut t = Tables::new(plan, account, as_of, false);
+            for &table in &tables {
+                black_box(t.require(table).ok());
             }
+            black_box(&t.evaluation);
+        }
+    };
+    group.bench_function("three_tables_one_core", |b| b.iter(|| evaluate(&accounts)));
+    // The same accounts split between two threads: the speed-up a second core gives.
+    group.bench_function("three_tables_two_threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for half in accounts.chunks(accounts.len().div_ceil(2)) {
+                    s.spawn(|| evaluate(half));
+                }
+            })
         })
     });
     group.finish();
