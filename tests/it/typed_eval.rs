@@ -277,3 +277,36 @@ fn bench_workload_rules_agree_with_the_reference() {
         );
     }
 }
+
+/// A table whose sets would take long to build (3,000 rows, 6,000 distinct
+/// bounds in its first column) keeps its row index instead, and still decides
+/// as the reference does.
+#[test]
+fn a_table_too_costly_for_row_sets_keeps_its_row_index() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
+    let mut t = String::from(
+        "table: bands\nhit: first\ninputs:\n  n: account.n\n  colour: account.colour\noutputs:\n  band: integer\nrows:\n",
+    );
+    for i in 0..3000 {
+        t.push_str(&format!(
+            "- {{id: r{i}, when: {{n: \"[{}..{}]\", colour: red}}, then: {{band: \"{i}\"}}}}\n",
+            i * 10,
+            i * 10 + 9
+        ));
+    }
+    t.push_str("default: { band: \"-1\" }\n");
+    std::fs::write(dir.path().join("bands.yaml"), t).unwrap();
+    let plan =
+        arrears::lang::compile::compile(arrears::load_rules(dir.path()).unwrap().program.unwrap());
+    assert!(plan.tables[0].bits.is_none() && plan.tables[0].index.is_some());
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    for n in [0, 9, 10, 15_000, 29_999, 30_000] {
+        let json = serde_json::json!({"id": "A", "colour": "red", "m": 1, "limit": "0", "n": n});
+        let account = arrears::data::snapshot::decode_account(plan.schema(), &json).unwrap();
+        let got = typed(&plan, &account, as_of).unwrap();
+        assert_eq!(Ok(got.clone()), reference(&plan, &account, as_of));
+        let band = got.decisions[0].outcome.result()[0].clone();
+        assert_eq!(band, Value::Int(if n < 30_000 { n / 10 } else { -1 }));
+    }
+}

@@ -25,6 +25,11 @@ use crate::types::{Type, Value};
 /// its row index or is scanned.
 const MAX_WORDS: usize = 1 << 20;
 
+/// The most (cell, class) pairs building a table's sets may decide, so that
+/// loading stays fast (a few tens of ms); above, the table keeps its row index
+/// or is scanned.
+const MAX_WORK: usize = 8 << 20;
+
 /// The rows of a table by the class of each indexed column's value.
 #[derive(Clone, Debug)]
 pub struct RowBits {
@@ -284,6 +289,7 @@ impl RowBits {
         // Pass 2: per column, a set per class.
         let mut columns = Vec::new();
         let mut total = 2 * words;
+        let mut work = 0usize;
         for (col, input) in inputs.iter().enumerate() {
             let Some(classes) = classes(&input.expr.ty, &bounds[col], schema) else {
                 continue;
@@ -297,7 +303,8 @@ impl RowBits {
             }
             let count = classes.count();
             total += (count + 1) * words;
-            if total > MAX_WORDS {
+            work += (count + 1) * cells.len();
+            if total > MAX_WORDS || work > MAX_WORK {
                 return None;
             }
             let representatives = classes.representatives()?;
