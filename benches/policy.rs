@@ -7,7 +7,10 @@
 //! - `policy/evaluate_tables`: the same accounts through the tables only;
 //! - `large_table/rows/N`: one table of N rows whose first column is an integer
 //!   range (the shape of score or DPD bands), generated into a temporary rules
-//!   directory, against a 2-row table of the same shape.
+//!   directory, against a 2-row table of the same shape;
+//! - `large_table_enum/rows/N`: a `first` table of N rows whose first column
+//!   is an enum (jurisdiction) and second a DPD band, 2,000 rows against 20
+//!   (the target: within 5×).
 //!
 //! Run: `cargo bench --bench policy`.
 
@@ -102,5 +105,41 @@ fn large_table(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, policy, large_table);
+fn large_table_enum(c: &mut Criterion) {
+    let mut group = c.benchmark_group("large_table_enum");
+    for rows in [20usize, 2000] {
+        let dir = common::enum_first_dir(rows);
+        let loaded = arrears::policy::load(dir.path()).expect("load");
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let plan = loaded.plan.expect("plan");
+        // Accounts spread over every row of the table: each jurisdiction, and
+        // DPD over the whole range of bands.
+        let mut accounts = generated(plan.schema(), 1000);
+        let schema = plan.schema().account();
+        let (dpd, juris) = (
+            schema.slot("days_past_due").expect("dpd"),
+            schema.slot("jurisdiction").expect("jurisdiction"),
+        );
+        let bands = rows.div_ceil(common::JURISDICTIONS.len());
+        for (i, a) in accounts.iter_mut().enumerate() {
+            if let arrears::types::Value::Record(fields) = a {
+                let mut f = fields.to_vec();
+                f[dpd] = arrears::types::Value::Int(((i * 7919) % (bands * 10)) as i64);
+                f[juris] = arrears::types::Value::Enum((i % common::JURISDICTIONS.len()) as u32);
+                *a = arrears::types::Value::Record(f.into());
+            }
+        }
+        group.throughput(Throughput::Elements(accounts.len() as u64));
+        group.bench_with_input(BenchmarkId::new("rows", rows), &accounts, |b, accounts| {
+            b.iter(|| {
+                for account in accounts {
+                    black_box(arrears::eval::evaluate(&plan, account, as_of(), false).ok());
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, policy, large_table, large_table_enum);
 criterion_main!(benches);

@@ -12,9 +12,8 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
-use crate::lang::compile::{Bound, CellTest, Check, CompiledTable, InputRead, Matcher, Plan};
+use crate::lang::compile::{CellTest, Check, CompiledTable, InputRead, Matcher, Plan};
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Result, Results, NULL,
@@ -102,6 +101,9 @@ pub struct Tables<'a> {
     account: &'a Value,
     as_of: NaiveDate,
     trace: bool,
+    /// Match every row cell by cell (the reference interpreter), not through
+    /// the typed row sets.
+    reference: bool,
     /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
     /// single decision, whose values other tables read.
     state: SmallVec<[u32; 16]>,
@@ -119,6 +121,7 @@ impl<'a> Tables<'a> {
             account,
             as_of,
             trace,
+            reference: false,
             state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
             computed: Vec::with_capacity(plan.max_inputs),
             made: Vec::new(),
@@ -126,6 +129,16 @@ impl<'a> Tables<'a> {
                 decisions: Vec::with_capacity(plan.order.len()),
                 trace: Vec::new(),
             },
+        }
+    }
+
+    /// Like [`Tables::new`], but every table is matched row by row, cell by
+    /// cell (as with a trace, without building one): the reference
+    /// implementation the typed row sets are tested against.
+    pub fn reference(plan: &'a Plan, account: &'a Value, as_of: NaiveDate) -> Self {
+        Tables {
+            reference: true,
+            ..Tables::new(plan, account, as_of, false)
         }
     }
 
@@ -165,6 +178,7 @@ impl<'a> Tables<'a> {
             results,
             &mut self.computed,
             self.trace.then_some(&mut self.evaluation.trace),
+            self.reference,
             &mut self.made,
         )?;
         if let [Decision { item: None, .. }] = self.made.as_slice() {
@@ -205,6 +219,7 @@ impl<'a> Tables<'a> {
             results,
             &mut self.computed,
             self.trace.then_some(&mut traces),
+            self.reference,
             &mut made,
         )?;
         Ok((made, traces))
@@ -226,6 +241,7 @@ fn evaluate_table_into(
     results: Results<'_>,
     computed: &mut Vec<Value>,
     mut trace: Option<&mut Vec<TableTrace>>,
+    reference: bool,
     made: &mut Vec<Decision>,
 ) -> std::result::Result<(), EvalError> {
     let table = &plan.tables[t as usize];
@@ -298,6 +314,7 @@ fn evaluate_table_into(
                 table,
                 &mut row_env,
                 trace.is_some().then_some(&mut rows_tried),
+                reference,
             );
             env.locals = row_env.locals;
             outcome.map_err(|k| fail(item, k))?
@@ -333,21 +350,52 @@ fn item_label(value: &Value) -> Option<Arc<str>> {
     }
 }
 
+/// The rows that match, through the typed row sets; `None` when the table
+/// has none or an input is not of its column's kind.
+fn typed_matches(
+    table: &CompiledTable,
+    env: &mut Env,
+    stop_at_first: bool,
+    matched: &mut SmallVec<[u32; 8]>,
+) -> Option<Result<()>> {
+    let bits = table.bits.as_ref()?;
+    let inputs = env.inputs;
+    bits.candidates(inputs, |r, verify| {
+        if verify && first_failing_cell(table, r as usize, env)?.is_some() {
+            return Ok(false);
+        }
+        matched.push(r);
+        Ok(stop_at_first)
+    })
+}
+
 fn decide(
     table: &CompiledTable,
     env: &mut Env,
     mut trace: Option<&mut RowsTried>,
+    reference: bool,
 ) -> Result<Outcome> {
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
     let mut matched: SmallVec<[u32; 8]> = SmallVec::new();
+    let typed = trace.is_none() && !reference;
+    let by_sets = match typed {
+        true => typed_matches(table, env, stop_at_first, &mut matched),
+        false => None,
+    };
     // Without a trace, a large table's index skips rows whose first cell
     // cannot match (they would fail there, before any other cell is tried).
-    let candidates = match (&trace, &table.index) {
-        (None, Some(index)) => env.inputs.first().and_then(|x| index.candidates(x)),
+    let candidates = match (typed, &table.index) {
+        (true, Some(index)) => env.inputs.first().and_then(|x| index.candidates(x)),
         _ => None,
     };
-    let n = candidates.map_or(t.rows.len(), <[u32]>::len);
+    let n = match by_sets {
+        Some(result) => {
+            result?;
+            0
+        }
+        None => candidates.map_or(t.rows.len(), <[u32]>::len),
+    };
     for k in 0..n {
         let r = candidates.map_or(k, |c| c[k] as usize);
         let failed = first_failing_cell(table, r, env)?;
@@ -586,48 +634,11 @@ fn dynamic_operands(checks: &[Check], env: &mut Env) -> Result<Vec<Value>> {
     Ok(values)
 }
 
-/// `x` within the bounds (`None`: unbounded on that side).
-fn within<T: PartialOrd>(x: &T, low: &Bound<T>, high: &Bound<T>) -> bool {
-    let above = match low {
-        None => true,
-        Some((b, true)) => x >= b,
-        Some((b, false)) => x > b,
-    };
-    above
-        && match high {
-            None => true,
-            Some((b, true)) => x <= b,
-            Some((b, false)) => x < b,
-        }
-}
-
-/// A check against constants, which cannot fail, decided without the
-/// fallible path; `None` for a check that evaluates an expression.
-#[inline(always)]
-fn constant_check(check: &Check, input: &Value) -> Option<bool> {
-    Some(match check {
-        Check::Bool(b) => matches!(input, Value::Bool(x) if x == b),
-        Check::EnumSet(bits) => {
-            matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0)
-        }
-        Check::Ints { low, high } => match input {
-            Value::Int(n) => within(n, low, high),
-            _ => return None,
-        },
-        Check::Dates { low, high } => matches!(input, Value::Date(d) if within(d, low, high)),
-        Check::Decimals { low, high } => match input {
-            Value::Dec(d) => within(d, low, high),
-            _ => return None,
-        },
-        _ => return None,
-    })
-}
-
 /// Whether `input` passes `check`: a check against constants inline, any
 /// other (a widened number, a comparison with an account value) out of line.
 #[inline(always)]
 fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
-    match constant_check(check, input) {
+    match check.fast_outcome(input) {
         Some(hit) => Ok(hit),
         None => other_check(check, input, env),
     }
@@ -636,26 +647,6 @@ fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
 #[inline(never)]
 fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
     Ok(match check {
-        Check::Ints { low, high } => match input {
-            Value::Dec(d) => {
-                let widen = |b: &Bound<i64>| b.map(|(v, inclusive)| (Decimal::from(v), inclusive));
-                within(d, &widen(low), &widen(high))
-            }
-            _ => false,
-        },
-        Check::Decimals { low, high } => match input {
-            Value::Int(n) => within(&Decimal::from(*n), low, high),
-            _ => false,
-        },
-        // Decided by `constant_check` whatever the input.
-        Check::Bool(_) | Check::EnumSet(_) | Check::Dates { .. } => false,
-        Check::Compare(op, v) => compare(*op, input, v),
-        Check::Range {
-            low,
-            low_inclusive,
-            high,
-            high_inclusive,
-        } => in_range(input, low, *low_inclusive, high, *high_inclusive),
         Check::Dynamic(test) => match test {
             TTest::Compare(op, e) => {
                 let v = eval(e, env)?;
@@ -672,5 +663,6 @@ fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
                 in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
             }
         },
+        constant => constant.constant_outcome(input).unwrap_or(false),
     })
 }

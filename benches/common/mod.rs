@@ -30,3 +30,35 @@ pub fn dpd_bands_dir(rows: usize) -> tempfile::TempDir {
     std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
     dir
 }
+
+/// The jurisdictions of the shipped schema, in declaration order.
+pub const JURISDICTIONS: [&str; 6] = ["IL", "NY", "CO", "CA", "TX", "GB"];
+
+/// A rules directory with the shipped schema and one `first` table of `rows`
+/// rows whose first column is an enum: row `i` tests jurisdiction
+/// `i % 6` (the first column, `j`) and the DPD band `[10k..10k + 9]` for
+/// `k = i / 6` (`d`), so every account matches one row, anywhere in the table.
+#[allow(dead_code)]
+pub fn enum_first_dir(rows: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/schema.yaml"),
+        dir.path().join("schema.yaml"),
+    )
+    .expect("copy");
+    let mut t = String::from(
+        "table: bands\nhit: first\ninputs:\n  j: account.jurisdiction\n  d: account.days_past_due\noutputs:\n  band: integer\nrows:\n",
+    );
+    for i in 0..rows {
+        let lo = (i / JURISDICTIONS.len()) * 10;
+        t.push_str(&format!(
+            "- {{id: r{i}, when: {{j: \"{}\", d: \"[{lo}..{}]\"}}, then: {{band: \"{i}\"}}}}\n",
+            JURISDICTIONS[i % JURISDICTIONS.len()],
+            lo + 9
+        ));
+    }
+    t.push_str("default: { band: \"-1\" }\n");
+    std::fs::write(dir.path().join("bands.yaml"), t).expect("write");
+    dir
+}

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use arrears::data::batch::{self, CsvSource, Mapping, OutputFormat, Settings};
+use arrears::data::batch::{self, CsvSource, Evaluate, Mapping, OutputFormat, Settings};
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {
@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
         OutputFormat::Csv
     };
     let settings = Settings {
-        policy,
+        evaluate: Evaluate::Policy(policy),
         mapping: Some(&mapping),
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date"),
         output,

@@ -82,6 +82,10 @@ pub struct Args {
     /// table this row's actions do not need also rejects it (slower; the actions are the same).
     #[arg(long)]
     all_tables: bool,
+    /// Write each row's table decisions (one JSON object per row: every table's
+    /// outputs) instead of the policy's actions; rules without a policy always do.
+    #[arg(long)]
+    decisions: bool,
 }
 
 pub fn run(args: &Args) -> Exit {
@@ -130,7 +134,15 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let book = crate::policy::Rulebook::load(&args.rules).map_err(|e| bad(e.to_string()))?;
     // The rule set in force on the batch's day, built once for every row.
     let loaded = book.on(args.as_of);
-    let Some(policy) = loaded.policy.as_ref() else {
+    let evaluate = match (&loaded.policy, &loaded.plan) {
+        (Some(policy), _) if !args.decisions => Some(batch::Evaluate::Policy(policy)),
+        (Some(policy), _) => Some(batch::Evaluate::Decisions(&policy.plan)),
+        (None, Some(plan)) if !loaded.has_errors() && !loaded.has_policy => {
+            Some(batch::Evaluate::Decisions(plan))
+        }
+        _ => None,
+    };
+    let Some(evaluate) = evaluate else {
         let first = crate::diagnostic::first_error(&loaded.diagnostics);
         let in_force = if book.versions.is_empty() {
             String::new()
@@ -152,7 +164,19 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         };
         return Err((Exit::InvalidRules, message));
     };
-    let schema = policy.plan.schema();
+    if let batch::Evaluate::Decisions(_) = evaluate {
+        let refused = match (args.output_format, &args.open_cases) {
+            (OutFormat::Csv, _) => Some("--output-format csv"),
+            (_, Some(_)) => Some("--open-cases"),
+            _ => None,
+        };
+        if let Some(option) = refused {
+            return Err(usage(format!(
+                "{option} applies to a policy's actions; decisions (`--decisions`, or rules without a policy) are written as JSON Lines"
+            )));
+        }
+    }
+    let schema = evaluate.plan().schema();
     // CSV needs a mapping, checked before any row is read.
     let mut mapping = match format {
         InputFormat::Jsonl => None,
@@ -228,7 +252,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         }
     };
     let settings = batch::Settings {
-        policy,
+        evaluate,
         mapping: mapping.as_ref(),
         as_of: args.as_of,
         output: match args.output_format {

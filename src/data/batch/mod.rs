@@ -30,6 +30,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use csv::StringRecord;
 
+use crate::lang::compile::Plan;
 use crate::policy::Policy;
 pub use csv_source::CsvSource;
 pub use jsonl_source::JsonlSource;
@@ -166,9 +167,28 @@ fn bytes_text(n: usize) -> String {
     }
 }
 
+/// What a batch run does with each decoded row.
+#[derive(Clone, Copy)]
+pub enum Evaluate<'a> {
+    /// The policy's actions (only the tables they read, or every table with `all_tables`).
+    Policy(&'a Policy),
+    /// Every table's decisions, one JSON object per row (`--decisions`, or
+    /// rules without a policy): the tables as a plain decision service.
+    Decisions(&'a Plan),
+}
+
+impl Evaluate<'_> {
+    pub fn plan(&self) -> &Plan {
+        match self {
+            Evaluate::Policy(policy) => &policy.plan,
+            Evaluate::Decisions(plan) => plan,
+        }
+    }
+}
+
 /// Settings of one batch run.
 pub struct Settings<'a> {
-    pub policy: &'a Policy,
+    pub evaluate: Evaluate<'a>,
     pub mapping: Option<&'a Mapping>,
     pub as_of: NaiveDate,
     pub output: OutputFormat,

@@ -10,8 +10,10 @@ use serde::Serialize;
 use super::duplicates::Ids;
 use super::mapping::trim_cell;
 use super::summary::Summary;
-use super::{OutputFormat, Raw, Settings, Unit};
+use super::{Evaluate, OutputFormat, Raw, Settings, Unit};
 use crate::data::snapshot::{account_id, decode_account};
+use crate::eval::{Decision, Outcome, Tables};
+use crate::lang::compile::Plan;
 use crate::policy::Action;
 
 /// One reject line.
@@ -39,7 +41,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
         summary: Summary::default(),
         ids: Ids::default(),
     };
-    let schema = settings.policy.plan.schema();
+    let schema = settings.evaluate.plan().schema();
     let mut scratch = Vec::with_capacity(512);
     for unit in units {
         let account = match decode_unit(schema, settings.mapping, unit) {
@@ -56,10 +58,37 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
             }
         };
         let (id, account) = (account.id, account.value);
+        let policy = match settings.evaluate {
+            Evaluate::Policy(policy) => policy,
+            Evaluate::Decisions(plan) => {
+                let mut tables = Tables::new(plan, &account, settings.as_of, false);
+                match tables.require_all() {
+                    Err(e) => reject(
+                        &mut part,
+                        unit.line,
+                        Some(&id),
+                        None,
+                        &format!("evaluation failed: {e}"),
+                    ),
+                    Ok(()) => {
+                        part.summary.evaluated += 1;
+                        part.ids.push(&id);
+                        write_decisions(
+                            &mut part.out,
+                            plan,
+                            &id,
+                            unit.line,
+                            &tables.evaluation.decisions,
+                        );
+                    }
+                }
+                continue;
+            }
+        };
         let run = if settings.all_tables {
-            crate::policy::run(settings.policy, &account, settings.as_of, false)
+            crate::policy::run(policy, &account, settings.as_of, false)
         } else {
-            crate::policy::run_needed(settings.policy, &account, settings.as_of)
+            crate::policy::run_needed(policy, &account, settings.as_of)
         };
         match run {
             Err(e) => {
@@ -89,6 +118,57 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
         }
     }
     part
+}
+
+/// One row's decisions: `{"account":…,"row":…,"decisions":{TABLE:…}}`, a
+/// table's entry the object of its outputs (a row's, the default's, or the
+/// aggregate), an array of them under `collect` / `rule_order`, and for a
+/// per-item table an array of `{"item":…,"outputs":…}`. Tables in evaluation
+/// order; tables that take params (called by the pipeline) are not evaluated.
+pub fn write_decisions(
+    out: &mut Vec<u8>,
+    plan: &Plan,
+    id: &str,
+    line: u64,
+    decisions: &[Decision],
+) {
+    let outputs = |d: &Decision| match &d.outcome {
+        Outcome::Rows(rows) => serde_json::Value::Array(
+            rows.iter()
+                .map(|(_, values)| plan.outputs_json(d.table, values))
+                .collect(),
+        ),
+        outcome => plan.outputs_json(d.table, outcome.result()),
+    };
+    let mut tables = serde_json::Map::new();
+    for &t in &plan.order {
+        let table = &plan.tables[t as usize];
+        if !table.table.params.is_empty() {
+            continue;
+        }
+        let mut made = decisions.iter().filter(|d| d.table == t);
+        let value = match &table.table.for_each {
+            None => match made.next() {
+                Some(d) => outputs(d),
+                None => continue,
+            },
+            Some(_) => serde_json::Value::Array(
+                made.map(|d| {
+                    serde_json::json!({
+                        "item": d.label.as_deref(),
+                        "outputs": outputs(d),
+                    })
+                })
+                .collect(),
+            ),
+        };
+        tables.insert(table.name.to_string(), value);
+    }
+    out.extend_from_slice(b"{\"account\":");
+    let _ = serde_json::to_writer(&mut *out, id);
+    let _ = write!(out, ",\"row\":{line},\"decisions\":");
+    let _ = serde_json::to_writer(&mut *out, &tables);
+    out.extend_from_slice(b"}\n");
 }
 
 /// A row decoded by the schema, with its account id (empty when it has none).

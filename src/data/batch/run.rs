@@ -62,6 +62,7 @@ pub fn run(
     summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
     summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;
     summary.all_tables = settings.all_tables;
+    summary.decisions = matches!(settings.evaluate, super::Evaluate::Decisions(_));
     summary.as_of = Some(settings.as_of);
     Ok(summary)
 }

@@ -103,6 +103,9 @@ pub struct Summary {
     pub balanced: bool,
     /// Every table was evaluated (`--all-tables`), not only those the actions read.
     pub all_tables: bool,
+    /// Each evaluated row's decisions were written, not actions (`--decisions`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub decisions: bool,
     pub entry_category: Counts,
     pub collection_class: Counts,
     pub experiment_arm: Counts,
@@ -189,7 +192,7 @@ impl Summary {
     /// For people, on stderr.
     pub fn human(&self) -> String {
         let mut s = format!(
-            "{} rows read: {} evaluated, {} rejected{}; {} actions in {:.2} s ({:.0} rows/s)\n",
+            "{} rows read: {} evaluated, {} rejected{}; {} in {:.2} s ({:.0} rows/s)\n",
             self.rows_read,
             self.evaluated,
             self.rejected,
@@ -198,7 +201,10 @@ impl Summary {
             } else {
                 " -- DOES NOT ADD UP"
             },
-            self.actions,
+            match self.decisions {
+                true => format!("{} decision lines", self.evaluated),
+                false => format!("{} actions", self.actions),
+            },
             self.seconds,
             self.rows_per_second
         );

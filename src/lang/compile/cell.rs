@@ -6,6 +6,8 @@
 
 use rust_decimal::Decimal;
 
+use crate::lang::semantics::{compare, in_range};
+
 use super::fold::fold;
 use super::{Check, CompiledCell};
 use crate::lang::ir::{TExpr, TExprKind, TTest};
@@ -224,5 +226,78 @@ fn decimal(v: &Value) -> Option<Decimal> {
         Value::Int(n) => Some(Decimal::from(*n)),
         Value::Dec(d) => Some(*d),
         _ => None,
+    }
+}
+
+/// `x` within the bounds (`None`: unbounded on that side).
+#[inline(always)]
+fn within<T: PartialOrd>(x: &T, low: &Bound<T>, high: &Bound<T>) -> bool {
+    let above = match low {
+        None => true,
+        Some((b, true)) => x >= b,
+        Some((b, false)) => x > b,
+    };
+    above
+        && match high {
+            None => true,
+            Some((b, true)) => x <= b,
+            Some((b, false)) => x < b,
+        }
+}
+
+impl Check {
+    /// The typed checks against a non-null input of their own type, decided
+    /// inline; `None` for anything else (a widened number, a generic
+    /// comparison, a per-account operand).
+    #[inline(always)]
+    pub fn fast_outcome(&self, input: &Value) -> Option<bool> {
+        Some(match self {
+            Check::Bool(b) => matches!(input, Value::Bool(x) if x == b),
+            Check::EnumSet(bits) => {
+                matches!(input, Value::Enum(i) if *i < 64 && bits & (1u64 << i) != 0)
+            }
+            Check::Ints { low, high } => match input {
+                Value::Int(n) => within(n, low, high),
+                _ => return None,
+            },
+            Check::Dates { low, high } => matches!(input, Value::Date(d) if within(d, low, high)),
+            Check::Decimals { low, high } => match input {
+                Value::Dec(d) => within(d, low, high),
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Whether a non-null `input` passes this check; `None` only for a
+    /// per-account operand (`Dynamic`), which needs the account.
+    pub fn constant_outcome(&self, input: &Value) -> Option<bool> {
+        if let Some(hit) = self.fast_outcome(input) {
+            return Some(hit);
+        }
+        Some(match self {
+            Check::Ints { low, high } => match input {
+                Value::Dec(d) => {
+                    let widen =
+                        |b: &Bound<i64>| b.map(|(v, inclusive)| (Decimal::from(v), inclusive));
+                    within(d, &widen(low), &widen(high))
+                }
+                _ => false,
+            },
+            Check::Decimals { low, high } => match input {
+                Value::Int(n) => within(&Decimal::from(*n), low, high),
+                _ => false,
+            },
+            // Decided by `fast_outcome` whatever the input.
+            Check::Bool(_) | Check::EnumSet(_) | Check::Dates { .. } => false,
+            Check::Compare(op, v) => compare(*op, input, v),
+            Check::Range {
+                low,
+                low_inclusive,
+                high,
+                high_inclusive,
+            } => in_range(input, low, *low_inclusive, high, *high_inclusive),
+            Check::Dynamic(_) => return None,
+        })
     }
 }

@@ -7,8 +7,10 @@
 //! The rooms: this file (the plan's types and `compile`, table by table),
 //! `fold` (constant subexpressions → values), `cell` (a cell's tests →
 //! `Check`s, specialised by the input's type, and the per-table `Matcher`),
-//! `index` (the `RowIndex` of a large table's first column).
+//! `index` (the `RowIndex` of a large table's first column), `bits` (the
+//! `RowBits`: per column and value class the rows whose cell matches).
 
+mod bits;
 mod cell;
 mod fold;
 mod index;
@@ -16,6 +18,7 @@ mod index;
 use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
+pub use bits::RowBits;
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher};
 pub(crate) use fold::fold;
@@ -72,6 +75,9 @@ pub struct CompiledTable {
     /// For a large table whose first column tests a number against constants:
     /// the rows that can match, by the first input's value.
     pub index: Option<RowIndex>,
+    /// The rows whose cells match, per indexed column and class of its value:
+    /// used before `index` when no trace is asked for.
+    pub bits: Option<RowBits>,
     /// What the evaluator runs: the rows' cells in flat arrays, `-` cells left out.
     pub matcher: Matcher,
     /// Per row, its outputs when they are all constants (most rows): no
@@ -194,6 +200,7 @@ pub fn compile(program: Program) -> Plan {
                 .first()
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
             let matcher = Matcher::build(&rows, &table.inputs);
+            let bits = RowBits::build(&matcher, rows.len(), &table.inputs, &program.schema);
             let constants = |outputs: &[TExpr]| -> Option<crate::lang::semantics::Values> {
                 outputs
                     .iter()
@@ -231,6 +238,7 @@ pub fn compile(program: Program) -> Plan {
                 input_reads,
                 table,
                 index,
+                bits,
                 matcher,
                 constant_outputs,
                 constant_default,

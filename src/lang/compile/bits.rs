@@ -1,0 +1,407 @@
+//! A table's typed checks as row bit sets: per input column, the column's
+//! values fall into a few classes (an enum's variants, a bool, the segments a
+//! number or date line is cut into by the column's constants, and null), and
+//! for each class a bit set of the rows whose cell there matches. Matching an
+//! account ANDs one set per column; the set bits, lowest first, are the
+//! candidate rows (for `first`, the first one that survives is the hit). A
+//! cell the sets cannot decide (per-account operands, text) puts its row in
+//! `verify`, and such a candidate is matched cell by cell as before; cells
+//! after it in the row are left to that check too, so a row the sets exclude
+//! has failed on a constant cell before any cell that could raise an error,
+//! exactly where the row-by-row evaluator stops. It must decide exactly what
+//! matching every cell decides (tests in `eval` compare the two on every
+//! account); a class is computed by asking every cell about one representative
+//! value of it, through the same `Check` the evaluator runs.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::cell::Matcher;
+use super::Check;
+use crate::data::schema::Schema;
+use crate::types::{Type, Value};
+
+/// The most bit-set words a table may hold (8 MiB); above, the table keeps
+/// its row index or is scanned.
+const MAX_WORDS: usize = 1 << 20;
+
+/// The most (cell, class) pairs building a table's sets may decide, so that
+/// loading stays fast (a few tens of ms); above, the table keeps its row index
+/// or is scanned.
+const MAX_WORK: usize = 8 << 20;
+
+/// The rows of a table by the class of each indexed column's value.
+#[derive(Clone, Debug)]
+pub struct RowBits {
+    /// 64-bit words per bit set.
+    words: usize,
+    /// Every row (the starting set, before any column).
+    all: Vec<u64>,
+    /// Rows with a cell the sets do not decide: a candidate among them is
+    /// matched cell by cell.
+    verify: Vec<u64>,
+    columns: Vec<ColumnBits>,
+}
+
+#[derive(Clone, Debug)]
+struct ColumnBits {
+    input: u32,
+    classes: Classes,
+    /// `words` per class: null first, then one per class of `classes`.
+    sets: Vec<u64>,
+}
+
+/// How a column's non-null values fall into classes.
+#[derive(Clone, Debug)]
+enum Classes {
+    /// One class per variant.
+    Enum(u32),
+    /// `false`, `true`.
+    Bool,
+    /// The points of the sorted bounds and the open gaps around them:
+    /// `2 * i` below bound `i`, `2 * i + 1` on it, `2 * len` above the last.
+    Ints(Vec<i64>),
+    Decimals(Vec<Decimal>),
+    Dates(Vec<NaiveDate>),
+}
+
+fn segment<T: Ord>(bounds: &[T], x: &T) -> usize {
+    let i = bounds.partition_point(|b| b < x);
+    if bounds.get(i) == Some(x) {
+        2 * i + 1
+    } else {
+        2 * i
+    }
+}
+
+impl Classes {
+    fn count(&self) -> usize {
+        match self {
+            Classes::Enum(n) => *n as usize,
+            Classes::Bool => 2,
+            Classes::Ints(b) => 2 * b.len() + 1,
+            Classes::Decimals(b) => 2 * b.len() + 1,
+            Classes::Dates(b) => 2 * b.len() + 1,
+        }
+    }
+
+    /// The class of a non-null value; `None` when the value is not of the
+    /// column's kind (the caller then matches row by row).
+    #[inline]
+    fn of(&self, x: &Value) -> Option<usize> {
+        match (self, x) {
+            (Classes::Enum(n), Value::Enum(i)) if i < n => Some(*i as usize),
+            (Classes::Bool, Value::Bool(b)) => Some(*b as usize),
+            (Classes::Ints(bounds), Value::Int(n)) => Some(segment(bounds, n)),
+            (Classes::Decimals(bounds), Value::Dec(d)) => Some(segment(bounds, d)),
+            (Classes::Decimals(bounds), Value::Int(n)) => Some(segment(bounds, &Decimal::from(*n))),
+            (Classes::Dates(bounds), Value::Date(d)) => Some(segment(bounds, d)),
+            _ => None,
+        }
+    }
+
+    /// One value of each class (`None`: the class holds no value, as between
+    /// two consecutive integers); `None` overall when a class's value cannot
+    /// be found (two decimal bounds too close to split).
+    fn representatives(&self) -> Option<Vec<Option<Value>>> {
+        fn ordered<T: Copy>(
+            bounds: &[T],
+            below: impl Fn(T) -> Option<T>,
+            above: impl Fn(T) -> Option<T>,
+            between: impl Fn(T, T) -> Option<Option<T>>,
+            wrap: impl Fn(T) -> Value,
+        ) -> Option<Vec<Option<Value>>> {
+            let mut out = Vec::with_capacity(2 * bounds.len() + 1);
+            for (i, &b) in bounds.iter().enumerate() {
+                let gap = if i == 0 {
+                    below(b)
+                } else {
+                    between(bounds[i - 1], b)?
+                };
+                out.push(gap.map(&wrap));
+                out.push(Some(wrap(b)));
+            }
+            out.push(bounds.last().and_then(|&b| above(b)).map(&wrap));
+            Some(out)
+        }
+        match self {
+            Classes::Enum(n) => Some((0..*n).map(|i| Some(Value::Enum(i))).collect()),
+            Classes::Bool => Some(vec![Some(Value::Bool(false)), Some(Value::Bool(true))]),
+            Classes::Ints(b) => ordered(
+                b,
+                |x| x.checked_sub(1),
+                |x| x.checked_add(1),
+                |a, b| Some((a.checked_add(1)? < b).then(|| a + 1)),
+                Value::Int,
+            ),
+            Classes::Decimals(b) => ordered(
+                b,
+                |x| x.checked_sub(Decimal::ONE),
+                |x| x.checked_add(Decimal::ONE),
+                |a, b| {
+                    let mid = a.checked_add(b)? / Decimal::TWO;
+                    (mid > a && mid < b).then_some(Some(mid))
+                },
+                Value::Dec,
+            ),
+            Classes::Dates(b) => ordered(
+                b,
+                |x| x.pred_opt(),
+                |x| x.succ_opt(),
+                |a, b| Some(a.succ_opt().filter(|s| *s < b)),
+                Value::Date,
+            ),
+        }
+    }
+}
+
+/// The bounds a cell's checks compare against, into `out`; `false` when a
+/// check is not a constant test of the column's kind.
+fn cell_bounds(checks: &[Check], kind: &Classes, out: &mut Vec<Value>) -> bool {
+    let mut push = |v: Option<Value>| match v {
+        Some(v) => {
+            out.push(v);
+            true
+        }
+        None => true,
+    };
+    checks.iter().all(|check| match (check, kind) {
+        (Check::Dynamic(_), _) => false,
+        (Check::EnumSet(_), Classes::Enum(_)) | (Check::Bool(_), Classes::Bool) => true,
+        (Check::Compare(_, v), Classes::Enum(_)) => matches!(v, Value::Enum(_) | Value::Null),
+        (Check::Compare(_, v), Classes::Bool) => matches!(v, Value::Bool(_) | Value::Null),
+        (Check::Ints { low, high }, Classes::Ints(_)) => {
+            push(low.map(|(v, _)| Value::Int(v))) && push(high.map(|(v, _)| Value::Int(v)))
+        }
+        (Check::Decimals { low, high }, Classes::Decimals(_)) => {
+            push(low.map(|(v, _)| Value::Dec(v))) && push(high.map(|(v, _)| Value::Dec(v)))
+        }
+        (Check::Dates { low, high }, Classes::Dates(_)) => {
+            push(low.map(|(v, _)| Value::Date(v))) && push(high.map(|(v, _)| Value::Date(v)))
+        }
+        (Check::Compare(_, v), _) => fits(kind, v) && push(Some(v.clone())),
+        (Check::Range { low, high, .. }, _) => {
+            fits(kind, low)
+                && fits(kind, high)
+                && push(Some(low.clone()))
+                && push(Some(high.clone()))
+        }
+        _ => false,
+    })
+}
+
+/// Whether a constant is a bound of an ordered column (null is decided on the
+/// null class, and compares with no value).
+fn fits(kind: &Classes, v: &Value) -> bool {
+    matches!(
+        (kind, v),
+        (_, Value::Null)
+            | (Classes::Ints(_), Value::Int(_))
+            | (Classes::Decimals(_), Value::Int(_) | Value::Dec(_))
+            | (Classes::Dates(_), Value::Date(_))
+    )
+}
+
+/// The column's classes from its type and the bounds its cells name; `None`
+/// for a column the sets do not index.
+fn classes(ty: &Type, bounds: &[Value], schema: &Schema) -> Option<Classes> {
+    fn sorted<T: Ord + Copy>(
+        bounds: &[Value],
+        read: impl Fn(&Value) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut out = Vec::with_capacity(bounds.len());
+        for b in bounds {
+            match b {
+                // `= null` is decided on the null class.
+                Value::Null => {}
+                b => out.push(read(b)?),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+    Some(match ty {
+        Type::Enum(id) => {
+            let n = schema.enum_def(*id).variants.len();
+            Classes::Enum(u32::try_from(n).ok()?)
+        }
+        Type::Bool => Classes::Bool,
+        Type::Integer | Type::Days => Classes::Ints(sorted(bounds, |v| match v {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        })?),
+        Type::Money | Type::Decimal => Classes::Decimals(sorted(bounds, |v| match v {
+            Value::Int(n) => Some(Decimal::from(*n)),
+            Value::Dec(d) => Some(*d),
+            _ => None,
+        })?),
+        Type::Date => Classes::Dates(sorted(bounds, |v| match v {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        })?),
+        _ => return None,
+    })
+}
+
+impl RowBits {
+    /// The sets of a table's matcher; `None` when no column can be indexed
+    /// or the sets would be too large.
+    pub(super) fn build(
+        m: &Matcher,
+        rows: usize,
+        inputs: &[crate::lang::ir::Input],
+        schema: &Schema,
+    ) -> Option<RowBits> {
+        if rows == 0 {
+            return None;
+        }
+        let words = rows.div_ceil(64);
+        // Each column's kind, with placeholder bounds, to read its cells' bounds.
+        let kinds: Vec<Option<Classes>> = inputs
+            .iter()
+            .map(|i| classes(&i.expr.ty, &[], schema))
+            .collect();
+        // Pass 1: which cells the sets decide (per row, those before its
+        // first undecided cell), and every column's bounds.
+        let mut decided = vec![false; m.cells.len()];
+        let mut verify = vec![0u64; words];
+        let mut bounds: Vec<Vec<Value>> = vec![Vec::new(); inputs.len()];
+        for r in 0..rows {
+            let start = m.row_starts[r] as usize;
+            for (k, cell) in m.row(r).iter().enumerate() {
+                let col = cell.input as usize;
+                let ok = kinds[col].as_ref().is_some_and(|kind| {
+                    let before = bounds[col].len();
+                    let ok = cell_bounds(m.checks(cell), kind, &mut bounds[col]);
+                    if !ok {
+                        bounds[col].truncate(before);
+                    }
+                    ok
+                });
+                if !ok {
+                    verify[r / 64] |= 1 << (r % 64);
+                    break;
+                }
+                decided[start + k] = true;
+            }
+        }
+        // Pass 2: per column, a set per class.
+        let mut columns = Vec::new();
+        let mut total = 2 * words;
+        let mut work = 0usize;
+        for (col, input) in inputs.iter().enumerate() {
+            let Some(classes) = classes(&input.expr.ty, &bounds[col], schema) else {
+                continue;
+            };
+            let cells: Vec<(usize, usize)> = (0..m.cells.len())
+                .filter(|&c| decided[c] && m.cells[c].input as usize == col)
+                .map(|c| (c, m.row_starts.partition_point(|&s| s as usize <= c) - 1))
+                .collect();
+            if cells.is_empty() {
+                continue;
+            }
+            let count = classes.count();
+            total += (count + 1) * words;
+            work += (count + 1) * cells.len();
+            if total > MAX_WORDS || work > MAX_WORK {
+                return None;
+            }
+            let representatives = classes.representatives()?;
+            // A row without a decided cell in this column matches every class.
+            let mut sets = Vec::with_capacity((count + 1) * words);
+            let mut covered = vec![0u64; words];
+            for &(_, r) in &cells {
+                covered[r / 64] |= 1 << (r % 64);
+            }
+            let others: Vec<u64> = (0..words)
+                .map(|w| all_word(rows, w) & !covered[w])
+                .collect();
+            for class in 0..=count {
+                let mut set = others.clone();
+                for &(c, r) in &cells {
+                    let cell = &m.cells[c];
+                    let hit = match class {
+                        0 => cell.null_matches,
+                        _ => match &representatives[class - 1] {
+                            None => false,
+                            Some(x) => {
+                                let mut any = false;
+                                for check in m.checks(cell) {
+                                    any |= check.constant_outcome(x)?;
+                                }
+                                any != cell.negated
+                            }
+                        },
+                    };
+                    if hit {
+                        set[r / 64] |= 1 << (r % 64);
+                    }
+                }
+                sets.extend(set);
+            }
+            columns.push(ColumnBits {
+                input: col as u32,
+                classes,
+                sets,
+            });
+        }
+        if columns.is_empty() {
+            return None;
+        }
+        Some(RowBits {
+            words,
+            all: (0..words).map(|w| all_word(rows, w)).collect(),
+            verify,
+            columns,
+        })
+    }
+
+    /// Calls `visit` with each candidate row in ascending order and whether
+    /// it must be matched cell by cell, until `visit` returns `Ok(true)`.
+    /// `None` when an input is not of its column's kind (then the caller
+    /// matches every row as before).
+    #[inline]
+    pub fn candidates<E>(
+        &self,
+        inputs: &[&Value],
+        mut visit: impl FnMut(u32, bool) -> Result<bool, E>,
+    ) -> Option<Result<(), E>> {
+        let mut sets: smallvec::SmallVec<[&[u64]; 16]> = smallvec::SmallVec::new();
+        for column in &self.columns {
+            let x = inputs[column.input as usize];
+            let class = if x.is_null() {
+                0
+            } else {
+                column.classes.of(x)? + 1
+            };
+            sets.push(&column.sets[class * self.words..(class + 1) * self.words]);
+        }
+        for w in 0..self.words {
+            let mut word = self.all[w];
+            for set in &sets {
+                word &= set[w];
+            }
+            while word != 0 {
+                let bit = word.trailing_zeros();
+                word &= word - 1;
+                let verify = self.verify[w] & (1 << bit) != 0;
+                match visit((w * 64) as u32 + bit, verify) {
+                    Ok(true) => return Some(Ok(())),
+                    Ok(false) => {}
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+        }
+        Some(Ok(()))
+    }
+}
+
+fn all_word(rows: usize, w: usize) -> u64 {
+    let left = rows - w * 64;
+    if left >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << left) - 1
+    }
+}

@@ -1,0 +1,312 @@
+//! The typed row sets (`lang::compile::RowBits`) decide exactly what matching
+//! every row cell by cell decides (`eval::Tables::reference`, the reference
+//! interpreter): the same decisions and the same errors, on the shipped rules
+//! over sample and generated accounts, on random tables of every column kind
+//! (enum, bool, integer, money, date, text, per-account operands, null,
+//! negation, every hit policy) over random accounts, and on the shared bench
+//! workload's rules when that workload is present.
+
+use std::path::Path;
+
+use arrears::data::generate::{json_line, Generator};
+use arrears::eval::{EvalError, Evaluation, Tables};
+use arrears::lang::compile::Plan;
+use arrears::types::Value;
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+use crate::common::root;
+
+fn typed(plan: &Plan, account: &Value, as_of: NaiveDate) -> Result<Evaluation, EvalError> {
+    let mut t = Tables::new(plan, account, as_of, false);
+    t.require_all()?;
+    Ok(t.evaluation)
+}
+
+fn reference(plan: &Plan, account: &Value, as_of: NaiveDate) -> Result<Evaluation, EvalError> {
+    let mut t = Tables::reference(plan, account, as_of);
+    t.require_all()?;
+    Ok(t.evaluation)
+}
+
+#[test]
+fn shipped_rules_agree_with_the_reference_on_every_account() {
+    let loaded = arrears::policy::load(&root().join("rules")).expect("rules load");
+    let plan = &loaded.policy.as_ref().expect("shipped policy").plan;
+    let with_sets = plan.tables.iter().filter(|t| t.bits.is_some()).count();
+    assert!(
+        with_sets >= plan.tables.len() / 2,
+        "{with_sets} tables with row sets"
+    );
+    let mut accounts: Vec<serde_json::Value> =
+        ["samples/accounts.yaml", "samples/scenarios/accounts.yaml"]
+            .iter()
+            .flat_map(|f| arrears::data::accounts::read_accounts(&root().join(f)).unwrap())
+            .filter_map(|r| r.json.ok())
+            .collect();
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let mut generator = Generator::new(17, as_of);
+    accounts.extend(
+        (0..20_000)
+            .map(|_| serde_json::from_str(&json_line(&generator.account(), None)).expect("json")),
+    );
+    let (mut decided, mut failed) = (0, 0);
+    for date in ["2026-01-15", "2026-11-22"] {
+        let as_of: NaiveDate = date.parse().unwrap();
+        for (i, json) in accounts.iter().enumerate() {
+            let account = arrears::data::snapshot::decode_account(plan.schema(), json).unwrap();
+            let got = typed(plan, &account, as_of);
+            assert_eq!(
+                got,
+                reference(plan, &account, as_of),
+                "account #{i} as of {date}"
+            );
+            match got {
+                Ok(e) => decided += e.decisions.len(),
+                Err(_) => failed += 1,
+            }
+        }
+    }
+    assert!(
+        decided > 100_000 && failed < accounts.len(),
+        "{decided} {failed}"
+    );
+}
+
+const SCHEMA: &str = "schema: typed
+currency: USD
+id: id
+enums:
+  colour: [red, green, blue, grey]
+fields:
+  id: text
+  colour: colour
+  shade: colour?
+  flag: bool?
+  n: integer?
+  m: integer
+  amount: money?
+  limit: money
+  due: date?
+  name: text?
+";
+
+/// Cells per column kind, from which the random tables draw (`-` most often).
+const CELLS: [&[&str]; 7] = [
+    // colour (enum)
+    &[
+        "-",
+        "-",
+        "red",
+        "red, blue",
+        "not(green)",
+        "null",
+        "not(red, null)",
+    ],
+    // flag (bool)
+    &["-", "-", "true", "false", "null", "not(true)"],
+    // n (integer): constants and a per-account operand
+    &[
+        "-",
+        "-",
+        "< 3",
+        ">= 10",
+        "[3..10]",
+        "(3..10)",
+        "!= 5",
+        "5",
+        "null",
+        "> account.m",
+        "not([0..4])",
+        "> 10 / (account.m - 2)",
+    ],
+    // amount (money)
+    &[
+        "-",
+        "-",
+        "< $25",
+        ">= $1000",
+        "[$25..$100.50]",
+        "$0.01",
+        "> account.limit",
+        "not(< $5)",
+        "null",
+    ],
+    // due (date)
+    &[
+        "-",
+        "-",
+        "< 2026-11-01",
+        ">= 2026-11-22",
+        "[2026-11-01..2026-11-30]",
+        "null",
+        "> as_of",
+    ],
+    // name (text): always row by row
+    &["-", "-", "\"ann\"", "\"ann\", \"bob\"", "null"],
+    // shade (enum) compared with an account value
+    &["-", "-", "grey", "account.colour", "not(account.colour)"],
+];
+
+fn table_strategy() -> impl Strategy<Value = (String, Vec<Vec<usize>>)> {
+    let hit = prop_oneof![
+        Just("first"),
+        Just("unique"),
+        Just("any"),
+        Just("collect"),
+        Just("rule_order"),
+        Just("priority")
+    ];
+    let row = CELLS.iter().map(|c| 0..c.len()).collect::<Vec<_>>();
+    (
+        hit.prop_map(str::to_string),
+        prop::collection::vec(row, 1..150),
+    )
+}
+
+fn write_table(dir: &Path, hit: &str, rows: &[Vec<usize>]) {
+    let mut t = format!(
+        "table: t\nhit: {hit}\ninputs:\n  colour: account.colour\n  flag: account.flag\n  n: account.n\n  amount: account.amount\n  due: account.due\n  name: account.name\n  shade: account.shade\noutputs:\n  out: integer\n  rank: colour\nrows:\n"
+    );
+    for (r, cells) in rows.iter().enumerate() {
+        let when: Vec<String> = ["colour", "flag", "n", "amount", "due", "name", "shade"]
+            .iter()
+            .zip(cells)
+            .zip(CELLS)
+            .map(|((col, &k), choices)| format!("{col}: '{}'", choices[k]))
+            .collect();
+        let rank = ["red", "green", "blue", "grey"][r % 4];
+        t.push_str(&format!(
+            "  - id: r{r}\n    when: {{ {} }}\n    then: {{ out: \"{r}\", rank: {rank} }}\n",
+            when.join(", ")
+        ));
+    }
+    if !rows.len().is_multiple_of(3) && !matches!(hit, "collect" | "rule_order") {
+        t.push_str("default: { out: \"-1\", rank: grey }\n");
+    }
+    std::fs::write(dir.join("t.yaml"), t).unwrap();
+}
+
+fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
+    let colour = prop_oneof![Just("red"), Just("green"), Just("blue"), Just("grey")];
+    let money = prop_oneof![
+        Just("0.00"),
+        Just("0.01"),
+        Just("4.99"),
+        Just("5.00"),
+        Just("24.99"),
+        Just("25.00"),
+        Just("100.50"),
+        Just("100.51"),
+        Just("999.99"),
+        Just("1000.00"),
+        Just("3000.00")
+    ];
+    (
+        (colour.clone(), prop::option::of(colour), prop::option::of(any::<bool>())),
+        (prop::option::of(-2i64..14), 0i64..6),
+        (prop::option::of(money.clone()), money),
+        prop::option::of(0i64..60),
+        prop::option::of(prop_oneof![Just("ann"), Just("bob"), Just("cy")]),
+    )
+        .prop_map(|((colour, shade, flag), (n, m), (amount, limit), due, name)| {
+            let due = due.map(|d| {
+                (NaiveDate::from_ymd_opt(2026, 10, 20).unwrap() + chrono::Days::new(d as u64))
+                    .to_string()
+            });
+            serde_json::json!({
+                "id": "A1", "colour": colour, "shade": shade, "flag": flag, "n": n, "m": m,
+                "amount": amount.map(|a| serde_json::Number::from_string_unchecked(a.to_string())),
+                "limit": serde_json::Number::from_string_unchecked(limit.to_string()),
+                "due": due, "name": name,
+            })
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Random tables of every column kind and hit policy, random accounts:
+    /// the row sets and the reference give the same decisions and errors.
+    #[test]
+    fn random_tables_agree_with_the_reference(
+        (hit, rows) in table_strategy(),
+        accounts in prop::collection::vec(account_strategy(), 64),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
+        write_table(dir.path(), &hit, &rows);
+        let checked = arrears::load_rules(dir.path()).unwrap();
+        let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        let program = checked.program.unwrap_or_else(|| panic!("{messages:?}"));
+        let plan = arrears::lang::compile::compile(program);
+        prop_assert!(plan.tables[0].bits.is_some());
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        for json in &accounts {
+            let account = arrears::data::snapshot::decode_account(plan.schema(), json).unwrap();
+            prop_assert_eq!(typed(&plan, &account, as_of), reference(&plan, &account, as_of));
+        }
+    }
+}
+
+/// The shared bench workload (`../shared/bench`, or `ARREARS_BENCH_WORKLOAD`)
+/// is not part of this repository (its README states no licence); where it
+/// and its generated accounts (`cargo bench --bench workload` makes them) are
+/// present, its rules agree with the reference on the first 200,000 accounts.
+#[test]
+fn bench_workload_rules_agree_with_the_reference() {
+    let workload = std::env::var_os("ARREARS_BENCH_WORKLOAD")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/bench"));
+    let accounts = root().join("target/bench-data/accounts-1000000-42.jsonl");
+    if !workload.join("collections-rules").is_dir() || !accounts.is_file() {
+        eprintln!("bench workload not present: skipped");
+        return;
+    }
+    let loaded = arrears::policy::load(&workload.join("collections-rules")).unwrap();
+    let plan = &loaded.policy.as_ref().expect("bench policy").plan;
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let text = std::fs::read_to_string(&accounts).unwrap();
+    for (i, line) in text.lines().take(200_000).enumerate() {
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        let account = arrears::data::snapshot::decode_account(plan.schema(), &json).unwrap();
+        assert_eq!(
+            typed(plan, &account, as_of),
+            reference(plan, &account, as_of),
+            "account #{i}"
+        );
+    }
+}
+
+/// A table whose sets would take long to build (3,000 rows, 6,000 distinct
+/// bounds in its first column) keeps its row index instead, and still decides
+/// as the reference does.
+#[test]
+fn a_table_too_costly_for_row_sets_keeps_its_row_index() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
+    let mut t = String::from(
+        "table: bands\nhit: first\ninputs:\n  n: account.n\n  colour: account.colour\noutputs:\n  band: integer\nrows:\n",
+    );
+    for i in 0..3000 {
+        t.push_str(&format!(
+            "- {{id: r{i}, when: {{n: \"[{}..{}]\", colour: red}}, then: {{band: \"{i}\"}}}}\n",
+            i * 10,
+            i * 10 + 9
+        ));
+    }
+    t.push_str("default: { band: \"-1\" }\n");
+    std::fs::write(dir.path().join("bands.yaml"), t).unwrap();
+    let plan =
+        arrears::lang::compile::compile(arrears::load_rules(dir.path()).unwrap().program.unwrap());
+    assert!(plan.tables[0].bits.is_none() && plan.tables[0].index.is_some());
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    for n in [0, 9, 10, 15_000, 29_999, 30_000] {
+        let json = serde_json::json!({"id": "A", "colour": "red", "m": 1, "limit": "0", "n": n});
+        let account = arrears::data::snapshot::decode_account(plan.schema(), &json).unwrap();
+        let got = typed(&plan, &account, as_of).unwrap();
+        assert_eq!(Ok(got.clone()), reference(&plan, &account, as_of));
+        let band = got.decisions[0].outcome.result()[0].clone();
+        assert_eq!(band, Value::Int(if n < 30_000 { n / 10 } else { -1 }));
+    }
+}
