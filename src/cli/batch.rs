@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::output::{
-    refuse_inside_rules, refuse_same_files, remove_partials_on_signal, Named, Output,
+    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
+    written_files, Output,
 };
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{
@@ -99,11 +100,6 @@ pub fn run(args: &Args) -> Exit {
 }
 
 type Failed = (Exit, String);
-
-/// `-` as a path: standard input or output.
-pub(super) fn is_std(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
 
 fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let bad = |m: String| (Exit::BadInput, m);
@@ -511,38 +507,20 @@ fn refuse_outputs_over_inputs(
     mapping: Option<&Mapping>,
     companions: &[PathBuf],
 ) -> Result<(), String> {
-    let mut inputs = Vec::new();
-    if !is_std(&args.input) {
-        inputs.push(Named {
-            what: "the input".into(),
-            path: &args.input,
-        });
-    }
-    for (list, path) in mapping.iter().flat_map(|m| &m.lists).zip(companions) {
-        inputs.push(Named {
-            what: format!("the companion file for `{}`", list.path),
-            path,
-        });
-    }
-    if let Some(path) = &args.open_cases {
-        inputs.push(Named {
-            what: "the open-cases file".into(),
-            path,
-        });
-    }
-    let outputs: Vec<Named> = [
-        ("--out", args.out.as_deref().filter(|p| !is_std(p))),
+    let inputs = read_files(
+        ("the input", &args.input),
+        mapping
+            .iter()
+            .flat_map(|m| &m.lists)
+            .map(|l| l.path.as_str()),
+        companions,
+        &[("the open-cases file", args.open_cases.as_deref())],
+    );
+    let outputs = written_files(&[
+        ("--out", args.out.as_deref()),
         ("--rejects", args.rejects.as_deref()),
         ("--summary", args.summary.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, path)| {
-        path.map(|path| Named {
-            what: flag.into(),
-            path,
-        })
-    })
-    .collect();
+    ]);
     refuse_same_files(&inputs, &outputs)?;
     refuse_inside_rules(&[&args.rules], &outputs)
 }

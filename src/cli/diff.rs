@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
-use super::batch::{companion_paths, csv_mapping, is_std, FirstRejects, InFormat};
+use super::batch::{companion_paths, csv_mapping, FirstRejects, InFormat};
 use super::output::{
-    refuse_inside_rules, refuse_same_files, remove_partials_on_signal, Named, Output,
+    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
+    written_files, Output,
 };
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{self, CsvSource, InputFormat, JsonlSource, Mapping};
@@ -349,32 +350,20 @@ fn refuse_outputs_over_inputs(
     mapping: Option<&Mapping>,
     companions: &[PathBuf],
 ) -> Result<(), String> {
-    let mut inputs = Vec::new();
-    if !is_std(&args.accounts) && !args.accounts.is_dir() {
-        inputs.push(Named {
-            what: "the accounts".into(),
-            path: &args.accounts,
-        });
-    }
-    for (list, path) in mapping.iter().flat_map(|m| &m.lists).zip(companions) {
-        inputs.push(Named {
-            what: format!("the companion file for `{}`", list.path),
-            path,
-        });
-    }
-    let outputs: Vec<Named> = [
-        ("--out", args.out.as_deref().filter(|p| !is_std(p))),
+    let inputs = read_files(
+        ("the accounts", &args.accounts),
+        mapping
+            .iter()
+            .flat_map(|m| &m.lists)
+            .map(|l| l.path.as_str()),
+        companions,
+        &[],
+    );
+    let outputs = written_files(&[
+        ("--out", args.out.as_deref()),
         ("--changed", args.changed.as_deref()),
         ("--rejects", args.rejects.as_deref()),
-    ]
-    .into_iter()
-    .filter_map(|(flag, path)| {
-        path.map(|path| Named {
-            what: flag.into(),
-            path,
-        })
-    })
-    .collect();
+    ]);
     refuse_same_files(&inputs, &outputs)?;
     refuse_inside_rules(&[&args.rules, base_dir], &outputs)
 }

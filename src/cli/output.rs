@@ -72,6 +72,56 @@ pub struct Named<'a> {
     pub path: &'a Path,
 }
 
+/// `-` as a path: standard input or output.
+pub fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The files a batch-like run reads besides its rules: `main` (the extract or
+/// accounts, unless standard input or a directory), each companion file of the
+/// mapping, and `more` (e.g. the open-cases list), named for messages.
+pub fn read_files<'a>(
+    main: (&str, &'a Path),
+    mapping_lists: impl Iterator<Item = &'a str>,
+    companions: &'a [std::path::PathBuf],
+    more: &[(&str, Option<&'a Path>)],
+) -> Vec<Named<'a>> {
+    let (what, path) = main;
+    let mut inputs = Vec::new();
+    if !is_std(path) && !path.is_dir() {
+        inputs.push(Named {
+            what: what.into(),
+            path,
+        });
+    }
+    for (list, path) in mapping_lists.zip(companions) {
+        inputs.push(Named {
+            what: format!("the companion file for `{list}`"),
+            path,
+        });
+    }
+    inputs.extend(more.iter().filter_map(|&(what, path)| {
+        path.map(|path| Named {
+            what: what.into(),
+            path,
+        })
+    }));
+    inputs
+}
+
+/// The outputs given on the command line, by flag (`--out` to standard output is none).
+pub fn written_files<'a>(flags: &[(&str, Option<&'a Path>)]) -> Vec<Named<'a>> {
+    flags
+        .iter()
+        .filter_map(|&(flag, path)| {
+            path.filter(|p| !is_std(p)).map(|path| Named {
+                what: flag.into(),
+                path,
+            })
+        })
+        .collect()
+}
+
 /// Refuses an output that is the same file as an input or as an earlier output.
 pub fn refuse_same_files(inputs: &[Named], outputs: &[Named]) -> Result<(), String> {
     let inputs: Vec<_> = inputs.iter().map(|n| (n, identity(n.path))).collect();
