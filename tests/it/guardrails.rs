@@ -229,16 +229,116 @@ fn the_batch_summary_counts_each_guard_rule() {
     );
 }
 
-proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, failure_persistence: None, ..proptest::prelude::ProptestConfig::default() })]
+/// The shipped packs' invariants, read from `rules/guardrails/`: each
+/// `when`, checked against the schema with the proposed `action` in scope, and
+/// the actions it forbids.
+fn shipped_invariants(schema: &arrears::data::schema::Schema) -> Invariants {
+    use arrears::types::Type;
+    let docs = arrears::model::load_dir(&root().join("rules")).expect("rules/ loads");
+    let action = Type::Record(schema.guard_action_record);
+    docs.invariants
+        .iter()
+        .map(|(file, _, doc)| {
+            let never = &doc.value.never.value;
+            let locals = [("action".to_string(), action.clone())];
+            let (when, problems) = arrears::lang::check::standalone_expression(
+                schema,
+                file,
+                &never.when,
+                &locals,
+                &Type::Bool,
+            );
+            assert!(problems.is_empty(), "{problems:?}");
+            let actions = never.action.iter().map(|a| a.value.clone()).collect();
+            (never.when.value.0.clone(), when.expect("checked"), actions)
+        })
+        .collect()
+}
 
-    /// Whatever the strategy proposes for a random account, what the shipped
-    /// guard rails stop never comes out: no contact or payment request under a
-    /// bankruptcy stay, to a deceased customer or after a timely unverified
-    /// written dispute; no contact through invalid details; no severance
-    /// nomination at a life-support premise.
+/// The guard rails' `action` record for an action a run wrote: its guarded
+/// action name and the record, or `None` for an action no rail is asked about.
+fn guarded(
+    schema: &arrears::data::schema::Schema,
+    action: &serde_json::Value,
+    as_of: chrono::NaiveDate,
+) -> Option<(String, arrears::types::Value)> {
+    use arrears::types::Value;
+    let name = match action["type"].as_str()? {
+        "schedule_event" => action["event_type"].as_str()?,
+        other @ ("offer_payment_plan" | "nominate_severance") => other,
+        _ => return None,
+    };
+    let variant = |enum_name: &str, v: &str| {
+        schema
+            .enum_by_name(enum_name)
+            .and_then(|e| schema.variant(e, v))
+            .map_or(Value::Null, Value::Enum)
+    };
+    let channel = match name {
+        "call" => "call",
+        "send_letter" => "letter",
+        "sms" => "sms",
+        "email" => "email",
+        _ => "",
+    };
+    let date = action["date"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(as_of);
+    let record = schema.record(schema.guard_action_record);
+    let fields: Vec<Value> = record
+        .fields
+        .iter()
+        .map(|f| match f.name.as_str() {
+            "type" => variant("guarded_action", name),
+            "channel" => variant("contact_channel", channel),
+            "event" => action["event"]
+                .as_str()
+                .map_or(Value::Null, |e| Value::Text(e.into())),
+            "date" => Value::Date(date),
+            "time" => action["time"]
+                .as_str()
+                .map_or(Value::Null, |t| Value::Text(t.into())),
+            "pending" => Value::Bool(false),
+            other => panic!("the guard action record gained a field `{other}`: set it here"),
+        })
+        .collect();
+    Some((name.to_string(), Value::Record(fields.into())))
+}
+
+type Invariants = Vec<(String, arrears::lang::ir::TExpr, Vec<String>)>;
+
+/// The shipped policy, its invariants and the sample accounts, read once for
+/// every case of the property test.
+fn shipped() -> &'static (arrears::policy::Policy, Invariants, Vec<serde_json::Value>) {
+    static SHIPPED: std::sync::OnceLock<(
+        arrears::policy::Policy,
+        Invariants,
+        Vec<serde_json::Value>,
+    )> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(|| {
+        let policy = crate::scenarios::shipped_policy();
+        let invariants = shipped_invariants(policy.plan.schema());
+        let mut all = crate::scenarios::accounts(&root().join("samples/scenarios/accounts.yaml"));
+        all.extend(crate::scenarios::accounts(
+            &root().join("samples/accounts.yaml"),
+        ));
+        (policy, invariants, all)
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, failure_persistence: None, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Whatever the strategy proposes for a random account, no action a run
+    /// writes breaks an invariant the shipped packs state: each invariant's
+    /// `when`, read from the pack, is evaluated for the account and the action,
+    /// and where it holds the action must not be one it forbids. The accounts
+    /// are driven into the invariants' circumstances: a bankruptcy stay, a
+    /// death, invalid contact details, a timely unverified dispute, life
+    /// support at the premise.
     #[test]
-    fn no_action_gets_past_the_shipped_guard_rails(
+    fn no_action_violates_a_shipped_invariant(
         pick in 0usize..1000,
         dpd in 0i64..200,
         arrears_cents in 0i64..500_000,
@@ -249,9 +349,9 @@ proptest::proptest! {
         life_support in proptest::prelude::any::<bool>(),
     ) {
         use serde_json::Value as Json;
-        let policy = crate::scenarios::shipped_policy();
-        let mut all = crate::scenarios::accounts(&root().join("samples/scenarios/accounts.yaml"));
-        all.extend(crate::scenarios::accounts(&root().join("samples/accounts.yaml")));
+        let (policy, invariants, all) = shipped();
+        let schema = policy.plan.schema();
+        proptest::prop_assert!(invariants.len() >= 6, "the shipped packs state {} invariants", invariants.len());
         let mut account = all[pick % all.len()].clone();
         let object = account.as_object_mut().expect("an account is a record");
         object.insert("days_past_due".into(), Json::from(dpd));
@@ -270,15 +370,21 @@ proptest::proptest! {
             }
         }
         let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("valid date");
-        let contact = ["send_letter", "call", "email", "sms"];
-        for action in crate::scenarios::actions(&policy, &account, as_of) {
-            let kind = action["type"].as_str().unwrap_or_default();
-            let contacts = kind == "schedule_event"
-                && contact.contains(&action["event_type"].as_str().unwrap_or_default());
-            let asks = contacts || kind == "offer_payment_plan";
-            proptest::prop_assert!(!(asks && (bankruptcy || deceased || disputed)), "stayed, deceased or disputed, yet {}", action);
-            proptest::prop_assert!(!(contacts && contact_invalid), "invalid contact details, yet {}", action);
-            proptest::prop_assert!(!(kind == "nominate_severance" && life_support), "life support, yet {}", action);
+        let decoded = arrears::data::snapshot::decode_account(schema, &account).expect("account decodes");
+        for action in crate::scenarios::actions(policy, &account, as_of) {
+            let Some((name, record)) = guarded(schema, &action, as_of) else {
+                continue;
+            };
+            for (text, when, forbidden) in invariants {
+                if !forbidden.contains(&name) {
+                    continue;
+                }
+                let holds = arrears::lang::semantics::eval_standalone(when, &decoded, as_of, std::slice::from_ref(&record));
+                proptest::prop_assert!(
+                    holds != Ok(arrears::types::Value::Bool(true)),
+                    "never {} when {}, yet {}", name, text, action
+                );
+            }
         }
     }
 }
