@@ -150,7 +150,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
-    let notes = diagnostics.len() - errors - warnings;
+    // What lint proved is said in the summary, not counted with what it could not analyse.
+    let proven = diagnostics
+        .iter()
+        .find(|d| d.code == "invariants-proven")
+        .map(|d| d.message.as_str());
+    let notes = diagnostics.len() - errors - warnings - usize::from(proven.is_some());
     let cwd = std::env::current_dir().unwrap_or_default();
     let _ = match args.format {
         LintFormat::Sarif => writeln!(
@@ -163,7 +168,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             writeln!(
                 out,
                 "{}",
-                summary_line(dir, &loaded, errors, warnings, notes)
+                summary_line(dir, &loaded, errors, warnings, notes, proven)
             )
         }
         LintFormat::Json => {
@@ -186,7 +191,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             writeln!(
                 out,
                 "{}",
-                summary_line(dir, &loaded, errors, warnings, notes)
+                summary_line(dir, &loaded, errors, warnings, notes, proven)
             )
         }
     };
@@ -204,6 +209,7 @@ fn summary_line(
     errors: usize,
     warnings: usize,
     notes: usize,
+    proven: Option<&str>,
 ) -> String {
     let summary = match (&loaded.policy, &loaded.plan) {
         (Some(p), _) => format!(
@@ -219,6 +225,10 @@ fn summary_line(
     let notes = match notes {
         0 => String::new(),
         n => format!(", {n} info(s) on what was not analysed"),
+    };
+    let notes = match proven {
+        Some(proven) => format!(", {proven}{notes}"),
+        None => notes,
     };
     let dir = printable(&dir.display().to_string()).into_owned();
     if errors == 0 && warnings == 0 {
