@@ -67,6 +67,35 @@ pub struct Schema {
     pub guard_action_record: RecordId,
 }
 
+/// The types of a template's or a follow-up's events.
+const EVENT_TYPES: [&str; 11] = [
+    "send_letter",
+    "call",
+    "email",
+    "sms",
+    "affect_credit_rating",
+    "cash_only",
+    "create_todo",
+    "cancel_budget_plan",
+    "cancel_pay_plan",
+    "custom",
+    "start_severance",
+];
+
+/// What a guard rail is asked about: every event type (so a new one is
+/// guardable too), then the two actions that are not events.
+const GUARDED_ACTIONS: [&str; EVENT_TYPES.len() + 2] = {
+    let mut out = [""; EVENT_TYPES.len() + 2];
+    let mut i = 0;
+    while i < EVENT_TYPES.len() {
+        out[i] = EVENT_TYPES[i];
+        i += 1;
+    }
+    out[i] = "nominate_severance";
+    out[i + 1] = "offer_payment_plan";
+    out
+};
+
 /// Enums every schema has, because the policy pipeline speaks them. Rules use
 /// them as output types (`tolerance_rule`) and variants (`larger`).
 pub const BUILTIN_ENUMS: [(&str, &[&str]); 10] = [
@@ -91,22 +120,7 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 10] = [
             "previous_treatment",
         ],
     ),
-    (
-        "event_type",
-        &[
-            "send_letter",
-            "call",
-            "email",
-            "sms",
-            "affect_credit_rating",
-            "cash_only",
-            "create_todo",
-            "cancel_budget_plan",
-            "cancel_pay_plan",
-            "custom",
-            "start_severance",
-        ],
-    ),
+    ("event_type", &EVENT_TYPES),
     // A case's state (`policy::case`): its events' status and its contact attempts.
     ("event_status", &["pending", "done", "cancelled"]),
     ("contact_channel", &["letter", "call", "email", "sms"]),
@@ -130,24 +144,7 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 10] = [
     ),
     // The actions a guard rail is asked about: every event type, and the two
     // actions that are not events but a guard rail may stop.
-    (
-        "guarded_action",
-        &[
-            "send_letter",
-            "call",
-            "email",
-            "sms",
-            "affect_credit_rating",
-            "cash_only",
-            "create_todo",
-            "cancel_budget_plan",
-            "cancel_pay_plan",
-            "custom",
-            "start_severance",
-            "nominate_severance",
-            "offer_payment_plan",
-        ],
-    ),
+    ("guarded_action", &GUARDED_ACTIONS),
 ];
 
 /// The fields of the built-in `promise` record: one evaluated promise or payment plan.
