@@ -30,6 +30,28 @@ pub enum OutFormat {
     Csv,
 }
 
+/// How an extract is read and split over workers: the flags `batch` and `diff` share.
+#[derive(clap::Args, Debug)]
+pub struct ExtractArgs {
+    /// Input format of an extract, when the extension does not tell (`-` needs it).
+    #[arg(long, value_enum)]
+    pub input_format: Option<InFormat>,
+    /// The mapping document to use when the rules directory has several.
+    #[arg(long)]
+    pub mapping: Option<String>,
+    /// A companion file for a mapped list: `NAME=PATH` (e.g. `service_agreements=sas.csv`).
+    #[arg(long, value_name = "NAME=PATH")]
+    pub companion: Vec<String>,
+    /// Worker threads, 1 to 1024 (default 0: one per core).
+    #[arg(long, default_value_t = 0,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
+    pub threads: usize,
+    /// Rows per chunk held in memory at a time, 1 to 1,000,000.
+    #[arg(long, default_value_t = batch::CHUNK_ROWS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=batch::MAX_CHUNK_ROWS as u64))]
+    pub chunk_rows: usize,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The rules directory (with a policy, and a `mapping` document for CSV input).
@@ -41,9 +63,6 @@ pub struct Args {
     /// The extract: CSV with a header row, or JSON Lines; `.gz` is decompressed;
     /// `-`: standard input (uncompressed; give --input-format).
     input: PathBuf,
-    /// Input format, when the extension does not tell.
-    #[arg(long, value_enum)]
-    input_format: Option<InFormat>,
     /// Actions file; `-` or absent: standard output.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -60,20 +79,8 @@ pub struct Args {
     /// --out naming a file, since actions written to standard output cannot be taken back.
     #[arg(long)]
     max_rejects: Option<u64>,
-    /// The mapping document to use when the rules directory has several.
-    #[arg(long)]
-    mapping: Option<String>,
-    /// A companion file for a mapped list: `NAME=PATH` (e.g. `service_agreements=sas.csv`).
-    #[arg(long, value_name = "NAME=PATH")]
-    companion: Vec<String>,
-    /// Worker threads, 1 to 1024 (default 0: one per core).
-    #[arg(long, default_value_t = 0,
-          value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
-    threads: usize,
-    /// Rows per chunk held in memory at a time, 1 to 1,000,000.
-    #[arg(long, default_value_t = batch::CHUNK_ROWS,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=batch::MAX_CHUNK_ROWS as u64))]
-    chunk_rows: usize,
+    #[command(flatten)]
+    extract: ExtractArgs,
     /// The case system's open cases: one account id per line (`#` comments and blank
     /// lines skipped). Each listed account no row of the extract has gets
     /// `cancel_pending_events` and `close_case` (rule `batch:open-cases`).
@@ -111,7 +118,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 .into(),
         ));
     }
-    let format = match args.input_format {
+    let format = match args.extract.input_format {
         Some(InFormat::Csv) => InputFormat::Csv,
         Some(InFormat::Jsonl) => InputFormat::Jsonl,
         None if is_std(&args.input) => {
@@ -178,13 +185,13 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         InputFormat::Jsonl => None,
         InputFormat::Csv => Some(csv_mapping(
             &args.rules,
-            args.mapping.as_deref(),
+            args.extract.mapping.as_deref(),
             &book.docs,
             schema,
         )?),
     };
     let companions = match &mapping {
-        Some(m) => companion_paths(&args.input, &args.companion, m).map_err(bad)?,
+        Some(m) => companion_paths(&args.input, &args.extract.companion, m).map_err(bad)?,
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
@@ -219,7 +226,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
+        .num_threads(args.extract.threads)
         .build()
         .map_err(|e| bad(format!("cannot start worker threads: {e}")))?;
     let bar = if std::io::stderr().is_terminal() {
@@ -256,7 +263,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             OutFormat::Csv => OutputFormat::Csv,
         },
         max_rejects: args.max_rejects,
-        chunk_rows: args.chunk_rows,
+        chunk_rows: args.extract.chunk_rows,
         all_tables: args.all_tables,
         open_cases: open_cases.as_ref(),
     };

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
-use super::batch::{companion_paths, csv_mapping, FirstRejects, InFormat};
+use super::batch::{companion_paths, csv_mapping, ExtractArgs, FirstRejects, InFormat};
 use super::output::{
     is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
     written_files, Output,
@@ -59,23 +59,8 @@ pub struct Args {
     /// Example account ids per changed cell (the smallest ids), 0 to 1000.
     #[arg(long, default_value_t = 5, value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_EXAMPLES))]
     examples: usize,
-    /// Input format of an extract, when the extension does not tell (`-` needs it).
-    #[arg(long, value_enum)]
-    input_format: Option<InFormat>,
-    /// The mapping document to use when the rules directory has several.
-    #[arg(long)]
-    mapping: Option<String>,
-    /// A companion file for a mapped list: `NAME=PATH`.
-    #[arg(long, value_name = "NAME=PATH")]
-    companion: Vec<String>,
-    /// Worker threads, 1 to 1024 (default 0: one per core).
-    #[arg(long, default_value_t = 0,
-          value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
-    threads: usize,
-    /// Rows per chunk held in memory at a time, 1 to 1,000,000.
-    #[arg(long, default_value_t = batch::CHUNK_ROWS,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=batch::MAX_CHUNK_ROWS as u64))]
-    chunk_rows: usize,
+    #[command(flatten)]
+    extract: ExtractArgs,
 }
 
 type Failed = (Exit, String);
@@ -97,7 +82,7 @@ enum Accounts {
 }
 
 fn accounts_kind(args: &Args) -> Result<Accounts, Failed> {
-    match args.input_format {
+    match args.extract.input_format {
         Some(InFormat::Csv) => return Ok(Accounts::Extract(InputFormat::Csv)),
         Some(InFormat::Jsonl) => return Ok(Accounts::Extract(InputFormat::Jsonl)),
         None => {}
@@ -147,9 +132,9 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let (mut new_mapping, mut old_mapping): (Option<Mapping>, Option<Mapping>) = (None, None);
     let mut companions = Vec::new();
     if let Accounts::Extract(InputFormat::Csv) = kind {
-        let name = args.mapping.as_deref();
+        let name = args.extract.mapping.as_deref();
         let new = csv_mapping(&args.rules, name, new_docs, new_policy.plan.schema())?;
-        companions = companion_paths(&args.accounts, &args.companion, &new).map_err(bad)?;
+        companions = companion_paths(&args.accounts, &args.extract.companion, &new).map_err(bad)?;
         if decode_twice {
             // The base's own mapping, or the new one bound to the base's schema.
             let docs = if old_docs.mappings.is_empty() {
@@ -214,7 +199,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let (mut out_file, mut changed_file, mut rejects_file) =
         (open(&args.out)?, open(&args.changed)?, open(&args.rejects)?);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
+        .num_threads(args.extract.threads)
         .build()
         .map_err(|e| bad(format!("cannot start worker threads: {e}")))?;
     let settings = crate::diff::Settings {
@@ -229,7 +214,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         decode_twice,
         as_of: args.as_of,
         examples: args.examples,
-        chunk_rows: args.chunk_rows,
+        chunk_rows: args.extract.chunk_rows,
         write_changed: changed_file.is_some(),
     };
     let mut changed_w: Box<dyn Write + Send> = match &mut changed_file {
