@@ -66,7 +66,14 @@ pub fn base_rules(base: &str, rules: &Path) -> Result<BaseRules, String> {
             "--end-of-options",
             &format!("{base}^{{commit}}"),
         ])
-        .map_err(|_| neither("git knows no such revision".into()))?,
+        .map_err(|_| {
+            let mut why = "git knows no such revision".to_string();
+            if let Some(hint) = misspelt_directory(path) {
+                why.push_str("; ");
+                why.push_str(&hint);
+            }
+            neither(why)
+        })?,
     );
     let tree = format!("{commit}:{}", prefix.trim_end_matches('/'));
     // From the top: in a subdirectory, `git archive` keeps only that subdirectory's paths.
@@ -111,4 +118,27 @@ fn git_in(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
             .trim()
             .to_string())
     }
+}
+
+/// `did you mean `rules`?` when `path` is probably a misspelt directory beside it.
+fn misspelt_directory(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dirs: Vec<String> = std::fs::read_dir(parent)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    let found = crate::diagnostic::nearest(name, dirs.iter().map(String::as_str))?;
+    Some(
+        format!(
+            "did you mean the directory `{}`?",
+            parent.join(found).display()
+        )
+        .replace("`./", "`"),
+    )
 }

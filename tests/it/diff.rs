@@ -715,3 +715,26 @@ fn html_page_renders_its_matrices_in_chromium() {
         "the entry matrix is drawn ({drawn} non-white pixels in rows {band:?})"
     );
 }
+
+/// A misspelt base directory is neither a directory nor a revision; the
+/// message names the directory it probably is, for `diff` and `lint` alike.
+#[test]
+fn a_misspelt_base_directory_is_named() {
+    for args in [
+        &[
+            "diff",
+            "--base",
+            "rule",
+            "--as-of",
+            "2026-11-22",
+            "samples/accounts.yaml",
+        ][..],
+        &["lint", "rules", "--base", "rulez"][..],
+    ] {
+        let out = arrears(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("did you mean the directory `rules`?"), "{err}");
+    }
+}
