@@ -101,15 +101,16 @@ pub struct Tables<'a> {
     account: &'a Value,
     as_of: NaiveDate,
     trace: bool,
-    /// Match every row cell by cell (the reference interpreter), not through
-    /// the typed row sets.
+    /// Match every row cell by cell and walk every computed input's
+    /// expression (the reference interpreter), not through the typed row sets
+    /// and compiled code.
     reference: bool,
     /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
     /// single decision, whose values other tables read.
     state: SmallVec<[u32; 16]>,
     /// Scratch space for a table's computed inputs.
-    computed: Vec<Value>,
-    /// Scratch space for the decisions of the table being evaluated.
+    computed: Computed,
+    /// Scratch space for the decisions of a `for_each` table.
     made: Vec<Decision>,
     pub evaluation: Evaluation,
 }
@@ -123,7 +124,7 @@ impl<'a> Tables<'a> {
             trace,
             reference: false,
             state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
-            computed: Vec::with_capacity(plan.max_inputs),
+            computed: Computed::new(),
             made: Vec::new(),
             evaluation: Evaluation {
                 decisions: Vec::with_capacity(plan.order.len()),
@@ -167,23 +168,25 @@ impl<'a> Tables<'a> {
             decisions: &self.evaluation.decisions,
             of: &self.state,
         };
-        // Left over only if an earlier table failed part-way.
-        self.made.clear();
-        evaluate_table_into(
+        let run = Run {
             plan,
             t,
-            self.account,
-            self.as_of,
-            &[],
+            account: self.account,
+            as_of: self.as_of,
+            params: &[],
             results,
-            &mut self.computed,
-            self.trace.then_some(&mut self.evaluation.trace),
-            self.reference,
-            &mut self.made,
-        )?;
-        if let [Decision { item: None, .. }] = self.made.as_slice() {
+            reference: self.reference,
+        };
+        let trace = self.trace.then_some(&mut self.evaluation.trace);
+        if plan.tables[t as usize].table.for_each.is_none() {
+            let decision = run.item(None, &mut self.computed, trace)?;
             self.state[t as usize] = self.evaluation.decisions.len() as u32;
+            self.evaluation.decisions.push(decision);
+            return Ok(());
         }
+        // Left over only if an earlier table failed part-way.
+        self.made.clear();
+        run.items(&mut self.computed, trace, &mut self.made)?;
         self.evaluation.decisions.append(&mut self.made);
         Ok(())
     }
@@ -210,78 +213,114 @@ impl<'a> Tables<'a> {
             of: &self.state,
         };
         let mut made = Vec::new();
-        evaluate_table_into(
-            self.plan,
+        let run = Run {
+            plan: self.plan,
             t,
-            self.account,
-            self.as_of,
+            account: self.account,
+            as_of: self.as_of,
             params,
             results,
+            reference: self.reference,
+        };
+        run.items(
             &mut self.computed,
             self.trace.then_some(&mut traces),
-            self.reference,
             &mut made,
         )?;
         Ok((made, traces))
     }
 }
 
-/// Evaluates one table for one account: once, or once per item of its
-/// `for_each` list, into `made` (empty on entry). `params` are the table's
-/// caller-provided values; `computed` is scratch space for the inputs that are
-/// expressions (the others are read in place); traces are appended to `trace`
-/// when asked for.
-#[allow(clippy::too_many_arguments)]
-fn evaluate_table_into(
-    plan: &Plan,
+/// Scratch space for a table's computed inputs: a few, kept inline.
+type Computed = SmallVec<[Value; 4]>;
+
+/// One table to evaluate for one account: the plan, the account, the
+/// table's caller-provided `params` and the results of the tables before it.
+struct Run<'r> {
+    plan: &'r Plan,
     t: u32,
-    account: &Value,
+    account: &'r Value,
     as_of: NaiveDate,
-    params: &[Value],
-    results: Results<'_>,
-    computed: &mut Vec<Value>,
-    mut trace: Option<&mut Vec<TableTrace>>,
+    params: &'r [Value],
+    results: Results<'r>,
     reference: bool,
-    made: &mut Vec<Decision>,
-) -> std::result::Result<(), EvalError> {
-    let table = &plan.tables[t as usize];
-    let mut env = Env {
-        account,
-        as_of: Value::Date(as_of),
-        inputs: &[],
-        results,
-        locals: params.iter().cloned().collect(),
-    };
-    let fail = |item, kind| EvalError {
-        table: table.table.name.clone(),
-        item,
-        kind,
-    };
-    let items: Option<std::sync::Arc<[Value]>> = match &table.table.for_each {
-        None => None,
-        Some(each) => match eval(&each.list, &mut env).map_err(|k| fail(None, k))? {
-            Value::List(items) => Some(items),
-            _ => Some(std::sync::Arc::from(Vec::new())),
-        },
-    };
-    let count = items.as_ref().map_or(1, |items| items.len());
-    for k in 0..count {
-        let entry = items.as_ref().map(|items| (k as u32, &items[k]));
-        let item = entry.map(|(i, _)| i);
-        env.locals.truncate(params.len());
-        let mut label = None;
-        if let Some((i, value)) = entry {
-            label = Some(item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
-            env.locals.push(value.clone());
+}
+
+impl Run<'_> {
+    fn fail(&self, item: Option<u32>, kind: EvalErrorKind) -> EvalError {
+        EvalError {
+            table: self.plan.tables[self.t as usize].table.name.clone(),
+            item,
+            kind,
         }
+    }
+
+    /// The table's decisions: once per item of its `for_each` list (once
+    /// without one), into `made`; traces are appended to `trace` when asked for.
+    fn items(
+        &self,
+        computed: &mut Computed,
+        mut trace: Option<&mut Vec<TableTrace>>,
+        made: &mut Vec<Decision>,
+    ) -> std::result::Result<(), EvalError> {
+        let table = &self.plan.tables[self.t as usize];
+        let Some(each) = &table.table.for_each else {
+            made.push(self.item(None, computed, trace)?);
+            return Ok(());
+        };
+        let mut env = self.env(&[], self.params.iter().cloned().collect());
+        let items = match eval(&each.list, &mut env).map_err(|k| self.fail(None, k))? {
+            Value::List(items) => items,
+            _ => return Ok(()),
+        };
+        for (i, value) in items.iter().enumerate() {
+            made.push(self.item(Some((i as u32, value)), computed, trace.as_deref_mut())?);
+        }
+        Ok(())
+    }
+
+    fn env<'e>(&'e self, inputs: &'e [&'e Value], locals: SmallVec<[Value; 4]>) -> Env<'e> {
+        Env {
+            account: self.account,
+            as_of: Value::Date(self.as_of),
+            inputs,
+            results: self.results,
+            locals,
+        }
+    }
+
+    /// The table's decision for the account, or for one item (its index and
+    /// value) of its `for_each` list. `computed` is scratch space for the
+    /// inputs that are expressions (the others are read in place).
+    fn item(
+        &self,
+        entry: Option<(u32, &Value)>,
+        computed: &mut Computed,
+        trace: Option<&mut Vec<TableTrace>>,
+    ) -> std::result::Result<Decision, EvalError> {
+        let table = &self.plan.tables[self.t as usize];
+        let item = entry.map(|(i, _)| i);
+        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
+        let label = entry.map(|(i, value)| {
+            locals.push(value.clone());
+            item_label(value).unwrap_or_else(|| (i + 1).to_string().into())
+        });
         // Computed inputs first (they read no other input), then every input
         // by reference: a field is read in place, not copied.
         computed.clear();
-        for (input, read) in table.table.inputs.iter().zip(&table.input_reads) {
-            if let InputRead::Expr = read {
-                computed.push(eval(&input.expr, &mut env).map_err(|k| fail(item, k))?);
+        let mut env = self.env(&[], locals);
+        for (read, input) in table.input_reads.iter().zip(&table.table.inputs) {
+            if let InputRead::Computed(code) = read {
+                // The reference walks the expression's tree, so that the
+                // compiled code is tested against it.
+                let value = match self.reference {
+                    false => code.run(&mut env),
+                    true => eval(&input.expr, &mut env),
+                };
+                computed.push(value.map_err(|k| self.fail(item, k))?);
             }
         }
+        let params = self.params;
         let local = |i: u32| -> &Value {
             match params.get(i as usize) {
                 Some(param) => param,
@@ -293,49 +332,39 @@ fn evaluate_table_into(
             .input_reads
             .iter()
             .map(|read| match read {
-                InputRead::Path { local: None, slots } => read_fields(account, slots),
+                InputRead::Path { local: None, slots } => read_fields(self.account, slots),
                 InputRead::Path {
                     local: Some(i),
                     slots,
                 } => read_fields(local(*i), slots),
-                InputRead::Expr => next_computed.next().unwrap_or(&NULL),
+                InputRead::Computed(_) => next_computed.next().unwrap_or(&NULL),
             })
             .collect();
         let mut rows_tried = RowsTried::default();
-        let outcome = {
-            let mut row_env = Env {
-                account,
-                as_of: Value::Date(as_of),
-                inputs: &inputs,
-                results,
-                locals: std::mem::take(&mut env.locals),
-            };
-            let outcome = decide(
-                table,
-                &mut row_env,
-                trace.is_some().then_some(&mut rows_tried),
-                reference,
-            );
-            env.locals = row_env.locals;
-            outcome.map_err(|k| fail(item, k))?
-        };
-        if let Some(trace) = trace.as_deref_mut() {
+        let mut row_env = self.env(&inputs, std::mem::take(&mut env.locals));
+        let outcome = decide(
+            table,
+            &mut row_env,
+            trace.is_some().then_some(&mut rows_tried),
+            self.reference,
+        )
+        .map_err(|k| self.fail(item, k))?;
+        if let Some(trace) = trace {
             trace.push(TableTrace {
-                table: t,
+                table: self.t,
                 item,
                 inputs: inputs.iter().map(|v| (*v).clone()).collect(),
                 rows: rows_tried.rows,
                 misses: rows_tried.misses,
             });
         }
-        made.push(Decision {
-            table: t,
+        Ok(Decision {
+            table: self.t,
             item,
             label,
             outcome,
-        });
+        })
     }
-    Ok(())
 }
 
 /// A per-item table's item is labelled by its first text field (by

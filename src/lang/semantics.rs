@@ -185,7 +185,7 @@ pub fn compare(op: CompareOp, a: &Value, b: &Value) -> bool {
     }
 }
 
-fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }
 
@@ -201,7 +201,7 @@ pub(crate) fn is_true(e: &TExpr, env: &mut Env) -> Result<bool> {
 /// local, an input, a table output, or a field path from one of them), by
 /// reference: reading `account.pay_plan.active` clones one boolean, not the
 /// account record.
-fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
+pub(crate) fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
     match &e.kind {
         TExprKind::Const(v) => Some(v),
         TExprKind::AsOf => Some(&env.as_of),
@@ -221,7 +221,7 @@ pub(crate) static NULL: Value = Value::Null;
 
 /// Whether [`lookup`] reads `e` (by reference, computing nothing). Every kind
 /// named here must be one `lookup` reads, or its operands would read as null.
-fn is_lookup(e: &TExpr) -> bool {
+pub(crate) fn is_lookup(e: &TExpr) -> bool {
     match &e.kind {
         TExprKind::Const(_)
         | TExprKind::AsOf
@@ -280,15 +280,7 @@ pub(crate) fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
             }
             _ => Value::Null,
         },
-        TExprKind::Unary(op, inner) => match (op, eval(inner, env)?) {
-            (_, Value::Null) => Value::Null,
-            (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
-            (UnaryOp::Neg, Value::Int(n)) => {
-                Value::Int(n.checked_neg().ok_or(EvalErrorKind::Overflow("negation"))?)
-            }
-            (UnaryOp::Neg, Value::Dec(d)) => Value::Dec(-d),
-            _ => Value::Null,
-        },
+        TExprKind::Unary(op, inner) => unary(*op, eval(inner, env)?)?,
         TExprKind::Binary(op, l, r) => {
             match op {
                 BinOp::And => {
@@ -311,14 +303,7 @@ pub(crate) fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
                 Some(eval(r, env)?)
             };
             let (a, b) = (operand(l, &la, env), operand(r, &lb, env));
-            match op {
-                BinOp::Compare(c) => Value::Bool(compare(*c, a, b)),
-                BinOp::Add => add(a, b)?,
-                BinOp::Sub => sub(a, b)?,
-                BinOp::Mul => mul(a, b)?,
-                BinOp::Div => div(a, b)?,
-                BinOp::And | BinOp::Or => Value::Null,
-            }
+            binary(*op, a, b)?
         }
         TExprKind::Call(f, args) => {
             let mut values: SmallVec<[Value; 4]> = SmallVec::with_capacity(args.len());
@@ -328,6 +313,32 @@ pub(crate) fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
             call(*f, &values, &e.ty)?
         }
         TExprKind::Each(each) => eval_each(each, env)?,
+    })
+}
+
+/// `op value`; null stays null.
+pub(crate) fn unary(op: UnaryOp, value: Value) -> Result<Value> {
+    Ok(match (op, value) {
+        (_, Value::Null) => Value::Null,
+        (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+        (UnaryOp::Neg, Value::Int(n)) => {
+            Value::Int(n.checked_neg().ok_or(EvalErrorKind::Overflow("negation"))?)
+        }
+        (UnaryOp::Neg, Value::Dec(d)) => Value::Dec(-d),
+        _ => Value::Null,
+    })
+}
+
+/// `a op b` for the operators that evaluate both operands (not `and`, `or`).
+#[inline]
+pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
+    Ok(match op {
+        BinOp::Compare(c) => Value::Bool(compare(c, a, b)),
+        BinOp::Add => add(a, b)?,
+        BinOp::Sub => sub(a, b)?,
+        BinOp::Mul => mul(a, b)?,
+        BinOp::Div => div(a, b)?,
+        BinOp::And | BinOp::Or => Value::Null,
     })
 }
 
@@ -428,7 +439,7 @@ fn div(a: &Value, b: &Value) -> Result<Value> {
     })
 }
 
-fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Result<Value> {
+pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Result<Value> {
     // `max(list)` and `max(a, b, ...)` alike.
     let list_or_args = || match args {
         [Value::List(items)] => &items[..],
@@ -479,7 +490,7 @@ fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Result<Value> {
 }
 
 /// The non-null value that compares `want` to all others (the first of equals).
-fn extreme<'v>(values: impl Iterator<Item = &'v Value>, want: Ordering) -> Value {
+pub(crate) fn extreme<'v>(values: impl Iterator<Item = &'v Value>, want: Ordering) -> Value {
     let mut best = Extreme::new(want);
     values.for_each(|v| best.offer(v));
     best.finish()

@@ -61,9 +61,54 @@ enum Classes {
     /// The points of the sorted bounds and the open gaps around them:
     /// `2 * i` below bound `i`, `2 * i + 1` on it, `2 * len` above the last.
     Ints(Vec<i64>),
-    Decimals(Vec<Decimal>),
+    Decimals(Vec<Decimal>, Option<Scaled>),
     Dates(Vec<NaiveDate>),
 }
+
+/// Decimal bounds as integers at one scale (`$5`, `$25.50` at scale 2: 500,
+/// 2550), so that an input of that scale or less is placed by comparing
+/// integers, not by rescaling decimals each time. Exact: both sides are
+/// the same values at the same scale.
+#[derive(Clone, Debug)]
+struct Scaled {
+    scale: u32,
+    bounds: Vec<i128>,
+}
+
+impl Scaled {
+    fn of(bounds: &[Decimal]) -> Option<Scaled> {
+        let scale = bounds.iter().map(Decimal::scale).max().unwrap_or(0);
+        let bounds = bounds
+            .iter()
+            .map(|b| rescaled(b, scale))
+            .collect::<Option<_>>()?;
+        Some(Scaled { scale, bounds })
+    }
+
+    #[inline]
+    fn segment(&self, x: &Decimal) -> Option<usize> {
+        (x.scale() <= self.scale).then_some(())?;
+        Some(segment(&self.bounds, &rescaled(x, self.scale)?))
+    }
+}
+
+/// `x`'s mantissa at `scale` (not less than its own), if it fits.
+#[inline]
+fn rescaled(x: &Decimal, scale: u32) -> Option<i128> {
+    let up = scale.checked_sub(x.scale())?;
+    POWERS_OF_TEN.get(up as usize)?.checked_mul(x.mantissa())
+}
+
+/// 10^0 to 10^28 (a decimal's scale is at most 28).
+const POWERS_OF_TEN: [i128; 29] = {
+    let mut powers = [1i128; 29];
+    let mut i = 1;
+    while i < powers.len() {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
 
 fn segment<T: Ord>(bounds: &[T], x: &T) -> usize {
     let i = bounds.partition_point(|b| b < x);
@@ -80,7 +125,7 @@ impl Classes {
             Classes::Enum(n) => *n as usize,
             Classes::Bool => 2,
             Classes::Ints(b) => 2 * b.len() + 1,
-            Classes::Decimals(b) => 2 * b.len() + 1,
+            Classes::Decimals(b, _) => 2 * b.len() + 1,
             Classes::Dates(b) => 2 * b.len() + 1,
         }
     }
@@ -93,8 +138,15 @@ impl Classes {
             (Classes::Enum(n), Value::Enum(i)) if i < n => Some(*i as usize),
             (Classes::Bool, Value::Bool(b)) => Some(*b as usize),
             (Classes::Ints(bounds), Value::Int(n)) => Some(segment(bounds, n)),
-            (Classes::Decimals(bounds), Value::Dec(d)) => Some(segment(bounds, d)),
-            (Classes::Decimals(bounds), Value::Int(n)) => Some(segment(bounds, &Decimal::from(*n))),
+            (Classes::Decimals(bounds, scaled), Value::Dec(d)) => Some(
+                scaled
+                    .as_ref()
+                    .and_then(|s| s.segment(d))
+                    .unwrap_or_else(|| segment(bounds, d)),
+            ),
+            (Classes::Decimals(bounds, _), Value::Int(n)) => {
+                Some(segment(bounds, &Decimal::from(*n)))
+            }
             (Classes::Dates(bounds), Value::Date(d)) => Some(segment(bounds, d)),
             _ => None,
         }
@@ -134,7 +186,7 @@ impl Classes {
                 |a, b| Some((a.checked_add(1)? < b).then(|| a + 1)),
                 Value::Int,
             ),
-            Classes::Decimals(b) => ordered(
+            Classes::Decimals(b, _) => ordered(
                 b,
                 |x| x.checked_sub(Decimal::ONE),
                 |x| x.checked_add(Decimal::ONE),
@@ -173,7 +225,7 @@ fn cell_bounds(checks: &[Check], kind: &Classes, out: &mut Vec<Value>) -> bool {
         (Check::Ints { low, high }, Classes::Ints(_)) => {
             push(low.map(|(v, _)| Value::Int(v))) && push(high.map(|(v, _)| Value::Int(v)))
         }
-        (Check::Decimals { low, high }, Classes::Decimals(_)) => {
+        (Check::Decimals { low, high }, Classes::Decimals(..)) => {
             push(low.map(|(v, _)| Value::Dec(v))) && push(high.map(|(v, _)| Value::Dec(v)))
         }
         (Check::Dates { low, high }, Classes::Dates(_)) => {
@@ -197,7 +249,7 @@ fn fits(kind: &Classes, v: &Value) -> bool {
         (kind, v),
         (_, Value::Null)
             | (Classes::Ints(_), Value::Int(_))
-            | (Classes::Decimals(_), Value::Int(_) | Value::Dec(_))
+            | (Classes::Decimals(..), Value::Int(_) | Value::Dec(_))
             | (Classes::Dates(_), Value::Date(_))
     )
 }
@@ -231,11 +283,15 @@ fn classes(ty: &Type, bounds: &[Value], schema: &Schema) -> Option<Classes> {
             Value::Int(n) => Some(*n),
             _ => None,
         })?),
-        Type::Money | Type::Decimal => Classes::Decimals(sorted(bounds, |v| match v {
-            Value::Int(n) => Some(Decimal::from(*n)),
-            Value::Dec(d) => Some(*d),
-            _ => None,
-        })?),
+        Type::Money | Type::Decimal => {
+            let bounds = sorted(bounds, |v| match v {
+                Value::Int(n) => Some(Decimal::from(*n)),
+                Value::Dec(d) => Some(*d),
+                _ => None,
+            })?;
+            let scaled = Scaled::of(&bounds);
+            Classes::Decimals(bounds, scaled)
+        }
         Type::Date => Classes::Dates(sorted(bounds, |v| match v {
             Value::Date(d) => Some(*d),
             _ => None,
@@ -367,14 +423,17 @@ impl RowBits {
         inputs: &[&Value],
         mut visit: impl FnMut(u32, bool) -> Result<bool, E>,
     ) -> Option<Result<(), E>> {
+        if self.words == 1 {
+            // Up to 64 rows (most tables): one word, no slices.
+            let mut word = self.all[0];
+            for column in &self.columns {
+                word &= column.sets[column.class(inputs)?];
+            }
+            return Some(self.visit_word(0, word, &mut visit).map(|_| ()));
+        }
         let mut sets: smallvec::SmallVec<[&[u64]; 16]> = smallvec::SmallVec::new();
         for column in &self.columns {
-            let x = inputs[column.input as usize];
-            let class = if x.is_null() {
-                0
-            } else {
-                column.classes.of(x)? + 1
-            };
+            let class = column.class(inputs)?;
             sets.push(&column.sets[class * self.words..(class + 1) * self.words]);
         }
         for w in 0..self.words {
@@ -382,18 +441,46 @@ impl RowBits {
             for set in &sets {
                 word &= set[w];
             }
-            while word != 0 {
-                let bit = word.trailing_zeros();
-                word &= word - 1;
-                let verify = self.verify[w] & (1 << bit) != 0;
-                match visit((w * 64) as u32 + bit, verify) {
-                    Ok(true) => return Some(Ok(())),
-                    Ok(false) => {}
-                    Err(e) => return Some(Err(e)),
-                }
+            match self.visit_word(w, word, &mut visit) {
+                Ok(false) => {}
+                Ok(true) => return Some(Ok(())),
+                Err(e) => return Some(Err(e)),
             }
         }
         Some(Ok(()))
+    }
+
+    /// Visits the rows of word `w` set in `word`; `Ok(true)` when `visit` stopped.
+    #[inline(always)]
+    fn visit_word<E>(
+        &self,
+        w: usize,
+        mut word: u64,
+        visit: &mut impl FnMut(u32, bool) -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        while word != 0 {
+            let bit = word.trailing_zeros();
+            word &= word - 1;
+            let verify = self.verify[w] & (1 << bit) != 0;
+            if visit((w * 64) as u32 + bit, verify)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl ColumnBits {
+    /// The class of this column's input (0: null); `None` when the input is
+    /// not of the column's kind.
+    #[inline(always)]
+    fn class(&self, inputs: &[&Value]) -> Option<usize> {
+        let x = inputs[self.input as usize];
+        if x.is_null() {
+            Some(0)
+        } else {
+            Some(self.classes.of(x)? + 1)
+        }
     }
 }
 

@@ -8,10 +8,12 @@
 //! `fold` (constant subexpressions → values), `cell` (a cell's tests →
 //! `Check`s, specialised by the input's type, and the per-table `Matcher`),
 //! `index` (the `RowIndex` of a large table's first column), `bits` (the
-//! `RowBits`: per column and value class the rows whose cell matches).
+//! `RowBits`: per column and value class the rows whose cell matches), `code`
+//! (expressions compiled to closures).
 
 mod bits;
 mod cell;
+mod code;
 mod fold;
 mod index;
 
@@ -21,6 +23,7 @@ use crate::types::{Type, Value};
 pub use bits::RowBits;
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher};
+pub use code::Code;
 pub(crate) use fold::fold;
 pub use index::RowIndex;
 use rust_decimal::Decimal;
@@ -102,8 +105,8 @@ pub enum InputRead {
     /// Fields `slots` (outermost first) of the account or of a local (the
     /// `for_each` item, a param): `account.pay_plan.active`.
     Path { local: Option<u32>, slots: Vec<u32> },
-    /// Anything else: the expression is evaluated.
-    Expr,
+    /// Anything else: the expression, compiled.
+    Computed(Code),
 }
 
 impl InputRead {
@@ -124,7 +127,7 @@ impl InputRead {
                     };
                     return InputRead::Path { local, slots };
                 }
-                _ => return InputRead::Expr,
+                _ => return InputRead::Computed(Code::compile(e)),
             }
         }
     }
