@@ -20,7 +20,7 @@ use crate::lang::semantics::{
 };
 use crate::types::Value;
 
-pub use crate::lang::semantics::{Decision, EvalErrorKind, Outcome, Values};
+pub use crate::lang::semantics::{Constants, Decision, EvalErrorKind, Outcome, Values};
 
 /// Why a table decided what it did: its inputs and, per row tried, the first
 /// cell that failed (`None`: the row matched).
@@ -167,6 +167,7 @@ impl<'a> Tables<'a> {
         let results = Results {
             decisions: &self.evaluation.decisions,
             of: &self.state,
+            constants: &self.plan.constants,
         };
         let run = Run {
             plan,
@@ -211,6 +212,7 @@ impl<'a> Tables<'a> {
         let results = Results {
             decisions: &self.evaluation.decisions,
             of: &self.state,
+            constants: &self.plan.constants,
         };
         let mut made = Vec::new();
         let run = Run {
@@ -344,6 +346,7 @@ impl Run<'_> {
         let mut row_env = self.env(&inputs, std::mem::take(&mut env.locals));
         let outcome = decide(
             table,
+            &self.plan.constants[self.t as usize],
             &mut row_env,
             trace.is_some().then_some(&mut rows_tried),
             self.reference,
@@ -400,6 +403,7 @@ fn typed_matches(
 
 fn decide(
     table: &CompiledTable,
+    constants: &Constants,
     env: &mut Env,
     mut trace: Option<&mut RowsTried>,
     reference: bool,
@@ -442,13 +446,15 @@ fn decide(
         }
     }
     let row_values = |r: u32, env: &mut Env| -> Result<Values> {
-        match &table.constant_outputs[r as usize] {
-            Some(values) => Ok(Arc::clone(values)),
-            None => t.rows[r as usize]
-                .outputs
-                .iter()
-                .map(|e| eval(e, env))
-                .collect(),
+        match &constants.rows[r as usize] {
+            Some(_) => Ok(Values::Constant),
+            None => Ok(Values::Computed(
+                t.rows[r as usize]
+                    .outputs
+                    .iter()
+                    .map(|e| eval(e, env))
+                    .collect::<Result<_>>()?,
+            )),
         }
     };
     let ids = |rows: &[u32]| {
@@ -463,15 +469,17 @@ fn decide(
                 also: Vec::new(),
                 values: row_values(row, env)?,
             }),
-            None => match (&table.constant_default, &t.default) {
-                (Some(values), _) => Ok(Outcome::Default {
-                    values: Arc::clone(values),
+            None => match (&constants.default, &t.default) {
+                (Some(_), _) => Ok(Outcome::Default {
+                    values: Values::Constant,
                 }),
                 (None, Some(default)) => Ok(Outcome::Default {
-                    values: default
-                        .iter()
-                        .map(|e| eval(e, env))
-                        .collect::<Result<_>>()?,
+                    values: Values::Computed(
+                        default
+                            .iter()
+                            .map(|e| eval(e, env))
+                            .collect::<Result<_>>()?,
+                    ),
                 }),
                 (None, None) => Err(EvalErrorKind::NoMatch),
             },
@@ -492,11 +500,14 @@ fn decide(
             let mut best: Option<(u32, Values)> = None;
             for &r in &matched {
                 let values = row_values(r, env)?;
-                let rank = |v: &[Value]| match &v[p as usize] {
-                    Value::Enum(i) => *i,
+                let rank = |r: u32, v: &Values| match v.read(Some(r), constants).get(p as usize) {
+                    Some(Value::Enum(i)) => *i,
                     _ => u32::MAX,
                 };
-                if best.as_ref().is_none_or(|(_, b)| rank(&values) < rank(b)) {
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, bv)| rank(r, &values) < rank(*b, bv))
+                {
                     best = Some((r, values));
                 }
             }
@@ -515,7 +526,13 @@ fn decide(
                 let values = row_values(r, env)?;
                 match &first {
                     None => first = Some((r, values)),
-                    Some((_, f)) if !f.iter().zip(values.iter()).all(|(a, b)| a.equals(b)) => {
+                    Some((f, fv))
+                        if !fv
+                            .read(Some(*f), constants)
+                            .iter()
+                            .zip(values.read(Some(r), constants))
+                            .all(|(a, b)| a.equals(b)) =>
+                    {
                         return Err(EvalErrorKind::AnyConflict(ids(&matched)));
                     }
                     Some(_) => {}

@@ -156,7 +156,7 @@ impl Checksums {
                 .position(|(name, _)| &**name == *output)
                 .expect("output");
             let value = match (
-                &decision.outcome.result()[column],
+                &plan.result(decision)[column],
                 &plan.tables[compiled].results[column].1,
             ) {
                 (Value::Enum(i), Type::Enum(e)) => {

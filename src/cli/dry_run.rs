@@ -308,16 +308,15 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, ar
                     let ids: Vec<&str> = d.outcome.rows().iter().map(|r| row_id(table, *r)).collect();
                     j["rows"] = json!(ids);
                     match &d.outcome {
-                        Outcome::Row { values, .. } => j["outputs"] = plan.outputs_json(d.table, values),
-                        Outcome::Default { values } => {
+                        Outcome::Row { .. } | Outcome::Aggregate { .. } => j["outputs"] = plan.outputs_json(d.table, plan.result(d)),
+                        Outcome::Default { .. } => {
                             j["default"] = json!(true);
-                            j["outputs"] = plan.outputs_json(d.table, values);
+                            j["outputs"] = plan.outputs_json(d.table, plan.result(d));
                         }
-                        Outcome::Aggregate { value, .. } => j["outputs"] = plan.outputs_json(d.table, std::slice::from_ref(value)),
                         Outcome::Rows(rows) => {
                             j["results"] = rows
                                 .iter()
-                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": plan.outputs_json(d.table, values) }))
+                                .map(|(r, values)| json!({ "row": row_id(table, *r), "outputs": plan.outputs_json(d.table, plan.row_values(d.table, *r, values)) }))
                                 .collect();
                         }
                     }

@@ -74,19 +74,22 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
     for (i, decision) in evaluation.decisions.iter().enumerate() {
         let table = &plan.tables[decision.table as usize].table;
         let line = match &decision.outcome {
-            Outcome::Row { row, also, values } => {
+            Outcome::Row { row, also, .. } => {
                 let ids: Vec<&str> = std::iter::once(row)
                     .chain(also)
                     .map(|r| row_id(table, *r))
                     .collect();
                 format!(
                     "{}  [{}]",
-                    assignments(plan, table, values),
+                    assignments(plan, table, plan.result(decision)),
                     printable(&ids.join(", "))
                 )
             }
-            Outcome::Default { values } => {
-                format!("{}  [default]", assignments(plan, table, values))
+            Outcome::Default { .. } => {
+                format!(
+                    "{}  [default]",
+                    assignments(plan, table, plan.result(decision))
+                )
             }
             Outcome::Aggregate { value, rows } => {
                 let ids: Vec<&str> = rows.iter().map(|r| row_id(table, *r)).collect();
@@ -106,7 +109,7 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                 .map(|(r, values)| {
                     format!(
                         "{}  [{}]",
-                        assignments(plan, table, values),
+                        assignments(plan, table, plan.row_values(decision.table, *r, values)),
                         printable(row_id(table, *r))
                     )
                 })

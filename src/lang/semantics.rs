@@ -30,8 +30,37 @@ pub struct Decision {
 }
 
 /// A decision's output values. A row (or default) whose outputs are all
-/// constants shares them with the plan, so deciding it allocates nothing.
-pub type Values = Arc<[Value]>;
+/// constants leaves them in the plan ([`Constants`]), so deciding it copies
+/// nothing and touches no reference count the plan shares between threads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    /// The deciding row's (or the default's) constant outputs.
+    Constant,
+    /// Computed for this account.
+    Computed(Arc<[Value]>),
+}
+
+impl Values {
+    /// The values, for row `row` (`None`: the default) of the table whose constants are `constants`.
+    pub fn read<'a>(&'a self, row: Option<u32>, constants: &'a Constants) -> &'a [Value] {
+        match self {
+            Values::Computed(values) => values,
+            Values::Constant => match row {
+                Some(r) => constants.rows.get(r as usize).and_then(Option::as_deref),
+                None => constants.default.as_deref(),
+            }
+            .unwrap_or(&[]),
+        }
+    }
+}
+
+/// A table's outputs that are all constants, per row and for its default:
+/// what [`Values::Constant`] reads.
+#[derive(Clone, Debug, Default)]
+pub struct Constants {
+    pub rows: Vec<Option<Box<[Value]>>>,
+    pub default: Option<Box<[Value]>>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -53,9 +82,11 @@ pub enum Outcome {
 impl Outcome {
     /// The single result other tables read: a decided row's (or the default's)
     /// values, or the aggregate; nothing for `collect` / `rule_order` rows.
-    pub fn result(&self) -> &[Value] {
+    /// `constants` are the deciding table's.
+    pub fn result<'a>(&'a self, constants: &'a Constants) -> &'a [Value] {
         match self {
-            Outcome::Row { values, .. } | Outcome::Default { values } => values,
+            Outcome::Row { row, values, .. } => values.read(Some(*row), constants),
+            Outcome::Default { values } => values.read(None, constants),
             Outcome::Aggregate { value, .. } => std::slice::from_ref(value),
             Outcome::Rows(_) => &[],
         }
@@ -120,12 +151,15 @@ pub(crate) struct Results<'a> {
     pub(crate) decisions: &'a [Decision],
     /// Per table: the index of its single decision, or a marker above any index.
     pub(crate) of: &'a [u32],
+    /// Per table: its constant outputs.
+    pub(crate) constants: &'a [Constants],
 }
 
 impl<'a> Results<'a> {
     pub(crate) const NONE: Results<'static> = Results {
         decisions: &[],
         of: &[],
+        constants: &[],
     };
 
     fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
@@ -133,7 +167,7 @@ impl<'a> Results<'a> {
         self.decisions
             .get(i as usize)?
             .outcome
-            .result()
+            .result(self.constants.get(table as usize)?)
             .get(output as usize)
     }
 }

@@ -199,7 +199,7 @@ fn rows(b: &mut String, input: &Input, links: &Links, t: usize, ct: &CompiledTab
             let _ = write!(
                 b,
                 "<td>{}</td>",
-                output_cell(input, links, ct, r, row, o, &output.ty)
+                output_cell(input, links, t, r, row, o, &output.ty)
             );
         }
         let mut notes = Vec::new();
@@ -233,7 +233,7 @@ fn rows(b: &mut String, input: &Input, links: &Links, t: usize, ct: &CompiledTab
             b.push_str("<td class=\"any\">-</td>");
         }
         for (o, output) in table.outputs.iter().enumerate() {
-            let shown = match &ct.constant_default {
+            let shown = match &input.plan.constants[t].default {
                 Some(values) => format!(
                     "<code>{}</code>",
                     esc(&ShowValue(&values[o], &output.ty, input.plan.schema()).to_string())
@@ -259,13 +259,14 @@ fn rows(b: &mut String, input: &Input, links: &Links, t: usize, ct: &CompiledTab
 fn output_cell(
     input: &Input,
     links: &Links,
-    ct: &CompiledTable,
+    t: usize,
     r: usize,
     row: &Row,
     o: usize,
     ty: &crate::types::Type,
 ) -> String {
-    if let Some(values) = &ct.constant_outputs[r] {
+    let ct = &input.plan.tables[t];
+    if let Some(values) = &input.plan.constants[t].rows[r] {
         let shown = ShowValue(&values[o], ty, input.plan.schema()).to_string();
         let is_template = ct.table.outputs[o].name == "template";
         return match links.template(shown.trim_matches('"')) {

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use super::document::{CaseDoc, CaseSetup, TestDocument};
 use super::{Subject, TestFileError};
 use crate::diagnostic::Diagnostic;
-use crate::eval::{Decision, Evaluation, Outcome};
+use crate::eval::{Decision, Evaluation};
 use crate::lang::compile::Plan;
 use crate::testing::expect::{actions_json, expected_actions, same};
 
@@ -256,12 +256,5 @@ fn check_case(
 
 /// A decision's outputs as JSON: one object, or a list for multi-row results.
 pub fn outputs_json(plan: &Plan, d: &Decision) -> Json {
-    let t = d.table;
-    match &d.outcome {
-        Outcome::Row { values, .. } | Outcome::Default { values } => plan.outputs_json(t, values),
-        Outcome::Aggregate { value, .. } => plan.outputs_json(t, std::slice::from_ref(value)),
-        Outcome::Rows(rows) => {
-            Json::Array(rows.iter().map(|(_, v)| plan.outputs_json(t, v)).collect())
-        }
-    }
+    plan.decision_json(d)
 }

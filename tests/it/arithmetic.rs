@@ -48,7 +48,7 @@ fn eval_on(expr: &str, ty: &str, account: &str, as_of: NaiveDate) -> Result<Valu
     let account = arrears::data::snapshot::decode_account(plan.schema(), &json).expect("decodes");
     let evaluation = evaluate(&plan, &account, as_of, false).map_err(|e| e.kind)?;
     match &evaluation.decisions[0].outcome {
-        Outcome::Row { values, .. } => Ok(values[0].clone()),
+        Outcome::Row { .. } => Ok(plan.result(&evaluation.decisions[0])[0].clone()),
         other => panic!("{expr}: {other:?}"),
     }
 }

@@ -37,10 +37,10 @@ fn expected(plan: &arrears::lang::compile::Plan, account: &Json, row: u64) -> Op
     let outputs = |d: &arrears::eval::Decision| match &d.outcome {
         Outcome::Rows(rows) => Json::Array(
             rows.iter()
-                .map(|(_, v)| plan.outputs_json(d.table, v))
+                .map(|(r, v)| plan.outputs_json(d.table, plan.row_values(d.table, *r, v)))
                 .collect(),
         ),
-        o => plan.outputs_json(d.table, o.result()),
+        _ => plan.outputs_json(d.table, plan.result(d)),
     };
     let mut out = serde_json::Map::new();
     for &t in &plan.order {

@@ -61,11 +61,12 @@ fn decisions(plan: &Plan, accounts: &Path, as_of: NaiveDate) -> Vec<String> {
                         .collect::<Vec<_>>()
                 };
                 let outcome = match &d.outcome {
-                    Outcome::Row { values, .. } | Outcome::Default { values } => show(values),
-                    Outcome::Aggregate { value, .. } => show(std::slice::from_ref(value)),
+                    Outcome::Row { .. } | Outcome::Default { .. } | Outcome::Aggregate { .. } => {
+                        show(plan.result(d))
+                    }
                     Outcome::Rows(list) => list
                         .iter()
-                        .map(|(_, v)| format!("({})", show(v)))
+                        .map(|(r, v)| format!("({})", show(plan.row_values(d.table, *r, v))))
                         .collect::<Vec<_>>()
                         .join(" "),
                 };

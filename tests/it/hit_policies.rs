@@ -87,7 +87,7 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
                 for d in &evaluation.decisions {
                     let name = &plan.tables[d.table as usize].table.name;
                     let line = match &d.outcome {
-                        Outcome::Row { row, also, values } => {
+                        Outcome::Row { row, also, .. } => {
                             let agreeing: Vec<&str> =
                                 also.iter().map(|r| row_id(&plan, d.table, *r)).collect();
                             format!(
@@ -98,11 +98,11 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
                                 } else {
                                     format!(" (agreeing: {})", agreeing.join(", "))
                                 },
-                                show_values(&plan, d.table, values)
+                                show_values(&plan, d.table, plan.result(d))
                             )
                         }
-                        Outcome::Default { values } => {
-                            format!("default: {}", show_values(&plan, d.table, values))
+                        Outcome::Default { .. } => {
+                            format!("default: {}", show_values(&plan, d.table, plan.result(d)))
                         }
                         Outcome::Aggregate { value, rows } => format!(
                             "aggregate {} from [{}]",
@@ -120,7 +120,11 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
                                     s,
                                     "\n    {}: {}",
                                     row_id(&plan, d.table, *r),
-                                    show_values(&plan, d.table, values)
+                                    show_values(
+                                        &plan,
+                                        d.table,
+                                        plan.row_values(d.table, *r, values)
+                                    )
                                 )
                                 .unwrap();
                             }

@@ -116,7 +116,7 @@ fn outputs(plan: &Plan, table: &str, json: &str) -> Result<Vec<Value>, EvalError
         .unwrap() as u32;
     let d = evaluation.decisions.iter().find(|d| d.table == t).unwrap();
     match &d.outcome {
-        Outcome::Row { values, .. } | Outcome::Default { values } => Ok(values.to_vec()),
+        Outcome::Row { .. } | Outcome::Default { .. } => Ok(plan.result(d).to_vec()),
         other => panic!("unexpected outcome {other:?}"),
     }
 }

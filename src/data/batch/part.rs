@@ -12,7 +12,7 @@ use super::mapping::trim_cell;
 use super::summary::Summary;
 use super::{Evaluate, OutputFormat, Raw, Settings, Unit};
 use crate::data::snapshot::{account_id, decode_account};
-use crate::eval::{Decision, Outcome, Tables};
+use crate::eval::{Decision, Tables};
 use crate::lang::compile::Plan;
 use crate::policy::Action;
 
@@ -132,14 +132,6 @@ pub fn write_decisions(
     line: u64,
     decisions: &[Decision],
 ) {
-    let outputs = |d: &Decision| match &d.outcome {
-        Outcome::Rows(rows) => serde_json::Value::Array(
-            rows.iter()
-                .map(|(_, values)| plan.outputs_json(d.table, values))
-                .collect(),
-        ),
-        outcome => plan.outputs_json(d.table, outcome.result()),
-    };
     let mut tables = serde_json::Map::new();
     for &t in &plan.order {
         let table = &plan.tables[t as usize];
@@ -149,14 +141,14 @@ pub fn write_decisions(
         let mut made = decisions.iter().filter(|d| d.table == t);
         let value = match &table.table.for_each {
             None => match made.next() {
-                Some(d) => outputs(d),
+                Some(d) => plan.decision_json(d),
                 None => continue,
             },
             Some(_) => serde_json::Value::Array(
                 made.map(|d| {
                     serde_json::json!({
                         "item": d.label.as_deref(),
-                        "outputs": outputs(d),
+                        "outputs": plan.decision_json(d),
                     })
                 })
                 .collect(),

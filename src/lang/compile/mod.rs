@@ -18,6 +18,7 @@ mod fold;
 mod index;
 
 use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
+use crate::lang::semantics::{Constants, Decision, Outcome, Values};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
 pub use bits::RowBits;
@@ -83,11 +84,6 @@ pub struct CompiledTable {
     pub bits: Option<RowBits>,
     /// What the evaluator runs: the rows' cells in flat arrays, `-` cells left out.
     pub matcher: Matcher,
-    /// Per row, its outputs when they are all constants (most rows): no
-    /// expression is evaluated when such a row decides.
-    pub constant_outputs: Vec<Option<crate::lang::semantics::Values>>,
-    /// The default's outputs when they are all constants.
-    pub constant_default: Option<crate::lang::semantics::Values>,
     /// The table's name, shared by the actions that carry it.
     pub name: std::sync::Arc<str>,
     /// The name and type of each value of its single result (its result columns).
@@ -137,6 +133,9 @@ impl InputRead {
 pub struct Plan {
     pub program: Program,
     pub tables: Vec<CompiledTable>,
+    /// Per table: the outputs of its rows and default that are all constants
+    /// (most rows), which its decisions read here instead of holding copies.
+    pub constants: Vec<Constants>,
     pub order: Vec<u32>,
     /// The most inputs of any table: the evaluator's scratch space for them
     /// is allocated once per account, at this size.
@@ -162,6 +161,29 @@ impl Plan {
             .map(|((name, ty), v)| (name, crate::types::value_to_json(v, ty, self.schema())))
     }
 
+    /// A decision's single result (see [`crate::eval::Outcome::result`]).
+    pub fn result<'a>(&'a self, d: &'a Decision) -> &'a [Value] {
+        d.outcome.result(&self.constants[d.table as usize])
+    }
+
+    /// The values of row `row` of table `t`, as a `collect` or `rule_order`
+    /// decision holds them.
+    pub fn row_values<'a>(&'a self, t: u32, row: u32, values: &'a Values) -> &'a [Value] {
+        values.read(Some(row), &self.constants[t as usize])
+    }
+
+    /// A decision's outputs as JSON: one object keyed by output name, or a
+    /// list of them for a `collect` or `rule_order` decision's rows.
+    pub fn decision_json(&self, d: &Decision) -> serde_json::Value {
+        match &d.outcome {
+            Outcome::Rows(rows) => rows
+                .iter()
+                .map(|(r, values)| self.outputs_json(d.table, self.row_values(d.table, *r, values)))
+                .collect(),
+            _ => self.outputs_json(d.table, self.result(d)),
+        }
+    }
+
     /// Table `t`'s result values as a JSON object keyed by output name.
     pub fn outputs_json(&self, t: u32, values: &[Value]) -> serde_json::Value {
         serde_json::Value::Object(
@@ -173,7 +195,7 @@ impl Plan {
 }
 
 pub fn compile(program: Program) -> Plan {
-    let tables: Vec<CompiledTable> = program
+    let (tables, constants): (Vec<CompiledTable>, Vec<Constants>) = program
         .tables
         .iter()
         .map(|t| {
@@ -204,7 +226,7 @@ pub fn compile(program: Program) -> Plan {
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
             let matcher = Matcher::build(&rows, &table.inputs);
             let bits = RowBits::build(&matcher, rows.len(), &table.inputs, &program.schema);
-            let constants = |outputs: &[TExpr]| -> Option<crate::lang::semantics::Values> {
+            let constants = |outputs: &[TExpr]| -> Option<Box<[Value]>> {
                 outputs
                     .iter()
                     .map(|e| match &e.kind {
@@ -213,12 +235,14 @@ pub fn compile(program: Program) -> Plan {
                     })
                     .collect()
             };
-            let constant_outputs = table
-                .rows
-                .iter()
-                .map(|row| constants(&row.outputs))
-                .collect();
-            let constant_default = table.default.as_deref().and_then(constants);
+            let constants = Constants {
+                rows: table
+                    .rows
+                    .iter()
+                    .map(|row| constants(&row.outputs))
+                    .collect(),
+                default: table.default.as_deref().and_then(constants),
+            };
             let row_refs = table
                 .rows
                 .iter()
@@ -235,7 +259,7 @@ pub fn compile(program: Program) -> Plan {
                 .iter()
                 .map(|o| (o.name.as_str().into(), o.ty.clone()))
                 .collect();
-            CompiledTable {
+            let compiled = CompiledTable {
                 name: table.name.as_str().into(),
                 results,
                 input_reads,
@@ -243,13 +267,12 @@ pub fn compile(program: Program) -> Plan {
                 index,
                 bits,
                 matcher,
-                constant_outputs,
-                constant_default,
                 row_refs,
                 default_ref,
-            }
+            };
+            (compiled, constants)
         })
-        .collect();
+        .unzip();
     let order = program.order.clone();
     let max_inputs = tables
         .iter()
@@ -259,6 +282,7 @@ pub fn compile(program: Program) -> Plan {
     Plan {
         program,
         tables,
+        constants,
         order,
         max_inputs,
     }

@@ -95,9 +95,10 @@ impl Ctx<'_> {
         rules_of(&self.plan().tables[d.table as usize], d)
     }
 
-    fn values<'d>(&self, d: &'d Decision) -> &'d [Value] {
+    /// A row's or the default's values; none for a `collect` or an aggregate.
+    fn values<'d>(&'d self, d: &'d Decision) -> &'d [Value] {
         match &d.outcome {
-            Outcome::Row { values, .. } | Outcome::Default { values } => values,
+            Outcome::Row { .. } | Outcome::Default { .. } => self.plan().result(d),
             _ => &[],
         }
     }
@@ -125,7 +126,7 @@ impl Ctx<'_> {
 
     /// An output the area needs: null is an error naming the row that gave it,
     /// never a default.
-    fn need<'d>(&self, role: &Role, d: &'d Decision, out: Out) -> Result<&'d Value> {
+    fn need<'d>(&'d self, role: &Role, d: &'d Decision, out: Out) -> Result<&'d Value> {
         match role.col(out).and_then(|i| self.values(d).get(i)) {
             Some(Value::Null) | None => Err(policy_error(
                 self.table_name(role),

@@ -41,18 +41,14 @@ impl Ctx<'_> {
             match &d.outcome {
                 Outcome::Default { .. } => {}
                 Outcome::Aggregate { rows, .. } if rows.is_empty() => {}
-                Outcome::Row { values, .. } => actions.push(Action {
-                    kind: flag(values),
-                    rules: rules_of(compiled, d),
-                }),
-                Outcome::Aggregate { value, .. } => actions.push(Action {
-                    kind: flag(std::slice::from_ref(value)),
+                Outcome::Row { .. } | Outcome::Aggregate { .. } => actions.push(Action {
+                    kind: flag(plan.result(d)),
                     rules: rules_of(compiled, d),
                 }),
                 Outcome::Rows(rows) => {
                     for (r, values) in rows {
                         actions.push(Action {
-                            kind: flag(values),
+                            kind: flag(plan.row_values(role.table, *r, values)),
                             rules: vec![compiled.row_refs[*r as usize].clone()],
                         });
                     }
