@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use chrono::NaiveDate;
 
-use crate::lang::compile::{CellTest, Check, CompiledTable, InputRead, Matcher, Plan};
+use crate::lang::compile::{CellTest, Check, CompiledTable, First, InputRead, Matcher, Plan};
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Result, Results, NULL,
@@ -301,18 +301,20 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
+        if trace.is_none() && !self.reference && entry.is_none() && self.params.is_empty() {
+            return self.account_item(table, computed);
+        }
         let item = entry.map(|(i, _)| i);
         let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
         let label = entry.map(|(i, value)| {
             locals.push(value.clone());
             item_label(value).unwrap_or_else(|| (i + 1).to_string().into())
         });
-        // Computed inputs first (they read no other input), then every input
-        // by reference: a field is read in place, not copied.
+        // Computed inputs first: they read no other input.
         computed.clear();
         let mut env = self.env(&[], locals);
         for (read, input) in table.input_reads.iter().zip(&table.table.inputs) {
-            if let InputRead::Computed(code) = read {
+            if let InputRead::Computed { code, .. } = read {
                 // The reference walks the expression's tree, so that the
                 // compiled code is tested against it.
                 let value = match self.reference {
@@ -322,6 +324,51 @@ impl Run<'_> {
                 computed.push(value.map_err(|k| self.fail(item, k))?);
             }
         }
+        self.decide_item(table, entry, label, computed, &mut env.locals, trace)
+    }
+
+    /// [`Run::item`] for the account (no item, no params, no trace): a
+    /// `first` table the row sets decide is decided without collecting its inputs.
+    fn account_item(
+        &self,
+        table: &CompiledTable,
+        computed: &mut Computed,
+    ) -> std::result::Result<Decision, EvalError> {
+        computed.clear();
+        let mut locals = SmallVec::new();
+        if table.computed_inputs > 0 {
+            let mut env = self.env(&[], locals);
+            for read in &table.input_reads {
+                if let InputRead::Computed { code, .. } = read {
+                    computed.push(code.run(&mut env).map_err(|k| self.fail(None, k))?);
+                }
+            }
+            locals = env.locals;
+        }
+        if let Some(outcome) = self.first_hit(table, computed) {
+            return Ok(Decision {
+                table: self.t,
+                item: None,
+                label: None,
+                outcome,
+            });
+        }
+        self.decide_item(table, None, None, computed, &mut locals, None)
+    }
+
+    /// The decision, once the computed inputs are in `computed`: every input
+    /// collected by reference (a field is read in place, not copied), the
+    /// rows matched, the trace recorded when asked for.
+    fn decide_item(
+        &self,
+        table: &CompiledTable,
+        entry: Option<(u32, &Value)>,
+        label: Option<Arc<str>>,
+        computed: &Computed,
+        locals: &mut SmallVec<[Value; 4]>,
+        trace: Option<&mut Vec<TableTrace>>,
+    ) -> std::result::Result<Decision, EvalError> {
+        let item = entry.map(|(i, _)| i);
         let params = self.params;
         let local = |i: u32| -> &Value {
             match params.get(i as usize) {
@@ -339,11 +386,11 @@ impl Run<'_> {
                     local: Some(i),
                     slots,
                 } => read_fields(local(*i), slots),
-                InputRead::Computed(_) => next_computed.next().unwrap_or(&NULL),
+                InputRead::Computed { .. } => next_computed.next().unwrap_or(&NULL),
             })
             .collect();
         let mut rows_tried = RowsTried::default();
-        let mut row_env = self.env(&inputs, std::mem::take(&mut env.locals));
+        let mut row_env = self.env(&inputs, std::mem::take(locals));
         let outcome = decide(
             table,
             &self.plan.constants[self.t as usize],
@@ -367,6 +414,38 @@ impl Run<'_> {
             label,
             outcome,
         })
+    }
+}
+
+impl Run<'_> {
+    /// A `first` table decided by its row sets alone, for an account (no
+    /// item, no params), when the row or default that decides has constant
+    /// outputs: no input is collected, no environment built. `None`: decide
+    /// it the general way.
+    #[inline]
+    fn first_hit(&self, table: &CompiledTable, computed: &[Value]) -> Option<Outcome> {
+        if table.table.hit != HitPolicy::First {
+            return None;
+        }
+        let bits = table.bits.as_ref()?;
+        let constants = &self.plan.constants[self.t as usize];
+        let input = |i: u32| match &table.input_reads[i as usize] {
+            InputRead::Path { local: None, slots } => read_fields(self.account, slots),
+            InputRead::Computed { index, .. } => computed.get(*index as usize).unwrap_or(&NULL),
+            // Without params or an item a table has no locals.
+            InputRead::Path { local: Some(_), .. } => &NULL,
+        };
+        match bits.first(input)? {
+            First::Row(row) => constants.rows[row as usize].as_ref().map(|_| Outcome::Row {
+                row,
+                also: Vec::new(),
+                values: Values::Constant,
+            }),
+            First::NoRow => constants.default.as_ref().map(|_| Outcome::Default {
+                values: Values::Constant,
+            }),
+            First::Undecided => None,
+        }
     }
 }
 

@@ -322,6 +322,8 @@ fn money_expr() -> impl Strategy<Value = String> {
         Just("$5".to_string()),
         Just("$0.01".to_string()),
         Just("$79228162514264337593543950.33".to_string()),
+        Just("(account.amount + $0.005)".to_string()),
+        Just("(account.limit * (account.n * 1.5))".to_string()),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![

@@ -427,13 +427,13 @@ impl RowBits {
             // Up to 64 rows (most tables): one word, no slices.
             let mut word = self.all[0];
             for column in &self.columns {
-                word &= column.sets[column.class(inputs)?];
+                word &= column.sets[column.class(inputs[column.input as usize])?];
             }
             return Some(self.visit_word(0, word, &mut visit).map(|_| ()));
         }
         let mut sets: smallvec::SmallVec<[&[u64]; 16]> = smallvec::SmallVec::new();
         for column in &self.columns {
-            let class = column.class(inputs)?;
+            let class = column.class(inputs[column.input as usize])?;
             sets.push(&column.sets[class * self.words..(class + 1) * self.words]);
         }
         for w in 0..self.words {
@@ -470,12 +470,63 @@ impl RowBits {
     }
 }
 
-impl ColumnBits {
-    /// The class of this column's input (0: null); `None` when the input is
-    /// not of the column's kind.
+/// The first row a `first` table's sets leave, when they decide it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum First {
+    /// This row matches.
+    Row(u32),
+    /// No row matches.
+    NoRow,
+    /// The first candidate has a cell the sets do not decide.
+    Undecided,
+}
+
+impl RowBits {
+    /// The first row that matches, with `input(i)` the value of input `i`;
+    /// `None` when an input is not of its column's kind.
+    #[inline]
+    pub fn first<'v>(&self, input: impl Fn(u32) -> &'v Value) -> Option<First> {
+        if self.words == 1 {
+            let mut word = self.all[0];
+            for column in &self.columns {
+                word &= column.sets[column.class(input(column.input))?];
+            }
+            return Some(self.first_in(0, word));
+        }
+        let mut classes: smallvec::SmallVec<[usize; 16]> = smallvec::SmallVec::new();
+        for column in &self.columns {
+            classes.push(column.class(input(column.input))? * self.words);
+        }
+        for w in 0..self.words {
+            let mut word = self.all[w];
+            for (column, &start) in self.columns.iter().zip(&classes) {
+                word &= column.sets[start + w];
+            }
+            if word != 0 {
+                return Some(self.first_in(w, word));
+            }
+        }
+        Some(First::NoRow)
+    }
+
     #[inline(always)]
-    fn class(&self, inputs: &[&Value]) -> Option<usize> {
-        let x = inputs[self.input as usize];
+    fn first_in(&self, w: usize, word: u64) -> First {
+        if word == 0 {
+            return First::NoRow;
+        }
+        let bit = word.trailing_zeros();
+        match self.verify[w] & (1 << bit) {
+            0 => First::Row((w * 64) as u32 + bit),
+            _ => First::Undecided,
+        }
+    }
+}
+
+impl ColumnBits {
+    /// The class of this column's input `x` (0: null); `None` when it is not
+    /// of the column's kind.
+    #[inline(always)]
+    fn class(&self, x: &Value) -> Option<usize> {
         if x.is_null() {
             Some(0)
         } else {

@@ -13,11 +13,15 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use rust_decimal::Decimal;
+
 use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
 use crate::lang::semantics::{
-    binary, call, eval, extreme, is_lookup, lookup, read_fields, truthy, unary, Env, Result, NULL,
+    binary, call, compare, eval, extreme, is_lookup, lookup, read_fields, truthy, unary, Env,
+    EvalErrorKind, Result, NULL,
 };
-use crate::types::Value;
+use crate::lang::syntax::ast::UnaryOp;
+use crate::types::{Type, Value};
 
 type Run = dyn Fn(&mut Env) -> Result<Value> + Send + Sync;
 
@@ -38,6 +42,9 @@ impl Code {
     }
 
     pub(crate) fn compile(e: &TExpr) -> Code {
+        if let Some(d) = Dec::compile(e) {
+            return Code::new(move |env| Ok(d.run(env)?.map_or(Value::Null, Value::Dec)));
+        }
         match &e.kind {
             TExprKind::Const(v) => {
                 let v = v.clone();
@@ -59,6 +66,16 @@ impl Code {
             TExprKind::Binary(BinOp::Or, l, r) => {
                 let (l, r) = (Code::compile(l), Code::compile(r));
                 Code::new(move |env| Ok(Value::Bool(truthy(&l.run(env)?) || truthy(&r.run(env)?))))
+            }
+            TExprKind::Binary(BinOp::Compare(op), l, r)
+                if is_decimal(&l.ty) && is_decimal(&r.ty) =>
+            {
+                let (op, l, r) = (*op, Dec::operand(l), Dec::operand(r));
+                let value = |d: Option<Decimal>| d.map_or(Value::Null, Value::Dec);
+                Code::new(move |env| {
+                    let (a, b) = (l.run(env)?, r.run(env)?);
+                    Ok(Value::Bool(compare(op, &value(a), &value(b))))
+                })
             }
             TExprKind::Binary(op, l, r) => {
                 let op = *op;
@@ -111,6 +128,135 @@ impl Code {
 
     fn new(run: impl Fn(&mut Env) -> Result<Value> + Send + Sync + 'static) -> Code {
         Code(Arc::new(run))
+    }
+}
+
+/// A money or decimal expression compiled to work on `Decimal`s (`None`:
+/// null), so that arithmetic on amounts builds no `Value` between steps. It
+/// covers what money arithmetic is made of (amounts and numbers read from the
+/// account or written as constants, `+ - * /`, negation, `min` / `max` of
+/// amounts, `abs`, `round`); any other operand is compiled as [`Code`] and
+/// converted as `semantics` converts it (an integer is widened, anything
+/// else is null).
+#[derive(Clone)]
+struct Dec(Arc<DecRun>);
+
+type DecRun = dyn Fn(&mut Env) -> Result<Option<Decimal>> + Send + Sync;
+
+fn is_decimal(ty: &Type) -> bool {
+    matches!(ty, Type::Money | Type::Decimal)
+}
+
+impl Dec {
+    #[inline]
+    fn run(&self, env: &mut Env) -> Result<Option<Decimal>> {
+        (self.0)(env)
+    }
+
+    fn new(run: impl Fn(&mut Env) -> Result<Option<Decimal>> + Send + Sync + 'static) -> Dec {
+        Dec(Arc::new(run))
+    }
+
+    /// A money or decimal expression's own operation; `None` for anything
+    /// else (a field read, a constant, a comprehension...).
+    fn compile(e: &TExpr) -> Option<Dec> {
+        if !is_decimal(&e.ty) {
+            return None;
+        }
+        Some(match &e.kind {
+            TExprKind::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r)
+                if is_decimal(&l.ty) || is_decimal(&r.ty) =>
+            {
+                let (l, r) = (Dec::operand(l), Dec::operand(r));
+                match op {
+                    BinOp::Add => Dec::arithmetic(l, r, Decimal::checked_add, "addition"),
+                    BinOp::Sub => Dec::arithmetic(l, r, Decimal::checked_sub, "subtraction"),
+                    BinOp::Mul => Dec::arithmetic(l, r, Decimal::checked_mul, "multiplication"),
+                    _ => Dec::new(move |env| match (l.run(env)?, r.run(env)?) {
+                        (Some(_), Some(y)) if y.is_zero() => Err(EvalErrorKind::DivisionByZero),
+                        (Some(x), Some(y)) => x
+                            .checked_div(y)
+                            .map(Some)
+                            .ok_or(EvalErrorKind::Overflow("division")),
+                        _ => Ok(None),
+                    }),
+                }
+            }
+            TExprKind::Unary(UnaryOp::Neg, inner) => {
+                let inner = Dec::operand(inner);
+                Dec::new(move |env| Ok(inner.run(env)?.map(|d| -d)))
+            }
+            TExprKind::Call(f @ (Builtin::Min | Builtin::Max), args)
+                if args.len() >= 2 && args.iter().all(|a| is_decimal(&a.ty)) =>
+            {
+                let want = if *f == Builtin::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+                let args: Vec<Dec> = args.iter().map(Dec::operand).collect();
+                // As `semantics::extreme`: nulls are skipped, the first of equals kept.
+                Dec::new(move |env| {
+                    let mut best: Option<Decimal> = None;
+                    for a in &args {
+                        if let Some(v) = a.run(env)? {
+                            if best.is_none_or(|b| v.cmp(&b) == want) {
+                                best = Some(v);
+                            }
+                        }
+                    }
+                    Ok(best)
+                })
+            }
+            TExprKind::Call(Builtin::Abs, args) if args.len() == 1 => {
+                let x = Dec::operand(&args[0]);
+                Dec::new(move |env| Ok(x.run(env)?.map(|d| d.abs())))
+            }
+            _ => return None,
+        })
+    }
+
+    /// An operand of a decimal operation: a constant, an account field, an
+    /// operation of its own, or any other expression's value converted.
+    fn operand(e: &TExpr) -> Dec {
+        if let Some(d) = Dec::compile(e) {
+            return d;
+        }
+        match Operand::of(e) {
+            Operand::Const(v) => {
+                let d = widen(&v);
+                Dec::new(move |_| Ok(d))
+            }
+            Operand::Account(slots) => {
+                Dec::new(move |env| Ok(widen(read_fields(env.account, &slots))))
+            }
+            Operand::Lookup(e) => Dec::new(move |env| Ok(lookup(&e, env).and_then(widen))),
+            Operand::Computed(code) => Dec::new(move |env| Ok(widen(&code.run(env)?))),
+        }
+    }
+
+    fn arithmetic(
+        l: Dec,
+        r: Dec,
+        op: fn(Decimal, Decimal) -> Option<Decimal>,
+        name: &'static str,
+    ) -> Dec {
+        // As `semantics`: null when either side is null, else the checked operation.
+        Dec::new(move |env| match (l.run(env)?, r.run(env)?) {
+            (Some(x), Some(y)) => op(x, y).map(Some).ok_or(EvalErrorKind::Overflow(name)),
+            _ => Ok(None),
+        })
+    }
+}
+
+/// A value as a decimal operand, as `semantics` widens one: an integer
+/// becomes a decimal, anything but a number is null.
+#[inline(always)]
+fn widen(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Dec(d) => Some(*d),
+        Value::Int(n) => Some(Decimal::from(*n)),
+        _ => None,
     }
 }
 

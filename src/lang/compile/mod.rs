@@ -21,7 +21,7 @@ use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::{Constants, Decision, Outcome, Values};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
-pub use bits::RowBits;
+pub use bits::{First, RowBits};
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher};
 pub use code::Code;
@@ -93,6 +93,8 @@ pub struct CompiledTable {
     pub default_ref: RuleRef,
     /// Per input, how to read it: most inputs are a field path, read in place.
     pub input_reads: Vec<InputRead>,
+    /// How many inputs are computed (`InputRead::Computed`).
+    pub computed_inputs: u32,
 }
 
 /// How an input column's value is obtained.
@@ -101,8 +103,9 @@ pub enum InputRead {
     /// Fields `slots` (outermost first) of the account or of a local (the
     /// `for_each` item, a param): `account.pay_plan.active`.
     Path { local: Option<u32>, slots: Vec<u32> },
-    /// Anything else: the expression, compiled.
-    Computed(Code),
+    /// Anything else: the expression, compiled; its value is the `index`th
+    /// of the table's computed inputs (they are evaluated first, in order).
+    Computed { index: u32, code: Code },
 }
 
 impl InputRead {
@@ -123,7 +126,12 @@ impl InputRead {
                     };
                     return InputRead::Path { local, slots };
                 }
-                _ => return InputRead::Computed(Code::compile(e)),
+                _ => {
+                    return InputRead::Computed {
+                        index: 0,
+                        code: Code::compile(e),
+                    }
+                }
             }
         }
     }
@@ -249,10 +257,20 @@ pub fn compile(program: Program) -> Plan {
                 .map(|row| format!("{}:{}", table.name, row.id).into())
                 .collect();
             let default_ref = format!("{}:default", table.name).into();
+            let mut computed = 0;
             let input_reads = table
                 .inputs
                 .iter()
-                .map(|i| InputRead::of(&i.expr))
+                .map(|i| match InputRead::of(&i.expr) {
+                    InputRead::Computed { code, .. } => {
+                        computed += 1;
+                        InputRead::Computed {
+                            index: computed - 1,
+                            code,
+                        }
+                    }
+                    path => path,
+                })
                 .collect();
             let results = table
                 .result_columns()
@@ -260,6 +278,7 @@ pub fn compile(program: Program) -> Plan {
                 .map(|o| (o.name.as_str().into(), o.ty.clone()))
                 .collect();
             let compiled = CompiledTable {
+                computed_inputs: computed,
                 name: table.name.as_str().into(),
                 results,
                 input_reads,
