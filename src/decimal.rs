@@ -2,9 +2,70 @@
 //! `Decimal` for every input format (JSON numbers and strings, YAML accounts,
 //! CSV cells, rule literals), exactly or not at all. It owns the number rules
 //! (exponents, 28 digits, never rounding) and their messages; it must not know
-//! about schemas, documents or any input format.
+//! about schemas, documents or any input format. It also holds the exact
+//! integer shortcuts the evaluator compares amounts with ([`compare`],
+//! [`rescaled`]).
+
+use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
+
+/// 10^0 to 10^28 (a decimal's scale is at most 28).
+const POWERS_OF_TEN: [i128; 29] = {
+    let mut powers = [1i128; 29];
+    let mut i = 1;
+    while i < powers.len() {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
+/// `x`'s mantissa at `scale` (not less than its own), if it fits in an `i128`:
+/// `12.5` at scale 2 is 1250.
+#[inline]
+pub fn rescaled(x: &Decimal, scale: u32) -> Option<i128> {
+    let up = scale.checked_sub(x.scale())? as usize;
+    let m = x.mantissa();
+    // Most amounts: a 64-bit multiplication.
+    if let (Ok(small), Some(power)) = (i64::try_from(m), POWERS_OF_TEN_64.get(up)) {
+        if let Some(v) = small.checked_mul(*power) {
+            return Some(i128::from(v));
+        }
+    }
+    POWERS_OF_TEN.get(up)?.checked_mul(m)
+}
+
+/// `a.cmp(b)`: two amounts compared as integers at the larger of their
+/// scales when they fit there (amounts almost always do), which is exact and
+/// several times faster than rescaling two decimals; otherwise as
+/// `rust_decimal` compares them.
+#[inline]
+pub fn compare(a: &Decimal, b: &Decimal) -> Ordering {
+    let (sa, sb) = (a.scale(), b.scale());
+    let small = |d: &Decimal| i64::try_from(d.mantissa()).ok();
+    let up = |m: i64, by: u32| m.checked_mul(*POWERS_OF_TEN_64.get(by as usize)?);
+    let scaled = match (small(a), small(b)) {
+        (Some(x), Some(y)) if sa <= sb => up(x, sb - sa).map(|x| (x, y)),
+        (Some(x), Some(y)) => up(y, sa - sb).map(|y| (x, y)),
+        _ => None,
+    };
+    match scaled {
+        Some((x, y)) => x.cmp(&y),
+        None => a.cmp(b),
+    }
+}
+
+/// 10^0 to 10^18, the powers of ten an `i64` holds.
+const POWERS_OF_TEN_64: [i64; 19] = {
+    let mut powers = [1i64; 19];
+    let mut i = 1;
+    while i < powers.len() {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
 
 /// Why number text is not a decimal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,4 +191,33 @@ fn exact(text: &str, whole: &str) -> Result<Decimal, NumberError> {
 /// [`read_decimal`] when only success matters.
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
     read_decimal(s).ok()
+}
+
+#[cfg(test)]
+mod compare_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (any::<i128>(), 0u32..=28, 0u32..4).prop_map(|(m, scale, size)| {
+            // Small mantissas (amounts), and some at the 96-bit limit.
+            let m = match size {
+                0 => m % 1_000_000,
+                1 => m % 1_000_000_000_000,
+                2 => m >> 32,
+                _ => m,
+            };
+            Decimal::try_from_i128_with_scale(m % (1i128 << 96), scale).unwrap_or(Decimal::MAX)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn compare_is_rust_decimals_order(a in decimal(), b in decimal()) {
+            prop_assert_eq!(compare(&a, &b), a.cmp(&b));
+            prop_assert_eq!(compare(&a, &a.normalize()), Ordering::Equal);
+        }
+    }
 }

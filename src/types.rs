@@ -71,7 +71,7 @@ impl Value {
     pub fn compare(&self, other: &Value) -> Option<Ordering> {
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
-            (Value::Dec(a), Value::Dec(b)) => Some(a.cmp(b)),
+            (Value::Dec(a), Value::Dec(b)) => Some(crate::decimal::compare(a, b)),
             (Value::Int(a), Value::Dec(b)) => Some(Decimal::from(*a).cmp(b)),
             (Value::Dec(a), Value::Int(b)) => Some(a.cmp(&Decimal::from(*b))),
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),

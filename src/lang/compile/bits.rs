@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 use super::cell::Matcher;
 use super::Check;
 use crate::data::schema::Schema;
+use crate::decimal::rescaled;
 use crate::types::{Type, Value};
 
 /// The most bit-set words a table may hold (8 MiB); above, the table keeps
@@ -66,7 +67,7 @@ enum Classes {
 }
 
 /// Decimal bounds as integers at one scale (`$5`, `$25.50` at scale 2: 500,
-/// 2550), so that an input of that scale or less is placed by comparing
+/// 2550; at least scale 8), so that an input of that scale or less is placed by comparing
 /// integers, not by rescaling decimals each time. Exact: both sides are
 /// the same values at the same scale.
 #[derive(Clone, Debug)]
@@ -77,7 +78,9 @@ struct Scaled {
 
 impl Scaled {
     fn of(bounds: &[Decimal]) -> Option<Scaled> {
-        let scale = bounds.iter().map(Decimal::scale).max().unwrap_or(0);
+        // At least 8 places, so that amounts (2) and rates times amounts
+        // (3 to 6) are placed as integers too.
+        let scale = bounds.iter().map(Decimal::scale).max().unwrap_or(0).max(8);
         let bounds = bounds
             .iter()
             .map(|b| rescaled(b, scale))
@@ -91,24 +94,6 @@ impl Scaled {
         Some(segment(&self.bounds, &rescaled(x, self.scale)?))
     }
 }
-
-/// `x`'s mantissa at `scale` (not less than its own), if it fits.
-#[inline]
-fn rescaled(x: &Decimal, scale: u32) -> Option<i128> {
-    let up = scale.checked_sub(x.scale())?;
-    POWERS_OF_TEN.get(up as usize)?.checked_mul(x.mantissa())
-}
-
-/// 10^0 to 10^28 (a decimal's scale is at most 28).
-const POWERS_OF_TEN: [i128; 29] = {
-    let mut powers = [1i128; 29];
-    let mut i = 1;
-    while i < powers.len() {
-        powers[i] = powers[i - 1] * 10;
-        i += 1;
-    }
-    powers
-};
 
 fn segment<T: Ord>(bounds: &[T], x: &T) -> usize {
     let i = bounds.partition_point(|b| b < x);

@@ -200,7 +200,7 @@ impl Dec {
                     let mut best: Option<Decimal> = None;
                     for a in &args {
                         if let Some(v) = a.run(env)? {
-                            if best.is_none_or(|b| v.cmp(&b) == want) {
+                            if best.is_none_or(|b| crate::decimal::compare(&v, &b) == want) {
                                 best = Some(v);
                             }
                         }
