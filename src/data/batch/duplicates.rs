@@ -117,22 +117,72 @@ impl SeenIds {
     }
 }
 
-/// Buckets of the store (by a mix of the key's bits, so that packed keys with
-/// a common prefix spread too).
+/// Buckets of the store, by the top byte of the mixed key.
 const BUCKETS: usize = 256;
 /// Keys gathered in the recent set before the first merge.
 const MIN_RECENT: usize = 1 << 16;
 
-fn bucket(key: u64) -> usize {
-    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+/// A key mixed by an odd multiplier: a bijection (so nothing is lost), and
+/// its bits come out evenly spread even for packed ids with a common prefix,
+/// so a bucket is found by the top byte and a key inside it by interpolation.
+fn mix(key: u64) -> u64 {
+    key.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+fn bucket(mixed: u64) -> usize {
+    (mixed >> 56) as usize
+}
+
+/// Whether the sorted `keys` (mixed keys of one bucket, spread evenly) hold
+/// `m`: a guess from its low 56 bits, then a gallop and a binary search
+/// around it, so a lookup touches a few neighbouring cache lines rather
+/// than a dozen far apart.
+fn find(keys: &[u64], m: u64) -> bool {
+    let n = keys.len();
+    if n == 0 {
+        return false;
+    }
+    let guess = ((u128::from(m << 8) * n as u128) >> 64) as usize;
+    let at = keys[guess];
+    let (lo, hi) = if at == m {
+        return true;
+    } else if at < m {
+        let (mut lo, mut step) = (guess + 1, 1);
+        loop {
+            let probe = guess + step;
+            if probe >= n {
+                break (lo, n);
+            }
+            if keys[probe] >= m {
+                break (lo, probe + 1);
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    } else {
+        let (mut hi, mut step) = (guess, 1);
+        loop {
+            if step > guess {
+                break (0, hi);
+            }
+            let probe = guess - step;
+            if keys[probe] <= m {
+                break (probe, hi);
+            }
+            hi = probe;
+            step *= 2;
+        }
+    };
+    keys[lo..hi].binary_search(&m).is_ok()
 }
 
 /// A set of 64-bit keys at about 8 bytes a key (a `HashSet<u64>` takes 16 to
-/// 32 while it grows): [`BUCKETS`] sorted slices of exactly their length, plus
-/// a hash set of the keys added since the last merge. The recent set is merged
-/// into the slices once it holds a sixteenth of the store (at least
-/// [`MIN_RECENT`]), so merging copies each key about 16 times in all and the
-/// recent set stays small; a merge allocates one bucket at a time.
+/// 32 while it grows): [`BUCKETS`] sorted slices of mixed keys, each exactly
+/// its length, plus a hash set of the keys added since the last merge. The
+/// recent set is merged into the slices once it holds a sixteenth of the
+/// store (at least [`MIN_RECENT`]), so merging copies each key about 16 times
+/// in all and the recent set stays small; a merge allocates one bucket at a
+/// time.
 pub(super) struct IdStore {
     sorted: Vec<Box<[u64]>>,
     recent: HashSet<u64, BuildHasherDefault<KeyHasher>>,
@@ -152,7 +202,8 @@ impl Default for IdStore {
 impl IdStore {
     /// Adds `key`: `false` when it was there already.
     pub(super) fn insert(&mut self, key: u64) -> bool {
-        if self.sorted[bucket(key)].binary_search(&key).is_ok() || !self.recent.insert(key) {
+        let m = mix(key);
+        if find(&self.sorted[bucket(m)], m) || !self.recent.insert(m) {
             return false;
         }
         if self.recent.len() >= MIN_RECENT.max(self.merged / 16) {
@@ -162,7 +213,8 @@ impl IdStore {
     }
 
     pub(super) fn contains(&self, key: u64) -> bool {
-        self.recent.contains(&key) || self.sorted[bucket(key)].binary_search(&key).is_ok()
+        let m = mix(key);
+        self.recent.contains(&m) || find(&self.sorted[bucket(m)], m)
     }
 
     /// How many keys the store holds.
@@ -173,11 +225,11 @@ impl IdStore {
 
     fn merge(&mut self) {
         let mut fresh: Vec<u64> = self.recent.drain().collect();
-        fresh.sort_unstable_by_key(|&k| (bucket(k), k));
+        fresh.sort_unstable();
         let mut rest = &fresh[..];
         while let Some(&first) = rest.first() {
             let b = bucket(first);
-            let n = rest.iter().take_while(|&&k| bucket(k) == b).count();
+            let n = rest.partition_point(|&m| bucket(m) == b);
             let (new, tail) = rest.split_at(n);
             rest = tail;
             let old = std::mem::take(&mut self.sorted[b]);
@@ -200,8 +252,8 @@ impl IdStore {
     }
 }
 
-/// The recent set's hasher: keys are hashes or packed ids, so one multiply
-/// (folding the high bits down, which hashbrown indexes by) spreads them.
+/// The recent set's hasher: its keys are mixed already, so folding the high
+/// bits down (hashbrown indexes by the low ones) spreads them.
 #[derive(Default)]
 pub(super) struct KeyHasher(u64);
 
@@ -215,7 +267,7 @@ impl Hasher for KeyHasher {
         }
     }
     fn write_u64(&mut self, n: u64) {
-        let m = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let m = self.0 ^ n;
         self.0 = m ^ (m >> 29);
     }
 }
@@ -272,13 +324,40 @@ mod tests {
         let base = 0x1234_5678_0000_0000u64;
         let same_bucket: Vec<u64> = (0..u64::MAX)
             .map(|i| base + 2 * i)
-            .filter(|&k| bucket(k) == bucket(base))
+            .filter(|&k| bucket(mix(k)) == bucket(mix(base)))
             .take(MIN_RECENT + 100)
             .collect();
         assert!(same_bucket.iter().all(|&k| store.insert(k)));
-        assert_eq!(store.sorted[bucket(base)].len(), MIN_RECENT);
+        assert_eq!(store.sorted[bucket(mix(base))].len(), MIN_RECENT);
         assert!(same_bucket.iter().all(|&k| !store.insert(k)));
         assert!(same_bucket.iter().all(|&k| !store.contains(k + 1)));
         assert_eq!(store.len(), same_bucket.len());
+    }
+
+    /// The interpolating search answers as a binary search does, for
+    /// buckets evenly spread or not, at every length.
+    #[test]
+    fn find_agrees_with_binary_search() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in [0usize, 1, 2, 3, 10, 100, 5000] {
+            for skew in [0u32, 40] {
+                let mut keys: Vec<u64> = (0..n).map(|_| (next() >> 8 >> skew) | 7 << 56).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                for &k in &keys {
+                    assert!(find(&keys, k), "{n} {skew}");
+                }
+                for _ in 0..2000 {
+                    let probe = (next() >> 8 >> skew) | 7 << 56;
+                    assert_eq!(find(&keys, probe), keys.binary_search(&probe).is_ok());
+                }
+            }
+        }
     }
 }
