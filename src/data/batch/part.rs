@@ -36,9 +36,35 @@ pub(super) struct Part {
     pub(super) ids: Ids,
 }
 
-pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
+/// Output buffers the writer has emptied, for the next parts: a buffer freed
+/// on the writer thread and allocated anew on a worker came back as fresh
+/// pages the kernel had to zero (a few percent of a batch).
+#[derive(Default)]
+pub(super) struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+/// Buffers kept for reuse: more than the parts in flight at once.
+const KEPT_BUFFERS: usize = 64;
+
+impl Buffers {
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut kept| kept.pop());
+        reused.unwrap_or_else(|| Vec::with_capacity(capacity))
+    }
+
+    /// Keeps `buffer`, emptied, for a later part.
+    pub(super) fn put(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() < KEPT_BUFFERS {
+                kept.push(buffer);
+            }
+        }
+    }
+}
+
+pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) -> Part {
     let mut part = Part {
-        out: Vec::with_capacity(units.len() * 256),
+        out: buffers.take(units.len() * 256),
         rejects: Vec::new(),
         summary: Summary::default(),
         ids: Ids::default(),
