@@ -5,7 +5,8 @@
 #   3. times `arrears batch` on each with /usr/bin/time -v (wall time, peak RSS);
 #   4. the shared collections workload (../shared/bench, or ARREARS_BENCH_WORKLOAD), when present: its
 #      1M-account CSV (seed 42) through `arrears batch` (actions, checksums asserted against the workload's
-#      README) and `arrears batch --decisions`, each on 1 and 2 threads;
+#      README) and `arrears batch --decisions`, each on 1 and 2 threads, next to the bare typed read of the
+#      same CSV they are measured against (benches/bare_read.rs: csv + serde into a typed struct, one core);
 #   5. runs the criterion benches (policy per account, large tables with an integer and an enum first
 #      column, the workload's three tables on one core and on two threads, checksums asserted).
 # Usage: bench/run.sh [WORKDIR]   (default: a fresh temporary directory; ~1.5 GB of disk)
@@ -41,6 +42,8 @@ if [ "${WORKLOAD:-1}" != 0 ] && [ -d "$wl/collections-rules" ]; then
   cargo build --release --quiet --manifest-path "$wl/gen/Cargo.toml" --target-dir target/bench-gen
   csv="$work/collections-1000000-42.csv"
   [ -f "$csv" ] || target/bench-gen/release/gen --n 1000000 --seed 42 --csv "$csv"
+  # The reference of issue 17's batch target: a bare typed read of the same CSV (csv + serde, one core).
+  RUNS="${RUNS:-3}" cargo bench --quiet --bench bare_read -- "$csv" 2>&1 | grep -E "^bare typed read"
   for mode in actions decisions; do
     flag=""; [ "$mode" = decisions ] && flag="--decisions"
     for threads in 1 2; do

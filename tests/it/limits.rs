@@ -365,6 +365,54 @@ fn duplicate_account_ids_are_counted_in_the_summary() {
     );
 }
 
+/// Repeats far apart, across many small chunks, of packed ids (`AC…`, kept
+/// whole by the id store) and of an id it hashes (lower case, punctuation):
+/// each repeat counted once, the examples in the order the repeats came.
+#[test]
+fn duplicate_account_ids_are_counted_across_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = std::fs::read_to_string(root().join("samples/accounts.jsonl")).unwrap();
+    let first = accounts.lines().find(|l| !l.trim().is_empty()).unwrap();
+    let template: serde_json::Value = serde_json::from_str(first).unwrap();
+    let row = |id: &str| {
+        let mut account = template.clone();
+        account["id"] = serde_json::json!(id);
+        account.to_string()
+    };
+    let packed = |i: u32| format!("AC{i:09}");
+    let mut rows = vec![row("acct-x")];
+    rows.extend((0..2500).map(|i| row(&packed(i))));
+    rows.push(row("acct-x"));
+    rows.extend((0..5).map(|i| row(&packed(i * 500))));
+    std::fs::write(dir.path().join("extract.jsonl"), rows.join("\n") + "\n").unwrap();
+    let rules = root().join("rules");
+    let out = common::arrears_in(
+        dir.path(),
+        &[
+            "batch",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--as-of",
+            "2026-11-22",
+            "--chunk-rows",
+            "7",
+            "--out",
+            "actions.jsonl",
+            "--summary",
+            "summary.json",
+            "extract.jsonl",
+        ],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["evaluated"], 2507, "{}", common::stderr(&out));
+    assert_eq!(summary["duplicate_account_ids"], 6);
+    assert_eq!(
+        summary["duplicate_account_id_examples"],
+        serde_json::json!(["acct-x", packed(0), packed(500), packed(1000), packed(1500)])
+    );
+}
+
 /// A header that names a mapped column twice was resolved to the first;
 /// now it is refused, naming the column and both positions.
 #[test]

@@ -40,8 +40,11 @@ pub use part::{decode_unit, write_action, write_reject, Decoded, Undecodable};
 pub use run::{pipeline, run};
 pub use summary::{Counts, InputFile, OpenCasesCounts, Summary};
 
-/// Rows per chunk read, evaluated and written together.
-pub const CHUNK_ROWS: usize = 8 * 1024;
+/// Rows per chunk read, evaluated and written together. Up to four chunks'
+/// rows and output are held at once (about 5 KB a chunk row with the shipped
+/// rules), so this, with the id store, sets the peak memory: 4,096 keeps a
+/// 5M-row batch under 150 MB (8,192 took 157 MB; docs/batch.md).
+pub const CHUNK_ROWS: usize = 4 * 1024;
 /// The most rows `--chunk-rows` may hold in memory at once (three chunks are in flight).
 pub const MAX_CHUNK_ROWS: usize = 1_000_000;
 /// The most worker threads `--threads` may start.

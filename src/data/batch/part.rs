@@ -11,10 +11,12 @@ use super::duplicates::Ids;
 use super::mapping::trim_cell;
 use super::summary::Summary;
 use super::{Evaluate, OutputFormat, Raw, Settings, Unit};
+use crate::data::schema::Schema;
 use crate::data::snapshot::{account_id, decode_account};
-use crate::eval::{Decision, Tables};
+use crate::eval::{Decision, Outcome, Tables};
 use crate::lang::compile::Plan;
 use crate::policy::Action;
+use crate::types::{Type, TypeNames, Value};
 
 /// One reject line.
 #[derive(Serialize)]
@@ -34,9 +36,35 @@ pub(super) struct Part {
     pub(super) ids: Ids,
 }
 
-pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
+/// Output buffers the writer has emptied, for the next parts: a buffer freed
+/// on the writer thread and allocated anew on a worker came back as fresh
+/// pages the kernel had to zero (a few percent of a batch).
+#[derive(Default)]
+pub(super) struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+/// Buffers kept for reuse: more than the parts in flight at once.
+const KEPT_BUFFERS: usize = 64;
+
+impl Buffers {
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self.0.lock().ok().and_then(|mut kept| kept.pop());
+        reused.unwrap_or_else(|| Vec::with_capacity(capacity))
+    }
+
+    /// Keeps `buffer`, emptied, for a later part.
+    pub(super) fn put(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() < KEPT_BUFFERS {
+                kept.push(buffer);
+            }
+        }
+    }
+}
+
+pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) -> Part {
     let mut part = Part {
-        out: Vec::with_capacity(units.len() * 256),
+        out: buffers.take(units.len() * 256),
         rejects: Vec::new(),
         summary: Summary::default(),
         ids: Ids::default(),
@@ -125,6 +153,9 @@ pub(super) fn process(settings: &Settings, units: &[Unit]) -> Part {
 /// aggregate), an array of them under `collect` / `rule_order`, and for a
 /// per-item table an array of `{"item":…,"outputs":…}`. Tables in evaluation
 /// order; tables that take params (called by the pipeline) are not evaluated.
+/// Written straight into `out`, byte for byte what serialising
+/// [`Plan::outputs_json`] objects gives (`tests/it/batch_decisions.rs`
+/// compares the two), without building them.
 pub fn write_decisions(
     out: &mut Vec<u8>,
     plan: &Plan,
@@ -132,35 +163,125 @@ pub fn write_decisions(
     line: u64,
     decisions: &[Decision],
 ) {
-    let mut tables = serde_json::Map::new();
+    let outputs = |out: &mut Vec<u8>, d: &Decision| match &d.outcome {
+        Outcome::Rows(rows) => {
+            out.push(b'[');
+            for (i, (r, values)) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_outputs(out, plan, d.table, plan.row_values(d.table, *r, values));
+            }
+            out.push(b']');
+        }
+        _ => write_outputs(out, plan, d.table, plan.result(d)),
+    };
+    out.extend_from_slice(b"{\"account\":");
+    write_json_str(out, id);
+    out.extend_from_slice(b",\"row\":");
+    write_u64(out, line);
+    out.extend_from_slice(b",\"decisions\":{");
+    let mut first = true;
     for &t in &plan.order {
         let table = &plan.tables[t as usize];
         if !table.table.params.is_empty() {
             continue;
         }
-        let mut made = decisions.iter().filter(|d| d.table == t);
-        let value = match &table.table.for_each {
-            None => match made.next() {
-                Some(d) => plan.decision_json(d),
-                None => continue,
-            },
-            Some(_) => serde_json::Value::Array(
-                made.map(|d| {
-                    serde_json::json!({
-                        "item": d.label.as_deref(),
-                        "outputs": plan.decision_json(d),
-                    })
-                })
-                .collect(),
-            ),
-        };
-        tables.insert(table.name.to_string(), value);
+        let mut made = decisions.iter().filter(|d| d.table == t).peekable();
+        if table.table.for_each.is_none() && made.peek().is_none() {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_json_str(out, &table.name);
+        out.push(b':');
+        match &table.table.for_each {
+            None => outputs(out, made.next().expect("peeked")),
+            Some(_) => {
+                out.push(b'[');
+                for (i, d) in made.enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(b"{\"item\":");
+                    match &d.label {
+                        Some(label) => write_json_str(out, label),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                    out.extend_from_slice(b",\"outputs\":");
+                    outputs(out, d);
+                    out.push(b'}');
+                }
+                out.push(b']');
+            }
+        }
     }
-    out.extend_from_slice(b"{\"account\":");
-    let _ = serde_json::to_writer(&mut *out, id);
-    let _ = write!(out, ",\"row\":{line},\"decisions\":");
-    let _ = serde_json::to_writer(&mut *out, &tables);
-    out.extend_from_slice(b"}\n");
+    out.extend_from_slice(b"}}\n");
+}
+
+/// Table `t`'s result values as a JSON object keyed by output name, as
+/// [`Plan::outputs_json`] makes it.
+fn write_outputs(out: &mut Vec<u8>, plan: &Plan, t: u32, values: &[Value]) {
+    out.push(b'{');
+    let results = &plan.tables[t as usize].results;
+    for (i, ((name, ty), v)) in results.iter().zip(values).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, name);
+        out.push(b':');
+        write_value(out, v, ty, plan.schema());
+    }
+    out.push(b'}');
+}
+
+/// One value as [`crate::types::value_to_json`] would give it, serialised;
+/// the scalars written directly, lists and records through it.
+fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, schema: &Schema) {
+    match (v, ty) {
+        (Value::Null, _) => out.extend_from_slice(b"null"),
+        (Value::Bool(true), _) => out.extend_from_slice(b"true"),
+        (Value::Bool(false), _) => out.extend_from_slice(b"false"),
+        (Value::Int(n), _) => {
+            let _ = write!(out, "{n}");
+        }
+        (Value::Dec(d), Type::Money) => write_json_str(out, &crate::types::format_money(*d)),
+        // Digits, sign and point, or a date: nothing to escape.
+        (Value::Dec(d), _) => {
+            let _ = write!(out, "\"{d}\"");
+        }
+        (Value::Date(d), _) => {
+            let _ = write!(out, "\"{d}\"");
+        }
+        (Value::Text(t), _) => write_json_str(out, t),
+        (Value::Enum(v), Type::Enum(e)) => write_json_str(out, schema.variant_name(*e, *v)),
+        (Value::Enum(v), _) => write_u64(out, u64::from(*v)),
+        (Value::List(_) | Value::Record(_), _) => {
+            let _ = serde_json::to_writer(&mut *out, &crate::types::value_to_json(v, ty, schema));
+        }
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// A non-negative integer in decimal, without `fmt`.
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// A row decoded by the schema, with its account id (empty when it has none).
@@ -283,7 +404,9 @@ pub fn write_action(
             sonic_rs::to_writer(&mut *out, id).expect("id serialises");
             match line {
                 Some(line) => {
-                    let _ = write!(out, ",\"row\":{line},");
+                    out.extend_from_slice(b",\"row\":");
+                    write_u64(out, line);
+                    out.push(b',');
                 }
                 None => out.extend_from_slice(b",\"row\":null,"),
             }

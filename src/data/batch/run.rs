@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use super::duplicates::SeenIds;
-use super::part::{process, Part};
+use super::part::{process, Buffers, Part};
 use super::summary::Summary;
 use super::{BatchError, OutputFormat, RowSource, Settings, Unit, PART_ROWS};
 
@@ -30,14 +30,16 @@ pub fn run(
     let max_rejects = settings.max_rejects;
     let mut summary = Summary::default();
     let mut seen = SeenIds::default();
+    let buffers = Buffers::default();
     let read = pipeline(
         source,
         settings.chunk_rows,
         pool,
-        &|units| process(settings, units),
+        &|units| process(settings, units, &buffers),
         |part: Part, chunk_done| {
             seen.check(&part.ids, &mut summary);
             out.write_all(&part.out)?;
+            buffers.put(part.out);
             rejects.write_all(&part.rejects)?;
             summary.merge(part.summary);
             if let Some(max) = max_rejects {
