@@ -590,7 +590,6 @@ enum ConstTest {
 impl ConstCell {
     fn of(cell: &crate::lang::ir::TCell) -> Option<ConstCell> {
         use crate::lang::ir::TTest;
-        use crate::lang::semantics::eval_constant;
         if cell.tests.is_empty() {
             return None;
         }
@@ -598,16 +597,16 @@ impl ConstCell {
             .tests
             .iter()
             .map(|test| match test {
-                TTest::Compare(op, e) => Some(ConstTest::Compare(*op, eval_constant(e)?)),
+                TTest::Compare(op, e) => Some(ConstTest::Compare(*op, constant(e)?)),
                 TTest::Range {
                     low,
                     low_inclusive,
                     high,
                     high_inclusive,
                 } => Some(ConstTest::Range(
-                    eval_constant(low)?,
+                    constant(low)?,
                     *low_inclusive,
-                    eval_constant(high)?,
+                    constant(high)?,
                     *high_inclusive,
                 )),
             })
@@ -800,7 +799,6 @@ fn account_input(
 /// result, and a default that is a constant `allow` without a window.
 fn quiet_by_default(table: &crate::lang::ir::Table, role: &Role) -> bool {
     use crate::lang::ir::HitPolicy;
-    use crate::lang::semantics::eval_constant;
     if table.for_each.is_some()
         || table.params.len() != 1
         || matches!(table.hit, HitPolicy::Collect | HitPolicy::RuleOrder)
@@ -810,7 +808,8 @@ fn quiet_by_default(table: &crate::lang::ir::Table, role: &Role) -> bool {
     let Some(default) = table.default.as_ref() else {
         return false;
     };
-    let out = |o: Out| role.col(o).and_then(|i| default.get(i)).map(eval_constant);
+    // `None`: the table has no such column; `Some(None)`: not a constant.
+    let out = |o: Out| role.col(o).and_then(|i| default.get(i)).map(constant);
     let is_null = |o: Out| matches!(out(o), None | Some(Some(Value::Null)));
     out(Out::Effect) == Some(Some(Value::Enum(ALLOW as u32)))
         && (is_null(Out::WindowStart) || is_null(Out::WindowEnd))
@@ -841,6 +840,17 @@ fn known(e: &crate::lang::ir::TExpr, kinds: &[Value]) -> Known {
                 .collect(),
         )
     }
+}
+
+/// `e`'s value when it reads nothing (no account, `as_of`, param, input or
+/// table): only such an expression is folded here.
+fn constant(e: &crate::lang::ir::TExpr) -> Option<Value> {
+    let (mut kind, mut account, mut other) = (false, false, false);
+    reads(e, &mut kind, &mut account, &mut other);
+    if kind || account || other {
+        return None;
+    }
+    crate::lang::semantics::eval_constant(e)
 }
 
 /// What `e` reads: `action.type` or `action.channel` (fields 0 and 1 of the
@@ -880,6 +890,28 @@ fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only an expression that reads nothing is folded: a cell or default
+    /// reading the account, `as_of` or an input would fold to a wrong
+    /// constant (null) without an account.
+    #[test]
+    fn only_expressions_that_read_nothing_are_constants() {
+        use crate::lang::ir::{TExpr, TExprKind};
+        use crate::types::Type;
+        let e = |kind| TExpr {
+            kind,
+            ty: Type::Integer,
+        };
+        let field = |base| e(TExprKind::Field(Box::new(base), 0));
+        assert_eq!(
+            constant(&e(TExprKind::Const(Value::Int(7)))),
+            Some(Value::Int(7))
+        );
+        assert_eq!(constant(&field(e(TExprKind::Account))), None);
+        assert_eq!(constant(&e(TExprKind::AsOf)), None);
+        assert_eq!(constant(&e(TExprKind::Input(0))), None);
+        assert_eq!(constant(&field(e(TExprKind::Local(0)))), None);
+    }
 
     /// The shipped rails. Whatever the account: the call-frequency rail says
     /// nothing about a letter and the disconnection rail nothing about a call,
