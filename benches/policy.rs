@@ -2,6 +2,9 @@
 //! - `policy/one_account`: one decoded account (a generated mix of cards,
 //!   loans and utilities, new and open cases) through the whole shipped policy,
 //!   as `arrears batch` runs it (only the tables the pipeline reads);
+//! - `policy/one_account_two_threads`: the same accounts split between two
+//!   threads (the speed-up a second core gives; shared reference counts or
+//!   allocator contention show here);
 //! - `policy/one_account_all_tables`: the same, evaluating every table first
 //!   (as `dry-run` and `test` do, and `batch --all-tables`);
 //! - `policy/evaluate_tables`: the same accounts through the tables only;
@@ -44,6 +47,19 @@ fn generated(schema: &arrears::data::schema::Schema, n: usize) -> Vec<arrears::t
         .collect()
 }
 
+/// One pass of `policy/one_account`; not inlined, so that callgrind can count
+/// its instructions alone (`--toggle-collect='*policy::run_accounts*'`).
+#[inline(never)]
+fn run_accounts(
+    policy: &arrears::policy::Policy,
+    accounts: &[arrears::types::Value],
+    as_of: chrono::NaiveDate,
+) {
+    for account in accounts {
+        black_box(arrears::policy::run_needed(policy, account, as_of).ok());
+    }
+}
+
 fn policy(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let loaded = arrears::policy::load(&root.join("rules")).expect("rules load");
@@ -53,10 +69,16 @@ fn policy(c: &mut Criterion) {
     let mut group = c.benchmark_group("policy");
     group.throughput(Throughput::Elements(accounts.len() as u64));
     group.bench_function("one_account", |b| {
+        b.iter(|| run_accounts(policy, &accounts, as_of))
+    });
+    // The same accounts split between two threads.
+    group.bench_function("one_account_two_threads", |b| {
         b.iter(|| {
-            for account in &accounts {
-                black_box(arrears::policy::run_needed(policy, account, as_of).ok());
-            }
+            std::thread::scope(|s| {
+                for half in accounts.chunks(accounts.len().div_ceil(2)) {
+                    s.spawn(move || run_accounts(policy, half, as_of));
+                }
+            })
         })
     });
     group.bench_function("one_account_all_tables", |b| {

@@ -62,6 +62,8 @@ pub struct Policy {
     pub nominate: Nomination,
     pub slots: Slots,
     pub variants: Variants,
+    /// The guard rails' enums and the kinds each can say nothing about.
+    pub(crate) guard_plan: run::GuardPlan,
 }
 
 /// The outcome of checking a rules directory: the policy if it has one and
@@ -213,9 +215,11 @@ struct Parts {
 
 impl Parts {
     fn finish(self, program: Program) -> Policy {
+        let plan = compile(program);
         Policy {
+            guard_plan: run::GuardPlan::new(&plan, &self.roles.guards),
             name: self.name,
-            plan: compile(program),
+            plan,
             calendar: self.calendar,
             templates: self.templates,
             experiments: self.experiments,

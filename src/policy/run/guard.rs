@@ -16,6 +16,7 @@ use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Outcome;
 use crate::lang::compile::RuleRef;
+use crate::lang::syntax::ast::CompareOp;
 use crate::policy::action::{Action, ActionKind, Params, Timing, Window};
 use crate::policy::case::{time_of_day, Channel};
 use crate::policy::{Out, Role};
@@ -397,16 +398,19 @@ impl Ctx<'_> {
     fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said>> {
         let policy = self.policy;
         let schema = policy.plan.schema();
-        let variant = |enum_name: &str, name: &str| {
-            schema
-                .enum_by_name(enum_name)
-                .and_then(|e| schema.variant(e, name))
-        };
-        let Some(kind) = variant("guarded_action", &proposal.kind) else {
+        let guards = &policy.guard_plan;
+        let Some(kind) = guards
+            .guarded_action
+            .and_then(|e| schema.variant(e, &proposal.kind))
+        else {
             return Ok(Vec::new());
         };
         let channel = Channel::of_event(&proposal.kind)
-            .and_then(|c| variant("contact_channel", c.name()))
+            .and_then(|c| {
+                guards
+                    .contact_channel
+                    .and_then(|e| schema.variant(e, c.name()))
+            })
             .map_or(Value::Null, Value::Enum);
         let record = Value::Record(
             vec![
@@ -426,7 +430,10 @@ impl Ctx<'_> {
             .into(),
         );
         let mut said = Vec::new();
-        for role in &policy.roles.guards {
+        for (g, role) in policy.roles.guards.iter().enumerate() {
+            if self.needed_only && self.rail_quiet(g, role, kind) {
+                continue;
+            }
             let (decisions, traces) = self
                 .tables
                 .evaluate_with(role.table, std::slice::from_ref(&record))?;
@@ -520,5 +527,459 @@ fn outside_window(
         Some((rule, next, start.clone()))
     } else {
         None
+    }
+}
+
+/// What the pipeline knows before any account about asking the guard rails:
+/// the built-in enums a proposal is put in, and per rail which of its inputs
+/// are fixed by the proposal's kind alone (they read only `action.type` and
+/// `action.channel`: computed here, per `guarded_action` variant) or by the
+/// account alone (computed once per account, when first needed), and which
+/// of its cells are constant tests. A rail whose default is a constant
+/// `allow` without a window is quiet for a kind and an account when those
+/// inputs rule out every row: its answer is then that default whatever the
+/// rest of the proposal (its date). `run_needed` does not evaluate a quiet
+/// rail, as it evaluates no other table the actions do not need (nor meets
+/// its errors); `run` asks every rail, so that every decision can be shown.
+#[derive(Debug, Default)]
+pub(crate) struct GuardPlan {
+    guarded_action: Option<crate::types::EnumId>,
+    contact_channel: Option<crate::types::EnumId>,
+    /// Per rail (in `roles.guards` order); `None` for a rail that is always asked.
+    rails: Vec<Option<Rail>>,
+}
+
+#[derive(Debug)]
+struct Rail {
+    /// Per `guarded_action` variant, per row: a constant cell fails on an
+    /// input fixed by the kind.
+    ruled_out: Vec<Vec<bool>>,
+    /// Per row: its constant cells on account-only inputs (input index, cell).
+    by_account: Vec<Vec<AccountCell>>,
+}
+
+/// A constant cell on an account-only input, and that input's index.
+type AccountCell = (usize, ConstCell);
+
+/// When a rail's input is known without evaluating the rail.
+#[derive(Debug)]
+enum Known {
+    /// Its value per `guarded_action` variant (`None`: it could not be computed).
+    ByKind(Vec<Option<Value>>),
+    /// It reads only the account and `as_of`.
+    ByAccount,
+    /// It reads the rest of the proposal (its date...), another input or another table.
+    No,
+}
+
+/// A cell whose tests are constants.
+#[derive(Debug)]
+struct ConstCell {
+    negated: bool,
+    /// It has a `= null` test (a null input matches only that, not negated).
+    null_test: bool,
+    tests: Vec<ConstTest>,
+}
+
+#[derive(Debug)]
+enum ConstTest {
+    Compare(CompareOp, Value),
+    Range(Value, bool, Value, bool),
+}
+
+impl ConstCell {
+    fn of(cell: &crate::lang::ir::TCell) -> Option<ConstCell> {
+        use crate::lang::ir::TTest;
+        if cell.tests.is_empty() {
+            return None;
+        }
+        let tests = cell
+            .tests
+            .iter()
+            .map(|test| match test {
+                TTest::Compare(op, e) => Some(ConstTest::Compare(*op, constant(e)?)),
+                TTest::Range {
+                    low,
+                    low_inclusive,
+                    high,
+                    high_inclusive,
+                } => Some(ConstTest::Range(
+                    constant(low)?,
+                    *low_inclusive,
+                    constant(high)?,
+                    *high_inclusive,
+                )),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let null_test = tests
+            .iter()
+            .any(|t| matches!(t, ConstTest::Compare(CompareOp::Eq, c) if c.is_null()));
+        Some(ConstCell {
+            negated: cell.negated,
+            null_test,
+            tests,
+        })
+    }
+
+    /// Whether the cell fails for the input `v`, as the evaluator matches.
+    fn fails(&self, v: &Value) -> bool {
+        use crate::lang::semantics::{compare, in_range};
+        if v.is_null() {
+            return self.negated || !self.null_test;
+        }
+        let any = self.tests.iter().any(|t| match t {
+            ConstTest::Compare(op, c) => compare(*op, v, c),
+            ConstTest::Range(lo, lo_in, hi, hi_in) => in_range(v, lo, *lo_in, hi, *hi_in),
+        });
+        any == self.negated
+    }
+}
+
+impl GuardPlan {
+    pub(crate) fn new(plan: &crate::lang::compile::Plan, guards: &[Role]) -> GuardPlan {
+        let schema = plan.schema();
+        let guarded_action = schema.enum_by_name("guarded_action");
+        let contact_channel = schema.enum_by_name("contact_channel");
+        let kinds: Vec<Value> = guarded_action.map_or_else(Vec::new, |e| {
+            let variants = &schema.enum_def(e).variants;
+            (0..variants.len())
+                .map(|k| {
+                    let channel = Channel::of_event(&variants[k])
+                        .and_then(|c| contact_channel.and_then(|e| schema.variant(e, c.name())))
+                        .map_or(Value::Null, Value::Enum);
+                    let fields = vec![Value::Enum(k as u32), channel];
+                    let unknown = [Value::Null, Value::Null, Value::Null, Value::Null];
+                    Value::Record(fields.into_iter().chain(unknown).collect())
+                })
+                .collect()
+        });
+        let rails = guards
+            .iter()
+            .map(|role| {
+                let table = &plan.tables[role.table as usize].table;
+                quiet_by_default(table, role).then(|| {
+                    let known: Vec<Known> = table
+                        .inputs
+                        .iter()
+                        .map(|input| known(&input.expr, &kinds))
+                        .collect();
+                    let cells: Vec<Vec<(usize, &Known, ConstCell)>> = table
+                        .rows
+                        .iter()
+                        .map(|row| {
+                            row.cells
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, c)| Some((i, &known[i], ConstCell::of(c)?)))
+                                .collect()
+                        })
+                        .collect();
+                    let ruled_out = (0..kinds.len())
+                        .map(|k| {
+                            cells
+                                .iter()
+                                .map(|row| {
+                                    row.iter().any(|(_, known, cell)| match known {
+                                        Known::ByKind(values) => {
+                                            values[k].as_ref().is_some_and(|v| cell.fails(v))
+                                        }
+                                        _ => false,
+                                    })
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    let by_account = cells
+                        .into_iter()
+                        .map(|row| {
+                            row.into_iter()
+                                .filter(|(_, known, _)| matches!(known, Known::ByAccount))
+                                .map(|(i, _, cell)| (i, cell))
+                                .collect()
+                        })
+                        .collect();
+                    Rail {
+                        ruled_out,
+                        by_account,
+                    }
+                })
+            })
+            .collect();
+        GuardPlan {
+            guarded_action,
+            contact_channel,
+            rails,
+        }
+    }
+
+    /// Whether rail `g` is quiet for proposals of `kind`: every row has a
+    /// constant cell that fails on an input fixed by the kind, or is one that
+    /// `by_account(row, cells)` says is ruled out by the account (asked only
+    /// for rows the kind leaves open).
+    fn quiet(
+        &self,
+        g: usize,
+        kind: u32,
+        by_account: &mut dyn FnMut(usize, &[AccountCell]) -> bool,
+    ) -> bool {
+        let Some(Some(rail)) = self.rails.get(g) else {
+            return false;
+        };
+        let Some(ruled_out) = rail.ruled_out.get(kind as usize) else {
+            return false;
+        };
+        ruled_out
+            .iter()
+            .zip(&rail.by_account)
+            .enumerate()
+            .all(|(r, (out, cells))| *out || (!cells.is_empty() && by_account(r, cells)))
+    }
+}
+
+impl Ctx<'_> {
+    /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
+    fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
+        let plan = &self.policy.guard_plan;
+        let Some(Some(rail)) = plan.rails.get(g) else {
+            return false;
+        };
+        let memo = &mut self.guard_memo;
+        if memo.rails.is_empty() {
+            memo.rails = (0..plan.rails.len()).map(|_| RailMemo::default()).collect();
+        }
+        let table = &self.policy.plan.tables[role.table as usize].table;
+        let (account, as_of) = (self.account, self.as_of);
+        let RailMemo { inputs, rows } = &mut memo.rails[g];
+        plan.quiet(g, kind, &mut |r, cells| {
+            if rows.is_empty() {
+                rows.resize(rail.by_account.len(), None);
+                inputs.resize(table.inputs.len(), None);
+            }
+            *rows[r].get_or_insert_with(|| {
+                cells.iter().any(|(i, cell)| {
+                    inputs[*i]
+                        .get_or_insert_with(|| account_input(table, *i, account, as_of))
+                        .as_ref()
+                        .is_some_and(|v| cell.fails(v))
+                })
+            })
+        })
+    }
+}
+
+/// One account's answers from the [`GuardPlan`], filled as proposals are asked about.
+#[derive(Default)]
+pub(super) struct GuardMemo {
+    /// Per rail (empty until a proposal is asked about).
+    rails: Vec<RailMemo>,
+}
+
+#[derive(Default)]
+struct RailMemo {
+    /// Per input, once needed: an account-only input's value (`Some(None)`:
+    /// it could not be computed).
+    inputs: Vec<Option<Option<Value>>>,
+    /// Per row, once needed: whether the account rules it out.
+    rows: Vec<Option<bool>>,
+}
+
+/// Input `i` of a rail, which reads only the account and `as_of`.
+fn account_input(
+    table: &crate::lang::ir::Table,
+    i: usize,
+    account: &Value,
+    as_of: NaiveDate,
+) -> Option<Value> {
+    // The param's slot is there (null), so comprehension locals keep their index.
+    crate::lang::semantics::eval_standalone(&table.inputs[i].expr, account, as_of, &[Value::Null])
+        .ok()
+}
+
+/// Whether `table` can be a quiet rail at all: one param (`action`), one
+/// result, and a default that is a constant `allow` without a window.
+fn quiet_by_default(table: &crate::lang::ir::Table, role: &Role) -> bool {
+    use crate::lang::ir::HitPolicy;
+    if table.for_each.is_some()
+        || table.params.len() != 1
+        || matches!(table.hit, HitPolicy::Collect | HitPolicy::RuleOrder)
+    {
+        return false;
+    }
+    let Some(default) = table.default.as_ref() else {
+        return false;
+    };
+    // `None`: the table has no such column; `Some(None)`: not a constant.
+    let out = |o: Out| role.col(o).and_then(|i| default.get(i)).map(constant);
+    let is_null = |o: Out| matches!(out(o), None | Some(Some(Value::Null)));
+    out(Out::Effect) == Some(Some(Value::Enum(ALLOW as u32)))
+        && (is_null(Out::WindowStart) || is_null(Out::WindowEnd))
+}
+
+/// What is known of an input before the rail is evaluated (`kinds`: the
+/// `action` record of each `guarded_action` variant, its other fields null).
+fn known(e: &crate::lang::ir::TExpr, kinds: &[Value]) -> Known {
+    let (mut reads_kind, mut reads_account, mut other) = (false, false, false);
+    reads(e, &mut reads_kind, &mut reads_account, &mut other);
+    if other || (reads_kind && reads_account) {
+        Known::No
+    } else if reads_account {
+        Known::ByAccount
+    } else {
+        Known::ByKind(
+            kinds
+                .iter()
+                .map(|record| {
+                    crate::lang::semantics::eval_standalone(
+                        e,
+                        &Value::Null,
+                        NaiveDate::MIN,
+                        std::slice::from_ref(record),
+                    )
+                    .ok()
+                })
+                .collect(),
+        )
+    }
+}
+
+/// `e`'s value when it reads nothing (no account, `as_of`, param, input or
+/// table): only such an expression is folded here.
+fn constant(e: &crate::lang::ir::TExpr) -> Option<Value> {
+    let (mut kind, mut account, mut other) = (false, false, false);
+    reads(e, &mut kind, &mut account, &mut other);
+    if kind || account || other {
+        return None;
+    }
+    crate::lang::semantics::eval_constant(e)
+}
+
+/// What `e` reads: `action.type` or `action.channel` (fields 0 and 1 of the
+/// only param), the account or `as_of`, or anything else.
+fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other: &mut bool) {
+    use crate::lang::ir::TExprKind;
+    match &e.kind {
+        TExprKind::Const(_) => {}
+        TExprKind::Account | TExprKind::AsOf => *account = true,
+        // A comprehension's own variable (the param is local 0).
+        TExprKind::Local(n) => *other |= *n == 0,
+        TExprKind::Field(base, slot) if matches!(base.kind, TExprKind::Local(0)) => {
+            if *slot <= 1 {
+                *kind = true;
+            } else {
+                *other = true;
+            }
+        }
+        TExprKind::Input(_) | TExprKind::TableOutput { .. } => *other = true,
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+            reads(b, kind, account, other)
+        }
+        TExprKind::Binary(_, a, b) => {
+            reads(a, kind, account, other);
+            reads(b, kind, account, other);
+        }
+        TExprKind::Call(_, args) => args.iter().for_each(|a| reads(a, kind, account, other)),
+        TExprKind::Each(each) => {
+            reads(&each.list, kind, account, other);
+            for x in [&each.filter, &each.body].into_iter().flatten() {
+                reads(x, kind, account, other);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only an expression that reads nothing is folded: a cell or default
+    /// reading the account, `as_of` or an input would fold to a wrong
+    /// constant (null) without an account.
+    #[test]
+    fn only_expressions_that_read_nothing_are_constants() {
+        use crate::lang::ir::{TExpr, TExprKind};
+        use crate::types::Type;
+        let e = |kind| TExpr {
+            kind,
+            ty: Type::Integer,
+        };
+        let field = |base| e(TExprKind::Field(Box::new(base), 0));
+        assert_eq!(
+            constant(&e(TExprKind::Const(Value::Int(7)))),
+            Some(Value::Int(7))
+        );
+        assert_eq!(constant(&field(e(TExprKind::Account))), None);
+        assert_eq!(constant(&e(TExprKind::AsOf)), None);
+        assert_eq!(constant(&e(TExprKind::Input(0))), None);
+        assert_eq!(constant(&field(e(TExprKind::Local(0)))), None);
+    }
+
+    /// The shipped rails. Whatever the account: the call-frequency rail says
+    /// nothing about a letter and the disconnection rail nothing about a call,
+    /// while both are asked about what they govern, and so is a rail whose
+    /// rows read the account. For an account: the bankruptcy-and-death rail
+    /// is quiet unless the account is bankrupt (or deceased).
+    #[test]
+    fn a_rail_is_quiet_only_where_none_of_its_rows_can_match() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let loaded = crate::policy::load(&root).expect("rules load");
+        let policy = loaded.policy.as_ref().expect("shipped policy");
+        let schema = policy.plan.schema();
+        let plan = &policy.guard_plan;
+        let rail = |name: &str| {
+            let g = policy
+                .roles
+                .guards
+                .iter()
+                .position(|r| policy.plan.tables[r.table as usize].table.name == name)
+                .expect("rail");
+            (
+                g,
+                &policy.plan.tables[policy.roles.guards[g].table as usize].table,
+            )
+        };
+        let kind = |name: &str| {
+            let e = schema.enum_by_name("guarded_action").expect("enum");
+            schema.variant(e, name).expect("kind")
+        };
+        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), &mut |_, _| false);
+        for k in [
+            "send_letter",
+            "sms",
+            "email",
+            "nominate_severance",
+            "offer_payment_plan",
+        ] {
+            assert!(quiet("reg_f", k), "reg_f / {k}");
+        }
+        assert!(!quiet("reg_f", "call"));
+        for k in ["send_letter", "call", "offer_payment_plan"] {
+            assert!(
+                quiet("utility_disconnection", k),
+                "utility_disconnection / {k}"
+            );
+            assert!(!quiet("stay_and_deceased", k), "stay_and_deceased / {k}");
+        }
+        assert!(!quiet("utility_disconnection", "nominate_severance"));
+        assert!(!quiet("utility_disconnection", "start_severance"));
+        // An account with nothing set, then the same account bankrupt.
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let record = schema.account();
+        let unset = Value::Record(vec![Value::Null; record.fields.len()].into());
+        let bankrupt = {
+            let mut fields = vec![Value::Null; record.fields.len()];
+            fields[record.slot("bankruptcy").expect("slot")] = Value::Bool(true);
+            Value::Record(fields.into())
+        };
+        let (g, table) = rail("stay_and_deceased");
+        let quiet_for = |account: &Value, k: &str| {
+            plan.quiet(g, kind(k), &mut |_, cells| {
+                cells.iter().any(|(i, cell)| {
+                    account_input(table, *i, account, as_of).is_some_and(|v| cell.fails(&v))
+                })
+            })
+        };
+        assert!(quiet_for(&bankrupt, "affect_credit_rating"));
+        assert!(!quiet_for(&bankrupt, "send_letter"));
+        assert!(quiet_for(&unset, "send_letter"));
     }
 }

@@ -22,6 +22,7 @@ use super::Policy;
 use crate::eval::{EvalError, EvalErrorKind, Evaluation, Tables};
 use crate::types::Value;
 use decisions::field;
+pub(crate) use guard::GuardPlan;
 use state::CaseState;
 
 /// The actions for one account, and the decisions (with trace) behind them.
@@ -47,7 +48,7 @@ fn policy_error(table: &str, message: String) -> EvalError {
 pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> Result<PolicyRun> {
     let mut tables = Tables::new(&policy.plan, account, as_of, trace);
     tables.require_all()?;
-    pipeline(policy, account, as_of, tables)
+    pipeline(policy, account, as_of, tables, false)
 }
 
 /// The same actions as [`run`], evaluating only the tables the pipeline reads
@@ -56,7 +57,7 @@ pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> R
 /// their errors.
 pub fn run_needed(policy: &Policy, account: &Value, as_of: NaiveDate) -> Result<PolicyRun> {
     let tables = Tables::new(&policy.plan, account, as_of, false);
-    pipeline(policy, account, as_of, tables)
+    pipeline(policy, account, as_of, tables, true)
 }
 
 fn pipeline(
@@ -64,6 +65,7 @@ fn pipeline(
     account: &Value,
     as_of: NaiveDate,
     tables: Tables<'_>,
+    needed_only: bool,
 ) -> Result<PolicyRun> {
     let case = policy
         .slots
@@ -82,6 +84,8 @@ fn pipeline(
         tables,
         state,
         actions: Vec::new(),
+        needed_only,
+        guard_memo: Default::default(),
     };
     match case {
         None => ctx.new_account()?,
@@ -107,4 +111,9 @@ struct Ctx<'a> {
     /// What the open case's state says of earlier runs (empty without an open case).
     state: CaseState,
     actions: Vec<Action>,
+    /// Skip what the actions cannot need (`run_needed`): a guard rail that is
+    /// quiet for the proposal's kind ([`GuardPlan`]) is not asked.
+    needed_only: bool,
+    /// What this account's guard rails are known to say, as far as asked.
+    guard_memo: guard::GuardMemo,
 }
