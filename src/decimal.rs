@@ -27,13 +27,14 @@ const POWERS_OF_TEN: [i128; 29] = {
 pub fn rescaled(x: &Decimal, scale: u32) -> Option<i128> {
     let up = scale.checked_sub(x.scale())? as usize;
     let m = x.mantissa();
+    let power = *POWERS_OF_TEN.get(up)?;
     // Most amounts: a 64-bit multiplication.
-    if let (Ok(small), Some(power)) = (i64::try_from(m), POWERS_OF_TEN_64.get(up)) {
-        if let Some(v) = small.checked_mul(*power) {
+    if let (Ok(small), Ok(power)) = (i64::try_from(m), i64::try_from(power)) {
+        if let Some(v) = small.checked_mul(power) {
             return Some(i128::from(v));
         }
     }
-    POWERS_OF_TEN.get(up)?.checked_mul(m)
+    power.checked_mul(m)
 }
 
 /// `a.cmp(b)`: two amounts compared as integers at the larger of their
@@ -44,7 +45,7 @@ pub fn rescaled(x: &Decimal, scale: u32) -> Option<i128> {
 pub fn compare(a: &Decimal, b: &Decimal) -> Ordering {
     let (sa, sb) = (a.scale(), b.scale());
     let small = |d: &Decimal| i64::try_from(d.mantissa()).ok();
-    let up = |m: i64, by: u32| m.checked_mul(*POWERS_OF_TEN_64.get(by as usize)?);
+    let up = |m: i64, by: u32| m.checked_mul(i64::try_from(*POWERS_OF_TEN.get(by as usize)?).ok()?);
     let scaled = match (small(a), small(b)) {
         (Some(x), Some(y)) if sa <= sb => up(x, sb - sa).map(|x| (x, y)),
         (Some(x), Some(y)) => up(y, sa - sb).map(|y| (x, y)),
@@ -55,17 +56,6 @@ pub fn compare(a: &Decimal, b: &Decimal) -> Ordering {
         None => a.cmp(b),
     }
 }
-
-/// 10^0 to 10^18, the powers of ten an `i64` holds.
-const POWERS_OF_TEN_64: [i64; 19] = {
-    let mut powers = [1i64; 19];
-    let mut i = 1;
-    while i < powers.len() {
-        powers[i] = powers[i - 1] * 10;
-        i += 1;
-    }
-    powers
-};
 
 /// Why number text is not a decimal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

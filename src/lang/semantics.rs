@@ -480,8 +480,7 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
         _ => args,
     };
     Ok(match f {
-        Builtin::Min => extreme(list_or_args().iter(), Ordering::Less),
-        Builtin::Max => extreme(list_or_args().iter(), Ordering::Greater),
+        Builtin::Min | Builtin::Max => extreme(list_or_args().iter(), extreme_order(f)),
         Builtin::Abs => match args.first() {
             Some(Value::Int(n)) => {
                 Value::Int(n.checked_abs().ok_or(EvalErrorKind::Overflow("abs"))?)
@@ -521,6 +520,15 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
             _ => Value::Null,
         },
     })
+}
+
+/// The order `min` (less) or `max` (greater) looks for.
+pub(crate) fn extreme_order(f: Builtin) -> Ordering {
+    if f == Builtin::Min {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    }
 }
 
 /// The non-null value that compares `want` to all others (the first of equals).
@@ -599,11 +607,7 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     // Every item is evaluated (so that an error in any is reported); the
     // result is accumulated on the way.
     let mut total = Total::default();
-    let mut extreme = Extreme::new(if each.function == Builtin::Min {
-        Ordering::Less
-    } else {
-        Ordering::Greater
-    });
+    let mut extreme = Extreme::new(extreme_order(each.function));
     let (mut seen, mut truthy_seen) = (0i64, 0i64);
     for item in items.iter() {
         env.locals[slot] = item.clone();

@@ -7,7 +7,6 @@
 //! specialised here (comprehensions, projections, a list's field) runs
 //! `eval` on the expression.
 
-use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,8 +16,8 @@ use rust_decimal::Decimal;
 
 use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
 use crate::lang::semantics::{
-    binary, call, compare, eval, extreme, is_lookup, lookup, read_fields, truthy, unary, Env,
-    EvalErrorKind, Result, NULL,
+    binary, call, compare, eval, extreme, extreme_order, is_lookup, lookup, read_fields, truthy,
+    unary, Env, EvalErrorKind, Result, NULL,
 };
 use crate::lang::syntax::ast::UnaryOp;
 use crate::types::{Type, Value};
@@ -90,11 +89,7 @@ impl Code {
                 Code::new(move |env| unary(op, inner.run(env)?))
             }
             TExprKind::Call(f @ (Builtin::Min | Builtin::Max), args) if args.len() >= 2 => {
-                let want = if *f == Builtin::Min {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                };
+                let want = extreme_order(*f);
                 let args: Vec<Operand> = args.iter().map(Operand::of).collect();
                 Code::new(move |env| {
                     let mut computed: SmallVec<[Option<Value>; 4]> = SmallVec::new();
@@ -189,11 +184,7 @@ impl Dec {
             TExprKind::Call(f @ (Builtin::Min | Builtin::Max), args)
                 if args.len() >= 2 && args.iter().all(|a| is_decimal(&a.ty)) =>
             {
-                let want = if *f == Builtin::Min {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                };
+                let want = extreme_order(*f);
                 let args: Vec<Dec> = args.iter().map(Dec::operand).collect();
                 // As `semantics::extreme`: nulls are skipped, the first of equals kept.
                 Dec::new(move |env| {
