@@ -266,6 +266,15 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, schema: &Schema) {
 
 /// A JSON string, escaped as serde_json escapes it.
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes only control characters, `"` and `\`: text without
+    // them (names, ids, most values) is copied as it is.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
@@ -433,6 +442,23 @@ pub fn write_action(
                 &fields.to_string(),
             ]);
             let _ = w.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod json_text_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any text, control characters, quotes, backslashes and non-ASCII alike, is written as serde_json writes it.
+        #[test]
+        fn text_is_written_as_serde_json_writes_it(s in "(?s).{0,24}|[ -~\u{0}-\u{1f}\"\\\\é€😀]{0,24}") {
+            let mut out = Vec::new();
+            super::write_json_str(&mut out, &s);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
         }
     }
 }
