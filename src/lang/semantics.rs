@@ -597,7 +597,34 @@ impl Total {
 }
 
 fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
-    let Value::List(items) = eval(&each.list, env)? else {
+    let list = eval(&each.list, env)?;
+    fold_each(
+        each,
+        &list,
+        env,
+        |env| match &each.filter {
+            Some(filter) => is_true(filter, env),
+            None => Ok(true),
+        },
+        |env| match &each.body {
+            Some(body) => eval(body, env),
+            None => Ok(Value::Bool(true)),
+        },
+    )
+}
+
+/// `f(x in list where filter : body)` over the value of its list, with
+/// `filter` and `body` evaluated for the item bound in `env`'s locals: the
+/// one place a comprehension's meaning is written, whether its parts are
+/// walked as trees or run as compiled code.
+pub(crate) fn fold_each(
+    each: &EachExpr,
+    list: &Value,
+    env: &mut Env,
+    mut filter: impl FnMut(&mut Env) -> Result<bool>,
+    mut body: impl FnMut(&mut Env) -> Result<Value>,
+) -> Result<Value> {
+    let Value::List(items) = list else {
         return Ok(Value::Null);
     };
     let slot = each.local as usize;
@@ -611,15 +638,10 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     let (mut seen, mut truthy_seen) = (0i64, 0i64);
     for item in items.iter() {
         env.locals[slot] = item.clone();
-        if let Some(filter) = &each.filter {
-            if !is_true(filter, env)? {
-                continue;
-            }
+        if !filter(env)? {
+            continue;
         }
-        let value = match &each.body {
-            Some(body) => eval(body, env)?,
-            None => Value::Bool(true),
-        };
+        let value = body(env)?;
         seen += 1;
         if truthy(&value) {
             truthy_seen += 1;

@@ -89,6 +89,10 @@ fields:
   limit: money
   due: date?
   name: text?
+  items?:
+    - id: text
+      amount: money?
+      flag: bool
 ";
 
 /// Cells per column kind, from which the random tables draw (`-` most often).
@@ -205,11 +209,23 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
     (
         (colour.clone(), prop::option::of(colour), prop::option::of(any::<bool>())),
         (prop::option::of(-2i64..14), 0i64..6),
-        (prop::option::of(money.clone()), money),
+        (prop::option::of(money.clone()), money.clone()),
         prop::option::of(0i64..60),
         prop::option::of(prop_oneof![Just("ann"), Just("bob"), Just("cy")]),
+        prop::collection::vec((prop::option::of(money.clone()), any::<bool>()), 0..4),
     )
-        .prop_map(|((colour, shade, flag), (n, m), (amount, limit), due, name)| {
+        .prop_map(|((colour, shade, flag), (n, m), (amount, limit), due, name, items)| {
+            let items: Vec<serde_json::Value> = items
+                .iter()
+                .enumerate()
+                .map(|(k, (amount, flag))| {
+                    serde_json::json!({
+                        "id": format!("I{k}"),
+                        "amount": amount.map(|a| serde_json::Number::from_string_unchecked(a.to_string())),
+                        "flag": flag,
+                    })
+                })
+                .collect();
             let due = due.map(|d| {
                 (NaiveDate::from_ymd_opt(2026, 10, 20).unwrap() + chrono::Days::new(d as u64))
                     .to_string()
@@ -218,7 +234,7 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
                 "id": "A1", "colour": colour, "shade": shade, "flag": flag, "n": n, "m": m,
                 "amount": amount.map(|a| serde_json::Number::from_string_unchecked(a.to_string())),
                 "limit": serde_json::Number::from_string_unchecked(limit.to_string()),
-                "due": due, "name": name,
+                "due": due, "name": name, "items": items,
             })
         })
 }
@@ -324,6 +340,8 @@ fn money_expr() -> impl Strategy<Value = String> {
         Just("$79228162514264337593543950.33".to_string()),
         Just("(account.amount + $0.005)".to_string()),
         Just("(account.limit * (account.n * 1.5))".to_string()),
+        Just("sum(i in account.items : i.amount)".to_string()),
+        Just("max(i in account.items where i.flag : i.amount * 2)".to_string()),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![
@@ -361,6 +379,8 @@ fn bool_expr() -> impl Strategy<Value = String> {
         (int_leaf(), int_leaf()).prop_map(|(a, b)| format!("{a} < {b}")),
         Just("account.due + 3 days >= as_of".to_string()),
         Just("account.colour = account.shade".to_string()),
+        Just("any(i in account.items : i.amount > account.limit)".to_string()),
+        Just("count(i in account.items where not(i.flag)) >= 2".to_string()),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
@@ -386,7 +406,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
         let table = format!(
-            "table: t\nhit: first\ninputs:\n  x: {money}\n  c: {condition}\n  d: days_between(account.due, as_of) * account.m\noutputs:\n  out: integer\nrows:\n  - id: r\n    when: {{}}\n    then: {{ out: \"1\" }}\n"
+            "table: t\nhit: first\ninputs:\n  x: '{money}'\n  c: '{condition}'\n  d: days_between(account.due, as_of) * account.m\noutputs:\n  out: integer\nrows:\n  - id: r\n    when: {{}}\n    then: {{ out: \"1\" }}\n"
         );
         std::fs::write(dir.path().join("t.yaml"), &table).unwrap();
         let checked = arrears::load_rules(dir.path()).unwrap();

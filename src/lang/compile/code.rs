@@ -16,8 +16,8 @@ use rust_decimal::Decimal;
 
 use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
 use crate::lang::semantics::{
-    binary, call, compare, eval, extreme, extreme_order, is_lookup, lookup, read_fields, truthy,
-    unary, Env, EvalErrorKind, Result, NULL,
+    binary, call, compare, eval, extreme, extreme_order, fold_each, is_lookup, lookup, read_fields,
+    truthy, unary, Env, EvalErrorKind, Result, NULL,
 };
 use crate::lang::syntax::ast::UnaryOp;
 use crate::types::{Type, Value};
@@ -53,6 +53,10 @@ impl Code {
                 Operand::Account(slots) => {
                     Code::new(move |env| Ok(read_fields(env.account, &slots).clone()))
                 }
+                Operand::Local(i, slots) => Code::new(move |env| {
+                    let local = env.locals.get(i as usize).unwrap_or(&NULL);
+                    Ok(read_fields(local, &slots).clone())
+                }),
                 _ => {
                     let e = e.clone();
                     Code::new(move |env| Ok(lookup(&e, env).cloned().unwrap_or_default()))
@@ -112,6 +116,28 @@ impl Code {
                         values.push(a.run(env)?);
                     }
                     call(f, &values, &ty)
+                })
+            }
+            TExprKind::Each(each) => {
+                let each = Arc::new((**each).clone());
+                let list = Code::compile(&each.list);
+                let filter = each.filter.as_ref().map(Code::compile);
+                let body = each.body.as_ref().map(Code::compile);
+                Code::new(move |env| {
+                    let items = list.run(env)?;
+                    fold_each(
+                        &each,
+                        &items,
+                        env,
+                        |env| match &filter {
+                            Some(filter) => Ok(truthy(&filter.run(env)?)),
+                            None => Ok(true),
+                        },
+                        |env| match &body {
+                            Some(body) => body.run(env),
+                            None => Ok(Value::Bool(true)),
+                        },
+                    )
                 })
             }
             _ => {
@@ -221,6 +247,10 @@ impl Dec {
             Operand::Account(slots) => {
                 Dec::new(move |env| Ok(widen(read_fields(env.account, &slots))))
             }
+            Operand::Local(i, slots) => Dec::new(move |env| {
+                let local = env.locals.get(i as usize).unwrap_or(&NULL);
+                Ok(widen(read_fields(local, &slots)))
+            }),
             Operand::Lookup(e) => Dec::new(move |env| Ok(lookup(&e, env).and_then(widen))),
             Operand::Computed(code) => Dec::new(move |env| Ok(widen(&code.run(env)?))),
         }
@@ -255,6 +285,8 @@ fn widen(v: &Value) -> Option<Decimal> {
 enum Operand {
     /// A field path of the account (outermost first).
     Account(Box<[u32]>),
+    /// A local (a comprehension's item, a param) or a field path of one.
+    Local(u32, Box<[u32]>),
     Const(Value),
     /// Another value named in place (`as_of`, an input, a local, a table's output).
     Lookup(TExpr),
@@ -275,11 +307,10 @@ impl Operand {
             slots.push(*slot);
             at = base;
         }
+        slots.reverse();
         match at.kind {
-            TExprKind::Account => {
-                slots.reverse();
-                Operand::Account(slots.into())
-            }
+            TExprKind::Account => Operand::Account(slots.into()),
+            TExprKind::Local(i) => Operand::Local(i, slots.into()),
             _ => Operand::Lookup(e.clone()),
         }
     }
@@ -298,6 +329,9 @@ impl Operand {
         match (self, computed) {
             (_, Some(v)) => v,
             (Operand::Account(slots), None) => read_fields(env.account, slots),
+            (Operand::Local(i, slots), None) => {
+                read_fields(env.locals.get(*i as usize).unwrap_or(&NULL), slots)
+            }
             (Operand::Const(v), None) => v,
             (Operand::Lookup(e), None) => lookup(e, env).unwrap_or(&NULL),
             (Operand::Computed(_), None) => &NULL,
