@@ -27,6 +27,15 @@ struct Mistake {
 
 const MISTAKES: &[Mistake] = &[
     Mistake {
+        what: "a comprehension written with `where` where it needs `: value`",
+        file: "treatment_flags.yaml",
+        find: "any(sa in account.service_agreements : sa.life_support or sa.sensitive_load)",
+        replace: "any(sa in account.service_agreements where sa.life_support or sa.sensitive_load)",
+        code: "arguments",
+        at: "any(sa",
+        mentions: &["`any(sa in ...)` needs `: value` after the list"],
+    },
+    Mistake {
         what: "a misspelt field in a guard-rail invariant",
         file: "guardrails/stay_and_deceased.yaml",
         find: "never: { when: account.bankruptcy, action: [call",

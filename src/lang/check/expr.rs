@@ -360,14 +360,13 @@ impl Checker<'_> {
             _ => None,
         };
         let Some(ty) = ty else {
-            let got = body_ty.map_or_else(|| "no `: value`".to_string(), |t| self.show(&t));
-            self.error(
-                "arguments",
-                scope.file,
-                span,
-                format!("`{name}({} in ...)` cannot use {got}", each.binder.name),
-            )
-            .help = Some(signature(builtin).into());
+            let binder = &each.binder.name;
+            let message = match body_ty {
+                None => format!("`{name}({binder} in ...)` needs `: value` after the list"),
+                Some(t) => format!("`{name}({binder} in ...)` cannot use {}", self.show(&t)),
+            };
+            self.error("arguments", scope.file, span, message).help =
+                Some(signature(builtin).into());
             return error_expr();
         };
         TExpr {
