@@ -145,9 +145,6 @@ pub struct Plan {
     /// (most rows), which its decisions read here instead of holding copies.
     pub constants: Vec<Constants>,
     pub order: Vec<u32>,
-    /// The most inputs of any table: the evaluator's scratch space for them
-    /// is allocated once per account, at this size.
-    pub max_inputs: usize,
 }
 
 impl Plan {
@@ -293,16 +290,10 @@ pub fn compile(program: Program) -> Plan {
         })
         .unzip();
     let order = program.order.clone();
-    let max_inputs = tables
-        .iter()
-        .map(|t| t.table.inputs.len())
-        .max()
-        .unwrap_or(0);
     Plan {
         program,
         tables,
         constants,
         order,
-        max_inputs,
     }
 }
