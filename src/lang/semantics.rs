@@ -383,7 +383,8 @@ fn field(record: &Value, slot: u32) -> Value {
     }
 }
 
-fn dec(v: &Value) -> Option<Decimal> {
+/// A number as a decimal operand (an integer widened); `None` for anything else.
+pub(crate) fn dec(v: &Value) -> Option<Decimal> {
     match v {
         Value::Int(n) => Some(Decimal::from(*n)),
         Value::Dec(d) => Some(*d),
@@ -415,10 +416,7 @@ pub fn add(a: &Value, b: &Value) -> Result<Value> {
         (Value::Date(d), Value::Int(n)) | (Value::Int(n), Value::Date(d)) => add_days(*d, *n)?,
         (Value::Text(x), Value::Text(y)) => Value::Text(format!("{x}{y}").into()),
         _ => match (dec(a), dec(b)) {
-            (Some(x), Some(y)) => Value::Dec(
-                x.checked_add(y)
-                    .ok_or(EvalErrorKind::Overflow("addition"))?,
-            ),
+            (Some(x), Some(y)) => Value::Dec(decimal_op(BinOp::Add, x, y)?),
             _ => Value::Null,
         },
     })
@@ -436,10 +434,7 @@ fn sub(a: &Value, b: &Value) -> Result<Value> {
         }
         (Value::Date(x), Value::Date(y)) => Value::Int((*x - *y).num_days()),
         _ => match (dec(a), dec(b)) {
-            (Some(x), Some(y)) => Value::Dec(
-                x.checked_sub(y)
-                    .ok_or(EvalErrorKind::Overflow("subtraction"))?,
-            ),
+            (Some(x), Some(y)) => Value::Dec(decimal_op(BinOp::Sub, x, y)?),
             _ => Value::Null,
         },
     })
@@ -453,10 +448,7 @@ fn mul(a: &Value, b: &Value) -> Result<Value> {
                 .ok_or(EvalErrorKind::Overflow("multiplication"))?,
         ),
         _ => match (dec(a), dec(b)) {
-            (Some(x), Some(y)) => Value::Dec(
-                x.checked_mul(y)
-                    .ok_or(EvalErrorKind::Overflow("multiplication"))?,
-            ),
+            (Some(x), Some(y)) => Value::Dec(decimal_op(BinOp::Mul, x, y)?),
             _ => Value::Null,
         },
     })
@@ -464,13 +456,24 @@ fn mul(a: &Value, b: &Value) -> Result<Value> {
 
 fn div(a: &Value, b: &Value) -> Result<Value> {
     Ok(match (dec(a), dec(b)) {
-        (Some(_), Some(y)) if y.is_zero() => return Err(EvalErrorKind::DivisionByZero),
-        (Some(x), Some(y)) => Value::Dec(
-            x.checked_div(y)
-                .ok_or(EvalErrorKind::Overflow("division"))?,
-        ),
+        (Some(x), Some(y)) => Value::Dec(decimal_op(BinOp::Div, x, y)?),
         _ => Value::Null,
     })
+}
+
+/// `x op y` on two decimals, `op` one of `+ - * /`: the checked operation,
+/// an overflow or a division by zero an error. The one place decimal
+/// arithmetic is written, for the tree walk and compiled code alike.
+#[inline]
+pub(crate) fn decimal_op(op: BinOp, x: Decimal, y: Decimal) -> Result<Decimal> {
+    let (result, name) = match op {
+        BinOp::Add => (x.checked_add(y), "addition"),
+        BinOp::Sub => (x.checked_sub(y), "subtraction"),
+        BinOp::Mul => (x.checked_mul(y), "multiplication"),
+        _ if y.is_zero() => return Err(EvalErrorKind::DivisionByZero),
+        _ => (x.checked_div(y), "division"),
+    };
+    result.ok_or(EvalErrorKind::Overflow(name))
 }
 
 pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Result<Value> {

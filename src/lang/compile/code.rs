@@ -1,11 +1,12 @@
-//! Expressions compiled to closures: a computed input, a row's computed
-//! output or a per-account cell operand becomes one [`Code`] whose operands
-//! are read in place (an account field path, a constant) or computed by the
-//! nested closure, so evaluating it walks no tree and asks no node what it
-//! is. It must mean exactly what `semantics::eval` means: every operation is
-//! `semantics`' own (`binary`, `unary`, `call`, `extreme`); anything not
-//! specialised here (comprehensions, projections, a list's field) runs
-//! `eval` on the expression.
+//! Expressions compiled to closures: a table's computed input becomes one
+//! [`Code`] whose operands are read in place (an account field path, a local,
+//! a constant) or computed by the nested closure, so evaluating it walks no
+//! tree and asks no node what it is; money and decimal arithmetic works on
+//! `Decimal`s ([`Dec`]). It must mean exactly what `semantics::eval` means:
+//! every operation is `semantics`' own (`binary`, `unary`, `call`, `extreme`,
+//! `decimal_op`, `fold_each` for comprehensions); anything not specialised
+//! here (projections, a computed record's field) runs `eval` on the
+//! expression. Row outputs and per-account cell operands still run `eval`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,8 +17,8 @@ use rust_decimal::Decimal;
 
 use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
 use crate::lang::semantics::{
-    binary, call, compare, eval, extreme, extreme_order, fold_each, is_lookup, lookup, read_fields,
-    truthy, unary, Env, EvalErrorKind, Result, NULL,
+    binary, call, compare, dec, decimal_op, eval, extreme, extreme_order, fold_each, is_lookup,
+    lookup, read_fields, truthy, unary, Env, Result, NULL,
 };
 use crate::lang::syntax::ast::UnaryOp;
 use crate::types::{Type, Value};
@@ -188,20 +189,12 @@ impl Dec {
             TExprKind::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r)
                 if is_decimal(&l.ty) || is_decimal(&r.ty) =>
             {
-                let (l, r) = (Dec::operand(l), Dec::operand(r));
-                match op {
-                    BinOp::Add => Dec::arithmetic(l, r, Decimal::checked_add, "addition"),
-                    BinOp::Sub => Dec::arithmetic(l, r, Decimal::checked_sub, "subtraction"),
-                    BinOp::Mul => Dec::arithmetic(l, r, Decimal::checked_mul, "multiplication"),
-                    _ => Dec::new(move |env| match (l.run(env)?, r.run(env)?) {
-                        (Some(_), Some(y)) if y.is_zero() => Err(EvalErrorKind::DivisionByZero),
-                        (Some(x), Some(y)) => x
-                            .checked_div(y)
-                            .map(Some)
-                            .ok_or(EvalErrorKind::Overflow("division")),
-                        _ => Ok(None),
-                    }),
-                }
+                let (op, l, r) = (*op, Dec::operand(l), Dec::operand(r));
+                // As `semantics`: null when either side is null.
+                Dec::new(move |env| match (l.run(env)?, r.run(env)?) {
+                    (Some(x), Some(y)) => decimal_op(op, x, y).map(Some),
+                    _ => Ok(None),
+                })
             }
             TExprKind::Unary(UnaryOp::Neg, inner) => {
                 let inner = Dec::operand(inner);
@@ -241,43 +234,19 @@ impl Dec {
         }
         match Operand::of(e) {
             Operand::Const(v) => {
-                let d = widen(&v);
+                let d = dec(&v);
                 Dec::new(move |_| Ok(d))
             }
             Operand::Account(slots) => {
-                Dec::new(move |env| Ok(widen(read_fields(env.account, &slots))))
+                Dec::new(move |env| Ok(dec(read_fields(env.account, &slots))))
             }
             Operand::Local(i, slots) => Dec::new(move |env| {
                 let local = env.locals.get(i as usize).unwrap_or(&NULL);
-                Ok(widen(read_fields(local, &slots)))
+                Ok(dec(read_fields(local, &slots)))
             }),
-            Operand::Lookup(e) => Dec::new(move |env| Ok(lookup(&e, env).and_then(widen))),
-            Operand::Computed(code) => Dec::new(move |env| Ok(widen(&code.run(env)?))),
+            Operand::Lookup(e) => Dec::new(move |env| Ok(lookup(&e, env).and_then(dec))),
+            Operand::Computed(code) => Dec::new(move |env| Ok(dec(&code.run(env)?))),
         }
-    }
-
-    fn arithmetic(
-        l: Dec,
-        r: Dec,
-        op: fn(Decimal, Decimal) -> Option<Decimal>,
-        name: &'static str,
-    ) -> Dec {
-        // As `semantics`: null when either side is null, else the checked operation.
-        Dec::new(move |env| match (l.run(env)?, r.run(env)?) {
-            (Some(x), Some(y)) => op(x, y).map(Some).ok_or(EvalErrorKind::Overflow(name)),
-            _ => Ok(None),
-        })
-    }
-}
-
-/// A value as a decimal operand, as `semantics` widens one: an integer
-/// becomes a decimal, anything but a number is null.
-#[inline(always)]
-fn widen(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::Dec(d) => Some(*d),
-        Value::Int(n) => Some(Decimal::from(*n)),
-        _ => None,
     }
 }
 
