@@ -37,6 +37,18 @@ struct Proposal {
     pending: bool,
 }
 
+impl Proposal {
+    /// The action that says a guard rail withheld this proposal.
+    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind {
+        ActionKind::Withhold {
+            action: self.kind,
+            event: self.event,
+            until,
+            reason,
+        }
+    }
+}
+
 enum Verdict {
     Allow {
         proposal: Proposal,
@@ -89,12 +101,7 @@ impl Ctx<'_> {
                     reason,
                     ..
                 } => kept.push(Action {
-                    kind: ActionKind::Withhold {
-                        action: proposal.kind,
-                        event: proposal.event,
-                        until,
-                        reason,
-                    },
+                    kind: proposal.withheld(until, reason),
                     rules,
                 }),
                 Verdict::Allow {
@@ -180,15 +187,7 @@ impl Ctx<'_> {
                     until,
                     reason,
                     cancel: false,
-                } => self.push(
-                    ActionKind::Withhold {
-                        action: proposal.kind,
-                        event: proposal.event,
-                        until,
-                        reason,
-                    },
-                    rules,
-                ),
+                } => self.push(proposal.withheld(until, reason), rules),
                 Verdict::Allow {
                     proposal: moved,
                     window,
