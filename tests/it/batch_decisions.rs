@@ -95,16 +95,8 @@ fn plain_tables_batch_writes_each_rows_decisions() {
         );
         let loaded = arrears::policy::load(&rules).unwrap();
         let plan = loaded.plan.as_ref().expect("plain tables");
-        let wanted: Vec<Json> = accounts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| expected(plan, a, i as u64 + 1))
-            .collect();
-        let got: Vec<Json> = std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let wanted = expected_lines(plan, &accounts);
+        let got = json_lines(&out);
         assert_eq!(got, wanted, "{}", fixture.display());
         assert!(stderr(&o).contains(&format!("{} decision lines", wanted.len())));
         fixtures += 1;
@@ -159,21 +151,8 @@ fn decisions_over_a_policy_give_every_tables_outputs() {
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     let loaded = arrears::policy::load(&root().join("rules")).unwrap();
     let plan = &loaded.policy.as_ref().unwrap().plan;
-    let accounts: Vec<Json> = std::fs::read_to_string(&input)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let wanted: Vec<Json> = accounts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| expected(plan, a, i as u64 + 1))
-        .collect();
-    let got: Vec<Json> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let wanted = expected_lines(plan, &json_lines(&input));
+    let got = json_lines(&out);
     assert!(wanted.len() >= 250, "{}", wanted.len());
     assert_eq!(got, wanted);
 }
@@ -203,4 +182,22 @@ fn decisions_refuse_options_for_actions() {
             stderr(&o)
         );
     }
+}
+
+/// The decision line expected for each account that decodes, rows numbered from 1.
+fn expected_lines(plan: &arrears::lang::compile::Plan, accounts: &[Json]) -> Vec<Json> {
+    accounts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| expected(plan, a, i as u64 + 1))
+        .collect()
+}
+
+/// Every line of a JSON Lines file.
+fn json_lines(path: &std::path::Path) -> Vec<Json> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
