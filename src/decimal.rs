@@ -88,18 +88,36 @@ impl NumberError {
 /// names is a decimal without rounding (`5e2` is 500, `1e-400` is refused).
 pub fn read_decimal(text: &str) -> Result<Decimal, NumberError> {
     let s = text.trim();
-    // What extracts hold, `[+-]digits[.digits]`, in one pass over the bytes.
+    // What extracts hold, `[+-]digits[.digits]`, in one pass over the bytes;
+    // up to 18 digits, the mantissa is gathered on the way.
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let mut point = None;
+    let mut mantissa: u64 = 0;
     let plain = body.bytes().enumerate().all(|(i, b)| match b {
-        b'0'..=b'9' => true,
+        b'0'..=b'9' => {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            true
+        }
         b'.' if point.is_none() => {
             point = Some(i);
             true
         }
         _ => false,
     });
-    if plain && body.len() > usize::from(point.is_some()) {
+    let digits = body.len() - usize::from(point.is_some());
+    if plain && digits > 0 {
+        if digits <= 18 {
+            // The value `Decimal::from_str_exact` gives, sign of a zero included.
+            let scale = point.map_or(0, |p| body.len() - p - 1) as u32;
+            let negative = s.starts_with('-');
+            return Ok(Decimal::from_parts(
+                mantissa as u32,
+                (mantissa >> 32) as u32,
+                0,
+                negative,
+                scale,
+            ));
+        }
         return exact(s, &body[..point.unwrap_or(body.len())]);
     }
     let (mantissa, exponent) = match s.find(['e', 'E']) {
@@ -203,6 +221,20 @@ mod compare_tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Plain amounts (`[+-]digits[.digits]`, what extracts hold) are read
+        /// without `from_str_exact` when short: the same bits, sign of zero and scale included.
+        #[test]
+        fn short_plain_amounts_read_as_rust_decimal_reads_them(
+            text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?"
+        ) {
+            let ours = read_decimal(&text).map(|d| d.serialize());
+            let theirs = Decimal::from_str_exact(&text).map(|d| d.serialize());
+            match theirs {
+                Ok(bits) => prop_assert_eq!(ours, Ok(bits), "{}", text),
+                Err(_) => prop_assert!(ours.is_err(), "{}", text),
+            }
+        }
 
         #[test]
         fn compare_is_rust_decimals_order(a in decimal(), b in decimal()) {
