@@ -60,6 +60,7 @@ pub fn run(
         open_cases.close_absent(&seen, settings.output, out, &mut summary)?;
     }
     out.flush()?;
+    summary.settle();
     summary.seconds = start.elapsed().as_secs_f64();
     summary.rows_per_second = summary.rows_read as f64 / summary.seconds.max(1e-9);
     summary.balanced = summary.rows_read == summary.evaluated + summary.rejected;

@@ -124,10 +124,15 @@ pub struct Summary {
     /// `--open-cases`: what became of the listed open cases (absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_cases: Option<OpenCasesCounts>,
+    /// Actions by type name while a part is tallied, found by the name's
+    /// address (a few kinds, every row): folded into `action_type` by `settle`.
+    #[serde(skip)]
+    type_tally: Vec<(&'static str, u64)>,
 }
 
 impl Summary {
-    pub(super) fn merge(&mut self, other: Summary) {
+    pub(super) fn merge(&mut self, mut other: Summary) {
+        other.settle();
         self.evaluated += other.evaluated;
         self.rejected += other.rejected;
         self.actions += other.actions;
@@ -152,10 +157,25 @@ impl Summary {
         self.severance_nominated_sas += other.severance_nominated_sas;
     }
 
+    /// Folds the actions tallied by type into `action_type`.
+    pub(super) fn settle(&mut self) {
+        for (name, n) in self.type_tally.drain(..) {
+            *self.action_type.entry(name.to_string()).or_default() += n;
+        }
+    }
+
     pub(super) fn tally(&mut self, actions: &[Action]) {
         self.actions += actions.len() as u64;
         for a in actions {
-            bump(&mut self.action_type, a.kind.name());
+            let name = a.kind.name();
+            match self
+                .type_tally
+                .iter_mut()
+                .find(|(known, _)| std::ptr::eq(*known, name))
+            {
+                Some((_, n)) => *n += 1,
+                None => self.type_tally.push((name, 1)),
+            }
             match &a.kind {
                 ActionKind::OpenCase { category, .. } => bump(&mut self.entry_category, category),
                 ActionKind::AssignClass { class, .. } => bump(
