@@ -184,6 +184,9 @@ fn is_blank(row: &StringRecord) -> bool {
 }
 
 /// A CSV extract with its header, and its companion files.
+/// Row buffers kept for reuse: two parts' worth.
+const MAX_SPARE_RECORDS: usize = 2 * super::PART_ROWS;
+
 pub struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send>>,
     start: RecordStart,
@@ -193,6 +196,8 @@ pub struct CsvSource {
     companions: Vec<Companion>,
     /// The header rows read: the input's, then each companion's (`diff` binds a second mapping to them).
     pub headers: Vec<StringRecord>,
+    /// Rows already evaluated, whose buffers the next rows are read into.
+    spare: Vec<ByteRecord>,
 }
 
 impl CsvSource {
@@ -246,6 +251,7 @@ impl CsvSource {
             id_col: mapping.id_col,
             companions,
             headers,
+            spare: Vec::new(),
         })
     }
 }
@@ -292,7 +298,13 @@ impl RowSource for CsvSource {
                 return Ok(false);
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let fresh = fresh_record(&rec);
+            let fresh = match self.spare.pop() {
+                Some(mut spare) => {
+                    spare.clear();
+                    spare
+                }
+                None => fresh_record(&rec),
+            };
             let record = match StringRecord::from_byte_record(std::mem::replace(&mut rec, fresh)) {
                 Ok(r) => r,
                 Err(_) => {
@@ -326,6 +338,21 @@ impl RowSource for CsvSource {
             out.push(Unit { line, raw });
         }
         Ok(true)
+    }
+
+    fn recycle(&mut self, units: &mut Vec<Unit>) {
+        for unit in units.drain(..) {
+            if self.spare.len() >= MAX_SPARE_RECORDS {
+                break;
+            }
+            match unit.raw {
+                // A long record's buffer is not kept for the short ones.
+                Raw::Csv { record, .. } if record.as_byte_record().as_slice().len() <= 4096 => {
+                    self.spare.push(record.into_byte_record())
+                }
+                _ => {}
+            }
+        }
     }
 
     fn finish(&mut self) -> Result<(), BatchError> {

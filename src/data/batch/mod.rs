@@ -109,6 +109,8 @@ pub trait RowSource: Send {
     fn finish(&mut self) -> Result<(), BatchError> {
         Ok(())
     }
+    /// A part's rows, evaluated: their buffers may be reused for rows to come.
+    fn recycle(&mut self, _units: &mut Vec<Unit>) {}
 }
 
 /// Opens a file, decompressing `.gz` on the fly. The input is streamed, so a

@@ -70,6 +70,9 @@ pub fn run(
     Ok(summary)
 }
 
+/// Evaluated parts waiting to be reused by the reader.
+const RECYCLED_PARTS: usize = 4;
+
 /// Streams `source` through `work`, one rayon task per part of up to
 /// `PART_ROWS` rows, and hands each part's result to `take` in input order on
 /// one thread (with `true` for a chunk's last part). Returns the rows read.
@@ -86,6 +89,8 @@ pub fn pipeline<P: Send>(
         // A chunk travels as parts of PART_ROWS rows, one rayon task each, so
         // that each task also frees its own rows.
         let (tx, rx) = sync_channel::<Vec<Vec<Unit>>>(1);
+        // Parts evaluated go back to the reader, whose next rows reuse their buffers.
+        let (recycle_tx, recycle_rx) = sync_channel::<Vec<Unit>>(RECYCLED_PARTS);
         let reader = s.spawn(move || -> Result<u64, BatchError> {
             let mut read = 0u64;
             let mut more = true;
@@ -93,7 +98,14 @@ pub fn pipeline<P: Send>(
                 let mut parts = Vec::with_capacity(chunk_rows.div_ceil(PART_ROWS));
                 let mut in_chunk = 0;
                 while more && in_chunk < chunk_rows {
-                    let mut units = Vec::with_capacity(PART_ROWS.min(chunk_rows));
+                    let mut units = match recycle_rx.try_recv() {
+                        Ok(mut units) => {
+                            source.recycle(&mut units);
+                            units.clear();
+                            units
+                        }
+                        Err(_) => Vec::with_capacity(PART_ROWS.min(chunk_rows)),
+                    };
                     more = source.next_chunk(PART_ROWS.min(chunk_rows - in_chunk), &mut units)?;
                     in_chunk += units.len();
                     if !units.is_empty() {
@@ -131,9 +143,12 @@ pub fn pipeline<P: Send>(
                 for units in chunk {
                     let (ptx, prx) = sync_channel::<P>(1);
                     results.push(prx);
+                    let recycle = recycle_tx.clone();
                     tasks.spawn(move |_| {
                         // The writer stops listening only when the run fails.
                         let _ = ptx.send(work(&units));
+                        // Dropped here instead when the reader has enough.
+                        let _ = recycle.try_send(units);
                     });
                 }
                 if wtx.send(results).is_err() {
@@ -142,6 +157,7 @@ pub fn pipeline<P: Send>(
             }
             drop(rx);
             drop(wtx);
+            drop(recycle_tx);
         });
         let taken = writer.join().expect("writer thread");
         let read = reader.join().expect("reader thread");
