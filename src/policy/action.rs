@@ -2,6 +2,7 @@
 //! dialler and the letter vendor to do. Each carries the rules that caused it.
 //! It must not decide anything: actions are data.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -9,17 +10,28 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use smallvec::SmallVec;
+
 use super::promise::Status;
-use crate::lang::compile::RuleRef;
 
 /// Event params, shared with the template that declares them.
 pub type Params = Arc<IndexMap<String, String>>;
 
+/// Text that is usually one of the policy's own strings (a table name, an
+/// enum variant, a template), borrowed from it; computed text is owned.
+pub type Text<'p> = Cow<'p, str>;
+
+/// The rule refs (`table:row`) behind an action: borrowed from the plan, so
+/// an account's actions touch no reference count the threads share.
+pub type Rules<'p> = SmallVec<[Text<'p>; 2]>;
+
+/// One action, borrowing the policy that made it (`'p`); [`Action::into_owned`]
+/// keeps one beyond it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Action {
+pub struct Action<'p> {
     #[serde(flatten)]
-    pub kind: ActionKind,
-    pub rules: Vec<RuleRef>,
+    pub kind: ActionKind<'p>,
+    pub rules: Rules<'p>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -33,10 +45,10 @@ pub struct Instalment {
 /// as `null`, never as an empty string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ActionKind {
+pub enum ActionKind<'p> {
     OpenCase {
-        category: String,
-        reason: Option<String>,
+        category: Text<'p>,
+        reason: Option<Text<'p>>,
     },
     CloseCase {
         reason: Option<String>,
@@ -44,8 +56,8 @@ pub enum ActionKind {
     /// The open case starts again today in `category`: its pending events were
     /// cancelled, and the class, arm and events that follow are its new treatment.
     RetreatCase {
-        category: String,
-        reason: Option<String>,
+        category: Text<'p>,
+        reason: Option<Text<'p>>,
     },
     CancelPendingEvents,
     /// One pending event an earlier run scheduled is no longer wanted.
@@ -61,13 +73,13 @@ pub enum ActionKind {
         reason: String,
     },
     AssignClass {
-        class: Option<String>,
-        template: String,
+        class: Option<Text<'p>>,
+        template: Text<'p>,
     },
     AssignArm {
-        experiment: String,
-        arm: String,
-        template: Option<String>,
+        experiment: Text<'p>,
+        arm: Text<'p>,
+        template: Option<Text<'p>>,
         holdout: bool,
     },
     ScheduleEvent {
@@ -155,8 +167,8 @@ pub enum ActionKind {
     },
     /// A flag for the case from one of the policy's flag tables.
     Flag {
-        table: Arc<str>,
-        values: FlagValues,
+        table: Text<'p>,
+        values: FlagValues<'p>,
     },
 }
 
@@ -205,8 +217,55 @@ fn iso_date<S: serde::Serializer>(date: &NaiveDate, serializer: S) -> Result<S::
 }
 
 /// A flag row's outputs by name, in column order; written as a JSON object.
+#[derive(Clone, Debug, Eq)]
+pub enum FlagValues<'p> {
+    /// A row whose outputs are all constants: made once, with the policy.
+    Constant(&'p ConstantFlag),
+    /// Outputs computed for this account.
+    Computed(Vec<FlagValue>),
+}
+
+impl FlagValues<'_> {
+    pub fn values(&self) -> &[FlagValue] {
+        match self {
+            FlagValues::Constant(c) => &c.values,
+            FlagValues::Computed(values) => values,
+        }
+    }
+}
+
+/// Equal when the values are, however they were made.
+impl PartialEq for FlagValues<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.values() == other.values()
+    }
+}
+
+/// A flag table row's constant outputs, and the JSON members of its `flag`
+/// action from `"type"` to the values (`"type":"flag","table":…,"values":{…}`),
+/// rendered once by [`ActionKind`]'s `Serialize`, for the batch writer to copy.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlagValues(pub Vec<FlagValue>);
+pub struct ConstantFlag {
+    pub values: Box<[FlagValue]>,
+    pub json: Box<str>,
+}
+
+impl ConstantFlag {
+    pub fn new(table: &str, values: Vec<FlagValue>) -> ConstantFlag {
+        let mut flag = ConstantFlag {
+            values: values.into(),
+            json: Box::default(),
+        };
+        let kind = ActionKind::Flag {
+            table: table.into(),
+            values: FlagValues::Constant(&flag),
+        };
+        let object = serde_json::to_string(&kind).expect("a flag serialises");
+        // `{…}`: the members, without the braces.
+        flag.json = object[1..object.len() - 1].into();
+        flag
+    }
+}
 
 /// One output of a flag row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,11 +276,12 @@ pub struct FlagValue {
     pub text: bool,
 }
 
-impl Serialize for FlagValues {
+impl Serialize for FlagValues<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for FlagValue { name, value, .. } in &self.0 {
+        let values = self.values();
+        let mut map = serializer.serialize_map(Some(values.len()))?;
+        for FlagValue { name, value, .. } in values {
             map.serialize_entry(&**name, &WholeNumbers(value))?;
         }
         map.end()
@@ -258,7 +318,153 @@ fn no_params(params: &Params) -> bool {
     params.is_empty()
 }
 
-impl ActionKind {
+impl Action<'_> {
+    /// The same action, owning its text: for keeping it beyond the policy.
+    pub fn into_owned(self) -> Action<'static> {
+        Action {
+            kind: self.kind.into_owned(),
+            rules: self
+                .rules
+                .into_iter()
+                .map(|r| Cow::Owned(r.into_owned()))
+                .collect(),
+        }
+    }
+}
+
+fn owned(text: Text<'_>) -> Text<'static> {
+    Cow::Owned(text.into_owned())
+}
+
+impl ActionKind<'_> {
+    /// The same action, owning its text: for keeping it beyond the policy.
+    pub fn into_owned(self) -> ActionKind<'static> {
+        use ActionKind as K;
+        match self {
+            K::OpenCase { category, reason } => K::OpenCase {
+                category: owned(category),
+                reason: reason.map(owned),
+            },
+            K::CloseCase { reason } => K::CloseCase { reason },
+            K::RetreatCase { category, reason } => K::RetreatCase {
+                category: owned(category),
+                reason: reason.map(owned),
+            },
+            K::CancelPendingEvents => K::CancelPendingEvents,
+            K::CancelEvent { event, reason } => K::CancelEvent { event, reason },
+            K::RemoveSa { sa, reason } => K::RemoveSa { sa, reason },
+            K::CreateTodo { reason } => K::CreateTodo { reason },
+            K::AssignClass { class, template } => K::AssignClass {
+                class: class.map(owned),
+                template: owned(template),
+            },
+            K::AssignArm {
+                experiment,
+                arm,
+                template,
+                holdout,
+            } => K::AssignArm {
+                experiment: owned(experiment),
+                arm: owned(arm),
+                template: template.map(owned),
+                holdout,
+            },
+            K::ScheduleEvent {
+                event,
+                event_type,
+                date,
+                params,
+                timing,
+            } => K::ScheduleEvent {
+                event,
+                event_type,
+                date,
+                params,
+                timing,
+            },
+            K::PromiseOutcome {
+                promise,
+                instalment,
+                status,
+                paid,
+                required,
+                deadline,
+                arrears_paid_in_full,
+            } => K::PromiseOutcome {
+                promise,
+                instalment,
+                status,
+                paid,
+                required,
+                deadline,
+                arrears_paid_in_full,
+            },
+            K::FollowUp {
+                promise,
+                follow_up,
+                detail,
+            } => K::FollowUp {
+                promise,
+                follow_up,
+                detail,
+            },
+            K::ResumeTreatment { template } => K::ResumeTreatment { template },
+            K::OfferPaymentPlan { total, instalments } => {
+                K::OfferPaymentPlan { total, instalments }
+            }
+            K::NominateSeverance { sas } => K::NominateSeverance { sas },
+            K::ExcludeSeverance { sa, reason, until } => K::ExcludeSeverance { sa, reason, until },
+            K::HoldContact {
+                reason,
+                withheld,
+                cancelled,
+            } => K::HoldContact {
+                reason,
+                withheld,
+                cancelled,
+            },
+            K::Withhold {
+                action,
+                event,
+                until,
+                reason,
+            } => K::Withhold {
+                action,
+                event,
+                until,
+                reason,
+            },
+            K::Postpone {
+                event,
+                from,
+                to,
+                time,
+                reason,
+            } => K::Postpone {
+                event,
+                from,
+                to,
+                time,
+                reason,
+            },
+            K::Rechannel {
+                event,
+                from,
+                to,
+                reason,
+            } => K::Rechannel {
+                event,
+                from,
+                to,
+                reason,
+            },
+            K::Flag { table, values } => K::Flag {
+                table: owned(table),
+                values: FlagValues::Computed(values.values().to_vec()),
+            },
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ActionKind::OpenCase { .. } => "open_case",
@@ -287,16 +493,26 @@ impl ActionKind {
 }
 
 /// One line for people: `open_case category=arrears reason="..."`.
-impl fmt::Display for ActionKind {
+impl fmt::Display for ActionKind<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
         match self {
             ActionKind::OpenCase { category, reason } => {
-                write!(f, " category={category} reason={}", Quoted(reason))
+                write!(
+                    f,
+                    " category={category} reason={}",
+                    Quoted(reason.as_deref())
+                )
             }
-            ActionKind::CloseCase { reason } => write!(f, " reason={}", Quoted(reason)),
+            ActionKind::CloseCase { reason } => {
+                write!(f, " reason={}", Quoted(reason.as_deref()))
+            }
             ActionKind::RetreatCase { category, reason } => {
-                write!(f, " category={category} reason={}", Quoted(reason))
+                write!(
+                    f,
+                    " category={category} reason={}",
+                    Quoted(reason.as_deref())
+                )
             }
             ActionKind::CreateTodo { reason } => write!(f, " reason={reason:?}"),
             ActionKind::CancelPendingEvents => Ok(()),
@@ -304,10 +520,10 @@ impl fmt::Display for ActionKind {
                 write!(f, " event={event} reason={reason:?}")
             }
             ActionKind::RemoveSa { sa, reason } => {
-                write!(f, " sa={sa} reason={}", Quoted(reason))
+                write!(f, " sa={sa} reason={}", Quoted(reason.as_deref()))
             }
             ActionKind::AssignClass { class, template } => {
-                write!(f, " class={} template={template}", OrNull(class))
+                write!(f, " class={} template={template}", OrNull(class.as_deref()))
             }
             ActionKind::AssignArm {
                 experiment,
@@ -361,7 +577,7 @@ impl fmt::Display for ActionKind {
                 if let Some(u) = until {
                     write!(f, " until={u}")?;
                 }
-                write!(f, " reason={}", Quoted(reason))
+                write!(f, " reason={}", Quoted(reason.as_deref()))
             }
             ActionKind::Postpone {
                 event,
@@ -374,7 +590,7 @@ impl fmt::Display for ActionKind {
                 if let Some(t) = time {
                     write!(f, " time={t}")?;
                 }
-                write!(f, " reason={}", Quoted(reason))
+                write!(f, " reason={}", Quoted(reason.as_deref()))
             }
             ActionKind::Rechannel {
                 event,
@@ -384,7 +600,7 @@ impl fmt::Display for ActionKind {
             } => write!(
                 f,
                 " event={event} from={from} to={to} reason={}",
-                Quoted(reason)
+                Quoted(reason.as_deref())
             ),
             ActionKind::PromiseOutcome {
                 promise,
@@ -452,7 +668,7 @@ impl fmt::Display for ActionKind {
             }
             ActionKind::Flag { table, values } => {
                 write!(f, " table={table}")?;
-                for FlagValue { name, value, text } in &values.0 {
+                for FlagValue { name, value, text } in values.values() {
                     match value {
                         serde_json::Value::String(s) if *text => write!(f, " {name}={s:?}")?,
                         serde_json::Value::String(s) => write!(f, " {name}={s}")?,
@@ -462,7 +678,7 @@ impl fmt::Display for ActionKind {
                 Ok(())
             }
             ActionKind::ExcludeSeverance { sa, reason, until } => {
-                write!(f, " sa={sa} reason={}", Quoted(reason))?;
+                write!(f, " sa={sa} reason={}", Quoted(reason.as_deref()))?;
                 if let Some(u) = until {
                     write!(f, " until={u}")?;
                 }
@@ -473,7 +689,7 @@ impl fmt::Display for ActionKind {
 }
 
 /// Optional text for people: `"text"` (quoted and escaped as `{:?}` does), or `null`.
-struct Quoted<'a>(&'a Option<String>);
+struct Quoted<'a>(Option<&'a str>);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -485,11 +701,11 @@ impl fmt::Display for Quoted<'_> {
 }
 
 /// Optional text for people, as written, or `null`.
-struct OrNull<'a>(&'a Option<String>);
+struct OrNull<'a>(Option<&'a str>);
 
 impl fmt::Display for OrNull<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_deref().unwrap_or("null"))
+        f.write_str(self.0.unwrap_or("null"))
     }
 }
 
@@ -527,7 +743,7 @@ mod tests {
         let shown = |reason: Option<&str>| {
             ActionKind::OpenCase {
                 category: "arrears".into(),
-                reason: reason.map(str::to_string),
+                reason: reason.map(Into::into),
             }
             .to_string()
         };
@@ -535,7 +751,7 @@ mod tests {
         assert_eq!(shown(Some("")), r#"open_case category=arrears reason="""#);
         let class = |class: Option<&str>| {
             ActionKind::AssignClass {
-                class: class.map(str::to_string),
+                class: class.map(Into::into),
                 template: "t".into(),
             }
             .to_string()
@@ -596,7 +812,7 @@ mod tests {
             // precision), which sonic-rs must still write as a number.
             ActionKind::Flag {
                 table: "flags".into(),
-                values: FlagValues(
+                values: FlagValues::Computed(
                     [
                         ("days", serde_json::Value::from(-42i64), false),
                         ("big", serde_json::Value::from(u64::MAX), false),
@@ -618,7 +834,7 @@ mod tests {
             let sonic = sonic_rs::to_string(kind).expect("sonic-rs");
             assert_eq!(sonic, serde);
         }
-        let rules: Vec<RuleRef> = vec![tricky.into(), "t:r".into()];
+        let rules: Rules = smallvec::smallvec![tricky.into(), "t:r".into()];
         assert_eq!(
             sonic_rs::to_string(&rules).expect("sonic-rs"),
             serde_json::to_string(&rules).expect("serde_json")

@@ -505,15 +505,15 @@ mod tests {
         let text = || String::from("x");
         let kinds = [
             ActionKind::OpenCase {
-                category: text(),
-                reason: Some(text()),
+                category: text().into(),
+                reason: Some(text().into()),
             },
             ActionKind::CloseCase {
                 reason: Some(text()),
             },
             ActionKind::RetreatCase {
-                category: text(),
-                reason: Some(text()),
+                category: text().into(),
+                reason: Some(text().into()),
             },
             ActionKind::CancelPendingEvents,
             ActionKind::CancelEvent {
@@ -524,14 +524,16 @@ mod tests {
                 sa: text(),
                 reason: Some(text()),
             },
-            ActionKind::CreateTodo { reason: text() },
+            ActionKind::CreateTodo {
+                reason: text(),
+            },
             ActionKind::AssignClass {
-                class: Some(text()),
-                template: text(),
+                class: Some(text().into()),
+                template: text().into(),
             },
             ActionKind::AssignArm {
-                experiment: text(),
-                arm: text(),
+                experiment: text().into(),
+                arm: text().into(),
                 template: None,
                 holdout: false,
             },
@@ -603,7 +605,7 @@ mod tests {
             },
             ActionKind::Flag {
                 table: "t".into(),
-                values: FlagValues(Vec::new()),
+                values: FlagValues::Computed(Vec::new()),
             },
         ];
         assert_eq!(kinds.len(), ACTION_FIELDS.len());

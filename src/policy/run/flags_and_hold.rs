@@ -3,6 +3,10 @@
 //! guard rail withholds contact events (last, so that no area can schedule
 //! contact around it). It must not run an area.
 
+use std::borrow::Cow;
+
+use smallvec::smallvec;
+
 use super::decisions::{rules_of, single_decision};
 use super::{Ctx, Result};
 use crate::eval::Outcome;
@@ -11,7 +15,7 @@ use crate::policy::case::Channel;
 use crate::policy::Out;
 use crate::types::Value;
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// Every row that fired in a flag table becomes a `flag` action.
     pub(super) fn flags(&mut self) -> Result<()> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
@@ -26,8 +30,8 @@ impl Ctx<'_> {
             };
             let actions = &mut self.actions;
             let flag = |values: &[Value]| ActionKind::Flag {
-                table: compiled.name.clone(),
-                values: FlagValues(
+                table: Cow::Borrowed(&compiled.name),
+                values: FlagValues::Computed(
                     plan.named_outputs(role.table, values)
                         .zip(&compiled.results)
                         .map(|((name, value), (_, ty))| FlagValue {
@@ -49,7 +53,7 @@ impl Ctx<'_> {
                     for (r, values) in rows {
                         actions.push(Action {
                             kind: flag(plan.row_values(role.table, *r, values)),
-                            rules: vec![compiled.row_refs[*r as usize].clone()],
+                            rules: smallvec![Cow::Borrowed(&*compiled.row_refs[*r as usize])],
                         });
                     }
                 }

@@ -8,16 +8,17 @@
 //! names its rule (`guard:reg_f/seven_in_seven`). It must not run a strategy
 //! area, and nothing a strategy decides can switch it off.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use smallvec::smallvec;
 
 use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Outcome;
-use crate::lang::compile::RuleRef;
 use crate::lang::syntax::ast::CompareOp;
-use crate::policy::action::{Action, ActionKind, Params, Timing, Window};
+use crate::policy::action::{Action, ActionKind, Params, Rules, Text, Timing, Window};
 use crate::policy::case::{time_of_day, Channel};
 use crate::policy::{Out, Role};
 use crate::types::Value;
@@ -39,7 +40,7 @@ struct Proposal {
 
 impl Proposal {
     /// The action that says a guard rail withheld this proposal.
-    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind {
+    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind<'static> {
         ActionKind::Withhold {
             action: self.kind,
             event: self.event,
@@ -49,14 +50,14 @@ impl Proposal {
     }
 }
 
-enum Verdict {
+enum Verdict<'p> {
     Allow {
         proposal: Proposal,
         window: Option<(Arc<str>, Arc<str>)>,
-        changes: Vec<(RuleRef, ActionKind)>,
+        changes: Vec<(RuleRef, ActionKind<'static>)>,
     },
     Withhold {
-        rules: Vec<RuleRef>,
+        rules: Rules<'p>,
         until: Option<NaiveDate>,
         reason: Option<String>,
         /// A pending event is cancelled in the case, not only held back today.
@@ -74,13 +75,16 @@ struct Said {
     window: Option<(Arc<str>, Arc<str>)>,
 }
 
+/// A guard rail's rule ref is made per account (`guard:table/row`): owned.
+type RuleRef = Text<'static>;
+
 const ALLOW: usize = 0;
 const WITHHOLD: usize = 1;
 const POSTPONE: usize = 2;
 const RECHANNEL: usize = 3;
 const CANCEL: usize = 4;
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// Applies the pack to this run's proposals and the case's pending events.
     pub(super) fn guard_rails(&mut self) -> Result<()> {
         if self.policy.roles.guards.is_empty() {
@@ -128,7 +132,7 @@ impl Ctx<'_> {
                         }
                         after.push(Action {
                             kind: change,
-                            rules: vec![rule],
+                            rules: smallvec![rule],
                         });
                     }
                     kept.push(action);
@@ -194,7 +198,7 @@ impl Ctx<'_> {
                     changes,
                 } if !changes.is_empty() => {
                     // The same event id moves the pending event (`case::apply`).
-                    let rules: Vec<RuleRef> = changes.iter().map(|(r, _)| r.clone()).collect();
+                    let rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
                     self.push(
                         ActionKind::ScheduleEvent {
                             event: moved.event.clone().expect("a pending event has an id"),
@@ -207,7 +211,7 @@ impl Ctx<'_> {
                         rules,
                     );
                     for (rule, change) in changes {
-                        self.push(change, vec![rule]);
+                        self.push(change, smallvec![rule]);
                     }
                 }
                 Verdict::Allow { .. } => {}
@@ -266,8 +270,8 @@ impl Ctx<'_> {
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
     /// other channels) until none objects, or withholding it.
-    fn judge(&mut self, mut proposal: Proposal) -> Result<Verdict> {
-        let mut changes: Vec<(RuleRef, ActionKind)> = Vec::new();
+    fn judge(&mut self, mut proposal: Proposal) -> Result<Verdict<'p>> {
+        let mut changes: Vec<(RuleRef, ActionKind<'static>)> = Vec::new();
         let mut postponed: Option<(RuleRef, NaiveDate, Option<String>)> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
             let said = self.ask(&proposal)?;
@@ -363,7 +367,7 @@ impl Ctx<'_> {
             // An action that is not an event cannot wait: it is withheld until then.
             if proposal.event.is_none() {
                 return Ok(Verdict::Withhold {
-                    rules: vec![rule],
+                    rules: smallvec![rule],
                     until: Some(to),
                     reason,
                     cancel: false,
@@ -381,8 +385,8 @@ impl Ctx<'_> {
             proposal.time = time;
         }
         let (rules, reason) = match postponed {
-            Some((rule, _, reason)) => (vec![rule], reason),
-            None => (Vec::new(), None),
+            Some((rule, _, reason)) => (smallvec![rule], reason),
+            None => (Rules::new(), None),
         };
         Ok(Verdict::Withhold {
             rules,
@@ -498,7 +502,7 @@ impl Ctx<'_> {
 
 /// `reg_f:seven_in_seven` → `guard:reg_f/seven_in_seven`.
 fn guard_ref(row_ref: &str) -> RuleRef {
-    format!("guard:{}", row_ref.replacen(':', "/", 1)).into()
+    Cow::Owned(format!("guard:{}", row_ref.replacen(':', "/", 1)))
 }
 
 /// The narrowest window the rails give (latest start, earliest end).
@@ -735,7 +739,7 @@ impl GuardPlan {
     }
 }
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
     fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
         let plan = &self.policy.guard_plan;
