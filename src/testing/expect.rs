@@ -524,9 +524,7 @@ mod tests {
                 sa: text(),
                 reason: Some(text()),
             },
-            ActionKind::CreateTodo {
-                reason: text(),
-            },
+            ActionKind::CreateTodo { reason: text() },
             ActionKind::AssignClass {
                 class: Some(text().into()),
                 template: text().into(),

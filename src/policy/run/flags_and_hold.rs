@@ -9,11 +9,47 @@ use smallvec::smallvec;
 
 use super::decisions::{rules_of, single_decision};
 use super::{Ctx, Result};
-use crate::eval::Outcome;
-use crate::policy::action::{Action, ActionKind, FlagValue, FlagValues};
+use crate::eval::{Outcome, Values};
+use crate::lang::compile::Plan;
+use crate::policy::action::{Action, ActionKind, ConstantFlag, FlagValue, FlagValues};
 use crate::policy::case::Channel;
-use crate::policy::Out;
+use crate::policy::{Out, Role};
 use crate::types::Value;
+
+/// A flag row's outputs by name, as its `flag` action holds them.
+fn flag_values(plan: &Plan, t: u32, values: &[Value]) -> Vec<FlagValue> {
+    plan.named_outputs(t, values)
+        .zip(&plan.tables[t as usize].results)
+        .map(|((name, value), (_, ty))| FlagValue {
+            name: name.clone(),
+            value,
+            text: *ty == crate::types::Type::Text,
+        })
+        .collect()
+}
+
+/// Per flag table (in `roles.flags`' order), per row: its `flag` action's
+/// values when the row's outputs are all constants, made once with the policy
+/// so that an account's flag borrows them.
+pub(crate) fn constant_flags(plan: &Plan, flags: &[Role]) -> Vec<Box<[Option<ConstantFlag>]>> {
+    flags
+        .iter()
+        .map(|role| {
+            let name = &plan.tables[role.table as usize].name;
+            plan.constants[role.table as usize]
+                .rows
+                .iter()
+                .map(|row| {
+                    let values = row.as_deref()?;
+                    Some(ConstantFlag::new(
+                        name,
+                        flag_values(plan, role.table, values),
+                    ))
+                })
+                .collect()
+        })
+        .collect()
+}
 
 impl<'p> Ctx<'p, '_> {
     /// Every row that fired in a flag table becomes a `flag` action.
@@ -21,7 +57,7 @@ impl<'p> Ctx<'p, '_> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
         let policy = self.policy;
         let plan = &policy.plan;
-        for role in &policy.roles.flags {
+        for (role, constant) in policy.roles.flags.iter().zip(&policy.constant_flags) {
             self.require(role)?;
             let compiled = &plan.tables[role.table as usize];
             // The decision is read in place while actions are pushed (disjoint fields).
@@ -29,30 +65,31 @@ impl<'p> Ctx<'p, '_> {
                 continue;
             };
             let actions = &mut self.actions;
-            let flag = |values: &[Value]| ActionKind::Flag {
+            let flag = |row: u32, values: &Values, read: &[Value]| ActionKind::Flag {
                 table: Cow::Borrowed(&compiled.name),
-                values: FlagValues::Computed(
-                    plan.named_outputs(role.table, values)
-                        .zip(&compiled.results)
-                        .map(|((name, value), (_, ty))| FlagValue {
-                            name: name.clone(),
-                            value,
-                            text: *ty == crate::types::Type::Text,
-                        })
-                        .collect(),
-                ),
+                values: match (values, constant.get(row as usize)) {
+                    (Values::Constant, Some(Some(c))) => FlagValues::Constant(c),
+                    _ => FlagValues::Computed(flag_values(plan, role.table, read)),
+                },
             };
             match &d.outcome {
                 Outcome::Default { .. } => {}
                 Outcome::Aggregate { rows, .. } if rows.is_empty() => {}
-                Outcome::Row { .. } | Outcome::Aggregate { .. } => actions.push(Action {
-                    kind: flag(plan.result(d)),
+                Outcome::Row { row, values, .. } => actions.push(Action {
+                    kind: flag(*row, values, plan.result(d)),
+                    rules: rules_of(compiled, d),
+                }),
+                Outcome::Aggregate { .. } => actions.push(Action {
+                    kind: ActionKind::Flag {
+                        table: Cow::Borrowed(&compiled.name),
+                        values: FlagValues::Computed(flag_values(plan, role.table, plan.result(d))),
+                    },
                     rules: rules_of(compiled, d),
                 }),
                 Outcome::Rows(rows) => {
                     for (r, values) in rows {
                         actions.push(Action {
-                            kind: flag(plan.row_values(role.table, *r, values)),
+                            kind: flag(*r, values, plan.row_values(role.table, *r, values)),
                             rules: smallvec![Cow::Borrowed(&*compiled.row_refs[*r as usize])],
                         });
                     }

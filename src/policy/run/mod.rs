@@ -22,6 +22,7 @@ use super::Policy;
 use crate::eval::{EvalError, EvalErrorKind, Evaluation, Tables};
 use crate::types::Value;
 use decisions::field;
+pub(crate) use flags_and_hold::constant_flags;
 pub(crate) use guard::GuardPlan;
 use state::CaseState;
 
