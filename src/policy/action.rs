@@ -709,6 +709,236 @@ impl fmt::Display for OrNull<'_> {
     }
 }
 
+/// Sample actions for tests that must cover every kind.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+
+    /// Text with everything a JSON writer must escape, and non-ASCII.
+    pub(crate) const TRICKY: &str =
+        "quote \" backslash \\ tab \t newline \n nul \u{0} bell \u{7} del \u{7f} é 漢 🦀 </script>";
+
+    /// [`every_kind`], and the kinds again with their optional fields absent
+    /// (null or skipped) and a flag's values computed rather than constant.
+    pub(crate) fn variants(text: &str) -> Vec<ActionKind<'static>> {
+        let mut kinds = every_kind(text);
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let flag_values = kinds
+            .iter()
+            .find_map(|k| match k {
+                ActionKind::Flag { values, .. } => Some(values.values().to_vec()),
+                _ => None,
+            })
+            .expect("a flag");
+        kinds.extend([
+            ActionKind::OpenCase {
+                category: String::new().into(),
+                reason: None,
+            },
+            ActionKind::RetreatCase {
+                category: text.to_string().into(),
+                reason: None,
+            },
+            ActionKind::CloseCase { reason: None },
+            ActionKind::AssignClass {
+                class: None,
+                template: text.to_string().into(),
+            },
+            ActionKind::AssignArm {
+                experiment: text.to_string().into(),
+                arm: text.to_string().into(),
+                template: Some(text.to_string().into()),
+                holdout: true,
+            },
+            ActionKind::ScheduleEvent {
+                event: text.into(),
+                event_type: text.into(),
+                date,
+                params: Params::default(),
+                timing: None,
+            },
+            ActionKind::ScheduleEvent {
+                event: text.into(),
+                event_type: text.into(),
+                date: NaiveDate::from_ymd_opt(-1, 6, 15).expect("date"),
+                params: Arc::new(IndexMap::from([
+                    (text.to_string(), text.to_string()),
+                    (String::new(), String::new()),
+                ])),
+                timing: Some(Arc::new(Timing {
+                    time: None,
+                    window: Some(Window {
+                        start: text.into(),
+                        end: text.into(),
+                        time_zone: None,
+                    }),
+                })),
+            },
+            ActionKind::ScheduleEvent {
+                event: text.into(),
+                event_type: text.into(),
+                date,
+                params: Params::default(),
+                timing: Some(Arc::new(Timing {
+                    time: Some(text.into()),
+                    window: None,
+                })),
+            },
+            ActionKind::HoldContact {
+                reason: text.into(),
+                withheld: Vec::new(),
+                cancelled: Vec::new(),
+            },
+            ActionKind::Withhold {
+                action: text.into(),
+                event: None,
+                until: None,
+                reason: None,
+            },
+            ActionKind::ExcludeSeverance {
+                sa: text.into(),
+                reason: None,
+                until: None,
+            },
+            ActionKind::Flag {
+                table: text.to_string().into(),
+                values: FlagValues::Computed(flag_values),
+            },
+            ActionKind::Flag {
+                table: text.to_string().into(),
+                values: FlagValues::Computed(Vec::new()),
+            },
+        ]);
+        kinds
+    }
+
+    /// One action of every kind, every optional field present, every text `text`.
+    pub(crate) fn every_kind(text: &str) -> Vec<ActionKind<'static>> {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let text = || String::from(text);
+        let flag_values = [
+            ("days", serde_json::Value::from(-42i64), false),
+            ("big", serde_json::Value::from(u64::MAX), false),
+            ("note", serde_json::Value::from(text()), true),
+            ("variant", serde_json::Value::from(text()), false),
+            ("none", serde_json::Value::Null, true),
+        ]
+        .into_iter()
+        .map(|(name, value, text)| FlagValue {
+            name: name.into(),
+            value,
+            text,
+        })
+        .collect();
+        // Leaked: a test's policy-made flag, as `'static` as the samples.
+        let flag: &'static ConstantFlag =
+            Box::leak(Box::new(ConstantFlag::new(&text(), flag_values)));
+        vec![
+            ActionKind::OpenCase {
+                category: text().into(),
+                reason: Some(text().into()),
+            },
+            ActionKind::CloseCase {
+                reason: Some(text()),
+            },
+            ActionKind::RetreatCase {
+                category: text().into(),
+                reason: Some(text().into()),
+            },
+            ActionKind::CancelPendingEvents,
+            ActionKind::CancelEvent {
+                event: text(),
+                reason: text(),
+            },
+            ActionKind::RemoveSa {
+                sa: text(),
+                reason: Some(text()),
+            },
+            ActionKind::CreateTodo { reason: text() },
+            ActionKind::AssignClass {
+                class: Some(text().into()),
+                template: text().into(),
+            },
+            ActionKind::AssignArm {
+                experiment: text().into(),
+                arm: text().into(),
+                template: None,
+                holdout: false,
+            },
+            ActionKind::ScheduleEvent {
+                event: text().into(),
+                event_type: text().into(),
+                date,
+                params: Arc::new([(text(), text())].into_iter().collect()),
+                timing: Some(Arc::new(Timing {
+                    time: Some(text().into()),
+                    window: Some(Window {
+                        start: text().into(),
+                        end: text().into(),
+                        time_zone: None,
+                    }),
+                })),
+            },
+            ActionKind::PromiseOutcome {
+                promise: text(),
+                instalment: Some(text()),
+                status: Status::Kept,
+                paid: text(),
+                required: text(),
+                deadline: date,
+                arrears_paid_in_full: true,
+            },
+            ActionKind::FollowUp {
+                promise: text(),
+                follow_up: text(),
+                detail: Some(text()),
+            },
+            ActionKind::ResumeTreatment { template: None },
+            ActionKind::OfferPaymentPlan {
+                total: text(),
+                instalments: vec![Instalment {
+                    due: date,
+                    amount: text(),
+                }],
+            },
+            ActionKind::NominateSeverance { sas: vec![text()] },
+            ActionKind::ExcludeSeverance {
+                sa: text(),
+                reason: Some(text()),
+                until: Some(date),
+            },
+            ActionKind::HoldContact {
+                reason: text(),
+                withheld: vec![text()],
+                cancelled: vec![text()],
+            },
+            ActionKind::Withhold {
+                action: text().into(),
+                event: Some(text().into()),
+                until: Some(date),
+                reason: Some(text()),
+            },
+            ActionKind::Postpone {
+                event: text().into(),
+                from: date,
+                to: date,
+                time: Some(text().into()),
+                reason: Some(text()),
+            },
+            ActionKind::Rechannel {
+                event: text().into(),
+                from: text().into(),
+                to: text().into(),
+                reason: Some(text()),
+            },
+            ActionKind::Flag {
+                table: text().into(),
+                values: FlagValues::Constant(flag),
+            },
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -760,75 +990,12 @@ mod tests {
         assert_eq!(class(Some("loan")), "assign_class class=loan template=t");
     }
 
-    /// The batch writes actions with sonic-rs; its JSON must be serde_json's,
-    /// byte for byte, whatever the strings hold.
+    /// The batch writes the rarer actions with sonic-rs; its JSON must be
+    /// serde_json's, byte for byte, whatever the strings hold.
     #[test]
     fn sonic_rs_writes_the_json_serde_json_writes() {
-        let tricky = "quote \" backslash \\ tab \t newline \n nul \u{0} bell \u{7} del \u{7f} é 漢 🦀 </script>";
-        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
-        let kinds = [
-            ActionKind::OpenCase {
-                category: "arrears".into(),
-                reason: Some(tricky.into()),
-            },
-            ActionKind::ScheduleEvent {
-                event: tricky.into(),
-                event_type: "send_letter".into(),
-                date,
-                params: Arc::new(IndexMap::from([(tricky.to_string(), tricky.to_string())])),
-                timing: Some(Arc::new(Timing {
-                    time: Some(tricky.into()),
-                    window: Some(Window {
-                        start: "08:00".into(),
-                        end: tricky.into(),
-                        time_zone: Some(tricky.into()),
-                    }),
-                })),
-            },
-            ActionKind::Postpone {
-                event: tricky.into(),
-                from: date,
-                to: date,
-                time: Some(tricky.into()),
-                reason: Some(tricky.into()),
-            },
-            ActionKind::HoldContact {
-                reason: tricky.into(),
-                withheld: vec![tricky.into(), String::new()],
-                cancelled: vec![tricky.into()],
-            },
-            ActionKind::AssignArm {
-                experiment: "e".into(),
-                arm: tricky.into(),
-                template: None,
-                holdout: true,
-            },
-            ActionKind::ExcludeSeverance {
-                sa: tricky.into(),
-                reason: None,
-                until: Some(date),
-            },
-            // Flag outputs hold numbers: serde_json keeps their text (arbitrary
-            // precision), which sonic-rs must still write as a number.
-            ActionKind::Flag {
-                table: "flags".into(),
-                values: FlagValues::Computed(
-                    [
-                        ("days", serde_json::Value::from(-42i64), false),
-                        ("big", serde_json::Value::from(u64::MAX), false),
-                        ("note", serde_json::Value::from(tricky), true),
-                        ("none", serde_json::Value::Null, true),
-                    ]
-                    .into_iter()
-                    .map(|(name, value, text)| FlagValue {
-                        name: name.into(),
-                        value,
-                        text,
-                    })
-                    .collect(),
-                ),
-            },
-        ];
+        let tricky = samples::TRICKY;
+        let kinds = samples::variants(tricky);
         for kind in &kinds {
             let serde = serde_json::to_string(kind).expect("serde_json");
             let sonic = sonic_rs::to_string(kind).expect("sonic-rs");
