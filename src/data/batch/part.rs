@@ -72,6 +72,8 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
     };
     let schema = settings.evaluate.plan().schema();
     let mut scratch = Vec::with_capacity(512);
+    // One account's actions at a time, in one buffer.
+    let mut actions = Vec::new();
     for unit in units {
         let account = match decode_unit(schema, settings.mapping, unit) {
             Ok(decoded) => decoded,
@@ -117,7 +119,8 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
         let run = if settings.all_tables {
             crate::policy::run(policy, &account, settings.as_of, false)
         } else {
-            crate::policy::run_needed(policy, &account, settings.as_of)
+            let buffer = std::mem::take(&mut actions);
+            crate::policy::run_needed_into(policy, &account, settings.as_of, buffer)
         };
         match run {
             Err(e) => {
@@ -143,6 +146,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                         action,
                     );
                 }
+                actions = run.actions;
             }
         }
     }
@@ -269,7 +273,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, schema: &Schema) {
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
     // serde_json escapes only control characters, `"` and `\`: text without
     // them (names, ids, most values) is copied as it is.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -277,6 +281,26 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
         return;
     }
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether `s` holds a byte serde_json escapes (below 0x20, `"`, `\`),
+/// eight bytes at a time: a batch checks a dozen strings per account.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `v` is below `n` (n <= 128): exact, whatever the other bytes.
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH != 0;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let v = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        if below(v, 0x20) || below(v ^ (ONES * 0x22), 1) || below(v ^ (ONES * 0x5c), 1) {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// A non-negative integer in decimal, without `fmt`.
@@ -588,6 +612,13 @@ mod json_text_tests {
             let mut out = Vec::new();
             super::write_json_str(&mut out, &s);
             prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
+        }
+
+        /// Any bytes: the word-at-a-time check finds what a byte-at-a-time one finds.
+        #[test]
+        fn escapes_are_found_a_word_at_a_time(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let naive = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(super::needs_escape(&bytes), naive);
         }
 
         /// Any text in any action of any kind: the direct writer is the reference.

@@ -54,7 +54,7 @@ pub fn run<'p>(
 ) -> Result<PolicyRun<'p>> {
     let mut tables = Tables::new(&policy.plan, account, as_of, trace);
     tables.require_all()?;
-    pipeline(policy, account, as_of, tables, false)
+    pipeline(policy, account, as_of, tables, false, Vec::new())
 }
 
 /// The same actions as [`run`], evaluating only the tables the pipeline reads
@@ -66,8 +66,21 @@ pub fn run_needed<'p>(
     account: &Value,
     as_of: NaiveDate,
 ) -> Result<PolicyRun<'p>> {
+    run_needed_into(policy, account, as_of, Vec::new())
+}
+
+/// [`run_needed`], the actions pushed onto `actions` (emptied first): the
+/// batch hands back the same buffer for every account, so that collecting
+/// an account's actions allocates nothing.
+pub fn run_needed_into<'p>(
+    policy: &'p Policy,
+    account: &Value,
+    as_of: NaiveDate,
+    mut actions: Vec<Action<'p>>,
+) -> Result<PolicyRun<'p>> {
+    actions.clear();
     let tables = Tables::new(&policy.plan, account, as_of, false);
-    pipeline(policy, account, as_of, tables, true)
+    pipeline(policy, account, as_of, tables, true, actions)
 }
 
 fn pipeline<'p>(
@@ -76,6 +89,7 @@ fn pipeline<'p>(
     as_of: NaiveDate,
     tables: Tables<'_>,
     needed_only: bool,
+    actions: Vec<Action<'p>>,
 ) -> Result<PolicyRun<'p>> {
     let case = policy
         .slots
@@ -93,7 +107,7 @@ fn pipeline<'p>(
         as_of,
         tables,
         state,
-        actions: Vec::new(),
+        actions,
         needed_only,
         guard_memo: Default::default(),
     };

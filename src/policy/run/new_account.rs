@@ -75,7 +75,8 @@ impl<'p> Ctx<'p, '_> {
             class_rules.clone(),
         );
         let mut rules = class_rules;
-        let id = text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default();
+        // The account id picks the arm; read only when an experiment asks.
+        let mut id = None;
         for ce in &self.policy.experiments {
             if !class_name
                 .as_deref()
@@ -84,7 +85,10 @@ impl<'p> Ctx<'p, '_> {
             {
                 continue;
             }
-            let arm = ce.experiment.assign(&id);
+            let id = id.get_or_insert_with(|| {
+                text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default()
+            });
+            let arm = ce.experiment.assign(id);
             self.actions.push(Action {
                 kind: ActionKind::AssignArm {
                     experiment: Cow::Borrowed(&ce.experiment.name),
