@@ -54,7 +54,7 @@ enum Verdict<'p> {
     Allow {
         proposal: Proposal,
         window: Option<(Arc<str>, Arc<str>)>,
-        changes: Vec<(RuleRef, ActionKind<'static>)>,
+        changes: Vec<(Text<'p>, ActionKind<'static>)>,
     },
     Withhold {
         rules: Rules<'p>,
@@ -66,17 +66,15 @@ enum Verdict<'p> {
 }
 
 /// What one guard-rail table said about one proposal.
-struct Said {
+struct Said<'p> {
     effect: usize,
-    rule: RuleRef,
+    /// `guard:table/row`, made once with the policy ([`GuardPlan`]).
+    rule: Text<'p>,
     until: Option<NaiveDate>,
     channel: Option<String>,
     reason: Option<String>,
     window: Option<(Arc<str>, Arc<str>)>,
 }
-
-/// A guard rail's rule ref is made per account (`guard:table/row`): owned.
-type RuleRef = Text<'static>;
 
 const ALLOW: usize = 0;
 const WITHHOLD: usize = 1;
@@ -271,8 +269,8 @@ impl<'p> Ctx<'p, '_> {
     /// Asks every guard rail about `proposal`, moving it to later days (and
     /// other channels) until none objects, or withholding it.
     fn judge(&mut self, mut proposal: Proposal) -> Result<Verdict<'p>> {
-        let mut changes: Vec<(RuleRef, ActionKind<'static>)> = Vec::new();
-        let mut postponed: Option<(RuleRef, NaiveDate, Option<String>)> = None;
+        let mut changes: Vec<(Text<'p>, ActionKind<'static>)> = Vec::new();
+        let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
             let said = self.ask(&proposal)?;
             // Cancelling is the stronger stop: it names only the rails that cancel.
@@ -398,7 +396,7 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// What each guard rail says about one proposal (those that allow without a window say nothing).
-    fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said>> {
+    fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said<'p>>> {
         let policy = self.policy;
         let schema = policy.plan.schema();
         let guards = &policy.guard_plan;
@@ -448,14 +446,14 @@ impl<'p> Ctx<'p, '_> {
             if effect == ALLOW && window.is_none() {
                 continue;
             }
-            let compiled = &policy.plan.tables[role.table as usize];
-            let row_ref = match &d.outcome {
-                Outcome::Row { row, .. } => compiled.row_refs[*row as usize].clone(),
-                _ => compiled.default_ref.clone(),
+            let refs = &guards.refs[g];
+            let rule = match &d.outcome {
+                Outcome::Row { row, .. } => &refs.rows[*row as usize],
+                _ => &refs.default,
             };
             said.push(Said {
                 effect,
-                rule: guard_ref(&row_ref),
+                rule: Cow::Borrowed(rule),
                 until: match self.out(role, &d, Out::Until) {
                     Value::Date(u) => Some(u),
                     _ => None,
@@ -501,12 +499,12 @@ impl<'p> Ctx<'p, '_> {
 }
 
 /// `reg_f:seven_in_seven` → `guard:reg_f/seven_in_seven`.
-fn guard_ref(row_ref: &str) -> RuleRef {
-    Cow::Owned(format!("guard:{}", row_ref.replacen(':', "/", 1)))
+fn guard_ref(row_ref: &str) -> String {
+    format!("guard:{}", row_ref.replacen(':', "/", 1))
 }
 
 /// The narrowest window the rails give (latest start, earliest end).
-fn window_of(said: &[Said]) -> Option<(Arc<str>, Arc<str>)> {
+fn window_of(said: &[Said<'_>]) -> Option<(Arc<str>, Arc<str>)> {
     said.iter()
         .filter_map(|s| s.window.clone())
         .reduce(|(s1, e1), (s2, e2)| (s1.max(s2), e1.min(e2)))
@@ -514,11 +512,11 @@ fn window_of(said: &[Said]) -> Option<(Arc<str>, Arc<str>)> {
 
 /// A proposal set at a time outside its window moves to the window's next
 /// start: today's if it is still ahead, else tomorrow's.
-fn outside_window(
+fn outside_window<'p>(
     proposal: &Proposal,
     window: Option<&(Arc<str>, Arc<str>)>,
-    said: &[Said],
-) -> Option<(RuleRef, NaiveDate, Arc<str>)> {
+    said: &[Said<'p>],
+) -> Option<(Text<'p>, NaiveDate, Arc<str>)> {
     let (start, end) = window?;
     let time = time_of_day(proposal.time.as_deref()?)?;
     let (start_t, end_t) = (time_of_day(start)?, time_of_day(end)?);
@@ -550,6 +548,15 @@ pub(crate) struct GuardPlan {
     contact_channel: Option<crate::types::EnumId>,
     /// Per rail (in `roles.guards` order); `None` for a rail that is always asked.
     rails: Vec<Option<Rail>>,
+    /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
+    refs: Vec<GuardRefs>,
+}
+
+/// A rail's rule refs as its actions name them (`guard:table/row`).
+#[derive(Debug)]
+struct GuardRefs {
+    rows: Vec<String>,
+    default: String,
 }
 
 #[derive(Debug)]
@@ -708,10 +715,21 @@ impl GuardPlan {
                 })
             })
             .collect();
+        let refs = guards
+            .iter()
+            .map(|role| {
+                let compiled = &plan.tables[role.table as usize];
+                GuardRefs {
+                    rows: compiled.row_refs.iter().map(|r| guard_ref(r)).collect(),
+                    default: guard_ref(&compiled.default_ref),
+                }
+            })
+            .collect();
         GuardPlan {
             guarded_action,
             contact_channel,
             rails,
+            refs,
         }
     }
 
