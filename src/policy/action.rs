@@ -242,28 +242,50 @@ impl PartialEq for FlagValues<'_> {
 }
 
 /// A flag table row's constant outputs, and the JSON members of its `flag`
-/// action from `"type"` to the values (`"type":"flag","table":…,"values":{…}`),
-/// rendered once by [`ActionKind`]'s `Serialize`, for the batch writer to copy.
+/// action rendered once by [`Action`]'s `Serialize`, for the batch writer to
+/// copy: `"type":"flag","table":…,"values":{…},"rules":[ROW]`, the row's own
+/// ref being the rules of nearly every flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConstantFlag {
     pub values: Box<[FlagValue]>,
+    /// The row's rule ref (`table:row`).
+    pub rule: Box<str>,
     pub json: Box<str>,
+    /// Where the `,"rules":…` member starts in `json`.
+    pub rules_at: usize,
 }
 
 impl ConstantFlag {
-    pub fn new(table: &str, values: Vec<FlagValue>) -> ConstantFlag {
+    pub fn new(table: &str, rule: &str, values: Vec<FlagValue>) -> ConstantFlag {
         let mut flag = ConstantFlag {
             values: values.into(),
+            rule: rule.into(),
             json: Box::default(),
+            rules_at: 0,
         };
-        let kind = ActionKind::Flag {
-            table: table.into(),
-            values: FlagValues::Constant(&flag),
+        let members = |object: String| object[1..object.len() - 1].to_string();
+        let (kind_only, whole) = {
+            let kind = ActionKind::Flag {
+                table: table.into(),
+                values: FlagValues::Constant(&flag),
+            };
+            let kind_only = members(serde_json::to_string(&kind).expect("a flag serialises"));
+            let action = Action {
+                kind,
+                rules: smallvec::smallvec![rule.into()],
+            };
+            let whole = members(serde_json::to_string(&action).expect("a flag serialises"));
+            (kind_only, whole)
         };
-        let object = serde_json::to_string(&kind).expect("a flag serialises");
-        // `{…}`: the members, without the braces.
-        flag.json = object[1..object.len() - 1].into();
+        debug_assert!(whole.starts_with(&kind_only));
+        flag.rules_at = kind_only.len();
+        flag.json = whole.into();
         flag
+    }
+
+    /// The members from `"type"` to the values.
+    pub fn kind_json(&self) -> &str {
+        &self.json[..self.rules_at]
     }
 }
 
@@ -832,7 +854,7 @@ pub(crate) mod samples {
         .collect();
         // Leaked: a test's policy-made flag, as `'static` as the samples.
         let flag: &'static ConstantFlag =
-            Box::leak(Box::new(ConstantFlag::new(&text(), flag_values)));
+            Box::leak(Box::new(ConstantFlag::new(&text(), &text(), flag_values)));
         vec![
             ActionKind::OpenCase {
                 category: text().into(),

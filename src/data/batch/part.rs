@@ -288,19 +288,21 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
 fn needs_escape(s: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `v` is below `n` (n <= 128): exact, whatever the other bytes.
-    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH != 0;
-    let mut words = s.chunks_exact(8);
-    for word in &mut words {
-        let v = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        if below(v, 0x20) || below(v ^ (ONES * 0x22), 1) || below(v ^ (ONES * 0x5c), 1) {
-            return true;
-        }
+    // High bit set where a byte of `v` is below `n` (n <= 128); whether any
+    // is set is exact, whatever the other bytes.
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v;
+    let hit = |v: u64| {
+        (below(v, 0x20) | below(v ^ (ONES * 0x22), 1) | below(v ^ (ONES * 0x5c), 1)) & HIGH != 0
+    };
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("eight bytes"));
+    if s.len() < 8 {
+        // Padded with spaces, which need no escape.
+        let mut padded = [b' '; 8];
+        padded[..s.len()].copy_from_slice(s);
+        return hit(word(&padded));
     }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // Whole words, then the last eight bytes (overlapping): no byte-by-byte tail.
+    s.chunks_exact(8).any(|w| hit(word(w))) || hit(word(&s[s.len() - 8..]))
 }
 
 /// A non-negative integer in decimal, without `fmt`.
@@ -437,7 +439,7 @@ fn write_kind(out: &mut Vec<u8>, scratch: &mut Vec<u8>, kind: &ActionKind) {
         ActionKind::Flag {
             values: FlagValues::Constant(flag),
             ..
-        } => out.extend_from_slice(flag.json.as_bytes()),
+        } => out.extend_from_slice(flag.kind_json().as_bytes()),
         ActionKind::OpenCase { category, reason } => {
             text(out, b"\"type\":\"open_case\",\"category\":", category);
             or_null(out, b",\"reason\":", reason.as_deref());
@@ -508,6 +510,18 @@ pub fn write_action(
                     out.push(b',');
                 }
                 None => out.extend_from_slice(b",\"row\":null,"),
+            }
+            if let ActionKind::Flag {
+                values: FlagValues::Constant(flag),
+                ..
+            } = &action.kind
+            {
+                if matches!(&action.rules[..], [rule] if **rule == *flag.rule) {
+                    // The whole action, its rules too, as the policy rendered it.
+                    out.extend_from_slice(flag.json.as_bytes());
+                    out.extend_from_slice(b"}\n");
+                    return;
+                }
             }
             write_kind(out, scratch, &action.kind);
             out.extend_from_slice(b",\"rules\":[");
@@ -585,7 +599,8 @@ mod json_text_tests {
     fn every_action_is_written_as_serialize_writes_it() {
         for text in ["x", "", samples::TRICKY] {
             for kind in samples::variants(text) {
-                for rules in [vec![], vec![text, "t:r"]] {
+                // A sample flag's own rule is `text`: alone, its rules are the rendered ones.
+                for rules in [vec![], vec![text], vec![text, "t:r"], vec!["t:r"]] {
                     let action = Action {
                         kind: kind.clone(),
                         rules: rules.into_iter().map(Into::into).collect(),

@@ -35,16 +35,14 @@ pub(crate) fn constant_flags(plan: &Plan, flags: &[Role]) -> Vec<Box<[Option<Con
     flags
         .iter()
         .map(|role| {
-            let name = &plan.tables[role.table as usize].name;
+            let compiled = &plan.tables[role.table as usize];
             plan.constants[role.table as usize]
                 .rows
                 .iter()
-                .map(|row| {
-                    let values = row.as_deref()?;
-                    Some(ConstantFlag::new(
-                        name,
-                        flag_values(plan, role.table, values),
-                    ))
+                .zip(&compiled.row_refs)
+                .map(|(row, rule)| {
+                    let values = flag_values(plan, role.table, row.as_deref()?);
+                    Some(ConstantFlag::new(&compiled.name, rule, values))
                 })
                 .collect()
         })
