@@ -83,15 +83,16 @@ pub enum ActionKind<'p> {
         holdout: bool,
     },
     ScheduleEvent {
-        event: Arc<str>,
-        event_type: Arc<str>,
+        event: Text<'p>,
+        event_type: Text<'p>,
         #[serde(serialize_with = "iso_date")]
         date: NaiveDate,
+        /// The template event's, borrowed.
         #[serde(skip_serializing_if = "no_params")]
-        params: Params,
+        params: Cow<'p, IndexMap<String, String>>,
         /// Its local time of day and the window it may happen in, when it has them.
         #[serde(flatten, skip_serializing_if = "Option::is_none")]
-        timing: Option<Arc<Timing>>,
+        timing: Option<Timing>,
     },
     /// A promise or payment plan evaluated. For a plan (promises sharing a `plan` id), the
     /// figures are those of `instalment`: the one that broke, else the next one due, else the last.
@@ -140,16 +141,16 @@ pub enum ActionKind<'p> {
     /// A guard rail stopped a proposed action (or an event still pending,
     /// which is cancelled); `until`: the first day it is permitted again, if known.
     Withhold {
-        action: Arc<str>,
+        action: Text<'p>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        event: Option<Arc<str>>,
+        event: Option<Text<'p>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         until: Option<NaiveDate>,
         reason: Option<String>,
     },
     /// A guard rail moved an event to the first permitted date (and time).
     Postpone {
-        event: Arc<str>,
+        event: Text<'p>,
         #[serde(serialize_with = "iso_date")]
         from: NaiveDate,
         #[serde(serialize_with = "iso_date")]
@@ -160,9 +161,9 @@ pub enum ActionKind<'p> {
     },
     /// A guard rail replaced an event's channel (a call becomes a letter).
     Rechannel {
-        event: Arc<str>,
-        from: Arc<str>,
-        to: Arc<str>,
+        event: Text<'p>,
+        from: Text<'p>,
+        to: Text<'p>,
         reason: Option<String>,
     },
     /// A flag for the case from one of the policy's flag tables.
@@ -336,7 +337,7 @@ impl Serialize for WholeNumbers<'_> {
     }
 }
 
-fn no_params(params: &Params) -> bool {
+fn no_params(params: &IndexMap<String, String>) -> bool {
     params.is_empty()
 }
 
@@ -398,10 +399,10 @@ impl ActionKind<'_> {
                 params,
                 timing,
             } => K::ScheduleEvent {
-                event,
-                event_type,
+                event: owned(event),
+                event_type: owned(event_type),
                 date,
-                params,
+                params: Cow::Owned(params.into_owned()),
                 timing,
             },
             K::PromiseOutcome {
@@ -451,8 +452,8 @@ impl ActionKind<'_> {
                 until,
                 reason,
             } => K::Withhold {
-                action,
-                event,
+                action: owned(action),
+                event: event.map(owned),
                 until,
                 reason,
             },
@@ -463,7 +464,7 @@ impl ActionKind<'_> {
                 time,
                 reason,
             } => K::Postpone {
-                event,
+                event: owned(event),
                 from,
                 to,
                 time,
@@ -475,9 +476,9 @@ impl ActionKind<'_> {
                 to,
                 reason,
             } => K::Rechannel {
-                event,
-                from,
-                to,
+                event: owned(event),
+                from: owned(from),
+                to: owned(to),
                 reason,
             },
             K::Flag { table, values } => K::Flag {
@@ -573,7 +574,7 @@ impl fmt::Display for ActionKind<'_> {
                 for (k, v) in params.iter() {
                     write!(f, " {k}={v:?}")?;
                 }
-                if let Some(Timing { time, window }) = timing.as_deref() {
+                if let Some(Timing { time, window }) = timing {
                     if let Some(t) = time {
                         write!(f, " time={t}")?;
                     }
@@ -773,38 +774,38 @@ pub(crate) mod samples {
                 holdout: true,
             },
             ActionKind::ScheduleEvent {
-                event: text.into(),
-                event_type: text.into(),
+                event: text.to_string().into(),
+                event_type: text.to_string().into(),
                 date,
-                params: Params::default(),
+                params: Default::default(),
                 timing: None,
             },
             ActionKind::ScheduleEvent {
-                event: text.into(),
-                event_type: text.into(),
+                event: text.to_string().into(),
+                event_type: text.to_string().into(),
                 date: NaiveDate::from_ymd_opt(-1, 6, 15).expect("date"),
-                params: Arc::new(IndexMap::from([
+                params: Cow::Owned(IndexMap::from([
                     (text.to_string(), text.to_string()),
                     (String::new(), String::new()),
                 ])),
-                timing: Some(Arc::new(Timing {
+                timing: Some(Timing {
                     time: None,
                     window: Some(Window {
                         start: text.into(),
                         end: text.into(),
                         time_zone: None,
                     }),
-                })),
+                }),
             },
             ActionKind::ScheduleEvent {
-                event: text.into(),
-                event_type: text.into(),
+                event: text.to_string().into(),
+                event_type: text.to_string().into(),
                 date,
-                params: Params::default(),
-                timing: Some(Arc::new(Timing {
+                params: Default::default(),
+                timing: Some(Timing {
                     time: Some(text.into()),
                     window: None,
-                })),
+                }),
             },
             ActionKind::HoldContact {
                 reason: text.into(),
@@ -812,7 +813,7 @@ pub(crate) mod samples {
                 cancelled: Vec::new(),
             },
             ActionKind::Withhold {
-                action: text.into(),
+                action: text.to_string().into(),
                 event: None,
                 until: None,
                 reason: None,
@@ -891,15 +892,15 @@ pub(crate) mod samples {
                 event: text().into(),
                 event_type: text().into(),
                 date,
-                params: Arc::new([(text(), text())].into_iter().collect()),
-                timing: Some(Arc::new(Timing {
+                params: Cow::Owned([(text(), text())].into_iter().collect()),
+                timing: Some(Timing {
                     time: Some(text().into()),
                     window: Some(Window {
                         start: text().into(),
                         end: text().into(),
                         time_zone: None,
                     }),
-                })),
+                }),
             },
             ActionKind::PromiseOutcome {
                 promise: text(),

@@ -432,7 +432,6 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
 mod tests {
 
     use super::*;
-    use crate::policy::action::Params;
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
@@ -447,10 +446,10 @@ mod tests {
 
     fn schedule(id: &str, event_type: &str, date: NaiveDate) -> Action<'static> {
         act(ActionKind::ScheduleEvent {
-            event: id.into(),
-            event_type: event_type.into(),
+            event: id.to_string().into(),
+            event_type: event_type.to_string().into(),
             date,
-            params: Params::default(),
+            params: Default::default(),
             timing: None,
         })
     }

@@ -18,7 +18,7 @@ use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Outcome;
 use crate::lang::syntax::ast::CompareOp;
-use crate::policy::action::{Action, ActionKind, Params, Rules, Text, Timing, Window};
+use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
 use crate::policy::case::{time_of_day, Channel};
 use crate::policy::{Out, Role};
 use crate::types::Value;
@@ -28,19 +28,19 @@ const MAX_POSTPONE_DAYS: usize = 400;
 
 /// One action put to the guard rails.
 #[derive(Clone)]
-struct Proposal {
+struct Proposal<'p> {
     /// A `guarded_action` variant: the event type, `nominate_severance` or `offer_payment_plan`.
-    kind: Arc<str>,
-    event: Option<Arc<str>>,
+    kind: Text<'p>,
+    event: Option<Text<'p>>,
     date: NaiveDate,
     time: Option<Arc<str>>,
     /// Scheduled by an earlier run (the case state's pending events).
     pending: bool,
 }
 
-impl Proposal {
+impl<'p> Proposal<'p> {
     /// The action that says a guard rail withheld this proposal.
-    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind<'static> {
+    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind<'p> {
         ActionKind::Withhold {
             action: self.kind,
             event: self.event,
@@ -52,9 +52,9 @@ impl Proposal {
 
 enum Verdict<'p> {
     Allow {
-        proposal: Proposal,
+        proposal: Proposal<'p>,
         window: Option<(Arc<str>, Arc<str>)>,
-        changes: Vec<(Text<'p>, ActionKind<'static>)>,
+        changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
     Withhold {
         rules: Rules<'p>,
@@ -158,13 +158,13 @@ impl<'p> Ctx<'p, '_> {
             ActionKind::HoldContact { cancelled, .. } => cancelled.iter().any(|c| c == id),
             _ => false,
         };
-        let pending: Vec<Proposal> = self
+        let pending: Vec<Proposal<'p>> = self
             .state
             .pending()
             .filter(|e| !self.actions.iter().any(|a| touched(a, &e.id)))
             .map(|e| Proposal {
-                kind: e.event_type.as_str().into(),
-                event: Some(e.id.as_str().into()),
+                kind: Cow::Owned(e.event_type.clone()),
+                event: Some(Cow::Owned(e.id.clone())),
                 date: e.date,
                 time: e.time.as_deref().map(Arc::from),
                 pending: true,
@@ -203,7 +203,7 @@ impl<'p> Ctx<'p, '_> {
                             event_type: moved.kind.clone(),
                             date: moved.date,
                             // The case system keeps the event's parameters; the move names the event.
-                            params: Params::default(),
+                            params: Cow::Owned(Default::default()),
                             timing: self.timing_of(&moved, window)?,
                         },
                         rules,
@@ -221,26 +221,26 @@ impl<'p> Ctx<'p, '_> {
     /// The time of day and permitted window an allowed event carries, if any.
     fn timing_of(
         &self,
-        moved: &Proposal,
+        moved: &Proposal<'_>,
         window: Option<(Arc<str>, Arc<str>)>,
-    ) -> Result<Option<Arc<Timing>>> {
+    ) -> Result<Option<Timing>> {
         if moved.time.is_none() && window.is_none() {
             return Ok(None);
         }
         let time_zone = self.time_zone()?;
-        Ok(Some(Arc::new(Timing {
+        Ok(Some(Timing {
             time: moved.time.clone(),
             window: window.map(|(start, end)| Window {
                 start,
                 end,
                 time_zone,
             }),
-        })))
+        }))
     }
 
-    fn proposal_of(&self, action: &Action) -> Option<Proposal> {
-        let today = |kind: &str| Proposal {
-            kind: kind.into(),
+    fn proposal_of(&self, action: &Action<'p>) -> Option<Proposal<'p>> {
+        let today = |kind: &'static str| Proposal {
+            kind: Cow::Borrowed(kind),
             event: None,
             date: self.as_of,
             time: None,
@@ -268,8 +268,8 @@ impl<'p> Ctx<'p, '_> {
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
     /// other channels) until none objects, or withholding it.
-    fn judge(&mut self, mut proposal: Proposal) -> Result<Verdict<'p>> {
-        let mut changes: Vec<(Text<'p>, ActionKind<'static>)> = Vec::new();
+    fn judge(&mut self, mut proposal: Proposal<'p>) -> Result<Verdict<'p>> {
+        let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
         let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
             let said = self.ask(&proposal)?;
@@ -296,13 +296,13 @@ impl<'p> Ctx<'p, '_> {
                         changes.push((
                             s.rule.clone(),
                             ActionKind::Rechannel {
-                                event: proposal.event.clone().unwrap_or_else(|| "".into()),
+                                event: proposal.event.clone().unwrap_or_default(),
                                 from: proposal.kind.clone(),
-                                to: to.into(),
+                                to: Cow::Owned(to.to_string()),
                                 reason: s.reason.clone(),
                             },
                         ));
-                        proposal.kind = to.into();
+                        proposal.kind = Cow::Owned(to.to_string());
                         continue;
                     }
                     Some(_) => {}
@@ -342,7 +342,7 @@ impl<'p> Ctx<'p, '_> {
                                 (
                                     rule,
                                     ActionKind::Postpone {
-                                        event: proposal.event.clone().unwrap_or_else(|| "".into()),
+                                        event: proposal.event.clone().unwrap_or_default(),
                                         from,
                                         to: proposal.date,
                                         time: proposal.time.clone(),

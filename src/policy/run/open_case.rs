@@ -131,10 +131,10 @@ impl<'p> Ctx<'p, '_> {
             event_rules.push(Cow::Borrowed(&event.rule_ref));
             self.push(
                 ActionKind::ScheduleEvent {
-                    event: event.id.clone(),
-                    event_type: event.kind.clone(),
+                    event: Cow::Borrowed(&event.id),
+                    event_type: Cow::Borrowed(&event.kind),
                     date,
-                    params: event.params.clone(),
+                    params: Cow::Borrowed(&event.params),
                     timing: event.timing(),
                 },
                 event_rules,

@@ -291,7 +291,7 @@ impl<'p> Ctx<'p, '_> {
                 .calendar
                 .roll_forward(wanted_date)
                 .unwrap_or(wanted_date);
-            let params = std::sync::Arc::new(
+            let params = Cow::Owned(
                 detail
                     .iter()
                     .map(|d| ("detail".to_string(), d.clone()))
@@ -300,7 +300,7 @@ impl<'p> Ctx<'p, '_> {
             self.push(
                 ActionKind::ScheduleEvent {
                     event: event.into(),
-                    event_type: event_type.into(),
+                    event_type: event_type.to_string().into(),
                     date,
                     params,
                     timing: None,
