@@ -42,10 +42,10 @@ pub struct Args {
 }
 
 /// What happened to one account.
-enum Result {
+enum Result<'p> {
     /// The decisions, and with a policy the actions and (with `--explain`), per
     /// table, whether they needed it.
-    Evaluated(Evaluation, Option<(Vec<Action>, Option<Vec<bool>>)>),
+    Evaluated(Evaluation, Option<(Vec<Action<'p>>, Option<Vec<bool>>)>),
     BadData(Vec<crate::data::snapshot::FieldError>),
     Unreadable(String),
     EvalFailed(crate::eval::EvalError),

@@ -74,20 +74,20 @@ impl RowSource for Records {
 }
 
 /// What one side made of an account.
-enum Outcome {
-    Actions(Vec<Action>),
+enum Outcome<'p> {
+    Actions(Vec<Action<'p>>),
     Failed(String),
 }
 
 /// One `--changed` line.
 #[derive(Serialize)]
-struct ChangedLine<'a> {
+struct ChangedLine<'a, 'p> {
     account: &'a str,
     row: u64,
-    old: Option<&'a [Action]>,
+    old: Option<&'a [Action<'p>]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     old_error: Option<&'a str>,
-    new: Option<&'a [Action]>,
+    new: Option<&'a [Action<'p>]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     new_error: Option<&'a str>,
 }
@@ -200,14 +200,14 @@ fn part(settings: &Settings, units: &[Unit]) -> Part {
     part
 }
 
-fn outcome(policy: &Policy, account: &Value, as_of: NaiveDate) -> Outcome {
+fn outcome<'p>(policy: &'p Policy, account: &Value, as_of: NaiveDate) -> Outcome<'p> {
     match crate::policy::run_needed(policy, account, as_of) {
         Ok(run) => Outcome::Actions(run.actions),
         Err(e) => Outcome::Failed(e.to_string()),
     }
 }
 
-fn sides(outcome: &Outcome) -> (Option<&[Action]>, Option<&str>) {
+fn sides<'o, 'p>(outcome: &'o Outcome<'p>) -> (Option<&'o [Action<'p>]>, Option<&'o str>) {
     match outcome {
         Outcome::Actions(actions) => (Some(actions), None),
         Outcome::Failed(e) => (None, Some(e)),
@@ -257,7 +257,7 @@ fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
     let mut closed = false;
     for action in actions {
         match &action.kind {
-            ActionKind::OpenCase { category, .. } => entry = Some(category.clone()),
+            ActionKind::OpenCase { category, .. } => entry = Some(category.to_string()),
             ActionKind::RetreatCase { category, .. } if entry.is_none() => {
                 entry = Some(format!("{category} (re-treated)"))
             }

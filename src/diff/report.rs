@@ -138,13 +138,13 @@ impl Report {
     }
 
     /// Counts one compared account; returns whether it changed.
-    pub(super) fn add(
+    pub(super) fn add<'p>(
         &mut self,
         id: &str,
         arrears: Option<Decimal>,
         balance: Option<Decimal>,
-        old: &Outcome,
-        new: &Outcome,
+        old: &Outcome<'p>,
+        new: &Outcome<'p>,
     ) -> bool {
         self.compared += 1;
         let changed = match (old, new) {

@@ -2,6 +2,7 @@
 //! dialler and the letter vendor to do. Each carries the rules that caused it.
 //! It must not decide anything: actions are data.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -9,17 +10,28 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use smallvec::SmallVec;
+
 use super::promise::Status;
-use crate::lang::compile::RuleRef;
 
 /// Event params, shared with the template that declares them.
 pub type Params = Arc<IndexMap<String, String>>;
 
+/// Text that is usually one of the policy's own strings (a table name, an
+/// enum variant, a template), borrowed from it; computed text is owned.
+pub type Text<'p> = Cow<'p, str>;
+
+/// The rule refs (`table:row`) behind an action: borrowed from the plan, so
+/// an account's actions touch no reference count the threads share.
+pub type Rules<'p> = SmallVec<[Text<'p>; 2]>;
+
+/// One action, borrowing the policy that made it (`'p`); [`Action::into_owned`]
+/// keeps one beyond it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Action {
+pub struct Action<'p> {
     #[serde(flatten)]
-    pub kind: ActionKind,
-    pub rules: Vec<RuleRef>,
+    pub kind: ActionKind<'p>,
+    pub rules: Rules<'p>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -33,10 +45,10 @@ pub struct Instalment {
 /// as `null`, never as an empty string.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ActionKind {
+pub enum ActionKind<'p> {
     OpenCase {
-        category: String,
-        reason: Option<String>,
+        category: Text<'p>,
+        reason: Option<Text<'p>>,
     },
     CloseCase {
         reason: Option<String>,
@@ -44,8 +56,8 @@ pub enum ActionKind {
     /// The open case starts again today in `category`: its pending events were
     /// cancelled, and the class, arm and events that follow are its new treatment.
     RetreatCase {
-        category: String,
-        reason: Option<String>,
+        category: Text<'p>,
+        reason: Option<Text<'p>>,
     },
     CancelPendingEvents,
     /// One pending event an earlier run scheduled is no longer wanted.
@@ -61,25 +73,26 @@ pub enum ActionKind {
         reason: String,
     },
     AssignClass {
-        class: Option<String>,
-        template: String,
+        class: Option<Text<'p>>,
+        template: Text<'p>,
     },
     AssignArm {
-        experiment: String,
-        arm: String,
-        template: Option<String>,
+        experiment: Text<'p>,
+        arm: Text<'p>,
+        template: Option<Text<'p>>,
         holdout: bool,
     },
     ScheduleEvent {
-        event: Arc<str>,
-        event_type: Arc<str>,
+        event: Text<'p>,
+        event_type: Text<'p>,
         #[serde(serialize_with = "iso_date")]
         date: NaiveDate,
+        /// The template event's, borrowed.
         #[serde(skip_serializing_if = "no_params")]
-        params: Params,
+        params: Cow<'p, IndexMap<String, String>>,
         /// Its local time of day and the window it may happen in, when it has them.
         #[serde(flatten, skip_serializing_if = "Option::is_none")]
-        timing: Option<Arc<Timing>>,
+        timing: Option<Timing>,
     },
     /// A promise or payment plan evaluated. For a plan (promises sharing a `plan` id), the
     /// figures are those of `instalment`: the one that broke, else the next one due, else the last.
@@ -128,16 +141,16 @@ pub enum ActionKind {
     /// A guard rail stopped a proposed action (or an event still pending,
     /// which is cancelled); `until`: the first day it is permitted again, if known.
     Withhold {
-        action: Arc<str>,
+        action: Text<'p>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        event: Option<Arc<str>>,
+        event: Option<Text<'p>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         until: Option<NaiveDate>,
         reason: Option<String>,
     },
     /// A guard rail moved an event to the first permitted date (and time).
     Postpone {
-        event: Arc<str>,
+        event: Text<'p>,
         #[serde(serialize_with = "iso_date")]
         from: NaiveDate,
         #[serde(serialize_with = "iso_date")]
@@ -148,15 +161,15 @@ pub enum ActionKind {
     },
     /// A guard rail replaced an event's channel (a call becomes a letter).
     Rechannel {
-        event: Arc<str>,
-        from: Arc<str>,
-        to: Arc<str>,
+        event: Text<'p>,
+        from: Text<'p>,
+        to: Text<'p>,
         reason: Option<String>,
     },
     /// A flag for the case from one of the policy's flag tables.
     Flag {
-        table: Arc<str>,
-        values: FlagValues,
+        table: Text<'p>,
+        values: FlagValues<'p>,
     },
 }
 
@@ -205,8 +218,77 @@ fn iso_date<S: serde::Serializer>(date: &NaiveDate, serializer: S) -> Result<S::
 }
 
 /// A flag row's outputs by name, in column order; written as a JSON object.
+#[derive(Clone, Debug, Eq)]
+pub enum FlagValues<'p> {
+    /// A row whose outputs are all constants: made once, with the policy.
+    Constant(&'p ConstantFlag),
+    /// Outputs computed for this account.
+    Computed(Vec<FlagValue>),
+}
+
+impl FlagValues<'_> {
+    pub fn values(&self) -> &[FlagValue] {
+        match self {
+            FlagValues::Constant(c) => &c.values,
+            FlagValues::Computed(values) => values,
+        }
+    }
+}
+
+/// Equal when the values are, however they were made.
+impl PartialEq for FlagValues<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.values() == other.values()
+    }
+}
+
+/// A flag table row's constant outputs, and the JSON members of its `flag`
+/// action rendered once by [`Action`]'s `Serialize`, for the batch writer to
+/// copy: `"type":"flag","table":…,"values":{…},"rules":[ROW]`, the row's own
+/// ref being the rules of nearly every flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlagValues(pub Vec<FlagValue>);
+pub struct ConstantFlag {
+    pub values: Box<[FlagValue]>,
+    /// The row's rule ref (`table:row`).
+    pub rule: Box<str>,
+    pub json: Box<str>,
+    /// Where the `,"rules":…` member starts in `json`.
+    pub rules_at: usize,
+}
+
+impl ConstantFlag {
+    pub fn new(table: &str, rule: &str, values: Vec<FlagValue>) -> ConstantFlag {
+        let mut flag = ConstantFlag {
+            values: values.into(),
+            rule: rule.into(),
+            json: Box::default(),
+            rules_at: 0,
+        };
+        let members = |object: String| object[1..object.len() - 1].to_string();
+        let (kind_only, whole) = {
+            let kind = ActionKind::Flag {
+                table: table.into(),
+                values: FlagValues::Constant(&flag),
+            };
+            let kind_only = members(serde_json::to_string(&kind).expect("a flag serialises"));
+            let action = Action {
+                kind,
+                rules: smallvec::smallvec![rule.into()],
+            };
+            let whole = members(serde_json::to_string(&action).expect("a flag serialises"));
+            (kind_only, whole)
+        };
+        debug_assert!(whole.starts_with(&kind_only));
+        flag.rules_at = kind_only.len();
+        flag.json = whole.into();
+        flag
+    }
+
+    /// The members from `"type"` to the values.
+    pub fn kind_json(&self) -> &str {
+        &self.json[..self.rules_at]
+    }
+}
 
 /// One output of a flag row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -217,11 +299,12 @@ pub struct FlagValue {
     pub text: bool,
 }
 
-impl Serialize for FlagValues {
+impl Serialize for FlagValues<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for FlagValue { name, value, .. } in &self.0 {
+        let values = self.values();
+        let mut map = serializer.serialize_map(Some(values.len()))?;
+        for FlagValue { name, value, .. } in values {
             map.serialize_entry(&**name, &WholeNumbers(value))?;
         }
         map.end()
@@ -254,11 +337,157 @@ impl Serialize for WholeNumbers<'_> {
     }
 }
 
-fn no_params(params: &Params) -> bool {
+fn no_params(params: &IndexMap<String, String>) -> bool {
     params.is_empty()
 }
 
-impl ActionKind {
+impl Action<'_> {
+    /// The same action, owning its text: for keeping it beyond the policy.
+    pub fn into_owned(self) -> Action<'static> {
+        Action {
+            kind: self.kind.into_owned(),
+            rules: self
+                .rules
+                .into_iter()
+                .map(|r| Cow::Owned(r.into_owned()))
+                .collect(),
+        }
+    }
+}
+
+fn owned(text: Text<'_>) -> Text<'static> {
+    Cow::Owned(text.into_owned())
+}
+
+impl ActionKind<'_> {
+    /// The same action, owning its text: for keeping it beyond the policy.
+    pub fn into_owned(self) -> ActionKind<'static> {
+        use ActionKind as K;
+        match self {
+            K::OpenCase { category, reason } => K::OpenCase {
+                category: owned(category),
+                reason: reason.map(owned),
+            },
+            K::CloseCase { reason } => K::CloseCase { reason },
+            K::RetreatCase { category, reason } => K::RetreatCase {
+                category: owned(category),
+                reason: reason.map(owned),
+            },
+            K::CancelPendingEvents => K::CancelPendingEvents,
+            K::CancelEvent { event, reason } => K::CancelEvent { event, reason },
+            K::RemoveSa { sa, reason } => K::RemoveSa { sa, reason },
+            K::CreateTodo { reason } => K::CreateTodo { reason },
+            K::AssignClass { class, template } => K::AssignClass {
+                class: class.map(owned),
+                template: owned(template),
+            },
+            K::AssignArm {
+                experiment,
+                arm,
+                template,
+                holdout,
+            } => K::AssignArm {
+                experiment: owned(experiment),
+                arm: owned(arm),
+                template: template.map(owned),
+                holdout,
+            },
+            K::ScheduleEvent {
+                event,
+                event_type,
+                date,
+                params,
+                timing,
+            } => K::ScheduleEvent {
+                event: owned(event),
+                event_type: owned(event_type),
+                date,
+                params: Cow::Owned(params.into_owned()),
+                timing,
+            },
+            K::PromiseOutcome {
+                promise,
+                instalment,
+                status,
+                paid,
+                required,
+                deadline,
+                arrears_paid_in_full,
+            } => K::PromiseOutcome {
+                promise,
+                instalment,
+                status,
+                paid,
+                required,
+                deadline,
+                arrears_paid_in_full,
+            },
+            K::FollowUp {
+                promise,
+                follow_up,
+                detail,
+            } => K::FollowUp {
+                promise,
+                follow_up,
+                detail,
+            },
+            K::ResumeTreatment { template } => K::ResumeTreatment { template },
+            K::OfferPaymentPlan { total, instalments } => {
+                K::OfferPaymentPlan { total, instalments }
+            }
+            K::NominateSeverance { sas } => K::NominateSeverance { sas },
+            K::ExcludeSeverance { sa, reason, until } => K::ExcludeSeverance { sa, reason, until },
+            K::HoldContact {
+                reason,
+                withheld,
+                cancelled,
+            } => K::HoldContact {
+                reason,
+                withheld,
+                cancelled,
+            },
+            K::Withhold {
+                action,
+                event,
+                until,
+                reason,
+            } => K::Withhold {
+                action: owned(action),
+                event: event.map(owned),
+                until,
+                reason,
+            },
+            K::Postpone {
+                event,
+                from,
+                to,
+                time,
+                reason,
+            } => K::Postpone {
+                event: owned(event),
+                from,
+                to,
+                time,
+                reason,
+            },
+            K::Rechannel {
+                event,
+                from,
+                to,
+                reason,
+            } => K::Rechannel {
+                event: owned(event),
+                from: owned(from),
+                to: owned(to),
+                reason,
+            },
+            K::Flag { table, values } => K::Flag {
+                table: owned(table),
+                values: FlagValues::Computed(values.values().to_vec()),
+            },
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ActionKind::OpenCase { .. } => "open_case",
@@ -287,16 +516,26 @@ impl ActionKind {
 }
 
 /// One line for people: `open_case category=arrears reason="..."`.
-impl fmt::Display for ActionKind {
+impl fmt::Display for ActionKind<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
         match self {
             ActionKind::OpenCase { category, reason } => {
-                write!(f, " category={category} reason={}", Quoted(reason))
+                write!(
+                    f,
+                    " category={category} reason={}",
+                    Quoted(reason.as_deref())
+                )
             }
-            ActionKind::CloseCase { reason } => write!(f, " reason={}", Quoted(reason)),
+            ActionKind::CloseCase { reason } => {
+                write!(f, " reason={}", Quoted(reason.as_deref()))
+            }
             ActionKind::RetreatCase { category, reason } => {
-                write!(f, " category={category} reason={}", Quoted(reason))
+                write!(
+                    f,
+                    " category={category} reason={}",
+                    Quoted(reason.as_deref())
+                )
             }
             ActionKind::CreateTodo { reason } => write!(f, " reason={reason:?}"),
             ActionKind::CancelPendingEvents => Ok(()),
@@ -304,10 +543,10 @@ impl fmt::Display for ActionKind {
                 write!(f, " event={event} reason={reason:?}")
             }
             ActionKind::RemoveSa { sa, reason } => {
-                write!(f, " sa={sa} reason={}", Quoted(reason))
+                write!(f, " sa={sa} reason={}", Quoted(reason.as_deref()))
             }
             ActionKind::AssignClass { class, template } => {
-                write!(f, " class={} template={template}", OrNull(class))
+                write!(f, " class={} template={template}", OrNull(class.as_deref()))
             }
             ActionKind::AssignArm {
                 experiment,
@@ -335,7 +574,7 @@ impl fmt::Display for ActionKind {
                 for (k, v) in params.iter() {
                     write!(f, " {k}={v:?}")?;
                 }
-                if let Some(Timing { time, window }) = timing.as_deref() {
+                if let Some(Timing { time, window }) = timing {
                     if let Some(t) = time {
                         write!(f, " time={t}")?;
                     }
@@ -361,7 +600,7 @@ impl fmt::Display for ActionKind {
                 if let Some(u) = until {
                     write!(f, " until={u}")?;
                 }
-                write!(f, " reason={}", Quoted(reason))
+                write!(f, " reason={}", Quoted(reason.as_deref()))
             }
             ActionKind::Postpone {
                 event,
@@ -374,7 +613,7 @@ impl fmt::Display for ActionKind {
                 if let Some(t) = time {
                     write!(f, " time={t}")?;
                 }
-                write!(f, " reason={}", Quoted(reason))
+                write!(f, " reason={}", Quoted(reason.as_deref()))
             }
             ActionKind::Rechannel {
                 event,
@@ -384,7 +623,7 @@ impl fmt::Display for ActionKind {
             } => write!(
                 f,
                 " event={event} from={from} to={to} reason={}",
-                Quoted(reason)
+                Quoted(reason.as_deref())
             ),
             ActionKind::PromiseOutcome {
                 promise,
@@ -452,7 +691,7 @@ impl fmt::Display for ActionKind {
             }
             ActionKind::Flag { table, values } => {
                 write!(f, " table={table}")?;
-                for FlagValue { name, value, text } in &values.0 {
+                for FlagValue { name, value, text } in values.values() {
                     match value {
                         serde_json::Value::String(s) if *text => write!(f, " {name}={s:?}")?,
                         serde_json::Value::String(s) => write!(f, " {name}={s}")?,
@@ -462,7 +701,7 @@ impl fmt::Display for ActionKind {
                 Ok(())
             }
             ActionKind::ExcludeSeverance { sa, reason, until } => {
-                write!(f, " sa={sa} reason={}", Quoted(reason))?;
+                write!(f, " sa={sa} reason={}", Quoted(reason.as_deref()))?;
                 if let Some(u) = until {
                     write!(f, " until={u}")?;
                 }
@@ -473,7 +712,7 @@ impl fmt::Display for ActionKind {
 }
 
 /// Optional text for people: `"text"` (quoted and escaped as `{:?}` does), or `null`.
-struct Quoted<'a>(&'a Option<String>);
+struct Quoted<'a>(Option<&'a str>);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -485,11 +724,241 @@ impl fmt::Display for Quoted<'_> {
 }
 
 /// Optional text for people, as written, or `null`.
-struct OrNull<'a>(&'a Option<String>);
+struct OrNull<'a>(Option<&'a str>);
 
 impl fmt::Display for OrNull<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_deref().unwrap_or("null"))
+        f.write_str(self.0.unwrap_or("null"))
+    }
+}
+
+/// Sample actions for tests that must cover every kind.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+
+    /// Text with everything a JSON writer must escape, and non-ASCII.
+    pub(crate) const TRICKY: &str =
+        "quote \" backslash \\ tab \t newline \n nul \u{0} bell \u{7} del \u{7f} é 漢 🦀 </script>";
+
+    /// [`every_kind`], and the kinds again with their optional fields absent
+    /// (null or skipped) and a flag's values computed rather than constant.
+    pub(crate) fn variants(text: &str) -> Vec<ActionKind<'static>> {
+        let mut kinds = every_kind(text);
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let flag_values = kinds
+            .iter()
+            .find_map(|k| match k {
+                ActionKind::Flag { values, .. } => Some(values.values().to_vec()),
+                _ => None,
+            })
+            .expect("a flag");
+        kinds.extend([
+            ActionKind::OpenCase {
+                category: String::new().into(),
+                reason: None,
+            },
+            ActionKind::RetreatCase {
+                category: text.to_string().into(),
+                reason: None,
+            },
+            ActionKind::CloseCase { reason: None },
+            ActionKind::AssignClass {
+                class: None,
+                template: text.to_string().into(),
+            },
+            ActionKind::AssignArm {
+                experiment: text.to_string().into(),
+                arm: text.to_string().into(),
+                template: Some(text.to_string().into()),
+                holdout: true,
+            },
+            ActionKind::ScheduleEvent {
+                event: text.to_string().into(),
+                event_type: text.to_string().into(),
+                date,
+                params: Default::default(),
+                timing: None,
+            },
+            ActionKind::ScheduleEvent {
+                event: text.to_string().into(),
+                event_type: text.to_string().into(),
+                date: NaiveDate::from_ymd_opt(-1, 6, 15).expect("date"),
+                params: Cow::Owned(IndexMap::from([
+                    (text.to_string(), text.to_string()),
+                    (String::new(), String::new()),
+                ])),
+                timing: Some(Timing {
+                    time: None,
+                    window: Some(Window {
+                        start: text.into(),
+                        end: text.into(),
+                        time_zone: None,
+                    }),
+                }),
+            },
+            ActionKind::ScheduleEvent {
+                event: text.to_string().into(),
+                event_type: text.to_string().into(),
+                date,
+                params: Default::default(),
+                timing: Some(Timing {
+                    time: Some(text.into()),
+                    window: None,
+                }),
+            },
+            ActionKind::HoldContact {
+                reason: text.into(),
+                withheld: Vec::new(),
+                cancelled: Vec::new(),
+            },
+            ActionKind::Withhold {
+                action: text.to_string().into(),
+                event: None,
+                until: None,
+                reason: None,
+            },
+            ActionKind::ExcludeSeverance {
+                sa: text.into(),
+                reason: None,
+                until: None,
+            },
+            ActionKind::Flag {
+                table: text.to_string().into(),
+                values: FlagValues::Computed(flag_values),
+            },
+            ActionKind::Flag {
+                table: text.to_string().into(),
+                values: FlagValues::Computed(Vec::new()),
+            },
+        ]);
+        kinds
+    }
+
+    /// One action of every kind, every optional field present, every text `text`.
+    pub(crate) fn every_kind(text: &str) -> Vec<ActionKind<'static>> {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let text = || String::from(text);
+        let flag_values = [
+            ("days", serde_json::Value::from(-42i64), false),
+            ("big", serde_json::Value::from(u64::MAX), false),
+            ("note", serde_json::Value::from(text()), true),
+            ("variant", serde_json::Value::from(text()), false),
+            ("none", serde_json::Value::Null, true),
+        ]
+        .into_iter()
+        .map(|(name, value, text)| FlagValue {
+            name: name.into(),
+            value,
+            text,
+        })
+        .collect();
+        // Leaked: a test's policy-made flag, as `'static` as the samples.
+        let flag: &'static ConstantFlag =
+            Box::leak(Box::new(ConstantFlag::new(&text(), &text(), flag_values)));
+        vec![
+            ActionKind::OpenCase {
+                category: text().into(),
+                reason: Some(text().into()),
+            },
+            ActionKind::CloseCase {
+                reason: Some(text()),
+            },
+            ActionKind::RetreatCase {
+                category: text().into(),
+                reason: Some(text().into()),
+            },
+            ActionKind::CancelPendingEvents,
+            ActionKind::CancelEvent {
+                event: text(),
+                reason: text(),
+            },
+            ActionKind::RemoveSa {
+                sa: text(),
+                reason: Some(text()),
+            },
+            ActionKind::CreateTodo { reason: text() },
+            ActionKind::AssignClass {
+                class: Some(text().into()),
+                template: text().into(),
+            },
+            ActionKind::AssignArm {
+                experiment: text().into(),
+                arm: text().into(),
+                template: None,
+                holdout: false,
+            },
+            ActionKind::ScheduleEvent {
+                event: text().into(),
+                event_type: text().into(),
+                date,
+                params: Cow::Owned([(text(), text())].into_iter().collect()),
+                timing: Some(Timing {
+                    time: Some(text().into()),
+                    window: Some(Window {
+                        start: text().into(),
+                        end: text().into(),
+                        time_zone: None,
+                    }),
+                }),
+            },
+            ActionKind::PromiseOutcome {
+                promise: text(),
+                instalment: Some(text()),
+                status: Status::Kept,
+                paid: text(),
+                required: text(),
+                deadline: date,
+                arrears_paid_in_full: true,
+            },
+            ActionKind::FollowUp {
+                promise: text(),
+                follow_up: text(),
+                detail: Some(text()),
+            },
+            ActionKind::ResumeTreatment { template: None },
+            ActionKind::OfferPaymentPlan {
+                total: text(),
+                instalments: vec![Instalment {
+                    due: date,
+                    amount: text(),
+                }],
+            },
+            ActionKind::NominateSeverance { sas: vec![text()] },
+            ActionKind::ExcludeSeverance {
+                sa: text(),
+                reason: Some(text()),
+                until: Some(date),
+            },
+            ActionKind::HoldContact {
+                reason: text(),
+                withheld: vec![text()],
+                cancelled: vec![text()],
+            },
+            ActionKind::Withhold {
+                action: text().into(),
+                event: Some(text().into()),
+                until: Some(date),
+                reason: Some(text()),
+            },
+            ActionKind::Postpone {
+                event: text().into(),
+                from: date,
+                to: date,
+                time: Some(text().into()),
+                reason: Some(text()),
+            },
+            ActionKind::Rechannel {
+                event: text().into(),
+                from: text().into(),
+                to: text().into(),
+                reason: Some(text()),
+            },
+            ActionKind::Flag {
+                table: text().into(),
+                values: FlagValues::Constant(flag),
+            },
+        ]
     }
 }
 
@@ -527,7 +996,7 @@ mod tests {
         let shown = |reason: Option<&str>| {
             ActionKind::OpenCase {
                 category: "arrears".into(),
-                reason: reason.map(str::to_string),
+                reason: reason.map(Into::into),
             }
             .to_string()
         };
@@ -535,7 +1004,7 @@ mod tests {
         assert_eq!(shown(Some("")), r#"open_case category=arrears reason="""#);
         let class = |class: Option<&str>| {
             ActionKind::AssignClass {
-                class: class.map(str::to_string),
+                class: class.map(Into::into),
                 template: "t".into(),
             }
             .to_string()
@@ -544,81 +1013,18 @@ mod tests {
         assert_eq!(class(Some("loan")), "assign_class class=loan template=t");
     }
 
-    /// The batch writes actions with sonic-rs; its JSON must be serde_json's,
-    /// byte for byte, whatever the strings hold.
+    /// The batch writes the rarer actions with sonic-rs; its JSON must be
+    /// serde_json's, byte for byte, whatever the strings hold.
     #[test]
     fn sonic_rs_writes_the_json_serde_json_writes() {
-        let tricky = "quote \" backslash \\ tab \t newline \n nul \u{0} bell \u{7} del \u{7f} é 漢 🦀 </script>";
-        let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
-        let kinds = [
-            ActionKind::OpenCase {
-                category: "arrears".into(),
-                reason: Some(tricky.into()),
-            },
-            ActionKind::ScheduleEvent {
-                event: tricky.into(),
-                event_type: "send_letter".into(),
-                date,
-                params: Arc::new(IndexMap::from([(tricky.to_string(), tricky.to_string())])),
-                timing: Some(Arc::new(Timing {
-                    time: Some(tricky.into()),
-                    window: Some(Window {
-                        start: "08:00".into(),
-                        end: tricky.into(),
-                        time_zone: Some(tricky.into()),
-                    }),
-                })),
-            },
-            ActionKind::Postpone {
-                event: tricky.into(),
-                from: date,
-                to: date,
-                time: Some(tricky.into()),
-                reason: Some(tricky.into()),
-            },
-            ActionKind::HoldContact {
-                reason: tricky.into(),
-                withheld: vec![tricky.into(), String::new()],
-                cancelled: vec![tricky.into()],
-            },
-            ActionKind::AssignArm {
-                experiment: "e".into(),
-                arm: tricky.into(),
-                template: None,
-                holdout: true,
-            },
-            ActionKind::ExcludeSeverance {
-                sa: tricky.into(),
-                reason: None,
-                until: Some(date),
-            },
-            // Flag outputs hold numbers: serde_json keeps their text (arbitrary
-            // precision), which sonic-rs must still write as a number.
-            ActionKind::Flag {
-                table: "flags".into(),
-                values: FlagValues(
-                    [
-                        ("days", serde_json::Value::from(-42i64), false),
-                        ("big", serde_json::Value::from(u64::MAX), false),
-                        ("note", serde_json::Value::from(tricky), true),
-                        ("none", serde_json::Value::Null, true),
-                    ]
-                    .into_iter()
-                    .map(|(name, value, text)| FlagValue {
-                        name: name.into(),
-                        value,
-                        text,
-                    })
-                    .collect(),
-                ),
-            },
-        ];
+        let tricky = samples::TRICKY;
+        let kinds = samples::variants(tricky);
         for kind in &kinds {
             let serde = serde_json::to_string(kind).expect("serde_json");
             let sonic = sonic_rs::to_string(kind).expect("sonic-rs");
             assert_eq!(sonic, serde);
         }
-        let rules: Vec<RuleRef> = vec![tricky.into(), "t:r".into()];
+        let rules: Rules = smallvec::smallvec![tricky.into(), "t:r".into()];
         assert_eq!(
             sonic_rs::to_string(&rules).expect("sonic-rs"),
             serde_json::to_string(&rules).expect("serde_json")

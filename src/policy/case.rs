@@ -11,7 +11,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, ActionKind};
-use crate::lang::compile::RuleRef;
 
 /// The fields of the `case` record that are the case's state: [`Case`]'s,
 /// which the policy keeps (a schema declaring them is not declaring fields no
@@ -217,7 +216,8 @@ pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option
 
 /// The case event a to-do from `rules` (the exit rows that asked for it) is
 /// kept as: the same rows ask for the same to-do, so it is created once.
-pub fn todo_event_id(rules: &[RuleRef]) -> String {
+pub fn todo_event_id(rules: &[impl AsRef<str>]) -> String {
+    let rules: Vec<&str> = rules.iter().map(AsRef::as_ref).collect();
     format!("todo:{}", rules.join(","))
 }
 
@@ -241,7 +241,7 @@ fn apply_one(
     let kind = &action.kind;
     let mut case = match (case, kind) {
         (_, ActionKind::OpenCase { category, .. }) => {
-            return Some(Case::new(category.clone(), as_of))
+            return Some(Case::new(category.to_string(), as_of))
         }
         (None, _) => return None,
         (Some(case), _) => case,
@@ -250,7 +250,7 @@ fn apply_one(
         ActionKind::CloseCase { .. } => return None,
         // A new treatment from today: the class, arm and template follow.
         ActionKind::RetreatCase { category, .. } => {
-            case.category = category.clone();
+            case.category = category.to_string();
             case.start_date = as_of;
             case.class = None;
             case.template = None;
@@ -270,8 +270,8 @@ fn apply_one(
             }
         }
         ActionKind::AssignClass { class, template } => {
-            case.class = class.clone();
-            case.template = Some(template.clone());
+            case.class = class.as_deref().map(str::to_string);
+            case.template = Some(template.to_string());
         }
         ActionKind::AssignArm {
             experiment,
@@ -281,11 +281,11 @@ fn apply_one(
         } => {
             case.arms.retain(|a| a.experiment != *experiment);
             case.arms.push(Arm {
-                experiment: experiment.clone(),
-                arm: arm.clone(),
+                experiment: experiment.to_string(),
+                arm: arm.to_string(),
             });
             if let Some(t) = template {
-                case.template = Some(t.clone());
+                case.template = Some(t.to_string());
             }
         }
         ActionKind::ScheduleEvent {
@@ -430,33 +430,31 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::policy::action::Params;
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
     }
 
-    fn act(kind: ActionKind) -> Action {
+    fn act(kind: ActionKind<'static>) -> Action<'static> {
         Action {
             kind,
-            rules: Vec::new(),
+            rules: Default::default(),
         }
     }
 
-    fn schedule(id: &str, event_type: &str, date: NaiveDate) -> Action {
+    fn schedule(id: &str, event_type: &str, date: NaiveDate) -> Action<'static> {
         act(ActionKind::ScheduleEvent {
-            event: id.into(),
-            event_type: event_type.into(),
+            event: id.to_string().into(),
+            event_type: event_type.to_string().into(),
             date,
-            params: Params::default(),
+            params: Default::default(),
             timing: None,
         })
     }
 
-    fn opening() -> Vec<Action> {
+    fn opening() -> Vec<Action<'static>> {
         vec![
             act(ActionKind::OpenCase {
                 category: "arrears".into(),
@@ -563,7 +561,7 @@ mod tests {
             kind: ActionKind::CreateTodo {
                 reason: "specialist review".into(),
             },
-            rules: vec![RuleRef::from("exit:keep-special-circumstances")],
+            rules: smallvec::smallvec!["exit:keep-special-circumstances".into()],
         };
         // The to-do comes first in the run, the re-treatment's cancel after it.
         let run = [todo, act(ActionKind::CancelPendingEvents)];
@@ -604,7 +602,7 @@ mod tests {
             kind: ActionKind::CreateTodo {
                 reason: "specialist review".into(),
             },
-            rules: vec![RuleRef::from("exit:keep-special-circumstances")],
+            rules: smallvec::smallvec!["exit:keep-special-circumstances".into()],
         };
         let mut case = apply(Some(case), std::slice::from_ref(&todo), day(3)).unwrap();
         let id = todo_event_id(&todo.rules);
@@ -657,8 +655,8 @@ mod tests {
         let actions = [
             schedule("x", "call", day(3)),
             act(ActionKind::Flag {
-                table: Arc::from("flags"),
-                values: crate::policy::action::FlagValues(Vec::new()),
+                table: "flags".into(),
+                values: crate::policy::action::FlagValues::Computed(Vec::new()),
             }),
         ];
         assert_eq!(apply(None, &actions, day(3)), None);

@@ -52,12 +52,10 @@ pub struct Event {
 
 impl Event {
     /// The time of day an action scheduling it carries (its window is the guard rails').
-    pub fn timing(&self) -> Option<Arc<action::Timing>> {
-        self.time.as_ref().map(|t| {
-            Arc::new(action::Timing {
-                time: Some(t.clone()),
-                window: None,
-            })
+    pub fn timing(&self) -> Option<action::Timing> {
+        self.time.as_ref().map(|t| action::Timing {
+            time: Some(t.clone()),
+            window: None,
         })
     }
 

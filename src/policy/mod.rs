@@ -37,7 +37,7 @@ use calendar::WorkCalendar;
 pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
 pub use experiment_edits::{experiment_edits, small_arms, MIN_ARM_ACCOUNTS};
 pub use rulebook::{InForce, Rulebook};
-pub use run::{run, run_needed, PolicyRun};
+pub use run::{run, run_needed, run_needed_into, PolicyRun};
 pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 
 use crate::data::schema::Schema;
@@ -64,6 +64,8 @@ pub struct Policy {
     pub variants: Variants,
     /// The guard rails' enums and the kinds each can say nothing about.
     pub(crate) guard_plan: run::GuardPlan,
+    /// Per flag table, per row: its flag's values when they are constants.
+    pub(crate) constant_flags: Vec<Box<[Option<action::ConstantFlag>]>>,
 }
 
 /// The outcome of checking a rules directory: the policy if it has one and
@@ -218,6 +220,7 @@ impl Parts {
         let plan = compile(program);
         Policy {
             guard_plan: run::GuardPlan::new(&plan, &self.roles.guards),
+            constant_flags: run::constant_flags(&plan, &self.roles.flags),
             name: self.name,
             plan,
             calendar: self.calendar,

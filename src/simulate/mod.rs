@@ -88,7 +88,8 @@ pub struct Day {
     pub figures: Vec<(String, Json)>,
     /// The day's happenings, as written (`payment amount=47.00 promise=P1`).
     pub happened: Vec<String>,
-    pub actions: Vec<Action>,
+    /// Owned: a timeline's days may run under different policies.
+    pub actions: Vec<Action<'static>>,
     /// `(table, row)` of every row that fired in the day's run (test coverage).
     pub fired: Vec<(u32, u32)>,
     /// Events the case system carried out on this day.
@@ -359,10 +360,14 @@ impl Timeline {
                 Ok(p) => p,
                 Err(message) => return Err(stop(history, date, message, None)),
             };
-            let (actions, fired) = match crate::policy::run(today, &value, date, false) {
-                Ok(run) => (run.actions, run.evaluation.fired_rows().collect()),
-                Err(e) => return Err(stop(history, date, e.to_string(), None)),
-            };
+            let (actions, fired): (Vec<Action<'static>>, _) =
+                match crate::policy::run(today, &value, date, false) {
+                    Ok(run) => (
+                        run.actions.into_iter().map(Action::into_owned).collect(),
+                        run.evaluation.fired_rows().collect(),
+                    ),
+                    Err(e) => return Err(stop(history, date, e.to_string(), None)),
+                };
             case = case::apply(case, &actions, date);
             let done = match case.as_mut() {
                 Some(c) => case::execute_due(c, date),

@@ -9,14 +9,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use super::duplicates::SeenIds;
 use super::part::write_action;
 use super::summary::{OpenCasesCounts, Summary};
 use super::{open_input, OutputFormat};
 use crate::diagnostic::printable;
-use crate::lang::compile::RuleRef;
+use crate::policy::action::Rules;
 use crate::policy::{Action, ActionKind};
 
 /// The most bytes an open-cases file may have (after `.gz` decompression):
@@ -150,7 +149,7 @@ impl OpenCases {
             rejects_without_id: seen.rejects_without_id(),
             ..OpenCasesCounts::default()
         };
-        let rules: Vec<RuleRef> = vec![Arc::from(OPEN_CASES_RULE)];
+        let rules: Rules = smallvec::smallvec![OPEN_CASES_RULE.into()];
         let actions = [
             Action {
                 kind: ActionKind::CancelPendingEvents,

@@ -15,7 +15,8 @@ use crate::data::schema::Schema;
 use crate::data::snapshot::{account_id, decode_account};
 use crate::eval::{Decision, Outcome, Tables};
 use crate::lang::compile::Plan;
-use crate::policy::Action;
+use crate::policy::action::FlagValues;
+use crate::policy::{Action, ActionKind};
 use crate::types::{Type, TypeNames, Value};
 
 /// One reject line.
@@ -71,6 +72,8 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
     };
     let schema = settings.evaluate.plan().schema();
     let mut scratch = Vec::with_capacity(512);
+    // One account's actions at a time, in one buffer.
+    let mut actions = Vec::new();
     for unit in units {
         let account = match decode_unit(schema, settings.mapping, unit) {
             Ok(decoded) => decoded,
@@ -116,7 +119,8 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
         let run = if settings.all_tables {
             crate::policy::run(policy, &account, settings.as_of, false)
         } else {
-            crate::policy::run_needed(policy, &account, settings.as_of)
+            let buffer = std::mem::take(&mut actions);
+            crate::policy::run_needed_into(policy, &account, settings.as_of, buffer)
         };
         match run {
             Err(e) => {
@@ -142,6 +146,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                         action,
                     );
                 }
+                actions = run.actions;
             }
         }
     }
@@ -268,7 +273,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, schema: &Schema) {
 fn write_json_str(out: &mut Vec<u8>, s: &str) {
     // serde_json escapes only control characters, `"` and `\`: text without
     // them (names, ids, most values) is copied as it is.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -276,6 +281,28 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
         return;
     }
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether `s` holds a byte serde_json escapes (below 0x20, `"`, `\`),
+/// eight bytes at a time: a batch checks a dozen strings per account.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set where a byte of `v` is below `n` (n <= 128); whether any
+    // is set is exact, whatever the other bytes.
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v;
+    let hit = |v: u64| {
+        (below(v, 0x20) | below(v ^ (ONES * 0x22), 1) | below(v ^ (ONES * 0x5c), 1)) & HIGH != 0
+    };
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("eight bytes"));
+    if s.len() < 8 {
+        // Padded with spaces, which need no escape.
+        let mut padded = [b' '; 8];
+        padded[..s.len()].copy_from_slice(s);
+        return hit(word(&padded));
+    }
+    // Whole words, then the last eight bytes (overlapping): no byte-by-byte tail.
+    s.chunks_exact(8).any(|w| hit(word(w))) || hit(word(&s[s.len() - 8..]))
 }
 
 /// A non-negative integer in decimal, without `fmt`.
@@ -391,6 +418,77 @@ pub fn write_reject(
     out.push(b'\n');
 }
 
+/// An action's members, `"type"` first, as its `Serialize` (the reference)
+/// writes them: the kinds a batch writes most straight into `out`, a constant
+/// flag as the members the policy rendered once, the rest through sonic-rs
+/// (which writes serde_json's JSON, escaping with SIMD). The tests below hold
+/// every kind to the reference.
+fn write_kind(out: &mut Vec<u8>, scratch: &mut Vec<u8>, kind: &ActionKind) {
+    let text = |out: &mut Vec<u8>, key: &[u8], s: &str| {
+        out.extend_from_slice(key);
+        write_json_str(out, s);
+    };
+    let or_null = |out: &mut Vec<u8>, key: &[u8], s: Option<&str>| match s {
+        Some(s) => text(out, key, s),
+        None => {
+            out.extend_from_slice(key);
+            out.extend_from_slice(b"null");
+        }
+    };
+    match kind {
+        ActionKind::Flag {
+            values: FlagValues::Constant(flag),
+            ..
+        } => out.extend_from_slice(flag.kind_json().as_bytes()),
+        ActionKind::OpenCase { category, reason } => {
+            text(out, b"\"type\":\"open_case\",\"category\":", category);
+            or_null(out, b",\"reason\":", reason.as_deref());
+        }
+        ActionKind::RetreatCase { category, reason } => {
+            text(out, b"\"type\":\"retreat_case\",\"category\":", category);
+            or_null(out, b",\"reason\":", reason.as_deref());
+        }
+        ActionKind::CloseCase { reason } => {
+            or_null(
+                out,
+                b"\"type\":\"close_case\",\"reason\":",
+                reason.as_deref(),
+            );
+        }
+        ActionKind::CancelPendingEvents => {
+            out.extend_from_slice(b"\"type\":\"cancel_pending_events\"");
+        }
+        ActionKind::AssignClass { class, template } => {
+            or_null(
+                out,
+                b"\"type\":\"assign_class\",\"class\":",
+                class.as_deref(),
+            );
+            text(out, b",\"template\":", template);
+        }
+        ActionKind::AssignArm {
+            experiment,
+            arm,
+            template,
+            holdout,
+        } => {
+            text(out, b"\"type\":\"assign_arm\",\"experiment\":", experiment);
+            text(out, b",\"arm\":", arm);
+            or_null(out, b",\"template\":", template.as_deref());
+            out.extend_from_slice(match holdout {
+                true => b",\"holdout\":true",
+                false => b",\"holdout\":false",
+            });
+        }
+        _ => {
+            // `{…}`: its members spliced in.
+            scratch.clear();
+            sonic_rs::to_writer(&mut *scratch, kind).expect("action serialises");
+            out.extend_from_slice(&scratch[1..scratch.len() - 1]);
+        }
+    }
+}
+
 /// One action line; `line` is the row's, `None` (`null`, an empty CSV cell)
 /// for an action no row caused (`--open-cases`).
 pub fn write_action(
@@ -403,14 +501,8 @@ pub fn write_action(
 ) {
     match format {
         OutputFormat::Jsonl => {
-            // The kind alone (not the whole `Action`, whose flattened kind
-            // serde would buffer as a map), its members spliced in.
-            // sonic-rs writes the same JSON as serde_json, escaping strings
-            // with SIMD: string escaping was the largest cost of the output.
-            scratch.clear();
-            sonic_rs::to_writer(&mut *scratch, &action.kind).expect("action serialises");
             out.extend_from_slice(b"{\"account\":");
-            sonic_rs::to_writer(&mut *out, id).expect("id serialises");
+            write_json_str(out, id);
             match line {
                 Some(line) => {
                     out.extend_from_slice(b",\"row\":");
@@ -419,11 +511,27 @@ pub fn write_action(
                 }
                 None => out.extend_from_slice(b",\"row\":null,"),
             }
-            // `scratch` is `{"type":...}`.
-            out.extend_from_slice(&scratch[1..scratch.len() - 1]);
-            out.extend_from_slice(b",\"rules\":");
-            sonic_rs::to_writer(&mut *out, &action.rules).expect("rules serialise");
-            out.extend_from_slice(b"}\n");
+            if let ActionKind::Flag {
+                values: FlagValues::Constant(flag),
+                ..
+            } = &action.kind
+            {
+                if matches!(&action.rules[..], [rule] if **rule == *flag.rule) {
+                    // The whole action, its rules too, as the policy rendered it.
+                    out.extend_from_slice(flag.json.as_bytes());
+                    out.extend_from_slice(b"}\n");
+                    return;
+                }
+            }
+            write_kind(out, scratch, &action.kind);
+            out.extend_from_slice(b",\"rules\":[");
+            for (i, rule) in action.rules.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_str(out, rule);
+            }
+            out.extend_from_slice(b"]}\n");
         }
         OutputFormat::Csv => {
             let mut fields = serde_json::to_value(&action.kind).expect("action serialises");
@@ -450,6 +558,66 @@ pub fn write_action(
 mod json_text_tests {
     use proptest::prelude::*;
 
+    use super::{write_action, OutputFormat};
+    use crate::policy::action::samples;
+    use crate::policy::Action;
+
+    /// An action line as the reference writes it: serde_json serialising the
+    /// account, the row and the `Action` (its kind and rules).
+    fn reference(id: &str, line: Option<u64>, action: &Action) -> String {
+        #[derive(serde::Serialize)]
+        struct Line<'a, 'p> {
+            account: &'a str,
+            row: Option<u64>,
+            #[serde(flatten)]
+            action: &'a Action<'p>,
+        }
+        let line = Line {
+            account: id,
+            row: line,
+            action,
+        };
+        serde_json::to_string(&line).expect("serialises") + "\n"
+    }
+
+    fn written(id: &str, line: Option<u64>, action: &Action) -> String {
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        write_action(
+            &mut out,
+            &mut scratch,
+            OutputFormat::Jsonl,
+            id,
+            line,
+            action,
+        );
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// Every kind, its optional fields present and absent, with plain and
+    /// hostile text, is written byte for byte as its `Serialize` writes it.
+    #[test]
+    fn every_action_is_written_as_serialize_writes_it() {
+        for text in ["x", "", samples::TRICKY] {
+            for kind in samples::variants(text) {
+                // A sample flag's own rule is `text`: alone, its rules are the rendered ones.
+                for rules in [vec![], vec![text], vec![text, "t:r"], vec!["t:r"]] {
+                    let action = Action {
+                        kind: kind.clone(),
+                        rules: rules.into_iter().map(Into::into).collect(),
+                    };
+                    for line in [Some(7), None] {
+                        assert_eq!(
+                            written(text, line, &action),
+                            reference(text, line, &action),
+                            "{}",
+                            kind.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -459,6 +627,25 @@ mod json_text_tests {
             let mut out = Vec::new();
             super::write_json_str(&mut out, &s);
             prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
+        }
+
+        /// Any bytes: the word-at-a-time check finds what a byte-at-a-time one finds.
+        #[test]
+        fn escapes_are_found_a_word_at_a_time(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let naive = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(super::needs_escape(&bytes), naive);
+        }
+
+        /// Any text in any action of any kind: the direct writer is the reference.
+        #[test]
+        fn any_text_in_any_action_is_written_as_serialize_writes_it(
+            s in "(?s).{0,12}|[ -~\u{0}-\u{1f}\"\\\\é€😀]{0,12}",
+            line in proptest::option::of(any::<u64>()),
+        ) {
+            for kind in samples::variants(&s) {
+                let action = Action { kind, rules: smallvec::smallvec![s.clone().into()] };
+                prop_assert_eq!(written(&s, line, &action), reference(&s, line, &action));
+            }
         }
     }
 }

@@ -3,12 +3,16 @@
 //! error naming the row), snapshot fields by slot, and pushing an action with
 //! its rule refs. It must not decide what an area's outputs mean.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
+use smallvec::smallvec;
 
 use super::{policy_error, Ctx, Result};
+use crate::eval::Values;
 use crate::eval::{Decision, Outcome, Tables};
-use crate::lang::compile::{CompiledTable, Plan, RuleRef};
-use crate::policy::action::{Action, ActionKind};
+use crate::lang::compile::{CompiledTable, Plan};
+use crate::policy::action::{Action, ActionKind, Rules, Text};
 use crate::policy::{Out, Role};
 use crate::types::Value;
 
@@ -35,18 +39,14 @@ pub(super) fn money(v: &Value) -> Decimal {
 }
 
 /// The rule refs of a decision: the rows that decided (`table:row`), or `table:default`.
-pub(super) fn rules_of(table: &CompiledTable, d: &Decision) -> Vec<RuleRef> {
+/// Borrowed from the plan: no reference count is touched.
+pub(super) fn rules_of<'p>(table: &'p CompiledTable, d: &Decision) -> Rules<'p> {
+    let row = |r: &u32| Cow::Borrowed(&*table.row_refs[*r as usize]);
     match &d.outcome {
-        Outcome::Default { .. } => vec![table.default_ref.clone()],
-        Outcome::Row { row, also, .. } => std::iter::once(row)
-            .chain(also)
-            .map(|r| table.row_refs[*r as usize].clone())
-            .collect(),
-        other => other
-            .rows()
-            .iter()
-            .map(|r| table.row_refs[*r as usize].clone())
-            .collect(),
+        Outcome::Default { .. } => smallvec![Cow::Borrowed(&*table.default_ref)],
+        Outcome::Row { row: r, also, .. } => std::iter::once(r).chain(also).map(row).collect(),
+        Outcome::Rows(rows) => rows.iter().map(|(r, _)| row(r)).collect(),
+        Outcome::Aggregate { rows, .. } => rows.iter().map(row).collect(),
     }
 }
 
@@ -58,7 +58,7 @@ pub(super) fn single_decision<'t>(tables: &'t Tables<'_>, role: &Role) -> Option
         .iter()
         .find(|d| d.table == role.table && d.item.is_none())
 }
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     pub(super) fn plan(&self) -> &Plan {
         &self.policy.plan
     }
@@ -91,8 +91,8 @@ impl Ctx<'_> {
             .collect())
     }
 
-    pub(super) fn rules(&self, d: &Decision) -> Vec<RuleRef> {
-        rules_of(&self.plan().tables[d.table as usize], d)
+    pub(super) fn rules(&self, d: &Decision) -> Rules<'p> {
+        rules_of(&self.policy.plan.tables[d.table as usize], d)
     }
 
     /// A row's or the default's values; none for a `collect` or an aggregate.
@@ -124,6 +124,49 @@ impl Ctx<'_> {
         self.out_str(role, d, out).map(str::to_string)
     }
 
+    /// [`Ctx::out_text`] borrowed from the policy when it is one of its strings
+    /// (an enum's variant, a row's constant text); copied only when computed.
+    pub(super) fn out_borrowed(&self, role: &Role, d: &Decision, out: Out) -> Option<Text<'p>> {
+        let plan = &self.policy.plan;
+        let i = role.col(out)?;
+        let variant = |v: u32| match &plan.tables[role.table as usize].table.outputs[i].ty {
+            crate::types::Type::Enum(e) => Some(Cow::Borrowed(
+                &*plan.schema().enum_def(*e).variants[v as usize],
+            )),
+            _ => None,
+        };
+        let constants = &plan.constants[d.table as usize];
+        let constant = match &d.outcome {
+            Outcome::Row {
+                row,
+                values: Values::Constant,
+                ..
+            } => constants.rows.get(*row as usize).and_then(Option::as_deref),
+            Outcome::Default {
+                values: Values::Constant,
+            } => constants.default.as_deref(),
+            _ => None,
+        };
+        match constant {
+            Some(values) => match values.get(i)? {
+                Value::Text(t) => Some(Cow::Borrowed(&**t)),
+                Value::Enum(v) => variant(*v),
+                _ => None,
+            },
+            None => match self.values(d).get(i)? {
+                Value::Text(t) => Some(Cow::Owned(t.to_string())),
+                Value::Enum(v) => variant(*v),
+                _ => None,
+            },
+        }
+    }
+
+    /// An output the area needs, as text borrowed as [`Ctx::out_borrowed`] is.
+    pub(super) fn need_text(&self, role: &Role, d: &Decision, out: Out) -> Result<Text<'p>> {
+        self.need(role, d, out)?;
+        Ok(self.out_borrowed(role, d, out).unwrap_or_default())
+    }
+
     /// An output the area needs: null is an error naming the row that gave it,
     /// never a default.
     fn need<'d>(&'d self, role: &Role, d: &'d Decision, out: Out) -> Result<&'d Value> {
@@ -142,11 +185,6 @@ impl Ctx<'_> {
 
     pub(super) fn need_bool(&self, role: &Role, d: &Decision, out: Out) -> Result<bool> {
         Ok(*self.need(role, d, out)? == Value::Bool(true))
-    }
-
-    pub(super) fn need_text(&self, role: &Role, d: &Decision, out: Out) -> Result<String> {
-        self.need(role, d, out)?;
-        Ok(self.out_text(role, d, out).unwrap_or_default())
     }
 
     pub(super) fn need_int(&self, role: &Role, d: &Decision, out: Out) -> Result<i64> {
@@ -174,7 +212,7 @@ impl Ctx<'_> {
             .unwrap_or_default()
     }
 
-    pub(super) fn push(&mut self, kind: ActionKind, rules: Vec<RuleRef>) {
+    pub(super) fn push(&mut self, kind: ActionKind<'p>, rules: Rules<'p>) {
         self.actions.push(Action { kind, rules });
     }
 }

@@ -3,21 +3,59 @@
 //! guard rail withholds contact events (last, so that no area can schedule
 //! contact around it). It must not run an area.
 
+use std::borrow::Cow;
+
+use smallvec::smallvec;
+
 use super::decisions::{rules_of, single_decision};
 use super::{Ctx, Result};
-use crate::eval::Outcome;
-use crate::policy::action::{Action, ActionKind, FlagValue, FlagValues};
+use crate::eval::{Outcome, Values};
+use crate::lang::compile::Plan;
+use crate::policy::action::{Action, ActionKind, ConstantFlag, FlagValue, FlagValues};
 use crate::policy::case::Channel;
-use crate::policy::Out;
+use crate::policy::{Out, Role};
 use crate::types::Value;
 
-impl Ctx<'_> {
+/// A flag row's outputs by name, as its `flag` action holds them.
+fn flag_values(plan: &Plan, t: u32, values: &[Value]) -> Vec<FlagValue> {
+    plan.named_outputs(t, values)
+        .zip(&plan.tables[t as usize].results)
+        .map(|((name, value), (_, ty))| FlagValue {
+            name: name.clone(),
+            value,
+            text: *ty == crate::types::Type::Text,
+        })
+        .collect()
+}
+
+/// Per flag table (in `roles.flags`' order), per row: its `flag` action's
+/// values when the row's outputs are all constants, made once with the policy
+/// so that an account's flag borrows them.
+pub(crate) fn constant_flags(plan: &Plan, flags: &[Role]) -> Vec<Box<[Option<ConstantFlag>]>> {
+    flags
+        .iter()
+        .map(|role| {
+            let compiled = &plan.tables[role.table as usize];
+            plan.constants[role.table as usize]
+                .rows
+                .iter()
+                .zip(&compiled.row_refs)
+                .map(|(row, rule)| {
+                    let values = flag_values(plan, role.table, row.as_deref()?);
+                    Some(ConstantFlag::new(&compiled.name, rule, values))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl<'p> Ctx<'p, '_> {
     /// Every row that fired in a flag table becomes a `flag` action.
     pub(super) fn flags(&mut self) -> Result<()> {
         // A copy of the `&Policy`, so the roles are read in place, not cloned per account.
         let policy = self.policy;
         let plan = &policy.plan;
-        for role in &policy.roles.flags {
+        for (role, constant) in policy.roles.flags.iter().zip(&policy.constant_flags) {
             self.require(role)?;
             let compiled = &plan.tables[role.table as usize];
             // The decision is read in place while actions are pushed (disjoint fields).
@@ -25,31 +63,32 @@ impl Ctx<'_> {
                 continue;
             };
             let actions = &mut self.actions;
-            let flag = |values: &[Value]| ActionKind::Flag {
-                table: compiled.name.clone(),
-                values: FlagValues(
-                    plan.named_outputs(role.table, values)
-                        .zip(&compiled.results)
-                        .map(|((name, value), (_, ty))| FlagValue {
-                            name: name.clone(),
-                            value,
-                            text: *ty == crate::types::Type::Text,
-                        })
-                        .collect(),
-                ),
+            let flag = |row: u32, values: &Values, read: &[Value]| ActionKind::Flag {
+                table: Cow::Borrowed(&compiled.name),
+                values: match (values, constant.get(row as usize)) {
+                    (Values::Constant, Some(Some(c))) => FlagValues::Constant(c),
+                    _ => FlagValues::Computed(flag_values(plan, role.table, read)),
+                },
             };
             match &d.outcome {
                 Outcome::Default { .. } => {}
                 Outcome::Aggregate { rows, .. } if rows.is_empty() => {}
-                Outcome::Row { .. } | Outcome::Aggregate { .. } => actions.push(Action {
-                    kind: flag(plan.result(d)),
+                Outcome::Row { row, values, .. } => actions.push(Action {
+                    kind: flag(*row, values, plan.result(d)),
+                    rules: rules_of(compiled, d),
+                }),
+                Outcome::Aggregate { .. } => actions.push(Action {
+                    kind: ActionKind::Flag {
+                        table: Cow::Borrowed(&compiled.name),
+                        values: FlagValues::Computed(flag_values(plan, role.table, plan.result(d))),
+                    },
                     rules: rules_of(compiled, d),
                 }),
                 Outcome::Rows(rows) => {
                     for (r, values) in rows {
                         actions.push(Action {
-                            kind: flag(plan.row_values(role.table, *r, values)),
-                            rules: vec![compiled.row_refs[*r as usize].clone()],
+                            kind: flag(*r, values, plan.row_values(role.table, *r, values)),
+                            rules: smallvec![Cow::Borrowed(&*compiled.row_refs[*r as usize])],
                         });
                     }
                 }

@@ -8,16 +8,17 @@
 //! names its rule (`guard:reg_f/seven_in_seven`). It must not run a strategy
 //! area, and nothing a strategy decides can switch it off.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use smallvec::smallvec;
 
 use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Outcome;
-use crate::lang::compile::RuleRef;
 use crate::lang::syntax::ast::CompareOp;
-use crate::policy::action::{Action, ActionKind, Params, Timing, Window};
+use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
 use crate::policy::case::{time_of_day, Channel};
 use crate::policy::{Out, Role};
 use crate::types::Value;
@@ -27,19 +28,19 @@ const MAX_POSTPONE_DAYS: usize = 400;
 
 /// One action put to the guard rails.
 #[derive(Clone)]
-struct Proposal {
+struct Proposal<'p> {
     /// A `guarded_action` variant: the event type, `nominate_severance` or `offer_payment_plan`.
-    kind: Arc<str>,
-    event: Option<Arc<str>>,
+    kind: Text<'p>,
+    event: Option<Text<'p>>,
     date: NaiveDate,
     time: Option<Arc<str>>,
     /// Scheduled by an earlier run (the case state's pending events).
     pending: bool,
 }
 
-impl Proposal {
+impl<'p> Proposal<'p> {
     /// The action that says a guard rail withheld this proposal.
-    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind {
+    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind<'p> {
         ActionKind::Withhold {
             action: self.kind,
             event: self.event,
@@ -49,14 +50,14 @@ impl Proposal {
     }
 }
 
-enum Verdict {
+enum Verdict<'p> {
     Allow {
-        proposal: Proposal,
+        proposal: Proposal<'p>,
         window: Option<(Arc<str>, Arc<str>)>,
-        changes: Vec<(RuleRef, ActionKind)>,
+        changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
     Withhold {
-        rules: Vec<RuleRef>,
+        rules: Rules<'p>,
         until: Option<NaiveDate>,
         reason: Option<String>,
         /// A pending event is cancelled in the case, not only held back today.
@@ -65,9 +66,10 @@ enum Verdict {
 }
 
 /// What one guard-rail table said about one proposal.
-struct Said {
+struct Said<'p> {
     effect: usize,
-    rule: RuleRef,
+    /// `guard:table/row`, made once with the policy ([`GuardPlan`]).
+    rule: Text<'p>,
     until: Option<NaiveDate>,
     channel: Option<String>,
     reason: Option<String>,
@@ -80,7 +82,7 @@ const POSTPONE: usize = 2;
 const RECHANNEL: usize = 3;
 const CANCEL: usize = 4;
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// Applies the pack to this run's proposals and the case's pending events.
     pub(super) fn guard_rails(&mut self) -> Result<()> {
         if self.policy.roles.guards.is_empty() {
@@ -128,7 +130,7 @@ impl Ctx<'_> {
                         }
                         after.push(Action {
                             kind: change,
-                            rules: vec![rule],
+                            rules: smallvec![rule],
                         });
                     }
                     kept.push(action);
@@ -156,13 +158,13 @@ impl Ctx<'_> {
             ActionKind::HoldContact { cancelled, .. } => cancelled.iter().any(|c| c == id),
             _ => false,
         };
-        let pending: Vec<Proposal> = self
+        let pending: Vec<Proposal<'p>> = self
             .state
             .pending()
             .filter(|e| !self.actions.iter().any(|a| touched(a, &e.id)))
             .map(|e| Proposal {
-                kind: e.event_type.as_str().into(),
-                event: Some(e.id.as_str().into()),
+                kind: Cow::Owned(e.event_type.clone()),
+                event: Some(Cow::Owned(e.id.clone())),
                 date: e.date,
                 time: e.time.as_deref().map(Arc::from),
                 pending: true,
@@ -194,20 +196,20 @@ impl Ctx<'_> {
                     changes,
                 } if !changes.is_empty() => {
                     // The same event id moves the pending event (`case::apply`).
-                    let rules: Vec<RuleRef> = changes.iter().map(|(r, _)| r.clone()).collect();
+                    let rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
                     self.push(
                         ActionKind::ScheduleEvent {
                             event: moved.event.clone().expect("a pending event has an id"),
                             event_type: moved.kind.clone(),
                             date: moved.date,
                             // The case system keeps the event's parameters; the move names the event.
-                            params: Params::default(),
+                            params: Cow::Owned(Default::default()),
                             timing: self.timing_of(&moved, window)?,
                         },
                         rules,
                     );
                     for (rule, change) in changes {
-                        self.push(change, vec![rule]);
+                        self.push(change, smallvec![rule]);
                     }
                 }
                 Verdict::Allow { .. } => {}
@@ -219,26 +221,26 @@ impl Ctx<'_> {
     /// The time of day and permitted window an allowed event carries, if any.
     fn timing_of(
         &self,
-        moved: &Proposal,
+        moved: &Proposal<'_>,
         window: Option<(Arc<str>, Arc<str>)>,
-    ) -> Result<Option<Arc<Timing>>> {
+    ) -> Result<Option<Timing>> {
         if moved.time.is_none() && window.is_none() {
             return Ok(None);
         }
         let time_zone = self.time_zone()?;
-        Ok(Some(Arc::new(Timing {
+        Ok(Some(Timing {
             time: moved.time.clone(),
             window: window.map(|(start, end)| Window {
                 start,
                 end,
                 time_zone,
             }),
-        })))
+        }))
     }
 
-    fn proposal_of(&self, action: &Action) -> Option<Proposal> {
-        let today = |kind: &str| Proposal {
-            kind: kind.into(),
+    fn proposal_of(&self, action: &Action<'p>) -> Option<Proposal<'p>> {
+        let today = |kind: &'static str| Proposal {
+            kind: Cow::Borrowed(kind),
             event: None,
             date: self.as_of,
             time: None,
@@ -266,9 +268,9 @@ impl Ctx<'_> {
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
     /// other channels) until none objects, or withholding it.
-    fn judge(&mut self, mut proposal: Proposal) -> Result<Verdict> {
-        let mut changes: Vec<(RuleRef, ActionKind)> = Vec::new();
-        let mut postponed: Option<(RuleRef, NaiveDate, Option<String>)> = None;
+    fn judge(&mut self, mut proposal: Proposal<'p>) -> Result<Verdict<'p>> {
+        let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
+        let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
             let said = self.ask(&proposal)?;
             // Cancelling is the stronger stop: it names only the rails that cancel.
@@ -294,13 +296,13 @@ impl Ctx<'_> {
                         changes.push((
                             s.rule.clone(),
                             ActionKind::Rechannel {
-                                event: proposal.event.clone().unwrap_or_else(|| "".into()),
+                                event: proposal.event.clone().unwrap_or_default(),
                                 from: proposal.kind.clone(),
-                                to: to.into(),
+                                to: Cow::Owned(to.to_string()),
                                 reason: s.reason.clone(),
                             },
                         ));
-                        proposal.kind = to.into();
+                        proposal.kind = Cow::Owned(to.to_string());
                         continue;
                     }
                     Some(_) => {}
@@ -340,7 +342,7 @@ impl Ctx<'_> {
                                 (
                                     rule,
                                     ActionKind::Postpone {
-                                        event: proposal.event.clone().unwrap_or_else(|| "".into()),
+                                        event: proposal.event.clone().unwrap_or_default(),
                                         from,
                                         to: proposal.date,
                                         time: proposal.time.clone(),
@@ -363,7 +365,7 @@ impl Ctx<'_> {
             // An action that is not an event cannot wait: it is withheld until then.
             if proposal.event.is_none() {
                 return Ok(Verdict::Withhold {
-                    rules: vec![rule],
+                    rules: smallvec![rule],
                     until: Some(to),
                     reason,
                     cancel: false,
@@ -381,8 +383,8 @@ impl Ctx<'_> {
             proposal.time = time;
         }
         let (rules, reason) = match postponed {
-            Some((rule, _, reason)) => (vec![rule], reason),
-            None => (Vec::new(), None),
+            Some((rule, _, reason)) => (smallvec![rule], reason),
+            None => (Rules::new(), None),
         };
         Ok(Verdict::Withhold {
             rules,
@@ -394,7 +396,7 @@ impl Ctx<'_> {
     }
 
     /// What each guard rail says about one proposal (those that allow without a window say nothing).
-    fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said>> {
+    fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said<'p>>> {
         let policy = self.policy;
         let schema = policy.plan.schema();
         let guards = &policy.guard_plan;
@@ -444,14 +446,14 @@ impl Ctx<'_> {
             if effect == ALLOW && window.is_none() {
                 continue;
             }
-            let compiled = &policy.plan.tables[role.table as usize];
-            let row_ref = match &d.outcome {
-                Outcome::Row { row, .. } => compiled.row_refs[*row as usize].clone(),
-                _ => compiled.default_ref.clone(),
+            let refs = &guards.refs[g];
+            let rule = match &d.outcome {
+                Outcome::Row { row, .. } => &refs.rows[*row as usize],
+                _ => &refs.default,
             };
             said.push(Said {
                 effect,
-                rule: guard_ref(&row_ref),
+                rule: Cow::Borrowed(rule),
                 until: match self.out(role, &d, Out::Until) {
                     Value::Date(u) => Some(u),
                     _ => None,
@@ -497,12 +499,12 @@ impl Ctx<'_> {
 }
 
 /// `reg_f:seven_in_seven` → `guard:reg_f/seven_in_seven`.
-fn guard_ref(row_ref: &str) -> RuleRef {
-    format!("guard:{}", row_ref.replacen(':', "/", 1)).into()
+fn guard_ref(row_ref: &str) -> String {
+    format!("guard:{}", row_ref.replacen(':', "/", 1))
 }
 
 /// The narrowest window the rails give (latest start, earliest end).
-fn window_of(said: &[Said]) -> Option<(Arc<str>, Arc<str>)> {
+fn window_of(said: &[Said<'_>]) -> Option<(Arc<str>, Arc<str>)> {
     said.iter()
         .filter_map(|s| s.window.clone())
         .reduce(|(s1, e1), (s2, e2)| (s1.max(s2), e1.min(e2)))
@@ -510,11 +512,11 @@ fn window_of(said: &[Said]) -> Option<(Arc<str>, Arc<str>)> {
 
 /// A proposal set at a time outside its window moves to the window's next
 /// start: today's if it is still ahead, else tomorrow's.
-fn outside_window(
+fn outside_window<'p>(
     proposal: &Proposal,
     window: Option<&(Arc<str>, Arc<str>)>,
-    said: &[Said],
-) -> Option<(RuleRef, NaiveDate, Arc<str>)> {
+    said: &[Said<'p>],
+) -> Option<(Text<'p>, NaiveDate, Arc<str>)> {
     let (start, end) = window?;
     let time = time_of_day(proposal.time.as_deref()?)?;
     let (start_t, end_t) = (time_of_day(start)?, time_of_day(end)?);
@@ -546,6 +548,15 @@ pub(crate) struct GuardPlan {
     contact_channel: Option<crate::types::EnumId>,
     /// Per rail (in `roles.guards` order); `None` for a rail that is always asked.
     rails: Vec<Option<Rail>>,
+    /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
+    refs: Vec<GuardRefs>,
+}
+
+/// A rail's rule refs as its actions name them (`guard:table/row`).
+#[derive(Debug)]
+struct GuardRefs {
+    rows: Vec<String>,
+    default: String,
 }
 
 #[derive(Debug)]
@@ -704,10 +715,21 @@ impl GuardPlan {
                 })
             })
             .collect();
+        let refs = guards
+            .iter()
+            .map(|role| {
+                let compiled = &plan.tables[role.table as usize];
+                GuardRefs {
+                    rows: compiled.row_refs.iter().map(|r| guard_ref(r)).collect(),
+                    default: guard_ref(&compiled.default_ref),
+                }
+            })
+            .collect();
         GuardPlan {
             guarded_action,
             contact_channel,
             rails,
+            refs,
         }
     }
 
@@ -735,7 +757,7 @@ impl GuardPlan {
     }
 }
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
     fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
         let plan = &self.policy.guard_plan;

@@ -22,13 +22,14 @@ use super::Policy;
 use crate::eval::{EvalError, EvalErrorKind, Evaluation, Tables};
 use crate::types::Value;
 use decisions::field;
+pub(crate) use flags_and_hold::constant_flags;
 pub(crate) use guard::GuardPlan;
 use state::CaseState;
 
 /// The actions for one account, and the decisions (with trace) behind them.
 #[derive(Debug, Clone, Default)]
-pub struct PolicyRun {
-    pub actions: Vec<Action>,
+pub struct PolicyRun<'p> {
+    pub actions: Vec<Action<'p>>,
     pub evaluation: Evaluation,
 }
 
@@ -45,28 +46,51 @@ fn policy_error(table: &str, message: String) -> EvalError {
 /// Runs the whole pipeline for one account snapshot as of `as_of`, after
 /// evaluating every table (so that all decisions can be shown and tested; an
 /// error in any table fails the account).
-pub fn run(policy: &Policy, account: &Value, as_of: NaiveDate, trace: bool) -> Result<PolicyRun> {
+pub fn run<'p>(
+    policy: &'p Policy,
+    account: &Value,
+    as_of: NaiveDate,
+    trace: bool,
+) -> Result<PolicyRun<'p>> {
     let mut tables = Tables::new(&policy.plan, account, as_of, trace);
     tables.require_all()?;
-    pipeline(policy, account, as_of, tables, false)
+    pipeline(policy, account, as_of, tables, false, Vec::new())
 }
 
 /// The same actions as [`run`], evaluating only the tables the pipeline reads
 /// for this account (an account without arrears stops at the entry table).
 /// The batch runs this; decisions of tables it skipped are absent, and so are
 /// their errors.
-pub fn run_needed(policy: &Policy, account: &Value, as_of: NaiveDate) -> Result<PolicyRun> {
-    let tables = Tables::new(&policy.plan, account, as_of, false);
-    pipeline(policy, account, as_of, tables, true)
+pub fn run_needed<'p>(
+    policy: &'p Policy,
+    account: &Value,
+    as_of: NaiveDate,
+) -> Result<PolicyRun<'p>> {
+    run_needed_into(policy, account, as_of, Vec::new())
 }
 
-fn pipeline(
-    policy: &Policy,
+/// [`run_needed`], the actions pushed onto `actions` (emptied first): the
+/// batch hands back the same buffer for every account, so that collecting
+/// an account's actions allocates nothing.
+pub fn run_needed_into<'p>(
+    policy: &'p Policy,
+    account: &Value,
+    as_of: NaiveDate,
+    mut actions: Vec<Action<'p>>,
+) -> Result<PolicyRun<'p>> {
+    actions.clear();
+    let tables = Tables::new(&policy.plan, account, as_of, false);
+    pipeline(policy, account, as_of, tables, true, actions)
+}
+
+fn pipeline<'p>(
+    policy: &'p Policy,
     account: &Value,
     as_of: NaiveDate,
     tables: Tables<'_>,
     needed_only: bool,
-) -> Result<PolicyRun> {
+    actions: Vec<Action<'p>>,
+) -> Result<PolicyRun<'p>> {
     let case = policy
         .slots
         .case
@@ -83,7 +107,7 @@ fn pipeline(
         as_of,
         tables,
         state,
-        actions: Vec::new(),
+        actions,
         needed_only,
         guard_memo: Default::default(),
     };
@@ -103,14 +127,15 @@ fn pipeline(
     })
 }
 
-struct Ctx<'a> {
-    policy: &'a Policy,
+/// `'p`: the policy, which the actions borrow; `'a`: this account.
+struct Ctx<'p, 'a> {
+    policy: &'p Policy,
     account: &'a Value,
     as_of: NaiveDate,
     tables: Tables<'a>,
     /// What the open case's state says of earlier runs (empty without an open case).
     state: CaseState,
-    actions: Vec<Action>,
+    actions: Vec<Action<'p>>,
     /// Skip what the actions cannot need (`run_needed`): a guard rail that is
     /// quiet for the proposal's kind ([`GuardPlan`]) is not asked.
     needed_only: bool,

@@ -3,17 +3,20 @@
 //! arm (which may change the template), and the template's events are
 //! scheduled on its calendar. It must not read an open case.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
+use smallvec::smallvec;
 
 use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
-use crate::lang::compile::RuleRef;
 use crate::lang::semantics::eval_standalone;
 use crate::policy::action::{Action, ActionKind};
+use crate::policy::action::{Rules, Text};
 use crate::policy::{Event, EventDate, Out, Template};
 use crate::types::Value;
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// No open case: entry, and for a new case its class, arm and events.
     pub(super) fn new_account(&mut self) -> Result<()> {
         let Some(category) = self.decided_category()? else {
@@ -25,7 +28,7 @@ impl Ctx<'_> {
         };
         let open = ActionKind::OpenCase {
             category,
-            reason: self.out_text(&roles.entry, entry, Out::Reason),
+            reason: self.out_borrowed(&roles.entry, entry, Out::Reason),
         };
         let entry_rules = self.rules(entry);
         self.push(open, entry_rules);
@@ -34,7 +37,7 @@ impl Ctx<'_> {
 
     /// The category the entry table gives the account today; `None` when it
     /// opens no case (`none` or null).
-    pub(super) fn decided_category(&mut self) -> Result<Option<String>> {
+    pub(super) fn decided_category(&mut self) -> Result<Option<Text<'p>>> {
         let policy = self.policy;
         let roles = &policy.roles;
         self.require(&roles.entry)?;
@@ -46,8 +49,8 @@ impl Ctx<'_> {
             _ => return Ok(None),
         };
         Ok(Some(
-            self.out_text(&roles.entry, entry, Out::Category)
-                .unwrap_or_else(|| category.to_string()),
+            self.out_borrowed(&roles.entry, entry, Out::Category)
+                .unwrap_or_else(|| category.to_string().into()),
         ))
     }
 
@@ -62,7 +65,7 @@ impl Ctx<'_> {
             return Ok(());
         };
         let class_rules = self.rules(class);
-        let class_name = self.out_text(&roles.class, class, Out::Class);
+        let class_name = self.out_borrowed(&roles.class, class, Out::Class);
         let mut template = self.need_text(&roles.class, class, Out::Template)?;
         self.push(
             ActionKind::AssignClass {
@@ -72,29 +75,35 @@ impl Ctx<'_> {
             class_rules.clone(),
         );
         let mut rules = class_rules;
-        let id = text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default();
+        // The account id picks the arm; read only when an experiment asks.
+        let mut id = None;
         for ce in &self.policy.experiments {
-            if !class_name.as_ref().is_some_and(|c| ce.classes.contains(c))
+            if !class_name
+                .as_deref()
+                .is_some_and(|c| ce.classes.iter().any(|k| k == c))
                 || ce.experiment.arms.is_empty()
             {
                 continue;
             }
-            let arm = ce.experiment.assign(&id);
+            let id = id.get_or_insert_with(|| {
+                text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default()
+            });
+            let arm = ce.experiment.assign(id);
             self.actions.push(Action {
                 kind: ActionKind::AssignArm {
-                    experiment: ce.experiment.name.clone(),
-                    arm: arm.name.clone(),
-                    template: arm.template.clone(),
+                    experiment: Cow::Borrowed(&ce.experiment.name),
+                    arm: Cow::Borrowed(&arm.name),
+                    template: arm.template.as_deref().map(Cow::Borrowed),
                     holdout: arm.holdout,
                 },
-                rules: vec![arm.rule_ref.clone()],
+                rules: smallvec![Cow::Borrowed(&*arm.rule_ref)],
             });
             if let Some(t) = &arm.template {
-                template = t.clone();
-                rules.push(arm.rule_ref.clone());
+                template = Cow::Borrowed(t);
+                rules.push(Cow::Borrowed(&arm.rule_ref));
             }
         }
-        let Some(template) = self.policy.templates.get(&template) else {
+        let Some(template) = policy.templates.get(&*template) else {
             return Err(policy_error(
                 self.table_name(&roles.class),
                 format!("template `{template}` is not defined"),
@@ -104,20 +113,25 @@ impl Ctx<'_> {
     }
 
     /// Every event of the template, dated from `start` on the template's calendar.
-    fn schedule(&mut self, template: &Template, start: NaiveDate, rules: &[RuleRef]) -> Result<()> {
+    fn schedule(
+        &mut self,
+        template: &'p Template,
+        start: NaiveDate,
+        rules: &[Text<'p>],
+    ) -> Result<()> {
         for event in &template.events {
             let Some(date) = self.event_date(template, event, start)? else {
                 continue;
             };
-            let mut event_rules = Vec::with_capacity(rules.len() + 1);
-            event_rules.extend_from_slice(rules);
-            event_rules.push(event.rule_ref.clone());
+            let mut event_rules = Rules::with_capacity(rules.len() + 1);
+            event_rules.extend(rules.iter().cloned());
+            event_rules.push(Cow::Borrowed(&*event.rule_ref));
             self.push(
                 ActionKind::ScheduleEvent {
-                    event: event.id.clone(),
-                    event_type: event.kind.clone(),
+                    event: Cow::Borrowed(&event.id),
+                    event_type: Cow::Borrowed(&event.kind),
                     date,
-                    params: event.params.clone(),
+                    params: Cow::Borrowed(&event.params),
                     timing: event.timing(),
                 },
                 event_rules,

@@ -4,19 +4,21 @@
 //! severance once the template reaches its severance event. It must not open a
 //! case.
 
+use std::borrow::Cow;
+
 use chrono::Days;
 use rust_decimal::Decimal;
 
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
-use crate::lang::compile::RuleRef;
 use crate::policy::action::{ActionKind, Instalment as OfferInstalment};
+use crate::policy::action::{Rules, Text};
 use crate::policy::case::todo_event_id;
 use crate::policy::promise;
 use crate::policy::{CaseSlots, Nomination, Out, MAX_PLAN_INSTALMENTS};
 use crate::types::{format_money, Value};
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// An open case: exit, SA removal, promises, payment-plan offer, severance.
     pub(super) fn open_case(&mut self, case: CaseSlots) -> Result<()> {
         let policy = self.policy;
@@ -69,7 +71,7 @@ impl Ctx<'_> {
             // CC&B: removing the last SA ends the collection process. A case a
             // person decides (manual-only) still waits for that person.
             if !removing.is_empty() && removed.len() == sas.len() && !manual_only {
-                let mut rules: Vec<RuleRef> = Vec::new();
+                let mut rules = Rules::new();
                 for a in &self.actions {
                     if matches!(a.kind, ActionKind::RemoveSa { .. }) {
                         for r in &a.rules {
@@ -108,7 +110,7 @@ impl Ctx<'_> {
     /// from the case start, today or later) that the case does not hold
     /// pending or done (a hold cancelled them, or the extract carries no
     /// events) are scheduled again.
-    pub(super) fn resume(&mut self, template: Option<&str>, rules: &[RuleRef]) -> Result<()> {
+    pub(super) fn resume(&mut self, template: Option<&str>, rules: &[Text<'p>]) -> Result<()> {
         let (Some(template), Some(case)) = (
             template.and_then(|t| self.policy.templates.get(t)),
             self.policy.slots.case,
@@ -125,14 +127,14 @@ impl Ctx<'_> {
             if date < self.as_of || self.state.has_event(&event.id) {
                 continue;
             }
-            let mut event_rules = rules.to_vec();
-            event_rules.push(event.rule_ref.clone());
+            let mut event_rules: Rules<'p> = rules.iter().cloned().collect();
+            event_rules.push(Cow::Borrowed(&event.rule_ref));
             self.push(
                 ActionKind::ScheduleEvent {
-                    event: event.id.clone(),
-                    event_type: event.kind.clone(),
+                    event: Cow::Borrowed(&event.id),
+                    event_type: Cow::Borrowed(&event.kind),
                     date,
-                    params: event.params.clone(),
+                    params: Cow::Borrowed(&event.params),
                     timing: event.timing(),
                 },
                 event_rules,
@@ -153,7 +155,7 @@ impl Ctx<'_> {
         if !self.need_bool(role, d, Out::Retreat)? {
             return Ok(false);
         }
-        let reason = self.out_text(role, d, Out::Reason);
+        let reason = self.out_borrowed(role, d, Out::Reason);
         let rules = self.rules(d);
         self.retreat(reason, rules)
     }
@@ -162,7 +164,7 @@ impl Ctx<'_> {
     /// it takes the category, class, arm and template the rules give it now.
     /// Nothing happens when the entry table opens no case for the account today
     /// (closing is the exit's call). Returns whether it re-treated.
-    pub(super) fn retreat(&mut self, reason: Option<String>, rules: Vec<RuleRef>) -> Result<bool> {
+    pub(super) fn retreat(&mut self, reason: Option<Text<'p>>, rules: Rules<'p>) -> Result<bool> {
         let Some(category) = self.decided_category()? else {
             return Ok(false);
         };
@@ -172,7 +174,7 @@ impl Ctx<'_> {
         Ok(true)
     }
 
-    pub(super) fn close(&mut self, reason: Option<String>, rules: Vec<RuleRef>) {
+    pub(super) fn close(&mut self, reason: Option<String>, rules: Rules<'p>) {
         self.push(ActionKind::CancelPendingEvents, rules.clone());
         self.push(ActionKind::CloseCase { reason }, rules);
     }
@@ -263,7 +265,7 @@ impl Ctx<'_> {
             return Ok(());
         }
         let sas = list(&field(self.account, sas_slot));
-        let mut eligible: Vec<(usize, Vec<RuleRef>)> = Vec::new();
+        let mut eligible: Vec<(usize, Rules<'p>)> = Vec::new();
         for d in self.item_decisions(role)? {
             let Some(i) = d.item.map(|i| i as usize) else {
                 continue;
@@ -317,8 +319,8 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|(i, _)| text(&field(&sas[*i], sa.id)))
             .collect();
-        let mut rules: Vec<RuleRef> = eligible.into_iter().flat_map(|(_, r)| r).collect();
-        rules.push(event.rule_ref.clone());
+        let mut rules: Rules<'p> = eligible.into_iter().flat_map(|(_, r)| r).collect();
+        rules.push(Cow::Borrowed(&event.rule_ref));
         self.push(ActionKind::NominateSeverance { sas: ids }, rules);
         Ok(())
     }

@@ -4,20 +4,22 @@
 //! otherwise the follow-up table decides what happens next. It must not decide
 //! whether a promise is kept itself (that is `policy::promise`).
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
-use crate::lang::compile::RuleRef;
 use crate::policy::action::ActionKind;
+use crate::policy::action::Text;
 use crate::policy::case::follow_up_event_id;
 use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
 use crate::types::{format_money, Value};
 
-impl Ctx<'_> {
+impl<'p> Ctx<'p, '_> {
     /// Evaluates every promise (a plan's instalments together). Returns whether
     /// the case was closed and whether a promise is still pending.
     pub(super) fn promises(&mut self, manual_only: bool) -> Result<(bool, bool)> {
@@ -135,7 +137,7 @@ impl Ctx<'_> {
 
     /// A callback made while the promise was pending is moot once it is decided
     /// (closing the case cancels everything anyway).
-    fn cancel_promise_events(&mut self, key: &str, status: Status, rules: &[RuleRef]) {
+    fn cancel_promise_events(&mut self, key: &str, status: Status, rules: &[Text<'p>]) {
         let reason = match status {
             Status::Pending => return,
             Status::Kept => "the promise was kept",
@@ -147,7 +149,7 @@ impl Ctx<'_> {
                     event,
                     reason: reason.into(),
                 },
-                rules.to_vec(),
+                rules.iter().cloned().collect(),
             );
         }
     }
@@ -275,7 +277,7 @@ impl Ctx<'_> {
                 );
                 // One re-treatment per run, whichever promise asked first.
                 if !self.retreated() {
-                    self.retreat(detail, rules)?;
+                    self.retreat(detail.map(Cow::Owned), rules)?;
                 }
                 return Ok(false);
             }
@@ -289,7 +291,7 @@ impl Ctx<'_> {
                 .calendar
                 .roll_forward(wanted_date)
                 .unwrap_or(wanted_date);
-            let params = std::sync::Arc::new(
+            let params = Cow::Owned(
                 detail
                     .iter()
                     .map(|d| ("detail".to_string(), d.clone()))
@@ -298,7 +300,7 @@ impl Ctx<'_> {
             self.push(
                 ActionKind::ScheduleEvent {
                     event: event.into(),
-                    event_type: event_type.into(),
+                    event_type: event_type.to_string().into(),
                     date,
                     params,
                     timing: None,
