@@ -70,8 +70,8 @@ pub fn run(
     Ok(summary)
 }
 
-/// Evaluated parts waiting to be reused by the reader.
-const RECYCLED_PARTS: usize = 4;
+/// Chunks' parts waiting to be reused by the reader, at most.
+const MAX_RECYCLED_PARTS: usize = 32;
 
 /// Streams `source` through `work`, one rayon task per part of up to
 /// `PART_ROWS` rows, and hands each part's result to `take` in input order on
@@ -90,7 +90,9 @@ pub fn pipeline<P: Send>(
         // that each task also frees its own rows.
         let (tx, rx) = sync_channel::<Vec<Vec<Unit>>>(1);
         // Parts evaluated go back to the reader, whose next rows reuse their buffers.
-        let (recycle_tx, recycle_rx) = sync_channel::<Vec<Unit>>(RECYCLED_PARTS);
+        // Room for two chunks' parts, so that none is dropped while the reader waits.
+        let (recycle_tx, recycle_rx) =
+            sync_channel::<Vec<Unit>>(2 * chunk_rows.div_ceil(PART_ROWS).min(MAX_RECYCLED_PARTS));
         let reader = s.spawn(move || -> Result<u64, BatchError> {
             let mut read = 0u64;
             let mut more = true;
