@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use super::duplicates::SeenIds;
-use super::part::write_action;
+use super::part::write_actions;
 use super::summary::{OpenCasesCounts, Summary};
 use super::{open_input, OutputFormat};
 use crate::diagnostic::printable;
@@ -173,9 +173,7 @@ impl OpenCases {
             } else {
                 counts.closed_absent += 1;
                 summary.tally(&actions);
-                for action in &actions {
-                    write_action(&mut lines, &mut scratch, format, id, None, action);
-                }
+                write_actions(&mut lines, &mut scratch, format, id, None, &actions);
                 if lines.len() >= WRITE_BYTES {
                     out.write_all(&lines)?;
                     lines.clear();

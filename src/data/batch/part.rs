@@ -136,16 +136,14 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                 part.summary.evaluated += 1;
                 part.ids.push(&id);
                 part.summary.tally(&run.actions);
-                for action in &run.actions {
-                    write_action(
-                        &mut part.out,
-                        &mut scratch,
-                        settings.output,
-                        &id,
-                        Some(unit.line),
-                        action,
-                    );
-                }
+                write_actions(
+                    &mut part.out,
+                    &mut scratch,
+                    settings.output,
+                    &id,
+                    Some(unit.line),
+                    &run.actions,
+                );
                 actions = run.actions;
             }
         }
@@ -499,66 +497,96 @@ pub fn write_action(
     line: Option<u64>,
     action: &Action,
 ) {
-    match format {
-        OutputFormat::Jsonl => {
-            out.extend_from_slice(b"{\"account\":");
-            write_json_str(out, id);
-            match line {
-                Some(line) => {
-                    out.extend_from_slice(b",\"row\":");
-                    write_u64(out, line);
-                    out.push(b',');
+    write_actions(out, scratch, format, id, line, std::slice::from_ref(action));
+}
+
+/// One row's action lines ([`write_action`] for each): in JSON Lines their
+/// common start, `{"account":…,"row":…,`, is written once and copied.
+pub fn write_actions(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    format: OutputFormat,
+    id: &str,
+    line: Option<u64>,
+    actions: &[Action],
+) {
+    let mut start: Option<std::ops::Range<usize>> = None;
+    for action in actions {
+        match format {
+            OutputFormat::Jsonl => {
+                match &start {
+                    Some(range) => out.extend_from_within(range.clone()),
+                    None => {
+                        let at = out.len();
+                        out.extend_from_slice(b"{\"account\":");
+                        write_json_str(out, id);
+                        match line {
+                            Some(line) => {
+                                out.extend_from_slice(b",\"row\":");
+                                write_u64(out, line);
+                                out.push(b',');
+                            }
+                            None => out.extend_from_slice(b",\"row\":null,"),
+                        }
+                        start = Some(at..out.len());
+                    }
                 }
-                None => out.extend_from_slice(b",\"row\":null,"),
+                write_jsonl_action(out, scratch, action);
             }
-            if let ActionKind::Flag {
-                values: FlagValues::Constant(flag),
-                ..
-            } = &action.kind
-            {
-                if matches!(&action.rules[..], [rule] if **rule == *flag.rule) {
-                    // The whole action, its rules too, as the policy rendered it.
-                    out.extend_from_slice(flag.json.as_bytes());
-                    out.extend_from_slice(b"}\n");
-                    return;
-                }
-            }
-            write_kind(out, scratch, &action.kind);
-            out.extend_from_slice(b",\"rules\":[");
-            for (i, rule) in action.rules.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json_str(out, rule);
-            }
-            out.extend_from_slice(b"]}\n");
-        }
-        OutputFormat::Csv => {
-            let mut fields = serde_json::to_value(&action.kind).expect("action serialises");
-            if let Some(map) = fields.as_object_mut() {
-                // `shift_remove` keeps the other fields in their order.
-                map.shift_remove("type");
-            }
-            let mut w = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(&mut *out);
-            let _ = w.write_record([
-                id,
-                &line.map(|l| l.to_string()).unwrap_or_default(),
-                action.kind.name(),
-                &action.rules.join(";"),
-                &fields.to_string(),
-            ]);
-            let _ = w.flush();
+            OutputFormat::Csv => write_csv_action(out, id, line, action),
         }
     }
+}
+
+/// An action's JSON Lines members after the account and row, and the line's end.
+fn write_jsonl_action(out: &mut Vec<u8>, scratch: &mut Vec<u8>, action: &Action) {
+    if let ActionKind::Flag {
+        values: FlagValues::Constant(flag),
+        ..
+    } = &action.kind
+    {
+        if matches!(&action.rules[..], [rule] if **rule == *flag.rule) {
+            // The whole action, its rules too, as the policy rendered it.
+            out.extend_from_slice(flag.json.as_bytes());
+            out.extend_from_slice(b"}\n");
+            return;
+        }
+    }
+    write_kind(out, scratch, &action.kind);
+    out.extend_from_slice(b",\"rules\":[");
+    for (i, rule) in action.rules.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, rule);
+    }
+    out.extend_from_slice(b"]}\n");
+}
+
+fn write_csv_action(out: &mut Vec<u8>, id: &str, line: Option<u64>, action: &Action) {
+    let mut fields = serde_json::to_value(&action.kind).expect("action serialises");
+    if let Some(map) = fields.as_object_mut() {
+        // `shift_remove` keeps the other fields in their order.
+        map.shift_remove("type");
+    }
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(&mut *out);
+    let _ = w.write_record([
+        id,
+        &line.map(|l| l.to_string()).unwrap_or_default(),
+        action.kind.name(),
+        &action.rules.join(";"),
+        &fields.to_string(),
+    ]);
+    let _ = w.flush();
 }
 
 #[cfg(test)]
 mod json_text_tests {
     use proptest::prelude::*;
 
-    use super::{write_action, OutputFormat};
+    use super::{write_action, write_actions, OutputFormat};
     use crate::policy::action::samples;
     use crate::policy::Action;
 
@@ -642,10 +670,18 @@ mod json_text_tests {
             s in "(?s).{0,12}|[ -~\u{0}-\u{1f}\"\\\\é€😀]{0,12}",
             line in proptest::option::of(any::<u64>()),
         ) {
-            for kind in samples::variants(&s) {
-                let action = Action { kind, rules: smallvec::smallvec![s.clone().into()] };
-                prop_assert_eq!(written(&s, line, &action), reference(&s, line, &action));
+            let actions: Vec<Action> = samples::variants(&s)
+                .into_iter()
+                .map(|kind| Action { kind, rules: smallvec::smallvec![s.clone().into()] })
+                .collect();
+            for action in &actions {
+                prop_assert_eq!(written(&s, line, action), reference(&s, line, action));
             }
+            // A row's actions together: their common start written once, then copied.
+            let (mut out, mut scratch) = (Vec::new(), Vec::new());
+            write_actions(&mut out, &mut scratch, OutputFormat::Jsonl, &s, line, &actions);
+            let each: String = actions.iter().map(|a| reference(&s, line, a)).collect();
+            prop_assert_eq!(String::from_utf8(out).expect("UTF-8"), each);
         }
     }
 }
