@@ -96,6 +96,8 @@ pub struct Args {
     decisions: bool,
 }
 
+/// The output's write buffer.
+const OUT_BUFFER: usize = 1 << 16;
 pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
@@ -268,9 +270,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         open_cases: open_cases.as_ref(),
     };
     let stdout = std::io::stdout();
+    // Parts of a chunk arrive as buffers of tens or hundreds of KiB: with a
+    // small buffer they are written as they are, not copied into it first.
     let mut out_w: Box<dyn Write + Send> = match &mut out_file {
-        Some(s) => Box::new(std::io::BufWriter::with_capacity(1 << 20, s.file())),
-        None => Box::new(std::io::BufWriter::with_capacity(1 << 20, stdout)),
+        Some(s) => Box::new(std::io::BufWriter::with_capacity(OUT_BUFFER, s.file())),
+        None => Box::new(std::io::BufWriter::with_capacity(OUT_BUFFER, stdout)),
     };
     let mut rejects_w: Box<dyn Write + Send> = match &mut rejects_file {
         Some(s) => Box::new(std::io::BufWriter::with_capacity(1 << 20, s.file())),
