@@ -98,6 +98,7 @@ pub struct Args {
 
 /// The output's write buffer.
 const OUT_BUFFER: usize = 1 << 16;
+
 pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
