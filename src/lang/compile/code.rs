@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
 use crate::lang::semantics::{
     binary, call, compare, dec, decimal_op, eval, extreme, extreme_order, fold_each, is_lookup,
-    lookup, read_fields, truthy, unary, Env, Result, NULL,
+    lookup, read_fields, ready, truthy, unary, Env, Result, NULL,
 };
 use crate::lang::syntax::ast::UnaryOp;
 use crate::types::{Type, Value};
@@ -27,7 +27,7 @@ type Run = dyn Fn(&mut Env) -> Result<Value> + Send + Sync;
 
 /// A compiled expression.
 #[derive(Clone)]
-pub struct Code(Arc<Run>);
+pub struct Code(Arc<Run>, bool);
 
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,7 +41,16 @@ impl Code {
         (self.0)(env)
     }
 
+    /// Whether running it may raise an error (see [`can_fail`]).
+    pub fn can_fail(&self) -> bool {
+        self.1
+    }
+
     pub(crate) fn compile(e: &TExpr) -> Code {
+        Code(Code::build(e).0, can_fail(e))
+    }
+
+    fn build(e: &TExpr) -> Code {
         if let Some(d) = Dec::compile(e) {
             return Code::new(move |env| Ok(d.run(env)?.map_or(Value::Null, Value::Dec)));
         }
@@ -60,15 +69,18 @@ impl Code {
                 }),
                 _ => {
                     let e = e.clone();
-                    Code::new(move |env| Ok(lookup(&e, env).cloned().unwrap_or_default()))
+                    Code::new(move |env| {
+                        ready(&e, env)?;
+                        Ok(lookup(&e, env).cloned().unwrap_or_default())
+                    })
                 }
             },
             TExprKind::Binary(BinOp::And, l, r) => {
-                let (l, r) = (Code::compile(l), Code::compile(r));
+                let (l, r) = (Code::build(l), Code::build(r));
                 Code::new(move |env| Ok(Value::Bool(truthy(&l.run(env)?) && truthy(&r.run(env)?))))
             }
             TExprKind::Binary(BinOp::Or, l, r) => {
-                let (l, r) = (Code::compile(l), Code::compile(r));
+                let (l, r) = (Code::build(l), Code::build(r));
                 Code::new(move |env| Ok(Value::Bool(truthy(&l.run(env)?) || truthy(&r.run(env)?))))
             }
             TExprKind::Binary(BinOp::Compare(op), l, r)
@@ -90,7 +102,7 @@ impl Code {
                 })
             }
             TExprKind::Unary(op, inner) => {
-                let (op, inner) = (*op, Code::compile(inner));
+                let (op, inner) = (*op, Code::build(inner));
                 Code::new(move |env| unary(op, inner.run(env)?))
             }
             TExprKind::Call(f @ (Builtin::Min | Builtin::Max), args) if args.len() >= 2 => {
@@ -110,7 +122,7 @@ impl Code {
             }
             TExprKind::Call(f, args) => {
                 let (f, ty) = (*f, e.ty.clone());
-                let args: Vec<Code> = args.iter().map(Code::compile).collect();
+                let args: Vec<Code> = args.iter().map(Code::build).collect();
                 Code::new(move |env| {
                     let mut values: SmallVec<[Value; 4]> = SmallVec::with_capacity(args.len());
                     for a in &args {
@@ -121,9 +133,9 @@ impl Code {
             }
             TExprKind::Each(each) => {
                 let each = Arc::new((**each).clone());
-                let list = Code::compile(&each.list);
-                let filter = each.filter.as_ref().map(Code::compile);
-                let body = each.body.as_ref().map(Code::compile);
+                let list = Code::build(&each.list);
+                let filter = each.filter.as_ref().map(Code::build);
+                let body = each.body.as_ref().map(Code::build);
                 Code::new(move |env| {
                     let items = list.run(env)?;
                     fold_each(
@@ -149,7 +161,45 @@ impl Code {
     }
 
     fn new(run: impl Fn(&mut Env) -> Result<Value> + Send + Sync + 'static) -> Code {
-        Code(Arc::new(run))
+        Code(Arc::new(run), true)
+    }
+}
+
+/// Whether evaluating `e` may raise an error (an overflow, a division by
+/// zero, a date out of range), decided conservatively from its operations:
+/// `false` only for reads, comparisons, `and` / `or` / `not`, a date minus a
+/// date and the built-ins that cannot fail (`min`, `max`, `round`,
+/// `days_between`, `any`, `all`, `count`, `month_day`, and comprehensions
+/// other than `sum`) over operands that cannot fail. The evaluator lets the
+/// row sets compute such an input whenever they need its column; one that can
+/// fail is computed only where row-by-row matching computes it.
+pub(crate) fn can_fail(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Const(_)
+        | TExprKind::Account
+        | TExprKind::AsOf
+        | TExprKind::Local(_)
+        | TExprKind::Input(_)
+        | TExprKind::TableOutput { .. } => false,
+        TExprKind::Field(base, _) | TExprKind::Project(base, _) => can_fail(base),
+        TExprKind::Unary(UnaryOp::Not, inner) => can_fail(inner),
+        // An integer's negation overflows.
+        TExprKind::Unary(..) => true,
+        TExprKind::Binary(BinOp::Compare(_) | BinOp::And | BinOp::Or, l, r) => {
+            can_fail(l) || can_fail(r)
+        }
+        TExprKind::Binary(BinOp::Sub, l, r) if l.ty == Type::Date && r.ty == Type::Date => {
+            can_fail(l) || can_fail(r)
+        }
+        TExprKind::Binary(..) => true,
+        TExprKind::Call(Builtin::Sum | Builtin::Abs, _) => true,
+        TExprKind::Call(_, args) => args.iter().any(can_fail),
+        TExprKind::Each(each) => {
+            each.function == Builtin::Sum
+                || can_fail(&each.list)
+                || each.filter.as_ref().is_some_and(can_fail)
+                || each.body.as_ref().is_some_and(can_fail)
+        }
     }
 }
 
@@ -244,7 +294,10 @@ impl Dec {
                 let local = env.locals.get(i as usize).unwrap_or(&NULL);
                 Ok(dec(read_fields(local, &slots)))
             }),
-            Operand::Lookup(e) => Dec::new(move |env| Ok(lookup(&e, env).and_then(dec))),
+            Operand::Lookup(e) => Dec::new(move |env| {
+                ready(&e, env)?;
+                Ok(lookup(&e, env).and_then(dec))
+            }),
             Operand::Computed(code) => Dec::new(move |env| Ok(dec(&code.run(env)?))),
         }
     }
@@ -268,7 +321,7 @@ impl Operand {
             return Operand::Const(v.clone());
         }
         if !is_lookup(e) {
-            return Operand::Computed(Code::compile(e));
+            return Operand::Computed(Code::build(e));
         }
         let mut slots = Vec::new();
         let mut at = e;
@@ -289,6 +342,7 @@ impl Operand {
     fn compute(&self, env: &mut Env) -> Result<Option<Value>> {
         match self {
             Operand::Computed(code) => code.run(env).map(Some),
+            Operand::Lookup(e) => ready(e, env).map(|_| None),
             _ => Ok(None),
         }
     }
