@@ -185,7 +185,21 @@ fn table_strategy() -> impl Strategy<Value = (String, Vec<Vec<usize>>, Vec<usize
         Just("rule_order"),
         Just("priority")
     ];
-    let row = CELLS.iter().map(|c| 0..c.len()).collect::<Vec<_>>();
+    let cells = CELLS.iter().map(|c| 0..c.len()).collect::<Vec<_>>();
+    // A quarter of the rows test two columns at most, so that under `first`
+    // a row often matches before later rows that test a computed input.
+    let row = (
+        cells,
+        prop::option::weighted(0.25, (0..COLUMNS.len(), 0..COLUMNS.len())),
+    )
+        .prop_map(|(cells, sparse)| match sparse {
+            None => cells,
+            Some((a, b)) => cells
+                .iter()
+                .enumerate()
+                .map(|(c, &k)| if c == a || c == b { k } else { 0 })
+                .collect(),
+        });
     (
         hit.prop_map(str::to_string),
         prop::collection::vec(row, 1..150),
