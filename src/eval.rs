@@ -468,7 +468,9 @@ impl Run<'_> {
                 InputRead::Path { local: Some(_), .. } => Ok(&NULL),
             }
         };
-        let Some(selection) = bits.select(input).map_err(|k| self.fail(None, k))? else {
+        // An input that cannot be computed: matched row by row, which raises
+        // the error only if a row reaches it.
+        let Ok(Some(selection)) = bits.select(input) else {
             return Ok(None);
         };
         Ok(match bits.first(&selection) {
@@ -506,10 +508,12 @@ fn typed_matches(
     matched: &mut SmallVec<[u32; 8]>,
 ) -> Option<Result<()>> {
     let bits = table.bits.as_ref()?;
-    let selection = match bits.select(|i| env.input(i)) {
-        Ok(selection) => selection?,
-        Err(e) => return Some(Err(e)),
+    // An input that cannot be computed: matched row by row, which raises the
+    // error only if a row reaches it.
+    let Ok(selection) = bits.select(|i| env.input(i)) else {
+        return None;
     };
+    let selection = selection?;
     Some(bits.candidates(&selection, |r, verify| {
         if verify && first_failing_cell(table, r as usize, env)?.is_some() {
             return Ok(false);
@@ -536,10 +540,10 @@ fn decide(
     };
     // Without a trace, a large table's index skips rows whose first cell
     // cannot match (they would fail there, before any other cell is tried);
-    // not when its input is computed by code that can fail, which row-by-row
-    // matching computes only where a row tests it.
+    // when the first input cannot be computed, every row is tried, so that
+    // the error comes where a row reaches it.
     let candidates = match (typed && by_sets.is_none(), &table.index) {
-        (true, Some(index)) if !may_fail(table, 0) => index.candidates(env.input(0)?),
+        (true, Some(index)) => env.input(0).ok().and_then(|x| index.candidates(x)),
         _ => None,
     };
     let n = match by_sets {
@@ -735,11 +739,6 @@ fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<
         }
     }
     Ok(None)
-}
-
-/// Whether input `i` is computed by code that can fail.
-fn may_fail(table: &CompiledTable, i: usize) -> bool {
-    matches!(table.input_reads.get(i), Some(InputRead::Computed { code, .. }) if code.can_fail())
 }
 
 #[inline(always)]

@@ -8,11 +8,11 @@
 //! `verify`, and such a candidate is matched cell by cell as before; cells
 //! after it in the row are left to that check too, so a row the sets exclude
 //! has failed on a constant cell before any cell that could raise an error,
-//! exactly where the row-by-row evaluator stops. A computed input whose code
-//! can fail is, for the sets, like a per-account operand (its cells are left
-//! to the per-row check, which computes it where row-by-row matching does); one
-//! that cannot fail is indexed, and computed only when a candidate left tests
-//! its column. It must decide exactly what
+//! exactly where the row-by-row evaluator stops. A computed input's column is
+//! read only when a candidate left (after the columns before it) has a cell
+//! there, so an input no row can reach is not computed; when computing one
+//! fails, the caller matches row by row instead, which raises the error only
+//! where a row reaches it. It must decide exactly what
 //! matching every cell decides (tests in `eval` compare the two on every
 //! account); a class is computed by asking every cell about one representative
 //! value of it, through the same `Check` the evaluator runs.
@@ -59,17 +59,6 @@ struct ColumnBits {
     /// The rows with a cell the sets decide in this column (the others are
     /// in every class).
     tested: Vec<u64>,
-}
-
-/// How an input column's value is had, as the sets see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Column {
-    /// Read in place (a field path).
-    InPlace,
-    /// Computed by code that cannot fail: indexed, computed when needed.
-    Computed,
-    /// Computed by code that can fail: its cells are checked row by row.
-    MayFail,
 }
 
 /// The classes an account's values select, per column ([`RowBits::select`]).
@@ -330,7 +319,7 @@ impl RowBits {
         m: &Matcher,
         rows: usize,
         inputs: &[crate::lang::ir::Input],
-        how: &[Column],
+        computed: &[bool],
         schema: &Schema,
     ) -> Option<RowBits> {
         if rows == 0 {
@@ -340,11 +329,7 @@ impl RowBits {
         // Each column's kind, with placeholder bounds, to read its cells' bounds.
         let kinds: Vec<Option<Classes>> = inputs
             .iter()
-            .zip(how)
-            .map(|(i, how)| match how {
-                Column::MayFail => None,
-                _ => classes(&i.expr.ty, &[], schema),
-            })
+            .map(|i| classes(&i.expr.ty, &[], schema))
             .collect();
         // Pass 1: which cells the sets decide (per row, those before its
         // first undecided cell), and every column's bounds.
@@ -375,9 +360,6 @@ impl RowBits {
         let mut total = 2 * words;
         let mut work = 0usize;
         for (col, input) in inputs.iter().enumerate() {
-            if kinds[col].is_none() {
-                continue;
-            }
             let Some(classes) = classes(&input.expr.ty, &bounds[col], schema) else {
                 continue;
             };
@@ -431,7 +413,7 @@ impl RowBits {
                 input: col as u32,
                 classes,
                 sets,
-                lazy: how.get(col) == Some(&Column::Computed),
+                lazy: computed.get(col) == Some(&true),
                 tested: covered,
             });
         }
@@ -449,7 +431,8 @@ impl RowBits {
     /// The class of each column's value, `input(i)` giving input `i`'s:
     /// columns in order, a computed one read only if a candidate left has a
     /// cell there, none once no candidate is left. `None` when an input is not
-    /// of its column's kind (then the caller matches every row as before).
+    /// of its column's kind, an error when one cannot be computed (then the
+    /// caller matches every row as before).
     #[inline]
     pub fn select<'v, E>(
         &self,

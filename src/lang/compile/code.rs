@@ -27,7 +27,7 @@ type Run = dyn Fn(&mut Env) -> Result<Value> + Send + Sync;
 
 /// A compiled expression.
 #[derive(Clone)]
-pub struct Code(Arc<Run>, bool);
+pub struct Code(Arc<Run>);
 
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,16 +41,7 @@ impl Code {
         (self.0)(env)
     }
 
-    /// Whether running it may raise an error (see [`can_fail`]).
-    pub fn can_fail(&self) -> bool {
-        self.1
-    }
-
     pub(crate) fn compile(e: &TExpr) -> Code {
-        Code(Code::build(e).0, can_fail(e))
-    }
-
-    fn build(e: &TExpr) -> Code {
         if let Some(d) = Dec::compile(e) {
             return Code::new(move |env| Ok(d.run(env)?.map_or(Value::Null, Value::Dec)));
         }
@@ -76,11 +67,11 @@ impl Code {
                 }
             },
             TExprKind::Binary(BinOp::And, l, r) => {
-                let (l, r) = (Code::build(l), Code::build(r));
+                let (l, r) = (Code::compile(l), Code::compile(r));
                 Code::new(move |env| Ok(Value::Bool(truthy(&l.run(env)?) && truthy(&r.run(env)?))))
             }
             TExprKind::Binary(BinOp::Or, l, r) => {
-                let (l, r) = (Code::build(l), Code::build(r));
+                let (l, r) = (Code::compile(l), Code::compile(r));
                 Code::new(move |env| Ok(Value::Bool(truthy(&l.run(env)?) || truthy(&r.run(env)?))))
             }
             TExprKind::Binary(BinOp::Compare(op), l, r)
@@ -102,7 +93,7 @@ impl Code {
                 })
             }
             TExprKind::Unary(op, inner) => {
-                let (op, inner) = (*op, Code::build(inner));
+                let (op, inner) = (*op, Code::compile(inner));
                 Code::new(move |env| unary(op, inner.run(env)?))
             }
             TExprKind::Call(f @ (Builtin::Min | Builtin::Max), args) if args.len() >= 2 => {
@@ -122,7 +113,7 @@ impl Code {
             }
             TExprKind::Call(f, args) => {
                 let (f, ty) = (*f, e.ty.clone());
-                let args: Vec<Code> = args.iter().map(Code::build).collect();
+                let args: Vec<Code> = args.iter().map(Code::compile).collect();
                 Code::new(move |env| {
                     let mut values: SmallVec<[Value; 4]> = SmallVec::with_capacity(args.len());
                     for a in &args {
@@ -133,9 +124,9 @@ impl Code {
             }
             TExprKind::Each(each) => {
                 let each = Arc::new((**each).clone());
-                let list = Code::build(&each.list);
-                let filter = each.filter.as_ref().map(Code::build);
-                let body = each.body.as_ref().map(Code::build);
+                let list = Code::compile(&each.list);
+                let filter = each.filter.as_ref().map(Code::compile);
+                let body = each.body.as_ref().map(Code::compile);
                 Code::new(move |env| {
                     let items = list.run(env)?;
                     fold_each(
@@ -161,45 +152,7 @@ impl Code {
     }
 
     fn new(run: impl Fn(&mut Env) -> Result<Value> + Send + Sync + 'static) -> Code {
-        Code(Arc::new(run), true)
-    }
-}
-
-/// Whether evaluating `e` may raise an error (an overflow, a division by
-/// zero, a date out of range), decided conservatively from its operations:
-/// `false` only for reads, comparisons, `and` / `or` / `not`, a date minus a
-/// date and the built-ins that cannot fail (`min`, `max`, `round`,
-/// `days_between`, `any`, `all`, `count`, `month_day`, and comprehensions
-/// other than `sum`) over operands that cannot fail. The evaluator lets the
-/// row sets compute such an input whenever they need its column; one that can
-/// fail is computed only where row-by-row matching computes it.
-pub(crate) fn can_fail(e: &TExpr) -> bool {
-    match &e.kind {
-        TExprKind::Const(_)
-        | TExprKind::Account
-        | TExprKind::AsOf
-        | TExprKind::Local(_)
-        | TExprKind::Input(_)
-        | TExprKind::TableOutput { .. } => false,
-        TExprKind::Field(base, _) | TExprKind::Project(base, _) => can_fail(base),
-        TExprKind::Unary(UnaryOp::Not, inner) => can_fail(inner),
-        // An integer's negation overflows.
-        TExprKind::Unary(..) => true,
-        TExprKind::Binary(BinOp::Compare(_) | BinOp::And | BinOp::Or, l, r) => {
-            can_fail(l) || can_fail(r)
-        }
-        TExprKind::Binary(BinOp::Sub, l, r) if l.ty == Type::Date && r.ty == Type::Date => {
-            can_fail(l) || can_fail(r)
-        }
-        TExprKind::Binary(..) => true,
-        TExprKind::Call(Builtin::Sum | Builtin::Abs, _) => true,
-        TExprKind::Call(_, args) => args.iter().any(can_fail),
-        TExprKind::Each(each) => {
-            each.function == Builtin::Sum
-                || can_fail(&each.list)
-                || each.filter.as_ref().is_some_and(can_fail)
-                || each.body.as_ref().is_some_and(can_fail)
-        }
+        Code(Arc::new(run))
     }
 }
 
@@ -321,7 +274,7 @@ impl Operand {
             return Operand::Const(v.clone());
         }
         if !is_lookup(e) {
-            return Operand::Computed(Code::build(e));
+            return Operand::Computed(Code::compile(e));
         }
         let mut slots = Vec::new();
         let mut at = e;

@@ -256,19 +256,15 @@ pub fn compile(program: Program) -> Plan {
                 })
                 .collect();
             let matcher = Matcher::build(&rows, &table.inputs);
-            let columns: Vec<bits::Column> = input_reads
+            let computed_columns: Vec<bool> = input_reads
                 .iter()
-                .map(|read| match read {
-                    InputRead::Path { .. } => bits::Column::InPlace,
-                    InputRead::Computed { code, .. } if code.can_fail() => bits::Column::MayFail,
-                    InputRead::Computed { .. } => bits::Column::Computed,
-                })
+                .map(|read| matches!(read, InputRead::Computed { .. }))
                 .collect();
             let bits = RowBits::build(
                 &matcher,
                 rows.len(),
                 &table.inputs,
-                &columns,
+                &computed_columns,
                 &program.schema,
             );
             let constants = |outputs: &[TExpr]| -> Option<Box<[Value]>> {
