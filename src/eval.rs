@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 
 use chrono::NaiveDate;
 
-use crate::lang::compile::{CellTest, Check, CompiledTable, First, InputRead, Matcher, Plan};
+use crate::lang::compile::{CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Plan};
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Lazy, Result, Results, NULL,
@@ -434,6 +434,16 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Computes a computed input by its `code` into `cell`, where it is kept
+    /// (what `Env::input` does, without its indirections): for `first_hit`.
+    /// Computed inputs read no other input.
+    #[inline(never)]
+    fn compute_into<'c>(&self, cell: &'c OnceCell<Value>, code: &Code) -> Result<&'c Value> {
+        let mut env = self.env(&[], SmallVec::new(), Lazy::NONE);
+        let v = code.run(&mut env)?;
+        Ok(cell.get_or_init(|| v))
+    }
+
     /// A `first` table decided by its row sets alone, for an account (no
     /// item, no params), when the row or default that decides has constant
     /// outputs: no input is collected, and an environment is built only if
@@ -451,19 +461,16 @@ impl Run<'_> {
             return Ok(None);
         };
         let constants = &self.plan.constants[self.t as usize];
-        let fill = filler(table, false);
-        let lazy = Lazy {
-            slots: &table.computed_slots,
-            values: computed,
-            fill: &fill,
-        };
-        let mut env: Option<Env> = None;
         let input = |i: u32| -> Result<&Value> {
             match &table.input_reads[i as usize] {
                 InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
-                InputRead::Computed { .. } => env
-                    .get_or_insert_with(|| self.env(&[], SmallVec::new(), lazy))
-                    .input(i),
+                InputRead::Computed { index, code } => match computed.get(*index as usize) {
+                    Some(cell) => match cell.get() {
+                        Some(v) => Ok(v),
+                        None => self.compute_into(cell, code),
+                    },
+                    None => Ok(&NULL),
+                },
                 // Without params or an item a table has no locals.
                 InputRead::Path { local: Some(_), .. } => Ok(&NULL),
             }

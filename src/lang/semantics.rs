@@ -188,10 +188,16 @@ impl<'a> Env<'a> {
         let Some(cell) = lazy.cell(i) else {
             return Ok(self.inputs.get(i as usize).copied().unwrap_or(&NULL));
         };
-        if let Some(v) = cell.get() {
-            return Ok(v);
+        match cell.get() {
+            Some(v) => Ok(v),
+            None => self.compute(i, cell),
         }
-        let v = (lazy.fill)(i, self)?;
+    }
+
+    /// Computes computed input `i` into `cell`, where it is kept.
+    #[inline(never)]
+    fn compute(&mut self, i: u32, cell: &'a OnceCell<Value>) -> Result<&'a Value> {
+        let v = (self.lazy.fill)(i, self)?;
         Ok(cell.get_or_init(|| v))
     }
 

@@ -67,11 +67,11 @@ pub struct Selection {
     /// The candidates, for a table of one word.
     word: u64,
     /// Per column, the start of its class's set, or [`SKIPPED`].
-    starts: smallvec::SmallVec<[usize; 16]>,
+    starts: smallvec::SmallVec<[u32; 12]>,
 }
 
 /// A lazy column no candidate tests: its input was not computed.
-const SKIPPED: usize = usize::MAX;
+const SKIPPED: u32 = u32::MAX;
 
 /// How a column's non-null values fall into classes.
 #[derive(Clone, Debug)]
@@ -469,7 +469,8 @@ impl RowBits {
             let Some(class) = column.class(input(column.input)?) else {
                 return Ok(None);
             };
-            selection.starts.push(class * self.words);
+            // Below `MAX_WORDS` words in all.
+            selection.starts.push((class * self.words) as u32);
         }
         Ok(Some(selection))
     }
@@ -483,7 +484,7 @@ impl RowBits {
         let mut word = self.all[w];
         for (column, &start) in self.columns.iter().zip(&selection.starts) {
             if start != SKIPPED {
-                word &= column.sets[start + w];
+                word &= column.sets[start as usize + w];
             }
         }
         word
