@@ -477,10 +477,10 @@ impl Run<'_> {
         };
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        let Ok(Some(selection)) = bits.select(input) else {
+        let Ok(Some(first)) = bits.first_of(input) else {
             return Ok(None);
         };
-        Ok(match bits.first(&selection) {
+        Ok(match first {
             First::Row(row) => constants.rows[row as usize].as_ref().map(|_| Outcome::Row {
                 row,
                 also: Vec::new(),

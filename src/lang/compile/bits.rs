@@ -538,6 +538,33 @@ pub enum First {
 }
 
 impl RowBits {
+    /// The first row that matches, with `input(i)` giving input `i` as for
+    /// [`RowBits::select`]; `None` when an input is not of its column's kind.
+    /// A table of one word (most) is decided in one pass, with no selection.
+    #[inline]
+    pub fn first_of<'v, E>(
+        &self,
+        mut input: impl FnMut(u32) -> Result<&'v Value, E>,
+    ) -> Result<Option<First>, E> {
+        if self.words != 1 {
+            return Ok(self.select(input)?.map(|s| self.first(&s)));
+        }
+        let mut word = self.all[0];
+        for column in &self.columns {
+            if word == 0 {
+                break;
+            }
+            if column.lazy && word & column.tested[0] == 0 {
+                continue;
+            }
+            let Some(class) = column.class(input(column.input)?) else {
+                return Ok(None);
+            };
+            word &= column.sets[class];
+        }
+        Ok(Some(self.first_in(0, word)))
+    }
+
     /// The first row the selection leaves.
     #[inline]
     pub fn first(&self, selection: &Selection) -> First {
