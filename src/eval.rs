@@ -461,29 +461,10 @@ impl Run<'_> {
             return Ok(None);
         };
         let constants = &self.plan.constants[self.t as usize];
-        if table.cheap_inputs {
-            // Cheap inputs up front, as one batch (see `InputRead::Computed`).
-            let mut env = self.env(&[], SmallVec::new(), Lazy::NONE);
-            for read in &table.input_reads {
-                if let InputRead::Computed {
-                    index,
-                    code,
-                    cheap: true,
-                } = read
-                {
-                    let (Some(cell), Ok(v)) = (computed.get(*index as usize), code.run(&mut env))
-                    else {
-                        // Row by row raises it only where a row reaches it.
-                        return Ok(None);
-                    };
-                    let _ = cell.set(v);
-                }
-            }
-        }
         let input = |i: u32| -> Result<&Value> {
             match &table.input_reads[i as usize] {
                 InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
-                InputRead::Computed { index, code, .. } => match computed.get(*index as usize) {
+                InputRead::Computed { index, code } => match computed.get(*index as usize) {
                     Some(cell) => match cell.get() {
                         Some(v) => Ok(v),
                         None => self.compute_into(cell, code),

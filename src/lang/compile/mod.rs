@@ -95,8 +95,6 @@ pub struct CompiledTable {
     pub input_reads: Vec<InputRead>,
     /// How many inputs are computed (`InputRead::Computed`).
     pub computed_inputs: u32,
-    /// Whether one of them is `cheap`.
-    pub cheap_inputs: bool,
     /// Per input: the index of its value among the computed inputs, or
     /// `u32::MAX` for one read in place.
     pub computed_slots: Vec<u32>,
@@ -110,11 +108,8 @@ pub enum InputRead {
     Path { local: Option<u32>, slots: Vec<u32> },
     /// Anything else: the expression, compiled; its value is the `index`th
     /// of the table's computed inputs, computed the first time a cell tested
-    /// or an output evaluated reads it (`semantics::Lazy`). `cheap`: it reads
-    /// no list (a few operations), so the row sets of a `first` table compute
-    /// it up front rather than decide whether to (an error then sends the
-    /// table row by row, which raises it only where a row reaches it).
-    Computed { index: u32, code: Code, cheap: bool },
+    /// or an output evaluated reads it (`semantics::Lazy`).
+    Computed { index: u32, code: Code },
 }
 
 impl InputRead {
@@ -139,26 +134,10 @@ impl InputRead {
                     return InputRead::Computed {
                         index: 0,
                         code: Code::compile(e),
-                        cheap: reads_no_list(e),
                     }
                 }
             }
         }
-    }
-}
-
-/// Whether `e` and its parts are no list (no comprehension, projection or
-/// aggregate over a list): computing it costs a few operations.
-fn reads_no_list(e: &TExpr) -> bool {
-    if matches!(e.ty, Type::List(_)) {
-        return false;
-    }
-    match &e.kind {
-        TExprKind::Each(_) | TExprKind::Project(..) => false,
-        TExprKind::Field(base, _) | TExprKind::Unary(_, base) => reads_no_list(base),
-        TExprKind::Binary(_, l, r) => reads_no_list(l) && reads_no_list(r),
-        TExprKind::Call(_, args) => args.iter().all(reads_no_list),
-        _ => true,
     }
 }
 
@@ -259,12 +238,11 @@ pub fn compile(program: Program) -> Plan {
                 .inputs
                 .iter()
                 .map(|i| match InputRead::of(&i.expr) {
-                    InputRead::Computed { code, cheap, .. } => {
+                    InputRead::Computed { code, .. } => {
                         computed += 1;
                         InputRead::Computed {
                             index: computed - 1,
                             code,
-                            cheap,
                         }
                     }
                     path => path,
@@ -317,12 +295,8 @@ pub fn compile(program: Program) -> Plan {
                 .iter()
                 .map(|o| (o.name.as_str().into(), o.ty.clone()))
                 .collect();
-            let cheap_inputs = input_reads
-                .iter()
-                .any(|read| matches!(read, InputRead::Computed { cheap: true, .. }));
             let compiled = CompiledTable {
                 computed_inputs: computed,
-                cheap_inputs,
                 computed_slots,
                 name: table.name.as_str().into(),
                 results,
