@@ -6,6 +6,7 @@
 //! what a value or expression means is `lang::semantics`, and it must not know
 //! the collections policy.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -13,10 +14,10 @@ use smallvec::SmallVec;
 
 use chrono::NaiveDate;
 
-use crate::lang::compile::{CellTest, Check, CompiledTable, First, InputRead, Matcher, Plan};
+use crate::lang::compile::{CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Plan};
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
-    add, compare, eval, in_range, read_fields, zero_like, Env, Result, Results, NULL,
+    add, compare, eval, in_range, read_fields, zero_like, Env, Lazy, Result, Results, NULL,
 };
 use crate::types::Value;
 
@@ -28,7 +29,9 @@ pub use crate::lang::semantics::{Constants, Decision, EvalErrorKind, Outcome, Va
 pub struct TableTrace {
     pub table: u32,
     pub item: Option<u32>,
-    pub inputs: Vec<Value>,
+    /// Per input, its value; `None` for a computed input no cell tried and
+    /// no output evaluated read (it was not computed).
+    pub inputs: Vec<Option<Value>>,
     pub rows: Vec<(u32, Option<u32>)>,
     /// Every cell that did not match in the rows tried, in row then input order.
     pub misses: Vec<CellMiss>,
@@ -233,8 +236,22 @@ impl<'a> Tables<'a> {
     }
 }
 
-/// Scratch space for a table's computed inputs: a few, kept inline.
-type Computed = SmallVec<[Value; 4]>;
+/// Scratch space for a table's computed inputs, each filled the first time
+/// it is read (`semantics::Lazy`): a few, kept inline.
+type Computed = SmallVec<[OnceCell<Value>; 8]>;
+
+/// How a table's computed inputs are computed: by their compiled code, or
+/// (the reference) by walking their expressions' trees, so that the
+/// compiled code is tested against it.
+fn filler(table: &CompiledTable, reference: bool) -> impl Fn(u32, &mut Env) -> Result<Value> + '_ {
+    move |i, env| match table.input_reads.get(i as usize) {
+        Some(InputRead::Computed { code, .. }) => match reference {
+            false => code.run(env),
+            true => eval(&table.table.inputs[i as usize].expr, env),
+        },
+        _ => Ok(Value::Null),
+    }
+}
 
 /// One table to evaluate for one account: the plan, the account, the
 /// table's caller-provided `params` and the results of the tables before it.
@@ -270,7 +287,7 @@ impl Run<'_> {
             made.push(self.item(None, computed, trace)?);
             return Ok(());
         };
-        let mut env = self.env(&[], self.params.iter().cloned().collect());
+        let mut env = self.env(&[], self.params.iter().cloned().collect(), Lazy::NONE);
         let items = match eval(&each.list, &mut env).map_err(|k| self.fail(None, k))? {
             Value::List(items) => items,
             _ => return Ok(()),
@@ -281,11 +298,17 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn env<'e>(&'e self, inputs: &'e [&'e Value], locals: SmallVec<[Value; 4]>) -> Env<'e> {
+    fn env<'e>(
+        &'e self,
+        inputs: &'e [&'e Value],
+        locals: SmallVec<[Value; 4]>,
+        lazy: Lazy<'e>,
+    ) -> Env<'e> {
         Env {
             account: self.account,
             as_of: Value::Date(self.as_of),
             inputs,
+            lazy,
             results: self.results,
             locals,
         }
@@ -293,7 +316,8 @@ impl Run<'_> {
 
     /// The table's decision for the account, or for one item (its index and
     /// value) of its `for_each` list. `computed` is scratch space for the
-    /// inputs that are expressions (the others are read in place).
+    /// inputs that are expressions (the others are read in place), each
+    /// computed the first time it is read.
     fn item(
         &self,
         entry: Option<(u32, &Value)>,
@@ -301,30 +325,17 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
+        computed.clear();
+        computed.resize_with(table.computed_inputs as usize, OnceCell::new);
         if trace.is_none() && !self.reference && entry.is_none() && self.params.is_empty() {
             return self.account_item(table, computed);
         }
-        let item = entry.map(|(i, _)| i);
         let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
         let label = entry.map(|(i, value)| {
             locals.push(value.clone());
             item_label(value).unwrap_or_else(|| (i + 1).to_string().into())
         });
-        // Computed inputs first: they read no other input.
-        computed.clear();
-        let mut env = self.env(&[], locals);
-        for (read, input) in table.input_reads.iter().zip(&table.table.inputs) {
-            if let InputRead::Computed { code, .. } = read {
-                // The reference walks the expression's tree, so that the
-                // compiled code is tested against it.
-                let value = match self.reference {
-                    false => code.run(&mut env),
-                    true => eval(&input.expr, &mut env),
-                };
-                computed.push(value.map_err(|k| self.fail(item, k))?);
-            }
-        }
-        self.decide_item(table, entry, label, computed, &mut env.locals, trace)
+        self.decide_item(table, entry, label, computed, locals, trace)
     }
 
     /// [`Run::item`] for the account (no item, no params, no trace): a
@@ -332,20 +343,9 @@ impl Run<'_> {
     fn account_item(
         &self,
         table: &CompiledTable,
-        computed: &mut Computed,
+        computed: &Computed,
     ) -> std::result::Result<Decision, EvalError> {
-        computed.clear();
-        let mut locals = SmallVec::new();
-        if table.computed_inputs > 0 {
-            let mut env = self.env(&[], locals);
-            for read in &table.input_reads {
-                if let InputRead::Computed { code, .. } = read {
-                    computed.push(code.run(&mut env).map_err(|k| self.fail(None, k))?);
-                }
-            }
-            locals = env.locals;
-        }
-        if let Some(outcome) = self.first_hit(table, computed) {
+        if let Some(outcome) = self.first_hit(table, computed)? {
             return Ok(Decision {
                 table: self.t,
                 item: None,
@@ -353,19 +353,19 @@ impl Run<'_> {
                 outcome,
             });
         }
-        self.decide_item(table, None, None, computed, &mut locals, None)
+        self.decide_item(table, None, None, computed, SmallVec::new(), None)
     }
 
-    /// The decision, once the computed inputs are in `computed`: every input
-    /// collected by reference (a field is read in place, not copied), the
-    /// rows matched, the trace recorded when asked for.
+    /// The decision: every input read in place collected by reference (a
+    /// field is not copied), computed ones left to be computed when read
+    /// (into `computed`), the rows matched, the trace recorded when asked for.
     fn decide_item(
         &self,
         table: &CompiledTable,
         entry: Option<(u32, &Value)>,
         label: Option<Arc<str>>,
         computed: &Computed,
-        locals: &mut SmallVec<[Value; 4]>,
+        locals: SmallVec<[Value; 4]>,
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let item = entry.map(|(i, _)| i);
@@ -376,7 +376,6 @@ impl Run<'_> {
                 None => entry.map_or(&NULL, |(_, value)| value),
             }
         };
-        let mut next_computed = computed.iter();
         let inputs: SmallVec<[&Value; 16]> = table
             .input_reads
             .iter()
@@ -386,11 +385,17 @@ impl Run<'_> {
                     local: Some(i),
                     slots,
                 } => read_fields(local(*i), slots),
-                InputRead::Computed { .. } => next_computed.next().unwrap_or(&NULL),
+                InputRead::Computed { .. } => &NULL,
             })
             .collect();
         let mut rows_tried = RowsTried::default();
-        let mut row_env = self.env(&inputs, std::mem::take(locals));
+        let fill = filler(table, self.reference);
+        let lazy = Lazy {
+            slots: &table.computed_slots,
+            values: computed,
+            fill: &fill,
+        };
+        let mut row_env = self.env(&inputs, locals, lazy);
         let outcome = decide(
             table,
             &self.plan.constants[self.t as usize],
@@ -403,7 +408,18 @@ impl Run<'_> {
             trace.push(TableTrace {
                 table: self.t,
                 item,
-                inputs: inputs.iter().map(|v| (*v).clone()).collect(),
+                inputs: table
+                    .input_reads
+                    .iter()
+                    .zip(&inputs)
+                    .map(|(read, v)| match read {
+                        InputRead::Computed { index, .. } => computed
+                            .get(*index as usize)
+                            .and_then(OnceCell::get)
+                            .cloned(),
+                        InputRead::Path { .. } => Some((*v).clone()),
+                    })
+                    .collect(),
                 rows: rows_tried.rows,
                 misses: rows_tried.misses,
             });
@@ -418,24 +434,53 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Computes a computed input by its `code` into `cell`, where it is kept
+    /// (what `Env::input` does, without its indirections): for `first_hit`.
+    /// Computed inputs read no other input.
+    #[inline(never)]
+    fn compute_into<'c>(&self, cell: &'c OnceCell<Value>, code: &Code) -> Result<&'c Value> {
+        let mut env = self.env(&[], SmallVec::new(), Lazy::NONE);
+        let v = code.run(&mut env)?;
+        Ok(cell.get_or_init(|| v))
+    }
+
     /// A `first` table decided by its row sets alone, for an account (no
     /// item, no params), when the row or default that decides has constant
-    /// outputs: no input is collected, no environment built. `None`: decide
-    /// it the general way.
+    /// outputs: no input is collected, and an environment is built only if
+    /// the sets need a computed input. `None`: decide it the general way.
     #[inline]
-    fn first_hit(&self, table: &CompiledTable, computed: &[Value]) -> Option<Outcome> {
+    fn first_hit(
+        &self,
+        table: &CompiledTable,
+        computed: &Computed,
+    ) -> std::result::Result<Option<Outcome>, EvalError> {
         if table.table.hit != HitPolicy::First {
-            return None;
+            return Ok(None);
         }
-        let bits = table.bits.as_ref()?;
-        let constants = &self.plan.constants[self.t as usize];
-        let input = |i: u32| match &table.input_reads[i as usize] {
-            InputRead::Path { local: None, slots } => read_fields(self.account, slots),
-            InputRead::Computed { index, .. } => computed.get(*index as usize).unwrap_or(&NULL),
-            // Without params or an item a table has no locals.
-            InputRead::Path { local: Some(_), .. } => &NULL,
+        let Some(bits) = table.bits.as_ref() else {
+            return Ok(None);
         };
-        match bits.first(input)? {
+        let constants = &self.plan.constants[self.t as usize];
+        let input = |i: u32| -> Result<&Value> {
+            match &table.input_reads[i as usize] {
+                InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
+                InputRead::Computed { index, code } => match computed.get(*index as usize) {
+                    Some(cell) => match cell.get() {
+                        Some(v) => Ok(v),
+                        None => self.compute_into(cell, code),
+                    },
+                    None => Ok(&NULL),
+                },
+                // Without params or an item a table has no locals.
+                InputRead::Path { local: Some(_), .. } => Ok(&NULL),
+            }
+        };
+        // An input that cannot be computed: matched row by row, which raises
+        // the error only if a row reaches it.
+        let Ok(Some(first)) = bits.first_of(input) else {
+            return Ok(None);
+        };
+        Ok(match first {
             First::Row(row) => constants.rows[row as usize].as_ref().map(|_| Outcome::Row {
                 row,
                 also: Vec::new(),
@@ -445,7 +490,7 @@ impl Run<'_> {
                 values: Values::Constant,
             }),
             First::Undecided => None,
-        }
+        })
     }
 }
 
@@ -470,14 +515,19 @@ fn typed_matches(
     matched: &mut SmallVec<[u32; 8]>,
 ) -> Option<Result<()>> {
     let bits = table.bits.as_ref()?;
-    let inputs = env.inputs;
-    bits.candidates(inputs, |r, verify| {
+    // An input that cannot be computed: matched row by row, which raises the
+    // error only if a row reaches it.
+    let Ok(selection) = bits.select(|i| env.input(i)) else {
+        return None;
+    };
+    let selection = selection?;
+    Some(bits.candidates(&selection, |r, verify| {
         if verify && first_failing_cell(table, r as usize, env)?.is_some() {
             return Ok(false);
         }
         matched.push(r);
         Ok(stop_at_first)
-    })
+    }))
 }
 
 fn decide(
@@ -496,9 +546,11 @@ fn decide(
         false => None,
     };
     // Without a trace, a large table's index skips rows whose first cell
-    // cannot match (they would fail there, before any other cell is tried).
-    let candidates = match (typed, &table.index) {
-        (true, Some(index)) => env.inputs.first().and_then(|x| index.candidates(x)),
+    // cannot match (they would fail there, before any other cell is tried);
+    // when the first input cannot be computed, every row is tried, so that
+    // the error comes where a row reaches it.
+    let candidates = match (typed && by_sets.is_none(), &table.index) {
+        (true, Some(index)) => env.input(0).ok().and_then(|x| index.candidates(x)),
         _ => None,
     };
     let n = match by_sets {
@@ -698,7 +750,7 @@ fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<
 
 #[inline(always)]
 fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env) -> Result<bool> {
-    let input = env.inputs[cell.input as usize];
+    let input = env.input(cell.input)?;
     if input.is_null() {
         // A null input matches only `null` (and `-`, which is not here).
         return Ok(cell.null_matches);

@@ -333,8 +333,9 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, ar
                         let misses = |r: u32| t.misses.iter().filter(move |m| m.row == r);
                         json!({
                             "table": table.name,
+                            // A computed input not computed is left out.
                             "inputs": table.inputs.iter().zip(&t.inputs)
-                                .map(|(i, v)| (i.name.clone(), value_to_json(v, &i.expr.ty, plan.schema())))
+                                .filter_map(|(i, v)| Some((i.name.clone(), value_to_json(v.as_ref()?, &i.expr.ty, plan.schema()))))
                                 .collect::<serde_json::Map<_, _>>(),
                             "rows": t.rows.iter().map(|(r, failed)| {
                                 let row = &table.rows[*r as usize];

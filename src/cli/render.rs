@@ -143,6 +143,9 @@ pub fn conditions(table: &Table, row: usize) -> impl Iterator<Item = (&str, &str
         .map(|(input, cell)| (input.name.as_str(), cell.text.as_str()))
 }
 
+/// After a computed input no row tried and no output evaluated reads.
+pub const NOT_COMPUTED: &str = "(not computed: no row tried reads it)";
+
 /// After the decision of a table the pipeline did not read for this account.
 pub const UNUSED_MARK: &str = "  (not used by this account's actions)";
 
@@ -152,7 +155,10 @@ fn table_trace(out: &mut Out, plan: &Plan, t: u32, trace: &TableTrace, all_cells
         .inputs
         .iter()
         .zip(&trace.inputs)
-        .map(|(input, v)| format!("{} = {}", input.name, show(plan, v, &input.expr.ty)))
+        .map(|(input, v)| match v {
+            Some(v) => format!("{} = {}", input.name, show(plan, v, &input.expr.ty)),
+            None => format!("{} {NOT_COMPUTED}", input.name),
+        })
         .collect();
     let _ = writeln!(out, "        inputs: {}", inputs.join(", "));
     let mut misses = trace.misses.iter().peekable();
@@ -204,8 +210,22 @@ fn cell_miss(
 ) -> String {
     let table = &plan.tables[t as usize].table;
     let input = &table.inputs[c as usize];
-    let value = show(plan, &trace.inputs[c as usize], &input.expr.ty);
     let cell = &table.rows[row as usize].cells[c as usize].text;
+    let Some(Some(value)) = trace.inputs.get(c as usize) else {
+        // Only a cell after its row's first failing one can meet an input
+        // that cannot be computed (evaluation never tests it).
+        let err = match miss {
+            Some(CellMiss {
+                operands: Err(err), ..
+            }) => format!(": {err}"),
+            _ => String::new(),
+        };
+        return format!(
+            "{} cannot be computed for this account{err}, so it is not tested against {cell:?}",
+            input.name
+        );
+    };
+    let value = show(plan, value, &input.expr.ty);
     if let Some(CellMiss {
         operands: Err(err), ..
     }) = miss

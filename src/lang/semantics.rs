@@ -2,10 +2,12 @@
 //! evaluator: comparison with its null rules, ranges, arithmetic with overflow
 //! and date errors, built-ins and aggregates over lists, and the evaluation of
 //! one typed expression against an environment (the account, `as_of`, inputs,
-//! earlier tables' results, locals). The compiler folds constants with it
+//! a table's computed inputs computed the first time they are read, earlier
+//! tables' results, locals). The compiler folds constants with it
 //! (`eval_constant`); the evaluator runs tables with it. It must not know about
 //! plans, tables, hit policies or the collections policy, and does no I/O.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -137,11 +139,102 @@ pub(crate) struct Env<'a> {
     pub(crate) account: &'a Value,
     /// A date value, so that operands can read it by reference.
     pub(crate) as_of: Value,
+    /// Per input column, its value read in place; a computed input's is in `lazy`.
     pub(crate) inputs: &'a [&'a Value],
+    pub(crate) lazy: Lazy<'a>,
     pub(crate) results: Results<'a>,
     /// Params, the `for_each` item, then comprehension variables: a few,
     /// kept inline.
     pub(crate) locals: SmallVec<[Value; 4]>,
+}
+
+/// How an input is computed: input column `i` → its value.
+pub(crate) type Fill<'a> = dyn Fn(u32, &mut Env) -> Result<Value> + 'a;
+
+/// A table's computed inputs, each computed the first time something reads
+/// it (a cell tested, an output evaluated) and then kept for the rest of the
+/// table (of the item, for a `for_each` table): an input nothing reads is
+/// never computed, so its error is never raised.
+#[derive(Clone, Copy)]
+pub(crate) struct Lazy<'a> {
+    /// Per input column: the index of its value in `values`, or [`Lazy::IN_PLACE`].
+    pub(crate) slots: &'a [u32],
+    /// The values computed so far.
+    pub(crate) values: &'a [OnceCell<Value>],
+    pub(crate) fill: &'a Fill<'a>,
+}
+
+fn no_fill(_: u32, _: &mut Env) -> Result<Value> {
+    Ok(Value::Null)
+}
+
+impl Lazy<'_> {
+    /// A slot of an input read in place (`Env::inputs`).
+    pub(crate) const IN_PLACE: u32 = u32::MAX;
+    /// No computed inputs.
+    pub(crate) const NONE: Lazy<'static> = Lazy {
+        slots: &[],
+        values: &[],
+        fill: &no_fill,
+    };
+}
+
+impl<'a> Env<'a> {
+    /// Input `i`'s value, computing it first if it is a computed input not
+    /// computed yet (then kept).
+    #[inline]
+    pub(crate) fn input(&mut self, i: u32) -> Result<&'a Value> {
+        let lazy = self.lazy;
+        let Some(cell) = lazy.cell(i) else {
+            return Ok(self.inputs.get(i as usize).copied().unwrap_or(&NULL));
+        };
+        match cell.get() {
+            Some(v) => Ok(v),
+            None => self.compute(i, cell),
+        }
+    }
+
+    /// Computes computed input `i` into `cell`, where it is kept.
+    #[inline(never)]
+    fn compute(&mut self, i: u32, cell: &'a OnceCell<Value>) -> Result<&'a Value> {
+        let v = (self.lazy.fill)(i, self)?;
+        Ok(cell.get_or_init(|| v))
+    }
+
+    /// Input `i`'s value if it needs no computing (read in place, or computed
+    /// already).
+    #[inline]
+    fn input_ready(&self, i: u32) -> Option<&'a Value> {
+        match self.lazy.cell(i) {
+            Some(cell) => cell.get(),
+            None => self.inputs.get(i as usize).copied(),
+        }
+    }
+}
+
+impl<'a> Lazy<'a> {
+    #[inline(always)]
+    fn cell(&self, i: u32) -> Option<&'a OnceCell<Value>> {
+        let values = self.values;
+        match self.slots.get(i as usize) {
+            Some(&s) if s != Lazy::IN_PLACE => values.get(s as usize),
+            _ => None,
+        }
+    }
+}
+
+/// Computes the input a value-naming expression (a [`lookup`]) reads, if it
+/// reads one not computed yet, so that `lookup` finds it.
+#[inline]
+pub(crate) fn ready(e: &TExpr, env: &mut Env) -> Result<()> {
+    let mut at = e;
+    loop {
+        match &at.kind {
+            TExprKind::Field(base, _) => at = base,
+            TExprKind::Input(i) => return env.input(*i).map(|_| ()),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// The single results of the tables evaluated so far, read in place from
@@ -226,6 +319,7 @@ pub(crate) fn truthy(v: &Value) -> bool {
 /// Whether `e` evaluates to `true` (a condition), reading it in place when it names a value.
 pub(crate) fn is_true(e: &TExpr, env: &mut Env) -> Result<bool> {
     if is_lookup(e) {
+        ready(e, env)?;
         return Ok(lookup(e, env).is_some_and(truthy));
     }
     Ok(truthy(&eval(e, env)?))
@@ -234,14 +328,15 @@ pub(crate) fn is_true(e: &TExpr, env: &mut Env) -> Result<bool> {
 /// A value the expression names without computing anything (the account, a
 /// local, an input, a table output, or a field path from one of them), by
 /// reference: reading `account.pay_plan.active` clones one boolean, not the
-/// account record.
+/// account record. A computed input not computed yet is `None`: [`ready`]
+/// computes it.
 pub(crate) fn lookup<'v>(e: &'v TExpr, env: &'v Env) -> Option<&'v Value> {
     match &e.kind {
         TExprKind::Const(v) => Some(v),
         TExprKind::AsOf => Some(&env.as_of),
         TExprKind::Account => Some(env.account),
         TExprKind::Local(i) => env.locals.get(*i as usize),
-        TExprKind::Input(i) => env.inputs.get(*i as usize).copied(),
+        TExprKind::Input(i) => env.input_ready(*i),
         TExprKind::TableOutput { table, output } => env.results.get(*table, *output),
         TExprKind::Field(base, slot) => match lookup(base, env)? {
             Value::Record(fields) => fields.get(*slot as usize),
@@ -298,10 +393,7 @@ pub(crate) fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
         TExprKind::Account => env.account.clone(),
         TExprKind::AsOf => env.as_of.clone(),
         TExprKind::Local(i) => env.locals.get(*i as usize).cloned().unwrap_or_default(),
-        TExprKind::Input(i) => env
-            .inputs
-            .get(*i as usize)
-            .map_or(Value::Null, |v| (*v).clone()),
+        TExprKind::Input(i) => env.input(*i)?.clone(),
         TExprKind::TableOutput { table, output } => env
             .results
             .get(*table, *output)
@@ -327,11 +419,13 @@ pub(crate) fn eval(e: &TExpr, env: &mut Env) -> Result<Value> {
             }
             // Operands that name a value are read in place, not copied.
             let la = if is_lookup(l) {
+                ready(l, env)?;
                 None
             } else {
                 Some(eval(l, env)?)
             };
             let lb = if is_lookup(r) {
+                ready(r, env)?;
                 None
             } else {
                 Some(eval(r, env)?)
@@ -689,6 +783,7 @@ pub fn eval_standalone(
         account,
         as_of: Value::Date(as_of),
         inputs: &[],
+        lazy: Lazy::NONE,
         results: Results::NONE,
         locals: locals.iter().cloned().collect(),
     };

@@ -246,3 +246,48 @@ fn trace_misses_agree_with_the_first_failing_cells() {
         "{misses} {with_operands}"
     );
 }
+
+/// A computed input no row tried reads is shown as not computed, not as a
+/// value; a cell after its row's first failing one whose input cannot be
+/// computed says so, and the account is still evaluated.
+#[test]
+fn an_input_not_computed_is_shown_as_such() {
+    let dir = "tests/fixtures/eval/lazy_inputs";
+    let rules = format!("{dir}/rules");
+    let accounts = format!("{dir}/accounts.yaml");
+    let args = [
+        "dry-run",
+        "--rules",
+        &rules,
+        "--as-of",
+        AS_OF,
+        "--explain",
+        "--all-cells",
+    ];
+    let run = |account: &str, extra: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend_from_slice(&["--account", account]);
+        args.extend_from_slice(extra);
+        args.push(&accounts);
+        arrears(&args)
+    };
+    let out = run("card-d1-zero", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("inputs: kind = card, ratio (not computed: no row tried reads it)"),
+        "{text}"
+    );
+    let out = run("utility-d1-zero", &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "- loan-big: kind = utility does not match \"loan\"\n          and ratio cannot be computed for this account: division by zero, so it is not tested against \"> 10\""
+        ),
+        "{text}"
+    );
+    let out = run("card-d1-zero", &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let inputs = &json["accounts"][0]["trace"][0]["inputs"];
+    assert_eq!(inputs, &serde_json::json!({ "kind": "card" }), "{json}");
+}

@@ -75,7 +75,12 @@ fn decisions(plan: &Plan, accounts: &Path, as_of: NaiveDate) -> Vec<String> {
                     .inputs
                     .iter()
                     .zip(&trace.inputs)
-                    .map(|(i, v)| format!("{}={}", i.name, ShowValue(v, &i.expr.ty, plan.schema())))
+                    .map(|(i, v)| match v {
+                        Some(v) => {
+                            format!("{}={}", i.name, ShowValue(v, &i.expr.ty, plan.schema()))
+                        }
+                        None => format!("{}:not-computed", i.name),
+                    })
                     .collect();
                 let tried: Vec<String> = trace
                     .rows

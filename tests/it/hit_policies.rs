@@ -3,12 +3,15 @@
 //! optionally the evaluation date (`as_of.txt`, default 2026-11-22) and
 //! optionally `expect.txt`: lines `<account id> | <text>` where the text must
 //! appear in that account's rendering (`\n` in the text stands for a newline). Each case's full rendering is
-//! snapshotted as `hit_policies__<case>.snap`.
+//! snapshotted as `hit_policies__<case>.snap`. Each account is evaluated three
+//! ways that must agree: the fast paths, with a trace, and the reference
+//! (`Tables::reference`); under a decision, `not computed:` names the computed
+//! inputs its trace shows were not computed (no row tried and no output read them).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use arrears::eval::{evaluate, Outcome};
+use arrears::eval::{evaluate, Outcome, Tables};
 use arrears::lang::compile::{compile, Plan};
 use arrears::types::{ShowValue, Value};
 use chrono::NaiveDate;
@@ -80,11 +83,14 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
             (Err(a), Err(b)) => assert_eq!(a, b),
             _ => panic!("trace changes the result for {id}"),
         }
+        let mut reference = Tables::reference(&plan, &account, as_of);
+        let reference = reference.require_all().map(|()| reference.evaluation);
+        assert_eq!(plain, reference, "the reference differs for {id}");
         match traced {
             Err(err) => writeln!(out, "  error: {err}").unwrap(),
             Ok(evaluation) => {
                 assert_eq!(evaluation.trace.len(), evaluation.decisions.len());
-                for d in &evaluation.decisions {
+                for (d, trace) in evaluation.decisions.iter().zip(&evaluation.trace) {
                     let name = &plan.tables[d.table as usize].table.name;
                     let line = match &d.outcome {
                         Outcome::Row { row, also, .. } => {
@@ -132,6 +138,17 @@ fn render_case(dir: &Path) -> (String, Vec<(String, String)>) {
                         }
                     };
                     writeln!(out, "  {name}: {line}").unwrap();
+                    let table = &plan.tables[d.table as usize].table;
+                    let not_computed: Vec<&str> = table
+                        .inputs
+                        .iter()
+                        .zip(&trace.inputs)
+                        .filter(|(_, v)| v.is_none())
+                        .map(|(i, _)| i.name.as_str())
+                        .collect();
+                    if !not_computed.is_empty() {
+                        writeln!(out, "    not computed: {}", not_computed.join(", ")).unwrap();
+                    }
                 }
             }
         }
@@ -196,6 +213,7 @@ fn eval_fixtures() {
         "list_functions",
         "dates",
         "enum_cells",
+        "lazy_inputs",
     ] {
         assert!(
             names.iter().any(|n| n == required),

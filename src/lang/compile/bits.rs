@@ -8,7 +8,11 @@
 //! `verify`, and such a candidate is matched cell by cell as before; cells
 //! after it in the row are left to that check too, so a row the sets exclude
 //! has failed on a constant cell before any cell that could raise an error,
-//! exactly where the row-by-row evaluator stops. It must decide exactly what
+//! exactly where the row-by-row evaluator stops. A computed input's column is
+//! read only when a candidate left (after the columns before it) has a cell
+//! there, so an input no row can reach is not computed; when computing one
+//! fails, the caller matches row by row instead, which raises the error only
+//! where a row reaches it. It must decide exactly what
 //! matching every cell decides (tests in `eval` compare the two on every
 //! account); a class is computed by asking every cell about one representative
 //! value of it, through the same `Check` the evaluator runs.
@@ -50,7 +54,24 @@ struct ColumnBits {
     classes: Classes,
     /// `words` per class: null first, then one per class of `classes`.
     sets: Vec<u64>,
+    /// A computed input: read only when a candidate left has a cell here.
+    lazy: bool,
+    /// The rows with a cell the sets decide in this column (the others are
+    /// in every class).
+    tested: Vec<u64>,
 }
+
+/// The classes an account's values select, per column ([`RowBits::select`]).
+#[derive(Debug)]
+pub struct Selection {
+    /// The candidates, for a table of one word.
+    word: u64,
+    /// Per column, the start of its class's set, or [`SKIPPED`].
+    starts: smallvec::SmallVec<[u32; 12]>,
+}
+
+/// A lazy column no candidate tests: its input was not computed.
+const SKIPPED: u32 = u32::MAX;
 
 /// How a column's non-null values fall into classes.
 #[derive(Clone, Debug)]
@@ -298,6 +319,7 @@ impl RowBits {
         m: &Matcher,
         rows: usize,
         inputs: &[crate::lang::ir::Input],
+        computed: &[bool],
         schema: &Schema,
     ) -> Option<RowBits> {
         if rows == 0 {
@@ -391,6 +413,8 @@ impl RowBits {
                 input: col as u32,
                 classes,
                 sets,
+                lazy: computed.get(col) == Some(&true),
+                tested: covered,
             });
         }
         if columns.is_empty() {
@@ -404,41 +428,82 @@ impl RowBits {
         })
     }
 
+    /// The class of each column's value, `input(i)` giving input `i`'s:
+    /// columns in order, a computed one read only if a candidate left has a
+    /// cell there, none once no candidate is left. `None` when an input is not
+    /// of its column's kind, an error when one cannot be computed (then the
+    /// caller matches every row as before).
+    #[inline]
+    pub fn select<'v, E>(
+        &self,
+        mut input: impl FnMut(u32) -> Result<&'v Value, E>,
+    ) -> Result<Option<Selection>, E> {
+        let mut selection = Selection {
+            word: self.all[0],
+            starts: smallvec::SmallVec::new(),
+        };
+        if self.words == 1 {
+            // Up to 64 rows (most tables): one word, no slices.
+            for column in &self.columns {
+                let word = selection.word;
+                if word == 0 {
+                    break;
+                }
+                if column.lazy && word & column.tested[0] == 0 {
+                    continue;
+                }
+                let Some(class) = column.class(input(column.input)?) else {
+                    return Ok(None);
+                };
+                selection.word = word & column.sets[class];
+            }
+            return Ok(Some(selection));
+        }
+        for column in &self.columns {
+            if column.lazy
+                && !(0..self.words).any(|w| self.word(&selection, w) & column.tested[w] != 0)
+            {
+                selection.starts.push(SKIPPED);
+                continue;
+            }
+            let Some(class) = column.class(input(column.input)?) else {
+                return Ok(None);
+            };
+            // Below `MAX_WORDS` words in all.
+            selection.starts.push((class * self.words) as u32);
+        }
+        Ok(Some(selection))
+    }
+
+    /// Word `w` of the candidates the columns selected so far leave.
+    #[inline(always)]
+    fn word(&self, selection: &Selection, w: usize) -> u64 {
+        if self.words == 1 {
+            return selection.word;
+        }
+        let mut word = self.all[w];
+        for (column, &start) in self.columns.iter().zip(&selection.starts) {
+            if start != SKIPPED {
+                word &= column.sets[start as usize + w];
+            }
+        }
+        word
+    }
+
     /// Calls `visit` with each candidate row in ascending order and whether
     /// it must be matched cell by cell, until `visit` returns `Ok(true)`.
-    /// `None` when an input is not of its column's kind (then the caller
-    /// matches every row as before).
     #[inline]
     pub fn candidates<E>(
         &self,
-        inputs: &[&Value],
+        selection: &Selection,
         mut visit: impl FnMut(u32, bool) -> Result<bool, E>,
-    ) -> Option<Result<(), E>> {
-        if self.words == 1 {
-            // Up to 64 rows (most tables): one word, no slices.
-            let mut word = self.all[0];
-            for column in &self.columns {
-                word &= column.sets[column.class(inputs[column.input as usize])?];
-            }
-            return Some(self.visit_word(0, word, &mut visit).map(|_| ()));
-        }
-        let mut sets: smallvec::SmallVec<[&[u64]; 16]> = smallvec::SmallVec::new();
-        for column in &self.columns {
-            let class = column.class(inputs[column.input as usize])?;
-            sets.push(&column.sets[class * self.words..(class + 1) * self.words]);
-        }
+    ) -> Result<(), E> {
         for w in 0..self.words {
-            let mut word = self.all[w];
-            for set in &sets {
-                word &= set[w];
-            }
-            match self.visit_word(w, word, &mut visit) {
-                Ok(false) => {}
-                Ok(true) => return Some(Ok(())),
-                Err(e) => return Some(Err(e)),
+            if self.visit_word(w, self.word(selection, w), &mut visit)? {
+                break;
             }
         }
-        Some(Ok(()))
+        Ok(())
     }
 
     /// Visits the rows of word `w` set in `word`; `Ok(true)` when `visit` stopped.
@@ -473,31 +538,43 @@ pub enum First {
 }
 
 impl RowBits {
-    /// The first row that matches, with `input(i)` the value of input `i`;
-    /// `None` when an input is not of its column's kind.
+    /// The first row that matches, with `input(i)` giving input `i` as for
+    /// [`RowBits::select`]; `None` when an input is not of its column's kind.
+    /// A table of one word (most) is decided in one pass, with no selection.
     #[inline]
-    pub fn first<'v>(&self, input: impl Fn(u32) -> &'v Value) -> Option<First> {
-        if self.words == 1 {
-            let mut word = self.all[0];
-            for column in &self.columns {
-                word &= column.sets[column.class(input(column.input))?];
-            }
-            return Some(self.first_in(0, word));
+    pub fn first_of<'v, E>(
+        &self,
+        mut input: impl FnMut(u32) -> Result<&'v Value, E>,
+    ) -> Result<Option<First>, E> {
+        if self.words != 1 {
+            return Ok(self.select(input)?.map(|s| self.first(&s)));
         }
-        let mut classes: smallvec::SmallVec<[usize; 16]> = smallvec::SmallVec::new();
+        let mut word = self.all[0];
         for column in &self.columns {
-            classes.push(column.class(input(column.input))? * self.words);
+            if word == 0 {
+                break;
+            }
+            if column.lazy && word & column.tested[0] == 0 {
+                continue;
+            }
+            let Some(class) = column.class(input(column.input)?) else {
+                return Ok(None);
+            };
+            word &= column.sets[class];
         }
+        Ok(Some(self.first_in(0, word)))
+    }
+
+    /// The first row the selection leaves.
+    #[inline]
+    pub fn first(&self, selection: &Selection) -> First {
         for w in 0..self.words {
-            let mut word = self.all[w];
-            for (column, &start) in self.columns.iter().zip(&classes) {
-                word &= column.sets[start + w];
-            }
+            let word = self.word(selection, w);
             if word != 0 {
-                return Some(self.first_in(w, word));
+                return self.first_in(w, word);
             }
         }
-        Some(First::NoRow)
+        First::NoRow
     }
 
     #[inline(always)]

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
 use crate::lang::semantics::{
     binary, call, compare, dec, decimal_op, eval, extreme, extreme_order, fold_each, is_lookup,
-    lookup, read_fields, truthy, unary, Env, Result, NULL,
+    lookup, read_fields, ready, truthy, unary, Env, Result, NULL,
 };
 use crate::lang::syntax::ast::UnaryOp;
 use crate::types::{Type, Value};
@@ -60,7 +60,10 @@ impl Code {
                 }),
                 _ => {
                     let e = e.clone();
-                    Code::new(move |env| Ok(lookup(&e, env).cloned().unwrap_or_default()))
+                    Code::new(move |env| {
+                        ready(&e, env)?;
+                        Ok(lookup(&e, env).cloned().unwrap_or_default())
+                    })
                 }
             },
             TExprKind::Binary(BinOp::And, l, r) => {
@@ -244,7 +247,10 @@ impl Dec {
                 let local = env.locals.get(i as usize).unwrap_or(&NULL);
                 Ok(dec(read_fields(local, &slots)))
             }),
-            Operand::Lookup(e) => Dec::new(move |env| Ok(lookup(&e, env).and_then(dec))),
+            Operand::Lookup(e) => Dec::new(move |env| {
+                ready(&e, env)?;
+                Ok(lookup(&e, env).and_then(dec))
+            }),
             Operand::Computed(code) => Dec::new(move |env| Ok(dec(&code.run(env)?))),
         }
     }
@@ -289,6 +295,7 @@ impl Operand {
     fn compute(&self, env: &mut Env) -> Result<Option<Value>> {
         match self {
             Operand::Computed(code) => code.run(env).map(Some),
+            Operand::Lookup(e) => ready(e, env).map(|_| None),
             _ => Ok(None),
         }
     }

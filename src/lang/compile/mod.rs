@@ -21,7 +21,7 @@ use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::{Constants, Decision, Outcome, Values};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
-pub use bits::{First, RowBits};
+pub use bits::{First, RowBits, Selection};
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher};
 pub use code::Code;
@@ -95,6 +95,9 @@ pub struct CompiledTable {
     pub input_reads: Vec<InputRead>,
     /// How many inputs are computed (`InputRead::Computed`).
     pub computed_inputs: u32,
+    /// Per input: the index of its value among the computed inputs, or
+    /// `u32::MAX` for one read in place.
+    pub computed_slots: Vec<u32>,
 }
 
 /// How an input column's value is obtained.
@@ -104,7 +107,8 @@ pub enum InputRead {
     /// `for_each` item, a param): `account.pay_plan.active`.
     Path { local: Option<u32>, slots: Vec<u32> },
     /// Anything else: the expression, compiled; its value is the `index`th
-    /// of the table's computed inputs (they are evaluated first, in order).
+    /// of the table's computed inputs, computed the first time a cell tested
+    /// or an output evaluated reads it (`semantics::Lazy`).
     Computed { index: u32, code: Code },
 }
 
@@ -229,8 +233,40 @@ pub fn compile(program: Program) -> Plan {
                 .inputs
                 .first()
                 .and_then(|input| RowIndex::build(&rows, &input.expr.ty));
+            let mut computed = 0;
+            let input_reads: Vec<InputRead> = table
+                .inputs
+                .iter()
+                .map(|i| match InputRead::of(&i.expr) {
+                    InputRead::Computed { code, .. } => {
+                        computed += 1;
+                        InputRead::Computed {
+                            index: computed - 1,
+                            code,
+                        }
+                    }
+                    path => path,
+                })
+                .collect();
+            let computed_slots = input_reads
+                .iter()
+                .map(|read| match read {
+                    InputRead::Computed { index, .. } => *index,
+                    InputRead::Path { .. } => u32::MAX,
+                })
+                .collect();
             let matcher = Matcher::build(&rows, &table.inputs);
-            let bits = RowBits::build(&matcher, rows.len(), &table.inputs, &program.schema);
+            let computed_columns: Vec<bool> = input_reads
+                .iter()
+                .map(|read| matches!(read, InputRead::Computed { .. }))
+                .collect();
+            let bits = RowBits::build(
+                &matcher,
+                rows.len(),
+                &table.inputs,
+                &computed_columns,
+                &program.schema,
+            );
             let constants = |outputs: &[TExpr]| -> Option<Box<[Value]>> {
                 outputs
                     .iter()
@@ -254,21 +290,6 @@ pub fn compile(program: Program) -> Plan {
                 .map(|row| format!("{}:{}", table.name, row.id).into())
                 .collect();
             let default_ref = format!("{}:default", table.name).into();
-            let mut computed = 0;
-            let input_reads = table
-                .inputs
-                .iter()
-                .map(|i| match InputRead::of(&i.expr) {
-                    InputRead::Computed { code, .. } => {
-                        computed += 1;
-                        InputRead::Computed {
-                            index: computed - 1,
-                            code,
-                        }
-                    }
-                    path => path,
-                })
-                .collect();
             let results = table
                 .result_columns()
                 .iter()
@@ -276,6 +297,7 @@ pub fn compile(program: Program) -> Plan {
                 .collect();
             let compiled = CompiledTable {
                 computed_inputs: computed,
+                computed_slots,
                 name: table.name.as_str().into(),
                 results,
                 input_reads,
