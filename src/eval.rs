@@ -438,9 +438,14 @@ impl Run<'_> {
     /// (what `Env::input` does, without its indirections): for `first_hit`.
     /// Computed inputs read no other input.
     #[inline(never)]
-    fn compute_into<'c>(&self, cell: &'c OnceCell<Value>, code: &Code) -> Result<&'c Value> {
-        let mut env = self.env(&[], SmallVec::new(), Lazy::NONE);
-        let v = code.run(&mut env)?;
+    fn compute_into<'c, 'e>(
+        &'e self,
+        cell: &'c OnceCell<Value>,
+        code: &Code,
+        env: &mut Option<Env<'e>>,
+    ) -> Result<&'c Value> {
+        let env = env.get_or_insert_with(|| self.env(&[], SmallVec::new(), Lazy::NONE));
+        let v = code.run(env)?;
         Ok(cell.get_or_init(|| v))
     }
 
@@ -461,13 +466,15 @@ impl Run<'_> {
             return Ok(None);
         };
         let constants = &self.plan.constants[self.t as usize];
+        // One environment for the table's computed inputs, built when the first is needed.
+        let mut env: Option<Env> = None;
         let input = |i: u32| -> Result<&Value> {
             match &table.input_reads[i as usize] {
                 InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
                 InputRead::Computed { index, code } => match computed.get(*index as usize) {
                     Some(cell) => match cell.get() {
                         Some(v) => Ok(v),
-                        None => self.compute_into(cell, code),
+                        None => self.compute_into(cell, code, &mut env),
                     },
                     None => Ok(&NULL),
                 },
