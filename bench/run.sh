@@ -29,6 +29,8 @@ for n in $sizes; do
   fi
   echo "== batch $n rows ($(du -h "$in" | cut -f1) + companions)"
   for run in $(seq "${RUNS:-3}"); do
+    # Each run writes a new file: replacing the last run's output would time the filesystem freeing it (see README).
+    rm -f "$work/actions-$n.jsonl" "$work/rejects-$n.jsonl"; sync
     /usr/bin/time -v "$bin" batch --rules rules --as-of 2026-11-22 \
         --out "$work/actions-$n.jsonl" --rejects "$work/rejects-$n.jsonl" \
         --summary "$work/summary-$n.json" "$in" 2> "$work/time-$n.txt" || true
@@ -48,6 +50,7 @@ if [ "${WORKLOAD:-1}" != 0 ] && [ -d "$wl/collections-rules" ]; then
     flag=""; [ "$mode" = decisions ] && flag="--decisions"
     for threads in 1 2; do
       for run in $(seq "${RUNS:-3}"); do
+        rm -f "$work/collections-$mode.jsonl"; sync
         /usr/bin/time -f "collections batch $mode, $threads thread(s), run $run: %e s wall, %U s user, %S s sys, %M KB peak" \
           "$bin" batch --rules "$wl/collections-rules" --as-of 2026-11-22 --threads "$threads" $flag \
           --out "$work/collections-$mode.jsonl" "$csv" 2>&1 | grep -E "^collections"
