@@ -438,27 +438,17 @@ impl RowBits {
         &self,
         mut input: impl FnMut(u32) -> Result<&'v Value, E>,
     ) -> Result<Option<Selection>, E> {
+        if self.words == 1 {
+            // Up to 64 rows (most tables): one word, no slices.
+            return Ok(self.one_word(&mut input)?.map(|word| Selection {
+                word,
+                starts: smallvec::SmallVec::new(),
+            }));
+        }
         let mut selection = Selection {
             word: self.all[0],
             starts: smallvec::SmallVec::new(),
         };
-        if self.words == 1 {
-            // Up to 64 rows (most tables): one word, no slices.
-            for column in &self.columns {
-                let word = selection.word;
-                if word == 0 {
-                    break;
-                }
-                if column.lazy && word & column.tested[0] == 0 {
-                    continue;
-                }
-                let Some(class) = column.class(input(column.input)?) else {
-                    return Ok(None);
-                };
-                selection.word = word & column.sets[class];
-            }
-            return Ok(Some(selection));
-        }
         for column in &self.columns {
             if column.lazy
                 && !(0..self.words).any(|w| self.word(&selection, w) & column.tested[w] != 0)
@@ -549,6 +539,19 @@ impl RowBits {
         if self.words != 1 {
             return Ok(self.select(input)?.map(|s| self.first(&s)));
         }
+        Ok(self
+            .one_word(&mut input)?
+            .map(|word| self.first_in(0, word)))
+    }
+
+    /// The rows of a one-word table (up to 64 rows) left after each column in
+    /// turn; a lazy column is read only if a row left tests it. `None`: an
+    /// input is not of its column's kind.
+    #[inline(always)]
+    fn one_word<'v, E>(
+        &self,
+        input: &mut impl FnMut(u32) -> Result<&'v Value, E>,
+    ) -> Result<Option<u64>, E> {
         let mut word = self.all[0];
         for column in &self.columns {
             if word == 0 {
@@ -562,7 +565,7 @@ impl RowBits {
             };
             word &= column.sets[class];
         }
-        Ok(Some(self.first_in(0, word)))
+        Ok(Some(word))
     }
 
     /// The first row the selection leaves.
