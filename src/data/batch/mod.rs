@@ -36,7 +36,7 @@ pub use csv_source::CsvSource;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
 pub use open_cases::OpenCases;
-pub use part::{decode_unit, write_action, write_reject, Decoded, Undecodable};
+pub use part::{decode_unit, write_actions, write_reject, Decoded, Undecodable};
 pub use run::{pipeline, run};
 pub use summary::{Counts, InputFile, OpenCasesCounts, Summary};
 

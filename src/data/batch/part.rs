@@ -487,21 +487,10 @@ fn write_kind(out: &mut Vec<u8>, scratch: &mut Vec<u8>, kind: &ActionKind) {
     }
 }
 
-/// One action line; `line` is the row's, `None` (`null`, an empty CSV cell)
-/// for an action no row caused (`--open-cases`).
-pub fn write_action(
-    out: &mut Vec<u8>,
-    scratch: &mut Vec<u8>,
-    format: OutputFormat,
-    id: &str,
-    line: Option<u64>,
-    action: &Action,
-) {
-    write_actions(out, scratch, format, id, line, std::slice::from_ref(action));
-}
-
-/// One row's action lines ([`write_action`] for each): in JSON Lines their
-/// common start, `{"account":…,"row":…,`, is written once and copied.
+/// One row's action lines, one per action; `line` is the row's, `None`
+/// (`null`, an empty CSV cell) for actions no row caused (`--open-cases`). In
+/// JSON Lines the lines' common start, `{"account":…,"row":…,`, is written
+/// once and copied.
 pub fn write_actions(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
@@ -586,7 +575,7 @@ fn write_csv_action(out: &mut Vec<u8>, id: &str, line: Option<u64>, action: &Act
 mod json_text_tests {
     use proptest::prelude::*;
 
-    use super::{write_action, write_actions, OutputFormat};
+    use super::{write_actions, OutputFormat};
     use crate::policy::action::samples;
     use crate::policy::Action;
 
@@ -610,13 +599,13 @@ mod json_text_tests {
 
     fn written(id: &str, line: Option<u64>, action: &Action) -> String {
         let (mut out, mut scratch) = (Vec::new(), Vec::new());
-        write_action(
+        write_actions(
             &mut out,
             &mut scratch,
             OutputFormat::Jsonl,
             id,
             line,
-            action,
+            std::slice::from_ref(action),
         );
         String::from_utf8(out).expect("UTF-8")
     }

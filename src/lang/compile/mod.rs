@@ -18,7 +18,7 @@ mod fold;
 mod index;
 
 use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
-use crate::lang::semantics::{Constants, Decision, Outcome, Values};
+use crate::lang::semantics::{Constants, Decision, Lazy, Outcome, Values};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
 pub use bits::{First, RowBits, Selection};
@@ -96,7 +96,7 @@ pub struct CompiledTable {
     /// How many inputs are computed (`InputRead::Computed`).
     pub computed_inputs: u32,
     /// Per input: the index of its value among the computed inputs, or
-    /// `u32::MAX` for one read in place.
+    /// `Lazy::IN_PLACE` for one read in place (what `semantics::Lazy` reads).
     pub computed_slots: Vec<u32>,
 }
 
@@ -252,7 +252,7 @@ pub fn compile(program: Program) -> Plan {
                 .iter()
                 .map(|read| match read {
                     InputRead::Computed { index, .. } => *index,
-                    InputRead::Path { .. } => u32::MAX,
+                    InputRead::Path { .. } => Lazy::IN_PLACE,
                 })
                 .collect();
             let matcher = Matcher::build(&rows, &table.inputs);
