@@ -186,6 +186,8 @@ fn is_blank(row: &StringRecord) -> bool {
 /// A CSV extract with its header, and its companion files.
 /// Row buffers kept for reuse: two parts' worth.
 const MAX_SPARE_RECORDS: usize = 2 * super::PART_ROWS;
+/// The longest record whose buffer is kept for reuse.
+const MAX_SPARE_RECORD_BYTES: usize = 4096;
 
 pub struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send>>,
@@ -347,7 +349,9 @@ impl RowSource for CsvSource {
             }
             match unit.raw {
                 // A long record's buffer is not kept for the short ones.
-                Raw::Csv { record, .. } if record.as_byte_record().as_slice().len() <= 4096 => {
+                Raw::Csv { record, .. }
+                    if record.as_byte_record().as_slice().len() <= MAX_SPARE_RECORD_BYTES =>
+                {
                     self.spare.push(record.into_byte_record())
                 }
                 _ => {}
