@@ -72,10 +72,16 @@ impl Evaluation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("table `{table}`{}: {kind}", item.map(|i| format!(" (item {})", i + 1)).unwrap_or_default())]
+#[error(
+    "table `{table}`{}{}: {kind}",
+    item.map(|i| format!(" (item {})", i + 1)).unwrap_or_default(),
+    input.as_ref().map(|name| format!(", input `{name}`")).unwrap_or_default()
+)]
 pub struct EvalError {
     pub table: String,
     pub item: Option<u32>,
+    /// The computed input whose computing failed, if it was one.
+    pub input: Option<String>,
     pub kind: EvalErrorKind,
 }
 
@@ -248,7 +254,10 @@ fn filler(table: &CompiledTable, reference: bool) -> impl Fn(u32, &mut Env) -> R
         Some(InputRead::Computed { code, .. }) => match reference {
             false => code.run(env),
             true => eval(&table.table.inputs[i as usize].expr, env),
-        },
+        }
+        .map_err(|cause| {
+            EvalErrorKind::Input(table.table.inputs[i as usize].name.clone(), Box::new(cause))
+        }),
         _ => Ok(Value::Null),
     }
 }
@@ -267,9 +276,14 @@ struct Run<'r> {
 
 impl Run<'_> {
     fn fail(&self, item: Option<u32>, kind: EvalErrorKind) -> EvalError {
+        let (input, kind) = match kind {
+            EvalErrorKind::Input(name, cause) => (Some(name), *cause),
+            kind => (None, kind),
+        };
         EvalError {
             table: self.plan.tables[self.t as usize].table.name.clone(),
             item,
+            input,
             kind,
         }
     }

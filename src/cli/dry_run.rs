@@ -285,7 +285,14 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, ar
         }
         Result::BadData(errors) => doc["errors"] = json!(errors),
         Result::EvalFailed(err) => {
-            doc["errors"] = json!([{ "table": err.table, "message": err.kind.to_string() }]);
+            let mut error = json!({ "table": err.table, "message": err.kind.to_string() });
+            if let Some(item) = err.item {
+                error["item"] = json!(item + 1);
+            }
+            if let Some(input) = &err.input {
+                error["input"] = json!(input);
+            }
+            doc["errors"] = json!([error]);
         }
         Result::Evaluated(evaluation, actions) => {
             let mut used = None;
@@ -382,7 +389,10 @@ fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, ar
 /// could not be evaluated (`"error"`); nothing for a cell of constants.
 fn add_operands(j: &mut Json, plan: &Plan, t: u32, miss: &crate::eval::CellMiss) {
     match &miss.operands {
-        Err(err) => j["error"] = json!(err.to_string()),
+        Err(err) => {
+            let input = &plan.tables[t as usize].table.inputs[miss.input as usize].name;
+            j["error"] = json!(err.beside_input(input).to_string())
+        }
         Ok(values) if values.is_empty() => {}
         Ok(values) => {
             let Some((_, tests)) = dynamic_tests(plan, t, miss.row, miss.input) else {

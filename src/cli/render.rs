@@ -217,7 +217,7 @@ fn cell_miss(
         let err = match miss {
             Some(CellMiss {
                 operands: Err(err), ..
-            }) => format!(": {err}"),
+            }) => format!(": {}", err.beside_input(&input.name)),
             _ => String::new(),
         };
         return format!(

@@ -124,6 +124,21 @@ pub enum EvalErrorKind {
     /// A policy step could not be carried out (e.g. a template name computed at run time that does not exist).
     #[error("{0}")]
     Policy(String),
+    /// Computing the named input failed with the boxed cause. An `EvalError`
+    /// lifts the name into its own `input`, so its `kind` is the cause.
+    #[error("input `{0}`: {1}")]
+    Input(String, Box<EvalErrorKind>),
+}
+
+impl EvalErrorKind {
+    /// The error as said where input `name` is already named: without the
+    /// input that carries it if that is `name`.
+    pub fn beside_input(&self, name: &str) -> &EvalErrorKind {
+        match self {
+            EvalErrorKind::Input(input, cause) if input == name => cause,
+            other => other,
+        }
+    }
 }
 
 fn quoted(ids: &[String]) -> String {

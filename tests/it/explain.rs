@@ -290,4 +290,25 @@ fn an_input_not_computed_is_shown_as_such() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let inputs = &json["accounts"][0]["trace"][0]["inputs"];
     assert_eq!(inputs, &serde_json::json!({ "kind": "card" }), "{json}");
+    // The input whose computing fails is named, in text and in JSON, and so
+    // is the item of a `for_each` table.
+    let out = run("loan-share-zero", &[]);
+    assert!(
+        stdout(&out)
+            .contains("error: table `f_per_item` (item 2), input `ratio`: division by zero"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run("loan-share-zero", &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        json["accounts"][0]["errors"],
+        serde_json::json!([{
+            "table": "f_per_item",
+            "item": 2,
+            "input": "ratio",
+            "message": "division by zero",
+        }]),
+        "{json}"
+    );
 }

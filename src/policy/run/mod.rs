@@ -39,6 +39,7 @@ fn policy_error(table: &str, message: String) -> EvalError {
     EvalError {
         table: table.to_string(),
         item: None,
+        input: None,
         kind: EvalErrorKind::Policy(message),
     }
 }
