@@ -98,6 +98,12 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
         docs.broken.note(&file);
         return;
     }
+    // A well-formed file whose lines name its kind is parsed once.
+    if let Some(kind) = guessed_kind(&file.text) {
+        if load_as(docs, kind, format, &file).is_ok() {
+            return;
+        }
+    }
     let probe = match parse::<Probe>(format, &file) {
         Ok(probe) => probe,
         Err(diagnostic) => {
@@ -134,31 +140,7 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     ];
     let present: Vec<&str> = kinds.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
     let result = match present.as_slice() {
-        ["schema"] => {
-            parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file.clone(), d)))
-        }
-        ["table"] => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file.clone(), d))),
-        ["guardrails"] => parse::<GuardDoc>(format, &file).map(|d| {
-            docs.guardrails.push(d.guardrails.value.clone());
-            for invariant in &d.invariants {
-                let pack = d.guardrails.value.clone();
-                docs.invariants
-                    .push((file.clone(), pack, invariant.clone()));
-            }
-            docs.tables.push((file.clone(), d.into_table()));
-        }),
-        ["calendar"] => {
-            parse::<CalendarDoc>(format, &file).map(|d| docs.calendars.push((file.clone(), d)))
-        }
-        ["template"] => {
-            parse::<TemplateDoc>(format, &file).map(|d| docs.templates.push((file.clone(), d)))
-        }
-        ["experiment"] => {
-            parse::<ExperimentDoc>(format, &file).map(|d| docs.experiments.push((file.clone(), d)))
-        }
-        ["policy"] => {
-            parse::<PolicyDoc>(format, &file).map(|d| docs.policies.push((file.clone(), d)))
-        }
+        [kind] => load_as(docs, kind, format, &file),
         [] => Err(Box::new(unknown_document(format, &file))),
         several => Err(Box::new(
             Diagnostic::error(
@@ -182,6 +164,69 @@ pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
         docs.broken.note(&file);
     }
 }
+
+/// Parses `file` as a document of `kind` (a key of [`DOCUMENT_KINDS`]) into
+/// `docs`; on an error `docs` is left as it was.
+fn load_as(
+    docs: &mut RuleDocs,
+    kind: &str,
+    format: Format,
+    file: &Arc<SourceFile>,
+) -> Result<(), Box<Diagnostic>> {
+    let file = file.clone();
+    match kind {
+        "schema" => parse::<SchemaDoc>(format, &file).map(|d| docs.schemas.push((file, d))),
+        "table" => parse::<TableDoc>(format, &file).map(|d| docs.tables.push((file, d))),
+        "guardrails" => parse::<GuardDoc>(format, &file).map(|d| {
+            docs.guardrails.push(d.guardrails.value.clone());
+            for invariant in &d.invariants {
+                let pack = d.guardrails.value.clone();
+                docs.invariants
+                    .push((file.clone(), pack, invariant.clone()));
+            }
+            docs.tables.push((file, d.into_table()));
+        }),
+        "calendar" => parse::<CalendarDoc>(format, &file).map(|d| docs.calendars.push((file, d))),
+        "template" => parse::<TemplateDoc>(format, &file).map(|d| docs.templates.push((file, d))),
+        "experiment" => {
+            parse::<ExperimentDoc>(format, &file).map(|d| docs.experiments.push((file, d)))
+        }
+        "policy" => parse::<PolicyDoc>(format, &file).map(|d| docs.policies.push((file, d))),
+        _ => Err(Box::new(unknown_document(format, &file))),
+    }
+}
+
+/// The rule document kind the file's top-level lines name, when they name
+/// exactly one (a template's or policy's own `calendar` key aside): a guess
+/// that lets a well-formed file be parsed once instead of probed first. The
+/// guess is safe because every document type refuses unknown keys, so a file
+/// that parses as the guessed kind has no other kind's key.
+fn guessed_kind(text: &str) -> Option<&'static str> {
+    let keys = top_level_lines(text);
+    let has = |kind: &str| keys.iter().any(|(k, _)| *k == kind);
+    if has("tests") || has("mapping") {
+        return None;
+    }
+    let mut named = DOCUMENT_KINDS
+        .iter()
+        .copied()
+        .filter(|kind| has(kind) && !(*kind == "calendar" && (has("template") || has("policy"))));
+    match (named.next(), named.next()) {
+        (Some(kind), None) => Some(kind),
+        _ => None,
+    }
+}
+
+/// The rule document kinds, each parsed by [`load_as`].
+const DOCUMENT_KINDS: [&str; 7] = [
+    "schema",
+    "table",
+    "guardrails",
+    "calendar",
+    "template",
+    "experiment",
+    "policy",
+];
 
 /// The top-level keys that name a document kind (a test document's `tests`, a mapping's `mapping` included).
 const DOCUMENT_KEYS: [&str; 9] = [
@@ -264,5 +309,31 @@ impl<'de> serde::Deserialize<'de> for TopLevelKeys {
             }
         }
         deserializer.deserialize_any(KeysVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guessed_kind;
+
+    #[test]
+    fn the_kind_is_guessed_only_from_one_top_level_kind_key() {
+        let cases = [
+            ("# c\ntable: entry\nhit: first\nrows:\n  - id: a\n", Some("table")),
+            ("table = \"exit\"\nhit = \"first\"\n", Some("table")),
+            ("template: t\ncalendar: uk\nevents: []\n", Some("template")),
+            ("policy: p\ncalendar: uk\n", Some("policy")),
+            ("calendar: uk\nholidays: []\n", Some("calendar")),
+            ("guardrails: reg_f\ninputs:\n  table: x\n", Some("guardrails")),
+            // Two kinds, none, a test document, a mapping, a flow mapping: the probe decides.
+            ("table: a\nschema: b\n", None),
+            ("rows: []\n", None),
+            ("tests: []\ntable: entry\n", None),
+            ("mapping: m\n", None),
+            ("{table: entry, hit: first}\n", None),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(guessed_kind(text), kind, "{text}");
+        }
     }
 }
