@@ -87,6 +87,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             Ok(doc) => documents.push(doc),
             Err(problems) => {
                 unusable = true;
+                if args.format == TestFormat::Github {
+                    let cwd = std::env::current_dir().unwrap_or_default();
+                    let _ = write!(out, "{}", super::ci::github_diagnostics(&problems, &cwd));
+                }
                 problems
                     .iter()
                     .for_each(|p| error_line(crate::testing::TestFileError::from(p)));

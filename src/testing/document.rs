@@ -273,19 +273,31 @@ fn walk(
     Ok(())
 }
 
-/// Whether `path` is a test document; a FIFO or device is not (never opened).
+/// Whether `path` is a test document: its top-level key is `tests`. A file
+/// that does not parse (or is not UTF-8) but has a top-level `tests` line is
+/// one, so that its error is reported rather than its cases skipped. A FIFO
+/// or device is not (never opened).
 fn is_test_document(path: &Path) -> bool {
     let Ok(bytes) = crate::input::read_regular(path, crate::model::load::MAX_RULE_FILE_BYTES)
     else {
         return false;
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return false;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let bytes = e.into_bytes();
+            return crate::model::load::has_top_level_key(
+                &String::from_utf8_lossy(&bytes),
+                "tests",
+            );
+        }
     };
     let file = SourceFile::new(path.display().to_string(), text);
     let format = format_of(path).unwrap_or(Format::Yaml);
-    crate::model::load::parse::<crate::model::doc::Probe>(format, &file)
-        .is_ok_and(|p| p.tests.is_some())
+    match crate::model::load::parse::<crate::model::doc::Probe>(format, &file) {
+        Ok(probe) => probe.tests.is_some(),
+        Err(_) => crate::model::load::has_top_level_key(&file.text, "tests"),
+    }
 }
 
 /// What one case runs: an account on its `as_of`, or a timeline.

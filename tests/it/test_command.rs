@@ -139,6 +139,28 @@ fn unusable_documents_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// A directory searched for test documents: a file whose top-level key is
+/// `tests` but which does not parse, or is not UTF-8, is reported at its line
+/// and column (exit 2), not skipped with its cases; `--format github` makes
+/// each an annotation.
+#[test]
+fn a_searched_directory_reports_test_documents_that_do_not_parse() {
+    let dir = "tests/fixtures/test_command/search_broken";
+    let out = arrears(&["test", dir]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "", "no case runs");
+    assert_snapshot!("search_broken", stderr(&out));
+    let out = arrears(&["test", dir, "--format", "github"]);
+    assert_eq!(out.status.code(), Some(2));
+    let annotations = stdout(&out);
+    assert_eq!(annotations.lines().count(), 2, "{annotations}");
+    assert!(
+        annotations.contains(&format!("::error file={dir}/broken.yaml,line=8,col=14,"))
+            && annotations.contains(&format!("::error file={dir}/latin1.yaml,line=5,col=14,")),
+        "{annotations}"
+    );
+}
+
 const OUTCOMES: &str = "tests/fixtures/test_command/outcomes.yaml";
 const OUTCOMES_FAILING: &str = "tests/fixtures/test_command/outcomes_failing.yaml";
 const SELF_CONTAINED: &str = "tests/fixtures/test_command/self_contained.yaml";

@@ -86,6 +86,12 @@ fn top_level_lines(text: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// Whether a `key: ...` (YAML) or `key = ...` (TOML) line at the top level
+/// of `text` names `key`, read from the text alone (the file may not parse).
+pub(crate) fn has_top_level_key(text: &str, key: &str) -> bool {
+    top_level_lines(text).iter().any(|(k, _)| *k == key)
+}
+
 /// Parses one file's text (its name decides the format) into `docs`.
 pub fn load_text(docs: &mut RuleDocs, file: Arc<SourceFile>) {
     docs.files.push(file.clone());
@@ -319,12 +325,18 @@ mod tests {
     #[test]
     fn the_kind_is_guessed_only_from_one_top_level_kind_key() {
         let cases = [
-            ("# c\ntable: entry\nhit: first\nrows:\n  - id: a\n", Some("table")),
+            (
+                "# c\ntable: entry\nhit: first\nrows:\n  - id: a\n",
+                Some("table"),
+            ),
             ("table = \"exit\"\nhit = \"first\"\n", Some("table")),
             ("template: t\ncalendar: uk\nevents: []\n", Some("template")),
             ("policy: p\ncalendar: uk\n", Some("policy")),
             ("calendar: uk\nholidays: []\n", Some("calendar")),
-            ("guardrails: reg_f\ninputs:\n  table: x\n", Some("guardrails")),
+            (
+                "guardrails: reg_f\ninputs:\n  table: x\n",
+                Some("guardrails"),
+            ),
             // Two kinds, none, a test document, a mapping, a flow mapping: the probe decides.
             ("table: a\nschema: b\n", None),
             ("rows: []\n", None),

@@ -16,6 +16,7 @@ use super::spanned::Format;
 use crate::diagnostic::Diagnostic;
 use crate::input::{kind_of, read_regular, ReadError};
 use crate::source::{SourceFile, Span};
+pub(crate) use documents::has_top_level_key;
 pub use documents::{load_text, Broken, RuleDocs};
 pub(crate) use parse::parse;
 pub use parse::{date_cell, read_document};
@@ -128,23 +129,27 @@ pub fn load_dir(dir: &Path) -> Result<RuleDocs, LoadError> {
         match String::from_utf8(bytes) {
             Ok(text) => load_text(&mut docs, SourceFile::new(name, text)),
             Err(err) => {
-                let valid = err.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-                let file = SourceFile::new(name, text);
+                let (file, span) = not_utf8(name, &err);
                 docs.diagnostics.push(
-                    Diagnostic::error(
-                        "not-utf8",
-                        &file,
-                        Span::new(valid, valid + 1),
-                        "rule file is not valid UTF-8",
-                    )
-                    .with_help("save the file as UTF-8"),
+                    Diagnostic::error("not-utf8", &file, span, "rule file is not valid UTF-8")
+                        .with_help("save the file as UTF-8"),
                 );
             }
         }
     }
     docs.fingerprint = fingerprint.finish();
     Ok(docs)
+}
+
+/// A file that is not UTF-8, as text to show (the bad bytes replaced), and
+/// the span of its first bad byte.
+pub(crate) fn not_utf8(
+    name: String,
+    err: &std::string::FromUtf8Error,
+) -> (std::sync::Arc<SourceFile>, Span) {
+    let valid = err.utf8_error().valid_up_to();
+    let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+    (SourceFile::new(name, text), Span::new(valid, valid + 1))
 }
 
 /// The rule set's fingerprint: sha256 over each rule file read, in path order,

@@ -353,9 +353,18 @@ pub fn read_document<T: DeserializeOwned>(
     };
     let bytes = crate::input::read_regular(path, super::MAX_RULE_FILE_BYTES)
         .map_err(|e| unreadable(e.to_string()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| unreadable("not valid UTF-8; save the file as UTF-8".into()))?;
-    let file = SourceFile::new(name, text);
+    let file = match String::from_utf8(bytes) {
+        Ok(text) => SourceFile::new(name, text),
+        Err(err) => {
+            let (file, span) = super::not_utf8(name, &err);
+            return Err(Diagnostic::error(
+                code,
+                &file,
+                span,
+                "not valid UTF-8; save the file as UTF-8",
+            ));
+        }
+    };
     let format = super::format_of(path).unwrap_or(Format::Yaml);
     let doc = parse(format, &file).map_err(|d| unknown_key(*d, code, docs))?;
     Ok((file, doc))
