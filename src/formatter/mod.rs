@@ -253,8 +253,16 @@ fn trim_blanks(text: &str) -> String {
     if kept > 0 {
         out.push('\n');
     }
-    if text.contains("\r\n") {
+    if mostly_crlf(text) {
         out = out.replace('\n', "\r\n");
     }
     out
+}
+
+/// Whether most of `text`'s lines end in CRLF: a file keeps the line ending
+/// most of its lines have (a tie keeps LF), so one stray CRLF pasted into an
+/// LF file is mended rather than spread to every line.
+fn mostly_crlf(text: &str) -> bool {
+    let crlf = text.matches("\r\n").count();
+    crlf > text.matches('\n').count() - crlf
 }

@@ -314,3 +314,32 @@ fn a_file_named_twice_is_formatted_once() {
         "would reformat ./messy/entry.yaml\n1 file would be reformatted, 0 already formatted\n"
     );
 }
+
+/// A file keeps the line ending most of its lines have: one CRLF pasted into
+/// an LF file is mended, not spread to every line, and the other way round.
+#[test]
+fn mixed_line_endings_become_the_files_usual_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let lf = rules.join("dpd_bucket.yaml");
+    let crlf = rules.join("risk_segment.yaml");
+    let mix = |path: &Path, usual: &str, stray: &str| {
+        let text = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
+        let mut lines: Vec<String> = text.lines().map(|l| format!("{l}{usual}")).collect();
+        lines[3] = lines[3].replace(usual, stray);
+        std::fs::write(path, lines.concat()).unwrap();
+    };
+    mix(&lf, "\n", "\r\n");
+    mix(&crlf, "\r\n", "\n");
+    let out = arrears_in(tmp.path(), &["fmt", "rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lf = std::fs::read_to_string(&lf).unwrap();
+    assert!(!lf.contains('\r'), "an LF file stays LF");
+    let crlf = std::fs::read_to_string(&crlf).unwrap();
+    assert_eq!(
+        crlf.matches("\r\n").count(),
+        crlf.matches('\n').count(),
+        "a CRLF file stays CRLF"
+    );
+}
