@@ -16,16 +16,17 @@ use crate::policy::action::{Action, ActionKind, Rules, Text};
 use crate::policy::{Out, Role};
 use crate::types::Value;
 
-pub(super) fn field(record: &Value, slot: usize) -> Value {
+/// A record's field, read in place (null when the record has none).
+pub(super) fn field(record: &Value, slot: usize) -> &Value {
     match record {
-        Value::Record(fields) => fields.get(slot).cloned().unwrap_or_default(),
-        _ => Value::Null,
+        Value::Record(fields) => fields.get(slot).unwrap_or(&Value::Null),
+        _ => &Value::Null,
     }
 }
 
-pub(super) fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<&str> {
     match v {
-        Value::Text(t) => Some(t.to_string()),
+        Value::Text(t) => Some(t),
         _ => None,
     }
 }
@@ -217,9 +218,10 @@ impl<'p> Ctx<'p, '_> {
     }
 }
 
-pub(super) fn list(v: &Value) -> Vec<Value> {
+/// A list's items, read in place (none for null).
+pub(super) fn list(v: &Value) -> &[Value] {
     match v {
-        Value::List(items) => items.to_vec(),
-        _ => Vec::new(),
+        Value::List(items) => items,
+        _ => &[],
     }
 }

@@ -484,7 +484,7 @@ impl<'p> Ctx<'p, '_> {
         let Some(slot) = self.policy.slots.time_zone else {
             return Ok(None);
         };
-        let Some(zone) = text(&field(self.account, slot)) else {
+        let Some(zone) = text(field(self.account, slot)) else {
             return Ok(None);
         };
         if zone.parse::<chrono_tz::Tz>().is_err() {

@@ -100,7 +100,7 @@ fn pipeline<'p>(
             _ => None,
         });
     let state = case.map_or_else(CaseState::default, |c| {
-        CaseState::read(policy.plan.schema(), &field(account, c.slot), &c)
+        CaseState::read(policy.plan.schema(), field(account, c.slot), &c)
     });
     let mut ctx = Ctx {
         policy,

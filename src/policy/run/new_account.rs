@@ -86,7 +86,7 @@ impl<'p> Ctx<'p, '_> {
                 continue;
             }
             let id = id.get_or_insert_with(|| {
-                text(&field(self.account, self.plan().schema().id_slot)).unwrap_or_default()
+                text(field(self.account, self.plan().schema().id_slot)).unwrap_or_default()
             });
             let arm = ce.experiment.assign(id);
             self.actions.push(Action {

@@ -45,11 +45,11 @@ impl<'p> Ctx<'p, '_> {
         // Service agreements out of the case: those an earlier run removed, then this run's.
         let mut removed = Vec::new();
         if let Some((sas_slot, sa)) = self.policy.slots.service_agreements {
-            let sas = list(&field(self.account, sas_slot));
-            let sa_id = |i: usize| sas.get(i).and_then(|r| text(&field(r, sa.id)));
+            let sas = list(field(self.account, sas_slot));
+            let sa_id = |i: usize| sas.get(i).and_then(|r| text(field(r, sa.id)));
             removed.extend(
                 (0..sas.len())
-                    .filter(|&i| sa_id(i).is_some_and(|id| self.state.removed(&id)))
+                    .filter(|&i| sa_id(i).is_some_and(|id| self.state.removed(id)))
                     .map(|i| i as u32),
             );
             let mut removing = Vec::new();
@@ -62,7 +62,7 @@ impl<'p> Ctx<'p, '_> {
                         removing.push(i);
                         let reason = self.out_text(sa_exit, &d, Out::Reason);
                         let rules = self.rules(&d);
-                        let sa = sa_id(i as usize).unwrap_or_default();
+                        let sa = sa_id(i as usize).unwrap_or_default().to_string();
                         self.push(ActionKind::RemoveSa { sa, reason }, rules);
                     }
                 }
@@ -117,7 +117,7 @@ impl<'p> Ctx<'p, '_> {
         ) else {
             return Ok(());
         };
-        let Value::Date(start) = field(&field(self.account, case.slot), case.start_date) else {
+        let &Value::Date(start) = field(field(self.account, case.slot), case.start_date) else {
             return Ok(());
         };
         for event in &template.events {
@@ -241,13 +241,13 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         };
         let case_value = field(self.account, case.slot);
-        let Value::Date(start) = field(&case_value, case.start_date) else {
+        let &Value::Date(start) = field(case_value, case.start_date) else {
             return Ok(());
         };
         let Some(template) = case
             .template
-            .and_then(|t| text(&field(&case_value, t)))
-            .and_then(|t| self.policy.templates.get(&t))
+            .and_then(|t| text(field(case_value, t)))
+            .and_then(|t| self.policy.templates.get(t))
         else {
             return Ok(());
         };
@@ -264,7 +264,7 @@ impl<'p> Ctx<'p, '_> {
         if due > self.as_of {
             return Ok(());
         }
-        let sas = list(&field(self.account, sas_slot));
+        let sas = list(field(self.account, sas_slot));
         let mut eligible: Vec<(usize, Rules<'p>)> = Vec::new();
         for d in self.item_decisions(role)? {
             let Some(i) = d.item.map(|i| i as usize) else {
@@ -279,8 +279,9 @@ impl<'p> Ctx<'p, '_> {
             } else {
                 let id = sas
                     .get(i)
-                    .and_then(|r| text(&field(r, sa.id)))
-                    .unwrap_or_default();
+                    .and_then(|r| text(field(r, sa.id)))
+                    .unwrap_or_default()
+                    .to_string();
                 let reason = self.out_text(role, &d, Out::Reason);
                 let until = match self.out(role, &d, Out::PostponeUntil) {
                     Value::Date(u) => Some(u),
@@ -306,8 +307,8 @@ impl<'p> Ctx<'p, '_> {
                 .enumerate()
                 .max_by(|(ai, (a, _)), (bi, (b, _))| {
                     let (x, y) = (
-                        money(&field(&sas[*a], sa.arrears)),
-                        money(&field(&sas[*b], sa.arrears)),
+                        money(field(&sas[*a], sa.arrears)),
+                        money(field(&sas[*b], sa.arrears)),
                     );
                     x.cmp(&y).then(bi.cmp(ai))
                 })
@@ -317,7 +318,8 @@ impl<'p> Ctx<'p, '_> {
         }
         let ids = eligible
             .iter()
-            .filter_map(|(i, _)| text(&field(&sas[*i], sa.id)))
+            .filter_map(|(i, _)| text(field(&sas[*i], sa.id)))
+            .map(str::to_string)
             .collect();
         let mut rules: Rules<'p> = eligible.into_iter().flat_map(|(_, r)| r).collect();
         rules.push(Cow::Borrowed(&event.rule_ref));

@@ -29,23 +29,23 @@ impl<'p> Ctx<'p, '_> {
         ) else {
             return Ok((false, false));
         };
-        let promises = list(&field(self.account, slot));
+        let promises = list(field(self.account, slot));
         let decisions = self.item_decisions(terms_role)?;
         // Group by plan id; a promise without one is a plan of its own. First appearance order.
-        let mut groups: Vec<(String, bool, Vec<usize>)> = Vec::new();
+        let mut groups: Vec<(Cow<str>, bool, Vec<usize>)> = Vec::new();
         for (i, p) in promises.iter().enumerate() {
-            let plan = ps.plan.and_then(|s| text(&field(p, s)));
+            let plan = ps.plan.and_then(|s| text(field(p, s)));
             let is_plan = plan.is_some();
             let key = plan
-                .or_else(|| text(&field(p, ps.id)))
-                .unwrap_or_else(|| format!("#{}", i + 1));
+                .or_else(|| text(field(p, ps.id)))
+                .map_or_else(|| Cow::Owned(format!("#{}", i + 1)), Cow::Borrowed);
             match groups.iter_mut().find(|(k, _, _)| *k == key) {
                 Some((_, _, members)) => members.push(i),
                 None => groups.push((key, is_plan, vec![i])),
             }
         }
         let arrears_paid_in_full =
-            money(&field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
+            money(field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
         let terms_table = self.table_name(terms_role).to_string();
         let mut pending = false;
         for (key, is_plan, members) in groups {
@@ -57,20 +57,20 @@ impl<'p> Ctx<'p, '_> {
             let mut payments = Vec::new();
             for &m in &members {
                 let p = &promises[m];
-                let (Value::Date(due), amount) =
-                    (field(p, ps.due_date), money(&field(p, ps.amount)))
+                let (&Value::Date(due), amount) =
+                    (field(p, ps.due_date), money(field(p, ps.amount)))
                 else {
                     continue;
                 };
                 instalments.push(promise::Instalment {
-                    id: text(&field(p, ps.id)).unwrap_or_default(),
+                    id: text(field(p, ps.id)).unwrap_or_default().to_string(),
                     amount,
                     due,
                 });
-                for pay in list(&field(p, ps.payments)) {
-                    if let Value::Date(date) = field(&pay, ps.payment_date) {
+                for pay in list(field(p, ps.payments)) {
+                    if let &Value::Date(date) = field(pay, ps.payment_date) {
                         payments.push(Payment {
-                            amount: money(&field(&pay, ps.payment_amount)),
+                            amount: money(field(pay, ps.payment_amount)),
                             date,
                         });
                     }
@@ -92,7 +92,7 @@ impl<'p> Ctx<'p, '_> {
             let rules = self.rules(d);
             self.push(
                 ActionKind::PromiseOutcome {
-                    promise: key.clone(),
+                    promise: key.to_string(),
                     instalment,
                     status: result.status,
                     paid: format_money(paid),
@@ -116,7 +116,7 @@ impl<'p> Ctx<'p, '_> {
                     self.cancel_promise_events(&key, status, &rules);
                     let total: Decimal = instalments.iter().map(|i| i.amount).sum();
                     let facts = PromiseFacts {
-                        key: key.clone(),
+                        key: key.to_string(),
                         status,
                         total,
                         paid,
@@ -238,7 +238,8 @@ impl<'p> Ctx<'p, '_> {
             .slots
             .case
             .and_then(|c| c.template.map(|t| (c.slot, t)))
-            .and_then(|(slot, t)| text(&field(&field(self.account, slot), t)));
+            .and_then(|(slot, t)| text(field(field(self.account, slot), t)))
+            .map(str::to_string);
         let event_type = match decided {
             FollowUp::None => return Ok(false),
             // A manual-only case (special circumstances) is never closed by a rule,

@@ -36,28 +36,28 @@ impl CaseState {
         };
         let events = slots.events.map_or_else(Vec::new, |ev| {
             let (type_enum, status_enum) = (ev.type_enum, ev.status_enum);
-            list(&field(case, ev.slot))
+            list(field(case, ev.slot))
                 .iter()
                 .filter_map(|e| {
-                    let id = text(&field(e, ev.id))?;
+                    let id = text(field(e, ev.id))?.to_string();
                     let event_type =
-                        &schema.enum_def(type_enum).variants[variant(&field(e, ev.event_type))?];
+                        &schema.enum_def(type_enum).variants[variant(field(e, ev.event_type))?];
                     let status = match schema.enum_def(status_enum).variants
-                        [variant(&field(e, ev.status))?]
+                        [variant(field(e, ev.status))?]
                     .as_str()
                     {
                         "pending" => EventStatus::Pending,
                         "done" => EventStatus::Done,
                         _ => EventStatus::Cancelled,
                     };
-                    let Value::Date(date) = field(e, ev.date) else {
+                    let &Value::Date(date) = field(e, ev.date) else {
                         return None;
                     };
                     Some(StateEvent {
                         id,
                         event_type: event_type.clone(),
                         date,
-                        time: ev.time.and_then(|t| text(&field(e, t))),
+                        time: ev.time.and_then(|t| text(field(e, t))).map(str::to_string),
                         contact: Channel::of_event(event_type).is_some(),
                         status,
                     })
@@ -65,7 +65,11 @@ impl CaseState {
                 .collect()
         });
         let removed_sas = slots.removed_sas.map_or_else(Vec::new, |slot| {
-            list(&field(case, slot)).iter().filter_map(text).collect()
+            list(field(case, slot))
+                .iter()
+                .filter_map(text)
+                .map(str::to_string)
+                .collect()
         });
         CaseState {
             events,
