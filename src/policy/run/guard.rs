@@ -12,11 +12,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
-use super::decisions::{field, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Outcome;
+use crate::lang::compile::{CompiledTable, InputRead};
 use crate::lang::syntax::ast::CompareOp;
 use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
 use crate::policy::case::{time_of_day, Channel};
@@ -53,7 +53,7 @@ impl<'p> Proposal<'p> {
 enum Verdict<'p> {
     Allow {
         proposal: Proposal<'p>,
-        window: Option<(Arc<str>, Arc<str>)>,
+        window: Option<Span<'p>>,
         changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
     Withhold {
@@ -65,16 +65,30 @@ enum Verdict<'p> {
     },
 }
 
-/// What one guard-rail table said about one proposal.
+/// A local-time window's start and end (`"08:00"`), borrowed from the
+/// policy when the rail's row gives them as constants.
+type Span<'p> = (Text<'p>, Text<'p>);
+
+/// What one guard-rail table said about one proposal; its texts borrowed
+/// from the policy (copied only when an action carries them).
 struct Said<'p> {
     effect: usize,
     /// `guard:table/row`, made once with the policy ([`GuardPlan`]).
     rule: Text<'p>,
     until: Option<NaiveDate>,
-    channel: Option<String>,
-    reason: Option<String>,
-    window: Option<(Arc<str>, Arc<str>)>,
+    channel: Option<Text<'p>>,
+    reason: Option<Text<'p>>,
+    window: Option<Span<'p>>,
 }
+
+impl Said<'_> {
+    fn reason(&self) -> Option<String> {
+        self.reason.as_deref().map(str::to_string)
+    }
+}
+
+/// What the rails said about one proposal: most often nothing, rarely more than two.
+type SaidAll<'p> = SmallVec<[Said<'p>; 2]>;
 
 const ALLOW: usize = 0;
 const WITHHOLD: usize = 1;
@@ -84,16 +98,15 @@ const CANCEL: usize = 4;
 
 impl<'p> Ctx<'p, '_> {
     /// Applies the pack to this run's proposals and the case's pending events.
+    /// Each action is judged in place (the run's buffer is kept); what the
+    /// rails add (postponements, rechannels) follows all of them.
     pub(super) fn guard_rails(&mut self) -> Result<()> {
         if self.policy.roles.guards.is_empty() {
             return Ok(());
         }
-        let actions = std::mem::take(&mut self.actions);
-        let mut kept = Vec::with_capacity(actions.len());
         let mut after = Vec::new();
-        for mut action in actions {
-            let Some(proposal) = self.proposal_of(&action) else {
-                kept.push(action);
+        for i in 0..self.actions.len() {
+            let Some(proposal) = proposal_of(&self.actions[i], self.as_of) else {
                 continue;
             };
             match self.judge(proposal.clone())? {
@@ -102,26 +115,33 @@ impl<'p> Ctx<'p, '_> {
                     until,
                     reason,
                     ..
-                } => kept.push(Action {
-                    kind: proposal.withheld(until, reason),
-                    rules,
-                }),
+                } => {
+                    self.actions[i] = Action {
+                        kind: proposal.withheld(until, reason),
+                        rules,
+                    }
+                }
                 Verdict::Allow {
                     proposal: moved,
                     window,
                     changes,
                 } => {
+                    let timing = match self.actions[i].kind {
+                        ActionKind::ScheduleEvent { .. } => self.timing_of(&moved, window)?,
+                        _ => None,
+                    };
+                    let action = &mut self.actions[i];
                     if let ActionKind::ScheduleEvent {
                         event_type,
                         date,
-                        timing,
+                        timing: at,
                         ..
                     } = &mut action.kind
                     {
-                        *event_type = moved.kind.clone();
+                        *event_type = moved.kind;
                         *date = moved.date;
-                        if let Some(t) = self.timing_of(&moved, window)? {
-                            *timing = Some(t);
+                        if let Some(t) = timing {
+                            *at = Some(t);
                         }
                     }
                     for (rule, change) in changes {
@@ -133,12 +153,10 @@ impl<'p> Ctx<'p, '_> {
                             rules: smallvec![rule],
                         });
                     }
-                    kept.push(action);
                 }
             }
         }
-        kept.append(&mut after);
-        self.actions = kept;
+        self.actions.append(&mut after);
         self.guard_pending()
     }
 
@@ -219,11 +237,7 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// The time of day and permitted window an allowed event carries, if any.
-    fn timing_of(
-        &self,
-        moved: &Proposal<'_>,
-        window: Option<(Arc<str>, Arc<str>)>,
-    ) -> Result<Option<Timing>> {
+    fn timing_of(&self, moved: &Proposal<'_>, window: Option<Span<'_>>) -> Result<Option<Timing>> {
         if moved.time.is_none() && window.is_none() {
             return Ok(None);
         }
@@ -231,39 +245,11 @@ impl<'p> Ctx<'p, '_> {
         Ok(Some(Timing {
             time: moved.time.clone(),
             window: window.map(|(start, end)| Window {
-                start,
-                end,
+                start: Arc::from(&*start),
+                end: Arc::from(&*end),
                 time_zone,
             }),
         }))
-    }
-
-    fn proposal_of(&self, action: &Action<'p>) -> Option<Proposal<'p>> {
-        let today = |kind: &'static str| Proposal {
-            kind: Cow::Borrowed(kind),
-            event: None,
-            date: self.as_of,
-            time: None,
-            pending: false,
-        };
-        match &action.kind {
-            ActionKind::ScheduleEvent {
-                event,
-                event_type,
-                date,
-                timing,
-                ..
-            } => Some(Proposal {
-                kind: event_type.clone(),
-                event: Some(event.clone()),
-                date: *date,
-                time: timing.as_ref().and_then(|t| t.time.clone()),
-                pending: false,
-            }),
-            ActionKind::NominateSeverance { .. } => Some(today("nominate_severance")),
-            ActionKind::OfferPaymentPlan { .. } => Some(today("offer_payment_plan")),
-            _ => None,
-        }
     }
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
@@ -284,7 +270,7 @@ impl<'p> Ctx<'p, '_> {
                     return Ok(Verdict::Withhold {
                         rules,
                         until: None,
-                        reason: s.reason.clone(),
+                        reason: s.reason(),
                         cancel: stop == CANCEL,
                     });
                 }
@@ -299,7 +285,7 @@ impl<'p> Ctx<'p, '_> {
                                 event: proposal.event.clone().unwrap_or_default(),
                                 from: proposal.kind.clone(),
                                 to: Cow::Owned(to.to_string()),
-                                reason: s.reason.clone(),
+                                reason: s.reason(),
                             },
                         ));
                         proposal.kind = Cow::Owned(to.to_string());
@@ -327,7 +313,7 @@ impl<'p> Ctx<'p, '_> {
                 })
                 .max_by_key(|(_, to)| *to);
             let (rule, reason, to, time) = match postpone_to {
-                Some((s, to)) => (s.rule.clone(), s.reason.clone(), to, proposal.time.clone()),
+                Some((s, to)) => (s.rule.clone(), s.reason(), to, proposal.time.clone()),
                 None => match outside_window(&proposal, window.as_ref(), &said) {
                     Some((rule, to, time)) => {
                         let reason = window.as_ref().map(|(start, end)| {
@@ -395,49 +381,28 @@ impl<'p> Ctx<'p, '_> {
         })
     }
 
-    /// What each guard rail says about one proposal (those that allow without a window say nothing).
-    fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said<'p>>> {
+    /// What each guard rail says about one proposal (those that allow
+    /// without a window say nothing). The `action` record is built only for
+    /// a rail that must be evaluated: most proposals meet only quiet rails.
+    fn ask(&mut self, proposal: &Proposal) -> Result<SaidAll<'p>> {
         let policy = self.policy;
-        let schema = policy.plan.schema();
         let guards = &policy.guard_plan;
+        let mut said = SaidAll::new();
         let Some(kind) = guards
             .guarded_action
-            .and_then(|e| schema.variant(e, &proposal.kind))
+            .and_then(|e| policy.plan.schema().variant(e, &proposal.kind))
         else {
-            return Ok(Vec::new());
+            return Ok(said);
         };
-        let channel = Channel::of_event(&proposal.kind)
-            .and_then(|c| {
-                guards
-                    .contact_channel
-                    .and_then(|e| schema.variant(e, c.name()))
-            })
-            .map_or(Value::Null, Value::Enum);
-        let record = Value::Record(
-            vec![
-                Value::Enum(kind),
-                channel,
-                proposal
-                    .event
-                    .as_deref()
-                    .map_or(Value::Null, |e| Value::Text(e.into())),
-                Value::Date(proposal.date),
-                proposal
-                    .time
-                    .as_deref()
-                    .map_or(Value::Null, |t| Value::Text(t.into())),
-                Value::Bool(proposal.pending),
-            ]
-            .into(),
-        );
-        let mut said = Vec::new();
+        let mut record: Option<Value> = None;
         for (g, role) in policy.roles.guards.iter().enumerate() {
             if self.needed_only && self.rail_quiet(g, role, kind) {
                 continue;
             }
+            let record = record.get_or_insert_with(|| guards.record(kind, proposal));
             let (decisions, traces) = self
                 .tables
-                .evaluate_with(role.table, std::slice::from_ref(&record))?;
+                .evaluate_with(role.table, std::slice::from_ref(record))?;
             let Some(d) = decisions.into_iter().next() else {
                 continue;
             };
@@ -458,8 +423,8 @@ impl<'p> Ctx<'p, '_> {
                     Value::Date(u) => Some(u),
                     _ => None,
                 },
-                channel: self.out_text(role, &d, Out::Channel),
-                reason: self.out_text(role, &d, Out::Reason),
+                channel: self.out_borrowed(role, &d, Out::Channel),
+                reason: self.out_borrowed(role, &d, Out::Reason),
                 window,
             });
             self.tables.evaluation.trace.extend(traces);
@@ -473,10 +438,10 @@ impl<'p> Ctx<'p, '_> {
         Ok(said)
     }
 
-    fn window_out(&self, role: &Role, d: &crate::eval::Decision) -> Option<(Arc<str>, Arc<str>)> {
-        let start = self.out_text(role, d, Out::WindowStart)?;
-        let end = self.out_text(role, d, Out::WindowEnd)?;
-        Some((start.into(), end.into()))
+    fn window_out(&self, role: &Role, d: &crate::eval::Decision) -> Option<Span<'p>> {
+        let start = self.out_borrowed(role, d, Out::WindowStart)?;
+        let end = self.out_borrowed(role, d, Out::WindowEnd)?;
+        Some((start, end))
     }
 
     /// The account's time zone (an IANA name), checked; `None` without one.
@@ -484,8 +449,12 @@ impl<'p> Ctx<'p, '_> {
         let Some(slot) = self.policy.slots.time_zone else {
             return Ok(None);
         };
-        let Some(zone) = text(&field(self.account, slot)) else {
-            return Ok(None);
+        let zone = match self.account {
+            Value::Record(fields) => match fields.get(slot) {
+                Some(Value::Text(zone)) => zone,
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
         };
         if zone.parse::<chrono_tz::Tz>().is_err() {
             let field = "account.time_zone";
@@ -494,7 +463,37 @@ impl<'p> Ctx<'p, '_> {
                 format!("account.time_zone `{zone}` is not an IANA time zone (such as `America/Los_Angeles`)"),
             ));
         }
-        Ok(Some(zone.into()))
+        Ok(Some(zone.clone()))
+    }
+}
+
+/// What the rails are asked about `action`, if anything: an event, a
+/// severance nomination or a payment-plan offer (these two today).
+fn proposal_of<'p>(action: &Action<'p>, as_of: NaiveDate) -> Option<Proposal<'p>> {
+    let today = |kind: &'static str| Proposal {
+        kind: Cow::Borrowed(kind),
+        event: None,
+        date: as_of,
+        time: None,
+        pending: false,
+    };
+    match &action.kind {
+        ActionKind::ScheduleEvent {
+            event,
+            event_type,
+            date,
+            timing,
+            ..
+        } => Some(Proposal {
+            kind: event_type.clone(),
+            event: Some(event.clone()),
+            date: *date,
+            time: timing.as_ref().and_then(|t| t.time.clone()),
+            pending: false,
+        }),
+        ActionKind::NominateSeverance { .. } => Some(today("nominate_severance")),
+        ActionKind::OfferPaymentPlan { .. } => Some(today("offer_payment_plan")),
+        _ => None,
     }
 }
 
@@ -504,7 +503,7 @@ fn guard_ref(row_ref: &str) -> String {
 }
 
 /// The narrowest window the rails give (latest start, earliest end).
-fn window_of(said: &[Said<'_>]) -> Option<(Arc<str>, Arc<str>)> {
+fn window_of<'p>(said: &[Said<'p>]) -> Option<Span<'p>> {
     said.iter()
         .filter_map(|s| s.window.clone())
         .reduce(|(s1, e1), (s2, e2)| (s1.max(s2), e1.min(e2)))
@@ -514,7 +513,7 @@ fn window_of(said: &[Said<'_>]) -> Option<(Arc<str>, Arc<str>)> {
 /// start: today's if it is still ahead, else tomorrow's.
 fn outside_window<'p>(
     proposal: &Proposal,
-    window: Option<&(Arc<str>, Arc<str>)>,
+    window: Option<&Span<'_>>,
     said: &[Said<'p>],
 ) -> Option<(Text<'p>, NaiveDate, Arc<str>)> {
     let (start, end) = window?;
@@ -522,10 +521,10 @@ fn outside_window<'p>(
     let (start_t, end_t) = (time_of_day(start)?, time_of_day(end)?);
     let rule = said.iter().find(|s| s.window.is_some())?.rule.clone();
     if time < start_t {
-        Some((rule, proposal.date, start.clone()))
+        Some((rule, proposal.date, Arc::from(&**start)))
     } else if time > end_t {
         let next = proposal.date.checked_add_days(Days::new(1))?;
-        Some((rule, next, start.clone()))
+        Some((rule, next, Arc::from(&**start)))
     } else {
         None
     }
@@ -535,21 +534,28 @@ fn outside_window<'p>(
 /// the built-in enums a proposal is put in, and per rail which of its inputs
 /// are fixed by the proposal's kind alone (they read only `action.type` and
 /// `action.channel`: computed here, per `guarded_action` variant) or by the
-/// account alone (computed once per account, when first needed), and which
-/// of its cells are constant tests. A rail whose default is a constant
-/// `allow` without a window is quiet for a kind and an account when those
-/// inputs rule out every row: its answer is then that default whatever the
-/// rest of the proposal (its date). `run_needed` does not evaluate a quiet
-/// rail, as it evaluates no other table the actions do not need (nor meets
-/// its errors); `run` asks every rail, so that every decision can be shown.
+/// account alone (read in place or computed by the table's compiled code,
+/// once per account, when first needed), and which of its cells are
+/// constant tests. A rail whose default is a constant `allow` without a
+/// window is quiet for a kind and an account when those inputs rule out
+/// every row: its answer is then that default whatever the rest of the
+/// proposal (its date). `run_needed` does not evaluate a quiet rail, as it
+/// evaluates no other table the actions do not need (nor meets its errors);
+/// `run` asks every rail, so that every decision can be shown.
 #[derive(Debug, Default)]
 pub(crate) struct GuardPlan {
     guarded_action: Option<crate::types::EnumId>,
-    contact_channel: Option<crate::types::EnumId>,
+    /// Per `guarded_action` variant: the `contact_channel` of its event type
+    /// (null for one that is not a contact), the record's second field.
+    channels: Vec<Value>,
     /// Per rail (in `roles.guards` order); `None` for a rail that is always asked.
     rails: Vec<Option<Rail>>,
     /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
     refs: Vec<GuardRefs>,
+    /// How many rows the quiet rails have in all: one account's row memo.
+    rows: usize,
+    /// How many computed account-only inputs their cells test: one account's value memo.
+    computed: usize,
 }
 
 /// A rail's rule refs as its actions name them (`guard:table/row`).
@@ -561,15 +567,74 @@ struct GuardRefs {
 
 #[derive(Debug)]
 struct Rail {
-    /// Per `guarded_action` variant, per row: a constant cell fails on an
-    /// input fixed by the kind.
-    ruled_out: Vec<Vec<bool>>,
-    /// Per row: its constant cells on account-only inputs (input index, cell).
+    /// Per `guarded_action` variant: the rows a constant cell on an input
+    /// fixed by the kind does not rule out, which the account must then all
+    /// rule out; `None` when one of them has no constant cell on an
+    /// account-only input (the rail is asked about that kind).
+    open: Vec<Option<Box<[u32]>>>,
+    /// Per row: its constant cells on account-only inputs.
     by_account: Vec<Vec<AccountCell>>,
+    /// Where its rows start in the account's row memo ([`GuardMemo::rows`]).
+    first_row: usize,
 }
 
 /// A constant cell on an account-only input, and that input's index.
-type AccountCell = (usize, ConstCell);
+#[derive(Debug)]
+struct AccountCell {
+    input: usize,
+    read: AccountInput,
+    cell: ConstCell,
+}
+
+/// How an account-only input is read: as the evaluator reads it
+/// (`CompiledTable::input_reads`), not by walking its expression.
+#[derive(Debug)]
+enum AccountInput {
+    /// A field path of the account, read in place.
+    Path(Box<[u32]>),
+    /// Computed by its compiled code; its value is kept in slot `memo` of
+    /// the account's value memo ([`GuardMemo::values`]).
+    Computed { memo: usize },
+}
+
+impl AccountCell {
+    /// Its input's value for `account` as of `as_of` (`None`: it could not
+    /// be computed), computed at most once per account into `values`.
+    fn value<'v>(
+        &self,
+        table: &CompiledTable,
+        account: &'v Value,
+        as_of: NaiveDate,
+        values: &'v mut [Option<Option<Value>>],
+    ) -> Option<&'v Value> {
+        match &self.read {
+            AccountInput::Path(slots) => Some(crate::lang::semantics::read_fields(account, slots)),
+            AccountInput::Computed { memo } => values
+                .get_mut(*memo)?
+                .get_or_insert_with(|| compute(table, self.input, account, as_of))
+                .as_ref(),
+        }
+    }
+}
+
+/// Computed input `i` of a rail that reads only the account and `as_of`, by
+/// the code the plan compiled for it (`None`: it could not be computed).
+fn compute(table: &CompiledTable, i: usize, account: &Value, as_of: NaiveDate) -> Option<Value> {
+    use crate::lang::semantics::{Env, Lazy, Results};
+    let Some(InputRead::Computed { code, .. }) = table.input_reads.get(i) else {
+        return None;
+    };
+    let mut env = Env {
+        account,
+        as_of: Value::Date(as_of),
+        inputs: &[],
+        lazy: Lazy::NONE,
+        results: Results::NONE,
+        // The param's slot is there (null), so comprehension locals keep their index.
+        locals: smallvec![Value::Null],
+    };
+    code.run(&mut env).ok()
+}
 
 /// When a rail's input is known without evaluating the rail.
 #[derive(Debug)]
@@ -650,67 +715,114 @@ impl GuardPlan {
         let schema = plan.schema();
         let guarded_action = schema.enum_by_name("guarded_action");
         let contact_channel = schema.enum_by_name("contact_channel");
-        let kinds: Vec<Value> = guarded_action.map_or_else(Vec::new, |e| {
-            let variants = &schema.enum_def(e).variants;
-            (0..variants.len())
-                .map(|k| {
-                    let channel = Channel::of_event(&variants[k])
+        let channels: Vec<Value> = guarded_action.map_or_else(Vec::new, |e| {
+            schema
+                .enum_def(e)
+                .variants
+                .iter()
+                .map(|variant| {
+                    Channel::of_event(variant)
                         .and_then(|c| contact_channel.and_then(|e| schema.variant(e, c.name())))
-                        .map_or(Value::Null, Value::Enum);
-                    let fields = vec![Value::Enum(k as u32), channel];
-                    let unknown = [Value::Null, Value::Null, Value::Null, Value::Null];
-                    Value::Record(fields.into_iter().chain(unknown).collect())
+                        .map_or(Value::Null, Value::Enum)
                 })
                 .collect()
         });
+        let kinds: Vec<Value> = channels
+            .iter()
+            .enumerate()
+            .map(|(k, channel)| {
+                let fields = [Value::Enum(k as u32), channel.clone()];
+                let unknown = [Value::Null, Value::Null, Value::Null, Value::Null];
+                Value::Record(fields.into_iter().chain(unknown).collect())
+            })
+            .collect();
+        let (mut rows, mut computed) = (0, 0);
         let rails = guards
             .iter()
             .map(|role| {
-                let table = &plan.tables[role.table as usize].table;
+                let compiled = &plan.tables[role.table as usize];
+                let table = &compiled.table;
                 quiet_by_default(table, role).then(|| {
-                    let known: Vec<Known> = table
+                    // An account-only input is read as the evaluator reads it.
+                    let known: Vec<(Known, Option<AccountRead>)> = table
                         .inputs
                         .iter()
-                        .map(|input| known(&input.expr, &kinds))
+                        .zip(&compiled.input_reads)
+                        .map(|(input, read)| match known(&input.expr, &kinds) {
+                            Known::ByAccount => match read {
+                                InputRead::Path { local: None, slots } => {
+                                    (Known::ByAccount, Some(AccountRead::Path(slots)))
+                                }
+                                InputRead::Computed { .. } => {
+                                    computed += 1;
+                                    (Known::ByAccount, Some(AccountRead::Computed(computed - 1)))
+                                }
+                                // Not an account field after all: not known.
+                                InputRead::Path { .. } => (Known::No, None),
+                            },
+                            other => (other, None),
+                        })
                         .collect();
-                    let cells: Vec<Vec<(usize, &Known, ConstCell)>> = table
+                    let cells: Vec<Vec<(usize, ConstCell)>> = table
                         .rows
                         .iter()
                         .map(|row| {
                             row.cells
                                 .iter()
                                 .enumerate()
-                                .filter_map(|(i, c)| Some((i, &known[i], ConstCell::of(c)?)))
+                                .filter_map(|(i, c)| Some((i, ConstCell::of(c)?)))
                                 .collect()
                         })
                         .collect();
-                    let ruled_out = (0..kinds.len())
+                    let open = (0..kinds.len())
                         .map(|k| {
-                            cells
-                                .iter()
-                                .map(|row| {
-                                    row.iter().any(|(_, known, cell)| match known {
-                                        Known::ByKind(values) => {
-                                            values[k].as_ref().is_some_and(|v| cell.fails(v))
+                            let ruled_out = |row: &[(usize, ConstCell)]| {
+                                row.iter().any(|(i, cell)| match &known[*i].0 {
+                                    Known::ByKind(values) => {
+                                        values[k].as_ref().is_some_and(|v| cell.fails(v))
+                                    }
+                                    _ => false,
+                                })
+                            };
+                            let by_account = |row: &[(usize, ConstCell)]| {
+                                row.iter().any(|(i, _)| known[*i].1.is_some())
+                            };
+                            let open: Vec<usize> = (0..cells.len())
+                                .filter(|r| !ruled_out(&cells[*r]))
+                                .collect();
+                            open.iter()
+                                .all(|r| by_account(&cells[*r]))
+                                .then(|| open.into_iter().map(|r| r as u32).collect::<Box<[u32]>>())
+                        })
+                        .collect();
+                    let by_account: Vec<Vec<AccountCell>> = cells
+                        .into_iter()
+                        .map(|row| {
+                            row.into_iter()
+                                .filter_map(|(i, cell)| {
+                                    let read = match known[i].1.as_ref()? {
+                                        AccountRead::Path(slots) => {
+                                            AccountInput::Path(slots.as_slice().into())
                                         }
-                                        _ => false,
+                                        AccountRead::Computed(memo) => {
+                                            AccountInput::Computed { memo: *memo }
+                                        }
+                                    };
+                                    Some(AccountCell {
+                                        input: i,
+                                        read,
+                                        cell,
                                     })
                                 })
                                 .collect()
                         })
                         .collect();
-                    let by_account = cells
-                        .into_iter()
-                        .map(|row| {
-                            row.into_iter()
-                                .filter(|(_, known, _)| matches!(known, Known::ByAccount))
-                                .map(|(i, _, cell)| (i, cell))
-                                .collect()
-                        })
-                        .collect();
+                    let first_row = rows;
+                    rows += by_account.len();
                     Rail {
-                        ruled_out,
+                        open,
                         by_account,
+                        first_row,
                     }
                 })
             })
@@ -727,93 +839,110 @@ impl GuardPlan {
             .collect();
         GuardPlan {
             guarded_action,
-            contact_channel,
+            channels,
             rails,
             refs,
+            rows,
+            computed,
         }
+    }
+
+    /// The built-in `action` record the rails are asked about `proposal`
+    /// (of variant `kind`) with.
+    fn record(&self, kind: u32, proposal: &Proposal) -> Value {
+        let channel = self
+            .channels
+            .get(kind as usize)
+            .cloned()
+            .unwrap_or_default();
+        Value::Record(Arc::from([
+            Value::Enum(kind),
+            channel,
+            proposal
+                .event
+                .as_deref()
+                .map_or(Value::Null, |e| Value::Text(e.into())),
+            Value::Date(proposal.date),
+            proposal.time.clone().map_or(Value::Null, Value::Text),
+            Value::Bool(proposal.pending),
+        ]))
     }
 
     /// Whether rail `g` is quiet for proposals of `kind`: every row has a
     /// constant cell that fails on an input fixed by the kind, or is one that
-    /// `by_account(row, cells)` says is ruled out by the account (asked only
-    /// for rows the kind leaves open).
+    /// `by_account(at, cells)` says is ruled out by the account (asked only
+    /// for rows the kind leaves open, `at` the row's place in the account's
+    /// row memo).
     fn quiet(
         &self,
         g: usize,
         kind: u32,
-        by_account: &mut dyn FnMut(usize, &[AccountCell]) -> bool,
+        mut by_account: impl FnMut(usize, &[AccountCell]) -> bool,
     ) -> bool {
         let Some(Some(rail)) = self.rails.get(g) else {
             return false;
         };
-        let Some(ruled_out) = rail.ruled_out.get(kind as usize) else {
+        let Some(Some(open)) = rail.open.get(kind as usize) else {
             return false;
         };
-        ruled_out
-            .iter()
-            .zip(&rail.by_account)
-            .enumerate()
-            .all(|(r, (out, cells))| *out || (!cells.is_empty() && by_account(r, cells)))
-    }
-}
-
-impl<'p> Ctx<'p, '_> {
-    /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
-    fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
-        let plan = &self.policy.guard_plan;
-        let Some(Some(rail)) = plan.rails.get(g) else {
-            return false;
-        };
-        let memo = &mut self.guard_memo;
-        if memo.rails.is_empty() {
-            memo.rails = (0..plan.rails.len()).map(|_| RailMemo::default()).collect();
-        }
-        let table = &self.policy.plan.tables[role.table as usize].table;
-        let (account, as_of) = (self.account, self.as_of);
-        let RailMemo { inputs, rows } = &mut memo.rails[g];
-        plan.quiet(g, kind, &mut |r, cells| {
-            if rows.is_empty() {
-                rows.resize(rail.by_account.len(), None);
-                inputs.resize(table.inputs.len(), None);
-            }
-            *rows[r].get_or_insert_with(|| {
-                cells.iter().any(|(i, cell)| {
-                    inputs[*i]
-                        .get_or_insert_with(|| account_input(table, *i, account, as_of))
-                        .as_ref()
-                        .is_some_and(|v| cell.fails(v))
-                })
-            })
+        open.iter().all(|&r| {
+            let r = r as usize;
+            by_account(rail.first_row + r, &rail.by_account[r])
         })
     }
 }
 
-/// One account's answers from the [`GuardPlan`], filled as proposals are asked about.
+/// How an account-only input is read, while the plan is built.
+enum AccountRead<'a> {
+    Path(&'a Vec<u32>),
+    /// Computed, into this slot of the value memo.
+    Computed(usize),
+}
+
+/// A row of a quiet rail the account does not rule out ([`GuardMemo::rows`]).
+const ROW_OPEN: u8 = 1;
+/// A row of a quiet rail the account rules out.
+const ROW_RULED_OUT: u8 = 2;
+
+impl<'p> Ctx<'p, '_> {
+    /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
+    fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
+        let policy = self.policy;
+        let plan = &policy.guard_plan;
+        let table = &policy.plan.tables[role.table as usize];
+        let (account, as_of) = (self.account, self.as_of);
+        let memo = &mut self.guard_memo;
+        plan.quiet(g, kind, |at, cells| {
+            if memo.rows.len() < plan.rows {
+                memo.rows.resize(plan.rows, 0);
+                memo.values.resize(plan.computed, None);
+            }
+            match memo.rows[at] {
+                ROW_RULED_OUT => true,
+                ROW_OPEN => false,
+                _ => {
+                    let out = cells.iter().any(|c| {
+                        c.value(table, account, as_of, &mut memo.values)
+                            .is_some_and(|v| c.cell.fails(v))
+                    });
+                    memo.rows[at] = if out { ROW_RULED_OUT } else { ROW_OPEN };
+                    out
+                }
+            }
+        })
+    }
+}
+
+/// One account's answers from the [`GuardPlan`], filled as proposals are
+/// asked about; inline, so that an account allocates nothing for them.
 #[derive(Default)]
 pub(super) struct GuardMemo {
-    /// Per rail (empty until a proposal is asked about).
-    rails: Vec<RailMemo>,
-}
-
-#[derive(Default)]
-struct RailMemo {
-    /// Per input, once needed: an account-only input's value (`Some(None)`:
+    /// Per row of the quiet rails (empty until a proposal is asked about):
+    /// 0 until needed, then [`ROW_OPEN`] or [`ROW_RULED_OUT`].
+    rows: SmallVec<[u8; 32]>,
+    /// Per computed account-only input, once needed: its value (`Some(None)`:
     /// it could not be computed).
-    inputs: Vec<Option<Option<Value>>>,
-    /// Per row, once needed: whether the account rules it out.
-    rows: Vec<Option<bool>>,
-}
-
-/// Input `i` of a rail, which reads only the account and `as_of`.
-fn account_input(
-    table: &crate::lang::ir::Table,
-    i: usize,
-    account: &Value,
-    as_of: NaiveDate,
-) -> Option<Value> {
-    // The param's slot is there (null), so comprehension locals keep their index.
-    crate::lang::semantics::eval_standalone(&table.inputs[i].expr, account, as_of, &[Value::Null])
-        .ok()
+    values: SmallVec<[Option<Option<Value>>; 4]>,
 }
 
 /// Whether `table` can be a quiet rail at all: one param (`action`), one
@@ -962,7 +1091,7 @@ mod tests {
             let e = schema.enum_by_name("guarded_action").expect("enum");
             schema.variant(e, name).expect("kind")
         };
-        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), &mut |_, _| false);
+        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), |_, _| false);
         for k in [
             "send_letter",
             "sms",
@@ -991,16 +1120,119 @@ mod tests {
             fields[record.slot("bankruptcy").expect("slot")] = Value::Bool(true);
             Value::Record(fields.into())
         };
-        let (g, table) = rail("stay_and_deceased");
+        let (g, _) = rail("stay_and_deceased");
+        let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
         let quiet_for = |account: &Value, k: &str| {
-            plan.quiet(g, kind(k), &mut |_, cells| {
-                cells.iter().any(|(i, cell)| {
-                    account_input(table, *i, account, as_of).is_some_and(|v| cell.fails(&v))
+            let mut values = vec![None; plan.computed];
+            plan.quiet(g, kind(k), |_, cells| {
+                cells.iter().any(|c| {
+                    c.value(table, account, as_of, &mut values)
+                        .is_some_and(|v| c.cell.fails(v))
                 })
             })
         };
         assert!(quiet_for(&bankrupt, "affect_credit_rating"));
         assert!(!quiet_for(&bankrupt, "send_letter"));
         assert!(quiet_for(&unset, "send_letter"));
+    }
+
+    /// The quiet rails read their account-only inputs as the evaluator does
+    /// (a field in place, a computed one by its compiled code): on the
+    /// sample accounts, varied in every field a shipped rail reads, every
+    /// such input has the value the tree-walking interpreter gives it.
+    #[test]
+    fn account_inputs_read_as_the_interpreter_computes_them() {
+        use serde_json::{json, Value as Json};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::policy::load(&root.join("rules")).expect("rules load");
+        let policy = loaded.policy.as_ref().expect("shipped policy");
+        let plan = &policy.guard_plan;
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let samples =
+            std::fs::read_to_string(root.join("samples/accounts.jsonl")).expect("samples");
+        // Each variation sets fields of the account, or of each service agreement (`sa.`).
+        let variations: Vec<Vec<(&str, Json)>> = vec![
+            vec![],
+            vec![("jurisdiction", json!("GB")), ("hardship", json!(true))],
+            vec![
+                ("jurisdiction", json!("MA")),
+                ("contact_invalid", json!(true)),
+            ],
+            vec![("bankruptcy", json!(true)), ("deceased", json!(true))],
+            vec![
+                ("written_dispute_date", json!("2026-10-01")),
+                ("validation_notice_date", json!("2026-09-01")),
+            ],
+            vec![
+                ("written_dispute_date", json!("2026-10-01")),
+                ("validation_notice_date", json!("2026-08-01")),
+            ],
+            vec![
+                ("written_dispute_date", json!("2026-10-01")),
+                ("validation_notice_date", json!("2026-08-23")),
+            ],
+            vec![("written_dispute_date", json!("2026-10-01"))],
+            vec![
+                ("sa.life_support", json!(true)),
+                ("sa.space_heating", json!(true)),
+            ],
+            vec![
+                ("sa.space_heating", json!(false)),
+                ("sa.medical_certificate_until", json!("2026-12-01")),
+            ],
+            vec![
+                ("forecast_low_f", json!("31.5")),
+                ("forecast_high_f", json!("90")),
+                ("jurisdiction", json!("IL")),
+            ],
+        ];
+        let (mut computed, mut computed_true, mut paths) = (0, 0, 0);
+        for line in samples.lines() {
+            let base: Json = serde_json::from_str(line).expect("json");
+            for variation in &variations {
+                let mut json = base.clone();
+                for (field, value) in variation {
+                    match field.strip_prefix("sa.") {
+                        Some(field) => {
+                            for sa in json["service_agreements"].as_array_mut().expect("sas") {
+                                sa[field] = value.clone();
+                            }
+                        }
+                        None => json[*field] = value.clone(),
+                    }
+                }
+                let account = crate::data::snapshot::decode_account(policy.plan.schema(), &json)
+                    .expect("decodes");
+                let mut values = vec![None; plan.computed];
+                for (g, rail) in plan.rails.iter().enumerate() {
+                    let Some(rail) = rail else { continue };
+                    let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
+                    for c in rail.by_account.iter().flatten() {
+                        let reference = crate::lang::semantics::eval_standalone(
+                            &table.table.inputs[c.input].expr,
+                            &account,
+                            as_of,
+                            &[Value::Null],
+                        )
+                        .ok();
+                        let read = c.value(table, &account, as_of, &mut values).cloned();
+                        assert_eq!(read, reference, "{} input {} {json}", table.name, c.input);
+                        match c.read {
+                            AccountInput::Computed { .. } => {
+                                computed += 1;
+                                computed_true += usize::from(read == Some(Value::Bool(true)));
+                            }
+                            AccountInput::Path(_) => paths += 1,
+                        }
+                    }
+                }
+            }
+        }
+        // Both ways of reading were compared, and computed inputs took both values.
+        assert!(paths > 100 && computed > 50, "{paths} {computed}");
+        assert!(
+            computed_true > 10 && computed_true < computed,
+            "{computed_true}"
+        );
     }
 }
