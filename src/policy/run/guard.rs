@@ -257,8 +257,9 @@ impl<'p> Ctx<'p, '_> {
     fn judge(&mut self, mut proposal: Proposal<'p>) -> Result<Verdict<'p>> {
         let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
         let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
+        let mut said = SaidAll::new();
         for _ in 0..MAX_POSTPONE_DAYS {
-            let said = self.ask(&proposal)?;
+            self.ask(&proposal, &mut said)?;
             // Cancelling is the stronger stop: it names only the rails that cancel.
             for stop in [CANCEL, WITHHOLD] {
                 if let Some(s) = said.iter().find(|s| s.effect == stop) {
@@ -381,61 +382,90 @@ impl<'p> Ctx<'p, '_> {
         })
     }
 
-    /// What each guard rail says about one proposal (those that allow
-    /// without a window say nothing). The `action` record is built only for
-    /// a rail that must be evaluated: most proposals meet only quiet rails.
-    fn ask(&mut self, proposal: &Proposal) -> Result<SaidAll<'p>> {
+    /// What each guard rail says about one proposal, into `said` (those
+    /// that allow without a window say nothing). `run_needed` asks only the
+    /// rails that are not quiet for it, and the `action` record is built
+    /// only for a rail that is evaluated: most proposals meet none.
+    fn ask(&mut self, proposal: &Proposal, said: &mut SaidAll<'p>) -> Result<()> {
+        said.clear();
         let policy = self.policy;
         let guards = &policy.guard_plan;
-        let mut said = SaidAll::new();
         let Some(kind) = guards
             .guarded_action
             .and_then(|e| policy.plan.schema().variant(e, &proposal.kind))
         else {
-            return Ok(said);
+            return Ok(());
         };
         let mut record: Option<Value> = None;
-        for (g, role) in policy.roles.guards.iter().enumerate() {
-            if self.needed_only && self.rail_quiet(g, role, kind) {
-                continue;
+        match guards.asked.get(kind as usize) {
+            Some(asked) if self.needed_only => {
+                for a in asked.iter() {
+                    if let Some(open) = &a.open {
+                        if self.account_rules_out(a.rail, open) {
+                            continue;
+                        }
+                    }
+                    self.ask_rail(a.rail, kind, proposal, &mut record, said)?;
+                }
             }
-            let record = record.get_or_insert_with(|| guards.record(kind, proposal));
-            let (decisions, traces) = self
-                .tables
-                .evaluate_with(role.table, std::slice::from_ref(record))?;
-            let Some(d) = decisions.into_iter().next() else {
-                continue;
-            };
-            let effect = self.need_variant(role, &d, Out::Effect)?;
-            let window = self.window_out(role, &d);
-            if effect == ALLOW && window.is_none() {
-                continue;
-            }
-            let refs = &guards.refs[g];
-            let rule = match &d.outcome {
-                Outcome::Row { row, .. } => &refs.rows[*row as usize],
-                _ => &refs.default,
-            };
-            said.push(Said {
-                effect,
-                rule: Cow::Borrowed(rule),
-                until: match self.out(role, &d, Out::Until) {
-                    Value::Date(u) => Some(u),
-                    _ => None,
-                },
-                channel: self.out_borrowed(role, &d, Out::Channel),
-                reason: self.out_borrowed(role, &d, Out::Reason),
-                window,
-            });
-            self.tables.evaluation.trace.extend(traces);
-            let seen = self.tables.evaluation.decisions.iter().any(|x| {
-                x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
-            });
-            if !seen {
-                self.tables.evaluation.decisions.push(d);
+            _ => {
+                for g in 0..policy.roles.guards.len() {
+                    self.ask_rail(g, kind, proposal, &mut record, said)?;
+                }
             }
         }
-        Ok(said)
+        Ok(())
+    }
+
+    /// Evaluates rail `g` for `proposal` (the `record` built if it was not
+    /// yet) and adds what it says to `said`.
+    fn ask_rail(
+        &mut self,
+        g: usize,
+        kind: u32,
+        proposal: &Proposal,
+        record: &mut Option<Value>,
+        said: &mut SaidAll<'p>,
+    ) -> Result<()> {
+        let policy = self.policy;
+        let guards = &policy.guard_plan;
+        let role = &policy.roles.guards[g];
+        let record = record.get_or_insert_with(|| guards.record(kind, proposal));
+        let (decisions, traces) = self
+            .tables
+            .evaluate_with(role.table, std::slice::from_ref(record))?;
+        let Some(d) = decisions.into_iter().next() else {
+            return Ok(());
+        };
+        let effect = self.need_variant(role, &d, Out::Effect)?;
+        let window = self.window_out(role, &d);
+        if effect == ALLOW && window.is_none() {
+            return Ok(());
+        }
+        let refs = &guards.refs[g];
+        let rule = match &d.outcome {
+            Outcome::Row { row, .. } => &refs.rows[*row as usize],
+            _ => &refs.default,
+        };
+        said.push(Said {
+            effect,
+            rule: Cow::Borrowed(rule),
+            until: match self.out(role, &d, Out::Until) {
+                Value::Date(u) => Some(u),
+                _ => None,
+            },
+            channel: self.out_borrowed(role, &d, Out::Channel),
+            reason: self.out_borrowed(role, &d, Out::Reason),
+            window,
+        });
+        self.tables.evaluation.trace.extend(traces);
+        let seen = self.tables.evaluation.decisions.iter().any(|x| {
+            x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
+        });
+        if !seen {
+            self.tables.evaluation.decisions.push(d);
+        }
+        Ok(())
     }
 
     fn window_out(&self, role: &Role, d: &crate::eval::Decision) -> Option<Span<'p>> {
@@ -550,12 +580,26 @@ pub(crate) struct GuardPlan {
     channels: Vec<Value>,
     /// Per rail (in `roles.guards` order); `None` for a rail that is always asked.
     rails: Vec<Option<Rail>>,
+    /// Per `guarded_action` variant, in `roles.guards` order: the rails
+    /// `run_needed` asks about a proposal of that kind (not those quiet for
+    /// the kind whatever the account).
+    asked: Vec<Box<[Asked]>>,
     /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
     refs: Vec<GuardRefs>,
-    /// How many rows the quiet rails have in all: one account's row memo.
-    rows: usize,
-    /// How many computed account-only inputs their cells test: one account's value memo.
+    /// How many computed account-only inputs are kept per account (those
+    /// that cells of more than one row test): the value memo's size.
     computed: usize,
+}
+
+/// A rail `run_needed` asks about a kind of proposal.
+#[derive(Debug)]
+struct Asked {
+    rail: usize,
+    /// The rows a constant cell on an input fixed by the kind does not rule
+    /// out; the rail is quiet for an account that rules out all of them.
+    /// `None`: one of them has no constant cell on an account-only input,
+    /// or the rail cannot be quiet at all: it is evaluated.
+    open: Option<Box<[u32]>>,
 }
 
 /// A rail's rule refs as its actions name them (`guard:table/row`).
@@ -567,14 +611,9 @@ struct GuardRefs {
 
 #[derive(Debug)]
 struct Rail {
-    /// Per `guarded_action` variant: the rows a constant cell on an input
-    /// fixed by the kind does not rule out, which the account must then all
-    /// rule out; `None` when one of them has no constant cell on an
-    /// account-only input (the rail is asked about that kind).
-    open: Vec<Option<Box<[u32]>>>,
     /// Per row: its constant cells on account-only inputs.
     by_account: Vec<Vec<AccountCell>>,
-    /// Where its rows start in the account's row memo ([`GuardMemo::rows`]).
+    /// Where its rows start in the account's row memo ([`GuardMemo`]).
     first_row: usize,
 }
 
@@ -592,27 +631,48 @@ struct AccountCell {
 enum AccountInput {
     /// A field path of the account, read in place.
     Path(Box<[u32]>),
-    /// Computed by its compiled code; its value is kept in slot `memo` of
-    /// the account's value memo ([`GuardMemo::values`]).
-    Computed { memo: usize },
+    /// Computed by its compiled code; when cells of several rows test it,
+    /// its value is kept in slot `memo` of the account's value memo
+    /// ([`GuardMemo::values`]).
+    Computed { memo: Option<usize> },
 }
 
 impl AccountCell {
+    /// Whether the account rules the cell out: its input's value fails it
+    /// (an input that cannot be computed rules nothing out).
+    fn rules_out(
+        &self,
+        table: &CompiledTable,
+        account: &Value,
+        as_of: NaiveDate,
+        values: &mut [Option<Option<Value>>],
+    ) -> bool {
+        self.value(table, account, as_of, values)
+            .is_some_and(|v| self.cell.fails(&v))
+    }
+
     /// Its input's value for `account` as of `as_of` (`None`: it could not
-    /// be computed), computed at most once per account into `values`.
+    /// be computed). A computed input several rows test is computed once
+    /// per account, into `values`.
     fn value<'v>(
         &self,
         table: &CompiledTable,
         account: &'v Value,
         as_of: NaiveDate,
         values: &'v mut [Option<Option<Value>>],
-    ) -> Option<&'v Value> {
+    ) -> Option<Cow<'v, Value>> {
         match &self.read {
-            AccountInput::Path(slots) => Some(crate::lang::semantics::read_fields(account, slots)),
-            AccountInput::Computed { memo } => values
-                .get_mut(*memo)?
+            AccountInput::Path(slots) => Some(Cow::Borrowed(crate::lang::semantics::read_fields(
+                account, slots,
+            ))),
+            AccountInput::Computed { memo: Some(m) } => values
+                .get_mut(*m)?
                 .get_or_insert_with(|| compute(table, self.input, account, as_of))
-                .as_ref(),
+                .as_ref()
+                .map(Cow::Borrowed),
+            AccountInput::Computed { memo: None } => {
+                compute(table, self.input, account, as_of).map(Cow::Owned)
+            }
         }
     }
 }
@@ -737,6 +797,8 @@ impl GuardPlan {
             })
             .collect();
         let (mut rows, mut computed) = (0, 0);
+        // Per rail, per kind: the rows the kind leaves open (`None`: always asked).
+        let mut open_by_kind: Vec<Vec<Option<Box<[u32]>>>> = Vec::new();
         let rails = guards
             .iter()
             .map(|role| {
@@ -754,8 +816,7 @@ impl GuardPlan {
                                     (Known::ByAccount, Some(AccountRead::Path(slots)))
                                 }
                                 InputRead::Computed { .. } => {
-                                    computed += 1;
-                                    (Known::ByAccount, Some(AccountRead::Computed(computed - 1)))
+                                    (Known::ByAccount, Some(AccountRead::Computed))
                                 }
                                 // Not an account field after all: not known.
                                 InputRead::Path { .. } => (Known::No, None),
@@ -774,7 +835,7 @@ impl GuardPlan {
                                 .collect()
                         })
                         .collect();
-                    let open = (0..kinds.len())
+                    let open: Vec<Option<Box<[u32]>>> = (0..kinds.len())
                         .map(|k| {
                             let ruled_out = |row: &[(usize, ConstCell)]| {
                                 row.iter().any(|(i, cell)| match &known[*i].0 {
@@ -795,6 +856,19 @@ impl GuardPlan {
                                 .then(|| open.into_iter().map(|r| r as u32).collect::<Box<[u32]>>())
                         })
                         .collect();
+                    open_by_kind.push(open);
+                    // A computed input that cells of several rows test is kept once computed.
+                    let mut memo: Vec<Option<usize>> = vec![None; known.len()];
+                    for (i, (_, read)) in known.iter().enumerate() {
+                        let rows_testing = cells
+                            .iter()
+                            .filter(|row| row.iter().any(|(j, _)| *j == i))
+                            .count();
+                        if matches!(read, Some(AccountRead::Computed)) && rows_testing > 1 {
+                            memo[i] = Some(computed);
+                            computed += 1;
+                        }
+                    }
                     let by_account: Vec<Vec<AccountCell>> = cells
                         .into_iter()
                         .map(|row| {
@@ -804,8 +878,8 @@ impl GuardPlan {
                                         AccountRead::Path(slots) => {
                                             AccountInput::Path(slots.as_slice().into())
                                         }
-                                        AccountRead::Computed(memo) => {
-                                            AccountInput::Computed { memo: *memo }
+                                        AccountRead::Computed => {
+                                            AccountInput::Computed { memo: memo[i] }
                                         }
                                     };
                                     Some(AccountCell {
@@ -820,11 +894,30 @@ impl GuardPlan {
                     let first_row = rows;
                     rows += by_account.len();
                     Rail {
-                        open,
                         by_account,
                         first_row,
                     }
                 })
+            })
+            .collect::<Vec<_>>();
+        let asked = (0..kinds.len())
+            .map(|k| {
+                let mut quiet = open_by_kind.iter();
+                rails
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(g, rail)| {
+                        let open = match rail {
+                            Some(_) => quiet.next().and_then(|open| open[k].clone()),
+                            None => None,
+                        };
+                        match open {
+                            // Quiet for the kind whatever the account.
+                            Some(open) if open.is_empty() => None,
+                            open => Some(Asked { rail: g, open }),
+                        }
+                    })
+                    .collect()
             })
             .collect();
         let refs = guards
@@ -841,8 +934,8 @@ impl GuardPlan {
             guarded_action,
             channels,
             rails,
+            asked,
             refs,
-            rows,
             computed,
         }
     }
@@ -870,65 +963,66 @@ impl GuardPlan {
 
     /// Whether rail `g` is quiet for proposals of `kind`: every row has a
     /// constant cell that fails on an input fixed by the kind, or is one that
-    /// `by_account(at, cells)` says is ruled out by the account (asked only
-    /// for rows the kind leaves open, `at` the row's place in the account's
-    /// row memo).
+    /// `by_account(cells)` says is ruled out by the account (asked only for
+    /// rows the kind leaves open). `run_needed` asks the same through
+    /// [`GuardPlan::asked`] and [`Ctx::account_rules_out`].
+    #[cfg(test)]
     fn quiet(
         &self,
         g: usize,
         kind: u32,
-        mut by_account: impl FnMut(usize, &[AccountCell]) -> bool,
+        mut by_account: impl FnMut(&[AccountCell]) -> bool,
     ) -> bool {
-        let Some(Some(rail)) = self.rails.get(g) else {
+        let Some(asked) = self.asked.get(kind as usize) else {
             return false;
         };
-        let Some(Some(open)) = rail.open.get(kind as usize) else {
-            return false;
-        };
-        open.iter().all(|&r| {
-            let r = r as usize;
-            by_account(rail.first_row + r, &rail.by_account[r])
-        })
+        match asked.iter().find(|a| a.rail == g) {
+            None => true,
+            Some(Asked { open: None, .. }) => false,
+            Some(Asked {
+                open: Some(open), ..
+            }) => {
+                let Some(Some(rail)) = self.rails.get(g) else {
+                    return false;
+                };
+                open.iter()
+                    .all(|&r| by_account(&rail.by_account[r as usize]))
+            }
+        }
     }
 }
 
 /// How an account-only input is read, while the plan is built.
 enum AccountRead<'a> {
     Path(&'a Vec<u32>),
-    /// Computed, into this slot of the value memo.
-    Computed(usize),
+    Computed,
 }
 
-/// A row of a quiet rail the account does not rule out ([`GuardMemo::rows`]).
-const ROW_OPEN: u8 = 1;
-/// A row of a quiet rail the account rules out.
-const ROW_RULED_OUT: u8 = 2;
-
 impl<'p> Ctx<'p, '_> {
-    /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
-    fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
+    /// Whether the account rules out each of rail `g`'s rows `open`: the
+    /// rail is then quiet for the proposal.
+    fn account_rules_out(&mut self, g: usize, open: &[u32]) -> bool {
         let policy = self.policy;
         let plan = &policy.guard_plan;
+        let (Some(Some(rail)), Some(role)) = (plan.rails.get(g), policy.roles.guards.get(g)) else {
+            return false;
+        };
         let table = &policy.plan.tables[role.table as usize];
         let (account, as_of) = (self.account, self.as_of);
         let memo = &mut self.guard_memo;
-        plan.quiet(g, kind, |at, cells| {
-            if memo.rows.len() < plan.rows {
-                memo.rows.resize(plan.rows, 0);
+        open.iter().all(|&r| {
+            let at = rail.first_row + r as usize;
+            if let Some(out) = memo.row(at) {
+                return out;
+            }
+            if memo.values.len() < plan.computed {
                 memo.values.resize(plan.computed, None);
             }
-            match memo.rows[at] {
-                ROW_RULED_OUT => true,
-                ROW_OPEN => false,
-                _ => {
-                    let out = cells.iter().any(|c| {
-                        c.value(table, account, as_of, &mut memo.values)
-                            .is_some_and(|v| c.cell.fails(v))
-                    });
-                    memo.rows[at] = if out { ROW_RULED_OUT } else { ROW_OPEN };
-                    out
-                }
-            }
+            let out = rail.by_account[r as usize]
+                .iter()
+                .any(|c| c.rules_out(table, account, as_of, &mut memo.values));
+            memo.set_row(at, out);
+            out
         })
     }
 }
@@ -937,12 +1031,29 @@ impl<'p> Ctx<'p, '_> {
 /// asked about; inline, so that an account allocates nothing for them.
 #[derive(Default)]
 pub(super) struct GuardMemo {
-    /// Per row of the quiet rails (empty until a proposal is asked about):
-    /// 0 until needed, then [`ROW_OPEN`] or [`ROW_RULED_OUT`].
-    rows: SmallVec<[u8; 32]>,
-    /// Per computed account-only input, once needed: its value (`Some(None)`:
-    /// it could not be computed).
-    values: SmallVec<[Option<Option<Value>>; 4]>,
+    /// Per row of the quiet rails (the first 64; later ones are not kept):
+    /// whether the account was asked about it, and whether it rules it out.
+    known: u64,
+    ruled_out: u64,
+    /// Per computed account-only input that cells of several rows test,
+    /// once needed: its value (`Some(None)`: it could not be computed).
+    values: SmallVec<[Option<Option<Value>>; 2]>,
+}
+
+impl GuardMemo {
+    fn row(&self, at: usize) -> Option<bool> {
+        let bit = 1u64.checked_shl(at as u32)?;
+        (self.known & bit != 0).then_some(self.ruled_out & bit != 0)
+    }
+
+    fn set_row(&mut self, at: usize, ruled_out: bool) {
+        if let Some(bit) = 1u64.checked_shl(at as u32) {
+            self.known |= bit;
+            if ruled_out {
+                self.ruled_out |= bit;
+            }
+        }
+    }
 }
 
 /// Whether `table` can be a quiet rail at all: one param (`action`), one
@@ -1091,7 +1202,7 @@ mod tests {
             let e = schema.enum_by_name("guarded_action").expect("enum");
             schema.variant(e, name).expect("kind")
         };
-        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), |_, _| false);
+        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), |_| false);
         for k in [
             "send_letter",
             "sms",
@@ -1124,11 +1235,10 @@ mod tests {
         let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
         let quiet_for = |account: &Value, k: &str| {
             let mut values = vec![None; plan.computed];
-            plan.quiet(g, kind(k), |_, cells| {
-                cells.iter().any(|c| {
-                    c.value(table, account, as_of, &mut values)
-                        .is_some_and(|v| c.cell.fails(v))
-                })
+            plan.quiet(g, kind(k), |cells| {
+                cells
+                    .iter()
+                    .any(|c| c.rules_out(table, account, as_of, &mut values))
             })
         };
         assert!(quiet_for(&bankrupt, "affect_credit_rating"));
@@ -1136,18 +1246,10 @@ mod tests {
         assert!(quiet_for(&unset, "send_letter"));
     }
 
-    /// The quiet rails read their account-only inputs as the evaluator does
-    /// (a field in place, a computed one by its compiled code): on the
-    /// sample accounts, varied in every field a shipped rail reads, every
-    /// such input has the value the tree-walking interpreter gives it.
-    #[test]
-    fn account_inputs_read_as_the_interpreter_computes_them() {
+    /// The sample accounts, varied in every field a shipped rail reads.
+    fn varied_accounts(schema: &crate::data::schema::Schema) -> Vec<Value> {
         use serde_json::{json, Value as Json};
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let loaded = crate::policy::load(&root.join("rules")).expect("rules load");
-        let policy = loaded.policy.as_ref().expect("shipped policy");
-        let plan = &policy.guard_plan;
-        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
         let samples =
             std::fs::read_to_string(root.join("samples/accounts.jsonl")).expect("samples");
         // Each variation sets fields of the account, or of each service agreement (`sa.`).
@@ -1170,6 +1272,7 @@ mod tests {
             vec![
                 ("written_dispute_date", json!("2026-10-01")),
                 ("validation_notice_date", json!("2026-08-23")),
+                ("dispute_verified_date", json!("2026-11-30")),
             ],
             vec![("written_dispute_date", json!("2026-10-01"))],
             vec![
@@ -1186,7 +1289,7 @@ mod tests {
                 ("jurisdiction", json!("IL")),
             ],
         ];
-        let (mut computed, mut computed_true, mut paths) = (0, 0, 0);
+        let mut accounts = Vec::new();
         for line in samples.lines() {
             let base: Json = serde_json::from_str(line).expect("json");
             for variation in &variations {
@@ -1201,8 +1304,61 @@ mod tests {
                         None => json[*field] = value.clone(),
                     }
                 }
-                let account = crate::data::snapshot::decode_account(policy.plan.schema(), &json)
-                    .expect("decodes");
+                accounts
+                    .push(crate::data::snapshot::decode_account(schema, &json).expect("decodes"));
+            }
+        }
+        accounts
+    }
+
+    /// The shipped rules, in a temporary copy whose disputes rail tests its
+    /// computed `disputed_in_time` in two rows (so that it is kept per account).
+    fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
+        fn copy(from: &std::path::Path, to: &std::path::Path) {
+            std::fs::create_dir_all(to).expect("mkdir");
+            for entry in std::fs::read_dir(from).expect("read dir") {
+                let entry = entry.expect("entry");
+                let target = to.join(entry.file_name());
+                if entry.file_type().expect("type").is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), target).expect("copy");
+                }
+            }
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+            dir.path(),
+        );
+        let file = dir.path().join("guardrails/disputes.yaml");
+        let text = std::fs::read_to_string(&file).expect("disputes");
+        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed_in_time: \"true\", asks_for_payment: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
+        let edited = text.replacen("\ndefault:", &format!("{row}\ndefault:"), 1);
+        assert_ne!(edited, text);
+        std::fs::write(&file, edited).expect("write");
+        dir
+    }
+
+    /// The quiet rails read their account-only inputs as the evaluator does
+    /// (a field in place, a computed one by its compiled code, kept per
+    /// account when several rows test it): on accounts varied in every
+    /// field a rail reads, every such input has the value the tree-walking
+    /// interpreter gives it, and `run_needed` (which skips quiet rails) gives
+    /// the actions of `run` (which evaluates every rail).
+    #[test]
+    fn account_inputs_read_as_the_interpreter_computes_them() {
+        let edited = rules_with_a_shared_computed_input();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        for (rules, kept) in [(shipped.as_path(), 0), (edited.path(), 1)] {
+            let loaded = crate::policy::load(rules).expect("rules load");
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            let policy = loaded.policy.as_ref().expect("policy");
+            let plan = &policy.guard_plan;
+            assert_eq!(plan.computed, kept);
+            let (mut computed, mut computed_true, mut paths, mut same) = (0, 0, 0, 0);
+            for account in varied_accounts(policy.plan.schema()) {
                 let mut values = vec![None; plan.computed];
                 for (g, rail) in plan.rails.iter().enumerate() {
                     let Some(rail) = rail else { continue };
@@ -1215,8 +1371,10 @@ mod tests {
                             &[Value::Null],
                         )
                         .ok();
-                        let read = c.value(table, &account, as_of, &mut values).cloned();
-                        assert_eq!(read, reference, "{} input {} {json}", table.name, c.input);
+                        let read = c
+                            .value(table, &account, as_of, &mut values)
+                            .map(Cow::into_owned);
+                        assert_eq!(read, reference, "{} input {}", table.name, c.input);
                         match c.read {
                             AccountInput::Computed { .. } => {
                                 computed += 1;
@@ -1226,13 +1384,23 @@ mod tests {
                         }
                     }
                 }
+                for date in ["2026-01-15", "2026-11-22"] {
+                    let as_of = date.parse().expect("date");
+                    let all = crate::policy::run(policy, &account, as_of, false);
+                    let needed = crate::policy::run_needed(policy, &account, as_of);
+                    if let (Ok(all), Ok(needed)) = (all, needed) {
+                        assert_eq!(all.actions, needed.actions, "{date}");
+                        same += 1;
+                    }
+                }
             }
+            // Both ways of reading were compared, and computed inputs took both values.
+            assert!(paths > 100 && computed > 50, "{paths} {computed}");
+            assert!(
+                computed_true > 10 && computed_true < computed,
+                "{computed_true}"
+            );
+            assert!(same > 50, "{same}");
         }
-        // Both ways of reading were compared, and computed inputs took both values.
-        assert!(paths > 100 && computed > 50, "{paths} {computed}");
-        assert!(
-            computed_true > 10 && computed_true < computed,
-            "{computed_true}"
-        );
     }
 }
