@@ -390,10 +390,7 @@ impl<'p> Ctx<'p, '_> {
         said.clear();
         let policy = self.policy;
         let guards = &policy.guard_plan;
-        let Some(kind) = guards
-            .guarded_action
-            .and_then(|e| policy.plan.schema().variant(e, &proposal.kind))
-        else {
+        let Some(kind) = guards.kind_of(&proposal.kind) else {
             return Ok(());
         };
         let mut record: Option<Value> = None;
@@ -574,7 +571,9 @@ fn outside_window<'p>(
 /// `run` asks every rail, so that every decision can be shown.
 #[derive(Debug, Default)]
 pub(crate) struct GuardPlan {
-    guarded_action: Option<crate::types::EnumId>,
+    /// Per name length, the `guarded_action` variants of that length (a
+    /// proposal's kind is found without comparing it with every variant).
+    kinds_by_len: Vec<Vec<(Box<str>, u32)>>,
     /// Per `guarded_action` variant: the `contact_channel` of its event type
     /// (null for one that is not a contact), the record's second field.
     channels: Vec<Value>,
@@ -763,6 +762,12 @@ impl ConstCell {
             return self.negated || !self.null_test;
         }
         let any = self.tests.iter().any(|t| match t {
+            // What `compare` says of a flag or a variant, without its dispatch.
+            ConstTest::Compare(CompareOp::Eq, c) => match (v, c) {
+                (Value::Bool(a), Value::Bool(b)) => a == b,
+                (Value::Enum(a), Value::Enum(b)) => a == b,
+                _ => compare(CompareOp::Eq, v, c),
+            },
             ConstTest::Compare(op, c) => compare(*op, v, c),
             ConstTest::Range(lo, lo_in, hi, hi_in) => in_range(v, lo, *lo_in, hi, *hi_in),
         });
@@ -930,14 +935,30 @@ impl GuardPlan {
                 }
             })
             .collect();
+        let mut kinds_by_len: Vec<Vec<(Box<str>, u32)>> = Vec::new();
+        if let Some(e) = guarded_action {
+            for (k, name) in schema.enum_def(e).variants.iter().enumerate() {
+                if kinds_by_len.len() <= name.len() {
+                    kinds_by_len.resize_with(name.len() + 1, Vec::new);
+                }
+                kinds_by_len[name.len()].push((name.as_str().into(), k as u32));
+            }
+        }
         GuardPlan {
-            guarded_action,
+            kinds_by_len,
             channels,
             rails,
             asked,
             refs,
             computed,
         }
+    }
+
+    /// The `guarded_action` variant named `name` (the first, as
+    /// `Schema::variant` finds it).
+    fn kind_of(&self, name: &str) -> Option<u32> {
+        let same_len = self.kinds_by_len.get(name.len())?;
+        same_len.iter().find(|(n, _)| **n == *name).map(|(_, k)| *k)
     }
 
     /// The built-in `action` record the rails are asked about `proposal`
@@ -1203,6 +1224,16 @@ mod tests {
             schema.variant(e, name).expect("kind")
         };
         let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), |_| false);
+        let e = schema.enum_by_name("guarded_action").expect("enum");
+        for name in schema
+            .enum_def(e)
+            .variants
+            .iter()
+            .map(String::as_str)
+            .chain(["", "cal", "callx", "letter"])
+        {
+            assert_eq!(plan.kind_of(name), schema.variant(e, name), "{name}");
+        }
         for k in [
             "send_letter",
             "sms",
@@ -1401,6 +1432,35 @@ mod tests {
                 "{computed_true}"
             );
             assert!(same > 50, "{same}");
+        }
+    }
+
+    /// A cell's equality test on a flag or a variant says what
+    /// `semantics::compare` says, whatever the values' kinds.
+    #[test]
+    fn equality_on_flags_and_variants_is_compare() {
+        use crate::lang::semantics::compare;
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Enum(0),
+            Value::Enum(3),
+            Value::Int(0),
+            Value::Int(1),
+        ];
+        for c in &values {
+            for negated in [false, true] {
+                let cell = ConstCell {
+                    negated,
+                    null_test: c.is_null(),
+                    tests: vec![ConstTest::Compare(CompareOp::Eq, c.clone())],
+                };
+                for v in values.iter().filter(|v| !v.is_null()) {
+                    let matches = compare(CompareOp::Eq, v, c) != negated;
+                    assert_eq!(cell.fails(v), !matches, "{v:?} = {c:?}, negated {negated}");
+                }
+            }
         }
     }
 }
