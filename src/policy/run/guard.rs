@@ -610,9 +610,6 @@ pub(crate) struct GuardPlan {
     asked: Vec<Box<[Asked]>>,
     /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
     refs: Vec<GuardRefs>,
-    /// How many computed account-only inputs are kept per account (those
-    /// that cells of more than one row test): the value memo's size.
-    computed: usize,
 }
 
 /// A rail `run_needed` asks about a kind of proposal.
@@ -950,7 +947,10 @@ impl GuardPlan {
                             .iter()
                             .filter(|row| row.iter().any(|(j, _)| *j == i))
                             .count();
-                        if matches!(read, Some(AccountRead::Computed(_))) && rows_testing > 1 {
+                        if matches!(read, Some(AccountRead::Computed(_)))
+                            && rows_testing > 1
+                            && computed < KEPT_VALUES
+                        {
                             memo[i] = Some(computed);
                             computed += 1;
                         }
@@ -1035,7 +1035,6 @@ impl GuardPlan {
             rails,
             asked,
             refs,
-            computed,
         }
     }
 
@@ -1123,9 +1122,6 @@ impl<'p> Ctx<'p, '_> {
             let row = match memo.row(at) {
                 Some(row) => row,
                 None => {
-                    if memo.values.len() < plan.computed {
-                        memo.values.resize(plan.computed, None);
-                    }
                     let mut row = Row::Passes;
                     for c in &rail.by_account[o.row as usize] {
                         match c.value(table, account, as_of, &mut memo.values) {
@@ -1162,6 +1158,10 @@ enum Row {
     Unknown,
 }
 
+/// How many computed inputs an account keeps ([`GuardMemo::values`]); any
+/// more are computed each time a row needs them.
+const KEPT_VALUES: usize = 2;
+
 /// One account's answers from the [`GuardPlan`], filled as proposals are
 /// asked about; inline, so that an account allocates nothing for them.
 #[derive(Default)]
@@ -1173,7 +1173,7 @@ pub(super) struct GuardMemo {
     passes: u64,
     /// Per computed account-only input that cells of several rows test,
     /// once needed: its value (`Some(None)`: it could not be known).
-    values: SmallVec<[Option<Option<Value>>; 2]>,
+    values: [Option<Option<Value>>; KEPT_VALUES],
 }
 
 impl GuardMemo {
@@ -1431,7 +1431,7 @@ mod tests {
         let (g, _) = rail("stay_and_deceased");
         let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
         let quiet_for = |account: &Value, k: &str| {
-            let mut values = vec![None; plan.computed];
+            let mut values: [Option<Option<Value>>; KEPT_VALUES] = Default::default();
             plan.quiet(g, kind(k), |cells| {
                 cells
                     .iter()
@@ -1554,11 +1554,19 @@ mod tests {
             assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
             let policy = loaded.policy.as_ref().expect("policy");
             let plan = &policy.guard_plan;
-            assert_eq!(plan.computed, kept);
+            let kept_here = plan
+                .rails
+                .iter()
+                .flatten()
+                .flat_map(|rail| rail.by_account.iter().flatten())
+                .filter(|c| matches!(c.read, AccountInput::Computed { memo: Some(_), .. }))
+                .count();
+            // Each kept input is counted once per row that tests it.
+            assert_eq!(kept_here, 2 * kept);
             let (mut computed, mut computed_true, mut paths, mut same) = (0, 0, 0, 0);
             let mut unknown = 0;
             for account in varied_accounts(policy.plan.schema()) {
-                let mut values = vec![None; plan.computed];
+                let mut values: [Option<Option<Value>>; KEPT_VALUES] = Default::default();
                 for (g, rail) in plan.rails.iter().enumerate() {
                     let Some(rail) = rail else { continue };
                     let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
