@@ -593,6 +593,8 @@ fn outside_window<'p>(
 /// every row: its answer is then that default whatever the rest of the
 /// proposal (its date). `run_needed` does not evaluate a quiet rail, as it
 /// evaluates no other table the actions do not need (nor meets its errors);
+/// nor a `first` rail whose first row those inputs leave surely matches
+/// (its other cells are `-`): that row's constant outputs are its answer.
 /// `run` asks every rail, so that every decision can be shown.
 #[derive(Debug, Default)]
 pub(crate) struct GuardPlan {
