@@ -1063,7 +1063,11 @@ impl GuardPlan {
                 .as_deref()
                 .map_or(Value::Null, |e| Value::Text(e.into())),
             Value::Date(proposal.date),
-            proposal.time.clone().map_or(Value::Null, Value::Text),
+            // A copy: the template's time is the policy's, shared by every thread.
+            proposal
+                .time
+                .as_deref()
+                .map_or(Value::Null, |t| Value::Text(t.into())),
             Value::Bool(proposal.pending),
         ]))
     }
