@@ -12,11 +12,13 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
-use super::decisions::{field, text};
+use super::decisions::field;
 use super::{policy_error, Ctx, Result};
-use crate::eval::Outcome;
+use crate::eval::{Decision, Outcome, Values};
+use crate::lang::compile::{CompiledTable, InputRead};
+use crate::lang::ir::HitPolicy;
 use crate::lang::syntax::ast::CompareOp;
 use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
 use crate::policy::case::{time_of_day, Channel};
@@ -53,7 +55,7 @@ impl<'p> Proposal<'p> {
 enum Verdict<'p> {
     Allow {
         proposal: Proposal<'p>,
-        window: Option<(Arc<str>, Arc<str>)>,
+        window: Option<Span<'p>>,
         changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
     Withhold {
@@ -65,16 +67,30 @@ enum Verdict<'p> {
     },
 }
 
-/// What one guard-rail table said about one proposal.
+/// A local-time window's start and end (`"08:00"`), borrowed from the
+/// policy when the rail's row gives them as constants.
+type Span<'p> = (Text<'p>, Text<'p>);
+
+/// What one guard-rail table said about one proposal; its texts borrowed
+/// from the policy (copied only when an action carries them).
 struct Said<'p> {
     effect: usize,
     /// `guard:table/row`, made once with the policy ([`GuardPlan`]).
     rule: Text<'p>,
     until: Option<NaiveDate>,
-    channel: Option<String>,
-    reason: Option<String>,
-    window: Option<(Arc<str>, Arc<str>)>,
+    channel: Option<Text<'p>>,
+    reason: Option<Text<'p>>,
+    window: Option<Span<'p>>,
 }
+
+impl Said<'_> {
+    fn reason(&self) -> Option<String> {
+        self.reason.as_deref().map(str::to_string)
+    }
+}
+
+/// What the rails said about one proposal: most often nothing, rarely more than two.
+type SaidAll<'p> = SmallVec<[Said<'p>; 2]>;
 
 const ALLOW: usize = 0;
 const WITHHOLD: usize = 1;
@@ -84,16 +100,15 @@ const CANCEL: usize = 4;
 
 impl<'p> Ctx<'p, '_> {
     /// Applies the pack to this run's proposals and the case's pending events.
+    /// Each action is judged in place (the run's buffer is kept); what the
+    /// rails add (postponements, rechannels) follows all of them.
     pub(super) fn guard_rails(&mut self) -> Result<()> {
         if self.policy.roles.guards.is_empty() {
             return Ok(());
         }
-        let actions = std::mem::take(&mut self.actions);
-        let mut kept = Vec::with_capacity(actions.len());
         let mut after = Vec::new();
-        for mut action in actions {
-            let Some(proposal) = self.proposal_of(&action) else {
-                kept.push(action);
+        for i in 0..self.actions.len() {
+            let Some(proposal) = proposal_of(&self.actions[i], self.as_of) else {
                 continue;
             };
             match self.judge(proposal.clone())? {
@@ -102,26 +117,33 @@ impl<'p> Ctx<'p, '_> {
                     until,
                     reason,
                     ..
-                } => kept.push(Action {
-                    kind: proposal.withheld(until, reason),
-                    rules,
-                }),
+                } => {
+                    self.actions[i] = Action {
+                        kind: proposal.withheld(until, reason),
+                        rules,
+                    }
+                }
                 Verdict::Allow {
                     proposal: moved,
                     window,
                     changes,
                 } => {
+                    let timing = match self.actions[i].kind {
+                        ActionKind::ScheduleEvent { .. } => self.timing_of(&moved, window)?,
+                        _ => None,
+                    };
+                    let action = &mut self.actions[i];
                     if let ActionKind::ScheduleEvent {
                         event_type,
                         date,
-                        timing,
+                        timing: at,
                         ..
                     } = &mut action.kind
                     {
-                        *event_type = moved.kind.clone();
+                        *event_type = moved.kind;
                         *date = moved.date;
-                        if let Some(t) = self.timing_of(&moved, window)? {
-                            *timing = Some(t);
+                        if let Some(t) = timing {
+                            *at = Some(t);
                         }
                     }
                     for (rule, change) in changes {
@@ -133,12 +155,10 @@ impl<'p> Ctx<'p, '_> {
                             rules: smallvec![rule],
                         });
                     }
-                    kept.push(action);
                 }
             }
         }
-        kept.append(&mut after);
-        self.actions = kept;
+        self.actions.append(&mut after);
         self.guard_pending()
     }
 
@@ -219,11 +239,7 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// The time of day and permitted window an allowed event carries, if any.
-    fn timing_of(
-        &self,
-        moved: &Proposal<'_>,
-        window: Option<(Arc<str>, Arc<str>)>,
-    ) -> Result<Option<Timing>> {
+    fn timing_of(&self, moved: &Proposal<'_>, window: Option<Span<'_>>) -> Result<Option<Timing>> {
         if moved.time.is_none() && window.is_none() {
             return Ok(None);
         }
@@ -231,39 +247,11 @@ impl<'p> Ctx<'p, '_> {
         Ok(Some(Timing {
             time: moved.time.clone(),
             window: window.map(|(start, end)| Window {
-                start,
-                end,
+                start: Arc::from(&*start),
+                end: Arc::from(&*end),
                 time_zone,
             }),
         }))
-    }
-
-    fn proposal_of(&self, action: &Action<'p>) -> Option<Proposal<'p>> {
-        let today = |kind: &'static str| Proposal {
-            kind: Cow::Borrowed(kind),
-            event: None,
-            date: self.as_of,
-            time: None,
-            pending: false,
-        };
-        match &action.kind {
-            ActionKind::ScheduleEvent {
-                event,
-                event_type,
-                date,
-                timing,
-                ..
-            } => Some(Proposal {
-                kind: event_type.clone(),
-                event: Some(event.clone()),
-                date: *date,
-                time: timing.as_ref().and_then(|t| t.time.clone()),
-                pending: false,
-            }),
-            ActionKind::NominateSeverance { .. } => Some(today("nominate_severance")),
-            ActionKind::OfferPaymentPlan { .. } => Some(today("offer_payment_plan")),
-            _ => None,
-        }
     }
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
@@ -271,8 +259,9 @@ impl<'p> Ctx<'p, '_> {
     fn judge(&mut self, mut proposal: Proposal<'p>) -> Result<Verdict<'p>> {
         let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
         let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
+        let mut said = SaidAll::new();
         for _ in 0..MAX_POSTPONE_DAYS {
-            let said = self.ask(&proposal)?;
+            self.ask(&proposal, &mut said)?;
             // Cancelling is the stronger stop: it names only the rails that cancel.
             for stop in [CANCEL, WITHHOLD] {
                 if let Some(s) = said.iter().find(|s| s.effect == stop) {
@@ -284,7 +273,7 @@ impl<'p> Ctx<'p, '_> {
                     return Ok(Verdict::Withhold {
                         rules,
                         until: None,
-                        reason: s.reason.clone(),
+                        reason: s.reason(),
                         cancel: stop == CANCEL,
                     });
                 }
@@ -299,7 +288,7 @@ impl<'p> Ctx<'p, '_> {
                                 event: proposal.event.clone().unwrap_or_default(),
                                 from: proposal.kind.clone(),
                                 to: Cow::Owned(to.to_string()),
-                                reason: s.reason.clone(),
+                                reason: s.reason(),
                             },
                         ));
                         proposal.kind = Cow::Owned(to.to_string());
@@ -327,7 +316,7 @@ impl<'p> Ctx<'p, '_> {
                 })
                 .max_by_key(|(_, to)| *to);
             let (rule, reason, to, time) = match postpone_to {
-                Some((s, to)) => (s.rule.clone(), s.reason.clone(), to, proposal.time.clone()),
+                Some((s, to)) => (s.rule.clone(), s.reason(), to, proposal.time.clone()),
                 None => match outside_window(&proposal, window.as_ref(), &said) {
                     Some((rule, to, time)) => {
                         let reason = window.as_ref().map(|(start, end)| {
@@ -395,88 +384,117 @@ impl<'p> Ctx<'p, '_> {
         })
     }
 
-    /// What each guard rail says about one proposal (those that allow without a window say nothing).
-    fn ask(&mut self, proposal: &Proposal) -> Result<Vec<Said<'p>>> {
+    /// What each guard rail says about one proposal, into `said` (those
+    /// that allow without a window say nothing). `run_needed` asks only the
+    /// rails that are not quiet for it, and the `action` record is built
+    /// only for a rail that is evaluated: most proposals meet none.
+    fn ask(&mut self, proposal: &Proposal, said: &mut SaidAll<'p>) -> Result<()> {
+        said.clear();
         let policy = self.policy;
-        let schema = policy.plan.schema();
         let guards = &policy.guard_plan;
-        let Some(kind) = guards
-            .guarded_action
-            .and_then(|e| schema.variant(e, &proposal.kind))
-        else {
-            return Ok(Vec::new());
+        let Some(kind) = guards.kind_of(&proposal.kind) else {
+            return Ok(());
         };
-        let channel = Channel::of_event(&proposal.kind)
-            .and_then(|c| {
-                guards
-                    .contact_channel
-                    .and_then(|e| schema.variant(e, c.name()))
-            })
-            .map_or(Value::Null, Value::Enum);
-        let record = Value::Record(
-            vec![
-                Value::Enum(kind),
-                channel,
-                proposal
-                    .event
-                    .as_deref()
-                    .map_or(Value::Null, |e| Value::Text(e.into())),
-                Value::Date(proposal.date),
-                proposal
-                    .time
-                    .as_deref()
-                    .map_or(Value::Null, |t| Value::Text(t.into())),
-                Value::Bool(proposal.pending),
-            ]
-            .into(),
-        );
-        let mut said = Vec::new();
-        for (g, role) in policy.roles.guards.iter().enumerate() {
-            if self.needed_only && self.rail_quiet(g, role, kind) {
-                continue;
+        let mut record: Option<Value> = None;
+        match guards.asked.get(kind as usize) {
+            Some(asked) if self.needed_only => {
+                for a in asked.iter() {
+                    let decided = match &a.open {
+                        Some(open) => match self.walk(a.rail, open) {
+                            Walk::Quiet => continue,
+                            Walk::Row(row) => Some(row),
+                            Walk::Evaluate => None,
+                        },
+                        None => None,
+                    };
+                    self.ask_rail(a.rail, kind, proposal, &mut record, said, decided)?;
+                }
             }
-            let (decisions, traces) = self
-                .tables
-                .evaluate_with(role.table, std::slice::from_ref(&record))?;
-            let Some(d) = decisions.into_iter().next() else {
-                continue;
-            };
-            let effect = self.need_variant(role, &d, Out::Effect)?;
-            let window = self.window_out(role, &d);
-            if effect == ALLOW && window.is_none() {
-                continue;
-            }
-            let refs = &guards.refs[g];
-            let rule = match &d.outcome {
-                Outcome::Row { row, .. } => &refs.rows[*row as usize],
-                _ => &refs.default,
-            };
-            said.push(Said {
-                effect,
-                rule: Cow::Borrowed(rule),
-                until: match self.out(role, &d, Out::Until) {
-                    Value::Date(u) => Some(u),
-                    _ => None,
-                },
-                channel: self.out_text(role, &d, Out::Channel),
-                reason: self.out_text(role, &d, Out::Reason),
-                window,
-            });
-            self.tables.evaluation.trace.extend(traces);
-            let seen = self.tables.evaluation.decisions.iter().any(|x| {
-                x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
-            });
-            if !seen {
-                self.tables.evaluation.decisions.push(d);
+            _ => {
+                for g in 0..policy.roles.guards.len() {
+                    self.ask_rail(g, kind, proposal, &mut record, said, None)?;
+                }
             }
         }
-        Ok(said)
+        Ok(())
     }
 
-    fn window_out(&self, role: &Role, d: &crate::eval::Decision) -> Option<(Arc<str>, Arc<str>)> {
-        let start = self.out_text(role, d, Out::WindowStart)?;
-        let end = self.out_text(role, d, Out::WindowEnd)?;
-        Some((start.into(), end.into()))
+    /// Evaluates rail `g` for `proposal` (the `record` built if it was not
+    /// yet), unless row `decided` is known to decide it, and adds what it
+    /// says to `said`.
+    fn ask_rail(
+        &mut self,
+        g: usize,
+        kind: u32,
+        proposal: &Proposal,
+        record: &mut Option<Value>,
+        said: &mut SaidAll<'p>,
+        decided: Option<u32>,
+    ) -> Result<()> {
+        let policy = self.policy;
+        let guards = &policy.guard_plan;
+        let role = &policy.roles.guards[g];
+        let (d, traces) = match decided {
+            // What evaluating the `first` table gives when that row matches.
+            Some(row) => (
+                Decision {
+                    table: role.table,
+                    item: None,
+                    label: None,
+                    outcome: Outcome::Row {
+                        row,
+                        also: Vec::new(),
+                        values: Values::Constant,
+                    },
+                },
+                Vec::new(),
+            ),
+            None => {
+                let record = record.get_or_insert_with(|| guards.record(kind, proposal));
+                let (decisions, traces) = self
+                    .tables
+                    .evaluate_with(role.table, std::slice::from_ref(record))?;
+                let Some(d) = decisions.into_iter().next() else {
+                    return Ok(());
+                };
+                (d, traces)
+            }
+        };
+        let effect = self.need_variant(role, &d, Out::Effect)?;
+        let window = self.window_out(role, &d);
+        if effect == ALLOW && window.is_none() {
+            return Ok(());
+        }
+        let refs = &guards.refs[g];
+        let rule = match &d.outcome {
+            Outcome::Row { row, .. } => &refs.rows[*row as usize],
+            _ => &refs.default,
+        };
+        said.push(Said {
+            effect,
+            rule: Cow::Borrowed(rule),
+            until: match self.out(role, &d, Out::Until) {
+                Value::Date(u) => Some(u),
+                _ => None,
+            },
+            channel: self.out_borrowed(role, &d, Out::Channel),
+            reason: self.out_borrowed(role, &d, Out::Reason),
+            window,
+        });
+        self.tables.evaluation.trace.extend(traces);
+        let seen = self.tables.evaluation.decisions.iter().any(|x| {
+            x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
+        });
+        if !seen {
+            self.tables.evaluation.decisions.push(d);
+        }
+        Ok(())
+    }
+
+    fn window_out(&self, role: &Role, d: &crate::eval::Decision) -> Option<Span<'p>> {
+        let start = self.out_borrowed(role, d, Out::WindowStart)?;
+        let end = self.out_borrowed(role, d, Out::WindowEnd)?;
+        Some((start, end))
     }
 
     /// The account's time zone (an IANA name), checked; `None` without one.
@@ -484,7 +502,7 @@ impl<'p> Ctx<'p, '_> {
         let Some(slot) = self.policy.slots.time_zone else {
             return Ok(None);
         };
-        let Some(zone) = text(field(self.account, slot)) else {
+        let Value::Text(zone) = field(self.account, slot) else {
             return Ok(None);
         };
         if zone.parse::<chrono_tz::Tz>().is_err() {
@@ -494,7 +512,37 @@ impl<'p> Ctx<'p, '_> {
                 format!("account.time_zone `{zone}` is not an IANA time zone (such as `America/Los_Angeles`)"),
             ));
         }
-        Ok(Some(zone.into()))
+        Ok(Some(zone.clone()))
+    }
+}
+
+/// What the rails are asked about `action`, if anything: an event, a
+/// severance nomination or a payment-plan offer (these two today).
+fn proposal_of<'p>(action: &Action<'p>, as_of: NaiveDate) -> Option<Proposal<'p>> {
+    let today = |kind: &'static str| Proposal {
+        kind: Cow::Borrowed(kind),
+        event: None,
+        date: as_of,
+        time: None,
+        pending: false,
+    };
+    match &action.kind {
+        ActionKind::ScheduleEvent {
+            event,
+            event_type,
+            date,
+            timing,
+            ..
+        } => Some(Proposal {
+            kind: event_type.clone(),
+            event: Some(event.clone()),
+            date: *date,
+            time: timing.as_ref().and_then(|t| t.time.clone()),
+            pending: false,
+        }),
+        ActionKind::NominateSeverance { .. } => Some(today("nominate_severance")),
+        ActionKind::OfferPaymentPlan { .. } => Some(today("offer_payment_plan")),
+        _ => None,
     }
 }
 
@@ -504,7 +552,7 @@ fn guard_ref(row_ref: &str) -> String {
 }
 
 /// The narrowest window the rails give (latest start, earliest end).
-fn window_of(said: &[Said<'_>]) -> Option<(Arc<str>, Arc<str>)> {
+fn window_of<'p>(said: &[Said<'p>]) -> Option<Span<'p>> {
     said.iter()
         .filter_map(|s| s.window.clone())
         .reduce(|(s1, e1), (s2, e2)| (s1.max(s2), e1.min(e2)))
@@ -514,7 +562,7 @@ fn window_of(said: &[Said<'_>]) -> Option<(Arc<str>, Arc<str>)> {
 /// start: today's if it is still ahead, else tomorrow's.
 fn outside_window<'p>(
     proposal: &Proposal,
-    window: Option<&(Arc<str>, Arc<str>)>,
+    window: Option<&Span<'_>>,
     said: &[Said<'p>],
 ) -> Option<(Text<'p>, NaiveDate, Arc<str>)> {
     let (start, end) = window?;
@@ -522,10 +570,10 @@ fn outside_window<'p>(
     let (start_t, end_t) = (time_of_day(start)?, time_of_day(end)?);
     let rule = said.iter().find(|s| s.window.is_some())?.rule.clone();
     if time < start_t {
-        Some((rule, proposal.date, start.clone()))
+        Some((rule, proposal.date, Arc::from(&**start)))
     } else if time > end_t {
         let next = proposal.date.checked_add_days(Days::new(1))?;
-        Some((rule, next, start.clone()))
+        Some((rule, next, Arc::from(&**start)))
     } else {
         None
     }
@@ -535,21 +583,65 @@ fn outside_window<'p>(
 /// the built-in enums a proposal is put in, and per rail which of its inputs
 /// are fixed by the proposal's kind alone (they read only `action.type` and
 /// `action.channel`: computed here, per `guarded_action` variant) or by the
-/// account alone (computed once per account, when first needed), and which
-/// of its cells are constant tests. A rail whose default is a constant
-/// `allow` without a window is quiet for a kind and an account when those
-/// inputs rule out every row: its answer is then that default whatever the
-/// rest of the proposal (its date). `run_needed` does not evaluate a quiet
-/// rail, as it evaluates no other table the actions do not need (nor meets
-/// its errors); `run` asks every rail, so that every decision can be shown.
+/// account alone (read in place or computed by the table's compiled code,
+/// once per account, when first needed), and which of its cells are
+/// constant tests. A rail whose default is a constant `allow` without a
+/// window is quiet for a kind and an account when those inputs rule out
+/// every row: its answer is then that default whatever the rest of the
+/// proposal (its date). `run_needed` does not evaluate a quiet rail, as it
+/// evaluates no other table the actions do not need (nor meets its errors);
+/// nor a `first` rail whose first row those inputs leave surely matches
+/// (its other cells are `-`): that row's constant outputs are its answer.
+/// `run` asks every rail, so that every decision can be shown.
 #[derive(Debug, Default)]
 pub(crate) struct GuardPlan {
-    guarded_action: Option<crate::types::EnumId>,
-    contact_channel: Option<crate::types::EnumId>,
+    /// Per name length, the `guarded_action` variants of that length (a
+    /// proposal's kind is found without comparing it with every variant).
+    kinds_by_len: Vec<Vec<(Box<str>, u32)>>,
+    /// Per `guarded_action` variant: the `contact_channel` of its event type
+    /// (null for one that is not a contact), the record's second field.
+    channels: Vec<Value>,
     /// Per rail (in `roles.guards` order); `None` for a rail that is always asked.
     rails: Vec<Option<Rail>>,
+    /// Per `guarded_action` variant, in `roles.guards` order: the rails
+    /// `run_needed` asks about a proposal of that kind (not those quiet for
+    /// the kind whatever the account).
+    asked: Vec<Box<[Asked]>>,
     /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
     refs: Vec<GuardRefs>,
+}
+
+/// A rail `run_needed` asks about a kind of proposal.
+#[derive(Debug)]
+struct Asked {
+    rail: usize,
+    /// In order, the rows a constant cell on an input fixed by the kind
+    /// does not rule out: the rail is quiet for an account that rules out
+    /// all of them, and decided by the first the account does not rule out
+    /// when that row surely matches. `None`: the rail cannot be quiet: it is
+    /// evaluated.
+    open: Option<Box<[OpenRow]>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OpenRow {
+    row: u32,
+    /// The row matches every proposal of the kind whose account passes its
+    /// constant cells on account-only inputs: every other cell is `-` or a
+    /// constant test the kind passes, its outputs are constants, and the
+    /// rail is a `first` table that reads no other table. Such a row, first
+    /// among those the account leaves, decides the rail without evaluating it.
+    sure: bool,
+}
+
+/// What the account makes of a rail's rows for a proposal ([`Ctx::walk`]).
+enum Walk {
+    /// The account rules out every row the kind leaves: the default.
+    Quiet,
+    /// This row decides.
+    Row(u32),
+    /// The rail must be evaluated.
+    Evaluate,
 }
 
 /// A rail's rule refs as its actions name them (`guard:table/row`).
@@ -561,23 +653,120 @@ struct GuardRefs {
 
 #[derive(Debug)]
 struct Rail {
-    /// Per `guarded_action` variant, per row: a constant cell fails on an
-    /// input fixed by the kind.
-    ruled_out: Vec<Vec<bool>>,
-    /// Per row: its constant cells on account-only inputs (input index, cell).
+    /// Per row: its constant cells on account-only inputs.
     by_account: Vec<Vec<AccountCell>>,
+    /// Where its rows start in the account's row memo ([`GuardMemo`]).
+    first_row: usize,
 }
 
 /// A constant cell on an account-only input, and that input's index.
-type AccountCell = (usize, ConstCell);
+#[derive(Debug)]
+struct AccountCell {
+    input: usize,
+    read: AccountInput,
+    cell: ConstCell,
+}
+
+/// How an account-only input is read: as the evaluator reads it
+/// (`CompiledTable::input_reads`), not by walking its expression.
+#[derive(Debug)]
+enum AccountInput {
+    /// A field path of the account, read in place.
+    Path(Box<[u32]>),
+    /// Computed by its compiled code; when cells of several rows test it,
+    /// its value is kept in slot `memo` of the account's value memo
+    /// ([`GuardMemo::values`]). An input that reads the proposal only in
+    /// comprehensions over account lists (`count(c in account.case.contacts
+    /// where c.date > action.date - 7 days)`) is known only for an account
+    /// whose lists `empty` (field paths) are all empty or null: a
+    /// comprehension over nothing runs neither its filter nor its body.
+    Computed {
+        memo: Option<usize>,
+        empty: Box<[Box<[u32]>]>,
+    },
+}
+
+impl AccountCell {
+    /// Whether the account rules the cell out: its input's value fails it
+    /// (an input that cannot be known rules nothing out).
+    #[cfg(test)]
+    fn rules_out(
+        &self,
+        table: &CompiledTable,
+        account: &Value,
+        as_of: NaiveDate,
+        values: &mut [Option<Option<Value>>],
+    ) -> bool {
+        self.value(table, account, as_of, values)
+            .is_some_and(|v| self.cell.fails(&v))
+    }
+
+    /// Its input's value for `account` as of `as_of` (`None`: it could not
+    /// be computed). A computed input several rows test is computed once
+    /// per account, into `values`.
+    fn value<'v>(
+        &self,
+        table: &CompiledTable,
+        account: &'v Value,
+        as_of: NaiveDate,
+        values: &'v mut [Option<Option<Value>>],
+    ) -> Option<Cow<'v, Value>> {
+        match &self.read {
+            AccountInput::Path(slots) => Some(Cow::Borrowed(crate::lang::semantics::read_fields(
+                account, slots,
+            ))),
+            AccountInput::Computed { memo, empty } => {
+                let known = || {
+                    let nothing =
+                        |list: &[u32]| match crate::lang::semantics::read_fields(account, list) {
+                            Value::List(items) => items.is_empty(),
+                            _ => true,
+                        };
+                    match empty.iter().all(|list| nothing(list)) {
+                        true => compute(table, self.input, account, as_of),
+                        false => None,
+                    }
+                };
+                match memo {
+                    Some(m) => values
+                        .get_mut(*m)?
+                        .get_or_insert_with(known)
+                        .as_ref()
+                        .map(Cow::Borrowed),
+                    None => known().map(Cow::Owned),
+                }
+            }
+        }
+    }
+}
+
+/// Computed input `i` of a rail that reads only the account and `as_of`, by
+/// the code the plan compiled for it (`None`: it could not be computed).
+fn compute(table: &CompiledTable, i: usize, account: &Value, as_of: NaiveDate) -> Option<Value> {
+    use crate::lang::semantics::{Env, Lazy, Results};
+    let Some(InputRead::Computed { code, .. }) = table.input_reads.get(i) else {
+        return None;
+    };
+    let mut env = Env {
+        account,
+        as_of: Value::Date(as_of),
+        inputs: &[],
+        lazy: Lazy::NONE,
+        results: Results::NONE,
+        // The param's slot is there (null), so comprehension locals keep their index.
+        locals: smallvec![Value::Null],
+    };
+    code.run(&mut env).ok()
+}
 
 /// When a rail's input is known without evaluating the rail.
 #[derive(Debug)]
 enum Known {
     /// Its value per `guarded_action` variant (`None`: it could not be computed).
     ByKind(Vec<Option<Value>>),
-    /// It reads only the account and `as_of`.
-    ByAccount,
+    /// It reads only the account and `as_of`, or reads anything else only
+    /// in comprehensions over these account lists (field paths).
+    ByAccount(Vec<Vec<u32>>),
     /// It reads the rest of the proposal (its date...), another input or another table.
     No,
 }
@@ -638,6 +827,12 @@ impl ConstCell {
             return self.negated || !self.null_test;
         }
         let any = self.tests.iter().any(|t| match t {
+            // What `compare` says of a flag or a variant, without its dispatch.
+            ConstTest::Compare(CompareOp::Eq, c) => match (v, c) {
+                (Value::Bool(a), Value::Bool(b)) => a == b,
+                (Value::Enum(a), Value::Enum(b)) => a == b,
+                _ => compare(CompareOp::Eq, v, c),
+            },
             ConstTest::Compare(op, c) => compare(*op, v, c),
             ConstTest::Range(lo, lo_in, hi, hi_in) => in_range(v, lo, *lo_in, hi, *hi_in),
         });
@@ -650,69 +845,168 @@ impl GuardPlan {
         let schema = plan.schema();
         let guarded_action = schema.enum_by_name("guarded_action");
         let contact_channel = schema.enum_by_name("contact_channel");
-        let kinds: Vec<Value> = guarded_action.map_or_else(Vec::new, |e| {
-            let variants = &schema.enum_def(e).variants;
-            (0..variants.len())
-                .map(|k| {
-                    let channel = Channel::of_event(&variants[k])
+        let channels: Vec<Value> = guarded_action.map_or_else(Vec::new, |e| {
+            schema
+                .enum_def(e)
+                .variants
+                .iter()
+                .map(|variant| {
+                    Channel::of_event(variant)
                         .and_then(|c| contact_channel.and_then(|e| schema.variant(e, c.name())))
-                        .map_or(Value::Null, Value::Enum);
-                    let fields = vec![Value::Enum(k as u32), channel];
-                    let unknown = [Value::Null, Value::Null, Value::Null, Value::Null];
-                    Value::Record(fields.into_iter().chain(unknown).collect())
+                        .map_or(Value::Null, Value::Enum)
                 })
                 .collect()
         });
+        let kinds: Vec<Value> = channels
+            .iter()
+            .enumerate()
+            .map(|(k, channel)| {
+                let fields = [Value::Enum(k as u32), channel.clone()];
+                let unknown = [Value::Null, Value::Null, Value::Null, Value::Null];
+                Value::Record(fields.into_iter().chain(unknown).collect())
+            })
+            .collect();
+        let (mut rows, mut computed) = (0, 0);
+        // Per rail, per kind: the rows the kind leaves open (`None`: always asked).
+        let mut open_by_kind: Vec<Vec<Box<[OpenRow]>>> = Vec::new();
         let rails = guards
             .iter()
             .map(|role| {
-                let table = &plan.tables[role.table as usize].table;
+                let compiled = &plan.tables[role.table as usize];
+                let table = &compiled.table;
                 quiet_by_default(table, role).then(|| {
-                    let known: Vec<Known> = table
+                    // An account-only input is read as the evaluator reads it.
+                    let known: Vec<(Known, Option<AccountRead>)> = table
                         .inputs
                         .iter()
-                        .map(|input| known(&input.expr, &kinds))
+                        .zip(&compiled.input_reads)
+                        .map(|(input, read)| match known(&input.expr, &kinds) {
+                            Known::ByAccount(empty) => match read {
+                                InputRead::Path { local: None, slots } if empty.is_empty() => {
+                                    (Known::No, Some(AccountRead::Path(slots)))
+                                }
+                                InputRead::Computed { .. } => {
+                                    (Known::No, Some(AccountRead::Computed(empty)))
+                                }
+                                // Not an account field after all: not known.
+                                InputRead::Path { .. } => (Known::No, None),
+                            },
+                            other => (other, None),
+                        })
                         .collect();
-                    let cells: Vec<Vec<(usize, &Known, ConstCell)>> = table
+                    let cells: Vec<Vec<(usize, ConstCell)>> = table
                         .rows
                         .iter()
                         .map(|row| {
                             row.cells
                                 .iter()
                                 .enumerate()
-                                .filter_map(|(i, c)| Some((i, &known[i], ConstCell::of(c)?)))
+                                .filter_map(|(i, c)| Some((i, ConstCell::of(c)?)))
                                 .collect()
                         })
                         .collect();
-                    let ruled_out = (0..kinds.len())
+                    // Only a `first` rail that reads no other table is decided by a row.
+                    let decidable = table.hit == HitPolicy::First
+                        && plan.program.deps[role.table as usize].is_empty();
+                    let open: Vec<Box<[OpenRow]>> = (0..kinds.len())
                         .map(|k| {
-                            cells
-                                .iter()
-                                .map(|row| {
-                                    row.iter().any(|(_, known, cell)| match known {
-                                        Known::ByKind(values) => {
-                                            values[k].as_ref().is_some_and(|v| cell.fails(v))
+                            let by_kind = |i: usize| match &known[i].0 {
+                                Known::ByKind(values) => values[k].as_ref(),
+                                _ => None,
+                            };
+                            let ruled_out = |row: &[(usize, ConstCell)]| {
+                                row.iter()
+                                    .any(|(i, cell)| by_kind(*i).is_some_and(|v| cell.fails(v)))
+                            };
+                            let sure = |r: usize| {
+                                decidable
+                                    && plan.constants[role.table as usize].rows[r].is_some()
+                                    && table.rows[r].cells.iter().enumerate().all(|(i, c)| {
+                                        let any = c.tests.is_empty() && !c.negated;
+                                        any || ConstCell::of(c).is_some_and(|cell| {
+                                            known[i].1.is_some()
+                                                || by_kind(i).is_some_and(|v| !cell.fails(v))
+                                        })
+                                    })
+                            };
+                            (0..cells.len())
+                                .filter(|r| !ruled_out(&cells[*r]))
+                                .map(|r| OpenRow {
+                                    row: r as u32,
+                                    sure: sure(r),
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    open_by_kind.push(open);
+                    // A computed input that cells of several rows test is kept once computed.
+                    let mut memo: Vec<Option<usize>> = vec![None; known.len()];
+                    for (i, (_, read)) in known.iter().enumerate() {
+                        let rows_testing = cells
+                            .iter()
+                            .filter(|row| row.iter().any(|(j, _)| *j == i))
+                            .count();
+                        if matches!(read, Some(AccountRead::Computed(_)))
+                            && rows_testing > 1
+                            && computed < KEPT_VALUES
+                        {
+                            memo[i] = Some(computed);
+                            computed += 1;
+                        }
+                    }
+                    let by_account: Vec<Vec<AccountCell>> = cells
+                        .into_iter()
+                        .map(|row| {
+                            row.into_iter()
+                                .filter_map(|(i, cell)| {
+                                    let read = match known[i].1.as_ref()? {
+                                        AccountRead::Path(slots) => {
+                                            AccountInput::Path(slots.as_slice().into())
                                         }
-                                        _ => false,
+                                        AccountRead::Computed(empty) => AccountInput::Computed {
+                                            memo: memo[i],
+                                            empty: empty
+                                                .iter()
+                                                .map(|list| list.as_slice().into())
+                                                .collect(),
+                                        },
+                                    };
+                                    Some(AccountCell {
+                                        input: i,
+                                        read,
+                                        cell,
                                     })
                                 })
                                 .collect()
                         })
                         .collect();
-                    let by_account = cells
-                        .into_iter()
-                        .map(|row| {
-                            row.into_iter()
-                                .filter(|(_, known, _)| matches!(known, Known::ByAccount))
-                                .map(|(i, _, cell)| (i, cell))
-                                .collect()
-                        })
-                        .collect();
+                    let first_row = rows;
+                    rows += by_account.len();
                     Rail {
-                        ruled_out,
                         by_account,
+                        first_row,
                     }
                 })
+            })
+            .collect::<Vec<_>>();
+        let asked = (0..kinds.len())
+            .map(|k| {
+                let mut quiet = open_by_kind.iter();
+                rails
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(g, rail)| {
+                        let open = match rail {
+                            Some(_) => quiet.next().map(|open| open[k].clone()),
+                            None => None,
+                        };
+                        match open {
+                            // Quiet for the kind whatever the account.
+                            Some(open) if open.is_empty() => None,
+                            open => Some(Asked { rail: g, open }),
+                        }
+                    })
+                    .collect()
             })
             .collect();
         let refs = guards
@@ -725,95 +1019,186 @@ impl GuardPlan {
                 }
             })
             .collect();
+        let mut kinds_by_len: Vec<Vec<(Box<str>, u32)>> = Vec::new();
+        if let Some(e) = guarded_action {
+            for (k, name) in schema.enum_def(e).variants.iter().enumerate() {
+                if kinds_by_len.len() <= name.len() {
+                    kinds_by_len.resize_with(name.len() + 1, Vec::new);
+                }
+                kinds_by_len[name.len()].push((name.as_str().into(), k as u32));
+            }
+        }
         GuardPlan {
-            guarded_action,
-            contact_channel,
+            kinds_by_len,
+            channels,
             rails,
+            asked,
             refs,
         }
     }
 
+    /// The `guarded_action` variant named `name` (the first, as
+    /// `Schema::variant` finds it).
+    fn kind_of(&self, name: &str) -> Option<u32> {
+        let same_len = self.kinds_by_len.get(name.len())?;
+        same_len.iter().find(|(n, _)| **n == *name).map(|(_, k)| *k)
+    }
+
+    /// The built-in `action` record the rails are asked about `proposal`
+    /// (of variant `kind`) with.
+    fn record(&self, kind: u32, proposal: &Proposal) -> Value {
+        let channel = self
+            .channels
+            .get(kind as usize)
+            .cloned()
+            .unwrap_or_default();
+        Value::Record(Arc::from([
+            Value::Enum(kind),
+            channel,
+            proposal
+                .event
+                .as_deref()
+                .map_or(Value::Null, |e| Value::Text(e.into())),
+            Value::Date(proposal.date),
+            // A copy: the template's time is the policy's, shared by every thread.
+            proposal
+                .time
+                .as_deref()
+                .map_or(Value::Null, |t| Value::Text(t.into())),
+            Value::Bool(proposal.pending),
+        ]))
+    }
+
     /// Whether rail `g` is quiet for proposals of `kind`: every row has a
     /// constant cell that fails on an input fixed by the kind, or is one that
-    /// `by_account(row, cells)` says is ruled out by the account (asked only
-    /// for rows the kind leaves open).
+    /// `by_account(cells)` says is ruled out by the account (asked only for
+    /// rows the kind leaves open). `run_needed` asks the same through
+    /// [`GuardPlan::asked`] and [`Ctx::account_rules_out`].
+    #[cfg(test)]
     fn quiet(
         &self,
         g: usize,
         kind: u32,
-        by_account: &mut dyn FnMut(usize, &[AccountCell]) -> bool,
+        mut by_account: impl FnMut(&[AccountCell]) -> bool,
     ) -> bool {
-        let Some(Some(rail)) = self.rails.get(g) else {
+        let Some(asked) = self.asked.get(kind as usize) else {
             return false;
         };
-        let Some(ruled_out) = rail.ruled_out.get(kind as usize) else {
-            return false;
-        };
-        ruled_out
-            .iter()
-            .zip(&rail.by_account)
-            .enumerate()
-            .all(|(r, (out, cells))| *out || (!cells.is_empty() && by_account(r, cells)))
+        match asked.iter().find(|a| a.rail == g) {
+            None => true,
+            Some(Asked { open: None, .. }) => false,
+            Some(Asked {
+                open: Some(open), ..
+            }) => {
+                let Some(Some(rail)) = self.rails.get(g) else {
+                    return false;
+                };
+                open.iter()
+                    .all(|o| by_account(&rail.by_account[o.row as usize]))
+            }
+        }
     }
+}
+
+/// How an account-only input is read, while the plan is built.
+enum AccountRead<'a> {
+    Path(&'a Vec<u32>),
+    /// Computed, known when these account lists are empty (or always).
+    Computed(Vec<Vec<u32>>),
 }
 
 impl<'p> Ctx<'p, '_> {
-    /// Whether guard rail `g` is quiet for a proposal of `kind` for this account.
-    fn rail_quiet(&mut self, g: usize, role: &Role, kind: u32) -> bool {
-        let plan = &self.policy.guard_plan;
-        let Some(Some(rail)) = plan.rails.get(g) else {
-            return false;
+    /// What the account makes of rail `g`'s rows `open` (those the
+    /// proposal's kind leaves), in order: each one it rules out is passed,
+    /// and the first it does not decides the rail if it surely matches.
+    fn walk(&mut self, g: usize, open: &[OpenRow]) -> Walk {
+        let policy = self.policy;
+        let plan = &policy.guard_plan;
+        let (Some(Some(rail)), Some(role)) = (plan.rails.get(g), policy.roles.guards.get(g)) else {
+            return Walk::Evaluate;
         };
-        let memo = &mut self.guard_memo;
-        if memo.rails.is_empty() {
-            memo.rails = (0..plan.rails.len()).map(|_| RailMemo::default()).collect();
-        }
-        let table = &self.policy.plan.tables[role.table as usize].table;
+        let table = &policy.plan.tables[role.table as usize];
         let (account, as_of) = (self.account, self.as_of);
-        let RailMemo { inputs, rows } = &mut memo.rails[g];
-        plan.quiet(g, kind, &mut |r, cells| {
-            if rows.is_empty() {
-                rows.resize(rail.by_account.len(), None);
-                inputs.resize(table.inputs.len(), None);
+        let memo = &mut self.guard_memo;
+        for o in open {
+            let at = rail.first_row + o.row as usize;
+            let row = match memo.row(at) {
+                Some(row) => row,
+                None => {
+                    let mut row = Row::Passes;
+                    for c in &rail.by_account[o.row as usize] {
+                        match c.value(table, account, as_of, &mut memo.values) {
+                            Some(v) if c.cell.fails(&v) => {
+                                row = Row::RuledOut;
+                                break;
+                            }
+                            Some(_) => {}
+                            None => row = Row::Unknown,
+                        }
+                    }
+                    memo.set_row(at, row);
+                    row
+                }
+            };
+            match row {
+                Row::RuledOut => continue,
+                Row::Passes if o.sure => return Walk::Row(o.row),
+                _ => return Walk::Evaluate,
             }
-            *rows[r].get_or_insert_with(|| {
-                cells.iter().any(|(i, cell)| {
-                    inputs[*i]
-                        .get_or_insert_with(|| account_input(table, *i, account, as_of))
-                        .as_ref()
-                        .is_some_and(|v| cell.fails(v))
-                })
-            })
-        })
+        }
+        Walk::Quiet
     }
 }
 
-/// One account's answers from the [`GuardPlan`], filled as proposals are asked about.
+/// What the account makes of one row's constant cells on account-only inputs.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Row {
+    /// One fails.
+    RuledOut,
+    /// Each passes.
+    Passes,
+    /// None fails, and one could not be known.
+    Unknown,
+}
+
+/// How many computed inputs an account keeps ([`GuardMemo::values`]); any
+/// more are computed each time a row needs them.
+const KEPT_VALUES: usize = 2;
+
+/// One account's answers from the [`GuardPlan`], filled as proposals are
+/// asked about; inline, so that an account allocates nothing for them.
 #[derive(Default)]
 pub(super) struct GuardMemo {
-    /// Per rail (empty until a proposal is asked about).
-    rails: Vec<RailMemo>,
+    /// Per row of the quiet rails (the first 64; later ones are not kept):
+    /// whether the account was asked about it, and what it makes of it.
+    known: u64,
+    ruled_out: u64,
+    passes: u64,
+    /// Per computed account-only input that cells of several rows test,
+    /// once needed: its value (`Some(None)`: it could not be known).
+    values: [Option<Option<Value>>; KEPT_VALUES],
 }
 
-#[derive(Default)]
-struct RailMemo {
-    /// Per input, once needed: an account-only input's value (`Some(None)`:
-    /// it could not be computed).
-    inputs: Vec<Option<Option<Value>>>,
-    /// Per row, once needed: whether the account rules it out.
-    rows: Vec<Option<bool>>,
-}
+impl GuardMemo {
+    fn row(&self, at: usize) -> Option<Row> {
+        let bit = 1u64.checked_shl(at as u32)?;
+        (self.known & bit != 0).then_some(match (self.ruled_out & bit, self.passes & bit) {
+            (0, 0) => Row::Unknown,
+            (0, _) => Row::Passes,
+            _ => Row::RuledOut,
+        })
+    }
 
-/// Input `i` of a rail, which reads only the account and `as_of`.
-fn account_input(
-    table: &crate::lang::ir::Table,
-    i: usize,
-    account: &Value,
-    as_of: NaiveDate,
-) -> Option<Value> {
-    // The param's slot is there (null), so comprehension locals keep their index.
-    crate::lang::semantics::eval_standalone(&table.inputs[i].expr, account, as_of, &[Value::Null])
-        .ok()
+    fn set_row(&mut self, at: usize, row: Row) {
+        if let Some(bit) = 1u64.checked_shl(at as u32) {
+            self.known |= bit;
+            match row {
+                Row::RuledOut => self.ruled_out |= bit,
+                Row::Passes => self.passes |= bit,
+                Row::Unknown => {}
+            }
+        }
+    }
 }
 
 /// Whether `table` can be a quiet rail at all: one param (`action`), one
@@ -842,9 +1227,9 @@ fn known(e: &crate::lang::ir::TExpr, kinds: &[Value]) -> Known {
     let (mut reads_kind, mut reads_account, mut other) = (false, false, false);
     reads(e, &mut reads_kind, &mut reads_account, &mut other);
     if other || (reads_kind && reads_account) {
-        Known::No
+        empty_lists(e).map_or(Known::No, Known::ByAccount)
     } else if reads_account {
-        Known::ByAccount
+        Known::ByAccount(Vec::new())
     } else {
         Known::ByKind(
             kinds
@@ -861,6 +1246,51 @@ fn known(e: &crate::lang::ir::TExpr, kinds: &[Value]) -> Known {
                 .collect(),
         )
     }
+}
+
+/// The account lists (field paths) whose comprehensions hold every read of
+/// `e` that is not of the account or `as_of`: `e` has the same value for
+/// every proposal when each of them is empty (or null). `None` when `e`
+/// reads the proposal, an input or a table outside such a comprehension.
+fn empty_lists(e: &crate::lang::ir::TExpr) -> Option<Vec<Vec<u32>>> {
+    use crate::lang::ir::{TExpr, TExprKind};
+    fn account_path(mut e: &TExpr) -> Option<Vec<u32>> {
+        let mut slots = Vec::new();
+        while let TExprKind::Field(base, slot) = &e.kind {
+            slots.push(*slot);
+            e = base;
+        }
+        slots.reverse();
+        (matches!(e.kind, TExprKind::Account) && !slots.is_empty()).then_some(slots)
+    }
+    fn walk(e: &TExpr, lists: &mut Vec<Vec<u32>>) -> bool {
+        match &e.kind {
+            TExprKind::Each(each) => match account_path(&each.list) {
+                Some(path) => {
+                    lists.push(path);
+                    true
+                }
+                None => {
+                    walk(&each.list, lists)
+                        && [&each.filter, &each.body]
+                            .into_iter()
+                            .flatten()
+                            .all(|x| walk(x, lists))
+                }
+            },
+            TExprKind::Const(_) | TExprKind::Account | TExprKind::AsOf => true,
+            // The param is local 0; others are comprehension variables.
+            TExprKind::Local(n) => *n != 0,
+            TExprKind::Input(_) | TExprKind::TableOutput { .. } => false,
+            TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+                walk(b, lists)
+            }
+            TExprKind::Binary(_, a, b) => walk(a, lists) && walk(b, lists),
+            TExprKind::Call(_, args) => args.iter().all(|a| walk(a, lists)),
+        }
+    }
+    let mut lists = Vec::new();
+    (walk(e, &mut lists) && !lists.is_empty()).then_some(lists)
 }
 
 /// `e`'s value when it reads nothing (no account, `as_of`, param, input or
@@ -962,7 +1392,17 @@ mod tests {
             let e = schema.enum_by_name("guarded_action").expect("enum");
             schema.variant(e, name).expect("kind")
         };
-        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), &mut |_, _| false);
+        let quiet = |name: &str, k: &str| plan.quiet(rail(name).0, kind(k), |_| false);
+        let e = schema.enum_by_name("guarded_action").expect("enum");
+        for name in schema
+            .enum_def(e)
+            .variants
+            .iter()
+            .map(String::as_str)
+            .chain(["", "cal", "callx", "letter"])
+        {
+            assert_eq!(plan.kind_of(name), schema.variant(e, name), "{name}");
+        }
         for k in [
             "send_letter",
             "sms",
@@ -991,16 +1431,288 @@ mod tests {
             fields[record.slot("bankruptcy").expect("slot")] = Value::Bool(true);
             Value::Record(fields.into())
         };
-        let (g, table) = rail("stay_and_deceased");
+        let (g, _) = rail("stay_and_deceased");
+        let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
         let quiet_for = |account: &Value, k: &str| {
-            plan.quiet(g, kind(k), &mut |_, cells| {
-                cells.iter().any(|(i, cell)| {
-                    account_input(table, *i, account, as_of).is_some_and(|v| cell.fails(&v))
-                })
+            let mut values: [Option<Option<Value>>; KEPT_VALUES] = Default::default();
+            plan.quiet(g, kind(k), |cells| {
+                cells
+                    .iter()
+                    .any(|c| c.rules_out(table, account, as_of, &mut values))
             })
         };
         assert!(quiet_for(&bankrupt, "affect_credit_rating"));
         assert!(!quiet_for(&bankrupt, "send_letter"));
         assert!(quiet_for(&unset, "send_letter"));
+    }
+
+    /// The sample accounts, varied in every field a shipped rail reads.
+    fn varied_accounts(schema: &crate::data::schema::Schema) -> Vec<Value> {
+        use serde_json::{json, Value as Json};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let samples =
+            std::fs::read_to_string(root.join("samples/accounts.jsonl")).expect("samples");
+        // Each variation sets fields of the account, or of each service agreement (`sa.`).
+        let variations: Vec<Vec<(&str, Json)>> = vec![
+            vec![],
+            vec![("jurisdiction", json!("GB")), ("hardship", json!(true))],
+            vec![
+                ("jurisdiction", json!("MA")),
+                ("contact_invalid", json!(true)),
+            ],
+            vec![("bankruptcy", json!(true)), ("deceased", json!(true))],
+            vec![
+                ("written_dispute_date", json!("2026-10-01")),
+                ("validation_notice_date", json!("2026-09-01")),
+            ],
+            vec![
+                ("written_dispute_date", json!("2026-10-01")),
+                ("validation_notice_date", json!("2026-08-01")),
+            ],
+            vec![
+                ("written_dispute_date", json!("2026-10-01")),
+                ("validation_notice_date", json!("2026-08-23")),
+                ("dispute_verified_date", json!("2026-11-30")),
+            ],
+            vec![("written_dispute_date", json!("2026-10-01"))],
+            vec![
+                ("sa.life_support", json!(true)),
+                ("sa.space_heating", json!(true)),
+            ],
+            vec![
+                ("sa.space_heating", json!(false)),
+                ("sa.medical_certificate_until", json!("2026-12-01")),
+            ],
+            vec![
+                ("forecast_low_f", json!("31.5")),
+                ("forecast_high_f", json!("90")),
+                ("jurisdiction", json!("IL")),
+            ],
+        ];
+        let mut accounts = Vec::new();
+        for line in samples.lines() {
+            let base: Json = serde_json::from_str(line).expect("json");
+            for variation in &variations {
+                let mut json = base.clone();
+                for (field, value) in variation {
+                    match field.strip_prefix("sa.") {
+                        Some(field) => {
+                            for sa in json["service_agreements"].as_array_mut().expect("sas") {
+                                sa[field] = value.clone();
+                            }
+                        }
+                        None => json[*field] = value.clone(),
+                    }
+                }
+                accounts
+                    .push(crate::data::snapshot::decode_account(schema, &json).expect("decodes"));
+            }
+        }
+        accounts
+    }
+
+    /// The shipped rules, in a temporary copy whose disputes rail tests its
+    /// computed `disputed_in_time` in two rows (so that it is kept per account).
+    fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
+        fn copy(from: &std::path::Path, to: &std::path::Path) {
+            std::fs::create_dir_all(to).expect("mkdir");
+            for entry in std::fs::read_dir(from).expect("read dir") {
+                let entry = entry.expect("entry");
+                let target = to.join(entry.file_name());
+                if entry.file_type().expect("type").is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), target).expect("copy");
+                }
+            }
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+            dir.path(),
+        );
+        let file = dir.path().join("guardrails/disputes.yaml");
+        let text = std::fs::read_to_string(&file).expect("disputes");
+        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed_in_time: \"true\", asks_for_payment: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
+        let edited = text.replacen("\ndefault:", &format!("{row}\ndefault:"), 1);
+        assert_ne!(edited, text);
+        std::fs::write(&file, edited).expect("write");
+        dir
+    }
+
+    /// The quiet rails read their account-only inputs as the evaluator does
+    /// (a field in place, a computed one by its compiled code, kept per
+    /// account when several rows test it): on accounts varied in every
+    /// field a rail reads, every such input has the value the tree-walking
+    /// interpreter gives it, and `run_needed` (which skips quiet rails) gives
+    /// the actions of `run` (which evaluates every rail).
+    #[test]
+    fn account_inputs_read_as_the_interpreter_computes_them() {
+        let edited = rules_with_a_shared_computed_input();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        // Kept: reg_f's `calls_in_7_days` (two rows), and the edited disputes input.
+        for (rules, kept) in [(shipped.as_path(), 1), (edited.path(), 2)] {
+            let loaded = crate::policy::load(rules).expect("rules load");
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            let policy = loaded.policy.as_ref().expect("policy");
+            let plan = &policy.guard_plan;
+            let kept_here = plan
+                .rails
+                .iter()
+                .flatten()
+                .flat_map(|rail| rail.by_account.iter().flatten())
+                .filter(|c| matches!(c.read, AccountInput::Computed { memo: Some(_), .. }))
+                .count();
+            // Each kept input is counted once per row that tests it.
+            assert_eq!(kept_here, 2 * kept);
+            let (mut computed, mut computed_true, mut paths, mut same) = (0, 0, 0, 0);
+            let mut unknown = 0;
+            for account in varied_accounts(policy.plan.schema()) {
+                let mut values: [Option<Option<Value>>; KEPT_VALUES] = Default::default();
+                for (g, rail) in plan.rails.iter().enumerate() {
+                    let Some(rail) = rail else { continue };
+                    let table = &policy.plan.tables[policy.roles.guards[g].table as usize];
+                    for c in rail.by_account.iter().flatten() {
+                        let reference = crate::lang::semantics::eval_standalone(
+                            &table.table.inputs[c.input].expr,
+                            &account,
+                            as_of,
+                            &[Value::Null],
+                        )
+                        .ok();
+                        let read = c
+                            .value(table, &account, as_of, &mut values)
+                            .map(Cow::into_owned);
+                        // Unknown only when computing fails, or the account's lists are not empty.
+                        match (&read, &c.read) {
+                            (None, AccountInput::Computed { empty, .. }) if !empty.is_empty() => {
+                                unknown += 1
+                            }
+                            _ => assert_eq!(read, reference, "{} input {}", table.name, c.input),
+                        }
+                        match c.read {
+                            AccountInput::Computed { .. } => {
+                                computed += 1;
+                                computed_true += usize::from(read == Some(Value::Bool(true)));
+                            }
+                            AccountInput::Path(_) => paths += 1,
+                        }
+                    }
+                }
+                for date in ["2026-01-15", "2026-11-22"] {
+                    let as_of = date.parse().expect("date");
+                    let all = crate::policy::run(policy, &account, as_of, false);
+                    let needed = crate::policy::run_needed(policy, &account, as_of);
+                    if let (Ok(all), Ok(needed)) = (all, needed) {
+                        assert_eq!(all.actions, needed.actions, "{date}");
+                        same += 1;
+                    }
+                }
+            }
+            // Both ways of reading were compared, and computed inputs took both values.
+            assert!(paths > 100 && computed > 50, "{paths} {computed}");
+            assert!(
+                computed_true > 10 && computed_true < computed,
+                "{computed_true}"
+            );
+            assert!(same > 50, "{same}");
+            assert!(unknown > 0, "{unknown}");
+        }
+    }
+
+    /// A cell's equality test on a flag or a variant says what
+    /// `semantics::compare` says, whatever the values' kinds.
+    #[test]
+    fn equality_on_flags_and_variants_is_compare() {
+        use crate::lang::semantics::compare;
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Enum(0),
+            Value::Enum(3),
+            Value::Int(0),
+            Value::Int(1),
+        ];
+        for c in &values {
+            for negated in [false, true] {
+                let cell = ConstCell {
+                    negated,
+                    null_test: c.is_null(),
+                    tests: vec![ConstTest::Compare(CompareOp::Eq, c.clone())],
+                };
+                for v in values.iter().filter(|v| !v.is_null()) {
+                    let matches = compare(CompareOp::Eq, v, c) != negated;
+                    assert_eq!(cell.fails(v), !matches, "{v:?} = {c:?}, negated {negated}");
+                }
+            }
+        }
+    }
+
+    /// A rail `run_needed` finds quiet for an account gives the default when
+    /// evaluated, and one decided by a row without evaluating it gives the
+    /// decision evaluating it gives, for every kind of proposal, at any date.
+    #[test]
+    fn a_rail_decided_without_evaluating_it_decides_as_evaluated() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let loaded = crate::policy::load(&root).expect("rules load");
+        let policy = loaded.policy.as_ref().expect("shipped policy");
+        let plan = &policy.guard_plan;
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let (mut decided, mut quiet) = (0, 0);
+        for account in varied_accounts(policy.plan.schema()) {
+            let mut ctx = Ctx {
+                policy,
+                account: &account,
+                as_of,
+                tables: crate::eval::Tables::new(&policy.plan, &account, as_of, false),
+                state: Default::default(),
+                actions: Vec::new(),
+                needed_only: true,
+                guard_memo: Default::default(),
+            };
+            for (k, asked) in plan.asked.iter().enumerate() {
+                for a in asked.iter() {
+                    let Some(open) = &a.open else { continue };
+                    let walk = ctx.walk(a.rail, open);
+                    for (days, time) in [(0, None), (3, Some("07:30")), (40, Some("12:00"))] {
+                        let proposal = Proposal {
+                            kind: Cow::Borrowed(""),
+                            event: Some(Cow::Borrowed("probe")),
+                            date: as_of + Days::new(days),
+                            time: time.map(Arc::from),
+                            pending: days == 3,
+                        };
+                        let record = plan.record(k as u32, &proposal);
+                        let table = policy.roles.guards[a.rail].table;
+                        let (decisions, _) =
+                            crate::eval::Tables::new(&policy.plan, &account, as_of, false)
+                                .evaluate_with(table, std::slice::from_ref(&record))
+                                .expect("evaluates");
+                        match walk {
+                            Walk::Row(row) => {
+                                decided += 1;
+                                assert_eq!(
+                                    decisions[0].outcome,
+                                    Outcome::Row {
+                                        row,
+                                        also: Vec::new(),
+                                        values: Values::Constant
+                                    }
+                                );
+                                assert_eq!((decisions[0].item, &decisions[0].label), (None, &None));
+                            }
+                            Walk::Quiet => {
+                                quiet += 1;
+                                assert!(matches!(decisions[0].outcome, Outcome::Default { .. }));
+                            }
+                            Walk::Evaluate => {}
+                        }
+                    }
+                }
+            }
+        }
+        assert!(decided > 20 && quiet > 20, "{decided} {quiet}");
     }
 }
