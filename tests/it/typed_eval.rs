@@ -395,6 +395,18 @@ fn money_expr() -> impl Strategy<Value = String> {
         Just("(account.limit * (account.n * 1.5))".to_string()),
         Just("sum(i in account.items : i.amount)".to_string()),
         Just("max(i in account.items where i.flag : i.amount * 2)".to_string()),
+        // Comprehensions and projections compiled to read the items in place.
+        Just("sum(account.items.amount)".to_string()),
+        Just("min(account.items.amount)".to_string()),
+        Just("sum(i in account.items where i.flag and i.amount > $25 : i.amount)".to_string()),
+        Just("max(i in account.items where not(i.flag) : i.amount - account.limit)".to_string()),
+        Just("sum(i in account.items where i.id = \"I1\" : i.amount * account.m)".to_string()),
+        Just("min(i in account.items : max(i.amount, account.amount))".to_string()),
+        // Not read in place (the inner comprehension reads the outer item).
+        Just(
+            "sum(i in account.items where count(j in account.items where j.amount = i.amount) > 1 : i.amount)"
+                .to_string()
+        ),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![
@@ -434,6 +446,15 @@ fn bool_expr() -> impl Strategy<Value = String> {
         Just("account.colour = account.shade".to_string()),
         Just("any(i in account.items : i.amount > account.limit)".to_string()),
         Just("count(i in account.items where not(i.flag)) >= 2".to_string()),
+        Just("all(i in account.items : i.flag or i.amount = null)".to_string()),
+        Just("any(account.items.flag)".to_string()),
+        Just("all(account.items.flag)".to_string()),
+        Just("count(account.items.amount) > account.m".to_string()),
+        Just(
+            "any(i in account.items : days_between(account.due, as_of) > account.m and i.flag)"
+                .to_string()
+        ),
+        Just("count(i in account.items where i.amount >= $100 or i.amount = null) = 1".to_string()),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
