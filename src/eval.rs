@@ -14,7 +14,9 @@ use smallvec::SmallVec;
 
 use chrono::NaiveDate;
 
-use crate::lang::compile::{CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Plan};
+use crate::lang::compile::{
+    CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Operands, Plan,
+};
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Lazy, Result, Results, NULL,
@@ -341,33 +343,29 @@ impl Run<'_> {
         let table = &self.plan.tables[self.t as usize];
         computed.clear();
         computed.resize_with(table.computed_inputs as usize, OnceCell::new);
-        if trace.is_none() && !self.reference && entry.is_none() && self.params.is_empty() {
-            return self.account_item(table, computed);
+        let label =
+            entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
+        if trace.is_none() && !self.reference {
+            // A `first` table the row sets decide: decided without collecting its inputs.
+            if let Some(outcome) = self.first_hit(table, entry.map(|(_, v)| v), computed)? {
+                return Ok(Decision {
+                    table: self.t,
+                    item: entry.map(|(i, _)| i),
+                    label,
+                    outcome,
+                });
+            }
         }
-        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
-        let label = entry.map(|(i, value)| {
-            locals.push(value.clone());
-            item_label(value).unwrap_or_else(|| (i + 1).to_string().into())
-        });
-        self.decide_item(table, entry, label, computed, locals, trace)
+        self.decide_item(table, entry, label, computed, self.locals(entry), trace)
     }
 
-    /// [`Run::item`] for the account (no item, no params, no trace): a
-    /// `first` table the row sets decide is decided without collecting its inputs.
-    fn account_item(
-        &self,
-        table: &CompiledTable,
-        computed: &Computed,
-    ) -> std::result::Result<Decision, EvalError> {
-        if let Some(outcome) = self.first_hit(table, computed)? {
-            return Ok(Decision {
-                table: self.t,
-                item: None,
-                label: None,
-                outcome,
-            });
+    /// The locals of a table's expressions: its params, then its item.
+    fn locals(&self, entry: Option<(u32, &Value)>) -> SmallVec<[Value; 4]> {
+        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
+        if let Some((_, value)) = entry {
+            locals.push(value.clone());
         }
-        self.decide_item(table, None, None, computed, SmallVec::new(), None)
+        locals
     }
 
     /// The decision: every input read in place collected by reference (a
@@ -390,7 +388,8 @@ impl Run<'_> {
                 None => entry.map_or(&NULL, |(_, value)| value),
             }
         };
-        let inputs: SmallVec<[&Value; 16]> = table
+        // Room for the inputs of most tables (treatment_flags reads 17).
+        let inputs: SmallVec<[&Value; 24]> = table
             .input_reads
             .iter()
             .map(|read| match read {
@@ -402,7 +401,7 @@ impl Run<'_> {
                 InputRead::Computed { .. } => &NULL,
             })
             .collect();
-        let mut rows_tried = RowsTried::default();
+        let mut rows_tried = trace.is_some().then(RowsTried::default);
         let fill = filler(table, self.reference);
         let lazy = Lazy {
             slots: &table.computed_slots,
@@ -414,11 +413,11 @@ impl Run<'_> {
             table,
             &self.plan.constants[self.t as usize],
             &mut row_env,
-            trace.is_some().then_some(&mut rows_tried),
+            rows_tried.as_mut(),
             self.reference,
         )
         .map_err(|k| self.fail(item, k))?;
-        if let Some(trace) = trace {
+        if let (Some(trace), Some(rows_tried)) = (trace, rows_tried) {
             trace.push(TableTrace {
                 table: self.t,
                 item,
@@ -457,20 +456,27 @@ impl Run<'_> {
         cell: &'c OnceCell<Value>,
         code: &Code,
         env: &mut Option<Env<'e>>,
+        entry: Option<&Value>,
     ) -> Result<&'c Value> {
-        let env = env.get_or_insert_with(|| self.env(&[], SmallVec::new(), Lazy::NONE));
+        let env = env.get_or_insert_with(|| {
+            let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
+            locals.extend(entry.cloned());
+            self.env(&[], locals, Lazy::NONE)
+        });
         let v = code.run(env)?;
         Ok(cell.get_or_init(|| v))
     }
 
-    /// A `first` table decided by its row sets alone, for an account (no
-    /// item, no params), when the row or default that decides has constant
-    /// outputs: no input is collected, and an environment is built only if
-    /// the sets need a computed input. `None`: decide it the general way.
+    /// A `first` table decided by its row sets alone, for the account or
+    /// one `entry` of its `for_each` list, when the row or default that
+    /// decides has constant outputs: no input is collected, and an
+    /// environment is built only if the sets need a computed input. `None`:
+    /// decide it the general way.
     #[inline]
     fn first_hit(
         &self,
         table: &CompiledTable,
+        entry: Option<&Value>,
         computed: &Computed,
     ) -> std::result::Result<Option<Outcome>, EvalError> {
         if table.table.hit != HitPolicy::First {
@@ -482,18 +488,25 @@ impl Run<'_> {
         let constants = &self.plan.constants[self.t as usize];
         // One environment for the table's computed inputs, built when the first is needed.
         let mut env: Option<Env> = None;
+        let params = self.params;
         let input = |i: u32| -> Result<&Value> {
             match &table.input_reads[i as usize] {
                 InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
                 InputRead::Computed { index, code } => match computed.get(*index as usize) {
                     Some(cell) => match cell.get() {
                         Some(v) => Ok(v),
-                        None => self.compute_into(cell, code, &mut env),
+                        None => self.compute_into(cell, code, &mut env, entry),
                     },
                     None => Ok(&NULL),
                 },
-                // Without params or an item a table has no locals.
-                InputRead::Path { local: Some(_), .. } => Ok(&NULL),
+                // The locals: params, then the item.
+                InputRead::Path {
+                    local: Some(l),
+                    slots,
+                } => Ok(read_fields(
+                    params.get(*l as usize).or(entry).unwrap_or(&NULL),
+                    slots,
+                )),
             }
         };
         // An input that cannot be computed: matched row by row, which raises
@@ -543,7 +556,7 @@ fn typed_matches(
     };
     let selection = selection?;
     Some(bits.candidates(&selection, |r, verify| {
-        if verify && first_failing_cell(table, r as usize, env)?.is_some() {
+        if verify && first_failing_cell(table, r as usize, env, true)?.is_some() {
             return Ok(false);
         }
         matched.push(r);
@@ -583,7 +596,7 @@ fn decide(
     };
     for k in 0..n {
         let r = candidates.map_or(k, |c| c[k] as usize);
-        let failed = first_failing_cell(table, r, env)?;
+        let failed = first_failing_cell(table, r, env, !reference)?;
         if let Some(trace) = trace.as_deref_mut() {
             trace.rows.push((r as u32, failed));
             if let Some(first) = failed {
@@ -758,26 +771,38 @@ fn decide(
     }
 }
 
-/// The input index of row `r`'s first cell that does not match; `None`: the row matches.
-fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<Option<u32>> {
+/// The input index of row `r`'s first cell that does not match; `None`: the
+/// row matches. `compiled` as for [`cell_matches`].
+fn first_failing_cell(
+    table: &CompiledTable,
+    r: usize,
+    env: &mut Env,
+    compiled: bool,
+) -> Result<Option<u32>> {
     let m = &table.matcher;
     for cell in m.row(r) {
-        if !cell_matches(m, cell, env)? {
+        if !cell_matches(m, cell, env, compiled)? {
             return Ok(Some(cell.input));
         }
     }
     Ok(None)
 }
 
+/// Whether `cell` matches; `compiled`: its per-account operands run as
+/// compiled code, not (the reference) walked as trees.
 #[inline(always)]
-fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env) -> Result<bool> {
+fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env, compiled: bool) -> Result<bool> {
     let input = env.input(cell.input)?;
     if input.is_null() {
         // A null input matches only `null` (and `-`, which is not here).
         return Ok(cell.null_matches);
     }
-    for check in m.checks(cell) {
-        if check_matches(check, input, env)? {
+    for (check, operands) in m.checks(cell).iter().zip(m.operands(cell)) {
+        let hit = match check.fast_outcome(input) {
+            Some(hit) => hit,
+            None => other_check(check, operands.as_ref().filter(|_| compiled), input, env)?,
+        };
+        if hit {
             return Ok(!cell.negated);
         }
     }
@@ -801,7 +826,7 @@ fn trace_misses(
         let hit = if cell.input == first {
             Ok(false)
         } else {
-            cell_matches(m, cell, env)
+            cell_matches(m, cell, env, true)
         };
         let operands = match hit {
             Ok(true) => continue,
@@ -832,20 +857,34 @@ fn dynamic_operands(checks: &[Check], env: &mut Env) -> Result<Vec<Value>> {
     Ok(values)
 }
 
-/// Whether `input` passes `check`: a check against constants inline, any
-/// other (a widened number, a comparison with an account value) out of line.
-#[inline(always)]
-fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
-    match check.fast_outcome(input) {
-        Some(hit) => Ok(hit),
-        None => other_check(check, input, env),
-    }
-}
-
+/// Whether `input` passes a check that is not decided inline (a widened
+/// number, a comparison with an account value), out of line: a per-account
+/// check by its compiled `operands` when given, else by walking its tree.
 #[inline(never)]
-fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
-    Ok(match check {
-        Check::Dynamic(test) => match test {
+fn other_check(
+    check: &Check,
+    operands: Option<&Operands>,
+    input: &Value,
+    env: &mut Env,
+) -> Result<bool> {
+    Ok(match (check, operands) {
+        (Check::Dynamic(TTest::Compare(op, _)), Some(Operands::Compare(code))) => {
+            let v = code.run(env)?;
+            compare(*op, input, &v)
+        }
+        (
+            Check::Dynamic(TTest::Range {
+                low_inclusive,
+                high_inclusive,
+                ..
+            }),
+            Some(Operands::Range { low, high }),
+        ) => {
+            let lo = low.run(env)?;
+            let hi = high.run(env)?;
+            in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
+        }
+        (Check::Dynamic(test), _) => match test {
             TTest::Compare(op, e) => {
                 let v = eval(e, env)?;
                 compare(*op, input, &v)
@@ -861,6 +900,6 @@ fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
                 in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
             }
         },
-        constant => constant.constant_outcome(input).unwrap_or(false),
+        (constant, _) => constant.constant_outcome(input).unwrap_or(false),
     })
 }

@@ -9,8 +9,9 @@
 //! `semantics::eval` means: every operation is `semantics`' own (`binary`,
 //! `unary`, `call`, `extreme`, `decimal_op`, `over_values`, `fold_each` and
 //! its `Fold` for comprehensions); anything not specialised here
-//! (a computed record's field) runs `eval` on the expression. Row outputs
-//! and per-account cell operands still run `eval`.
+//! (a computed record's field) runs `eval` on the expression. Per-account
+//! cell operands are compiled too (`cell::Operands`); row outputs still run
+//! `eval`.
 
 use std::borrow::Cow;
 use std::fmt;
