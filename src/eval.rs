@@ -15,7 +15,7 @@ use smallvec::SmallVec;
 use chrono::NaiveDate;
 
 use crate::lang::compile::{
-    CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Operands, Plan,
+    CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Operands, Plan, RowBits,
 };
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
@@ -345,8 +345,13 @@ impl Run<'_> {
         computed.resize_with(table.computed_inputs as usize, OnceCell::new);
         let label =
             entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
-        if trace.is_none() && !self.reference {
-            // A `first` table the row sets decide: decided without collecting its inputs.
+        // A `first` table the row sets decide: decided without collecting its
+        // inputs. For an item or params, only when the sets decide every row
+        // alone: else the first candidate often needs its cells matched, and
+        // trying the sets first would cost more than it saves.
+        let by_sets = (entry.is_none() && self.params.is_empty())
+            || table.bits.as_ref().is_some_and(RowBits::decide_alone);
+        if trace.is_none() && !self.reference && by_sets {
             if let Some(outcome) = self.first_hit(table, entry.map(|(_, v)| v), computed)? {
                 return Ok(Decision {
                     table: self.t,
@@ -356,15 +361,19 @@ impl Run<'_> {
                 });
             }
         }
-        self.decide_item(table, entry, label, computed, self.locals(entry), trace)
+        let locals = self.locals(entry.map(|(_, v)| v));
+        self.decide_item(table, entry, label, computed, locals, trace)
     }
 
     /// The locals of a table's expressions: its params, then its item.
-    fn locals(&self, entry: Option<(u32, &Value)>) -> SmallVec<[Value; 4]> {
-        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
-        if let Some((_, value)) = entry {
-            locals.push(value.clone());
+    #[inline]
+    fn locals(&self, entry: Option<&Value>) -> SmallVec<[Value; 4]> {
+        let mut locals = SmallVec::new();
+        if self.params.is_empty() && entry.is_none() {
+            return locals;
         }
+        locals.extend(self.params.iter().cloned());
+        locals.extend(entry.cloned());
         locals
     }
 
@@ -458,11 +467,7 @@ impl Run<'_> {
         env: &mut Option<Env<'e>>,
         entry: Option<&Value>,
     ) -> Result<&'c Value> {
-        let env = env.get_or_insert_with(|| {
-            let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
-            locals.extend(entry.cloned());
-            self.env(&[], locals, Lazy::NONE)
-        });
+        let env = env.get_or_insert_with(|| self.env(&[], self.locals(entry), Lazy::NONE));
         let v = code.run(env)?;
         Ok(cell.get_or_init(|| v))
     }
