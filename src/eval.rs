@@ -366,13 +366,17 @@ impl Run<'_> {
     }
 
     /// The locals of a table's expressions: its params, then its item.
-    #[inline]
+    #[inline(always)]
     fn locals(&self, entry: Option<&Value>) -> SmallVec<[Value; 4]> {
-        let mut locals = SmallVec::new();
         if self.params.is_empty() && entry.is_none() {
-            return locals;
+            return SmallVec::new();
         }
-        locals.extend(self.params.iter().cloned());
+        self.some_locals(entry)
+    }
+
+    #[inline(never)]
+    fn some_locals(&self, entry: Option<&Value>) -> SmallVec<[Value; 4]> {
+        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
         locals.extend(entry.cloned());
         locals
     }
@@ -467,9 +471,45 @@ impl Run<'_> {
         env: &mut Option<Env<'e>>,
         entry: Option<&Value>,
     ) -> Result<&'c Value> {
-        let env = env.get_or_insert_with(|| self.env(&[], self.locals(entry), Lazy::NONE));
+        // The account's tables (most) build their environment without locals
+        // in place; an item's or params' is built with them.
+        let env = match (env, entry.is_none() && self.params.is_empty()) {
+            (Some(env), _) => env,
+            (env, true) => env.insert(self.env(&[], SmallVec::new(), Lazy::NONE)),
+            (env, false) => env.insert(self.env(&[], self.some_locals(entry), Lazy::NONE)),
+        };
         let v = code.run(env)?;
         Ok(cell.get_or_init(|| v))
+    }
+
+    /// For `first_hit`: a computed input (computed into its cell the first
+    /// time), or a field of a local (a param, then the item).
+    #[inline(never)]
+    fn other_input<'c, 'e>(
+        &'e self,
+        read: &'e InputRead,
+        entry: Option<&'e Value>,
+        computed: &'c Computed,
+        env: &mut Option<Env<'e>>,
+    ) -> Result<&'c Value>
+    where
+        'e: 'c,
+    {
+        match read {
+            InputRead::Computed { index, code } => match computed.get(*index as usize) {
+                Some(cell) => match cell.get() {
+                    Some(v) => Ok(v),
+                    None => self.compute_into(cell, code, env, entry),
+                },
+                None => Ok(&NULL),
+            },
+            InputRead::Path { local, slots } => {
+                let local = local.map_or(Some(self.account), |l| {
+                    self.params.get(l as usize).or(entry)
+                });
+                Ok(read_fields(local.unwrap_or(&NULL), slots))
+            }
+        }
     }
 
     /// A `first` table decided by its row sets alone, for the account or
@@ -493,25 +533,12 @@ impl Run<'_> {
         let constants = &self.plan.constants[self.t as usize];
         // One environment for the table's computed inputs, built when the first is needed.
         let mut env: Option<Env> = None;
-        let params = self.params;
+        // Kept small, so that it is inlined in the sets' loop: an account
+        // field is read here, anything else out of line.
         let input = |i: u32| -> Result<&Value> {
             match &table.input_reads[i as usize] {
                 InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
-                InputRead::Computed { index, code } => match computed.get(*index as usize) {
-                    Some(cell) => match cell.get() {
-                        Some(v) => Ok(v),
-                        None => self.compute_into(cell, code, &mut env, entry),
-                    },
-                    None => Ok(&NULL),
-                },
-                // The locals: params, then the item.
-                InputRead::Path {
-                    local: Some(l),
-                    slots,
-                } => Ok(read_fields(
-                    params.get(*l as usize).or(entry).unwrap_or(&NULL),
-                    slots,
-                )),
+                read => self.other_input(read, entry, computed, &mut env),
             }
         };
         // An input that cannot be computed: matched row by row, which raises
