@@ -469,15 +469,23 @@ impl Run<'_> {
         cell: &'c OnceCell<Value>,
         code: &Code,
         env: &mut Option<Env<'e>>,
+    ) -> Result<&'c Value> {
+        let env = env.get_or_insert_with(|| self.env(&[], SmallVec::new(), Lazy::NONE));
+        let v = code.run(env)?;
+        Ok(cell.get_or_init(|| v))
+    }
+
+    /// [`Run::compute_into`] for an item's or params' table: the
+    /// environment holds them as locals.
+    #[inline(never)]
+    fn compute_item_into<'c, 'e>(
+        &'e self,
+        cell: &'c OnceCell<Value>,
+        code: &Code,
+        env: &mut Option<Env<'e>>,
         entry: Option<&Value>,
     ) -> Result<&'c Value> {
-        // The account's tables (most) build their environment without locals
-        // in place; an item's or params' is built with them.
-        let env = match (env, entry.is_none() && self.params.is_empty()) {
-            (Some(env), _) => env,
-            (env, true) => env.insert(self.env(&[], SmallVec::new(), Lazy::NONE)),
-            (env, false) => env.insert(self.env(&[], self.some_locals(entry), Lazy::NONE)),
-        };
+        let env = env.get_or_insert_with(|| self.env(&[], self.some_locals(entry), Lazy::NONE));
         let v = code.run(env)?;
         Ok(cell.get_or_init(|| v))
     }
@@ -499,7 +507,10 @@ impl Run<'_> {
             InputRead::Computed { index, code } => match computed.get(*index as usize) {
                 Some(cell) => match cell.get() {
                     Some(v) => Ok(v),
-                    None => self.compute_into(cell, code, env, entry),
+                    None if entry.is_none() && self.params.is_empty() => {
+                        self.compute_into(cell, code, env)
+                    }
+                    None => self.compute_item_into(cell, code, env, entry),
                 },
                 None => Ok(&NULL),
             },
