@@ -14,7 +14,9 @@ use smallvec::SmallVec;
 
 use chrono::NaiveDate;
 
-use crate::lang::compile::{CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Plan};
+use crate::lang::compile::{
+    CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Operands, Plan, RowBits,
+};
 use crate::lang::ir::{Aggregate, HitPolicy, TTest};
 use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Lazy, Result, Results, NULL,
@@ -341,33 +343,42 @@ impl Run<'_> {
         let table = &self.plan.tables[self.t as usize];
         computed.clear();
         computed.resize_with(table.computed_inputs as usize, OnceCell::new);
-        if trace.is_none() && !self.reference && entry.is_none() && self.params.is_empty() {
-            return self.account_item(table, computed);
+        let label =
+            entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
+        // A `first` table the row sets decide: decided without collecting its
+        // inputs. For an item or params, only when the sets decide every row
+        // alone: else the first candidate often needs its cells matched, and
+        // trying the sets first would cost more than it saves.
+        let by_sets = (entry.is_none() && self.params.is_empty())
+            || table.bits.as_ref().is_some_and(RowBits::decide_alone);
+        if trace.is_none() && !self.reference && by_sets {
+            if let Some(outcome) = self.first_hit(table, entry.map(|(_, v)| v), computed)? {
+                return Ok(Decision {
+                    table: self.t,
+                    item: entry.map(|(i, _)| i),
+                    label,
+                    outcome,
+                });
+            }
         }
-        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
-        let label = entry.map(|(i, value)| {
-            locals.push(value.clone());
-            item_label(value).unwrap_or_else(|| (i + 1).to_string().into())
-        });
+        let locals = self.locals(entry.map(|(_, v)| v));
         self.decide_item(table, entry, label, computed, locals, trace)
     }
 
-    /// [`Run::item`] for the account (no item, no params, no trace): a
-    /// `first` table the row sets decide is decided without collecting its inputs.
-    fn account_item(
-        &self,
-        table: &CompiledTable,
-        computed: &Computed,
-    ) -> std::result::Result<Decision, EvalError> {
-        if let Some(outcome) = self.first_hit(table, computed)? {
-            return Ok(Decision {
-                table: self.t,
-                item: None,
-                label: None,
-                outcome,
-            });
+    /// The locals of a table's expressions: its params, then its item.
+    #[inline(always)]
+    fn locals(&self, entry: Option<&Value>) -> SmallVec<[Value; 4]> {
+        if self.params.is_empty() && entry.is_none() {
+            return SmallVec::new();
         }
-        self.decide_item(table, None, None, computed, SmallVec::new(), None)
+        self.some_locals(entry)
+    }
+
+    #[inline(never)]
+    fn some_locals(&self, entry: Option<&Value>) -> SmallVec<[Value; 4]> {
+        let mut locals: SmallVec<[Value; 4]> = self.params.iter().cloned().collect();
+        locals.extend(entry.cloned());
+        locals
     }
 
     /// The decision: every input read in place collected by reference (a
@@ -390,7 +401,8 @@ impl Run<'_> {
                 None => entry.map_or(&NULL, |(_, value)| value),
             }
         };
-        let inputs: SmallVec<[&Value; 16]> = table
+        // Room for the inputs of most tables (treatment_flags reads 17).
+        let inputs: SmallVec<[&Value; 24]> = table
             .input_reads
             .iter()
             .map(|read| match read {
@@ -402,7 +414,7 @@ impl Run<'_> {
                 InputRead::Computed { .. } => &NULL,
             })
             .collect();
-        let mut rows_tried = RowsTried::default();
+        let mut rows_tried = trace.is_some().then(RowsTried::default);
         let fill = filler(table, self.reference);
         let lazy = Lazy {
             slots: &table.computed_slots,
@@ -414,11 +426,11 @@ impl Run<'_> {
             table,
             &self.plan.constants[self.t as usize],
             &mut row_env,
-            trace.is_some().then_some(&mut rows_tried),
+            rows_tried.as_mut(),
             self.reference,
         )
         .map_err(|k| self.fail(item, k))?;
-        if let Some(trace) = trace {
+        if let (Some(trace), Some(rows_tried)) = (trace, rows_tried) {
             trace.push(TableTrace {
                 table: self.t,
                 item,
@@ -463,14 +475,64 @@ impl Run<'_> {
         Ok(cell.get_or_init(|| v))
     }
 
-    /// A `first` table decided by its row sets alone, for an account (no
-    /// item, no params), when the row or default that decides has constant
-    /// outputs: no input is collected, and an environment is built only if
-    /// the sets need a computed input. `None`: decide it the general way.
+    /// [`Run::compute_into`] for an item's or params' table: the
+    /// environment holds them as locals.
+    #[inline(never)]
+    fn compute_item_into<'c, 'e>(
+        &'e self,
+        cell: &'c OnceCell<Value>,
+        code: &Code,
+        env: &mut Option<Env<'e>>,
+        entry: Option<&Value>,
+    ) -> Result<&'c Value> {
+        let env = env.get_or_insert_with(|| self.env(&[], self.some_locals(entry), Lazy::NONE));
+        let v = code.run(env)?;
+        Ok(cell.get_or_init(|| v))
+    }
+
+    /// For `first_hit`: a computed input (computed into its cell the first
+    /// time), or a field of a local (a param, then the item).
+    #[inline(never)]
+    fn other_input<'c, 'e>(
+        &'e self,
+        read: &'e InputRead,
+        entry: Option<&'e Value>,
+        computed: &'c Computed,
+        env: &mut Option<Env<'e>>,
+    ) -> Result<&'c Value>
+    where
+        'e: 'c,
+    {
+        match read {
+            InputRead::Computed { index, code } => match computed.get(*index as usize) {
+                Some(cell) => match cell.get() {
+                    Some(v) => Ok(v),
+                    None if entry.is_none() && self.params.is_empty() => {
+                        self.compute_into(cell, code, env)
+                    }
+                    None => self.compute_item_into(cell, code, env, entry),
+                },
+                None => Ok(&NULL),
+            },
+            InputRead::Path { local, slots } => {
+                let local = local.map_or(Some(self.account), |l| {
+                    self.params.get(l as usize).or(entry)
+                });
+                Ok(read_fields(local.unwrap_or(&NULL), slots))
+            }
+        }
+    }
+
+    /// A `first` table decided by its row sets alone, for the account or
+    /// one `entry` of its `for_each` list, when the row or default that
+    /// decides has constant outputs: no input is collected, and an
+    /// environment is built only if the sets need a computed input. `None`:
+    /// decide it the general way.
     #[inline]
     fn first_hit(
         &self,
         table: &CompiledTable,
+        entry: Option<&Value>,
         computed: &Computed,
     ) -> std::result::Result<Option<Outcome>, EvalError> {
         if table.table.hit != HitPolicy::First {
@@ -482,18 +544,12 @@ impl Run<'_> {
         let constants = &self.plan.constants[self.t as usize];
         // One environment for the table's computed inputs, built when the first is needed.
         let mut env: Option<Env> = None;
+        // Kept small, so that it is inlined in the sets' loop: an account
+        // field is read here, anything else out of line.
         let input = |i: u32| -> Result<&Value> {
             match &table.input_reads[i as usize] {
                 InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
-                InputRead::Computed { index, code } => match computed.get(*index as usize) {
-                    Some(cell) => match cell.get() {
-                        Some(v) => Ok(v),
-                        None => self.compute_into(cell, code, &mut env),
-                    },
-                    None => Ok(&NULL),
-                },
-                // Without params or an item a table has no locals.
-                InputRead::Path { local: Some(_), .. } => Ok(&NULL),
+                read => self.other_input(read, entry, computed, &mut env),
             }
         };
         // An input that cannot be computed: matched row by row, which raises
@@ -543,7 +599,7 @@ fn typed_matches(
     };
     let selection = selection?;
     Some(bits.candidates(&selection, |r, verify| {
-        if verify && first_failing_cell(table, r as usize, env)?.is_some() {
+        if verify && first_failing_cell(table, r as usize, env, true)?.is_some() {
             return Ok(false);
         }
         matched.push(r);
@@ -583,7 +639,7 @@ fn decide(
     };
     for k in 0..n {
         let r = candidates.map_or(k, |c| c[k] as usize);
-        let failed = first_failing_cell(table, r, env)?;
+        let failed = first_failing_cell(table, r, env, !reference)?;
         if let Some(trace) = trace.as_deref_mut() {
             trace.rows.push((r as u32, failed));
             if let Some(first) = failed {
@@ -758,26 +814,38 @@ fn decide(
     }
 }
 
-/// The input index of row `r`'s first cell that does not match; `None`: the row matches.
-fn first_failing_cell(table: &CompiledTable, r: usize, env: &mut Env) -> Result<Option<u32>> {
+/// The input index of row `r`'s first cell that does not match; `None`: the
+/// row matches. `compiled` as for [`cell_matches`].
+fn first_failing_cell(
+    table: &CompiledTable,
+    r: usize,
+    env: &mut Env,
+    compiled: bool,
+) -> Result<Option<u32>> {
     let m = &table.matcher;
     for cell in m.row(r) {
-        if !cell_matches(m, cell, env)? {
+        if !cell_matches(m, cell, env, compiled)? {
             return Ok(Some(cell.input));
         }
     }
     Ok(None)
 }
 
+/// Whether `cell` matches; `compiled`: its per-account operands run as
+/// compiled code, not (the reference) walked as trees.
 #[inline(always)]
-fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env) -> Result<bool> {
+fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env, compiled: bool) -> Result<bool> {
     let input = env.input(cell.input)?;
     if input.is_null() {
         // A null input matches only `null` (and `-`, which is not here).
         return Ok(cell.null_matches);
     }
-    for check in m.checks(cell) {
-        if check_matches(check, input, env)? {
+    for (check, operands) in m.checks(cell).iter().zip(m.operands(cell)) {
+        let hit = match check.fast_outcome(input) {
+            Some(hit) => hit,
+            None => other_check(check, operands.as_ref().filter(|_| compiled), input, env)?,
+        };
+        if hit {
             return Ok(!cell.negated);
         }
     }
@@ -801,7 +869,7 @@ fn trace_misses(
         let hit = if cell.input == first {
             Ok(false)
         } else {
-            cell_matches(m, cell, env)
+            cell_matches(m, cell, env, true)
         };
         let operands = match hit {
             Ok(true) => continue,
@@ -832,20 +900,34 @@ fn dynamic_operands(checks: &[Check], env: &mut Env) -> Result<Vec<Value>> {
     Ok(values)
 }
 
-/// Whether `input` passes `check`: a check against constants inline, any
-/// other (a widened number, a comparison with an account value) out of line.
-#[inline(always)]
-fn check_matches(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
-    match check.fast_outcome(input) {
-        Some(hit) => Ok(hit),
-        None => other_check(check, input, env),
-    }
-}
-
+/// Whether `input` passes a check that is not decided inline (a widened
+/// number, a comparison with an account value), out of line: a per-account
+/// check by its compiled `operands` when given, else by walking its tree.
 #[inline(never)]
-fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
-    Ok(match check {
-        Check::Dynamic(test) => match test {
+fn other_check(
+    check: &Check,
+    operands: Option<&Operands>,
+    input: &Value,
+    env: &mut Env,
+) -> Result<bool> {
+    Ok(match (check, operands) {
+        (Check::Dynamic(TTest::Compare(op, _)), Some(Operands::Compare(code))) => {
+            let v = code.run(env)?;
+            compare(*op, input, &v)
+        }
+        (
+            Check::Dynamic(TTest::Range {
+                low_inclusive,
+                high_inclusive,
+                ..
+            }),
+            Some(Operands::Range { low, high }),
+        ) => {
+            let lo = low.run(env)?;
+            let hi = high.run(env)?;
+            in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
+        }
+        (Check::Dynamic(test), _) => match test {
             TTest::Compare(op, e) => {
                 let v = eval(e, env)?;
                 compare(*op, input, &v)
@@ -861,6 +943,6 @@ fn other_check(check: &Check, input: &Value, env: &mut Env) -> Result<bool> {
                 in_range(input, &lo, *low_inclusive, &hi, *high_inclusive)
             }
         },
-        constant => constant.constant_outcome(input).unwrap_or(false),
+        (constant, _) => constant.constant_outcome(input).unwrap_or(false),
     })
 }

@@ -592,7 +592,9 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
         _ => args,
     };
     Ok(match f {
-        Builtin::Min | Builtin::Max => extreme(list_or_args().iter(), extreme_order(f)),
+        Builtin::Min | Builtin::Max | Builtin::Any | Builtin::All | Builtin::Sum => {
+            over_values(f, list_or_args().iter(), ty)?
+        }
         Builtin::Abs => match args.first() {
             Some(Value::Int(n)) => {
                 Value::Int(n.checked_abs().ok_or(EvalErrorKind::Overflow("abs"))?)
@@ -616,21 +618,35 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
             (Some(Value::Date(a)), Some(Value::Date(b))) => Value::Int((*b - *a).num_days()),
             _ => Value::Null,
         },
-        Builtin::Any => Value::Bool(list_or_args().iter().any(truthy)),
-        Builtin::All => Value::Bool(list_or_args().iter().all(truthy)),
         Builtin::Count => match args.first() {
             Some(Value::List(items)) => Value::Int(items.len() as i64),
             _ => Value::Null,
         },
-        Builtin::Sum => {
-            let mut total = Total::default();
-            list_or_args().iter().for_each(|v| total.add(v));
-            total.finish(zero_like(ty))?
-        }
         Builtin::MonthDay => match args.first() {
             Some(Value::Date(d)) => Value::Int(i64::from(d.month() * 100 + d.day())),
             _ => Value::Null,
         },
+    })
+}
+
+/// `f` (`min`, `max`, `any`, `all` or `sum`; null for any other) over the
+/// values of a list or of the arguments: [`call`]'s, and compiled code's over
+/// a list's fields read in place (`sum(account.items.amount)`).
+pub(crate) fn over_values<'v>(
+    f: Builtin,
+    mut values: impl Iterator<Item = &'v Value>,
+    ty: &crate::types::Type,
+) -> Result<Value> {
+    Ok(match f {
+        Builtin::Min | Builtin::Max => extreme(values, extreme_order(f)),
+        Builtin::Any => Value::Bool(values.any(truthy)),
+        Builtin::All => Value::Bool(values.all(truthy)),
+        Builtin::Sum => {
+            let mut total = Total::default();
+            values.for_each(|v| total.add(v));
+            total.finish(zero_like(ty))?
+        }
+        _ => Value::Null,
     })
 }
 
@@ -727,8 +743,8 @@ fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
 
 /// `f(x in list where filter : body)` over the value of its list, with
 /// `filter` and `body` evaluated for the item bound in `env`'s locals: the
-/// one place a comprehension's meaning is written, whether its parts are
-/// walked as trees or run as compiled code.
+/// one place a comprehension's meaning is written (with [`Fold`]), whether
+/// its parts are walked as trees or run as compiled code.
 pub(crate) fn fold_each(
     each: &EachExpr,
     list: &Value,
@@ -745,39 +761,69 @@ pub(crate) fn fold_each(
     }
     // Every item is evaluated (so that an error in any is reported); the
     // result is accumulated on the way.
-    let mut total = Total::default();
-    let mut extreme = Extreme::new(extreme_order(each.function));
-    let (mut seen, mut truthy_seen) = (0i64, 0i64);
+    let mut fold = Fold::new(each.function);
     for item in items.iter() {
         env.locals[slot] = item.clone();
         if !filter(env)? {
             continue;
         }
-        let value = body(env)?;
-        seen += 1;
-        if truthy(&value) {
-            truthy_seen += 1;
+        fold.offer(&body(env)?);
+    }
+    fold.finish(each)
+}
+
+/// A comprehension's running result: every item that passes the filter
+/// offers its body's value ([`fold_each`], and compiled code that reads the
+/// item in place).
+pub(crate) struct Fold {
+    function: Builtin,
+    total: Total,
+    extreme: Extreme,
+    seen: i64,
+    truthy_seen: i64,
+}
+
+impl Fold {
+    #[inline]
+    pub(crate) fn new(function: Builtin) -> Fold {
+        Fold {
+            function,
+            total: Total::default(),
+            extreme: Extreme::new(extreme_order(function)),
+            seen: 0,
+            truthy_seen: 0,
         }
-        match each.function {
-            Builtin::Sum => total.add(&value),
-            Builtin::Min | Builtin::Max => extreme.offer(&value),
+    }
+
+    #[inline]
+    pub(crate) fn offer(&mut self, value: &Value) {
+        self.seen += 1;
+        if truthy(value) {
+            self.truthy_seen += 1;
+        }
+        match self.function {
+            Builtin::Sum => self.total.add(value),
+            Builtin::Min | Builtin::Max => self.extreme.offer(value),
             _ => {}
         }
     }
-    Ok(match each.function {
-        Builtin::Any => Value::Bool(truthy_seen > 0),
-        Builtin::All => Value::Bool(truthy_seen == seen),
-        Builtin::Count => Value::Int(truthy_seen),
-        Builtin::Sum => {
-            let zero = each
-                .body
-                .as_ref()
-                .map_or(Value::Int(0), |b| zero_like(&b.ty));
-            total.finish(zero)?
-        }
-        Builtin::Min | Builtin::Max => extreme.finish(),
-        Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => Value::Null,
-    })
+
+    pub(crate) fn finish(self, each: &EachExpr) -> Result<Value> {
+        Ok(match self.function {
+            Builtin::Any => Value::Bool(self.truthy_seen > 0),
+            Builtin::All => Value::Bool(self.truthy_seen == self.seen),
+            Builtin::Count => Value::Int(self.truthy_seen),
+            Builtin::Sum => {
+                let zero = each
+                    .body
+                    .as_ref()
+                    .map_or(Value::Int(0), |b| zero_like(&b.ty));
+                self.total.finish(zero)?
+            }
+            Builtin::Min | Builtin::Max => self.extreme.finish(),
+            Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => Value::Null,
+        })
+    }
 }
 
 /// Evaluates an expression that reads nothing from an account; used by the

@@ -3,7 +3,7 @@
 //! interpreter): the same decisions and the same errors, on the shipped rules
 //! over sample and generated accounts, on random tables of every column kind
 //! (enum, bool, integer, money, date, text, per-account operands, null,
-//! negation, every hit policy) over random accounts, and on the shared bench
+//! negation, every hit policy, `for_each` items) over random accounts, and on the shared bench
 //! workload's rules when that workload is present.
 
 use std::path::Path;
@@ -100,7 +100,10 @@ fields:
 /// that overflows when two items hold huge amounts (both can fail, so they
 /// are computed only where a row reaches them), and a count that cannot fail
 /// (left in the row sets, computed when they need it).
-const COLUMNS: [(&str, &str); 10] = [
+/// The last three read the item of a `for_each` table (`i in account.items`),
+/// and are left out of the others: its amount, its flag and a ratio computed
+/// from it that divides by zero when `account.m` is 0.
+const COLUMNS: [(&str, &str); 13] = [
     ("colour", "account.colour"),
     ("flag", "account.flag"),
     ("n", "account.n"),
@@ -111,10 +114,16 @@ const COLUMNS: [(&str, &str); 10] = [
     ("ratio", "100 / account.m"),
     ("total", "sum(i in account.items : i.amount)"),
     ("flagged", "count(i in account.items where i.flag)"),
+    ("iamount", "i.amount"),
+    ("iflag", "i.flag"),
+    ("iratio", "i.amount / account.m"),
 ];
 
+/// The columns that read a `for_each` table's item.
+const ITEM_COLUMNS: usize = 3;
+
 /// Cells per column kind, from which the random tables draw (`-` most often).
-const CELLS: [&[&str]; 10] = [
+const CELLS: [&[&str]; 13] = [
     // colour (enum)
     &[
         "-",
@@ -174,9 +183,27 @@ const CELLS: [&[&str]; 10] = [
     &["-", "-", "< $25", ">= $1000", "null", "$0"],
     // flagged (integer, computed, cannot fail)
     &["-", "-", "0", ">= 1", "[1..2]", "< account.m"],
+    // iamount (money, the item's)
+    &[
+        "-",
+        "-",
+        "< $25",
+        ">= $1000",
+        "null",
+        "> account.limit",
+        "[$5..i.amount]",
+    ],
+    // iflag (bool, the item's)
+    &["-", "-", "true", "false"],
+    // iratio (money, computed from the item, can fail)
+    &["-", "-", "> $20", "<= $50", "null", "< account.limit"],
 ];
 
-fn table_strategy() -> impl Strategy<Value = (String, Vec<Vec<usize>>, Vec<usize>)> {
+/// A random table: its hit policy, per row one cell index per column, the
+/// columns' order, and whether it is a `for_each` table.
+type RandomTable = (String, Vec<Vec<usize>>, Vec<usize>, bool);
+
+fn table_strategy() -> impl Strategy<Value = RandomTable> {
     let hit = prop_oneof![
         Just("first"),
         Just("unique"),
@@ -190,7 +217,14 @@ fn table_strategy() -> impl Strategy<Value = (String, Vec<Vec<usize>>, Vec<usize
     // a row often matches before later rows that test a computed input.
     let row = (
         cells,
-        prop::option::weighted(0.25, (0..COLUMNS.len(), 0..COLUMNS.len())),
+        // The second of them an item's column (left out but for `for_each`).
+        prop::option::weighted(
+            0.25,
+            (
+                0..COLUMNS.len(),
+                COLUMNS.len() - ITEM_COLUMNS..COLUMNS.len(),
+            ),
+        ),
     )
         .prop_map(|(cells, sparse)| match sparse {
             None => cells,
@@ -206,16 +240,29 @@ fn table_strategy() -> impl Strategy<Value = (String, Vec<Vec<usize>>, Vec<usize
         // The columns' order in the table, so that the computed ones come
         // anywhere.
         Just((0..COLUMNS.len()).collect::<Vec<_>>()).prop_shuffle(),
+        prop::bool::weighted(0.5),
     )
 }
 
-fn write_table(dir: &Path, hit: &str, rows: &[Vec<usize>], order: &[usize]) {
+fn write_table(dir: &Path, hit: &str, rows: &[Vec<usize>], order: &[usize], for_each: bool) {
+    // A `for_each` table tests its item first, so that the row sets often
+    // decide on it.
+    let first = COLUMNS.len() - ITEM_COLUMNS;
+    let items = (first..COLUMNS.len()).filter(|_| for_each);
+    let order: Vec<usize> = items
+        .chain(order.iter().copied().filter(|&c| c < first))
+        .collect();
     let inputs: String = order
         .iter()
         .map(|&c| format!("  {}: '{}'\n", COLUMNS[c].0, COLUMNS[c].1))
         .collect();
+    let each = if for_each {
+        "for_each: i in account.items\n"
+    } else {
+        ""
+    };
     let mut t = format!(
-        "table: t\nhit: {hit}\ninputs:\n{inputs}outputs:\n  out: integer\n  rank: colour\nrows:\n"
+        "table: t\nhit: {hit}\n{each}inputs:\n{inputs}outputs:\n  out: integer\n  rank: colour\nrows:\n"
     );
     for (r, cells) in rows.iter().enumerate() {
         let when: Vec<String> = order
@@ -298,12 +345,12 @@ proptest! {
     /// the row sets and the reference give the same decisions and errors.
     #[test]
     fn random_tables_agree_with_the_reference(
-        (hit, rows, order) in table_strategy(),
+        (hit, rows, order, for_each) in table_strategy(),
         accounts in prop::collection::vec(account_strategy(), 64),
     ) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
-        write_table(dir.path(), &hit, &rows, &order);
+        write_table(dir.path(), &hit, &rows, &order, for_each);
         let checked = arrears::load_rules(dir.path()).unwrap();
         let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
         let program = checked.program.unwrap_or_else(|| panic!("{messages:?}"));
@@ -395,6 +442,18 @@ fn money_expr() -> impl Strategy<Value = String> {
         Just("(account.limit * (account.n * 1.5))".to_string()),
         Just("sum(i in account.items : i.amount)".to_string()),
         Just("max(i in account.items where i.flag : i.amount * 2)".to_string()),
+        // Comprehensions and projections compiled to read the items in place.
+        Just("sum(account.items.amount)".to_string()),
+        Just("min(account.items.amount)".to_string()),
+        Just("sum(i in account.items where i.flag and i.amount > $25 : i.amount)".to_string()),
+        Just("max(i in account.items where not(i.flag) : i.amount - account.limit)".to_string()),
+        Just("sum(i in account.items where i.id = \"I1\" : i.amount * account.m)".to_string()),
+        Just("min(i in account.items : max(i.amount, account.amount))".to_string()),
+        // Not read in place (the inner comprehension reads the outer item).
+        Just(
+            "sum(i in account.items where count(j in account.items where j.amount = i.amount) > 1 : i.amount)"
+                .to_string()
+        ),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![
@@ -434,6 +493,15 @@ fn bool_expr() -> impl Strategy<Value = String> {
         Just("account.colour = account.shade".to_string()),
         Just("any(i in account.items : i.amount > account.limit)".to_string()),
         Just("count(i in account.items where not(i.flag)) >= 2".to_string()),
+        Just("all(i in account.items : i.flag or i.amount = null)".to_string()),
+        Just("any(account.items.flag)".to_string()),
+        Just("all(account.items.flag)".to_string()),
+        Just("count(account.items.amount) > account.m".to_string()),
+        Just(
+            "any(i in account.items : days_between(account.due, as_of) > account.m and i.flag)"
+                .to_string()
+        ),
+        Just("count(i in account.items where i.amount >= $100 or i.amount = null) = 1".to_string()),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![

@@ -528,6 +528,13 @@ pub enum First {
 }
 
 impl RowBits {
+    /// Whether the sets decide every row alone (no row has a cell left to a
+    /// per-row check), so that [`RowBits::first_of`] never answers
+    /// [`First::Undecided`].
+    pub fn decide_alone(&self) -> bool {
+        self.verify.iter().all(|&w| w == 0)
+    }
+
     /// The first row that matches, with `input(i)` giving input `i` as for
     /// [`RowBits::select`]; `None` when an input is not of its column's kind.
     /// A table of one word (most) is decided in one pass, with no selection.

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::lang::semantics::{compare, in_range};
 
+use super::code::Code;
 use super::fold::fold;
 use super::{Check, CompiledCell};
 use crate::lang::ir::{TExpr, TExprKind, TTest};
@@ -92,6 +93,30 @@ pub struct Matcher {
     pub row_starts: Vec<u32>,
     pub cells: Vec<CellTest>,
     pub checks: Vec<Check>,
+    /// Per check, for a per-account one (`Check::Dynamic`): its operands
+    /// compiled (a comparison's, or a range's low and high), so that the
+    /// evaluator runs them as code instead of walking their trees.
+    pub operands: Vec<Option<Operands>>,
+}
+
+/// A per-account check's operands, compiled.
+#[derive(Clone, Debug)]
+pub enum Operands {
+    Compare(Code),
+    Range { low: Code, high: Code },
+}
+
+impl Operands {
+    fn of(check: &Check) -> Option<Operands> {
+        match check {
+            Check::Dynamic(TTest::Compare(_, e)) => Some(Operands::Compare(Code::compile(e))),
+            Check::Dynamic(TTest::Range { low, high, .. }) => Some(Operands::Range {
+                low: Code::compile(low),
+                high: Code::compile(high),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// One cell that tests its column's input.
@@ -127,6 +152,7 @@ impl Matcher {
                         .iter()
                         .map(|c| specialise(c.clone(), &inputs[i].expr.ty)),
                 );
+                m.operands.extend(cell.checks.iter().map(Operands::of));
                 m.cells.push(CellTest {
                     input: i as u32,
                     negated: cell.negated,
@@ -146,6 +172,11 @@ impl Matcher {
 
     pub fn checks(&self, cell: &CellTest) -> &[Check] {
         &self.checks[cell.first_check as usize..cell.end_check as usize]
+    }
+
+    /// The compiled operands of `cell`'s checks, one per check.
+    pub fn operands(&self, cell: &CellTest) -> &[Option<Operands>] {
+        &self.operands[cell.first_check as usize..cell.end_check as usize]
     }
 }
 

@@ -2,12 +2,18 @@
 //! [`Code`] whose operands are read in place (an account field path, a local,
 //! a constant) or computed by the nested closure, so evaluating it walks no
 //! tree and asks no node what it is; money and decimal arithmetic works on
-//! `Decimal`s ([`Dec`]). It must mean exactly what `semantics::eval` means:
-//! every operation is `semantics`' own (`binary`, `unary`, `call`, `extreme`,
-//! `decimal_op`, `fold_each` for comprehensions); anything not specialised
-//! here (projections, a computed record's field) runs `eval` on the
-//! expression. Row outputs and per-account cell operands still run `eval`.
+//! `Decimal`s ([`Dec`]). A comprehension whose filter and body read its item
+//! only through field paths ([`ItemCode`]), and a built-in over a projection
+//! (`sum(account.items.amount)`), read the items in place: no item is copied
+//! into the locals, no projected list is built. It must mean exactly what
+//! `semantics::eval` means: every operation is `semantics`' own (`binary`,
+//! `unary`, `call`, `extreme`, `decimal_op`, `over_values`, `fold_each` and
+//! its `Fold` for comprehensions); anything not specialised here
+//! (a computed record's field) runs `eval` on the expression. Per-account
+//! cell operands are compiled too (`cell::Operands`); row outputs still run
+//! `eval`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -15,10 +21,10 @@ use smallvec::SmallVec;
 
 use rust_decimal::Decimal;
 
-use crate::lang::ir::{BinOp, Builtin, TExpr, TExprKind};
+use crate::lang::ir::{BinOp, Builtin, EachExpr, TExpr, TExprKind};
 use crate::lang::semantics::{
     binary, call, compare, dec, decimal_op, eval, extreme, extreme_order, fold_each, is_lookup,
-    lookup, read_fields, ready, truthy, unary, Env, Result, NULL,
+    lookup, over_values, read_fields, ready, truthy, unary, Env, Fold, Result, NULL,
 };
 use crate::lang::syntax::ast::UnaryOp;
 use crate::types::{Type, Value};
@@ -111,6 +117,34 @@ impl Code {
                     ))
                 })
             }
+            TExprKind::Call(
+                f @ (Builtin::Min
+                | Builtin::Max
+                | Builtin::Any
+                | Builtin::All
+                | Builtin::Sum
+                | Builtin::Count),
+                args,
+            ) if matches!(&args[..], [a] if matches!(a.kind, TExprKind::Project(..))) => {
+                let TExprKind::Project(list, slot) = &args[0].kind else {
+                    unreachable!("matched above")
+                };
+                let (f, ty, slot) = (*f, e.ty.clone(), *slot);
+                let list = List::compile(list);
+                // As `call` over the projected list: its fields read in place.
+                Code::new(move |env| {
+                    let mut owned = Value::Null;
+                    match list.read(env, &mut owned)? {
+                        Value::List(items) if f == Builtin::Count => {
+                            Ok(Value::Int(items.len() as i64))
+                        }
+                        Value::List(items) => {
+                            over_values(f, items.iter().map(|item| read_fields(item, &[slot])), &ty)
+                        }
+                        _ => call(f, &[Value::Null], &ty),
+                    }
+                })
+            }
             TExprKind::Call(f, args) => {
                 let (f, ty) = (*f, e.ty.clone());
                 let args: Vec<Code> = args.iter().map(Code::compile).collect();
@@ -120,6 +154,38 @@ impl Code {
                         values.push(a.run(env)?);
                     }
                     call(f, &values, &ty)
+                })
+            }
+            TExprKind::Each(each) if ItemCode::covers(each) => {
+                let (filter, body) = (
+                    each.filter
+                        .as_ref()
+                        .and_then(|e| ItemCode::compile(e, each.local)),
+                    each.body
+                        .as_ref()
+                        .and_then(|e| ItemCode::compile(e, each.local)),
+                );
+                let list = List::compile(&each.list);
+                let each = Arc::new((**each).clone());
+                // As `fold_each`, the item read in place instead of bound in the locals.
+                Code::new(move |env| {
+                    let mut owned = Value::Null;
+                    let Value::List(items) = list.read(env, &mut owned)? else {
+                        return Ok(Value::Null);
+                    };
+                    let mut fold = Fold::new(each.function);
+                    for item in items.iter() {
+                        if let Some(filter) = &filter {
+                            if !truthy(&*filter.get(item, env)?) {
+                                continue;
+                            }
+                        }
+                        match &body {
+                            Some(body) => fold.offer(&*body.get(item, env)?),
+                            None => fold.offer(&Value::Bool(true)),
+                        }
+                    }
+                    fold.finish(&each)
                 })
             }
             TExprKind::Each(each) => {
@@ -312,5 +378,175 @@ impl Operand {
             (Operand::Lookup(e), None) => lookup(e, env).unwrap_or(&NULL),
             (Operand::Computed(_), None) => &NULL,
         }
+    }
+}
+
+/// The list a comprehension or projection reads: an account field path in
+/// place, anything else computed.
+enum List {
+    Account(Box<[u32]>),
+    Computed(Code),
+}
+
+impl List {
+    fn compile(e: &TExpr) -> List {
+        match Operand::of(e) {
+            Operand::Account(slots) => List::Account(slots),
+            _ => List::Computed(Code::compile(e)),
+        }
+    }
+
+    /// The list's value: the account's in place, or computed into `owned`.
+    #[inline(always)]
+    fn read<'a: 'v, 'v>(&self, env: &mut Env<'a>, owned: &'v mut Value) -> Result<&'v Value> {
+        Ok(match self {
+            List::Account(slots) => {
+                let account: &'v Value = env.account;
+                read_fields(account, slots)
+            }
+            List::Computed(code) => {
+                *owned = code.run(env)?;
+                owned
+            }
+        })
+    }
+}
+
+type ItemRun = dyn Fn(&Value, &mut Env) -> Result<Value> + Send + Sync;
+
+/// A comprehension's filter or body compiled against its item, which it reads
+/// in place instead of from a copy bound in the locals: for parts that read
+/// the item only through field paths, in operations that `semantics` does
+/// on values (`and`, `or`, comparisons, arithmetic, `not`, built-ins). A part
+/// that does not read the item is [`Code`].
+enum ItemCode {
+    /// A field path of the item (empty: the item itself).
+    Field(Box<[u32]>),
+    Const(Value),
+    Code(Code),
+    Run(Arc<ItemRun>),
+}
+
+impl ItemCode {
+    /// Whether the comprehension's filter and body compile to `ItemCode`.
+    fn covers(each: &EachExpr) -> bool {
+        [&each.filter, &each.body]
+            .into_iter()
+            .flatten()
+            .all(|e| ItemCode::compile(e, each.local).is_some())
+    }
+
+    fn compile(e: &TExpr, local: u32) -> Option<ItemCode> {
+        if !mentions_local(e, local) {
+            return Some(match &e.kind {
+                TExprKind::Const(v) => ItemCode::Const(v.clone()),
+                _ => ItemCode::Code(Code::compile(e)),
+            });
+        }
+        if let Some(slots) = item_path(e, local) {
+            return Some(ItemCode::Field(slots));
+        }
+        let run = |f: Box<ItemRun>| Some(ItemCode::Run(f.into()));
+        match &e.kind {
+            TExprKind::Binary(BinOp::And, l, r) => {
+                let (l, r) = (ItemCode::compile(l, local)?, ItemCode::compile(r, local)?);
+                run(Box::new(move |item, env| {
+                    Ok(Value::Bool(
+                        truthy(&*l.get(item, env)?) && truthy(&*r.get(item, env)?),
+                    ))
+                }))
+            }
+            TExprKind::Binary(BinOp::Or, l, r) => {
+                let (l, r) = (ItemCode::compile(l, local)?, ItemCode::compile(r, local)?);
+                run(Box::new(move |item, env| {
+                    Ok(Value::Bool(
+                        truthy(&*l.get(item, env)?) || truthy(&*r.get(item, env)?),
+                    ))
+                }))
+            }
+            TExprKind::Binary(op, l, r) => {
+                let (op, l, r) = (
+                    *op,
+                    ItemCode::compile(l, local)?,
+                    ItemCode::compile(r, local)?,
+                );
+                run(Box::new(move |item, env| {
+                    let a = l.get(item, env)?;
+                    let b = r.get(item, env)?;
+                    binary(op, &a, &b)
+                }))
+            }
+            TExprKind::Unary(op, inner) => {
+                let (op, inner) = (*op, ItemCode::compile(inner, local)?);
+                run(Box::new(move |item, env| {
+                    unary(op, inner.get(item, env)?.into_owned())
+                }))
+            }
+            TExprKind::Call(f, args) => {
+                let (f, ty) = (*f, e.ty.clone());
+                let args = args
+                    .iter()
+                    .map(|a| ItemCode::compile(a, local))
+                    .collect::<Option<Vec<_>>>()?;
+                run(Box::new(move |item, env| {
+                    let mut values: SmallVec<[Value; 4]> = SmallVec::with_capacity(args.len());
+                    for a in &args {
+                        values.push(a.get(item, env)?.into_owned());
+                    }
+                    call(f, &values, &ty)
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn get<'v>(&'v self, item: &'v Value, env: &mut Env) -> Result<Cow<'v, Value>> {
+        Ok(match self {
+            ItemCode::Field(slots) => Cow::Borrowed(read_fields(item, slots)),
+            ItemCode::Const(v) => Cow::Borrowed(v),
+            ItemCode::Code(code) => Cow::Owned(code.run(env)?),
+            ItemCode::Run(run) => Cow::Owned(run(item, env)?),
+        })
+    }
+}
+
+/// The field path `e` reads of local `local` (outermost first), if it is one.
+fn item_path(e: &TExpr, local: u32) -> Option<Box<[u32]>> {
+    let mut slots = Vec::new();
+    let mut at = e;
+    loop {
+        match &at.kind {
+            TExprKind::Field(base, slot) => {
+                slots.push(*slot);
+                at = base;
+            }
+            TExprKind::Local(i) if *i == local => {
+                slots.reverse();
+                return Some(slots.into());
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether `e` reads local `local` anywhere.
+fn mentions_local(e: &TExpr, local: u32) -> bool {
+    match &e.kind {
+        TExprKind::Local(i) => *i == local,
+        TExprKind::Const(_)
+        | TExprKind::Account
+        | TExprKind::AsOf
+        | TExprKind::Input(_)
+        | TExprKind::TableOutput { .. } => false,
+        TExprKind::Field(base, _) | TExprKind::Project(base, _) | TExprKind::Unary(_, base) => {
+            mentions_local(base, local)
+        }
+        TExprKind::Binary(_, l, r) => mentions_local(l, local) || mentions_local(r, local),
+        TExprKind::Call(_, args) => args.iter().any(|a| mentions_local(a, local)),
+        TExprKind::Each(each) => [Some(&each.list), each.filter.as_ref(), each.body.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|e| mentions_local(e, local)),
     }
 }

@@ -23,7 +23,7 @@ use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
 pub use bits::{First, RowBits, Selection};
 use cell::compile_cell;
-pub use cell::{Bound, CellTest, Matcher};
+pub use cell::{Bound, CellTest, Matcher, Operands};
 pub use code::Code;
 pub(crate) use fold::fold;
 pub use index::RowIndex;
