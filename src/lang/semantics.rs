@@ -195,6 +195,23 @@ impl Lazy<'_> {
 }
 
 impl<'a> Env<'a> {
+    /// The environment of an expression outside any table: the account,
+    /// `as_of` and `locals`, no inputs and no other table's results.
+    pub(crate) fn standalone(
+        account: &'a Value,
+        as_of: NaiveDate,
+        locals: SmallVec<[Value; 4]>,
+    ) -> Self {
+        Env {
+            account,
+            as_of: Value::Date(as_of),
+            inputs: &[],
+            lazy: Lazy::NONE,
+            results: Results::NONE,
+            locals,
+        }
+    }
+
     /// Input `i`'s value, computing it first if it is a computed input not
     /// computed yet (then kept).
     #[inline]
@@ -840,13 +857,8 @@ pub fn eval_standalone(
     as_of: NaiveDate,
     locals: &[Value],
 ) -> std::result::Result<Value, EvalErrorKind> {
-    let mut env = Env {
-        account,
-        as_of: Value::Date(as_of),
-        inputs: &[],
-        lazy: Lazy::NONE,
-        results: Results::NONE,
-        locals: locals.iter().cloned().collect(),
-    };
-    eval(e, &mut env)
+    eval(
+        e,
+        &mut Env::standalone(account, as_of, locals.iter().cloned().collect()),
+    )
 }

@@ -513,21 +513,8 @@ impl ItemCode {
 
 /// The field path `e` reads of local `local` (outermost first), if it is one.
 fn item_path(e: &TExpr, local: u32) -> Option<Box<[u32]>> {
-    let mut slots = Vec::new();
-    let mut at = e;
-    loop {
-        match &at.kind {
-            TExprKind::Field(base, slot) => {
-                slots.push(*slot);
-                at = base;
-            }
-            TExprKind::Local(i) if *i == local => {
-                slots.reverse();
-                return Some(slots.into());
-            }
-            _ => return None,
-        }
-    }
+    let (root, slots) = super::field_path(e);
+    matches!(root.kind, TExprKind::Local(i) if i == local).then(|| slots.into())
 }
 
 /// Whether `e` reads local `local` anywhere.

@@ -114,31 +114,34 @@ pub enum InputRead {
 
 impl InputRead {
     fn of(e: &TExpr) -> InputRead {
-        let mut slots = Vec::new();
-        let mut at = e;
-        loop {
-            match &at.kind {
-                TExprKind::Field(base, slot) => {
-                    slots.push(*slot);
-                    at = base;
-                }
-                TExprKind::Account | TExprKind::Local(_) if !slots.is_empty() => {
-                    slots.reverse();
-                    let local = match at.kind {
-                        TExprKind::Local(i) => Some(i),
-                        _ => None,
-                    };
-                    return InputRead::Path { local, slots };
-                }
-                _ => {
-                    return InputRead::Computed {
-                        index: 0,
-                        code: Code::compile(e),
-                    }
-                }
-            }
+        let (root, slots) = field_path(e);
+        match root.kind {
+            TExprKind::Account | TExprKind::Local(_) if !slots.is_empty() => InputRead::Path {
+                local: match root.kind {
+                    TExprKind::Local(i) => Some(i),
+                    _ => None,
+                },
+                slots,
+            },
+            _ => InputRead::Computed {
+                index: 0,
+                code: Code::compile(e),
+            },
         }
     }
+}
+
+/// The expression a chain of field reads starts from, and the slots it reads
+/// (outermost first): `account.case.class` → (`account`, [case, class]).
+fn field_path(e: &TExpr) -> (&TExpr, Vec<u32>) {
+    let mut slots = Vec::new();
+    let mut at = e;
+    while let TExprKind::Field(base, slot) = &at.kind {
+        slots.push(*slot);
+        at = base;
+    }
+    slots.reverse();
+    (at, slots)
 }
 
 #[derive(Clone, Debug)]

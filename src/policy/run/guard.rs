@@ -743,19 +743,11 @@ impl AccountCell {
 /// Computed input `i` of a rail that reads only the account and `as_of`, by
 /// the code the plan compiled for it (`None`: it could not be computed).
 fn compute(table: &CompiledTable, i: usize, account: &Value, as_of: NaiveDate) -> Option<Value> {
-    use crate::lang::semantics::{Env, Lazy, Results};
     let Some(InputRead::Computed { code, .. }) = table.input_reads.get(i) else {
         return None;
     };
-    let mut env = Env {
-        account,
-        as_of: Value::Date(as_of),
-        inputs: &[],
-        lazy: Lazy::NONE,
-        results: Results::NONE,
-        // The param's slot is there (null), so comprehension locals keep their index.
-        locals: smallvec![Value::Null],
-    };
+    // The param's slot is there (null), so comprehension locals keep their index.
+    let mut env = crate::lang::semantics::Env::standalone(account, as_of, smallvec![Value::Null]);
     code.run(&mut env).ok()
 }
 
