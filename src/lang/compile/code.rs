@@ -342,13 +342,7 @@ impl Operand {
         if !is_lookup(e) {
             return Operand::Computed(Code::compile(e));
         }
-        let mut slots = Vec::new();
-        let mut at = e;
-        while let TExprKind::Field(base, slot) = &at.kind {
-            slots.push(*slot);
-            at = base;
-        }
-        slots.reverse();
+        let (at, slots) = super::field_path(e);
         match at.kind {
             TExprKind::Account => Operand::Account(slots.into()),
             TExprKind::Local(i) => Operand::Local(i, slots.into()),
