@@ -462,30 +462,18 @@ impl Run<'_> {
 impl Run<'_> {
     /// Computes a computed input by its `code` into `cell`, where it is kept
     /// (what `Env::input` does, without its indirections): for `first_hit`.
-    /// Computed inputs read no other input.
+    /// Computed inputs read no other input. `locals` gives the environment's
+    /// locals (an item's or params' table's), built only with it: generic, so
+    /// that the account's tables get a copy that builds none.
     #[inline(never)]
     fn compute_into<'c, 'e>(
         &'e self,
         cell: &'c OnceCell<Value>,
         code: &Code,
         env: &mut Option<Env<'e>>,
+        locals: impl FnOnce() -> SmallVec<[Value; 4]>,
     ) -> Result<&'c Value> {
-        let env = env.get_or_insert_with(|| self.env(&[], SmallVec::new(), Lazy::NONE));
-        let v = code.run(env)?;
-        Ok(cell.get_or_init(|| v))
-    }
-
-    /// [`Run::compute_into`] for an item's or params' table: the
-    /// environment holds them as locals.
-    #[inline(never)]
-    fn compute_item_into<'c, 'e>(
-        &'e self,
-        cell: &'c OnceCell<Value>,
-        code: &Code,
-        env: &mut Option<Env<'e>>,
-        entry: Option<&Value>,
-    ) -> Result<&'c Value> {
-        let env = env.get_or_insert_with(|| self.env(&[], self.some_locals(entry), Lazy::NONE));
+        let env = env.get_or_insert_with(|| self.env(&[], locals(), Lazy::NONE));
         let v = code.run(env)?;
         Ok(cell.get_or_init(|| v))
     }
@@ -508,9 +496,9 @@ impl Run<'_> {
                 Some(cell) => match cell.get() {
                     Some(v) => Ok(v),
                     None if entry.is_none() && self.params.is_empty() => {
-                        self.compute_into(cell, code, env)
+                        self.compute_into(cell, code, env, SmallVec::new)
                     }
-                    None => self.compute_item_into(cell, code, env, entry),
+                    None => self.compute_into(cell, code, env, || self.some_locals(entry)),
                 },
                 None => Ok(&NULL),
             },
