@@ -819,12 +819,6 @@ impl ConstCell {
             return self.negated || !self.null_test;
         }
         let any = self.tests.iter().any(|t| match t {
-            // What `compare` says of a flag or a variant, without its dispatch.
-            ConstTest::Compare(CompareOp::Eq, c) => match (v, c) {
-                (Value::Bool(a), Value::Bool(b)) => a == b,
-                (Value::Enum(a), Value::Enum(b)) => a == b,
-                _ => compare(CompareOp::Eq, v, c),
-            },
             ConstTest::Compare(op, c) => compare(*op, v, c),
             ConstTest::Range(lo, lo_in, hi, hi_in) => in_range(v, lo, *lo_in, hi, *hi_in),
         });
@@ -1065,7 +1059,7 @@ impl GuardPlan {
     /// constant cell that fails on an input fixed by the kind, or is one that
     /// `by_account(cells)` says is ruled out by the account (asked only for
     /// rows the kind leaves open). `run_needed` asks the same through
-    /// [`GuardPlan::asked`] and [`Ctx::account_rules_out`].
+    /// [`GuardPlan::asked`] and [`Ctx::walk`].
     #[cfg(test)]
     fn quiet(
         &self,
