@@ -124,8 +124,31 @@ fn deep_nesting_is_an_error_not_a_crash() {
             .unwrap_err()
             .message
             .contains("nested too deeply"));
+        // A flat chain is as deep as it is long, and is called a chain.
         let sums = vec!["1"; depth + 1].join(" + ");
-        assert!(parse_expr(&sums)
+        let e = parse_expr(&sums).unwrap_err();
+        assert!(
+            e.message.contains("a chain of `+` has more than 64 terms"),
+            "{}",
+            e.message
+        );
+        let ors = vec!["x = 1"; depth + 1].join(" or ");
+        let e = parse_expr(&ors).unwrap_err();
+        assert!(e.message.contains("a chain of `or`"), "{}", e.message);
+        assert!(
+            e.help
+                .as_deref()
+                .unwrap_or("")
+                .contains("list the values in its cell"),
+            "{:?}",
+            e.help
+        );
+        // What the help says works: grouped, the same terms parse.
+        let groups = vec![format!("({})", vec!["x = 1"; 25].join(" or ")); 4].join(" or ");
+        assert!(parse_expr(&groups).is_ok());
+        // Deep on the right of a chain is nesting, not length.
+        let parens = format!("x or y or {}1{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(parse_expr(&parens)
             .unwrap_err()
             .message
             .contains("nested too deeply"));

@@ -60,7 +60,7 @@ pub(super) fn build_expr(pair: Pair<'_, Rule>) -> Result<Built, ParseError> {
         .map_infix(|lhs, op, rhs| {
             let (lhs, ld) = lhs?;
             let (rhs, rd) = rhs?;
-            let depth = check_depth(ld.max(rd) + 1, span_of(&op))?;
+            let op_span = span_of(&op);
             let op = match op.as_rule() {
                 Rule::op_or => BinaryOp::Or,
                 Rule::op_and => BinaryOp::And,
@@ -75,6 +75,12 @@ pub(super) fn build_expr(pair: Pair<'_, Rule>) -> Result<Built, ParseError> {
                 Rule::op_mul => BinaryOp::Mul,
                 _ => BinaryOp::Div,
             };
+            let depth = match check_depth(ld.max(rd) + 1, op_span) {
+                Err(_) if ld >= rd && matches!(&lhs.kind, ExprKind::Binary(o, ..) if *o == op) => {
+                    return Err(too_long_chain(op, op_span));
+                }
+                depth => depth?,
+            };
             let span = lhs.span.to(rhs.span);
             Ok((
                 Expr {
@@ -85,6 +91,27 @@ pub(super) fn build_expr(pair: Pair<'_, Rule>) -> Result<Built, ParseError> {
             ))
         })
         .parse(pair.into_inner())
+}
+
+/// A flat chain (`a or b or …`) is as deep as it is long: say so, rather
+/// than call it nested, and say how to shorten it.
+fn too_long_chain(op: BinaryOp, span: Span) -> ParseError {
+    let op = op.as_str();
+    let group = format!(
+        "group the terms in parentheses, `(a {op} b {op} …) {op} (c {op} d {op} …)`: a group is one level, not one per term"
+    );
+    let help = match op {
+        "or" => format!(
+            "to test one value against many, make the value an input and list the values in its cell (`0, 1, 2`); or {group}"
+        ),
+        "and" | "+" | "*" => group,
+        _ => "write it with fewer operators in a row: each is one level".to_string(),
+    };
+    ParseError::new(
+        format!("a chain of `{op}` has more than {MAX_NESTING} terms (the limit of an expression's nesting)"),
+        span,
+    )
+    .with_help(help)
 }
 
 fn lit(literal: Literal, span: Span) -> Result<Built, ParseError> {
