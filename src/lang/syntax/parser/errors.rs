@@ -377,6 +377,27 @@ fn hint(
         }
         _ => {}
     }
+    // `x in [a, b]` (SQL, FEEL): the language tests membership in cells.
+    let after = text[cur.end()..].trim_start();
+    if cur.text == "in" && (prev.is_some_and(|p| p.ends_value()) || after.starts_with(['[', '('])) {
+        // The values as a cell lists them: what was in the brackets.
+        let values = after
+            .strip_prefix(['[', '('])
+            .and_then(|rest| rest.split_once([']', ')']))
+            .map(|(inner, _)| {
+                inner
+                    .split(',')
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .filter(|values| !values.is_empty())
+            .unwrap_or_else(|| "a, b".into());
+        return Some(match mode {
+            Mode::Expr => format!("`in` is only for the item of `any(x in list : ...)` and the other list functions; to test a value against several, make the value an input and list them in its cell: `{values}`"),
+            Mode::Cell => format!("a cell lists the values it accepts, without `in`: `{values}`"),
+        });
+    }
     if let Some(p) = prev {
         let fix = match (p.text, cur.text.get(..1).unwrap_or("")) {
             (">=", "=") | ("=", ">") => Some(">="),
