@@ -89,7 +89,20 @@ const CASES: &[Case] = &[
         code: "type-mismatch",
         file: "entry.yaml",
         at: At::Text(r#"arrears: ">= 5""#, 13),
-        mentions: &["cannot compare the input (money) with integer", "`$5`"],
+        mentions: &[
+            "cannot compare input `arrears` (money) with integer",
+            "`$5`",
+        ],
+    },
+    Case {
+        name: "number_vs_money",
+        code: "type-mismatch",
+        file: "entry.yaml",
+        at: At::Text(r#"dpd: "> $20""#, 8),
+        mentions: &[
+            "cannot compare input `dpd` (integer) with money",
+            "without `$` or a currency code",
+        ],
     },
     Case {
         name: "unknown_variant",

@@ -102,7 +102,7 @@ impl Checker<'_> {
                 let cell = match row.value.when.get(column) {
                     Some(cell) => {
                         let mut scope = self.scope(file, cell, Some(&input_types), index);
-                        let c = self.cell(&mut scope, cell, ty);
+                        let c = self.cell(&mut scope, cell, column, ty);
                         deps.append(&mut scope.deps);
                         c
                     }

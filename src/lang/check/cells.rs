@@ -70,6 +70,7 @@ impl Checker<'_> {
         &mut self,
         scope: &mut Scope,
         cell: &Spanned<CellText>,
+        column: &str,
         input: &Type,
     ) -> TCell {
         let text = cell.value.0.clone();
@@ -101,7 +102,10 @@ impl Checker<'_> {
                 span: cell.span,
             },
             CellKind::Tests { negated, tests } => {
-                let tests = tests.iter().map(|t| self.test(scope, t, input)).collect();
+                let tests = tests
+                    .iter()
+                    .map(|t| self.test(scope, t, column, input))
+                    .collect();
                 TCell {
                     negated,
                     tests,
@@ -112,14 +116,20 @@ impl Checker<'_> {
         }
     }
 
-    fn test(&mut self, scope: &mut Scope, test: &ast::UnaryTest, input: &Type) -> TTest {
+    fn test(
+        &mut self,
+        scope: &mut Scope,
+        test: &ast::UnaryTest,
+        column: &str,
+        input: &Type,
+    ) -> TTest {
         match &test.kind {
             UnaryTestKind::Compare(op, expr) => {
-                let e = self.operand(scope, expr, input, *op);
+                let e = self.operand(scope, expr, column, input, *op);
                 TTest::Compare(*op, e)
             }
             UnaryTestKind::Equals(expr) => {
-                let e = self.operand(scope, expr, input, CompareOp::Eq);
+                let e = self.operand(scope, expr, column, input, CompareOp::Eq);
                 TTest::Compare(CompareOp::Eq, e)
             }
             UnaryTestKind::Range {
@@ -128,8 +138,8 @@ impl Checker<'_> {
                 high,
                 high_inclusive,
             } => {
-                let lo = self.operand(scope, low, input, CompareOp::Ge);
-                let hi = self.operand(scope, high, input, CompareOp::Le);
+                let lo = self.operand(scope, low, column, input, CompareOp::Ge);
+                let hi = self.operand(scope, high, column, input, CompareOp::Le);
                 TTest::Range {
                     low: lo,
                     low_inclusive: *low_inclusive,
@@ -145,6 +155,7 @@ impl Checker<'_> {
         &mut self,
         scope: &mut Scope,
         expr: &ast::Expr,
+        column: &str,
         input: &Type,
         op: CompareOp,
     ) -> TExpr {
@@ -157,7 +168,7 @@ impl Checker<'_> {
                 "type-mismatch",
                 scope.file,
                 span,
-                format!("cannot compare the input ({i}) with {o}"),
+                format!("cannot compare input `{column}` ({i}) with {o}"),
             )
             .help = help;
         }

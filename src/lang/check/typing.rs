@@ -125,6 +125,9 @@ pub(super) fn money_hint(value: &Type, wanted: &Type) -> Option<String> {
         }
         (Type::Text, Type::Date) => Some("write dates bare, without quotes: `2026-11-22`".into()),
         (Type::Integer, Type::Date) => Some("write dates as `2026-11-22`".into()),
+        (Type::Money, Type::Integer | Type::Decimal | Type::Days) => Some(
+            "the other side is a number, not money: write it without `$` or a currency code".into(),
+        ),
         _ => None,
     }
 }
