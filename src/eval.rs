@@ -351,8 +351,11 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        computed.clear();
-        computed.resize_with(table.computed_inputs as usize, OnceCell::new);
+        // Emptied in place: the cells are kept from table to table.
+        computed.iter_mut().for_each(|cell| drop(cell.take()));
+        if computed.len() < table.computed_inputs as usize {
+            computed.resize_with(table.computed_inputs as usize, OnceCell::new);
+        }
         let label =
             entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
         // Without a trace, the row sets first, read without collecting the
@@ -369,7 +372,7 @@ impl Run<'_> {
                         outcome,
                     })
                 }
-                BySets::Selected(s) => selection = Some(s),
+                BySets::Sets(s) => selection = Some(s),
                 BySets::RowByRow => {}
             }
         }
@@ -403,7 +406,7 @@ impl Run<'_> {
         label: Option<Arc<str>>,
         computed: &Computed,
         trace: Option<&mut Vec<TableTrace>>,
-        selection: Option<Selection>,
+        selection: Option<Sets>,
     ) -> std::result::Result<Decision, EvalError> {
         let item = entry.map(|(i, _)| i);
         let locals = self.locals(entry.map(|(_, v)| v));
@@ -571,10 +574,12 @@ impl Run<'_> {
 
     /// A table decided by its row sets, for the account or one `entry` of
     /// its `for_each` list, without collecting its inputs: an environment
-    /// is built only if the sets need a computed input. Decided when no
-    /// candidate has a cell the sets leave to a per-row check and the rows
-    /// (or default) the hit policy reads have constant outputs; else the
-    /// selection, to match those candidates and evaluate those outputs.
+    /// is built only if a computed input or a per-account operand needs
+    /// one. Decided when every candidate is (by the sets, or by its cells
+    /// matched here) and the rows (or default) the hit policy reads have
+    /// constant outputs; else what `decide` needs: the selection, to match
+    /// the candidates with the inputs collected, or the rows matched, to
+    /// evaluate their outputs.
     #[inline]
     fn by_sets(
         &self,
@@ -617,13 +622,13 @@ impl Run<'_> {
             Ok::<bool, ()>(stop_at_first)
         });
         if undecided {
-            return Ok(BySets::Selected(selection));
+            return Ok(BySets::Sets(Sets::Selection(selection)));
         }
         let constants = &self.plan.constants[self.t as usize];
         let mut outputs = ConstantOutputs { missing: false };
         let outcome = resolve(t, constants, &matched, &mut outputs);
         if outputs.missing {
-            return Ok(BySets::Selected(selection));
+            return Ok(BySets::Sets(Sets::Matched(matched)));
         }
         outcome
             .map(BySets::Decided)
@@ -634,9 +639,10 @@ impl Run<'_> {
 /// What the row sets made of a table before its inputs are collected.
 enum BySets {
     Decided(Outcome),
-    /// A candidate needs its cells matched, or an output read is not a
-    /// constant: the candidates, for `decide`.
-    Selected(Selection),
+    /// A candidate needs its cells matched with the inputs collected (the
+    /// selection), or an output read is not a constant (the rows matched):
+    /// for `decide`.
+    Sets(Sets),
     /// An input not of its column's kind, or one that cannot be computed:
     /// matched row by row.
     RowByRow,
@@ -654,19 +660,30 @@ fn item_label(value: &Value) -> Option<Arc<str>> {
     }
 }
 
-/// The rows that match, through the typed row sets (the `selection` made
-/// already, or made here); `None` when the table has none or an input is not
-/// of its column's kind.
+/// What `by_sets` hands on to `decide`: the selection its candidates come
+/// from, or the rows that match.
+enum Sets {
+    Selection(Selection),
+    Matched(SmallVec<[u32; 8]>),
+}
+
+/// The rows that match, through the typed row sets (from what `by_sets`
+/// made already, or selected here); `None` when the table has none or an
+/// input is not of its column's kind.
 fn typed_matches(
     table: &CompiledTable,
     env: &mut Env,
     stop_at_first: bool,
     matched: &mut SmallVec<[u32; 8]>,
-    selection: Option<Selection>,
+    sets: Option<Sets>,
 ) -> Option<Result<()>> {
     let bits = table.bits.as_ref()?;
-    let selection = match selection {
-        Some(selection) => selection,
+    let selection = match sets {
+        Some(Sets::Matched(rows)) => {
+            *matched = rows;
+            return Some(Ok(()));
+        }
+        Some(Sets::Selection(selection)) => selection,
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
         None => match bits.select(|i| env.input(i)) {
@@ -689,7 +706,7 @@ fn decide(
     env: &mut Env,
     mut trace: Option<&mut RowsTried>,
     reference: bool,
-    selection: Option<Selection>,
+    selection: Option<Sets>,
 ) -> Result<Outcome> {
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
