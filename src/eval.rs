@@ -15,9 +15,9 @@ use smallvec::SmallVec;
 use chrono::NaiveDate;
 
 use crate::lang::compile::{
-    CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Operands, Plan, RowBits,
+    CellTest, Check, Code, CompiledTable, InputRead, Matcher, Operands, Plan, RowBits, Selection,
 };
-use crate::lang::ir::{Aggregate, HitPolicy, TTest};
+use crate::lang::ir::{Aggregate, HitPolicy, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::{
     add, compare, eval, in_range, read_fields, zero_like, Env, Lazy, Result, Results, NULL,
 };
@@ -117,8 +117,9 @@ pub struct Tables<'a> {
     /// and compiled code.
     reference: bool,
     /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
-    /// single decision, whose values other tables read.
-    state: SmallVec<[u32; 16]>,
+    /// single decision, whose values other tables read. Inline for up to 32
+    /// tables (the shipped policy has 18), so that an account allocates none.
+    state: SmallVec<[u32; 32]>,
     /// Scratch space for a table's computed inputs.
     computed: Computed,
     /// Scratch space for the decisions of a `for_each` table.
@@ -245,8 +246,9 @@ impl<'a> Tables<'a> {
 }
 
 /// Scratch space for a table's computed inputs, each filled the first time
-/// it is read (`semantics::Lazy`): a few, kept inline.
-type Computed = SmallVec<[OnceCell<Value>; 8]>;
+/// it is read (`semantics::Lazy`): a few, kept inline (treatment_flags
+/// computes 10).
+type Computed = SmallVec<[OnceCell<Value>; 12]>;
 
 /// How a table's computed inputs are computed: by their compiled code, or
 /// (the reference) by walking their expressions' trees, so that the
@@ -303,10 +305,18 @@ impl Run<'_> {
             made.push(self.item(None, computed, trace)?);
             return Ok(());
         };
-        let mut env = self.env(&[], self.params.iter().cloned().collect(), Lazy::NONE);
-        let items = match eval(&each.list, &mut env).map_err(|k| self.fail(None, k))? {
-            Value::List(items) => items,
-            _ => return Ok(()),
+        // A field of the account (most lists) is read in place.
+        let evaluated;
+        let list = match &table.each_path {
+            Some(slots) => read_fields(self.account, slots),
+            None => {
+                let mut env = self.env(&[], self.params.iter().cloned().collect(), Lazy::NONE);
+                evaluated = eval(&each.list, &mut env).map_err(|k| self.fail(None, k))?;
+                &evaluated
+            }
+        };
+        let Value::List(items) = list else {
+            return Ok(());
         };
         for (i, value) in items.iter().enumerate() {
             made.push(self.item(Some((i as u32, value)), computed, trace.as_deref_mut())?);
@@ -341,28 +351,32 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        computed.clear();
-        computed.resize_with(table.computed_inputs as usize, OnceCell::new);
+        // Emptied in place: the cells are kept from table to table.
+        computed.iter_mut().for_each(|cell| drop(cell.take()));
+        if computed.len() < table.computed_inputs as usize {
+            computed.resize_with(table.computed_inputs as usize, OnceCell::new);
+        }
         let label =
             entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
-        // A `first` table the row sets decide: decided without collecting its
-        // inputs. For an item or params, only when the sets decide every row
-        // alone: else the first candidate often needs its cells matched, and
-        // trying the sets first would cost more than it saves.
-        let by_sets = (entry.is_none() && self.params.is_empty())
-            || table.bits.as_ref().is_some_and(RowBits::decide_alone);
-        if trace.is_none() && !self.reference && by_sets {
-            if let Some(outcome) = self.first_hit(table, entry.map(|(_, v)| v), computed)? {
-                return Ok(Decision {
-                    table: self.t,
-                    item: entry.map(|(i, _)| i),
-                    label,
-                    outcome,
-                });
+        // Without a trace, the row sets first, read without collecting the
+        // inputs: they decide most tables alone; else their selection is
+        // handed on, so that it is not made twice.
+        let mut selection = None;
+        if let (None, false, Some(bits)) = (&trace, self.reference, table.bits.as_ref()) {
+            match self.by_sets(table, bits, entry, computed)? {
+                BySets::Decided(outcome) => {
+                    return Ok(Decision {
+                        table: self.t,
+                        item: entry.map(|(i, _)| i),
+                        label,
+                        outcome,
+                    })
+                }
+                BySets::Sets(s) => selection = Some(s),
+                BySets::RowByRow => {}
             }
         }
-        let locals = self.locals(entry.map(|(_, v)| v));
-        self.decide_item(table, entry, label, computed, locals, trace)
+        self.decide_item(table, entry, label, computed, trace, selection)
     }
 
     /// The locals of a table's expressions: its params, then its item.
@@ -383,17 +397,19 @@ impl Run<'_> {
 
     /// The decision: every input read in place collected by reference (a
     /// field is not copied), computed ones left to be computed when read
-    /// (into `computed`), the rows matched, the trace recorded when asked for.
+    /// (into `computed`), the rows matched (from the row sets' `selection`
+    /// when `by_sets` made one), the trace recorded when asked for.
     fn decide_item(
         &self,
         table: &CompiledTable,
         entry: Option<(u32, &Value)>,
         label: Option<Arc<str>>,
         computed: &Computed,
-        locals: SmallVec<[Value; 4]>,
         trace: Option<&mut Vec<TableTrace>>,
+        selection: Option<Sets>,
     ) -> std::result::Result<Decision, EvalError> {
         let item = entry.map(|(i, _)| i);
+        let locals = self.locals(entry.map(|(_, v)| v));
         let params = self.params;
         let local = |i: u32| -> &Value {
             match params.get(i as usize) {
@@ -428,6 +444,7 @@ impl Run<'_> {
             &mut row_env,
             rows_tried.as_mut(),
             self.reference,
+            selection,
         )
         .map_err(|k| self.fail(item, k))?;
         if let (Some(trace), Some(rows_tried)) = (trace, rows_tried) {
@@ -511,52 +528,124 @@ impl Run<'_> {
         }
     }
 
-    /// A `first` table decided by its row sets alone, for the account or
-    /// one `entry` of its `for_each` list, when the row or default that
-    /// decides has constant outputs: no input is collected, and an
-    /// environment is built only if the sets need a computed input. `None`:
-    /// decide it the general way.
+    /// Input `i` for `by_sets`: an account field read here (inlined in the
+    /// sets' loop), anything else out of line.
+    #[inline(always)]
+    fn input_at<'c, 'e>(
+        &'e self,
+        table: &'e CompiledTable,
+        i: u32,
+        value: Option<&'e Value>,
+        computed: &'c Computed,
+        env: &mut Option<Env<'e>>,
+    ) -> Result<&'c Value>
+    where
+        'e: 'c,
+    {
+        match &table.input_reads[i as usize] {
+            InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
+            read => self.other_input(read, value, computed, env),
+        }
+    }
+
+    /// Whether row `r` matches, every cell tested in order, as
+    /// `first_failing_cell` tests it, its inputs read by `input_at` and its
+    /// per-account operands run in `env` (which holds no inputs: only for a
+    /// table whose operands read none).
+    #[inline(never)]
+    fn row_matches<'e>(
+        &'e self,
+        table: &'e CompiledTable,
+        r: u32,
+        value: Option<&'e Value>,
+        computed: &'e Computed,
+        env: &mut Option<Env<'e>>,
+    ) -> Result<bool> {
+        let m = &table.matcher;
+        for cell in m.row(r as usize) {
+            let input = self.input_at(table, cell.input, value, computed, env)?;
+            let env = env.get_or_insert_with(|| self.env(&[], self.locals(value), Lazy::NONE));
+            if !cell_holds(m, cell, input, env, true)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// A table decided by its row sets, for the account or one `entry` of
+    /// its `for_each` list, without collecting its inputs: an environment
+    /// is built only if a computed input or a per-account operand needs
+    /// one. Decided when every candidate is (by the sets, or by its cells
+    /// matched here) and the rows (or default) the hit policy reads have
+    /// constant outputs; else what `decide` needs: the selection, to match
+    /// the candidates with the inputs collected, or the rows matched, to
+    /// evaluate their outputs.
     #[inline]
-    fn first_hit(
+    fn by_sets(
         &self,
         table: &CompiledTable,
-        entry: Option<&Value>,
+        bits: &RowBits,
+        entry: Option<(u32, &Value)>,
         computed: &Computed,
-    ) -> std::result::Result<Option<Outcome>, EvalError> {
-        if table.table.hit != HitPolicy::First {
-            return Ok(None);
-        }
-        let Some(bits) = table.bits.as_ref() else {
-            return Ok(None);
-        };
-        let constants = &self.plan.constants[self.t as usize];
-        // One environment for the table's computed inputs, built when the first is needed.
+    ) -> std::result::Result<BySets, EvalError> {
+        let value = entry.map(|(_, v)| v);
+        // One environment for the table's computed inputs and its cells'
+        // per-account operands, built when the first is needed.
         let mut env: Option<Env> = None;
-        // Kept small, so that it is inlined in the sets' loop: an account
-        // field is read here, anything else out of line.
-        let input = |i: u32| -> Result<&Value> {
-            match &table.input_reads[i as usize] {
-                InputRead::Path { local: None, slots } => Ok(read_fields(self.account, slots)),
-                read => self.other_input(read, entry, computed, &mut env),
-            }
-        };
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        let Ok(Some(first)) = bits.first_of(input) else {
-            return Ok(None);
+        let selection = match bits.select(|i| self.input_at(table, i, value, computed, &mut env)) {
+            Ok(Some(selection)) => selection,
+            _ => return Ok(BySets::RowByRow),
         };
-        Ok(match first {
-            First::Row(row) => constants.rows[row as usize].as_ref().map(|_| Outcome::Row {
-                row,
-                also: Vec::new(),
-                values: Values::Constant,
-            }),
-            First::NoRow => constants.default.as_ref().map(|_| Outcome::Default {
-                values: Values::Constant,
-            }),
-            First::Undecided => None,
-        })
+        let t = &table.table;
+        let stop_at_first = t.hit == HitPolicy::First;
+        let mut matched: SmallVec<[u32; 8]> = SmallVec::new();
+        // A candidate with a cell the sets leave is matched here, cell by
+        // cell, unless its operands read the table's inputs (then the
+        // environment must hold them) or a cell raises an error (then
+        // `decide` raises it, with the input's name when one is computed).
+        let verify_here = !table.matcher.operands_read_inputs;
+        let mut undecided = false;
+        let _ = bits.candidates(&selection, |r, verify| {
+            if verify {
+                match verify_here.then(|| self.row_matches(table, r, value, computed, &mut env)) {
+                    Some(Ok(true)) => {}
+                    Some(Ok(false)) => return Ok(false),
+                    Some(Err(_)) | None => {
+                        undecided = true;
+                        return Ok(true);
+                    }
+                }
+            }
+            matched.push(r);
+            Ok::<bool, ()>(stop_at_first)
+        });
+        if undecided {
+            return Ok(BySets::Sets(Sets::Selection(selection)));
+        }
+        let constants = &self.plan.constants[self.t as usize];
+        let mut outputs = ConstantOutputs { missing: false };
+        let outcome = resolve(t, constants, &matched, &mut outputs);
+        if outputs.missing {
+            return Ok(BySets::Sets(Sets::Matched(matched)));
+        }
+        outcome
+            .map(BySets::Decided)
+            .map_err(|k| self.fail(entry.map(|(i, _)| i), k))
     }
+}
+
+/// What the row sets made of a table before its inputs are collected.
+enum BySets {
+    Decided(Outcome),
+    /// A candidate needs its cells matched with the inputs collected (the
+    /// selection), or an output read is not a constant (the rows matched):
+    /// for `decide`.
+    Sets(Sets),
+    /// An input not of its column's kind, or one that cannot be computed:
+    /// matched row by row.
+    RowByRow,
 }
 
 /// A per-item table's item is labelled by its first text field (by
@@ -571,21 +660,37 @@ fn item_label(value: &Value) -> Option<Arc<str>> {
     }
 }
 
-/// The rows that match, through the typed row sets; `None` when the table
-/// has none or an input is not of its column's kind.
+/// What `by_sets` hands on to `decide`: the selection its candidates come
+/// from, or the rows that match.
+enum Sets {
+    Selection(Selection),
+    Matched(SmallVec<[u32; 8]>),
+}
+
+/// The rows that match, through the typed row sets (from what `by_sets`
+/// made already, or selected here); `None` when the table has none or an
+/// input is not of its column's kind.
 fn typed_matches(
     table: &CompiledTable,
     env: &mut Env,
     stop_at_first: bool,
     matched: &mut SmallVec<[u32; 8]>,
+    sets: Option<Sets>,
 ) -> Option<Result<()>> {
     let bits = table.bits.as_ref()?;
-    // An input that cannot be computed: matched row by row, which raises the
-    // error only if a row reaches it.
-    let Ok(selection) = bits.select(|i| env.input(i)) else {
-        return None;
+    let selection = match sets {
+        Some(Sets::Matched(rows)) => {
+            *matched = rows;
+            return Some(Ok(()));
+        }
+        Some(Sets::Selection(selection)) => selection,
+        // An input that cannot be computed: matched row by row, which raises
+        // the error only if a row reaches it.
+        None => match bits.select(|i| env.input(i)) {
+            Ok(selection) => selection?,
+            Err(_) => return None,
+        },
     };
-    let selection = selection?;
     Some(bits.candidates(&selection, |r, verify| {
         if verify && first_failing_cell(table, r as usize, env, true)?.is_some() {
             return Ok(false);
@@ -601,13 +706,14 @@ fn decide(
     env: &mut Env,
     mut trace: Option<&mut RowsTried>,
     reference: bool,
+    selection: Option<Sets>,
 ) -> Result<Outcome> {
     let t = &table.table;
     let stop_at_first = t.hit == HitPolicy::First;
     let mut matched: SmallVec<[u32; 8]> = SmallVec::new();
     let typed = trace.is_none() && !reference;
     let by_sets = match typed {
-        true => typed_matches(table, env, stop_at_first, &mut matched),
+        true => typed_matches(table, env, stop_at_first, &mut matched, selection),
         false => None,
     };
     // Without a trace, a large table's index skips rows whose first cell
@@ -641,14 +747,54 @@ fn decide(
             }
         }
     }
-    let row_values = |r: u32, env: &mut Env| -> Result<Values> {
+    resolve(t, constants, &matched, env)
+}
+
+/// Where [`resolve`] reads the outputs that are not constants.
+trait Outputs {
+    fn eval(&mut self, e: &TExpr) -> Result<Value>;
+}
+
+impl Outputs for Env<'_> {
+    fn eval(&mut self, e: &TExpr) -> Result<Value> {
+        eval(e, self)
+    }
+}
+
+/// For the row sets' decision, which has no environment: an output that is
+/// not a constant is `missing` (and the decision is made again with one).
+struct ConstantOutputs {
+    missing: bool,
+}
+
+impl Outputs for ConstantOutputs {
+    fn eval(&mut self, e: &TExpr) -> Result<Value> {
+        match &e.kind {
+            TExprKind::Const(v) => Ok(v.clone()),
+            _ => {
+                self.missing = true;
+                Ok(Value::Null)
+            }
+        }
+    }
+}
+
+/// The outcome of the rows `matched` (in row order; for `first`, the first
+/// only) under the table's hit policy.
+fn resolve<O: Outputs>(
+    t: &Table,
+    constants: &Constants,
+    matched: &[u32],
+    env: &mut O,
+) -> Result<Outcome> {
+    let row_values = |r: u32, env: &mut O| -> Result<Values> {
         match &constants.rows[r as usize] {
             Some(_) => Ok(Values::Constant),
             None => Ok(Values::Computed(
                 t.rows[r as usize]
                     .outputs
                     .iter()
-                    .map(|e| eval(e, env))
+                    .map(|e| env.eval(e))
                     .collect::<Result<_>>()?,
             )),
         }
@@ -658,7 +804,7 @@ fn decide(
             .map(|&r| t.rows[r as usize].id.clone())
             .collect::<Vec<_>>()
     };
-    let single = |rows: &[u32], env: &mut Env| -> Result<Outcome> {
+    let single = |rows: &[u32], env: &mut O| -> Result<Outcome> {
         match rows.first() {
             Some(&row) => Ok(Outcome::Row {
                 row,
@@ -671,10 +817,7 @@ fn decide(
                 }),
                 (None, Some(default)) => Ok(Outcome::Default {
                     values: Values::Computed(
-                        default
-                            .iter()
-                            .map(|e| eval(e, env))
-                            .collect::<Result<_>>()?,
+                        default.iter().map(|e| env.eval(e)).collect::<Result<_>>()?,
                     ),
                 }),
                 (None, None) => Err(EvalErrorKind::NoMatch),
@@ -682,19 +825,19 @@ fn decide(
         }
     };
     match t.hit {
-        HitPolicy::First => single(&matched, env),
+        HitPolicy::First => single(matched, env),
         HitPolicy::Unique => {
             if matched.len() > 1 {
-                return Err(EvalErrorKind::NotUnique(ids(&matched)));
+                return Err(EvalErrorKind::NotUnique(ids(matched)));
             }
-            single(&matched, env)
+            single(matched, env)
         }
         HitPolicy::Priority => {
             let Some(p) = t.priority_output else {
-                return single(&matched, env);
+                return single(matched, env);
             };
             let mut best: Option<(u32, Values)> = None;
-            for &r in &matched {
+            for &r in matched {
                 let values = row_values(r, env)?;
                 let rank = |r: u32, v: &Values| match v.read(Some(r), constants).get(p as usize) {
                     Some(Value::Enum(i)) => *i,
@@ -718,7 +861,7 @@ fn decide(
         }
         HitPolicy::Any => {
             let mut first: Option<(u32, Values)> = None;
-            for &r in &matched {
+            for &r in matched {
                 let values = row_values(r, env)?;
                 match &first {
                     None => first = Some((r, values)),
@@ -729,7 +872,7 @@ fn decide(
                             .zip(values.read(Some(r), constants))
                             .all(|(a, b)| a.equals(b)) =>
                     {
-                        return Err(EvalErrorKind::AnyConflict(ids(&matched)));
+                        return Err(EvalErrorKind::AnyConflict(ids(matched)));
                     }
                     Some(_) => {}
                 }
@@ -763,8 +906,11 @@ fn decide(
                 }),
                 Some(agg) => {
                     let mut acc: Option<Value> = None;
-                    for &r in &matched {
-                        let v = eval(&t.rows[r as usize].outputs[0], env)?;
+                    for &r in matched {
+                        let v = match &constants.rows[r as usize] {
+                            Some(values) => values.first().cloned().unwrap_or_default(),
+                            None => env.eval(&t.rows[r as usize].outputs[0])?,
+                        };
                         if v.is_null() {
                             continue;
                         }
@@ -824,6 +970,18 @@ fn first_failing_cell(
 #[inline(always)]
 fn cell_matches(m: &Matcher, cell: &CellTest, env: &mut Env, compiled: bool) -> Result<bool> {
     let input = env.input(cell.input)?;
+    cell_holds(m, cell, input, env, compiled)
+}
+
+/// Whether `cell` matches `input`, its column's value.
+#[inline(always)]
+fn cell_holds(
+    m: &Matcher,
+    cell: &CellTest,
+    input: &Value,
+    env: &mut Env,
+    compiled: bool,
+) -> Result<bool> {
     if input.is_null() {
         // A null input matches only `null` (and `-`, which is not here).
         return Ok(cell.null_matches);

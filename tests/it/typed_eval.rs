@@ -150,6 +150,8 @@ const CELLS: [&[&str]; 13] = [
         "> account.m",
         "not([0..4])",
         "> 10 / (account.m - 2)",
+        // Another input, computed.
+        "< flagged",
     ],
     // amount (money)
     &[
@@ -162,6 +164,8 @@ const CELLS: [&[&str]; 13] = [
         "> account.limit",
         "not(< $5)",
         "null",
+        // Another input, computed (it can fail).
+        "<= total",
     ],
     // due (date)
     &[
@@ -199,9 +203,20 @@ const CELLS: [&[&str]; 13] = [
     &["-", "-", "> $20", "<= $50", "null", "< account.limit"],
 ];
 
-/// A random table: its hit policy, per row one cell index per column, the
-/// columns' order, and whether it is a `for_each` table.
-type RandomTable = (String, Vec<Vec<usize>>, Vec<usize>, bool);
+/// A random table: its hit policy (`collect+sum`: `collect` with an
+/// aggregate), per row one cell index per column and how its outputs are
+/// written ([`write_table`]), the columns' order, whether it is a `for_each`
+/// table, and whether its cells are only those the row sets decide alone.
+type RandomTable = (String, Vec<(Vec<usize>, u8)>, Vec<usize>, bool, bool);
+
+/// Whether the row sets decide a cell alone: a constant test of a column
+/// they index (not text, not a per-account operand).
+fn decided_by_sets(column: usize, cell: &str) -> bool {
+    COLUMNS[column].0 != "name"
+        && !["account", "as_of", "i.", "flagged", "total"]
+            .iter()
+            .any(|s| cell.contains(s))
+}
 
 fn table_strategy() -> impl Strategy<Value = RandomTable> {
     let hit = prop_oneof![
@@ -210,7 +225,11 @@ fn table_strategy() -> impl Strategy<Value = RandomTable> {
         Just("any"),
         Just("collect"),
         Just("rule_order"),
-        Just("priority")
+        Just("priority"),
+        Just("collect+sum"),
+        Just("collect+count"),
+        Just("collect+min"),
+        Just("collect+max"),
     ];
     let cells = CELLS.iter().map(|c| 0..c.len()).collect::<Vec<_>>();
     // A quarter of the rows test two columns at most, so that under `first`
@@ -236,15 +255,25 @@ fn table_strategy() -> impl Strategy<Value = RandomTable> {
         });
     (
         hit.prop_map(str::to_string),
-        prop::collection::vec(row, 1..150),
+        prop::collection::vec((row, 0..16u8), 1..150),
         // The columns' order in the table, so that the computed ones come
         // anywhere.
         Just((0..COLUMNS.len()).collect::<Vec<_>>()).prop_shuffle(),
         prop::bool::weighted(0.5),
+        // Tables the sets decide alone (their cells at other tests become
+        // `-`): decided without collecting the inputs.
+        prop::bool::weighted(0.5),
     )
 }
 
-fn write_table(dir: &Path, hit: &str, rows: &[Vec<usize>], order: &[usize], for_each: bool) {
+fn write_table(
+    dir: &Path,
+    hit: &str,
+    rows: &[(Vec<usize>, u8)],
+    order: &[usize],
+    for_each: bool,
+    sets_only: bool,
+) {
     // A `for_each` table tests its item first, so that the row sets often
     // decide on it.
     let first = COLUMNS.len() - ITEM_COLUMNS;
@@ -261,22 +290,56 @@ fn write_table(dir: &Path, hit: &str, rows: &[Vec<usize>], order: &[usize], for_
     } else {
         ""
     };
+    let (hit, aggregate) = match hit.split_once('+') {
+        Some((hit, aggregate)) => (hit, format!("aggregate: {aggregate}\n")),
+        None => (hit, String::new()),
+    };
+    let single = !aggregate.is_empty();
+    let outputs = match single {
+        true => "  out: integer\n",
+        false => "  out: integer\n  rank: colour\n",
+    };
     let mut t = format!(
-        "table: t\nhit: {hit}\n{each}inputs:\n{inputs}outputs:\n  out: integer\n  rank: colour\nrows:\n"
+        "table: t\nhit: {hit}\n{aggregate}{each}inputs:\n{inputs}outputs:\n{outputs}rows:\n"
     );
-    for (r, cells) in rows.iter().enumerate() {
+    for (r, (cells, outputs)) in rows.iter().enumerate() {
         let when: Vec<String> = order
             .iter()
-            .map(|&c| format!("{}: '{}'", COLUMNS[c].0, CELLS[c][cells[c]]))
+            .map(|&c| {
+                let cell = CELLS[c][cells[c]];
+                match sets_only && !decided_by_sets(c, cell) {
+                    true => format!("{}: '-'", COLUMNS[c].0),
+                    false => format!("{}: '{cell}'", COLUMNS[c].0),
+                }
+            })
             .collect();
-        let rank = ["red", "green", "blue", "grey"][r % 4];
+        // Most outputs constants; some computed per account, a null, and a
+        // number that overflows a sum.
+        let out = match outputs {
+            0 => "account.m * 100".to_string(),
+            1 => "9223372036854775807".to_string(),
+            2 => "null".to_string(),
+            _ => r.to_string(),
+        };
+        let rank = match outputs {
+            3 => "account.colour",
+            _ => ["red", "green", "blue", "grey"][r % 4],
+        };
+        let then = match single {
+            true => format!("out: \"{out}\""),
+            false => format!("out: \"{out}\", rank: {rank}"),
+        };
         t.push_str(&format!(
-            "  - id: r{r}\n    when: {{ {} }}\n    then: {{ out: \"{r}\", rank: {rank} }}\n",
+            "  - id: r{r}\n    when: {{ {} }}\n    then: {{ {then} }}\n",
             when.join(", ")
         ));
     }
     if !rows.len().is_multiple_of(3) && !matches!(hit, "collect" | "rule_order") {
-        t.push_str("default: { out: \"-1\", rank: grey }\n");
+        match rows.len() % 5 {
+            // A default computed per account.
+            0 => t.push_str("default: { out: \"account.m\", rank: grey }\n"),
+            _ => t.push_str("default: { out: \"-1\", rank: grey }\n"),
+        }
     }
     std::fs::write(dir.join("t.yaml"), t).unwrap();
 }
@@ -339,18 +402,18 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Random tables of every column kind and hit policy, random accounts:
     /// the row sets and the reference give the same decisions and errors.
     #[test]
     fn random_tables_agree_with_the_reference(
-        (hit, rows, order, for_each) in table_strategy(),
+        (hit, rows, order, for_each, sets_only) in table_strategy(),
         accounts in prop::collection::vec(account_strategy(), 64),
     ) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("schema.yaml"), SCHEMA).unwrap();
-        write_table(dir.path(), &hit, &rows, &order, for_each);
+        write_table(dir.path(), &hit, &rows, &order, for_each, sets_only);
         let checked = arrears::load_rules(dir.path()).unwrap();
         let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
         let program = checked.program.unwrap_or_else(|| panic!("{messages:?}"));

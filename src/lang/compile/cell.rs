@@ -97,6 +97,9 @@ pub struct Matcher {
     /// compiled (a comparison's, or a range's low and high), so that the
     /// evaluator runs them as code instead of walking their trees.
     pub operands: Vec<Option<Operands>>,
+    /// Whether a per-account operand reads one of the table's inputs (then
+    /// it needs an environment holding them all).
+    pub operands_read_inputs: bool,
 }
 
 /// A per-account check's operands, compiled.
@@ -153,6 +156,13 @@ impl Matcher {
                         .map(|c| specialise(c.clone(), &inputs[i].expr.ty)),
                 );
                 m.operands.extend(cell.checks.iter().map(Operands::of));
+                m.operands_read_inputs |= cell.checks.iter().any(|c| match c {
+                    Check::Dynamic(TTest::Compare(_, e)) => reads_input(e),
+                    Check::Dynamic(TTest::Range { low, high, .. }) => {
+                        reads_input(low) || reads_input(high)
+                    }
+                    _ => false,
+                });
                 m.cells.push(CellTest {
                     input: i as u32,
                     negated: cell.negated,
@@ -177,6 +187,27 @@ impl Matcher {
     /// The compiled operands of `cell`'s checks, one per check.
     pub fn operands(&self, cell: &CellTest) -> &[Option<Operands>] {
         &self.operands[cell.first_check as usize..cell.end_check as usize]
+    }
+}
+
+/// Whether `e` reads a table input anywhere.
+fn reads_input(e: &TExpr) -> bool {
+    match &e.kind {
+        TExprKind::Input(_) => true,
+        TExprKind::Const(_)
+        | TExprKind::Account
+        | TExprKind::AsOf
+        | TExprKind::Local(_)
+        | TExprKind::TableOutput { .. } => false,
+        TExprKind::Field(base, _) | TExprKind::Project(base, _) | TExprKind::Unary(_, base) => {
+            reads_input(base)
+        }
+        TExprKind::Binary(_, l, r) => reads_input(l) || reads_input(r),
+        TExprKind::Call(_, args) => args.iter().any(reads_input),
+        TExprKind::Each(each) => [Some(&each.list), each.filter.as_ref(), each.body.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(reads_input),
     }
 }
 

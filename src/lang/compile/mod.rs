@@ -21,7 +21,7 @@ use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::{Constants, Decision, Lazy, Outcome, Values};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
-pub use bits::{First, RowBits, Selection};
+pub use bits::{RowBits, Selection};
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher, Operands};
 pub use code::Code;
@@ -95,6 +95,9 @@ pub struct CompiledTable {
     pub input_reads: Vec<InputRead>,
     /// How many inputs are computed (`InputRead::Computed`).
     pub computed_inputs: u32,
+    /// The account field path a `for_each` table's list is (read in place,
+    /// not evaluated), if it is one.
+    pub each_path: Option<Vec<u32>>,
     /// Per input: the index of its value among the computed inputs, or
     /// `Lazy::IN_PLACE` for one read in place (what `semantics::Lazy` reads).
     pub computed_slots: Vec<u32>,
@@ -298,8 +301,13 @@ pub fn compile(program: Program) -> Plan {
                 .iter()
                 .map(|o| (o.name.as_str().into(), o.ty.clone()))
                 .collect();
+            let each_path = table.for_each.as_ref().and_then(|each| {
+                let (root, slots) = field_path(&each.list);
+                (matches!(root.kind, TExprKind::Account) && !slots.is_empty()).then_some(slots)
+            });
             let compiled = CompiledTable {
                 computed_inputs: computed,
+                each_path,
                 computed_slots,
                 name: table.name.as_str().into(),
                 results,
