@@ -757,15 +757,22 @@ impl Total {
     #[inline]
     pub(crate) fn add(&mut self, v: &Value) {
         // Amounts (most sums): `add`'s decimal addition in place.
-        if let (Some(Value::Dec(t)), Value::Dec(x)) = (&mut self.total, v) {
-            match decimal_op(BinOp::Add, *t, *x) {
-                Ok(sum) => *t = sum,
-                Err(e) => {
-                    self.overflow = Some(e);
-                    self.total = None;
+        match (&mut self.total, v) {
+            (Some(Value::Dec(t)), Value::Dec(x)) => {
+                match decimal_op(BinOp::Add, *t, *x) {
+                    Ok(sum) => *t = sum,
+                    Err(e) => {
+                        self.overflow = Some(e);
+                        self.total = None;
+                    }
                 }
+                return;
             }
-            return;
+            (None, Value::Dec(x)) if self.overflow.is_none() => {
+                self.total = Some(Value::Dec(*x));
+                return;
+            }
+            _ => {}
         }
         if v.is_null() || self.overflow.is_some() {
             return;

@@ -94,6 +94,7 @@ fields:
       amount: money?
       flag: bool
       kind: colour?
+      due: date?
 ";
 
 /// The random tables' columns: name and input expression. The last three
@@ -316,6 +317,7 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
                 ]),
                 any::<bool>(),
                 prop::option::of(colour.clone()),
+                prop::option::of(0i64..60),
             ),
             0..4,
         ),
@@ -324,12 +326,13 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
             let items: Vec<serde_json::Value> = items
                 .iter()
                 .enumerate()
-                .map(|(k, (amount, flag, kind))| {
+                .map(|(k, (amount, flag, kind, due))| {
                     serde_json::json!({
                         "id": format!("I{k}"),
                         "amount": amount.map(|a| serde_json::Number::from_string_unchecked(a.to_string())),
                         "flag": flag,
                         "kind": kind,
+                        "due": due.map(|d| (NaiveDate::from_ymd_opt(2026, 10, 20).unwrap() + chrono::Days::new(d as u64)).to_string()),
                     })
                 })
                 .collect();
@@ -521,6 +524,9 @@ fn bool_expr() -> impl Strategy<Value = String> {
         ),
         Just("count(i in account.items where i.amount >= $100 or i.amount = null) = 1".to_string()),
         Just("any(i in account.items : i.amount > $5)".to_string()),
+        Just("any(i in account.items : i.due >= as_of)".to_string()),
+        Just("count(i in account.items where i.kind = red and days_between(i.due, as_of) <= 30) > 0".to_string()),
+        Just("max(i in account.items : i.due) > account.due".to_string()),
         Just("all(i in account.items where i.kind = red : i.flag)".to_string()),
         Just("all(i in account.items : i.amount != $0)".to_string()),
         Just("count(i in account.items where i.kind != blue) >= 1".to_string()),

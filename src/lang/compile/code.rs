@@ -26,8 +26,8 @@ use rust_decimal::Decimal;
 use crate::lang::ir::{BinOp, Builtin, EachExpr, TExpr, TExprKind};
 use crate::lang::semantics::{
     binary, call, compare, days_between, dec, decimal_op, eval, extreme, extreme_order, fold_each,
-    is_lookup, lookup, over_values, read_fields, ready, truthy, unary, zero_like, Env, Extreme,
-    Result, Total, NULL,
+    is_lookup, lookup, ordering_holds, over_values, read_fields, ready, truthy, unary, zero_like,
+    Env, Extreme, Result, Total, NULL,
 };
 use crate::lang::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::{Type, Value};
@@ -282,10 +282,16 @@ impl Dec {
         if let Some(d) = Dec::compile(e) {
             return DecArg::Dec(d);
         }
+        if let TExprKind::Each(each) = &e.kind {
+            if let Some(c) = Comprehension::compile(each) {
+                return DecArg::Each(Box::new(c));
+            }
+        }
         match Operand::of(e) {
             Operand::Const(v) => DecArg::Const(dec(&v)),
             Operand::Account(slots) => DecArg::Account(slots),
             Operand::Local(i, slots) => DecArg::Local(i, slots),
+            Operand::AsOf => DecArg::Const(None),
             Operand::Lookup(e) => DecArg::Dec(Dec::new(move |env| {
                 ready(&e, env)?;
                 Ok(lookup(&e, env).and_then(dec))
@@ -303,6 +309,8 @@ enum DecArg {
     Account(Box<[u32]>),
     /// A local or a field path of one.
     Local(u32, Box<[u32]>),
+    /// A `sum`, `min` or `max` comprehension.
+    Each(Box<Comprehension>),
     Dec(Dec),
 }
 
@@ -316,6 +324,7 @@ impl DecArg {
                 env.locals.get(*i as usize).unwrap_or(&NULL),
                 slots,
             )),
+            DecArg::Each(c) => dec(&c.run(env)?),
             DecArg::Dec(d) => return d.run(env),
         })
     }
@@ -328,7 +337,9 @@ enum Operand {
     /// A local (a comprehension's item, a param) or a field path of one.
     Local(u32, Box<[u32]>),
     Const(Value),
-    /// Another value named in place (`as_of`, an input, a local, a table's output).
+    /// `as_of`.
+    AsOf,
+    /// Another value named in place (an input, a table's output, a field of one).
     Lookup(TExpr),
     Computed(Code),
 }
@@ -345,8 +356,17 @@ impl Operand {
         match at.kind {
             TExprKind::Account => Operand::Account(slots.into()),
             TExprKind::Local(i) => Operand::Local(i, slots.into()),
+            TExprKind::AsOf if slots.is_empty() => Operand::AsOf,
             _ => Operand::Lookup(e.clone()),
         }
+    }
+
+    /// Whether reading it cannot fail (it computes nothing).
+    fn infallible(&self) -> bool {
+        matches!(
+            self,
+            Operand::Const(_) | Operand::Account(_) | Operand::Local(..) | Operand::AsOf
+        )
     }
 
     /// The operand's value when it must be computed; `None` when it is read in place.
@@ -368,6 +388,7 @@ impl Operand {
                 read_fields(env.locals.get(*i as usize).unwrap_or(&NULL), slots)
             }
             (Operand::Const(v), None) => v,
+            (Operand::AsOf, None) => &env.as_of,
             (Operand::Lookup(e), None) => lookup(e, env).unwrap_or(&NULL),
             (Operand::Computed(_), None) => &NULL,
         }
@@ -416,6 +437,8 @@ enum ItemCode {
     /// A field path of the item (empty: the item itself).
     Field(Box<[u32]>),
     Const(Value),
+    /// A value named outside the item (`as_of`, an account field, an input).
+    Outer(Operand),
     Code(Code),
     Run(Arc<ItemRun>),
 }
@@ -425,6 +448,7 @@ impl ItemCode {
         if !mentions_local(e, local) {
             return Some(match &e.kind {
                 TExprKind::Const(v) => ItemCode::Const(v.clone()),
+                _ if is_lookup(e) => ItemCode::Outer(Operand::of(e)),
                 _ => ItemCode::Code(Code::compile(e)),
             });
         }
@@ -497,7 +521,11 @@ impl ItemCode {
 
     /// Whether it cannot fail: it reads a field or is a constant.
     fn infallible(&self) -> bool {
-        matches!(self, ItemCode::Field(_) | ItemCode::Const(_))
+        match self {
+            ItemCode::Field(_) | ItemCode::Const(_) => true,
+            ItemCode::Outer(op) => op.infallible(),
+            ItemCode::Code(_) | ItemCode::Run(_) => false,
+        }
     }
 
     #[inline(always)]
@@ -505,6 +533,10 @@ impl ItemCode {
         Ok(match self {
             ItemCode::Field(slots) => Cow::Borrowed(read_fields(item, slots)),
             ItemCode::Const(v) => Cow::Borrowed(v),
+            ItemCode::Outer(op) => Cow::Owned(match op.compute(env)? {
+                Some(v) => v,
+                None => op.get(&None, env).clone(),
+            }),
             ItemCode::Code(code) => Cow::Owned(code.run(env)?),
             ItemCode::Run(run) => Cow::Owned(run(item, env)?),
         })
@@ -650,13 +682,20 @@ impl Comprehension {
 /// A comprehension's filter or an `any` / `all` / `count` body: what
 /// `truthy` says of its value, without building the value. Comparisons of a
 /// field of the item with a constant (`sa.debt_class = water`, `sa.arrears >
-/// $5`) and `and` / `or` of them are tested in place; anything else is its
-/// [`ItemCode`]'s value tested.
+/// $5`) or of the item's value with one read outside it (`sa.until >=
+/// as_of`), and `and` / `or` of them, are tested in place; anything else is
+/// its [`ItemCode`]'s value tested.
 enum Test {
     /// A field path of the item.
     Field(Box<[u32]>),
-    /// A field path of the item compared with a constant.
+    /// A field path of the item is (`true`: `=`) or is not (`!=`) a variant.
+    Variant(Box<[u32]>, u32, bool),
+    /// A field path of the item compared with a constant amount (also as a value).
+    Amount(Box<[u32]>, CompareOp, Decimal, Value),
+    /// A field path of the item compared with any other constant.
     Compare(Box<[u32]>, CompareOp, Value),
+    /// A value of the item compared with one that does not read it.
+    With(ItemCode, CompareOp, Operand),
     And(Box<Test>, Box<Test>),
     Or(Box<Test>, Box<Test>),
     Value(ItemCode),
@@ -677,7 +716,18 @@ impl Test {
                 Box::new(Test::compile(r, local)?),
             ),
             TExprKind::Binary(BinOp::Compare(op), l, r) => match (item_path(l, local), &r.kind) {
+                (Some(slots), TExprKind::Const(Value::Enum(v)))
+                    if matches!(op, CompareOp::Eq | CompareOp::Ne) =>
+                {
+                    Test::Variant(slots, *v, *op == CompareOp::Eq)
+                }
+                (Some(slots), TExprKind::Const(c @ Value::Dec(d))) => {
+                    Test::Amount(slots, *op, *d, c.clone())
+                }
                 (Some(slots), TExprKind::Const(c)) => Test::Compare(slots, *op, c.clone()),
+                _ if !mentions_local(r, local) => {
+                    Test::With(ItemCode::compile(l, local)?, *op, Operand::of(r))
+                }
                 _ => Test::Value(ItemCode::compile(e, local)?),
             },
             _ => Test::Value(ItemCode::compile(e, local)?),
@@ -686,21 +736,49 @@ impl Test {
 
     fn infallible(&self) -> bool {
         match self {
-            Test::Field(_) | Test::Compare(..) => true,
+            Test::Field(_) | Test::Variant(..) | Test::Amount(..) | Test::Compare(..) => true,
+            Test::With(l, _, r) => l.infallible() && r.infallible(),
             Test::And(l, r) | Test::Or(l, r) => l.infallible() && r.infallible(),
             Test::Value(code) => code.infallible(),
         }
     }
 
-    #[inline]
+    /// The test; a field compared with a constant inline, anything else out of line.
+    #[inline(always)]
     fn holds(&self, item: &Value, env: &mut Env) -> Result<bool> {
         Ok(match self {
             Test::Field(slots) => truthy(read_fields(item, slots)),
+            // As `compare`: a null is neither equal nor unequal to a variant.
+            Test::Variant(slots, v, true) => {
+                matches!(read_fields(item, slots), Value::Enum(x) if x == v)
+            }
+            Test::Variant(slots, v, false) => match read_fields(item, slots) {
+                Value::Enum(x) => x != v,
+                Value::Null => false,
+                _ => true,
+            },
+            Test::Amount(slots, op, d, c) => match read_fields(item, slots) {
+                Value::Dec(x) => ordering_holds(*op, crate::decimal::compare(x, d)),
+                other => compare(*op, other, c),
+            },
+            _ => return self.holds_otherwise(item, env),
+        })
+    }
+
+    #[inline(never)]
+    fn holds_otherwise(&self, item: &Value, env: &mut Env) -> Result<bool> {
+        Ok(match self {
             Test::Compare(slots, op, c) => compare(*op, read_fields(item, slots), c),
+            Test::With(l, op, r) => {
+                let a = l.get(item, env)?;
+                let computed = r.compute(env)?;
+                compare(*op, &a, r.get(&computed, env))
+            }
             // As `truthy(l) && truthy(r)`: `r` is not evaluated when `l` is false.
             Test::And(l, r) => l.holds(item, env)? && r.holds(item, env)?,
             Test::Or(l, r) => l.holds(item, env)? || r.holds(item, env)?,
             Test::Value(code) => truthy(&*code.get(item, env)?),
+            Test::Field(_) | Test::Variant(..) | Test::Amount(..) => self.holds(item, env)?,
         })
     }
 }
