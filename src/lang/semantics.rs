@@ -287,7 +287,7 @@ impl<'a> Results<'a> {
         constants: &[],
     };
 
-    fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
+    pub(crate) fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
         let i = *self.of.get(table as usize)?;
         self.decisions
             .get(i as usize)?
@@ -325,7 +325,34 @@ pub fn in_range(
 }
 
 /// `a op b`; any comparison with null is false, except `= null` / `!= null`.
+#[inline]
 pub fn compare(op: CompareOp, a: &Value, b: &Value) -> bool {
+    // Amounts, counts and variants (most comparisons): what `equals` and
+    // `Value::compare` say of them, without their dispatch.
+    let order = match (a, b) {
+        (Value::Dec(x), Value::Dec(y)) => crate::decimal::compare(x, y),
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Enum(x), Value::Enum(y)) => x.cmp(y),
+        _ => return compare_values(op, a, b),
+    };
+    ordering_holds(op, order)
+}
+
+/// Whether `op` holds of two values in order `order`.
+#[inline(always)]
+pub(crate) fn ordering_holds(op: CompareOp, order: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => order == Ordering::Equal,
+        CompareOp::Ne => order != Ordering::Equal,
+        CompareOp::Lt => order == Ordering::Less,
+        CompareOp::Le => order != Ordering::Greater,
+        CompareOp::Gt => order == Ordering::Greater,
+        CompareOp::Ge => order != Ordering::Less,
+    }
+}
+
+/// [`compare`] of any two values.
+fn compare_values(op: CompareOp, a: &Value, b: &Value) -> bool {
     match (op, a.is_null() || b.is_null()) {
         (CompareOp::Eq, _) => a.equals(b),
         (CompareOp::Ne, true) => a.is_null() != b.is_null() && b.is_null(),
@@ -631,10 +658,9 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
                 other => other.cloned().unwrap_or_default(),
             }
         }
-        Builtin::DaysBetween => match (args.first(), args.get(1)) {
-            (Some(Value::Date(a)), Some(Value::Date(b))) => Value::Int((*b - *a).num_days()),
-            _ => Value::Null,
-        },
+        Builtin::DaysBetween => {
+            days_between(args.first().unwrap_or(&NULL), args.get(1).unwrap_or(&NULL))
+        }
         Builtin::Count => match args.first() {
             Some(Value::List(items)) => Value::Int(items.len() as i64),
             _ => Value::Null,
@@ -644,6 +670,15 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
             _ => Value::Null,
         },
     })
+}
+
+/// `days_between(a, b)`: the days from date `a` to date `b`; null unless both are dates.
+#[inline]
+pub(crate) fn days_between(a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Date(a), Value::Date(b)) => Value::Int((*b - *a).num_days()),
+        _ => Value::Null,
+    }
 }
 
 /// `f` (`min`, `max`, `any`, `all` or `sum`; null for any other) over the
@@ -684,17 +719,19 @@ pub(crate) fn extreme<'v>(values: impl Iterator<Item = &'v Value>, want: Orderin
 }
 
 /// A running min or max.
-struct Extreme {
+pub(crate) struct Extreme {
     want: Ordering,
     best: Option<Value>,
 }
 
 impl Extreme {
-    fn new(want: Ordering) -> Self {
+    #[inline]
+    pub(crate) fn new(want: Ordering) -> Self {
         Extreme { want, best: None }
     }
 
-    fn offer(&mut self, v: &Value) {
+    #[inline]
+    pub(crate) fn offer(&mut self, v: &Value) {
         if v.is_null() {
             return;
         }
@@ -704,20 +741,39 @@ impl Extreme {
         }
     }
 
-    fn finish(self) -> Value {
+    pub(crate) fn finish(self) -> Value {
         self.best.unwrap_or_default()
     }
 }
 
 /// A running sum of the non-null values; an overflow is kept and reported at the end.
 #[derive(Default)]
-struct Total {
+pub(crate) struct Total {
     total: Option<Value>,
     overflow: Option<EvalErrorKind>,
 }
 
 impl Total {
-    fn add(&mut self, v: &Value) {
+    #[inline]
+    pub(crate) fn add(&mut self, v: &Value) {
+        // Amounts (most sums): `add`'s decimal addition in place.
+        match (&mut self.total, v) {
+            (Some(Value::Dec(t)), Value::Dec(x)) => {
+                match decimal_op(BinOp::Add, *t, *x) {
+                    Ok(sum) => *t = sum,
+                    Err(e) => {
+                        self.overflow = Some(e);
+                        self.total = None;
+                    }
+                }
+                return;
+            }
+            (None, Value::Dec(x)) if self.overflow.is_none() => {
+                self.total = Some(Value::Dec(*x));
+                return;
+            }
+            _ => {}
+        }
         if v.is_null() || self.overflow.is_some() {
             return;
         }
@@ -733,7 +789,7 @@ impl Total {
         };
     }
 
-    fn finish(self, zero: Value) -> Result<Value> {
+    pub(crate) fn finish(self, zero: Value) -> Result<Value> {
         match self.overflow {
             Some(e) => Err(e),
             None => Ok(self.total.unwrap_or(zero)),
@@ -861,4 +917,61 @@ pub fn eval_standalone(
         e,
         &mut Env::standalone(account, as_of, locals.iter().cloned().collect()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Amounts of several scales (a negative zero among them), the largest
+    /// decimals (sums overflow), integers, variants, dates, flags and nulls.
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            4 => (-100_000i64..100_000, 0u32..5)
+                .prop_map(|(m, s)| Value::Dec(Decimal::new(m, s))),
+            1 => Just(Value::Dec(Decimal::from_parts(0, 0, 0, true, 2))),
+            1 => Just(Value::Dec(Decimal::MAX)),
+            1 => Just(Value::Dec(Decimal::MIN)),
+            1 => (-5i64..5).prop_map(Value::Int),
+            1 => (0u32..3).prop_map(Value::Enum),
+            1 => any::<bool>().prop_map(Value::Bool),
+            1 => (0u64..3).prop_map(|d| Value::Date(NaiveDate::MIN + ChronoDays::new(d))),
+            1 => Just(Value::Null),
+        ]
+    }
+
+    /// `add`'s sum, value by value, as `Total` was written before its decimal arm.
+    fn pairwise(values: &[Value]) -> Result<Value> {
+        let mut total: Option<Value> = None;
+        for v in values.iter().filter(|v| !v.is_null()) {
+            total = Some(match total {
+                None => v.clone(),
+                Some(t) => add(&t, v)?,
+            });
+        }
+        Ok(total.unwrap_or(Value::Int(0)))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The fast arms of `compare` (decimals, integers, variants) say what
+        /// `equals` and `Value::compare` say.
+        #[test]
+        fn compare_is_the_general_comparison(a in value(), b in value(), op in 0usize..6) {
+            let op = [CompareOp::Eq, CompareOp::Ne, CompareOp::Lt, CompareOp::Le, CompareOp::Gt, CompareOp::Ge][op];
+            prop_assert_eq!(compare(op, &a, &b), compare_values(op, &a, &b));
+        }
+
+        /// `Total` adds amounts in place: the same sum, scale and sign of zero
+        /// included, and the same overflow as adding them one by one.
+        #[test]
+        fn total_is_a_pairwise_sum(values in prop::collection::vec(value(), 0..6)) {
+            let mut total = Total::default();
+            values.iter().for_each(|v| total.add(v));
+            let got = total.finish(Value::Int(0));
+            prop_assert_eq!(format!("{got:?}"), format!("{:?}", pairwise(&values)));
+        }
+    }
 }

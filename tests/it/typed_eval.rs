@@ -93,6 +93,8 @@ fields:
     - id: text
       amount: money?
       flag: bool
+      kind: colour?
+      due: date?
 ";
 
 /// The random tables' columns: name and input expression. The last three
@@ -357,10 +359,15 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
         Just("100.51"),
         Just("999.99"),
         Just("1000.00"),
-        Just("3000.00")
+        Just("3000.00"),
+        // Scales other than cents, and a negative zero: a result's scale shows in outputs.
+        Just("5"),
+        Just("4.995"),
+        Just("-0.00"),
+        Just("-12.5")
     ];
     (
-        (colour.clone(), prop::option::of(colour), prop::option::of(any::<bool>())),
+        (colour.clone(), prop::option::of(colour.clone()), prop::option::of(any::<bool>())),
         (prop::option::of(-2i64..14), 0i64..6),
         (prop::option::of(money.clone()), money.clone()),
         prop::option::of(0i64..60),
@@ -372,6 +379,8 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
                     1 => Just("79228162514264337593543950.33")
                 ]),
                 any::<bool>(),
+                prop::option::of(colour.clone()),
+                prop::option::of(0i64..60),
             ),
             0..4,
         ),
@@ -380,11 +389,13 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
             let items: Vec<serde_json::Value> = items
                 .iter()
                 .enumerate()
-                .map(|(k, (amount, flag))| {
+                .map(|(k, (amount, flag, kind, due))| {
                     serde_json::json!({
                         "id": format!("I{k}"),
                         "amount": amount.map(|a| serde_json::Number::from_string_unchecked(a.to_string())),
                         "flag": flag,
+                        "kind": kind,
+                        "due": due.map(|d| (NaiveDate::from_ymd_opt(2026, 10, 20).unwrap() + chrono::Days::new(d as u64)).to_string()),
                     })
                 })
                 .collect();
@@ -512,6 +523,16 @@ fn money_expr() -> impl Strategy<Value = String> {
         Just("max(i in account.items where not(i.flag) : i.amount - account.limit)".to_string()),
         Just("sum(i in account.items where i.id = \"I1\" : i.amount * account.m)".to_string()),
         Just("min(i in account.items : max(i.amount, account.amount))".to_string()),
+        // Filters tested in place: a variant, an amount, `and` / `or`, a null.
+        Just("sum(i in account.items where i.kind = red : i.amount)".to_string()),
+        Just(
+            "max(sum(i in account.items where i.kind = red : i.amount), sum(i in account.items where i.kind = blue : i.amount), $0)"
+                .to_string()
+        ),
+        Just("sum(i in account.items where i.kind != green and i.amount > $4.99 : i.amount)".to_string()),
+        Just("max(i in account.items where i.kind = null or i.flag : i.amount)".to_string()),
+        Just("min(i in account.items where i.amount <= account.limit : i.amount)".to_string()),
+        Just("sum(i in account.items where i.flag : i.amount * 79228162514264337593543950.0)".to_string()),
         // Not read in place (the inner comprehension reads the outer item).
         Just(
             "sum(i in account.items where count(j in account.items where j.amount = i.amount) > 1 : i.amount)"
@@ -565,6 +586,27 @@ fn bool_expr() -> impl Strategy<Value = String> {
                 .to_string()
         ),
         Just("count(i in account.items where i.amount >= $100 or i.amount = null) = 1".to_string()),
+        Just("any(i in account.items : i.amount > $5)".to_string()),
+        Just("any(i in account.items : i.due >= as_of)".to_string()),
+        Just("count(i in account.items where i.kind = red and days_between(i.due, as_of) <= 30) > 0".to_string()),
+        Just("max(i in account.items : i.due) > account.due".to_string()),
+        Just("all(i in account.items where i.kind = red : i.flag)".to_string()),
+        Just("all(i in account.items : i.amount != $0)".to_string()),
+        Just("count(i in account.items where i.kind != blue) >= 1".to_string()),
+        Just("count(i in account.items : i.flag and i.kind = grey) = 0".to_string()),
+        Just("any(i in account.items : i.kind = red or i.amount <= $0.01)".to_string()),
+        Just("any(i in account.items : not(i.flag))".to_string()),
+        Just("any(i in account.items where days_between(account.due, as_of) > 3 : i.flag)".to_string()),
+        Just("all(i in account.items : days_between(account.due, as_of) < account.n)".to_string()),
+        // A later item's error is raised even when an earlier one decided.
+        Just(
+            "any(i in account.items : i.flag or i.amount * 79228162514264337593543950.0 > $1)"
+                .to_string()
+        ),
+        Just(
+            "all(i in account.items : not(i.flag) and i.amount * 79228162514264337593543950.0 > $1)"
+                .to_string()
+        ),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![
@@ -612,6 +654,13 @@ proptest! {
                 (Ok(()), Ok(walked)) => {
                     let walked: Vec<Option<Value>> = walked.into_iter().map(Some).collect();
                     prop_assert_eq!(&tables.evaluation.trace[0].inputs, &walked, "{}", table);
+                    // `Value`'s equality says 1.0 = 1.00; outputs show the scale (and a zero's sign).
+                    prop_assert_eq!(
+                        format!("{:?}", tables.evaluation.trace[0].inputs),
+                        format!("{walked:?}"),
+                        "{}",
+                        table
+                    );
                 }
                 (Err(e), Err(kind)) => prop_assert_eq!(e.kind, kind, "{}", table),
                 (got, walked) => prop_assert!(false, "{table}: {got:?} vs {walked:?}"),

@@ -5,10 +5,12 @@
 //! `Decimal`s ([`Dec`]). A comprehension whose filter and body read its item
 //! only through field paths ([`ItemCode`]), and a built-in over a projection
 //! (`sum(account.items.amount)`), read the items in place: no item is copied
-//! into the locals, no projected list is built. It must mean exactly what
-//! `semantics::eval` means: every operation is `semantics`' own (`binary`,
-//! `unary`, `call`, `extreme`, `decimal_op`, `over_values`, `fold_each` and
-//! its `Fold` for comprehensions); anything not specialised here
+//! into the locals, no projected list is built, and a filter comparing a
+//! field with a constant is tested without building a flag. It must mean
+//! exactly what `semantics::eval` means: every operation is `semantics`' own
+//! (`binary`, `unary`, `call`, `compare`, `extreme`, `decimal_op`,
+//! `over_values`, `fold_each`, and the `Total` / `Extreme` its `Fold` keeps
+//! for comprehensions); anything not specialised here
 //! (a computed record's field) runs `eval` on the expression. Per-account
 //! cell operands are compiled too (`cell::Operands`); row outputs still run
 //! `eval`.
@@ -23,10 +25,11 @@ use rust_decimal::Decimal;
 
 use crate::lang::ir::{BinOp, Builtin, EachExpr, TExpr, TExprKind};
 use crate::lang::semantics::{
-    binary, call, compare, dec, decimal_op, eval, extreme, extreme_order, fold_each, is_lookup,
-    lookup, over_values, read_fields, ready, truthy, unary, Env, Fold, Result, NULL,
+    binary, call, compare, days_between, dec, decimal_op, eval, extreme, extreme_order, fold_each,
+    is_lookup, lookup, ordering_holds, over_values, read_fields, ready, truthy, unary, zero_like,
+    Env, Extreme, Result, Total, NULL,
 };
-use crate::lang::syntax::ast::UnaryOp;
+use crate::lang::syntax::ast::{CompareOp, UnaryOp};
 use crate::types::{Type, Value};
 
 type Run = dyn Fn(&mut Env) -> Result<Value> + Send + Sync;
@@ -64,6 +67,15 @@ impl Code {
                     let local = env.locals.get(i as usize).unwrap_or(&NULL);
                     Ok(read_fields(local, &slots).clone())
                 }),
+                // An earlier table's output (`entry.category`), as `lookup` reads it.
+                _ if matches!(e.kind, TExprKind::TableOutput { .. }) => {
+                    let TExprKind::TableOutput { table, output } = e.kind else {
+                        unreachable!("matched above")
+                    };
+                    Code::new(move |env| {
+                        Ok(env.results.get(table, output).cloned().unwrap_or_default())
+                    })
+                }
                 _ => {
                     let e = e.clone();
                     Code::new(move |env| {
@@ -86,7 +98,7 @@ impl Code {
                 let (op, l, r) = (*op, Dec::operand(l), Dec::operand(r));
                 let value = |d: Option<Decimal>| d.map_or(Value::Null, Value::Dec);
                 Code::new(move |env| {
-                    let (a, b) = (l.run(env)?, r.run(env)?);
+                    let (a, b) = (l.get(env)?, r.get(env)?);
                     Ok(Value::Bool(compare(op, &value(a), &value(b))))
                 })
             }
@@ -145,6 +157,13 @@ impl Code {
                     }
                 })
             }
+            TExprKind::Call(Builtin::DaysBetween, args) if args.len() == 2 => {
+                let (l, r) = (Operand::of(&args[0]), Operand::of(&args[1]));
+                Code::new(move |env| {
+                    let (lv, rv) = (l.compute(env)?, r.compute(env)?);
+                    Ok(days_between(l.get(&lv, env), r.get(&rv, env)))
+                })
+            }
             TExprKind::Call(f, args) => {
                 let (f, ty) = (*f, e.ty.clone());
                 let args: Vec<Code> = args.iter().map(Code::compile).collect();
@@ -156,60 +175,31 @@ impl Code {
                     call(f, &values, &ty)
                 })
             }
-            TExprKind::Each(each) if ItemCode::covers(each) => {
-                let (filter, body) = (
-                    each.filter
-                        .as_ref()
-                        .and_then(|e| ItemCode::compile(e, each.local)),
-                    each.body
-                        .as_ref()
-                        .and_then(|e| ItemCode::compile(e, each.local)),
-                );
-                let list = List::compile(&each.list);
-                let each = Arc::new((**each).clone());
-                // As `fold_each`, the item read in place instead of bound in the locals.
-                Code::new(move |env| {
-                    let mut owned = Value::Null;
-                    let Value::List(items) = list.read(env, &mut owned)? else {
-                        return Ok(Value::Null);
-                    };
-                    let mut fold = Fold::new(each.function);
-                    for item in items.iter() {
-                        if let Some(filter) = &filter {
-                            if !truthy(&*filter.get(item, env)?) {
-                                continue;
-                            }
-                        }
-                        match &body {
-                            Some(body) => fold.offer(&*body.get(item, env)?),
-                            None => fold.offer(&Value::Bool(true)),
-                        }
-                    }
-                    fold.finish(&each)
-                })
-            }
-            TExprKind::Each(each) => {
-                let each = Arc::new((**each).clone());
-                let list = Code::compile(&each.list);
-                let filter = each.filter.as_ref().map(Code::compile);
-                let body = each.body.as_ref().map(Code::compile);
-                Code::new(move |env| {
-                    let items = list.run(env)?;
-                    fold_each(
-                        &each,
-                        &items,
-                        env,
-                        |env| match &filter {
-                            Some(filter) => Ok(truthy(&filter.run(env)?)),
-                            None => Ok(true),
-                        },
-                        |env| match &body {
-                            Some(body) => body.run(env),
-                            None => Ok(Value::Bool(true)),
-                        },
-                    )
-                })
-            }
+            TExprKind::Each(each) => match Comprehension::compile(each) {
+                Some(c) => Code::new(move |env| c.run(env)),
+                None => {
+                    let each = Arc::new((**each).clone());
+                    let list = Code::compile(&each.list);
+                    let filter = each.filter.as_ref().map(Code::compile);
+                    let body = each.body.as_ref().map(Code::compile);
+                    Code::new(move |env| {
+                        let items = list.run(env)?;
+                        fold_each(
+                            &each,
+                            &items,
+                            env,
+                            |env| match &filter {
+                                Some(filter) => Ok(truthy(&filter.run(env)?)),
+                                None => Ok(true),
+                            },
+                            |env| match &body {
+                                Some(body) => body.run(env),
+                                None => Ok(Value::Bool(true)),
+                            },
+                        )
+                    })
+                }
+            },
             _ => {
                 let e = e.clone();
                 Code::new(move |env| eval(&e, env))
@@ -260,25 +250,25 @@ impl Dec {
             {
                 let (op, l, r) = (*op, Dec::operand(l), Dec::operand(r));
                 // As `semantics`: null when either side is null.
-                Dec::new(move |env| match (l.run(env)?, r.run(env)?) {
+                Dec::new(move |env| match (l.get(env)?, r.get(env)?) {
                     (Some(x), Some(y)) => decimal_op(op, x, y).map(Some),
                     _ => Ok(None),
                 })
             }
             TExprKind::Unary(UnaryOp::Neg, inner) => {
                 let inner = Dec::operand(inner);
-                Dec::new(move |env| Ok(inner.run(env)?.map(|d| -d)))
+                Dec::new(move |env| Ok(inner.get(env)?.map(|d| -d)))
             }
             TExprKind::Call(f @ (Builtin::Min | Builtin::Max), args)
                 if args.len() >= 2 && args.iter().all(|a| is_decimal(&a.ty)) =>
             {
                 let want = extreme_order(*f);
-                let args: Vec<Dec> = args.iter().map(Dec::operand).collect();
+                let args: Vec<DecArg> = args.iter().map(Dec::operand).collect();
                 // As `semantics::extreme`: nulls are skipped, the first of equals kept.
                 Dec::new(move |env| {
                     let mut best: Option<Decimal> = None;
                     for a in &args {
-                        if let Some(v) = a.run(env)? {
+                        if let Some(v) = a.get(env)? {
                             if best.is_none_or(|b| crate::decimal::compare(&v, &b) == want) {
                                 best = Some(v);
                             }
@@ -289,7 +279,7 @@ impl Dec {
             }
             TExprKind::Call(Builtin::Abs, args) if args.len() == 1 => {
                 let x = Dec::operand(&args[0]);
-                Dec::new(move |env| Ok(x.run(env)?.map(|d| d.abs())))
+                Dec::new(move |env| Ok(x.get(env)?.map(|d| d.abs())))
             }
             _ => return None,
         })
@@ -297,28 +287,55 @@ impl Dec {
 
     /// An operand of a decimal operation: a constant, an account field, an
     /// operation of its own, or any other expression's value converted.
-    fn operand(e: &TExpr) -> Dec {
+    fn operand(e: &TExpr) -> DecArg {
         if let Some(d) = Dec::compile(e) {
-            return d;
+            return DecArg::Dec(d);
+        }
+        if let TExprKind::Each(each) = &e.kind {
+            if let Some(c) = Comprehension::compile(each) {
+                return DecArg::Each(Box::new(c));
+            }
         }
         match Operand::of(e) {
-            Operand::Const(v) => {
-                let d = dec(&v);
-                Dec::new(move |_| Ok(d))
-            }
-            Operand::Account(slots) => {
-                Dec::new(move |env| Ok(dec(read_fields(env.account, &slots))))
-            }
-            Operand::Local(i, slots) => Dec::new(move |env| {
-                let local = env.locals.get(i as usize).unwrap_or(&NULL);
-                Ok(dec(read_fields(local, &slots)))
-            }),
-            Operand::Lookup(e) => Dec::new(move |env| {
+            Operand::Const(v) => DecArg::Const(dec(&v)),
+            Operand::Account(slots) => DecArg::Account(slots),
+            Operand::Local(i, slots) => DecArg::Local(i, slots),
+            Operand::AsOf => DecArg::Const(None),
+            Operand::Lookup(e) => DecArg::Dec(Dec::new(move |env| {
                 ready(&e, env)?;
                 Ok(lookup(&e, env).and_then(dec))
-            }),
-            Operand::Computed(code) => Dec::new(move |env| Ok(dec(&code.run(env)?))),
+            })),
+            Operand::Computed(code) => DecArg::Dec(Dec::new(move |env| Ok(dec(&code.run(env)?)))),
         }
+    }
+}
+
+/// An operand of a decimal operation, read in place by the operation's own
+/// code when it is a constant or a field (no call per operand).
+enum DecArg {
+    Const(Option<Decimal>),
+    /// A field path of the account.
+    Account(Box<[u32]>),
+    /// A local or a field path of one.
+    Local(u32, Box<[u32]>),
+    /// A `sum`, `min` or `max` comprehension.
+    Each(Box<Comprehension>),
+    Dec(Dec),
+}
+
+impl DecArg {
+    #[inline(always)]
+    fn get(&self, env: &mut Env) -> Result<Option<Decimal>> {
+        Ok(match self {
+            DecArg::Const(d) => *d,
+            DecArg::Account(slots) => dec(read_fields(env.account, slots)),
+            DecArg::Local(i, slots) => dec(read_fields(
+                env.locals.get(*i as usize).unwrap_or(&NULL),
+                slots,
+            )),
+            DecArg::Each(c) => dec(&c.run(env)?),
+            DecArg::Dec(d) => return d.run(env),
+        })
     }
 }
 
@@ -329,7 +346,9 @@ enum Operand {
     /// A local (a comprehension's item, a param) or a field path of one.
     Local(u32, Box<[u32]>),
     Const(Value),
-    /// Another value named in place (`as_of`, an input, a local, a table's output).
+    /// `as_of`.
+    AsOf,
+    /// Another value named in place (an input, a table's output, a field of one).
     Lookup(TExpr),
     Computed(Code),
 }
@@ -346,8 +365,17 @@ impl Operand {
         match at.kind {
             TExprKind::Account => Operand::Account(slots.into()),
             TExprKind::Local(i) => Operand::Local(i, slots.into()),
+            TExprKind::AsOf if slots.is_empty() => Operand::AsOf,
             _ => Operand::Lookup(e.clone()),
         }
+    }
+
+    /// Whether reading it cannot fail (it computes nothing).
+    fn infallible(&self) -> bool {
+        matches!(
+            self,
+            Operand::Const(_) | Operand::Account(_) | Operand::Local(..) | Operand::AsOf
+        )
     }
 
     /// The operand's value when it must be computed; `None` when it is read in place.
@@ -369,6 +397,7 @@ impl Operand {
                 read_fields(env.locals.get(*i as usize).unwrap_or(&NULL), slots)
             }
             (Operand::Const(v), None) => v,
+            (Operand::AsOf, None) => &env.as_of,
             (Operand::Lookup(e), None) => lookup(e, env).unwrap_or(&NULL),
             (Operand::Computed(_), None) => &NULL,
         }
@@ -417,23 +446,18 @@ enum ItemCode {
     /// A field path of the item (empty: the item itself).
     Field(Box<[u32]>),
     Const(Value),
+    /// A value named outside the item (`as_of`, an account field, an input).
+    Outer(Operand),
     Code(Code),
     Run(Arc<ItemRun>),
 }
 
 impl ItemCode {
-    /// Whether the comprehension's filter and body compile to `ItemCode`.
-    fn covers(each: &EachExpr) -> bool {
-        [&each.filter, &each.body]
-            .into_iter()
-            .flatten()
-            .all(|e| ItemCode::compile(e, each.local).is_some())
-    }
-
     fn compile(e: &TExpr, local: u32) -> Option<ItemCode> {
         if !mentions_local(e, local) {
             return Some(match &e.kind {
                 TExprKind::Const(v) => ItemCode::Const(v.clone()),
+                _ if is_lookup(e) => ItemCode::Outer(Operand::of(e)),
                 _ => ItemCode::Code(Code::compile(e)),
             });
         }
@@ -476,6 +500,16 @@ impl ItemCode {
                     unary(op, inner.get(item, env)?.into_owned())
                 }))
             }
+            TExprKind::Call(Builtin::DaysBetween, args) if args.len() == 2 => {
+                let (l, r) = (
+                    ItemCode::compile(&args[0], local)?,
+                    ItemCode::compile(&args[1], local)?,
+                );
+                run(Box::new(move |item, env| {
+                    let a = l.get(item, env)?;
+                    Ok(days_between(&a, &*r.get(item, env)?))
+                }))
+            }
             TExprKind::Call(f, args) => {
                 let (f, ty) = (*f, e.ty.clone());
                 let args = args
@@ -494,13 +528,266 @@ impl ItemCode {
         }
     }
 
+    /// Whether it cannot fail: it reads a field or is a constant.
+    fn infallible(&self) -> bool {
+        match self {
+            ItemCode::Field(_) | ItemCode::Const(_) => true,
+            ItemCode::Outer(op) => op.infallible(),
+            ItemCode::Code(_) | ItemCode::Run(_) => false,
+        }
+    }
+
     #[inline(always)]
     fn get<'v>(&'v self, item: &'v Value, env: &mut Env) -> Result<Cow<'v, Value>> {
         Ok(match self {
             ItemCode::Field(slots) => Cow::Borrowed(read_fields(item, slots)),
             ItemCode::Const(v) => Cow::Borrowed(v),
+            ItemCode::Outer(op) => Cow::Owned(match op.compute(env)? {
+                Some(v) => v,
+                None => op.get(&None, env).clone(),
+            }),
             ItemCode::Code(code) => Cow::Owned(code.run(env)?),
             ItemCode::Run(run) => Cow::Owned(run(item, env)?),
+        })
+    }
+}
+
+/// A comprehension whose filter and body read its item only through field
+/// paths ([`ItemCode`]), run as `fold_each` and its `Fold` run it, but with
+/// the item read in place and a loop of its own per function: `any`, `all`
+/// and `count` test the item ([`Test`]) without building a flag, `sum`
+/// adds amounts in place (`Total`), `min` / `max` keep the extreme
+/// (`Extreme`). When no part can fail (a field read, compared with a
+/// constant), `any` and `all` stop at the first item that decides them;
+/// otherwise every item is evaluated, so that an error in any is raised.
+struct Comprehension {
+    function: Builtin,
+    list: List,
+    filter: Option<Test>,
+    /// `any` / `all` / `count`: the body tested.
+    test: Option<Test>,
+    /// `sum` / `min` / `max`: the body's value.
+    body: Option<ItemCode>,
+    /// `sum` of no value.
+    zero: Value,
+    /// Whether no part can fail.
+    infallible: bool,
+}
+
+impl Comprehension {
+    fn compile(each: &EachExpr) -> Option<Comprehension> {
+        let local = each.local;
+        let filter = match &each.filter {
+            Some(f) => Some(Test::compile(f, local)?),
+            None => None,
+        };
+        let counts = matches!(each.function, Builtin::Any | Builtin::All | Builtin::Count);
+        let (test, body) = match &each.body {
+            Some(b) if counts => (Some(Test::compile(b, local)?), None),
+            Some(b) => (None, Some(ItemCode::compile(b, local)?)),
+            None => (None, None),
+        };
+        let infallible = filter.as_ref().is_none_or(Test::infallible)
+            && test.as_ref().is_none_or(Test::infallible)
+            && body.as_ref().is_none_or(ItemCode::infallible);
+        Some(Comprehension {
+            function: each.function,
+            list: List::compile(&each.list),
+            filter,
+            test,
+            body,
+            zero: each
+                .body
+                .as_ref()
+                .map_or(Value::Int(0), |b| zero_like(&b.ty)),
+            infallible,
+        })
+    }
+
+    /// Whether `item` passes the filter.
+    #[inline(always)]
+    fn passes(&self, item: &Value, env: &mut Env) -> Result<bool> {
+        match &self.filter {
+            Some(filter) => filter.holds(item, env),
+            None => Ok(true),
+        }
+    }
+
+    /// Whether `item`'s body is true (no body: true).
+    #[inline(always)]
+    fn tested(&self, item: &Value, env: &mut Env) -> Result<bool> {
+        match &self.test {
+            Some(test) => test.holds(item, env),
+            None => Ok(true),
+        }
+    }
+
+    fn run(&self, env: &mut Env) -> Result<Value> {
+        let mut owned = Value::Null;
+        let Value::List(items) = self.list.read(env, &mut owned)? else {
+            return Ok(Value::Null);
+        };
+        match self.function {
+            Builtin::Any | Builtin::All => {
+                // `any`: some item passes with a true body; `all`: none with a false one.
+                let any = self.function == Builtin::Any;
+                let mut decided = false;
+                for item in items.iter() {
+                    if !self.passes(item, env)? {
+                        continue;
+                    }
+                    if self.tested(item, env)? == any {
+                        decided = true;
+                        if self.infallible {
+                            break;
+                        }
+                    }
+                }
+                Ok(Value::Bool(decided == any))
+            }
+            Builtin::Count => {
+                let mut n = 0;
+                for item in items.iter() {
+                    if self.passes(item, env)? && self.tested(item, env)? {
+                        n += 1;
+                    }
+                }
+                Ok(Value::Int(n))
+            }
+            Builtin::Sum => {
+                let mut total = Total::default();
+                for item in items.iter() {
+                    if self.passes(item, env)? {
+                        total.add(&*self.value(item, env)?);
+                    }
+                }
+                total.finish(self.zero.clone())
+            }
+            Builtin::Min | Builtin::Max => {
+                let mut best = Extreme::new(extreme_order(self.function));
+                for item in items.iter() {
+                    if self.passes(item, env)? {
+                        best.offer(&*self.value(item, env)?);
+                    }
+                }
+                Ok(best.finish())
+            }
+            Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => {
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    /// `item`'s body value (no body: true).
+    #[inline(always)]
+    fn value<'v>(&'v self, item: &'v Value, env: &mut Env) -> Result<Cow<'v, Value>> {
+        match &self.body {
+            Some(body) => body.get(item, env),
+            None => Ok(Cow::Owned(Value::Bool(true))),
+        }
+    }
+}
+
+/// A comprehension's filter or an `any` / `all` / `count` body: what
+/// `truthy` says of its value, without building the value. Comparisons of a
+/// field of the item with a constant (`sa.debt_class = water`, `sa.arrears >
+/// $5`) or of the item's value with one read outside it (`sa.until >=
+/// as_of`), and `and` / `or` of them, are tested in place; anything else is
+/// its [`ItemCode`]'s value tested.
+enum Test {
+    /// A field path of the item.
+    Field(Box<[u32]>),
+    /// A field path of the item is (`true`: `=`) or is not (`!=`) a variant.
+    Variant(Box<[u32]>, u32, bool),
+    /// A field path of the item compared with a constant amount (also as a value).
+    Amount(Box<[u32]>, CompareOp, Decimal, Value),
+    /// A field path of the item compared with any other constant.
+    Compare(Box<[u32]>, CompareOp, Value),
+    /// A value of the item compared with one that does not read it.
+    With(ItemCode, CompareOp, Operand),
+    And(Box<Test>, Box<Test>),
+    Or(Box<Test>, Box<Test>),
+    Value(ItemCode),
+}
+
+impl Test {
+    fn compile(e: &TExpr, local: u32) -> Option<Test> {
+        if let Some(slots) = item_path(e, local) {
+            return Some(Test::Field(slots));
+        }
+        Some(match &e.kind {
+            TExprKind::Binary(BinOp::And, l, r) => Test::And(
+                Box::new(Test::compile(l, local)?),
+                Box::new(Test::compile(r, local)?),
+            ),
+            TExprKind::Binary(BinOp::Or, l, r) => Test::Or(
+                Box::new(Test::compile(l, local)?),
+                Box::new(Test::compile(r, local)?),
+            ),
+            TExprKind::Binary(BinOp::Compare(op), l, r) => match (item_path(l, local), &r.kind) {
+                (Some(slots), TExprKind::Const(Value::Enum(v)))
+                    if matches!(op, CompareOp::Eq | CompareOp::Ne) =>
+                {
+                    Test::Variant(slots, *v, *op == CompareOp::Eq)
+                }
+                (Some(slots), TExprKind::Const(c @ Value::Dec(d))) => {
+                    Test::Amount(slots, *op, *d, c.clone())
+                }
+                (Some(slots), TExprKind::Const(c)) => Test::Compare(slots, *op, c.clone()),
+                _ if !mentions_local(r, local) => {
+                    Test::With(ItemCode::compile(l, local)?, *op, Operand::of(r))
+                }
+                _ => Test::Value(ItemCode::compile(e, local)?),
+            },
+            _ => Test::Value(ItemCode::compile(e, local)?),
+        })
+    }
+
+    fn infallible(&self) -> bool {
+        match self {
+            Test::Field(_) | Test::Variant(..) | Test::Amount(..) | Test::Compare(..) => true,
+            Test::With(l, _, r) => l.infallible() && r.infallible(),
+            Test::And(l, r) | Test::Or(l, r) => l.infallible() && r.infallible(),
+            Test::Value(code) => code.infallible(),
+        }
+    }
+
+    /// The test; a field compared with a constant inline, anything else out of line.
+    #[inline(always)]
+    fn holds(&self, item: &Value, env: &mut Env) -> Result<bool> {
+        Ok(match self {
+            Test::Field(slots) => truthy(read_fields(item, slots)),
+            // As `compare`: a null is neither equal nor unequal to a variant.
+            Test::Variant(slots, v, true) => {
+                matches!(read_fields(item, slots), Value::Enum(x) if x == v)
+            }
+            Test::Variant(slots, v, false) => match read_fields(item, slots) {
+                Value::Enum(x) => x != v,
+                Value::Null => false,
+                _ => true,
+            },
+            Test::Amount(slots, op, d, c) => match read_fields(item, slots) {
+                Value::Dec(x) => ordering_holds(*op, crate::decimal::compare(x, d)),
+                other => compare(*op, other, c),
+            },
+            _ => return self.holds_otherwise(item, env),
+        })
+    }
+
+    #[inline(never)]
+    fn holds_otherwise(&self, item: &Value, env: &mut Env) -> Result<bool> {
+        Ok(match self {
+            Test::Compare(slots, op, c) => compare(*op, read_fields(item, slots), c),
+            Test::With(l, op, r) => {
+                let a = l.get(item, env)?;
+                let computed = r.compute(env)?;
+                compare(*op, &a, r.get(&computed, env))
+            }
+            // As `truthy(l) && truthy(r)`: `r` is not evaluated when `l` is false.
+            Test::And(l, r) => l.holds(item, env)? && r.holds(item, env)?,
+            Test::Or(l, r) => l.holds(item, env)? || r.holds(item, env)?,
+            Test::Value(code) => truthy(&*code.get(item, env)?),
+            Test::Field(_) | Test::Variant(..) | Test::Amount(..) => self.holds(item, env)?,
         })
     }
 }
