@@ -35,7 +35,7 @@ struct Proposal<'p> {
     kind: Text<'p>,
     event: Option<Text<'p>>,
     date: NaiveDate,
-    time: Option<Arc<str>>,
+    time: Option<Text<'p>>,
     /// Scheduled by an earlier run (the case state's pending events).
     pending: bool,
 }
@@ -178,15 +178,25 @@ impl<'p> Ctx<'p, '_> {
             ActionKind::HoldContact { cancelled, .. } => cancelled.iter().any(|c| c == id),
             _ => false,
         };
+        let policy = self.policy;
+        let type_names = policy
+            .slots
+            .case
+            .and_then(|c| c.events)
+            .map(|ev| &policy.plan.schema().enum_def(ev.type_enum).variants);
         let pending: Vec<Proposal<'p>> = self
             .state
             .pending()
-            .filter(|e| !self.actions.iter().any(|a| touched(a, &e.id)))
+            .filter(|e| !self.actions.iter().any(|a| touched(a, e.id)))
             .map(|e| Proposal {
-                kind: Cow::Owned(e.event_type.clone()),
-                event: Some(Cow::Owned(e.id.clone())),
+                // The policy's own name of the type, borrowed.
+                kind: match type_names {
+                    Some(names) => Cow::Borrowed(&*names[e.type_variant]),
+                    None => Cow::Owned(e.event_type.to_string()),
+                },
+                event: Some(Cow::Owned(e.id.to_string())),
                 date: e.date,
-                time: e.time.as_deref().map(Arc::from),
+                time: e.time.map(|t| Cow::Owned(t.to_string())),
                 pending: true,
             })
             .collect();
@@ -239,7 +249,11 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// The time of day and permitted window an allowed event carries, if any.
-    fn timing_of(&self, moved: &Proposal<'_>, window: Option<Span<'_>>) -> Result<Option<Timing>> {
+    fn timing_of(
+        &self,
+        moved: &Proposal<'p>,
+        window: Option<Span<'p>>,
+    ) -> Result<Option<Timing<'p>>> {
         if moved.time.is_none() && window.is_none() {
             return Ok(None);
         }
@@ -247,8 +261,8 @@ impl<'p> Ctx<'p, '_> {
         Ok(Some(Timing {
             time: moved.time.clone(),
             window: window.map(|(start, end)| Window {
-                start: Arc::from(&*start),
-                end: Arc::from(&*end),
+                start,
+                end,
                 time_zone,
             }),
         }))
@@ -562,18 +576,18 @@ fn window_of<'p>(said: &[Said<'p>]) -> Option<Span<'p>> {
 /// start: today's if it is still ahead, else tomorrow's.
 fn outside_window<'p>(
     proposal: &Proposal,
-    window: Option<&Span<'_>>,
+    window: Option<&Span<'p>>,
     said: &[Said<'p>],
-) -> Option<(Text<'p>, NaiveDate, Arc<str>)> {
+) -> Option<(Text<'p>, NaiveDate, Text<'p>)> {
     let (start, end) = window?;
     let time = time_of_day(proposal.time.as_deref()?)?;
     let (start_t, end_t) = (time_of_day(start)?, time_of_day(end)?);
     let rule = said.iter().find(|s| s.window.is_some())?.rule.clone();
     if time < start_t {
-        Some((rule, proposal.date, Arc::from(&**start)))
+        Some((rule, proposal.date, start.clone()))
     } else if time > end_t {
         let next = proposal.date.checked_add_days(Days::new(1))?;
-        Some((rule, next, Arc::from(&**start)))
+        Some((rule, next, start.clone()))
     } else {
         None
     }
@@ -1667,7 +1681,7 @@ mod tests {
                             kind: Cow::Borrowed(""),
                             event: Some(Cow::Borrowed("probe")),
                             date: as_of + Days::new(days),
-                            time: time.map(Arc::from),
+                            time: time.map(Cow::Borrowed),
                             pending: days == 3,
                         };
                         let record = plan.record(k as u32, &proposal);

@@ -135,7 +135,7 @@ struct Ctx<'p, 'a> {
     as_of: NaiveDate,
     tables: Tables<'a>,
     /// What the open case's state says of earlier runs (empty without an open case).
-    state: CaseState,
+    state: CaseState<'a>,
     actions: Vec<Action<'p>>,
     /// Skip what the actions cannot need (`run_needed`): a guard rail that is
     /// quiet for the proposal's kind ([`GuardPlan`]) is not asked.
