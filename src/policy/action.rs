@@ -92,7 +92,7 @@ pub enum ActionKind<'p> {
         params: Cow<'p, IndexMap<String, String>>,
         /// Its local time of day and the window it may happen in, when it has them.
         #[serde(flatten, skip_serializing_if = "Option::is_none")]
-        timing: Option<Timing>,
+        timing: Option<Timing<'p>>,
     },
     /// A promise or payment plan evaluated. For a plan (promises sharing a `plan` id), the
     /// figures are those of `instalment`: the one that broke, else the next one due, else the last.
@@ -156,7 +156,7 @@ pub enum ActionKind<'p> {
         #[serde(serialize_with = "iso_date")]
         to: NaiveDate,
         #[serde(skip_serializing_if = "Option::is_none")]
-        time: Option<Arc<str>>,
+        time: Option<Text<'p>>,
         reason: Option<String>,
     },
     /// A guard rail replaced an event's channel (a call becomes a letter).
@@ -175,19 +175,20 @@ pub enum ActionKind<'p> {
 
 /// When in the day a contact event may happen: its local time (`HH:MM`) if
 /// it has one, and the permitted window in the consumer's time zone, so the
-/// dialler needs to know no rule.
+/// dialler needs to know no rule. Its texts are the policy's (a template's
+/// time, a rail's window), borrowed: an account touches no shared count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Timing {
+pub struct Timing<'p> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<Arc<str>>,
+    pub time: Option<Text<'p>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub window: Option<Window>,
+    pub window: Option<Window<'p>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Window {
-    pub start: Arc<str>,
-    pub end: Arc<str>,
+pub struct Window<'p> {
+    pub start: Text<'p>,
+    pub end: Text<'p>,
     /// IANA name (`America/Los_Angeles`); null when the account has none.
     pub time_zone: Option<Arc<str>>,
 }
@@ -359,6 +360,20 @@ fn owned(text: Text<'_>) -> Text<'static> {
     Cow::Owned(text.into_owned())
 }
 
+impl Timing<'_> {
+    /// The same timing, owning its text.
+    pub fn into_owned(self) -> Timing<'static> {
+        Timing {
+            time: self.time.map(owned),
+            window: self.window.map(|w| Window {
+                start: owned(w.start),
+                end: owned(w.end),
+                time_zone: w.time_zone,
+            }),
+        }
+    }
+}
+
 impl ActionKind<'_> {
     /// The same action, owning its text: for keeping it beyond the policy.
     pub fn into_owned(self) -> ActionKind<'static> {
@@ -403,7 +418,7 @@ impl ActionKind<'_> {
                 event_type: owned(event_type),
                 date,
                 params: Cow::Owned(params.into_owned()),
-                timing,
+                timing: timing.map(Timing::into_owned),
             },
             K::PromiseOutcome {
                 promise,
@@ -467,7 +482,7 @@ impl ActionKind<'_> {
                 event: owned(event),
                 from,
                 to,
-                time,
+                time: time.map(owned),
                 reason,
             },
             K::Rechannel {
@@ -791,8 +806,8 @@ pub(crate) mod samples {
                 timing: Some(Timing {
                     time: None,
                     window: Some(Window {
-                        start: text.into(),
-                        end: text.into(),
+                        start: text.to_string().into(),
+                        end: text.to_string().into(),
                         time_zone: None,
                     }),
                 }),
@@ -803,7 +818,7 @@ pub(crate) mod samples {
                 date,
                 params: Default::default(),
                 timing: Some(Timing {
-                    time: Some(text.into()),
+                    time: Some(text.to_string().into()),
                     window: None,
                 }),
             },

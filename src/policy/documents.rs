@@ -52,9 +52,9 @@ pub struct Event {
 
 impl Event {
     /// The time of day an action scheduling it carries (its window is the guard rails').
-    pub fn timing(&self) -> Option<action::Timing> {
+    pub fn timing(&self) -> Option<action::Timing<'_>> {
         self.time.as_ref().map(|t| action::Timing {
-            time: Some(t.clone()),
+            time: Some(std::borrow::Cow::Borrowed(&**t)),
             window: None,
         })
     }

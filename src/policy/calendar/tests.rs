@@ -381,3 +381,48 @@ fn days_off_are_the_holiday_and_its_observed_day_within_its_years() {
         [d(2027, 12, 25), d(2027, 12, 24)]
     );
 }
+
+/// `roll_forward` searches the holidays once and follows them along: it
+/// gives what checking day by day gives, for calendars with runs of
+/// holidays, odd weekends and a year closed, from dates before, on and
+/// between them, and at the end of the date range.
+#[test]
+fn roll_forward_is_checking_day_by_day() {
+    fn day_by_day(c: &WorkCalendar, d: NaiveDate) -> Option<NaiveDate> {
+        let mut cur = d;
+        for _ in 0..MAX_GAP_DAYS {
+            if c.is_business_day(cur) {
+                return Some(cur);
+            }
+            cur = cur.succ_opt()?;
+        }
+        c.is_business_day(cur).then_some(cur)
+    }
+    let start = d(2026, 11, 1);
+    let mut runs = with_holidays(&[d(2026, 11, 26), d(2026, 12, 25), d(2027, 1, 1)]);
+    runs.holidays.extend(d(2026, 12, 7).iter_days().take(12));
+    runs.holidays
+        .extend(d(2027, 3, 1).iter_days().step_by(2).take(20));
+    let mut odd = runs.clone();
+    odd.weekend = vec![Weekday::Wed, Weekday::Fri, Weekday::Wed];
+    let mut closed = WorkCalendar::weekdays("closed");
+    closed
+        .holidays
+        .extend(d(2026, 11, 10).iter_days().take(370));
+    let mut near_end = WorkCalendar::weekdays("end");
+    near_end
+        .holidays
+        .extend(NaiveDate::MAX.iter_days().rev().take(3));
+    let mut moved = 0;
+    for cal in [&runs, &odd, &closed, &near_end] {
+        for from in start.iter_days().take(500) {
+            let expected = day_by_day(cal, from);
+            assert_eq!(cal.roll_forward(from), expected, "{from}");
+            moved += usize::from(expected != Some(from));
+        }
+    }
+    for from in NaiveDate::MAX.iter_days().rev().take(10) {
+        assert_eq!(near_end.roll_forward(from), day_by_day(&near_end, from));
+    }
+    assert!(moved > 500, "{moved}");
+}

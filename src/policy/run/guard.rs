@@ -35,7 +35,7 @@ struct Proposal<'p> {
     kind: Text<'p>,
     event: Option<Text<'p>>,
     date: NaiveDate,
-    time: Option<Arc<str>>,
+    time: Option<Text<'p>>,
     /// Scheduled by an earlier run (the case state's pending events).
     pending: bool,
 }
@@ -73,6 +73,7 @@ type Span<'p> = (Text<'p>, Text<'p>);
 
 /// What one guard-rail table said about one proposal; its texts borrowed
 /// from the policy (copied only when an action carries them).
+#[derive(Debug, PartialEq)]
 struct Said<'p> {
     effect: usize,
     /// `guard:table/row`, made once with the policy ([`GuardPlan`]).
@@ -178,15 +179,25 @@ impl<'p> Ctx<'p, '_> {
             ActionKind::HoldContact { cancelled, .. } => cancelled.iter().any(|c| c == id),
             _ => false,
         };
+        let policy = self.policy;
+        let type_names = policy
+            .slots
+            .case
+            .and_then(|c| c.events)
+            .map(|ev| &policy.plan.schema().enum_def(ev.type_enum).variants);
         let pending: Vec<Proposal<'p>> = self
             .state
             .pending()
-            .filter(|e| !self.actions.iter().any(|a| touched(a, &e.id)))
+            .filter(|e| !self.actions.iter().any(|a| touched(a, e.id)))
             .map(|e| Proposal {
-                kind: Cow::Owned(e.event_type.clone()),
-                event: Some(Cow::Owned(e.id.clone())),
+                // The policy's own name of the type, borrowed.
+                kind: match type_names {
+                    Some(names) => Cow::Borrowed(&*names[e.type_variant]),
+                    None => Cow::Owned(e.event_type.to_string()),
+                },
+                event: Some(Cow::Owned(e.id.to_string())),
                 date: e.date,
-                time: e.time.as_deref().map(Arc::from),
+                time: e.time.map(|t| Cow::Owned(t.to_string())),
                 pending: true,
             })
             .collect();
@@ -239,7 +250,11 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// The time of day and permitted window an allowed event carries, if any.
-    fn timing_of(&self, moved: &Proposal<'_>, window: Option<Span<'_>>) -> Result<Option<Timing>> {
+    fn timing_of(
+        &self,
+        moved: &Proposal<'p>,
+        window: Option<Span<'p>>,
+    ) -> Result<Option<Timing<'p>>> {
         if moved.time.is_none() && window.is_none() {
             return Ok(None);
         }
@@ -247,8 +262,8 @@ impl<'p> Ctx<'p, '_> {
         Ok(Some(Timing {
             time: moved.time.clone(),
             window: window.map(|(start, end)| Window {
-                start: Arc::from(&*start),
-                end: Arc::from(&*end),
+                start,
+                end,
                 time_zone,
             }),
         }))
@@ -400,13 +415,19 @@ impl<'p> Ctx<'p, '_> {
             Some(asked) if self.needed_only => {
                 for a in asked.iter() {
                     let decided = match &a.open {
-                        Some(open) => match self.walk(a.rail, open) {
+                        Some(open) => match self.walk_once(a.walk, a.rail, open) {
                             Walk::Quiet => continue,
                             Walk::Row(row) => Some(row),
                             Walk::Evaluate => None,
                         },
                         None => None,
                     };
+                    if let Some(row) = decided {
+                        if let Some(answer) = guards.answer(a.rail, row) {
+                            self.answered(a.rail, row, answer, said);
+                            continue;
+                        }
+                    }
                     self.ask_rail(a.rail, kind, proposal, &mut record, said, decided)?;
                 }
             }
@@ -460,35 +481,87 @@ impl<'p> Ctx<'p, '_> {
                 (d, traces)
             }
         };
-        let effect = self.need_variant(role, &d, Out::Effect)?;
-        let window = self.window_out(role, &d);
-        if effect == ALLOW && window.is_none() {
+        let Some(s) = self.said_of(g, &d)? else {
             return Ok(());
+        };
+        said.push(s);
+        self.tables.evaluation.trace.extend(traces);
+        self.record_decision(d);
+        Ok(())
+    }
+
+    /// What rail `g`'s decision `d` says (`None`: it allows without a window).
+    fn said_of(&self, g: usize, d: &Decision) -> Result<Option<Said<'p>>> {
+        let policy = self.policy;
+        let role = &policy.roles.guards[g];
+        let effect = self.need_variant(role, d, Out::Effect)?;
+        let window = self.window_out(role, d);
+        if effect == ALLOW && window.is_none() {
+            return Ok(None);
         }
-        let refs = &guards.refs[g];
+        let refs = &policy.guard_plan.refs[g];
         let rule = match &d.outcome {
             Outcome::Row { row, .. } => &refs.rows[*row as usize],
             _ => &refs.default,
         };
-        said.push(Said {
+        Ok(Some(Said {
             effect,
             rule: Cow::Borrowed(rule),
-            until: match self.out(role, &d, Out::Until) {
+            until: match self.out(role, d, Out::Until) {
                 Value::Date(u) => Some(u),
                 _ => None,
             },
-            channel: self.out_borrowed(role, &d, Out::Channel),
-            reason: self.out_borrowed(role, &d, Out::Reason),
+            channel: self.out_borrowed(role, d, Out::Channel),
+            reason: self.out_borrowed(role, d, Out::Reason),
             window,
-        });
-        self.tables.evaluation.trace.extend(traces);
+        }))
+    }
+
+    /// Keeps a rail's decision with the account's, unless the same rows of
+    /// the same rail are there already.
+    fn record_decision(&mut self, d: Decision) {
         let seen = self.tables.evaluation.decisions.iter().any(|x| {
             x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
         });
         if !seen {
             self.tables.evaluation.decisions.push(d);
         }
-        Ok(())
+    }
+
+    /// Rail `g` decided by its row `row`, whose answer the plan made
+    /// ([`GuardPlan::answer`]): what evaluating it would add to `said` and
+    /// to the account's decisions, without building the decision again.
+    fn answered(&mut self, g: usize, row: u32, answer: &'p Answer, said: &mut SaidAll<'p>) {
+        let Some(a) = &answer.said else {
+            return;
+        };
+        said.push(Said {
+            effect: a.effect,
+            rule: Cow::Borrowed(&self.policy.guard_plan.refs[g].rows[row as usize]),
+            until: a.until,
+            channel: a.channel.as_deref().map(Cow::Borrowed),
+            reason: a.reason.as_deref().map(Cow::Borrowed),
+            window: a
+                .window
+                .as_ref()
+                .map(|(start, end)| (Cow::Borrowed(&**start), Cow::Borrowed(&**end))),
+        });
+        // The decision is kept once per account: later proposals find it there.
+        let memo = self.guard_memo.get_or_insert_with(Default::default);
+        if memo.recorded & answer.bit != 0 {
+            return;
+        }
+        memo.recorded |= answer.bit;
+        self.record_decision(Decision {
+            table: self.policy.roles.guards[g].table,
+            item: None,
+            label: None,
+            outcome: Outcome::Row {
+                row,
+                also: Vec::new(),
+                values: Values::Constant,
+            },
+        });
     }
 
     fn window_out(&self, role: &Role, d: &crate::eval::Decision) -> Option<Span<'p>> {
@@ -562,18 +635,18 @@ fn window_of<'p>(said: &[Said<'p>]) -> Option<Span<'p>> {
 /// start: today's if it is still ahead, else tomorrow's.
 fn outside_window<'p>(
     proposal: &Proposal,
-    window: Option<&Span<'_>>,
+    window: Option<&Span<'p>>,
     said: &[Said<'p>],
-) -> Option<(Text<'p>, NaiveDate, Arc<str>)> {
+) -> Option<(Text<'p>, NaiveDate, Text<'p>)> {
     let (start, end) = window?;
     let time = time_of_day(proposal.time.as_deref()?)?;
     let (start_t, end_t) = (time_of_day(start)?, time_of_day(end)?);
     let rule = said.iter().find(|s| s.window.is_some())?.rule.clone();
     if time < start_t {
-        Some((rule, proposal.date, Arc::from(&**start)))
+        Some((rule, proposal.date, start.clone()))
     } else if time > end_t {
         let next = proposal.date.checked_add_days(Days::new(1))?;
-        Some((rule, next, Arc::from(&**start)))
+        Some((rule, next, start.clone()))
     } else {
         None
     }
@@ -609,6 +682,28 @@ pub(crate) struct GuardPlan {
     asked: Vec<Box<[Asked]>>,
     /// Per rail (in `roles.guards` order): its rows' and default's rule refs.
     refs: Vec<GuardRefs>,
+    /// Per quiet rail, per row: what the row says when it decides the rail
+    /// without evaluating it (`None`: not made, the row's decision is read).
+    answers: Vec<Box<[Option<Answer>]>>,
+}
+
+/// What a row with constant outputs says as the rail's answer, made once
+/// with the policy, as [`Ctx::said_of`] reads it from the row's decision.
+#[derive(Debug)]
+struct Answer {
+    /// `None`: it allows, without a window.
+    said: Option<ConstSaid>,
+    /// The row's bit in [`GuardMemo::recorded`] (0: not kept).
+    bit: u64,
+}
+
+#[derive(Debug, PartialEq)]
+struct ConstSaid {
+    effect: usize,
+    until: Option<NaiveDate>,
+    channel: Option<Box<str>>,
+    reason: Option<Box<str>>,
+    window: Option<(Box<str>, Box<str>)>,
 }
 
 /// A rail `run_needed` asks about a kind of proposal.
@@ -621,6 +716,9 @@ struct Asked {
     /// when that row surely matches. `None`: the rail cannot be quiet: it is
     /// evaluated.
     open: Option<Box<[OpenRow]>>,
+    /// Its walk's number: the same for every kind that leaves the rail the
+    /// same `open` rows (an account walks them once, [`GuardMemo::walks`]).
+    walk: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -975,7 +1073,7 @@ impl GuardPlan {
                 })
             })
             .collect::<Vec<_>>();
-        let asked = (0..kinds.len())
+        let mut asked: Vec<Box<[Asked]>> = (0..kinds.len())
             .map(|k| {
                 let mut quiet = open_by_kind.iter();
                 rails
@@ -989,7 +1087,11 @@ impl GuardPlan {
                         match open {
                             // Quiet for the kind whatever the account.
                             Some(open) if open.is_empty() => None,
-                            open => Some(Asked { rail: g, open }),
+                            open => Some(Asked {
+                                rail: g,
+                                open,
+                                walk: 0,
+                            }),
                         }
                     })
                     .collect()
@@ -1003,6 +1105,40 @@ impl GuardPlan {
                     rows: compiled.row_refs.iter().map(|r| guard_ref(r)).collect(),
                     default: guard_ref(&compiled.default_ref),
                 }
+            })
+            .collect();
+        // Kinds that leave a rail the same rows share its walk (a letter, an
+        // email and an SMS meet the same rows of most rails).
+        let mut walks: Vec<(usize, Vec<(u32, bool)>)> = Vec::new();
+        for a in asked.iter_mut().flat_map(|a| a.iter_mut()) {
+            let Some(open) = &a.open else { continue };
+            let key = (a.rail, open.iter().map(|o| (o.row, o.sure)).collect());
+            a.walk = match walks.iter().position(|w| *w == key) {
+                Some(w) => w,
+                None => {
+                    walks.push(key);
+                    walks.len() - 1
+                }
+            };
+        }
+        let answers = guards
+            .iter()
+            .zip(&rails)
+            .map(|(role, rail)| {
+                let Some(rail) = rail else {
+                    return Box::default();
+                };
+                let constants = &plan.constants[role.table as usize];
+                (0..rail.by_account.len())
+                    .map(|r| {
+                        let values = constants.rows.get(r)?.as_deref()?;
+                        let at = rail.first_row + r;
+                        Some(Answer {
+                            said: const_said(plan, role, values)?,
+                            bit: 1u64.checked_shl(at as u32).unwrap_or(0),
+                        })
+                    })
+                    .collect()
             })
             .collect();
         let mut kinds_by_len: Vec<Vec<(Box<str>, u32)>> = Vec::new();
@@ -1020,7 +1156,13 @@ impl GuardPlan {
             rails,
             asked,
             refs,
+            answers,
         }
+    }
+
+    /// The answer of rail `g`'s row `row` when it decides the rail, if made.
+    fn answer(&self, g: usize, row: u32) -> Option<&Answer> {
+        self.answers.get(g)?.get(row as usize)?.as_ref()
     }
 
     /// The `guarded_action` variant named `name` (the first, as
@@ -1094,6 +1236,46 @@ enum AccountRead<'a> {
 }
 
 impl<'p> Ctx<'p, '_> {
+    /// [`Ctx::walk`], done once per account for walk number `at`
+    /// ([`Asked::walk`]): a proposal of any kind that leaves the rail the
+    /// same rows, or the same one on a later day, reads it.
+    fn walk_once(&mut self, at: usize, g: usize, open: &[OpenRow]) -> Walk {
+        const QUIET: u8 = 1;
+        const EVALUATE: u8 = 2;
+        // Then a row: its index in `open`, plus ROW.
+        const ROW: u8 = 3;
+        let known = self
+            .guard_memo
+            .as_ref()
+            .and_then(|m| m.walks.get(at).copied())
+            .unwrap_or(0);
+        match known {
+            0 => {}
+            QUIET => return Walk::Quiet,
+            EVALUATE => return Walk::Evaluate,
+            i => {
+                if let Some(o) = open.get(usize::from(i - ROW)) {
+                    return Walk::Row(o.row);
+                }
+            }
+        }
+        let walk = self.walk(g, open);
+        let code = match walk {
+            Walk::Quiet => QUIET,
+            Walk::Evaluate => EVALUATE,
+            Walk::Row(row) => open
+                .iter()
+                .position(|o| o.row == row)
+                .and_then(|i| u8::try_from(i).ok()?.checked_add(ROW))
+                .unwrap_or(0),
+        };
+        let memo = self.guard_memo.get_or_insert_with(Default::default);
+        if let Some(w) = memo.walks.get_mut(at) {
+            *w = code;
+        }
+        walk
+    }
+
     /// What the account makes of rail `g`'s rows `open` (those the
     /// proposal's kind leaves), in order: each one it rules out is passed,
     /// and the first it does not decides the rail if it surely matches.
@@ -1105,7 +1287,7 @@ impl<'p> Ctx<'p, '_> {
         };
         let table = &policy.plan.tables[role.table as usize];
         let (account, as_of) = (self.account, self.as_of);
-        let memo = &mut self.guard_memo;
+        let memo = self.guard_memo.get_or_insert_with(Default::default);
         for o in open {
             let at = rail.first_row + o.row as usize;
             let row = match memo.row(at) {
@@ -1153,7 +1335,6 @@ const KEPT_VALUES: usize = 2;
 
 /// One account's answers from the [`GuardPlan`], filled as proposals are
 /// asked about; inline, so that an account allocates nothing for them.
-#[derive(Default)]
 pub(super) struct GuardMemo {
     /// Per row of the quiet rails (the first 64; later ones are not kept):
     /// whether the account was asked about it, and what it makes of it.
@@ -1163,6 +1344,28 @@ pub(super) struct GuardMemo {
     /// Per computed account-only input that cells of several rows test,
     /// once needed: its value (`Some(None)`: it could not be known).
     values: [Option<Option<Value>>; KEPT_VALUES],
+    /// Per walk (the first [`KEPT_WALKS`], [`Asked::walk`]), once walked:
+    /// what the account makes of it ([`Ctx::walk_once`]; 0: not yet walked).
+    walks: [u8; KEPT_WALKS],
+    /// Per row of the quiet rails (as `known`): its decision, taken from its
+    /// [`Answer`], is with the account's.
+    recorded: u64,
+}
+
+/// How many walks an account keeps; later ones are walked each time.
+const KEPT_WALKS: usize = 64;
+
+impl Default for GuardMemo {
+    fn default() -> GuardMemo {
+        GuardMemo {
+            known: 0,
+            ruled_out: 0,
+            passes: 0,
+            values: Default::default(),
+            walks: [0; KEPT_WALKS],
+            recorded: 0,
+        }
+    }
 }
 
 impl GuardMemo {
@@ -1185,6 +1388,54 @@ impl GuardMemo {
             }
         }
     }
+}
+
+/// What a rail's row with the constant outputs `values` says, as
+/// [`Ctx::said_of`] reads its decision: `Some(None)` when it allows
+/// without a window, `None` when that reading fails (a null effect) and
+/// the row's decision must be read each time.
+fn const_said(
+    plan: &crate::lang::compile::Plan,
+    role: &Role,
+    values: &[Value],
+) -> Option<Option<ConstSaid>> {
+    let table = &plan.tables[role.table as usize].table;
+    let value = |o: Out| role.col(o).and_then(|i| Some((i, values.get(i)?)));
+    // As `Ctx::out_borrowed`: text as is, an enum as its variant's name.
+    let text = |o: Out| -> Option<Box<str>> {
+        let (i, v) = value(o)?;
+        match v {
+            Value::Text(t) => Some((**t).into()),
+            Value::Enum(v) => match &table.outputs[i].ty {
+                crate::types::Type::Enum(e) => Some(
+                    plan.schema().enum_def(*e).variants[*v as usize]
+                        .as_str()
+                        .into(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let effect = match value(Out::Effect)? {
+        (_, Value::Null) => return None,
+        (_, Value::Enum(v)) => *v as usize,
+        _ => ALLOW,
+    };
+    let window = text(Out::WindowStart).and_then(|start| Some((start, text(Out::WindowEnd)?)));
+    if effect == ALLOW && window.is_none() {
+        return Some(None);
+    }
+    Some(Some(ConstSaid {
+        effect,
+        until: match value(Out::Until) {
+            Some((_, Value::Date(u))) => Some(*u),
+            _ => None,
+        },
+        channel: text(Out::Channel),
+        reason: text(Out::Reason),
+        window,
+    }))
 }
 
 /// Whether `table` can be a quiet rail at all: one param (`action`), one
@@ -1667,7 +1918,7 @@ mod tests {
                             kind: Cow::Borrowed(""),
                             event: Some(Cow::Borrowed("probe")),
                             date: as_of + Days::new(days),
-                            time: time.map(Arc::from),
+                            time: time.map(Cow::Borrowed),
                             pending: days == 3,
                         };
                         let record = plan.record(k as u32, &proposal);
@@ -1700,5 +1951,109 @@ mod tests {
             }
         }
         assert!(decided > 20 && quiet > 20, "{decided} {quiet}");
+    }
+    /// `run_needed` asks the rails through each kind's open rows, walked
+    /// once per account and kind, and a row that decides a rail gives the
+    /// answer the plan made for it: on accounts varied in every field a
+    /// rail reads, for every kind of proposal at several dates and times,
+    /// asked twice (the second time from what the account kept), the rails
+    /// say what evaluating every one of them says; and each answer is what
+    /// its row's decision reads as.
+    #[test]
+    fn asking_through_kept_walks_and_answers_says_what_evaluating_says() {
+        for rules in [
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+            rules_with_a_shared_computed_input().keep(),
+        ] {
+            let loaded = crate::policy::load(&rules).expect("rules load");
+            let policy = loaded.policy.as_ref().expect("policy");
+            let plan = &policy.guard_plan;
+            let schema = policy.plan.schema();
+            let e = schema.enum_by_name("guarded_action").expect("enum");
+            let kinds = &schema.enum_def(e).variants;
+            let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+            let (mut said, mut answered, mut evaluated) = (0, 0, 0);
+            let accounts = varied_accounts(schema);
+            for account in &accounts {
+                let ctx = |needed_only| Ctx {
+                    policy,
+                    account,
+                    as_of,
+                    tables: crate::eval::Tables::new(&policy.plan, account, as_of, false),
+                    state: Default::default(),
+                    actions: Vec::new(),
+                    needed_only,
+                    guard_memo: Default::default(),
+                };
+                let (mut needed, mut every) = (ctx(true), ctx(false));
+                for kind in kinds {
+                    for (days, time) in [(0, None), (3, Some("07:30")), (40, Some("22:00"))] {
+                        let proposal = Proposal {
+                            kind: Cow::Borrowed(kind.as_str()),
+                            event: Some(Cow::Borrowed("probe")),
+                            date: as_of + Days::new(days),
+                            time: time.map(Cow::Borrowed),
+                            pending: days == 3,
+                        };
+                        let mut all = SaidAll::new();
+                        let asked_all = every.ask(&proposal, &mut all);
+                        for _ in 0..2 {
+                            let mut some = SaidAll::new();
+                            let asked_some = needed.ask(&proposal, &mut some);
+                            assert_eq!(asked_some.is_ok(), asked_all.is_ok(), "{kind}");
+                            assert_eq!(some, all, "{kind} +{days} days");
+                            said += usize::from(!all.is_empty());
+                        }
+                    }
+                }
+                // The same decisions are kept with the account's, in the same order.
+                let decisions = |c: &Ctx| format!("{:?}", c.tables.evaluation.decisions);
+                assert_eq!(decisions(&needed), decisions(&every));
+                evaluated += every.tables.evaluation.decisions.len();
+                answered += needed.tables.evaluation.decisions.len();
+            }
+            // The answers are what their rows' decisions read as.
+            let fresh = || Ctx {
+                policy,
+                account: &accounts[0],
+                as_of,
+                tables: crate::eval::Tables::new(&policy.plan, &accounts[0], as_of, false),
+                state: Default::default(),
+                actions: Vec::new(),
+                needed_only: true,
+                guard_memo: Default::default(),
+            };
+            let ctx = fresh();
+            let mut made = 0;
+            for (g, role) in policy.roles.guards.iter().enumerate() {
+                for row in 0..policy.plan.tables[role.table as usize].row_refs.len() as u32 {
+                    let Some(answer) = plan.answer(g, row) else {
+                        continue;
+                    };
+                    made += 1;
+                    let d = Decision {
+                        table: role.table,
+                        item: None,
+                        label: None,
+                        outcome: Outcome::Row {
+                            row,
+                            also: Vec::new(),
+                            values: Values::Constant,
+                        },
+                    };
+                    let read = ctx.said_of(g, &d).expect("reads");
+                    let mut from_answer = SaidAll::new();
+                    let mut c = fresh();
+                    c.answered(g, row, answer, &mut from_answer);
+                    assert_eq!(from_answer.into_iter().next(), read, "rail {g} row {row}");
+                    assert_eq!(
+                        c.tables.evaluation.decisions.len(),
+                        usize::from(answer.said.is_some())
+                    );
+                }
+            }
+            assert!(made >= 5, "{made}");
+            assert!(said > 100 && answered > 20, "{said} {answered} {evaluated}");
+        }
     }
 }

@@ -135,11 +135,12 @@ struct Ctx<'p, 'a> {
     as_of: NaiveDate,
     tables: Tables<'a>,
     /// What the open case's state says of earlier runs (empty without an open case).
-    state: CaseState,
+    state: CaseState<'a>,
     actions: Vec<Action<'p>>,
     /// Skip what the actions cannot need (`run_needed`): a guard rail that is
     /// quiet for the proposal's kind ([`GuardPlan`]) is not asked.
     needed_only: bool,
-    /// What this account's guard rails are known to say, as far as asked.
-    guard_memo: guard::GuardMemo,
+    /// What this account's guard rails are known to say, as far as asked
+    /// (made when first asked: most accounts meet no guard rail).
+    guard_memo: Option<guard::GuardMemo>,
 }

@@ -1,103 +1,108 @@
 //! What an open case's state (`account.case`, see `policy::case`) tells the
-//! pipeline, read once per run: the events scheduled so far, and the service
-//! agreements that left the case. The pipeline reads it so that a run does
-//! not repeat what an earlier run did (a follow-up letter is sent once, an SA
-//! is removed once) and a contact hold can cancel what is still pending. It
-//! must not change the state: the run's actions do, through `case::apply`.
+//! pipeline: the events scheduled so far, and the service agreements that
+//! left the case. The pipeline reads it so that a run does not repeat what an
+//! earlier run did (a follow-up letter is sent once, an SA is removed once)
+//! and a contact hold can cancel what is still pending. It is read in place
+//! from the account each time it is asked (a case's events are few), so an
+//! account copies none of them. It must not change the state: the run's
+//! actions do, through `case::apply`.
 
 use super::decisions::{field, list, text};
 use crate::data::schema::Schema;
 use crate::policy::case::{follow_up_event_id, Channel, EventStatus};
+use crate::policy::slots::EventSlots;
 use crate::policy::CaseSlots;
 use crate::types::Value;
 
 #[derive(Debug, Default)]
-pub(super) struct CaseState {
-    events: Vec<StateEvent>,
-    removed_sas: Vec<String>,
+pub(super) struct CaseState<'a> {
+    /// The case's events, with how to read them (none without events).
+    events: Option<(&'a [Value], EventSlots, &'a Schema)>,
+    removed_sas: &'a [Value],
 }
 
+/// One event of the case, borrowed from the account (its type from the schema).
 #[derive(Debug)]
-pub(super) struct StateEvent {
-    pub(super) id: String,
-    pub(super) event_type: String,
+pub(super) struct StateEvent<'a> {
+    pub(super) id: &'a str,
+    pub(super) event_type: &'a str,
+    /// `event_type`'s variant of the schema's `event_type` enum.
+    pub(super) type_variant: usize,
     pub(super) date: chrono::NaiveDate,
-    pub(super) time: Option<String>,
-    contact: bool,
+    pub(super) time: Option<&'a str>,
     status: EventStatus,
 }
 
-impl CaseState {
+impl<'a> CaseState<'a> {
     /// The state of the open case `case` (a record value), as far as the schema keeps it.
-    pub(super) fn read(schema: &Schema, case: &Value, slots: &CaseSlots) -> CaseState {
-        let variant = |v: &Value| match v {
-            Value::Enum(i) => Some(*i as usize),
-            _ => None,
-        };
-        let events = slots.events.map_or_else(Vec::new, |ev| {
-            let (type_enum, status_enum) = (ev.type_enum, ev.status_enum);
-            list(field(case, ev.slot))
-                .iter()
-                .filter_map(|e| {
-                    let id = text(field(e, ev.id))?.to_string();
-                    let event_type =
-                        &schema.enum_def(type_enum).variants[variant(field(e, ev.event_type))?];
-                    let status = match schema.enum_def(status_enum).variants
-                        [variant(field(e, ev.status))?]
-                    .as_str()
-                    {
-                        "pending" => EventStatus::Pending,
-                        "done" => EventStatus::Done,
-                        _ => EventStatus::Cancelled,
-                    };
-                    let &Value::Date(date) = field(e, ev.date) else {
-                        return None;
-                    };
-                    Some(StateEvent {
-                        id,
-                        event_type: event_type.clone(),
-                        date,
-                        time: ev.time.and_then(|t| text(field(e, t))).map(str::to_string),
-                        contact: Channel::of_event(event_type).is_some(),
-                        status,
-                    })
-                })
-                .collect()
-        });
-        let removed_sas = slots.removed_sas.map_or_else(Vec::new, |slot| {
-            list(field(case, slot))
-                .iter()
-                .filter_map(text)
-                .map(str::to_string)
-                .collect()
-        });
+    pub(super) fn read(schema: &'a Schema, case: &'a Value, slots: &CaseSlots) -> CaseState<'a> {
         CaseState {
-            events,
-            removed_sas,
+            events: slots
+                .events
+                .map(|ev| (list(field(case, ev.slot)), ev, schema)),
+            removed_sas: slots
+                .removed_sas
+                .map_or(&[], |slot| list(field(case, slot))),
         }
+    }
+
+    /// The case's events that the state describes in full (an id, a type, a
+    /// status and a date), in order.
+    fn events(&self) -> impl Iterator<Item = StateEvent<'a>> + '_ {
+        let (events, ev, schema) = match self.events {
+            Some((events, ev, schema)) => (events, Some(ev), Some(schema)),
+            None => (&[][..], None, None),
+        };
+        events.iter().filter_map(move |e| {
+            let (ev, schema) = (ev?, schema?);
+            let variant = |v: &Value| match v {
+                Value::Enum(i) => Some(*i as usize),
+                _ => None,
+            };
+            let id = text(field(e, ev.id))?;
+            let type_variant = variant(field(e, ev.event_type))?;
+            let event_type = schema.enum_def(ev.type_enum).variants.get(type_variant)?;
+            let status = match schema
+                .enum_def(ev.status_enum)
+                .variants
+                .get(variant(field(e, ev.status))?)?
+                .as_str()
+            {
+                "pending" => EventStatus::Pending,
+                "done" => EventStatus::Done,
+                _ => EventStatus::Cancelled,
+            };
+            let &Value::Date(date) = field(e, ev.date) else {
+                return None;
+            };
+            Some(StateEvent {
+                id,
+                event_type,
+                type_variant,
+                date,
+                time: ev.time.and_then(|t| text(field(e, t))),
+                status,
+            })
+        })
     }
 
     /// An event with this id was scheduled for the case and not cancelled: it
     /// is pending or was carried out, so it is not scheduled again.
     pub(super) fn has_event(&self, id: &str) -> bool {
-        self.events
-            .iter()
+        self.events()
             .any(|e| e.id == id && e.status != EventStatus::Cancelled)
     }
 
     /// The events earlier runs scheduled that are still pending.
-    pub(super) fn pending(&self) -> impl Iterator<Item = &StateEvent> {
-        self.events
-            .iter()
-            .filter(|e| e.status == EventStatus::Pending)
+    pub(super) fn pending(&self) -> impl Iterator<Item = StateEvent<'a>> + '_ {
+        self.events().filter(|e| e.status == EventStatus::Pending)
     }
 
     /// The ids of the contact events (letter, call, email, SMS) still pending.
     pub(super) fn pending_contacts(&self) -> Vec<String> {
-        self.events
-            .iter()
-            .filter(|e| e.contact && e.status == EventStatus::Pending)
-            .map(|e| e.id.clone())
+        self.pending()
+            .filter(|e| Channel::of_event(e.event_type).is_some())
+            .map(|e| e.id.to_string())
             .collect()
     }
 
@@ -105,15 +110,14 @@ impl CaseState {
     /// (a callback scheduled while it was pending).
     pub(super) fn pending_of_promise(&self, key: &str) -> Vec<String> {
         let prefix = follow_up_event_id(key, "");
-        self.events
-            .iter()
-            .filter(|e| e.status == EventStatus::Pending && e.id.starts_with(&prefix))
-            .map(|e| e.id.clone())
+        self.pending()
+            .filter(|e| e.id.starts_with(&prefix))
+            .map(|e| e.id.to_string())
             .collect()
     }
 
     /// The service agreement left the case in an earlier run.
     pub(super) fn removed(&self, sa: &str) -> bool {
-        self.removed_sas.iter().any(|s| s == sa)
+        self.removed_sas.iter().filter_map(text).any(|s| s == sa)
     }
 }
