@@ -71,22 +71,14 @@ impl WorkCalendar {
     ///
     /// "Within 366 days" means `d` and the 366 days after it are searched.
     pub fn roll_forward(&self, d: NaiveDate) -> Option<NaiveDate> {
-        // The holidays are searched once, for the first on or after `d`, and
-        // then followed day by day along with the weekday.
-        let mut holidays = self.holidays.range(d..).peekable();
-        let (mut cur, mut weekday) = (d, d.weekday());
-        for day in 0..=MAX_GAP_DAYS {
-            while holidays.next_if(|h| **h < cur).is_some() {}
-            if !self.is_weekend(weekday) && holidays.peek() != Some(&&cur) {
+        let mut cur = d;
+        for _ in 0..MAX_GAP_DAYS {
+            if self.is_business_day(cur) {
                 return Some(cur);
             }
-            if day == MAX_GAP_DAYS {
-                break;
-            }
             cur = cur.succ_opt()?;
-            weekday = weekday.succ();
         }
-        None
+        self.is_business_day(cur).then_some(cur)
     }
 
     /// The date `n` business days after `d` (n = 0: roll_forward(d)). Counting starts the day after `d`.

@@ -9,7 +9,7 @@ mod schedule;
 mod status;
 mod terms;
 
-pub use schedule::split_plan;
+pub use schedule::{split_amounts, split_plan};
 pub use status::{evaluate, Instalment, InstalmentResult, Payment, PlanResult, Status};
 pub use terms::{tolerance, PlanTolerance, Terms, ToleranceRule};
 

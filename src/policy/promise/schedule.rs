@@ -23,6 +23,25 @@ pub fn split_plan(
     first_due: NaiveDate,
     calendar: &WorkCalendar,
 ) -> Result<Vec<Instalment>, PromiseError> {
+    Ok(split_amounts(total, n, first_due, calendar)?
+        .into_iter()
+        .zip(1u32..)
+        .map(|((amount, due), id)| Instalment {
+            id: id.to_string(),
+            amount,
+            due,
+        })
+        .collect())
+}
+
+/// [`split_plan`]'s amounts and due dates, in order, without the ids (a
+/// payment-plan offer names none).
+pub fn split_amounts(
+    total: Decimal,
+    n: u32,
+    first_due: NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<Vec<(Decimal, NaiveDate)>, PromiseError> {
     if n == 0 {
         return Err(PromiseError::Empty);
     }
@@ -47,11 +66,7 @@ pub fn split_plan(
             let due = calendar
                 .roll_forward(nominal)
                 .ok_or(PromiseError::DateOutOfRange)?;
-            Ok(Instalment {
-                id: (i + 1).to_string(),
-                amount: if i + 1 == n { last } else { each },
-                due,
-            })
+            Ok((if i + 1 == n { last } else { each }, due))
         })
         .collect()
 }

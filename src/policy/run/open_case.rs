@@ -211,13 +211,18 @@ impl<'p> Ctx<'p, '_> {
             .as_of
             .checked_add_days(Days::new(first_in))
             .ok_or_else(|| policy_error(&table, "first due date out of range".into()))?;
-        let plan = promise::split_plan(total, n, first, &self.policy.calendar)
+        let plan = promise::split_amounts(total, n, first, &self.policy.calendar)
             .map_err(|e| policy_error(&table, format!("payment plan: {e}")))?;
+        // Every instalment but the last has the same amount: written once.
+        let mut each: Option<(Decimal, String)> = None;
         let instalments = plan
             .into_iter()
-            .map(|i| OfferInstalment {
-                due: i.due,
-                amount: format_money(i.amount),
+            .map(|(amount, due)| OfferInstalment {
+                due,
+                amount: match &each {
+                    Some((a, text)) if *a == amount => text.clone(),
+                    _ => each.insert((amount, format_money(amount))).1.clone(),
+                },
             })
             .collect();
         let rules = self.rules(d);
