@@ -625,6 +625,24 @@ impl Run<'_> {
             return Ok(BySets::Sets(Sets::Selection(selection)));
         }
         let constants = &self.plan.constants[self.t as usize];
+        // `first` (most tables): its row or default as `resolve` gives it,
+        // without going through it.
+        if stop_at_first {
+            return Ok(match matched.first() {
+                Some(&row) if constants.rows[row as usize].is_some() => {
+                    BySets::Decided(Outcome::Row {
+                        row,
+                        also: Vec::new(),
+                        values: Values::Constant,
+                    })
+                }
+                None if constants.default.is_some() => BySets::Decided(Outcome::Default {
+                    values: Values::Constant,
+                }),
+                // Outputs or a default to compute, or no default (`NoMatch`).
+                _ => BySets::Sets(Sets::Matched(matched)),
+            });
+        }
         let mut outputs = ConstantOutputs { missing: false };
         let outcome = resolve(t, constants, &matched, &mut outputs);
         if outputs.missing {
