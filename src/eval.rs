@@ -15,7 +15,8 @@ use smallvec::SmallVec;
 use chrono::NaiveDate;
 
 use crate::lang::compile::{
-    CellTest, Check, Code, CompiledTable, InputRead, Matcher, Operands, Plan, RowBits, Selection,
+    CellTest, Check, Code, CompiledTable, First, InputRead, Matcher, Operands, Plan, RowBits,
+    Selection,
 };
 use crate::lang::ir::{Aggregate, HitPolicy, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::{
@@ -363,6 +364,20 @@ impl Run<'_> {
         // handed on, so that it is not made twice.
         let mut selection = None;
         if let (None, false, Some(bits)) = (&trace, self.reference, table.bits.as_ref()) {
+            // A `first` table the sets decide alone (most): its first
+            // candidate, in one pass over the columns.
+            if table.table.hit == HitPolicy::First && bits.decide_alone() {
+                if let Some(outcome) =
+                    self.first_hit(table, bits, entry.map(|(_, v)| v), computed)?
+                {
+                    return Ok(Decision {
+                        table: self.t,
+                        item: entry.map(|(i, _)| i),
+                        label,
+                        outcome,
+                    });
+                }
+            }
             match self.by_sets(table, bits, entry, computed)? {
                 BySets::Decided(outcome) => {
                     return Ok(Decision {
@@ -572,6 +587,40 @@ impl Run<'_> {
         Ok(true)
     }
 
+    /// A `first` table its row sets decide alone, for the account or one
+    /// `entry` of its `for_each` list, when the row or default that decides
+    /// has constant outputs: no input is collected, and an environment is
+    /// built only if the sets need a computed input. `None`: `by_sets`.
+    #[inline]
+    fn first_hit(
+        &self,
+        table: &CompiledTable,
+        bits: &RowBits,
+        entry: Option<&Value>,
+        computed: &Computed,
+    ) -> std::result::Result<Option<Outcome>, EvalError> {
+        let constants = &self.plan.constants[self.t as usize];
+        // One environment for the table's computed inputs, built when the first is needed.
+        let mut env: Option<Env> = None;
+        // An input that cannot be computed: matched row by row, which raises
+        // the error only if a row reaches it.
+        let Ok(Some(first)) = bits.first_of(|i| self.input_at(table, i, entry, computed, &mut env))
+        else {
+            return Ok(None);
+        };
+        Ok(match first {
+            First::Row(row) => constants.rows[row as usize].as_ref().map(|_| Outcome::Row {
+                row,
+                also: Vec::new(),
+                values: Values::Constant,
+            }),
+            First::NoRow => constants.default.as_ref().map(|_| Outcome::Default {
+                values: Values::Constant,
+            }),
+            First::Undecided => None,
+        })
+    }
+
     /// A table decided by its row sets, for the account or one `entry` of
     /// its `for_each` list, without collecting its inputs: an environment
     /// is built only if a computed input or a per-account operand needs
@@ -625,6 +674,24 @@ impl Run<'_> {
             return Ok(BySets::Sets(Sets::Selection(selection)));
         }
         let constants = &self.plan.constants[self.t as usize];
+        // `first` (most tables): its row or default as `resolve` gives it,
+        // without going through it.
+        if stop_at_first {
+            return Ok(match matched.first() {
+                Some(&row) if constants.rows[row as usize].is_some() => {
+                    BySets::Decided(Outcome::Row {
+                        row,
+                        also: Vec::new(),
+                        values: Values::Constant,
+                    })
+                }
+                None if constants.default.is_some() => BySets::Decided(Outcome::Default {
+                    values: Values::Constant,
+                }),
+                // Outputs or a default to compute, or no default (`NoMatch`).
+                _ => BySets::Sets(Sets::Matched(matched)),
+            });
+        }
         let mut outputs = ConstantOutputs { missing: false };
         let outcome = resolve(t, constants, &matched, &mut outputs);
         if outputs.missing {

@@ -516,7 +516,41 @@ impl RowBits {
     }
 }
 
+/// The first row a `first` table's sets leave, when they decide it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum First {
+    /// This row matches.
+    Row(u32),
+    /// No row matches.
+    NoRow,
+    /// The first candidate has a cell the sets do not decide.
+    Undecided,
+}
+
 impl RowBits {
+    /// Whether the sets decide every row alone (no row has a cell left to a
+    /// per-row check), so that [`RowBits::first_of`] never answers
+    /// [`First::Undecided`].
+    pub fn decide_alone(&self) -> bool {
+        self.verify.iter().all(|&w| w == 0)
+    }
+
+    /// The first row that matches, with `input(i)` giving input `i` as for
+    /// [`RowBits::select`]; `None` when an input is not of its column's kind.
+    /// A table of one word (most) is decided in one pass, with no selection.
+    #[inline]
+    pub fn first_of<'v, E>(
+        &self,
+        mut input: impl FnMut(u32) -> Result<&'v Value, E>,
+    ) -> Result<Option<First>, E> {
+        if self.words != 1 {
+            return Ok(self.select(input)?.map(|s| self.first(&s)));
+        }
+        Ok(self
+            .one_word(&mut input)?
+            .map(|word| self.first_in(0, word)))
+    }
+
     /// The rows of a one-word table (up to 64 rows) left after each column in
     /// turn; a lazy column is read only if a row left tests it. `None`: an
     /// input is not of its column's kind.
@@ -539,6 +573,30 @@ impl RowBits {
             word &= column.sets[class];
         }
         Ok(Some(word))
+    }
+
+    /// The first row the selection leaves.
+    #[inline]
+    pub fn first(&self, selection: &Selection) -> First {
+        for w in 0..self.words {
+            let word = self.word(selection, w);
+            if word != 0 {
+                return self.first_in(w, word);
+            }
+        }
+        First::NoRow
+    }
+
+    #[inline(always)]
+    fn first_in(&self, w: usize, word: u64) -> First {
+        if word == 0 {
+            return First::NoRow;
+        }
+        let bit = word.trailing_zeros();
+        match self.verify[w] & (1 << bit) {
+            0 => First::Row((w * 64) as u32 + bit),
+            _ => First::Undecided,
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
 use crate::lang::semantics::{Constants, Decision, Lazy, Outcome, Values};
 use crate::lang::syntax::ast::CompareOp;
 use crate::types::{Type, Value};
-pub use bits::{RowBits, Selection};
+pub use bits::{First, RowBits, Selection};
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher, Operands};
 pub use code::Code;
