@@ -287,7 +287,7 @@ impl<'a> Results<'a> {
         constants: &[],
     };
 
-    pub(crate) fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
+    fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
         let i = *self.of.get(table as usize)?;
         self.decisions
             .get(i as usize)?

@@ -67,15 +67,6 @@ impl Code {
                     let local = env.locals.get(i as usize).unwrap_or(&NULL);
                     Ok(read_fields(local, &slots).clone())
                 }),
-                // An earlier table's output (`entry.category`), as `lookup` reads it.
-                _ if matches!(e.kind, TExprKind::TableOutput { .. }) => {
-                    let TExprKind::TableOutput { table, output } = e.kind else {
-                        unreachable!("matched above")
-                    };
-                    Code::new(move |env| {
-                        Ok(env.results.get(table, output).cloned().unwrap_or_default())
-                    })
-                }
                 _ => {
                     let e = e.clone();
                     Code::new(move |env| {
