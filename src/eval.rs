@@ -609,11 +609,9 @@ impl Run<'_> {
             return Ok(None);
         };
         Ok(match first {
-            First::Row(row) => constants.rows[row as usize].as_ref().map(|_| Outcome::Row {
-                row,
-                also: Vec::new(),
-                values: Values::Constant,
-            }),
+            First::Row(row) => constants.rows[row as usize]
+                .as_ref()
+                .map(|_| Outcome::constant_row(row)),
             First::NoRow => constants.default.as_ref().map(|_| Outcome::Default {
                 values: Values::Constant,
             }),
@@ -679,11 +677,7 @@ impl Run<'_> {
         if stop_at_first {
             return Ok(match matched.first() {
                 Some(&row) if constants.rows[row as usize].is_some() => {
-                    BySets::Decided(Outcome::Row {
-                        row,
-                        also: Vec::new(),
-                        values: Values::Constant,
-                    })
+                    BySets::Decided(Outcome::constant_row(row))
                 }
                 None if constants.default.is_some() => BySets::Decided(Outcome::Default {
                     values: Values::Constant,

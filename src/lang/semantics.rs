@@ -82,6 +82,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Row `row` decided alone, its outputs the plan's constants.
+    pub fn constant_row(row: u32) -> Outcome {
+        Outcome::Row {
+            row,
+            also: Vec::new(),
+            values: Values::Constant,
+        }
+    }
+
     /// The single result other tables read: a decided row's (or the default's)
     /// values, or the aggregate; nothing for `collect` / `rule_order` rows.
     /// `constants` are the deciding table's.

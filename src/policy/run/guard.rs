@@ -16,7 +16,7 @@ use smallvec::{smallvec, SmallVec};
 
 use super::decisions::field;
 use super::{policy_error, Ctx, Result};
-use crate::eval::{Decision, Outcome, Values};
+use crate::eval::{Decision, Outcome};
 use crate::lang::compile::{CompiledTable, InputRead};
 use crate::lang::ir::HitPolicy;
 use crate::lang::syntax::ast::CompareOp;
@@ -462,11 +462,7 @@ impl<'p> Ctx<'p, '_> {
                     table: role.table,
                     item: None,
                     label: None,
-                    outcome: Outcome::Row {
-                        row,
-                        also: Vec::new(),
-                        values: Values::Constant,
-                    },
+                    outcome: Outcome::constant_row(row),
                 },
                 Vec::new(),
             ),
@@ -556,11 +552,7 @@ impl<'p> Ctx<'p, '_> {
             table: self.policy.roles.guards[g].table,
             item: None,
             label: None,
-            outcome: Outcome::Row {
-                row,
-                also: Vec::new(),
-                values: Values::Constant,
-            },
+            outcome: Outcome::constant_row(row),
         });
     }
 
@@ -1578,6 +1570,7 @@ fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::Values;
 
     /// Only an expression that reads nothing is folded: a cell or default
     /// reading the account, `as_of` or an input would fold to a wrong
@@ -2035,11 +2028,7 @@ mod tests {
                         table: role.table,
                         item: None,
                         label: None,
-                        outcome: Outcome::Row {
-                            row,
-                            also: Vec::new(),
-                            values: Values::Constant,
-                        },
+                        outcome: Outcome::constant_row(row),
                     };
                     let read = ctx.said_of(g, &d).expect("reads");
                     let mut from_answer = SaidAll::new();
