@@ -3,7 +3,8 @@
 //! november`, and the observance rule that gives a weekend holiday its weekday off).
 //! It must not read the clock: dates come in.
 
-use std::collections::BTreeSet;
+mod holidays;
+
 use std::ops::Bound::{Excluded, Included};
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::doc::{CalendarDoc, HolidayDoc};
 use crate::model::spanned::{CellText, Spanned};
 use crate::source::{SourceFile, Span};
+pub use holidays::Holidays;
 
 /// The years a yearly holiday is expanded for: dates outside them see only explicit holidays.
 pub const YEARLY_HOLIDAY_YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
@@ -37,7 +39,7 @@ pub struct WorkCalendar {
     /// Days that are never business days (e.g. Saturday, Sunday).
     pub weekend: Vec<Weekday>,
     /// Specific non-business dates.
-    pub holidays: BTreeSet<NaiveDate>,
+    pub holidays: Holidays,
 }
 
 impl WorkCalendar {
@@ -46,7 +48,7 @@ impl WorkCalendar {
         WorkCalendar {
             name: name.to_string(),
             weekend: vec![Weekday::Sat, Weekday::Sun],
-            holidays: BTreeSet::new(),
+            holidays: Holidays::default(),
         }
     }
 
@@ -348,7 +350,7 @@ pub fn from_doc(
         None => Some(Observance::None),
         Some(text) => reader.observance(text),
     };
-    let mut holidays = BTreeSet::new();
+    let mut holidays = Vec::new();
     for entry in &doc.holidays {
         let holiday = match &entry.value {
             HolidayDoc::On(text) => {
@@ -375,7 +377,7 @@ pub fn from_doc(
     WorkCalendar {
         name: doc.calendar.value.clone(),
         weekend,
-        holidays,
+        holidays: holidays.into_iter().collect(),
     }
 }
 

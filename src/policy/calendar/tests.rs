@@ -237,7 +237,7 @@ fn calendar_without_business_days_gives_none() {
     let cal = WorkCalendar {
         name: "never".into(),
         weekend: ALL_WEEKDAYS.to_vec(),
-        holidays: BTreeSet::new(),
+        holidays: Default::default(),
     };
     let from = d(2026, 11, 26);
     assert!(!cal.is_business_day(from));
