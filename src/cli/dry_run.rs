@@ -9,6 +9,7 @@ use serde_json::{json, Value as Json};
 
 use super::render::{conditions, dynamic_tests, operands, row_id, Detail};
 use super::{error_line, parse_date, Exit, Format, Out};
+use crate::data::accounts::AccountRecord;
 use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::printable;
 use crate::eval::{evaluate, Evaluation, Outcome};
@@ -135,14 +136,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let _ = match args.format {
         Format::Human => {
             for (record, id, result) in &results {
-                human_account(
-                    out,
-                    plan,
-                    record.origin.as_str(),
-                    id.as_deref(),
-                    result,
-                    args,
-                );
+                human_account(out, plan, record, id.as_deref(), result, args);
             }
             let _ = writeln!(
                 out,
@@ -156,9 +150,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         Format::Json => {
             let accounts: Vec<Json> = results
                 .iter()
-                .map(|(record, id, result)| {
-                    json_account(plan, &record.origin, id.as_deref(), result, args)
-                })
+                .map(|(record, id, result)| json_account(plan, record, id.as_deref(), result, args))
                 .collect();
             let mut doc = json!({
                 "as_of": args.as_of.to_string(),
@@ -234,11 +226,12 @@ fn tables_used(policy: &Policy, account: &crate::types::Value, as_of: NaiveDate)
 fn human_account(
     out: &mut Out,
     plan: &Plan,
-    origin: &str,
+    record: &AccountRecord,
     id: Option<&str>,
     result: &Result,
     args: &Args,
 ) {
+    let origin = &record.origin;
     let name = id.map_or_else(|| format!("(no id) at {origin}"), |id| id.to_string());
     let _ = writeln!(out, "account {}", printable(&name));
     match result {
@@ -251,7 +244,8 @@ fn human_account(
         }
         Result::BadData(errors) => {
             for e in errors {
-                let _ = writeln!(out, "  error: {}", printable(&format!("{e} ({origin})")));
+                let at = record.location_of(&e.field);
+                let _ = writeln!(out, "  error: {}", printable(&format!("{e} ({at})")));
             }
         }
         Result::EvalFailed(err) => {
@@ -277,13 +271,25 @@ fn human_account(
     }
 }
 
-fn json_account(plan: &Plan, origin: &str, id: Option<&str>, result: &Result, args: &Args) -> Json {
-    let mut doc = json!({ "account": id, "origin": origin });
+fn json_account(
+    plan: &Plan,
+    record: &AccountRecord,
+    id: Option<&str>,
+    result: &Result,
+    args: &Args,
+) -> Json {
+    let mut doc = json!({ "account": id, "origin": record.origin });
     match result {
         Result::Unreadable(message) => {
             doc["errors"] = json!([{ "field": null, "message": message }])
         }
-        Result::BadData(errors) => doc["errors"] = json!(errors),
+        Result::BadData(errors) => {
+            let errors: Vec<Json> = errors
+                .iter()
+                .map(|e| json!({ "field": e.field, "message": e.message, "location": record.location_of(&e.field) }))
+                .collect();
+            doc["errors"] = json!(errors)
+        }
         Result::EvalFailed(err) => {
             let mut error = json!({ "table": err.table, "message": err.kind.to_string() });
             if let Some(item) = err.item {

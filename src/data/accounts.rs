@@ -5,11 +5,12 @@
 //! `snapshot`'s, and it must not evaluate.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use crate::input::ReadError;
-use crate::model::spanned::{reading, ExactJson, Format, Spanned};
+use crate::model::spanned::{reading, Format, LocatedJson, Positions};
 use crate::source::SourceFile;
 
 /// Account files larger than this are refused unread (split the batch).
@@ -22,6 +23,40 @@ pub struct AccountRecord {
     /// `samples/accounts.yaml:12`: file and line of the record.
     pub origin: String,
     pub json: Result<Json, String>,
+    /// Where a YAML record's values are written, so that a field's problem
+    /// is shown where the field is.
+    pub written: Option<Written>,
+}
+
+/// A YAML record's file name and the line and column of each value in it.
+#[derive(Debug)]
+pub struct Written {
+    file: Arc<str>,
+    positions: Positions<(usize, usize)>,
+}
+
+impl AccountRecord {
+    fn new(origin: String, json: Result<Json, String>) -> AccountRecord {
+        AccountRecord {
+            origin,
+            json,
+            written: None,
+        }
+    }
+
+    /// Where the account's `field` (`account.service_agreements[1].arrears`,
+    /// as decoding names it) is written: `file:line:column` in a YAML file
+    /// (its record's, or its nearest enclosing value's when it was not
+    /// written), the record's origin otherwise.
+    pub fn location_of(&self, field: &str) -> String {
+        match &self.written {
+            Some(Written { file, positions }) => {
+                let (line, col) = positions.of("account", field);
+                format!("{file}:{line}:{col}")
+            }
+            None => self.origin.clone(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,15 +199,17 @@ fn parse_accounts(
             .lines()
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| AccountRecord {
-                origin: format!("{name}:{}", i + 1),
-                json: serde_json::from_str(line).map_err(|e| {
-                    format!(
-                        "invalid JSON at column {}: {}",
-                        e.column(),
-                        json_message(&e)
-                    )
-                }),
+            .map(|(i, line)| {
+                AccountRecord::new(
+                    format!("{name}:{}", i + 1),
+                    serde_json::from_str(line).map_err(|e| {
+                        format!(
+                            "invalid JSON at column {}: {}",
+                            e.column(),
+                            json_message(&e)
+                        )
+                    }),
+                )
             })
             .collect()),
         Kind::Json => {
@@ -184,33 +221,39 @@ fn parse_accounts(
                 Json::Array(items) => items
                     .into_iter()
                     .enumerate()
-                    .map(|(i, json)| AccountRecord {
-                        origin: format!("{name}[{i}]"),
-                        json: Ok(json),
-                    })
+                    .map(|(i, json)| AccountRecord::new(format!("{name}[{i}]"), Ok(json)))
                     .collect(),
-                other => vec![AccountRecord {
-                    origin: name,
-                    json: Ok(other),
-                }],
+                other => vec![AccountRecord::new(name, Ok(other))],
             })
         }
         Kind::Yaml => {
             let file = SourceFile::new(name.clone(), text);
-            let parsed: Result<Vec<Spanned<ExactJson>>, _> = reading(Format::Yaml, &file, || {
+            let parsed: Result<Vec<LocatedJson>, _> = reading(Format::Yaml, &file, || {
                 serde_saphyr::from_str_with_options(
                     &file.text,
                     crate::model::load::yaml_options(&file.text),
                 )
             });
             match parsed {
-                Ok(items) => Ok(items
-                    .into_iter()
-                    .map(|item| AccountRecord {
-                        origin: format!("{name}:{}", file.line_col(item.span.start).0),
-                        json: Ok(item.value.0),
-                    })
-                    .collect()),
+                Ok(items) => {
+                    let name: Arc<str> = name.into();
+                    Ok(items
+                        .into_iter()
+                        .map(|item| {
+                            let line = file.line_col(item.span.start).0;
+                            let (json, positions) =
+                                item.into_parts(&mut |span| file.line_col(span.start));
+                            AccountRecord {
+                                origin: format!("{name}:{line}"),
+                                json: Ok(json),
+                                written: Some(Written {
+                                    file: name.clone(),
+                                    positions,
+                                }),
+                            }
+                        })
+                        .collect())
+                }
                 Err(e) => {
                     let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
                     let (message, help) = crate::model::load::describe_yaml_error(&e);

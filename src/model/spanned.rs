@@ -208,77 +208,186 @@ pub struct ExactJson(pub serde_json::Value);
 
 impl<'de> Deserialize<'de> for ExactJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        LocatedJson::deserialize(deserializer).map(|value| ExactJson(value.into_json()))
+    }
+}
+
+/// A JSON-shaped value read like [`ExactJson`], with the span of each value
+/// in it, so that a problem found when decoding it (`account.balance`) can be
+/// shown where that field is written, not where its record starts.
+#[derive(Clone, Debug)]
+pub struct LocatedJson {
+    pub span: Span,
+    node: Node<LocatedJson>,
+}
+
+/// One value as the YAML or TOML reader typed it, its items or fields `C`.
+#[derive(Clone, Debug)]
+enum Node<C> {
+    Scalar(serde_json::Value),
+    List(Vec<C>),
+    Map(Vec<(String, C)>),
+}
+
+/// Where each value of a [`LocatedJson`] was, by its path: a tree of
+/// positions `P` shaped like the value (without it).
+#[derive(Clone, Debug)]
+pub struct Positions<P> {
+    pub at: P,
+    node: Node<Positions<P>>,
+}
+
+impl LocatedJson {
+    /// The value without its spans.
+    pub fn into_json(self) -> serde_json::Value {
+        self.into_parts(&mut |_| ()).0
+    }
+
+    /// The value, and where each value in it was: `position` turns a span
+    /// into what is kept (a line and column, say).
+    pub fn into_parts<P>(
+        self,
+        position: &mut impl FnMut(Span) -> P,
+    ) -> (serde_json::Value, Positions<P>) {
         use serde_json::Value as Json;
-        let (node, _, written) = located::<JsonNode, D>(deserializer)?;
-        Ok(ExactJson(match node {
-            JsonNode::Value(json) => json,
+        let at = position(self.span);
+        let (json, node) = match self.node {
+            Node::Scalar(json) => (json, Node::Scalar(Json::Null)),
+            Node::List(items) => {
+                let (values, positions) = items
+                    .into_iter()
+                    .map(|item| item.into_parts(position))
+                    .unzip();
+                (Json::Array(values), Node::List(positions))
+            }
+            Node::Map(fields) => {
+                let mut object = serde_json::Map::new();
+                let mut positions = Vec::with_capacity(fields.len());
+                for (key, value) in fields {
+                    let (value, position) = value.into_parts(position);
+                    object.insert(key.clone(), value);
+                    positions.push((key, position));
+                }
+                (Json::Object(object), Node::Map(positions))
+            }
+        };
+        (json, Positions { at, node })
+    }
+}
+
+impl<P: Copy> Positions<P> {
+    /// Where the value at `path` was written (`account.service_agreements[1].arrears`,
+    /// as decoding names a field, under `root`, here `account`), or its
+    /// nearest enclosing value's position when it was not written (a missing field).
+    pub fn of(&self, root: &str, path: &str) -> P {
+        let Some(mut rest) = path.strip_prefix(root) else {
+            return self.at;
+        };
+        let mut here = self;
+        loop {
+            let (next, after) = match (rest.as_bytes().first(), &here.node) {
+                (Some(b'.'), Node::Map(fields)) => {
+                    let name = &rest[1..];
+                    let end = name.find(['.', '[']).unwrap_or(name.len());
+                    let field = fields.iter().find(|(key, _)| key == &name[..end]);
+                    (field.map(|(_, p)| p), &name[end..])
+                }
+                (Some(b'['), Node::List(items)) => {
+                    let Some((index, after)) = rest[1..].split_once(']') else {
+                        return here.at;
+                    };
+                    (
+                        index.parse::<usize>().ok().and_then(|i| items.get(i)),
+                        after,
+                    )
+                }
+                _ => return here.at,
+            };
+            match next {
+                Some(next) => (here, rest) = (next, after),
+                None => return here.at,
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LocatedJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value as Json;
+        let (node, span, written) = located::<ReadNode, D>(deserializer)?;
+        let node = match node {
+            ReadNode::Node(node) => node,
             // The account decoder reads (or refuses) the number as JSON's.
-            JsonNode::Float(value) => {
+            ReadNode::Float(value) => {
                 let text = float_source::<D::Error>(value, written)?;
-                match text.parse() {
+                Node::Scalar(match text.parse() {
                     Ok(number) => Json::Number(number),
                     Err(_) => Json::String(text), // `+1.5`, `.5`: not JSON's spelling
-                }
+                })
             }
-        }))
+        };
+        Ok(LocatedJson { span, node })
     }
 }
 
 /// One node as the YAML or TOML reader typed it; a float still to be read from its text.
-enum JsonNode {
-    Value(serde_json::Value),
+enum ReadNode {
+    Node(Node<LocatedJson>),
     Float(f64),
 }
 
-impl<'de> Deserialize<'de> for JsonNode {
+impl<'de> Deserialize<'de> for ReadNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde_json::Value as Json;
+        fn scalar(json: Json) -> ReadNode {
+            ReadNode::Node(Node::Scalar(json))
+        }
         struct NodeVisitor;
         impl<'de> Visitor<'de> for NodeVisitor {
-            type Value = JsonNode;
+            type Value = ReadNode;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a value")
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::Bool(v)))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ReadNode, E> {
+                Ok(scalar(Json::Bool(v)))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::from(v)))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ReadNode, E> {
+                Ok(scalar(Json::from(v)))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::from(v)))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ReadNode, E> {
+                Ok(scalar(Json::from(v)))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonNode, E> {
-                Ok(JsonNode::Float(v))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ReadNode, E> {
+                Ok(ReadNode::Float(v))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::String(v.to_string())))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ReadNode, E> {
+                Ok(scalar(Json::String(v.to_string())))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::String(v)))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<ReadNode, E> {
+                Ok(scalar(Json::String(v)))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::Null))
+            fn visit_unit<E: de::Error>(self) -> Result<ReadNode, E> {
+                Ok(scalar(Json::Null))
             }
-            fn visit_none<E: de::Error>(self) -> Result<JsonNode, E> {
-                Ok(JsonNode::Value(Json::Null))
+            fn visit_none<E: de::Error>(self) -> Result<ReadNode, E> {
+                Ok(scalar(Json::Null))
             }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<JsonNode, D::Error> {
-                ExactJson::deserialize(d).map(|v| JsonNode::Value(v.0))
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<ReadNode, D::Error> {
+                LocatedJson::deserialize(d).map(|v| ReadNode::Node(v.node))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsonNode, A::Error> {
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ReadNode, A::Error> {
                 let mut items = Vec::new();
-                while let Some(ExactJson(item)) = seq.next_element()? {
+                while let Some(item) = seq.next_element()? {
                     items.push(item);
                 }
-                Ok(JsonNode::Value(Json::Array(items)))
+                Ok(ReadNode::Node(Node::List(items)))
             }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
-                let mut object = serde_json::Map::new();
-                while let Some((key, ExactJson(value))) = map.next_entry::<String, ExactJson>()? {
-                    object.insert(key, value);
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ReadNode, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry::<String, LocatedJson>()? {
+                    fields.push(entry);
                 }
-                Ok(JsonNode::Value(Json::Object(object)))
+                Ok(ReadNode::Node(Node::Map(fields)))
             }
         }
         deserializer.deserialize_any(NodeVisitor)
@@ -334,6 +443,21 @@ impl schemars::JsonSchema for CellText {
 }
 
 /// Any JSON-shaped value: an account, a field's new value.
+impl schemars::JsonSchema for LocatedJson {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExactJson".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(true)
+    }
+}
+
+/// Any JSON-shaped value: an account, a field's new value.
 impl schemars::JsonSchema for ExactJson {
     fn inline_schema() -> bool {
         true
@@ -345,5 +469,42 @@ impl schemars::JsonSchema for ExactJson {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (serde_json::Value, Positions<(usize, usize)>) {
+        let file = SourceFile::new("a.yaml", text);
+        let located: LocatedJson =
+            reading(Format::Yaml, &file, || serde_saphyr::from_str(&file.text)).unwrap();
+        located.into_parts(&mut |span| file.line_col(span.start))
+    }
+
+    #[test]
+    fn a_path_is_found_where_it_is_written_or_at_its_nearest_parent() {
+        let text = "id: a\nitems:\n  - amount: 1.50\n  - amount: \"2,00\"\n    note: x\n";
+        let (json, at) = read(text);
+        assert_eq!(json["items"][1]["amount"], "2,00");
+        assert_eq!(json["items"][0]["amount"].to_string(), "1.50", "as written");
+        assert_eq!(at.of("account", "account"), (1, 1));
+        assert_eq!(at.of("account", "account.id"), (1, 5));
+        assert_eq!(at.of("account", "account.items[1].amount"), (4, 13));
+        assert_eq!(at.of("account", "account.items[1].note"), (5, 11));
+        // Not written: the nearest value that was.
+        let items = at.of("account", "account.items");
+        assert_eq!(items, (3, 3));
+        assert_eq!(at.of("account", "account.items[1].missing"), (4, 5));
+        assert_eq!(at.of("account", "account.items[7].amount"), items);
+        assert_eq!(at.of("account", "account.items[x]"), items);
+        assert_eq!(at.of("account", "account.id[0]"), (1, 5));
+        assert_eq!(
+            at.of("account", "other.id"),
+            (1, 1),
+            "another root is not this value's"
+        );
+        assert_eq!(at.of("account", "accounts.id"), (1, 1));
     }
 }

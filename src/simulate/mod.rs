@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 use crate::data::snapshot::decode_account;
 use crate::diagnostic::Diagnostic;
 use crate::model::load::{date_cell, format_of};
-use crate::model::spanned::{CellText, ExactJson, Spanned};
+use crate::model::spanned::{CellText, LocatedJson, Spanned};
 use crate::policy::case::{self, Case, Event};
 use crate::policy::{Action, Policy};
 use crate::source::{SourceFile, Span};
@@ -54,7 +54,7 @@ pub struct TimelineDoc {
     pub ages: Option<Spanned<String>>,
     /// The account on the first day, before that day's happenings; its `case`
     /// (if any) is the open case's state.
-    pub account: Spanned<ExactJson>,
+    pub account: LocatedJson,
     /// What happens, dated: new figures, promises, payments, contacts' outcomes.
     #[serde(default)]
     pub happenings: Vec<Spanned<happen::HappeningDoc>>,
@@ -206,11 +206,12 @@ impl Timeline {
             .slots
             .case
             .map(|c| schema.account().fields[c.slot].name.clone());
-        let mut facts = doc.account.value.0;
+        let account_span = doc.account.span;
+        let (mut facts, written) = doc.account.into_parts(&mut |span| span);
         let mut case = None;
         match facts.as_object_mut() {
             None => problems.push(error(
-                doc.account.span,
+                account_span,
                 "`account` must be a mapping: the account's fields on the first day".into(),
             )),
             // The starting case state, taken out of the facts: from here on the
@@ -220,7 +221,7 @@ impl Timeline {
                 Some(json) => match serde_json::from_value(json) {
                     Ok(state) => case = Some(state),
                     Err(e) => problems.push(
-                        error(doc.account.span, format!("the account's case: {e}"))
+                        error(account_span, format!("the account's case: {e}"))
                             .with_help("docs/simulate.md lists the case state's fields"),
                     ),
                 },
@@ -231,10 +232,11 @@ impl Timeline {
         {
             // Decoding ignores unknown fields (extracts carry columns no rule
             // reads); in an account written by hand one is a typo.
-            problems.push(error(
-                doc.account.span,
-                format!("`account.{path}`: {message}"),
-            ));
+            // At the misspelt key itself, where the editor can show it.
+            let value = written.of("account", &format!("account.{path}"));
+            let key = path.rsplit(['.', ']']).next().unwrap_or(&path);
+            let at = crate::model::spanned::key_before(&file, value, key).unwrap_or(value);
+            problems.push(error(at, format!("`account.{path}`: {message}")));
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -252,10 +254,14 @@ impl Timeline {
             case,
             happenings,
         };
-        // The first day's account must decode before any day runs.
-        timeline
-            .decode(schema, &timeline.facts, &timeline.case)
-            .map_err(|message| vec![error(doc.account.span, message)])?;
+        // The first day's account must decode before any day runs; each bad
+        // field is shown where it is written.
+        if let Err(errors) = timeline.decode_fields(schema, &timeline.facts, &timeline.case) {
+            return Err(errors
+                .iter()
+                .map(|e| error(written.of("account", &e.field), e.to_string()))
+                .collect());
+        }
         Ok(timeline)
     }
 
@@ -267,18 +273,27 @@ impl Timeline {
         facts: &Json,
         case: &Option<Case>,
     ) -> Result<crate::types::Value, String> {
-        let mut account = facts.clone();
-        if let (Some(field), Some(object)) = (&self.case_field, account.as_object_mut()) {
-            let state = serde_json::to_value(case).unwrap_or(Json::Null);
-            object.insert(field.clone(), state);
-        }
-        decode_account(schema, &account).map_err(|errors| {
+        self.decode_fields(schema, facts, case).map_err(|errors| {
             errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ")
         })
+    }
+
+    fn decode_fields(
+        &self,
+        schema: &crate::data::schema::Schema,
+        facts: &Json,
+        case: &Option<Case>,
+    ) -> Result<crate::types::Value, Vec<crate::data::snapshot::FieldError>> {
+        let mut account = facts.clone();
+        if let (Some(field), Some(object)) = (&self.case_field, account.as_object_mut()) {
+            let state = serde_json::to_value(case).unwrap_or(Json::Null);
+            object.insert(field.clone(), state);
+        }
+        decode_account(schema, &account)
     }
 
     /// The one line that says why a run stopped: at the happening's

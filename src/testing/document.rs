@@ -399,7 +399,23 @@ impl TestDocument {
             Some(rel) => {
                 let target = path.parent().unwrap_or(Path::new(".")).join(&rel.value);
                 match crate::data::accounts::read_accounts(&target) {
-                    Ok(records) => records.into_iter().filter_map(|r| r.json.ok()).collect(),
+                    // A record that cannot be read is an error here, not a
+                    // case's puzzling "no account".
+                    Ok(records) => records
+                        .into_iter()
+                        .filter_map(|r| match r.json {
+                            Ok(json) => Some(json),
+                            Err(reason) => {
+                                problems.push(Diagnostic::error(
+                                    CODE,
+                                    &file,
+                                    rel.span,
+                                    format!("{}: {reason}", r.origin),
+                                ));
+                                None
+                            }
+                        })
+                        .collect(),
                     Err(e) => {
                         problems.push(Diagnostic::error(CODE, &file, rel.span, e.to_string()));
                         Vec::new()
