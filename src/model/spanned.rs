@@ -24,6 +24,9 @@ thread_local! {
     /// A cell the reader typed as a float, waiting for its enclosing
     /// `Spanned` to learn where it is written (see `Spanned::deserialize`).
     static FLOAT_CELL: Cell<Option<f64>> = const { Cell::new(None) };
+    /// A cell the reader found null: written `null` or `~` (the test "equals
+    /// null") or nothing at all ("any"), which only its text tells apart.
+    static NULL_CELL: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` with spans resolved against `file` in `format`.
@@ -33,6 +36,7 @@ pub fn reading<R>(format: Format, file: &Arc<SourceFile>, f: impl FnOnce() -> R)
         fn drop(&mut self) {
             READING.with(|r| *r.borrow_mut() = self.0.take());
             FLOAT_CELL.set(None);
+            NULL_CELL.set(false);
         }
     }
     let previous = READING.with(|r| r.borrow_mut().replace((format, file.clone())));
@@ -75,8 +79,34 @@ impl<'de, T: Deserialize<'de> + 'static> Deserialize<'de> for Spanned<T> {
                 .map(|d| d.to_string())
                 .map_err(|e| de::Error::custom(format!("`{text}` {}", e.reason())))?;
         }
+        if NULL_CELL.take() {
+            if let (Some(cell), Some(at)) = (
+                (&mut value as &mut dyn Any).downcast_mut::<CellText>(),
+                written,
+            ) {
+                if written_null(at) {
+                    cell.0 = "null".into();
+                }
+            }
+        }
         Ok(Spanned::new(value, span))
     }
+}
+
+/// Whether the scalar written at byte `at` of the file being read is YAML's
+/// `null` or `~` (not an empty value).
+fn written_null(at: usize) -> bool {
+    READING.with(|r| {
+        let reading = r.borrow();
+        let Some((_, file)) = reading.as_ref() else {
+            return false;
+        };
+        let rest = file.text.get(at..).unwrap_or("");
+        let word = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '~' || c == '_'))
+            .map_or(rest, |end| &rest[..end]);
+        matches!(word, "null" | "Null" | "NULL" | "~")
+    })
 }
 
 /// A value with the span where it is used and the byte offset where it is
@@ -165,9 +195,12 @@ impl<'de> Deserialize<'de> for CellText {
                 Ok(CellText(v.to_string()))
             }
             fn visit_unit<E: de::Error>(self) -> Result<CellText, E> {
+                // `null` (equals null) or nothing (any), once its `Spanned` knows where it is.
+                NULL_CELL.set(true);
                 Ok(CellText(String::new()))
             }
             fn visit_none<E: de::Error>(self) -> Result<CellText, E> {
+                NULL_CELL.set(true);
                 Ok(CellText(String::new()))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
