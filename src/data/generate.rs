@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value as Json};
 
-pub const MAIN_COLUMNS: [&str; 24] = [
+pub const MAIN_COLUMNS: [&str; 23] = [
     "ACCT_NO",
     "CUST_CLASS",
     "JURIS",
@@ -37,7 +37,6 @@ pub const MAIN_COLUMNS: [&str; 24] = [
     "CASE_CATEGORY",
     "CASE_CLASS",
     "CASE_TEMPLATE",
-    "CASE_ARM",
     "CASE_START",
 ];
 pub const SA_COLUMNS: [&str; 9] = [
@@ -456,7 +455,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// The main CSV row (24 cells), broken as `corrupt` says.
+/// The main CSV row (23 cells), broken as `corrupt` says.
 pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
     let c = a.case.as_ref();
     let mut row = vec![
@@ -482,7 +481,6 @@ pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
         c.map(|c| c.category.to_string()).unwrap_or_default(),
         c.map(|c| c.class.to_string()).unwrap_or_default(),
         c.map(|c| c.template.to_string()).unwrap_or_default(),
-        String::new(),
         c.map(|c| c.start_date.to_string()).unwrap_or_default(),
     ];
     match corrupt {
@@ -570,7 +568,7 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
         m.insert(
             "case".into(),
             // The fields the CSV mapping reads too, so both formats are the same accounts.
-            json!({"category": c.category, "template": c.template,
+            json!({"category": c.category, "class": c.class, "template": c.template,
                    "start_date": c.start_date.to_string()}),
         );
     }

@@ -457,6 +457,16 @@ fn csv_and_json_lines_give_the_same_actions() {
     );
     assert!(x.len() > 3000);
     assert_eq!(x, y);
+    // The extract carries each open case's class, so a case whose class no
+    // longer fits is re-treated from a CSV extract too.
+    let class_changed = x
+        .iter()
+        .filter(|a| {
+            a["type"] == "retreat_case"
+                && a["rules"].to_string().contains("retreatment:class-changed")
+        })
+        .count();
+    assert!(class_changed > 0, "no case re-treated for its class");
 }
 
 #[test]
