@@ -105,6 +105,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "text_unquoted",
+        code: "syntax",
+        file: "entry.yaml",
+        at: At::Text("seriously late", 10),
+        mentions: &[
+            "unexpected `late` after `seriously`",
+            r#"text is written in double quotes inside the cell (in YAML: `'"seriously late"'`)"#,
+        ],
+    },
+    Case {
         name: "unknown_variant",
         code: "unknown-variant",
         file: "entry.yaml",

@@ -195,7 +195,16 @@ impl Checker<'_> {
                     deps.append(&mut scope.deps);
                     if !fits(&expr.ty, &output.ty) {
                         let (got, want) = (self.show(&expr.ty), self.show(&output.ty));
-                        let help = money_hint(&expr.ty, &output.ty);
+                        let word = cell.value.0.trim();
+                        let bare_word = !word.is_empty()
+                            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                        let help = match &output.ty {
+                            // `reason: deceased` names the input; the analyst meant the word.
+                            Type::Text if bare_word => Some(format!(
+                                "`{word}` is read as a name; text is written in double quotes inside the cell (in YAML: `'\"{word}\"'`)"
+                            )),
+                            _ => money_hint(&expr.ty, &output.ty),
+                        };
                         self.error(
                             "type-mismatch",
                             file,

@@ -85,7 +85,14 @@ impl Checker<'_> {
                 ))
             } else {
                 did_you_mean(&first.name, candidates.iter().map(|s| s.as_str()))
-                    .or_else(|| expect.and_then(how_written))
+                    .or_else(|| match expect {
+                        // A word where text is expected: text without its quotes.
+                        Some(Type::Text) if segments.len() == 1 => Some(format!(
+                            "text is written in double quotes inside the cell (in YAML: `'\"{}\"'`)",
+                            first.name
+                        )),
+                        _ => expect.and_then(how_written),
+                    })
             };
             self.error(
                 "unknown-name",

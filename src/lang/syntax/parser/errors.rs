@@ -416,8 +416,19 @@ fn hint(
             return Some(format!("write a range as `[{}]`", seg.trim()));
         }
         if mode == Mode::Cell && cur.text == "," {
-            if let Some(fixed) = comma_range_fix(text, cur.start) {
-                return Some(format!("write a range as `{fixed}`"));
+            if let Some((low, high, range)) = comma_range_fix(text, cur.start) {
+                let number =
+                    |v: &str| v.starts_with(|c: char| c.is_ascii_digit() || "$-+.".contains(c));
+                // `[1, 29]` may be an interval; `[card, utility]` is a list
+                // (a range of variants would take those between them too).
+                let list = range.starts_with('[') && range.ends_with(']');
+                return Some(if number(&low) && number(&high) && list {
+                    format!("write a range as `{range}`, or list the values without brackets: `{low}, {high}`")
+                } else if number(&low) && number(&high) || !list {
+                    format!("write a range as `{range}`")
+                } else {
+                    format!("a cell lists the values it accepts, without brackets: `{low}, {high}`")
+                });
             }
         }
         if p.is_number() && cur.is_word() && cur.text.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -447,6 +458,14 @@ fn hint(
             return Some(format!(
                 "`{}` is a keyword; write text in double quotes: \"{}\"",
                 cur.text, cur.text
+            ));
+        }
+        if mode == Mode::Expr && p.is_word() && cur.is_word() && !text.contains('"') {
+            // Two bare words: most often text written without its quotes.
+            return Some(format!(
+                "text is written in double quotes inside the cell (in YAML: `'\"{}\"'`); \
+                 otherwise join the two with an operator such as `+` or `and`",
+                text.trim()
             ));
         }
         if p.ends_value() && (cur.ends_value() || cur.text == "(" || cur.text == "$") {
@@ -517,7 +536,8 @@ fn dash_range_fix(text: &str, close: usize) -> Option<(usize, String)> {
     Some((open + 1 + dash, format!("{open_ch}{low}..{high}{close_ch}")))
 }
 
-fn comma_range_fix(text: &str, pos: usize) -> Option<String> {
+/// `[low, high]` around the comma at `pos`: its bounds and the range written `[low..high]`.
+fn comma_range_fix(text: &str, pos: usize) -> Option<(String, String, String)> {
     let before = &text[..pos];
     let open = before.rfind(['(', '['])?;
     if before[open + 1..].contains([')', ']', ',']) {
@@ -532,5 +552,6 @@ fn comma_range_fix(text: &str, pos: usize) -> Option<String> {
     if low.is_empty() || high.is_empty() || high.contains(',') {
         return None;
     }
-    Some(format!("{open_ch}{low}..{high}{close_ch}"))
+    let range = format!("{open_ch}{low}..{high}{close_ch}");
+    Some((low.to_string(), high.to_string(), range))
 }
