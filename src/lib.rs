@@ -42,6 +42,9 @@ pub struct Linted {
     pub diagnostics: Vec<diagnostic::Diagnostic>,
     /// The counterexample accounts written, when asked for (`lint --counterexamples`).
     pub counterexamples: Vec<PathBuf>,
+    /// Whether the tables were analysed and the test documents checked
+    /// against the rules: not while the rules (some effective-dated set) have errors.
+    pub analysed: bool,
 }
 
 /// What `arrears lint` is asked beyond the directory.
@@ -99,9 +102,11 @@ pub fn lint_with(dir: &Path, options: &LintOptions) -> Result<Linted, String> {
     }
     let mut per_set = Vec::new();
     let mut written = Vec::new();
+    let mut analysed = true;
     for &set in &sets {
-        let (diagnostics, mut files) = lint_set(dir, &book, set, options)?;
+        let (diagnostics, mut files, set_analysed) = lint_set(dir, &book, set, options)?;
         written.append(&mut files);
+        analysed &= set_analysed;
         per_set.push((set, diagnostics));
     }
     let mut diagnostics = merge_sets(&book, &per_set);
@@ -138,17 +143,19 @@ pub fn lint_with(dir: &Path, options: &LintOptions) -> Result<Linted, String> {
         loaded: book.into_set(first),
         diagnostics,
         counterexamples: written,
+        analysed,
     })
 }
 
 /// One rule set linted: its build's diagnostics, the table analysis when it has
-/// no errors, and the test documents checked against it.
+/// no errors, and the test documents checked against it; and whether it had
+/// no errors, so was analysed.
 fn lint_set(
     dir: &Path,
     book: &policy::Rulebook,
     set: usize,
     options: &LintOptions,
-) -> Result<(Vec<diagnostic::Diagnostic>, Vec<PathBuf>), String> {
+) -> Result<(Vec<diagnostic::Diagnostic>, Vec<PathBuf>, bool), String> {
     use diagnostic::Severity;
     use testing::Subject;
     let docs = &book.docs;
@@ -199,7 +206,7 @@ fn lint_set(
     };
     diagnostics
         .extend(testing::lint(&test_paths, dir, subject.as_ref()).map_err(|e| e.to_string())?);
-    Ok((diagnostics, written))
+    Ok((diagnostics, written, rules_ok))
 }
 
 /// The accounts of the rules' own tests (`DIR/tests/*.yaml`, each case's

@@ -119,6 +119,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         loaded,
         diagnostics,
         counterexamples,
+        analysed,
     } = match crate::lint_with(
         dir,
         &crate::LintOptions {
@@ -168,7 +169,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             writeln!(
                 out,
                 "{}",
-                summary_line(dir, &loaded, errors, warnings, notes, proven)
+                summary_line(dir, &loaded, (errors, warnings, notes), proven, analysed)
             )
         }
         LintFormat::Json => {
@@ -177,6 +178,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 "errors": errors,
                 "warnings": warnings,
                 "infos": notes,
+                "analysed": analysed,
             });
             writeln!(
                 out,
@@ -191,7 +193,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             writeln!(
                 out,
                 "{}",
-                summary_line(dir, &loaded, errors, warnings, notes, proven)
+                summary_line(dir, &loaded, (errors, warnings, notes), proven, analysed)
             )
         }
     };
@@ -206,10 +208,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
 fn summary_line(
     dir: &Path,
     loaded: &crate::policy::Loaded,
-    errors: usize,
-    warnings: usize,
-    notes: usize,
+    (errors, warnings, notes): (usize, usize, usize),
     proven: Option<&str>,
+    analysed: bool,
 ) -> String {
     let summary = match (&loaded.policy, &loaded.plan) {
         (Some(p), _) => format!(
@@ -231,10 +232,15 @@ fn summary_line(
         None => notes,
     };
     let dir = printable(&dir.display().to_string()).into_owned();
+    // Said, so that "1 error" is not read as "and nothing else is wrong".
+    let skipped = match analysed {
+        true => "",
+        false => "; the tables were not analysed (gaps, overlaps, unreachable rows), nor the guard-rail invariants proven or the test documents checked against the rules: fix the errors and lint again",
+    };
     if errors == 0 && warnings == 0 {
         format!("{dir}: {summary}, no problems{notes}")
     } else {
-        format!("{dir}: {errors} error(s), {warnings} warning(s){notes}")
+        format!("{dir}: {errors} error(s), {warnings} warning(s){notes}{skipped}")
     }
 }
 

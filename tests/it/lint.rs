@@ -347,7 +347,8 @@ fn human_output_names_file_line_and_column() {
             case.name
         );
         assert!(
-            text.trim_end().ends_with("error(s), 0 warning(s)"),
+            text.trim_end().contains(" error(s), 0 warning(s)")
+                && text.trim_end().ends_with("fix the errors and lint again"),
             "{}: summary line",
             case.name
         );
@@ -417,6 +418,7 @@ fn shipped_rules_lint_clean() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["errors"], 0);
     assert_eq!(json["warnings"], 0);
+    assert_eq!(json["analysed"], true);
     // Every invariant of the shipped guard-rail packs is proven.
     let proven: Vec<&serde_json::Value> = json["diagnostics"]
         .as_array()
@@ -523,7 +525,7 @@ fn broken_cell_in_shipped_entry_is_located() {
     assert!(
         human
             .trim_end()
-            .ends_with("rules: 1 error(s), 0 warning(s)"),
+            .ends_with("rules: 1 error(s), 0 warning(s); the tables were not analysed (gaps, overlaps, unreachable rows), nor the guard-rail invariants proven or the test documents checked against the rules: fix the errors and lint again"),
         "{human}"
     );
 
@@ -531,6 +533,7 @@ fn broken_cell_in_shipped_entry_is_located() {
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["errors"], 1);
+    assert_eq!(json["analysed"], false, "the analysis did not run");
     let d = &json["diagnostics"][0];
     assert_eq!(d["file"], "rules/entry.yaml");
     assert_eq!(
