@@ -67,6 +67,10 @@ impl Code {
                     let local = env.locals.get(i as usize).unwrap_or(&NULL);
                     Ok(read_fields(local, &slots).clone())
                 }),
+                Operand::Output(table, output, slots) => Code::new(move |env| {
+                    let value = env.results.get(table, output).unwrap_or(&NULL);
+                    Ok(read_fields(value, &slots).clone())
+                }),
                 _ => {
                     let e = e.clone();
                     Code::new(move |env| {
@@ -292,6 +296,12 @@ impl Dec {
             Operand::Account(slots) => DecArg::Account(slots),
             Operand::Local(i, slots) => DecArg::Local(i, slots),
             Operand::AsOf => DecArg::Const(None),
+            Operand::Output(table, output, slots) => DecArg::Dec(Dec::new(move |env| {
+                Ok(dec(read_fields(
+                    env.results.get(table, output).unwrap_or(&NULL),
+                    &slots,
+                )))
+            })),
             Operand::Lookup(e) => DecArg::Dec(Dec::new(move |env| {
                 ready(&e, env)?;
                 Ok(lookup(&e, env).and_then(dec))
@@ -339,7 +349,9 @@ enum Operand {
     Const(Value),
     /// `as_of`.
     AsOf,
-    /// Another value named in place (an input, a table's output, a field of one).
+    /// An earlier table's output, or a field path of one.
+    Output(u32, u32, Box<[u32]>),
+    /// Another value named in place (an input, a field of one).
     Lookup(TExpr),
     Computed(Code),
 }
@@ -357,6 +369,9 @@ impl Operand {
             TExprKind::Account => Operand::Account(slots.into()),
             TExprKind::Local(i) => Operand::Local(i, slots.into()),
             TExprKind::AsOf if slots.is_empty() => Operand::AsOf,
+            TExprKind::TableOutput { table, output } => {
+                Operand::Output(table, output, slots.into())
+            }
             _ => Operand::Lookup(e.clone()),
         }
     }
@@ -365,7 +380,11 @@ impl Operand {
     fn infallible(&self) -> bool {
         matches!(
             self,
-            Operand::Const(_) | Operand::Account(_) | Operand::Local(..) | Operand::AsOf
+            Operand::Const(_)
+                | Operand::Account(_)
+                | Operand::Local(..)
+                | Operand::AsOf
+                | Operand::Output(..)
         )
     }
 
@@ -389,6 +408,9 @@ impl Operand {
             }
             (Operand::Const(v), None) => v,
             (Operand::AsOf, None) => &env.as_of,
+            (Operand::Output(table, output, slots), None) => {
+                read_fields(env.results.get(*table, *output).unwrap_or(&NULL), slots)
+            }
             (Operand::Lookup(e), None) => lookup(e, env).unwrap_or(&NULL),
             (Operand::Computed(_), None) => &NULL,
         }
