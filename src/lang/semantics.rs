@@ -296,7 +296,8 @@ impl<'a> Results<'a> {
         constants: &[],
     };
 
-    fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
+    #[inline]
+    pub(crate) fn get(&self, table: u32, output: u32) -> Option<&'a Value> {
         let i = *self.of.get(table as usize)?;
         self.decisions
             .get(i as usize)?

@@ -67,6 +67,10 @@ impl Code {
                     let local = env.locals.get(i as usize).unwrap_or(&NULL);
                     Ok(read_fields(local, &slots).clone())
                 }),
+                Operand::Output(table, output, slots) => Code::new(move |env| {
+                    let value = env.results.get(table, output).unwrap_or(&NULL);
+                    Ok(read_fields(value, &slots).clone())
+                }),
                 _ => {
                     let e = e.clone();
                     Code::new(move |env| {
@@ -292,6 +296,12 @@ impl Dec {
             Operand::Account(slots) => DecArg::Account(slots),
             Operand::Local(i, slots) => DecArg::Local(i, slots),
             Operand::AsOf => DecArg::Const(None),
+            Operand::Output(table, output, slots) => DecArg::Dec(Dec::new(move |env| {
+                Ok(dec(read_fields(
+                    env.results.get(table, output).unwrap_or(&NULL),
+                    &slots,
+                )))
+            })),
             Operand::Lookup(e) => DecArg::Dec(Dec::new(move |env| {
                 ready(&e, env)?;
                 Ok(lookup(&e, env).and_then(dec))
@@ -339,7 +349,9 @@ enum Operand {
     Const(Value),
     /// `as_of`.
     AsOf,
-    /// Another value named in place (an input, a table's output, a field of one).
+    /// An earlier table's output, or a field path of one.
+    Output(u32, u32, Box<[u32]>),
+    /// Another value named in place (an input, a field of one).
     Lookup(TExpr),
     Computed(Code),
 }
@@ -357,6 +369,9 @@ impl Operand {
             TExprKind::Account => Operand::Account(slots.into()),
             TExprKind::Local(i) => Operand::Local(i, slots.into()),
             TExprKind::AsOf if slots.is_empty() => Operand::AsOf,
+            TExprKind::TableOutput { table, output } => {
+                Operand::Output(table, output, slots.into())
+            }
             _ => Operand::Lookup(e.clone()),
         }
     }
@@ -365,7 +380,11 @@ impl Operand {
     fn infallible(&self) -> bool {
         matches!(
             self,
-            Operand::Const(_) | Operand::Account(_) | Operand::Local(..) | Operand::AsOf
+            Operand::Const(_)
+                | Operand::Account(_)
+                | Operand::Local(..)
+                | Operand::AsOf
+                | Operand::Output(..)
         )
     }
 
@@ -389,6 +408,9 @@ impl Operand {
             }
             (Operand::Const(v), None) => v,
             (Operand::AsOf, None) => &env.as_of,
+            (Operand::Output(table, output, slots), None) => {
+                read_fields(env.results.get(*table, *output).unwrap_or(&NULL), slots)
+            }
             (Operand::Lookup(e), None) => lookup(e, env).unwrap_or(&NULL),
             (Operand::Computed(_), None) => &NULL,
         }
@@ -440,6 +462,8 @@ enum ItemCode {
     /// A value named outside the item (`as_of`, an account field, an input).
     Outer(Operand),
     Code(Code),
+    /// `days_between` of two parts that cannot fail (nor can it).
+    Days(Box<(ItemCode, ItemCode)>),
     Run(Arc<ItemRun>),
 }
 
@@ -496,6 +520,9 @@ impl ItemCode {
                     ItemCode::compile(&args[0], local)?,
                     ItemCode::compile(&args[1], local)?,
                 );
+                if l.infallible() && r.infallible() {
+                    return Some(ItemCode::Days(Box::new((l, r))));
+                }
                 run(Box::new(move |item, env| {
                     let a = l.get(item, env)?;
                     Ok(days_between(&a, &*r.get(item, env)?))
@@ -519,10 +546,11 @@ impl ItemCode {
         }
     }
 
-    /// Whether it cannot fail: it reads a field or is a constant.
+    /// Whether it cannot fail: it reads a field or is a constant (or
+    /// `days_between` of such parts).
     fn infallible(&self) -> bool {
         match self {
-            ItemCode::Field(_) | ItemCode::Const(_) => true,
+            ItemCode::Field(_) | ItemCode::Const(_) | ItemCode::Days(_) => true,
             ItemCode::Outer(op) => op.infallible(),
             ItemCode::Code(_) | ItemCode::Run(_) => false,
         }
@@ -539,7 +567,15 @@ impl ItemCode {
             }),
             ItemCode::Code(code) => Cow::Owned(code.run(env)?),
             ItemCode::Run(run) => Cow::Owned(run(item, env)?),
+            ItemCode::Days(parts) => Cow::Owned(ItemCode::days(parts, item, env)?),
         })
+    }
+
+    /// `days_between` of two parts: out of line, so that `get` is not recursive.
+    #[inline(never)]
+    fn days(parts: &(ItemCode, ItemCode), item: &Value, env: &mut Env) -> Result<Value> {
+        let a = parts.0.get(item, env)?;
+        Ok(days_between(&a, &*parts.1.get(item, env)?))
     }
 }
 
@@ -694,6 +730,9 @@ enum Test {
     Amount(Box<[u32]>, CompareOp, Decimal, Value),
     /// A field path of the item compared with any other constant.
     Compare(Box<[u32]>, CompareOp, Value),
+    /// A field path of the item compared with a value read in place
+    /// outside it (`sa.until >= as_of`).
+    FieldWith(Box<[u32]>, CompareOp, Operand),
     /// A value of the item compared with one that does not read it.
     With(ItemCode, CompareOp, Operand),
     And(Box<Test>, Box<Test>),
@@ -725,9 +764,10 @@ impl Test {
                     Test::Amount(slots, *op, *d, c.clone())
                 }
                 (Some(slots), TExprKind::Const(c)) => Test::Compare(slots, *op, c.clone()),
-                _ if !mentions_local(r, local) => {
-                    Test::With(ItemCode::compile(l, local)?, *op, Operand::of(r))
-                }
+                _ if !mentions_local(r, local) => match (item_path(l, local), Operand::of(r)) {
+                    (Some(slots), r) if r.infallible() => Test::FieldWith(slots, *op, r),
+                    (_, r) => Test::With(ItemCode::compile(l, local)?, *op, r),
+                },
                 _ => Test::Value(ItemCode::compile(e, local)?),
             },
             _ => Test::Value(ItemCode::compile(e, local)?),
@@ -736,7 +776,11 @@ impl Test {
 
     fn infallible(&self) -> bool {
         match self {
-            Test::Field(_) | Test::Variant(..) | Test::Amount(..) | Test::Compare(..) => true,
+            Test::Field(_)
+            | Test::Variant(..)
+            | Test::Amount(..)
+            | Test::Compare(..)
+            | Test::FieldWith(..) => true,
             Test::With(l, _, r) => l.infallible() && r.infallible(),
             Test::And(l, r) | Test::Or(l, r) => l.infallible() && r.infallible(),
             Test::Value(code) => code.infallible(),
@@ -769,6 +813,10 @@ impl Test {
     fn holds_otherwise(&self, item: &Value, env: &mut Env) -> Result<bool> {
         Ok(match self {
             Test::Compare(slots, op, c) => compare(*op, read_fields(item, slots), c),
+            // Read in place: `r` computes nothing (`Operand::infallible`).
+            Test::FieldWith(slots, op, r) => {
+                compare(*op, read_fields(item, slots), r.get(&None, env))
+            }
             Test::With(l, op, r) => {
                 let a = l.get(item, env)?;
                 let computed = r.compute(env)?;
