@@ -352,10 +352,14 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        // Emptied in place: the cells are kept from table to table.
-        computed.iter_mut().for_each(|cell| drop(cell.take()));
-        if computed.len() < table.computed_inputs as usize {
-            computed.resize_with(table.computed_inputs as usize, OnceCell::new);
+        // This table's cells emptied in place: the cells are kept from table
+        // to table (a cell past them, from an earlier table, is never read).
+        let n = table.computed_inputs as usize;
+        if n > 0 {
+            if computed.len() < n {
+                computed.resize_with(n, OnceCell::new);
+            }
+            computed[..n].iter_mut().for_each(|cell| drop(cell.take()));
         }
         let label =
             entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
@@ -604,8 +608,9 @@ impl Run<'_> {
         let mut env: Option<Env> = None;
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        let Ok(Some(first)) = bits.first_of(|i| self.input_at(table, i, entry, computed, &mut env))
-        else {
+        let Ok(Some(first)) = bits.first_of(self.account, |i| {
+            self.input_at(table, i, entry, computed, &mut env)
+        }) else {
             return Ok(None);
         };
         Ok(match first {
@@ -641,7 +646,9 @@ impl Run<'_> {
         let mut env: Option<Env> = None;
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        let selection = match bits.select(|i| self.input_at(table, i, value, computed, &mut env)) {
+        let selection = match bits.select(self.account, |i| {
+            self.input_at(table, i, value, computed, &mut env)
+        }) {
             Ok(Some(selection)) => selection,
             _ => return Ok(BySets::RowByRow),
         };
@@ -747,7 +754,7 @@ fn typed_matches(
         Some(Sets::Selection(selection)) => selection,
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        None => match bits.select(|i| env.input(i)) {
+        None => match bits.select(env.account, |i| env.input(i)) {
             Ok(selection) => selection?,
             Err(_) => return None,
         },

@@ -262,15 +262,11 @@ pub fn compile(program: Program) -> Plan {
                 })
                 .collect();
             let matcher = Matcher::build(&rows, &table.inputs);
-            let computed_columns: Vec<bool> = input_reads
-                .iter()
-                .map(|read| matches!(read, InputRead::Computed { .. }))
-                .collect();
             let bits = RowBits::build(
                 &matcher,
                 rows.len(),
                 &table.inputs,
-                &computed_columns,
+                &input_reads,
                 &program.schema,
             );
             let constants = |outputs: &[TExpr]| -> Option<Box<[Value]>> {
