@@ -88,6 +88,9 @@ pub struct EvalError {
     pub kind: EvalErrorKind,
 }
 
+/// As many decisions as fit in 1 KiB.
+const DECISIONS_IN_FAST_ALLOC: usize = 1024 / std::mem::size_of::<Decision>();
+
 /// Table state markers in [`Tables`]; any smaller number is a decision index.
 const NOT_EVALUATED: u32 = u32::MAX;
 const NO_SINGLE_RESULT: u32 = u32::MAX - 1;
@@ -121,8 +124,6 @@ pub struct Tables<'a> {
     /// single decision, whose values other tables read. Inline for up to 32
     /// tables (the shipped policy has 18), so that an account allocates none.
     state: SmallVec<[u32; 32]>,
-    /// Scratch space for a table's computed inputs.
-    computed: Computed,
     /// Scratch space for the decisions of a `for_each` table.
     made: Vec<Decision>,
     pub evaluation: Evaluation,
@@ -137,10 +138,12 @@ impl<'a> Tables<'a> {
             trace,
             reference: false,
             state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
-            computed: Computed::new(),
             made: Vec::new(),
             evaluation: Evaluation {
-                decisions: Vec::with_capacity(plan.order.len()),
+                // Room for every table's decision, unless that is more than
+                // the allocator serves from its fast path (1 KiB with
+                // mimalloc): most accounts need a few tables' decisions.
+                decisions: Vec::with_capacity(plan.order.len().min(DECISIONS_IN_FAST_ALLOC)),
                 trace: Vec::new(),
             },
         }
@@ -192,15 +195,18 @@ impl<'a> Tables<'a> {
             reference: self.reference,
         };
         let trace = self.trace.then_some(&mut self.evaluation.trace);
+        // On the stack, not in `Tables`: a few cells, made and dropped per
+        // table, and `Tables` stays small to move.
+        let mut computed = Computed::new();
         if plan.tables[t as usize].table.for_each.is_none() {
-            let decision = run.item(None, &mut self.computed, trace)?;
+            let decision = run.item(None, &mut computed, trace)?;
             self.state[t as usize] = self.evaluation.decisions.len() as u32;
             self.evaluation.decisions.push(decision);
             return Ok(());
         }
         // Left over only if an earlier table failed part-way.
         self.made.clear();
-        run.items(&mut self.computed, trace, &mut self.made)?;
+        run.items(&mut computed, trace, &mut self.made)?;
         self.evaluation.decisions.append(&mut self.made);
         Ok(())
     }
@@ -238,7 +244,7 @@ impl<'a> Tables<'a> {
             reference: self.reference,
         };
         run.items(
-            &mut self.computed,
+            &mut Computed::new(),
             self.trace.then_some(&mut traces),
             &mut made,
         )?;
@@ -352,8 +358,7 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        // This table's cells emptied in place: the cells are kept from table
-        // to table (a cell past them, from an earlier table, is never read).
+        // Emptied in place for each item of a `for_each` table.
         let n = table.computed_inputs as usize;
         if n > 0 {
             if computed.len() < n {
