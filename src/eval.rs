@@ -197,7 +197,7 @@ impl<'a> Tables<'a> {
         let trace = self.trace.then_some(&mut self.evaluation.trace);
         // On the stack, not in `Tables`: a few cells, made and dropped per
         // table, and `Tables` stays small to move.
-        let mut computed = Computed::new();
+        let mut computed = empty_cells(plan.tables[t as usize].computed_inputs);
         if plan.tables[t as usize].table.for_each.is_none() {
             let decision = run.item(None, &mut computed, trace)?;
             self.state[t as usize] = self.evaluation.decisions.len() as u32;
@@ -244,7 +244,7 @@ impl<'a> Tables<'a> {
             reference: self.reference,
         };
         run.items(
-            &mut Computed::new(),
+            &mut empty_cells(self.plan.tables[t as usize].computed_inputs),
             self.trace.then_some(&mut traces),
             &mut made,
         )?;
@@ -255,7 +255,21 @@ impl<'a> Tables<'a> {
 /// Scratch space for a table's computed inputs, each filled the first time
 /// it is read (`semantics::Lazy`): a few, kept inline (treatment_flags
 /// computes 10).
-type Computed = SmallVec<[OnceCell<Value>; 12]>;
+type Computed = SmallVec<[OnceCell<Value>; COMPUTED_INLINE]>;
+
+const COMPUTED_INLINE: usize = 12;
+
+/// `n` empty cells for a table's computed inputs, made in one go (inline
+/// when they fit), not pushed one by one.
+#[inline]
+fn empty_cells(n: u32) -> Computed {
+    match n as usize {
+        n @ 0..=COMPUTED_INLINE => {
+            Computed::from_buf_and_len([const { OnceCell::new() }; COMPUTED_INLINE], n)
+        }
+        n => (0..n).map(|_| OnceCell::new()).collect(),
+    }
+}
 
 /// How a table's computed inputs are computed: by their compiled code, or
 /// (the reference) by walking their expressions' trees, so that the
@@ -358,13 +372,25 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        // Emptied in place for each item of a `for_each` table.
+        // `computed` comes empty for each table; for each item of a
+        // `for_each` table, the inputs that read the item are emptied, the
+        // others hold for every item (but with a trace, which shows the
+        // inputs an item computed, and for the reference).
         let n = table.computed_inputs as usize;
-        if n > 0 {
-            if computed.len() < n {
-                computed.resize_with(n, OnceCell::new);
+        if computed.len() < n {
+            computed.resize_with(n, OnceCell::new);
+        }
+        if entry.is_some() {
+            match trace.is_none() && !self.reference {
+                true => {
+                    for &i in &table.item_computed {
+                        if let Some(cell) = computed.get_mut(i as usize) {
+                            drop(cell.take());
+                        }
+                    }
+                }
+                false => computed.iter_mut().for_each(|cell| drop(cell.take())),
             }
-            computed[..n].iter_mut().for_each(|cell| drop(cell.take()));
         }
         let label =
             entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
