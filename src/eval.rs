@@ -88,6 +88,9 @@ pub struct EvalError {
     pub kind: EvalErrorKind,
 }
 
+/// As many decisions as fit in 1 KiB.
+const DECISIONS_IN_FAST_ALLOC: usize = 1024 / std::mem::size_of::<Decision>();
+
 /// Table state markers in [`Tables`]; any smaller number is a decision index.
 const NOT_EVALUATED: u32 = u32::MAX;
 const NO_SINGLE_RESULT: u32 = u32::MAX - 1;
@@ -121,8 +124,6 @@ pub struct Tables<'a> {
     /// single decision, whose values other tables read. Inline for up to 32
     /// tables (the shipped policy has 18), so that an account allocates none.
     state: SmallVec<[u32; 32]>,
-    /// Scratch space for a table's computed inputs.
-    computed: Computed,
     /// Scratch space for the decisions of a `for_each` table.
     made: Vec<Decision>,
     pub evaluation: Evaluation,
@@ -137,10 +138,12 @@ impl<'a> Tables<'a> {
             trace,
             reference: false,
             state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
-            computed: Computed::new(),
             made: Vec::new(),
             evaluation: Evaluation {
-                decisions: Vec::with_capacity(plan.order.len()),
+                // Room for every table's decision, unless that is more than
+                // the allocator serves from its fast path (1 KiB with
+                // mimalloc): most accounts need a few tables' decisions.
+                decisions: Vec::with_capacity(plan.order.len().min(DECISIONS_IN_FAST_ALLOC)),
                 trace: Vec::new(),
             },
         }
@@ -192,15 +195,18 @@ impl<'a> Tables<'a> {
             reference: self.reference,
         };
         let trace = self.trace.then_some(&mut self.evaluation.trace);
+        // On the stack, not in `Tables`: a few cells, made and dropped per
+        // table, and `Tables` stays small to move.
+        let mut computed = empty_cells(plan.tables[t as usize].computed_inputs);
         if plan.tables[t as usize].table.for_each.is_none() {
-            let decision = run.item(None, &mut self.computed, trace)?;
+            let decision = run.item(None, &mut computed, trace)?;
             self.state[t as usize] = self.evaluation.decisions.len() as u32;
             self.evaluation.decisions.push(decision);
             return Ok(());
         }
         // Left over only if an earlier table failed part-way.
         self.made.clear();
-        run.items(&mut self.computed, trace, &mut self.made)?;
+        run.items(&mut computed, trace, &mut self.made)?;
         self.evaluation.decisions.append(&mut self.made);
         Ok(())
     }
@@ -238,7 +244,7 @@ impl<'a> Tables<'a> {
             reference: self.reference,
         };
         run.items(
-            &mut self.computed,
+            &mut empty_cells(self.plan.tables[t as usize].computed_inputs),
             self.trace.then_some(&mut traces),
             &mut made,
         )?;
@@ -249,7 +255,21 @@ impl<'a> Tables<'a> {
 /// Scratch space for a table's computed inputs, each filled the first time
 /// it is read (`semantics::Lazy`): a few, kept inline (treatment_flags
 /// computes 10).
-type Computed = SmallVec<[OnceCell<Value>; 12]>;
+type Computed = SmallVec<[OnceCell<Value>; COMPUTED_INLINE]>;
+
+const COMPUTED_INLINE: usize = 12;
+
+/// `n` empty cells for a table's computed inputs, made in one go (inline
+/// when they fit), not pushed one by one.
+#[inline]
+fn empty_cells(n: u32) -> Computed {
+    match n as usize {
+        n @ 0..=COMPUTED_INLINE => {
+            Computed::from_buf_and_len([const { OnceCell::new() }; COMPUTED_INLINE], n)
+        }
+        n => (0..n).map(|_| OnceCell::new()).collect(),
+    }
+}
 
 /// How a table's computed inputs are computed: by their compiled code, or
 /// (the reference) by walking their expressions' trees, so that the
@@ -352,10 +372,25 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        // Emptied in place: the cells are kept from table to table.
-        computed.iter_mut().for_each(|cell| drop(cell.take()));
-        if computed.len() < table.computed_inputs as usize {
-            computed.resize_with(table.computed_inputs as usize, OnceCell::new);
+        // `computed` comes empty for each table; for each item of a
+        // `for_each` table, the inputs that read the item are emptied, the
+        // others hold for every item (but with a trace, which shows the
+        // inputs an item computed, and for the reference).
+        let n = table.computed_inputs as usize;
+        if computed.len() < n {
+            computed.resize_with(n, OnceCell::new);
+        }
+        if entry.is_some() {
+            match trace.is_none() && !self.reference {
+                true => {
+                    for &i in &table.item_computed {
+                        if let Some(cell) = computed.get_mut(i as usize) {
+                            drop(cell.take());
+                        }
+                    }
+                }
+                false => computed.iter_mut().for_each(|cell| drop(cell.take())),
+            }
         }
         let label =
             entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
@@ -604,8 +639,9 @@ impl Run<'_> {
         let mut env: Option<Env> = None;
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        let Ok(Some(first)) = bits.first_of(|i| self.input_at(table, i, entry, computed, &mut env))
-        else {
+        let Ok(Some(first)) = bits.first_of(self.account, |i| {
+            self.input_at(table, i, entry, computed, &mut env)
+        }) else {
             return Ok(None);
         };
         Ok(match first {
@@ -641,7 +677,9 @@ impl Run<'_> {
         let mut env: Option<Env> = None;
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        let selection = match bits.select(|i| self.input_at(table, i, value, computed, &mut env)) {
+        let selection = match bits.select(self.account, |i| {
+            self.input_at(table, i, value, computed, &mut env)
+        }) {
             Ok(Some(selection)) => selection,
             _ => return Ok(BySets::RowByRow),
         };
@@ -747,7 +785,7 @@ fn typed_matches(
         Some(Sets::Selection(selection)) => selection,
         // An input that cannot be computed: matched row by row, which raises
         // the error only if a row reaches it.
-        None => match bits.select(|i| env.input(i)) {
+        None => match bits.select(env.account, |i| env.input(i)) {
             Ok(selection) => selection?,
             Err(_) => return None,
         },

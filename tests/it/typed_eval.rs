@@ -2,7 +2,7 @@
 //! every row cell by cell decides (`eval::Tables::reference`, the reference
 //! interpreter): the same decisions and the same errors, on the shipped rules
 //! over sample and generated accounts, on random tables of every column kind
-//! (enum, bool, integer, money, date, text, per-account operands, null,
+//! (enum, bool, integer, money, date, text, a nested field, per-account operands, null,
 //! negation, every hit policy, `for_each` items) over random accounts, and on the shared bench
 //! workload's rules when that workload is present.
 
@@ -89,6 +89,8 @@ fields:
   limit: money
   due: date?
   name: text?
+  sub?:
+    tone: colour?
   items?:
     - id: text
       amount: money?
@@ -105,7 +107,7 @@ fields:
 /// The last three read the item of a `for_each` table (`i in account.items`),
 /// and are left out of the others: its amount, its flag and a ratio computed
 /// from it that divides by zero when `account.m` is 0.
-const COLUMNS: [(&str, &str); 13] = [
+const COLUMNS: [(&str, &str); 14] = [
     ("colour", "account.colour"),
     ("flag", "account.flag"),
     ("n", "account.n"),
@@ -113,6 +115,8 @@ const COLUMNS: [(&str, &str); 13] = [
     ("due", "account.due"),
     ("name", "account.name"),
     ("shade", "account.shade"),
+    // A field of a record of the account (read through its path).
+    ("tone", "account.sub.tone"),
     ("ratio", "100 / account.m"),
     ("total", "sum(i in account.items : i.amount)"),
     ("flagged", "count(i in account.items where i.flag)"),
@@ -125,7 +129,7 @@ const COLUMNS: [(&str, &str); 13] = [
 const ITEM_COLUMNS: usize = 3;
 
 /// Cells per column kind, from which the random tables draw (`-` most often).
-const CELLS: [&[&str]; 13] = [
+const CELLS: [&[&str]; 14] = [
     // colour (enum)
     &[
         "-",
@@ -183,6 +187,8 @@ const CELLS: [&[&str]; 13] = [
     &["-", "-", "\"ann\"", "\"ann\", \"bob\"", "null"],
     // shade (enum) compared with an account value
     &["-", "-", "grey", "account.colour", "not(account.colour)"],
+    // tone (enum, a nested field, missing when `sub` is)
+    &["-", "-", "blue", "red, grey", "not(green)", "null"],
     // ratio (decimal, computed, can fail)
     &["-", "-", "> 20", "<= 50", "[20..34]", "null", "> account.n"],
     // total (money, computed, can fail)
@@ -371,7 +377,10 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
         (prop::option::of(-2i64..14), 0i64..6),
         (prop::option::of(money.clone()), money.clone()),
         prop::option::of(0i64..60),
-        prop::option::of(prop_oneof![Just("ann"), Just("bob"), Just("cy")]),
+        (
+            prop::option::of(prop_oneof![Just("ann"), Just("bob"), Just("cy")]),
+            prop::option::of(prop::option::of(colour.clone())),
+        ),
         // Sometimes no list at all (null).
         prop::option::weighted(
             0.9,
@@ -389,7 +398,7 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
             ),
         ),
     )
-        .prop_map(|((colour, shade, flag), (n, m), (amount, limit), due, name, items)| {
+        .prop_map(|((colour, shade, flag), (n, m), (amount, limit), due, (name, sub), items)| {
             let items: Option<Vec<serde_json::Value>> = items.map(|items| items
                 .iter()
                 .enumerate()
@@ -412,6 +421,7 @@ fn account_strategy() -> impl Strategy<Value = serde_json::Value> {
                 "amount": amount.map(|a| serde_json::Number::from_string_unchecked(a.to_string())),
                 "limit": serde_json::Number::from_string_unchecked(limit.to_string()),
                 "due": due, "name": name, "items": items,
+                "sub": sub.map(|tone| serde_json::json!({ "tone": tone })),
             })
         })
 }

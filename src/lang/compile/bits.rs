@@ -8,9 +8,12 @@
 //! `verify`, and such a candidate is matched cell by cell as before; cells
 //! after it in the row are left to that check too, so a row the sets exclude
 //! has failed on a constant cell before any cell that could raise an error,
-//! exactly where the row-by-row evaluator stops. A computed input's column is
-//! read only when a candidate left (after the columns before it) has a cell
-//! there, so an input no row can reach is not computed; when computing one
+//! exactly where the row-by-row evaluator stops. A column that is a field of
+//! the account is read in place (no call back into the evaluator); a column
+//! is read only when a candidate left (after the columns before it) has a
+//! cell there (always, for a computed input: so an input no row can reach is
+//! not computed; for any column of a table of up to 64 rows, where that
+//! check is one AND), since it would leave every candidate; when computing one
 //! fails, the caller matches row by row instead, which raises the error only
 //! where a row reaches it. It must decide exactly what
 //! matching every cell decides (tests in `eval` compare the two on every
@@ -21,9 +24,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::cell::Matcher;
-use super::Check;
+use super::{Check, InputRead};
 use crate::data::schema::Schema;
 use crate::decimal::rescaled;
+use crate::lang::semantics::{read_fields, NULL};
 use crate::types::{Type, Value};
 
 /// The most bit-set words a table may hold (8 MiB); above, the table keeps
@@ -45,12 +49,17 @@ pub struct RowBits {
     /// Rows with a cell the sets do not decide: a candidate among them is
     /// matched cell by cell.
     verify: Vec<u64>,
+    /// No row is in `verify`: the sets decide every row alone.
+    alone: bool,
     columns: Vec<ColumnBits>,
 }
 
 #[derive(Clone, Debug)]
 struct ColumnBits {
     input: u32,
+    /// How the sets read the column's value: an account field in place,
+    /// anything else through the caller.
+    read: Read,
     classes: Classes,
     /// `words` per class: null first, then one per class of `classes`.
     sets: Vec<u64>,
@@ -59,6 +68,50 @@ struct ColumnBits {
     /// The rows with a cell the sets decide in this column (the others are
     /// in every class).
     tested: Vec<u64>,
+    /// `tested[0]`, inline: a one-word table's loop reads no other memory
+    /// to skip a column.
+    tested0: u64,
+}
+
+/// How the sets read a column's value.
+#[derive(Clone, Debug)]
+enum Read {
+    /// Field `slot` of the account (most columns).
+    Field(u32),
+    /// Fields of the account, outermost first.
+    Path(Box<[u32]>),
+    /// From the caller: a computed input, a field of a local.
+    Caller,
+}
+
+impl Read {
+    fn of(read: Option<&InputRead>) -> Read {
+        match read {
+            Some(InputRead::Path { local: None, slots }) => match slots.as_slice() {
+                [slot] => Read::Field(*slot),
+                slots => Read::Path(slots.into()),
+            },
+            _ => Read::Caller,
+        }
+    }
+
+    /// The column's value: read in place from `account`, or `input(i)`.
+    #[inline(always)]
+    fn value<'v, E>(
+        &self,
+        i: u32,
+        account: &'v Value,
+        input: &mut impl FnMut(u32) -> Result<&'v Value, E>,
+    ) -> Result<&'v Value, E> {
+        match self {
+            Read::Field(slot) => Ok(match account {
+                Value::Record(fields) => fields.get(*slot as usize).unwrap_or(&NULL),
+                _ => &NULL,
+            }),
+            Read::Path(slots) => Ok(read_fields(account, slots)),
+            Read::Caller => input(i),
+        }
+    }
 }
 
 /// The classes an account's values select, per column ([`RowBits::select`]).
@@ -142,26 +195,29 @@ impl Classes {
         }
     }
 
-    /// The class of a non-null value; `None` when the value is not of the
-    /// column's kind (the caller then matches row by row).
+    /// The set of a value: 0 for null, `1 + class` for a value of the
+    /// column's kind; `None` for any other (the caller then matches row by
+    /// row). One match on both tags.
     #[inline(always)]
-    fn of(&self, x: &Value) -> Option<usize> {
-        match (self, x) {
-            (Classes::Enum(n), Value::Enum(i)) if i < n => Some(*i as usize),
-            (Classes::Bool, Value::Bool(b)) => Some(*b as usize),
-            (Classes::Ints(bounds), Value::Int(n)) => Some(segment(bounds, n)),
-            (Classes::Decimals(bounds, scaled), Value::Dec(d)) => Some(
+    fn set_of(&self, x: &Value) -> Option<usize> {
+        Some(match (self, x) {
+            (_, Value::Null) => 0,
+            (Classes::Enum(n), Value::Enum(i)) if i < n => *i as usize + 1,
+            (Classes::Bool, Value::Bool(b)) => *b as usize + 1,
+            (Classes::Ints(bounds), Value::Int(n)) => segment(bounds, n) + 1,
+            (Classes::Decimals(bounds, scaled), Value::Dec(d)) => {
                 scaled
                     .as_ref()
                     .and_then(|s| s.segment(d))
-                    .unwrap_or_else(|| segment(bounds, d)),
-            ),
-            (Classes::Decimals(bounds, _), Value::Int(n)) => {
-                Some(segment(bounds, &Decimal::from(*n)))
+                    .unwrap_or_else(|| segment(bounds, d))
+                    + 1
             }
-            (Classes::Dates(bounds), Value::Date(d)) => Some(segment(bounds, d)),
-            _ => None,
-        }
+            (Classes::Decimals(bounds, _), Value::Int(n)) => {
+                segment(bounds, &Decimal::from(*n)) + 1
+            }
+            (Classes::Dates(bounds), Value::Date(d)) => segment(bounds, d) + 1,
+            _ => return None,
+        })
     }
 
     /// One value of each class (`None`: the class holds no value, as between
@@ -319,7 +375,7 @@ impl RowBits {
         m: &Matcher,
         rows: usize,
         inputs: &[crate::lang::ir::Input],
-        computed: &[bool],
+        reads: &[InputRead],
         schema: &Schema,
     ) -> Option<RowBits> {
         if rows == 0 {
@@ -411,9 +467,11 @@ impl RowBits {
             }
             columns.push(ColumnBits {
                 input: col as u32,
+                read: Read::of(reads.get(col)),
                 classes,
                 sets,
-                lazy: computed.get(col) == Some(&true),
+                lazy: matches!(reads.get(col), Some(InputRead::Computed { .. })),
+                tested0: covered[0],
                 tested: covered,
             });
         }
@@ -423,24 +481,27 @@ impl RowBits {
         Some(RowBits {
             words,
             all: (0..words).map(|w| all_word(rows, w)).collect(),
+            alone: verify.iter().all(|&w| w == 0),
             verify,
             columns,
         })
     }
 
-    /// The class of each column's value, `input(i)` giving input `i`'s:
-    /// columns in order, a computed one read only if a candidate left has a
-    /// cell there, none once no candidate is left. `None` when an input is not
-    /// of its column's kind, an error when one cannot be computed (then the
-    /// caller matches every row as before).
+    /// The class of each column's value, an account field read in place
+    /// from `account`, any other input `i` given by `input(i)`: columns in
+    /// order, a computed one read only if a candidate left has a cell there,
+    /// none once no candidate is left. `None` when an input is not of its
+    /// column's kind, an error when one cannot be computed (then the caller
+    /// matches every row as before).
     #[inline]
     pub fn select<'v, E>(
         &self,
+        account: &'v Value,
         mut input: impl FnMut(u32) -> Result<&'v Value, E>,
     ) -> Result<Option<Selection>, E> {
         if self.words == 1 {
             // Up to 64 rows (most tables): one word, no slices.
-            return Ok(self.one_word(&mut input)?.map(|word| Selection {
+            return Ok(self.one_word(account, &mut input)?.map(|word| Selection {
                 word,
                 starts: smallvec::SmallVec::new(),
             }));
@@ -456,7 +517,8 @@ impl RowBits {
                 selection.starts.push(SKIPPED);
                 continue;
             }
-            let Some(class) = column.class(input(column.input)?) else {
+            let x = column.read.value(column.input, account, &mut input)?;
+            let Some(class) = column.class(x) else {
                 return Ok(None);
             };
             // Below `MAX_WORDS` words in all.
@@ -531,8 +593,9 @@ impl RowBits {
     /// Whether the sets decide every row alone (no row has a cell left to a
     /// per-row check), so that [`RowBits::first_of`] never answers
     /// [`First::Undecided`].
+    #[inline(always)]
     pub fn decide_alone(&self) -> bool {
-        self.verify.iter().all(|&w| w == 0)
+        self.alone
     }
 
     /// The first row that matches, with `input(i)` giving input `i` as for
@@ -541,33 +604,37 @@ impl RowBits {
     #[inline]
     pub fn first_of<'v, E>(
         &self,
+        account: &'v Value,
         mut input: impl FnMut(u32) -> Result<&'v Value, E>,
     ) -> Result<Option<First>, E> {
         if self.words != 1 {
-            return Ok(self.select(input)?.map(|s| self.first(&s)));
+            return Ok(self.select(account, input)?.map(|s| self.first(&s)));
         }
         Ok(self
-            .one_word(&mut input)?
+            .one_word(account, &mut input)?
             .map(|word| self.first_in(0, word)))
     }
 
     /// The rows of a one-word table (up to 64 rows) left after each column in
-    /// turn; a lazy column is read only if a row left tests it. `None`: an
-    /// input is not of its column's kind.
+    /// turn. A column no row left tests is not read (whatever its value, it
+    /// would leave them all): so a lazy column is computed only if a row
+    /// left tests it. `None`: an input is not of its column's kind.
     #[inline(always)]
     fn one_word<'v, E>(
         &self,
+        account: &'v Value,
         input: &mut impl FnMut(u32) -> Result<&'v Value, E>,
     ) -> Result<Option<u64>, E> {
         let mut word = self.all[0];
         for column in &self.columns {
-            if word == 0 {
-                break;
-            }
-            if column.lazy && word & column.tested[0] == 0 {
+            if word & column.tested0 == 0 {
+                if word == 0 {
+                    break;
+                }
                 continue;
             }
-            let Some(class) = column.class(input(column.input)?) else {
+            let x = column.read.value(column.input, account, input)?;
+            let Some(class) = column.class(x) else {
                 return Ok(None);
             };
             word &= column.sets[class];
@@ -605,11 +672,7 @@ impl ColumnBits {
     /// of the column's kind.
     #[inline(always)]
     fn class(&self, x: &Value) -> Option<usize> {
-        if x.is_null() {
-            Some(0)
-        } else {
-            Some(self.classes.of(x)? + 1)
-        }
+        self.classes.set_of(x)
     }
 }
 

@@ -101,6 +101,12 @@ pub struct CompiledTable {
     /// Per input: the index of its value among the computed inputs, or
     /// `Lazy::IN_PLACE` for one read in place (what `semantics::Lazy` reads).
     pub computed_slots: Vec<u32>,
+    /// The computed inputs (their indexes among them) that read the table's
+    /// item or params: of a `for_each` table's computed inputs, only these
+    /// are computed again for each item (the others, `as_of` or a sum over
+    /// the account, are the same for every item: computed once, when first
+    /// read).
+    pub item_computed: Vec<u32>,
 }
 
 /// How an input column's value is obtained.
@@ -131,6 +137,28 @@ impl InputRead {
                 code: Code::compile(e),
             },
         }
+    }
+}
+
+/// Whether `e` reads a local below `bound` (the table's params, then its
+/// item; a comprehension's variables come after them) or another input.
+fn reads_local(e: &TExpr, bound: u32) -> bool {
+    match &e.kind {
+        TExprKind::Local(i) => *i < bound,
+        TExprKind::Input(_) => true,
+        TExprKind::Const(_)
+        | TExprKind::Account
+        | TExprKind::AsOf
+        | TExprKind::TableOutput { .. } => false,
+        TExprKind::Field(base, _) | TExprKind::Project(base, _) | TExprKind::Unary(_, base) => {
+            reads_local(base, bound)
+        }
+        TExprKind::Binary(_, l, r) => reads_local(l, bound) || reads_local(r, bound),
+        TExprKind::Call(_, args) => args.iter().any(|a| reads_local(a, bound)),
+        TExprKind::Each(each) => [Some(&each.list), each.filter.as_ref(), each.body.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|e| reads_local(e, bound)),
     }
 }
 
@@ -254,6 +282,18 @@ pub fn compile(program: Program) -> Plan {
                     path => path,
                 })
                 .collect();
+            let item_computed = input_reads
+                .iter()
+                .zip(&table.inputs)
+                .filter_map(|(read, input)| match read {
+                    InputRead::Computed { index, .. }
+                        if reads_local(&input.expr, table.params.len() as u32 + 1) =>
+                    {
+                        Some(*index)
+                    }
+                    _ => None,
+                })
+                .collect();
             let computed_slots = input_reads
                 .iter()
                 .map(|read| match read {
@@ -262,15 +302,11 @@ pub fn compile(program: Program) -> Plan {
                 })
                 .collect();
             let matcher = Matcher::build(&rows, &table.inputs);
-            let computed_columns: Vec<bool> = input_reads
-                .iter()
-                .map(|read| matches!(read, InputRead::Computed { .. }))
-                .collect();
             let bits = RowBits::build(
                 &matcher,
                 rows.len(),
                 &table.inputs,
-                &computed_columns,
+                &input_reads,
                 &program.schema,
             );
             let constants = |outputs: &[TExpr]| -> Option<Box<[Value]>> {
@@ -307,6 +343,7 @@ pub fn compile(program: Program) -> Plan {
             });
             let compiled = CompiledTable {
                 computed_inputs: computed,
+                item_computed,
                 each_path,
                 computed_slots,
                 name: table.name.as_str().into(),
