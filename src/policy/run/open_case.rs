@@ -11,12 +11,12 @@ use rust_decimal::Decimal;
 
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
-use crate::policy::action::{ActionKind, Instalment as OfferInstalment};
+use crate::policy::action::{ActionKind, Instalment as OfferInstalment, Money};
 use crate::policy::action::{Rules, Text};
 use crate::policy::case::todo_event_id;
 use crate::policy::promise;
 use crate::policy::{CaseSlots, Nomination, Out, MAX_PLAN_INSTALMENTS};
-use crate::types::{format_money, Value};
+use crate::types::Value;
 
 impl<'p> Ctx<'p, '_> {
     /// An open case: exit, SA removal, promises, payment-plan offer, severance.
@@ -213,22 +213,18 @@ impl<'p> Ctx<'p, '_> {
             .ok_or_else(|| policy_error(&table, "first due date out of range".into()))?;
         let plan = promise::split_amounts(total, n, first, &self.policy.calendar)
             .map_err(|e| policy_error(&table, format!("payment plan: {e}")))?;
-        // Every instalment but the last has the same amount: written once.
-        let mut each: Option<(Decimal, String)> = None;
+        // Amounts are written as text by the writer, not here.
         let instalments = plan
             .into_iter()
             .map(|(amount, due)| OfferInstalment {
                 due,
-                amount: match &each {
-                    Some((a, text)) if *a == amount => text.clone(),
-                    _ => each.insert((amount, format_money(amount))).1.clone(),
-                },
+                amount: Money(amount),
             })
             .collect();
         let rules = self.rules(d);
         self.push(
             ActionKind::OfferPaymentPlan {
-                total: format_money(total),
+                total: Money(total),
                 instalments,
             },
             rules,

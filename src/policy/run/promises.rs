@@ -12,12 +12,12 @@ use rust_decimal::Decimal;
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
-use crate::policy::action::ActionKind;
 use crate::policy::action::Text;
+use crate::policy::action::{ActionKind, Money};
 use crate::policy::case::follow_up_event_id;
 use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
-use crate::types::{format_money, Value};
+use crate::types::Value;
 
 impl<'p> Ctx<'p, '_> {
     /// Evaluates every promise (a plan's instalments together). Returns whether
@@ -95,8 +95,8 @@ impl<'p> Ctx<'p, '_> {
                     promise: key.to_string(),
                     instalment,
                     status: result.status,
-                    paid: format_money(paid),
-                    required: format_money(required),
+                    paid: Money(paid),
+                    required: Money(required),
                     deadline,
                     arrears_paid_in_full,
                 },
