@@ -123,9 +123,12 @@ impl<'p> Ctx<'p, '_> {
             let Some(date) = self.event_date(template, event, start)? else {
                 continue;
             };
-            let mut event_rules = Rules::with_capacity(rules.len() + 1);
-            event_rules.extend(rules.iter().cloned());
-            event_rules.push(Cow::Borrowed(&*event.rule_ref));
+            let event_rule = Cow::Borrowed(&*event.rule_ref);
+            // Mostly the class's row and the event: inline, without `extend`.
+            let event_rules: Rules<'p> = match rules {
+                [one] => smallvec![one.clone(), event_rule],
+                _ => rules.iter().cloned().chain([event_rule]).collect(),
+            };
             self.push(
                 ActionKind::ScheduleEvent {
                     event: Cow::Borrowed(&event.id),

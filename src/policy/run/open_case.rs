@@ -206,13 +206,14 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         }
         let first_in = u64::try_from(self.need_int(role, d, Out::FirstDueIn)?.max(0)).unwrap_or(0);
-        let table = self.table_name(role).to_string();
         let first = self
             .as_of
             .checked_add_days(Days::new(first_in))
-            .ok_or_else(|| policy_error(&table, "first due date out of range".into()))?;
+            .ok_or_else(|| {
+                policy_error(self.table_name(role), "first due date out of range".into())
+            })?;
         let plan = promise::split_amounts(total, n, first, &self.policy.calendar)
-            .map_err(|e| policy_error(&table, format!("payment plan: {e}")))?;
+            .map_err(|e| policy_error(self.table_name(role), format!("payment plan: {e}")))?;
         // Amounts are written as text by the writer, not here.
         let instalments = plan
             .into_iter()

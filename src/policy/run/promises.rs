@@ -46,7 +46,6 @@ impl<'p> Ctx<'p, '_> {
         }
         let arrears_paid_in_full =
             money(field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
-        let terms_table = self.table_name(terms_role).to_string();
         let mut pending = false;
         for (key, is_plan, members) in groups {
             let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
@@ -83,7 +82,9 @@ impl<'p> Ctx<'p, '_> {
                 self.as_of,
                 &self.policy.calendar,
             )
-            .map_err(|e| policy_error(&terms_table, format!("promise `{key}`: {e}")))?;
+            .map_err(|e| {
+                policy_error(self.table_name(terms_role), format!("promise `{key}`: {e}"))
+            })?;
             // The figures are those of the instalment that decided the plan: the one that broke,
             // the next one due, or the last one of a kept plan.
             let deciding = result.deciding();
