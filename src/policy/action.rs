@@ -1027,6 +1027,22 @@ mod tests {
         }
     }
 
+    /// An amount is written as `format_money` writes it, whatever its scale.
+    #[test]
+    fn amounts_are_written_with_at_least_two_places() {
+        for (amount, text) in [
+            (Decimal::new(8124, 1), "812.40"),
+            (Decimal::new(812400, 3), "812.40"),
+            (Decimal::new(81245, 2), "812.45"),
+            (Decimal::new(-5, 0), "-5.00"),
+        ] {
+            let json = serde_json::to_string(&Money(amount)).expect("serialises");
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(sonic_rs::to_string(&Money(amount)).expect("sonic-rs"), json);
+            assert_eq!(Money(amount).to_string(), text);
+        }
+    }
+
     #[test]
     fn null_text_is_shown_as_null_and_empty_text_as_quotes() {
         let shown = |reason: Option<&str>| {
