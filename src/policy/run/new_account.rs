@@ -160,10 +160,14 @@ impl<'p> Ctx<'p, '_> {
         };
         let due = match &event.date {
             EventDate::Day(day) => {
-                return template
-                    .event_date(*day, start)
+                // A new treatment starts today: its dates are the same for every account.
+                let date = match start == self.as_of {
+                    true => template.event_date_from_today(*day, start),
+                    false => template.event_date(*day, start),
+                };
+                return date
                     .map(Some)
-                    .ok_or_else(|| out_of_range(format!("day {day} from {start}")))
+                    .ok_or_else(|| out_of_range(format!("day {day} from {start}")));
             }
             EventDate::Expr { expr, text } => {
                 match eval_standalone(expr, self.account, self.as_of, &[Value::Date(start)]) {
