@@ -56,8 +56,17 @@ fn run_accounts(
     accounts: &[arrears::types::Value],
     as_of: chrono::NaiveDate,
 ) {
+    // One actions buffer handed back for every account, as `arrears batch`
+    // does (`data::batch::part`): a fresh `Vec` per account would count its
+    // growth, which the batch never pays.
+    let mut actions = Vec::new();
     for account in accounts {
-        black_box(arrears::policy::run_needed(policy, account, as_of).ok());
+        let buffer = std::mem::take(&mut actions);
+        if let Ok(run) = black_box(arrears::policy::run_needed_into(
+            policy, account, as_of, buffer,
+        )) {
+            actions = run.actions;
+        }
     }
 }
 

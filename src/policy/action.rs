@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use indexmap::IndexMap;
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use smallvec::SmallVec;
@@ -38,7 +39,27 @@ pub struct Action<'p> {
 pub struct Instalment {
     #[serde(serialize_with = "iso_date")]
     pub due: NaiveDate,
-    pub amount: String,
+    pub amount: Money,
+}
+
+/// An amount an action carries, kept as the `Decimal` the run computed and
+/// written as text only when the action is written or shown
+/// ([`crate::types::format_money`]'s `812.40`): an account's actions hold no
+/// string made for an amount. Equal amounts write the same text (it is
+/// normalised), so equality is the amounts'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Money(pub Decimal);
+
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(crate::types::money_text(self.0).as_str())
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(crate::types::money_text(self.0).as_str())
+    }
 }
 
 /// Text copied from a table output is an `Option`: a null output is written
@@ -101,8 +122,8 @@ pub enum ActionKind<'p> {
         #[serde(skip_serializing_if = "Option::is_none")]
         instalment: Option<String>,
         status: Status,
-        paid: String,
-        required: String,
+        paid: Money,
+        required: Money,
         #[serde(serialize_with = "iso_date")]
         deadline: NaiveDate,
         arrears_paid_in_full: bool,
@@ -117,7 +138,7 @@ pub enum ActionKind<'p> {
         template: Option<String>,
     },
     OfferPaymentPlan {
-        total: String,
+        total: Money,
         instalments: Vec<Instalment>,
     },
     NominateSeverance {
@@ -921,8 +942,8 @@ pub(crate) mod samples {
                 promise: text(),
                 instalment: Some(text()),
                 status: Status::Kept,
-                paid: text(),
-                required: text(),
+                paid: Money(Decimal::new(81240, 3)),
+                required: Money(Decimal::new(-5, 1)),
                 deadline: date,
                 arrears_paid_in_full: true,
             },
@@ -933,10 +954,10 @@ pub(crate) mod samples {
             },
             ActionKind::ResumeTreatment { template: None },
             ActionKind::OfferPaymentPlan {
-                total: text(),
+                total: Money(Decimal::new(100, 0)),
                 instalments: vec![Instalment {
                     due: date,
-                    amount: text(),
+                    amount: Money(Decimal::new(3333, 2)),
                 }],
             },
             ActionKind::NominateSeverance { sas: vec![text()] },
@@ -996,13 +1017,29 @@ mod tests {
         for date in dates {
             let written = serde_json::to_string(&Instalment {
                 due: date,
-                amount: "1.00".into(),
+                amount: Money(Decimal::new(100, 2)),
             })
             .expect("serialises");
             assert_eq!(
                 written,
                 format!("{{\"due\":\"{date}\",\"amount\":\"1.00\"}}")
             );
+        }
+    }
+
+    /// An amount is written as `format_money` writes it, whatever its scale.
+    #[test]
+    fn amounts_are_written_with_at_least_two_places() {
+        for (amount, text) in [
+            (Decimal::new(8124, 1), "812.40"),
+            (Decimal::new(812400, 3), "812.40"),
+            (Decimal::new(81245, 2), "812.45"),
+            (Decimal::new(-5, 0), "-5.00"),
+        ] {
+            let json = serde_json::to_string(&Money(amount)).expect("serialises");
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(sonic_rs::to_string(&Money(amount)).expect("sonic-rs"), json);
+            assert_eq!(Money(amount).to_string(), text);
         }
     }
 

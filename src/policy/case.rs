@@ -635,7 +635,7 @@ mod tests {
     #[test]
     fn the_latest_plan_offer_is_kept_as_a_done_event() {
         let offer = act(ActionKind::OfferPaymentPlan {
-            total: "100.00".into(),
+            total: crate::policy::action::Money(rust_decimal::Decimal::new(10000, 2)),
             instalments: Vec::new(),
         });
         let case = apply(None, &opening(), day(2)).unwrap();

@@ -5,7 +5,7 @@
 //! (that is `contracts` and `area_rows`).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::calendar::WorkCalendar;
 use super::experiment::{self, Arm, Claim, Experiment};
@@ -25,9 +25,25 @@ pub struct Template {
     pub name: String,
     pub calendar: WorkCalendar,
     pub events: Vec<Event>,
+    /// Its `day` events' dates for a treatment started on one day, made the
+    /// first time one starts then ([`Template::event_date_from_today`]):
+    /// every treatment a batch starts, starts on its as-of date.
+    starting: OnceLock<(chrono::NaiveDate, EventDays)>,
 }
 
+/// Per `day` event (its day), its date.
+type EventDays = Box<[(i64, Option<chrono::NaiveDate>)]>;
+
 impl Template {
+    pub fn new(name: String, calendar: WorkCalendar, events: Vec<Event>) -> Template {
+        Template {
+            name,
+            calendar,
+            events,
+            starting: OnceLock::new(),
+        }
+    }
+
     /// The date of an event `day` days after a case started on `start`: the
     /// calendar day, rolled forward to a business day; `None` past the date range.
     pub fn event_date(&self, day: i64, start: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
@@ -35,6 +51,28 @@ impl Template {
             .ok()
             .and_then(|d| start.checked_add_days(chrono::Days::new(d)))
             .and_then(|d| self.calendar.roll_forward(d))
+    }
+
+    /// [`Template::event_date`] for a treatment that starts `today`: read
+    /// from the dates made for the first such day, when it is that day.
+    pub fn event_date_from_today(
+        &self,
+        day: i64,
+        today: chrono::NaiveDate,
+    ) -> Option<chrono::NaiveDate> {
+        let (from, dates) = self.starting.get_or_init(|| {
+            let dates = self
+                .events
+                .iter()
+                .filter_map(Event::day)
+                .map(|d| (d, self.event_date(d, today)))
+                .collect();
+            (today, dates)
+        });
+        match dates.iter().find(|(d, _)| *d == day) {
+            Some((_, date)) if *from == today => *date,
+            _ => self.event_date(day, today),
+        }
     }
 }
 
@@ -204,11 +242,7 @@ impl Builder<'_> {
             if let Some(calendar) = calendar {
                 out.insert(
                     doc.template.value.clone(),
-                    Template {
-                        name: doc.template.value.clone(),
-                        calendar,
-                        events,
-                    },
+                    Template::new(doc.template.value.clone(), calendar, events),
                 );
             }
         }
@@ -616,5 +650,47 @@ fn event_type_help(kind: &str, event_types: &[&str]) -> String {
         Some(t) => format!("did you mean `{t}`?"),
         None => did_you_mean(kind, event_types.iter().copied())
             .unwrap_or_else(|| format!("event types: {}", event_types.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Days, NaiveDate};
+
+    use super::{Event, EventDate, Template, WorkCalendar};
+
+    /// The dates kept for the first day a treatment starts are the dates
+    /// `event_date` gives, that day and (not kept) any other.
+    #[test]
+    fn dates_from_today_are_event_dates() {
+        let mut calendar = WorkCalendar::weekdays("t");
+        let first = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+        calendar.holidays.insert(first + Days::new(4));
+        calendar.holidays.insert(first + Days::new(31));
+        let days = [0, 1, 3, 4, 7, 10, 30, 45, 3660];
+        let events = days
+            .iter()
+            .map(|&d| Event {
+                id: format!("e{d}").into(),
+                kind: "send_letter".into(),
+                date: EventDate::Day(d),
+                time: None,
+                params: Default::default(),
+                rule_ref: format!("template:t/e{d}").into(),
+            })
+            .collect();
+        let template = Template::new("t".into(), calendar, events);
+        for start in 0..12 {
+            let today = first + Days::new(start);
+            for day in days.iter().copied().chain([2, 5, -1]) {
+                assert_eq!(
+                    template.event_date_from_today(day, today),
+                    template.event_date(day, today),
+                    "day {day} from {today}"
+                );
+            }
+        }
+        let last = NaiveDate::MAX - Days::new(2);
+        assert_eq!(template.event_date_from_today(3660, last), None);
     }
 }

@@ -54,7 +54,9 @@ impl<'p> Proposal<'p> {
 
 enum Verdict<'p> {
     Allow {
-        proposal: Proposal<'p>,
+        /// Where and as what it is allowed, when a rail moved or rechannelled
+        /// it (`None`: as proposed).
+        proposal: Option<Proposal<'p>>,
         window: Option<Span<'p>>,
         changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
@@ -112,7 +114,7 @@ impl<'p> Ctx<'p, '_> {
             let Some(proposal) = proposal_of(&self.actions[i], self.as_of) else {
                 continue;
             };
-            match self.judge(proposal.clone())? {
+            match self.judge(&proposal)? {
                 Verdict::Withhold {
                     rules,
                     until,
@@ -130,7 +132,9 @@ impl<'p> Ctx<'p, '_> {
                     changes,
                 } => {
                     let timing = match self.actions[i].kind {
-                        ActionKind::ScheduleEvent { .. } => self.timing_of(&moved, window)?,
+                        ActionKind::ScheduleEvent { .. } => {
+                            self.timing_of(moved.as_ref().unwrap_or(&proposal), window)?
+                        }
                         _ => None,
                     };
                     let action = &mut self.actions[i];
@@ -141,8 +145,10 @@ impl<'p> Ctx<'p, '_> {
                         ..
                     } = &mut action.kind
                     {
-                        *event_type = moved.kind;
-                        *date = moved.date;
+                        if let Some(moved) = moved {
+                            *event_type = moved.kind;
+                            *date = moved.date;
+                        }
                         if let Some(t) = timing {
                             *at = Some(t);
                         }
@@ -202,7 +208,7 @@ impl<'p> Ctx<'p, '_> {
             })
             .collect();
         for proposal in pending {
-            match self.judge(proposal.clone())? {
+            match self.judge(&proposal)? {
                 Verdict::Withhold {
                     rules,
                     reason,
@@ -226,6 +232,7 @@ impl<'p> Ctx<'p, '_> {
                     window,
                     changes,
                 } if !changes.is_empty() => {
+                    let moved = moved.unwrap_or(proposal);
                     // The same event id moves the pending event (`case::apply`).
                     let rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
                     self.push(
@@ -271,12 +278,15 @@ impl<'p> Ctx<'p, '_> {
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
     /// other channels) until none objects, or withholding it.
-    fn judge(&mut self, mut proposal: Proposal<'p>) -> Result<Verdict<'p>> {
+    fn judge(&mut self, proposed: &Proposal<'p>) -> Result<Verdict<'p>> {
         let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
         let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
         let mut said = SaidAll::new();
+        // A copy only once a rail moves or rechannels it: most are allowed as proposed.
+        let mut moved: Option<Proposal<'p>> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
-            self.ask(&proposal, &mut said)?;
+            let proposal = moved.as_ref().unwrap_or(proposed);
+            self.ask(proposal, &mut said)?;
             // Cancelling is the stronger stop: it names only the rails that cancel.
             for stop in [CANCEL, WITHHOLD] {
                 if let Some(s) = said.iter().find(|s| s.effect == stop) {
@@ -306,7 +316,8 @@ impl<'p> Ctx<'p, '_> {
                                 reason: s.reason(),
                             },
                         ));
-                        proposal.kind = Cow::Owned(to.to_string());
+                        moved.get_or_insert_with(|| proposed.clone()).kind =
+                            Cow::Owned(to.to_string());
                         continue;
                     }
                     Some(_) => {}
@@ -332,7 +343,7 @@ impl<'p> Ctx<'p, '_> {
                 .max_by_key(|(_, to)| *to);
             let (rule, reason, to, time) = match postpone_to {
                 Some((s, to)) => (s.rule.clone(), s.reason(), to, proposal.time.clone()),
-                None => match outside_window(&proposal, window.as_ref(), &said) {
+                None => match outside_window(proposal, window.as_ref(), &said) {
                     Some((rule, to, time)) => {
                         let reason = window.as_ref().map(|(start, end)| {
                             format!("outside the {start}-{end} local-time window")
@@ -356,7 +367,7 @@ impl<'p> Ctx<'p, '_> {
                             );
                         }
                         return Ok(Verdict::Allow {
-                            proposal,
+                            proposal: moved,
                             window,
                             changes,
                         });
@@ -383,8 +394,9 @@ impl<'p> Ctx<'p, '_> {
             if postponed.is_none() {
                 postponed = Some((rule, proposal.date, reason));
             }
-            proposal.date = to;
-            proposal.time = time;
+            let moved = moved.get_or_insert_with(|| proposed.clone());
+            moved.date = to;
+            moved.time = time;
         }
         let (rules, reason) = match postponed {
             Some((rule, _, reason)) => (smallvec![rule], reason),

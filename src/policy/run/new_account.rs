@@ -123,9 +123,12 @@ impl<'p> Ctx<'p, '_> {
             let Some(date) = self.event_date(template, event, start)? else {
                 continue;
             };
-            let mut event_rules = Rules::with_capacity(rules.len() + 1);
-            event_rules.extend(rules.iter().cloned());
-            event_rules.push(Cow::Borrowed(&*event.rule_ref));
+            let event_rule = Cow::Borrowed(&*event.rule_ref);
+            // Mostly the class's row and the event: inline, without `extend`.
+            let event_rules: Rules<'p> = match rules {
+                [one] => smallvec![one.clone(), event_rule],
+                _ => rules.iter().cloned().chain([event_rule]).collect(),
+            };
             self.push(
                 ActionKind::ScheduleEvent {
                     event: Cow::Borrowed(&event.id),
@@ -157,10 +160,14 @@ impl<'p> Ctx<'p, '_> {
         };
         let due = match &event.date {
             EventDate::Day(day) => {
-                return template
-                    .event_date(*day, start)
+                // A new treatment starts today: its dates are the same for every account.
+                let date = match start == self.as_of {
+                    true => template.event_date_from_today(*day, start),
+                    false => template.event_date(*day, start),
+                };
+                return date
                     .map(Some)
-                    .ok_or_else(|| out_of_range(format!("day {day} from {start}")))
+                    .ok_or_else(|| out_of_range(format!("day {day} from {start}")));
             }
             EventDate::Expr { expr, text } => {
                 match eval_standalone(expr, self.account, self.as_of, &[Value::Date(start)]) {

@@ -11,12 +11,12 @@ use rust_decimal::Decimal;
 
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
-use crate::policy::action::{ActionKind, Instalment as OfferInstalment};
+use crate::policy::action::{ActionKind, Instalment as OfferInstalment, Money};
 use crate::policy::action::{Rules, Text};
 use crate::policy::case::todo_event_id;
 use crate::policy::promise;
 use crate::policy::{CaseSlots, Nomination, Out, MAX_PLAN_INSTALMENTS};
-use crate::types::{format_money, Value};
+use crate::types::Value;
 
 impl<'p> Ctx<'p, '_> {
     /// An open case: exit, SA removal, promises, payment-plan offer, severance.
@@ -206,29 +206,26 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         }
         let first_in = u64::try_from(self.need_int(role, d, Out::FirstDueIn)?.max(0)).unwrap_or(0);
-        let table = self.table_name(role).to_string();
         let first = self
             .as_of
             .checked_add_days(Days::new(first_in))
-            .ok_or_else(|| policy_error(&table, "first due date out of range".into()))?;
+            .ok_or_else(|| {
+                policy_error(self.table_name(role), "first due date out of range".into())
+            })?;
         let plan = promise::split_amounts(total, n, first, &self.policy.calendar)
-            .map_err(|e| policy_error(&table, format!("payment plan: {e}")))?;
-        // Every instalment but the last has the same amount: written once.
-        let mut each: Option<(Decimal, String)> = None;
+            .map_err(|e| policy_error(self.table_name(role), format!("payment plan: {e}")))?;
+        // Amounts are written as text by the writer, not here.
         let instalments = plan
             .into_iter()
             .map(|(amount, due)| OfferInstalment {
                 due,
-                amount: match &each {
-                    Some((a, text)) if *a == amount => text.clone(),
-                    _ => each.insert((amount, format_money(amount))).1.clone(),
-                },
+                amount: Money(amount),
             })
             .collect();
         let rules = self.rules(d);
         self.push(
             ActionKind::OfferPaymentPlan {
-                total: format_money(total),
+                total: Money(total),
                 instalments,
             },
             rules,

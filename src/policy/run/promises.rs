@@ -12,12 +12,12 @@ use rust_decimal::Decimal;
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
-use crate::policy::action::ActionKind;
 use crate::policy::action::Text;
+use crate::policy::action::{ActionKind, Money};
 use crate::policy::case::follow_up_event_id;
 use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
-use crate::types::{format_money, Value};
+use crate::types::Value;
 
 impl<'p> Ctx<'p, '_> {
     /// Evaluates every promise (a plan's instalments together). Returns whether
@@ -46,7 +46,6 @@ impl<'p> Ctx<'p, '_> {
         }
         let arrears_paid_in_full =
             money(field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
-        let terms_table = self.table_name(terms_role).to_string();
         let mut pending = false;
         for (key, is_plan, members) in groups {
             let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
@@ -83,7 +82,9 @@ impl<'p> Ctx<'p, '_> {
                 self.as_of,
                 &self.policy.calendar,
             )
-            .map_err(|e| policy_error(&terms_table, format!("promise `{key}`: {e}")))?;
+            .map_err(|e| {
+                policy_error(self.table_name(terms_role), format!("promise `{key}`: {e}"))
+            })?;
             // The figures are those of the instalment that decided the plan: the one that broke,
             // the next one due, or the last one of a kept plan.
             let deciding = result.deciding();
@@ -95,8 +96,8 @@ impl<'p> Ctx<'p, '_> {
                     promise: key.to_string(),
                     instalment,
                     status: result.status,
-                    paid: format_money(paid),
-                    required: format_money(required),
+                    paid: Money(paid),
+                    required: Money(required),
                     deadline,
                     arrears_paid_in_full,
                 },
