@@ -304,6 +304,15 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 ),
             ))
         }
+        Err(BatchError::EmptyExtract) => {
+            return Err((
+                Exit::EmptyExtract,
+                format!(
+                    "`{}` has no rows, and --open-cases would close every listed case as absent; an empty extract is taken for a failed transfer: nothing written",
+                    args.input.display()
+                ),
+            ))
+        }
         // The reader of stdout went away (`| head`): its choice, not an error worth a message.
         Err(BatchError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             return Ok(Exit::Ok)

@@ -99,6 +99,10 @@ pub enum BatchError {
     Output(#[from] std::io::Error),
     #[error("more than {0} rows rejected (--max-rejects); stopped")]
     TooManyRejects(u64),
+    /// `--open-cases` with an extract of no rows: a failed transfer, not every
+    /// account gone, so no case is closed.
+    #[error("the extract has no rows")]
+    EmptyExtract,
 }
 
 /// A source of rows, read on its own thread.
