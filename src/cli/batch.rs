@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::output::{
-    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
-    written_files, Output,
+    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal, Named,
+    Output,
 };
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{
@@ -69,10 +69,10 @@ pub struct Args {
     /// Output format: JSON Lines (one action per line) or CSV.
     #[arg(long, value_enum, default_value_t)]
     output_format: OutFormat,
-    /// Rejected rows (JSON Lines: line, account, field, reason).
+    /// Rejected rows (JSON Lines: line, account, field, reason); `-`: standard output.
     #[arg(long)]
     rejects: Option<PathBuf>,
-    /// The summary as JSON.
+    /// The summary as JSON; `-`: standard output.
     #[arg(long)]
     summary: Option<PathBuf>,
     /// Stop (exit 4, no output files) once more than N rows are rejected; needs
@@ -537,11 +537,22 @@ fn refuse_outputs_over_inputs(
         companions,
         &[("the open-cases file", args.open_cases.as_deref())],
     );
-    let outputs = written_files(&[
-        ("--out", args.out.as_deref()),
+    // Actions go to standard output without --out, so it is an output too:
+    // `--rejects /dev/stdout` or `--summary -` beside it is two outputs on one stream.
+    let stdout = Path::new("-");
+    let outputs: Vec<Named> = [
+        ("--out", Some(args.out.as_deref().unwrap_or(stdout))),
         ("--rejects", args.rejects.as_deref()),
         ("--summary", args.summary.as_deref()),
-    ]);
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| {
+        path.map(|path| Named {
+            what: what.into(),
+            path,
+        })
+    })
+    .collect();
     refuse_same_files(&inputs, &outputs)?;
     refuse_inside_rules(&[&args.rules], &outputs)
 }
