@@ -3,7 +3,7 @@
 //! bounded by the record limit. It must not decode cells (the mapping does,
 //! `mapping.rs`): rows leave here as text cells.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
 use csv::{ByteRecord, StringRecord};
@@ -15,11 +15,23 @@ use super::{bytes_text, open_input, BatchError, Mapping, Raw, RowSource, Unit, M
 /// the csv reader would otherwise buffer a record of any length. The reader
 /// tells it where each record starts ([`RecordStart`]); the bytes handed over
 /// since then are the record plus at most one buffer of read-ahead.
+///
+/// It also hands the csv reader `\n` for every `\r\n` and ends a last line
+/// that has no newline with one, so that every record ends with `\n` and
+/// [`read_limited_record`] can number lines physically: the csv reader ends a
+/// CRLF record at its `\r` and counts the `\n` with the next record, one line
+/// too low. (A lone `\r`, old Mac line ends, is left as it is.)
 struct RecordLimited {
-    inner: Box<dyn Read + Send>,
+    inner: std::io::BufReader<Box<dyn Read + Send>>,
     fed: u64,
     start: RecordStart,
     limit: u64,
+    /// A `\r` that ended the bytes at hand: a line end if `\n` follows.
+    held_cr: bool,
+    /// The last byte handed over.
+    last: u8,
+    /// Whether the newline ending the input was added.
+    closed: bool,
 }
 
 /// Where the record being read starts, shared by a csv reader's owner and its input.
@@ -52,9 +64,68 @@ impl Read for RecordLimited {
         if self.fed - self.start.get() > self.limit + CSV_BUFFER as u64 {
             return Err(std::io::Error::other(RecordTooLong));
         }
-        let n = self.inner.read(buf)?;
-        self.fed += n as u64;
-        Ok(n)
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let data = self.inner.fill_buf()?;
+            if self.held_cr {
+                self.held_cr = false;
+                if data.first() == Some(&b'\n') {
+                    self.inner.consume(1);
+                    return Ok(self.handed(buf, b"\n"));
+                }
+                return Ok(self.handed(buf, b"\r"));
+            }
+            if data.is_empty() {
+                if self.fed > 0 && self.last != b'\n' && !self.closed {
+                    self.closed = true;
+                    return Ok(self.handed(buf, b"\n"));
+                }
+                return Ok(0);
+            }
+            let (mut r, mut w) = (0, 0);
+            while r < data.len() && w < buf.len() {
+                // Copied in runs up to the next `\r`.
+                let room = (data.len() - r).min(buf.len() - w);
+                let run = data[r..r + room]
+                    .iter()
+                    .position(|&b| b == b'\r')
+                    .unwrap_or(room);
+                buf[w..w + run].copy_from_slice(&data[r..r + run]);
+                r += run;
+                w += run;
+                if run == room {
+                    break;
+                }
+                // At a `\r`: dropped before `\n`, held when the data ends here.
+                r += 1;
+                match data.get(r) {
+                    Some(b'\n') => {}
+                    Some(_) => {
+                        buf[w] = b'\r';
+                        w += 1;
+                    }
+                    None => self.held_cr = true,
+                }
+            }
+            self.inner.consume(r);
+            if w > 0 {
+                self.last = buf[w - 1];
+                self.fed += w as u64;
+                return Ok(w);
+            }
+        }
+    }
+}
+
+impl RecordLimited {
+    /// Hands over `bytes` (one byte) as the read.
+    fn handed(&mut self, buf: &mut [u8], bytes: &[u8]) -> usize {
+        buf[..bytes.len()].copy_from_slice(bytes);
+        self.last = bytes[bytes.len() - 1];
+        self.fed += bytes.len() as u64;
+        bytes.len()
     }
 }
 
@@ -71,10 +142,13 @@ fn limited_csv_reader(
 ) -> (csv::Reader<Box<dyn Read + Send>>, RecordStart) {
     let start = RecordStart::default();
     let limited = RecordLimited {
-        inner: input,
+        inner: std::io::BufReader::with_capacity(LINE_END_BUFFER, input),
         fed: 0,
         start: start.clone(),
         limit: limit as u64,
+        held_cr: false,
+        last: 0,
+        closed: false,
     };
     (csv_reader(Box::new(limited)), start)
 }
@@ -93,6 +167,21 @@ fn read_limited_record(
     match reader.read_byte_record(rec) {
         Err(e) if is_too_long(&e) => Err(at.line()),
         Ok(true) if reader.position().byte() - at.byte() > limit as u64 => Err(at.line()),
+        Ok(true) => {
+            // The csv reader gives a record the position where the last one
+            // ended, before the blank lines it skipped. The lines read, less
+            // the newlines inside quoted cells and the `\n` ending the record
+            // (every record has one, `RecordLimited`), are those blank lines.
+            let read = reader.position().line() - at.line();
+            let inside = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+            let blank = read.saturating_sub(inside + 1);
+            if blank > 0 {
+                let mut first = at;
+                first.set_line(first.line() + blank);
+                rec.set_position(Some(first));
+            }
+            Ok(Ok(true))
+        }
         other => Ok(other),
     }
 }
@@ -260,6 +349,9 @@ impl CsvSource {
 
 /// The csv reader's buffer: also the most it reads ahead of a record.
 const CSV_BUFFER: usize = 1 << 20;
+/// The buffer `RecordLimited` reads through to find `\r\n` (the limit's
+/// read-ahead allowance, one `CSV_BUFFER`, covers it).
+const LINE_END_BUFFER: usize = 64 << 10;
 
 fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
     csv::ReaderBuilder::new()

@@ -1,0 +1,152 @@
+//! Faults an operator's extract may have, found by running the batch as an
+//! operator would: CRLF line ends and blank lines (row numbers stay physical
+//! line numbers), an unterminated quote, a repeated row, a companion named by
+//! `--companion`, an input that is not a regular file or is empty.
+
+use std::path::{Path, PathBuf};
+
+use crate::batch::{p, GOOD};
+use crate::common::{self, stderr};
+
+const AS_OF: &str = "2026-11-22";
+
+/// A generated extract with some corrupt rows (`bad.csv` and its companions) in `dir`.
+fn generated(dir: &Path) -> PathBuf {
+    let o = common::arrears_in(
+        dir,
+        &[
+            "generate",
+            "--accounts",
+            "60",
+            "--seed",
+            "3",
+            "--corrupt-rate",
+            "0.1",
+            "bad.csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    dir.join("bad.csv")
+}
+
+/// The batch's (actions, rejects, stderr, exit code) for `input` in `dir`.
+fn run(dir: &Path, input: &Path, extra: &[&str]) -> (String, String, String, Option<i32>) {
+    let rules = common::root().join("rules");
+    let (out, rejects) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"));
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&rejects);
+    let mut args = vec![
+        "batch",
+        "--rules",
+        p(&rules),
+        "--as-of",
+        AS_OF,
+        "--out",
+        p(&out),
+        "--rejects",
+        p(&rejects),
+    ];
+    args.extend_from_slice(extra);
+    args.push(p(input));
+    let o = common::arrears_in(dir, &args);
+    let read = |f: &Path| std::fs::read_to_string(f).unwrap_or_default();
+    (read(&out), read(&rejects), stderr(&o), o.status.code())
+}
+
+/// Every `\n` of a file made `\r\n`.
+fn to_crlf(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, text.replace('\n', "\r\n")).unwrap();
+}
+
+/// The `"row"`/`"line"` numbers of JSON lines.
+fn numbers(lines: &str, key: &str) -> Vec<u64> {
+    lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()[key]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn crlf_line_ends_and_blank_lines_keep_row_numbers_physical() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = generated(d);
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!rejects.is_empty());
+    // The extract and every companion with CRLF line ends: the same bytes out.
+    for entry in std::fs::read_dir(d).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("bad.")
+        {
+            to_crlf(&path);
+        }
+    }
+    let crlf = run(d, &input, &[]);
+    assert_eq!(
+        (crlf.0.as_str(), crlf.1.as_str()),
+        (actions.as_str(), rejects.as_str()),
+        "{}",
+        crlf.2
+    );
+    // Only the header line CRLF, and a last line without its newline.
+    let text = std::fs::read_to_string(&input).unwrap();
+    let (header, rest) = text.split_once("\r\n").unwrap();
+    let mixed = format!("{header}\r\n{}", rest.replace("\r\n", "\n"));
+    std::fs::write(&input, mixed.trim_end_matches('\n')).unwrap();
+    let mixed = run(d, &input, &[]);
+    assert_eq!(
+        (mixed.0.as_str(), mixed.1.as_str()),
+        (actions.as_str(), rejects.as_str()),
+        "{}",
+        mixed.2
+    );
+    // A blank line after line 3 (CRLF): every later row one line further down.
+    let mut lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    lines.insert(3, "\r\n");
+    std::fs::write(&input, lines.concat()).unwrap();
+    let (blank_actions, blank_rejects, err, _) = run(d, &input, &[]);
+    let shift = |ns: Vec<u64>| {
+        ns.into_iter()
+            .map(|n| if n > 3 { n + 1 } else { n })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        numbers(&blank_actions, "row"),
+        shift(numbers(&actions, "row")),
+        "{err}"
+    );
+    assert_eq!(
+        numbers(&blank_rejects, "line"),
+        shift(numbers(&rejects, "line"))
+    );
+}
+
+/// A quoted cell with a newline in it: the row is numbered by its first line,
+/// the next row by its own.
+#[test]
+fn a_row_after_a_quoted_newline_has_its_own_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = crate::batch::small_extract(
+        d,
+        &[
+            ("A1", GOOD.replace("2026-10-08", "\"2026-10-08\r\nx\"")),
+            ("A2", GOOD.replace("212.00", "\"1O\"")),
+        ],
+    );
+    to_crlf(&input);
+    let (_, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(numbers(&rejects, "line"), [2, 4], "{rejects}");
+}
