@@ -150,3 +150,53 @@ fn a_row_after_a_quoted_newline_has_its_own_line_number() {
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(numbers(&rejects, "line"), [2, 4], "{rejects}");
 }
+
+/// A quote never closed swallows the rest of the file into one cell: the
+/// batch stops (exit 2, nothing written) naming the line where it opened, in
+/// the extract or a companion, instead of blaming the companion's order.
+#[test]
+fn an_unterminated_quote_is_reported_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = common::arrears_in(
+        d,
+        &["generate", "--accounts", "20", "--seed", "1", "ex.csv"],
+    );
+    assert!(o.status.success());
+    let input = d.join("ex.csv");
+    let good = std::fs::read_to_string(&input).unwrap();
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    lines[10] = lines[10].replacen(",residential,", ",\"residential,", 1);
+    assert!(lines[10].contains('"'));
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let (actions, _, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("error: input line 11: a quoted cell opened on this line is never closed (an unterminated quote)"),
+        "{err}"
+    );
+    assert!(!err.contains("not in the input's account order"), "{err}");
+    assert!(actions.is_empty() && !d.join("out.jsonl").exists());
+    // In a companion (CRLF too).
+    std::fs::write(&input, &good).unwrap();
+    let sas = d.join("ex.sas.csv");
+    let text = std::fs::read_to_string(&sas).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let cells: Vec<&str> = lines[3].split(',').collect();
+    let broken = format!("{},\"{}", cells[0], cells[1..].join(","));
+    lines[3] = broken;
+    std::fs::write(&sas, lines.join("\r\n") + "\r\n").unwrap();
+    let (_, _, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("ex.sas.csv` line 4: a quoted cell opened on this line is never closed"),
+        "{err}"
+    );
+    // A closed quote with a newline in the last row's last cell is a cell.
+    std::fs::write(&sas, text).unwrap();
+    // (The last row's last cell, CASE_START, empty before: a newline, trimmed to empty.)
+    std::fs::write(&input, format!("{}\"\n\"\n", good.trim_end_matches('\n'))).unwrap();
+    let (_, _, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.starts_with("20 rows read: 20 evaluated"), "{err}");
+}

@@ -34,16 +34,34 @@ struct RecordLimited {
     closed: bool,
 }
 
-/// Where the record being read starts, shared by a csv reader's owner and its input.
-#[derive(Clone, Default)]
-struct RecordStart(std::sync::Arc<std::sync::atomic::AtomicU64>);
+/// Where the record being read starts, shared by a csv reader's owner and its
+/// input, and how many bytes the input handed over in all once it ended.
+#[derive(Clone)]
+struct RecordStart(std::sync::Arc<[std::sync::atomic::AtomicU64; 2]>);
+
+impl Default for RecordStart {
+    fn default() -> Self {
+        use std::sync::atomic::AtomicU64;
+        RecordStart(std::sync::Arc::new([
+            AtomicU64::new(0),
+            AtomicU64::new(u64::MAX),
+        ]))
+    }
+}
 
 impl RecordStart {
     fn set(&self, byte: u64) {
-        self.0.store(byte, std::sync::atomic::Ordering::Relaxed);
+        self.0[0].store(byte, std::sync::atomic::Ordering::Relaxed);
     }
     fn get(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
+        self.0[0].load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn set_end(&self, bytes: u64) {
+        self.0[1].store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// The input's length, once it has ended.
+    fn end(&self) -> Option<u64> {
+        Some(self.0[1].load(std::sync::atomic::Ordering::Relaxed)).filter(|&n| n != u64::MAX)
     }
 }
 
@@ -82,6 +100,7 @@ impl Read for RecordLimited {
                     self.closed = true;
                     return Ok(self.handed(buf, b"\n"));
                 }
+                self.start.set_end(self.fed);
                 return Ok(0);
             }
             let (mut r, mut w) = (0, 0);
@@ -153,37 +172,78 @@ fn limited_csv_reader(
     (csv_reader(Box::new(limited)), start)
 }
 
-/// Reads the next record of a limited CSV reader: `Err(line)` when it is
-/// longer than `limit` bytes. A CSV record cannot be skipped (the newline
-/// that ends it may be inside quotes), so the caller stops there.
+/// Why a CSV input cannot be read on: a record cannot be skipped (the
+/// newline that ends it may be inside quotes), so the caller stops there.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    /// A record longer than the limit, at this line.
+    TooLong(u64),
+    /// A quote opened at this line is never closed: the rest of the input is one cell.
+    OpenQuote(u64),
+}
+
+impl Stop {
+    fn message(&self, what: &str, limit: usize) -> String {
+        match *self {
+            Stop::TooLong(line) => too_long_message(what, line, limit),
+            Stop::OpenQuote(line) => format!(
+                "{what} line {line}: a quoted cell opened on this line is never closed (an unterminated quote), so the rest of the file was read as that one cell; the batch stopped"
+            ),
+        }
+    }
+}
+
+/// Reads the next record of a limited CSV reader: a record longer than
+/// `limit` bytes, or one whose quote runs to the end of the input, stops.
+/// The record's position is its physical first line.
 fn read_limited_record(
     reader: &mut csv::Reader<Box<dyn Read + Send>>,
     start: &RecordStart,
     limit: usize,
     rec: &mut ByteRecord,
-) -> Result<Result<bool, csv::Error>, u64> {
+) -> Result<Result<bool, csv::Error>, Stop> {
     let at = reader.position().clone();
     start.set(at.byte());
     match reader.read_byte_record(rec) {
-        Err(e) if is_too_long(&e) => Err(at.line()),
-        Ok(true) if reader.position().byte() - at.byte() > limit as u64 => Err(at.line()),
+        Err(e) if is_too_long(&e) => Err(Stop::TooLong(at.line())),
+        Ok(true) if reader.position().byte() - at.byte() > limit as u64 => {
+            Err(Stop::TooLong(at.line()))
+        }
         Ok(true) => {
             // The csv reader gives a record the position where the last one
             // ended, before the blank lines it skipped. The lines read, less
             // the newlines inside quoted cells and the `\n` ending the record
             // (every record has one, `RecordLimited`), are those blank lines.
             let read = reader.position().line() - at.line();
-            let inside = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+            let inside = count_newlines(rec.as_slice());
             let blank = read.saturating_sub(inside + 1);
+            let first = at.line() + blank;
             if blank > 0 {
-                let mut first = at;
-                first.set_line(first.line() + blank);
-                rec.set_position(Some(first));
+                let mut position = at;
+                position.set_line(first);
+                rec.set_position(Some(position));
+            }
+            // Every input ends with `\n`: a last cell that holds it, in a
+            // record that ran to the end, had its quote open there.
+            let last = rec.len().checked_sub(1).and_then(|i| rec.get(i));
+            if start.end() == Some(reader.position().byte())
+                && last.is_some_and(|cell| cell.ends_with(b"\n"))
+            {
+                let before = rec.len() - 1;
+                let lines_before: u64 = (0..before)
+                    .filter_map(|i| rec.get(i))
+                    .map(count_newlines)
+                    .sum();
+                return Err(Stop::OpenQuote(first + lines_before));
             }
             Ok(Ok(true))
         }
         other => Ok(other),
     }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// The message for a CSV record past the limit at `line` of `what`.
@@ -211,12 +271,10 @@ impl Companion {
         let rec = &mut self.next;
         loop {
             let read = read_limited_record(&mut self.reader, &self.start, MAX_RECORD_BYTES, rec)
-                .map_err(|line| {
-                    BatchError::Input(too_long_message(
-                        &format!("companion `{}`", self.file),
-                        line,
-                        MAX_RECORD_BYTES,
-                    ))
+                .map_err(|stop| {
+                    BatchError::Input(
+                        stop.message(&format!("companion `{}`", self.file), MAX_RECORD_BYTES),
+                    )
                 })?;
             match read {
                 Ok(false) => {
@@ -367,9 +425,7 @@ impl RowSource for CsvSource {
         while out.len() < n {
             let read =
                 read_limited_record(&mut self.reader, &self.start, self.max_record, &mut rec)
-                    .map_err(|line| {
-                        BatchError::Input(too_long_message("input", line, self.max_record))
-                    })?;
+                    .map_err(|stop| BatchError::Input(stop.message("input", self.max_record)))?;
             let more = match read {
                 Ok(more) => more,
                 Err(e) if e.is_io_error() => {
@@ -477,7 +533,8 @@ mod tests {
         let mut rec = ByteRecord::new();
         loop {
             match read_limited_record(&mut reader, &start, limit, &mut rec) {
-                Err(line) => return Some(line),
+                Err(Stop::TooLong(line)) => return Some(line),
+                Err(stop) => panic!("{stop:?}"),
                 Ok(Ok(true)) => {}
                 Ok(other) => {
                     other.unwrap();
