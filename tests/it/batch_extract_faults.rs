@@ -200,3 +200,55 @@ fn an_unterminated_quote_is_reported_at_its_line() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.starts_with("20 rows read: 20 evaluated"), "{err}");
 }
+
+/// A row sent twice: the repeat is rejected naming the first row (its
+/// companion rows went with that one), never evaluated as an account without
+/// its lists; every other row's actions are unchanged.
+#[test]
+fn a_repeated_row_is_rejected_naming_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = common::arrears_in(
+        d,
+        &["generate", "--accounts", "40", "--seed", "5", "ex.csv"],
+    );
+    assert!(o.status.success());
+    let input = d.join("ex.csv");
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!((code, rejects.as_str()), (Some(0), ""), "{err}");
+    let text = std::fs::read_to_string(&input).unwrap();
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let id = lines[5].split(',').next().unwrap().to_string();
+    lines.insert(6, lines[5]);
+    std::fs::write(&input, lines.concat()).unwrap();
+    let (twice, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let reject: serde_json::Value = serde_json::from_str(rejects.trim()).unwrap();
+    assert_eq!(reject["line"], 7);
+    assert_eq!(reject["account"], id.as_str());
+    assert!(
+        reject["reason"].as_str().unwrap().contains(&format!(
+            "account `{id}` repeats the row at line 6, its first row"
+        )),
+        "{reject}"
+    );
+    assert!(
+        err.contains("41 rows read: 40 evaluated, 1 rejected"),
+        "{err}"
+    );
+    assert!(!err.contains("warning"), "{err}");
+    let shifted: Vec<serde_json::Value> = actions
+        .lines()
+        .map(|l| {
+            let mut a: serde_json::Value = serde_json::from_str(l).unwrap();
+            let row = a["row"].as_u64().unwrap();
+            a["row"] = (if row > 6 { row + 1 } else { row }).into();
+            a
+        })
+        .collect();
+    let twice: Vec<serde_json::Value> = twice
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(twice, shifted);
+}

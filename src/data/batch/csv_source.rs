@@ -1,7 +1,8 @@
 //! CSV input: the extract and its companion files, read in step (each
 //! account's companion rows are taken as its row is read), every record
 //! bounded by the record limit. It must not decode cells (the mapping does,
-//! `mapping.rs`): rows leave here as text cells.
+//! `mapping.rs`): rows leave here as text cells. A row repeating the one
+//! before it is a reject here: its companion rows went with the first.
 
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
@@ -347,6 +348,9 @@ pub struct CsvSource {
     pub headers: Vec<StringRecord>,
     /// Rows already evaluated, whose buffers the next rows are read into.
     spare: Vec<ByteRecord>,
+    /// The account id of the last row read, and its line.
+    last_id: String,
+    last_line: u64,
 }
 
 impl CsvSource {
@@ -401,6 +405,8 @@ impl CsvSource {
             companions,
             headers,
             spare: Vec::new(),
+            last_id: String::new(),
+            last_line: 0,
         })
     }
 }
@@ -469,6 +475,29 @@ impl RowSource for CsvSource {
                 }
             };
             let id = trim_cell(record.get(self.id_col).unwrap_or(""));
+            // A row repeating the one before (a line sent twice): its
+            // account's companion rows went with the first, so evaluated it
+            // would be a different account without its lists.
+            if !id.is_empty() && id == self.last_id {
+                for c in &mut self.companions {
+                    c.take(id)?;
+                }
+                out.push(Unit {
+                    line,
+                    raw: Raw::Bad {
+                        id: Some(id.to_string()),
+                        reason: format!(
+                            "account `{}` repeats the row at line {}, its first row (which took its companion rows); an account has one row, so this one is not evaluated",
+                            crate::diagnostic::printable(id),
+                            self.last_line
+                        ),
+                    },
+                });
+                continue;
+            }
+            self.last_id.clear();
+            self.last_id.push_str(id);
+            self.last_line = line;
             let mut lists = Vec::with_capacity(self.companions.len());
             for c in &mut self.companions {
                 lists.push(if id.is_empty() {
