@@ -363,6 +363,12 @@ impl Output {
     }
 }
 
+/// The stream a path names (see [`std_fd`]), opened for writing through a
+/// copy of its descriptor; `None` for any other path.
+pub fn open_stream(path: &Path) -> Option<std::io::Result<File>> {
+    std_fd(path).map(dup_fd)
+}
+
 /// A copy of this process's descriptor `fd`: written through it, the output
 /// shares the stream's position (a redirected file is appended to, as the
 /// shell's `>` set it up), and nothing is renamed over what it leads to.

@@ -848,3 +848,66 @@ fn standard_streams_are_written_through_and_never_shared() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
 }
+
+/// `generate` CSV is five files: to a stream or a device it is refused (exit
+/// 64) before anything is written, never companions created beside `/dev/stdout`;
+/// JSON Lines is one stream and goes to standard output as it would to a file.
+#[test]
+fn generate_csv_refuses_a_stream_and_jsonl_writes_to_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for out in ["/dev/stdout", "-", "/dev/fd/1", "/dev/null"] {
+        let o = arrears_in(
+            d,
+            &[
+                "generate",
+                "--accounts",
+                "5",
+                "--seed",
+                "1",
+                "--format",
+                "csv",
+                out,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(64), "{out}: {}", common::stderr(&o));
+        let err = common::stderr(&o);
+        assert!(err.contains("a CSV extract is five files"), "{err}");
+        assert!(err.contains("--format jsonl"), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+    assert!(names(d).is_empty(), "{:?}", names(d));
+    let o = arrears_in(
+        d,
+        &[
+            "generate",
+            "--accounts",
+            "5",
+            "--seed",
+            "1",
+            "--format",
+            "jsonl",
+            "g.jsonl",
+        ],
+    );
+    assert!(o.status.success());
+    let file = std::fs::read(d.join("g.jsonl")).unwrap();
+    for out in ["/dev/stdout", "-"] {
+        let o = arrears_in(
+            d,
+            &[
+                "generate",
+                "--accounts",
+                "5",
+                "--seed",
+                "1",
+                "--format",
+                "jsonl",
+                out,
+            ],
+        );
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        assert_eq!(o.stdout, file, "{out}");
+    }
+    assert_eq!(names(d), ["g.jsonl"]);
+}
