@@ -294,14 +294,35 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // What a failed run leaves: partial files are removed, but what went to a
+    // stream (standard output, a device, a FIFO) cannot be taken back.
+    let streams: Vec<String> = [
+        ("--out", args.out.as_deref(), out_file.as_ref()),
+        ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
+    ]
+    .into_iter()
+    .filter(|(what, path, file)| match file {
+        Some(file) => !file.is_staged(),
+        None => *what == "--out" && path.is_none_or(is_std),
+    })
+    .map(|(what, path, _)| match path {
+        Some(path) if !is_std(path) => format!("{what} `{}`", path.display()),
+        _ => format!("{what} (standard output)"),
+    })
+    .collect();
+    let not_written = match streams.as_slice() {
+        [] => "no output written".to_string(),
+        streams => format!(
+            "what was written to {} is incomplete (a stream cannot be taken back); no other output written",
+            streams.join(" and ")
+        ),
+    };
     let mut summary = match result {
         Ok(s) => s,
         Err(BatchError::TooManyRejects(n)) => {
             return Err((
                 Exit::TooManyRejects,
-                format!(
-                    "more than {n} rows rejected (--max-rejects {n}); stopped, no output written"
-                ),
+                format!("more than {n} rows rejected (--max-rejects {n}); stopped, {not_written}"),
             ))
         }
         Err(BatchError::EmptyExtract) => {
@@ -317,7 +338,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         Err(BatchError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             return Ok(Exit::Ok)
         }
-        Err(e) => return Err((Exit::BadInput, format!("{e}; no output written"))),
+        Err(e) => return Err((Exit::BadInput, format!("{e}; {not_written}"))),
     };
     summary.rules_fingerprint = book.docs.fingerprint.clone();
     summary.input = Some(batch::InputFile {

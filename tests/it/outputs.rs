@@ -911,3 +911,40 @@ fn generate_csv_refuses_a_stream_and_jsonl_writes_to_one() {
     }
     assert_eq!(names(d), ["g.jsonl"]);
 }
+
+/// A batch whose standard output fills up (`/dev/full`) says what is true of
+/// a stream: what was written is incomplete, not "no output written".
+#[test]
+fn a_full_stream_is_reported_incomplete_not_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    let rules = rules();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["batch", "--rules", &rules, "--as-of", AS_OF, "x.csv"])
+        .current_dir(dir.path())
+        .stdout(full())
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        stderr.contains("what was written to --out (standard output) is incomplete"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no output written"), "{stderr}");
+    let out = batch_in(
+        dir.path(),
+        &["--out", "/dev/full", "--rejects", "r.jsonl", "x.csv"],
+    );
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("what was written to --out `/dev/full` is incomplete (a stream cannot be taken back); no other output written"), "{stderr}");
+    assert!(!dir.path().join("r.jsonl").exists());
+}
