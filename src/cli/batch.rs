@@ -200,7 +200,14 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
     // Read whole before any row: a bad line stops the run with nothing written.
     let open_cases = match &args.open_cases {
-        Some(path) => Some(batch::OpenCases::read(path).map_err(bad)?),
+        Some(path) => {
+            // Before the mapping is bound to the header, `id_col` indexes its columns.
+            let id_column = mapping
+                .as_ref()
+                .and_then(|m| m.columns.get(m.id_col))
+                .map_or("id", String::as_str);
+            Some(batch::OpenCases::read(path, id_column).map_err(bad)?)
+        }
         None => None,
     };
     let input: Box<dyn std::io::Read + Send> = if is_std(&args.input) {

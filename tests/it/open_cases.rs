@@ -303,3 +303,32 @@ fn closing_most_listed_cases_warns() {
     let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
     assert!(!stderr(&o).contains("more than half"), "{}", stderr(&o));
 }
+
+/// A one-column header (`ACCT_NO`, the extract's id column, or a usual name
+/// such as `account_id`) is not an account id: refused, never a case closed
+/// for account `ACCT_NO`.
+#[test]
+fn a_header_line_in_the_open_cases_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let list = dir.path().join("open.txt");
+    for header in ["ACCT_NO", "acct_no", "# export\nAccount_Id"] {
+        std::fs::write(&list, format!("{header}\nA1\nGONE-1\n")).unwrap();
+        let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let name = header.lines().last().unwrap();
+        let line = header.lines().count();
+        assert!(
+            stderr(&o).contains(&format!(
+                "open.txt` line {line}: `{name}` is a column name, not an account id"
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!dir.path().join("actions.jsonl").exists());
+    }
+    // Further down, the same text is an id like any other.
+    std::fs::write(&list, "A1\nACCT_NO\n").unwrap();
+    let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
