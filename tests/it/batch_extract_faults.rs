@@ -252,3 +252,32 @@ fn a_repeated_row_is_rejected_naming_the_first() {
         .collect();
     assert_eq!(twice, shifted);
 }
+
+/// A companion row's reject names the file read, `--companion`'s path or the
+/// mapping's pattern filled in, never the pattern `{stem}.sas.csv`.
+#[test]
+fn a_companion_reject_names_the_file_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input =
+        crate::batch::small_extract(d, &[("A1", GOOD.to_string()), ("A2", GOOD.to_string())]);
+    let sas = "ACCT_NO,SA_ID,SA_TYPE,DEBT_CLASS,SA_ARREARS,LIFE_SUPPORT,SENSITIVE_LOAD,MASTER_METER,MED_CERT_UNTIL\n\
+               A1,S1,electric,residential_energy,10.00,false,false,false,\n\
+               A2,S2,electric,residential_energy,1O.00,false,false,false,\n";
+    std::fs::write(d.join("small.sas.csv"), sas).unwrap();
+    let other = d.join("elsewhere.csv");
+    std::fs::write(&other, sas).unwrap();
+    let (_, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let beside = format!("(`{}` line 3)", d.join("small.sas.csv").display());
+    assert!(rejects.contains(&beside), "{rejects}");
+    std::fs::write(d.join("small.sas.csv"), "not read").unwrap();
+    let companion = format!("service_agreements={}", p(&other));
+    let (_, rejects, err, code) = run(d, &input, &["--companion", &companion]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        rejects.contains(&format!("(`{}` line 3)", other.display())),
+        "{rejects}"
+    );
+    assert!(!rejects.contains("{stem}"), "{rejects}");
+}

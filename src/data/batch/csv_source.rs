@@ -383,6 +383,7 @@ impl CsvSource {
                 })?
                 .clone();
             mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            mapping.read_from(n, &file);
             headers.push(header.clone());
             let mut c = Companion {
                 file,
