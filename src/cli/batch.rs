@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::output::{
-    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal, Named,
-    Output,
+    is_std, read_files, refuse_inside_rules, refuse_same_files, refuse_unreplaceable,
+    remove_partials_on_signal, Named, Output,
 };
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{
@@ -198,6 +198,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
+    refuse_unreplaceable_outputs(args).map_err(bad)?;
     // Read whole before any row: a bad line stops the run with nothing written.
     let open_cases = match &args.open_cases {
         Some(path) => {
@@ -583,6 +584,15 @@ fn refuse_outputs_over_inputs(
     .collect();
     refuse_same_files(&inputs, &outputs)?;
     refuse_inside_rules(&[&args.rules], &outputs)
+}
+
+/// Refuses, before any row is read, an output that is a symbolic-link loop or
+/// a read-only file (the summary is opened only at the end).
+fn refuse_unreplaceable_outputs(args: &Args) -> Result<(), String> {
+    [&args.out, &args.rejects, &args.summary]
+        .into_iter()
+        .flatten()
+        .try_for_each(|path| refuse_unreplaceable(path))
 }
 
 /// The progress line's rate: whole rows per second with thousands separators

@@ -316,6 +316,35 @@ pub fn refuse_special_in_dir(paths: &[PathBuf]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses an output that is a loop of symbolic links (replacing it would
+/// put a file where the link was) or a read-only file (someone protected it).
+pub fn refuse_unreplaceable(path: &Path) -> Result<(), String> {
+    if std_fd(path).is_some() {
+        return Ok(());
+    }
+    match std::fs::metadata(path) {
+        Err(e) if is_link_loop(&e) => Err(format!(
+            "`{}` is a loop of symbolic links (it never leads to a file); it is not replaced: give a file or a link to one",
+            path.display()
+        )),
+        Ok(meta) if meta.is_file() && meta.permissions().readonly() => Err(format!(
+            "`{}` is read-only; it is not replaced: make it writable (chmod u+w) or remove it to write a new one",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn is_link_loop(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_link_loop(_e: &std::io::Error) -> bool {
+    false
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.
@@ -331,6 +360,7 @@ impl Output {
                 .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
         }
         let target = resolve_links(path);
+        refuse_unreplaceable(path)?;
         match std::fs::metadata(&target) {
             Ok(meta) if meta.is_dir() => Err(format!("`{}` is a directory", path.display())),
             Ok(meta) if !meta.is_file() => OpenOptions::new()

@@ -948,3 +948,44 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
     assert!(stderr.contains("what was written to --out `/dev/full` is incomplete (a stream cannot be taken back); no other output written"), "{stderr}");
     assert!(!dir.path().join("r.jsonl").exists());
 }
+
+/// A loop of symbolic links as an output is refused (it would be replaced by
+/// a file, and the links lost), and so is a read-only file: exit 2 before any
+/// row is read, nothing written.
+#[test]
+fn a_link_loop_or_a_read_only_output_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    std::os::unix::fs::symlink("loop2", d.join("loop1")).unwrap();
+    std::os::unix::fs::symlink("loop1", d.join("loop2")).unwrap();
+    let out = batch_in(d, &["--out", "loop1", "x.csv"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("`loop1` is a loop of symbolic links"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(std::fs::symlink_metadata(d.join("loop1"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let ro = d.join("ro.json");
+    std::fs::write(&ro, "last night's\n").unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    for flag in ["--out", "--rejects", "--summary"] {
+        let out = batch_in(d, &[flag, "ro.json", "x.csv"]);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with("error: `ro.json` is read-only; it is not replaced"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("rows read"),
+            "the run went ahead: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&ro).unwrap(), "last night's\n");
+    }
+}
