@@ -137,6 +137,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ))
         })?,
     };
+    // A directory or a device is named as such before the mapping looks for
+    // companion files beside it.
+    if !is_std(&args.input) {
+        batch::check_input(&args.input).map_err(bad)?;
+    }
     let book = crate::policy::Rulebook::load(&args.rules).map_err(|e| bad(e.to_string()))?;
     // The rule set in force on the batch's day, built once for every row.
     let loaded = book.on(args.as_of);
@@ -181,6 +186,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 "{option} applies to a policy's actions; decisions (`--decisions`, or rules without a policy) are written as JSON Lines"
             )));
         }
+    }
+    if format == InputFormat::Csv && input_bytes(&args.input) == Some(0) {
+        return Err(bad(format!(
+            "`{}` is empty (0 bytes): a CSV extract starts with its header row",
+            args.input.display()
+        )));
     }
     let schema = evaluate.plan().schema();
     // CSV needs a mapping, checked before any row is read.

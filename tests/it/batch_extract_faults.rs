@@ -281,3 +281,77 @@ fn a_companion_reject_names_the_file_read() {
     );
     assert!(!rejects.contains("{stem}"), "{rejects}");
 }
+
+/// A device or a directory given as a CSV extract is named as such (not as a
+/// missing companion), and an empty CSV as empty (not as a header without the
+/// mapped columns); an empty companion too.
+#[test]
+fn a_device_a_directory_or_an_empty_csv_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (input, needle) in [
+        (
+            "/dev/zero",
+            "`/dev/zero` is a character device, not a file or a FIFO",
+        ),
+        (".", "`.` is a directory, not a file or a FIFO"),
+    ] {
+        let (_, _, err, code) = run(d, Path::new(input), &["--input-format", "csv"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(err.trim_end(), format!("error: {needle}"));
+    }
+    let input = crate::batch::small_extract(d, &[("A1", GOOD.to_string())]);
+    std::fs::write(&input, "").unwrap();
+    let (_, _, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("small.csv` is empty (0 bytes): a CSV extract starts with its header row"),
+        "{err}"
+    );
+    // Through a FIFO or standard input the size is not known: the reader says it.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "batch",
+            "--rules",
+            "rules",
+            "--as-of",
+            AS_OF,
+            "--input-format",
+            "csv",
+        ])
+        .args([
+            "--companion",
+            &format!("service_agreements={}", p(&d.join("small.sas.csv"))),
+        ])
+        .args([
+            "--companion",
+            &format!("promises={}", p(&d.join("small.promises.csv"))),
+        ])
+        .args([
+            "--companion",
+            &format!("promises.payments={}", p(&d.join("small.payments.csv"))),
+        ])
+        .args([
+            "--companion",
+            &format!("dispositions={}", p(&d.join("small.dispositions.csv"))),
+        ])
+        .arg("-")
+        .current_dir(common::root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the input is empty (no header row)"),
+        "{}",
+        stderr(&o)
+    );
+    crate::batch::small_extract(d, &[("A1", GOOD.to_string())]);
+    std::fs::write(d.join("small.sas.csv"), "").unwrap();
+    let (_, _, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("small.sas.csv` is empty (no header row)"),
+        "{err}"
+    );
+}

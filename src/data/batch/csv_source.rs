@@ -369,6 +369,11 @@ impl CsvSource {
                 false => format!("cannot read the header row: {e}"),
             })?
             .clone();
+        if header.is_empty() && reader.is_done() {
+            return Err(
+                "the input is empty (no header row): a CSV extract starts with its header".into(),
+            );
+        }
         mapping.bind(&header)?;
         let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
@@ -382,6 +387,11 @@ impl CsvSource {
                     false => format!("companion `{file}`: cannot read the header row: {e}"),
                 })?
                 .clone();
+            if header.is_empty() && reader.is_done() {
+                return Err(format!(
+                    "companion `{file}` is empty (no header row): a companion file starts with its header, even when it has no rows"
+                ));
+            }
             mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
             mapping.read_from(n, &file);
             headers.push(header.clone());
