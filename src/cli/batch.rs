@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::output::{
-    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
-    written_files, Output,
+    is_std, read_files, refuse_inside_rules, refuse_same_files, refuse_unreplaceable,
+    remove_partials_on_signal, Named, Output,
 };
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{
@@ -69,10 +69,10 @@ pub struct Args {
     /// Output format: JSON Lines (one action per line) or CSV.
     #[arg(long, value_enum, default_value_t)]
     output_format: OutFormat,
-    /// Rejected rows (JSON Lines: line, account, field, reason).
+    /// Rejected rows (JSON Lines: line, account, field, reason); `-`: standard output.
     #[arg(long)]
     rejects: Option<PathBuf>,
-    /// The summary as JSON.
+    /// The summary as JSON; `-`: standard output.
     #[arg(long)]
     summary: Option<PathBuf>,
     /// Stop (exit 4, no output files) once more than N rows are rejected; needs
@@ -137,6 +137,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ))
         })?,
     };
+    // A directory or a device is named as such before the mapping looks for
+    // companion files beside it.
+    if !is_std(&args.input) {
+        batch::check_input(&args.input).map_err(bad)?;
+    }
     let book = crate::policy::Rulebook::load(&args.rules).map_err(|e| bad(e.to_string()))?;
     // The rule set in force on the batch's day, built once for every row.
     let loaded = book.on(args.as_of);
@@ -182,6 +187,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             )));
         }
     }
+    if format == InputFormat::Csv && input_bytes(&args.input) == Some(0) {
+        return Err(bad(format!(
+            "`{}` is empty (0 bytes): a CSV extract starts with its header row",
+            args.input.display()
+        )));
+    }
     let schema = evaluate.plan().schema();
     // CSV needs a mapping, checked before any row is read.
     let mut mapping = match format {
@@ -198,9 +209,17 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
+    refuse_unreplaceable_outputs(args).map_err(bad)?;
     // Read whole before any row: a bad line stops the run with nothing written.
     let open_cases = match &args.open_cases {
-        Some(path) => Some(batch::OpenCases::read(path).map_err(bad)?),
+        Some(path) => {
+            // Before the mapping is bound to the header, `id_col` indexes its columns.
+            let id_column = mapping
+                .as_ref()
+                .and_then(|m| m.columns.get(m.id_col))
+                .map_or("id", String::as_str);
+            Some(batch::OpenCases::read(path, id_column).map_err(bad)?)
+        }
         None => None,
     };
     let input: Box<dyn std::io::Read + Send> = if is_std(&args.input) {
@@ -294,13 +313,43 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // What a failed run leaves: partial files are removed, but what went to a
+    // stream (standard output, a device, a FIFO) cannot be taken back.
+    let streams: Vec<String> = [
+        ("--out", args.out.as_deref(), out_file.as_ref()),
+        ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
+    ]
+    .into_iter()
+    .filter(|(what, path, file)| match file {
+        Some(file) => !file.is_staged(),
+        None => *what == "--out" && path.is_none_or(is_std),
+    })
+    .map(|(what, path, _)| match path {
+        Some(path) if !is_std(path) => format!("{what} `{}`", path.display()),
+        _ => format!("{what} (standard output)"),
+    })
+    .collect();
+    let not_written = match streams.as_slice() {
+        [] => "no output written".to_string(),
+        streams => format!(
+            "what was written to {} is incomplete (a stream cannot be taken back); no other output written",
+            streams.join(" and ")
+        ),
+    };
     let mut summary = match result {
         Ok(s) => s,
         Err(BatchError::TooManyRejects(n)) => {
             return Err((
                 Exit::TooManyRejects,
+                format!("more than {n} rows rejected (--max-rejects {n}); stopped, {not_written}"),
+            ))
+        }
+        Err(BatchError::EmptyExtract) => {
+            return Err((
+                Exit::EmptyExtract,
                 format!(
-                    "more than {n} rows rejected (--max-rejects {n}); stopped, no output written"
+                    "`{}` has no rows, and --open-cases would close every listed case as absent; an empty extract is taken for a failed transfer: nothing written",
+                    args.input.display()
                 ),
             ))
         }
@@ -308,7 +357,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         Err(BatchError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             return Ok(Exit::Ok)
         }
-        Err(e) => return Err((Exit::BadInput, format!("{e}; no output written"))),
+        Err(e) => return Err((Exit::BadInput, format!("{e}; {not_written}"))),
     };
     summary.rules_fingerprint = book.docs.fingerprint.clone();
     summary.input = Some(batch::InputFile {
@@ -528,13 +577,33 @@ fn refuse_outputs_over_inputs(
         companions,
         &[("the open-cases file", args.open_cases.as_deref())],
     );
-    let outputs = written_files(&[
-        ("--out", args.out.as_deref()),
+    // Actions go to standard output without --out, so it is an output too:
+    // `--rejects /dev/stdout` or `--summary -` beside it is two outputs on one stream.
+    let stdout = Path::new("-");
+    let outputs: Vec<Named> = [
+        ("--out", Some(args.out.as_deref().unwrap_or(stdout))),
         ("--rejects", args.rejects.as_deref()),
         ("--summary", args.summary.as_deref()),
-    ]);
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| {
+        path.map(|path| Named {
+            what: what.into(),
+            path,
+        })
+    })
+    .collect();
     refuse_same_files(&inputs, &outputs)?;
     refuse_inside_rules(&[&args.rules], &outputs)
+}
+
+/// Refuses, before any row is read, an output that is a symbolic-link loop or
+/// a read-only file (the summary is opened only at the end).
+fn refuse_unreplaceable_outputs(args: &Args) -> Result<(), String> {
+    [&args.out, &args.rejects, &args.summary]
+        .into_iter()
+        .flatten()
+        .try_for_each(|path| refuse_unreplaceable(path))
 }
 
 /// The progress line's rate: whole rows per second with thousands separators

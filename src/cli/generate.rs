@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::output::{refuse_same_files, Named};
+use super::output::{open_stream, refuse_same_files, std_fd, Named};
 use super::{error_line, number_in, parse_date, Exit, Out};
 use crate::data::generate::{json_line, CsvWriters, Generator, COMPANIONS};
 
@@ -37,7 +37,8 @@ pub struct Args {
     /// The date the extract is taken (dates are relative to it).
     #[arg(long, value_parser = parse_date, default_value = "2026-11-22")]
     as_of: NaiveDate,
-    /// The output file; `.gz` compresses the main file.
+    /// The output file; `.gz` compresses the main file. With --format jsonl, `-`:
+    /// standard output (CSV writes companion files beside OUT, so it needs a file path).
     out: PathBuf,
 }
 
@@ -47,7 +48,12 @@ const MAX_ACCOUNTS: u64 = 1_000_000_000;
 type Sink = Box<dyn Write>;
 
 fn create(path: &Path) -> std::io::Result<Sink> {
-    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    // `-`, `/dev/stdout`, `/dev/fd/N`: the stream itself, not a file opened anew.
+    let file = match open_stream(path) {
+        Some(stream) => stream?,
+        None => File::create(path)?,
+    };
+    let file = BufWriter::with_capacity(1 << 20, file);
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::write::GzEncoder::new(
             file,
@@ -59,6 +65,13 @@ fn create(path: &Path) -> std::io::Result<Sink> {
 }
 
 pub fn run(args: &Args, _out: &mut Out) -> Exit {
+    if let Some(what) = companions_cannot_go_beside(args) {
+        error_line(format!(
+            "`{}` is {what}: a CSV extract is five files (OUT and its companions `<stem>.sas.csv`, ... beside it), which one stream cannot carry; give a file path, or --format jsonl to write one stream",
+            args.out.display()
+        ));
+        return Exit::Usage;
+    }
     match generate(args) {
         Ok(written) => {
             // On stderr, like the batch's summary: OUT may be standard output.
@@ -77,6 +90,28 @@ pub fn run(args: &Args, _out: &mut Out) -> Exit {
             Exit::BadInput
         }
     }
+}
+
+/// Why CSV's companion files cannot be written beside OUT: it is a stream of
+/// this process (`-`, `/dev/stdout`, `/dev/fd/N`), a device or a socket, whose
+/// directory (`/dev`) is no place for files. A FIFO's directory is the user's.
+fn companions_cannot_go_beside(args: &Args) -> Option<&'static str> {
+    if args.format != GenFormat::Csv {
+        return None;
+    }
+    if std_fd(&args.out).is_some() {
+        return Some("a stream (standard output or a descriptor)");
+    }
+    let meta = std::fs::metadata(&args.out).ok()?;
+    let kind = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return None;
+        }
+    }
+    (!kind.is_file() && !kind.is_dir()).then(|| crate::input::kind_of(kind))
 }
 
 /// Writes the extract; returns each file written with its data rows.

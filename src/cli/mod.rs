@@ -46,6 +46,9 @@ pub enum Exit {
     /// `diff`: no compared account changed, but some rows could not be compared
     /// (undecodable, or failing under both rule sets), so "nothing changed" is not proven.
     DiffIncomplete = 6,
+    /// `batch --open-cases`: the extract has no rows (an empty or header-only
+    /// file, a failed transfer), so no case is closed and nothing is written.
+    EmptyExtract = 7,
     /// The command line itself is wrong (also: a `batch` output over an input or another output).
     Usage = 64,
 }

@@ -1,7 +1,8 @@
 //! The files `batch` writes. An output path is refused when it names an input
 //! or another output; a regular file (or a path not yet there) is written to a
-//! partial file beside it and renamed into place only at the end; a device, FIFO
-//! or `/dev/stdout` is written directly, never replaced; a symlink is followed
+//! partial file beside it and renamed into place only at the end; a device or
+//! FIFO is written directly, and a stream of the process (`-`, `/dev/stdout`,
+//! `/dev/stderr`, `/dev/fd/N`) through its descriptor, never replaced; a symlink is followed
 //! and its target replaced, so the link stays a link. Partial files are named
 //! `.<target>.arrears-partial-<pid>`, removed on SIGINT/SIGTERM/SIGHUP, and a
 //! later run removes those of dead processes for the same target.
@@ -36,8 +37,48 @@ pub fn resolve_links(path: &Path) -> PathBuf {
     path
 }
 
-/// What a path names: the device and inode of an existing file, else the
-/// canonical directory joined with the file name.
+/// The descriptor of this process an output path names: `-` and
+/// `/dev/stdout` are 1, `/dev/stderr` 2, `/dev/fd/N`, `/proc/self/fd/N` and
+/// `/proc/<own pid>/fd/N` are N, as is a symbolic link (or a chain) to one.
+/// Such a path is the stream the process already has, whatever it leads to:
+/// written through a copy of the descriptor, never replaced by a rename.
+pub fn std_fd(path: &Path) -> Option<i32> {
+    if is_std(path) {
+        return Some(1);
+    }
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        if let Some(fd) = fd_path(&path) {
+            return Some(fd);
+        }
+        let link = std::fs::read_link(&path).ok()?;
+        path = match path.parent() {
+            Some(dir) if link.is_relative() => dir.join(link),
+            _ => link,
+        };
+    }
+    None
+}
+
+/// The descriptor a path names by its text alone (see [`std_fd`]).
+fn fd_path(path: &Path) -> Option<i32> {
+    let text = path.to_str()?;
+    match text {
+        "/dev/stdin" => return Some(0),
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        _ => {}
+    }
+    let own = format!("/proc/{}/fd/", std::process::id());
+    let n = ["/dev/fd/", "/proc/self/fd/", own.as_str()]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))?;
+    n.parse().ok().filter(|n: &i32| *n >= 0)
+}
+
+/// What a path names: the device and inode of an existing file (of the open
+/// file behind a descriptor path, a pipe's too), else the canonical directory
+/// joined with the file name.
 #[derive(Debug, PartialEq, Eq)]
 enum Identity {
     Inode(u64, u64),
@@ -46,9 +87,16 @@ enum Identity {
 
 fn identity(path: &Path) -> Identity {
     #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(path) {
+    {
         use std::os::unix::fs::MetadataExt;
-        return Identity::Inode(meta.dev(), meta.ino());
+        // `/dev/fd/N` stats the open file itself, pipe or socket included.
+        let stat = match std_fd(path) {
+            Some(fd) => std::fs::metadata(format!("/dev/fd/{fd}")),
+            None => std::fs::metadata(path),
+        };
+        if let Ok(meta) = stat {
+            return Identity::Inode(meta.dev(), meta.ino());
+        }
     }
     let path = resolve_links(path);
     let canonical = match (parent_dir(&path).canonicalize(), path.file_name()) {
@@ -122,26 +170,65 @@ pub fn written_files<'a>(flags: &[(&str, Option<&'a Path>)]) -> Vec<Named<'a>> {
         .collect()
 }
 
-/// Refuses an output that is the same file as an input or as an earlier output.
+/// What an output path names, for telling two apart: two outputs on one
+/// descriptor always clash; two on one file clash unless it is a character
+/// device (a terminal, `/dev/null`), where lines may interleave harmlessly.
+struct Target {
+    id: Identity,
+    fd: Option<i32>,
+    character_device: bool,
+}
+
+fn target(path: &Path) -> Target {
+    let fd = std_fd(path);
+    let meta = match fd {
+        Some(fd) => std::fs::metadata(format!("/dev/fd/{fd}")),
+        None => std::fs::metadata(path),
+    };
+    #[cfg(unix)]
+    let character_device = meta.is_ok_and(|m| {
+        use std::os::unix::fs::FileTypeExt;
+        m.file_type().is_char_device()
+    });
+    #[cfg(not(unix))]
+    let character_device = {
+        let _ = meta;
+        false
+    };
+    Target {
+        id: identity(path),
+        fd,
+        character_device,
+    }
+}
+
+/// Refuses an output that is the same file as an input or as an earlier
+/// output, or the same stream (`-`, `/dev/stdout` and a file standard output
+/// is redirected to are one).
 pub fn refuse_same_files(inputs: &[Named], outputs: &[Named]) -> Result<(), String> {
     let inputs: Vec<_> = inputs.iter().map(|n| (n, identity(n.path))).collect();
-    let mut seen: Vec<(&Named, Identity)> = Vec::new();
+    let mut seen: Vec<(&Named, Target)> = Vec::new();
     for output in outputs {
-        let id = identity(output.path);
-        let clash = inputs
-            .iter()
-            .chain(seen.iter())
-            .find(|(_, other)| *other == id);
-        if let Some((other, _)) = clash {
+        let out = target(output.path);
+        let same_input = inputs.iter().find(|(_, other)| *other == out.id);
+        let same_output = seen.iter().find(|(_, other)| {
+            (out.fd.is_some() && out.fd == other.fd)
+                || (other.id == out.id && !out.character_device)
+        });
+        let clash = same_input
+            .map(|(n, _)| (*n, false))
+            .or(same_output.map(|(n, other)| (*n, other.fd.is_some() || out.fd.is_some())));
+        if let Some((other, stream)) = clash {
             return Err(format!(
-                "{} `{}` is the same file as {} `{}`; give each output its own file",
+                "{} `{}` is the same {} as {} `{}`; give each output its own file",
                 output.what,
                 output.path.display(),
+                if stream { "stream" } else { "file" },
                 other.what,
                 other.path.display()
             ));
         }
-        seen.push((output, id));
+        seen.push((output, out));
     }
     Ok(())
 }
@@ -176,6 +263,10 @@ pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), Str
             continue;
         };
         for output in outputs {
+            // A stream is written through, never replaced.
+            if std_fd(output.path).is_some() {
+                continue;
+            }
             if canonical_target(output.path).starts_with(&dir_canonical) {
                 return Err(format!(
                     "{} `{}` is inside the rules directory `{}`; write it outside (every file there is read as rules)",
@@ -225,6 +316,35 @@ pub fn refuse_special_in_dir(paths: &[PathBuf]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses an output that is a loop of symbolic links (replacing it would
+/// put a file where the link was) or a read-only file (someone protected it).
+pub fn refuse_unreplaceable(path: &Path) -> Result<(), String> {
+    if std_fd(path).is_some() {
+        return Ok(());
+    }
+    match std::fs::metadata(path) {
+        Err(e) if is_link_loop(&e) => Err(format!(
+            "`{}` is a loop of symbolic links (it never leads to a file); it is not replaced: give a file or a link to one",
+            path.display()
+        )),
+        Ok(meta) if meta.is_file() && meta.permissions().readonly() => Err(format!(
+            "`{}` is read-only; it is not replaced: make it writable (chmod u+w) or remove it to write a new one",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn is_link_loop(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_link_loop(_e: &std::io::Error) -> bool {
+    false
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.
@@ -234,7 +354,13 @@ pub enum Output {
 
 impl Output {
     pub fn open(path: &Path) -> Result<Output, String> {
+        if let Some(fd) = std_fd(path) {
+            return dup_fd(fd)
+                .map(Output::Direct)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()));
+        }
         let target = resolve_links(path);
+        refuse_unreplaceable(path)?;
         match std::fs::metadata(&target) {
             Ok(meta) if meta.is_dir() => Err(format!("`{}` is a directory", path.display())),
             Ok(meta) if !meta.is_file() => OpenOptions::new()
@@ -265,6 +391,38 @@ impl Output {
             Output::Staged(staged) => staged.commit(),
         }
     }
+}
+
+/// The stream a path names (see [`std_fd`]), opened for writing through a
+/// copy of its descriptor; `None` for any other path.
+pub fn open_stream(path: &Path) -> Option<std::io::Result<File>> {
+    std_fd(path).map(dup_fd)
+}
+
+/// A copy of this process's descriptor `fd`: written through it, the output
+/// shares the stream's position (a redirected file is appended to, as the
+/// shell's `>` set it up), and nothing is renamed over what it leads to.
+#[cfg(unix)]
+fn dup_fd(fd: i32) -> std::io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: F_DUPFD_CLOEXEC only makes a new descriptor (or fails with EBADF).
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if copy < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(libc::EBADF) => std::io::Error::other(format!("descriptor {fd} is not open")),
+            _ => e,
+        });
+    }
+    // SAFETY: `copy` is a new descriptor that nothing else owns.
+    Ok(unsafe { File::from_raw_fd(copy) })
+}
+
+#[cfg(not(unix))]
+fn dup_fd(fd: i32) -> std::io::Result<File> {
+    Err(std::io::Error::other(format!(
+        "descriptor {fd}: not supported on this system"
+    )))
 }
 
 /// An output written to `.<name>.arrears-partial-<pid>` beside its target and

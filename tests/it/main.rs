@@ -24,6 +24,7 @@ mod bad_input;
 mod batch;
 mod batch_csv_output;
 mod batch_decisions;
+mod batch_extract_faults;
 mod browser;
 mod calendar;
 mod ci_output;

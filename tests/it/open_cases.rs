@@ -236,3 +236,99 @@ fn no_output_may_replace_the_open_cases_file() {
         assert_eq!(std::fs::read_to_string(&list).unwrap(), LIST);
     }
 }
+
+/// An empty or header-only extract is a failed transfer, not every account
+/// gone: with `--open-cases` it is refused (exit 7), nothing written, not even
+/// to standard output.
+#[test]
+fn an_empty_extract_with_open_cases_closes_nothing_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("open.txt");
+    std::fs::write(&list, LIST).unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let header_only = small_extract(dir.path(), &[]);
+    for input in [&empty, &header_only] {
+        let o = batch(input, dir.path(), &["--open-cases", p(&list)]);
+        assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("has no rows, and --open-cases would close every listed case as absent")
+                && err.contains("nothing written"),
+            "{err}"
+        );
+        assert!(!err.contains("close_case"), "{err}");
+        for f in ["actions.jsonl", "rejects.jsonl", "summary.json"] {
+            assert!(!dir.path().join(f).exists(), "{f} was written");
+        }
+        // Nothing on standard output either, in either output format.
+        for format in ["jsonl", "csv"] {
+            let o = common::arrears(&[
+                "batch",
+                "--rules",
+                "rules",
+                "--as-of",
+                "2026-11-22",
+                "--output-format",
+                format,
+                "--open-cases",
+                p(&list),
+                p(input),
+            ]);
+            assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+            assert!(o.stdout.is_empty(), "{}", common::stdout(&o));
+        }
+    }
+    // Without --open-cases an empty extract is still an empty run.
+    let o = batch(&empty, dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// More than half the listed cases closed (a truncated extract does that) is
+/// a loud warning in the human summary; half or fewer is not.
+#[test]
+fn closing_most_listed_cases_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let list = dir.path().join("open.txt");
+    std::fs::write(&list, "A1\nGONE-1\nGONE-2\n").unwrap();
+    let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: 2 of the 3 listed open cases were closed as absent from the extract (more than half)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&list, "A1\nA2\nGONE-1\nGONE-2\n").unwrap();
+    let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+    assert!(!stderr(&o).contains("more than half"), "{}", stderr(&o));
+}
+
+/// A one-column header (`ACCT_NO`, the extract's id column, or a usual name
+/// such as `account_id`) is not an account id: refused, never a case closed
+/// for account `ACCT_NO`.
+#[test]
+fn a_header_line_in_the_open_cases_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = extract(dir.path());
+    let list = dir.path().join("open.txt");
+    for header in ["ACCT_NO", "acct_no", "# export\nAccount_Id"] {
+        std::fs::write(&list, format!("{header}\nA1\nGONE-1\n")).unwrap();
+        let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let name = header.lines().last().unwrap();
+        let line = header.lines().count();
+        assert!(
+            stderr(&o).contains(&format!(
+                "open.txt` line {line}: `{name}` is a column name, not an account id"
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!dir.path().join("actions.jsonl").exists());
+    }
+    // Further down, the same text is an id like any other.
+    std::fs::write(&list, "A1\nACCT_NO\n").unwrap();
+    let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

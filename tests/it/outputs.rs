@@ -701,3 +701,291 @@ fn refused_with(out: &Output, code: i32, needle: &str) {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// A generated CSV extract `bad.csv` with some corrupt rows, in `dir`.
+fn corrupt_extract(dir: &Path) {
+    let out = arrears_in(
+        dir,
+        &[
+            "generate",
+            "--accounts",
+            "60",
+            "--seed",
+            "3",
+            "--corrupt-rate",
+            "0.1",
+            "bad.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+}
+
+/// A batch in `dir` with standard output and error redirected to files.
+fn batch_redirected(dir: &Path, extra: &[&str], stdout: &Path, stderr: &Path) -> Option<i32> {
+    let rules = rules();
+    let mut args = vec!["batch", "--rules", &rules, "--as-of", AS_OF];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(&args)
+        .current_dir(dir)
+        .stdout(std::fs::File::create(stdout).unwrap())
+        .stderr(std::fs::File::create(stderr).unwrap())
+        .status()
+        .unwrap()
+        .code()
+}
+
+fn inode(path: &Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap())
+}
+
+/// `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and `-` name the streams the
+/// process has: written through (a redirected file is neither renamed over nor
+/// lost), and two outputs on one stream are a usage error.
+#[test]
+fn standard_streams_are_written_through_and_never_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    corrupt_extract(d);
+    let o = batch_in(
+        d,
+        &[
+            "--out",
+            "ref.jsonl",
+            "--rejects",
+            "ref-rejects.jsonl",
+            "--summary",
+            "ref.json",
+            "bad.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    let actions = std::fs::read(d.join("ref.jsonl")).unwrap();
+    let rejects = std::fs::read_to_string(d.join("ref-rejects.jsonl")).unwrap();
+    assert!(!actions.is_empty() && !rejects.is_empty());
+
+    // Standard output redirected to a file: the file keeps its inode and gets the actions.
+    let (so, se) = (d.join("so.txt"), d.join("se.txt"));
+    std::fs::write(&so, "").unwrap();
+    let before = inode(&so);
+    let code = batch_redirected(
+        d,
+        &["--out", "/dev/stdout", "--rejects", "r.jsonl", "bad.csv"],
+        &so,
+        &se,
+    );
+    assert_eq!(code, Some(1), "{}", std::fs::read_to_string(&se).unwrap());
+    assert_eq!(std::fs::read(&so).unwrap(), actions);
+    assert_eq!(inode(&so), before, "the redirected file was replaced");
+    // Standard error redirected: the rejects, then the human summary, both there.
+    let code = batch_redirected(
+        d,
+        &["--out", "o.jsonl", "--rejects", "/dev/stderr", "bad.csv"],
+        &so,
+        &se,
+    );
+    assert_eq!(code, Some(1));
+    let err = std::fs::read_to_string(&se).unwrap();
+    assert!(err.starts_with(&rejects), "{err}");
+    assert!(err.contains(" rows read: "), "the summary is lost: {err}");
+    // A pipe, through /dev/stdout and /dev/fd/1.
+    for out in ["/dev/stdout", "/dev/fd/1"] {
+        let o = batch_in(d, &["--out", out, "bad.csv"]);
+        assert_eq!(o.status.code(), Some(1), "{out}: {}", common::stderr(&o));
+        assert_eq!(o.stdout, actions, "{out}");
+    }
+    // `-` is standard output for --rejects and --summary too.
+    let o = batch_in(d, &["--out", "o.jsonl", "--rejects", "-", "bad.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    assert_eq!(common::stdout(&o), rejects);
+    let o = batch_in(d, &["--out", "o.jsonl", "--summary", "-", "bad.csv"]);
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["rows_read"], 60);
+    assert!(!d.join("-").exists(), "a file named `-` was created");
+    // Two outputs on one stream.
+    for (args, needle) in [
+        (
+            &["--out", "-", "--rejects", "/dev/stdout"][..],
+            "--rejects `/dev/stdout` is the same stream as --out `-`",
+        ),
+        (
+            &["--rejects", "/dev/fd/1"],
+            "--rejects `/dev/fd/1` is the same stream as --out `-`",
+        ),
+        (
+            &["--summary", "-"],
+            "--summary `-` is the same stream as --out `-`",
+        ),
+        (
+            &[
+                "--out",
+                "o.jsonl",
+                "--rejects",
+                "-",
+                "--summary",
+                "/dev/stdout",
+            ],
+            "--summary `/dev/stdout` is the same stream as --rejects `-`",
+        ),
+    ] {
+        let mut args = args.to_vec();
+        args.push("bad.csv");
+        refused(&batch_in(d, &args), needle);
+    }
+    // Standard output redirected to the file another output names.
+    let code = batch_redirected(
+        d,
+        &["--out", "-", "--rejects", "so.txt", "bad.csv"],
+        &so,
+        &se,
+    );
+    assert_eq!(code, Some(64), "{}", std::fs::read_to_string(&se).unwrap());
+    // A character device may take two outputs (lines interleave, nothing is replaced).
+    let o = batch_in(
+        d,
+        &["--out", "/dev/null", "--rejects", "/dev/null", "bad.csv"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+}
+
+/// `generate` CSV is five files: to a stream or a device it is refused (exit
+/// 64) before anything is written, never companions created beside `/dev/stdout`;
+/// JSON Lines is one stream and goes to standard output as it would to a file.
+#[test]
+fn generate_csv_refuses_a_stream_and_jsonl_writes_to_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for out in ["/dev/stdout", "-", "/dev/fd/1", "/dev/null"] {
+        let o = arrears_in(
+            d,
+            &[
+                "generate",
+                "--accounts",
+                "5",
+                "--seed",
+                "1",
+                "--format",
+                "csv",
+                out,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(64), "{out}: {}", common::stderr(&o));
+        let err = common::stderr(&o);
+        assert!(err.contains("a CSV extract is five files"), "{err}");
+        assert!(err.contains("--format jsonl"), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+    assert!(names(d).is_empty(), "{:?}", names(d));
+    let o = arrears_in(
+        d,
+        &[
+            "generate",
+            "--accounts",
+            "5",
+            "--seed",
+            "1",
+            "--format",
+            "jsonl",
+            "g.jsonl",
+        ],
+    );
+    assert!(o.status.success());
+    let file = std::fs::read(d.join("g.jsonl")).unwrap();
+    for out in ["/dev/stdout", "-"] {
+        let o = arrears_in(
+            d,
+            &[
+                "generate",
+                "--accounts",
+                "5",
+                "--seed",
+                "1",
+                "--format",
+                "jsonl",
+                out,
+            ],
+        );
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        assert_eq!(o.stdout, file, "{out}");
+    }
+    assert_eq!(names(d), ["g.jsonl"]);
+}
+
+/// A batch whose standard output fills up (`/dev/full`) says what is true of
+/// a stream: what was written is incomplete, not "no output written".
+#[test]
+fn a_full_stream_is_reported_incomplete_not_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    extract(dir.path());
+    let rules = rules();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["batch", "--rules", &rules, "--as-of", AS_OF, "x.csv"])
+        .current_dir(dir.path())
+        .stdout(full())
+        .output()
+        .unwrap();
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        stderr.contains("what was written to --out (standard output) is incomplete"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no output written"), "{stderr}");
+    let out = batch_in(
+        dir.path(),
+        &["--out", "/dev/full", "--rejects", "r.jsonl", "x.csv"],
+    );
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("what was written to --out `/dev/full` is incomplete (a stream cannot be taken back); no other output written"), "{stderr}");
+    assert!(!dir.path().join("r.jsonl").exists());
+}
+
+/// A loop of symbolic links as an output is refused (it would be replaced by
+/// a file, and the links lost), and so is a read-only file: exit 2 before any
+/// row is read, nothing written.
+#[test]
+fn a_link_loop_or_a_read_only_output_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    std::os::unix::fs::symlink("loop2", d.join("loop1")).unwrap();
+    std::os::unix::fs::symlink("loop1", d.join("loop2")).unwrap();
+    let out = batch_in(d, &["--out", "loop1", "x.csv"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("`loop1` is a loop of symbolic links"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(std::fs::symlink_metadata(d.join("loop1"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let ro = d.join("ro.json");
+    std::fs::write(&ro, "last night's\n").unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    for flag in ["--out", "--rejects", "--summary"] {
+        let out = batch_in(d, &[flag, "ro.json", "x.csv"]);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with("error: `ro.json` is read-only; it is not replaced"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("rows read"),
+            "the run went ahead: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&ro).unwrap(), "last night's\n");
+    }
+}

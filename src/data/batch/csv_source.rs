@@ -1,9 +1,10 @@
 //! CSV input: the extract and its companion files, read in step (each
 //! account's companion rows are taken as its row is read), every record
 //! bounded by the record limit. It must not decode cells (the mapping does,
-//! `mapping.rs`): rows leave here as text cells.
+//! `mapping.rs`): rows leave here as text cells. A row repeating the one
+//! before it is a reject here: its companion rows went with the first.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
 use csv::{ByteRecord, StringRecord};
@@ -15,23 +16,53 @@ use super::{bytes_text, open_input, BatchError, Mapping, Raw, RowSource, Unit, M
 /// the csv reader would otherwise buffer a record of any length. The reader
 /// tells it where each record starts ([`RecordStart`]); the bytes handed over
 /// since then are the record plus at most one buffer of read-ahead.
+///
+/// It also hands the csv reader `\n` for every `\r\n` and ends a last line
+/// that has no newline with one, so that every record ends with `\n` and
+/// [`read_limited_record`] can number lines physically: the csv reader ends a
+/// CRLF record at its `\r` and counts the `\n` with the next record, one line
+/// too low. (A lone `\r`, old Mac line ends, is left as it is.)
 struct RecordLimited {
-    inner: Box<dyn Read + Send>,
+    inner: std::io::BufReader<Box<dyn Read + Send>>,
     fed: u64,
     start: RecordStart,
     limit: u64,
+    /// A `\r` that ended the bytes at hand: a line end if `\n` follows.
+    held_cr: bool,
+    /// The last byte handed over.
+    last: u8,
+    /// Whether the newline ending the input was added.
+    closed: bool,
 }
 
-/// Where the record being read starts, shared by a csv reader's owner and its input.
-#[derive(Clone, Default)]
-struct RecordStart(std::sync::Arc<std::sync::atomic::AtomicU64>);
+/// Where the record being read starts, shared by a csv reader's owner and its
+/// input, and how many bytes the input handed over in all once it ended.
+#[derive(Clone)]
+struct RecordStart(std::sync::Arc<[std::sync::atomic::AtomicU64; 2]>);
+
+impl Default for RecordStart {
+    fn default() -> Self {
+        use std::sync::atomic::AtomicU64;
+        RecordStart(std::sync::Arc::new([
+            AtomicU64::new(0),
+            AtomicU64::new(u64::MAX),
+        ]))
+    }
+}
 
 impl RecordStart {
     fn set(&self, byte: u64) {
-        self.0.store(byte, std::sync::atomic::Ordering::Relaxed);
+        self.0[0].store(byte, std::sync::atomic::Ordering::Relaxed);
     }
     fn get(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
+        self.0[0].load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn set_end(&self, bytes: u64) {
+        self.0[1].store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// The input's length, once it has ended.
+    fn end(&self) -> Option<u64> {
+        Some(self.0[1].load(std::sync::atomic::Ordering::Relaxed)).filter(|&n| n != u64::MAX)
     }
 }
 
@@ -52,9 +83,69 @@ impl Read for RecordLimited {
         if self.fed - self.start.get() > self.limit + CSV_BUFFER as u64 {
             return Err(std::io::Error::other(RecordTooLong));
         }
-        let n = self.inner.read(buf)?;
-        self.fed += n as u64;
-        Ok(n)
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let data = self.inner.fill_buf()?;
+            if self.held_cr {
+                self.held_cr = false;
+                if data.first() == Some(&b'\n') {
+                    self.inner.consume(1);
+                    return Ok(self.handed(buf, b"\n"));
+                }
+                return Ok(self.handed(buf, b"\r"));
+            }
+            if data.is_empty() {
+                if self.fed > 0 && self.last != b'\n' && !self.closed {
+                    self.closed = true;
+                    return Ok(self.handed(buf, b"\n"));
+                }
+                self.start.set_end(self.fed);
+                return Ok(0);
+            }
+            let (mut r, mut w) = (0, 0);
+            while r < data.len() && w < buf.len() {
+                // Copied in runs up to the next `\r`.
+                let room = (data.len() - r).min(buf.len() - w);
+                let run = data[r..r + room]
+                    .iter()
+                    .position(|&b| b == b'\r')
+                    .unwrap_or(room);
+                buf[w..w + run].copy_from_slice(&data[r..r + run]);
+                r += run;
+                w += run;
+                if run == room {
+                    break;
+                }
+                // At a `\r`: dropped before `\n`, held when the data ends here.
+                r += 1;
+                match data.get(r) {
+                    Some(b'\n') => {}
+                    Some(_) => {
+                        buf[w] = b'\r';
+                        w += 1;
+                    }
+                    None => self.held_cr = true,
+                }
+            }
+            self.inner.consume(r);
+            if w > 0 {
+                self.last = buf[w - 1];
+                self.fed += w as u64;
+                return Ok(w);
+            }
+        }
+    }
+}
+
+impl RecordLimited {
+    /// Hands over `bytes` (one byte) as the read.
+    fn handed(&mut self, buf: &mut [u8], bytes: &[u8]) -> usize {
+        buf[..bytes.len()].copy_from_slice(bytes);
+        self.last = bytes[bytes.len() - 1];
+        self.fed += bytes.len() as u64;
+        bytes.len()
     }
 }
 
@@ -71,30 +162,89 @@ fn limited_csv_reader(
 ) -> (csv::Reader<Box<dyn Read + Send>>, RecordStart) {
     let start = RecordStart::default();
     let limited = RecordLimited {
-        inner: input,
+        inner: std::io::BufReader::with_capacity(LINE_END_BUFFER, input),
         fed: 0,
         start: start.clone(),
         limit: limit as u64,
+        held_cr: false,
+        last: 0,
+        closed: false,
     };
     (csv_reader(Box::new(limited)), start)
 }
 
-/// Reads the next record of a limited CSV reader: `Err(line)` when it is
-/// longer than `limit` bytes. A CSV record cannot be skipped (the newline
-/// that ends it may be inside quotes), so the caller stops there.
+/// Why a CSV input cannot be read on: a record cannot be skipped (the
+/// newline that ends it may be inside quotes), so the caller stops there.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    /// A record longer than the limit, at this line.
+    TooLong(u64),
+    /// A quote opened at this line is never closed: the rest of the input is one cell.
+    OpenQuote(u64),
+}
+
+impl Stop {
+    fn message(&self, what: &str, limit: usize) -> String {
+        match *self {
+            Stop::TooLong(line) => too_long_message(what, line, limit),
+            Stop::OpenQuote(line) => format!(
+                "{what} line {line}: a quoted cell opened on this line is never closed (an unterminated quote), so the rest of the file was read as that one cell; the batch stopped"
+            ),
+        }
+    }
+}
+
+/// Reads the next record of a limited CSV reader: a record longer than
+/// `limit` bytes, or one whose quote runs to the end of the input, stops.
+/// The record's position is its physical first line.
 fn read_limited_record(
     reader: &mut csv::Reader<Box<dyn Read + Send>>,
     start: &RecordStart,
     limit: usize,
     rec: &mut ByteRecord,
-) -> Result<Result<bool, csv::Error>, u64> {
+) -> Result<Result<bool, csv::Error>, Stop> {
     let at = reader.position().clone();
     start.set(at.byte());
     match reader.read_byte_record(rec) {
-        Err(e) if is_too_long(&e) => Err(at.line()),
-        Ok(true) if reader.position().byte() - at.byte() > limit as u64 => Err(at.line()),
+        Err(e) if is_too_long(&e) => Err(Stop::TooLong(at.line())),
+        Ok(true) if reader.position().byte() - at.byte() > limit as u64 => {
+            Err(Stop::TooLong(at.line()))
+        }
+        Ok(true) => {
+            // The csv reader gives a record the position where the last one
+            // ended, before the blank lines it skipped. The lines read, less
+            // the newlines inside quoted cells and the `\n` ending the record
+            // (every record has one, `RecordLimited`), are those blank lines.
+            let read = reader.position().line() - at.line();
+            let inside = count_newlines(rec.as_slice());
+            let blank = read.saturating_sub(inside + 1);
+            let first = at.line() + blank;
+            if blank > 0 {
+                let mut position = at;
+                position.set_line(first);
+                rec.set_position(Some(position));
+            }
+            // Every input ends with `\n`: a last cell that holds it, in a
+            // record that ran to the end, had its quote open there.
+            let last = rec.len().checked_sub(1).and_then(|i| rec.get(i));
+            if start.end() == Some(reader.position().byte())
+                && last.is_some_and(|cell| cell.ends_with(b"\n"))
+            {
+                let before = rec.len() - 1;
+                let lines_before: u64 = (0..before)
+                    .filter_map(|i| rec.get(i))
+                    .map(count_newlines)
+                    .sum();
+                return Err(Stop::OpenQuote(first + lines_before));
+            }
+            Ok(Ok(true))
+        }
         other => Ok(other),
     }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// The message for a CSV record past the limit at `line` of `what`.
@@ -122,12 +272,10 @@ impl Companion {
         let rec = &mut self.next;
         loop {
             let read = read_limited_record(&mut self.reader, &self.start, MAX_RECORD_BYTES, rec)
-                .map_err(|line| {
-                    BatchError::Input(too_long_message(
-                        &format!("companion `{}`", self.file),
-                        line,
-                        MAX_RECORD_BYTES,
-                    ))
+                .map_err(|stop| {
+                    BatchError::Input(
+                        stop.message(&format!("companion `{}`", self.file), MAX_RECORD_BYTES),
+                    )
                 })?;
             match read {
                 Ok(false) => {
@@ -200,6 +348,9 @@ pub struct CsvSource {
     pub headers: Vec<StringRecord>,
     /// Rows already evaluated, whose buffers the next rows are read into.
     spare: Vec<ByteRecord>,
+    /// The account id of the last row read, and its line.
+    last_id: String,
+    last_line: u64,
 }
 
 impl CsvSource {
@@ -218,6 +369,11 @@ impl CsvSource {
                 false => format!("cannot read the header row: {e}"),
             })?
             .clone();
+        if header.is_empty() && reader.is_done() {
+            return Err(
+                "the input is empty (no header row): a CSV extract starts with its header".into(),
+            );
+        }
         mapping.bind(&header)?;
         let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
@@ -231,7 +387,13 @@ impl CsvSource {
                     false => format!("companion `{file}`: cannot read the header row: {e}"),
                 })?
                 .clone();
+            if header.is_empty() && reader.is_done() {
+                return Err(format!(
+                    "companion `{file}` is empty (no header row): a companion file starts with its header, even when it has no rows"
+                ));
+            }
             mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            mapping.read_from(n, &file);
             headers.push(header.clone());
             let mut c = Companion {
                 file,
@@ -254,12 +416,17 @@ impl CsvSource {
             companions,
             headers,
             spare: Vec::new(),
+            last_id: String::new(),
+            last_line: 0,
         })
     }
 }
 
 /// The csv reader's buffer: also the most it reads ahead of a record.
 const CSV_BUFFER: usize = 1 << 20;
+/// The buffer `RecordLimited` reads through to find `\r\n` (the limit's
+/// read-ahead allowance, one `CSV_BUFFER`, covers it).
+const LINE_END_BUFFER: usize = 64 << 10;
 
 fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
     csv::ReaderBuilder::new()
@@ -275,9 +442,7 @@ impl RowSource for CsvSource {
         while out.len() < n {
             let read =
                 read_limited_record(&mut self.reader, &self.start, self.max_record, &mut rec)
-                    .map_err(|line| {
-                        BatchError::Input(too_long_message("input", line, self.max_record))
-                    })?;
+                    .map_err(|stop| BatchError::Input(stop.message("input", self.max_record)))?;
             let more = match read {
                 Ok(more) => more,
                 Err(e) if e.is_io_error() => {
@@ -321,6 +486,29 @@ impl RowSource for CsvSource {
                 }
             };
             let id = trim_cell(record.get(self.id_col).unwrap_or(""));
+            // A row repeating the one before (a line sent twice): its
+            // account's companion rows went with the first, so evaluated it
+            // would be a different account without its lists.
+            if !id.is_empty() && id == self.last_id {
+                for c in &mut self.companions {
+                    c.take(id)?;
+                }
+                out.push(Unit {
+                    line,
+                    raw: Raw::Bad {
+                        id: Some(id.to_string()),
+                        reason: format!(
+                            "account `{}` repeats the row at line {}, its first row (which took its companion rows); an account has one row, so this one is not evaluated",
+                            crate::diagnostic::printable(id),
+                            self.last_line
+                        ),
+                    },
+                });
+                continue;
+            }
+            self.last_id.clear();
+            self.last_id.push_str(id);
+            self.last_line = line;
             let mut lists = Vec::with_capacity(self.companions.len());
             for c in &mut self.companions {
                 lists.push(if id.is_empty() {
@@ -385,7 +573,8 @@ mod tests {
         let mut rec = ByteRecord::new();
         loop {
             match read_limited_record(&mut reader, &start, limit, &mut rec) {
-                Err(line) => return Some(line),
+                Err(Stop::TooLong(line)) => return Some(line),
+                Err(stop) => panic!("{stop:?}"),
                 Ok(Ok(true)) => {}
                 Ok(other) => {
                     other.unwrap();

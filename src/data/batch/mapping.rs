@@ -45,6 +45,8 @@ pub struct ListPlan {
     pub path: String,
     /// The file as written in the mapping (`{stem}.sas.csv`).
     pub file: String,
+    /// The file read, for messages (the mapping's `file` until [`Mapping::read_from`]).
+    shown: String,
     pub key: String,
     pub parent: Option<String>,
     /// Column names the item plan refers to, by the index used in its sources.
@@ -240,6 +242,7 @@ impl Mapping {
             lists.push(ListPlan {
                 path: path.clone(),
                 file: list.file.clone(),
+                shown: list.file.clone(),
                 key: list.key.clone(),
                 parent: list.parent.clone(),
                 columns,
@@ -312,6 +315,12 @@ impl Mapping {
         list.id_col = list.id_col.map(|c| map[c]);
         list.width = header.len();
         Ok(())
+    }
+
+    /// Names the file list `n` is read from (the mapping's pattern with
+    /// `{stem}` filled in, or `--companion`'s path), for a reject to name it.
+    pub fn read_from(&mut self, n: usize, file: &str) {
+        self.lists[n].shown = file.to_string();
     }
 
     /// Decodes one bound row, with the companion rows of this account (per
@@ -501,14 +510,14 @@ impl Ctx<'_> {
                         "expected {} columns, found {} (`{}` line {line})",
                         plan.width,
                         row.len(),
-                        plan.file
+                        plan.shown
                     ),
                 });
                 continue;
             }
             let item = self.record(&plan.fields, row, &item_path, errors);
             for e in &mut errors[before..] {
-                e.message = format!("{} (`{}` line {line})", e.message, plan.file);
+                e.message = format!("{} (`{}` line {line})", e.message, plan.shown);
             }
             items.push(item);
         }

@@ -99,6 +99,10 @@ pub enum BatchError {
     Output(#[from] std::io::Error),
     #[error("more than {0} rows rejected (--max-rejects); stopped")]
     TooManyRejects(u64),
+    /// `--open-cases` with an extract of no rows: a failed transfer, not every
+    /// account gone, so no case is closed.
+    #[error("the extract has no rows")]
+    EmptyExtract,
 }
 
 /// A source of rows, read on its own thread.
@@ -118,14 +122,7 @@ pub trait RowSource: Send {
 /// device such as `/dev/zero` never ends).
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
     let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
-    let ft = std::fs::metadata(path).map_err(cannot)?.file_type();
-    if !(ft.is_file() || std::os::unix::fs::FileTypeExt::is_fifo(&ft)) {
-        return Err(format!(
-            "`{}` is {}, not a file or a FIFO",
-            path.display(),
-            crate::input::kind_of(ft)
-        ));
-    }
+    check_input(path)?;
     let file = File::open(path).map_err(cannot)?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(
@@ -134,6 +131,22 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
     } else {
         Ok(Box::new(file))
     }
+}
+
+/// Refuses an input that is not a file or a FIFO (a directory, a device such
+/// as `/dev/zero`, a socket), or that is missing, naming what it is.
+pub fn check_input(path: &Path) -> Result<(), String> {
+    let ft = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?
+        .file_type();
+    if !(ft.is_file() || std::os::unix::fs::FileTypeExt::is_fifo(&ft)) {
+        return Err(format!(
+            "`{}` is {}, not a file or a FIFO",
+            path.display(),
+            crate::input::kind_of(ft)
+        ));
+    }
+    Ok(())
 }
 
 /// The input's format from its extension (`.csv`, `.jsonl`, optionally `.gz`).

@@ -44,18 +44,30 @@ pub struct OpenCases {
 impl OpenCases {
     /// Reads the file at `path` (a regular file or a FIFO, `.gz` decompressed).
     /// An error is one line naming the file (and the line).
-    pub fn read(path: &Path) -> Result<OpenCases, String> {
+    /// `id_column` is the extract's account-id column (`ACCT_NO`), which a
+    /// first line must not be: that is a header.
+    pub fn read(path: &Path, id_column: &str) -> Result<OpenCases, String> {
         let input = open_input(path)?;
-        OpenCases::parse(&path.display().to_string(), input)
+        OpenCases::parse_limited(
+            &path.display().to_string(),
+            input,
+            MAX_OPEN_CASES_BYTES,
+            id_column,
+        )
     }
 
     /// One account id per line; blank lines and lines whose first non-blank
     /// character is `#` are skipped; an id is trimmed as an extract's cell is.
     pub fn parse(name: &str, input: impl Read) -> Result<OpenCases, String> {
-        OpenCases::parse_limited(name, input, MAX_OPEN_CASES_BYTES)
+        OpenCases::parse_limited(name, input, MAX_OPEN_CASES_BYTES, "id")
     }
 
-    fn parse_limited(name: &str, input: impl Read, max_bytes: u64) -> Result<OpenCases, String> {
+    fn parse_limited(
+        name: &str,
+        input: impl Read,
+        max_bytes: u64,
+        id_column: &str,
+    ) -> Result<OpenCases, String> {
         let name = printable(name);
         let mut reader = BufReader::new(input.take(max_bytes + 1));
         let mut cases = OpenCases::default();
@@ -111,6 +123,15 @@ impl OpenCases {
                 };
                 return Err(format!(
                     "{}: `{}` has {what}, so it is not one account id; the file lists one account id per line, with no header",
+                    at(),
+                    printable(id)
+                ));
+            }
+            // A header line is a column name, not an account id that happens
+            // to be absent (it would close a case for account `ACCT_NO`).
+            if cases.ends.is_empty() && cases.listed_twice == 0 && is_header(id, id_column) {
+                return Err(format!(
+                    "{}: `{}` is a column name, not an account id; the file lists one account id per line, with no header: remove that line",
                     at(),
                     printable(id)
                 ));
@@ -186,6 +207,23 @@ impl OpenCases {
     }
 }
 
+/// Column names an account-id column has: the extract's own, and the usual ones.
+const HEADER_NAMES: [&str; 7] = [
+    "id",
+    "account",
+    "account_id",
+    "account_no",
+    "account_number",
+    "acct_no",
+    "acct_id",
+];
+
+/// Whether a first id is a header: the extract's id column or a usual name
+/// for one, in any case.
+fn is_header(id: &str, id_column: &str) -> bool {
+    id.eq_ignore_ascii_case(id_column) || HEADER_NAMES.iter().any(|h| id.eq_ignore_ascii_case(h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +286,8 @@ mod tests {
         let err = OpenCases::parse("zero", std::io::repeat(b'A')).unwrap_err();
         assert!(err.contains("line 1: longer than"), "{err}");
         // Endless short lines stop at the size limit.
-        let err = OpenCases::parse_limited("lines", std::io::repeat(b'\n'), 1 << 20).unwrap_err();
+        let err =
+            OpenCases::parse_limited("lines", std::io::repeat(b'\n'), 1 << 20, "id").unwrap_err();
         assert_eq!(
             err,
             "`lines` is larger than 1 MiB; an open-cases file lists one account id per line"

@@ -24,9 +24,9 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, BatchError> {
     let start = std::time::Instant::now();
-    if settings.output == OutputFormat::Csv {
-        out.write_all(b"account,row,type,rules,fields\n")?;
-    }
+    // The CSV header goes out with the first part, so that a refused empty
+    // extract writes nothing, not even to standard output.
+    let mut header = (settings.output == OutputFormat::Csv).then_some(CSV_HEADER);
     let max_rejects = settings.max_rejects;
     let mut summary = Summary::default();
     let mut seen = SeenIds::default();
@@ -38,6 +38,9 @@ pub fn run(
         &|units| process(settings, units, &buffers),
         |part: Part, chunk_done| {
             seen.check(&part.ids, &mut summary);
+            if let Some(header) = header.take() {
+                out.write_all(header)?;
+            }
             out.write_all(&part.out)?;
             buffers.put(part.out);
             rejects.write_all(&part.rejects)?;
@@ -55,6 +58,14 @@ pub fn run(
     );
     rejects.flush()?;
     summary.rows_read = read?;
+    // An extract of no rows would close every listed case: it is a failed
+    // transfer (an empty or header-only file), refused before anything is written.
+    if settings.open_cases.is_some() && summary.rows_read == 0 {
+        return Err(BatchError::EmptyExtract);
+    }
+    if let Some(header) = header.take() {
+        out.write_all(header)?;
+    }
     // Only once the whole extract is read: an account not read yet is not absent.
     if let Some(open_cases) = settings.open_cases {
         open_cases.close_absent(&seen, settings.output, out, &mut summary)?;
@@ -69,6 +80,9 @@ pub fn run(
     summary.as_of = Some(settings.as_of);
     Ok(summary)
 }
+
+/// The first line of `--output-format csv`.
+const CSV_HEADER: &[u8] = b"account,row,type,rules,fields\n";
 
 /// Chunks' parts waiting to be reused by the reader, at most.
 const MAX_RECYCLED_PARTS: usize = 32;
