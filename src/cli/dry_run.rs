@@ -90,6 +90,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 .and_then(|json| account_id(schema, json))
         })
         .collect();
+    warn_repeated_ids(&records, &ids);
     if let Err(message) = check_shown(&args.accounts_shown, &ids, &args.accounts) {
         error_line(message);
         return Exit::BadInput;
@@ -221,6 +222,29 @@ fn tables_used(policy: &Policy, account: &crate::types::Value, as_of: NaiveDate)
         Err(_) => used.fill(true),
     }
     used
+}
+
+/// An id given to two accounts (a file concatenated twice, a copied sample):
+/// each is evaluated, as the batch does, but said once on stderr.
+fn warn_repeated_ids(records: &[AccountRecord], ids: &[Option<String>]) {
+    let mut first: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut repeats = Vec::new();
+    for (record, id) in records.iter().zip(ids) {
+        let Some(id) = id.as_deref() else { continue };
+        match first.get(id) {
+            Some(at) => repeats.push(format!("`{id}` at {} (first at {at})", record.origin)),
+            None => {
+                first.insert(id, &record.origin);
+            }
+        }
+    }
+    if let Some(example) = repeats.first() {
+        eprintln!(
+            "warning: {} account(s) repeat the id of an earlier one, e.g. {}; each is evaluated",
+            repeats.len(),
+            printable(example)
+        );
+    }
 }
 
 fn human_account(

@@ -449,3 +449,42 @@ fn accounts_as_json_array_and_object_give_the_same_decisions() {
     assert_eq!(run(&array), from_jsonl);
     assert_eq!(run(&one), from_jsonl[..1]);
 }
+
+/// Two accounts with one id (a sample copied into itself): both are
+/// evaluated, and the repeat is named once on stderr, as `batch` does.
+#[test]
+fn dry_run_warns_about_a_repeated_account_id() {
+    let jsonl = std::fs::read_to_string(root().join("samples/accounts.jsonl")).unwrap();
+    let first = jsonl.lines().next().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("twice.jsonl");
+    std::fs::write(&file, format!("{first}\n{jsonl}")).unwrap();
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warning = stderr(&out);
+    assert!(
+        warning.contains(
+            "warning: 1 account(s) repeat the id of an earlier one, e.g. `card-arrears-7dpd`"
+        ) && warning.contains("twice.jsonl:2 (first at ")
+            && warning.contains("twice.jsonl:1)"),
+        "{warning}"
+    );
+    let accounts = jsonl.lines().filter(|l| !l.trim().is_empty()).count() + 1;
+    assert!(stdout(&out).contains(&format!("{accounts} account(s) as of")));
+    let out = arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "samples/accounts.jsonl",
+    ]);
+    assert!(!stderr(&out).contains("repeat"), "{}", stderr(&out));
+}

@@ -205,6 +205,20 @@ pub(super) fn convert_error(text: &str, err: &pest::error::Error<Rule>, mode: Mo
         pest::error::InputLocation::Span((s, _)) => s,
     }
     .min(text.len());
+    // A character pasted from a word processor or a spreadsheet, which looks
+    // right on screen: the cause, wherever the parser stopped after it.
+    if let Some((at, c, fix)) = outside_text(text).find_map(|(i, c)| pasted(c).map(|f| (i, c, f))) {
+        return ParseError::new(
+            format!(
+                "`{c}` (U+{:04X}) is not a character of the rule language",
+                c as u32
+            ),
+            Span::new(at, at + c.len_utf8()),
+        )
+        .with_help(format!(
+            "{fix}; it looks like a character pasted from a word processor or a spreadsheet"
+        ));
+    }
     let positives: Vec<Rule> = match &err.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
@@ -337,6 +351,24 @@ fn outside_text(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
         } else {
             true
         }
+    })
+}
+
+/// What to write instead of a look-alike character that editors substitute.
+fn pasted(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{a0}' | '\u{2007}' | '\u{202f}' => "write an ordinary space",
+        '\u{2009}' | '\u{200b}' | '\u{feff}' => "delete it, or write an ordinary space",
+        '≥' => "write `>=`",
+        '≤' => "write `<=`",
+        '≠' => "write `!=`",
+        '“' | '”' | '„' | '″' => "write text in straight double quotes: `\"CA\"`",
+        '‘' | '’' | '′' => "write text in straight double quotes: `\"CA\"`",
+        '–' | '—' | '−' => "write `-` to subtract, or `..` in a range such as `[1..29]`",
+        '×' => "write `*`",
+        '÷' => "write `/`",
+        '…' => "write `..` for a range, as in `[1..29]`",
+        _ => return None,
     })
 }
 
