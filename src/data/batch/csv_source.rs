@@ -108,10 +108,7 @@ impl Read for RecordLimited {
             while r < data.len() && w < buf.len() {
                 // Copied in runs up to the next `\r`.
                 let room = (data.len() - r).min(buf.len() - w);
-                let run = data[r..r + room]
-                    .iter()
-                    .position(|&b| b == b'\r')
-                    .unwrap_or(room);
+                let run = memchr::memchr(b'\r', &data[r..r + room]).unwrap_or(room);
                 buf[w..w + run].copy_from_slice(&data[r..r + run]);
                 r += run;
                 w += run;
@@ -216,8 +213,11 @@ fn read_limited_record(
             // the newlines inside quoted cells and the `\n` ending the record
             // (every record has one, `RecordLimited`), are those blank lines.
             let read = reader.position().line() - at.line();
-            let inside = count_newlines(rec.as_slice());
-            let blank = read.saturating_sub(inside + 1);
+            // One line read (nearly every record): no blank line, no newline inside.
+            let blank = match read {
+                0 | 1 => 0,
+                _ => read.saturating_sub(count_newlines(rec.as_slice()) + 1),
+            };
             let first = at.line() + blank;
             if blank > 0 {
                 let mut position = at;
@@ -244,7 +244,7 @@ fn read_limited_record(
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// The message for a CSV record past the limit at `line` of `what`.
