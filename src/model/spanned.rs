@@ -475,18 +475,18 @@ impl schemars::JsonSchema for CellText {
     }
 }
 
-/// Any JSON-shaped value: an account, a field's new value.
+/// The same value as [`ExactJson`], its spans aside.
 impl schemars::JsonSchema for LocatedJson {
     fn inline_schema() -> bool {
-        true
+        ExactJson::inline_schema()
     }
 
     fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ExactJson".into()
+        ExactJson::schema_name()
     }
 
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!(true)
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ExactJson::json_schema(generator)
     }
 }
 

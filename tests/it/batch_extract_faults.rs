@@ -12,20 +12,7 @@ const AS_OF: &str = "2026-11-22";
 
 /// A generated extract with some corrupt rows (`bad.csv` and its companions) in `dir`.
 fn generated(dir: &Path) -> PathBuf {
-    let o = common::arrears_in(
-        dir,
-        &[
-            "generate",
-            "--accounts",
-            "60",
-            "--seed",
-            "3",
-            "--corrupt-rate",
-            "0.1",
-            "bad.csv",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    crate::outputs::corrupt_extract(dir);
     dir.join("bad.csv")
 }
 

@@ -703,7 +703,7 @@ fn refused_with(out: &Output, code: i32, needle: &str) {
 }
 
 /// A generated CSV extract `bad.csv` with some corrupt rows, in `dir`.
-fn corrupt_extract(dir: &Path) {
+pub(crate) fn corrupt_extract(dir: &Path) {
     let out = arrears_in(
         dir,
         &[
