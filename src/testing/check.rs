@@ -72,6 +72,21 @@ impl TestDocument {
                     continue;
                 }
                 problems.extend(malformed_actions(key, expected, &error));
+                if let Subject::Policy(policy) = subject {
+                    let names = PolicyNames::of(policy);
+                    for want in expected {
+                        if let Some((message, help)) = names.unknown_value(&want.value) {
+                            let so = match key {
+                                "excludes" => "so this exclusion can never fail",
+                                _ => "so no action can match this",
+                            };
+                            problems.push(
+                                error(want.span, format!("`{key}`: {message}, {so}"))
+                                    .with_help_opt(help),
+                            );
+                        }
+                    }
+                }
             }
             for (key, want) in case.decisions.iter().flatten() {
                 problems.extend(check_decision(plan, key, want, &error));
@@ -175,4 +190,83 @@ fn check_decision(
         }
     }
     problems
+}
+
+/// The names a policy's actions can carry, so that an expected action naming
+/// one it never makes (`category: arears`, `event: reminder-leter`) is an
+/// error: under `excludes` it could never fail.
+struct PolicyNames<'p> {
+    categories: Vec<&'p str>,
+    templates: Vec<&'p str>,
+    events: Vec<&'p str>,
+    experiments: Vec<&'p str>,
+    arms: Vec<&'p str>,
+}
+
+impl<'p> PolicyNames<'p> {
+    fn of(policy: &'p crate::policy::Policy) -> Self {
+        let plan = &policy.plan;
+        let entry = &plan.tables[policy.roles.entry.table as usize].table;
+        let categories = entry
+            .outputs
+            .iter()
+            .find(|o| o.name == "category")
+            .and_then(|o| match o.ty {
+                crate::types::Type::Enum(id) => Some(plan.schema().enum_def(id)),
+                _ => None,
+            })
+            .map(|e| e.variants.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let templates = policy.templates.keys().map(String::as_str).collect();
+        let events = policy
+            .templates
+            .values()
+            .flat_map(|t| t.events.iter().map(|e| &*e.id))
+            .collect();
+        let experiments = policy
+            .experiments
+            .iter()
+            .map(|e| e.experiment.name.as_str())
+            .collect();
+        let arms = policy
+            .experiments
+            .iter()
+            .flat_map(|e| e.experiment.arms.iter().map(|a| a.name.as_str()))
+            .collect();
+        PolicyNames {
+            categories,
+            templates,
+            events,
+            experiments,
+            arms,
+        }
+    }
+
+    /// The first field of `want` whose text value the policy never gives that field.
+    fn unknown_value(&self, want: &serde_json::Value) -> Option<(String, Option<String>)> {
+        let fields = want.as_object()?;
+        let kind = fields.get("type").and_then(|t| t.as_str());
+        for (field, value) in fields {
+            let Some(value) = value.as_str() else {
+                continue;
+            };
+            let known: &[&str] = match (kind, field.as_str()) {
+                (Some("open_case" | "retreat_case"), "category") => &self.categories,
+                (_, "template") => &self.templates,
+                (_, "experiment") => &self.experiments,
+                (_, "arm") => &self.arms,
+                // A promise's follow-up events are named per promise (`promise-P1-call`).
+                (_, "event") if !value.starts_with("promise-") => &self.events,
+                _ => continue,
+            };
+            if !known.is_empty() && !known.contains(&value) {
+                let help = did_you_mean(value, known.iter().copied());
+                return Some((
+                    format!("the policy never gives `{field}` the value `{value}`"),
+                    help,
+                ));
+            }
+        }
+        None
+    }
 }
