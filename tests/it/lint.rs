@@ -115,6 +115,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "duplicate_table",
+        code: "duplicate-table",
+        file: "entry_copy.yaml",
+        at: At::Text("table: entry", 7),
+        mentions: &[
+            "a table named `entry` is already defined at duplicate_table/entry.yaml:1",
+            "a copied file keeps its `table:` name",
+        ],
+    },
+    Case {
         name: "unknown_variant",
         code: "unknown-variant",
         file: "entry.yaml",

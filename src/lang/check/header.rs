@@ -36,12 +36,17 @@ impl Checker<'_> {
                 doc.table.span,
                 format!("`{name}` is reserved and cannot name a table"),
             );
-        } else if self.headers.iter().any(|h| h.name == name) {
+        } else if let Some(first) = self.headers.iter().find(|h| h.name == name) {
+            let at = first.defined_at.clone();
             self.error(
                 "duplicate-table",
                 file,
                 doc.table.span,
-                format!("a table named `{name}` is already defined"),
+                format!("a table named `{name}` is already defined at {at}"),
+            )
+            .help = Some(
+                "rename one of them, or delete the copy (a copied file keeps its `table:` name)"
+                    .into(),
             );
         }
         let hit = match HitPolicy::ALL.iter().find(|(n, _)| *n == doc.hit.value) {

@@ -172,6 +172,8 @@ type CheckedTables = (Vec<Table>, Vec<u32>, Vec<Vec<u32>>);
 
 struct Header {
     name: String,
+    /// `file:line` of its `table:` key, for a second table of the same name.
+    defined_at: String,
     columns: Vec<Output>,
     single: bool,
     /// A guard rail (its caller gives it the built-in `action` record): no table may read it.
@@ -243,6 +245,7 @@ impl<'s> Checker<'s> {
             }
             self.headers.push(Header {
                 name: shell.name.clone(),
+                defined_at: format!("{}:{}", file.name, file.line_col(doc.table.span.start).0),
                 columns: shell.result_columns().into_owned(),
                 single: shell.is_single_result(),
                 guard: shell
