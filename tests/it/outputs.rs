@@ -47,6 +47,11 @@ fn refused(out: &Output, needle: &str) {
     assert_eq!(stderr.lines().count(), 1, "not one line:\n{stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.contains(needle), "no `{needle}` in {stderr}");
+    // A usage error (64) points at the help, as the README says.
+    assert!(
+        stderr.trim_end().ends_with("(see `arrears --help`)"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty());
 }
 
