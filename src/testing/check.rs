@@ -27,6 +27,11 @@ impl TestDocument {
             .iter()
             .flat_map(|t| t.row_refs.iter().map(|r| &**r))
             .collect();
+        // What the policy's actions can name, gathered once for every case.
+        let names = match subject {
+            Subject::Policy(policy) => Some(PolicyNames::of(policy)),
+            Subject::Tables(_) => None,
+        };
         let mut problems = Vec::new();
         for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
             let case = &case.value;
@@ -72,8 +77,7 @@ impl TestDocument {
                     continue;
                 }
                 problems.extend(malformed_actions(key, expected, &error));
-                if let Subject::Policy(policy) = subject {
-                    let names = PolicyNames::of(policy);
+                if let Some(names) = &names {
                     for want in expected {
                         if let Some((message, help)) = names.unknown_value(&want.value) {
                             let so = match key {
