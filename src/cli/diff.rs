@@ -21,6 +21,7 @@ use crate::diff::{RulesLabel, Side};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
     #[default]
+    #[value(alias = "human")]
     Text,
     Json,
     Html,

@@ -10,6 +10,7 @@ use crate::diagnostic::{printable, Severity};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum LintFormat {
     #[default]
+    #[value(alias = "text")]
     Human,
     Json,
     /// SARIF 2.1.0, for code scanning (`github/codeql-action/upload-sarif`).

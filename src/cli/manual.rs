@@ -7,6 +7,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
+use clap_mangen::roff;
 
 use super::{error_line, Cli, Exit, Out};
 
@@ -34,7 +35,7 @@ pub fn completions(args: &CompletionsArgs, out: &mut Out) -> Exit {
 pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
     let command = Cli::command();
     let Some(dir) = &args.out else {
-        if let Err(e) = clap_mangen::Man::new(command).render(out) {
+        if let Err(e) = render_page(command, None, out) {
             error_line(format!("cannot write standard output: {e}"));
             return Exit::BadInput;
         }
@@ -50,7 +51,7 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
             .filter(|s| s.get_name() != "help")
             .map(|s| {
                 let name = format!("arrears-{}", s.get_name());
-                (name.clone(), s.clone().name(name))
+                (name, s.clone())
             }),
     );
     let pages: Vec<(String, clap::Command)> = pages.collect();
@@ -65,8 +66,8 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
     for (name, page) in pages {
         let path = dir.join(format!("{name}.1"));
         let mut bytes = Vec::new();
-        let written = clap_mangen::Man::new(page)
-            .render(&mut bytes)
+        let subcommand = (name != "arrears").then(|| page.get_name().to_string());
+        let written = render_page(page, subcommand.as_deref(), &mut bytes)
             .map_err(|e| e.to_string())
             .and_then(|()| write_page(&path, &bytes));
         if let Err(e) = written {
@@ -76,6 +77,56 @@ pub fn man(args: &ManArgs, out: &mut Out) -> Exit {
         let _ = writeln!(out, "wrote {}", path.display());
     }
     Exit::Ok
+}
+
+/// A manual page: clap's sections, then EXIT STATUS (the codes the command can
+/// end with, from `Exit`). A subcommand's page is titled `arrears-NAME`, as
+/// `man arrears-NAME` finds it, and its synopsis says `arrears NAME`, as it is typed.
+fn render_page(
+    command: clap::Command,
+    subcommand: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let command = match subcommand {
+        Some(name) => command
+            .display_name(format!("arrears-{name}"))
+            .bin_name(format!("arrears {name}")),
+        None => command,
+    };
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .source(format!("arrears {}", env!("CARGO_PKG_VERSION")))
+        .render(&mut page)?;
+    let page = String::from_utf8_lossy(&page);
+    let mut section = clap_mangen::roff::Roff::new();
+    section.control("SH", ["EXIT STATUS"]);
+    for exit in Exit::of_command(subcommand) {
+        section
+            .control("TP", [])
+            .text([roff::bold((exit as u8).to_string())])
+            .text([roff::roman(exit.meaning())]);
+    }
+    if subcommand.is_none_or(|name| name == "batch") {
+        section
+            .control("TP", [])
+            .text([roff::bold("129, 130, 143")])
+            .text([roff::roman(
+                "batch stopped by SIGHUP, SIGINT or SIGTERM: its partial files are removed and no \
+                 output is written.",
+            )]);
+    }
+    // Without the string definitions every rendering starts with: the page has them.
+    let section: String = section
+        .render()
+        .lines()
+        .filter(|l| !l.starts_with(".ie \\n(.g") && !l.starts_with(".el .ds Aq"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // Before VERSION, where man-pages(7) puts it.
+    let at = page.find("\n.SH VERSION").map_or(page.len(), |i| i + 1);
+    out.write_all(page[..at].as_bytes())?;
+    out.write_all(section.as_bytes())?;
+    out.write_all(page[at..].as_bytes())
 }
 
 /// One page, staged and renamed into place like every file arrears writes.

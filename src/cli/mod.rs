@@ -26,33 +26,103 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit codes, stable and documented in the README.
+/// Exit codes, stable and documented in the README and every manual page
+/// (`Exit::meaning`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// Everything ran and nothing is wrong.
     Ok = 0,
-    /// It ran and found problems: lint errors, accounts that could not be evaluated.
     Findings = 1,
-    /// An input could not be read (a missing file, a directory, unparseable
-    /// accounts), or an output could not be written (standard output included).
     BadInput = 2,
-    /// The rules have errors, so nothing was evaluated (`arrears lint` shows them).
     InvalidRules = 3,
-    /// `batch --max-rejects N`: more than N rows were rejected; the run stopped and wrote no output
-    /// (`--max-rejects` needs `--out FILE`: standard output cannot be taken back).
     TooManyRejects = 4,
-    /// `batch`: rows read != rows evaluated + rows rejected; the output is discarded.
     Unbalanced = 5,
-    /// `diff`: no compared account changed, but some rows could not be compared
-    /// (undecodable, or failing under both rule sets), so "nothing changed" is not proven.
     DiffIncomplete = 6,
-    /// `batch --open-cases`: the extract has no rows (an empty or header-only
-    /// file, a failed transfer), so no case is closed and nothing is written.
     EmptyExtract = 7,
-    /// The command line itself is wrong (also: a `batch` output over an input or another output).
     Usage = 64,
 }
 // `batch` stopped by a signal exits 128 + its number (129, 130, 143): see `output::remove_partials_on_signal`.
+
+impl Exit {
+    pub const ALL: [Exit; 9] = [
+        Exit::Ok,
+        Exit::Findings,
+        Exit::BadInput,
+        Exit::InvalidRules,
+        Exit::TooManyRejects,
+        Exit::Unbalanced,
+        Exit::DiffIncomplete,
+        Exit::EmptyExtract,
+        Exit::Usage,
+    ];
+
+    /// What the code means, in one sentence (the manual pages' EXIT STATUS).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "Everything ran and nothing is wrong.",
+            Exit::Findings => {
+                "It ran and found problems: lint errors, accounts that could not be evaluated, failing \
+                 test cases, coverage below --min-coverage; for diff, some account's actions changed."
+            }
+            Exit::BadInput => {
+                "An input could not be read (a missing file, a directory, unparseable accounts, an \
+                 unusable test document), or an output could not be written (standard output included)."
+            }
+            Exit::InvalidRules => {
+                "The rules have errors, so nothing was evaluated (arrears lint shows them)."
+            }
+            Exit::TooManyRejects => {
+                "batch --max-rejects N: more than N rows were rejected; the run stopped and wrote no output."
+            }
+            Exit::Unbalanced => {
+                "batch: rows read differ from rows evaluated plus rows rejected (diff: compared plus \
+                 rejected); the output is discarded."
+            }
+            Exit::DiffIncomplete => {
+                "diff: no compared account changed, but some rows could not be compared, so \
+                 \"nothing changed\" is not proven."
+            }
+            Exit::EmptyExtract => {
+                "batch --open-cases: the extract has no rows (a failed transfer), so no case is closed \
+                 and nothing is written."
+            }
+            Exit::Usage => {
+                "The command line is wrong: an unknown flag, a bad value, an output over an input or \
+                 inside the rules directory."
+            }
+        }
+    }
+
+    /// The codes `command` (a subcommand's name; `None`: the program) can end with.
+    pub fn of_command(command: Option<&str>) -> Vec<Exit> {
+        use Exit::*;
+        let codes: &[Exit] = match command {
+            None => &Exit::ALL,
+            Some("completions" | "man" | "generate" | "schema") => &[Ok, BadInput, Usage],
+            Some("doc") => &[Ok, BadInput, InvalidRules, Usage],
+            Some("batch") => &[
+                Ok,
+                Findings,
+                BadInput,
+                InvalidRules,
+                TooManyRejects,
+                Unbalanced,
+                EmptyExtract,
+                Usage,
+            ],
+            Some("diff") => &[
+                Ok,
+                Findings,
+                BadInput,
+                InvalidRules,
+                Unbalanced,
+                DiffIncomplete,
+                Usage,
+            ],
+            Some(_) => &[Ok, Findings, BadInput, InvalidRules, Usage],
+        };
+        codes.to_vec()
+    }
+}
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> ExitCode {
@@ -103,6 +173,7 @@ enum Command {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     #[default]
+    #[value(alias = "text")]
     Human,
     Json,
 }

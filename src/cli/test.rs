@@ -15,6 +15,7 @@ use crate::testing::{
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum TestFormat {
     #[default]
+    #[value(alias = "text")]
     Human,
     Json,
     /// JUnit XML, for CI systems.

@@ -66,6 +66,24 @@ fn dry_run_samples_human() {
     assert_eq!(text.matches("\naccount ").count() + 1, n);
     assert!(text.contains("account card-overlimit-dpd0\n"));
     assert_snapshot!("dry_run_samples_human", text);
+    // `text` is the human format's other name (`diff` calls it that), and
+    // `diff` takes `human`: one spelling works everywhere.
+    let mut as_text = vec!["dry-run", "--rules", "rules", "--as-of", AS_OF];
+    as_text.extend(["--format", "text", "samples/accounts.yaml"]);
+    assert_eq!(stdout(&arrears(&as_text)), text);
+    let diff = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "human",
+        "samples/accounts.yaml",
+    ]);
+    assert_eq!(diff.status.code(), Some(0), "{}", stderr(&diff));
 }
 
 #[test]

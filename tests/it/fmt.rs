@@ -255,9 +255,60 @@ fn man_prints_the_main_page_and_writes_one_per_command() {
     for name in subcommands().iter().filter(|n| *n != "help") {
         let page =
             std::fs::read_to_string(tmp.path().join(format!("pages/arrears-{name}.1"))).unwrap();
-        assert!(page.contains(&format!("arrears-{name}")), "{name}");
+        assert!(page.contains(&format!(".TH arrears-{name} 1")), "{name}");
+        // The synopsis as it is typed, not the page's name.
+        let typed = format!("arrears {name}").replace('-', "\\-");
+        let synopsis = page.split(".SH SYNOPSIS\n").nth(1).unwrap_or_default();
+        assert!(
+            synopsis.starts_with(&format!("\\fB{typed}\\fR")),
+            "{name}: {synopsis}"
+        );
+        assert_exit_status(&page, Some(name));
     }
-    assert!(tmp.path().join("pages/arrears.1").is_file());
+    let main = std::fs::read_to_string(tmp.path().join("pages/arrears.1")).unwrap();
+    assert_exit_status(&main, None);
+}
+
+/// A page's EXIT STATUS lists the codes its command can end with, each with
+/// its meaning, before VERSION.
+fn assert_exit_status(page: &str, command: Option<&str>) {
+    let (before, section) = page
+        .split_once(".SH \"EXIT STATUS\"\n")
+        .unwrap_or_else(|| panic!("{command:?}: no EXIT STATUS"));
+    assert!(!before.contains(".SH VERSION"), "{command:?}");
+    let section = section.split("\n.SH ").next().unwrap_or_default();
+    let codes: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("\\fB")?.strip_suffix("\\fR"))
+        .collect();
+    let mut expected: Vec<String> = arrears::cli::Exit::of_command(command)
+        .into_iter()
+        .map(|e| (e as u8).to_string())
+        .collect();
+    if matches!(command, None | Some("batch")) {
+        expected.push("129, 130, 143".into());
+    }
+    assert_eq!(codes, expected, "{command:?}");
+}
+
+/// The README's exit-code table and the manual pages come from one list.
+#[test]
+fn the_readme_documents_every_exit_code() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = readme.split("### Exit codes").nth(1).unwrap();
+    let codes: Vec<String> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("|---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| l.split('|').nth(1).map(|c| c.trim().to_string()))
+        .collect();
+    let mut expected: Vec<String> = arrears::cli::Exit::ALL
+        .into_iter()
+        .map(|e| (e as u8).to_string())
+        .collect();
+    expected.push("129, 130, 143".into());
+    assert_eq!(codes, expected);
 }
 
 #[test]
