@@ -366,7 +366,8 @@ pub fn effective_lines(
 }
 
 /// clap's usage error as one line: its message (up to the first blank line,
-/// joined), without the usage block, and where to look for help.
+/// joined) and its tips (`a similar subcommand exists: 'simulate'`), without
+/// the usage block, and where to look for help.
 fn usage_line(rendered: &str) -> String {
     let message: Vec<&str> = rendered
         .lines()
@@ -375,7 +376,12 @@ fn usage_line(rendered: &str) -> String {
         .collect();
     let message = message.join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    format!("{message} (see `arrears --help`)")
+    let tips: String = rendered
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .map(|tip| format!("; {tip}"))
+        .collect();
+    format!("{message}{tips} (see `arrears --help`)")
 }
 
 /// Prints a one-line error for the user to stderr; control characters from

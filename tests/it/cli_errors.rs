@@ -40,6 +40,29 @@ fn unknown_subcommand_is_usage() {
     );
 }
 
+/// A misspelt subcommand, flag or value gets clap's nearest name, still on one line.
+#[test]
+fn a_misspelling_gets_the_nearest_name() {
+    for (args, nearest) in [
+        (&["simualte"][..], "a similar subcommand exists: 'simulate'"),
+        (
+            &["diff", "--bsae", "rules"][..],
+            "a similar argument exists: '--base'",
+        ),
+        (
+            &["lint", "--format", "jsn"][..],
+            "a similar value exists: 'json'",
+        ),
+    ] {
+        let out = arrears(args);
+        one_line_error(&out, 64, nearest);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).ends_with("(see `arrears --help`)\n"),
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn missing_required_argument_is_usage() {
     let out = arrears(&["dry-run", "--rules", "rules", "samples/accounts.yaml"]);
