@@ -55,11 +55,38 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
     population: Option<u64>,
     /// Print what a diagnostic code means, why it matters and an example, then exit.
-    #[arg(long, value_name = "CODE")]
+    #[arg(long, value_name = "CODE", value_parser = CodeName, hide_possible_values = true)]
     explain: Option<String>,
     /// Print every diagnostic code with its severity and a one-line summary, then exit.
     #[arg(long, conflicts_with = "explain")]
     list_codes: bool,
+}
+
+/// `--explain`'s value: any text (`run` names the nearest code for an
+/// unknown one), with every code offered to shell completion.
+#[derive(Clone)]
+struct CodeName;
+
+impl clap::builder::TypedValueParser for CodeName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let codes = crate::lang::analysis::codes::CODES.iter();
+        Some(Box::new(
+            codes.map(|c| clap::builder::PossibleValue::new(c.code)),
+        ))
+    }
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {

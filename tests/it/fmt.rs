@@ -233,6 +233,12 @@ fn bash_completions_name_every_subcommand() {
             .any(|w| w.trim_matches('"') == name);
         assert!(offered, "{name} is not offered");
     }
+    // `lint --explain` completes diagnostic codes, not file names.
+    let explain = script
+        .split("--explain)")
+        .find(|after| after.trim_start().starts_with("COMPREPLY=($(compgen -W \""))
+        .expect("lint --explain completes from a word list");
+    assert!(explain.contains(" table-gap "), "{}", &explain[..200]);
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         let out = arrears_in(root(), &["completions", shell]);
         assert!(
