@@ -261,9 +261,11 @@ fn summary_line(
     };
     let dir = printable(&dir.display().to_string()).into_owned();
     // Said, so that "1 error" is not read as "and nothing else is wrong".
-    let skipped = match analysed {
-        true => "",
-        false => "; the tables were not analysed (gaps, overlaps, unreachable rows), nor the guard-rail invariants proven or the test documents checked against the rules: fix the errors and lint again",
+    // With effective dating, invariants may be proven in the sets without errors only.
+    let skipped = match (analysed, proven.is_some()) {
+        (true, _) => "",
+        (false, false) => "; the tables were not analysed (gaps, overlaps, unreachable rows), nor the guard-rail invariants proven or the test documents checked against the rules: fix the errors and lint again",
+        (false, true) => "; the effective-dated rule sets with errors were not analysed (gaps, overlaps, unreachable rows), nor their guard-rail invariants proven or the test documents checked against them: fix the errors and lint again",
     };
     if errors == 0 && warnings == 0 {
         format!("{dir}: {summary}, no problems{notes}")
