@@ -147,38 +147,19 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if !is_std(&args.input) {
         batch::check_input(&args.input).map_err(bad)?;
     }
-    let book = crate::policy::Rulebook::load(&args.rules).map_err(|e| bad(e.to_string()))?;
+    let book = super::rules::Rules::load(&args.rules).map_err(|e| bad(e.to_string()))?;
     // The rule set in force on the batch's day, built once for every row.
-    let loaded = book.on(args.as_of);
+    let loaded = book.runnable_on(args.as_of).map_err(|r| r.failed())?;
     let evaluate = match (&loaded.policy, &loaded.plan) {
-        (Some(policy), _) if !args.decisions => Some(batch::Evaluate::Policy(policy)),
-        (Some(policy), _) => Some(batch::Evaluate::Decisions(&policy.plan)),
-        (None, Some(plan)) if !loaded.has_errors() && !loaded.has_policy => {
-            Some(batch::Evaluate::Decisions(plan))
+        (Some(policy), _) if !args.decisions => batch::Evaluate::Policy(policy),
+        (Some(policy), _) => batch::Evaluate::Decisions(&policy.plan),
+        (None, Some(plan)) => batch::Evaluate::Decisions(plan),
+        (None, None) => {
+            return Err((
+                Exit::InvalidRules,
+                format!("`{}` has no tables to evaluate", args.rules.display()),
+            ))
         }
-        _ => None,
-    };
-    let Some(evaluate) = evaluate else {
-        let first = crate::diagnostic::first_error(&loaded.diagnostics);
-        let in_force = if book.versions.is_empty() {
-            String::new()
-        } else {
-            format!(" in force on {}", args.as_of)
-        };
-        let message = match first {
-            Some(d) => format!(
-                "the rules{in_force} in `{}` have errors, the first at {}: {}; run `arrears lint {}`",
-                args.rules.display(),
-                d.location(),
-                d.message,
-                args.rules.display()
-            ),
-            None => format!(
-                "`{}` has no policy document; `arrears batch` runs a policy",
-                args.rules.display()
-            ),
-        };
-        return Err((Exit::InvalidRules, message));
     };
     if let batch::Evaluate::Decisions(_) = evaluate {
         let refused = match (args.output_format, &args.open_cases) {

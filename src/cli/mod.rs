@@ -15,6 +15,7 @@ mod lint;
 mod manual;
 mod output;
 mod render;
+mod rules;
 mod schema;
 mod simulate;
 mod test;
@@ -228,48 +229,6 @@ impl<W: Write> Write for CheckedOut<W> {
         }
         Ok(())
     }
-}
-
-/// Commands that need valid rules say where the first error is, and exit 3.
-pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Diagnostic]) -> Exit {
-    report_invalid(dir, diagnostics, None)
-}
-
-/// The rules in force on `date` have errors: as [`invalid_rules`], naming the
-/// day when the rules are effective-dated (a day no version covers is a
-/// different rule set from the next).
-pub fn invalid_rules_on(
-    dir: &std::path::Path,
-    book: &crate::policy::Rulebook,
-    date: chrono::NaiveDate,
-) -> Exit {
-    let dated = (!book.versions.is_empty()).then_some(date);
-    report_invalid(dir, &book.on(date).diagnostics, dated)
-}
-
-fn report_invalid(
-    dir: &std::path::Path,
-    diagnostics: &[crate::diagnostic::Diagnostic],
-    date: Option<chrono::NaiveDate>,
-) -> Exit {
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .count();
-    if let Some(first) = crate::diagnostic::first_error(diagnostics) {
-        let (in_force, as_of) = match date {
-            Some(date) => (format!(" in force on {date}"), format!("--as-of {date} ")),
-            None => (String::new(), String::new()),
-        };
-        error_line(format!(
-            "the rules{in_force} in `{}` have {errors} error(s), the first at {}: {}; run `arrears lint {as_of}{}`",
-            dir.display(),
-            first.location(),
-            first.message,
-            dir.display()
-        ));
-    }
-    Exit::InvalidRules
 }
 
 /// After a command's output: the effective-dated versions it used, when the

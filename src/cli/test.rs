@@ -117,7 +117,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let mut books = Vec::new();
     for dir in &rule_dirs {
-        match crate::policy::Rulebook::load(dir) {
+        match super::rules::Rules::load(dir) {
             Ok(book) => books.push(book),
             Err(err) => {
                 error_line(err);
@@ -155,9 +155,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         return Exit::BadInput;
     }
     for &(dir, set) in &sets {
-        let l = books[dir].set(set);
-        if l.policy.is_none() && l.plan.is_none() {
-            return super::invalid_rules(&rule_dirs[dir], &l.diagnostics);
+        if let Err(refused) = books[dir].runnable(set) {
+            return refused.exit();
         }
     }
     let subjects: Vec<Subject> = sets
