@@ -102,11 +102,7 @@ const OUT_BUFFER: usize = 1 << 16;
 pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
-        // A usage error ends where the others do, pointing at the help (README).
-        Err((Exit::Usage, message)) if !message.contains("arrears --help") => {
-            error_line(format!("{message} (see `arrears --help`)"));
-            Exit::Usage
-        }
+        Err((Exit::Usage, message)) => super::usage_error(message),
         Err((exit, message)) => {
             error_line(message);
             exit

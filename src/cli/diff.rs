@@ -69,6 +69,7 @@ type Failed = (Exit, String);
 pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
+        Err((Exit::Usage, message)) => super::usage_error(message),
         Err((exit, message)) => {
             error_line(message);
             exit

@@ -148,8 +148,7 @@ pub fn main() -> ExitCode {
                 let _ = err.print();
                 return Exit::Ok.into();
             }
-            error_line(usage_line(&err.render().to_string()));
-            return Exit::Usage.into();
+            return usage_error(clap_message(&err.render().to_string())).into();
         }
     };
     // `batch` writes standard output from its own writer thread, so it must not
@@ -254,16 +253,25 @@ pub fn effective_lines(
 }
 
 /// clap's usage error as one line: its message (up to the first blank line,
-/// joined), without the usage block, and where to look for help.
-fn usage_line(rendered: &str) -> String {
+/// joined), without the usage block.
+fn clap_message(rendered: &str) -> String {
     let message: Vec<&str> = rendered
         .lines()
         .take_while(|l| !l.trim().is_empty())
         .map(str::trim)
         .collect();
     let message = message.join(" ");
-    let message = message.strip_prefix("error: ").unwrap_or(&message);
-    format!("{message} (see `arrears --help`)")
+    message
+        .strip_prefix("error: ")
+        .unwrap_or(&message)
+        .to_string()
+}
+
+/// Every usage error (exit 64) goes through here, so each is one line ending
+/// where to look for help, as the README says: `error: ... (see `arrears --help`)`.
+pub fn usage_error(message: impl std::fmt::Display) -> Exit {
+    error_line(format!("{message} (see `arrears --help`)"));
+    Exit::Usage
 }
 
 /// Prints a one-line error for the user to stderr; control characters from

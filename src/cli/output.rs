@@ -269,7 +269,7 @@ pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), Str
             }
             if canonical_target(output.path).starts_with(&dir_canonical) {
                 return Err(format!(
-                    "{} `{}` is inside the rules directory `{}`; write it outside, as every file there is read as rules (see `arrears --help`)",
+                    "{} `{}` is inside the rules directory `{}`; write it outside, as every file there is read as rules",
                     output.what,
                     output.path.display(),
                     dir.display()

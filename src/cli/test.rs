@@ -171,11 +171,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .collect();
     let coverage_wanted = args.coverage || args.min_coverage.is_some();
     if coverage_wanted && sets.len() > 1 {
-        error_line(format!(
+        return super::usage_error(format!(
             "row coverage is per rules directory, and these documents use {}; run them separately or give one `--rules`",
             list(&rule_dirs)
         ));
-        return Exit::Usage;
     }
     for (doc, &set) in documents.iter().zip(&rule_set) {
         let problems = doc.check(&subjects[set]);
@@ -201,11 +200,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let filtered_out = all_cases - results.len();
     if let (Some(filter), true) = (filter, results.is_empty()) {
-        error_line(format!(
+        return super::usage_error(format!(
             "--filter `{filter}` matches none of the {all_cases} case name(s) in {}",
             list(&files)
         ));
-        return Exit::Usage;
     }
     let failed = results
         .iter()
