@@ -33,11 +33,9 @@ fn extract(dir: &Path) -> PathBuf {
     dir.join("x.csv")
 }
 
+/// A batch of the shipped rules in `dir`.
 fn batch_in(dir: &Path, extra: &[&str]) -> Output {
-    let rules = rules();
-    let mut args = vec!["batch", "--rules", &rules, "--as-of", AS_OF];
-    args.extend_from_slice(extra);
-    arrears_in(dir, &args)
+    common::batch_in(dir, rules(), extra)
 }
 
 /// Exit 64, one `error:` line containing `needle`, nothing on stdout.
@@ -335,21 +333,21 @@ fn a_terminated_batch_removes_its_partial_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     mkfifo(&input);
-    let rules = rules();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(["batch", "--rules", &rules, "--as-of", AS_OF])
-        .args([
+    let mut child = common::batch_command(
+        dir.path(),
+        rules(),
+        &[
             "--out",
             "out.jsonl",
             "--rejects",
             "rejects.jsonl",
             "in.jsonl",
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Opens when the batch opens its end; held open, the batch waits for more rows.
     let mut feed = std::fs::OpenOptions::new()
         .write(true)
@@ -727,12 +725,7 @@ pub(crate) fn corrupt_extract(dir: &Path) {
 
 /// A batch in `dir` with standard output and error redirected to files.
 fn batch_redirected(dir: &Path, extra: &[&str], stdout: &Path, stderr: &Path) -> Option<i32> {
-    let rules = rules();
-    let mut args = vec!["batch", "--rules", &rules, "--as-of", AS_OF];
-    args.extend_from_slice(extra);
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(&args)
-        .current_dir(dir)
+    common::batch_command(dir, rules(), extra)
         .stdout(std::fs::File::create(stdout).unwrap())
         .stderr(std::fs::File::create(stderr).unwrap())
         .status()
@@ -930,9 +923,7 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
             .open("/dev/full")
             .unwrap()
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(["batch", "--rules", &rules, "--as-of", AS_OF, "x.csv"])
-        .current_dir(dir.path())
+    let out = common::batch_command(dir.path(), &rules, &["x.csv"])
         .stdout(full())
         .output()
         .unwrap();
