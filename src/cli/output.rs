@@ -535,8 +535,10 @@ fn unregister(partial: &Path) {
     partials().retain(|p| p != partial);
 }
 
-/// On SIGINT, SIGTERM or SIGHUP: remove the partial files and exit 128 + the
-/// signal number (130, 143, 129), as a shell reports a process killed by it.
+/// On SIGINT, SIGTERM or SIGHUP: remove the partial files, say so in one line
+/// (an operator seeing only 143 would not know whether the outputs are whole),
+/// and exit 128 + the signal number (130, 143, 129), as a shell reports a
+/// process killed by it.
 #[cfg(unix)]
 pub fn remove_partials_on_signal() -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -551,6 +553,14 @@ pub fn remove_partials_on_signal() -> Result<(), String> {
                 for partial in partials.iter() {
                     let _ = std::fs::remove_file(partial);
                 }
+                let name = match signal {
+                    SIGINT => "SIGINT",
+                    SIGTERM => "SIGTERM",
+                    _ => "SIGHUP",
+                };
+                super::error_line(format!(
+                    "stopped by {name} before the end: no output file was written, and files there before are as they were"
+                ));
                 std::process::exit(128 + signal);
             }
         })

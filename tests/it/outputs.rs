@@ -333,6 +333,8 @@ fn a_terminated_batch_removes_its_partial_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     mkfifo(&input);
+    // An earlier run's output, which a stopped run must leave whole.
+    std::fs::write(dir.path().join("out.jsonl"), "earlier run\n").unwrap();
     let mut child = common::batch_command(
         dir.path(),
         rules(),
@@ -381,7 +383,15 @@ fn a_terminated_batch_removes_its_partial_files() {
         out.status,
         common::stderr(&out)
     );
-    assert_eq!(names(dir.path()), ["in.jsonl"]);
+    assert_eq!(names(dir.path()), ["in.jsonl", "out.jsonl"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap(),
+        "earlier run\n"
+    );
+    assert_eq!(
+        common::stderr(&out),
+        "error: stopped by SIGTERM before the end: no output file was written, and files there before are as they were\n"
+    );
 }
 
 #[test]
