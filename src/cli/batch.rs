@@ -216,7 +216,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
 
     remove_partials_on_signal().map_err(bad)?;
     let mut out_file = match out_path {
-        Some(p) => Some(Output::open(p).map_err(bad)?),
+        Some(p) => Some(Output::open_as("--out", p).map_err(bad)?),
         None => None,
     };
     if args.max_rejects.is_some() && out_file.as_ref().is_some_and(|o| !o.is_staged()) {
@@ -226,7 +226,13 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         )));
     }
     let mut rejects_file = match &args.rejects {
-        Some(p) => Some(Output::open(p).map_err(bad)?),
+        Some(p) => Some(Output::open_as("--rejects", p).map_err(bad)?),
+        None => None,
+    };
+    // Opened before the run: a summary that cannot be written (a directory)
+    // found after it would discard a whole night's outputs.
+    let summary_file = match &args.summary {
+        Some(p) => Some(Output::open_as("--summary", p).map_err(bad)?),
         None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -359,9 +365,8 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ),
         ));
     }
-    let summary_file = match &args.summary {
-        Some(p) => {
-            let mut s = Output::open(p).map_err(bad)?;
+    let summary_file = match summary_file {
+        Some(mut s) => {
             let mut doc = serde_json::to_value(&summary)
                 .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
             if !book.versions.is_empty() {
@@ -579,13 +584,17 @@ fn refuse_outputs_over_inputs(
     refuse_inside_rules(&[&args.rules], &outputs)
 }
 
-/// Refuses, before any row is read, an output that is a symbolic-link loop or
-/// a read-only file (the summary is opened only at the end).
+/// Refuses, before the open cases are read, an output that is a
+/// symbolic-link loop or a read-only file, naming its option.
 fn refuse_unreplaceable_outputs(args: &Args) -> Result<(), String> {
-    [&args.out, &args.rejects, &args.summary]
-        .into_iter()
-        .flatten()
-        .try_for_each(|path| refuse_unreplaceable(path))
+    [
+        ("--out", &args.out),
+        ("--rejects", &args.rejects),
+        ("--summary", &args.summary),
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| Some((what, path.as_ref()?)))
+    .try_for_each(|(what, path)| refuse_unreplaceable(path).map_err(|e| format!("{what}: {e}")))
 }
 
 /// The progress line's rate: whole rows per second with thousands separators

@@ -190,14 +190,17 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
 
     remove_partials_on_signal().map_err(bad)?;
-    let open = |p: &Option<PathBuf>| -> Result<Option<Output>, Failed> {
+    let open = |what: &str, p: &Option<PathBuf>| -> Result<Option<Output>, Failed> {
         match p.as_deref().filter(|p| !is_std(p)) {
-            Some(p) => Ok(Some(Output::open(p).map_err(bad)?)),
+            Some(p) => Ok(Some(Output::open_as(what, p).map_err(bad)?)),
             None => Ok(None),
         }
     };
-    let (mut out_file, mut changed_file, mut rejects_file) =
-        (open(&args.out)?, open(&args.changed)?, open(&args.rejects)?);
+    let (mut out_file, mut changed_file, mut rejects_file) = (
+        open("--out", &args.out)?,
+        open("--changed", &args.changed)?,
+        open("--rejects", &args.rejects)?,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.extract.threads)
         .build()

@@ -353,6 +353,12 @@ pub enum Output {
 }
 
 impl Output {
+    /// [`Output::open`] for the output `what` (`--out`, `--summary`) names: an
+    /// error says which, as a command writes several.
+    pub fn open_as(what: &str, path: &Path) -> Result<Output, String> {
+        Output::open(path).map_err(|e| format!("{what}: {e}"))
+    }
+
     pub fn open(path: &Path) -> Result<Output, String> {
         if let Some(fd) = std_fd(path) {
             return dup_fd(fd)

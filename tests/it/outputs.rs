@@ -959,7 +959,7 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
 /// a file, and the links lost), and so is a read-only file: exit 2 before any
 /// row is read, nothing written.
 #[test]
-fn a_link_loop_or_a_read_only_output_is_refused() {
+fn a_link_loop_a_read_only_file_or_a_directory_as_an_output_is_refused_before_the_run() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -985,7 +985,9 @@ fn a_link_loop_or_a_read_only_output_is_refused() {
         let stderr = common::stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
         assert!(
-            stderr.starts_with("error: `ro.json` is read-only; it is not replaced"),
+            stderr.starts_with(&format!(
+                "error: {flag}: `ro.json` is read-only; it is not replaced"
+            )),
             "{stderr}"
         );
         assert!(
@@ -993,5 +995,24 @@ fn a_link_loop_or_a_read_only_output_is_refused() {
             "the run went ahead: {stderr}"
         );
         assert_eq!(std::fs::read_to_string(&ro).unwrap(), "last night's\n");
+    }
+    // A directory is refused before the run too: `--summary` was found only
+    // after it, and the whole night's outputs were discarded.
+    std::fs::create_dir(d.join("reports")).unwrap();
+    for flag in ["--out", "--rejects", "--summary"] {
+        let also = if flag == "--out" {
+            "--rejects"
+        } else {
+            "--out"
+        };
+        let out = batch_in(d, &[flag, "reports", also, "a.jsonl", "x.csv"]);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {flag}: `reports` is a directory")),
+            "{stderr}"
+        );
+        assert!(!d.join("a.jsonl").exists(), "{flag}");
     }
 }
