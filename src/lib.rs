@@ -209,6 +209,55 @@ fn lint_set(
     Ok((diagnostics, written, rules_ok))
 }
 
+/// The errors `arrears lint DIR` reports for rule set `set` of `book` (read
+/// from `dir`), test documents aside: the checks', and when they find none the
+/// table analysis' (gaps, overlaps) and the guard-rail proofs' (a violated
+/// invariant). Every command that evaluates rules refuses a set with any
+/// (`cli::rules`); warnings and infos never stop a run, so the analysis that
+/// only finds those is not run.
+pub fn lint_errors(dir: &Path, book: &policy::Rulebook, set: usize) -> Vec<diagnostic::Diagnostic> {
+    use diagnostic::Severity;
+    let loaded = book.set(set);
+    let is_error = |d: &diagnostic::Diagnostic| d.severity == Severity::Error;
+    let mut errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| is_error(d))
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        return errors;
+    }
+    let program = match (&loaded.policy, &loaded.plan) {
+        (Some(p), _) => Some(&p.plan.program),
+        (None, Some(plan)) => Some(&plan.program),
+        (None, None) => None,
+    };
+    if let Some(program) = program {
+        errors.extend(analysis::errors(program));
+    }
+    if let Some(policy) = loaded
+        .policy
+        .as_ref()
+        .filter(|_| !book.docs.invariants.is_empty())
+    {
+        let invariants = &book.docs.invariants;
+        // A proof needs no account: the rules' test accounts (a fifth of a
+        // batch's start-up to read) are read only for an invariant not proven.
+        let unseeded = analysis::invariants::prove_all(policy, invariants, &[]);
+        if unseeded.iter().any(|d| d.code != "invariants-proven") {
+            let seeds = invariant_seeds(&dir.join("tests"));
+            errors.extend(
+                analysis::invariants::prove_all(policy, invariants, &seeds)
+                    .into_iter()
+                    .filter(is_error),
+            );
+        }
+    }
+    diagnostic::sort(&mut errors);
+    errors
+}
+
 /// The accounts of the rules' own tests (`DIR/tests/*.yaml`, each case's
 /// inline `account` on its `as_of`): the bases lint builds invariant
 /// counterexamples on. A file that does not read is skipped (its test lint says why).
@@ -220,6 +269,8 @@ fn invariant_seeds(tests: &Path) -> Vec<analysis::invariants::Seed> {
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        // A FIFO would block the read (a device never ends): regular files only.
+        .filter(|p| p.is_file())
         .collect();
     paths.sort();
     let date = |j: Option<&Json>| {

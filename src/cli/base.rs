@@ -22,13 +22,27 @@ impl BaseRules {
     /// A file name as loading gave it, with an unpacked revision's temporary
     /// directory written as git names it: `HEAD~1:rules/entry.yaml`.
     pub fn show(&self, file: &str) -> String {
-        match &self.unpacked {
-            Some((dir, label)) => match Path::new(file).strip_prefix(dir.path()) {
+        (self.shower())(file)
+    }
+
+    /// [`BaseRules::show`], as a function that outlives the borrow.
+    pub fn shower(&self) -> Box<dyn Fn(&str) -> String> {
+        let unpacked = self
+            .unpacked
+            .as_ref()
+            .map(|(dir, label)| (dir.path().to_path_buf(), label.clone()));
+        Box::new(move |file| match &unpacked {
+            Some((dir, label)) => match Path::new(file).strip_prefix(dir) {
                 Ok(rest) => format!("{label}{}", rest.display()),
                 Err(_) => file.to_string(),
             },
             None => file.to_string(),
-        }
+        })
+    }
+
+    /// Whether the base is a directory given as such (not a revision unpacked).
+    pub fn is_dir(&self) -> bool {
+        self.unpacked.is_none()
     }
 }
 

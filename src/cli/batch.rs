@@ -102,11 +102,7 @@ const OUT_BUFFER: usize = 1 << 16;
 pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
-        // A usage error ends where the others do, pointing at the help (README).
-        Err((Exit::Usage, message)) if !message.contains("arrears --help") => {
-            error_line(format!("{message} (see `arrears --help`)"));
-            Exit::Usage
-        }
+        Err((Exit::Usage, message)) => super::usage_error(message),
         Err((exit, message)) => {
             error_line(message);
             exit
@@ -147,38 +143,19 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if !is_std(&args.input) {
         batch::check_input(&args.input).map_err(bad)?;
     }
-    let book = crate::policy::Rulebook::load(&args.rules).map_err(|e| bad(e.to_string()))?;
+    let book = super::rules::Rules::load(&args.rules).map_err(|e| bad(e.to_string()))?;
     // The rule set in force on the batch's day, built once for every row.
-    let loaded = book.on(args.as_of);
+    let loaded = book.runnable_on(args.as_of).map_err(|r| r.failed())?;
     let evaluate = match (&loaded.policy, &loaded.plan) {
-        (Some(policy), _) if !args.decisions => Some(batch::Evaluate::Policy(policy)),
-        (Some(policy), _) => Some(batch::Evaluate::Decisions(&policy.plan)),
-        (None, Some(plan)) if !loaded.has_errors() && !loaded.has_policy => {
-            Some(batch::Evaluate::Decisions(plan))
+        (Some(policy), _) if !args.decisions => batch::Evaluate::Policy(policy),
+        (Some(policy), _) => batch::Evaluate::Decisions(&policy.plan),
+        (None, Some(plan)) => batch::Evaluate::Decisions(plan),
+        (None, None) => {
+            return Err((
+                Exit::InvalidRules,
+                format!("`{}` has no tables to evaluate", args.rules.display()),
+            ))
         }
-        _ => None,
-    };
-    let Some(evaluate) = evaluate else {
-        let first = crate::diagnostic::first_error(&loaded.diagnostics);
-        let in_force = if book.versions.is_empty() {
-            String::new()
-        } else {
-            format!(" in force on {}", args.as_of)
-        };
-        let message = match first {
-            Some(d) => format!(
-                "the rules{in_force} in `{}` have errors, the first at {}: {}; run `arrears lint {}`",
-                args.rules.display(),
-                d.location(),
-                d.message,
-                args.rules.display()
-            ),
-            None => format!(
-                "`{}` has no policy document; `arrears batch` runs a policy",
-                args.rules.display()
-            ),
-        };
-        return Err((Exit::InvalidRules, message));
     };
     if let batch::Evaluate::Decisions(_) = evaluate {
         let refused = match (args.output_format, &args.open_cases) {
@@ -239,7 +216,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
 
     remove_partials_on_signal().map_err(bad)?;
     let mut out_file = match out_path {
-        Some(p) => Some(Output::open(p).map_err(bad)?),
+        Some(p) => Some(Output::open_as("--out", p).map_err(bad)?),
         None => None,
     };
     if args.max_rejects.is_some() && out_file.as_ref().is_some_and(|o| !o.is_staged()) {
@@ -249,7 +226,13 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         )));
     }
     let mut rejects_file = match &args.rejects {
-        Some(p) => Some(Output::open(p).map_err(bad)?),
+        Some(p) => Some(Output::open_as("--rejects", p).map_err(bad)?),
+        None => None,
+    };
+    // Opened before the run: a summary that cannot be written (a directory)
+    // found after it would discard a whole night's outputs.
+    let summary_file = match &args.summary {
+        Some(p) => Some(Output::open_as("--summary", p).map_err(bad)?),
         None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -382,9 +365,8 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ),
         ));
     }
-    let summary_file = match &args.summary {
-        Some(p) => {
-            let mut s = Output::open(p).map_err(bad)?;
+    let summary_file = match summary_file {
+        Some(mut s) => {
             let mut doc = serde_json::to_value(&summary)
                 .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
             if !book.versions.is_empty() {
@@ -602,13 +584,17 @@ fn refuse_outputs_over_inputs(
     refuse_inside_rules(&[&args.rules], &outputs)
 }
 
-/// Refuses, before any row is read, an output that is a symbolic-link loop or
-/// a read-only file (the summary is opened only at the end).
+/// Refuses, before the open cases are read, an output that is a
+/// symbolic-link loop or a read-only file, naming its option.
 fn refuse_unreplaceable_outputs(args: &Args) -> Result<(), String> {
-    [&args.out, &args.rejects, &args.summary]
-        .into_iter()
-        .flatten()
-        .try_for_each(|path| refuse_unreplaceable(path))
+    [
+        ("--out", &args.out),
+        ("--rejects", &args.rejects),
+        ("--summary", &args.summary),
+    ]
+    .into_iter()
+    .filter_map(|(what, path)| Some((what, path.as_ref()?)))
+    .try_for_each(|(what, path)| refuse_unreplaceable(path).map_err(|e| format!("{what}: {e}")))
 }
 
 /// The progress line's rate: whole rows per second with thousands separators

@@ -14,6 +14,7 @@ use super::output::{
     is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
     written_files, Output,
 };
+use super::rules::Rules;
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{self, CsvSource, InputFormat, JsonlSource, Mapping};
 use crate::diff::{RulesLabel, Side};
@@ -69,6 +70,7 @@ type Failed = (Exit, String);
 pub fn run(args: &Args) -> Exit {
     match run_inner(args) {
         Ok(exit) => exit,
+        Err((Exit::Usage, message)) => super::usage_error(message),
         Err((exit, message)) => {
             error_line(message);
             exit
@@ -106,23 +108,21 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let base = super::base::base_rules(&args.base, &args.rules).map_err(bad)?;
     let (base_dir, base_name) = (&base.dir, base.name.clone());
     // Each side's rules in force on the as-of date (effective dating).
-    let load = |dir: &std::path::Path| {
-        crate::model::load_dir(dir)
-            .map(crate::policy::Rulebook::new)
-            .map_err(|e| bad(e.to_string()))
-    };
-    let (new_book, old_book) = (load(&args.rules)?, load(base_dir)?);
+    let load = |dir: &std::path::Path| Rules::load(dir).map_err(|e| bad(e.to_string()));
+    let new_book = load(&args.rules)?;
+    let old_book = load(base_dir)?.named(
+        format!("of the base ({base_name})"),
+        base.is_dir()
+            .then(|| format!("arrears lint {}", base_dir.display())),
+        base.shower(),
+    );
     let (new_docs, old_docs) = (&new_book.docs, &old_book.docs);
-    let new_loaded = new_book.on(args.as_of);
-    let old_loaded = old_book.on(args.as_of);
     let new_policy = usable(
-        new_loaded,
+        &new_book,
+        args.as_of,
         &format!("in `{}`", args.rules.display()),
-        &|f| f.to_string(),
     )?;
-    let old_policy = usable(old_loaded, &format!("of the base ({base_name})"), &|f| {
-        base.show(f)
-    })?;
+    let old_policy = usable(&old_book, args.as_of, &format!("of the base ({base_name})"))?;
 
     let schema_text = |docs: &crate::model::RuleDocs| -> Vec<String> {
         let mut texts: Vec<String> = docs.schemas.iter().map(|(f, _)| f.text.clone()).collect();
@@ -191,14 +191,17 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
 
     remove_partials_on_signal().map_err(bad)?;
-    let open = |p: &Option<PathBuf>| -> Result<Option<Output>, Failed> {
+    let open = |what: &str, p: &Option<PathBuf>| -> Result<Option<Output>, Failed> {
         match p.as_deref().filter(|p| !is_std(p)) {
-            Some(p) => Ok(Some(Output::open(p).map_err(bad)?)),
+            Some(p) => Ok(Some(Output::open_as(what, p).map_err(bad)?)),
             None => Ok(None),
         }
     };
-    let (mut out_file, mut changed_file, mut rejects_file) =
-        (open(&args.out)?, open(&args.changed)?, open(&args.rejects)?);
+    let (mut out_file, mut changed_file, mut rejects_file) = (
+        open("--out", &args.out)?,
+        open("--changed", &args.changed)?,
+        open("--rejects", &args.rejects)?,
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.extract.threads)
         .build()
@@ -294,24 +297,19 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     })
 }
 
-/// The policy of a rule set that checks cleanly, or exit 3 naming its first error.
+/// The policy in force on `date` of rules lint finds no error in, or exit 3
+/// naming the first error.
 fn usable<'a>(
-    loaded: &'a crate::policy::Loaded,
+    rules: &'a Rules,
+    date: chrono::NaiveDate,
     name: &str,
-    show: &dyn Fn(&str) -> String,
 ) -> Result<&'a crate::policy::Policy, Failed> {
+    let loaded = rules.runnable_on(date).map_err(|r| r.failed())?;
     loaded.policy.as_ref().ok_or_else(|| {
-        let message = match crate::diagnostic::first_error(&loaded.diagnostics) {
-            Some(d) => format!(
-                "the rules {name} have errors, the first at {}: {}; run `arrears lint` on them",
-                show(&d.location()),
-                d.message
-            ),
-            None => format!(
-                "the rules {name} have no policy document; `arrears diff` compares policies"
-            ),
-        };
-        (Exit::InvalidRules, message)
+        (
+            Exit::InvalidRules,
+            format!("the rules {name} have no policy document; `arrears diff` compares policies"),
+        )
     })
 }
 

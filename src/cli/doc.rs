@@ -38,7 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let book = match crate::policy::Rulebook::load(&args.rules) {
+    let book = match super::rules::Rules::load(&args.rules) {
         Ok(book) => book,
         Err(err) => {
             error_line(err);
@@ -53,11 +53,20 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     } else {
         book.versions.in_force(&book.docs, set)
     };
-    let loaded = book.set(set);
+    let loaded = match book.runnable_on(as_of) {
+        Ok(loaded) => loaded,
+        Err(refused) => return refused.exit(),
+    };
     let (plan, policy) = match (&loaded.policy, &loaded.plan) {
-        (Some(policy), _) if !loaded.has_errors() => (&policy.plan, Some(policy)),
-        (None, Some(plan)) if !loaded.has_errors() => (plan, None),
-        _ => return super::invalid_rules(&args.rules, &loaded.diagnostics),
+        (Some(policy), _) => (&policy.plan, Some(policy)),
+        (None, Some(plan)) => (plan, None),
+        (None, None) => {
+            error_line(format!(
+                "`{}` has no tables to document",
+                args.rules.display()
+            ));
+            return Exit::InvalidRules;
+        }
     };
     let coverage = if args.no_tests {
         None

@@ -40,6 +40,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Run although lint's table analysis or guard-rail proofs find errors (a gap, overlapping
+    /// rows, a violated invariant), to watch a finding happen on its account (`lint
+    /// --counterexamples`); errors of the checks still stop it (exit 3).
+    #[arg(long)]
+    allow_analysis_errors: bool,
 }
 
 /// What happened to one account.
@@ -53,20 +58,31 @@ enum Result<'p> {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let book = match crate::policy::Rulebook::load(&args.rules) {
+    let book = match super::rules::Rules::load(&args.rules) {
         Ok(book) => book,
         Err(err) => {
             error_line(err);
             return Exit::BadInput;
         }
     };
-    let loaded = book.on(args.as_of);
+    let loaded = match if args.allow_analysis_errors {
+        book.checked_on(args.as_of)
+    } else {
+        book.runnable_on(args.as_of)
+    } {
+        Ok(loaded) => loaded,
+        Err(refused) => return refused.exit(),
+    };
     let (policy, plan): (Option<&Policy>, Option<&Plan>) = match (&loaded.policy, &loaded.plan) {
         (Some(p), _) => (Some(p), Some(&p.plan)),
         (None, plan) => (None, plan.as_ref()),
     };
     let Some(plan) = plan else {
-        return super::invalid_rules_on(&args.rules, &book, args.as_of);
+        error_line(format!(
+            "`{}` has no tables to evaluate",
+            args.rules.display()
+        ));
+        return Exit::InvalidRules;
     };
     let read = if args.accounts.as_os_str() == "-" {
         crate::data::accounts::read_stdin()

@@ -66,11 +66,10 @@ fn create(path: &Path) -> std::io::Result<Sink> {
 
 pub fn run(args: &Args, _out: &mut Out) -> Exit {
     if let Some(what) = companions_cannot_go_beside(args) {
-        error_line(format!(
+        return super::usage_error(format!(
             "`{}` is {what}: a CSV extract is five files (OUT and its companions `<stem>.sas.csv`, ... beside it), which one stream cannot carry; give a file path, or --format jsonl to write one stream",
             args.out.display()
         ));
-        return Exit::Usage;
     }
     match generate(args) {
         Ok(written) => {

@@ -107,19 +107,15 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             None => {
                 let nearest = crate::diagnostic::did_you_mean(code, CODES.iter().map(|c| c.code))
                     .map_or_else(String::new, |hint| format!("{hint} "));
-                error_line(format!(
-                    "unknown code `{code}`; {nearest}`arrears lint --list-codes` lists every code (see `arrears --help`)"
-                ));
-                Exit::Usage
+                super::usage_error(format!(
+                    "unknown code `{code}`; {nearest}`arrears lint --list-codes` lists every code"
+                ))
             }
         };
     }
     let dir = match rules_dir(args) {
         Ok(dir) => dir,
-        Err(message) => {
-            error_line(message);
-            return Exit::Usage;
-        }
+        Err(message) => return super::usage_error(message),
     };
     if let Some(out_dir) = &args.counterexamples {
         let outputs = [super::output::Named {
@@ -127,8 +123,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             path: out_dir,
         }];
         if let Err(message) = super::output::refuse_inside_rules(&[dir], &outputs) {
-            error_line(message);
-            return Exit::Usage;
+            return super::usage_error(message);
         }
     }
     let base = match args
@@ -278,7 +273,7 @@ fn summary_line(
 fn rules_dir(args: &Args) -> Result<&Path, String> {
     match (&args.dir, &args.rules) {
         (Some(dir), Some(rules)) if !same_dir(dir, rules) => Err(format!(
-            "two rules directories, `{}` and `--rules {}`; give one (see `arrears --help`)",
+            "two rules directories, `{}` and `--rules {}`; give one",
             dir.display(),
             rules.display()
         )),

@@ -106,13 +106,13 @@ fn render_page(
             .text([roff::bold((exit as u8).to_string())])
             .text([roff::roman(exit.meaning())]);
     }
-    if subcommand.is_none_or(|name| name == "batch") {
+    if subcommand.is_none_or(|name| name == "batch" || name == "diff") {
         section
             .control("TP", [])
             .text([roff::bold("129, 130, 143")])
             .text([roff::roman(
-                "batch stopped by SIGHUP, SIGINT or SIGTERM: its partial files are removed and no \
-                 output is written.",
+                "batch (or diff) stopped by SIGHUP, SIGINT or SIGTERM: its partial files are removed, no \
+                 output is written and an earlier run's output files are left whole.",
             )]);
     }
     // Without the string definitions every rendering starts with: the page has them.

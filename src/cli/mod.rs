@@ -15,6 +15,7 @@ mod lint;
 mod manual;
 mod output;
 mod render;
+mod rules;
 mod schema;
 mod simulate;
 mod test;
@@ -218,8 +219,7 @@ pub fn main() -> ExitCode {
                 let _ = err.print();
                 return Exit::Ok.into();
             }
-            error_line(usage_line(&err.render().to_string()));
-            return Exit::Usage.into();
+            return usage_error(clap_message(&err.render().to_string())).into();
         }
     };
     // `batch` writes standard output from its own writer thread, so it must not
@@ -301,48 +301,6 @@ impl<W: Write> Write for CheckedOut<W> {
     }
 }
 
-/// Commands that need valid rules say where the first error is, and exit 3.
-pub fn invalid_rules(dir: &std::path::Path, diagnostics: &[crate::diagnostic::Diagnostic]) -> Exit {
-    report_invalid(dir, diagnostics, None)
-}
-
-/// The rules in force on `date` have errors: as [`invalid_rules`], naming the
-/// day when the rules are effective-dated (a day no version covers is a
-/// different rule set from the next).
-pub fn invalid_rules_on(
-    dir: &std::path::Path,
-    book: &crate::policy::Rulebook,
-    date: chrono::NaiveDate,
-) -> Exit {
-    let dated = (!book.versions.is_empty()).then_some(date);
-    report_invalid(dir, &book.on(date).diagnostics, dated)
-}
-
-fn report_invalid(
-    dir: &std::path::Path,
-    diagnostics: &[crate::diagnostic::Diagnostic],
-    date: Option<chrono::NaiveDate>,
-) -> Exit {
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .count();
-    if let Some(first) = crate::diagnostic::first_error(diagnostics) {
-        let (in_force, as_of) = match date {
-            Some(date) => (format!(" in force on {date}"), format!("--as-of {date} ")),
-            None => (String::new(), String::new()),
-        };
-        error_line(format!(
-            "the rules{in_force} in `{}` have {errors} error(s), the first at {}: {}; run `arrears lint {as_of}{}`",
-            dir.display(),
-            first.location(),
-            first.message,
-            dir.display()
-        ));
-    }
-    Exit::InvalidRules
-}
-
 /// After a command's output: the effective-dated versions it used, when the
 /// rules have any (`model::effective`).
 pub fn effective_lines(
@@ -367,8 +325,8 @@ pub fn effective_lines(
 
 /// clap's usage error as one line: its message (up to the first blank line,
 /// joined) and its tips (`a similar subcommand exists: 'simulate'`), without
-/// the usage block, and where to look for help.
-fn usage_line(rendered: &str) -> String {
+/// the usage block.
+fn clap_message(rendered: &str) -> String {
     let message: Vec<&str> = rendered
         .lines()
         .take_while(|l| !l.trim().is_empty())
@@ -381,7 +339,14 @@ fn usage_line(rendered: &str) -> String {
         .filter_map(|l| l.trim().strip_prefix("tip: "))
         .map(|tip| format!("; {tip}"))
         .collect();
-    format!("{message}{tips} (see `arrears --help`)")
+    format!("{message}{tips}")
+}
+
+/// Every usage error (exit 64) goes through here, so each is one line ending
+/// where to look for help, as the README says: `error: ... (see `arrears --help`)`.
+pub fn usage_error(message: impl std::fmt::Display) -> Exit {
+    error_line(format!("{message} (see `arrears --help`)"));
+    Exit::Usage
 }
 
 /// Prints a one-line error for the user to stderr; control characters from

@@ -269,7 +269,7 @@ pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), Str
             }
             if canonical_target(output.path).starts_with(&dir_canonical) {
                 return Err(format!(
-                    "{} `{}` is inside the rules directory `{}`; write it outside, as every file there is read as rules (see `arrears --help`)",
+                    "{} `{}` is inside the rules directory `{}`; write it outside, as every file there is read as rules",
                     output.what,
                     output.path.display(),
                     dir.display()
@@ -353,6 +353,12 @@ pub enum Output {
 }
 
 impl Output {
+    /// [`Output::open`] for the output `what` (`--out`, `--summary`) names: an
+    /// error says which, as a command writes several.
+    pub fn open_as(what: &str, path: &Path) -> Result<Output, String> {
+        Output::open(path).map_err(|e| format!("{what}: {e}"))
+    }
+
     pub fn open(path: &Path) -> Result<Output, String> {
         if let Some(fd) = std_fd(path) {
             return dup_fd(fd)
@@ -535,8 +541,10 @@ fn unregister(partial: &Path) {
     partials().retain(|p| p != partial);
 }
 
-/// On SIGINT, SIGTERM or SIGHUP: remove the partial files and exit 128 + the
-/// signal number (130, 143, 129), as a shell reports a process killed by it.
+/// On SIGINT, SIGTERM or SIGHUP: remove the partial files, say so in one line
+/// (an operator seeing only 143 would not know whether the outputs are whole),
+/// and exit 128 + the signal number (130, 143, 129), as a shell reports a
+/// process killed by it.
 #[cfg(unix)]
 pub fn remove_partials_on_signal() -> Result<(), String> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -551,6 +559,14 @@ pub fn remove_partials_on_signal() -> Result<(), String> {
                 for partial in partials.iter() {
                     let _ = std::fs::remove_file(partial);
                 }
+                let name = match signal {
+                    SIGINT => "SIGINT",
+                    SIGTERM => "SIGTERM",
+                    _ => "SIGHUP",
+                };
+                super::error_line(format!(
+                    "stopped by {name} before the end: no output file was written, and files there before are as they were"
+                ));
                 std::process::exit(128 + signal);
             }
         })

@@ -25,11 +25,10 @@ pub struct Args {
 pub fn run(args: &Args, out: &mut Out) -> Exit {
     let Some(dir) = &args.out else {
         let Some(kind) = &args.kind else {
-            error_line(format!(
-                "give a document kind ({}) or `--out DIR` for all of them (see `arrears --help`)",
+            return super::usage_error(format!(
+                "give a document kind ({}) or `--out DIR` for all of them",
                 KINDS.join(", ")
             ));
-            return Exit::Usage;
         };
         let _ = write!(out, "{}", text(kind));
         return Exit::Ok;

@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
-    let book = match crate::policy::Rulebook::load(&args.rules) {
+    let book = match super::rules::Rules::load(&args.rules) {
         Ok(book) => book,
         Err(err) => {
             error_line(err);
@@ -39,8 +39,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     // Timelines are read against any rule set without errors (the schema and
     // the case fields are not dated); each day then runs the set in force.
     let sets = book.versions.sets.len().max(1);
-    let Some(loaded) = (0..sets).map(|s| book.set(s)).find(|l| !l.has_errors()) else {
-        return super::invalid_rules(&args.rules, &book.set(0).diagnostics);
+    let loaded = match (0..sets).find_map(|s| book.runnable(s).ok()) {
+        Some(loaded) => loaded,
+        None => match book.runnable(0) {
+            Ok(loaded) => loaded,
+            Err(refused) => return refused.exit(),
+        },
     };
     let Some(policy) = &loaded.policy else {
         error_line(format!(
@@ -50,19 +54,15 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         return Exit::BadInput;
     };
     let policy_on = |date: chrono::NaiveDate| {
-        let l = book.on(date);
-        match (&l.policy, crate::diagnostic::first_error(&l.diagnostics)) {
-            (Some(p), None) => Ok(p),
-            (_, first) => Err(format!(
-                "the rules in force on {date} have errors{}; run `arrears lint --as-of {date} {}`",
-                first.map_or_else(String::new, |d| format!(
-                    ", the first at {}: {}",
-                    d.location(),
-                    d.message
-                )),
+        match book.runnable_on(date) {
+        Ok(l) => l.policy.as_ref().ok_or_else(|| {
+            format!(
+                "the rules in force on {date} have no `policy` document; run `arrears lint --as-of {date} {}`",
                 args.rules.display()
-            )),
-        }
+            )
+        }),
+        Err(refused) => Err(refused.line()),
+    }
     };
     let mut files = Vec::new();
     for path in &args.timelines {

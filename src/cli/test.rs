@@ -118,7 +118,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let mut books = Vec::new();
     for dir in &rule_dirs {
-        match crate::policy::Rulebook::load(dir) {
+        match super::rules::Rules::load(dir) {
             Ok(book) => books.push(book),
             Err(err) => {
                 error_line(err);
@@ -156,9 +156,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         return Exit::BadInput;
     }
     for &(dir, set) in &sets {
-        let l = books[dir].set(set);
-        if l.policy.is_none() && l.plan.is_none() {
-            return super::invalid_rules(&rule_dirs[dir], &l.diagnostics);
+        if let Err(refused) = books[dir].runnable(set) {
+            return refused.exit();
         }
     }
     let subjects: Vec<Subject> = sets
@@ -173,11 +172,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .collect();
     let coverage_wanted = args.coverage || args.min_coverage.is_some();
     if coverage_wanted && sets.len() > 1 {
-        error_line(format!(
+        return super::usage_error(format!(
             "row coverage is per rules directory, and these documents use {}; run them separately or give one `--rules`",
             list(&rule_dirs)
         ));
-        return Exit::Usage;
     }
     for (doc, &set) in documents.iter().zip(&rule_set) {
         let problems = doc.check(&subjects[set]);
@@ -203,11 +201,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let filtered_out = all_cases - results.len();
     if let (Some(filter), true) = (filter, results.is_empty()) {
-        error_line(format!(
+        return super::usage_error(format!(
             "--filter `{filter}` matches none of the {all_cases} case name(s) in {}",
             list(&files)
         ));
-        return Exit::Usage;
     }
     let failed = results
         .iter()

@@ -395,7 +395,7 @@ fn counterexample_accounts_reach_the_finding() {
     assert!(first.contains("  bankrupt: false\n  dpd: 10\n"), "{first}");
     assert!(
         first.contains(&format!(
-            "# Run it: arrears dry-run --rules every_gap_region --as-of <date> {}",
+            "# Run it: arrears dry-run --allow-analysis-errors --rules every_gap_region --as-of <date> {}",
             cx.join(&files[0]).display()
         )),
         "{first}"
@@ -404,6 +404,7 @@ fn counterexample_accounts_reach_the_finding() {
         let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
             .args([
                 "dry-run",
+                "--allow-analysis-errors",
                 "--rules",
                 "every_gap_region",
                 "--as-of",

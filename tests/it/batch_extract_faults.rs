@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use crate::batch::{p, GOOD};
 use crate::common::{self, stderr};
 
-const AS_OF: &str = "2026-11-22";
-
 /// A generated extract with some corrupt rows (`bad.csv` and its companions) in `dir`.
 fn generated(dir: &Path) -> PathBuf {
     crate::outputs::corrupt_extract(dir);
@@ -22,20 +20,13 @@ fn run(dir: &Path, input: &Path, extra: &[&str]) -> (String, String, String, Opt
     let (out, rejects) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"));
     let _ = std::fs::remove_file(&out);
     let _ = std::fs::remove_file(&rejects);
-    let mut args = vec![
-        "batch",
-        "--rules",
-        p(&rules),
-        "--as-of",
-        AS_OF,
-        "--out",
-        p(&out),
-        "--rejects",
-        p(&rejects),
-    ];
-    args.extend_from_slice(extra);
-    args.push(p(input));
-    let o = common::arrears_in(dir, &args);
+    let args = [
+        &["--out", p(&out), "--rejects", p(&rejects)][..],
+        extra,
+        &[p(input)],
+    ]
+    .concat();
+    let o = common::batch_in(dir, &rules, &args);
     let read = |f: &Path| std::fs::read_to_string(f).unwrap_or_default();
     (read(&out), read(&rejects), stderr(&o), o.status.code())
 }
@@ -296,37 +287,33 @@ fn a_device_a_directory_or_an_empty_csv_is_named_for_what_it_is() {
         "{err}"
     );
     // Through a FIFO or standard input the size is not known: the reader says it.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args([
-            "batch",
-            "--rules",
-            "rules",
-            "--as-of",
-            AS_OF,
+    let companion = |name: &str, file: &str| format!("{name}={}", p(&d.join(file)));
+    let (sas, promises, payments, dispositions) = (
+        companion("service_agreements", "small.sas.csv"),
+        companion("promises", "small.promises.csv"),
+        companion("promises.payments", "small.payments.csv"),
+        companion("dispositions", "small.dispositions.csv"),
+    );
+    let o = common::batch_command(
+        common::root(),
+        "rules",
+        &[
             "--input-format",
             "csv",
-        ])
-        .args([
             "--companion",
-            &format!("service_agreements={}", p(&d.join("small.sas.csv"))),
-        ])
-        .args([
+            &sas,
             "--companion",
-            &format!("promises={}", p(&d.join("small.promises.csv"))),
-        ])
-        .args([
+            &promises,
             "--companion",
-            &format!("promises.payments={}", p(&d.join("small.payments.csv"))),
-        ])
-        .args([
+            &payments,
             "--companion",
-            &format!("dispositions={}", p(&d.join("small.dispositions.csv"))),
-        ])
-        .arg("-")
-        .current_dir(common::root())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+            &dispositions,
+            "-",
+        ],
+    )
+    .stdin(std::process::Stdio::null())
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the input is empty (no header row)"),

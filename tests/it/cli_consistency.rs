@@ -137,3 +137,132 @@ fn generate_says_which_files_it_wrote() {
     assert_eq!(stderr(&out), "wrote y.jsonl: 1,200 rows\n");
     assert_eq!(data_rows(&tmp.path().join("y.jsonl")), 1200);
 }
+
+/// Every command that evaluates rules refuses rules `lint` reports an error in,
+/// also one only the table analysis finds (two rows of a `unique` table that
+/// overlap), with exit 3, one line naming the first error, and nothing written.
+#[test]
+fn every_command_refuses_rules_with_an_analysis_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_dir(&common::root().join("rules"), &dir.join("rules"));
+    common::copy_dir(&common::root().join("rules"), &dir.join("clean"));
+    let bucket = dir.join("rules/dpd_bucket.yaml");
+    let text = std::fs::read_to_string(&bucket).unwrap();
+    // One band reaches into the next: an account at 29 DPD matches two rows.
+    let overlapping = text.replacen(r#""[30..59]""#, r#""[29..59]""#, 1);
+    assert_ne!(text, overlapping);
+    std::fs::write(&bucket, overlapping).unwrap();
+    let accounts = common::root().join("samples/accounts.jsonl");
+    let accounts = accounts.to_str().unwrap();
+    let timeline = common::root().join("samples/timelines/card_promise_kept.yaml");
+    let timeline = timeline.to_str().unwrap();
+
+    // The checks pass: only lint's analysis finds the overlap, as an error.
+    let lint = arrears_in(dir, &["lint", "rules"]);
+    assert_eq!(lint.status.code(), Some(1), "{}", stdout(&lint));
+    assert!(
+        stdout(&lint).contains("error[table-overlap]"),
+        "{}",
+        stdout(&lint)
+    );
+
+    let as_of = ["--as-of", "2026-11-22"];
+    let runs: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "dry-run",
+            [&["dry-run", "--rules", "rules"][..], &as_of, &[accounts]].concat(),
+        ),
+        ("test", vec!["test", "--rules", "rules", "rules/tests"]),
+        (
+            "batch",
+            [
+                &["batch", "--rules", "rules"][..],
+                &as_of,
+                &[
+                    accounts,
+                    "--out",
+                    "out/actions.jsonl",
+                    "--rejects",
+                    "out/rejects.jsonl",
+                    "--summary",
+                    "out/summary.json",
+                ],
+            ]
+            .concat(),
+        ),
+        ("simulate", vec!["simulate", "--rules", "rules", timeline]),
+        (
+            "diff",
+            [
+                &["diff", "--base", "clean", "--rules", "rules"][..],
+                &as_of,
+                &[accounts, "--out", "out/diff.txt"],
+            ]
+            .concat(),
+        ),
+        (
+            "diff (the base)",
+            [
+                &["diff", "--base", "rules", "--rules", "clean"][..],
+                &as_of,
+                &[accounts],
+            ]
+            .concat(),
+        ),
+        ("doc", vec!["doc", "--rules", "rules", "--out", "out/site"]),
+    ];
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let mut seen = String::new();
+    for (name, args) in &runs {
+        let o = arrears_in(dir, args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{name}: {err}");
+        assert_eq!(stdout(&o), "", "{name}: nothing is evaluated");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        seen.push_str(&format!("{name}: {err}"));
+    }
+    let written: Vec<_> = std::fs::read_dir(dir.join("out")).unwrap().collect();
+    assert!(written.is_empty(), "{written:?}");
+    assert_snapshot!("refused_rules", seen);
+}
+
+/// What the commands refuse is what lint reports as errors (test documents
+/// aside): over every analysis and evaluation fixture and the shipped rules,
+/// `lint_errors` (only the error-level analysis) finds the same errors as `lint`.
+#[test]
+fn the_errors_commands_refuse_are_lints_errors() {
+    use arrears::diagnostic::{Diagnostic, Severity};
+    let key = |d: &Diagnostic| (d.code, d.file.name.clone(), d.span.start, d.message.clone());
+    let mut dirs = vec![common::root().join("rules")];
+    for group in ["analysis", "eval"] {
+        for entry in std::fs::read_dir(common::root().join("tests/fixtures").join(group)).unwrap() {
+            let dir = entry.unwrap().path();
+            dirs.push(if dir.join("rules").is_dir() {
+                dir.join("rules")
+            } else {
+                dir
+            });
+        }
+    }
+    let mut with_errors = 0;
+    for dir in &dirs {
+        let linted = arrears::lint(dir, &[], None).unwrap();
+        let mut lint: Vec<_> = linted
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.code != "test-document")
+            .map(key)
+            .collect();
+        let book = arrears::policy::Rulebook::load(dir).unwrap();
+        let mut refused: Vec<_> = arrears::lint_errors(dir, &book, 0)
+            .iter()
+            .map(key)
+            .collect();
+        lint.sort();
+        refused.sort();
+        assert_eq!(refused, lint, "{}", dir.display());
+        with_errors += usize::from(!lint.is_empty());
+    }
+    assert!(with_errors >= 12, "{with_errors}");
+}

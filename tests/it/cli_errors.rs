@@ -270,3 +270,129 @@ fn an_out_directory_that_is_a_file_is_bad_input() {
         "mine"
     );
 }
+
+/// Every exit 64, whichever command and whether clap or the command found it,
+/// is one line that ends pointing at the help (`cli::usage_error`).
+#[test]
+fn every_usage_error_is_one_line_ending_with_the_help() {
+    let inside = root().join("rules/out.jsonl");
+    let inside = inside.to_str().unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("no such command", &["frobnicate"]),
+        ("lint: an unknown flag", &["lint", "--bogus"]),
+        ("lint: an unknown code", &["lint", "--explain", "tabel-gap"]),
+        (
+            "lint: two directories",
+            &["lint", "rules", "--rules", "samples"],
+        ),
+        (
+            "lint: counterexamples inside the rules",
+            &["lint", "rules", "--counterexamples", "rules/cx"],
+        ),
+        (
+            "dry-run: an impossible date",
+            &["dry-run", "--as-of", "2026-02-30", "samples/accounts.yaml"],
+        ),
+        (
+            "dry-run: --all-cells without --explain",
+            &[
+                "dry-run",
+                "--as-of",
+                AS_OF,
+                "--all-cells",
+                "samples/accounts.yaml",
+            ],
+        ),
+        (
+            "test: a filter that matches nothing",
+            &["test", "--filter", "no-such-case", "rules/tests/entry.yaml"],
+        ),
+        (
+            "test: coverage out of range",
+            &["test", "--min-coverage", "101"],
+        ),
+        (
+            "batch: standard input without a format",
+            &["batch", "--as-of", AS_OF, "-"],
+        ),
+        (
+            "batch: --max-rejects without --out",
+            &[
+                "batch",
+                "--as-of",
+                AS_OF,
+                "--max-rejects",
+                "1",
+                "samples/accounts.jsonl",
+            ],
+        ),
+        (
+            "batch: an output inside the rules",
+            &[
+                "batch",
+                "--as-of",
+                AS_OF,
+                "--out",
+                inside,
+                "samples/accounts.jsonl",
+            ],
+        ),
+        (
+            "batch: 1025 threads",
+            &[
+                "batch",
+                "--as-of",
+                AS_OF,
+                "--threads",
+                "1025",
+                "samples/accounts.jsonl",
+            ],
+        ),
+        ("simulate: no timeline", &["simulate"]),
+        (
+            "diff: standard input without a format",
+            &["diff", "--base", "rules", "--as-of", AS_OF, "-"],
+        ),
+        (
+            "diff: an output inside the rules",
+            &[
+                "diff",
+                "--base",
+                "rules",
+                "--as-of",
+                AS_OF,
+                "--out",
+                inside,
+                "samples/accounts.jsonl",
+            ],
+        ),
+        (
+            "generate: CSV to standard output",
+            &["generate", "--accounts", "3", "-"],
+        ),
+        (
+            "generate: a rate out of range",
+            &["generate", "--corrupt-rate", "2", "x.csv"],
+        ),
+        ("doc: no --out", &["doc"]),
+        ("fmt: an unknown flag", &["fmt", "--bogus"]),
+        ("completions: an unknown shell", &["completions", "tcsh"]),
+        ("man: an unknown flag", &["man", "--bogus"]),
+        ("schema: neither a kind nor --out", &["schema"]),
+    ];
+    for (what, args) in cases {
+        let out = arrears(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{what}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{what}: not one line:\n{stderr}");
+        assert!(stderr.starts_with("error: "), "{what}: {stderr}");
+        assert!(
+            stderr.ends_with(" (see `arrears --help`)\n")
+                && stderr.matches("arrears --help").count() == 1,
+            "{what}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{what}");
+    }
+    assert!(!root().join("rules/out.jsonl").exists());
+    assert!(!root().join("rules/cx").exists());
+}

@@ -446,7 +446,7 @@ fn rules_without_a_policy_get_their_tables_and_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let out = site(
         tmp.path(),
-        Path::new("tests/fixtures/analysis/bool_gap"),
+        Path::new("tests/fixtures/analysis/unused_field"),
         &[],
     );
     let index = read(&out.join("index.html"));

@@ -430,6 +430,7 @@ fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
     std::fs::write(&file, format!("[{account}]")).unwrap();
     let run = crate::common::arrears(&[
         "dry-run",
+        "--allow-analysis-errors",
         "--rules",
         rules.to_str().unwrap(),
         "--as-of",

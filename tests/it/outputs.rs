@@ -33,11 +33,9 @@ fn extract(dir: &Path) -> PathBuf {
     dir.join("x.csv")
 }
 
+/// A batch of the shipped rules in `dir`.
 fn batch_in(dir: &Path, extra: &[&str]) -> Output {
-    let rules = rules();
-    let mut args = vec!["batch", "--rules", &rules, "--as-of", AS_OF];
-    args.extend_from_slice(extra);
-    arrears_in(dir, &args)
+    common::batch_in(dir, rules(), extra)
 }
 
 /// Exit 64, one `error:` line containing `needle`, nothing on stdout.
@@ -335,21 +333,23 @@ fn a_terminated_batch_removes_its_partial_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     mkfifo(&input);
-    let rules = rules();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(["batch", "--rules", &rules, "--as-of", AS_OF])
-        .args([
+    // An earlier run's output, which a stopped run must leave whole.
+    std::fs::write(dir.path().join("out.jsonl"), "earlier run\n").unwrap();
+    let mut child = common::batch_command(
+        dir.path(),
+        rules(),
+        &[
             "--out",
             "out.jsonl",
             "--rejects",
             "rejects.jsonl",
             "in.jsonl",
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Opens when the batch opens its end; held open, the batch waits for more rows.
     let mut feed = std::fs::OpenOptions::new()
         .write(true)
@@ -383,7 +383,15 @@ fn a_terminated_batch_removes_its_partial_files() {
         out.status,
         common::stderr(&out)
     );
-    assert_eq!(names(dir.path()), ["in.jsonl"]);
+    assert_eq!(names(dir.path()), ["in.jsonl", "out.jsonl"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap(),
+        "earlier run\n"
+    );
+    assert_eq!(
+        common::stderr(&out),
+        "error: stopped by SIGTERM before the end: no output file was written, and files there before are as they were\n"
+    );
 }
 
 #[test]
@@ -727,12 +735,7 @@ pub(crate) fn corrupt_extract(dir: &Path) {
 
 /// A batch in `dir` with standard output and error redirected to files.
 fn batch_redirected(dir: &Path, extra: &[&str], stdout: &Path, stderr: &Path) -> Option<i32> {
-    let rules = rules();
-    let mut args = vec!["batch", "--rules", &rules, "--as-of", AS_OF];
-    args.extend_from_slice(extra);
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(&args)
-        .current_dir(dir)
+    common::batch_command(dir, rules(), extra)
         .stdout(std::fs::File::create(stdout).unwrap())
         .stderr(std::fs::File::create(stderr).unwrap())
         .status()
@@ -930,9 +933,7 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
             .open("/dev/full")
             .unwrap()
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(["batch", "--rules", &rules, "--as-of", AS_OF, "x.csv"])
-        .current_dir(dir.path())
+    let out = common::batch_command(dir.path(), &rules, &["x.csv"])
         .stdout(full())
         .output()
         .unwrap();
@@ -958,7 +959,7 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
 /// a file, and the links lost), and so is a read-only file: exit 2 before any
 /// row is read, nothing written.
 #[test]
-fn a_link_loop_or_a_read_only_output_is_refused() {
+fn a_link_loop_a_read_only_file_or_a_directory_as_an_output_is_refused_before_the_run() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -984,7 +985,9 @@ fn a_link_loop_or_a_read_only_output_is_refused() {
         let stderr = common::stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
         assert!(
-            stderr.starts_with("error: `ro.json` is read-only; it is not replaced"),
+            stderr.starts_with(&format!(
+                "error: {flag}: `ro.json` is read-only; it is not replaced"
+            )),
             "{stderr}"
         );
         assert!(
@@ -992,5 +995,24 @@ fn a_link_loop_or_a_read_only_output_is_refused() {
             "the run went ahead: {stderr}"
         );
         assert_eq!(std::fs::read_to_string(&ro).unwrap(), "last night's\n");
+    }
+    // A directory is refused before the run too: `--summary` was found only
+    // after it, and the whole night's outputs were discarded.
+    std::fs::create_dir(d.join("reports")).unwrap();
+    for flag in ["--out", "--rejects", "--summary"] {
+        let also = if flag == "--out" {
+            "--rejects"
+        } else {
+            "--out"
+        };
+        let out = batch_in(d, &[flag, "reports", also, "a.jsonl", "x.csv"]);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{flag}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {flag}: `reports` is a directory")),
+            "{stderr}"
+        );
+        assert!(!d.join("a.jsonl").exists(), "{flag}");
     }
 }

@@ -295,7 +295,7 @@ fn a_document_names_its_rules_and_the_command_line_overrides_them() {
     let out = arrears(&[
         "test",
         "--rules",
-        "tests/fixtures/eval/first/rules",
+        "tests/fixtures/eval/collect/rules",
         SELF_CONTAINED,
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));

@@ -244,8 +244,14 @@ pub fn write_all(
         let id = format!("cx-{}", name.trim_end_matches(".yaml"));
         let message = format!("{}: {}", f.diagnostic.location(), f.diagnostic.message);
         let path = dir.join(&name);
+        // An error (a gap, an overlap) makes dry-run refuse the rules unless told.
+        let allow = if f.diagnostic.severity == crate::diagnostic::Severity::Error {
+            " --allow-analysis-errors"
+        } else {
+            ""
+        };
         let run = format!(
-            "arrears dry-run --rules {} --as-of <date> {}",
+            "arrears dry-run{allow} --rules {} --as-of <date> {}",
             rules.display(),
             path.display()
         );

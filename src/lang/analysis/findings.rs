@@ -47,6 +47,18 @@ pub(crate) fn analyse_table(
     table_index: u32,
     leaf_budget: u64,
 ) -> Vec<Finding> {
+    analyse_table_for(schema, table, table_index, leaf_budget, false)
+}
+
+/// [`analyse_table`]; with `errors_only`, only what can be an error (gaps,
+/// overlaps), so that a large `first` table costs a command's start-up nothing.
+pub(crate) fn analyse_table_for(
+    schema: &Schema,
+    table: &Table,
+    table_index: u32,
+    leaf_budget: u64,
+    errors_only: bool,
+) -> Vec<Finding> {
     let too_large = || {
         Finding::plain(Diagnostic::warning(
             "not-analysed",
@@ -68,11 +80,13 @@ pub(crate) fn analyse_table(
         leaves: leaf_budget,
         pairs: PAIR_BUDGET,
     };
-    let mut found = match findings(table, table_index, &mut search) {
+    let mut found = match findings(table, table_index, &mut search, errors_only) {
         Ok(found) => found,
         Err(OverBudget) => vec![too_large()],
     };
-    found.extend(unknown_cells(table, &space));
+    if !errors_only {
+        found.extend(unknown_cells(table, &space));
+    }
     found
 }
 
@@ -109,7 +123,12 @@ fn unknown_cells(table: &Table, space: &Space) -> Vec<Finding> {
 }
 
 #[allow(clippy::needless_range_loop)]
-fn findings(table: &Table, t: u32, s: &mut Search) -> Result<Vec<Finding>, OverBudget> {
+fn findings(
+    table: &Table,
+    t: u32,
+    s: &mut Search,
+    errors_only: bool,
+) -> Result<Vec<Finding>, OverBudget> {
     let mut out = Vec::new();
     let n = table.rows.len();
     let space = s.space;
@@ -213,7 +232,13 @@ fn findings(table: &Table, t: u32, s: &mut Search) -> Result<Vec<Finding>, OverB
     };
     let mut possible_overlap: Option<(usize, usize)> = None;
     let mut conditions: HashMap<Vec<(&Bits, Option<&str>)>, Vec<usize>> = HashMap::new();
-    for j in 0..n {
+    // Only overlaps are errors among the row findings.
+    let rows = if errors_only && !matches!(table.hit, HitPolicy::Unique | HitPolicy::Any) {
+        0
+    } else {
+        n
+    };
+    for j in 0..rows {
         let row = &table.rows[j];
         if may(j).iter().any(Bits::is_empty) {
             out.push(found(
@@ -387,6 +412,9 @@ fn findings(table: &Table, t: u32, s: &mut Search) -> Result<Vec<Finding>, OverB
                 }
                 continue;
             }
+        }
+        if errors_only {
+            continue;
         }
         // Subsumed: another row matches everything this one does, with the same constant outputs.
         let Some(mine) = &outputs[j] else { continue };

@@ -37,7 +37,7 @@ use crate::lang::ir::Program;
 use crate::model::doc::SchemaDoc;
 use crate::source::SourceFile;
 use crate::types::{RecordId, Value};
-use findings::analyse_table;
+use findings::{analyse_table, analyse_table_for};
 use unused::unused;
 
 /// Leaf visits allowed per table for the coverage searches.
@@ -85,6 +85,22 @@ pub fn analyse_findings(program: &Program, ctx: &Context) -> Vec<Finding> {
         );
     }
     out.extend(unused(program, ctx).into_iter().map(Finding::plain));
+    out
+}
+
+/// The analysis' errors alone (gaps, overlaps under `unique` and `any`): what
+/// [`analyse`] reports as errors, without the warnings' costlier searches
+/// (masked and subsumed rows), for commands that refuse rules with errors.
+pub fn errors(program: &Program) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (t, table) in program.tables.iter().enumerate() {
+        out.extend(
+            analyse_table_for(&program.schema, table, t as u32, LEAF_BUDGET, true)
+                .into_iter()
+                .map(|f| f.diagnostic)
+                .filter(|d| d.severity == crate::diagnostic::Severity::Error),
+        );
+    }
     out
 }
 

@@ -2,6 +2,7 @@
 // Each test binary uses a different subset.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -21,6 +22,31 @@ pub fn arrears_in(cwd: &Path, args: &[&str]) -> Output {
         .current_dir(cwd)
         .output()
         .expect("run arrears")
+}
+
+/// The day the batch tests evaluate on.
+pub const BATCH_AS_OF: &str = "2026-11-22";
+
+/// `arrears batch --rules RULES --as-of 2026-11-22 ARGS...` run in `dir` (so
+/// relative paths are read from there).
+pub fn batch_in(dir: &Path, rules: impl AsRef<OsStr>, args: &[&str]) -> Output {
+    batch_command(dir, rules, args)
+        .output()
+        .expect("run arrears batch")
+}
+
+/// [`batch_in`]'s command, for a test that sets its standard streams or
+/// environment, or spawns it.
+pub fn batch_command(dir: &Path, rules: impl AsRef<OsStr>, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arrears"));
+    command
+        .arg("batch")
+        .arg("--rules")
+        .arg(rules)
+        .args(["--as-of", BATCH_AS_OF])
+        .args(args)
+        .current_dir(dir);
+    command
 }
 
 pub fn stdout(o: &Output) -> String {
