@@ -199,10 +199,12 @@ pub struct DiagnosticJson {
     pub end_column: usize,
 }
 
-/// Sorts diagnostics root causes first, then by file, position and code, for
-/// stable output: a file that could not be read, then the schema, then
-/// everything else (which may follow from them). `lint` prints in this order and
-/// `dry-run`, `test` and `batch` name the first error, so all name the same one.
+/// Sorts diagnostics root causes first, then errors before warnings before
+/// infos (as rustc and ruff do: the error to fix is never under a warning),
+/// then by file, position and code, for stable output: a file that could not
+/// be read, then the schema, then everything else (which may follow from
+/// them). `lint` prints in this order, text and JSON alike, and `dry-run`,
+/// `test` and `batch` name the first error, so all name the same one.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
 }
@@ -216,8 +218,14 @@ pub fn first_error(diagnostics: &[Diagnostic]) -> Option<&Diagnostic> {
 }
 
 /// The order [`sort`] puts diagnostics in.
-pub fn sort_key(d: &Diagnostic) -> (u8, &str, usize, &'static str) {
-    (stage(d.code), d.file.name.as_str(), d.span.start, d.code)
+pub fn sort_key(d: &Diagnostic) -> (u8, std::cmp::Reverse<Severity>, &str, usize, &'static str) {
+    (
+        stage(d.code),
+        std::cmp::Reverse(d.severity),
+        d.file.name.as_str(),
+        d.span.start,
+        d.code,
+    )
 }
 
 /// 0: a rule file could not be read; 1: the schema is wrong; 2: the rest.
