@@ -209,6 +209,42 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
 }
 
+/// Several problems of a bad input as the one `error:` line exit 2 promises:
+/// the first (in [`sort`] order) with its hint, then how many more and the
+/// lines of the first few.
+pub fn one_line_of(problems: &[Diagnostic]) -> Option<String> {
+    let mut sorted: Vec<&Diagnostic> = problems.iter().collect();
+    sorted.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    let (first, rest) = sorted.split_first()?;
+    let mut line = first.one_line();
+    if !rest.is_empty() {
+        const SHOWN: usize = 5;
+        // Lines of the first one's file, else `file:line`.
+        let one_file = rest.iter().all(|d| d.file.name == first.file.name);
+        let at: Vec<String> = rest
+            .iter()
+            .take(SHOWN)
+            .map(|d| match one_file {
+                true => d.line_col().0.to_string(),
+                false => format!("{}:{}", d.file.name, d.line_col().0),
+            })
+            .collect();
+        let more = if rest.len() > SHOWN { ", ..." } else { "" };
+        let lines = match (one_file, rest.len()) {
+            (false, _) => "",
+            (true, 1) => "line ",
+            (true, _) => "lines ",
+        };
+        let _ = write!(
+            line,
+            " (and {} more, at {lines}{}{more})",
+            rest.len(),
+            at.join(", ")
+        );
+    }
+    Some(line)
+}
+
 /// The error [`sort`] puts first: the one every command names.
 pub fn first_error(diagnostics: &[Diagnostic]) -> Option<&Diagnostic> {
     diagnostics
