@@ -897,3 +897,29 @@ proptest! {
         }
     }
 }
+
+/// `always-true-cell`: alternatives that together match every value (`>= 5,
+/// <= 29`: a comma means OR), on ordered, money and enum columns, at the cell,
+/// with the range that was probably meant; the rows they make overlap or hide
+/// are not reported besides (the error says how many were left out). A cell
+/// that restricts (`>= 30`, `CA, TX`) is not reported.
+#[test]
+fn always_true_cell() {
+    case(
+        "always_true_cell",
+        &["always-true-cell"; 5],
+        &[
+            "always_true_cell/entry.yaml:11:18: warning[always-true-cell]: row `early`: cell `>= 5, <= 29` of column `dpd` matches every value",
+            "in a cell a comma means OR, not AND: `>= 5` or `<= 29` holds for any `dpd`; to test both",
+            "`[5..29]`",
+            "`not(5, 6)`",
+            "`[$3.00..$10.00)`",
+            "row `every-state`: cell `CA, TX, NY` of column `state` matches every value",
+            "`not(CA, TX)`",
+            "left out until it is fixed",
+            "0 error(s), 5 warning(s)",
+        ],
+        0,
+    );
+    assert_eq!(lint(&["always_true_cell", "--deny-warnings"]).1, 1);
+}

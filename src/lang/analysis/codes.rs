@@ -29,6 +29,9 @@ macro_rules! code {
 pub const CODES: &[CodeDoc] = &[
     code!("aggregate", "error", "An `aggregate` is unknown, or used where it cannot apply (not `collect`, or an output that cannot be summed).",
         "The table's single value would be undefined.", "hit: collect\naggregate: average   # sum, min, max or count"),
+    code!("always-true-cell", "warning", "A condition cell whose alternatives together match every value of its column, decided exactly as the rest of the analysis: `>= 5, <= 29` (in a cell a comma means OR, so this is every number, not 5 to 29), `!= 5, != 6`, `< 10, >= 3`, `true, false`, or an enum cell listing every variant. The help shows the range the alternatives share (`[5..29]`), which is usually what was meant. A single test is never reported (`!= null` tests that a value is present), nor a cell that compares with a value read from the account.",
+        "The row reads as a condition but tests nothing, so it fires for accounts it was written to leave out; `-` is how a cell says \"any value\". A warning, like `masked-row` and `subsumed-row`: the rules run, but a condition does nothing, and an enum cell listing every variant may be meant to leave out variants added later (errors are kept for tables that fail when run: `table-gap`, `table-overlap`). `--deny-warnings` makes it fail a CI run. The overlaps and hidden rows such a row causes are not reported besides it: they follow from it, and the warning says how many were left out.",
+        "when: { dpd: \">= 5, <= 29\" }   # any dpd; meant [5..29]"),
     code!("arguments", "error", "A function gets the wrong number or kind of arguments.",
         "The call cannot be evaluated.", "effective_arrears: round(account.arrears, 2, 3)   # round(x) or round(x, places)"),
     code!("calendar", "error", "A calendar is malformed: an unknown weekday or observance rule, a holiday that is not a date or yearly rule, or bad `from`/`until` years.",
