@@ -923,3 +923,19 @@ fn always_true_cell() {
     );
     assert_eq!(lint(&["always_true_cell", "--deny-warnings"]).1, 1);
 }
+
+/// Under `unique` the always-true row overlaps its neighbours: those errors
+/// stay (the table fails when run, so lint must fail too), each marked as
+/// following from the cell.
+#[test]
+fn always_true_cell_overlaps_are_marked_as_following() {
+    case(
+        "always_true_cell_unique",
+        &["table-overlap", "table-overlap", "always-true-cell"],
+        &[
+            "help: this follows from row `early`'s cell at always_true_cell_unique/bucket.yaml:9:31, which",
+            "write `[5..29]`",
+        ],
+        1,
+    );
+}

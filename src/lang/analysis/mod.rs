@@ -82,12 +82,28 @@ pub fn analyse_findings(program: &Program, ctx: &Context) -> Vec<Finding> {
         let mut always_true = always_true::always_true_cells(&program.schema, table);
         let mut found = analyse_table(&program.schema, table, t as u32, LEAF_BUDGET);
         // A row whose cell tests nothing overlaps, hides or is hidden by its
-        // neighbours: those findings follow from the one error and would
-        // bury it, so they wait for its fix (and the error says how many).
+        // neighbours: those warnings follow from the one cell and would bury
+        // it, so they wait for its fix (and it says how many). An error (an
+        // overlap under `unique`) fails when run: it stays, marked as following.
         for (row, d) in always_true.iter_mut() {
             let named = format!("`{row}`");
             let before = found.len();
-            found.retain(|f| !f.diagnostic.message.contains(&named));
+            let follows = format!(
+                "this follows from row {named}'s cell at {}, which matches every value (always-true-cell)",
+                d.location()
+            );
+            found.retain_mut(|f| {
+                let about = f.diagnostic.message.contains(&named);
+                if about && f.diagnostic.severity == crate::diagnostic::Severity::Error {
+                    let help = f.diagnostic.help.take();
+                    f.diagnostic.help = Some(match help {
+                        Some(help) => format!("{follows}; {help}"),
+                        None => follows.clone(),
+                    });
+                    return true;
+                }
+                !about
+            });
             let left_out = before - found.len();
             if left_out > 0 {
                 let help = d.help.take().unwrap_or_default();
