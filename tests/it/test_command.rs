@@ -276,6 +276,25 @@ fn lint_checks_test_documents() {
         .iter()
         .map(|d| d["message"].as_str().unwrap())
         .collect();
+    // Each at the key or value written wrong, not at the table's name.
+    let at = |needle: &str| -> (u64, u64) {
+        let d = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["message"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("`{needle}` not reported"));
+        (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap())
+    };
+    assert_eq!(at("no output `categroy`"), (9, 16));
+    assert_eq!(
+        at("`dpd_bucket.bucket` is never `b1_30`: it is not a variant of enum `dpd_bucket`"),
+        (9, 17)
+    );
+    assert_eq!(
+        at("`collection_class.class` is never `card_erly`: the table never gives it"),
+        (10, 34)
+    );
     for wanted in [
         "expects nothing",
         "unknown key `exludes`",
