@@ -56,7 +56,7 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         file.offset_of(l.line() as usize, l.column() as usize)
     });
     // Where the analyst must edit, when the parser noticed it later.
-    if message.contains("tab") {
+    if message.contains("found a tab") || message.contains("tabs disallowed") {
         if let Some(at) = tab_indent(&file.text, start) {
             return Diagnostic::error(
                 "yaml",
@@ -562,4 +562,37 @@ pub fn date_cell(
         ));
     }
     date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_toml_string_is_not_unterminated() {
+        let ok = "a = \"x # y\" # it's a comment\nb = 'it''s'\nc = \"q\\\"\"\nd = \"\"\"two\nlines \"\"\"\ne = '''x\n'''\n";
+        assert_eq!(unterminated_string(ok), None);
+        let open = "a = \"x\"\nb = { dpd = \">= 5 }\nc = \"y\"\n";
+        assert_eq!(unterminated_string(open), Some(open.find("\">=").unwrap()));
+    }
+
+    #[test]
+    fn a_yaml_quote_is_unclosed_only_when_it_runs_on_to_the_error_line() {
+        let text = "a: don't\n# it's\nb: \">= 5\nc: \"x\" y\n";
+        // YAML reads `>= 5\nc: ` as the value, closed by the quote before `x`.
+        let close = text.find("\"x").unwrap();
+        let open = text.find("\">=").unwrap();
+        assert_eq!(unclosed_quote(text, close + 1), Some((open, close)));
+        // Closed on its own line: the error is elsewhere.
+        let text = "a: \"x\"\nb: [1,\n";
+        assert_eq!(unclosed_quote(text, text.len() - 1), None);
+    }
+
+    #[test]
+    fn a_tab_is_found_in_the_indentation_after_the_error() {
+        let text = "rows:\n  - id: a\n\twhen: x\n";
+        let error_at = text.find("a\n").unwrap();
+        assert_eq!(tab_indent(text, error_at), Some(text.find('\t').unwrap()));
+        assert_eq!(tab_indent("a: b\tc\n", 2), None);
+    }
 }
