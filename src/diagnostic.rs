@@ -199,12 +199,50 @@ pub struct DiagnosticJson {
     pub end_column: usize,
 }
 
-/// Sorts diagnostics root causes first, then by file, position and code, for
-/// stable output: a file that could not be read, then the schema, then
-/// everything else (which may follow from them). `lint` prints in this order and
-/// `dry-run`, `test` and `batch` name the first error, so all name the same one.
+/// Sorts diagnostics root causes first, then errors before warnings before
+/// infos (as rustc and ruff do: the error to fix is never under a warning),
+/// then by file, position and code, for stable output: a file that could not
+/// be read, then the schema, then everything else (which may follow from
+/// them). `lint` prints in this order, text and JSON alike, and `dry-run`,
+/// `test` and `batch` name the first error, so all name the same one.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+}
+
+/// Several problems of a bad input as the one `error:` line exit 2 promises:
+/// the first (in [`sort`] order) with its hint, then how many more and the
+/// lines of the first few.
+pub fn one_line_of(problems: &[Diagnostic]) -> Option<String> {
+    let mut sorted: Vec<&Diagnostic> = problems.iter().collect();
+    sorted.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    let (first, rest) = sorted.split_first()?;
+    let mut line = first.one_line();
+    if !rest.is_empty() {
+        const SHOWN: usize = 5;
+        // Lines of the first one's file, else `file:line`.
+        let one_file = rest.iter().all(|d| d.file.name == first.file.name);
+        let at: Vec<String> = rest
+            .iter()
+            .take(SHOWN)
+            .map(|d| match one_file {
+                true => d.line_col().0.to_string(),
+                false => format!("{}:{}", d.file.name, d.line_col().0),
+            })
+            .collect();
+        let more = if rest.len() > SHOWN { ", ..." } else { "" };
+        let lines = match (one_file, rest.len()) {
+            (false, _) => "",
+            (true, 1) => "line ",
+            (true, _) => "lines ",
+        };
+        let _ = write!(
+            line,
+            " (and {} more, at {lines}{}{more})",
+            rest.len(),
+            at.join(", ")
+        );
+    }
+    Some(line)
 }
 
 /// The error [`sort`] puts first: the one every command names.
@@ -216,8 +254,14 @@ pub fn first_error(diagnostics: &[Diagnostic]) -> Option<&Diagnostic> {
 }
 
 /// The order [`sort`] puts diagnostics in.
-pub fn sort_key(d: &Diagnostic) -> (u8, &str, usize, &'static str) {
-    (stage(d.code), d.file.name.as_str(), d.span.start, d.code)
+pub fn sort_key(d: &Diagnostic) -> (u8, std::cmp::Reverse<Severity>, &str, usize, &'static str) {
+    (
+        stage(d.code),
+        std::cmp::Reverse(d.severity),
+        d.file.name.as_str(),
+        d.span.start,
+        d.code,
+    )
 }
 
 /// 0: a rule file could not be read; 1: the schema is wrong; 2: the rest.

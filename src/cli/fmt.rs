@@ -54,21 +54,21 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     let mut seen = std::collections::HashSet::new();
     files.retain(|path| path.canonicalize().map_or(true, |real| seen.insert(real)));
     let write = !(args.check || args.diff);
-    let (mut changed, mut broken, mut unreadable) = (0, 0, 0);
+    let (mut changed, mut broken) = (0, 0);
+    // Exit 2 says one line: the files that could not be read, at the end.
+    let mut unreadable: Vec<String> = Vec::new();
     for path in &files {
         let shown = path.display().to_string();
         let text = match read_regular(path, MAX_RULE_FILE_BYTES).map(String::from_utf8) {
             Ok(Ok(text)) => text,
             Ok(Err(_)) => {
-                error_line(format!(
+                unreadable.push(format!(
                     "`{shown}` is not valid UTF-8; save the file as UTF-8"
                 ));
-                unreadable += 1;
                 continue;
             }
             Err(e) => {
-                error_line(e);
-                unreadable += 1;
+                unreadable.push(e.to_string());
                 continue;
             }
         };
@@ -115,7 +115,13 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             let _ = writeln!(out, "formatted {}", printable(&shown));
         }
     }
-    let formatted_already = files.len() - changed - broken - unreadable;
+    if let Some((first, rest)) = unreadable.split_first() {
+        error_line(match rest.len() {
+            0 => first.clone(),
+            n => format!("{first} (and {n} more file(s) that could not be read)"),
+        });
+    }
+    let formatted_already = files.len() - changed - broken - unreadable.len();
     let _ = writeln!(
         out,
         "{} {} {}, {formatted_already} already formatted{}",
@@ -126,12 +132,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         } else {
             "would be reformatted"
         },
-        match broken + unreadable {
+        match broken + unreadable.len() {
             0 => String::new(),
             n => format!(", {n} not formatted (errors above)"),
         }
     );
-    if unreadable > 0 {
+    if !unreadable.is_empty() {
         Exit::BadInput
     } else if broken > 0 {
         Exit::InvalidRules

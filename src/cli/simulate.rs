@@ -89,7 +89,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         match Timeline::read(file, policy) {
             Ok(t) => timelines.push(t),
             Err(problems) => {
-                problems.iter().for_each(|p| error_line(p.one_line()));
+                // Exit 2 says one line: the first problem, how many more and where.
+                error_line(crate::diagnostic::one_line_of(&problems).unwrap_or_default());
                 return Exit::BadInput;
             }
         }

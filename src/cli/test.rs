@@ -82,23 +82,22 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         return Exit::BadInput;
     }
     let mut documents = Vec::new();
-    let mut unusable = false;
+    // Exit 2 says one line: the first problem of all, how many more and where.
+    let mut problems = Vec::new();
     for file in &files {
         match TestDocument::read(file) {
             Ok(doc) => documents.push(doc),
-            Err(problems) => {
-                unusable = true;
+            Err(found) => {
                 if args.format == TestFormat::Github {
                     let cwd = std::env::current_dir().unwrap_or_default();
-                    let _ = write!(out, "{}", super::ci::github_diagnostics(&problems, &cwd));
+                    let _ = write!(out, "{}", super::ci::github_diagnostics(&found, &cwd));
                 }
-                problems
-                    .iter()
-                    .for_each(|p| error_line(crate::testing::TestFileError::from(p)));
+                problems.extend(found);
             }
         }
     }
-    if unusable {
+    if let Some(line) = crate::diagnostic::one_line_of(&problems) {
+        error_line(line);
         return Exit::BadInput;
     }
     // Each rules directory is loaded once; `rule_set[d]` is document d's.
@@ -136,14 +135,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         let dates = doc.case_dates();
         let chosen = dates.first().map_or(0, |(_, d)| book.set_on(*d));
         if let Some((name, date)) = dates.iter().find(|(_, d)| book.set_on(*d) != chosen) {
-            let (line, col) = doc.file.line_col(name.span.start);
-            error_line(format!(
-                "{}:{line}:{col}: case `{}` is as of {date}, when other effective-dated rules are in force than on {}, the document's first case's date; put the cases of each rule set in a document of their own",
-                doc.file.name,
-                name.value,
-                dates[0].1
+            problems.push(crate::diagnostic::Diagnostic::error(
+                "test-document",
+                &doc.file,
+                name.span,
+                format!(
+                    "case `{}` is as of {date}, when other effective-dated rules are in force than on {}, the document's first case's date; put the cases of each rule set in a document of their own",
+                    name.value,
+                    dates[0].1
+                ),
             ));
-            unusable = true;
         }
         let key = (*set, chosen);
         *set = sets.iter().position(|k| *k == key).unwrap_or_else(|| {
@@ -152,7 +153,8 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             sets.len() - 1
         });
     }
-    if unusable {
+    if let Some(line) = crate::diagnostic::one_line_of(&problems) {
+        error_line(line);
         return Exit::BadInput;
     }
     for &(dir, set) in &sets {
@@ -177,16 +179,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             list(&rule_dirs)
         ));
     }
+    let mut problems = Vec::new();
     for (doc, &set) in documents.iter().zip(&rule_set) {
-        let problems = doc.check(&subjects[set]);
-        if !problems.is_empty() {
-            unusable = true;
-            problems
-                .iter()
-                .for_each(|p| error_line(crate::testing::TestFileError::from(p)));
-        }
+        problems.extend(doc.check(&subjects[set]));
     }
-    if unusable {
+    if let Some(line) = crate::diagnostic::one_line_of(&problems) {
+        error_line(line);
         return Exit::BadInput;
     }
     let filter = args.filter.as_deref();

@@ -148,8 +148,22 @@ impl Builder<'_> {
             // Every experiment's arms, listed or not: an unlisted one is reported itself.
             let arms = docs.experiments.iter().flat_map(|(_, d)| &d.arms);
             named.extend(arms.filter_map(|a| a.value.template.as_ref().map(|t| t.value.clone())));
+            let templates = || {
+                docs.templates
+                    .iter()
+                    .map(|(_, d)| d.template.value.as_str())
+            };
+            // A misspelt name (`unknown-reference` already) counts as naming
+            // the template it was meant to be: no follow-on `unused`.
+            let meant: Vec<&str> = named
+                .iter()
+                .filter(|n| !templates().any(|t| t == n.as_str()))
+                .filter_map(|n| crate::diagnostic::nearest(n, templates()))
+                .collect();
             for (file, doc) in &docs.templates {
-                if named.contains(&doc.template.value) {
+                if named.contains(&doc.template.value)
+                    || meant.contains(&doc.template.value.as_str())
+                {
                     continue;
                 }
                 self.diags.push(

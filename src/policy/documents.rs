@@ -386,12 +386,21 @@ impl Builder<'_> {
                 classes: doc.classes.iter().map(|c| c.value.clone()).collect(),
             });
         }
-        for (file, doc) in &docs.experiments {
-            if !policy
-                .experiments
+        let names = || {
+            docs.experiments
                 .iter()
-                .any(|n| n.value == doc.experiment.value)
-            {
+                .map(|(_, d)| d.experiment.value.as_str())
+        };
+        for (file, doc) in &docs.experiments {
+            // Not listed, unless a misspelling of it is (`unknown-reference`
+            // says so already: the warning would only bury that error).
+            let listed = policy.experiments.iter().any(|n| {
+                n.value == doc.experiment.value
+                    || (!names().any(|e| e == n.value)
+                        && crate::diagnostic::nearest(&n.value, names())
+                            == Some(doc.experiment.value.as_str()))
+            });
+            if !listed {
                 self.diags.push(
                     Diagnostic::warning(
                         "unused",

@@ -159,14 +159,23 @@ impl Timeline {
         let mut problems = Vec::new();
         let from = date_cell(CODE, &file, &doc.from, &mut problems);
         let to = date_cell(CODE, &file, &doc.to, &mut problems);
+        // Happenings are checked against the span only when it is one: a
+        // `to` before `from` puts every happening "outside", follow-ons that
+        // would bury the real error.
+        let mut span = from.zip(to);
         if let (Some(from), Some(to)) = (from, to) {
             let days = (to - from).num_days();
             if days < 0 {
-                problems.push(error(
-                    doc.to.span,
-                    format!("`to` ({to}) is before `from` ({from})"),
-                ));
+                span = None;
+                problems.push(
+                    error(
+                        doc.to.span,
+                        format!("`to` ({to}) is before `from` ({from})"),
+                    )
+                    .with_help("`from` is the first day and `to` the last"),
+                );
             } else if days >= MAX_DAYS {
+                span = None;
                 problems.push(
                     error(
                         doc.to.span,
@@ -185,7 +194,7 @@ impl Timeline {
             let Some(h) = Happening::read(&file, h, &mut problems) else {
                 continue;
             };
-            if let (Some(from), Some(to)) = (from, to) {
+            if let Some((from, to)) = span {
                 if h.date < from || h.date > to {
                     problems.push(error(
                         h.span,

@@ -93,7 +93,7 @@ impl TestDocument {
                 }
             }
             for (key, want) in case.decisions.iter().flatten() {
-                problems.extend(check_decision(plan, key, want, &error));
+                problems.extend(check_decision(plan, key, want, &self.file, &error));
             }
         }
         crate::diagnostic::sort(&mut problems);
@@ -149,6 +149,7 @@ fn check_decision(
     plan: &Plan,
     key: &DecisionKey,
     want: &Json,
+    file: &crate::source::SourceFile,
     error: &dyn Fn(Span, String) -> Diagnostic,
 ) -> Vec<Diagnostic> {
     let (name, item) = key.parts();
@@ -179,11 +180,14 @@ fn check_decision(
         Json::Array(rows) => rows.iter().filter_map(Json::as_object).collect(),
         _ => Vec::new(),
     };
-    for output in listed.iter().flat_map(|fields| fields.keys()) {
-        if !outputs.contains(&output.as_str()) {
+    // The value is plain JSON (no spans inside): each output key is found in
+    // the text after the table's name, where the analyst wrote it.
+    let key_at = |output: &str| key_after(file, span.end, output).unwrap_or(span);
+    for (output, value) in listed.iter().flat_map(|fields| fields.iter()) {
+        let Some(k) = outputs.iter().position(|o| *o == output.as_str()) else {
             problems.push(
                 error(
-                    span,
+                    key_at(output),
                     format!(
                         "`decisions`: table `{name}` has no output `{output}` (its outputs: {})",
                         outputs.join(", ")
@@ -191,9 +195,116 @@ fn check_decision(
                 )
                 .with_help_opt(did_you_mean(output, outputs.iter().copied())),
             );
+            continue;
+        };
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        // Not a variant of the output's enum; else not among the values the
+        // table's rows and default give (when all are written out).
+        let variants = match &table.results[k].1 {
+            crate::types::Type::Enum(id) => {
+                let e = plan.schema().enum_def(*id);
+                let what = format!(
+                    "it is not a variant of enum `{}` (its variants: {})",
+                    e.name,
+                    e.variants.join(", ")
+                );
+                Some((e.variants.clone(), what))
+            }
+            _ => None,
+        };
+        let given = || {
+            given_values(plan, table, output).map(|g| {
+                let what = format!("the table never gives it (it gives: {})", g.join(", "));
+                (g, what)
+            })
+        };
+        let known = match variants {
+            Some((variants, what)) if !variants.iter().any(|v| v == value) => {
+                Some((variants, what))
+            }
+            _ => given(),
+        };
+        let Some((known, what)) = known else {
+            continue;
+        };
+        if !known.iter().any(|v| v == value) {
+            let at = key_at(output);
+            let at = value_after(file, at.end, value).unwrap_or(at);
+            problems.push(
+                error(
+                    at,
+                    format!("`decisions`: `{name}.{output}` is never `{value}`: {what}"),
+                )
+                .with_help_opt(did_you_mean(value, known.iter().map(String::as_str))),
+            );
         }
     }
     problems
+}
+
+/// The values output `output` of `table` takes in its rows and default, as
+/// text, when every one is a constant text or enum variant (`None` when one is
+/// computed, or the output is of another type).
+fn given_values(
+    plan: &Plan,
+    table: &crate::lang::compile::CompiledTable,
+    output: &str,
+) -> Option<Vec<String>> {
+    use crate::lang::ir::TExprKind;
+    use crate::types::{Type, Value};
+    let t = &table.table;
+    let col = t.outputs.iter().position(|o| o.name == output)?;
+    let exprs = t.rows.iter().map(|r| &r.outputs[col]);
+    let mut given = Vec::new();
+    for e in exprs.chain(t.default.iter().map(|d| &d[col])) {
+        let text = match (&e.kind, &t.outputs[col].ty) {
+            (TExprKind::Const(Value::Null), _) => continue,
+            (TExprKind::Const(Value::Text(v)), Type::Text) => v.to_string(),
+            (TExprKind::Const(Value::Enum(v)), Type::Enum(id)) => plan
+                .schema()
+                .enum_def(*id)
+                .variants
+                .get(*v as usize)?
+                .clone(),
+            _ => return None,
+        };
+        if !given.contains(&text) {
+            given.push(text);
+        }
+    }
+    (!given.is_empty()).then_some(given)
+}
+
+/// How far after a `decisions` table name its outputs are looked for.
+const DECISION_TEXT: usize = 4096;
+
+/// The span of `key` written as a key (`key:`, `key =`, maybe quoted) in the
+/// text after `from`.
+fn key_after(file: &crate::source::SourceFile, from: usize, key: &str) -> Option<Span> {
+    let end = (from + DECISION_TEXT).min(file.text.len());
+    let text = file.text.get(from..end).or_else(|| file.text.get(from..))?;
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(key).find_map(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + key.len()..]
+            .trim_start_matches(['"', '\''])
+            .trim_start();
+        (!before.is_some_and(word) && after.starts_with([':', '=']))
+            .then(|| Span::new(from + i, from + i + key.len()))
+    })
+}
+
+/// The span of `value` written (maybe quoted) as the value after `from`.
+fn value_after(file: &crate::source::SourceFile, from: usize, value: &str) -> Option<Span> {
+    let text = file.text.get(from..)?;
+    let rest = text.trim_start_matches(['"', '\'']).trim_start();
+    let rest = rest.strip_prefix([':', '='])?.trim_start();
+    let rest = rest.trim_start_matches(['"', '\'']);
+    let start = from + (text.len() - rest.len());
+    rest.starts_with(value)
+        .then(|| Span::new(start, start + value.len()))
 }
 
 /// The names a policy's actions can carry, so that an expected action naming

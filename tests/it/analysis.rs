@@ -167,7 +167,7 @@ fn date_gap() {
 fn dynamic_not_analysed() {
     case(
         "dynamic_not_analysed",
-        &["not-analysed", "unknown-cell", "not-analysed", "unknown-cell"],
+        &["not-analysed", "not-analysed", "unknown-cell", "unknown-cell"],
         &[
             "table `over` was not fully checked for gaps",
             "row `over`, column `balance` (dynamic_not_analysed/table.yaml:8:34)",
@@ -221,7 +221,7 @@ fn null_gap() {
 fn unknown_cell_masking() {
     case(
         "unknown_cell_masking",
-        &["unknown-cell", "masked-row"],
+        &["masked-row", "unknown-cell"],
         &[
             "unknown_cell_masking/table.yaml:14:34: info[unknown-cell]: row `over`: cell `> account.limit` of column `balance` is not analysed exactly",
             "row `consumer` can never fire: earlier row `broad` matches every input it matches",
@@ -561,8 +561,8 @@ fn quoted_threshold() {
             "quoted-threshold",
             "quoted-threshold",
             "quoted-threshold",
-            "unknown-cell",
             "quoted-threshold",
+            "unknown-cell",
         ],
         &[
             "quoted_threshold/close.toml:14:19: warning[quoted-threshold]: row id `close-under-5d-5usd` quotes thresholds of its row: `5d` is `dpd: < 5`, `5usd` is `arrears: < $5`",
@@ -897,4 +897,46 @@ proptest! {
             }
         }
     }
+}
+
+/// `always-true-cell`: alternatives that together match every value (`>= 5,
+/// <= 29`: a comma means OR), on ordered, money and enum columns, at the cell,
+/// with the range that was probably meant; the rows they make overlap or hide
+/// are not reported besides (the error says how many were left out). A cell
+/// that restricts (`>= 30`, `CA, TX`) is not reported.
+#[test]
+fn always_true_cell() {
+    case(
+        "always_true_cell",
+        &["always-true-cell"; 5],
+        &[
+            "always_true_cell/entry.yaml:11:18: warning[always-true-cell]: row `early`: cell `>= 5, <= 29` of column `dpd` matches every value",
+            "in a cell a comma means OR, not AND: `>= 5` or `<= 29` holds for any `dpd`; to test both",
+            "`[5..29]`",
+            "`not(5, 6)`",
+            "`[$3.00..$10.00)`",
+            "row `every-state`: cell `CA, TX, NY` of column `state` matches every value",
+            "`not(CA, TX)`",
+            "left out until it is fixed",
+            "0 error(s), 5 warning(s)",
+        ],
+        0,
+    );
+    assert_eq!(lint(&["always_true_cell", "--deny-warnings"]).1, 1);
+}
+
+/// Under `unique` the always-true row overlaps its neighbours: those errors
+/// stay (the table fails when run, so lint must fail too), each marked as
+/// following from the cell.
+#[test]
+fn always_true_cell_overlaps_are_marked_as_following() {
+    case(
+        "always_true_cell_unique",
+        &["table-overlap", "table-overlap", "always-true-cell"],
+        &[
+            "help: this follows from row `early`'s cell at always_true_cell_unique/bucket.yaml:9:31, which",
+            "write `[5..29]`",
+        ],
+        1,
+    );
 }

@@ -400,3 +400,28 @@ fn mixed_line_endings_become_the_files_usual_one() {
         "a CRLF file stays CRLF"
     );
 }
+
+/// Files that cannot be read are exit 2 and one `error:` line, however many
+/// there are; the others are still formatted.
+#[test]
+fn unreadable_files_are_one_error_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("a.yaml"), b"table: a\n\xff\n").unwrap();
+    std::fs::write(tmp.path().join("b.yaml"), b"table: b\n\xfe\n").unwrap();
+    std::fs::copy(
+        root().join("rules/dpd_bucket.yaml"),
+        tmp.path().join("c.yaml"),
+    )
+    .unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: `./a.yaml` is not valid UTF-8; save the file as UTF-8 (and 1 more file(s) that could not be read)\n"
+    );
+    assert!(
+        stdout(&out).contains("1 already formatted, 2 not formatted"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -620,3 +620,73 @@ fn several_problems_are_all_reported_sorted() {
     sorted.sort();
     assert_eq!(keys, sorted);
 }
+
+/// A misspelt reference is the error to fix: it comes first, and the thing it
+/// was meant to name is not also reported `unused` (a follow-on that would
+/// vanish with the fix). Errors come before warnings, in text and JSON.
+#[test]
+fn misspelt_reference_comes_first_without_a_follow_on_unused() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/follow_ons");
+    for (name, meant) in [
+        ("misspelt_template", "template `std`"),
+        ("misspelt_experiment", "experiment `a_letters`"),
+    ] {
+        let out = lint(&dir, &[name]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let text = stdout(&out);
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.contains("error[unknown-reference]"),
+            "{name}: first line {first:?}"
+        );
+        assert!(text.contains("did you mean `"), "{name}: {text}");
+        assert!(
+            !text.contains(meant),
+            "{name}: follow-on about {meant}:\n{text}"
+        );
+        assert_snapshot!(name, text);
+        let json = lint(&dir, &[name, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+        let diags = json["diagnostics"].as_array().unwrap();
+        assert_eq!(diags[0]["code"], "unknown-reference", "{name}: {diags:?}");
+        assert!(
+            diags
+                .iter()
+                .all(|d| !d["message"].as_str().unwrap().contains(meant)),
+            "{name}: {diags:?}"
+        );
+    }
+}
+
+/// Within one run errors come before warnings and warnings before infos, in
+/// every lint and analysis fixture (JSON order is the text order).
+#[test]
+fn errors_come_before_warnings_before_infos() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let rank = |s: &str| match s {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    let mut checked = 0;
+    for group in ["lint", "analysis", "follow_ons"] {
+        for entry in std::fs::read_dir(root.join(group)).unwrap() {
+            let dir = entry.unwrap().path();
+            let out = lint(&dir, &[".", "--format", "json"]);
+            let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+            let ranks: Vec<u8> = json["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| rank(d["severity"].as_str().unwrap()))
+                .collect();
+            assert!(
+                ranks.windows(2).all(|w| w[0] <= w[1]),
+                "{}: severities out of order: {ranks:?}",
+                dir.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked} fixtures");
+}

@@ -83,6 +83,7 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
             "to: 2026-11-15",
         ),
         ("a mistyped year", "to: 2026-11-30", "to: 2126-11-30"),
+        ("`to` before `from`", "to: 2026-11-30", "to: 2026-10-30"),
         ("misspelt key", "ages:", "age:"),
         (
             "a promise that does not exist",
@@ -136,6 +137,10 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
         let out = arrears_in(dir.path(), &["simulate", "timeline.yaml"]);
         // The last line: a run that stopped on a day prints its history first.
         let first = stderr(&out).lines().last().unwrap_or_default().to_string();
+        // A timeline that cannot be used is exit 2: one line, no follow-ons.
+        if out.status.code() == Some(2) {
+            assert_eq!(stderr(&out).lines().count(), 1, "{what}: {}", stderr(&out));
+        }
         report.push_str(&format!(
             "{what}: exit {:?}\n  {first}\n",
             out.status.code()

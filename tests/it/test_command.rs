@@ -137,6 +137,28 @@ fn unusable_documents_exit_2() {
     );
     let out = arrears(&["test", dir.path().join("missing.yaml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    // Two broken documents: still one line, naming the first problem and the other.
+    let other = dir.path().join("other.yaml");
+    std::fs::write(
+        &other,
+        "tests: other
+cases:
+  - name: x
+    acount: y
+",
+    )
+    .unwrap();
+    let out = arrears(&["test", bad.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let errors = stderr(&out);
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    assert!(
+        errors.contains("bad.yaml:4:5: unknown key")
+            && errors.contains("(and 1 more, at ")
+            && errors.contains("other.yaml:4)"),
+        "{errors}"
+    );
 }
 
 /// A directory searched for test documents: a file whose top-level key is
@@ -182,8 +204,9 @@ fn contains_excludes_and_rows_not_fired() {
     assert_snapshot!("outcomes_failing", stdout(&out));
 }
 
-/// A document that cannot be used is refused before any case runs, every
-/// problem on one line with file:line:col (exit 2).
+/// A document that cannot be used is refused before any case runs: exit 2
+/// and one line, the first problem with file:line:col, then how many more and
+/// at which lines, and the `lint --tests` that lists them all.
 #[test]
 fn unusable_documents_name_every_problem() {
     let dir = common::root().join("tests/fixtures/test_command/unusable");
@@ -200,9 +223,7 @@ fn unusable_documents_name_every_problem() {
         assert_eq!(stdout(&out), "", "{name}: no case runs");
         let errors = stderr(&out);
         assert!(
-            errors
-                .lines()
-                .all(|l| l.starts_with(&format!("error: {path}:"))),
+            errors.starts_with(&format!("error: {path}:")) && errors.lines().count() == 1,
             "{errors}"
         );
         assert_snapshot!(
@@ -255,6 +276,25 @@ fn lint_checks_test_documents() {
         .iter()
         .map(|d| d["message"].as_str().unwrap())
         .collect();
+    // Each at the key or value written wrong, not at the table's name.
+    let at = |needle: &str| -> (u64, u64) {
+        let d = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["message"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("`{needle}` not reported"));
+        (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap())
+    };
+    assert_eq!(at("no output `categroy`"), (9, 16));
+    assert_eq!(
+        at("`dpd_bucket.bucket` is never `b1_30`: it is not a variant of enum `dpd_bucket`"),
+        (9, 17)
+    );
+    assert_eq!(
+        at("`collection_class.class` is never `card_erly`: the table never gives it"),
+        (10, 34)
+    );
     for wanted in [
         "expects nothing",
         "unknown key `exludes`",
@@ -299,8 +339,10 @@ fn a_document_names_its_rules_and_the_command_line_overrides_them() {
         SELF_CONTAINED,
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    // One line: the first problem (the inline account), and the other's line.
     assert!(
-        stderr(&out).contains("there is no row `entry:consumer-in-arrears`"),
+        stderr(&out).contains("self_contained.yaml:8:14: bad account data")
+            && stderr(&out).trim_end().ends_with("(and 1 more, at line 9)"),
         "{}",
         stderr(&out)
     );

@@ -13,9 +13,11 @@
 //! The rooms: `cell` (what one cell matches), `bits` and `space` (a table as
 //! boxes of pieces), `search` (coverage under the budgets), `show` (points and
 //! regions written as cells), `findings` (gap, overlap, masked, subsumed and
-//! duplicate rows of one table), `unused` (fields and tables nothing reads).
+//! duplicate rows of one table), `unused` (fields and tables nothing reads),
+//! `always_true` (a cell whose alternatives match every value: `>= 5, <= 29`).
 //! This file holds the entry points and what they return.
 
+mod always_true;
 pub mod codes;
 pub mod counterexample;
 pub mod domain;
@@ -77,7 +79,41 @@ pub fn analyse(program: &Program, ctx: &Context) -> Vec<Diagnostic> {
 pub fn analyse_findings(program: &Program, ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for (t, table) in program.tables.iter().enumerate() {
-        out.extend(analyse_table(&program.schema, table, t as u32, LEAF_BUDGET));
+        let mut always_true = always_true::always_true_cells(&program.schema, table);
+        let mut found = analyse_table(&program.schema, table, t as u32, LEAF_BUDGET);
+        // A row whose cell tests nothing overlaps, hides or is hidden by its
+        // neighbours: those warnings follow from the one cell and would bury
+        // it, so they wait for its fix (and it says how many). An error (an
+        // overlap under `unique`) fails when run: it stays, marked as following.
+        for (row, d) in always_true.iter_mut() {
+            let named = format!("`{row}`");
+            let before = found.len();
+            let follows = format!(
+                "this follows from row {named}'s cell at {}, which matches every value (always-true-cell)",
+                d.location()
+            );
+            found.retain_mut(|f| {
+                let about = f.diagnostic.message.contains(&named);
+                if about && f.diagnostic.severity == crate::diagnostic::Severity::Error {
+                    let help = f.diagnostic.help.take();
+                    f.diagnostic.help = Some(match help {
+                        Some(help) => format!("{follows}; {help}"),
+                        None => follows.clone(),
+                    });
+                    return true;
+                }
+                !about
+            });
+            let left_out = before - found.len();
+            if left_out > 0 {
+                let help = d.help.take().unwrap_or_default();
+                d.help = Some(format!(
+                    "{help} ({left_out} finding(s) about row {named} that follow from this cell are left out until it is fixed)"
+                ));
+            }
+        }
+        out.extend(always_true.into_iter().map(|(_, d)| Finding::plain(d)));
+        out.extend(found);
         out.extend(
             quoted::quoted_thresholds(&program.schema, table)
                 .into_iter()

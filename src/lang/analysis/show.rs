@@ -105,7 +105,7 @@ fn show_set(col: &Column, set: &Bits) -> Option<String> {
 }
 
 /// A range of cuts as a cell: `<= 4`, `[10..19]`, `> $5.00`, `2026-12-01`.
-fn range_text(ty: &Type, line: Line, from: Pos, to: Pos) -> String {
+pub(super) fn range_text(ty: &Type, line: Line, from: Pos, to: Pos) -> String {
     let show = |x: Decimal| show_ordered(ty, x);
     let discrete = line == Line::Discrete;
     match (from, to) {

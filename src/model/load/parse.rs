@@ -55,6 +55,31 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     let start = err.location().map_or(0, |l| {
         file.offset_of(l.line() as usize, l.column() as usize)
     });
+    // Where the analyst must edit, when the parser noticed it later.
+    if message.contains("found a tab") || message.contains("tabs disallowed") {
+        if let Some(at) = tab_indent(&file.text, start) {
+            return Diagnostic::error(
+                "yaml",
+                file,
+                Span::new(at, at + 1),
+                "a tab in this line's indentation",
+            )
+            .with_help("indent YAML with spaces, not tabs");
+        }
+    }
+    if let Some((open, close)) = unclosed_quote(&file.text, start) {
+        let (close_line, _) = file.line_col(close);
+        let quote = &file.text[open..open + 1];
+        return Diagnostic::error(
+            "yaml",
+            file,
+            Span::new(open, open + 1),
+            "unclosed quote: this value's quote is not closed on its line",
+        )
+        .with_help(format!(
+            "end the value with `{quote}` on this line; YAML reads on to the next `{quote}` (line {close_line}) and fails there"
+        ));
+    }
     if message.contains("did not find expected") {
         if let Some(at) = dedented_line(&file.text, start) {
             return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(
@@ -72,6 +97,76 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         _ => help,
     };
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// The first tab in a line's indentation at or after the line before the
+/// error's (YAML reports a tab at the end of the value before it, or at the
+/// next token), and not past the next line that has none.
+fn tab_indent(text: &str, error_at: usize) -> Option<usize> {
+    let line_start = text.get(..error_at)?.rfind('\n').map_or(0, |i| i + 1);
+    let from = text[..line_start.saturating_sub(1)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let mut at = from;
+    for line in text[from..].split_inclusive('\n').take(3) {
+        let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+        if let Some(tab) = indent.find('\t') {
+            return Some(at + tab);
+        }
+        at += line.len();
+    }
+    None
+}
+
+/// A quoted value opened on an earlier line than the error's, whose closing
+/// quote is the one just before the error on the error's line (or none):
+/// YAML quoted values may span lines, so a missing closing quote is reported
+/// at the next quote, lines later. Returns the opening and closing quote.
+fn unclosed_quote(text: &str, error_at: usize) -> Option<(usize, usize)> {
+    let error_line = text.get(..error_at)?.matches('\n').count();
+    // Scan from the start: comments and plain values hold quotes that open nothing.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut last = None;
+    while i < error_at {
+        match bytes[i] {
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n') => {
+                i = text[i..].find('\n').map_or(text.len(), |n| i + n);
+            }
+            q @ (b'"' | b'\'') if opens_value(text, i) => {
+                let open = i;
+                i += 1;
+                while i < text.len() {
+                    match bytes[i] {
+                        b'\\' if q == b'"' => i += 1,
+                        b'\'' if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+                        c if c == q => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                last = Some((open, i));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let (open, close) = last?;
+    let open_line = text[..open].matches('\n').count();
+    let close_line = text[..close.min(text.len())].matches('\n').count();
+    (open_line < error_line && close_line == error_line).then_some((open, close))
+}
+
+/// Whether a quote at `at` starts a value: first on its line (after the
+/// indentation and any `- `), or after `: `, `[`, `{` or `,`.
+fn opens_value(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end_matches([' ', '\t']);
+    before.is_empty()
+        || before.ends_with(['\n', ':', '[', '{', ','])
+        || (before.ends_with('-') && {
+            let line = before.rfind('\n').map_or(before, |n| &before[n + 1..]);
+            line.trim() == "-"
+        })
 }
 
 /// The key of a `key: value` line whose value starts at `at`.
@@ -202,6 +297,25 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         Span::new(r.start, r.end.max(r.start + 1))
     });
     let message = err.message().trim().to_string();
+    // A string not closed on its line: TOML may notice only on a later line,
+    // and the fix is a quote, not quoting.
+    let line_end = file
+        .text
+        .get(span.start..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(file.text.len(), |n| span.start + n);
+    if let Some(open) = unterminated_string(&file.text[..line_end]) {
+        let quote = &file.text[open..open + 1];
+        return Diagnostic::error(
+            "toml",
+            file,
+            Span::new(open, open + 1),
+            "unclosed string: this quote is not closed on its line",
+        )
+        .with_help(format!(
+            "end the value with `{quote}` where it ends, on this line: a TOML string cannot span lines (`dpd = \">= 5\"`; use `\"\"\"` for a long expression)"
+        ));
+    }
     if let Some(d) = unclosed_inline_table(file, span, &message)
         .or_else(|| single_table_header(file, span, &message))
     {
@@ -257,6 +371,42 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
         message
     };
     Diagnostic::error("toml", file, span, lowercase_first(&message)).with_help_opt(help)
+}
+
+/// The opening quote of the first one-line string (`"..."`, `'...'`) in
+/// `text` that its line does not close; comments and multi-line strings
+/// (`"""`, `'''`) skipped.
+fn unterminated_string(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => i = text[i..].find('\n').map_or(bytes.len(), |n| i + n),
+            q @ (b'"' | b'\'') => {
+                let triple = [q, q, q];
+                if bytes[i..].starts_with(&triple) {
+                    // A multi-line string: to its closing triple, or the end.
+                    let close = text[i + 3..].find(std::str::from_utf8(&triple).ok()?);
+                    i = close.map_or(bytes.len(), |n| i + 3 + n + 2);
+                } else {
+                    let open = i;
+                    i += 1;
+                    loop {
+                        match bytes.get(i) {
+                            None | Some(b'\n') => return Some(open),
+                            Some(b'\\') if q == b'"' => i += 1,
+                            Some(&c) if c == q => break,
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Where the value that should have been quoted starts: after the last
@@ -412,4 +562,37 @@ pub fn date_cell(
         ));
     }
     date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_toml_string_is_not_unterminated() {
+        let ok = "a = \"x # y\" # it's a comment\nb = 'it''s'\nc = \"q\\\"\"\nd = \"\"\"two\nlines \"\"\"\ne = '''x\n'''\n";
+        assert_eq!(unterminated_string(ok), None);
+        let open = "a = \"x\"\nb = { dpd = \">= 5 }\nc = \"y\"\n";
+        assert_eq!(unterminated_string(open), Some(open.find("\">=").unwrap()));
+    }
+
+    #[test]
+    fn a_yaml_quote_is_unclosed_only_when_it_runs_on_to_the_error_line() {
+        let text = "a: don't\n# it's\nb: \">= 5\nc: \"x\" y\n";
+        // YAML reads `>= 5\nc: ` as the value, closed by the quote before `x`.
+        let close = text.find("\"x").unwrap();
+        let open = text.find("\">=").unwrap();
+        assert_eq!(unclosed_quote(text, close + 1), Some((open, close)));
+        // Closed on its own line: the error is elsewhere.
+        let text = "a: \"x\"\nb: [1,\n";
+        assert_eq!(unclosed_quote(text, text.len() - 1), None);
+    }
+
+    #[test]
+    fn a_tab_is_found_in_the_indentation_after_the_error() {
+        let text = "rows:\n  - id: a\n\twhen: x\n";
+        let error_at = text.find("a\n").unwrap();
+        assert_eq!(tab_indent(text, error_at), Some(text.find('\t').unwrap()));
+        assert_eq!(tab_indent("a: b\tc\n", 2), None);
+    }
 }
