@@ -434,6 +434,17 @@ impl<'p> Ctx<'p, '_> {
         let mut record: Option<Value> = None;
         match guards.asked.get(kind as usize) {
             Some(asked) if self.needed_only => {
+                // Every rail was quiet for this kind and account: it is for
+                // any proposal of the kind (a walk reads only the account).
+                let bit = 1u64.checked_shl(kind).unwrap_or(0);
+                if self
+                    .guard_memo
+                    .as_ref()
+                    .is_some_and(|m| m.quiet_kinds & bit != 0)
+                {
+                    return Ok(());
+                }
+                let mut quiet = true;
                 for a in asked.iter() {
                     let decided = match &a.open {
                         Some(open) => match self.walk_once(a.walk, a.rail, open) {
@@ -443,6 +454,7 @@ impl<'p> Ctx<'p, '_> {
                         },
                         None => None,
                     };
+                    quiet = false;
                     if let Some(row) = decided {
                         if let Some(answer) = guards.answer(a.rail, row) {
                             self.answered(a.rail, row, answer, said);
@@ -450,6 +462,11 @@ impl<'p> Ctx<'p, '_> {
                         }
                     }
                     self.ask_rail(a.rail, kind, proposal, &mut record, said, decided)?;
+                }
+                if quiet && bit != 0 {
+                    self.guard_memo
+                        .get_or_insert_with(Default::default)
+                        .quiet_kinds |= bit;
                 }
             }
             _ => {
@@ -986,15 +1003,21 @@ impl ConstCell {
     }
 
     /// Whether the cell fails for the input `v`, as the evaluator matches.
-    #[inline]
+    #[inline(always)]
     fn fails(&self, v: &Value) -> bool {
-        use crate::lang::semantics::{compare, in_range};
         if v.is_null() {
             return self.negated || !self.null_test;
         }
         if let Some(any) = self.equals.and_then(|e| e.accepts(v)) {
             return any == self.negated;
         }
+        self.fails_by_tests(v)
+    }
+
+    /// [`ConstCell::fails`] for a value that is not null, test by test.
+    #[inline(never)]
+    fn fails_by_tests(&self, v: &Value) -> bool {
+        use crate::lang::semantics::{compare, in_range};
         let any = self.tests.iter().any(|t| match t {
             ConstTest::Compare(op, c) => compare(*op, v, c),
             ConstTest::Range(lo, lo_in, hi, hi_in) => in_range(v, lo, *lo_in, hi, *hi_in),
@@ -1439,6 +1462,9 @@ pub(super) struct GuardMemo {
     /// Per row of the quiet rails (as `known`): its decision, taken from its
     /// [`Answer`], is with the account's.
     recorded: u64,
+    /// Per `guarded_action` variant (the first 64): every rail `run_needed`
+    /// asks about it was walked quiet for this account.
+    quiet_kinds: u64,
 }
 
 /// How many walks an account keeps; later ones are walked each time.
@@ -1453,6 +1479,7 @@ impl Default for GuardMemo {
             values: Default::default(),
             walks: [0; KEPT_WALKS],
             recorded: 0,
+            quiet_kinds: 0,
         }
     }
 }
