@@ -287,6 +287,15 @@ impl<'p> Ctx<'p, '_> {
         for _ in 0..MAX_POSTPONE_DAYS {
             let proposal = moved.as_ref().unwrap_or(proposed);
             self.ask(proposal, &mut said)?;
+            // No rail says anything (most proposals): allowed as proposed, or
+            // where the rails moved it.
+            if said.is_empty() && postponed.is_none() {
+                return Ok(Verdict::Allow {
+                    proposal: moved,
+                    window: None,
+                    changes,
+                });
+            }
             // Cancelling is the stronger stop: it names only the rails that cancel.
             for stop in [CANCEL, WITHHOLD] {
                 if let Some(s) = said.iter().find(|s| s.effect == stop) {
@@ -425,6 +434,17 @@ impl<'p> Ctx<'p, '_> {
         let mut record: Option<Value> = None;
         match guards.asked.get(kind as usize) {
             Some(asked) if self.needed_only => {
+                // Every rail was quiet for this kind and account: it is for
+                // any proposal of the kind (a walk reads only the account).
+                let bit = 1u64.checked_shl(kind).unwrap_or(0);
+                if self
+                    .guard_memo
+                    .as_ref()
+                    .is_some_and(|m| m.quiet_kinds & bit != 0)
+                {
+                    return Ok(());
+                }
+                let mut quiet = true;
                 for a in asked.iter() {
                     let decided = match &a.open {
                         Some(open) => match self.walk_once(a.walk, a.rail, open) {
@@ -434,6 +454,7 @@ impl<'p> Ctx<'p, '_> {
                         },
                         None => None,
                     };
+                    quiet = false;
                     if let Some(row) = decided {
                         if let Some(answer) = guards.answer(a.rail, row) {
                             self.answered(a.rail, row, answer, said);
@@ -441,6 +462,11 @@ impl<'p> Ctx<'p, '_> {
                         }
                     }
                     self.ask_rail(a.rail, kind, proposal, &mut record, said, decided)?;
+                }
+                if quiet && bit != 0 {
+                    self.guard_memo
+                        .get_or_insert_with(Default::default)
+                        .quiet_kinds |= bit;
                 }
             }
             _ => {
@@ -872,6 +898,63 @@ struct ConstCell {
     /// It has a `= null` test (a null input matches only that, not negated).
     null_test: bool,
     tests: Vec<ConstTest>,
+    /// The flags or variants it accepts when every test is `= true`,
+    /// `= false` or `= variant` (most rail cells): a flag or a variant is
+    /// then matched by a bit, not by `compare`.
+    equals: Option<Equals>,
+}
+
+/// What a cell of equality tests on flags or variants accepts.
+#[derive(Debug, Clone, Copy)]
+enum Equals {
+    Flags {
+        yes: bool,
+        no: bool,
+    },
+    /// Bit `v`: variant `v` (variants below 64).
+    Variants(u64),
+}
+
+impl Equals {
+    fn of(tests: &[ConstTest]) -> Option<Equals> {
+        let mut equals: Option<Equals> = None;
+        for t in tests {
+            let ConstTest::Compare(CompareOp::Eq, c) = t else {
+                return None;
+            };
+            equals = Some(match (equals, c) {
+                (None | Some(Equals::Flags { .. }), Value::Bool(b)) => {
+                    let (yes, no) = match equals {
+                        Some(Equals::Flags { yes, no }) => (yes, no),
+                        _ => (false, false),
+                    };
+                    Equals::Flags {
+                        yes: yes || *b,
+                        no: no || !*b,
+                    }
+                }
+                (None | Some(Equals::Variants(_)), Value::Enum(v)) if *v < 64 => {
+                    let mask = match equals {
+                        Some(Equals::Variants(m)) => m,
+                        _ => 0,
+                    };
+                    Equals::Variants(mask | (1 << v))
+                }
+                _ => return None,
+            });
+        }
+        equals
+    }
+
+    /// Whether a test accepts `v`; `None` for a value of another kind.
+    #[inline]
+    fn accepts(self, v: &Value) -> Option<bool> {
+        match (self, v) {
+            (Equals::Flags { yes, no }, Value::Bool(b)) => Some(if *b { yes } else { no }),
+            (Equals::Variants(mask), Value::Enum(x)) if *x < 64 => Some((mask >> x) & 1 != 0),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -907,19 +990,34 @@ impl ConstCell {
         let null_test = tests
             .iter()
             .any(|t| matches!(t, ConstTest::Compare(CompareOp::Eq, c) if c.is_null()));
-        Some(ConstCell {
-            negated: cell.negated,
+        Some(ConstCell::new(cell.negated, null_test, tests))
+    }
+
+    fn new(negated: bool, null_test: bool, tests: Vec<ConstTest>) -> ConstCell {
+        ConstCell {
+            negated,
             null_test,
+            equals: Equals::of(&tests),
             tests,
-        })
+        }
     }
 
     /// Whether the cell fails for the input `v`, as the evaluator matches.
+    #[inline(always)]
     fn fails(&self, v: &Value) -> bool {
-        use crate::lang::semantics::{compare, in_range};
         if v.is_null() {
             return self.negated || !self.null_test;
         }
+        if let Some(any) = self.equals.and_then(|e| e.accepts(v)) {
+            return any == self.negated;
+        }
+        self.fails_by_tests(v)
+    }
+
+    /// [`ConstCell::fails`] for a value that is not null, test by test.
+    #[inline(never)]
+    fn fails_by_tests(&self, v: &Value) -> bool {
+        use crate::lang::semantics::{compare, in_range};
         let any = self.tests.iter().any(|t| match t {
             ConstTest::Compare(op, c) => compare(*op, v, c),
             ConstTest::Range(lo, lo_in, hi, hi_in) => in_range(v, lo, *lo_in, hi, *hi_in),
@@ -1299,12 +1397,22 @@ impl<'p> Ctx<'p, '_> {
                 None => {
                     let mut row = Row::Passes;
                     for c in &rail.by_account[o.row as usize] {
-                        match c.value(table, account, as_of, &mut memo.values) {
-                            Some(v) if c.cell.fails(&v) => {
+                        // An account field (most cells) is read in place.
+                        let fails = match &c.read {
+                            AccountInput::Path(slots) => Some(
+                                c.cell
+                                    .fails(crate::lang::semantics::read_fields(account, slots)),
+                            ),
+                            AccountInput::Computed { .. } => c
+                                .value(table, account, as_of, &mut memo.values)
+                                .map(|v| c.cell.fails(&v)),
+                        };
+                        match fails {
+                            Some(true) => {
                                 row = Row::RuledOut;
                                 break;
                             }
-                            Some(_) => {}
+                            Some(false) => {}
                             None => row = Row::Unknown,
                         }
                     }
@@ -1354,6 +1462,9 @@ pub(super) struct GuardMemo {
     /// Per row of the quiet rails (as `known`): its decision, taken from its
     /// [`Answer`], is with the account's.
     recorded: u64,
+    /// Per `guarded_action` variant (the first 64): every rail `run_needed`
+    /// asks about it was walked quiet for this account.
+    quiet_kinds: u64,
 }
 
 /// How many walks an account keeps; later ones are walked each time.
@@ -1368,6 +1479,7 @@ impl Default for GuardMemo {
             values: Default::default(),
             walks: [0; KEPT_WALKS],
             recorded: 0,
+            quiet_kinds: 0,
         }
     }
 }
@@ -1863,8 +1975,10 @@ mod tests {
         }
     }
 
-    /// A cell's equality test on a flag or a variant says what
-    /// `semantics::compare` says, whatever the values' kinds.
+    /// A cell's equality tests on flags or variants (one or two of them,
+    /// matched by [`Equals`] when they are all of one kind) say what
+    /// `semantics::compare` says, whatever the values' kinds; so does a
+    /// cell mixing them with another test.
     #[test]
     fn equality_on_flags_and_variants_is_compare() {
         use crate::lang::semantics::compare;
@@ -1874,22 +1988,36 @@ mod tests {
             Value::Bool(false),
             Value::Enum(0),
             Value::Enum(3),
+            Value::Enum(63),
+            Value::Enum(64),
             Value::Int(0),
             Value::Int(1),
         ];
-        for c in &values {
+        let mut sets: Vec<Vec<&Value>> = values.iter().map(|c| vec![c]).collect();
+        for (i, a) in values.iter().enumerate() {
+            sets.extend(values[i + 1..].iter().map(|b| vec![a, b]));
+        }
+        let mut by_bits = 0;
+        for set in &sets {
             for negated in [false, true] {
-                let cell = ConstCell {
-                    negated,
-                    null_test: c.is_null(),
-                    tests: vec![ConstTest::Compare(CompareOp::Eq, c.clone())],
-                };
+                let tests = set
+                    .iter()
+                    .map(|c| ConstTest::Compare(CompareOp::Eq, (*c).clone()))
+                    .collect();
+                let cell = ConstCell::new(negated, set.iter().any(|c| c.is_null()), tests);
+                by_bits += usize::from(cell.equals.is_some());
                 for v in values.iter().filter(|v| !v.is_null()) {
-                    let matches = compare(CompareOp::Eq, v, c) != negated;
-                    assert_eq!(cell.fails(v), !matches, "{v:?} = {c:?}, negated {negated}");
+                    let any = set.iter().any(|c| compare(CompareOp::Eq, v, c));
+                    assert_eq!(
+                        cell.fails(v),
+                        any == negated,
+                        "{v:?} in {set:?}, negated {negated}"
+                    );
                 }
             }
         }
+        // Flags, variants below 64, and pairs of one kind.
+        assert_eq!(by_bits, 2 * (2 + 3 + 1 + 3), "{by_bits}");
     }
 
     /// A rail `run_needed` finds quiet for an account gives the default when
