@@ -56,17 +56,16 @@ fn run_accounts(
     accounts: &[arrears::types::Value],
     as_of: chrono::NaiveDate,
 ) {
-    // One run's buffers (actions, decisions, the evaluation's scratch)
-    // handed back for every account, as `arrears batch` does
-    // (`data::batch::part`): fresh ones per account would count their
-    // allocation and growth, which the batch never pays.
-    let mut previous = arrears::policy::PolicyRun::default();
+    // One actions buffer handed back for every account, as `arrears batch`
+    // does (`data::batch::part`): a fresh `Vec` per account would count its
+    // growth, which the batch never pays.
+    let mut actions = Vec::new();
     for account in accounts {
-        let buffers = std::mem::take(&mut previous);
-        if let Ok(run) = black_box(arrears::policy::run_needed_reusing(
-            policy, account, as_of, buffers,
+        let buffer = std::mem::take(&mut actions);
+        if let Ok(run) = black_box(arrears::policy::run_needed_into(
+            policy, account, as_of, buffer,
         )) {
-            previous = run;
+            actions = run.actions;
         }
     }
 }

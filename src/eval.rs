@@ -59,51 +59,10 @@ struct RowsTried {
     misses: Vec<CellMiss>,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluation {
     pub decisions: Vec<Decision>,
     pub trace: Vec<TableTrace>,
-    /// The buffers the evaluation worked in, kept for the next account's
-    /// ([`Tables::reusing`]); not part of the result.
-    scratch: Scratch,
-}
-
-impl std::fmt::Debug for Evaluation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluation")
-            .field("decisions", &self.decisions)
-            .field("trace", &self.trace)
-            .finish()
-    }
-}
-
-impl PartialEq for Evaluation {
-    fn eq(&self, other: &Self) -> bool {
-        self.decisions == other.decisions && self.trace == other.trace
-    }
-}
-
-/// What evaluating an account's tables works in: per table its state, a
-/// `for_each` table's decisions, and the cells of a table's computed inputs.
-/// Handed from account to account with the [`Evaluation`], so that the batch
-/// (one per worker) neither allocates nor builds them per account.
-#[derive(Default)]
-struct Scratch {
-    /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
-    /// single decision, whose values other tables read.
-    state: Vec<u32>,
-    /// The decisions of a `for_each` table.
-    made: Vec<Decision>,
-    /// Room for the computed inputs of the table being evaluated, each filled
-    /// the first time it is read (`semantics::Lazy`), emptied for the next.
-    computed: Vec<OnceCell<Value>>,
-}
-
-/// A copy of an evaluation is a result: it takes no buffers along.
-impl Clone for Scratch {
-    fn clone(&self) -> Self {
-        Scratch::default()
-    }
 }
 
 impl Evaluation {
@@ -161,45 +120,32 @@ pub struct Tables<'a> {
     /// expression (the reference interpreter), not through the typed row sets
     /// and compiled code.
     reference: bool,
-    /// The decisions (and traces) so far, and the buffers they are made in.
+    /// Per table: [`NOT_EVALUATED`], [`NO_SINGLE_RESULT`] or the index of its
+    /// single decision, whose values other tables read. Inline for up to 32
+    /// tables (the shipped policy has 18), so that an account allocates none.
+    state: SmallVec<[u32; 32]>,
+    /// Scratch space for the decisions of a `for_each` table.
+    made: Vec<Decision>,
     pub evaluation: Evaluation,
 }
 
 impl<'a> Tables<'a> {
     pub fn new(plan: &'a Plan, account: &'a Value, as_of: NaiveDate, trace: bool) -> Self {
-        Tables::reusing(plan, account, as_of, trace, Evaluation::default())
-    }
-
-    /// Like [`Tables::new`], in the buffers of an earlier account's
-    /// `evaluation` (its decisions and traces are dropped): the batch hands
-    /// one back for every account, so that an account allocates none.
-    pub fn reusing(
-        plan: &'a Plan,
-        account: &'a Value,
-        as_of: NaiveDate,
-        trace: bool,
-        mut evaluation: Evaluation,
-    ) -> Self {
-        evaluation.decisions.clear();
-        evaluation.trace.clear();
-        if evaluation.decisions.capacity() == 0 {
-            // Room for every table's decision, unless that is more than the
-            // allocator serves from its fast path (1 KiB with mimalloc): most
-            // accounts need a few tables' decisions.
-            evaluation
-                .decisions
-                .reserve_exact(plan.order.len().min(DECISIONS_IN_FAST_ALLOC));
-        }
-        let state = &mut evaluation.scratch.state;
-        state.clear();
-        state.resize(plan.tables.len(), NOT_EVALUATED);
         Tables {
             plan,
             account,
             as_of,
             trace,
             reference: false,
-            evaluation,
+            state: smallvec::smallvec![NOT_EVALUATED; plan.tables.len()],
+            made: Vec::new(),
+            evaluation: Evaluation {
+                // Room for every table's decision, unless that is more than
+                // the allocator serves from its fast path (1 KiB with
+                // mimalloc): most accounts need a few tables' decisions.
+                decisions: Vec::with_capacity(plan.order.len().min(DECISIONS_IN_FAST_ALLOC)),
+                trace: Vec::new(),
+            },
         }
     }
 
@@ -226,22 +172,17 @@ impl<'a> Tables<'a> {
     /// ([`Tables::evaluate_with`]).
     pub fn require(&mut self, t: u32) -> std::result::Result<(), EvalError> {
         let plan = self.plan;
-        if self.evaluation.scratch.state[t as usize] != NOT_EVALUATED
+        if self.state[t as usize] != NOT_EVALUATED
             || !plan.tables[t as usize].table.params.is_empty()
         {
             return Ok(());
         }
         // Tables form a DAG (checked), so marking before the dependencies is safe.
-        self.evaluation.scratch.state[t as usize] = NO_SINGLE_RESULT;
+        self.state[t as usize] = NO_SINGLE_RESULT;
         self.require_deps(t)?;
-        let Evaluation {
-            decisions,
-            trace,
-            scratch,
-        } = &mut self.evaluation;
         let results = Results {
-            decisions,
-            of: &scratch.state,
+            decisions: &self.evaluation.decisions,
+            of: &self.state,
             constants: &self.plan.constants,
         };
         let run = Run {
@@ -253,21 +194,20 @@ impl<'a> Tables<'a> {
             results,
             reference: self.reference,
         };
-        let trace = self.trace.then_some(trace);
-        let computed = empty_cells(
-            &mut scratch.computed,
-            plan.tables[t as usize].computed_inputs,
-        );
+        let trace = self.trace.then_some(&mut self.evaluation.trace);
+        // On the stack, not in `Tables`: a few cells, made and dropped per
+        // table, and `Tables` stays small to move.
+        let mut computed = empty_cells(plan.tables[t as usize].computed_inputs);
         if plan.tables[t as usize].table.for_each.is_none() {
-            let decision = run.item(None, computed, trace)?;
-            scratch.state[t as usize] = decisions.len() as u32;
-            decisions.push(decision);
+            let decision = run.item(None, &mut computed, trace)?;
+            self.state[t as usize] = self.evaluation.decisions.len() as u32;
+            self.evaluation.decisions.push(decision);
             return Ok(());
         }
         // Left over only if an earlier table failed part-way.
-        scratch.made.clear();
-        run.items(computed, trace, &mut scratch.made)?;
-        decisions.append(&mut scratch.made);
+        self.made.clear();
+        run.items(&mut computed, trace, &mut self.made)?;
+        self.evaluation.decisions.append(&mut self.made);
         Ok(())
     }
 
@@ -288,12 +228,9 @@ impl<'a> Tables<'a> {
     ) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
         self.require_deps(t)?;
         let mut traces = Vec::new();
-        let Evaluation {
-            decisions, scratch, ..
-        } = &mut self.evaluation;
         let results = Results {
-            decisions,
-            of: &scratch.state,
+            decisions: &self.evaluation.decisions,
+            of: &self.state,
             constants: &self.plan.constants,
         };
         let mut made = Vec::new();
@@ -307,10 +244,7 @@ impl<'a> Tables<'a> {
             reference: self.reference,
         };
         run.items(
-            empty_cells(
-                &mut scratch.computed,
-                self.plan.tables[t as usize].computed_inputs,
-            ),
+            &mut empty_cells(self.plan.tables[t as usize].computed_inputs),
             self.trace.then_some(&mut traces),
             &mut made,
         )?;
@@ -318,26 +252,23 @@ impl<'a> Tables<'a> {
     }
 }
 
-/// The cells of a table's computed inputs, each filled the first time it is
-/// read (`semantics::Lazy`).
-type Computed = [OnceCell<Value>];
+/// Scratch space for a table's computed inputs, each filled the first time
+/// it is read (`semantics::Lazy`): a few, kept inline (treatment_flags
+/// computes 10).
+type Computed = SmallVec<[OnceCell<Value>; COMPUTED_INLINE]>;
 
-/// `n` empty cells for a table's computed inputs, in the account's (or an
-/// earlier account's) `cells`: the ones the last table filled are emptied,
-/// none is made anew once there are enough.
+const COMPUTED_INLINE: usize = 12;
+
+/// `n` empty cells for a table's computed inputs, made in one go (inline
+/// when they fit), not pushed one by one.
 #[inline]
-fn empty_cells(cells: &mut Vec<OnceCell<Value>>, n: u32) -> &mut Computed {
-    let n = n as usize;
-    if cells.len() < n {
-        cells.resize_with(n, OnceCell::new);
-    }
-    let cells = &mut cells[..n];
-    for cell in cells.iter_mut() {
-        if cell.get().is_some() {
-            drop(cell.take());
+fn empty_cells(n: u32) -> Computed {
+    match n as usize {
+        n @ 0..=COMPUTED_INLINE => {
+            Computed::from_buf_and_len([const { OnceCell::new() }; COMPUTED_INLINE], n)
         }
+        n => (0..n).map(|_| OnceCell::new()).collect(),
     }
-    cells
 }
 
 /// How a table's computed inputs are computed: by their compiled code, or
@@ -441,11 +372,14 @@ impl Run<'_> {
         trace: Option<&mut Vec<TableTrace>>,
     ) -> std::result::Result<Decision, EvalError> {
         let table = &self.plan.tables[self.t as usize];
-        // `computed` comes empty for each table, one cell per computed
-        // input; for each item of a `for_each` table, the inputs that read
-        // the item are emptied, the others hold for every item (but with a
-        // trace, which shows the inputs an item computed, and for the
-        // reference).
+        // `computed` comes empty for each table; for each item of a
+        // `for_each` table, the inputs that read the item are emptied, the
+        // others hold for every item (but with a trace, which shows the
+        // inputs an item computed, and for the reference).
+        let n = table.computed_inputs as usize;
+        if computed.len() < n {
+            computed.resize_with(n, OnceCell::new);
+        }
         if entry.is_some() {
             match trace.is_none() && !self.reference {
                 true => {

@@ -37,7 +37,7 @@ use calendar::WorkCalendar;
 pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
 pub use experiment_edits::{experiment_edits, small_arms, MIN_ARM_ACCOUNTS};
 pub use rulebook::{InForce, Rulebook};
-pub use run::{run, run_needed, run_needed_into, run_needed_reusing, PolicyRun};
+pub use run::{run, run_needed, run_needed_into, PolicyRun};
 pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 
 use crate::data::schema::Schema;

@@ -23,22 +23,6 @@ fn typed(plan: &Plan, account: &Value, as_of: NaiveDate) -> Result<Evaluation, E
     Ok(t.evaluation)
 }
 
-/// As [`typed`], in the buffers the previous account's evaluation left in
-/// `buffers` (as the batch runs, one per worker; kept here even after an
-/// error): nothing of that account (a computed input's cell, a table's
-/// state) may show in this one's decisions.
-fn typed_reusing(
-    plan: &Plan,
-    account: &Value,
-    as_of: NaiveDate,
-    buffers: &mut Evaluation,
-) -> Result<Evaluation, EvalError> {
-    let mut t = Tables::reusing(plan, account, as_of, false, std::mem::take(buffers));
-    let got = t.require_all().map(|()| t.evaluation.clone());
-    *buffers = t.evaluation;
-    got
-}
-
 fn reference(plan: &Plan, account: &Value, as_of: NaiveDate) -> Result<Evaluation, EvalError> {
     let mut t = Tables::reference(plan, account, as_of);
     t.require_all()?;
@@ -67,7 +51,6 @@ fn shipped_rules_agree_with_the_reference_on_every_account() {
             .map(|_| serde_json::from_str(&json_line(&generator.account(), None)).expect("json")),
     );
     let (mut decided, mut failed) = (0, 0);
-    let mut buffers = Evaluation::default();
     for date in ["2026-01-15", "2026-11-22"] {
         let as_of: NaiveDate = date.parse().unwrap();
         for (i, json) in accounts.iter().enumerate() {
@@ -77,11 +60,6 @@ fn shipped_rules_agree_with_the_reference_on_every_account() {
                 got,
                 reference(plan, &account, as_of),
                 "account #{i} as of {date}"
-            );
-            assert_eq!(
-                typed_reusing(plan, &account, as_of, &mut buffers),
-                got,
-                "account #{i} as of {date}, buffers reused"
             );
             match got {
                 Ok(e) => decided += e.decisions.len(),
@@ -468,12 +446,9 @@ proptest! {
         // A table of only text and `-` cells has no row sets: not this test's case.
         prop_assume!(plan.tables[0].bits.is_some());
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let mut buffers = Evaluation::default();
         for json in &accounts {
             let account = arrears::data::snapshot::decode_account(plan.schema(), json).unwrap();
-            let got = typed(&plan, &account, as_of);
-            prop_assert_eq!(&got, &reference(&plan, &account, as_of));
-            prop_assert_eq!(typed_reusing(&plan, &account, as_of, &mut buffers), got);
+            prop_assert_eq!(typed(&plan, &account, as_of), reference(&plan, &account, as_of));
         }
     }
 }
@@ -817,21 +792,12 @@ proptest! {
         let program = checked.program.unwrap_or_else(|| panic!("{table}\n{messages:?}"));
         let plan = arrears::lang::compile::compile(program);
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let mut buffers = Evaluation::default();
         for json in &accounts {
             let account = arrears::data::snapshot::decode_account(plan.schema(), json).unwrap();
             // Debug output shows a decimal's scale and a zero's sign.
-            let got = format!("{:?}", typed(&plan, &account, as_of));
             prop_assert_eq!(
-                &got,
-                &format!("{:?}", reference(&plan, &account, as_of)),
-                "{}\n{}", table, json
-            );
-            // In the previous account's buffers: none of its computed
-            // inputs may be read for this one.
-            prop_assert_eq!(
-                format!("{:?}", typed_reusing(&plan, &account, as_of, &mut buffers)),
-                got,
+                format!("{:?}", typed(&plan, &account, as_of)),
+                format!("{:?}", reference(&plan, &account, as_of)),
                 "{}\n{}", table, json
             );
         }

@@ -13,10 +13,10 @@ use super::summary::Summary;
 use super::{Evaluate, OutputFormat, Raw, Settings, Unit};
 use crate::data::schema::Schema;
 use crate::data::snapshot::{account_id, decode_account};
-use crate::eval::{Decision, Evaluation, Outcome, Tables};
+use crate::eval::{Decision, Outcome, Tables};
 use crate::lang::compile::Plan;
 use crate::policy::action::FlagValues;
-use crate::policy::{Action, ActionKind, PolicyRun};
+use crate::policy::{Action, ActionKind};
 use crate::types::{Type, TypeNames, Value};
 
 /// One reject line.
@@ -72,10 +72,8 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
     };
     let schema = settings.evaluate.plan().schema();
     let mut scratch = Vec::with_capacity(512);
-    // One account's run (actions, decisions and the evaluation's buffers)
-    // at a time, in one set of buffers handed back for every account.
-    let mut previous = PolicyRun::default();
-    let mut evaluation = Evaluation::default();
+    // One account's actions at a time, in one buffer.
+    let mut actions = Vec::new();
     for unit in units {
         let account = match decode_unit(schema, settings.mapping, unit) {
             Ok(decoded) => decoded,
@@ -94,13 +92,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
         let policy = match settings.evaluate {
             Evaluate::Policy(policy) => policy,
             Evaluate::Decisions(plan) => {
-                let mut tables = Tables::reusing(
-                    plan,
-                    &account,
-                    settings.as_of,
-                    false,
-                    std::mem::take(&mut evaluation),
-                );
+                let mut tables = Tables::new(plan, &account, settings.as_of, false);
                 match tables.require_all() {
                     Err(e) => reject(
                         &mut part,
@@ -121,15 +113,14 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                         );
                     }
                 }
-                evaluation = tables.evaluation;
                 continue;
             }
         };
         let run = if settings.all_tables {
             crate::policy::run(policy, &account, settings.as_of, false)
         } else {
-            let buffers = std::mem::take(&mut previous);
-            crate::policy::run_needed_reusing(policy, &account, settings.as_of, buffers)
+            let buffer = std::mem::take(&mut actions);
+            crate::policy::run_needed_into(policy, &account, settings.as_of, buffer)
         };
         match run {
             Err(e) => {
@@ -153,7 +144,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                     Some(unit.line),
                     &run.actions,
                 );
-                previous = run;
+                actions = run.actions;
             }
         }
     }

@@ -77,30 +77,10 @@ pub fn run_needed_into<'p>(
     policy: &'p Policy,
     account: &Value,
     as_of: NaiveDate,
-    actions: Vec<Action<'p>>,
+    mut actions: Vec<Action<'p>>,
 ) -> Result<PolicyRun<'p>> {
-    let previous = PolicyRun {
-        actions,
-        evaluation: Evaluation::default(),
-    };
-    run_needed_reusing(policy, account, as_of, previous)
-}
-
-/// [`run_needed`] in the buffers of an earlier account's run (its actions
-/// and decisions are dropped): the batch hands back the same one for every
-/// account, so that an account allocates none of them.
-pub fn run_needed_reusing<'p>(
-    policy: &'p Policy,
-    account: &Value,
-    as_of: NaiveDate,
-    previous: PolicyRun<'p>,
-) -> Result<PolicyRun<'p>> {
-    let PolicyRun {
-        mut actions,
-        evaluation,
-    } = previous;
     actions.clear();
-    let tables = Tables::reusing(&policy.plan, account, as_of, false, evaluation);
+    let tables = Tables::new(&policy.plan, account, as_of, false);
     pipeline(policy, account, as_of, tables, true, actions)
 }
 
