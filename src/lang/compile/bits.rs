@@ -71,6 +71,10 @@ struct ColumnBits {
     /// `tested[0]`, inline: a one-word table's loop reads no other memory
     /// to skip a column.
     tested0: u64,
+    /// For a one-word table, the rows with a cell the sets decide in this
+    /// column or any after it: a candidate outside it that is the lowest
+    /// left is the first row that matches (`RowBits::first_of`).
+    tested_from0: u64,
 }
 
 /// How the sets read a column's value.
@@ -472,11 +476,17 @@ impl RowBits {
                 sets,
                 lazy: matches!(reads.get(col), Some(InputRead::Computed { .. })),
                 tested0: covered[0],
+                tested_from0: 0,
                 tested: covered,
             });
         }
         if columns.is_empty() {
             return None;
+        }
+        let mut after = 0;
+        for column in columns.iter_mut().rev() {
+            after |= column.tested0;
+            column.tested_from0 = after;
         }
         Some(RowBits {
             words,
@@ -501,10 +511,12 @@ impl RowBits {
     ) -> Result<Option<Selection>, E> {
         if self.words == 1 {
             // Up to 64 rows (most tables): one word, no slices.
-            return Ok(self.one_word(account, &mut input)?.map(|word| Selection {
-                word,
-                starts: smallvec::SmallVec::new(),
-            }));
+            return Ok(self
+                .one_word::<false, _>(account, &mut input)?
+                .map(|word| Selection {
+                    word,
+                    starts: smallvec::SmallVec::new(),
+                }));
         }
         let mut selection = Selection {
             word: self.all[0],
@@ -611,7 +623,7 @@ impl RowBits {
             return Ok(self.select(account, input)?.map(|s| self.first(&s)));
         }
         Ok(self
-            .one_word(account, &mut input)?
+            .one_word::<true, _>(account, &mut input)?
             .map(|word| self.first_in(0, word)))
     }
 
@@ -619,14 +631,21 @@ impl RowBits {
     /// turn. A column no row left tests is not read (whatever its value, it
     /// would leave them all): so a lazy column is computed only if a row
     /// left tests it. `None`: an input is not of its column's kind.
+    /// `FIRST`: only the lowest row left counts, so the columns stop once no
+    /// column from there on tests it (they can only drop rows above it, and
+    /// the rows below it are gone): an input only later rows read is not
+    /// read, nor computed, as row-by-row matching would not read it.
     #[inline(always)]
-    fn one_word<'v, E>(
+    fn one_word<'v, const FIRST: bool, E>(
         &self,
         account: &'v Value,
         input: &mut impl FnMut(u32) -> Result<&'v Value, E>,
     ) -> Result<Option<u64>, E> {
         let mut word = self.all[0];
         for column in &self.columns {
+            if FIRST && word & word.wrapping_neg() & column.tested_from0 == 0 {
+                break;
+            }
             if word & column.tested0 == 0 {
                 if word == 0 {
                     break;
