@@ -243,7 +243,8 @@ impl Money {
     }
 }
 
-/// What an account's actions say in each area ([`AREAS`]), as cell labels.
+/// What an account's actions say in each area ([`AREAS`]), as cell labels;
+/// class / template names the template the case gets (an arm's, if it has one).
 fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
     let Outcome::Actions(actions) = outcome else {
         return std::array::from_fn(|_| "(evaluation failed)".to_string());
@@ -262,12 +263,19 @@ fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
                 entry = Some(format!("{category} (re-treated)"))
             }
             ActionKind::AssignClass { class: c, template } => {
-                class = Some(format!("{}/{template}", c.as_deref().unwrap_or("null")))
+                class = Some((c.as_deref().unwrap_or("null"), &**template))
             }
+            // An arm's template replaces the class's, as the case takes it.
             ActionKind::AssignArm {
-                experiment, arm, ..
+                experiment,
+                arm,
+                template,
+                ..
             } => {
                 arms.insert(format!("{experiment}/{arm}"));
+                if let (Some((_, t)), Some(arm_template)) = (class.as_mut(), template) {
+                    *t = &**arm_template;
+                }
             }
             ActionKind::PromiseOutcome { status, .. } => {
                 let status = serde_json::to_value(status).ok();
@@ -291,7 +299,7 @@ fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
     };
     [
         entry.unwrap_or_else(none),
-        class.unwrap_or_else(none),
+        class.map_or_else(none, |(c, t)| format!("{c}/{t}")),
         joined(arms),
         joined(promises),
         match (nominated, excluded) {

@@ -68,6 +68,12 @@ fn labels(actions: &[&Json]) -> (String, String) {
                     a["template"].as_str().unwrap()
                 ))
             }
+            // An arm with a template gives the case that template.
+            "assign_arm" if a["template"].is_string() => {
+                let class = class.as_mut().expect("an arm follows its class");
+                let cut = class.find('/').unwrap();
+                class.replace_range(cut + 1.., a["template"].as_str().unwrap());
+            }
             _ => {}
         }
     }
@@ -737,4 +743,151 @@ fn a_misspelt_base_directory_is_named() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("did you mean the directory `rules`?"), "{err}");
     }
+}
+
+/// A copy of the shipped rules with `edit` applied to the text of `file`,
+/// which must hold `from` once.
+fn rules_edited(dir: &Path, name: &str, file: &str, from: &str, to: &str) -> PathBuf {
+    let rules = dir.join(name);
+    copy_dir(&common::root().join("rules"), &rules);
+    let path = rules.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "`{from}` moved in {file}");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    rules
+}
+
+/// Tester 12 item 3: an event moved from day 20 to day 15 of its template
+/// keeps every type's count, and the reports still show it by day, before
+/// and after, in text and HTML (the HTML no longer says nothing moved).
+#[test]
+fn events_moved_to_another_day_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let moved = rules_edited(
+        dir.path(),
+        "moved",
+        "templates/card_early_std.yaml",
+        "  - id: second-letter\n    day: 20\n",
+        "  - id: second-letter\n    day: 15\n",
+    );
+    let accounts = "samples/accounts.yaml";
+    let (code, report, err) = diff(&["--base", "rules", "--rules", p(&moved), accounts]);
+    assert_eq!(code, Some(1), "{err}");
+    let by_type = report["events"]["by_type"].as_array().unwrap();
+    assert!(by_type.iter().all(|t| t["old"] == t["new"]), "{by_type:?}");
+    let by_date = &report["events"]["by_date"];
+    assert_eq!(
+        by_date,
+        &serde_json::json!([
+            { "event_type": "send_letter", "date": "2026-12-07", "old": 3, "new": 4 },
+            { "event_type": "send_letter", "date": "2026-12-14", "old": 1, "new": 0 },
+        ])
+    );
+    let run = |format: &str| {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            p(&moved),
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            accounts,
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        common::redact_fingerprints(&stdout(&o)).replace(&dir.path().display().to_string(), "[dir]")
+    };
+    let text = run("text");
+    assert_snapshot!("moved_events_text", text);
+    assert!(
+        text.contains("     2026-12-07  send_letter    3    4      +1\n     2026-12-14  send_letter    1    0      -1\n"),
+        "{text}"
+    );
+    let page = run("html");
+    assert!(
+        !page.contains("The same events are scheduled on the same days"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"same-types\""), "{page}");
+    for (date, old, new, change) in [("2026-12-07", 3, 4, "+1"), ("2026-12-14", 1, 0, "-1")] {
+        let row = format!("<tr><td class=\"label\">{date}</td><td class=\"label\">send_letter</td><td>{old}</td><td>{new}</td><td>{change}</td></tr>");
+        assert!(page.contains(&row), "{row} in {page}");
+    }
+    // The same rules: no day moved, and both reports say so.
+    let o = arrears(&[
+        "diff", "--base", "rules", "--as-of", AS_OF, "--format", "html", accounts,
+    ]);
+    assert!(stdout(&o).contains("The same events are scheduled on the same days"));
+}
+
+/// Tester 12 item 8: a share edit moves accounts from the champion arm to
+/// the soft-letter arm, whose template replaces the class's; the class /
+/// template area shows the template each case gets, as two batches' actions do.
+#[test]
+fn an_arm_template_shows_in_class_and_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "x.jsonl", 3000, 11, &["--format", "jsonl"]);
+    let shares = rules_edited(
+        dir.path(),
+        "shares",
+        "experiments/card_early_letters.yaml",
+        "  - { name: champion, buckets: 0-7999 }\n  - { name: soft_letter, buckets: 8000-9499, template: card_early_soft }\n",
+        "  - { name: champion, buckets: 0-6999 }\n  - { name: soft_letter, buckets: 7000-9499, template: card_early_soft }\n",
+    );
+    let old_rules = common::root().join("rules");
+    let (code, report, err) = diff(&["--base", p(&old_rules), "--rules", p(&shares), p(&input)]);
+    assert_eq!(code, Some(1), "{err}");
+    let arms = cells(&report, "experiment_arm");
+    let moved = arms
+        .get(&(
+            "card_early_letters/champion".to_string(),
+            "card_early_letters/soft_letter".to_string(),
+        ))
+        .copied()
+        .unwrap_or(0);
+    assert!(moved > 0, "{arms:?}");
+    let classes = cells(&report, "class_template");
+    assert_eq!(
+        classes.get(&(
+            "card_early/card_early_std".to_string(),
+            "card_early/card_early_soft".to_string()
+        )),
+        Some(&moved),
+        "{classes:?}"
+    );
+    // Independently, from two batches' actions.
+    let (old_actions, _, _) = batch_with(&old_rules, &input, &dir.path().join("old"), &[]);
+    let (new_actions, _, _) = batch_with(&shares, &input, &dir.path().join("new"), &[]);
+    let (old, new) = (by_account(&old_actions), by_account(&new_actions));
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let none = Vec::new();
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let silent = 3000 - ids.len() as u64;
+    if silent > 0 {
+        expected.insert(("none".into(), "none".into()), silent);
+    }
+    for id in ids {
+        let (o, n) = (old.get(id).unwrap_or(&none), new.get(id).unwrap_or(&none));
+        let (_, oc) = labels(&o.iter().collect::<Vec<_>>());
+        let (_, nc) = labels(&n.iter().collect::<Vec<_>>());
+        *expected.entry((oc, nc)).or_insert(0) += 1;
+    }
+    assert_eq!(classes, expected);
+    let o = arrears(&[
+        "diff",
+        "--base",
+        p(&old_rules),
+        "--rules",
+        p(&shares),
+        "--as-of",
+        AS_OF,
+        p(&input),
+    ]);
+    assert!(
+        !stdout(&o).contains("class / template: unchanged"),
+        "{}",
+        stdout(&o)
+    );
 }
