@@ -114,14 +114,20 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let (new_docs, old_docs) = (&new_book.docs, &old_book.docs);
     let new_loaded = new_book.on(args.as_of);
     let old_loaded = old_book.on(args.as_of);
+    // Dated rules name the day: a day no version covers is another rule set.
+    let on = |book: &crate::policy::Rulebook| (!book.versions.is_empty()).then_some(args.as_of);
     let new_policy = usable(
         new_loaded,
         &format!("in `{}`", args.rules.display()),
+        on(&new_book),
         &|f| f.to_string(),
     )?;
-    let old_policy = usable(old_loaded, &format!("of the base ({base_name})"), &|f| {
-        base.show(f)
-    })?;
+    let old_policy = usable(
+        old_loaded,
+        &format!("of the base ({base_name})"),
+        on(&old_book),
+        &|f| base.show(f),
+    )?;
 
     let schema_text = |docs: &crate::model::RuleDocs| -> Vec<String> {
         let mut texts: Vec<String> = docs.schemas.iter().map(|(f, _)| f.text.clone()).collect();
@@ -162,11 +168,14 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     refuse_outputs_over_inputs(args, base_dir, new_mapping.as_ref(), &companions)
         .map_err(|m| (Exit::Usage, m))?;
 
+    let mut locations = None;
     let source: Box<dyn batch::RowSource> = match kind {
         Accounts::File => {
             let records = crate::data::accounts::read_accounts(&args.accounts)
                 .map_err(|e| bad(e.to_string()))?;
-            Box::new(crate::diff::Records::new(records))
+            let (records, at) = crate::diff::Records::new(records);
+            locations = Some(at);
+            Box::new(records)
         }
         Accounts::Extract(format) => {
             let input: Box<dyn std::io::Read + Send> = if is_std(&args.accounts) {
@@ -216,6 +225,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         examples: args.examples,
         chunk_rows: args.extract.chunk_rows,
         write_changed: changed_file.is_some(),
+        locations: locations.as_ref(),
     };
     let mut changed_w: Box<dyn Write + Send> = match &mut changed_file {
         Some(f) => Box::new(std::io::BufWriter::with_capacity(1 << 20, f.file())),
@@ -228,7 +238,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let result = crate::diff::run(&settings, source, &mut *changed_w, &mut *rejects_w, &pool);
     drop(changed_w);
     drop(rejects_w);
-    let mut report = result.map_err(|e| bad(format!("{e}; no output written")))?;
+    let (mut report, repeats) = result.map_err(|e| bad(format!("{e}; no output written")))?;
     report.input = args.accounts.display().to_string();
     report.new = RulesLabel {
         rules: args.rules.display().to_string(),
@@ -269,6 +279,14 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     for output in [out_file, changed_file, rejects_file].into_iter().flatten() {
         output.commit().map_err(bad)?;
     }
+    if let Some((id, at)) = &repeats.first {
+        eprintln!(
+            "warning: {} rows repeat the account id of an earlier row (e.g. `{}` at {}); each was compared",
+            repeats.rows,
+            crate::diagnostic::printable(id),
+            crate::diagnostic::printable(at)
+        );
+    }
     if report.rejected > 0 && args.rejects.is_none() {
         eprintln!(
             "{} rows rejected; give --rejects FILE to keep them",
@@ -293,16 +311,22 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     })
 }
 
-/// The policy of a rule set that checks cleanly, or exit 3 naming its first error.
+/// The policy of a rule set that checks cleanly, or exit 3 naming its first
+/// error (and the day, for effective-dated rules: `dated`).
 fn usable<'a>(
     loaded: &'a crate::policy::Loaded,
     name: &str,
+    dated: Option<NaiveDate>,
     show: &dyn Fn(&str) -> String,
 ) -> Result<&'a crate::policy::Policy, Failed> {
     loaded.policy.as_ref().ok_or_else(|| {
+        let (in_force, as_of) = match dated {
+            Some(day) => (format!(" in force on {day}"), format!(" --as-of {day}")),
+            None => (String::new(), String::new()),
+        };
         let message = match crate::diagnostic::first_error(&loaded.diagnostics) {
             Some(d) => format!(
-                "the rules {name} have errors, the first at {}: {}; run `arrears lint` on them",
+                "the rules {name}{in_force} have errors, the first at {}: {}; run `arrears lint{as_of}` on them",
                 show(&d.location()),
                 d.message
             ),

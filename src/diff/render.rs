@@ -320,8 +320,8 @@ fn area_html(h: &mut String, matrix: &AreaMatrix) {
         let total: u64 = matrix.cells.values().map(|c| c.accounts).sum();
         let _ = writeln!(
             h,
-            "<p class=\"unchanged\">Unchanged: every one of the {total} accounts keeps its {}.</p>\n</section>",
-            esc(matrix.title)
+            "<p class=\"unchanged\">Unchanged: for each of the {total} accounts, {} the same under both rule sets.</p>\n</section>",
+            unchanged_phrase(matrix.area)
         );
         return;
     }
@@ -375,6 +375,20 @@ fn area_html(h: &mut String, matrix: &AreaMatrix) {
         );
     }
     h.push_str("</table>\n</section>\n");
+}
+
+/// What stays the same in an unchanged area, true also of an account the
+/// area has nothing for (no case, no arm): "… is the same under both rule sets".
+fn unchanged_phrase(area: &str) -> &'static str {
+    match area {
+        "entry_category" => "the entry category (or none) is",
+        "class_template" => "the class and template (or none) are",
+        "experiment_arm" => "the experiment arm (or none) is",
+        "promise_outcome" => "the promise outcome (or none) is",
+        "severance" => "what severance nominates or excludes (or nothing) is",
+        "case_closed" => "whether a case is closed is",
+        _ => "this area's outcome is",
+    }
 }
 
 /// Two bars per item, old and new, scaled to the largest count shown.

@@ -427,6 +427,9 @@ fn html_page_is_self_contained_with_a_matrix_per_changed_area() {
         report["accounts"]["changed"]
     )));
     assert!(page.contains("class=\"fill new\""), "bar charts of events");
+    // Tester 12 item 17: most accounts have no case, so none "keeps its case closed".
+    assert!(!page.contains("keeps its"), "{page}");
+    assert!(page.contains("Unchanged: for each of the 24 accounts, whether a case is closed is the same under both rule sets."), "{page}");
     assert_snapshot!("samples_html", page);
 }
 
@@ -890,4 +893,158 @@ fn an_arm_template_shows_in_class_and_template() {
         "{}",
         stdout(&o)
     );
+}
+
+/// Tester 12 item 11: a reject of an accounts file names where the field is
+/// written, as `dry-run` does (`file:line:col`), and its record's line.
+#[test]
+fn rejects_of_an_accounts_file_give_dry_runs_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let accounts = "samples/invalid/bad-accounts.yaml";
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "--rejects",
+        p(&rejects),
+        accounts,
+    ]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let lines = crate::batch::json_lines(&rejects);
+    let dry = arrears(&["dry-run", "--as-of", AS_OF, "--format", "json", accounts]);
+    let dry: Json = serde_json::from_str(&stdout(&dry)).unwrap();
+    let mut expected = Vec::new();
+    for account in dry["accounts"].as_array().unwrap() {
+        for e in account["errors"].as_array().into_iter().flatten() {
+            expected.push((account["account"].clone(), e["location"].clone()));
+        }
+    }
+    let got: Vec<(Json, Json)> = lines
+        .iter()
+        .map(|l| (l["account"].clone(), l["location"].clone()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 2);
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert_snapshot!("bad_accounts_rejects", text);
+}
+
+/// Tester 12 item 11: rows repeating an earlier row's account id are each
+/// compared, and `diff` warns as `dry-run` and `batch` do.
+#[test]
+fn repeated_account_ids_are_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = std::fs::read_to_string(common::root().join("samples/accounts.yaml")).unwrap();
+    let twice = dir.path().join("twice.yaml");
+    std::fs::write(
+        &twice,
+        format!("{samples}\n{}", samples.replace("# ", "#  ")),
+    )
+    .unwrap();
+    let o = arrears(&["diff", "--base", "rules", "--as-of", AS_OF, p(&twice)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let first = samples.find("- id: ").unwrap();
+    let id = samples[first + 6..].lines().next().unwrap();
+    let line = samples.lines().count() + 1 + samples[..first].matches('\n').count() + 1;
+    assert_eq!(
+        err,
+        format!(
+            "warning: 24 rows repeat the account id of an earlier row (e.g. `{id}` at {}:{line}); each was compared\n",
+            twice.display()
+        )
+    );
+    assert!(stdout(&o).contains("48 compared"), "{}", stdout(&o));
+    let dry = arrears(&["dry-run", "--as-of", AS_OF, p(&twice)]);
+    assert!(
+        stderr(&dry).contains("24 account(s) repeat the id"),
+        "{}",
+        stderr(&dry)
+    );
+    // An extract: the repeat's line.
+    let input = generate(dir.path(), "x.jsonl", 50, 3, &["--format", "jsonl"]);
+    let text = std::fs::read_to_string(&input).unwrap();
+    let doubled = dir.path().join("doubled.jsonl");
+    std::fs::write(&doubled, format!("{text}{text}")).unwrap();
+    let o = arrears(&["diff", "--base", "rules", "--as-of", AS_OF, p(&doubled)]);
+    let first: Json = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "warning: 50 rows repeat the account id of an earlier row (e.g. `{}` at line 51); each was compared\n",
+            first["id"].as_str().unwrap()
+        )
+    );
+    // No repeat, no warning.
+    let o = arrears(&["diff", "--base", "rules", "--as-of", AS_OF, p(&input)]);
+    assert_eq!(stderr(&o), "");
+}
+
+/// Tester 12 item 18: rules in force on the as-of date that do not check
+/// (a template dated to end before it) are exit 3 naming the day.
+#[test]
+fn rules_with_errors_on_the_day_name_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let ended = rules_edited(
+        dir.path(),
+        "ended",
+        "templates/card_early_std.yaml",
+        "template: card_early_std\n",
+        "template: card_early_std\neffective: { until: 2026-12-31 }\n",
+    );
+    let accounts = "samples/accounts.yaml";
+    for (base, rules, side) in [
+        ("rules", p(&ended), format!("in `{}`", ended.display())),
+        (
+            p(&ended),
+            "rules",
+            format!("of the base ({})", ended.display()),
+        ),
+    ] {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            base,
+            "--rules",
+            rules,
+            "--as-of",
+            "2027-01-15",
+            accounts,
+        ]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!(
+                "error: the rules {side} in force on 2027-01-15 have errors, the first at "
+            )),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("run `arrears lint --as-of 2027-01-15` on them\n"),
+            "{err}"
+        );
+    }
+    // Undated rules name no day.
+    let broken = rules_edited(
+        dir.path(),
+        "broken",
+        "collection_class.yaml",
+        "card_early_std",
+        "card_early_stx",
+    );
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        p(&broken),
+        "--as-of",
+        AS_OF,
+        accounts,
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!stderr(&o).contains("in force on"), "{}", stderr(&o));
 }
