@@ -1048,3 +1048,28 @@ fn rules_with_errors_on_the_day_name_the_day() {
     assert_eq!(o.status.code(), Some(3));
     assert!(!stderr(&o).contains("in force on"), "{}", stderr(&o));
 }
+
+/// Tester 12 item 14: `--base` naming a file (a rule file) says it is a file,
+/// not a rules directory, rather than "not a git repository" or "no such
+/// revision"; `lint --base` shares the check.
+#[test]
+fn a_base_that_is_a_file_is_named_as_one() {
+    for args in [
+        &[
+            "diff",
+            "--base",
+            "rules/entry.yaml",
+            "--as-of",
+            AS_OF,
+            "samples/accounts.yaml",
+        ][..],
+        &["lint", "rules", "--base", "rules/entry.yaml"][..],
+    ] {
+        let out = arrears(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            "error: --base `rules/entry.yaml` is a regular file, not a rules directory; the rules directory is probably `rules`\n"
+        );
+    }
+}
