@@ -167,12 +167,13 @@ struct ChangedLine<'a, 'p> {
 }
 
 /// One rayon task's share: its counts, its changed accounts, its rejects and
-/// the ids of its compared rows (with their row numbers).
+/// the ids of its compared rows (one buffer; each row's number and end in it).
 struct Part {
     report: Report,
     changed: Vec<u8>,
     rejects: Vec<u8>,
-    ids: Vec<(u64, String)>,
+    ids: Vec<(u64, usize)>,
+    id_text: String,
 }
 
 /// Runs the diff: rows from `source`, changed accounts (with
@@ -196,15 +197,18 @@ pub fn run(
             rejects.write_all(&part.rejects)?;
             report.merge(part.report);
             // In input order, so the first repeat is the same whatever the threads.
-            for (row, id) in part.ids {
-                if !seen.first_time(&id) {
+            let mut start = 0;
+            for (row, end) in part.ids {
+                let id = &part.id_text[start..end];
+                start = end;
+                if !seen.first_time(id) {
                     repeats.rows += 1;
                     if repeats.first.is_none() {
                         let at = match settings.locations {
                             Some(l) => l.of(row, None).1,
                             None => format!("line {row}"),
                         };
-                        repeats.first = Some((id, at));
+                        repeats.first = Some((id.to_string(), at));
                     }
                 }
             }
@@ -223,6 +227,7 @@ fn part(settings: &Settings, units: &[Unit]) -> Part {
         changed: Vec::new(),
         rejects: Vec::new(),
         ids: Vec::new(),
+        id_text: String::new(),
     };
     let new_schema = settings.new.policy.plan.schema();
     for unit in units {
@@ -278,7 +283,8 @@ fn part(settings: &Settings, units: &[Unit]) -> Part {
             continue;
         }
         if !id.is_empty() {
-            part.ids.push((unit.line, id.clone()));
+            part.id_text.push_str(id);
+            part.ids.push((unit.line, part.id_text.len()));
         }
         let money = Money::of(new_schema, value);
         let is_changed = part
