@@ -818,6 +818,23 @@ fn events_moved_to_another_day_are_shown() {
         let row = format!("<tr><td class=\"label\">{date}</td><td class=\"label\">send_letter</td><td>{old}</td><td>{new}</td><td>{change}</td></tr>");
         assert!(page.contains(&row), "{row} in {page}");
     }
+    // As Chromium builds the page: the moved days are in its DOM.
+    if let Some(browser) =
+        crate::browser::Browser::find_or_skip("events_moved_to_another_day_are_shown")
+    {
+        let path = dir.path().join("moved.html");
+        std::fs::write(&path, &page).unwrap();
+        let dom = browser.dom(&path);
+        let events = &dom[dom.find("<section id=\"events\">").unwrap()..];
+        let events = &events[..events.find("</section>").unwrap()];
+        for date in ["2026-12-07", "2026-12-14"] {
+            assert!(
+                events.contains(&format!("<td class=\"label\">{date}</td>")),
+                "{events}"
+            );
+        }
+        assert!(!events.contains("same days"), "{events}");
+    }
     // The same rules: no day moved, and both reports say so.
     let o = arrears(&[
         "diff", "--base", "rules", "--as-of", AS_OF, "--format", "html", accounts,
