@@ -85,7 +85,11 @@ impl Locations {
     /// Row `row`'s line in its file (when its format has lines) and where
     /// its `field` is written (the record's origin without one).
     fn of(&self, row: u64, field: Option<&str>) -> (Option<u64>, String) {
-        let Some(record) = usize::try_from(row - 1).ok().and_then(|i| self.0.get(i)) else {
+        let Some(record) = row
+            .checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.0.get(i))
+        else {
             return (None, String::new());
         };
         let line = record
