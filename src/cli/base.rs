@@ -57,6 +57,18 @@ pub fn base_rules(base: &str, rules: &Path) -> Result<BaseRules, String> {
             unpacked: None,
         });
     }
+    // A file that exists is never meant as a revision: name what it is.
+    if let Ok(meta) = std::fs::metadata(path) {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| format!("; the rules directory is probably `{}`", p.display()))
+            .unwrap_or_default();
+        return Err(format!(
+            "--base `{base}` is {}, not a rules directory{parent}",
+            crate::input::kind_of(meta.file_type())
+        ));
+    }
     let neither = |why: String| {
         format!("--base `{base}` is neither a directory nor a git revision of the repository holding `{}`: {why}", rules.display())
     };

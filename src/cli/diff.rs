@@ -163,11 +163,14 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     refuse_outputs_over_inputs(args, base_dir, new_mapping.as_ref(), &companions)
         .map_err(|m| (Exit::Usage, m))?;
 
+    let mut locations = None;
     let source: Box<dyn batch::RowSource> = match kind {
         Accounts::File => {
             let records = crate::data::accounts::read_accounts(&args.accounts)
                 .map_err(|e| bad(e.to_string()))?;
-            Box::new(crate::diff::Records::new(records))
+            let (records, at) = crate::diff::Records::new(records);
+            locations = Some(at);
+            Box::new(records)
         }
         Accounts::Extract(format) => {
             let input: Box<dyn std::io::Read + Send> = if is_std(&args.accounts) {
@@ -220,6 +223,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         examples: args.examples,
         chunk_rows: args.extract.chunk_rows,
         write_changed: changed_file.is_some(),
+        locations: locations.as_ref(),
     };
     let mut changed_w: Box<dyn Write + Send> = match &mut changed_file {
         Some(f) => Box::new(std::io::BufWriter::with_capacity(1 << 20, f.file())),
@@ -232,7 +236,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let result = crate::diff::run(&settings, source, &mut *changed_w, &mut *rejects_w, &pool);
     drop(changed_w);
     drop(rejects_w);
-    let mut report = result.map_err(|e| bad(format!("{e}; no output written")))?;
+    let (mut report, repeats) = result.map_err(|e| bad(format!("{e}; no output written")))?;
     report.input = args.accounts.display().to_string();
     report.new = RulesLabel {
         rules: args.rules.display().to_string(),
@@ -272,6 +276,14 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     }
     for output in [out_file, changed_file, rejects_file].into_iter().flatten() {
         output.commit().map_err(bad)?;
+    }
+    if let Some((id, at)) = &repeats.first {
+        eprintln!(
+            "warning: {} rows repeat the account id of an earlier row (e.g. `{}` at {}); each was compared",
+            repeats.rows,
+            crate::diagnostic::printable(id),
+            crate::diagnostic::printable(at)
+        );
     }
     if report.rejected > 0 && args.rejects.is_none() {
         eprintln!(

@@ -28,13 +28,23 @@ pub struct Args {
     /// Run no tests: the tables get no coverage column.
     #[arg(long, conflicts_with = "tests")]
     no_tests: bool,
-    /// The example case start date the template timelines are dated from.
-    #[arg(long, value_name = "DATE", value_parser = parse_date, default_value = DEFAULT_START)]
-    start: NaiveDate,
+    /// The example case start date the template timelines are dated from
+    /// (default: `--as-of`, else 2026-11-22).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    start: Option<NaiveDate>,
     /// Effective-dated rules: the site shows the rules in force on this day, and its coverage
     /// the test documents whose cases are as of a day those rules are in force (default: `--start`).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     as_of: Option<NaiveDate>,
+}
+
+/// The example start and the day whose rules the site shows: each defaults to
+/// the other (a start before the rules shown were in force would date their
+/// templates from a day they did not apply), then to [`DEFAULT_START`].
+fn days(args: &Args) -> (NaiveDate, NaiveDate) {
+    let default = NaiveDate::parse_from_str(DEFAULT_START, "%Y-%m-%d").expect("a date");
+    let start = args.start.or(args.as_of).unwrap_or(default);
+    (start, args.as_of.unwrap_or(start))
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
@@ -46,8 +56,13 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         }
     };
     // Effective dating: the versions in force on the day, as `dry-run` runs them.
-    let as_of = args.as_of.unwrap_or(args.start);
+    let (start, as_of) = days(args);
     let set = book.set_on(as_of);
+    if book.set_on(start) != set {
+        return super::usage_error(format!(
+            "--start {start} falls where other effective-dated rules are in force than on --as-of {as_of}, so the templates shown would be dated from a day they do not apply; give a --start on which the same rules are in force, or leave it out (it defaults to --as-of)"
+        ));
+    }
     let docs = if book.versions.is_empty() {
         book.docs.clone()
     } else {
@@ -120,7 +135,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         (!ran.is_empty()).then(|| SuiteCoverage::from_results(&results, names))
     };
     let cases = coverage.as_ref().map(|c| (c.cases, c.failed));
-    let mut input = Input::new(plan, policy, &docs, coverage, args.start);
+    let mut input = Input::new(plan, policy, &docs, coverage, start);
     if !book.versions.is_empty() {
         input.effective = Some((as_of, book.in_force_lines(as_of)));
     }

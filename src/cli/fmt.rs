@@ -61,10 +61,16 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         let shown = path.display().to_string();
         let text = match read_regular(path, MAX_RULE_FILE_BYTES).map(String::from_utf8) {
             Ok(Ok(text)) => text,
-            Ok(Err(_)) => {
-                unreadable.push(format!(
-                    "`{shown}` is not valid UTF-8; save the file as UTF-8"
-                ));
+            Ok(Err(err)) => {
+                // At its first bad byte, as `lint` reports it, on exit 2's one line.
+                let (file, span) = crate::model::load::not_utf8(shown.clone(), &err);
+                let d = crate::diagnostic::Diagnostic::error(
+                    "not-utf8",
+                    &file,
+                    span,
+                    "rule file is not valid UTF-8",
+                );
+                unreadable.push(format!("{}: {}; save the file as UTF-8", d.location(), d.message));
                 continue;
             }
             Err(e) => {

@@ -17,8 +17,10 @@ use std::io::Write;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::data::accounts::AccountRecord;
 use crate::data::batch::{
-    decode_unit, pipeline, write_reject, BatchError, Decoded, Mapping, Raw, RowSource, Unit,
+    decode_unit, pipeline, write_reject, BatchError, Decoded, Mapping, Raw, RepeatedIds, RowSource,
+    Unit,
 };
 use crate::policy::{Action, ActionKind, Policy};
 use crate::types::Value;
@@ -44,32 +46,108 @@ pub struct Settings<'a> {
     pub chunk_rows: usize,
     /// Write each changed account to the `changed` writer.
     pub write_changed: bool,
+    /// For an accounts file: where its records are written, for rejects.
+    pub locations: Option<&'a Locations>,
+}
+
+/// Rows whose account id an earlier compared row had: each is compared, and
+/// the command warns as `batch` and `dry-run` do.
+#[derive(Debug, Default)]
+pub struct Repeats {
+    pub rows: u64,
+    /// The first repeat: its id and where it is (`file:line`, or `line N`).
+    pub first: Option<(String, String)>,
 }
 
 /// The records of an accounts file read whole (`dry-run`'s formats) as rows:
 /// each record's number is its row; one that could not be parsed is a reject
 /// naming its file and line.
-pub struct Records(std::vec::IntoIter<(u64, crate::data::accounts::AccountRecord)>);
+pub struct Records(std::vec::IntoIter<(u64, Result<serde_json::Value, String>)>);
+
+/// Where each record of an accounts file is written (its values taken out):
+/// a reject names the field's `file:line:col`, as `dry-run` does.
+pub struct Locations(Vec<AccountRecord>);
 
 impl Records {
-    pub fn new(records: Vec<crate::data::accounts::AccountRecord>) -> Records {
-        Records((1..).zip(records).collect::<Vec<_>>().into_iter())
+    pub fn new(mut records: Vec<AccountRecord>) -> (Records, Locations) {
+        let values = records.iter_mut().map(|r| {
+            match std::mem::replace(&mut r.json, Ok(serde_json::Value::Null)) {
+                Ok(json) => Ok(json),
+                Err(reason) => Err(format!("{}: {reason}", r.origin)),
+            }
+        });
+        let rows = (1..).zip(values).collect::<Vec<_>>().into_iter();
+        (Records(rows), Locations(records))
+    }
+}
+
+impl Locations {
+    /// Row `row`'s line in its file (when its format has lines) and where
+    /// its `field` is written (the record's origin without one).
+    fn of(&self, row: u64, field: Option<&str>) -> (Option<u64>, String) {
+        let Some(record) = row
+            .checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.0.get(i))
+        else {
+            return (None, String::new());
+        };
+        let line = record
+            .origin
+            .rsplit_once(':')
+            .and_then(|(_, n)| n.parse().ok());
+        let at = field.map_or_else(|| record.origin.clone(), |f| record.location_of(f));
+        (line, at)
     }
 }
 
 impl RowSource for Records {
     fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
         for (line, record) in self.0.by_ref().take(n) {
-            let raw = match record.json {
+            let raw = match record {
                 Ok(json) => Raw::Value(json),
-                Err(reason) => Raw::Bad {
-                    id: None,
-                    reason: format!("{}: {reason}", record.origin),
-                },
+                Err(reason) => Raw::Bad { id: None, reason },
             };
             out.push(Unit { line, raw });
         }
         Ok(self.0.len() > 0)
+    }
+}
+
+/// A reject of an accounts file's record: its line in the file (`null` for
+/// a JSON array) and where the field is, where an extract's gives its line.
+#[derive(Serialize)]
+struct RecordReject<'a> {
+    line: Option<u64>,
+    location: &'a str,
+    account: Option<&'a str>,
+    field: Option<&'a str>,
+    reason: &'a str,
+}
+
+/// Writes one reject line: an extract's as `batch` does, a record's with its location.
+fn reject(
+    settings: &Settings,
+    out: &mut Vec<u8>,
+    row: u64,
+    id: Option<&str>,
+    field: Option<&str>,
+    reason: &str,
+) {
+    match settings.locations {
+        None => write_reject(out, row, id, field, reason),
+        Some(locations) => {
+            let (line, location) = locations.of(row, field);
+            let r = RecordReject {
+                line,
+                location: &location,
+                account: id.filter(|s| !s.is_empty()),
+                field,
+                reason,
+            };
+            let _ = serde_json::to_writer(&mut *out, &r);
+            out.push(b'\n');
+        }
     }
 }
 
@@ -92,11 +170,14 @@ struct ChangedLine<'a, 'p> {
     new_error: Option<&'a str>,
 }
 
-/// One rayon task's share: its counts, its changed accounts and its rejects.
+/// One rayon task's share: its counts, its changed accounts, its rejects and
+/// the ids of its compared rows (one buffer; each row's number and end in it).
 struct Part {
     report: Report,
     changed: Vec<u8>,
     rejects: Vec<u8>,
+    ids: Vec<(u64, usize)>,
+    id_text: String,
 }
 
 /// Runs the diff: rows from `source`, changed accounts (with
@@ -107,8 +188,9 @@ pub fn run(
     changed: &mut (dyn Write + Send),
     rejects: &mut (dyn Write + Send),
     pool: &rayon::ThreadPool,
-) -> Result<Report, BatchError> {
+) -> Result<(Report, Repeats), BatchError> {
     let mut report = Report::new(settings.as_of, settings.examples);
+    let (mut seen, mut repeats) = (RepeatedIds::default(), Repeats::default());
     let read = pipeline(
         source,
         settings.chunk_rows,
@@ -118,13 +200,29 @@ pub fn run(
             changed.write_all(&part.changed)?;
             rejects.write_all(&part.rejects)?;
             report.merge(part.report);
+            // In input order, so the first repeat is the same whatever the threads.
+            let mut start = 0;
+            for (row, end) in part.ids {
+                let id = &part.id_text[start..end];
+                start = end;
+                if !seen.first_time(id) {
+                    repeats.rows += 1;
+                    if repeats.first.is_none() {
+                        let at = match settings.locations {
+                            Some(l) => l.of(row, None).1,
+                            None => format!("line {row}"),
+                        };
+                        repeats.first = Some((id.to_string(), at));
+                    }
+                }
+            }
             Ok(())
         },
     );
     changed.flush()?;
     rejects.flush()?;
     report.rows_read = read?;
-    Ok(report)
+    Ok((report, repeats))
 }
 
 fn part(settings: &Settings, units: &[Unit]) -> Part {
@@ -132,6 +230,8 @@ fn part(settings: &Settings, units: &[Unit]) -> Part {
         report: Report::new(settings.as_of, settings.examples),
         changed: Vec::new(),
         rejects: Vec::new(),
+        ids: Vec::new(),
+        id_text: String::new(),
     };
     let new_schema = settings.new.policy.plan.schema();
     for unit in units {
@@ -150,7 +250,8 @@ fn part(settings: &Settings, units: &[Unit]) -> Part {
             Ok(pair) => pair,
             Err(bad) => {
                 part.report.rejected += 1;
-                write_reject(
+                reject(
+                    settings,
                     &mut part.rejects,
                     unit.line,
                     bad.id.as_deref(),
@@ -175,8 +276,19 @@ fn part(settings: &Settings, units: &[Unit]) -> Part {
                     "evaluation failed under both rule sets: old: {old_error}; new: {new_error}"
                 )
             };
-            write_reject(&mut part.rejects, unit.line, Some(id), None, &reason);
+            reject(
+                settings,
+                &mut part.rejects,
+                unit.line,
+                Some(id),
+                None,
+                &reason,
+            );
             continue;
+        }
+        if !id.is_empty() {
+            part.id_text.push_str(id);
+            part.ids.push((unit.line, part.id_text.len()));
         }
         let money = Money::of(new_schema, value);
         let is_changed = part
@@ -243,7 +355,8 @@ impl Money {
     }
 }
 
-/// What an account's actions say in each area ([`AREAS`]), as cell labels.
+/// What an account's actions say in each area ([`AREAS`]), as cell labels;
+/// class / template names the template the case gets (an arm's, if it has one).
 fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
     let Outcome::Actions(actions) = outcome else {
         return std::array::from_fn(|_| "(evaluation failed)".to_string());
@@ -262,12 +375,19 @@ fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
                 entry = Some(format!("{category} (re-treated)"))
             }
             ActionKind::AssignClass { class: c, template } => {
-                class = Some(format!("{}/{template}", c.as_deref().unwrap_or("null")))
+                class = Some((c.as_deref().unwrap_or("null"), &**template))
             }
+            // An arm's template replaces the class's, as the case takes it.
             ActionKind::AssignArm {
-                experiment, arm, ..
+                experiment,
+                arm,
+                template,
+                ..
             } => {
                 arms.insert(format!("{experiment}/{arm}"));
+                if let (Some((_, t)), Some(arm_template)) = (class.as_mut(), template) {
+                    *t = &**arm_template;
+                }
             }
             ActionKind::PromiseOutcome { status, .. } => {
                 let status = serde_json::to_value(status).ok();
@@ -291,7 +411,7 @@ fn area_values(outcome: &Outcome) -> [String; AREAS.len()] {
     };
     [
         entry.unwrap_or_else(none),
-        class.unwrap_or_else(none),
+        class.map_or_else(none, |(c, t)| format!("{c}/{t}")),
         joined(arms),
         joined(promises),
         match (nominated, excluded) {

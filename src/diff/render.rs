@@ -104,49 +104,7 @@ pub fn text(report: &Report) -> String {
     for matrix in &report.areas {
         area_text(&mut s, matrix);
     }
-    let by_type = report.events_by_type();
-    let changed_types: Vec<_> = by_type.iter().filter(|(_, c)| c.old != c.new).collect();
-    if !changed_types.is_empty() {
-        let _ = writeln!(s, "\nscheduled events by type (old -> new)");
-        let rows: Vec<Vec<String>> = changed_types
-            .iter()
-            .map(|(t, c)| {
-                vec![
-                    printable(t).to_string(),
-                    c.old.to_string(),
-                    c.new.to_string(),
-                    delta(**c),
-                ]
-            })
-            .collect();
-        table(
-            &mut s,
-            &["event type", "old", "new", "change"],
-            &rows,
-            &[false, true, true, true],
-        );
-        let _ = writeln!(s, "\nscheduled events by date (changed days only)");
-        let rows: Vec<Vec<String>> = report
-            .events
-            .iter()
-            .filter(|(_, c)| c.old != c.new)
-            .map(|((t, d), c)| {
-                vec![
-                    d.to_string(),
-                    printable(t).to_string(),
-                    c.old.to_string(),
-                    c.new.to_string(),
-                    delta(*c),
-                ]
-            })
-            .collect();
-        table(
-            &mut s,
-            &["date", "event type", "old", "new", "change"],
-            &rows,
-            &[false, false, true, true, true],
-        );
-    }
+    events_text(&mut s, report);
     let rows: Vec<Vec<String>> = report
         .changed_rows()
         .map(|(rule, c)| {
@@ -174,6 +132,64 @@ pub fn text(report: &Report) -> String {
         );
     }
     s
+}
+
+/// Events by type where a type's count changed, and by type and day wherever
+/// a day's count changed: an event moved to another day shows there although
+/// every type keeps its count.
+fn events_text(s: &mut String, report: &Report) {
+    let moved_days: Vec<Vec<String>> = report
+        .events
+        .iter()
+        .filter(|(_, c)| c.old != c.new)
+        .map(|((t, d), c)| {
+            vec![
+                d.to_string(),
+                printable(t).to_string(),
+                c.old.to_string(),
+                c.new.to_string(),
+                delta(*c),
+            ]
+        })
+        .collect();
+    if moved_days.is_empty() {
+        let _ = writeln!(s, "\nscheduled events: unchanged");
+        return;
+    }
+    let by_type = report.events_by_type();
+    let rows: Vec<Vec<String>> = by_type
+        .iter()
+        .filter(|(_, c)| c.old != c.new)
+        .map(|(t, c)| {
+            vec![
+                printable(t).to_string(),
+                c.old.to_string(),
+                c.new.to_string(),
+                delta(*c),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nscheduled events by type: unchanged (as many of each type, some on other days)"
+        );
+    } else {
+        let _ = writeln!(s, "\nscheduled events by type (old -> new)");
+        table(
+            s,
+            &["event type", "old", "new", "change"],
+            &rows,
+            &[false, true, true, true],
+        );
+    }
+    let _ = writeln!(s, "\nscheduled events by date (changed days only)");
+    table(
+        s,
+        &["date", "event type", "old", "new", "change"],
+        &moved_days,
+        &[false, false, true, true, true],
+    );
 }
 
 fn area_text(s: &mut String, matrix: &AreaMatrix) {
@@ -304,8 +320,8 @@ fn area_html(h: &mut String, matrix: &AreaMatrix) {
         let total: u64 = matrix.cells.values().map(|c| c.accounts).sum();
         let _ = writeln!(
             h,
-            "<p class=\"unchanged\">Unchanged: every one of the {total} accounts keeps its {}.</p>\n</section>",
-            esc(matrix.title)
+            "<p class=\"unchanged\">Unchanged: for each of the {total} accounts, {} the same under both rule sets.</p>\n</section>",
+            unchanged_phrase(matrix.area)
         );
         return;
     }
@@ -361,6 +377,20 @@ fn area_html(h: &mut String, matrix: &AreaMatrix) {
     h.push_str("</table>\n</section>\n");
 }
 
+/// What stays the same in an unchanged area, true also of an account the
+/// area has nothing for (no case, no arm): "… is the same under both rule sets".
+fn unchanged_phrase(area: &str) -> &'static str {
+    match area {
+        "entry_category" => "the entry category (or none) is",
+        "class_template" => "the class and template (or none) are",
+        "experiment_arm" => "the experiment arm (or none) is",
+        "promise_outcome" => "the promise outcome (or none) is",
+        "severance" => "what severance nominates or excludes (or nothing) is",
+        "case_closed" => "whether a case is closed is",
+        _ => "this area's outcome is",
+    }
+}
+
 /// Two bars per item, old and new, scaled to the largest count shown.
 fn bars<'a>(h: &mut String, items: impl Iterator<Item = (String, EventCount)> + Clone + 'a) {
     let max = items
@@ -386,18 +416,22 @@ fn bars<'a>(h: &mut String, items: impl Iterator<Item = (String, EventCount)> + 
 fn events_html(h: &mut String, report: &Report) {
     let by_type = report.events_by_type();
     h.push_str("<section id=\"events\">\n<h2>Scheduled events</h2>\n");
-    if by_type.values().all(|c| c.old == c.new) {
+    if report.events.values().all(|c| c.old == c.new) {
         h.push_str("<p class=\"unchanged\">The same events are scheduled on the same days.</p>\n</section>\n");
         return;
     }
     h.push_str("<h3>By type</h3>\n");
-    bars(
-        h,
-        by_type
-            .iter()
-            .filter(|(_, c)| c.old != c.new)
-            .map(|(t, c)| (t.to_string(), *c)),
-    );
+    if by_type.values().all(|c| c.old == c.new) {
+        h.push_str("<p class=\"unchanged\" id=\"same-types\">As many events of each type are scheduled, but some on other days (below).</p>\n");
+    } else {
+        bars(
+            h,
+            by_type
+                .iter()
+                .filter(|(_, c)| c.old != c.new)
+                .map(|(t, c)| (t.to_string(), *c)),
+        );
+    }
     h.push_str("<h3>By day (days that changed)</h3>\n<table>\n<tr><th class=\"row\">date</th><th class=\"row\">event type</th><th>base</th><th>new</th><th>change</th></tr>\n");
     for ((t, d), c) in report.events.iter().filter(|(_, c)| c.old != c.new) {
         let _ = writeln!(

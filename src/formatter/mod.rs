@@ -69,20 +69,25 @@ pub fn format(file: &Arc<SourceFile>) -> Result<Formatted, Vec<Diagnostic>> {
     for (kind, cell) in &cells {
         match canonical(*kind, &cell.value.0) {
             Ok(None) => {}
-            Ok(Some(text)) => match scalar::find(&file.text, cell.span.start, &cell.value.0, format)
-            {
-                Some(written) => edits.push((written, text)),
-                None if same_but_line_breaks(&cell.value.0, &text) => {}
-                // A YAML alias (`*w`, `<<: *row`) is its anchor's value: formatted
-                // where the anchor is written, when that is a cell too.
-                None if file.text[cell.span.start..].starts_with('*') => {
-                    let anchored = cells.iter().any(|(_, other)| {
-                        other.value.0 == cell.value.0
-                            && scalar::find(&file.text, other.span.start, &other.value.0, format)
+            Ok(Some(text)) => {
+                match scalar::find(&file.text, cell.span.start, &cell.value.0, format) {
+                    Some(written) => edits.push((written, text)),
+                    None if same_but_line_breaks(&cell.value.0, &text) => {}
+                    // A YAML alias (`*w`, `<<: *row`) is its anchor's value: formatted
+                    // where the anchor is written, when that is a cell too.
+                    None if file.text[cell.span.start..].starts_with('*') => {
+                        let anchored = cells.iter().any(|(_, other)| {
+                            other.value.0 == cell.value.0
+                                && scalar::find(
+                                    &file.text,
+                                    other.span.start,
+                                    &other.value.0,
+                                    format,
+                                )
                                 .is_some()
-                    });
-                    if !anchored {
-                        kept.push(
+                        });
+                        if !anchored {
+                            kept.push(
                             Diagnostic::info(
                                 "fmt-kept",
                                 file,
@@ -91,18 +96,22 @@ pub fn format(file: &Arc<SourceFile>) -> Result<Formatted, Vec<Diagnostic>> {
                             )
                             .with_help(format!("its canonical form is `{text}`; write it at the anchor")),
                         );
+                        }
+                    }
+                    None => {
+                        let written = file.text.get(cell.span.start..cell.span.end).unwrap_or("");
+                        let why = match written.contains('\n') || cell.value.0.contains('\n') {
+                        true => "kept as written: this cell spans lines, so `arrears fmt` leaves its layout to you",
+                        // Not expected: `scalar::find` reads every one-line style and escape.
+                        false => "kept as written: `arrears fmt` cannot read this cell's quoting back exactly, so it leaves the cell to you",
+                    };
+                        kept.push(
+                            Diagnostic::info("fmt-kept", file, cell.span, why)
+                                .with_help(format!("its canonical form is `{text}`")),
+                        )
                     }
                 }
-                None => kept.push(
-                    Diagnostic::info(
-                        "fmt-kept",
-                        file,
-                        cell.span,
-                        "kept as written: this cell spans lines, so `arrears fmt` leaves its layout to you",
-                    )
-                    .with_help(format!("its canonical form is `{text}`")),
-                ),
-            },
+            }
             Err(err) => {
                 let at = cell_text_offset(file, cell.span, &cell.value.0)
                     .map_or(cell.span, |o| err.span.shifted(o));

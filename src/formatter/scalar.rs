@@ -33,10 +33,19 @@ pub fn find(text: &str, start: usize, value: &str, format: Format) -> Option<Wri
     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
     let line = line.strip_suffix('\r').unwrap_or(line);
     let (len, style, read) = match line.chars().next()? {
+        // TOML's multi-line strings written on one line are rewritten as
+        // ordinary ones when their text changes.
+        '"' | '\''
+            if format == Format::Toml
+                && (line.starts_with("\"\"\"") || line.starts_with("'''")) =>
+        {
+            let (len, read) = toml_multi_line(line)?;
+            (len, Style::Double, read)
+        }
         '"' if line.starts_with("\"\"\"") => return None,
         '\'' if line.starts_with("'''") => return None,
         '"' => {
-            let (len, read) = double_quoted(line)?;
+            let (len, read) = double_quoted(line, format)?;
             (len, Style::Double, read)
         }
         '\'' => {
@@ -55,8 +64,10 @@ pub fn find(text: &str, start: usize, value: &str, format: Format) -> Option<Wri
     })
 }
 
-/// `"..."`: its length and what it reads as; `None` for an escape this does not read.
-fn double_quoted(line: &str) -> Option<(usize, String)> {
+/// `"..."`: its length and what it reads as; `None` for an escape this does
+/// not read (`find` compares the reading with the loaded value, so a misread
+/// is refused, never written).
+fn double_quoted(line: &str, format: Format) -> Option<(usize, String)> {
     let mut read = String::new();
     let mut chars = line.char_indices().skip(1);
     while let Some((i, c)) = chars.next() {
@@ -64,14 +75,78 @@ fn double_quoted(line: &str) -> Option<(usize, String)> {
             '"' => return Some((i + 1, read)),
             '\\' => {
                 let (_, e) = chars.next()?;
-                read.push(match e {
-                    '\\' => '\\',
-                    '"' => '"',
-                    'n' => '\n',
-                    't' => '\t',
-                    '/' => '/',
-                    _ => return None,
-                });
+                read.push(escape(e, &mut chars, format)?);
+            }
+            c => read.push(c),
+        }
+    }
+    None
+}
+
+/// One escape after its `\`: those both formats have (`\\`, `\"`, `\n`, `\t`,
+/// `\r`, `\b`, `\f`, `\uXXXX`, `\UXXXXXXXX`) and YAML's own (`\xXX`, `\0`,
+/// `\a`, `\v`, `\e`, `\/`, `\ `, `\N`, `\_`, `\L`, `\P`).
+fn escape(
+    e: char,
+    chars: &mut impl Iterator<Item = (usize, char)>,
+    format: Format,
+) -> Option<char> {
+    let mut hex = |n: usize| {
+        let digits: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
+        let valid = digits.len() == n && digits.bytes().all(|b| b.is_ascii_hexdigit());
+        valid
+            .then(|| u32::from_str_radix(&digits, 16).ok())
+            .flatten()
+            .and_then(char::from_u32)
+    };
+    let yaml = format == Format::Yaml;
+    Some(match e {
+        '\\' => '\\',
+        '"' => '"',
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'u' => hex(4)?,
+        'U' => hex(8)?,
+        '/' if yaml => '/',
+        'x' if yaml => hex(2)?,
+        '0' if yaml => '\0',
+        'a' if yaml => '\u{7}',
+        'v' if yaml => '\u{b}',
+        'e' if yaml => '\u{1b}',
+        ' ' if yaml => ' ',
+        'N' if yaml => '\u{85}',
+        '_' if yaml => '\u{a0}',
+        'L' if yaml => '\u{2028}',
+        'P' if yaml => '\u{2029}',
+        _ => return None,
+    })
+}
+
+/// A TOML `"""..."""` or `'''...'''` closed on its line: its length and what
+/// it reads as (up to two quotes next to the closing three are text).
+fn toml_multi_line(line: &str) -> Option<(usize, String)> {
+    let quote = line.chars().next()?;
+    let fence = &line[..3];
+    let body = &line[3..];
+    let mut read = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if body[i..].starts_with(fence) {
+            let extra = body[i + 3..]
+                .chars()
+                .take_while(|&c| c == quote)
+                .count()
+                .min(2);
+            read.extend(std::iter::repeat_n(quote, extra));
+            return Some((3 + i + 3 + extra, read));
+        }
+        match c {
+            '\\' if quote == '"' => {
+                let (_, e) = chars.next()?;
+                read.push(escape(e, &mut chars, Format::Toml)?);
             }
             c => read.push(c),
         }
@@ -246,5 +321,38 @@ mod tests {
             "\"a + 1\""
         );
         assert_eq!(write("5", Style::Plain, Format::Toml, false), "5");
+    }
+
+    /// Tester 12 item 9: one-line TOML multi-line strings and `\u`/`\x`
+    /// escapes are read, so their cells are rewritten rather than kept.
+    #[test]
+    fn reads_toml_multi_line_strings_on_one_line_and_unicode_escapes() {
+        let toml = "a = \"\"\">=5\"\"\"\nb = \"<\\u0031\"\nc = '''x''''\nd = \"\"\"a\"\"\"\"\"\ne = \"\\x31\"\n";
+        let at = |s: &str| toml.find(s).unwrap();
+        let found = |s: &str, value: &str| find(toml, at(s), value, Format::Toml);
+        assert_eq!(
+            found("\"\"\">=5", ">=5"),
+            Some(Written {
+                start: at("\"\"\">=5"),
+                end: at("\"\"\">=5") + 9,
+                style: Style::Double
+            })
+        );
+        assert_eq!(found("\"<\\u", "<1").map(|w| w.end - w.start), Some(9));
+        assert_eq!(found("'''x", "x'").map(|w| w.end - w.start), Some(8));
+        assert_eq!(found("\"\"\"a", "a\"\"").map(|w| w.end - w.start), Some(9));
+        // TOML 1.0 has no `\x`: refused, never misread.
+        assert_eq!(found("\"\\x31", "1"), None);
+        let yaml = "a: \"<\\x31\"\nb: \"\\u00e9\\U0001F600\\_\"\nc: \"\\q\"\n";
+        let at = |s: &str| yaml.find(s).unwrap();
+        assert_eq!(
+            find(yaml, at("\"<"), "<1", Format::Yaml).map(|w| w.end - w.start),
+            Some(7)
+        );
+        assert_eq!(
+            find(yaml, at("\"\\u00e9"), "é😀\u{a0}", Format::Yaml).map(|w| w.style),
+            Some(Style::Double)
+        );
+        assert_eq!(find(yaml, at("\"\\q"), "q", Format::Yaml), None);
     }
 }

@@ -203,6 +203,7 @@ td.never{background:#fde2e1;color:#8a1c1c}
 .meta{color:#5b6574}
 .pill{display:inline-block;border:1px solid #c8d0dc;border-radius:10px;padding:0 8px;margin-right:4px;background:#f6f8fa}
 svg text{font-family:system-ui,sans-serif}
+svg.pipeline{max-width:100%;height:auto}
 svg a text{fill:#1a56a8}
 ";
 

@@ -29,6 +29,8 @@ pub enum Lane {
     OpenCase,
     /// Every run with actions or a case, after either path.
     Last,
+    /// The guard-rail pack, asked about every proposed action.
+    Guard,
 }
 
 /// A box of the pipeline picture.
@@ -39,7 +41,7 @@ pub struct Area {
     pub href: String,
 }
 
-/// The policy's areas in the order `policy::run` takes them.
+/// The policy's areas in the order `policy::run` takes them, then the guard rails.
 pub fn areas(policy: &Policy) -> Vec<Area> {
     let r = &policy.roles;
     let table = |name: &'static str, lane: Lane, role: Option<&Role>| {
@@ -90,6 +92,11 @@ pub fn areas(policy: &Policy) -> Vec<Area> {
             .filter_map(|f| table("flags", Lane::Last, Some(f))),
     );
     out.extend(table("contact_hold", Lane::Last, r.contact_hold.as_ref()));
+    out.extend(
+        r.guards
+            .iter()
+            .filter_map(|g| table("guard rail", Lane::Guard, Some(g))),
+    );
     out
 }
 
@@ -135,6 +142,13 @@ pub fn links(input: &Input) -> Links {
 const BOX_W: i64 = 150;
 const BOX_H: i64 = 46;
 const STEP: i64 = 180;
+/// Boxes on one line of a lane: the picture is at most 130 + 6 × 180 = 1210
+/// px wide, so it fits a 1300 px window beside the page's margins; a longer
+/// lane goes on below (and the CSS scales the picture to a narrower page).
+const PER_LINE: usize = 6;
+/// Height of one line of boxes with the gap below it.
+const LINE_H: i64 = 76;
+const LANE_GAP: i64 = 20;
 
 fn pipeline_svg(input: &Input, policy: &Policy) -> String {
     let areas = areas(policy);
@@ -142,31 +156,50 @@ fn pipeline_svg(input: &Input, policy: &Policy) -> String {
         (Lane::NewCase, "no open case"),
         (Lane::OpenCase, "open case"),
         (Lane::Last, "then, every run"),
+        (Lane::Guard, "guard rails"),
     ];
+    let lanes: Vec<(Lane, &str, Vec<&Area>)> = lanes
+        .into_iter()
+        .map(|(lane, label)| {
+            (
+                lane,
+                label,
+                areas.iter().filter(|a| a.lane == lane).collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, _, boxes)| !boxes.is_empty())
+        .collect();
     let widest = lanes
         .iter()
-        .map(|(l, _)| areas.iter().filter(|a| a.lane == *l).count() as i64)
+        .map(|(_, _, boxes)| boxes.len().min(PER_LINE) as i64)
         .max()
         .unwrap_or(1);
     let width = 130 + widest * STEP;
-    let height = 40 + lanes.len() as i64 * 90;
+    let lines: i64 = lanes
+        .iter()
+        .map(|(_, _, boxes)| boxes.len().div_ceil(PER_LINE) as i64)
+        .sum();
+    let height = 30 + lines * LINE_H + (lanes.len() as i64 - 1) * LANE_GAP;
     let mut s = format!(
         r##"<svg class="pipeline" role="img" aria-label="the policy pipeline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5b6574"/></marker></defs>
 "##
     );
-    for (l, (lane, label)) in lanes.iter().enumerate() {
-        let y = 30 + l as i64 * 90;
+    let mut top = 30;
+    for (lane, label, boxes) in &lanes {
         let _ = writeln!(
             s,
             r##"<text x="8" y="{}" font-size="12" fill="#5b6574">{}</text>"##,
-            y + BOX_H / 2 + 4,
+            top + BOX_H / 2 + 4,
             label
         );
-        let lane_areas: Vec<&Area> = areas.iter().filter(|a| a.lane == *lane).collect();
-        for (i, area) in lane_areas.iter().enumerate() {
-            let x = 120 + i as i64 * STEP;
-            if i > 0 {
+        // Guard rails are each asked about every action: no order between them.
+        let arrows = *lane != Lane::Guard;
+        for (i, area) in boxes.iter().enumerate() {
+            let (line, col) = ((i / PER_LINE) as i64, (i % PER_LINE) as i64);
+            let x = 120 + col * STEP;
+            let y = top + line * LINE_H;
+            if arrows && col > 0 {
                 let _ = writeln!(
                     s,
                     r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#5b6574" stroke-width="1.5" marker-end="url(#arrow)"/>"##,
@@ -174,6 +207,17 @@ fn pipeline_svg(input: &Input, policy: &Policy) -> String {
                     y + BOX_H / 2,
                     x - 3,
                     y + BOX_H / 2
+                );
+            } else if arrows && line > 0 {
+                // From the end of the line above down to the start of this one.
+                let above = 120 + (PER_LINE as i64 - 1) * STEP + BOX_W / 2;
+                let mid = y - (LINE_H - BOX_H) / 2;
+                let _ = writeln!(
+                    s,
+                    r##"<path d="M{above},{} V{mid} H{} V{}" fill="none" stroke="#5b6574" stroke-width="1.5" marker-end="url(#arrow)"/>"##,
+                    y - LINE_H + BOX_H + 2,
+                    x + BOX_W / 2,
+                    y - 3
                 );
             }
             let table = area
@@ -205,6 +249,7 @@ fn pipeline_svg(input: &Input, policy: &Policy) -> String {
                 )),
             );
         }
+        top += boxes.len().div_ceil(PER_LINE) as i64 * LINE_H + LANE_GAP;
     }
     s.push_str("</svg>\n");
     s
@@ -240,7 +285,7 @@ pub fn index(input: &Input, links: &Links) -> Page {
     if let Some(policy) = input.policy {
         let _ = writeln!(
             b,
-            "<h2>Pipeline</h2>\n<p>Each account runs through the areas left to right: a new account on the first path, an account with an open case on the second; the last ones run after either. Each box links to its table.</p>"
+            "<h2>Pipeline</h2>\n<p>Each account runs through the areas left to right: a new account on the first path, an account with an open case on the second; the last ones run after either, and the guard rails are asked about every action proposed. Each box links to its table.</p>"
         );
         b.push_str(&pipeline_svg(input, policy));
     }

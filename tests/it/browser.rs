@@ -99,6 +99,17 @@ impl Browser {
         self.run(&["--dump-dom".into(), file_url(page)]).stdout
     }
 
+    /// The DOM of `page` after it loaded in a `width` × `height` window (its
+    /// scripts can measure the layout at that size).
+    pub fn dom_at(&self, page: &Path, width: u32, height: u32) -> String {
+        self.run(&[
+            format!("--window-size={width},{height}"),
+            "--dump-dom".into(),
+            file_url(page),
+        ])
+        .stdout
+    }
+
     /// Every console message of `pages`, loaded together in one browser run
     /// (each in an iframe of a harness page written next to the first page's
     /// directory's temporary copy).

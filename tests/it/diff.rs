@@ -68,6 +68,12 @@ fn labels(actions: &[&Json]) -> (String, String) {
                     a["template"].as_str().unwrap()
                 ))
             }
+            // An arm with a template gives the case that template.
+            "assign_arm" if a["template"].is_string() => {
+                let class = class.as_mut().expect("an arm follows its class");
+                let cut = class.find('/').unwrap();
+                class.replace_range(cut + 1.., a["template"].as_str().unwrap());
+            }
             _ => {}
         }
     }
@@ -421,6 +427,9 @@ fn html_page_is_self_contained_with_a_matrix_per_changed_area() {
         report["accounts"]["changed"]
     )));
     assert!(page.contains("class=\"fill new\""), "bar charts of events");
+    // Tester 12 item 17: most accounts have no case, so none "keeps its case closed".
+    assert!(!page.contains("keeps its"), "{page}");
+    assert!(page.contains("Unchanged: for each of the 24 accounts, whether a case is closed is the same under both rule sets."), "{page}");
     assert_snapshot!("samples_html", page);
 }
 
@@ -736,5 +745,348 @@ fn a_misspelt_base_directory_is_named() {
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("did you mean the directory `rules`?"), "{err}");
+    }
+}
+
+/// A copy of the shipped rules with `edit` applied to the text of `file`,
+/// which must hold `from` once.
+fn rules_edited(dir: &Path, name: &str, file: &str, from: &str, to: &str) -> PathBuf {
+    let rules = dir.join(name);
+    copy_dir(&common::root().join("rules"), &rules);
+    let path = rules.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "`{from}` moved in {file}");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    rules
+}
+
+/// Tester 12 item 3: an event moved from day 20 to day 15 of its template
+/// keeps every type's count, and the reports still show it by day, before
+/// and after, in text and HTML (the HTML no longer says nothing moved).
+#[test]
+fn events_moved_to_another_day_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let moved = rules_edited(
+        dir.path(),
+        "moved",
+        "templates/card_early_std.yaml",
+        "  - id: second-letter\n    day: 20\n",
+        "  - id: second-letter\n    day: 15\n",
+    );
+    let accounts = "samples/accounts.yaml";
+    let (code, report, err) = diff(&["--base", "rules", "--rules", p(&moved), accounts]);
+    assert_eq!(code, Some(1), "{err}");
+    let by_type = report["events"]["by_type"].as_array().unwrap();
+    assert!(by_type.iter().all(|t| t["old"] == t["new"]), "{by_type:?}");
+    let by_date = &report["events"]["by_date"];
+    assert_eq!(
+        by_date,
+        &serde_json::json!([
+            { "event_type": "send_letter", "date": "2026-12-07", "old": 3, "new": 4 },
+            { "event_type": "send_letter", "date": "2026-12-14", "old": 1, "new": 0 },
+        ])
+    );
+    let run = |format: &str| {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            p(&moved),
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            accounts,
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        common::redact_fingerprints(&stdout(&o)).replace(&dir.path().display().to_string(), "[dir]")
+    };
+    let text = run("text");
+    assert_snapshot!("moved_events_text", text);
+    assert!(
+        text.contains("     2026-12-07  send_letter    3    4      +1\n     2026-12-14  send_letter    1    0      -1\n"),
+        "{text}"
+    );
+    let page = run("html");
+    assert!(
+        !page.contains("The same events are scheduled on the same days"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"same-types\""), "{page}");
+    for (date, old, new, change) in [("2026-12-07", 3, 4, "+1"), ("2026-12-14", 1, 0, "-1")] {
+        let row = format!("<tr><td class=\"label\">{date}</td><td class=\"label\">send_letter</td><td>{old}</td><td>{new}</td><td>{change}</td></tr>");
+        assert!(page.contains(&row), "{row} in {page}");
+    }
+    // As Chromium builds the page: the moved days are in its DOM.
+    if let Some(browser) =
+        crate::browser::Browser::find_or_skip("events_moved_to_another_day_are_shown")
+    {
+        let path = dir.path().join("moved.html");
+        std::fs::write(&path, &page).unwrap();
+        let dom = browser.dom(&path);
+        let events = &dom[dom.find("<section id=\"events\">").unwrap()..];
+        let events = &events[..events.find("</section>").unwrap()];
+        for date in ["2026-12-07", "2026-12-14"] {
+            assert!(
+                events.contains(&format!("<td class=\"label\">{date}</td>")),
+                "{events}"
+            );
+        }
+        assert!(!events.contains("same days"), "{events}");
+    }
+    // The same rules: no day moved, and both reports say so.
+    let o = arrears(&[
+        "diff", "--base", "rules", "--as-of", AS_OF, "--format", "html", accounts,
+    ]);
+    assert!(stdout(&o).contains("The same events are scheduled on the same days"));
+}
+
+/// Tester 12 item 8: a share edit moves accounts from the champion arm to
+/// the soft-letter arm, whose template replaces the class's; the class /
+/// template area shows the template each case gets, as two batches' actions do.
+#[test]
+fn an_arm_template_shows_in_class_and_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generate(dir.path(), "x.jsonl", 3000, 11, &["--format", "jsonl"]);
+    let shares = rules_edited(
+        dir.path(),
+        "shares",
+        "experiments/card_early_letters.yaml",
+        "  - { name: champion, buckets: 0-7999 }\n  - { name: soft_letter, buckets: 8000-9499, template: card_early_soft }\n",
+        "  - { name: champion, buckets: 0-6999 }\n  - { name: soft_letter, buckets: 7000-9499, template: card_early_soft }\n",
+    );
+    let old_rules = common::root().join("rules");
+    let (code, report, err) = diff(&["--base", p(&old_rules), "--rules", p(&shares), p(&input)]);
+    assert_eq!(code, Some(1), "{err}");
+    let arms = cells(&report, "experiment_arm");
+    let moved = arms
+        .get(&(
+            "card_early_letters/champion".to_string(),
+            "card_early_letters/soft_letter".to_string(),
+        ))
+        .copied()
+        .unwrap_or(0);
+    assert!(moved > 0, "{arms:?}");
+    let classes = cells(&report, "class_template");
+    assert_eq!(
+        classes.get(&(
+            "card_early/card_early_std".to_string(),
+            "card_early/card_early_soft".to_string()
+        )),
+        Some(&moved),
+        "{classes:?}"
+    );
+    // Independently, from two batches' actions.
+    let (old_actions, _, _) = batch_with(&old_rules, &input, &dir.path().join("old"), &[]);
+    let (new_actions, _, _) = batch_with(&shares, &input, &dir.path().join("new"), &[]);
+    let (old, new) = (by_account(&old_actions), by_account(&new_actions));
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let none = Vec::new();
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let silent = 3000 - ids.len() as u64;
+    if silent > 0 {
+        expected.insert(("none".into(), "none".into()), silent);
+    }
+    for id in ids {
+        let (o, n) = (old.get(id).unwrap_or(&none), new.get(id).unwrap_or(&none));
+        let (_, oc) = labels(&o.iter().collect::<Vec<_>>());
+        let (_, nc) = labels(&n.iter().collect::<Vec<_>>());
+        *expected.entry((oc, nc)).or_insert(0) += 1;
+    }
+    assert_eq!(classes, expected);
+    let o = arrears(&[
+        "diff",
+        "--base",
+        p(&old_rules),
+        "--rules",
+        p(&shares),
+        "--as-of",
+        AS_OF,
+        p(&input),
+    ]);
+    assert!(
+        !stdout(&o).contains("class / template: unchanged"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Tester 12 item 11: a reject of an accounts file names where the field is
+/// written, as `dry-run` does (`file:line:col`), and its record's line.
+#[test]
+fn rejects_of_an_accounts_file_give_dry_runs_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let accounts = "samples/invalid/bad-accounts.yaml";
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--as-of",
+        AS_OF,
+        "--rejects",
+        p(&rejects),
+        accounts,
+    ]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let lines = crate::batch::json_lines(&rejects);
+    let dry = arrears(&["dry-run", "--as-of", AS_OF, "--format", "json", accounts]);
+    let dry: Json = serde_json::from_str(&stdout(&dry)).unwrap();
+    let mut expected = Vec::new();
+    for account in dry["accounts"].as_array().unwrap() {
+        for e in account["errors"].as_array().into_iter().flatten() {
+            expected.push((account["account"].clone(), e["location"].clone()));
+        }
+    }
+    let got: Vec<(Json, Json)> = lines
+        .iter()
+        .map(|l| (l["account"].clone(), l["location"].clone()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 2);
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert_snapshot!("bad_accounts_rejects", text);
+}
+
+/// Tester 12 item 11: rows repeating an earlier row's account id are each
+/// compared, and `diff` warns as `dry-run` and `batch` do.
+#[test]
+fn repeated_account_ids_are_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = std::fs::read_to_string(common::root().join("samples/accounts.yaml")).unwrap();
+    let twice = dir.path().join("twice.yaml");
+    std::fs::write(
+        &twice,
+        format!("{samples}\n{}", samples.replace("# ", "#  ")),
+    )
+    .unwrap();
+    let o = arrears(&["diff", "--base", "rules", "--as-of", AS_OF, p(&twice)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let first = samples.find("- id: ").unwrap();
+    let id = samples[first + 6..].lines().next().unwrap();
+    let line = samples.lines().count() + 1 + samples[..first].matches('\n').count() + 1;
+    assert_eq!(
+        err,
+        format!(
+            "warning: 24 rows repeat the account id of an earlier row (e.g. `{id}` at {}:{line}); each was compared\n",
+            twice.display()
+        )
+    );
+    assert!(stdout(&o).contains("48 compared"), "{}", stdout(&o));
+    let dry = arrears(&["dry-run", "--as-of", AS_OF, p(&twice)]);
+    assert!(
+        stderr(&dry).contains("24 account(s) repeat the id"),
+        "{}",
+        stderr(&dry)
+    );
+    // An extract: the repeat's line.
+    let input = generate(dir.path(), "x.jsonl", 50, 3, &["--format", "jsonl"]);
+    let text = std::fs::read_to_string(&input).unwrap();
+    let doubled = dir.path().join("doubled.jsonl");
+    std::fs::write(&doubled, format!("{text}{text}")).unwrap();
+    let o = arrears(&["diff", "--base", "rules", "--as-of", AS_OF, p(&doubled)]);
+    let first: Json = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "warning: 50 rows repeat the account id of an earlier row (e.g. `{}` at line 51); each was compared\n",
+            first["id"].as_str().unwrap()
+        )
+    );
+    // No repeat, no warning.
+    let o = arrears(&["diff", "--base", "rules", "--as-of", AS_OF, p(&input)]);
+    assert_eq!(stderr(&o), "");
+}
+
+/// Tester 12 item 18: rules in force on the as-of date that do not check
+/// (a template dated to end before it) are exit 3 naming the day.
+#[test]
+fn rules_with_errors_on_the_day_name_the_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let ended = rules_edited(
+        dir.path(),
+        "ended",
+        "templates/card_early_std.yaml",
+        "template: card_early_std\n",
+        "template: card_early_std\neffective: { until: 2026-12-31 }\n",
+    );
+    let accounts = "samples/accounts.yaml";
+    for (base, rules, side) in [
+        ("rules", p(&ended), format!("in `{}`", ended.display())),
+        (
+            p(&ended),
+            "rules",
+            format!("of the base ({})", ended.display()),
+        ),
+    ] {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            base,
+            "--rules",
+            rules,
+            "--as-of",
+            "2027-01-15",
+            accounts,
+        ]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!(
+                "error: the rules {side} in force on 2027-01-15 have errors, the first at "
+            )),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("run `arrears lint --as-of 2027-01-15` on them\n"),
+            "{err}"
+        );
+    }
+    // Undated rules name no day.
+    let broken = rules_edited(
+        dir.path(),
+        "broken",
+        "collection_class.yaml",
+        "card_early_std",
+        "card_early_stx",
+    );
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        p(&broken),
+        "--as-of",
+        AS_OF,
+        accounts,
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!stderr(&o).contains("in force on"), "{}", stderr(&o));
+}
+
+/// Tester 12 item 14: `--base` naming a file (a rule file) says it is a file,
+/// not a rules directory, rather than "not a git repository" or "no such
+/// revision"; `lint --base` shares the check.
+#[test]
+fn a_base_that_is_a_file_is_named_as_one() {
+    for args in [
+        &[
+            "diff",
+            "--base",
+            "rules/entry.yaml",
+            "--as-of",
+            AS_OF,
+            "samples/accounts.yaml",
+        ][..],
+        &["lint", "rules", "--base", "rules/entry.yaml"][..],
+    ] {
+        let out = arrears(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            "error: --base `rules/entry.yaml` is a regular file, not a rules directory; the rules directory is probably `rules`\n"
+        );
     }
 }

@@ -500,3 +500,149 @@ fn effective_dated_rules_give_the_site_of_one_day() {
     // Only the cases dated in that period (2027) run.
     assert!(index.contains("1 test case(s) from"), "{index}");
 }
+
+/// Tester 12 item 15: at 1300 px wide no page of the shipped site scrolls
+/// sideways (the pipeline picture wraps a long lane and scales to the page),
+/// and the picture holds every guard rail, each linking to its table.
+#[test]
+fn pages_fit_a_1300_px_window_and_the_pipeline_shows_the_guard_rails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = shipped_site(tmp.path());
+    let index = read(&shipped.join("index.html"));
+    let svg = &index[index.find("<svg class=\"pipeline\"").unwrap()..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    let mut guards = Vec::new();
+    for e in std::fs::read_dir(root().join("rules/guardrails")).unwrap() {
+        let text = read(&e.unwrap().path());
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("guardrails: "))
+            .unwrap();
+        guards.push(line["guardrails: ".len()..].trim().to_string());
+    }
+    assert!(guards.len() >= 5, "{guards:?}");
+    for g in &guards {
+        assert!(
+            svg.contains(&format!("<a href=\"table-{g}.html\"><rect"))
+                && svg.contains(&format!("<title>guard rail: table {g}")),
+            "guard rail {g} missing from {svg}"
+        );
+    }
+    // Every box lies inside the picture, whose drawn width fits the page.
+    let number = |s: &str, key: &str| -> i64 {
+        let at = s.find(&format!(" {key}=\"")).unwrap() + key.len() + 3;
+        s[at..at + s[at..].find('"').unwrap()].parse().unwrap()
+    };
+    let width = number(svg, "width");
+    assert!(width <= 1240, "the picture is {width} px wide");
+    for rect in svg.split("<rect").skip(1) {
+        assert!(number(rect, "x") + number(rect, "width") <= width, "{rect}");
+    }
+    assert!(svg.contains(">severance</text>"), "{svg}");
+
+    let Some(browser) = Browser::find_or_skip("pages_fit_a_1300_px_window") else {
+        return;
+    };
+    // Each page, without its content security policy and with a script that
+    // writes the document's scroll width and the window's width into the DOM.
+    let probe = tmp.path().join("probe");
+    std::fs::create_dir(&probe).unwrap();
+    for page in pages(&shipped) {
+        let html = read(&page);
+        let csp_start = html
+            .find("<meta http-equiv=\"Content-Security-Policy\"")
+            .unwrap();
+        let csp_end = csp_start + html[csp_start..].find('>').unwrap() + 1;
+        let measured = format!("{}{}", &html[..csp_start], &html[csp_end..]).replace(
+            "</body>",
+            "<script>document.body.setAttribute('data-widths', document.documentElement.scrollWidth + ' ' + document.documentElement.clientWidth)</script></body>",
+        );
+        let at = probe.join(page.file_name().unwrap());
+        std::fs::write(&at, measured).unwrap();
+        let dom = browser.dom_at(&at, 1300, 900);
+        let start = dom
+            .find("data-widths=\"")
+            .unwrap_or_else(|| panic!("{dom}"))
+            + 13;
+        let widths: Vec<i64> = dom[start..start + dom[start..].find('"').unwrap()]
+            .split(' ')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert!(
+            widths[0] <= widths[1],
+            "{} scrolls sideways at 1300 px: {} px of content in {} px",
+            page.display(),
+            widths[0],
+            widths[1]
+        );
+    }
+}
+
+/// Tester 12 item 15: `--as-of` alone dates the templates from that day (the
+/// start defaults to it), not from a default start when those rules were not
+/// yet in force; a `--start` in another period of the dated rules is refused.
+#[test]
+fn the_example_start_defaults_to_the_as_of_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let path = rules.join("templates/card_early_std.yaml");
+    let text = read(&path);
+    let dated = text.replace(
+        "template: card_early_std\n",
+        "template: card_early_std\neffective: { from: 2027-01-01 }\n",
+    );
+    assert_ne!(dated, text, "the shipped template's first line moved");
+    std::fs::write(&path, &dated).unwrap();
+    // Before 2027 the class table's template does not exist: the old version.
+    std::fs::write(
+        rules.join("templates/card_early_std_2026.yaml"),
+        text.replace(
+            "template: card_early_std\n",
+            "template: card_early_std\neffective: { until: 2026-12-31 }\n",
+        ),
+    )
+    .unwrap();
+    let started = |site: &Path| {
+        let page = read(&site.join("templates.html"));
+        let at = page.find("case started on <strong>").unwrap() + 24;
+        page[at..at + 10].to_string()
+    };
+    let later = site(tmp.path(), &rules, &["--as-of", "2027-02-01", "--no-tests"]);
+    assert_eq!(started(&later), "2027-02-01");
+    std::fs::remove_dir_all(&later).unwrap();
+    let o = arrears(&[
+        "doc",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        later.to_str().unwrap(),
+        "--as-of",
+        "2027-02-01",
+        "--start",
+        "2026-11-22",
+        "--no-tests",
+    ]);
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: --start 2026-11-22 falls where other effective-dated rules are in force than on --as-of 2027-02-01"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!later.exists(), "nothing written");
+    // A start in the same period is the user's choice; without either, the default.
+    let chosen = site(
+        &tmp.path().join("chosen"),
+        &rules,
+        &[
+            "--as-of",
+            "2027-02-01",
+            "--start",
+            "2027-01-04",
+            "--no-tests",
+        ],
+    );
+    assert_eq!(started(&chosen), "2027-01-04");
+    let default = site(&tmp.path().join("default"), &rules, &["--no-tests"]);
+    assert_eq!(started(&default), "2026-11-22");
+}

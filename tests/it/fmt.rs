@@ -417,11 +417,59 @@ fn unreadable_files_are_one_error_line() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "error: `./a.yaml` is not valid UTF-8; save the file as UTF-8 (and 1 more file(s) that could not be read)\n"
+        "error: ./a.yaml:2:1: rule file is not valid UTF-8; save the file as UTF-8 (and 1 more file(s) that could not be read)\n"
     );
     assert!(
         stdout(&out).contains("1 already formatted, 2 not formatted"),
         "{}",
         stdout(&out)
     );
+}
+
+/// Tester 12 item 9: one-line cells written as a TOML `"""..."""` string or
+/// with a `\u` / `\x` escape are rewritten in canonical form (no "spans
+/// lines" note), so `--check` finds them; a second check passes.
+#[test]
+fn one_line_cells_with_escapes_or_triple_quotes_are_formatted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = "table = \"t\"\nhit = \"first\"\n\n[inputs]\nd = \"account.days_past_due\"\n\n[outputs]\nr = \"text\"\n\n[[rows]]\nid = \"a\"\nwhen = { d = \"\"\">=5\"\"\" }\nthen = { r = '\"a\"' }\n\n[[rows]]\nid = \"b\"\nwhen = { d = \"<\\u0031\" }\nthen = { r = '\"b\"' }\n\n[default]\nr = \"null\"\n";
+    let yaml = "table: u\nhit: first\ninputs:\n  d: account.days_past_due\noutputs:\n  r: text\nrows:\n  - id: a\n    when: { d: \"<\\x31\" }\n    then: { r: \"null\" }\ndefault: { r: \"null\" }\n";
+    std::fs::write(tmp.path().join("t.toml"), toml).unwrap();
+    std::fs::write(tmp.path().join("u.yaml"), yaml).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "t.toml", "u.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(
+        stdout(&out),
+        "would reformat t.toml\nwould reformat u.yaml\n2 files would be reformatted, 0 already formatted\n"
+    );
+    let out = arrears_in(tmp.path(), &["fmt", "t.toml", "u.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("t.toml")).unwrap(),
+        toml.replace("\"\"\">=5\"\"\"", "\">= 5\"")
+            .replace("\"<\\u0031\"", "\"< 1\"")
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("u.yaml")).unwrap(),
+        yaml.replace("\"<\\x31\"", "\"< 1\"")
+    );
+    let out = arrears_in(tmp.path(), &["fmt", "--check", "t.toml", "u.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// Tester 12 item 14: a file that is not UTF-8 is reported at its first bad
+/// byte's line and column, as `lint` reports it, and left alone (exit 2).
+#[test]
+fn a_file_not_in_utf8_is_reported_at_its_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = b"table: t\nhit: first\n# caf\xe9\n".to_vec();
+    std::fs::write(tmp.path().join("t.yaml"), &bytes).unwrap();
+    let out = arrears_in(tmp.path(), &["fmt", "t.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: t.yaml:3:6: rule file is not valid UTF-8; save the file as UTF-8\n"
+    );
+    assert_eq!(std::fs::read(tmp.path().join("t.yaml")).unwrap(), bytes);
 }

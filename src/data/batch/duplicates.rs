@@ -117,6 +117,18 @@ impl SeenIds {
     }
 }
 
+/// Account ids met so far, for a command outside the batch (`diff`) that
+/// warns of a repeated id as the batch does, in the same 8 bytes an id.
+#[derive(Default)]
+pub struct RepeatedIds(IdStore);
+
+impl RepeatedIds {
+    /// Whether `id` is met for the first time (a hash collision says no).
+    pub fn first_time(&mut self, id: &str) -> bool {
+        self.0.insert(key(id))
+    }
+}
+
 /// Buckets of the store, by the top byte of the mixed key.
 const BUCKETS: usize = 256;
 /// Keys gathered in the recent set before the first merge.

@@ -33,6 +33,7 @@ use csv::StringRecord;
 use crate::lang::compile::Plan;
 use crate::policy::Policy;
 pub use csv_source::CsvSource;
+pub use duplicates::RepeatedIds;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
 pub use open_cases::OpenCases;
