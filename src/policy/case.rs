@@ -121,6 +121,22 @@ pub enum ContactOutcome {
     Failed,
 }
 
+impl ContactOutcome {
+    /// The variant's name in the built-in enum `contact_outcome`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactOutcome::Sent => "sent",
+            ContactOutcome::Attempted => "attempted",
+            ContactOutcome::Reached => "reached",
+            ContactOutcome::NoAnswer => "no_answer",
+            ContactOutcome::Voicemail => "voicemail",
+            ContactOutcome::WrongParty => "wrong_party",
+            ContactOutcome::Returned => "returned",
+            ContactOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// `HH:MM` (24-hour, zero-padded) as a time of day; anything else is `None`.
 pub fn time_of_day(text: &str) -> Option<chrono::NaiveTime> {
     if text.len() != 5 {
@@ -137,6 +153,15 @@ impl Channel {
             Channel::Call => "call",
             Channel::Email => "email",
             Channel::Sms => "sms",
+        }
+    }
+
+    /// What the case system records of a contact it carries out: `attempted`
+    /// for a call (an agent reports its result later), `sent` for the others.
+    pub fn outcome_when_carried_out(self) -> ContactOutcome {
+        match self {
+            Channel::Call => ContactOutcome::Attempted,
+            _ => ContactOutcome::Sent,
         }
     }
 
@@ -412,15 +437,11 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
         let event = &mut case.events[i];
         event.status = EventStatus::Done;
         if let Some(channel) = Channel::of_event(&event.event_type) {
-            let outcome = match channel {
-                Channel::Call => ContactOutcome::Attempted,
-                _ => ContactOutcome::Sent,
-            };
             case.contacts.push(Contact {
                 date: event.date,
                 time: event.time.clone(),
                 channel,
-                outcome,
+                outcome: channel.outcome_when_carried_out(),
             });
         }
         done.push(event.clone());

@@ -21,7 +21,7 @@ use crate::lang::compile::{CompiledTable, InputRead};
 use crate::lang::ir::HitPolicy;
 use crate::lang::syntax::ast::CompareOp;
 use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
-use crate::policy::case::{time_of_day, Channel};
+use crate::policy::case::{time_of_day, Channel, ContactOutcome};
 use crate::policy::{Out, Role};
 use crate::types::Value;
 
@@ -110,11 +110,13 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         }
         let mut after = Vec::new();
+        // The contacts allowed so far: each counts for the next proposal's limits.
+        let mut allowed = Allowed::new();
         for i in 0..self.actions.len() {
             let Some(proposal) = proposal_of(&self.actions[i], self.as_of) else {
                 continue;
             };
-            match self.judge(&proposal)? {
+            match self.judge_counted(&proposal, &mut allowed)? {
                 Verdict::Withhold {
                     rules,
                     until,
@@ -166,12 +168,12 @@ impl<'p> Ctx<'p, '_> {
             }
         }
         self.actions.append(&mut after);
-        self.guard_pending()
+        self.guard_pending(&mut allowed)
     }
 
     /// The case's pending events this run neither moved nor cancelled, put to
     /// the guard rails again: what was allowed when scheduled may not be now.
-    fn guard_pending(&mut self) -> Result<()> {
+    fn guard_pending(&mut self, allowed: &mut Allowed<'p>) -> Result<()> {
         if self
             .actions
             .iter()
@@ -208,7 +210,7 @@ impl<'p> Ctx<'p, '_> {
             })
             .collect();
         for proposal in pending {
-            match self.judge(&proposal)? {
+            match self.judge_counted(&proposal, allowed)? {
                 Verdict::Withhold {
                     rules,
                     reason,
@@ -689,6 +691,9 @@ pub(crate) struct GuardPlan {
     /// Per quiet rail, per row: what the row says when it decides the rail
     /// without evaluating it (`None`: not made, the row's decision is read).
     answers: Vec<Box<[Option<Answer>]>>,
+    /// How a contact this run allows is counted among the case's contacts
+    /// (`None`: no rail reads them).
+    counted: Option<Counted>,
 }
 
 /// What a row with constant outputs says as the rail's answer, made once
@@ -1161,6 +1166,7 @@ impl GuardPlan {
             asked,
             refs,
             answers,
+            counted: Counted::new(plan, guards),
         }
     }
 
@@ -1577,6 +1583,258 @@ fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other:
             }
         }
     }
+}
+
+/// A contact a run allows, as the case system will record it once carried
+/// out ([`case::execute_due`](crate::policy::case::execute_due)).
+struct AllowedContact<'p> {
+    date: NaiveDate,
+    time: Option<Text<'p>>,
+    channel: Channel,
+}
+
+/// The contacts allowed so far in one run (a run schedules a few).
+type Allowed<'p> = SmallVec<[AllowedContact<'p>; 4]>;
+
+impl<'p> Ctx<'p, '_> {
+    /// [`Ctx::judge`], with the contacts this run allowed before `proposal`
+    /// counted among the case's contacts (`account.case.contacts`), so that
+    /// a per-period limit (Reg F's 7 in 7) counts the other calls of the same
+    /// run, not only those already made. A contact it allows is added to
+    /// `allowed`.
+    fn judge_counted(
+        &mut self,
+        proposal: &Proposal<'p>,
+        allowed: &mut Allowed<'p>,
+    ) -> Result<Verdict<'p>> {
+        let policy = self.policy;
+        let plan = &policy.guard_plan;
+        let Some(counted) = plan.counted.as_ref() else {
+            return self.judge(proposal);
+        };
+        let account = match plan.kind_of(&proposal.kind) {
+            Some(kind) if !allowed.is_empty() && counted.asked(plan, kind) => {
+                counted.account_with(self.account, allowed)
+            }
+            _ => None,
+        };
+        let verdict = match account {
+            Some(account) => self.judge_on(&account, proposal)?,
+            None => self.judge(proposal)?,
+        };
+        if let Verdict::Allow {
+            proposal: moved, ..
+        } = &verdict
+        {
+            let p = moved.as_ref().unwrap_or(proposal);
+            if let (Some(_), Some(channel)) = (&p.event, Channel::of_event(&p.kind)) {
+                allowed.push(AllowedContact {
+                    date: p.date,
+                    time: p.time.clone(),
+                    channel,
+                });
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// [`Ctx::judge`] as if the account were `account`; the rails' decisions
+    /// are kept with this account's.
+    fn judge_on(&mut self, account: &Value, proposal: &Proposal<'p>) -> Result<Verdict<'p>> {
+        let policy = self.policy;
+        // `run` with a trace has traced every table before the pipeline starts.
+        let trace = !self.tables.evaluation.trace.is_empty();
+        let mut ctx = Ctx {
+            policy,
+            account,
+            as_of: self.as_of,
+            tables: crate::eval::Tables::new(&policy.plan, account, self.as_of, trace),
+            state: Default::default(),
+            actions: Vec::new(),
+            needed_only: self.needed_only,
+            guard_memo: None,
+        };
+        let verdict = ctx.judge(proposal)?;
+        let evaluation = ctx.tables.evaluation;
+        let rail = |table: u32| policy.roles.guards.iter().any(|r| r.table == table);
+        for d in evaluation.decisions {
+            if rail(d.table) {
+                self.record_decision(d);
+            }
+        }
+        let traces = evaluation.trace.into_iter().filter(|t| rail(t.table));
+        self.tables.evaluation.trace.extend(traces);
+        Ok(verdict)
+    }
+}
+
+/// Where a contact the run allows goes among the case's contacts, for the
+/// rails that read them ([`Ctx::judge_counted`]).
+#[derive(Debug)]
+struct Counted {
+    case: usize,
+    case_fields: usize,
+    contacts: usize,
+    contact_fields: usize,
+    date: usize,
+    time: Option<usize>,
+    channel: usize,
+    outcome: usize,
+    /// Per [`Channel`] (letter, call, email, SMS): its `contact_channel` variant.
+    channels: [u32; 4],
+    /// The `contact_outcome` variants a carried-out call and other contact record.
+    attempted: u32,
+    sent: u32,
+    /// Per rail: it reads `account.case.contacts` (or may: the whole case or account, another table).
+    readers: Vec<bool>,
+}
+
+impl Counted {
+    fn new(plan: &crate::lang::compile::Plan, guards: &[Role]) -> Option<Counted> {
+        let schema = plan.schema();
+        let account = schema.account();
+        let case = account.slot("case")?;
+        let case_def = schema.record(crate::data::schema::record_of(&account.fields[case].ty)?);
+        let contacts = case_def.slot("contacts")?;
+        let contact_def = schema.record(crate::data::schema::record_of(
+            &case_def.fields[contacts].ty,
+        )?);
+        let enum_of = |slot: usize| match contact_def.fields[slot].ty {
+            crate::types::Type::Enum(e) => Some(e),
+            _ => None,
+        };
+        let channel = contact_def.slot("channel")?;
+        let outcome = contact_def.slot("outcome")?;
+        let (channel_enum, outcome_enum) = (enum_of(channel)?, enum_of(outcome)?);
+        let variant = |name: &str| schema.variant(channel_enum, name);
+        let path = [case as u32, contacts as u32];
+        let readers: Vec<bool> = guards
+            .iter()
+            .map(|role| table_reads(&plan.tables[role.table as usize].table, &path))
+            .collect();
+        if !readers.iter().any(|r| *r) {
+            return None;
+        }
+        Some(Counted {
+            case,
+            case_fields: case_def.fields.len(),
+            contacts,
+            contact_fields: contact_def.fields.len(),
+            date: contact_def.slot("date")?,
+            time: contact_def.slot("time"),
+            channel,
+            outcome,
+            channels: [
+                variant(Channel::Letter.name())?,
+                variant(Channel::Call.name())?,
+                variant(Channel::Email.name())?,
+                variant(Channel::Sms.name())?,
+            ],
+            attempted: schema.variant(outcome_enum, ContactOutcome::Attempted.name())?,
+            sent: schema.variant(outcome_enum, ContactOutcome::Sent.name())?,
+            readers,
+        })
+    }
+
+    /// A rail that reads the case's contacts is asked about proposals of `kind`.
+    fn asked(&self, plan: &GuardPlan, kind: u32) -> bool {
+        plan.asked
+            .get(kind as usize)
+            .is_none_or(|asked| asked.iter().any(|a| self.readers[a.rail]))
+    }
+
+    /// `account` with the `allowed` contacts added to its case's contacts
+    /// (a case this run opens has only them); `None` when it is not a record.
+    fn account_with(&self, account: &Value, allowed: &[AllowedContact]) -> Option<Value> {
+        let Value::Record(fields) = account else {
+            return None;
+        };
+        let mut fields = fields.to_vec();
+        let case = fields.get_mut(self.case)?;
+        let mut case_fields = match case {
+            Value::Record(f) => f.to_vec(),
+            Value::Null => vec![Value::Null; self.case_fields],
+            _ => return None,
+        };
+        let contacts = case_fields.get_mut(self.contacts)?;
+        let mut list = match contacts {
+            Value::List(l) => l.to_vec(),
+            Value::Null => Vec::new(),
+            _ => return None,
+        };
+        list.extend(allowed.iter().map(|c| self.contact(c)));
+        *contacts = Value::List(list.into());
+        *case = Value::Record(case_fields.into());
+        Some(Value::Record(fields.into()))
+    }
+
+    fn contact(&self, c: &AllowedContact) -> Value {
+        let mut f = vec![Value::Null; self.contact_fields];
+        f[self.date] = Value::Date(c.date);
+        if let (Some(slot), Some(t)) = (self.time, c.time.as_deref()) {
+            f[slot] = Value::Text(t.into());
+        }
+        f[self.channel] = Value::Enum(self.channels[c.channel as usize]);
+        f[self.outcome] = Value::Enum(match c.channel.outcome_when_carried_out() {
+            ContactOutcome::Attempted => self.attempted,
+            _ => self.sent,
+        });
+        Value::Record(f.into())
+    }
+}
+
+/// Whether `table` reads the account field at `path` (or may: it reads the
+/// whole of a record on the path, or another table).
+fn table_reads(table: &crate::lang::ir::Table, path: &[u32]) -> bool {
+    use crate::lang::ir::{TExpr, TExprKind, TTest};
+    fn reads(e: &TExpr, path: &[u32]) -> bool {
+        let mut slots = Vec::new();
+        let mut at = e;
+        while let TExprKind::Field(base, slot) = &at.kind {
+            slots.push(*slot);
+            at = base;
+        }
+        if matches!(at.kind, TExprKind::Account) {
+            slots.reverse();
+            return slots.starts_with(path) || path.starts_with(&slots);
+        }
+        match &e.kind {
+            TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) => {
+                false
+            }
+            TExprKind::Account | TExprKind::TableOutput { .. } => true,
+            TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+                reads(b, path)
+            }
+            TExprKind::Binary(_, a, b) => reads(a, path) || reads(b, path),
+            TExprKind::Call(_, args) => args.iter().any(|a| reads(a, path)),
+            TExprKind::Each(each) => {
+                reads(&each.list, path)
+                    || [&each.filter, &each.body]
+                        .into_iter()
+                        .flatten()
+                        .any(|x| reads(x, path))
+            }
+        }
+    }
+    let cells = table
+        .rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .flat_map(|c| &c.tests);
+    let tested = cells.flat_map(|t| match t {
+        TTest::Compare(_, e) => vec![e],
+        TTest::Range { low, high, .. } => vec![low, high],
+    });
+    table
+        .inputs
+        .iter()
+        .map(|i| &i.expr)
+        .chain(tested)
+        .chain(table.rows.iter().flat_map(|r| &r.outputs))
+        .chain(table.default.iter().flatten())
+        .chain(table.for_each.iter().map(|f| &f.list))
+        .any(|e| reads(e, path))
 }
 
 #[cfg(test)]
