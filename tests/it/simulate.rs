@@ -174,7 +174,7 @@ fn the_json_history_says_when_the_treatment_ran_its_course() {
         "simulate",
         "--format",
         "json",
-        "samples/timelines/utility_severance_paid.yaml",
+        "samples/timelines/card_skip_trace.yaml",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -185,6 +185,7 @@ fn the_json_history_says_when_the_treatment_ran_its_course() {
         .filter(|d| d["treatment_complete"] == true)
         .map(|d| d["date"].as_str().unwrap())
         .collect();
-    // The severance event on 2026-10-01 was the template's last.
-    assert_eq!(complete, ["2026-10-01"]);
+    // The credit-rating event on 2026-12-02 was the template's last (the
+    // contacts withheld while the details were wrong went out before it).
+    assert_eq!(complete, ["2026-12-02"]);
 }

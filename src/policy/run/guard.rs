@@ -209,8 +209,10 @@ impl<'p> Ctx<'p, '_> {
                 pending: true,
             })
             .collect();
+        let no_sa = self.severance_without_sa();
         for proposal in pending {
-            match self.judge_counted(&proposal, allowed)? {
+            let verdict = self.judge_counted(&proposal, allowed)?;
+            match self.severance_checked(verdict, &proposal, no_sa.as_ref()) {
                 Verdict::Withhold {
                     rules,
                     reason,
@@ -1581,6 +1583,61 @@ fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other:
             for x in [&each.filter, &each.body].into_iter().flatten() {
                 reads(x, kind, account, other);
             }
+        }
+    }
+}
+
+impl<'p> Ctx<'p, '_> {
+    /// The rules that left this run, on or after the severance day, without
+    /// a service agreement to sever: every SA excluded (`exclude_severance`)
+    /// or the nomination withheld by a rail, and none nominated. A
+    /// `start_severance` event due then is withheld with them: a severance
+    /// with no eligible SA must not start. `None` when an SA is nominated or
+    /// the run decided nothing about severance.
+    fn severance_without_sa(&self) -> Option<Rules<'p>> {
+        let mut rules = Rules::new();
+        for a in &self.actions {
+            match &a.kind {
+                ActionKind::NominateSeverance { .. } => return None,
+                ActionKind::ExcludeSeverance { .. } => {}
+                ActionKind::Withhold { action, .. } if **action == *"nominate_severance" => {}
+                _ => continue,
+            }
+            for r in &a.rules {
+                if !rules.contains(r) {
+                    rules.push(r.clone());
+                }
+            }
+        }
+        (!rules.is_empty()).then_some(rules)
+    }
+
+    /// `verdict` on a pending `start_severance` event, unless the rails
+    /// allow it today when no SA is nominated (`no_sa`, the rules that left
+    /// none): then it is withheld with those rules.
+    fn severance_checked(
+        &self,
+        verdict: Verdict<'p>,
+        proposal: &Proposal<'p>,
+        no_sa: Option<&Rules<'p>>,
+    ) -> Verdict<'p> {
+        match (&verdict, no_sa) {
+            (
+                Verdict::Allow {
+                    proposal: moved, ..
+                },
+                Some(rules),
+            ) if *proposal.kind == *"start_severance"
+                && moved.as_ref().unwrap_or(proposal).date <= self.as_of =>
+            {
+                Verdict::Withhold {
+                    rules: rules.clone(),
+                    until: None,
+                    reason: Some("no service agreement is nominated for severance".into()),
+                    cancel: false,
+                }
+            }
+            _ => verdict,
         }
     }
 }
