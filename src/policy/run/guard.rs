@@ -58,6 +58,8 @@ enum Verdict<'p> {
         /// it (`None`: as proposed).
         proposal: Option<Proposal<'p>>,
         window: Option<Span<'p>>,
+        /// The rail's row that gave the window ([`window_rule_of`]).
+        window_rule: Option<Text<'p>>,
         changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
     Withhold {
@@ -131,6 +133,7 @@ impl<'p> Ctx<'p, '_> {
                 Verdict::Allow {
                     proposal: moved,
                     window,
+                    window_rule,
                     changes,
                 } => {
                     let timing = match self.actions[i].kind {
@@ -152,6 +155,12 @@ impl<'p> Ctx<'p, '_> {
                             *date = moved.date;
                         }
                         if let Some(t) = timing {
+                            // The window a rail gives names the rail's row.
+                            if let Some(rule) = window_rule.filter(|_| t.window.is_some()) {
+                                if !action.rules.contains(&rule) {
+                                    action.rules.push(rule);
+                                }
+                            }
                             *at = Some(t);
                         }
                     }
@@ -234,11 +243,17 @@ impl<'p> Ctx<'p, '_> {
                 Verdict::Allow {
                     proposal: moved,
                     window,
+                    window_rule,
                     changes,
                 } if !changes.is_empty() => {
                     let moved = moved.unwrap_or(proposal);
                     // The same event id moves the pending event (`case::apply`).
-                    let rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
+                    let mut rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
+                    if let Some(rule) =
+                        window_rule.filter(|r| window.is_some() && !rules.contains(r))
+                    {
+                        rules.push(rule);
+                    }
                     self.push(
                         ActionKind::ScheduleEvent {
                             event: moved.event.clone().expect("a pending event has an id"),
@@ -373,6 +388,7 @@ impl<'p> Ctx<'p, '_> {
                         return Ok(Verdict::Allow {
                             proposal: moved,
                             window,
+                            window_rule: window_rule_of(&said),
                             changes,
                         });
                     }
@@ -637,6 +653,20 @@ fn window_of<'p>(said: &[Said<'p>]) -> Option<Span<'p>> {
     said.iter()
         .filter_map(|s| s.window.clone())
         .reduce(|(s1, e1), (s2, e2)| (s1.max(s2), e1.min(e2)))
+}
+
+/// The rail's row that gave the narrowest window (the first, when several
+/// give the same), which the event carrying it names.
+fn window_rule_of<'p>(said: &[Said<'p>]) -> Option<Text<'p>> {
+    let (start, end) = window_of(said)?;
+    said.iter()
+        .find(|s| {
+            s.window
+                .as_ref()
+                .is_some_and(|(s0, e0)| *s0 == start && *e0 == end)
+        })
+        .or_else(|| said.iter().find(|s| s.window.is_some()))
+        .map(|s| s.rule.clone())
 }
 
 /// A proposal set at a time outside its window moves to the window's next
