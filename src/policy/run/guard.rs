@@ -2099,7 +2099,7 @@ mod tests {
     }
 
     /// The shipped rules, in a temporary copy whose disputes rail tests its
-    /// computed `disputed_in_time` in two rows (so that it is kept per account).
+    /// computed `disputed` in two rows (so that it is kept per account).
     fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
         fn copy(from: &std::path::Path, to: &std::path::Path) {
             std::fs::create_dir_all(to).expect("mkdir");
@@ -2120,7 +2120,7 @@ mod tests {
         );
         let file = dir.path().join("guardrails/disputes.yaml");
         let text = std::fs::read_to_string(&file).expect("disputes");
-        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed_in_time: \"true\", asks_for_payment: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
+        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed: \"true\", collects: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
         let edited = text.replacen("\ndefault:", &format!("{row}\ndefault:"), 1);
         assert_ne!(edited, text);
         std::fs::write(&file, edited).expect("write");
