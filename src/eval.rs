@@ -159,6 +159,11 @@ impl<'a> Tables<'a> {
         }
     }
 
+    /// Whether this evaluation records a trace (`dry-run --explain`, `test`).
+    pub fn traced(&self) -> bool {
+        self.trace
+    }
+
     /// Every table that needs no caller-provided params, in dependency order.
     pub fn require_all(&mut self) -> std::result::Result<(), EvalError> {
         for &t in &self.plan.order {

@@ -121,6 +121,22 @@ pub enum ContactOutcome {
     Failed,
 }
 
+impl ContactOutcome {
+    /// The variant's name in the built-in enum `contact_outcome`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactOutcome::Sent => "sent",
+            ContactOutcome::Attempted => "attempted",
+            ContactOutcome::Reached => "reached",
+            ContactOutcome::NoAnswer => "no_answer",
+            ContactOutcome::Voicemail => "voicemail",
+            ContactOutcome::WrongParty => "wrong_party",
+            ContactOutcome::Returned => "returned",
+            ContactOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// `HH:MM` (24-hour, zero-padded) as a time of day; anything else is `None`.
 pub fn time_of_day(text: &str) -> Option<chrono::NaiveTime> {
     if text.len() != 5 {
@@ -137,6 +153,15 @@ impl Channel {
             Channel::Call => "call",
             Channel::Email => "email",
             Channel::Sms => "sms",
+        }
+    }
+
+    /// What the case system records of a contact it carries out: `attempted`
+    /// for a call (an agent reports its result later), `sent` for the others.
+    pub fn outcome_when_carried_out(self) -> ContactOutcome {
+        match self {
+            Channel::Call => ContactOutcome::Attempted,
+            _ => ContactOutcome::Sent,
         }
     }
 
@@ -309,13 +334,21 @@ fn apply_one(
                 status: EventStatus::Pending,
             });
         }
-        // A withheld event still pending from an earlier run is cancelled.
+        // A withheld event still pending from an earlier run stays pending
+        // (a rail that must end it cancels it): it is asked about again on
+        // the next run and goes out on the first day the rails allow. Due
+        // today, it waits for tomorrow (or the day the rail names), so the
+        // case system does not carry it out on a day the rail forbids.
         ActionKind::Withhold {
-            event: Some(event), ..
+            event: Some(event),
+            until,
+            ..
         } => {
+            let next = as_of.succ_opt().unwrap_or(as_of);
+            let next = until.filter(|u| *u > next).unwrap_or(next);
             for e in &mut case.events {
-                if e.status == EventStatus::Pending && e.id == **event {
-                    e.status = EventStatus::Cancelled;
+                if e.status == EventStatus::Pending && e.id == **event && e.date < next {
+                    e.date = next;
                 }
             }
         }
@@ -412,15 +445,11 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
         let event = &mut case.events[i];
         event.status = EventStatus::Done;
         if let Some(channel) = Channel::of_event(&event.event_type) {
-            let outcome = match channel {
-                Channel::Call => ContactOutcome::Attempted,
-                _ => ContactOutcome::Sent,
-            };
             case.contacts.push(Contact {
                 date: event.date,
                 time: event.time.clone(),
                 channel,
-                outcome,
+                outcome: channel.outcome_when_carried_out(),
             });
         }
         done.push(event.clone());
@@ -734,5 +763,44 @@ mod tests {
         assert_eq!(json["contacts"][1]["outcome"], "attempted");
         let back: Case = serde_json::from_value(json).unwrap();
         assert_eq!(back, case);
+    }
+
+    fn withhold(event: &str, until: Option<NaiveDate>) -> Action<'static> {
+        act(ActionKind::Withhold {
+            action: "call".into(),
+            event: Some(event.to_string().into()),
+            until,
+            reason: Some("contact details invalid".into()),
+        })
+    }
+
+    #[test]
+    fn a_withheld_pending_event_stays_pending_and_waits_for_a_day_the_rails_allow() {
+        let case = apply(None, &opening(), day(2)).unwrap();
+        // Due today and withheld: still pending, moved to tomorrow, not carried out today.
+        let mut case = apply(Some(case), &[withhold("first-call", None)], day(5)).unwrap();
+        let call = case.events.iter().find(|e| e.id == "first-call").unwrap();
+        assert_eq!((call.status, call.date), (EventStatus::Pending, day(6)));
+        let done: Vec<String> = execute_due(&mut case, day(5))
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(done, ["reminder"]);
+        // Withheld until a named day: it waits for that day.
+        let case = apply(Some(case), &[withhold("first-call", Some(day(9)))], day(6)).unwrap();
+        let call = case.events.iter().find(|e| e.id == "first-call").unwrap();
+        assert_eq!((call.status, call.date), (EventStatus::Pending, day(9)));
+        // A later run the rails allow: the case system carries it out on its day.
+        let mut case = apply(Some(case), &[], day(9)).unwrap();
+        let done: Vec<String> = execute_due(&mut case, day(9))
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(done, ["first-call", "review"]);
+        // Not yet due: its date stands.
+        let case = apply(None, &opening(), day(2)).unwrap();
+        let case = apply(Some(case), &[withhold("review", None)], day(3)).unwrap();
+        let review = case.events.iter().find(|e| e.id == "review").unwrap();
+        assert_eq!((review.status, review.date), (EventStatus::Pending, day(9)));
     }
 }

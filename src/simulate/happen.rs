@@ -1,8 +1,8 @@
 //! What the outside world does to an account in a timeline: new figures from
 //! the extract (`set`), a new promise or disposition (`add`), a payment, a
 //! contact's outcome. A happening changes the account's facts (or, for a
-//! contact, the case's record of contacts); it never changes what the policy
-//! decided. Field paths are checked against the schema, so a misspelt field is
+//! contact or a path under `case`, the case state: a callback booked by
+//! hand); it never changes what the policy decided. Field paths are checked against the schema, so a misspelt field is
 //! an error, not a silent no-op.
 
 use std::sync::Arc;
@@ -301,6 +301,9 @@ pub struct World<'p> {
     /// `promises`, and its items' `id`, `payments`, and a payment's `amount` and `date`.
     promises: Option<(String, String, String, String, String)>,
     ages: Option<&'p str>,
+    /// The account field that holds the case state (`case`): a happening's
+    /// path under it changes the case state, not the facts.
+    case_field: Option<String>,
 }
 
 fn name_of(schema: &Schema, record: RecordId, slot: usize) -> String {
@@ -346,6 +349,7 @@ impl<'p> World<'p> {
             sas,
             promises,
             ages,
+            case_field: slots.case.map(|c| name_of(schema, ACCOUNT, c.slot)),
         }
     }
 
@@ -363,6 +367,24 @@ impl<'p> World<'p> {
                     account.fields.iter().map(|f| f.name.as_str())
                 ))
             )),
+        }
+    }
+
+    /// After the day's happenings: arrears paid in full leave the aging
+    /// field at 0 that same day (it grew at the start of the day). Whether it
+    /// changed.
+    pub fn settle(&self, facts: &mut Json) -> bool {
+        let Some(field) = self.ages else { return false };
+        let paid = facts
+            .get(&self.arrears)
+            .and_then(decimal_of)
+            .is_some_and(|a| a <= Decimal::ZERO);
+        match facts.as_object_mut() {
+            Some(object) if paid && object.get(field).and_then(Json::as_i64) != Some(0) => {
+                object.insert(field.to_string(), Json::from(0));
+                true
+            }
+            _ => false,
         }
     }
 
@@ -426,18 +448,26 @@ impl<'p> World<'p> {
         problems
     }
 
-    /// Applies one happening to the account's facts (and a contact to the case).
+    /// Applies one happening to the account's facts (and a contact, or a
+    /// path under `case`, to the case state).
     pub fn apply(
         &self,
         h: &Happening,
         facts: &mut Json,
-        case: Option<&mut Case>,
+        mut case: Option<&mut Case>,
     ) -> Result<(), String> {
         match &h.kind {
             Kind::Note => Ok(()),
             Kind::Set(fields) => {
                 for (path, steps, value) in fields {
                     self.check_path(path, steps)?;
+                    if self.in_case(steps) {
+                        self.in_case_state(path, steps, case.as_deref_mut(), |slot| {
+                            *slot = value.clone();
+                            Ok(())
+                        })?;
+                        continue;
+                    }
                     *self.locate(path, steps, facts)? = value.clone();
                 }
                 Ok(())
@@ -447,6 +477,21 @@ impl<'p> World<'p> {
                     match self.check_path(path, steps)? {
                         Type::List(_) => {}
                         _ => return Err(format!("`add`: `{path}` is not a list")),
+                    }
+                    if self.in_case(steps) {
+                        self.in_case_state(path, steps, case.as_deref_mut(), |slot| {
+                            if slot.is_null() {
+                                *slot = Json::Array(Vec::new());
+                            }
+                            match slot {
+                                Json::Array(list) => {
+                                    list.push(item.clone());
+                                    Ok(())
+                                }
+                                _ => Err(format!("`add`: the case's `{path}` is not a list")),
+                            }
+                        })?;
+                        continue;
                     }
                     let slot = self.locate(path, steps, facts)?;
                     if slot.is_null() {
@@ -478,6 +523,43 @@ impl<'p> World<'p> {
                 Ok(())
             }
         }
+    }
+
+    /// `steps` name a field of the case state (`case.events`).
+    fn in_case(&self, steps: &[Step]) -> bool {
+        matches!((steps.first(), &self.case_field), (Some(Step::Field(f)), Some(c)) if f == c)
+    }
+
+    /// Changes the case state at `path` (under `case`) with `change`, as the
+    /// state's JSON, read back as a case state: the policy's next run sees it.
+    fn in_case_state(
+        &self,
+        path: &str,
+        steps: &[Step],
+        case: Option<&mut Case>,
+        change: impl FnOnce(&mut Json) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let case = case.ok_or_else(|| format!("`{path}`: no case is open"))?;
+        let mut json = serde_json::to_value(&*case).map_err(|e| e.to_string())?;
+        let mut here = &mut json;
+        for step in &steps[1..] {
+            here = match step {
+                Step::Field(name) => here
+                    .as_object_mut()
+                    .ok_or_else(|| {
+                        format!("`{path}`: the case's value before `{name}` is not a record")
+                    })?
+                    .entry(name.clone())
+                    .or_insert(Json::Null),
+                Step::Item(id) => {
+                    item_with_id(Some(here), "id", id).map_err(|e| format!("`{path}`: {e}"))?
+                }
+            };
+        }
+        change(here)?;
+        *case =
+            serde_json::from_value(json).map_err(|e| format!("`{path}`: not a case state: {e}"))?;
+        Ok(())
     }
 
     fn pay(

@@ -145,7 +145,7 @@ pub fn discover(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 impl Timeline {
     /// Reads a timeline document and checks it against the policy it will run
     /// with: every key known, every date a date, `from` not after `to` and at
-    /// most [`MAX_DAYS`] apart, every happening inside them, of exactly one
+    /// most [`MAX_DAYS`] apart, every happening inside them and in date order, of exactly one
     /// kind and naming fields the schema has, `ages` an integer field, and the
     /// starting case a case state. Nothing runs until all of that holds.
     pub fn read(path: &Path, policy: &Policy) -> Result<Timeline, Vec<Diagnostic>> {
@@ -189,11 +189,24 @@ impl Timeline {
         if let (Some(ages), Err(message)) = (&doc.ages, world.check_ages()) {
             problems.push(error(ages.span, message));
         }
-        let mut happenings = Vec::new();
+        let mut happenings: Vec<Happening> = Vec::new();
         for h in &doc.happenings {
             let Some(h) = Happening::read(&file, h, &mut problems) else {
                 continue;
             };
+            // A date before the one above is a typo more often than a choice.
+            if let Some(before) = happenings.last().filter(|b| b.date > h.date) {
+                problems.push(
+                    error(
+                        h.span,
+                        format!(
+                            "this happening is on {}, before the one written above it ({})",
+                            h.date, before.date
+                        ),
+                    )
+                    .with_help("write the happenings in date order"),
+                );
+            }
             if let Some((from, to)) = span {
                 if h.date < from || h.date > to {
                     problems.push(error(
@@ -250,7 +263,6 @@ impl Timeline {
         if !problems.is_empty() {
             return Err(problems);
         }
-        happenings.sort_by_key(|h| h.date);
         let timeline = Timeline {
             path: path.to_path_buf(),
             file: file.clone(),
@@ -372,6 +384,10 @@ impl Timeline {
                     Err(message) => return Err(stop(history, date, message, Some(h.span))),
                 }
                 happened.push(h.describe());
+            }
+            // Paid in full today: 0 days past due today, as the rules see it.
+            if world.settle(&mut facts) {
+                value = None;
             }
             let value = match value {
                 Some(v) => v,

@@ -119,6 +119,8 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
         ("a starting amount that is not money", "  arrears: '212.00'", "  arrears: abc"),
         ("a happening that writes a value the field cannot hold", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {arrears: abc}\n  - on: 2026-11-19\n"),
         ("a misspelt field in an added item", "{id: P-1, amount:", "{id: P-1, amout:"),
+        ("a happening dated before the one above it", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    note: typed a day too early\n  - on: 2026-11-18\n    note: the day before\n  - on: 2026-11-19\n"),
+        ("a case event of an unknown type", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    add: {case.events: {id: callback-1, type: callback, date: 2026-11-20, status: pending}}\n  - on: 2026-11-19\n"),
         ("a list item that does not exist", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {'service_agreements[SA-9].arrears': '0.00'}\n  - on: 2026-11-19\n"),
     ];
     let dir = tempfile::tempdir().unwrap();
@@ -179,7 +181,7 @@ fn the_json_history_says_when_the_treatment_ran_its_course() {
         "simulate",
         "--format",
         "json",
-        "samples/timelines/utility_severance_paid.yaml",
+        "samples/timelines/card_skip_trace.yaml",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -190,6 +192,7 @@ fn the_json_history_says_when_the_treatment_ran_its_course() {
         .filter(|d| d["treatment_complete"] == true)
         .map(|d| d["date"].as_str().unwrap())
         .collect();
-    // The severance event on 2026-10-01 was the template's last.
-    assert_eq!(complete, ["2026-10-01"]);
+    // The credit-rating event on 2026-12-02 was the template's last (the
+    // contacts withheld while the details were wrong went out before it).
+    assert_eq!(complete, ["2026-12-02"]);
 }

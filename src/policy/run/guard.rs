@@ -21,7 +21,7 @@ use crate::lang::compile::{CompiledTable, InputRead};
 use crate::lang::ir::HitPolicy;
 use crate::lang::syntax::ast::CompareOp;
 use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
-use crate::policy::case::{time_of_day, Channel};
+use crate::policy::case::{time_of_day, Channel, ContactOutcome};
 use crate::policy::{Out, Role};
 use crate::types::Value;
 
@@ -58,6 +58,8 @@ enum Verdict<'p> {
         /// it (`None`: as proposed).
         proposal: Option<Proposal<'p>>,
         window: Option<Span<'p>>,
+        /// The rail's row that gave the window ([`window_rule_of`]).
+        window_rule: Option<Text<'p>>,
         changes: Vec<(Text<'p>, ActionKind<'p>)>,
     },
     Withhold {
@@ -110,11 +112,13 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         }
         let mut after = Vec::new();
+        // The contacts allowed so far: each counts for the next proposal's limits.
+        let mut allowed = Allowed::new();
         for i in 0..self.actions.len() {
             let Some(proposal) = proposal_of(&self.actions[i], self.as_of) else {
                 continue;
             };
-            match self.judge(&proposal)? {
+            match self.judge_counted(&proposal, &mut allowed)? {
                 Verdict::Withhold {
                     rules,
                     until,
@@ -129,6 +133,7 @@ impl<'p> Ctx<'p, '_> {
                 Verdict::Allow {
                     proposal: moved,
                     window,
+                    window_rule,
                     changes,
                 } => {
                     let timing = match self.actions[i].kind {
@@ -150,6 +155,12 @@ impl<'p> Ctx<'p, '_> {
                             *date = moved.date;
                         }
                         if let Some(t) = timing {
+                            // The window a rail gives names the rail's row.
+                            if let Some(rule) = window_rule.filter(|_| t.window.is_some()) {
+                                if !action.rules.contains(&rule) {
+                                    action.rules.push(rule);
+                                }
+                            }
                             *at = Some(t);
                         }
                     }
@@ -166,12 +177,12 @@ impl<'p> Ctx<'p, '_> {
             }
         }
         self.actions.append(&mut after);
-        self.guard_pending()
+        self.guard_pending(&mut allowed)
     }
 
     /// The case's pending events this run neither moved nor cancelled, put to
     /// the guard rails again: what was allowed when scheduled may not be now.
-    fn guard_pending(&mut self) -> Result<()> {
+    fn guard_pending(&mut self, allowed: &mut Allowed<'p>) -> Result<()> {
         if self
             .actions
             .iter()
@@ -207,8 +218,10 @@ impl<'p> Ctx<'p, '_> {
                 pending: true,
             })
             .collect();
+        let no_sa = self.severance_without_sa();
         for proposal in pending {
-            match self.judge(&proposal)? {
+            let verdict = self.judge_counted(&proposal, allowed)?;
+            match self.severance_checked(verdict, &proposal, no_sa.as_ref()) {
                 Verdict::Withhold {
                     rules,
                     reason,
@@ -230,11 +243,17 @@ impl<'p> Ctx<'p, '_> {
                 Verdict::Allow {
                     proposal: moved,
                     window,
+                    window_rule,
                     changes,
                 } if !changes.is_empty() => {
                     let moved = moved.unwrap_or(proposal);
                     // The same event id moves the pending event (`case::apply`).
-                    let rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
+                    let mut rules: Rules<'p> = changes.iter().map(|(r, _)| r.clone()).collect();
+                    if let Some(rule) =
+                        window_rule.filter(|r| window.is_some() && !rules.contains(r))
+                    {
+                        rules.push(rule);
+                    }
                     self.push(
                         ActionKind::ScheduleEvent {
                             event: moved.event.clone().expect("a pending event has an id"),
@@ -293,6 +312,7 @@ impl<'p> Ctx<'p, '_> {
                 return Ok(Verdict::Allow {
                     proposal: moved,
                     window: None,
+                    window_rule: None,
                     changes,
                 });
             }
@@ -378,6 +398,7 @@ impl<'p> Ctx<'p, '_> {
                         return Ok(Verdict::Allow {
                             proposal: moved,
                             window,
+                            window_rule: window_rule_of(&said),
                             changes,
                         });
                     }
@@ -661,6 +682,20 @@ fn window_of<'p>(said: &[Said<'p>]) -> Option<Span<'p>> {
         .reduce(|(s1, e1), (s2, e2)| (s1.max(s2), e1.min(e2)))
 }
 
+/// The rail's row that gave the narrowest window (the first, when several
+/// give the same), which the event carrying it names.
+fn window_rule_of<'p>(said: &[Said<'p>]) -> Option<Text<'p>> {
+    let (start, end) = window_of(said)?;
+    said.iter()
+        .find(|s| {
+            s.window
+                .as_ref()
+                .is_some_and(|(s0, e0)| *s0 == start && *e0 == end)
+        })
+        .or_else(|| said.iter().find(|s| s.window.is_some()))
+        .map(|s| s.rule.clone())
+}
+
 /// A proposal set at a time outside its window moves to the window's next
 /// start: today's if it is still ahead, else tomorrow's.
 fn outside_window<'p>(
@@ -715,6 +750,9 @@ pub(crate) struct GuardPlan {
     /// Per quiet rail, per row: what the row says when it decides the rail
     /// without evaluating it (`None`: not made, the row's decision is read).
     answers: Vec<Box<[Option<Answer>]>>,
+    /// How a contact this run allows is counted among the case's contacts
+    /// (`None`: no rail reads them).
+    counted: Option<Counted>,
 }
 
 /// What a row with constant outputs says as the rail's answer, made once
@@ -1259,6 +1297,7 @@ impl GuardPlan {
             asked,
             refs,
             answers,
+            counted: Counted::new(plan, guards),
         }
     }
 
@@ -1691,6 +1730,312 @@ fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other:
     }
 }
 
+impl<'p> Ctx<'p, '_> {
+    /// The rules that left this run, on or after the severance day, without
+    /// a service agreement to sever: every SA excluded (`exclude_severance`)
+    /// or the nomination withheld by a rail, and none nominated. A
+    /// `start_severance` event due then is withheld with them: a severance
+    /// with no eligible SA must not start. `None` when an SA is nominated or
+    /// the run decided nothing about severance.
+    fn severance_without_sa(&self) -> Option<Rules<'p>> {
+        let mut rules = Rules::new();
+        for a in &self.actions {
+            match &a.kind {
+                ActionKind::NominateSeverance { .. } => return None,
+                ActionKind::ExcludeSeverance { .. } => {}
+                ActionKind::Withhold { action, .. } if **action == *"nominate_severance" => {}
+                _ => continue,
+            }
+            for r in &a.rules {
+                if !rules.contains(r) {
+                    rules.push(r.clone());
+                }
+            }
+        }
+        (!rules.is_empty()).then_some(rules)
+    }
+
+    /// `verdict` on a pending `start_severance` event, unless the rails
+    /// allow it today when no SA is nominated (`no_sa`, the rules that left
+    /// none): then it is withheld with those rules.
+    fn severance_checked(
+        &self,
+        verdict: Verdict<'p>,
+        proposal: &Proposal<'p>,
+        no_sa: Option<&Rules<'p>>,
+    ) -> Verdict<'p> {
+        match (&verdict, no_sa) {
+            (
+                Verdict::Allow {
+                    proposal: moved, ..
+                },
+                Some(rules),
+            ) if *proposal.kind == *"start_severance"
+                && moved.as_ref().unwrap_or(proposal).date <= self.as_of =>
+            {
+                Verdict::Withhold {
+                    rules: rules.clone(),
+                    until: None,
+                    reason: Some("no service agreement is nominated for severance".into()),
+                    cancel: false,
+                }
+            }
+            _ => verdict,
+        }
+    }
+}
+
+/// A contact a run allows, as the case system will record it once carried
+/// out ([`case::execute_due`](crate::policy::case::execute_due)).
+struct AllowedContact<'p> {
+    date: NaiveDate,
+    time: Option<Text<'p>>,
+    channel: Channel,
+}
+
+/// The contacts allowed so far in one run (a run schedules a few).
+type Allowed<'p> = SmallVec<[AllowedContact<'p>; 4]>;
+
+impl<'p> Ctx<'p, '_> {
+    /// [`Ctx::judge`], with the contacts this run allowed before `proposal`
+    /// counted among the case's contacts (`account.case.contacts`), so that
+    /// a per-period limit (Reg F's 7 in 7) counts the other calls of the same
+    /// run, not only those already made. A contact it allows is added to
+    /// `allowed`.
+    fn judge_counted(
+        &mut self,
+        proposal: &Proposal<'p>,
+        allowed: &mut Allowed<'p>,
+    ) -> Result<Verdict<'p>> {
+        let policy = self.policy;
+        let plan = &policy.guard_plan;
+        let Some(counted) = plan.counted.as_ref() else {
+            return self.judge(proposal);
+        };
+        let account = match plan.kind_of(&proposal.kind) {
+            Some(kind) if !allowed.is_empty() && counted.asked(plan, kind) => {
+                counted.account_with(self.account, allowed)
+            }
+            _ => None,
+        };
+        let verdict = match account {
+            Some(account) => self.judge_on(&account, proposal)?,
+            None => self.judge(proposal)?,
+        };
+        if let Verdict::Allow {
+            proposal: moved, ..
+        } = &verdict
+        {
+            let p = moved.as_ref().unwrap_or(proposal);
+            if let (Some(_), Some(channel)) = (&p.event, Channel::of_event(&p.kind)) {
+                allowed.push(AllowedContact {
+                    date: p.date,
+                    time: p.time.clone(),
+                    channel,
+                });
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// [`Ctx::judge`] as if the account were `account`; the rails' decisions
+    /// are kept with this account's.
+    fn judge_on(&mut self, account: &Value, proposal: &Proposal<'p>) -> Result<Verdict<'p>> {
+        let policy = self.policy;
+        let trace = self.tables.traced();
+        let mut ctx = Ctx {
+            policy,
+            account,
+            as_of: self.as_of,
+            tables: crate::eval::Tables::new(&policy.plan, account, self.as_of, trace),
+            state: Default::default(),
+            actions: Vec::new(),
+            needed_only: self.needed_only,
+            guard_memo: None,
+        };
+        let verdict = ctx.judge(proposal)?;
+        let evaluation = ctx.tables.evaluation;
+        let rail = |table: u32| policy.roles.guards.iter().any(|r| r.table == table);
+        for d in evaluation.decisions {
+            if rail(d.table) {
+                self.record_decision(d);
+            }
+        }
+        let traces = evaluation.trace.into_iter().filter(|t| rail(t.table));
+        self.tables.evaluation.trace.extend(traces);
+        Ok(verdict)
+    }
+}
+
+/// Where a contact the run allows goes among the case's contacts, for the
+/// rails that read them ([`Ctx::judge_counted`]).
+#[derive(Debug)]
+struct Counted {
+    case: usize,
+    case_fields: usize,
+    contacts: usize,
+    contact_fields: usize,
+    date: usize,
+    time: Option<usize>,
+    channel: usize,
+    outcome: usize,
+    /// Per [`Channel`] (letter, call, email, SMS): its `contact_channel` variant.
+    channels: [u32; 4],
+    /// The `contact_outcome` variants a carried-out call and other contact record.
+    attempted: u32,
+    sent: u32,
+    /// Per rail: it reads `account.case.contacts` (or may: the whole case or account, another table).
+    readers: Vec<bool>,
+}
+
+impl Counted {
+    fn new(plan: &crate::lang::compile::Plan, guards: &[Role]) -> Option<Counted> {
+        let schema = plan.schema();
+        let account = schema.account();
+        let case = account.slot("case")?;
+        let case_def = schema.record(crate::data::schema::record_of(&account.fields[case].ty)?);
+        let contacts = case_def.slot("contacts")?;
+        let contact_def = schema.record(crate::data::schema::record_of(
+            &case_def.fields[contacts].ty,
+        )?);
+        let enum_of = |slot: usize| match contact_def.fields[slot].ty {
+            crate::types::Type::Enum(e) => Some(e),
+            _ => None,
+        };
+        let channel = contact_def.slot("channel")?;
+        let outcome = contact_def.slot("outcome")?;
+        let (channel_enum, outcome_enum) = (enum_of(channel)?, enum_of(outcome)?);
+        let variant = |name: &str| schema.variant(channel_enum, name);
+        let path = [case as u32, contacts as u32];
+        let readers: Vec<bool> = guards
+            .iter()
+            .map(|role| table_reads(&plan.tables[role.table as usize].table, &path))
+            .collect();
+        if !readers.iter().any(|r| *r) {
+            return None;
+        }
+        Some(Counted {
+            case,
+            case_fields: case_def.fields.len(),
+            contacts,
+            contact_fields: contact_def.fields.len(),
+            date: contact_def.slot("date")?,
+            time: contact_def.slot("time"),
+            channel,
+            outcome,
+            channels: [
+                variant(Channel::Letter.name())?,
+                variant(Channel::Call.name())?,
+                variant(Channel::Email.name())?,
+                variant(Channel::Sms.name())?,
+            ],
+            attempted: schema.variant(outcome_enum, ContactOutcome::Attempted.name())?,
+            sent: schema.variant(outcome_enum, ContactOutcome::Sent.name())?,
+            readers,
+        })
+    }
+
+    /// A rail that reads the case's contacts is asked about proposals of `kind`.
+    fn asked(&self, plan: &GuardPlan, kind: u32) -> bool {
+        plan.asked
+            .get(kind as usize)
+            .is_none_or(|asked| asked.iter().any(|a| self.readers[a.rail]))
+    }
+
+    /// `account` with the `allowed` contacts added to its case's contacts
+    /// (a case this run opens has only them); `None` when it is not a record.
+    fn account_with(&self, account: &Value, allowed: &[AllowedContact]) -> Option<Value> {
+        let Value::Record(fields) = account else {
+            return None;
+        };
+        let mut fields = fields.to_vec();
+        let case = fields.get_mut(self.case)?;
+        let mut case_fields = match case {
+            Value::Record(f) => f.to_vec(),
+            Value::Null => vec![Value::Null; self.case_fields],
+            _ => return None,
+        };
+        let contacts = case_fields.get_mut(self.contacts)?;
+        let mut list = match contacts {
+            Value::List(l) => l.to_vec(),
+            Value::Null => Vec::new(),
+            _ => return None,
+        };
+        list.extend(allowed.iter().map(|c| self.contact(c)));
+        *contacts = Value::List(list.into());
+        *case = Value::Record(case_fields.into());
+        Some(Value::Record(fields.into()))
+    }
+
+    fn contact(&self, c: &AllowedContact) -> Value {
+        let mut f = vec![Value::Null; self.contact_fields];
+        f[self.date] = Value::Date(c.date);
+        if let (Some(slot), Some(t)) = (self.time, c.time.as_deref()) {
+            f[slot] = Value::Text(t.into());
+        }
+        f[self.channel] = Value::Enum(self.channels[c.channel as usize]);
+        f[self.outcome] = Value::Enum(match c.channel.outcome_when_carried_out() {
+            ContactOutcome::Attempted => self.attempted,
+            _ => self.sent,
+        });
+        Value::Record(f.into())
+    }
+}
+
+/// Whether `table` reads the account field at `path` (or may: it reads the
+/// whole of a record on the path, or another table).
+fn table_reads(table: &crate::lang::ir::Table, path: &[u32]) -> bool {
+    use crate::lang::ir::{TExpr, TExprKind, TTest};
+    fn reads(e: &TExpr, path: &[u32]) -> bool {
+        let mut slots = Vec::new();
+        let mut at = e;
+        while let TExprKind::Field(base, slot) = &at.kind {
+            slots.push(*slot);
+            at = base;
+        }
+        if matches!(at.kind, TExprKind::Account) {
+            slots.reverse();
+            return slots.starts_with(path) || path.starts_with(&slots);
+        }
+        match &e.kind {
+            TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) => {
+                false
+            }
+            TExprKind::Account | TExprKind::TableOutput { .. } => true,
+            TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+                reads(b, path)
+            }
+            TExprKind::Binary(_, a, b) => reads(a, path) || reads(b, path),
+            TExprKind::Call(_, args) => args.iter().any(|a| reads(a, path)),
+            TExprKind::Each(each) => {
+                reads(&each.list, path)
+                    || [&each.filter, &each.body]
+                        .into_iter()
+                        .flatten()
+                        .any(|x| reads(x, path))
+            }
+        }
+    }
+    let cells = table
+        .rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .flat_map(|c| &c.tests);
+    let tested = cells.flat_map(|t| match t {
+        TTest::Compare(_, e) => vec![e],
+        TTest::Range { low, high, .. } => vec![low, high],
+    });
+    table
+        .inputs
+        .iter()
+        .map(|i| &i.expr)
+        .chain(tested)
+        .chain(table.rows.iter().flat_map(|r| &r.outputs))
+        .chain(table.default.iter().flatten())
+        .chain(table.for_each.iter().map(|f| &f.list))
+        .any(|e| reads(e, path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1866,7 +2211,7 @@ mod tests {
     }
 
     /// The shipped rules, in a temporary copy whose disputes rail tests its
-    /// computed `disputed_in_time` in two rows (so that it is kept per account).
+    /// computed `disputed` in two rows (so that it is kept per account).
     fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
         fn copy(from: &std::path::Path, to: &std::path::Path) {
             std::fs::create_dir_all(to).expect("mkdir");
@@ -1887,7 +2232,7 @@ mod tests {
         );
         let file = dir.path().join("guardrails/disputes.yaml");
         let text = std::fs::read_to_string(&file).expect("disputes");
-        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed_in_time: \"true\", asks_for_payment: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
+        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed: \"true\", collects: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
         let edited = text.replacen("\ndefault:", &format!("{row}\ndefault:"), 1);
         assert_ne!(edited, text);
         std::fs::write(&file, edited).expect("write");
