@@ -39,3 +39,34 @@ fn a_misplaced_callback_date_is_refused_naming_the_disposition() {
     );
     assert!(text.contains("1 evaluated, 2 failed"), "{text}");
 }
+
+/// Lint holds the `callback` area to its contract: the outputs it reads, with their types, and
+/// one run per disposition.
+#[test]
+fn lint_checks_the_callback_contract() {
+    let lint_with = |from: &str, to: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("rules");
+        crate::common::copy_dir(&crate::common::root().join("rules"), &rules);
+        let path = rules.join("callback.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        let o = arrears(&["lint", rules.to_str().unwrap()]);
+        (o.status.code(), format!("{}{}", stdout(&o), stderr(&o)))
+    };
+    let (code, text) = lint_with("  channel: contact_channel\n", "  channel: event_type\n");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "output `channel` of the `callback` table `callback` is event_type; `callback` needs"
+        ),
+        "{text}"
+    );
+    let (code, text) = lint_with("book: ", "booked: ");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("the `callback` table `callback` has no output `book`"),
+        "{text}"
+    );
+}
