@@ -70,3 +70,56 @@ fn lint_checks_the_callback_contract() {
         "{text}"
     );
 }
+
+/// The extract's dispositions companion carries `CALLBACK_DATE`: a dated call-back on an open
+/// case books the call, a date on a dispute rejects the row naming the disposition, and a
+/// companion without the column (an older extract) still reads.
+#[test]
+fn the_extract_reads_callback_dates_from_the_dispositions_companion() {
+    use crate::batch::{batch, small_extract, summary, GOOD};
+    let dir = tempfile::tempdir().unwrap();
+    // An open card case, opened 2 Nov.
+    let open = GOOD.replace(
+        "2026-10-08,,,,,",
+        "2026-10-08,arrears,card_early,card_early_std,,2026-11-02",
+    );
+    let rows = [("A1", open.clone()), ("A2", open)];
+    let input = small_extract(dir.path(), &rows);
+    let dispositions = dir.path().join("small.dispositions.csv");
+    std::fs::write(
+        &dispositions,
+        "ACCT_NO,DISP_DATE,STATUS,REASON,RESOLUTION,CALLBACK_DATE\n\
+         A1,2026-11-20,contacted,call_back,none,2026-11-25\n\
+         A2,2026-11-20,contacted,dispute,escalated,2026-11-25\n",
+    )
+    .unwrap();
+    let o = batch(&input, dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let actions = std::fs::read_to_string(dir.path().join("actions.jsonl")).unwrap();
+    assert!(
+        actions.contains(
+            r#""type":"schedule_event","event":"callback-2026-11-20","event_type":"call","date":"2026-11-25""#
+        ),
+        "{actions}"
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("rejects.jsonl")).unwrap();
+    assert!(
+        rejects.contains(r#""account":"A2","field":"account.dispositions[0]""#)
+            && rejects
+                .contains("callback_date 2026-11-25 on a disposition whose reason is `dispute`"),
+        "{rejects}"
+    );
+    assert_eq!(summary(dir.path())["evaluated"], 1);
+
+    // Without the column: the same call-back has no day, and books nothing.
+    std::fs::write(
+        &dispositions,
+        "ACCT_NO,DISP_DATE,STATUS,REASON,RESOLUTION\nA1,2026-11-20,contacted,call_back,none\n",
+    )
+    .unwrap();
+    let o = batch(&input, dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let actions = std::fs::read_to_string(dir.path().join("actions.jsonl")).unwrap();
+    assert!(!actions.contains("callback-"), "{actions}");
+    assert_eq!(summary(dir.path())["evaluated"], 2);
+}
