@@ -123,3 +123,34 @@ fn the_extract_reads_callback_dates_from_the_dispositions_companion() {
     assert!(!actions.contains("callback-"), "{actions}");
     assert_eq!(summary(dir.path())["evaluated"], 2);
 }
+
+/// A timeline's contact may carry the day the customer asked to be called back, only when the
+/// customer was reached: the shipped timeline books it and carries it out on its day
+/// (`simulate::every_shipped_timeline_history_is_its_snapshot`); an unanswered call cannot.
+#[test]
+fn a_timeline_callback_needs_a_customer_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped =
+        std::fs::read_to_string(crate::common::root().join("samples/timelines/card_callback.yaml"))
+            .unwrap();
+    let from = "contact: {channel: call, outcome: reached, callback: 2026-11-19}";
+    assert!(shipped.contains(from));
+    let path = dir.path().join("t.yaml");
+    std::fs::write(
+        &path,
+        shipped.replace(
+            from,
+            "contact: {channel: call, outcome: no_answer, callback: 2026-11-19}",
+        ),
+    )
+    .unwrap();
+    let o = arrears(&["simulate", "--rules", "rules", path.to_str().unwrap()]);
+    let text = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(
+            "a callback on 2026-11-19: only a customer reached (`outcome: reached`) asks for one"
+        ),
+        "{text}"
+    );
+}
