@@ -133,14 +133,14 @@ fn a_timeline_callback_needs_a_customer_reached() {
     let shipped =
         std::fs::read_to_string(crate::common::root().join("samples/timelines/card_callback.yaml"))
             .unwrap();
-    let from = "contact: {channel: call, outcome: reached, callback: 2026-11-19}";
+    let from = "contact: {channel: call, outcome: reached, callback: 2026-11-13}";
     assert!(shipped.contains(from));
     let path = dir.path().join("t.yaml");
     std::fs::write(
         &path,
         shipped.replace(
             from,
-            "contact: {channel: call, outcome: no_answer, callback: 2026-11-19}",
+            "contact: {channel: call, outcome: no_answer, callback: 2026-11-13}",
         ),
     )
     .unwrap();
@@ -149,7 +149,7 @@ fn a_timeline_callback_needs_a_customer_reached() {
     assert_eq!(o.status.code(), Some(2), "{text}");
     assert!(
         text.contains(
-            "a callback on 2026-11-19: only a customer reached (`outcome: reached`) asks for one"
+            "a callback on 2026-11-13: only a customer reached (`outcome: reached`) asks for one"
         ),
         "{text}"
     );
