@@ -154,3 +154,38 @@ fn a_timeline_callback_needs_a_customer_reached() {
         "{text}"
     );
 }
+
+/// Only an optional field's column may be absent from an extract (`COLUMN: field?`): on a
+/// required field the mapping is a rules error (lint's too), before any row is read.
+#[test]
+fn a_required_fields_column_cannot_be_absent() {
+    use crate::batch::{small_extract, GOOD};
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    crate::common::copy_dir(&crate::common::root().join("rules"), &rules);
+    let mapping = rules.join("mappings/extract.yaml");
+    let text = std::fs::read_to_string(&mapping).unwrap();
+    std::fs::write(
+        &mapping,
+        text.replace("DISP_DATE: date\n", "DISP_DATE: date?\n"),
+    )
+    .unwrap();
+    let input = small_extract(dir.path(), &[("A1", GOOD.to_string())]);
+    let out = dir.path().join("out.jsonl");
+    let o = arrears(&[
+        "batch",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as-of",
+        "2026-11-22",
+        "--out",
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    let text = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("the column `DISP_DATE` maps the required field `dispositions.date`"),
+        "{text}"
+    );
+}
