@@ -181,20 +181,17 @@ pub fn check_combinations(schema: &Schema, account: &Value, errors: &mut Vec<Fie
     check_callback_dates(schema, account, errors);
 }
 
-/// Where a disposition's callback date is, when the schema has one: the `account.dispositions`
-/// slot, its items' `date`, `reason` and `callback_date` slots, the reason's enum and its
-/// `call_back` variant.
-fn callback_slots(schema: &Schema) -> Option<(usize, [usize; 3], EnumId, u32)> {
-    let account = schema.account();
-    let list = account.slot("dispositions")?;
-    let rec = schema.record(record_of(&account.fields[list].ty)?);
+/// Where a disposition's callback date is, when the schema has one: its items' `date`,
+/// `reason` and `callback_date` slots, the reason's enum and its `call_back` variant.
+fn callback_slots(schema: &Schema, list: usize) -> Option<([usize; 3], EnumId, u32)> {
+    let rec = schema.record(record_of(&schema.account().fields[list].ty)?);
     let callback = rec.slot("callback_date")?;
     let (date, reason) = (rec.slot("date")?, rec.slot("reason")?);
     let Type::Enum(reasons) = rec.fields[reason].ty else {
         return None;
     };
     let call_back = schema.variant(reasons, "call_back")?;
-    Some((list, [date, reason, callback], reasons, call_back))
+    Some(([date, reason, callback], reasons, call_back))
 }
 
 /// A disposition's `callback_date` is the day the customer asked to be called back: only a
@@ -203,10 +200,19 @@ fn check_callback_dates(schema: &Schema, account: &Value, errors: &mut Vec<Field
     let Value::Record(fields) = account else {
         return;
     };
-    let Some((list, [date, reason, callback], reasons, call_back)) = callback_slots(schema) else {
+    // Looked up per account, so cheaply: the list from the end (lists come last in the shipped
+    // schema), the item slots only for an account that has dispositions (most have none).
+    let fields_def = &schema.account().fields;
+    let Some(list) = fields_def.iter().rposition(|f| f.name == "dispositions") else {
         return;
     };
     let Value::List(items) = &fields[list] else {
+        return;
+    };
+    if items.is_empty() {
+        return;
+    }
+    let Some(([date, reason, callback], reasons, call_back)) = callback_slots(schema, list) else {
         return;
     };
     for (i, item) in items.iter().enumerate() {
