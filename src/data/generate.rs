@@ -52,8 +52,14 @@ pub const SA_COLUMNS: [&str; 9] = [
 ];
 pub const PROMISE_COLUMNS: [&str; 5] = ["ACCT_NO", "PROMISE_ID", "PLAN_ID", "AMOUNT", "DUE_DATE"];
 pub const PAYMENT_COLUMNS: [&str; 4] = ["ACCT_NO", "PROMISE_ID", "AMOUNT", "PAID_ON"];
-pub const DISPOSITION_COLUMNS: [&str; 5] =
-    ["ACCT_NO", "DISP_DATE", "STATUS", "REASON", "RESOLUTION"];
+pub const DISPOSITION_COLUMNS: [&str; 6] = [
+    "ACCT_NO",
+    "DISP_DATE",
+    "STATUS",
+    "REASON",
+    "RESOLUTION",
+    "CALLBACK_DATE",
+];
 
 /// Companion file suffixes, in the order the shipped mapping lists them.
 pub const COMPANIONS: [&str; 4] = ["sas", "promises", "payments", "dispositions"];
@@ -108,7 +114,26 @@ pub struct Account {
     pub case: Option<Case>,
     pub sas: Vec<Sa>,
     pub promises: Vec<Promise>,
-    pub dispositions: Vec<(NaiveDate, &'static str, &'static str, &'static str)>,
+    /// Date, status, reason, resolution, and the day a call-back asked for.
+    pub dispositions: Vec<Disposition>,
+}
+
+pub type Disposition = (
+    NaiveDate,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<NaiveDate>,
+);
+
+/// The day two in three call-backs name (3 to 21 days after the disposition), picked from the
+/// account number and the disposition's place, not the random stream, so that adding it moved
+/// no other value of the generated accounts.
+fn callback_date(id: &str, k: i64, on: NaiveDate) -> Option<NaiveDate> {
+    let h = id.bytes().fold(k as u64 * 31 + 7, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    (h % 3 != 0).then(|| days_after(on, 3 + (h / 3 % 19) as i64))
 }
 
 pub fn money(cents: i64) -> String {
@@ -406,7 +431,11 @@ impl Generator {
                             (("pending", "none", "none"), 10),
                         ],
                     );
-                    dispositions.push((days_before(as_of, 20 - 7 * k), status, reason, resolution));
+                    let on = days_before(as_of, 20 - 7 * k);
+                    let asked = (reason == "call_back")
+                        .then(|| callback_date(&id, k, on))
+                        .flatten();
+                    dispositions.push((on, status, reason, resolution, asked));
                 }
             }
         }
@@ -535,8 +564,12 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
     let dispositions: Vec<Json> = a
         .dispositions
         .iter()
-        .map(|(d, s, r, res)| {
-            json!({"date": d.to_string(), "status": s, "reason": r, "resolution": res})
+        .map(|(d, s, r, res, asked)| {
+            let mut m = json!({"date": d.to_string(), "status": s, "reason": r, "resolution": res});
+            if let Some(asked) = asked {
+                m["callback_date"] = json!(asked.to_string());
+            }
+            m
         })
         .collect();
     let mut m = Map::new();
@@ -663,8 +696,15 @@ impl<W: Write> CsvWriters<W> {
                 ])?;
             }
         }
-        for (d, s, r, res) in &a.dispositions {
-            self.companions[3].write_record([a.id.as_str(), &d.to_string(), s, r, res])?;
+        for (d, s, r, res, asked) in &a.dispositions {
+            self.companions[3].write_record([
+                a.id.as_str(),
+                &d.to_string(),
+                s,
+                r,
+                res,
+                &opt(asked),
+            ])?;
         }
         Ok(())
     }

@@ -166,7 +166,8 @@ pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<Fiel
 }
 
 /// Reports every record of a decoded account whose enum fields are in no combination of its
-/// record's `valid_combinations` (`account.dispositions[1]`: the record, and its values).
+/// record's `valid_combinations` (`account.dispositions[1]`: the record, and its values), and
+/// every disposition whose callback date the schema's rule refuses ([`check_callback_dates`]).
 pub fn check_combinations(schema: &Schema, account: &Value, errors: &mut Vec<FieldError>) {
     if schema.account().checks_combinations {
         check_record(
@@ -176,6 +177,65 @@ pub fn check_combinations(schema: &Schema, account: &Value, errors: &mut Vec<Fie
             &FieldPath::Root("account"),
             errors,
         );
+    }
+    check_callback_dates(schema, account, errors);
+}
+
+/// Where a disposition's callback date is, when the schema has one: its items' `date`,
+/// `reason` and `callback_date` slots, the reason's enum and its `call_back` variant.
+fn callback_slots(schema: &Schema, list: usize) -> Option<([usize; 3], EnumId, u32)> {
+    let rec = schema.record(record_of(&schema.account().fields[list].ty)?);
+    let callback = rec.slot("callback_date")?;
+    let (date, reason) = (rec.slot("date")?, rec.slot("reason")?);
+    let Type::Enum(reasons) = rec.fields[reason].ty else {
+        return None;
+    };
+    let call_back = schema.variant(reasons, "call_back")?;
+    Some(([date, reason, callback], reasons, call_back))
+}
+
+/// A disposition's `callback_date` is the day the customer asked to be called back: only a
+/// `call_back` disposition has one, and it is not before the disposition's own date.
+fn check_callback_dates(schema: &Schema, account: &Value, errors: &mut Vec<FieldError>) {
+    let Value::Record(fields) = account else {
+        return;
+    };
+    // Looked up per account, so cheaply: the list from the end (lists come last in the shipped
+    // schema), the item slots only for an account that has dispositions (most have none).
+    let fields_def = &schema.account().fields;
+    let Some(list) = fields_def.iter().rposition(|f| f.name == "dispositions") else {
+        return;
+    };
+    let Value::List(items) = &fields[list] else {
+        return;
+    };
+    if items.is_empty() {
+        return;
+    }
+    let Some(([date, reason, callback], reasons, call_back)) = callback_slots(schema, list) else {
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let Value::Record(d) = item else { continue };
+        let Value::Date(asked) = d[callback] else {
+            continue;
+        };
+        let message = match (&d[reason], &d[date]) {
+            (&Value::Enum(r), _) if r != call_back => format!(
+                "callback_date {asked} on a disposition whose reason is `{}`: only a `call_back` disposition has one",
+                schema.variant_name(reasons, r)
+            ),
+            (_, &Value::Date(on)) if asked < on => {
+                format!("callback_date {asked} is before the disposition's own date {on}")
+            }
+            _ => continue,
+        };
+        let root = FieldPath::Root("account");
+        let path = FieldPath::Field(&root, &schema.account().fields[list].name);
+        errors.push(FieldError {
+            field: FieldPath::Item(&path, i).to_string(),
+            message,
+        });
     }
 }
 

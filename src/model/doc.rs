@@ -470,6 +470,9 @@ pub struct PolicyDoc {
     /// The table that decides what follows a kept, broken or pending promise.
     #[serde(default)]
     pub promise_follow_up: Option<Spanned<String>>,
+    /// The per-disposition table that books the callback a customer asked for (a `call_back` disposition).
+    #[serde(default)]
+    pub callback: Option<Spanned<String>>,
     /// The table that decides payment-plan offers.
     #[serde(default)]
     pub payment_plan: Option<Spanned<String>>,

@@ -119,6 +119,32 @@ impl Builder<'_> {
         roles
     }
 
+    /// The callback table runs once per disposition: its `for_each` is `account.dispositions`,
+    /// whose items the pipeline reads by the decisions' item numbers.
+    pub(super) fn check_callback_list(
+        &mut self,
+        role: &Role,
+        name: &Spanned<String>,
+        slots: &super::Slots,
+    ) {
+        use crate::lang::ir::TExprKind;
+        let Some((list, _)) = slots.dispositions else {
+            return;
+        };
+        let table = &self.program.tables[role.table as usize];
+        let over_dispositions = table.for_each.as_ref().is_some_and(|f| {
+            matches!(&f.list.kind, TExprKind::Field(inner, slot)
+                if matches!(inner.kind, TExprKind::Account) && *slot as usize == list)
+        });
+        if table.for_each.is_some() && !over_dispositions {
+            let message = format!(
+                "the `callback` table `{}` must run per disposition: `for_each: d in account.dispositions`",
+                table.name
+            );
+            self.error("policy", name.span, message);
+        }
+    }
+
     pub(super) fn role(
         &mut self,
         name: &Spanned<String>,

@@ -1,5 +1,5 @@
 //! The snapshot fields the pipeline reads (the account's arrears, its open
-//! case, service agreements, promises and their payments), found in the schema
+//! case, service agreements, promises and their payments, dispositions), found in the schema
 //! by name and type when the policy is built, so the pipeline reads them by
 //! slot. A field an area needs and the schema lacks is one error listing them
 //! all. It must not read an account.
@@ -15,6 +15,8 @@ pub struct Slots {
     pub case: Option<CaseSlots>,
     pub service_agreements: Option<(usize, SaSlots)>,
     pub promises: Option<(usize, PromiseSlots)>,
+    /// `account.dispositions`, when the policy books callbacks.
+    pub dispositions: Option<(usize, DispositionSlots)>,
     /// `account.time_zone` (text, an IANA name), for contact windows.
     pub time_zone: Option<usize>,
 }
@@ -43,6 +45,13 @@ pub struct EventSlots {
     /// The built-in enums `event_type` and `event_status`, for the variants' names.
     pub type_enum: EnumId,
     pub status_enum: EnumId,
+}
+
+/// A disposition: its own date (the callback event's id) and the day the customer asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct DispositionSlots {
+    pub date: usize,
+    pub callback_date: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -189,6 +198,27 @@ impl Builder<'_> {
         } else {
             None
         };
+        let dispositions = if doc.callback.is_some() {
+            list_of_records(account, "account", "dispositions")
+                .and_then(|(s, r)| {
+                    let rec = schema.record(r);
+                    let path = "account.dispositions[]";
+                    let date = field(rec, path, "date", |t| *t == Type::Date, "date")?;
+                    let callback_date =
+                        field(rec, path, "callback_date", |t| *t == Type::Date, "date")?;
+                    Ok((
+                        s,
+                        DispositionSlots {
+                            date,
+                            callback_date,
+                        },
+                    ))
+                })
+                .map_err(|m| missing.push(m))
+                .ok()
+        } else {
+            None
+        };
         if !missing.is_empty() {
             self.error(
                 "policy",
@@ -212,6 +242,7 @@ impl Builder<'_> {
             case,
             service_agreements,
             promises,
+            dispositions,
             time_zone,
         })
     }

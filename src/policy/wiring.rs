@@ -87,6 +87,19 @@ impl Builder<'_> {
                 ],
             )
         });
+        let callback = doc.callback.as_ref().and_then(|n| {
+            self.role(
+                n,
+                "callback",
+                true,
+                &[
+                    (Out::Book, Want::Bool, true),
+                    (Out::Channel, Want::Named("contact_channel"), true),
+                    (Out::EventDate, Want::Date, false),
+                    (Out::Detail, Want::Text, false),
+                ],
+            )
+        });
         let payment_plan = doc.payment_plan.as_ref().and_then(|n| {
             self.role(
                 n,
@@ -163,6 +176,9 @@ impl Builder<'_> {
             self.check_follow_up_rows(role);
         }
         let slots = self.slots(doc);
+        if let (Some(role), Some(n), Some(slots)) = (&callback, &doc.callback, &slots) {
+            self.check_callback_list(role, n, slots);
+        }
         let variants = self.variants(entry.as_ref(), doc.policy.span);
         Some(Parts {
             name: doc.policy.value.clone(),
@@ -176,6 +192,7 @@ impl Builder<'_> {
                 class: class?,
                 promise_terms,
                 promise_follow_up,
+                callback,
                 payment_plan,
                 severance,
                 retreat,

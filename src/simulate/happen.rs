@@ -1,8 +1,10 @@
 //! What the outside world does to an account in a timeline: new figures from
 //! the extract (`set`), a new promise or disposition (`add`), a payment, a
-//! contact's outcome. A happening changes the account's facts (or, for a
-//! contact or a path under `case`, the case state: a callback booked by
-//! hand); it never changes what the policy decided. Field paths are checked against the schema, so a misspelt field is
+//! contact's outcome (with the day a customer reached asked to be called back:
+//! a call_back disposition). A happening changes the account's facts (or, for a
+//! contact or a path under `case`, the case state: a callback booked by hand); it
+//! never changes what the policy decided. Field paths are checked against the
+//! schema, so a misspelt field is
 //! an error, not a silent no-op.
 
 use std::sync::Arc;
@@ -71,6 +73,10 @@ pub struct ContactDoc {
     /// Local time of day (`HH:MM`, the consumer's time zone).
     #[serde(default)]
     pub time: Option<String>,
+    /// The day a customer who was reached asked to be called back: the agent's disposition
+    /// (contacted, call_back, with this `callback_date`) is added to the account's dispositions.
+    #[serde(default)]
+    pub callback: Option<Spanned<CellText>>,
 }
 
 /// A field path: `name`, `record.name`, `list[ID].name` (the list item whose
@@ -115,7 +121,8 @@ enum Kind {
         promise: Option<String>,
         sa: Option<String>,
     },
-    Contact(Channel, ContactOutcome, Option<String>),
+    /// How, how it went, at what time, and the day a callback was asked for.
+    Contact(Channel, ContactOutcome, Option<String>, Option<NaiveDate>),
     Note,
 }
 
@@ -223,7 +230,25 @@ impl Happening {
                 );
                 return None;
             }
-            Kind::Contact(c.channel, c.outcome, c.time.clone())
+            let callback = match &c.callback {
+                None => None,
+                Some(cell) => {
+                    let asked = crate::model::load::date_cell(CODE, file, cell, problems)?;
+                    if c.outcome != ContactOutcome::Reached || asked < date {
+                        problems.push(
+                            error(
+                                file,
+                                cell.span,
+                                format!("a callback on {asked}: only a customer reached (`outcome: reached`) asks for one, on or after the contact's day"),
+                            )
+                            .with_help("give the contact `outcome: reached` and a day from the happening's `on`"),
+                        );
+                        return None;
+                    }
+                    Some(asked)
+                }
+            };
+            Kind::Contact(c.channel, c.outcome, c.time.clone(), callback)
         } else if h.note.is_some() {
             Kind::Note
         } else {
@@ -267,10 +292,13 @@ impl Happening {
                 }
                 s
             }
-            Kind::Contact(channel, outcome, time) => {
+            Kind::Contact(channel, outcome, time, callback) => {
                 let mut s = format!("contact {} {}", serde_name(channel), serde_name(outcome));
                 if let Some(t) = time {
                     s.push_str(&format!(" at {t}"));
+                }
+                if let Some(day) = callback {
+                    s.push_str(&format!(" callback={day}"));
                 }
                 s
             }
@@ -300,6 +328,8 @@ pub struct World<'p> {
     sas: Option<(String, String, String)>,
     /// `promises`, and its items' `id`, `payments`, and a payment's `amount` and `date`.
     promises: Option<(String, String, String, String, String)>,
+    /// `dispositions`, and its items' `date` and `callback_date`, when the policy books callbacks.
+    dispositions: Option<(String, String, String)>,
     ages: Option<&'p str>,
     /// The account field that holds the case state (`case`): a happening's
     /// path under it changes the case state, not the facts.
@@ -343,11 +373,20 @@ impl<'p> World<'p> {
                 name_of(schema, payment, p.payment_date),
             ))
         });
+        let dispositions = slots.dispositions.and_then(|(slot, d)| {
+            let record = record_of(&schema.account().fields[slot].ty)?;
+            Some((
+                name_of(schema, ACCOUNT, slot),
+                name_of(schema, record, d.date),
+                name_of(schema, record, d.callback_date),
+            ))
+        });
         World {
             schema,
             arrears: name_of(schema, ACCOUNT, slots.arrears),
             sas,
             promises,
+            dispositions,
             ages,
             case_field: slots.case.map(|c| name_of(schema, ACCOUNT, c.slot)),
         }
@@ -443,6 +482,10 @@ impl<'p> World<'p> {
                     );
                 }
             }
+            Kind::Contact(.., Some(_)) if self.dispositions.is_none() => {
+                problems
+                    .push("a contact with a callback, but the policy books no callbacks".into());
+            }
             Kind::Contact(..) | Kind::Note => {}
         }
         problems
@@ -509,8 +552,11 @@ impl<'p> World<'p> {
                 promise,
                 sa,
             } => self.pay(h.date, *amount, promise.as_deref(), sa.as_deref(), facts),
-            Kind::Contact(channel, outcome, time) => {
+            Kind::Contact(channel, outcome, time, callback) => {
                 let case = case.ok_or("a contact, but no case is open")?;
+                if let Some(asked) = callback {
+                    self.add_callback(h.date, *asked, facts)?;
+                }
                 crate::policy::case::record_contact(
                     case,
                     Contact {
@@ -559,6 +605,35 @@ impl<'p> World<'p> {
         change(here)?;
         *case =
             serde_json::from_value(json).map_err(|e| format!("`{path}`: not a case state: {e}"))?;
+        Ok(())
+    }
+
+    /// The agent's disposition for a customer reached who asked to be called back on `asked`
+    /// (seed 003's layers: contacted, call_back, no resolution).
+    fn add_callback(
+        &self,
+        on: NaiveDate,
+        asked: NaiveDate,
+        facts: &mut Json,
+    ) -> Result<(), String> {
+        let (list, date, callback_date) = self
+            .dispositions
+            .as_ref()
+            .ok_or("a contact with a callback, but the policy books no callbacks")?;
+        let mut item = serde_json::Map::new();
+        item.insert(date.clone(), Json::String(on.to_string()));
+        item.insert("status".into(), Json::from("contacted"));
+        item.insert("reason".into(), Json::from("call_back"));
+        item.insert("resolution".into(), Json::from("none"));
+        item.insert(callback_date.clone(), Json::String(asked.to_string()));
+        let object = facts.as_object_mut().ok_or("the account is not a record")?;
+        match object
+            .entry(list.clone())
+            .or_insert_with(|| Json::Array(Vec::new()))
+        {
+            Json::Array(items) => items.push(Json::Object(item)),
+            _ => return Err(format!("the account's `{list}` is not a list")),
+        }
         Ok(())
     }
 

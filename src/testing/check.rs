@@ -370,8 +370,13 @@ impl<'p> PolicyNames<'p> {
                 (_, "template") => &self.templates,
                 (_, "experiment") => &self.experiments,
                 (_, "arm") => &self.arms,
-                // A promise's follow-up events are named per promise (`promise-P1-call`).
-                (_, "event") if !value.starts_with("promise-") => &self.events,
+                // A promise's follow-up events are named per promise (`promise-P1-call`), a
+                // callback per disposition (`callback-2026-11-18`).
+                (_, "event")
+                    if !value.starts_with("promise-") && !value.starts_with("callback-") =>
+                {
+                    &self.events
+                }
                 _ => continue,
             };
             if !known.is_empty() && !known.contains(&value) {

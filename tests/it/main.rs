@@ -27,6 +27,7 @@ mod batch_decisions;
 mod batch_extract_faults;
 mod browser;
 mod calendar;
+mod callbacks;
 mod ci_output;
 mod cli;
 mod cli_consistency;

@@ -60,6 +60,8 @@ pub struct ListPlan {
     id_col: Option<usize>,
     /// Columns in the companion file's header (after binding).
     pub width: usize,
+    /// Columns an older file may lack (`CALLBACK_DATE: callback_date?`): their field is null.
+    may_be_absent: HashSet<String>,
 }
 
 /// A mapping checked against the schema. Column indices refer to
@@ -72,6 +74,8 @@ pub struct Mapping {
     fields: Vec<(String, Source)>,
     pub id_col: usize,
     pub lists: Vec<ListPlan>,
+    /// Columns an older file may lack (`COLUMN: field?`): their field is null.
+    may_be_absent: HashSet<String>,
 }
 
 /// A mapping problem, found before any row is read.
@@ -93,20 +97,32 @@ struct Cols {
     by_path: HashMap<String, usize>,
     names: Vec<String>,
     used: HashSet<String>,
+    /// Columns mapped as `field?`: a file without them still reads (the field is null).
+    may_be_absent: HashSet<String>,
 }
 
 impl Cols {
     fn new(columns: &indexmap::IndexMap<String, crate::model::spanned::Spanned<String>>) -> Self {
         let mut by_path = HashMap::new();
         let mut names = Vec::new();
+        let mut may_be_absent = HashSet::new();
         for (col, path) in columns {
-            by_path.insert(path.value.trim().to_string(), names.len());
+            let path = path.value.trim();
+            let path = match path.strip_suffix('?') {
+                Some(p) => {
+                    may_be_absent.insert(col.clone());
+                    p.trim_end()
+                }
+                None => path,
+            };
+            by_path.insert(path.to_string(), names.len());
             names.push(col.clone());
         }
         Cols {
             by_path,
             names,
             used: HashSet::new(),
+            may_be_absent,
         }
     }
 
@@ -168,6 +184,15 @@ impl Builder<'_> {
                     None => Source::EmptyList,
                 },
                 ty => match cols.col(&rel) {
+                    Some(col)
+                        if !field.optional && cols.may_be_absent.contains(&cols.names[col]) =>
+                    {
+                        self.errors.push(format!(
+                            "the column `{}` maps the required field `{full}`: only an optional field's column may be absent (`?`)",
+                            cols.names[col]
+                        ));
+                        Source::Null
+                    }
                     Some(col) => Source::Column {
                         col,
                         ty: ty.clone(),
@@ -225,6 +250,7 @@ impl Mapping {
                     "`lists.{path}` maps a column to `{unused}`, which is not a field of its items"
                 ));
             }
+            let may_be_absent = cols.may_be_absent;
             let mut columns = cols.names;
             let mut extra = |name: &str| match columns.iter().position(|c| c == name) {
                 Some(i) => i,
@@ -251,6 +277,7 @@ impl Mapping {
                 parent_col,
                 id_col,
                 width: 0,
+                may_be_absent,
             });
         }
         for list in &lists {
@@ -282,6 +309,7 @@ impl Mapping {
                 fields,
                 id_col,
                 lists,
+                may_be_absent: cols.may_be_absent,
             })
         } else {
             let name = b.name.clone();
@@ -299,7 +327,7 @@ impl Mapping {
     /// Resolves column names against a file's header: the plan's column
     /// indices become header positions. Errors name every missing column.
     pub fn bind(&mut self, header: &StringRecord) -> Result<(), String> {
-        let map = bind_columns(&self.columns, header, "the input")?;
+        let map = bind_columns(&self.columns, &self.may_be_absent, header, "the input")?;
         remap(&mut self.fields, &map);
         self.id_col = map[self.id_col];
         Ok(())
@@ -308,7 +336,7 @@ impl Mapping {
     /// Binds companion list `n` to its file's header.
     pub fn bind_list(&mut self, n: usize, header: &StringRecord, file: &str) -> Result<(), String> {
         let list = &mut self.lists[n];
-        let map = bind_columns(&list.columns, header, file)?;
+        let map = bind_columns(&list.columns, &list.may_be_absent, header, file)?;
         remap(&mut list.fields, &map);
         list.key_col = map[list.key_col];
         list.parent_col = list.parent_col.map(|c| map[c]);
@@ -349,7 +377,14 @@ impl Mapping {
     }
 }
 
-fn bind_columns(names: &[String], header: &StringRecord, file: &str) -> Result<Vec<usize>, String> {
+/// A column the header lacks is an error, unless the mapping says an older file may lack it:
+/// then it reads as an empty cell (past the row's last column).
+fn bind_columns(
+    names: &[String],
+    may_be_absent: &HashSet<String>,
+    header: &StringRecord,
+    file: &str,
+) -> Result<Vec<usize>, String> {
     let mut map = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
     for name in names {
@@ -364,6 +399,7 @@ fn bind_columns(names: &[String], header: &StringRecord, file: &str) -> Result<V
         }
         match first {
             Some(i) => map.push(i),
+            None if may_be_absent.contains(name) => map.push(usize::MAX),
             None => {
                 missing.push(format!("`{name}`"));
                 map.push(0);

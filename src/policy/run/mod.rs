@@ -3,10 +3,12 @@
 //! entry points (`run`, `run_needed`) and the order of the steps; `decisions`
 //! reads an area's decision, `new_account` opens a case (entry, class, arm,
 //! events), `open_case` works an open one (exit, SA removal, payment-plan
-//! offer, severance), `promises` evaluates promises and their follow-up, and
+//! offer, severance), `promises` evaluates promises and their follow-up,
+//! `callback` books the callbacks customers asked for, and
 //! `flags_and_hold` adds flags and applies the contact hold, and `guard` applies
 //! the guard-rail pack last.
 
+mod callback;
 mod decisions;
 mod flags_and_hold;
 mod guard;
@@ -114,7 +116,11 @@ fn pipeline<'p>(
     };
     match case {
         None => ctx.new_account()?,
-        Some(case) => ctx.open_case(case)?,
+        Some(case) => {
+            ctx.open_case(case)?;
+            // The callbacks customers asked for, on a case still open.
+            ctx.callbacks()?;
+        }
     }
     if !ctx.actions.is_empty() || case.is_some() {
         ctx.flags()?;

@@ -1,0 +1,125 @@
+//! Dated callbacks: the `callback` table, run once per disposition, decides
+//! whether the callback a customer asked for (`call_back`, on its
+//! `callback_date`) is booked, on which channel and day. A booked callback is
+//! the case event `callback-<disposition date>`, scheduled once (the case
+//! state holds it pending or done, so the next night does not book it
+//! again); a pending one the table no longer books (a newer disposition
+//! supersedes it) is cancelled. It must not decide the day itself beyond the
+//! table's: the customer's day, today if that is past, on a business day.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+
+use super::decisions::{field, list};
+use super::{Ctx, Result};
+use crate::policy::action::ActionKind;
+use crate::policy::Out;
+use crate::types::Value;
+
+/// The case event a disposition's callback is kept as.
+fn callback_event_id(disposition_date: NaiveDate) -> String {
+    format!("callback-{disposition_date}")
+}
+
+impl Ctx<'_, '_> {
+    /// Books, keeps or cancels each disposition's callback; nothing on a case this run closed.
+    pub(super) fn callbacks(&mut self) -> Result<()> {
+        let (Some(role), Some((slot, ds))) = (
+            self.policy.roles.callback.as_ref(),
+            self.policy.slots.dispositions,
+        ) else {
+            return Ok(());
+        };
+        if self
+            .actions
+            .iter()
+            .any(|a| matches!(a.kind, ActionKind::CloseCase { .. }))
+        {
+            return Ok(());
+        }
+        let dispositions = list(field(self.account, slot));
+        let mut decisions = self.item_decisions(role)?;
+        // Newest first (dispositions are kept newest last): the last disposition of a day
+        // decides that day's callback.
+        decisions.sort_by_key(|d| std::cmp::Reverse(d.item));
+        let mut seen: Vec<NaiveDate> = Vec::new();
+        for d in &decisions {
+            let Some(disposition) = d.item.and_then(|i| dispositions.get(i as usize)) else {
+                continue;
+            };
+            let &Value::Date(on) = field(disposition, ds.date) else {
+                continue;
+            };
+            if seen.contains(&on) {
+                continue;
+            }
+            seen.push(on);
+            let event = callback_event_id(on);
+            let rules = self.rules(d);
+            let detail = self.out_text(role, d, Out::Detail);
+            if !self.need_bool(role, d, Out::Book)? {
+                // Booked by an earlier run and no longer wanted: the newer disposition wins.
+                if self.state.pending().any(|e| e.id == event) {
+                    let reason =
+                        detail.unwrap_or_else(|| "the callback is no longer booked".into());
+                    self.push(ActionKind::CancelEvent { event, reason }, rules);
+                }
+                continue;
+            }
+            if self.state.has_event(&event) {
+                continue;
+            }
+            let channel = self.need_variant(role, d, Out::Channel)?;
+            let event_type = match self.channel_name(role, channel) {
+                "letter" => "send_letter",
+                "call" => "call",
+                "email" => "email",
+                _ => "sms",
+            };
+            // The table's date, else the customer's; a day already past is today.
+            let wanted = match (
+                self.out(role, d, Out::EventDate),
+                field(disposition, ds.callback_date),
+            ) {
+                (Value::Date(date), _) | (_, &Value::Date(date)) => date.max(self.as_of),
+                _ => self.as_of,
+            };
+            let date = self.policy.calendar.roll_forward(wanted).unwrap_or(wanted);
+            let params = Cow::Owned(
+                detail
+                    .into_iter()
+                    .map(|d| ("detail".to_string(), d))
+                    .collect(),
+            );
+            self.push(
+                ActionKind::ScheduleEvent {
+                    event: event.into(),
+                    event_type: Cow::Borrowed(event_type),
+                    date,
+                    params,
+                    timing: None,
+                },
+                rules,
+            );
+        }
+        Ok(())
+    }
+
+    /// The name of the `contact_channel` variant `v` the `channel` output gave.
+    fn channel_name(&self, role: &crate::policy::Role, v: usize) -> &str {
+        let plan = &self.policy.plan;
+        let Some(i) = role.col(Out::Channel) else {
+            return "";
+        };
+        match &plan.tables[role.table as usize].table.outputs[i].ty {
+            crate::types::Type::Enum(e) => plan
+                .schema()
+                .enum_def(*e)
+                .variants
+                .get(v)
+                .map_or("", |s| s.as_str()),
+            _ => "",
+        }
+    }
+}
