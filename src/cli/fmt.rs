@@ -70,7 +70,11 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                     span,
                     "rule file is not valid UTF-8",
                 );
-                unreadable.push(format!("{}: {}; save the file as UTF-8", d.location(), d.message));
+                unreadable.push(format!(
+                    "{}: {}; save the file as UTF-8",
+                    d.location(),
+                    d.message
+                ));
                 continue;
             }
             Err(e) => {
