@@ -132,20 +132,10 @@ fn meant(schema: &Schema, ty: &Type, tests: &[TTest]) -> Option<Option<String>> 
             })
         }
         Type::Bool | Type::Enum(_) | Type::Text => {
-            let points: Vec<(Point, String)> = match ty {
-                Type::Bool => vec![
-                    (Point::Value(Value::Bool(false)), "false".into()),
-                    (Point::Value(Value::Bool(true)), "true".into()),
-                ],
-                Type::Enum(id) => schema
-                    .enum_def(*id)
-                    .variants
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (Point::Value(Value::Enum(i as u32)), v.clone()))
-                    .collect(),
+            let points: Vec<(Point, String)> = match super::space::finite_points(schema, ty) {
+                Some(points) => points,
                 // Texts: those written in the cell, and one that is none of them.
-                _ => {
+                None => {
                     let mut points: Vec<(Point, String)> = tests
                         .iter()
                         .filter_map(|t| match t {

@@ -105,6 +105,27 @@ impl Space {
 pub(super) struct TooLarge;
 
 /// Charges `rows` boxes of `pieces` bits to the table's space budget.
+/// Every value of a bool or enum column, with how a cell writes it (`None`
+/// for other types).
+pub(super) fn finite_points(schema: &Schema, ty: &Type) -> Option<Vec<(Point, String)>> {
+    match ty {
+        Type::Bool => Some(vec![
+            (Point::Value(Value::Bool(false)), "false".into()),
+            (Point::Value(Value::Bool(true)), "true".into()),
+        ]),
+        Type::Enum(id) => Some(
+            schema
+                .enum_def(*id)
+                .variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Point::Value(Value::Enum(i as u32)), v.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 fn charge_space(words_left: &mut usize, rows: usize, pieces: usize) -> Result<(), TooLarge> {
     let words = rows.saturating_mul(pieces.div_ceil(64));
     *words_left = words_left.checked_sub(words).ok_or(TooLarge)?;
@@ -205,19 +226,9 @@ fn build_column(
             };
         }
         Type::Bool | Type::Enum(_) | Type::Text => {
-            let points: Vec<(Point, String)> = match ty {
-                Type::Bool => vec![
-                    (Point::Value(Value::Bool(false)), "false".into()),
-                    (Point::Value(Value::Bool(true)), "true".into()),
-                ],
-                Type::Enum(id) => schema
-                    .enum_def(*id)
-                    .variants
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (Point::Value(Value::Enum(i as u32)), v.clone()))
-                    .collect(),
-                _ => {
+            let points: Vec<(Point, String)> = match finite_points(schema, ty) {
+                Some(points) => points,
+                None => {
                     let mut literals: Vec<String> = tests
                         .iter()
                         .flatten()
