@@ -67,7 +67,7 @@ impl Ctx<'_, '_> {
                 }
                 continue;
             }
-            if self.state.has_event(&event) {
+            if self.state.ever_had_event(&event) {
                 continue;
             }
             let channel = self.need_variant(role, d, Out::Channel)?;

@@ -93,6 +93,13 @@ impl<'a> CaseState<'a> {
             .any(|e| e.id == id && e.status != EventStatus::Cancelled)
     }
 
+    /// An event with this id was ever scheduled for the case, whatever became
+    /// of it: a callback cancelled (superseded, a hold, a re-treatment) is
+    /// not booked again.
+    pub(super) fn ever_had_event(&self, id: &str) -> bool {
+        self.events().any(|e| e.id == id)
+    }
+
     /// The events earlier runs scheduled that are still pending.
     pub(super) fn pending(&self) -> impl Iterator<Item = StateEvent<'a>> + '_ {
         self.events().filter(|e| e.status == EventStatus::Pending)
