@@ -38,7 +38,13 @@ pub(super) fn always_true_cells(schema: &Schema, table: &Table) -> Vec<(String, 
             if let Some(values) = unequal.filter(|_| meant.is_some()) {
                 meant = Some(format!("not({})", values.join(", ")));
             }
-            let nullable = nullable(schema, &input.expr);
+            // `>= 580, < 670, null` matches null too.
+            let matches_null = tests.iter().any(|t| match t {
+                TTest::Compare(op, e) => super::cell::constant(e)
+                    .is_some_and(|c| crate::lang::semantics::compare(*op, &Value::Null, c)),
+                TTest::Range { .. } => false,
+            });
+            let nullable = nullable(schema, &input.expr) && !matches_null;
             let every = if nullable {
                 "every value but null"
             } else {
