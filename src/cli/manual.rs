@@ -104,7 +104,7 @@ fn render_page(
         section
             .control("TP", [])
             .text([roff::bold((exit as u8).to_string())])
-            .text([roff::roman(exit.meaning())]);
+            .text([roff::roman(exit.meaning_for(subcommand))]);
     }
     if subcommand.is_none_or(|name| name == "batch" || name == "diff") {
         section

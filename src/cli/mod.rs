@@ -93,6 +93,32 @@ impl Exit {
         }
     }
 
+    /// What the code means for `command` (a subcommand's name; `None`: the
+    /// program), where that is narrower than [`Exit::meaning`].
+    pub fn meaning_for(self, command: Option<&str>) -> &'static str {
+        match (self, command) {
+            (Exit::Findings, Some("lint")) => {
+                "The rules have errors (or warnings, with --deny-warnings)."
+            }
+            (Exit::Findings, Some("dry-run")) => "Some account could not be evaluated.",
+            (Exit::Findings, Some("test")) => {
+                "A case failed, or row coverage is below --min-coverage."
+            }
+            (Exit::Findings, Some("batch")) => "Some row was rejected.",
+            (Exit::Findings, Some("simulate")) => {
+                "A timeline stopped on a day: its account could not be evaluated or its actions applied."
+            }
+            (Exit::Findings, Some("diff")) => "Some compared account's actions changed.",
+            (Exit::Findings, Some("fmt")) => {
+                "--check or --diff: some file is not in canonical form."
+            }
+            (Exit::InvalidRules, Some("fmt")) => {
+                "Some rule file does not parse; it is reported at file:line:col and left alone."
+            }
+            _ => self.meaning(),
+        }
+    }
+
     /// The codes `command` (a subcommand's name; `None`: the program) can end with.
     pub fn of_command(command: Option<&str>) -> Vec<Exit> {
         use Exit::*;
@@ -100,6 +126,7 @@ impl Exit {
             None => &Exit::ALL,
             Some("completions" | "man" | "generate" | "schema") => &[Ok, BadInput, Usage],
             Some("doc") => &[Ok, BadInput, InvalidRules, Usage],
+            Some("lint") => &[Ok, Findings, BadInput, Usage],
             Some("batch") => &[
                 Ok,
                 Findings,

@@ -271,6 +271,12 @@ fn man_prints_the_main_page_and_writes_one_per_command() {
         );
         assert_exit_status(&page, Some(name));
     }
+    // What 1 means is the command's own.
+    let simulate = std::fs::read_to_string(tmp.path().join("pages/arrears-simulate.1")).unwrap();
+    assert!(
+        simulate.contains("A timeline stopped on a day"),
+        "{simulate}"
+    );
     let main = std::fs::read_to_string(tmp.path().join("pages/arrears.1")).unwrap();
     assert_exit_status(&main, None);
 }
