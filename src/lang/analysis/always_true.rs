@@ -5,13 +5,12 @@
 //! at a time and must not compare rows.
 
 use super::cell::{folded, is_any, nullable, ordered_region, point_matches, Point};
-use super::domain::{IntervalSet, Line};
+use super::domain::IntervalSet;
 use super::show::range_text;
 use crate::data::schema::Schema;
 use crate::diagnostic::Diagnostic;
 use crate::lang::ir::{TCell, TTest, Table};
 use crate::types::{Type, Value};
-use rust_decimal::Decimal;
 
 /// Every cell of `table` with two or more alternatives that together match
 /// every non-null value of the column. A single test never is one (`!= null`
@@ -112,11 +111,7 @@ fn cell_parts(cell: &TCell) -> Vec<String> {
 fn meant(schema: &Schema, ty: &Type, tests: &[TTest]) -> Option<Option<String>> {
     match ty {
         Type::Integer | Type::Days | Type::Date | Type::Decimal | Type::Money => {
-            let line = if matches!(ty, Type::Decimal | Type::Money) {
-                Line::Dense(Decimal::new(1, 2))
-            } else {
-                Line::Discrete
-            };
+            let line = super::space::line_of(ty);
             let all = ordered_region(line, tests, false)?;
             if all != IntervalSet::all(line) {
                 return None;

@@ -105,6 +105,16 @@ impl Space {
 pub(super) struct TooLarge;
 
 /// Charges `rows` boxes of `pieces` bits to the table's space budget.
+/// The number line an ordered column's values lie on: money and decimals
+/// dense (to the cent), integers, days and dates discrete.
+pub(super) fn line_of(ty: &Type) -> Line {
+    if matches!(ty, Type::Decimal | Type::Money) {
+        Line::Dense(Decimal::new(1, 2))
+    } else {
+        Line::Discrete
+    }
+}
+
 /// Every value of a bool or enum column, with how a cell writes it (`None`
 /// for other types).
 pub(super) fn finite_points(schema: &Schema, ty: &Type) -> Option<Vec<(Point, String)>> {
@@ -176,11 +186,7 @@ fn build_column(
     let n;
     match ty {
         Type::Integer | Type::Days | Type::Date | Type::Decimal | Type::Money => {
-            let line = if matches!(ty, Type::Decimal | Type::Money) {
-                Line::Dense(Decimal::new(1, 2))
-            } else {
-                Line::Discrete
-            };
+            let line = line_of(ty);
             let mut regions = Vec::new();
             for (r, (cell, ts)) in cells.iter().zip(&tests).enumerate() {
                 let region = if is_any(cell) {
