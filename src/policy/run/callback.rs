@@ -22,7 +22,7 @@ fn callback_event_id(disposition_date: NaiveDate) -> String {
     format!("callback-{disposition_date}")
 }
 
-impl Ctx<'_, '_> {
+impl<'p> Ctx<'p, '_> {
     /// Books, keeps or cancels each disposition's callback; nothing on a case this run closed.
     pub(super) fn callbacks(&mut self) -> Result<()> {
         let (Some(role), Some((slot, ds))) = (
@@ -71,12 +71,8 @@ impl Ctx<'_, '_> {
                 continue;
             }
             let channel = self.need_variant(role, d, Out::Channel)?;
-            let event_type = match self.channel_name(role, channel) {
-                "letter" => "send_letter",
-                "call" => "call",
-                "email" => "email",
-                _ => "sms",
-            };
+            let event_type =
+                crate::policy::case::Channel::event_type_of(self.channel_name(role, channel));
             // The table's date, else the customer's; a day already past is today.
             let wanted = match (
                 self.out(role, d, Out::EventDate),
@@ -107,7 +103,7 @@ impl Ctx<'_, '_> {
     }
 
     /// The name of the `contact_channel` variant `v` the `channel` output gave.
-    fn channel_name(&self, role: &crate::policy::Role, v: usize) -> &str {
+    fn channel_name(&self, role: &crate::policy::Role, v: usize) -> &'p str {
         let plan = &self.policy.plan;
         let Some(i) = role.col(Out::Channel) else {
             return "";
