@@ -63,10 +63,11 @@ pub enum Builtin {
     Count,
     Sum,
     MonthDay,
+    StartsWith,
 }
 
 impl Builtin {
-    pub const ALL: [(&'static str, Builtin); 10] = [
+    pub const ALL: [(&'static str, Builtin); 11] = [
         ("min", Builtin::Min),
         ("max", Builtin::Max),
         ("abs", Builtin::Abs),
@@ -77,6 +78,7 @@ impl Builtin {
         ("count", Builtin::Count),
         ("sum", Builtin::Sum),
         ("month_day", Builtin::MonthDay),
+        ("starts_with", Builtin::StartsWith),
     ];
 
     pub fn from_name(name: &str) -> Option<Builtin> {

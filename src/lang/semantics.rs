@@ -679,6 +679,13 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
             Some(Value::Date(d)) => Value::Int(i64::from(d.month() * 100 + d.day())),
             _ => Value::Null,
         },
+        // A yes/no answer even for a null text, so that it can stand in `and`.
+        Builtin::StartsWith => match (args.first(), args.get(1)) {
+            (Some(Value::Text(t)), Some(Value::Text(prefix))) => {
+                Value::Bool(t.starts_with(&**prefix))
+            }
+            _ => Value::Bool(false),
+        },
     })
 }
 
@@ -904,7 +911,11 @@ impl Fold {
                 self.total.finish(zero)?
             }
             Builtin::Min | Builtin::Max => self.extreme.finish(),
-            Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => Value::Null,
+            Builtin::Abs
+            | Builtin::Round
+            | Builtin::DaysBetween
+            | Builtin::MonthDay
+            | Builtin::StartsWith => Value::Null,
         })
     }
 }

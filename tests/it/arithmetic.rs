@@ -128,6 +128,31 @@ fn days_between_and_date_difference() {
     assert_eq!(v, Ok(Value::Int(3_652_424)));
 }
 
+/// `starts_with(text, prefix)`: a yes or no, with the prefix's case as written.
+#[test]
+fn starts_with_tests_a_texts_beginning() {
+    let on = |expr: &str, id: &str| eval(expr, "bool", &format!(r#"{{"id": "{id}"}}"#));
+    assert_eq!(
+        on(
+            r#"starts_with(account.id, "callback-")"#,
+            "callback-2026-11-18"
+        ),
+        Ok(Value::Bool(true))
+    );
+    assert_eq!(
+        on(r#"starts_with(account.id, "callback-")"#, "callback"),
+        Ok(Value::Bool(false))
+    );
+    assert_eq!(
+        on(r#"starts_with(account.id, "Callback-")"#, "callback-1"),
+        Ok(Value::Bool(false))
+    );
+    assert_eq!(
+        on(r#"starts_with(account.id, "")"#, "x"),
+        Ok(Value::Bool(true))
+    );
+}
+
 #[test]
 fn dates_past_the_four_digit_years_are_out_of_range() {
     let out = |expr: &str, account: &str| eval(expr, "date", account);

@@ -282,6 +282,7 @@ impl Checker<'_> {
             }
             (Builtin::DaysBetween, [Type::Date, Type::Date]) => Some(Type::Integer),
             (Builtin::MonthDay, [Type::Date]) => Some(Type::Integer),
+            (Builtin::StartsWith, [Type::Text, Type::Text]) => Some(Type::Bool),
             (Builtin::Any | Builtin::All, [Type::List(inner)]) if bool_like(inner) => {
                 Some(Type::Bool)
             }
@@ -408,6 +409,9 @@ fn signature(b: Builtin) -> &'static str {
         Builtin::DaysBetween => "use days_between(from_date, to_date)",
         Builtin::MonthDay => {
             "use month_day(date): 1201 for 1 December, for windows that recur every year"
+        }
+        Builtin::StartsWith => {
+            "use starts_with(text, prefix): true when the text begins with the prefix (false for null)"
         }
         Builtin::Any | Builtin::All => "use any(x in list : test) or any(list of bools)",
         Builtin::Count => "use count(list) or count(x in list where test)",

@@ -699,9 +699,11 @@ impl Comprehension {
                 }
                 Ok(best.finish())
             }
-            Builtin::Abs | Builtin::Round | Builtin::DaysBetween | Builtin::MonthDay => {
-                Ok(Value::Null)
-            }
+            Builtin::Abs
+            | Builtin::Round
+            | Builtin::DaysBetween
+            | Builtin::MonthDay
+            | Builtin::StartsWith => Ok(Value::Null),
         }
     }
 
