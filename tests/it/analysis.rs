@@ -652,6 +652,77 @@ fn large_table_is_bounded() {
     );
 }
 
+/// A `unique` table too large for lint's full analysis (its warnings' searches
+/// run out of budget) still gets the error-only checks every evaluating command
+/// runs before it evaluates: lint shows the overlap `dry-run` refuses the rules for.
+#[test]
+fn lint_reports_the_overlap_the_refusal_finds_on_a_large_unique_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("schema.yaml"),
+        "schema: t\nenums:\n  class: [a, b, c]\nfields:\n  id: text\n  dpd: integer\n  class: class\n",
+    )
+    .unwrap();
+    let mut t = String::from(
+        "table: big\nhit: unique\ninputs:\n  dpd: account.dpd\n  class: account.class\noutputs:\n  n: integer\ndefault: { n: -1 }\nrows:\n",
+    );
+    for i in 0..2000 {
+        let (class, low) = (["a", "b", "c"][i % 3], (i / 3) * 10);
+        t.push_str(&format!(
+            "  - {{ id: r{i}, when: {{ dpd: \"[{low}..{}]\", class: {class} }}, then: {{ n: {i} }} }}\n",
+            low + 9
+        ));
+    }
+    t.push_str("  - { id: extra, when: { dpd: \"[15..16]\", class: b }, then: { n: -2 } }\n");
+    std::fs::write(rules.join("big.yaml"), t).unwrap();
+    let accounts = dir.path().join("accounts.yaml");
+    std::fs::write(&accounts, "- { id: x, dpd: 1, class: a }\n").unwrap();
+
+    let linted = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["lint", "--format", "json"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&linted.stdout).unwrap();
+    let found: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["file"].as_str().unwrap_or_default().ends_with("big.yaml"))
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "table-overlap: rows `r4` and `extra` both match `dpd = 15, class = b`",
+            "not-analysed: table `big` was checked for gaps and overlaps only, not for masked, redundant or duplicate rows: the table is too large for that search (more than 200000 cases or 5000000 row pairs)",
+        ],
+        "{json:#}"
+    );
+    assert_eq!(linted.status.code(), Some(1));
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["dry-run", "--as-of", "2026-01-01", "--rules"])
+        .arg(&rules)
+        .arg(&accounts)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("rows `r4` and `extra` both match `dpd = 15, class = b`"),
+        "{stderr}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Property: the gap verdict agrees with brute force over a bounded domain.
 

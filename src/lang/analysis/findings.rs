@@ -82,6 +82,34 @@ pub(crate) fn analyse_table_for(
     };
     let mut found = match findings(table, table_index, &mut search, errors_only) {
         Ok(found) => found,
+        // The warnings' searches (masked, subsumed rows) spent the budget: the
+        // error-only pass, with a budget of its own, is what every evaluating
+        // command refuses on (`analysis::errors`), so lint reports its errors too.
+        Err(OverBudget) if !errors_only => {
+            let mut search = Search {
+                space: &space,
+                leaves: leaf_budget,
+                pairs: PAIR_BUDGET,
+            };
+            match findings(table, table_index, &mut search, true) {
+                Ok(mut errors) => {
+                    errors.push(Finding::plain(
+                        Diagnostic::warning(
+                            "not-analysed",
+                            &table.file,
+                            table.span,
+                            format!(
+                                "table `{}` was checked for gaps and overlaps only, not for masked, redundant or duplicate rows: the table is too large for that search (more than {leaf_budget} cases or {PAIR_BUDGET} row pairs)",
+                                table.name
+                            ),
+                        )
+                        .with_help("the analysis only makes exact claims; review this table's rows by hand"),
+                    ));
+                    errors
+                }
+                Err(OverBudget) => vec![too_large()],
+            }
+        }
         Err(OverBudget) => vec![too_large()],
     };
     if !errors_only {
