@@ -704,6 +704,103 @@ fn an_out_directory_replaces_only_its_regular_files() {
 }
 
 /// One `error:` line containing `needle`, exit `code`, nothing on stdout.
+/// `man --out DIR` writes into a directory of manual pages only: a rules
+/// directory (or any file that is not a page) is refused unless
+/// `--allow-other-files`, and a page is replaced only when `arrears man` wrote
+/// it and nobody edited it since; what it refuses is named, and nothing is written.
+#[test]
+fn man_out_replaces_only_its_own_unedited_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| arrears_in(dir.path(), &[&["man", "--out"][..], args].concat());
+    let listing = |d: &str| -> Vec<(String, Vec<u8>)> {
+        names(&dir.path().join(d))
+            .into_iter()
+            .map(|n| {
+                let bytes = std::fs::read(dir.path().join(d).join(&n)).unwrap_or_default();
+                (n, bytes)
+            })
+            .collect()
+    };
+    // A rules directory: named by a rule file, left as it was.
+    common::copy_dir(&common::root().join("rules"), &dir.path().join("rules"));
+    let before = listing("rules");
+    refused_with(
+        &run(&["rules"]),
+        2,
+        "`rules` holds `callback.yaml`, a rule file or another document, not a manual page: `man --out` writes into a directory of manual pages such as `~/.local/share/man/man1`; give --allow-other-files to write there anyway (nothing written)",
+    );
+    assert_eq!(listing("rules"), before);
+    // A man1 directory with another program's page: written, then rewritten.
+    std::fs::create_dir(dir.path().join("man1")).unwrap();
+    std::fs::write(dir.path().join("man1/ls.1"), ".TH LS 1\n").unwrap();
+    for _ in 0..2 {
+        let out = run(&["man1"]);
+        assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    }
+    let lint_page = dir.path().join("man1/arrears-lint.1");
+    assert!(std::fs::read_to_string(&lint_page)
+        .unwrap()
+        .contains(".TH arrears-lint 1"));
+    // An edited page is kept, and so is every other page.
+    let edited = format!(
+        "{}.SH LOCAL NOTES\nours\n",
+        std::fs::read_to_string(&lint_page).unwrap()
+    );
+    std::fs::write(&lint_page, &edited).unwrap();
+    let before = listing("man1");
+    refused_with(
+        &run(&["man1"]),
+        2,
+        "`man1/arrears-lint.1` was edited since `arrears man` wrote it; not replacing it (keep your edits elsewhere and remove it to get the current page; nothing written)",
+    );
+    assert_eq!(listing("man1"), before);
+    // A file of that name arrears did not write.
+    std::fs::write(&lint_page, ".TH arrears-lint 1 \"hand-written\"\n").unwrap();
+    refused_with(
+        &run(&["man1"]),
+        2,
+        "`man1/arrears-lint.1` exists and was not written by `arrears man --out`; not replacing it (remove it to get the current page; nothing written)",
+    );
+    // A symbolic link where a page goes: its target is not touched.
+    std::fs::remove_file(&lint_page).unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "mine").unwrap();
+    std::os::unix::fs::symlink("../precious.txt", &lint_page).unwrap();
+    refused_with(
+        &run(&["man1"]),
+        2,
+        "`man1/arrears-lint.1` is a symbolic link; `--out DIR` replaces only regular files there (nothing written)",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_file(&lint_page).unwrap();
+    // A file given for the directory.
+    refused_with(
+        &run(&["precious.txt"]),
+        2,
+        "`precious.txt` is a regular file, not a directory",
+    );
+    // Asked to, it writes beside other files, still replacing none it did not write.
+    std::fs::write(dir.path().join("man1/notes.txt"), "mine").unwrap();
+    refused_with(
+        &run(&["man1"]),
+        2,
+        "`man1` holds `notes.txt`, not a manual page",
+    );
+    let out = run(&["man1", "--allow-other-files"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert!(lint_page.is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("man1/notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("man1/ls.1")).unwrap(),
+        ".TH LS 1\n"
+    );
+}
+
 fn refused_with(out: &Output, code: i32, needle: &str) {
     let stderr = common::stderr(out);
     assert_eq!(out.status.code(), Some(code), "{stderr}");
