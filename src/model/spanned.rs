@@ -160,6 +160,11 @@ fn float_source<E: de::Error>(value: f64, written: Option<usize>) -> Result<Stri
         .ok_or_else(|| E::custom("this number cannot be read exactly; quote it, e.g. \"12.50\""))
 }
 
+/// What a list where a [`CellText`] belongs is told in a rule file; the
+/// documents whose only such values are dates say it their way (`model::load::read_document`).
+pub const CELL_NOT_A_LIST: &str =
+    "a cell must be text, not a list: quote ranges and lists, e.g. \"[1..29]\" or '\"CA\", \"TX\"'";
+
 /// The text of a cell or an expression, whatever scalar the file wrote:
 /// `">= 5"`, `5`, `true` and an empty value all become text for the parser;
 /// an unquoted decimal is its text as written, not an `f64`'s digits.
@@ -204,9 +209,7 @@ impl<'de> Deserialize<'de> for CellText {
                 Ok(CellText(String::new()))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
-                Err(de::Error::custom(
-                    "a cell must be text, not a list: quote ranges and lists, e.g. \"[1..29]\" or '\"CA\", \"TX\"'",
-                ))
+                Err(de::Error::custom(CELL_NOT_A_LIST))
             }
             fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<CellText, A::Error> {
                 Err(de::Error::custom(

@@ -84,6 +84,8 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
         ),
         ("a mistyped year", "to: 2026-11-30", "to: 2126-11-30"),
         ("`to` before `from`", "to: 2026-11-30", "to: 2026-10-30"),
+        ("an unclosed flow list where a date belongs", "to: 2026-11-30", "to: ["),
+        ("a date in brackets", "to: 2026-11-30", "to: [2026-11-30]"),
         ("misspelt key", "ages:", "age:"),
         (
             "a promise that does not exist",

@@ -516,8 +516,37 @@ pub fn read_document<T: DeserializeOwned>(
         }
     };
     let format = super::format_of(path).unwrap_or(Format::Yaml);
-    let doc = parse(format, &file).map_err(|d| unknown_key(*d, code, docs))?;
+    let doc = parse(format, &file).map_err(|d| date_not_a_list(unknown_key(*d, code, docs)))?;
     Ok((file, doc))
+}
+
+/// In a timeline or a test document every scalar read as cell text is a date
+/// (`from`, `to`, `on`, `as_of`, `callback`): a list there is a date written
+/// in brackets, or a `[` left open that swallowed the lines after it.
+fn date_not_a_list(d: Diagnostic) -> Diagnostic {
+    if d.message != crate::model::spanned::CELL_NOT_A_LIST {
+        return d;
+    }
+    let text = &d.file.text;
+    let key = key_before(text, d.span.start).map_or_else(String::new, |k| format!("`{k}` "));
+    let open = text
+        .get(d.span.start..)
+        .is_some_and(|rest| rest.starts_with('['));
+    let closed = text
+        .get(d.span.start..)
+        .and_then(|rest| rest.lines().next())
+        .is_some_and(|line| line.contains(']'));
+    let why = if open && !closed {
+        "a `[` starts a YAML flow list, and this one is not closed on its line, so the lines after it are read into it"
+    } else {
+        "`[...]` is a YAML list"
+    };
+    Diagnostic {
+        message: format!(
+            "{key}takes a date (YYYY-MM-DD), not a list: {why}; write the date alone, e.g. `2026-11-30`"
+        ),
+        ..d
+    }
 }
 
 /// serde's `unknown field `x`, expected one of ...` as an unknown key with a `did you mean`.
