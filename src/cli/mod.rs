@@ -246,7 +246,9 @@ pub fn main() -> ExitCode {
                 let _ = err.print();
                 return Exit::Ok.into();
             }
-            return usage_error(clap_message(&err.render().to_string())).into();
+            let message =
+                named_flag(&err).unwrap_or_else(|| clap_message(&err.render().to_string()));
+            return usage_error(message).into();
         }
     };
     // `batch` writes standard output from its own writer thread, so it must not
@@ -367,6 +369,39 @@ fn clap_message(rendered: &str) -> String {
         .map(|tip| format!("; {tip}"))
         .collect();
     format!("{message}{tips}")
+}
+
+/// An unknown `--NAME` that is the last words of one of its command's flags
+/// (`batch --format` for `--output-format`), which clap's spelling match finds
+/// too far to suggest (it tells to pass it after `--` instead), named as clap
+/// names a near spelling. Where two flags end so (`--input-format`,
+/// `--output-format`), the output's: `--format` is the output's format in
+/// every other command.
+fn named_flag(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::CommandFactory;
+    if err.kind() != ErrorKind::UnknownArgument || err.get(ContextKind::SuggestedArg).is_some() {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let name = given.strip_prefix("--")?.split('=').next()?;
+    let ending = format!("-{name}");
+    let command = Cli::command();
+    let subcommand = std::env::args()
+        .skip(1)
+        .find_map(|a| command.find_subcommand(&a).cloned())?;
+    let mut flags: Vec<&str> = subcommand
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .filter(|long| long.ends_with(&ending))
+        .collect();
+    flags.sort_by_key(|long| !long.starts_with("output-"));
+    let flag = flags.first()?;
+    Some(format!(
+        "unexpected argument '{given}' found; a similar argument exists: '--{flag}'"
+    ))
 }
 
 /// Every usage error (exit 64) goes through here, so each is one line ending

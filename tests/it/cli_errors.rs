@@ -63,6 +63,35 @@ fn a_misspelling_gets_the_nearest_name() {
     }
 }
 
+/// A flag that is the last word of the real one (`batch --format` for
+/// `--output-format`) is too far for clap's spelling match: it is named the same
+/// way, not taken for a value to pass after `--`.
+#[test]
+fn a_flag_that_ends_the_real_one_gets_its_name() {
+    for (args, nearest) in [
+        (
+            &["batch", "--format", "csv", "--as-of", "2026-11-22", "x.csv"][..],
+            "unexpected argument '--format' found; a similar argument exists: '--output-format'",
+        ),
+        (
+            &["batch", "--format=csv", "x.csv"][..],
+            "a similar argument exists: '--output-format'",
+        ),
+        (
+            &["generate", "--rate", "0.1", "out.csv"][..],
+            "a similar argument exists: '--corrupt-rate'",
+        ),
+    ] {
+        let out = arrears(args);
+        one_line_error(&out, 64, nearest);
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("-- --"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[test]
 fn missing_required_argument_is_usage() {
     let out = arrears(&["dry-run", "--rules", "rules", "samples/accounts.yaml"]);
