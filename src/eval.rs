@@ -77,7 +77,7 @@ impl Evaluation {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "table `{table}`{}{}: {kind}",
-    item.map(|i| format!(" (item {})", i + 1)).unwrap_or_default(),
+    item.map(|i| format!(" (item [{i}])")).unwrap_or_default(),
     input.as_ref().map(|name| format!(", input `{name}`")).unwrap_or_default()
 )]
 pub struct EvalError {
@@ -397,8 +397,10 @@ impl Run<'_> {
                 false => computed.iter_mut().for_each(|cell| drop(cell.take())),
             }
         }
+        // Without a text field, its index from 0, as a field path numbers it
+        // (`account.dispositions[1]` is `callback[1]`).
         let label =
-            entry.map(|(i, value)| item_label(value).unwrap_or_else(|| (i + 1).to_string().into()));
+            entry.map(|(i, value)| item_label(value).unwrap_or_else(|| i.to_string().into()));
         // Without a trace, the row sets first, read without collecting the
         // inputs: they decide most tables alone; else their selection is
         // handed on, so that it is not made twice.

@@ -333,7 +333,8 @@ fn json_account(
         Result::EvalFailed(err) => {
             let mut error = json!({ "table": err.table, "message": err.kind.to_string() });
             if let Some(item) = err.item {
-                error["item"] = json!(item + 1);
+                // Its index from 0, as the item's field path and the decision's label number it.
+                error["item"] = json!(item);
             }
             if let Some(input) = &err.input {
                 error["input"] = json!(input);

@@ -295,7 +295,7 @@ fn an_input_not_computed_is_shown_as_such() {
     let out = run("loan-share-zero", &[]);
     assert!(
         stdout(&out)
-            .contains("error: table `f_per_item` (item 2), input `ratio`: division by zero"),
+            .contains("error: table `f_per_item` (item [1]), input `ratio`: division by zero"),
         "{}",
         stdout(&out)
     );
@@ -305,10 +305,54 @@ fn an_input_not_computed_is_shown_as_such() {
         json["accounts"][0]["errors"],
         serde_json::json!([{
             "table": "f_per_item",
-            "item": 2,
+            "item": 1,
             "input": "ratio",
             "message": "division by zero",
         }]),
         "{json}"
+    );
+}
+
+/// An item without a text field is numbered from 0 wherever it is named: the
+/// decision of a per-disposition table (`callback[1]`) and a decoding error of
+/// the same disposition (`account.dispositions[1]`) name the second one alike.
+#[test]
+fn a_per_item_decision_and_an_item_error_number_items_alike() {
+    let accounts =
+        std::fs::read_to_string(crate::common::root().join("samples/accounts.yaml")).unwrap();
+    let start = accounts.find("- id: card-arrears-7dpd\n").unwrap();
+    let end = accounts[start + 1..]
+        .find("\n- id:")
+        .map_or(accounts.len(), |e| start + 1 + e + 1);
+    let account = &accounts[start..end];
+    let dispositions = |callback: &str| {
+        format!("dispositions:\n    - {{date: 2026-11-20, status: not_contacted, reason: none, resolution: unreachable}}\n    - {{date: 2026-11-21, status: contacted, reason: call_back, resolution: none, callback_date: {callback}}}")
+    };
+    let good = account.replace("dispositions: []", &dispositions("2026-11-25"));
+    let bad = account
+        .replace("card-arrears-7dpd", "bad-callback")
+        .replace("dispositions: []", &dispositions("2026-11-19"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.yaml");
+    std::fs::write(&file, format!("{good}{bad}")).unwrap();
+    let out = crate::common::arrears(&[
+        "dry-run",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-11-22",
+        "--explain",
+        file.to_str().unwrap(),
+    ]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    let labels: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("callback["))
+        .map(|l| &l[..l.find(']').unwrap()])
+        .collect();
+    assert_eq!(labels, ["0", "1"], "{text}");
+    assert!(
+        text.contains("`account.dispositions[1]`: callback_date 2026-11-19 is before the disposition's own date 2026-11-21"),
+        "{text}"
     );
 }
