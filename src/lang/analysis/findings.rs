@@ -548,10 +548,25 @@ mod tests {
              - { id: b, when: { n: '[10..19]', m: '>= 5' }, then: { r: 2 } }\n\
              - { id: c, when: { n: '>= 0' }, then: { r: 3 } }\n",
         );
-        let found = analyse_first(&p, 2);
+        let found = analyse_first(&p, 0);
         let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["not-analysed"]);
         assert!(found[0].message.contains("too large"));
+        // The warnings' searches give up; the error-only pass the commands
+        // refuse on, with a budget of its own, reports the gap it found first
+        // and says there may be more, and lint reports it too.
+        let found = analyse_first(&p, 2);
+        let shown: Vec<String> = found
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "table-gap: table `t` has a gap (1 of more than 1): no row matches `{ n: \"<= -1\" }`, e.g. `n = -1, m = 4`",
+                "not-analysed: table `t` was checked for gaps and overlaps only, not for masked, redundant or duplicate rows: the table is too large for that search (more than 2 cases or 5000000 row pairs)",
+            ]
+        );
         let found = analyse_first(&p, LEAF_BUDGET);
         let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["table-gap"]);
