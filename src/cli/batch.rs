@@ -86,6 +86,13 @@ pub struct Args {
     /// `cancel_pending_events` and `close_case` (rule `batch:open-cases`).
     #[arg(long, value_name = "FILE")]
     open_cases: Option<PathBuf>,
+    /// With --open-cases: the most of the listed cases, in percent (0 to 100; default
+    /// 50), the run may close as absent. More stops it (exit 8, no case closed): a
+    /// truncated extract does that. Raise it for a run that closes many on purpose
+    /// (a portfolio sale).
+    #[arg(long, value_name = "PERCENT", requires = "open_cases",
+          value_parser = RangedU64ValueParser::<u8>::new().range(0..=100))]
+    max_closed_share: Option<u8>,
     /// Evaluate every table for every row, as `dry-run` does, so that an error in a
     /// table this row's actions do not need also rejects it (slower; the actions are the same).
     #[arg(long)]
@@ -115,6 +122,11 @@ type Failed = (Exit, String);
 fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let bad = |m: String| (Exit::BadInput, m);
     let usage = |m: String| (Exit::Usage, m);
+    // A directory or a device is named as such before anything else is
+    // checked: its name tells no format, and it is no extract whatever the flags.
+    if !is_std(&args.input) {
+        batch::check_input(&args.input).map_err(bad)?;
+    }
     let out_path = args.out.as_deref().filter(|p| !is_std(p));
     if args.max_rejects.is_some() && out_path.is_none() {
         return Err(usage(
@@ -138,11 +150,6 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ))
         })?,
     };
-    // A directory or a device is named as such before the mapping looks for
-    // companion files beside it.
-    if !is_std(&args.input) {
-        batch::check_input(&args.input).map_err(bad)?;
-    }
     let book = super::rules::Rules::load(&args.rules).map_err(|e| bad(e.to_string()))?;
     // The rule set in force on the batch's day, built once for every row.
     let loaded = book.runnable_on(args.as_of).map_err(|r| r.failed())?;
@@ -200,7 +207,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 .as_ref()
                 .and_then(|m| m.columns.get(m.id_col))
                 .map_or("id", String::as_str);
-            Some(batch::OpenCases::read(path, id_column).map_err(bad)?)
+            let cases = batch::OpenCases::read(path, id_column).map_err(bad)?;
+            Some(match args.max_closed_share {
+                Some(percent) => cases.with_max_closed_share(percent),
+                None => cases,
+            })
         }
         None => None,
     };
@@ -327,10 +338,37 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let mut summary = match result {
         Ok(s) => s,
         Err(BatchError::TooManyRejects(n)) => {
+            // The rejects so far are the operator's only trace of which rows
+            // failed: the file asked for is kept; actions and summary are not.
+            let kept = match (rejects_file.take(), args.rejects.as_deref()) {
+                (Some(file), Some(path)) if file.is_staged() => {
+                    file.commit().map_err(bad)?;
+                    format!("the rejects read so far are in `{}`", path.display())
+                }
+                (_, Some(_)) => "the rejects read so far went to --rejects".to_string(),
+                (_, None) => "the first rejects are shown above".to_string(),
+            };
             return Err((
                 Exit::TooManyRejects,
-                format!("more than {n} rows rejected (--max-rejects {n}); stopped, {not_written}"),
-            ))
+                format!(
+                    "more than {n} rows rejected (--max-rejects {n}); stopped: {kept}; no actions or summary written"
+                ),
+            ));
+        }
+        Err(BatchError::TooManyClosures {
+            closing,
+            listed,
+            rows,
+            allowed,
+        }) => {
+            let share = (closing * 100).div_ceil(listed.max(1));
+            return Err((
+                Exit::TooManyClosures,
+                format!(
+                    "`{}` has {rows} rows, and --open-cases would close {closing} of the {listed} listed cases as absent ({share}%, more than --max-closed-share {allowed}): a truncated or incomplete extract does that, so no case is closed; {not_written}. If that many accounts did leave (a portfolio sale), run again with --max-closed-share {share}",
+                    args.input.display()
+                ),
+            ));
         }
         Err(BatchError::EmptyExtract) => {
             return Err((

@@ -39,12 +39,13 @@ pub enum Exit {
     Unbalanced = 5,
     DiffIncomplete = 6,
     EmptyExtract = 7,
+    TooManyClosures = 8,
     Usage = 64,
 }
 // `batch` stopped by a signal exits 128 + its number (129, 130, 143): see `output::remove_partials_on_signal`.
 
 impl Exit {
-    pub const ALL: [Exit; 9] = [
+    pub const ALL: [Exit; 10] = [
         Exit::Ok,
         Exit::Findings,
         Exit::BadInput,
@@ -53,6 +54,7 @@ impl Exit {
         Exit::Unbalanced,
         Exit::DiffIncomplete,
         Exit::EmptyExtract,
+        Exit::TooManyClosures,
         Exit::Usage,
     ];
 
@@ -72,7 +74,8 @@ impl Exit {
                 "The rules have errors, so nothing was evaluated (arrears lint shows them)."
             }
             Exit::TooManyRejects => {
-                "batch --max-rejects N: more than N rows were rejected; the run stopped and wrote no output."
+                "batch --max-rejects N: more than N rows were rejected; the run stopped and wrote no \
+                 actions or summary (the rejects read so far are kept in --rejects FILE)."
             }
             Exit::Unbalanced => {
                 "batch: rows read differ from rows evaluated plus rows rejected (diff: compared plus \
@@ -85,6 +88,11 @@ impl Exit {
             Exit::EmptyExtract => {
                 "batch --open-cases: the extract has no rows (a failed transfer), so no case is closed \
                  and nothing is written."
+            }
+            Exit::TooManyClosures => {
+                "batch --open-cases: the run would close more of the listed cases as absent than \
+                 --max-closed-share allows (default half), as a truncated extract does; no case is \
+                 closed and nothing is written."
             }
             Exit::Usage => {
                 "The command line is wrong: an unknown flag, a bad value, an output over an input or \
@@ -135,6 +143,7 @@ impl Exit {
                 TooManyRejects,
                 Unbalanced,
                 EmptyExtract,
+                TooManyClosures,
                 Usage,
             ],
             Some("diff") => &[

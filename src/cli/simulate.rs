@@ -232,7 +232,11 @@ fn repeats(
     } else {
         format!("{first} to {last}")
     };
-    let _ = writeln!(out, "{days}: the same actions as on {like}");
+    // Not "the same as on {like}": that day's `done:` lines are not repeated.
+    let _ = writeln!(
+        out,
+        "{days}: the policy repeated its actions of {like}; no event done, nothing happened"
+    );
 }
 
 fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -> Json {

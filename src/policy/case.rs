@@ -414,8 +414,8 @@ fn apply_one(
 
 /// Records a contact the case system reports, which carries out the earliest
 /// pending event of its channel already due: that event is done, so it is
-/// neither put to the guard rails again nor counted twice.
-pub fn record_contact(case: &mut Case, contact: Contact) {
+/// neither put to the guard rails again nor counted twice. Returns that event.
+pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
     let carried_out = case
         .events
         .iter_mut()
@@ -425,10 +425,12 @@ pub fn record_contact(case: &mut Case, contact: Contact) {
                 && Channel::of_event(&e.event_type) == Some(contact.channel)
         })
         .min_by_key(|e| e.date);
-    if let Some(event) = carried_out {
+    let carried_out = carried_out.map(|event| {
         event.status = EventStatus::Done;
-    }
+        event.clone()
+    });
     case.contacts.push(contact);
+    carried_out
 }
 
 /// What a case system does on `day`: every pending event dated on or before it

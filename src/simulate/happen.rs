@@ -20,7 +20,7 @@ use crate::data::schema::{record_of, Schema, ACCOUNT};
 use crate::data::snapshot::number_text;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::spanned::{CellText, ExactJson, Spanned};
-use crate::policy::case::{time_of_day, Case, Channel, Contact, ContactOutcome};
+use crate::policy::case::{time_of_day, Case, Channel, Contact, ContactOutcome, Event};
 use crate::policy::Policy;
 use crate::source::{SourceFile, Span};
 use crate::types::{format_money, RecordId, Type};
@@ -492,12 +492,14 @@ impl<'p> World<'p> {
     }
 
     /// Applies one happening to the account's facts (and a contact, or a
-    /// path under `case`, to the case state).
+    /// path under `case`, to the case state). A pending event a contact
+    /// carries out is pushed to `done`.
     pub fn apply(
         &self,
         h: &Happening,
         facts: &mut Json,
         mut case: Option<&mut Case>,
+        done: &mut Vec<Event>,
     ) -> Result<(), String> {
         match &h.kind {
             Kind::Note => Ok(()),
@@ -557,7 +559,7 @@ impl<'p> World<'p> {
                 if let Some(asked) = callback {
                     self.add_callback(h.date, *asked, facts)?;
                 }
-                crate::policy::case::record_contact(
+                let carried_out = crate::policy::case::record_contact(
                     case,
                     Contact {
                         date: h.date,
@@ -566,6 +568,7 @@ impl<'p> World<'p> {
                         outcome: *outcome,
                     },
                 );
+                done.extend(carried_out);
                 Ok(())
             }
         }

@@ -92,7 +92,8 @@ pub struct Day {
     pub actions: Vec<Action<'static>>,
     /// `(table, row)` of every row that fired in the day's run (test coverage).
     pub fired: Vec<(u32, u32)>,
-    /// Events the case system carried out on this day.
+    /// Events carried out on this day: by an agent's contact report (a
+    /// `contact` happening), then by the case system.
     pub done: Vec<Event>,
     /// The case at the end of the day; `None` when no case is open.
     pub case: Option<Case>,
@@ -375,9 +376,11 @@ impl Timeline {
             // The account as the policy sees it, decoded after every happening,
             // so a value that breaks it is blamed on the happening that wrote it.
             let mut value = None;
+            // Events an agent's contact report carried out: the day's first `done`.
+            let mut done = Vec::new();
             while let Some(h) = pending.next_if(|h| h.date == date) {
                 let decoded = world
-                    .apply(h, &mut facts, case.as_mut())
+                    .apply(h, &mut facts, case.as_mut(), &mut done)
                     .and_then(|()| self.decode(schema, &facts, &case));
                 match decoded {
                     Ok(v) => value = Some(v),
@@ -409,10 +412,9 @@ impl Timeline {
                     Err(e) => return Err(stop(history, date, e.to_string(), None)),
                 };
             case = case::apply(case, &actions, date);
-            let done = match case.as_mut() {
-                Some(c) => case::execute_due(c, date),
-                None => Vec::new(),
-            };
+            if let Some(c) = case.as_mut() {
+                done.extend(case::execute_due(c, date));
+            }
             history.days.push(Day {
                 date,
                 figures: world.figures(&facts),

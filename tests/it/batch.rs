@@ -288,9 +288,39 @@ fn a_stopped_or_killed_run_leaves_no_output() {
     let input = generate(dir.path(), "bad.csv", 2000, 5, &["--corrupt-rate", "0.05"]);
     let o = batch(&input, dir.path(), &["--max-rejects", "0"]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    for f in ["actions.jsonl", "rejects.jsonl", "summary.json"] {
+    for f in ["actions.jsonl", "summary.json"] {
         assert!(!dir.path().join(f).exists(), "{f} exists");
     }
+    // The rejects asked for are kept: the operator's trace of which rows failed.
+    let rejects = json_lines(&dir.path().join("rejects.jsonl"));
+    assert!(!rejects.is_empty());
+    assert!(rejects
+        .iter()
+        .all(|r| r["line"].as_u64().is_some() && r["reason"].is_string()));
+    assert!(
+        stderr(&o).contains(&format!(
+            "stopped: the rejects read so far are in `{}`; no actions or summary written",
+            dir.path().join("rejects.jsonl").display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(dir.path().join("rejects.jsonl")).unwrap();
+    // Without --rejects, the first ones are on stderr.
+    let out = dir.path().join("actions.jsonl");
+    let o = common::batch_in(
+        root(),
+        "rules",
+        &["--max-rejects", "0", "--out", p(&out), p(&input)],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("reject: {\"line\":"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("stopped: the first rejects are shown above"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
     // Generous enough: the same input passes.
     let o = batch(&input, dir.path(), &["--max-rejects", "1000"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -274,9 +274,12 @@ fn a_device_a_directory_or_an_empty_csv_is_named_for_what_it_is() {
         ),
         (".", "`.` is a directory, not a file or a FIFO"),
     ] {
-        let (_, _, err, code) = run(d, Path::new(input), &["--input-format", "csv"]);
-        assert_eq!(code, Some(2), "{err}");
-        assert_eq!(err.trim_end(), format!("error: {needle}"));
+        // Before anything else: without --input-format too, although the name tells no format.
+        for flags in [&["--input-format", "csv"][..], &[], &["--max-rejects", "1"]] {
+            let (_, _, err, code) = run(d, Path::new(input), flags);
+            assert_eq!(code, Some(2), "{flags:?}: {err}");
+            assert_eq!(err.trim_end(), format!("error: {needle}"));
+        }
     }
     let input = crate::batch::small_extract(d, &[("A1", GOOD.to_string())]);
     std::fs::write(&input, "").unwrap();

@@ -26,7 +26,8 @@
 //! - **Not runnable** (a synopsis, an excerpt, a diagram, a batch over a
 //!   1M-row extract): `<!-- not run: REASON -->` before the block, with the reason.
 //!
-//! Any other block fails the test. `docs/lint-codes.md` is left out: it is
+//! A block indented inside a list item is a block too (its indentation is not
+//! part of its text). Any other block fails the test. `docs/lint-codes.md` is left out: it is
 //! generated from `src/lang/analysis/codes.rs` (`lint_codes_doc` keeps them equal)
 //! and its examples are fragments showing one mistake each.
 
@@ -74,14 +75,16 @@ fn blocks(path: &Path) -> Vec<Block> {
     let text = std::fs::read_to_string(path).unwrap();
     let file = path
         .strip_prefix(root())
-        .unwrap()
+        .unwrap_or(path)
         .to_string_lossy()
         .into_owned();
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some(info) = lines[i].strip_prefix("```") else {
+        // A block inside a list item is indented: it is a block like any other.
+        let indent = &lines[i][..lines[i].len() - lines[i].trim_start().len()];
+        let Some(info) = lines[i].trim_start().strip_prefix("```") else {
             i += 1;
             continue;
         };
@@ -93,14 +96,17 @@ fn blocks(path: &Path) -> Vec<Block> {
             .and_then(|l| l.strip_suffix("-->"))
             .map(|m| m.trim().to_string());
         let end = (i + 1..lines.len())
-            .find(|&j| lines[j].starts_with("```"))
+            .find(|&j| lines[j].trim_start().starts_with("```"))
             .unwrap_or_else(|| panic!("{file}:{}: the block is not closed", i + 1));
         out.push(Block {
             file: file.clone(),
             line: i + 1,
             info: info.trim().to_string(),
             marker,
-            text: lines[i + 1..end].iter().map(|l| format!("{l}\n")).collect(),
+            text: lines[i + 1..end]
+                .iter()
+                .map(|l| format!("{}\n", l.strip_prefix(indent).unwrap_or(l)))
+                .collect(),
         });
         i = end + 1;
     }
@@ -339,6 +345,23 @@ fn every_documented_example_runs_as_written() {
     }
     // The documents hold examples of each kind; a broken block scanner finds none.
     assert!(commands >= 1 && tests >= 2 && fixtures.len() >= 3 && excerpts >= 1 && not_run >= 1);
+}
+
+/// A block indented under a list item is found and its indentation dropped,
+/// so its example runs like any other (it once escaped the test).
+#[test]
+fn an_indented_block_is_a_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("doc.md");
+    std::fs::write(
+        &doc,
+        "- a step:\n\n  ```\n  $ arrears --version\n    indented more\n  ```\n- next\n",
+    )
+    .unwrap();
+    let found = blocks(&doc);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].line, 3);
+    assert_eq!(found[0].text, "$ arrears --version\n  indented more\n");
 }
 
 #[test]

@@ -284,24 +284,83 @@ fn an_empty_extract_with_open_cases_closes_nothing_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
-/// More than half the listed cases closed (a truncated extract does that) is
-/// a loud warning in the human summary; half or fewer is not.
+/// More than half the listed cases to close (a truncated extract does that)
+/// stops the run: exit 8, no case closed, nothing written (with actions on
+/// standard output, no closure among them); half is fine, and
+/// `--max-closed-share` lets a portfolio sale through on purpose.
 #[test]
-fn closing_most_listed_cases_warns() {
+fn closing_most_listed_cases_is_refused_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let input = extract(dir.path());
     let list = dir.path().join("open.txt");
     std::fs::write(&list, "A1\nGONE-1\nGONE-2\n").unwrap();
+    let files = ["actions.jsonl", "rejects.jsonl", "summary.json"];
     let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "error: `{}` has 2 rows, and --open-cases would close 2 of the 3 listed cases as absent (67%, \
+             more than --max-closed-share 50): a truncated or incomplete extract does that, so no case is \
+             closed; no output written. If that many accounts did leave (a portfolio sale), run again \
+             with --max-closed-share 67",
+            input.display()
+        )
+    );
+    for f in files {
+        assert!(!dir.path().join(f).exists(), "{f} written");
+    }
+    // Actions on standard output: the extract's went out, which the line says; no closure did.
+    let o = common::batch_in(
+        crate::common::root(),
+        "rules",
+        &["--open-cases", p(&list), p(&input)],
+    );
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("\"account\":\"A1\""), "{out}");
+    assert!(!out.contains("batch:open-cases"), "{out}");
     assert!(
-        stderr(&o).contains("warning: 2 of the 3 listed open cases were closed as absent from the extract (more than half)"),
+        stderr(&o).contains("what was written to --out (standard output) is incomplete"),
         "{}",
         stderr(&o)
     );
+    // Just short of the share needed, then on purpose.
+    for (share, code) in [("66", 8), ("67", 1), ("100", 1)] {
+        let o = batch(
+            &input,
+            dir.path(),
+            &["--open-cases", p(&list), "--max-closed-share", share],
+        );
+        assert_eq!(o.status.code(), Some(code), "{share}: {}", stderr(&o));
+    }
+    assert_eq!(summary(dir.path())["open_cases"]["closed_absent"], 2);
+    // Half is not more than half.
     std::fs::write(&list, "A1\nA2\nGONE-1\nGONE-2\n").unwrap();
     let o = batch(&input, dir.path(), &["--open-cases", p(&list)]);
-    assert!(!stderr(&o).contains("more than half"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // 0 refuses any closure; none to close is fine.
+    let o = batch(
+        &input,
+        dir.path(),
+        &["--open-cases", p(&list), "--max-closed-share", "0"],
+    );
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    std::fs::write(&list, "A1\nA2\n").unwrap();
+    let o = batch(
+        &input,
+        dir.path(),
+        &["--open-cases", p(&list), "--max-closed-share", "0"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // The share is about the open cases: without them, and out of range, a usage error.
+    for flags in [
+        &["--max-closed-share", "60"][..],
+        &["--open-cases", p(&list), "--max-closed-share", "101"],
+    ] {
+        let o = batch(&input, dir.path(), flags);
+        assert_eq!(o.status.code(), Some(64), "{flags:?}: {}", stderr(&o));
+    }
 }
 
 /// A one-column header (`ACCT_NO`, the extract's id column, or a usual name

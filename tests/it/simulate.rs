@@ -60,6 +60,9 @@ fn the_json_history_has_every_day_with_something_and_the_final_case() {
         .map(|d| d["date"].as_str().unwrap())
         .collect();
     assert_eq!(closing, ["2026-11-19"]);
+    // The agent's report of the first call carried out the pending call that day.
+    let contact_day = days.iter().find(|d| d["date"] == "2026-11-09").unwrap();
+    assert_eq!(contact_day["done"][0]["id"], "first-call", "{contact_day}");
     assert_eq!(timeline["case"], serde_json::Value::Null);
     assert_eq!(timeline["stopped"], serde_json::Value::Null);
 }
@@ -197,4 +200,38 @@ fn the_json_history_says_when_the_treatment_ran_its_course() {
     // The credit-rating event on 2026-12-02 was the template's last (the
     // contacts withheld while the details were wrong went out before it).
     assert_eq!(complete, ["2026-12-02"]);
+}
+
+/// A folded day says what it means: the policy's actions again, and no event
+/// done (the day it repeats had `done:` lines, which it does not repeat).
+#[test]
+fn a_folded_day_says_no_event_was_done() {
+    let out = arrears(&[
+        "simulate",
+        "--rules",
+        "rules",
+        "samples/timelines/card_promise_broken.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let history: Vec<&str> = text.lines().collect();
+    let folded = history
+        .iter()
+        .position(|l| l.starts_with("2026-12-29"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        history[folded],
+        "2026-12-29: the policy repeated its actions of 2026-12-28; no event done, nothing happened"
+    );
+    let repeated = &history[..folded];
+    let day = repeated
+        .iter()
+        .rposition(|l| l.starts_with("2026-12-28"))
+        .unwrap();
+    assert!(
+        repeated[day..]
+            .iter()
+            .any(|l| l.trim_start().starts_with("done: ")),
+        "{text}"
+    );
 }

@@ -36,7 +36,7 @@ pub use csv_source::CsvSource;
 pub use duplicates::RepeatedIds;
 pub use jsonl_source::JsonlSource;
 pub use mapping::{Mapping, MappingError};
-pub use open_cases::OpenCases;
+pub use open_cases::{OpenCases, MAX_CLOSED_SHARE};
 pub use part::{decode_unit, write_actions, write_reject, Decoded, Undecodable};
 pub use run::{pipeline, run};
 pub use summary::{Counts, InputFile, OpenCasesCounts, Summary};
@@ -104,6 +104,17 @@ pub enum BatchError {
     /// account gone, so no case is closed.
     #[error("the extract has no rows")]
     EmptyExtract,
+    /// `--open-cases`: the run would close more of the listed cases than
+    /// `--max-closed-share` allows (a truncated extract does that), so it closes none.
+    #[error("{closing} of the {listed} listed open cases would be closed as absent (more than {allowed}%)")]
+    TooManyClosures {
+        closing: u64,
+        listed: u64,
+        /// The extract's rows read.
+        rows: u64,
+        /// The share allowed, in percent.
+        allowed: u8,
+    },
 }
 
 /// A source of rows, read on its own thread.

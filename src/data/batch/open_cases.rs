@@ -13,7 +13,7 @@ use std::path::Path;
 use super::duplicates::SeenIds;
 use super::part::write_actions;
 use super::summary::{OpenCasesCounts, Summary};
-use super::{open_input, OutputFormat};
+use super::{open_input, BatchError, OutputFormat};
 use crate::diagnostic::printable;
 use crate::policy::action::Rules;
 use crate::policy::{Action, ActionKind};
@@ -31,14 +31,32 @@ const WRITE_BYTES: usize = 64 << 10;
 /// The `close_case` reason.
 const ABSENT_REASON: &str = "account no longer in the extract";
 
+/// The most of the listed cases, in percent, a run closes as absent unless
+/// told otherwise (`--max-closed-share`): more looks like a truncated extract
+/// rather than that many accounts leaving at once.
+pub const MAX_CLOSED_SHARE: u8 = 50;
+
 /// The listed account ids, each once, in the file's order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct OpenCases {
     text: String,
     /// Where each id ends in `text` (at most `MAX_OPEN_CASES_BYTES`, so 32 bits).
     ends: Vec<u32>,
     /// Lines repeating an id listed earlier.
     listed_twice: u64,
+    /// The most of the listed cases, in percent, the run may close.
+    max_closed_share: u8,
+}
+
+impl Default for OpenCases {
+    fn default() -> OpenCases {
+        OpenCases {
+            text: String::new(),
+            ends: Vec::new(),
+            listed_twice: 0,
+            max_closed_share: MAX_CLOSED_SHARE,
+        }
+    }
 }
 
 impl OpenCases {
@@ -146,6 +164,13 @@ impl OpenCases {
         Ok(cases)
     }
 
+    /// Lets the run close up to `percent` of the listed cases (0 to 100)
+    /// instead of [`MAX_CLOSED_SHARE`]: a portfolio sale closes more on purpose.
+    pub fn with_max_closed_share(mut self, percent: u8) -> OpenCases {
+        self.max_closed_share = percent.min(100);
+        self
+    }
+
     /// The listed ids, each once, in the file's order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -157,19 +182,33 @@ impl OpenCases {
     /// Writes `cancel_pending_events` and `close_case` for each listed account
     /// that no row of the extract had (`row` null), counts them in `summary`.
     /// The lines go out in pieces: a list of millions of absent accounts is
-    /// never held as one buffer.
+    /// never held as one buffer. Closing more than the allowed share of the
+    /// listed cases writes none of them: [`BatchError::TooManyClosures`].
     pub(super) fn close_absent(
         &self,
         seen: &SeenIds,
         format: OutputFormat,
         out: &mut dyn Write,
         summary: &mut Summary,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), BatchError> {
         let mut counts = OpenCasesCounts {
             listed_twice: self.listed_twice,
             rejects_without_id: seen.rejects_without_id(),
             ..OpenCasesCounts::default()
         };
+        if counts.rejects_without_id == 0 {
+            // Counted before any is written: a stream cannot take back half of them.
+            let listed = self.ends.len() as u64;
+            let closing = self.ids().filter(|id| !seen.contains(id)).count() as u64;
+            if closing * 100 > listed * u64::from(self.max_closed_share) {
+                return Err(BatchError::TooManyClosures {
+                    closing,
+                    listed,
+                    rows: summary.rows_read,
+                    allowed: self.max_closed_share,
+                });
+            }
+        }
         let rules: Rules = smallvec::smallvec![OPEN_CASES_RULE.into()];
         let actions = [
             Action {

@@ -299,14 +299,6 @@ impl Summary {
                     n => format!(", {n} absent but left open"),
                 },
             ));
-            // More than half the listed cases closed looks like a truncated
-            // extract rather than that many accounts leaving at once.
-            if open.closed_absent * 2 > open.listed {
-                s.push_str(&format!(
-                    "warning: {} of the {} listed open cases were closed as absent from the extract (more than half); if the extract is truncated or incomplete, those closures are wrong\n",
-                    open.closed_absent, open.listed
-                ));
-            }
             if open.left_open > 0 {
                 s.push_str(&format!(
                     "warning: {} listed open cases are absent from the extract but were left open: {} rejected rows had no readable account id, and may be theirs\n",
