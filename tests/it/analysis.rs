@@ -444,6 +444,60 @@ fn counterexample_accounts_reach_the_finding() {
     assert!(text.contains("entry  open = true  [broad]"), "{text}");
 }
 
+/// A gap in a per-item table (`callback`, per disposition) is shown with the
+/// item it is about: the account has one disposition holding the gap's inputs,
+/// its enum fields in one of the schema's valid combinations, and dry-run hits
+/// the gap on it.
+#[test]
+fn a_per_item_gap_counterexample_has_its_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    let callback = std::fs::read_to_string(rules.join("callback.yaml")).unwrap();
+    let without_default: String = callback
+        .lines()
+        .filter(|l| !l.starts_with("default:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(callback, without_default);
+    std::fs::write(rules.join("callback.yaml"), without_default).unwrap();
+    let cx = dir.path().join("cx");
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["lint", "--counterexamples"])
+        .arg(&cx)
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let file = cx.join("callback--gap-1--table-gap.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("# The table runs once per item of `account.dispositions`: the account has one, `d` (its decision is `callback[0]`), the item the finding is about.\n")
+            && text.contains("#   reason = call_back   (d.reason)\n")
+            && text.contains("  dispositions: [{\"date\":\"2000-01-01\",\"status\":\"contacted\",\"reason\":\"call_back\",\"resolution\":\"none\",\"callback_date\":null}]\n"),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "dry-run",
+            "--allow-analysis-errors",
+            "--as-of",
+            "2026-11-22",
+            "--rules",
+        ])
+        .arg(&rules)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains(
+            "error: table `callback` (item [0]): no row matches and the table has no default"
+        ),
+        "{shown}"
+    );
+}
+
 /// A computed input is not inverted: the file says so and keeps the defaults.
 #[test]
 fn counterexample_names_inputs_it_cannot_set() {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{Counterexample, Finding};
 use crate::data::schema::{Schema, ACCOUNT};
-use crate::lang::ir::{Program, TExpr, TExprKind};
+use crate::lang::ir::{Program, TExpr, TExprKind, Table};
 use crate::types::{RecordId, Type, Value};
 
 /// The first line of every file written; only such files are ever replaced.
@@ -22,13 +22,83 @@ const DEFAULT_DATE: &str = "2000-01-01";
 
 /// The account fields an input reads when it is a plain path (`account.pay_plan.active`).
 fn field_path(e: &TExpr) -> Option<Vec<u32>> {
+    path_from(e, &TExprKind::Account)
+}
+
+/// The fields of the value `root` names (the account, a `for_each` item) that
+/// `e` reads when it is a plain path from it.
+fn path_from(e: &TExpr, root: &TExprKind) -> Option<Vec<u32>> {
     match &e.kind {
-        TExprKind::Account => Some(Vec::new()),
+        TExprKind::Account if matches!(root, TExprKind::Account) => Some(Vec::new()),
+        TExprKind::Local(l) if matches!(root, TExprKind::Local(r) if r == l) => Some(Vec::new()),
         TExprKind::Field(base, slot) => {
-            let mut path = field_path(base)?;
+            let mut path = path_from(base, root)?;
             path.push(*slot);
             Some(path)
         }
+        _ => None,
+    }
+}
+
+/// Gives the enum fields of `value` (a record `record`) that the finding does
+/// not set (`fixed` slots) the variants of the schema's first
+/// `valid_combinations` entry the set ones allow, so that the record decodes.
+fn valid_combination(schema: &Schema, record: RecordId, value: &mut Json, fixed: &[usize]) {
+    let def = schema.record(record);
+    let Json::Object(map) = value else { return };
+    let variant_of = |slot: usize, map: &Map<String, Json>| -> Option<u32> {
+        let field = def.fields.get(slot)?;
+        let Type::Enum(id) = field.ty else {
+            return None;
+        };
+        let name = map.get(&field.name)?.as_str()?;
+        schema.variant(id, name)
+    };
+    let allowed = def.valid_combinations.iter().find(|c| {
+        c.0.iter().all(|(slot, variants)| {
+            !fixed.contains(slot) || variant_of(*slot, map).is_some_and(|v| variants.contains(&v))
+        })
+    });
+    for (slot, variants) in allowed.map_or(&[][..], |c| &c.0[..]) {
+        let (Some(field), Some(&first)) = (def.fields.get(*slot), variants.first()) else {
+            continue;
+        };
+        let Type::Enum(id) = field.ty else { continue };
+        if !fixed.contains(slot) && !variant_of(*slot, map).is_some_and(|v| variants.contains(&v)) {
+            if let Some(name) = schema.enum_def(id).variants.get(first as usize) {
+                map.insert(field.name.clone(), Json::String(name.clone()));
+            }
+        }
+    }
+}
+
+/// `account.a.b` for the field path `path` of the account.
+fn path_name(schema: &Schema, path: &[u32]) -> String {
+    let mut name = String::from("account");
+    let mut record = ACCOUNT;
+    for &slot in path {
+        let Some(field) = schema.record(record).fields.get(slot as usize) else {
+            break;
+        };
+        name.push('.');
+        name.push_str(&field.name);
+        if let Type::Record(inner) = field.ty {
+            record = inner;
+        }
+    }
+    name
+}
+
+/// A `for_each` table's list when it is an account field holding records:
+/// its path and the items' record.
+fn item_list(table: &Table) -> Option<(Vec<u32>, RecordId)> {
+    let each = table.for_each.as_ref()?;
+    let path = field_path(&each.list).filter(|p| !p.is_empty())?;
+    match &each.list.ty {
+        Type::List(item) => match **item {
+            Type::Record(id) => Some((path, id)),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -85,8 +155,13 @@ pub(super) fn json_of(schema: &Schema, ty: &Type, v: &Value) -> Json {
 
 /// Sets the field at `path` of the account, creating records a missing optional one needs.
 fn set_path(schema: &Schema, account: &mut Json, path: &[u32], value: Json) {
-    let mut record = ACCOUNT;
-    let mut node = account;
+    set_path_in(schema, ACCOUNT, account, path, value);
+}
+
+/// [`set_path`] in a value of record `record`.
+fn set_path_in(schema: &Schema, record: RecordId, node: &mut Json, path: &[u32], value: Json) {
+    let mut record = record;
+    let mut node = node;
     for (k, &slot) in path.iter().enumerate() {
         let Some(field) = schema.record(record).fields.get(slot as usize) else {
             return;
@@ -174,27 +249,46 @@ pub fn account_yaml(
             },
         );
     }
+    // A per-item table decides nothing for an account without items: the
+    // account gets one, the item the finding is about, holding its inputs.
+    let item_local = TExprKind::Local(table.params.len() as u32);
+    let mut item =
+        item_list(table).map(|(path, record)| (path, record, record_default(schema, record)));
     let mut set = Vec::new();
     let mut unset = Vec::new();
+    let mut fixed = Vec::new();
     for (c, value) in &cx.inputs {
         let input = &table.inputs[*c];
         let shown = crate::types::ShowValue(value, &input.expr.ty, schema.as_ref()).to_string();
-        match field_path(&input.expr).filter(|p| !p.is_empty()) {
-            Some(path) => {
-                set_path(
-                    schema,
-                    &mut account,
-                    &path,
-                    json_of(schema, &input.expr.ty, value),
-                );
+        let json = json_of(schema, &input.expr.ty, value);
+        let in_item = item
+            .as_mut()
+            .zip(path_from(&input.expr, &item_local).filter(|p| !p.is_empty()));
+        match (in_item, field_path(&input.expr).filter(|p| !p.is_empty())) {
+            (Some(((_, record, item), path)), _) => {
+                fixed.push(path[0] as usize);
+                set_path_in(schema, *record, item, &path, json);
                 set.push(format!("{} = {shown}   ({})", input.name, input.text));
             }
-            None => unset.push(format!("{} = {shown}   ({})", input.name, input.text)),
+            (None, Some(path)) => {
+                set_path(schema, &mut account, &path, json);
+                set.push(format!("{} = {shown}   ({})", input.name, input.text));
+            }
+            (None, None) => unset.push(format!("{} = {shown}   ({})", input.name, input.text)),
         }
     }
     let mut out = format!("{MARKER}: `{}` in table `{}`\n", cx.code, table.name);
     out.push_str(&comment(finding));
     out.push_str(&format!("#\n# Run it: {run}\n"));
+    if let (Some((path, record, mut value)), Some(each)) = (item, &table.for_each) {
+        valid_combination(schema, record, &mut value, &fixed);
+        let list = path_name(schema, &path);
+        set_path(schema, &mut account, &path, Json::Array(vec![value]));
+        out.push_str(&format!(
+            "# The table runs once per item of `{list}`: the account has one, `{}` (its decision is `{}[0]`), the item the finding is about.\n",
+            each.binder, table.name
+        ));
+    }
     if !set.is_empty() {
         out.push_str("# Inputs set from the finding:\n");
         set.iter().for_each(|s| out.push_str(&format!("#   {s}\n")));
