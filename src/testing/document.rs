@@ -452,12 +452,10 @@ impl TestDocument {
 
     pub fn rules_dir(&self) -> Option<PathBuf> {
         let rel = self.doc.rules.as_ref()?;
-        Some(
-            self.path
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(&rel.value),
-        )
+        Some(tidy_join(
+            self.path.parent().unwrap_or(Path::new(".")),
+            &rel.value,
+        ))
     }
 
     /// The case's account, decoded: from the document's `accounts` by id, or inline.
@@ -665,4 +663,58 @@ pub(super) fn misplaced_in_account_case(
 
 fn first_span<T>(list: &[Spanned<T>], otherwise: Span) -> Span {
     list.first().map_or(otherwise, |s| s.span)
+}
+
+/// `dir` joined with `rel` as a reader writes it: `overlap/tests` and `..` is
+/// `overlap`, not `overlap/tests/..`. A `..` after a symbolic link is kept,
+/// since it leads to the link target's parent.
+fn tidy_join(dir: &Path, rel: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in dir.join(rel).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_)))
+                    && !out.is_symlink() =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use super::tidy_join;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn a_rules_path_is_joined_without_dot_dot() {
+        for (dir, rel, joined) in [
+            ("overlap/tests", "..", "overlap"),
+            ("tests", "..", "."),
+            ("rules/tests", "../../rules", "rules"),
+            ("", "../rules", "../rules"),
+            ("/a/b", "./c", "/a/b/c"),
+        ] {
+            assert_eq!(
+                tidy_join(Path::new(dir), rel),
+                PathBuf::from(joined),
+                "{dir} + {rel}"
+            );
+        }
+        // Past a symbolic link, `..` is the target's parent: kept.
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("real/inner")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("real/inner"), tmp.path().join("link")).unwrap();
+        let link = tmp.path().join("link");
+        assert_eq!(tidy_join(&link, ".."), link.join(".."));
+    }
 }

@@ -174,6 +174,11 @@ fn every_command_refuses_rules_with_an_analysis_error() {
             [&["dry-run", "--rules", "rules"][..], &as_of, &[accounts]].concat(),
         ),
         ("test", vec!["test", "--rules", "rules", "rules/tests"]),
+        // The document names its rules `..`: shown as `rules`, not `rules/tests/..`.
+        (
+            "test (the document's rules)",
+            vec!["test", "rules/tests/dpd_bucket.yaml"],
+        ),
         (
             "batch",
             [

@@ -151,6 +151,49 @@ fn parse_integer(text: &str, span: Span) -> Result<i64, ParseError> {
     })
 }
 
+/// Why a date written year-month-day does not exist: its month, or its day
+/// in that month; the format otherwise.
+fn bad_date_help(year: Option<u32>, month: Option<u32>, day: Option<u32>) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (Some(year), Some(month), Some(day)) = (year, month, day) else {
+        return "dates are written year-month-day, as in `2026-11-22`".into();
+    };
+    if !(1..=12).contains(&month) {
+        return format!(
+            "there is no month {month}: dates are written year-month-day, as in `2026-11-22`"
+        );
+    }
+    let last = (28..=31)
+        .rev()
+        .find(|&d| {
+            i32::try_from(year)
+                .ok()
+                .and_then(|y| NaiveDate::from_ymd_opt(y, month, d))
+                .is_some()
+        })
+        .unwrap_or(31);
+    if day == 0 {
+        return "days of the month start at 01".into();
+    }
+    format!(
+        "{} {year} has {last} days, so there is no day {day}",
+        MONTHS[month as usize - 1]
+    )
+}
+
 fn build_primary(pair: Pair<'_, Rule>) -> Result<Built, ParseError> {
     let span = span_of(&pair);
     match pair.as_rule() {
@@ -166,7 +209,7 @@ fn build_primary(pair: Pair<'_, Rule>) -> Result<Built, ParseError> {
             match date {
                 Some(d) => lit(Literal::Date(d), span),
                 None => Err(ParseError::new(format!("`{s}` is not a valid date"), span)
-                    .with_help("dates are written year-month-day, as in `2026-11-22`")),
+                    .with_help(bad_date_help(field(0..4), field(5..7), field(8..10)))),
             }
         }
         Rule::number => {

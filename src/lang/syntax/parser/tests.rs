@@ -106,6 +106,29 @@ fn dates_are_validated() {
     let e = parse_expr("2026-02-30").unwrap_err();
     assert_eq!(e.message, "`2026-02-30` is not a valid date");
     assert_eq!(e.span, Span::new(0, 10));
+    // The help says what is wrong: the date is written year-month-day already.
+    for (text, help) in [
+        (
+            "2026-02-30",
+            "February 2026 has 28 days, so there is no day 30",
+        ),
+        (
+            "2028-02-30",
+            "February 2028 has 29 days, so there is no day 30",
+        ),
+        (
+            "2026-04-31",
+            "April 2026 has 30 days, so there is no day 31",
+        ),
+        (
+            "2026-13-01",
+            "there is no month 13: dates are written year-month-day, as in `2026-11-22`",
+        ),
+        ("2026-11-00", "days of the month start at 01"),
+    ] {
+        let e = parse_expr(text).unwrap_err();
+        assert_eq!(e.help.as_deref(), Some(help), "{text}");
+    }
     assert!(parse_expr("2027-02-29").is_err());
     // With spaces it is arithmetic.
     assert_eq!(expr("2026 - 11 - 22").to_string(), "((2026 - 11) - 22)");
