@@ -107,6 +107,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         })
         .collect();
     warn_repeated_ids(&records, &ids);
+    for warning in crate::data::accounts::unknown_field_warnings(schema, &records) {
+        eprintln!("warning: {}", printable(&warning));
+    }
     if let Err(message) = check_shown(&args.accounts_shown, &ids, &args.accounts) {
         error_line(message);
         return Exit::BadInput;

@@ -187,6 +187,15 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         error_line(line);
         return Exit::BadInput;
     }
+    // Documents sharing an accounts file name the same account's field once.
+    let mut warned = std::collections::HashSet::new();
+    for (doc, &set) in documents.iter().zip(&rule_set) {
+        for warning in doc.unknown_field_warnings(subjects[set].plan()) {
+            if warned.insert(warning.clone()) {
+                eprintln!("warning: {}", printable(&warning));
+            }
+        }
+    }
     let filter = args.filter.as_deref();
     let all_cases: usize = documents.iter().map(|d| d.selected(None)).sum();
     let mut results: Vec<(usize, CaseResult)> = Vec::new();

@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use crate::data::schema::Schema;
+use crate::data::snapshot::{account_id, unknown_fields};
 use crate::input::ReadError;
 use crate::model::spanned::{reading, Format, LocatedJson, Positions};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 
 /// Account files larger than this are refused unread (split the batch).
 pub const MAX_ACCOUNTS_FILE_BYTES: u64 = MAX_ACCOUNTS_FILE_MIB << 20;
@@ -26,13 +28,27 @@ pub struct AccountRecord {
     /// Where a YAML record's values are written, so that a field's problem
     /// is shown where the field is.
     pub written: Option<Written>,
+    /// The JSON text the record was read from, for finding a key in it when a
+    /// warning names one (rare: JSON is read without positions).
+    json_source: Option<(Arc<SourceFile>, JsonItem)>,
 }
 
-/// A YAML record's file name and the line and column of each value in it.
+/// A YAML record's file and the span of each value in it.
 #[derive(Debug)]
 pub struct Written {
-    file: Arc<str>,
-    positions: Positions<(usize, usize)>,
+    file: Arc<SourceFile>,
+    positions: Positions<Span>,
+}
+
+/// Which value of a JSON file's text a record is.
+#[derive(Clone, Copy, Debug)]
+enum JsonItem {
+    /// The file is the one account.
+    Whole,
+    /// An item of the file's array.
+    Item(usize),
+    /// A JSON Lines line (0-based).
+    Line(usize),
 }
 
 impl AccountRecord {
@@ -41,6 +57,7 @@ impl AccountRecord {
             origin,
             json,
             written: None,
+            json_source: None,
         }
     }
 
@@ -51,12 +68,129 @@ impl AccountRecord {
     pub fn location_of(&self, field: &str) -> String {
         match &self.written {
             Some(Written { file, positions }) => {
-                let (line, col) = positions.of("account", field);
-                format!("{file}:{line}:{col}")
+                let (line, col) = file.line_col(positions.of("account", field).start);
+                format!("{}:{line}:{col}", file.name)
             }
             None => self.origin.clone(),
         }
     }
+
+    /// Where the key that ends `field` (`account.dispositions[0].callbackdate`)
+    /// is written, `file:line:column`, in YAML or JSON; the value's place, or
+    /// the record's origin, when the key cannot be found.
+    pub fn key_location(&self, field: &str) -> String {
+        let key = field.rsplit(['.', ']']).next().unwrap_or(field);
+        let located = match (&self.written, &self.json_source) {
+            (Some(Written { file, positions }), _) => {
+                Some((file.clone(), positions.of("account", field)))
+            }
+            (None, Some((file, item))) => json_positions(file, *item)
+                .map(|positions| (file.clone(), positions.of("account", field))),
+            (None, None) => None,
+        };
+        match located {
+            Some((file, value)) => {
+                let at = crate::model::spanned::key_before(&file, value, key).unwrap_or(value);
+                let (line, col) = file.line_col(at.start);
+                format!("{}:{line}:{col}", file.name)
+            }
+            None => self.origin.clone(),
+        }
+    }
+}
+
+/// The span of each value of a JSON record in its file's text, read again
+/// as YAML (which JSON is, the few texts it is not aside: `None`).
+fn json_positions(file: &SourceFile, item: JsonItem) -> Option<Positions<Span>> {
+    let (start, end) = match item {
+        JsonItem::Line(line) => {
+            let start = file.offset_of(line + 1, 1);
+            let end = file.text[start..]
+                .find('\n')
+                .map_or(file.text.len(), |n| start + n);
+            (start, end)
+        }
+        JsonItem::Whole | JsonItem::Item(_) => (0, file.text.len()),
+    };
+    let text = &file.text[start..end];
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let shift = end - text.len();
+    let part = SourceFile::new(file.name.clone(), text);
+    let parse = |text: &str| -> Option<LocatedJson> {
+        match item {
+            JsonItem::Item(i) => reading(Format::Yaml, &part, || {
+                serde_saphyr::from_str::<Vec<LocatedJson>>(text).ok()
+            })?
+            .into_iter()
+            .nth(i),
+            JsonItem::Whole | JsonItem::Line(_) => {
+                reading(Format::Yaml, &part, || serde_saphyr::from_str(text).ok())
+            }
+        }
+    };
+    let located = parse(&part.text)?;
+    Some(
+        located
+            .into_parts(&mut |span| Span::new(span.start + shift, span.end + shift))
+            .1,
+    )
+}
+
+/// The fields of the accounts read that the schema does not have: decoding
+/// ignores them (an extract carries columns no rule reads), but in accounts
+/// written by hand one is a typo or a field in the wrong record. One line for
+/// each distinct path (list positions aside), at the first account that has
+/// it, with the nearest known field and how many more accounts have it.
+pub fn unknown_field_warnings<'r>(
+    schema: &Schema,
+    records: impl IntoIterator<Item = &'r AccountRecord>,
+) -> Vec<String> {
+    // Per distinct path: the first account's line, and how many more.
+    let mut found: Vec<(String, String, usize)> = Vec::new();
+    for record in records {
+        let Ok(json) = &record.json else { continue };
+        for (path, message) in unknown_fields(schema, json, None) {
+            let distinct = without_positions(&path);
+            match found.iter_mut().find(|(d, ..)| *d == distinct) {
+                Some((.., more)) => *more += 1,
+                None => {
+                    let id = account_id(schema, json)
+                        .map_or_else(String::new, |id| format!("account `{id}`: "));
+                    let at = record.key_location(&format!("account.{path}"));
+                    let line = format!("{at}: {id}`account.{path}` is ignored: {message}");
+                    found.push((distinct, line, 0));
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(_, line, more)| match more {
+            0 => line,
+            n => format!("{line} ({n} more like it)"),
+        })
+        .collect()
+}
+
+/// `dispositions[2].callbackdate` → `dispositions[].callbackdate`.
+fn without_positions(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,41 +327,52 @@ fn parse_accounts(
     }
     // A byte-order mark, as some Windows tools write, is not part of the JSON
     // (CSV and YAML readers skip it themselves).
-    let json_text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let file = SourceFile::new(name.clone(), text);
+    let json_text = file.text.strip_prefix('\u{feff}').unwrap_or(&file.text);
     match kind {
-        Kind::JsonLines => Ok(json_text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| {
-                AccountRecord::new(
-                    format!("{name}:{}", i + 1),
-                    serde_json::from_str(line).map_err(|e| {
-                        format!(
-                            "invalid JSON at column {}: {}",
-                            e.column(),
-                            json_message(&e)
-                        )
-                    }),
-                )
-            })
-            .collect()),
+        Kind::JsonLines => {
+            let source = &file;
+            Ok(json_text
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| !line.trim().is_empty())
+                .map(|(i, line)| AccountRecord {
+                    json_source: Some((source.clone(), JsonItem::Line(i))),
+                    ..AccountRecord::new(
+                        format!("{name}:{}", i + 1),
+                        serde_json::from_str(line).map_err(|e| {
+                            format!(
+                                "invalid JSON at column {}: {}",
+                                e.column(),
+                                json_message(&e)
+                            )
+                        }),
+                    )
+                })
+                .collect())
+        }
         Kind::Json => {
             let json: Json = serde_json::from_str(json_text).map_err(|e| InputError::Parse {
                 location: format!("{name}:{}:{}", e.line(), e.column()),
                 message: json_message(&e),
             })?;
+            let source = &file;
             Ok(match json {
                 Json::Array(items) => items
                     .into_iter()
                     .enumerate()
-                    .map(|(i, json)| AccountRecord::new(format!("{name}[{i}]"), Ok(json)))
+                    .map(|(i, json)| AccountRecord {
+                        json_source: Some((source.clone(), JsonItem::Item(i))),
+                        ..AccountRecord::new(format!("{name}[{i}]"), Ok(json))
+                    })
                     .collect(),
-                other => vec![AccountRecord::new(name, Ok(other))],
+                other => vec![AccountRecord {
+                    json_source: Some((source.clone(), JsonItem::Whole)),
+                    ..AccountRecord::new(name, Ok(other))
+                }],
             })
         }
         Kind::Yaml => {
-            let file = SourceFile::new(name.clone(), text);
             let parsed: Result<Vec<LocatedJson>, _> = reading(Format::Yaml, &file, || {
                 serde_saphyr::from_str_with_options(
                     &file.text,
@@ -235,25 +380,22 @@ fn parse_accounts(
                 )
             });
             match parsed {
-                Ok(items) => {
-                    let name: Arc<str> = name.into();
-                    Ok(items
-                        .into_iter()
-                        .map(|item| {
-                            let line = file.line_col(item.span.start).0;
-                            let (json, positions) =
-                                item.into_parts(&mut |span| file.line_col(span.start));
-                            AccountRecord {
-                                origin: format!("{name}:{line}"),
-                                json: Ok(json),
-                                written: Some(Written {
-                                    file: name.clone(),
-                                    positions,
-                                }),
-                            }
-                        })
-                        .collect())
-                }
+                Ok(items) => Ok(items
+                    .into_iter()
+                    .map(|item| {
+                        let line = file.line_col(item.span.start).0;
+                        let (json, positions) = item.into_parts(&mut |span| span);
+                        AccountRecord {
+                            origin: format!("{name}:{line}"),
+                            json: Ok(json),
+                            written: Some(Written {
+                                file: file.clone(),
+                                positions,
+                            }),
+                            json_source: None,
+                        }
+                    })
+                    .collect()),
                 Err(e) => {
                     let (line, col) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
                     let (message, help) = crate::model::load::describe_yaml_error(&e);

@@ -82,15 +82,6 @@ pub fn unknown_fields(
     out
 }
 
-/// What is wrong with `json` as a value of type `ty` (written at `path`), as
-/// decoding an account would report it: a value checked before it is written
-/// into one.
-pub fn check_value(schema: &Schema, ty: &Type, json: &Json, path: &str) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    decode_value(schema, ty, json, &FieldPath::Root(path), &mut errors);
-    errors
-}
-
 /// [`unknown_fields`] of a value of type `ty` (a record, or a list of them) at `path`.
 pub fn unknown_fields_in(
     schema: &Schema,
@@ -116,11 +107,48 @@ fn unknown_in_field(
         Some(field) => unknown_in_value(schema, &field.ty, value, path, out),
         None => {
             let hint = crate::diagnostic::did_you_mean(key, fields.iter().map(|f| f.name.as_str()))
+                .or_else(|| belongs_elsewhere(schema, record, key))
                 .map(|h| format!("; {h}"))
                 .unwrap_or_default();
             out.push((path, format!("the schema has no field `{key}`{hint}")));
         }
     }
+}
+
+/// Where in the account a field named `key` (or one spelt nearly so) is, when
+/// it is not a field of `record`, as a `did you mean`: a field written in the
+/// wrong record (`callback_date` at the top level, or in a promise, is a
+/// disposition's: `account.dispositions[].callback_date`).
+pub fn belongs_elsewhere(schema: &Schema, record: RecordId, key: &str) -> Option<String> {
+    // Breadth first from the account, so the shortest path is named.
+    let mut queue = std::collections::VecDeque::from([(ACCOUNT, String::from("account"))]);
+    let mut seen = vec![ACCOUNT];
+    let mut near: Option<String> = None;
+    while let Some((id, path)) = queue.pop_front() {
+        for field in &schema.record(id).fields {
+            let here = format!("{path}.{}", field.name);
+            if id != record {
+                if field.name == key {
+                    return Some(format!("did you mean `{here}`?"));
+                }
+                if near.is_none()
+                    && crate::diagnostic::nearest(key, [field.name.as_str()]).is_some()
+                {
+                    near = Some(format!("did you mean `{here}`?"));
+                }
+            }
+            let Some(inner) = record_of(&field.ty).filter(|i| !seen.contains(i)) else {
+                continue;
+            };
+            seen.push(inner);
+            let step = match field.ty {
+                Type::List(_) => format!("{here}[]"),
+                _ => here,
+            };
+            queue.push_back((inner, step));
+        }
+    }
+    near
 }
 
 fn unknown_in_value(
@@ -215,20 +243,10 @@ fn check_callback_dates(schema: &Schema, account: &Value, errors: &mut Vec<Field
     let Some(([date, reason, callback], reasons, call_back)) = callback_slots(schema, list) else {
         return;
     };
+    let slots = ([date, reason, callback], reasons, call_back);
     for (i, item) in items.iter().enumerate() {
-        let Value::Record(d) = item else { continue };
-        let Value::Date(asked) = d[callback] else {
+        let Some(message) = callback_problem(schema, slots, item) else {
             continue;
-        };
-        let message = match (&d[reason], &d[date]) {
-            (&Value::Enum(r), _) if r != call_back => format!(
-                "callback_date {asked} on a disposition whose reason is `{}`: only a `call_back` disposition has one",
-                schema.variant_name(reasons, r)
-            ),
-            (_, &Value::Date(on)) if asked < on => {
-                format!("callback_date {asked} is before the disposition's own date {on}")
-            }
-            _ => continue,
         };
         let root = FieldPath::Root("account");
         let path = FieldPath::Field(&root, &schema.account().fields[list].name);
@@ -237,6 +255,77 @@ fn check_callback_dates(schema: &Schema, account: &Value, errors: &mut Vec<Field
             message,
         });
     }
+}
+
+/// What the schema's callback rule refuses in one decoded disposition, if anything.
+#[inline]
+fn callback_problem(
+    schema: &Schema,
+    ([date, reason, callback], reasons, call_back): ([usize; 3], EnumId, u32),
+    item: &Value,
+) -> Option<String> {
+    let Value::Record(d) = item else { return None };
+    let Value::Date(asked) = d[callback] else {
+        return None;
+    };
+    match (&d[reason], &d[date]) {
+        (&Value::Enum(r), _) if r != call_back => Some(format!(
+            "callback_date {asked} on a disposition whose reason is `{}`: only a `call_back` disposition has one",
+            schema.variant_name(reasons, r)
+        )),
+        (_, &Value::Date(on)) if asked < on => Some(format!(
+            "callback_date {asked} is before the disposition's own date {on}"
+        )),
+        _ => None,
+    }
+}
+
+/// What decoding an account holding `json` as a value of type `ty` (written at
+/// `path`) would refuse, the value alone deciding it: its values as decoding
+/// reports them, and each record in it that is no valid combination or a
+/// disposition whose callback date the schema refuses ([`check_combinations`]).
+/// A value a timeline writes on a later day is checked so before the first day.
+pub fn check_written(schema: &Schema, ty: &Type, json: &Json, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let root = FieldPath::Root(path);
+    let value = decode_value(schema, ty, json, &root, &mut errors);
+    if !errors.is_empty() {
+        return errors;
+    }
+    let dispositions = schema
+        .account()
+        .fields
+        .iter()
+        .rposition(|f| f.name == "dispositions")
+        .and_then(|list| {
+            let record = record_of(&schema.account().fields[list].ty)?;
+            Some((record, callback_slots(schema, list)?))
+        });
+    let mut check = |id: RecordId, item: &Value, at: &FieldPath| {
+        if schema.record(id).checks_combinations {
+            check_record(schema, id, item, at, &mut errors);
+        }
+        if let Some((_, slots)) = dispositions.filter(|(d, _)| *d == id) {
+            if let Some(message) = callback_problem(schema, slots, item) {
+                errors.push(FieldError {
+                    field: at.to_string(),
+                    message,
+                });
+            }
+        }
+    };
+    match (ty, &value) {
+        (Type::Record(id), _) => check(*id, &value, &root),
+        (Type::List(item), Value::List(items)) => {
+            if let Some(id) = record_of(item) {
+                for (i, v) in items.iter().enumerate() {
+                    check(id, v, &FieldPath::Item(&root, i));
+                }
+            }
+        }
+        _ => {}
+    }
+    errors
 }
 
 fn check_record(

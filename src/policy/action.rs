@@ -159,14 +159,30 @@ pub enum ActionKind<'p> {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         cancelled: Vec<String>,
     },
-    /// A guard rail stopped a proposed action (or an event still pending,
-    /// which is cancelled); `until`: the first day it is permitted again, if known.
+    /// A guard rail stopped a proposed action, or held back an event still
+    /// pending in the case (which stays pending); `until`: the first day it
+    /// is permitted again, if known.
     Withhold {
         action: Text<'p>,
         #[serde(skip_serializing_if = "Option::is_none")]
         event: Option<Text<'p>>,
+        /// An event this run proposed: the day (and time) it was proposed
+        /// for. The case keeps it pending as if scheduled ([`super::case::apply`]),
+        /// so it goes out once the rails allow it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        date: Option<NaiveDate>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time: Option<Text<'p>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         until: Option<NaiveDate>,
+        /// The service agreements a withheld severance concerns: a withheld
+        /// nomination's, or, for a `start_severance` held back because no SA is
+        /// nominated, those the run excluded or whose nomination was withheld.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        sas: Vec<String>,
+        /// The rail cancels it (`cancel`): nothing of it is kept to go out later.
+        #[serde(rename = "final", skip_serializing_if = "is_false")]
+        is_final: bool,
         reason: Option<String>,
     },
     /// A guard rail moved an event to the first permitted date (and time).
@@ -359,6 +375,10 @@ impl Serialize for WholeNumbers<'_> {
     }
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 fn no_params(params: &IndexMap<String, String>) -> bool {
     params.is_empty()
 }
@@ -485,12 +505,20 @@ impl ActionKind<'_> {
             K::Withhold {
                 action,
                 event,
+                date,
+                time,
                 until,
+                sas,
+                is_final,
                 reason,
             } => K::Withhold {
                 action: owned(action),
                 event: event.map(owned),
+                date,
+                time: time.map(owned),
                 until,
+                sas,
+                is_final,
                 reason,
             },
             K::Postpone {
@@ -626,15 +654,31 @@ impl fmt::Display for ActionKind<'_> {
             ActionKind::Withhold {
                 action,
                 event,
+                date,
+                time,
                 until,
+                sas,
+                is_final,
                 reason,
             } => {
                 write!(f, " action={action}")?;
                 if let Some(e) = event {
                     write!(f, " event={e}")?;
                 }
+                if let Some(d) = date {
+                    write!(f, " date={d}")?;
+                }
+                if let Some(t) = time {
+                    write!(f, " time={t}")?;
+                }
                 if let Some(u) = until {
                     write!(f, " until={u}")?;
+                }
+                if !sas.is_empty() {
+                    write!(f, " sas={}", sas.join(","))?;
+                }
+                if *is_final {
+                    f.write_str(" final")?;
                 }
                 write!(f, " reason={}", Quoted(reason.as_deref()))
             }
@@ -851,7 +895,11 @@ pub(crate) mod samples {
             ActionKind::Withhold {
                 action: text.to_string().into(),
                 event: None,
+                date: None,
+                time: None,
                 until: None,
+                sas: Vec::new(),
+                is_final: false,
                 reason: None,
             },
             ActionKind::ExcludeSeverance {
@@ -974,7 +1022,11 @@ pub(crate) mod samples {
             ActionKind::Withhold {
                 action: text().into(),
                 event: Some(text().into()),
+                date: Some(date),
+                time: Some(text().into()),
                 until: Some(date),
+                sas: vec![text(), text()],
+                is_final: true,
                 reason: Some(text()),
             },
             ActionKind::Postpone {

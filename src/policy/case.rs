@@ -334,16 +334,32 @@ fn apply_one(
                 status: EventStatus::Pending,
             });
         }
-        // A withheld event still pending from an earlier run stays pending
-        // (a rail that must end it cancels it): it is asked about again on
+        // A withheld event stays pending (a rail that must end it cancels it):
+        // one this run proposed (`date`) is kept as if scheduled, one still
+        // pending from an earlier run stays; either is asked about again on
         // the next run and goes out on the first day the rails allow. Due
         // today, it waits for tomorrow (or the day the rail names), so the
         // case system does not carry it out on a day the rail forbids.
         ActionKind::Withhold {
+            action: event_type,
             event: Some(event),
+            date,
+            time,
             until,
+            is_final: false,
             ..
         } => {
+            if let Some(date) = date {
+                case.events
+                    .retain(|e| !(e.status == EventStatus::Pending && *e.id == **event));
+                case.events.push(Event {
+                    id: event.to_string(),
+                    event_type: event_type.to_string(),
+                    date: *date,
+                    time: time.as_ref().map(|t| t.to_string()),
+                    status: EventStatus::Pending,
+                });
+            }
             let next = as_of.succ_opt().unwrap_or(as_of);
             let next = until.filter(|u| *u > next).unwrap_or(next);
             for e in &mut case.events {
@@ -771,9 +787,51 @@ mod tests {
         act(ActionKind::Withhold {
             action: "call".into(),
             event: Some(event.to_string().into()),
+            date: None,
+            time: None,
             until,
+            sas: Vec::new(),
+            is_final: false,
             reason: Some("contact details invalid".into()),
         })
+    }
+
+    /// A guard rail's withhold of an event this run proposed for `date`.
+    fn withhold_proposal(event: &str, date: NaiveDate, is_final: bool) -> Action<'static> {
+        act(ActionKind::Withhold {
+            action: "send_letter".into(),
+            event: Some(event.to_string().into()),
+            date: Some(date),
+            time: Some("10:30".into()),
+            until: None,
+            sas: Vec::new(),
+            is_final,
+            reason: Some("contact details invalid".into()),
+        })
+    }
+
+    #[test]
+    fn a_withheld_proposal_is_kept_pending_unless_the_rail_cancels_it() {
+        let opened = apply(None, &opening()[..1], day(2)).unwrap();
+        // Due today: kept pending from tomorrow, with its type and time.
+        let withheld = [withhold_proposal("letter", day(2), false)];
+        let mut case = apply(Some(opened.clone()), &withheld, day(2)).unwrap();
+        let letter = case.events.iter().find(|e| e.id == "letter").unwrap();
+        assert_eq!(
+            (letter.status, letter.date, letter.event_type.as_str()),
+            (EventStatus::Pending, day(3), "send_letter")
+        );
+        assert_eq!(letter.time.as_deref(), Some("10:30"));
+        assert!(execute_due(&mut case, day(2)).is_empty());
+        // Not yet due: kept on its own day.
+        let withheld = [withhold_proposal("letter", day(8), false)];
+        let case = apply(Some(opened.clone()), &withheld, day(2)).unwrap();
+        let letter = case.events.iter().find(|e| e.id == "letter").unwrap();
+        assert_eq!((letter.status, letter.date), (EventStatus::Pending, day(8)));
+        // Withheld for good: the case does not hold it.
+        let withheld = [withhold_proposal("letter", day(2), true)];
+        let case = apply(Some(opened), &withheld, day(2)).unwrap();
+        assert!(case.events.iter().all(|e| e.id != "letter"));
     }
 
     #[test]

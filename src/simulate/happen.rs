@@ -708,7 +708,9 @@ impl<'p> World<'p> {
             // A misspelt key also leaves its field missing: the typo is the one mistake.
             return unknown;
         }
-        crate::data::snapshot::check_value(self.schema, ty, json, path)
+        // What the value alone makes invalid (a callback date on a disposition
+        // that is no call-back) is told now, not on the day it is written.
+        crate::data::snapshot::check_written(self.schema, ty, json, path)
             .into_iter()
             .map(|e| e.to_string())
             .collect()
@@ -730,9 +732,13 @@ impl<'p> World<'p> {
                 (Step::Field(name), Type::Record(record)) => {
                     let fields = &self.schema.record(*record).fields;
                     let Some(field) = fields.iter().find(|f| f.name == *name) else {
+                        let help = did_you_mean(name, fields.iter().map(|f| f.name.as_str()))
+                            .or_else(|| {
+                                crate::data::snapshot::belongs_elsewhere(self.schema, *record, name)
+                            });
                         return Err(format!(
                             "`{path}`: no field `{name}` in the schema{}",
-                            hint(did_you_mean(name, fields.iter().map(|f| f.name.as_str())))
+                            hint(help)
                         ));
                     };
                     ty = field.ty.clone();

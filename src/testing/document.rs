@@ -16,11 +16,13 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
 use super::{TestFileError, CODE};
+use crate::data::accounts::AccountRecord;
+use crate::data::schema::Schema;
 use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
 use crate::model::load::{date_cell, format_of};
-use crate::model::spanned::{CellText, ExactJson, Format, Spanned};
+use crate::model::spanned::{CellText, Format, LocatedJson, Spanned};
 use crate::source::{SourceFile, Span};
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -57,7 +59,7 @@ pub struct CaseDoc {
     /// An account id from the document's `accounts`, or the account itself
     /// (its numbers as written, read exactly like an accounts file's).
     #[serde(default)]
-    pub account: Option<Spanned<ExactJson>>,
+    pub account: Option<Spanned<LocatedJson>>,
     /// A timeline document instead of an account, relative to the test document.
     #[serde(default)]
     pub timeline: Option<Spanned<String>>,
@@ -313,7 +315,8 @@ pub struct TestDocument {
     pub doc: TestDoc,
     /// Per case, what it runs.
     pub(super) setups: Vec<CaseSetup>,
-    accounts: Vec<Json>,
+    /// The `accounts` file's records, each read.
+    accounts: Vec<AccountRecord>,
 }
 
 impl TestDocument {
@@ -403,8 +406,8 @@ impl TestDocument {
                     // case's puzzling "no account".
                     Ok(records) => records
                         .into_iter()
-                        .filter_map(|r| match r.json {
-                            Ok(json) => Some(json),
+                        .filter(|r| match &r.json {
+                            Ok(_) => true,
                             Err(reason) => {
                                 problems.push(Diagnostic::error(
                                     CODE,
@@ -412,7 +415,7 @@ impl TestDocument {
                                     rel.span,
                                     format!("{}: {reason}", r.origin),
                                 ));
-                                None
+                                false
                             }
                         })
                         .collect(),
@@ -458,24 +461,69 @@ impl TestDocument {
         ))
     }
 
+    /// The accounts file's account named `id`.
+    fn account_named(&self, schema: &Schema, id: &str) -> Option<&AccountRecord> {
+        self.accounts.iter().find(|a| {
+            a.json
+                .as_ref()
+                .is_ok_and(|json| account_id(schema, json).as_deref() == Some(id))
+        })
+    }
+
+    /// Fields of the cases' accounts (inline, or named in the `accounts`
+    /// file) that the schema does not have, as `arrears dry-run` warns of
+    /// them ([`crate::data::accounts::unknown_field_warnings`]): decoding
+    /// ignores them, but in an account written for a test one is a typo.
+    pub fn unknown_field_warnings(&self, plan: &Plan) -> Vec<String> {
+        let schema = plan.schema();
+        let mut named: Vec<&AccountRecord> = Vec::new();
+        let mut warnings = Vec::new();
+        for case in &self.doc.cases {
+            let Some(account) = &case.value.account else {
+                continue;
+            };
+            let (json, positions) = account.value.clone().into_parts(&mut |span| span);
+            if let Json::String(id) = &json {
+                if let Some(record) = self.account_named(schema, id) {
+                    if !named.iter().any(|r| std::ptr::eq(*r, record)) {
+                        named.push(record);
+                    }
+                }
+                continue;
+            }
+            for (path, message) in crate::data::snapshot::unknown_fields(schema, &json, None) {
+                let value = positions.of("account", &format!("account.{path}"));
+                let key = path.rsplit(['.', ']']).next().unwrap_or(&path);
+                let at = crate::model::spanned::key_before(&self.file, value, key).unwrap_or(value);
+                let (line, col) = self.file.line_col(at.start);
+                warnings.push(format!(
+                    "{}:{line}:{col}: case `{}`: `account.{path}` is ignored: {message}",
+                    self.file.name, case.value.name.value
+                ));
+            }
+        }
+        warnings.extend(crate::data::accounts::unknown_field_warnings(schema, named));
+        warnings
+    }
+
     /// The case's account, decoded: from the document's `accounts` by id, or inline.
     pub(super) fn account(
         &self,
-        account: &Spanned<ExactJson>,
+        account: &Spanned<LocatedJson>,
         plan: &Plan,
     ) -> Result<crate::types::Value, String> {
         let schema = plan.schema();
-        let json = match &account.value.0 {
+        let written = account.value.clone().into_json();
+        let json = match &written {
             Json::String(id) => self
-                .accounts
-                .iter()
-                .find(|a| account_id(schema, a).as_deref() == Some(id.as_str()))
+                .account_named(schema, id)
+                .and_then(|a| a.json.as_ref().ok())
                 .ok_or_else(|| match &self.doc.accounts {
                     Some(file) => {
                         let ids: Vec<String> = self
                             .accounts
                             .iter()
-                            .filter_map(|a| account_id(schema, a))
+                            .filter_map(|a| account_id(schema, a.json.as_ref().ok()?))
                             .collect();
                         let hint = did_you_mean(id, ids.iter().map(String::as_str))
                             .map_or_else(String::new, |h| format!("; {h}"));

@@ -45,7 +45,12 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
     ("nominate_severance", &["sas"]),
     ("exclude_severance", &["sa", "reason", "until"]),
     ("hold_contact", &["reason", "withheld", "cancelled"]),
-    ("withhold", &["action", "event", "until", "reason"]),
+    (
+        "withhold",
+        &[
+            "action", "event", "date", "time", "until", "sas", "final", "reason",
+        ],
+    ),
     ("postpone", &["event", "from", "to", "time", "reason"]),
     ("rechannel", &["event", "from", "to", "reason"]),
     ("flag", &["table", "values"]),

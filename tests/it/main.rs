@@ -63,3 +63,4 @@ mod simulate;
 mod template_dates;
 mod test_command;
 mod typed_eval;
+mod unknown_fields;

@@ -235,3 +235,44 @@ fn a_folded_day_says_no_event_was_done() {
         "{text}"
     );
 }
+
+/// A case opened while the contact details are invalid: the rail withholds
+/// the day-0 letter the run proposes, the case keeps it pending, and the case
+/// system sends it once, on the day the details are traced.
+#[test]
+fn a_letter_withheld_on_the_day_a_case_opens_goes_out_once_when_traced() {
+    let out = arrears(&[
+        "simulate",
+        "--format",
+        "json",
+        "samples/timelines/card_opened_untraced.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let days = doc["timelines"][0]["days"].as_array().unwrap();
+    let sent: Vec<&str> = days
+        .iter()
+        .flat_map(|d| {
+            d["done"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| e["id"] == "reminder-letter")
+                .map(move |_| d["date"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(sent, ["2026-11-05"]);
+    let first = &days[0];
+    assert_eq!(first["date"], "2026-11-02");
+    let pending: Vec<(&str, &str)> = first["case"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "pending")
+        .map(|e| (e["id"].as_str().unwrap(), e["date"].as_str().unwrap()))
+        .collect();
+    assert!(
+        pending.contains(&("reminder-letter", "2026-11-03")),
+        "{pending:?}"
+    );
+}

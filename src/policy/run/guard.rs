@@ -41,12 +41,24 @@ struct Proposal<'p> {
 }
 
 impl<'p> Proposal<'p> {
-    /// The action that says a guard rail withheld this proposal.
-    fn withheld(self, until: Option<NaiveDate>, reason: Option<String>) -> ActionKind<'p> {
+    /// The action that says a guard rail withheld this proposal: an event
+    /// this run proposed carries its day, so the case keeps it pending,
+    /// unless the rail cancels it (`is_final`).
+    fn withheld(
+        self,
+        until: Option<NaiveDate>,
+        reason: Option<String>,
+        is_final: bool,
+    ) -> ActionKind<'p> {
+        let kept = self.event.is_some() && !self.pending && !is_final;
         ActionKind::Withhold {
             action: self.kind,
             event: self.event,
+            date: kept.then_some(self.date),
+            time: self.time.filter(|_| kept),
             until,
+            sas: Vec::new(),
+            is_final,
             reason,
         }
     }
@@ -123,12 +135,18 @@ impl<'p> Ctx<'p, '_> {
                     rules,
                     until,
                     reason,
-                    ..
+                    cancel,
                 } => {
-                    self.actions[i] = Action {
-                        kind: proposal.withheld(until, reason),
-                        rules,
+                    let mut kind = proposal.withheld(until, reason, cancel);
+                    // A withheld nomination names the SAs it would have severed.
+                    if let (
+                        ActionKind::Withhold { sas, .. },
+                        ActionKind::NominateSeverance { sas: nominated },
+                    ) = (&mut kind, &mut self.actions[i].kind)
+                    {
+                        *sas = std::mem::take(nominated);
                     }
+                    self.actions[i] = Action { kind, rules }
                 }
                 Verdict::Allow {
                     proposal: moved,
@@ -193,6 +211,12 @@ impl<'p> Ctx<'p, '_> {
         let touched = |a: &Action, id: &str| match &a.kind {
             ActionKind::ScheduleEvent { event, .. } => **event == *id,
             ActionKind::CancelEvent { event, .. } => event == id,
+            // A withheld proposal of the same id replaces it (`case::apply`).
+            ActionKind::Withhold {
+                event: Some(event),
+                date: Some(_),
+                ..
+            } => **event == *id,
             ActionKind::HoldContact { cancelled, .. } => cancelled.iter().any(|c| c == id),
             _ => false,
         };
@@ -221,7 +245,7 @@ impl<'p> Ctx<'p, '_> {
         let no_sa = self.severance_without_sa();
         for proposal in pending {
             let verdict = self.judge_counted(&proposal, allowed)?;
-            match self.severance_checked(verdict, &proposal, no_sa.as_ref()) {
+            match self.severance_checked(verdict, &proposal, no_sa.as_ref().map(|(r, _)| r)) {
                 Verdict::Withhold {
                     rules,
                     reason,
@@ -239,7 +263,19 @@ impl<'p> Ctx<'p, '_> {
                     until,
                     reason,
                     cancel: false,
-                } => self.push(proposal.withheld(until, reason), rules),
+                } => {
+                    let mut kind = proposal.withheld(until, reason, false);
+                    // A severance held back on a day no SA is nominated names
+                    // the SAs left out.
+                    if let (ActionKind::Withhold { action, sas, .. }, Some((_, left_out))) =
+                        (&mut kind, &no_sa)
+                    {
+                        if **action == *"start_severance" {
+                            sas.clone_from(left_out);
+                        }
+                    }
+                    self.push(kind, rules)
+                }
                 Verdict::Allow {
                     proposal: moved,
                     window,
@@ -1733,18 +1769,26 @@ fn reads(e: &crate::lang::ir::TExpr, kind: &mut bool, account: &mut bool, other:
 impl<'p> Ctx<'p, '_> {
     /// The rules that left this run, on or after the severance day, without
     /// a service agreement to sever: every SA excluded (`exclude_severance`)
-    /// or the nomination withheld by a rail, and none nominated. A
-    /// `start_severance` event due then is withheld with them: a severance
-    /// with no eligible SA must not start. `None` when an SA is nominated or
-    /// the run decided nothing about severance.
-    fn severance_without_sa(&self) -> Option<Rules<'p>> {
+    /// or the nomination withheld by a rail, and none nominated; and those
+    /// SAs. A `start_severance` event due then is withheld with them: a
+    /// severance with no eligible SA must not start. `None` when an SA is
+    /// nominated or the run decided nothing about severance.
+    fn severance_without_sa(&self) -> Option<(Rules<'p>, Vec<String>)> {
         let mut rules = Rules::new();
+        let mut left_out: Vec<String> = Vec::new();
         for a in &self.actions {
-            match &a.kind {
+            let sas = match &a.kind {
                 ActionKind::NominateSeverance { .. } => return None,
-                ActionKind::ExcludeSeverance { .. } => {}
-                ActionKind::Withhold { action, .. } if **action == *"nominate_severance" => {}
+                ActionKind::ExcludeSeverance { sa, .. } => std::slice::from_ref(sa),
+                ActionKind::Withhold { action, sas, .. } if **action == *"nominate_severance" => {
+                    sas.as_slice()
+                }
                 _ => continue,
+            };
+            for sa in sas {
+                if !left_out.contains(sa) {
+                    left_out.push(sa.clone());
+                }
             }
             for r in &a.rules {
                 if !rules.contains(r) {
@@ -1752,7 +1796,7 @@ impl<'p> Ctx<'p, '_> {
                 }
             }
         }
-        (!rules.is_empty()).then_some(rules)
+        (!rules.is_empty()).then_some((rules, left_out))
     }
 
     /// `verdict` on a pending `start_severance` event, unless the rails

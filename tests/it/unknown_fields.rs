@@ -1,0 +1,155 @@
+//! Account fields the schema does not have: ignored by design (an extract
+//! carries columns no rule reads), but in accounts written by hand a typo or a
+//! field in the wrong record. `dry-run` and `test` warn on stderr, once per
+//! distinct path, at the key's file:line:col with the nearest known field, and
+//! change neither their output nor their exit code; `simulate` refuses a
+//! timeline up front (exit 2 at the happening's line) for a value that cannot
+//! be valid where it is written. Fixtures: `tests/fixtures/unknown_fields/`.
+
+use serde_json::Value as Json;
+
+use crate::common::{arrears, stderr, stdout};
+
+const AS_OF: &str = "2026-11-22";
+const FIXTURES: &str = "tests/fixtures/unknown_fields";
+
+/// The same accounts with every field the schema does not have removed.
+fn without_unknown_fields(accounts: &[Json]) -> Vec<Json> {
+    fn strip(value: &mut Json, unknown: &[&str]) {
+        match value {
+            Json::Object(map) => {
+                map.retain(|k, _| !unknown.contains(&k.as_str()));
+                map.values_mut().for_each(|v| strip(v, unknown));
+            }
+            Json::Array(items) => items.iter_mut().for_each(|v| strip(v, unknown)),
+            _ => {}
+        }
+    }
+    let mut accounts = accounts.to_vec();
+    for a in &mut accounts {
+        // `callback_date` is known in a disposition, unknown elsewhere.
+        if let Json::Object(map) = a {
+            map.remove("callback_date");
+            for p in map["promises"].as_array_mut().unwrap() {
+                p.as_object_mut().unwrap().remove("callback_date");
+            }
+        }
+        strip(a, &["callbackdate"]);
+    }
+    accounts
+}
+
+fn dry_run(accounts: &str) -> std::process::Output {
+    arrears(&["dry-run", "--as-of", AS_OF, "--format", "json", accounts])
+}
+
+/// Each accounts format warns at the key, once per distinct path, and the
+/// actions and exit code are those of the same accounts without the fields.
+#[test]
+fn dry_run_warns_of_each_unknown_field_once_and_changes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, accounts) in [
+        ("yaml", "samples/invalid/unknown-fields.yaml".to_string()),
+        ("json", format!("{FIXTURES}/accounts.json")),
+        ("jsonl", format!("{FIXTURES}/accounts.jsonl")),
+    ] {
+        let out = dry_run(&accounts);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_snapshot!(format!("dry_run_{name}"), stderr(&out));
+        // The accounts without the unknown fields: the same output, no warning.
+        let json: Json = serde_json::from_str(&stdout(&out)).unwrap();
+        let read: Vec<Json> = match name {
+            "yaml" => {
+                let text = std::fs::read_to_string(&accounts).unwrap();
+                serde_saphyr::from_str(&text).unwrap()
+            }
+            "json" => serde_json::from_str(&std::fs::read_to_string(&accounts).unwrap()).unwrap(),
+            _ => std::fs::read_to_string(&accounts)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect(),
+        };
+        let clean = dir.path().join(format!("clean-{name}.json"));
+        std::fs::write(
+            &clean,
+            serde_json::to_string(&without_unknown_fields(&read)).unwrap(),
+        )
+        .unwrap();
+        let clean_out = dry_run(clean.to_str().unwrap());
+        assert_eq!(clean_out.status.code(), Some(0));
+        assert_eq!(stderr(&clean_out), "", "{name}");
+        let clean_json: Json = serde_json::from_str(&stdout(&clean_out)).unwrap();
+        // Everything but where each account was read from.
+        let actions = |doc: &Json| -> Vec<(Json, Json)> {
+            doc["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (a["account"].clone(), a["actions"].clone()))
+                .collect()
+        };
+        assert_eq!(actions(&json).len(), 2, "{name}");
+        assert_eq!(actions(&json), actions(&clean_json), "{name}");
+    }
+}
+
+/// The accounts a test document's cases run: inline (at the key in the test
+/// document) and named from its `accounts` file. The cases still pass.
+#[test]
+fn test_warns_of_unknown_fields_in_the_cases_accounts() {
+    let out = arrears(&["test", &format!("{FIXTURES}/inline.yaml")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("2 case(s): 2 passed"),
+        "{}",
+        stdout(&out)
+    );
+    assert_snapshot!("test_inline_and_named", stderr(&out));
+}
+
+/// A timeline that writes, on a later day, a value decoding would refuse
+/// whatever the day is told before the first day runs, at the happening.
+#[test]
+fn simulate_refuses_a_value_that_cannot_be_valid_before_the_first_day() {
+    for (name, at, says) in [
+        (
+            "not_a_call_back",
+            ":29:5:",
+            "only a `call_back` disposition has one",
+        ),
+        (
+            "callback_before_its_date",
+            ":29:5:",
+            "is before the disposition's own date",
+        ),
+        ("not_a_combination", ":29:5:", "is not a valid combination"),
+        (
+            "callback_date_at_the_top",
+            ":29:5:",
+            "did you mean `account.dispositions[].callback_date`?",
+        ),
+        (
+            "callback_date_in_a_promise",
+            ":29:5:",
+            "did you mean `account.dispositions[].callback_date`?",
+        ),
+    ] {
+        let path = format!("{FIXTURES}/timelines/{name}.yaml");
+        let out = arrears(&["simulate", "--rules", "rules", &path]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(stdout(&out), "", "{name}: no day ran");
+        assert!(
+            err.starts_with(&format!("error: {path}{at}")),
+            "{name}: {err}"
+        );
+        assert!(err.contains(says), "{name}: {err}");
+    }
+}
