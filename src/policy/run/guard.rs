@@ -213,7 +213,9 @@ impl<'p> Ctx<'p, '_> {
                     None => Cow::Owned(e.event_type.to_string()),
                 },
                 event: Some(Cow::Owned(e.id.to_string())),
-                date: e.date,
+                // Judged on the day it would go out: the case system carries
+                // out an overdue event today, not on the day it was booked for.
+                date: e.date.max(self.as_of),
                 time: e.time.map(|t| Cow::Owned(t.to_string())),
                 pending: true,
             })
@@ -540,8 +542,10 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         };
         said.push(s);
-        self.tables.evaluation.trace.extend(traces);
-        self.record_decision(d);
+        // One trace per decision kept: a rail asked again with the same rows adds neither.
+        if self.record_decision(d) {
+            self.tables.evaluation.trace.extend(traces);
+        }
         Ok(())
     }
 
@@ -573,14 +577,15 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// Keeps a rail's decision with the account's, unless the same rows of
-    /// the same rail are there already.
-    fn record_decision(&mut self, d: Decision) {
+    /// the same rail are there already; whether it was kept.
+    fn record_decision(&mut self, d: Decision) -> bool {
         let seen = self.tables.evaluation.decisions.iter().any(|x| {
             x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
         });
         if !seen {
             self.tables.evaluation.decisions.push(d);
         }
+        !seen
     }
 
     /// Rail `g` decided by its row `row`, whose answer the plan made
@@ -1856,12 +1861,20 @@ impl<'p> Ctx<'p, '_> {
         let verdict = ctx.judge(proposal)?;
         let evaluation = ctx.tables.evaluation;
         let rail = |table: u32| policy.roles.guards.iter().any(|r| r.table == table);
+        // One trace per decision kept, as in `ask_rail`.
+        let mut kept: SmallVec<[u32; 4]> = SmallVec::new();
         for d in evaluation.decisions {
             if rail(d.table) {
-                self.record_decision(d);
+                let table = d.table;
+                if self.record_decision(d) {
+                    kept.push(table);
+                }
             }
         }
-        let traces = evaluation.trace.into_iter().filter(|t| rail(t.table));
+        let traces = evaluation
+            .trace
+            .into_iter()
+            .filter(|t| kept.contains(&t.table));
         self.tables.evaluation.trace.extend(traces);
         Ok(verdict)
     }
