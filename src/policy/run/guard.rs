@@ -2115,16 +2115,13 @@ mod tests {
         {
             assert_eq!(plan.kind_of(name), schema.variant(e, name), "{name}");
         }
-        for k in [
-            "send_letter",
-            "sms",
-            "email",
-            "nominate_severance",
-            "offer_payment_plan",
-        ] {
+        for k in ["send_letter", "nominate_severance", "offer_payment_plan"] {
             assert!(quiet("reg_f", k), "reg_f / {k}");
         }
-        assert!(!quiet("reg_f", "call"));
+        // Every timed contact carries the 8 a.m.-9 p.m. window (1006.6(b)(1)(i)).
+        for k in ["call", "sms", "email"] {
+            assert!(!quiet("reg_f", k), "reg_f / {k}");
+        }
         for k in ["send_letter", "call", "offer_payment_plan"] {
             assert!(
                 quiet("utility_disconnection", k),
