@@ -68,7 +68,7 @@ pub struct Schema {
 }
 
 /// The types of a template's or a follow-up's events.
-const EVENT_TYPES: [&str; 11] = [
+pub(crate) const EVENT_TYPES: [&str; 11] = [
     "send_letter",
     "call",
     "email",

@@ -451,8 +451,9 @@ pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
 
 /// What a case system does on `day`: every pending event dated on or before it
 /// is carried out (status `done`), in date order; a contact event records a
-/// contact attempt (`sent`, or `attempted` for a call, whose result an agent
-/// reports later). Returns the events carried out.
+/// contact attempt on `day` (`sent`, or `attempted` for a call, whose result an
+/// agent reports later), whatever day it was booked for. Returns the events
+/// carried out.
 pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
     let mut due: Vec<usize> = (0..case.events.len())
         .filter(|&i| case.events[i].status == EventStatus::Pending && case.events[i].date <= day)
@@ -463,8 +464,9 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
         let event = &mut case.events[i];
         event.status = EventStatus::Done;
         if let Some(channel) = Channel::of_event(&event.event_type) {
+            // Recorded on the day it happened: an overdue event goes out today.
             case.contacts.push(Contact {
-                date: event.date,
+                date: day,
                 time: event.time.clone(),
                 channel,
                 outcome: channel.outcome_when_carried_out(),
@@ -543,14 +545,14 @@ mod tests {
     }
 
     #[test]
-    fn events_fall_due_in_date_order_and_contacts_are_recorded() {
+    fn events_fall_due_in_date_order_and_contacts_are_recorded_on_the_day_made() {
         let mut case = apply(None, &opening(), day(2)).unwrap();
         assert_eq!(execute_due(&mut case, day(1)), []);
-        let done: Vec<String> = execute_due(&mut case, day(6))
-            .into_iter()
-            .map(|e| e.id)
-            .collect();
-        assert_eq!(done, ["reminder", "first-call"]);
+        let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(execute_due(&mut case, day(2))), ["reminder"]);
+        // The call booked for day 5 goes out on day 6 (a missed night): it is
+        // recorded on day 6, the day it was made, for later 7-day counts.
+        assert_eq!(ids(execute_due(&mut case, day(6))), ["first-call"]);
         assert_eq!(
             case.contacts,
             [
@@ -561,7 +563,7 @@ mod tests {
                     outcome: ContactOutcome::Sent
                 },
                 Contact {
-                    date: day(5),
+                    date: day(6),
                     time: None,
                     channel: Channel::Call,
                     outcome: ContactOutcome::Attempted

@@ -134,8 +134,15 @@ default: { effect: allow, channel: "null", reason: "null" }
         text.contains("rechannel event=first-call from=call to=send_letter reason=\"letters only\"  <- guard:letters_only/write_instead\n"),
         "{text}"
     );
-    // A letter is no call: the Reg F window does not apply to it.
-    assert!(!text.contains("window="), "{text}");
+    // A letter has no time of day: the Reg F window, which an SMS carries, does not apply to it.
+    for line in text.lines().filter(|l| l.contains(" send_letter event=")) {
+        assert!(!line.contains("window="), "{line}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" sms event=") && l.contains("window=08:00-21:00")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -455,7 +462,7 @@ fn an_invariant_the_analysis_cannot_decide_is_undecided() {
     let text = std::fs::read_to_string(&pack).unwrap();
     std::fs::write(
         &pack,
-        format!("{text}\ninvariants:\n  - never: {{ when: \"action.date < account.breathing_space_start + 60 days\", action: [nominate_severance] }}\n"),
+        format!("{text}  - never: {{ when: \"action.date < account.breathing_space_start + 60 days\", action: [nominate_severance] }}\n"),
     )
     .unwrap();
     let out = arrears_in(dir.path(), &["lint", "rules", "--format", "json"]);
@@ -474,5 +481,165 @@ fn an_invariant_the_analysis_cannot_decide_is_undecided() {
         .iter()
         .find(|d| d["code"] == "invariants-proven")
         .unwrap();
-    assert_eq!(proven["message"], "7 of 8 guard-rail invariants proven");
+    assert_eq!(proven["message"], "11 of 12 guard-rail invariants proven");
+}
+
+/// Utility accounts in winter whose case reaches its severance day: a GB
+/// customer on the Priority Services Register and an Illinois space-heating
+/// one (case opened 15 Oct; as of 20 Dec both are in their winter window).
+const WINTER_SEVERANCE: &str = r#"
+- id: winter-gb-psr
+  customer_class: residential
+  jurisdiction: GB
+  product: utility
+  days_past_due: 60
+  arrears: '600.00'
+  balance: '1200.00'
+  credit_limit: null
+  risk_score: null
+  bankruptcy: false
+  deceased: false
+  hardship: false
+  contact_invalid: false
+  forced: false
+  budget_plan_active: false
+  pay_plan: {active: false, scheduled_due: '0.00'}
+  last_payment_date: '2026-10-08'
+  promises: []
+  dispositions: []
+  case: {category: arrears, class: utility_res, template: utility_res_std, start_date: '2026-10-15'}
+  priority_services_register: true
+  service_agreements:
+  - {id: winter-gb-psr-el, type: electric, debt_class: residential_energy, arrears: '600.00', life_support: false, sensitive_load: false, master_meter: false}
+- id: winter-il-heating
+  customer_class: residential
+  jurisdiction: IL
+  product: utility
+  days_past_due: 60
+  arrears: '600.00'
+  balance: '1200.00'
+  credit_limit: null
+  risk_score: null
+  bankruptcy: false
+  deceased: false
+  hardship: false
+  contact_invalid: false
+  forced: false
+  budget_plan_active: false
+  pay_plan: {active: false, scheduled_due: '0.00'}
+  last_payment_date: '2026-10-08'
+  promises: []
+  dispositions: []
+  case: {category: arrears, class: utility_res, template: utility_res_std, start_date: '2026-10-15'}
+  service_agreements:
+  - {id: winter-il-heating-gas, type: gas, debt_class: residential_energy, arrears: '600.00', life_support: false, sensitive_load: false, master_meter: false, space_heating: true}
+"#;
+
+/// Cuts the row `id` out of a rule file.
+fn remove_row(path: &Path, id: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text
+        .find(&format!("  - id: {id}\n"))
+        .unwrap_or_else(|| panic!("{} has no row {id}", path.display()));
+    let end = text[start + 1..]
+        .find("  - id: ")
+        .map_or(text.len(), |e| start + 1 + e);
+    std::fs::write(path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+}
+
+/// Lint's diagnostics of `rules` in `dir` as JSON, and its `invariants-proven` message.
+fn lint_invariants(dir: &Path) -> (Vec<serde_json::Value>, String) {
+    let out = arrears_in(dir, &["lint", "rules", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap().clone();
+    let proven = diagnostics
+        .iter()
+        .find(|d| d["code"] == "invariants-proven")
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .unwrap_or_default();
+    (diagnostics, proven)
+}
+
+/// Every invariant proven: the message reads `N of N`.
+fn all_proven(message: &str) -> bool {
+    let words: Vec<&str> = message.split(' ').collect();
+    words.len() > 3 && words[1] == "of" && words[0] == words[2]
+}
+
+/// Ofgem's winter protection, the Illinois winter moratorium and the
+/// bankruptcy stay on severance are guard rails, not only strategy rows: with
+/// the strategy's rows deleted (an analyst's edit), lint still proves every
+/// invariant and neither winter account is nominated for severance.
+#[test]
+fn the_winter_and_bankruptcy_severance_stops_hold_without_the_strategy_rows() {
+    let dir = shipped_rules();
+    let strategy = dir.path().join("rules/sa_severance.yaml");
+    for row in [
+        "bankruptcy-stay",
+        "il-winter-moratorium",
+        "gb-ofgem-winter-psr",
+    ] {
+        remove_row(&strategy, row);
+    }
+    // The strategy's own tests name the rows removed.
+    std::fs::remove_file(dir.path().join("rules/tests/severance.yaml")).unwrap();
+    let (diagnostics, proven) = lint_invariants(dir.path());
+    assert!(all_proven(&proven), "{proven}");
+    assert!(
+        !diagnostics.iter().any(|d| d["severity"] == "error"),
+        "{diagnostics:?}"
+    );
+    std::fs::write(dir.path().join("accounts.yaml"), WINTER_SEVERANCE).unwrap();
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "dry-run",
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-12-20",
+            "accounts.yaml",
+        ],
+    );
+    let shown = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!shown.contains("nominate_severance sas="), "{shown}");
+    for rule in [
+        "guard:utility_disconnection/ofgem_winter_psr",
+        "guard:utility_disconnection/illinois_winter_space_heating",
+    ] {
+        assert!(
+            shown
+                .lines()
+                .any(|l| l.starts_with("    withhold action=nominate_severance ")
+                    && l.ends_with(rule)),
+            "{rule}: {shown}"
+        );
+    }
+}
+
+/// The bankruptcy stay's stop on severance is proven from the rail's row:
+/// without it, its invariant is no longer proven.
+#[test]
+fn the_bankruptcy_severance_invariant_rests_on_the_rail() {
+    let dir = shipped_rules();
+    let (_, proven) = lint_invariants(dir.path());
+    assert!(all_proven(&proven), "{proven}");
+    remove_row(
+        &dir.path().join("rules/guardrails/stay_and_deceased.yaml"),
+        "bankruptcy_no_severance",
+    );
+    let (diagnostics, proven) = lint_invariants(dir.path());
+    assert!(!all_proven(&proven), "{proven}");
+    assert!(
+        diagnostics.iter().any(|d| {
+            matches!(
+                d["code"].as_str(),
+                Some("invariant-undecided" | "invariant-violated")
+            ) && d["message"].as_str().is_some_and(|m| {
+                m.contains("nominate_severance, start_severance when account.bankruptcy")
+            })
+        }),
+        "{diagnostics:?}"
+    );
 }

@@ -30,6 +30,35 @@ fn every_shipped_timeline_history_is_its_snapshot() {
     }
 }
 
+/// A call carried out after its date is recorded among the case's contacts on
+/// the day it went out, not the day it was booked for, so later 7-day counts
+/// use the right window.
+#[test]
+fn an_overdue_call_is_recorded_on_the_day_it_went_out() {
+    let out = arrears(&[
+        "simulate",
+        "--format",
+        "json",
+        "samples/timelines/card_overdue_call.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let days = doc["timelines"][0]["days"].as_array().unwrap();
+    let day = days.iter().find(|d| d["date"] == "2026-11-16").unwrap();
+    assert_eq!(day["done"][0]["id"], "over-limit-call");
+    assert_eq!(
+        day["done"][0]["date"], "2026-11-13",
+        "the event keeps its booked date"
+    );
+    let contacts = days.last().unwrap()["case"]["contacts"].as_array().unwrap();
+    let calls: Vec<&str> = contacts
+        .iter()
+        .filter(|c| c["channel"] == "call" && c["outcome"] == "attempted")
+        .map(|c| c["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["2026-11-12", "2026-11-12", "2026-11-16"]);
+}
+
 #[test]
 fn the_json_history_has_every_day_with_something_and_the_final_case() {
     let out = arrears(&[

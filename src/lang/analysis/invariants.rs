@@ -1,8 +1,9 @@
 //! The invariants a guard-rail pack states (`never: {when, action}`), proved
 //! over the whole policy by `arrears lint`. The pack runs last on every
 //! proposal, so an invariant holds when, for each forbidden action type, one
-//! guard table stops it (withhold, cancel, or a rechannel out of the forbidden
-//! set) at every point of its input space where `when` holds, first hit
+//! guard table stops it (withhold, cancel, a rechannel out of the forbidden
+//! set, or a postpone of an action that is not an event, which cannot wait and
+//! is withheld) at every point of its input space where `when` holds, first hit
 //! respected: decided on the table's boxes with the coverage search. A region
 //! left open is a candidate only: it becomes `invariant-violated` when an
 //! account built from it (on the rules' own test accounts) really gets the
@@ -18,7 +19,7 @@ use super::bits::Bits;
 use super::search::{OverBudget, Search};
 use super::space::{build_space, Bound, Layout, Space};
 use super::{LEAF_BUDGET, PAIR_BUDGET};
-use crate::data::schema::{Schema, ACCOUNT};
+use crate::data::schema::{Schema, ACCOUNT, EVENT_TYPES};
 use crate::diagnostic::Diagnostic;
 use crate::lang::ir::{TExpr, TExprKind, Table};
 use crate::lang::syntax::ast::{Arg, BinaryOp, Expr, ExprKind, UnaryOp};
@@ -221,6 +222,9 @@ fn stops(
         };
         match variant(&outputs[effect]).as_deref() {
             Some("withhold" | "cancel") => true,
+            // A nomination or plan offer cannot wait for a later day: the
+            // pipeline withholds what a rail postpones (`policy::run::guard`).
+            Some("postpone") => !EVENT_TYPES.contains(&action),
             Some("rechannel") => channel
                 .and_then(|c| variant(&outputs[c]))
                 .is_some_and(|to| !forbidden.iter().any(|f| f == Channel::event_type_of(&to))),

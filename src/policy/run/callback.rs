@@ -5,7 +5,8 @@
 //! state holds it pending or done, so the next night does not book it
 //! again); a pending one the table no longer books (a newer disposition
 //! supersedes it) is cancelled. It must not decide the day itself beyond the
-//! table's: the customer's day, today if that is past, on a business day.
+//! table's: the customer's day, today if that is past, on a business day; a
+//! day other than the one asked for is said by a `postpone` naming the row.
 
 use std::borrow::Cow;
 
@@ -74,14 +75,30 @@ impl<'p> Ctx<'p, '_> {
             let event_type =
                 crate::policy::case::Channel::event_type_of(self.channel_name(role, channel));
             // The table's date, else the customer's; a day already past is today.
-            let wanted = match (
+            let asked = match (
                 self.out(role, d, Out::EventDate),
                 field(disposition, ds.callback_date),
             ) {
-                (Value::Date(date), _) | (_, &Value::Date(date)) => date.max(self.as_of),
-                _ => self.as_of,
+                (Value::Date(date), _) | (_, &Value::Date(date)) => Some(date),
+                _ => None,
             };
+            let wanted = asked.map_or(self.as_of, |a| a.max(self.as_of));
             let date = self.policy.calendar.roll_forward(wanted).unwrap_or(wanted);
+            // A day other than the one asked for is said, as a rail's move is.
+            let moved = asked.filter(|a| *a != date).map(|from| {
+                let why = if from < self.as_of {
+                    format!("the day asked for, {from}, is past")
+                } else {
+                    format!("{from} is not a business day")
+                };
+                ActionKind::Postpone {
+                    event: Cow::Owned(event.clone()),
+                    from,
+                    to: date,
+                    time: None,
+                    reason: Some(why),
+                }
+            });
             let params = Cow::Owned(
                 detail
                     .into_iter()
@@ -96,8 +113,11 @@ impl<'p> Ctx<'p, '_> {
                     params,
                     timing: None,
                 },
-                rules,
+                rules.clone(),
             );
+            if let Some(postpone) = moved {
+                self.push(postpone, rules);
+            }
         }
         Ok(())
     }

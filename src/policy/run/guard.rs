@@ -237,7 +237,9 @@ impl<'p> Ctx<'p, '_> {
                     None => Cow::Owned(e.event_type.to_string()),
                 },
                 event: Some(Cow::Owned(e.id.to_string())),
-                date: e.date,
+                // Judged on the day it would go out: the case system carries
+                // out an overdue event today, not on the day it was booked for.
+                date: e.date.max(self.as_of),
                 time: e.time.map(|t| Cow::Owned(t.to_string())),
                 pending: true,
             })
@@ -576,8 +578,10 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         };
         said.push(s);
-        self.tables.evaluation.trace.extend(traces);
-        self.record_decision(d);
+        // One trace per decision kept: a rail asked again with the same rows adds neither.
+        if self.record_decision(d) {
+            self.tables.evaluation.trace.extend(traces);
+        }
         Ok(())
     }
 
@@ -609,14 +613,15 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// Keeps a rail's decision with the account's, unless the same rows of
-    /// the same rail are there already.
-    fn record_decision(&mut self, d: Decision) {
+    /// the same rail are there already; whether it was kept.
+    fn record_decision(&mut self, d: Decision) -> bool {
         let seen = self.tables.evaluation.decisions.iter().any(|x| {
             x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
         });
         if !seen {
             self.tables.evaluation.decisions.push(d);
         }
+        !seen
     }
 
     /// Rail `g` decided by its row `row`, whose answer the plan made
@@ -1900,12 +1905,20 @@ impl<'p> Ctx<'p, '_> {
         let verdict = ctx.judge(proposal)?;
         let evaluation = ctx.tables.evaluation;
         let rail = |table: u32| policy.roles.guards.iter().any(|r| r.table == table);
+        // One trace per decision kept, as in `ask_rail`.
+        let mut kept: SmallVec<[u32; 4]> = SmallVec::new();
         for d in evaluation.decisions {
             if rail(d.table) {
-                self.record_decision(d);
+                let table = d.table;
+                if self.record_decision(d) {
+                    kept.push(table);
+                }
             }
         }
-        let traces = evaluation.trace.into_iter().filter(|t| rail(t.table));
+        let traces = evaluation
+            .trace
+            .into_iter()
+            .filter(|t| kept.contains(&t.table));
         self.tables.evaluation.trace.extend(traces);
         Ok(verdict)
     }
@@ -2146,16 +2159,13 @@ mod tests {
         {
             assert_eq!(plan.kind_of(name), schema.variant(e, name), "{name}");
         }
-        for k in [
-            "send_letter",
-            "sms",
-            "email",
-            "nominate_severance",
-            "offer_payment_plan",
-        ] {
+        for k in ["send_letter", "nominate_severance", "offer_payment_plan"] {
             assert!(quiet("reg_f", k), "reg_f / {k}");
         }
-        assert!(!quiet("reg_f", "call"));
+        // Every timed contact carries the 8 a.m.-9 p.m. window (1006.6(b)(1)(i)).
+        for k in ["call", "sms", "email"] {
+            assert!(!quiet("reg_f", k), "reg_f / {k}");
+        }
         for k in ["send_letter", "call", "offer_payment_plan"] {
             assert!(
                 quiet("utility_disconnection", k),
