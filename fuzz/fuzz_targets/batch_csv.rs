@@ -2,8 +2,9 @@
 //! runs it: the CSV reader, the shipped `extract-v1` mapping, the typed row
 //! decoder, the shipped policy and both output formats.
 //!
-//! Input: byte 0 picks the companion list (bits 0-1), the output format (bit
-//! 2) and `--all-tables` (bit 3); the rest is the extract up to the first NUL
+//! Input: byte 0 picks the companion list (bits 0-1, and bit 4 for the
+//! case's history lists: `case.events`, `case.contacts`, `case.removed_sas`),
+//! the output format (bit 2) and `--all-tables` (bit 3); the rest is the extract up to the first NUL
 //! byte, then the companion file. The other lists get a header-only file.
 //! Every row read must be evaluated or rejected, and every output line must
 //! be well formed.
@@ -78,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
     let policy = fx.loaded.policy.as_ref().expect("shipped policy");
     let (_, doc) = fx.docs.mappings.first().expect("shipped mapping");
     let mut mapping = Mapping::build(policy.plan.schema(), doc).expect("shipped mapping builds");
-    let fuzzed_list = usize::from(control & 3) % mapping.lists.len();
+    let fuzzed_list = usize::from((control & 3) | ((control >> 2) & 4)) % mapping.lists.len();
     std::fs::write(&fx.companion, companion).expect("write companion");
     let paths: Vec<PathBuf> = (0..mapping.lists.len())
         .map(|n| {

@@ -42,6 +42,10 @@ pub struct ExtractArgs {
     /// A companion file for a mapped list: `NAME=PATH` (e.g. `service_agreements=sas.csv`).
     #[arg(long, value_name = "NAME=PATH")]
     pub companion: Vec<String>,
+    /// A mapped list this extract has no companion file for (an older extract): it is
+    /// read as empty for every account, and the summary warns (e.g. `case.contacts`).
+    #[arg(long, value_name = "NAME")]
+    pub no_companion: Vec<String>,
     /// Worker threads, 1 to 1024 (default 0: one per core).
     #[arg(long, default_value_t = 0,
           value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
@@ -193,8 +197,17 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             schema,
         )?),
     };
-    let companions = match &mapping {
-        Some(m) => companion_paths(&args.input, &args.extract.companion, m).map_err(bad)?,
+    let companions = match &mut mapping {
+        Some(m) => {
+            leave_unread(m, &args.extract).map_err(usage)?;
+            companion_paths(&args.input, &args.extract.companion, m).map_err(bad)?
+        }
+        None if !args.extract.no_companion.is_empty() => {
+            return Err(usage(
+                "--no-companion applies to a CSV extract's mapped lists; a JSON Lines account carries its lists"
+                    .into(),
+            ))
+        }
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
@@ -386,6 +399,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         Err(e) => return Err((Exit::BadInput, format!("{e}; {not_written}"))),
     };
     summary.rules_fingerprint = book.docs.fingerprint.clone();
+    summary.lists_not_read = mapping
+        .iter()
+        .flat_map(|m| &m.lists)
+        .filter(|l| l.not_read)
+        .map(|l| l.path.clone())
+        .collect();
     summary.input = Some(batch::InputFile {
         path: args.input.display().to_string(),
         bytes: input_bytes(&args.input),
@@ -469,6 +488,39 @@ impl Write for FirstRejects {
     }
 }
 
+/// Marks the lists `--no-companion` names as not read: each must be a list of
+/// the mapping, and not also given a file with `--companion`.
+pub(super) fn leave_unread(mapping: &mut Mapping, extract: &ExtractArgs) -> Result<(), String> {
+    for name in &extract.no_companion {
+        let Some(n) = mapping.lists.iter().position(|l| l.path == *name) else {
+            return Err(format!(
+                "--no-companion `{name}`: the mapping has no list of that name (it has: {})",
+                list_names(mapping)
+            ));
+        };
+        if extract
+            .companion
+            .iter()
+            .any(|c| c.split_once('=').is_some_and(|(list, _)| list == name))
+        {
+            return Err(format!(
+                "--no-companion `{name}` and --companion {name}=PATH: give one of them"
+            ));
+        }
+        mapping.leave_unread(n);
+    }
+    Ok(())
+}
+
+fn list_names(mapping: &Mapping) -> String {
+    mapping
+        .lists
+        .iter()
+        .map(|l| l.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Each mapped list's companion file: `--companion NAME=PATH`, or the
 /// mapping's `file` relative to the input (`{stem}` = the input's name
 /// without extensions). A missing file is an error; an unmapped list is empty.
@@ -485,12 +537,7 @@ pub(super) fn companion_paths(
         if !mapping.lists.iter().any(|l| l.path == name) {
             return Err(format!(
                 "--companion `{name}`: the mapping has no list of that name (it has: {})",
-                mapping
-                    .lists
-                    .iter()
-                    .map(|l| l.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                list_names(mapping)
             ));
         }
         given.insert(name.to_string(), PathBuf::from(path));
@@ -498,7 +545,7 @@ pub(super) fn companion_paths(
     let dir = input.parent().unwrap_or(Path::new(""));
     let stem = batch::input_stem(input);
     let mut paths = Vec::new();
-    for list in &mapping.lists {
+    for list in mapping.lists.iter().filter(|l| !l.not_read) {
         let path = match given.get(&list.path) {
             Some(p) => p.clone(),
             None if is_std(input) => {
@@ -509,6 +556,11 @@ pub(super) fn companion_paths(
             }
             None => dir.join(list.file.replace("{stem}", &stem)),
         };
+        // An older extract without the file: say how to run it without the list, and what is lost.
+        let without = format!(
+            "; an extract without it runs with --no-companion {} (the list is then empty for every account: docs/batch.md)",
+            list.path
+        );
         let problem = match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => None,
             Ok(meta) if meta.is_dir() => Some("is a directory"),
@@ -518,10 +570,14 @@ pub(super) fn companion_paths(
         };
         if let Some(problem) = problem {
             return Err(format!(
-                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a regular file",
+                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a regular file{}",
                 list.path,
                 path.display(),
-                list.path
+                list.path,
+                match problem {
+                    "does not exist" => without.as_str(),
+                    _ => "",
+                }
             ));
         }
         paths.push(path);

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
-use super::batch::{companion_paths, csv_mapping, ExtractArgs, FirstRejects, InFormat};
+use super::batch::{
+    companion_paths, csv_mapping, leave_unread, ExtractArgs, FirstRejects, InFormat,
+};
 use super::output::{
     is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
     written_files, Output,
@@ -134,7 +136,8 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let mut companions = Vec::new();
     if let Accounts::Extract(InputFormat::Csv) = kind {
         let name = args.extract.mapping.as_deref();
-        let new = csv_mapping(&args.rules, name, new_docs, new_policy.plan.schema())?;
+        let mut new = csv_mapping(&args.rules, name, new_docs, new_policy.plan.schema())?;
+        leave_unread(&mut new, &args.extract).map_err(|m| (Exit::Usage, m))?;
         companions = companion_paths(&args.accounts, &args.extract.companion, &new).map_err(bad)?;
         if decode_twice {
             // The base's own mapping, or the new one bound to the base's schema.
@@ -143,7 +146,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             } else {
                 old_docs
             };
-            let old = csv_mapping(base_dir, name, docs, old_policy.plan.schema())
+            let mut old = csv_mapping(base_dir, name, docs, old_policy.plan.schema())
                 .map_err(|(exit, m)| (exit, format!("the base ({base_name}): {m}")))?;
             if old
                 .lists
@@ -156,6 +159,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                     args.rules.display()
                 )));
             }
+            leave_unread(&mut old, &args.extract).map_err(|m| (Exit::Usage, m))?;
             old_mapping = Some(old);
         }
         new_mapping = Some(new);
@@ -332,7 +336,8 @@ fn bind_headers(
     companions: &[PathBuf],
 ) -> Result<(), String> {
     old.bind(&headers[0])?;
-    for (n, (header, path)) in headers[1..].iter().zip(companions).enumerate() {
+    let read: Vec<usize> = old.read_lists().collect();
+    for (n, (header, path)) in read.into_iter().zip(headers[1..].iter().zip(companions)) {
         old.bind_list(n, header, &format!("companion `{}`", path.display()))?;
     }
     Ok(())

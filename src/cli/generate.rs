@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::output::{open_stream, refuse_same_files, std_fd, Named};
 use super::{error_line, number_in, parse_date, Exit, Out};
-use crate::data::generate::{json_line, CsvWriters, Generator, COMPANIONS};
+use crate::data::generate::{json_line, CaseHistory, CsvWriters, Generator, COMPANIONS};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum GenFormat {
@@ -37,6 +37,10 @@ pub struct Args {
     /// The date the extract is taken (dates are relative to it).
     #[arg(long, value_parser = parse_date, default_value = "2026-11-22")]
     as_of: NaiveDate,
+    /// The rules the extract is made for: the open cases' history (events,
+    /// contacts) follows their templates and calendar.
+    #[arg(long, default_value = "rules")]
+    rules: PathBuf,
     /// The output file; `.gz` compresses the main file. With --format jsonl, `-`:
     /// standard output (CSV writes companion files beside OUT, so it needs a file path).
     out: PathBuf,
@@ -67,11 +71,18 @@ fn create(path: &Path) -> std::io::Result<Sink> {
 pub fn run(args: &Args, _out: &mut Out) -> Exit {
     if let Some(what) = companions_cannot_go_beside(args) {
         return super::usage_error(format!(
-            "`{}` is {what}: a CSV extract is five files (OUT and its companions `<stem>.sas.csv`, ... beside it), which one stream cannot carry; give a file path, or --format jsonl to write one stream",
+            "`{}` is {what}: a CSV extract is eight files (OUT and its companions `<stem>.sas.csv`, ... beside it), which one stream cannot carry; give a file path, or --format jsonl to write one stream",
             args.out.display()
         ));
     }
-    match generate(args) {
+    let history = match case_history(args) {
+        Ok(history) => history,
+        Err((exit, message)) => {
+            error_line(message);
+            return exit;
+        }
+    };
+    match generate(args, history) {
         Ok(written) => {
             // On stderr, like the batch's summary: OUT may be standard output.
             for (path, rows) in written {
@@ -113,9 +124,40 @@ fn companions_cannot_go_beside(args: &Args) -> Option<&'static str> {
     (!kind.is_file() && !kind.is_dir()).then(|| crate::input::kind_of(kind))
 }
 
+/// The templates and calendar of the policy in force on `--as-of` in `--rules`.
+fn case_history(args: &Args) -> Result<CaseHistory, (Exit, String)> {
+    let book = crate::policy::Rulebook::load(&args.rules)
+        .map_err(|e| (Exit::BadInput, format!("--rules: {e}")))?;
+    let refused = |why: String| {
+        (
+            Exit::InvalidRules,
+            format!(
+                "`{}` {why}: the generated cases' history follows the rules' templates (arrears lint {})",
+                args.rules.display(),
+                args.rules.display()
+            ),
+        )
+    };
+    let Some(policy) = &book.on(args.as_of).policy else {
+        return Err(refused("has no policy that builds".into()));
+    };
+    let history = CaseHistory::of(policy);
+    match history.missing_templates().as_slice() {
+        [] => Ok(history),
+        missing => Err(refused(format!(
+            "has no template {}",
+            missing
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 /// Writes the extract; returns each file written with its data rows.
-fn generate(args: &Args) -> std::io::Result<Vec<(PathBuf, u64)>> {
-    let mut generator = Generator::new(args.seed, args.as_of);
+fn generate(args: &Args, history: CaseHistory) -> std::io::Result<Vec<(PathBuf, u64)>> {
+    let mut generator = Generator::with_history(args.seed, args.as_of, history);
     match args.format {
         GenFormat::Jsonl => {
             let mut out = create(&args.out)?;
@@ -148,7 +190,7 @@ fn generate(args: &Args) -> std::io::Result<Vec<(PathBuf, u64)>> {
             for path in &paths {
                 companions.push(create(path)?);
             }
-            let companions: [Sink; 4] = companions
+            let companions: [Sink; COMPANIONS.len()] = companions
                 .try_into()
                 .map_err(|_| std::io::Error::other("companions"))?;
             let mut w = CsvWriters::new(create(&args.out)?, companions)?;

@@ -5,14 +5,24 @@
 //!
 //! CSV output matches the shipped mapping `rules/mappings/extract.yaml`: the
 //! main file plus companion files `<stem>.sas.csv`, `<stem>.promises.csv`,
-//! `<stem>.payments.csv`, `<stem>.dispositions.csv`, each in account order.
+//! `<stem>.payments.csv`, `<stem>.dispositions.csv`, and the case's history
+//! `<stem>.case_events.csv`, `<stem>.contacts.csv`, `<stem>.removed_sas.csv`,
+//! each in account order. The history is what a case system would hold of
+//! the generated case ([`CaseHistory`]): the template's events dated from the
+//! case's start by the rules' calendar, the contacts they and the agents'
+//! dispositions made, the callbacks booked.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value as Json};
+
+use crate::policy::calendar::WorkCalendar;
+use crate::policy::case::{Channel, Contact, ContactOutcome, Event, EventStatus};
+use crate::policy::{Policy, Template};
 
 pub const MAIN_COLUMNS: [&str; 23] = [
     "ACCT_NO",
@@ -61,8 +71,33 @@ pub const DISPOSITION_COLUMNS: [&str; 6] = [
     "CALLBACK_DATE",
 ];
 
+pub const CASE_EVENT_COLUMNS: [&str; 6] = [
+    "ACCT_NO",
+    "EVENT_ID",
+    "EVENT_TYPE",
+    "EVENT_DATE",
+    "EVENT_TIME",
+    "EVENT_STATUS",
+];
+pub const CONTACT_COLUMNS: [&str; 5] = [
+    "ACCT_NO",
+    "CONTACT_DATE",
+    "CONTACT_TIME",
+    "CHANNEL",
+    "OUTCOME",
+];
+pub const REMOVED_SA_COLUMNS: [&str; 2] = ["ACCT_NO", "SA_ID"];
+
 /// Companion file suffixes, in the order the shipped mapping lists them.
-pub const COMPANIONS: [&str; 4] = ["sas", "promises", "payments", "dispositions"];
+pub const COMPANIONS: [&str; 7] = [
+    "sas",
+    "promises",
+    "payments",
+    "dispositions",
+    "case_events",
+    "contacts",
+    "removed_sas",
+];
 
 pub struct Sa {
     pub id: String,
@@ -116,7 +151,190 @@ pub struct Account {
     pub promises: Vec<Promise>,
     /// Date, status, reason, resolution, and the day a call-back asked for.
     pub dispositions: Vec<Disposition>,
+    /// The open case's history (empty without a case, or without [`CaseHistory`]).
+    pub history: History,
 }
+
+/// What the case system holds of an open case besides its columns.
+#[derive(Default)]
+pub struct History {
+    pub events: Vec<Event>,
+    /// Oldest first.
+    pub contacts: Vec<Contact>,
+    pub removed_sas: Vec<String>,
+}
+
+/// The rules a generated case's history is made from: each template's events
+/// (ids, types, days after the start, calendar) and the policy's calendar,
+/// which dates a booked callback. Taken from the rules the extract is made
+/// for, so that its events are the ones that policy scheduled.
+pub struct CaseHistory {
+    templates: HashMap<String, Template>,
+    calendar: WorkCalendar,
+}
+
+impl CaseHistory {
+    pub fn of(policy: &Policy) -> CaseHistory {
+        CaseHistory {
+            templates: policy.templates.clone(),
+            calendar: policy.calendar.clone(),
+        }
+    }
+
+    /// The template names the generator gives its cases that the rules do not define.
+    pub fn missing_templates(&self) -> Vec<&'static str> {
+        CASE_TEMPLATES
+            .iter()
+            .copied()
+            .filter(|t| !self.templates.contains_key(*t))
+            .collect()
+    }
+
+    /// The history of `a`'s open case on `as_of`, from its own random stream
+    /// (the generator's seed and the account number), so that the accounts'
+    /// other values are those generated without it. Each `day` event of the
+    /// case's template is done before `as_of` and pending from it (an event
+    /// dated by an expression is left out: the generator does not evaluate
+    /// rules); a done contact event made a contact, with the outcome an agent
+    /// or vendor reported; each disposition on the case was a call (reached
+    /// when `contacted`); a dated call-back no newer disposition superseded was
+    /// booked the night after it (`callback-<date>`, on its day); and about one
+    /// card or loan case in twelve had 2 to 8 more call attempts in the last 7
+    /// days, so that call limits have something to count.
+    fn of_account(&self, a: &Account, as_of: NaiveDate, seed: u64) -> History {
+        let Some(case) = &a.case else {
+            return History::default();
+        };
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(xxhash_rust::xxh3::xxh3_64_with_seed(a.id.as_bytes(), seed));
+        let status = |date: NaiveDate| match date < as_of {
+            true => EventStatus::Done,
+            false => EventStatus::Pending,
+        };
+        let mut events = Vec::new();
+        if let Some(template) = self.templates.get(case.template) {
+            for e in &template.events {
+                let Some(date) = e
+                    .day()
+                    .and_then(|d| template.event_date(d, case.start_date))
+                else {
+                    continue;
+                };
+                events.push(Event {
+                    id: e.id.to_string(),
+                    event_type: e.kind.to_string(),
+                    date,
+                    time: e.time.as_deref().map(str::to_string),
+                    status: status(date),
+                });
+            }
+        }
+        let mut contacts = Vec::new();
+        for (k, (on, state, reason, _, asked)) in a.dispositions.iter().enumerate() {
+            if *on < case.start_date {
+                continue;
+            }
+            let outcome = match (*state, *reason) {
+                ("contacted", _) => ContactOutcome::Reached,
+                ("not_contacted", "call_back") => ContactOutcome::Voicemail,
+                ("not_contacted", _) => ContactOutcome::NoAnswer,
+                _ => continue,
+            };
+            contacts.push(call(&mut rng, *on, outcome));
+            let superseded = a.dispositions[k + 1..]
+                .iter()
+                .any(|n| n.0 > *on && (n.1 == "contacted" || n.2 == "call_back"));
+            let booked = asked
+                .filter(|day| !superseded && (as_of - *day).num_days() <= 30)
+                .and_then(|day| self.calendar.roll_forward(day));
+            if let Some(date) = booked {
+                events.push(Event {
+                    id: format!("callback-{on}"),
+                    event_type: "call".into(),
+                    date,
+                    time: None,
+                    status: status(date),
+                });
+            }
+        }
+        for e in events.iter().filter(|e| e.status == EventStatus::Done) {
+            let Some(channel) = Channel::of_event(&e.event_type) else {
+                continue;
+            };
+            let outcome = match channel {
+                Channel::Call => pick(
+                    &mut rng,
+                    &[
+                        (ContactOutcome::Attempted, 30),
+                        (ContactOutcome::NoAnswer, 35),
+                        (ContactOutcome::Voicemail, 20),
+                        (ContactOutcome::Reached, 15),
+                    ],
+                ),
+                Channel::Letter => pick(
+                    &mut rng,
+                    &[(ContactOutcome::Sent, 97), (ContactOutcome::Returned, 3)],
+                ),
+                _ => pick(
+                    &mut rng,
+                    &[(ContactOutcome::Sent, 97), (ContactOutcome::Failed, 3)],
+                ),
+            };
+            contacts.push(match channel {
+                Channel::Call => call(&mut rng, e.date, outcome),
+                _ => Contact {
+                    date: e.date,
+                    time: e.time.clone(),
+                    channel,
+                    outcome,
+                },
+            });
+        }
+        if a.product != "utility" && rng.random_bool(1.0 / 12.0) {
+            for _ in 0..rng.random_range(2..=8) {
+                let day = days_before(as_of, rng.random_range(1..=7));
+                let outcome = pick(
+                    &mut rng,
+                    &[
+                        (ContactOutcome::NoAnswer, 50),
+                        (ContactOutcome::Voicemail, 30),
+                        (ContactOutcome::Attempted, 20),
+                    ],
+                );
+                contacts.push(call(&mut rng, day.max(case.start_date), outcome));
+            }
+        }
+        contacts.sort_by(|x, y| (x.date, &x.time).cmp(&(y.date, &y.time)));
+        History {
+            events,
+            contacts,
+            removed_sas: Vec::new(),
+        }
+    }
+}
+
+/// A call on `day` at a time of the working day (09:00 to 19:59).
+fn call(rng: &mut ChaCha8Rng, day: NaiveDate, outcome: ContactOutcome) -> Contact {
+    Contact {
+        date: day,
+        time: Some(format!(
+            "{:02}:{:02}",
+            rng.random_range(9..20),
+            rng.random_range(0..60)
+        )),
+        channel: Channel::Call,
+        outcome,
+    }
+}
+
+/// The templates the generator gives its cases (by product and class).
+const CASE_TEMPLATES: [&str; 5] = [
+    "card_early_std",
+    "card_late_precharge",
+    "loan_std",
+    "utility_res_std",
+    "utility_com_std",
+];
 
 pub type Disposition = (
     NaiveDate,
@@ -182,16 +400,29 @@ fn days_after(d: NaiveDate, n: i64) -> NaiveDate {
 /// The accounts of an extract, one at a time.
 pub struct Generator {
     rng: ChaCha8Rng,
+    seed: u64,
     as_of: NaiveDate,
     next: u64,
+    history: Option<CaseHistory>,
 }
 
 impl Generator {
+    /// Accounts whose open cases have no history (no events, no contacts).
     pub fn new(seed: u64, as_of: NaiveDate) -> Self {
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
             as_of,
             next: 1,
+            history: None,
+        }
+    }
+
+    /// Accounts whose open cases carry the history `history` makes of them.
+    pub fn with_history(seed: u64, as_of: NaiveDate, history: CaseHistory) -> Self {
+        Generator {
+            history: Some(history),
+            ..Generator::new(seed, as_of)
         }
     }
 
@@ -365,11 +596,11 @@ impl Generator {
         // Some delinquent accounts already have an open case.
         let case = (dpd > 0 && chance(rng, 0.4)).then(|| {
             let (class, template) = match (product, customer_class) {
-                ("card", _) if dpd < 60 => ("card_early", "card_early_std"),
-                ("card", _) => ("card_late", "card_late_precharge"),
-                ("loan", _) => ("loan", "loan_std"),
-                (_, "residential") => ("utility_res", "utility_res_std"),
-                _ => ("utility_commercial", "utility_com_std"),
+                ("card", _) if dpd < 60 => ("card_early", CASE_TEMPLATES[0]),
+                ("card", _) => ("card_late", CASE_TEMPLATES[1]),
+                ("loan", _) => ("loan", CASE_TEMPLATES[2]),
+                (_, "residential") => ("utility_res", CASE_TEMPLATES[3]),
+                _ => ("utility_commercial", CASE_TEMPLATES[4]),
             };
             Case {
                 category: "arrears",
@@ -439,7 +670,7 @@ impl Generator {
                 }
             }
         }
-        Account {
+        let mut account = Account {
             id,
             customer_class,
             jurisdiction,
@@ -463,7 +694,12 @@ impl Generator {
             sas,
             promises,
             dispositions,
+            history: History::default(),
+        };
+        if let Some(history) = &self.history {
+            account.history = history.of_account(&account, as_of, self.seed);
         }
+        account
     }
 
     /// Which way to break a row (`None`: leave it intact).
@@ -598,11 +834,13 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
         json!(a.last_payment.map(|d| d.to_string())),
     );
     if let Some(c) = &a.case {
+        let h = &a.history;
         m.insert(
             "case".into(),
             // The fields the CSV mapping reads too, so both formats are the same accounts.
             json!({"category": c.category, "class": c.class, "template": c.template,
-                   "start_date": c.start_date.to_string()}),
+                   "start_date": c.start_date.to_string(), "events": h.events,
+                   "contacts": h.contacts, "removed_sas": h.removed_sas}),
         );
     }
     m.insert("service_agreements".into(), Json::Array(sas));
@@ -633,13 +871,13 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
 /// Writers for a CSV extract and its companions.
 pub struct CsvWriters<W: Write> {
     pub main: csv::Writer<W>,
-    pub companions: [csv::Writer<W>; 4],
+    pub companions: [csv::Writer<W>; COMPANIONS.len()],
     /// Data rows written so far: the main file's, then each companion's.
-    pub rows: [u64; 5],
+    pub rows: [u64; COMPANIONS.len() + 1],
 }
 
 impl<W: Write> CsvWriters<W> {
-    pub fn new(main: W, companions: [W; 4]) -> csv::Result<Self> {
+    pub fn new(main: W, companions: [W; COMPANIONS.len()]) -> csv::Result<Self> {
         let mut main = csv::WriterBuilder::new().flexible(true).from_writer(main);
         main.write_record(MAIN_COLUMNS)?;
         let mut companions = companions.map(|w| csv::Writer::from_writer(w));
@@ -647,10 +885,13 @@ impl<W: Write> CsvWriters<W> {
         companions[1].write_record(PROMISE_COLUMNS)?;
         companions[2].write_record(PAYMENT_COLUMNS)?;
         companions[3].write_record(DISPOSITION_COLUMNS)?;
+        companions[4].write_record(CASE_EVENT_COLUMNS)?;
+        companions[5].write_record(CONTACT_COLUMNS)?;
+        companions[6].write_record(REMOVED_SA_COLUMNS)?;
         Ok(CsvWriters {
             main,
             companions,
-            rows: [0; 5],
+            rows: [0; COMPANIONS.len() + 1],
         })
     }
 
@@ -663,6 +904,9 @@ impl<W: Write> CsvWriters<W> {
             a.promises.len(),
             payments,
             a.dispositions.len(),
+            a.history.events.len(),
+            a.history.contacts.len(),
+            a.history.removed_sas.len(),
         ]) {
             *rows += n as u64;
         }
@@ -706,10 +950,33 @@ impl<W: Write> CsvWriters<W> {
                 &opt(asked),
             ])?;
         }
+        let h = &a.history;
+        for e in &h.events {
+            self.companions[4].write_record([
+                a.id.as_str(),
+                &e.id,
+                &e.event_type,
+                &e.date.to_string(),
+                e.time.as_deref().unwrap_or_default(),
+                e.status.name(),
+            ])?;
+        }
+        for c in &h.contacts {
+            self.companions[5].write_record([
+                a.id.as_str(),
+                &c.date.to_string(),
+                c.time.as_deref().unwrap_or_default(),
+                c.channel.name(),
+                c.outcome.name(),
+            ])?;
+        }
+        for sa in &h.removed_sas {
+            self.companions[6].write_record([a.id.as_str(), sa])?;
+        }
         Ok(())
     }
 
-    pub fn finish(mut self) -> std::io::Result<(W, [W; 4])> {
+    pub fn finish(mut self) -> std::io::Result<(W, [W; COMPANIONS.len()])> {
         self.main.flush()?;
         let main = self.main.into_inner().map_err(|e| e.into_error())?;
         let mut out = Vec::new();
@@ -717,7 +984,7 @@ impl<W: Write> CsvWriters<W> {
             c.flush()?;
             out.push(c.into_inner().map_err(|e| e.into_error())?);
         }
-        let companions: [W; 4] = out
+        let companions: [W; COMPANIONS.len()] = out
             .try_into()
             .map_err(|_| std::io::Error::other("companion writers"))?;
         Ok((main, companions))

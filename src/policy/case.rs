@@ -83,6 +83,17 @@ pub enum EventStatus {
     Cancelled,
 }
 
+impl EventStatus {
+    /// The variant's name in the built-in enum `event_status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Done => "done",
+            EventStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {

@@ -178,6 +178,9 @@ pub(crate) fn small_extract(dir: &Path, rows: &[(&str, String)]) -> PathBuf {
         ("promises", "ACCT_NO,PROMISE_ID,PLAN_ID,AMOUNT,DUE_DATE\n"),
         ("payments", "ACCT_NO,PROMISE_ID,AMOUNT,PAID_ON\n"),
         ("dispositions", "ACCT_NO,DISP_DATE,STATUS,REASON,RESOLUTION\n"),
+        ("case_events", "ACCT_NO,EVENT_ID,EVENT_TYPE,EVENT_DATE,EVENT_TIME,EVENT_STATUS\n"),
+        ("contacts", "ACCT_NO,CONTACT_DATE,CONTACT_TIME,CHANNEL,OUTCOME\n"),
+        ("removed_sas", "ACCT_NO,SA_ID\n"),
     ] {
         std::fs::write(dir.join(format!("small.{suffix}.csv")), header).unwrap();
     }

@@ -291,32 +291,28 @@ fn a_device_a_directory_or_an_empty_csv_is_named_for_what_it_is() {
     );
     // Through a FIFO or standard input the size is not known: the reader says it.
     let companion = |name: &str, file: &str| format!("{name}={}", p(&d.join(file)));
-    let (sas, promises, payments, dispositions) = (
-        companion("service_agreements", "small.sas.csv"),
-        companion("promises", "small.promises.csv"),
-        companion("promises.payments", "small.payments.csv"),
-        companion("dispositions", "small.dispositions.csv"),
-    );
-    let o = common::batch_command(
-        common::root(),
-        "rules",
-        &[
-            "--input-format",
-            "csv",
-            "--companion",
-            &sas,
-            "--companion",
-            &promises,
-            "--companion",
-            &payments,
-            "--companion",
-            &dispositions,
-            "-",
-        ],
-    )
-    .stdin(std::process::Stdio::null())
-    .output()
-    .unwrap();
+    let lists = [
+        ("service_agreements", "sas"),
+        ("promises", "promises"),
+        ("promises.payments", "payments"),
+        ("dispositions", "dispositions"),
+        ("case.events", "case_events"),
+        ("case.contacts", "contacts"),
+        ("case.removed_sas", "removed_sas"),
+    ];
+    let companions: Vec<String> = lists
+        .iter()
+        .map(|(list, suffix)| companion(list, &format!("small.{suffix}.csv")))
+        .collect();
+    let mut args = vec!["--input-format", "csv"];
+    for c in &companions {
+        args.extend(["--companion", c.as_str()]);
+    }
+    args.push("-");
+    let o = common::batch_command(common::root(), "rules", &args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the input is empty (no header row)"),

@@ -311,10 +311,13 @@ fn a_csv_record_past_the_record_limit_stops_the_batch() {
     assert_eq!(
         left,
         [
+            "extract.case_events.csv",
+            "extract.contacts.csv",
             "extract.csv.gz",
             "extract.dispositions.csv",
             "extract.payments.csv",
             "extract.promises.csv",
+            "extract.removed_sas.csv",
             "extract.sas.csv"
         ]
     );

@@ -954,7 +954,7 @@ fn standard_streams_are_written_through_and_never_shared() {
     assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
 }
 
-/// `generate` CSV is five files: to a stream or a device it is refused (exit
+/// `generate` CSV is eight files: to a stream or a device it is refused (exit
 /// 64) before anything is written, never companions created beside `/dev/stdout`;
 /// JSON Lines is one stream and goes to standard output as it would to a file.
 #[test]
@@ -977,7 +977,7 @@ fn generate_csv_refuses_a_stream_and_jsonl_writes_to_one() {
         );
         assert_eq!(o.status.code(), Some(64), "{out}: {}", common::stderr(&o));
         let err = common::stderr(&o);
-        assert!(err.contains("a CSV extract is five files"), "{err}");
+        assert!(err.contains("a CSV extract is eight files"), "{err}");
         assert!(err.contains("--format jsonl"), "{err}");
         assert!(o.stdout.is_empty());
     }

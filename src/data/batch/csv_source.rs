@@ -257,6 +257,8 @@ fn too_long_message(what: &str, line: u64, limit: usize) -> String {
 
 /// A companion file: rows grouped by account id, in the input's account order.
 struct Companion {
+    /// The mapping's list it holds.
+    list: usize,
     file: String,
     reader: csv::Reader<Box<dyn Read + Send>>,
     start: RecordStart,
@@ -338,6 +340,8 @@ const MAX_SPARE_RECORDS: usize = 2 * super::PART_ROWS;
 const MAX_SPARE_RECORD_BYTES: usize = 4096;
 
 pub struct CsvSource {
+    /// The mapping's lists, read or not: each row carries one entry per list.
+    lists: usize,
     reader: csv::Reader<Box<dyn Read + Send>>,
     start: RecordStart,
     max_record: usize,
@@ -355,7 +359,8 @@ pub struct CsvSource {
 
 impl CsvSource {
     /// Reads the header (and each companion's header) and binds the mapping to
-    /// them. `companion_paths[n]` is the file of `mapping.lists[n]`.
+    /// them. `companion_paths` are the files of the mapping's lists that are
+    /// read ([`Mapping::read_lists`]), in order.
     pub fn open(
         input: Box<dyn Read + Send>,
         mapping: &mut Mapping,
@@ -377,7 +382,8 @@ impl CsvSource {
         mapping.bind(&header)?;
         let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
-        for (n, path) in companion_paths.iter().enumerate() {
+        let read: Vec<usize> = mapping.read_lists().collect();
+        for (&n, path) in read.iter().zip(companion_paths) {
             let (mut reader, start) = limited_csv_reader(open_input(path)?, MAX_RECORD_BYTES);
             let file = path.display().to_string();
             let header = reader
@@ -396,6 +402,7 @@ impl CsvSource {
             mapping.read_from(n, &file);
             headers.push(header.clone());
             let mut c = Companion {
+                list: n,
                 file,
                 reader,
                 start,
@@ -408,6 +415,7 @@ impl CsvSource {
             companions.push(c);
         }
         Ok(CsvSource {
+            lists: mapping.lists.len(),
             reader,
             start,
             max_record: MAX_RECORD_BYTES,
@@ -509,13 +517,12 @@ impl RowSource for CsvSource {
             self.last_id.clear();
             self.last_id.push_str(id);
             self.last_line = line;
-            let mut lists = Vec::with_capacity(self.companions.len());
-            for c in &mut self.companions {
-                lists.push(if id.is_empty() {
-                    Vec::new()
-                } else {
-                    c.take(id)?
-                });
+            // A list not read (`--no-companion`) is empty for every account.
+            let mut lists = vec![Vec::new(); self.lists];
+            if !id.is_empty() {
+                for c in &mut self.companions {
+                    lists[c.list] = c.take(id)?;
+                }
             }
             let raw = if record.len() != self.width {
                 Raw::Bad {

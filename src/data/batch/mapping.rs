@@ -62,7 +62,21 @@ pub struct ListPlan {
     pub width: usize,
     /// Columns an older file may lack (`CALLBACK_DATE: callback_date?`): their field is null.
     may_be_absent: HashSet<String>,
+    /// A list of scalars (`case.removed_sas`): `fields` is its one column, mapped to `.`.
+    scalar: bool,
+    /// Not read (`batch --no-companion`): empty for every account.
+    pub not_read: bool,
 }
+
+/// What a list path holds: records (with the enclosing list's path for a
+/// nested list), or scalars of one type.
+enum ListItem {
+    Record(RecordId, Option<String>),
+    Scalar(Type),
+}
+
+/// The path a list's items are mapped to when they are scalars: the item itself.
+pub const SCALAR_ITEM: &str = ".";
 
 /// A mapping checked against the schema. Column indices refer to
 /// [`Mapping::columns`] until [`Mapping::bind`] resolves them against a header.
@@ -164,6 +178,15 @@ impl Builder<'_> {
             let full = format!("{full_prefix}{}", field.name);
             let source = match &field.ty {
                 Type::Record(id) => {
+                    let inside = format!("{full}.");
+                    if field.optional && !cols.has_prefix(&format!("{rel}.")) {
+                        // Without a column the record is never present, so its lists would never be read.
+                        for list in lists.keys().filter(|l| l.starts_with(&inside)) {
+                            self.errors.push(format!(
+                                "`lists.{list}` is inside the optional record `{full}`, which no column maps, so it would never be read; map the record's columns (it is present when any of them is filled)"
+                            ));
+                        }
+                    }
                     if !field.optional || cols.has_prefix(&format!("{rel}.")) {
                         Source::Record {
                             fields: self.record(
@@ -229,10 +252,20 @@ impl Mapping {
         }
         let mut lists = Vec::new();
         for (path, list) in &doc.lists {
-            let Some((item, parent_path)) = list_item_record(schema, path) else {
-                b.errors.push(format!(
-                    "`lists.{path}` is not a list of records in the schema"
-                ));
+            let (item, parent_path) = match list_item(schema, path) {
+                Some(ListItem::Record(item, parent)) => (Some(item), parent),
+                Some(ListItem::Scalar(ty)) => {
+                    match scalar_list(path, list, ty) {
+                        Ok(plan) => lists.push(plan),
+                        Err(message) => b.errors.push(message),
+                    }
+                    continue;
+                }
+                None => (None, None),
+            };
+            let Some(item) = item else {
+                b.errors
+                    .push(format!("`lists.{path}` is not a list in the schema"));
                 continue;
             };
             if parent_path.is_some() != list.parent.is_some() {
@@ -278,6 +311,8 @@ impl Mapping {
                 id_col,
                 width: 0,
                 may_be_absent,
+                scalar: false,
+                not_read: false,
             });
         }
         for list in &lists {
@@ -349,6 +384,16 @@ impl Mapping {
     /// `{stem}` filled in, or `--companion`'s path), for a reject to name it.
     pub fn read_from(&mut self, n: usize, file: &str) {
         self.lists[n].shown = file.to_string();
+    }
+
+    /// The indices of the lists read from companion files (all but those left unread).
+    pub fn read_lists(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.lists.len()).filter(|&n| !self.lists[n].not_read)
+    }
+
+    /// Leaves list `n` unread (`batch --no-companion`): it is empty for every account.
+    pub fn leave_unread(&mut self, n: usize) {
+        self.lists[n].not_read = true;
     }
 
     /// Decodes one bound row, with the companion rows of this account (per
@@ -427,8 +472,62 @@ fn remap(fields: &mut [(String, Source)], map: &[usize]) {
     }
 }
 
-/// The record type of a list's items, and the enclosing list's path for a nested list.
-fn list_item_record(schema: &Schema, path: &str) -> Option<(RecordId, Option<String>)> {
+/// A list of scalars read from a companion file: one column, mapped to `.` (the item itself).
+fn scalar_list(
+    path: &str,
+    list: &crate::model::doc::ListMappingDoc,
+    ty: Type,
+) -> Result<ListPlan, String> {
+    if list.parent.is_some() {
+        return Err(format!(
+            "`lists.{path}` is not inside another list: remove `parent`"
+        ));
+    }
+    let mut cols = list.columns.iter();
+    let (column, key_col) = match (cols.next(), cols.next()) {
+        (Some((column, to)), None) if to.value.trim() == SCALAR_ITEM => (column.clone(), 1),
+        _ => {
+            return Err(format!(
+                "`lists.{path}` is a list of single values, not records: map exactly one column to `{SCALAR_ITEM}` (the item itself)"
+            ))
+        }
+    };
+    let mut columns = vec![column];
+    let key_col = match columns.iter().position(|c| *c == list.key) {
+        Some(i) => i,
+        None => {
+            columns.push(list.key.clone());
+            key_col
+        }
+    };
+    Ok(ListPlan {
+        path: path.to_string(),
+        file: list.file.clone(),
+        shown: list.file.clone(),
+        key: list.key.clone(),
+        parent: None,
+        columns,
+        fields: vec![(
+            SCALAR_ITEM.to_string(),
+            Source::Column {
+                col: 0,
+                ty,
+                optional: false,
+            },
+        )],
+        key_col,
+        parent_col: None,
+        id_col: None,
+        width: 0,
+        may_be_absent: HashSet::new(),
+        scalar: true,
+        not_read: false,
+    })
+}
+
+/// What a list path's items are: records, with the enclosing list's path for
+/// a nested list, or scalars. A path may go through records (`case.events`).
+fn list_item(schema: &Schema, path: &str) -> Option<ListItem> {
     let mut record = ACCOUNT;
     let mut parent: Option<String> = None;
     let mut walked = String::new();
@@ -441,7 +540,7 @@ fn list_item_record(schema: &Schema, path: &str) -> Option<(RecordId, Option<Str
             Type::List(inner) => match inner.as_ref() {
                 Type::Record(id) => {
                     if last {
-                        return Some((*id, parent));
+                        return Some(ListItem::Record(*id, parent));
                     }
                     if !walked.is_empty() {
                         walked.push('.');
@@ -450,6 +549,10 @@ fn list_item_record(schema: &Schema, path: &str) -> Option<(RecordId, Option<Str
                     parent = Some(walked.clone());
                     record = *id;
                     continue;
+                }
+                Type::List(_) => return None,
+                scalar if last && parent.is_none() => {
+                    return Some(ListItem::Scalar(scalar.clone()))
                 }
                 _ => return None,
             },
@@ -496,6 +599,7 @@ impl Ctx<'_> {
                 }
                 Source::Record { fields, optional } => {
                     if *optional && all_empty(fields, row) {
+                        self.orphan_items(fields, &FieldPath::Field(path, name), errors);
                         Value::Null
                     } else {
                         self.record(fields, row, &FieldPath::Field(path, name), errors)
@@ -505,6 +609,39 @@ impl Ctx<'_> {
             })
             .collect::<Arc<[Value]>>();
         Value::Record(values)
+    }
+
+    /// Companion rows of a list inside an optional record the row leaves
+    /// empty (an event for an account without a case) belong to nothing: an
+    /// error naming the file and line, not items quietly dropped.
+    fn orphan_items(
+        &self,
+        fields: &[(String, Source)],
+        path: &FieldPath,
+        errors: &mut Vec<FieldError>,
+    ) {
+        for (name, source) in fields {
+            let n = match source {
+                Source::List(n) => *n,
+                Source::Record { fields, .. } => {
+                    self.orphan_items(fields, &FieldPath::Field(path, name), errors);
+                    continue;
+                }
+                _ => continue,
+            };
+            let plan = &self.mapping.lists[n];
+            if let Some((line, _)) = self.companions.get(n).and_then(|rows| rows.first()) {
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message: format!(
+                        "the account has no `{}` (its columns are empty), but `{}` line {line} lists an item of `{}` for it",
+                        path.to_string().trim_start_matches("account."),
+                        plan.shown,
+                        plan.path
+                    ),
+                });
+            }
+        }
     }
 
     fn list(
@@ -551,7 +688,17 @@ impl Ctx<'_> {
                 });
                 continue;
             }
-            let item = self.record(&plan.fields, row, &item_path, errors);
+            let item = match (&plan.fields[..], plan.scalar) {
+                ([(_, Source::Column { col, ty, optional })], true) => decode_cell(
+                    self.schema,
+                    ty,
+                    *optional,
+                    row.get(*col).unwrap_or(""),
+                    &item_path,
+                    errors,
+                ),
+                _ => self.record(&plan.fields, row, &item_path, errors),
+            };
             for e in &mut errors[before..] {
                 e.message = format!("{} (`{}` line {line})", e.message, plan.shown);
             }

@@ -124,6 +124,10 @@ pub struct Summary {
     /// `--open-cases`: what became of the listed open cases (absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_cases: Option<OpenCasesCounts>,
+    /// The mapped lists read from no file (`--no-companion`): empty for every
+    /// account, so the rules saw none of their items (absent when every list was read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lists_not_read: Vec<String>,
     /// Actions by type name while a part is tallied, found by the name's
     /// address (a few kinds, every row): folded into `action_type` by `settle`.
     #[serde(skip)]
@@ -305,6 +309,17 @@ impl Summary {
                     open.left_open, open.rejects_without_id
                 ));
             }
+        }
+        if !self.lists_not_read.is_empty() {
+            let lists: Vec<String> = self
+                .lists_not_read
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect();
+            s.push_str(&format!(
+                "warning: {} not read (--no-companion): empty for every account, so the rules that read them saw nothing of the accounts' history (docs/batch.md, \"An extract without the case history\")\n",
+                lists.join(", ")
+            ));
         }
         if self.duplicate_account_ids > 0 {
             let examples: Vec<String> = self

@@ -16,12 +16,16 @@ pub fn arrears(args: &[&str]) -> Output {
 }
 
 /// Runs the `arrears` binary in `cwd`, so paths print relative to it.
+/// `generate` reads its cases' templates from `--rules` (default `rules`):
+/// run elsewhere than the crate root, it is given the shipped rules.
 pub fn arrears_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run arrears")
+    let shipped = root().join("rules");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arrears"));
+    command.args(args).current_dir(cwd);
+    if args.first() == Some(&"generate") && !args.contains(&"--rules") {
+        command.arg("--rules").arg(shipped);
+    }
+    command.output().expect("run arrears")
 }
 
 /// The day the batch tests evaluate on.

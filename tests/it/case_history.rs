@@ -1,0 +1,329 @@
+//! The nightly CSV batch sees the case's history: the case system exports
+//! each open case's events and contacts as companion files
+//! (`{stem}.case_events.csv`, `{stem}.contacts.csv`), so what one night
+//! booked is not booked again the next, and call limits count the calls
+//! already made. The test plays the case system: it applies each night's
+//! actions to the case state (`policy::case::apply`, `execute_due`) and
+//! exports the state as the next night's companions.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde_json::{json, Value as Json};
+
+use arrears::policy::case::{self, Case, Channel, Contact, ContactOutcome};
+
+use crate::batch::{json_lines, small_extract, summary};
+use crate::common::{self, stderr};
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// The account: a Massachusetts card in arrears whose customer phoned in on
+/// 19 Nov (no outbound contact) and asked to be called back on Monday 23 Nov.
+fn account(case: Option<&Case>) -> Json {
+    let mut account = json!({
+        "id": "MA1", "customer_class": "residential", "jurisdiction": "MA", "product": "card",
+        "days_past_due": 7, "arrears": "212.00", "balance": "6480.12", "credit_limit": "8000.00",
+        "risk_score": 701, "bankruptcy": false, "deceased": false, "hardship": false,
+        "contact_invalid": false, "forced": false, "budget_plan_active": false,
+        "pay_plan": {"active": false, "scheduled_due": "0.00"},
+        "last_payment_date": "2026-10-08", "service_agreements": [], "promises": [],
+        "dispositions": [{"date": "2026-11-19", "status": "contacted", "reason": "call_back",
+                          "resolution": "none", "callback_date": "2026-11-23"}],
+    });
+    if let Some(case) = case {
+        account["case"] = serde_json::to_value(case).unwrap();
+    }
+    account
+}
+
+/// The account as the nightly extract: its row (case columns from `case`),
+/// its disposition, and the case's events, contacts and removed SAs.
+fn export(dir: &Path, case: Option<&Case>) -> std::path::PathBuf {
+    let columns = match case {
+        Some(c) => format!(
+            "{},{},{},,{}",
+            c.category,
+            c.class.as_deref().unwrap_or_default(),
+            c.template.as_deref().unwrap_or_default(),
+            c.start_date
+        ),
+        None => ",,,,".into(),
+    };
+    let row = format!(
+        "residential,MA,card,7,212.00,6480.12,8000.00,701,false,false,false,false,false,,false,false,0.00,2026-10-08,{columns}"
+    );
+    let input = small_extract(dir, &[("MA1", row)]);
+    std::fs::write(
+        dir.join("small.dispositions.csv"),
+        "ACCT_NO,DISP_DATE,STATUS,REASON,RESOLUTION,CALLBACK_DATE\n\
+         MA1,2026-11-19,contacted,call_back,none,2026-11-23\n",
+    )
+    .unwrap();
+    let Some(case) = case else {
+        return input;
+    };
+    let mut events = "ACCT_NO,EVENT_ID,EVENT_TYPE,EVENT_DATE,EVENT_TIME,EVENT_STATUS\n".to_string();
+    for e in &case.events {
+        let status = serde_json::to_value(e.status).unwrap();
+        events.push_str(&format!(
+            "MA1,{},{},{},{},{}\n",
+            e.id,
+            e.event_type,
+            e.date,
+            e.time.as_deref().unwrap_or_default(),
+            status.as_str().unwrap()
+        ));
+    }
+    std::fs::write(dir.join("small.case_events.csv"), events).unwrap();
+    let mut contacts = "ACCT_NO,CONTACT_DATE,CONTACT_TIME,CHANNEL,OUTCOME\n".to_string();
+    for c in &case.contacts {
+        contacts.push_str(&format!(
+            "MA1,{},{},{},{}\n",
+            c.date,
+            c.time.as_deref().unwrap_or_default(),
+            c.channel.name(),
+            c.outcome.name()
+        ));
+    }
+    std::fs::write(dir.join("small.contacts.csv"), contacts).unwrap();
+    let mut removed = "ACCT_NO,SA_ID\n".to_string();
+    for sa in &case.removed_sas {
+        removed.push_str(&format!("MA1,{sa}\n"));
+    }
+    std::fs::write(dir.join("small.removed_sas.csv"), removed).unwrap();
+    input
+}
+
+/// One night: the batch over the exported extract, and the case state after
+/// it as the case system keeps it: the run's actions applied (the policy's
+/// own actions for the account, checked equal to what the batch wrote), then
+/// the day's due events carried out.
+fn night(dir: &Path, as_of: &str, case: Option<Case>) -> (Vec<Json>, Option<Case>) {
+    let night_dir = dir.join(as_of);
+    std::fs::create_dir_all(&night_dir).unwrap();
+    let input = export(&night_dir, case.as_ref());
+    let o = batch_on(as_of, &input, &night_dir, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written = json_lines(&night_dir.join("actions.jsonl"));
+
+    let rules = arrears::policy::Rulebook::load(&common::root().join("rules")).unwrap();
+    let policy = rules.on(day(as_of)).policy.as_ref().unwrap();
+    let decoded =
+        arrears::data::snapshot::decode_account(policy.plan.schema(), &account(case.as_ref()))
+            .unwrap();
+    let run = arrears::policy::run_needed(policy, &decoded, day(as_of)).unwrap();
+    let made: Vec<Json> = run
+        .actions
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect();
+    let without_place: Vec<Json> = written
+        .iter()
+        .map(|line| {
+            let mut line = line.clone();
+            let fields = line.as_object_mut().unwrap();
+            fields.remove("account");
+            fields.remove("row");
+            line
+        })
+        .collect();
+    assert_eq!(
+        without_place, made,
+        "the batch read the case as the policy sees it"
+    );
+
+    let mut case = case::apply(case, &run.actions, day(as_of));
+    if let Some(case) = &mut case {
+        case::execute_due(case, day(as_of));
+    }
+    (written, case)
+}
+
+/// `arrears batch` of the shipped rules on `as_of`, its outputs in `dir`.
+fn batch_on(as_of: &str, input: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["batch", "--rules", "rules", "--as-of", as_of])
+        .args(["--out", dir.join("actions.jsonl").to_str().unwrap()])
+        .args(["--summary", dir.join("summary.json").to_str().unwrap()])
+        .args(extra)
+        .arg(input)
+        .current_dir(common::root())
+        .output()
+        .unwrap()
+}
+
+fn kinds(actions: &[Json]) -> Vec<String> {
+    actions
+        .iter()
+        .map(|a| match a["event"].as_str() {
+            Some(event) => format!("{} {event} {}", a["type"], a["date"]),
+            None => a["type"].to_string(),
+        })
+        .collect()
+}
+
+/// Night 0 (Thu 19 Nov) opens the case. Night 1 (Mon 23 Nov) books the
+/// callback the customer asked for, which the case system makes that day; an
+/// agent calls again that evening, unanswered. Night 2 (Tue 24 Nov) reads
+/// both calls from the contacts companion: the template's first call, due
+/// that day, would be the third in seven days in Massachusetts, so it is
+/// postponed until the 23rd's calls leave the seven days (Thursday the 26th
+/// is Thanksgiving, then a weekend: Monday 30 Nov); and the callback, done in
+/// the events companion, is not booked again.
+#[test]
+fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (opened, case) = night(d, "2026-11-19", None);
+    let mut case = case.expect("night 0 opens the case");
+    assert!(
+        kinds(&opened).contains(&r#""schedule_event" first-call "2026-11-24""#.to_string()),
+        "{:?}",
+        kinds(&opened)
+    );
+    assert_eq!(case.template.as_deref(), Some("card_early_std"));
+    for date in ["2026-11-20", "2026-11-21", "2026-11-22"] {
+        case::execute_due(&mut case, day(date));
+    }
+
+    let (night_1, case) = night(d, "2026-11-23", Some(case));
+    let booked = r#""schedule_event" callback-2026-11-19 "2026-11-23""#.to_string();
+    assert!(kinds(&night_1).contains(&booked), "{:?}", kinds(&night_1));
+    // The first call (24 Nov) is the second in its seven days tonight: allowed.
+    assert!(
+        !night_1.iter().any(|a| a["type"] == "postpone"),
+        "{:?}",
+        kinds(&night_1)
+    );
+    let mut case = case.unwrap();
+    case::record_contact(
+        &mut case,
+        Contact {
+            date: day("2026-11-23"),
+            time: Some("17:40".into()),
+            channel: Channel::Call,
+            outcome: ContactOutcome::NoAnswer,
+        },
+    );
+    let calls: Vec<NaiveDate> = case
+        .contacts
+        .iter()
+        .filter(|c| c.channel == Channel::Call)
+        .map(|c| c.date)
+        .collect();
+    assert_eq!(calls, [day("2026-11-23"), day("2026-11-23")]);
+
+    let (night_2, case) = night(d, "2026-11-24", Some(case));
+    assert!(
+        !night_2.iter().any(|a| a["event"] == "callback-2026-11-19"),
+        "booked once: {night_2:?}"
+    );
+    let postponed: Vec<&Json> = night_2.iter().filter(|a| a["type"] == "postpone").collect();
+    assert_eq!(postponed.len(), 1, "{night_2:?}");
+    assert_eq!(postponed[0]["event"], "first-call");
+    assert_eq!(postponed[0]["from"], "2026-11-24");
+    assert_eq!(postponed[0]["to"], "2026-11-30");
+    assert_eq!(
+        postponed[0]["rules"],
+        json!(["guard:reg_f/massachusetts_two_in_seven"])
+    );
+    let first_call = case
+        .unwrap()
+        .events
+        .into_iter()
+        .find(|e| e.id == "first-call")
+        .unwrap();
+    assert_eq!(
+        (first_call.date, first_call.status),
+        (day("2026-11-30"), case::EventStatus::Pending)
+    );
+    let s: Json =
+        serde_json::from_str(&std::fs::read_to_string(d.join("2026-11-24/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        s["guard_rails"]["guard:reg_f/massachusetts_two_in_seven"]["postponed"],
+        1
+    );
+    assert!(s.get("lists_not_read").is_none());
+}
+
+/// The second night read without the history (an extract cut before the
+/// companions existed, run with `--no-companion`): the callback the case
+/// system made yesterday is booked again, and the run says what it did not read.
+#[test]
+fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = Case {
+        class: Some("card_early".into()),
+        template: Some("card_early_std".into()),
+        ..Case::new("arrears".into(), day("2026-11-19"))
+    };
+    let input = export(d, Some(&case));
+    for file in ["case_events", "contacts", "removed_sas"] {
+        std::fs::remove_file(d.join(format!("small.{file}.csv"))).unwrap();
+    }
+    // Forgotten: the run stops before reading a row, naming the file and the way out.
+    let o = batch_on("2026-11-24", &input, d, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("small.case_events.csv`) does not exist")
+            && stderr(&o).contains("--no-companion case.events"),
+        "{}",
+        stderr(&o)
+    );
+    let o = batch_on(
+        "2026-11-24",
+        &input,
+        d,
+        &[
+            "--no-companion",
+            "case.events",
+            "--no-companion",
+            "case.contacts",
+            "--no-companion",
+            "case.removed_sas",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "warning: `case.events`, `case.contacts`, `case.removed_sas` not read (--no-companion)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        summary(d)["lists_not_read"],
+        json!(["case.events", "case.contacts", "case.removed_sas"])
+    );
+    let actions = std::fs::read_to_string(d.join("actions.jsonl")).unwrap();
+    assert!(
+        actions
+            .contains(r#""event":"callback-2026-11-19","event_type":"call","date":"2026-11-24""#),
+        "{actions}"
+    );
+    // A list named twice over, or one the mapping does not have, is a usage error.
+    for (extra, needle) in [
+        (
+            vec![
+                "--no-companion",
+                "case.events",
+                "--companion",
+                "case.events=x.csv",
+            ],
+            "give one of them",
+        ),
+        (
+            vec!["--no-companion", "case.arms"],
+            "the mapping has no list of that name",
+        ),
+    ] {
+        let o = batch_on("2026-11-24", &input, d, &extra);
+        assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+}
