@@ -253,15 +253,31 @@ pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option
 /// The case event a to-do from `rules` (the exit rows that asked for it) is
 /// kept as: the same rows ask for the same to-do, so it is created once.
 pub fn todo_event_id(rules: &[impl AsRef<str>]) -> String {
-    let rules: Vec<&str> = rules.iter().map(AsRef::as_ref).collect();
-    format!("todo:{}", rules.join(","))
+    let mut id = String::from("todo:");
+    for (i, rule) in rules.iter().enumerate() {
+        if i > 0 {
+            id.push(',');
+        }
+        id.push_str(rule.as_ref());
+    }
+    id
 }
 
 /// The case event a promise's follow-up is kept as (`promise-P1-send_letter`):
 /// the letter or call it schedules has this id, and a follow-up without an
 /// event of its own (a re-treatment) is recorded under it, so it happens once.
 pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
-    format!("promise-{promise}-{follow_up}")
+    [FOLLOW_UP_PREFIX, promise, "-", follow_up].concat()
+}
+
+const FOLLOW_UP_PREFIX: &str = "promise-";
+
+/// `id` is one of [`follow_up_event_id`]'s for the promise `promise`
+/// (whatever its follow-up), tested without making the prefix.
+pub fn is_follow_up_of(id: &str, promise: &str) -> bool {
+    id.strip_prefix(FOLLOW_UP_PREFIX)
+        .and_then(|rest| rest.strip_prefix(promise))
+        .is_some_and(|rest| rest.starts_with('-'))
 }
 
 /// The case event the latest payment-plan offer is kept as (done, dated the
@@ -492,6 +508,27 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
 mod tests {
 
     use super::*;
+
+    /// The ids are the texts they were written as with `format!`, and a
+    /// promise's follow-ups are told from another's whose key it starts.
+    #[test]
+    fn event_ids_and_follow_ups_of_a_promise() {
+        assert_eq!(todo_event_id(&["exit:3", "exit:7"]), "todo:exit:3,exit:7");
+        assert_eq!(todo_event_id(&["exit:default"]), "todo:exit:default");
+        assert_eq!(follow_up_event_id("P-1", "call"), "promise-P-1-call");
+        for (id, promise, is) in [
+            ("promise-P1-call", "P1", true),
+            ("promise-P1-2-send_letter", "P1", true),
+            ("promise-P1-2-send_letter", "P1-2", true),
+            ("promise-P12-call", "P1", false),
+            ("promise-P1", "P1", false),
+            ("callback-2026-11-22", "P1", false),
+        ] {
+            assert_eq!(is_follow_up_of(id, promise), is, "{id} of {promise}");
+            let prefix = format!("promise-{promise}-");
+            assert_eq!(id.starts_with(&prefix), is, "{id} of {promise}");
+        }
+    }
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap()

@@ -11,16 +11,21 @@
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
+use smallvec::SmallVec;
 
 use super::decisions::{field, list};
 use super::{Ctx, Result};
-use crate::policy::action::ActionKind;
+use crate::policy::action::{ActionKind, IsoDate};
 use crate::policy::Out;
 use crate::types::Value;
 
 /// The case event a disposition's callback is kept as.
 fn callback_event_id(disposition_date: NaiveDate) -> String {
-    format!("callback-{disposition_date}")
+    const PREFIX: &str = "callback-";
+    match IsoDate::of(disposition_date) {
+        Some(date) => [PREFIX, date.as_str()].concat(),
+        None => format!("{PREFIX}{disposition_date}"),
+    }
 }
 
 impl<'p> Ctx<'p, '_> {
@@ -43,9 +48,10 @@ impl<'p> Ctx<'p, '_> {
         let mut decisions = self.item_decisions(role)?;
         // Newest first (dispositions are kept newest last): the last disposition of a day
         // decides that day's callback.
-        decisions.sort_by_key(|d| std::cmp::Reverse(d.item));
-        let mut seen: Vec<NaiveDate> = Vec::new();
-        for d in &decisions {
+        decisions.sort_by_key(|&at| std::cmp::Reverse(self.decision_at(at).item));
+        let mut seen: SmallVec<[NaiveDate; 4]> = SmallVec::new();
+        for at in decisions {
+            let d = self.decision_at(at);
             let Some(disposition) = d.item.and_then(|i| dispositions.get(i as usize)) else {
                 continue;
             };
@@ -136,6 +142,26 @@ impl<'p> Ctx<'p, '_> {
                 .get(v)
                 .map_or("", |s| s.as_str()),
             _ => "",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The id is the date as chrono writes it, whatever the year.
+    #[test]
+    fn callback_ids_write_the_date_as_chrono_does() {
+        for (y, m, d) in [
+            (2026, 11, 22),
+            (7, 1, 9),
+            (9999, 12, 31),
+            (-3, 2, 1),
+            (10000, 6, 15),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).expect("date");
+            assert_eq!(callback_event_id(date), format!("callback-{date}"));
         }
     }
 }

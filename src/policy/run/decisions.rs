@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use rust_decimal::Decimal;
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
 use super::{policy_error, Ctx, Result};
 use crate::eval::Values;
@@ -51,6 +51,10 @@ pub(super) fn rules_of<'p>(table: &'p CompiledTable, d: &Decision) -> Rules<'p> 
     }
 }
 
+/// The places of a `for_each` table's decisions in the evaluation: an
+/// account's lists are short.
+pub(super) type ItemDecisions = SmallVec<[usize; 8]>;
+
 /// The single decision of a per-account table, if it was evaluated.
 pub(super) fn single_decision<'t>(tables: &'t Tables<'_>, role: &Role) -> Option<&'t Decision> {
     tables
@@ -79,17 +83,25 @@ impl<'p> Ctx<'p, '_> {
         single_decision(&self.tables, role)
     }
 
-    /// Decisions of a `for_each` table, by item index (evaluated if it was not yet).
-    pub(super) fn item_decisions(&mut self, role: &Role) -> Result<Vec<Decision>> {
+    /// Where the decisions of a `for_each` table are, in item order (evaluated
+    /// if it was not yet): read each in place with [`Ctx::decision_at`], not
+    /// copied. Decisions are only ever appended, so the places stay valid.
+    pub(super) fn item_decisions(&mut self, role: &Role) -> Result<ItemDecisions> {
         self.require(role)?;
         Ok(self
             .tables
             .evaluation
             .decisions
             .iter()
-            .filter(|d| d.table == role.table && d.item.is_some())
-            .cloned()
+            .enumerate()
+            .filter(|(_, d)| d.table == role.table && d.item.is_some())
+            .map(|(i, _)| i)
             .collect())
+    }
+
+    /// The decision at a place [`Ctx::item_decisions`] gave.
+    pub(super) fn decision_at(&self, at: usize) -> &Decision {
+        &self.tables.evaluation.decisions[at]
     }
 
     pub(super) fn rules(&self, d: &Decision) -> Rules<'p> {

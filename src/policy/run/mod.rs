@@ -55,9 +55,7 @@ pub fn run<'p>(
     as_of: NaiveDate,
     trace: bool,
 ) -> Result<PolicyRun<'p>> {
-    let mut tables = Tables::new(&policy.plan, account, as_of, trace);
-    tables.require_all()?;
-    pipeline(policy, account, as_of, tables, false, Vec::new())
+    pipeline(policy, account, as_of, trace, false, Vec::new())
 }
 
 /// The same actions as [`run`], evaluating only the tables the pipeline reads
@@ -82,15 +80,15 @@ pub fn run_needed_into<'p>(
     mut actions: Vec<Action<'p>>,
 ) -> Result<PolicyRun<'p>> {
     actions.clear();
-    let tables = Tables::new(&policy.plan, account, as_of, false);
-    pipeline(policy, account, as_of, tables, true, actions)
+    pipeline(policy, account, as_of, false, true, actions)
 }
 
+/// Without `needed_only`, every table is evaluated before the first step.
 fn pipeline<'p>(
     policy: &'p Policy,
     account: &Value,
     as_of: NaiveDate,
-    tables: Tables<'_>,
+    trace: bool,
     needed_only: bool,
     actions: Vec<Action<'p>>,
 ) -> Result<PolicyRun<'p>> {
@@ -104,16 +102,20 @@ fn pipeline<'p>(
     let state = case.map_or_else(CaseState::default, |c| {
         CaseState::read(policy.plan.schema(), field(account, c.slot), &c)
     });
+    // The tables are made in place: `Tables` is large, and moving it in costs a copy per account.
     let mut ctx = Ctx {
         policy,
         account,
         as_of,
-        tables,
+        tables: Tables::new(&policy.plan, account, as_of, trace),
         state,
         actions,
         needed_only,
         guard_memo: Default::default(),
     };
+    if !needed_only {
+        ctx.tables.require_all()?;
+    }
     match case {
         None => ctx.new_account()?,
         Some(case) => {

@@ -54,14 +54,15 @@ impl<'p> Ctx<'p, '_> {
             );
             let mut removing = Vec::new();
             if let Some(sa_exit) = &roles.sa_exit {
-                for d in self.item_decisions(sa_exit)? {
+                for at in self.item_decisions(sa_exit)? {
+                    let d = self.decision_at(at);
                     let Some(i) = d.item.filter(|i| !removed.contains(i)) else {
                         continue;
                     };
-                    if self.need_bool(sa_exit, &d, Out::Remove)? {
+                    if self.need_bool(sa_exit, d, Out::Remove)? {
                         removing.push(i);
-                        let reason = self.out_text(sa_exit, &d, Out::Reason);
-                        let rules = self.rules(&d);
+                        let reason = self.out_text(sa_exit, d, Out::Reason);
+                        let rules = self.rules(d);
                         let sa = sa_id(i as usize).unwrap_or_default().to_string();
                         self.push(ActionKind::RemoveSa { sa, reason }, rules);
                     }
@@ -268,15 +269,16 @@ impl<'p> Ctx<'p, '_> {
         }
         let sas = list(field(self.account, sas_slot));
         let mut eligible: Vec<(usize, Rules<'p>)> = Vec::new();
-        for d in self.item_decisions(role)? {
+        for at in self.item_decisions(role)? {
+            let d = self.decision_at(at);
             let Some(i) = d.item.map(|i| i as usize) else {
                 continue;
             };
             if removed.contains(&(i as u32)) {
                 continue;
             }
-            let rules = self.rules(&d);
-            if self.need_bool(role, &d, Out::Eligible)? {
+            let rules = self.rules(d);
+            if self.need_bool(role, d, Out::Eligible)? {
                 eligible.push((i, rules));
             } else {
                 let id = sas
@@ -284,8 +286,8 @@ impl<'p> Ctx<'p, '_> {
                     .and_then(|r| text(field(r, sa.id)))
                     .unwrap_or_default()
                     .to_string();
-                let reason = self.out_text(role, &d, Out::Reason);
-                let until = match self.out(role, &d, Out::PostponeUntil) {
+                let reason = self.out_text(role, d, Out::Reason);
+                let until = match self.out(role, d, Out::PostponeUntil) {
                     Value::Date(u) => Some(u),
                     _ => None,
                 };

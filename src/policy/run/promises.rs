@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use smallvec::{smallvec, SmallVec};
 
 use super::decisions::{field, list, money, text};
 use super::{policy_error, Ctx, Result};
@@ -32,7 +33,7 @@ impl<'p> Ctx<'p, '_> {
         let promises = list(field(self.account, slot));
         let decisions = self.item_decisions(terms_role)?;
         // Group by plan id; a promise without one is a plan of its own. First appearance order.
-        let mut groups: Vec<(Cow<str>, bool, Vec<usize>)> = Vec::new();
+        let mut groups: SmallVec<[(Cow<str>, bool, SmallVec<[usize; 4]>); 4]> = SmallVec::new();
         for (i, p) in promises.iter().enumerate() {
             let plan = ps.plan.and_then(|s| text(field(p, s)));
             let is_plan = plan.is_some();
@@ -41,19 +42,24 @@ impl<'p> Ctx<'p, '_> {
                 .map_or_else(|| Cow::Owned(format!("#{}", i + 1)), Cow::Borrowed);
             match groups.iter_mut().find(|(k, _, _)| *k == key) {
                 Some((_, _, members)) => members.push(i),
-                None => groups.push((key, is_plan, vec![i])),
+                None => groups.push((key, is_plan, smallvec![i])),
             }
         }
         let arrears_paid_in_full =
             money(field(self.account, self.policy.slots.arrears)) <= Decimal::ZERO;
         let mut pending = false;
         for (key, is_plan, members) in groups {
-            let Some(d) = decisions.iter().find(|d| d.item == Some(members[0] as u32)) else {
+            let Some(&at) = decisions
+                .iter()
+                .find(|&&at| self.decision_at(at).item == Some(members[0] as u32))
+            else {
                 continue;
             };
+            let d = self.decision_at(at);
             let terms = self.terms(terms_role, d)?;
-            let mut instalments = Vec::new();
-            let mut payments = Vec::new();
+            let rules = self.rules(d);
+            let mut instalments: SmallVec<[promise::Instalment; 4]> = SmallVec::new();
+            let mut payments: SmallVec<[Payment; 8]> = SmallVec::new();
             for &m in &members {
                 let p = &promises[m];
                 let (&Value::Date(due), amount) =
@@ -90,7 +96,6 @@ impl<'p> Ctx<'p, '_> {
             let deciding = result.deciding();
             let (paid, required, deadline) = (deciding.paid, deciding.required, deciding.deadline);
             let instalment = is_plan.then(|| deciding.id.clone());
-            let rules = self.rules(d);
             self.push(
                 ActionKind::PromiseOutcome {
                     promise: key.to_string(),
@@ -117,7 +122,7 @@ impl<'p> Ctx<'p, '_> {
                     self.cancel_promise_events(&key, status, &rules);
                     let total: Decimal = instalments.iter().map(|i| i.amount).sum();
                     let facts = PromiseFacts {
-                        key: key.to_string(),
+                        key: &key,
                         status,
                         total,
                         paid,
@@ -180,7 +185,7 @@ impl<'p> Ctx<'p, '_> {
 
     /// Kept with arrears remaining, or broken: the follow-up table decides.
     fn follow_up(&mut self, facts: &PromiseFacts, manual_only: bool) -> Result<bool> {
-        let PromiseFacts {
+        let &PromiseFacts {
             key,
             status,
             total,
@@ -189,8 +194,7 @@ impl<'p> Ctx<'p, '_> {
             deadline,
             instalments,
             arrears_paid_in_full,
-        } = facts.clone();
-        let key = key.as_str();
+        } = facts;
         let Some(role) = self.policy.roles.promise_follow_up.as_ref() else {
             return Ok(false);
         };
@@ -234,13 +238,6 @@ impl<'p> Ctx<'p, '_> {
             // a letter is sent once, a re-treatment happens once.
             return Ok(false);
         }
-        let case_template = self
-            .policy
-            .slots
-            .case
-            .and_then(|c| c.template.map(|t| (c.slot, t)))
-            .and_then(|(slot, t)| text(field(field(self.account, slot), t)))
-            .map(str::to_string);
         let event_type = match decided {
             FollowUp::None => return Ok(false),
             // A manual-only case (special circumstances) is never closed by a rule,
@@ -259,6 +256,13 @@ impl<'p> Ctx<'p, '_> {
             FollowUp::SendSms => Some("sms"),
             FollowUp::Call => Some("call"),
             FollowUp::PreviousTreatment => {
+                let case_template = self
+                    .policy
+                    .slots
+                    .case
+                    .and_then(|c| c.template.map(|t| (c.slot, t)))
+                    .and_then(|(slot, t)| text(field(field(self.account, slot), t)))
+                    .map(str::to_string);
                 self.push(
                     ActionKind::ResumeTreatment {
                         template: case_template.clone(),
@@ -323,9 +327,8 @@ impl<'p> Ctx<'p, '_> {
 }
 
 /// What the follow-up table's `promise` record says about one evaluated promise or plan.
-#[derive(Clone)]
-struct PromiseFacts {
-    key: String,
+struct PromiseFacts<'k> {
+    key: &'k str,
     status: Status,
     total: Decimal,
     paid: Decimal,

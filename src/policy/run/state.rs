@@ -9,7 +9,7 @@
 
 use super::decisions::{field, list, text};
 use crate::data::schema::Schema;
-use crate::policy::case::{follow_up_event_id, Channel, EventStatus};
+use crate::policy::case::{is_follow_up_of, Channel, EventStatus};
 use crate::policy::slots::EventSlots;
 use crate::policy::CaseSlots;
 use crate::types::Value;
@@ -116,9 +116,8 @@ impl<'a> CaseState<'a> {
     /// The ids of the follow-up events still pending for the promise `key`
     /// (a callback scheduled while it was pending).
     pub(super) fn pending_of_promise(&self, key: &str) -> Vec<String> {
-        let prefix = follow_up_event_id(key, "");
         self.pending()
-            .filter(|e| e.id.starts_with(&prefix))
+            .filter(|e| is_follow_up_of(e.id, key))
             .map(|e| e.id.to_string())
             .collect()
     }
