@@ -24,7 +24,7 @@ use crate::lang::semantics::{
 };
 use crate::types::Value;
 
-pub use crate::lang::semantics::{Constants, Decision, EvalErrorKind, Outcome, Values};
+pub use crate::lang::semantics::{Constants, Decision, EvalErrorKind, Outcome, Overlay, Values};
 
 /// Why a table decided what it did: its inputs and, per row tried, the first
 /// cell that failed (`None`: the row matched).
@@ -198,6 +198,7 @@ impl<'a> Tables<'a> {
             params: &[],
             results,
             reference: self.reference,
+            overlay: Overlay::NONE,
         };
         let trace = self.trace.then_some(&mut self.evaluation.trace);
         // On the stack, not in `Tables`: a few cells, made and dropped per
@@ -231,6 +232,18 @@ impl<'a> Tables<'a> {
         t: u32,
         params: &[Value],
     ) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
+        self.evaluate_overlaid(t, params, Overlay::NONE)
+    }
+
+    /// [`Tables::evaluate_with`], its comprehensions over the overlay's
+    /// account list reading the overlay's items after the account's (the
+    /// tables it reads are evaluated without them).
+    pub fn evaluate_overlaid(
+        &mut self,
+        t: u32,
+        params: &[Value],
+        overlay: Overlay,
+    ) -> std::result::Result<(Vec<Decision>, Vec<TableTrace>), EvalError> {
         self.require_deps(t)?;
         let mut traces = Vec::new();
         let results = Results {
@@ -247,6 +260,7 @@ impl<'a> Tables<'a> {
             params,
             results,
             reference: self.reference,
+            overlay,
         };
         run.items(
             &mut empty_cells(self.plan.tables[t as usize].computed_inputs),
@@ -302,6 +316,7 @@ struct Run<'r> {
     params: &'r [Value],
     results: Results<'r>,
     reference: bool,
+    overlay: Overlay<'r>,
 }
 
 impl Run<'_> {
@@ -363,6 +378,7 @@ impl Run<'_> {
             lazy,
             results: self.results,
             locals,
+            overlay: self.overlay,
         }
     }
 

@@ -7,6 +7,7 @@
 //! (`eval_constant`); the evaluator runs tables with it. It must not know about
 //! plans, tables, hit policies or the collections policy, and does no I/O.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -170,6 +171,65 @@ pub(crate) struct Env<'a> {
     /// Params, the `for_each` item, then comprehension variables: a few,
     /// kept inline.
     pub(crate) locals: SmallVec<[Value; 4]>,
+    /// Items a caller adds after one account list's own, for every
+    /// comprehension over that list.
+    pub(crate) overlay: Overlay<'a>,
+}
+
+/// Items read after the account's own in one of its lists (`path`, a field
+/// path from the account), by every comprehension over that list: the
+/// contacts a run has allowed so far, after the case's contacts, for the
+/// guard rails that count them. The account is not copied; a null list
+/// with items added is a list of those items.
+#[derive(Clone, Copy, Debug)]
+pub struct Overlay<'a> {
+    path: &'a [u32],
+    items: &'a [Value],
+}
+
+impl<'a> Overlay<'a> {
+    pub const NONE: Overlay<'static> = Overlay {
+        path: &[],
+        items: &[],
+    };
+
+    pub fn new(path: &'a [u32], items: &'a [Value]) -> Overlay<'a> {
+        Overlay { path, items }
+    }
+
+    /// The items added after the account's list at field path `slots`.
+    #[inline(always)]
+    pub(crate) fn on(&self, slots: &[u32]) -> &'a [Value] {
+        if self.items.is_empty() || slots != self.path {
+            return &[];
+        }
+        self.items
+    }
+
+    /// The list a comprehension over `list_expr` reads, given `list`, its
+    /// value: with the added items when `list_expr` is the overlaid path.
+    pub(crate) fn extended<'v>(&self, list_expr: &TExpr, list: &'v Value) -> Cow<'v, Value> {
+        if self.items.is_empty() {
+            return Cow::Borrowed(list);
+        }
+        let mut slots = SmallVec::<[u32; 4]>::new();
+        let mut at = list_expr;
+        while let TExprKind::Field(base, slot) = &at.kind {
+            slots.push(*slot);
+            at = base;
+        }
+        slots.reverse();
+        let added = match at.kind {
+            TExprKind::Account => self.on(&slots),
+            _ => &[],
+        };
+        match list {
+            _ if added.is_empty() => Cow::Borrowed(list),
+            Value::List(own) => Cow::Owned(Value::List(own.iter().chain(added).cloned().collect())),
+            Value::Null => Cow::Owned(Value::List(added.iter().cloned().collect())),
+            _ => Cow::Borrowed(list),
+        }
+    }
 }
 
 /// How an input is computed: input column `i` → its value.
@@ -218,6 +278,7 @@ impl<'a> Env<'a> {
             lazy: Lazy::NONE,
             results: Results::NONE,
             locals,
+            overlay: Overlay::NONE,
         }
     }
 
@@ -816,6 +877,7 @@ impl Total {
 
 fn eval_each(each: &EachExpr, env: &mut Env) -> Result<Value> {
     let list = eval(&each.list, env)?;
+    let list = env.overlay.extended(&each.list, &list);
     fold_each(
         each,
         &list,

@@ -179,6 +179,7 @@ impl Code {
                     let body = each.body.as_ref().map(Code::compile);
                     Code::new(move |env| {
                         let items = list.run(env)?;
+                        let items = env.overlay.extended(&each.list, &items);
                         fold_each(
                             &each,
                             &items,
@@ -651,15 +652,24 @@ impl Comprehension {
 
     fn run(&self, env: &mut Env) -> Result<Value> {
         let mut owned = Value::Null;
-        let Value::List(items) = self.list.read(env, &mut owned)? else {
-            return Ok(Value::Null);
+        let list = self.list.read(env, &mut owned)?;
+        // What the caller adds to an account list is read after its own items.
+        let added = match &self.list {
+            List::Account(slots) => env.overlay.on(slots),
+            List::Computed(_) => &[],
         };
+        let own: &[Value] = match list {
+            Value::List(items) => items,
+            Value::Null if !added.is_empty() => &[],
+            _ => return Ok(Value::Null),
+        };
+        let items = || own.iter().chain(added);
         match self.function {
             Builtin::Any | Builtin::All => {
                 // `any`: some item passes with a true body; `all`: none with a false one.
                 let any = self.function == Builtin::Any;
                 let mut decided = false;
-                for item in items.iter() {
+                for item in items() {
                     if !self.passes(item, env)? {
                         continue;
                     }
@@ -674,7 +684,7 @@ impl Comprehension {
             }
             Builtin::Count => {
                 let mut n = 0;
-                for item in items.iter() {
+                for item in items() {
                     if self.passes(item, env)? && self.tested(item, env)? {
                         n += 1;
                     }
@@ -683,7 +693,7 @@ impl Comprehension {
             }
             Builtin::Sum => {
                 let mut total = Total::default();
-                for item in items.iter() {
+                for item in items() {
                     if self.passes(item, env)? {
                         total.add(&*self.value(item, env)?);
                     }
@@ -692,7 +702,7 @@ impl Comprehension {
             }
             Builtin::Min | Builtin::Max => {
                 let mut best = Extreme::new(extreme_order(self.function));
-                for item in items.iter() {
+                for item in items() {
                     if self.passes(item, env)? {
                         best.offer(&*self.value(item, env)?);
                     }

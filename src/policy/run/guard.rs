@@ -16,7 +16,7 @@ use smallvec::{smallvec, SmallVec};
 
 use super::decisions::field;
 use super::{policy_error, Ctx, Result};
-use crate::eval::{Decision, Outcome};
+use crate::eval::{Decision, Outcome, Overlay};
 use crate::lang::compile::{CompiledTable, InputRead};
 use crate::lang::ir::HitPolicy;
 use crate::lang::syntax::ast::CompareOp;
@@ -200,7 +200,7 @@ impl<'p> Ctx<'p, '_> {
 
     /// The case's pending events this run neither moved nor cancelled, put to
     /// the guard rails again: what was allowed when scheduled may not be now.
-    fn guard_pending(&mut self, allowed: &mut Allowed<'p>) -> Result<()> {
+    fn guard_pending(&mut self, allowed: &mut Allowed) -> Result<()> {
         if self
             .actions
             .iter()
@@ -335,7 +335,9 @@ impl<'p> Ctx<'p, '_> {
 
     /// Asks every guard rail about `proposal`, moving it to later days (and
     /// other channels) until none objects, or withholding it.
-    fn judge(&mut self, proposed: &Proposal<'p>) -> Result<Verdict<'p>> {
+    /// `counted`: the contacts this run allowed before it that a rail
+    /// counts, read after the case's own ([`Ctx::judge_counted`]).
+    fn judge(&mut self, proposed: &Proposal<'p>, counted: &[Value]) -> Result<Verdict<'p>> {
         let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
         let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
         let mut said = SaidAll::new();
@@ -343,7 +345,7 @@ impl<'p> Ctx<'p, '_> {
         let mut moved: Option<Proposal<'p>> = None;
         for _ in 0..MAX_POSTPONE_DAYS {
             let proposal = moved.as_ref().unwrap_or(proposed);
-            self.ask(proposal, &mut said)?;
+            self.ask(proposal, counted, &mut said)?;
             // No rail says anything (most proposals): allowed as proposed, or
             // where the rails moved it.
             if said.is_empty() && postponed.is_none() {
@@ -483,7 +485,12 @@ impl<'p> Ctx<'p, '_> {
     /// that allow without a window say nothing). `run_needed` asks only the
     /// rails that are not quiet for it, and the `action` record is built
     /// only for a rail that is evaluated: most proposals meet none.
-    fn ask(&mut self, proposal: &Proposal, said: &mut SaidAll<'p>) -> Result<()> {
+    fn ask(
+        &mut self,
+        proposal: &Proposal,
+        counted: &[Value],
+        said: &mut SaidAll<'p>,
+    ) -> Result<()> {
         said.clear();
         let policy = self.policy;
         let guards = &policy.guard_plan;
@@ -491,11 +498,23 @@ impl<'p> Ctx<'p, '_> {
             return Ok(());
         };
         let mut record: Option<Value> = None;
+        // A rail that counts contacts the run added reads more than the
+        // account: what the account alone made of it (its walk) does not hold.
+        let overlaid = |rail: usize| {
+            !counted.is_empty()
+                && guards
+                    .counted
+                    .as_ref()
+                    .is_some_and(|c| c.readers[rail] != Reader::No)
+        };
         match guards.asked.get(kind as usize) {
             Some(asked) if self.needed_only => {
                 // Every rail was quiet for this kind and account: it is for
                 // any proposal of the kind (a walk reads only the account).
-                let bit = 1u64.checked_shl(kind).unwrap_or(0);
+                let bit = match counted.is_empty() {
+                    true => 1u64.checked_shl(kind).unwrap_or(0),
+                    false => 0,
+                };
                 if self
                     .guard_memo
                     .as_ref()
@@ -506,6 +525,7 @@ impl<'p> Ctx<'p, '_> {
                 let mut quiet = true;
                 for a in asked.iter() {
                     let decided = match &a.open {
+                        Some(_) if overlaid(a.rail) => None,
                         Some(open) => match self.walk_once(a.walk, a.rail, open) {
                             Walk::Quiet => continue,
                             Walk::Row(row) => Some(row),
@@ -520,7 +540,7 @@ impl<'p> Ctx<'p, '_> {
                             continue;
                         }
                     }
-                    self.ask_rail(a.rail, kind, proposal, &mut record, said, decided)?;
+                    self.ask_rail(a.rail, kind, proposal, counted, &mut record, said, decided)?;
                 }
                 if quiet && bit != 0 {
                     self.guard_memo
@@ -530,7 +550,7 @@ impl<'p> Ctx<'p, '_> {
             }
             _ => {
                 for g in 0..policy.roles.guards.len() {
-                    self.ask_rail(g, kind, proposal, &mut record, said, None)?;
+                    self.ask_rail(g, kind, proposal, counted, &mut record, said, None)?;
                 }
             }
         }
@@ -538,13 +558,15 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// Evaluates rail `g` for `proposal` (the `record` built if it was not
-    /// yet), unless row `decided` is known to decide it, and adds what it
-    /// says to `said`.
+    /// yet; the `counted` contacts after the case's), unless row `decided`
+    /// is known to decide it, and adds what it says to `said`.
+    #[allow(clippy::too_many_arguments)]
     fn ask_rail(
         &mut self,
         g: usize,
         kind: u32,
         proposal: &Proposal,
+        counted: &[Value],
         record: &mut Option<Value>,
         said: &mut SaidAll<'p>,
         decided: Option<u32>,
@@ -565,9 +587,15 @@ impl<'p> Ctx<'p, '_> {
             ),
             None => {
                 let record = record.get_or_insert_with(|| guards.record(kind, proposal));
-                let (decisions, traces) = self
-                    .tables
-                    .evaluate_with(role.table, std::slice::from_ref(record))?;
+                let overlay = match &guards.counted {
+                    Some(c) => Overlay::new(&c.path, counted),
+                    None => Overlay::NONE,
+                };
+                let (decisions, traces) = self.tables.evaluate_overlaid(
+                    role.table,
+                    std::slice::from_ref(record),
+                    overlay,
+                )?;
                 let Some(d) = decisions.into_iter().next() else {
                     return Ok(());
                 };
@@ -1836,40 +1864,52 @@ impl<'p> Ctx<'p, '_> {
 
 /// A contact a run allows, as the case system will record it once carried
 /// out ([`case::execute_due`](crate::policy::case::execute_due)).
-struct AllowedContact<'p> {
-    date: NaiveDate,
-    time: Option<Text<'p>>,
+struct AllowedContact {
     channel: Channel,
+    /// The contact as a record of `contact`, as the case will hold it.
+    record: Value,
 }
 
 /// The contacts allowed so far in one run (a run schedules a few).
-type Allowed<'p> = SmallVec<[AllowedContact<'p>; 4]>;
+type Allowed = SmallVec<[AllowedContact; 4]>;
 
 impl<'p> Ctx<'p, '_> {
     /// [`Ctx::judge`], with the contacts this run allowed before `proposal`
     /// counted among the case's contacts (`account.case.contacts`), so that
     /// a per-period limit (Reg F's 7 in 7) counts the other calls of the same
-    /// run, not only those already made. A contact it allows is added to
+    /// run, not only those already made. A rail that reads the contacts only
+    /// in comprehensions over them reads those of the channels it counts
+    /// after the case's ([`Overlay`]); one that reads them otherwise is asked
+    /// on a copy of the account with them. A contact it allows is added to
     /// `allowed`.
     fn judge_counted(
         &mut self,
         proposal: &Proposal<'p>,
-        allowed: &mut Allowed<'p>,
+        allowed: &mut Allowed,
     ) -> Result<Verdict<'p>> {
         let policy = self.policy;
         let plan = &policy.guard_plan;
         let Some(counted) = plan.counted.as_ref() else {
-            return self.judge(proposal);
+            return self.judge(proposal, &[]);
         };
-        let account = match plan.kind_of(&proposal.kind) {
-            Some(kind) if !allowed.is_empty() && counted.asked(plan, kind) => {
-                counted.account_with(self.account, allowed)
+        let reading = match plan.kind_of(&proposal.kind) {
+            Some(kind) if !allowed.is_empty() => counted.reading(plan, kind),
+            _ => Reader::No,
+        };
+        let verdict = match reading {
+            Reader::No => self.judge(proposal, &[])?,
+            Reader::Overlay { channels } => {
+                let added: SmallVec<[Value; 4]> = allowed
+                    .iter()
+                    .filter(|c| channels & channel_bit(c.channel) != 0)
+                    .map(|c| c.record.clone())
+                    .collect();
+                self.judge(proposal, &added)?
             }
-            _ => None,
-        };
-        let verdict = match account {
-            Some(account) => self.judge_on(&account, proposal)?,
-            None => self.judge(proposal)?,
+            Reader::Copy => match counted.account_with(self.account, allowed) {
+                Some(account) => self.judge_on(&account, proposal)?,
+                None => self.judge(proposal, &[])?,
+            },
         };
         if let Verdict::Allow {
             proposal: moved, ..
@@ -1878,9 +1918,8 @@ impl<'p> Ctx<'p, '_> {
             let p = moved.as_ref().unwrap_or(proposal);
             if let (Some(_), Some(channel)) = (&p.event, Channel::of_event(&p.kind)) {
                 allowed.push(AllowedContact {
-                    date: p.date,
-                    time: p.time.clone(),
                     channel,
+                    record: counted.contact(p.date, p.time.as_deref(), channel),
                 });
             }
         }
@@ -1902,7 +1941,7 @@ impl<'p> Ctx<'p, '_> {
             needed_only: self.needed_only,
             guard_memo: None,
         };
-        let verdict = ctx.judge(proposal)?;
+        let verdict = ctx.judge(proposal, &[])?;
         let evaluation = ctx.tables.evaluation;
         let rail = |table: u32| policy.roles.guards.iter().any(|r| r.table == table);
         // One trace per decision kept, as in `ask_rail`.
@@ -1924,6 +1963,39 @@ impl<'p> Ctx<'p, '_> {
     }
 }
 
+/// A channel's bit in [`Reader::Overlay`]'s `channels`.
+fn channel_bit(channel: Channel) -> u8 {
+    1 << channel as u8
+}
+
+/// How a rail reads the case's contacts (`account.case.contacts`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reader {
+    /// Not at all.
+    No,
+    /// Only as the list of comprehensions, which count contacts of these
+    /// channels only (a bit per [`Channel`]; a comprehension whose filter
+    /// starts with `c.channel = <variant>` skips the others before reading
+    /// anything else of them): the run's contacts are an [`Overlay`].
+    Overlay { channels: u8 },
+    /// Otherwise (the whole case or account, the list as a value, another
+    /// table): asked on a copy of the account with the run's contacts.
+    Copy,
+}
+
+impl Reader {
+    /// What a pack of rails, each reading as `self` or `other`, reads.
+    fn and(self, other: Reader) -> Reader {
+        match (self, other) {
+            (Reader::Copy, _) | (_, Reader::Copy) => Reader::Copy,
+            (Reader::No, r) | (r, Reader::No) => r,
+            (Reader::Overlay { channels: a }, Reader::Overlay { channels: b }) => {
+                Reader::Overlay { channels: a | b }
+            }
+        }
+    }
+}
+
 /// Where a contact the run allows goes among the case's contacts, for the
 /// rails that read them ([`Ctx::judge_counted`]).
 #[derive(Debug)]
@@ -1931,6 +2003,8 @@ struct Counted {
     case: usize,
     case_fields: usize,
     contacts: usize,
+    /// `[case, contacts]`: the field path of the case's contacts.
+    path: [u32; 2],
     contact_fields: usize,
     date: usize,
     time: Option<usize>,
@@ -1941,8 +2015,8 @@ struct Counted {
     /// The `contact_outcome` variants a carried-out call and other contact record.
     attempted: u32,
     sent: u32,
-    /// Per rail: it reads `account.case.contacts` (or may: the whole case or account, another table).
-    readers: Vec<bool>,
+    /// Per rail: how it reads `account.case.contacts`.
+    readers: Vec<Reader>,
 }
 
 impl Counted {
@@ -1964,39 +2038,49 @@ impl Counted {
         let (channel_enum, outcome_enum) = (enum_of(channel)?, enum_of(outcome)?);
         let variant = |name: &str| schema.variant(channel_enum, name);
         let path = [case as u32, contacts as u32];
-        let readers: Vec<bool> = guards
+        let channels = [
+            variant(Channel::Letter.name())?,
+            variant(Channel::Call.name())?,
+            variant(Channel::Email.name())?,
+            variant(Channel::Sms.name())?,
+        ];
+        let readers: Vec<Reader> = guards
             .iter()
-            .map(|role| table_reads(&plan.tables[role.table as usize].table, &path))
+            .map(|role| {
+                let table = &plan.tables[role.table as usize].table;
+                contact_reader(table, &path, channel as u32, &channels)
+            })
             .collect();
-        if !readers.iter().any(|r| *r) {
+        if readers.iter().all(|r| *r == Reader::No) {
             return None;
         }
         Some(Counted {
             case,
             case_fields: case_def.fields.len(),
             contacts,
+            path,
             contact_fields: contact_def.fields.len(),
             date: contact_def.slot("date")?,
             time: contact_def.slot("time"),
             channel,
             outcome,
-            channels: [
-                variant(Channel::Letter.name())?,
-                variant(Channel::Call.name())?,
-                variant(Channel::Email.name())?,
-                variant(Channel::Sms.name())?,
-            ],
+            channels,
             attempted: schema.variant(outcome_enum, ContactOutcome::Attempted.name())?,
             sent: schema.variant(outcome_enum, ContactOutcome::Sent.name())?,
             readers,
         })
     }
 
-    /// A rail that reads the case's contacts is asked about proposals of `kind`.
-    fn asked(&self, plan: &GuardPlan, kind: u32) -> bool {
-        plan.asked
-            .get(kind as usize)
-            .is_none_or(|asked| asked.iter().any(|a| self.readers[a.rail]))
+    /// How the rails asked about proposals of `kind` read the case's contacts.
+    fn reading(&self, plan: &GuardPlan, kind: u32) -> Reader {
+        let readers = &self.readers;
+        match plan.asked.get(kind as usize) {
+            Some(asked) => asked
+                .iter()
+                .map(|a| readers[a.rail])
+                .fold(Reader::No, Reader::and),
+            None => readers.iter().copied().fold(Reader::No, Reader::and),
+        }
     }
 
     /// `account` with the `allowed` contacts added to its case's contacts
@@ -2018,20 +2102,21 @@ impl Counted {
             Value::Null => Vec::new(),
             _ => return None,
         };
-        list.extend(allowed.iter().map(|c| self.contact(c)));
+        list.extend(allowed.iter().map(|c| c.record.clone()));
         *contacts = Value::List(list.into());
         *case = Value::Record(case_fields.into());
         Some(Value::Record(fields.into()))
     }
 
-    fn contact(&self, c: &AllowedContact) -> Value {
+    /// The record of a contact on `date` (at `time`) on `channel`, carried out.
+    fn contact(&self, date: NaiveDate, time: Option<&str>, channel: Channel) -> Value {
         let mut f = vec![Value::Null; self.contact_fields];
-        f[self.date] = Value::Date(c.date);
-        if let (Some(slot), Some(t)) = (self.time, c.time.as_deref()) {
+        f[self.date] = Value::Date(date);
+        if let (Some(slot), Some(t)) = (self.time, time) {
             f[slot] = Value::Text(t.into());
         }
-        f[self.channel] = Value::Enum(self.channels[c.channel as usize]);
-        f[self.outcome] = Value::Enum(match c.channel.outcome_when_carried_out() {
+        f[self.channel] = Value::Enum(self.channels[channel as usize]);
+        f[self.outcome] = Value::Enum(match channel.outcome_when_carried_out() {
             ContactOutcome::Attempted => self.attempted,
             _ => self.sent,
         });
@@ -2039,37 +2124,107 @@ impl Counted {
     }
 }
 
-/// Whether `table` reads the account field at `path` (or may: it reads the
-/// whole of a record on the path, or another table).
-fn table_reads(table: &crate::lang::ir::Table, path: &[u32]) -> bool {
-    use crate::lang::ir::{TExpr, TExprKind, TTest};
-    fn reads(e: &TExpr, path: &[u32]) -> bool {
+/// How `table` reads the account list at `path` (the case's contacts,
+/// whose `channel` field is slot `channel` and whose `contact_channel`
+/// variants per [`Channel`] are `variants`).
+fn contact_reader(
+    table: &crate::lang::ir::Table,
+    path: &[u32],
+    channel: u32,
+    variants: &[u32; 4],
+) -> Reader {
+    use crate::lang::ir::{BinOp, TExpr, TExprKind, TTest};
+    /// The account field path `e` names (`None`: it is not one).
+    fn account_path(e: &TExpr) -> Option<Vec<u32>> {
         let mut slots = Vec::new();
         let mut at = e;
         while let TExprKind::Field(base, slot) = &at.kind {
             slots.push(*slot);
             at = base;
         }
-        if matches!(at.kind, TExprKind::Account) {
-            slots.reverse();
-            return slots.starts_with(path) || path.starts_with(&slots);
+        slots.reverse();
+        matches!(at.kind, TExprKind::Account).then_some(slots)
+    }
+    /// The channels a comprehension over the list with item `local` and
+    /// this filter counts: those its first test, `c.channel = <variant>`,
+    /// lets through (all: another first test).
+    fn counted_channels(
+        filter: Option<&TExpr>,
+        local: u32,
+        channel: u32,
+        variants: &[u32; 4],
+    ) -> u8 {
+        let mut first = filter;
+        while let Some(TExpr {
+            kind: TExprKind::Binary(BinOp::And, l, _),
+            ..
+        }) = first
+        {
+            first = Some(l);
         }
+        let Some(TExpr {
+            kind: TExprKind::Binary(BinOp::Compare(CompareOp::Eq), l, r),
+            ..
+        }) = first
+        else {
+            return u8::MAX;
+        };
+        let is_channel = |e: &TExpr| {
+            matches!(&e.kind, TExprKind::Field(b, s)
+                if *s == channel && matches!(b.kind, TExprKind::Local(i) if i == local))
+        };
+        let variant = |e: &TExpr| match &e.kind {
+            TExprKind::Const(Value::Enum(v)) => Some(*v),
+            _ => None,
+        };
+        let v = match (is_channel(l), is_channel(r)) {
+            (true, _) => variant(r),
+            (_, true) => variant(l),
+            _ => None,
+        };
+        match v.and_then(|v| variants.iter().position(|x| *x == v)) {
+            Some(c) => 1 << c,
+            // A variant no run contact has: the comprehension counts none of them.
+            None if v.is_some() => 0,
+            None => u8::MAX,
+        }
+    }
+    fn reads(e: &TExpr, path: &[u32], channel: u32, variants: &[u32; 4]) -> Reader {
+        if let Some(slots) = account_path(e) {
+            let overlaps = slots.starts_with(path) || path.starts_with(&slots);
+            return match overlaps {
+                true => Reader::Copy,
+                false => Reader::No,
+            };
+        }
+        let all = |es: &mut dyn Iterator<Item = &TExpr>| {
+            es.map(|x| reads(x, path, channel, variants))
+                .fold(Reader::No, Reader::and)
+        };
         match &e.kind {
             TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) => {
-                false
+                Reader::No
             }
-            TExprKind::Account | TExprKind::TableOutput { .. } => true,
+            TExprKind::Account | TExprKind::TableOutput { .. } => Reader::Copy,
             TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
-                reads(b, path)
+                reads(b, path, channel, variants)
             }
-            TExprKind::Binary(_, a, b) => reads(a, path) || reads(b, path),
-            TExprKind::Call(_, args) => args.iter().any(|a| reads(a, path)),
+            TExprKind::Binary(_, a, b) => all(&mut [&**a, &**b].into_iter()),
+            TExprKind::Call(_, args) => all(&mut args.iter()),
             TExprKind::Each(each) => {
-                reads(&each.list, path)
-                    || [&each.filter, &each.body]
-                        .into_iter()
-                        .flatten()
-                        .any(|x| reads(x, path))
+                let parts = all(&mut [&each.filter, &each.body].into_iter().flatten());
+                let list = match account_path(&each.list) {
+                    Some(slots) if slots == path => Reader::Overlay {
+                        channels: counted_channels(
+                            each.filter.as_ref(),
+                            each.local,
+                            channel,
+                            variants,
+                        ),
+                    },
+                    _ => reads(&each.list, path, channel, variants),
+                };
+                list.and(parts)
             }
         }
     }
@@ -2090,7 +2245,8 @@ fn table_reads(table: &crate::lang::ir::Table, path: &[u32]) -> bool {
         .chain(table.rows.iter().flat_map(|r| &r.outputs))
         .chain(table.default.iter().flatten())
         .chain(table.for_each.iter().map(|f| &f.list))
-        .any(|e| reads(e, path))
+        .map(|e| reads(e, path, channel, variants))
+        .fold(Reader::No, Reader::and)
 }
 
 #[cfg(test)]
@@ -2518,6 +2674,9 @@ mod tests {
                     guard_memo: Default::default(),
                 };
                 let (mut needed, mut every) = (ctx(true), ctx(false));
+                // Asked with and without contacts the run added (between
+                // asks of the account alone, whose memo they must not use or fill).
+                let contacts = run_contacts(plan, as_of);
                 for kind in kinds {
                     for (days, time) in [(0, None), (3, Some("07:30")), (40, Some("22:00"))] {
                         let proposal = Proposal {
@@ -2527,14 +2686,16 @@ mod tests {
                             time: time.map(Cow::Borrowed),
                             pending: days == 3,
                         };
-                        let mut all = SaidAll::new();
-                        let asked_all = every.ask(&proposal, &mut all);
-                        for _ in 0..2 {
-                            let mut some = SaidAll::new();
-                            let asked_some = needed.ask(&proposal, &mut some);
-                            assert_eq!(asked_some.is_ok(), asked_all.is_ok(), "{kind}");
-                            assert_eq!(some, all, "{kind} +{days} days");
-                            said += usize::from(!all.is_empty());
+                        for counted in [&[][..], &contacts[..], &[]] {
+                            let mut all = SaidAll::new();
+                            let asked_all = every.ask(&proposal, counted, &mut all);
+                            for _ in 0..2 {
+                                let mut some = SaidAll::new();
+                                let asked_some = needed.ask(&proposal, counted, &mut some);
+                                assert_eq!(asked_some.is_ok(), asked_all.is_ok(), "{kind}");
+                                assert_eq!(some, all, "{kind} +{days} days");
+                                said += usize::from(!all.is_empty());
+                            }
                         }
                     }
                 }
@@ -2583,5 +2744,109 @@ mod tests {
             assert!(made >= 5, "{made}");
             assert!(said > 100 && answered > 20, "{said} {answered} {evaluated}");
         }
+    }
+
+    /// Contacts a run may have allowed, as [`Ctx::judge_counted`] records
+    /// them: a letter, an SMS and two calls on `as_of` (none: no rail counts).
+    fn run_contacts(plan: &GuardPlan, as_of: NaiveDate) -> Vec<Value> {
+        let Some(counted) = &plan.counted else {
+            return Vec::new();
+        };
+        let channels = [Channel::Letter, Channel::Sms, Channel::Call, Channel::Call];
+        let times = [None, Some("09:00"), None, Some("18:30")];
+        channels
+            .iter()
+            .zip(times)
+            .map(|(c, t)| counted.contact(as_of, t, *c))
+            .collect()
+    }
+
+    /// A rail that counts the case's contacts reads the run's as an overlay
+    /// exactly as it would read them added to a copy of the account: the
+    /// compiled comprehensions and the reference interpreter alike, with
+    /// every run contact or only those of the channels it counts (Reg F
+    /// counts calls: a letter or an SMS the run allowed is not read).
+    #[test]
+    fn a_rail_reads_the_run_contacts_overlay_as_a_copied_account() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let loaded = crate::policy::load(&root).expect("rules load");
+        let policy = loaded.policy.as_ref().expect("shipped policy");
+        let plan = &policy.guard_plan;
+        let counted = plan.counted.as_ref().expect("reg_f counts contacts");
+        let schema = policy.plan.schema();
+        let reg_f = policy
+            .roles
+            .guards
+            .iter()
+            .position(|r| policy.plan.tables[r.table as usize].table.name == "reg_f")
+            .expect("reg_f");
+        assert_eq!(
+            counted.readers[reg_f],
+            Reader::Overlay {
+                channels: channel_bit(Channel::Call)
+            }
+        );
+        let e = schema.enum_by_name("guarded_action").expect("enum");
+        let kinds = &schema.enum_def(e).variants;
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let contacts = run_contacts(plan, as_of);
+        let calls: Vec<Value> = contacts[2..].to_vec();
+        let (mut compared, mut moved) = (0, 0);
+        for account in varied_accounts(schema) {
+            for n in 0..=contacts.len() {
+                let allowed: Vec<AllowedContact> = contacts[..n]
+                    .iter()
+                    .zip([Channel::Letter, Channel::Sms, Channel::Call, Channel::Call])
+                    .map(|(record, channel)| AllowedContact {
+                        channel,
+                        record: record.clone(),
+                    })
+                    .collect();
+                let copy = counted.account_with(&account, &allowed).expect("a record");
+                let counted_calls = &calls[..n.saturating_sub(2)];
+                for (g, role) in policy.roles.guards.iter().enumerate() {
+                    if counted.readers[g] == Reader::No {
+                        continue;
+                    }
+                    for (k, _) in kinds.iter().enumerate() {
+                        for days in [0, 3, 9] {
+                            let proposal = Proposal {
+                                kind: Cow::Borrowed(""),
+                                event: Some(Cow::Borrowed("probe")),
+                                date: as_of + Days::new(days),
+                                time: None,
+                                pending: false,
+                            };
+                            let record = plan.record(k as u32, &proposal);
+                            let params = std::slice::from_ref(&record);
+                            let on_copy =
+                                crate::eval::Tables::new(&policy.plan, &copy, as_of, false)
+                                    .evaluate_with(role.table, params);
+                            let base =
+                                crate::eval::Tables::new(&policy.plan, &account, as_of, false)
+                                    .evaluate_with(role.table, params);
+                            moved += usize::from(on_copy != base);
+                            for added in [&contacts[..n], counted_calls] {
+                                let overlay = Overlay::new(&counted.path, added);
+                                let fast =
+                                    crate::eval::Tables::new(&policy.plan, &account, as_of, false)
+                                        .evaluate_overlaid(role.table, params, overlay);
+                                let reference =
+                                    crate::eval::Tables::reference(&policy.plan, &account, as_of)
+                                        .evaluate_overlaid(role.table, params, overlay);
+                                assert_eq!(fast, on_copy, "rail {g} kind {k} {n} contacts +{days}");
+                                assert_eq!(
+                                    reference, on_copy,
+                                    "rail {g} kind {k} {n} contacts +{days}"
+                                );
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The run's calls change what the rail decides for some proposals.
+        assert!(compared > 100 && moved > 5, "{compared} {moved}");
     }
 }
