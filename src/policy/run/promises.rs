@@ -20,6 +20,10 @@ use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
 use crate::types::Value;
 
+/// A plan's key (its plan id, or the promise's own), whether it is a
+/// multi-part plan, and its promises' positions in the account's list.
+type PlanGroup<'a> = (Cow<'a, str>, bool, SmallVec<[usize; 4]>);
+
 impl<'p> Ctx<'p, '_> {
     /// Evaluates every promise (a plan's instalments together). Returns whether
     /// the case was closed and whether a promise is still pending.
@@ -33,7 +37,7 @@ impl<'p> Ctx<'p, '_> {
         let promises = list(field(self.account, slot));
         let decisions = self.item_decisions(terms_role)?;
         // Group by plan id; a promise without one is a plan of its own. First appearance order.
-        let mut groups: SmallVec<[(Cow<str>, bool, SmallVec<[usize; 4]>); 4]> = SmallVec::new();
+        let mut groups: SmallVec<[PlanGroup; 4]> = SmallVec::new();
         for (i, p) in promises.iter().enumerate() {
             let plan = ps.plan.and_then(|s| text(field(p, s)));
             let is_plan = plan.is_some();
