@@ -198,6 +198,20 @@ impl Channel {
 }
 
 impl Case {
+    /// Schedules event `id` pending on `date`; one still pending with that id
+    /// is replaced (moved): one pending event per id.
+    fn keep_pending(&mut self, id: &str, event_type: &str, date: NaiveDate, time: Option<&str>) {
+        self.events
+            .retain(|e| !(e.status == EventStatus::Pending && e.id == id));
+        self.events.push(Event {
+            id: id.to_string(),
+            event_type: event_type.to_string(),
+            date,
+            time: time.map(str::to_string),
+            status: EventStatus::Pending,
+        });
+    }
+
     pub fn new(category: String, start_date: NaiveDate) -> Case {
         Case {
             category,
@@ -347,19 +361,8 @@ fn apply_one(
             timing,
             ..
         } => {
-            // Scheduling an event that is still pending moves it: one pending event per id.
-            case.events
-                .retain(|e| !(e.status == EventStatus::Pending && *e.id == **event));
-            case.events.push(Event {
-                id: event.to_string(),
-                event_type: event_type.to_string(),
-                date: *date,
-                time: timing
-                    .as_ref()
-                    .and_then(|t| t.time.as_ref())
-                    .map(|t| t.to_string()),
-                status: EventStatus::Pending,
-            });
+            let time = timing.as_ref().and_then(|t| t.time.as_deref());
+            case.keep_pending(event, event_type, *date, time);
         }
         // A withheld event stays pending (a rail that must end it cancels it):
         // one this run proposed (`date`) is kept as if scheduled, one still
@@ -377,15 +380,7 @@ fn apply_one(
             ..
         } => {
             if let Some(date) = date {
-                case.events
-                    .retain(|e| !(e.status == EventStatus::Pending && *e.id == **event));
-                case.events.push(Event {
-                    id: event.to_string(),
-                    event_type: event_type.to_string(),
-                    date: *date,
-                    time: time.as_ref().map(|t| t.to_string()),
-                    status: EventStatus::Pending,
-                });
+                case.keep_pending(event, event_type, *date, time.as_deref());
             }
             let next = as_of.succ_opt().unwrap_or(as_of);
             let next = until.filter(|u| *u > next).unwrap_or(next);
