@@ -122,3 +122,26 @@ fn a_bad_observance_rule_does_not_hide_a_bad_year_range() {
         "{shown}"
     );
 }
+
+/// The disputes rail counts a written dispute as timely within 41 days of the validation notice
+/// (rules/guardrails/disputes.yaml): Reg F's validation period ends 30 days after the notice is
+/// assumed received, five days after mailing excluding holidays and weekends (12 CFR 1006.34(b)(5)).
+/// Over the shipped calendar's years that is never later than 41 days, and is 41 at worst.
+#[test]
+fn the_disputes_rails_41_days_cover_every_validation_period() {
+    let loaded = arrears::policy::load(&common::root().join("rules")).unwrap();
+    let calendar = loaded.policy.expect("the shipped rules build").calendar;
+    let rail = std::fs::read_to_string(common::root().join("rules/guardrails/disputes.yaml")).unwrap();
+    assert!(rail.contains("validation_notice_date + 41 days"), "the rail's constant moved");
+    let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let last = NaiveDate::from_ymd_opt(2060, 12, 31).unwrap();
+    let longest = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|mailed| {
+            let received = calendar.add_business_days(mailed, 5).unwrap();
+            (received + chrono::Days::new(30) - mailed).num_days()
+        })
+        .max();
+    assert_eq!(longest, Some(41));
+}
