@@ -131,8 +131,12 @@ fn a_bad_observance_rule_does_not_hide_a_bad_year_range() {
 fn the_disputes_rails_41_days_cover_every_validation_period() {
     let loaded = arrears::policy::load(&common::root().join("rules")).unwrap();
     let calendar = loaded.policy.expect("the shipped rules build").calendar;
-    let rail = std::fs::read_to_string(common::root().join("rules/guardrails/disputes.yaml")).unwrap();
-    assert!(rail.contains("validation_notice_date + 41 days"), "the rail's constant moved");
+    let rail =
+        std::fs::read_to_string(common::root().join("rules/guardrails/disputes.yaml")).unwrap();
+    assert!(
+        rail.contains("validation_notice_date + 41 days"),
+        "the rail's constant moved"
+    );
     let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let last = NaiveDate::from_ymd_opt(2060, 12, 31).unwrap();
     let longest = first
