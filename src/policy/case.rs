@@ -286,6 +286,19 @@ pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
 
 const FOLLOW_UP_PREFIX: &str = "promise-";
 
+/// The prefix of the case event a customer's callback is kept as
+/// (`callback-2026-11-20`, `policy::run::callback`).
+pub const CALLBACK_PREFIX: &str = "callback-";
+
+/// The prefixes of the event ids the pipeline makes itself, and whose they
+/// are. A template event may not take one: a template's `callback-first`
+/// would pass for a callback the customer asked for (Reg F's consent
+/// exception reads the prefix), a `promise-…` for a promise's follow-up.
+pub const RESERVED_EVENT_PREFIXES: [(&str, &str); 2] = [
+    (CALLBACK_PREFIX, "the callbacks customers ask for"),
+    (FOLLOW_UP_PREFIX, "promises' follow-ups"),
+];
+
 /// `id` is one of [`follow_up_event_id`]'s for the promise `promise`
 /// (whatever its follow-up), tested without making the prefix.
 pub fn is_follow_up_of(id: &str, promise: &str) -> bool {

@@ -194,6 +194,27 @@ impl Builder<'_> {
                 let Some(date) = self.event_date(file, e, event_span) else {
                     continue;
                 };
+                if let Some((prefix, whose)) = crate::policy::case::RESERVED_EVENT_PREFIXES
+                    .iter()
+                    .find(|(prefix, _)| e.id.value.0.starts_with(prefix))
+                {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "reserved-event-id",
+                            file,
+                            e.id.span,
+                            format!(
+                                "event id `{}` starts with `{prefix}`, which the policy keeps for {whose}",
+                                e.id.value.0
+                            ),
+                        )
+                        .with_help(format!(
+                            "the guard rails and the case state tell those events by the prefix (Reg F's consent exception reads `{}`): give this event an id of its own, such as `{}`",
+                            crate::policy::case::CALLBACK_PREFIX,
+                            suggested_event_id(&e.id.value.0, prefix)
+                        )),
+                    );
+                }
                 if !ids.insert(e.id.value.0.clone()) {
                     self.diags.push(Diagnostic::error(
                         "duplicate-name",
@@ -701,5 +722,14 @@ mod tests {
         }
         let last = NaiveDate::MAX - Days::new(2);
         assert_eq!(template.event_date_from_today(3660, last), None);
+    }
+}
+
+/// A template event id without the reserved `prefix`, for the help: `first`
+/// for `callback-first`, `event` when nothing is left.
+fn suggested_event_id(id: &str, prefix: &str) -> String {
+    match id.strip_prefix(prefix).unwrap_or(id) {
+        "" => "event".to_string(),
+        rest => rest.to_string(),
     }
 }

@@ -723,6 +723,10 @@ const EXAMPLES: &[(&str, Apply)] = &[
         Apply::Line("entry.yaml", "  - id: consumer-in-arrears"),
     ),
     (
+        "reserved-event-id",
+        Apply::Line("templates/card_early_std.yaml", "  - id: first-call"),
+    ),
+    (
         "row-id",
         Apply::Line("dpd_bucket.yaml", "  - id: early-delinquency"),
     ),

@@ -16,15 +16,15 @@ use smallvec::SmallVec;
 use super::decisions::{field, list};
 use super::{Ctx, Result};
 use crate::policy::action::{ActionKind, IsoDate};
+use crate::policy::case::CALLBACK_PREFIX;
 use crate::policy::Out;
 use crate::types::Value;
 
 /// The case event a disposition's callback is kept as.
 fn callback_event_id(disposition_date: NaiveDate) -> String {
-    const PREFIX: &str = "callback-";
     match IsoDate::of(disposition_date) {
-        Some(date) => [PREFIX, date.as_str()].concat(),
-        None => format!("{PREFIX}{disposition_date}"),
+        Some(date) => [CALLBACK_PREFIX, date.as_str()].concat(),
+        None => format!("{CALLBACK_PREFIX}{disposition_date}"),
     }
 }
 
