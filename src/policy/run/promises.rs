@@ -114,7 +114,7 @@ impl<'p> Ctx<'p, '_> {
             );
             match result.status {
                 Status::Kept if arrears_paid_in_full && manual_only => {
-                    self.cancel_promise_events(&key, result.status, &rules);
+                    self.cancel_promise_events(&key, result.status, &rules, None);
                 }
                 Status::Kept if arrears_paid_in_full => {
                     self.close(Some("promise kept and arrears paid in full".into()), rules);
@@ -123,7 +123,6 @@ impl<'p> Ctx<'p, '_> {
                 status => {
                     // A pending promise is asked about too: a callback on its deadline.
                     pending |= status == Status::Pending;
-                    self.cancel_promise_events(&key, status, &rules);
                     let total: Decimal = instalments.iter().map(|i| i.amount).sum();
                     let facts = PromiseFacts {
                         key: &key,
@@ -135,7 +134,7 @@ impl<'p> Ctx<'p, '_> {
                         instalments: instalments.len(),
                         arrears_paid_in_full,
                     };
-                    let closed = self.follow_up(&facts, manual_only)?;
+                    let closed = self.follow_up(&facts, manual_only, &rules)?;
                     if closed {
                         return Ok((true, pending));
                     }
@@ -146,14 +145,25 @@ impl<'p> Ctx<'p, '_> {
     }
 
     /// A callback made while the promise was pending is moot once it is decided
-    /// (closing the case cancels everything anyway).
-    fn cancel_promise_events(&mut self, key: &str, status: Status, rules: &[Text<'p>]) {
+    /// (closing the case cancels everything anyway); `keep` is the follow-up
+    /// the promise's status asks for now, pending since a guard rail withheld
+    /// it: cancelling it would make the next run propose it again.
+    fn cancel_promise_events(
+        &mut self,
+        key: &str,
+        status: Status,
+        rules: &[Text<'p>],
+        keep: Option<&str>,
+    ) {
         let reason = match status {
             Status::Pending => return,
             Status::Kept => "the promise was kept",
             Status::Broken => "the promise was broken",
         };
         for event in self.state.pending_of_promise(key) {
+            if keep == Some(event.as_str()) {
+                continue;
+            }
             self.push(
                 ActionKind::CancelEvent {
                     event,
@@ -187,8 +197,15 @@ impl<'p> Ctx<'p, '_> {
         })
     }
 
-    /// Kept with arrears remaining, or broken: the follow-up table decides.
-    fn follow_up(&mut self, facts: &PromiseFacts, manual_only: bool) -> Result<bool> {
+    /// Kept with arrears remaining, or broken: the follow-up table decides,
+    /// after the follow-ups made for an earlier status (`terms_rules`: the
+    /// promise's terms row, which decided the status) are cancelled.
+    fn follow_up(
+        &mut self,
+        facts: &PromiseFacts,
+        manual_only: bool,
+        terms_rules: &[Text<'p>],
+    ) -> Result<bool> {
         let &PromiseFacts {
             key,
             status,
@@ -200,6 +217,7 @@ impl<'p> Ctx<'p, '_> {
             arrears_paid_in_full,
         } = facts;
         let Some(role) = self.policy.roles.promise_follow_up.as_ref() else {
+            self.cancel_promise_events(key, status, terms_rules, None);
             return Ok(false);
         };
         let [pending, kept, broken] = self.policy.variants.promise_status;
@@ -224,6 +242,7 @@ impl<'p> Ctx<'p, '_> {
         let (decisions, traces) = self.tables.evaluate_with(role.table, &[promise_record])?;
         self.tables.evaluation.trace.extend(traces);
         let Some(d) = decisions.into_iter().next() else {
+            self.cancel_promise_events(key, status, terms_rules, None);
             return Ok(false);
         };
         let rules = self.rules(&d);
@@ -237,6 +256,15 @@ impl<'p> Ctx<'p, '_> {
         };
         self.tables.evaluation.decisions.push(d);
         let event = follow_up_event_id(key, &follow_up);
+        match decided {
+            FollowUp::None => {
+                // Nothing asked for now (a promise decided too long ago): a follow-up still
+                // pending is cancelled, and the row that declined it says why.
+                let both: Vec<Text<'p>> = terms_rules.iter().chain(&rules).cloned().collect();
+                self.cancel_promise_events(key, status, &both, None);
+            }
+            _ => self.cancel_promise_events(key, status, terms_rules, Some(&event)),
+        }
         if decided != FollowUp::None && self.state.has_event(&event) {
             // An earlier run made this follow-up (the case keeps it as an event):
             // a letter is sent once, a re-treatment happens once.
