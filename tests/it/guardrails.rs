@@ -453,6 +453,82 @@ fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
     );
 }
 
+/// A rail narrowed so that an SMS escapes it (the tester's edit): the strategy
+/// never proposes an SMS to a bankrupt customer, but a case opened before the
+/// bankruptcy carries one pending, so lint refutes the invariant with that
+/// account, on which dry-run lets the SMS go out while the shipped rail
+/// cancels it.
+#[test]
+fn a_rail_that_lets_a_pending_sms_through_violates_its_invariant() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    copy_dir(&root.join("rules"), &rules);
+    let pack = rules.join("guardrails/stay_and_deceased.yaml");
+    let text = std::fs::read_to_string(&pack).unwrap().replacen(
+        "asks_for_payment: action.channel != null or",
+        "asks_for_payment: action.channel = call or action.channel = letter or",
+        1,
+    );
+    std::fs::write(&pack, text).unwrap();
+    let out = crate::common::arrears(&["lint", rules.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let violated = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "invariant-violated")
+        .expect("the bankruptcy invariant is violated");
+    let message = violated["message"].as_str().unwrap();
+    assert!(
+        message.contains("never sms when account.bankruptcy"),
+        "{message}"
+    );
+    let event = message.split('`').nth(7).unwrap();
+    assert!(
+        message.contains(&format!("pending event `{event}`, due that day")),
+        "{message}"
+    );
+    let as_of = message
+        .split(" on ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let account = &message[message.find('{').unwrap()..];
+    let file = dir.path().join("cx.json");
+    std::fs::write(&file, format!("[{account}]")).unwrap();
+    let named = |rules: &std::path::Path| {
+        let run = crate::common::arrears(&[
+            "dry-run",
+            "--allow-analysis-errors",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+            file.to_str().unwrap(),
+        ]);
+        let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        doc["accounts"][0]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["event"] == event)
+            .map(|a| a["type"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named(&rules), Vec::<String>::new(), "the SMS goes out");
+    assert_eq!(
+        named(&root.join("rules")),
+        ["cancel_event"],
+        "the shipped rail cancels it"
+    );
+}
+
 /// A condition no guard input is by itself (the Breathing Space window
 /// compares with account dates) is reported undecided, never proven.
 #[test]
