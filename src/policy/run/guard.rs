@@ -1975,8 +1975,9 @@ enum Reader {
     No,
     /// Only as the list of comprehensions, which count contacts of these
     /// channels only (a bit per [`Channel`]; a comprehension whose filter
-    /// starts with `c.channel = <variant>` skips the others before reading
-    /// anything else of them): the run's contacts are an [`Overlay`].
+    /// has `c.channel = <variant>` among its top-level `and`s skips the
+    /// others, and what it tests of them before can fail on none): the
+    /// run's contacts are an [`Overlay`].
     Overlay { channels: u8 },
     /// Otherwise (the whole case or account, the list as a value, another
     /// table): asked on a copy of the account with the run's contacts.
@@ -2146,29 +2147,27 @@ fn contact_reader(
         matches!(at.kind, TExprKind::Account).then_some(slots)
     }
     /// The channels a comprehension over the list with item `local` and
-    /// this filter counts: those its first test, `c.channel = <variant>`,
-    /// lets through (all: another first test).
+    /// this filter counts: those its tests `c.channel = <variant>` let
+    /// through, each a conjunct of the filter's top-level `and`s, in any
+    /// place (all: no such conjunct; a test under `or` or `not` says
+    /// nothing). A test after a conjunct that could fail on an item of
+    /// another channel (arithmetic on the item) is not read: the copy
+    /// would raise that error, the overlay skips the item.
     fn counted_channels(
         filter: Option<&TExpr>,
         local: u32,
         channel: u32,
         variants: &[u32; 4],
     ) -> u8 {
-        let mut first = filter;
-        while let Some(TExpr {
-            kind: TExprKind::Binary(BinOp::And, l, _),
-            ..
-        }) = first
-        {
-            first = Some(l);
+        fn conjuncts<'e>(e: &'e TExpr, out: &mut Vec<&'e TExpr>) {
+            match &e.kind {
+                TExprKind::Binary(BinOp::And, l, r) => {
+                    conjuncts(l, out);
+                    conjuncts(r, out);
+                }
+                _ => out.push(e),
+            }
         }
-        let Some(TExpr {
-            kind: TExprKind::Binary(BinOp::Compare(CompareOp::Eq), l, r),
-            ..
-        }) = first
-        else {
-            return u8::MAX;
-        };
         let is_channel = |e: &TExpr| {
             matches!(&e.kind, TExprKind::Field(b, s)
                 if *s == channel && matches!(b.kind, TExprKind::Local(i) if i == local))
@@ -2177,16 +2176,67 @@ fn contact_reader(
             TExprKind::Const(Value::Enum(v)) => Some(*v),
             _ => None,
         };
-        let v = match (is_channel(l), is_channel(r)) {
-            (true, _) => variant(r),
-            (_, true) => variant(l),
-            _ => None,
-        };
-        match v.and_then(|v| variants.iter().position(|x| *x == v)) {
-            Some(c) => 1 << c,
-            // A variant no run contact has: the comprehension counts none of them.
-            None if v.is_some() => 0,
-            None => u8::MAX,
+        let mut tests = Vec::new();
+        if let Some(filter) = filter {
+            conjuncts(filter, &mut tests);
+        }
+        let mut counted = u8::MAX;
+        for test in tests {
+            let v = match &test.kind {
+                TExprKind::Binary(BinOp::Compare(CompareOp::Eq), l, r) => {
+                    match (is_channel(l), is_channel(r)) {
+                        (true, _) => variant(r),
+                        (_, true) => variant(l),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            counted &= match v.map(|v| variants.iter().position(|x| *x == v)) {
+                Some(Some(c)) => 1 << c,
+                // A variant no run contact has: the comprehension counts none of them.
+                Some(None) => 0,
+                None if item_safe(test, local) => u8::MAX,
+                None => return counted,
+            };
+        }
+        counted
+    }
+    /// Whether `e` reads the item `local` at all.
+    fn reads_item(e: &TExpr, local: u32) -> bool {
+        match &e.kind {
+            TExprKind::Local(i) => *i == local,
+            TExprKind::Const(_)
+            | TExprKind::Account
+            | TExprKind::AsOf
+            | TExprKind::Input(_)
+            | TExprKind::TableOutput { .. } => false,
+            TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+                reads_item(b, local)
+            }
+            TExprKind::Binary(_, a, b) => reads_item(a, local) || reads_item(b, local),
+            TExprKind::Call(_, args) => args.iter().any(|a| reads_item(a, local)),
+            TExprKind::Each(each) => [Some(&each.list), each.filter.as_ref(), each.body.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|x| reads_item(x, local)),
+        }
+    }
+    /// Whether evaluating `e` on an item can fail only as it would on any
+    /// other item: what it reads of the item is only compared, never
+    /// computed with.
+    fn item_safe(e: &TExpr, local: u32) -> bool {
+        if !reads_item(e, local) {
+            return true;
+        }
+        match &e.kind {
+            TExprKind::Local(_) => true,
+            TExprKind::Field(b, _) => item_safe(b, local),
+            TExprKind::Unary(crate::lang::syntax::ast::UnaryOp::Not, b) => item_safe(b, local),
+            TExprKind::Binary(BinOp::And | BinOp::Or | BinOp::Compare(_), a, b) => {
+                item_safe(a, local) && item_safe(b, local)
+            }
+            _ => false,
         }
     }
     fn reads(e: &TExpr, path: &[u32], channel: u32, variants: &[u32; 4]) -> Reader {
@@ -2420,9 +2470,9 @@ mod tests {
         accounts
     }
 
-    /// The shipped rules, in a temporary copy whose disputes rail tests its
-    /// computed `disputed` in two rows (so that it is kept per account).
-    fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
+    /// The shipped rules in a temporary copy, with `file` (under `rules/`)
+    /// edited: each `(from, to)` replaced once.
+    fn rules_edited(file: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
         fn copy(from: &std::path::Path, to: &std::path::Path) {
             std::fs::create_dir_all(to).expect("mkdir");
             for entry in std::fs::read_dir(from).expect("read dir") {
@@ -2440,13 +2490,88 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
             dir.path(),
         );
-        let file = dir.path().join("guardrails/disputes.yaml");
-        let text = std::fs::read_to_string(&file).expect("disputes");
-        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed: \"true\", collects: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
-        let edited = text.replacen("\ndefault:", &format!("{row}\ndefault:"), 1);
-        assert_ne!(edited, text);
-        std::fs::write(&file, edited).expect("write");
+        let file = dir.path().join(file);
+        let mut text = std::fs::read_to_string(&file).expect("rule file");
+        for (from, to) in edits {
+            assert!(text.contains(from), "`{from}` not found");
+            text = text.replacen(from, to, 1);
+        }
+        std::fs::write(&file, text).expect("write");
         dir
+    }
+
+    /// The shipped rules, in a temporary copy whose disputes rail tests its
+    /// computed `disputed` in two rows (so that it is kept per account).
+    fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
+        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed: \"true\", collects: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
+        rules_edited(
+            "guardrails/disputes.yaml",
+            &[("\ndefault:", &format!("{row}\ndefault:"))],
+        )
+    }
+
+    /// How reg_f reads the case's contacts with its two counts' filters
+    /// written `first` and `second` (`{}` the conversation count's extra test).
+    fn reg_f_reader(first: &str, second: &str) -> Reader {
+        let calls = "c.channel = call and c.date > action.date - 7 days and c.date <= action.date";
+        let talks = "c.channel = call and c.outcome = reached and c.date > action.date - 7 days and c.date <= action.date";
+        let dir = rules_edited(
+            "guardrails/reg_f.yaml",
+            &[
+                (calls, first),
+                (talks, &second.replace("{}", "c.outcome = reached")),
+            ],
+        );
+        let loaded = crate::policy::load(dir.path()).expect("rules load");
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let policy = loaded.policy.as_ref().expect("policy");
+        let reg_f = policy
+            .roles
+            .guards
+            .iter()
+            .position(|r| policy.plan.tables[r.table as usize].table.name == "reg_f")
+            .expect("reg_f");
+        let counted = policy.guard_plan.counted.as_ref().expect("reg_f counts");
+        counted.readers[reg_f]
+    }
+
+    /// A count's channel test is read from any conjunct of its filter's
+    /// top-level `and`, first or last; not under `or` or `not`, nor after a
+    /// conjunct that computes with the item (it could fail on a contact of
+    /// another channel, which the overlay leaves out).
+    #[test]
+    fn the_counted_channel_is_read_from_any_top_level_conjunct() {
+        let calls = Reader::Overlay {
+            channels: channel_bit(Channel::Call),
+        };
+        let all = Reader::Overlay { channels: u8::MAX };
+        let first = "c.channel = call and c.date > action.date - 7 days and c.date <= action.date";
+        let last = "c.date > action.date - 7 days and c.date <= action.date and c.channel = call";
+        let middle = "c.date > action.date - 7 days and c.channel = call and c.date <= action.date";
+        let talks_last =
+            "{} and c.date > action.date - 7 days and c.date <= action.date and c.channel = call";
+        let talks_first =
+            "c.channel = call and {} and c.date > action.date - 7 days and c.date <= action.date";
+        assert_eq!(reg_f_reader(first, talks_first), calls);
+        assert_eq!(reg_f_reader(last, talks_last), calls);
+        assert_eq!(reg_f_reader(middle, talks_first), calls);
+        // Under `or` or `not` the test does not restrict what is counted.
+        let either = "(c.channel = call or c.channel = sms) and c.date > action.date - 7 days and c.date <= action.date";
+        assert_eq!(reg_f_reader(either, talks_first), all);
+        let negated =
+            "not(c.channel != call) and c.date > action.date - 7 days and c.date <= action.date";
+        assert_eq!(reg_f_reader(negated, talks_last), all);
+        // After arithmetic on the item: every channel, as before.
+        let computed =
+            "c.date + 1 days > action.date - 6 days and c.date <= action.date and c.channel = call";
+        assert_eq!(reg_f_reader(computed, talks_first), all);
+        // Two tests that no contact passes both of: none is added.
+        let none = "c.channel = call and c.channel = sms and c.date <= action.date";
+        let talks_none = "c.channel = sms and {} and c.channel = call";
+        assert_eq!(
+            reg_f_reader(none, talks_none),
+            Reader::Overlay { channels: 0 }
+        );
     }
 
     /// The quiet rails read their account-only inputs as the evaluator does
