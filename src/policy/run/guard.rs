@@ -83,6 +83,17 @@ enum Verdict<'p> {
     },
 }
 
+/// One proposal as the rails are asked about it: its `guarded_action`
+/// variant, the run's contacts a counting rail reads after the case's
+/// ([`Overlay`]), and the `action` record, built for the first rail
+/// evaluated (most proposals meet none).
+struct Question<'a, 'p> {
+    kind: u32,
+    proposal: &'a Proposal<'p>,
+    counted: &'a [Value],
+    record: Option<Value>,
+}
+
 /// A local-time window's start and end (`"08:00"`), borrowed from the
 /// policy when the rail's row gives them as constants.
 type Span<'p> = (Text<'p>, Text<'p>);
@@ -497,7 +508,12 @@ impl<'p> Ctx<'p, '_> {
         let Some(kind) = guards.kind_of(&proposal.kind) else {
             return Ok(());
         };
-        let mut record: Option<Value> = None;
+        let mut question = Question {
+            kind,
+            proposal,
+            counted,
+            record: None,
+        };
         // A rail that counts contacts the run added reads more than the
         // account: what the account alone made of it (its walk) does not hold.
         let overlaid = |rail: usize| {
@@ -540,7 +556,7 @@ impl<'p> Ctx<'p, '_> {
                             continue;
                         }
                     }
-                    self.ask_rail(a.rail, kind, proposal, counted, &mut record, said, decided)?;
+                    self.ask_rail(a.rail, &mut question, said, decided)?;
                 }
                 if quiet && bit != 0 {
                     self.guard_memo
@@ -550,24 +566,20 @@ impl<'p> Ctx<'p, '_> {
             }
             _ => {
                 for g in 0..policy.roles.guards.len() {
-                    self.ask_rail(g, kind, proposal, counted, &mut record, said, None)?;
+                    self.ask_rail(g, &mut question, said, None)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Evaluates rail `g` for `proposal` (the `record` built if it was not
-    /// yet; the `counted` contacts after the case's), unless row `decided`
-    /// is known to decide it, and adds what it says to `said`.
-    #[allow(clippy::too_many_arguments)]
+    /// Evaluates rail `g` for the `question`'s proposal (its record built if
+    /// it was not yet; its `counted` contacts after the case's), unless row
+    /// `decided` is known to decide it, and adds what it says to `said`.
     fn ask_rail(
         &mut self,
         g: usize,
-        kind: u32,
-        proposal: &Proposal,
-        counted: &[Value],
-        record: &mut Option<Value>,
+        question: &mut Question,
         said: &mut SaidAll<'p>,
         decided: Option<u32>,
     ) -> Result<()> {
@@ -586,7 +598,13 @@ impl<'p> Ctx<'p, '_> {
                 Vec::new(),
             ),
             None => {
-                let record = record.get_or_insert_with(|| guards.record(kind, proposal));
+                let Question {
+                    kind,
+                    proposal,
+                    counted,
+                    record,
+                } = question;
+                let record = record.get_or_insert_with(|| guards.record(*kind, proposal));
                 let overlay = match &guards.counted {
                     Some(c) => Overlay::new(&c.path, counted),
                     None => Overlay::NONE,
