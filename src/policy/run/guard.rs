@@ -271,6 +271,9 @@ impl<'p> Ctx<'p, '_> {
                     },
                     rules,
                 ),
+                // Not due yet: it keeps its date whatever the rails say today,
+                // and is judged again on the day it would go out.
+                Verdict::Withhold { cancel: false, .. } if proposal.date > self.as_of => {}
                 Verdict::Withhold {
                     rules,
                     until,
