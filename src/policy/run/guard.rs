@@ -2223,31 +2223,11 @@ fn contact_reader(
         }
         counted
     }
-    /// Whether `e` reads the item `local` at all.
-    fn reads_item(e: &TExpr, local: u32) -> bool {
-        match &e.kind {
-            TExprKind::Local(i) => *i == local,
-            TExprKind::Const(_)
-            | TExprKind::Account
-            | TExprKind::AsOf
-            | TExprKind::Input(_)
-            | TExprKind::TableOutput { .. } => false,
-            TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
-                reads_item(b, local)
-            }
-            TExprKind::Binary(_, a, b) => reads_item(a, local) || reads_item(b, local),
-            TExprKind::Call(_, args) => args.iter().any(|a| reads_item(a, local)),
-            TExprKind::Each(each) => [Some(&each.list), each.filter.as_ref(), each.body.as_ref()]
-                .into_iter()
-                .flatten()
-                .any(|x| reads_item(x, local)),
-        }
-    }
     /// Whether evaluating `e` on an item can fail only as it would on any
     /// other item: what it reads of the item is only compared, never
     /// computed with.
     fn item_safe(e: &TExpr, local: u32) -> bool {
-        if !reads_item(e, local) {
+        if !crate::lang::compile::mentions_local(e, local) {
             return true;
         }
         match &e.kind {
