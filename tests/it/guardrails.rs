@@ -453,6 +453,81 @@ fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
     );
 }
 
+/// Reg F's limits are invariants too: lint proves them on the shipped pack,
+/// and weakening `seven_in_seven` to `">= 8"` leaves exactly seven calls in
+/// the seven days open. Lint then reports the violation with a real account
+/// (a rules test's, seven call attempts in the seven days ending on its as-of
+/// day): its pending call, postponed by the shipped rail, now goes out that
+/// day, and the account lint prints shows it, dry-run with either pack.
+#[test]
+fn weakening_reg_f_seven_in_seven_violates_its_invariant_with_a_real_call() {
+    let dir = shipped_rules();
+    let (diagnostics, proven) = lint_invariants(dir.path());
+    assert!(all_proven(&proven), "{proven}");
+    assert!(
+        !diagnostics
+            .iter()
+            .any(|d| d["code"] == "invariant-undecided" || d["code"] == "invariant-violated"),
+        "{diagnostics:?}"
+    );
+    let shipped = dir.path().join("shipped");
+    copy_dir(&dir.path().join("rules"), &shipped);
+    edit(
+        &dir.path().join("rules/guardrails/reg_f.yaml"),
+        r#"calls_in_7_days: ">= 7" }"#,
+        r#"calls_in_7_days: ">= 8" }"#,
+    );
+    let (diagnostics, _) = lint_invariants(dir.path());
+    let violated: Vec<&serde_json::Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "invariant-violated")
+        .collect();
+    assert_eq!(violated.len(), 1, "{diagnostics:?}");
+    let message = violated[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`never call when account.jurisdiction != GB"),
+        "{message}"
+    );
+    assert!(message.contains("of `reg_f` is violated"), "{message}");
+    assert!(
+        message.contains("gets `call` on 2026-11-22 through its pending event `first-call`"),
+        "{message}"
+    );
+    let account: serde_json::Value =
+        serde_json::from_str(&message[message.find('{').unwrap()..]).unwrap();
+    let calls = account["case"]["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["channel"] == "call" && c["date"].as_str().unwrap() > "2026-11-15")
+        .count();
+    assert_eq!(calls, 7, "{account}");
+    assert_ne!(account["jurisdiction"], "GB");
+    // The shipped rail postpones that call; the weakened one lets it out.
+    let yaml = format!("- {}\n", serde_json::to_string(&account).unwrap());
+    let run = |rules: &Path| {
+        std::fs::write(dir.path().join("cx.yaml"), &yaml).unwrap();
+        let out = crate::common::arrears(&[
+            "dry-run",
+            "--allow-analysis-errors",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--as-of",
+            "2026-11-22",
+            dir.path().join("cx.yaml").to_str().unwrap(),
+        ]);
+        stdout(&out)
+    };
+    let before = run(&shipped);
+    assert!(
+        before.contains("postpone event=first-call from=2026-11-22")
+            && before.contains("guard:reg_f/seven_in_seven"),
+        "{before}"
+    );
+    let after = run(&dir.path().join("rules"));
+    assert!(!after.contains("event=first-call"), "{after}");
+}
+
 /// A rail narrowed so that an SMS escapes it (the tester's edit): the strategy
 /// never proposes an SMS to a bankrupt customer, but a case opened before the
 /// bankruptcy carries one pending, so lint refutes the invariant with that
@@ -487,7 +562,7 @@ fn a_rail_that_lets_a_pending_sms_through_violates_its_invariant() {
     );
     let event = message.split('`').nth(7).unwrap();
     assert!(
-        message.contains(&format!("pending event `{event}`, due that day")),
+        message.contains(&format!("pending event `{event}`, carried out that day")),
         "{message}"
     );
     let as_of = message
@@ -557,7 +632,7 @@ fn an_invariant_the_analysis_cannot_decide_is_undecided() {
         .iter()
         .find(|d| d["code"] == "invariants-proven")
         .unwrap();
-    assert_eq!(proven["message"], "11 of 12 guard-rail invariants proven");
+    assert_eq!(proven["message"], "14 of 15 guard-rail invariants proven");
 }
 
 /// Utility accounts in winter whose case reaches its severance day: a GB

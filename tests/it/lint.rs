@@ -417,7 +417,7 @@ fn shipped_rules_lint_clean() {
     assert_eq!(
         stdout(&out).lines().last().unwrap_or(""),
         format!(
-            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 11 of 11 guard-rail invariants proven, 7 info(s) on what was not analysed",
+            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 14 of 14 guard-rail invariants proven, 7 info(s) on what was not analysed",
             docs.tables.len(),
             docs.templates.len(),
             docs.experiments.len()
@@ -439,7 +439,7 @@ fn shipped_rules_lint_clean() {
     assert_eq!(proven.len(), 1);
     assert_eq!(
         proven[0]["message"],
-        "11 of 11 guard-rail invariants proven"
+        "14 of 14 guard-rail invariants proven"
     );
     // The other notes: the seven cells that compare with an account value, each named where it is
     // written (the span starts at the cell's opening quote).

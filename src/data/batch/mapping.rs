@@ -411,6 +411,7 @@ impl Mapping {
             companions,
         };
         let value = ctx.record(&self.fields, row, &FieldPath::Root("account"), &mut errors);
+        ctx.unmatched_children(&mut errors);
         if errors.is_empty() {
             check_combinations(schema, &value, &mut errors);
         }
@@ -644,6 +645,53 @@ impl Ctx<'_> {
         }
     }
 
+    /// The list `n` is nested in (`promises` for `promises.payments`).
+    fn parent_of(&self, n: usize) -> Option<usize> {
+        let path = &self.mapping.lists[n].path;
+        self.mapping.lists.iter().position(|l| {
+            path.strip_prefix(&l.path)
+                .is_some_and(|r| r.starts_with('.'))
+        })
+    }
+
+    /// Rows of a nested list whose parent id (`PROMISE_ID`) names no item
+    /// of the account's parent list belong to nothing: an error naming the
+    /// file, line and id, not rows quietly dropped. A parent list left
+    /// unread (`--no-companion`) has no items to match.
+    fn unmatched_children(&self, errors: &mut Vec<FieldError>) {
+        for (n, plan) in self.mapping.lists.iter().enumerate() {
+            let (Some(pc), Some(p)) = (plan.parent_col, self.parent_of(n)) else {
+                continue;
+            };
+            let parent = &self.mapping.lists[p];
+            let Some(id_col) = parent.id_col.filter(|_| !parent.not_read) else {
+                continue;
+            };
+            let parent_rows = self.companions.get(p).map(Vec::as_slice).unwrap_or(&[]);
+            let rows = self.companions.get(n).map(Vec::as_slice).unwrap_or(&[]);
+            for (line, row) in rows {
+                let id = trim_cell(row.get(pc).unwrap_or(""));
+                let matched = parent_rows
+                    .iter()
+                    .any(|(_, r)| trim_cell(r.get(id_col).unwrap_or("")) == id);
+                if !matched {
+                    let column = plan.parent.as_deref().unwrap_or_default();
+                    errors.push(FieldError {
+                        field: format!("account.{}", parent.path),
+                        message: format!(
+                            "`{}` line {line} lists an item of `{}` for {column} `{}`, but the account has no item of `{}` with that id (`{}`)",
+                            plan.shown,
+                            plan.path,
+                            id.chars().take(40).collect::<String>(),
+                            parent.path,
+                            parent.shown
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
     fn list(
         &self,
         n: usize,
@@ -656,11 +704,7 @@ impl Ctx<'_> {
         // A nested list keeps only the rows of this parent item.
         let parent_id = match plan.parent_col {
             Some(_) => {
-                let parent = self.mapping.lists.iter().find(|l| {
-                    plan.path
-                        .strip_prefix(&l.path)
-                        .is_some_and(|r| r.starts_with('.'))
-                });
+                let parent = self.parent_of(n).map(|p| &self.mapping.lists[p]);
                 parent
                     .and_then(|p| p.id_col)
                     .map(|c| trim_cell(parent_row.get(c).unwrap_or("")))

@@ -2,14 +2,19 @@
 //! over the whole policy by `arrears lint`. The pack runs last on every
 //! proposal, so an invariant holds when, for each forbidden action type, one
 //! guard table stops it (withhold, cancel, a rechannel out of the forbidden
-//! set, or a postpone of an action that is not an event, which cannot wait and
-//! is withheld) at every point of its input space where `when` holds, first hit
-//! respected: decided on the table's boxes with the coverage search. A region
-//! left open is a candidate only: it becomes `invariant-violated` when an
-//! account built from it (on the rules' own test accounts) really gets the
-//! forbidden action from `policy::run`, proposed by the strategy or pending
-//! in its open case and let out; otherwise the invariant is
-//! `invariant-undecided`, never proven. It must not change what the run does.
+//! set, or a postpone: an action that is not an event cannot wait and is
+//! withheld, an event is asked about again on its new day) at every point of
+//! its input space where `when` holds, first hit respected: decided on the
+//! table's boxes with the coverage search. A condition is an input's
+//! expression (or its negation), or that expression compared with a constant,
+//! tested against the input's values. A region left open is a candidate only:
+//! it becomes `invariant-violated` when an account built from it (on the
+//! rules' own test accounts) really gets the forbidden action while `when`
+//! holds of it, from `policy::run` or as a pending event the case system
+//! carries out that day (the account's own, or one of the action's type added
+//! to its open case, as a case opened before the condition arose carries);
+//! otherwise the invariant is `invariant-undecided`,
+//! never proven. It must not change what the run does.
 
 use std::sync::Arc;
 
@@ -23,7 +28,7 @@ use super::{LEAF_BUDGET, PAIR_BUDGET};
 use crate::data::schema::{Schema, ACCOUNT, EVENT_TYPES};
 use crate::diagnostic::Diagnostic;
 use crate::lang::ir::{TExpr, TExprKind, Table};
-use crate::lang::syntax::ast::{Arg, BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::lang::syntax::ast::{Arg, BinaryOp, CompareOp, Expr, ExprKind, Literal, UnaryOp};
 use crate::lang::syntax::{canonical_expr, parse_expr};
 use crate::model::doc::InvariantDoc;
 use crate::model::spanned::Spanned;
@@ -31,7 +36,7 @@ use crate::policy::action::ActionKind;
 use crate::policy::case::Channel;
 use crate::policy::Policy;
 use crate::source::SourceFile;
-use crate::types::Value;
+use crate::types::{Type, Value};
 
 /// An account to build counterexamples on (a rules test's), and its `as_of`.
 pub struct Seed {
@@ -39,10 +44,21 @@ pub struct Seed {
     pub as_of: NaiveDate,
 }
 
-/// One condition of `when`: an input's expression, asserted or negated.
+/// One condition of `when`: an input's expression, asserted or negated; or
+/// an input's expression compared with a constant (`calls >= 7`,
+/// `account.jurisdiction != GB`), tested against that input's values.
 struct Condition {
     canonical: String,
     negated: bool,
+    compared: Option<Compared>,
+}
+
+/// `INPUT OP CONSTANT`: the input's expression (canonical), the operator and
+/// the constant as written (resolved against the input's type).
+struct Compared {
+    input: String,
+    op: CompareOp,
+    constant: Expr,
 }
 
 enum Outcome {
@@ -70,8 +86,8 @@ pub fn prove_all(
             }
             _ => Diagnostic::warning(code, file, span, message),
         };
-        let when = never.when.value.0.as_str();
-        let conditions = match conditions(when) {
+        let when_text = never.when.value.0.as_str();
+        let conditions = match conditions(when_text) {
             Ok(c) => c,
             Err(e) => {
                 out.push(at(
@@ -83,13 +99,29 @@ pub fn prove_all(
         };
         // Names and types were checked with the policy (`policy::documents`).
         let actions: Vec<String> = never.action.iter().map(|a| a.value.clone()).collect();
-        match prove(policy, &conditions, &actions, seeds) {
+        let schema = &policy.plan.program.schema;
+        let locals = [(
+            "action".to_string(),
+            Type::Record(schema.guard_action_record),
+        )];
+        let (typed, _) = crate::lang::check::standalone_expression(
+            schema,
+            file,
+            &never.when,
+            &locals,
+            &Type::Bool,
+        );
+        let when = Stated {
+            conditions: &conditions,
+            typed: typed.as_ref(),
+        };
+        match prove(policy, &when, &actions, seeds) {
             Outcome::Proven => proven += 1,
             Outcome::Violated(action, account, rules, as_of) => out.push(
                 at(
                     "invariant-violated",
                     format!(
-                        "invariant `never {action} when {when}` of `{pack}` is violated: this account gets `{action}` on {as_of} through {}: {}",
+                        "invariant `never {action} when {when_text}` of `{pack}` is violated: this account gets `{action}` on {as_of} through {}: {}",
                         if rules.is_empty() { "no rule".to_string() } else { rules.join(" → ") },
                         account
                     ),
@@ -98,7 +130,7 @@ pub fn prove_all(
             ),
             Outcome::Undecided(why) => out.push(at(
                 "invariant-undecided",
-                format!("invariant `never {} when {when}` of `{pack}` cannot be decided: {why}", actions.join(", ")),
+                format!("invariant `never {} when {when_text}` of `{pack}` cannot be decided: {why}", actions.join(", ")),
             )),
         }
     }
@@ -130,34 +162,104 @@ fn split(e: &Expr, out: &mut Vec<Condition>) {
             split(a, out);
             split(b, out);
         }
-        ExprKind::Unary(UnaryOp::Not, inner) => out.push(Condition {
-            canonical: canonical_expr(inner),
-            negated: true,
-        }),
+        ExprKind::Unary(UnaryOp::Not, inner) => out.push(condition(inner, true)),
         ExprKind::Call(call) if call.function.name == "not" && call.args.len() == 1 => {
             match &call.args[0] {
-                Arg::Expr(inner) => out.push(Condition {
-                    canonical: canonical_expr(inner),
-                    negated: true,
-                }),
-                Arg::Each(_) => out.push(Condition {
-                    canonical: canonical_expr(e),
-                    negated: false,
-                }),
+                Arg::Expr(inner) => out.push(condition(inner, true)),
+                Arg::Each(_) => out.push(condition(e, false)),
             }
         }
-        _ => out.push(Condition {
-            canonical: canonical_expr(e),
-            negated: false,
-        }),
+        _ => out.push(condition(e, false)),
     }
+}
+
+/// One condition; a comparison of an expression with a constant (a literal
+/// or a bare word, an enum variant) also says which.
+fn condition(e: &Expr, negated: bool) -> Condition {
+    let is_constant = |x: &Expr| match &x.kind {
+        ExprKind::Literal(_) => true,
+        ExprKind::Path(p) => p.len() == 1 && p[0].name != "as_of",
+        _ => false,
+    };
+    let compared = match &e.kind {
+        ExprKind::Binary(op, a, b) => {
+            let op = compare_op(*op);
+            match (op, is_constant(a), is_constant(b)) {
+                (Some(op), false, true) => Some(Compared {
+                    input: canonical_expr(a),
+                    op,
+                    constant: (**b).clone(),
+                }),
+                (Some(op), true, false) => Some(Compared {
+                    input: canonical_expr(b),
+                    op: match op {
+                        CompareOp::Lt => CompareOp::Gt,
+                        CompareOp::Le => CompareOp::Ge,
+                        CompareOp::Gt => CompareOp::Lt,
+                        CompareOp::Ge => CompareOp::Le,
+                        op => op,
+                    },
+                    constant: (**a).clone(),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Condition {
+        canonical: canonical_expr(e),
+        negated,
+        compared,
+    }
+}
+
+fn compare_op(op: BinaryOp) -> Option<CompareOp> {
+    Some(match op {
+        BinaryOp::Eq => CompareOp::Eq,
+        BinaryOp::Ne => CompareOp::Ne,
+        BinaryOp::Lt => CompareOp::Lt,
+        BinaryOp::Le => CompareOp::Le,
+        BinaryOp::Gt => CompareOp::Gt,
+        BinaryOp::Ge => CompareOp::Ge,
+        _ => return None,
+    })
+}
+
+/// The constant of a comparison as a value of `ty`, the input's type
+/// (`None`: not one it can be compared with).
+fn constant_of(schema: &Schema, ty: &Type, e: &Expr) -> Option<Value> {
+    Some(match (&e.kind, ty) {
+        (ExprKind::Path(p), Type::Enum(id)) => Value::Enum(schema.variant(*id, &p[0].name)?),
+        (ExprKind::Literal(Literal::Text(t)), Type::Enum(id)) => {
+            Value::Enum(schema.variant(*id, t)?)
+        }
+        (ExprKind::Literal(Literal::Text(t)), Type::Text) => Value::Text(t.as_str().into()),
+        (ExprKind::Literal(Literal::Integer(i)), Type::Integer) => Value::Int(*i),
+        (ExprKind::Literal(Literal::Days(i)), Type::Days) => Value::Int(*i),
+        (ExprKind::Literal(Literal::Integer(i)), Type::Decimal | Type::Money) => {
+            Value::Dec((*i).into())
+        }
+        (ExprKind::Literal(Literal::Decimal(d)), Type::Decimal | Type::Money) => Value::Dec(*d),
+        (ExprKind::Literal(Literal::Money { amount, .. }), Type::Money) => Value::Dec(*amount),
+        (ExprKind::Literal(Literal::Date(d)), Type::Date) => Value::Date(*d),
+        (ExprKind::Literal(Literal::Bool(b)), Type::Bool) => Value::Bool(*b),
+        _ => return None,
+    })
 }
 
 fn canonical_text(text: &str) -> Option<String> {
     parse_expr(text).ok().map(|e| canonical_expr(&e))
 }
 
-fn prove(policy: &Policy, when: &[Condition], actions: &[String], seeds: &[Seed]) -> Outcome {
+/// An invariant's `when`: its conditions, and the whole expression checked
+/// (`None` if it did not check: then no counterexample is confirmed).
+struct Stated<'a> {
+    conditions: &'a [Condition],
+    typed: Option<&'a TExpr>,
+}
+
+fn prove(policy: &Policy, stated: &Stated, actions: &[String], seeds: &[Seed]) -> Outcome {
+    let when = stated.conditions;
     let program = &policy.plan.program;
     let schema = &program.schema;
     let mut why = Vec::new();
@@ -182,7 +284,7 @@ fn prove(policy: &Policy, when: &[Condition], actions: &[String], seeds: &[Seed]
             }
         }
         if !proven {
-            if let Some(v) = confirm(policy, when, action, &candidates, seeds) {
+            if let Some(v) = confirm(policy, stated, action, &candidates, seeds) {
                 return v;
             }
             why.push(format!(
@@ -206,7 +308,8 @@ fn stops(
     if !matches!(table.hit, crate::lang::ir::HitPolicy::First) {
         return Err("not a `first` table".into());
     }
-    let space = build_space(schema, table).map_err(|_| "too large to analyse".to_string())?;
+    let space = build_space(schema, &with_cuts(schema, table, when))
+        .map_err(|_| "too large to analyse".to_string())?;
     let region = restrict(schema, table, &space, when, action)?;
     if region.iter().any(Bits::is_empty) {
         return Ok(None);
@@ -231,7 +334,11 @@ fn stops(
             Some("withhold" | "cancel") => true,
             // A nomination or plan offer cannot wait for a later day: the
             // pipeline withholds what a rail postpones (`policy::run::guard`).
-            Some("postpone") => !EVENT_TYPES.contains(&action),
+            // An event moves, and every rail is asked again for its new day
+            // (at most 400 days, then it is withheld): this rail stops it
+            // again on any day the condition still holds, so it never goes
+            // out on one.
+            Some("postpone") => true,
             Some("rechannel") => channel
                 .and_then(|c| variant(&outputs[c]))
                 .is_some_and(|to| !forbidden.iter().any(|f| f == Channel::event_type_of(&to))),
@@ -282,6 +389,42 @@ fn stops(
     Ok(open.first().map(|g| super::search::first_point(g)))
 }
 
+/// `table` with a row per compared condition after its own, whose cell on
+/// the compared input is the comparison: its ends become cut points of that
+/// column, so every piece lies wholly on one side of it. The rows are never
+/// asked ([`stops`] walks the table's own rows).
+fn with_cuts(schema: &Schema, table: &Table, when: &[Condition]) -> Table {
+    let mut cut = table.clone();
+    for cond in when {
+        let Some(c) = &cond.compared else { continue };
+        for (i, input) in table.inputs.iter().enumerate() {
+            if canonical_text(&input.text).as_deref() != Some(c.input.as_str()) {
+                continue;
+            }
+            let Some(value) = constant_of(schema, &input.expr.ty, &c.constant) else {
+                continue;
+            };
+            let Some(template) = table.rows.first() else {
+                continue;
+            };
+            let mut row = template.clone();
+            for cell in &mut row.cells {
+                cell.negated = false;
+                cell.tests.clear();
+            }
+            row.cells[i].tests = vec![crate::lang::ir::TTest::Compare(
+                c.op,
+                TExpr {
+                    kind: TExprKind::Const(value),
+                    ty: input.expr.ty.clone(),
+                },
+            )];
+            cut.rows.push(row);
+        }
+    }
+    cut
+}
+
 /// The table's input space narrowed to `when` and the action type: an input
 /// whose expression is a condition of `when` is true (false or null when
 /// negated); one that reads only the action's type and channel takes its value.
@@ -310,6 +453,15 @@ fn restrict(
             b
         };
         for (k, cond) in when.iter().enumerate() {
+            let compared = cond
+                .compared
+                .as_ref()
+                .filter(|c| text.as_deref() == Some(c.input.as_str()));
+            if let Some(c) = compared {
+                matched[k] = true;
+                bits.intersect_with(&compared_pieces(schema, input, col, c, cond.negated)?);
+                continue;
+            }
             if text.as_deref() == Some(cond.canonical.as_str()) {
                 matched[k] = true;
                 if finite {
@@ -348,6 +500,57 @@ fn restrict(
     Ok(region)
 }
 
+/// The pieces of `col` (input `input`'s column, cut at the constant by
+/// [`with_cuts`]) where `INPUT OP CONSTANT` holds (fails or is null when
+/// negated): each piece lies wholly on one side, so its value decides it.
+fn compared_pieces(
+    schema: &Schema,
+    input: &crate::lang::ir::Input,
+    col: &super::space::Column,
+    c: &Compared,
+    negated: bool,
+) -> Result<Bits, String> {
+    let n = col.shown.len();
+    let undecided = || {
+        format!(
+            "`{} {} {}` cannot be tested against the input `{}`'s values",
+            c.input,
+            c.op.as_str(),
+            canonical_expr(&c.constant),
+            input.name
+        )
+    };
+    let constant = constant_of(schema, &input.expr.ty, &c.constant).ok_or_else(undecided)?;
+    let exact = match &col.layout {
+        _ if col.whole => false,
+        Layout::Ordered { .. } => true,
+        // A text column's "other" piece holds many texts: only (in)equality
+        // with one of its literals is decided.
+        Layout::Finite { other_text } => {
+            !*other_text
+                || (matches!(c.op, CompareOp::Eq | CompareOp::Ne)
+                    && col.values.iter().any(|v| v.as_ref() == Some(&constant)))
+        }
+        Layout::Opaque => false,
+    };
+    if !exact {
+        return Err(undecided());
+    }
+    let mut bits = Bits::new(n);
+    for p in 0..n {
+        let value = match (&col.values[p], col.null && p + 1 == n) {
+            (_, true) => Value::Null,
+            (Some(v), false) => v.clone(),
+            (None, false) => return Err(undecided()),
+        };
+        let holds = crate::lang::semantics::compare(c.op, &value, &constant);
+        if holds != negated {
+            bits.set(p);
+        }
+    }
+    Ok(bits)
+}
+
 /// The built-in `action` record of a proposal of type `action` (date, time and event unknown).
 fn action_record(schema: &Schema, action: &str) -> Value {
     let variant = |e: &str, n: &str| schema.enum_by_name(e).and_then(|e| schema.variant(e, n));
@@ -368,6 +571,26 @@ fn action_record(schema: &Schema, action: &str) -> Value {
     )
 }
 
+/// The `action` record of a proposal the run made: its type, channel, event
+/// id, day and time, not pending (as `policy::run::guard` asks the rails).
+fn action_record_of(
+    schema: &Schema,
+    action: &str,
+    event: Option<&str>,
+    date: NaiveDate,
+    time: Option<&str>,
+) -> Value {
+    let Value::Record(fields) = action_record(schema, action) else {
+        return Value::Null;
+    };
+    let mut fields = fields.to_vec();
+    fields[2] = event.map_or(Value::Null, |e| Value::Text(e.into()));
+    fields[3] = Value::Date(date);
+    fields[4] = time.map_or(Value::Null, |t| Value::Text(t.into()));
+    fields[5] = Value::Bool(false);
+    Value::Record(fields.into())
+}
+
 /// Whether `e` reads nothing but `action.type` and `action.channel` (fields 0 and 1 of the param).
 fn reads_only_action_kind(e: &TExpr) -> bool {
     match &e.kind {
@@ -381,26 +604,32 @@ fn reads_only_action_kind(e: &TExpr) -> bool {
 
 /// Tries each seed with the conditions of `when` that are plain account
 /// fields set true (false when negated) and the open point's plain-path
-/// inputs set; the first that `policy::run` gives `action` is the counterexample.
+/// inputs set; the first that `policy::run` gives `action` while `when`
+/// holds of it (evaluated on the account and that action) is the
+/// counterexample. A condition that is not a plain field (a count of the
+/// case's contacts) holds only if the seed makes it hold.
 fn confirm(
     policy: &Policy,
-    when: &[Condition],
+    stated: &Stated,
     action: &str,
     candidates: &[(String, usize, Vec<usize>)],
     seeds: &[Seed],
 ) -> Option<Outcome> {
     let program = &policy.plan.program;
     let schema = &program.schema;
-    let paths: Vec<(Vec<String>, bool)> = when
+    let typed = stated.typed?;
+    let paths: Vec<(Vec<String>, bool)> = stated
+        .conditions
         .iter()
-        .map(|c| {
+        .filter(|c| c.compared.is_none())
+        .filter_map(|c| {
             let segments = c.canonical.strip_prefix("account.")?;
             segments
                 .split('.')
                 .all(|s| s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))
                 .then(|| (segments.split('.').map(String::from).collect(), !c.negated))
         })
-        .collect::<Option<_>>()?;
+        .collect();
     for seed in seeds {
         for (_, t, point) in candidates.iter().filter(|(a, _, _)| a == action) {
             let table = &program.tables[*t];
@@ -420,51 +649,113 @@ fn confirm(
             for (path, value) in &paths {
                 set(&mut account, path, Json::Bool(*value));
             }
-            let Ok(decoded) = crate::data::snapshot::decode_account(schema, &account) else {
-                continue;
-            };
-            let Ok(run) = crate::policy::run(policy, &decoded, seed.as_of, false) else {
-                continue;
-            };
-            let got = run.actions.iter().find(|a| match &a.kind {
-                ActionKind::ScheduleEvent { event_type, .. } => **event_type == *action,
-                ActionKind::NominateSeverance { .. } => action == "nominate_severance",
-                ActionKind::OfferPaymentPlan { .. } => action == "offer_payment_plan",
-                _ => false,
-            });
-            if let Some(a) = got {
-                let rules = a.rules.iter().map(|r| r.to_string()).collect();
-                return Some(Outcome::Violated(
-                    action.to_string(),
-                    account,
-                    rules,
-                    seed.as_of,
-                ));
-            }
-            if let Some(violated) = pending_gets_through(policy, &account, action, seed.as_of) {
-                return Some(violated);
+            // As built, then (for an event type) with such an event pending in its open case,
+            // as a case opened before the condition arose carries one.
+            let pending = with_pending_event(policy, &account, action, seed.as_of);
+            for account in std::iter::once(account).chain(pending) {
+                if let Some(v) = violation(policy, typed, action, account, seed.as_of) {
+                    return Some(v);
+                }
             }
         }
     }
     None
 }
 
-/// The same account with an event of type `action` pending in its open case
-/// and due today, as a case opened before the condition arose carries one:
-/// violated when the run lets it go out (no withhold, cancel, postpone,
-/// rechannel or hold names it, and the case is not closed or re-treated).
-fn pending_gets_through(
+/// The violation `account` shows, if any: the run proposes `action` while
+/// `when` holds, or the case system carries out such an event pending that day.
+fn violation(
+    policy: &Policy,
+    typed: &TExpr,
+    action: &str,
+    account: Json,
+    as_of: NaiveDate,
+) -> Option<Outcome> {
+    let schema = &policy.plan.program.schema;
+    let decoded = crate::data::snapshot::decode_account(schema, &account).ok()?;
+    let run = crate::policy::run(policy, &decoded, as_of, false).ok()?;
+    let got = run.actions.iter().find(|a| {
+        let record = match &a.kind {
+            ActionKind::ScheduleEvent {
+                event_type,
+                event,
+                date,
+                timing,
+                ..
+            } if **event_type == *action => {
+                let time = timing.as_ref().and_then(|t| t.time.as_deref());
+                action_record_of(schema, action, Some(event), *date, time)
+            }
+            ActionKind::NominateSeverance { .. } if action == "nominate_severance" => {
+                action_record_of(schema, action, None, as_of, None)
+            }
+            ActionKind::OfferPaymentPlan { .. } if action == "offer_payment_plan" => {
+                action_record_of(schema, action, None, as_of, None)
+            }
+            _ => return false,
+        };
+        let locals = std::slice::from_ref(&record);
+        matches!(
+            crate::lang::semantics::eval_standalone(typed, &decoded, as_of, locals),
+            Ok(Value::Bool(true))
+        )
+    });
+    if let Some(a) = got {
+        let rules = a.rules.iter().map(|r| r.to_string()).collect();
+        return Some(Outcome::Violated(action.to_string(), account, rules, as_of));
+    }
+    // A pending event the rails let through makes no action: the case
+    // system carries it out today, as `simulate` does.
+    let case = account
+        .get("case")
+        .and_then(|c| serde_json::from_value(c.clone()).ok());
+    let mut next = crate::policy::case::apply(case, &run.actions, as_of);
+    let carried = next
+        .as_mut()
+        .map(|c| crate::policy::case::execute_due(c, as_of))
+        .unwrap_or_default();
+    let went_out = carried.iter().find(|e| {
+        let record = action_record_of(schema, action, Some(&e.id), as_of, e.time.as_deref());
+        e.event_type == action
+            && matches!(
+                crate::lang::semantics::eval_standalone(
+                    typed,
+                    &decoded,
+                    as_of,
+                    std::slice::from_ref(&record)
+                ),
+                Ok(Value::Bool(true))
+            )
+    });
+    if let Some(e) = went_out {
+        return Some(Outcome::Violated(
+            action.to_string(),
+            account,
+            vec![format!(
+                "its pending event `{}`, carried out that day",
+                e.id
+            )],
+            as_of,
+        ));
+    }
+    None
+}
+
+/// `account` with an event of type `action` pending in its open case and due
+/// on `as_of` (under a template event id of that type, so that no rail reads
+/// a made-up one); `None` without an open case or for an action that is not
+/// an event.
+fn with_pending_event(
     policy: &Policy,
     account: &Json,
     action: &str,
     as_of: NaiveDate,
-) -> Option<Outcome> {
+) -> Option<Json> {
     if !EVENT_TYPES.contains(&action) {
         return None;
     }
     let mut account = account.clone();
     let case = account.get_mut("case")?.as_object_mut()?;
-    // A real event id of that type (a template's), so that no rail reads a made-up one.
     let id = policy
         .templates
         .values()
@@ -485,31 +776,7 @@ fn pending_gets_through(
             case.insert("events".into(), Json::Array(vec![event]));
         }
     }
-    let schema = &policy.plan.program.schema;
-    let decoded = crate::data::snapshot::decode_account(schema, &account).ok()?;
-    let run = crate::policy::run(policy, &decoded, as_of, false).ok()?;
-    let stopped = run.actions.iter().any(|a| match &a.kind {
-        ActionKind::CancelEvent { event, .. } => *event == id,
-        ActionKind::Withhold { event, .. } => event.as_deref() == Some(id.as_str()),
-        ActionKind::Postpone { event, .. } | ActionKind::Rechannel { event, .. } => **event == id,
-        ActionKind::HoldContact {
-            withheld,
-            cancelled,
-            ..
-        } => withheld.contains(&id) || cancelled.contains(&id),
-        ActionKind::CloseCase { .. }
-        | ActionKind::RetreatCase { .. }
-        | ActionKind::CancelPendingEvents => true,
-        _ => false,
-    });
-    (!stopped).then(|| {
-        Outcome::Violated(
-            action.to_string(),
-            account,
-            vec![format!("its case's pending event `{id}`, due that day")],
-            as_of,
-        )
-    })
+    Some(account)
 }
 
 /// The field names of an input that is a plain account path.

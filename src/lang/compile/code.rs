@@ -850,7 +850,7 @@ fn item_path(e: &TExpr, local: u32) -> Option<Box<[u32]>> {
 }
 
 /// Whether `e` reads local `local` anywhere.
-fn mentions_local(e: &TExpr, local: u32) -> bool {
+pub(crate) fn mentions_local(e: &TExpr, local: u32) -> bool {
     match &e.kind {
         TExprKind::Local(i) => *i == local,
         TExprKind::Const(_)

@@ -24,6 +24,7 @@ use crate::types::{Type, Value};
 pub use bits::{First, RowBits, Selection};
 use cell::compile_cell;
 pub use cell::{Bound, CellTest, Matcher, Operands};
+pub(crate) use code::mentions_local;
 pub use code::Code;
 pub(crate) use fold::fold;
 pub use index::RowIndex;

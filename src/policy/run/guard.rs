@@ -83,6 +83,17 @@ enum Verdict<'p> {
     },
 }
 
+/// One proposal as the rails are asked about it: its `guarded_action`
+/// variant, the run's contacts a counting rail reads after the case's
+/// ([`Overlay`]), and the `action` record, built for the first rail
+/// evaluated (most proposals meet none).
+struct Question<'a, 'p> {
+    kind: u32,
+    proposal: &'a Proposal<'p>,
+    counted: &'a [Value],
+    record: Option<Value>,
+}
+
 /// A local-time window's start and end (`"08:00"`), borrowed from the
 /// policy when the rail's row gives them as constants.
 type Span<'p> = (Text<'p>, Text<'p>);
@@ -260,6 +271,9 @@ impl<'p> Ctx<'p, '_> {
                     },
                     rules,
                 ),
+                // Not due yet: it keeps its date whatever the rails say today,
+                // and is judged again on the day it would go out.
+                Verdict::Withhold { cancel: false, .. } if proposal.date > self.as_of => {}
                 Verdict::Withhold {
                     rules,
                     until,
@@ -497,7 +511,12 @@ impl<'p> Ctx<'p, '_> {
         let Some(kind) = guards.kind_of(&proposal.kind) else {
             return Ok(());
         };
-        let mut record: Option<Value> = None;
+        let mut question = Question {
+            kind,
+            proposal,
+            counted,
+            record: None,
+        };
         // A rail that counts contacts the run added reads more than the
         // account: what the account alone made of it (its walk) does not hold.
         let overlaid = |rail: usize| {
@@ -540,7 +559,7 @@ impl<'p> Ctx<'p, '_> {
                             continue;
                         }
                     }
-                    self.ask_rail(a.rail, kind, proposal, counted, &mut record, said, decided)?;
+                    self.ask_rail(a.rail, &mut question, said, decided)?;
                 }
                 if quiet && bit != 0 {
                     self.guard_memo
@@ -550,24 +569,20 @@ impl<'p> Ctx<'p, '_> {
             }
             _ => {
                 for g in 0..policy.roles.guards.len() {
-                    self.ask_rail(g, kind, proposal, counted, &mut record, said, None)?;
+                    self.ask_rail(g, &mut question, said, None)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Evaluates rail `g` for `proposal` (the `record` built if it was not
-    /// yet; the `counted` contacts after the case's), unless row `decided`
-    /// is known to decide it, and adds what it says to `said`.
-    #[allow(clippy::too_many_arguments)]
+    /// Evaluates rail `g` for the `question`'s proposal (its record built if
+    /// it was not yet; its `counted` contacts after the case's), unless row
+    /// `decided` is known to decide it, and adds what it says to `said`.
     fn ask_rail(
         &mut self,
         g: usize,
-        kind: u32,
-        proposal: &Proposal,
-        counted: &[Value],
-        record: &mut Option<Value>,
+        question: &mut Question,
         said: &mut SaidAll<'p>,
         decided: Option<u32>,
     ) -> Result<()> {
@@ -586,7 +601,13 @@ impl<'p> Ctx<'p, '_> {
                 Vec::new(),
             ),
             None => {
-                let record = record.get_or_insert_with(|| guards.record(kind, proposal));
+                let Question {
+                    kind,
+                    proposal,
+                    counted,
+                    record,
+                } = question;
+                let record = record.get_or_insert_with(|| guards.record(*kind, proposal));
                 let overlay = match &guards.counted {
                     Some(c) => Overlay::new(&c.path, counted),
                     None => Overlay::NONE,
@@ -1975,8 +1996,9 @@ enum Reader {
     No,
     /// Only as the list of comprehensions, which count contacts of these
     /// channels only (a bit per [`Channel`]; a comprehension whose filter
-    /// starts with `c.channel = <variant>` skips the others before reading
-    /// anything else of them): the run's contacts are an [`Overlay`].
+    /// has `c.channel = <variant>` among its top-level `and`s skips the
+    /// others, and what it tests of them before can fail on none): the
+    /// run's contacts are an [`Overlay`].
     Overlay { channels: u8 },
     /// Otherwise (the whole case or account, the list as a value, another
     /// table): asked on a copy of the account with the run's contacts.
@@ -2146,29 +2168,27 @@ fn contact_reader(
         matches!(at.kind, TExprKind::Account).then_some(slots)
     }
     /// The channels a comprehension over the list with item `local` and
-    /// this filter counts: those its first test, `c.channel = <variant>`,
-    /// lets through (all: another first test).
+    /// this filter counts: those its tests `c.channel = <variant>` let
+    /// through, each a conjunct of the filter's top-level `and`s, in any
+    /// place (all: no such conjunct; a test under `or` or `not` says
+    /// nothing). A test after a conjunct that could fail on an item of
+    /// another channel (arithmetic on the item) is not read: the copy
+    /// would raise that error, the overlay skips the item.
     fn counted_channels(
         filter: Option<&TExpr>,
         local: u32,
         channel: u32,
         variants: &[u32; 4],
     ) -> u8 {
-        let mut first = filter;
-        while let Some(TExpr {
-            kind: TExprKind::Binary(BinOp::And, l, _),
-            ..
-        }) = first
-        {
-            first = Some(l);
+        fn conjuncts<'e>(e: &'e TExpr, out: &mut Vec<&'e TExpr>) {
+            match &e.kind {
+                TExprKind::Binary(BinOp::And, l, r) => {
+                    conjuncts(l, out);
+                    conjuncts(r, out);
+                }
+                _ => out.push(e),
+            }
         }
-        let Some(TExpr {
-            kind: TExprKind::Binary(BinOp::Compare(CompareOp::Eq), l, r),
-            ..
-        }) = first
-        else {
-            return u8::MAX;
-        };
         let is_channel = |e: &TExpr| {
             matches!(&e.kind, TExprKind::Field(b, s)
                 if *s == channel && matches!(b.kind, TExprKind::Local(i) if i == local))
@@ -2177,16 +2197,47 @@ fn contact_reader(
             TExprKind::Const(Value::Enum(v)) => Some(*v),
             _ => None,
         };
-        let v = match (is_channel(l), is_channel(r)) {
-            (true, _) => variant(r),
-            (_, true) => variant(l),
-            _ => None,
-        };
-        match v.and_then(|v| variants.iter().position(|x| *x == v)) {
-            Some(c) => 1 << c,
-            // A variant no run contact has: the comprehension counts none of them.
-            None if v.is_some() => 0,
-            None => u8::MAX,
+        let mut tests = Vec::new();
+        if let Some(filter) = filter {
+            conjuncts(filter, &mut tests);
+        }
+        let mut counted = u8::MAX;
+        for test in tests {
+            let v = match &test.kind {
+                TExprKind::Binary(BinOp::Compare(CompareOp::Eq), l, r) => {
+                    match (is_channel(l), is_channel(r)) {
+                        (true, _) => variant(r),
+                        (_, true) => variant(l),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            counted &= match v.map(|v| variants.iter().position(|x| *x == v)) {
+                Some(Some(c)) => 1 << c,
+                // A variant no run contact has: the comprehension counts none of them.
+                Some(None) => 0,
+                None if item_safe(test, local) => u8::MAX,
+                None => return counted,
+            };
+        }
+        counted
+    }
+    /// Whether evaluating `e` on an item can fail only as it would on any
+    /// other item: what it reads of the item is only compared, never
+    /// computed with.
+    fn item_safe(e: &TExpr, local: u32) -> bool {
+        if !crate::lang::compile::mentions_local(e, local) {
+            return true;
+        }
+        match &e.kind {
+            TExprKind::Local(_) => true,
+            TExprKind::Field(b, _) => item_safe(b, local),
+            TExprKind::Unary(crate::lang::syntax::ast::UnaryOp::Not, b) => item_safe(b, local),
+            TExprKind::Binary(BinOp::And | BinOp::Or | BinOp::Compare(_), a, b) => {
+                item_safe(a, local) && item_safe(b, local)
+            }
+            _ => false,
         }
     }
     fn reads(e: &TExpr, path: &[u32], channel: u32, variants: &[u32; 4]) -> Reader {
@@ -2420,9 +2471,9 @@ mod tests {
         accounts
     }
 
-    /// The shipped rules, in a temporary copy whose disputes rail tests its
-    /// computed `disputed` in two rows (so that it is kept per account).
-    fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
+    /// The shipped rules in a temporary copy, with `file` (under `rules/`)
+    /// edited: each `(from, to)` replaced once.
+    fn rules_edited(file: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
         fn copy(from: &std::path::Path, to: &std::path::Path) {
             std::fs::create_dir_all(to).expect("mkdir");
             for entry in std::fs::read_dir(from).expect("read dir") {
@@ -2440,13 +2491,88 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
             dir.path(),
         );
-        let file = dir.path().join("guardrails/disputes.yaml");
-        let text = std::fs::read_to_string(&file).expect("disputes");
-        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed: \"true\", collects: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
-        let edited = text.replacen("\ndefault:", &format!("{row}\ndefault:"), 1);
-        assert_ne!(edited, text);
-        std::fs::write(&file, edited).expect("write");
+        let file = dir.path().join(file);
+        let mut text = std::fs::read_to_string(&file).expect("rule file");
+        for (from, to) in edits {
+            assert!(text.contains(from), "`{from}` not found");
+            text = text.replacen(from, to, 1);
+        }
+        std::fs::write(&file, text).expect("write");
         dir
+    }
+
+    /// The shipped rules, in a temporary copy whose disputes rail tests its
+    /// computed `disputed` in two rows (so that it is kept per account).
+    fn rules_with_a_shared_computed_input() -> tempfile::TempDir {
+        let row = "\n  - id: disputed_severance\n    description: A second row on the same computed input.\n    when: { disputed: \"true\", collects: \"false\" }\n    then: { effect: withhold, reason: '\"disputed\"' }\n";
+        rules_edited(
+            "guardrails/disputes.yaml",
+            &[("\ndefault:", &format!("{row}\ndefault:"))],
+        )
+    }
+
+    /// How reg_f reads the case's contacts with its two counts' filters
+    /// written `first` and `second` (`{}` the conversation count's extra test).
+    fn reg_f_reader(first: &str, second: &str) -> Reader {
+        let calls = "c.channel = call and c.date > action.date - 7 days and c.date <= action.date";
+        let talks = "c.channel = call and c.outcome = reached and c.date > action.date - 7 days and c.date <= action.date";
+        let dir = rules_edited(
+            "guardrails/reg_f.yaml",
+            &[
+                (calls, first),
+                (talks, &second.replace("{}", "c.outcome = reached")),
+            ],
+        );
+        let loaded = crate::policy::load(dir.path()).expect("rules load");
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let policy = loaded.policy.as_ref().expect("policy");
+        let reg_f = policy
+            .roles
+            .guards
+            .iter()
+            .position(|r| policy.plan.tables[r.table as usize].table.name == "reg_f")
+            .expect("reg_f");
+        let counted = policy.guard_plan.counted.as_ref().expect("reg_f counts");
+        counted.readers[reg_f]
+    }
+
+    /// A count's channel test is read from any conjunct of its filter's
+    /// top-level `and`, first or last; not under `or` or `not`, nor after a
+    /// conjunct that computes with the item (it could fail on a contact of
+    /// another channel, which the overlay leaves out).
+    #[test]
+    fn the_counted_channel_is_read_from_any_top_level_conjunct() {
+        let calls = Reader::Overlay {
+            channels: channel_bit(Channel::Call),
+        };
+        let all = Reader::Overlay { channels: u8::MAX };
+        let first = "c.channel = call and c.date > action.date - 7 days and c.date <= action.date";
+        let last = "c.date > action.date - 7 days and c.date <= action.date and c.channel = call";
+        let middle = "c.date > action.date - 7 days and c.channel = call and c.date <= action.date";
+        let talks_last =
+            "{} and c.date > action.date - 7 days and c.date <= action.date and c.channel = call";
+        let talks_first =
+            "c.channel = call and {} and c.date > action.date - 7 days and c.date <= action.date";
+        assert_eq!(reg_f_reader(first, talks_first), calls);
+        assert_eq!(reg_f_reader(last, talks_last), calls);
+        assert_eq!(reg_f_reader(middle, talks_first), calls);
+        // Under `or` or `not` the test does not restrict what is counted.
+        let either = "(c.channel = call or c.channel = sms) and c.date > action.date - 7 days and c.date <= action.date";
+        assert_eq!(reg_f_reader(either, talks_first), all);
+        let negated =
+            "not(c.channel != call) and c.date > action.date - 7 days and c.date <= action.date";
+        assert_eq!(reg_f_reader(negated, talks_last), all);
+        // After arithmetic on the item: every channel, as before.
+        let computed =
+            "c.date + 1 days > action.date - 6 days and c.date <= action.date and c.channel = call";
+        assert_eq!(reg_f_reader(computed, talks_first), all);
+        // Two tests that no contact passes both of: none is added.
+        let none = "c.channel = call and c.channel = sms and c.date <= action.date";
+        let talks_none = "c.channel = sms and {} and c.channel = call";
+        assert_eq!(
+            reg_f_reader(none, talks_none),
+            Reader::Overlay { channels: 0 }
+        );
     }
 
     /// The quiet rails read their account-only inputs as the evaluator does
