@@ -46,6 +46,11 @@ pub struct ExtractArgs {
     /// read as empty for every account, and the summary warns (e.g. `case.contacts`).
     #[arg(long, value_name = "NAME")]
     pub no_companion: Vec<String>,
+    /// A mapped column of an optional field this extract lacks (an older extract): the
+    /// field is null for every account, and the summary warns (e.g. `TIME_ZONE`; a
+    /// companion's column with its list: `service_agreements.SPACE_HEATING`).
+    #[arg(long, value_name = "COLUMN")]
+    pub no_column: Vec<String>,
     /// Worker threads, 1 to 1024 (default 0: one per core).
     #[arg(long, default_value_t = 0,
           value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
@@ -208,6 +213,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                     .into(),
             ))
         }
+        None if !args.extract.no_column.is_empty() => {
+            return Err(usage(
+                "--no-column applies to a CSV extract's mapped columns; a JSON Lines account names its fields"
+                    .into(),
+            ))
+        }
         None => Vec::new(),
     };
     refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
@@ -235,7 +246,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
     let source: Box<dyn batch::RowSource> = match &mut mapping {
         None => Box::new(JsonlSource::new(input)),
-        Some(m) => Box::new(CsvSource::open(input, m, &companions).map_err(bad)?),
+        Some(m) => {
+            m.input_is(input_shown(&args.input));
+            Box::new(CsvSource::open(input, m, &companions).map_err(bad)?)
+        }
     };
 
     remove_partials_on_signal().map_err(bad)?;
@@ -405,6 +419,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         .filter(|l| l.not_read)
         .map(|l| l.path.clone())
         .collect();
+    summary.columns_not_read = mapping
+        .as_ref()
+        .map(Mapping::columns_not_read)
+        .unwrap_or_default();
     summary.input = Some(batch::InputFile {
         path: args.input.display().to_string(),
         bytes: input_bytes(&args.input),
@@ -488,9 +506,21 @@ impl Write for FirstRejects {
     }
 }
 
+/// The extract as messages about its header name it.
+pub(super) fn input_shown(input: &Path) -> String {
+    match is_std(input) {
+        true => "the input (standard input)".into(),
+        false => format!("the input `{}`", input.display()),
+    }
+}
+
 /// Marks the lists `--no-companion` names as not read: each must be a list of
-/// the mapping, and not also given a file with `--companion`.
+/// the mapping, and not also given a file with `--companion`; and the columns
+/// `--no-column` names, each a column of an optional field.
 pub(super) fn leave_unread(mapping: &mut Mapping, extract: &ExtractArgs) -> Result<(), String> {
+    for name in &extract.no_column {
+        mapping.leave_column_unread(name)?;
+    }
     for name in &extract.no_companion {
         let Some(n) = mapping.lists.iter().position(|l| l.path == *name) else {
             return Err(format!(

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::batch::{
-    companion_paths, csv_mapping, leave_unread, ExtractArgs, FirstRejects, InFormat,
+    companion_paths, csv_mapping, input_shown, leave_unread, ExtractArgs, FirstRejects, InFormat,
 };
 use super::output::{
     is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
@@ -185,8 +185,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             match (format, new_mapping.as_mut()) {
                 (InputFormat::Csv, Some(m)) => {
                     // The base mapping reads the same header (its columns are looked up by name).
+                    m.input_is(input_shown(&args.accounts));
                     let source = CsvSource::open(input, m, &companions).map_err(bad)?;
                     if let Some(old) = old_mapping.as_mut() {
+                        old.input_is(input_shown(&args.accounts));
                         bind_headers(old, &source.headers, &companions)
                             .map_err(|e| bad(format!("the base ({base_name}): {e}")))?;
                     }
