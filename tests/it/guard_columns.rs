@@ -278,13 +278,20 @@ fn an_extract_without_the_rails_columns_stops_unless_told_and_then_warns() {
         "{}",
         stderr(&o)
     );
-    for (flag, needle) in [
-        ("ARREARS_AMT", "maps a required field"),
-        ("service_agreements.SA_ID", "maps a required field"),
-        ("TIMEZONE", "maps no such column"),
+    for (flags, needle) in [
+        (&["--no-column", "ARREARS_AMT"][..], "maps a required field"),
+        (
+            &["--no-column", "service_agreements.SA_ID"],
+            "maps a required field",
+        ),
+        (&["--no-column", "TIMEZONE"], "maps no such column"),
+        (
+            &["--no-column", "TIME_ZONE", "--input-format", "jsonl"],
+            "a JSON Lines account names its fields",
+        ),
     ] {
-        let o = batch(&input, d, &["--no-column", flag]);
-        assert_eq!(o.status.code(), Some(64), "{flag}: {}", stderr(&o));
-        assert!(stderr(&o).contains(needle), "{flag}: {}", stderr(&o));
+        let o = batch(&input, d, flags);
+        assert_eq!(o.status.code(), Some(64), "{flags:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{flags:?}: {}", stderr(&o));
     }
 }
