@@ -204,7 +204,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
     let companions = match &mut mapping {
         Some(m) => {
-            leave_unread(m, &args.extract).map_err(usage)?;
+            leave_unread(m, &args.extract, Columns::All).map_err(usage)?;
             companion_paths(&args.input, &args.extract.companion, m).map_err(bad)?
         }
         None if !args.extract.no_companion.is_empty() => {
@@ -506,6 +506,15 @@ impl Write for FirstRejects {
     }
 }
 
+/// Which of `--no-column`'s columns a mapping must map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Columns {
+    /// Every one: the mapping the extract is read with.
+    All,
+    /// Only those it maps: `diff`'s base mapping, which may be older.
+    WhereMapped,
+}
+
 /// The extract as messages about its header name it.
 pub(super) fn input_shown(input: &Path) -> String {
     match is_std(input) {
@@ -516,9 +525,17 @@ pub(super) fn input_shown(input: &Path) -> String {
 
 /// Marks the lists `--no-companion` names as not read: each must be a list of
 /// the mapping, and not also given a file with `--companion`; and the columns
-/// `--no-column` names, each a column of an optional field.
-pub(super) fn leave_unread(mapping: &mut Mapping, extract: &ExtractArgs) -> Result<(), String> {
+/// `--no-column` names, each a column of an optional field (`diff`'s base
+/// mapping, older than the extract's, may not map them: `Columns::WhereMapped`).
+pub(super) fn leave_unread(
+    mapping: &mut Mapping,
+    extract: &ExtractArgs,
+    columns: Columns,
+) -> Result<(), String> {
     for name in &extract.no_column {
+        if columns == Columns::WhereMapped && !mapping.maps_column(name) {
+            continue;
+        }
         mapping.leave_column_unread(name)?;
     }
     for name in &extract.no_companion {

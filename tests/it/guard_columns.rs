@@ -295,3 +295,52 @@ fn an_extract_without_the_rails_columns_stops_unless_told_and_then_warns() {
         assert!(stderr(&o).contains(needle), "{flags:?}: {}", stderr(&o));
     }
 }
+
+/// `diff` against a base whose mapping predates the rails' columns: on an older
+/// extract, `--no-column` applies to the mapping that maps the column and is no
+/// error for the base that does not, and nothing differs; on a current extract the
+/// six accounts a rail stops differ.
+#[test]
+fn diff_against_a_base_without_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = d.join("base");
+    common::copy_dir(&common::root().join("rules"), &base);
+    let mapping = base.join("mappings/extract.yaml");
+    let text = std::fs::read_to_string(&mapping).unwrap();
+    let (head, rest) = text.split_once("  # --- read by the guard rails").unwrap();
+    let (_, lists) = rest.split_once("\nlists:").unwrap();
+    let older: String = format!("{head}lists:{lists}")
+        .lines()
+        .filter(|l| !l.contains("SPACE_HEATING"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&mapping, older).unwrap();
+    let input = older_extract(d);
+    let diff = |input: &Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .args([
+                "diff",
+                "--base",
+                p(&base),
+                "--rules",
+                "rules",
+                "--as-of",
+                AS_OF,
+            ])
+            .args(extra)
+            .arg(input)
+            .current_dir(common::root())
+            .output()
+            .unwrap()
+    };
+    let o = diff(&input, &ALL_COLUMNS);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("8 compared, 0 changed, 0 rejected"), "{out}");
+    let o = diff(&fixture().join("extract.csv"), &[]);
+    // Exit 1: some account's actions changed.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("8 compared, 6 changed, 0 rejected"), "{out}");
+}

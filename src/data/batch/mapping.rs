@@ -477,6 +477,16 @@ impl Mapping {
         Ok(())
     }
 
+    /// Whether the mapping maps the column `name` (named as `--no-column` names it).
+    pub fn maps_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+            || self.lists.iter().any(|l| {
+                name.strip_prefix(l.path.as_str())
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|column| l.columns.iter().any(|c| c == column))
+            })
+    }
+
     /// The columns `--no-column` named, as it named them, sorted.
     pub fn columns_not_read(&self) -> Vec<String> {
         let mut names: Vec<String> = self.absence.not_read.iter().cloned().collect();
