@@ -46,6 +46,11 @@ pub struct ExtractArgs {
     /// read as empty for every account, and the summary warns (e.g. `case.contacts`).
     #[arg(long, value_name = "NAME")]
     pub no_companion: Vec<String>,
+    /// A mapped column of an optional field this extract lacks (an older extract): the
+    /// field is null for every account, and the summary warns (e.g. `TIME_ZONE`; a
+    /// companion's column with its list: `service_agreements.SPACE_HEATING`).
+    #[arg(long, value_name = "COLUMN")]
+    pub no_column: Vec<String>,
     /// Worker threads, 1 to 1024 (default 0: one per core).
     #[arg(long, default_value_t = 0,
           value_parser = RangedU64ValueParser::<usize>::new().range(0..=batch::MAX_THREADS as u64))]
@@ -199,12 +204,18 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
     let companions = match &mut mapping {
         Some(m) => {
-            leave_unread(m, &args.extract).map_err(usage)?;
+            leave_unread(m, &args.extract, Columns::All).map_err(usage)?;
             companion_paths(&args.input, &args.extract.companion, m).map_err(bad)?
         }
         None if !args.extract.no_companion.is_empty() => {
             return Err(usage(
                 "--no-companion applies to a CSV extract's mapped lists; a JSON Lines account carries its lists"
+                    .into(),
+            ))
+        }
+        None if !args.extract.no_column.is_empty() => {
+            return Err(usage(
+                "--no-column applies to a CSV extract's mapped columns; a JSON Lines account names its fields"
                     .into(),
             ))
         }
@@ -235,7 +246,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     };
     let source: Box<dyn batch::RowSource> = match &mut mapping {
         None => Box::new(JsonlSource::new(input)),
-        Some(m) => Box::new(CsvSource::open(input, m, &companions).map_err(bad)?),
+        Some(m) => {
+            m.input_is(input_shown(&args.input));
+            Box::new(CsvSource::open(input, m, &companions).map_err(bad)?)
+        }
     };
 
     remove_partials_on_signal().map_err(bad)?;
@@ -405,6 +419,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         .filter(|l| l.not_read)
         .map(|l| l.path.clone())
         .collect();
+    summary.columns_not_read = mapping
+        .as_ref()
+        .map(Mapping::columns_not_read)
+        .unwrap_or_default();
     summary.input = Some(batch::InputFile {
         path: args.input.display().to_string(),
         bytes: input_bytes(&args.input),
@@ -488,9 +506,38 @@ impl Write for FirstRejects {
     }
 }
 
+/// Which of `--no-column`'s columns a mapping must map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Columns {
+    /// Every one: the mapping the extract is read with.
+    All,
+    /// Only those it maps: `diff`'s base mapping, which may be older.
+    WhereMapped,
+}
+
+/// The extract as messages about its header name it.
+pub(super) fn input_shown(input: &Path) -> String {
+    match is_std(input) {
+        true => "the input (standard input)".into(),
+        false => format!("the input `{}`", input.display()),
+    }
+}
+
 /// Marks the lists `--no-companion` names as not read: each must be a list of
-/// the mapping, and not also given a file with `--companion`.
-pub(super) fn leave_unread(mapping: &mut Mapping, extract: &ExtractArgs) -> Result<(), String> {
+/// the mapping, and not also given a file with `--companion`; and the columns
+/// `--no-column` names, each a column of an optional field (`diff`'s base
+/// mapping, older than the extract's, may not map them: `Columns::WhereMapped`).
+pub(super) fn leave_unread(
+    mapping: &mut Mapping,
+    extract: &ExtractArgs,
+    columns: Columns,
+) -> Result<(), String> {
+    for name in &extract.no_column {
+        if columns == Columns::WhereMapped && !mapping.maps_column(name) {
+            continue;
+        }
+        mapping.leave_column_unread(name)?;
+    }
     for name in &extract.no_companion {
         let Some(n) = mapping.lists.iter().position(|l| l.path == *name) else {
             return Err(format!(

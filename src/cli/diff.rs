@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::batch::{
-    companion_paths, csv_mapping, leave_unread, ExtractArgs, FirstRejects, InFormat,
+    companion_paths, csv_mapping, input_shown, leave_unread, Columns, ExtractArgs, FirstRejects,
+    InFormat,
 };
 use super::output::{
     is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
@@ -137,7 +138,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if let Accounts::Extract(InputFormat::Csv) = kind {
         let name = args.extract.mapping.as_deref();
         let mut new = csv_mapping(&args.rules, name, new_docs, new_policy.plan.schema())?;
-        leave_unread(&mut new, &args.extract).map_err(|m| (Exit::Usage, m))?;
+        leave_unread(&mut new, &args.extract, Columns::All).map_err(|m| (Exit::Usage, m))?;
         companions = companion_paths(&args.accounts, &args.extract.companion, &new).map_err(bad)?;
         if decode_twice {
             // The base's own mapping, or the new one bound to the base's schema.
@@ -159,7 +160,8 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                     args.rules.display()
                 )));
             }
-            leave_unread(&mut old, &args.extract).map_err(|m| (Exit::Usage, m))?;
+            leave_unread(&mut old, &args.extract, Columns::WhereMapped)
+                .map_err(|m| (Exit::Usage, m))?;
             old_mapping = Some(old);
         }
         new_mapping = Some(new);
@@ -185,8 +187,10 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             match (format, new_mapping.as_mut()) {
                 (InputFormat::Csv, Some(m)) => {
                     // The base mapping reads the same header (its columns are looked up by name).
+                    m.input_is(input_shown(&args.accounts));
                     let source = CsvSource::open(input, m, &companions).map_err(bad)?;
                     if let Some(old) = old_mapping.as_mut() {
+                        old.input_is(input_shown(&args.accounts));
                         bind_headers(old, &source.headers, &companions)
                             .map_err(|e| bad(format!("the base ({base_name}): {e}")))?;
                     }

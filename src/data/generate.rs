@@ -24,7 +24,7 @@ use crate::policy::calendar::WorkCalendar;
 use crate::policy::case::{Channel, Contact, ContactOutcome, Event, EventStatus};
 use crate::policy::{Policy, Template};
 
-pub const MAIN_COLUMNS: [&str; 23] = [
+pub const MAIN_COLUMNS: [&str; 32] = [
     "ACCT_NO",
     "CUST_CLASS",
     "JURIS",
@@ -48,8 +48,17 @@ pub const MAIN_COLUMNS: [&str; 23] = [
     "CASE_CLASS",
     "CASE_TEMPLATE",
     "CASE_START",
+    "TIME_ZONE",
+    "BS_START",
+    "BS_CRISIS",
+    "BS_CRISIS_END",
+    "VALIDATION_DATE",
+    "DISPUTE_DATE",
+    "DISPUTE_VERIFIED",
+    "FORECAST_LOW_F",
+    "FORECAST_HIGH_F",
 ];
-pub const SA_COLUMNS: [&str; 9] = [
+pub const SA_COLUMNS: [&str; 10] = [
     "ACCT_NO",
     "SA_ID",
     "SA_TYPE",
@@ -59,6 +68,7 @@ pub const SA_COLUMNS: [&str; 9] = [
     "SENSITIVE_LOAD",
     "MASTER_METER",
     "MED_CERT_UNTIL",
+    "SPACE_HEATING",
 ];
 pub const PROMISE_COLUMNS: [&str; 5] = ["ACCT_NO", "PROMISE_ID", "PLAN_ID", "AMOUNT", "DUE_DATE"];
 pub const PAYMENT_COLUMNS: [&str; 4] = ["ACCT_NO", "PROMISE_ID", "AMOUNT", "PAID_ON"];
@@ -108,6 +118,8 @@ pub struct Sa {
     pub sensitive_load: bool,
     pub master_meter: bool,
     pub medical_certificate_until: Option<NaiveDate>,
+    /// The service heats the home; `None`: not known to (cards, loans, commercial premises).
+    pub space_heating: Option<bool>,
 }
 
 pub struct Promise {
@@ -153,6 +165,122 @@ pub struct Account {
     pub dispositions: Vec<Disposition>,
     /// The open case's history (empty without a case, or without [`CaseHistory`]).
     pub history: History,
+    /// The fields the guard rails read.
+    pub guard: GuardFields,
+}
+
+/// What the guard rails read of an account (rules/guardrails/): made from a random stream
+/// of its own ([`GuardFields::of_account`]), so every other value is the one generated before.
+#[derive(Default)]
+pub struct GuardFields {
+    /// IANA name, from the state (or GB).
+    pub time_zone: Option<&'static str>,
+    pub breathing_space_start: Option<NaiveDate>,
+    /// Filled for a Breathing Space only: a mental-health crisis one or not.
+    pub mental_health_crisis: Option<bool>,
+    pub mental_health_crisis_end: Option<NaiveDate>,
+    pub validation_notice_date: Option<NaiveDate>,
+    pub written_dispute_date: Option<NaiveDate>,
+    pub dispute_verified_date: Option<NaiveDate>,
+    /// Tenths of a degree F, the next 24 hours at a utility premise.
+    pub forecast_low_f: Option<i64>,
+    pub forecast_high_f: Option<i64>,
+}
+
+/// Seeds the guard fields' stream apart from the case history's (which takes the seed as it is).
+const GUARD_STREAM: u64 = 0x6775_6172_645f_7261;
+
+/// A state's normal daily low and high in January and July, degrees F (NOAA 1991-2020
+/// normals of its largest utility city; London's Met Office ones for GB).
+fn climate(jurisdiction: &str) -> [f64; 4] {
+    match jurisdiction {
+        "IL" => [18.0, 32.0, 66.0, 84.0],
+        "NY" => [27.0, 39.0, 70.0, 85.0],
+        "CO" => [18.0, 45.0, 60.0, 90.0],
+        "CA" => [40.0, 57.0, 60.0, 91.0],
+        "TX" => [37.0, 57.0, 77.0, 96.0],
+        "MA" => [23.0, 37.0, 66.0, 82.0],
+        _ => [36.0, 46.0, 57.0, 74.0],
+    }
+}
+
+impl GuardFields {
+    /// Time zones from the state; Breathing Space for a few GB accounts (more in arrears), a
+    /// crisis one now and then, its treatment ongoing for most; US validation notices a few
+    /// days after a case opened, written disputes on some (an agent's dispute disposition makes
+    /// one likely; a few late), verification mailed for about half; a forecast at every utility
+    /// premise around the state's normals for the day; space heating on residential gas and
+    /// electric services.
+    fn of_account(a: &mut Account, as_of: NaiveDate, seed: u64) -> GuardFields {
+        let mut rng = ChaCha8Rng::seed_from_u64(xxhash_rust::xxh3::xxh3_64_with_seed(
+            a.id.as_bytes(),
+            seed ^ GUARD_STREAM,
+        ));
+        let rng = &mut rng;
+        let mut g = GuardFields {
+            time_zone: Some(match a.jurisdiction {
+                "IL" => "America/Chicago",
+                "NY" | "MA" => "America/New_York",
+                "CO" => "America/Denver",
+                "CA" => "America/Los_Angeles",
+                // El Paso and Hudspeth counties keep Mountain time.
+                "TX" if chance(rng, 0.04) => "America/Denver",
+                "TX" => "America/Chicago",
+                _ => "Europe/London",
+            }),
+            ..GuardFields::default()
+        };
+        let past = |d: NaiveDate| (d <= as_of).then_some(d);
+        if a.jurisdiction == "GB" && chance(rng, if a.dpd > 0 { 0.08 } else { 0.01 }) {
+            let start = days_before(as_of, rng.random_range(0..90));
+            let crisis = chance(rng, 0.15);
+            g.breathing_space_start = Some(start);
+            g.mental_health_crisis = Some(crisis);
+            if crisis && chance(rng, 0.4) {
+                g.mental_health_crisis_end =
+                    past(days_after(start, rng.random_range(10..60))).filter(|d| *d < as_of);
+            }
+        } else if a.jurisdiction != "GB" {
+            if let Some(case) = &a.case {
+                g.validation_notice_date =
+                    past(days_after(case.start_date, rng.random_range(1..=5)));
+            }
+            if let Some(notice) = g.validation_notice_date {
+                let disputed_to_agent = a.dispositions.iter().find(|d| d.2 == "dispute");
+                g.written_dispute_date = match disputed_to_agent {
+                    Some(d) if chance(rng, 0.5) => past(days_after(d.0, rng.random_range(0..6))),
+                    _ if chance(rng, 0.03) => past(days_after(notice, rng.random_range(3..=50))),
+                    _ => None,
+                };
+                if let Some(dispute) = g.written_dispute_date.filter(|_| chance(rng, 0.45)) {
+                    g.dispute_verified_date = past(days_after(dispute, rng.random_range(5..=30)));
+                }
+            }
+        }
+        if a.product == "utility" {
+            let [jan_low, jan_high, jul_low, jul_high] = climate(a.jurisdiction);
+            // 0 in mid-January, 1 in mid-July.
+            let day = f64::from(chrono::Datelike::ordinal(&as_of));
+            let summer = (1.0 - (2.0 * std::f64::consts::PI * (day - 15.0) / 365.0).cos()) / 2.0;
+            let anomaly = normalish(rng, 0.0, 7.0);
+            let low = jan_low + (jul_low - jan_low) * summer + anomaly + normalish(rng, 0.0, 2.0);
+            let high =
+                jan_high + (jul_high - jan_high) * summer + anomaly + normalish(rng, 0.0, 2.0);
+            let tenths = |f: f64| (f * 10.0).round() as i64;
+            g.forecast_low_f = Some(tenths(low));
+            g.forecast_high_f = Some(tenths(high.max(low + 4.0)));
+        }
+        let residential = a.customer_class == "residential";
+        for sa in &mut a.sas {
+            sa.space_heating = match (sa.ty, residential) {
+                ("gas", true) => Some(chance(rng, 0.85)),
+                ("electric", true) => Some(chance(rng, 0.25)),
+                ("water", true) => Some(false),
+                _ => None,
+            };
+        }
+        g
+    }
 }
 
 /// What the case system holds of an open case besides its columns.
@@ -503,6 +631,7 @@ impl Generator {
                     sensitive_load: false,
                     master_meter: false,
                     medical_certificate_until: None,
+                    space_heating: None,
                 });
             }
             "loan" => {
@@ -522,6 +651,7 @@ impl Generator {
                     sensitive_load: false,
                     master_meter: false,
                     medical_certificate_until: None,
+                    space_heating: None,
                 });
             }
             _ => {
@@ -572,6 +702,7 @@ impl Generator {
                         master_meter: !residential && chance(rng, 0.05)
                             || residential && chance(rng, 0.01),
                         medical_certificate_until: med,
+                        space_heating: None,
                     });
                 }
                 arrears = total;
@@ -695,7 +826,9 @@ impl Generator {
             promises,
             dispositions,
             history: History::default(),
+            guard: GuardFields::default(),
         };
+        account.guard = GuardFields::of_account(&mut account, as_of, self.seed);
         if let Some(history) = &self.history {
             account.history = history.of_account(&account, as_of, self.seed);
         }
@@ -720,9 +853,16 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// The main CSV row (23 cells), broken as `corrupt` says.
+/// Tenths of a degree as decimal text: `-31` is `-3.1`.
+fn tenths(t: i64) -> String {
+    let sign = if t < 0 { "-" } else { "" };
+    format!("{sign}{}.{}", t.abs() / 10, t.abs() % 10)
+}
+
+/// The main CSV row (32 cells), broken as `corrupt` says.
 pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
     let c = a.case.as_ref();
+    let g = &a.guard;
     let mut row = vec![
         a.id.clone(),
         a.customer_class.into(),
@@ -747,6 +887,15 @@ pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
         c.map(|c| c.class.to_string()).unwrap_or_default(),
         c.map(|c| c.template.to_string()).unwrap_or_default(),
         c.map(|c| c.start_date.to_string()).unwrap_or_default(),
+        opt(&g.time_zone),
+        opt(&g.breathing_space_start),
+        opt(&g.mental_health_crisis.map(b)),
+        opt(&g.mental_health_crisis_end),
+        opt(&g.validation_notice_date),
+        opt(&g.written_dispute_date),
+        opt(&g.dispute_verified_date),
+        opt(&g.forecast_low_f.map(tenths)),
+        opt(&g.forecast_high_f.map(tenths)),
     ];
     match corrupt {
         Some(0) => row[5] = "12,5O".into(),
@@ -774,6 +923,9 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
             });
             if let Some(d) = s.medical_certificate_until {
                 m["medical_certificate_until"] = json!(d.to_string());
+            }
+            if let Some(heating) = s.space_heating {
+                m["space_heating"] = json!(heating);
             }
             m
         })
@@ -833,6 +985,34 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
         "last_payment_date".into(),
         json!(a.last_payment.map(|d| d.to_string())),
     );
+    let g = &a.guard;
+    let date = |d: Option<NaiveDate>| json!(d.map(|d| d.to_string()));
+    m.insert("time_zone".into(), json!(g.time_zone));
+    m.insert(
+        "breathing_space_start".into(),
+        date(g.breathing_space_start),
+    );
+    m.insert("mental_health_crisis".into(), json!(g.mental_health_crisis));
+    m.insert(
+        "mental_health_crisis_end".into(),
+        date(g.mental_health_crisis_end),
+    );
+    m.insert(
+        "validation_notice_date".into(),
+        date(g.validation_notice_date),
+    );
+    m.insert("written_dispute_date".into(), date(g.written_dispute_date));
+    m.insert(
+        "dispute_verified_date".into(),
+        date(g.dispute_verified_date),
+    );
+    // Decimal text, read exactly (serde_json keeps a number's text: `arbitrary_precision`).
+    let degrees = |t: Option<i64>| match t {
+        Some(t) => Json::Number(tenths(t).parse().expect("decimal text is a JSON number")),
+        None => Json::Null,
+    };
+    m.insert("forecast_low_f".into(), degrees(g.forecast_low_f));
+    m.insert("forecast_high_f".into(), degrees(g.forecast_high_f));
     if let Some(c) = &a.case {
         let h = &a.history;
         m.insert(
@@ -921,6 +1101,7 @@ impl<W: Write> CsvWriters<W> {
                 b(s.sensitive_load),
                 b(s.master_meter),
                 &opt(&s.medical_certificate_until),
+                &opt(&s.space_heating.map(b)),
             ])?;
         }
         for p in &a.promises {

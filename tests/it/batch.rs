@@ -162,19 +162,22 @@ fn output_does_not_depend_on_the_thread_count() {
     assert_eq!(std::fs::read(out).unwrap(), outputs[0].0);
 }
 
-const HEADER: &str = "ACCT_NO,CUST_CLASS,JURIS,PRODUCT,DPD,ARREARS_AMT,BALANCE,CREDIT_LIMIT,RISK_SCORE,BANKRUPTCY,DECEASED,HARDSHIP,CONTACT_INVALID,FORCED,PSR,BUDGET_PLAN,PAY_PLAN_ACTIVE,PAY_PLAN_DUE,LAST_PAY_DATE,CASE_CATEGORY,CASE_CLASS,CASE_TEMPLATE,CASE_ARM,CASE_START";
+const HEADER: &str = "ACCT_NO,CUST_CLASS,JURIS,PRODUCT,DPD,ARREARS_AMT,BALANCE,CREDIT_LIMIT,RISK_SCORE,BANKRUPTCY,DECEASED,HARDSHIP,CONTACT_INVALID,FORCED,PSR,BUDGET_PLAN,PAY_PLAN_ACTIVE,PAY_PLAN_DUE,LAST_PAY_DATE,CASE_CATEGORY,CASE_CLASS,CASE_TEMPLATE,CASE_ARM,CASE_START,TIME_ZONE,BS_START,BS_CRISIS,BS_CRISIS_END,VALIDATION_DATE,DISPUTE_DATE,DISPUTE_VERIFIED,FORECAST_LOW_F,FORECAST_HIGH_F";
+/// The guard rails' columns of a row (after CASE_START), all empty: `small_extract` adds them.
+pub(crate) const NO_GUARD_FIELDS: &str = ",,,,,,,,,";
 pub(crate) const GOOD: &str = "residential,IL,card,7,212.00,6480.12,8000.00,701,false,false,false,false,false,,false,false,0.00,2026-10-08,,,,,";
 
-/// Writes a small extract with empty companion files; `rows` are (id, rest of the row).
+/// Writes a small extract with empty companion files; `rows` are (id, rest of the row up to
+/// CASE_START), each given empty guard-rail columns ([`NO_GUARD_FIELDS`]).
 pub(crate) fn small_extract(dir: &Path, rows: &[(&str, String)]) -> PathBuf {
     let mut text = format!("{HEADER}\n");
     for (id, rest) in rows {
-        text.push_str(&format!("{id},{rest}\n"));
+        text.push_str(&format!("{id},{rest}{NO_GUARD_FIELDS}\n"));
     }
     let input = dir.join("small.csv");
     std::fs::write(&input, text).unwrap();
     for (suffix, header) in [
-        ("sas", "ACCT_NO,SA_ID,SA_TYPE,DEBT_CLASS,SA_ARREARS,LIFE_SUPPORT,SENSITIVE_LOAD,MASTER_METER,MED_CERT_UNTIL\n"),
+        ("sas", "ACCT_NO,SA_ID,SA_TYPE,DEBT_CLASS,SA_ARREARS,LIFE_SUPPORT,SENSITIVE_LOAD,MASTER_METER,MED_CERT_UNTIL,SPACE_HEATING\n"),
         ("promises", "ACCT_NO,PROMISE_ID,PLAN_ID,AMOUNT,DUE_DATE\n"),
         ("payments", "ACCT_NO,PROMISE_ID,AMOUNT,PAID_ON\n"),
         ("dispositions", "ACCT_NO,DISP_DATE,STATUS,REASON,RESOLUTION\n"),
@@ -218,7 +221,7 @@ fn rejects_carry_line_numbers_accounts_and_fields() {
         (
             "A6",
             GOOD.strip_suffix(',').unwrap().to_string(),
-            Some((None, "expected 24 columns, found 23")),
+            Some((None, "expected 33 columns, found 32")),
         ),
         // Arithmetic overflow in the entry table: arrears - scheduled pay-plan payments.
         (

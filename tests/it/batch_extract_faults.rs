@@ -172,8 +172,9 @@ fn an_unterminated_quote_is_reported_at_its_line() {
     );
     // A closed quote with a newline in the last row's last cell is a cell.
     std::fs::write(&sas, text).unwrap();
-    // (The last row's last cell, CASE_START, empty before: a newline, trimmed to empty.)
-    std::fs::write(&input, format!("{}\"\n\"\n", good.trim_end_matches('\n'))).unwrap();
+    // (The last row's last cell, FORECAST_HIGH_F, emptied: a newline, trimmed to empty.)
+    let (before_last_cell, _) = good.trim_end_matches('\n').rsplit_once(',').unwrap();
+    std::fs::write(&input, format!("{before_last_cell},\"\n\"\n")).unwrap();
     let (_, _, err, code) = run(d, &input, &[]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.starts_with("20 rows read: 20 evaluated"), "{err}");
@@ -239,9 +240,9 @@ fn a_companion_reject_names_the_file_read() {
     let d = dir.path();
     let input =
         crate::batch::small_extract(d, &[("A1", GOOD.to_string()), ("A2", GOOD.to_string())]);
-    let sas = "ACCT_NO,SA_ID,SA_TYPE,DEBT_CLASS,SA_ARREARS,LIFE_SUPPORT,SENSITIVE_LOAD,MASTER_METER,MED_CERT_UNTIL\n\
-               A1,S1,electric,residential_energy,10.00,false,false,false,\n\
-               A2,S2,electric,residential_energy,1O.00,false,false,false,\n";
+    let sas = "ACCT_NO,SA_ID,SA_TYPE,DEBT_CLASS,SA_ARREARS,LIFE_SUPPORT,SENSITIVE_LOAD,MASTER_METER,MED_CERT_UNTIL,SPACE_HEATING\n\
+               A1,S1,electric,residential_energy,10.00,false,false,false,,\n\
+               A2,S2,electric,residential_energy,1O.00,false,false,false,,\n";
     std::fs::write(d.join("small.sas.csv"), sas).unwrap();
     let other = d.join("elsewhere.csv");
     std::fs::write(&other, sas).unwrap();

@@ -441,7 +441,7 @@ fn a_duplicated_csv_header_column_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         common::stderr(&out).trim(),
-        "error: the input has the column `DPD` twice (columns 5 and 9); rename or remove one"
+        "error: the input `extract.csv` has the column `DPD` twice (columns 5 and 9); rename or remove one"
     );
 }
 

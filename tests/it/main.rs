@@ -47,6 +47,7 @@ mod fmt;
 mod formats;
 mod fuzz_regressions;
 mod grammar;
+mod guard_columns;
 mod guardrails;
 mod hit_policies;
 mod layers;

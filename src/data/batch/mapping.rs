@@ -60,8 +60,8 @@ pub struct ListPlan {
     id_col: Option<usize>,
     /// Columns in the companion file's header (after binding).
     pub width: usize,
-    /// Columns an older file may lack (`CALLBACK_DATE: callback_date?`): their field is null.
-    may_be_absent: HashSet<String>,
+    /// Which of its columns may be absent from the file's header.
+    absence: Absence,
     /// A list of scalars (`case.removed_sas`): `fields` is its one column, mapped to `.`.
     scalar: bool,
     /// Not read (`batch --no-companion`): empty for every account.
@@ -88,8 +88,50 @@ pub struct Mapping {
     fields: Vec<(String, Source)>,
     pub id_col: usize,
     pub lists: Vec<ListPlan>,
-    /// Columns an older file may lack (`COLUMN: field?`): their field is null.
+    /// Which of the main file's columns may be absent from its header.
+    absence: Absence,
+    /// The main file, for messages (`the input` until [`Mapping::input_is`]).
+    input_shown: String,
+}
+
+/// Which mapped columns of one file may be absent from its header, and why.
+#[derive(Debug, Clone, Default)]
+struct Absence {
+    /// Mapped as `field?`: an older file may lack them (the field is null).
     may_be_absent: HashSet<String>,
+    /// Mapped to an optional field: `batch --no-column` may say the file lacks them.
+    optional: HashSet<String>,
+    /// Named by `--no-column`: the file lacks them, and their field is null for every account.
+    not_read: HashSet<String>,
+}
+
+impl Absence {
+    fn new(may_be_absent: HashSet<String>, fields: &[(String, Source)], names: &[String]) -> Self {
+        let mut optional = HashSet::new();
+        optional_columns(fields, names, &mut optional);
+        Absence {
+            may_be_absent,
+            optional,
+            not_read: HashSet::new(),
+        }
+    }
+}
+
+/// The columns mapped to optional fields (a `?` one's too).
+fn optional_columns(fields: &[(String, Source)], names: &[String], out: &mut HashSet<String>) {
+    for (_, source) in fields {
+        match source {
+            Source::Column {
+                col,
+                optional: true,
+                ..
+            } => {
+                out.insert(names[*col].clone());
+            }
+            Source::Record { fields, .. } => optional_columns(fields, names, out),
+            _ => {}
+        }
+    }
 }
 
 /// A mapping problem, found before any row is read.
@@ -283,7 +325,7 @@ impl Mapping {
                     "`lists.{path}` maps a column to `{unused}`, which is not a field of its items"
                 ));
             }
-            let may_be_absent = cols.may_be_absent;
+            let absence = Absence::new(cols.may_be_absent, &fields, &cols.names);
             let mut columns = cols.names;
             let mut extra = |name: &str| match columns.iter().position(|c| c == name) {
                 Some(i) => i,
@@ -310,7 +352,7 @@ impl Mapping {
                 parent_col,
                 id_col,
                 width: 0,
-                may_be_absent,
+                absence,
                 scalar: false,
                 not_read: false,
             });
@@ -338,13 +380,15 @@ impl Mapping {
         let id_name = &schema.account().fields[schema.id_slot].name;
         let id_col = cols.by_path.get(id_name.as_str()).copied().unwrap_or(0);
         if b.errors.is_empty() {
+            let absence = Absence::new(cols.may_be_absent, &fields, &cols.names);
             Ok(Mapping {
                 name,
                 columns: cols.names,
                 fields,
                 id_col,
                 lists,
-                may_be_absent: cols.may_be_absent,
+                absence,
+                input_shown: "the input".into(),
             })
         } else {
             let name = b.name.clone();
@@ -362,7 +406,7 @@ impl Mapping {
     /// Resolves column names against a file's header: the plan's column
     /// indices become header positions. Errors name every missing column.
     pub fn bind(&mut self, header: &StringRecord) -> Result<(), String> {
-        let map = bind_columns(&self.columns, &self.may_be_absent, header, "the input")?;
+        let map = bind_columns(&self.columns, &self.absence, "", header, &self.input_shown)?;
         remap(&mut self.fields, &map);
         self.id_col = map[self.id_col];
         Ok(())
@@ -371,13 +415,19 @@ impl Mapping {
     /// Binds companion list `n` to its file's header.
     pub fn bind_list(&mut self, n: usize, header: &StringRecord, file: &str) -> Result<(), String> {
         let list = &mut self.lists[n];
-        let map = bind_columns(&list.columns, &list.may_be_absent, header, file)?;
+        let flag_prefix = format!("{}.", list.path);
+        let map = bind_columns(&list.columns, &list.absence, &flag_prefix, header, file)?;
         remap(&mut list.fields, &map);
         list.key_col = map[list.key_col];
         list.parent_col = list.parent_col.map(|c| map[c]);
         list.id_col = list.id_col.map(|c| map[c]);
         list.width = header.len();
         Ok(())
+    }
+
+    /// Names the extract in messages about its header (`the input `x.csv``).
+    pub fn input_is(&mut self, shown: String) {
+        self.input_shown = shown;
     }
 
     /// Names the file list `n` is read from (the mapping's pattern with
@@ -394,6 +444,57 @@ impl Mapping {
     /// Leaves list `n` unread (`batch --no-companion`): it is empty for every account.
     pub fn leave_unread(&mut self, n: usize) {
         self.lists[n].not_read = true;
+    }
+
+    /// Reads the column `name` (`TIME_ZONE`, or `service_agreements.SPACE_HEATING` for a
+    /// companion's) as absent (`batch --no-column`): its field is null for every account.
+    /// Only a column mapped to an optional field can be: a required one would reject every row.
+    pub fn leave_column_unread(&mut self, name: &str) -> Result<(), String> {
+        let (absence, column) = match self.lists.iter_mut().find_map(|l| {
+            let column = name.strip_prefix(l.path.as_str())?.strip_prefix('.')?;
+            l.columns.iter().any(|c| c == column).then_some((l, column))
+        }) {
+            Some((list, column)) => (&mut list.absence, column),
+            None if self.columns.iter().any(|c| c == name) => (&mut self.absence, name),
+            None => {
+                let mut known: Vec<String> = self.columns.clone();
+                for l in &self.lists {
+                    known.extend(l.columns.iter().map(|c| format!("{}.{c}", l.path)));
+                }
+                return Err(format!(
+                    "--no-column `{name}`: the mapping `{}` maps no such column (a companion's column is named with its list: `service_agreements.SA_TYPE`; it maps: {})",
+                    self.name,
+                    known.join(", ")
+                ));
+            }
+        };
+        if !absence.optional.contains(column) {
+            return Err(format!(
+                "--no-column `{name}`: the column maps a required field (or is the key), so without it every row would be rejected; only a column of an optional field can be left unread"
+            ));
+        }
+        absence.not_read.insert(column.to_string());
+        Ok(())
+    }
+
+    /// Whether the mapping maps the column `name` (named as `--no-column` names it).
+    pub fn maps_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+            || self.lists.iter().any(|l| {
+                name.strip_prefix(l.path.as_str())
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|column| l.columns.iter().any(|c| c == column))
+            })
+    }
+
+    /// The columns `--no-column` named, as it named them, sorted.
+    pub fn columns_not_read(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.absence.not_read.iter().cloned().collect();
+        for l in &self.lists {
+            names.extend(l.absence.not_read.iter().map(|c| format!("{}.{c}", l.path)));
+        }
+        names.sort();
+        names
     }
 
     /// Decodes one bound row, with the companion rows of this account (per
@@ -423,16 +524,19 @@ impl Mapping {
     }
 }
 
-/// A column the header lacks is an error, unless the mapping says an older file may lack it:
-/// then it reads as an empty cell (past the row's last column).
+/// A column the header lacks is an error, unless the mapping says an older file may lack it
+/// (`field?`) or `--no-column` said this one does: then it reads as an empty cell (past the
+/// row's last column). The error names, for a column of an optional field, the way to run without it.
 fn bind_columns(
     names: &[String],
-    may_be_absent: &HashSet<String>,
+    absence: &Absence,
+    flag_prefix: &str,
     header: &StringRecord,
     file: &str,
 ) -> Result<Vec<usize>, String> {
     let mut map = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
+    let mut optional_missing = Vec::new();
     for name in names {
         let mut at = header.iter().enumerate().filter(|(_, h)| h.trim() == name);
         let first = at.next().map(|(i, _)| i);
@@ -444,23 +548,53 @@ fn bind_columns(
             ));
         }
         match first {
+            Some(i) if absence.not_read.contains(name) => {
+                return Err(format!(
+                    "{file} has the column `{name}` (column {}), but --no-column {flag_prefix}{name} says it lacks it; remove --no-column {flag_prefix}{name} so that it is read",
+                    i + 1
+                ))
+            }
             Some(i) => map.push(i),
-            None if may_be_absent.contains(name) => map.push(usize::MAX),
+            None if absence.may_be_absent.contains(name) || absence.not_read.contains(name) => {
+                map.push(usize::MAX)
+            }
             None => {
                 missing.push(format!("`{name}`"));
+                if absence.optional.contains(name) {
+                    optional_missing.push(format!("--no-column {flag_prefix}{name}"));
+                }
                 map.push(0);
             }
         }
     }
     if missing.is_empty() {
-        Ok(map)
-    } else {
-        Err(format!(
-            "{file} has no column {} (its header: {})",
-            missing.join(", "),
-            header.iter().collect::<Vec<_>>().join(",")
-        ))
+        return Ok(map);
     }
+    let mut message = format!(
+        "{file} has no column {} (its header: {})",
+        missing.join(", "),
+        header.iter().collect::<Vec<_>>().join(",")
+    );
+    if !optional_missing.is_empty() {
+        // An extract cut before a column existed: say how to run without it, and what it costs.
+        message.push_str(&format!(
+            "; an extract without {} runs with {} (the {} then null for every account, and the rules that read {}, guard rails among them, do not apply: docs/batch.md)",
+            match optional_missing.len() {
+                1 => "it",
+                _ => "them",
+            },
+            optional_missing.join(" "),
+            match optional_missing.len() {
+                1 => "field is",
+                _ => "fields are",
+            },
+            match optional_missing.len() {
+                1 => "it",
+                _ => "them",
+            },
+        ));
+    }
+    Err(message)
 }
 
 fn remap(fields: &mut [(String, Source)], map: &[usize]) {
@@ -520,7 +654,7 @@ fn scalar_list(
         parent_col: None,
         id_col: None,
         width: 0,
-        may_be_absent: HashSet::new(),
+        absence: Absence::default(),
         scalar: true,
         not_read: false,
     })

@@ -128,6 +128,10 @@ pub struct Summary {
     /// account, so the rules saw none of their items (absent when every list was read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lists_not_read: Vec<String>,
+    /// The mapped columns read from no header (`--no-column`): their fields are null
+    /// for every account (absent when every column was read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns_not_read: Vec<String>,
     /// Actions by type name while a part is tallied, found by the name's
     /// address (a few kinds, every row): folded into `action_type` by `settle`.
     #[serde(skip)]
@@ -319,6 +323,17 @@ impl Summary {
             s.push_str(&format!(
                 "warning: {} not read (--no-companion): empty for every account, so the rules that read them saw nothing of the accounts' history (docs/batch.md, \"An extract without the case history\")\n",
                 lists.join(", ")
+            ));
+        }
+        if !self.columns_not_read.is_empty() {
+            let columns: Vec<String> = self
+                .columns_not_read
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect();
+            s.push_str(&format!(
+                "warning: {} not read (--no-column): their fields are null for every account, so the rules that read them did not apply (guard rails among them: docs/batch.md, \"The guard rails' columns\")\n",
+                columns.join(", ")
             ));
         }
         if self.duplicate_account_ids > 0 {

@@ -1,0 +1,346 @@
+//! The nightly CSV batch reads the fields the guard rails read (time zone,
+//! Breathing Space, disputes, forecasts, space heating), so each rail bites
+//! there as it does in `dry-run`; and an extract cut before those columns
+//! existed stops (exit 2) unless `--no-column` says to run without them, which
+//! the summary then warns about. The accounts are
+//! `tests/fixtures/guard_columns/`, one per rail with a control beside it.
+
+use std::path::Path;
+
+use serde_json::{json, Value as Json};
+
+use crate::batch::{json_lines, p, summary};
+use crate::common::{self, stderr};
+
+const AS_OF: &str = "2027-01-15";
+
+fn fixture() -> std::path::PathBuf {
+    common::root().join("tests/fixtures/guard_columns")
+}
+
+/// The shipped rules' batch on `AS_OF` over `input`, its outputs in `dir`.
+fn batch(input: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["batch", "--rules", "rules", "--as-of", AS_OF])
+        .args(["--out", p(&dir.join("actions.jsonl"))])
+        .args(["--summary", p(&dir.join("summary.json"))])
+        .args(extra)
+        .arg(input)
+        .current_dir(common::root())
+        .output()
+        .unwrap()
+}
+
+fn of<'a>(actions: &'a [Json], account: &str) -> Vec<&'a Json> {
+    actions.iter().filter(|a| a["account"] == account).collect()
+}
+
+/// Every rule an account's actions name.
+fn rules_of(actions: &[&Json]) -> Vec<String> {
+    let mut rules: Vec<String> = actions
+        .iter()
+        .flat_map(|a| a["rules"].as_array().unwrap())
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+const CONTACTS: [&str; 4] = ["send_letter", "sms", "call", "email"];
+
+#[test]
+fn each_guard_rail_bites_in_the_csv_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = batch(&fixture().join("extract.csv"), dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let actions = json_lines(&dir.path().join("actions.jsonl"));
+
+    // UK Breathing Space: the control account gets its letter today; the one in a
+    // standard space (started 5 Jan) gets no contact before day 61 (Sat 6 Mar, so Mon 8 Mar).
+    let control = of(&actions, "GB-NO-SPACE");
+    assert!(control
+        .iter()
+        .any(|a| a["event_type"] == "send_letter" && a["date"] == AS_OF));
+    let space = of(&actions, "GB-SPACE");
+    let contacts: Vec<&&Json> = space
+        .iter()
+        .filter(|a| {
+            a["type"] == "schedule_event" && CONTACTS.contains(&a["event_type"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(contacts.len(), 5, "{space:?}");
+    for c in contacts {
+        assert_eq!(c["date"], "2027-03-08", "{c}");
+        assert!(c["rules"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("guard:breathing_space/moratorium")));
+    }
+    // A crisis space whose treatment goes on: nothing is scheduled, every proposal is withheld.
+    let crisis = of(&actions, "GB-CRISIS");
+    assert!(
+        !crisis.iter().any(|a| a["type"] == "schedule_event"),
+        "{crisis:?}"
+    );
+    assert_eq!(
+        crisis.iter().filter(|a| a["type"] == "withhold").count(),
+        6,
+        "{crisis:?}"
+    );
+
+    // Reg F disputes: no collection call before verification is mailed; once it is, the call stands.
+    let disputed = of(&actions, "US-DISPUTED");
+    assert!(disputed.iter().any(|a| a["type"] == "withhold"
+        && a["action"] == "call"
+        && a["event"] == "first-call"
+        && a["rules"] == json!(["guard:disputes/awaiting_verification"])));
+    assert!(!disputed.iter().any(|a| a["type"] == "offer_payment_plan"));
+    let verified = of(&actions, "US-VERIFIED");
+    assert!(!rules_of(&verified)
+        .iter()
+        .any(|r| r.starts_with("guard:disputes")));
+    assert!(verified.iter().any(|a| a["type"] == "offer_payment_plan"));
+
+    // Reg F's window: a call set at 21:30 moves to 08:00 the next business day, in the
+    // consumer's own time zone, which the event carries for the dialler.
+    let late = of(&actions, "US-LATE-CALL");
+    assert!(late.iter().any(|a| *a
+        == &json!({"account": "US-LATE-CALL", "row": 7, "type": "postpone", "event": "agent-call",
+                   "from": AS_OF, "to": "2027-01-19", "time": "08:00",
+                   "reason": "outside the 08:00-21:00 local-time window",
+                   "rules": ["guard:reg_f/inconvenient_times"]})));
+    let call = late.iter().find(|a| a["type"] == "schedule_event").unwrap();
+    assert_eq!(
+        call["window"],
+        json!({"start": "08:00", "end": "21:00", "time_zone": "America/Los_Angeles"})
+    );
+
+    // Illinois: a space-heating service is not severed in winter (mild forecast: the
+    // moratorium alone); Colorado: none on a day forecast at 12.5 F.
+    let heating = of(&actions, "IL-HEATING");
+    assert!(heating.iter().any(|a| a["type"] == "postpone"
+        && a["event"] == "start-severance"
+        && a["to"] == "2027-04-01"
+        && a["rules"] == json!(["guard:utility_disconnection/illinois_winter_space_heating"])));
+    let freezing = of(&actions, "CO-FREEZING");
+    assert!(freezing.iter().any(|a| a["type"] == "postpone"
+        && a["event"] == "start-severance"
+        && a["rules"] == json!(["guard:utility_disconnection/cold_forecast"])));
+    assert!(!freezing.iter().any(|a| a["type"] == "nominate_severance"));
+
+    let rails = &summary(dir.path())["guard_rails"];
+    for (rule, what, n) in [
+        ("guard:breathing_space/moratorium", "postponed", 6),
+        (
+            "guard:breathing_space/mental_health_crisis_ongoing",
+            "withheld",
+            6,
+        ),
+        ("guard:disputes/awaiting_verification", "withheld", 2),
+        ("guard:reg_f/inconvenient_times", "postponed", 1),
+        (
+            "guard:utility_disconnection/illinois_winter_space_heating",
+            "postponed",
+            1,
+        ),
+        ("guard:utility_disconnection/cold_forecast", "postponed", 1),
+    ] {
+        assert_eq!(rails[rule][what], n, "{rule}: {rails}");
+    }
+    let lines: Vec<String> = actions.iter().map(Json::to_string).collect();
+    assert_snapshot!("actions", lines.join("\n"));
+}
+
+/// The fixture as an extract cut before the rails' columns existed: the main
+/// file's first 23 columns, the SAs' first 9.
+fn older_extract(dir: &Path) -> std::path::PathBuf {
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let keep = match name.as_str() {
+            "extract.csv" => 23,
+            "extract.sas.csv" => 9,
+            _ => usize::MAX,
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cut: String = text
+            .lines()
+            .map(|line| line.split(',').take(keep).collect::<Vec<_>>().join(",") + "\n")
+            .collect();
+        std::fs::write(dir.join(name), cut).unwrap();
+    }
+    dir.join("extract.csv")
+}
+
+const ALL_COLUMNS: [&str; 20] = [
+    "--no-column",
+    "TIME_ZONE",
+    "--no-column",
+    "BS_START",
+    "--no-column",
+    "BS_CRISIS",
+    "--no-column",
+    "BS_CRISIS_END",
+    "--no-column",
+    "VALIDATION_DATE",
+    "--no-column",
+    "DISPUTE_DATE",
+    "--no-column",
+    "DISPUTE_VERIFIED",
+    "--no-column",
+    "FORECAST_LOW_F",
+    "--no-column",
+    "FORECAST_HIGH_F",
+    "--no-column",
+    "service_agreements.SPACE_HEATING",
+];
+
+#[test]
+fn an_extract_without_the_rails_columns_stops_unless_told_and_then_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = older_extract(d);
+
+    // Forgotten: the run stops before reading a row, naming the columns, the file and the way out.
+    let o = batch(&input, d, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "the input `{}` has no column `TIME_ZONE`, `BS_START`",
+            input.display()
+        )) && err.contains("runs with --no-column TIME_ZONE --no-column BS_START"),
+        "{err}"
+    );
+    assert!(!d.join("actions.jsonl").exists());
+    // The main file's columns given up, the SAs' missing column is named the same way.
+    let o = batch(&input, d, &ALL_COLUMNS[..18]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("extract.sas.csv` has no column `SPACE_HEATING`")
+            && stderr(&o).contains("runs with --no-column service_agreements.SPACE_HEATING"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Told: the run goes on with the fields null, says so, and the rails are off.
+    let o = batch(&input, d, &ALL_COLUMNS);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "warning: `BS_CRISIS`, `BS_CRISIS_END`, `BS_START`, `DISPUTE_DATE`, `DISPUTE_VERIFIED`, `FORECAST_HIGH_F`, `FORECAST_LOW_F`, `TIME_ZONE`, `VALIDATION_DATE`, `service_agreements.SPACE_HEATING` not read (--no-column)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let s = summary(d);
+    assert_eq!(s["columns_not_read"].as_array().unwrap().len(), 10, "{s}");
+    let actions = json_lines(&d.join("actions.jsonl"));
+    // What that costs: the Breathing Space customer is written to today, the disputed
+    // account is called, the Colorado severance goes ahead in the freeze, the dialler gets no
+    // time zone.
+    let space = of(&actions, "GB-SPACE");
+    assert!(space
+        .iter()
+        .any(|a| a["event_type"] == "send_letter" && a["date"] == AS_OF));
+    for rail in [
+        "guard:breathing_space",
+        "guard:disputes",
+        "guard:utility_disconnection",
+    ] {
+        assert!(
+            !rules_of(&actions.iter().collect::<Vec<_>>())
+                .iter()
+                .any(|r| r.starts_with(rail)),
+            "{rail}"
+        );
+    }
+    let late = of(&actions, "US-LATE-CALL");
+    let call = late.iter().find(|a| a["type"] == "schedule_event").unwrap();
+    assert_eq!(
+        call["window"],
+        json!({"start": "08:00", "end": "21:00", "time_zone": null})
+    );
+
+    // A flag for a column the file has, for a required field's column, or for no column
+    // of the mapping, is refused.
+    let o = batch(
+        &fixture().join("extract.csv"),
+        d,
+        &["--no-column", "TIME_ZONE"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "has the column `TIME_ZONE` (column 24), but --no-column TIME_ZONE says it lacks it"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    for (flags, needle) in [
+        (&["--no-column", "ARREARS_AMT"][..], "maps a required field"),
+        (
+            &["--no-column", "service_agreements.SA_ID"],
+            "maps a required field",
+        ),
+        (&["--no-column", "TIMEZONE"], "maps no such column"),
+        (
+            &["--no-column", "TIME_ZONE", "--input-format", "jsonl"],
+            "a JSON Lines account names its fields",
+        ),
+    ] {
+        let o = batch(&input, d, flags);
+        assert_eq!(o.status.code(), Some(64), "{flags:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{flags:?}: {}", stderr(&o));
+    }
+}
+
+/// `diff` against a base whose mapping predates the rails' columns: on an older
+/// extract, `--no-column` applies to the mapping that maps the column and is no
+/// error for the base that does not, and nothing differs; on a current extract the
+/// six accounts a rail stops differ.
+#[test]
+fn diff_against_a_base_without_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = d.join("base");
+    common::copy_dir(&common::root().join("rules"), &base);
+    let mapping = base.join("mappings/extract.yaml");
+    let text = std::fs::read_to_string(&mapping).unwrap();
+    let (head, rest) = text.split_once("  # --- read by the guard rails").unwrap();
+    let (_, lists) = rest.split_once("\nlists:").unwrap();
+    let older: String = format!("{head}lists:{lists}")
+        .lines()
+        .filter(|l| !l.contains("SPACE_HEATING"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&mapping, older).unwrap();
+    let input = older_extract(d);
+    let diff = |input: &Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .args([
+                "diff",
+                "--base",
+                p(&base),
+                "--rules",
+                "rules",
+                "--as-of",
+                AS_OF,
+            ])
+            .args(extra)
+            .arg(input)
+            .current_dir(common::root())
+            .output()
+            .unwrap()
+    };
+    let o = diff(&input, &ALL_COLUMNS);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("8 compared, 0 changed, 0 rejected"), "{out}");
+    let o = diff(&fixture().join("extract.csv"), &[]);
+    // Exit 1: some account's actions changed.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("8 compared, 6 changed, 0 rejected"), "{out}");
+}
