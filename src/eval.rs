@@ -283,7 +283,9 @@ const COMPUTED_INLINE: usize = 12;
 #[inline]
 fn empty_cells(n: u32) -> Computed {
     match n as usize {
-        n @ 0..=COMPUTED_INLINE => {
+        // Most tables compute nothing: no cells to write and drop.
+        0 => Computed::new(),
+        n @ 1..=COMPUTED_INLINE => {
             Computed::from_buf_and_len([const { OnceCell::new() }; COMPUTED_INLINE], n)
         }
         n => (0..n).map(|_| OnceCell::new()).collect(),
