@@ -368,6 +368,19 @@ impl Mapping {
         Ok(())
     }
 
+    /// The field a bound column of the input is mapped to (`account.jurisdiction`),
+    /// for a reject about a cell that could not even be read as text.
+    pub fn field_of_column(&self, col: usize) -> Option<String> {
+        fn find(fields: &[(String, Source)], col: usize, path: &str) -> Option<String> {
+            fields.iter().find_map(|(name, source)| match source {
+                Source::Column { col: c, .. } if *c == col => Some(format!("{path}.{name}")),
+                Source::Record { fields, .. } => find(fields, col, &format!("{path}.{name}")),
+                _ => None,
+            })
+        }
+        find(&self.fields, col, "account")
+    }
+
     /// Binds companion list `n` to its file's header.
     pub fn bind_list(&mut self, n: usize, header: &StringRecord, file: &str) -> Result<(), String> {
         let list = &mut self.lists[n];
