@@ -643,3 +643,57 @@ fn the_bankruptcy_severance_invariant_rests_on_the_rail() {
         "{diagnostics:?}"
     );
 }
+
+/// A time zone that is not IANA's is the account's field at fault, named as
+/// the field (not as a table) by `dry-run` and in the batch's reject.
+#[test]
+fn a_time_zone_that_is_not_iana_is_named_as_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = root().join("rules");
+    let rules = rules.to_str().unwrap();
+    let account = format!("{CARD_7DPD}  time_zone: America/Chicgo\n");
+    std::fs::write(d.join("accounts.yaml"), &account).unwrap();
+    let out = arrears_in(
+        d,
+        &[
+            "dry-run",
+            "--rules",
+            rules,
+            "--as-of",
+            "2026-11-22",
+            "accounts.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("  error: `account.time_zone`: `America/Chicgo` is not an IANA time zone (such as `America/Los_Angeles`) (accounts.yaml:23:14)\n"),
+        "{}",
+        stdout(&out)
+    );
+    let json = &serde_saphyr::from_str::<Vec<serde_json::Value>>(&account).unwrap()[0];
+    std::fs::write(d.join("accounts.jsonl"), format!("{json}\n")).unwrap();
+    let out = arrears_in(
+        d,
+        &[
+            "batch",
+            "--rules",
+            rules,
+            "--as-of",
+            "2026-11-22",
+            "--out",
+            "actions.jsonl",
+            "--rejects",
+            "rejects.jsonl",
+            "accounts.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let reject: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("rejects.jsonl")).unwrap()).unwrap();
+    assert_eq!(reject["field"], "account.time_zone");
+    assert_eq!(
+        reject["reason"],
+        "evaluation failed: `account.time_zone`: `America/Chicgo` is not an IANA time zone (such as `America/Los_Angeles`)"
+    );
+}

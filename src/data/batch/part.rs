@@ -128,7 +128,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                     &mut part,
                     unit.line,
                     Some(&id),
-                    None,
+                    e.field(),
                     &format!("evaluation failed: {e}"),
                 );
             }
