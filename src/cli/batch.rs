@@ -422,18 +422,50 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ),
         ));
     }
+    // A summary that cannot be written fails the run as an output does,
+    // saying what the other outputs became.
+    let summary_failed = |e: String| {
+        let summary = args.summary.as_deref().unwrap_or(Path::new("-"));
+        let mut said = vec![format!(
+            "cannot write the summary to `{}`: {e}",
+            summary.display()
+        )];
+        if !streams.is_empty() {
+            said.push(format!(
+                "what went to {} is complete (a stream cannot be taken back)",
+                streams.join(" and ")
+            ));
+        }
+        let staged: Vec<String> = [
+            ("--out", args.out.as_deref(), out_file.as_ref()),
+            ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(what, path, file)| {
+            let path = path.filter(|_| file.is_some_and(Output::is_staged))?;
+            Some(format!("{what} `{}`", path.display()))
+        })
+        .collect();
+        said.push(match staged.as_slice() {
+            [] => "no other output written".to_string(),
+            staged => format!(
+                "{} not written (a file already there is left as it was)",
+                staged.join(" and ")
+            ),
+        });
+        bad(said.join("; "))
+    };
     let summary_file = match summary_file {
         Some(mut s) => {
-            let mut doc = serde_json::to_value(&summary)
-                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
+            let mut doc =
+                serde_json::to_value(&summary).map_err(|e| summary_failed(e.to_string()))?;
             if !book.versions.is_empty() {
                 doc["effective"] = book.in_force_json(args.as_of);
             }
-            serde_json::to_writer_pretty(&mut *s.file(), &doc)
-                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
-            s.file()
-                .write_all(b"\n")
-                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
+            let written = serde_json::to_writer_pretty(&mut *s.file(), &doc)
+                .map_err(|e| e.to_string())
+                .and_then(|()| s.file().write_all(b"\n").map_err(|e| e.to_string()));
+            written.map_err(summary_failed)?;
             Some(s)
         }
         None => None,

@@ -1052,6 +1052,36 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
     assert!(!dir.path().join("r.jsonl").exists());
 }
 
+/// A summary that cannot be written (`--summary /dev/full`) says what became
+/// of the other outputs: files not written, a stream written in full.
+#[test]
+fn a_summary_that_cannot_be_written_says_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    let out = batch_in(
+        d,
+        &[
+            "--out",
+            "o.jsonl",
+            "--rejects",
+            "r.jsonl",
+            "--summary",
+            "/dev/full",
+            "x.csv",
+        ],
+    );
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.ends_with("error: cannot write the summary to `/dev/full`: No space left on device (os error 28); --out `o.jsonl` and --rejects `r.jsonl` not written (a file already there is left as it was)\n"), "{stderr}");
+    assert!(!d.join("o.jsonl").exists() && !d.join("r.jsonl").exists());
+    let out = batch_in(d, &["--summary", "/dev/full", "x.csv"]);
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!out.stdout.is_empty());
+    assert!(stderr.ends_with("error: cannot write the summary to `/dev/full`: No space left on device (os error 28); what went to --out (standard output) is complete (a stream cannot be taken back); no other output written\n"), "{stderr}");
+}
+
 /// A loop of symbolic links as an output is refused (it would be replaced by
 /// a file, and the links lost), and so is a read-only file: exit 2 before any
 /// row is read, nothing written.
