@@ -68,7 +68,7 @@ pub struct Args {
     /// `-`: standard input (uncompressed; give --input-format).
     input: PathBuf,
     /// Actions file; `-` or absent: standard output.
-    #[arg(long)]
+    #[arg(long, alias = "output")]
     out: Option<PathBuf>,
     /// Output format: JSON Lines (one action per line) or CSV.
     #[arg(long, value_enum, default_value_t)]
@@ -520,16 +520,18 @@ impl Write for FirstRejects {
     }
 }
 
-/// Marks the lists `--no-companion` names as not read: each must be a list of
-/// the mapping, and not also given a file with `--companion`.
+/// Checks the lists `--companion` and `--no-companion` name (a usage error,
+/// exit 64, either way) and marks those `--no-companion` names as not read:
+/// each must be a list of the mapping, and not also given a file with `--companion`.
 pub(super) fn leave_unread(mapping: &mut Mapping, extract: &ExtractArgs) -> Result<(), String> {
-    for name in &extract.no_companion {
-        let Some(n) = mapping.lists.iter().position(|l| l.path == *name) else {
-            return Err(format!(
-                "--no-companion `{name}`: the mapping has no list of that name (it has: {})",
-                list_names(mapping)
-            ));
+    for c in &extract.companion {
+        let Some((name, _)) = c.split_once('=') else {
+            return Err(format!("--companion `{c}`: expected NAME=PATH"));
         };
+        list_named(mapping, "--companion", name)?;
+    }
+    for name in &extract.no_companion {
+        let n = list_named(mapping, "--no-companion", name)?;
         if extract
             .companion
             .iter()
@@ -544,13 +546,18 @@ pub(super) fn leave_unread(mapping: &mut Mapping, extract: &ExtractArgs) -> Resu
     Ok(())
 }
 
-fn list_names(mapping: &Mapping) -> String {
-    mapping
-        .lists
-        .iter()
-        .map(|l| l.path.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The index of the mapping's list `name`, or the error naming `flag` and the lists there are.
+fn list_named(mapping: &Mapping, flag: &str, name: &str) -> Result<usize, String> {
+    let lists = || mapping.lists.iter().map(|l| l.path.as_str());
+    lists().position(|path| path == name).ok_or_else(|| {
+        let hint = crate::diagnostic::did_you_mean(name, lists())
+            .map(|hint| format!("{hint} "))
+            .unwrap_or_default();
+        format!(
+            "{flag} `{name}`: the mapping has no list of that name ({hint}it has: {})",
+            lists().collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 /// Each mapped list's companion file: `--companion NAME=PATH`, or the
@@ -561,24 +568,17 @@ pub(super) fn companion_paths(
     companion: &[String],
     mapping: &Mapping,
 ) -> Result<Vec<PathBuf>, String> {
-    let mut given = std::collections::HashMap::new();
-    for c in companion {
-        let Some((name, path)) = c.split_once('=') else {
-            return Err(format!("--companion `{c}`: expected NAME=PATH"));
-        };
-        if !mapping.lists.iter().any(|l| l.path == name) {
-            return Err(format!(
-                "--companion `{name}`: the mapping has no list of that name (it has: {})",
-                list_names(mapping)
-            ));
-        }
-        given.insert(name.to_string(), PathBuf::from(path));
-    }
+    // Their names were checked with `--no-companion`'s (`leave_unread`).
+    let given: std::collections::HashMap<&str, PathBuf> = companion
+        .iter()
+        .filter_map(|c| c.split_once('='))
+        .map(|(name, path)| (name, PathBuf::from(path)))
+        .collect();
     let dir = input.parent().unwrap_or(Path::new(""));
     let stem = batch::input_stem(input);
     let mut paths = Vec::new();
     for list in mapping.lists.iter().filter(|l| !l.not_read) {
-        let path = match given.get(&list.path) {
+        let path = match given.get(list.path.as_str()) {
             Some(p) => p.clone(),
             None if is_std(input) => {
                 return Err(format!(
@@ -632,19 +632,28 @@ pub(super) fn csv_mapping(
     let (_, doc) = match candidates.as_slice() {
         [one] => *one,
         [] => {
-            return Err((
-                Exit::BadInput,
-                match name {
-                    Some(name) => format!(
-                        "`{}` has no mapping document named `{name}`",
-                        rules.display()
+            let names = || docs.mappings.iter().map(|(_, m)| m.mapping.value.as_str());
+            return Err(match name {
+                // The flag names what is not there: a usage error, as `--companion NAME=` is.
+                Some(name) if !docs.mappings.is_empty() => (
+                    Exit::Usage,
+                    format!(
+                        "--mapping `{name}`: `{}` has no mapping document of that name ({}it has: {})",
+                        rules.display(),
+                        crate::diagnostic::did_you_mean(name, names())
+                            .map(|hint| format!("{hint} "))
+                            .unwrap_or_default(),
+                        names().collect::<Vec<_>>().join(", ")
                     ),
-                    None => format!(
+                ),
+                _ => (
+                    Exit::BadInput,
+                    format!(
                         "CSV input needs a column mapping: `{}` has no `mapping` document (docs/batch.md)",
                         rules.display()
                     ),
-                },
-            ))
+                ),
+            });
         }
         several => {
             return Err((
