@@ -3,6 +3,7 @@
 //! `data::batch`.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -593,20 +594,21 @@ pub(super) fn companion_paths(
             "; an extract without it runs with --no-companion {} (the list is then empty for every account: docs/batch.md)",
             list.path
         );
+        // Read once, in step with the extract: a FIFO (`<(zcat sas.csv.gz)`)
+        // streams as the extract does; a device or socket is refused as there.
         let problem = match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => None,
-            Ok(meta) if meta.is_dir() => Some("is a directory"),
-            Ok(_) => Some("is not a regular file (a device, FIFO or socket)"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist"),
-            Err(_) => Some("cannot be read"),
+            Ok(meta) if meta.is_file() || meta.file_type().is_fifo() => None,
+            Ok(meta) => Some(format!("is {}", crate::input::kind_of(meta.file_type()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist".into()),
+            Err(_) => Some("cannot be read".into()),
         };
         if let Some(problem) = problem {
             return Err(format!(
-                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a regular file{}",
+                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a file or a FIFO{}",
                 list.path,
                 path.display(),
                 list.path,
-                match problem {
+                match problem.as_str() {
                     "does not exist" => without.as_str(),
                     _ => "",
                 }
