@@ -25,6 +25,8 @@ enum Source {
         col: usize,
         ty: Type,
         optional: bool,
+        /// A `time` field: the text must be `HH:MM`.
+        time_of_day: bool,
     },
     /// A nested record; an optional one is null when all its cells are empty.
     Record {
@@ -220,6 +222,7 @@ impl Builder<'_> {
                         col,
                         ty: ty.clone(),
                         optional: field.optional,
+                        time_of_day: field.time_of_day,
                     },
                     None if field.optional => Source::Null,
                     None => {
@@ -526,6 +529,7 @@ fn scalar_list(
                 col: 0,
                 ty,
                 optional: false,
+                time_of_day: false,
             },
         )],
         key_col,
@@ -599,16 +603,30 @@ impl Ctx<'_> {
             .map(|(name, source)| match source {
                 Source::Null => Value::Null,
                 Source::EmptyList => Value::List(Arc::from(Vec::new())),
-                Source::Column { col, ty, optional } => {
+                Source::Column {
+                    col,
+                    ty,
+                    optional,
+                    time_of_day,
+                } => {
                     let cell = row.get(*col).unwrap_or("");
-                    decode_cell(
-                        self.schema,
-                        ty,
-                        *optional,
-                        cell,
-                        &FieldPath::Field(path, name),
-                        errors,
-                    )
+                    let field = FieldPath::Field(path, name);
+                    let value = decode_cell(self.schema, ty, *optional, cell, &field, errors);
+                    match (time_of_day, &value) {
+                        (true, Value::Text(text)) => {
+                            match crate::data::schema::time_of_day_error(text) {
+                                Some(message) => {
+                                    errors.push(FieldError {
+                                        field: field.to_string(),
+                                        message,
+                                    });
+                                    Value::Null
+                                }
+                                None => value,
+                            }
+                        }
+                        _ => value,
+                    }
                 }
                 Source::Record { fields, optional } => {
                     if *optional && all_empty(fields, row) {
@@ -702,7 +720,15 @@ impl Ctx<'_> {
                 continue;
             }
             let item = match (&plan.fields[..], plan.scalar) {
-                ([(_, Source::Column { col, ty, optional })], true) => decode_cell(
+                (
+                    [(
+                        _,
+                        Source::Column {
+                            col, ty, optional, ..
+                        },
+                    )],
+                    true,
+                ) => decode_cell(
                     self.schema,
                     ty,
                     *optional,
