@@ -74,18 +74,38 @@ impl Evaluation {
     }
 }
 
+/// An account that could not be evaluated: in a table (`table `t`: ...`),
+/// or, for a field whose value the pipeline cannot use, at the field
+/// ([`EvalErrorKind::Field`]: `` `account.time_zone`: ... ``).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "table `{table}`{}{}: {kind}",
-    item.map(|i| format!(" (item [{i}])")).unwrap_or_default(),
-    input.as_ref().map(|name| format!(", input `{name}`")).unwrap_or_default()
+    "{}{kind}",
+    match kind {
+        EvalErrorKind::Field { .. } => String::new(),
+        _ => format!(
+            "table `{table}`{}{}: ",
+            item.map(|i| format!(" (item [{i}])")).unwrap_or_default(),
+            input.as_ref().map(|name| format!(", input `{name}`")).unwrap_or_default()
+        ),
+    }
 )]
 pub struct EvalError {
+    /// The table evaluated when it failed (for a field's error, the one that read it).
     pub table: String,
     pub item: Option<u32>,
     /// The computed input whose computing failed, if it was one.
     pub input: Option<String>,
     pub kind: EvalErrorKind,
+}
+
+impl EvalError {
+    /// The account field at fault (`account.time_zone`), for an error that is the data's.
+    pub fn field(&self) -> Option<&str> {
+        match &self.kind {
+            EvalErrorKind::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
 }
 
 /// As many decisions as fit in 1 KiB.

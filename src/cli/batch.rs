@@ -3,6 +3,7 @@
 //! `data::batch`.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -73,7 +74,7 @@ pub struct Args {
     /// `-`: standard input (uncompressed; give --input-format).
     input: PathBuf,
     /// Actions file; `-` or absent: standard output.
-    #[arg(long)]
+    #[arg(long, alias = "output")]
     out: Option<PathBuf>,
     /// Output format: JSON Lines (one action per line) or CSV.
     #[arg(long, value_enum, default_value_t)]
@@ -440,18 +441,50 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ),
         ));
     }
+    // A summary that cannot be written fails the run as an output does,
+    // saying what the other outputs became.
+    let summary_failed = |e: String| {
+        let summary = args.summary.as_deref().unwrap_or(Path::new("-"));
+        let mut said = vec![format!(
+            "cannot write the summary to `{}`: {e}",
+            summary.display()
+        )];
+        if !streams.is_empty() {
+            said.push(format!(
+                "what went to {} is complete (a stream cannot be taken back)",
+                streams.join(" and ")
+            ));
+        }
+        let staged: Vec<String> = [
+            ("--out", args.out.as_deref(), out_file.as_ref()),
+            ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(what, path, file)| {
+            let path = path.filter(|_| file.is_some_and(Output::is_staged))?;
+            Some(format!("{what} `{}`", path.display()))
+        })
+        .collect();
+        said.push(match staged.as_slice() {
+            [] => "no other output written".to_string(),
+            staged => format!(
+                "{} not written (a file already there is left as it was)",
+                staged.join(" and ")
+            ),
+        });
+        bad(said.join("; "))
+    };
     let summary_file = match summary_file {
         Some(mut s) => {
-            let mut doc = serde_json::to_value(&summary)
-                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
+            let mut doc =
+                serde_json::to_value(&summary).map_err(|e| summary_failed(e.to_string()))?;
             if !book.versions.is_empty() {
                 doc["effective"] = book.in_force_json(args.as_of);
             }
-            serde_json::to_writer_pretty(&mut *s.file(), &doc)
-                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
-            s.file()
-                .write_all(b"\n")
-                .map_err(|e| bad(format!("cannot write the summary: {e}")))?;
+            let written = serde_json::to_writer_pretty(&mut *s.file(), &doc)
+                .map_err(|e| e.to_string())
+                .and_then(|()| s.file().write_all(b"\n").map_err(|e| e.to_string()));
+            written.map_err(summary_failed)?;
             Some(s)
         }
         None => None,
@@ -523,10 +556,12 @@ pub(super) fn input_shown(input: &Path) -> String {
     }
 }
 
-/// Marks the lists `--no-companion` names as not read: each must be a list of
-/// the mapping, and not also given a file with `--companion`; and the columns
-/// `--no-column` names, each a column of an optional field (`diff`'s base
-/// mapping, older than the extract's, may not map them: `Columns::WhereMapped`).
+/// Checks the lists `--companion` and `--no-companion` name (a usage error,
+/// exit 64, either way) and marks those `--no-companion` names as not read:
+/// each must be a list of the mapping, and not also given a file with
+/// `--companion`; and the columns `--no-column` names, each a column of an
+/// optional field (`diff`'s base mapping, older than the extract's, may not
+/// map them: `Columns::WhereMapped`).
 pub(super) fn leave_unread(
     mapping: &mut Mapping,
     extract: &ExtractArgs,
@@ -538,13 +573,14 @@ pub(super) fn leave_unread(
         }
         mapping.leave_column_unread(name)?;
     }
-    for name in &extract.no_companion {
-        let Some(n) = mapping.lists.iter().position(|l| l.path == *name) else {
-            return Err(format!(
-                "--no-companion `{name}`: the mapping has no list of that name (it has: {})",
-                list_names(mapping)
-            ));
+    for c in &extract.companion {
+        let Some((name, _)) = c.split_once('=') else {
+            return Err(format!("--companion `{c}`: expected NAME=PATH"));
         };
+        list_named(mapping, "--companion", name)?;
+    }
+    for name in &extract.no_companion {
+        let n = list_named(mapping, "--no-companion", name)?;
         if extract
             .companion
             .iter()
@@ -559,13 +595,18 @@ pub(super) fn leave_unread(
     Ok(())
 }
 
-fn list_names(mapping: &Mapping) -> String {
-    mapping
-        .lists
-        .iter()
-        .map(|l| l.path.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The index of the mapping's list `name`, or the error naming `flag` and the lists there are.
+fn list_named(mapping: &Mapping, flag: &str, name: &str) -> Result<usize, String> {
+    let lists = || mapping.lists.iter().map(|l| l.path.as_str());
+    lists().position(|path| path == name).ok_or_else(|| {
+        let hint = crate::diagnostic::did_you_mean(name, lists())
+            .map(|hint| format!("{hint} "))
+            .unwrap_or_default();
+        format!(
+            "{flag} `{name}`: the mapping has no list of that name ({hint}it has: {})",
+            lists().collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 /// Each mapped list's companion file: `--companion NAME=PATH`, or the
@@ -576,24 +617,17 @@ pub(super) fn companion_paths(
     companion: &[String],
     mapping: &Mapping,
 ) -> Result<Vec<PathBuf>, String> {
-    let mut given = std::collections::HashMap::new();
-    for c in companion {
-        let Some((name, path)) = c.split_once('=') else {
-            return Err(format!("--companion `{c}`: expected NAME=PATH"));
-        };
-        if !mapping.lists.iter().any(|l| l.path == name) {
-            return Err(format!(
-                "--companion `{name}`: the mapping has no list of that name (it has: {})",
-                list_names(mapping)
-            ));
-        }
-        given.insert(name.to_string(), PathBuf::from(path));
-    }
+    // Their names were checked with `--no-companion`'s (`leave_unread`).
+    let given: std::collections::HashMap<&str, PathBuf> = companion
+        .iter()
+        .filter_map(|c| c.split_once('='))
+        .map(|(name, path)| (name, PathBuf::from(path)))
+        .collect();
     let dir = input.parent().unwrap_or(Path::new(""));
     let stem = batch::input_stem(input);
     let mut paths = Vec::new();
     for list in mapping.lists.iter().filter(|l| !l.not_read) {
-        let path = match given.get(&list.path) {
+        let path = match given.get(list.path.as_str()) {
             Some(p) => p.clone(),
             None if is_std(input) => {
                 return Err(format!(
@@ -608,20 +642,21 @@ pub(super) fn companion_paths(
             "; an extract without it runs with --no-companion {} (the list is then empty for every account: docs/batch.md)",
             list.path
         );
+        // Read once, in step with the extract: a FIFO (`<(zcat sas.csv.gz)`)
+        // streams as the extract does; a device or socket is refused as there.
         let problem = match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => None,
-            Ok(meta) if meta.is_dir() => Some("is a directory"),
-            Ok(_) => Some("is not a regular file (a device, FIFO or socket)"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist"),
-            Err(_) => Some("cannot be read"),
+            Ok(meta) if meta.is_file() || meta.file_type().is_fifo() => None,
+            Ok(meta) => Some(format!("is {}", crate::input::kind_of(meta.file_type()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist".into()),
+            Err(_) => Some("cannot be read".into()),
         };
         if let Some(problem) = problem {
             return Err(format!(
-                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a regular file{}",
+                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a file or a FIFO{}",
                 list.path,
                 path.display(),
                 list.path,
-                match problem {
+                match problem.as_str() {
                     "does not exist" => without.as_str(),
                     _ => "",
                 }
@@ -647,19 +682,28 @@ pub(super) fn csv_mapping(
     let (_, doc) = match candidates.as_slice() {
         [one] => *one,
         [] => {
-            return Err((
-                Exit::BadInput,
-                match name {
-                    Some(name) => format!(
-                        "`{}` has no mapping document named `{name}`",
-                        rules.display()
+            let names = || docs.mappings.iter().map(|(_, m)| m.mapping.value.as_str());
+            return Err(match name {
+                // The flag names what is not there: a usage error, as `--companion NAME=` is.
+                Some(name) if !docs.mappings.is_empty() => (
+                    Exit::Usage,
+                    format!(
+                        "--mapping `{name}`: `{}` has no mapping document of that name ({}it has: {})",
+                        rules.display(),
+                        crate::diagnostic::did_you_mean(name, names())
+                            .map(|hint| format!("{hint} "))
+                            .unwrap_or_default(),
+                        names().collect::<Vec<_>>().join(", ")
                     ),
-                    None => format!(
+                ),
+                _ => (
+                    Exit::BadInput,
+                    format!(
                         "CSV input needs a column mapping: `{}` has no `mapping` document (docs/batch.md)",
                         rules.display()
                     ),
-                },
-            ))
+                ),
+            });
         }
         several => {
             return Err((

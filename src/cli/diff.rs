@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t)]
     format: DiffFormat,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, alias = "output", value_name = "FILE")]
     out: Option<PathBuf>,
     /// Write every changed account with its actions under both rule sets (JSON Lines).
     #[arg(long, value_name = "FILE")]

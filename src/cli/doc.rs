@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, default_value = "rules")]
     rules: PathBuf,
     /// The directory to write the site into: new, empty, or an earlier `arrears doc` output.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, alias = "output", value_name = "DIR")]
     out: PathBuf,
     /// Test documents, or directories to search for them, whose row coverage the tables show
     /// (default: the test documents in the rules directory, such as `rules/tests/`).

@@ -14,6 +14,7 @@ use crate::data::snapshot::{account_id, decode_account};
 use crate::diagnostic::printable;
 use crate::eval::{evaluate, Evaluation, Outcome};
 use crate::lang::compile::Plan;
+use crate::lang::semantics::EvalErrorKind;
 use crate::policy::{Action, Policy};
 use crate::types::value_to_json;
 
@@ -292,7 +293,14 @@ fn human_account(
             }
         }
         Result::EvalFailed(err) => {
-            let _ = writeln!(out, "  error: {}", printable(&err.to_string()));
+            let at = err
+                .field()
+                .map(|field| format!(" ({})", record.location_of(field)));
+            let _ = writeln!(
+                out,
+                "  error: {}",
+                printable(&format!("{err}{}", at.unwrap_or_default()))
+            );
         }
         Result::Evaluated(evaluation, actions) => {
             let mut used = None;
@@ -334,7 +342,12 @@ fn json_account(
             doc["errors"] = json!(errors)
         }
         Result::EvalFailed(err) => {
-            let mut error = json!({ "table": err.table, "message": err.kind.to_string() });
+            let mut error = match &err.kind {
+                EvalErrorKind::Field { field, message } => {
+                    json!({ "field": field, "message": message, "location": record.location_of(field) })
+                }
+                kind => json!({ "table": err.table, "message": kind.to_string() }),
+            };
             if let Some(item) = err.item {
                 // Its index from 0, as the item's field path and the decision's label number it.
                 error["item"] = json!(item);

@@ -25,7 +25,7 @@ pub struct ManArgs {
     /// other manual pages (`man1`); a page arrears wrote earlier is replaced
     /// unless it was edited since; any other file in the way is left alone and
     /// nothing is written.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, alias = "output", value_name = "DIR")]
     out: Option<PathBuf>,
     /// With --out: write into DIR even though it holds files that are not
     /// manual pages (rule files, say). Pages it did not write are still never replaced.

@@ -255,8 +255,9 @@ pub fn main() -> ExitCode {
                 let _ = err.print();
                 return Exit::Ok.into();
             }
-            let message =
-                named_flag(&err).unwrap_or_else(|| clap_message(&err.render().to_string()));
+            let message = named_flag(&err)
+                .or_else(|| alias_suggested(&err))
+                .unwrap_or_else(|| clap_message(&err.render().to_string()));
             return usage_error(message).into();
         }
     };
@@ -388,7 +389,6 @@ fn clap_message(rendered: &str) -> String {
 /// every other command.
 fn named_flag(err: &clap::Error) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    use clap::CommandFactory;
     if err.kind() != ErrorKind::UnknownArgument || err.get(ContextKind::SuggestedArg).is_some() {
         return None;
     }
@@ -397,10 +397,7 @@ fn named_flag(err: &clap::Error) -> Option<String> {
     };
     let name = given.strip_prefix("--")?.split('=').next()?;
     let ending = format!("-{name}");
-    let command = Cli::command();
-    let subcommand = std::env::args()
-        .skip(1)
-        .find_map(|a| command.find_subcommand(&a).cloned())?;
+    let subcommand = invoked_subcommand()?;
     let mut flags: Vec<&str> = subcommand
         .get_arguments()
         .filter_map(|a| a.get_long())
@@ -411,6 +408,36 @@ fn named_flag(err: &clap::Error) -> Option<String> {
     Some(format!(
         "unexpected argument '{given}' found; a similar argument exists: '--{flag}'"
     ))
+}
+
+/// An unknown `--NAME` for which clap suggests a flag's alias (`--ouput`:
+/// `--output`, the alias of `--out`), named by the flag's own name.
+fn alias_suggested(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let (Some(ContextValue::String(given)), Some(ContextValue::String(suggested))) = (
+        err.get(ContextKind::InvalidArg),
+        err.get(ContextKind::SuggestedArg),
+    ) else {
+        return None;
+    };
+    let alias = suggested.strip_prefix("--")?;
+    let subcommand = invoked_subcommand()?;
+    let flag = subcommand
+        .get_arguments()
+        .find(|a| a.get_all_aliases().is_some_and(|all| all.contains(&alias)))?
+        .get_long()?;
+    Some(format!(
+        "unexpected argument '{given}' found; a similar argument exists: '--{flag}'"
+    ))
+}
+
+/// The subcommand named on the command line, if any.
+fn invoked_subcommand() -> Option<clap::Command> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    std::env::args()
+        .skip(1)
+        .find_map(|a| command.find_subcommand(&a).cloned())
 }
 
 /// Every usage error (exit 64) goes through here, so each is one line ending

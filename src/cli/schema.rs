@@ -18,7 +18,7 @@ pub struct Args {
     kind: Option<String>,
     /// Write `<kind>.schema.json` files into DIR (created if missing) instead of printing one
     /// schema; only those files are replaced.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, alias = "output", value_name = "DIR")]
     out: Option<PathBuf>,
 }
 

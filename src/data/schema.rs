@@ -22,6 +22,25 @@ pub struct FieldDef {
     pub name: String,
     pub ty: Type,
     pub optional: bool,
+    /// Declared `time`: a text that is a time of day, `HH:MM`, checked when an account is read.
+    pub time_of_day: bool,
+}
+
+/// `HH:MM` (24-hour, zero-padded) as a time of day; anything else is `None`.
+/// The one reading of the schema's `time` fields and of templates' event times.
+pub fn time_of_day(text: &str) -> Option<chrono::NaiveTime> {
+    if text.len() != 5 {
+        return None;
+    }
+    chrono::NaiveTime::parse_from_str(text, "%H:%M").ok()
+}
+
+/// Why `text` is not a value of a `time` field, if it is not.
+pub fn time_of_day_error(text: &str) -> Option<String> {
+    time_of_day(text).is_none().then(|| {
+        let shown: String = text.chars().take(40).collect();
+        format!("expected a time of day HH:MM (00:00 to 23:59), found `{shown}`")
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,7 +190,7 @@ pub const GUARD_ACTION_FIELDS: [(&str, &str, bool); 6] = [
     // The day it would happen (today for an action that is not an event).
     ("date", "date", false),
     // Its local time of day (`HH:MM`, the consumer's time zone), when it has one.
-    ("time", "text", true),
+    ("time", TIME_TYPE, true),
     // Scheduled by an earlier run and still pending in the case state.
     ("pending", "bool", false),
 ];
@@ -179,9 +198,14 @@ pub const GUARD_ACTION_FIELDS: [(&str, &str, bool); 6] = [
 /// The account record's id in [`Schema::records`].
 pub const ACCOUNT: RecordId = 0;
 
-const SCALAR_TYPES: [&str; 7] = [
-    "money", "decimal", "integer", "date", "days", "bool", "text",
+const SCALAR_TYPES: [&str; 8] = [
+    "money", "decimal", "integer", "date", "days", "bool", "text", TIME_TYPE,
 ];
+
+/// A field type that is a text holding a time of day, `HH:MM`: rules compare
+/// it as text (in order, since it is zero-padded), and reading an account
+/// refuses any other form.
+pub const TIME_TYPE: &str = "time";
 
 impl Schema {
     /// A type written by name: a scalar type or a declared enum.
@@ -359,6 +383,7 @@ impl Schema {
                 name: name.to_string(),
                 ty: schema.named_type(ty).unwrap_or(Type::Error),
                 optional: false,
+                time_of_day: false,
             })
             .collect();
         schema.records.push(RecordDef {
@@ -370,8 +395,11 @@ impl Schema {
             .iter()
             .map(|(name, ty, optional)| FieldDef {
                 name: name.to_string(),
-                ty: schema.named_type(ty).unwrap_or(Type::Error),
+                ty: (schema.named_type(ty))
+                    .or((*ty == TIME_TYPE).then_some(Type::Text))
+                    .unwrap_or(Type::Error),
                 optional: *optional,
+                time_of_day: *ty == TIME_TYPE,
             })
             .collect();
         schema.records.push(RecordDef {
@@ -583,11 +611,14 @@ fn build_record(
                 .with_help("declare each field once"),
             );
         }
+        let time_of_day = matches!(&ty.value, FieldTypeDoc::Named(n)
+            if n.trim().trim_end_matches('?').trim_end() == TIME_TYPE);
         let (ty, optional) = build_type(schema, file, ty, diags);
         record.fields.push(FieldDef {
             name,
             ty,
             optional: optional || optional_name,
+            time_of_day,
         });
     }
     record
@@ -607,6 +638,7 @@ fn build_type(
             };
             let ty = match schema.named_type(base) {
                 Some(ty) => ty,
+                None if base == TIME_TYPE => Type::Text,
                 None => {
                     let other = base;
                     {
@@ -617,7 +649,7 @@ fn build_type(
                         diags.push(
                             Diagnostic::error("schema", file, doc.span, format!("unknown type `{other}`"))
                                 .with_help(did_you_mean(other, names).unwrap_or_else(|| {
-                                    "types are money, decimal, integer, date, days, bool, text or a declared enum".into()
+                                    "types are money, decimal, integer, date, days, bool, text, time or a declared enum".into()
                                 })),
                         );
                         Type::Error

@@ -426,7 +426,19 @@ fn decode_record(
                 });
                 Value::Null
             }
-            Some(v) => decode_value(schema, &field.ty, v, &field_path, errors),
+            Some(v) => {
+                let value = decode_value(schema, &field.ty, v, &field_path, errors);
+                if let (true, Value::Text(text)) = (field.time_of_day, &value) {
+                    if let Some(message) = crate::data::schema::time_of_day_error(text) {
+                        errors.push(FieldError {
+                            field: field_path.to_string(),
+                            message,
+                        });
+                        return Value::Null;
+                    }
+                }
+                value
+            }
         }
     });
     Value::Record(fields.collect())

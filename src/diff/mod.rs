@@ -106,7 +106,11 @@ impl RowSource for Records {
         for (line, record) in self.0.by_ref().take(n) {
             let raw = match record {
                 Ok(json) => Raw::Value(json),
-                Err(reason) => Raw::Bad { id: None, reason },
+                Err(reason) => Raw::Bad {
+                    id: None,
+                    field: None,
+                    reason,
+                },
             };
             out.push(Unit { line, raw });
         }

@@ -134,6 +134,9 @@ pub enum EvalErrorKind {
     /// A policy step could not be carried out (e.g. a template name computed at run time that does not exist).
     #[error("{0}")]
     Policy(String),
+    /// An account field's value the pipeline cannot use (a time zone that is not IANA's).
+    #[error("`{field}`: {message}")]
+    Field { field: String, message: String },
     /// Computing the named input failed with the boxed cause. An `EvalError`
     /// lifts the name into its own `input`, so its `kind` is the cause.
     #[error("input `{0}`: {1}")]

@@ -148,13 +148,7 @@ impl ContactOutcome {
     }
 }
 
-/// `HH:MM` (24-hour, zero-padded) as a time of day; anything else is `None`.
-pub fn time_of_day(text: &str) -> Option<chrono::NaiveTime> {
-    if text.len() != 5 {
-        return None;
-    }
-    chrono::NaiveTime::parse_from_str(text, "%H:%M").ok()
-}
+pub use crate::data::schema::time_of_day;
 
 impl Channel {
     /// The variant's name in the built-in enum `contact_channel`.

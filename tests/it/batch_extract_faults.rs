@@ -329,3 +329,162 @@ fn a_device_a_directory_or_an_empty_csv_is_named_for_what_it_is() {
         "{err}"
     );
 }
+
+/// A generated 40-row extract in `dir` (`ex.csv` and its companions), and its actions.
+fn forty_accounts(dir: &Path) -> (PathBuf, String) {
+    let o = common::arrears_in(
+        dir,
+        &["generate", "--accounts", "40", "--seed", "5", "ex.csv"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input = dir.join("ex.csv");
+    let (actions, rejects, err, code) = run(dir, &input, &[]);
+    assert_eq!((code, rejects.as_str()), (Some(0), ""), "{err}");
+    (input, actions)
+}
+
+/// `file` with line `n` (1-based) given to `edit` as bytes.
+fn edit_line(file: &Path, n: usize, edit: impl FnOnce(&[u8]) -> Vec<u8>) {
+    let bytes = std::fs::read(file).unwrap();
+    let mut lines: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    lines[n - 1] = edit(&lines[n - 1]);
+    std::fs::write(file, lines.join(&b'\n')).unwrap();
+}
+
+/// `actions` without those of `account`.
+fn without(actions: &str, account: &str) -> String {
+    let tag = format!("{{\"account\":\"{account}\",");
+    actions
+        .lines()
+        .filter(|l| !l.starts_with(&tag))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn one_reject(rejects: &str) -> serde_json::Value {
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    serde_json::from_str(rejects.trim()).unwrap()
+}
+
+/// One bad cell of an extract row (not UTF-8, or a blank account id) is that
+/// row's reject, naming the line and field: its companion rows go with it,
+/// and every other account is evaluated with its own rows, as without it.
+#[test]
+fn a_row_with_a_bad_cell_or_a_blank_id_is_one_reject_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, clean) = forty_accounts(d);
+    let original = std::fs::read(&input).unwrap();
+    // Line 8 is AC000000007: an SA, a promise, case events and contacts in
+    // the companions; the next account with contacts is AC000000012.
+    let line8 =
+        String::from_utf8(original.split(|&b| b == b'\n').nth(7).unwrap().to_vec()).unwrap();
+    assert!(line8.starts_with("AC000000007,residential,IL,"), "{line8}");
+
+    // A byte that is not UTF-8 in the jurisdiction.
+    edit_line(&input, 8, |l| {
+        let at = l.windows(4).position(|w| w == b",IL,").unwrap();
+        [&l[..at], &b",I\xffL,"[..], &l[at + 4..]].concat()
+    });
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let reject = one_reject(&rejects);
+    assert_eq!(reject["line"], 8);
+    assert_eq!(reject["account"], "AC000000007");
+    assert_eq!(reject["field"], "account.jurisdiction");
+    assert_eq!(
+        reject["reason"],
+        "column `JURIS` is not valid UTF-8 (`I\\xFFL`): the extract is read as UTF-8, so the row is not evaluated"
+    );
+    assert!(
+        err.contains("40 rows read: 39 evaluated, 1 rejected"),
+        "{err}"
+    );
+    assert_eq!(actions, without(&clean, "AC000000007"));
+
+    // A blank account id: its rows in each companion are those that come
+    // before the next account's there and belong to no later row.
+    std::fs::write(&input, &original).unwrap();
+    edit_line(&input, 8, |l| {
+        l[l.iter().position(|&b| b == b',').unwrap()..].to_vec()
+    });
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let reject = one_reject(&rejects);
+    assert_eq!(reject["line"], 8);
+    assert_eq!(reject["account"], serde_json::Value::Null);
+    assert_eq!(reject["field"], "account.id");
+    let reason = reject["reason"]
+        .as_str()
+        .unwrap()
+        .replace(&format!("{}/", d.display()), "");
+    assert!(
+        reason.starts_with("the account id (column `ACCT_NO`) is empty, so the row is no account's and is not evaluated; its companion rows, keyed by the id it lost, are taken with it and not evaluated either: `ex.sas.csv` line 9 (account `AC000000007`); in `ex.promises.csv`,"),
+        "{reason}"
+    );
+    assert!(
+        err.contains("40 rows read: 39 evaluated, 1 rejected"),
+        "{err}"
+    );
+    assert_eq!(actions, without(&clean, "AC000000007"));
+
+    // An account id that is not UTF-8 is no id either.
+    std::fs::write(&input, &original).unwrap();
+    edit_line(&input, 8, |l| [&b"AC00000\xff007"[..], &l[11..]].concat());
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let reject = one_reject(&rejects);
+    assert_eq!(
+        (reject["line"].as_u64(), reject["field"].as_str()),
+        (Some(8), Some("account.id"))
+    );
+    assert!(
+        reject["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("column `ACCT_NO` is not valid UTF-8 (`AC00000\\xFF007`)"),
+        "{reject}"
+    );
+    assert_eq!(actions, without(&clean, "AC000000007"));
+}
+
+/// Rows taken for a row without an id that belong to a later row (a
+/// companion out of the input's order) reject that later row, naming why,
+/// instead of evaluating it without them.
+#[test]
+fn rows_taken_for_a_row_without_an_id_reject_their_account_if_it_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, _) = forty_accounts(d);
+    // AC000000003's id blanked; AC000000005's SA moved before AC000000004's.
+    edit_line(&input, 4, |l| {
+        l[l.iter().position(|&b| b == b',').unwrap()..].to_vec()
+    });
+    let sas = d.join("ex.sas.csv");
+    let text = std::fs::read_to_string(&sas).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let of = |lines: &[&str], id: &str| lines.iter().position(|l| l.starts_with(id)).unwrap();
+    let (four, five) = (of(&lines, "AC000000004,"), of(&lines, "AC000000005,"));
+    assert_eq!(five, four + 1, "one SA each: {text}");
+    lines.swap(four, five);
+    let three = of(&lines, "AC000000003,");
+    lines.remove(three);
+    std::fs::write(&sas, lines.join("\n") + "\n").unwrap();
+    let (_, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let rejects: Vec<serde_json::Value> = rejects
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(
+        (rejects[0]["line"].as_u64(), rejects[0]["field"].as_str()),
+        (Some(4), Some("account.id"))
+    );
+    assert_eq!(rejects[1]["line"], 6);
+    assert_eq!(rejects[1]["account"], "AC000000005");
+    assert!(
+        rejects[1]["reason"].as_str().unwrap().contains("came right after the row at line 4, whose account id is empty or not UTF-8, and were taken as that row's"),
+        "{rejects:?}"
+    );
+}

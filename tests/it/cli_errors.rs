@@ -53,6 +53,11 @@ fn a_misspelling_gets_the_nearest_name() {
             &["lint", "--format", "jsn"][..],
             "a similar value exists: 'json'",
         ),
+        // `--output` is `--out`'s alias: its misspelling names `--out`, not `--output-format`.
+        (
+            &["batch", "--ouput", "a.jsonl", "x.csv"][..],
+            "unexpected argument '--ouput' found; a similar argument exists: '--out'",
+        ),
     ] {
         let out = arrears(args);
         one_line_error(&out, 64, nearest);
@@ -424,4 +429,53 @@ fn every_usage_error_is_one_line_ending_with_the_help() {
     }
     assert!(!root().join("rules/out.jsonl").exists());
     assert!(!root().join("rules/cx").exists());
+}
+
+/// A list or mapping name the rules do not have, given on the command line,
+/// is a usage error (64) whichever flag names it, listing the names there are.
+#[test]
+fn an_unknown_list_or_mapping_name_is_usage_naming_those_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = arrears_in(d, &["generate", "--accounts", "5", "--seed", "1", "x.csv"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let rules = root().join("rules");
+    let batch = |extra: &[&str]| {
+        let args = [
+            &[
+                "batch",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--as-of",
+                AS_OF,
+            ][..],
+            extra,
+            &["x.csv"],
+        ]
+        .concat();
+        arrears_in(d, &args)
+    };
+    let lists = "it has: service_agreements, promises, promises.payments, dispositions, case.events, case.contacts, case.removed_sas)";
+    let out = batch(&["--companion", "sas=x.sas.csv"]);
+    one_line_error(
+        &out,
+        64,
+        "--companion `sas`: the mapping has no list of that name (",
+    );
+    one_line_error(&out, 64, lists);
+    let out = batch(&["--no-companion", "case.contact"]);
+    one_line_error(
+        &out,
+        64,
+        "--no-companion `case.contact`: the mapping has no list of that name (did you mean `case.contacts`? it has:",
+    );
+    let out = batch(&["--companion", "case.contact=x.contacts.csv"]);
+    one_line_error(&out, 64, "(did you mean `case.contacts`? ");
+    let out = batch(&["--mapping", "extract-v2"]);
+    one_line_error(&out, 64, "--mapping `extract-v2`: `");
+    one_line_error(
+        &out,
+        64,
+        "` has no mapping document of that name (did you mean `extract-v1`? it has: extract-v1)",
+    );
 }

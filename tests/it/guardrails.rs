@@ -796,3 +796,130 @@ fn the_bankruptcy_severance_invariant_rests_on_the_rail() {
         "{diagnostics:?}"
     );
 }
+
+/// A time zone that is not IANA's is the account's field at fault, named as
+/// the field (not as a table) by `dry-run` and in the batch's reject.
+#[test]
+fn a_time_zone_that_is_not_iana_is_named_as_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = root().join("rules");
+    let rules = rules.to_str().unwrap();
+    let account = format!("{CARD_7DPD}  time_zone: America/Chicgo\n");
+    std::fs::write(d.join("accounts.yaml"), &account).unwrap();
+    let out = arrears_in(
+        d,
+        &[
+            "dry-run",
+            "--rules",
+            rules,
+            "--as-of",
+            "2026-11-22",
+            "accounts.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("  error: `account.time_zone`: `America/Chicgo` is not an IANA time zone (such as `America/Los_Angeles`) (accounts.yaml:23:14)\n"),
+        "{}",
+        stdout(&out)
+    );
+    let json = &serde_saphyr::from_str::<Vec<serde_json::Value>>(&account).unwrap()[0];
+    std::fs::write(d.join("accounts.jsonl"), format!("{json}\n")).unwrap();
+    let out = arrears_in(
+        d,
+        &[
+            "batch",
+            "--rules",
+            rules,
+            "--as-of",
+            "2026-11-22",
+            "--out",
+            "actions.jsonl",
+            "--rejects",
+            "rejects.jsonl",
+            "accounts.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let reject: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("rejects.jsonl")).unwrap()).unwrap();
+    assert_eq!(reject["field"], "account.time_zone");
+    assert_eq!(
+        reject["reason"],
+        "evaluation failed: `account.time_zone`: `America/Chicgo` is not an IANA time zone (such as `America/Los_Angeles`)"
+    );
+}
+
+/// A case event's or contact's `time` is the schema's `time`: `HH:MM`, or the
+/// account is refused naming the field and the form, so no call is booked at
+/// a time the window check cannot read (`7:00` would skip it).
+#[test]
+fn a_case_time_that_is_not_hh_mm_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rules = root().join("rules");
+    let rules = rules.to_str().unwrap();
+    let case = |time: &str| {
+        format!(
+            "{CARD_7DPD}  case:\n    category: arrears\n    class: card_early\n    template: card_early_std\n    start_date: 2026-11-17\n    contacts: []\n    events:\n      - {{ id: first-call, type: call, date: 2026-11-22, time: \"{time}\", status: pending }}\n"
+        )
+    };
+    for (time, valid) in [
+        ("7:00", false),
+        ("9:30 pm", false),
+        ("25:00", false),
+        ("07:00", true),
+    ] {
+        let account = case(time);
+        std::fs::write(d.join("accounts.yaml"), &account).unwrap();
+        let out = arrears_in(
+            d,
+            &[
+                "dry-run",
+                "--rules",
+                rules,
+                "--as-of",
+                "2026-11-22",
+                "accounts.yaml",
+            ],
+        );
+        let text = stdout(&out);
+        let error = format!("  error: `account.case.events[0].time`: expected a time of day HH:MM (00:00 to 23:59), found `{time}` (accounts.yaml:30:");
+        assert_eq!(text.contains(&error), !valid, "{time}: {text}");
+        assert_eq!(
+            out.status.code(),
+            Some(if valid { 0 } else { 1 }),
+            "{time}: {text}"
+        );
+        let json = &serde_saphyr::from_str::<Vec<serde_json::Value>>(&account).unwrap()[0];
+        std::fs::write(d.join("accounts.jsonl"), format!("{json}\n")).unwrap();
+        let out = arrears_in(
+            d,
+            &[
+                "batch",
+                "--rules",
+                rules,
+                "--as-of",
+                "2026-11-22",
+                "--out",
+                "a.jsonl",
+                "--rejects",
+                "r.jsonl",
+                "accounts.jsonl",
+            ],
+        );
+        let rejects = std::fs::read_to_string(d.join("r.jsonl")).unwrap();
+        assert_eq!(
+            rejects.contains("\"field\":\"account.case.events[0].time\""),
+            !valid,
+            "{time}: {rejects}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(if valid { 0 } else { 1 }),
+            "{time}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -482,16 +482,12 @@ fn as_of_must_be_exactly_yyyy_mm_dd() {
 }
 
 #[test]
-fn a_companion_that_is_not_a_regular_file_says_what_it_is() {
+fn a_companion_that_is_not_a_file_or_a_fifo_says_what_it_is() {
     let dir = tempfile::tempdir().unwrap();
     extract(dir.path());
-    mkfifo(&dir.path().join("sas.fifo"));
     std::fs::create_dir(dir.path().join("sas.dir")).unwrap();
     for (path, what) in [
-        (
-            "sas.fifo",
-            "is not a regular file (a device, FIFO or socket)",
-        ),
+        ("/dev/zero", "is a character device"),
         ("sas.dir", "is a directory"),
         ("missing.csv", "does not exist"),
     ] {
@@ -507,6 +503,64 @@ fn a_companion_that_is_not_a_regular_file_says_what_it_is() {
             "{stderr}"
         );
     }
+}
+
+/// Companions are read once, in step with the extract, so a FIFO or a
+/// process substitution streams them as it streams the extract: the same
+/// actions as from the files. An output naming that FIFO is still refused.
+#[test]
+fn a_companion_from_a_fifo_or_a_process_substitution_is_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    let out = batch_in(d, &["--out", "files.jsonl", "x.csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let fifo = d.join("sas.fifo");
+    mkfifo(&fifo);
+    let sas = std::fs::read(d.join("x.sas.csv")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, sas).unwrap())
+    };
+    let out = batch_in(
+        d,
+        &[
+            "--out",
+            "fifo.jsonl",
+            "--companion",
+            "service_agreements=sas.fifo",
+            "x.csv",
+        ],
+    );
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    assert_eq!(read("fifo.jsonl"), read("files.jsonl"));
+    // Bash's `<(...)`: a pipe named `/dev/fd/N`.
+    let out = Command::new("bash")
+        .current_dir(d)
+        .arg("-c")
+        .arg(format!(
+            "{} batch --rules {} --as-of {AS_OF} --out substituted.jsonl --companion case.contacts=<(cat x.contacts.csv) x.csv",
+            env!("CARGO_BIN_EXE_arrears"),
+            rules()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(read("substituted.jsonl"), read("files.jsonl"));
+    // Nothing opens the FIFO before the refusal: no writer is needed.
+    let out = batch_in(
+        d,
+        &[
+            "--out",
+            "sas.fifo",
+            "--companion",
+            "service_agreements=sas.fifo",
+            "x.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(64), "{}", common::stderr(&out));
 }
 
 /// Standard output to a file that cannot grow: the shell's `ulimit -f 0`
@@ -1050,6 +1104,36 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("what was written to --out `/dev/full` is incomplete (a stream cannot be taken back); no other output written"), "{stderr}");
     assert!(!dir.path().join("r.jsonl").exists());
+}
+
+/// A summary that cannot be written (`--summary /dev/full`) says what became
+/// of the other outputs: files not written, a stream written in full.
+#[test]
+fn a_summary_that_cannot_be_written_says_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    let out = batch_in(
+        d,
+        &[
+            "--out",
+            "o.jsonl",
+            "--rejects",
+            "r.jsonl",
+            "--summary",
+            "/dev/full",
+            "x.csv",
+        ],
+    );
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.ends_with("error: cannot write the summary to `/dev/full`: No space left on device (os error 28); --out `o.jsonl` and --rejects `r.jsonl` not written (a file already there is left as it was)\n"), "{stderr}");
+    assert!(!d.join("o.jsonl").exists() && !d.join("r.jsonl").exists());
+    let out = batch_in(d, &["--summary", "/dev/full", "x.csv"]);
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!out.stdout.is_empty());
+    assert!(stderr.ends_with("error: cannot write the summary to `/dev/full`: No space left on device (os error 28); what went to --out (standard output) is complete (a stream cannot be taken back); no other output written\n"), "{stderr}");
 }
 
 /// A loop of symbolic links as an output is refused (it would be replaced by

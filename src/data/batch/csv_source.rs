@@ -4,6 +4,8 @@
 //! `mapping.rs`): rows leave here as text cells. A row repeating the one
 //! before it is a reject here: its companion rows went with the first.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
@@ -267,9 +269,34 @@ struct Companion {
     done: bool,
     /// The record the next row is read into, sized like the last row.
     next: ByteRecord,
+    /// One account's rows read ahead of `pending`, to see which account
+    /// follows them (only after a row without an account id).
+    ahead: Vec<(u64, StringRecord)>,
 }
 
 impl Companion {
+    fn key_of<'r>(&self, row: &'r StringRecord) -> &'r str {
+        trim_cell(row.get(self.key_col).unwrap_or(""))
+    }
+
+    /// The account id of the next rows, if any are left.
+    fn head(&self) -> Option<&str> {
+        match self.ahead.first() {
+            Some((_, row)) => Some(self.key_of(row)),
+            None => self.pending.as_ref().map(|(_, row)| self.key_of(row)),
+        }
+    }
+
+    /// The account whose rows follow the next account's (read ahead).
+    fn after_head(&mut self) -> Result<Option<&str>, BatchError> {
+        if self.ahead.is_empty() {
+            if let Some(key) = self.head().map(str::to_string) {
+                self.ahead = self.take(&key)?;
+            }
+        }
+        Ok(self.pending.as_ref().map(|(_, row)| self.key_of(row)))
+    }
+
     fn advance(&mut self) -> Result<(), BatchError> {
         let rec = &mut self.next;
         loop {
@@ -303,6 +330,12 @@ impl Companion {
 
     /// The rows of account `id`, if they come next.
     fn take(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
+        if !self.ahead.is_empty() {
+            return Ok(match self.key_of(&self.ahead[0].1) == id {
+                true => std::mem::take(&mut self.ahead),
+                false => Vec::new(),
+            });
+        }
         let mut rows = Vec::new();
         while let Some((_, row)) = &self.pending {
             if trim_cell(row.get(self.key_col).unwrap_or("")) != id {
@@ -355,6 +388,32 @@ pub struct CsvSource {
     /// The account id of the last row read, and its line.
     last_id: String,
     last_line: u64,
+    /// The fields the input's columns are mapped to, by column (a reject names them).
+    column_fields: Vec<Option<String>>,
+    /// Rejected rows without an account id, waiting for the next row that has one.
+    unkeyed: Vec<Unkeyed>,
+    /// Per companion, the lines of rows without an account id whose rows there
+    /// are not found yet.
+    lost: Vec<Vec<u64>>,
+    /// Accounts whose companion rows a row without an id took, by id.
+    adopted: HashMap<String, Adoption>,
+}
+
+/// A row whose account id is blank or not UTF-8: rejected, and held until
+/// the next row with an id, so that the companion rows between the two
+/// (its own, keyed by the id it lost) are accounted for as its.
+struct Unkeyed {
+    line: u64,
+    reason: String,
+    /// The companion rows found keyed by the id it lost: file, lines, key.
+    adopted: Vec<String>,
+}
+
+/// Companion rows of account `id` that a row without an id took.
+struct Adoption {
+    row_line: u64,
+    file: String,
+    companion_line: u64,
 }
 
 impl CsvSource {
@@ -410,11 +469,13 @@ impl CsvSource {
                 pending: None,
                 done: false,
                 next: ByteRecord::with_capacity(256, header.len() + 2),
+                ahead: Vec::new(),
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
         }
         Ok(CsvSource {
+            lost: vec![Vec::new(); companions.len()],
             lists: mapping.lists.len(),
             reader,
             start,
@@ -426,6 +487,11 @@ impl CsvSource {
             spare: Vec::new(),
             last_id: String::new(),
             last_line: 0,
+            column_fields: (0..header.len())
+                .map(|col| mapping.field_of_column(col))
+                .collect(),
+            unkeyed: Vec::new(),
+            adopted: HashMap::new(),
         })
     }
 }
@@ -442,6 +508,113 @@ fn csv_reader(input: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> 
         .flexible(true)
         .buffer_capacity(CSV_BUFFER)
         .from_reader(input)
+}
+
+impl CsvSource {
+    fn column_name(&self, col: usize) -> &str {
+        self.headers[0].get(col).unwrap_or("?")
+    }
+
+    fn field_of(&self, col: usize) -> Option<String> {
+        self.column_fields.get(col).cloned().flatten()
+    }
+
+    /// Why a row with a cell that is not UTF-8 is rejected, naming the column.
+    fn not_utf8_reason(&self, row: &ByteRecord, col: usize) -> String {
+        // The bytes that are not UTF-8 shown as `\xFF`, the rest as text.
+        let mut shown = String::new();
+        for chunk in row.get(col).unwrap_or(b"").utf8_chunks() {
+            shown.push_str(&crate::diagnostic::printable(chunk.valid()));
+            for byte in chunk.invalid() {
+                shown.push_str(&format!("\\x{byte:02X}"));
+            }
+        }
+        format!(
+            "column `{}` is not valid UTF-8 (`{shown}`): the extract is read as UTF-8, so the row is not evaluated",
+            crate::diagnostic::printable(self.column_name(col)),
+        )
+    }
+
+    /// Before the row of account `next` (`None`: the input has ended), finds
+    /// the companion rows of the rows without an id, then writes those rows'
+    /// rejects. A companion's rows of such a row are keyed by the id it lost:
+    /// an account's rows at the head of the file that `next`'s rows follow
+    /// (or that no row follows, at the end) belong to no row to come, since
+    /// the files are in the input's order. While `next` has no rows in a
+    /// file, the head there may be a later account's, so it is left.
+    fn release_unkeyed(
+        &mut self,
+        next: Option<&str>,
+        out: &mut Vec<Unit>,
+    ) -> Result<(), BatchError> {
+        for (c, lost) in self.companions.iter_mut().zip(&mut self.lost) {
+            while let Some(&row_line) = lost.first() {
+                let key = match c.head() {
+                    Some(key) if Some(key) != next => key.to_string(),
+                    // Nothing left, or `next`'s rows: the lost id had none here.
+                    _ => {
+                        lost.clear();
+                        break;
+                    }
+                };
+                if next.is_some() && c.after_head()? != next {
+                    break;
+                }
+                lost.remove(0);
+                let rows = c.take(&key)?;
+                if let Some(held) = self.unkeyed.iter_mut().find(|u| u.line == row_line) {
+                    held.adopted.push(rows_text(&c.file, &rows, &key));
+                }
+                self.adopted.entry(key).or_insert(Adoption {
+                    row_line,
+                    file: c.file.clone(),
+                    companion_line: rows[0].0,
+                });
+            }
+        }
+        let field = self.field_of(self.id_col);
+        for held in self.unkeyed.drain(..) {
+            let mut reason = held.reason;
+            if !held.adopted.is_empty() {
+                reason.push_str(&format!(
+                    "; its companion rows, keyed by the id it lost, are taken with it and not evaluated either: {}",
+                    held.adopted.join(", ")
+                ));
+            }
+            let open: Vec<String> = (self.companions.iter().zip(&self.lost))
+                .filter(|(_, lost)| lost.contains(&held.line))
+                .map(|(c, _)| format!("`{}`", c.file))
+                .collect();
+            if !open.is_empty() {
+                reason.push_str(&format!(
+                    "; in {} the rows of an account no later row has, just before the next account's rows there, will be taken with it too",
+                    open.join(", ")
+                ));
+            }
+            out.push(Unit {
+                line: held.line,
+                raw: Raw::Bad {
+                    id: None,
+                    field: field.clone(),
+                    reason,
+                },
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A companion's rows of one account, for a reject: `` `x.sas.csv` lines 3-4 (account `AC2`) ``.
+fn rows_text(file: &str, rows: &[(u64, StringRecord)], key: &str) -> String {
+    let (first, last) = (rows[0].0, rows[rows.len() - 1].0);
+    let lines = match first == last {
+        true => format!("line {first}"),
+        false => format!("lines {first}-{last}"),
+    };
+    format!(
+        "`{file}` {lines} (account `{}`)",
+        crate::diagnostic::printable(key)
+    )
 }
 
 impl RowSource for CsvSource {
@@ -463,6 +636,7 @@ impl RowSource for CsvSource {
                         line,
                         raw: Raw::Bad {
                             id: None,
+                            field: None,
                             reason: format!("unreadable CSV row: {e}"),
                         },
                     });
@@ -470,6 +644,7 @@ impl RowSource for CsvSource {
                 }
             };
             if !more {
+                self.release_unkeyed(None, out)?;
                 return Ok(false);
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -480,34 +655,41 @@ impl RowSource for CsvSource {
                 }
                 None => fresh_record(&rec),
             };
-            let record = match StringRecord::from_byte_record(std::mem::replace(&mut rec, fresh)) {
-                Ok(r) => r,
-                Err(_) => {
-                    out.push(Unit {
-                        line,
-                        raw: Raw::Bad {
-                            id: None,
-                            reason: "row is not valid UTF-8".into(),
-                        },
-                    });
-                    continue;
+            // A row that is not valid UTF-8 keeps its bytes, so that its id
+            // (read lossily, as companion rows are) still takes its companion rows.
+            let row = StringRecord::from_byte_record(std::mem::replace(&mut rec, fresh))
+                .map_err(|e| (e.utf8_error().field(), e.into_byte_record()));
+            let (id, id_readable) = match &row {
+                Ok(row) => (
+                    Cow::Borrowed(trim_cell(row.get(self.id_col).unwrap_or(""))),
+                    true,
+                ),
+                Err((_, bytes)) => {
+                    let cell = bytes.get(self.id_col).unwrap_or(b"");
+                    let lossy = String::from_utf8_lossy(cell);
+                    let readable = std::str::from_utf8(cell).is_ok();
+                    (Cow::Owned(trim_cell(&lossy).to_string()), readable)
                 }
             };
-            let id = trim_cell(record.get(self.id_col).unwrap_or(""));
+            let keyed = id_readable && !id.is_empty();
+            if keyed && (!self.unkeyed.is_empty() || self.lost.iter().any(|l| !l.is_empty())) {
+                self.release_unkeyed(Some(&id), out)?;
+            }
             // A row repeating the one before (a line sent twice): its
             // account's companion rows went with the first, so evaluated it
             // would be a different account without its lists.
-            if !id.is_empty() && id == self.last_id {
+            if keyed && *id == *self.last_id {
                 for c in &mut self.companions {
-                    c.take(id)?;
+                    c.take(&id)?;
                 }
                 out.push(Unit {
                     line,
                     raw: Raw::Bad {
                         id: Some(id.to_string()),
+                        field: None,
                         reason: format!(
                             "account `{}` repeats the row at line {}, its first row (which took its companion rows); an account has one row, so this one is not evaluated",
-                            crate::diagnostic::printable(id),
+                            crate::diagnostic::printable(&id),
                             self.last_line
                         ),
                     },
@@ -515,22 +697,75 @@ impl RowSource for CsvSource {
                 continue;
             }
             self.last_id.clear();
-            self.last_id.push_str(id);
+            self.last_id.push_str(&id);
             self.last_line = line;
             // A list not read (`--no-companion`) is empty for every account.
+            // A blank id takes the rows keyed by a blank id (none, nearly always).
             let mut lists = vec![Vec::new(); self.lists];
-            if !id.is_empty() {
-                for c in &mut self.companions {
-                    lists[c.list] = c.take(id)?;
+            for c in &mut self.companions {
+                lists[c.list] = c.take(&id)?;
+            }
+            if !keyed {
+                // No account to name: held until the next account's row shows
+                // which companion rows came between the two.
+                let reason = match &row {
+                    Err((_, bytes)) if !id_readable => self.not_utf8_reason(bytes, self.id_col),
+                    _ => format!(
+                        "the account id (column `{}`) is empty, so the row is no account's and is not evaluated",
+                        crate::diagnostic::printable(self.column_name(self.id_col))
+                    ),
+                };
+                let mut adopted = Vec::new();
+                for (c, lost) in self.companions.iter().zip(&mut self.lost) {
+                    match &lists[c.list][..] {
+                        [] => lost.push(line),
+                        rows => adopted.push(rows_text(&c.file, rows, &id)),
+                    }
+                }
+                self.unkeyed.push(Unkeyed {
+                    line,
+                    reason,
+                    adopted,
+                });
+                continue;
+            }
+            if !self.adopted.is_empty() {
+                if let Some(adoption) = self.adopted.remove(&*id) {
+                    out.push(Unit {
+                        line,
+                        raw: Raw::Bad {
+                            id: Some(id.to_string()),
+                            field: None,
+                            reason: format!(
+                                "account `{}`'s rows in `{}` (line {}) came right after the row at line {}, whose account id is empty or not UTF-8, and were taken as that row's; evaluated without them this row would be wrong, so it is not (the companion file is out of the input's order, or line {} is this account's row with its id broken)",
+                                crate::diagnostic::printable(&id),
+                                adoption.file,
+                                adoption.companion_line,
+                                adoption.row_line,
+                                adoption.row_line,
+                            ),
+                        },
+                    });
+                    continue;
                 }
             }
-            let raw = if record.len() != self.width {
-                Raw::Bad {
-                    id: (!id.is_empty()).then(|| id.to_string()),
+            let rejected = match &row {
+                Ok(record) => record.len() != self.width,
+                Err(_) => true,
+            };
+            let bad_id = rejected.then(|| id.into_owned());
+            let raw = match row {
+                Err((col, bytes)) => Raw::Bad {
+                    id: bad_id,
+                    field: self.field_of(col),
+                    reason: self.not_utf8_reason(&bytes, col),
+                },
+                Ok(record) if record.len() != self.width => Raw::Bad {
+                    id: bad_id,
+                    field: None,
                     reason: format!("expected {} columns, found {}", self.width, record.len()),
-                }
-            } else {
-                Raw::Csv { record, lists }
+                },
+                Ok(record) => Raw::Csv { record, lists },
             };
             out.push(Unit { line, raw });
         }
@@ -556,7 +791,7 @@ impl RowSource for CsvSource {
 
     fn finish(&mut self) -> Result<(), BatchError> {
         for c in &self.companions {
-            if let Some((line, row)) = &c.pending {
+            if let Some((line, row)) = c.ahead.first().or(c.pending.as_ref()) {
                 return Err(BatchError::Input(format!(
                     "companion `{}` line {line}: account `{}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
                     c.file,

@@ -88,6 +88,7 @@ impl RowSource for JsonlSource {
                     line: self.line,
                     raw: Raw::Bad {
                         id: None,
+                        field: None,
                         reason: format!(
                             "line is longer than the record limit ({}); skipped",
                             bytes_text(self.max_record)
@@ -103,6 +104,7 @@ impl RowSource for JsonlSource {
                 Ok(s) => Raw::Json(s),
                 Err(_) => Raw::Bad {
                     id: None,
+                    field: None,
                     reason: "line is not valid UTF-8".into(),
                 },
             };

@@ -25,6 +25,8 @@ enum Source {
         col: usize,
         ty: Type,
         optional: bool,
+        /// A `time` field: the text must be `HH:MM`.
+        time_of_day: bool,
     },
     /// A nested record; an optional one is null when all its cells are empty.
     Record {
@@ -262,6 +264,7 @@ impl Builder<'_> {
                         col,
                         ty: ty.clone(),
                         optional: field.optional,
+                        time_of_day: field.time_of_day,
                     },
                     None if field.optional => Source::Null,
                     None => {
@@ -410,6 +413,19 @@ impl Mapping {
         remap(&mut self.fields, &map);
         self.id_col = map[self.id_col];
         Ok(())
+    }
+
+    /// The field a bound column of the input is mapped to (`account.jurisdiction`),
+    /// for a reject about a cell that could not even be read as text.
+    pub fn field_of_column(&self, col: usize) -> Option<String> {
+        fn find(fields: &[(String, Source)], col: usize, path: &str) -> Option<String> {
+            fields.iter().find_map(|(name, source)| match source {
+                Source::Column { col: c, .. } if *c == col => Some(format!("{path}.{name}")),
+                Source::Record { fields, .. } => find(fields, col, &format!("{path}.{name}")),
+                _ => None,
+            })
+        }
+        find(&self.fields, col, "account")
     }
 
     /// Binds companion list `n` to its file's header.
@@ -648,6 +664,7 @@ fn scalar_list(
                 col: 0,
                 ty,
                 optional: false,
+                time_of_day: false,
             },
         )],
         key_col,
@@ -721,16 +738,30 @@ impl Ctx<'_> {
             .map(|(name, source)| match source {
                 Source::Null => Value::Null,
                 Source::EmptyList => Value::List(Arc::from(Vec::new())),
-                Source::Column { col, ty, optional } => {
+                Source::Column {
+                    col,
+                    ty,
+                    optional,
+                    time_of_day,
+                } => {
                     let cell = row.get(*col).unwrap_or("");
-                    decode_cell(
-                        self.schema,
-                        ty,
-                        *optional,
-                        cell,
-                        &FieldPath::Field(path, name),
-                        errors,
-                    )
+                    let field = FieldPath::Field(path, name);
+                    let value = decode_cell(self.schema, ty, *optional, cell, &field, errors);
+                    match (time_of_day, &value) {
+                        (true, Value::Text(text)) => {
+                            match crate::data::schema::time_of_day_error(text) {
+                                Some(message) => {
+                                    errors.push(FieldError {
+                                        field: field.to_string(),
+                                        message,
+                                    });
+                                    Value::Null
+                                }
+                                None => value,
+                            }
+                        }
+                        _ => value,
+                    }
                 }
                 Source::Record { fields, optional } => {
                     if *optional && all_empty(fields, row) {
@@ -867,7 +898,15 @@ impl Ctx<'_> {
                 continue;
             }
             let item = match (&plan.fields[..], plan.scalar) {
-                ([(_, Source::Column { col, ty, optional })], true) => decode_cell(
+                (
+                    [(
+                        _,
+                        Source::Column {
+                            col, ty, optional, ..
+                        },
+                    )],
+                    true,
+                ) => decode_cell(
                     self.schema,
                     ty,
                     *optional,

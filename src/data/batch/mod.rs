@@ -78,9 +78,11 @@ pub enum Raw {
     Json(String),
     /// A record already parsed (an accounts file read whole, as `dry-run` reads it).
     Value(serde_json::Value),
-    /// Could not even be split into cells.
+    /// Could not even be split into cells, or has no account to go with.
     Bad {
         id: Option<String>,
+        /// The field at fault, when one is (`account.id` for a blank id).
+        field: Option<String>,
         reason: String,
     },
 }

@@ -128,7 +128,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
                     &mut part,
                     unit.line,
                     Some(&id),
-                    None,
+                    e.field(),
                     &format!("evaluation failed: {e}"),
                 );
             }
@@ -341,10 +341,10 @@ pub fn decode_unit(
     let json_account =
         |json: &serde_json::Value| (account_id(schema, json), decode_account(schema, json));
     let (id, decoded) = match &unit.raw {
-        Raw::Bad { id, reason } => {
+        Raw::Bad { id, field, reason } => {
             return Err(Undecodable {
                 id: id.clone(),
-                field: None,
+                field: field.clone(),
                 reason: reason.clone(),
             })
         }

@@ -289,7 +289,12 @@ pub fn describe_yaml_error(err: &serde_saphyr::Error) -> (String, Option<String>
     } else {
         (raw.into(), None)
     };
-    (lowercase_first(&message), help.map(str::to_string))
+    let help = match unknown_field(raw) {
+        Some((name, keys)) => crate::diagnostic::did_you_mean(name, keys),
+        None => None,
+    }
+    .or(help.map(str::to_string));
+    (lowercase_first(&message), help)
 }
 
 fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic {
@@ -354,12 +359,14 @@ fn toml_diagnostic(file: &Arc<SourceFile>, err: &toml::de::Error) -> Diagnostic 
             "check the value's type: see docs/rule-files.md for what each key takes (`rows` is an array of tables `[[rows]]`, `inputs` and `outputs` are tables)"
                 .to_string(),
         ))
-    } else if message.starts_with("unknown field") {
+    } else if let Some((name, keys)) = unknown_field(&message) {
         (
             span,
             Some(
-                "check the spelling; see docs/rule-files.md for the keys each document takes"
-                    .to_string(),
+                crate::diagnostic::did_you_mean(name, keys).unwrap_or_else(|| {
+                    "check the spelling; see docs/rule-files.md for the keys each document takes"
+                        .to_string()
+                }),
             ),
         )
     } else {
@@ -549,20 +556,24 @@ fn date_not_a_list(d: Diagnostic) -> Diagnostic {
     }
 }
 
-/// serde's `unknown field `x`, expected one of ...` as an unknown key with a `did you mean`.
-fn unknown_key(d: Diagnostic, code: &'static str, docs: &str) -> Diagnostic {
-    let Some((name, expected)) = d
-        .message
+/// The key and the keys there are of serde's `unknown field `x`, expected one of ...`.
+fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
+    let (name, expected) = message
         .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once('`'))
-    else {
-        return d;
-    };
-    let keys: Vec<&str> = expected
+        .and_then(|rest| rest.split_once('`'))?;
+    let keys = expected
         .split([',', ' '])
         .map(|k| k.trim_matches('`'))
         .filter(|k| !k.is_empty() && !matches!(*k, "expected" | "one" | "of" | "or"))
         .collect();
+    Some((name, keys))
+}
+
+/// serde's `unknown field `x`, expected one of ...` as an unknown key with a `did you mean`.
+fn unknown_key(d: Diagnostic, code: &'static str, docs: &str) -> Diagnostic {
+    let Some((name, keys)) = unknown_field(&d.message) else {
+        return d;
+    };
     let help = crate::diagnostic::did_you_mean(name, keys.iter().copied())
         .unwrap_or_else(|| docs.to_string());
     Diagnostic {

@@ -16,9 +16,10 @@ use smallvec::{smallvec, SmallVec};
 
 use super::decisions::field;
 use super::{policy_error, Ctx, Result};
-use crate::eval::{Decision, Outcome, Overlay};
+use crate::eval::{Decision, EvalError, Outcome, Overlay};
 use crate::lang::compile::{CompiledTable, InputRead};
 use crate::lang::ir::HitPolicy;
+use crate::lang::semantics::EvalErrorKind;
 use crate::lang::syntax::ast::CompareOp;
 use crate::policy::action::{Action, ActionKind, Rules, Text, Timing, Window};
 use crate::policy::case::{time_of_day, Channel, ContactOutcome};
@@ -720,11 +721,17 @@ impl<'p> Ctx<'p, '_> {
             return Ok(None);
         };
         if zone.parse::<chrono_tz::Tz>().is_err() {
-            let field = "account.time_zone";
-            return Err(policy_error(
-                field,
-                format!("account.time_zone `{zone}` is not an IANA time zone (such as `America/Los_Angeles`)"),
-            ));
+            return Err(EvalError {
+                table: String::new(),
+                item: None,
+                input: None,
+                kind: EvalErrorKind::Field {
+                    field: "account.time_zone".into(),
+                    message: format!(
+                        "`{zone}` is not an IANA time zone (such as `America/Los_Angeles`)"
+                    ),
+                },
+            });
         }
         Ok(Some(zone.clone()))
     }
