@@ -683,6 +683,15 @@ fn event_type_help(kind: &str, event_types: &[&str]) -> String {
     }
 }
 
+/// A template event id without the reserved `prefix`, for the help: `first`
+/// for `callback-first`, `event` when nothing is left.
+fn suggested_event_id(id: &str, prefix: &str) -> String {
+    match id.strip_prefix(prefix).unwrap_or(id) {
+        "" => "event".to_string(),
+        rest => rest.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Days, NaiveDate};
@@ -722,14 +731,5 @@ mod tests {
         }
         let last = NaiveDate::MAX - Days::new(2);
         assert_eq!(template.event_date_from_today(3660, last), None);
-    }
-}
-
-/// A template event id without the reserved `prefix`, for the help: `first`
-/// for `callback-first`, `event` when nothing is left.
-fn suggested_event_id(id: &str, prefix: &str) -> String {
-    match id.strip_prefix(prefix).unwrap_or(id) {
-        "" => "event".to_string(),
-        rest => rest.to_string(),
     }
 }
