@@ -239,23 +239,29 @@ fn an_extract_without_the_rails_columns_stops_unless_told_and_then_warns() {
     let actions = json_lines(&d.join("actions.jsonl"));
     // What that costs: the Breathing Space customer is written to today, the disputed
     // account is called, the Colorado severance goes ahead in the freeze, the dialler gets no
-    // time zone.
+    // time zone. The Illinois moratorium fails safe: a heating not known counts as heating.
     let space = of(&actions, "GB-SPACE");
     assert!(space
         .iter()
         .any(|a| a["event_type"] == "send_letter" && a["date"] == AS_OF));
-    for rail in [
-        "guard:breathing_space",
-        "guard:disputes",
-        "guard:utility_disconnection",
-    ] {
-        assert!(
-            !rules_of(&actions.iter().collect::<Vec<_>>())
-                .iter()
-                .any(|r| r.starts_with(rail)),
-            "{rail}"
-        );
+    let rules = rules_of(&actions.iter().collect::<Vec<_>>());
+    for rail in ["guard:breathing_space", "guard:disputes"] {
+        assert!(!rules.iter().any(|r| r.starts_with(rail)), "{rail}");
     }
+    assert!(
+        rules
+            .iter()
+            .filter(|r| r.starts_with("guard:utility_disconnection"))
+            .all(|r| r == "guard:utility_disconnection/illinois_winter_heating_not_known"),
+        "{rules:?}"
+    );
+    assert!(
+        of(&actions, "IL-HEATING")
+            .iter()
+            .any(|a| a["type"] == "postpone"
+                && a["reason"] == "Illinois winter moratorium (space heating not known)"),
+        "the Illinois severance waits, its heating not known"
+    );
     let late = of(&actions, "US-LATE-CALL");
     let call = late.iter().find(|a| a["type"] == "schedule_event").unwrap();
     assert_eq!(
