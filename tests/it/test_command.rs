@@ -222,8 +222,10 @@ fn unusable_documents_name_every_problem() {
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stdout(&out));
         assert_eq!(stdout(&out), "", "{name}: no case runs");
         let errors = stderr(&out);
+        // The first problem may be in a timeline the document names, at its own line.
         assert!(
-            errors.starts_with(&format!("error: {path}:")) && errors.lines().count() == 1,
+            errors.starts_with("error: tests/fixtures/test_command/")
+                && errors.lines().count() == 1,
             "{errors}"
         );
         assert_snapshot!(
@@ -525,5 +527,33 @@ fn timeline_cases_count_in_row_coverage() {
         sa_exit["fired"],
         serde_json::json!(["utility-sa-paid-down"]),
         "{sa_exit}"
+    );
+}
+
+/// `arrears lint` checks what a test document's cases run as `arrears test`
+/// reads them: a timeline case's account and happenings (types, values,
+/// dates, unknown fields with the nearest name), each at its own
+/// file:line:col in the timeline with the case that reads it, once however
+/// many cases name it; each bad field of an inline account where it is
+/// written; and it warns of the fields of the cases' accounts the schema does
+/// not have, as `arrears test` does (`unknown-account-field`).
+#[test]
+fn lint_checks_timeline_cases_and_accounts_where_written() {
+    let cases = "tests/fixtures/test_command/lint_mistakes/cases.yaml";
+    let out = arrears(&["lint", "--tests", cases]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown: String = stdout(&out)
+        .split("\n\n")
+        .filter(|d| !d.contains(": info["))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    assert_snapshot!("lint_mistakes", shown);
+    // `arrears test` refuses the same document at its first problem.
+    let out = arrears(&["test", cases]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("(and 7 more, at "),
+        "{}",
+        stderr(&out)
     );
 }

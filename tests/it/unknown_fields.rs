@@ -115,29 +115,30 @@ fn test_warns_of_unknown_fields_in_the_cases_accounts() {
 }
 
 /// A timeline that writes, on a later day, a value decoding would refuse
-/// whatever the day is told before the first day runs, at the happening.
+/// whatever the day is told before the first day runs, at the key or value
+/// written wrong.
 #[test]
 fn simulate_refuses_a_value_that_cannot_be_valid_before_the_first_day() {
     for (name, at, says) in [
         (
             "not_a_call_back",
-            ":29:5:",
+            ":31:21:",
             "only a `call_back` disposition has one",
         ),
         (
             "callback_before_its_date",
-            ":29:5:",
+            ":31:21:",
             "is before the disposition's own date",
         ),
-        ("not_a_combination", ":29:5:", "is not a valid combination"),
+        ("not_a_combination", ":31:21:", "is not a valid combination"),
         (
             "callback_date_at_the_top",
-            ":29:5:",
+            ":30:11:",
             "did you mean `account.dispositions[].callback_date`?",
         ),
         (
             "callback_date_in_a_promise",
-            ":29:5:",
+            ":31:81:",
             "did you mean `account.dispositions[].callback_date`?",
         ),
     ] {

@@ -583,14 +583,53 @@ pub fn date_cell(
 ) -> Option<chrono::NaiveDate> {
     let date = chrono::NaiveDate::parse_from_str(cell.value.0.trim(), "%Y-%m-%d").ok();
     if date.is_none() {
+        let why = date_mistake(&cell.value.0).map_or_else(String::new, |why| format!(": {why}"));
         problems.push(Diagnostic::error(
             code,
             file,
             cell.span,
-            format!("`{}` is not a date (YYYY-MM-DD)", cell.value.0),
+            format!("`{}` is not a date (YYYY-MM-DD){why}", cell.value.0),
         ));
     }
     date
+}
+
+/// What is wrong with `text` as a `YYYY-MM-DD` date when it is written like
+/// one but is no day of the calendar (`2026-13-01`: there is no month 13;
+/// `2026-02-30`), or is a date in another order (`22/11/2026`); `None` when it
+/// is a date, or nothing like one.
+pub fn date_mistake(text: &str) -> Option<String> {
+    let text = text.trim();
+    let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
+    let numbers: Option<Vec<u32>> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 4)
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect();
+    let [a, b, c] = numbers?[..] else {
+        return None;
+    };
+    if parts[0].len() != 4 {
+        // `22/11/2026` or `11/22/2026`: which is the month is not ours to guess.
+        return (parts[2].len() == 4).then(|| {
+            format!("write the year first, `{c}-MM-DD` (`2026-11-22` is 22 November 2026)")
+        });
+    }
+    if !text.contains('-') || text.contains(['/', '.']) {
+        return Some(format!("write it with dashes, `{a}-{b:02}-{c:02}`"));
+    }
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(a as i32, b, d);
+    match b {
+        0 | 13.. => Some(format!("there is no month {b}")),
+        _ if day(c).is_none() => {
+            let last = (28..=31).rev().find(|d| day(*d).is_some()).unwrap_or(28);
+            Some(format!("{a}-{b:02} has days 1 to {last}"))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
