@@ -648,7 +648,7 @@ fn expected(ty: &Type, schema: &Schema) -> String {
         Type::Bool => "`true` or `false`".into(),
         Type::Enum(e) => {
             let def = schema.enum_def(*e);
-            format!("a `{}`, one of: {}", def.name, def.variants.join(", "))
+            format!("a `{}` (one of: {})", def.name, def.variants.join(", "))
         }
         other => ShowType(other, schema).to_string(),
     }

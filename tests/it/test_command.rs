@@ -556,4 +556,15 @@ fn lint_checks_timeline_cases_and_accounts_where_written() {
         "{}",
         stderr(&out)
     );
+    // An analyst's everyday mistakes in an account's values: each says what
+    // to write instead (`true` for an enum, a currency sign, a thousands
+    // separator, `'no'` for a bool, a month 13).
+    let values = "tests/fixtures/test_command/unusable/account_values.yaml";
+    let out = arrears(&["lint", "--tests", values]);
+    let headers: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning["))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("lint_account_values", headers.join("\n"));
 }

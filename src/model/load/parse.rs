@@ -90,11 +90,9 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     // A value where a nested mapping belongs (`effective: 2026-12-31`): the
     // key names what is wanted, not the document's first line.
-    let help = match key_before(&file.text, start) {
-        Some(key) if message.starts_with("expected a mapping") => Some(format!(
-            "`{key}` takes `key: value` pairs (`{key}: {{ ... }}` or indented lines below it), not a single value"
-        )),
-        _ => help,
+    let help = match message.starts_with("expected a mapping") {
+        true => mapping_help(&file.text, start).or(help),
+        false => help,
     };
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
 }
@@ -175,6 +173,62 @@ fn key_before(text: &str, at: usize) -> Option<&str> {
     let key = text[line_start..at].trim().strip_suffix(':')?;
     let key = key.trim_start_matches("- ").trim();
     (!key.is_empty() && !key.contains([' ', '{', '[', ','])).then_some(key)
+}
+
+/// What to do about a value where a mapping belongs, said by its key: an
+/// empty one with nothing indented under it (`2026-11-24:` and its lines
+/// written at its own indentation), a key read as an entry of the mapping
+/// above because it is not indented under its sibling (`excludes:` under
+/// `on:` beside a day), or a single value (`effective: 2026-12-31`). The
+/// error is reported at the value, or at the colon of an empty one.
+fn mapping_help(text: &str, at: usize) -> Option<String> {
+    let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let key_of = |line: &str| -> Option<(String, String)> {
+        let (key, value) = line.trim_start().trim_start_matches("- ").split_once(':')?;
+        let key = key.trim().trim_matches(['"', '\'']);
+        let valid = !key.is_empty() && !key.contains([' ', '{', '[', ',']);
+        valid.then(|| (key.to_string(), value.trim().to_string()))
+    };
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[line_start..line_end];
+    // The error is at the key's value (or its colon), not at the line's start.
+    if line.find(':').is_none_or(|colon| line_start + colon > at) {
+        return None;
+    }
+    let (key, value) = key_of(line)?;
+    let own = indent(line);
+    let empty = matches!(value.as_str(), "" | "~" | "null") || value.starts_with('#');
+    let next = text[line_end..].lines().find(content);
+    if empty && next.is_none_or(|n| indent(n) <= own) {
+        return Some(format!(
+            "nothing is indented under `{key}:`, so its value is empty; indent the lines that belong to it further than `{key}`"
+        ));
+    }
+    // The key's mapping (the first line above indented less) and the sibling
+    // just above it, when that one opens a mapping of its own.
+    let above: Vec<&str> = text[..line_start].lines().filter(content).collect();
+    let sibling = above
+        .iter()
+        .rev()
+        .take_while(|l| indent(l) >= own)
+        .filter(|l| indent(l) == own)
+        .find_map(|l| key_of(l).filter(|(_, v)| v.is_empty()).map(|(k, _)| k));
+    let parent = above
+        .iter()
+        .rev()
+        .find(|l| indent(l) < own)
+        .and_then(|l| key_of(l))
+        .map(|(k, _)| k);
+    Some(match (parent, sibling) {
+        (Some(parent), Some(sibling)) => format!(
+            "`{key}` is read as an entry of `{parent}` (as `{sibling}` is), and each entry there takes `key: value` pairs; if `{key}` belongs to `{sibling}`, indent it further than `{sibling}`"
+        ),
+        _ => format!(
+            "`{key}` takes `key: value` pairs (`{key}: {{ ... }}` or indented lines below it), not a single value"
+        ),
+    })
 }
 
 /// YAML notices a dedented `key: value` line only at the next line, which is
@@ -635,6 +689,27 @@ pub fn date_mistake(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_written_like_one_says_what_is_wrong() {
+        for (text, why) in [
+            ("2026-13-01", Some("there is no month 13")),
+            ("2026-00-10", Some("there is no month 0")),
+            ("2026-02-30", Some("2026-02 has days 1 to 28")),
+            ("2028-02-30", Some("2028-02 has days 1 to 29")),
+            ("2026-09-31", Some("2026-09 has days 1 to 30")),
+            ("2026/11/05", Some("write it with dashes, `2026-11-05`")),
+            (
+                "22/11/2026",
+                Some("write the year first, `2026-MM-DD` (`2026-11-22` is 22 November 2026)"),
+            ),
+            ("2026-11-22", None),
+            ("next week", None),
+            ("", None),
+        ] {
+            assert_eq!(date_mistake(text).as_deref(), why, "{text}");
+        }
+    }
 
     #[test]
     fn a_closed_toml_string_is_not_unterminated() {
