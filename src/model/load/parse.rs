@@ -87,6 +87,9 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
             );
         }
     }
+    if let Some((at, help)) = misindented_key(&file.text, start, &message) {
+        return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(help);
+    }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     // A value where a nested mapping belongs (`effective: 2026-12-31`): the
     // key names what is wanted, not the document's first line.
@@ -173,6 +176,54 @@ fn key_before(text: &str, at: usize) -> Option<&str> {
     let key = text[line_start..at].trim().strip_suffix(':')?;
     let key = key.trim_start_matches("- ").trim();
     (!key.is_empty() && !key.contains([' ', '{', '[', ','])).then_some(key)
+}
+
+/// A `key:` line indented wrong against the line above, found from the
+/// parser's complaint at it: indented like the `- ` of a list item (neither in
+/// that item nor a new one), or further than a `key: value` line above, which
+/// makes it read as the rest of that value. Where the key starts, and what to do.
+fn misindented_key(text: &str, at: usize, message: &str) -> Option<(usize, String)> {
+    let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let key_of = |line: &str| {
+        let (key, value) = line.trim_start().trim_start_matches("- ").split_once(':')?;
+        let valid = !key.is_empty() && !key.contains([' ', '{', '[', ',', '"', '\'']);
+        valid.then(|| (key.to_string(), value.trim().to_string()))
+    };
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let (key, _) = key_of(line)?;
+    let own = indent(line);
+    let above = text[..line_start].lines().rfind(content)?;
+    let (above_key, above_value) = key_of(above)?;
+    let key_at = line_start + own;
+    if message.contains("expected '-'")
+        && above.trim_start().starts_with("- ")
+        && indent(above) == own
+    {
+        return Some((
+            key_at,
+            format!(
+                "`{key}` is indented like the `- ` of the item above, so it is in no item; indent it like `{above_key}` to put it in that item, or start a new item with `- `"
+            ),
+        ));
+    }
+    let above_own = indent(above)
+        + if above.trim_start().starts_with("- ") {
+            2
+        } else {
+            0
+        };
+    let scalar = !above_value.is_empty() && !above_value.starts_with(['{', '[', '#', '|', '>']);
+    if message.contains("mapping values are not allowed") && scalar && own > above_own {
+        return Some((
+            key_at,
+            format!(
+                "`{key}` is indented further than `{above_key}` above it, so it reads as more of `{above_key}`'s value; indent `{key}` like `{above_key}`"
+            ),
+        ));
+    }
+    None
 }
 
 /// What to do about a value where a mapping belongs, said by its key: an
