@@ -551,11 +551,7 @@ fn decode_value(
             }
         }
         if let (Type::Money | Type::Decimal, Json::String(s)) = (ty, json) {
-            // `$212.00`, `212.00 USD`: the currency is the schema's, never written.
-            let bare = s.trim().trim_matches(|c: char| {
-                c.is_whitespace() || c.is_ascii_uppercase() || "$£€¥".contains(c)
-            });
-            if bare != s.trim() && read_decimal(bare).is_ok() {
+            if let Some(bare) = crate::decimal::without_currency(s) {
                 errors.push(FieldError {
                     field: path.to_string(),
                     message: format!(

@@ -228,11 +228,17 @@ impl Happening {
                     return None;
                 }
                 Err(e) => {
-                    problems.push(error(
-                        file,
-                        span,
-                        format!("payment amount `{text}` {}", e.reason()),
-                    ));
+                    let help = crate::decimal::without_currency(&text).map(|bare| {
+                        format!("write the amount without a currency sign or code: `{bare}`")
+                    });
+                    problems.push(
+                        error(
+                            file,
+                            span,
+                            format!("payment amount `{text}` {}", e.reason()),
+                        )
+                        .with_help_opt(help),
+                    );
                     return None;
                 }
             }

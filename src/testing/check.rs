@@ -207,6 +207,22 @@ fn check_decision(
             continue;
         };
         let Some(value) = value.as_str() else {
+            // `category: true`: an enum output is a variant, never a bool or number.
+            if let (crate::types::Type::Enum(id), Json::Bool(_) | Json::Number(_)) =
+                (&table.results[k].1, value)
+            {
+                let e = plan.schema().enum_def(*id);
+                problems.push(
+                    error(
+                        key_at(output),
+                        format!(
+                        "`decisions`: `{name}.{output}` is a variant of enum `{}`, never `{value}`",
+                        e.name
+                    ),
+                    )
+                    .with_help(format!("write one of: {}", e.variants.join(", "))),
+                );
+            }
             continue;
         };
         // Not a variant of the output's enum; else not among the values the

@@ -297,6 +297,10 @@ fn lint_checks_test_documents() {
         at("`collection_class.class` is never `card_erly`: the table never gives it"),
         (10, 34)
     );
+    assert_eq!(
+        at("`entry.category` is a variant of enum `entry_category`, never `true`"),
+        (13, 25)
+    );
     for wanted in [
         "expects nothing",
         "unknown key `exludes`",
@@ -552,7 +556,7 @@ fn lint_checks_timeline_cases_and_accounts_where_written() {
     let out = arrears(&["test", cases]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(
-        stderr(&out).contains("(and 7 more, at "),
+        stderr(&out).contains("(and 8 more, at "),
         "{}",
         stderr(&out)
     );
