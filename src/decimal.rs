@@ -82,6 +82,16 @@ impl NumberError {
     }
 }
 
+/// The amount in `text` written with a currency sign or code (`$212.00`,
+/// `212.00 USD`), when that is all that keeps it from being a number: money
+/// is in the schema's currency, never written.
+pub fn without_currency(text: &str) -> Option<&str> {
+    let bare = text
+        .trim()
+        .trim_matches(|c: char| c.is_whitespace() || c.is_ascii_uppercase() || "$£€¥".contains(c));
+    (bare != text.trim() && read_decimal(bare).is_ok()).then_some(bare)
+}
+
 /// Decimal text as written, `12.50`, `-3`, `+0.5`, `1.5e3`, exactly or not at
 /// all: every input format (JSON numbers and strings, YAML, CSV cells, rule
 /// literals) reads amounts here. An exponent is accepted when the value it

@@ -79,6 +79,11 @@ impl AccountRecord {
     /// is written, `file:line:column`, in YAML or JSON; the value's place, or
     /// the record's origin, when the key cannot be found.
     pub fn key_location(&self, field: &str) -> String {
+        self.key_place(field).to_string()
+    }
+
+    /// [`AccountRecord::key_location`]'s place: in its file, or the record's origin.
+    pub fn key_place(&self, field: &str) -> Place {
         let key = field.rsplit(['.', ']']).next().unwrap_or(field);
         let located = match (&self.written, &self.json_source) {
             (Some(Written { file, positions }), _) => {
@@ -91,10 +96,30 @@ impl AccountRecord {
         match located {
             Some((file, value)) => {
                 let at = crate::model::spanned::key_before(&file, value, key).unwrap_or(value);
-                let (line, col) = file.line_col(at.start);
-                format!("{}:{line}:{col}", file.name)
+                Place::Written(file, at)
             }
-            None => self.origin.clone(),
+            None => Place::Origin(self.origin.clone()),
+        }
+    }
+}
+
+/// Where something in an accounts file is: a span of its text, or only the
+/// record's origin (`accounts.jsonl:3`) when its text cannot be read again.
+#[derive(Clone, Debug)]
+pub enum Place {
+    Written(Arc<SourceFile>, Span),
+    Origin(String),
+}
+
+impl std::fmt::Display for Place {
+    /// `file:line:column`, or the origin.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Written(file, at) => {
+                let (line, col) = file.line_col(at.start);
+                write!(f, "{}:{line}:{col}", file.name)
+            }
+            Place::Origin(origin) => f.write_str(origin),
         }
     }
 }
@@ -145,8 +170,20 @@ pub fn unknown_field_warnings<'r>(
     schema: &Schema,
     records: impl IntoIterator<Item = &'r AccountRecord>,
 ) -> Vec<String> {
-    // Per distinct path: the first account's line, and how many more.
-    let mut found: Vec<(String, String, usize)> = Vec::new();
+    unknown_fields_found(schema, records)
+        .into_iter()
+        .map(|(at, what)| format!("{at}: {what}"))
+        .collect()
+}
+
+/// [`unknown_field_warnings`] with each one's place apart from what it says
+/// (`account `a1`: `account.risk_scor` is ignored: …`), for lint's diagnostics.
+pub fn unknown_fields_found<'r>(
+    schema: &Schema,
+    records: impl IntoIterator<Item = &'r AccountRecord>,
+) -> Vec<(Place, String)> {
+    // Per distinct path: the first account's place and words, and how many more.
+    let mut found: Vec<(String, Place, String, usize)> = Vec::new();
     for record in records {
         let Ok(json) = &record.json else { continue };
         for (path, message) in unknown_fields(schema, json, None) {
@@ -156,24 +193,24 @@ pub fn unknown_field_warnings<'r>(
                 None => {
                     let id = account_id(schema, json)
                         .map_or_else(String::new, |id| format!("account `{id}`: "));
-                    let at = record.key_location(&format!("account.{path}"));
-                    let line = format!("{at}: {id}`account.{path}` is ignored: {message}");
-                    found.push((distinct, line, 0));
+                    let at = record.key_place(&format!("account.{path}"));
+                    let what = format!("{id}`account.{path}` is ignored: {message}");
+                    found.push((distinct, at, what, 0));
                 }
             }
         }
     }
     found
         .into_iter()
-        .map(|(_, line, more)| match more {
-            0 => line,
-            n => format!("{line} ({n} more like it)"),
+        .map(|(_, at, what, more)| match more {
+            0 => (at, what),
+            n => (at, format!("{what} ({n} more like it)")),
         })
         .collect()
 }
 
 /// `dispositions[2].callbackdate` → `dispositions[].callbackdate`.
-fn without_positions(path: &str) -> String {
+pub fn without_positions(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut in_index = false;
     for c in path.chars() {

@@ -20,10 +20,56 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// A required field the record does not write; the record's path (`account.pay_plan`).
+    pub fn missing_from(&self) -> Option<&str> {
+        (self.message == MISSING)
+            .then(|| self.field.rsplit_once('.').map(|(record, _)| record))
+            .flatten()
+    }
+}
+
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "`{}`: {}", self.field, self.message)
     }
+}
+
+/// A required field the account does not write.
+const MISSING: &str = "missing required field";
+
+/// `errors` with the required fields one record leaves out said once, at the
+/// record (`account`: missing required fields `balance`, `bankruptcy`): an
+/// account written by hand for a test or a timeline often leaves out many,
+/// and one line each would bury the other problems.
+pub fn missing_fields_together(errors: &[FieldError]) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = Vec::new();
+    // Per record, the index in `out` of its line of missing fields, and their names.
+    let mut missing: Vec<(String, usize, Vec<String>)> = Vec::new();
+    for e in errors {
+        let Some(record) = e.missing_from() else {
+            out.push(e.clone());
+            continue;
+        };
+        let name = &e.field[record.len() + 1..];
+        match missing.iter_mut().find(|(r, ..)| r == record) {
+            Some((.., names)) => names.push(name.to_string()),
+            None => {
+                missing.push((record.to_string(), out.len(), vec![name.to_string()]));
+                out.push(e.clone());
+            }
+        }
+    }
+    for (record, at, names) in missing {
+        if names.len() > 1 {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            out[at] = FieldError {
+                field: record,
+                message: format!("missing required fields {}", names.join(", ")),
+            };
+        }
+    }
+    out
 }
 
 /// Where a value sits in the account (`account.pay_plan`, `account.promises[2]`),
@@ -415,7 +461,7 @@ fn decode_record(
             None => {
                 errors.push(FieldError {
                     field: field_path.to_string(),
-                    message: "missing required field".into(),
+                    message: MISSING.into(),
                 });
                 Value::Null
             }
@@ -517,6 +563,17 @@ fn decode_value(
             }
         }
         if let (Type::Money | Type::Decimal, Json::String(s)) = (ty, json) {
+            if let Some(bare) = crate::decimal::without_currency(s) {
+                errors.push(FieldError {
+                    field: path.to_string(),
+                    message: format!(
+                        "expected {}, found {}; write the amount without a currency sign or code: \"{bare}\"",
+                        expected(ty, schema),
+                        describe(json)
+                    ),
+                });
+                return Value::Null;
+            }
             if s.contains(',') {
                 errors.push(FieldError {
                     field: path.to_string(),
@@ -529,10 +586,16 @@ fn decode_value(
                 return Value::Null;
             }
         }
+        // `2026-13-01` looks like a date: say which part is wrong.
+        let why = match (ty, json) {
+            (Type::Date, Json::String(s)) => crate::model::load::date_mistake(s)
+                .map_or_else(String::new, |why| format!(": {why}")),
+            _ => String::new(),
+        };
         errors.push(FieldError {
             field: path.to_string(),
             message: format!(
-                "expected {}, found {}",
+                "expected {}, found {}{why}",
                 expected(ty, schema),
                 describe(json)
             ),
@@ -567,10 +630,17 @@ pub(crate) fn unknown_variant(
     path: &FieldPath,
 ) -> FieldError {
     let def = schema.enum_def(e);
+    let variants = || def.variants.iter().map(String::as_str);
+    // `ca` for `CA` is no typo a spelling distance sees: the case is told first.
+    let hint = variants()
+        .find(|v| v.eq_ignore_ascii_case(text.trim()))
+        .map(|v| format!("did you mean `{v}`?"))
+        .or_else(|| crate::diagnostic::did_you_mean(text.trim(), variants()))
+        .map_or_else(String::new, |h| format!("; {h}"));
     FieldError {
         field: path.to_string(),
         message: format!(
-            "`{text}` is not a `{}`; expected one of: {}",
+            "`{text}` is not a `{}`; expected one of: {}{hint}",
             def.name,
             def.variants.join(", ")
         ),
@@ -583,6 +653,11 @@ fn expected(ty: &Type, schema: &Schema) -> String {
         Type::Date => "a date \"YYYY-MM-DD\"".into(),
         Type::Integer => "an integer".into(),
         Type::Days => "a whole number of days".into(),
+        Type::Bool => "`true` or `false`".into(),
+        Type::Enum(e) => {
+            let def = schema.enum_def(*e);
+            format!("a `{}` (one of: {})", def.name, def.variants.join(", "))
+        }
         other => ShowType(other, schema).to_string(),
     }
 }

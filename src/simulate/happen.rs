@@ -19,7 +19,7 @@ use super::CODE;
 use crate::data::schema::{record_of, Schema, ACCOUNT};
 use crate::data::snapshot::number_text;
 use crate::diagnostic::{did_you_mean, Diagnostic};
-use crate::model::spanned::{CellText, ExactJson, Spanned};
+use crate::model::spanned::{key_before, CellText, ExactJson, LocatedJson, Positions, Spanned};
 use crate::policy::case::{time_of_day, Case, Channel, Contact, ContactOutcome, Event};
 use crate::policy::Policy;
 use crate::source::{SourceFile, Span};
@@ -33,10 +33,10 @@ pub struct HappeningDoc {
     pub on: Spanned<CellText>,
     /// Fields that take new values (`days_past_due: 35`, `service_agreements[SA-2].arrears: 0`).
     #[serde(default)]
-    pub set: Option<IndexMap<String, ExactJson>>,
+    pub set: Option<IndexMap<String, LocatedJson>>,
     /// Items appended to list fields (`promises: {id: P1, …}`).
     #[serde(default)]
-    pub add: Option<IndexMap<String, ExactJson>>,
+    pub add: Option<IndexMap<String, LocatedJson>>,
     /// A payment: the account's arrears fall by its amount.
     #[serde(default)]
     pub payment: Option<PaymentDoc>,
@@ -112,10 +112,21 @@ fn parse_path(path: &str) -> Option<Vec<Step>> {
     Some(steps)
 }
 
+/// One field a `set` or `add` writes: its path, the value, and where both
+/// are written (a problem is shown at the key, or at the value in it).
+#[derive(Debug, Clone)]
+struct Change {
+    path: String,
+    steps: Vec<Step>,
+    value: Json,
+    key: Span,
+    written: Positions<Span>,
+}
+
 #[derive(Debug, Clone)]
 enum Kind {
-    Set(Vec<(String, Vec<Step>, Json)>),
-    Add(Vec<(String, Vec<Step>, Json)>),
+    Set(Vec<Change>),
+    Add(Vec<Change>),
     Payment {
         amount: Decimal,
         promise: Option<String>,
@@ -142,16 +153,23 @@ fn error(file: &Arc<SourceFile>, span: Span, message: String) -> Diagnostic {
 
 fn paths(
     file: &Arc<SourceFile>,
-    span: Span,
-    fields: &IndexMap<String, ExactJson>,
+    fields: &IndexMap<String, LocatedJson>,
     problems: &mut Vec<Diagnostic>,
-) -> Vec<(String, Vec<Step>, Json)> {
+) -> Vec<Change> {
     let mut out = Vec::new();
     for (path, value) in fields {
+        let (value, written) = value.clone().into_parts(&mut |span| span);
+        let key = key_before(file, written.at, path).unwrap_or(written.at);
         match parse_path(path) {
-            Some(steps) => out.push((path.clone(), steps, value.0.clone())),
+            Some(steps) => out.push(Change {
+                path: path.clone(),
+                steps,
+                value,
+                key,
+                written,
+            }),
             None => problems.push(
-                error(file, span, format!("`{path}` is not a field path"))
+                error(file, key, format!("`{path}` is not a field path"))
                     .with_help("write `field`, `record.field` or `list[ID].field`"),
             ),
         }
@@ -189,9 +207,9 @@ impl Happening {
             return None;
         }
         let kind = if let Some(fields) = &h.set {
-            Kind::Set(paths(file, span, fields, problems))
+            Kind::Set(paths(file, fields, problems))
         } else if let Some(items) = &h.add {
-            Kind::Add(paths(file, span, items, problems))
+            Kind::Add(paths(file, items, problems))
         } else if let Some(p) = &h.payment {
             let text =
                 number_text(&p.amount.0).map_or_else(|| p.amount.0.to_string(), str::to_string);
@@ -210,11 +228,17 @@ impl Happening {
                     return None;
                 }
                 Err(e) => {
-                    problems.push(error(
-                        file,
-                        span,
-                        format!("payment amount `{text}` {}", e.reason()),
-                    ));
+                    let help = crate::decimal::without_currency(&text).map(|bare| {
+                        format!("write the amount without a currency sign or code: `{bare}`")
+                    });
+                    problems.push(
+                        error(
+                            file,
+                            span,
+                            format!("payment amount `{text}` {}", e.reason()),
+                        )
+                        .with_help_opt(help),
+                    );
                     return None;
                 }
             }
@@ -268,10 +292,10 @@ impl Happening {
 
     /// One line for the history: `set days_past_due=35`, `payment 47.00 promise=P1`.
     pub fn describe(&self) -> String {
-        let fields = |name: &str, fields: &[(String, Vec<Step>, Json)]| {
+        let fields = |name: &str, fields: &[Change]| {
             let parts: Vec<String> = fields
                 .iter()
-                .map(|(path, _, v)| format!("{path}={v}"))
+                .map(|c| format!("{}={}", c.path, c.value))
                 .collect();
             format!("{name} {}", parts.join(" "))
         };
@@ -447,44 +471,52 @@ impl<'p> World<'p> {
     }
 
     /// What is wrong with a happening whatever the day: a field the schema
-    /// does not have, `add` to a field that is not a list, a payment naming a
-    /// promise or SA when the policy reads none.
-    pub fn check(&self, h: &Happening) -> Vec<String> {
+    /// does not have (at its key), a value its field cannot hold (at the
+    /// value), `add` to a field that is not a list, a payment naming a
+    /// promise or SA when the policy reads none (at the happening).
+    pub fn check(&self, file: &SourceFile, h: &Happening) -> Vec<(Span, String)> {
         let mut problems = Vec::new();
         match &h.kind {
             Kind::Set(fields) => {
-                for (path, steps, value) in fields {
-                    match self.check_path(path, steps) {
-                        Ok(ty) => problems.extend(self.value_problems(&ty, value, path)),
-                        Err(e) => problems.push(e),
+                for c in fields {
+                    match self.check_path(&c.path, &c.steps) {
+                        Ok(ty) => problems.extend(self.value_problems(file, &ty, &c.value, c)),
+                        Err(e) => problems.push((c.key, e)),
                     }
                 }
             }
             Kind::Add(items) => {
-                for (path, steps, item) in items {
-                    match self.check_path(path, steps) {
+                for c in items {
+                    match self.check_path(&c.path, &c.steps) {
                         Ok(Type::List(ty)) => {
-                            problems.extend(self.value_problems(&ty, item, path));
+                            problems.extend(self.value_problems(file, &ty, &c.value, c));
                         }
-                        Ok(_) => problems.push(format!("`add`: `{path}` is not a list")),
-                        Err(e) => problems.push(e),
+                        Ok(_) => {
+                            problems.push((c.key, format!("`add`: `{}` is not a list", c.path)))
+                        }
+                        Err(e) => problems.push((c.key, e)),
                     }
                 }
             }
             Kind::Payment { promise, sa, .. } => {
                 if promise.is_some() && self.promises.is_none() {
-                    problems
-                        .push("a payment names a promise, but the policy reads no promises".into());
+                    problems.push((
+                        h.span,
+                        "a payment names a promise, but the policy reads no promises".into(),
+                    ));
                 }
                 if sa.is_some() && self.sas.is_none() {
-                    problems.push(
+                    problems.push((
+                        h.span,
                         "a payment names an SA, but the policy reads no service agreements".into(),
-                    );
+                    ));
                 }
             }
             Kind::Contact(.., Some(_)) if self.dispositions.is_none() => {
-                problems
-                    .push("a contact with a callback, but the policy books no callbacks".into());
+                problems.push((
+                    h.span,
+                    "a contact with a callback, but the policy books no callbacks".into(),
+                ));
             }
             Kind::Contact(..) | Kind::Note => {}
         }
@@ -504,7 +536,10 @@ impl<'p> World<'p> {
         match &h.kind {
             Kind::Note => Ok(()),
             Kind::Set(fields) => {
-                for (path, steps, value) in fields {
+                for Change {
+                    path, steps, value, ..
+                } in fields
+                {
                     self.check_path(path, steps)?;
                     if self.in_case(steps) {
                         self.in_case_state(path, steps, case.as_deref_mut(), |slot| {
@@ -518,7 +553,13 @@ impl<'p> World<'p> {
                 Ok(())
             }
             Kind::Add(items) => {
-                for (path, steps, item) in items {
+                for Change {
+                    path,
+                    steps,
+                    value: item,
+                    ..
+                } in items
+                {
                     match self.check_path(path, steps)? {
                         Type::List(_) => {}
                         _ => return Err(format!("`add`: `{path}` is not a list")),
@@ -697,23 +738,41 @@ impl<'p> World<'p> {
     }
 
     /// What is wrong with a value a happening writes: keys the schema does
-    /// not have, and values its field cannot hold (checked as decoding would).
-    fn value_problems(&self, ty: &Type, json: &Json, path: &str) -> Vec<String> {
-        let unknown: Vec<String> =
-            crate::data::snapshot::unknown_fields_in(self.schema, ty, json, path)
-                .into_iter()
-                .map(|(at, message)| format!("`{at}`: {message}"))
-                .collect();
-        if !unknown.is_empty() {
-            // A misspelt key also leaves its field missing: the typo is the one mistake.
-            return unknown;
-        }
+    /// not have (at the key), and values its field cannot hold (checked as
+    /// decoding would, at the value).
+    fn value_problems(
+        &self,
+        file: &SourceFile,
+        ty: &Type,
+        json: &Json,
+        change: &Change,
+    ) -> Vec<(Span, String)> {
+        let path = change.path.as_str();
+        let at = |field: &str| change.written.of(path, field);
+        let unknown = crate::data::snapshot::unknown_fields_in(self.schema, ty, json, path);
+        // A misspelt key also leaves its field missing: the typo is the one
+        // mistake, and the record's other values are still checked.
+        let misspelt_in: Vec<&str> = unknown
+            .iter()
+            .map(|(field, _)| field.rsplit_once('.').map_or(path, |(record, _)| record))
+            .collect();
+        let mut problems: Vec<(Span, String)> = unknown
+            .iter()
+            .map(|(field, message)| {
+                let key = field.rsplit(['.', ']']).next().unwrap_or(field);
+                let span = key_before(file, at(field), key).unwrap_or(at(field));
+                (span, format!("`{field}`: {message}"))
+            })
+            .collect();
         // What the value alone makes invalid (a callback date on a disposition
         // that is no call-back) is told now, not on the day it is written.
-        crate::data::snapshot::check_written(self.schema, ty, json, path)
-            .into_iter()
-            .map(|e| e.to_string())
-            .collect()
+        problems.extend(
+            crate::data::snapshot::check_written(self.schema, ty, json, path)
+                .into_iter()
+                .filter(|e| e.missing_from().is_none_or(|r| !misspelt_in.contains(&r)))
+                .map(|e| (at(&e.field), e.to_string())),
+        );
+        problems
     }
 
     /// The arrears and the aging field as they stand, for the history.

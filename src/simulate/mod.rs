@@ -29,7 +29,7 @@ use crate::source::{SourceFile, Span};
 pub use happen::Happening;
 
 /// The code of every problem in a timeline document (besides YAML/TOML syntax).
-const CODE: &str = "timeline";
+pub const CODE: &str = "timeline";
 
 /// A timeline runs at most this many days (ten years): a mistyped year must
 /// not run the policy a million times.
@@ -219,8 +219,8 @@ impl Timeline {
                     ));
                 }
             }
-            for message in world.check(&h) {
-                problems.push(error(h.span, message));
+            for (at, message) in world.check(&file, &h) {
+                problems.push(error(at, message));
             }
             happenings.push(h);
         }
@@ -232,39 +232,72 @@ impl Timeline {
         let account_span = doc.account.span;
         let (mut facts, written) = doc.account.into_parts(&mut |span| span);
         let mut case = None;
+        // Whether the account can be decoded to find its bad values: a mapping
+        // with a readable case state.
+        let mut decodable = true;
         match facts.as_object_mut() {
-            None => problems.push(error(
-                account_span,
-                "`account` must be a mapping: the account's fields on the first day".into(),
-            )),
+            None => {
+                decodable = false;
+                problems.push(error(
+                    account_span,
+                    "`account` must be a mapping: the account's fields on the first day".into(),
+                ))
+            }
             // The starting case state, taken out of the facts: from here on the
             // policy's actions change it, not the timeline.
             Some(object) => match case_field.as_ref().and_then(|f| object.remove(f)) {
                 None | Some(Json::Null) => {}
                 Some(json) => match serde_json::from_value(json) {
                     Ok(state) => case = Some(state),
-                    Err(e) => problems.push(
-                        error(account_span, format!("the account's case: {e}"))
-                            .with_help("docs/simulate.md lists the case state's fields"),
-                    ),
+                    Err(e) => {
+                        decodable = false;
+                        problems.push(
+                            error(account_span, format!("the account's case: {e}"))
+                                .with_help("docs/simulate.md lists the case state's fields"),
+                        )
+                    }
                 },
             },
         }
+        // The records with a key the schema does not have (`account`,
+        // `account.promises[0]`): a misspelt key also leaves its field
+        // missing, and the typo is the one mistake.
+        let mut misspelt_in = Vec::new();
         for (path, message) in
             crate::data::snapshot::unknown_fields(schema, &facts, case_field.as_deref())
         {
             // Decoding ignores unknown fields (extracts carry columns no rule
             // reads); in an account written by hand one is a typo.
             // At the misspelt key itself, where the editor can show it.
+            let record = path.rsplit_once('.').map_or("", |(record, _)| record);
+            misspelt_in.push(match record {
+                "" => "account".to_string(),
+                record => format!("account.{record}"),
+            });
             let value = written.of("account", &format!("account.{path}"));
             let key = path.rsplit(['.', ']']).next().unwrap_or(&path);
             let at = crate::model::spanned::key_before(&file, value, key).unwrap_or(value);
             problems.push(error(at, format!("`account.{path}`: {message}")));
         }
+        // The first day's account must decode before any day runs; each bad
+        // field is shown where it is written, beside the happenings' problems.
+        if decodable {
+            if let Err(mut errors) = decode_fields(case_field.as_deref(), schema, &facts, &case) {
+                errors.retain(|e| {
+                    e.missing_from()
+                        .is_none_or(|record| !misspelt_in.iter().any(|m| m == record))
+                });
+                problems.extend(
+                    crate::data::snapshot::missing_fields_together(&errors)
+                        .iter()
+                        .map(|e| error(written.of("account", &e.field), e.to_string())),
+                );
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
-        let timeline = Timeline {
+        Ok(Timeline {
             path: path.to_path_buf(),
             file: file.clone(),
             name: doc.timeline.value,
@@ -275,16 +308,7 @@ impl Timeline {
             case_field,
             case,
             happenings,
-        };
-        // The first day's account must decode before any day runs; each bad
-        // field is shown where it is written.
-        if let Err(errors) = timeline.decode_fields(schema, &timeline.facts, &timeline.case) {
-            return Err(errors
-                .iter()
-                .map(|e| error(written.of("account", &e.field), e.to_string()))
-                .collect());
-        }
-        Ok(timeline)
+        })
     }
 
     /// The account with its case state, decoded by the schema; every bad
@@ -295,27 +319,13 @@ impl Timeline {
         facts: &Json,
         case: &Option<Case>,
     ) -> Result<crate::types::Value, String> {
-        self.decode_fields(schema, facts, case).map_err(|errors| {
+        decode_fields(self.case_field.as_deref(), schema, facts, case).map_err(|errors| {
             errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ")
         })
-    }
-
-    fn decode_fields(
-        &self,
-        schema: &crate::data::schema::Schema,
-        facts: &Json,
-        case: &Option<Case>,
-    ) -> Result<crate::types::Value, Vec<crate::data::snapshot::FieldError>> {
-        let mut account = facts.clone();
-        if let (Some(field), Some(object)) = (&self.case_field, account.as_object_mut()) {
-            let state = serde_json::to_value(case).unwrap_or(Json::Null);
-            object.insert(field.clone(), state);
-        }
-        decode_account(schema, &account)
     }
 
     /// The one line that says why a run stopped: at the happening's
@@ -429,4 +439,19 @@ impl Timeline {
         }
         Ok(history)
     }
+}
+
+/// The account's facts with its case state (in `case_field`), decoded by the schema.
+fn decode_fields(
+    case_field: Option<&str>,
+    schema: &crate::data::schema::Schema,
+    facts: &Json,
+    case: &Option<Case>,
+) -> Result<crate::types::Value, Vec<crate::data::snapshot::FieldError>> {
+    let mut account = facts.clone();
+    if let (Some(field), Some(object)) = (case_field, account.as_object_mut()) {
+        let state = serde_json::to_value(case).unwrap_or(Json::Null);
+        object.insert(field.to_string(), state);
+    }
+    decode_account(schema, &account)
 }

@@ -40,9 +40,7 @@ impl TestDocument {
                 continue;
             }
             if let Some(account) = &case.account {
-                if let Err(message) = self.account(account, plan) {
-                    problems.push(error(account.span, message));
-                }
+                problems.extend(self.account_problems(account, plan));
             }
             for (key, rows) in [
                 ("rows", &case.rows),
@@ -96,7 +94,17 @@ impl TestDocument {
                 problems.extend(check_decision(plan, key, want, &self.file, &error));
             }
         }
+        super::drop_repeats(&mut problems);
         crate::diagnostic::sort(&mut problems);
+        problems
+    }
+
+    /// What `arrears lint` reports of the document: [`TestDocument::check`]'s
+    /// errors, and the fields of its accounts the schema does not have, which
+    /// `arrears test` warns of.
+    fn lint(&self, subject: &Subject) -> Vec<Diagnostic> {
+        let mut problems = self.check(subject);
+        problems.extend(self.unknown_field_diagnostics(subject.plan()));
         problems
     }
 }
@@ -131,15 +139,16 @@ pub fn lint(
                         other.display()
                     ))),
                     Ok(l) => match (&l.policy, &l.plan) {
-                        (Some(policy), _) => problems.extend(doc.check(&Subject::Policy(policy))),
-                        (None, Some(plan)) => problems.extend(doc.check(&Subject::Tables(plan))),
+                        (Some(policy), _) => problems.extend(doc.lint(&Subject::Policy(policy))),
+                        (None, Some(plan)) => problems.extend(doc.lint(&Subject::Tables(plan))),
                         (None, None) => {}
                     },
                 }
             }
-            _ => problems.extend(subject.map(|s| doc.check(s)).unwrap_or_default()),
+            _ => problems.extend(subject.map(|s| doc.lint(s)).unwrap_or_default()),
         }
     }
+    super::drop_repeats(&mut problems);
     Ok(problems)
 }
 
@@ -198,6 +207,22 @@ fn check_decision(
             continue;
         };
         let Some(value) = value.as_str() else {
+            // `category: true`: an enum output is a variant, never a bool or number.
+            if let (crate::types::Type::Enum(id), Json::Bool(_) | Json::Number(_)) =
+                (&table.results[k].1, value)
+            {
+                let e = plan.schema().enum_def(*id);
+                problems.push(
+                    error(
+                        key_at(output),
+                        format!(
+                        "`decisions`: `{name}.{output}` is a variant of enum `{}`, never `{value}`",
+                        e.name
+                    ),
+                    )
+                    .with_help(format!("write one of: {}", e.variants.join(", "))),
+                );
+            }
             continue;
         };
         // Not a variant of the output's enum; else not among the values the

@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
 
-use super::{TestFileError, CODE};
+use super::{TestFileError, CODE, UNKNOWN_FIELD};
 use crate::data::accounts::AccountRecord;
 use crate::data::schema::Schema;
 use crate::data::snapshot::{account_id, decode_account};
@@ -475,9 +475,44 @@ impl TestDocument {
     /// them ([`crate::data::accounts::unknown_field_warnings`]): decoding
     /// ignores them, but in an account written for a test one is a typo.
     pub fn unknown_field_warnings(&self, plan: &Plan) -> Vec<String> {
+        self.unknown_fields_found(plan)
+            .into_iter()
+            .map(|(at, what)| format!("{at}: {what}"))
+            .collect()
+    }
+
+    /// The same warnings as `arrears lint` reports them ([`UNKNOWN_FIELD`]),
+    /// each at its key; one in an accounts file whose text cannot be read
+    /// again at the document's `accounts`.
+    pub fn unknown_field_diagnostics(&self, plan: &Plan) -> Vec<Diagnostic> {
+        use crate::data::accounts::Place;
+        self.unknown_fields_found(plan)
+            .into_iter()
+            .map(|(at, what)| match at {
+                Place::Written(file, span) => Diagnostic::warning(UNKNOWN_FIELD, &file, span, what),
+                Place::Origin(origin) => {
+                    let span = self
+                        .doc
+                        .accounts
+                        .as_ref()
+                        .map_or(self.doc.tests.span, |a| a.span);
+                    Diagnostic::warning(
+                        UNKNOWN_FIELD,
+                        &self.file,
+                        span,
+                        format!("{origin}: {what}"),
+                    )
+                }
+            })
+            .collect()
+    }
+
+    /// Each field of the cases' accounts the schema does not have: where, and what is said.
+    fn unknown_fields_found(&self, plan: &Plan) -> Vec<(crate::data::accounts::Place, String)> {
+        use crate::data::accounts::Place;
         let schema = plan.schema();
         let mut named: Vec<&AccountRecord> = Vec::new();
-        let mut warnings = Vec::new();
+        let mut found = Vec::new();
         for case in &self.doc.cases {
             let Some(account) = &case.value.account else {
                 continue;
@@ -495,15 +530,49 @@ impl TestDocument {
                 let value = positions.of("account", &format!("account.{path}"));
                 let key = path.rsplit(['.', ']']).next().unwrap_or(&path);
                 let at = crate::model::spanned::key_before(&self.file, value, key).unwrap_or(value);
-                let (line, col) = self.file.line_col(at.start);
-                warnings.push(format!(
-                    "{}:{line}:{col}: case `{}`: `account.{path}` is ignored: {message}",
-                    self.file.name, case.value.name.value
+                found.push((
+                    Place::Written(self.file.clone(), at),
+                    format!(
+                        "case `{}`: `account.{path}` is ignored: {message}",
+                        case.value.name.value
+                    ),
                 ));
             }
         }
-        warnings.extend(crate::data::accounts::unknown_field_warnings(schema, named));
-        warnings
+        found.extend(crate::data::accounts::unknown_fields_found(schema, named));
+        found
+    }
+
+    /// What is wrong with the case's account: an id the `accounts` file does
+    /// not have, or a record it holds that does not decode (at the case's
+    /// `account`), or each field of an inline account that does not decode,
+    /// where it is written.
+    pub(super) fn account_problems(
+        &self,
+        account: &Spanned<LocatedJson>,
+        plan: &Plan,
+    ) -> Vec<Diagnostic> {
+        let error =
+            |span: Span, message: String| Diagnostic::error(CODE, &self.file, span, message);
+        let (json, written) = account.value.clone().into_parts(&mut |span| span);
+        if let Json::String(_) = json {
+            return self
+                .account(account, plan)
+                .err()
+                .map(|message| error(account.span, message))
+                .into_iter()
+                .collect();
+        }
+        match decode_account(plan.schema(), &json) {
+            Ok(_) => Vec::new(),
+            Err(errors) => crate::data::snapshot::missing_fields_together(&errors)
+                .iter()
+                .map(|e| {
+                    let at = written.of("account", &e.field);
+                    error(at, format!("bad account data: {e}"))
+                })
+                .collect(),
+        }
     }
 
     /// The case's account, decoded: from the document's `accounts` by id, or inline.
@@ -672,7 +741,7 @@ impl TimelineCase {
         }
         let timeline = case.timeline.as_ref().map_or("", |t| t.value.as_str());
         TimelineCase {
-            path: document.parent().unwrap_or(Path::new(".")).join(timeline),
+            path: tidy_join(document.parent().unwrap_or(Path::new(".")), timeline),
             on,
             from,
             to,

@@ -39,6 +39,9 @@ pub use run::{outputs_json, run_file, CaseOutcome, CaseResult};
 /// The code of every problem in a test document (besides YAML/TOML syntax).
 const CODE: &str = "test-document";
 
+/// The code of a field of a test's account the schema does not have (a warning).
+const UNKNOWN_FIELD: &str = "unknown-account-field";
+
 /// The rules under test: a policy, or tables alone.
 pub enum Subject<'a> {
     Policy(&'a Policy),
@@ -75,4 +78,11 @@ impl From<&Diagnostic> for TestFileError {
 /// Whether two paths name the same directory.
 pub fn same_dir(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Drops a problem reported again at the same place with the same message
+/// (a timeline two cases name is read for each), keeping the first.
+fn drop_repeats(problems: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|d| seen.insert((d.file.name.clone(), d.span, d.message.clone())));
 }

@@ -55,11 +55,25 @@ impl TimelineCase {
         let timeline = match Timeline::read(&self.path, policy) {
             Ok(timeline) => timeline,
             Err(unusable) => {
-                problems.extend(
-                    unusable
-                        .iter()
-                        .map(|p| error(at, format!("`timeline`: {}", p.one_line()))),
+                // Each where it is written in the timeline, as a test account's
+                // problems are, and with the case that reads it.
+                let (line, col) = file.line_col(at.start);
+                let read_by = format!(
+                    "the timeline of case `{}` ({}:{line}:{col})",
+                    case.name.value, file.name
                 );
+                problems.extend(unusable.into_iter().map(|p| Diagnostic {
+                    code: if p.code == crate::simulate::CODE {
+                        CODE
+                    } else {
+                        p.code
+                    },
+                    help: Some(match &p.help {
+                        Some(help) => format!("{help}; {read_by}"),
+                        None => read_by.clone(),
+                    }),
+                    ..p
+                }));
                 return problems;
             }
         };

@@ -745,6 +745,7 @@ const EXAMPLES: &[(&str, Apply)] = &[
         Apply::Line("entry.yaml", "  budget_plan: account."),
     ),
     ("test-document", Apply::Described),
+    ("unknown-account-field", Apply::Described),
     (
         "toml",
         Apply::Line("exit.toml", "when = { promises = \">= 1\" }"),

@@ -222,8 +222,10 @@ fn unusable_documents_name_every_problem() {
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stdout(&out));
         assert_eq!(stdout(&out), "", "{name}: no case runs");
         let errors = stderr(&out);
+        // The first problem may be in a timeline the document names, at its own line.
         assert!(
-            errors.starts_with(&format!("error: {path}:")) && errors.lines().count() == 1,
+            errors.starts_with("error: tests/fixtures/test_command/")
+                && errors.lines().count() == 1,
             "{errors}"
         );
         assert_snapshot!(
@@ -294,6 +296,10 @@ fn lint_checks_test_documents() {
     assert_eq!(
         at("`collection_class.class` is never `card_erly`: the table never gives it"),
         (10, 34)
+    );
+    assert_eq!(
+        at("`entry.category` is a variant of enum `entry_category`, never `true`"),
+        (13, 25)
     );
     for wanted in [
         "expects nothing",
@@ -526,4 +532,43 @@ fn timeline_cases_count_in_row_coverage() {
         serde_json::json!(["utility-sa-paid-down"]),
         "{sa_exit}"
     );
+}
+
+/// `arrears lint` checks what a test document's cases run as `arrears test`
+/// reads them: a timeline case's account and happenings (types, values,
+/// dates, unknown fields with the nearest name), each at its own
+/// file:line:col in the timeline with the case that reads it, once however
+/// many cases name it; each bad field of an inline account where it is
+/// written; and it warns of the fields of the cases' accounts the schema does
+/// not have, as `arrears test` does (`unknown-account-field`).
+#[test]
+fn lint_checks_timeline_cases_and_accounts_where_written() {
+    let cases = "tests/fixtures/test_command/lint_mistakes/cases.yaml";
+    let out = arrears(&["lint", "--tests", cases]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown: String = stdout(&out)
+        .split("\n\n")
+        .filter(|d| !d.contains(": info["))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    assert_snapshot!("lint_mistakes", shown);
+    // `arrears test` refuses the same document at its first problem.
+    let out = arrears(&["test", cases]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("(and 8 more, at "),
+        "{}",
+        stderr(&out)
+    );
+    // An analyst's everyday mistakes in an account's values: each says what
+    // to write instead (`true` for an enum, a currency sign, a thousands
+    // separator, `'no'` for a bool, a month 13).
+    let values = "tests/fixtures/test_command/unusable/account_values.yaml";
+    let out = arrears(&["lint", "--tests", values]);
+    let headers: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning["))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("lint_account_values", headers.join("\n"));
 }

@@ -115,29 +115,30 @@ fn test_warns_of_unknown_fields_in_the_cases_accounts() {
 }
 
 /// A timeline that writes, on a later day, a value decoding would refuse
-/// whatever the day is told before the first day runs, at the happening.
+/// whatever the day is told before the first day runs, at the key or value
+/// written wrong.
 #[test]
 fn simulate_refuses_a_value_that_cannot_be_valid_before_the_first_day() {
     for (name, at, says) in [
         (
             "not_a_call_back",
-            ":29:5:",
+            ":31:21:",
             "only a `call_back` disposition has one",
         ),
         (
             "callback_before_its_date",
-            ":29:5:",
+            ":31:21:",
             "is before the disposition's own date",
         ),
-        ("not_a_combination", ":29:5:", "is not a valid combination"),
+        ("not_a_combination", ":31:21:", "is not a valid combination"),
         (
             "callback_date_at_the_top",
-            ":29:5:",
+            ":30:11:",
             "did you mean `account.dispositions[].callback_date`?",
         ),
         (
             "callback_date_in_a_promise",
-            ":29:5:",
+            ":31:81:",
             "did you mean `account.dispositions[].callback_date`?",
         ),
     ] {
@@ -152,4 +153,70 @@ fn simulate_refuses_a_value_that_cannot_be_valid_before_the_first_day() {
         );
         assert!(err.contains(says), "{name}: {err}");
     }
+}
+
+/// `batch` with JSON Lines input warns once per distinct unknown field (the
+/// line of the first row that has it, the nearest field, how many more rows
+/// have it) and counts them in the summary (`unknown_fields`); its actions
+/// and exit code are those of the same rows without the fields, whose
+/// summary has no `unknown_fields` at all.
+#[test]
+fn batch_warns_of_each_unknown_field_of_json_lines_and_changes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = |input: &str, name: &str| {
+        let out = dir.path().join(format!("{name}.jsonl"));
+        let summary = dir.path().join(format!("{name}.summary.json"));
+        let run = arrears(&[
+            "batch",
+            "--rules",
+            "rules",
+            "--as-of",
+            AS_OF,
+            "--out",
+            out.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+            input,
+        ]);
+        let summary: Json =
+            serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
+        (run, std::fs::read_to_string(out).unwrap(), summary)
+    };
+    let input = format!("{FIXTURES}/accounts.jsonl");
+    let (run, actions, summary) = batch(&input, "typos");
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let err = stderr(&run);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_snapshot!("batch_jsonl_warnings", warnings.join("\n"));
+    assert_eq!(
+        summary["unknown_fields"][0],
+        serde_json::json!({
+            "field": "account.dispositions[].callbackdate",
+            "first_line": 1,
+            "rows": 2,
+            "message": "the schema has no field `callbackdate`; did you mean `callback_date`?"
+        })
+    );
+    // The same rows without the fields: the same actions, no warning, no count.
+    let rows: Vec<Json> = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let clean = dir.path().join("clean.jsonl");
+    let lines: Vec<String> = without_unknown_fields(&rows)
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(&clean, lines.join("\n") + "\n").unwrap();
+    let (clean_run, clean_actions, clean_summary) = batch(clean.to_str().unwrap(), "without");
+    assert_eq!(clean_run.status.code(), Some(0));
+    assert!(
+        !stderr(&clean_run).contains("warning:"),
+        "{}",
+        stderr(&clean_run)
+    );
+    assert_eq!(actions, clean_actions);
+    assert!(clean_summary.get("unknown_fields").is_none());
+    assert_eq!(summary["action_type"], clean_summary["action_type"]);
 }

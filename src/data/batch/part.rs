@@ -75,7 +75,9 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
     // One account's actions at a time, in one buffer.
     let mut actions = Vec::new();
     for unit in units {
-        let account = match decode_unit(schema, settings.mapping, unit) {
+        let noted =
+            |json: &serde_json::Value| part.summary.note_unknown_fields(schema, json, unit.line);
+        let account = match decode_unit_noting(schema, settings.mapping, unit, noted) {
             Ok(decoded) => decoded,
             Err(bad) => {
                 reject(
@@ -338,6 +340,17 @@ pub fn decode_unit(
     mapping: Option<&super::Mapping>,
     unit: &Unit,
 ) -> Result<Decoded, Undecodable> {
+    decode_unit_noting(schema, mapping, unit, |_| {})
+}
+
+/// [`decode_unit`], showing `note` a JSON Lines record once it is read as
+/// JSON (decoded or not): the batch counts the fields the schema does not have.
+fn decode_unit_noting(
+    schema: &crate::data::schema::Schema,
+    mapping: Option<&super::Mapping>,
+    unit: &Unit,
+    mut note: impl FnMut(&serde_json::Value),
+) -> Result<Decoded, Undecodable> {
     let json_account =
         |json: &serde_json::Value| (account_id(schema, json), decode_account(schema, json));
     let (id, decoded) = match &unit.raw {
@@ -356,7 +369,10 @@ pub fn decode_unit(
                     reason: format!("not a JSON object: {e}"),
                 })
             }
-            Ok(json) => json_account(&json),
+            Ok(json) => {
+                note(&json);
+                json_account(&json)
+            }
         },
         Raw::Value(json) => json_account(json),
         Raw::Csv { record, lists } => {

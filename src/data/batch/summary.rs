@@ -84,6 +84,21 @@ impl GuardCounts {
     }
 }
 
+/// A field of JSON Lines records the schema does not have (the summary's
+/// `unknown_fields`): decoding ignores it, but it is a misspelt or misplaced
+/// field as often as a column no rule reads.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct UnknownField {
+    /// `account.risk_scor`, list positions left out: `account.dispositions[].callbackdate`.
+    pub field: String,
+    /// The line of the first row that has it.
+    pub first_line: u64,
+    /// Rows that have it.
+    pub rows: u64,
+    /// What the schema says of it, with the nearest field.
+    pub message: String,
+}
+
 /// What a batch did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
@@ -132,6 +147,11 @@ pub struct Summary {
     /// for every account (absent when every column was read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns_not_read: Vec<String>,
+    /// JSON Lines: the fields of the rows the schema does not have, in the
+    /// order first met (absent when there are none). Actions and exit codes
+    /// are those of the rows without them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_fields: Vec<UnknownField>,
     /// Actions by type name while a part is tallied, found by the name's
     /// address (a few kinds, every row): folded into `action_type` by `settle`.
     #[serde(skip)]
@@ -163,6 +183,48 @@ impl Summary {
         }
         self.severance_nominations += other.severance_nominations;
         self.severance_nominated_sas += other.severance_nominated_sas;
+        // Parts are merged in input order: a field's first line is the earlier part's.
+        for field in other.unknown_fields {
+            match self
+                .unknown_fields
+                .iter_mut()
+                .find(|f| f.field == field.field)
+            {
+                Some(known) => known.rows += field.rows,
+                None => self.unknown_fields.push(field),
+            }
+        }
+    }
+
+    /// Counts the fields of one JSON record (at `line`) the schema does not
+    /// have, each once per row.
+    pub(super) fn note_unknown_fields(
+        &mut self,
+        schema: &crate::data::schema::Schema,
+        json: &serde_json::Value,
+        line: u64,
+    ) {
+        let found = crate::data::snapshot::unknown_fields(schema, json, None);
+        let mut this_row: Vec<String> = Vec::new();
+        for (path, message) in found {
+            let field = format!(
+                "account.{}",
+                crate::data::accounts::without_positions(&path)
+            );
+            if this_row.contains(&field) {
+                continue;
+            }
+            match self.unknown_fields.iter_mut().find(|f| f.field == field) {
+                Some(known) => known.rows += 1,
+                None => self.unknown_fields.push(UnknownField {
+                    field: field.clone(),
+                    first_line: line,
+                    rows: 1,
+                    message,
+                }),
+            }
+            this_row.push(field);
+        }
     }
 
     /// Folds the actions tallied by type into `action_type`.
@@ -334,6 +396,19 @@ impl Summary {
             s.push_str(&format!(
                 "warning: {} not read (--no-column): their fields are null for every account, so the rules that read them did not apply (guard rails among them: docs/batch.md, \"The guard rails' columns\")\n",
                 columns.join(", ")
+            ));
+        }
+        for f in &self.unknown_fields {
+            let more = match f.rows {
+                1 => String::new(),
+                2 => " (1 more row has it)".to_string(),
+                n => format!(" ({} more rows have it)", n - 1),
+            };
+            s.push_str(&format!(
+                "warning: line {}: `{}` is ignored: {}{more}\n",
+                f.first_line,
+                crate::diagnostic::printable(&f.field),
+                crate::diagnostic::printable(&f.message)
             ));
         }
         if self.duplicate_account_ids > 0 {

@@ -87,14 +87,15 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
             );
         }
     }
+    if let Some((at, help)) = misindented_key(&file.text, start, &message) {
+        return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(help);
+    }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     // A value where a nested mapping belongs (`effective: 2026-12-31`): the
     // key names what is wanted, not the document's first line.
-    let help = match key_before(&file.text, start) {
-        Some(key) if message.starts_with("expected a mapping") => Some(format!(
-            "`{key}` takes `key: value` pairs (`{key}: {{ ... }}` or indented lines below it), not a single value"
-        )),
-        _ => help,
+    let help = match message.starts_with("expected a mapping") {
+        true => mapping_help(&file.text, start).or(help),
+        false => help,
     };
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
 }
@@ -175,6 +176,110 @@ fn key_before(text: &str, at: usize) -> Option<&str> {
     let key = text[line_start..at].trim().strip_suffix(':')?;
     let key = key.trim_start_matches("- ").trim();
     (!key.is_empty() && !key.contains([' ', '{', '[', ','])).then_some(key)
+}
+
+/// A `key:` line indented wrong against the line above, found from the
+/// parser's complaint at it: indented like the `- ` of a list item (neither in
+/// that item nor a new one), or further than a `key: value` line above, which
+/// makes it read as the rest of that value. Where the key starts, and what to do.
+fn misindented_key(text: &str, at: usize, message: &str) -> Option<(usize, String)> {
+    let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let key_of = |line: &str| {
+        let (key, value) = line.trim_start().trim_start_matches("- ").split_once(':')?;
+        let valid = !key.is_empty() && !key.contains([' ', '{', '[', ',', '"', '\'']);
+        valid.then(|| (key.to_string(), value.trim().to_string()))
+    };
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let (key, _) = key_of(line)?;
+    let own = indent(line);
+    let above = text[..line_start].lines().rfind(content)?;
+    let (above_key, above_value) = key_of(above)?;
+    let key_at = line_start + own;
+    if message.contains("expected '-'")
+        && above.trim_start().starts_with("- ")
+        && indent(above) == own
+    {
+        return Some((
+            key_at,
+            format!(
+                "`{key}` is indented like the `- ` of the item above, so it is in no item; indent it like `{above_key}` to put it in that item, or start a new item with `- `"
+            ),
+        ));
+    }
+    let above_own = indent(above)
+        + if above.trim_start().starts_with("- ") {
+            2
+        } else {
+            0
+        };
+    let scalar = !above_value.is_empty() && !above_value.starts_with(['{', '[', '#', '|', '>']);
+    if message.contains("mapping values are not allowed") && scalar && own > above_own {
+        return Some((
+            key_at,
+            format!(
+                "`{key}` is indented further than `{above_key}` above it, so it reads as more of `{above_key}`'s value; indent `{key}` like `{above_key}`"
+            ),
+        ));
+    }
+    None
+}
+
+/// What to do about a value where a mapping belongs, said by its key: an
+/// empty one with nothing indented under it (`2026-11-24:` and its lines
+/// written at its own indentation), a key read as an entry of the mapping
+/// above because it is not indented under its sibling (`excludes:` under
+/// `on:` beside a day), or a single value (`effective: 2026-12-31`). The
+/// error is reported at the value, or at the colon of an empty one.
+fn mapping_help(text: &str, at: usize) -> Option<String> {
+    let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let key_of = |line: &str| -> Option<(String, String)> {
+        let (key, value) = line.trim_start().trim_start_matches("- ").split_once(':')?;
+        let key = key.trim().trim_matches(['"', '\'']);
+        let valid = !key.is_empty() && !key.contains([' ', '{', '[', ',']);
+        valid.then(|| (key.to_string(), value.trim().to_string()))
+    };
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[line_start..line_end];
+    // The error is at the key's value (or its colon), not at the line's start.
+    if line.find(':').is_none_or(|colon| line_start + colon > at) {
+        return None;
+    }
+    let (key, value) = key_of(line)?;
+    let own = indent(line);
+    let empty = matches!(value.as_str(), "" | "~" | "null") || value.starts_with('#');
+    let next = text[line_end..].lines().find(content);
+    if empty && next.is_none_or(|n| indent(n) <= own) {
+        return Some(format!(
+            "nothing is indented under `{key}:`, so its value is empty; indent the lines that belong to it further than `{key}`"
+        ));
+    }
+    // The key's mapping (the first line above indented less) and the sibling
+    // just above it, when that one opens a mapping of its own.
+    let above: Vec<&str> = text[..line_start].lines().filter(content).collect();
+    let sibling = above
+        .iter()
+        .rev()
+        .take_while(|l| indent(l) >= own)
+        .filter(|l| indent(l) == own)
+        .find_map(|l| key_of(l).filter(|(_, v)| v.is_empty()).map(|(k, _)| k));
+    let parent = above
+        .iter()
+        .rev()
+        .find(|l| indent(l) < own)
+        .and_then(|l| key_of(l))
+        .map(|(k, _)| k);
+    Some(match (parent, sibling) {
+        (Some(parent), Some(sibling)) => format!(
+            "`{key}` is read as an entry of `{parent}` (as `{sibling}` is), and each entry there takes `key: value` pairs; if `{key}` belongs to `{sibling}`, indent it further than `{sibling}`"
+        ),
+        _ => format!(
+            "`{key}` takes `key: value` pairs (`{key}: {{ ... }}` or indented lines below it), not a single value"
+        ),
+    })
 }
 
 /// YAML notices a dedented `key: value` line only at the next line, which is
@@ -594,19 +699,79 @@ pub fn date_cell(
 ) -> Option<chrono::NaiveDate> {
     let date = chrono::NaiveDate::parse_from_str(cell.value.0.trim(), "%Y-%m-%d").ok();
     if date.is_none() {
+        let why = date_mistake(&cell.value.0).map_or_else(String::new, |why| format!(": {why}"));
         problems.push(Diagnostic::error(
             code,
             file,
             cell.span,
-            format!("`{}` is not a date (YYYY-MM-DD)", cell.value.0),
+            format!("`{}` is not a date (YYYY-MM-DD){why}", cell.value.0),
         ));
     }
     date
 }
 
+/// What is wrong with `text` as a `YYYY-MM-DD` date when it is written like
+/// one but is no day of the calendar (`2026-13-01`: there is no month 13;
+/// `2026-02-30`), or is a date in another order (`22/11/2026`); `None` when it
+/// is a date, or nothing like one.
+pub fn date_mistake(text: &str) -> Option<String> {
+    let text = text.trim();
+    let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
+    let numbers: Option<Vec<u32>> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 4)
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect();
+    let [a, b, c] = numbers?[..] else {
+        return None;
+    };
+    if parts[0].len() != 4 {
+        // `22/11/2026` or `11/22/2026`: which is the month is not ours to guess.
+        return (parts[2].len() == 4).then(|| {
+            format!("write the year first, `{c}-MM-DD` (`2026-11-22` is 22 November 2026)")
+        });
+    }
+    if !text.contains('-') || text.contains(['/', '.']) {
+        return Some(format!("write it with dashes, `{a}-{b:02}-{c:02}`"));
+    }
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(a as i32, b, d);
+    match b {
+        0 | 13.. => Some(format!("there is no month {b}")),
+        _ if day(c).is_none() => {
+            let last = (28..=31).rev().find(|d| day(*d).is_some()).unwrap_or(28);
+            Some(format!("{a}-{b:02} has days 1 to {last}"))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_written_like_one_says_what_is_wrong() {
+        for (text, why) in [
+            ("2026-13-01", Some("there is no month 13")),
+            ("2026-00-10", Some("there is no month 0")),
+            ("2026-02-30", Some("2026-02 has days 1 to 28")),
+            ("2028-02-30", Some("2028-02 has days 1 to 29")),
+            ("2026-09-31", Some("2026-09 has days 1 to 30")),
+            ("2026/11/05", Some("write it with dashes, `2026-11-05`")),
+            (
+                "22/11/2026",
+                Some("write the year first, `2026-MM-DD` (`2026-11-22` is 22 November 2026)"),
+            ),
+            ("2026-11-22", None),
+            ("next week", None),
+            ("", None),
+        ] {
+            assert_eq!(date_mistake(text).as_deref(), why, "{text}");
+        }
+    }
 
     #[test]
     fn a_closed_toml_string_is_not_unterminated() {
