@@ -180,6 +180,9 @@ fn lint_set(
             }
             diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
         }
+        if let Some(policy) = &loaded.policy {
+            diagnostics.extend(analysis::unmapped_guard_fields(policy, &docs.mappings));
+        }
         if let Some(policy) = loaded
             .policy
             .as_ref()

@@ -350,3 +350,51 @@ fn diff_against_a_base_without_the_columns() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("8 compared, 6 changed, 0 rejected"), "{out}");
 }
+
+/// A mapping an analyst wrote without the rails' columns is a lint warning per
+/// field, naming the rails that would never see it (the batch would run with
+/// the field null), and `--deny-warnings` fails on it.
+#[test]
+fn lint_warns_of_a_mapping_that_fills_a_rails_field_from_no_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    let path = rules.join("mappings/extract.yaml");
+    let text: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            !l.trim_start().starts_with("TIME_ZONE:")
+                && !l.trim_start().starts_with("SPACE_HEATING:")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let out = common::arrears(&["lint", rules.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "unmapped-guard-field")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "mapping `extract-v1` fills `time_zone` from no column: a batch read with it gives every account a null `time_zone`, so the guard rail `reg_f` never sees it",
+            "mapping `extract-v1` fills `service_agreements[].space_heating` from no column: a batch read with it gives every account a null `service_agreements[].space_heating`, so the guard rail `utility_disconnection` never sees it",
+        ]
+    );
+    let denied = common::arrears(&["lint", rules.to_str().unwrap(), "--deny-warnings"]);
+    assert_eq!(denied.status.code(), Some(1));
+    // The shipped mapping fills every field the shipped rails read.
+    let shipped = common::arrears(&[
+        "lint",
+        common::root().join("rules").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(!String::from_utf8_lossy(&shipped.stdout).contains("unmapped-guard-field"));
+}

@@ -757,6 +757,10 @@ const EXAMPLES: &[(&str, Apply)] = &[
         Apply::Line("entry.yaml", "      effective_arrears: \">= $5\""),
     ),
     (
+        "unmapped-guard-field",
+        Apply::Line("mappings/extract.yaml", "  TIME_ZONE: time_zone"),
+    ),
+    (
         "unknown-column",
         Apply::Line("dpd_bucket.yaml", "when: { dpd: \"[1..29]\" }"),
     ),

@@ -406,6 +406,42 @@ impl Mapping {
         }
     }
 
+    /// The schema fields this mapping fills from no column and no companion
+    /// file, as (record, slot, path such as `service_agreements[].space_heating`):
+    /// null (or an empty list) for every account a batch reads with it.
+    pub fn unmapped_fields(&self, schema: &Schema) -> Vec<(RecordId, usize, String)> {
+        let mut out = Vec::new();
+        self.unmapped_in(schema, ACCOUNT, &self.fields, "", &mut out);
+        out
+    }
+
+    fn unmapped_in(
+        &self,
+        schema: &Schema,
+        record: RecordId,
+        fields: &[(String, Source)],
+        prefix: &str,
+        out: &mut Vec<(RecordId, usize, String)>,
+    ) {
+        for (slot, (name, source)) in fields.iter().enumerate() {
+            let path = format!("{prefix}{name}");
+            let ty = &schema.record(record).fields[slot].ty;
+            match (source, ty) {
+                (Source::Null | Source::EmptyList, _) => out.push((record, slot, path)),
+                (Source::Record { fields, .. }, Type::Record(id)) => {
+                    self.unmapped_in(schema, *id, fields, &format!("{path}."), out)
+                }
+                (Source::List(n), Type::List(item)) => {
+                    if let (false, Type::Record(id)) = (self.lists[*n].scalar, item.as_ref()) {
+                        let list = &self.lists[*n];
+                        self.unmapped_in(schema, *id, &list.fields, &format!("{path}[]."), out)
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Resolves column names against a file's header: the plan's column
     /// indices become header positions. Errors name every missing column.
     pub fn bind(&mut self, header: &StringRecord) -> Result<(), String> {

@@ -31,6 +31,7 @@ mod search;
 mod show;
 mod space;
 mod unused;
+pub use unused::unmapped_guard_fields;
 
 use std::sync::Arc;
 

@@ -272,3 +272,82 @@ impl PolicyUse {
         PolicyUse { tables, fields }
     }
 }
+
+/// `unmapped-guard-field`: the fields a guard rail reads that a column
+/// mapping fills from no column (nor companion file), so that a batch read
+/// with it gives every account a null there and the rail never applies: one
+/// warning per mapping and field, at the mapping's name, naming the rails.
+pub fn unmapped_guard_fields(
+    policy: &crate::policy::Policy,
+    mappings: &[(
+        std::sync::Arc<crate::source::SourceFile>,
+        crate::model::doc::MappingDoc,
+    )],
+) -> Vec<Diagnostic> {
+    let program = &policy.plan.program;
+    let schema = &program.schema;
+    // Per field read, the rails that read it, in the policy's order.
+    let mut read: Vec<((RecordId, usize), Vec<&str>)> = Vec::new();
+    for role in &policy.roles.guards {
+        let table = &program.tables[role.table as usize];
+        // A rail's contact window is the consumer's local time: the pipeline reads the zone.
+        if let Some(slot) = policy
+            .slots
+            .time_zone
+            .filter(|_| table.outputs.iter().any(|o| o.name == "window_start"))
+        {
+            note(&mut read, (crate::data::schema::ACCOUNT, slot), &table.name);
+        }
+        for e in table_exprs(table) {
+            walk(e, &mut |x| {
+                if let Some(field) = field_read(x) {
+                    note(&mut read, field, &table.name);
+                }
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for (file, doc) in mappings {
+        // A mapping that does not build has its own `mapping` errors.
+        let Ok(mapping) = crate::data::batch::mapping::Mapping::build(schema, doc) else {
+            continue;
+        };
+        for (record, slot, path) in mapping.unmapped_fields(schema) {
+            let Some((_, rails)) = read.iter().find(|(f, _)| *f == (record, slot)) else {
+                continue;
+            };
+            let rails: Vec<String> = rails.iter().map(|r| format!("`{r}`")).collect();
+            out.push(
+                Diagnostic::warning(
+                    "unmapped-guard-field",
+                    file,
+                    doc.mapping.span,
+                    format!(
+                        "mapping `{}` fills `{path}` from no column: a batch read with it gives every account a null `{path}`, so the guard rail{} {} never {} it",
+                        doc.mapping.value,
+                        if rails.len() == 1 { "" } else { "s" },
+                        rails.join(", "),
+                        if rails.len() == 1 { "sees" } else { "see" },
+                    ),
+                )
+                .with_help(
+                    "map a column of the extract to it (in `columns`, or a list's `columns` for an item's field); an older extract without the column then runs only with `batch --no-column`, which the summary warns about",
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// `rail` reads `field`: added to the rails listed for it.
+fn note<'p>(
+    read: &mut Vec<((RecordId, usize), Vec<&'p str>)>,
+    field: (RecordId, usize),
+    rail: &'p str,
+) {
+    match read.iter_mut().find(|(f, _)| *f == field) {
+        Some((_, rails)) if !rails.contains(&rail) => rails.push(rail),
+        Some(_) => {}
+        None => read.push((field, vec![rail])),
+    }
+}
