@@ -402,10 +402,8 @@ proptest::proptest! {
 /// account that dry-run really gives a call.
 #[test]
 fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = shipped_rules();
     let rules = dir.path().join("rules");
-    copy_dir(&root.join("rules"), &rules);
     let pack = rules.join("guardrails/stay_and_deceased.yaml");
     let text = std::fs::read_to_string(&pack).unwrap();
     let (start, end) = (
@@ -413,30 +411,51 @@ fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
         text.find("  - id: deceased").unwrap(),
     );
     std::fs::write(&pack, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let (message, as_of, account) = first_violation(&rules);
+    assert!(
+        message.contains("never call when account.bankruptcy"),
+        "{message}"
+    );
+    let run = dry_run_counterexample(&rules, &as_of, &account);
+    assert!(
+        run["accounts"][0]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["event_type"] == "call"),
+        "{run}"
+    );
+}
+
+/// The first `invariant-violated` of lint over `rules` (which must exit 1):
+/// its message, the day and the account (JSON) it gives.
+fn first_violation(rules: &Path) -> (String, String, String) {
     let out = crate::common::arrears(&["lint", rules.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let violated = json["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .find(|d| d["code"] == "invariant-violated")
-        .expect("the bankruptcy invariant is violated");
-    let message = violated["message"].as_str().unwrap();
-    assert!(
-        message.contains("never call when account.bankruptcy"),
-        "{message}"
-    );
+        .expect("an invariant is violated");
+    let message = violated["message"].as_str().unwrap().to_string();
     let as_of = message
         .split(" on ")
         .nth(1)
         .unwrap()
         .split(' ')
         .next()
-        .unwrap();
-    let account = &message[message.find('{').unwrap()..];
-    let file = dir.path().join("cx.json");
-    std::fs::write(&file, format!("[{account}]")).unwrap();
+        .unwrap()
+        .to_string();
+    let account = message[message.find('{').unwrap()..].to_string();
+    (message, as_of, account)
+}
+
+/// `dry-run --format json` of the account lint gave as a counterexample, as of its day.
+fn dry_run_counterexample(rules: &Path, as_of: &str, account: &str) -> serde_json::Value {
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), format!("[{account}]")).unwrap();
     let run = crate::common::arrears(&[
         "dry-run",
         "--allow-analysis-errors",
@@ -446,13 +465,9 @@ fn removing_the_bankruptcy_row_violates_its_invariant_with_a_real_call() {
         as_of,
         "--format",
         "json",
-        file.to_str().unwrap(),
+        file.path().to_str().unwrap(),
     ]);
-    let shown = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        shown.contains("\"event_type\": \"call\"") || shown.contains("\"event_type\":\"call\""),
-        "{shown}"
-    );
+    serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&run)))
 }
 
 /// Reg F's limits are invariants too: lint proves them on the shipped pack,
@@ -537,27 +552,14 @@ fn weakening_reg_f_seven_in_seven_violates_its_invariant_with_a_real_call() {
 /// cancels it.
 #[test]
 fn a_rail_that_lets_a_pending_sms_through_violates_its_invariant() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = shipped_rules();
     let rules = dir.path().join("rules");
-    copy_dir(&root.join("rules"), &rules);
-    let pack = rules.join("guardrails/stay_and_deceased.yaml");
-    let text = std::fs::read_to_string(&pack).unwrap().replacen(
+    edit(
+        &rules.join("guardrails/stay_and_deceased.yaml"),
         "asks_for_payment: action.channel != null or",
         "asks_for_payment: action.channel = call or action.channel = letter or",
-        1,
     );
-    std::fs::write(&pack, text).unwrap();
-    let out = crate::common::arrears(&["lint", rules.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let violated = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == "invariant-violated")
-        .expect("the bankruptcy invariant is violated");
-    let message = violated["message"].as_str().unwrap();
+    let (message, as_of, account) = first_violation(&rules);
     assert!(
         message.contains("never sms when account.bankruptcy"),
         "{message}"
@@ -567,30 +569,8 @@ fn a_rail_that_lets_a_pending_sms_through_violates_its_invariant() {
         message.contains(&format!("pending event `{event}`, carried out that day")),
         "{message}"
     );
-    let as_of = message
-        .split(" on ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap();
-    let account = &message[message.find('{').unwrap()..];
-    let file = dir.path().join("cx.json");
-    std::fs::write(&file, format!("[{account}]")).unwrap();
-    let named = |rules: &std::path::Path| {
-        let run = crate::common::arrears(&[
-            "dry-run",
-            "--allow-analysis-errors",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--as-of",
-            as_of,
-            "--format",
-            "json",
-            file.to_str().unwrap(),
-        ]);
-        let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        doc["accounts"][0]["actions"]
+    let named = |rules: &Path| {
+        dry_run_counterexample(rules, &as_of, &account)["accounts"][0]["actions"]
             .as_array()
             .unwrap()
             .iter()
@@ -600,7 +580,7 @@ fn a_rail_that_lets_a_pending_sms_through_violates_its_invariant() {
     };
     assert_eq!(named(&rules), Vec::<String>::new(), "the SMS goes out");
     assert_eq!(
-        named(&root.join("rules")),
+        named(&crate::common::root().join("rules")),
         ["cancel_event"],
         "the shipped rail cancels it"
     );

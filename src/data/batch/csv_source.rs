@@ -604,6 +604,18 @@ impl CsvSource {
     }
 }
 
+/// The reject of the row at `line` (of account `id`, if it has one) for `reason`, naming no field.
+fn rejected(line: u64, id: Option<String>, reason: String) -> Unit {
+    Unit {
+        line,
+        raw: Raw::Bad {
+            id,
+            field: None,
+            reason,
+        },
+    }
+}
+
 /// A companion's rows of one account, for a reject: `` `x.sas.csv` lines 3-4 (account `AC2`) ``.
 fn rows_text(file: &str, rows: &[(u64, StringRecord)], key: &str) -> String {
     let (first, last) = (rows[0].0, rows[rows.len() - 1].0);
@@ -632,14 +644,7 @@ impl RowSource for CsvSource {
                 Err(e) => {
                     // A broken row: report it and carry on with the next one.
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    out.push(Unit {
-                        line,
-                        raw: Raw::Bad {
-                            id: None,
-                            field: None,
-                            reason: format!("unreadable CSV row: {e}"),
-                        },
-                    });
+                    out.push(rejected(line, None, format!("unreadable CSV row: {e}")));
                     continue;
                 }
             };
@@ -682,18 +687,11 @@ impl RowSource for CsvSource {
                 for c in &mut self.companions {
                     c.take(&id)?;
                 }
-                out.push(Unit {
-                    line,
-                    raw: Raw::Bad {
-                        id: Some(id.to_string()),
-                        field: None,
-                        reason: format!(
+                out.push(rejected(line, Some(id.to_string()), format!(
                             "account `{}` repeats the row at line {}, its first row (which took its companion rows); an account has one row, so this one is not evaluated",
                             crate::diagnostic::printable(&id),
                             self.last_line
-                        ),
-                    },
-                });
+                        )));
                 continue;
             }
             self.last_id.clear();
@@ -731,21 +729,14 @@ impl RowSource for CsvSource {
             }
             if !self.adopted.is_empty() {
                 if let Some(adoption) = self.adopted.remove(&*id) {
-                    out.push(Unit {
-                        line,
-                        raw: Raw::Bad {
-                            id: Some(id.to_string()),
-                            field: None,
-                            reason: format!(
+                    out.push(rejected(line, Some(id.to_string()), format!(
                                 "account `{}`'s rows in `{}` (line {}) came right after the row at line {}, whose account id is empty or not UTF-8, and were taken as that row's; evaluated without them this row would be wrong, so it is not (the companion file is out of the input's order, or line {} is this account's row with its id broken)",
                                 crate::diagnostic::printable(&id),
                                 adoption.file,
                                 adoption.companion_line,
                                 adoption.row_line,
                                 adoption.row_line,
-                            ),
-                        },
-                    });
+                            )));
                     continue;
                 }
             }

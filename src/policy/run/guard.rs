@@ -2347,12 +2347,7 @@ mod tests {
         let schema = policy.plan.schema();
         let plan = &policy.guard_plan;
         let rail = |name: &str| {
-            let g = policy
-                .roles
-                .guards
-                .iter()
-                .position(|r| policy.plan.tables[r.table as usize].table.name == name)
-                .expect("rail");
+            let g = rail_index(policy, name);
             (
                 g,
                 &policy.plan.tables[policy.roles.guards[g].table as usize].table,
@@ -2480,6 +2475,16 @@ mod tests {
 
     /// The shipped rules in a temporary copy, with `file` (under `rules/`)
     /// edited: each `(from, to)` replaced once.
+    /// The index among the policy's guard rails of the rail table `name`.
+    fn rail_index(policy: &crate::policy::Policy, name: &str) -> usize {
+        policy
+            .roles
+            .guards
+            .iter()
+            .position(|r| policy.plan.tables[r.table as usize].table.name == name)
+            .expect("rail")
+    }
+
     fn rules_edited(file: &str, edits: &[(&str, &str)]) -> tempfile::TempDir {
         fn copy(from: &std::path::Path, to: &std::path::Path) {
             std::fs::create_dir_all(to).expect("mkdir");
@@ -2533,12 +2538,7 @@ mod tests {
         let loaded = crate::policy::load(dir.path()).expect("rules load");
         assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
         let policy = loaded.policy.as_ref().expect("policy");
-        let reg_f = policy
-            .roles
-            .guards
-            .iter()
-            .position(|r| policy.plan.tables[r.table as usize].table.name == "reg_f")
-            .expect("reg_f");
+        let reg_f = rail_index(policy, "reg_f");
         let counted = policy.guard_plan.counted.as_ref().expect("reg_f counts");
         counted.readers[reg_f]
     }
@@ -2909,12 +2909,7 @@ mod tests {
         let plan = &policy.guard_plan;
         let counted = plan.counted.as_ref().expect("reg_f counts contacts");
         let schema = policy.plan.schema();
-        let reg_f = policy
-            .roles
-            .guards
-            .iter()
-            .position(|r| policy.plan.tables[r.table as usize].table.name == "reg_f")
-            .expect("reg_f");
+        let reg_f = rail_index(policy, "reg_f");
         assert_eq!(
             counted.readers[reg_f],
             Reader::Overlay {
