@@ -448,6 +448,46 @@ fn a_row_with_a_bad_cell_or_a_blank_id_is_one_reject_and_the_run_goes_on() {
     assert_eq!(actions, without(&clean, "AC000000007"));
 }
 
+/// Several rows in a row without an account id (the tester's repro: two
+/// neighbours blanked) are each a reject: the accounts whose rows stand before
+/// the next account's in each companion are theirs, and every other account is
+/// evaluated with its own rows, as without them.
+#[test]
+fn neighbouring_rows_without_an_id_are_each_a_reject_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, clean) = forty_accounts(d);
+    let original = std::fs::read(&input).unwrap();
+    for blanked in [&[4, 5][..], &[2, 3], &[7, 8, 9], &[4, 6]] {
+        std::fs::write(&input, &original).unwrap();
+        for &line in blanked {
+            edit_line(&input, line, |l| {
+                l[l.iter().position(|&b| b == b',').unwrap()..].to_vec()
+            });
+        }
+        let (actions, rejects, err, code) = run(d, &input, &[]);
+        assert_eq!(code, Some(1), "{blanked:?}: {err}");
+        let lines: Vec<u64> = rejects
+            .lines()
+            .map(|r| {
+                serde_json::from_str::<serde_json::Value>(r).unwrap()["line"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            blanked.iter().map(|&l| l as u64).collect::<Vec<_>>(),
+            "{rejects}"
+        );
+        let mut expected = clean.clone();
+        for &line in blanked {
+            expected = without(&expected, &format!("AC{:09}", line - 1));
+        }
+        assert_eq!(actions, expected, "{blanked:?}");
+    }
+}
+
 /// Rows taken for a row without an id that belong to a later row (a
 /// companion out of the input's order) reject that later row, naming why,
 /// instead of evaluating it without them.

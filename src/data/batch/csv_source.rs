@@ -269,9 +269,9 @@ struct Companion {
     done: bool,
     /// The record the next row is read into, sized like the last row.
     next: ByteRecord,
-    /// One account's rows read ahead of `pending`, to see which account
-    /// follows them (only after a row without an account id).
-    ahead: Vec<(u64, StringRecord)>,
+    /// Accounts' rows read ahead of `pending`, one group per account, to see
+    /// which accounts follow (only after rows without an account id).
+    ahead: std::collections::VecDeque<Vec<(u64, StringRecord)>>,
 }
 
 impl Companion {
@@ -281,20 +281,39 @@ impl Companion {
 
     /// The account id of the next rows, if any are left.
     fn head(&self) -> Option<&str> {
-        match self.ahead.first() {
-            Some((_, row)) => Some(self.key_of(row)),
-            None => self.pending.as_ref().map(|(_, row)| self.key_of(row)),
+        self.key_at(0)
+    }
+
+    /// The account id of the `n`-th group of rows from the head (0: the
+    /// head) among those read ahead, or of `pending` after them.
+    fn key_at(&self, n: usize) -> Option<&str> {
+        match self.ahead.get(n) {
+            Some(group) => group.first().map(|(_, row)| self.key_of(row)),
+            None if n == self.ahead.len() => self.pending.as_ref().map(|(_, row)| self.key_of(row)),
+            None => None,
         }
     }
 
-    /// The account whose rows follow the next account's (read ahead).
-    fn after_head(&mut self) -> Result<Option<&str>, BatchError> {
-        if self.ahead.is_empty() {
-            if let Some(key) = self.head().map(str::to_string) {
-                self.ahead = self.take(&key)?;
+    /// Where among the next `n` accounts' rows `id`'s begin (0: at the head),
+    /// reading ahead as far as that; `None` when they are not among them.
+    fn position_ahead(&mut self, id: &str, n: usize) -> Result<Option<usize>, BatchError> {
+        for i in 0..n {
+            if i == self.ahead.len() {
+                let Some(key) = self.key_at(i).map(str::to_string) else {
+                    return Ok(None);
+                };
+                if key == id {
+                    return Ok(Some(i));
+                }
+                let group = self.read_pending(&key)?;
+                self.ahead.push_back(group);
+                continue;
+            }
+            if self.key_at(i) == Some(id) {
+                return Ok(Some(i));
             }
         }
-        Ok(self.pending.as_ref().map(|(_, row)| self.key_of(row)))
+        Ok(None)
     }
 
     fn advance(&mut self) -> Result<(), BatchError> {
@@ -330,12 +349,19 @@ impl Companion {
 
     /// The rows of account `id`, if they come next.
     fn take(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
-        if !self.ahead.is_empty() {
-            return Ok(match self.key_of(&self.ahead[0].1) == id {
-                true => std::mem::take(&mut self.ahead),
-                false => Vec::new(),
-            });
+        if let Some(group) = self.ahead.front() {
+            return Ok(
+                match group.first().is_some_and(|(_, row)| self.key_of(row) == id) {
+                    true => self.ahead.pop_front().unwrap_or_default(),
+                    false => Vec::new(),
+                },
+            );
         }
+        self.read_pending(id)
+    }
+
+    /// `id`'s rows from `pending` on (none when `pending` is another account's).
+    fn read_pending(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
         let mut rows = Vec::new();
         while let Some((_, row)) = &self.pending {
             if trim_cell(row.get(self.key_col).unwrap_or("")) != id {
@@ -469,7 +495,7 @@ impl CsvSource {
                 pending: None,
                 done: false,
                 next: ByteRecord::with_capacity(256, header.len() + 2),
-                ahead: Vec::new(),
+                ahead: Default::default(),
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
@@ -548,19 +574,21 @@ impl CsvSource {
         out: &mut Vec<Unit>,
     ) -> Result<(), BatchError> {
         for (c, lost) in self.companions.iter_mut().zip(&mut self.lost) {
-            while let Some(&row_line) = lost.first() {
-                let key = match c.head() {
-                    Some(key) if Some(key) != next => key.to_string(),
-                    // Nothing left, or `next`'s rows: the lost id had none here.
-                    _ => {
-                        lost.clear();
-                        break;
-                    }
-                };
-                if next.is_some() && c.after_head()? != next {
+            // The rows without an id came in input order, so the accounts whose rows stand
+            // before `next`'s are theirs, in order: known once `next`'s rows show among the
+            // next `lost + 1` accounts here (if `next` has none here, wait for a later row).
+            let theirs = match next {
+                Some(id) => match c.position_ahead(id, lost.len() + 1)? {
+                    Some(at) => at,
+                    None => continue,
+                },
+                None => lost.len(),
+            };
+            let lines: Vec<u64> = std::mem::take(lost);
+            for &row_line in lines.iter().take(theirs) {
+                let Some(key) = c.head().map(str::to_string) else {
                     break;
-                }
-                lost.remove(0);
+                };
                 let rows = c.take(&key)?;
                 if let Some(held) = self.unkeyed.iter_mut().find(|u| u.line == row_line) {
                     held.adopted.push(rows_text(&c.file, &rows, &key));
@@ -782,7 +810,12 @@ impl RowSource for CsvSource {
 
     fn finish(&mut self) -> Result<(), BatchError> {
         for c in &self.companions {
-            if let Some((line, row)) = c.ahead.first().or(c.pending.as_ref()) {
+            if let Some((line, row)) = c
+                .ahead
+                .front()
+                .and_then(|g| g.first())
+                .or(c.pending.as_ref())
+            {
                 return Err(BatchError::Input(format!(
                     "companion `{}` line {line}: account `{}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
                     c.file,
