@@ -389,6 +389,19 @@ fn lint_warns_of_a_mapping_that_fills_a_rails_field_from_no_column() {
     );
     let denied = common::arrears(&["lint", rules.to_str().unwrap(), "--deny-warnings"]);
     assert_eq!(denied.status.code(), Some(1));
+    // A guard column mapped `field?` may be missing from an extract without a word.
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  BS_START: breathing_space_start ",
+        "  BS_START: breathing_space_start? ",
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = common::arrears(&["lint", rules.to_str().unwrap(), "--format", "json"]);
+    let json: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "unmapped-guard-field"
+            && d["message"] == "mapping `extract-v1` maps `breathing_space_start` from `BS_START` with `?`: an extract without the column gives every account a null `breathing_space_start` and no warning, so the guard rail `breathing_space` never sees it"),
+        "{json}"
+    );
     // The shipped mapping fills every field the shipped rails read.
     let shipped = common::arrears(&[
         "lint",

@@ -136,6 +136,17 @@ fn optional_columns(fields: &[(String, Source)], names: &[String], out: &mut Has
     }
 }
 
+/// How a field of [`Mapping::unmapped_fields`] may be left empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmapped {
+    /// No column maps it: null.
+    NoColumn,
+    /// A list no companion file maps: empty.
+    NoFile,
+    /// Its column is mapped `field?`: an extract without the column reads as null.
+    MayBeAbsent(String),
+}
+
 /// A mapping problem, found before any row is read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("mapping `{mapping}`: {message}")]
@@ -406,12 +417,15 @@ impl Mapping {
         }
     }
 
-    /// The schema fields this mapping fills from no column and no companion
-    /// file, as (record, slot, path such as `service_agreements[].space_heating`):
-    /// null (or an empty list) for every account a batch reads with it.
-    pub fn unmapped_fields(&self, schema: &Schema) -> Vec<(RecordId, usize, String)> {
+    /// The schema fields this mapping may leave empty for every account a
+    /// batch reads with it, without a `--no-column` asked for: filled from no
+    /// column and no companion file, or from a column mapped `field?` (an
+    /// extract without it reads as null), as (record, slot, path such as
+    /// `service_agreements[].space_heating`, how).
+    pub fn unmapped_fields(&self, schema: &Schema) -> Vec<(RecordId, usize, String, Unmapped)> {
         let mut out = Vec::new();
-        self.unmapped_in(schema, ACCOUNT, &self.fields, "", &mut out);
+        let account = (&self.columns[..], &self.absence);
+        self.unmapped_in(schema, ACCOUNT, &self.fields, "", account, &mut out);
         out
     }
 
@@ -421,20 +435,39 @@ impl Mapping {
         record: RecordId,
         fields: &[(String, Source)],
         prefix: &str,
-        out: &mut Vec<(RecordId, usize, String)>,
+        (columns, absence): (&[String], &Absence),
+        out: &mut Vec<(RecordId, usize, String, Unmapped)>,
     ) {
         for (slot, (name, source)) in fields.iter().enumerate() {
             let path = format!("{prefix}{name}");
             let ty = &schema.record(record).fields[slot].ty;
             match (source, ty) {
-                (Source::Null | Source::EmptyList, _) => out.push((record, slot, path)),
+                (Source::Null, _) => out.push((record, slot, path, Unmapped::NoColumn)),
+                (Source::EmptyList, _) => out.push((record, slot, path, Unmapped::NoFile)),
+                (Source::Column { col, .. }, _) => {
+                    if let Some(column) = columns
+                        .get(*col)
+                        .filter(|c| absence.may_be_absent.contains(*c))
+                    {
+                        out.push((record, slot, path, Unmapped::MayBeAbsent(column.clone())));
+                    }
+                }
                 (Source::Record { fields, .. }, Type::Record(id)) => {
-                    self.unmapped_in(schema, *id, fields, &format!("{path}."), out)
+                    let inside = (columns, absence);
+                    self.unmapped_in(schema, *id, fields, &format!("{path}."), inside, out)
                 }
                 (Source::List(n), Type::List(item)) => {
-                    if let (false, Type::Record(id)) = (self.lists[*n].scalar, item.as_ref()) {
-                        let list = &self.lists[*n];
-                        self.unmapped_in(schema, *id, &list.fields, &format!("{path}[]."), out)
+                    let list = &self.lists[*n];
+                    if let (false, Type::Record(id)) = (list.scalar, item.as_ref()) {
+                        let items = (&list.columns[..], &list.absence);
+                        self.unmapped_in(
+                            schema,
+                            *id,
+                            &list.fields,
+                            &format!("{path}[]."),
+                            items,
+                            out,
+                        )
                     }
                 }
                 _ => {}
@@ -630,7 +663,7 @@ fn bind_columns(
     if !optional_missing.is_empty() {
         // An extract cut before a column existed: say how to run without it, and what it costs.
         message.push_str(&format!(
-            "; an extract without {} runs with {} (the {} then null for every account, and the rules that read {}, guard rails among them, do not apply: docs/batch.md)",
+            "; an extract without {} runs with {} (the {} then null for every account, and the rules that read {} see nothing there: a guard rail does not apply, or fails safe: docs/batch.md)",
             match optional_missing.len() {
                 1 => "it",
                 _ => "them",
@@ -645,6 +678,11 @@ fn bind_columns(
                 _ => "them",
             },
         ));
+        if optional_missing.len() < missing.len() {
+            message.push_str(
+                "; the other columns are of fields every account has, which `--no-column` cannot leave out",
+            );
+        }
     }
     Err(message)
 }

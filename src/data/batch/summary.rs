@@ -394,7 +394,7 @@ impl Summary {
                 .map(|c| format!("`{c}`"))
                 .collect();
             s.push_str(&format!(
-                "warning: {} not read (--no-column): their fields are null for every account, so the rules that read them did not apply (guard rails among them: docs/batch.md, \"The guard rails' columns\")\n",
+                "warning: {} not read (--no-column): their fields are null for every account, so the rules that read them saw nothing there: a guard rail did not apply, or failed safe (docs/batch.md, \"The guard rails' columns\")\n",
                 columns.join(", ")
             ));
         }

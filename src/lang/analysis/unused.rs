@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Context, PolicyUse};
+use crate::data::batch::mapping::Unmapped;
 use crate::data::schema::Schema;
 use crate::diagnostic::Diagnostic;
 use crate::lang::ir::{Program, TExpr, TExprKind, TTest, Table};
@@ -312,27 +313,35 @@ pub fn unmapped_guard_fields(
         let Ok(mapping) = crate::data::batch::mapping::Mapping::build(schema, doc) else {
             continue;
         };
-        for (record, slot, path) in mapping.unmapped_fields(schema) {
+        for (record, slot, path, how) in mapping.unmapped_fields(schema) {
             let Some((_, rails)) = read.iter().find(|(f, _)| *f == (record, slot)) else {
                 continue;
             };
             let rails: Vec<String> = rails.iter().map(|r| format!("`{r}`")).collect();
-            out.push(
-                Diagnostic::warning(
-                    "unmapped-guard-field",
-                    file,
-                    doc.mapping.span,
-                    format!(
-                        "mapping `{}` fills `{path}` from no column: a batch read with it gives every account a null `{path}`, so the guard rail{} {} never {} it",
-                        doc.mapping.value,
-                        if rails.len() == 1 { "" } else { "s" },
-                        rails.join(", "),
-                        if rails.len() == 1 { "sees" } else { "see" },
-                    ),
-                )
-                .with_help(
-                    "map a column of the extract to it (in `columns`, or a list's `columns` for an item's field); an older extract without the column then runs only with `batch --no-column`, which the summary warns about",
+            let rails = format!(
+                "the guard rail{} {} never {} it",
+                if rails.len() == 1 { "" } else { "s" },
+                rails.join(", "),
+                if rails.len() == 1 { "sees" } else { "see" },
+            );
+            let name = &doc.mapping.value;
+            let (message, help) = match how {
+                Unmapped::NoColumn => (
+                    format!("mapping `{name}` fills `{path}` from no column: a batch read with it gives every account a null `{path}`, so {rails}"),
+                    "map a column of the extract to it (in `columns`, or a list's `columns` for an item's field); an older extract without the column then runs only with `batch --no-column`, which the summary warns about".to_string(),
                 ),
+                Unmapped::NoFile => (
+                    format!("mapping `{name}` reads `{path}` from no companion file: a batch read with it gives every account an empty `{path}`, so {rails}"),
+                    "map the list to its companion file under `lists`; an older extract without the file then runs only with `batch --no-companion`, which the summary warns about".to_string(),
+                ),
+                Unmapped::MayBeAbsent(column) => (
+                    format!("mapping `{name}` maps `{path}` from `{column}` with `?`: an extract without the column gives every account a null `{path}` and no warning, so {rails}"),
+                    format!("drop the `?`: an extract without `{column}` then stops the batch, naming `--no-column`, which the summary warns about"),
+                ),
+            };
+            out.push(
+                Diagnostic::warning("unmapped-guard-field", file, doc.mapping.span, message)
+                    .with_help(help),
             );
         }
     }
