@@ -411,3 +411,25 @@ fn lint_warns_of_a_mapping_that_fills_a_rails_field_from_no_column() {
     ]);
     assert!(!String::from_utf8_lossy(&shipped.stdout).contains("unmapped-guard-field"));
 }
+
+/// `--no-column` names a column as the extract's header does, a companion's
+/// with its list: a field's name, a companion column without its list or a
+/// misspelling gets the column meant (exit 64), not the list of every column.
+#[test]
+fn a_no_column_mistake_names_the_column_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture().join("extract.csv");
+    for (given, meant) in [
+        ("SPACE_HEATING", "service_agreements.SPACE_HEATING"),
+        ("time_zone", "TIME_ZONE"),
+        ("BS_STRAT", "BS_START"),
+    ] {
+        let o = batch(&input, dir.path(), &["--no-column", given]);
+        assert_eq!(o.status.code(), Some(64), "{given}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("--no-column `{given}`: the mapping `extract-v1` maps no such column; did you mean `{meant}`?")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

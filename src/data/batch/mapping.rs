@@ -546,11 +546,26 @@ impl Mapping {
                 for l in &self.lists {
                     known.extend(l.columns.iter().map(|c| format!("{}.{c}", l.path)));
                 }
-                return Err(format!(
-                    "--no-column `{name}`: the mapping `{}` maps no such column (a companion's column is named with its list: `service_agreements.SA_TYPE`; it maps: {})",
-                    self.name,
-                    known.join(", ")
-                ));
+                // A companion's column without its list, a field's name, a slip of the case.
+                let upper = name.to_ascii_uppercase();
+                let meant = known
+                    .iter()
+                    .find(|k| k.rsplit('.').next() == Some(upper.as_str()))
+                    .map(String::as_str)
+                    .or_else(|| {
+                        crate::diagnostic::nearest(&upper, known.iter().map(String::as_str))
+                    });
+                return Err(match meant {
+                    Some(meant) => format!(
+                        "--no-column `{name}`: the mapping `{}` maps no such column; did you mean `{meant}`? (a companion's column is named with its list: `service_agreements.SPACE_HEATING`)",
+                        self.name
+                    ),
+                    None => format!(
+                        "--no-column `{name}`: the mapping `{}` maps no such column (a companion's column is named with its list: `service_agreements.SA_TYPE`; it maps: {})",
+                        self.name,
+                        known.join(", ")
+                    ),
+                });
             }
         };
         if !absence.optional.contains(column) {
