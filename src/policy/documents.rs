@@ -174,7 +174,11 @@ impl Builder<'_> {
                     }
                 },
                 None => default.cloned(),
-            };
+            }
+            // The calendar's error is said once, where it is named: a
+            // stand-in keeps the template known, so that no class row that
+            // assigns it says "unknown template" too (the policy is refused).
+            .unwrap_or_else(|| WorkCalendar::weekdays("unknown"));
             let mut events = Vec::new();
             let mut ids = BTreeSet::new();
             for e in &doc.events {
@@ -260,12 +264,10 @@ impl Builder<'_> {
                     format!("template `{}` is declared twice", doc.template.value),
                 ));
             }
-            if let Some(calendar) = calendar {
-                out.insert(
-                    doc.template.value.clone(),
-                    Template::new(doc.template.value.clone(), calendar, events),
-                );
-            }
+            out.insert(
+                doc.template.value.clone(),
+                Template::new(doc.template.value.clone(), calendar, events),
+            );
         }
         out
     }

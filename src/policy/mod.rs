@@ -96,12 +96,23 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
 /// Checks the tables of a rules directory, giving policy-role tables the
 /// values the pipeline provides them (the promise follow-up table's `promise`).
 pub fn check_tables(docs: &RuleDocs) -> Checked {
-    let policy_doc = docs.policies.first();
+    // A policy document that does not parse still names its follow-up table
+    // (its line read from the text), so that the table's `promise` is not
+    // reported as unknown beside the policy's own error.
+    let follow_up = match docs.policies.first() {
+        Some((_, p)) => p.promise_follow_up.as_ref().map(|n| n.value.clone()),
+        None => docs
+            .broken
+            .policy_wiring
+            .iter()
+            .find(|(key, _)| key == "promise_follow_up")
+            .map(|(_, table)| table.clone()),
+    };
     check_with_params(docs, |schema| {
         let mut params = HashMap::new();
-        if let Some(name) = policy_doc.and_then(|(_, p)| p.promise_follow_up.as_ref()) {
+        if let Some(name) = follow_up {
             params.insert(
-                name.value.clone(),
+                name,
                 vec![("promise".to_string(), Type::Record(schema.promise_record))],
             );
         }

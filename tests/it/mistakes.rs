@@ -513,6 +513,44 @@ const MISTAKES: &[Mistake] = &[
         at: "send_email",
         mentions: &["`email`"],
     },
+    // A policy-wide name misspelt: the templates it dates and the tables it
+    // wires are not reported unknown beside it.
+    Mistake {
+        what: "a misspelt calendar in the policy",
+        file: "policy.yaml",
+        find: "calendar: us_business",
+        replace: "calendar: us_busines",
+        code: "unknown-reference",
+        at: "us_busines",
+        mentions: &["unknown calendar `us_busines`", "did you mean `us_business`?"],
+    },
+    Mistake {
+        what: "a misspelt calendar in a template",
+        file: "templates/card_early_std.yaml",
+        find: "template: card_early_std",
+        replace: "template: card_early_std\ncalendar: us_busines",
+        code: "unknown-reference",
+        at: "us_busines",
+        mentions: &["did you mean `us_business`?"],
+    },
+    Mistake {
+        what: "a misspelt key in the policy",
+        file: "policy.yaml",
+        find: "exit: exit",
+        replace: "exti: exit",
+        code: "yaml",
+        at: "exti",
+        mentions: &["unknown field `exti`", "did you mean `exit`?"],
+    },
+    Mistake {
+        what: "the policy's follow-up key misspelt",
+        file: "policy.yaml",
+        find: "promise_follow_up: promise_follow_up",
+        replace: "promise_folow_up: promise_follow_up",
+        code: "yaml",
+        at: "promise_folow_up",
+        mentions: &["did you mean `promise_follow_up`?"],
+    },
 ];
 
 /// 1-based line and character column of a byte offset.

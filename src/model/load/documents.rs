@@ -52,6 +52,9 @@ pub struct Broken {
     pub names: Vec<String>,
     /// Whether one of them may be the schema (its kind could not be told, or it is `schema`).
     pub maybe_schema: bool,
+    /// A broken policy document's top-level `key: value` lines (`promise_follow_up:
+    /// promise_follow_up`): the tables it wires still get their roles' names.
+    pub policy_wiring: Vec<(String, String)>,
 }
 
 impl Broken {
@@ -64,6 +67,13 @@ impl Broken {
         self.names.extend(stem.map(str::to_string));
         let keys = top_level_lines(&file.text);
         self.maybe_schema |= keys.is_empty() || keys.iter().any(|(k, _)| *k == "schema");
+        if keys.iter().any(|(k, _)| *k == "policy") {
+            self.policy_wiring
+                .extend(keys.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            // What the policy gives its follow-up table, when that line is
+            // the broken one too.
+            self.names.push("promise".to_string());
+        }
         for (_, value) in keys {
             if crate::model::doc::is_identifier(value) {
                 self.names.push(value.to_string());
