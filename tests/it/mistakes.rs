@@ -513,6 +513,15 @@ const MISTAKES: &[Mistake] = &[
         at: "send_email",
         mentions: &["`email`"],
     },
+    Mistake {
+        what: "a word where a template's day number belongs",
+        file: "templates/card_early_std.yaml",
+        find: "day: 5",
+        replace: "day: five",
+        code: "yaml",
+        at: "five",
+        mentions: &["`five` is not a whole number", "`day` takes a whole number, such as `10`"],
+    },
     // A policy-wide name misspelt: the templates it dates and the tables it
     // wires are not reported unknown beside it.
     Mistake {

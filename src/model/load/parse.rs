@@ -90,6 +90,9 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
     if let Some((at, help)) = misindented_key(&file.text, start, &message) {
         return Diagnostic::error("yaml", file, Span::new(at, at + 1), message).with_help(help);
     }
+    if let Some(d) = not_a_whole_number(file, start, &message) {
+        return d;
+    }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
     // A value where a nested mapping belongs (`effective: 2026-12-31`): the
     // key names what is wanted, not the document's first line.
@@ -98,6 +101,42 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         false => help,
     };
     Diagnostic::error("yaml", file, span, message).with_help_opt(help)
+}
+
+/// A word where a whole number belongs (`day: ten`): serde-saphyr says
+/// only `invalid i64`; this names the value and the key that wants a number.
+fn not_a_whole_number(file: &Arc<SourceFile>, start: usize, message: &str) -> Option<Diagnostic> {
+    const INTEGERS: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128",
+    ];
+    let ty = message.strip_prefix("invalid ")?;
+    if !INTEGERS.contains(&ty) {
+        return None;
+    }
+    let text = file.text.get(start..)?;
+    let line = text.split('\n').next().unwrap_or("");
+    let value = line.split(" #").next().unwrap_or("").trim_end();
+    let value = value.trim_end_matches([',', '}', ']']).trim_end();
+    let line_start = file.text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &file.text[line_start..start];
+    let key = before
+        .trim_end()
+        .strip_suffix(':')
+        .map(|k| k.rsplit(['{', ',', ' ', '-']).next().unwrap_or(k).trim());
+    let help = match key.filter(|k| !k.is_empty()) {
+        Some(k) => format!("`{k}` takes a whole number, such as `10`"),
+        None => "write a whole number, such as `10`".to_string(),
+    };
+    let end = (start + value.len()).max(start + 1).min(file.text.len());
+    Some(
+        Diagnostic::error(
+            "yaml",
+            file,
+            Span::new(start, end),
+            format!("`{value}` is not a whole number"),
+        )
+        .with_help(help),
+    )
 }
 
 /// The first tab in a line's indentation at or after the line before the
