@@ -552,7 +552,9 @@ impl Builder<'_> {
                     );
                 }
             }
-            claims.push((claim, share, arm_doc.span));
+            // A finding about the share points at it, not at the arm's `-`.
+            let at = arm.share.as_ref().map_or(arm_doc.span, |s| s.span);
+            claims.push((claim, share, at));
             arms.push(Arm {
                 rule_ref: format!("experiment:{}/{}", doc.experiment.value, arm.name.value).into(),
                 name: arm.name.value.clone(),
@@ -608,7 +610,9 @@ impl Builder<'_> {
                 }
                 arm.share = owned;
             }
-        } else if !doc.arms.is_empty() {
+        } else if !doc.arms.is_empty() && total_share(&arms) == u64::from(experiment::FULL_SHARE) {
+            // (Shares that do not total 100% are the error below; their
+            // layout is no assignment to keep.)
             let ranges: Vec<String> = arms
                 .iter()
                 .enumerate()
@@ -636,16 +640,58 @@ impl Builder<'_> {
             arms,
             owner,
         };
+        let total = total_share(&experiment.arms);
         for problem in experiment.validate() {
-            self.diags.push(Diagnostic::error(
-                "experiment",
-                file,
-                doc.experiment.span,
-                problem,
-            ));
+            let off = problem.starts_with("arm shares total");
+            let full = u64::from(experiment::FULL_SHARE);
+            // Over 100%: at the share that passes it; under: at the experiment.
+            let past = (off && total > full).then(|| {
+                let mut sum = 0u64;
+                claims
+                    .iter()
+                    .zip(&experiment.arms)
+                    .find_map(|((_, _, at), arm)| {
+                        sum += u64::from(arm.share);
+                        (sum > full).then_some((*at, arm.name.as_str()))
+                    })
+            });
+            let (span, help) = match past.flatten() {
+                Some((at, arm)) => (at, Some(format!(
+                    "shares are parts of all accounts and total 100%: lower `{arm}`'s share or another's by {} points",
+                    experiment::format_percent(total - full).trim_end_matches('%')
+                ))),
+                None if off => (doc.experiment.span, Some(format!(
+                    "shares are parts of all accounts and total 100%: {} of accounts belong to no arm; raise a share or add an arm",
+                    experiment::format_percent(full - total)
+                ))),
+                None => (doc.experiment.span, None),
+            };
+            let message = match off {
+                true => format!(
+                    "{problem} ({})",
+                    experiment
+                        .arms
+                        .iter()
+                        .map(|a| format!(
+                            "`{}` {}",
+                            a.name,
+                            experiment::format_percent(u64::from(a.share))
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                false => problem,
+            };
+            self.diags
+                .push(Diagnostic::error("experiment", file, span, message).with_help_opt(help));
         }
         Some(experiment)
     }
+}
+
+/// What an experiment's arms' shares add up to (`FULL_SHARE` is 100%).
+fn total_share(arms: &[Arm]) -> u64 {
+    arms.iter().map(|a| u64::from(a.share)).sum()
 }
 
 /// The help for an unknown event type: the type it is a synonym of

@@ -522,6 +522,24 @@ const MISTAKES: &[Mistake] = &[
         at: "five",
         mentions: &["`five` is not a whole number", "`day` takes a whole number, such as `10`"],
     },
+    Mistake {
+        what: "an arm's share beside its buckets that does not match them",
+        file: "experiments/card_early_letters.yaml",
+        find: "buckets: 8000-9499, template",
+        replace: "buckets: 8000-9499, share: 20%, template",
+        code: "experiment",
+        at: "20%",
+        mentions: &["says 20% but owns 1500 buckets (15%)"],
+    },
+    Mistake {
+        what: "arm shares that total more than 100%",
+        file: "experiments/card_early_letters.yaml",
+        find: "  - { name: champion, buckets: 0-7999 }\n  - { name: soft_letter, buckets: 8000-9499, template: card_early_soft }\n  - { name: holdout, buckets: 9500-9999, holdout: true }",
+        replace: "  - { name: champion, share: 80% }\n  - { name: soft_letter, share: 30%, template: card_early_soft }\n  - { name: holdout, share: 5%, holdout: true }",
+        code: "experiment",
+        at: "30%",
+        mentions: &["arm shares total `115%`", "`soft_letter` 30%", "lower `soft_letter`'s share or another's by 15 points"],
+    },
     // A policy-wide name misspelt: the templates it dates and the tables it
     // wires are not reported unknown beside it.
     Mistake {
