@@ -15,10 +15,24 @@ use crate::lang::compile::Plan;
 use crate::source::Span;
 use crate::testing::expect::malformed_actions;
 
+/// Effective-dated rules, as lint checks a test document against one of
+/// their rule sets: whether the set is in force on a day, and when a row it
+/// does not have is in force (`from 2020-01-01 until 2020-12-31`), if ever.
+pub struct Dating<'a> {
+    pub in_force: &'a dyn Fn(chrono::NaiveDate) -> bool,
+    pub row_in_force: &'a dyn Fn(&str) -> Option<String>,
+}
+
 impl TestDocument {
     /// Names the rules do not have (rows, tables, outputs), expected actions
     /// that are malformed, and accounts that cannot be found or decoded.
     pub fn check(&self, subject: &Subject) -> Vec<Diagnostic> {
+        self.check_dated(subject, None)
+    }
+
+    /// [`TestDocument::check`], a row the rules do not have but other
+    /// effective-dated rules do said to be out of force on the case's day.
+    fn check_dated(&self, subject: &Subject, dating: Option<&Dating>) -> Vec<Diagnostic> {
         let plan = subject.plan();
         let error =
             |span: Span, message: String| Diagnostic::error(CODE, &self.file, span, message);
@@ -47,17 +61,29 @@ impl TestDocument {
                 ("rows_not_fired", &case.rows_not_fired),
             ] {
                 for row in rows.iter().flatten() {
-                    if !row_refs.contains(&row.value.as_str()) {
-                        let help = did_you_mean(&row.value, row_refs.iter().copied())
-                            .unwrap_or_else(|| "a row is written `table:row-id`".to_string());
-                        problems.push(
-                            error(
-                                row.span,
-                                format!("`{key}`: there is no row `{}`", row.value),
-                            )
-                            .with_help(help),
-                        );
+                    if row_refs.contains(&row.value.as_str()) {
+                        continue;
                     }
+                    let dated = dating.and_then(|d| (d.row_in_force)(&row.value));
+                    let problem = match (dated, setup) {
+                        (Some(periods), CaseSetup::Account(as_of)) => error(
+                            row.span,
+                            format!(
+                                "`{key}`: row `{}` is not in force on {as_of}, the case's `as_of`: it is in force {periods}",
+                                row.value
+                            ),
+                        )
+                        .with_help("give the case an `as_of` when the row is in force, or the row `effective` dates that cover the case"),
+                        _ => error(
+                            row.span,
+                            format!("`{key}`: there is no row `{}`", row.value),
+                        )
+                        .with_help(
+                            did_you_mean(&row.value, row_refs.iter().copied())
+                                .unwrap_or_else(|| "a row is written `table:row-id`".to_string()),
+                        ),
+                    };
+                    problems.push(problem);
                 }
             }
             for (key, expected) in [
@@ -102,8 +128,8 @@ impl TestDocument {
     /// What `arrears lint` reports of the document: [`TestDocument::check`]'s
     /// errors, and the fields of its accounts the schema does not have, which
     /// `arrears test` warns of.
-    fn lint(&self, subject: &Subject) -> Vec<Diagnostic> {
-        let mut problems = self.check(subject);
+    fn lint(&self, subject: &Subject, dating: Option<&Dating>) -> Vec<Diagnostic> {
+        let mut problems = self.check_dated(subject, dating);
         problems.extend(self.unknown_field_diagnostics(subject.plan()));
         problems
     }
@@ -112,10 +138,15 @@ impl TestDocument {
 /// `arrears lint`'s check of test documents: the documents under `paths` are
 /// read and checked against `subject` (the rules in `dir`, when they have no
 /// errors), or against the rules directory a document's `rules:` names.
+///
+/// With effective-dated rules (`dating`), a document whose cases are as of a
+/// day `subject` is not in force is left to the rule set that is, as
+/// `arrears test` runs it.
 pub fn lint(
     paths: &[PathBuf],
     dir: &Path,
     subject: Option<&Subject>,
+    dating: Option<&Dating>,
 ) -> Result<Vec<Diagnostic>, TestFileError> {
     let mut problems = Vec::new();
     for path in discover(paths)? {
@@ -139,13 +170,25 @@ pub fn lint(
                         other.display()
                     ))),
                     Ok(l) => match (&l.policy, &l.plan) {
-                        (Some(policy), _) => problems.extend(doc.lint(&Subject::Policy(policy))),
-                        (None, Some(plan)) => problems.extend(doc.lint(&Subject::Tables(plan))),
+                        (Some(policy), _) => {
+                            problems.extend(doc.lint(&Subject::Policy(policy), None))
+                        }
+                        (None, Some(plan)) => {
+                            problems.extend(doc.lint(&Subject::Tables(plan), None))
+                        }
                         (None, None) => {}
                     },
                 }
             }
-            _ => problems.extend(subject.map(|s| doc.lint(s)).unwrap_or_default()),
+            _ => {
+                let first_day = doc.case_dates().first().map(|(_, day)| *day);
+                let other_set = dating
+                    .zip(first_day)
+                    .is_some_and(|(d, day)| !(d.in_force)(day));
+                if !other_set {
+                    problems.extend(subject.map(|s| doc.lint(s, dating)).unwrap_or_default());
+                }
+            }
         }
     }
     super::drop_repeats(&mut problems);

@@ -31,7 +31,7 @@ use std::path::Path;
 use crate::diagnostic::Diagnostic;
 use crate::lang::compile::Plan;
 use crate::policy::Policy;
-pub use check::lint;
+pub use check::{lint, Dating};
 pub use coverage::{Coverage, TableCoverage};
 pub use document::{discover, CaseDoc, DayDoc, DayKey, DecisionKey, TestDoc, TestDocument};
 pub use run::{outputs_json, run_file, CaseOutcome, CaseResult};

@@ -299,3 +299,40 @@ fn bad_effective_dates_are_errors_at_their_cell() {
         );
     }
 }
+
+/// A row whose dates do not cover a test case's `as_of` is said to be out of
+/// force that day, with when it is in force, not "there is no row" with a
+/// did-you-mean to another row; a test document is checked against the rules
+/// in force on its cases' day only, as `arrears test` runs it.
+#[test]
+fn lint_says_a_row_named_by_a_test_is_not_in_force_on_the_case_s_day() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    let path = dir.path().join("rules/entry.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let row = "  - id: consumer-in-arrears\n";
+    let at = text.find(row).expect("the shipped consumer-in-arrears row");
+    let end = at + text[at..].find("\n\n").expect("the row ends");
+    let dated = format!(
+        "{}\n    effective: {{ from: 2020-01-01, until: 2020-12-31 }}{}",
+        &text[..end],
+        &text[end..]
+    );
+    std::fs::write(&path, dated).unwrap();
+    let out = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let named: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("error[test-document]") && l.contains("consumer-in-arrears"))
+        .collect();
+    assert!(!named.is_empty(), "{text}");
+    for line in &named {
+        assert!(
+            line.contains("row `entry:consumer-in-arrears` is not in force on 2026-11-22, the case's `as_of`: it is in force from 2020-01-01 until 2020-12-31"),
+            "{line}"
+        );
+    }
+    assert!(!text.contains("there is no row"), "{text}");
+    assert!(!text.contains("did you mean `entry:"), "{text}");
+}
