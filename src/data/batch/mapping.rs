@@ -487,14 +487,26 @@ impl Mapping {
     /// The field a bound column of the input is mapped to (`account.jurisdiction`),
     /// for a reject about a cell that could not even be read as text.
     pub fn field_of_column(&self, col: usize) -> Option<String> {
-        fn find(fields: &[(String, Source)], col: usize, path: &str) -> Option<String> {
-            fields.iter().find_map(|(name, source)| match source {
-                Source::Column { col: c, .. } if *c == col => Some(format!("{path}.{name}")),
-                Source::Record { fields, .. } => find(fields, col, &format!("{path}.{name}")),
-                _ => None,
-            })
+        field_in(&self.fields, col, "account")
+    }
+
+    /// The field a bound column of list `n`'s companion file is mapped to,
+    /// for a reject about a cell that could not be read as text: with the
+    /// item's index (`account.case.events[2].id`; `[]` in a nested list,
+    /// whose index counts the parent item's rows only), or the list itself
+    /// for a column mapped to no field (the key, the parent id).
+    pub fn list_field_of_column(&self, n: usize, col: usize, item: usize) -> String {
+        let list = &self.lists[n];
+        let items = match list.parent_col {
+            Some(_) => format!("account.{}[]", list.path.replace('.', "[].")),
+            None => format!("account.{}[{item}]", list.path),
+        };
+        match &list.fields[..] {
+            [(_, Source::Column { col: c, .. })] if list.scalar && *c == col => items,
+            fields => {
+                field_in(fields, col, &items).unwrap_or_else(|| format!("account.{}", list.path))
+            }
         }
-        find(&self.fields, col, "account")
     }
 
     /// Binds companion list `n` to its file's header.
@@ -622,6 +634,15 @@ impl Mapping {
             Err(errors)
         }
     }
+}
+
+/// The field `col` is mapped to among `fields`, under `path`.
+fn field_in(fields: &[(String, Source)], col: usize, path: &str) -> Option<String> {
+    fields.iter().find_map(|(name, source)| match source {
+        Source::Column { col: c, .. } if *c == col => Some(format!("{path}.{name}")),
+        Source::Record { fields, .. } => field_in(fields, col, &format!("{path}.{name}")),
+        _ => None,
+    })
 }
 
 /// A column the header lacks is an error, unless the mapping says an older file may lack it
