@@ -246,6 +246,15 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     drop(rejects_w);
     let (mut report, repeats) = result.map_err(|e| bad(format!("{e}; no output written")))?;
     report.input = args.accounts.display().to_string();
+    if let Some(mapping) = &new_mapping {
+        report.lists_not_read = mapping
+            .lists
+            .iter()
+            .filter(|l| l.not_read)
+            .map(|l| l.path.clone())
+            .collect();
+        report.columns_not_read = mapping.columns_not_read();
+    }
     report.new = RulesLabel {
         rules: args.rules.display().to_string(),
         fingerprint: new_docs.fingerprint.clone(),

@@ -39,7 +39,7 @@ pub use mapping::{Mapping, MappingError};
 pub use open_cases::{OpenCases, MAX_CLOSED_SHARE};
 pub use part::{decode_unit, write_actions, write_reject, Decoded, Undecodable};
 pub use run::{pipeline, run};
-pub use summary::{Counts, InputFile, OpenCasesCounts, Summary};
+pub use summary::{not_read_warnings, Counts, InputFile, OpenCasesCounts, Summary};
 
 /// Rows per chunk read, evaluated and written together. Up to four chunks'
 /// rows and output are held at once (about 5 KB a chunk row with the shipped
