@@ -626,6 +626,7 @@ pub(super) fn companion_paths(
     let dir = input.parent().unwrap_or(Path::new(""));
     let stem = batch::input_stem(input);
     let mut paths = Vec::new();
+    let mut problems = Vec::new();
     for list in mapping.lists.iter().filter(|l| !l.not_read) {
         let path = match given.get(list.path.as_str()) {
             Some(p) => p.clone(),
@@ -651,7 +652,8 @@ pub(super) fn companion_paths(
             Err(_) => Some("cannot be read".into()),
         };
         if let Some(problem) = problem {
-            return Err(format!(
+            // Every list's file is looked for before the run stops, so one run names them all.
+            problems.push(format!(
                 "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a file or a FIFO{}",
                 list.path,
                 path.display(),
@@ -664,7 +666,10 @@ pub(super) fn companion_paths(
         }
         paths.push(path);
     }
-    Ok(paths)
+    match problems.is_empty() {
+        true => Ok(paths),
+        false => Err(problems.join("; and ")),
+    }
 }
 
 /// The mapping document for a CSV extract, bound to the schema.

@@ -348,12 +348,18 @@ fn bind_headers(
     headers: &[csv::StringRecord],
     companions: &[PathBuf],
 ) -> Result<(), String> {
-    old.bind(&headers[0])?;
+    let mut problems: Vec<batch::HeaderError> = old.bind(&headers[0]).err().into_iter().collect();
     let read: Vec<usize> = old.read_lists().collect();
     for (n, (header, path)) in read.into_iter().zip(headers[1..].iter().zip(companions)) {
-        old.bind_list(n, header, &format!("companion `{}`", path.display()))?;
+        problems.extend(
+            old.bind_list(n, header, &format!("companion `{}`", path.display()))
+                .err(),
+        );
     }
-    Ok(())
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(batch::header_errors(problems)),
+    }
 }
 
 /// No output may replace an input (the accounts, a companion) or another output,

@@ -275,6 +275,17 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         "{}",
         stderr(&o)
     );
+    // Every missing file in the one run, each with its way out, on one line.
+    for (file, list) in [("contacts", "case.contacts"), ("removed_sas", "case.removed_sas")] {
+        assert!(
+            stderr(&o).contains(&format!("; and the companion file for `{list}` (`"))
+                && stderr(&o).contains(&format!("small.{file}.csv`) does not exist"))
+                && stderr(&o).contains(&format!("runs with --no-companion {list} ")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     let o = batch_on(
         "2026-11-24",
         &input,

@@ -213,6 +213,17 @@ fn an_extract_without_the_rails_columns_stops_unless_told_and_then_warns() {
         )) && err.contains("runs with --no-column TIME_ZONE --no-column BS_START"),
         "{err}"
     );
+    // Every file's header is checked before the run stops: the SAs' missing column is
+    // named in the same run, with its own way out, and the flags for all of them together.
+    assert!(
+        err.contains("; and companion `")
+            && err.contains("extract.sas.csv` has no column `SPACE_HEATING`")
+            && err.contains("an extract without it runs with --no-column service_agreements.SPACE_HEATING")
+            && err.contains("; together, an extract without them all runs with --no-column TIME_ZONE --no-column BS_START")
+            && err.trim_end().ends_with("--no-column FORECAST_HIGH_F --no-column service_agreements.SPACE_HEATING"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!d.join("actions.jsonl").exists());
     // The main file's columns given up, the SAs' missing column is named the same way.
     let o = batch(&input, d, &ALL_COLUMNS[..18]);

@@ -681,7 +681,10 @@ impl CsvSource {
                 "the input is empty (no header row): a CSV extract starts with its header".into(),
             );
         }
-        mapping.bind(&header)?;
+        // Every file's header is checked before the run stops, so that one run names every
+        // missing column.
+        let mut problems: Vec<super::HeaderError> =
+            mapping.bind(&header).err().into_iter().collect();
         let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
         let read: Vec<usize> = mapping.read_lists().collect();
@@ -696,11 +699,18 @@ impl CsvSource {
                 })?
                 .clone();
             if header.is_empty() && reader.is_done() {
-                return Err(format!(
+                problems.push(super::HeaderError::from(format!(
                     "companion `{file}` is empty (no header row): a companion file starts with its header, even when it has no rows"
-                ));
+                )));
+                continue;
             }
-            mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            if let Err(e) = mapping.bind_list(n, &header, &format!("companion `{file}`")) {
+                problems.push(e);
+                continue;
+            }
+            if !problems.is_empty() {
+                continue;
+            }
             mapping.read_from(n, &file);
             headers.push(header.clone());
             let mut c = Companion {
@@ -726,6 +736,9 @@ impl CsvSource {
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
+        }
+        if !problems.is_empty() {
+            return Err(super::header_errors(problems));
         }
         Ok(CsvSource {
             lost: vec![Vec::new(); companions.len()],

@@ -477,7 +477,7 @@ impl Mapping {
 
     /// Resolves column names against a file's header: the plan's column
     /// indices become header positions. Errors name every missing column.
-    pub fn bind(&mut self, header: &StringRecord) -> Result<(), String> {
+    pub fn bind(&mut self, header: &StringRecord) -> Result<(), HeaderError> {
         let map = bind_columns(&self.columns, &self.absence, "", header, &self.input_shown)?;
         remap(&mut self.fields, &map);
         self.id_col = map[self.id_col];
@@ -510,7 +510,12 @@ impl Mapping {
     }
 
     /// Binds companion list `n` to its file's header.
-    pub fn bind_list(&mut self, n: usize, header: &StringRecord, file: &str) -> Result<(), String> {
+    pub fn bind_list(
+        &mut self,
+        n: usize,
+        header: &StringRecord,
+        file: &str,
+    ) -> Result<(), HeaderError> {
         let list = &mut self.lists[n];
         let flag_prefix = format!("{}.", list.path);
         let map = bind_columns(&list.columns, &list.absence, &flag_prefix, header, file)?;
@@ -654,7 +659,7 @@ fn bind_columns(
     flag_prefix: &str,
     header: &StringRecord,
     file: &str,
-) -> Result<Vec<usize>, String> {
+) -> Result<Vec<usize>, HeaderError> {
     let mut map = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
     let mut optional_missing = Vec::new();
@@ -662,18 +667,18 @@ fn bind_columns(
         let mut at = header.iter().enumerate().filter(|(_, h)| h.trim() == name);
         let first = at.next().map(|(i, _)| i);
         if let (Some(i), Some((j, _))) = (first, at.next()) {
-            return Err(format!(
+            return Err(HeaderError::from(format!(
                 "{file} has the column `{name}` twice (columns {} and {}); rename or remove one",
                 i + 1,
                 j + 1
-            ));
+            )));
         }
         match first {
             Some(i) if absence.not_read.contains(name) => {
-                return Err(format!(
+                return Err(HeaderError::from(format!(
                     "{file} has the column `{name}` (column {}), but --no-column {flag_prefix}{name} says it lacks it; remove --no-column {flag_prefix}{name} so that it is read",
                     i + 1
-                ))
+                )))
             }
             Some(i) => map.push(i),
             None if absence.may_be_absent.contains(name) || absence.not_read.contains(name) => {
@@ -720,7 +725,54 @@ fn bind_columns(
             );
         }
     }
-    Err(message)
+    Err(HeaderError {
+        message,
+        ways_out: optional_missing,
+    })
+}
+
+/// A header the mapping cannot be bound to: the message, and the `--no-column`
+/// flags that would run the file without its missing columns.
+#[derive(Debug)]
+pub struct HeaderError {
+    pub message: String,
+    pub ways_out: Vec<String>,
+}
+
+impl From<String> for HeaderError {
+    fn from(message: String) -> Self {
+        HeaderError {
+            message,
+            ways_out: Vec::new(),
+        }
+    }
+}
+
+impl From<HeaderError> for String {
+    fn from(e: HeaderError) -> String {
+        e.message
+    }
+}
+
+/// Every file's header problems as one message: each file's in turn (a run
+/// stopped at the first would name the next file's only on the next run),
+/// and, when several files lack columns `--no-column` may leave out, the
+/// flags for all of them together.
+pub fn header_errors(errors: Vec<HeaderError>) -> String {
+    let ways_out: Vec<String> = errors.iter().flat_map(|e| e.ways_out.clone()).collect();
+    let files_with_ways_out = errors.iter().filter(|e| !e.ways_out.is_empty()).count();
+    let mut message = errors
+        .into_iter()
+        .map(|e| e.message)
+        .collect::<Vec<_>>()
+        .join("; and ");
+    if files_with_ways_out > 1 {
+        message.push_str(&format!(
+            "; together, an extract without them all runs with {}",
+            ways_out.join(" ")
+        ));
+    }
+    message
 }
 
 fn remap(fields: &mut [(String, Source)], map: &[usize]) {
