@@ -90,6 +90,8 @@ pub struct Report {
     pub lists_not_read: Vec<String>,
     /// The extract's columns read from no header (`--no-column`).
     pub columns_not_read: Vec<String>,
+    /// A JSON Lines extract's fields a CSV one must have columns for that its first part lacked.
+    pub fields_not_seen: Option<crate::data::batch::FieldsNotSeen>,
 }
 
 fn add_money(sum: &mut Option<Decimal>, amount: Option<Decimal>) {
@@ -134,6 +136,7 @@ impl Report {
             rows: BTreeMap::new(),
             lists_not_read: Vec::new(),
             columns_not_read: Vec::new(),
+            fields_not_seen: None,
             examples,
         }
     }
@@ -325,13 +328,20 @@ impl Report {
                     report.insert(key.into(), json!(names));
                 }
             }
+            if let Some(not_seen) = &self.fields_not_seen {
+                report.insert("fields_not_seen".into(), json!(not_seen));
+            }
         }
         report
     }
 
     /// What the run did not read (`--no-companion`, `--no-column`) and what that costs: the batch's warnings.
     pub fn not_read_warnings(&self) -> Vec<String> {
-        crate::data::batch::not_read_warnings(&self.lists_not_read, &self.columns_not_read)
+        crate::data::batch::not_read_warnings(
+            &self.lists_not_read,
+            &self.columns_not_read,
+            self.fields_not_seen.as_ref(),
+        )
     }
 }
 

@@ -276,7 +276,10 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         stderr(&o)
     );
     // Every missing file in the one run, each with its way out, on one line.
-    for (file, list) in [("contacts", "case.contacts"), ("removed_sas", "case.removed_sas")] {
+    for (file, list) in [
+        ("contacts", "case.contacts"),
+        ("removed_sas", "case.removed_sas"),
+    ] {
         assert!(
             stderr(&o).contains(&format!("; and the companion file for `{list}` (`"))
                 && stderr(&o).contains(&format!("small.{file}.csv`) does not exist"))

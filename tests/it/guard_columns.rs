@@ -474,3 +474,78 @@ fn a_no_column_mistake_names_the_column_meant() {
         );
     }
 }
+
+/// A JSON Lines extract whose records lack a field the CSV extract must have a
+/// column for (`time_zone`: no key, not even `null`) runs with the field null,
+/// and the summary says so in both forms, as `diff`'s report does; an extract
+/// that writes it (null or not) is not warned of.
+#[test]
+fn a_jsonl_extract_without_a_rails_field_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let jsonl = d.join("ex.jsonl");
+    let o = common::arrears_in(
+        common::root(),
+        &[
+            "generate",
+            "--accounts",
+            "40",
+            "--seed",
+            "5",
+            "--format",
+            "jsonl",
+            p(&jsonl),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = batch(&jsonl, d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+    assert!(summary(d).get("fields_not_seen").is_none());
+
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let without = d.join("without.jsonl");
+    let lines: String = text
+        .lines()
+        .map(|l| {
+            let mut account: Json = serde_json::from_str(l).unwrap();
+            account.as_object_mut().unwrap().remove("time_zone");
+            format!("{account}\n")
+        })
+        .collect();
+    std::fs::write(&without, lines).unwrap();
+    assert!(!std::fs::read_to_string(&without)
+        .unwrap()
+        .contains("time_zone"));
+    let o = batch(&without, d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: `time_zone` is in none of the first 40 records, not even as null (a CSV extract must have its column, `TIME_ZONE`, or the run stops): if the extract does not carry it, it is null for every account and the rules that read it saw nothing there: a guard rail did not apply, or failed safe"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        summary(d)["fields_not_seen"],
+        json!({"records": 40, "fields": [{"field": "time_zone", "column": "TIME_ZONE"}]})
+    );
+    // The windows carry no time zone: the rail's 8 a.m.-9 p.m. is nobody's.
+    let actions = json_lines(&d.join("actions.jsonl"));
+    assert!(actions
+        .iter()
+        .filter(|a| a.get("window").is_some())
+        .all(|a| a["window"]["time_zone"].is_null()));
+
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "diff", "--base", "rules", "--as-of", AS_OF, "--format", "json",
+        ])
+        .arg(&without)
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report["fields_not_seen"]["fields"][0]["field"], "time_zone",
+        "{report}"
+    );
+}

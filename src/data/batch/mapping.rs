@@ -509,6 +509,44 @@ impl Mapping {
         }
     }
 
+    /// The fields of the extract's own columns (not a companion's) that a CSV
+    /// extract must carry although any account may leave them null (a column
+    /// of an optional field, mapped without `?`: the ones `--no-column` leaves
+    /// out), for a JSON Lines extract to be checked for. Read before binding,
+    /// while column indices name the mapping's columns.
+    pub fn fields_required_as_columns(&self) -> Vec<RequiredField> {
+        fn walk(
+            fields: &[(String, Source)],
+            mapping: &Mapping,
+            keys: &[String],
+            out: &mut Vec<RequiredField>,
+        ) {
+            for (name, source) in fields {
+                let mut keys = keys.to_vec();
+                keys.push(name.clone());
+                match source {
+                    Source::Column { col, .. } => {
+                        let column = &mapping.columns[*col];
+                        let absence = &mapping.absence;
+                        if absence.optional.contains(column)
+                            && !absence.may_be_absent.contains(column)
+                        {
+                            out.push(RequiredField {
+                                keys,
+                                column: column.clone(),
+                            });
+                        }
+                    }
+                    Source::Record { fields, .. } => walk(fields, mapping, &keys, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.fields, self, &[], &mut out);
+        out
+    }
+
     /// Binds companion list `n` to its file's header.
     pub fn bind_list(
         &mut self,
@@ -639,6 +677,15 @@ impl Mapping {
             Err(errors)
         }
     }
+}
+
+/// A field a CSV extract must carry a column for ([`Mapping::fields_required_as_columns`]).
+#[derive(Debug, Clone)]
+pub struct RequiredField {
+    /// Its keys from the account down (`pay_plan`, `scheduled_due`).
+    pub keys: Vec<String>,
+    /// Its column (`TIME_ZONE`).
+    pub column: String,
 }
 
 /// The field `col` is mapped to among `fields`, under `path`.

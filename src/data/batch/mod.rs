@@ -34,7 +34,7 @@ use crate::lang::compile::Plan;
 use crate::policy::Policy;
 pub use csv_source::CsvSource;
 pub use duplicates::RepeatedIds;
-pub use jsonl_source::JsonlSource;
+pub use jsonl_source::{FieldNotSeen, FieldsNotSeen, JsonlSource};
 pub use mapping::{header_errors, HeaderError, Mapping, MappingError};
 pub use open_cases::{OpenCases, MAX_CLOSED_SHARE};
 pub use part::{decode_unit, write_actions, write_reject, Decoded, Undecodable};

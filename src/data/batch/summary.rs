@@ -147,6 +147,11 @@ pub struct Summary {
     /// for every account (absent when every column was read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns_not_read: Vec<String>,
+    /// JSON Lines: the fields a CSV extract must have a column for that no
+    /// record of the first part carried, not even as null (absent when every
+    /// one was seen, or the rules have no column mapping to tell them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields_not_seen: Option<super::FieldsNotSeen>,
     /// JSON Lines: the fields of the rows the schema does not have, in the
     /// order first met (absent when there are none). Actions and exit codes
     /// are those of the rows without them.
@@ -376,7 +381,11 @@ impl Summary {
                 ));
             }
         }
-        for warning in not_read_warnings(&self.lists_not_read, &self.columns_not_read) {
+        for warning in not_read_warnings(
+            &self.lists_not_read,
+            &self.columns_not_read,
+            self.fields_not_seen.as_ref(),
+        ) {
             s.push_str(&format!("warning: {warning}\n"));
         }
         for f in &self.unknown_fields {
@@ -430,7 +439,11 @@ fn unread_list_cost(list: &str) -> (&'static str, &'static str) {
 /// (`--no-companion`, `--no-column`), without `warning: `: one per list,
 /// saying what its absence costs, and one for the columns. The batch's
 /// summary and `diff`'s report both give them.
-pub fn not_read_warnings(lists: &[String], columns: &[String]) -> Vec<String> {
+pub fn not_read_warnings(
+    lists: &[String],
+    columns: &[String],
+    fields_not_seen: Option<&super::FieldsNotSeen>,
+) -> Vec<String> {
     let mut warnings: Vec<String> = lists
         .iter()
         .map(|list| {
@@ -449,6 +462,28 @@ pub fn not_read_warnings(lists: &[String], columns: &[String]) -> Vec<String> {
         warnings.push(format!(
             "{} not read (--no-column): their fields are null for every account, so the rules that read them saw nothing there: a guard rail did not apply, or failed safe (docs/batch.md, \"The guard rails' columns\")",
             columns.join(", ")
+        ));
+    }
+    if let Some(not_seen) = fields_not_seen {
+        let shown = |f: &dyn Fn(&super::FieldNotSeen) -> &str| {
+            (not_seen.fields.iter())
+                .map(|x| format!("`{}`", crate::diagnostic::printable(f(x))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let one = not_seen.fields.len() == 1;
+        warnings.push(format!(
+            "{} {} in none of the first {} records, not even as null (a CSV extract must have {} column{}, {}, or the run stops): if the extract does not carry {}, {} null for every account and the rules that read {} saw nothing there: a guard rail did not apply, or failed safe; write a value an account does not have as null (`\"{}\": null`) (docs/batch.md, \"Input\")",
+            shown(&|x| x.field.as_str()),
+            if one { "is" } else { "are" },
+            not_seen.records,
+            if one { "its" } else { "their" },
+            if one { "" } else { "s" },
+            shown(&|x| x.column.as_str()),
+            if one { "it" } else { "them" },
+            if one { "it is" } else { "they are" },
+            if one { "it" } else { "them" },
+            not_seen.fields[0].field,
         ));
     }
     warnings
