@@ -462,6 +462,10 @@ impl Companion {
 
     /// The id of a row whose account id is not UTF-8.
     fn unreadable_key(&self, line: u64) -> Option<&[u8]> {
+        // Nearly always empty: no hashing then.
+        if self.not_utf8.is_empty() {
+            return None;
+        }
         self.not_utf8.get(&line).and_then(|bad| bad.key.as_deref())
     }
 
