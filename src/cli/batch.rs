@@ -245,8 +245,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     } else {
         batch::open_input(&args.input).map_err(bad)?
     };
+    let fields_not_seen = std::sync::Arc::default();
     let source: Box<dyn batch::RowSource> = match &mut mapping {
-        None => Box::new(JsonlSource::new(input)),
+        None => Box::new(JsonlSource::new(input).expecting(
+            fields_required_as_columns(args.extract.mapping.as_deref(), &book.docs, schema),
+            std::sync::Arc::clone(&fields_not_seen),
+        )),
         Some(m) => {
             m.input_is(input_shown(&args.input));
             Box::new(CsvSource::open(input, m, &companions).map_err(bad)?)
@@ -424,6 +428,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         .as_ref()
         .map(Mapping::columns_not_read)
         .unwrap_or_default();
+    summary.fields_not_seen = fields_not_seen.get().cloned();
     summary.input = Some(batch::InputFile {
         path: args.input.display().to_string(),
         bytes: input_bytes(&args.input),
@@ -595,6 +600,25 @@ pub(super) fn leave_unread(
     Ok(())
 }
 
+/// The fields a JSON Lines extract is checked for, as a CSV extract must have
+/// their columns: those of the rules' column mapping (the one `--mapping` names,
+/// or the only one; none without one).
+pub(super) fn fields_required_as_columns(
+    name: Option<&str>,
+    docs: &crate::model::RuleDocs,
+    schema: &crate::data::schema::Schema,
+) -> Vec<crate::data::batch::mapping::RequiredField> {
+    let docs: Vec<_> = (docs.mappings.iter().map(|(_, doc)| doc))
+        .filter(|doc| name.is_none_or(|name| doc.mapping.value == name))
+        .collect();
+    match docs.as_slice() {
+        [doc] => Mapping::build(schema, doc)
+            .map(|m| m.fields_required_as_columns())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 /// The index of the mapping's list `name`, or the error naming `flag` and the lists there are.
 fn list_named(mapping: &Mapping, flag: &str, name: &str) -> Result<usize, String> {
     let lists = || mapping.lists.iter().map(|l| l.path.as_str());
@@ -626,6 +650,7 @@ pub(super) fn companion_paths(
     let dir = input.parent().unwrap_or(Path::new(""));
     let stem = batch::input_stem(input);
     let mut paths = Vec::new();
+    let mut problems = Vec::new();
     for list in mapping.lists.iter().filter(|l| !l.not_read) {
         let path = match given.get(list.path.as_str()) {
             Some(p) => p.clone(),
@@ -651,7 +676,8 @@ pub(super) fn companion_paths(
             Err(_) => Some("cannot be read".into()),
         };
         if let Some(problem) = problem {
-            return Err(format!(
+            // Every list's file is looked for before the run stops, so one run names them all.
+            problems.push(format!(
                 "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a file or a FIFO{}",
                 list.path,
                 path.display(),
@@ -664,7 +690,10 @@ pub(super) fn companion_paths(
         }
         paths.push(path);
     }
-    Ok(paths)
+    match problems.is_empty() {
+        true => Ok(paths),
+        false => Err(problems.join("; and ")),
+    }
 }
 
 /// The mapping document for a CSV extract, bound to the schema.

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::batch::{
-    companion_paths, csv_mapping, input_shown, leave_unread, Columns, ExtractArgs, FirstRejects,
-    InFormat,
+    companion_paths, csv_mapping, fields_required_as_columns, input_shown, leave_unread, Columns,
+    ExtractArgs, FirstRejects, InFormat,
 };
 use super::output::{
     is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
@@ -170,6 +170,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         .map_err(|m| (Exit::Usage, m))?;
 
     let mut locations = None;
+    let fields_not_seen = std::sync::Arc::default();
     let source: Box<dyn batch::RowSource> = match kind {
         Accounts::File => {
             let records = crate::data::accounts::read_accounts(&args.accounts)
@@ -196,7 +197,14 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                     }
                     Box::new(source)
                 }
-                _ => Box::new(JsonlSource::new(input)),
+                _ => Box::new(JsonlSource::new(input).expecting(
+                    fields_required_as_columns(
+                        args.extract.mapping.as_deref(),
+                        new_docs,
+                        new_policy.plan.schema(),
+                    ),
+                    std::sync::Arc::clone(&fields_not_seen),
+                )),
             }
         }
     };
@@ -246,6 +254,16 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     drop(rejects_w);
     let (mut report, repeats) = result.map_err(|e| bad(format!("{e}; no output written")))?;
     report.input = args.accounts.display().to_string();
+    if let Some(mapping) = &new_mapping {
+        report.lists_not_read = mapping
+            .lists
+            .iter()
+            .filter(|l| l.not_read)
+            .map(|l| l.path.clone())
+            .collect();
+        report.columns_not_read = mapping.columns_not_read();
+    }
+    report.fields_not_seen = fields_not_seen.get().cloned();
     report.new = RulesLabel {
         rules: args.rules.display().to_string(),
         fingerprint: new_docs.fingerprint.clone(),
@@ -339,12 +357,18 @@ fn bind_headers(
     headers: &[csv::StringRecord],
     companions: &[PathBuf],
 ) -> Result<(), String> {
-    old.bind(&headers[0])?;
+    let mut problems: Vec<batch::HeaderError> = old.bind(&headers[0]).err().into_iter().collect();
     let read: Vec<usize> = old.read_lists().collect();
     for (n, (header, path)) in read.into_iter().zip(headers[1..].iter().zip(companions)) {
-        old.bind_list(n, header, &format!("companion `{}`", path.display()))?;
+        problems.extend(
+            old.bind_list(n, header, &format!("companion `{}`", path.display()))
+                .err(),
+        );
     }
-    Ok(())
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(batch::header_errors(problems)),
+    }
 }
 
 /// No output may replace an input (the accounts, a companion) or another output,

@@ -97,6 +97,9 @@ pub fn text(report: &Report) -> String {
             report.failed_old_only, report.failed_new_only
         );
     }
+    for warning in report.not_read_warnings() {
+        let _ = writeln!(s, "warning: {warning}");
+    }
     if !report.has_changes() {
         let _ = writeln!(s, "no account's actions changed");
         return s;
@@ -233,6 +236,7 @@ fn area_text(s: &mut String, matrix: &AreaMatrix) {
 const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d232a;margin:2em auto;max-width:90em;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:2px solid #d7dde4;padding-bottom:.2em}
 .meta{color:#55606b}.meta code{font-size:.85em}
+.warning{border-left:4px solid #b3261e;background:#fdf3f2;padding:.4em .8em}
 .cards{display:flex;gap:1em;flex-wrap:wrap;margin:1em 0}.card{border:1px solid #d7dde4;border-radius:6px;padding:.6em 1em;min-width:9em}
 .card b{display:block;font-size:1.6em}.card.changed b{color:#b3261e}
 table{border-collapse:collapse;margin:.6em 0}.wide{overflow-x:auto}caption{text-align:left}th,td{border:1px solid #d7dde4;padding:.3em .6em;text-align:right}
@@ -294,6 +298,9 @@ pub fn html(report: &Report) -> String {
             "<p>Evaluation failed under the base rules only for {} accounts, under the new rules only for {}.</p>",
             report.failed_old_only, report.failed_new_only
         );
+    }
+    for warning in report.not_read_warnings() {
+        let _ = writeln!(h, "<p class=\"warning\">Warning: {}</p>", esc(&warning));
     }
     if !report.has_changes() {
         let _ = writeln!(h, "<p id=\"no-changes\">No account's actions changed.</p>");

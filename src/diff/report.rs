@@ -86,6 +86,12 @@ pub struct Report {
     pub rows: BTreeMap<String, RowCount>,
     /// Example ids kept per changed cell.
     pub examples: usize,
+    /// The extract's lists read from no file (`--no-companion`), as the batch's summary names them.
+    pub lists_not_read: Vec<String>,
+    /// The extract's columns read from no header (`--no-column`).
+    pub columns_not_read: Vec<String>,
+    /// A JSON Lines extract's fields a CSV one must have columns for that its first part lacked.
+    pub fields_not_seen: Option<crate::data::batch::FieldsNotSeen>,
 }
 
 fn add_money(sum: &mut Option<Decimal>, amount: Option<Decimal>) {
@@ -128,6 +134,9 @@ impl Report {
                 .collect(),
             events: BTreeMap::new(),
             rows: BTreeMap::new(),
+            lists_not_read: Vec::new(),
+            columns_not_read: Vec::new(),
+            fields_not_seen: None,
             examples,
         }
     }
@@ -268,7 +277,7 @@ impl Report {
                 "effective": l.effective.iter().map(crate::policy::InForce::json).collect::<Vec<_>>(),
             })
         };
-        json!({
+        let mut report = json!({
             "as_of": self.as_of.to_string(),
             "input": self.input,
             "old": label(&self.old),
@@ -308,7 +317,31 @@ impl Report {
                 "no_longer_fire": self.changed_rows().filter(|(_, c)| c.new == 0).map(|(r, _)| r).collect::<Vec<_>>(),
                 "newly_fire": self.changed_rows().filter(|(_, c)| c.old == 0).map(|(r, _)| r).collect::<Vec<_>>(),
             },
-        })
+        });
+        // As in the batch's summary: present only when something was not read.
+        if let Some(report) = report.as_object_mut() {
+            for (key, names) in [
+                ("lists_not_read", &self.lists_not_read),
+                ("columns_not_read", &self.columns_not_read),
+            ] {
+                if !names.is_empty() {
+                    report.insert(key.into(), json!(names));
+                }
+            }
+            if let Some(not_seen) = &self.fields_not_seen {
+                report.insert("fields_not_seen".into(), json!(not_seen));
+            }
+        }
+        report
+    }
+
+    /// What the run did not read (`--no-companion`, `--no-column`) and what that costs: the batch's warnings.
+    pub fn not_read_warnings(&self) -> Vec<String> {
+        crate::data::batch::not_read_warnings(
+            &self.lists_not_read,
+            &self.columns_not_read,
+            self.fields_not_seen.as_ref(),
+        )
     }
 }
 

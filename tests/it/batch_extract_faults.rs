@@ -528,3 +528,123 @@ fn rows_taken_for_a_row_without_an_id_reject_their_account_if_it_comes() {
         "{rejects:?}"
     );
 }
+
+/// A byte that is not UTF-8 in a companion row is a reject of the account
+/// that takes the row, naming the file, line, column and field, as the
+/// extract's own cells are: never a `\u{FFFD}` passed on, nor an enum's
+/// "not one of" over mojibake. One in the account id: a row among an
+/// account's rows is that account's; one between two accounts' rows rejects
+/// every account whose rows could stand there and whose id it could be.
+#[test]
+fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, clean) = forty_accounts(d);
+    let events = d.join("ex.case_events.csv");
+    let original = std::fs::read(&events).unwrap();
+    // Lines 2-7 are AC000000007's events (line 4 its `first-call`), lines
+    // 8-11 AC000000012's; the extract has AC000000007 to AC000000012 at lines 8-13.
+    let line = |n: usize| {
+        String::from_utf8(original.split(|&b| b == b'\n').nth(n - 1).unwrap().to_vec()).unwrap()
+    };
+    assert!(
+        line(4).starts_with("AC000000007,first-call,call,"),
+        "{}",
+        line(4)
+    );
+    assert!(line(7).starts_with("AC000000007,") && line(8).starts_with("AC000000012,"));
+    let replace = |l: &[u8], from: &[u8], to: &[u8]| {
+        let at = l.windows(from.len()).position(|w| w == from).unwrap();
+        [&l[..at], to, &l[at + from.len()..]].concat()
+    };
+    let rejected = |n: usize, from: &[u8], to: &[u8]| {
+        std::fs::write(&events, &original).unwrap();
+        edit_line(&events, n, |l| replace(l, from, to));
+        let (actions, rejects, err, code) = run(d, &input, &[]);
+        assert_eq!(code, Some(1), "{err}");
+        let rejects: Vec<serde_json::Value> = rejects
+            .replace(&format!("{}/", d.display()), "")
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut expected = clean.clone();
+        for r in &rejects {
+            expected = without(&expected, r["account"].as_str().unwrap());
+        }
+        assert_eq!(actions, expected);
+        rejects
+    };
+
+    // A text cell: the event id is not passed on as `first-\u{FFFD}call`.
+    let r = rejected(4, b"first-call", b"first-\xffcall");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(
+        (r[0]["line"].as_u64(), r[0]["account"].as_str()),
+        (Some(8), Some("AC000000007"))
+    );
+    assert_eq!(r[0]["field"], "account.case.events[2].id");
+    assert_eq!(
+        r[0]["reason"],
+        "column `EVENT_ID` of `ex.case_events.csv` line 4 is not valid UTF-8 (`first-\\xFFcall`): the companion files are read as UTF-8, so the account's row is not evaluated"
+    );
+
+    // An enum cell says so too, not "not one of" the variants.
+    let r = rejected(4, b",call,", b",c\xffll,");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0]["field"], "account.case.events[2].type");
+    assert!(
+        r[0]["reason"].as_str().unwrap().starts_with(
+            "column `EVENT_TYPE` of `ex.case_events.csv` line 4 is not valid UTF-8 (`c\\xFFll`)"
+        ),
+        "{r:?}"
+    );
+
+    // The account id, among the account's own rows: that account's.
+    let r = rejected(4, b"AC000000007", b"AC00000\xff007");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(
+        (r[0]["line"].as_u64(), r[0]["account"].as_str()),
+        (Some(8), Some("AC000000007"))
+    );
+    assert!(
+        r[0]["reason"].as_str().unwrap().starts_with("the account id (column `ACCT_NO`) of `ex.case_events.csv` line 4 is not valid UTF-8 (`AC00000\\xFF007`); the row stands among this account's rows there, so it is taken as theirs"),
+        "{r:?}"
+    );
+
+    // Between AC000000007's rows and AC000000012's: of the accounts read
+    // from the one to the other, only AC000000012 has an id it could be.
+    let r = rejected(8, b"AC000000012", b"AC0000000\xff2");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(
+        (r[0]["line"].as_u64(), r[0]["account"].as_str()),
+        (Some(13), Some("AC000000012"))
+    );
+    assert_eq!(r[0]["field"], "account.case.events");
+    assert_eq!(
+        r[0]["reason"],
+        "`ex.case_events.csv` line 8: the account id (column `ACCT_NO`) is not valid UTF-8 (`AC0000000\\xFF2`), so the rows cannot be matched to an account by id; they stand where this account's rows would (before account `AC000000012`'s rows there) and the id could be this account's, so the row is not evaluated (without them it could be wrong)"
+    );
+    // The last account's last row: that account's, at the end of the file.
+    let r = rejected(7, b"AC000000007", b"AC00000\xff007");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0]["account"], "AC000000007");
+
+    // An id a byte longer could be any of them: each is rejected.
+    let r = rejected(8, b"AC000000012", b"AC0000000\xff12");
+    let lines: Vec<u64> = r.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [8, 9, 10, 11, 12, 13], "{r:?}");
+
+    // An id no account there could have: its rows belong to no row, as a
+    // companion row of an account not in the input, and the run stops.
+    std::fs::write(&events, &original).unwrap();
+    edit_line(&events, 8, |l| {
+        replace(l, b"AC000000012", b"XX00000\xff012")
+    });
+    let (actions, _, err, code) = run(d, &input, &[]);
+    let err = err.replace(&format!("{}/", d.display()), "");
+    assert_eq!((code, actions.as_str()), (Some(2), ""), "{err}");
+    assert!(
+        err.contains("error: companion `ex.case_events.csv` line 8: the account id (column `ACCT_NO`) is not valid UTF-8 (`XX00000\\xFF012`), and no account of the input whose rows could stand there has an id it could be"),
+        "{err}"
+    );
+}

@@ -275,6 +275,20 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         "{}",
         stderr(&o)
     );
+    // Every missing file in the one run, each with its way out, on one line.
+    for (file, list) in [
+        ("contacts", "case.contacts"),
+        ("removed_sas", "case.removed_sas"),
+    ] {
+        assert!(
+            stderr(&o).contains(&format!("; and the companion file for `{list}` (`"))
+                && stderr(&o).contains(&format!("small.{file}.csv`) does not exist"))
+                && stderr(&o).contains(&format!("runs with --no-companion {list} ")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     let o = batch_on(
         "2026-11-24",
         &input,
@@ -289,12 +303,17 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "warning: `case.events`, `case.contacts`, `case.removed_sas` not read (--no-companion)"
-        ),
-        "{}",
-        stderr(&o)
+    // One warning per list, saying what its absence costs.
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: `case.events` not read (--no-companion): empty for every account, so every night books again what an earlier night booked and the case still holds (a callback, a promise's follow-up, a plan offer), and the events earlier nights booked are not put to the guard rails again (docs/batch.md, \"An extract without the case history\")",
+            "warning: `case.contacts` not read (--no-companion): empty for every account, so the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen (docs/batch.md, \"An extract without the case history\")",
+            "warning: `case.removed_sas` not read (--no-companion): empty for every account, so a service agreement that left the case is removed again, and counts for severance and for the last SA out closing the case (docs/batch.md, \"An extract without the case history\")",
+        ],
+        "{err}"
     );
     assert_eq!(
         summary(d)["lists_not_read"],
@@ -305,6 +324,32 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         actions
             .contains(r#""event":"callback-2026-11-19","event_type":"call","date":"2026-11-24""#),
         "{actions}"
+    );
+    // The service agreements are no history: their warning says what they cost.
+    let o = batch_on(
+        "2026-11-24",
+        &input,
+        d,
+        &[
+            "--no-companion",
+            "service_agreements",
+            "--no-companion",
+            "case.events",
+            "--no-companion",
+            "case.contacts",
+            "--no-companion",
+            "case.removed_sas",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: `service_agreements` not read (--no-companion): empty for every account, so no account has a service agreement: nothing is decided per SA (its exit, a severance nomination) and the rules that count or sum them see none (docs/batch.md, \"The column mapping (CSV)\")"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("history\")\nwarning: `service_agreements`")
+            && !stderr(&o).contains("saw nothing of the accounts' history")
     );
     // A list named twice over, or one the mapping does not have, is a usage error.
     for (extra, needle) in [

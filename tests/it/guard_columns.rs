@@ -213,6 +213,17 @@ fn an_extract_without_the_rails_columns_stops_unless_told_and_then_warns() {
         )) && err.contains("runs with --no-column TIME_ZONE --no-column BS_START"),
         "{err}"
     );
+    // Every file's header is checked before the run stops: the SAs' missing column is
+    // named in the same run, with its own way out, and the flags for all of them together.
+    assert!(
+        err.contains("; and companion `")
+            && err.contains("extract.sas.csv` has no column `SPACE_HEATING`")
+            && err.contains("an extract without it runs with --no-column service_agreements.SPACE_HEATING")
+            && err.contains("; together, an extract without them all runs with --no-column TIME_ZONE --no-column BS_START")
+            && err.trim_end().ends_with("--no-column FORECAST_HIGH_F --no-column service_agreements.SPACE_HEATING"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!d.join("actions.jsonl").exists());
     // The main file's columns given up, the SAs' missing column is named the same way.
     let o = batch(&input, d, &ALL_COLUMNS[..18]);
@@ -344,11 +355,41 @@ fn diff_against_a_base_without_the_columns() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("8 compared, 0 changed, 0 rejected"), "{out}");
+    // The report says what was not read, as the batch's summary does, in every form.
+    let columns_warning = "warning: `BS_CRISIS`, `BS_CRISIS_END`, `BS_START`, `DISPUTE_DATE`, `DISPUTE_VERIFIED`, `FORECAST_HIGH_F`, `FORECAST_LOW_F`, `TIME_ZONE`, `VALIDATION_DATE`, `service_agreements.SPACE_HEATING` not read (--no-column): their fields are null for every account";
+    assert!(out.contains(columns_warning), "{out}");
+    let no_contacts = [&ALL_COLUMNS[..], &["--no-companion", "case.contacts"]].concat();
+    let o = diff(&input, &no_contacts);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("warning: `case.contacts` not read (--no-companion): empty for every account, so the contact limits count only the contacts this run proposes")
+            && out.contains(columns_warning),
+        "{out}"
+    );
+    let o = diff(&input, &[&no_contacts[..], &["--format", "json"]].concat());
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["lists_not_read"], json!(["case.contacts"]));
+    assert_eq!(
+        report["columns_not_read"].as_array().unwrap().len(),
+        10,
+        "{report}"
+    );
+    let o = diff(&input, &[&no_contacts[..], &["--format", "html"]].concat());
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        page.contains("<p class=\"warning\">Warning: `case.contacts` not read (--no-companion)")
+            && page.contains("<p class=\"warning\">Warning: `BS_CRISIS`, "),
+        "{page}"
+    );
     let o = diff(&fixture().join("extract.csv"), &[]);
     // Exit 1: some account's actions changed.
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("8 compared, 6 changed, 0 rejected"), "{out}");
+    assert!(!out.contains("warning:"), "{out}");
+    let o = diff(&fixture().join("extract.csv"), &["--format", "json"]);
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(report.get("lists_not_read").is_none() && report.get("columns_not_read").is_none());
 }
 
 /// A mapping an analyst wrote without the rails' columns is a lint warning per
@@ -432,4 +473,79 @@ fn a_no_column_mistake_names_the_column_meant() {
             stderr(&o)
         );
     }
+}
+
+/// A JSON Lines extract whose records lack a field the CSV extract must have a
+/// column for (`time_zone`: no key, not even `null`) runs with the field null,
+/// and the summary says so in both forms, as `diff`'s report does; an extract
+/// that writes it (null or not) is not warned of.
+#[test]
+fn a_jsonl_extract_without_a_rails_field_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let jsonl = d.join("ex.jsonl");
+    let o = common::arrears_in(
+        common::root(),
+        &[
+            "generate",
+            "--accounts",
+            "40",
+            "--seed",
+            "5",
+            "--format",
+            "jsonl",
+            p(&jsonl),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = batch(&jsonl, d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+    assert!(summary(d).get("fields_not_seen").is_none());
+
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let without = d.join("without.jsonl");
+    let lines: String = text
+        .lines()
+        .map(|l| {
+            let mut account: Json = serde_json::from_str(l).unwrap();
+            account.as_object_mut().unwrap().remove("time_zone");
+            format!("{account}\n")
+        })
+        .collect();
+    std::fs::write(&without, lines).unwrap();
+    assert!(!std::fs::read_to_string(&without)
+        .unwrap()
+        .contains("time_zone"));
+    let o = batch(&without, d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: `time_zone` is in none of the first 40 records, not even as null (a CSV extract must have its column, `TIME_ZONE`, or the run stops): if the extract does not carry it, it is null for every account and the rules that read it saw nothing there: a guard rail did not apply, or failed safe"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        summary(d)["fields_not_seen"],
+        json!({"records": 40, "fields": [{"field": "time_zone", "column": "TIME_ZONE"}]})
+    );
+    // The windows carry no time zone: the rail's 8 a.m.-9 p.m. is nobody's.
+    let actions = json_lines(&d.join("actions.jsonl"));
+    assert!(actions
+        .iter()
+        .filter(|a| a.get("window").is_some())
+        .all(|a| a["window"]["time_zone"].is_null()));
+
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "diff", "--base", "rules", "--as-of", AS_OF, "--format", "json",
+        ])
+        .arg(&without)
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report["fields_not_seen"]["fields"][0]["field"], "time_zone",
+        "{report}"
+    );
 }

@@ -272,6 +272,80 @@ struct Companion {
     /// Accounts' rows read ahead of `pending`, one group per account, to see
     /// which accounts follow (only after rows without an account id).
     ahead: std::collections::VecDeque<Vec<(u64, StringRecord)>>,
+    /// Rows with a cell that is not UTF-8, by line (read lossily, kept for
+    /// the account that takes them to be rejected, naming the cell).
+    not_utf8: HashMap<u64, NotUtf8>,
+    /// Rows whose account id is not UTF-8 standing where the next rows' accounts'
+    /// would, until the account whose rows follow them there is read.
+    unmatched: Option<Unmatched>,
+    /// Rows whose account id is not UTF-8 that no account could be: line and id shown.
+    unowned: Vec<(u64, String)>,
+    /// The header, and the field of each column (`[]` for the item's index), for a reject naming them.
+    header: StringRecord,
+    column_fields: Vec<String>,
+    /// Whether the list is nested in another list's items (an item index counts the parent's rows).
+    nested: bool,
+    /// The list's path (`case.events`).
+    list_path: String,
+}
+
+/// A cell of a companion row that is not UTF-8.
+struct NotUtf8 {
+    col: usize,
+    /// The cell's bytes, the invalid ones shown as `\xFF` ([`shown_bytes`]).
+    shown: String,
+    /// The cell's bytes trimmed, when it is the account id's.
+    key: Option<Vec<u8>>,
+}
+
+/// Companion rows whose account id is not UTF-8, which no account can take by
+/// id: every account whose rows could stand where they do (from the account
+/// whose rows precede them to the one whose rows follow) and whose id it could
+/// be is rejected, as one of them is theirs and evaluated without them it
+/// would be wrong.
+struct Unmatched {
+    /// The first row's line, and the id as shown.
+    line: u64,
+    rows: usize,
+    shown: String,
+    key: Vec<u8>,
+    /// The account whose rows follow them (none: the file ends there).
+    next: Option<String>,
+    /// Whether an account took them (was rejected for them).
+    taken: bool,
+}
+
+impl Unmatched {
+    /// Whether the broken id could be `id`: ids of a length the bytes do not
+    /// tell (a byte lost or added) could; otherwise every ASCII byte must agree.
+    fn could_be(&self, id: &str) -> bool {
+        let id = id.as_bytes();
+        id.len() != self.key.len()
+            || self
+                .key
+                .iter()
+                .zip(id)
+                .all(|(k, i)| !k.is_ascii() || k == i)
+    }
+
+    fn lines(&self) -> String {
+        match self.rows {
+            1 => format!("line {}", self.line),
+            n => format!("{n} rows from line {}", self.line),
+        }
+    }
+}
+
+/// A cell's bytes as text, the bytes that are not UTF-8 shown as `\xFF`.
+fn shown_bytes(cell: &[u8]) -> String {
+    let mut shown = String::new();
+    for chunk in cell.utf8_chunks() {
+        shown.push_str(&crate::diagnostic::printable(chunk.valid()));
+        for byte in chunk.invalid() {
+            shown.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    shown
 }
 
 impl Companion {
@@ -335,7 +409,33 @@ impl Companion {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0);
                     // Moved, not copied: the next row is read into a fresh record.
                     let fresh = fresh_record(rec);
-                    let row = StringRecord::from_byte_record_lossy(std::mem::replace(rec, fresh));
+                    let row = match StringRecord::from_byte_record(std::mem::replace(rec, fresh)) {
+                        Ok(row) => row,
+                        Err(e) => {
+                            let bytes = e.into_byte_record();
+                            let key = bytes.get(self.key_col).unwrap_or(b"");
+                            let col = match std::str::from_utf8(key) {
+                                Err(_) => self.key_col,
+                                Ok(_) => (0..bytes.len())
+                                    .find(|&c| std::str::from_utf8(&bytes[c]).is_err())
+                                    .unwrap_or(0),
+                            };
+                            let cell = bytes.get(col).unwrap_or(b"");
+                            let row = StringRecord::from_byte_record_lossy(bytes.clone());
+                            if !is_blank(&row) {
+                                self.not_utf8.insert(
+                                    line,
+                                    NotUtf8 {
+                                        col,
+                                        shown: shown_bytes(cell),
+                                        key: (col == self.key_col)
+                                            .then(|| cell.trim_ascii().to_vec()),
+                                    },
+                                );
+                            }
+                            row
+                        }
+                    };
                     if is_blank(&row) {
                         continue;
                     }
@@ -358,6 +458,127 @@ impl Companion {
             );
         }
         self.read_pending(id)
+    }
+
+    /// The id of a row whose account id is not UTF-8.
+    fn unreadable_key(&self, line: u64) -> Option<&[u8]> {
+        // Nearly always empty: no hashing then.
+        if self.not_utf8.is_empty() {
+            return None;
+        }
+        self.not_utf8.get(&line).and_then(|bad| bad.key.as_deref())
+    }
+
+    /// The rows of account `id` as the input's row of it is read: [`take`],
+    /// and then rows whose account id is not UTF-8 that come next. Those
+    /// among `id`'s own rows are `id`'s; any others are [`Unmatched`] until the
+    /// account whose rows follow them is read.
+    ///
+    /// [`take`]: Companion::take
+    fn take_in_step(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
+        let mut rows = self.take(id)?;
+        while self.ahead.is_empty() && self.unmatched.is_none() {
+            let Some(key) = (self.pending.as_ref())
+                .and_then(|(line, _)| self.unreadable_key(*line))
+                .map(<[u8]>::to_vec)
+            else {
+                break;
+            };
+            let mut run = Vec::new();
+            while let Some((line, _)) = &self.pending {
+                if self.unreadable_key(*line) != Some(&key[..]) {
+                    break;
+                }
+                run.push(self.pending.take().expect("pending row"));
+                self.advance()?;
+            }
+            if !rows.is_empty() && self.head() == Some(id) {
+                rows.extend(run);
+                rows.extend(self.read_pending(id)?);
+                continue;
+            }
+            let (line, shown) = (run[0].0, self.not_utf8[&run[0].0].shown.clone());
+            for (line, _) in &run {
+                self.not_utf8.remove(line);
+            }
+            self.unmatched = Some(Unmatched {
+                line,
+                rows: run.len(),
+                shown,
+                key,
+                next: self.head().map(str::to_string),
+                taken: false,
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Rows whose account id is not UTF-8 could be `id`'s (the row of it being
+    /// read): the reason it is not evaluated. Settled once `id` is the account
+    /// whose rows follow them (`None`: the input has ended).
+    fn unmatched_could_be(&mut self, id: Option<&str>) -> Option<String> {
+        let u = self.unmatched.as_mut()?;
+        let reason = id.filter(|id| u.could_be(id)).map(|_| {
+            u.taken = true;
+            let after = match &u.next {
+                Some(next) => format!("before account `{}`'s rows there", crate::diagnostic::printable(next)),
+                None => "at the end of that file".to_string(),
+            };
+            format!(
+                "`{}` {}: the account id (column `{}`) is not valid UTF-8 (`{}`), so the rows cannot be matched to an account by id; they stand where this account's rows would ({after}) and the id could be this account's, so the row is not evaluated (without them it could be wrong)",
+                self.file,
+                u.lines(),
+                crate::diagnostic::printable(self.header.get(self.key_col).unwrap_or("?")),
+                u.shown,
+            )
+        });
+        if id.is_none() || u.next.as_deref() == id {
+            let u = self.unmatched.take().expect("unmatched rows");
+            if !u.taken {
+                self.unowned.push((u.line, u.shown));
+            }
+        }
+        reason
+    }
+
+    /// Why `id`'s rows `rows` reject its row: a cell that is not UTF-8.
+    fn not_utf8_reason(&mut self, rows: &[(u64, StringRecord)]) -> Option<(String, String)> {
+        if self.not_utf8.is_empty() {
+            return None;
+        }
+        let mut found = None;
+        for (item, (line, _)) in rows.iter().enumerate() {
+            if let Some(bad) = self.not_utf8.remove(line) {
+                if found.is_none() {
+                    let column = self.header.get(bad.col).unwrap_or("?");
+                    let field = match self.nested {
+                        true => self.column_fields[bad.col].clone(),
+                        false => {
+                            self.column_fields[bad.col].replacen("[]", &format!("[{item}]"), 1)
+                        }
+                    };
+                    let what = match bad.key {
+                        Some(_) => format!(
+                            "the account id (column `{}`) of `{}` line {line} is not valid UTF-8 (`{}`); the row stands among this account's rows there, so it is taken as theirs",
+                            crate::diagnostic::printable(column),
+                            self.file,
+                            bad.shown
+                        ),
+                        None => format!(
+                            "column `{}` of `{}` line {line} is not valid UTF-8 (`{}`)",
+                            crate::diagnostic::printable(column),
+                            self.file,
+                            bad.shown
+                        ),
+                    };
+                    found = Some((
+                        field,
+                        format!("{what}: the companion files are read as UTF-8, so the account's row is not evaluated"),
+                    ));
+                }
+            }
+        }
+        found
     }
 
     /// `id`'s rows from `pending` on (none when `pending` is another account's).
@@ -464,7 +685,10 @@ impl CsvSource {
                 "the input is empty (no header row): a CSV extract starts with its header".into(),
             );
         }
-        mapping.bind(&header)?;
+        // Every file's header is checked before the run stops, so that one run names every
+        // missing column.
+        let mut problems: Vec<super::HeaderError> =
+            mapping.bind(&header).err().into_iter().collect();
         let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
         let read: Vec<usize> = mapping.read_lists().collect();
@@ -479,11 +703,18 @@ impl CsvSource {
                 })?
                 .clone();
             if header.is_empty() && reader.is_done() {
-                return Err(format!(
+                problems.push(super::HeaderError::from(format!(
                     "companion `{file}` is empty (no header row): a companion file starts with its header, even when it has no rows"
-                ));
+                )));
+                continue;
             }
-            mapping.bind_list(n, &header, &format!("companion `{file}`"))?;
+            if let Err(e) = mapping.bind_list(n, &header, &format!("companion `{file}`")) {
+                problems.push(e);
+                continue;
+            }
+            if !problems.is_empty() {
+                continue;
+            }
             mapping.read_from(n, &file);
             headers.push(header.clone());
             let mut c = Companion {
@@ -496,9 +727,22 @@ impl CsvSource {
                 done: false,
                 next: ByteRecord::with_capacity(256, header.len() + 2),
                 ahead: Default::default(),
+                not_utf8: HashMap::new(),
+                unmatched: None,
+                unowned: Vec::new(),
+                column_fields: (0..header.len())
+                    .map(|col| mapping.list_field_of_column(n, col, usize::MAX))
+                    .map(|field| field.replace(&format!("[{}]", usize::MAX), "[]"))
+                    .collect(),
+                nested: mapping.lists[n].parent_col.is_some(),
+                list_path: mapping.lists[n].path.clone(),
+                header: header.clone(),
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
+        }
+        if !problems.is_empty() {
+            return Err(super::header_errors(problems));
         }
         Ok(CsvSource {
             lost: vec![Vec::new(); companions.len()],
@@ -547,17 +791,10 @@ impl CsvSource {
 
     /// Why a row with a cell that is not UTF-8 is rejected, naming the column.
     fn not_utf8_reason(&self, row: &ByteRecord, col: usize) -> String {
-        // The bytes that are not UTF-8 shown as `\xFF`, the rest as text.
-        let mut shown = String::new();
-        for chunk in row.get(col).unwrap_or(b"").utf8_chunks() {
-            shown.push_str(&crate::diagnostic::printable(chunk.valid()));
-            for byte in chunk.invalid() {
-                shown.push_str(&format!("\\x{byte:02X}"));
-            }
-        }
         format!(
-            "column `{}` is not valid UTF-8 (`{shown}`): the extract is read as UTF-8, so the row is not evaluated",
+            "column `{}` is not valid UTF-8 (`{}`): the extract is read as UTF-8, so the row is not evaluated",
             crate::diagnostic::printable(self.column_name(col)),
+            shown_bytes(row.get(col).unwrap_or(b"")),
         )
     }
 
@@ -678,6 +915,9 @@ impl RowSource for CsvSource {
             };
             if !more {
                 self.release_unkeyed(None, out)?;
+                for c in &mut self.companions {
+                    c.unmatched_could_be(None);
+                }
                 return Ok(false);
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -728,8 +968,22 @@ impl RowSource for CsvSource {
             // A list not read (`--no-companion`) is empty for every account.
             // A blank id takes the rows keyed by a blank id (none, nearly always).
             let mut lists = vec![Vec::new(); self.lists];
+            let mut companion_reject = None;
             for c in &mut self.companions {
-                lists[c.list] = c.take(&id)?;
+                if !keyed {
+                    lists[c.list] = c.take(&id)?;
+                    continue;
+                }
+                let before = c.unmatched_could_be(Some(&id));
+                lists[c.list] = c.take_in_step(&id)?;
+                let after = c.unmatched_could_be(Some(&id));
+                let found = before
+                    .or(after)
+                    .map(|reason| (format!("account.{}", c.list_path), reason))
+                    .or_else(|| c.not_utf8_reason(&lists[c.list]));
+                if companion_reject.is_none() {
+                    companion_reject = found;
+                }
             }
             if !keyed {
                 // No account to name: held until the next account's row shows
@@ -774,6 +1028,20 @@ impl RowSource for CsvSource {
             };
             let bad_id = rejected.then(|| id.into_owned());
             let raw = match row {
+                Ok(record) if record.len() == self.width && companion_reject.is_some() => {
+                    let (field, reason) = companion_reject.expect("a companion's reject");
+                    Raw::Bad {
+                        id: Some(
+                            record
+                                .get(self.id_col)
+                                .map(trim_cell)
+                                .unwrap_or("")
+                                .to_string(),
+                        ),
+                        field: Some(field),
+                        reason,
+                    }
+                }
                 Err((col, bytes)) => Raw::Bad {
                     id: bad_id,
                     field: self.field_of(col),
@@ -810,6 +1078,13 @@ impl RowSource for CsvSource {
 
     fn finish(&mut self) -> Result<(), BatchError> {
         for c in &self.companions {
+            if let Some((line, shown)) = c.unowned.first() {
+                return Err(BatchError::Input(format!(
+                    "companion `{}` line {line}: the account id (column `{}`) is not valid UTF-8 (`{shown}`), and no account of the input whose rows could stand there has an id it could be, so the rows belong to no row (fix the byte, or the file is not in the input's account order)",
+                    c.file,
+                    crate::diagnostic::printable(c.header.get(c.key_col).unwrap_or("?")),
+                )));
+            }
             if let Some((line, row)) = c
                 .ahead
                 .front()

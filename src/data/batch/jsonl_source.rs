@@ -4,6 +4,9 @@
 
 use std::io::{BufRead, BufReader, Read};
 
+use std::sync::{Arc, OnceLock};
+
+use super::mapping::RequiredField;
 use super::{bytes_text, BatchError, Raw, RowSource, Unit, MAX_RECORD_BYTES};
 
 /// JSON Lines: one whole account per line; blank lines are skipped.
@@ -11,6 +14,28 @@ pub struct JsonlSource {
     reader: BufReader<Box<dyn Read + Send>>,
     line: u64,
     max_record: usize,
+    /// The fields the first part's records are checked for (a CSV extract
+    /// must carry their columns); emptied once checked.
+    expected: Vec<RequiredField>,
+    /// Where the check says which of them no record carried.
+    not_seen: Arc<OnceLock<FieldsNotSeen>>,
+}
+
+/// The fields a CSV extract must have a column for that no record of a JSON
+/// Lines extract's first part carried (not even as null).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct FieldsNotSeen {
+    /// The records looked at: the first part read.
+    pub records: usize,
+    pub fields: Vec<FieldNotSeen>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FieldNotSeen {
+    /// `time_zone`, `pay_plan.scheduled_due`.
+    pub field: String,
+    /// The CSV extract's column (`TIME_ZONE`).
+    pub column: String,
 }
 
 impl JsonlSource {
@@ -19,7 +44,72 @@ impl JsonlSource {
             reader: BufReader::with_capacity(1 << 20, input),
             line: 0,
             max_record: MAX_RECORD_BYTES,
+            expected: Vec::new(),
+            not_seen: Arc::default(),
         }
+    }
+
+    /// Checks the records of the first part read for `expected` fields, and
+    /// sets `not_seen` to those none of them carries (not even as null):
+    /// an extract without them, where a CSV one would stop for want of their
+    /// columns, is warned of. (Not a stop: an exporter may leave out a null
+    /// field, and a field no record of a small book has, `breathing_space_start`
+    /// say, tells nothing.)
+    pub fn expecting(
+        mut self,
+        expected: Vec<RequiredField>,
+        not_seen: Arc<OnceLock<FieldsNotSeen>>,
+    ) -> Self {
+        self.expected = expected;
+        self.not_seen = not_seen;
+        self
+    }
+
+    /// The first part against the expected fields.
+    fn check_fields(&mut self, part: &[Unit]) {
+        let expected = std::mem::take(&mut self.expected);
+        // Per field: `Some(true)` once a record carries it, `Some(false)` while records that
+        // have its record lack it, `None` while no record has its record.
+        let mut carried: Vec<Option<bool>> = vec![None; expected.len()];
+        let mut records = 0;
+        for unit in part {
+            let Raw::Json(text) = &unit.raw else { continue };
+            let Ok(serde_json::Value::Object(record)) = serde_json::from_str(text) else {
+                continue;
+            };
+            records += 1;
+            for (field, carried) in expected.iter().zip(&mut carried) {
+                if *carried != Some(true) {
+                    *carried = carries(&record, &field.keys).or(*carried);
+                }
+            }
+        }
+        if records == 0 {
+            return;
+        }
+        let fields: Vec<FieldNotSeen> = (expected.iter().zip(&carried))
+            .filter(|(_, &carried)| carried == Some(false))
+            .map(|(f, _)| FieldNotSeen {
+                field: f.keys.join("."),
+                column: f.column.clone(),
+            })
+            .collect();
+        if !fields.is_empty() {
+            let _ = self.not_seen.set(FieldsNotSeen { records, fields });
+        }
+    }
+}
+
+/// Whether `record` has the key at `keys` (null too); `None` when it lacks
+/// the record the key is in (an optional record left out: nothing to tell).
+fn carries(record: &serde_json::Map<String, serde_json::Value>, keys: &[String]) -> Option<bool> {
+    match keys {
+        [] => None,
+        [last] => Some(record.contains_key(last)),
+        [first, rest @ ..] => match record.get(first) {
+            Some(serde_json::Value::Object(inner)) => carries(inner, rest),
+            _ => None,
+        },
     }
 }
 
@@ -75,6 +165,16 @@ fn read_line_limited(
 
 impl RowSource for JsonlSource {
     fn next_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
+        let more = self.read_chunk(n, out)?;
+        if !self.expected.is_empty() {
+            self.check_fields(out);
+        }
+        Ok(more)
+    }
+}
+
+impl JsonlSource {
+    fn read_chunk(&mut self, n: usize, out: &mut Vec<Unit>) -> Result<bool, BatchError> {
         let mut buf = Vec::new();
         while out.len() < n {
             let read = read_line_limited(&mut self.reader, &mut buf, self.max_record)

@@ -477,7 +477,7 @@ impl Mapping {
 
     /// Resolves column names against a file's header: the plan's column
     /// indices become header positions. Errors name every missing column.
-    pub fn bind(&mut self, header: &StringRecord) -> Result<(), String> {
+    pub fn bind(&mut self, header: &StringRecord) -> Result<(), HeaderError> {
         let map = bind_columns(&self.columns, &self.absence, "", header, &self.input_shown)?;
         remap(&mut self.fields, &map);
         self.id_col = map[self.id_col];
@@ -487,18 +487,73 @@ impl Mapping {
     /// The field a bound column of the input is mapped to (`account.jurisdiction`),
     /// for a reject about a cell that could not even be read as text.
     pub fn field_of_column(&self, col: usize) -> Option<String> {
-        fn find(fields: &[(String, Source)], col: usize, path: &str) -> Option<String> {
-            fields.iter().find_map(|(name, source)| match source {
-                Source::Column { col: c, .. } if *c == col => Some(format!("{path}.{name}")),
-                Source::Record { fields, .. } => find(fields, col, &format!("{path}.{name}")),
-                _ => None,
-            })
+        field_in(&self.fields, col, "account")
+    }
+
+    /// The field a bound column of list `n`'s companion file is mapped to,
+    /// for a reject about a cell that could not be read as text: with the
+    /// item's index (`account.case.events[2].id`; `[]` in a nested list,
+    /// whose index counts the parent item's rows only), or the list itself
+    /// for a column mapped to no field (the key, the parent id).
+    pub fn list_field_of_column(&self, n: usize, col: usize, item: usize) -> String {
+        let list = &self.lists[n];
+        let items = match list.parent_col {
+            Some(_) => format!("account.{}[]", list.path.replace('.', "[].")),
+            None => format!("account.{}[{item}]", list.path),
+        };
+        match &list.fields[..] {
+            [(_, Source::Column { col: c, .. })] if list.scalar && *c == col => items,
+            fields => {
+                field_in(fields, col, &items).unwrap_or_else(|| format!("account.{}", list.path))
+            }
         }
-        find(&self.fields, col, "account")
+    }
+
+    /// The fields of the extract's own columns (not a companion's) that a CSV
+    /// extract must carry although any account may leave them null (a column
+    /// of an optional field, mapped without `?`: the ones `--no-column` leaves
+    /// out), for a JSON Lines extract to be checked for. Read before binding,
+    /// while column indices name the mapping's columns.
+    pub fn fields_required_as_columns(&self) -> Vec<RequiredField> {
+        fn walk(
+            fields: &[(String, Source)],
+            mapping: &Mapping,
+            keys: &[String],
+            out: &mut Vec<RequiredField>,
+        ) {
+            for (name, source) in fields {
+                let mut keys = keys.to_vec();
+                keys.push(name.clone());
+                match source {
+                    Source::Column { col, .. } => {
+                        let column = &mapping.columns[*col];
+                        let absence = &mapping.absence;
+                        if absence.optional.contains(column)
+                            && !absence.may_be_absent.contains(column)
+                        {
+                            out.push(RequiredField {
+                                keys,
+                                column: column.clone(),
+                            });
+                        }
+                    }
+                    Source::Record { fields, .. } => walk(fields, mapping, &keys, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.fields, self, &[], &mut out);
+        out
     }
 
     /// Binds companion list `n` to its file's header.
-    pub fn bind_list(&mut self, n: usize, header: &StringRecord, file: &str) -> Result<(), String> {
+    pub fn bind_list(
+        &mut self,
+        n: usize,
+        header: &StringRecord,
+        file: &str,
+    ) -> Result<(), HeaderError> {
         let list = &mut self.lists[n];
         let flag_prefix = format!("{}.", list.path);
         let map = bind_columns(&list.columns, &list.absence, &flag_prefix, header, file)?;
@@ -624,6 +679,24 @@ impl Mapping {
     }
 }
 
+/// A field a CSV extract must carry a column for ([`Mapping::fields_required_as_columns`]).
+#[derive(Debug, Clone)]
+pub struct RequiredField {
+    /// Its keys from the account down (`pay_plan`, `scheduled_due`).
+    pub keys: Vec<String>,
+    /// Its column (`TIME_ZONE`).
+    pub column: String,
+}
+
+/// The field `col` is mapped to among `fields`, under `path`.
+fn field_in(fields: &[(String, Source)], col: usize, path: &str) -> Option<String> {
+    fields.iter().find_map(|(name, source)| match source {
+        Source::Column { col: c, .. } if *c == col => Some(format!("{path}.{name}")),
+        Source::Record { fields, .. } => field_in(fields, col, &format!("{path}.{name}")),
+        _ => None,
+    })
+}
+
 /// A column the header lacks is an error, unless the mapping says an older file may lack it
 /// (`field?`) or `--no-column` said this one does: then it reads as an empty cell (past the
 /// row's last column). The error names, for a column of an optional field, the way to run without it.
@@ -633,7 +706,7 @@ fn bind_columns(
     flag_prefix: &str,
     header: &StringRecord,
     file: &str,
-) -> Result<Vec<usize>, String> {
+) -> Result<Vec<usize>, HeaderError> {
     let mut map = Vec::with_capacity(names.len());
     let mut missing = Vec::new();
     let mut optional_missing = Vec::new();
@@ -641,18 +714,18 @@ fn bind_columns(
         let mut at = header.iter().enumerate().filter(|(_, h)| h.trim() == name);
         let first = at.next().map(|(i, _)| i);
         if let (Some(i), Some((j, _))) = (first, at.next()) {
-            return Err(format!(
+            return Err(HeaderError::from(format!(
                 "{file} has the column `{name}` twice (columns {} and {}); rename or remove one",
                 i + 1,
                 j + 1
-            ));
+            )));
         }
         match first {
             Some(i) if absence.not_read.contains(name) => {
-                return Err(format!(
+                return Err(HeaderError::from(format!(
                     "{file} has the column `{name}` (column {}), but --no-column {flag_prefix}{name} says it lacks it; remove --no-column {flag_prefix}{name} so that it is read",
                     i + 1
-                ))
+                )))
             }
             Some(i) => map.push(i),
             None if absence.may_be_absent.contains(name) || absence.not_read.contains(name) => {
@@ -699,7 +772,54 @@ fn bind_columns(
             );
         }
     }
-    Err(message)
+    Err(HeaderError {
+        message,
+        ways_out: optional_missing,
+    })
+}
+
+/// A header the mapping cannot be bound to: the message, and the `--no-column`
+/// flags that would run the file without its missing columns.
+#[derive(Debug)]
+pub struct HeaderError {
+    pub message: String,
+    pub ways_out: Vec<String>,
+}
+
+impl From<String> for HeaderError {
+    fn from(message: String) -> Self {
+        HeaderError {
+            message,
+            ways_out: Vec::new(),
+        }
+    }
+}
+
+impl From<HeaderError> for String {
+    fn from(e: HeaderError) -> String {
+        e.message
+    }
+}
+
+/// Every file's header problems as one message: each file's in turn (a run
+/// stopped at the first would name the next file's only on the next run),
+/// and, when several files lack columns `--no-column` may leave out, the
+/// flags for all of them together.
+pub fn header_errors(errors: Vec<HeaderError>) -> String {
+    let ways_out: Vec<String> = errors.iter().flat_map(|e| e.ways_out.clone()).collect();
+    let files_with_ways_out = errors.iter().filter(|e| !e.ways_out.is_empty()).count();
+    let mut message = errors
+        .into_iter()
+        .map(|e| e.message)
+        .collect::<Vec<_>>()
+        .join("; and ");
+    if files_with_ways_out > 1 {
+        message.push_str(&format!(
+            "; together, an extract without them all runs with {}",
+            ways_out.join(" ")
+        ));
+    }
+    message
 }
 
 fn remap(fields: &mut [(String, Source)], map: &[usize]) {

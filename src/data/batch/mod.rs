@@ -34,12 +34,12 @@ use crate::lang::compile::Plan;
 use crate::policy::Policy;
 pub use csv_source::CsvSource;
 pub use duplicates::RepeatedIds;
-pub use jsonl_source::JsonlSource;
-pub use mapping::{Mapping, MappingError};
+pub use jsonl_source::{FieldNotSeen, FieldsNotSeen, JsonlSource};
+pub use mapping::{header_errors, HeaderError, Mapping, MappingError};
 pub use open_cases::{OpenCases, MAX_CLOSED_SHARE};
 pub use part::{decode_unit, write_actions, write_reject, Decoded, Undecodable};
 pub use run::{pipeline, run};
-pub use summary::{Counts, InputFile, OpenCasesCounts, Summary};
+pub use summary::{not_read_warnings, Counts, InputFile, OpenCasesCounts, Summary};
 
 /// Rows per chunk read, evaluated and written together. Up to four chunks'
 /// rows and output are held at once (about 5 KB a chunk row with the shipped

@@ -147,6 +147,11 @@ pub struct Summary {
     /// for every account (absent when every column was read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns_not_read: Vec<String>,
+    /// JSON Lines: the fields a CSV extract must have a column for that no
+    /// record of the first part carried, not even as null (absent when every
+    /// one was seen, or the rules have no column mapping to tell them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields_not_seen: Option<super::FieldsNotSeen>,
     /// JSON Lines: the fields of the rows the schema does not have, in the
     /// order first met (absent when there are none). Actions and exit codes
     /// are those of the rows without them.
@@ -376,27 +381,12 @@ impl Summary {
                 ));
             }
         }
-        if !self.lists_not_read.is_empty() {
-            let lists: Vec<String> = self
-                .lists_not_read
-                .iter()
-                .map(|l| format!("`{l}`"))
-                .collect();
-            s.push_str(&format!(
-                "warning: {} not read (--no-companion): empty for every account, so the rules that read them saw nothing of the accounts' history (docs/batch.md, \"An extract without the case history\")\n",
-                lists.join(", ")
-            ));
-        }
-        if !self.columns_not_read.is_empty() {
-            let columns: Vec<String> = self
-                .columns_not_read
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect();
-            s.push_str(&format!(
-                "warning: {} not read (--no-column): their fields are null for every account, so the rules that read them saw nothing there: a guard rail did not apply, or failed safe (docs/batch.md, \"The guard rails' columns\")\n",
-                columns.join(", ")
-            ));
+        for warning in not_read_warnings(
+            &self.lists_not_read,
+            &self.columns_not_read,
+            self.fields_not_seen.as_ref(),
+        ) {
+            s.push_str(&format!("warning: {warning}\n"));
         }
         for f in &self.unknown_fields {
             let more = match f.rows {
@@ -425,4 +415,76 @@ impl Summary {
         }
         s
     }
+}
+
+/// What a list left unread (`--no-companion`) costs, per list the shipped
+/// mapping has (docs/batch.md), and where docs/batch.md says so; any other
+/// list, in general terms.
+fn unread_list_cost(list: &str) -> (&'static str, &'static str) {
+    const HISTORY: &str = "\"An extract without the case history\"";
+    const MAPPING: &str = "\"The column mapping (CSV)\"";
+    match list {
+        "case.events" => ("every night books again what an earlier night booked and the case still holds (a callback, a promise's follow-up, a plan offer), and the events earlier nights booked are not put to the guard rails again", HISTORY),
+        "case.contacts" => ("the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen", HISTORY),
+        "case.removed_sas" => ("a service agreement that left the case is removed again, and counts for severance and for the last SA out closing the case", HISTORY),
+        "service_agreements" => ("no account has a service agreement: nothing is decided per SA (its exit, a severance nomination) and the rules that count or sum them see none", MAPPING),
+        "promises" => ("no account has a promise to pay: none is kept, broken or followed up", MAPPING),
+        "promises.payments" => ("no promise has a payment: a promise paid as agreed counts as broken once its day passes", MAPPING),
+        "dispositions" => ("no account has a call outcome: no callback a customer asked for is booked", MAPPING),
+        _ => ("the rules that read it saw none of its items", MAPPING),
+    }
+}
+
+/// The warnings of a run that read some lists or columns from no file
+/// (`--no-companion`, `--no-column`), without `warning: `: one per list,
+/// saying what its absence costs, and one for the columns. The batch's
+/// summary and `diff`'s report both give them.
+pub fn not_read_warnings(
+    lists: &[String],
+    columns: &[String],
+    fields_not_seen: Option<&super::FieldsNotSeen>,
+) -> Vec<String> {
+    let mut warnings: Vec<String> = lists
+        .iter()
+        .map(|list| {
+            let (cost, section) = unread_list_cost(list);
+            format!(
+                "`{}` not read (--no-companion): empty for every account, so {cost} (docs/batch.md, {section})",
+                crate::diagnostic::printable(list),
+            )
+        })
+        .collect();
+    if !columns.is_empty() {
+        let columns: Vec<String> = columns
+            .iter()
+            .map(|c| format!("`{}`", crate::diagnostic::printable(c)))
+            .collect();
+        warnings.push(format!(
+            "{} not read (--no-column): their fields are null for every account, so the rules that read them saw nothing there: a guard rail did not apply, or failed safe (docs/batch.md, \"The guard rails' columns\")",
+            columns.join(", ")
+        ));
+    }
+    if let Some(not_seen) = fields_not_seen {
+        let shown = |f: &dyn Fn(&super::FieldNotSeen) -> &str| {
+            (not_seen.fields.iter())
+                .map(|x| format!("`{}`", crate::diagnostic::printable(f(x))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let one = not_seen.fields.len() == 1;
+        warnings.push(format!(
+            "{} {} in none of the first {} records, not even as null (a CSV extract must have {} column{}, {}, or the run stops): if the extract does not carry {}, {} null for every account and the rules that read {} saw nothing there: a guard rail did not apply, or failed safe; write a value an account does not have as null (`\"{}\": null`) (docs/batch.md, \"Input\")",
+            shown(&|x| x.field.as_str()),
+            if one { "is" } else { "are" },
+            not_seen.records,
+            if one { "its" } else { "their" },
+            if one { "" } else { "s" },
+            shown(&|x| x.column.as_str()),
+            if one { "it" } else { "them" },
+            if one { "it is" } else { "they are" },
+            if one { "it" } else { "them" },
+            not_seen.fields[0].field,
+        ));
+    }
+    warnings
 }
