@@ -1197,3 +1197,65 @@ fn a_link_loop_a_read_only_file_or_a_directory_as_an_output_is_refused_before_th
         assert!(!d.join("a.jsonl").exists(), "{flag}");
     }
 }
+
+/// `generate` writes only files it may replace, refused as the other commands
+/// refuse them, before anything is written: an OUT named for another kind of
+/// file (`accounts.yaml`, exit 64), an output or companion inside the rules
+/// directory (64, as `batch` and `diff`), a symbolic link or a companion that is
+/// not a regular file (2, as `schema` and `man`), a FIFO no process reads (2,
+/// instead of waiting for ever). A FIFO with a reader is a stream.
+#[test]
+fn generate_refuses_its_inputs_links_and_a_fifo_without_a_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::copy_dir(&root().join("rules"), &d.join("rules"));
+    std::fs::create_dir(d.join("samples")).unwrap();
+    std::fs::write(d.join("samples/accounts.yaml"), "accounts: []\n").unwrap();
+    std::fs::write(d.join("samples/accounts.jsonl"), "{}\n").unwrap();
+    std::os::unix::fs::symlink("samples/accounts.jsonl", d.join("link.csv")).unwrap();
+    std::os::unix::fs::symlink("samples/accounts.jsonl", d.join("y.sas.csv")).unwrap();
+    std::fs::create_dir(d.join("z.promises.csv")).unwrap();
+    mkfifo(&d.join("fifo.csv"));
+    // `tree` would read the FIFO: the files that may be harmed, and the names.
+    let state = || (tree(&d.join("rules")), tree(&d.join("samples")), names(d));
+    let before = state();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", "--accounts", "5", "--rules", "rules"];
+        args.extend(extra);
+        arrears_in(d, &args)
+    };
+    let mut seen = String::new();
+    for (out, code) in [
+        (&["rules/entry.yaml"][..], 64),
+        (&["rules/extract.csv"], 64),
+        (&["samples/accounts.yaml"], 64),
+        (&["--format", "jsonl", "x.csv"], 64),
+        (&["link.csv"], 2),
+        (&["y.csv"], 2),
+        (&["z.csv"], 2),
+        (&["fifo.csv"], 2),
+    ] {
+        let o = generate(out);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{out:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{out:?}: {stderr}");
+        seen += &format!("{}\n{stderr}\n", out.join(" "));
+    }
+    assert_snapshot!("generate_refusals", seen);
+    assert!(state() == before, "a refused generate wrote something");
+    // With a reader, OUT as a FIFO is a stream; its companions go beside it.
+    let reader = {
+        let fifo = d.join("fifo.csv");
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let o = generate(&["fifo.csv"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let streamed = reader.join().unwrap();
+    let o = generate(&["file.csv"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_eq!(streamed, std::fs::read(d.join("file.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(d.join("fifo.sas.csv")).unwrap(),
+        std::fs::read(d.join("file.sas.csv")).unwrap()
+    );
+}
