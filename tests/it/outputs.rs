@@ -1259,3 +1259,74 @@ fn generate_refuses_its_inputs_links_and_a_fifo_without_a_reader() {
         std::fs::read(d.join("file.sas.csv")).unwrap()
     );
 }
+
+/// `diff` reads every file of an accounts directory: a report written there
+/// would be read as an account by the next run (exit 64, as inside the rules
+/// directory). An output that is a FIFO no process reads is refused (exit 2)
+/// after a short wait instead of blocking the run, for `diff` as for `batch`.
+#[test]
+fn diff_refuses_an_output_in_its_accounts_directory_and_a_fifo_nobody_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("acc")).unwrap();
+    std::fs::copy(
+        root().join("samples/accounts.yaml"),
+        d.join("acc/accounts.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("acc", d.join("link")).unwrap();
+    mkfifo(&d.join("report.fifo"));
+    let diff = |extra: &[&str]| {
+        let mut args = vec![
+            "diff",
+            "--base",
+            &rules(),
+            "--rules",
+            &rules(),
+            "--as-of",
+            AS_OF,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        arrears_in(d, &args)
+    };
+    let state = || (tree(&d.join("acc")), names(d));
+    let before = state();
+    let mut seen = String::new();
+    for (extra, code) in [
+        (
+            &["--format", "json", "--out", "acc/diff.json", "acc"][..],
+            64,
+        ),
+        (&["--changed", "link/changed.jsonl", "acc"], 64),
+        (&["--rejects", "acc/sub/rejects.jsonl", "./acc/"], 64),
+        (&["--out", "report.fifo", "acc"], 2),
+        (&["--changed", "report.fifo", "acc"], 2),
+    ] {
+        let o = diff(extra);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        assert!(o.stdout.is_empty(), "{extra:?}");
+        seen += &format!("{}\n{stderr}\n", extra.join(" "));
+        assert!(state() == before, "{extra:?} wrote something");
+    }
+    assert_snapshot!("diff_refusals", seen);
+    // Beside the accounts directory, or to a FIFO with a reader, the report is written.
+    let reader = {
+        let fifo = d.join("report.fifo");
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = diff(&["--out", "report.fifo", "acc"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let streamed = reader.join().unwrap();
+    let o = diff(&["--out", "report.txt", "acc"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert_eq!(
+        streamed,
+        std::fs::read_to_string(d.join("report.txt")).unwrap()
+    );
+}
