@@ -243,7 +243,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestFileError> {
         }
     }
     out.sort();
-    out.dedup();
+    // A document named twice (`x ./x`, or in a directory also given) is run once.
+    crate::input::dedup_same_files(&mut out);
     Ok(out)
 }
 
