@@ -328,6 +328,7 @@ impl TestDocument {
             path,
             CODE,
             "docs/testing.md lists the keys of a test document and of a case",
+            "a test document is a mapping that starts with `tests: NAME`, then its `cases` (docs/testing.md)",
         )
         .map_err(|d| vec![d])?;
         let mut problems = Vec::new();

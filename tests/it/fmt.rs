@@ -479,3 +479,45 @@ fn a_file_not_in_utf8_is_reported_at_its_line_and_column() {
     );
     assert_eq!(std::fs::read(tmp.path().join("t.yaml")).unwrap(), bytes);
 }
+
+/// `fmt` on an empty file, one of comments only or an accounts file says it
+/// is not a rule file (exit 3, as a file that does not parse), never
+/// "already formatted", and leaves it as it is.
+#[test]
+fn a_file_that_is_no_rule_file_is_not_already_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.yaml"), "").unwrap();
+    std::fs::write(d.join("comments.toml"), "# nothing yet\n").unwrap();
+    std::fs::copy(
+        root().join("samples/accounts.yaml"),
+        d.join("accounts.yaml"),
+    )
+    .unwrap();
+    let mut seen = String::new();
+    for file in ["empty.yaml", "comments.toml", "accounts.yaml"] {
+        let before = std::fs::read(d.join(file)).unwrap();
+        for check in [false, true] {
+            let mut args = vec!["fmt", file];
+            if check {
+                args.insert(1, "--check");
+            }
+            let o = arrears_in(d, &args);
+            assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+            assert!(
+                stdout(&o).contains("0 already formatted, 1 not formatted"),
+                "{}",
+                stdout(&o)
+            );
+            if !check {
+                seen += &format!("{file}\n{}\n", stderr(&o));
+            }
+        }
+        assert_eq!(
+            std::fs::read(d.join(file)).unwrap(),
+            before,
+            "{file} changed"
+        );
+    }
+    assert_snapshot!("not_a_rule_file", seen);
+}
