@@ -158,7 +158,8 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// An output in a rules directory (a rule file, the mapping, a new file the
 /// next run would read as rules), named directly or through a link to the
-/// directory, is refused by every command that writes files beside its rules.
+/// directory, is refused by every command that writes files beside its rules
+/// (`doc --out` too, a site directory there).
 #[test]
 fn an_output_inside_a_rules_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,6 +205,16 @@ fn an_output_inside_a_rules_directory_is_refused() {
             &diff,
             &["--out", "old/report.yaml", &accounts],
             "--out `old/report.yaml` is inside the rules directory `old`",
+        ),
+        (
+            &["doc", "--rules", "rules", "--no-tests"],
+            &["--out", "rules/site"],
+            "--out `rules/site` is inside the rules directory `rules`",
+        ),
+        (
+            &["doc", "--rules", "rules", "--no-tests"],
+            &["--out", "link"],
+            "--out `link` is inside the rules directory `rules`",
         ),
         (
             &["lint", "rules"],
