@@ -297,7 +297,7 @@ fn assert_exit_status(page: &str, command: Option<&str>) {
         .into_iter()
         .map(|e| (e as u8).to_string())
         .collect();
-    if matches!(command, None | Some("batch" | "diff")) {
+    if matches!(command, None | Some("batch" | "diff" | "generate")) {
         expected.push("129, 130, 143".into());
     }
     assert_eq!(codes, expected, "{command:?}");
