@@ -1341,3 +1341,51 @@ fn diff_refuses_an_output_in_its_accounts_directory_and_a_fifo_nobody_reads() {
         std::fs::read_to_string(d.join("report.txt")).unwrap()
     );
 }
+
+/// `generate` stopped by a signal removes its partial files (all eight of a
+/// CSV extract) and leaves an earlier extract whole, as the batch does.
+#[test]
+fn a_terminated_generate_removes_its_partial_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("x.csv"), "earlier run\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "generate",
+            "--accounts",
+            "1000000000",
+            "--rules",
+            &rules(),
+            "x.csv",
+        ])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partials = || {
+        names(d)
+            .iter()
+            .filter(|n| n.contains("arrears-partial"))
+            .count()
+    };
+    let mut waited = 0;
+    while partials() < 8 {
+        assert!(child.try_wait().unwrap().is_none(), "generate ended early");
+        waited += 1;
+        assert!(waited < 6000, "no partial files appeared: {:?}", names(d));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", common::stderr(&out));
+    assert_eq!(names(d), ["x.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(d.join("x.csv")).unwrap(),
+        "earlier run\n"
+    );
+}
