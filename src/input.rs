@@ -23,6 +23,14 @@ pub enum ReadError {
     TooLarge { path: PathBuf, limit: u64 },
 }
 
+/// Keeps the first of the paths that name one file however they are spelt
+/// (`x`, `./x`, absolute, through `..` or a link), so that a file given twice
+/// is read once; a path that cannot be resolved is kept as written.
+pub fn dedup_same_files(paths: &mut Vec<PathBuf>) {
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
+}
+
 /// What a file that is not a regular file is, in words.
 pub fn kind_of(ft: FileType) -> &'static str {
     if ft.is_dir() {

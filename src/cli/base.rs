@@ -62,6 +62,8 @@ pub fn base_rules(base: &str, rules: &Path) -> Result<BaseRules, String> {
         let parent = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
+            // Only a directory of rules is one (`samples/accounts.yaml`'s is not).
+            .filter(|p| crate::model::load::holds_rule_files(p))
             .map(|p| format!("; the rules directory is probably `{}`", p.display()))
             .unwrap_or_default();
         return Err(format!(

@@ -14,8 +14,8 @@ use super::batch::{
     ExtractArgs, FirstRejects, InFormat,
 };
 use super::output::{
-    is_std, read_files, refuse_inside_rules, refuse_same_files, remove_partials_on_signal,
-    written_files, Output,
+    is_std, read_files, refuse_inside_read_dirs, refuse_inside_rules, refuse_same_files,
+    remove_partials_on_signal, written_files, Output,
 };
 use super::rules::Rules;
 use super::{error_line, parse_date, Exit};
@@ -372,7 +372,7 @@ fn bind_headers(
 }
 
 /// No output may replace an input (the accounts, a companion) or another output,
-/// nor lie in either rules directory.
+/// nor lie in either rules directory or the accounts directory.
 fn refuse_outputs_over_inputs(
     args: &Args,
     base_dir: &std::path::Path,
@@ -394,5 +394,10 @@ fn refuse_outputs_over_inputs(
         ("--rejects", args.rejects.as_deref()),
     ]);
     refuse_same_files(&inputs, &outputs)?;
-    refuse_inside_rules(&[&args.rules, base_dir], &outputs)
+    refuse_inside_rules(&[&args.rules, base_dir], &outputs)?;
+    // An accounts directory is read whole: a report there is an account next time.
+    if args.accounts.is_dir() {
+        refuse_inside_read_dirs(&[(&args.accounts, "accounts")], &outputs)?;
+    }
+    Ok(())
 }

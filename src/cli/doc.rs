@@ -48,6 +48,14 @@ fn days(args: &Args) -> (NaiveDate, NaiveDate) {
 }
 
 pub fn run(args: &Args, out: &mut Out) -> Exit {
+    // As `batch` and `diff` refuse theirs: the next run would walk the site as rules.
+    let site = [super::output::Named {
+        what: "--out".into(),
+        path: &args.out,
+    }];
+    if let Err(message) = super::output::refuse_inside_rules(&[&args.rules], &site) {
+        return super::usage_error(message);
+    }
     let book = match super::rules::Rules::load(&args.rules) {
         Ok(book) => book,
         Err(err) => {

@@ -125,13 +125,13 @@ fn render_page(
             .text([roff::bold((exit as u8).to_string())])
             .text([roff::roman(exit.meaning_for(subcommand))]);
     }
-    if subcommand.is_none_or(|name| name == "batch" || name == "diff") {
+    if subcommand.is_none_or(|name| matches!(name, "batch" | "diff" | "generate")) {
         section
             .control("TP", [])
             .text([roff::bold("129, 130, 143")])
             .text([roff::roman(
-                "batch (or diff) stopped by SIGHUP, SIGINT or SIGTERM: its partial files are removed, no \
-                 output is written and an earlier run's output files are left whole.",
+                "batch (or diff, generate) stopped by SIGHUP, SIGINT or SIGTERM: its partial files are removed, \
+                 no output is written and an earlier run's output files are left whole.",
             )]);
     }
     // Without the string definitions every rendering starts with: the page has them.

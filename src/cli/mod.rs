@@ -42,7 +42,7 @@ pub enum Exit {
     TooManyClosures = 8,
     Usage = 64,
 }
-// `batch` stopped by a signal exits 128 + its number (129, 130, 143): see `output::remove_partials_on_signal`.
+// `batch` (`diff`, `generate`) stopped by a signal exits 128 + its number (129, 130, 143): see `output::remove_partials_on_signal`.
 
 impl Exit {
     pub const ALL: [Exit; 10] = [
@@ -121,7 +121,7 @@ impl Exit {
                 "--check or --diff: some file is not in canonical form."
             }
             (Exit::InvalidRules, Some("fmt")) => {
-                "Some rule file does not parse; it is reported at file:line:col and left alone."
+                "Some rule file does not parse, or a file is no rule file (empty, only comments, a list); it is reported at file:line:col and left alone."
             }
             _ => self.meaning(),
         }
@@ -132,7 +132,9 @@ impl Exit {
         use Exit::*;
         let codes: &[Exit] = match command {
             None => &Exit::ALL,
-            Some("completions" | "man" | "generate" | "schema") => &[Ok, BadInput, Usage],
+            Some("completions" | "man" | "schema") => &[Ok, BadInput, Usage],
+            // Exit 3: a --rules directory without a policy that builds.
+            Some("generate") => &[Ok, BadInput, InvalidRules, Usage],
             Some("doc") => &[Ok, BadInput, InvalidRules, Usage],
             Some("lint") => &[Ok, Findings, BadInput, Usage],
             Some("batch") => &[

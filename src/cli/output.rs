@@ -1,7 +1,8 @@
-//! The files `batch` writes. An output path is refused when it names an input
-//! or another output; a regular file (or a path not yet there) is written to a
-//! partial file beside it and renamed into place only at the end; a device or
-//! FIFO is written directly, and a stream of the process (`-`, `/dev/stdout`,
+//! The files `batch` (and `diff`, `generate`, `schema`, `man`) write. An output
+//! path is refused when it names an input or another output; a regular file (or
+//! a path not yet there) is written to a partial file beside it and renamed into
+//! place only at the end; a device or FIFO is written directly (a FIFO nobody
+//! reads is refused after a short wait), and a stream of the process (`-`, `/dev/stdout`,
 //! `/dev/stderr`, `/dev/fd/N`) through its descriptor, never replaced; a symlink is followed
 //! and its target replaced, so the link stays a link. Partial files are named
 //! `.<target>.arrears-partial-<pid>`, removed on SIGINT/SIGTERM/SIGHUP, and a
@@ -258,7 +259,15 @@ fn canonical_target(path: &Path) -> PathBuf {
 /// next run reads every file there as rules, a mapping or a test document, and
 /// an output named like one would replace it.
 pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), String> {
-    for dir in rules {
+    let dirs: Vec<(&Path, &str)> = rules.iter().map(|dir| (*dir, "rules")).collect();
+    refuse_inside_read_dirs(&dirs, outputs)
+}
+
+/// Refuses an output inside a directory the command reads every file of (or
+/// the directory itself), each given with what its files are read as
+/// (`rules`, `accounts`): the next run would read the output as one of them.
+pub fn refuse_inside_read_dirs(dirs: &[(&Path, &str)], outputs: &[Named]) -> Result<(), String> {
+    for &(dir, read_as) in dirs {
         let Ok(dir_canonical) = dir.canonicalize() else {
             continue;
         };
@@ -269,7 +278,7 @@ pub fn refuse_inside_rules(rules: &[&Path], outputs: &[Named]) -> Result<(), Str
             }
             if canonical_target(output.path).starts_with(&dir_canonical) {
                 return Err(format!(
-                    "{} `{}` is inside the rules directory `{}`; write it outside, as every file there is read as rules",
+                    "{} `{}` is inside the {read_as} directory `{}`; write it outside, as every file there is read as {read_as}",
                     output.what,
                     output.path.display(),
                     dir.display()
@@ -300,20 +309,25 @@ pub fn create_out_dir(dir: &Path) -> Result<(), String> {
 /// target outside the directory replaced, and a FIFO would block the write.
 pub fn refuse_special_in_dir(paths: &[PathBuf]) -> Result<(), String> {
     for path in paths {
-        let Ok(meta) = std::fs::symlink_metadata(path) else {
-            continue;
-        };
-        let kind = match meta.file_type() {
-            t if t.is_symlink() => "a symbolic link",
-            t if t.is_file() => continue,
-            t => crate::input::kind_of(t),
-        };
-        return Err(format!(
-            "`{}` is {kind}; `--out DIR` replaces only regular files there (nothing written)",
-            path.display()
-        ));
+        if let Some(kind) = not_a_regular_file(path) {
+            return Err(format!(
+                "`{}` is {kind}; `--out DIR` replaces only regular files there (nothing written)",
+                path.display()
+            ));
+        }
     }
     Ok(())
+}
+
+/// What `path` is when it exists and is not a regular file (a symbolic link
+/// is one, whatever it leads to): replacing it would write elsewhere or block.
+pub fn not_a_regular_file(path: &Path) -> Option<&'static str> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    match meta.file_type() {
+        t if t.is_symlink() => Some("a symbolic link"),
+        t if t.is_file() => None,
+        t => Some(crate::input::kind_of(t)),
+    }
 }
 
 /// Refuses an output that is a loop of symbolic links (replacing it would
@@ -369,11 +383,7 @@ impl Output {
         refuse_unreplaceable(path)?;
         match std::fs::metadata(&target) {
             Ok(meta) if meta.is_dir() => Err(format!("`{}` is a directory", path.display())),
-            Ok(meta) if !meta.is_file() => OpenOptions::new()
-                .write(true)
-                .open(&target)
-                .map(Output::Direct)
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display())),
+            Ok(meta) if !meta.is_file() => open_direct(path, &target).map(Output::Direct),
             _ => Staged::new(path, target).map(Output::Staged),
         }
     }
@@ -399,10 +409,56 @@ impl Output {
     }
 }
 
-/// The stream a path names (see [`std_fd`]), opened for writing through a
-/// copy of its descriptor; `None` for any other path.
-pub fn open_stream(path: &Path) -> Option<std::io::Result<File>> {
-    std_fd(path).map(dup_fd)
+/// How long a FIFO output waits for its reader (`arrears batch --out p & gzip
+/// < p` may start the reader a moment later) before it is refused.
+const FIFO_READER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A device or FIFO opened for writing as it is. Opening a FIFO no process
+/// reads would block for ever, so it waits [`FIFO_READER_WAIT`] for a reader
+/// and then says so instead.
+fn open_direct(shown: &Path, target: &Path) -> Result<File, String> {
+    let cannot = |e: std::io::Error| format!("cannot write `{}`: {e}", shown.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let is_fifo = std::fs::metadata(target).is_ok_and(|m| m.file_type().is_fifo());
+        if is_fifo {
+            let deadline = std::time::Instant::now() + FIFO_READER_WAIT;
+            let file = loop {
+                match OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(target)
+                {
+                    Ok(file) => break file,
+                    Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                        if std::time::Instant::now() >= deadline {
+                            return Err(format!(
+                                "`{}` is a FIFO (named pipe) that no process reads; start its reader first (nothing written)",
+                                shown.display()
+                            ));
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(cannot(e)),
+                }
+            };
+            // Writes wait for a slow reader, as any pipe's do.
+            use std::os::fd::AsRawFd;
+            // SAFETY: F_GETFL/F_SETFL only read and set the status flags of a descriptor this owns.
+            let cleared = unsafe {
+                let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+                flags >= 0
+                    && libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
+            };
+            return if cleared {
+                Ok(file)
+            } else {
+                Err(cannot(std::io::Error::last_os_error()))
+            };
+        }
+    }
+    OpenOptions::new().write(true).open(target).map_err(cannot)
 }
 
 /// A copy of this process's descriptor `fd`: written through it, the output

@@ -82,8 +82,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         }
     }
     // A timeline named twice (`t.yaml ./t.yaml`, or in a directory also given) runs once.
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
+    crate::input::dedup_same_files(&mut files);
     let mut timelines = Vec::new();
     for file in &files {
         match Timeline::read(file, policy) {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::diagnostic::Diagnostic;
 use crate::lang::syntax::{canonical_cell, canonical_expr, parse_cell, parse_expr, ParseError};
 use crate::model::doc::{Probe, TableDoc};
-use crate::model::load::{format_of, parse};
+use crate::model::load::{format_of, not_a_document, parse};
 use crate::model::spanned::{cell_text_offset, CellText, Format, Spanned};
 use crate::source::{SourceFile, Span};
 
@@ -53,6 +53,22 @@ struct Edit {
 pub fn format(file: &Arc<SourceFile>) -> Result<Formatted, Vec<Diagnostic>> {
     let format = format_of(std::path::Path::new(&file.name)).unwrap_or(Format::Yaml);
     verify::parses(format, file).map_err(|d| vec![*d])?;
+    // Named or found in a directory, an empty file or an accounts list is
+    // not "already formatted": it is no rule file at all.
+    if let Some((why, span)) = not_a_document(format, file) {
+        let code = if span == Span::default() {
+            "empty-file"
+        } else {
+            "unknown-document"
+        };
+        return Err(vec![Diagnostic::error(
+            code,
+            file,
+            span,
+            format!("not a rule file: the file {why}"),
+        )
+        .with_help("a rule file is a mapping that starts with the key naming its document, e.g. `table: entry`")]);
+    }
     // A document that is not a mapping (an accounts list) has no table.
     let probe = parse::<Probe>(format, file).ok();
     let table = match probe.and_then(|p| p.table) {

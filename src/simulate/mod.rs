@@ -154,6 +154,7 @@ impl Timeline {
             path,
             CODE,
             "docs/simulate.md lists the keys of a timeline and of a happening",
+            "a timeline is a mapping that starts with `timeline: NAME`, then `from`, `to` and `account` (docs/simulate.md)",
         )
         .map_err(|d| vec![d])?;
         let error = |span: Span, message: String| Diagnostic::error(CODE, &file, span, message);

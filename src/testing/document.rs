@@ -243,7 +243,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, TestFileError> {
         }
     }
     out.sort();
-    out.dedup();
+    // A document named twice (`x ./x`, or in a directory also given) is run once.
+    crate::input::dedup_same_files(&mut out);
     Ok(out)
 }
 
@@ -327,6 +328,7 @@ impl TestDocument {
             path,
             CODE,
             "docs/testing.md lists the keys of a test document and of a case",
+            "a test document is a mapping that starts with `tests: NAME`, then its `cases` (docs/testing.md)",
         )
         .map_err(|d| vec![d])?;
         let mut problems = Vec::new();

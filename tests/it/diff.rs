@@ -1089,4 +1089,29 @@ fn a_base_that_is_a_file_is_named_as_one() {
             "error: --base `rules/entry.yaml` is a regular file, not a rules directory; the rules directory is probably `rules`\n"
         );
     }
+    // Beside a file in a directory that holds no rules, no directory is hinted.
+    for args in [
+        &[
+            "diff",
+            "--base",
+            "samples/accounts.yaml",
+            "--as-of",
+            AS_OF,
+            "samples/accounts.yaml",
+        ][..],
+        &[
+            "lint",
+            "rules",
+            "--base",
+            "samples/timelines/card_promise_kept.yaml",
+        ][..],
+    ] {
+        let out = arrears(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.ends_with("is a regular file, not a rules directory\n"),
+            "{err}"
+        );
+    }
 }

@@ -3,9 +3,11 @@
 //!
 //! The convention, per block (an HTML comment is invisible when rendered):
 //!
-//! - **A command example**: the block's first line starts with `$ arrears`.
+//! - **A command example**: the block's first line starts with `$ arrears`,
+//!   or with `$ ` and a later line with `$ arrears` (a `mkdir -p` first).
 //!   Each `$ ` line runs with `sh` in a copy of the repository's `rules/` and
-//!   `samples/` (`arrears` is the binary just built), and the lines under it
+//!   `samples/`, which is also `HOME` (`~` never reaches the real one), with
+//!   `arrears` the binary just built, and the lines under it
 //!   are compared with what it prints (standard output, then standard error).
 //!   Without `...` the output must be exactly the lines shown; `...` alone on a
 //!   line (indented or not) stands for any number of lines, and `...` inside a line for any text
@@ -132,6 +134,7 @@ fn run_shell(cwd: &Path, command: &str) -> String {
     let out = Command::new("sh")
         .args(["-c", command])
         .current_dir(cwd)
+        .env("HOME", cwd)
         .env("PATH", path)
         .env("NO_COLOR", "1")
         .output()
@@ -325,7 +328,10 @@ fn every_documented_example_runs_as_written() {
                     .entry((block.file.clone(), name.to_string(), over_rules))
                     .or_default()
                     .push(block);
-            } else if block.text.starts_with("$ arrears") {
+            } else if block.text.starts_with("$ arrears")
+                || (block.text.starts_with("$ ")
+                    && block.text.lines().any(|l| l.starts_with("$ arrears")))
+            {
                 check_commands(&block);
                 commands += 1;
             } else if block.info == "yaml" && block.text.starts_with("tests:") {

@@ -297,7 +297,7 @@ fn assert_exit_status(page: &str, command: Option<&str>) {
         .into_iter()
         .map(|e| (e as u8).to_string())
         .collect();
-    if matches!(command, None | Some("batch" | "diff")) {
+    if matches!(command, None | Some("batch" | "diff" | "generate")) {
         expected.push("129, 130, 143".into());
     }
     assert_eq!(codes, expected, "{command:?}");
@@ -478,4 +478,46 @@ fn a_file_not_in_utf8_is_reported_at_its_line_and_column() {
         "error: t.yaml:3:6: rule file is not valid UTF-8; save the file as UTF-8\n"
     );
     assert_eq!(std::fs::read(tmp.path().join("t.yaml")).unwrap(), bytes);
+}
+
+/// `fmt` on an empty file, one of comments only or an accounts file says it
+/// is not a rule file (exit 3, as a file that does not parse), never
+/// "already formatted", and leaves it as it is.
+#[test]
+fn a_file_that_is_no_rule_file_is_not_already_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.yaml"), "").unwrap();
+    std::fs::write(d.join("comments.toml"), "# nothing yet\n").unwrap();
+    std::fs::copy(
+        root().join("samples/accounts.yaml"),
+        d.join("accounts.yaml"),
+    )
+    .unwrap();
+    let mut seen = String::new();
+    for file in ["empty.yaml", "comments.toml", "accounts.yaml"] {
+        let before = std::fs::read(d.join(file)).unwrap();
+        for check in [false, true] {
+            let mut args = vec!["fmt", file];
+            if check {
+                args.insert(1, "--check");
+            }
+            let o = arrears_in(d, &args);
+            assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+            assert!(
+                stdout(&o).contains("0 already formatted, 1 not formatted"),
+                "{}",
+                stdout(&o)
+            );
+            if !check {
+                seen += &format!("{file}\n{}\n", stderr(&o));
+            }
+        }
+        assert_eq!(
+            std::fs::read(d.join(file)).unwrap(),
+            before,
+            "{file} changed"
+        );
+    }
+    assert_snapshot!("not_a_rule_file", seen);
 }

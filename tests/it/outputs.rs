@@ -158,7 +158,8 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// An output in a rules directory (a rule file, the mapping, a new file the
 /// next run would read as rules), named directly or through a link to the
-/// directory, is refused by every command that writes files beside its rules.
+/// directory, is refused by every command that writes files beside its rules
+/// (`doc --out` too, a site directory there).
 #[test]
 fn an_output_inside_a_rules_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,6 +205,16 @@ fn an_output_inside_a_rules_directory_is_refused() {
             &diff,
             &["--out", "old/report.yaml", &accounts],
             "--out `old/report.yaml` is inside the rules directory `old`",
+        ),
+        (
+            &["doc", "--rules", "rules", "--no-tests"],
+            &["--out", "rules/site"],
+            "--out `rules/site` is inside the rules directory `rules`",
+        ),
+        (
+            &["doc", "--rules", "rules", "--no-tests"],
+            &["--out", "link"],
+            "--out `link` is inside the rules directory `rules`",
         ),
         (
             &["lint", "rules"],
@@ -1196,4 +1207,185 @@ fn a_link_loop_a_read_only_file_or_a_directory_as_an_output_is_refused_before_th
         );
         assert!(!d.join("a.jsonl").exists(), "{flag}");
     }
+}
+
+/// `generate` writes only files it may replace, refused as the other commands
+/// refuse them, before anything is written: an OUT named for another kind of
+/// file (`accounts.yaml`, exit 64), an output or companion inside the rules
+/// directory (64, as `batch` and `diff`), a symbolic link or a companion that is
+/// not a regular file (2, as `schema` and `man`), a FIFO no process reads (2,
+/// instead of waiting for ever). A FIFO with a reader is a stream.
+#[test]
+fn generate_refuses_its_inputs_links_and_a_fifo_without_a_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    common::copy_dir(&root().join("rules"), &d.join("rules"));
+    std::fs::create_dir(d.join("samples")).unwrap();
+    std::fs::write(d.join("samples/accounts.yaml"), "accounts: []\n").unwrap();
+    std::fs::write(d.join("samples/accounts.jsonl"), "{}\n").unwrap();
+    std::os::unix::fs::symlink("samples/accounts.jsonl", d.join("link.csv")).unwrap();
+    std::os::unix::fs::symlink("samples/accounts.jsonl", d.join("y.sas.csv")).unwrap();
+    std::fs::create_dir(d.join("z.promises.csv")).unwrap();
+    mkfifo(&d.join("fifo.csv"));
+    // `tree` would read the FIFO: the files that may be harmed, and the names.
+    let state = || (tree(&d.join("rules")), tree(&d.join("samples")), names(d));
+    let before = state();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["generate", "--accounts", "5", "--rules", "rules"];
+        args.extend(extra);
+        arrears_in(d, &args)
+    };
+    let mut seen = String::new();
+    for (out, code) in [
+        (&["rules/entry.yaml"][..], 64),
+        (&["rules/extract.csv"], 64),
+        (&["samples/accounts.yaml"], 64),
+        (&["--format", "jsonl", "x.csv"], 64),
+        (&["link.csv"], 2),
+        (&["y.csv"], 2),
+        (&["z.csv"], 2),
+        (&["fifo.csv"], 2),
+    ] {
+        let o = generate(out);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{out:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{out:?}: {stderr}");
+        seen += &format!("{}\n{stderr}\n", out.join(" "));
+    }
+    assert_snapshot!("generate_refusals", seen);
+    assert!(state() == before, "a refused generate wrote something");
+    // With a reader, OUT as a FIFO is a stream; its companions go beside it.
+    let reader = {
+        let fifo = d.join("fifo.csv");
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let o = generate(&["fifo.csv"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let streamed = reader.join().unwrap();
+    let o = generate(&["file.csv"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_eq!(streamed, std::fs::read(d.join("file.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(d.join("fifo.sas.csv")).unwrap(),
+        std::fs::read(d.join("file.sas.csv")).unwrap()
+    );
+}
+
+/// `diff` reads every file of an accounts directory: a report written there
+/// would be read as an account by the next run (exit 64, as inside the rules
+/// directory). An output that is a FIFO no process reads is refused (exit 2)
+/// after a short wait instead of blocking the run, for `diff` as for `batch`.
+#[test]
+fn diff_refuses_an_output_in_its_accounts_directory_and_a_fifo_nobody_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("acc")).unwrap();
+    std::fs::copy(
+        root().join("samples/accounts.yaml"),
+        d.join("acc/accounts.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("acc", d.join("link")).unwrap();
+    mkfifo(&d.join("report.fifo"));
+    let diff = |extra: &[&str]| {
+        let mut args = vec![
+            "diff",
+            "--base",
+            &rules(),
+            "--rules",
+            &rules(),
+            "--as-of",
+            AS_OF,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        arrears_in(d, &args)
+    };
+    let state = || (tree(&d.join("acc")), names(d));
+    let before = state();
+    let mut seen = String::new();
+    for (extra, code) in [
+        (
+            &["--format", "json", "--out", "acc/diff.json", "acc"][..],
+            64,
+        ),
+        (&["--changed", "link/changed.jsonl", "acc"], 64),
+        (&["--rejects", "acc/sub/rejects.jsonl", "./acc/"], 64),
+        (&["--out", "report.fifo", "acc"], 2),
+        (&["--changed", "report.fifo", "acc"], 2),
+    ] {
+        let o = diff(extra);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        assert!(o.stdout.is_empty(), "{extra:?}");
+        seen += &format!("{}\n{stderr}\n", extra.join(" "));
+        assert!(state() == before, "{extra:?} wrote something");
+    }
+    assert_snapshot!("diff_refusals", seen);
+    // Beside the accounts directory, or to a FIFO with a reader, the report is written.
+    let reader = {
+        let fifo = d.join("report.fifo");
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = diff(&["--out", "report.fifo", "acc"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let streamed = reader.join().unwrap();
+    let o = diff(&["--out", "report.txt", "acc"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert_eq!(
+        streamed,
+        std::fs::read_to_string(d.join("report.txt")).unwrap()
+    );
+}
+
+/// `generate` stopped by a signal removes its partial files (all eight of a
+/// CSV extract) and leaves an earlier extract whole, as the batch does.
+#[test]
+fn a_terminated_generate_removes_its_partial_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("x.csv"), "earlier run\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args([
+            "generate",
+            "--accounts",
+            "1000000000",
+            "--rules",
+            &rules(),
+            "x.csv",
+        ])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partials = || {
+        names(d)
+            .iter()
+            .filter(|n| n.contains("arrears-partial"))
+            .count()
+    };
+    let mut waited = 0;
+    while partials() < 8 {
+        assert!(child.try_wait().unwrap().is_none(), "generate ended early");
+        waited += 1;
+        assert!(waited < 6000, "no partial files appeared: {:?}", names(d));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", common::stderr(&out));
+    assert_eq!(names(d), ["x.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(d.join("x.csv")).unwrap(),
+        "earlier run\n"
+    );
 }

@@ -305,3 +305,36 @@ fn a_letter_withheld_on_the_day_a_case_opens_goes_out_once_when_traced() {
         "{pending:?}"
     );
 }
+
+/// A timeline or test document that is empty, only comments, or an accounts
+/// file (a list) is said to be that, with what the document starts with,
+/// not "unexpected end of input" or a rule file's first key.
+#[test]
+fn an_empty_file_or_an_accounts_file_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.yaml"), "").unwrap();
+    std::fs::write(d.join("comments.yaml"), "# a timeline, some day\n\n").unwrap();
+    std::fs::copy(
+        root().join("samples/accounts.yaml"),
+        d.join("accounts.yaml"),
+    )
+    .unwrap();
+    let rules = root().join("rules").display().to_string();
+    let mut seen = String::new();
+    for file in ["empty.yaml", "comments.yaml", "accounts.yaml"] {
+        for command in [
+            &["simulate", "--rules", &rules, file][..],
+            &["test", "--rules", &rules, file],
+            &["doc", "--rules", &rules, "--out", "site", "--tests", file],
+        ] {
+            let o = arrears_in(d, command);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{command:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{command:?}: {err}");
+            seen += &format!("{} {file}\n{err}\n", command[0]);
+        }
+    }
+    assert!(!d.join("site").exists(), "doc wrote a site");
+    assert_snapshot!("not_a_timeline", seen);
+}

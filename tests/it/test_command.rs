@@ -2,6 +2,8 @@
 
 use crate::common;
 
+use std::path::Path;
+
 use common::{arrears, stderr, stdout};
 
 const PASSING: &str = "tests/fixtures/test_command/passing.yaml";
@@ -571,4 +573,49 @@ fn lint_checks_timeline_cases_and_accounts_where_written() {
         .map(str::to_string)
         .collect();
     assert_snapshot!("lint_account_values", headers.join("\n"));
+}
+
+/// A test document named twice, spelt `x`, `./x`, absolute or through `..`,
+/// runs once: `test` counts its cases once
+/// and `doc --tests` counts each row's firings once.
+#[test]
+fn a_document_named_twice_however_spelt_runs_once() {
+    let doc = "rules/tests/entry.yaml";
+    let absolute = common::root().join(doc).display().to_string();
+    let summary = |args: &[&str]| {
+        let out = arrears(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        stdout(&out).lines().last().unwrap_or_default().to_string()
+    };
+    let once = summary(&["test", doc]);
+    assert!(once.ends_with("0 failed"), "{once}");
+    let spellings = [
+        doc,
+        "./rules/tests/entry.yaml",
+        &absolute,
+        "rules/../rules/tests/entry.yaml",
+    ];
+    assert_eq!(summary(&[&["test"][..], &spellings].concat()), once);
+    let site = tempfile::tempdir().unwrap();
+    let site_once = site.path().join("once").display().to_string();
+    let site_twice = site.path().join("twice").display().to_string();
+    let doc_site = |out: &str, tests: &[&str]| {
+        let mut args = vec!["doc", "--out", out];
+        for t in tests {
+            args.extend(["--tests", *t]);
+        }
+        summary(&args)
+    };
+    let written = doc_site(&site_once, &[doc]);
+    assert!(
+        written.contains("row coverage from 43 test case(s)"),
+        "{written}"
+    );
+    assert_eq!(
+        doc_site(&site_twice, &spellings).replace(&site_twice, &site_once),
+        written
+    );
+    let page =
+        |dir: &str| std::fs::read_to_string(Path::new(dir).join("table-entry.html")).unwrap();
+    assert_eq!(page(&site_twice), page(&site_once));
 }

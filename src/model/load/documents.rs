@@ -217,7 +217,7 @@ fn load_as(
 /// that lets a well-formed file be parsed once instead of probed first. The
 /// guess is safe because every document type refuses unknown keys, so a file
 /// that parses as the guessed kind has no other kind's key.
-fn guessed_kind(text: &str) -> Option<&'static str> {
+pub(super) fn guessed_kind(text: &str) -> Option<&'static str> {
     let keys = top_level_lines(text);
     let has = |kind: &str| keys.iter().any(|(k, _)| *k == kind);
     if has("tests") || has("mapping") {

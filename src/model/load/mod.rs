@@ -19,7 +19,7 @@ use crate::source::{SourceFile, Span};
 pub(crate) use documents::has_top_level_key;
 pub use documents::{load_text, Broken, RuleDocs};
 pub(crate) use parse::parse;
-pub use parse::{date_cell, date_mistake, read_document};
+pub use parse::{date_cell, date_mistake, not_a_document, read_document};
 pub use parse::{describe_yaml_error, yaml_options, MIN_YAML_NODES};
 
 /// Rule files larger than this are rejected unread: no policy is this big.
@@ -44,6 +44,25 @@ pub enum LoadError {
         "`{dir}` holds more than {MAX_RULE_FILES} rule files; is it really a rules directory?"
     )]
     TooManyFiles { dir: PathBuf },
+}
+
+/// Whether `dir` itself holds a rule file: a regular `.yaml`, `.yml` or
+/// `.toml` file whose top-level keys name one rule document kind (`table:`,
+/// `policy:`...). Only its own files are read, not its subdirectories, so a
+/// hint that asks it (is the parent of a file the rules directory?) stays cheap.
+pub fn holds_rule_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().take(MAX_RULE_FILES).any(|entry| {
+        let path = entry.path();
+        format_of(&path).is_some()
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && read_regular(&path, MAX_RULE_FILE_BYTES)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .is_some_and(|text| documents::guessed_kind(&text).is_some())
+    })
 }
 
 /// Loads every `.yaml`, `.yml` and `.toml` file below `dir`, in path order.

@@ -638,14 +638,50 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
+/// Why a file holds no document of any kind (a rule file, a test document,
+/// a timeline are mappings): it is empty, holds only comments, or is a list,
+/// as an accounts file is; with where to point. `None` for anything else,
+/// a file that does not parse included (its parser says why).
+pub fn not_a_document(format: Format, file: &Arc<SourceFile>) -> Option<(&'static str, Span)> {
+    let text = &file.text;
+    if text.trim().is_empty() {
+        return Some(("is empty", Span::default()));
+    }
+    // The first line that is not blank, a comment or a `---` document start.
+    let mut offset = 0;
+    let mut content = None;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !(trimmed.is_empty() || trimmed.starts_with('#') || trimmed == "---") {
+            content = Some(offset + (line.len() - line.trim_start().len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some(start) = content else {
+        return Some(("holds only comments", Span::default()));
+    };
+    let is_list =
+        format == Format::Yaml && parse::<Vec<serde::de::IgnoredAny>>(format, file).is_ok();
+    is_list.then(|| {
+        (
+            "is a list (as an accounts file is), not a mapping",
+            Span::new(start, start + 1),
+        )
+    })
+}
+
 /// A document that is not a rule file (a test document, a timeline): read
 /// whole within the rule-file limit, parsed as its extension says (YAML
 /// otherwise), an unknown key reported with the keys there are and a `did you
-/// mean`, else `docs` (where the keys are listed). Problems carry `code`.
+/// mean`, else `docs` (where the keys are listed); an empty file or a list
+/// (an accounts file) is said to be one, and `starts` what the document
+/// starts with (`a timeline starts with ...`). Problems carry `code`.
 pub fn read_document<T: DeserializeOwned>(
     path: &std::path::Path,
     code: &'static str,
     docs: &str,
+    starts: &str,
 ) -> Result<(Arc<SourceFile>, T), Diagnostic> {
     let name = path.display().to_string();
     let unreadable = |message: String| {
@@ -667,6 +703,14 @@ pub fn read_document<T: DeserializeOwned>(
         }
     };
     let format = super::format_of(path).unwrap_or(Format::Yaml);
+    if let Some((why, span)) = not_a_document(format, &file) {
+        return Err(Diagnostic::error(
+            code,
+            &file,
+            span,
+            format!("the file {why}; {starts}"),
+        ));
+    }
     let doc = parse(format, &file).map_err(|d| date_not_a_list(unknown_key(*d, code, docs)))?;
     Ok((file, doc))
 }
