@@ -458,9 +458,13 @@ fn apply_one(
 }
 
 /// Records a contact the case system reports, which carries out the earliest
-/// pending event of its channel already due: that event is done, so it is
-/// neither put to the guard rails again nor counted twice. Returns that event.
-pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
+/// pending event of its channel already due (the agent made the call from the
+/// queue): that event is done, so it is neither put to the guard rails again
+/// nor counted twice. An event the rails withheld on the last run
+/// (`withheld`, [`withheld_events`]) is not in the queue: the contact is only
+/// recorded, and the event waits for a run that allows it. Returns the event
+/// carried out.
+pub fn record_contact(case: &mut Case, contact: Contact, withheld: &[String]) -> Option<Event> {
     let carried_out = case
         .events
         .iter_mut()
@@ -468,6 +472,7 @@ pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
             e.status == EventStatus::Pending
                 && e.date <= contact.date
                 && Channel::of_event(&e.event_type) == Some(contact.channel)
+                && !withheld.contains(&e.id)
         })
         .min_by_key(|e| e.date);
     let carried_out = carried_out.map(|event| {
@@ -476,6 +481,23 @@ pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
     });
     case.contacts.push(contact);
     carried_out
+}
+
+/// The pending events a run's guard rails withheld and kept pending (not
+/// `final`): until a later run allows them the case system does not carry
+/// them out, nor may a contact report ([`record_contact`]).
+pub fn withheld_events(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            ActionKind::Withhold {
+                event: Some(event),
+                is_final: false,
+                ..
+            } => Some(event.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What a case system does on `day`: every pending event dated on or before it

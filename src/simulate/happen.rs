@@ -525,12 +525,14 @@ impl<'p> World<'p> {
 
     /// Applies one happening to the account's facts (and a contact, or a
     /// path under `case`, to the case state). A pending event a contact
-    /// carries out is pushed to `done`.
+    /// carries out (none of `withheld`, those the rails hold back) is pushed
+    /// to `done`.
     pub fn apply(
         &self,
         h: &Happening,
         facts: &mut Json,
         mut case: Option<&mut Case>,
+        withheld: &[String],
         done: &mut Vec<Event>,
     ) -> Result<(), String> {
         match &h.kind {
@@ -608,6 +610,7 @@ impl<'p> World<'p> {
                         channel: *channel,
                         outcome: *outcome,
                     },
+                    withheld,
                 );
                 done.extend(carried_out);
                 Ok(())

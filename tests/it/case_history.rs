@@ -207,6 +207,7 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
             channel: Channel::Call,
             outcome: ContactOutcome::NoAnswer,
         },
+        &[],
     );
     let calls: Vec<NaiveDate> = case
         .contacts
