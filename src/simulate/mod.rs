@@ -97,6 +97,9 @@ pub struct Day {
     pub done: Vec<Event>,
     /// The case at the end of the day; `None` when no case is open.
     pub case: Option<Case>,
+    /// The account's contacts at the end of the day (its `contacts` field,
+    /// kept across cases), as the account holds them.
+    pub contacts: Json,
 }
 
 impl Day {
@@ -426,7 +429,13 @@ impl Timeline {
                 };
             case = case::apply(case, &actions, date);
             if let Some(c) = case.as_mut() {
-                done.extend(case::execute_due(c, date));
+                let carried_out = case::execute_due(c, date);
+                for event in &carried_out {
+                    if let Some(contact) = case::contact_made(event, date) {
+                        happen::add_contact(&mut facts, &contact);
+                    }
+                }
+                done.extend(carried_out);
             }
             // One withheld earlier and not judged since (not yet due) is still held back.
             withheld.retain(|id| {
@@ -446,6 +455,10 @@ impl Timeline {
                 fired,
                 done,
                 case: case.clone(),
+                contacts: facts
+                    .get(case::CONTACTS_FIELD)
+                    .cloned()
+                    .unwrap_or(Json::Null),
             });
             let Some(next) = date.succ_opt() else { break };
             date = next;
