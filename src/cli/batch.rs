@@ -44,7 +44,7 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "NAME=PATH")]
     pub companion: Vec<String>,
     /// A mapped list this extract has no companion file for (an older extract): it is
-    /// read as empty for every account, and the summary warns (e.g. `case.contacts`).
+    /// read as empty for every account, and the summary warns (e.g. `contacts`).
     #[arg(long, value_name = "NAME")]
     pub no_companion: Vec<String>,
     /// A mapped column of an optional field this extract lacks (an older extract): the
@@ -623,7 +623,13 @@ pub(super) fn fields_required_as_columns(
 fn list_named(mapping: &Mapping, flag: &str, name: &str) -> Result<usize, String> {
     let lists = || mapping.lists.iter().map(|l| l.path.as_str());
     lists().position(|path| path == name).ok_or_else(|| {
-        let hint = crate::diagnostic::did_you_mean(name, lists())
+        // A list moved into or out of a record keeps its last name (the
+        // case's `case.contacts` became the account's `contacts`).
+        let last = |path: &str| path.rsplit('.').next().unwrap_or(path).to_string();
+        let hint = lists()
+            .find(|path| last(path) == last(name))
+            .map(|path| format!("did you mean `{path}`?"))
+            .or_else(|| crate::diagnostic::did_you_mean(name, lists()))
             .map(|hint| format!("{hint} "))
             .unwrap_or_default();
         format!(

@@ -255,6 +255,7 @@ fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -
             "done": d.done,
             "treatment_complete": ended,
             "case": d.case,
+            "contacts": d.contacts,
         }));
     }
     json!({
@@ -265,6 +266,7 @@ fn json_history(timeline: &Timeline, history: &History, stopped: Option<&str>) -
         "to": timeline.to.to_string(),
         "days": days,
         "case": history.days.last().and_then(|d| d.case.as_ref()),
+        "contacts": history.days.last().map(|d| &d.contacts),
         "stopped": stopped,
     })
 }

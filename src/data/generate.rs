@@ -6,11 +6,12 @@
 //! CSV output matches the shipped mapping `rules/mappings/extract.yaml`: the
 //! main file plus companion files `<stem>.sas.csv`, `<stem>.promises.csv`,
 //! `<stem>.payments.csv`, `<stem>.dispositions.csv`, and the case's history
-//! `<stem>.case_events.csv`, `<stem>.contacts.csv`, `<stem>.removed_sas.csv`,
-//! each in account order. The history is what a case system would hold of
-//! the generated case ([`CaseHistory`]): the template's events dated from the
-//! case's start by the rules' calendar, the contacts they and the agents'
-//! dispositions made, the callbacks booked.
+//! `<stem>.case_events.csv`, `<stem>.removed_sas.csv` with the account's
+//! `<stem>.contacts.csv`, each in account order. The history is what a case
+//! system would hold of the generated case ([`CaseHistory`]): the template's
+//! events dated from the case's start by the rules' calendar, the contacts
+//! they and the agents' dispositions made (the account's contacts: a
+//! generated account without an open case has none), the callbacks booked.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -1020,8 +1021,9 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
             // The fields the CSV mapping reads too, so both formats are the same accounts.
             json!({"category": c.category, "class": c.class, "template": c.template,
                    "start_date": c.start_date.to_string(), "events": h.events,
-                   "contacts": h.contacts, "removed_sas": h.removed_sas}),
+                   "removed_sas": h.removed_sas}),
         );
+        m.insert("contacts".into(), json!(h.contacts));
     }
     m.insert("service_agreements".into(), Json::Array(sas));
     m.insert("promises".into(), Json::Array(promises));

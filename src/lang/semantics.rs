@@ -181,7 +181,7 @@ pub(crate) struct Env<'a> {
 
 /// Items read after the account's own in one of its lists (`path`, a field
 /// path from the account), by every comprehension over that list: the
-/// contacts a run has allowed so far, after the case's contacts, for the
+/// contacts a run has allowed so far, after the account's contacts, for the
 /// guard rails that count them. The account is not copied; a null list
 /// with items added is a list of those items.
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,7 @@
 //! The state of an account's collections case between runs, and how a run's
 //! actions change it. The snapshot carries this state (`account.case`: category,
 //! class, arms, template, start date, the template's events with their status,
-//! contact attempts, service agreements that left the case); [`apply`] turns a
+//! service agreements that left the case); [`apply`] turns a
 //! state and one run's actions into the next state, and [`execute_due`] is what
 //! a case system does on a day: it carries out the events that fell due. One
 //! function each, used by `simulate` and by any case store. Nothing here
@@ -15,16 +15,21 @@ use super::action::{Action, ActionKind};
 /// The fields of the `case` record that are the case's state: [`Case`]'s,
 /// which the policy keeps (a schema declaring them is not declaring fields no
 /// rule reads).
-pub const STATE_FIELDS: [&str; 8] = [
+pub const STATE_FIELDS: [&str; 7] = [
     "category",
     "class",
     "template",
     "start_date",
     "arms",
     "events",
-    "contacts",
     "removed_sas",
 ];
+
+/// The account field that holds the account's contacts, oldest first: a list
+/// of [`Contact`]s, kept across cases (a case closing does not end it), since
+/// the rails that count contacts count them per debt (Reg F's 7 days after a
+/// conversation, 12 CFR 1006.14(b)), not per case.
+pub const CONTACTS_FIELD: &str = "contacts";
 
 /// An open case as the snapshot's `case` record holds it (field names are the
 /// schema's). Lists the schema does not declare are ignored when the account is
@@ -45,9 +50,6 @@ pub struct Case {
     /// events stay, so the case's history is in its state.
     #[serde(default)]
     pub events: Vec<Event>,
-    /// Contact attempts so far, oldest first.
-    #[serde(default)]
-    pub contacts: Vec<Contact>,
     /// Service agreements that left the case (`remove_sa`); the account still
     /// lists them, the case no longer treats them.
     #[serde(default)]
@@ -214,7 +216,6 @@ impl Case {
             start_date,
             arms: Vec::new(),
             events: Vec::new(),
-            contacts: Vec::new(),
             removed_sas: Vec::new(),
         }
     }
@@ -457,10 +458,14 @@ fn apply_one(
     Some(case)
 }
 
-/// Records a contact the case system reports, which carries out the earliest
-/// pending event of its channel already due: that event is done, so it is
-/// neither put to the guard rails again nor counted twice. Returns that event.
-pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
+/// What a contact the case system reports (recorded among the account's
+/// contacts by the caller) carries out: the earliest pending event of its
+/// channel already due (the agent made the call from the queue), now done, so
+/// it is neither put to the guard rails again nor counted twice. An event the
+/// rails withheld on the last run (`withheld`, [`withheld_events`]) is not in
+/// the queue: the contact is only recorded, and the event waits for a run that
+/// allows it. Returns the event carried out.
+pub fn record_contact(case: &mut Case, contact: &Contact, withheld: &[String]) -> Option<Event> {
     let carried_out = case
         .events
         .iter_mut()
@@ -468,21 +473,36 @@ pub fn record_contact(case: &mut Case, contact: Contact) -> Option<Event> {
             e.status == EventStatus::Pending
                 && e.date <= contact.date
                 && Channel::of_event(&e.event_type) == Some(contact.channel)
+                && !withheld.contains(&e.id)
         })
         .min_by_key(|e| e.date);
-    let carried_out = carried_out.map(|event| {
+    carried_out.map(|event| {
         event.status = EventStatus::Done;
         event.clone()
-    });
-    case.contacts.push(contact);
-    carried_out
+    })
+}
+
+/// The pending events a run's guard rails withheld and kept pending (not
+/// `final`): until a later run allows them the case system does not carry
+/// them out, nor may a contact report ([`record_contact`]).
+pub fn withheld_events(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            ActionKind::Withhold {
+                event: Some(event),
+                is_final: false,
+                ..
+            } => Some(event.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What a case system does on `day`: every pending event dated on or before it
-/// is carried out (status `done`), in date order; a contact event records a
-/// contact attempt on `day` (`sent`, or `attempted` for a call, whose result an
-/// agent reports later), whatever day it was booked for. Returns the events
-/// carried out.
+/// is carried out (status `done`), in date order. Returns the events carried
+/// out; a contact event among them is a contact attempt on `day`
+/// ([`contact_made`]).
 pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
     let mut due: Vec<usize> = (0..case.events.len())
         .filter(|&i| case.events[i].status == EventStatus::Pending && case.events[i].date <= day)
@@ -492,18 +512,23 @@ pub fn execute_due(case: &mut Case, day: NaiveDate) -> Vec<Event> {
     for i in due {
         let event = &mut case.events[i];
         event.status = EventStatus::Done;
-        if let Some(channel) = Channel::of_event(&event.event_type) {
-            // Recorded on the day it happened: an overdue event goes out today.
-            case.contacts.push(Contact {
-                date: day,
-                time: event.time.clone(),
-                channel,
-                outcome: channel.outcome_when_carried_out(),
-            });
-        }
         done.push(event.clone());
     }
     done
+}
+
+/// The contact attempt the case system records of `event` carried out on
+/// `day` (`sent`, or `attempted` for a call, whose result an agent reports
+/// later), dated the day it happened whatever day it was booked for (an
+/// overdue event goes out today); `None` for an event that contacts no one.
+pub fn contact_made(event: &Event, day: NaiveDate) -> Option<Contact> {
+    let channel = Channel::of_event(&event.event_type)?;
+    Some(Contact {
+        date: day,
+        time: event.time.clone(),
+        channel,
+        outcome: channel.outcome_when_carried_out(),
+    })
 }
 
 #[cfg(test)]
@@ -599,12 +624,18 @@ mod tests {
         let mut case = apply(None, &opening(), day(2)).unwrap();
         assert_eq!(execute_due(&mut case, day(1)), []);
         let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
-        assert_eq!(ids(execute_due(&mut case, day(2))), ["reminder"]);
+        let reminder = execute_due(&mut case, day(2));
         // The call booked for day 5 goes out on day 6 (a missed night): it is
         // recorded on day 6, the day it was made, for later 7-day counts.
-        assert_eq!(ids(execute_due(&mut case, day(6))), ["first-call"]);
+        let call = execute_due(&mut case, day(6));
+        let contacts: Vec<Contact> = [(&reminder, day(2)), (&call, day(6))]
+            .iter()
+            .flat_map(|(events, on)| events.iter().filter_map(|e| contact_made(e, *on)))
+            .collect();
+        assert_eq!(ids(reminder), ["reminder"]);
+        assert_eq!(ids(call), ["first-call"]);
         assert_eq!(
-            case.contacts,
+            contacts,
             [
                 Contact {
                     date: day(2),
@@ -622,9 +653,12 @@ mod tests {
         );
         // Done events are not carried out twice.
         assert_eq!(execute_due(&mut case, day(6)), []);
-        execute_due(&mut case, day(30));
+        let rest = execute_due(&mut case, day(30));
         assert!(!case.treatment_active(), "every event is done");
-        assert_eq!(case.contacts.len(), 2, "a to-do is not a contact");
+        assert!(
+            rest.iter().all(|e| contact_made(e, day(30)).is_none()),
+            "a to-do or review is not a contact: {rest:?}"
+        );
     }
 
     #[test]
@@ -709,15 +743,18 @@ mod tests {
         assert!(case
             .pending()
             .any(|e| e.id == id && e.event_type == "create_todo"));
-        let contacts = case.contacts.len();
-        execute_due(&mut case, day(3));
+        let done = execute_due(&mut case, day(3));
         assert!(case
             .events
             .iter()
             .any(|e| e.id == id && e.status == EventStatus::Done));
         // Only the day-2 letter: a to-do is not a contact attempt.
-        assert_eq!(case.contacts.len(), contacts + 1);
-        assert_eq!(case.contacts.last().unwrap().channel, Channel::Letter);
+        let contacts: Vec<Channel> = done
+            .iter()
+            .filter_map(|e| contact_made(e, day(3)))
+            .map(|c| c.channel)
+            .collect();
+        assert_eq!(contacts, [Channel::Letter]);
     }
 
     #[test]
@@ -830,7 +867,7 @@ mod tests {
         let json = serde_json::to_value(&case).unwrap();
         assert_eq!(json["events"][0]["type"], "send_letter");
         assert_eq!(json["events"][0]["status"], "done");
-        assert_eq!(json["contacts"][1]["outcome"], "attempted");
+        assert!(json.get("contacts").is_none(), "contacts are the account's");
         let back: Case = serde_json::from_value(json).unwrap();
         assert_eq!(back, case);
     }

@@ -1,8 +1,10 @@
 //! What the outside world does to an account in a timeline: new figures from
 //! the extract (`set`), a new promise or disposition (`add`), a payment, a
 //! contact's outcome (with the day a customer reached asked to be called back:
-//! a call_back disposition). A happening changes the account's facts (or, for a
-//! contact or a path under `case`, the case state: a callback booked by hand); it
+//! a call_back disposition). A happening changes the account's facts (a contact
+//! is one of them: the account's contacts outlive a case), or, for a path under
+//! `case`, the case state (a callback booked by hand), and a contact may carry
+//! out a pending event of the case; it
 //! never changes what the policy decided. Field paths are checked against the
 //! schema, so a misspelt field is
 //! an error, not a silent no-op.
@@ -40,7 +42,7 @@ pub struct HappeningDoc {
     /// A payment: the account's arrears fall by its amount.
     #[serde(default)]
     pub payment: Option<PaymentDoc>,
-    /// A contact's outcome, recorded on the case.
+    /// A contact's outcome, recorded among the account's contacts (with or without an open case).
     #[serde(default)]
     pub contact: Option<ContactDoc>,
     /// Words for the history; alone, a happening may be just a note.
@@ -525,12 +527,14 @@ impl<'p> World<'p> {
 
     /// Applies one happening to the account's facts (and a contact, or a
     /// path under `case`, to the case state). A pending event a contact
-    /// carries out is pushed to `done`.
+    /// carries out (none of `withheld`, those the rails hold back) is pushed
+    /// to `done`.
     pub fn apply(
         &self,
         h: &Happening,
         facts: &mut Json,
         mut case: Option<&mut Case>,
+        withheld: &[String],
         done: &mut Vec<Event>,
     ) -> Result<(), String> {
         match &h.kind {
@@ -595,21 +599,24 @@ impl<'p> World<'p> {
                 promise,
                 sa,
             } => self.pay(h.date, *amount, promise.as_deref(), sa.as_deref(), facts),
+            // Recorded among the account's contacts with or without an open
+            // case: a customer ringing in after it closed still talked about the debt.
             Kind::Contact(channel, outcome, time, callback) => {
-                let case = case.ok_or("a contact, but no case is open")?;
                 if let Some(asked) = callback {
                     self.add_callback(h.date, *asked, facts)?;
                 }
-                let carried_out = crate::policy::case::record_contact(
-                    case,
-                    Contact {
-                        date: h.date,
-                        time: time.clone(),
-                        channel: *channel,
-                        outcome: *outcome,
-                    },
-                );
-                done.extend(carried_out);
+                let contact = Contact {
+                    date: h.date,
+                    time: time.clone(),
+                    channel: *channel,
+                    outcome: *outcome,
+                };
+                add_contact(facts, &contact);
+                if let Some(case) = case {
+                    done.extend(crate::policy::case::record_contact(
+                        case, &contact, withheld,
+                    ));
+                }
                 Ok(())
             }
         }
@@ -882,6 +889,23 @@ fn item_with_id<'j>(
 
 fn hint(help: Option<String>) -> String {
     help.map(|h| format!("; {h}")).unwrap_or_default()
+}
+
+/// Appends `contact` to the account's contacts (`policy::case::CONTACTS_FIELD`),
+/// which outlive a case: the rails count them per debt.
+pub fn add_contact(facts: &mut Json, contact: &Contact) {
+    let Some(account) = facts.as_object_mut() else {
+        return;
+    };
+    let list = account
+        .entry(crate::policy::case::CONTACTS_FIELD)
+        .or_insert(Json::Null);
+    if !list.is_array() {
+        *list = Json::Array(Vec::new());
+    }
+    if let (Json::Array(items), Ok(item)) = (list, serde_json::to_value(contact)) {
+        items.push(item);
+    }
 }
 
 #[cfg(test)]

@@ -97,6 +97,9 @@ pub struct Day {
     pub done: Vec<Event>,
     /// The case at the end of the day; `None` when no case is open.
     pub case: Option<Case>,
+    /// The account's contacts at the end of the day (its `contacts` field,
+    /// kept across cases), as the account holds them.
+    pub contacts: Json,
 }
 
 impl Day {
@@ -379,6 +382,9 @@ impl Timeline {
         let world = happen::World::new(policy, self.ages.as_deref());
         let mut pending = self.happenings.iter().peekable();
         let mut date = self.from;
+        // The events the rails hold back (withheld on their last judgement,
+        // still pending): a contact report does not carry them out.
+        let mut withheld: Vec<String> = Vec::new();
         while date <= self.to {
             if date > self.from {
                 world.age(&mut facts);
@@ -391,7 +397,7 @@ impl Timeline {
             let mut done = Vec::new();
             while let Some(h) = pending.next_if(|h| h.date == date) {
                 let decoded = world
-                    .apply(h, &mut facts, case.as_mut(), &mut done)
+                    .apply(h, &mut facts, case.as_mut(), &withheld, &mut done)
                     .and_then(|()| self.decode(schema, &facts, &case));
                 match decoded {
                     Ok(v) => value = Some(v),
@@ -424,7 +430,23 @@ impl Timeline {
                 };
             case = case::apply(case, &actions, date);
             if let Some(c) = case.as_mut() {
-                done.extend(case::execute_due(c, date));
+                let carried_out = case::execute_due(c, date);
+                for event in &carried_out {
+                    if let Some(contact) = case::contact_made(event, date) {
+                        happen::add_contact(&mut facts, &contact);
+                    }
+                }
+                done.extend(carried_out);
+            }
+            // One withheld earlier and not judged since (not yet due) is still held back.
+            withheld.retain(|id| {
+                case.as_ref()
+                    .is_some_and(|c| c.pending().any(|e| e.id == *id))
+            });
+            for id in case::withheld_events(&actions) {
+                if !withheld.contains(&id) {
+                    withheld.push(id);
+                }
             }
             history.days.push(Day {
                 date,
@@ -434,6 +456,10 @@ impl Timeline {
                 fired,
                 done,
                 case: case.clone(),
+                contacts: facts
+                    .get(case::CONTACTS_FIELD)
+                    .cloned()
+                    .unwrap_or(Json::Null),
             });
             let Some(next) = date.succ_opt() else { break };
             date = next;

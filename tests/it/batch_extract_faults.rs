@@ -298,7 +298,7 @@ fn a_device_a_directory_or_an_empty_csv_is_named_for_what_it_is() {
         ("promises.payments", "payments"),
         ("dispositions", "dispositions"),
         ("case.events", "case_events"),
-        ("case.contacts", "contacts"),
+        ("contacts", "contacts"),
         ("case.removed_sas", "removed_sas"),
     ];
     let companions: Vec<String> = lists

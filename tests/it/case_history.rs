@@ -1,10 +1,11 @@
 //! The nightly CSV batch sees the case's history: the case system exports
-//! each open case's events and contacts as companion files
-//! (`{stem}.case_events.csv`, `{stem}.contacts.csv`), so what one night
-//! booked is not booked again the next, and call limits count the calls
-//! already made. The test plays the case system: it applies each night's
-//! actions to the case state (`policy::case::apply`, `execute_due`) and
-//! exports the state as the next night's companions.
+//! each open case's events (`{stem}.case_events.csv`) and each account's
+//! contacts, with or without an open case (`{stem}.contacts.csv`), so what
+//! one night booked is not booked again the next, and call limits count the
+//! calls already made, those of a case since closed too. The test plays the
+//! case system: it applies each night's actions to the case state
+//! (`policy::case::apply`, `execute_due`), records the contacts made, and
+//! exports both as the next night's companions.
 
 use std::path::Path;
 
@@ -22,7 +23,7 @@ fn day(text: &str) -> NaiveDate {
 
 /// The account: a Massachusetts card in arrears whose customer phoned in on
 /// 19 Nov (no outbound contact) and asked to be called back on Monday 23 Nov.
-fn account(case: Option<&Case>) -> Json {
+fn account(case: Option<&Case>, contacts: &[Contact]) -> Json {
     let mut account = json!({
         "id": "MA1", "customer_class": "residential", "jurisdiction": "MA", "product": "card",
         "days_past_due": 7, "arrears": "212.00", "balance": "6480.12", "credit_limit": "8000.00",
@@ -36,12 +37,13 @@ fn account(case: Option<&Case>) -> Json {
     if let Some(case) = case {
         account["case"] = serde_json::to_value(case).unwrap();
     }
+    account["contacts"] = serde_json::to_value(contacts).unwrap();
     account
 }
 
 /// The account as the nightly extract: its row (case columns from `case`),
-/// its disposition, and the case's events, contacts and removed SAs.
-fn export(dir: &Path, case: Option<&Case>) -> std::path::PathBuf {
+/// its disposition and contacts, and the case's events and removed SAs.
+fn export(dir: &Path, case: Option<&Case>, contacts: &[Contact]) -> std::path::PathBuf {
     let columns = match case {
         Some(c) => format!(
             "{},{},{},,{}",
@@ -62,6 +64,17 @@ fn export(dir: &Path, case: Option<&Case>) -> std::path::PathBuf {
          MA1,2026-11-19,contacted,call_back,none,2026-11-23\n",
     )
     .unwrap();
+    let mut rows = "ACCT_NO,CONTACT_DATE,CONTACT_TIME,CHANNEL,OUTCOME\n".to_string();
+    for c in contacts {
+        rows.push_str(&format!(
+            "MA1,{},{},{},{}\n",
+            c.date,
+            c.time.as_deref().unwrap_or_default(),
+            c.channel.name(),
+            c.outcome.name()
+        ));
+    }
+    std::fs::write(dir.join("small.contacts.csv"), rows).unwrap();
     let Some(case) = case else {
         return input;
     };
@@ -78,17 +91,6 @@ fn export(dir: &Path, case: Option<&Case>) -> std::path::PathBuf {
         ));
     }
     std::fs::write(dir.join("small.case_events.csv"), events).unwrap();
-    let mut contacts = "ACCT_NO,CONTACT_DATE,CONTACT_TIME,CHANNEL,OUTCOME\n".to_string();
-    for c in &case.contacts {
-        contacts.push_str(&format!(
-            "MA1,{},{},{},{}\n",
-            c.date,
-            c.time.as_deref().unwrap_or_default(),
-            c.channel.name(),
-            c.outcome.name()
-        ));
-    }
-    std::fs::write(dir.join("small.contacts.csv"), contacts).unwrap();
     let mut removed = "ACCT_NO,SA_ID\n".to_string();
     for sa in &case.removed_sas {
         removed.push_str(&format!("MA1,{sa}\n"));
@@ -100,20 +102,27 @@ fn export(dir: &Path, case: Option<&Case>) -> std::path::PathBuf {
 /// One night: the batch over the exported extract, and the case state after
 /// it as the case system keeps it: the run's actions applied (the policy's
 /// own actions for the account, checked equal to what the batch wrote), then
-/// the day's due events carried out.
-fn night(dir: &Path, as_of: &str, case: Option<Case>) -> (Vec<Json>, Option<Case>) {
+/// the day's due events carried out, their contacts added to `contacts`.
+fn night(
+    dir: &Path,
+    as_of: &str,
+    case: Option<Case>,
+    contacts: &mut Vec<Contact>,
+) -> (Vec<Json>, Option<Case>) {
     let night_dir = dir.join(as_of);
     std::fs::create_dir_all(&night_dir).unwrap();
-    let input = export(&night_dir, case.as_ref());
+    let input = export(&night_dir, case.as_ref(), contacts);
     let o = batch_on(as_of, &input, &night_dir, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let written = json_lines(&night_dir.join("actions.jsonl"));
 
     let rules = arrears::policy::Rulebook::load(&common::root().join("rules")).unwrap();
     let policy = rules.on(day(as_of)).policy.as_ref().unwrap();
-    let decoded =
-        arrears::data::snapshot::decode_account(policy.plan.schema(), &account(case.as_ref()))
-            .unwrap();
+    let decoded = arrears::data::snapshot::decode_account(
+        policy.plan.schema(),
+        &account(case.as_ref(), contacts),
+    )
+    .unwrap();
     let run = arrears::policy::run_needed(policy, &decoded, day(as_of)).unwrap();
     let made: Vec<Json> = run
         .actions
@@ -137,9 +146,17 @@ fn night(dir: &Path, as_of: &str, case: Option<Case>) -> (Vec<Json>, Option<Case
 
     let mut case = case::apply(case, &run.actions, day(as_of));
     if let Some(case) = &mut case {
-        case::execute_due(case, day(as_of));
+        carry_out(case, day(as_of), contacts);
     }
     (written, case)
+}
+
+/// What the case system does on `on`: the due events carried out, each
+/// contact among them recorded in the account's `contacts`.
+fn carry_out(case: &mut Case, on: NaiveDate, contacts: &mut Vec<Contact>) {
+    for event in case::execute_due(case, on) {
+        contacts.extend(case::contact_made(&event, on));
+    }
 }
 
 /// `arrears batch` of the shipped rules on `as_of`, its outputs in `dir`.
@@ -177,7 +194,8 @@ fn kinds(actions: &[Json]) -> Vec<String> {
 fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (opened, case) = night(d, "2026-11-19", None);
+    let mut contacts = Vec::new();
+    let (opened, case) = night(d, "2026-11-19", None, &mut contacts);
     let mut case = case.expect("night 0 opens the case");
     assert!(
         kinds(&opened).contains(&r#""schedule_event" first-call "2026-11-24""#.to_string()),
@@ -186,10 +204,10 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
     );
     assert_eq!(case.template.as_deref(), Some("card_early_std"));
     for date in ["2026-11-20", "2026-11-21", "2026-11-22"] {
-        case::execute_due(&mut case, day(date));
+        carry_out(&mut case, day(date), &mut contacts);
     }
 
-    let (night_1, case) = night(d, "2026-11-23", Some(case));
+    let (night_1, case) = night(d, "2026-11-23", Some(case), &mut contacts);
     let booked = r#""schedule_event" callback-2026-11-19 "2026-11-23""#.to_string();
     assert!(kinds(&night_1).contains(&booked), "{:?}", kinds(&night_1));
     // The first call (24 Nov) is the second in its seven days tonight: allowed.
@@ -199,24 +217,22 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
         kinds(&night_1)
     );
     let mut case = case.unwrap();
-    case::record_contact(
-        &mut case,
-        Contact {
-            date: day("2026-11-23"),
-            time: Some("17:40".into()),
-            channel: Channel::Call,
-            outcome: ContactOutcome::NoAnswer,
-        },
-    );
-    let calls: Vec<NaiveDate> = case
-        .contacts
+    let evening_call = Contact {
+        date: day("2026-11-23"),
+        time: Some("17:40".into()),
+        channel: Channel::Call,
+        outcome: ContactOutcome::NoAnswer,
+    };
+    case::record_contact(&mut case, &evening_call, &[]);
+    contacts.push(evening_call);
+    let calls: Vec<NaiveDate> = contacts
         .iter()
         .filter(|c| c.channel == Channel::Call)
         .map(|c| c.date)
         .collect();
     assert_eq!(calls, [day("2026-11-23"), day("2026-11-23")]);
 
-    let (night_2, case) = night(d, "2026-11-24", Some(case));
+    let (night_2, case) = night(d, "2026-11-24", Some(case), &mut contacts);
     assert!(
         !night_2.iter().any(|a| a["event"] == "callback-2026-11-19"),
         "booked once: {night_2:?}"
@@ -250,6 +266,37 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
     assert!(s.get("lists_not_read").is_none());
 }
 
+/// The customer was reached on 18 Nov while an earlier case was open; it
+/// closed, and tonight (19 Nov) a new case opens. The contacts are the
+/// account's, exported with no case open, so Reg F's 7 days after the
+/// conversation still hold: the new case's first call, due 24 Nov, waits for
+/// the 25th (12 CFR 1006.14(b)(2)(ii) counts per debt, not per case).
+#[test]
+fn a_conversation_before_a_case_closed_keeps_the_next_cases_first_call_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut contacts = vec![Contact {
+        date: day("2026-11-18"),
+        time: Some("10:15".into()),
+        channel: Channel::Call,
+        outcome: ContactOutcome::Reached,
+    }];
+    let (opened, case) = night(dir.path(), "2026-11-19", None, &mut contacts);
+    assert!(
+        case.is_some(),
+        "the night opens a case: {:?}",
+        kinds(&opened)
+    );
+    let postponed: Vec<&Json> = opened.iter().filter(|a| a["type"] == "postpone").collect();
+    assert_eq!(postponed.len(), 1, "{:?}", kinds(&opened));
+    assert_eq!(postponed[0]["event"], "first-call");
+    assert_eq!(postponed[0]["from"], "2026-11-24");
+    assert_eq!(postponed[0]["to"], "2026-11-25");
+    assert_eq!(
+        postponed[0]["rules"],
+        json!(["guard:reg_f/after_conversation"])
+    );
+}
+
 /// The second night read without the history (an extract cut before the
 /// companions existed, run with `--no-companion`): the callback the case
 /// system made yesterday is booked again, and the run says what it did not read.
@@ -262,7 +309,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         template: Some("card_early_std".into()),
         ..Case::new("arrears".into(), day("2026-11-19"))
     };
-    let input = export(d, Some(&case));
+    let input = export(d, Some(&case), &[]);
     for file in ["case_events", "contacts", "removed_sas"] {
         std::fs::remove_file(d.join(format!("small.{file}.csv"))).unwrap();
     }
@@ -277,7 +324,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
     );
     // Every missing file in the one run, each with its way out, on one line.
     for (file, list) in [
-        ("contacts", "case.contacts"),
+        ("contacts", "contacts"),
         ("removed_sas", "case.removed_sas"),
     ] {
         assert!(
@@ -297,7 +344,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
             "--no-companion",
             "case.events",
             "--no-companion",
-            "case.contacts",
+            "contacts",
             "--no-companion",
             "case.removed_sas",
         ],
@@ -310,14 +357,14 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         warnings,
         [
             "warning: `case.events` not read (--no-companion): empty for every account, so every night books again what an earlier night booked and the case still holds (a callback, a promise's follow-up, a plan offer), and the events earlier nights booked are not put to the guard rails again (docs/batch.md, \"An extract without the case history\")",
-            "warning: `case.contacts` not read (--no-companion): empty for every account, so the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen (docs/batch.md, \"An extract without the case history\")",
+            "warning: `contacts` not read (--no-companion): empty for every account, so the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen (docs/batch.md, \"An extract without the case history\")",
             "warning: `case.removed_sas` not read (--no-companion): empty for every account, so a service agreement that left the case is removed again, and counts for severance and for the last SA out closing the case (docs/batch.md, \"An extract without the case history\")",
         ],
         "{err}"
     );
     assert_eq!(
         summary(d)["lists_not_read"],
-        json!(["case.events", "case.contacts", "case.removed_sas"])
+        json!(["case.events", "contacts", "case.removed_sas"])
     );
     let actions = std::fs::read_to_string(d.join("actions.jsonl")).unwrap();
     assert!(
@@ -336,7 +383,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
             "--no-companion",
             "case.events",
             "--no-companion",
-            "case.contacts",
+            "contacts",
             "--no-companion",
             "case.removed_sas",
         ],

@@ -455,7 +455,7 @@ fn an_unknown_list_or_mapping_name_is_usage_naming_those_there_are() {
         .concat();
         arrears_in(d, &args)
     };
-    let lists = "it has: service_agreements, promises, promises.payments, dispositions, case.events, case.contacts, case.removed_sas)";
+    let lists = "it has: service_agreements, promises, promises.payments, dispositions, case.events, contacts, case.removed_sas)";
     let out = batch(&["--companion", "sas=x.sas.csv"]);
     one_line_error(
         &out,
@@ -463,14 +463,14 @@ fn an_unknown_list_or_mapping_name_is_usage_naming_those_there_are() {
         "--companion `sas`: the mapping has no list of that name (",
     );
     one_line_error(&out, 64, lists);
-    let out = batch(&["--no-companion", "case.contact"]);
+    let out = batch(&["--no-companion", "contact"]);
     one_line_error(
         &out,
         64,
-        "--no-companion `case.contact`: the mapping has no list of that name (did you mean `case.contacts`? it has:",
+        "--no-companion `contact`: the mapping has no list of that name (did you mean `contacts`? it has:",
     );
-    let out = batch(&["--companion", "case.contact=x.contacts.csv"]);
-    one_line_error(&out, 64, "(did you mean `case.contacts`? ");
+    let out = batch(&["--companion", "case.contacts=x.contacts.csv"]);
+    one_line_error(&out, 64, "(did you mean `contacts`? ");
     let out = batch(&["--mapping", "extract-v2"]);
     one_line_error(&out, 64, "--mapping `extract-v2`: `");
     one_line_error(

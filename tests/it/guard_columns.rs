@@ -358,17 +358,17 @@ fn diff_against_a_base_without_the_columns() {
     // The report says what was not read, as the batch's summary does, in every form.
     let columns_warning = "warning: `BS_CRISIS`, `BS_CRISIS_END`, `BS_START`, `DISPUTE_DATE`, `DISPUTE_VERIFIED`, `FORECAST_HIGH_F`, `FORECAST_LOW_F`, `TIME_ZONE`, `VALIDATION_DATE`, `service_agreements.SPACE_HEATING` not read (--no-column): their fields are null for every account";
     assert!(out.contains(columns_warning), "{out}");
-    let no_contacts = [&ALL_COLUMNS[..], &["--no-companion", "case.contacts"]].concat();
+    let no_contacts = [&ALL_COLUMNS[..], &["--no-companion", "contacts"]].concat();
     let o = diff(&input, &no_contacts);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("warning: `case.contacts` not read (--no-companion): empty for every account, so the contact limits count only the contacts this run proposes")
+        out.contains("warning: `contacts` not read (--no-companion): empty for every account, so the contact limits count only the contacts this run proposes")
             && out.contains(columns_warning),
         "{out}"
     );
     let o = diff(&input, &[&no_contacts[..], &["--format", "json"]].concat());
     let report: Json = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(report["lists_not_read"], json!(["case.contacts"]));
+    assert_eq!(report["lists_not_read"], json!(["contacts"]));
     assert_eq!(
         report["columns_not_read"].as_array().unwrap().len(),
         10,
@@ -377,7 +377,7 @@ fn diff_against_a_base_without_the_columns() {
     let o = diff(&input, &[&no_contacts[..], &["--format", "html"]].concat());
     let page = String::from_utf8_lossy(&o.stdout);
     assert!(
-        page.contains("<p class=\"warning\">Warning: `case.contacts` not read (--no-companion)")
+        page.contains("<p class=\"warning\">Warning: `contacts` not read (--no-companion)")
             && page.contains("<p class=\"warning\">Warning: `BS_CRISIS`, "),
         "{page}"
     );

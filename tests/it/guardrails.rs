@@ -512,7 +512,7 @@ fn weakening_reg_f_seven_in_seven_violates_its_invariant_with_a_real_call() {
     );
     let account: serde_json::Value =
         serde_json::from_str(&message[message.find('{').unwrap()..]).unwrap();
-    let calls = account["case"]["contacts"]
+    let calls = account["contacts"]
         .as_array()
         .unwrap()
         .iter()
@@ -842,7 +842,7 @@ fn a_case_time_that_is_not_hh_mm_is_refused_naming_the_field() {
     let rules = rules.to_str().unwrap();
     let case = |time: &str| {
         format!(
-            "{CARD_7DPD}  case:\n    category: arrears\n    class: card_early\n    template: card_early_std\n    start_date: 2026-11-17\n    contacts: []\n    events:\n      - {{ id: first-call, type: call, date: 2026-11-22, time: \"{time}\", status: pending }}\n"
+            "{CARD_7DPD}  case:\n    category: arrears\n    class: card_early\n    template: card_early_std\n    start_date: 2026-11-17\n    events:\n      - {{ id: first-call, type: call, date: 2026-11-22, time: \"{time}\", status: pending }}\n"
         )
     };
     for (time, valid) in [
@@ -865,7 +865,7 @@ fn a_case_time_that_is_not_hh_mm_is_refused_naming_the_field() {
             ],
         );
         let text = stdout(&out);
-        let error = format!("  error: `account.case.events[0].time`: expected a time of day HH:MM (00:00 to 23:59), found `{time}` (accounts.yaml:30:");
+        let error = format!("  error: `account.case.events[0].time`: expected a time of day HH:MM (00:00 to 23:59), found `{time}` (accounts.yaml:29:");
         assert_eq!(text.contains(&error), !valid, "{time}: {text}");
         assert_eq!(
             out.status.code(),

@@ -552,7 +552,7 @@ fn a_companion_from_a_fifo_or_a_process_substitution_is_streamed() {
         .current_dir(d)
         .arg("-c")
         .arg(format!(
-            "{} batch --rules {} --as-of {AS_OF} --out substituted.jsonl --companion case.contacts=<(cat x.contacts.csv) x.csv",
+            "{} batch --rules {} --as-of {AS_OF} --out substituted.jsonl --companion contacts=<(cat x.contacts.csv) x.csv",
             env!("CARGO_BIN_EXE_arrears"),
             rules()
         ))

@@ -30,7 +30,7 @@ fn every_shipped_timeline_history_is_its_snapshot() {
     }
 }
 
-/// A call carried out after its date is recorded among the case's contacts on
+/// A call carried out after its date is recorded among the account's contacts on
 /// the day it went out, not the day it was booked for, so later 7-day counts
 /// use the right window.
 #[test]
@@ -50,7 +50,7 @@ fn an_overdue_call_is_recorded_on_the_day_it_went_out() {
         day["done"][0]["date"], "2026-11-13",
         "the event keeps its booked date"
     );
-    let contacts = days.last().unwrap()["case"]["contacts"].as_array().unwrap();
+    let contacts = days.last().unwrap()["contacts"].as_array().unwrap();
     let calls: Vec<&str> = contacts
         .iter()
         .filter(|c| c["channel"] == "call" && c["outcome"] == "attempted")

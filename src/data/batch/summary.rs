@@ -425,7 +425,7 @@ fn unread_list_cost(list: &str) -> (&'static str, &'static str) {
     const MAPPING: &str = "\"The column mapping (CSV)\"";
     match list {
         "case.events" => ("every night books again what an earlier night booked and the case still holds (a callback, a promise's follow-up, a plan offer), and the events earlier nights booked are not put to the guard rails again", HISTORY),
-        "case.contacts" => ("the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen", HISTORY),
+        "contacts" => ("the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen", HISTORY),
         "case.removed_sas" => ("a service agreement that left the case is removed again, and counts for severance and for the last SA out closing the case", HISTORY),
         "service_agreements" => ("no account has a service agreement: nothing is decided per SA (its exit, a severance nomination) and the rules that count or sum them see none", MAPPING),
         "promises" => ("no account has a promise to pay: none is kept, broken or followed up", MAPPING),

@@ -176,7 +176,7 @@ pub const CODES: &[CodeDoc] = &[
         "Output values are type-checked against it.", "  bucket: bucket_enum"),
     code!("unknown-variant", "error", "An enum variant that the enum does not declare.",
         "Enum cells and outputs are checked against the schema.", "customer_class: residental"),
-    code!("unmapped-guard-field", "warning", "A column mapping (`mapping:` document) fills a field a guard rail reads from no column and no companion file (`time_zone`, `breathing_space_start`, a service agreement's `space_heating`, `case.contacts`), or from a column mapped `field?`, which an extract may lack without a word.",
+    code!("unmapped-guard-field", "warning", "A column mapping (`mapping:` document) fills a field a guard rail reads from no column and no companion file (`time_zone`, `breathing_space_start`, a service agreement's `space_heating`, `contacts`), or from a column mapped `field?`, which an extract may lack without a word.",
         "A batch read with that mapping gives every account a null there, so the rail never applies in the nightly run while `dry-run` and `simulate`, which read whole accounts, apply it. Map a column to the field; the shipped `extract-v1` maps every field the shipped rails read.",
         "  # TIME_ZONE: time_zone   # the column left out of the mapping"),
     code!("unreachable-row", "warning", "A row of the promise follow-up table the pipeline never asks about: its `promise.status` / `promise.arrears_paid_in_full` cells admit only a kept promise with arrears paid in full. The table is asked about pending promises, promises kept with arrears remaining and broken promises.",

@@ -607,7 +607,7 @@ fn reads_only_action_kind(e: &TExpr) -> bool {
 /// inputs set; the first that `policy::run` gives `action` while `when`
 /// holds of it (evaluated on the account and that action) is the
 /// counterexample. A condition that is not a plain field (a count of the
-/// case's contacts) holds only if the seed makes it hold.
+/// account's contacts) holds only if the seed makes it hold.
 fn confirm(
     policy: &Policy,
     stated: &Stated,

@@ -246,6 +246,14 @@ impl PolicyUse {
                 }
             }
         }
+        // The account's contacts are state the case system (or `simulate`)
+        // keeps for the rails, each contact whole, as the case's lists are.
+        if let Some(slot) = schema.account().slot(crate::policy::case::CONTACTS_FIELD) {
+            fields.push((account, slot));
+            if let Some(item) = record_of(slot) {
+                fields.extend((0..schema.record(item).fields.len()).map(|s| (item, s)));
+            }
+        }
         if let Some((slot, sa)) = &s.service_agreements {
             fields.push((account, *slot));
             if let Some(id) = record_of(*slot) {

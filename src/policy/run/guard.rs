@@ -85,7 +85,7 @@ enum Verdict<'p> {
 }
 
 /// One proposal as the rails are asked about it: its `guarded_action`
-/// variant, the run's contacts a counting rail reads after the case's
+/// variant, the run's contacts a counting rail reads after the account's
 /// ([`Overlay`]), and the `action` record, built for the first rail
 /// evaluated (most proposals meet none).
 struct Question<'a, 'p> {
@@ -847,7 +847,7 @@ pub(crate) struct GuardPlan {
     /// Per quiet rail, per row: what the row says when it decides the rail
     /// without evaluating it (`None`: not made, the row's decision is read).
     answers: Vec<Box<[Option<Answer>]>>,
-    /// How a contact this run allows is counted among the case's contacts
+    /// How a contact this run allows is counted among the account's contacts
     /// (`None`: no rail reads them).
     counted: Option<Counted>,
 }
@@ -939,7 +939,7 @@ enum AccountInput {
     /// Computed by its compiled code; when cells of several rows test it,
     /// its value is kept in slot `memo` of the account's value memo
     /// ([`GuardMemo::values`]). An input that reads the proposal only in
-    /// comprehensions over account lists (`count(c in account.case.contacts
+    /// comprehensions over account lists (`count(c in account.contacts
     /// where c.date > action.date - 7 days)`) is known only for an account
     /// whose lists `empty` (field paths) are all empty or null: a
     /// comprehension over nothing runs neither its filter nor its body.
@@ -1903,11 +1903,11 @@ type Allowed = SmallVec<[AllowedContact; 4]>;
 
 impl<'p> Ctx<'p, '_> {
     /// [`Ctx::judge`], with the contacts this run allowed before `proposal`
-    /// counted among the case's contacts (`account.case.contacts`), so that
+    /// counted among the account's contacts (`account.contacts`), so that
     /// a per-period limit (Reg F's 7 in 7) counts the other calls of the same
     /// run, not only those already made. A rail that reads the contacts only
     /// in comprehensions over them reads those of the channels it counts
-    /// after the case's ([`Overlay`]); one that reads them otherwise is asked
+    /// after the account's ([`Overlay`]); one that reads them otherwise is asked
     /// on a copy of the account with them. A contact it allows is added to
     /// `allowed`.
     fn judge_counted(
@@ -1996,7 +1996,7 @@ fn channel_bit(channel: Channel) -> u8 {
     1 << channel as u8
 }
 
-/// How a rail reads the case's contacts (`account.case.contacts`).
+/// How a rail reads the account's contacts (`account.contacts`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Reader {
     /// Not at all.
@@ -2025,15 +2025,14 @@ impl Reader {
     }
 }
 
-/// Where a contact the run allows goes among the case's contacts, for the
-/// rails that read them ([`Ctx::judge_counted`]).
+/// Where a contact the run allows goes among the account's contacts (its
+/// history across cases, `policy::case::CONTACTS_FIELD`), for the rails that
+/// read them ([`Ctx::judge_counted`]).
 #[derive(Debug)]
 struct Counted {
-    case: usize,
-    case_fields: usize,
     contacts: usize,
-    /// `[case, contacts]`: the field path of the case's contacts.
-    path: [u32; 2],
+    /// `[contacts]`: the field path of the account's contacts.
+    path: [u32; 1],
     contact_fields: usize,
     date: usize,
     time: Option<usize>,
@@ -2044,7 +2043,7 @@ struct Counted {
     /// The `contact_outcome` variants a carried-out call and other contact record.
     attempted: u32,
     sent: u32,
-    /// Per rail: how it reads `account.case.contacts`.
+    /// Per rail: how it reads `account.contacts`.
     readers: Vec<Reader>,
 }
 
@@ -2052,11 +2051,9 @@ impl Counted {
     fn new(plan: &crate::lang::compile::Plan, guards: &[Role]) -> Option<Counted> {
         let schema = plan.schema();
         let account = schema.account();
-        let case = account.slot("case")?;
-        let case_def = schema.record(crate::data::schema::record_of(&account.fields[case].ty)?);
-        let contacts = case_def.slot("contacts")?;
+        let contacts = account.slot(crate::policy::case::CONTACTS_FIELD)?;
         let contact_def = schema.record(crate::data::schema::record_of(
-            &case_def.fields[contacts].ty,
+            &account.fields[contacts].ty,
         )?);
         let enum_of = |slot: usize| match contact_def.fields[slot].ty {
             crate::types::Type::Enum(e) => Some(e),
@@ -2066,7 +2063,7 @@ impl Counted {
         let outcome = contact_def.slot("outcome")?;
         let (channel_enum, outcome_enum) = (enum_of(channel)?, enum_of(outcome)?);
         let variant = |name: &str| schema.variant(channel_enum, name);
-        let path = [case as u32, contacts as u32];
+        let path = [contacts as u32];
         let channels = [
             variant(Channel::Letter.name())?,
             variant(Channel::Call.name())?,
@@ -2084,8 +2081,6 @@ impl Counted {
             return None;
         }
         Some(Counted {
-            case,
-            case_fields: case_def.fields.len(),
             contacts,
             path,
             contact_fields: contact_def.fields.len(),
@@ -2100,7 +2095,7 @@ impl Counted {
         })
     }
 
-    /// How the rails asked about proposals of `kind` read the case's contacts.
+    /// How the rails asked about proposals of `kind` read the account's contacts.
     fn reading(&self, plan: &GuardPlan, kind: u32) -> Reader {
         let readers = &self.readers;
         match plan.asked.get(kind as usize) {
@@ -2112,20 +2107,14 @@ impl Counted {
         }
     }
 
-    /// `account` with the `allowed` contacts added to its case's contacts
-    /// (a case this run opens has only them); `None` when it is not a record.
+    /// `account` with the `allowed` contacts added to its contacts; `None`
+    /// when it is not a record.
     fn account_with(&self, account: &Value, allowed: &[AllowedContact]) -> Option<Value> {
         let Value::Record(fields) = account else {
             return None;
         };
         let mut fields = fields.to_vec();
-        let case = fields.get_mut(self.case)?;
-        let mut case_fields = match case {
-            Value::Record(f) => f.to_vec(),
-            Value::Null => vec![Value::Null; self.case_fields],
-            _ => return None,
-        };
-        let contacts = case_fields.get_mut(self.contacts)?;
+        let contacts = fields.get_mut(self.contacts)?;
         let mut list = match contacts {
             Value::List(l) => l.to_vec(),
             Value::Null => Vec::new(),
@@ -2133,7 +2122,6 @@ impl Counted {
         };
         list.extend(allowed.iter().map(|c| c.record.clone()));
         *contacts = Value::List(list.into());
-        *case = Value::Record(case_fields.into());
         Some(Value::Record(fields.into()))
     }
 
@@ -2153,7 +2141,7 @@ impl Counted {
     }
 }
 
-/// How `table` reads the account list at `path` (the case's contacts,
+/// How `table` reads the account list at `path` (the account's contacts,
 /// whose `channel` field is slot `channel` and whose `contact_channel`
 /// variants per [`Channel`] are `variants`).
 fn contact_reader(
@@ -2523,7 +2511,7 @@ mod tests {
         )
     }
 
-    /// How reg_f reads the case's contacts with its two counts' filters
+    /// How reg_f reads the account's contacts with its two counts' filters
     /// written `first` and `second` (`{}` the conversation count's extra test).
     fn reg_f_reader(first: &str, second: &str) -> Reader {
         let calls = "c.channel = call and c.date > action.date - 7 days and c.date <= action.date";
@@ -2896,7 +2884,7 @@ mod tests {
             .collect()
     }
 
-    /// A rail that counts the case's contacts reads the run's as an overlay
+    /// A rail that counts the account's contacts reads the run's as an overlay
     /// exactly as it would read them added to a copy of the account: the
     /// compiled comprehensions and the reference interpreter alike, with
     /// every run contact or only those of the channels it counts (Reg F
