@@ -101,7 +101,10 @@ impl TimelineCase {
     }
 
     /// Every list of expected actions the case has, with its key.
-    fn expectations<'c>(&self, case: &'c CaseDoc) -> Vec<(&'static str, &'c [Spanned<Json>])> {
+    pub(super) fn expectations<'c>(
+        &self,
+        case: &'c CaseDoc,
+    ) -> Vec<(&'static str, &'c [Spanned<Json>])> {
         let mut lists = Vec::new();
         for (_, day) in case.on.iter().flatten() {
             let day = &day.value;

@@ -572,3 +572,20 @@ fn lint_checks_timeline_cases_and_accounts_where_written() {
         .collect();
     assert_snapshot!("lint_account_values", headers.join("\n"));
 }
+
+/// An expected value no action can have (an enum variant misspelt, an event no
+/// template has, a promise's follow-up or a callback's day written wrong) is
+/// an error wherever an expectation is written, `never` and a day's
+/// `excludes` too: there it could never fail. Each is shown at the value.
+#[test]
+fn expected_values_no_action_has_are_errors_at_the_value() {
+    let values = "tests/fixtures/test_command/unusable/timeline_values.yaml";
+    let out = arrears(&["lint", "--tests", values]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let headers: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains("help:"))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("lint_timeline_values", headers.join("\n"));
+}
