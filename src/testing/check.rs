@@ -17,8 +17,9 @@ use crate::source::Span;
 use crate::testing::expect::malformed_actions;
 
 impl TestDocument {
-    /// Names the rules do not have (rows, tables, outputs), expected actions
-    /// that are malformed, and accounts that cannot be found or decoded.
+    /// What reading found, then names the rules do not have (rows, tables,
+    /// outputs), expected actions that are malformed or name values no
+    /// action has, and accounts that cannot be found or decoded.
     pub fn check(&self, subject: &Subject) -> Vec<Diagnostic> {
         let plan = subject.plan();
         let error =
@@ -33,7 +34,7 @@ impl TestDocument {
             Subject::Policy(policy) => Some(PolicyNames::of(policy)),
             Subject::Tables(_) => None,
         };
-        let mut problems = Vec::new();
+        let mut problems = self.problems.clone();
         for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
             let case = &case.value;
             if let CaseSetup::Timeline(timeline) = setup {
@@ -163,20 +164,28 @@ pub fn lint(
                     Diagnostic::error(CODE, &doc.file, named.span, message)
                         .with_help(format!("run `arrears lint {}`", other.display()))
                 };
+                // Without usable rules, what reading found is still said.
+                let unchecked = |problems: &mut Vec<Diagnostic>, message: String| {
+                    problems.extend(doc.problems.iter().cloned());
+                    problems.push(unusable(message));
+                };
                 match crate::policy::load(&other) {
-                    Err(e) => problems.push(unusable(e.to_string())),
-                    Ok(l) if l.has_errors() => problems.push(unusable(format!(
+                    Err(e) => unchecked(&mut problems, e.to_string()),
+                    Ok(l) if l.has_errors() => unchecked(&mut problems, format!(
                         "the rules in `{}` have errors, so this document is not checked against them",
                         other.display()
-                    ))),
+                    )),
                     Ok(l) => match (&l.policy, &l.plan) {
                         (Some(policy), _) => problems.extend(doc.lint(&Subject::Policy(policy))),
                         (None, Some(plan)) => problems.extend(doc.lint(&Subject::Tables(plan))),
-                        (None, None) => {}
+                        (None, None) => problems.extend(doc.problems.iter().cloned()),
                     },
                 }
             }
-            _ => problems.extend(subject.map(|s| doc.lint(s)).unwrap_or_default()),
+            _ => match subject {
+                Some(s) => problems.extend(doc.lint(s)),
+                None => problems.extend(doc.problems.iter().cloned()),
+            },
         }
     }
     super::drop_repeats(&mut problems);

@@ -589,3 +589,28 @@ fn expected_values_no_action_has_are_errors_at_the_value() {
         .collect();
     assert_snapshot!("lint_timeline_values", headers.join("\n"));
 }
+
+/// Every independent mistake of a document is reported in one run, by `lint`
+/// and by `test` alike: unknown keys at every level, dates, names the rules
+/// do not have; and none that follows from another (a case whose only
+/// expectation is misspelt is not also said to expect nothing).
+#[test]
+fn one_mistake_hides_no_other_in_a_test_document() {
+    let doc = "tests/fixtures/test_command/unusable/several_mistakes.yaml";
+    let out = arrears(&["lint", "--tests", doc]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let headers: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains("help:"))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("lint_several_mistakes", headers.join("\n"));
+    let errors = headers.iter().filter(|l| l.contains(": error[")).count();
+    let out = arrears(&["test", doc]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("(and {} more, at ", errors - 1)),
+        "{}",
+        stderr(&out)
+    );
+}

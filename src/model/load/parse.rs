@@ -608,6 +608,17 @@ pub fn read_document<T: DeserializeOwned>(
     code: &'static str,
     docs: &str,
 ) -> Result<(Arc<SourceFile>, T), Diagnostic> {
+    let file = read_text(path, code)?;
+    let doc = parse_document(path, &file, code, docs)?;
+    Ok((file, doc))
+}
+
+/// A document's text, read whole within the rule-file limit and UTF-8, or
+/// the problem (with `code`).
+pub fn read_text(
+    path: &std::path::Path,
+    code: &'static str,
+) -> Result<Arc<SourceFile>, Diagnostic> {
     let name = path.display().to_string();
     let unreadable = |message: String| {
         let file = SourceFile::new(name.clone(), "");
@@ -615,21 +626,30 @@ pub fn read_document<T: DeserializeOwned>(
     };
     let bytes = crate::input::read_regular(path, super::MAX_RULE_FILE_BYTES)
         .map_err(|e| unreadable(e.to_string()))?;
-    let file = match String::from_utf8(bytes) {
-        Ok(text) => SourceFile::new(name, text),
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {
             let (file, span) = super::not_utf8(name, &err);
-            return Err(Diagnostic::error(
+            Err(Diagnostic::error(
                 code,
                 &file,
                 span,
                 "not valid UTF-8; save the file as UTF-8",
-            ));
+            ))
         }
-    };
+    }
+}
+
+/// `file` (read from `path`) parsed as its extension says, YAML otherwise,
+/// as [`read_document`] does.
+pub fn parse_document<T: DeserializeOwned>(
+    path: &std::path::Path,
+    file: &Arc<SourceFile>,
+    code: &'static str,
+    docs: &str,
+) -> Result<T, Diagnostic> {
     let format = super::format_of(path).unwrap_or(Format::Yaml);
-    let doc = parse(format, &file).map_err(|d| date_not_a_list(unknown_key(*d, code, docs)))?;
-    Ok((file, doc))
+    parse(format, file).map_err(|d| date_not_a_list(unknown_key(*d, code, docs)))
 }
 
 /// In a timeline or a test document every scalar read as cell text is a date
@@ -679,14 +699,31 @@ fn unknown_key(d: Diagnostic, code: &'static str, docs: &str) -> Diagnostic {
     let Some((name, keys)) = unknown_field(&d.message) else {
         return d;
     };
+    Diagnostic {
+        label: d.label.clone(),
+        ..unknown_key_at(&d.file, d.span, code, name, &keys, docs)
+    }
+}
+
+/// An unknown key `name` at `span`, with the keys there are and a `did you
+/// mean`, else `docs` (where the keys are listed).
+pub fn unknown_key_at(
+    file: &Arc<SourceFile>,
+    span: Span,
+    code: &'static str,
+    name: &str,
+    keys: &[&str],
+    docs: &str,
+) -> Diagnostic {
     let help = crate::diagnostic::did_you_mean(name, keys.iter().copied())
         .unwrap_or_else(|| docs.to_string());
-    Diagnostic {
+    Diagnostic::error(
         code,
-        message: format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
-        help: Some(help),
-        ..d
-    }
+        file,
+        span,
+        format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
+    )
+    .with_help(help)
 }
 
 /// A date written in a document (`as_of`, `from`, `on`): `YYYY-MM-DD`, or a
