@@ -35,7 +35,7 @@ impl TestDocument {
             Subject::Tables(_) => None,
         };
         let mut problems = self.problems.clone();
-        for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
+        for (i, (case, setup)) in self.doc.cases.iter().zip(&self.setups).enumerate() {
             let case = &case.value;
             if let CaseSetup::Timeline(timeline) = setup {
                 problems.extend(timeline.check(&self.file, case, subject));
@@ -47,7 +47,7 @@ impl TestDocument {
                 continue;
             }
             if let Some(account) = &case.account {
-                problems.extend(self.account_problems(account, plan));
+                problems.extend(self.account_problems(i, account, plan));
             }
             for (key, rows) in [
                 ("rows", &case.rows),

@@ -323,6 +323,9 @@ pub struct TestDocument {
     /// Whether every record of the `accounts` file was read (else an account
     /// id not found may be the unread record's: not said again).
     accounts_complete: bool,
+    /// Per case (by index), the keys it has that a case does not: a field of
+    /// its account dedented into the case is not also missing from the account.
+    unknown_case_keys: Vec<(usize, Vec<String>)>,
     /// What reading found wrong (keys, dates, cases that expect nothing, the
     /// `accounts` file), every independent problem: [`TestDocument::check`]
     /// reports them with the rest.
@@ -345,7 +348,7 @@ impl TestDocument {
         // Unknown keys first, every one (the types below ignore them), and
         // which cases and days have one, so that their missing keys are not
         // said again as cases that expect nothing.
-        let unknown = parse_document::<LocatedJson>(path, &file, CODE, KEYS_DOC)
+        let mut unknown = parse_document::<LocatedJson>(path, &file, CODE, KEYS_DOC)
             .map(|tree| UnknownKeys::of(&file, &tree))
             .unwrap_or_default();
         let doc: TestDoc = match parse_document(path, &file, CODE, KEYS_DOC) {
@@ -360,7 +363,7 @@ impl TestDocument {
         if unknown.top {
             return Err(unknown.problems);
         }
-        let mut problems = unknown.problems;
+        let mut problems = std::mem::take(&mut unknown.problems);
         let default_as_of = doc
             .as_of
             .as_ref()
@@ -376,7 +379,7 @@ impl TestDocument {
         let mut setups = Vec::new();
         for (i, case) in doc.cases.iter().enumerate() {
             let case = &case.value;
-            let misspelt = unknown.cases.contains(&i);
+            let misspelt = unknown.cases.iter().any(|(c, _)| *c == i);
             if case.timeline.is_some() {
                 setups.push(CaseSetup::Timeline(TimelineCase::read(
                     &file,
@@ -481,6 +484,7 @@ impl TestDocument {
             setups,
             accounts,
             accounts_complete,
+            unknown_case_keys: unknown.cases,
             problems,
         })
     }
@@ -602,6 +606,7 @@ impl TestDocument {
     /// where it is written.
     pub(super) fn account_problems(
         &self,
+        case: usize,
         account: &Spanned<LocatedJson>,
         plan: &Plan,
     ) -> Vec<Diagnostic> {
@@ -620,15 +625,29 @@ impl TestDocument {
                 .into_iter()
                 .collect();
         }
+        // A field written beside `account` instead of in it is said once, as
+        // the case's unknown key.
+        let dedented = self
+            .unknown_case_keys
+            .iter()
+            .find(|(c, _)| *c == case)
+            .map_or(&[][..], |(_, keys)| keys);
+        let missing_but_dedented = |e: &crate::data::snapshot::FieldError| {
+            e.missing_from() == Some("account")
+                && dedented.iter().any(|k| e.field == format!("account.{k}"))
+        };
         match decode_account(plan.schema(), &json) {
             Ok(_) => Vec::new(),
-            Err(errors) => crate::data::snapshot::missing_fields_together(&errors)
-                .iter()
-                .map(|e| {
-                    let at = written.of("account", &e.field);
-                    error(at, format!("bad account data: {e}"))
-                })
-                .collect(),
+            Err(mut errors) => {
+                errors.retain(|e| !missing_but_dedented(e));
+                crate::data::snapshot::missing_fields_together(&errors)
+                    .iter()
+                    .map(|e| {
+                        let at = written.of("account", &e.field);
+                        error(at, format!("bad account data: {e}"))
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -841,8 +860,8 @@ struct UnknownKeys {
     /// The document's own keys have one (`rules`, `as_of` or `accounts` may
     /// be misspelt, and everything checked after would follow from it).
     top: bool,
-    /// The cases (by index) with one of their own.
-    cases: Vec<usize>,
+    /// The cases (by index) with one of their own, and those keys.
+    cases: Vec<(usize, Vec<String>)>,
     /// The days (case, day by index) with one.
     days: Vec<(usize, usize)>,
 }
@@ -883,7 +902,15 @@ impl UnknownKeys {
                 continue;
             };
             if unknown(fields, case_keys) {
-                cases.push(i);
+                let known = |k: &String| case_keys.contains(k);
+                cases.push((
+                    i,
+                    fields
+                        .iter()
+                        .map(|(k, _)| k.clone())
+                        .filter(|k| !known(k))
+                        .collect(),
+                ));
             }
             let on = fields.iter().find(|(k, _)| k == "on");
             for (d, (_, day)) in on
