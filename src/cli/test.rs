@@ -197,6 +197,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .collect();
     let coverage_wanted = args.coverage || args.min_coverage.is_some();
     if coverage_wanted && sets.len() > 1 {
+        if let Some(exit) = refuse_read() {
+            return exit;
+        }
         return super::usage_error(format!(
             "row coverage is per rules directory, and these documents use {}; run them separately or give one `--rules`",
             list(&rule_dirs)

@@ -614,3 +614,31 @@ fn one_mistake_hides_no_other_in_a_test_document() {
         stderr(&out)
     );
 }
+
+/// A document's own problems (exit 2) come before a usage error the command
+/// line makes with documents that read (`--coverage` over two rules
+/// directories), as when the documents were refused before the rules loaded.
+#[test]
+fn a_document_problem_comes_before_a_coverage_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::root().join("rules"), &dir.path().join("other"));
+    let rules = common::root().join("rules");
+    let doc = |name: &str, rules: &str, as_of: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("tests: {name}\nrules: {rules}\nas_of: {as_of}\ncases:\n  - name: a\n    account: {{id: x}}\n    rows: [entry:consumer-in-arrears]\n"),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let one = doc("one.yaml", rules.to_str().unwrap(), "2026-11-31");
+    let two = doc("two.yaml", "other", "2026-11-22");
+    let out = arrears(&["test", "--coverage", &one, &two]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`2026-11-31` is not a date"),
+        "{}",
+        stderr(&out)
+    );
+}
