@@ -181,7 +181,11 @@ fn lint_set(
             diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
         }
         if let Some(policy) = &loaded.policy {
-            diagnostics.extend(analysis::unmapped_guard_fields(policy, &docs.mappings));
+            diagnostics.extend(analysis::unmapped_guard_fields(
+                policy,
+                &docs.mappings,
+                &loaded.mappings,
+            ));
         }
         if let Some(policy) = loaded
             .policy

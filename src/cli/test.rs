@@ -85,21 +85,35 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     // Exit 2 says one line: the first problem of all, how many more and where.
     let mut problems = Vec::new();
     for file in &files {
-        match TestDocument::read(file) {
-            Ok(doc) => documents.push(doc),
-            Err(found) => {
-                if args.format == TestFormat::Github {
-                    let cwd = std::env::current_dir().unwrap_or_default();
-                    let _ = write!(out, "{}", super::ci::github_diagnostics(&found, &cwd));
-                }
-                problems.extend(found);
+        let found = match TestDocument::read(file) {
+            Ok(doc) => {
+                let found = doc.read_problems().to_vec();
+                documents.push(doc);
+                found
             }
+            Err(found) => found,
+        };
+        if args.format == TestFormat::Github && !found.is_empty() {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let _ = write!(out, "{}", super::ci::github_diagnostics(&found, &cwd));
         }
+        problems.extend(found);
     }
-    if let Some(line) = crate::diagnostic::one_line_of(&problems) {
+    // A document read with problems is still checked against its rules (its
+    // names, values, accounts), so that one run says every independent
+    // problem; what reading found comes first when the rules cannot be used.
+    let unreadable = documents.len() < files.len();
+    if let (true, Some(line)) = (unreadable, crate::diagnostic::one_line_of(&problems)) {
         error_line(line);
         return Exit::BadInput;
     }
+    let read_problems = std::mem::take(&mut problems);
+    let refuse_read = || {
+        crate::diagnostic::one_line_of(&read_problems).map(|line| {
+            error_line(line);
+            Exit::BadInput
+        })
+    };
     // Each rules directory is loaded once; `rule_set[d]` is document d's.
     let mut rule_dirs: Vec<PathBuf> = Vec::new();
     let mut rule_set = Vec::new();
@@ -120,6 +134,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         match super::rules::Rules::load(dir) {
             Ok(book) => books.push(book),
             Err(err) => {
+                if let Some(exit) = refuse_read() {
+                    return exit;
+                }
                 error_line(err);
                 return Exit::BadInput;
             }
@@ -153,12 +170,18 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             sets.len() - 1
         });
     }
-    if let Some(line) = crate::diagnostic::one_line_of(&problems) {
-        error_line(line);
+    if !problems.is_empty() {
+        problems.extend(read_problems);
+        if let Some(line) = crate::diagnostic::one_line_of(&problems) {
+            error_line(line);
+        }
         return Exit::BadInput;
     }
     for &(dir, set) in &sets {
         if let Err(refused) = books[dir].runnable(set) {
+            if let Some(exit) = refuse_read() {
+                return exit;
+            }
             return refused.exit();
         }
     }
@@ -174,6 +197,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .collect();
     let coverage_wanted = args.coverage || args.min_coverage.is_some();
     if coverage_wanted && sets.len() > 1 {
+        if let Some(exit) = refuse_read() {
+            return exit;
+        }
         return super::usage_error(format!(
             "row coverage is per rules directory, and these documents use {}; run them separately or give one `--rules`",
             list(&rule_dirs)

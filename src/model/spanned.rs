@@ -274,6 +274,22 @@ pub struct Positions<P> {
 }
 
 impl LocatedJson {
+    /// A mapping's keys and values, in the order written.
+    pub fn fields(&self) -> Option<&[(String, LocatedJson)]> {
+        match &self.node {
+            Node::Map(fields) => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// A list's items.
+    pub fn items(&self) -> Option<&[LocatedJson]> {
+        match &self.node {
+            Node::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
     /// The value without its spans.
     pub fn into_json(self) -> serde_json::Value {
         self.into_parts(&mut |_| ()).0

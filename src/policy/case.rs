@@ -279,7 +279,7 @@ pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
     [FOLLOW_UP_PREFIX, promise, "-", follow_up].concat()
 }
 
-const FOLLOW_UP_PREFIX: &str = "promise-";
+pub const FOLLOW_UP_PREFIX: &str = "promise-";
 
 /// The prefix of the case event a customer's callback is kept as
 /// (`callback-2026-11-20`, `policy::run::callback`).

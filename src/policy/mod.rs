@@ -77,6 +77,10 @@ pub struct Loaded {
     pub has_policy: bool,
     /// The rule files' fingerprint (`RuleDocs::fingerprint`).
     pub fingerprint: String,
+    /// Each column mapping of the rules (`RuleDocs::mappings`, in order),
+    /// built to check it: `None` for one that does not build (its errors are
+    /// among the diagnostics), and none at all when the tables do not check.
+    pub mappings: Vec<Option<crate::data::batch::mapping::Mapping>>,
 }
 
 impl Loaded {
@@ -150,18 +154,25 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             diagnostics,
             has_policy: policy_doc.is_some(),
             fingerprint: docs.fingerprint.clone(),
+            mappings: Vec::new(),
         };
     };
-    // Column mappings are read by `batch`, but checked here so `lint` catches them first.
+    // Column mappings are read by `batch`, but checked here so `lint` catches
+    // them first; kept built for lint's `unmapped-guard-field`.
+    let mut mappings = Vec::with_capacity(docs.mappings.len());
     for (file, mapping) in &docs.mappings {
-        if let Err(errors) = crate::data::batch::mapping::Mapping::build(&program.schema, mapping) {
-            for e in errors {
-                diagnostics.push(
-                    Diagnostic::error("mapping", file, mapping.mapping.span, e.to_string())
-                        .with_help(
-                            "map extract columns to fields the schema declares (docs/batch.md)",
-                        ),
-                );
+        match crate::data::batch::mapping::Mapping::build(&program.schema, mapping) {
+            Ok(built) => mappings.push(Some(built)),
+            Err(errors) => {
+                mappings.push(None);
+                for e in errors {
+                    diagnostics.push(
+                        Diagnostic::error("mapping", file, mapping.mapping.span, e.to_string())
+                            .with_help(
+                                "map extract columns to fields the schema declares (docs/batch.md)",
+                            ),
+                    );
+                }
             }
         }
     }
@@ -193,6 +204,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             diagnostics,
             has_policy: false,
             fingerprint: docs.fingerprint.clone(),
+            mappings,
         };
     };
     let mut b = Builder {
@@ -211,6 +223,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
         diagnostics,
         has_policy: true,
         fingerprint: docs.fingerprint.clone(),
+        mappings,
     }
 }
 

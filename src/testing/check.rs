@@ -12,6 +12,7 @@ use super::document::{discover, CaseSetup, DecisionKey, TestDocument};
 use super::{same_dir, Subject, TestFileError, CODE};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
+use crate::model::spanned::Spanned;
 use crate::source::Span;
 use crate::testing::expect::malformed_actions;
 
@@ -24,8 +25,9 @@ pub struct Dating<'a> {
 }
 
 impl TestDocument {
-    /// Names the rules do not have (rows, tables, outputs), expected actions
-    /// that are malformed, and accounts that cannot be found or decoded.
+    /// What reading found, then names the rules do not have (rows, tables,
+    /// outputs), expected actions that are malformed or name values no
+    /// action has, and accounts that cannot be found or decoded.
     pub fn check(&self, subject: &Subject) -> Vec<Diagnostic> {
         self.check_dated(subject, None)
     }
@@ -46,15 +48,20 @@ impl TestDocument {
             Subject::Policy(policy) => Some(PolicyNames::of(policy)),
             Subject::Tables(_) => None,
         };
-        let mut problems = Vec::new();
-        for (case, setup) in self.doc.cases.iter().zip(&self.setups) {
+        let mut problems = self.problems.clone();
+        for (i, (case, setup)) in self.doc.cases.iter().zip(&self.setups).enumerate() {
             let case = &case.value;
             if let CaseSetup::Timeline(timeline) = setup {
                 problems.extend(timeline.check(&self.file, case, subject));
+                for (key, expected) in timeline.expectations(case) {
+                    if let Some(names) = &names {
+                        problems.extend(self.unknown_values(names, key, expected));
+                    }
+                }
                 continue;
             }
             if let Some(account) = &case.account {
-                problems.extend(self.account_problems(account, plan));
+                problems.extend(self.account_problems(i, account, plan));
             }
             for (key, rows) in [
                 ("rows", &case.rows),
@@ -66,7 +73,7 @@ impl TestDocument {
                     }
                     let dated = dating.and_then(|d| (d.row_in_force)(&row.value));
                     let problem = match (dated, setup) {
-                        (Some(periods), CaseSetup::Account(as_of)) => error(
+                        (Some(periods), CaseSetup::Account(Some(as_of))) => error(
                             row.span,
                             format!(
                                 "`{key}`: row `{}` is not in force on {as_of}, the case's `as_of`: it is in force {periods}",
@@ -102,18 +109,7 @@ impl TestDocument {
                 }
                 problems.extend(malformed_actions(key, expected, &error));
                 if let Some(names) = &names {
-                    for want in expected {
-                        if let Some((message, help)) = names.unknown_value(&want.value) {
-                            let so = match key {
-                                "excludes" => "so this exclusion can never fail",
-                                _ => "so no action can match this",
-                            };
-                            problems.push(
-                                error(want.span, format!("`{key}`: {message}, {so}"))
-                                    .with_help_opt(help),
-                            );
-                        }
-                    }
+                    problems.extend(self.unknown_values(names, key, expected));
                 }
             }
             for (key, want) in case.decisions.iter().flatten() {
@@ -122,6 +118,42 @@ impl TestDocument {
         }
         super::drop_repeats(&mut problems);
         crate::diagnostic::sort(&mut problems);
+        problems
+    }
+
+    /// Each value an expected action under `key` names that the policy never
+    /// gives its field, at the value.
+    fn unknown_values(
+        &self,
+        names: &PolicyNames,
+        key: &str,
+        expected: &[Spanned<Json>],
+    ) -> Vec<Diagnostic> {
+        let so = match key {
+            "excludes" | "never" => format!("so this `{key}` entry can never fail"),
+            _ => "so no action can match this".to_string(),
+        };
+        let mut problems = Vec::new();
+        for want in expected {
+            for unknown in names.unknown_values(&want.value) {
+                let at = key_after(&self.file, want.span.start, &unknown.field)
+                    .map(|k| {
+                        value_after(&self.file, k.end, &unknown.value)
+                            .or_else(|| text_after(&self.file, k.end, &unknown.value))
+                            .unwrap_or(k)
+                    })
+                    .unwrap_or(want.span);
+                problems.push(
+                    Diagnostic::error(
+                        CODE,
+                        &self.file,
+                        at,
+                        format!("`{key}`: {}, {so}", unknown.message),
+                    )
+                    .with_help_opt(unknown.help),
+                );
+            }
+        }
         problems
     }
 
@@ -163,12 +195,17 @@ pub fn lint(
                     Diagnostic::error(CODE, &doc.file, named.span, message)
                         .with_help(format!("run `arrears lint {}`", other.display()))
                 };
+                // Without usable rules, what reading found is still said.
+                let unchecked = |problems: &mut Vec<Diagnostic>, message: String| {
+                    problems.extend(doc.problems.iter().cloned());
+                    problems.push(unusable(message));
+                };
                 match crate::policy::load(&other) {
-                    Err(e) => problems.push(unusable(e.to_string())),
-                    Ok(l) if l.has_errors() => problems.push(unusable(format!(
+                    Err(e) => unchecked(&mut problems, e.to_string()),
+                    Ok(l) if l.has_errors() => unchecked(&mut problems, format!(
                         "the rules in `{}` have errors, so this document is not checked against them",
                         other.display()
-                    ))),
+                    )),
                     Ok(l) => match (&l.policy, &l.plan) {
                         (Some(policy), _) => {
                             problems.extend(doc.lint(&Subject::Policy(policy), None))
@@ -176,7 +213,7 @@ pub fn lint(
                         (None, Some(plan)) => {
                             problems.extend(doc.lint(&Subject::Tables(plan), None))
                         }
-                        (None, None) => {}
+                        (None, None) => problems.extend(doc.problems.iter().cloned()),
                     },
                 }
             }
@@ -185,8 +222,11 @@ pub fn lint(
                 let other_set = dating
                     .zip(first_day)
                     .is_some_and(|(d, day)| !(d.in_force)(day));
-                if !other_set {
-                    problems.extend(subject.map(|s| doc.lint(s, dating)).unwrap_or_default());
+                match subject {
+                    Some(s) if !other_set => problems.extend(doc.lint(s, dating)),
+                    // Checked against the rules in force on its day; what
+                    // reading it found holds whatever the rules.
+                    _ => problems.extend(doc.problems.iter().cloned()),
                 }
             }
         }
@@ -375,19 +415,48 @@ fn value_after(file: &crate::source::SourceFile, from: usize, value: &str) -> Op
         .then(|| Span::new(start, start + value.len()))
 }
 
-/// The names a policy's actions can carry, so that an expected action naming
-/// one it never makes (`category: arears`, `event: reminder-leter`) is an
-/// error: under `excludes` it could never fail.
-struct PolicyNames<'p> {
+/// The span of `value` written in the text after `from` (an item of a
+/// list), within the text a `decisions` entry is looked for in.
+fn text_after(file: &crate::source::SourceFile, from: usize, value: &str) -> Option<Span> {
+    let end = (from + DECISION_TEXT).min(file.text.len());
+    let at = file.text.get(from..end)?.find(value)?;
+    Some(Span::new(from + at, from + at + value.len()))
+}
+
+/// The values a policy's actions can carry in the fields that name
+/// something, so that an expected action naming one it never makes
+/// (`category: arears`, `event: reminder-leter`, `status: brokn`) is an
+/// error: under `excludes` or `never` it could never fail.
+pub(super) struct PolicyNames<'p> {
     categories: Vec<&'p str>,
+    /// The class table's `class` values, when every row writes one out.
+    classes: Vec<String>,
     templates: Vec<&'p str>,
     events: Vec<&'p str>,
     experiments: Vec<&'p str>,
     arms: Vec<&'p str>,
+    flag_tables: Vec<&'p str>,
+}
+
+/// The variants of the built-in enum `name` (the pipeline's vocabulary).
+fn builtin(name: &str) -> &'static [&'static str] {
+    crate::data::schema::BUILTIN_ENUMS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(&[], |(_, variants)| *variants)
+}
+
+/// One value an expected action names that the policy never gives its field.
+pub(super) struct UnknownValue {
+    pub field: String,
+    /// The value as written (an item, for a list of events).
+    pub value: String,
+    pub message: String,
+    pub help: Option<String>,
 }
 
 impl<'p> PolicyNames<'p> {
-    fn of(policy: &'p crate::policy::Policy) -> Self {
+    pub(super) fn of(policy: &'p crate::policy::Policy) -> Self {
         let plan = &policy.plan;
         let entry = &plan.tables[policy.roles.entry.table as usize].table;
         let categories = entry
@@ -400,6 +469,14 @@ impl<'p> PolicyNames<'p> {
             })
             .map(|e| e.variants.iter().map(String::as_str).collect())
             .unwrap_or_default();
+        let class_table = &plan.tables[policy.roles.class.table as usize];
+        let classes = match class_table.table.outputs.iter().find(|o| o.name == "class") {
+            Some(o) => match o.ty {
+                crate::types::Type::Enum(id) => plan.schema().enum_def(id).variants.clone(),
+                _ => given_values(plan, class_table, "class").unwrap_or_default(),
+            },
+            None => Vec::new(),
+        };
         let templates = policy.templates.keys().map(String::as_str).collect();
         let events = policy
             .templates
@@ -416,45 +493,152 @@ impl<'p> PolicyNames<'p> {
             .iter()
             .flat_map(|e| e.experiment.arms.iter().map(|a| a.name.as_str()))
             .collect();
+        let flag_tables = policy
+            .roles
+            .flags
+            .iter()
+            .map(|r| plan.tables[r.table as usize].table.name.as_str())
+            .collect();
         PolicyNames {
             categories,
+            classes,
             templates,
             events,
             experiments,
             arms,
+            flag_tables,
         }
     }
 
-    /// The first field of `want` whose text value the policy never gives that field.
-    fn unknown_value(&self, want: &serde_json::Value) -> Option<(String, Option<String>)> {
-        let fields = want.as_object()?;
-        let kind = fields.get("type").and_then(|t| t.as_str());
+    /// The values `field` of an action of type `kind` can have, when they are
+    /// a known set (`None`: any value, or one the account decides).
+    fn known(&self, kind: &str, field: &str) -> Option<Vec<&str>> {
+        let known: Vec<&str> = match (kind, field) {
+            ("open_case" | "retreat_case", "category") => self.categories.clone(),
+            ("assign_class", "class") => self.classes.iter().map(String::as_str).collect(),
+            (_, "template") => self.templates.clone(),
+            ("assign_arm", "experiment") => self.experiments.clone(),
+            ("assign_arm", "arm") => self.arms.clone(),
+            (_, "event") | ("hold_contact", "withheld" | "cancelled") => self.events.clone(),
+            ("schedule_event", "event_type") | ("rechannel", "from" | "to") => {
+                builtin("event_type").to_vec()
+            }
+            ("promise_outcome", "status") => builtin("promise_status").to_vec(),
+            ("follow_up", "follow_up") => builtin("follow_up").to_vec(),
+            ("withhold", "action") => builtin("guarded_action").to_vec(),
+            ("flag", "table") => self.flag_tables.clone(),
+            _ => return None,
+        };
+        (!known.is_empty()).then_some(known)
+    }
+
+    /// Every field of `want` naming a value the policy never gives that field
+    /// (of its `type`, or of every action type that has the field).
+    pub(super) fn unknown_values(&self, want: &Json) -> Vec<UnknownValue> {
+        use crate::testing::expect::ACTION_FIELDS;
+        let Some(fields) = want.as_object() else {
+            return Vec::new();
+        };
+        let kinds: Vec<&str> = match fields.get("type") {
+            Some(Json::String(kind)) if ACTION_FIELDS.iter().any(|(k, _)| k == kind) => {
+                vec![kind.as_str()]
+            }
+            Some(_) => return Vec::new(),
+            None => ACTION_FIELDS.iter().map(|(k, _)| *k).collect(),
+        };
+        let mut found = Vec::new();
         for (field, value) in fields {
-            let Some(value) = value.as_str() else {
-                continue;
-            };
-            let known: &[&str] = match (kind, field.as_str()) {
-                (Some("open_case" | "retreat_case"), "category") => &self.categories,
-                (_, "template") => &self.templates,
-                (_, "experiment") => &self.experiments,
-                (_, "arm") => &self.arms,
-                // A promise's follow-up events are named per promise (`promise-P1-call`), a
-                // callback per disposition (`callback-2026-11-18`).
-                (_, "event")
-                    if !value.starts_with("promise-") && !value.starts_with("callback-") =>
-                {
-                    &self.events
+            let having = kinds.iter().filter(|k| {
+                ACTION_FIELDS
+                    .iter()
+                    .any(|(name, f)| name == *k && f.contains(&field.as_str()))
+            });
+            // Known only when every action type with the field knows its values.
+            let mut known: Vec<&str> = Vec::new();
+            let mut any = false;
+            for kind in having {
+                match self.known(kind, field) {
+                    Some(values) => known.extend(values),
+                    None => {
+                        any = true;
+                        break;
+                    }
                 }
+            }
+            if any || known.is_empty() {
+                continue;
+            }
+            known.dedup();
+            let values: Vec<&str> = match value {
+                Json::String(v) => vec![v.as_str()],
+                Json::Array(items) => items.iter().filter_map(Json::as_str).collect(),
                 _ => continue,
             };
-            if !known.is_empty() && !known.contains(&value) {
-                let help = did_you_mean(value, known.iter().copied());
-                return Some((
-                    format!("the policy never gives `{field}` the value `{value}`"),
-                    help,
-                ));
+            for value in values {
+                if let Some(problem) = unknown_value(field, value, &known) {
+                    found.push(problem);
+                }
             }
         }
-        None
+        found
     }
+}
+
+/// `value` of `field` checked against `known`; a promise's follow-up event
+/// (`promise-P-1-send_letter`) by its follow-up, a callback's
+/// (`callback-2026-11-20`) by its date, a to-do's left alone.
+fn unknown_value(field: &str, value: &str, known: &[&str]) -> Option<UnknownValue> {
+    let problem = |message: String, help: Option<String>| UnknownValue {
+        field: field.to_string(),
+        value: value.to_string(),
+        message,
+        help,
+    };
+    if matches!(field, "event" | "withheld" | "cancelled") {
+        if let Some(rest) = value.strip_prefix(crate::policy::case::FOLLOW_UP_PREFIX) {
+            let follow_ups = builtin("follow_up");
+            let (promise, follow_up) = rest.rsplit_once('-')?;
+            if follow_ups.contains(&follow_up) || promise.is_empty() {
+                return None;
+            }
+            let help = crate::diagnostic::nearest(follow_up, follow_ups.iter().copied())
+                .map(|f| format!("did you mean `promise-{promise}-{f}`?"));
+            return Some(problem(
+                format!(
+                    "`{value}` is no promise's follow-up event: those are `promise-<promise>-<follow-up>`, and `{follow_up}` is not a follow-up (the follow-ups: {})",
+                    follow_ups.join(", ")
+                ),
+                help,
+            ));
+        }
+        if let Some(date) = value.strip_prefix(crate::policy::case::CALLBACK_PREFIX) {
+            // Written as the pipeline writes it: `2026-11-03`, not `2026-11-3`.
+            let written = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .is_ok_and(|d| d.format("%Y-%m-%d").to_string() == date);
+            if written {
+                return None;
+            }
+            return Some(problem(
+                format!("`{value}` is no callback's event: those are `callback-YYYY-MM-DD`, the day the customer asked for"),
+                None,
+            ));
+        }
+        if value.starts_with("todo:") {
+            return None;
+        }
+    }
+    if known.contains(&value) {
+        return None;
+    }
+    let help = did_you_mean(value, known.iter().copied());
+    const LISTED: usize = 12;
+    let listed = if known.len() <= LISTED {
+        format!(" (it gives: {})", known.join(", "))
+    } else {
+        String::new()
+    };
+    Some(problem(
+        format!("the policy never gives `{field}` the value `{value}`{listed}"),
+        help,
+    ))
 }

@@ -25,8 +25,10 @@ use crate::model::load::{date_cell, format_of};
 use crate::model::spanned::{CellText, Format, LocatedJson, Spanned};
 use crate::source::{SourceFile, Span};
 
+// Unknown keys are found before the document is read into these types
+// (`UnknownKeys`), every one of them; editors still refuse them.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 /// A test document for `arrears test`: cases with an account (or a timeline) and what they expect.
 pub struct TestDoc {
     /// The suite's name, shown before each case's.
@@ -48,7 +50,7 @@ pub struct TestDoc {
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 /// One test case.
 pub struct CaseDoc {
     /// The case's name (`--filter` matches it).
@@ -104,7 +106,7 @@ pub struct CaseDoc {
 /// What a timeline case expects of one day's actions (as a case's `actions`,
 /// `contains` and `excludes` do of its run's).
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct DayDoc {
     /// Exactly these actions that day, in order (`[]`: none).
     #[serde(default)]
@@ -303,9 +305,10 @@ fn is_test_document(path: &Path) -> bool {
     }
 }
 
-/// What one case runs: an account on its `as_of`, or a timeline.
+/// What one case runs: an account on its `as_of` (`None`: not a date, an
+/// error already), or a timeline.
 pub(super) enum CaseSetup {
-    Account(NaiveDate),
+    Account(Option<NaiveDate>),
     Timeline(TimelineCase),
 }
 
@@ -318,20 +321,54 @@ pub struct TestDocument {
     pub(super) setups: Vec<CaseSetup>,
     /// The `accounts` file's records, each read.
     accounts: Vec<AccountRecord>,
+    /// Whether every record of the `accounts` file was read (else an account
+    /// id not found may be the unread record's: not said again).
+    accounts_complete: bool,
+    /// Per case (by index), the keys it has that a case does not: a field of
+    /// its account dedented into the case is not also missing from the account.
+    unknown_case_keys: Vec<(usize, Vec<String>)>,
+    /// What reading found wrong (keys, dates, cases that expect nothing, the
+    /// `accounts` file), every independent problem: [`TestDocument::check`]
+    /// reports them with the rest.
+    pub(super) problems: Vec<Diagnostic>,
 }
+
+/// Where the docs list a test document's keys.
+const KEYS_DOC: &str = "docs/testing.md lists the keys of a test document and of a case";
+
+/// What a test document starts with, for a file that is not one.
+const STARTS: &str =
+    "a test document is a mapping that starts with `tests: NAME`, then its `cases` (docs/testing.md)";
 
 impl TestDocument {
     /// Reads a test document: every key known, every date a date, every case
-    /// with an `as_of` and an expectation, the `accounts` file readable.
+    /// with an `as_of` and an expectation, the `accounts` file readable. An
+    /// error is a document that cannot be read at all (or whose own keys are
+    /// misspelt: everything after would follow from that); any other problem
+    /// is kept in `problems`, every one of them, and the document is still
+    /// checked against its rules.
     pub fn read(path: &Path) -> Result<TestDocument, Vec<Diagnostic>> {
-        let (file, doc): (_, TestDoc) = crate::model::load::read_document(
-            path,
-            CODE,
-            "docs/testing.md lists the keys of a test document and of a case",
-            "a test document is a mapping that starts with `tests: NAME`, then its `cases` (docs/testing.md)",
-        )
-        .map_err(|d| vec![d])?;
-        let mut problems = Vec::new();
+        use crate::model::load::{parse_document, read_text};
+        let file = read_text(path, CODE).map_err(|d| vec![d])?;
+        // Unknown keys first, every one (the types below ignore them), and
+        // which cases and days have one, so that their missing keys are not
+        // said again as cases that expect nothing.
+        let mut unknown = parse_document::<LocatedJson>(path, &file, CODE, KEYS_DOC, STARTS)
+            .map(|tree| UnknownKeys::of(&file, &tree))
+            .unwrap_or_default();
+        let doc: TestDoc = match parse_document(path, &file, CODE, KEYS_DOC, STARTS) {
+            Ok(doc) => doc,
+            Err(d) => {
+                let mut problems = unknown.problems;
+                problems.push(d);
+                super::drop_repeats(&mut problems);
+                return Err(problems);
+            }
+        };
+        if unknown.top {
+            return Err(unknown.problems);
+        }
+        let mut problems = std::mem::take(&mut unknown.problems);
         let default_as_of = doc
             .as_of
             .as_ref()
@@ -345,15 +382,35 @@ impl TestDocument {
             ));
         }
         let mut setups = Vec::new();
-        for case in &doc.cases {
+        for (i, case) in doc.cases.iter().enumerate() {
             let case = &case.value;
+            let misspelt = unknown.cases.iter().any(|(c, _)| *c == i);
             if case.timeline.is_some() {
                 setups.push(CaseSetup::Timeline(TimelineCase::read(
                     &file,
                     path,
                     case,
+                    &Misspelt {
+                        case: misspelt,
+                        days: unknown
+                            .days
+                            .iter()
+                            .filter(|(c, _)| *c == i)
+                            .map(|(_, d)| *d)
+                            .collect(),
+                    },
                     &mut problems,
                 )));
+                continue;
+            }
+            let date = match &case.as_of {
+                Some(d) => date_cell(CODE, &file, d, &mut problems),
+                None => default_as_of,
+            };
+            setups.push(CaseSetup::Account(date));
+            // A misspelt key may be the `timeline`, `account`, `as_of` or
+            // expectation this case lacks: said once, as the unknown key.
+            if misspelt {
                 continue;
             }
             misplaced_in_account_case(&file, case, &mut problems);
@@ -368,23 +425,17 @@ impl TestDocument {
                     .with_help("a case runs an `account` on its `as_of`, or a `timeline`"),
                 );
             }
-            let date = match &case.as_of {
-                Some(d) => date_cell(CODE, &file, d, &mut problems),
-                None if doc.as_of.is_none() => {
-                    problems.push(Diagnostic::error(
-                        CODE,
-                        &file,
-                        case.name.span,
-                        format!(
-                            "case `{}` has no `as_of`, and the document sets none",
-                            case.name.value
-                        ),
-                    ));
-                    None
-                }
-                None => default_as_of,
-            };
-            setups.push(CaseSetup::Account(date.unwrap_or_default()));
+            if case.as_of.is_none() && doc.as_of.is_none() {
+                problems.push(Diagnostic::error(
+                    CODE,
+                    &file,
+                    case.name.span,
+                    format!(
+                        "case `{}` has no `as_of`, and the document sets none",
+                        case.name.value
+                    ),
+                ));
+            }
             if !case.expects_something() {
                 problems.push(
                     Diagnostic::error(
@@ -399,6 +450,7 @@ impl TestDocument {
                 );
             }
         }
+        let mut accounts_complete = true;
         let accounts = match &doc.accounts {
             None => Vec::new(),
             Some(rel) => {
@@ -411,6 +463,7 @@ impl TestDocument {
                         .filter(|r| match &r.json {
                             Ok(_) => true,
                             Err(reason) => {
+                                accounts_complete = false;
                                 problems.push(Diagnostic::error(
                                     CODE,
                                     &file,
@@ -422,39 +475,46 @@ impl TestDocument {
                         })
                         .collect(),
                     Err(e) => {
+                        accounts_complete = false;
                         problems.push(Diagnostic::error(CODE, &file, rel.span, e.to_string()));
                         Vec::new()
                     }
                 }
             }
         };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
         Ok(TestDocument {
             path: path.to_path_buf(),
             file,
             doc,
             setups,
             accounts,
+            accounts_complete,
+            unknown_case_keys: unknown.cases,
+            problems,
         })
     }
 
-    /// The rules directory the document names (`rules:`), relative to its own directory.
+    /// What reading found wrong (checking reports it too).
+    pub fn read_problems(&self) -> &[Diagnostic] {
+        &self.problems
+    }
+
     /// Each account case's name and `as_of`, in document order (timeline
-    /// cases run every day of their timeline, so they have none).
+    /// cases run every day of their timeline, so they have none; a case whose
+    /// `as_of` is not a date has none either).
     pub fn case_dates(&self) -> Vec<(&Spanned<String>, NaiveDate)> {
         self.doc
             .cases
             .iter()
             .zip(&self.setups)
             .filter_map(|(case, setup)| match setup {
-                CaseSetup::Account(date) => Some((&case.value.name, *date)),
+                CaseSetup::Account(date) => Some((&case.value.name, (*date)?)),
                 CaseSetup::Timeline(_) => None,
             })
             .collect()
     }
 
+    /// The rules directory the document names (`rules:`), relative to its own directory.
     pub fn rules_dir(&self) -> Option<PathBuf> {
         let rel = self.doc.rules.as_ref()?;
         Some(tidy_join(
@@ -551,13 +611,18 @@ impl TestDocument {
     /// where it is written.
     pub(super) fn account_problems(
         &self,
+        case: usize,
         account: &Spanned<LocatedJson>,
         plan: &Plan,
     ) -> Vec<Diagnostic> {
         let error =
             |span: Span, message: String| Diagnostic::error(CODE, &self.file, span, message);
         let (json, written) = account.value.clone().into_parts(&mut |span| span);
-        if let Json::String(_) = json {
+        if let Json::String(id) = &json {
+            // The record may be the one the `accounts` file could not read.
+            if !self.accounts_complete && self.account_named(plan.schema(), id).is_none() {
+                return Vec::new();
+            }
             return self
                 .account(account, plan)
                 .err()
@@ -565,15 +630,29 @@ impl TestDocument {
                 .into_iter()
                 .collect();
         }
+        // A field written beside `account` instead of in it is said once, as
+        // the case's unknown key.
+        let dedented = self
+            .unknown_case_keys
+            .iter()
+            .find(|(c, _)| *c == case)
+            .map_or(&[][..], |(_, keys)| keys);
+        let missing_but_dedented = |e: &crate::data::snapshot::FieldError| {
+            e.missing_from() == Some("account")
+                && dedented.iter().any(|k| e.field == format!("account.{k}"))
+        };
         match decode_account(plan.schema(), &json) {
             Ok(_) => Vec::new(),
-            Err(errors) => crate::data::snapshot::missing_fields_together(&errors)
-                .iter()
-                .map(|e| {
-                    let at = written.of("account", &e.field);
-                    error(at, format!("bad account data: {e}"))
-                })
-                .collect(),
+            Err(mut errors) => {
+                errors.retain(|e| !missing_but_dedented(e));
+                crate::data::snapshot::missing_fields_together(&errors)
+                    .iter()
+                    .map(|e| {
+                        let at = written.of("account", &e.field);
+                        error(at, format!("bad account data: {e}"))
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -621,8 +700,8 @@ impl TestDocument {
 pub(super) struct TimelineCase {
     /// The timeline document, resolved against the test document's directory.
     pub(super) path: PathBuf,
-    /// The date of each `on` entry, in order.
-    pub(super) on: Vec<NaiveDate>,
+    /// The date of each `on` entry, in order (`None`: not a date, an error already).
+    pub(super) on: Vec<Option<NaiveDate>>,
     pub(super) from: Option<NaiveDate>,
     pub(super) to: Option<NaiveDate>,
 }
@@ -638,6 +717,7 @@ impl TimelineCase {
         file: &Arc<SourceFile>,
         document: &Path,
         case: &CaseDoc,
+        misspelt: &Misspelt,
         problems: &mut Vec<Diagnostic>,
     ) -> TimelineCase {
         let error = |span: Span, message: String| Diagnostic::error(CODE, file, span, message);
@@ -693,9 +773,9 @@ impl TimelineCase {
             );
         }
         let mut on = Vec::new();
-        for (day, expected) in case.on.iter().flatten() {
+        for (d, (day, expected)) in case.on.iter().flatten().enumerate() {
             let date = date_cell(CODE, file, &day.0, problems);
-            if !expected.value.expects_something() {
+            if !expected.value.expects_something() && !misspelt.days.contains(&d) {
                 problems.push(
                     error(
                         day.0.span,
@@ -704,7 +784,7 @@ impl TimelineCase {
                     .with_help("add `actions`, `contains` or `excludes` (see docs/testing.md)"),
                 );
             }
-            on.push(date.unwrap_or_default());
+            on.push(date);
         }
         let from = case
             .from
@@ -725,14 +805,14 @@ impl TimelineCase {
         let listed = |l: &Option<Vec<_>>| l.as_ref().is_some_and(|l| !l.is_empty());
         let window = listed(&case.ever) || listed(&case.never);
         for (key, cell) in [("from", &case.from), ("to", &case.to)] {
-            if let (Some(cell), false) = (cell, window) {
+            if let (Some(cell), false, false) = (cell, window, misspelt.case) {
                 problems.push(error(
                     cell.span,
                     format!("`{key}` narrows the days `ever` and `never` look at, and this case has neither"),
                 ));
             }
         }
-        if !window && case.on.as_ref().is_none_or(|on| on.is_empty()) {
+        if !window && !misspelt.case && case.on.as_ref().is_none_or(|on| on.is_empty()) {
             problems.push(
                 error(
                     name.span,
@@ -747,6 +827,113 @@ impl TimelineCase {
             on,
             from,
             to,
+        }
+    }
+}
+
+/// What a timeline case's unknown keys may stand for: in the case (`nevr`),
+/// its missing expectations are not said again; in a day (by index), that
+/// day's.
+pub(super) struct Misspelt {
+    case: bool,
+    days: Vec<usize>,
+}
+
+/// The keys a document, a case and a day may have: their types' fields.
+static KEYS: std::sync::LazyLock<[Vec<String>; 3]> = std::sync::LazyLock::new(|| {
+    fn keys_of<T: schemars::JsonSchema>() -> Vec<String> {
+        let schema = schemars::schema_for!(T);
+        schema
+            .get("properties")
+            .and_then(Json::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+    [
+        keys_of::<TestDoc>(),
+        keys_of::<CaseDoc>(),
+        keys_of::<DayDoc>(),
+    ]
+});
+
+/// Every key of a test document that its level does not have, each at the
+/// key, found in the document read as plain data: the document's types
+/// ignore unknown keys, so one misspelt key hides nothing else.
+#[derive(Default)]
+struct UnknownKeys {
+    problems: Vec<Diagnostic>,
+    /// The document's own keys have one (`rules`, `as_of` or `accounts` may
+    /// be misspelt, and everything checked after would follow from it).
+    top: bool,
+    /// The cases (by index) with one of their own, and those keys.
+    cases: Vec<(usize, Vec<String>)>,
+    /// The days (case, day by index) with one.
+    days: Vec<(usize, usize)>,
+}
+
+impl UnknownKeys {
+    fn of(file: &Arc<SourceFile>, tree: &LocatedJson) -> UnknownKeys {
+        let [doc_keys, case_keys, day_keys] = &*KEYS;
+        let mut found = UnknownKeys::default();
+        let mut unknown = |fields: &[(String, LocatedJson)], keys: &[String]| -> bool {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let mut any = false;
+            for (key, value) in fields {
+                if !keys.contains(&key.as_str()) {
+                    let at = crate::model::spanned::key_before(file, value.span, key)
+                        .unwrap_or(value.span);
+                    found.problems.push(crate::model::load::unknown_key_at(
+                        file, at, CODE, key, &keys, KEYS_DOC,
+                    ));
+                    any = true;
+                }
+            }
+            any
+        };
+        let Some(fields) = tree.fields() else {
+            return found;
+        };
+        let top = unknown(fields, doc_keys);
+        let mut cases = Vec::new();
+        let mut days = Vec::new();
+        let listed = fields.iter().find(|(k, _)| k == "cases");
+        for (i, case) in listed
+            .and_then(|(_, c)| c.items())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(fields) = case.fields() else {
+                continue;
+            };
+            if unknown(fields, case_keys) {
+                let known = |k: &String| case_keys.contains(k);
+                cases.push((
+                    i,
+                    fields
+                        .iter()
+                        .map(|(k, _)| k.clone())
+                        .filter(|k| !known(k))
+                        .collect(),
+                ));
+            }
+            let on = fields.iter().find(|(k, _)| k == "on");
+            for (d, (_, day)) in on
+                .and_then(|(_, o)| o.fields())
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if day.fields().is_some_and(|f| unknown(f, day_keys)) {
+                    days.push((i, d));
+                }
+            }
+        }
+        UnknownKeys {
+            top,
+            cases,
+            days,
+            ..found
         }
     }
 }

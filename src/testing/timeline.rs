@@ -80,6 +80,7 @@ impl TimelineCase {
         let (first, last) = (timeline.from, timeline.to);
         let outside = |date: NaiveDate| date < first || date > last;
         for (day, &date) in case.on.iter().flatten().map(|(d, _)| d).zip(&self.on) {
+            let Some(date) = date else { continue };
             if outside(date) {
                 problems.push(error(
                     day.0.span,
@@ -101,7 +102,10 @@ impl TimelineCase {
     }
 
     /// Every list of expected actions the case has, with its key.
-    fn expectations<'c>(&self, case: &'c CaseDoc) -> Vec<(&'static str, &'c [Spanned<Json>])> {
+    pub(super) fn expectations<'c>(
+        &self,
+        case: &'c CaseDoc,
+    ) -> Vec<(&'static str, &'c [Spanned<Json>])> {
         let mut lists = Vec::new();
         for (_, day) in case.on.iter().flatten() {
             let day = &day.value;
@@ -154,6 +158,7 @@ impl TimelineCase {
             .collect();
         let mut problems = Vec::new();
         for ((_, expected), date) in case.on.iter().flatten().zip(&self.on) {
+            let Some(date) = date else { continue };
             let Some((_, actual)) = days.iter().find(|(d, _)| d == date) else {
                 problems.push(format!("on {date}: the timeline has no such day"));
                 continue;

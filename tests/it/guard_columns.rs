@@ -549,3 +549,24 @@ fn a_jsonl_extract_without_a_rails_field_is_warned_of() {
         "{report}"
     );
 }
+
+/// `policy::load` keeps each column mapping it built to check it (`None` for
+/// one that does not build, whose errors are its diagnostics), so lint's
+/// `unmapped-guard-field` reads those instead of building every mapping again.
+#[test]
+fn the_loaded_rules_keep_the_mappings_they_built() {
+    let loaded = arrears::policy::load(&common::root().join("rules")).unwrap();
+    assert_eq!(loaded.mappings.len(), 1);
+    assert!(loaded.mappings[0].is_some());
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::root().join("rules"), dir.path());
+    let extract = dir.path().join("mappings/extract.yaml");
+    let text = std::fs::read_to_string(&extract).unwrap();
+    let broken = text.replacen("  DPD: days_past_due", "  DPD: days_past_dew", 1);
+    assert_ne!(broken, text);
+    std::fs::write(&extract, broken).unwrap();
+    let loaded = arrears::policy::load(dir.path()).unwrap();
+    assert_eq!(loaded.mappings.len(), 1);
+    assert!(loaded.mappings[0].is_none());
+    assert!(loaded.diagnostics.iter().any(|d| d.code == "mapping"));
+}

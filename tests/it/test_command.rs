@@ -619,3 +619,73 @@ fn a_document_named_twice_however_spelt_runs_once() {
         |dir: &str| std::fs::read_to_string(Path::new(dir).join("table-entry.html")).unwrap();
     assert_eq!(page(&site_twice), page(&site_once));
 }
+
+/// An expected value no action can have (an enum variant misspelt, an event no
+/// template has, a promise's follow-up or a callback's day written wrong) is
+/// an error wherever an expectation is written, `never` and a day's
+/// `excludes` too: there it could never fail. Each is shown at the value.
+#[test]
+fn expected_values_no_action_has_are_errors_at_the_value() {
+    let values = "tests/fixtures/test_command/unusable/timeline_values.yaml";
+    let out = arrears(&["lint", "--tests", values]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let headers: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains("help:"))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("lint_timeline_values", headers.join("\n"));
+}
+
+/// Every independent mistake of a document is reported in one run, by `lint`
+/// and by `test` alike: unknown keys at every level, dates, names the rules
+/// do not have; and none that follows from another (a case whose only
+/// expectation is misspelt is not also said to expect nothing).
+#[test]
+fn one_mistake_hides_no_other_in_a_test_document() {
+    let doc = "tests/fixtures/test_command/unusable/several_mistakes.yaml";
+    let out = arrears(&["lint", "--tests", doc]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let headers: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains("help:"))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("lint_several_mistakes", headers.join("\n"));
+    let errors = headers.iter().filter(|l| l.contains(": error[")).count();
+    let out = arrears(&["test", doc]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!("(and {} more, at ", errors - 1)),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A document's own problems (exit 2) come before a usage error the command
+/// line makes with documents that read (`--coverage` over two rules
+/// directories), as when the documents were refused before the rules loaded.
+#[test]
+fn a_document_problem_comes_before_a_coverage_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::root().join("rules"), &dir.path().join("other"));
+    let rules = common::root().join("rules");
+    let doc = |name: &str, rules: &str, as_of: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("tests: {name}\nrules: {rules}\nas_of: {as_of}\ncases:\n  - name: a\n    account: {{id: x}}\n    rows: [entry:consumer-in-arrears]\n"),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let one = doc("one.yaml", rules.to_str().unwrap(), "2026-11-31");
+    let two = doc("two.yaml", "other", "2026-11-22");
+    let out = arrears(&["test", "--coverage", &one, &two]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`2026-11-31` is not a date"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -286,12 +286,15 @@ impl PolicyUse {
 /// mapping fills from no column (nor companion file), so that a batch read
 /// with it gives every account a null there and the rail never applies: one
 /// warning per mapping and field, at the mapping's name, naming the rails.
+/// `built` are the mappings as `policy::build` built them to check them
+/// (`Loaded::mappings`, in the order of `mappings`).
 pub fn unmapped_guard_fields(
     policy: &crate::policy::Policy,
     mappings: &[(
         std::sync::Arc<crate::source::SourceFile>,
         crate::model::doc::MappingDoc,
     )],
+    built: &[Option<crate::data::batch::mapping::Mapping>],
 ) -> Vec<Diagnostic> {
     let program = &policy.plan.program;
     let schema = &program.schema;
@@ -316,9 +319,9 @@ pub fn unmapped_guard_fields(
         }
     }
     let mut out = Vec::new();
-    for (file, doc) in mappings {
+    for ((file, doc), mapping) in mappings.iter().zip(built) {
         // A mapping that does not build has its own `mapping` errors.
-        let Ok(mapping) = crate::data::batch::mapping::Mapping::build(schema, doc) else {
+        let Some(mapping) = mapping else {
             continue;
         };
         for (record, slot, path, how) in mapping.unmapped_fields(schema) {

@@ -19,7 +19,10 @@ use crate::source::{SourceFile, Span};
 pub(crate) use documents::has_top_level_key;
 pub use documents::{load_text, Broken, RuleDocs};
 pub(crate) use parse::parse;
-pub use parse::{date_cell, date_mistake, not_a_document, read_document};
+pub use parse::{
+    date_cell, date_mistake, not_a_document, parse_document, read_document, read_text,
+    unknown_key_at,
+};
 pub use parse::{describe_yaml_error, yaml_options, MIN_YAML_NODES};
 
 /// Rule files larger than this are rejected unread: no policy is this big.

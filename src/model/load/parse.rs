@@ -94,6 +94,14 @@ fn yaml_diagnostic(file: &Arc<SourceFile>, err: &serde_saphyr::Error) -> Diagnos
         return d;
     }
     let span = Span::new(start, (start + 1).min(file.text.len().max(start)));
+    // An unknown key no key here is close to, dedented out of the mapping
+    // above it: said so.
+    let help = match unknown_field(&message) {
+        Some((name, keys)) if crate::diagnostic::nearest(name, keys.iter().copied()).is_none() => {
+            dedented_key(&file.text, start, name).or(help)
+        }
+        _ => help,
+    };
     // A value where a nested mapping belongs (`effective: 2026-12-31`): the
     // key names what is wanted, not the document's first line.
     let help = match message.starts_with("expected a mapping") {
@@ -219,8 +227,9 @@ fn key_before(text: &str, at: usize) -> Option<&str> {
 
 /// A `key:` line indented wrong against the line above, found from the
 /// parser's complaint at it: indented like the `- ` of a list item (neither in
-/// that item nor a new one), or further than a `key: value` line above, which
-/// makes it read as the rest of that value. Where the key starts, and what to do.
+/// that item nor a new one), short of the keys above it and past the level
+/// around them (one space short: in no mapping), or further than a `key:
+/// value` line above, which makes it read as the rest of that value. Where the key starts, and what to do.
 fn misindented_key(text: &str, at: usize, message: &str) -> Option<(usize, String)> {
     let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
     let indent = |line: &str| line.len() - line.trim_start().len();
@@ -233,9 +242,14 @@ fn misindented_key(text: &str, at: usize, message: &str) -> Option<(usize, Strin
     let line = text[line_start..].lines().next()?;
     let (key, _) = key_of(line)?;
     let own = indent(line);
+    let key_at = line_start + own;
+    if message.contains("did not find expected key") || message.contains("expected '-'") {
+        if let Some(help) = between_levels(text, line_start, &key, own) {
+            return Some((key_at, help));
+        }
+    }
     let above = text[..line_start].lines().rfind(content)?;
     let (above_key, above_value) = key_of(above)?;
-    let key_at = line_start + own;
     if message.contains("expected '-'")
         && above.trim_start().starts_with("- ")
         && indent(above) == own
@@ -263,6 +277,122 @@ fn misindented_key(text: &str, at: usize, message: &str) -> Option<(usize, Strin
         ));
     }
     None
+}
+
+/// An unknown `key` at `at` indented less than the key on the content line
+/// above it: it may be a key of that deeper mapping, dedented into this one
+/// (a field of a case's account written at the case's own indentation).
+fn dedented_key(text: &str, at: usize, key: &str) -> Option<String> {
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let column = |line: &str| {
+        let trimmed = line.trim_start();
+        let dash = line.len() - trimmed.len();
+        match trimmed.strip_prefix("- ") {
+            Some(rest) => dash + 2 + (rest.len() - rest.trim_start().len()),
+            None => dash,
+        }
+    };
+    let own = column(text[line_start..].lines().next()?);
+    if at != line_start + own {
+        return None;
+    }
+    let above = text[..line_start]
+        .lines()
+        .rfind(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let (above_key, _) = above
+        .trim_start()
+        .trim_start_matches("- ")
+        .split_once(':')?;
+    let valid = !above_key.is_empty() && !above_key.contains([' ', '{', '[', ',', '"', '\'']);
+    let deeper = column(above);
+    (valid && deeper > own).then(|| {
+        format!(
+            "`{key}` is indented {own} spaces, less than `{above_key}` above it ({deeper}), so it is read as a key here, where there is none of that name; if it belongs beside `{above_key}`, indent it like `{above_key}`"
+        )
+    })
+}
+
+/// What to do about a `key` line indented `own` spaces, between the levels
+/// of the lines that enclose it (each indented less than the one after, up to
+/// the first indented less than it): a space or two short of the keys above
+/// it, or past the key of the mapping around them. `None` when a level is at
+/// `own` (the mistake is another), or the nearest level is a `- `.
+fn between_levels(text: &str, line_start: usize, key: &str, own: usize) -> Option<String> {
+    // (column, the key there; `None` for a `- `)
+    let mut levels: Vec<(usize, Option<String>)> = Vec::new();
+    let mut deepest = usize::MAX;
+    for line in text[..line_start].lines().rev() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let dash = line.len() - trimmed.len();
+        if dash >= deepest {
+            continue;
+        }
+        deepest = dash;
+        let first = levels.is_empty();
+        let key_of = |rest: &str| {
+            let key = rest.split_once(':')?.0;
+            let valid = !key.is_empty() && !key.contains([' ', '{', '[', ',', '"', '\'']);
+            valid.then(|| key.to_string())
+        };
+        match trimmed.strip_prefix("- ") {
+            Some(rest) => {
+                levels.push((dash, None));
+                levels.push((
+                    dash + 2 + (rest.len() - rest.trim_start().len()),
+                    key_of(rest.trim_start()),
+                ));
+            }
+            None => levels.push((dash, key_of(trimmed))),
+        }
+        if dash < own {
+            // The first key of the block this line opens is at a level of its own.
+            let opens = trimmed.trim_end().ends_with(':');
+            if opens && first {
+                return None;
+            }
+            break;
+        }
+    }
+    if levels.iter().any(|(column, _)| *column == own) {
+        return None;
+    }
+    let upper = levels
+        .iter()
+        .filter(|(c, _)| *c > own)
+        .min_by_key(|(c, _)| *c);
+    let lower = levels
+        .iter()
+        .filter(|(c, _)| *c < own)
+        .max_by_key(|(c, _)| *c);
+    let count = |n: usize| match n {
+        1 => "one".to_string(),
+        n => n.to_string(),
+    };
+    let indented = match own {
+        1 => "1 space".to_string(),
+        n => format!("{n} spaces"),
+    };
+    // The nearer level is meant; of two as near, a key's rather than a `- `'s.
+    match (upper, lower) {
+        (Some((up, Some(sibling))), low) if low.is_none_or(|(low, _)| up - own <= own - low) => {
+            Some(format!(
+                "`{key}` is indented {indented}, {} fewer than `{sibling}` above it ({up}), so it belongs to no mapping; indent `{key}` like `{sibling}` to put it beside it",
+                count(up - own)
+            ))
+        }
+        (up, Some((low, Some(outer))))
+            if up.is_none_or(|(up, k)| own - low < up - own || (k.is_none() && own - low == up - own)) =>
+        {
+            Some(format!(
+                "`{key}` is indented {indented}, {} more than `{outer}` ({low}), so it belongs to no mapping; indent `{key}` like `{outer}` to put it beside it",
+                count(own - low)
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// What to do about a value where a mapping belongs, said by its key: an
@@ -683,6 +813,17 @@ pub fn read_document<T: DeserializeOwned>(
     docs: &str,
     starts: &str,
 ) -> Result<(Arc<SourceFile>, T), Diagnostic> {
+    let file = read_text(path, code)?;
+    let doc = parse_document(path, &file, code, docs, starts)?;
+    Ok((file, doc))
+}
+
+/// A document's text, read whole within the rule-file limit and UTF-8, or
+/// the problem (with `code`).
+pub fn read_text(
+    path: &std::path::Path,
+    code: &'static str,
+) -> Result<Arc<SourceFile>, Diagnostic> {
     let name = path.display().to_string();
     let unreadable = |message: String| {
         let file = SourceFile::new(name.clone(), "");
@@ -690,29 +831,39 @@ pub fn read_document<T: DeserializeOwned>(
     };
     let bytes = crate::input::read_regular(path, super::MAX_RULE_FILE_BYTES)
         .map_err(|e| unreadable(e.to_string()))?;
-    let file = match String::from_utf8(bytes) {
-        Ok(text) => SourceFile::new(name, text),
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {
             let (file, span) = super::not_utf8(name, &err);
-            return Err(Diagnostic::error(
+            Err(Diagnostic::error(
                 code,
                 &file,
                 span,
                 "not valid UTF-8; save the file as UTF-8",
-            ));
+            ))
         }
-    };
+    }
+}
+
+/// `file` (read from `path`) parsed as its extension says, YAML otherwise,
+/// as [`read_document`] does.
+pub fn parse_document<T: DeserializeOwned>(
+    path: &std::path::Path,
+    file: &Arc<SourceFile>,
+    code: &'static str,
+    docs: &str,
+    starts: &str,
+) -> Result<T, Diagnostic> {
     let format = super::format_of(path).unwrap_or(Format::Yaml);
-    if let Some((why, span)) = not_a_document(format, &file) {
+    if let Some((why, span)) = not_a_document(format, file) {
         return Err(Diagnostic::error(
             code,
-            &file,
+            file,
             span,
             format!("the file {why}; {starts}"),
         ));
     }
-    let doc = parse(format, &file).map_err(|d| date_not_a_list(unknown_key(*d, code, docs)))?;
-    Ok((file, doc))
+    parse(format, file).map_err(|d| date_not_a_list(unknown_key(*d, code, docs)))
 }
 
 /// In a timeline or a test document every scalar read as cell text is a date
@@ -762,14 +913,32 @@ fn unknown_key(d: Diagnostic, code: &'static str, docs: &str) -> Diagnostic {
     let Some((name, keys)) = unknown_field(&d.message) else {
         return d;
     };
-    let help = crate::diagnostic::did_you_mean(name, keys.iter().copied())
-        .unwrap_or_else(|| docs.to_string());
     Diagnostic {
-        code,
-        message: format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
-        help: Some(help),
-        ..d
+        label: d.label.clone(),
+        ..unknown_key_at(&d.file, d.span, code, name, &keys, docs)
     }
+}
+
+/// An unknown key `name` at `span`, with the keys there are and a `did you
+/// mean`, else `docs` (where the keys are listed).
+pub fn unknown_key_at(
+    file: &Arc<SourceFile>,
+    span: Span,
+    code: &'static str,
+    name: &str,
+    keys: &[&str],
+    docs: &str,
+) -> Diagnostic {
+    let help = crate::diagnostic::did_you_mean(name, keys.iter().copied())
+        .or_else(|| dedented_key(&file.text, span.start, name))
+        .unwrap_or_else(|| docs.to_string());
+    Diagnostic::error(
+        code,
+        file,
+        span,
+        format!("unknown key `{name}` (the keys here: {})", keys.join(", ")),
+    )
+    .with_help(help)
 }
 
 /// A date written in a document (`as_of`, `from`, `on`): `YYYY-MM-DD`, or a
@@ -874,6 +1043,41 @@ mod tests {
         // Closed on its own line: the error is elsewhere.
         let text = "a: \"x\"\nb: [1,\n";
         assert_eq!(unclosed_quote(text, text.len() - 1), None);
+    }
+
+    /// A key between two levels is told which it is nearer to; one at a
+    /// level of its own (the first key of a block, a `- `'s column) is not.
+    #[test]
+    fn a_key_between_levels_names_the_nearer_one() {
+        let help = |text: &str| {
+            let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+            let line = &text[line_start..];
+            let own = line.len() - line.trim_start().len();
+            let key = line.trim_start().split_once(':').unwrap().0;
+            between_levels(text, line_start, key, own)
+        };
+        let short = help("cases:\n  - name: a\n    account: x\n   rows: []").unwrap();
+        assert!(
+            short.contains("one fewer than `account` above it (4)"),
+            "{short}"
+        );
+        let after_block = help("a:\n  b:\n    c: 1\n   d: 2").unwrap();
+        assert!(
+            after_block.contains("one fewer than `c` above it (4)"),
+            "{after_block}"
+        );
+        let past_outer = help("never:\n  - {type: x}\n from: 2026-11-25").unwrap();
+        assert!(
+            past_outer.contains("one more than `never` (0)"),
+            "{past_outer}"
+        );
+        assert_eq!(
+            help("when:\n      dpd: 5"),
+            None,
+            "the first key of a block"
+        );
+        assert_eq!(help("rows:\n  - id: a\n  when: 1"), None, "like the `- `");
+        assert_eq!(help("a:\n  b: 1\n  c: 2"), None, "a sibling");
     }
 
     #[test]
