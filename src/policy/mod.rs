@@ -117,7 +117,10 @@ pub fn check_tables(docs: &RuleDocs) -> Checked {
         if let Some(name) = follow_up {
             params.insert(
                 name,
-                vec![("promise".to_string(), Type::Record(schema.promise_record))],
+                vec![(
+                    crate::model::load::PROMISE_LOCAL.to_string(),
+                    Type::Record(schema.promise_record),
+                )],
             );
         }
         for name in &docs.guardrails {

@@ -567,11 +567,7 @@ fn lint_checks_timeline_cases_and_accounts_where_written() {
     // separator, `'no'` for a bool, a month 13).
     let values = "tests/fixtures/test_command/unusable/account_values.yaml";
     let out = arrears(&["lint", "--tests", values]);
-    let headers: Vec<String> = stdout(&out)
-        .lines()
-        .filter(|l| l.contains(": error[") || l.contains(": warning["))
-        .map(str::to_string)
-        .collect();
+    let headers = finding_lines(&stdout(&out), false);
     assert_snapshot!("lint_account_values", headers.join("\n"));
 }
 
@@ -629,11 +625,7 @@ fn expected_values_no_action_has_are_errors_at_the_value() {
     let values = "tests/fixtures/test_command/unusable/timeline_values.yaml";
     let out = arrears(&["lint", "--tests", values]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let headers: Vec<String> = stdout(&out)
-        .lines()
-        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains("help:"))
-        .map(str::to_string)
-        .collect();
+    let headers = finding_lines(&stdout(&out), true);
     assert_snapshot!("lint_timeline_values", headers.join("\n"));
 }
 
@@ -646,11 +638,7 @@ fn one_mistake_hides_no_other_in_a_test_document() {
     let doc = "tests/fixtures/test_command/unusable/several_mistakes.yaml";
     let out = arrears(&["lint", "--tests", doc]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let headers: Vec<String> = stdout(&out)
-        .lines()
-        .filter(|l| l.contains(": error[") || l.contains(": warning[") || l.contains("help:"))
-        .map(str::to_string)
-        .collect();
+    let headers = finding_lines(&stdout(&out), true);
     assert_snapshot!("lint_several_mistakes", headers.join("\n"));
     let errors = headers.iter().filter(|l| l.contains(": error[")).count();
     let out = arrears(&["test", doc]);
@@ -688,4 +676,15 @@ fn a_document_problem_comes_before_a_coverage_usage_error() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The error and warning lines of lint's text output (with their `help:`
+/// lines when `help`), for a snapshot that does not repeat the source excerpts.
+fn finding_lines(text: &str, help: bool) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            l.contains(": error[") || l.contains(": warning[") || (help && l.contains("help:"))
+        })
+        .map(str::to_string)
+        .collect()
 }

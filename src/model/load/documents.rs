@@ -43,6 +43,9 @@ pub struct RuleDocs {
     pub fingerprint: String,
 }
 
+/// The name the policy gives its promise follow-up table's promise (`promise.status`).
+pub const PROMISE_LOCAL: &str = "promise";
+
 /// What the rule files that failed to load would have defined, as far as their
 /// text tells: their file stems and the values of their top-level keys
 /// (`table: entry` → `entry`). A use of such a name is a follow-on of the
@@ -72,7 +75,7 @@ impl Broken {
                 .extend(keys.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             // What the policy gives its follow-up table, when that line is
             // the broken one too.
-            self.names.push("promise".to_string());
+            self.names.push(PROMISE_LOCAL.to_string());
         }
         for (_, value) in keys {
             if crate::model::doc::is_identifier(value) {
