@@ -183,13 +183,15 @@ fn kinds(actions: &[Json]) -> Vec<String> {
 }
 
 /// Night 0 (Thu 19 Nov) opens the case. Night 1 (Mon 23 Nov) books the
-/// callback the customer asked for, which the case system makes that day; an
-/// agent calls again that evening, unanswered. Night 2 (Tue 24 Nov) reads
-/// both calls from the contacts companion: the template's first call, due
-/// that day, would be the third in seven days in Massachusetts, so it is
-/// postponed until the 23rd's calls leave the seven days (Thursday the 26th
-/// is Thanksgiving, then a weekend: Monday 30 Nov); and the callback, done in
-/// the events companion, is not booked again.
+/// callback the customer asked for, which the case system makes that day,
+/// as it sends the reminder SMS due that day: in Massachusetts a text counts
+/// with calls (940 CMR 7.04(1)(f)), so the template's first call, due the
+/// 24th, would be the third communication in seven days and is postponed
+/// until the 23rd's leave them (Thursday the 26th is Thanksgiving, then a
+/// weekend: Monday 30 Nov). An agent calls again that evening, unanswered.
+/// Night 2 (Tue 24 Nov) reads the callback as done in the events companion
+/// and does not book it again, and the contacts companion's calls and text
+/// keep the first call where it waits.
 #[test]
 fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights() {
     let dir = tempfile::tempdir().unwrap();
@@ -210,11 +212,21 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
     let (night_1, case) = night(d, "2026-11-23", Some(case), &mut contacts);
     let booked = r#""schedule_event" callback-2026-11-19 "2026-11-23""#.to_string();
     assert!(kinds(&night_1).contains(&booked), "{:?}", kinds(&night_1));
-    // The first call (24 Nov) is the second in its seven days tonight: allowed.
-    assert!(
-        !night_1.iter().any(|a| a["type"] == "postpone"),
-        "{:?}",
-        kinds(&night_1)
+    let postponed: Vec<&Json> = night_1.iter().filter(|a| a["type"] == "postpone").collect();
+    assert_eq!(postponed.len(), 1, "{night_1:?}");
+    assert_eq!(postponed[0]["event"], "first-call");
+    assert_eq!(postponed[0]["from"], "2026-11-24");
+    assert_eq!(postponed[0]["to"], "2026-11-30");
+    assert_eq!(
+        postponed[0]["rules"],
+        json!(["guard:reg_f/massachusetts_two_in_seven"])
+    );
+    let s: Json =
+        serde_json::from_str(&std::fs::read_to_string(d.join("2026-11-23/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        s["guard_rails"]["guard:reg_f/massachusetts_two_in_seven"]["postponed"],
+        1
     );
     let mut case = case.unwrap();
     let evening_call = Contact {
@@ -225,26 +237,28 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
     };
     case::record_contact(&mut case, &evening_call, &[]);
     contacts.push(evening_call);
-    let calls: Vec<NaiveDate> = contacts
+    let made: Vec<(Channel, NaiveDate)> = contacts
         .iter()
-        .filter(|c| c.channel == Channel::Call)
-        .map(|c| c.date)
+        .filter(|c| c.channel != Channel::Letter)
+        .map(|c| (c.channel, c.date))
         .collect();
-    assert_eq!(calls, [day("2026-11-23"), day("2026-11-23")]);
+    assert_eq!(
+        made,
+        [
+            (Channel::Sms, day("2026-11-23")),
+            (Channel::Call, day("2026-11-23")),
+            (Channel::Call, day("2026-11-23"))
+        ]
+    );
 
     let (night_2, case) = night(d, "2026-11-24", Some(case), &mut contacts);
     assert!(
         !night_2.iter().any(|a| a["event"] == "callback-2026-11-19"),
         "booked once: {night_2:?}"
     );
-    let postponed: Vec<&Json> = night_2.iter().filter(|a| a["type"] == "postpone").collect();
-    assert_eq!(postponed.len(), 1, "{night_2:?}");
-    assert_eq!(postponed[0]["event"], "first-call");
-    assert_eq!(postponed[0]["from"], "2026-11-24");
-    assert_eq!(postponed[0]["to"], "2026-11-30");
-    assert_eq!(
-        postponed[0]["rules"],
-        json!(["guard:reg_f/massachusetts_two_in_seven"])
+    assert!(
+        !night_2.iter().any(|a| a["event"] == "first-call"),
+        "the first call keeps its day: {night_2:?}"
     );
     let first_call = case
         .unwrap()
@@ -259,10 +273,6 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
     let s: Json =
         serde_json::from_str(&std::fs::read_to_string(d.join("2026-11-24/summary.json")).unwrap())
             .unwrap();
-    assert_eq!(
-        s["guard_rails"]["guard:reg_f/massachusetts_two_in_seven"]["postponed"],
-        1
-    );
     assert!(s.get("lists_not_read").is_none());
 }
 

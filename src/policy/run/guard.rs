@@ -2003,9 +2003,9 @@ enum Reader {
     No,
     /// Only as the list of comprehensions, which count contacts of these
     /// channels only (a bit per [`Channel`]; a comprehension whose filter
-    /// has `c.channel = <variant>` among its top-level `and`s skips the
-    /// others, and what it tests of them before can fail on none): the
-    /// run's contacts are an [`Overlay`].
+    /// has `c.channel = <variant>`, or an `or` of such tests, among its
+    /// top-level `and`s skips the others, and what it tests of them before
+    /// can fail on none): the run's contacts are an [`Overlay`].
     Overlay { channels: u8 },
     /// Otherwise (the whole case or account, the list as a value, another
     /// table): asked on a copy of the account with the run's contacts.
@@ -2196,22 +2196,34 @@ fn contact_reader(
         if let Some(filter) = filter {
             conjuncts(filter, &mut tests);
         }
-        let mut counted = u8::MAX;
-        for test in tests {
-            let v = match &test.kind {
+        // The channels `c.channel = <variant>`, or an `or` of such tests, lets through.
+        fn channels_of(
+            e: &TExpr,
+            is_channel: &dyn Fn(&TExpr) -> bool,
+            variant: &dyn Fn(&TExpr) -> Option<u32>,
+            variants: &[u32; 4],
+        ) -> Option<u8> {
+            match &e.kind {
                 TExprKind::Binary(BinOp::Compare(CompareOp::Eq), l, r) => {
-                    match (is_channel(l), is_channel(r)) {
+                    let v = match (is_channel(l), is_channel(r)) {
                         (true, _) => variant(r),
                         (_, true) => variant(l),
                         _ => None,
-                    }
+                    }?;
+                    // A variant no run contact has lets none of them through.
+                    Some(variants.iter().position(|x| *x == v).map_or(0, |c| 1 << c))
                 }
+                TExprKind::Binary(BinOp::Or, a, b) => Some(
+                    channels_of(a, is_channel, variant, variants)?
+                        | channels_of(b, is_channel, variant, variants)?,
+                ),
                 _ => None,
-            };
-            counted &= match v.map(|v| variants.iter().position(|x| *x == v)) {
-                Some(Some(c)) => 1 << c,
-                // A variant no run contact has: the comprehension counts none of them.
-                Some(None) => 0,
+            }
+        }
+        let mut counted = u8::MAX;
+        for test in tests {
+            counted &= match channels_of(test, &is_channel, &variant, variants) {
+                Some(bits) => bits,
                 None if item_safe(test, local) => u8::MAX,
                 None => return counted,
             };
@@ -2516,10 +2528,12 @@ mod tests {
     fn reg_f_reader(first: &str, second: &str) -> Reader {
         let calls = "c.channel = call and c.date > action.date - 7 days and c.date <= action.date";
         let talks = "c.channel = call and c.outcome = reached and c.date > action.date - 7 days and c.date <= action.date";
+        let calls_and_texts = "(c.channel = call or c.channel = sms) and c.date > action.date - 7 days and c.date <= action.date";
         let dir = rules_edited(
             "guardrails/reg_f.yaml",
             &[
                 (calls, first),
+                (calls_and_texts, first),
                 (talks, &second.replace("{}", "c.outcome = reached")),
             ],
         );
@@ -2532,9 +2546,10 @@ mod tests {
     }
 
     /// A count's channel test is read from any conjunct of its filter's
-    /// top-level `and`, first or last; not under `or` or `not`, nor after a
-    /// conjunct that computes with the item (it could fail on a contact of
-    /// another channel, which the overlay leaves out).
+    /// top-level `and`, first or last, an `or` of channel tests as each of
+    /// its channels; not under `not`, nor after a conjunct that computes
+    /// with the item (it could fail on a contact of another channel, which
+    /// the overlay leaves out).
     #[test]
     fn the_counted_channel_is_read_from_any_top_level_conjunct() {
         let calls = Reader::Overlay {
@@ -2551,9 +2566,15 @@ mod tests {
         assert_eq!(reg_f_reader(first, talks_first), calls);
         assert_eq!(reg_f_reader(last, talks_last), calls);
         assert_eq!(reg_f_reader(middle, talks_first), calls);
-        // Under `or` or `not` the test does not restrict what is counted.
+        // An `or` of channel tests counts each of its channels.
         let either = "(c.channel = call or c.channel = sms) and c.date > action.date - 7 days and c.date <= action.date";
-        assert_eq!(reg_f_reader(either, talks_first), all);
+        let calls_and_texts = Reader::Overlay {
+            channels: channel_bit(Channel::Call) | channel_bit(Channel::Sms),
+        };
+        assert_eq!(reg_f_reader(either, talks_first), calls_and_texts);
+        // An `or` with another test does not restrict what is counted, nor does `not`.
+        let or_other = "(c.channel = call or c.outcome = reached) and c.date <= action.date";
+        assert_eq!(reg_f_reader(or_other, talks_first), all);
         let negated =
             "not(c.channel != call) and c.date > action.date - 7 days and c.date <= action.date";
         assert_eq!(reg_f_reader(negated, talks_last), all);
@@ -2888,7 +2909,8 @@ mod tests {
     /// exactly as it would read them added to a copy of the account: the
     /// compiled comprehensions and the reference interpreter alike, with
     /// every run contact or only those of the channels it counts (Reg F
-    /// counts calls: a letter or an SMS the run allowed is not read).
+    /// counts calls, and Massachusetts calls and texts: a letter the run
+    /// allowed is not read).
     #[test]
     fn a_rail_reads_the_run_contacts_overlay_as_a_copied_account() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
@@ -2901,14 +2923,13 @@ mod tests {
         assert_eq!(
             counted.readers[reg_f],
             Reader::Overlay {
-                channels: channel_bit(Channel::Call)
+                channels: channel_bit(Channel::Call) | channel_bit(Channel::Sms)
             }
         );
         let e = schema.enum_by_name("guarded_action").expect("enum");
         let kinds = &schema.enum_def(e).variants;
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
         let contacts = run_contacts(plan, as_of);
-        let calls: Vec<Value> = contacts[2..].to_vec();
         let (mut compared, mut moved) = (0, 0);
         for account in varied_accounts(schema) {
             for n in 0..=contacts.len() {
@@ -2921,7 +2942,8 @@ mod tests {
                     })
                     .collect();
                 let copy = counted.account_with(&account, &allowed).expect("a record");
-                let counted_calls = &calls[..n.saturating_sub(2)];
+                // All but the letter (the first).
+                let calls_and_texts = &contacts[n.min(1)..n];
                 for (g, role) in policy.roles.guards.iter().enumerate() {
                     if counted.readers[g] == Reader::No {
                         continue;
@@ -2944,7 +2966,7 @@ mod tests {
                                 crate::eval::Tables::new(&policy.plan, &account, as_of, false)
                                     .evaluate_with(role.table, params);
                             moved += usize::from(on_copy != base);
-                            for added in [&contacts[..n], counted_calls] {
+                            for added in [&contacts[..n], calls_and_texts] {
                                 let overlay = Overlay::new(&counted.path, added);
                                 let fast =
                                     crate::eval::Tables::new(&policy.plan, &account, as_of, false)
