@@ -528,3 +528,56 @@ fn the_old_case_contacts_shape_is_rejected_at_its_line() {
         "{actions:?}"
     );
 }
+
+/// `generate` writes the account's contacts whether or not a case is open
+/// (a case closed lately left some), in both formats alike, and every JSON
+/// Lines record carries `contacts`, `[]` when it has none, as an exporter
+/// that writes every field does: the batch does not warn of it.
+#[test]
+fn generate_writes_every_accounts_contacts_in_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (format, out) in [("csv", "g.csv"), ("jsonl", "g.jsonl")] {
+        let o = common::arrears_in(
+            common::root(),
+            &[
+                "generate",
+                "--accounts",
+                "300",
+                "--seed",
+                "11",
+                "--format",
+                format,
+                d.join(out).to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let records: Vec<Json> = std::fs::read_to_string(d.join("g.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(records.iter().all(|r| r["contacts"].is_array()));
+    let without_case_with_contacts: Vec<&str> = (records.iter())
+        .filter(|r| r.get("case").is_none() && !r["contacts"].as_array().unwrap().is_empty())
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        without_case_with_contacts.len() >= 3,
+        "{without_case_with_contacts:?}"
+    );
+    // The CSV's contacts are the same, account by account.
+    let csv = std::fs::read_to_string(d.join("g.contacts.csv")).unwrap();
+    for record in &records {
+        let id = record["id"].as_str().unwrap();
+        let rows = csv
+            .lines()
+            .filter(|l| l.starts_with(&format!("{id},")))
+            .count();
+        assert_eq!(rows, record["contacts"].as_array().unwrap().len(), "{id}");
+    }
+    let o = batch_on("2026-11-22", &d.join("g.jsonl"), d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+}
