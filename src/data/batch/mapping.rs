@@ -819,8 +819,8 @@ fn bind_columns(
 }
 
 /// A header the mapping cannot be bound to: the message, and the `--no-column`
-/// flags that would run the file without its missing columns.
-#[derive(Debug)]
+/// flags that would run the file without its missing columns (or list).
+#[derive(Debug, Clone)]
 pub struct HeaderError {
     pub message: String,
     pub ways_out: Vec<String>,
@@ -843,8 +843,8 @@ impl From<HeaderError> for String {
 
 /// Every file's header problems as one message: each file's in turn (a run
 /// stopped at the first would name the next file's only on the next run),
-/// and, when several files lack columns `--no-column` may leave out, the
-/// flags for all of them together.
+/// and, when several files lack columns `--no-column` may leave out (or are
+/// missing, `--no-companion`), the flags for all of them together.
 pub fn header_errors(errors: Vec<HeaderError>) -> String {
     let ways_out: Vec<String> = errors.iter().flat_map(|e| e.ways_out.clone()).collect();
     let files_with_ways_out = errors.iter().filter(|e| !e.ways_out.is_empty()).count();
