@@ -13,7 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use arrears::data::batch::{self, CsvSource, Evaluate, Mapping, OutputFormat, Settings};
+use arrears::data::batch::{
+    self, CompanionFile, CsvSource, Evaluate, Mapping, OutputFormat, Settings,
+};
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {
@@ -51,7 +53,8 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let mut mapping = Mapping::build(policy.plan.schema(), doc).expect("shipped mapping builds");
     let extract_header: Box<dyn std::io::Read + Send> =
         Box::new(std::io::Cursor::new(extract_header));
-    if let Err(e) = CsvSource::open(extract_header, &mut mapping, &headers_only) {
+    let files: Vec<CompanionFile> = headers_only.iter().cloned().map(CompanionFile::from).collect();
+    if let Err(e) = CsvSource::open(extract_header, &mut mapping, &files) {
         panic!("the generated headers do not bind to the shipped mapping: {e}");
     }
     let pool = rayon::ThreadPoolBuilder::new()
@@ -81,13 +84,13 @@ fuzz_target!(|data: &[u8]| {
     let mut mapping = Mapping::build(policy.plan.schema(), doc).expect("shipped mapping builds");
     let fuzzed_list = usize::from((control & 3) | ((control >> 2) & 4)) % mapping.lists.len();
     std::fs::write(&fx.companion, companion).expect("write companion");
-    let paths: Vec<PathBuf> = (0..mapping.lists.len())
+    let paths: Vec<CompanionFile> = (0..mapping.lists.len())
         .map(|n| {
-            if n == fuzzed_list {
+            CompanionFile::from(if n == fuzzed_list {
                 fx.companion.clone()
             } else {
                 fx.headers_only[n].clone()
-            }
+            })
         })
         .collect();
     let input: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(extract.to_vec()));

@@ -222,7 +222,8 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         }
         None => Vec::new(),
     };
-    refuse_outputs_over_inputs(args, mapping.as_ref(), &companions).map_err(usage)?;
+    let companion_paths: Vec<PathBuf> = companions.iter().map(|c| c.path.clone()).collect();
+    refuse_outputs_over_inputs(args, mapping.as_ref(), &companion_paths).map_err(usage)?;
     refuse_unreplaceable_outputs(args).map_err(bad)?;
     // Read whole before any row: a bad line stops the run with nothing written.
     let open_cases = match &args.open_cases {
@@ -641,12 +642,14 @@ fn list_named(mapping: &Mapping, flag: &str, name: &str) -> Result<usize, String
 
 /// Each mapped list's companion file: `--companion NAME=PATH`, or the
 /// mapping's `file` relative to the input (`{stem}` = the input's name
-/// without extensions). A missing file is an error; an unmapped list is empty.
+/// without extensions). A file that is missing (or is a device) is marked
+/// unusable, to be said with the headers' problems (`CsvSource::open`), so
+/// that one run names every missing file and column; an unmapped list is empty.
 pub(super) fn companion_paths(
     input: &Path,
     companion: &[String],
     mapping: &Mapping,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Vec<batch::CompanionFile>, String> {
     // Their names were checked with `--no-companion`'s (`leave_unread`).
     let given: std::collections::HashMap<&str, PathBuf> = companion
         .iter()
@@ -655,8 +658,7 @@ pub(super) fn companion_paths(
         .collect();
     let dir = input.parent().unwrap_or(Path::new(""));
     let stem = batch::input_stem(input);
-    let mut paths = Vec::new();
-    let mut problems = Vec::new();
+    let mut files = Vec::new();
     for list in mapping.lists.iter().filter(|l| !l.not_read) {
         let path = match given.get(list.path.as_str()) {
             Some(p) => p.clone(),
@@ -668,11 +670,6 @@ pub(super) fn companion_paths(
             }
             None => dir.join(list.file.replace("{stem}", &stem)),
         };
-        // An older extract without the file: say how to run it without the list, and what is lost.
-        let without = format!(
-            "; an extract without it runs with --no-companion {} (the list is then empty for every account: docs/batch.md)",
-            list.path
-        );
         // Read once, in step with the extract: a FIFO (`<(zcat sas.csv.gz)`)
         // streams as the extract does; a device or socket is refused as there.
         let problem = match std::fs::metadata(&path) {
@@ -681,25 +678,28 @@ pub(super) fn companion_paths(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist".into()),
             Err(_) => Some("cannot be read".into()),
         };
-        if let Some(problem) = problem {
-            // Every list's file is looked for before the run stops, so one run names them all.
-            problems.push(format!(
-                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a file or a FIFO{}",
+        let unusable = problem.map(|problem| {
+            let message = format!(
+                "the companion file for `{}` (`{}`) {problem}; give --companion {}=PATH naming a file or a FIFO",
                 list.path,
                 path.display(),
                 list.path,
-                match problem.as_str() {
-                    "does not exist" => without.as_str(),
-                    _ => "",
-                }
-            ));
-        }
-        paths.push(path);
+            );
+            match problem.as_str() {
+                // An older extract without the file: say how to run it without the list, and what is lost.
+                "does not exist" => batch::HeaderError {
+                    message: format!(
+                        "{message}; an extract without it runs with --no-companion {} (the list is then empty for every account: docs/batch.md)",
+                        list.path
+                    ),
+                    ways_out: vec![format!("--no-companion {}", list.path)],
+                },
+                _ => batch::HeaderError::from(message),
+            }
+        });
+        files.push(batch::CompanionFile { path, unusable });
     }
-    match problems.is_empty() {
-        true => Ok(paths),
-        false => Err(problems.join("; and ")),
-    }
+    Ok(files)
 }
 
 /// The mapping document for a CSV extract, bound to the schema.

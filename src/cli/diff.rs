@@ -166,7 +166,9 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         }
         new_mapping = Some(new);
     }
-    refuse_outputs_over_inputs(args, base_dir, new_mapping.as_ref(), &companions)
+    let companion_paths: Vec<std::path::PathBuf> =
+        companions.iter().map(|c| c.path.clone()).collect();
+    refuse_outputs_over_inputs(args, base_dir, new_mapping.as_ref(), &companion_paths)
         .map_err(|m| (Exit::Usage, m))?;
 
     let mut locations = None;
@@ -192,7 +194,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                     let source = CsvSource::open(input, m, &companions).map_err(bad)?;
                     if let Some(old) = old_mapping.as_mut() {
                         old.input_is(input_shown(&args.accounts));
-                        bind_headers(old, &source.headers, &companions)
+                        bind_headers(old, &source.headers, &companion_paths)
                             .map_err(|e| bad(format!("the base ({base_name}): {e}")))?;
                     }
                     Box::new(source)

@@ -161,6 +161,78 @@ fn unknown_in_field(
     }
 }
 
+/// The lists of an account written where the schema has no such field but
+/// has a list of that name elsewhere (`case.contacts`, the contacts' place
+/// before they became the account's `contacts`), as errors at their path:
+/// ignored as unknown fields, their items would be lost unseen (the contact
+/// limits would count none), so the batch rejects the record instead.
+pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
+    fn walk(schema: &Schema, ty: &Type, json: &Json, path: String, out: &mut Vec<FieldError>) {
+        match (ty, json) {
+            (Type::Record(record), Json::Object(object)) => {
+                let fields = &schema.record(*record).fields;
+                for (key, value) in object {
+                    let here = format!("{path}.{key}");
+                    match fields.iter().find(|f| f.name == *key) {
+                        Some(field) => walk(schema, &field.ty, value, here, out),
+                        None => {
+                            if let Some(list) = list_elsewhere(schema, key) {
+                                out.push(FieldError {
+                                    field: here,
+                                    message: format!(
+                                        "the schema has no field `{key}` here; did you mean `{}`? The list is `{list}` (an extract written for an older schema kept it here): read here, its items would be ignored and the rules that read the list would see none of them (the contact limits, for `contacts`), so the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")",
+                                        list.strip_prefix("account.").unwrap_or(&list)
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            (Type::List(item), Json::Array(items)) => {
+                for (i, value) in items.iter().enumerate() {
+                    walk(schema, item, value, format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        schema,
+        &Type::Record(ACCOUNT),
+        account,
+        "account".into(),
+        &mut out,
+    );
+    out
+}
+
+/// Where the schema has a list field named `key` (`account.contacts`,
+/// `account.case.events`): the one place, breadth first from the account.
+fn list_elsewhere(schema: &Schema, key: &str) -> Option<String> {
+    let mut queue = std::collections::VecDeque::from([(ACCOUNT, String::from("account"))]);
+    let mut seen = vec![ACCOUNT];
+    while let Some((id, path)) = queue.pop_front() {
+        for field in &schema.record(id).fields {
+            let here = format!("{path}.{}", field.name);
+            if field.name == key && matches!(field.ty, Type::List(_)) {
+                return Some(here);
+            }
+            let Some(inner) = record_of(&field.ty).filter(|i| !seen.contains(i)) else {
+                continue;
+            };
+            seen.push(inner);
+            let step = match field.ty {
+                Type::List(_) => format!("{here}[]"),
+                _ => here,
+            };
+            queue.push_back((inner, step));
+        }
+    }
+    None
+}
+
 /// Where in the account a field named `key` (or one spelt nearly so) is, when
 /// it is not a field of `record`, as a `did you mean`: a field written in the
 /// wrong record (`callback_date` at the top level, or in a promise, is a

@@ -648,3 +648,46 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
         "{err}"
     );
 }
+
+/// A companion row out of the extract's order stops the run naming the
+/// misplaced row's line, and the line of the rows it stands beside: rows
+/// that stand before their place (`A3`'s, ahead of `A1`'s) and rows that
+/// stand after it (`A1`'s again, after `A2`'s) alike.
+#[test]
+fn an_out_of_order_companion_row_is_named_with_its_neighbour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = [
+        ("A1", GOOD.to_string()),
+        ("A2", GOOD.to_string()),
+        ("A3", GOOD.to_string()),
+    ];
+    let input = crate::batch::small_extract(d, &rows);
+    let contacts = d.join("small.contacts.csv");
+    let header = "ACCT_NO,CONTACT_DATE,CONTACT_TIME,CHANNEL,OUTCOME\n";
+    for (rows, needle) in [
+        (
+            "A3,2026-11-18,10:00,call,no_answer\n\
+             A1,2026-11-18,10:00,call,no_answer\n\
+             A1,2026-11-19,10:00,call,no_answer\n",
+            "small.contacts.csv` line 3: account `A1`'s rows are not taken by any row of the input: they come after account `A3`'s (line 2), and no row of the input after `A3`'s is `A1`'s. Either `A3`'s rows (line 2) stand before their place (the input has `A1` before `A3`: move them after `A1`'s rows)",
+        ),
+        (
+            "A1,2026-11-18,10:00,call,no_answer\n\
+             A2,2026-11-18,10:00,call,no_answer\n\
+             A2,2026-11-19,10:00,call,no_answer\n\
+             A1,2026-11-20,10:00,call,no_answer\n",
+            "small.contacts.csv` line 5: account `A1`'s rows are not taken by any row of the input: they come after account `A2`'s (lines 3-4), and no row of the input after `A2`'s is `A1`'s. Either `A2`'s rows (lines 3-4) stand before their place (the input has `A1` before `A2`: move them after `A1`'s rows), or `A1`'s rows from line 5 stand after theirs (`A1` comes earlier in the input: move them there)",
+        ),
+        (
+            "A9,2026-11-18,10:00,call,no_answer\n",
+            "small.contacts.csv` line 2: account `A9`'s rows are not taken by any row of the input: account `A9` is not in the input, or the file is not in the input's account order",
+        ),
+    ] {
+        std::fs::write(&contacts, format!("{header}{rows}")).unwrap();
+        let (actions, _, err, code) = run(d, &input, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(needle), "{needle}\n{err}");
+        assert!(actions.is_empty());
+    }
+}

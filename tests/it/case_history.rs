@@ -429,3 +429,165 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         assert!(stderr(&o).contains(needle), "{}", stderr(&o));
     }
 }
+
+/// A JSON Lines extract whose records carry no `contacts` (not even `[]`) runs
+/// the contact limits blind, as a CSV extract without `{stem}.contacts.csv`
+/// would if it ran: the summary warns in the batch's words, and lists it in
+/// `fields_not_seen` with the companion file a CSV extract needs. `null` or
+/// `[]` is a list the exporter wrote: no warning. A list of the case (every
+/// case's `events` left out) is warned of among the records that have a case.
+#[test]
+fn a_jsonl_extract_without_a_history_list_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let jsonl = d.join("ex.jsonl");
+    let o = common::arrears_in(
+        common::root(),
+        &[
+            "generate",
+            "--accounts",
+            "40",
+            "--seed",
+            "5",
+            "--format",
+            "jsonl",
+            "-",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let generated = String::from_utf8(o.stdout).unwrap();
+    let rewrite = |edit: &dyn Fn(&mut serde_json::Map<String, Json>)| {
+        let lines: String = (generated.lines())
+            .map(|l| {
+                let mut account: Json = serde_json::from_str(l).unwrap();
+                edit(account.as_object_mut().unwrap());
+                format!("{account}\n")
+            })
+            .collect();
+        std::fs::write(&jsonl, lines).unwrap();
+        let o = batch_on("2026-11-22", &jsonl, d, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (stderr(&o), summary(d))
+    };
+    let (err, sum) = rewrite(&|a| {
+        a.remove("contacts");
+    });
+    assert!(
+        err.contains("warning: `contacts` is in none of the first 40 records, not even as `[]` (a CSV extract must have its companion file, `{stem}.contacts.csv`, or the run stops): if the extract does not carry it, it is empty for every account, so the contact limits count only the contacts this run proposes: a call can go out past Reg F's 7 in 7 days, or within 7 days of a conversation, unseen; write a list an account does not have as `[]` (`\"contacts\": []`) (docs/batch.md, \"An extract without the case history\")\n"),
+        "{err}"
+    );
+    assert_eq!(
+        sum["fields_not_seen"],
+        json!({"records": 40, "fields": [{"field": "contacts", "file": "{stem}.contacts.csv"}]})
+    );
+    for written in [json!(null), json!([])] {
+        let (err, sum) = rewrite(&|a| {
+            a.insert("contacts".into(), written.clone());
+        });
+        assert!(!err.contains("warning:"), "{written}: {err}");
+        assert!(sum.get("fields_not_seen").is_none(), "{written}: {sum}");
+    }
+    let (err, sum) = rewrite(&|a| {
+        if let Some(Json::Object(case)) = a.get_mut("case") {
+            case.remove("events");
+        }
+    });
+    assert!(
+        err.contains("warning: `case.events` is in none of the first 40 records, not even as `[]` (a CSV extract must have its companion file, `{stem}.case_events.csv`, or the run stops): if the extract does not carry it, it is empty for every account, so every night books again"),
+        "{err}"
+    );
+    assert_eq!(
+        sum["fields_not_seen"]["fields"],
+        json!([{"field": "case.events", "file": "{stem}.case_events.csv"}])
+    );
+}
+
+/// The contacts' old place, inside the case (`case.contacts`), is refused in a
+/// JSON Lines record as the CLI's `--companion case.contacts` is: the record is
+/// rejected at its line with `did you mean `contacts``, not run without its
+/// contacts behind an unknown-field warning; the record in the new shape (the
+/// same contacts, the account's) is evaluated, and Reg F's 7 days after a
+/// conversation hold its call.
+#[test]
+fn the_old_case_contacts_shape_is_rejected_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = common::root().join("samples/invalid/old-case-contacts.jsonl");
+    let rejects = d.join("rejects.jsonl");
+    let o = batch_on(
+        "2026-11-22",
+        &input,
+        d,
+        &["--rejects", rejects.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rejects = json_lines(&rejects);
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["line"], 2);
+    assert_eq!(rejects[0]["account"], "AC000000004");
+    assert_eq!(rejects[0]["field"], "account.case.contacts");
+    let reason = rejects[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("did you mean `contacts`?"), "{reason}");
+    assert!(!stderr(&o).contains("is ignored"), "{}", stderr(&o));
+    let actions = json_lines(&d.join("actions.jsonl"));
+    assert!(actions.iter().all(|a| a["account"] == "AC000000003"));
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["rules"] == json!(["guard:reg_f/after_conversation"])),
+        "{actions:?}"
+    );
+}
+
+/// `generate` writes the account's contacts whether or not a case is open
+/// (a case closed lately left some), in both formats alike, and every JSON
+/// Lines record carries `contacts`, `[]` when it has none, as an exporter
+/// that writes every field does: the batch does not warn of it.
+#[test]
+fn generate_writes_every_accounts_contacts_in_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (format, out) in [("csv", "g.csv"), ("jsonl", "g.jsonl")] {
+        let o = common::arrears_in(
+            common::root(),
+            &[
+                "generate",
+                "--accounts",
+                "300",
+                "--seed",
+                "11",
+                "--format",
+                format,
+                d.join(out).to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let records: Vec<Json> = std::fs::read_to_string(d.join("g.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(records.iter().all(|r| r["contacts"].is_array()));
+    let without_case_with_contacts: Vec<&str> = (records.iter())
+        .filter(|r| r.get("case").is_none() && !r["contacts"].as_array().unwrap().is_empty())
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        without_case_with_contacts.len() >= 3,
+        "{without_case_with_contacts:?}"
+    );
+    // The CSV's contacts are the same, account by account.
+    let csv = std::fs::read_to_string(d.join("g.contacts.csv")).unwrap();
+    for record in &records {
+        let id = record["id"].as_str().unwrap();
+        let rows = csv
+            .lines()
+            .filter(|l| l.starts_with(&format!("{id},")))
+            .count();
+        assert_eq!(rows, record["contacts"].as_array().unwrap().len(), "{id}");
+    }
+    let o = batch_on("2026-11-22", &d.join("g.jsonl"), d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+}

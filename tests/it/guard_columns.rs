@@ -570,3 +570,36 @@ fn the_loaded_rules_keep_the_mappings_they_built() {
     assert!(loaded.mappings[0].is_none());
     assert!(loaded.diagnostics.iter().any(|d| d.code == "mapping"));
 }
+
+/// A missing companion file and missing columns are named in the one run, on
+/// one exit-2 line, each with its way out (`--no-companion`, `--no-column`),
+/// and the flags for all of them together; given them all, the run goes on.
+#[test]
+fn a_missing_companion_and_missing_columns_are_named_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = older_extract(d);
+    std::fs::remove_file(d.join("extract.contacts.csv")).unwrap();
+    let o = batch(&input, d, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for part in [
+        "has no column `TIME_ZONE`, `BS_START`",
+        "extract.sas.csv` has no column `SPACE_HEATING`",
+        "extract.contacts.csv`) does not exist; give --companion contacts=PATH naming a file or a FIFO; an extract without it runs with --no-companion contacts",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(
+        err.trim_end().ends_with(
+            "; together, an extract without them all runs with --no-column TIME_ZONE --no-column BS_START --no-column BS_CRISIS --no-column BS_CRISIS_END --no-column VALIDATION_DATE --no-column DISPUTE_DATE --no-column DISPUTE_VERIFIED --no-column FORECAST_LOW_F --no-column FORECAST_HIGH_F --no-column service_agreements.SPACE_HEATING --no-companion contacts"
+        ),
+        "{err}"
+    );
+    assert!(!d.join("actions.jsonl").exists());
+    let mut all = ALL_COLUMNS.to_vec();
+    all.extend(["--no-companion", "contacts"]);
+    let o = batch(&input, d, &all);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -287,6 +287,11 @@ struct Companion {
     nested: bool,
     /// The list's path (`case.events`).
     list_path: String,
+    /// The last rows a row of the input took: their first and last lines and
+    /// their account, to tell, when later rows are left over, which may be
+    /// out of place (the id's buffer is reused, not allocated per account).
+    last_taken: Option<(u64, u64)>,
+    last_taken_id: String,
 }
 
 /// A cell of a companion row that is not UTF-8.
@@ -449,15 +454,42 @@ impl Companion {
 
     /// The rows of account `id`, if they come next.
     fn take(&mut self, id: &str) -> Result<Vec<(u64, StringRecord)>, BatchError> {
-        if let Some(group) = self.ahead.front() {
-            return Ok(
-                match group.first().is_some_and(|(_, row)| self.key_of(row) == id) {
-                    true => self.ahead.pop_front().unwrap_or_default(),
-                    false => Vec::new(),
-                },
-            );
+        let rows = match self.ahead.front() {
+            Some(group) => match group.first().is_some_and(|(_, row)| self.key_of(row) == id) {
+                true => self.ahead.pop_front().unwrap_or_default(),
+                false => Vec::new(),
+            },
+            None => self.read_pending(id)?,
+        };
+        if let (Some((first, _)), Some((last, _))) = (rows.first(), rows.last()) {
+            self.last_taken = Some((*first, *last));
+            self.last_taken_id.clear();
+            self.last_taken_id.push_str(id);
         }
-        self.read_pending(id)
+        Ok(rows)
+    }
+
+    /// Why the rows from `line` on, account `id`'s, were left over: no row
+    /// of the input after the one that took the rows before them is `id`'s,
+    /// so either those rows stand before their place or these after theirs
+    /// (or `id` is not in the input); the lines of both are named.
+    fn left_over(&self, line: u64, id: &str) -> String {
+        let id = crate::diagnostic::printable(id);
+        let Some((first, last)) = self.last_taken.filter(|(first, _)| *first < line) else {
+            return format!(
+                "companion `{}` line {line}: account `{id}`'s rows are not taken by any row of the input: account `{id}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
+                self.file,
+            );
+        };
+        let before = crate::diagnostic::printable(&self.last_taken_id);
+        let lines = match first == last {
+            true => format!("line {first}"),
+            false => format!("lines {first}-{last}"),
+        };
+        format!(
+            "companion `{}` line {line}: account `{id}`'s rows are not taken by any row of the input: they come after account `{before}`'s ({lines}), and no row of the input after `{before}`'s is `{id}`'s. Either `{before}`'s rows ({lines}) stand before their place (the input has `{id}` before `{before}`: move them after `{id}`'s rows), or `{id}`'s rows from line {line} stand after theirs (`{id}` comes earlier in the input: move them there), or account `{id}` is not in the input (companion files must list accounts in the same order as the input)",
+            self.file,
+        )
     }
 
     /// The id of a row whose account id is not UTF-8.
@@ -619,6 +651,24 @@ const MAX_SPARE_RECORDS: usize = 2 * super::PART_ROWS;
 /// The longest record whose buffer is kept for reuse.
 const MAX_SPARE_RECORD_BYTES: usize = 4096;
 
+/// A mapped list's companion file: its path, and why it cannot be read when
+/// it cannot (missing, a device), said with the headers' problems.
+#[derive(Debug, Clone)]
+pub struct CompanionFile {
+    pub path: PathBuf,
+    pub unusable: Option<super::HeaderError>,
+}
+
+impl From<PathBuf> for CompanionFile {
+    /// A file to read (found, or a FIFO).
+    fn from(path: PathBuf) -> Self {
+        CompanionFile {
+            path,
+            unusable: None,
+        }
+    }
+}
+
 pub struct CsvSource {
     /// The mapping's lists, read or not: each row carries one entry per list.
     lists: usize,
@@ -665,12 +715,13 @@ struct Adoption {
 
 impl CsvSource {
     /// Reads the header (and each companion's header) and binds the mapping to
-    /// them. `companion_paths` are the files of the mapping's lists that are
-    /// read ([`Mapping::read_lists`]), in order.
+    /// them. `companion_files` are the files of the mapping's lists that are
+    /// read ([`Mapping::read_lists`]), in order; one marked unusable (missing)
+    /// is said with the headers' problems, in one message.
     pub fn open(
         input: Box<dyn Read + Send>,
         mapping: &mut Mapping,
-        companion_paths: &[PathBuf],
+        companion_files: &[CompanionFile],
     ) -> Result<CsvSource, String> {
         let (mut reader, start) = limited_csv_reader(input, MAX_RECORD_BYTES);
         let header = reader
@@ -687,12 +738,19 @@ impl CsvSource {
         }
         // Every file's header is checked before the run stops, so that one run names every
         // missing column.
+        // A companion file that is not there is one of them, with its way out
+        // (`--no-companion`), so that one run names the missing files and columns alike.
         let mut problems: Vec<super::HeaderError> =
             mapping.bind(&header).err().into_iter().collect();
         let mut headers = vec![header.clone()];
         let mut companions = Vec::new();
         let read: Vec<usize> = mapping.read_lists().collect();
-        for (&n, path) in read.iter().zip(companion_paths) {
+        for (&n, companion) in read.iter().zip(companion_files) {
+            if let Some(problem) = &companion.unusable {
+                problems.push(problem.clone());
+                continue;
+            }
+            let path = &companion.path;
             let (mut reader, start) = limited_csv_reader(open_input(path)?, MAX_RECORD_BYTES);
             let file = path.display().to_string();
             let header = reader
@@ -737,6 +795,8 @@ impl CsvSource {
                 nested: mapping.lists[n].parent_col.is_some(),
                 list_path: mapping.lists[n].path.clone(),
                 header: header.clone(),
+                last_taken: None,
+                last_taken_id: String::new(),
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
@@ -1091,11 +1151,7 @@ impl RowSource for CsvSource {
                 .and_then(|g| g.first())
                 .or(c.pending.as_ref())
             {
-                return Err(BatchError::Input(format!(
-                    "companion `{}` line {line}: account `{}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
-                    c.file,
-                    row.get(c.key_col).unwrap_or("")
-                )));
+                return Err(BatchError::Input(c.left_over(*line, c.key_of(row))));
             }
             let _ = c.done;
         }

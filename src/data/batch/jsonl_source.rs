@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use std::sync::{Arc, OnceLock};
 
-use super::mapping::RequiredField;
+use super::mapping::{CsvCarrier, RequiredField};
 use super::{bytes_text, BatchError, Raw, RowSource, Unit, MAX_RECORD_BYTES};
 
 /// JSON Lines: one whole account per line; blank lines are skipped.
@@ -21,8 +21,9 @@ pub struct JsonlSource {
     not_seen: Arc<OnceLock<FieldsNotSeen>>,
 }
 
-/// The fields a CSV extract must have a column for that no record of a JSON
-/// Lines extract's first part carried (not even as null).
+/// The fields a CSV extract must have a column or a companion file for that
+/// no record of a JSON Lines extract's first part carried (not even as null
+/// or `[]`).
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct FieldsNotSeen {
     /// The records looked at: the first part read.
@@ -32,10 +33,14 @@ pub struct FieldsNotSeen {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct FieldNotSeen {
-    /// `time_zone`, `pay_plan.scheduled_due`.
+    /// `time_zone`, `pay_plan.scheduled_due`; a list: `contacts`, `case.events`.
     pub field: String,
-    /// The CSV extract's column (`TIME_ZONE`).
-    pub column: String,
+    /// The CSV extract's column (`TIME_ZONE`), for a field of the extract's own columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The list's companion file, as the mapping names it (`{stem}.contacts.csv`), for a list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl JsonlSource {
@@ -89,9 +94,16 @@ impl JsonlSource {
         }
         let fields: Vec<FieldNotSeen> = (expected.iter().zip(&carried))
             .filter(|(_, &carried)| carried == Some(false))
-            .map(|(f, _)| FieldNotSeen {
-                field: f.keys.join("."),
-                column: f.column.clone(),
+            .map(|(f, _)| {
+                let (column, file) = match &f.carried_by {
+                    CsvCarrier::Column(column) => (Some(column.clone()), None),
+                    CsvCarrier::CompanionFile(file) => (None, Some(file.clone())),
+                };
+                FieldNotSeen {
+                    field: f.keys.join("."),
+                    column,
+                    file,
+                }
             })
             .collect();
         if !fields.is_empty() {
@@ -102,12 +114,19 @@ impl JsonlSource {
 
 /// Whether `record` has the key at `keys` (null too); `None` when it lacks
 /// the record the key is in (an optional record left out: nothing to tell).
+/// Through a list, the key is carried when an item has it, and missing when
+/// items lack it and none has it (`promises`, `payments`).
 fn carries(record: &serde_json::Map<String, serde_json::Value>, keys: &[String]) -> Option<bool> {
     match keys {
         [] => None,
         [last] => Some(record.contains_key(last)),
         [first, rest @ ..] => match record.get(first) {
             Some(serde_json::Value::Object(inner)) => carries(inner, rest),
+            Some(serde_json::Value::Array(items)) => {
+                (items.iter().filter_map(|item| item.as_object()))
+                    .filter_map(|item| carries(item, rest))
+                    .reduce(|a, b| a || b)
+            }
             _ => None,
         },
     }

@@ -68,6 +68,8 @@ pub struct ListPlan {
     scalar: bool,
     /// Not read (`batch --no-companion`): empty for every account.
     pub not_read: bool,
+    /// The schema's field is optional (`contacts?`): a JSON account may leave it out.
+    optional: bool,
 }
 
 /// What a list path holds: records (with the enclosing list's path for a
@@ -159,6 +161,8 @@ struct Builder<'a> {
     schema: &'a Schema,
     name: String,
     errors: Vec<String>,
+    /// The lists (by index) whose schema field is optional.
+    optional_lists: HashSet<usize>,
 }
 
 /// Columns of one file: field path (relative to the file's row) → column index.
@@ -258,7 +262,12 @@ impl Builder<'_> {
                     }
                 }
                 Type::List(_) => match lists.get(&full) {
-                    Some(n) => Source::List(*n),
+                    Some(n) => {
+                        if field.optional {
+                            self.optional_lists.insert(*n);
+                        }
+                        Source::List(*n)
+                    }
                     None => Source::EmptyList,
                 },
                 ty => match cols.col(&rel) {
@@ -300,6 +309,7 @@ impl Mapping {
             schema,
             name: name.clone(),
             errors: Vec::new(),
+            optional_lists: HashSet::new(),
         };
         // Lists first: their indices are referred to by the record plans.
         let mut list_index = HashMap::new();
@@ -369,6 +379,7 @@ impl Mapping {
                 absence,
                 scalar: false,
                 not_read: false,
+                optional: false,
             });
         }
         for list in &lists {
@@ -393,6 +404,9 @@ impl Mapping {
         }
         let id_name = &schema.account().fields[schema.id_slot].name;
         let id_col = cols.by_path.get(id_name.as_str()).copied().unwrap_or(0);
+        for (n, list) in lists.iter_mut().enumerate() {
+            list.optional = b.optional_lists.contains(&n);
+        }
         if b.errors.is_empty() {
             let absence = Absence::new(cols.may_be_absent, &fields, &cols.names);
             Ok(Mapping {
@@ -509,23 +523,26 @@ impl Mapping {
         }
     }
 
-    /// The fields of the extract's own columns (not a companion's) that a CSV
-    /// extract must carry although any account may leave them null (a column
-    /// of an optional field, mapped without `?`: the ones `--no-column` leaves
-    /// out), for a JSON Lines extract to be checked for. Read before binding,
-    /// while column indices name the mapping's columns.
+    /// What a JSON Lines extract is checked for because a CSV extract must
+    /// carry it although any account may leave it out: the fields of the
+    /// extract's own columns (not a companion's) mapped to an optional field
+    /// without `?` (the ones `--no-column` leaves out), and the optional lists
+    /// read from a companion file (the ones `--no-companion` leaves out, the
+    /// case's history and the contacts). Read before binding, while column
+    /// indices name the mapping's columns.
     pub fn fields_required_as_columns(&self) -> Vec<RequiredField> {
         fn walk(
             fields: &[(String, Source)],
             mapping: &Mapping,
             keys: &[String],
+            in_items: bool,
             out: &mut Vec<RequiredField>,
         ) {
             for (name, source) in fields {
                 let mut keys = keys.to_vec();
                 keys.push(name.clone());
                 match source {
-                    Source::Column { col, .. } => {
+                    Source::Column { col, .. } if !in_items => {
                         let column = &mapping.columns[*col];
                         let absence = &mapping.absence;
                         if absence.optional.contains(column)
@@ -533,17 +550,30 @@ impl Mapping {
                         {
                             out.push(RequiredField {
                                 keys,
-                                column: column.clone(),
+                                carried_by: CsvCarrier::Column(column.clone()),
                             });
                         }
                     }
-                    Source::Record { fields, .. } => walk(fields, mapping, &keys, out),
+                    Source::Record { fields, .. } => walk(fields, mapping, &keys, in_items, out),
+                    Source::List(n) => {
+                        let list = &mapping.lists[*n];
+                        if list.optional {
+                            out.push(RequiredField {
+                                keys: keys.clone(),
+                                carried_by: CsvCarrier::CompanionFile(list.file.clone()),
+                            });
+                        }
+                        // A required list is a reject where it is missing; its items' lists are not.
+                        if !list.scalar {
+                            walk(&list.fields, mapping, &keys, true, out);
+                        }
+                    }
                     _ => {}
                 }
             }
         }
         let mut out = Vec::new();
-        walk(&self.fields, self, &[], &mut out);
+        walk(&self.fields, self, &[], false, &mut out);
         out
     }
 
@@ -679,13 +709,23 @@ impl Mapping {
     }
 }
 
-/// A field a CSV extract must carry a column for ([`Mapping::fields_required_as_columns`]).
+/// A field a CSV extract must carry a column or a companion file for
+/// ([`Mapping::fields_required_as_columns`]).
 #[derive(Debug, Clone)]
 pub struct RequiredField {
-    /// Its keys from the account down (`pay_plan`, `scheduled_due`).
+    /// Its keys from the account down (`pay_plan`, `scheduled_due`; a list's
+    /// items are not a key: `promises`, `payments`).
     pub keys: Vec<String>,
-    /// Its column (`TIME_ZONE`).
-    pub column: String,
+    pub carried_by: CsvCarrier,
+}
+
+/// What carries a [`RequiredField`] in a CSV extract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvCarrier {
+    /// A column of the extract (`TIME_ZONE`).
+    Column(String),
+    /// A list's companion file, as the mapping names it (`{stem}.contacts.csv`).
+    CompanionFile(String),
 }
 
 /// The field `col` is mapped to among `fields`, under `path`.
@@ -779,8 +819,8 @@ fn bind_columns(
 }
 
 /// A header the mapping cannot be bound to: the message, and the `--no-column`
-/// flags that would run the file without its missing columns.
-#[derive(Debug)]
+/// flags that would run the file without its missing columns (or list).
+#[derive(Debug, Clone)]
 pub struct HeaderError {
     pub message: String,
     pub ways_out: Vec<String>,
@@ -803,8 +843,8 @@ impl From<HeaderError> for String {
 
 /// Every file's header problems as one message: each file's in turn (a run
 /// stopped at the first would name the next file's only on the next run),
-/// and, when several files lack columns `--no-column` may leave out, the
-/// flags for all of them together.
+/// and, when several files lack columns `--no-column` may leave out (or are
+/// missing, `--no-companion`), the flags for all of them together.
 pub fn header_errors(errors: Vec<HeaderError>) -> String {
     let ways_out: Vec<String> = errors.iter().flat_map(|e| e.ways_out.clone()).collect();
     let files_with_ways_out = errors.iter().filter(|e| !e.ways_out.is_empty()).count();
@@ -883,6 +923,7 @@ fn scalar_list(
         absence: Absence::default(),
         scalar: true,
         not_read: false,
+        optional: false,
     })
 }
 

@@ -32,7 +32,7 @@ use csv::StringRecord;
 
 use crate::lang::compile::Plan;
 use crate::policy::Policy;
-pub use csv_source::CsvSource;
+pub use csv_source::{CompanionFile, CsvSource};
 pub use duplicates::RepeatedIds;
 pub use jsonl_source::{FieldNotSeen, FieldsNotSeen, JsonlSource};
 pub use mapping::{header_errors, HeaderError, Mapping, MappingError};

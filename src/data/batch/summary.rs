@@ -147,8 +147,9 @@ pub struct Summary {
     /// for every account (absent when every column was read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub columns_not_read: Vec<String>,
-    /// JSON Lines: the fields a CSV extract must have a column for that no
-    /// record of the first part carried, not even as null (absent when every
+    /// JSON Lines: the fields a CSV extract must have a column for, and the
+    /// lists it must have a companion file for, that no record of the first
+    /// part carried, not even as null or `[]` (absent when every
     /// one was seen, or the rules have no column mapping to tell them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields_not_seen: Option<super::FieldsNotSeen>,
@@ -465,26 +466,46 @@ pub fn not_read_warnings(
         ));
     }
     if let Some(not_seen) = fields_not_seen {
-        let shown = |f: &dyn Fn(&super::FieldNotSeen) -> &str| {
-            (not_seen.fields.iter())
-                .map(|x| format!("`{}`", crate::diagnostic::printable(f(x))))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let one = not_seen.fields.len() == 1;
-        warnings.push(format!(
-            "{} {} in none of the first {} records, not even as null (a CSV extract must have {} column{}, {}, or the run stops): if the extract does not carry {}, {} null for every account and the rules that read {} saw nothing there: a guard rail did not apply, or failed safe; write a value an account does not have as null (`\"{}\": null`) (docs/batch.md, \"Input\")",
-            shown(&|x| x.field.as_str()),
-            if one { "is" } else { "are" },
-            not_seen.records,
-            if one { "its" } else { "their" },
-            if one { "" } else { "s" },
-            shown(&|x| x.column.as_str()),
-            if one { "it" } else { "them" },
-            if one { "it is" } else { "they are" },
-            if one { "it" } else { "them" },
-            not_seen.fields[0].field,
-        ));
+        let (lists, columns): (Vec<_>, Vec<_>) =
+            not_seen.fields.iter().partition(|f| f.file.is_some());
+        if !columns.is_empty() {
+            warnings.push(columns_not_seen_warning(not_seen.records, &columns));
+        }
+        for list in lists {
+            let (cost, section) = unread_list_cost(&list.field);
+            let key = list.field.rsplit('.').next().unwrap_or(&list.field);
+            warnings.push(format!(
+                "`{}` is in none of the first {} records, not even as `[]` (a CSV extract must have its companion file, `{}`, or the run stops): if the extract does not carry it, it is empty for every account, so {cost}; write a list an account does not have as `[]` (`\"{}\": []`) (docs/batch.md, {section})",
+                crate::diagnostic::printable(&list.field),
+                not_seen.records,
+                crate::diagnostic::printable(list.file.as_deref().unwrap_or_default()),
+                crate::diagnostic::printable(key),
+            ));
+        }
     }
     warnings
+}
+
+/// The warning of the fields of the extract's own columns no record looked at carried.
+fn columns_not_seen_warning(records: usize, fields: &[&super::FieldNotSeen]) -> String {
+    let shown = |f: &dyn Fn(&super::FieldNotSeen) -> &str| {
+        (fields.iter())
+            .map(|x| format!("`{}`", crate::diagnostic::printable(f(x))))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let one = fields.len() == 1;
+    format!(
+        "{} {} in none of the first {} records, not even as null (a CSV extract must have {} column{}, {}, or the run stops): if the extract does not carry {}, {} null for every account and the rules that read {} saw nothing there: a guard rail did not apply, or failed safe; write a value an account does not have as null (`\"{}\": null`) (docs/batch.md, \"Input\")",
+        shown(&|x| x.field.as_str()),
+        if one { "is" } else { "are" },
+        records,
+        if one { "its" } else { "their" },
+        if one { "" } else { "s" },
+        shown(&|x| x.column.as_deref().unwrap_or_default()),
+        if one { "it" } else { "them" },
+        if one { "it is" } else { "they are" },
+        if one { "it" } else { "them" },
+        fields[0].field,
+    )
 }
