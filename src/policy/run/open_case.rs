@@ -158,7 +158,64 @@ impl<'p> Ctx<'p, '_> {
         }
         let reason = self.out_borrowed(role, d, Out::Reason);
         let rules = self.rules(d);
+        if self.reclassified(&rules)? {
+            return Ok(false);
+        }
         self.retreat(reason, rules)
+    }
+
+    /// A re-treatment into the treatment the case already has (the same
+    /// category, the class's template after its arms the case's template, and
+    /// the same experiments: utility_res ↔ utility_res_high) restarts nothing:
+    /// only the class is reassigned, for reporting and routing, and the
+    /// case's events, arms and start date stay. Returns whether it did so.
+    fn reclassified(&mut self, retreat_rules: &Rules<'p>) -> Result<bool> {
+        let Some(case) = self.policy.slots.case else {
+            return Ok(false);
+        };
+        let case_record = field(self.account, case.slot);
+        let case_category = match case.category.map(|c| field(case_record, c)) {
+            Some(Value::Enum(v)) => Some(*v),
+            _ => None,
+        };
+        let case_template = case.template.and_then(|t| text(field(case_record, t)));
+        let case_class = case.class.and_then(|c| text(field(case_record, c)));
+        let (Some(case_template), Some(case_class)) = (case_template, case_class) else {
+            return Ok(false);
+        };
+        let entry = &self.policy.roles.entry;
+        self.require(entry)?;
+        let same_category = self.decision(entry).is_some_and(|d| {
+            matches!(self.out(entry, d, Out::Category), Value::Enum(v) if Some(v) == case_category)
+        });
+        if !same_category {
+            return Ok(false);
+        }
+        let Some(treatment) = self.treatment_today()? else {
+            return Ok(false);
+        };
+        let class = treatment.class.as_deref();
+        let same_experiments = self.policy.experiments.iter().all(|ce| {
+            ce.experiment.arms.is_empty()
+                || ce.classes.iter().any(|k| k == case_class)
+                    == class.is_some_and(|c| ce.classes.iter().any(|k| k == c))
+        });
+        if treatment.template != case_template || !same_experiments || class == Some(case_class) {
+            return Ok(false);
+        }
+        let rules = retreat_rules
+            .iter()
+            .chain(&treatment.class_rules)
+            .cloned()
+            .collect();
+        self.push(
+            ActionKind::AssignClass {
+                class: treatment.class,
+                template: treatment.class_template,
+            },
+            rules,
+        );
+        Ok(true)
     }
 
     /// Re-treats the open case from today: its pending events are cancelled and
