@@ -223,10 +223,11 @@ impl<'p> Ctx<'p, '_> {
             .chain(&treatment.class_rules)
             .cloned()
             .collect();
+        // The case's template: an arm's, when an arm gave it one (no `assign_arm` follows).
         self.push(
             ActionKind::AssignClass {
                 class: treatment.class,
-                template: treatment.class_template,
+                template: treatment.template,
             },
             rules,
         );
