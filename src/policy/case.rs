@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, ActionKind};
+use super::promise::Status;
 
 /// The fields of the `case` record that are the case's state: [`Case`]'s,
 /// which the policy keeps (a schema declaring them is not declaring fields no
@@ -246,8 +247,9 @@ impl Case {
 
 /// The state after one run: `case` (the state the run read) changed by every
 /// action the run gave, in order. `as_of` is the run's date: a case opened by
-/// the run starts on it. Actions that change nothing the case holds (promise
-/// outcomes, offers, flags, severance decisions, to-dos) leave it as it is.
+/// the run starts on it. A promise's first kept or broken outcome is recorded
+/// as a done event ([`promise_outcome_event_id`]). Actions that change nothing
+/// the case holds (flags, severance decisions) leave it as it is.
 pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option<Case> {
     // `cancel_pending_events` cancels what earlier runs scheduled: a run does not
     // schedule an event (a to-do, a follow-up letter) only to cancel it itself.
@@ -280,6 +282,19 @@ pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
 }
 
 pub const FOLLOW_UP_PREFIX: &str = "promise-";
+
+/// The case event a decided promise's outcome is recorded as
+/// (`promise-P1-kept`, `promise-P1-broken`; done, dated the day it was
+/// decided). A promise is kept or broken once, under the terms in force that
+/// day: a later change of its terms (tolerance, grace) does not judge it again.
+pub fn promise_outcome_event_id(promise: &str, status: Status) -> Option<String> {
+    let outcome = match status {
+        Status::Pending => return None,
+        Status::Kept => "kept",
+        Status::Broken => "broken",
+    };
+    Some([FOLLOW_UP_PREFIX, promise, "-", outcome].concat())
+}
 
 /// The prefix of the case event a customer's callback is kept as
 /// (`callback-2026-11-20`, `policy::run::callback`).
@@ -445,9 +460,29 @@ fn apply_one(
                 case.template = Some(t.clone());
             }
         }
+        // The first outcome decided is the promise's: recorded once, never judged again.
+        ActionKind::PromiseOutcome {
+            promise, status, ..
+        } => {
+            if let Some(id) = promise_outcome_event_id(promise, *status) {
+                let decided = |e: &Event| {
+                    [Status::Kept, Status::Broken].iter().any(|s| {
+                        promise_outcome_event_id(promise, *s).as_deref() == Some(e.id.as_str())
+                    })
+                };
+                if !case.events.iter().any(decided) {
+                    case.events.push(Event {
+                        id,
+                        event_type: "custom".into(),
+                        date: as_of,
+                        time: None,
+                        status: EventStatus::Done,
+                    });
+                }
+            }
+        }
         // Opening is the first match above; these change nothing the case holds.
         ActionKind::OpenCase { .. }
-        | ActionKind::PromiseOutcome { .. }
         | ActionKind::NominateSeverance { .. }
         | ActionKind::ExcludeSeverance { .. }
         | ActionKind::Withhold { .. }

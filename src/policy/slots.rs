@@ -26,6 +26,9 @@ pub struct CaseSlots {
     pub slot: usize,
     pub start_date: usize,
     pub template: Option<usize>,
+    /// `case.category` (an enum) and `case.class` (text), when the schema has them.
+    pub category: Option<usize>,
+    pub class: Option<usize>,
     /// `case.events`, when the schema keeps the case's events (`policy::case`).
     pub events: Option<EventSlots>,
     /// `case.removed_sas`, when the schema keeps the service agreements that left the case.
@@ -107,6 +110,12 @@ impl Builder<'_> {
             let template = rec
                 .slot("template")
                 .filter(|&t| rec.fields[t].ty == Type::Text);
+            let category = rec
+                .slot("category")
+                .filter(|&t| matches!(rec.fields[t].ty, Type::Enum(_)));
+            let class = rec
+                .slot("class")
+                .filter(|&t| rec.fields[t].ty == Type::Text);
             // The state the pipeline reads back is optional; declared, it has its shape.
             let path = "account.case";
             let events = match rec.slot("events") {
@@ -145,6 +154,8 @@ impl Builder<'_> {
                 slot: s,
                 start_date,
                 template,
+                category,
+                class,
                 events,
                 removed_sas,
             })

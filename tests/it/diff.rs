@@ -1115,3 +1115,78 @@ fn a_base_that_is_a_file_is_named_as_one() {
         );
     }
 }
+
+/// One card account as of 2026-12-01: $209 paid on 2026-11-20 against a $212
+/// promise due that day, its case open since 2026-11-02; `events` its case's events.
+fn promise_account(id: &str, events: &str) -> String {
+    format!(
+        "- id: {id}
+  customer_class: residential
+  jurisdiction: IL
+  product: card
+  days_past_due: 34
+  arrears: '3.00'
+  balance: '6271.12'
+  credit_limit: '8000.00'
+  risk_score: 701
+  bankruptcy: false
+  deceased: false
+  hardship: false
+  contact_invalid: false
+  forced: false
+  budget_plan_active: false
+  pay_plan: {{active: false, scheduled_due: '0.00'}}
+  last_payment_date: '2026-11-20'
+  promises:
+  - {{id: P-1, amount: '212.00', due_date: '2026-11-20', payments: [{{amount: '209.00', date: '2026-11-20'}}]}}
+  dispositions: []
+  service_agreements:
+  - {{id: {id}-01, type: card, debt_class: consumer_credit, arrears: '3.00', life_support: false, sensitive_load: false, master_meter: false}}
+  case:
+    category: arrears
+    class: card_early
+    template: card_early_std
+    start_date: '2026-11-02'
+    events: {events}
+"
+    )
+}
+
+/// Tester 18 item 1: a deploy that tightens the card tolerance from $3 to $0
+/// does not turn a promise the case recorded as kept (under the $3 of its
+/// day) into a broken one; a promise past its deadline the case holds no
+/// outcome for is judged by the rules of the as-of date, and moves.
+#[test]
+fn a_promise_the_case_recorded_as_kept_is_not_broken_by_a_later_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let tightened = rules_edited(
+        dir.path(),
+        "tightened",
+        "promise_terms.yaml",
+        "tolerance_amount: $3,",
+        "tolerance_amount: $0,",
+    );
+    let accounts = dir.path().join("promises.yaml");
+    let recorded = "[{id: promise-P-1-kept, type: custom, date: '2026-11-20', status: done}]";
+    std::fs::write(
+        &accounts,
+        promise_account("recorded", recorded) + &promise_account("not-recorded", "[]"),
+    )
+    .unwrap();
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &["--base", "rules", "--rules", p(&tightened), p(&accounts)],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    let promises = cells(&report, "promise_outcome");
+    assert_eq!(
+        promises,
+        BTreeMap::from([
+            (("kept".to_string(), "kept".to_string()), 1),
+            (("kept".to_string(), "broken".to_string()), 1),
+        ]),
+        "{report:#}"
+    );
+    let examples = report.to_string();
+    assert!(examples.contains("not-recorded"), "{report:#}");
+}

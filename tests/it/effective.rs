@@ -336,3 +336,54 @@ fn lint_says_a_row_named_by_a_test_is_not_in_force_on_the_case_s_day() {
     assert!(!text.contains("there is no row"), "{text}");
     assert!(!text.contains("did you mean `entry:"), "{text}");
 }
+
+const CONSUMER_TERMS: &str = "    then: { tolerance_amount: $3, tolerance_percent: 0%, tolerance_rule: amount, plan_tolerance: per_instalment, grace_days: 3, grace_business_days: \"false\" }\n";
+
+/// The shipped rules with the card and loan promise tolerance $3 until
+/// 2026-11-30 and $0 from 2026-12-01.
+fn rules_with_tolerance_tightened(dir: &std::path::Path) {
+    copy_dir(&root().join("rules"), &dir.join("rules"));
+    let path = dir.join("rules/promise_terms.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text
+        .find("  - id: consumer\n")
+        .expect("the shipped consumer terms row");
+    let end =
+        at + text[at..].find(CONSUMER_TERMS).expect("its $3 tolerance") + CONSUMER_TERMS.len();
+    let row = &text[at..end];
+    let versions = format!(
+        "{row}    effective: {{ until: 2026-11-30 }}\n{}    effective: {{ from: 2026-12-01 }}\n",
+        row.replace("$3", "$0")
+            .replace("$3 underpayment tolerated", "no underpayment tolerated")
+    );
+    std::fs::write(&path, text.replacen(row, &versions, 1)).unwrap();
+}
+
+/// Tester 18 item 1: $209 paid on a $212 promise with a $3 tolerance is kept
+/// at its deadline (2026-11-23); the tolerance tightened to $0 on 2026-12-01
+/// does not judge it again: no broken outcome, no broken-promise letter.
+#[test]
+fn a_kept_promise_stays_kept_when_its_terms_change_after_it_was_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    rules_with_tolerance_tightened(dir.path());
+    std::fs::copy(
+        root().join("tests/fixtures/effective/tolerance_tightened.yaml"),
+        dir.path().join("tolerance_tightened.yaml"),
+    )
+    .unwrap();
+    let out = arrears_in(
+        dir.path(),
+        &["simulate", "--rules", "rules", "tolerance_tightened.yaml"],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}{}", text, stderr(&out));
+    assert!(!text.contains("status=broken"), "{text}");
+    assert!(!text.contains("BROKEN_PROMISE"), "{text}");
+    let december = text
+        .lines()
+        .skip_while(|l| !l.starts_with("2026-12-01"))
+        .find(|l| l.contains("promise_outcome"))
+        .unwrap_or_else(|| panic!("no outcome on 2026-12-01:\n{text}"));
+    assert!(december.contains("status=kept"), "{text}");
+    assert_snapshot!("tolerance_tightened_history", text);
+}

@@ -338,3 +338,35 @@ fn an_empty_file_or_an_accounts_file_is_named_for_what_it_is() {
     assert!(!d.join("site").exists(), "doc wrote a site");
     assert_snapshot!("not_a_timeline", seen);
 }
+
+/// Tester 18 item 2, an arm with a template of its own: account `util-arm-5`
+/// is in `utility_res_reminders/sms_first` (template utility_res_sms_first);
+/// its class changes twice and the case keeps the arm's template, restarting nothing.
+#[test]
+fn a_class_change_into_the_same_treatment_keeps_the_arm_s_template() {
+    let text = std::fs::read_to_string(root().join("samples/timelines/utility_class_change.yaml"))
+        .unwrap()
+        .replace("util-timeline-01", "util-arm-5");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arm.yaml");
+    std::fs::write(&path, text).unwrap();
+    let out = arrears(&["simulate", "--rules", "rules", path.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("arm=sms_first template=utility_res_sms_first"),
+        "{text}"
+    );
+    assert!(
+        text.contains("assign_class class=utility_res_high template=utility_res_sms_first  <- retreatment:class-changed, collection_class:utility-residential-high"),
+        "{text}"
+    );
+    assert!(!text.contains("retreat_case"), "{text}");
+    assert!(!text.contains("cancel_pending_events"), "{text}");
+    assert!(
+        text.contains(
+            "case open since 2026-09-01 (category arrears, template utility_res_sms_first)"
+        ),
+        "{text}"
+    );
+}

@@ -58,26 +58,46 @@ impl<'p> Ctx<'p, '_> {
     /// the experiments' arms (which may change the template), and the
     /// template's events. Opening a case and re-treating one both end here.
     pub(super) fn treat(&mut self) -> Result<()> {
+        let Some(treatment) = self.treatment_today()? else {
+            return Ok(());
+        };
+        self.push(
+            ActionKind::AssignClass {
+                class: treatment.class,
+                template: treatment.class_template,
+            },
+            treatment.class_rules,
+        );
+        self.actions.extend(treatment.arms);
+        let template = treatment.template;
+        let Some(template) = self.policy.templates.get(&*template) else {
+            return Err(policy_error(
+                self.table_name(&self.policy.roles.class),
+                format!("template `{template}` is not defined"),
+            ));
+        };
+        self.schedule(template, self.as_of, &treatment.rules)
+    }
+
+    /// The treatment the rules give the account today: the class table's
+    /// class and template, and the experiments' arms (`assign_arm` actions,
+    /// not pushed) with the template they leave. `None` when no class row decides.
+    pub(super) fn treatment_today(&mut self) -> Result<Option<Treatment<'p>>> {
         let policy = self.policy;
         let roles = &policy.roles;
         self.require(&roles.class)?;
         let Some(class) = self.decision(&roles.class) else {
-            return Ok(());
+            return Ok(None);
         };
         let class_rules = self.rules(class);
         let class_name = self.out_borrowed(&roles.class, class, Out::Class);
-        let mut template = self.need_text(&roles.class, class, Out::Template)?;
-        self.push(
-            ActionKind::AssignClass {
-                class: class_name.clone(),
-                template: template.clone(),
-            },
-            class_rules.clone(),
-        );
-        let mut rules = class_rules;
+        let class_template = self.need_text(&roles.class, class, Out::Template)?;
+        let mut template = class_template.clone();
+        let mut rules = class_rules.clone();
+        let mut arms = Vec::new();
         // The account id picks the arm; read only when an experiment asks.
         let mut id = None;
-        for ce in &self.policy.experiments {
+        for ce in &policy.experiments {
             if !class_name
                 .as_deref()
                 .is_some_and(|c| ce.classes.iter().any(|k| k == c))
@@ -89,7 +109,7 @@ impl<'p> Ctx<'p, '_> {
                 text(field(self.account, self.plan().schema().id_slot)).unwrap_or_default()
             });
             let arm = ce.experiment.assign(id);
-            self.actions.push(Action {
+            arms.push(Action {
                 kind: ActionKind::AssignArm {
                     experiment: Cow::Borrowed(&ce.experiment.name),
                     arm: Cow::Borrowed(&arm.name),
@@ -103,13 +123,14 @@ impl<'p> Ctx<'p, '_> {
                 rules.push(Cow::Borrowed(&arm.rule_ref));
             }
         }
-        let Some(template) = policy.templates.get(&*template) else {
-            return Err(policy_error(
-                self.table_name(&roles.class),
-                format!("template `{template}` is not defined"),
-            ));
-        };
-        self.schedule(template, self.as_of, &rules)
+        Ok(Some(Treatment {
+            class: class_name,
+            class_template,
+            class_rules,
+            arms,
+            template,
+            rules,
+        }))
     }
 
     /// Every event of the template, dated from `start` on the template's calendar.
@@ -188,4 +209,15 @@ impl<'p> Ctx<'p, '_> {
             .map(Some)
             .ok_or_else(|| out_of_range(format!("no business day from {due}")))
     }
+}
+
+/// What [`Ctx::treatment_today`] finds: the class row's class, template and
+/// rules, the arms' actions, and the template they leave with its rules.
+pub(super) struct Treatment<'p> {
+    pub(super) class: Option<Text<'p>>,
+    pub(super) class_template: Text<'p>,
+    pub(super) class_rules: Rules<'p>,
+    arms: Vec<Action<'p>>,
+    pub(super) template: Text<'p>,
+    rules: Rules<'p>,
 }

@@ -92,7 +92,7 @@ impl<'p> Ctx<'p, '_> {
         }
         // A re-treated case (by a follow-up, or by the retreat table) starts its
         // new treatment today: no offer or severance from the old one.
-        if self.retreated() || self.retreatment()? {
+        if self.retreated() || self.retreatment(pending_promise)? {
             return Ok(());
         }
         if !pending_promise {
@@ -144,8 +144,13 @@ impl<'p> Ctx<'p, '_> {
         Ok(())
     }
 
-    /// The retreat table: keep the case's treatment, or re-treat it.
-    fn retreatment(&mut self) -> Result<bool> {
+    /// The retreat table: keep the case's treatment, or re-treat it. While a
+    /// promise is pending (`pending_promise`) a re-treatment in the same
+    /// category waits: the promise is monitored under the treatment it was
+    /// made in, and the table asks again on every run, so the new treatment
+    /// starts the day the promise breaks (or is kept with arrears remaining).
+    /// A new category (bankruptcy filed) re-treats at once.
+    fn retreatment(&mut self, pending_promise: bool) -> Result<bool> {
         let Some(role) = self.policy.roles.retreat.as_ref() else {
             return Ok(false);
         };
@@ -158,7 +163,75 @@ impl<'p> Ctx<'p, '_> {
         }
         let reason = self.out_borrowed(role, d, Out::Reason);
         let rules = self.rules(d);
+        if self.reclassified(&rules)? || (pending_promise && self.same_category_as_case()?) {
+            return Ok(false);
+        }
         self.retreat(reason, rules)
+    }
+
+    /// The entry table gives the account today the category its case is in.
+    fn same_category_as_case(&mut self) -> Result<bool> {
+        let Some(case) = self.policy.slots.case else {
+            return Ok(false);
+        };
+        let case_category = match case
+            .category
+            .map(|c| field(field(self.account, case.slot), c))
+        {
+            Some(Value::Enum(v)) => *v,
+            _ => return Ok(false),
+        };
+        let entry = &self.policy.roles.entry;
+        self.require(entry)?;
+        Ok(self.decision(entry).is_some_and(
+            |d| matches!(self.out(entry, d, Out::Category), Value::Enum(v) if v == case_category),
+        ))
+    }
+
+    /// A re-treatment into the treatment the case already has (the same
+    /// category, the class's template after its arms the case's template, and
+    /// the same experiments: utility_res ↔ utility_res_high) restarts nothing:
+    /// only the class is reassigned, for reporting and routing, and the
+    /// case's events, arms and start date stay. Returns whether it did so.
+    fn reclassified(&mut self, retreat_rules: &Rules<'p>) -> Result<bool> {
+        let Some(case) = self.policy.slots.case else {
+            return Ok(false);
+        };
+        let case_record = field(self.account, case.slot);
+        let case_template = case.template.and_then(|t| text(field(case_record, t)));
+        let case_class = case.class.and_then(|c| text(field(case_record, c)));
+        let (Some(case_template), Some(case_class)) = (case_template, case_class) else {
+            return Ok(false);
+        };
+        if !self.same_category_as_case()? {
+            return Ok(false);
+        }
+        let Some(treatment) = self.treatment_today()? else {
+            return Ok(false);
+        };
+        let class = treatment.class.as_deref();
+        let same_experiments = self.policy.experiments.iter().all(|ce| {
+            ce.experiment.arms.is_empty()
+                || ce.classes.iter().any(|k| k == case_class)
+                    == class.is_some_and(|c| ce.classes.iter().any(|k| k == c))
+        });
+        if treatment.template != case_template || !same_experiments || class == Some(case_class) {
+            return Ok(false);
+        }
+        let rules = retreat_rules
+            .iter()
+            .chain(&treatment.class_rules)
+            .cloned()
+            .collect();
+        // The case's template: an arm's, when an arm gave it one (no `assign_arm` follows).
+        self.push(
+            ActionKind::AssignClass {
+                class: treatment.class,
+                template: treatment.template,
+            },
+            rules,
+        );
+        Ok(true)
     }
 
     /// Re-treats the open case from today: its pending events are cancelled and

@@ -98,13 +98,16 @@ impl<'p> Ctx<'p, '_> {
             // The figures are those of the instalment that decided the plan: the one that broke,
             // the next one due, or the last one of a kept plan.
             let deciding = result.deciding();
+            // Kept or broken once decided, under the terms of that day (recorded by the case):
+            // a later tolerance or grace does not judge the promise again.
+            let status = self.state.recorded_outcome(&key).unwrap_or(result.status);
             let (paid, required, deadline) = (deciding.paid, deciding.required, deciding.deadline);
             let instalment = is_plan.then(|| deciding.id.clone());
             self.push(
                 ActionKind::PromiseOutcome {
                     promise: key.to_string(),
                     instalment,
-                    status: result.status,
+                    status,
                     paid: Money(paid),
                     required: Money(required),
                     deadline,
@@ -112,9 +115,9 @@ impl<'p> Ctx<'p, '_> {
                 },
                 rules.clone(),
             );
-            match result.status {
+            match status {
                 Status::Kept if arrears_paid_in_full && manual_only => {
-                    self.cancel_promise_events(&key, result.status, &rules, None);
+                    self.cancel_promise_events(&key, status, &rules, None);
                 }
                 Status::Kept if arrears_paid_in_full => {
                     self.close(Some("promise kept and arrears paid in full".into()), rules);

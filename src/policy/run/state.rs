@@ -9,7 +9,8 @@
 
 use super::decisions::{field, list, text};
 use crate::data::schema::Schema;
-use crate::policy::case::{is_follow_up_of, Channel, EventStatus};
+use crate::policy::case::{is_follow_up_of, promise_outcome_event_id, Channel, EventStatus};
+use crate::policy::promise::Status;
 use crate::policy::slots::EventSlots;
 use crate::policy::CaseSlots;
 use crate::types::Value;
@@ -120,6 +121,17 @@ impl<'a> CaseState<'a> {
             .filter(|e| is_follow_up_of(e.id, key))
             .map(|e| e.id.to_string())
             .collect()
+    }
+
+    /// The outcome an earlier run decided for the promise `key`, as the case
+    /// recorded it (`case::promise_outcome_event_id`): the promise is not judged again.
+    pub(super) fn recorded_outcome(&self, key: &str) -> Option<Status> {
+        [Status::Kept, Status::Broken].into_iter().find(|&status| {
+            promise_outcome_event_id(key, status).is_some_and(|id| {
+                self.events()
+                    .any(|e| e.id == id && e.status == EventStatus::Done)
+            })
+        })
     }
 
     /// The service agreement left the case in an earlier run.
