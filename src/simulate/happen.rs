@@ -149,6 +149,13 @@ pub struct Happening {
     note: Option<String>,
 }
 
+impl Happening {
+    /// A contact report, which may carry out a pending event of the day's queue.
+    pub fn reports_contact(&self) -> bool {
+        matches!(self.kind, Kind::Contact(..))
+    }
+}
+
 fn error(file: &Arc<SourceFile>, span: Span, message: String) -> Diagnostic {
     Diagnostic::error(CODE, file, span, message)
 }
@@ -527,14 +534,16 @@ impl<'p> World<'p> {
 
     /// Applies one happening to the account's facts (and a contact, or a
     /// path under `case`, to the case state). A pending event a contact
-    /// carries out (none of `withheld`, those the rails hold back) is pushed
+    /// carries out (one of the day's `queue`, [`record_contact`]) is pushed
     /// to `done`.
+    ///
+    /// [`record_contact`]: crate::policy::case::record_contact
     pub fn apply(
         &self,
         h: &Happening,
         facts: &mut Json,
         mut case: Option<&mut Case>,
-        withheld: &[String],
+        queue: Option<&Case>,
         done: &mut Vec<Event>,
     ) -> Result<(), String> {
         match &h.kind {
@@ -613,9 +622,7 @@ impl<'p> World<'p> {
                 };
                 add_contact(facts, &contact);
                 if let Some(case) = case {
-                    done.extend(crate::policy::case::record_contact(
-                        case, &contact, withheld,
-                    ));
+                    done.extend(crate::policy::case::record_contact(case, &contact, queue));
                 }
                 Ok(())
             }
