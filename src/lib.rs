@@ -211,35 +211,10 @@ fn lint_set(
         (None, Some(plan)) => Some(Subject::Tables(plan)),
         (None, None) => None,
     };
-    let sets = book.versions.sets.len();
-    let in_force = |day: chrono::NaiveDate| book.set_on(day) == set;
-    let row_in_force = |row: &str| {
-        let periods: Vec<String> = (0..sets)
-            .filter(|&other| other != set)
-            .filter(|&other| {
-                let loaded = book.set(other);
-                let plan = loaded
-                    .policy
-                    .as_ref()
-                    .map(|p| &p.plan)
-                    .or(loaded.plan.as_ref());
-                plan.is_some_and(|plan| {
-                    plan.tables
-                        .iter()
-                        .any(|t| t.row_refs.iter().any(|r| &**r == row))
-                })
-            })
-            .map(|other| book.versions.sets[other].describe())
-            .collect();
-        (!periods.is_empty()).then(|| periods.join(", "))
-    };
-    let dating = testing::Dating {
-        in_force: &in_force,
-        row_in_force: &row_in_force,
-    };
-    let dating = (sets > 1).then_some(&dating);
+    let dating = testing::Dating::of(book, set);
     diagnostics.extend(
-        testing::lint(&test_paths, dir, subject.as_ref(), dating).map_err(|e| e.to_string())?,
+        testing::lint(&test_paths, dir, subject.as_ref(), dating.as_ref())
+            .map_err(|e| e.to_string())?,
     );
     Ok((diagnostics, written, rules_ok))
 }

@@ -207,7 +207,9 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
     let mut problems = Vec::new();
     for (doc, &set) in documents.iter().zip(&rule_set) {
-        problems.extend(doc.check(&subjects[set]));
+        let (dir, in_dir) = sets[set];
+        let dating = crate::testing::Dating::of(&books[dir], in_dir);
+        problems.extend(doc.check(&subjects[set], dating.as_ref()));
     }
     if let Some(line) = crate::diagnostic::one_line_of(&problems) {
         error_line(line);

@@ -153,7 +153,10 @@ fn unknown_in_field(
         Some(field) => unknown_in_value(schema, &field.ty, value, path, out),
         None => {
             let hint = crate::diagnostic::did_you_mean(key, fields.iter().map(|f| f.name.as_str()))
-                .or_else(|| belongs_elsewhere(schema, record, key))
+                .or_else(|| {
+                    belongs_elsewhere(schema, record, key)
+                        .map(|place| format!("did you mean `{}`?", place.in_account()))
+                })
                 .map(|h| format!("; {h}"))
                 .unwrap_or_default();
             out.push((path, format!("the schema has no field `{key}`{hint}")));
@@ -233,37 +236,73 @@ fn list_elsewhere(schema: &Schema, key: &str) -> Option<String> {
     None
 }
 
+/// Where a field is in the account: each step a field's name, and whether
+/// the path goes on into the items of that list. Each caller writes it the way
+/// its own input names a field ([`FieldPlace::in_account`], [`FieldPlace::as_path`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPlace(Vec<(String, bool)>);
+
+impl FieldPlace {
+    /// `account.dispositions[].callback_date`: the place in an account's
+    /// record, as an account file's unknown-field warnings name it.
+    pub fn in_account(&self) -> String {
+        self.written("account.", "[]")
+    }
+
+    /// `dispositions[ID].callback_date`: a timeline's `set` / `add` path,
+    /// which starts at the account's fields and picks a list's item by id.
+    pub fn as_path(&self) -> String {
+        self.written("", "[ID]")
+    }
+
+    fn written(&self, root: &str, item: &str) -> String {
+        let mut text = String::from(root);
+        for (i, (name, into_items)) in self.0.iter().enumerate() {
+            if i > 0 {
+                text.push('.');
+            }
+            text.push_str(name);
+            if *into_items {
+                text.push_str(item);
+            }
+        }
+        text
+    }
+}
+
 /// Where in the account a field named `key` (or one spelt nearly so) is, when
-/// it is not a field of `record`, as a `did you mean`: a field written in the
-/// wrong record (`callback_date` at the top level, or in a promise, is a
-/// disposition's: `account.dispositions[].callback_date`).
-pub fn belongs_elsewhere(schema: &Schema, record: RecordId, key: &str) -> Option<String> {
+/// it is not a field of `record`: a field written in the wrong record
+/// (`callback_date` at the top level, or in a promise, is a disposition's;
+/// the case's `contacts` are the account's).
+pub fn belongs_elsewhere(schema: &Schema, record: RecordId, key: &str) -> Option<FieldPlace> {
     // Breadth first from the account, so the shortest path is named.
-    let mut queue = std::collections::VecDeque::from([(ACCOUNT, String::from("account"))]);
+    let mut queue = std::collections::VecDeque::from([(ACCOUNT, Vec::new())]);
     let mut seen = vec![ACCOUNT];
-    let mut near: Option<String> = None;
+    let mut near: Option<FieldPlace> = None;
     while let Some((id, path)) = queue.pop_front() {
         for field in &schema.record(id).fields {
-            let here = format!("{path}.{}", field.name);
+            let mut here: Vec<(String, bool)> = path.clone();
+            here.push((field.name.clone(), false));
             if id != record {
                 if field.name == key {
-                    return Some(format!("did you mean `{here}`?"));
+                    return Some(FieldPlace(here));
                 }
                 if near.is_none()
                     && crate::diagnostic::nearest(key, [field.name.as_str()]).is_some()
                 {
-                    near = Some(format!("did you mean `{here}`?"));
+                    near = Some(FieldPlace(here.clone()));
                 }
             }
             let Some(inner) = record_of(&field.ty).filter(|i| !seen.contains(i)) else {
                 continue;
             };
             seen.push(inner);
-            let step = match field.ty {
-                Type::List(_) => format!("{here}[]"),
-                _ => here,
-            };
-            queue.push_back((inner, step));
+            if let Type::List(_) = field.ty {
+                if let Some(last) = here.last_mut() {
+                    last.1 = true;
+                }
+            }
+            queue.push_back((inner, here));
         }
     }
     near

@@ -496,42 +496,31 @@ fn apply_one(
 /// What a contact the case system reports (recorded among the account's
 /// contacts by the caller) carries out: the earliest pending event of its
 /// channel already due (the agent made the call from the queue), now done, so
-/// it is neither put to the guard rails again nor counted twice. An event the
-/// rails withheld on the last run (`withheld`, [`withheld_events`]) is not in
-/// the queue: the contact is only recorded, and the event waits for a run that
-/// allows it. Returns the event carried out.
-pub fn record_contact(case: &mut Case, contact: &Contact, withheld: &[String]) -> Option<Event> {
-    let carried_out = case
+/// it is neither put to the guard rails again nor counted twice. The queue is
+/// the day's: `queue` is the case as that day's run leaves it, run on the
+/// account before the report ([`apply`] of its actions; `None` when it closes
+/// the case), so an event the day's guard rails withhold, cancel, postpone or
+/// rechannel is not in it, even on its due day, before any run judged it due:
+/// the contact is only recorded, and the event waits for a run that allows
+/// it. Returns the event carried out.
+pub fn record_contact(case: &mut Case, contact: &Contact, queue: Option<&Case>) -> Option<Event> {
+    let pending = |e: &Event| e.status == EventStatus::Pending;
+    let queued = queue?
+        .events
+        .iter()
+        .filter(|q| {
+            pending(q)
+                && q.date <= contact.date
+                && Channel::of_event(&q.event_type) == Some(contact.channel)
+                && case.events.iter().any(|e| pending(e) && e.id == q.id)
+        })
+        .min_by_key(|q| q.date)?;
+    let event = case
         .events
         .iter_mut()
-        .filter(|e| {
-            e.status == EventStatus::Pending
-                && e.date <= contact.date
-                && Channel::of_event(&e.event_type) == Some(contact.channel)
-                && !withheld.contains(&e.id)
-        })
-        .min_by_key(|e| e.date);
-    carried_out.map(|event| {
-        event.status = EventStatus::Done;
-        event.clone()
-    })
-}
-
-/// The pending events a run's guard rails withheld and kept pending (not
-/// `final`): until a later run allows them the case system does not carry
-/// them out, nor may a contact report ([`record_contact`]).
-pub fn withheld_events(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            ActionKind::Withhold {
-                event: Some(event),
-                is_final: false,
-                ..
-            } => Some(event.to_string()),
-            _ => None,
-        })
-        .collect()
+        .find(|e| pending(e) && e.id == queued.id)?;
+    event.status = EventStatus::Done;
+    Some(event.clone())
 }
 
 /// What a case system does on `day`: every pending event dated on or before it

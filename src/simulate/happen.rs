@@ -149,6 +149,13 @@ pub struct Happening {
     note: Option<String>,
 }
 
+impl Happening {
+    /// A contact report, which may carry out a pending event of the day's queue.
+    pub fn reports_contact(&self) -> bool {
+        matches!(self.kind, Kind::Contact(..))
+    }
+}
+
 fn error(file: &Arc<SourceFile>, span: Span, message: String) -> Diagnostic {
     Diagnostic::error(CODE, file, span, message)
 }
@@ -527,14 +534,16 @@ impl<'p> World<'p> {
 
     /// Applies one happening to the account's facts (and a contact, or a
     /// path under `case`, to the case state). A pending event a contact
-    /// carries out (none of `withheld`, those the rails hold back) is pushed
+    /// carries out (one of the day's `queue`, [`record_contact`]) is pushed
     /// to `done`.
+    ///
+    /// [`record_contact`]: crate::policy::case::record_contact
     pub fn apply(
         &self,
         h: &Happening,
         facts: &mut Json,
         mut case: Option<&mut Case>,
-        withheld: &[String],
+        queue: Option<&Case>,
         done: &mut Vec<Event>,
     ) -> Result<(), String> {
         match &h.kind {
@@ -613,9 +622,7 @@ impl<'p> World<'p> {
                 };
                 add_contact(facts, &contact);
                 if let Some(case) = case {
-                    done.extend(crate::policy::case::record_contact(
-                        case, &contact, withheld,
-                    ));
+                    done.extend(crate::policy::case::record_contact(case, &contact, queue));
                 }
                 Ok(())
             }
@@ -793,19 +800,12 @@ impl<'p> World<'p> {
     /// The schema type at `path`, or why the schema has no such field.
     fn check_path(&self, path: &str, steps: &[Step]) -> Result<Type, String> {
         let mut ty = Type::Record(ACCOUNT);
-        for step in steps {
+        for (at, step) in steps.iter().enumerate() {
             match (step, &ty) {
                 (Step::Field(name), Type::Record(record)) => {
                     let fields = &self.schema.record(*record).fields;
                     let Some(field) = fields.iter().find(|f| f.name == *name) else {
-                        let help = did_you_mean(name, fields.iter().map(|f| f.name.as_str()))
-                            .or_else(|| {
-                                crate::data::snapshot::belongs_elsewhere(self.schema, *record, name)
-                            });
-                        return Err(format!(
-                            "`{path}`: no field `{name}` in the schema{}",
-                            hint(help)
-                        ));
+                        return Err(self.no_field(path, steps, at, *record, name));
                     };
                     ty = field.ty.clone();
                 }
@@ -823,6 +823,57 @@ impl<'p> World<'p> {
             }
         }
         Ok(ty)
+    }
+
+    /// Why `steps[at]`, a field `record` does not have, is wrong, with the
+    /// path most probably meant, written as a path is (from the account's
+    /// fields, the rest of the path kept): a sibling spelt nearly so
+    /// (`case.templat` → `case.template`), the field where it is in another
+    /// record (`case.contacts` → `contacts`, the account's; `template` →
+    /// `case.template`), or the path without `account.`, which rules write
+    /// and paths do not.
+    fn no_field(
+        &self,
+        path: &str,
+        steps: &[Step],
+        at: usize,
+        record: crate::types::RecordId,
+        name: &str,
+    ) -> String {
+        let (before, rest) = (
+            written(&steps[..at], false),
+            written(&steps[at + 1..], true),
+        );
+        if at == 0 && name == "account" && !rest.is_empty() {
+            let rest = written(&steps[1..], false);
+            let fix = match self.check_path(&rest, &steps[1..]) {
+                Ok(_) => format!("write `{rest}`"),
+                Err(problem) => problem,
+            };
+            return format!(
+                "`{path}`: a path starts at the account's fields, without `account.`; {fix}"
+            );
+        }
+        let fields = &self.schema.record(record).fields;
+        let meant = crate::diagnostic::nearest(name, fields.iter().map(|f| f.name.as_str()))
+            .map(|sibling| {
+                if before.is_empty() {
+                    sibling.to_string()
+                } else {
+                    format!("{before}.{sibling}")
+                }
+            })
+            .or_else(|| {
+                crate::data::snapshot::belongs_elsewhere(self.schema, record, name)
+                    .map(|place| place.as_path())
+            })
+            .map(|meant| format!("did you mean `{meant}{rest}`?"));
+        let missing = if before.is_empty() {
+            format!("no field `{name}` in the schema")
+        } else {
+            format!("`{before}` has no field `{name}`")
+        };
+        format!("`{path}`: {missing}{}", hint(meant))
     }
 
     /// The JSON value at `path` in the facts, created as null when the last
@@ -885,6 +936,28 @@ fn item_with_id<'j>(
                 }
             )
         })
+}
+
+/// Steps written as a path names them: `service_agreements[SA-2].arrears`;
+/// `after` another step, the first field too with its `.`.
+fn written(steps: &[Step], after: bool) -> String {
+    let mut text = String::new();
+    for step in steps {
+        match step {
+            Step::Field(name) => {
+                if after || !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(name);
+            }
+            Step::Item(id) => {
+                text.push('[');
+                text.push_str(id);
+                text.push(']');
+            }
+        }
+    }
+    text
 }
 
 fn hint(help: Option<String>) -> String {

@@ -332,6 +332,24 @@ impl Timeline {
         })
     }
 
+    /// The agents' queue on `date` at this point of the day: the case as
+    /// that day's run leaves it, run on the account as it stands (the same
+    /// judgement the day's run makes after the happenings), so a contact
+    /// report carries out only an event the day's guard rails let go out.
+    fn queue<'p>(
+        &self,
+        schema: &crate::data::schema::Schema,
+        facts: &Json,
+        case: &Option<Case>,
+        date: NaiveDate,
+        policy_on: &dyn Fn(NaiveDate) -> Result<&'p Policy, String>,
+    ) -> Result<Option<Case>, String> {
+        let value = self.decode(schema, facts, case)?;
+        let run =
+            crate::policy::run_needed(policy_on(date)?, &value, date).map_err(|e| e.to_string())?;
+        Ok(case::apply(case.clone(), &run.actions, date))
+    }
+
     /// The one line that says why a run stopped: at the happening's
     /// `file:line:col`, or the file and the day.
     pub fn stopped_line(&self, stopped: &Stopped) -> String {
@@ -382,9 +400,6 @@ impl Timeline {
         let world = happen::World::new(policy, self.ages.as_deref());
         let mut pending = self.happenings.iter().peekable();
         let mut date = self.from;
-        // The events the rails hold back (withheld on their last judgement,
-        // still pending): a contact report does not carry them out.
-        let mut withheld: Vec<String> = Vec::new();
         while date <= self.to {
             if date > self.from {
                 world.age(&mut facts);
@@ -396,8 +411,15 @@ impl Timeline {
             // Events an agent's contact report carried out: the day's first `done`.
             let mut done = Vec::new();
             while let Some(h) = pending.next_if(|h| h.date == date) {
+                let queue = match (&case, h.reports_contact()) {
+                    (Some(_), true) => match self.queue(schema, &facts, &case, date, policy_on) {
+                        Ok(queue) => queue,
+                        Err(message) => return Err(stop(history, date, message, None)),
+                    },
+                    _ => None,
+                };
                 let decoded = world
-                    .apply(h, &mut facts, case.as_mut(), &withheld, &mut done)
+                    .apply(h, &mut facts, case.as_mut(), queue.as_ref(), &mut done)
                     .and_then(|()| self.decode(schema, &facts, &case));
                 match decoded {
                     Ok(v) => value = Some(v),
@@ -437,16 +459,6 @@ impl Timeline {
                     }
                 }
                 done.extend(carried_out);
-            }
-            // One withheld earlier and not judged since (not yet due) is still held back.
-            withheld.retain(|id| {
-                case.as_ref()
-                    .is_some_and(|c| c.pending().any(|e| e.id == *id))
-            });
-            for id in case::withheld_events(&actions) {
-                if !withheld.contains(&id) {
-                    withheld.push(id);
-                }
             }
             history.days.push(Day {
                 date,

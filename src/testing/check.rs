@@ -13,28 +13,61 @@ use super::{same_dir, Subject, TestFileError, CODE};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::lang::compile::Plan;
 use crate::model::spanned::Spanned;
+use crate::policy::Rulebook;
 use crate::source::Span;
 use crate::testing::expect::malformed_actions;
 
-/// Effective-dated rules, as lint checks a test document against one of
-/// their rule sets: whether the set is in force on a day, and when a row it
-/// does not have is in force (`from 2020-01-01 until 2020-12-31`), if ever.
+/// Effective-dated rules, as a test document is checked against one of
+/// their rule sets (by `arrears lint` and `arrears test` alike): whether the
+/// set is in force on a day, and when a row it does not have is in force
+/// (`from 2020-01-01 until 2020-12-31`), if ever.
 pub struct Dating<'a> {
-    pub in_force: &'a dyn Fn(chrono::NaiveDate) -> bool,
-    pub row_in_force: &'a dyn Fn(&str) -> Option<String>,
+    book: &'a Rulebook,
+    set: usize,
+}
+
+impl<'a> Dating<'a> {
+    /// Rule set `set` of `book`, when the book has more than one.
+    pub fn of(book: &'a Rulebook, set: usize) -> Option<Dating<'a>> {
+        (book.versions.sets.len() > 1).then_some(Dating { book, set })
+    }
+
+    fn in_force(&self, day: chrono::NaiveDate) -> bool {
+        self.book.set_on(day) == self.set
+    }
+
+    /// The periods of the other rule sets that have `row`, if any.
+    fn row_in_force(&self, row: &str) -> Option<String> {
+        let book = self.book;
+        let periods: Vec<String> = (0..book.versions.sets.len())
+            .filter(|&other| other != self.set)
+            .filter(|&other| {
+                let loaded = book.set(other);
+                let plan = loaded
+                    .policy
+                    .as_ref()
+                    .map(|p| &p.plan)
+                    .or(loaded.plan.as_ref());
+                plan.is_some_and(|plan| {
+                    plan.tables
+                        .iter()
+                        .any(|t| t.row_refs.iter().any(|r| &**r == row))
+                })
+            })
+            .map(|other| book.versions.sets[other].describe())
+            .collect();
+        (!periods.is_empty()).then(|| periods.join(", "))
+    }
 }
 
 impl TestDocument {
     /// What reading found, then names the rules do not have (rows, tables,
     /// outputs), expected actions that are malformed or name values no
-    /// action has, and accounts that cannot be found or decoded.
-    pub fn check(&self, subject: &Subject) -> Vec<Diagnostic> {
-        self.check_dated(subject, None)
-    }
-
-    /// [`TestDocument::check`], a row the rules do not have but other
-    /// effective-dated rules do said to be out of force on the case's day.
-    fn check_dated(&self, subject: &Subject, dating: Option<&Dating>) -> Vec<Diagnostic> {
+    /// action has, and accounts that cannot be found or decoded. With
+    /// effective-dated rules (`dating`: the rule set `subject` is), a row
+    /// `subject` does not have but another rule set does is said to be out
+    /// of force on the case's day.
+    pub fn check(&self, subject: &Subject, dating: Option<&Dating>) -> Vec<Diagnostic> {
         let plan = subject.plan();
         let error =
             |span: Span, message: String| Diagnostic::error(CODE, &self.file, span, message);
@@ -71,7 +104,7 @@ impl TestDocument {
                     if row_refs.contains(&row.value.as_str()) {
                         continue;
                     }
-                    let dated = dating.and_then(|d| (d.row_in_force)(&row.value));
+                    let dated = dating.and_then(|d| d.row_in_force(&row.value));
                     let problem = match (dated, setup) {
                         (Some(periods), CaseSetup::Account(Some(as_of))) => error(
                             row.span,
@@ -161,7 +194,7 @@ impl TestDocument {
     /// errors, and the fields of its accounts the schema does not have, which
     /// `arrears test` warns of.
     fn lint(&self, subject: &Subject, dating: Option<&Dating>) -> Vec<Diagnostic> {
-        let mut problems = self.check_dated(subject, dating);
+        let mut problems = self.check(subject, dating);
         problems.extend(self.unknown_field_diagnostics(subject.plan()));
         problems
     }
@@ -221,7 +254,7 @@ pub fn lint(
                 let first_day = doc.case_dates().first().map(|(_, day)| *day);
                 let other_set = dating
                     .zip(first_day)
-                    .is_some_and(|(d, day)| !(d.in_force)(day));
+                    .is_some_and(|(d, day)| !d.in_force(day));
                 match subject {
                     Some(s) if !other_set => problems.extend(doc.lint(s, dating)),
                     // Checked against the rules in force on its day; what

@@ -154,7 +154,7 @@ pub fn run_file(
     explain: bool,
 ) -> Result<Vec<CaseResult>, TestFileError> {
     let doc = TestDocument::read(path).map_err(|p| first_problem(&p))?;
-    let problems = doc.check(subject);
+    let problems = doc.check(subject, None);
     if !problems.is_empty() {
         return Err(first_problem(&problems));
     }

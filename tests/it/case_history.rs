@@ -235,7 +235,9 @@ fn a_callback_is_booked_once_and_a_third_call_in_seven_days_waits_across_nights(
         channel: Channel::Call,
         outcome: ContactOutcome::NoAnswer,
     };
-    case::record_contact(&mut case, &evening_call, &[]);
+    // Reported after the night's run: the case it left is the evening's queue.
+    let queue = case.clone();
+    case::record_contact(&mut case, &evening_call, Some(&queue));
     contacts.push(evening_call);
     let made: Vec<(Channel, NaiveDate)> = contacts
         .iter()

@@ -387,3 +387,24 @@ fn a_kept_promise_stays_kept_when_its_terms_change_after_it_was_decided() {
     assert!(december.contains("status=kept"), "{text}");
     assert_snapshot!("tolerance_tightened_history", text);
 }
+
+/// `arrears test` says of a row out of force on the case's day what lint
+/// says, from the same check (`testing::Dating`): not "there is no row" with a
+/// did-you-mean to another row.
+#[test]
+fn test_says_a_row_out_of_force_on_the_case_s_day_as_lint_does() {
+    let fixture = root().join("tests/fixtures/effective/out_of_force");
+    let out = arrears_in(&fixture, &["test", "fees.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let said = stderr(&out);
+    assert_snapshot!("test_out_of_force_row", &said);
+    assert!(!said.contains("there is no row"), "{said}");
+    let out = arrears_in(&fixture, &["lint", "--tests", "fees.yaml", "rules"]);
+    let linted = stdout(&out);
+    let message = "`rows`: row `late_fee:loan-grace` is not in force on 2026-11-22, the case's `as_of`: it is in force from 2027-01-01";
+    assert!(said.contains(message), "{said}");
+    assert!(
+        linted.contains(&format!("fees.yaml:10:12: error[test-document]: {message}")),
+        "{linted}"
+    );
+}

@@ -156,6 +156,11 @@ fn timeline_mistakes_get_one_line_with_file_line_and_column() {
         ("a happening dated before the one above it", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    note: typed a day too early\n  - on: 2026-11-18\n    note: the day before\n  - on: 2026-11-19\n"),
         ("a case event of an unknown type", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    add: {case.events: {id: callback-1, type: callback, date: 2026-11-20, status: pending}}\n  - on: 2026-11-19\n"),
         ("a list item that does not exist", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {'service_agreements[SA-9].arrears': '0.00'}\n  - on: 2026-11-19\n"),
+        ("an old timeline's contacts under the case", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    add: {case.contacts: {date: 2026-11-19, channel: call, outcome: reached}}\n  - on: 2026-11-19\n"),
+        ("a path written from `account.`, as rules write it", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {account.arrears: '1.00'}\n  - on: 2026-11-19\n"),
+        ("a case field written at the top level", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {template: card_early_soft}\n  - on: 2026-11-19\n"),
+        ("a disposition's field written at the top level", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {callback_date: 2026-11-20}\n  - on: 2026-11-19\n"),
+        ("a case field misspelt", "  - on: 2026-11-19\n", "  - on: 2026-11-19\n    set: {case.templat: card_early_soft}\n  - on: 2026-11-19\n"),
     ];
     let dir = tempfile::tempdir().unwrap();
     crate::common::copy_dir(&root().join("rules"), &dir.path().join("rules"));

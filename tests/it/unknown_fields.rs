@@ -134,7 +134,8 @@ fn simulate_refuses_a_value_that_cannot_be_valid_before_the_first_day() {
         (
             "callback_date_at_the_top",
             ":30:11:",
-            "did you mean `account.dispositions[].callback_date`?",
+            // A path is written from the account's fields, a list's item by its id.
+            "did you mean `dispositions[ID].callback_date`?",
         ),
         (
             "callback_date_in_a_promise",

@@ -376,6 +376,51 @@ fn between_levels(text: &str, line_start: usize, key: &str, own: usize) -> Optio
         n => format!("{n} spaces"),
     };
     // The nearer level is meant; of two as near, a key's rather than a `- `'s.
+    // Of two keys as near, the one whose mapping can take the key: not one
+    // that has it already, nor a mapping of days (`on:`) for a key that is
+    // no date, or one of words for a date; when both can (or neither), both
+    // are said.
+    if let (Some((up, Some(inner))), Some((low, Some(outer)))) = (upper, lower) {
+        if up - own == own - low {
+            let cannot = |column: usize, beside: &str| {
+                let keys = keys_of_block(text, line_start, column);
+                if keys.iter().any(|k| k == key) {
+                    Some(format!("the mapping of `{beside}` has a `{key}` already"))
+                } else if keys.iter().all(|k| is_date(k)) != is_date(key) {
+                    Some(match is_date(key) {
+                        true => {
+                            format!("`{key}` is a date, and the keys beside `{beside}` are not")
+                        }
+                        false => {
+                            format!("the keys beside `{beside}` are dates, and `{key}` is not one")
+                        }
+                    })
+                } else {
+                    None
+                }
+            };
+            match (cannot(*up, inner), cannot(*low, outer)) {
+                (Some(why), None) => {
+                    return Some(format!(
+                        "`{key}` is indented {indented}, {} more than `{outer}` ({low}), so it belongs to no mapping ({why}); indent `{key}` like `{outer}` to put it beside it",
+                        count(own - low)
+                    ));
+                }
+                (None, Some(why)) => {
+                    return Some(format!(
+                        "`{key}` is indented {indented}, {} fewer than `{inner}` above it ({up}), so it belongs to no mapping ({why}); indent `{key}` like `{inner}` to put it beside it",
+                        count(up - own)
+                    ));
+                }
+                _ => {
+                    return Some(format!(
+                        "`{key}` is indented {indented}, {n} fewer than `{inner}` above it ({up}) and {n} more than `{outer}` ({low}), so it belongs to no mapping; indent `{key}` like `{outer}` to put it beside `{outer}`, or like `{inner}` to put it beside `{inner}`",
+                        n = count(up - own)
+                    ));
+                }
+            }
+        }
+    }
     match (upper, lower) {
         (Some((up, Some(sibling))), low) if low.is_none_or(|(low, _)| up - own <= own - low) => {
             Some(format!(
@@ -393,6 +438,67 @@ fn between_levels(text: &str, line_start: usize, key: &str, own: usize) -> Optio
         }
         _ => None,
     }
+}
+
+/// A key written as a day, `2026-11-24` (a timeline case's `on:` days).
+fn is_date(key: &str) -> bool {
+    let key = key.trim_matches(['"', '\'']);
+    key.len() == 10
+        && key.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// The keys at `column` of the block the line at `line_start` is in: the
+/// lines above and below it up to one indented less (or a list item's `- `
+/// whose key is at `column`, which starts the block).
+fn keys_of_block(text: &str, line_start: usize, column: usize) -> Vec<String> {
+    // (where the line's key starts, whether a `- ` starts it, the key)
+    let read = |line: &str| {
+        let trimmed = line.trim_start();
+        let dash = line.len() - trimmed.len();
+        let (at, item, rest) = match trimmed.strip_prefix("- ") {
+            Some(rest) => (
+                dash + 2 + (rest.len() - rest.trim_start().len()),
+                true,
+                rest.trim_start(),
+            ),
+            None => (dash, false, trimmed),
+        };
+        let key = rest.split_once(':').map(|(k, _)| k.trim().to_string());
+        (dash, at, item, key)
+    };
+    let content = |line: &&str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let mut keys = Vec::new();
+    for line in text[..line_start].lines().rev().filter(content) {
+        let (dash, at, item, key) = read(line);
+        if at == column {
+            keys.extend(key);
+        }
+        if dash < column {
+            break;
+        }
+        if item && at == column {
+            break;
+        }
+    }
+    let after = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    for line in text[after..].lines().filter(content) {
+        let (dash, at, item, key) = read(line);
+        if dash < column || (item && at == column) {
+            break;
+        }
+        if at == column {
+            keys.extend(key);
+        }
+    }
+    keys
 }
 
 /// What to do about a value where a mapping belongs, said by its key: an
@@ -435,13 +541,24 @@ fn mapping_help(text: &str, at: usize) -> Option<String> {
         .take_while(|l| indent(l) >= own)
         .filter(|l| indent(l) == own)
         .find_map(|l| key_of(l).filter(|(_, v)| v.is_empty()).map(|(k, _)| k));
-    let parent = above
-        .iter()
-        .rev()
-        .find(|l| indent(l) < own)
-        .and_then(|l| key_of(l))
-        .map(|(k, _)| k);
+    let parent_line = above.iter().rev().find(|l| indent(l) < own);
+    let parent = parent_line.and_then(|l| key_of(l)).map(|(k, _)| k);
+    // Beside the parent, unless its mapping has the key already.
+    let beside_parent = parent_line.is_some_and(|l| {
+        let start = l.as_ptr() as usize - text.as_ptr() as usize;
+        let column = indent(l)
+            + if l.trim_start().starts_with("- ") {
+                2
+            } else {
+                0
+            };
+        parent.as_deref() != Some(key.as_str())
+            && !keys_of_block(text, start, column).contains(&key)
+    });
     Some(match (parent, sibling) {
+        (Some(parent), Some(sibling)) if beside_parent => format!(
+            "`{key}` is read as an entry of `{parent}` (as `{sibling}` is), and each entry there takes `key: value` pairs; if `{key}` belongs to `{sibling}`, indent it further than `{sibling}`; if it belongs beside `{parent}`, indent it like `{parent}`"
+        ),
         (Some(parent), Some(sibling)) => format!(
             "`{key}` is read as an entry of `{parent}` (as `{sibling}` is), and each entry there takes `key: value` pairs; if `{key}` belongs to `{sibling}`, indent it further than `{sibling}`"
         ),
@@ -1078,6 +1195,50 @@ mod tests {
         );
         assert_eq!(help("rows:\n  - id: a\n  when: 1"), None, "like the `- `");
         assert_eq!(help("a:\n  b: 1\n  c: 2"), None, "a sibling");
+    }
+
+    /// A key as near to the key above it as to the mapping's key around
+    /// them is told both; when one of the two mappings has the key already,
+    /// or is a mapping of days and the key no date, the other.
+    #[test]
+    fn a_key_halfway_between_two_keys_names_both_or_the_one_without_it() {
+        let help = |text: &str| {
+            let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+            let line = &text[line_start..];
+            let own = line.len() - line.trim_start().len();
+            let key = line.trim_start().split_once(':').unwrap().0;
+            between_levels(text, line_start, key, own).unwrap()
+        };
+        let both = help("cases:\n  - name: a\n    on:\n      d:\n        c: 1\n     never: 2");
+        assert!(
+            both.contains("one fewer than `d` above it (6) and one more than `on` (4)")
+                && both.contains("indent `never` like `on` to put it beside `on`, or like `d` to put it beside `d`"),
+            "{both}"
+        );
+        let days = help(
+            "cases:\n  - name: a\n    on:\n      2026-11-24:\n        contains: 1\n     never: 2",
+        );
+        assert!(
+            days.contains("one more than `on` (4)")
+                && days.contains("the keys beside `2026-11-24` are dates, and `never` is not one"),
+            "{days}"
+        );
+        let in_a_day = help("    on:\n      2026-11-24:\n        contains: 1\n       excludes: 2");
+        assert!(
+            in_a_day.contains("one fewer than `contains` above it (8)"),
+            "{in_a_day}"
+        );
+        let inner_has_it = help("x:\n  on:\n    d: 1\n    never: 2\n   never: 3");
+        assert!(
+            inner_has_it.contains("one more than `on` (2)")
+                && inner_has_it.contains("has a `never` already"),
+            "{inner_has_it}"
+        );
+        let outer_has_it = help("on:\n  never: 0\n  d:\n    c: 1\n   never: 2");
+        assert!(
+            outer_has_it.contains("one fewer than `c` above it (4)"),
+            "{outer_has_it}"
+        );
     }
 
     #[test]
