@@ -285,10 +285,10 @@ pub struct CalendarDoc {
     /// Weekday names that are never business days; default Saturday and Sunday.
     #[serde(default)]
     pub weekend: Option<Vec<Spanned<String>>>,
-    /// How a holiday on a Saturday or Sunday is observed, for every holiday that does not say (default `none`).
+    /// How a holiday on a weekend day is observed, for every holiday that does not say (default `none`).
     #[serde(default)]
     pub observance: Option<Spanned<String>>,
-    /// Holidays: a date (`2026-11-26`), a yearly date (`12-25`), a yearly rule (`fourth thursday of november`), or a mapping with `on`.
+    /// Holidays: a date (`2026-11-26`), a yearly date (`12-25`), a yearly rule (`fourth thursday of november`, `easter - 2`), or a mapping with `on`.
     #[serde(default)]
     pub holidays: Vec<Spanned<HolidayDoc>>,
 }
@@ -308,7 +308,7 @@ pub struct HolidayRuleDoc {
     /// The holiday's name, for readers.
     #[serde(default)]
     pub name: Option<String>,
-    /// The date: `2026-11-26`, `12-25` (every year), or a rule such as `fourth thursday of november` or `last monday of may`.
+    /// The date: `2026-11-26`, `12-25` (every year), or a rule such as `fourth thursday of november`, `last monday of may` or `easter + 1` (days from Easter Sunday).
     pub on: Spanned<CellText>,
     /// How this holiday is observed when it falls on a weekend (overrides the calendar's).
     #[serde(default)]
@@ -318,6 +318,9 @@ pub struct HolidayRuleDoc {
     pub from: Option<Spanned<CellText>>,
     #[serde(default)]
     pub until: Option<Spanned<CellText>>,
+    /// Years a yearly holiday is not kept (it moved: list that year's date as a one-off).
+    #[serde(default)]
+    pub except: Vec<Spanned<CellText>>,
 }
 
 impl<'de> Deserialize<'de> for HolidayDoc {
@@ -446,8 +449,11 @@ pub struct PolicyDoc {
     /// What the policy covers, for readers.
     #[serde(default)]
     pub description: Option<String>,
-    /// The calendar event dates move on.
+    /// The calendar event dates move on (for accounts `calendar_by` gives none of their own).
     pub calendar: Spanned<String>,
+    /// Per account, the calendar of its own jurisdiction (or another enum field's value).
+    #[serde(default)]
+    pub calendar_by: Option<CalendarByDoc>,
     /// The table that decides whether an account without an open case opens one (its category and reason).
     pub entry: Spanned<String>,
     /// The table that decides whether an open case closes.
@@ -488,6 +494,16 @@ pub struct PolicyDoc {
     /// Tables whose matching rows become `flag` actions on the case (for the case-management system).
     #[serde(default)]
     pub flags: Vec<Spanned<String>>,
+}
+
+/// An account's own calendar, picked by the value of one of its enum fields.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarByDoc {
+    /// The account field (an enum, such as `jurisdiction`) whose value picks the calendar.
+    pub field: Spanned<String>,
+    /// Per value of the field, the calendar its accounts are dated on (`GB: england_and_wales`); a value not listed, or null, uses the policy's `calendar`.
+    pub calendars: IndexMap<String, Spanned<String>>,
 }
 
 /// Which kind of document a file holds, read from its top-level keys.

@@ -47,10 +47,20 @@ impl Template {
     /// The date of an event `day` days after a case started on `start`: the
     /// calendar day, rolled forward to a business day; `None` past the date range.
     pub fn event_date(&self, day: i64, start: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        self.event_date_on(&self.calendar, day, start)
+    }
+
+    /// [`Template::event_date`] on another calendar: an account's own (`calendar_by`).
+    pub fn event_date_on(
+        &self,
+        calendar: &WorkCalendar,
+        day: i64,
+        start: chrono::NaiveDate,
+    ) -> Option<chrono::NaiveDate> {
         u64::try_from(day)
             .ok()
             .and_then(|d| start.checked_add_days(chrono::Days::new(d)))
-            .and_then(|d| self.calendar.roll_forward(d))
+            .and_then(|d| calendar.roll_forward(d))
     }
 
     /// [`Template::event_date`] for a treatment that starts `today`: read

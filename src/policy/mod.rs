@@ -16,6 +16,7 @@ pub mod action;
 mod area_rows;
 mod areas;
 pub mod calendar;
+mod calendar_by;
 pub mod case;
 mod contracts;
 mod documents;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 pub use action::{Action, ActionKind};
 pub use areas::{FollowUp, Nomination, Out, Role, Roles, Variants, MAX_PLAN_INSTALMENTS};
 use calendar::WorkCalendar;
+pub use calendar_by::AccountCalendars;
 pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
 pub use experiment_edits::{experiment_edits, small_arms, MIN_ARM_ACCOUNTS};
 pub use rulebook::{InForce, Rulebook};
@@ -50,12 +52,23 @@ use crate::model::{LoadError, RuleDocs};
 use crate::source::SourceFile;
 use crate::types::Type;
 
+impl Policy {
+    /// The calendar an account's dates move on: its own (`calendar_by`), else the policy's
+    /// (a template's events: the template's).
+    pub fn calendar_of(&self, account: &crate::types::Value) -> &WorkCalendar {
+        self.calendar_by.of(account).unwrap_or(&self.calendar)
+    }
+}
+
 /// A checked, compiled policy, ready to [`run`].
 #[derive(Debug)]
 pub struct Policy {
     pub name: String,
     pub plan: Plan,
+    /// The calendar of accounts `calendar_by` gives none of their own.
     pub calendar: WorkCalendar,
+    /// Per account, the calendar of its jurisdiction (`calendar_by`).
+    pub calendar_by: AccountCalendars,
     pub templates: HashMap<String, Template>,
     pub experiments: Vec<ClassExperiment>,
     pub roles: Roles,
@@ -234,6 +247,7 @@ pub fn build(docs: &RuleDocs) -> Loaded {
 struct Parts {
     name: String,
     calendar: WorkCalendar,
+    calendar_by: AccountCalendars,
     templates: HashMap<String, Template>,
     experiments: Vec<ClassExperiment>,
     roles: Roles,
@@ -251,6 +265,7 @@ impl Parts {
             name: self.name,
             plan,
             calendar: self.calendar,
+            calendar_by: self.calendar_by,
             templates: self.templates,
             experiments: self.experiments,
             roles: self.roles,

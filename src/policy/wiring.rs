@@ -14,6 +14,7 @@ impl Builder<'_> {
     pub(super) fn policy(&mut self, docs: &RuleDocs, doc: &PolicyDoc) -> Option<Parts> {
         let calendars = self.calendars(docs);
         let calendar = self.named(&calendars, &doc.calendar, "calendar");
+        let calendar_by = self.calendar_by(doc, &calendars);
         let templates = self.templates(docs, &calendars, calendar.as_ref());
         self.invariants(docs);
         let entry = self.role(
@@ -183,6 +184,7 @@ impl Builder<'_> {
         Some(Parts {
             name: doc.policy.value.clone(),
             calendar: calendar?,
+            calendar_by,
             templates,
             experiments,
             roles: Roles {

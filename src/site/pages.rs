@@ -629,6 +629,32 @@ pub fn calendars(input: &Input, links: &Links) -> Page {
         for t in policy.templates.values() {
             calendars.insert(&t.calendar.name, &t.calendar);
         }
+        for c in &policy.calendar_by.calendars {
+            calendars.insert(&c.name, c);
+        }
+        let by = &policy.calendar_by;
+        if !by.listed.is_empty() {
+            let _ = write!(
+                b,
+                "<p>An account is dated on the calendar of its <code>{}</code>:",
+                esc(&by.field)
+            );
+            for (value, index) in &by.listed {
+                let name = &by.calendars[*index].name;
+                let _ = write!(
+                    b,
+                    " <code>{}</code> on <a href=\"#{}\"><code>{}</code></a>;",
+                    esc(value),
+                    esc(&format!("calendar-{}", super::html::slug(name))),
+                    esc(name)
+                );
+            }
+            let _ = writeln!(
+                b,
+                " any other on <code>{}</code> (a template's events on the template's).</p>",
+                esc(&policy.calendar.name)
+            );
+        }
     }
     if calendars.is_empty() {
         b.push_str("<p>No calendar is used.</p>");

@@ -149,3 +149,203 @@ fn the_disputes_rails_41_days_cover_every_validation_period() {
         .max();
     assert_eq!(longest, Some(41));
 }
+
+/// The shipped calendar named `name`, built from its document, with no diagnostic.
+fn shipped_calendar(name: &str) -> arrears::policy::calendar::WorkCalendar {
+    let docs = arrears::model::load_dir(&common::root().join("rules")).unwrap();
+    let (file, doc) = docs
+        .calendars
+        .iter()
+        .find(|(_, doc)| doc.calendar.value == name)
+        .unwrap_or_else(|| panic!("no calendar `{name}`"));
+    let mut diags = Vec::new();
+    let calendar = arrears::policy::calendar::from_doc(file, doc, &mut diags);
+    assert!(diags.is_empty(), "{diags:?}");
+    calendar
+}
+
+/// The weekdays a calendar has off from 1 January of `first` to 31 December of `last`.
+fn weekdays_off(
+    calendar: &arrears::policy::calendar::WorkCalendar,
+    first: i32,
+    last: i32,
+) -> Vec<String> {
+    let from = NaiveDate::from_ymd_opt(first, 1, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(last, 12, 31).unwrap();
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .filter(|d| !calendar.is_business_day(*d))
+        .map(|d| d.to_string())
+        .collect()
+}
+
+/// England and Wales's bank holidays as gov.uk ("UK bank holidays") lists them, 2018-2027:
+/// substitute days, the early May bank holiday moved for VE Day (2020), the Platinum Jubilee's
+/// moved spring bank holiday and extra day (2022), the State Funeral (2022) and the Coronation
+/// (2023).
+#[rustfmt::skip]
+const GOV_UK_ENGLAND_AND_WALES_2018_2027: &[&str] = &[
+    "2018-01-01", "2018-03-30", "2018-04-02", "2018-05-07", "2018-05-28", "2018-08-27",
+    "2018-12-25", "2018-12-26",
+    "2019-01-01", "2019-04-19", "2019-04-22", "2019-05-06", "2019-05-27", "2019-08-26",
+    "2019-12-25", "2019-12-26",
+    // Boxing Day (Sat) → Mon 28 Dec.
+    "2020-01-01", "2020-04-10", "2020-04-13", "2020-05-08", "2020-05-25", "2020-08-31",
+    "2020-12-25", "2020-12-28",
+    // Christmas (Sat) → Mon 27, Boxing Day (Sun) → Tue 28.
+    "2021-01-01", "2021-04-02", "2021-04-05", "2021-05-03", "2021-05-31", "2021-08-30",
+    "2021-12-27", "2021-12-28",
+    // New Year's Day (Sat) → Mon 3 Jan; Christmas (Sun) → Tue 27, Boxing Day keeps Monday.
+    "2022-01-03", "2022-04-15", "2022-04-18", "2022-05-02", "2022-06-02", "2022-06-03",
+    "2022-08-29", "2022-09-19", "2022-12-26", "2022-12-27",
+    // New Year's Day (Sun) → Mon 2 Jan.
+    "2023-01-02", "2023-04-07", "2023-04-10", "2023-05-01", "2023-05-08", "2023-05-29",
+    "2023-08-28", "2023-12-25", "2023-12-26",
+    "2024-01-01", "2024-03-29", "2024-04-01", "2024-05-06", "2024-05-27", "2024-08-26",
+    "2024-12-25", "2024-12-26",
+    "2025-01-01", "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26", "2025-08-25",
+    "2025-12-25", "2025-12-26",
+    "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04", "2026-05-25", "2026-08-31",
+    "2026-12-25", "2026-12-28",
+    "2027-01-01", "2027-03-26", "2027-03-29", "2027-05-03", "2027-05-31", "2027-08-30",
+    "2027-12-27", "2027-12-28",
+];
+
+/// Scotland, 2024-2027: 2 January, no Easter Monday, the first Monday of August, St Andrew's
+/// Day (Sat 30 Nov 2024 → Mon 2 Dec; Sun 2025 → Mon 1 Dec).
+#[rustfmt::skip]
+const GOV_UK_SCOTLAND_2024_2027: &[&str] = &[
+    "2024-01-01", "2024-01-02", "2024-03-29", "2024-05-06", "2024-05-27", "2024-08-05",
+    "2024-12-02", "2024-12-25", "2024-12-26",
+    "2025-01-01", "2025-01-02", "2025-04-18", "2025-05-05", "2025-05-26", "2025-08-04",
+    "2025-12-01", "2025-12-25", "2025-12-26",
+    "2026-01-01", "2026-01-02", "2026-04-03", "2026-05-04", "2026-05-25", "2026-08-03",
+    "2026-11-30", "2026-12-25", "2026-12-28",
+    // 2 January (Sat) → Mon 4 Jan.
+    "2027-01-01", "2027-01-04", "2027-03-26", "2027-05-03", "2027-05-31", "2027-08-02",
+    "2027-11-30", "2027-12-27", "2027-12-28",
+];
+
+/// Northern Ireland, 2024-2027: St Patrick's Day (Sun 2024 → Mon 18 Mar) and the Battle of the
+/// Boyne (Sat 2025 → Mon 14 Jul; Sun 2026 → Mon 13 Jul).
+#[rustfmt::skip]
+const GOV_UK_NORTHERN_IRELAND_2024_2027: &[&str] = &[
+    "2024-01-01", "2024-03-18", "2024-03-29", "2024-04-01", "2024-05-06", "2024-05-27",
+    "2024-07-12", "2024-08-26", "2024-12-25", "2024-12-26",
+    "2025-01-01", "2025-03-17", "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26",
+    "2025-07-14", "2025-08-25", "2025-12-25", "2025-12-26",
+    "2026-01-01", "2026-03-17", "2026-04-03", "2026-04-06", "2026-05-04", "2026-05-25",
+    "2026-07-13", "2026-08-31", "2026-12-25", "2026-12-28",
+    "2027-01-01", "2027-03-17", "2027-03-26", "2027-03-29", "2027-05-03", "2027-05-31",
+    "2027-07-12", "2027-08-30", "2027-12-27", "2027-12-28",
+];
+
+#[test]
+fn shipped_uk_calendars_have_the_gov_uk_bank_holidays() {
+    let cases: [(&str, i32, i32, &[&str]); 3] = [
+        (
+            "england_and_wales",
+            2018,
+            2027,
+            GOV_UK_ENGLAND_AND_WALES_2018_2027,
+        ),
+        ("scotland", 2024, 2027, GOV_UK_SCOTLAND_2024_2027),
+        (
+            "northern_ireland",
+            2024,
+            2027,
+            GOV_UK_NORTHERN_IRELAND_2024_2027,
+        ),
+    ];
+    for (name, first, last, published) in cases {
+        let calendar = shipped_calendar(name);
+        assert_eq!(weekdays_off(&calendar, first, last), published, "{name}");
+    }
+}
+
+/// The shipped policy dates a GB account on England and Wales's bank holidays and every other
+/// account on the US federal ones (`calendar_by` in rules/policy.yaml).
+#[test]
+fn the_shipped_policy_gives_gb_accounts_the_england_and_wales_calendar() {
+    let policy = crate::scenarios::shipped_policy();
+    let schema = policy.plan.schema();
+    let account = |jurisdiction: &str| {
+        let slot = schema.account().slot("jurisdiction").unwrap();
+        let arrears::types::Type::Enum(id) = schema.account().fields[slot].ty else {
+            panic!("jurisdiction is an enum");
+        };
+        let mut fields = vec![arrears::types::Value::Null; schema.account().fields.len()];
+        fields[slot] = arrears::types::Value::Enum(schema.variant(id, jurisdiction).unwrap());
+        arrears::types::Value::Record(fields.into())
+    };
+    assert_eq!(policy.calendar_of(&account("GB")).name, "england_and_wales");
+    assert_eq!(policy.calendar_of(&account("IL")).name, "us_business");
+    assert_eq!(
+        policy.calendar_of(&arrears::types::Value::Null).name,
+        "us_business"
+    );
+}
+
+/// A copy of the shipped rules whose promise terms give cards and loans 5 business days of
+/// grace (the `consumer` row's 3 calendar days changed), with
+/// tests/fixtures/calendars/five_business_days.yaml as a test document; `edit` changes the
+/// policy document first.
+fn five_business_days_rules(dir: &std::path::Path, edit: impl Fn(String) -> String) -> String {
+    let rules = dir.join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    let terms = rules.join("promise_terms.yaml");
+    let text = std::fs::read_to_string(&terms).unwrap();
+    let consumer =
+        "plan_tolerance: per_instalment, grace_days: 3, grace_business_days: \"false\" }";
+    assert!(text.contains(consumer), "the consumer row moved");
+    let text = text.replacen(
+        consumer,
+        "plan_tolerance: per_instalment, grace_days: 5, grace_business_days: \"true\" }",
+        1,
+    );
+    std::fs::write(&terms, text).unwrap();
+    let policy = rules.join("policy.yaml");
+    std::fs::write(&policy, edit(std::fs::read_to_string(&policy).unwrap())).unwrap();
+    let doc = rules.join("tests/five_business_days.yaml");
+    std::fs::copy(
+        common::root().join("tests/fixtures/calendars/five_business_days.yaml"),
+        &doc,
+    )
+    .unwrap();
+    doc.to_str().unwrap().to_string()
+}
+
+/// A GB card's 5-business-day grace skips Good Friday and Easter Monday and counts
+/// Thanksgiving; an Illinois card's does the reverse. Without `calendar_by` the GB cases fail
+/// with the US deadlines, so the document tests the policy's calendar, not the row alone.
+#[test]
+fn a_gb_five_business_day_grace_is_counted_on_the_england_and_wales_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = five_business_days_rules(dir.path(), |policy| policy);
+    let out = common::arrears(&["test", &doc]);
+    let shown = common::stdout(&out) + &common::stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("4 case(s): 4 passed, 0 failed"), "{shown}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let doc = five_business_days_rules(dir.path(), |policy| {
+        let start = policy
+            .find("calendar_by:")
+            .expect("the policy has calendar_by");
+        let end = policy[start..].find("entry:").unwrap() + start;
+        format!("{}{}", &policy[..start], &policy[end..])
+    });
+    let out = common::arrears(&["test", &doc]);
+    let shown = common::stdout(&out) + &common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("4 case(s): 2 passed, 2 failed"), "{shown}");
+    assert!(
+        shown.contains("FAIL  five business days › gb-easter"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("FAIL  five business days › gb-thanksgiving"),
+        "{shown}"
+    );
+}

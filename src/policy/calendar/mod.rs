@@ -1,10 +1,11 @@
 //! Work calendars: business days, holidays, rolling dates forward, and building one from its
-//! `calendar` document (holiday dates, yearly rules such as `12-25` or `fourth thursday of
-//! november`, and the observance rule that gives a weekend holiday its weekday off).
+//! `calendar` document (holiday dates, yearly rules such as `12-25`, `fourth thursday of
+//! november` or `easter - 2`, and the observance rule that gives a weekend holiday its weekday off).
 //! It must not read the clock: dates come in.
 
 mod holidays;
 
+use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Included};
 use std::sync::Arc;
 
@@ -177,20 +178,26 @@ pub enum Observance {
     /// Saturday → the Friday before, Sunday → the Monday after (US federal, 5 U.S.C. 6103(b);
     /// pandas' `nearest_workday`).
     NearestWeekday,
+    /// A holiday on a weekend day → the next weekday that is not already a day off (UK
+    /// substitute days: Christmas on a Saturday → Monday 27th, Boxing Day on the Sunday →
+    /// Tuesday 28th). It depends on the other holidays, so [`from_doc`] gives it, not [`Observance::observed`].
+    NextFreeWeekday,
 }
 
 impl Observance {
-    pub const NAMES: [&'static str; 2] = ["none", "nearest_weekday"];
+    pub const NAMES: [&'static str; 3] = ["none", "nearest_weekday", "next_free_weekday"];
 
     fn parse(text: &str) -> Option<Observance> {
         match text {
             "none" => Some(Observance::None),
             "nearest_weekday" => Some(Observance::NearestWeekday),
+            "next_free_weekday" => Some(Observance::NextFreeWeekday),
             _ => None,
         }
     }
 
-    /// The day off in lieu of a holiday on `d`, if it is not `d` itself.
+    /// The day off in lieu of a holiday on `d` that the date alone decides, if it is not `d`
+    /// itself (`next_free_weekday`'s depends on the other holidays: [`substitute_days`]).
     pub fn observed(self, d: NaiveDate) -> Option<NaiveDate> {
         match (self, d.weekday()) {
             (Observance::NearestWeekday, Weekday::Sat) => d.pred_opt(),
@@ -213,6 +220,29 @@ pub enum HolidayDate {
         weekday: Weekday,
         month: u32,
     },
+    /// `easter - 2` (Good Friday), `easter + 1` (Easter Monday): days from Easter Sunday.
+    Easter { offset: i16 },
+}
+
+/// The furthest an Easter-relative holiday may be from Easter Sunday (Whit Monday is +50,
+/// Corpus Christi +60, Shrove Tuesday −47); the date stays in Easter's year.
+pub const MAX_EASTER_OFFSET: i16 = 80;
+
+/// Easter Sunday of a Gregorian `year`: the anonymous Gregorian computus (Meeus–Jones–Butcher,
+/// 1876), exact for every Gregorian year.
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year.rem_euclid(19);
+    let b = year.div_euclid(100);
+    let c = year.rem_euclid(100);
+    let (d, e) = (b / 4, b % 4);
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let (i, k) = (c / 4, c % 4);
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let n = h + l - 7 * m + 114;
+    NaiveDate::from_ymd_opt(year, (n / 31) as u32, (n % 31 + 1) as u32)
 }
 
 const ORDINALS: [(&str, i8); 5] = [
@@ -223,12 +253,15 @@ const ORDINALS: [(&str, i8); 5] = [
     ("last", -1),
 ];
 
-const HOLIDAY_FORMS: &str = "write a holiday as a date (`2026-11-26`), a month and day every year (`12-25`), or a weekday of a month every year (`fourth thursday of november`, `last monday of may`)";
+const HOLIDAY_FORMS: &str = "write a holiday as a date (`2026-11-26`), a month and day every year (`12-25`), a weekday of a month every year (`fourth thursday of november`, `last monday of may`), or days from Easter Sunday every year (`easter - 2`, `easter + 1`)";
 
 impl HolidayDate {
-    /// Reads one of the three forms; the error says what is wrong.
+    /// Reads one of the four forms; the error says what is wrong.
     pub fn parse(text: &str) -> Result<HolidayDate, String> {
         let text = text.trim();
+        if let Some(easter) = Self::parse_easter(text) {
+            return easter;
+        }
         let words: Vec<&str> = text.split_whitespace().collect();
         if let [nth, weekday, "of", month] = words.as_slice() {
             let nth = match ORDINALS
@@ -277,6 +310,43 @@ impl HolidayDate {
         Err(format!("`{text}` is not a holiday date"))
     }
 
+    /// `easter`, `easter + 1`, `easter - 2` (spaces optional, `days` allowed after the number);
+    /// None when the text does not start with `easter`.
+    fn parse_easter(text: &str) -> Option<Result<HolidayDate, String>> {
+        let lower = text.to_ascii_lowercase();
+        let rest = lower.strip_prefix("easter")?;
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix("sunday").unwrap_or(rest).trim();
+        if rest.is_empty() {
+            return Some(Ok(HolidayDate::Easter { offset: 0 }));
+        }
+        let wrong = || {
+            format!("`{text}` is not days from Easter Sunday: write `easter`, `easter + 1` or `easter - 2`")
+        };
+        let (sign, number) = match (rest.strip_prefix('+'), rest.strip_prefix('-')) {
+            (Some(n), _) => (1, n),
+            (_, Some(n)) => (-1, n),
+            _ => return Some(Err(wrong())),
+        };
+        let number = number.trim();
+        let number = ["days", "day"]
+            .iter()
+            .find_map(|unit| number.strip_suffix(unit))
+            .unwrap_or(number)
+            .trim();
+        let Ok(days) = number.parse::<i16>() else {
+            return Some(Err(wrong()));
+        };
+        if days > MAX_EASTER_OFFSET {
+            return Some(Err(format!(
+                "`{text}`: an Easter holiday is at most {MAX_EASTER_OFFSET} days from Easter Sunday"
+            )));
+        }
+        Some(Ok(HolidayDate::Easter {
+            offset: sign * days,
+        }))
+    }
+
     /// The holiday's date in `year`, if it falls in it.
     pub fn in_year(self, year: i32) -> Option<NaiveDate> {
         match self {
@@ -295,22 +365,32 @@ impl HolidayDate {
                         .or_else(|| NaiveDate::from_weekday_of_month_opt(year, month, weekday, 4))
                 }
             }
+            HolidayDate::Easter { offset } => {
+                let easter = easter_sunday(year)?;
+                let days = Days::new(u64::from(offset.unsigned_abs()));
+                match offset < 0 {
+                    true => easter.checked_sub_days(days),
+                    false => easter.checked_add_days(days),
+                }
+            }
         }
     }
 }
 
 /// One declared holiday, checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holiday {
     pub date: HolidayDate,
     pub observance: Observance,
     /// Years a yearly holiday is kept in (inclusive).
     pub years: (i32, i32),
+    /// Years inside them it is not kept (moved that year: the new date is listed as a one-off).
+    pub except: Vec<i32>,
 }
 
 impl Holiday {
-    /// Every day off the holiday gives: its dates and the days observed in lieu.
-    pub fn days_off(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+    /// The holiday's own dates, in its years.
+    pub fn dates(&self) -> impl Iterator<Item = NaiveDate> + '_ {
         let (first, last) = match self.date {
             HolidayDate::Once(d) => (d.year(), d.year()),
             _ => (
@@ -319,8 +399,40 @@ impl Holiday {
             ),
         };
         (first..=last)
+            .filter(|year| !self.except.contains(year))
             .filter_map(|year| self.date.in_year(year))
+    }
+
+    /// Every day off the holiday gives by itself: its dates and the days observed in lieu that
+    /// the date alone decides (`next_free_weekday`'s come from [`substitute_days`]).
+    pub fn days_off(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.dates()
             .flat_map(|d| std::iter::once(d).chain(self.observance.observed(d)))
+    }
+}
+
+/// Gives each of `weekend_holidays` (`next_free_weekday` holidays' dates) that falls on a
+/// `weekend` day the first later day that is neither a weekend day nor already off, in date
+/// order, so that two weekend holidays in a row get two days (Christmas on a Saturday →
+/// Monday, Boxing Day on the Sunday → Tuesday) and a substitute never lands on a holiday.
+pub fn substitute_days(
+    weekend: &[Weekday],
+    weekend_holidays: &mut [NaiveDate],
+    days_off: &mut BTreeSet<NaiveDate>,
+) {
+    weekend_holidays.sort_unstable();
+    for holiday in weekend_holidays.iter() {
+        if !weekend.contains(&holiday.weekday()) {
+            continue;
+        }
+        let free = holiday
+            .iter_days()
+            .skip(1)
+            .take(MAX_GAP_DAYS as usize)
+            .find(|d| !weekend.contains(&d.weekday()) && !days_off.contains(d));
+        if let Some(day) = free {
+            days_off.insert(day);
+        }
     }
 }
 
@@ -350,11 +462,12 @@ pub fn from_doc(
         None => Some(Observance::None),
         Some(text) => reader.observance(text),
     };
-    let mut holidays = Vec::new();
+    let mut days_off = BTreeSet::new();
+    let mut substituted = Vec::new();
     for entry in &doc.holidays {
         let holiday = match &entry.value {
             HolidayDoc::On(text) => {
-                reader.holiday(text, entry.span, None, None, default_observance)
+                reader.holiday(text, entry.span, None, None, &[], default_observance)
             }
             HolidayDoc::Rule(rule) => {
                 let observance = match &rule.observance {
@@ -366,18 +479,23 @@ pub fn from_doc(
                     rule.on.span,
                     rule.from.as_ref(),
                     rule.until.as_ref(),
+                    &rule.except,
                     observance,
                 )
             }
         };
         if let Some(h) = holiday {
-            holidays.extend(h.days_off());
+            days_off.extend(h.days_off());
+            if h.observance == Observance::NextFreeWeekday {
+                substituted.extend(h.dates());
+            }
         }
     }
+    substitute_days(&weekend, &mut substituted, &mut days_off);
     WorkCalendar {
         name: doc.calendar.value.clone(),
         weekend,
-        holidays: holidays.into_iter().collect(),
+        holidays: days_off.into_iter().collect(),
     }
 }
 
@@ -398,7 +516,7 @@ impl DocReader<'_> {
     fn observance(&mut self, text: &Spanned<String>) -> Option<Observance> {
         Observance::parse(&text.value).or_else(|| {
             let help = did_you_mean(&text.value, Observance::NAMES).unwrap_or_else(|| {
-                "write `nearest_weekday` (Saturday → Friday before, Sunday → Monday after) or `none`"
+                "write `nearest_weekday` (Saturday → Friday before, Sunday → Monday after), `next_free_weekday` (a weekend holiday → the next weekday not already off) or `none`"
                     .into()
             });
             self.error(
@@ -416,6 +534,7 @@ impl DocReader<'_> {
         span: Span,
         from: Option<&Spanned<CellText>>,
         until: Option<&Spanned<CellText>>,
+        except: &[Spanned<CellText>],
         observance: Option<Observance>,
     ) -> Option<Holiday> {
         let date = match HolidayDate::parse(on) {
@@ -434,12 +553,36 @@ impl DocReader<'_> {
                 "`from` and `until` are the first and last year the holiday is kept",
             );
         }
+        let mut skipped = Vec::new();
+        for year in except {
+            if let Some(y) = self.year(Some(year), first, once, on) {
+                if !(first..=last).contains(&y) {
+                    self.error::<()>(
+                        year.span,
+                        format!("{y} is not a year the holiday is kept ({first} to {last})"),
+                        "`except` lists years between `from` and `until` the holiday is not kept",
+                    );
+                } else if skipped.contains(&y) {
+                    self.error::<()>(
+                        year.span,
+                        format!("{y} is listed twice"),
+                        "list each year once",
+                    );
+                } else {
+                    skipped.push(y);
+                }
+            }
+        }
+        if skipped.len() != except.len() {
+            return None;
+        }
         // Checked after the years, so a bad observance rule does not hide a bad year.
         let (date, observance) = (date?, observance?);
         Some(Holiday {
             date,
             observance,
             years: (first, last),
+            except: skipped,
         })
     }
 
@@ -458,7 +601,7 @@ impl DocReader<'_> {
             return self.error(
                 bound.span,
                 format!(
-                    "`from` and `until` are for yearly holidays; `{}` is one date",
+                    "`from`, `until` and `except` are for yearly holidays; `{}` is one date",
                     on.trim()
                 ),
                 "remove it, or write the holiday as `12-25` or `fourth thursday of november`",

@@ -305,7 +305,7 @@ fn observance_moves_only_weekend_holidays() {
 #[test]
 fn holiday_date_forms() {
     use HolidayDate::*;
-    let cases: [(&str, Result<HolidayDate, &str>); 11] = [
+    let cases: [(&str, Result<HolidayDate, &str>); 19] = [
         ("2026-11-26", Ok(Once(d(2026, 11, 26)))),
         (" 12-25 ", Ok(Yearly { month: 12, day: 25 })),
         (
@@ -340,6 +340,23 @@ fn holiday_date_forms() {
         ),
         ("12-32", Err("`12-32` is not a month and day")),
         ("2027-02-29", Err("`2027-02-29` is not a holiday date")),
+        ("easter", Ok(Easter { offset: 0 })),
+        ("Easter Sunday", Ok(Easter { offset: 0 })),
+        ("easter - 2", Ok(Easter { offset: -2 })),
+        ("easter+1", Ok(Easter { offset: 1 })),
+        ("easter + 50 days", Ok(Easter { offset: 50 })),
+        (
+            "easter + 81",
+            Err("`easter + 81`: an Easter holiday is at most 80 days from Easter Sunday"),
+        ),
+        (
+            "easter monday",
+            Err("`easter monday` is not days from Easter Sunday: write `easter`, `easter + 1` or `easter - 2`"),
+        ),
+        (
+            "easter - two",
+            Err("`easter - two` is not days from Easter Sunday: write `easter`, `easter + 1` or `easter - 2`"),
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(
@@ -368,6 +385,7 @@ fn days_off_are_the_holiday_and_its_observed_day_within_its_years() {
         date: HolidayDate::Yearly { month: 1, day: 1 },
         observance: Observance::NearestWeekday,
         years: (2027, 2028),
+        except: vec![],
     };
     let days: Vec<NaiveDate> = new_year.days_off().collect();
     assert_eq!(days, [d(2027, 1, 1), d(2028, 1, 1), d(2027, 12, 31)]);
@@ -375,9 +393,116 @@ fn days_off_are_the_holiday_and_its_observed_day_within_its_years() {
         date: HolidayDate::Once(d(2027, 12, 25)),
         observance: Observance::NearestWeekday,
         years: (2000, 2000), // ignored for one date
+        except: vec![],
     };
     assert_eq!(
         once.days_off().collect::<Vec<_>>(),
         [d(2027, 12, 25), d(2027, 12, 24)]
+    );
+}
+
+/// Easter Sunday as the churches publish it (and as gov.uk's Good Friday and Easter Monday
+/// imply), including the earliest (22 March) and latest (25 April) possible dates.
+#[test]
+fn easter_sunday_known_dates() {
+    let known = [
+        d(2000, 4, 23),
+        d(2008, 3, 23),
+        d(2011, 4, 24),
+        d(2019, 4, 21),
+        d(2024, 3, 31),
+        d(2025, 4, 20),
+        d(2026, 4, 5),
+        d(2027, 3, 28),
+        d(2028, 4, 16),
+        d(2038, 4, 25),
+        d(2285, 3, 22),
+        d(1818, 3, 22),
+        d(1943, 4, 25),
+    ];
+    for easter in known {
+        assert_eq!(
+            easter_sunday(easter.year()),
+            Some(easter),
+            "{}",
+            easter.year()
+        );
+    }
+    let good_friday = HolidayDate::parse("easter - 2").unwrap();
+    let easter_monday = HolidayDate::parse("easter + 1").unwrap();
+    assert_eq!(good_friday.in_year(2026), Some(d(2026, 4, 3)));
+    assert_eq!(easter_monday.in_year(2026), Some(d(2026, 4, 6)));
+    assert_eq!(easter_monday.in_year(2038), Some(d(2038, 4, 26)));
+}
+
+mod easter_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every Gregorian year's Easter is a Sunday from 22 March to 25 April, and the
+        /// furthest Easter holiday stays in its year.
+        #[test]
+        fn easter_is_a_sunday_between_march_22_and_april_25(year in 1583i32..=9999) {
+            let easter = easter_sunday(year).expect("a date");
+            prop_assert_eq!(easter.weekday(), Weekday::Sun);
+            prop_assert_eq!(easter.year(), year);
+            prop_assert!(easter >= d(year, 3, 22) && easter <= d(year, 4, 25), "{}", easter);
+            for offset in [-MAX_EASTER_OFFSET, MAX_EASTER_OFFSET] {
+                let day = HolidayDate::Easter { offset }.in_year(year).expect("a date");
+                prop_assert_eq!(day.year(), year);
+            }
+        }
+    }
+}
+
+/// UK substitute days: each weekend holiday gets the next weekday that is not already off.
+#[test]
+fn next_free_weekday_gives_each_weekend_holiday_its_own_weekday() {
+    let weekend = [Weekday::Sat, Weekday::Sun];
+    let cases: [(&[NaiveDate], &[NaiveDate]); 4] = [
+        // Christmas Saturday, Boxing Day Sunday (2021, 2027): Monday and Tuesday.
+        (
+            &[d(2027, 12, 25), d(2027, 12, 26)],
+            &[d(2027, 12, 27), d(2027, 12, 28)],
+        ),
+        // Christmas Sunday, Boxing Day Monday (2022): Christmas's day is Tuesday.
+        (&[d(2022, 12, 26), d(2022, 12, 25)], &[d(2022, 12, 27)]),
+        // Christmas Friday, Boxing Day Saturday (2026): Monday 28th.
+        (&[d(2026, 12, 25), d(2026, 12, 26)], &[d(2026, 12, 28)]),
+        // New Year's Day on a Saturday and 2 January (Scotland) on the Sunday (2022).
+        (
+            &[d(2022, 1, 1), d(2022, 1, 2)],
+            &[d(2022, 1, 3), d(2022, 1, 4)],
+        ),
+    ];
+    for (holidays, substitutes) in cases {
+        let mut days_off: BTreeSet<NaiveDate> = holidays.iter().copied().collect();
+        let mut weekend_holidays = holidays.to_vec();
+        substitute_days(&weekend, &mut weekend_holidays, &mut days_off);
+        let added: Vec<NaiveDate> = days_off
+            .iter()
+            .copied()
+            .filter(|day| !holidays.contains(day))
+            .collect();
+        assert_eq!(added, substitutes, "{holidays:?}");
+    }
+    // A substitute skips a holiday of another rule already there.
+    let mut days_off: BTreeSet<NaiveDate> = [d(2027, 12, 25), d(2027, 12, 27)].into();
+    substitute_days(&weekend, &mut [d(2027, 12, 25)], &mut days_off);
+    assert!(days_off.contains(&d(2027, 12, 28)));
+}
+
+#[test]
+fn a_yearly_holiday_is_not_kept_in_its_except_years() {
+    let early_may = Holiday {
+        date: HolidayDate::parse("first monday of may").unwrap(),
+        observance: Observance::None,
+        years: (2019, 2021),
+        except: vec![2020],
+    };
+    assert_eq!(
+        early_may.days_off().collect::<Vec<_>>(),
+        [d(2019, 5, 6), d(2021, 5, 3)]
     );
 }

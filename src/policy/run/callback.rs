@@ -89,7 +89,7 @@ impl<'p> Ctx<'p, '_> {
                 _ => None,
             };
             let wanted = asked.map_or(self.as_of, |a| a.max(self.as_of));
-            let date = self.policy.calendar.roll_forward(wanted).unwrap_or(wanted);
+            let date = self.calendar().roll_forward(wanted).unwrap_or(wanted);
             // A day other than the one asked for is said, as a rail's move is.
             let moved = asked.filter(|a| *a != date).map(|from| {
                 let why = if from < self.as_of {

@@ -474,7 +474,7 @@ impl<'p> Ctx<'p, '_> {
             let to = if to == proposal.date {
                 to
             } else {
-                self.policy.calendar.roll_forward(to).unwrap_or(to)
+                self.calendar().roll_forward(to).unwrap_or(to)
             };
             if postponed.is_none() {
                 postponed = Some((rule, proposal.date, reason));
@@ -1964,6 +1964,7 @@ impl<'p> Ctx<'p, '_> {
             account,
             as_of: self.as_of,
             tables: crate::eval::Tables::new(&policy.plan, account, self.as_of, trace),
+            own_calendar: self.own_calendar,
             state: Default::default(),
             actions: Vec::new(),
             needed_only: self.needed_only,
@@ -2736,6 +2737,7 @@ mod tests {
                 account: &account,
                 as_of,
                 tables: crate::eval::Tables::new(&policy.plan, &account, as_of, false),
+                own_calendar: policy.calendar_by.of(&account),
                 state: Default::default(),
                 actions: Vec::new(),
                 needed_only: true,
@@ -2812,6 +2814,7 @@ mod tests {
                     account,
                     as_of,
                     tables: crate::eval::Tables::new(&policy.plan, account, as_of, false),
+                    own_calendar: policy.calendar_by.of(account),
                     state: Default::default(),
                     actions: Vec::new(),
                     needed_only,
@@ -2855,6 +2858,7 @@ mod tests {
                 account: &accounts[0],
                 as_of,
                 tables: crate::eval::Tables::new(&policy.plan, &accounts[0], as_of, false),
+                own_calendar: policy.calendar_by.of(&accounts[0]),
                 state: Default::default(),
                 actions: Vec::new(),
                 needed_only: true,

@@ -20,6 +20,7 @@ mod state;
 use chrono::NaiveDate;
 
 use super::action::Action;
+use super::calendar::WorkCalendar;
 use super::Policy;
 use crate::eval::{EvalError, EvalErrorKind, Evaluation, Tables};
 use crate::types::Value;
@@ -108,6 +109,7 @@ fn pipeline<'p>(
         account,
         as_of,
         tables: Tables::new(&policy.plan, account, as_of, trace),
+        own_calendar: policy.calendar_by.of(account),
         state,
         actions,
         needed_only,
@@ -142,6 +144,9 @@ struct Ctx<'p, 'a> {
     account: &'a Value,
     as_of: NaiveDate,
     tables: Tables<'a>,
+    /// The account's own calendar (`calendar_by`), which every date of its run moves on;
+    /// none: the policy's, and each template's for its events.
+    own_calendar: Option<&'p WorkCalendar>,
     /// What the open case's state says of earlier runs (empty without an open case).
     state: CaseState<'a>,
     actions: Vec<Action<'p>>,
@@ -151,4 +156,11 @@ struct Ctx<'p, 'a> {
     /// What this account's guard rails are known to say, as far as asked
     /// (made when first asked: most accounts meet no guard rail).
     guard_memo: Option<guard::GuardMemo>,
+}
+
+impl<'p> Ctx<'p, '_> {
+    /// The calendar the run's dates move on (a template's events aside): the account's own, else the policy's.
+    fn calendar(&self) -> &'p WorkCalendar {
+        self.own_calendar.unwrap_or(&self.policy.calendar)
+    }
 }

@@ -133,7 +133,7 @@ impl<'p> Ctx<'p, '_> {
         }))
     }
 
-    /// Every event of the template, dated from `start` on the template's calendar.
+    /// Every event of the template, dated from `start` on the account's calendar, else the template's.
     fn schedule(
         &mut self,
         template: &'p Template,
@@ -182,9 +182,10 @@ impl<'p> Ctx<'p, '_> {
         let due = match &event.date {
             EventDate::Day(day) => {
                 // A new treatment starts today: its dates are the same for every account.
-                let date = match start == self.as_of {
-                    true => template.event_date_from_today(*day, start),
-                    false => template.event_date(*day, start),
+                let date = match (self.own_calendar, start == self.as_of) {
+                    (Some(calendar), _) => template.event_date_on(calendar, *day, start),
+                    (None, true) => template.event_date_from_today(*day, start),
+                    (None, false) => template.event_date(*day, start),
                 };
                 return date
                     .map(Some)
@@ -203,8 +204,8 @@ impl<'p> Ctx<'p, '_> {
                 }
             }
         };
-        template
-            .calendar
+        self.own_calendar
+            .unwrap_or(&template.calendar)
             .roll_forward(due)
             .map(Some)
             .ok_or_else(|| out_of_range(format!("no business day from {due}")))

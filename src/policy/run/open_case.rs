@@ -286,7 +286,7 @@ impl<'p> Ctx<'p, '_> {
             .ok_or_else(|| {
                 policy_error(self.table_name(role), "first due date out of range".into())
             })?;
-        let plan = promise::split_amounts(total, n, first, &self.policy.calendar)
+        let plan = promise::split_amounts(total, n, first, self.calendar())
             .map_err(|e| policy_error(self.table_name(role), format!("payment plan: {e}")))?;
         // Amounts are written as text by the writer, not here.
         let instalments = plan

@@ -85,16 +85,11 @@ impl<'p> Ctx<'p, '_> {
                     }
                 }
             }
-            let result = promise::evaluate(
-                &instalments,
-                &payments,
-                &terms,
-                self.as_of,
-                &self.policy.calendar,
-            )
-            .map_err(|e| {
-                policy_error(self.table_name(terms_role), format!("promise `{key}`: {e}"))
-            })?;
+            let result =
+                promise::evaluate(&instalments, &payments, &terms, self.as_of, self.calendar())
+                    .map_err(|e| {
+                        policy_error(self.table_name(terms_role), format!("promise `{key}`: {e}"))
+                    })?;
             // The figures are those of the instalment that decided the plan: the one that broke,
             // the next one due, or the last one of a kept plan.
             let deciding = result.deciding();
@@ -328,8 +323,7 @@ impl<'p> Ctx<'p, '_> {
             // Dated by the table's `date` (a callback on the promise's deadline),
             // today for a date already past; on a business day.
             let date = self
-                .policy
-                .calendar
+                .calendar()
                 .roll_forward(wanted_date)
                 .unwrap_or(wanted_date);
             let params = Cow::Owned(
