@@ -39,6 +39,7 @@ mod determinism;
 mod diff;
 mod doc_site;
 mod docs;
+mod echoed_cells;
 mod editor_schemas;
 mod effective;
 mod experiments;
