@@ -38,6 +38,7 @@ mod control_chars;
 mod determinism;
 mod diff;
 mod doc_site;
+mod doc_site_drift;
 mod docs;
 mod echoed_cells;
 mod editor_schemas;

@@ -346,39 +346,28 @@ pub fn from_doc(
             })
             .collect(),
     };
-    let default_observance = match &doc.observance {
-        None => Some(Observance::None),
-        Some(text) => reader.observance(text),
-    };
-    let mut holidays = Vec::new();
-    for entry in &doc.holidays {
-        let holiday = match &entry.value {
-            HolidayDoc::On(text) => {
-                reader.holiday(text, entry.span, None, None, default_observance)
-            }
-            HolidayDoc::Rule(rule) => {
-                let observance = match &rule.observance {
-                    None => default_observance,
-                    Some(text) => reader.observance(text),
-                };
-                reader.holiday(
-                    &rule.on.value.0,
-                    rule.on.span,
-                    rule.from.as_ref(),
-                    rule.until.as_ref(),
-                    observance,
-                )
-            }
-        };
-        if let Some(h) = holiday {
-            holidays.extend(h.days_off());
-        }
-    }
+    let holidays: Vec<NaiveDate> = reader
+        .holidays(doc)
+        .iter()
+        .flat_map(|(_, h)| h.days_off())
+        .collect();
     WorkCalendar {
         name: doc.calendar.value.clone(),
         weekend,
         holidays: holidays.into_iter().collect(),
     }
+}
+
+/// The calendar's holidays, checked as [`from_doc`] checks them (the same
+/// diagnostics, here dropped), each with its name, or its date as written
+/// when it has none: the policy site says which day off is which holiday.
+pub fn named_holidays(file: &Arc<SourceFile>, doc: &CalendarDoc) -> Vec<(String, Holiday)> {
+    let mut diags = Vec::new();
+    DocReader {
+        file,
+        diags: &mut diags,
+    }
+    .holidays(doc)
 }
 
 /// Reports a calendar document's malformed entries.
@@ -388,6 +377,45 @@ struct DocReader<'a> {
 }
 
 impl DocReader<'_> {
+    /// Every holiday entry checked, with its name (or its date as written).
+    fn holidays(&mut self, doc: &CalendarDoc) -> Vec<(String, Holiday)> {
+        let default_observance = match &doc.observance {
+            None => Some(Observance::None),
+            Some(text) => self.observance(text),
+        };
+        let mut holidays = Vec::new();
+        for entry in &doc.holidays {
+            let (label, holiday) = match &entry.value {
+                HolidayDoc::On(text) => (
+                    text.trim().to_string(),
+                    self.holiday(text, entry.span, None, None, default_observance),
+                ),
+                HolidayDoc::Rule(rule) => {
+                    let observance = match &rule.observance {
+                        None => default_observance,
+                        Some(text) => self.observance(text),
+                    };
+                    let label = rule
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| rule.on.value.0.trim().to_string());
+                    let holiday = self.holiday(
+                        &rule.on.value.0,
+                        rule.on.span,
+                        rule.from.as_ref(),
+                        rule.until.as_ref(),
+                        observance,
+                    );
+                    (label, holiday)
+                }
+            };
+            if let Some(h) = holiday {
+                holidays.push((label, h));
+            }
+        }
+        holidays
+    }
+
     /// Reports an error at `span`; None, for the entry it leaves out.
     fn error<T>(&mut self, span: Span, message: String, help: impl Into<String>) -> Option<T> {
         self.diags
