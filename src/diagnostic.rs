@@ -305,6 +305,26 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     escaped(text, Keep::Nothing)
 }
 
+/// The characters of a value read from input that a message echoes: enough
+/// to recognise it, short enough that one bad cell gives a readable line.
+pub const ECHO_CHARS: usize = 60;
+
+/// A value read from input (a cell, a field, a zone name) as a message echoes
+/// it: whole when it has at most [`ECHO_CHARS`] characters, else its first
+/// ones, cut at a character boundary, and a marker saying how long it was
+/// (`America/yyyy… (1000000 characters in all)`). Every message that echoes
+/// a cell goes through it.
+pub fn echoed(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(ECHO_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}… ({} characters in all)",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
+}
+
 /// Which control characters [`escaped`] leaves as they are.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Keep {
@@ -366,6 +386,19 @@ fn escaped_offset(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoed_keeps_a_short_value_and_cuts_a_long_one_at_a_character() {
+        assert_eq!(echoed("America/Chicago"), "America/Chicago");
+        let exact = "é".repeat(ECHO_CHARS);
+        assert_eq!(echoed(&exact), exact);
+        let long = format!("{}{}", "é".repeat(ECHO_CHARS), "x".repeat(1_000_000));
+        let shown = echoed(&long);
+        assert_eq!(
+            shown,
+            format!("{}… (1000060 characters in all)", "é".repeat(ECHO_CHARS))
+        );
+    }
 
     #[test]
     fn printable_escapes_every_control_character_and_nothing_else() {

@@ -21,12 +21,18 @@ pub fn show(plan: &Plan, value: &Value, ty: &Type) -> String {
     printable(&ShowValue(value, ty, plan.schema()).to_string()).into_owned()
 }
 
-fn assignments(plan: &Plan, table: &Table, values: &[Value]) -> String {
+/// A decision's outputs, `name = value`; a percent the row writes (`2%`) as written.
+fn assignments(plan: &Plan, table: &Table, row: Option<u32>, values: &[Value]) -> String {
     table
         .result_columns()
         .iter()
         .zip(values)
-        .map(|(o, v)| format!("{} = {}", o.name, show(plan, v, &o.ty)))
+        .enumerate()
+        .map(|(o, (output, v))| {
+            let written = row.and_then(|r| table.written_percent(r as usize, o));
+            let shown = written.unwrap_or_else(|| show(plan, v, &output.ty));
+            format!("{} = {}", output.name, shown)
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -81,14 +87,14 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                     .collect();
                 format!(
                     "{}  [{}]",
-                    assignments(plan, table, plan.result(decision)),
+                    assignments(plan, table, Some(*row), plan.result(decision)),
                     printable(&ids.join(", "))
                 )
             }
             Outcome::Default { .. } => {
                 format!(
                     "{}  [default]",
-                    assignments(plan, table, plan.result(decision))
+                    assignments(plan, table, None, plan.result(decision))
                 )
             }
             Outcome::Aggregate { value, rows } => {
@@ -100,7 +106,7 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                 };
                 format!(
                     "{}  [{ids}]",
-                    assignments(plan, table, std::slice::from_ref(value))
+                    assignments(plan, table, None, std::slice::from_ref(value))
                 )
             }
             Outcome::Rows(rows) if rows.is_empty() => "(no rows)".to_string(),
@@ -109,7 +115,12 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                 .map(|(r, values)| {
                     format!(
                         "{}  [{}]",
-                        assignments(plan, table, plan.row_values(decision.table, *r, values)),
+                        assignments(
+                            plan,
+                            table,
+                            Some(*r),
+                            plan.row_values(decision.table, *r, values)
+                        ),
                         printable(row_id(table, *r))
                     )
                 })

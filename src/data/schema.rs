@@ -38,8 +38,10 @@ pub fn time_of_day(text: &str) -> Option<chrono::NaiveTime> {
 /// Why `text` is not a value of a `time` field, if it is not.
 pub fn time_of_day_error(text: &str) -> Option<String> {
     time_of_day(text).is_none().then(|| {
-        let shown: String = text.chars().take(40).collect();
-        format!("expected a time of day HH:MM (00:00 to 23:59), found `{shown}`")
+        format!(
+            "expected a time of day HH:MM (00:00 to 23:59), found `{}`",
+            crate::diagnostic::echoed(text)
+        )
     })
 }
 

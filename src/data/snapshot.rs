@@ -751,7 +751,8 @@ pub(crate) fn unknown_variant(
     FieldError {
         field: path.to_string(),
         message: format!(
-            "`{text}` is not a `{}`; expected one of: {}{hint}",
+            "`{}` is not a `{}`; expected one of: {}{hint}",
+            crate::diagnostic::echoed(text),
             def.name,
             def.variants.join(", ")
         ),
@@ -778,8 +779,8 @@ fn describe(json: &Json) -> String {
         Json::Null => "null".into(),
         Json::Bool(b) => format!("`{b}`"),
         Json::Number(n) => format!("`{n}`"),
-        Json::String(s) if s.chars().count() > 40 => {
-            format!("text `{}…`", s.chars().take(40).collect::<String>())
+        Json::String(s) if s.chars().count() > crate::diagnostic::ECHO_CHARS => {
+            format!("text `{}`", crate::diagnostic::echoed(s))
         }
         Json::String(s) => format!("`{s:?}`"),
         Json::Array(_) => "a list".into(),

@@ -3,11 +3,13 @@
 //! differ) and run through both policies in the same worker, over the batch's
 //! streaming pipeline (`data::batch::pipeline`), so memory stays bounded and a
 //! diff costs about two batches. Per part it tallies transition matrices per
-//! area, scheduled events and the rules behind the actions, merged in input
+//! area, scheduled events, the action fields that moved (`changes.rs`) and
+//! the rules behind the actions, merged in input
 //! order into a [`Report`]; changed accounts go to `--changed` as JSON Lines.
 //! It must not read rules, files or the clock: the command gives it the
 //! policies and the rows, and renders the report (`render.rs`).
 
+mod changes;
 mod render;
 mod report;
 
@@ -24,8 +26,12 @@ use crate::data::batch::{
 };
 use crate::policy::{Action, ActionKind, Policy};
 use crate::types::Value;
+pub use changes::Change;
 pub use render::{html, text};
-pub use report::{AreaMatrix, Cell, EventCount, Report, RowCount, RulesLabel, AREAS};
+pub use report::{
+    ActionChange, AreaMatrix, Cell, EventCount, Report, RowCount, RulesLabel, AREAS,
+    VALUE_PAIRS_KEPT,
+};
 
 /// One rule set: its policy and, for CSV input, its mapping.
 #[derive(Clone, Copy)]

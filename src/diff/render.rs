@@ -8,8 +8,9 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::report::{AreaMatrix, EventCount, Report};
-use crate::diagnostic::printable;
+use super::changes::Change;
+use super::report::{ActionChange, AreaMatrix, EventCount, Report, RowCount};
+use crate::diagnostic::{echoed, printable};
 use crate::html::escape as esc;
 
 fn money(m: Option<Decimal>) -> String {
@@ -108,33 +109,137 @@ pub fn text(report: &Report) -> String {
         area_text(&mut s, matrix);
     }
     events_text(&mut s, report);
+    actions_text(&mut s, report);
     let rows: Vec<Vec<String>> = report
         .changed_rows()
         .map(|(rule, c)| {
-            let note = match (c.old, c.new) {
-                (_, 0) => "no longer fires",
-                (0, _) => "newly fires",
-                _ => "",
-            };
             vec![
                 printable(rule).to_string(),
                 c.old.to_string(),
                 c.new.to_string(),
-                delta(c),
-                note.to_string(),
+                delta(c.counts()),
+                c.changed.to_string(),
+                rule_note(c).to_string(),
             ]
         })
         .collect();
     if !rows.is_empty() {
-        let _ = writeln!(s, "\nrules whose accounts changed (accounts, old -> new)");
+        let _ = writeln!(
+            s,
+            "\nrules behind the changes (accounts whose actions name the rule, old -> new; accounts on which an action naming it changed)"
+        );
         table(
             &mut s,
-            &["rule", "old", "new", "change", ""],
+            &["rule", "old", "new", "change", "actions changed", ""],
             &rows,
-            &[false, true, true, true, false],
+            &[false, true, true, true, true, false],
         );
     }
     s
+}
+
+/// What a rule's accounts did: it stopped or started firing, or fires for the
+/// same number of accounts with other actions.
+fn rule_note(c: RowCount) -> &'static str {
+    match (c.old, c.new) {
+        (o, 0) if o > 0 => "no longer fires",
+        (0, n) if n > 0 => "newly fires",
+        (o, n) if o == n => "same accounts, actions changed",
+        _ => "",
+    }
+}
+
+/// An action's change as a heading: `promise_outcome.required`, `follow_up (added)`.
+fn change_name(action: &str, change: &Change) -> String {
+    match change {
+        Change::Field(field) => format!("{action}.{field}"),
+        Change::Added => format!("{action} (added)"),
+        Change::Removed => format!("{action} (removed)"),
+    }
+}
+
+/// Value pairs shown per changed field; the rest are summed on one line.
+const VALUE_PAIRS_SHOWN: usize = 5;
+
+/// A value pair (old, new) and its accounts.
+type ValuePair<'a> = (&'a (String, String), u64);
+
+/// A changed field's most frequent value pairs (most accounts first, then in
+/// value order), and the accounts under any other pair.
+fn top_values(change: &ActionChange) -> (Vec<ValuePair<'_>>, u64) {
+    let mut pairs: Vec<_> = change.values.iter().map(|(p, n)| (p, *n)).collect();
+    pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let others = pairs
+        .iter()
+        .skip(VALUE_PAIRS_SHOWN)
+        .map(|(_, n)| n)
+        .sum::<u64>()
+        + change.values_not_kept;
+    pairs.truncate(VALUE_PAIRS_SHOWN);
+    (pairs, others)
+}
+
+/// The rules behind a change, the first few by name.
+fn rules_named(change: &ActionChange, escape: impl Fn(&str) -> String) -> String {
+    const SHOWN: usize = 3;
+    let mut names: Vec<String> = change.rules.iter().take(SHOWN).map(|r| escape(r)).collect();
+    if change.rules.len() > SHOWN {
+        names.push(format!("and {} more", change.rules.len() - SHOWN));
+    }
+    names.join(", ")
+}
+
+/// Every action kind and field that moved, with its accounts, the values it
+/// moved between and the rules behind it: each changed account is here,
+/// whether or not an area's label moved.
+fn actions_text(s: &mut String, report: &Report) {
+    if report.action_changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nwhat changed in the actions (accounts; values old -> new)"
+    );
+    let mut rows = Vec::new();
+    for ((action, change), c) in &report.action_changes {
+        rows.push(vec![
+            printable(&change_name(action, change)).to_string(),
+            c.accounts.to_string(),
+            rules_named(c, |r| printable(r).to_string()),
+            c.examples
+                .iter()
+                .map(|id| printable(id).to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ]);
+        let (pairs, others) = top_values(c);
+        for ((old, new), n) in pairs {
+            rows.push(vec![
+                format!(
+                    "  {} -> {}",
+                    printable(&echoed(old)),
+                    printable(&echoed(new))
+                ),
+                n.to_string(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        if others > 0 {
+            rows.push(vec![
+                "  other values".to_string(),
+                others.to_string(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+    }
+    table(
+        s,
+        &["action.field", "accounts", "rules", "e.g."],
+        &rows,
+        &[false, true, false, false],
+    );
 }
 
 /// Events by type where a type's count changed, and by type and day wherever
@@ -309,6 +414,7 @@ pub fn html(report: &Report) -> String {
         area_html(&mut h, matrix);
     }
     events_html(&mut h, report);
+    actions_html(&mut h, report);
     rows_html(&mut h, report);
     h.push_str("</body>\n</html>\n");
     h
@@ -453,6 +559,44 @@ fn events_html(h: &mut String, report: &Report) {
     h.push_str("</table>\n</section>\n");
 }
 
+/// The action kinds and fields that moved, with values, rules and examples.
+fn actions_html(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"actions\">\n<h2>What changed in the actions</h2>\n");
+    if report.action_changes.is_empty() {
+        h.push_str("<p class=\"unchanged\">Every account's actions are the same under both rule sets.</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<p>Each action kind and field that moved, on how many accounts, between which values (base &rarr; new), and the rules behind the actions.</p>\n<div class=\"wide\"><table>\n<tr><th class=\"row\">action</th><th class=\"row\">change</th><th>accounts</th><th class=\"row\">values (base &rarr; new: accounts)</th><th class=\"row\">rules</th><th class=\"row\">for example</th></tr>\n");
+    for ((action, change), c) in &report.action_changes {
+        let what = match change {
+            Change::Field(field) => esc(field),
+            Change::Added => "added".to_string(),
+            Change::Removed => "removed".to_string(),
+        };
+        let (pairs, others) = top_values(c);
+        let mut values: Vec<String> = pairs
+            .iter()
+            .map(|((old, new), n)| {
+                format!("{} &rarr; {}: {n}", esc(&echoed(old)), esc(&echoed(new)))
+            })
+            .collect();
+        if others > 0 {
+            values.push(format!("other values: {others}"));
+        }
+        let examples: Vec<String> = c.examples.iter().map(|e| esc(e)).collect();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"label\">{}</td><td class=\"label\">{what}</td><td>{}</td><td class=\"label\">{}</td><td class=\"label\">{}</td><td class=\"examples\">{}</td></tr>",
+            esc(action),
+            c.accounts,
+            values.join("<br>"),
+            rules_named(c, esc),
+            examples.join(", ")
+        );
+    }
+    h.push_str("</table></div>\n</section>\n");
+}
+
 fn rows_html(h: &mut String, report: &Report) {
     h.push_str("<section id=\"rules\">\n<h2>Rules behind the actions</h2>\n");
     let changed: Vec<_> = report.changed_rows().collect();
@@ -460,22 +604,22 @@ fn rows_html(h: &mut String, report: &Report) {
         h.push_str("<p class=\"unchanged\">Every rule names the same number of accounts.</p>\n</section>\n");
         return;
     }
-    h.push_str("<p>Accounts whose actions name each rule, where the number changed.</p>\n");
-    bars(h, changed.iter().map(|(r, c)| (r.to_string(), *c)));
-    h.push_str("<table>\n<tr><th class=\"row\">rule</th><th>base</th><th>new</th><th>change</th><th class=\"row\"></th></tr>\n");
+    h.push_str("<p>Accounts whose actions name each rule, where the number changed or an action naming the rule changed.</p>\n");
+    let moved: Vec<_> = changed.iter().filter(|(_, c)| c.old != c.new).collect();
+    if !moved.is_empty() {
+        bars(h, moved.iter().map(|(r, c)| (r.to_string(), c.counts())));
+    }
+    h.push_str("<table>\n<tr><th class=\"row\">rule</th><th>base</th><th>new</th><th>change</th><th>actions changed</th><th class=\"row\"></th></tr>\n");
     for (rule, c) in changed {
-        let note = match (c.old, c.new) {
-            (_, 0) => "no longer fires",
-            (0, _) => "newly fires",
-            _ => "",
-        };
         let _ = writeln!(
             h,
-            "<tr><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"label\">{note}</td></tr>",
+            "<tr><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"label\">{}</td></tr>",
             esc(rule),
             c.old,
             c.new,
-            delta(c)
+            delta(c.counts()),
+            c.changed,
+            rule_note(c)
         );
     }
     h.push_str("</table>\n</section>\n");

@@ -1,6 +1,8 @@
 //! The diff's counts: per area a transition matrix of accounts (old label →
 //! new label) with their arrears, balance and a few example ids; scheduled
-//! events by type and date; per rule the accounts whose actions name it. It
+//! events by type and date; per action kind and field the accounts on which
+//! it moved, with the values (old → new); per rule the accounts whose actions
+//! name it, and those on which an action naming it changed. It
 //! is merged part by part in input order, and every count is a sum, so the
 //! result does not depend on the thread count. It must not render.
 
@@ -10,6 +12,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{json, Value as Json};
 
+use super::changes::{action_diffs, Change};
 use super::{area_values, Outcome};
 use crate::policy::ActionKind;
 
@@ -59,8 +62,61 @@ pub struct EventCount {
     pub new: u64,
 }
 
-/// Accounts whose actions name a rule, under each rule set.
-pub type RowCount = EventCount;
+/// Accounts whose actions name a rule, under each rule set, and those on
+/// which an action naming it (on either side) changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowCount {
+    pub old: u64,
+    pub new: u64,
+    pub changed: u64,
+}
+
+impl RowCount {
+    /// Its accounts under each rule set, for the bars and the change column.
+    pub fn counts(self) -> EventCount {
+        EventCount {
+            old: self.old,
+            new: self.new,
+        }
+    }
+}
+
+/// Distinct value pairs (old, new) kept per changed field: the smallest, so
+/// that the parts merge to the same list whatever the thread count.
+pub const VALUE_PAIRS_KEPT: usize = 1000;
+
+/// One action kind's field that moved (or the action added or removed), over the accounts.
+#[derive(Clone, Debug, Default)]
+pub struct ActionChange {
+    pub accounts: u64,
+    /// (old value, new value) → accounts with it: the [`VALUE_PAIRS_KEPT`] smallest pairs.
+    pub values: BTreeMap<(String, String), u64>,
+    /// Accounts counted under a pair not kept.
+    pub values_not_kept: u64,
+    /// The rules the changed actions name, on either side.
+    pub rules: BTreeSet<String>,
+    /// The smallest account ids, at most `Report::examples`.
+    pub examples: BTreeSet<String>,
+}
+
+impl ActionChange {
+    fn count_value(&mut self, pair: (String, String), accounts: u64) {
+        if self.values.len() < VALUE_PAIRS_KEPT || self.values.contains_key(&pair) {
+            *self.values.entry(pair).or_default() += accounts;
+        } else if self
+            .values
+            .last_key_value()
+            .is_some_and(|(last, _)| pair < *last)
+        {
+            *self.values.entry(pair).or_default() += accounts;
+            if let Some((_, n)) = self.values.pop_last() {
+                self.values_not_kept += n;
+            }
+        } else {
+            self.values_not_kept += accounts;
+        }
+    }
+}
 
 /// What a diff found.
 #[derive(Clone, Debug)]
@@ -84,6 +140,8 @@ pub struct Report {
     pub events: BTreeMap<(String, NaiveDate), EventCount>,
     /// Rule (`table:row`, `template:name/event`) → accounts whose actions name it.
     pub rows: BTreeMap<String, RowCount>,
+    /// (action type, what moved) → the accounts on which it moved.
+    pub action_changes: BTreeMap<(String, Change), ActionChange>,
     /// Example ids kept per changed cell.
     pub examples: usize,
     /// The extract's lists read from no file (`--no-companion`), as the batch's summary names them.
@@ -134,6 +192,7 @@ impl Report {
                 .collect(),
             events: BTreeMap::new(),
             rows: BTreeMap::new(),
+            action_changes: BTreeMap::new(),
             lists_not_read: Vec::new(),
             columns_not_read: Vec::new(),
             fields_not_seen: None,
@@ -169,6 +228,9 @@ impl Report {
             (Outcome::Failed(_), Outcome::Failed(_)) => false,
         };
         self.changed += changed as u64;
+        if let (Outcome::Actions(a), Outcome::Actions(b)) = (old, new) {
+            self.add_action_changes(id, a, b);
+        }
         let (olds, news) = (area_values(old), area_values(new));
         for ((matrix, o), n) in self.areas.iter_mut().zip(olds).zip(news) {
             let differs = o != n;
@@ -203,10 +265,41 @@ impl Report {
                     Some(count) => count,
                     None => self.rows.entry(rule.to_string()).or_default(),
                 };
-                *side(count, old_side) += 1;
+                *row_side(count, old_side) += 1;
             }
         }
         changed
+    }
+
+    /// What moved in one account's actions: each (action, what moved) and
+    /// value pair counted once for the account, and once per rule behind it.
+    fn add_action_changes<'p>(
+        &mut self,
+        id: &str,
+        old: &[crate::policy::Action<'p>],
+        new: &[crate::policy::Action<'p>],
+    ) {
+        let mut rules_behind = BTreeSet::new();
+        let mut counted = BTreeSet::new();
+        let mut pairs = BTreeSet::new();
+        for diff in action_diffs(old, new) {
+            let key = (diff.action, diff.change);
+            let change = self.action_changes.entry(key.clone()).or_default();
+            if let Some(values) = diff.values {
+                if pairs.insert((key.clone(), values.clone())) {
+                    change.count_value(values, 1);
+                }
+            }
+            if counted.insert(key) {
+                change.accounts += 1;
+                keep_smallest(&mut change.examples, id, self.examples);
+            }
+            change.rules.extend(diff.rules.iter().cloned());
+            rules_behind.extend(diff.rules);
+        }
+        for rule in rules_behind {
+            self.rows.entry(rule).or_default().changed += 1;
+        }
     }
 
     /// Adds a later part's counts.
@@ -242,6 +335,19 @@ impl Report {
             let into = self.rows.entry(key).or_default();
             into.old += count.old;
             into.new += count.new;
+            into.changed += count.changed;
+        }
+        for (key, theirs) in other.action_changes {
+            let into = self.action_changes.entry(key).or_default();
+            into.accounts += theirs.accounts;
+            into.values_not_kept += theirs.values_not_kept;
+            for (pair, n) in theirs.values {
+                into.count_value(pair, n);
+            }
+            into.rules.extend(theirs.rules);
+            for id in &theirs.examples {
+                keep_smallest(&mut into.examples, id, self.examples);
+            }
         }
     }
 
@@ -256,11 +362,12 @@ impl Report {
         by_type
     }
 
-    /// The rules whose count of accounts changed, in rule order.
+    /// The rules whose count of accounts changed, or on whose accounts an
+    /// action naming them changed, in rule order.
     pub fn changed_rows(&self) -> impl Iterator<Item = (&str, RowCount)> {
         self.rows
             .iter()
-            .filter(|(_, c)| c.old != c.new)
+            .filter(|(_, c)| c.old != c.new || c.changed > 0)
             .map(|(rule, c)| (rule.as_str(), *c))
     }
 
@@ -310,12 +417,31 @@ impl Report {
                     "event_type": t, "date": d.to_string(), "old": c.old, "new": c.new,
                 })).collect::<Vec<_>>(),
             },
+            "actions": self.action_changes.iter().map(|((action, change), c)| {
+                let (what, field) = match change {
+                    Change::Field(field) => ("field", Some(field)),
+                    Change::Added => ("added", None),
+                    Change::Removed => ("removed", None),
+                };
+                json!({
+                    "action": action,
+                    "change": what,
+                    "field": field,
+                    "accounts": c.accounts,
+                    "values": c.values.iter().map(|((old, new), n)| json!({
+                        "old": old, "new": new, "accounts": n,
+                    })).collect::<Vec<_>>(),
+                    "values_not_listed": c.values_not_kept,
+                    "rules": c.rules,
+                    "examples": c.examples,
+                })
+            }).collect::<Vec<_>>(),
             "rows": {
                 "changed": self.changed_rows().map(|(rule, c)| json!({
-                    "rule": rule, "old": c.old, "new": c.new,
+                    "rule": rule, "old": c.old, "new": c.new, "actions_changed": c.changed,
                 })).collect::<Vec<_>>(),
-                "no_longer_fire": self.changed_rows().filter(|(_, c)| c.new == 0).map(|(r, _)| r).collect::<Vec<_>>(),
-                "newly_fire": self.changed_rows().filter(|(_, c)| c.old == 0).map(|(r, _)| r).collect::<Vec<_>>(),
+                "no_longer_fire": self.changed_rows().filter(|(_, c)| c.new == 0 && c.old > 0).map(|(r, _)| r).collect::<Vec<_>>(),
+                "newly_fire": self.changed_rows().filter(|(_, c)| c.old == 0 && c.new > 0).map(|(r, _)| r).collect::<Vec<_>>(),
             },
         });
         // As in the batch's summary: present only when something was not read.
@@ -346,6 +472,13 @@ impl Report {
 }
 
 fn side(count: &mut EventCount, old: bool) -> &mut u64 {
+    match old {
+        true => &mut count.old,
+        false => &mut count.new,
+    }
+}
+
+fn row_side(count: &mut RowCount, old: bool) -> &mut u64 {
     match old {
         true => &mut count.old,
         false => &mut count.new,

@@ -219,6 +219,23 @@ pub struct ForEach {
 }
 
 impl Table {
+    /// Row `r`'s output `o` as its file writes it, when that is a percent
+    /// (`2%`): the value is the fraction (0.02), which is not what the
+    /// analyst wrote, so what shows the rules (the site, `dry-run`) shows this.
+    pub fn written_percent(&self, r: usize, o: usize) -> Option<String> {
+        use crate::lang::syntax::ast::{ExprKind, Literal};
+        let row = self.rows.get(r)?;
+        let span = *row.output_spans.get(o)?;
+        let text = self.file.text.get(span.start..span.end)?.trim();
+        if span == row.span || !text.ends_with('%') {
+            return None;
+        }
+        match crate::lang::syntax::parse_expr(text).ok()?.kind {
+            ExprKind::Literal(percent @ Literal::Percent(_)) => Some(percent.to_string()),
+            _ => None,
+        }
+    }
+
     /// Whether the table gives one result other tables can refer to.
     pub fn is_single_result(&self) -> bool {
         self.hit != HitPolicy::RuleOrder

@@ -16,7 +16,8 @@ use super::html::{
 };
 use super::{Input, Page};
 use crate::data::schema::Schema;
-use crate::policy::calendar::WorkCalendar;
+use crate::policy::calendar::{self, WorkCalendar};
+use crate::policy::experiment;
 use crate::policy::{EventDate, Policy, Role};
 use crate::types::{RecordId, ShowType, Type};
 
@@ -564,25 +565,29 @@ pub fn experiments(input: &Input, links: &Links) -> Page {
             x.classes.iter().map(|c| format!("<code>{}</code>", esc(c))).collect::<Vec<_>>().join(", "),
             esc(&e.salt)
         );
-        // The arms' shares as one bar.
+        // The buckets as one bar, each arm's ranges where they lie.
         let mut bar = String::from(
             r#"<svg class="shares" viewBox="0 0 600 26" width="600" height="26" xmlns="http://www.w3.org/2000/svg">"#,
         );
-        let mut at = 0u64;
+        let full = u64::from(crate::policy::experiment::FULL_SHARE);
+        let ranges: Vec<Vec<(u32, u32)>> = (0..e.arms.len())
+            .map(|i| experiment::ranges_of(&e.owner, i as u16))
+            .collect();
         for (i, arm) in e.arms.iter().enumerate() {
-            let w = u64::from(arm.share) * 600 / u64::from(crate::policy::experiment::FULL_SHARE);
-            let _ = write!(
-                bar,
-                r##"<rect x="{at}" y="0" width="{w}" height="26" fill="{}"><title>{}: {}</title></rect>"##,
-                palette[i % palette.len()],
-                esc(&arm.name),
-                share_text(arm.share)
-            );
-            at += w;
+            for &(first, last) in &ranges[i] {
+                let at = u64::from(first) * 600 / full;
+                let w = (u64::from(last) + 1) * 600 / full - at;
+                let _ = write!(
+                    bar,
+                    r##"<rect x="{at}" y="0" width="{w}" height="26" fill="{}"><title>{}: buckets {first}-{last}</title></rect>"##,
+                    palette[i % palette.len()],
+                    esc(&arm.name),
+                );
+            }
         }
         bar.push_str("</svg>");
         let _ = writeln!(b, "{bar}");
-        let _ = writeln!(b, "<table><thead><tr><th></th><th>arm</th><th>share</th><th>template</th><th>hold-out</th></tr></thead><tbody>");
+        let _ = writeln!(b, "<table><thead><tr><th></th><th>arm</th><th>share</th><th>buckets (of 0-9999)</th><th>template</th><th>hold-out</th></tr></thead><tbody>");
         for (i, arm) in e.arms.iter().enumerate() {
             let template = match &arm.template {
                 Some(t) => match links.template(t) {
@@ -594,10 +599,11 @@ pub fn experiments(input: &Input, links: &Links) -> Page {
             let anchor = esc(&arm_anchor(&e.name, &arm.name));
             let _ = writeln!(
                 b,
-                "<tr id=\"{anchor}\"><td style=\"background:{}\"></td><td class=\"id\"><a href=\"#{anchor}\">{}</a></td><td class=\"cov\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr id=\"{anchor}\"><td style=\"background:{}\"></td><td class=\"id\"><a href=\"#{anchor}\">{}</a></td><td class=\"cov\">{}</td><td class=\"buckets\">{}</td><td>{}</td><td>{}</td></tr>",
                 palette[i % palette.len()],
                 esc(&arm.name),
-                share_text(arm.share),
+                experiment::format_percent(u64::from(arm.share)),
+                experiment::show_ranges(&ranges[i]),
                 template,
                 if arm.holdout { "yes" } else { "" }
             );
@@ -607,17 +613,6 @@ pub fn experiments(input: &Input, links: &Links) -> Page {
     Page {
         file: "experiments.html".into(),
         html: page(&input.policy_name, "Experiments", &b),
-    }
-}
-
-/// Basis points as a percentage: `8000` → `80%`, `1250` → `12.5%`.
-fn share_text(basis_points: u32) -> String {
-    let whole = basis_points / 100;
-    let frac = basis_points % 100;
-    if frac == 0 {
-        format!("{whole}%")
-    } else {
-        format!("{whole}.{}%", format!("{frac:02}").trim_end_matches('0'))
     }
 }
 
@@ -685,18 +680,20 @@ pub fn calendars(input: &Input, links: &Links) -> Page {
                 weekend.join(", ")
             }
         );
-        let shown: Vec<&NaiveDate> = cal
-            .holidays
-            .iter()
-            .filter(|d| d.year() == year || d.year() == year + 1)
-            .collect();
+        let named = doc.map(|(file, d)| calendar::named_holidays(file, d));
+        let shown = days_off(cal, named.as_deref().unwrap_or_default(), year..=year + 1);
         let _ = writeln!(
             b,
-            "<h3>Days off in {year} and {}</h3><table><thead><tr><th>date</th><th>weekday</th></tr></thead><tbody>",
+            "<h3>Days off in {year} and {}</h3><table><thead><tr><th>date</th><th>weekday</th><th>holiday</th></tr></thead><tbody>",
             year + 1
         );
-        for d in shown {
-            let _ = writeln!(b, "<tr><td>{d}</td><td>{}</td></tr>", d.weekday());
+        for (d, names) in shown {
+            let _ = writeln!(
+                b,
+                "<tr><td>{d}</td><td>{}</td><td>{}</td></tr>",
+                d.weekday(),
+                names.join("<br>")
+            );
         }
         let _ = writeln!(b, "</tbody></table>");
     }
@@ -704,6 +701,72 @@ pub fn calendars(input: &Input, links: &Links) -> Page {
         file: "calendars.html".into(),
         html: page(&input.policy_name, "Calendars", &b),
     }
+}
+
+/// The calendar's days off in `years`, each with the holidays behind it (as
+/// HTML): a holiday's own date, or the day observed in lieu of one that falls
+/// on a weekend, marked as such, with the actual date marked as not a day off
+/// of its own when it is on the weekend anyway.
+fn days_off(
+    cal: &WorkCalendar,
+    holidays: &[(String, calendar::Holiday)],
+    years: std::ops::RangeInclusive<i32>,
+) -> BTreeMap<NaiveDate, Vec<String>> {
+    let mut days: BTreeMap<NaiveDate, Vec<String>> = cal
+        .holidays
+        .iter()
+        .filter(|d| years.contains(&d.year()))
+        .map(|d| (*d, Vec::new()))
+        .collect();
+    // A holiday early in January may be observed in the December before.
+    let around = years.start() - 1..=years.end() + 1;
+    let mut substituted = Vec::new();
+    for (name, h) in holidays {
+        for actual in h.dates().filter(|d| around.contains(&d.year())) {
+            if h.observance == calendar::Observance::NextFreeWeekday {
+                substituted.push((actual, name));
+            }
+            let observed = h.observance.observed(actual);
+            if let Some(names) = days.get_mut(&actual) {
+                names.push(match observed {
+                    Some(o) => format!(
+                        "{} <span class=\"meta\">(the holiday; observed {} {o})</span>",
+                        esc(name),
+                        o.weekday()
+                    ),
+                    None => esc(name),
+                });
+            }
+            if let Some(names) = observed.and_then(|o| days.get_mut(&o)) {
+                names.push(format!(
+                    "{} <span class=\"meta\">(observed: the holiday is {} {actual})</span>",
+                    esc(name),
+                    actual.weekday()
+                ));
+            }
+        }
+    }
+    // A `next_free_weekday` holiday on a weekend gives the first later day
+    // off that no holiday names, in date order (`calendar::substitute_days`).
+    substituted.sort();
+    for (actual, name) in substituted {
+        if !cal.weekend.contains(&actual.weekday()) {
+            continue;
+        }
+        let free = actual
+            .iter_days()
+            .skip(1)
+            .take(7)
+            .find(|d| days.get(d).is_some_and(|names| names.is_empty()));
+        if let Some(names) = free.and_then(|d| days.get_mut(&d)) {
+            names.push(format!(
+                "{} <span class=\"meta\">(substitute day: the holiday is {} {actual})</span>",
+                esc(name),
+                actual.weekday()
+            ));
+        }
+    }
+    days
 }
 
 pub fn schema(input: &Input, links: &Links) -> Page {

@@ -69,10 +69,21 @@ pub fn file_notes(file: &SourceFile) -> Option<String> {
         if text.trim().chars().all(|c| c == '=' || c == '-') && !text.trim().is_empty() {
             continue;
         }
+        // An editor's directive (`yaml-language-server: $schema=…`, taplo's
+        // `#:schema …`) is for the editor, not a note for the reader.
+        if is_editor_directive(text) {
+            continue;
+        }
         notes.push(text.strip_prefix(' ').unwrap_or(text));
     }
     let text = notes.join("\n");
     (!text.trim().is_empty()).then(|| text.trim_matches('\n').to_string())
+}
+
+/// A comment line (its text after `#`) that tells an editor which schema the file follows.
+fn is_editor_directive(text: &str) -> bool {
+    let text = text.trim_start();
+    text.starts_with("yaml-language-server:") || text.starts_with(":schema ")
 }
 
 pub fn page(input: &Input, links: &Links, t: usize) -> (String, String) {
@@ -266,6 +277,9 @@ fn output_cell(
     ty: &crate::types::Type,
 ) -> String {
     let ct = &input.plan.tables[t];
+    if let Some(percent) = ct.table.written_percent(r, o) {
+        return format!("<code>{}</code>", esc(&percent));
+    }
     if let Some(values) = &input.plan.constants[t].rows[r] {
         let shown = ShowValue(&values[o], ty, input.plan.schema()).to_string();
         let is_template = ct.table.outputs[o].name == "template";
@@ -305,6 +319,21 @@ mod tests {
                 end: start + row.len(),
             },
         )
+    }
+
+    #[test]
+    fn file_notes_leave_out_editor_directives_and_rulers() {
+        let yaml = "# yaml-language-server: $schema=../schemas/table.schema.json\n# =====\n# promise_terms -- kept or not\n# =====\n#\n# Tolerance.\ntable: t\n";
+        assert_eq!(
+            file_notes(&SourceFile::new("t.yaml", yaml)).as_deref(),
+            Some("promise_terms -- kept or not\n\nTolerance.")
+        );
+        let toml =
+            "#:schema ../schemas/table.schema.json\n# exit -- when a case ends\ntable = \"t\"\n";
+        assert_eq!(
+            file_notes(&SourceFile::new("t.toml", toml)).as_deref(),
+            Some("exit -- when a case ends")
+        );
     }
 
     #[test]

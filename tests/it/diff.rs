@@ -1190,3 +1190,90 @@ fn a_promise_the_case_recorded_as_kept_is_not_broken_by_a_later_deploy() {
     let examples = report.to_string();
     assert!(examples.contains("not-recorded"), "{report:#}");
 }
+
+/// Tester 18 item 1: the consumer promise tolerance from $3 to $0 moves only
+/// a field of an action (`promise_outcome.required`), so no area's label
+/// moves; the report still says what changed on every changed account: the
+/// action and field, from what to what, and the rule behind it (whose count
+/// of accounts is the same), in text, JSON and HTML. Over a generated
+/// extract, the accounts the field moved on are the changed accounts.
+#[test]
+fn a_changed_action_field_is_shown_with_its_values_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let zero = rules_edited(
+        dir.path(),
+        "zero-tolerance",
+        "promise_terms.yaml",
+        "then: { tolerance_amount: $3, tolerance_percent: 0%",
+        "then: { tolerance_amount: $0, tolerance_percent: 0%",
+    );
+    let accounts = "tests/fixtures/diff/promise-kept-exact.yaml";
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &["--base", "rules", "--rules", p(&zero), accounts],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["accounts"]["changed"], 1);
+    assert_eq!(
+        report["actions"],
+        serde_json::json!([{
+            "action": "promise_outcome", "change": "field", "field": "required", "accounts": 1,
+            "values": [{ "old": "97.00", "new": "100.00", "accounts": 1 }], "values_not_listed": 0,
+            "rules": ["promise_terms:consumer"], "examples": ["card-kept-exact"],
+        }])
+    );
+    assert_eq!(
+        report["rows"]["changed"],
+        serde_json::json!([{ "rule": "promise_terms:consumer", "old": 1, "new": 1, "actions_changed": 1 }])
+    );
+    let run = |format: &str| {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            p(&zero),
+            "--as-of",
+            "2026-12-01",
+            "--format",
+            format,
+            accounts,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        common::redact_fingerprints(&stdout(&o)).replace(&dir.path().display().to_string(), "[dir]")
+    };
+    let text = run("text");
+    assert_snapshot!("changed_field_text", text);
+    let page = run("html");
+    let actions = &page[page.find("<section id=\"actions\">").unwrap()..];
+    let actions = &actions[..actions.find("</section>").unwrap()];
+    assert!(
+        actions.contains("<td class=\"label\">promise_outcome</td><td class=\"label\">required</td><td>1</td><td class=\"label\">97.00 &rarr; 100.00: 1</td><td class=\"label\">promise_terms:consumer</td>"),
+        "{actions}"
+    );
+    assert!(page.contains("<td class=\"label\">promise_terms:consumer</td><td>1</td><td>1</td><td>0</td><td>1</td>"), "{page}");
+
+    // Many accounts: every changed one is counted under the field, and the
+    // value pairs shown and not shown add up to them.
+    let extract = generate(dir.path(), "book.csv", 600, 7, &[]);
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &["--base", "rules", "--rules", p(&zero), p(&extract)],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    let changed = report["accounts"]["changed"].as_u64().unwrap();
+    assert!(changed > 5, "{report}");
+    let actions = report["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["accounts"].as_u64(), Some(changed));
+    let listed: u64 = actions[0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["accounts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        listed + actions[0]["values_not_listed"].as_u64().unwrap(),
+        changed
+    );
+}

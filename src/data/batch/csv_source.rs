@@ -341,16 +341,17 @@ impl Unmatched {
     }
 }
 
-/// A cell's bytes as text, the bytes that are not UTF-8 shown as `\xFF`.
+/// A cell's bytes as text, the bytes that are not UTF-8 shown as `\xFF`,
+/// clipped as every echoed cell is (`diagnostic::echoed`).
 fn shown_bytes(cell: &[u8]) -> String {
-    let mut shown = String::new();
+    let mut text = String::new();
     for chunk in cell.utf8_chunks() {
-        shown.push_str(&crate::diagnostic::printable(chunk.valid()));
+        text.push_str(chunk.valid());
         for byte in chunk.invalid() {
-            shown.push_str(&format!("\\x{byte:02X}"));
+            text.push_str(&format!("\\x{byte:02X}"));
         }
     }
-    shown
+    crate::diagnostic::printable(&crate::diagnostic::echoed(&text)).into_owned()
 }
 
 impl Companion {
@@ -474,14 +475,16 @@ impl Companion {
     /// so either those rows stand before their place or these after theirs
     /// (or `id` is not in the input); the lines of both are named.
     fn left_over(&self, line: u64, id: &str) -> String {
-        let id = crate::diagnostic::printable(id);
+        let id = crate::diagnostic::echoed(id);
+        let id = crate::diagnostic::printable(&id);
         let Some((first, last)) = self.last_taken.filter(|(first, _)| *first < line) else {
             return format!(
                 "companion `{}` line {line}: account `{id}`'s rows are not taken by any row of the input: account `{id}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
                 self.file,
             );
         };
-        let before = crate::diagnostic::printable(&self.last_taken_id);
+        let before = crate::diagnostic::echoed(&self.last_taken_id);
+        let before = crate::diagnostic::printable(&before);
         let lines = match first == last {
             true => format!("line {first}"),
             false => format!("lines {first}-{last}"),
@@ -553,7 +556,7 @@ impl Companion {
         let reason = id.filter(|id| u.could_be(id)).map(|_| {
             u.taken = true;
             let after = match &u.next {
-                Some(next) => format!("before account `{}`'s rows there", crate::diagnostic::printable(next)),
+                Some(next) => format!("before account `{}`'s rows there", crate::diagnostic::printable(&crate::diagnostic::echoed(next))),
                 None => "at the end of that file".to_string(),
             };
             format!(
@@ -1017,7 +1020,7 @@ impl RowSource for CsvSource {
                 }
                 out.push(rejected(line, Some(id.to_string()), format!(
                             "account `{}` repeats the row at line {}, its first row (which took its companion rows); an account has one row, so this one is not evaluated",
-                            crate::diagnostic::printable(&id),
+                            crate::diagnostic::printable(&crate::diagnostic::echoed(&id)),
                             self.last_line
                         )));
                 continue;
@@ -1073,7 +1076,7 @@ impl RowSource for CsvSource {
                 if let Some(adoption) = self.adopted.remove(&*id) {
                     out.push(rejected(line, Some(id.to_string()), format!(
                                 "account `{}`'s rows in `{}` (line {}) came right after the row at line {}, whose account id is empty or not UTF-8, and were taken as that row's; evaluated without them this row would be wrong, so it is not (the companion file is out of the input's order, or line {} is this account's row with its id broken)",
-                                crate::diagnostic::printable(&id),
+                                crate::diagnostic::printable(&crate::diagnostic::echoed(&id)),
                                 adoption.file,
                                 adoption.companion_line,
                                 adoption.row_line,

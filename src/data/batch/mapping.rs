@@ -1097,7 +1097,7 @@ impl Ctx<'_> {
                             "`{}` line {line} lists an item of `{}` for {column} `{}`, but the account has no item of `{}` with that id (`{}`)",
                             plan.shown,
                             plan.path,
-                            id.chars().take(40).collect::<String>(),
+                            crate::diagnostic::echoed(id),
                             parent.path,
                             parent.shown
                         ),
@@ -1208,7 +1208,7 @@ fn decode_cell(
             Ok(d) => Some(Value::Dec(d)),
             Err(NumberError::NotANumber) => None,
             Err(e) => {
-                let shown: String = s.chars().take(40).collect();
+                let shown = crate::diagnostic::echoed(s);
                 errors.push(FieldError {
                     field: path.to_string(),
                     message: format!("`{shown}` {}", e.reason()),
@@ -1234,8 +1234,7 @@ fn decode_cell(
         _ => None,
     };
     decoded.unwrap_or_else(|| {
-        let shown: String = s.chars().take(40).collect();
-        let shown = format!("`{shown}`");
+        let shown = format!("`{}`", crate::diagnostic::echoed(s));
         let expected = match ty {
             Type::Money => "money such as 12.50",
             Type::Decimal => "a decimal number",

@@ -142,7 +142,7 @@ impl OpenCases {
                 return Err(format!(
                     "{}: `{}` has {what}, so it is not one account id; the file lists one account id per line, with no header",
                     at(),
-                    printable(id)
+                    printable(&crate::diagnostic::echoed(id))
                 ));
             }
             // A header line is a column name, not an account id that happens

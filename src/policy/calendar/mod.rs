@@ -458,37 +458,12 @@ pub fn from_doc(
             })
             .collect(),
     };
-    let default_observance = match &doc.observance {
-        None => Some(Observance::None),
-        Some(text) => reader.observance(text),
-    };
     let mut days_off = BTreeSet::new();
     let mut substituted = Vec::new();
-    for entry in &doc.holidays {
-        let holiday = match &entry.value {
-            HolidayDoc::On(text) => {
-                reader.holiday(text, entry.span, None, None, &[], default_observance)
-            }
-            HolidayDoc::Rule(rule) => {
-                let observance = match &rule.observance {
-                    None => default_observance,
-                    Some(text) => reader.observance(text),
-                };
-                reader.holiday(
-                    &rule.on.value.0,
-                    rule.on.span,
-                    rule.from.as_ref(),
-                    rule.until.as_ref(),
-                    &rule.except,
-                    observance,
-                )
-            }
-        };
-        if let Some(h) = holiday {
-            days_off.extend(h.days_off());
-            if h.observance == Observance::NextFreeWeekday {
-                substituted.extend(h.dates());
-            }
+    for (_, h) in reader.holidays(doc) {
+        days_off.extend(h.days_off());
+        if h.observance == Observance::NextFreeWeekday {
+            substituted.extend(h.dates());
         }
     }
     substitute_days(&weekend, &mut substituted, &mut days_off);
@@ -499,6 +474,18 @@ pub fn from_doc(
     }
 }
 
+/// The calendar's holidays, checked as [`from_doc`] checks them (the same
+/// diagnostics, here dropped), each with its name, or its date as written
+/// when it has none: the policy site says which day off is which holiday.
+pub fn named_holidays(file: &Arc<SourceFile>, doc: &CalendarDoc) -> Vec<(String, Holiday)> {
+    let mut diags = Vec::new();
+    DocReader {
+        file,
+        diags: &mut diags,
+    }
+    .holidays(doc)
+}
+
 /// Reports a calendar document's malformed entries.
 struct DocReader<'a> {
     file: &'a Arc<SourceFile>,
@@ -506,6 +493,46 @@ struct DocReader<'a> {
 }
 
 impl DocReader<'_> {
+    /// Every holiday entry checked, with its name (or its date as written).
+    fn holidays(&mut self, doc: &CalendarDoc) -> Vec<(String, Holiday)> {
+        let default_observance = match &doc.observance {
+            None => Some(Observance::None),
+            Some(text) => self.observance(text),
+        };
+        let mut holidays = Vec::new();
+        for entry in &doc.holidays {
+            let (label, holiday) = match &entry.value {
+                HolidayDoc::On(text) => (
+                    text.trim().to_string(),
+                    self.holiday(text, entry.span, None, None, &[], default_observance),
+                ),
+                HolidayDoc::Rule(rule) => {
+                    let observance = match &rule.observance {
+                        None => default_observance,
+                        Some(text) => self.observance(text),
+                    };
+                    let label = rule
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| rule.on.value.0.trim().to_string());
+                    let holiday = self.holiday(
+                        &rule.on.value.0,
+                        rule.on.span,
+                        rule.from.as_ref(),
+                        rule.until.as_ref(),
+                        &rule.except,
+                        observance,
+                    );
+                    (label, holiday)
+                }
+            };
+            if let Some(h) = holiday {
+                holidays.push((label, h));
+            }
+        }
+        holidays
+    }
+
     /// Reports an error at `span`; None, for the entry it leaves out.
     fn error<T>(&mut self, span: Span, message: String, help: impl Into<String>) -> Option<T> {
         self.diags

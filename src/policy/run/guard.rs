@@ -728,7 +728,8 @@ impl<'p> Ctx<'p, '_> {
                 kind: EvalErrorKind::Field {
                     field: "account.time_zone".into(),
                     message: format!(
-                        "`{zone}` is not an IANA time zone (such as `America/Los_Angeles`)"
+                        "`{}` is not an IANA time zone (such as `America/Los_Angeles`)",
+                        crate::diagnostic::echoed(zone)
                     ),
                 },
             });
