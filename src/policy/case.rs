@@ -77,6 +77,20 @@ pub struct Event {
     pub status: EventStatus,
 }
 
+impl Event {
+    /// A record of something the case did on `date` (a follow-up, a plan
+    /// offer, a promise's outcome), kept so that later runs do not do it again.
+    fn done_on(id: String, date: NaiveDate) -> Event {
+        Event {
+            id,
+            event_type: "custom".into(),
+            date,
+            time: None,
+            status: EventStatus::Done,
+        }
+    }
+}
+
 /// The built-in enum `event_status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -429,13 +443,7 @@ fn apply_one(
         } => {
             let id = follow_up_event_id(promise, follow_up);
             if !case.events.iter().any(|e| e.id == id) {
-                case.events.push(Event {
-                    id,
-                    event_type: "custom".into(),
-                    date: as_of,
-                    time: None,
-                    status: EventStatus::Done,
-                });
+                case.events.push(Event::done_on(id, as_of));
             }
         }
         ActionKind::HoldContact { cancelled, .. } => {
@@ -447,13 +455,7 @@ fn apply_one(
         }
         ActionKind::OfferPaymentPlan { .. } => {
             case.events.retain(|e| e.id != PLAN_OFFER_EVENT_ID);
-            case.events.push(Event {
-                id: PLAN_OFFER_EVENT_ID.into(),
-                event_type: "custom".into(),
-                date: as_of,
-                time: None,
-                status: EventStatus::Done,
-            });
+            case.events.push(Event::done_on(PLAN_OFFER_EVENT_ID.into(), as_of));
         }
         ActionKind::ResumeTreatment { template } => {
             if let Some(t) = template {
@@ -471,13 +473,7 @@ fn apply_one(
                     })
                 };
                 if !case.events.iter().any(decided) {
-                    case.events.push(Event {
-                        id,
-                        event_type: "custom".into(),
-                        date: as_of,
-                        time: None,
-                        status: EventStatus::Done,
-                    });
+                    case.events.push(Event::done_on(id, as_of));
                 }
             }
         }
