@@ -455,7 +455,8 @@ fn apply_one(
         }
         ActionKind::OfferPaymentPlan { .. } => {
             case.events.retain(|e| e.id != PLAN_OFFER_EVENT_ID);
-            case.events.push(Event::done_on(PLAN_OFFER_EVENT_ID.into(), as_of));
+            case.events
+                .push(Event::done_on(PLAN_OFFER_EVENT_ID.into(), as_of));
         }
         ActionKind::ResumeTreatment { template } => {
             if let Some(t) = template {

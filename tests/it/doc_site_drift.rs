@@ -109,7 +109,10 @@ fn days_off_name_their_holiday_and_say_which_is_observed() {
         assert!(dates.len() >= 16, "{name}: {dates:?}");
         assert_eq!(dates.len(), holidays.len());
         for (date, holiday) in dates.iter().zip(&holidays) {
-            assert!(!holiday.trim().is_empty(), "{name}: {date} names no holiday");
+            assert!(
+                !holiday.trim().is_empty(),
+                "{name}: {date} names no holiday"
+            );
         }
         move |day: &str| holidays[dates.iter().position(|d| d == day).unwrap()].clone()
     };
