@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = TestDocument::read(&path) else {
         return;
     };
-    if doc.check(&subject).is_empty() {
+    if doc.check(&subject, None).is_empty() {
         let results = doc.run(&subject, control & 2 != 0, None);
         let tables = &policy.plan.tables;
         for &(table, row) in results.iter().flat_map(|r| &r.fired) {
