@@ -28,6 +28,18 @@ fn delta(c: EventCount) -> String {
 
 /// Columns padded to their widest cell, numbers right-aligned.
 fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]) {
+    table_with_notes(out, header, rows, &[], right)
+}
+
+/// [`table`], with lines of notes under some rows (`notes[i]` under
+/// `rows[i]`: a value change and its count), which no column is padded for.
+fn table_with_notes(
+    out: &mut String,
+    header: &[&str],
+    rows: &[Vec<String>],
+    notes: &[Vec<(String, u64)>],
+    right: &[bool],
+) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -52,8 +64,11 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]
         let _ = writeln!(out, "{}", text.trim_end());
     };
     line(out, header.to_vec());
-    for row in rows {
+    for (i, row) in rows.iter().enumerate() {
         line(out, row.iter().map(String::as_str).collect());
+        for (note, n) in notes.get(i).into_iter().flatten() {
+            let _ = writeln!(out, "       {note}  ({n})");
+        }
     }
 }
 
@@ -201,6 +216,7 @@ fn actions_text(s: &mut String, report: &Report) {
         "\nwhat changed in the actions (accounts; values old -> new)"
     );
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
     for ((action, change), c) in &report.action_changes {
         rows.push(vec![
             printable(&change_name(action, change)).to_string(),
@@ -213,31 +229,23 @@ fn actions_text(s: &mut String, report: &Report) {
                 .join(" "),
         ]);
         let (pairs, others) = top_values(c);
-        for ((old, new), n) in pairs {
-            rows.push(vec![
-                format!(
-                    "  {} -> {}",
-                    printable(&echoed(old)),
-                    printable(&echoed(new))
-                ),
-                n.to_string(),
-                String::new(),
-                String::new(),
-            ]);
-        }
+        let mut values: Vec<(String, u64)> = pairs
+            .into_iter()
+            .map(|((old, new), n)| {
+                let change = format!("{} -> {}", printable(&echoed(old)), printable(&echoed(new)));
+                (change, n)
+            })
+            .collect();
         if others > 0 {
-            rows.push(vec![
-                "  other values".to_string(),
-                others.to_string(),
-                String::new(),
-                String::new(),
-            ]);
+            values.push(("other values".to_string(), others));
         }
+        notes.push(values);
     }
-    table(
+    table_with_notes(
         s,
         &["action.field", "accounts", "rules", "e.g."],
         &rows,
+        &notes,
         &[false, true, false, false],
     );
 }
