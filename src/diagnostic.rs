@@ -282,9 +282,17 @@ pub fn did_you_mean<'a>(
     nearest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
-/// The candidate a misspelt name was most probably meant to be, when it is
-/// similar enough (Jaro-Winkler above 0.8, or one edit away: `mx` → `max`).
+/// The candidate a misspelt name was most probably meant to be: one that
+/// differs only in case (`gb` → `GB`), or one similar enough (Jaro-Winkler
+/// above 0.8, or one edit away: `mx` → `max`).
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    if let Some(c) = candidates
+        .iter()
+        .find(|c| **c != name && c.eq_ignore_ascii_case(name))
+    {
+        return Some(c);
+    }
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))

@@ -112,10 +112,13 @@ impl Builder<'_> {
                     self.error(
                         "unknown-reference",
                         name.span,
-                        format!(
-                            "`{value}` is not a value of `{}` (`{}`)",
-                            field.value, def.name
-                        ),
+                        match field.value == def.name {
+                            true => format!("`{value}` is not a value of `{}`", field.value),
+                            false => format!(
+                                "`{value}` is not a value of `{}` (`{}`)",
+                                field.value, def.name
+                            ),
+                        },
                     )
                     .help = Some(help);
                 }

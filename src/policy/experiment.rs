@@ -215,8 +215,15 @@ pub fn layout(names: &[&str], claims: &[Claim]) -> Result<Vec<u16>, Vec<LayoutPr
         problem(
             None,
             format!(
-                "buckets {} belong to no arm; add them to an arm's `buckets` (a removed arm's buckets go back to an arm named here)",
-                show_ranges(&free)
+                "{} to no arm; add {} to an arm's `buckets` (a removed arm's buckets go back to an arm named here)",
+                match free.as_slice() {
+                    [(a, b)] if a == b => format!("bucket {a} belongs"),
+                    _ => format!("buckets {} belong", show_ranges(&free)),
+                },
+                match free.as_slice() {
+                    [(a, b)] if a == b => "it",
+                    _ => "them",
+                }
             ),
             Some("every bucket 0 to 9999 belongs to exactly one arm".into()),
         );

@@ -758,12 +758,26 @@ fn days_off(
             .skip(1)
             .take(7)
             .find(|d| days.get(d).is_some_and(|names| names.is_empty()));
-        if let Some(names) = free.and_then(|d| days.get_mut(&d)) {
+        let Some(free) = free else {
+            continue;
+        };
+        if let Some(names) = days.get_mut(&free) {
             names.push(format!(
                 "{} <span class=\"meta\">(substitute day: the holiday is {} {actual})</span>",
                 esc(name),
                 actual.weekday()
             ));
+        }
+        // The holiday's own day says where its day off went, as an observed one does.
+        if let Some(own) = days
+            .get_mut(&actual)
+            .and_then(|names| names.iter_mut().find(|n| **n == esc(name)))
+        {
+            *own = format!(
+                "{} <span class=\"meta\">(the holiday; substitute day {} {free})</span>",
+                esc(name),
+                free.weekday()
+            );
         }
     }
     days

@@ -125,6 +125,10 @@ fn days_off_name_their_holiday_and_say_which_is_observed() {
         "Christmas Day <span class=\"meta\">(substitute day: the holiday is Sat 2027-12-25)</span>"
     );
     assert_eq!(
+        uk("2027-12-25"),
+        "Christmas Day <span class=\"meta\">(the holiday; substitute day Mon 2027-12-27)</span>"
+    );
+    assert_eq!(
         uk("2027-12-28"),
         "Boxing Day <span class=\"meta\">(substitute day: the holiday is Sun 2027-12-26)</span>"
     );

@@ -280,10 +280,10 @@ impl HolidayDate {
             };
             let weekday = weekday
                 .parse::<Weekday>()
-                .map_err(|_| format!("`{weekday}` is not a weekday"))?;
+                .map_err(|_| not_a_name(weekday, "weekday", &WEEKDAY_NAMES))?;
             let month = month
                 .parse::<Month>()
-                .map_err(|_| format!("`{month}` is not a month"))?;
+                .map_err(|_| not_a_name(month, "month", &MONTH_NAMES))?;
             return Ok(HolidayDate::NthWeekday {
                 nth,
                 weekday,
@@ -374,6 +374,38 @@ impl HolidayDate {
                 }
             }
         }
+    }
+}
+
+const WEEKDAY_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// "`agust` is not a month", with the name probably meant.
+fn not_a_name(text: &str, what: &str, names: &[&str]) -> String {
+    match crate::diagnostic::nearest(&text.to_ascii_lowercase(), names.iter().copied()) {
+        Some(meant) => format!("`{text}` is not a {what}; did you mean `{meant}`?"),
+        None => format!("`{text}` is not a {what}"),
     }
 }
 

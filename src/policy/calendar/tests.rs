@@ -305,7 +305,7 @@ fn observance_moves_only_weekend_holidays() {
 #[test]
 fn holiday_date_forms() {
     use HolidayDate::*;
-    let cases: [(&str, Result<HolidayDate, &str>); 19] = [
+    let cases: [(&str, Result<HolidayDate, &str>); 22] = [
         ("2026-11-26", Ok(Once(d(2026, 11, 26)))),
         (" 12-25 ", Ok(Yearly { month: 12, day: 25 })),
         (
@@ -332,8 +332,11 @@ fn holiday_date_forms() {
             "4th thursday of november",
             Err("`4th` is not `first`, `second`, `third`, `fourth` or `last`"),
         ),
-        ("first moonday of may", Err("`moonday` is not a weekday")),
-        ("first monday of mai", Err("`mai` is not a month")),
+        ("first moonday of may", Err("`moonday` is not a weekday; did you mean `monday`?")),
+        ("first monday of mai", Err("`mai` is not a month; did you mean `may`?")),
+        ("last monday of agust", Err("`agust` is not a month; did you mean `august`?")),
+        ("first monday of octember", Err("`octember` is not a month; did you mean `october`?")),
+        ("first monday of xyz", Err("`xyz` is not a month")),
         (
             "02-29",
             Err("not every year has 29 February: list its dates"),
