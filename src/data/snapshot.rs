@@ -170,18 +170,44 @@ fn unknown_in_field(
 /// ignored as unknown fields, their items would be lost unseen (the contact
 /// limits would count none), so the batch rejects the record instead.
 pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
-    fn walk(schema: &Schema, ty: &Type, json: &Json, path: String, out: &mut Vec<FieldError>) {
+    /// A step of the path to a value: an object's key or a list's index.
+    /// The path is written out only for a misplaced list: the batch walks
+    /// every JSON record, and nearly none has one.
+    enum Step<'j> {
+        Key(&'j str),
+        Item(usize),
+    }
+    fn written(path: &[Step]) -> String {
+        let mut text = String::from("account");
+        for step in path {
+            match step {
+                Step::Key(key) => {
+                    text.push('.');
+                    text.push_str(key);
+                }
+                Step::Item(i) => text.push_str(&format!("[{i}]")),
+            }
+        }
+        text
+    }
+    fn walk<'j>(
+        schema: &Schema,
+        ty: &Type,
+        json: &'j Json,
+        path: &mut Vec<Step<'j>>,
+        out: &mut Vec<FieldError>,
+    ) {
         match (ty, json) {
             (Type::Record(record), Json::Object(object)) => {
                 let fields = &schema.record(*record).fields;
                 for (key, value) in object {
-                    let here = format!("{path}.{key}");
+                    path.push(Step::Key(key));
                     match fields.iter().find(|f| f.name == *key) {
-                        Some(field) => walk(schema, &field.ty, value, here, out),
+                        Some(field) => walk(schema, &field.ty, value, path, out),
                         None => {
                             if let Some(list) = list_elsewhere(schema, key) {
                                 out.push(FieldError {
-                                    field: here,
+                                    field: written(path),
                                     message: format!(
                                         "the schema has no field `{key}` here; did you mean `{}`? The list is `{list}` (an extract written for an older schema kept it here): read here, its items would be ignored and the rules that read the list would see none of them (the contact limits, for `contacts`), so the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")",
                                         list.strip_prefix("account.").unwrap_or(&list)
@@ -190,11 +216,14 @@ pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
                             }
                         }
                     }
+                    path.pop();
                 }
             }
             (Type::List(item), Json::Array(items)) => {
                 for (i, value) in items.iter().enumerate() {
-                    walk(schema, item, value, format!("{path}[{i}]"), out);
+                    path.push(Step::Item(i));
+                    walk(schema, item, value, path, out);
+                    path.pop();
                 }
             }
             _ => {}
@@ -205,7 +234,7 @@ pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
         schema,
         &Type::Record(ACCOUNT),
         account,
-        "account".into(),
+        &mut Vec::new(),
         &mut out,
     );
     out
@@ -214,6 +243,13 @@ pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
 /// Where the schema has a list field named `key` (`account.contacts`,
 /// `account.case.events`): the one place, breadth first from the account.
 fn list_elsewhere(schema: &Schema, key: &str) -> Option<String> {
+    // An extract's own extra fields are unknown in every record: most are no
+    // list of the schema, told without building a path.
+    let is_list =
+        |f: &crate::data::schema::FieldDef| f.name == key && matches!(f.ty, Type::List(_));
+    if !schema.records.iter().any(|r| r.fields.iter().any(is_list)) {
+        return None;
+    }
     let mut queue = std::collections::VecDeque::from([(ACCOUNT, String::from("account"))]);
     let mut seen = vec![ACCOUNT];
     while let Some((id, path)) = queue.pop_front() {
