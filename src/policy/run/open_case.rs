@@ -163,7 +163,8 @@ impl<'p> Ctx<'p, '_> {
         }
         let reason = self.out_borrowed(role, d, Out::Reason);
         let rules = self.rules(d);
-        if self.reclassified(&rules)? || (pending_promise && self.same_category_as_case()?) {
+        let same_category = self.same_category_as_case()?;
+        if same_category && (self.reclassified(&rules)? || pending_promise) {
             return Ok(false);
         }
         self.retreat(reason, rules)
@@ -192,7 +193,8 @@ impl<'p> Ctx<'p, '_> {
     /// category, the class's template after its arms the case's template, and
     /// the same experiments: utility_res ↔ utility_res_high) restarts nothing:
     /// only the class is reassigned, for reporting and routing, and the
-    /// case's events, arms and start date stay. Returns whether it did so.
+    /// case's events, arms and start date stay. Asked only when the category
+    /// is the case's. Returns whether it did so.
     fn reclassified(&mut self, retreat_rules: &Rules<'p>) -> Result<bool> {
         let Some(case) = self.policy.slots.case else {
             return Ok(false);
@@ -203,9 +205,6 @@ impl<'p> Ctx<'p, '_> {
         let (Some(case_template), Some(case_class)) = (case_template, case_class) else {
             return Ok(false);
         };
-        if !self.same_category_as_case()? {
-            return Ok(false);
-        }
         let Some(treatment) = self.treatment_today()? else {
             return Ok(false);
         };
