@@ -31,6 +31,33 @@ pub fn dpd_bands_dir(rows: usize) -> tempfile::TempDir {
     dir
 }
 
+/// A copy of the shipped rules directory without `leave_out` (a folder of
+/// it, such as `guardrails`) and without its test documents.
+#[allow(dead_code)]
+pub fn shipped_rules_without(leave_out: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path, leave_out: &[&str]) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let name = entry.file_name();
+            if leave_out.iter().any(|l| name == *l) {
+                continue;
+            }
+            let path = entry.path();
+            match path.is_dir() {
+                true => copy(&path, &to.join(&name), &[]),
+                false => {
+                    std::fs::copy(&path, to.join(&name)).expect("copy");
+                }
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy(&root.join("rules"), dir.path(), &[leave_out, "tests"]);
+    dir
+}
+
 /// The jurisdictions of the shipped schema, in declaration order.
 pub const JURISDICTIONS: [&str; 6] = ["IL", "NY", "CO", "CA", "TX", "GB"];
 
