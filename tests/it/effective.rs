@@ -408,3 +408,78 @@ fn test_says_a_row_out_of_force_on_the_case_s_day_as_lint_does() {
         "{linted}"
     );
 }
+
+/// The shipped rules with `card_early_std` in two versions: the shipped one
+/// until 2026-12-31, and from 2027-01-01 one whose second letter goes on day
+/// 12 as `CARD_EARLY_2B` and which adds an `extra-call` on day 8.
+fn rules_with_template_2027(dir: &std::path::Path) {
+    copy_dir(&root().join("rules"), &dir.join("rules"));
+    let path = dir.join("rules/templates/card_early_std.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (second, email) = (
+        "  - id: second-letter\n    day: 20\n",
+        "  - id: reminder-email\n",
+    );
+    assert!(text.contains(second) && text.contains(email) && text.contains("CARD_EARLY_2 }"));
+    let dated = |effective: &str| {
+        text.replacen(
+            "\nevents:\n",
+            &format!("\neffective: {effective}\nevents:\n"),
+            1,
+        )
+    };
+    std::fs::write(&path, dated("{ until: 2026-12-31 }")).unwrap();
+    let new = dated("{ from: 2027-01-01 }")
+        .replace(second, "  - id: second-letter\n    day: 12\n")
+        .replace("CARD_EARLY_2 }", "CARD_EARLY_2B }")
+        .replace(
+            email,
+            &format!("  - id: extra-call\n    day: 8\n    type: call\n    params: {{ queue: CARD_EARLY }}\n{email}"),
+        );
+    std::fs::write(dir.join("rules/templates/card_early_std_2027.yaml"), new).unwrap();
+}
+
+#[test]
+fn an_open_case_keeps_the_events_of_the_template_version_it_was_opened_with() {
+    let dir = tempfile::tempdir().unwrap();
+    rules_with_template_2027(dir.path());
+    let timeline =
+        std::fs::read_to_string(root().join("tests/fixtures/effective/template_version.yaml"))
+            .unwrap();
+    std::fs::write(dir.path().join("opened_2026.yaml"), &timeline).unwrap();
+    // The same account entering after the new version is in force.
+    std::fs::write(
+        dir.path().join("opened_2027.yaml"),
+        timeline
+            .replace("from: 2026-12-26", "from: 2027-01-02")
+            .replace("to: 2027-01-20", "to: 2027-01-25"),
+    )
+    .unwrap();
+    let simulate = |file: &str| {
+        let out = arrears_in(dir.path(), &["simulate", "--rules", "rules", file]);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        stdout(&out)
+    };
+    let opened_2026 = simulate("opened_2026.yaml");
+    assert!(
+        opened_2026.contains("2026-12-30  (")
+            && opened_2026.contains(
+                "schedule_event 2027-01-19 send_letter event=second-letter letter=\"CARD_EARLY_2\""
+            )
+            && opened_2026.contains("done: second-letter send_letter (due 2027-01-19)"),
+        "{opened_2026}"
+    );
+    // Nothing of the 2027 version reaches the case opened in 2026.
+    assert!(
+        !opened_2026.contains("extra-call") && !opened_2026.contains("CARD_EARLY_2B"),
+        "{opened_2026}"
+    );
+    // A case opened from 2027-01-01 gets the 2027 version.
+    let opened_2027 = simulate("opened_2027.yaml");
+    assert!(
+        opened_2027.contains("event=extra-call")
+            && opened_2027.contains("letter=\"CARD_EARLY_2B\"")
+            && opened_2027.contains("template:card_early_std/extra-call"),
+        "{opened_2027}"
+    );
+}
