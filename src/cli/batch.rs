@@ -579,11 +579,19 @@ pub(super) fn leave_unread(
         }
         mapping.leave_column_unread(name)?;
     }
+    let mut given: Vec<(&str, &str)> = Vec::new();
     for c in &extract.companion {
-        let Some((name, _)) = c.split_once('=') else {
+        let Some((name, path)) = c.split_once('=') else {
             return Err(format!("--companion `{c}`: expected NAME=PATH"));
         };
         list_named(mapping, "--companion", name)?;
+        // One file per list: with two, one history would be read and the other dropped unseen.
+        if let Some((_, first)) = given.iter().find(|(n, _)| *n == name) {
+            return Err(format!(
+                "--companion {name}=`{first}` and --companion {name}=`{path}`: one file per list (merge them into one)"
+            ));
+        }
+        given.push((name, path));
     }
     for name in &extract.no_companion {
         let n = list_named(mapping, "--no-companion", name)?;

@@ -425,6 +425,16 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
             vec!["--no-companion", "case.arms"],
             "the mapping has no list of that name",
         ),
+        // Two files for one list: the last would be read and the first dropped unseen.
+        (
+            vec![
+                "--companion",
+                "contacts=a.csv",
+                "--companion",
+                "contacts=b.csv",
+            ],
+            "--companion contacts=`a.csv` and --companion contacts=`b.csv`: one file per list",
+        ),
     ] {
         let o = batch_on("2026-11-24", &input, d, &extra);
         assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
