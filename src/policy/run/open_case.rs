@@ -333,7 +333,14 @@ impl<'p> Ctx<'p, '_> {
         else {
             return Ok(());
         };
-        let Some(due) = self.event_date(template, event, start)? else {
+        // The case's own event, where a guard rail postponed it (a medical
+        // certificate), else the template's day: no SA is nominated before
+        // the severance it starts is due.
+        let due = match self.state.pending_date(&event.id) {
+            Some(date) => Some(date),
+            None => self.event_date(template, event, start)?,
+        };
+        let Some(due) = due else {
             return Ok(());
         };
         if due > self.as_of {

@@ -106,6 +106,11 @@ impl<'a> CaseState<'a> {
         self.events().filter(|e| e.status == EventStatus::Pending)
     }
 
+    /// The date of the pending event with this id (where the rails last moved it).
+    pub(super) fn pending_date(&self, id: &str) -> Option<chrono::NaiveDate> {
+        self.pending().find(|e| e.id == id).map(|e| e.date)
+    }
+
     /// The ids of the contact events (letter, call, email, SMS) still pending.
     pub(super) fn pending_contacts(&self) -> Vec<String> {
         self.pending()
