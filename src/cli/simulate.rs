@@ -53,16 +53,22 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         ));
         return Exit::BadInput;
     };
+    // A day whose rules cannot run stops the timeline as refused rules do elsewhere: exit 3.
+    let rules_refused = std::cell::Cell::new(false);
     let policy_on = |date: chrono::NaiveDate| {
+        let refused = |line: String| {
+            rules_refused.set(true);
+            line
+        };
         match book.runnable_on(date) {
-        Ok(l) => l.policy.as_ref().ok_or_else(|| {
-            format!(
-                "the rules in force on {date} have no `policy` document; run `arrears lint --as-of {date} {}`",
-                args.rules.display()
-            )
-        }),
-        Err(refused) => Err(refused.line()),
-    }
+            Ok(l) => l.policy.as_ref().ok_or_else(|| {
+                refused(format!(
+                    "the rules in force on {date} have no `policy` document; run `arrears lint --as-of {date} {}`",
+                    args.rules.display()
+                ))
+            }),
+            Err(refusal) => Err(refused(refusal.line())),
+        }
     };
     let mut files = Vec::new();
     for path in &args.timelines {
@@ -110,7 +116,12 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         }
         if let Some(message) = stopped {
             error_line(message);
-            exit = Exit::Findings;
+            if exit != Exit::InvalidRules {
+                exit = match rules_refused.get() {
+                    true => Exit::InvalidRules,
+                    false => Exit::Findings,
+                };
+            }
         }
     }
     if args.format == Format::Json {

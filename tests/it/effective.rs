@@ -239,6 +239,22 @@ fn a_day_when_no_version_of_a_table_is_in_force_names_the_day() {
     assert_snapshot!("no_version_in_force", stderr(&out));
     let out = dry_run(dir.path(), "2027-01-01", "human");
     assert!(out.status.success(), "{}", stderr(&out));
+    // A timeline over such a day stops there, with the exit of refused rules, as dry-run's.
+    std::fs::copy(
+        root().join("tests/fixtures/effective/crossing.yaml"),
+        dir.path().join("crossing.yaml"),
+    )
+    .unwrap();
+    let out = arrears_in(
+        dir.path(),
+        &["simulate", "--rules", "rules", "crossing.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("crossing.yaml: on 2026-12-30: the rules in force on 2026-12-30"),
+        "{}",
+        stderr(&out)
+    );
     // The set from 2027 is analysed and its invariants proven; the summary
     // says the other was not, without taking back what was proven.
     let out = arrears_in(dir.path(), &["lint", "rules"]);
