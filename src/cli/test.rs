@@ -209,7 +209,15 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     for (doc, &set) in documents.iter().zip(&rule_set) {
         let (dir, in_dir) = sets[set];
         let dating = crate::testing::Dating::of(&books[dir], in_dir);
-        problems.extend(doc.check(&subjects[set], dating.as_ref()));
+        let found = doc.check(&subjects[set], dating.as_ref());
+        // What checking adds to what reading found (annotated above) is
+        // annotated the same way: a misspelt row is a CI error at its line.
+        if args.format == TestFormat::Github {
+            let checked = found.get(doc.read_problems().len()..).unwrap_or_default();
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let _ = write!(out, "{}", super::ci::github_diagnostics(checked, &cwd));
+        }
+        problems.extend(found);
     }
     if let Some(line) = crate::diagnostic::one_line_of(&problems) {
         error_line(line);
@@ -323,9 +331,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             human(out, &subjects, &results, coverage.as_ref(), &summary)
         }
     };
-    if failed > 0 {
-        return Exit::Findings;
-    }
+    // Coverage below the minimum is said whether or not a case failed: both are for the analyst to mend.
     if let (Some(min), Some(c)) = (args.min_coverage, &coverage) {
         if c.percent() < min {
             let message = format!(
@@ -343,7 +349,10 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             return Exit::Findings;
         }
     }
-    Exit::Ok
+    match failed {
+        0 => Exit::Ok,
+        _ => Exit::Findings,
+    }
 }
 
 /// The counts the last line reports.

@@ -462,6 +462,38 @@ pub fn key_before(file: &SourceFile, value: Span, key: &str) -> Option<Span> {
     })
 }
 
+/// The span of `key` written as a key (`key:`, `key =`, possibly quoted) of
+/// the mapping that starts at `mapping` (a flow `{ ... }` or a block's first
+/// key), whose keys' own spans were not kept: searched from there to the
+/// first later line indented less than the mapping starts. `None` when it is
+/// not found.
+pub fn key_within(file: &SourceFile, mapping: Span, key: &str) -> Option<Span> {
+    let from = mapping.start;
+    let line_start = file.text.get(..from)?.rfind('\n').map_or(0, |i| i + 1);
+    let column = from - line_start;
+    let rest = file.text.get(from..)?;
+    // The mapping's extent: its first line, then lines indented at least as deep (or blank).
+    let mut end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    for line in rest[end..].split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if indent < column && !line.trim().is_empty() {
+            break;
+        }
+        end += line.len();
+    }
+    let text = &rest[..end];
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(key).find_map(|(at, _)| {
+        let before = text[..at].trim_end_matches(['"', '\'']);
+        let after = text[at + key.len()..].trim_start_matches(['"', '\'']);
+        let separated = after
+            .trim_start_matches([' ', '\t'])
+            .starts_with([':', '=']);
+        (!key.is_empty() && !before.ends_with(word) && separated)
+            .then(|| Span::new(from + at, from + at + key.len()))
+    })
+}
+
 /// Editor schemas (`arrears schema`): a spanned value is written as the value itself.
 impl<T: schemars::JsonSchema> schemars::JsonSchema for Spanned<T> {
     fn inline_schema() -> bool {
@@ -533,6 +565,21 @@ mod tests {
         let located: LocatedJson =
             reading(Format::Yaml, &file, || serde_saphyr::from_str(&file.text)).unwrap();
         located.into_parts(&mut |span| file.line_col(span.start))
+    }
+
+    #[test]
+    fn a_key_is_found_in_its_own_mapping_flow_or_block() {
+        let text = "- { type: a, \"kye\": 1 }\n- type: b\n  key2: x\n  note: keys\n- kye: z\n";
+        let file = SourceFile::new("a.yaml", text);
+        let at = |from: &str, key: &str| {
+            let start = text.find(from).unwrap();
+            key_within(&file, Span::new(start, start + 1), key).map(|s| &text[s.start..s.end])
+        };
+        assert_eq!(at("{ type: a", "kye"), Some("kye"));
+        assert_eq!(at("type: b", "key2"), Some("key2"));
+        // Not a key (a word in a value), nor a key of the next item.
+        assert_eq!(at("type: b", "key"), None);
+        assert_eq!(at("type: b", "kye"), None);
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl TestDocument {
                     ));
                     continue;
                 }
-                problems.extend(malformed_actions(key, expected, &error));
+                problems.extend(malformed_actions(key, expected, &self.file, &error));
                 if let Some(names) = &names {
                     problems.extend(self.unknown_values(names, key, expected));
                 }

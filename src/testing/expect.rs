@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::spanned::Spanned;
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
 
 /// Every action type and the fields its JSON has besides `type` and `rules`
 /// (as `dry-run --format json` prints them). Test documents are checked against
@@ -59,12 +59,26 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
 /// Fields every action has.
 const COMMON_FIELDS: [&str; 2] = ["type", "rules"];
 
+/// What is wrong with one expected action as written: its message, a `did
+/// you mean` where one is close, and the unknown field's name when that is
+/// what is wrong. `None` when it is well formed.
+pub struct Malformed<'w> {
+    pub message: String,
+    pub help: Option<String>,
+    pub field: Option<&'w str>,
+}
+
 /// What is wrong with one expected action as written (not a mapping, an unknown
-/// type or field), with a `did you mean` where one is close; `None` when it is well formed.
-pub fn malformed_expectation(want: &Json) -> Option<(String, Option<String>)> {
+/// type or field); `None` when it is well formed.
+pub fn malformed_expectation(want: &Json) -> Option<Malformed<'_>> {
+    let malformed = |message, help| Malformed {
+        message,
+        help,
+        field: None,
+    };
     use crate::diagnostic::did_you_mean;
     let Json::Object(fields) = want else {
-        return Some((
+        return Some(malformed(
             format!(
                 "an expected action is a mapping of fields, e.g. `{{ type: open_case }}`, not {}",
                 compact(want)
@@ -80,14 +94,14 @@ pub fn malformed_expectation(want: &Json) -> Option<(String, Option<String>)> {
         Some(Json::String(kind)) => match ACTION_FIELDS.iter().find(|(k, _)| k == kind) {
             Some((_, f)) => f.to_vec(),
             None => {
-                return Some((
+                return Some(malformed(
                     format!("unknown action type `{kind}`"),
                     did_you_mean(kind, ACTION_FIELDS.iter().map(|(k, _)| *k)),
                 ))
             }
         },
         Some(other) => {
-            return Some((
+            return Some(malformed(
                 format!("an action's `type` is a name, not {}", compact(other)),
                 None,
             ))
@@ -99,27 +113,34 @@ pub fn malformed_expectation(want: &Json) -> Option<(String, Option<String>)> {
         Some(Json::String(kind)) => format!("`{kind}`"),
         _ => "any action".to_string(),
     };
-    Some((
-        format!(
+    Some(Malformed {
+        message: format!(
             "`{unknown}` is not a field of {of} (its fields: {})",
             known.join(", ")
         ),
-        did_you_mean(unknown, known.iter().copied()),
-    ))
+        help: did_you_mean(unknown, known.iter().copied()),
+        field: Some(unknown),
+    })
 }
 
 /// Every expected action under `key` that is malformed (not a mapping, an
 /// unknown type or field), one problem each.
+/// An unknown field is shown at its key in `file`, where the action is written.
 pub fn malformed_actions(
     key: &str,
     expected: &[Spanned<Json>],
+    file: &SourceFile,
     error: &dyn Fn(Span, String) -> Diagnostic,
 ) -> Vec<Diagnostic> {
     expected
         .iter()
         .filter_map(|want| {
-            let (message, help) = malformed_expectation(&want.value)?;
-            Some(error(want.span, format!("`{key}`: {message}")).with_help_opt(help))
+            let m = malformed_expectation(&want.value)?;
+            let at = m
+                .field
+                .and_then(|field| crate::model::spanned::key_within(file, want.span, field))
+                .unwrap_or(want.span);
+            Some(error(at, format!("`{key}`: {}", m.message)).with_help_opt(m.help))
         })
         .collect()
 }
@@ -480,24 +501,22 @@ mod tests {
 
     #[test]
     fn malformed_expectations_are_named_with_a_suggestion() {
-        assert_eq!(
-            malformed_expectation(&json!({"type": "open_case", "category": "x"})),
-            None
-        );
-        assert_eq!(
-            malformed_expectation(&json!({"event": "x", "rules": []})),
-            None
-        );
-        let (message, help) =
-            malformed_expectation(&json!({"type": "open_case", "categroy": "x"})).unwrap();
+        assert!(malformed_expectation(&json!({"type": "open_case", "category": "x"})).is_none());
+        assert!(malformed_expectation(&json!({"event": "x", "rules": []})).is_none());
+        let want = json!({"type": "open_case", "categroy": "x"});
+        let m = malformed_expectation(&want).unwrap();
         assert!(
-            message.starts_with("`categroy` is not a field of `open_case`"),
-            "{message}"
+            m.message
+                .starts_with("`categroy` is not a field of `open_case`"),
+            "{}",
+            m.message
         );
-        assert_eq!(help.as_deref(), Some("did you mean `category`?"));
-        let (message, help) = malformed_expectation(&json!({"type": "close_cse"})).unwrap();
-        assert_eq!(message, "unknown action type `close_cse`");
-        assert_eq!(help.as_deref(), Some("did you mean `close_case`?"));
+        assert_eq!(m.help.as_deref(), Some("did you mean `category`?"));
+        assert_eq!(m.field, Some("categroy"));
+        let want = json!({"type": "close_cse"});
+        let m = malformed_expectation(&want).unwrap();
+        assert_eq!(m.message, "unknown action type `close_cse`");
+        assert_eq!(m.help.as_deref(), Some("did you mean `close_case`?"));
         assert!(malformed_expectation(&json!("open_case")).is_some());
     }
 

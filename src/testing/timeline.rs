@@ -38,7 +38,7 @@ impl TimelineCase {
         let at = case.timeline.as_ref().map_or(case.name.span, |t| t.span);
         let mut problems = Vec::new();
         for (key, list) in self.expectations(case) {
-            problems.extend(malformed_actions(key, list, &error));
+            problems.extend(malformed_actions(key, list, file, &error));
         }
         let Subject::Policy(policy) = subject else {
             problems.push(error(

@@ -109,6 +109,14 @@ fn coverage_reports_rows_and_gates_on_minimum() {
         Some(1),
         "one case cannot cover every row"
     );
+    // A failing case does not hide the coverage below the minimum.
+    let out = arrears(&["test", "--min-coverage", "100", FAILING]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is below --min-coverage 100%"),
+        "{}",
+        stderr(&out)
+    );
     let out = arrears(&["test", "--format", "json", "--coverage", PASSING]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let entry = json["coverage"]["tables"]
@@ -183,6 +191,33 @@ fn a_searched_directory_reports_test_documents_that_do_not_parse() {
             && annotations.contains(&format!("::error file={dir}/latin1.yaml,line=5,col=14,")),
         "{annotations}"
     );
+}
+
+/// Names the rules do not have are annotated at their lines with
+/// `--format github`, as what reading a document finds is (exit 2).
+#[test]
+fn names_the_rules_do_not_have_are_annotated() {
+    let doc = "tests/fixtures/test_command/misspelt_names.yaml";
+    let out = arrears(&["test", doc, "--format", "github"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let annotations = stdout(&out);
+    assert_eq!(annotations.lines().count(), 3, "{annotations}");
+    // Each at the name written wrong: a misspelt field at its key, in either style.
+    for (at, message) in [
+        (
+            "line=9,col=12,",
+            "there is no row `entry:consumer-in-arear`",
+        ),
+        ("line=13,col=28,", "`categry` is not a field of `open_case`"),
+        ("line=18,col=9,", "`reasn` is not a field of `open_case`"),
+    ] {
+        assert!(
+            annotations
+                .lines()
+                .any(|l| l.starts_with(&format!("::error file={doc},{at}")) && l.contains(message)),
+            "{at} {message}: {annotations}"
+        );
+    }
 }
 
 const OUTCOMES: &str = "tests/fixtures/test_command/outcomes.yaml";
