@@ -231,7 +231,14 @@ pub fn run(
     );
     changed.flush()?;
     rejects.flush()?;
-    report.rows_read = read?;
+    // Only compared rows' ids are kept, not rejected ones': an id not among
+    // them may still be in the input.
+    report.rows_read = read.map_err(|e| match e {
+        BatchError::LeftOver(rows) => {
+            BatchError::Input(rows.message(seen.contains(rows.id()).then_some(true), 0))
+        }
+        e => e,
+    })?;
     Ok((report, repeats))
 }
 
