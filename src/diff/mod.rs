@@ -231,14 +231,7 @@ pub fn run(
     );
     changed.flush()?;
     rejects.flush()?;
-    // Only compared rows' ids are kept, not rejected ones': an id not among
-    // them may still be in the input.
-    report.rows_read = read.map_err(|e| match e {
-        BatchError::LeftOver(rows) => {
-            BatchError::Input(rows.message(seen.contains(rows.id()).then_some(true), 0))
-        }
-        e => e,
-    })?;
+    report.rows_read = read?;
     Ok((report, repeats))
 }
 

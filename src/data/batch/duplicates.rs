@@ -128,11 +128,6 @@ impl RepeatedIds {
     pub fn first_time(&mut self, id: &str) -> bool {
         self.0.insert(key(id))
     }
-
-    /// Whether `id` was met (a hash collision says yes).
-    pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(key(id))
-    }
 }
 
 /// Buckets of the store, by the top byte of the mixed key.

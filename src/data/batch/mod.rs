@@ -98,8 +98,9 @@ pub struct Unit {
 pub enum BatchError {
     #[error("{0}")]
     Input(String),
-    /// Companion rows no row of the input took; the run that knows the
-    /// input's account ids says whether theirs is one ([`LeftOver::message`]).
+    /// Companion rows no row of the input took; the batch's run, which
+    /// knows the input's account ids, says whether theirs is one
+    /// ([`LeftOver::message`]); shown as it is, every cause is named.
     #[error("{}", .0.message(None, 0))]
     LeftOver(LeftOver),
     #[error("cannot write the output: {0}")]
