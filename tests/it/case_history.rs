@@ -691,3 +691,63 @@ fn generate_writes_every_accounts_contacts_in_both_formats() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }
+
+/// A list written where the schema has it elsewhere is named by its place,
+/// the first one breadth first from the account, through a list's items
+/// (`account.promises[].payments`) as through a record (`account.case.events`);
+/// a null one holds nothing, and a key no list of the schema has is only an
+/// unknown field.
+#[test]
+fn a_misplaced_list_is_named_by_its_place_in_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        common::root().join("tests/fixtures/old_case_contacts/accounts.jsonl"),
+    )
+    .unwrap();
+    let mut record: Json = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    record["payments"] = json!([{"promise_id": "P-1", "amount": "10.00", "paid_on": "2026-11-20"}]);
+    record["case"]["contacts"] = json!(null);
+    record["service_agreements"][0]["events"] =
+        json!([{"id": "x", "type": "call", "date": "2026-11-20", "status": "done"}]);
+    record["notes"] = json!(["not a list of the schema"]);
+    let accounts = dir.path().join("a.jsonl");
+    std::fs::write(&accounts, format!("{record}\n")).unwrap();
+    let o = common::arrears(&[
+        "dry-run",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+        accounts.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: Json = serde_json::from_str(&crate::common::stdout(&o)).unwrap();
+    let errors: Vec<(String, String)> = (doc["accounts"][0]["errors"].as_array().unwrap().iter())
+        .map(|e| {
+            let message = e["message"].as_str().unwrap();
+            let list = message.split("The list is `").nth(1).unwrap_or_default();
+            let list = list.split('`').next().unwrap_or_default();
+            (e["field"].as_str().unwrap().to_string(), list.to_string())
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "account.service_agreements[0].events".to_string(),
+                "account.case.events".to_string()
+            ),
+            (
+                "account.payments".to_string(),
+                "account.promises[].payments".to_string()
+            ),
+        ]
+    );
+    // A null one holds nothing: warned of, not an error; a key no list has: only unknown.
+    assert!(stderr(&o).contains("`account.case.contacts` is ignored: the schema has no field `contacts` here; did you mean `contacts`? The list is `account.contacts` (an extract written for an older schema kept it here): empty"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`account.notes` is ignored: the schema has no field `notes`"),
+        "{}",
+        stderr(&o)
+    );
+}
