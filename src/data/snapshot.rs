@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 
-use crate::data::schema::{record_of, Schema, ACCOUNT};
+use crate::data::schema::{record_of, FieldDef, Schema, ACCOUNT};
 use crate::decimal::{read_decimal, NumberError};
 use crate::types::{EnumId, RecordId, ShowType, Type, TypeNames, Value};
 
@@ -152,6 +152,13 @@ fn unknown_in_field(
     match fields.iter().find(|f| f.name == key) {
         Some(field) => unknown_in_value(schema, &field.ty, value, path, out),
         None => {
+            if let Some(list) = list_elsewhere(schema, key) {
+                // With items, an error of decoding (`misplaced_lists`): not said twice.
+                if !holds_items(value) {
+                    out.push((path, misplaced_list_message(key, &list, false)));
+                }
+                return;
+            }
             let hint = crate::diagnostic::did_you_mean(key, fields.iter().map(|f| f.name.as_str()))
                 .or_else(|| {
                     belongs_elsewhere(schema, record, key)
@@ -168,62 +175,56 @@ fn unknown_in_field(
 /// has a list of that name elsewhere (`case.contacts`, the contacts' place
 /// before they became the account's `contacts`), as errors at their path:
 /// ignored as unknown fields, their items would be lost unseen (the contact
-/// limits would count none), so the batch rejects the record instead.
+/// limits would count none), so the account is not evaluated
+/// ([`decode_account`] reports them). One that holds nothing (`[]`, null)
+/// loses nothing: it is an unknown field ([`unknown_fields`]), warned of.
 pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
-    /// A step of the path to a value: an object's key or a list's index.
-    /// The path is written out only for a misplaced list: the batch walks
-    /// every JSON record, and nearly none has one.
-    enum Step<'j> {
-        Key(&'j str),
-        Item(usize),
+    /// A step of the path to a value: an object's key or a list's index,
+    /// after its parent's steps. Kept on the stack and written out only for
+    /// a misplaced list: every JSON record of a batch is walked, and nearly
+    /// none has one.
+    enum Step<'j, 'p> {
+        Root,
+        Key(&'j str, &'p Step<'j, 'p>),
+        Item(usize, &'p Step<'j, 'p>),
     }
-    fn written(path: &[Step]) -> String {
-        let mut text = String::from("account");
-        for step in path {
-            match step {
-                Step::Key(key) => {
-                    text.push('.');
-                    text.push_str(key);
-                }
-                Step::Item(i) => text.push_str(&format!("[{i}]")),
+    fn written(step: &Step, text: &mut String) {
+        match step {
+            Step::Root => text.push_str("account"),
+            Step::Key(key, parent) => {
+                written(parent, text);
+                text.push('.');
+                text.push_str(key);
+            }
+            Step::Item(i, parent) => {
+                written(parent, text);
+                text.push_str(&format!("[{i}]"));
             }
         }
-        text
     }
-    fn walk<'j>(
-        schema: &Schema,
-        ty: &Type,
-        json: &'j Json,
-        path: &mut Vec<Step<'j>>,
-        out: &mut Vec<FieldError>,
-    ) {
+    fn walk(schema: &Schema, ty: &Type, json: &Json, at: &Step, out: &mut Vec<FieldError>) {
         match (ty, json) {
             (Type::Record(record), Json::Object(object)) => {
                 let fields = &schema.record(*record).fields;
                 for (key, value) in object {
-                    path.push(Step::Key(key));
+                    let here = Step::Key(key, at);
                     match fields.iter().find(|f| f.name == *key) {
-                        Some(field) => walk(schema, &field.ty, value, path, out),
-                        None => {
+                        Some(field) => walk(schema, &field.ty, value, &here, out),
+                        None if holds_items(value) => {
                             if let Some(list) = list_elsewhere(schema, key) {
-                                out.push(FieldError {
-                                    field: written(path),
-                                    message: format!(
-                                        "the schema has no field `{key}` here; did you mean `{}`? The list is `{list}` (an extract written for an older schema kept it here): read here, its items would be ignored and the rules that read the list would see none of them (the contact limits, for `contacts`), so the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")",
-                                        list.strip_prefix("account.").unwrap_or(&list)
-                                    ),
-                                });
+                                let mut field = String::new();
+                                written(&here, &mut field);
+                                let message = misplaced_list_message(key, &list, true);
+                                out.push(FieldError { field, message });
                             }
                         }
+                        None => {}
                     }
-                    path.pop();
                 }
             }
             (Type::List(item), Json::Array(items)) => {
                 for (i, value) in items.iter().enumerate() {
-                    path.push(Step::Item(i));
-                    walk(schema, item, value, path, out);
-                    path.pop();
+                    walk(schema, item, value, &Step::Item(i, at), out);
                 }
             }
             _ => {}
@@ -234,42 +235,63 @@ pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
         schema,
         &Type::Record(ACCOUNT),
         account,
-        &mut Vec::new(),
+        &Step::Root,
         &mut out,
     );
     out
 }
 
+/// A list written at `key` of `record` (`simulate`'s case state, read as the
+/// case system's own record, not by the schema), when the record has no such
+/// field and the schema has a list of that name elsewhere: why it cannot be
+/// read there.
+/// Any value is refused, as every field such a record does not have is.
+pub fn misplaced_list(schema: &Schema, record: RecordId, key: &str) -> Option<String> {
+    if schema.record(record).fields.iter().any(|f| f.name == key) {
+        return None;
+    }
+    list_elsewhere(schema, key).map(|list| misplaced_list_message(key, &list, true))
+}
+
+/// Whether a value holds something: `[]` and null, written where the schema
+/// has no such field, lose nothing ignored.
+fn holds_items(json: &Json) -> bool {
+    match json {
+        Json::Null => false,
+        Json::Array(items) => !items.is_empty(),
+        _ => true,
+    }
+}
+
+/// What a list written at `key` where the schema has it as `list`
+/// (`account.contacts`) is told: an error when it holds items, a warning
+/// when it is empty, saying what items will do.
+fn misplaced_list_message(key: &str, list: &str, holds_items: bool) -> String {
+    let short = list.strip_prefix("account.").unwrap_or(list);
+    match holds_items {
+        true => format!(
+            "the schema has no field `{key}` here; did you mean `{short}`? The list is `{list}` (an extract written for an older schema kept it here): read here, its items would be ignored and the rules that read the list would see none of them (the contact limits, for `contacts`), so the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")"
+        ),
+        false => format!(
+            "the schema has no field `{key}` here; did you mean `{short}`? The list is `{list}` (an extract written for an older schema kept it here): empty, it loses nothing, so the record is evaluated; a record with items here is an error and is not evaluated, as the items would be ignored and the rules that read the list would see none of them; write the list as `{list}` (docs/batch.md, \"Input\")"
+        ),
+    }
+}
+
 /// Where the schema has a list field named `key` (`account.contacts`,
 /// `account.case.events`): the one place, breadth first from the account.
 fn list_elsewhere(schema: &Schema, key: &str) -> Option<String> {
+    let is_list = |f: &FieldDef| f.name == key && matches!(f.ty, Type::List(_));
     // An extract's own extra fields are unknown in every record: most are no
     // list of the schema, told without building a path.
-    let is_list =
-        |f: &crate::data::schema::FieldDef| f.name == key && matches!(f.ty, Type::List(_));
     if !schema.records.iter().any(|r| r.fields.iter().any(is_list)) {
         return None;
     }
-    let mut queue = std::collections::VecDeque::from([(ACCOUNT, String::from("account"))]);
-    let mut seen = vec![ACCOUNT];
-    while let Some((id, path)) = queue.pop_front() {
-        for field in &schema.record(id).fields {
-            let here = format!("{path}.{}", field.name);
-            if field.name == key && matches!(field.ty, Type::List(_)) {
-                return Some(here);
-            }
-            let Some(inner) = record_of(&field.ty).filter(|i| !seen.contains(i)) else {
-                continue;
-            };
-            seen.push(inner);
-            let step = match field.ty {
-                Type::List(_) => format!("{here}[]"),
-                _ => here,
-            };
-            queue.push_back((inner, step));
-        }
-    }
-    None
+    let place = place_of(schema, |_, f| match is_list(f) {
+        true => Fit::Exact,
+        false => Fit::No,
+    });
+    place.map(|place| place.in_account())
 }
 
 /// Where a field is in the account: each step a field's name, and whether
@@ -311,7 +333,31 @@ impl FieldPlace {
 /// (`callback_date` at the top level, or in a promise, is a disposition's;
 /// the case's `contacts` are the account's).
 pub fn belongs_elsewhere(schema: &Schema, record: RecordId, key: &str) -> Option<FieldPlace> {
-    // Breadth first from the account, so the shortest path is named.
+    place_of(schema, |id, field| {
+        if id == record {
+            Fit::No
+        } else if field.name == key {
+            Fit::Exact
+        } else if crate::diagnostic::nearest(key, [field.name.as_str()]).is_some() {
+            Fit::Near
+        } else {
+            Fit::No
+        }
+    })
+}
+
+/// How a field of a record answers a search for a place ([`place_of`]).
+enum Fit {
+    No,
+    /// Taken if no field fits exactly.
+    Near,
+    Exact,
+}
+
+/// The place of the first field, breadth first from the account (so the
+/// shortest path is named), that `fits` exactly (a field of that record), or
+/// else of the first that fits nearly; each record is searched once.
+fn place_of(schema: &Schema, fits: impl Fn(RecordId, &FieldDef) -> Fit) -> Option<FieldPlace> {
     let mut queue = std::collections::VecDeque::from([(ACCOUNT, Vec::new())]);
     let mut seen = vec![ACCOUNT];
     let mut near: Option<FieldPlace> = None;
@@ -319,15 +365,10 @@ pub fn belongs_elsewhere(schema: &Schema, record: RecordId, key: &str) -> Option
         for field in &schema.record(id).fields {
             let mut here: Vec<(String, bool)> = path.clone();
             here.push((field.name.clone(), false));
-            if id != record {
-                if field.name == key {
-                    return Some(FieldPlace(here));
-                }
-                if near.is_none()
-                    && crate::diagnostic::nearest(key, [field.name.as_str()]).is_some()
-                {
-                    near = Some(FieldPlace(here.clone()));
-                }
+            match fits(id, field) {
+                Fit::Exact => return Some(FieldPlace(here)),
+                Fit::Near if near.is_none() => near = Some(FieldPlace(here.clone())),
+                Fit::Near | Fit::No => {}
             }
             let Some(inner) = record_of(&field.ty).filter(|i| !seen.contains(i)) else {
                 continue;
@@ -366,9 +407,14 @@ fn unknown_in_value(
     }
 }
 
-/// Decodes one account into a record value.
+/// Decodes one account into a record value. A list with items written where
+/// the schema has it elsewhere (the old `case.contacts`) is an error
+/// ([`misplaced_lists`]), so that every reader of accounts refuses it alike.
 pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<FieldError>> {
-    let mut errors = Vec::new();
+    // A list in its old place first: the reason the record is not evaluated
+    // (the batch's reject names the first error's field).
+    let mut errors = misplaced_lists(schema, account);
+    let misplaced = errors.len();
     let value = decode_record(
         schema,
         ACCOUNT,
@@ -376,7 +422,7 @@ pub fn decode_account(schema: &Schema, account: &Json) -> Result<Value, Vec<Fiel
         &FieldPath::Root("account"),
         &mut errors,
     );
-    if errors.is_empty() {
+    if errors.len() == misplaced {
         check_combinations(schema, &value, &mut errors);
     }
     if errors.is_empty() {

@@ -249,19 +249,44 @@ impl Timeline {
             }
             // The starting case state, taken out of the facts: from here on the
             // policy's actions change it, not the timeline.
-            Some(object) => match case_field.as_ref().and_then(|f| object.remove(f)) {
-                None | Some(Json::Null) => {}
-                Some(json) => match serde_json::from_value(json) {
-                    Ok(state) => case = Some(state),
-                    Err(e) => {
-                        decodable = false;
-                        problems.push(
-                            error(account_span, format!("the account's case: {e}"))
-                                .with_help("docs/simulate.md lists the case state's fields"),
-                        )
+            Some(object) => {
+                let state = case_field.as_ref().and_then(|f| object.remove(f));
+                if let Some(mut json) = state.filter(|json| !json.is_null()) {
+                    // A list in its old place (the contacts under the case) is
+                    // said as every reader of accounts says it, at its key.
+                    let case_record = (policy.slots.case).and_then(|c| {
+                        crate::data::schema::record_of(&schema.account().fields[c.slot].ty)
+                    });
+                    if let (Some(field), Some(record), Json::Object(state)) =
+                        (&case_field, case_record, &mut json)
+                    {
+                        state.retain(|key, _| {
+                            let Some(message) =
+                                crate::data::snapshot::misplaced_list(schema, record, key)
+                            else {
+                                return true;
+                            };
+                            let path = format!("account.{field}.{key}");
+                            let value = written.of("account", &path);
+                            let at = crate::model::spanned::key_before(&file, value, key)
+                                .unwrap_or(value);
+                            problems.push(error(at, format!("`{path}`: {message}")));
+                            decodable = false;
+                            false
+                        });
                     }
-                },
-            },
+                    match serde_json::from_value(json) {
+                        Ok(state) => case = Some(state),
+                        Err(e) => {
+                            decodable = false;
+                            problems.push(
+                                error(account_span, format!("the account's case: {e}"))
+                                    .with_help("docs/simulate.md lists the case state's fields"),
+                            )
+                        }
+                    }
+                }
+            }
         }
         // The records with a key the schema does not have (`account`,
         // `account.promises[0]`): a misspelt key also leaves its field

@@ -677,11 +677,11 @@ fn an_out_of_order_companion_row_is_named_with_its_neighbour() {
              A2,2026-11-18,10:00,call,no_answer\n\
              A2,2026-11-19,10:00,call,no_answer\n\
              A1,2026-11-20,10:00,call,no_answer\n",
-            "small.contacts.csv` line 5: account `A1`'s rows are not taken by any row of the input: they come after account `A2`'s (lines 3-4), and no row of the input after `A2`'s is `A1`'s. Either `A2`'s rows (lines 3-4) stand before their place (the input has `A1` before `A2`: move them after `A1`'s rows), or `A1`'s rows from line 5 stand after theirs (`A1` comes earlier in the input: move them there)",
+            "small.contacts.csv` line 5: account `A1`'s rows are not taken by any row of the input: they come after account `A2`'s (lines 3-4), and no row of the input after `A2`'s is `A1`'s. Either `A2`'s rows (lines 3-4) stand before their place (the input has `A1` before `A2`: move them after `A1`'s rows), or `A1`'s rows from line 5 stand after theirs (`A1` comes earlier in the input: move them there) (companion files",
         ),
         (
             "A9,2026-11-18,10:00,call,no_answer\n",
-            "small.contacts.csv` line 2: account `A9`'s rows are not taken by any row of the input: account `A9` is not in the input, or the file is not in the input's account order",
+            "small.contacts.csv` line 2: account `A9`'s rows are not taken by any row of the input: account `A9` is not in the input: no row of the input has account id `A9`, so its rows from line 2 belong to no account",
         ),
     ] {
         std::fs::write(&contacts, format!("{header}{rows}")).unwrap();
@@ -690,4 +690,63 @@ fn an_out_of_order_companion_row_is_named_with_its_neighbour() {
         assert!(err.contains(needle), "{needle}\n{err}");
         assert!(actions.is_empty());
     }
+}
+
+/// A companion row of an account the extract does not have at all (between
+/// two accounts it has) is said to be that: not the two-way "misplaced"
+/// message, half of which ("the input has `A9` before `A1`") would be false.
+/// The run stops as for any companion row left over: nothing written.
+#[test]
+fn a_companion_row_of_an_account_not_in_the_input_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = [("A1", GOOD.to_string()), ("A2", GOOD.to_string())];
+    let input = crate::batch::small_extract(d, &rows);
+    let contacts = d.join("small.contacts.csv");
+    let header = "ACCT_NO,CONTACT_DATE,CONTACT_TIME,CHANNEL,OUTCOME\n";
+    std::fs::write(
+        &contacts,
+        format!(
+            "{header}A1,2026-11-18,10:00,call,no_answer\n\
+             A9,2026-11-18,10:00,call,no_answer\n\
+             A2,2026-11-18,10:00,call,no_answer\n"
+        ),
+    )
+    .unwrap();
+    let (actions, _, err, code) = run(d, &input, &[]);
+    let err = err.replace(&format!("{}/", d.display()), "");
+    assert_eq!((code, actions.as_str()), (Some(2), ""), "{err}");
+    assert_snapshot!("companion_row_of_an_account_not_in_the_input", err);
+
+    // Out of order, of an account the input has (rejected: its row is
+    // short): misplaced, said both ways, and not "not in the input".
+    let input = crate::batch::small_extract(
+        d,
+        &[
+            ("A1", GOOD.to_string()),
+            ("A9", "short,row".to_string()),
+            ("A2", GOOD.to_string()),
+        ],
+    );
+    std::fs::write(
+        &contacts,
+        format!(
+            "{header}A1,2026-11-18,10:00,call,no_answer\n\
+             A2,2026-11-18,10:00,call,no_answer\n\
+             A9,2026-11-18,10:00,call,no_answer\n"
+        ),
+    )
+    .unwrap();
+    // (No rejects file is written either: the run fails.)
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(
+        (code, actions.as_str(), rejects.as_str()),
+        (Some(2), "", ""),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4: account `A9`'s rows are not taken by any row of the input: they come after account `A2`'s (line 3)"),
+        "{err}"
+    );
+    assert!(!err.contains("is not in the input"), "{err}");
 }

@@ -551,6 +551,104 @@ fn the_old_case_contacts_shape_is_rejected_at_its_line() {
     );
 }
 
+/// The same accounts file gets the batch's verdict from every reader: a
+/// record with contacts in their old place, inside the case, is not
+/// evaluated (the batch's reject, `dry-run`'s error at its record, `test`'s
+/// bad account data at the case), naming the field and the list it should
+/// be; one whose old-place list is empty loses nothing, so it is evaluated,
+/// and one warning (the batch's summary: the first line and how many more;
+/// `dry-run`'s: where, and how many more) says what items there will do.
+#[test]
+fn every_reader_gives_the_old_case_contacts_the_batch_verdict() {
+    const FIXTURES: &str = "tests/fixtures/old_case_contacts";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = common::root().join(FIXTURES).join("accounts.jsonl");
+    let rejects = d.join("rejects.jsonl");
+    let o = batch_on(
+        "2026-11-22",
+        &input,
+        d,
+        &["--rejects", rejects.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rejects = json_lines(&rejects);
+    let rejected: Vec<(&Json, &Json, &Json)> = (rejects.iter())
+        .map(|r| (&r["line"], &r["account"], &r["field"]))
+        .collect();
+    assert_eq!(
+        rejected,
+        [(
+            &json!(3),
+            &json!("AC000000004"),
+            &json!("account.case.contacts")
+        )]
+    );
+    let mut evaluated: Vec<String> = json_lines(&d.join("actions.jsonl"))
+        .iter()
+        .map(|a| a["account"].as_str().unwrap().to_string())
+        .collect();
+    evaluated.dedup();
+    assert_eq!(evaluated, ["AC000000003", "AC000000005", "AC000000006"]);
+    let err = stderr(&o);
+    let warnings: Vec<&str> = (err.lines())
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_snapshot!("old_case_contacts_batch_warnings", warnings.join("\n"));
+    let sum = summary(d);
+    assert_eq!(sum["unknown_fields"][0]["field"], "account.case.contacts");
+    assert_eq!(sum["unknown_fields"][0]["first_line"], 2);
+    assert_eq!(sum["unknown_fields"][0]["rows"], 2);
+
+    let accounts = format!("{FIXTURES}/accounts.jsonl");
+    let dry_run = |format: &str| {
+        common::arrears(&[
+            "dry-run",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            format,
+            &accounts,
+        ])
+    };
+    let o = dry_run("human");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // Each account's line and its errors: the actions are the batch's business.
+    let out = crate::common::stdout(&o);
+    let shown: Vec<&str> = (out.lines()).filter(|l| !l.starts_with("    ")).collect();
+    assert_snapshot!(
+        "old_case_contacts_dry_run",
+        format!("{}\n{}", stderr(&o).trim_end(), shown.join("\n"))
+    );
+    let o = dry_run("json");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: Json = serde_json::from_str(&crate::common::stdout(&o)).unwrap();
+    let failed: Vec<(&Json, &Json, &Json)> = (doc["accounts"].as_array().unwrap().iter())
+        .filter(|a| a.get("errors").is_some())
+        .map(|a| {
+            let e = &a["errors"][0];
+            (&a["account"], &e["field"], &e["location"])
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [(
+            &json!("AC000000004"),
+            &json!("account.case.contacts"),
+            &json!(format!("{accounts}:3"))
+        )]
+    );
+
+    let o = common::arrears(&["test", &format!("{FIXTURES}/cases.yaml")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!("error: {FIXTURES}/cases.yaml:13:14: bad account data: `account.case.contacts`: the schema has no field `contacts` here; did you mean `contacts`?")),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
 /// `generate` writes the account's contacts whether or not a case is open
 /// (a case closed lately left some), in both formats alike, and every JSON
 /// Lines record carries `contacts`, `[]` when it has none, as an exporter
@@ -602,4 +700,64 @@ fn generate_writes_every_accounts_contacts_in_both_formats() {
     let o = batch_on("2026-11-22", &d.join("g.jsonl"), d, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+}
+
+/// A list written where the schema has it elsewhere is named by its place,
+/// the first one breadth first from the account, through a list's items
+/// (`account.promises[].payments`) as through a record (`account.case.events`);
+/// a null one holds nothing, and a key no list of the schema has is only an
+/// unknown field.
+#[test]
+fn a_misplaced_list_is_named_by_its_place_in_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        common::root().join("tests/fixtures/old_case_contacts/accounts.jsonl"),
+    )
+    .unwrap();
+    let mut record: Json = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    record["payments"] = json!([{"promise_id": "P-1", "amount": "10.00", "paid_on": "2026-11-20"}]);
+    record["case"]["contacts"] = json!(null);
+    record["service_agreements"][0]["events"] =
+        json!([{"id": "x", "type": "call", "date": "2026-11-20", "status": "done"}]);
+    record["notes"] = json!(["not a list of the schema"]);
+    let accounts = dir.path().join("a.jsonl");
+    std::fs::write(&accounts, format!("{record}\n")).unwrap();
+    let o = common::arrears(&[
+        "dry-run",
+        "--as-of",
+        "2026-11-22",
+        "--format",
+        "json",
+        accounts.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: Json = serde_json::from_str(&crate::common::stdout(&o)).unwrap();
+    let errors: Vec<(String, String)> = (doc["accounts"][0]["errors"].as_array().unwrap().iter())
+        .map(|e| {
+            let message = e["message"].as_str().unwrap();
+            let list = message.split("The list is `").nth(1).unwrap_or_default();
+            let list = list.split('`').next().unwrap_or_default();
+            (e["field"].as_str().unwrap().to_string(), list.to_string())
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "account.service_agreements[0].events".to_string(),
+                "account.case.events".to_string()
+            ),
+            (
+                "account.payments".to_string(),
+                "account.promises[].payments".to_string()
+            ),
+        ]
+    );
+    // A null one holds nothing: warned of, not an error; a key no list has: only unknown.
+    assert!(stderr(&o).contains("`account.case.contacts` is ignored: the schema has no field `contacts` here; did you mean `contacts`? The list is `account.contacts` (an extract written for an older schema kept it here): empty"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`account.notes` is ignored: the schema has no field `notes`"),
+        "{}",
+        stderr(&o)
+    );
 }

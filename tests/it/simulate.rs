@@ -375,3 +375,36 @@ fn a_class_change_into_the_same_treatment_keeps_the_arm_s_template() {
         "{text}"
     );
 }
+
+/// A timeline's starting case with the contacts in their old place, under
+/// the case, is told as the batch and `dry-run` tell it (did you mean
+/// `contacts`, the list's place), at the key, not as the case state's
+/// unknown field; empty too, as `simulate` refuses every field the account
+/// does not have.
+#[test]
+fn a_starting_case_with_the_old_contacts_says_where_they_go() {
+    let shipped =
+        std::fs::read_to_string(root().join("samples/timelines/card_callback_booked.yaml"))
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    for contacts in [
+        "\n      - {date: 2026-10-30, time: '10:00', channel: call, outcome: reached}",
+        " []",
+    ] {
+        let from = "    removed_sas: []\n";
+        assert!(shipped.contains(from));
+        let to = format!("{from}    contacts:{contacts}\n");
+        std::fs::write(
+            dir.path().join("timeline.yaml"),
+            shipped.replacen(from, &to, 1),
+        )
+        .unwrap();
+        let out = arrears_in(dir.path(), &["simulate", "timeline.yaml"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "error: timeline.yaml:41:5: `account.case.contacts`: the schema has no field `contacts` here; did you mean `contacts`? The list is `account.contacts` (an extract written for an older schema kept it here): read here, its items would be ignored and the rules that read the list would see none of them (the contact limits, for `contacts`), so the record is not evaluated; write the list as `account.contacts` (docs/batch.md, \"Input\")\n"
+        );
+    }
+}

@@ -294,6 +294,67 @@ struct Companion {
     last_taken_id: String,
 }
 
+/// A companion's rows that no row of the input took (the run stops at the
+/// end of the input). Whether their account is in the input is known only to
+/// the run's account ids (`duplicates::SeenIds`), on the writer's side, so the
+/// message is made there ([`LeftOver::message`]).
+#[derive(Debug)]
+pub struct LeftOver {
+    file: String,
+    line: u64,
+    id: String,
+    /// The account whose rows were taken last before them, and their lines.
+    after: Option<(String, u64, u64)>,
+}
+
+impl LeftOver {
+    /// The account id of the rows left over.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Why the rows were left over. `in_input`: whether a row of the input
+    /// has their account id (`None`: not known). Not in it, that is the
+    /// reason; in it, the file is out of the input's order, and the lines of
+    /// the rows just before them are named too, as either may be misplaced.
+    /// `unreadable_ids`: rejected rows whose account id could not be read.
+    pub fn message(&self, in_input: Option<bool>, unreadable_ids: u64) -> String {
+        let (file, line) = (&self.file, self.line);
+        let id = crate::diagnostic::echoed(&self.id);
+        let id = crate::diagnostic::printable(&id);
+        let head = format!("companion `{file}` line {line}: account `{id}`'s rows are not taken by any row of the input");
+        if in_input == Some(false) {
+            let unless = match unreadable_ids {
+                0 => String::new(),
+                1 => " (unless it is the rejected row whose account id is empty or could not be read)".to_string(),
+                n => format!(" (unless it is one of the {n} rejected rows whose account id is empty or could not be read)"),
+            };
+            return format!(
+                "{head}: account `{id}` is not in the input: no row of the input has account id `{id}`{unless}, so its rows from line {line} belong to no account (remove them from `{file}`, or add the account to the extract)"
+            );
+        }
+        let Some((before, first, last)) = &self.after else {
+            return match in_input {
+                Some(_) => format!("{head}: the file is not in the input's account order, which has `{id}` before any account whose rows precede these (companion files must list accounts in the same order as the input)"),
+                None => format!("{head}: account `{id}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)"),
+            };
+        };
+        let before = crate::diagnostic::echoed(before);
+        let before = crate::diagnostic::printable(&before);
+        let lines = match first == last {
+            true => format!("line {first}"),
+            false => format!("lines {first}-{last}"),
+        };
+        let or_absent = match in_input {
+            Some(_) => String::new(),
+            None => format!(", or account `{id}` is not in the input"),
+        };
+        format!(
+            "{head}: they come after account `{before}`'s ({lines}), and no row of the input after `{before}`'s is `{id}`'s. Either `{before}`'s rows ({lines}) stand before their place (the input has `{id}` before `{before}`: move them after `{id}`'s rows), or `{id}`'s rows from line {line} stand after theirs (`{id}` comes earlier in the input: move them there){or_absent} (companion files must list accounts in the same order as the input)"
+        )
+    }
+}
+
 /// A cell of a companion row that is not UTF-8.
 struct NotUtf8 {
     col: usize,
@@ -470,29 +531,17 @@ impl Companion {
         Ok(rows)
     }
 
-    /// Why the rows from `line` on, account `id`'s, were left over: no row
-    /// of the input after the one that took the rows before them is `id`'s,
-    /// so either those rows stand before their place or these after theirs
-    /// (or `id` is not in the input); the lines of both are named.
-    fn left_over(&self, line: u64, id: &str) -> String {
-        let id = crate::diagnostic::echoed(id);
-        let id = crate::diagnostic::printable(&id);
-        let Some((first, last)) = self.last_taken.filter(|(first, _)| *first < line) else {
-            return format!(
-                "companion `{}` line {line}: account `{id}`'s rows are not taken by any row of the input: account `{id}` is not in the input, or the file is not in the input's account order (companion files must list accounts in the same order as the input)",
-                self.file,
-            );
-        };
-        let before = crate::diagnostic::echoed(&self.last_taken_id);
-        let before = crate::diagnostic::printable(&before);
-        let lines = match first == last {
-            true => format!("line {first}"),
-            false => format!("lines {first}-{last}"),
-        };
-        format!(
-            "companion `{}` line {line}: account `{id}`'s rows are not taken by any row of the input: they come after account `{before}`'s ({lines}), and no row of the input after `{before}`'s is `{id}`'s. Either `{before}`'s rows ({lines}) stand before their place (the input has `{id}` before `{before}`: move them after `{id}`'s rows), or `{id}`'s rows from line {line} stand after theirs (`{id}` comes earlier in the input: move them there), or account `{id}` is not in the input (companion files must list accounts in the same order as the input)",
-            self.file,
-        )
+    /// The rows from `line` on, account `id`'s, left over: no row of the
+    /// input after the one that took the rows before them took them.
+    fn left_over(&self, line: u64, id: &str) -> LeftOver {
+        LeftOver {
+            file: self.file.clone(),
+            line,
+            id: id.to_string(),
+            after: (self.last_taken)
+                .filter(|(first, _)| *first < line)
+                .map(|(first, last)| (self.last_taken_id.clone(), first, last)),
+        }
     }
 
     /// The id of a row whose account id is not UTF-8.
@@ -1154,7 +1203,7 @@ impl RowSource for CsvSource {
                 .and_then(|g| g.first())
                 .or(c.pending.as_ref())
             {
-                return Err(BatchError::Input(c.left_over(*line, c.key_of(row))));
+                return Err(BatchError::LeftOver(c.left_over(*line, c.key_of(row))));
             }
             let _ = c.done;
         }

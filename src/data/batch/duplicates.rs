@@ -2,8 +2,9 @@
 //! and a compact store of every id seen before ([`IdStore`], 8 bytes an id),
 //! so that the summary counts rows repeating an earlier row's account id; and
 //! the ids of rejected rows, so that `--open-cases` knows every account the
-//! extract has (open_cases.rs). It must not reject a repeated id: each row
-//! gets its own actions.
+//! extract has (open_cases.rs), and whether companion rows no row took are
+//! of an account the extract has (csv_source.rs `LeftOver`). It must not
+//! reject a repeated id: each row gets its own actions.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -32,7 +32,7 @@ use csv::StringRecord;
 
 use crate::lang::compile::Plan;
 use crate::policy::Policy;
-pub use csv_source::{CompanionFile, CsvSource};
+pub use csv_source::{CompanionFile, CsvSource, LeftOver};
 pub use duplicates::RepeatedIds;
 pub use jsonl_source::{FieldNotSeen, FieldsNotSeen, JsonlSource};
 pub use mapping::{header_errors, HeaderError, Mapping, MappingError};
@@ -98,6 +98,11 @@ pub struct Unit {
 pub enum BatchError {
     #[error("{0}")]
     Input(String),
+    /// Companion rows no row of the input took; the batch's run, which
+    /// knows the input's account ids, says whether theirs is one
+    /// ([`LeftOver::message`]); shown as it is, every cause is named.
+    #[error("{}", .0.message(None, 0))]
+    LeftOver(LeftOver),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
     #[error("more than {0} rows rejected (--max-rejects); stopped")]

@@ -370,15 +370,11 @@ fn decode_unit_noting(
                 })
             }
             Ok(json) => {
-                refuse_misplaced_lists(schema, &json)?;
                 note(&json);
                 json_account(&json)
             }
         },
-        Raw::Value(json) => {
-            refuse_misplaced_lists(schema, json)?;
-            json_account(json)
-        }
+        Raw::Value(json) => json_account(json),
         Raw::Csv { record, lists } => {
             let mapping = mapping.expect("CSV input has a mapping");
             let id = record.get(mapping.id_col).map(|s| trim_cell(s).to_string());
@@ -396,25 +392,6 @@ fn decode_unit_noting(
             reason: errors
                 .iter()
                 .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        }),
-    }
-}
-
-/// A JSON record with a list where the schema does not have it (the old
-/// `case.contacts`) is rejected, not run without the list's items.
-fn refuse_misplaced_lists(
-    schema: &crate::data::schema::Schema,
-    json: &serde_json::Value,
-) -> Result<(), Undecodable> {
-    let misplaced = crate::data::snapshot::misplaced_lists(schema, json);
-    match misplaced.first() {
-        None => Ok(()),
-        Some(first) => Err(Undecodable {
-            id: account_id(schema, json),
-            field: Some(first.field.clone()),
-            reason: (misplaced.iter().map(|e| e.to_string()))
                 .collect::<Vec<_>>()
                 .join("; "),
         }),

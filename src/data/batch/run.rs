@@ -57,7 +57,14 @@ pub fn run(
         },
     );
     rejects.flush()?;
-    summary.rows_read = read?;
+    // The whole input was read (and every part written): whether the rows'
+    // account is in it is known.
+    summary.rows_read = read.map_err(|e| match e {
+        BatchError::LeftOver(rows) => BatchError::Input(
+            rows.message(Some(seen.contains(rows.id())), seen.rejects_without_id()),
+        ),
+        e => e,
+    })?;
     // An extract of no rows would close every listed case: it is a failed
     // transfer (an empty or header-only file), refused before anything is written.
     if settings.open_cases.is_some() && summary.rows_read == 0 {

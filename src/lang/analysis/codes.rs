@@ -34,7 +34,7 @@ pub const CODES: &[CodeDoc] = &[
         "when: { dpd: \">= 5, <= 29\" }   # any dpd; meant [5..29]"),
     code!("arguments", "error", "A function gets the wrong number or kind of arguments.",
         "The call cannot be evaluated.", "effective_arrears: round(account.arrears, 2, 3)   # round(x) or round(x, places)"),
-    code!("calendar", "error", "A calendar is malformed: an unknown weekday or observance rule, a holiday that is not a date or yearly rule, or bad `from`/`until` years.",
+    code!("calendar", "error", "A calendar is malformed: an unknown weekday or observance rule, a holiday that is not a date or yearly rule (a month and day, a weekday of a month, or days from Easter: `easter - 2`, at most 80), or bad `from`/`until`/`except` years (an `except` year outside the holiday's years or listed twice, any of them on a one-off date).",
         "Event dates are moved by the calendar; a wrong calendar moves them wrongly.", "weekend: [saturday, sundae]"),
     code!("cell-too-long", "error", "A cell is longer than 4 KiB.",
         "Cells are meant to be read by analysts; the limit also bounds the parser.", "when: { dpd: '<4,000 characters>' }"),
@@ -315,6 +315,20 @@ mod tests {
             "unknown-cell",
         ] {
             assert!(find(new).is_some());
+        }
+    }
+
+    /// The `calendar` summary names each form of a holiday and each of its
+    /// year keys the calendar checker refuses a mistake in
+    /// (`policy::calendar`): Easter-relative days, `from`, `until`, `except`.
+    #[test]
+    fn calendar_summary_names_every_holiday_form_and_year_key() {
+        let what = find("calendar").expect("the calendar code").what;
+        for named in ["easter", "`from`", "`until`", "`except`", "observance"] {
+            assert!(
+                what.contains(named),
+                "`calendar` does not name {named}: {what}"
+            );
         }
     }
 
