@@ -1219,6 +1219,10 @@ fn a_changed_action_field_is_shown_with_its_values_and_rule() {
         serde_json::json!([{
             "action": "promise_outcome", "change": "field", "field": "required", "accounts": 1,
             "values": [{ "old": "97.00", "new": "100.00", "accounts": 1 }], "values_not_listed": 0,
+            "difference": {
+                "unit": "money", "accounts": 1, "values": 1, "min": "3.00", "max": "3.00",
+                "total": "3.00", "increased": 1, "decreased": 0,
+            },
             "rules": ["promise_terms:consumer"], "examples": ["card-kept-exact"],
         }])
     );
@@ -1248,7 +1252,7 @@ fn a_changed_action_field_is_shown_with_its_values_and_rule() {
     let actions = &page[page.find("<section id=\"actions\">").unwrap()..];
     let actions = &actions[..actions.find("</section>").unwrap()];
     assert!(
-        actions.contains("<td class=\"label\">promise_outcome</td><td class=\"label\">required</td><td>1</td><td class=\"label\">97.00 &rarr; 100.00: 1</td><td class=\"label\">promise_terms:consumer</td>"),
+        actions.contains("<td class=\"label\">promise_outcome</td><td class=\"label\">required</td><td>1</td><td class=\"label\">by +3.00 on 1 account</td><td class=\"label\">97.00 &rarr; 100.00: 1</td><td class=\"label\">promise_terms:consumer</td>"),
         "{actions}"
     );
     assert!(page.contains("<td class=\"label\">promise_terms:consumer</td><td>1</td><td>1</td><td>0</td><td>1</td>"), "{page}");
@@ -1275,5 +1279,217 @@ fn a_changed_action_field_is_shown_with_its_values_and_rule() {
     assert_eq!(
         listed + actions[0]["values_not_listed"].as_u64().unwrap(),
         changed
+    );
+}
+
+/// Per changed account in a `--changed` file, `field` of its one action of
+/// type `action` on each side, where both sides have one.
+fn changed_pairs(changed: &Path, action: &str, field: &str) -> Vec<(String, Json, Json)> {
+    let text = std::fs::read_to_string(changed).unwrap();
+    let one = |actions: &Json| -> Option<Json> {
+        let mut of_type = actions.as_array()?.iter().filter(|a| a["type"] == action);
+        let first = of_type.next()?;
+        assert!(of_type.next().is_none(), "one {action} per account");
+        Some(first[field].clone())
+    };
+    text.lines()
+        .map(|line| serde_json::from_str::<Json>(line).unwrap())
+        .filter_map(|line| {
+            let (old, new) = (one(&line["old"])?, one(&line["new"])?);
+            (old != new).then(|| (line["account"].as_str().unwrap().to_string(), old, new))
+        })
+        .collect()
+}
+
+/// The report's entry for a changed field.
+fn field_change<'a>(report: &'a Json, action: &str, field: &str) -> &'a Json {
+    report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == action && a["field"] == field)
+        .unwrap_or_else(|| panic!("no {action}.{field} in {:#}", report["actions"]))
+}
+
+/// Analyst 3 item 1: an amount that moved says by how much and on how many
+/// accounts (not only one line per value pair), in text, JSON and HTML: $3
+/// more on every two-instalment offer is `by +3.00 on N accounts`, and the
+/// differences agree with the accounts' actions written by `--changed`.
+#[test]
+fn a_changed_amount_says_by_how_much_on_how_many_accounts() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let plus_3 = rules_edited(
+        dir.path(),
+        "plus-3",
+        "payment_plan_offer.yaml",
+        "then: { instalments: 2, amount: arrears, first_due_in: 7 }",
+        "then: { instalments: 2, amount: arrears + $3, first_due_in: 7 }",
+    );
+    let extract = generate(dir.path(), "book.csv", 1500, 7, &[]);
+    let changed = dir.path().join("changed.jsonl");
+    let (code, report, err) = diff(&[
+        "--base",
+        "rules",
+        "--rules",
+        p(&plus_3),
+        "--changed",
+        p(&changed),
+        p(&extract),
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    let totals = changed_pairs(&changed, "offer_payment_plan", "total");
+    let n = totals.len();
+    assert!(n > 20, "{n}");
+    let amount = |v: &Json| Decimal::from_str(v.as_str().unwrap()).unwrap();
+    for (id, old, new) in &totals {
+        assert_eq!(amount(new) - amount(old), Decimal::new(300, 2), "{id}");
+    }
+    let total = field_change(&report, "offer_payment_plan", "total");
+    assert_eq!(total["accounts"], n);
+    assert_eq!(
+        total["difference"],
+        serde_json::json!({
+            "unit": "money", "accounts": n, "values": n, "min": "3.00", "max": "3.00",
+            "total": (Decimal::new(300, 2) * Decimal::from(n)).to_string(),
+            "increased": n, "decreased": 0,
+        })
+    );
+    // The pairs are still in the JSON report, every account under one.
+    let listed: u64 = total["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["accounts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(listed, n as u64);
+
+    let run = |format: &str| {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            p(&plus_3),
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            p(&extract),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let text = run("text");
+    let at = text.find("     offer_payment_plan.total ").unwrap();
+    let lines: Vec<&str> = text[at..].lines().take(3).collect();
+    assert_eq!(
+        lines[1..],
+        [
+            format!("       by +3.00 on {n} accounts"),
+            format!(
+                "       {} value pairs: --format json lists them",
+                total["values"].as_array().unwrap().len()
+            ),
+        ],
+        "{text}"
+    );
+    let page = run("html");
+    assert!(
+        page.contains(&format!(
+            "<td class=\"label\">total</td><td>{n}</td><td class=\"label\">by +3.00 on {n} accounts</td>"
+        )),
+        "{page}"
+    );
+}
+
+/// Analyst 3 item 1: differences that vary give their range, which way they
+/// went and (for money) their total; a date's difference is in days. The
+/// residential utility's grace from 3 to 5 days and tolerance from 2% to 5%:
+/// every deadline 2 days later, every required amount lower by its own sum.
+#[test]
+fn varying_differences_give_their_range_direction_and_total() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let looser = rules_edited(
+        dir.path(),
+        "looser",
+        "promise_terms.yaml",
+        "tolerance_percent: 2%, tolerance_rule: larger, plan_tolerance: per_instalment, grace_days: 3,",
+        "tolerance_percent: 5%, tolerance_rule: larger, plan_tolerance: per_instalment, grace_days: 5,",
+    );
+    let extract = generate(dir.path(), "book.csv", 3000, 7, &[]);
+    let changed = dir.path().join("changed.jsonl");
+    let (code, report, err) = diff(&[
+        "--base",
+        "rules",
+        "--rules",
+        p(&looser),
+        "--changed",
+        p(&changed),
+        p(&extract),
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+
+    let deadlines = changed_pairs(&changed, "promise_outcome", "deadline");
+    let day = |v: &Json| chrono::NaiveDate::from_str(v.as_str().unwrap()).unwrap();
+    assert!(deadlines.len() > 5, "{deadlines:?}");
+    for (id, old, new) in &deadlines {
+        assert_eq!((day(new) - day(old)).num_days(), 2, "{id}");
+    }
+    let deadline = field_change(&report, "promise_outcome", "deadline");
+    assert_eq!(deadline["difference"]["unit"], "days");
+    assert_eq!(deadline["difference"]["min"], 2);
+    assert_eq!(deadline["difference"]["max"], 2);
+    assert_eq!(deadline["difference"]["accounts"], deadlines.len());
+
+    let required = changed_pairs(&changed, "promise_outcome", "required");
+    let amount = |v: &Json| Decimal::from_str(v.as_str().unwrap()).unwrap();
+    let differences: Vec<Decimal> = required
+        .iter()
+        .map(|(_, old, new)| amount(new) - amount(old))
+        .collect();
+    let (min, max) = (
+        *differences.iter().min().unwrap(),
+        *differences.iter().max().unwrap(),
+    );
+    assert!(min < max && max < Decimal::ZERO, "{differences:?}");
+    let sum: Decimal = differences.iter().sum();
+    let spread = &field_change(&report, "promise_outcome", "required")["difference"];
+    assert_eq!(spread["unit"], "money");
+    assert_eq!(spread["accounts"], required.len());
+    assert_eq!(amount(&spread["min"]), min);
+    assert_eq!(amount(&spread["max"]), max);
+    assert_eq!(amount(&spread["total"]), sum);
+    assert_eq!(spread["increased"], 0);
+    assert_eq!(spread["decreased"], required.len());
+
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        p(&looser),
+        "--as-of",
+        AS_OF,
+        p(&extract),
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "       by +2 days on {} accounts\n",
+            deadlines.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "       by {min} to {max} ({} down; total {sum}) on {} accounts\n",
+            required.len(),
+            required.len()
+        )),
+        "{text}"
     );
 }
