@@ -30,6 +30,8 @@ pub enum Unit {
     Integer,
     /// A date's difference.
     Days,
+    /// A decimal its row writes as a percent (`2%`): its difference in percentage points.
+    Percent,
 }
 
 impl Unit {
@@ -39,6 +41,7 @@ impl Unit {
             Unit::Number => "number",
             Unit::Integer => "integer",
             Unit::Days => "days",
+            Unit::Percent => "percentage_points",
         }
     }
 
@@ -58,6 +61,7 @@ impl Unit {
                 // A flag's output is text, an enum variant, money, a decimal, an integer or a date.
                 match &value.value {
                     _ if value.text => None,
+                    Json::String(_) if value.percent => Some(Unit::Percent),
                     Json::Number(_) => Some(Unit::Integer),
                     Json::String(s) if date(s).is_some() => Some(Unit::Days),
                     Json::String(s) if Decimal::from_str(s).is_ok() => Some(Unit::Number),
@@ -70,10 +74,19 @@ impl Unit {
 
     /// `new - old`, in this unit; `None` when either is not one of its values (null).
     fn difference(self, old: &Json, new: &Json) -> Option<Decimal> {
+        // A percent's difference is in points: 2% to 5% is +3.
         match self {
             Unit::Money | Unit::Number => {
                 let amount = |v: &Json| Decimal::from_str(v.as_str()?).ok();
                 amount(new)?.checked_sub(amount(old)?)
+            }
+            Unit::Percent => {
+                let points = |v: &Json| {
+                    Decimal::from_str(v.as_str()?)
+                        .ok()?
+                        .checked_mul(Decimal::ONE_HUNDRED)
+                };
+                Some(points(new)?.checked_sub(points(old)?)?.normalize())
             }
             Unit::Integer => Some(Decimal::from(new.as_i64()?) - Decimal::from(old.as_i64()?)),
             Unit::Days => {
@@ -86,6 +99,17 @@ impl Unit {
 
 fn date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// A field's value as an analyst reads it, a percent as its row writes it (`2%`).
+fn shown(unit: Option<Unit>, value: Option<&Json>) -> String {
+    match (unit, value) {
+        (Some(Unit::Percent), Some(Json::String(s))) => match Decimal::from_str(s) {
+            Ok(fraction) => crate::lang::syntax::ast::Literal::Percent(fraction).to_string(),
+            Err(_) => s.clone(),
+        },
+        _ => value_text(value),
+    }
 }
 
 /// How far a field moved on one action: `new - old`, in `unit`.
@@ -222,8 +246,10 @@ pub fn action_diffs<'p>(old: &[Action<'p>], new: &[Action<'p>]) -> Vec<ActionDif
         for field in fields {
             let (was, is) = (o.get(field), n.get(field));
             if was != is {
-                let difference = Unit::of(old_action, field)
-                    .filter(|unit| Unit::of(new_action, field) == Some(*unit))
+                let (old_unit, new_unit) =
+                    (Unit::of(old_action, field), Unit::of(new_action, field));
+                let difference = old_unit
+                    .filter(|unit| new_unit == Some(*unit))
                     .and_then(|unit| {
                         let by = unit.difference(was?, is?)?;
                         Some(Difference { unit, by })
@@ -231,7 +257,7 @@ pub fn action_diffs<'p>(old: &[Action<'p>], new: &[Action<'p>]) -> Vec<ActionDif
                 diffs.push(ActionDiff {
                     action: kind(o).to_string(),
                     change: Change::Field(field.to_string()),
-                    values: Some((value_text(was), value_text(is))),
+                    values: Some((shown(old_unit, was), shown(new_unit, is))),
                     difference,
                     rules: both_rules.clone(),
                 });

@@ -203,6 +203,7 @@ fn signed(unit: Unit, by: Decimal) -> String {
         Unit::Integer => format!("{sign}{by}"),
         Unit::Days if by.abs() == Decimal::ONE => format!("{sign}{by} day"),
         Unit::Days => format!("{sign}{by} days"),
+        Unit::Percent => format!("{sign}{} percentage points", by.normalize()),
     }
 }
 
@@ -222,6 +223,7 @@ fn difference_text(change: &ActionChange, spread: &Spread) -> String {
             // A range of days reads `+1 to +3 days`: the unit once, at the end.
             let low = match spread.unit {
                 Unit::Days => signed(Unit::Integer, spread.min),
+                Unit::Percent => signed(Unit::Number, spread.min),
                 unit => signed(unit, spread.min),
             };
             format!("{low} to {}", signed(spread.unit, spread.max))
@@ -239,7 +241,8 @@ fn difference_text(change: &ActionChange, spread: &Spread) -> String {
             .map(|(n, way)| format!("{n} {way}"))
             .collect();
         detail.push(ways.join(", "));
-        if spread.unit != Unit::Days {
+        // A sum of days, or of percentage points, says nothing.
+        if !matches!(spread.unit, Unit::Days | Unit::Percent) {
             let total = spread
                 .total
                 .map_or_else(|| "overflow".to_string(), |t| signed(spread.unit, t));

@@ -540,10 +540,11 @@ impl Report {
 
 impl Spread {
     /// `{"unit", "accounts", "values", "min", "max", "total", "increased", "decreased"}`:
-    /// money and numbers as exact text, as the report writes money; integers and days as numbers.
+    /// money, numbers and percentage points as exact text, as the report writes money; integers
+    /// and days as numbers.
     fn json(&self) -> Json {
         let amount = |d: Decimal| match self.unit {
-            Unit::Money | Unit::Number => json!(d.to_string()),
+            Unit::Money | Unit::Number | Unit::Percent => json!(d.to_string()),
             Unit::Integer | Unit::Days => json!(i64::try_from(d).unwrap_or_default()),
         };
         json!({

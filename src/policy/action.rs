@@ -353,6 +353,9 @@ pub struct FlagValue {
     pub value: serde_json::Value,
     /// A `text` output: shown quoted, like every other text (an enum's variant is not).
     pub text: bool,
+    /// A decimal its row writes as a percent (`2%`): shown so to people, as
+    /// the table's pages and `dry-run` show the row; JSON keeps the fraction.
+    pub percent: bool,
 }
 
 impl Serialize for FlagValues<'_> {
@@ -789,7 +792,22 @@ impl fmt::Display for ActionKind<'_> {
             }
             ActionKind::Flag { table, values } => {
                 write!(f, " table={table}")?;
-                for FlagValue { name, value, text } in values.values() {
+                for FlagValue {
+                    name,
+                    value,
+                    text,
+                    percent,
+                } in values.values()
+                {
+                    let fraction = match value {
+                        serde_json::Value::String(s) if *percent => s.parse::<Decimal>().ok(),
+                        _ => None,
+                    };
+                    if let Some(fraction) = fraction {
+                        let written = crate::lang::syntax::ast::Literal::Percent(fraction);
+                        write!(f, " {name}={written}")?;
+                        continue;
+                    }
                     match value {
                         serde_json::Value::String(s) if *text => write!(f, " {name}={s:?}")?,
                         serde_json::Value::String(s) => write!(f, " {name}={s}")?,
@@ -953,6 +971,7 @@ pub(crate) mod samples {
             name: name.into(),
             value,
             text,
+            percent: false,
         })
         .collect();
         // Leaked: a test's policy-made flag, as `'static` as the samples.

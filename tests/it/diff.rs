@@ -1493,3 +1493,108 @@ fn varying_differences_give_their_range_direction_and_total() {
         "{text}"
     );
 }
+
+/// The shipped rules with one more flag table, `fee_flags`, whose one row
+/// (accounts 5 days or more past due) writes a `rate` percent and a `days` integer.
+fn rules_with_fee_flag(dir: &Path, name: &str, rate: &str, days: u32) -> PathBuf {
+    let rules = dir.join(name);
+    copy_dir(&common::root().join("rules"), &rules);
+    std::fs::write(
+        rules.join("fee_flags.yaml"),
+        format!(
+            "table: fee_flags\nhit: rule_order\ninputs:\n  dpd: account.days_past_due\noutputs:\n  flag: treatment_flag\n  rate: decimal\n  days: integer\nrows:\n  - {{ id: late-fee, when: {{ dpd: \">= 5\" }}, then: {{ flag: senior_agent, rate: {rate}, days: {days} }} }}\n"
+        ),
+    )
+    .unwrap();
+    let policy = rules.join("policy.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert_eq!(text.matches("flags: [treatment_flags]").count(), 1);
+    std::fs::write(
+        &policy,
+        text.replace(
+            "flags: [treatment_flags]",
+            "flags: [treatment_flags, fee_flags]",
+        ),
+    )
+    .unwrap();
+    rules
+}
+
+/// Analyst 3 items 1 and 2: a flag's outputs are compared one by one, a
+/// percent as its row writes it (`2% -> 5%`, by +3 percentage points) and an
+/// integer by its difference; `dry-run` shows the flag's percent as written
+/// too, not as the fraction the table computes with.
+#[test]
+fn a_flag_percent_and_integer_say_by_how_much() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = rules_with_fee_flag(dir.path(), "base", "2%", 10);
+    let new = rules_with_fee_flag(dir.path(), "new", "5%", 14);
+    let o = arrears(&[
+        "dry-run",
+        "--rules",
+        p(&base),
+        "--as-of",
+        AS_OF,
+        "--account",
+        "card-arrears-7dpd",
+        "samples/accounts.yaml",
+    ]);
+    assert!(
+        stdout(&o).contains(
+            " flag table=fee_flags flag=senior_agent rate=2% days=10  <- fee_flags:late-fee\n"
+        ),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let (code, report, err) = diff(&[
+        "--base",
+        p(&base),
+        "--rules",
+        p(&new),
+        "samples/accounts.yaml",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    let flagged = report["accounts"]["changed"].as_u64().unwrap();
+    assert!(flagged > 3, "{report}");
+    let rate = field_change(&report, "flag", "values.rate");
+    assert_eq!(rate["accounts"], flagged);
+    assert_eq!(
+        rate["values"],
+        serde_json::json!([{ "old": "2%", "new": "5%", "accounts": flagged }])
+    );
+    assert_eq!(
+        rate["difference"],
+        serde_json::json!({
+            "unit": "percentage_points", "accounts": flagged, "values": flagged, "min": "3", "max": "3",
+            "total": (3 * flagged).to_string(), "increased": flagged, "decreased": 0,
+        })
+    );
+    let days = field_change(&report, "flag", "values.days");
+    assert_eq!(days["difference"]["unit"], "integer");
+    assert_eq!(days["difference"]["min"], 4);
+    assert_eq!(days["difference"]["total"], 4 * flagged);
+    let o = arrears(&[
+        "diff",
+        "--base",
+        p(&base),
+        "--rules",
+        p(&new),
+        "--as-of",
+        AS_OF,
+        "samples/accounts.yaml",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "       by +3 percentage points on {flagged} accounts\n       2% -> 5%  ({flagged})\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "       by +4 on {flagged} accounts\n       10 -> 14  ({flagged})\n"
+        )),
+        "{text}"
+    );
+}
