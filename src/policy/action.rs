@@ -347,7 +347,7 @@ impl ConstantFlag {
 }
 
 /// One output of a flag row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Eq)]
 pub struct FlagValue {
     pub name: Arc<str>,
     pub value: serde_json::Value,
@@ -356,6 +356,14 @@ pub struct FlagValue {
     /// A decimal its row writes as a percent (`2%`): shown so to people, as
     /// the table's pages and `dry-run` show the row; JSON keeps the fraction.
     pub percent: bool,
+}
+
+/// Equal when the output and its value are: how a row writes a percent (`2%`
+/// or `0.02`) is for people and makes no other action.
+impl PartialEq for FlagValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.value == other.value && self.text == other.text
+    }
 }
 
 impl Serialize for FlagValues<'_> {
