@@ -1597,4 +1597,15 @@ fn a_flag_percent_and_integer_say_by_how_much() {
         )),
         "{text}"
     );
+    // The same rate written as a fraction makes the same actions: nothing changed.
+    let fraction = rules_with_fee_flag(dir.path(), "fraction", "0.02", 10);
+    let (code, report, err) = diff(&[
+        "--base",
+        p(&base),
+        "--rules",
+        p(&fraction),
+        "samples/accounts.yaml",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["accounts"]["changed"], 0);
 }
