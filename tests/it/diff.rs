@@ -380,6 +380,16 @@ fn json_report_of_the_samples() {
     assert_snapshot!("samples_json", json);
     let (_, text) = samples_at_8(dir.path(), "text");
     assert_snapshot!("samples_text", text);
+    // Analyst 3 item 3: the events "by date" are in date order.
+    let by_date = &text[text.find("scheduled events by date").unwrap()..];
+    let dates: Vec<&str> = by_date
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(dates.len() > 3, "{by_date}");
+    assert!(dates.is_sorted(), "{dates:?}");
 }
 
 #[test]
