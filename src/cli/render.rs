@@ -21,15 +21,28 @@ pub fn show(plan: &Plan, value: &Value, ty: &Type) -> String {
     printable(&ShowValue(value, ty, plan.schema()).to_string()).into_owned()
 }
 
-/// A decision's outputs, `name = value`; a percent the row writes (`2%`) as written.
-fn assignments(plan: &Plan, table: &Table, row: Option<u32>, values: &[Value]) -> String {
+/// What gave a decision's outputs.
+#[derive(Clone, Copy)]
+enum By {
+    Row(u32),
+    Default,
+    /// An aggregate over the rows: computed, written nowhere.
+    Aggregate,
+}
+
+/// A decision's outputs, `name = value`; a percent the row or the default writes (`2%`) as written.
+fn assignments(plan: &Plan, table: &Table, by: By, values: &[Value]) -> String {
     table
         .result_columns()
         .iter()
         .zip(values)
         .enumerate()
         .map(|(o, (output, v))| {
-            let written = row.and_then(|r| table.written_percent(r as usize, o));
+            let written = match by {
+                By::Row(r) => table.written_percent(r as usize, o),
+                By::Default => table.default_written_percent(o),
+                By::Aggregate => None,
+            };
             let shown = written.unwrap_or_else(|| show(plan, v, &output.ty));
             format!("{} = {}", output.name, shown)
         })
@@ -87,14 +100,14 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                     .collect();
                 format!(
                     "{}  [{}]",
-                    assignments(plan, table, Some(*row), plan.result(decision)),
+                    assignments(plan, table, By::Row(*row), plan.result(decision)),
                     printable(&ids.join(", "))
                 )
             }
             Outcome::Default { .. } => {
                 format!(
                     "{}  [default]",
-                    assignments(plan, table, None, plan.result(decision))
+                    assignments(plan, table, By::Default, plan.result(decision))
                 )
             }
             Outcome::Aggregate { value, rows } => {
@@ -106,7 +119,7 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                 };
                 format!(
                     "{}  [{ids}]",
-                    assignments(plan, table, None, std::slice::from_ref(value))
+                    assignments(plan, table, By::Aggregate, std::slice::from_ref(value))
                 )
             }
             Outcome::Rows(rows) if rows.is_empty() => "(no rows)".to_string(),
@@ -118,7 +131,7 @@ pub fn detailed_decisions(out: &mut Out, plan: &Plan, evaluation: &Evaluation, d
                         assignments(
                             plan,
                             table,
-                            Some(*r),
+                            By::Row(*r),
                             plan.row_values(decision.table, *r, values)
                         ),
                         printable(row_id(table, *r))

@@ -2,18 +2,125 @@
 //! by field: each action of one side paired with the other side's action of
 //! the same kind about the same thing (event, promise, SA, experiment), and
 //! every field whose value moved named with both values; an action without a
-//! partner was added or removed. The report aggregates these, so that every
-//! changed account is explained even when no area's label moved.
+//! partner was added or removed. A money, number or date field that moved
+//! also says by how much (new minus old; a date in days), and a flag's
+//! outputs are compared one by one (`values.NAME`). The report aggregates
+//! these, so that every changed account is explained even when no area's
+//! label moved.
 
 use std::collections::BTreeSet;
+use std::str::FromStr;
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
-use crate::policy::Action;
+use crate::policy::{Action, ActionKind};
 
 /// Fields that say which thing an action is about: two actions of one kind
-/// are the same action, changed, only when these agree.
-const IDENTITY: [&str; 5] = ["event", "promise", "sa", "experiment", "action"];
+/// are the same action, changed, only when these agree (`table`: a flag's).
+const IDENTITY: [&str; 6] = ["event", "promise", "sa", "experiment", "action", "table"];
+
+/// What a field's difference is counted in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unit {
+    Money,
+    /// A decimal number (a flag's `decimal` output).
+    Number,
+    Integer,
+    /// A date's difference.
+    Days,
+    /// A decimal its row writes as a percent (`2%`): its difference in percentage points.
+    Percent,
+}
+
+impl Unit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Money => "money",
+            Unit::Number => "number",
+            Unit::Integer => "integer",
+            Unit::Days => "days",
+            Unit::Percent => "percentage_points",
+        }
+    }
+
+    /// What a field's type makes of its value: `None` for one that is not a quantity.
+    fn of(action: &Action, field: &str) -> Option<Unit> {
+        match (&action.kind, field) {
+            (ActionKind::PromiseOutcome { .. }, "paid" | "required")
+            | (ActionKind::OfferPaymentPlan { .. }, "total") => Some(Unit::Money),
+            (ActionKind::PromiseOutcome { .. }, "deadline")
+            | (ActionKind::ScheduleEvent { .. }, "date")
+            | (ActionKind::Postpone { .. }, "from" | "to")
+            | (ActionKind::Withhold { .. }, "date" | "until")
+            | (ActionKind::ExcludeSeverance { .. }, "until") => Some(Unit::Days),
+            (ActionKind::Flag { values, .. }, field) => {
+                let name = field.strip_prefix(FLAG_VALUE)?;
+                let value = values.values().iter().find(|v| &*v.name == name)?;
+                // A flag's output is text, an enum variant, money, a decimal, an integer or a date.
+                match &value.value {
+                    _ if value.text => None,
+                    Json::String(_) if value.percent => Some(Unit::Percent),
+                    Json::Number(_) => Some(Unit::Integer),
+                    Json::String(s) if date(s).is_some() => Some(Unit::Days),
+                    Json::String(s) if Decimal::from_str(s).is_ok() => Some(Unit::Number),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `new - old`, in this unit; `None` when either is not one of its values (null).
+    fn difference(self, old: &Json, new: &Json) -> Option<Decimal> {
+        // A percent's difference is in points: 2% to 5% is +3.
+        match self {
+            Unit::Money | Unit::Number => {
+                let amount = |v: &Json| Decimal::from_str(v.as_str()?).ok();
+                amount(new)?.checked_sub(amount(old)?)
+            }
+            Unit::Percent => {
+                let points = |v: &Json| {
+                    Decimal::from_str(v.as_str()?)
+                        .ok()?
+                        .checked_mul(Decimal::ONE_HUNDRED)
+                };
+                Some(points(new)?.checked_sub(points(old)?)?.normalize())
+            }
+            Unit::Integer => Some(Decimal::from(new.as_i64()?) - Decimal::from(old.as_i64()?)),
+            Unit::Days => {
+                let day = |v: &Json| date(v.as_str()?);
+                Some((day(new)? - day(old)?).num_days().into())
+            }
+        }
+    }
+}
+
+fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// A field's value as an analyst reads it, a percent as its row writes it (`2%`).
+fn shown(unit: Option<Unit>, value: Option<&Json>) -> String {
+    match (unit, value) {
+        (Some(Unit::Percent), Some(Json::String(s))) => match Decimal::from_str(s) {
+            Ok(fraction) => crate::lang::syntax::ast::Literal::Percent(fraction).to_string(),
+            Err(_) => s.clone(),
+        },
+        _ => value_text(value),
+    }
+}
+
+/// How far a field moved on one action: `new - old`, in `unit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub unit: Unit,
+    pub by: Decimal,
+}
+
+/// A flag's output `NAME` is compared as the field `values.NAME`.
+const FLAG_VALUE: &str = "values.";
 
 /// How one action kind moved on one account.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,6 +140,8 @@ pub struct ActionDiff {
     pub action: String,
     pub change: Change,
     pub values: Option<(String, String)>,
+    /// For a quantity (money, number, date) on both sides: by how much it moved.
+    pub difference: Option<Difference>,
     pub rules: BTreeSet<String>,
 }
 
@@ -45,11 +154,20 @@ pub fn value_text(value: Option<&Json>) -> String {
     }
 }
 
+/// An action as its JSON members, a flag's outputs each a member of its own.
 fn object(action: &Action) -> Map<String, Json> {
-    match serde_json::to_value(action) {
+    let mut map = match serde_json::to_value(action) {
         Ok(Json::Object(map)) => map,
         _ => Map::new(),
+    };
+    if let ActionKind::Flag { .. } = action.kind {
+        if let Some(Json::Object(values)) = map.remove("values") {
+            for (name, value) in values {
+                map.insert(format!("{FLAG_VALUE}{name}"), value);
+            }
+        }
     }
+    map
 }
 
 fn kind(action: &Map<String, Json>) -> &str {
@@ -86,14 +204,14 @@ pub fn action_diffs<'p>(old: &[Action<'p>], new: &[Action<'p>]) -> Vec<ActionDif
     // Equal actions on both sides say nothing: take them out first.
     let mut new_left: Vec<Option<&Map<String, Json>>> = news.iter().map(Some).collect();
     let mut old_left = Vec::new();
-    for o in &olds {
+    for (a, o) in old.iter().zip(&olds) {
         match new_left.iter_mut().find(|n| n.is_some_and(|n| n == o)) {
             Some(slot) => *slot = None,
-            None => old_left.push(o),
+            None => old_left.push((a, o)),
         }
     }
     let mut diffs = Vec::new();
-    for o in old_left {
+    for (old_action, o) in old_left {
         // The most alike action about the same thing, the first of equals.
         let mut best: Option<(usize, usize)> = None;
         for (i, n) in new_left.iter().enumerate() {
@@ -111,11 +229,13 @@ pub fn action_diffs<'p>(old: &[Action<'p>], new: &[Action<'p>]) -> Vec<ActionDif
                 action: kind(o).to_string(),
                 change: Change::Removed,
                 values: None,
+                difference: None,
                 rules: rules(o).collect(),
             });
             continue;
         };
         let n = new_left[i].take().expect("an action left to pair");
+        let new_action = &new[i];
         let both_rules: BTreeSet<String> = rules(o).chain(rules(n)).collect();
         let fields: BTreeSet<&str> = o
             .keys()
@@ -126,10 +246,19 @@ pub fn action_diffs<'p>(old: &[Action<'p>], new: &[Action<'p>]) -> Vec<ActionDif
         for field in fields {
             let (was, is) = (o.get(field), n.get(field));
             if was != is {
+                let (old_unit, new_unit) =
+                    (Unit::of(old_action, field), Unit::of(new_action, field));
+                let difference = old_unit
+                    .filter(|unit| new_unit == Some(*unit))
+                    .and_then(|unit| {
+                        let by = unit.difference(was?, is?)?;
+                        Some(Difference { unit, by })
+                    });
                 diffs.push(ActionDiff {
                     action: kind(o).to_string(),
                     change: Change::Field(field.to_string()),
-                    values: Some((value_text(was), value_text(is))),
+                    values: Some((shown(old_unit, was), shown(new_unit, is))),
+                    difference,
                     rules: both_rules.clone(),
                 });
             }
@@ -140,6 +269,7 @@ pub fn action_diffs<'p>(old: &[Action<'p>], new: &[Action<'p>]) -> Vec<ActionDif
             action: kind(n).to_string(),
             change: Change::Added,
             values: None,
+            difference: None,
             rules: rules(n).collect(),
         });
     }

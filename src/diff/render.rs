@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use rust_decimal::Decimal;
 
-use super::changes::Change;
-use super::report::{ActionChange, AreaMatrix, EventCount, Report, RowCount};
+use super::changes::{Change, Unit};
+use super::report::{ActionChange, AreaMatrix, EventCount, Report, RowCount, Spread};
 use crate::diagnostic::{echoed, printable};
 use crate::html::escape as esc;
 
@@ -32,12 +32,12 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]
 }
 
 /// [`table`], with lines of notes under some rows (`notes[i]` under
-/// `rows[i]`: a value change and its count), which no column is padded for.
+/// `rows[i]`: a field's difference, its value changes), which no column is padded for.
 fn table_with_notes(
     out: &mut String,
     header: &[&str],
     rows: &[Vec<String>],
-    notes: &[Vec<(String, u64)>],
+    notes: &[Vec<String>],
     right: &[bool],
 ) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -66,8 +66,8 @@ fn table_with_notes(
     line(out, header.to_vec());
     for (i, row) in rows.iter().enumerate() {
         line(out, row.iter().map(String::as_str).collect());
-        for (note, n) in notes.get(i).into_iter().flatten() {
-            let _ = writeln!(out, "       {note}  ({n})");
+        for note in notes.get(i).into_iter().flatten() {
+            let _ = writeln!(out, "       {note}");
         }
     }
 }
@@ -194,6 +194,95 @@ fn top_values(change: &ActionChange) -> (Vec<ValuePair<'_>>, u64) {
     (pairs, others)
 }
 
+/// A difference with its sign and unit: `+3.00`, `-0.9675`, `+2 days`.
+fn signed(unit: Unit, by: Decimal) -> String {
+    let sign = if by > Decimal::ZERO { "+" } else { "" };
+    match unit {
+        Unit::Money => format!("{sign}{}", crate::types::money_text(by).as_str()),
+        Unit::Number => format!("{sign}{}", by.normalize()),
+        Unit::Integer => format!("{sign}{by}"),
+        Unit::Days if by.abs() == Decimal::ONE => format!("{sign}{by} day"),
+        Unit::Days => format!("{sign}{by} days"),
+        Unit::Percent => format!("{sign}{} percentage points", by.normalize()),
+    }
+}
+
+fn accounts_word(n: u64) -> String {
+    match n {
+        1 => "1 account".to_string(),
+        n => format!("{n} accounts"),
+    }
+}
+
+/// By how much a field moved, and on how many: `by +3.00 on 473 accounts`;
+/// when the differences vary, their range, how many went each way and (for an amount) the total.
+fn difference_text(change: &ActionChange, spread: &Spread) -> String {
+    let by = match spread.uniform() {
+        true => signed(spread.unit, spread.min),
+        false => {
+            // A range of days reads `+1 to +3 days`: the unit once, at the end.
+            let low = match spread.unit {
+                Unit::Days => signed(Unit::Integer, spread.min),
+                Unit::Percent => signed(Unit::Number, spread.min),
+                unit => signed(unit, spread.min),
+            };
+            format!("{low} to {}", signed(spread.unit, spread.max))
+        }
+    };
+    let mut detail = Vec::new();
+    if !spread.uniform() {
+        let (up, down) = match spread.unit {
+            Unit::Days => ("later", "earlier"),
+            _ => ("up", "down"),
+        };
+        let ways: Vec<String> = [(spread.increased, up), (spread.decreased, down)]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, way)| format!("{n} {way}"))
+            .collect();
+        detail.push(ways.join(", "));
+        // A sum of days, or of percentage points, says nothing.
+        if !matches!(spread.unit, Unit::Days | Unit::Percent) {
+            let total = spread
+                .total
+                .map_or_else(|| "overflow".to_string(), |t| signed(spread.unit, t));
+            detail.push(format!("total {total}"));
+        }
+    }
+    let detail = match detail.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", detail.join("; ")),
+    };
+    let on = match spread.accounts == change.accounts {
+        true => accounts_word(spread.accounts),
+        false => format!("{} of {}", spread.accounts, accounts_word(change.accounts)),
+    };
+    let actions = match spread.values == spread.accounts {
+        true => String::new(),
+        false => format!(" in {} actions", spread.values),
+    };
+    format!("by {by}{detail}{actions} on {on}")
+}
+
+/// Whether a field's value pairs say more than its difference: it has none,
+/// some account moved without one (from or to null), or the pairs are few
+/// enough to list whole.
+fn pairs_add_information(change: &ActionChange) -> bool {
+    change.spread.is_none_or(|s| {
+        s.accounts < change.accounts
+            || (change.values_not_kept == 0 && change.values.len() <= VALUE_PAIRS_SHOWN)
+    })
+}
+
+/// Where the value pairs a difference stands for are.
+fn pairs_elsewhere(change: &ActionChange) -> String {
+    let n = change.values.len();
+    match change.values_not_kept {
+        0 => format!("{n} value pairs: --format json lists them"),
+        _ => format!("more than {n} value pairs: --format json lists {n}"),
+    }
+}
+
 /// The rules behind a change, the first few by name.
 fn rules_named(change: &ActionChange, escape: impl Fn(&str) -> String) -> String {
     const SHOWN: usize = 3;
@@ -213,7 +302,7 @@ fn actions_text(s: &mut String, report: &Report) {
     }
     let _ = writeln!(
         s,
-        "\nwhat changed in the actions (accounts; values old -> new)"
+        "\nwhat changed in the actions (accounts; by how much, new - old; values old -> new)"
     );
     let mut rows = Vec::new();
     let mut notes = Vec::new();
@@ -228,18 +317,23 @@ fn actions_text(s: &mut String, report: &Report) {
                 .collect::<Vec<_>>()
                 .join(" "),
         ]);
-        let (pairs, others) = top_values(c);
-        let mut values: Vec<(String, u64)> = pairs
-            .into_iter()
-            .map(|((old, new), n)| {
-                let change = format!("{} -> {}", printable(&echoed(old)), printable(&echoed(new)));
-                (change, n)
-            })
-            .collect();
-        if others > 0 {
-            values.push(("other values".to_string(), others));
+        let mut lines: Vec<String> = c.spread.iter().map(|s| difference_text(c, s)).collect();
+        if pairs_add_information(c) {
+            let (pairs, others) = top_values(c);
+            lines.extend(pairs.into_iter().map(|((old, new), n)| {
+                format!(
+                    "{} -> {}  ({n})",
+                    printable(&echoed(old)),
+                    printable(&echoed(new))
+                )
+            }));
+            if others > 0 {
+                lines.push(format!("other values  ({others})"));
+            }
+        } else {
+            lines.push(pairs_elsewhere(c));
         }
-        notes.push(values);
+        notes.push(lines);
     }
     table_with_notes(
         s,
@@ -250,14 +344,24 @@ fn actions_text(s: &mut String, report: &Report) {
     );
 }
 
+/// The (event type, day) counts that changed, in day order (then type), as a
+/// list headed "by date" reads.
+fn changed_days(report: &Report) -> Vec<(&(String, chrono::NaiveDate), &EventCount)> {
+    let mut days: Vec<_> = report
+        .events
+        .iter()
+        .filter(|(_, c)| c.old != c.new)
+        .collect();
+    days.sort_by_key(|((t, d), _)| (*d, t.as_str()));
+    days
+}
+
 /// Events by type where a type's count changed, and by type and day wherever
 /// a day's count changed: an event moved to another day shows there although
 /// every type keeps its count.
 fn events_text(s: &mut String, report: &Report) {
-    let moved_days: Vec<Vec<String>> = report
-        .events
-        .iter()
-        .filter(|(_, c)| c.old != c.new)
+    let moved_days: Vec<Vec<String>> = changed_days(report)
+        .into_iter()
         .map(|((t, d), c)| {
             vec![
                 d.to_string(),
@@ -554,7 +658,7 @@ fn events_html(h: &mut String, report: &Report) {
         );
     }
     h.push_str("<h3>By day (days that changed)</h3>\n<table>\n<tr><th class=\"row\">date</th><th class=\"row\">event type</th><th>base</th><th>new</th><th>change</th></tr>\n");
-    for ((t, d), c) in report.events.iter().filter(|(_, c)| c.old != c.new) {
+    for ((t, d), c) in changed_days(report) {
         let _ = writeln!(
             h,
             "<tr><td class=\"label\">{d}</td><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -574,27 +678,32 @@ fn actions_html(h: &mut String, report: &Report) {
         h.push_str("<p class=\"unchanged\">Every account's actions are the same under both rule sets.</p>\n</section>\n");
         return;
     }
-    h.push_str("<p>Each action kind and field that moved, on how many accounts, between which values (base &rarr; new), and the rules behind the actions.</p>\n<div class=\"wide\"><table>\n<tr><th class=\"row\">action</th><th class=\"row\">change</th><th>accounts</th><th class=\"row\">values (base &rarr; new: accounts)</th><th class=\"row\">rules</th><th class=\"row\">for example</th></tr>\n");
+    h.push_str("<p>Each action kind and field that moved, on how many accounts, between which values (base &rarr; new), and the rules behind the actions.</p>\n<div class=\"wide\"><table>\n<tr><th class=\"row\">action</th><th class=\"row\">change</th><th>accounts</th><th class=\"row\">difference (new &minus; base)</th><th class=\"row\">values (base &rarr; new: accounts)</th><th class=\"row\">rules</th><th class=\"row\">for example</th></tr>\n");
     for ((action, change), c) in &report.action_changes {
         let what = match change {
             Change::Field(field) => esc(field),
             Change::Added => "added".to_string(),
             Change::Removed => "removed".to_string(),
         };
-        let (pairs, others) = top_values(c);
-        let mut values: Vec<String> = pairs
-            .iter()
-            .map(|((old, new), n)| {
+        let difference = c
+            .spread
+            .map_or_else(String::new, |s| esc(&difference_text(c, &s)));
+        let mut values: Vec<String> = Vec::new();
+        if pairs_add_information(c) {
+            let (pairs, others) = top_values(c);
+            values.extend(pairs.iter().map(|((old, new), n)| {
                 format!("{} &rarr; {}: {n}", esc(&echoed(old)), esc(&echoed(new)))
-            })
-            .collect();
-        if others > 0 {
-            values.push(format!("other values: {others}"));
+            }));
+            if others > 0 {
+                values.push(format!("other values: {others}"));
+            }
+        } else {
+            values.push(esc(&pairs_elsewhere(c)));
         }
         let examples: Vec<String> = c.examples.iter().map(|e| esc(e)).collect();
         let _ = writeln!(
             h,
-            "<tr><td class=\"label\">{}</td><td class=\"label\">{what}</td><td>{}</td><td class=\"label\">{}</td><td class=\"label\">{}</td><td class=\"examples\">{}</td></tr>",
+            "<tr><td class=\"label\">{}</td><td class=\"label\">{what}</td><td>{}</td><td class=\"label\">{difference}</td><td class=\"label\">{}</td><td class=\"label\">{}</td><td class=\"examples\">{}</td></tr>",
             esc(action),
             c.accounts,
             values.join("<br>"),

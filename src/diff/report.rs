@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{json, Value as Json};
 
-use super::changes::{action_diffs, Change};
+use super::changes::{action_diffs, Change, Difference, Unit};
 use super::{area_values, Outcome};
 use crate::policy::ActionKind;
 
@@ -93,10 +93,67 @@ pub struct ActionChange {
     pub values: BTreeMap<(String, String), u64>,
     /// Accounts counted under a pair not kept.
     pub values_not_kept: u64,
+    /// By how much a quantity moved, over every account (a field that is not one: `None`).
+    pub spread: Option<Spread>,
     /// The rules the changed actions name, on either side.
     pub rules: BTreeSet<String>,
     /// The smallest account ids, at most `Report::examples`.
     pub examples: BTreeSet<String>,
+}
+
+/// The differences (new - old) of a field that moved, over the accounts:
+/// every one counted, not only the value pairs kept, and every count a sum
+/// or an extreme, so parts merge to the same spread whatever the threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spread {
+    pub unit: Unit,
+    /// Accounts with a difference, and the differences (an account may hold several actions that moved).
+    pub accounts: u64,
+    pub values: u64,
+    pub min: Decimal,
+    pub max: Decimal,
+    /// The sum of the differences; `None` once it overflowed.
+    pub total: Option<Decimal>,
+    pub increased: u64,
+    pub decreased: u64,
+}
+
+impl Spread {
+    fn of(d: Difference) -> Spread {
+        Spread {
+            unit: d.unit,
+            accounts: 0,
+            values: 1,
+            min: d.by,
+            max: d.by,
+            total: Some(d.by),
+            increased: u64::from(d.by > Decimal::ZERO),
+            decreased: u64::from(d.by < Decimal::ZERO),
+        }
+    }
+
+    /// Adds another's differences; one in another unit (a flag's output whose type changed) is left out.
+    fn merge(into: &mut Option<Spread>, other: Spread) {
+        let Some(s) = into else {
+            *into = Some(other);
+            return;
+        };
+        if s.unit != other.unit {
+            return;
+        }
+        s.accounts += other.accounts;
+        s.values += other.values;
+        s.min = s.min.min(other.min);
+        s.max = s.max.max(other.max);
+        s.total = s.total.zip(other.total).and_then(|(a, b)| a.checked_add(b));
+        s.increased += other.increased;
+        s.decreased += other.decreased;
+    }
+
+    /// Whether every difference is the same.
+    pub fn uniform(&self) -> bool {
+        self.min == self.max
+    }
 }
 
 impl ActionChange {
@@ -282,6 +339,7 @@ impl Report {
         let mut rules_behind = BTreeSet::new();
         let mut counted = BTreeSet::new();
         let mut pairs = BTreeSet::new();
+        let mut differed = BTreeSet::new();
         for diff in action_diffs(old, new) {
             let key = (diff.action, diff.change);
             let change = self.action_changes.entry(key.clone()).or_default();
@@ -289,6 +347,11 @@ impl Report {
                 if pairs.insert((key.clone(), values.clone())) {
                     change.count_value(values, 1);
                 }
+            }
+            if let Some(difference) = diff.difference {
+                let mut spread = Spread::of(difference);
+                spread.accounts = u64::from(differed.insert(key.clone()));
+                Spread::merge(&mut change.spread, spread);
             }
             if counted.insert(key) {
                 change.accounts += 1;
@@ -341,6 +404,9 @@ impl Report {
             let into = self.action_changes.entry(key).or_default();
             into.accounts += theirs.accounts;
             into.values_not_kept += theirs.values_not_kept;
+            if let Some(spread) = theirs.spread {
+                Spread::merge(&mut into.spread, spread);
+            }
             for (pair, n) in theirs.values {
                 into.count_value(pair, n);
             }
@@ -432,6 +498,7 @@ impl Report {
                         "old": old, "new": new, "accounts": n,
                     })).collect::<Vec<_>>(),
                     "values_not_listed": c.values_not_kept,
+                    "difference": c.spread.map(|s| s.json()),
                     "rules": c.rules,
                     "examples": c.examples,
                 })
@@ -468,6 +535,28 @@ impl Report {
             &self.columns_not_read,
             self.fields_not_seen.as_ref(),
         )
+    }
+}
+
+impl Spread {
+    /// `{"unit", "accounts", "values", "min", "max", "total", "increased", "decreased"}`:
+    /// money, numbers and percentage points as exact text, as the report writes money; integers
+    /// and days as numbers.
+    fn json(&self) -> Json {
+        let amount = |d: Decimal| match self.unit {
+            Unit::Money | Unit::Number | Unit::Percent => json!(d.to_string()),
+            Unit::Integer | Unit::Days => json!(i64::try_from(d).unwrap_or_default()),
+        };
+        json!({
+            "unit": self.unit.name(),
+            "accounts": self.accounts,
+            "values": self.values,
+            "min": amount(self.min),
+            "max": amount(self.max),
+            "total": self.total.map_or(json!("overflow"), amount),
+            "increased": self.increased,
+            "decreased": self.decreased,
+        })
     }
 }
 

@@ -203,6 +203,8 @@ pub struct Table {
     pub outputs: Vec<Output>,
     pub rows: Vec<Row>,
     pub default: Option<Vec<TExpr>>,
+    /// Where each output of the `default` is written (its key's span for one it leaves out).
+    pub default_spans: Vec<Span>,
     /// For `priority`: the output whose enum order ranks matching rows.
     pub priority_output: Option<u32>,
     /// Values the caller provides (locals `0..params.len()`), e.g. `promise` for a follow-up table.
@@ -223,11 +225,25 @@ impl Table {
     /// (`2%`): the value is the fraction (0.02), which is not what the
     /// analyst wrote, so what shows the rules (the site, `dry-run`) shows this.
     pub fn written_percent(&self, r: usize, o: usize) -> Option<String> {
-        use crate::lang::syntax::ast::{ExprKind, Literal};
         let row = self.rows.get(r)?;
         let span = *row.output_spans.get(o)?;
+        if span == row.span {
+            return None;
+        }
+        self.percent_at(span)
+    }
+
+    /// The default's output `o` as its file writes it, when that is a percent:
+    /// as [`Table::written_percent`] for a row.
+    pub fn default_written_percent(&self, o: usize) -> Option<String> {
+        self.percent_at(*self.default_spans.get(o)?)
+    }
+
+    /// The cell at `span` when it is a percent literal (`2%`), as written.
+    fn percent_at(&self, span: Span) -> Option<String> {
+        use crate::lang::syntax::ast::{ExprKind, Literal};
         let text = self.file.text.get(span.start..span.end)?.trim();
-        if span == row.span || !text.ends_with('%') {
+        if !text.ends_with('%') {
             return None;
         }
         match crate::lang::syntax::parse_expr(text).ok()?.kind {

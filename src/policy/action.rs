@@ -347,12 +347,23 @@ impl ConstantFlag {
 }
 
 /// One output of a flag row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Eq)]
 pub struct FlagValue {
     pub name: Arc<str>,
     pub value: serde_json::Value,
     /// A `text` output: shown quoted, like every other text (an enum's variant is not).
     pub text: bool,
+    /// A decimal its row writes as a percent (`2%`): shown so to people, as
+    /// the table's pages and `dry-run` show the row; JSON keeps the fraction.
+    pub percent: bool,
+}
+
+/// Equal when the output and its value are: how a row writes a percent (`2%`
+/// or `0.02`) is for people and makes no other action.
+impl PartialEq for FlagValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.value == other.value && self.text == other.text
+    }
 }
 
 impl Serialize for FlagValues<'_> {
@@ -789,7 +800,22 @@ impl fmt::Display for ActionKind<'_> {
             }
             ActionKind::Flag { table, values } => {
                 write!(f, " table={table}")?;
-                for FlagValue { name, value, text } in values.values() {
+                for FlagValue {
+                    name,
+                    value,
+                    text,
+                    percent,
+                } in values.values()
+                {
+                    let fraction = match value {
+                        serde_json::Value::String(s) if *percent => s.parse::<Decimal>().ok(),
+                        _ => None,
+                    };
+                    if let Some(fraction) = fraction {
+                        let written = crate::lang::syntax::ast::Literal::Percent(fraction);
+                        write!(f, " {name}={written}")?;
+                        continue;
+                    }
                     match value {
                         serde_json::Value::String(s) if *text => write!(f, " {name}={s:?}")?,
                         serde_json::Value::String(s) => write!(f, " {name}={s}")?,
@@ -953,6 +979,7 @@ pub(crate) mod samples {
             name: name.into(),
             value,
             text,
+            percent: false,
         })
         .collect();
         // Leaked: a test's policy-made flag, as `'static` as the samples.

@@ -231,7 +231,7 @@ fn rows(b: &mut String, input: &Input, links: &Links, t: usize, ct: &CompiledTab
             );
         }
     }
-    if let Some(default) = &table.default {
+    if table.default.is_some() {
         let _ = write!(
             b,
             "<tr id=\"{}\"><td></td><td class=\"id\">default</td>",
@@ -243,15 +243,26 @@ fn rows(b: &mut String, input: &Input, links: &Links, t: usize, ct: &CompiledTab
         for _ in &table.inputs {
             b.push_str("<td class=\"any\">-</td>");
         }
+        // As a row's outputs: a percent as written, a constant as a rule writes it, a
+        // computed output as its expression.
         for (o, output) in table.outputs.iter().enumerate() {
-            let shown = match &input.plan.constants[t].default {
-                Some(values) => format!(
+            let written = |span: &Span| table.file.text.get(span.start..span.end);
+            let shown = match (
+                table.default_written_percent(o),
+                &input.plan.constants[t].default,
+            ) {
+                (Some(percent), _) => format!("<code>{}</code>", esc(&percent)),
+                (None, Some(values)) => format!(
                     "<code>{}</code>",
                     esc(&ShowValue(&values[o], &output.ty, input.plan.schema()).to_string())
                 ),
-                None => default.get(o).map_or_else(String::new, |_| {
-                    "<span class=\"meta\">(computed)</span>".into()
-                }),
+                (None, None) => table
+                    .default_spans
+                    .get(o)
+                    .and_then(written)
+                    .map_or_else(String::new, |text| {
+                        format!("<code>{}</code>", links.text(&expr_text(text)))
+                    }),
             };
             let _ = write!(b, "<td>{shown}</td>");
         }

@@ -380,6 +380,16 @@ fn json_report_of_the_samples() {
     assert_snapshot!("samples_json", json);
     let (_, text) = samples_at_8(dir.path(), "text");
     assert_snapshot!("samples_text", text);
+    // Analyst 3 item 3: the events "by date" are in date order.
+    let by_date = &text[text.find("scheduled events by date").unwrap()..];
+    let dates: Vec<&str> = by_date
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(dates.len() > 3, "{by_date}");
+    assert!(dates.is_sorted(), "{dates:?}");
 }
 
 #[test]
@@ -1219,6 +1229,10 @@ fn a_changed_action_field_is_shown_with_its_values_and_rule() {
         serde_json::json!([{
             "action": "promise_outcome", "change": "field", "field": "required", "accounts": 1,
             "values": [{ "old": "97.00", "new": "100.00", "accounts": 1 }], "values_not_listed": 0,
+            "difference": {
+                "unit": "money", "accounts": 1, "values": 1, "min": "3.00", "max": "3.00",
+                "total": "3.00", "increased": 1, "decreased": 0,
+            },
             "rules": ["promise_terms:consumer"], "examples": ["card-kept-exact"],
         }])
     );
@@ -1248,7 +1262,7 @@ fn a_changed_action_field_is_shown_with_its_values_and_rule() {
     let actions = &page[page.find("<section id=\"actions\">").unwrap()..];
     let actions = &actions[..actions.find("</section>").unwrap()];
     assert!(
-        actions.contains("<td class=\"label\">promise_outcome</td><td class=\"label\">required</td><td>1</td><td class=\"label\">97.00 &rarr; 100.00: 1</td><td class=\"label\">promise_terms:consumer</td>"),
+        actions.contains("<td class=\"label\">promise_outcome</td><td class=\"label\">required</td><td>1</td><td class=\"label\">by +3.00 on 1 account</td><td class=\"label\">97.00 &rarr; 100.00: 1</td><td class=\"label\">promise_terms:consumer</td>"),
         "{actions}"
     );
     assert!(page.contains("<td class=\"label\">promise_terms:consumer</td><td>1</td><td>1</td><td>0</td><td>1</td>"), "{page}");
@@ -1276,4 +1290,332 @@ fn a_changed_action_field_is_shown_with_its_values_and_rule() {
         listed + actions[0]["values_not_listed"].as_u64().unwrap(),
         changed
     );
+}
+
+/// Per changed account in a `--changed` file, `field` of its one action of
+/// type `action` on each side, where both sides have one.
+fn changed_pairs(changed: &Path, action: &str, field: &str) -> Vec<(String, Json, Json)> {
+    let text = std::fs::read_to_string(changed).unwrap();
+    let one = |actions: &Json| -> Option<Json> {
+        let mut of_type = actions.as_array()?.iter().filter(|a| a["type"] == action);
+        let first = of_type.next()?;
+        assert!(of_type.next().is_none(), "one {action} per account");
+        Some(first[field].clone())
+    };
+    text.lines()
+        .map(|line| serde_json::from_str::<Json>(line).unwrap())
+        .filter_map(|line| {
+            let (old, new) = (one(&line["old"])?, one(&line["new"])?);
+            (old != new).then(|| (line["account"].as_str().unwrap().to_string(), old, new))
+        })
+        .collect()
+}
+
+/// The report's entry for a changed field.
+fn field_change<'a>(report: &'a Json, action: &str, field: &str) -> &'a Json {
+    report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == action && a["field"] == field)
+        .unwrap_or_else(|| panic!("no {action}.{field} in {:#}", report["actions"]))
+}
+
+/// Analyst 3 item 1: an amount that moved says by how much and on how many
+/// accounts (not only one line per value pair), in text, JSON and HTML: $3
+/// more on every two-instalment offer is `by +3.00 on N accounts`, and the
+/// differences agree with the accounts' actions written by `--changed`.
+#[test]
+fn a_changed_amount_says_by_how_much_on_how_many_accounts() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let plus_3 = rules_edited(
+        dir.path(),
+        "plus-3",
+        "payment_plan_offer.yaml",
+        "then: { instalments: 2, amount: arrears, first_due_in: 7 }",
+        "then: { instalments: 2, amount: arrears + $3, first_due_in: 7 }",
+    );
+    let extract = generate(dir.path(), "book.csv", 1500, 7, &[]);
+    let changed = dir.path().join("changed.jsonl");
+    let (code, report, err) = diff(&[
+        "--base",
+        "rules",
+        "--rules",
+        p(&plus_3),
+        "--changed",
+        p(&changed),
+        p(&extract),
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    let totals = changed_pairs(&changed, "offer_payment_plan", "total");
+    let n = totals.len();
+    assert!(n > 20, "{n}");
+    let amount = |v: &Json| Decimal::from_str(v.as_str().unwrap()).unwrap();
+    for (id, old, new) in &totals {
+        assert_eq!(amount(new) - amount(old), Decimal::new(300, 2), "{id}");
+    }
+    let total = field_change(&report, "offer_payment_plan", "total");
+    assert_eq!(total["accounts"], n);
+    assert_eq!(
+        total["difference"],
+        serde_json::json!({
+            "unit": "money", "accounts": n, "values": n, "min": "3.00", "max": "3.00",
+            "total": (Decimal::new(300, 2) * Decimal::from(n)).to_string(),
+            "increased": n, "decreased": 0,
+        })
+    );
+    // The pairs are still in the JSON report, every account under one.
+    let listed: u64 = total["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["accounts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(listed, n as u64);
+
+    let run = |format: &str| {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            p(&plus_3),
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            p(&extract),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let text = run("text");
+    let at = text.find("     offer_payment_plan.total ").unwrap();
+    let lines: Vec<&str> = text[at..].lines().take(3).collect();
+    assert_eq!(
+        lines[1..],
+        [
+            format!("       by +3.00 on {n} accounts"),
+            format!(
+                "       {} value pairs: --format json lists them",
+                total["values"].as_array().unwrap().len()
+            ),
+        ],
+        "{text}"
+    );
+    let page = run("html");
+    assert!(
+        page.contains(&format!(
+            "<td class=\"label\">total</td><td>{n}</td><td class=\"label\">by +3.00 on {n} accounts</td>"
+        )),
+        "{page}"
+    );
+}
+
+/// Analyst 3 item 1: differences that vary give their range, which way they
+/// went and (for money) their total; a date's difference is in days. The
+/// residential utility's grace from 3 to 5 days and tolerance from 2% to 5%:
+/// every deadline 2 days later, every required amount lower by its own sum.
+#[test]
+fn varying_differences_give_their_range_direction_and_total() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let looser = rules_edited(
+        dir.path(),
+        "looser",
+        "promise_terms.yaml",
+        "tolerance_percent: 2%, tolerance_rule: larger, plan_tolerance: per_instalment, grace_days: 3,",
+        "tolerance_percent: 5%, tolerance_rule: larger, plan_tolerance: per_instalment, grace_days: 5,",
+    );
+    let extract = generate(dir.path(), "book.csv", 3000, 7, &[]);
+    let changed = dir.path().join("changed.jsonl");
+    let (code, report, err) = diff(&[
+        "--base",
+        "rules",
+        "--rules",
+        p(&looser),
+        "--changed",
+        p(&changed),
+        p(&extract),
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+
+    let deadlines = changed_pairs(&changed, "promise_outcome", "deadline");
+    let day = |v: &Json| chrono::NaiveDate::from_str(v.as_str().unwrap()).unwrap();
+    assert!(deadlines.len() > 5, "{deadlines:?}");
+    for (id, old, new) in &deadlines {
+        assert_eq!((day(new) - day(old)).num_days(), 2, "{id}");
+    }
+    let deadline = field_change(&report, "promise_outcome", "deadline");
+    assert_eq!(deadline["difference"]["unit"], "days");
+    assert_eq!(deadline["difference"]["min"], 2);
+    assert_eq!(deadline["difference"]["max"], 2);
+    assert_eq!(deadline["difference"]["accounts"], deadlines.len());
+
+    let required = changed_pairs(&changed, "promise_outcome", "required");
+    let amount = |v: &Json| Decimal::from_str(v.as_str().unwrap()).unwrap();
+    let differences: Vec<Decimal> = required
+        .iter()
+        .map(|(_, old, new)| amount(new) - amount(old))
+        .collect();
+    let (min, max) = (
+        *differences.iter().min().unwrap(),
+        *differences.iter().max().unwrap(),
+    );
+    assert!(min < max && max < Decimal::ZERO, "{differences:?}");
+    let sum: Decimal = differences.iter().sum();
+    let spread = &field_change(&report, "promise_outcome", "required")["difference"];
+    assert_eq!(spread["unit"], "money");
+    assert_eq!(spread["accounts"], required.len());
+    assert_eq!(amount(&spread["min"]), min);
+    assert_eq!(amount(&spread["max"]), max);
+    assert_eq!(amount(&spread["total"]), sum);
+    assert_eq!(spread["increased"], 0);
+    assert_eq!(spread["decreased"], required.len());
+
+    let o = arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        p(&looser),
+        "--as-of",
+        AS_OF,
+        p(&extract),
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "       by +2 days on {} accounts\n",
+            deadlines.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "       by {min} to {max} ({} down; total {sum}) on {} accounts\n",
+            required.len(),
+            required.len()
+        )),
+        "{text}"
+    );
+}
+
+/// The shipped rules with one more flag table, `fee_flags`, whose one row
+/// (accounts 5 days or more past due) writes a `rate` percent and a `days` integer.
+fn rules_with_fee_flag(dir: &Path, name: &str, rate: &str, days: u32) -> PathBuf {
+    let rules = dir.join(name);
+    copy_dir(&common::root().join("rules"), &rules);
+    std::fs::write(
+        rules.join("fee_flags.yaml"),
+        format!(
+            "table: fee_flags\nhit: rule_order\ninputs:\n  dpd: account.days_past_due\noutputs:\n  flag: treatment_flag\n  rate: decimal\n  days: integer\nrows:\n  - {{ id: late-fee, when: {{ dpd: \">= 5\" }}, then: {{ flag: senior_agent, rate: {rate}, days: {days} }} }}\n"
+        ),
+    )
+    .unwrap();
+    let policy = rules.join("policy.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert_eq!(text.matches("flags: [treatment_flags]").count(), 1);
+    std::fs::write(
+        &policy,
+        text.replace(
+            "flags: [treatment_flags]",
+            "flags: [treatment_flags, fee_flags]",
+        ),
+    )
+    .unwrap();
+    rules
+}
+
+/// Analyst 3 items 1 and 2: a flag's outputs are compared one by one, a
+/// percent as its row writes it (`2% -> 5%`, by +3 percentage points) and an
+/// integer by its difference; `dry-run` shows the flag's percent as written
+/// too, not as the fraction the table computes with.
+#[test]
+fn a_flag_percent_and_integer_say_by_how_much() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = rules_with_fee_flag(dir.path(), "base", "2%", 10);
+    let new = rules_with_fee_flag(dir.path(), "new", "5%", 14);
+    let o = arrears(&[
+        "dry-run",
+        "--rules",
+        p(&base),
+        "--as-of",
+        AS_OF,
+        "--account",
+        "card-arrears-7dpd",
+        "samples/accounts.yaml",
+    ]);
+    assert!(
+        stdout(&o).contains(
+            " flag table=fee_flags flag=senior_agent rate=2% days=10  <- fee_flags:late-fee\n"
+        ),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let (code, report, err) = diff(&[
+        "--base",
+        p(&base),
+        "--rules",
+        p(&new),
+        "samples/accounts.yaml",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    let flagged = report["accounts"]["changed"].as_u64().unwrap();
+    assert!(flagged > 3, "{report}");
+    let rate = field_change(&report, "flag", "values.rate");
+    assert_eq!(rate["accounts"], flagged);
+    assert_eq!(
+        rate["values"],
+        serde_json::json!([{ "old": "2%", "new": "5%", "accounts": flagged }])
+    );
+    assert_eq!(
+        rate["difference"],
+        serde_json::json!({
+            "unit": "percentage_points", "accounts": flagged, "values": flagged, "min": "3", "max": "3",
+            "total": (3 * flagged).to_string(), "increased": flagged, "decreased": 0,
+        })
+    );
+    let days = field_change(&report, "flag", "values.days");
+    assert_eq!(days["difference"]["unit"], "integer");
+    assert_eq!(days["difference"]["min"], 4);
+    assert_eq!(days["difference"]["total"], 4 * flagged);
+    let o = arrears(&[
+        "diff",
+        "--base",
+        p(&base),
+        "--rules",
+        p(&new),
+        "--as-of",
+        AS_OF,
+        "samples/accounts.yaml",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!(
+            "       by +3 percentage points on {flagged} accounts\n       2% -> 5%  ({flagged})\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "       by +4 on {flagged} accounts\n       10 -> 14  ({flagged})\n"
+        )),
+        "{text}"
+    );
+    // The same rate written as a fraction makes the same actions: nothing changed.
+    let fraction = rules_with_fee_flag(dir.path(), "fraction", "0.02", 10);
+    let (code, report, err) = diff(&[
+        "--base",
+        p(&base),
+        "--rules",
+        p(&fraction),
+        "samples/accounts.yaml",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(report["accounts"]["changed"], 0);
 }

@@ -66,6 +66,62 @@ fn a_percent_output_is_shown_as_written() {
     );
 }
 
+/// Analyst 3 item 2: a table's `default` writes its percents as the rows do,
+/// and the site and `dry-run` show them as written too (`2%`, not `0.02`); a
+/// computed default output is shown as its expression, as a row's is, not as
+/// `(computed)`.
+#[test]
+fn a_default_percent_is_shown_as_written() {
+    const FIXTURE: &str = "tests/fixtures/written_percents";
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("site");
+    let rules = format!("{FIXTURE}/rules");
+    let o = arrears(&[
+        "doc",
+        "--no-tests",
+        "--rules",
+        &rules,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let default_row = |table: &str| {
+        let page = read(&out.join(format!("table-{table}.html")));
+        let at = page.find("<tr id=\"row-default\">").unwrap();
+        page[at..at + page[at..].find("</tr>").unwrap()].to_string()
+    };
+    let fee = default_row("fee");
+    assert!(
+        fee.contains("<td><code>2%</code></td><td><code>25.00 USD</code></td>"),
+        "{fee}"
+    );
+    let discount = default_row("discount");
+    assert!(
+        discount
+            .contains("<td><code>2.5%</code></td><td><code>(account.arrears * 2.5%)</code></td>"),
+        "{discount}"
+    );
+    let o = arrears(&[
+        "dry-run",
+        "--rules",
+        &rules,
+        "--as-of",
+        "2026-11-22",
+        "--explain",
+        &format!("{FIXTURE}/accounts.yaml"),
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    for line in [
+        "    discount  share = 2.5%, amount = 3.00 USD  [default]\n",
+        "    fee       rate = 2%, cap = 25.00 USD  [default]\n",
+        "    fee       rate = 3.5%, cap = 40.00 USD  [late]\n",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(!text.contains("0.02"), "{text}");
+}
+
 #[test]
 fn notes_leave_out_editor_directives() {
     let tmp = tempfile::tempdir().unwrap();

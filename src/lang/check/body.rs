@@ -159,6 +159,11 @@ impl Checker<'_> {
                 &input_types,
                 &mut deps,
             ));
+            table.default_spans = table
+                .outputs
+                .iter()
+                .map(|o| default.value.get(&o.name).map_or(default_at, |c| c.span))
+                .collect();
             if matches!(table.hit, HitPolicy::Collect | HitPolicy::RuleOrder) {
                 self.error(
                     "default",

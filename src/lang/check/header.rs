@@ -212,6 +212,7 @@ impl Checker<'_> {
             outputs,
             rows: Vec::new(),
             default: None,
+            default_spans: Vec::new(),
             priority_output,
             params: Vec::new(),
             for_each: None,

@@ -16,14 +16,18 @@ use crate::policy::case::Channel;
 use crate::policy::{Out, Role};
 use crate::types::Value;
 
-/// A flag row's outputs by name, as its `flag` action holds them.
-fn flag_values(plan: &Plan, t: u32, values: &[Value]) -> Vec<FlagValue> {
+/// A flag row's outputs by name, as its `flag` action holds them; `row`: the
+/// row that gave them (none for an aggregate), whose percents are written so.
+fn flag_values(plan: &Plan, t: u32, row: Option<u32>, values: &[Value]) -> Vec<FlagValue> {
+    let table = &plan.tables[t as usize].table;
     plan.named_outputs(t, values)
         .zip(&plan.tables[t as usize].results)
-        .map(|((name, value), (_, ty))| FlagValue {
+        .enumerate()
+        .map(|(o, ((name, value), (_, ty)))| FlagValue {
             name: name.clone(),
             value,
             text: *ty == crate::types::Type::Text,
+            percent: row.is_some_and(|r| table.written_percent(r as usize, o).is_some()),
         })
         .collect()
 }
@@ -40,8 +44,9 @@ pub(crate) fn constant_flags(plan: &Plan, flags: &[Role]) -> Vec<Box<[Option<Con
                 .rows
                 .iter()
                 .zip(&compiled.row_refs)
-                .map(|(row, rule)| {
-                    let values = flag_values(plan, role.table, row.as_deref()?);
+                .enumerate()
+                .map(|(r, (row, rule))| {
+                    let values = flag_values(plan, role.table, Some(r as u32), row.as_deref()?);
                     Some(ConstantFlag::new(&compiled.name, rule, values))
                 })
                 .collect()
@@ -67,7 +72,7 @@ impl<'p> Ctx<'p, '_> {
                 table: Cow::Borrowed(&compiled.name),
                 values: match (values, constant.get(row as usize)) {
                     (Values::Constant, Some(Some(c))) => FlagValues::Constant(c),
-                    _ => FlagValues::Computed(flag_values(plan, role.table, read)),
+                    _ => FlagValues::Computed(flag_values(plan, role.table, Some(row), read)),
                 },
             };
             match &d.outcome {
@@ -80,7 +85,12 @@ impl<'p> Ctx<'p, '_> {
                 Outcome::Aggregate { .. } => actions.push(Action {
                     kind: ActionKind::Flag {
                         table: Cow::Borrowed(&compiled.name),
-                        values: FlagValues::Computed(flag_values(plan, role.table, plan.result(d))),
+                        values: FlagValues::Computed(flag_values(
+                            plan,
+                            role.table,
+                            None,
+                            plan.result(d),
+                        )),
                     },
                     rules: rules_of(compiled, d),
                 }),
