@@ -129,7 +129,14 @@ pub fn run(args: &Args, _out: &mut Out) -> Exit {
             }
         };
     }
-    let history = match case_history(args) {
+    let book = match crate::policy::Rulebook::load(&args.rules) {
+        Ok(book) => book,
+        Err(e) => {
+            error_line(format!("--rules: {e}"));
+            return Exit::BadInput;
+        }
+    };
+    let history = match case_history(args, &book) {
         Ok(history) => history,
         Err((exit, message)) => {
             error_line(message);
@@ -283,10 +290,12 @@ fn companions_cannot_go_beside(args: &Args) -> Option<&'static str> {
     (!kind.is_file() && !kind.is_dir()).then(|| crate::input::kind_of(kind))
 }
 
-/// The templates and calendar of the policy in force on `--as-of` in `--rules`.
-fn case_history(args: &Args) -> Result<CaseHistory, (Exit, String)> {
-    let book = crate::policy::Rulebook::load(&args.rules)
-        .map_err(|e| (Exit::BadInput, format!("--rules: {e}")))?;
+/// The policy in force on `--as-of` in `--rules` (`book`), which gives the
+/// generated cases their treatment, templates and calendars.
+fn case_history<'b>(
+    args: &Args,
+    book: &'b crate::policy::Rulebook,
+) -> Result<CaseHistory<'b>, (Exit, String)> {
     let refused = |why: String| {
         (
             Exit::InvalidRules,
@@ -319,7 +328,7 @@ fn case_history(args: &Args) -> Result<CaseHistory, (Exit, String)> {
 fn generate(
     args: &Args,
     paths: &[PathBuf],
-    history: CaseHistory,
+    history: CaseHistory<'_>,
 ) -> Result<Vec<(PathBuf, u64)>, String> {
     let mut generator = Generator::with_history(args.seed, args.as_of, history);
     let failed = |e: std::io::Error| format!("cannot write `{}`: {e}", args.out.display());

@@ -1,20 +1,21 @@
 //! Synthetic extracts for `arrears generate`: realistic card, loan and utility
 //! accounts (figures from the collections domain notes), deterministic for a
 //! seed (ChaCha8), optionally with a share of deliberately malformed rows.
-//! It must not read rules or decide anything: it only writes data.
+//! It decides nothing itself: what an open case holds (its class, template
+//! and calendar) it asks the policy the extract is made for ([`CaseHistory`]).
 //!
 //! CSV output matches the shipped mapping `rules/mappings/extract.yaml`: the
 //! main file plus companion files `<stem>.sas.csv`, `<stem>.promises.csv`,
 //! `<stem>.payments.csv`, `<stem>.dispositions.csv`, and the case's history
 //! `<stem>.case_events.csv`, `<stem>.removed_sas.csv` with the account's
 //! `<stem>.contacts.csv`, each in account order. The history is what a case
-//! system would hold of the generated case ([`CaseHistory`]): the template's
-//! events dated from the case's start by the rules' calendar, the contacts
+//! system would hold of the generated case ([`CaseHistory`]): the class and
+//! template the policy gives the account, the template's events dated from
+//! the case's start on the account's calendar, the contacts
 //! they and the agents' dispositions made, the callbacks booked; and the
 //! contacts of an account without an open case, from a case closed lately
 //! (the account's contacts, not the case's: Reg F counts per debt).
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::{Days, NaiveDate};
@@ -22,9 +23,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value as Json};
 
+use crate::data::snapshot::decode_account;
 use crate::policy::calendar::WorkCalendar;
 use crate::policy::case::{Channel, Contact, ContactOutcome, Event, EventStatus};
-use crate::policy::{Policy, Template};
+use crate::policy::Policy;
 
 pub const MAIN_COLUMNS: [&str; 32] = [
     "ACCT_NO",
@@ -134,8 +136,10 @@ pub struct Promise {
 
 pub struct Case {
     pub category: &'static str,
-    pub class: &'static str,
-    pub template: &'static str,
+    /// The policy's class and template for the account ([`CaseHistory`]),
+    /// else the generator's by product (no rules to ask).
+    pub class: Option<String>,
+    pub template: String,
     pub start_date: NaiveDate,
 }
 
@@ -298,21 +302,18 @@ pub struct History {
     pub removed_sas: Vec<String>,
 }
 
-/// The rules a generated case's history is made from: each template's events
-/// (ids, types, days after the start, calendar) and the policy's calendar,
-/// which dates a booked callback. Taken from the rules the extract is made
-/// for, so that its events are the ones that policy scheduled.
-pub struct CaseHistory {
-    templates: HashMap<String, Template>,
-    calendar: WorkCalendar,
+/// The rules a generated case's history is made from: the policy the
+/// extract is made for, which gives each open case its class and template
+/// (`policy::opening`, the pipeline's own treatment of the account) and its
+/// calendar (the account's own, `calendar_by`, else the policy's), so that
+/// its events are the ones that policy scheduled, on the days it scheduled them.
+pub struct CaseHistory<'p> {
+    policy: &'p Policy,
 }
 
-impl CaseHistory {
-    pub fn of(policy: &Policy) -> CaseHistory {
-        CaseHistory {
-            templates: policy.templates.clone(),
-            calendar: policy.calendar.clone(),
-        }
+impl<'p> CaseHistory<'p> {
+    pub fn of(policy: &'p Policy) -> CaseHistory<'p> {
+        CaseHistory { policy }
     }
 
     /// The template names the generator gives its cases that the rules do not define.
@@ -320,22 +321,52 @@ impl CaseHistory {
         CASE_TEMPLATES
             .iter()
             .copied()
-            .filter(|t| !self.templates.contains_key(*t))
+            .filter(|t| !self.policy.templates.contains_key(*t))
             .collect()
+    }
+
+    /// Gives `a`'s open case the class and template the policy gives the
+    /// account on `as_of` when it enters the case's category (one that
+    /// enters another today, a bankruptcy filed since the case opened, keeps
+    /// the generator's: its first night re-treats it for the category), and
+    /// returns the account's own calendar. An account the policy's schema
+    /// does not decode keeps the generator's too.
+    fn treat(&self, a: &mut Account, as_of: NaiveDate) -> Option<&'p WorkCalendar> {
+        let case = a.case.as_ref()?;
+        let mut json = account_object(a);
+        json.remove("case");
+        let account = decode_account(self.policy.plan.schema(), &Json::Object(json)).ok()?;
+        let opening = crate::policy::opening(self.policy, &account, as_of)
+            .ok()
+            .flatten()
+            .filter(|o| {
+                o.category == case.category && self.policy.templates.contains_key(&o.template)
+            });
+        if let (Some(opening), Some(case)) = (opening, a.case.as_mut()) {
+            case.class = opening.class;
+            case.template = opening.template;
+        }
+        self.policy.calendar_by.of(&account)
     }
 
     /// The history of `a`'s open case on `as_of`, from its own random stream
     /// (the generator's seed and the account number), so that the accounts'
     /// other values are those generated without it. Each `day` event of the
     /// case's template is done before `as_of` and pending from it (an event
-    /// dated by an expression is left out: the generator does not evaluate
-    /// rules); a done contact event made a contact, with the outcome an agent
+    /// dated by an expression is left out: the generator evaluates no date
+    /// expression); a done contact event made a contact, with the outcome an agent
     /// or vendor reported; each disposition on the case was a call (reached
     /// when `contacted`); a dated call-back no newer disposition superseded was
     /// booked the night after it (`callback-<date>`, on its day); and about one
     /// card or loan case in twelve had 2 to 8 more call attempts in the last 7
     /// days, so that call limits have something to count.
-    fn of_account(&self, a: &Account, as_of: NaiveDate, seed: u64) -> History {
+    fn of_account(
+        &self,
+        a: &Account,
+        as_of: NaiveDate,
+        seed: u64,
+        own_calendar: Option<&WorkCalendar>,
+    ) -> History {
         let Some(case) = &a.case else {
             return History {
                 contacts: contacts_of_a_closed_case(a, as_of, seed),
@@ -349,12 +380,13 @@ impl CaseHistory {
             false => EventStatus::Pending,
         };
         let mut events = Vec::new();
-        if let Some(template) = self.templates.get(case.template) {
+        // Dated as the run dates them: on the account's calendar, else the template's.
+        if let Some(template) = self.policy.templates.get(&case.template) {
             for e in &template.events {
-                let Some(date) = e
-                    .day()
-                    .and_then(|d| template.event_date(d, case.start_date))
-                else {
+                let Some(date) = e.day().and_then(|d| match own_calendar {
+                    Some(calendar) => template.event_date_on(calendar, d, case.start_date),
+                    None => template.event_date(d, case.start_date),
+                }) else {
                     continue;
                 };
                 events.push(Event {
@@ -383,7 +415,11 @@ impl CaseHistory {
                 .any(|n| n.0 > *on && (n.1 == "contacted" || n.2 == "call_back"));
             let booked = asked
                 .filter(|day| !superseded && (as_of - *day).num_days() <= 30)
-                .and_then(|day| self.calendar.roll_forward(day));
+                .and_then(|day| {
+                    own_calendar
+                        .unwrap_or(&self.policy.calendar)
+                        .roll_forward(day)
+                });
             if let Some(date) = booked {
                 events.push(Event {
                     id: format!("callback-{on}"),
@@ -576,15 +612,15 @@ fn days_after(d: NaiveDate, n: i64) -> NaiveDate {
 }
 
 /// The accounts of an extract, one at a time.
-pub struct Generator {
+pub struct Generator<'p> {
     rng: ChaCha8Rng,
     seed: u64,
     as_of: NaiveDate,
     next: u64,
-    history: Option<CaseHistory>,
+    history: Option<CaseHistory<'p>>,
 }
 
-impl Generator {
+impl<'p> Generator<'p> {
     /// Accounts whose open cases have no history (no events, no contacts).
     pub fn new(seed: u64, as_of: NaiveDate) -> Self {
         Generator {
@@ -597,7 +633,7 @@ impl Generator {
     }
 
     /// Accounts whose open cases carry the history `history` makes of them.
-    pub fn with_history(seed: u64, as_of: NaiveDate, history: CaseHistory) -> Self {
+    pub fn with_history(seed: u64, as_of: NaiveDate, history: CaseHistory<'p>) -> Self {
         Generator {
             history: Some(history),
             ..Generator::new(seed, as_of)
@@ -785,8 +821,8 @@ impl Generator {
             };
             Case {
                 category: "arrears",
-                class,
-                template,
+                class: Some(class.into()),
+                template: template.into(),
                 start_date: days_before(as_of, rng.random_range(1..=dpd.clamp(1, 150))),
             }
         });
@@ -880,7 +916,8 @@ impl Generator {
         };
         account.guard = GuardFields::of_account(&mut account, as_of, self.seed);
         if let Some(history) = &self.history {
-            account.history = history.of_account(&account, as_of, self.seed);
+            let own_calendar = history.treat(&mut account, as_of);
+            account.history = history.of_account(&account, as_of, self.seed, own_calendar);
         }
         account
     }
@@ -934,8 +971,8 @@ pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
         money(a.pay_plan_due),
         opt(&a.last_payment),
         c.map(|c| c.category.to_string()).unwrap_or_default(),
-        c.map(|c| c.class.to_string()).unwrap_or_default(),
-        c.map(|c| c.template.to_string()).unwrap_or_default(),
+        c.and_then(|c| c.class.clone()).unwrap_or_default(),
+        c.map(|c| c.template.clone()).unwrap_or_default(),
         c.map(|c| c.start_date.to_string()).unwrap_or_default(),
         opt(&g.time_zone),
         opt(&g.breathing_space_start),
@@ -962,6 +999,31 @@ pub fn csv_row(a: &Account, corrupt: Option<u32>) -> Vec<String> {
 
 /// The account as a JSON object (the `dry-run` shape), broken as `corrupt` says.
 pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
+    let mut m = account_object(a);
+    match corrupt {
+        Some(0) => {
+            m.insert("arrears".into(), json!("12,5O"));
+        }
+        Some(1) => {
+            m.insert("product".into(), json!("mortgage"));
+        }
+        Some(2) => {
+            m.remove("days_past_due");
+        }
+        Some(3) => {
+            let text = Json::Object(m).to_string();
+            return text[..text.len() / 2].to_string();
+        }
+        Some(_) => {
+            m.insert("last_payment_date".into(), json!("2026-02-30"));
+        }
+        None => {}
+    }
+    Json::Object(m).to_string()
+}
+
+/// The account's JSON object's members, intact.
+fn account_object(a: &Account) -> Map<String, Json> {
     let sas: Vec<Json> = a
         .sas
         .iter()
@@ -1078,26 +1140,7 @@ pub fn json_line(a: &Account, corrupt: Option<u32>) -> String {
     m.insert("service_agreements".into(), Json::Array(sas));
     m.insert("promises".into(), Json::Array(promises));
     m.insert("dispositions".into(), Json::Array(dispositions));
-    match corrupt {
-        Some(0) => {
-            m.insert("arrears".into(), json!("12,5O"));
-        }
-        Some(1) => {
-            m.insert("product".into(), json!("mortgage"));
-        }
-        Some(2) => {
-            m.remove("days_past_due");
-        }
-        Some(3) => {
-            let text = Json::Object(m).to_string();
-            return text[..text.len() / 2].to_string();
-        }
-        Some(_) => {
-            m.insert("last_payment_date".into(), json!("2026-02-30"));
-        }
-        None => {}
-    }
-    Json::Object(m).to_string()
+    m
 }
 
 /// Writers for a CSV extract and its companions.

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::action::{Action, ActionKind};
 use super::promise::Status;
+use crate::decimal::read_decimal;
+use rust_decimal::Decimal;
 
 /// The fields of the `case` record that are the case's state: [`Case`]'s,
 /// which the policy keeps (a schema declaring them is not declaring fields no
@@ -297,17 +299,90 @@ pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
 
 pub const FOLLOW_UP_PREFIX: &str = "promise-";
 
-/// The case event a decided promise's outcome is recorded as
-/// (`promise-P1-kept`, `promise-P1-broken`; done, dated the day it was
-/// decided). A promise is kept or broken once, under the terms in force that
-/// day: a later change of its terms (tolerance, grace) does not judge it again.
-pub fn promise_outcome_event_id(promise: &str, status: Status) -> Option<String> {
+/// The case event a decided promise's outcome is recorded as: done, dated the
+/// day it was decided, its id the outcome and what decided it
+/// (`promise-P1-broken;deadline=2026-11-23;required=209.00;paid=0.00`, a
+/// plan's with `;instalment=<id>` last). A promise is kept or broken once,
+/// under the terms in force that day: a later change of its terms (tolerance,
+/// grace) does not judge it again, nor move its report or follow-up. The id
+/// carries the figures so that every case store that keeps the events' ids
+/// keeps them, with no field of its own.
+pub fn promise_outcome_event_id(
+    promise: &str,
+    status: Status,
+    figures: &OutcomeFigures,
+) -> Option<String> {
     let outcome = match status {
         Status::Pending => return None,
         Status::Kept => "kept",
         Status::Broken => "broken",
     };
-    Some([FOLLOW_UP_PREFIX, promise, "-", outcome].concat())
+    let mut id = format!(
+        "{FOLLOW_UP_PREFIX}{promise}-{outcome};deadline={};required={};paid={}",
+        figures.deadline, figures.required, figures.paid
+    );
+    if let Some(instalment) = figures.instalment {
+        id.push_str(";instalment=");
+        id.push_str(instalment);
+    }
+    Some(id)
+}
+
+/// What decided a promise's outcome, as recorded with it: the deciding
+/// instalment's figures under the terms of the day it was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutcomeFigures<'a> {
+    pub deadline: NaiveDate,
+    pub required: Decimal,
+    pub paid: Decimal,
+    /// The instalment that decided a plan (none for a single promise).
+    pub instalment: Option<&'a str>,
+}
+
+/// A promise's outcome as a case event records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordedOutcome<'a> {
+    pub status: Status,
+    /// `None` for an event recorded before the figures were (the bare
+    /// `promise-P1-kept`), or whose figures do not read: the report and the
+    /// follow-up then take today's terms' figures, as they did then.
+    pub figures: Option<OutcomeFigures<'a>>,
+}
+
+/// The outcome of the promise `promise` that the case event `id` records
+/// ([`promise_outcome_event_id`], or the bare id of older cases), if it is one.
+pub fn recorded_outcome<'a>(id: &'a str, promise: &str) -> Option<RecordedOutcome<'a>> {
+    let rest = id.strip_prefix(FOLLOW_UP_PREFIX)?.strip_prefix(promise)?;
+    let (status, figures) = if let Some(figures) = rest.strip_prefix("-kept") {
+        (Status::Kept, figures)
+    } else {
+        (Status::Broken, rest.strip_prefix("-broken")?)
+    };
+    if !(figures.is_empty() || figures.starts_with(';')) {
+        return None;
+    }
+    Some(RecordedOutcome {
+        status,
+        figures: outcome_figures(figures),
+    })
+}
+
+/// `;deadline=…;required=…;paid=…[;instalment=…]`, in that order (the order
+/// [`promise_outcome_event_id`] writes); the instalment id is the rest, whatever it holds.
+fn outcome_figures(text: &str) -> Option<OutcomeFigures<'_>> {
+    let rest = text.strip_prefix(";deadline=")?;
+    let (deadline, rest) = rest.split_once(";required=")?;
+    let (required, rest) = rest.split_once(";paid=")?;
+    let (paid, instalment) = match rest.split_once(";instalment=") {
+        Some((paid, instalment)) => (paid, Some(instalment)),
+        None => (rest, None),
+    };
+    Some(OutcomeFigures {
+        deadline: deadline.parse().ok()?,
+        required: read_decimal(required).ok()?,
+        paid: read_decimal(paid).ok()?,
+        instalment,
+    })
 }
 
 /// The prefix of the case event a customer's callback is kept as
@@ -463,17 +538,29 @@ fn apply_one(
                 case.template = Some(t.clone());
             }
         }
-        // The first outcome decided is the promise's: recorded once, never judged again.
+        // The first outcome decided is the promise's: recorded once with the figures that
+        // decided it, never judged again.
         ActionKind::PromiseOutcome {
-            promise, status, ..
+            promise,
+            instalment,
+            status,
+            paid,
+            required,
+            deadline,
+            ..
         } => {
-            if let Some(id) = promise_outcome_event_id(promise, *status) {
-                let decided = |e: &Event| {
-                    [Status::Kept, Status::Broken].iter().any(|s| {
-                        promise_outcome_event_id(promise, *s).as_deref() == Some(e.id.as_str())
-                    })
-                };
-                if !case.events.iter().any(decided) {
+            let figures = OutcomeFigures {
+                deadline: *deadline,
+                required: required.0,
+                paid: paid.0,
+                instalment: instalment.as_deref(),
+            };
+            if let Some(id) = promise_outcome_event_id(promise, *status, &figures) {
+                if !case
+                    .events
+                    .iter()
+                    .any(|e| recorded_outcome(&e.id, promise).is_some())
+                {
                     case.events.push(Event::done_on(id, as_of));
                 }
             }
@@ -575,6 +662,62 @@ mod tests {
             assert_eq!(is_follow_up_of(id, promise), is, "{id} of {promise}");
             let prefix = format!("promise-{promise}-");
             assert_eq!(id.starts_with(&prefix), is, "{id} of {promise}");
+        }
+    }
+
+    /// An outcome's event id reads back as the outcome and the figures it
+    /// was written with; the bare id of older cases as the outcome alone;
+    /// another promise's (whose key this one's starts), or a follow-up, as none.
+    #[test]
+    fn a_promise_outcome_is_recorded_with_what_decided_it() {
+        let dec = |s: &str| read_decimal(s).unwrap();
+        let figures = OutcomeFigures {
+            deadline: day(23),
+            required: dec("209.00"),
+            paid: dec("40.50"),
+            instalment: None,
+        };
+        let id = promise_outcome_event_id("P-1", Status::Broken, &figures).unwrap();
+        assert_eq!(
+            id,
+            "promise-P-1-broken;deadline=2026-11-23;required=209.00;paid=40.50"
+        );
+        let plan = OutcomeFigures {
+            instalment: Some("P-1;2=b"),
+            ..figures
+        };
+        let plan_id = promise_outcome_event_id("plan-1", Status::Kept, &plan).unwrap();
+        assert_eq!(
+            promise_outcome_event_id("P-1", Status::Pending, &figures),
+            None
+        );
+        let recorded = |status, figures| Some(RecordedOutcome { status, figures });
+        for (id, promise, expected) in [
+            (id.as_str(), "P-1", recorded(Status::Broken, Some(figures))),
+            (
+                plan_id.as_str(),
+                "plan-1",
+                recorded(Status::Kept, Some(plan)),
+            ),
+            ("promise-P-1-kept", "P-1", recorded(Status::Kept, None)),
+            ("promise-P-1-broken", "P-1", recorded(Status::Broken, None)),
+            // Figures that do not read: the outcome stands, today's figures are shown.
+            (
+                "promise-P-1-kept;deadline=2026-13-01;required=1;paid=1",
+                "P-1",
+                recorded(Status::Kept, None),
+            ),
+            (
+                "promise-P-1-kept;required=1",
+                "P-1",
+                recorded(Status::Kept, None),
+            ),
+            ("promise-P-1-2-kept", "P-1", None),
+            ("promise-P-1-keptx", "P-1", None),
+            ("promise-P-1-send_letter", "P-1", None),
+            ("promise-P-1-call", "P-1", None),
+        ] {
+            assert_eq!(recorded_outcome(id, promise), expected, "{id} of {promise}");
         }
     }
 

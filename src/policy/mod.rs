@@ -39,7 +39,7 @@ pub use calendar_by::AccountCalendars;
 pub use documents::{ClassExperiment, Event, EventDate, Template, START_DATE};
 pub use experiment_edits::{experiment_edits, small_arms, MIN_ARM_ACCOUNTS};
 pub use rulebook::{InForce, Rulebook};
-pub use run::{run, run_needed, run_needed_into, PolicyRun};
+pub use run::{opening, run, run_needed, run_needed_into, Opening, PolicyRun};
 pub use slots::{CaseSlots, EventSlots, PromiseSlots, SaSlots, Slots};
 
 use crate::data::schema::Schema;

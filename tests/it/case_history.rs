@@ -761,3 +761,97 @@ fn a_misplaced_list_is_named_by_its_place_in_the_schema() {
         stderr(&o)
     );
 }
+
+/// The re-treatments a night's actions make, by the rule that made them:
+/// `retreat_case` by its first rule, and a re-treatment into the treatment the
+/// case has (only the class reassigned) as `reclassified:<rule>`.
+fn retreatments_by_reason(actions: &[Json]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for a in actions {
+        let first = a["rules"][0].as_str().unwrap_or_default();
+        let reason = match a["type"].as_str() {
+            Some("retreat_case") => first.to_string(),
+            Some("assign_class") if first.starts_with("retreatment:") => {
+                format!("reclassified:{first}")
+            }
+            _ => continue,
+        };
+        *counts.entry(reason).or_default() += 1;
+    }
+    counts
+}
+
+/// A generated open case holds the class and template the shipped policy
+/// gives its account (the class table's, an experiment arm's template), so
+/// the extract's first night re-treats no case for a class or template the
+/// generator got wrong (it put GB cards in `card_early`/`card_early_std`, and
+/// residential utility arrears of $2,400 or more in `utility_res`): what is
+/// left is re-treatment for what changed since the case opened (its entry
+/// category) and promise follow-ups. And a GB case's events are dated on
+/// the England and Wales calendar (`calendar_by`), not the policy's US one:
+/// none on a UK day off, some on a US one (Thanksgiving).
+#[test]
+fn a_generated_case_holds_the_policys_treatment_on_the_accounts_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = common::arrears_in(
+        common::root(),
+        &[
+            "generate",
+            "--accounts",
+            "3000",
+            "--seed",
+            "1",
+            d.join("g.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = batch_on("2026-11-22", &d.join("g.csv"), d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let actions = json_lines(&d.join("actions.jsonl"));
+    let reasons = retreatments_by_reason(&actions);
+    assert!(
+        !reasons.contains_key("retreatment:class-changed")
+            && !reasons.keys().any(|r| r.starts_with("reclassified:")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .get("retreatment:category-changed")
+            .is_some_and(|&n| n > 0),
+        "{reasons:?}"
+    );
+
+    let main = std::fs::read_to_string(d.join("g.csv")).unwrap();
+    let gb_cases: std::collections::BTreeSet<&str> = main
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[2] == "GB" && !c[19].is_empty())
+        .map(|c| c[0])
+        .collect();
+    assert!(!gb_cases.is_empty());
+    let loaded = arrears::policy::load(&common::root().join("rules")).unwrap();
+    let policy = loaded.policy.as_ref().unwrap();
+    let by = &policy.calendar_by;
+    let (_, gb) = by.listed.iter().find(|(value, _)| value == "GB").unwrap();
+    let (gb, us) = (&by.calendars[*gb], &policy.calendar);
+    let events = std::fs::read_to_string(d.join("g.case_events.csv")).unwrap();
+    let gb_dates: Vec<NaiveDate> = events
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| gb_cases.contains(c[0]))
+        .map(|c| day(c[3]))
+        .collect();
+    assert!(!gb_dates.is_empty());
+    let off_in_gb: Vec<_> = gb_dates
+        .iter()
+        .filter(|d| !gb.is_business_day(**d))
+        .collect();
+    assert!(off_in_gb.is_empty(), "{off_in_gb:?}");
+    assert!(
+        gb_dates.iter().any(|d| !us.is_business_day(*d)),
+        "no GB event on a US day off: {gb_dates:?}"
+    );
+}

@@ -1619,3 +1619,104 @@ fn a_flag_percent_and_integer_say_by_how_much() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(report["accounts"]["changed"], 0);
 }
+
+/// One card account as of 2026-12-10: a $212 promise due 2026-11-06, unpaid,
+/// broken at its deadline 11-09 under the 3 days' grace of its day; a written
+/// dispute withholds its letter, pending since. `outcome` is the id of the
+/// case's event recording the outcome.
+fn broken_promise_account(id: &str, outcome: &str) -> String {
+    format!(
+        "- id: {id}
+  customer_class: residential
+  jurisdiction: IL
+  product: card
+  days_past_due: 43
+  arrears: '212.00'
+  balance: '6480.12'
+  credit_limit: '8000.00'
+  risk_score: 701
+  bankruptcy: false
+  deceased: false
+  hardship: false
+  contact_invalid: false
+  forced: false
+  budget_plan_active: false
+  pay_plan: {{active: false, scheduled_due: '0.00'}}
+  last_payment_date: '2026-09-28'
+  written_dispute_date: '2026-11-05'
+  promises:
+  - {{id: P-1, amount: '212.00', due_date: '2026-11-06', payments: []}}
+  dispositions: []
+  service_agreements:
+  - {{id: {id}-01, type: card, debt_class: consumer_credit, arrears: '212.00', life_support: false, sensitive_load: false, master_meter: false}}
+  case:
+    category: arrears
+    class: card_early
+    template: card_early_std
+    start_date: '2026-11-02'
+    events:
+    - {{id: '{outcome}', type: custom, date: '2026-11-10', status: done}}
+    - {{id: promise-P-1-send_letter, type: send_letter, date: '2026-12-10', status: pending}}
+"
+    )
+}
+
+/// A deploy that lengthens the card grace from 3 days to 10 moves nothing
+/// for a promise whose case recorded its outcome with the deadline that
+/// decided it: neither the reported deadline nor the follow-up (31 days after
+/// 11-09, the withheld letter is given up as history on both sides). A case
+/// recorded before the figures were (the bare `promise-P-1-broken`) falls
+/// back to today's terms: its deadline becomes 11-16 and its letter is kept.
+#[test]
+fn a_promise_outcome_recorded_with_its_deadline_is_not_moved_by_a_later_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let longer = rules_edited(
+        dir.path(),
+        "longer-grace",
+        "promise_terms.yaml",
+        "tolerance_rule: amount, plan_tolerance: per_instalment, grace_days: 3,",
+        "tolerance_rule: amount, plan_tolerance: per_instalment, grace_days: 10,",
+    );
+    let accounts = dir.path().join("broken.yaml");
+    std::fs::write(
+        &accounts,
+        broken_promise_account(
+            "recorded",
+            "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=0.00",
+        ) + &broken_promise_account("bare", "promise-P-1-broken"),
+    )
+    .unwrap();
+    let (code, report, err) = diff_on(
+        "2026-12-10",
+        &["--base", "rules", "--rules", p(&longer), p(&accounts)],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["accounts"]["changed"], 1, "{report:#}");
+    let examples: Vec<&str> = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["examples"].as_array().unwrap())
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(examples.iter().all(|e| *e == "bare"), "{report:#}");
+    let deadline = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "promise_outcome" && a["field"] == "deadline")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(
+        deadline["values"],
+        serde_json::json!([{ "old": "2026-11-09", "new": "2026-11-16", "accounts": 1 }]),
+        "{report:#}"
+    );
+    assert!(
+        report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "cancel_event"),
+        "the bare case's letter is no longer given up: {report:#}"
+    );
+}

@@ -355,9 +355,14 @@ fn lint_says_a_row_named_by_a_test_is_not_in_force_on_the_case_s_day() {
 
 const CONSUMER_TERMS: &str = "    then: { tolerance_amount: $3, tolerance_percent: 0%, tolerance_rule: amount, plan_tolerance: per_instalment, grace_days: 3, grace_business_days: \"false\" }\n";
 
-/// The shipped rules with the card and loan promise tolerance $3 until
-/// 2026-11-30 and $0 from 2026-12-01.
-fn rules_with_tolerance_tightened(dir: &std::path::Path) {
+/// The shipped rules with the card and loan promise terms row in two
+/// versions: as shipped until the day before `from`, `edit` of it from `from`.
+fn rules_with_consumer_terms_changed(
+    dir: &std::path::Path,
+    until: &str,
+    from: &str,
+    edit: impl Fn(&str) -> String,
+) {
     copy_dir(&root().join("rules"), &dir.join("rules"));
     let path = dir.join("rules/promise_terms.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -368,16 +373,34 @@ fn rules_with_tolerance_tightened(dir: &std::path::Path) {
         at + text[at..].find(CONSUMER_TERMS).expect("its $3 tolerance") + CONSUMER_TERMS.len();
     let row = &text[at..end];
     let versions = format!(
-        "{row}    effective: {{ until: 2026-11-30 }}\n{}    effective: {{ from: 2026-12-01 }}\n",
-        row.replace("$3", "$0")
-            .replace("$3 underpayment tolerated", "no underpayment tolerated")
+        "{row}    effective: {{ until: {until} }}\n{}    effective: {{ from: {from} }}\n",
+        edit(row)
     );
     std::fs::write(&path, text.replacen(row, &versions, 1)).unwrap();
 }
 
+/// The shipped rules with the card and loan promise tolerance $3 until
+/// 2026-11-30 and $0 from 2026-12-01.
+fn rules_with_tolerance_tightened(dir: &std::path::Path) {
+    rules_with_consumer_terms_changed(dir, "2026-11-30", "2026-12-01", |row| {
+        row.replace("$3", "$0")
+            .replace("$3 underpayment tolerated", "no underpayment tolerated")
+    });
+}
+
+/// The shipped rules with the card and loan grace 3 days until 2026-11-19
+/// and 10 from 2026-11-20.
+fn rules_with_grace_extended(dir: &std::path::Path) {
+    rules_with_consumer_terms_changed(dir, "2026-11-19", "2026-11-20", |row| {
+        row.replace("grace_days: 3,", "grace_days: 10,")
+            .replace("3 calendar days grace", "10 calendar days grace")
+    });
+}
+
 /// Tester 18 item 1: $209 paid on a $212 promise with a $3 tolerance is kept
 /// at its deadline (2026-11-23); the tolerance tightened to $0 on 2026-12-01
-/// does not judge it again: no broken outcome, no broken-promise letter.
+/// does not judge it again: no broken outcome, no broken-promise letter, and
+/// its report keeps the $209 required that decided it.
 #[test]
 fn a_kept_promise_stays_kept_when_its_terms_change_after_it_was_decided() {
     let dir = tempfile::tempdir().unwrap();
@@ -395,13 +418,67 @@ fn a_kept_promise_stays_kept_when_its_terms_change_after_it_was_decided() {
     assert!(out.status.success(), "{}{}", text, stderr(&out));
     assert!(!text.contains("status=broken"), "{text}");
     assert!(!text.contains("BROKEN_PROMISE"), "{text}");
-    let december = text
+    // Reported with the figures that decided it ($209 required under the $3 of
+    // its day), so 2026-12-01 repeats the day before instead of showing $212.
+    assert!(!text.contains("required=212.00"), "{text}");
+    assert!(
+        text.contains("2026-11-24 to 2026-12-01: the policy repeated its actions of 2026-11-23"),
+        "{text}"
+    );
+    let last = text
         .lines()
-        .skip_while(|l| !l.starts_with("2026-12-01"))
+        .rev()
         .find(|l| l.contains("promise_outcome"))
-        .unwrap_or_else(|| panic!("no outcome on 2026-12-01:\n{text}"));
-    assert!(december.contains("status=kept"), "{text}");
+        .unwrap_or_else(|| panic!("no outcome:\n{text}"));
+    assert!(
+        last.contains("status=kept paid=209.00 required=209.00 deadline=2026-11-23"),
+        "{text}"
+    );
     assert_snapshot!("tolerance_tightened_history", text);
+}
+
+/// A promise due 2026-11-06 breaks at its 3-day grace (deadline 11-09) while
+/// a written dispute withholds its letter, which stays pending. The grace
+/// becomes 10 days on 11-20: the outcome is still reported with the deadline
+/// that decided it, and the follow-up counts from it, so the letter is given
+/// up as history on 12-10 (31 days after 11-09), not on 12-17 (31 days after
+/// the 11-16 that today's grace would give).
+#[test]
+fn a_broken_promise_is_followed_up_from_the_deadline_that_decided_it() {
+    let dir = tempfile::tempdir().unwrap();
+    rules_with_grace_extended(dir.path());
+    std::fs::copy(
+        root().join("tests/fixtures/effective/grace_extended_after_broken.yaml"),
+        dir.path().join("grace_extended_after_broken.yaml"),
+    )
+    .unwrap();
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "simulate",
+            "--rules",
+            "rules",
+            "grace_extended_after_broken.yaml",
+        ],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}{}", text, stderr(&out));
+    let outcomes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("promise_outcome") && l.contains("status=broken"))
+        .collect();
+    assert!(!outcomes.is_empty(), "{text}");
+    for line in &outcomes {
+        assert!(line.contains("deadline=2026-11-09"), "{line}\n{text}");
+    }
+    let given_up = text
+        .lines()
+        .rev()
+        .skip_while(|l| !l.contains("cancel_event event=promise-P-1-send_letter"))
+        .find(|l| l.starts_with("2026-"))
+        .unwrap_or_else(|| panic!("the withheld letter was never given up:\n{text}"));
+    assert!(given_up.starts_with("2026-12-10"), "{given_up}\n{text}");
+    assert_snapshot!("grace_extended_after_broken_history", text);
 }
 
 /// `arrears test` says of a row out of force on the case's day what lint

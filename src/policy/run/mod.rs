@@ -84,6 +84,42 @@ pub fn run_needed_into<'p>(
     pipeline(policy, account, as_of, false, true, actions)
 }
 
+/// The treatment a case the rules open for `account` on `as_of` starts with,
+/// without acting: what a case store holds of a case opened that day. `None`
+/// when the account enters no category or no class row decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    pub category: String,
+    pub class: Option<String>,
+    /// The class's template, or the one an experiment's arm gives it.
+    pub template: String,
+}
+
+/// [`Opening`] of `account` on `as_of`: the entry's category and
+/// [`Ctx::treatment_today`]'s class and template, the pipeline's own, asked
+/// of the account as if it had no case.
+pub fn opening(policy: &Policy, account: &Value, as_of: NaiveDate) -> Result<Option<Opening>> {
+    let mut ctx = Ctx {
+        policy,
+        account,
+        as_of,
+        tables: Tables::new(&policy.plan, account, as_of, false),
+        own_calendar: policy.calendar_by.of(account),
+        state: CaseState::default(),
+        actions: Vec::new(),
+        needed_only: true,
+        guard_memo: Default::default(),
+    };
+    let Some(category) = ctx.decided_category()? else {
+        return Ok(None);
+    };
+    Ok(ctx.treatment_today()?.map(|t| Opening {
+        category: category.into_owned(),
+        class: t.class.map(|c| c.into_owned()),
+        template: t.template.into_owned(),
+    }))
+}
+
 /// Without `needed_only`, every table is evaluated before the first step.
 fn pipeline<'p>(
     policy: &'p Policy,

@@ -93,11 +93,22 @@ impl<'p> Ctx<'p, '_> {
             // The figures are those of the instalment that decided the plan: the one that broke,
             // the next one due, or the last one of a kept plan.
             let deciding = result.deciding();
-            // Kept or broken once decided, under the terms of that day (recorded by the case):
-            // a later tolerance or grace does not judge the promise again.
-            let status = self.state.recorded_outcome(&key).unwrap_or(result.status);
-            let (paid, required, deadline) = (deciding.paid, deciding.required, deciding.deadline);
-            let instalment = is_plan.then(|| deciding.id.clone());
+            // Kept or broken once decided, under the terms of that day (recorded by the case with
+            // the figures that decided it): a later tolerance or grace does not judge the
+            // promise again, nor move its report or its follow-up. A case recorded without
+            // the figures (older histories) reports today's.
+            let recorded = self.state.recorded_outcome(&key);
+            let status = recorded.map_or(result.status, |r| r.status);
+            let figures = recorded.and_then(|r| r.figures);
+            let (paid, required, deadline) = figures
+                .map_or((deciding.paid, deciding.required, deciding.deadline), |f| {
+                    (f.paid, f.required, f.deadline)
+                });
+            let instalment = is_plan.then(|| {
+                figures
+                    .and_then(|f| f.instalment)
+                    .map_or_else(|| deciding.id.clone(), str::to_string)
+            });
             self.push(
                 ActionKind::PromiseOutcome {
                     promise: key.to_string(),

@@ -9,8 +9,9 @@
 
 use super::decisions::{field, list, text};
 use crate::data::schema::Schema;
-use crate::policy::case::{is_follow_up_of, promise_outcome_event_id, Channel, EventStatus};
-use crate::policy::promise::Status;
+use crate::policy::case::{
+    is_follow_up_of, recorded_outcome, Channel, EventStatus, RecordedOutcome,
+};
 use crate::policy::slots::EventSlots;
 use crate::policy::CaseSlots;
 use crate::types::Value;
@@ -129,14 +130,12 @@ impl<'a> CaseState<'a> {
     }
 
     /// The outcome an earlier run decided for the promise `key`, as the case
-    /// recorded it (`case::promise_outcome_event_id`): the promise is not judged again.
-    pub(super) fn recorded_outcome(&self, key: &str) -> Option<Status> {
-        [Status::Kept, Status::Broken].into_iter().find(|&status| {
-            promise_outcome_event_id(key, status).is_some_and(|id| {
-                self.events()
-                    .any(|e| e.id == id && e.status == EventStatus::Done)
-            })
-        })
+    /// recorded it (`case::promise_outcome_event_id`), with the figures that
+    /// decided it when recorded: the promise is not judged again.
+    pub(super) fn recorded_outcome(&self, key: &str) -> Option<RecordedOutcome<'a>> {
+        self.events()
+            .filter(|e| e.status == EventStatus::Done)
+            .find_map(|e| recorded_outcome(e.id, key))
     }
 
     /// The service agreement left the case in an earlier run.
