@@ -855,3 +855,15 @@ fn a_generated_case_holds_the_policys_treatment_on_the_accounts_calendar() {
         "no GB event on a US day off: {gb_dates:?}"
     );
 }
+
+/// What a case's own history decides, read as of the run's day: an outcome
+/// recorded after it is not yet decided; severance is nominated from the
+/// case's start-severance event (postponed, cancelled, never given, carried
+/// out), from the template's day only for a case that holds no event at all.
+#[test]
+fn a_case_s_history_is_read_as_of_the_run_s_day() {
+    let out = common::arrears(&["test", "tests/fixtures/case_state/cases.yaml"]);
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
+    assert!(text.contains("6 case(s): 6 passed, 0 failed"), "{text}");
+}

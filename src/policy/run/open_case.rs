@@ -10,6 +10,7 @@ use chrono::Days;
 use rust_decimal::Decimal;
 
 use super::decisions::{field, list, money, text};
+use super::state::Booked;
 use super::{policy_error, Ctx, Result};
 use crate::policy::action::{ActionKind, Instalment as OfferInstalment, Money};
 use crate::policy::action::{Rules, Text};
@@ -333,12 +334,16 @@ impl<'p> Ctx<'p, '_> {
         else {
             return Ok(());
         };
-        // The case's own event, where a guard rail postponed it (a medical
-        // certificate), else the template's day: no SA is nominated before
-        // the severance it starts is due.
-        let due = match self.state.pending_date(&event.id) {
-            Some(date) => Some(date),
-            None => self.event_date(template, event, start)?,
+        // The case's own event: pending where a guard rail postponed it (a
+        // medical certificate), so no SA is nominated before the severance
+        // it starts is due; cancelled (a rail's final stop) or never given
+        // (opened under a template version without it), no severance. Only a
+        // case that holds no event at all (a store without history) is
+        // nominated from the template's day.
+        let due = match self.state.event_state(&event.id) {
+            Booked::Pending(date) | Booked::Done(date) => Some(date),
+            Booked::Cancelled | Booked::Never => None,
+            Booked::NoHistory => self.event_date(template, event, start)?,
         };
         let Some(due) = due else {
             return Ok(());

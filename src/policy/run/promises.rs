@@ -97,7 +97,7 @@ impl<'p> Ctx<'p, '_> {
             // the figures that decided it): a later tolerance or grace does not judge the
             // promise again, nor move its report or its follow-up. A case recorded without
             // the figures (older histories) reports today's.
-            let recorded = self.state.recorded_outcome(&key);
+            let recorded = self.state.recorded_outcome(&key, self.as_of);
             let status = recorded.map_or(result.status, |r| r.status);
             let figures = recorded.and_then(|r| r.figures);
             let (paid, required, deadline) = figures

@@ -35,6 +35,19 @@ pub(super) struct StateEvent<'a> {
     status: EventStatus,
 }
 
+/// What became of an event the case was given ([`CaseState::event_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Booked {
+    Pending(chrono::NaiveDate),
+    Done(chrono::NaiveDate),
+    /// Booked and cancelled, never carried out nor booked again.
+    Cancelled,
+    /// Not among the events the case holds.
+    Never,
+    /// The case holds no event at all (a store that keeps no history).
+    NoHistory,
+}
+
 impl<'a> CaseState<'a> {
     /// The state of the open case `case` (a record value), as far as the schema keeps it.
     pub(super) fn read(schema: &'a Schema, case: &'a Value, slots: &CaseSlots) -> CaseState<'a> {
@@ -107,9 +120,26 @@ impl<'a> CaseState<'a> {
         self.events().filter(|e| e.status == EventStatus::Pending)
     }
 
-    /// The date of the pending event with this id (where the rails last moved it).
-    pub(super) fn pending_date(&self, id: &str) -> Option<chrono::NaiveDate> {
-        self.pending().find(|e| e.id == id).map(|e| e.date)
+    /// Where the case has the event with this id: pending (on the day the
+    /// rails last moved it to), carried out, only cancelled, or never booked.
+    pub(super) fn event_state(&self, id: &str) -> Booked {
+        let mut booked = match self.events().next() {
+            Some(_) => Booked::Never,
+            None => Booked::NoHistory,
+        };
+        for e in self.events().filter(|e| e.id == id) {
+            booked = match e.status {
+                EventStatus::Pending => return Booked::Pending(e.date),
+                EventStatus::Done => Booked::Done(e.date),
+                EventStatus::Cancelled
+                    if booked == Booked::Never || booked == Booked::NoHistory =>
+                {
+                    Booked::Cancelled
+                }
+                EventStatus::Cancelled => booked,
+            };
+        }
+        booked
     }
 
     /// The ids of the contact events (letter, call, email, SMS) still pending.
@@ -132,9 +162,16 @@ impl<'a> CaseState<'a> {
     /// The outcome an earlier run decided for the promise `key`, as the case
     /// recorded it (`case::promise_outcome_event_id`), with the figures that
     /// decided it when recorded: the promise is not judged again.
-    pub(super) fn recorded_outcome(&self, key: &str) -> Option<RecordedOutcome<'a>> {
+    /// Only an outcome recorded on or before `as_of` is: a run as of an
+    /// earlier day (a look back with today's case history) judges the
+    /// promise as it stood then, so none is broken before its deadline.
+    pub(super) fn recorded_outcome(
+        &self,
+        key: &str,
+        as_of: chrono::NaiveDate,
+    ) -> Option<RecordedOutcome<'a>> {
         self.events()
-            .filter(|e| e.status == EventStatus::Done)
+            .filter(|e| e.status == EventStatus::Done && e.date <= as_of)
             .find_map(|e| recorded_outcome(e.id, key))
     }
 
