@@ -344,23 +344,12 @@ fn actions_text(s: &mut String, report: &Report) {
     );
 }
 
-/// The (event type, day) counts that changed, in day order (then type), as a
-/// list headed "by date" reads.
-fn changed_days(report: &Report) -> Vec<(&(String, chrono::NaiveDate), &EventCount)> {
-    let mut days: Vec<_> = report
-        .events
-        .iter()
-        .filter(|(_, c)| c.old != c.new)
-        .collect();
-    days.sort_by_key(|((t, d), _)| (*d, t.as_str()));
-    days
-}
-
 /// Events by type where a type's count changed, and by type and day wherever
 /// a day's count changed: an event moved to another day shows there although
 /// every type keeps its count.
 fn events_text(s: &mut String, report: &Report) {
-    let moved_days: Vec<Vec<String>> = changed_days(report)
+    let moved_days: Vec<Vec<String>> = report
+        .changed_days()
         .into_iter()
         .map(|((t, d), c)| {
             vec![
@@ -658,7 +647,7 @@ fn events_html(h: &mut String, report: &Report) {
         );
     }
     h.push_str("<h3>By day (days that changed)</h3>\n<table>\n<tr><th class=\"row\">date</th><th class=\"row\">event type</th><th>base</th><th>new</th><th>change</th></tr>\n");
-    for ((t, d), c) in changed_days(report) {
+    for ((t, d), c) in report.changed_days() {
         let _ = writeln!(
             h,
             "<tr><td class=\"label\">{d}</td><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -417,6 +417,14 @@ impl Report {
         }
     }
 
+    /// The (type, day) counts that changed, in day order, then type: what a
+    /// list headed "by date" reads (text, HTML and JSON alike).
+    pub fn changed_days(&self) -> Vec<(&(String, NaiveDate), &EventCount)> {
+        let mut days: Vec<_> = self.events.iter().filter(|(_, c)| c.old != c.new).collect();
+        days.sort_by_key(|((t, d), _)| (*d, t.as_str()));
+        days
+    }
+
     /// Scheduled events per type, summed over dates.
     pub fn events_by_type(&self) -> BTreeMap<&str, EventCount> {
         let mut by_type: BTreeMap<&str, EventCount> = BTreeMap::new();
@@ -479,7 +487,7 @@ impl Report {
                 "by_type": self.events_by_type().iter().map(|(t, c)| json!({
                     "event_type": t, "old": c.old, "new": c.new,
                 })).collect::<Vec<_>>(),
-                "by_date": self.events.iter().filter(|(_, c)| c.old != c.new).map(|((t, d), c)| json!({
+                "by_date": self.changed_days().into_iter().map(|((t, d), c)| json!({
                     "event_type": t, "date": d.to_string(), "old": c.old, "new": c.new,
                 })).collect::<Vec<_>>(),
             },
