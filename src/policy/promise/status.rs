@@ -755,8 +755,9 @@ mod tests {
                 let cents = i128::from(amounts[i].0);
                 owed += cents * 1_000_000;
                 let by_amount = i128::from(tol_cents).min(cents) * 1_000_000;
-                // tol_bp / 10_000 of the amount; under 20%, so never above it.
-                let by_percent = i128::from(tol_bp) * cents * 100;
+                // tol_bp / 10_000 of the amount, in whole cents rounded down (1e6 units); under 20%,
+                // so never above it.
+                let by_percent = i128::from(tol_bp) * cents * 100 / 1_000_000 * 1_000_000;
                 let tol = match rule {
                     ToleranceRule::Amount => by_amount,
                     ToleranceRule::Percent => by_percent,

@@ -78,7 +78,13 @@ pub fn tolerance(terms: &Terms, amount: Decimal) -> Decimal {
     let cap = amount.max(Decimal::ZERO);
     let by_amount = terms.tolerance_amount.max(Decimal::ZERO).min(cap);
     let by_percent = match terms.tolerance_percent.checked_mul(cap) {
-        Some(p) => p.max(Decimal::ZERO).min(cap),
+        // In whole cents, rounded down: the amount required is then in cents
+        // too (2% of $1,182.89 tolerates $23.65, requiring $1,159.24, not
+        // $1,159.2322), and a payment in cents keeps or breaks as before.
+        Some(p) => p
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+            .max(Decimal::ZERO)
+            .min(cap),
         // Overflow: |percent| > 1, so the product lies beyond the cap on one side or the other.
         None if terms.tolerance_percent.is_sign_positive() => cap,
         None => Decimal::ZERO,
@@ -124,6 +130,9 @@ mod tests {
             (ToleranceRule::Percent, "3", "-0.05", "50", "0"),
             (ToleranceRule::Amount, "3", "0", "2", "2"),
             (ToleranceRule::Percent, "0", "1.5", "2", "2"),
+            // A percent's tolerance in whole cents, rounded down.
+            (ToleranceRule::Percent, "0", "0.02", "1182.89", "23.65"),
+            (ToleranceRule::Larger, "0.01", "0.02", "0.99", "0.01"),
             (ToleranceRule::Larger, "3", "0.05", "-50", "0"),
             (
                 ToleranceRule::Percent,
