@@ -106,14 +106,25 @@ impl Outcome {
 
     /// Ids (indices) of the rows that produced this outcome.
     pub fn rows(&self) -> Vec<u32> {
-        match self {
-            Outcome::Row { row, also, .. } => {
-                std::iter::once(*row).chain(also.iter().copied()).collect()
-            }
-            Outcome::Default { .. } => Vec::new(),
-            Outcome::Rows(rows) => rows.iter().map(|(r, _)| *r).collect(),
-            Outcome::Aggregate { rows, .. } => rows.clone(),
-        }
+        self.row_ids().collect()
+    }
+
+    /// Whether `other` was produced by the same rows, without collecting them.
+    pub fn same_rows(&self, other: &Outcome) -> bool {
+        self.row_ids().eq(other.row_ids())
+    }
+
+    fn row_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        let (first, rest, pairs): (Option<u32>, &[u32], &[(u32, Values)]) = match self {
+            Outcome::Row { row, also, .. } => (Some(*row), also, &[]),
+            Outcome::Default { .. } => (None, &[], &[]),
+            Outcome::Rows(rows) => (None, &[], rows),
+            Outcome::Aggregate { rows, .. } => (None, rows, &[]),
+        };
+        first
+            .into_iter()
+            .chain(rest.iter().copied())
+            .chain(pairs.iter().map(|(r, _)| *r))
     }
 }
 

@@ -665,9 +665,12 @@ impl<'p> Ctx<'p, '_> {
     /// Keeps a rail's decision with the account's, unless the same rows of
     /// the same rail are there already; whether it was kept.
     fn record_decision(&mut self, d: Decision) -> bool {
-        let seen = self.tables.evaluation.decisions.iter().any(|x| {
-            x.table == d.table && x.item.is_none() && x.outcome.rows() == d.outcome.rows()
-        });
+        let seen = self
+            .tables
+            .evaluation
+            .decisions
+            .iter()
+            .any(|x| x.table == d.table && x.item.is_none() && x.outcome.same_rows(&d.outcome));
         if !seen {
             self.tables.evaluation.decisions.push(d);
         }
@@ -1960,17 +1963,15 @@ impl<'p> Ctx<'p, '_> {
     fn judge_on(&mut self, account: &Value, proposal: &Proposal<'p>) -> Result<Verdict<'p>> {
         let policy = self.policy;
         let trace = self.tables.traced();
-        let mut ctx = Ctx {
+        let mut ctx = Ctx::new(
             policy,
             account,
-            as_of: self.as_of,
-            tables: crate::eval::Tables::new(&policy.plan, account, self.as_of, trace),
-            own_calendar: self.own_calendar,
-            state: Default::default(),
-            actions: Vec::new(),
-            needed_only: self.needed_only,
-            guard_memo: None,
-        };
+            self.as_of,
+            trace,
+            self.needed_only,
+            Default::default(),
+            Vec::new(),
+        );
         let verdict = ctx.judge(proposal, &[])?;
         let evaluation = ctx.tables.evaluation;
         let rail = |table: u32| policy.roles.guards.iter().any(|r| r.table == table);

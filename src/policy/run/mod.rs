@@ -99,17 +99,15 @@ pub struct Opening {
 /// [`Ctx::treatment_today`]'s class and template, the pipeline's own, asked
 /// of the account as if it had no case.
 pub fn opening(policy: &Policy, account: &Value, as_of: NaiveDate) -> Result<Option<Opening>> {
-    let mut ctx = Ctx {
+    let mut ctx = Ctx::new(
         policy,
         account,
         as_of,
-        tables: Tables::new(&policy.plan, account, as_of, false),
-        own_calendar: policy.calendar_by.of(account),
-        state: CaseState::default(),
-        actions: Vec::new(),
-        needed_only: true,
-        guard_memo: Default::default(),
-    };
+        false,
+        true,
+        CaseState::default(),
+        Vec::new(),
+    );
     let Some(category) = ctx.decided_category()? else {
         return Ok(None);
     };
@@ -139,18 +137,7 @@ fn pipeline<'p>(
     let state = case.map_or_else(CaseState::default, |c| {
         CaseState::read(policy.plan.schema(), field(account, c.slot), &c)
     });
-    // The tables are made in place: `Tables` is large, and moving it in costs a copy per account.
-    let mut ctx = Ctx {
-        policy,
-        account,
-        as_of,
-        tables: Tables::new(&policy.plan, account, as_of, trace),
-        own_calendar: policy.calendar_by.of(account),
-        state,
-        actions,
-        needed_only,
-        guard_memo: Default::default(),
-    };
+    let mut ctx = Ctx::new(policy, account, as_of, trace, needed_only, state, actions);
     if !needed_only {
         ctx.tables.require_all()?;
     }
@@ -194,7 +181,36 @@ struct Ctx<'p, 'a> {
     guard_memo: Option<guard::GuardMemo>,
 }
 
-impl<'p> Ctx<'p, '_> {
+impl<'p, 'a> Ctx<'p, 'a> {
+    /// A run of `account` on `as_of` from the case `state`, its actions
+    /// pushed onto `actions`. Inlined, so that the caller builds `Tables`
+    /// (large) in place rather than moving it.
+    #[inline(always)]
+    fn new(
+        policy: &'p Policy,
+        account: &'a Value,
+        as_of: NaiveDate,
+        trace: bool,
+        needed_only: bool,
+        state: CaseState<'a>,
+        actions: Vec<Action<'p>>,
+    ) -> Self
+    where
+        'p: 'a,
+    {
+        Ctx {
+            policy,
+            account,
+            as_of,
+            tables: Tables::new(&policy.plan, account, as_of, trace),
+            own_calendar: policy.calendar_by.of(account),
+            state,
+            actions,
+            needed_only,
+            guard_memo: Default::default(),
+        }
+    }
+
     /// The calendar the run's dates move on (a template's events aside): the account's own, else the policy's.
     fn calendar(&self) -> &'p WorkCalendar {
         self.own_calendar.unwrap_or(&self.policy.calendar)
