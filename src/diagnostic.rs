@@ -323,7 +323,13 @@ pub const ECHO_CHARS: usize = 60;
 /// (`America/yyyy… (1000000 characters in all)`). Every message that echoes
 /// a cell goes through it.
 pub fn echoed(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(ECHO_CHARS) {
+    echoed_within(text, ECHO_CHARS)
+}
+
+/// [`echoed`] with a limit of its own, `chars`: for a value whose every
+/// character matters and that is still bounded (an event id with figures).
+pub fn echoed_within(text: &str, chars: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(chars) {
         None => Cow::Borrowed(text),
         Some((cut, _)) => Cow::Owned(format!(
             "{}… ({} characters in all)",

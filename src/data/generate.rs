@@ -12,7 +12,9 @@
 //! system would hold of the generated case ([`CaseHistory`]): the class and
 //! template the policy gives the account, the template's events dated from
 //! the case's start on the account's calendar, the contacts
-//! they and the agents' dispositions made, the callbacks booked; and the
+//! they and the agents' dispositions made, the callbacks booked, the
+//! outcomes of the promises decided before the extract's day (each the
+//! `record` the run gave the night it was decided); and the
 //! contacts of an account without an open case, from a case closed lately
 //! (the account's contacts, not the case's: Reg F counts per debt).
 
@@ -26,7 +28,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::data::snapshot::decode_account;
 use crate::policy::calendar::WorkCalendar;
 use crate::policy::case::{Channel, Contact, ContactOutcome, Event, EventStatus};
-use crate::policy::Policy;
+use crate::policy::{ActionKind, Policy};
 
 pub const MAIN_COLUMNS: [&str; 32] = [
     "ACCT_NO",
@@ -486,6 +488,85 @@ impl<'p> CaseHistory<'p> {
     }
 }
 
+impl CaseHistory<'_> {
+    /// The outcomes a case system would hold for `a`'s promises decided
+    /// before `as_of`: each the `record` of the `promise_outcome` the night
+    /// it was first decided gave (a night of the open case, from the day
+    /// after it opened, seeing the payments made by then), done that night.
+    /// Without them a run would judge those promises again under its own
+    /// terms (`arrears diff` of a terms edit would re-judge them). A promise
+    /// once decided stays decided, so the first night is found by halving.
+    fn recorded_outcomes(&self, a: &Account, as_of: NaiveDate) -> Vec<Event> {
+        let Some(case) = &a.case else {
+            return Vec::new();
+        };
+        let (Some(first), Some(last)) = (case.start_date.succ_opt(), as_of.pred_opt()) else {
+            return Vec::new();
+        };
+        if a.promises.is_empty() || last < first {
+            return Vec::new();
+        }
+        let json = account_object(a);
+        // Per promise (or plan) reported: the outcome's record, when decided.
+        let night = |day: NaiveDate| -> Vec<(String, Option<String>)> {
+            let mut json = json.clone();
+            for p in json["promises"].as_array_mut().into_iter().flatten() {
+                if let Some(payments) = p["payments"].as_array_mut() {
+                    payments.retain(|pay| {
+                        pay["date"].as_str().and_then(|d| d.parse().ok()) <= Some(day)
+                    });
+                }
+            }
+            let Ok(account) = decode_account(self.policy.plan.schema(), &Json::Object(json)) else {
+                return Vec::new();
+            };
+            let Ok(run) = crate::policy::run_needed(self.policy, &account, day) else {
+                return Vec::new();
+            };
+            run.actions
+                .into_iter()
+                .filter_map(|action| match action.kind {
+                    ActionKind::PromiseOutcome {
+                        promise, record, ..
+                    } => Some((promise, record)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let record_of = |day: NaiveDate, key: &str| {
+            night(day)
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, record)| record)
+        };
+        let mut events = Vec::new();
+        for (key, record) in night(last) {
+            if record.is_none() {
+                continue;
+            }
+            // The first night in `lo..=hi` that decides it (`hi` does).
+            let (mut lo, mut hi) = (first, last);
+            while lo < hi {
+                let mid = lo + Days::new(((hi - lo).num_days() / 2) as u64);
+                match record_of(mid, &key) {
+                    Some(_) => hi = mid,
+                    None => lo = mid.succ_opt().unwrap_or(hi),
+                }
+            }
+            if let Some(id) = record_of(hi, &key) {
+                events.push(Event {
+                    id,
+                    event_type: "custom".into(),
+                    date: hi,
+                    time: None,
+                    status: EventStatus::Done,
+                });
+            }
+        }
+        events
+    }
+}
+
 /// The contacts of an account without an open case: the account's, not a
 /// case's (Reg F counts per debt), so a case closed in the last 10 days left
 /// them (on about one account in ten in arrears and one in fifty current): 1
@@ -918,6 +999,8 @@ impl<'p> Generator<'p> {
         if let Some(history) = &self.history {
             let own_calendar = history.treat(&mut account, as_of);
             account.history = history.of_account(&account, as_of, self.seed, own_calendar);
+            let outcomes = history.recorded_outcomes(&account, as_of);
+            account.history.events.extend(outcomes);
         }
         account
     }

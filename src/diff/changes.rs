@@ -160,6 +160,11 @@ fn object(action: &Action) -> Map<String, Json> {
         Ok(Json::Object(map)) => map,
         _ => Map::new(),
     };
+    // A promise's `record` is its status and figures again, as one id: the
+    // fields themselves say what moved.
+    if let ActionKind::PromiseOutcome { .. } = action.kind {
+        map.remove("record");
+    }
     if let ActionKind::Flag { .. } = action.kind {
         if let Some(Json::Object(values)) = map.remove("values") {
             for (name, value) in values {

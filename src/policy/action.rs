@@ -127,6 +127,11 @@ pub enum ActionKind<'p> {
         #[serde(serialize_with = "iso_date")]
         deadline: NaiveDate,
         arrears_paid_in_full: bool,
+        /// The done event the case system records today, its id as is
+        /// (`policy::case::promise_outcome_event_id`): present when the
+        /// outcome is decided and the case holds none for the promise yet.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        record: Option<String>,
     },
     FollowUp {
         promise: String,
@@ -498,6 +503,7 @@ impl ActionKind<'_> {
                 required,
                 deadline,
                 arrears_paid_in_full,
+                record,
             } => K::PromiseOutcome {
                 promise,
                 instalment,
@@ -506,6 +512,7 @@ impl ActionKind<'_> {
                 required,
                 deadline,
                 arrears_paid_in_full,
+                record,
             },
             K::FollowUp {
                 promise,
@@ -742,6 +749,7 @@ impl fmt::Display for ActionKind<'_> {
                 required,
                 deadline,
                 arrears_paid_in_full,
+                ..
             } => {
                 let status = match status {
                     Status::Pending => "pending",
@@ -1039,6 +1047,7 @@ pub(crate) mod samples {
                 required: Money(Decimal::new(-5, 1)),
                 deadline: date,
                 arrears_paid_in_full: true,
+                record: Some(text()),
             },
             ActionKind::FollowUp {
                 promise: text(),

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, ActionKind};
-use super::promise::Status;
+use super::promise::{Instalment, Status};
 use crate::decimal::read_decimal;
 use rust_decimal::Decimal;
 
@@ -317,9 +317,12 @@ pub fn promise_outcome_event_id(
         Status::Kept => "kept",
         Status::Broken => "broken",
     };
+    // Amounts as the action shows them (`0.00`, not `0`), so the id reads as its fields.
     let mut id = format!(
         "{FOLLOW_UP_PREFIX}{promise}-{outcome};deadline={};required={};paid={}",
-        figures.deadline, figures.required, figures.paid
+        figures.deadline,
+        crate::types::money_text(figures.required).as_str(),
+        crate::types::money_text(figures.paid).as_str()
     );
     if let Some(instalment) = figures.instalment {
         id.push_str(";instalment=");
@@ -344,45 +347,139 @@ pub struct OutcomeFigures<'a> {
 pub struct RecordedOutcome<'a> {
     pub status: Status,
     /// `None` for an event recorded before the figures were (the bare
-    /// `promise-P1-kept`), or whose figures do not read: the report and the
-    /// follow-up then take today's terms' figures, as they did then.
+    /// `promise-P1-kept`): the report and the follow-up then take today's
+    /// terms' figures, as they did then.
     pub figures: Option<OutcomeFigures<'a>>,
 }
 
 /// The outcome of the promise `promise` that the case event `id` records
-/// ([`promise_outcome_event_id`], or the bare id of older cases), if it is one.
-pub fn recorded_outcome<'a>(id: &'a str, promise: &str) -> Option<RecordedOutcome<'a>> {
+/// ([`promise_outcome_event_id`], or the bare id of older cases), if it is
+/// one; `Err` says why its figures do not read (an id a case store cut
+/// short, or wrote otherwise): they are not guessed at, nor replaced unseen
+/// by today's terms' figures.
+pub fn recorded_outcome<'a>(
+    id: &'a str,
+    promise: &str,
+) -> Option<Result<RecordedOutcome<'a>, String>> {
     let rest = id.strip_prefix(FOLLOW_UP_PREFIX)?.strip_prefix(promise)?;
     let (status, figures) = if let Some(figures) = rest.strip_prefix("-kept") {
         (Status::Kept, figures)
     } else {
         (Status::Broken, rest.strip_prefix("-broken")?)
     };
-    if !(figures.is_empty() || figures.starts_with(';')) {
+    if figures.is_empty() {
+        return Some(Ok(RecordedOutcome {
+            status,
+            figures: None,
+        }));
+    }
+    if !figures.starts_with(';') {
         return None;
     }
-    Some(RecordedOutcome {
+    Some(outcome_figures(figures).map(|figures| RecordedOutcome {
         status,
-        figures: outcome_figures(figures),
-    })
+        figures: Some(figures),
+    }))
 }
 
 /// `;deadline=…;required=…;paid=…[;instalment=…]`, in that order (the order
 /// [`promise_outcome_event_id`] writes); the instalment id is the rest, whatever it holds.
-fn outcome_figures(text: &str) -> Option<OutcomeFigures<'_>> {
-    let rest = text.strip_prefix(";deadline=")?;
-    let (deadline, rest) = rest.split_once(";required=")?;
-    let (required, rest) = rest.split_once(";paid=")?;
+fn outcome_figures(text: &str) -> Result<OutcomeFigures<'_>, String> {
+    let missing = |key: &str| {
+        format!(
+            "its figures do not read: `;{key}=` is missing (an id cut short by the case store?)"
+        )
+    };
+    let rest = text
+        .strip_prefix(";deadline=")
+        .ok_or_else(|| missing("deadline"))?;
+    let (deadline, rest) = rest
+        .split_once(";required=")
+        .ok_or_else(|| missing("required"))?;
+    let (required, rest) = rest.split_once(";paid=").ok_or_else(|| missing("paid"))?;
     let (paid, instalment) = match rest.split_once(";instalment=") {
         Some((paid, instalment)) => (paid, Some(instalment)),
         None => (rest, None),
     };
-    Some(OutcomeFigures {
-        deadline: deadline.parse().ok()?,
-        required: read_decimal(required).ok()?,
-        paid: read_decimal(paid).ok()?,
+    let unread = |key: &str, value: &str, what: &str| {
+        format!(
+            "its figures do not read: `{key}={}` is not {what}",
+            crate::diagnostic::echoed(value)
+        )
+    };
+    let amount = |key: &str, value: &str| {
+        read_decimal(value).map_err(|_| unread(key, value, "an amount (`209.00`)"))
+    };
+    if instalment == Some("") {
+        return Err("its figures do not read: `;instalment=` names no instalment".into());
+    }
+    Ok(OutcomeFigures {
+        deadline: deadline
+            .parse()
+            .map_err(|_| unread("deadline", deadline, "a date (YYYY-MM-DD)"))?,
+        required: amount("required", required)?,
+        paid: amount("paid", paid)?,
         instalment,
     })
+}
+
+impl RecordedOutcome<'_> {
+    /// What makes this outcome, recorded as decided on `recorded_on`,
+    /// impossible for the promise whose instalments are `plan` (a payment
+    /// plan's; `None` for a single promise): no run decides so, so the case
+    /// store's record is not the one the run gave, and it is not trusted.
+    pub fn fault(&self, recorded_on: NaiveDate, plan: Option<&[Instalment]>) -> Option<String> {
+        let f = self.figures.as_ref()?;
+        let (paid, required) = (f.paid, f.required);
+        if required.is_sign_negative() && !required.is_zero() {
+            return Some(format!(
+                "`required` is negative ({required}): no promise requires less than nothing"
+            ));
+        }
+        match self.status {
+            Status::Kept if paid < required => {
+                return Some(format!(
+                    "it is kept, but `paid` ({paid}) is less than `required` ({required})"
+                ))
+            }
+            Status::Broken if paid >= required => {
+                return Some(format!(
+                    "it is broken, but `paid` ({paid}) reaches `required` ({required})"
+                ))
+            }
+            Status::Broken if f.deadline >= recorded_on => {
+                return Some(format!(
+                    "it is recorded broken on {recorded_on}, but its deadline is {}: a promise \
+                     breaks only once its deadline has passed",
+                    f.deadline
+                ))
+            }
+            _ => {}
+        }
+        match (plan, f.instalment) {
+            (None, Some(instalment)) => Some(format!(
+                "it names instalment `{}`, but the promise is not a payment plan",
+                crate::diagnostic::echoed(instalment)
+            )),
+            (Some(_), None) => Some(
+                "the promise is a payment plan, but the outcome names no instalment \
+                 (`;instalment=`: the one that decided it)"
+                    .into(),
+            ),
+            (Some(plan), Some(instalment)) if !plan.iter().any(|i| i.id == instalment) => {
+                let ids: Vec<String> = plan
+                    .iter()
+                    .map(|i| format!("`{}`", crate::diagnostic::echoed(&i.id)))
+                    .collect();
+                Some(format!(
+                    "the plan has no instalment `{}` (its instalments: {})",
+                    crate::diagnostic::echoed(instalment),
+                    ids.join(", ")
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The prefix of the case event a customer's callback is kept as
@@ -538,35 +635,24 @@ fn apply_one(
                 case.template = Some(t.clone());
             }
         }
-        // The first outcome decided is the promise's: recorded once with the figures that
-        // decided it, never judged again.
+        // The first outcome decided is the promise's: recorded once, as the run gave it
+        // (`record`: the figures that decided it), never judged again.
         ActionKind::PromiseOutcome {
             promise,
-            instalment,
-            status,
-            paid,
-            required,
-            deadline,
+            record: Some(id),
             ..
         } => {
-            let figures = OutcomeFigures {
-                deadline: *deadline,
-                required: required.0,
-                paid: paid.0,
-                instalment: instalment.as_deref(),
-            };
-            if let Some(id) = promise_outcome_event_id(promise, *status, &figures) {
-                if !case
-                    .events
-                    .iter()
-                    .any(|e| recorded_outcome(&e.id, promise).is_some())
-                {
-                    case.events.push(Event::done_on(id, as_of));
-                }
+            if !case
+                .events
+                .iter()
+                .any(|e| recorded_outcome(&e.id, promise).is_some())
+            {
+                case.events.push(Event::done_on(id.clone(), as_of));
             }
         }
         // Opening is the first match above; these change nothing the case holds.
         ActionKind::OpenCase { .. }
+        | ActionKind::PromiseOutcome { record: None, .. }
         | ActionKind::NominateSeverance { .. }
         | ActionKind::ExcludeSeverance { .. }
         | ActionKind::Withhold { .. }
@@ -691,7 +777,8 @@ mod tests {
             promise_outcome_event_id("P-1", Status::Pending, &figures),
             None
         );
-        let recorded = |status, figures| Some(RecordedOutcome { status, figures });
+        let recorded = |status, figures| Some(Ok(RecordedOutcome { status, figures }));
+        let unread = |why: &str| Some(Err(format!("its figures do not read: {why}")));
         for (id, promise, expected) in [
             (id.as_str(), "P-1", recorded(Status::Broken, Some(figures))),
             (
@@ -701,16 +788,31 @@ mod tests {
             ),
             ("promise-P-1-kept", "P-1", recorded(Status::Kept, None)),
             ("promise-P-1-broken", "P-1", recorded(Status::Broken, None)),
-            // Figures that do not read: the outcome stands, today's figures are shown.
+            // Figures that do not read are said, not replaced by today's.
             (
                 "promise-P-1-kept;deadline=2026-13-01;required=1;paid=1",
                 "P-1",
-                recorded(Status::Kept, None),
+                unread("`deadline=2026-13-01` is not a date (YYYY-MM-DD)"),
             ),
             (
                 "promise-P-1-kept;required=1",
                 "P-1",
-                recorded(Status::Kept, None),
+                unread("`;deadline=` is missing (an id cut short by the case store?)"),
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;requ",
+                "P-1",
+                unread("`;required=` is missing (an id cut short by the case store?)"),
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=1,5",
+                "P-1",
+                unread("`paid=1,5` is not an amount (`209.00`)"),
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=0;instalment=",
+                "P-1",
+                unread("`;instalment=` names no instalment"),
             ),
             ("promise-P-1-2-kept", "P-1", None),
             ("promise-P-1-keptx", "P-1", None),
@@ -718,6 +820,92 @@ mod tests {
             ("promise-P-1-call", "P-1", None),
         ] {
             assert_eq!(recorded_outcome(id, promise), expected, "{id} of {promise}");
+        }
+    }
+
+    /// Figures no run gives are a fault of the record, said with what is
+    /// wrong; the figures a run gives are none.
+    #[test]
+    fn a_recorded_outcome_no_run_gives_is_a_fault() {
+        let plan: Vec<Instalment> = ["plan-1-1", "plan-1-2"]
+            .iter()
+            .map(|id| Instalment {
+                id: id.to_string(),
+                amount: Decimal::ONE_HUNDRED,
+                due: day(2),
+            })
+            .collect();
+        let fault = |id: &str, promise: &str, on: u32, plan: Option<&[Instalment]>| {
+            recorded_outcome(id, promise)
+                .expect("an outcome")
+                .expect("figures that read")
+                .fault(day(on), plan)
+        };
+        let single = "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=0.00";
+        assert_eq!(fault(single, "P-1", 10, None), None);
+        assert_eq!(fault("promise-P-1-broken", "P-1", 1, None), None);
+        let kept_early = "promise-P-1-kept;deadline=2026-11-09;required=209.00;paid=209.00";
+        assert_eq!(fault(kept_early, "P-1", 5, None), None);
+        let kept_plan = "promise-plan-1-kept;deadline=2026-11-09;required=193.00;paid=200.00;instalment=plan-1-2";
+        assert_eq!(fault(kept_plan, "plan-1", 5, Some(&plan)), None);
+        for (id, promise, on, plan, expected) in [
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=-5.00;paid=-9.00",
+                "P-1",
+                10,
+                None,
+                "`required` is negative (-5.00): no promise requires less than nothing",
+            ),
+            (
+                single,
+                "P-1",
+                9,
+                None,
+                "it is recorded broken on 2026-11-09, but its deadline is 2026-11-09: a promise \
+                 breaks only once its deadline has passed",
+            ),
+            (
+                "promise-P-1-kept;deadline=2026-11-09;required=209.00;paid=20",
+                "P-1",
+                10,
+                None,
+                "it is kept, but `paid` (20) is less than `required` (209.00)",
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=209.00",
+                "P-1",
+                10,
+                None,
+                "it is broken, but `paid` (209.00) reaches `required` (209.00)",
+            ),
+            (
+                "promise-P-1-kept;deadline=2026-11-09;required=9;paid=9;instalment=P-1",
+                "P-1",
+                10,
+                None,
+                "it names instalment `P-1`, but the promise is not a payment plan",
+            ),
+            (
+                "promise-plan-1-kept;deadline=2026-11-09;required=9;paid=9",
+                "plan-1",
+                10,
+                Some(&plan[..]),
+                "the promise is a payment plan, but the outcome names no instalment \
+                 (`;instalment=`: the one that decided it)",
+            ),
+            (
+                "promise-plan-1-kept;deadline=2026-11-09;required=9;paid=9;instalment=plan-1-",
+                "plan-1",
+                10,
+                Some(&plan[..]),
+                "the plan has no instalment `plan-1-` (its instalments: `plan-1-1`, `plan-1-2`)",
+            ),
+        ] {
+            assert_eq!(
+                fault(id, promise, on, plan).as_deref(),
+                Some(expected),
+                "{id}"
+            );
         }
     }
 

@@ -37,6 +37,7 @@ pub const ACTION_FIELDS: &[(&str, &[&str])] = &[
             "required",
             "deadline",
             "arrears_paid_in_full",
+            "record",
         ],
     ),
     ("follow_up", &["promise", "follow_up", "detail"]),

@@ -867,3 +867,234 @@ fn a_case_s_history_is_read_as_of_the_run_s_day() {
     assert_eq!(out.status.code(), Some(0), "{text}{}", common::stderr(&out));
     assert!(text.contains("6 case(s): 6 passed, 0 failed"), "{text}");
 }
+
+/// A recorded outcome the case history cannot be trusted for (a negative
+/// `required`, an instalment the plan does not have, a broken one dated by
+/// its deadline, two outcomes for one promise, an id cut short) refuses the
+/// account's row at the event, with the same field and words whatever reads
+/// it: `dry-run` on a JSON accounts file, `batch` on JSON Lines, and `batch`
+/// on a CSV extract with its `case_events` companion (the bad-input fixture
+/// `extract_recorded_outcome_faults`, the same accounts). A trusted record is
+/// used as written (A6's `paid=0.00`, not today's 50.00), a bare older one
+/// keeps its status (A7), and a promise decided tonight (A8) carries the id
+/// the case system records: next night, read back, it is trusted and not
+/// recorded again.
+#[test]
+fn an_untrusted_recorded_outcome_refuses_its_row_in_every_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let accounts_file = common::root().join("samples/invalid/recorded-outcomes.json");
+    let accounts: Vec<Json> =
+        serde_json::from_str(&std::fs::read_to_string(&accounts_file).unwrap()).unwrap();
+    // Per account: `Err((field, message))`, or its promise outcomes.
+    type Verdicts = std::collections::BTreeMap<String, Result<Vec<Json>, (String, String)>>;
+    let outcomes = |actions: &[Json]| -> Vec<Json> {
+        actions
+            .iter()
+            .filter(|a| a["type"] == "promise_outcome")
+            .map(|a| {
+                let mut a = a.clone();
+                let a = a.as_object_mut().unwrap();
+                a.remove("account");
+                a.remove("row");
+                Json::Object(a.clone())
+            })
+            .collect()
+    };
+    let dry_run = |file: &Path, as_of: &str| -> Verdicts {
+        let o = common::arrears(&[
+            "dry-run",
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+            file.to_str().unwrap(),
+        ]);
+        let doc: Json = serde_json::from_slice(&o.stdout).unwrap();
+        (doc["accounts"].as_array().unwrap().iter())
+            .map(|a| {
+                let verdict = match a.get("errors") {
+                    Some(errors) => Err((
+                        errors[0]["field"].as_str().unwrap().to_string(),
+                        errors[0]["message"].as_str().unwrap().to_string(),
+                    )),
+                    None => Ok(outcomes(a["actions"].as_array().unwrap())),
+                };
+                (a["account"].as_str().unwrap().to_string(), verdict)
+            })
+            .collect()
+    };
+    let batch = |input: &Path, cwd: &Path, extra: &[&str]| -> Verdicts {
+        let (out, rejects) = (d.join("actions.jsonl"), d.join("rejects.jsonl"));
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .args(["batch", "--rules"])
+            .arg(common::root().join("rules"))
+            .args(["--as-of", "2026-11-22", "--out"])
+            .arg(&out)
+            .arg("--rejects")
+            .arg(&rejects)
+            .args(extra)
+            .arg(input)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let mut verdicts = Verdicts::new();
+        for r in json_lines(&rejects) {
+            let field = r["field"].as_str().unwrap().to_string();
+            let reason = r["reason"].as_str().unwrap();
+            let message = reason
+                .strip_prefix(&format!("evaluation failed: `{field}`: "))
+                .unwrap_or_else(|| panic!("{reason}"));
+            verdicts.insert(
+                r["account"].as_str().unwrap().to_string(),
+                Err((field, message.to_string())),
+            );
+        }
+        let actions = json_lines(&out);
+        for a in &actions {
+            let id = a["account"].as_str().unwrap().to_string();
+            let mine: Vec<Json> = actions
+                .iter()
+                .filter(|x| x["account"] == a["account"])
+                .cloned()
+                .collect();
+            verdicts.insert(id, Ok(outcomes(&mine)));
+        }
+        verdicts
+    };
+    let from_yaml = dry_run(&accounts_file, "2026-11-22");
+    let jsonl = d.join("untrusted.jsonl");
+    let lines: String = accounts.iter().map(|a| format!("{a}\n")).collect();
+    std::fs::write(&jsonl, lines).unwrap();
+    let from_jsonl = batch(&jsonl, d, &["--input-format", "jsonl"]);
+    let csv_dir = common::root().join("tests/fixtures/bad_input/extract_recorded_outcome_faults");
+    let from_csv = batch(&csv_dir.join("extract.csv"), &csv_dir, &[]);
+    assert_eq!(from_yaml, from_jsonl);
+    assert_eq!(from_yaml, from_csv);
+    let refused: Vec<(&str, &str)> = from_yaml
+        .iter()
+        .filter_map(|(id, v)| {
+            v.as_ref()
+                .err()
+                .map(|(field, _)| (id.as_str(), field.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("A1", "account.case.events[1].id"),
+            ("A2", "account.case.events[1].id"),
+            ("A3", "account.case.events[1].id"),
+            ("A4", "account.case.events[2].id"),
+            ("A5", "account.case.events[1].id"),
+        ]
+    );
+    let outcome = |v: &Verdicts, id: &str| v[id].as_ref().unwrap()[0].clone();
+    // Trusted: reported as recorded, and not recorded again.
+    let a6 = outcome(&from_yaml, "A6");
+    assert_eq!(
+        (&a6["paid"], &a6["status"]),
+        (&json!("0.00"), &json!("broken"))
+    );
+    assert_eq!(a6.get("record"), None, "{a6}");
+    assert_eq!(outcome(&from_yaml, "A7")["paid"], "50.00");
+    // Decided tonight: the id to record, which the next night trusts.
+    let a8 = outcome(&from_yaml, "A8");
+    let record = a8["record"].as_str().unwrap();
+    assert_eq!(
+        record,
+        "promise-PL8-broken;deadline=2026-11-16;required=209.00;paid=150.00;instalment=P8-2"
+    );
+    let mut next = accounts.iter().find(|a| a["id"] == "A8").unwrap().clone();
+    next["case"]["events"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": record, "type": "custom", "date": "2026-11-22", "status": "done"}));
+    let next_file = d.join("next.json");
+    std::fs::write(&next_file, json!([next]).to_string()).unwrap();
+    let a8_next = outcome(&dry_run(&next_file, "2026-11-23"), "A8");
+    let mut expected = a8.clone();
+    expected.as_object_mut().unwrap().remove("record");
+    assert_eq!(a8_next, expected);
+}
+
+/// A generated case history holds the outcome of each promise its case
+/// decided before the extract's day, as the case system records it: the
+/// `record` of the night it was first decided, done that night. The batch
+/// on the extract's day trusts it (reports its figures, records nothing
+/// again), so a terms edit (the consumer tolerance from $3 to $0) re-judges
+/// none of them in `arrears diff`: only promises decided since, or pending,
+/// move.
+#[test]
+fn a_generated_history_records_the_promises_decided_before_the_extract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = crate::batch::generate(d, "book.csv", 400, 7, &[]);
+    let events = std::fs::read_to_string(d.join("book.case_events.csv")).unwrap();
+    // (account, id, date) of each outcome recorded.
+    let recorded: Vec<(String, String, NaiveDate)> = events
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[1].contains("-kept;") || c[1].contains("-broken;"))
+        .map(|c| (c[0].to_string(), c[1].to_string(), day(c[3])))
+        .collect();
+    assert!(recorded.len() >= 5, "{recorded:?}");
+    let o = batch_on("2026-11-22", &input, d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let actions = json_lines(&d.join("actions.jsonl"));
+    for (account, id, on) in &recorded {
+        assert!(*on < day("2026-11-22"), "{id} on {on}");
+        let outcome = actions
+            .iter()
+            .find(|a| a["account"] == account.as_str() && a["type"] == "promise_outcome")
+            .unwrap_or_else(|| panic!("{account}: no promise_outcome"));
+        // Reported with the recorded figures, and not recorded again.
+        assert_eq!(outcome.get("record"), None, "{outcome}");
+        let mut figures = format!(
+            "promise-{}-{};deadline={};required={};paid={}",
+            outcome["promise"].as_str().unwrap(),
+            outcome["status"].as_str().unwrap(),
+            outcome["deadline"].as_str().unwrap(),
+            outcome["required"].as_str().unwrap(),
+            outcome["paid"].as_str().unwrap(),
+        );
+        if let Some(instalment) = outcome["instalment"].as_str() {
+            figures.push_str(&format!(";instalment={instalment}"));
+        }
+        assert_eq!(&figures, id);
+    }
+    let zero = d.join("zero-tolerance");
+    common::copy_dir(&common::root().join("rules"), &zero);
+    let terms = zero.join("promise_terms.yaml");
+    let text = std::fs::read_to_string(&terms).unwrap();
+    std::fs::write(
+        &terms,
+        text.replace("tolerance_amount: $3,", "tolerance_amount: $0,"),
+    )
+    .unwrap();
+    let o = common::arrears(&[
+        "diff",
+        "--base",
+        "rules",
+        "--rules",
+        zero.to_str().unwrap(),
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+        "--examples",
+        "1000",
+        input.to_str().unwrap(),
+    ]);
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    let changed = report["actions"][0]["examples"].as_array().unwrap();
+    assert!(!changed.is_empty(), "{report}");
+    for account in changed {
+        assert!(
+            !recorded.iter().any(|(a, _, _)| a == account),
+            "{account}: a recorded outcome judged again"
+        );
+    }
+}

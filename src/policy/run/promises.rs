@@ -15,7 +15,9 @@ use super::{policy_error, Ctx, Result};
 use crate::eval::Decision;
 use crate::policy::action::Text;
 use crate::policy::action::{ActionKind, Money};
-use crate::policy::case::follow_up_event_id;
+use crate::policy::case::{
+    follow_up_event_id, promise_outcome_event_id, OutcomeFigures, RecordedOutcome,
+};
 use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
 use crate::types::Value;
@@ -60,7 +62,6 @@ impl<'p> Ctx<'p, '_> {
                 continue;
             };
             let d = self.decision_at(at);
-            let terms = self.terms(terms_role, d)?;
             let rules = self.rules(d);
             let mut instalments: SmallVec<[promise::Instalment; 4]> = SmallVec::new();
             let mut payments: SmallVec<[Payment; 8]> = SmallVec::new();
@@ -85,30 +86,64 @@ impl<'p> Ctx<'p, '_> {
                     }
                 }
             }
-            let result =
-                promise::evaluate(&instalments, &payments, &terms, self.as_of, self.calendar())
+            // Kept or broken once decided, under the terms of that day (recorded by the case with
+            // the figures that decided it): a later tolerance or grace does not judge the
+            // promise again, nor move its report or its follow-up, so it is not evaluated. A
+            // record that cannot be trusted is an error (`CaseState::recorded_outcome`); one
+            // recorded without the figures (older histories) reports today's.
+            let held = self.state.recorded_outcome(
+                &key,
+                is_plan.then_some(&instalments[..]),
+                self.as_of,
+            )?;
+            let decided = match held.read {
+                Some(RecordedOutcome {
+                    status,
+                    figures: Some(f),
+                }) => (
+                    status,
+                    f.paid,
+                    f.required,
+                    f.deadline,
+                    f.instalment.map(str::to_string),
+                ),
+                recorded => {
+                    let terms = self.terms(terms_role, d)?;
+                    let result = promise::evaluate(
+                        &instalments,
+                        &payments,
+                        &terms,
+                        self.as_of,
+                        self.calendar(),
+                    )
                     .map_err(|e| {
                         policy_error(self.table_name(terms_role), format!("promise `{key}`: {e}"))
                     })?;
-            // The figures are those of the instalment that decided the plan: the one that broke,
-            // the next one due, or the last one of a kept plan.
-            let deciding = result.deciding();
-            // Kept or broken once decided, under the terms of that day (recorded by the case with
-            // the figures that decided it): a later tolerance or grace does not judge the
-            // promise again, nor move its report or its follow-up. A case recorded without
-            // the figures (older histories) reports today's.
-            let recorded = self.state.recorded_outcome(&key, self.as_of);
-            let status = recorded.map_or(result.status, |r| r.status);
-            let figures = recorded.and_then(|r| r.figures);
-            let (paid, required, deadline) = figures
-                .map_or((deciding.paid, deciding.required, deciding.deadline), |f| {
-                    (f.paid, f.required, f.deadline)
-                });
-            let instalment = is_plan.then(|| {
-                figures
-                    .and_then(|f| f.instalment)
-                    .map_or_else(|| deciding.id.clone(), str::to_string)
-            });
+                    // The figures are those of the instalment that decided the plan: the one
+                    // that broke, the next one due, or the last one of a kept plan.
+                    let deciding = result.deciding();
+                    let status = recorded.map_or(result.status, |r| r.status);
+                    let (paid, required, deadline) =
+                        (deciding.paid, deciding.required, deciding.deadline);
+                    (status, paid, required, deadline, Some(deciding.id.clone()))
+                }
+            };
+            let (status, paid, required, deadline, instalment) = decided;
+            let instalment = instalment.filter(|_| is_plan);
+            // What the case system records today: the first outcome decided, once.
+            let record = match held.held {
+                true => None,
+                false => promise_outcome_event_id(
+                    &key,
+                    status,
+                    &OutcomeFigures {
+                        deadline,
+                        required,
+                        paid,
+                        instalment: instalment.as_deref(),
+                    },
+                ),
+            };
             self.push(
                 ActionKind::PromiseOutcome {
                     promise: key.to_string(),
@@ -118,6 +153,7 @@ impl<'p> Ctx<'p, '_> {
                     required: Money(required),
                     deadline,
                     arrears_paid_in_full,
+                    record,
                 },
                 rules.clone(),
             );

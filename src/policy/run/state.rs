@@ -9,9 +9,11 @@
 
 use super::decisions::{field, list, text};
 use crate::data::schema::Schema;
+use crate::eval::{EvalError, EvalErrorKind};
 use crate::policy::case::{
     is_follow_up_of, recorded_outcome, Channel, EventStatus, RecordedOutcome,
 };
+use crate::policy::promise::Instalment;
 use crate::policy::slots::EventSlots;
 use crate::policy::CaseSlots;
 use crate::types::Value;
@@ -26,6 +28,8 @@ pub(super) struct CaseState<'a> {
 /// One event of the case, borrowed from the account (its type from the schema).
 #[derive(Debug)]
 pub(super) struct StateEvent<'a> {
+    /// Its place in the case's `events` (`account.case.events[index]`).
+    pub(super) index: usize,
     pub(super) id: &'a str,
     pub(super) event_type: &'a str,
     /// `event_type`'s variant of the schema's `event_type` enum.
@@ -68,7 +72,7 @@ impl<'a> CaseState<'a> {
             Some((events, ev, schema)) => (events, Some(ev), Some(schema)),
             None => (&[][..], None, None),
         };
-        events.iter().filter_map(move |e| {
+        events.iter().enumerate().filter_map(move |(index, e)| {
             let (ev, schema) = (ev?, schema?);
             let variant = |v: &Value| match v {
                 Value::Enum(i) => Some(*i as usize),
@@ -91,6 +95,7 @@ impl<'a> CaseState<'a> {
                 return None;
             };
             Some(StateEvent {
+                index,
                 id,
                 event_type,
                 type_variant,
@@ -161,22 +166,88 @@ impl<'a> CaseState<'a> {
 
     /// The outcome an earlier run decided for the promise `key`, as the case
     /// recorded it (`case::promise_outcome_event_id`), with the figures that
-    /// decided it when recorded: the promise is not judged again.
-    /// Only an outcome recorded on or before `as_of` is: a run as of an
-    /// earlier day (a look back with today's case history) judges the
-    /// promise as it stood then, so none is broken before its deadline.
+    /// decided it when recorded: the promise is not judged again. Only an
+    /// outcome recorded on or before `as_of` is read: a run as of an earlier
+    /// day (a look back with today's case history) judges the promise as it
+    /// stood then, so none is broken before its deadline. Every outcome the
+    /// case records for it is checked, whatever its date, against the
+    /// promise's instalments (`plan`: a payment plan's, `None` for a single
+    /// promise): figures that do not read or that no run gives
+    /// (`RecordedOutcome::fault`), or a second outcome, are an error naming
+    /// the event, never used as written nor replaced unseen.
     pub(super) fn recorded_outcome(
         &self,
         key: &str,
+        plan: Option<&[Instalment]>,
         as_of: chrono::NaiveDate,
-    ) -> Option<RecordedOutcome<'a>> {
-        self.events()
-            .filter(|e| e.status == EventStatus::Done && e.date <= as_of)
-            .find_map(|e| recorded_outcome(e.id, key))
+    ) -> Result<HeldOutcome<'a>, EvalError> {
+        let mut held = HeldOutcome::default();
+        let mut first: Option<StateEvent<'a>> = None;
+        for e in self.events().filter(|e| e.status == EventStatus::Done) {
+            let Some(outcome) = recorded_outcome(e.id, key) else {
+                continue;
+            };
+            let fault = match (&outcome, &first) {
+                (Err(problem), _) => Some(problem.clone()),
+                (Ok(_), Some(f)) if f.id != e.id => Some(format!(
+                    "the case records a second outcome for it, after `{}` \
+                     (`account.case.events[{}]`): a promise is decided once",
+                    echoed_id(f.id),
+                    f.index
+                )),
+                (Ok(o), _) => o.fault(e.date, plan),
+            };
+            if let Some(problem) = fault {
+                return Err(outcome_error(&e, key, &problem));
+            }
+            held.held = true;
+            if e.date <= as_of && held.read.is_none() {
+                held.read = outcome.ok();
+            }
+            first.get_or_insert(e);
+        }
+        Ok(held)
     }
 
     /// The service agreement left the case in an earlier run.
     pub(super) fn removed(&self, sa: &str) -> bool {
         self.removed_sas.iter().filter_map(text).any(|s| s == sa)
+    }
+}
+
+/// What the case holds of a promise's outcome ([`CaseState::recorded_outcome`]).
+#[derive(Debug, Default)]
+pub(super) struct HeldOutcome<'a> {
+    /// The outcome decided on or before the run's day.
+    pub(super) read: Option<RecordedOutcome<'a>>,
+    /// The case records an outcome for the promise, whatever its date: the
+    /// case system records no other.
+    pub(super) held: bool,
+}
+
+/// A recorded outcome's id as a message quotes it: whole up to 300
+/// characters (every figure an outcome records fits), else cut as any echo.
+fn echoed_id(id: &str) -> std::borrow::Cow<'_, str> {
+    crate::diagnostic::echoed_within(id, 300)
+}
+
+/// The account's row is refused at the event: its case history cannot be
+/// trusted for the promise, and today's terms would judge it again unseen.
+fn outcome_error(e: &StateEvent, key: &str, problem: &str) -> EvalError {
+    EvalError {
+        table: String::new(),
+        item: None,
+        input: None,
+        kind: EvalErrorKind::Field {
+            field: format!("account.case.events[{}].id", e.index),
+            message: format!(
+                "the outcome of promise `{}` recorded on {} as `{}` cannot be trusted: {problem}; \
+                 the account is not evaluated until the case system's record is put right \
+                 (docs/policy.md, \"An outcome is decided once\")",
+                crate::diagnostic::echoed(key),
+                e.date,
+                echoed_id(e.id),
+            ),
+        },
     }
 }
