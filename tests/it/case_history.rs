@@ -112,7 +112,7 @@ fn night(
     let night_dir = dir.join(as_of);
     std::fs::create_dir_all(&night_dir).unwrap();
     let input = export(&night_dir, case.as_ref(), contacts);
-    let o = batch_on(as_of, &input, &night_dir, &[]);
+    let o = common::batch_on(as_of, &input, &night_dir, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let written = json_lines(&night_dir.join("actions.jsonl"));
 
@@ -160,18 +160,6 @@ fn carry_out(case: &mut Case, on: NaiveDate, contacts: &mut Vec<Contact>) {
 }
 
 /// `arrears batch` of the shipped rules on `as_of`, its outputs in `dir`.
-fn batch_on(as_of: &str, input: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
-        .args(["batch", "--rules", "rules", "--as-of", as_of])
-        .args(["--out", dir.join("actions.jsonl").to_str().unwrap()])
-        .args(["--summary", dir.join("summary.json").to_str().unwrap()])
-        .args(extra)
-        .arg(input)
-        .current_dir(common::root())
-        .output()
-        .unwrap()
-}
-
 fn kinds(actions: &[Json]) -> Vec<String> {
     actions
         .iter()
@@ -326,7 +314,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         std::fs::remove_file(d.join(format!("small.{file}.csv"))).unwrap();
     }
     // Forgotten: the run stops before reading a row, naming the file and the way out.
-    let o = batch_on("2026-11-24", &input, d, &[]);
+    let o = common::batch_on("2026-11-24", &input, d, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("small.case_events.csv`) does not exist")
@@ -348,7 +336,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         );
     }
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
-    let o = batch_on(
+    let o = common::batch_on(
         "2026-11-24",
         &input,
         d,
@@ -385,7 +373,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
         "{actions}"
     );
     // The service agreements are no history: their warning says what they cost.
-    let o = batch_on(
+    let o = common::batch_on(
         "2026-11-24",
         &input,
         d,
@@ -436,7 +424,7 @@ fn without_the_history_companions_the_callback_books_again_and_the_run_warns() {
             "--companion contacts=`a.csv` and --companion contacts=`b.csv`: one file per list",
         ),
     ] {
-        let o = batch_on("2026-11-24", &input, d, &extra);
+        let o = common::batch_on("2026-11-24", &input, d, &extra);
         assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
         assert!(stderr(&o).contains(needle), "{}", stderr(&o));
     }
@@ -477,7 +465,7 @@ fn a_jsonl_extract_without_a_history_list_is_warned_of() {
             })
             .collect();
         std::fs::write(&jsonl, lines).unwrap();
-        let o = batch_on("2026-11-22", &jsonl, d, &[]);
+        let o = common::batch_on("2026-11-22", &jsonl, d, &[]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         (stderr(&o), summary(d))
     };
@@ -522,25 +510,18 @@ fn a_jsonl_extract_without_a_history_list_is_warned_of() {
 /// conversation hold its call.
 #[test]
 fn the_old_case_contacts_shape_is_rejected_at_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
     let input = common::root().join("samples/invalid/old-case-contacts.jsonl");
-    let rejects = d.join("rejects.jsonl");
-    let o = batch_on(
-        "2026-11-22",
-        &input,
-        d,
-        &["--rejects", rejects.to_str().unwrap()],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let rejects = json_lines(&rejects);
+    let run = common::batch_rejects(&input, "2026-11-22");
+    let (d, o) = (run.path(), &run.output);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    let rejects = run.rejects();
     assert_eq!(rejects.len(), 1, "{rejects:?}");
     assert_eq!(rejects[0]["line"], 2);
     assert_eq!(rejects[0]["account"], "AC000000004");
     assert_eq!(rejects[0]["field"], "account.case.contacts");
     let reason = rejects[0]["reason"].as_str().unwrap();
     assert!(reason.contains("did you mean `contacts`?"), "{reason}");
-    assert!(!stderr(&o).contains("is ignored"), "{}", stderr(&o));
+    assert!(!stderr(o).contains("is ignored"), "{}", stderr(o));
     let actions = json_lines(&d.join("actions.jsonl"));
     assert!(actions.iter().all(|a| a["account"] == "AC000000003"));
     assert!(
@@ -561,18 +542,11 @@ fn the_old_case_contacts_shape_is_rejected_at_its_line() {
 #[test]
 fn every_reader_gives_the_old_case_contacts_the_batch_verdict() {
     const FIXTURES: &str = "tests/fixtures/old_case_contacts";
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
     let input = common::root().join(FIXTURES).join("accounts.jsonl");
-    let rejects = d.join("rejects.jsonl");
-    let o = batch_on(
-        "2026-11-22",
-        &input,
-        d,
-        &["--rejects", rejects.to_str().unwrap()],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let rejects = json_lines(&rejects);
+    let run = common::batch_rejects(&input, "2026-11-22");
+    let (d, o) = (run.path(), &run.output);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+    let rejects = run.rejects();
     let rejected: Vec<(&Json, &Json, &Json)> = (rejects.iter())
         .map(|r| (&r["line"], &r["account"], &r["field"]))
         .collect();
@@ -590,7 +564,7 @@ fn every_reader_gives_the_old_case_contacts_the_batch_verdict() {
         .collect();
     evaluated.dedup();
     assert_eq!(evaluated, ["AC000000003", "AC000000005", "AC000000006"]);
-    let err = stderr(&o);
+    let err = stderr(o);
     let warnings: Vec<&str> = (err.lines())
         .filter(|l| l.starts_with("warning:"))
         .collect();
@@ -697,7 +671,7 @@ fn generate_writes_every_accounts_contacts_in_both_formats() {
             .count();
         assert_eq!(rows, record["contacts"].as_array().unwrap().len(), "{id}");
     }
-    let o = batch_on("2026-11-22", &d.join("g.jsonl"), d, &[]);
+    let o = common::batch_on("2026-11-22", &d.join("g.jsonl"), d, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }
@@ -806,7 +780,7 @@ fn a_generated_case_holds_the_policys_treatment_on_the_accounts_calendar() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = batch_on("2026-11-22", &d.join("g.csv"), d, &[]);
+    let o = common::batch_on("2026-11-22", &d.join("g.csv"), d, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let actions = json_lines(&d.join("actions.jsonl"));
     let reasons = retreatments_by_reason(&actions);

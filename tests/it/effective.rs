@@ -5,7 +5,7 @@
 //! version of a table the policy reads fails with that day named; `lint`
 //! analyses every distinct rule set, `lint --as-of` one.
 
-use crate::common::{arrears_in, copy_dir, root, stderr, stdout};
+use crate::common::{arrears_in, root, shipped_rules_edited, stderr, stdout};
 
 const OLD_ROW: &str = "  - id: card-early
     description: Card 1-59 DPD; champion early treatment (experiment card_early_letters).
@@ -16,21 +16,28 @@ const OLD_ROW: &str = "  - id: card-early
 /// The shipped rules with the `card-early` row in two versions: `card_early_std`
 /// until 2026-12-31, `card_early_soft` from 2027-01-01 (`until`/`from` as given).
 fn dated_rules(until: &str, from: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("rules"), &dir.path().join("rules"));
-    copy_dir(&root().join("samples"), &dir.path().join("samples"));
-    let path = dir.path().join("rules/collection_class.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(OLD_ROW), "the shipped card-early row changed");
-    let versions = format!(
-        "{}    effective: {{ until: {until} }}\n\n{}    effective: {{ from: {from} }}\n",
-        OLD_ROW,
-        OLD_ROW
-            .replace("card_early_std", "card_early_soft")
-            .replace("champion early treatment", "soft treatment from 2027")
-    );
-    std::fs::write(&path, text.replace(OLD_ROW, &versions)).unwrap();
-    dir
+    shipped_rules_edited("collection_class.yaml", |text| {
+        assert!(text.contains(OLD_ROW), "the shipped card-early row changed");
+        let versions = format!(
+            "{}    effective: {{ until: {until} }}\n\n{}    effective: {{ from: {from} }}\n",
+            OLD_ROW,
+            OLD_ROW
+                .replace("card_early_std", "card_early_soft")
+                .replace("champion early treatment", "soft treatment from 2027")
+        );
+        text.replace(OLD_ROW, &versions)
+    })
+}
+
+/// `simulate --rules rules NAME` in `dir`, of the timeline
+/// `tests/fixtures/effective/NAME` copied there (beside the edited rules).
+fn simulate_fixture(dir: &std::path::Path, name: &str) -> std::process::Output {
+    std::fs::copy(
+        root().join("tests/fixtures/effective").join(name),
+        dir.join(name),
+    )
+    .unwrap();
+    arrears_in(dir, &["simulate", "--rules", "rules", name])
 }
 
 fn dry_run(dir: &std::path::Path, as_of: &str, format: &str) -> std::process::Output {
@@ -102,15 +109,7 @@ fn undated_rules_print_no_versions() {
 #[test]
 fn a_simulated_timeline_switches_versions_on_the_change_date() {
     let dir = dated_rules("2026-12-31", "2027-01-01");
-    std::fs::copy(
-        root().join("tests/fixtures/effective/crossing.yaml"),
-        dir.path().join("crossing.yaml"),
-    )
-    .unwrap();
-    let out = arrears_in(
-        dir.path(),
-        &["simulate", "--rules", "rules", "crossing.yaml"],
-    );
+    let out = simulate_fixture(dir.path(), "crossing.yaml");
     let text = stdout(&out);
     assert!(out.status.success(), "{}{}", text, stderr(&out));
     // The case opens on 2027-01-01 (5 DPD) under the row in force that day.
@@ -220,35 +219,20 @@ fn a_gap_is_a_warning_and_lint_names_the_period_of_each_set() {
 
 #[test]
 fn a_day_when_no_version_of_a_table_is_in_force_names_the_day() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("rules"), &dir.path().join("rules"));
-    copy_dir(&root().join("samples"), &dir.path().join("samples"));
-    let path = dir.path().join("rules/risk_segment.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
+    let dir = shipped_rules_edited("risk_segment.yaml", |text| {
         text.replacen(
             "table: risk_segment\n",
             "table: risk_segment\neffective: { from: 2027-01-01 }\n",
             1,
-        ),
-    )
-    .unwrap();
+        )
+    });
     let out = dry_run(dir.path(), "2026-12-31", "human");
     assert_eq!(out.status.code(), Some(3));
     assert_snapshot!("no_version_in_force", stderr(&out));
     let out = dry_run(dir.path(), "2027-01-01", "human");
     assert!(out.status.success(), "{}", stderr(&out));
     // A timeline over such a day stops there, with the exit of refused rules, as dry-run's.
-    std::fs::copy(
-        root().join("tests/fixtures/effective/crossing.yaml"),
-        dir.path().join("crossing.yaml"),
-    )
-    .unwrap();
-    let out = arrears_in(
-        dir.path(),
-        &["simulate", "--rules", "rules", "crossing.yaml"],
-    );
+    let out = simulate_fixture(dir.path(), "crossing.yaml");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("crossing.yaml: on 2026-12-30: the rules in force on 2026-12-30"),
@@ -322,19 +306,16 @@ fn bad_effective_dates_are_errors_at_their_cell() {
 /// in force on its cases' day only, as `arrears test` runs it.
 #[test]
 fn lint_says_a_row_named_by_a_test_is_not_in_force_on_the_case_s_day() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("rules"), &dir.path().join("rules"));
-    let path = dir.path().join("rules/entry.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let row = "  - id: consumer-in-arrears\n";
-    let at = text.find(row).expect("the shipped consumer-in-arrears row");
-    let end = at + text[at..].find("\n\n").expect("the row ends");
-    let dated = format!(
-        "{}\n    effective: {{ from: 2020-01-01, until: 2020-12-31 }}{}",
-        &text[..end],
-        &text[end..]
-    );
-    std::fs::write(&path, dated).unwrap();
+    let dir = shipped_rules_edited("entry.yaml", |text| {
+        let row = "  - id: consumer-in-arrears\n";
+        let at = text.find(row).expect("the shipped consumer-in-arrears row");
+        let end = at + text[at..].find("\n\n").expect("the row ends");
+        format!(
+            "{}\n    effective: {{ from: 2020-01-01, until: 2020-12-31 }}{}",
+            &text[..end],
+            &text[end..]
+        )
+    });
     let out = arrears_in(dir.path(), &["lint", "rules"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
@@ -358,43 +339,41 @@ const CONSUMER_TERMS: &str = "    then: { tolerance_amount: $3, tolerance_percen
 /// The shipped rules with the card and loan promise terms row in two
 /// versions: as shipped until the day before `from`, `edit` of it from `from`.
 fn rules_with_consumer_terms_changed(
-    dir: &std::path::Path,
     until: &str,
     from: &str,
     edit: impl Fn(&str) -> String,
-) {
-    copy_dir(&root().join("rules"), &dir.join("rules"));
-    let path = dir.join("rules/promise_terms.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let at = text
-        .find("  - id: consumer\n")
-        .expect("the shipped consumer terms row");
-    let end =
-        at + text[at..].find(CONSUMER_TERMS).expect("its $3 tolerance") + CONSUMER_TERMS.len();
-    let row = &text[at..end];
-    let versions = format!(
-        "{row}    effective: {{ until: {until} }}\n{}    effective: {{ from: {from} }}\n",
-        edit(row)
-    );
-    std::fs::write(&path, text.replacen(row, &versions, 1)).unwrap();
+) -> tempfile::TempDir {
+    shipped_rules_edited("promise_terms.yaml", |text| {
+        let at = text
+            .find("  - id: consumer\n")
+            .expect("the shipped consumer terms row");
+        let end =
+            at + text[at..].find(CONSUMER_TERMS).expect("its $3 tolerance") + CONSUMER_TERMS.len();
+        let row = &text[at..end];
+        let versions = format!(
+            "{row}    effective: {{ until: {until} }}\n{}    effective: {{ from: {from} }}\n",
+            edit(row)
+        );
+        text.replacen(row, &versions, 1)
+    })
 }
 
 /// The shipped rules with the card and loan promise tolerance $3 until
 /// 2026-11-30 and $0 from 2026-12-01.
-fn rules_with_tolerance_tightened(dir: &std::path::Path) {
-    rules_with_consumer_terms_changed(dir, "2026-11-30", "2026-12-01", |row| {
+fn rules_with_tolerance_tightened() -> tempfile::TempDir {
+    rules_with_consumer_terms_changed("2026-11-30", "2026-12-01", |row| {
         row.replace("$3", "$0")
             .replace("$3 underpayment tolerated", "no underpayment tolerated")
-    });
+    })
 }
 
 /// The shipped rules with the card and loan grace 3 days until 2026-11-19
 /// and 10 from 2026-11-20.
-fn rules_with_grace_extended(dir: &std::path::Path) {
-    rules_with_consumer_terms_changed(dir, "2026-11-19", "2026-11-20", |row| {
+fn rules_with_grace_extended() -> tempfile::TempDir {
+    rules_with_consumer_terms_changed("2026-11-19", "2026-11-20", |row| {
         row.replace("grace_days: 3,", "grace_days: 10,")
             .replace("3 calendar days grace", "10 calendar days grace")
-    });
+    })
 }
 
 /// Tester 18 item 1: $209 paid on a $212 promise with a $3 tolerance is kept
@@ -403,17 +382,8 @@ fn rules_with_grace_extended(dir: &std::path::Path) {
 /// its report keeps the $209 required that decided it.
 #[test]
 fn a_kept_promise_stays_kept_when_its_terms_change_after_it_was_decided() {
-    let dir = tempfile::tempdir().unwrap();
-    rules_with_tolerance_tightened(dir.path());
-    std::fs::copy(
-        root().join("tests/fixtures/effective/tolerance_tightened.yaml"),
-        dir.path().join("tolerance_tightened.yaml"),
-    )
-    .unwrap();
-    let out = arrears_in(
-        dir.path(),
-        &["simulate", "--rules", "rules", "tolerance_tightened.yaml"],
-    );
+    let dir = rules_with_tolerance_tightened();
+    let out = simulate_fixture(dir.path(), "tolerance_tightened.yaml");
     let text = stdout(&out);
     assert!(out.status.success(), "{}{}", text, stderr(&out));
     assert!(!text.contains("status=broken"), "{text}");
@@ -445,22 +415,8 @@ fn a_kept_promise_stays_kept_when_its_terms_change_after_it_was_decided() {
 /// the 11-16 that today's grace would give).
 #[test]
 fn a_broken_promise_is_followed_up_from_the_deadline_that_decided_it() {
-    let dir = tempfile::tempdir().unwrap();
-    rules_with_grace_extended(dir.path());
-    std::fs::copy(
-        root().join("tests/fixtures/effective/grace_extended_after_broken.yaml"),
-        dir.path().join("grace_extended_after_broken.yaml"),
-    )
-    .unwrap();
-    let out = arrears_in(
-        dir.path(),
-        &[
-            "simulate",
-            "--rules",
-            "rules",
-            "grace_extended_after_broken.yaml",
-        ],
-    );
+    let dir = rules_with_grace_extended();
+    let out = simulate_fixture(dir.path(), "grace_extended_after_broken.yaml");
     let text = stdout(&out);
     assert!(out.status.success(), "{}{}", text, stderr(&out));
     let outcomes: Vec<&str> = text
@@ -505,37 +461,41 @@ fn test_says_a_row_out_of_force_on_the_case_s_day_as_lint_does() {
 /// The shipped rules with `card_early_std` in two versions: the shipped one
 /// until 2026-12-31, and from 2027-01-01 one whose second letter goes on day
 /// 12 as `CARD_EARLY_2B` and which adds an `extra-call` on day 8.
-fn rules_with_template_2027(dir: &std::path::Path) {
-    copy_dir(&root().join("rules"), &dir.join("rules"));
-    let path = dir.join("rules/templates/card_early_std.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let (second, email) = (
-        "  - id: second-letter\n    day: 20\n",
-        "  - id: reminder-email\n",
-    );
-    assert!(text.contains(second) && text.contains(email) && text.contains("CARD_EARLY_2 }"));
-    let dated = |effective: &str| {
-        text.replacen(
-            "\nevents:\n",
-            &format!("\neffective: {effective}\nevents:\n"),
-            1,
-        )
-    };
-    std::fs::write(&path, dated("{ until: 2026-12-31 }")).unwrap();
-    let new = dated("{ from: 2027-01-01 }")
-        .replace(second, "  - id: second-letter\n    day: 12\n")
-        .replace("CARD_EARLY_2 }", "CARD_EARLY_2B }")
-        .replace(
-            email,
-            &format!("  - id: extra-call\n    day: 8\n    type: call\n    params: {{ queue: CARD_EARLY }}\n{email}"),
+fn rules_with_template_2027() -> tempfile::TempDir {
+    let mut new = String::new();
+    let dir = shipped_rules_edited("templates/card_early_std.yaml", |text| {
+        let (second, email) = (
+            "  - id: second-letter\n    day: 20\n",
+            "  - id: reminder-email\n",
         );
-    std::fs::write(dir.join("rules/templates/card_early_std_2027.yaml"), new).unwrap();
+        assert!(text.contains(second) && text.contains(email) && text.contains("CARD_EARLY_2 }"));
+        let dated = |effective: &str| {
+            text.replacen(
+                "\nevents:\n",
+                &format!("\neffective: {effective}\nevents:\n"),
+                1,
+            )
+        };
+        new = dated("{ from: 2027-01-01 }")
+            .replace(second, "  - id: second-letter\n    day: 12\n")
+            .replace("CARD_EARLY_2 }", "CARD_EARLY_2B }")
+            .replace(
+                email,
+                &format!("  - id: extra-call\n    day: 8\n    type: call\n    params: {{ queue: CARD_EARLY }}\n{email}"),
+            );
+        dated("{ until: 2026-12-31 }")
+    });
+    std::fs::write(
+        dir.path().join("rules/templates/card_early_std_2027.yaml"),
+        new,
+    )
+    .unwrap();
+    dir
 }
 
 #[test]
 fn an_open_case_keeps_the_events_of_the_template_version_it_was_opened_with() {
-    let dir = tempfile::tempdir().unwrap();
-    rules_with_template_2027(dir.path());
+    let dir = rules_with_template_2027();
     let timeline =
         std::fs::read_to_string(root().join("tests/fixtures/effective/template_version.yaml"))
             .unwrap();

@@ -545,6 +545,53 @@ fn weakening_reg_f_seven_in_seven_violates_its_invariant_with_a_real_call() {
     assert!(!after.contains("event=first-call"), "{after}");
 }
 
+/// Massachusetts' proviso (940 CMR 7.04(1)(f): a communication answering the
+/// debtor's request is not the creditor's) is in the rail's row and in its
+/// invariant alike. With the invariant written without it, lint refutes it
+/// with a rules test's account whose callback, asked for when the customer was
+/// reached, goes out with a text and a call in its seven days; dry-run gives
+/// that account the callback on the day asked.
+#[test]
+fn the_massachusetts_invariant_without_its_proviso_is_refuted_by_a_requested_callback() {
+    let dir = shipped_rules();
+    let rules = dir.path().join("rules");
+    let pack = rules.join("guardrails/reg_f.yaml");
+    let text = std::fs::read_to_string(&pack).unwrap();
+    let when = "        account.jurisdiction = MA\n";
+    let start = text.find(when).expect("the Massachusetts invariant") + when.len();
+    let end = start
+        + text[start..]
+            .find("        and count(c in account.contacts")
+            .unwrap();
+    assert!(text[start..end].contains("not(starts_with(action.event, \"callback-\")"));
+    std::fs::write(&pack, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let (message, as_of, account) = first_violation(&rules);
+    assert!(
+        message.contains("never call when account.jurisdiction = MA and count("),
+        "{message}"
+    );
+    assert!(
+        message.contains("through callback:call-on-the-day-asked"),
+        "{message}"
+    );
+    let cx: serde_json::Value =
+        serde_json::from_str(&message[message.find('{').unwrap()..]).unwrap();
+    assert_eq!(cx["jurisdiction"], "MA");
+    assert_eq!(cx["dispositions"][0]["status"], "contacted");
+    assert_eq!(cx["dispositions"][0]["reason"], "call_back");
+    let run = dry_run_counterexample(&rules, &as_of, &account);
+    let actions = run["accounts"][0]["actions"].as_array().unwrap();
+    let callback = actions
+        .iter()
+        .find(|a| a["type"] == "schedule_event" && a["event_type"] == "call")
+        .unwrap_or_else(|| panic!("{run}"));
+    assert!(callback["event"].as_str().unwrap().starts_with("callback-"));
+    assert_eq!(
+        callback["date"], cx["dispositions"][0]["callback_date"],
+        "{run}"
+    );
+}
+
 /// A rail narrowed so that an SMS escapes it (the tester's edit): the strategy
 /// never proposes an SMS to a bankrupt customer, but a case opened before the
 /// bankruptcy carries one pending, so lint refutes the invariant with that

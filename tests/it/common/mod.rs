@@ -53,6 +53,66 @@ pub fn batch_command(dir: &Path, rules: impl AsRef<OsStr>, args: &[&str]) -> Com
     command
 }
 
+/// `arrears batch --rules rules --as-of AS_OF ARGS... INPUT` run from the
+/// crate root (the shipped rules), writing `actions.jsonl` and `summary.json`
+/// into `dir`.
+pub fn batch_on(as_of: &str, input: &Path, dir: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(["batch", "--rules", "rules", "--as-of", as_of])
+        .args(["--out", dir.join("actions.jsonl").to_str().unwrap()])
+        .args(["--summary", dir.join("summary.json").to_str().unwrap()])
+        .args(extra)
+        .arg(input)
+        .current_dir(root())
+        .output()
+        .expect("run arrears batch")
+}
+
+/// A [`batch_rejects`] run: its temporary directory (`actions.jsonl`,
+/// `summary.json`, `rejects.jsonl`) and what the command returned.
+pub struct RejectingBatch {
+    pub dir: tempfile::TempDir,
+    pub output: Output,
+}
+
+impl RejectingBatch {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The rejects the run wrote, one JSON record a line.
+    pub fn rejects(&self) -> Vec<serde_json::Value> {
+        crate::batch::json_lines(&self.path().join("rejects.jsonl"))
+    }
+}
+
+/// [`batch_on`] of `input` as of `as_of` into a new temporary directory, with
+/// `--rejects` there: read them with [`RejectingBatch::rejects`].
+pub fn batch_rejects(input: &Path, as_of: &str) -> RejectingBatch {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    let output = batch_on(
+        as_of,
+        input,
+        dir.path(),
+        &["--rejects", rejects.to_str().unwrap()],
+    );
+    RejectingBatch { dir, output }
+}
+
+/// The shipped `rules/` and `samples/` copied into a new temporary directory,
+/// with `rules/<file>` rewritten by `edit` (given its shipped text): a rule
+/// set changed the way a test needs.
+pub fn shipped_rules_edited(file: &str, edit: impl FnOnce(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), &dir.path().join("rules"));
+    copy_dir(&root().join("samples"), &dir.path().join("samples"));
+    let path = dir.path().join("rules").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(&text)).unwrap();
+    dir
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
