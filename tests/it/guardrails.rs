@@ -961,3 +961,42 @@ fn an_invariant_broken_from_a_later_day_is_shown_on_a_day_of_those_rules() {
         stderr(&out)
     );
 }
+
+/// A medical certificate that runs out on the first day of the Illinois
+/// winter moratorium (a space-heating household): the date passes through both
+/// protections, and the postponement names both, in order, so the timeline
+/// explains why the shut-off waits until April.
+#[test]
+fn a_postponement_through_two_protections_names_both() {
+    let shipped = std::fs::read_to_string(
+        root().join("samples/timelines/utility_severance_medical_certificate.yaml"),
+    )
+    .unwrap();
+    let timeline = shipped
+        .replace("space_heating: false", "space_heating: true")
+        .replace(
+            "medical_certificate_until\": 2026-11-25",
+            "medical_certificate_until\": 2026-12-01",
+        );
+    assert_ne!(timeline, shipped);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("timeline.yaml"), timeline).unwrap();
+    let rules = root().join("rules");
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "simulate",
+            "--rules",
+            rules.to_str().unwrap(),
+            "timeline.yaml",
+        ],
+    );
+    let text = stdout(&out);
+    let postponed: Vec<&str> = text.lines().filter(|l| l.contains("postpone ")).collect();
+    assert_eq!(
+        postponed,
+        ["    postpone event=start-severance from=2026-11-19 to=2027-04-01 reason=\"medical certificate, then Illinois winter moratorium (space heating)\"  <- guard:utility_disconnection/medical_certificate"],
+        "{text}{}",
+        stderr(&out)
+    );
+}
