@@ -1752,10 +1752,12 @@ fn a_moved_instalment_is_named_with_its_difference() {
     assert_eq!(first["difference"]["unit"], "days", "{first:#}");
     assert_eq!(first["difference"]["decreased"], 0, "{first:#}");
     assert!(
-        first["difference"]["min"].as_str().map_or(
-            first["difference"]["min"].as_i64(),
-            |m| m.parse::<i64>().ok()
-        ) >= Some(7),
+        first["difference"]["min"]
+            .as_str()
+            .map_or(first["difference"]["min"].as_i64(), |m| m
+                .parse::<i64>()
+                .ok())
+            >= Some(7),
         "{first:#}"
     );
     let run = |format: &str| {

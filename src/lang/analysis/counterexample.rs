@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
-use super::invariants::{Proofs, Violation};
-use super::{Counterexample, Finding};
+use super::{Counterexample, Finding, Proofs, Violation};
 use crate::data::schema::{Schema, ACCOUNT};
 use crate::lang::ir::{Program, TExpr, TExprKind, Table};
 use crate::types::{RecordId, Type, Value};

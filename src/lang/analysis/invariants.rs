@@ -24,6 +24,7 @@ use serde_json::Value as Json;
 use super::bits::Bits;
 use super::search::{OverBudget, Search};
 use super::space::{build_space, Bound, Layout, Space};
+pub use super::{Proofs, Violation};
 use super::{LEAF_BUDGET, PAIR_BUDGET};
 use crate::data::schema::{Schema, ACCOUNT, EVENT_TYPES};
 use crate::diagnostic::Diagnostic;
@@ -91,28 +92,6 @@ fn shift_dates(value: &mut Json, by: chrono::Duration) {
         Json::Object(map) => map.values_mut().for_each(|v| shift_dates(v, by)),
         _ => {}
     }
-}
-
-/// A violated invariant's account, for `lint --counterexamples`: the pack, the
-/// forbidden action, the account (JSON) and the day it gets the action.
-#[derive(Clone, Debug)]
-pub struct Violation {
-    pub pack: String,
-    pub action: String,
-    pub account: Json,
-    pub as_of: NaiveDate,
-    /// The event of the account's open case that went out, when no rule proposed the action.
-    pub pending: Option<String>,
-    /// The `invariant-violated` diagnostic's index in [`Proofs::diagnostics`].
-    pub diagnostic: usize,
-}
-
-/// What proving a policy's invariants found: diagnostics per invariant not
-/// proven and one summary, and the accounts of those violated.
-#[derive(Default)]
-pub struct Proofs {
-    pub diagnostics: Vec<Diagnostic>,
-    pub violations: Vec<Violation>,
 }
 
 /// One condition of `when`: an input's expression, asserted or negated; or
