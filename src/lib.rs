@@ -169,16 +169,13 @@ fn lint_set(
             (None, Some(plan)) => Some(&plan.program),
             (None, None) => None,
         };
+        let mut findings = Vec::new();
         if let Some(program) = program {
             let ctx = analysis::Context {
                 schema_doc: docs.schemas.first().map(|(f, d)| (f, d)),
                 policy: loaded.policy.as_ref().map(analysis::PolicyUse::of),
             };
-            let findings = analysis::analyse_findings(program, &ctx);
-            if let Some(out) = options.counterexamples {
-                written = analysis::counterexample::write_all(out, dir, program, &findings)?;
-            }
-            diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
+            findings = analysis::analyse_findings(program, &ctx);
         }
         if let Some(policy) = &loaded.policy {
             diagnostics.extend(analysis::unmapped_guard_fields(
@@ -187,18 +184,22 @@ fn lint_set(
                 &loaded.mappings,
             ));
         }
-        if let Some(policy) = loaded
+        let proofs = match loaded
             .policy
             .as_ref()
             .filter(|_| !docs.invariants.is_empty())
         {
-            let seeds = invariant_seeds(&dir.join("tests"));
-            diagnostics.extend(analysis::invariants::prove_all(
-                policy,
-                &docs.invariants,
-                &seeds,
-            ));
+            Some(policy) => {
+                let seeds = invariant_seeds(&dir.join("tests"), book, set);
+                analysis::invariants::prove_all(policy, &docs.invariants, &seeds)
+            }
+            None => analysis::invariants::Proofs::default(),
+        };
+        if let (Some(out), Some(program)) = (options.counterexamples, program) {
+            written = analysis::counterexample::write_all(out, dir, program, &findings, &proofs)?;
         }
+        diagnostics.extend(findings.into_iter().map(|f| f.diagnostic));
+        diagnostics.extend(proofs.diagnostics);
     }
     let test_paths: Vec<PathBuf> = Some(dir.join("tests"))
         .filter(|t| t.is_dir())
@@ -255,10 +256,15 @@ pub fn lint_errors(dir: &Path, book: &policy::Rulebook, set: usize) -> Vec<diagn
         // A proof needs no account: the rules' test accounts (a fifth of a
         // batch's start-up to read) are read only for an invariant not proven.
         let unseeded = analysis::invariants::prove_all(policy, invariants, &[]);
-        if unseeded.iter().any(|d| d.code != "invariants-proven") {
-            let seeds = invariant_seeds(&dir.join("tests"));
+        if unseeded
+            .diagnostics
+            .iter()
+            .any(|d| d.code != "invariants-proven")
+        {
+            let seeds = invariant_seeds(&dir.join("tests"), book, set);
             errors.extend(
                 analysis::invariants::prove_all(policy, invariants, &seeds)
+                    .diagnostics
                     .into_iter()
                     .filter(is_error),
             );
@@ -270,8 +276,22 @@ pub fn lint_errors(dir: &Path, book: &policy::Rulebook, set: usize) -> Vec<diagn
 
 /// The accounts of the rules' own tests (`DIR/tests/*.yaml`, each case's
 /// inline `account` on its `as_of`): the bases lint builds invariant
-/// counterexamples on. A file that does not read is skipped (its test lint says why).
-fn invariant_seeds(tests: &Path) -> Vec<analysis::invariants::Seed> {
+/// counterexamples on for rule set `set` of `book`, dated in its periods
+/// (`invariants::seeds_in`). A file that does not read is skipped (its test lint says why).
+fn invariant_seeds(
+    tests: &Path,
+    book: &policy::Rulebook,
+    set: usize,
+) -> Vec<analysis::invariants::Seed> {
+    let seeds = test_accounts(tests);
+    match book.versions.sets.get(set) {
+        Some(rule_set) => analysis::invariants::seeds_in(&seeds, &rule_set.periods),
+        None => seeds,
+    }
+}
+
+/// Each inline `account` of the test documents in `tests`, on its case's `as_of`.
+fn test_accounts(tests: &Path) -> Vec<analysis::invariants::Seed> {
     use serde_json::Value as Json;
     let Ok(entries) = std::fs::read_dir(tests) else {
         return Vec::new();
@@ -307,6 +327,7 @@ fn invariant_seeds(tests: &Path) -> Vec<analysis::invariants::Seed> {
                 seeds.push(analysis::invariants::Seed {
                     account: account.clone(),
                     as_of,
+                    moved_from: None,
                 });
             }
         }

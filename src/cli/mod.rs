@@ -349,13 +349,29 @@ pub fn effective_lines(
     book: &crate::policy::Rulebook,
     date: chrono::NaiveDate,
 ) -> std::io::Result<()> {
+    effective_lines_over(out, book, date, date)
+}
+
+/// [`effective_lines`] for days `first` to `last`, which one rule set runs
+/// (`simulate`: each span of a timeline's days).
+pub fn effective_lines_over(
+    out: &mut Out,
+    book: &crate::policy::Rulebook,
+    first: chrono::NaiveDate,
+    last: chrono::NaiveDate,
+) -> std::io::Result<()> {
     if book.versions.is_empty() {
         return Ok(());
     }
-    let lines = book.in_force_lines(date);
+    let lines = book.in_force_lines(first);
+    let days = if first == last {
+        format!("on {first}")
+    } else {
+        format!("from {first} to {last}")
+    };
     writeln!(
         out,
-        "effective-dated versions in force on {date}: {}",
+        "effective-dated versions in force {days}: {}",
         lines.len()
     )?;
     for line in lines {

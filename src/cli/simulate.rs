@@ -110,9 +110,30 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
                 (stopped.history, Some(message))
             }
         };
+        let spans = rule_spans(&book, &history);
         match args.format {
-            Format::Human => human(out, timeline, &history, args.every_day),
-            Format::Json => docs.push(json_history(timeline, &history, stopped.as_deref())),
+            Format::Human => {
+                human(out, timeline, &history, args.every_day);
+                for &(first, last) in &spans {
+                    let _ = super::effective_lines_over(out, &book, first, last);
+                }
+            }
+            Format::Json => {
+                let mut doc = json_history(timeline, &history, stopped.as_deref());
+                if !book.versions.is_empty() {
+                    doc["effective"] = spans
+                        .iter()
+                        .map(|(first, last)| {
+                            json!({
+                                "from": first.to_string(),
+                                "to": last.to_string(),
+                                "versions": book.in_force_json(*first),
+                            })
+                        })
+                        .collect();
+                }
+                docs.push(doc);
+            }
         }
         if let Some(message) = stopped {
             error_line(message);
@@ -133,6 +154,27 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         );
     }
     exit
+}
+
+/// The spans of the days a timeline ran (first, last) on which one
+/// effective-dated rule set is in force, in order: a new span starts on the day
+/// the versions change. None when nothing is dated.
+fn rule_spans(
+    book: &crate::policy::Rulebook,
+    history: &History,
+) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+    if book.versions.is_empty() {
+        return Vec::new();
+    }
+    let mut spans: Vec<(chrono::NaiveDate, chrono::NaiveDate, usize)> = Vec::new();
+    for day in &history.days {
+        let set = book.set_on(day.date);
+        match spans.last_mut() {
+            Some((_, last, s)) if *s == set => *last = day.date,
+            _ => spans.push((day.date, day.date, set)),
+        }
+    }
+    spans.into_iter().map(|(f, l, _)| (f, l)).collect()
 }
 
 /// The lines a day's actions print as, rules included: two days whose lines

@@ -395,14 +395,27 @@ fn parse_accounts(
             })?;
             let source = &file;
             Ok(match json {
-                Json::Array(items) => items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, json)| AccountRecord {
-                        json_source: Some((source.clone(), JsonItem::Item(i))),
-                        ..AccountRecord::new(format!("{name}[{i}]"), Ok(json))
-                    })
-                    .collect(),
+                Json::Array(items) => {
+                    // Each record named by where it starts, as its warnings name its keys.
+                    let bom = file.text.len() - json_text.len();
+                    let starts = array_item_starts(json_text);
+                    let all_found = starts.len() == items.len();
+                    let origin = |i: usize| match starts.get(i) {
+                        Some(&at) if all_found => {
+                            let (line, col) = file.line_col(bom + at);
+                            format!("{name}:{line}:{col}")
+                        }
+                        _ => format!("{name}[{i}]"),
+                    };
+                    items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, json)| AccountRecord {
+                            json_source: Some((source.clone(), JsonItem::Item(i))),
+                            ..AccountRecord::new(origin(i), Ok(json))
+                        })
+                        .collect()
+                }
                 other => vec![AccountRecord {
                     json_source: Some((source.clone(), JsonItem::Whole)),
                     ..AccountRecord::new(name, Ok(other))
@@ -449,6 +462,42 @@ fn parse_accounts(
             }
         }
     }
+}
+
+/// The byte offset where each item of the top-level array of `text` (valid
+/// JSON) starts.
+fn array_item_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let (mut depth, mut in_text, mut escaped, mut expect) = (0usize, false, false, false);
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if in_text {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_text = false,
+                _ => {}
+            }
+            continue;
+        }
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if depth == 1 && expect && !matches!(b, b']' | b',') {
+            starts.push(i);
+            expect = false;
+        }
+        match b {
+            b'"' => in_text = true,
+            b'[' | b'{' => {
+                depth += 1;
+                expect = depth == 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect = true,
+            _ => {}
+        }
+    }
+    starts
 }
 
 /// serde_json's message without its trailing "at line L column C" (the

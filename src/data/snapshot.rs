@@ -155,7 +155,7 @@ fn unknown_in_field(
             if let Some(list) = list_elsewhere(schema, key) {
                 // With items, an error of decoding (`misplaced_lists`): not said twice.
                 if !holds_items(value) {
-                    out.push((path, misplaced_list_message(key, &list, false)));
+                    out.push((path, misplaced_list_message(key, &list, Misplaced::Empty)));
                 }
                 return;
             }
@@ -214,7 +214,7 @@ pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
                             if let Some(list) = list_elsewhere(schema, key) {
                                 let mut field = String::new();
                                 written(&here, &mut field);
-                                let message = misplaced_list_message(key, &list, true);
+                                let message = misplaced_list_message(key, &list, Misplaced::Items);
                                 out.push(FieldError { field, message });
                             }
                         }
@@ -245,12 +245,27 @@ pub fn misplaced_lists(schema: &Schema, account: &Json) -> Vec<FieldError> {
 /// case system's own record, not by the schema), when the record has no such
 /// field and the schema has a list of that name elsewhere: why it cannot be
 /// read there.
-/// Any value is refused, as every field such a record does not have is.
-pub fn misplaced_list(schema: &Schema, record: RecordId, key: &str) -> Option<String> {
+/// Any value is refused, as every field such a record does not have is; the
+/// message says what `value` would lose.
+pub fn misplaced_list(
+    schema: &Schema,
+    record: RecordId,
+    key: &str,
+    value: &Json,
+) -> Option<String> {
+    let how = Misplaced::CaseState {
+        holds_items: holds_items(value),
+    };
+    list_place(schema, record, key).map(|list| misplaced_list_message(key, &list, how))
+}
+
+/// Where the schema has the list `key` (`account.contacts`) when `record`
+/// has no field of that name: a list written in its old place.
+pub fn list_place(schema: &Schema, record: RecordId, key: &str) -> Option<String> {
     if schema.record(record).fields.iter().any(|f| f.name == key) {
         return None;
     }
-    list_elsewhere(schema, key).map(|list| misplaced_list_message(key, &list, true))
+    list_elsewhere(schema, key)
 }
 
 /// Whether a value holds something: `[]` and null, written where the schema
@@ -263,17 +278,41 @@ fn holds_items(json: &Json) -> bool {
     }
 }
 
+/// Where a list the schema has elsewhere was written, and what it held.
+#[derive(Clone, Copy)]
+enum Misplaced {
+    /// In an account, with items: an error, the record is not evaluated.
+    Items,
+    /// In an account, empty or null: ignored, with a warning.
+    Empty,
+    /// In a timeline's case state, which takes only the case's own fields.
+    CaseState { holds_items: bool },
+}
+
 /// What a list written at `key` where the schema has it as `list`
-/// (`account.contacts`) is told: an error when it holds items, a warning
-/// when it is empty, saying what items will do.
-fn misplaced_list_message(key: &str, list: &str, holds_items: bool) -> String {
-    let short = list.strip_prefix("account.").unwrap_or(list);
-    match holds_items {
-        true => format!(
-            "the schema has no field `{key}` here; did you mean `{short}`? The list is `{list}` (an extract written for an older schema kept it here): read here, its items would be ignored and the rules that read the list would see none of them (the contact limits, for `contacts`), so the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")"
+/// (`account.contacts`) is told: that it is not read there, not a spelling
+/// (`key` is the list's own name), and what its items would do.
+fn misplaced_list_message(key: &str, list: &str, how: Misplaced) -> String {
+    let lost = format!(
+        "its items would be ignored and the rules that read `{key}` would see none of them{}",
+        if key == "contacts" {
+            " (the contact limits count them)"
+        } else {
+            ""
+        }
+    );
+    match how {
+        Misplaced::Items => format!(
+            "not read here: the list is `{list}` (an extract written for an older schema kept it here), so {lost}; the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")"
         ),
-        false => format!(
-            "the schema has no field `{key}` here; did you mean `{short}`? The list is `{list}` (an extract written for an older schema kept it here): empty, it loses nothing, so the record is evaluated; a record with items here is an error and is not evaluated, as the items would be ignored and the rules that read the list would see none of them; write the list as `{list}` (docs/batch.md, \"Input\")"
+        Misplaced::Empty => format!(
+            "not read here: the list is `{list}` (an extract written for an older schema kept it here); this one is empty, so nothing is lost and the record is evaluated, but one with items here is refused; write the list as `{list}` (docs/batch.md, \"Input\")"
+        ),
+        Misplaced::CaseState { holds_items: true } => format!(
+            "not read here: the list is `{list}` (a case state written for an older schema kept it here), so {lost}; write the list as `{list}`"
+        ),
+        Misplaced::CaseState { holds_items: false } => format!(
+            "not read here: the list is `{list}` (a case state written for an older schema kept it here); a timeline's case state takes only the case's own fields, so an empty one is refused too: write the list as `{list}`, or leave it out"
         ),
     }
 }

@@ -4,7 +4,8 @@
 //! every field whose value moved named with both values; an action without a
 //! partner was added or removed. A money, number or date field that moved
 //! also says by how much (new minus old; a date in days), and a flag's
-//! outputs are compared one by one (`values.NAME`). The report aggregates
+//! outputs are compared one by one (`values.NAME`), a payment plan's
+//! instalments too (`instalments[N].due`, `instalments[N].amount`). The report aggregates
 //! these, so that every changed account is explained even when no area's
 //! label moved.
 
@@ -50,6 +51,13 @@ impl Unit {
         match (&action.kind, field) {
             (ActionKind::PromiseOutcome { .. }, "paid" | "required")
             | (ActionKind::OfferPaymentPlan { .. }, "total") => Some(Unit::Money),
+            (ActionKind::OfferPaymentPlan { .. }, field) if field.starts_with("instalments[") => {
+                match field.rsplit('.').next() {
+                    Some("amount") => Some(Unit::Money),
+                    Some("due") => Some(Unit::Days),
+                    _ => None,
+                }
+            }
             (ActionKind::PromiseOutcome { .. }, "deadline")
             | (ActionKind::ScheduleEvent { .. }, "date")
             | (ActionKind::Postpone { .. }, "from" | "to")
@@ -172,7 +180,26 @@ fn object(action: &Action) -> Map<String, Json> {
             }
         }
     }
+    // A plan's instalments one by one (`instalments[2].due`), so that a moved
+    // one is named with its difference, not as two lists.
+    if let ActionKind::OfferPaymentPlan { .. } = action.kind {
+        if let Some(Json::Array(instalments)) = map.remove("instalments") {
+            for (i, instalment) in instalments.into_iter().enumerate() {
+                let Json::Object(members) = instalment else {
+                    continue;
+                };
+                for (name, value) in members {
+                    map.insert(instalment_field(i + 1, &name), value);
+                }
+            }
+        }
+    }
     map
+}
+
+/// The field an instalment's member is compared as: `instalments[N].due`, N from 1.
+fn instalment_field(number: usize, member: &str) -> String {
+    format!("instalments[{number}].{member}")
 }
 
 fn kind(action: &Map<String, Json>) -> &str {

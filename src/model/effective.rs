@@ -92,6 +92,22 @@ pub struct Period {
     pub until: Option<NaiveDate>,
 }
 
+impl Period {
+    /// Whether `date` is a day of the period.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.until.is_none_or(|u| date <= u)
+    }
+
+    /// The day of the period nearest to `date` (`date` itself when it is one).
+    pub fn nearest(&self, date: NaiveDate) -> NaiveDate {
+        match (self.from, self.until) {
+            (Some(f), _) if date < f => f,
+            (_, Some(u)) if date > u => u,
+            _ => date,
+        }
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.from, self.until) {

@@ -854,6 +854,11 @@ impl<'p> World<'p> {
                 "`{path}`: a path starts at the account's fields, without `account.`; {fix}"
             );
         }
+        // A list written in its old place (`case.contacts`) is no typo.
+        if let Some(list) = crate::data::snapshot::list_place(self.schema, record, name) {
+            let short = list.strip_prefix("account.").unwrap_or(&list);
+            return format!("`{path}`: not read here: the list is `{list}`; write `{short}{rest}`");
+        }
         let fields = &self.schema.record(record).fields;
         let meant = crate::diagnostic::nearest(name, fields.iter().map(|f| f.name.as_str()))
             .map(|sibling| {

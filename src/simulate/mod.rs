@@ -260,9 +260,9 @@ impl Timeline {
                     if let (Some(field), Some(record), Json::Object(state)) =
                         (&case_field, case_record, &mut json)
                     {
-                        state.retain(|key, _| {
+                        state.retain(|key, value| {
                             let Some(message) =
-                                crate::data::snapshot::misplaced_list(schema, record, key)
+                                crate::data::snapshot::misplaced_list(schema, record, key, value)
                             else {
                                 return true;
                             };

@@ -681,7 +681,7 @@ fn an_out_of_order_companion_row_is_named_with_its_neighbour() {
         ),
         (
             "A9,2026-11-18,10:00,call,no_answer\n",
-            "small.contacts.csv` line 2: account `A9`'s rows are not taken by any row of the input: account `A9` is not in the input: no row of the input has account id `A9`, so its rows from line 2 belong to no account",
+            "small.contacts.csv` line 2: no row of the input has account id `A9`, so the rows for it from line 2 belong to no account (remove them",
         ),
     ] {
         std::fs::write(&contacts, format!("{header}{rows}")).unwrap();

@@ -1720,3 +1720,70 @@ fn a_promise_outcome_recorded_with_its_deadline_is_not_moved_by_a_later_grace() 
         "the bare case's letter is no longer given up: {report:#}"
     );
 }
+
+/// A payment plan's instalments are compared one by one, not as two JSON
+/// lists: the first instalment due 7 days later on a three-instalment offer
+/// is `offer_payment_plan.instalments[1].due`, by how many days, in text,
+/// JSON and HTML; the instalments that did not move are not listed.
+#[test]
+fn a_moved_instalment_is_named_with_its_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let later = rules_edited(
+        dir.path(),
+        "later",
+        "payment_plan_offer.yaml",
+        "then: { instalments: 3, amount: arrears, first_due_in: 7 }",
+        "then: { instalments: 3, amount: arrears, first_due_in: 14 }",
+    );
+    let extract = generate(dir.path(), "book.csv", 1500, 7, &[]);
+    let (code, report, err) = diff(&["--base", "rules", "--rules", p(&later), p(&extract)]);
+    assert_eq!(code, Some(1), "{err}");
+    let fields: BTreeSet<String> = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "offer_payment_plan")
+        .map(|a| a["field"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!fields.contains("instalments"), "{fields:?}");
+    assert!(fields.contains("instalments[1].due"), "{fields:?}");
+    assert!(!fields.iter().any(|f| f.ends_with(".amount")), "{fields:?}");
+    let first = field_change(&report, "offer_payment_plan", "instalments[1].due");
+    assert_eq!(first["difference"]["unit"], "days", "{first:#}");
+    assert_eq!(first["difference"]["decreased"], 0, "{first:#}");
+    assert!(
+        first["difference"]["min"]
+            .as_str()
+            .map_or(first["difference"]["min"].as_i64(), |m| m
+                .parse::<i64>()
+                .ok())
+            >= Some(7),
+        "{first:#}"
+    );
+    let run = |format: &str| {
+        let o = arrears(&[
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            p(&later),
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+            p(&extract),
+        ]);
+        stdout(&o)
+    };
+    let text = run("text");
+    assert!(
+        text.contains("     offer_payment_plan.instalments[1].due ")
+            && !text.contains("[{\"amount\""),
+        "{text}"
+    );
+    let page = run("html");
+    assert!(
+        page.contains("instalments[1].due") && !page.contains("[{&quot;amount"),
+        "{page}"
+    );
+}

@@ -120,6 +120,42 @@ fn a_simulated_timeline_switches_versions_on_the_change_date() {
         .unwrap_or_else(|| panic!("no case opened on 2027-01-01:\n{text}"));
     assert!(opened.contains("template=card_early_soft"), "{text}");
     assert!(!text.contains("card_early_std"), "{text}");
+    // It names the versions it ran and the day they change, as dry-run does.
+    let named = &text[text.find("effective-dated").unwrap_or(text.len())..];
+    assert_snapshot!("simulate_names_the_versions_of_each_span", named);
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "simulate",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+            "crossing.yaml",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let spans = &json["timelines"][0]["effective"];
+    assert_eq!(
+        (
+            &spans[0]["from"],
+            &spans[0]["to"],
+            &spans[1]["from"],
+            &spans[1]["to"]
+        ),
+        (
+            &serde_json::json!("2026-12-30"),
+            &serde_json::json!("2026-12-31"),
+            &serde_json::json!("2027-01-01"),
+            &serde_json::json!("2027-01-02")
+        ),
+        "{spans}"
+    );
+    assert_eq!(spans[1]["versions"][0]["from"], "2027-01-01", "{spans}");
+    assert_eq!(
+        spans[1]["versions"][0]["at"],
+        "rules/collection_class.yaml:95:9"
+    );
 }
 
 #[test]

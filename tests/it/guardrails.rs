@@ -950,3 +950,100 @@ fn a_case_time_that_is_not_hh_mm_is_refused_naming_the_field() {
         );
     }
 }
+
+/// An invariant that only a later rule set breaks (the bankruptcy stay row in
+/// force until 2027-12-31): lint dates its counterexample inside that set's
+/// period, the rules test's account moved there with its dates (no test is
+/// dated in 2028), not on the test's own day, when the row still stops the
+/// call. `--counterexamples` writes the account, and its `Run it` line,
+/// dry-run, shows the call.
+#[test]
+fn an_invariant_broken_from_a_later_day_is_shown_on_a_day_of_those_rules() {
+    let dir = shipped_rules();
+    edit(
+        &dir.path().join("rules/guardrails/stay_and_deceased.yaml"),
+        "    then: { effect: cancel, reason: '\"bankruptcy automatic stay\"' }\n",
+        "    then: { effect: cancel, reason: '\"bankruptcy automatic stay\"' }\n    effective: { until: 2027-12-31 }\n",
+    );
+    let (diagnostics, _) = lint_invariants(dir.path());
+    let violated: Vec<&str> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "invariant-violated")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(violated.len(), 1, "{diagnostics:?}");
+    assert!(
+        violated[0].contains("gets `call` on 2028-01-01 (a rules test's account of 2026-11-19, its dates moved with it into these rules' period) through")
+            && violated[0].ends_with("(rules in force from 2028-01-01)"),
+        "{}",
+        violated[0]
+    );
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "lint",
+            "rules",
+            "--as-of",
+            "2028-02-01",
+            "--counterexamples",
+            "cx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let file = dir
+        .path()
+        .join("cx/stay_and_deceased--call--invariant-violated.yaml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", std::fs::read_dir(dir.path().join("cx"))));
+    assert_snapshot!("invariant_counterexample_file", &text);
+    let run = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# Run it: arrears "))
+        .unwrap();
+    let out = arrears_in(dir.path(), &run.split(' ').collect::<Vec<_>>());
+    let shown = stdout(&out);
+    assert!(
+        shown.contains(" call event=callback-2027-12-31 ") && shown.contains("as of 2028-01-01"),
+        "{shown}{}",
+        stderr(&out)
+    );
+}
+
+/// A medical certificate that runs out on the first day of the Illinois
+/// winter moratorium (a space-heating household): the date passes through both
+/// protections, and the postponement names both, in order, so the timeline
+/// explains why the shut-off waits until April.
+#[test]
+fn a_postponement_through_two_protections_names_both() {
+    let shipped = std::fs::read_to_string(
+        root().join("samples/timelines/utility_severance_medical_certificate.yaml"),
+    )
+    .unwrap();
+    let timeline = shipped
+        .replace("space_heating: false", "space_heating: true")
+        .replace(
+            "medical_certificate_until\": 2026-11-25",
+            "medical_certificate_until\": 2026-12-01",
+        );
+    assert_ne!(timeline, shipped);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("timeline.yaml"), timeline).unwrap();
+    let rules = root().join("rules");
+    let out = arrears_in(
+        dir.path(),
+        &[
+            "simulate",
+            "--rules",
+            rules.to_str().unwrap(),
+            "timeline.yaml",
+        ],
+    );
+    let text = stdout(&out);
+    let postponed: Vec<&str> = text.lines().filter(|l| l.contains("postpone ")).collect();
+    assert_eq!(
+        postponed,
+        ["    postpone event=start-severance from=2026-11-19 to=2027-04-01 reason=\"medical certificate, then Illinois winter moratorium (space heating)\"  <- guard:utility_disconnection/medical_certificate"],
+        "{text}{}",
+        stderr(&out)
+    );
+}

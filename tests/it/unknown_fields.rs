@@ -222,3 +222,41 @@ fn batch_warns_of_each_unknown_field_of_json_lines_and_changes_nothing_else() {
     assert!(clean_summary.get("unknown_fields").is_none());
     assert_eq!(summary["action_type"], clean_summary["action_type"]);
 }
+
+/// A record of a JSON array is named by the line and column it starts at, as
+/// its own warnings name its keys, not by its index (`accounts.json[1]`); a
+/// string holding `[`, `,` and an escaped quote does not move the count.
+#[test]
+fn dry_run_names_a_json_record_by_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(crate::common::root().join("samples/accounts.jsonl")).unwrap();
+    let mut records: Vec<Json> = text
+        .lines()
+        .take(2)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    records[0]["risk_scor"] = Json::from(1);
+    records[0]["note"] = Json::from("a \"quoted\" [list, of] {things}");
+    records[1].as_object_mut().unwrap().remove("id");
+    let file = dir.path().join("accounts.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&records).unwrap()).unwrap();
+    let out = crate::common::arrears_in(
+        dir.path(),
+        &[
+            "dry-run",
+            "--as-of",
+            AS_OF,
+            "--rules",
+            crate::common::root().join("rules").to_str().unwrap(),
+            "accounts.json",
+        ],
+    );
+    let shown: Vec<String> = stderr(&out)
+        .lines()
+        .chain(stdout(&out).lines())
+        .filter(|l| !l.starts_with("    "))
+        .map(str::to_string)
+        .collect();
+    assert_snapshot!("json_record_named_by_its_line", shown.join("\n"));
+}

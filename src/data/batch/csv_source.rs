@@ -329,8 +329,9 @@ impl LeftOver {
                 1 => " (unless it is the rejected row whose account id is empty or could not be read)".to_string(),
                 n => format!(" (unless it is one of the {n} rejected rows whose account id is empty or could not be read)"),
             };
+            // Said once: the input has no such account, so its rows belong to none.
             return format!(
-                "{head}: account `{id}` is not in the input: no row of the input has account id `{id}`{unless}, so its rows from line {line} belong to no account (remove them from `{file}`, or add the account to the extract)"
+                "companion `{file}` line {line}: no row of the input has account id `{id}`{unless}, so the rows for it from line {line} belong to no account (remove them from `{file}`, or add the account to the extract)"
             );
         }
         let Some((before, first, last)) = &self.after else {

@@ -2,14 +2,15 @@
 //! account per finding that has input values, complete enough to decode
 //! against the schema (every required field at a valid default), with the
 //! fields its inputs read set to the finding's values, so `arrears dry-run`
-//! runs it.
+//! runs it; and for a violated guard-rail invariant, the account lint ran
+//! and the day it gets the forbidden action.
 //! It writes only into the directory it is given and must not change a finding.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
-use super::{Counterexample, Finding};
+use super::{Counterexample, Finding, Proofs, Violation};
 use crate::data::schema::{Schema, ACCOUNT};
 use crate::lang::ir::{Program, TExpr, TExprKind, Table};
 use crate::types::{RecordId, Type, Value};
@@ -209,22 +210,52 @@ fn comment(text: &str) -> String {
     text.lines().map(|l| format!("# {l}\n")).collect()
 }
 
+/// A name as a file name's part: letters, digits, `-` and `_`, anything else `_`.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// The file name of a finding's account: `<table>--<row>--<code>.yaml`, `gap-N` for a gap.
 pub fn file_name(program: &Program, cx: &Counterexample, gap: usize) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
     let table = &program.tables[cx.table as usize].name;
     let row = cx.row.clone().unwrap_or_else(|| format!("gap-{gap}"));
     format!("{}--{}--{}.yaml", clean(table), clean(&row), cx.code)
+}
+
+/// The account of a violated invariant (`<pack>--<action>--invariant-violated.yaml`)
+/// as lint built and ran it, with the day it gets the forbidden action.
+fn violation_yaml(violation: &Violation, finding: &str, run: &str) -> String {
+    let mut out = format!(
+        "{MARKER}: `invariant-violated` in guard-rail pack `{}`\n",
+        violation.pack
+    );
+    out.push_str(&comment(finding));
+    out.push_str(&format!("#\n# Run it: {run}\n"));
+    out.push_str(&format!(
+        "# On {} this account gets `{}` while the invariant's condition holds: it is a rules test's\n# account with the fields the guard rail's open region reads set to its values.\n",
+        violation.as_of, violation.action
+    ));
+    if let Some(event) = &violation.pending {
+        out.push_str(&format!(
+            "# The `{}` is the case's pending event `{event}`: dry-run shows no action for it, since no guard\n# rail withholds, cancels or postpones it, and the case system carries it out that day.\n",
+            violation.action
+        ));
+    }
+    if let Json::Object(map) = &violation.account {
+        let mut body = String::new();
+        emit(map, 2, &mut body);
+        out.push_str("- ");
+        out.push_str(body.get(2..).unwrap_or_default());
+    }
+    out
 }
 
 /// The YAML account (a list of one) showing a finding, with comments on what was set.
@@ -311,14 +342,27 @@ pub fn account_yaml(
     out
 }
 
-/// Writes one account per finding with input values into `dir` (created if
-/// missing), each saying how to dry-run it against `rules`. A file of the same name is replaced only when an earlier run
+/// `name`, or `name-2.yaml`, `name-3.yaml`… when a file of `files` has it.
+fn unique_name(files: &[(PathBuf, String)], name: String) -> String {
+    let mut unique = name.clone();
+    let mut n = 1;
+    while files.iter().any(|(p, _)| p.ends_with(&unique)) {
+        n += 1;
+        unique = format!("{}-{n}.yaml", name.trim_end_matches(".yaml"));
+    }
+    unique
+}
+
+/// Writes one account per finding with input values, and one per violated
+/// invariant, into `dir` (created if missing), each saying how to dry-run it
+/// against `rules`. A file of the same name is replaced only when an earlier run
 /// wrote it; otherwise nothing is written. Returns the files written.
 pub fn write_all(
     dir: &Path,
     rules: &Path,
     program: &Program,
     findings: &[Finding],
+    proofs: &Proofs,
 ) -> Result<Vec<PathBuf>, String> {
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     let mut gap = 0;
@@ -329,12 +373,7 @@ pub fn write_all(
         if cx.row.is_none() {
             gap += 1;
         }
-        let mut name = file_name(program, cx, gap);
-        let mut n = 1;
-        while files.iter().any(|(p, _)| p.ends_with(&name)) {
-            n += 1;
-            name = format!("{}-{n}.yaml", name.trim_end_matches(".yaml"));
-        }
+        let name = unique_name(&files, file_name(program, cx, gap));
         let id = format!("cx-{}", name.trim_end_matches(".yaml"));
         let message = format!("{}: {}", f.diagnostic.location(), f.diagnostic.message);
         let path = dir.join(&name);
@@ -350,6 +389,29 @@ pub fn write_all(
             path.display()
         );
         files.push((path, account_yaml(program, cx, &message, &id, &run)));
+    }
+    for violation in &proofs.violations {
+        let Some(d) = proofs.diagnostics.get(violation.diagnostic) else {
+            continue;
+        };
+        let name = unique_name(
+            &files,
+            format!(
+                "{}--{}--invariant-violated.yaml",
+                clean(&violation.pack),
+                clean(&violation.action)
+            ),
+        );
+        let path = dir.join(&name);
+        // The violation is an error of the analysis: dry-run refuses the rules unless told.
+        let run = format!(
+            "arrears dry-run --allow-analysis-errors --rules {} --as-of {} {}",
+            rules.display(),
+            violation.as_of,
+            path.display()
+        );
+        let message = format!("{}: {}", d.location(), d.message);
+        files.push((path, violation_yaml(violation, &message, &run)));
     }
     for (path, _) in &files {
         if let Ok(text) = std::fs::read_to_string(path) {

@@ -24,6 +24,7 @@ use serde_json::Value as Json;
 use super::bits::Bits;
 use super::search::{OverBudget, Search};
 use super::space::{build_space, Bound, Layout, Space};
+pub use super::{Proofs, Violation};
 use super::{LEAF_BUDGET, PAIR_BUDGET};
 use crate::data::schema::{Schema, ACCOUNT, EVENT_TYPES};
 use crate::diagnostic::Diagnostic;
@@ -31,6 +32,7 @@ use crate::lang::ir::{TExpr, TExprKind, Table};
 use crate::lang::syntax::ast::{Arg, BinaryOp, CompareOp, Expr, ExprKind, Literal, UnaryOp};
 use crate::lang::syntax::{canonical_expr, parse_expr};
 use crate::model::doc::InvariantDoc;
+use crate::model::effective::Period;
 use crate::model::spanned::Spanned;
 use crate::policy::action::ActionKind;
 use crate::policy::case::Channel;
@@ -39,9 +41,57 @@ use crate::source::SourceFile;
 use crate::types::{Type, Value};
 
 /// An account to build counterexamples on (a rules test's), and its `as_of`.
+#[derive(Clone, Debug)]
 pub struct Seed {
     pub account: Json,
     pub as_of: NaiveDate,
+    /// The test's own day, when the account was moved from it (`seeds_in`).
+    pub moved_from: Option<NaiveDate>,
+}
+
+/// The seeds to prove a rule set in force over `periods` on: those whose day
+/// lies in one as they are, then the others moved, every date of the account
+/// with them, to the nearest day of one, so that a counterexample is dated on a
+/// day these rules are in force (a rules test's day may be another set's).
+pub fn seeds_in(seeds: &[Seed], periods: &[Period]) -> Vec<Seed> {
+    let inside = |d: NaiveDate| periods.iter().any(|p| p.contains(d));
+    let nearest = |d: NaiveDate| {
+        periods
+            .iter()
+            .map(|p| p.nearest(d))
+            .min_by_key(|n| (*n - d).num_days().abs())
+    };
+    let (mut kept, moved): (Vec<Seed>, Vec<Seed>) =
+        seeds.iter().cloned().partition(|s| inside(s.as_of));
+    kept.extend(moved.into_iter().filter_map(|s| {
+        let day = nearest(s.as_of)?;
+        let mut account = s.account;
+        shift_dates(&mut account, day - s.as_of);
+        Some(Seed {
+            account,
+            as_of: day,
+            moved_from: Some(s.as_of),
+        })
+    }));
+    kept
+}
+
+/// Moves every date (`YYYY-MM-DD` text) of `value` by `by`.
+fn shift_dates(value: &mut Json, by: chrono::Duration) {
+    match value {
+        Json::String(text) => {
+            if let Some(moved) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .filter(|d| d.to_string() == *text)
+                .and_then(|d| d.checked_add_signed(by))
+            {
+                *text = moved.to_string();
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(|v| shift_dates(v, by)),
+        Json::Object(map) => map.values_mut().for_each(|v| shift_dates(v, by)),
+        _ => {}
+    }
 }
 
 /// One condition of `when`: an input's expression, asserted or negated; or
@@ -63,19 +113,28 @@ struct Compared {
 
 enum Outcome {
     Proven,
-    /// The forbidden action, the account that gets it (JSON) and the rules that made it.
-    Violated(String, Json, Vec<String>, NaiveDate),
+    /// The forbidden action, the account that gets it (JSON), the rules that
+    /// made it, the day, the pending event that went out (no rule made it),
+    /// and the rules test's own day when the account was moved from it.
+    Violated(
+        String,
+        Json,
+        Vec<String>,
+        NaiveDate,
+        Option<String>,
+        Option<NaiveDate>,
+    ),
     Undecided(String),
 }
 
-/// Proves every invariant of `invariants` over `policy`; diagnostics per
-/// invariant not proven and one summary.
+/// Proves every invariant of `invariants` over `policy`.
 pub fn prove_all(
     policy: &Policy,
     invariants: &[(Arc<SourceFile>, String, Spanned<InvariantDoc>)],
     seeds: &[Seed],
-) -> Vec<Diagnostic> {
+) -> Proofs {
     let mut out = Vec::new();
+    let mut violations = Vec::new();
     let mut proven = 0;
     for (file, pack, doc) in invariants {
         let never = &doc.value.never.value;
@@ -117,20 +176,33 @@ pub fn prove_all(
         };
         match prove(policy, &when, &actions, seeds) {
             Outcome::Proven => proven += 1,
-            Outcome::Violated(action, account, rules, as_of) => out.push(
-                at(
+            Outcome::Violated(action, account, rules, as_of, pending, moved_from) => {
+                violations.push(Violation {
+                    pack: pack.clone(),
+                    action: action.clone(),
+                    account: account.clone(),
+                    as_of,
+                    pending,
+                    diagnostic: out.len(),
+                });
+                out.push(at(
                     "invariant-violated",
                     format!(
-                        "invariant `never {action} when {when_text}` of `{pack}` is violated: this account gets `{action}` on {as_of} through {}: {}",
+                        "invariant `never {action} when {when_text}` of `{pack}` is violated: this account gets `{action}` on {as_of}{} through {}: {}",
+                        moved_from.map_or(String::new(), |d| format!(" (a rules test's account of {d}, its dates moved with it into these rules' period)")),
                         if rules.is_empty() { "no rule".to_string() } else { rules.join(" → ") },
                         account
                     ),
                 )
                 .with_help("add a guard row that withholds or cancels the action while the condition holds"),
-            ),
+            )
+            }
             Outcome::Undecided(why) => out.push(at(
                 "invariant-undecided",
-                format!("invariant `never {} when {when_text}` of `{pack}` cannot be decided: {why}", actions.join(", ")),
+                format!(
+                    "invariant `never {} when {when_text}` of `{pack}` cannot be decided: {why}",
+                    actions.join(", ")
+                ),
             )),
         }
     }
@@ -145,7 +217,10 @@ pub fn prove_all(
             ),
         ));
     }
-    out
+    Proofs {
+        diagnostics: out,
+        violations,
+    }
 }
 
 /// `a and not(b) and c` → its conditions, each in canonical form.
@@ -653,7 +728,10 @@ fn confirm(
             // as a case opened before the condition arose carries one.
             let pending = with_pending_event(policy, &account, action, seed.as_of);
             for account in std::iter::once(account).chain(pending) {
-                if let Some(v) = violation(policy, typed, action, account, seed.as_of) {
+                if let Some(mut v) = violation(policy, typed, action, account, seed.as_of) {
+                    if let Outcome::Violated(.., moved_from) = &mut v {
+                        *moved_from = seed.moved_from;
+                    }
                     return Some(v);
                 }
             }
@@ -702,7 +780,14 @@ fn violation(
     });
     if let Some(a) = got {
         let rules = a.rules.iter().map(|r| r.to_string()).collect();
-        return Some(Outcome::Violated(action.to_string(), account, rules, as_of));
+        return Some(Outcome::Violated(
+            action.to_string(),
+            account,
+            rules,
+            as_of,
+            None,
+            None,
+        ));
     }
     // A pending event the rails let through makes no action: the case
     // system carries it out today, as `simulate` does.
@@ -736,6 +821,8 @@ fn violation(
                 e.id
             )],
             as_of,
+            Some(e.id.to_string()),
+            None,
         ));
     }
     None

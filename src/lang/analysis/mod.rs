@@ -141,6 +141,28 @@ pub fn errors(program: &Program) -> Vec<Diagnostic> {
     out
 }
 
+/// A violated invariant's account, for `lint --counterexamples`: the pack, the
+/// forbidden action, the account (JSON) and the day it gets the action.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    pub pack: String,
+    pub action: String,
+    pub account: serde_json::Value,
+    pub as_of: chrono::NaiveDate,
+    /// The event of the account's open case that went out, when no rule proposed the action.
+    pub pending: Option<String>,
+    /// The `invariant-violated` diagnostic's index in [`Proofs::diagnostics`].
+    pub diagnostic: usize,
+}
+
+/// What proving a policy's invariants found: diagnostics per invariant not
+/// proven and one summary, and the accounts of those violated.
+#[derive(Default)]
+pub struct Proofs {
+    pub diagnostics: Vec<Diagnostic>,
+    pub violations: Vec<Violation>,
+}
+
 /// A diagnostic of the analysis and, when it is about inputs, a point that shows it.
 pub struct Finding {
     pub diagnostic: Diagnostic,

@@ -355,6 +355,8 @@ impl<'p> Ctx<'p, '_> {
     fn judge(&mut self, proposed: &Proposal<'p>, counted: &[Value]) -> Result<Verdict<'p>> {
         let mut changes: Vec<(Text<'p>, ActionKind<'p>)> = Vec::new();
         let mut postponed: Option<(Text<'p>, NaiveDate, Option<String>)> = None;
+        // The reasons of the later postponements, when they differ from the first's.
+        let mut through: Vec<String> = Vec::new();
         let mut said = SaidAll::new();
         // A copy only once a rail moves or rechannels it: most are allowed as proposed.
         let mut moved: Option<Proposal<'p>> = None;
@@ -436,6 +438,12 @@ impl<'p> Ctx<'p, '_> {
                     }
                     None => {
                         if let Some((rule, from, reason)) = postponed {
+                            let reason = match reason {
+                                Some(first) if !through.is_empty() => {
+                                    Some(format!("{first}, then {}", through.join(", then ")))
+                                }
+                                other => other,
+                            };
                             changes.insert(
                                 0,
                                 (
@@ -476,8 +484,15 @@ impl<'p> Ctx<'p, '_> {
             } else {
                 self.calendar().roll_forward(to).unwrap_or(to)
             };
-            if postponed.is_none() {
-                postponed = Some((rule, proposal.date, reason));
+            match &postponed {
+                None => postponed = Some((rule, proposal.date, reason)),
+                // Each other protection the date passes through is named, in order.
+                Some((_, _, first)) => {
+                    if let Some(r) = reason.filter(|r| through.last().or(first.as_ref()) != Some(r))
+                    {
+                        through.push(r);
+                    }
+                }
             }
             let moved = moved.get_or_insert_with(|| proposed.clone());
             moved.date = to;
