@@ -1389,3 +1389,40 @@ fn a_terminated_generate_removes_its_partial_files() {
         "earlier run\n"
     );
 }
+
+/// An input FIFO no process writes (the extract, a companion, `--open-cases`)
+/// is refused (exit 2, one line naming it) after the same short wait as an
+/// output FIFO no process reads, instead of waiting for ever in silence.
+#[test]
+fn batch_and_diff_refuse_an_input_fifo_no_process_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    mkfifo(&d.join("in.jsonl"));
+    mkfifo(&d.join("open.txt"));
+    let rules = rules();
+    let base = ["--rules", &rules, "--as-of", AS_OF];
+    let batch = |extra: &[&'static str]| [&["batch"][..], &base, extra].concat();
+    let diff = |extra: &[&'static str]| [&["diff", "--base", &rules][..], &base, extra].concat();
+    let mut seen = String::new();
+    let run = |args: Vec<&str>, seen: &mut String| {
+        let started = std::time::Instant::now();
+        let o = arrears_in(d, &args);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+        *seen += &format!("{}\n{stderr}\n", args[args.len() - 1]);
+    };
+    run(batch(&["--out", "o.jsonl", "in.jsonl"]), &mut seen);
+    run(diff(&["in.jsonl"]), &mut seen);
+    run(
+        batch(&["--out", "o.jsonl", "--open-cases", "open.txt", "x.csv"]),
+        &mut seen,
+    );
+    std::fs::remove_file(d.join("x.contacts.csv")).unwrap();
+    mkfifo(&d.join("x.contacts.csv"));
+    run(batch(&["--out", "o.jsonl", "x.csv"]), &mut seen);
+    assert!(!d.join("o.jsonl").exists());
+    assert_snapshot!("input_fifo_no_process_writes", seen);
+}
