@@ -297,7 +297,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 .and_then(|_| stdout.flush())
             {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) if super::is_closed_pipe(&e) => {}
                 Err(e) => return Err(bad(format!("cannot write standard output: {e}"))),
             }
         }
