@@ -359,6 +359,30 @@ fn is_link_loop(_e: &std::io::Error) -> bool {
     false
 }
 
+/// A writer whose errors name the output it writes (``--changed `x.jsonl`:
+/// No space left on device``), for a command writing several; the error's
+/// kind is kept (a closed pipe stays one).
+pub struct NamedWriter<W> {
+    pub inner: W,
+    pub name: String,
+}
+
+impl<W: std::io::Write> NamedWriter<W> {
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{}: {e}", self.name))
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for NamedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.named(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| self.named(e))
+    }
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.

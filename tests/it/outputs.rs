@@ -1442,3 +1442,43 @@ fn batch_and_diff_refuse_an_input_fifo_no_process_writes() {
     assert!(!d.join("o.jsonl").exists());
     assert_snapshot!("input_fifo_no_process_writes", seen);
 }
+
+/// `diff` names the output it could not write (a full disk: `/dev/full`) and
+/// what became of the others, as `batch` does.
+#[test]
+fn diff_names_the_output_it_could_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    corrupt_extract(d);
+    let rules = rules();
+    let mut seen = String::new();
+    for extra in [
+        &[
+            "--rejects",
+            "/dev/full",
+            "--changed",
+            "c.jsonl",
+            "--out",
+            "r.txt",
+        ][..],
+        &["--out", "/dev/full", "--rejects", "rj.jsonl"],
+    ] {
+        let args = [
+            &[
+                "diff", "--base", &rules, "--rules", &rules, "--as-of", AS_OF,
+            ][..],
+            extra,
+            &["bad.csv"],
+        ]
+        .concat();
+        let o = arrears_in(d, &args);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        seen += &stderr;
+    }
+    for file in ["c.jsonl", "r.txt", "rj.jsonl"] {
+        assert!(!d.join(file).exists(), "{file}");
+    }
+    assert_snapshot!("diff_output_not_written", seen);
+}
