@@ -81,6 +81,58 @@ pub fn open_regular(path: &Path) -> Result<File, ReadError> {
     Ok(file)
 }
 
+/// Which end of a FIFO a command opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FifoEnd {
+    Read,
+    Write,
+}
+
+/// How long opening a FIFO waits for a process at its other end (`arrears
+/// batch --out p & gzip < p` may start the reader a moment later).
+pub const FIFO_PEER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the FIFO `path` at `end`, waiting at most `wait` for a process to
+/// open its other end; `Ok(None)` when none came. Opening a FIFO blocks until
+/// its other end is open, so without a peer it would wait for ever, silently:
+/// the open is made on a thread, and when the wait is over it is released by
+/// opening the other end without blocking, and closed.
+pub fn open_fifo(
+    path: &Path,
+    end: FifoEnd,
+    wait: std::time::Duration,
+) -> std::io::Result<Option<File>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = path.to_path_buf();
+    std::thread::spawn(move || {
+        let opened = match end {
+            FifoEnd::Read => OpenOptions::new().read(true).open(&target),
+            FifoEnd::Write => OpenOptions::new().write(true).open(&target),
+        };
+        let _ = tx.send(opened);
+    });
+    match rx.recv_timeout(wait) {
+        Ok(opened) => opened.map(Some),
+        Err(_) => {
+            let other = match end {
+                FifoEnd::Read => OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(path),
+                FifoEnd::Write => OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(path),
+            };
+            // Released, the thread's open returns (a peer that came meanwhile is dropped too).
+            if other.is_ok() {
+                let _ = rx.recv();
+            }
+            Ok(None)
+        }
+    }
+}
+
 /// The bytes of the regular file `path`, refused past `limit` bytes read.
 pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let file = open_regular(path)?;
@@ -119,6 +171,39 @@ pub fn read_limited(input: impl Read, limit: u64) -> Result<Vec<u8>, LimitedErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mkfifo(dir: &Path) -> PathBuf {
+        let path = dir.join("p");
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        path
+    }
+
+    /// Either end of a FIFO waits a while for its peer, then gives up
+    /// instead of blocking for ever; with a peer it is an ordinary pipe.
+    #[test]
+    fn a_fifo_end_waits_for_its_peer_and_no_longer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = mkfifo(dir.path());
+        let wait = std::time::Duration::from_millis(200);
+        for end in [FifoEnd::Read, FifoEnd::Write] {
+            let started = std::time::Instant::now();
+            assert!(open_fifo(&fifo, end, wait).unwrap().is_none());
+            assert!(started.elapsed() >= wait);
+        }
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, b"rows\n").unwrap())
+        };
+        let mut read = String::new();
+        let file = open_fifo(&fifo, FifoEnd::Read, FIFO_PEER_WAIT)
+            .unwrap()
+            .unwrap();
+        std::io::Read::read_to_string(&mut &file, &mut read).unwrap();
+        writer.join().unwrap();
+        assert_eq!(read, "rows\n");
+    }
 
     #[test]
     fn a_limit_counts_the_bytes_read() {

@@ -413,7 +413,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             ))
         }
         // The reader of stdout went away (`| head`): its choice, not an error worth a message.
-        Err(BatchError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(BatchError::Output(e)) if super::is_closed_pipe(&e) => {
             return Ok(Exit::Ok)
         }
         Err(e) => return Err((Exit::BadInput, format!("{e}; {not_written}"))),

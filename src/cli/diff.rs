@@ -15,7 +15,7 @@ use super::batch::{
 };
 use super::output::{
     is_std, read_files, refuse_inside_read_dirs, refuse_inside_rules, refuse_same_files,
-    remove_partials_on_signal, written_files, Output,
+    remove_partials_on_signal, written_files, NamedWriter, Output,
 };
 use super::rules::Rules;
 use super::{error_line, parse_date, Exit};
@@ -243,18 +243,77 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         write_changed: changed_file.is_some(),
         locations: locations.as_ref(),
     };
+    // Each output named as its option and path, for a message that says
+    // which failed and what became of the others.
+    let named = |what: &str, path: &Option<PathBuf>| match path.as_deref() {
+        Some(p) if !is_std(p) => format!("{what} `{}`", p.display()),
+        _ => format!("{what} (standard output)"),
+    };
     let mut changed_w: Box<dyn Write + Send> = match &mut changed_file {
-        Some(f) => Box::new(std::io::BufWriter::with_capacity(1 << 20, f.file())),
+        Some(f) => Box::new(NamedWriter {
+            inner: std::io::BufWriter::with_capacity(1 << 20, f.file()),
+            name: named("--changed", &args.changed),
+        }),
         None => Box::new(std::io::sink()),
     };
     let mut rejects_w: Box<dyn Write + Send> = match &mut rejects_file {
-        Some(f) => Box::new(std::io::BufWriter::with_capacity(1 << 20, f.file())),
+        Some(f) => Box::new(NamedWriter {
+            inner: std::io::BufWriter::with_capacity(1 << 20, f.file()),
+            name: named("--rejects", &args.rejects),
+        }),
         None => Box::new(FirstRejects::default()),
     };
     let result = crate::diff::run(&settings, source, &mut *changed_w, &mut *rejects_w, &pool);
     drop(changed_w);
     drop(rejects_w);
-    let (mut report, repeats) = result.map_err(|e| bad(format!("{e}; no output written")))?;
+    // What a failed run leaves of the outputs (`failed`: the one that could not be written).
+    // (Each output's name, path, and whether it is staged, if it is a file.)
+    let outputs = [
+        ("--out", &args.out, out_file.as_ref().map(Output::is_staged)),
+        (
+            "--changed",
+            &args.changed,
+            changed_file.as_ref().map(Output::is_staged),
+        ),
+        (
+            "--rejects",
+            &args.rejects,
+            rejects_file.as_ref().map(Output::is_staged),
+        ),
+    ];
+    let not_written = |failed: &str| {
+        let (staged, streams): (Vec<_>, Vec<_>) = (outputs.iter())
+            .filter(|(what, _, file)| file.is_some() && *what != failed)
+            .partition(|(_, _, staged)| *staged == Some(true));
+        let mut said = Vec::new();
+        if !streams.is_empty() {
+            let names: Vec<String> = streams.iter().map(|(w, p, _)| named(w, p)).collect();
+            said.push(format!(
+                "what went to {} is incomplete (a stream cannot be taken back)",
+                names.join(" and ")
+            ));
+        }
+        let names: Vec<String> = staged.iter().map(|(w, p, _)| named(w, p)).collect();
+        said.push(match names.as_slice() {
+            [] if failed.is_empty() && streams.is_empty() => "no output written".to_string(),
+            [] => "no other output written".to_string(),
+            names => format!(
+                "{} not written (a file already there is left as it was)",
+                names.join(" and ")
+            ),
+        });
+        said.join("; ")
+    };
+    let (mut report, repeats) = result.map_err(|e| match e {
+        batch::BatchError::Output(e) => {
+            let failed = ["--changed", "--rejects"]
+                .into_iter()
+                .find(|what| e.to_string().starts_with(what))
+                .unwrap_or_default();
+            bad(format!("cannot write {e}; {}", not_written(failed)))
+        }
+        e => bad(format!("{e}; {}", not_written(""))),
+    })?;
     report.input = args.accounts.display().to_string();
     if let Some(mapping) = &new_mapping {
         report.lists_not_read = mapping
@@ -286,10 +345,13 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         DiffFormat::Html => crate::diff::html(&report),
     };
     match &mut out_file {
-        Some(f) => f
-            .file()
-            .write_all(rendered.as_bytes())
-            .map_err(|e| bad(format!("cannot write the report: {e}")))?,
+        Some(f) => f.file().write_all(rendered.as_bytes()).map_err(|e| {
+            bad(format!(
+                "cannot write the report to {}: {e}; {}",
+                named("--out", &args.out),
+                not_written("--out")
+            ))
+        })?,
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout
@@ -297,7 +359,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 .and_then(|_| stdout.flush())
             {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) if super::is_closed_pipe(&e) => {}
                 Err(e) => return Err(bad(format!("cannot write standard output: {e}"))),
             }
         }

@@ -160,10 +160,30 @@ pub fn run(args: &Args, _out: &mut Out) -> Exit {
             }
             Exit::Ok
         }
-        Err(e) => {
+        Err(Failed::ClosedPipe) => Exit::Ok,
+        Err(Failed::Message(e)) => {
             error_line(e);
             Exit::BadInput
         }
+    }
+}
+
+/// Why [`generate`] stopped: OUT's reader went away (`| head`, quiet, as for
+/// every command), or an error to say.
+enum Failed {
+    ClosedPipe,
+    Message(String),
+}
+
+impl From<String> for Failed {
+    fn from(message: String) -> Self {
+        Failed::Message(message)
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(message: &str) -> Self {
+        Failed::Message(message.to_string())
     }
 }
 
@@ -329,9 +349,12 @@ fn generate(
     args: &Args,
     paths: &[PathBuf],
     history: CaseHistory<'_>,
-) -> Result<Vec<(PathBuf, u64)>, String> {
+) -> Result<Vec<(PathBuf, u64)>, Failed> {
     let mut generator = Generator::with_history(args.seed, args.as_of, history);
-    let failed = |e: std::io::Error| format!("cannot write `{}`: {e}", args.out.display());
+    let failed = |e: std::io::Error| match super::is_closed_pipe(&e) {
+        true => Failed::ClosedPipe,
+        false => Failed::Message(format!("cannot write `{}`: {e}", args.out.display())),
+    };
     match args.format {
         GenFormat::Jsonl => {
             let mut out = Sink::create(&args.out)?;

@@ -289,6 +289,12 @@ pub fn main() -> ExitCode {
     out.finish(exit).into()
 }
 
+/// Whether a write failed because its reader went away (`| head`): the
+/// reader's choice, so not an error (exit as if written, and say nothing).
+pub fn is_closed_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
 /// Standard output that remembers its first write error, so that a command
 /// printing with `let _ = writeln!(..)` still fails when nothing reached the
 /// file (`> /dev/full`, a full disk). After an error, writes are dropped.
@@ -315,7 +321,7 @@ impl<W: Write> CheckedOut<W> {
         self.keep(flushed);
         match self.error {
             None => exit,
-            Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit,
+            Some(e) if is_closed_pipe(&e) => exit,
             Some(e) => {
                 error_line(format!("cannot write standard output: {e}"));
                 Exit::BadInput

@@ -359,6 +359,30 @@ fn is_link_loop(_e: &std::io::Error) -> bool {
     false
 }
 
+/// A writer whose errors name the output it writes (``--changed `x.jsonl`:
+/// No space left on device``), for a command writing several; the error's
+/// kind is kept (a closed pipe stays one).
+pub struct NamedWriter<W> {
+    pub inner: W,
+    pub name: String,
+}
+
+impl<W: std::io::Write> NamedWriter<W> {
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{}: {e}", self.name))
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for NamedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.named(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| self.named(e))
+    }
+}
+
 /// An output file being written.
 pub enum Output {
     /// A device or FIFO: written as it goes, nothing to take back.
@@ -409,52 +433,23 @@ impl Output {
     }
 }
 
-/// How long a FIFO output waits for its reader (`arrears batch --out p & gzip
-/// < p` may start the reader a moment later) before it is refused.
-const FIFO_READER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// A device or FIFO opened for writing as it is. Opening a FIFO no process
-/// reads would block for ever, so it waits [`FIFO_READER_WAIT`] for a reader
-/// and then says so instead.
+/// reads would block for ever, so it waits `input::FIFO_PEER_WAIT` for a
+/// reader (as an input FIFO waits for its writer) and then says so instead.
 fn open_direct(shown: &Path, target: &Path) -> Result<File, String> {
     let cannot = |e: std::io::Error| format!("cannot write `{}`: {e}", shown.display());
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-        let is_fifo = std::fs::metadata(target).is_ok_and(|m| m.file_type().is_fifo());
-        if is_fifo {
-            let deadline = std::time::Instant::now() + FIFO_READER_WAIT;
-            let file = loop {
-                match OpenOptions::new()
-                    .write(true)
-                    .custom_flags(libc::O_NONBLOCK)
-                    .open(target)
-                {
-                    Ok(file) => break file,
-                    Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
-                        if std::time::Instant::now() >= deadline {
-                            return Err(format!(
-                                "`{}` is a FIFO (named pipe) that no process reads; start its reader first (nothing written)",
-                                shown.display()
-                            ));
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                    Err(e) => return Err(cannot(e)),
-                }
-            };
-            // Writes wait for a slow reader, as any pipe's do.
-            use std::os::fd::AsRawFd;
-            // SAFETY: F_GETFL/F_SETFL only read and set the status flags of a descriptor this owns.
-            let cleared = unsafe {
-                let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
-                flags >= 0
-                    && libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
-            };
-            return if cleared {
-                Ok(file)
-            } else {
-                Err(cannot(std::io::Error::last_os_error()))
+        use crate::input::{open_fifo, FifoEnd, FIFO_PEER_WAIT};
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::metadata(target).is_ok_and(|m| m.file_type().is_fifo()) {
+            return match open_fifo(target, FifoEnd::Write, FIFO_PEER_WAIT) {
+                Ok(Some(file)) => Ok(file),
+                Ok(None) => Err(format!(
+                    "`{}` is a FIFO (named pipe) that no process reads; start its reader first (nothing written)",
+                    shown.display()
+                )),
+                Err(e) => Err(cannot(e)),
             };
         }
     }

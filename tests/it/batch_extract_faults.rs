@@ -77,11 +77,12 @@ fn crlf_line_ends_and_blank_lines_keep_row_numbers_physical() {
         "{}",
         crlf.2
     );
-    // Only the header line CRLF, and a last line without its newline.
+    // Only the header line CRLF, the last line's `\n` alone too. (A last
+    // line without a line end is a cut transfer: `a_last_row_without_a_line_end_is_rejected`.)
     let text = std::fs::read_to_string(&input).unwrap();
     let (header, rest) = text.split_once("\r\n").unwrap();
     let mixed = format!("{header}\r\n{}", rest.replace("\r\n", "\n"));
-    std::fs::write(&input, mixed.trim_end_matches('\n')).unwrap();
+    std::fs::write(&input, mixed).unwrap();
     let mixed = run(d, &input, &[]);
     assert_eq!(
         (mixed.0.as_str(), mixed.1.as_str()),
@@ -749,4 +750,124 @@ fn a_companion_row_of_an_account_not_in_the_input_says_so() {
         "{err}"
     );
     assert!(!err.contains("is not in the input"), "{err}");
+}
+
+/// `file` without its last `n` bytes: a transfer cut short.
+fn cut(file: &Path, n: usize) {
+    let bytes = std::fs::read(file).unwrap();
+    std::fs::write(file, &bytes[..bytes.len() - n]).unwrap();
+}
+
+/// A file whose last line has no line end was cut inside it (a forecast of
+/// 95 read as 9 lets a disconnection out): that row is a reject naming its
+/// line, column and why, in the extract, a companion (the account that takes
+/// the row) or JSON Lines (unless the line is whole JSON, which closes
+/// itself), and every other account is evaluated as without it.
+#[test]
+fn a_last_row_without_a_line_end_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (input, clean) = forty_accounts(d);
+    let original = std::fs::read(&input).unwrap();
+    let last_id = |text: &[u8]| {
+        let text = String::from_utf8(text.to_vec()).unwrap();
+        let last = text.trim_end().lines().last().unwrap().to_string();
+        last.split(',').next().unwrap().to_string()
+    };
+    let account = last_id(&original);
+    let mut shown = Vec::new();
+    for n in [2, 1] {
+        std::fs::write(&input, &original).unwrap();
+        cut(&input, n);
+        let (actions, rejects, err, code) = run(d, &input, &[]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.starts_with("40 rows read: 39 evaluated, 1 rejected"),
+            "{err}"
+        );
+        assert_eq!(actions, without(&clean, &account));
+        let reject = one_reject(&rejects);
+        assert_eq!(
+            (reject["line"].as_u64(), reject["account"].as_str()),
+            (Some(41), Some(&*account))
+        );
+        shown.push(rejects);
+    }
+    std::fs::write(&input, &original).unwrap();
+
+    // A companion's last row: the account that takes it.
+    let contacts = d.join("ex.contacts.csv");
+    let whole = std::fs::read(&contacts).unwrap();
+    let account = last_id(&whole);
+    let lines = whole.iter().filter(|&&b| b == b'\n').count();
+    cut(&contacts, 2);
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(actions, without(&clean, &account));
+    let reject = one_reject(&rejects);
+    assert_eq!(reject["account"].as_str(), Some(&*account));
+    assert!(
+        reject["reason"].as_str().unwrap().contains(&format!(
+            "ex.contacts.csv` line {lines}, the file's last, has no line end"
+        )),
+        "{rejects}"
+    );
+    shown.push(rejects.replace(&format!("{}/", d.display()), ""));
+    // Cut inside the account id: its rows are no account's, and the run says
+    // the line was cut.
+    let id_end = whole[..whole.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 6;
+    std::fs::write(&contacts, &whole[..id_end]).unwrap();
+    let (actions, _, err, code) = run(d, &input, &[]);
+    assert_eq!((code, actions.as_str()), (Some(2), ""), "{err}");
+    assert!(
+        err.contains(&format!(
+            "line {lines} is the file's last and has no line end"
+        )),
+        "{err}"
+    );
+    std::fs::write(&contacts, &whole).unwrap();
+
+    // JSON Lines: a cut line is a reject; a whole one without its `\n` is read.
+    let o = common::arrears_in(
+        d,
+        &[
+            "generate",
+            "--accounts",
+            "40",
+            "--seed",
+            "5",
+            "--format",
+            "jsonl",
+            "ex.jsonl",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let jsonl = d.join("ex.jsonl");
+    let whole = std::fs::read(&jsonl).unwrap();
+    let (clean, _, err, code) = run(d, &jsonl, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    cut(&jsonl, 1);
+    let (actions, rejects, err, code) = run(d, &jsonl, &[]);
+    assert_eq!((code, rejects.as_str()), (Some(0), ""), "{err}");
+    assert_eq!(actions, clean);
+    std::fs::write(&jsonl, &whole).unwrap();
+    cut(&jsonl, 10);
+    let (actions, rejects, err, code) = run(d, &jsonl, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let last: serde_json::Value = serde_json::from_slice(
+        whole
+            .trim_ascii_end()
+            .rsplit(|&b| b == b'\n')
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(actions, without(&clean, last["id"].as_str().unwrap()));
+    assert_eq!(one_reject(&rejects)["line"].as_u64(), Some(40));
+    shown.push(rejects);
+    assert_snapshot!("last_row_without_a_line_end", shown.concat());
 }

@@ -100,6 +100,14 @@ fn blocks(path: &Path) -> Vec<Block> {
         let end = (i + 1..lines.len())
             .find(|&j| lines[j].trim_start().starts_with("```"))
             .unwrap_or_else(|| panic!("{file}:{}: the block is not closed", i + 1));
+        // CommonMark: a closing fence has nothing after it, or it closes
+        // nothing and the rest of the page renders as code.
+        assert!(
+            lines[end].trim().trim_start_matches('`').is_empty(),
+            "{file}:{}: text after a closing ``` (`{}`): a closing fence must stand alone, so this line does not close the block; put the text on its own line",
+            end + 1,
+            lines[end].trim()
+        );
         out.push(Block {
             file: file.clone(),
             line: i + 1,
@@ -368,6 +376,21 @@ fn an_indented_block_is_a_block() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].line, 3);
     assert_eq!(found[0].text, "$ arrears --version\n  indented more\n");
+}
+
+/// Text after a closing fence leaves the block open on GitHub (it once did,
+/// in docs/rule-files.md): refused at its line.
+#[test]
+fn text_after_a_closing_fence_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("doc.md");
+    std::fs::write(&doc, "```\n$ arrears --version\n``` And then text.\n").unwrap();
+    let refused = std::panic::catch_unwind(|| blocks(&doc)).unwrap_err();
+    let message = refused.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("doc.md:3: text after a closing ```"),
+        "{message}"
+    );
 }
 
 #[test]

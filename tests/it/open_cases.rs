@@ -149,7 +149,7 @@ fn a_bad_open_cases_file_stops_the_run_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let input = extract(dir.path());
     let list = dir.path().join("open.txt");
-    let cases: [(&[u8], &str); 4] = [
+    let cases: [(&[u8], &str); 5] = [
         (
             b"A1\n# the header\nACCT_NO,STATUS\n",
             "open.txt` line 3: `ACCT_NO,STATUS` has a comma, so it is not one account id; the file lists one account id per line, with no header",
@@ -157,6 +157,8 @@ fn a_bad_open_cases_file_stops_the_run_before_anything_is_written() {
         (b"A1\nA2 open\n", "open.txt` line 2: `A2 open` has a space"),
         (b"A1\n\xff\n", "open.txt` line 2: not valid UTF-8"),
         (&[b'A'; 2000], "open.txt` line 1: longer than 1024 bytes"),
+        // A cut transfer: the last id may have lost bytes.
+        (b"A1\nGONE-", "open.txt` line 2: `GONE-`, the file's last line, has no line end"),
     ];
     for (text, message) in cases {
         std::fs::write(&list, text).unwrap();

@@ -609,13 +609,29 @@ fn a_write_error_on_standard_output_is_exit_2() {
     }
 }
 
-/// `| head`: the reader is gone before anything is written.
+/// `| head`: the reader is gone before anything is written (`generate` wrote
+/// nothing either, so it says nothing of rows written).
 #[test]
 fn a_closed_pipe_on_standard_output_ends_quietly() {
     let commands: &[(&[&str], i32)] = &[
         (&["lint", "rules"], 0),
         (&["dry-run", "--as-of", AS_OF, "samples/accounts.yaml"], 0),
         (&["batch", "--as-of", AS_OF, "samples/accounts.jsonl"], 0),
+        (
+            &[
+                "diff",
+                "--base",
+                "rules",
+                "--as-of",
+                AS_OF,
+                "samples/accounts.jsonl",
+            ],
+            0,
+        ),
+        (
+            &["generate", "--accounts", "300", "--format", "jsonl", "-"],
+            0,
+        ),
     ];
     for (args, code) in commands {
         let (reader, writer) = std::io::pipe().unwrap();
@@ -629,7 +645,7 @@ fn a_closed_pipe_on_standard_output_ends_quietly() {
         let stderr = common::stderr(&out);
         assert_eq!(out.status.code(), Some(*code), "{args:?}: {stderr}");
         assert!(
-            !stderr.contains("error") && !stderr.contains("panic"),
+            !stderr.contains("error") && !stderr.contains("panic") && !stderr.contains("wrote"),
             "{args:?}: {stderr}"
         );
     }
@@ -1388,4 +1404,81 @@ fn a_terminated_generate_removes_its_partial_files() {
         std::fs::read_to_string(d.join("x.csv")).unwrap(),
         "earlier run\n"
     );
+}
+
+/// An input FIFO no process writes (the extract, a companion, `--open-cases`)
+/// is refused (exit 2, one line naming it) after the same short wait as an
+/// output FIFO no process reads, instead of waiting for ever in silence.
+#[test]
+fn batch_and_diff_refuse_an_input_fifo_no_process_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    extract(d);
+    mkfifo(&d.join("in.jsonl"));
+    mkfifo(&d.join("open.txt"));
+    let rules = rules();
+    let base = ["--rules", &rules, "--as-of", AS_OF];
+    let batch = |extra: &[&'static str]| [&["batch"][..], &base, extra].concat();
+    let diff = |extra: &[&'static str]| [&["diff", "--base", &rules][..], &base, extra].concat();
+    let mut seen = String::new();
+    let run = |args: Vec<&str>, seen: &mut String| {
+        let started = std::time::Instant::now();
+        let o = arrears_in(d, &args);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+        *seen += &format!("{}\n{stderr}\n", args[args.len() - 1]);
+    };
+    run(batch(&["--out", "o.jsonl", "in.jsonl"]), &mut seen);
+    run(diff(&["in.jsonl"]), &mut seen);
+    run(
+        batch(&["--out", "o.jsonl", "--open-cases", "open.txt", "x.csv"]),
+        &mut seen,
+    );
+    std::fs::remove_file(d.join("x.contacts.csv")).unwrap();
+    mkfifo(&d.join("x.contacts.csv"));
+    run(batch(&["--out", "o.jsonl", "x.csv"]), &mut seen);
+    assert!(!d.join("o.jsonl").exists());
+    assert_snapshot!("input_fifo_no_process_writes", seen);
+}
+
+/// `diff` names the output it could not write (a full disk: `/dev/full`) and
+/// what became of the others, as `batch` does.
+#[test]
+fn diff_names_the_output_it_could_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    corrupt_extract(d);
+    let rules = rules();
+    let mut seen = String::new();
+    for extra in [
+        &[
+            "--rejects",
+            "/dev/full",
+            "--changed",
+            "c.jsonl",
+            "--out",
+            "r.txt",
+        ][..],
+        &["--out", "/dev/full", "--rejects", "rj.jsonl"],
+    ] {
+        let args = [
+            &[
+                "diff", "--base", &rules, "--rules", &rules, "--as-of", AS_OF,
+            ][..],
+            extra,
+            &["bad.csv"],
+        ]
+        .concat();
+        let o = arrears_in(d, &args);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        seen += &stderr;
+    }
+    for file in ["c.jsonl", "r.txt", "rj.jsonl"] {
+        assert!(!d.join(file).exists(), "{file}");
+    }
+    assert_snapshot!("diff_output_not_written", seen);
 }

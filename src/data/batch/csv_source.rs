@@ -23,7 +23,9 @@ use super::{bytes_text, open_input, BatchError, Mapping, Raw, RowSource, Unit, M
 /// that has no newline with one, so that every record ends with `\n` and
 /// [`read_limited_record`] can number lines physically: the csv reader ends a
 /// CRLF record at its `\r` and counts the `\n` with the next record, one line
-/// too low. (A lone `\r`, old Mac line ends, is left as it is.)
+/// too low. (A lone `\r`, old Mac line ends, is left as it is.) Where that
+/// added newline ends is kept ([`RecordStart::is_unterminated`]): the record
+/// it ends is a cut transfer's last line, rejected by the reader.
 struct RecordLimited {
     inner: std::io::BufReader<Box<dyn Read + Send>>,
     fed: u64,
@@ -38,15 +40,17 @@ struct RecordLimited {
 }
 
 /// Where the record being read starts, shared by a csv reader's owner and its
-/// input, and how many bytes the input handed over in all once it ended.
+/// input, how many bytes the input handed over in all once it ended, and
+/// where the newline added to a last line without one ends.
 #[derive(Clone)]
-struct RecordStart(std::sync::Arc<[std::sync::atomic::AtomicU64; 2]>);
+struct RecordStart(std::sync::Arc<[std::sync::atomic::AtomicU64; 3]>);
 
 impl Default for RecordStart {
     fn default() -> Self {
         use std::sync::atomic::AtomicU64;
         RecordStart(std::sync::Arc::new([
             AtomicU64::new(0),
+            AtomicU64::new(u64::MAX),
             AtomicU64::new(u64::MAX),
         ]))
     }
@@ -65,6 +69,14 @@ impl RecordStart {
     /// The input's length, once it has ended.
     fn end(&self) -> Option<u64> {
         Some(self.0[1].load(std::sync::atomic::Ordering::Relaxed)).filter(|&n| n != u64::MAX)
+    }
+    fn set_unterminated(&self, end: u64) {
+        self.0[2].store(end, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Whether the record that ends at byte `end` is the input's last line
+    /// and had no line end (its newline was added): a sign of a cut transfer.
+    fn is_unterminated(&self, end: u64) -> bool {
+        self.0[2].load(std::sync::atomic::Ordering::Relaxed) == end
     }
 }
 
@@ -101,7 +113,9 @@ impl Read for RecordLimited {
             if data.is_empty() {
                 if self.fed > 0 && self.last != b'\n' && !self.closed {
                     self.closed = true;
-                    return Ok(self.handed(buf, b"\n"));
+                    let handed = self.handed(buf, b"\n");
+                    self.start.set_unterminated(self.fed);
+                    return Ok(handed);
                 }
                 self.start.set_end(self.fed);
                 return Ok(0);
@@ -292,6 +306,9 @@ struct Companion {
     /// out of place (the id's buffer is reused, not allocated per account).
     last_taken: Option<(u64, u64)>,
     last_taken_id: String,
+    /// The line of the file's last row when it has no line end (the file
+    /// ends inside it: a cut transfer), until an account takes it.
+    cut_line: Option<u64>,
 }
 
 /// A companion's rows that no row of the input took (the run stops at the
@@ -305,6 +322,8 @@ pub struct LeftOver {
     id: String,
     /// The account whose rows were taken last before them, and their lines.
     after: Option<(String, u64, u64)>,
+    /// Whether the row at `line` is the file's last and has no line end.
+    cut: bool,
 }
 
 impl LeftOver {
@@ -319,6 +338,17 @@ impl LeftOver {
     /// the rows just before them are named too, as either may be misplaced.
     /// `unreadable_ids`: rejected rows whose account id could not be read.
     pub fn message(&self, in_input: Option<bool>, unreadable_ids: u64) -> String {
+        let message = self.reason(in_input, unreadable_ids);
+        match self.cut {
+            true => format!(
+                "{message}; line {} is the file's last and has no line end: the file ends inside it, the sign of a transfer cut short, so its account id may have lost bytes",
+                self.line
+            ),
+            false => message,
+        }
+    }
+
+    fn reason(&self, in_input: Option<bool>, unreadable_ids: u64) -> String {
         let (file, line) = (&self.file, self.line);
         let id = crate::diagnostic::echoed(&self.id);
         let id = crate::diagnostic::printable(&id);
@@ -475,6 +505,9 @@ impl Companion {
                 }
                 Ok(true) => {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    if self.start.is_unterminated(self.reader.position().byte()) {
+                        self.cut_line = Some(line);
+                    }
                     // Moved, not copied: the next row is read into a fresh record.
                     let fresh = fresh_record(rec);
                     let row = match StringRecord::from_byte_record(std::mem::replace(rec, fresh)) {
@@ -542,6 +575,7 @@ impl Companion {
             after: (self.last_taken)
                 .filter(|(first, _)| *first < line)
                 .map(|(first, last)| (self.last_taken_id.clone(), first, last)),
+            cut: self.cut_line == Some(line),
         }
     }
 
@@ -664,6 +698,34 @@ impl Companion {
             }
         }
         found
+    }
+
+    /// Why `id`'s rows `rows` reject its row: among them the file's last
+    /// row, which has no line end (the file ends inside it).
+    fn cut_reason(&mut self, rows: &[(u64, StringRecord)]) -> Option<(String, String)> {
+        let cut = self.cut_line?;
+        let (item, (_, row)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, (line, _))| *line == cut)?;
+        self.cut_line = None;
+        let col = row.len().saturating_sub(1);
+        let field = match self.nested {
+            true => self.column_fields.get(col).cloned().unwrap_or_default(),
+            false => (self.column_fields.get(col))
+                .map(|f| f.replacen("[]", &format!("[{item}]"), 1))
+                .unwrap_or_default(),
+        };
+        let cell = crate::diagnostic::echoed(row.get(col).unwrap_or(""));
+        Some((
+            field,
+            format!(
+                "`{}` line {cut}, the file's last, has no line end: the file ends inside it, the sign of a transfer cut short, so its last cell (column `{}`, read as `{}`) may have lost bytes and the account's row is not evaluated (every row of a companion file, the last one too, ends with a line end: docs/batch.md)",
+                self.file,
+                crate::diagnostic::printable(self.header.get(col).unwrap_or("?")),
+                crate::diagnostic::printable(&cell),
+            ),
+        ))
     }
 
     /// `id`'s rows from `pending` on (none when `pending` is another account's).
@@ -850,6 +912,7 @@ impl CsvSource {
                 header: header.clone(),
                 last_taken: None,
                 last_taken_id: String::new(),
+                cut_line: None,
             };
             c.advance().map_err(|e| e.to_string())?;
             companions.push(c);
@@ -900,6 +963,26 @@ impl CsvSource {
 
     fn field_of(&self, col: usize) -> Option<String> {
         self.column_fields.get(col).cloned().flatten()
+    }
+
+    /// Why the input's last row, which has no line end, is rejected: its
+    /// last cell may have lost bytes.
+    fn cut_reason(&self, record: &StringRecord) -> String {
+        let col = record.len().saturating_sub(1);
+        let cell = crate::diagnostic::echoed(record.get(col).unwrap_or(""));
+        let columns = match record.len() == self.width {
+            true => String::new(),
+            false => format!(
+                " (it has {} of the header's {} columns)",
+                record.len(),
+                self.width
+            ),
+        };
+        format!(
+            "the row has no line end: the file ends inside it, the sign of a transfer cut short, so its last cell (column `{}`, read as `{}`) may have lost bytes{columns} and the row is not evaluated (every row of an extract, the last one too, ends with a line end: docs/batch.md)",
+            crate::diagnostic::printable(self.column_name(col)),
+            crate::diagnostic::printable(&cell),
+        )
     }
 
     /// Why a row with a cell that is not UTF-8 is rejected, naming the column.
@@ -1034,6 +1117,7 @@ impl RowSource for CsvSource {
                 return Ok(false);
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            let cut = self.start.is_unterminated(self.reader.position().byte());
             let fresh = match self.spare.pop() {
                 Some(mut spare) => {
                     spare.clear();
@@ -1093,7 +1177,8 @@ impl RowSource for CsvSource {
                 let found = before
                     .or(after)
                     .map(|reason| (format!("account.{}", c.list_path), reason))
-                    .or_else(|| c.not_utf8_reason(&lists[c.list]));
+                    .or_else(|| c.not_utf8_reason(&lists[c.list]))
+                    .or_else(|| c.cut_reason(&lists[c.list]));
                 if companion_reject.is_none() {
                     companion_reject = found;
                 }
@@ -1135,12 +1220,21 @@ impl RowSource for CsvSource {
                     continue;
                 }
             }
-            let rejected = match &row {
-                Ok(record) => record.len() != self.width,
-                Err(_) => true,
-            };
+            let rejected = cut
+                || match &row {
+                    Ok(record) => record.len() != self.width,
+                    Err(_) => true,
+                };
             let bad_id = rejected.then(|| id.into_owned());
             let raw = match row {
+                Ok(record) if cut => {
+                    let last = record.len().saturating_sub(1);
+                    Raw::Bad {
+                        id: bad_id,
+                        field: self.field_of(last),
+                        reason: self.cut_reason(&record),
+                    }
+                }
                 Ok(record) if record.len() == self.width && companion_reject.is_some() => {
                     let (field, reason) = companion_reject.expect("a companion's reject");
                     Raw::Bad {

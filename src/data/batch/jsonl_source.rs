@@ -132,6 +132,10 @@ fn carries(record: &serde_json::Map<String, serde_json::Value>, keys: &[String])
     }
 }
 
+/// Why the file's last line is rejected when it has no line end and is not
+/// whole JSON.
+const CUT_LINE: &str = "the line has no line end and is not whole JSON: the file ends inside it, the sign of a transfer cut short, so the record is not evaluated (every line of an extract, the last one too, ends with a line end: docs/batch.md)";
+
 /// What [`read_line_limited`] found.
 #[derive(Debug, PartialEq, Eq)]
 enum Line {
@@ -217,6 +221,21 @@ impl JsonlSource {
                 continue;
             }
             if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            // JSON closes itself: a last line without a line end is whole
+            // when it parses, and otherwise cut short.
+            if buf.last() != Some(&b'\n')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_err()
+            {
+                out.push(Unit {
+                    line: self.line,
+                    raw: Raw::Bad {
+                        id: None,
+                        field: None,
+                        reason: CUT_LINE.into(),
+                    },
+                });
                 continue;
             }
             let raw = match String::from_utf8(std::mem::take(&mut buf)) {

@@ -141,8 +141,22 @@ pub trait RowSource: Send {
 /// device such as `/dev/zero` never ends).
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
     let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
-    check_input(path)?;
-    let file = File::open(path).map_err(cannot)?;
+    let file = match check_input(path)? {
+        // A FIFO no process writes would be waited on for ever, silently.
+        true => crate::input::open_fifo(
+            path,
+            crate::input::FifoEnd::Read,
+            crate::input::FIFO_PEER_WAIT,
+        )
+        .map_err(cannot)?
+        .ok_or_else(|| {
+            format!(
+                "`{}` is a FIFO (named pipe) that no process writes; start its writer first (nothing read)",
+                path.display()
+            )
+        })?,
+        false => File::open(path).map_err(cannot)?,
+    };
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(
             BufReader::with_capacity(1 << 20, file),
@@ -153,8 +167,9 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, String> {
 }
 
 /// Refuses an input that is not a file or a FIFO (a directory, a device such
-/// as `/dev/zero`, a socket), or that is missing, naming what it is.
-pub fn check_input(path: &Path) -> Result<(), String> {
+/// as `/dev/zero`, a socket), or that is missing, naming what it is; whether
+/// it is a FIFO.
+pub fn check_input(path: &Path) -> Result<bool, String> {
     let ft = std::fs::metadata(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?
         .file_type();
@@ -165,7 +180,7 @@ pub fn check_input(path: &Path) -> Result<(), String> {
             crate::input::kind_of(ft)
         ));
     }
-    Ok(())
+    Ok(std::os::unix::fs::FileTypeExt::is_fifo(&ft))
 }
 
 /// The input's format from its extension (`.csv`, `.jsonl`, optionally `.gz`).

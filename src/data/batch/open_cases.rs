@@ -154,6 +154,14 @@ impl OpenCases {
                     printable(id)
                 ));
             }
+            // A cut id would close the case of an account that does not exist.
+            if !buf.ends_with(b"\n") {
+                return Err(format!(
+                    "{}: `{}`, the file's last line, has no line end: the file ends inside it, the sign of a transfer cut short, so the id may have lost bytes; every line, the last one too, ends with a line end",
+                    at(),
+                    printable(&crate::diagnostic::echoed(id))
+                ));
+            }
             if seen.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes())) {
                 cases.text.push_str(id);
                 cases.ends.push(cases.text.len() as u32);
@@ -274,7 +282,7 @@ mod tests {
     #[test]
     fn ids_one_a_line_with_comments_blank_lines_and_repeats() {
         let cases =
-            parse(b"\xef\xbb\xbfAC1\r\n\n  # closed yesterday\n AC2 \nAC1\n\t\nAC3").unwrap();
+            parse(b"\xef\xbb\xbfAC1\r\n\n  # closed yesterday\n AC2 \nAC1\n\t\nAC3\n  ").unwrap();
         assert_eq!(cases.ids().collect::<Vec<_>>(), ["AC1", "AC2", "AC3"]);
         assert_eq!(cases.listed_twice, 1);
         assert_eq!(parse(b"").unwrap().ids().count(), 0);
@@ -305,6 +313,10 @@ mod tests {
                 "`open.txt` line 2: `AC\\u{1b}2` has the control",
             ),
             (b"\nAC\xff\n", "`open.txt` line 2: not valid UTF-8"),
+            (
+                b"AC1\nAC2",
+                "`open.txt` line 2: `AC2`, the file's last line, has no line end",
+            ),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.starts_with(message), "{err}");
