@@ -307,10 +307,39 @@ pub fn value_to_json<N: TypeNames + ?Sized>(
     }
 }
 
+/// `next_month_day(from, month_day)`: the first date on or after `from`
+/// whose `month_day` is `month_day` (`401`: the next 1 April; `229`: the
+/// next 29 February); `None` for a month and day no year has.
+pub fn next_month_day(from: NaiveDate, month_day: i64) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let month = u32::try_from(month_day / 100).ok()?;
+    let day = u32::try_from(month_day % 100).ok()?;
+    // Eight years hold a leap year whatever the century.
+    (from.year()..=from.year().saturating_add(8))
+        .find_map(|y| NaiveDate::from_ymd_opt(y, month, day).filter(|d| *d >= from))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
     use rust_decimal::Decimal;
+
+    #[test]
+    fn next_month_day_is_the_first_such_day_on_or_after() {
+        use super::{next_month_day, NaiveDate};
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let next = |from: &str, md: i64| next_month_day(d(from), md);
+        assert_eq!(next("2026-12-14", 401), Some(d("2027-04-01")));
+        assert_eq!(next("2027-02-10", 401), Some(d("2027-04-01")));
+        assert_eq!(next("2027-04-01", 401), Some(d("2027-04-01")));
+        assert_eq!(next("2027-04-02", 401), Some(d("2028-04-01")));
+        // 29 February: the next leap year's, across a century that is not one.
+        assert_eq!(next("2029-03-01", 229), Some(d("2032-02-29")));
+        assert_eq!(next("2097-03-01", 229), Some(d("2104-02-29")));
+        for no_such_day in [0, 100, 132, 431, 1301, -401, 10_000] {
+            assert_eq!(next("2026-12-14", no_such_day), None, "{no_such_day}");
+        }
+    }
 
     use super::format_money;
 

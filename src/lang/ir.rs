@@ -63,11 +63,12 @@ pub enum Builtin {
     Count,
     Sum,
     MonthDay,
+    NextMonthDay,
     StartsWith,
 }
 
 impl Builtin {
-    pub const ALL: [(&'static str, Builtin); 11] = [
+    pub const ALL: [(&'static str, Builtin); 12] = [
         ("min", Builtin::Min),
         ("max", Builtin::Max),
         ("abs", Builtin::Abs),
@@ -78,6 +79,7 @@ impl Builtin {
         ("count", Builtin::Count),
         ("sum", Builtin::Sum),
         ("month_day", Builtin::MonthDay),
+        ("next_month_day", Builtin::NextMonthDay),
         ("starts_with", Builtin::StartsWith),
     ];
 

@@ -754,6 +754,12 @@ pub(crate) fn call(f: Builtin, args: &[Value], ty: &crate::types::Type) -> Resul
             Some(Value::Date(d)) => Value::Int(i64::from(d.month() * 100 + d.day())),
             _ => Value::Null,
         },
+        Builtin::NextMonthDay => match (args.first(), args.get(1)) {
+            (Some(Value::Date(from)), Some(Value::Int(month_day))) => {
+                crate::types::next_month_day(*from, *month_day).map_or(Value::Null, Value::Date)
+            }
+            _ => Value::Null,
+        },
         // A yes/no answer even for a null text, so that it can stand in `and`.
         Builtin::StartsWith => match (args.first(), args.get(1)) {
             (Some(Value::Text(t)), Some(Value::Text(prefix))) => {
@@ -991,6 +997,7 @@ impl Fold {
             | Builtin::Round
             | Builtin::DaysBetween
             | Builtin::MonthDay
+            | Builtin::NextMonthDay
             | Builtin::StartsWith => Value::Null,
         })
     }

@@ -205,6 +205,13 @@ const CASES: &[Case] = &[
         mentions: &["`days_between` cannot take (money, date)"],
     },
     Case {
+        name: "bad_month_day",
+        code: "arguments",
+        file: "entry.yaml",
+        at: At::Text("1301", 0),
+        mentions: &["`1301` is no month and day", "401 for 1 April"],
+    },
+    Case {
         name: "bad_schema_type",
         code: "schema",
         file: "schema.yaml",

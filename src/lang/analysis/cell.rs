@@ -86,7 +86,13 @@ pub(super) fn nullable(schema: &Schema, e: &TExpr) -> bool {
             use crate::lang::ir::Builtin as B;
             matches!(
                 f,
-                B::Min | B::Max | B::Abs | B::Round | B::DaysBetween | B::MonthDay
+                B::Min
+                    | B::Max
+                    | B::Abs
+                    | B::Round
+                    | B::DaysBetween
+                    | B::MonthDay
+                    | B::NextMonthDay
             ) && args.iter().any(|a| nullable(schema, a))
         }
         _ => false,

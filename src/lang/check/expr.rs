@@ -282,6 +282,20 @@ impl Checker<'_> {
             }
             (Builtin::DaysBetween, [Type::Date, Type::Date]) => Some(Type::Integer),
             (Builtin::MonthDay, [Type::Date]) => Some(Type::Integer),
+            (Builtin::NextMonthDay, [Type::Date, Type::Integer]) => {
+                if let TExprKind::Const(Value::Int(md)) = &args[1].kind {
+                    if crate::types::next_month_day(chrono::NaiveDate::MIN, *md).is_none() {
+                        let s = scope.span(call.args_span(1));
+                        self.error(
+                            "arguments",
+                            scope.file,
+                            s,
+                            format!("`{md}` is no month and day: write MMDD, 401 for 1 April, 1231 for 31 December"),
+                        );
+                    }
+                }
+                Some(Type::Date)
+            }
             (Builtin::StartsWith, [Type::Text, Type::Text]) => Some(Type::Bool),
             (Builtin::Any | Builtin::All, [Type::List(inner)]) if bool_like(inner) => {
                 Some(Type::Bool)
@@ -409,6 +423,9 @@ fn signature(b: Builtin) -> &'static str {
         Builtin::DaysBetween => "use days_between(from_date, to_date)",
         Builtin::MonthDay => {
             "use month_day(date): 1201 for 1 December, for windows that recur every year"
+        }
+        Builtin::NextMonthDay => {
+            "use next_month_day(date, 401): the first 1 April on or after the date, where a yearly window ends"
         }
         Builtin::StartsWith => {
             "use starts_with(text, prefix): true when the text begins with the prefix (false for null)"

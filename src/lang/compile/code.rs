@@ -713,6 +713,7 @@ impl Comprehension {
             | Builtin::Round
             | Builtin::DaysBetween
             | Builtin::MonthDay
+            | Builtin::NextMonthDay
             | Builtin::StartsWith => Ok(Value::Null),
         }
     }
