@@ -1020,7 +1020,7 @@ fn a_generated_history_records_the_promises_decided_before_the_extract() {
         .map(|c| (c[0].to_string(), c[1].to_string(), day(c[3])))
         .collect();
     assert!(recorded.len() >= 5, "{recorded:?}");
-    let o = batch_on("2026-11-22", &input, d, &[]);
+    let o = common::batch_on("2026-11-22", &input, d, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let actions = json_lines(&d.join("actions.jsonl"));
     for (account, id, on) in &recorded {
