@@ -344,6 +344,13 @@ fn forty_accounts(dir: &Path) -> (PathBuf, String) {
     (input, actions)
 }
 
+/// The account id of a CSV extract's last row.
+fn account_of_last(csv: &[u8]) -> String {
+    let text = String::from_utf8(csv.to_vec()).unwrap();
+    let last = text.trim_end().lines().last().unwrap().to_string();
+    last.split(',').next().unwrap().to_string()
+}
+
 /// `file` with line `n` (1-based) given to `edit` as bytes.
 fn edit_line(file: &Path, n: usize, edit: impl FnOnce(&[u8]) -> Vec<u8>) {
     let bytes = std::fs::read(file).unwrap();
@@ -825,11 +832,36 @@ fn a_last_row_without_a_line_end_is_rejected() {
     assert_eq!((code, actions.as_str()), (Some(2), ""), "{err}");
     assert!(
         err.contains(&format!(
-            "line {lines} is the file's last and has no line end"
+            "line {lines}, the file's last, has no line end and ends inside its account id"
         )),
         "{err}"
     );
     std::fs::write(&contacts, &whole).unwrap();
+
+    // The extract's last row cut inside its account id: no account's (not
+    // the account of the shorter id), so the real one is not taken as absent.
+    let last_start = original[..original.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    std::fs::write(&input, &original[..last_start + 6]).unwrap();
+    let (actions, rejects, err, code) = run(d, &input, &[]);
+    let cut_id = String::from_utf8(original[last_start..last_start + 6].to_vec()).unwrap();
+    match code {
+        // Its companion rows are then no row's: the run stops.
+        Some(2) => assert!(
+            actions.is_empty() && err.contains(&account_of_last(&original)),
+            "{err}"
+        ),
+        _ => {
+            assert_eq!(code, Some(1), "{err}");
+            let reject = one_reject(&rejects);
+            assert!(reject["account"].is_null(), "{rejects}");
+            assert!(!actions.contains(&format!("\"{cut_id}\"")), "{actions}");
+        }
+    }
+    std::fs::write(&input, &original).unwrap();
 
     // JSON Lines: a cut line is a reject; a whole one without its `\n` is read.
     let o = common::arrears_in(

@@ -506,6 +506,17 @@ impl Companion {
                 Ok(true) => {
                     let line = rec.position().map(|p| p.line()).unwrap_or(0);
                     if self.start.is_unterminated(self.reader.position().byte()) {
+                        // Cut inside its account id: whose row it is cannot be
+                        // known (`AC12` cut to `AC1` would join `AC1`'s rows).
+                        if rec.len() <= self.key_col + 1 {
+                            return Err(BatchError::Input(format!(
+                                "companion `{}` line {line}, the file's last, has no line end and ends inside its account id (column `{}`): the transfer was cut short, so the row is no known account's; nothing is written (every row of a companion file, the last one too, ends with a line end: docs/batch.md)",
+                                self.file,
+                                crate::diagnostic::printable(
+                                    self.header.get(self.key_col).unwrap_or("?")
+                                ),
+                            )));
+                        }
                         self.cut_line = Some(line);
                     }
                     // Moved, not copied: the next row is read into a fresh record.
@@ -1141,7 +1152,15 @@ impl RowSource for CsvSource {
                     (Cow::Owned(trim_cell(&lossy).to_string()), readable)
                 }
             };
-            let keyed = id_readable && !id.is_empty();
+            // A row cut inside its account id has lost the id: no account's,
+            // as a blank one is, so that the real account is not taken as
+            // absent (its open case closed) or as another under a shorter id.
+            let cells = match &row {
+                Ok(record) => record.len(),
+                Err((_, bytes)) => bytes.len(),
+            };
+            let id_cut = cut && cells <= self.id_col + 1;
+            let keyed = id_readable && !id.is_empty() && !id_cut;
             if keyed && (!self.unkeyed.is_empty() || self.lost.iter().any(|l| !l.is_empty())) {
                 self.release_unkeyed(Some(&id), out)?;
             }
@@ -1187,6 +1206,7 @@ impl RowSource for CsvSource {
                 // No account to name: held until the next account's row shows
                 // which companion rows came between the two.
                 let reason = match &row {
+                    Ok(record) if id_cut => self.cut_reason(record),
                     Err((_, bytes)) if !id_readable => self.not_utf8_reason(bytes, self.id_col),
                     _ => format!(
                         "the account id (column `{}`) is empty, so the row is no account's and is not evaluated",

@@ -442,6 +442,8 @@ impl<'p> Ctx<'p, '_> {
                                 Some(first) if !through.is_empty() => {
                                     Some(format!("{first}, then {}", through.join(", then ")))
                                 }
+                                // The first rail gave no reason: the later ones still say theirs.
+                                None if !through.is_empty() => Some(through.join(", then ")),
                                 other => other,
                             };
                             changes.insert(
