@@ -562,7 +562,7 @@ impl<'p> Ctx<'p, '_> {
                 let mut quiet = true;
                 for a in asked.iter() {
                     let decided = match &a.open {
-                        Some(_) if overlaid(a.rail) => None,
+                        Some(_) if overlaid(a.rail) && !a.walk_ignores_contacts => None,
                         Some(open) => match self.walk_once(a.walk, a.rail, open) {
                             Walk::Quiet => continue,
                             Walk::Row(row) => Some(row),
@@ -905,6 +905,11 @@ struct Asked {
     /// Its walk's number: the same for every kind that leaves the rail the
     /// same `open` rows (an account walks them once, [`GuardMemo::walks`]).
     walk: usize,
+    /// No cell its walk reads is on an input that reads the account's
+    /// contacts, so the walk holds as well with the contacts this run allowed
+    /// counted among them ([`Ctx::judge_counted`]): a letter or an email
+    /// judged after a call meets only the rows a call's count cannot change.
+    walk_ignores_contacts: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1208,6 +1213,7 @@ impl GuardPlan {
                 Value::Record(fields.into_iter().chain(unknown).collect())
             })
             .collect();
+        let counted = Counted::new(plan, guards);
         let (mut rows, mut computed) = (0, 0);
         // Per rail, per kind: the rows the kind leaves open (`None`: always asked).
         let mut open_by_kind: Vec<Vec<Box<[OpenRow]>>> = Vec::new();
@@ -1346,6 +1352,21 @@ impl GuardPlan {
                             // Quiet for the kind whatever the account.
                             Some(open) if open.is_empty() => None,
                             open => Some(Asked {
+                                walk_ignores_contacts: match (&open, rail, &counted) {
+                                    (Some(open), Some(rail), Some(counted)) => {
+                                        let table = &plan.tables[guards[g].table as usize].table;
+                                        open.iter().all(|o| {
+                                            rail.by_account[o.row as usize].iter().all(|c| {
+                                                !reads_account_list(
+                                                    table,
+                                                    &table.inputs[c.input].expr,
+                                                    &counted.path,
+                                                )
+                                            })
+                                        })
+                                    }
+                                    _ => false,
+                                },
                                 rail: g,
                                 open,
                                 walk: 0,
@@ -1415,7 +1436,7 @@ impl GuardPlan {
             asked,
             refs,
             answers,
-            counted: Counted::new(plan, guards),
+            counted,
         }
     }
 
@@ -1805,6 +1826,39 @@ fn empty_lists(e: &crate::lang::ir::TExpr) -> Option<Vec<Vec<u32>>> {
 
 /// `e`'s value when it reads nothing (no account, `as_of`, param, input or
 /// table): only such an expression is folded here.
+/// Whether `e`, an expression of `table`, reads the account's list at
+/// `path` (a field path through it, the account as a whole, or an input
+/// or another table that may).
+fn reads_account_list(
+    table: &crate::lang::ir::Table,
+    e: &crate::lang::ir::TExpr,
+    path: &[u32],
+) -> bool {
+    use crate::lang::ir::TExprKind;
+    let reads = |x: &crate::lang::ir::TExpr| reads_account_list(table, x, path);
+    let mut slots = Vec::new();
+    let mut at = e;
+    while let TExprKind::Field(base, slot) = &at.kind {
+        slots.push(*slot);
+        at = base;
+    }
+    if matches!(at.kind, TExprKind::Account) {
+        slots.reverse();
+        return slots.starts_with(path) || path.starts_with(&slots);
+    }
+    match &e.kind {
+        TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) => false,
+        TExprKind::Input(i) => table.inputs.get(*i as usize).is_none_or(|i| reads(&i.expr)),
+        TExprKind::Account | TExprKind::TableOutput { .. } => true,
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => reads(b),
+        TExprKind::Binary(_, a, b) => reads(a) || reads(b),
+        TExprKind::Call(_, args) => args.iter().any(reads),
+        TExprKind::Each(each) => {
+            reads(&each.list) || [&each.filter, &each.body].into_iter().flatten().any(reads)
+        }
+    }
+}
+
 fn constant(e: &crate::lang::ir::TExpr) -> Option<Value> {
     let (mut kind, mut account, mut other) = (false, false, false);
     reads(e, &mut kind, &mut account, &mut other);
