@@ -281,17 +281,24 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             rejects_file.as_ref().map(Output::is_staged),
         ),
     ];
-    let not_written = |failed: &str| {
+    // `run_done`: the run ended, so the streams it wrote are whole; before
+    // that, nothing has gone to `--out` yet (the report is written last).
+    let not_written = |failed: &str, run_done: bool| {
         let (staged, streams): (Vec<_>, Vec<_>) = (outputs.iter())
             .filter(|(what, _, file)| file.is_some() && *what != failed)
-            .partition(|(_, _, staged)| *staged == Some(true));
+            .partition(|(what, _, staged)| {
+                *staged == Some(true) || (*what == "--out" && !run_done)
+            });
         let mut said = Vec::new();
         if !streams.is_empty() {
             let names: Vec<String> = streams.iter().map(|(w, p, _)| named(w, p)).collect();
-            said.push(format!(
-                "what went to {} is incomplete (a stream cannot be taken back)",
-                names.join(" and ")
-            ));
+            said.push(match run_done {
+                true => format!("what went to {} is whole", names.join(" and ")),
+                false => format!(
+                    "what went to {} is incomplete (a stream cannot be taken back)",
+                    names.join(" and ")
+                ),
+            });
         }
         let names: Vec<String> = staged.iter().map(|(w, p, _)| named(w, p)).collect();
         said.push(match names.as_slice() {
@@ -310,9 +317,9 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
                 .into_iter()
                 .find(|what| e.to_string().starts_with(what))
                 .unwrap_or_default();
-            bad(format!("cannot write {e}; {}", not_written(failed)))
+            bad(format!("cannot write {e}; {}", not_written(failed, false)))
         }
-        e => bad(format!("{e}; {}", not_written(""))),
+        e => bad(format!("{e}; {}", not_written("", false))),
     })?;
     report.input = args.accounts.display().to_string();
     if let Some(mapping) = &new_mapping {
@@ -349,7 +356,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             bad(format!(
                 "cannot write the report to {}: {e}; {}",
                 named("--out", &args.out),
-                not_written("--out")
+                not_written("--out", true)
             ))
         })?,
         None => {
