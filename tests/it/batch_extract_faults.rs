@@ -776,12 +776,7 @@ fn a_last_row_without_a_line_end_is_rejected() {
     let d = dir.path();
     let (input, clean) = forty_accounts(d);
     let original = std::fs::read(&input).unwrap();
-    let last_id = |text: &[u8]| {
-        let text = String::from_utf8(text.to_vec()).unwrap();
-        let last = text.trim_end().lines().last().unwrap().to_string();
-        last.split(',').next().unwrap().to_string()
-    };
-    let account = last_id(&original);
+    let account = account_of_last(&original);
     let mut shown = Vec::new();
     for n in [2, 1] {
         std::fs::write(&input, &original).unwrap();
@@ -805,7 +800,7 @@ fn a_last_row_without_a_line_end_is_rejected() {
     // A companion's last row: the account that takes it.
     let contacts = d.join("ex.contacts.csv");
     let whole = std::fs::read(&contacts).unwrap();
-    let account = last_id(&whole);
+    let account = account_of_last(&whole);
     let lines = whole.iter().filter(|&&b| b == b'\n').count();
     cut(&contacts, 2);
     let (actions, rejects, err, code) = run(d, &input, &[]);
