@@ -1357,11 +1357,12 @@ impl GuardPlan {
                                         let table = &plan.tables[guards[g].table as usize].table;
                                         open.iter().all(|o| {
                                             rail.by_account[o.row as usize].iter().all(|c| {
-                                                !reads_account_list(
-                                                    table,
+                                                list_reader(
                                                     &table.inputs[c.input].expr,
                                                     &counted.path,
-                                                )
+                                                    counted.channel as u32,
+                                                    &counted.channels,
+                                                ) == Reader::No
                                             })
                                         })
                                     }
@@ -1826,39 +1827,6 @@ fn empty_lists(e: &crate::lang::ir::TExpr) -> Option<Vec<Vec<u32>>> {
 
 /// `e`'s value when it reads nothing (no account, `as_of`, param, input or
 /// table): only such an expression is folded here.
-/// Whether `e`, an expression of `table`, reads the account's list at
-/// `path` (a field path through it, the account as a whole, or an input
-/// or another table that may).
-fn reads_account_list(
-    table: &crate::lang::ir::Table,
-    e: &crate::lang::ir::TExpr,
-    path: &[u32],
-) -> bool {
-    use crate::lang::ir::TExprKind;
-    let reads = |x: &crate::lang::ir::TExpr| reads_account_list(table, x, path);
-    let mut slots = Vec::new();
-    let mut at = e;
-    while let TExprKind::Field(base, slot) = &at.kind {
-        slots.push(*slot);
-        at = base;
-    }
-    if matches!(at.kind, TExprKind::Account) {
-        slots.reverse();
-        return slots.starts_with(path) || path.starts_with(&slots);
-    }
-    match &e.kind {
-        TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) => false,
-        TExprKind::Input(i) => table.inputs.get(*i as usize).is_none_or(|i| reads(&i.expr)),
-        TExprKind::Account | TExprKind::TableOutput { .. } => true,
-        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => reads(b),
-        TExprKind::Binary(_, a, b) => reads(a) || reads(b),
-        TExprKind::Call(_, args) => args.iter().any(reads),
-        TExprKind::Each(each) => {
-            reads(&each.list) || [&each.filter, &each.body].into_iter().flatten().any(reads)
-        }
-    }
-}
-
 fn constant(e: &crate::lang::ir::TExpr) -> Option<Value> {
     let (mut kind, mut account, mut other) = (false, false, false);
     reads(e, &mut kind, &mut account, &mut other);
@@ -2224,7 +2192,39 @@ fn contact_reader(
     channel: u32,
     variants: &[u32; 4],
 ) -> Reader {
-    use crate::lang::ir::{BinOp, TExpr, TExprKind, TTest};
+    use crate::lang::ir::TTest;
+    let cells = table
+        .rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .flat_map(|c| &c.tests);
+    let tested = cells.flat_map(|t| match t {
+        TTest::Compare(_, e) => vec![e],
+        TTest::Range { low, high, .. } => vec![low, high],
+    });
+    table
+        .inputs
+        .iter()
+        .map(|i| &i.expr)
+        .chain(tested)
+        .chain(table.rows.iter().flat_map(|r| &r.outputs))
+        .chain(table.default.iter().flatten())
+        .chain(table.for_each.iter().map(|f| &f.list))
+        .map(|e| list_reader(e, path, channel, variants))
+        .fold(Reader::No, Reader::and)
+}
+
+/// How `e` reads the account list at `path` (the contacts, as
+/// [`contact_reader`] reads a rail's): not at all, in comprehensions over it
+/// (of the channels their filters let through), or otherwise. An input read
+/// is not followed: a rail's inputs are read each in turn.
+fn list_reader(
+    e: &crate::lang::ir::TExpr,
+    path: &[u32],
+    channel: u32,
+    variants: &[u32; 4],
+) -> Reader {
+    use crate::lang::ir::{BinOp, TExpr, TExprKind};
     /// The account field path `e` names (`None`: it is not one).
     fn account_path(e: &TExpr) -> Option<Vec<u32>> {
         let mut slots = Vec::new();
@@ -2321,64 +2321,38 @@ fn contact_reader(
             _ => false,
         }
     }
-    fn reads(e: &TExpr, path: &[u32], channel: u32, variants: &[u32; 4]) -> Reader {
-        if let Some(slots) = account_path(e) {
-            let overlaps = slots.starts_with(path) || path.starts_with(&slots);
-            return match overlaps {
-                true => Reader::Copy,
-                false => Reader::No,
-            };
-        }
-        let all = |es: &mut dyn Iterator<Item = &TExpr>| {
-            es.map(|x| reads(x, path, channel, variants))
-                .fold(Reader::No, Reader::and)
+    if let Some(slots) = account_path(e) {
+        let overlaps = slots.starts_with(path) || path.starts_with(&slots);
+        return match overlaps {
+            true => Reader::Copy,
+            false => Reader::No,
         };
-        match &e.kind {
-            TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) => {
-                Reader::No
-            }
-            TExprKind::Account | TExprKind::TableOutput { .. } => Reader::Copy,
-            TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
-                reads(b, path, channel, variants)
-            }
-            TExprKind::Binary(_, a, b) => all(&mut [&**a, &**b].into_iter()),
-            TExprKind::Call(_, args) => all(&mut args.iter()),
-            TExprKind::Each(each) => {
-                let parts = all(&mut [&each.filter, &each.body].into_iter().flatten());
-                let list = match account_path(&each.list) {
-                    Some(slots) if slots == path => Reader::Overlay {
-                        channels: counted_channels(
-                            each.filter.as_ref(),
-                            each.local,
-                            channel,
-                            variants,
-                        ),
-                    },
-                    _ => reads(&each.list, path, channel, variants),
-                };
-                list.and(parts)
-            }
+    }
+    let all = |es: &mut dyn Iterator<Item = &TExpr>| {
+        es.map(|x| list_reader(x, path, channel, variants))
+            .fold(Reader::No, Reader::and)
+    };
+    match &e.kind {
+        TExprKind::Const(_) | TExprKind::AsOf | TExprKind::Local(_) | TExprKind::Input(_) => {
+            Reader::No
+        }
+        TExprKind::Account | TExprKind::TableOutput { .. } => Reader::Copy,
+        TExprKind::Field(b, _) | TExprKind::Project(b, _) | TExprKind::Unary(_, b) => {
+            list_reader(b, path, channel, variants)
+        }
+        TExprKind::Binary(_, a, b) => all(&mut [&**a, &**b].into_iter()),
+        TExprKind::Call(_, args) => all(&mut args.iter()),
+        TExprKind::Each(each) => {
+            let parts = all(&mut [&each.filter, &each.body].into_iter().flatten());
+            let list = match account_path(&each.list) {
+                Some(slots) if slots == path => Reader::Overlay {
+                    channels: counted_channels(each.filter.as_ref(), each.local, channel, variants),
+                },
+                _ => list_reader(&each.list, path, channel, variants),
+            };
+            list.and(parts)
         }
     }
-    let cells = table
-        .rows
-        .iter()
-        .flat_map(|r| &r.cells)
-        .flat_map(|c| &c.tests);
-    let tested = cells.flat_map(|t| match t {
-        TTest::Compare(_, e) => vec![e],
-        TTest::Range { low, high, .. } => vec![low, high],
-    });
-    table
-        .inputs
-        .iter()
-        .map(|i| &i.expr)
-        .chain(tested)
-        .chain(table.rows.iter().flat_map(|r| &r.outputs))
-        .chain(table.default.iter().flatten())
-        .chain(table.for_each.iter().map(|f| &f.list))
-        .map(|e| reads(e, path, channel, variants))
-        .fold(Reader::No, Reader::and)
 }
 
 #[cfg(test)]
