@@ -86,6 +86,8 @@ pub struct Schema {
     pub promise_record: RecordId,
     /// The built-in record a guard-rail table reads as `action` (see [`GUARD_ACTION_FIELDS`]).
     pub guard_action_record: RecordId,
+    /// The built-in `retreat` record the re-treatment table reads (see [`RETREAT_FIELDS`]).
+    pub retreat_record: RecordId,
 }
 
 /// The types of a template's or a follow-up's events.
@@ -168,6 +170,15 @@ pub const BUILTIN_ENUMS: [(&str, &[&str]); 10] = [
     ("guarded_action", &GUARDED_ACTIONS),
 ];
 
+/// What a built-in record's field says, where the schema has a note for
+/// it (the `retreat` record's).
+pub fn builtin_field_note(schema: &Schema, record: RecordId, field: &str) -> Option<&'static str> {
+    (record == schema.retreat_record)
+        .then(|| RETREAT_FIELDS.iter().find(|(name, _, _)| *name == field))
+        .flatten()
+        .map(|(_, _, note)| *note)
+}
+
 /// The fields of the built-in `promise` record: one evaluated promise or payment plan.
 pub const PROMISE_FIELDS: [(&str, &str); 8] = [
     ("id", "text"),
@@ -178,6 +189,23 @@ pub const PROMISE_FIELDS: [(&str, &str); 8] = [
     ("deadline", "date"),
     ("instalments", "integer"),
     ("arrears_paid_in_full", "bool"),
+];
+
+/// The fields of the built-in `retreat` record the re-treatment table reads:
+/// what the pipeline knows of an open case that no account field says (name,
+/// type, what it says: shown by `arrears doc` on the table's page).
+pub const RETREAT_FIELDS: [(&str, &str, &str); 2] = [
+    (
+        "promise_pending",
+        "bool",
+        "a promise or payment plan of the case is pending today",
+    ),
+    (
+        "same_treatment",
+        "bool",
+        "the treatment the rules give the account today is the case's: the same category, \
+         the class's template after its arms, and the same experiments (the class may differ)",
+    ),
 ];
 
 /// The fields of the built-in record a guard-rail table reads as `action`: one
@@ -265,6 +293,7 @@ impl Schema {
             id_slot: 0,
             promise_record: 0,
             guard_action_record: 0,
+            retreat_record: 0,
         };
         for (name, variants) in BUILTIN_ENUMS {
             schema.enums.push(EnumDef {
@@ -406,6 +435,20 @@ impl Schema {
             .collect();
         schema.records.push(RecordDef {
             fields: guard_fields,
+            ..RecordDef::default()
+        });
+        schema.retreat_record = schema.records.len() as RecordId;
+        let retreat_fields = RETREAT_FIELDS
+            .iter()
+            .map(|(name, ty, _)| FieldDef {
+                name: name.to_string(),
+                ty: schema.named_type(ty).unwrap_or(Type::Error),
+                optional: false,
+                time_of_day: false,
+            })
+            .collect();
+        schema.records.push(RecordDef {
+            fields: retreat_fields,
             ..RecordDef::default()
         });
         let ok = diags.is_empty();

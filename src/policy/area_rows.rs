@@ -295,6 +295,68 @@ impl Builder<'_> {
             );
         }
     }
+
+    /// Rows of the re-treatment table that only reassign the class
+    /// (constant `retreat: true`, `restart: false`) for an account whose
+    /// treatment today may not be the case's: its `retreat.same_treatment`
+    /// cell admits false, or the table does not read it. The case would take
+    /// a class (and template) whose events, arms and start it never got.
+    /// The default counts as a row that admits everything.
+    pub(super) fn check_retreat_rows(&mut self, role: &Role) {
+        let (Some(retreat), Some(restart)) = (role.col(Out::Retreat), role.col(Out::Restart))
+        else {
+            return;
+        };
+        let table = &self.program.tables[role.table as usize];
+        let schema = self.schema();
+        let Some(same) = schema.record(schema.retreat_record).slot("same_treatment") else {
+            return;
+        };
+        let column = table.inputs.iter().position(|i| {
+            matches!(&i.expr.kind, TExprKind::Field(base, s)
+                if *s == same as u32 && matches!(base.kind, TExprKind::Local(0)))
+        });
+        let constant = |e: &TExpr| match &e.kind {
+            TExprKind::Const(Value::Bool(b)) => Some(*b),
+            _ => None,
+        };
+        let class_only = |outputs: &[TExpr]| {
+            constant(&outputs[retreat]) == Some(true) && constant(&outputs[restart]) == Some(false)
+        };
+        let mut found = Vec::new();
+        for row in &table.rows {
+            let may_differ = column
+                .is_none_or(|c| cell_admits(&row.cells[c], &Value::Bool(false)) != Some(false));
+            if class_only(&row.outputs) && may_differ {
+                found.push((format!("row `{}`", row.id), row.output_spans[restart]));
+            }
+        }
+        if let Some(default) = &table.default {
+            if class_only(default) {
+                let span = table
+                    .default_spans
+                    .get(restart)
+                    .copied()
+                    .unwrap_or(table.span);
+                found.push(("the default".to_string(), span));
+            }
+        }
+        let file = table.file.clone();
+        for (what, span) in found {
+            self.diags.push(
+                Diagnostic::warning(
+                    "reclassify-other-treatment",
+                    &file,
+                    span,
+                    format!(
+                        "{what} of the re-treatment table `{}` only reassigns the class (`restart: false`) even when the treatment today is not the case's",
+                        table.name
+                    ),
+                )
+                .with_help("only a class change into the same treatment keeps the case's events: test `retreat.same_treatment` in the row (`same_treatment: \"true\"`), or give `restart: not same_treatment`"),
+            );
+        }
+    }
 }
 
 /// Whether a condition cell passes a constant value; `None` when it compares

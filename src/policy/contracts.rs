@@ -222,6 +222,11 @@ impl Builder<'_> {
                         Some(t) => format!(
                             "rename `{t}` to `{col}` ({wanted}): the `{role}` area reads `{col}`"
                         ),
+                        None if out == Out::Restart => format!(
+                            "add an output `{col}` ({wanted}): true re-treats the case from today, false only reassigns its class; \
+                             the pipeline no longer decides this itself, so a row whose change must wait for a pending promise, \
+                             or only reassign the class, says so with `retreat.promise_pending` and `retreat.same_treatment` (docs/policy.md)"
+                        ),
                         None => format!("add an output `{col}` ({wanted})"),
                     };
                     let span = typo.and_then(|t| self.output_span(&table.name, t));

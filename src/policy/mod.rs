@@ -111,20 +111,28 @@ pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// Checks the tables of a rules directory, giving policy-role tables the
-/// values the pipeline provides them (the promise follow-up table's `promise`).
+/// values the pipeline provides them (the promise follow-up table's `promise`,
+/// the re-treatment table's `retreat`).
 pub fn check_tables(docs: &RuleDocs) -> Checked {
-    // A policy document that does not parse still names its follow-up table
-    // (its line read from the text), so that the table's `promise` is not
-    // reported as unknown beside the policy's own error.
-    let follow_up = match docs.policies.first() {
-        Some((_, p)) => p.promise_follow_up.as_ref().map(|n| n.value.clone()),
-        None => docs
-            .broken
-            .policy_wiring
-            .iter()
-            .find(|(key, _)| key == "promise_follow_up")
-            .map(|(_, table)| table.clone()),
-    };
+    // A policy document that does not parse still names its follow-up and
+    // re-treatment tables (their lines read from the text), so that the
+    // tables' `promise` and `retreat` are not reported as unknown beside the
+    // policy's own error.
+    let wired =
+        |key: &str, named: fn(&crate::model::doc::PolicyDoc) -> Option<&Spanned<String>>| match docs
+            .policies
+            .first()
+        {
+            Some((_, p)) => named(p).map(|n| n.value.clone()),
+            None => docs
+                .broken
+                .policy_wiring
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, table)| table.clone()),
+        };
+    let follow_up = wired("promise_follow_up", |p| p.promise_follow_up.as_ref());
+    let retreat = wired("retreat", |p| p.retreat.as_ref());
     check_with_params(docs, |schema| {
         let mut params = HashMap::new();
         if let Some(name) = follow_up {
@@ -133,6 +141,15 @@ pub fn check_tables(docs: &RuleDocs) -> Checked {
                 vec![(
                     crate::model::load::PROMISE_LOCAL.to_string(),
                     Type::Record(schema.promise_record),
+                )],
+            );
+        }
+        if let Some(name) = retreat {
+            params.insert(
+                name,
+                vec![(
+                    crate::model::load::RETREAT_LOCAL.to_string(),
+                    Type::Record(schema.retreat_record),
                 )],
             );
         }

@@ -135,6 +135,7 @@ impl Builder<'_> {
                 false,
                 &[
                     (Out::Retreat, Want::Bool, true),
+                    (Out::Restart, Want::Bool, true),
                     (Out::Reason, Want::Text, false),
                 ],
             )
@@ -175,6 +176,9 @@ impl Builder<'_> {
         }
         if let Some(role) = &promise_follow_up {
             self.check_follow_up_rows(role);
+        }
+        if let Some(role) = &retreat {
+            self.check_retreat_rows(role);
         }
         let slots = self.slots(doc);
         if let (Some(role), Some(n), Some(slots)) = (&callback, &doc.callback, &slots) {

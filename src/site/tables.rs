@@ -9,11 +9,12 @@ use std::fmt::Write;
 
 use super::html::{esc, heat_cell, row_anchor, table_file, Links};
 use super::Input;
+use crate::data::schema::builtin_field_note;
 use crate::lang::compile::CompiledTable;
 use crate::lang::ir::Row;
 use crate::lang::syntax::{parse_cell, parse_expr};
 use crate::source::{SourceFile, Span};
-use crate::types::ShowValue;
+use crate::types::{ShowType, ShowValue, Type};
 
 /// A condition cell in canonical form; `-` for one that matches anything.
 pub fn cell_text(text: &str) -> Option<String> {
@@ -154,10 +155,41 @@ pub fn page(input: &Input, links: &Links, t: usize) -> (String, String) {
         );
     }
     let _ = writeln!(b, "</tbody></table>");
+    given_by_the_pipeline(&mut b, input, table);
     (
         table_file(&table.name),
         super::html::page(&input.policy_name, &format!("Table {}", table.name), &b),
     )
+}
+
+/// What the pipeline gives a table it asks itself (the follow-up table's
+/// `promise`, the re-treatment table's `retreat`, a guard rail's `action`):
+/// each field the table's inputs may read, with its type and what it says.
+fn given_by_the_pipeline(b: &mut String, input: &Input, table: &crate::lang::ir::Table) {
+    let schema = input.plan.schema();
+    for (name, ty) in &table.params {
+        let Type::Record(record) = ty else {
+            continue;
+        };
+        let _ = writeln!(
+            b,
+            "<h2>Given by the pipeline: <code>{}</code></h2>\n<table class=\"inputs\"><thead><tr><th>field</th><th>type</th><th>what it says</th></tr></thead><tbody>",
+            esc(name)
+        );
+        for f in &schema.record(*record).fields {
+            let note = builtin_field_note(schema, *record, &f.name).unwrap_or_default();
+            let optional = if f.optional { " (optional)" } else { "" };
+            let _ = writeln!(
+                b,
+                "<tr><td><code>{}.{}</code></td><td><code>{}</code>{optional}</td><td>{}</td></tr>",
+                esc(name),
+                esc(&f.name),
+                esc(&ShowType(&f.ty, schema).to_string()),
+                esc(note)
+            );
+        }
+        let _ = writeln!(b, "</tbody></table>");
+    }
 }
 
 fn table_link(links: &Links, name: &str) -> String {

@@ -155,6 +155,10 @@ fn a_bankruptcy_stay_cancels_the_contacts_a_case_holds_pending() {
         "retreat: retreatment\n",
         "",
     );
+    // The table reads `retreat`, which only the policy's re-treatment table is given.
+    for file in ["rules/retreatment.yaml", "rules/tests/retreatment.yaml"] {
+        std::fs::remove_file(dir.path().join(file)).unwrap();
+    }
     let account = CARD_7DPD.replace("bankruptcy: false", "bankruptcy: true").replace(
         "  service_agreements:",
         "  case:\n    category: arrears\n    class: card_early\n    template: card_early_std\n    start_date: '2026-11-02'\n    events:\n    - {id: reminder-letter, type: send_letter, date: '2026-11-02', status: done}\n    - {id: second-letter, type: send_letter, date: '2026-11-23', status: pending}\n    - {id: late-call, type: call, date: '2026-11-25', status: pending}\n    - {id: credit-rating, type: affect_credit_rating, date: '2026-12-02', status: pending}\n  service_agreements:",

@@ -247,6 +247,31 @@ const CASES: &[Case] = &[
         mentions: &["`EUR` is not the schema's currency `USD`"],
     },
     Case {
+        name: "retreat_fact_misspelt",
+        code: "unknown-field",
+        file: "retreatment.yaml",
+        at: At::Text("promise_pendng", 0),
+        mentions: &["promise_pendng", "did you mean `promise_pending`?"],
+    },
+    Case {
+        name: "retreat_fact_type",
+        code: "type-mismatch",
+        file: "retreatment.yaml",
+        at: At::Text(r#"'"yes"'"#, 1),
+        mentions: &["bool", "text"],
+    },
+    Case {
+        name: "retreat_without_restart",
+        code: "policy",
+        file: "policy.yaml",
+        at: At::Text("retreatment", 0),
+        mentions: &[
+            "has no output `restart`",
+            "false only reassigns its class",
+            "`retreat.promise_pending`",
+        ],
+    },
+    Case {
         name: "alias_bomb",
         code: "yaml",
         file: "entry.yaml",
@@ -424,7 +449,7 @@ fn shipped_rules_lint_clean() {
     assert_eq!(
         stdout(&out).lines().last().unwrap_or(""),
         format!(
-            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 14 of 14 guard-rail invariants proven, 7 info(s) on what was not analysed",
+            "rules: policy `collections`: {} tables, {} templates, {} experiments, no problems, 14 of 14 guard-rail invariants proven, 8 info(s) on what was not analysed",
             docs.tables.len(),
             docs.templates.len(),
             docs.experiments.len()
@@ -448,7 +473,7 @@ fn shipped_rules_lint_clean() {
         proven[0]["message"],
         "14 of 14 guard-rail invariants proven"
     );
-    // The other notes: the seven cells that compare with an account value, each named where it is
+    // The other notes: the eight cells that compare with an account value, each named where it is
     // written (the span starts at the cell's opening quote).
     let notes: Vec<String> = json["diagnostics"]
         .as_array()
@@ -468,13 +493,16 @@ fn shipped_rules_lint_clean() {
             )
         })
         .collect();
-    let cell = |file: &str, text: &str| {
+    // The cell `text` first written after `after` in the file.
+    let cell_after = |file: &str, after: &str, text: &str| {
         let source = std::fs::read_to_string(root.join(file)).unwrap();
-        let at = source.find(text).unwrap();
+        let from = source.find(after).unwrap();
+        let at = from + source[from..].find(text).unwrap();
         let line = source[..at].lines().count().max(1);
         let column = at - source[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
         format!("{file}:{line}:{column}")
     };
+    let cell = |file: &str, text: &str| cell_after(file, "", text);
     assert_eq!(
         notes,
         [
@@ -490,7 +518,16 @@ fn shipped_rules_lint_clean() {
             ),
             // The case's state against today's decisions: per account by nature.
             cell("rules/retreatment.yaml", "\"!= case_category\""),
-            cell("rules/retreatment.yaml", "\"!= case_class\""),
+            cell_after(
+                "rules/retreatment.yaml",
+                "id: promise-pending",
+                "\"!= case_class\""
+            ),
+            cell_after(
+                "rules/retreatment.yaml",
+                "id: class-changed",
+                "\"!= case_class\""
+            ),
             cell(
                 "rules/risk_segment.yaml",
                 "\"> account.credit_limit * 90%\""

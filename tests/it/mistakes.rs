@@ -777,6 +777,10 @@ const EXAMPLES: &[(&str, Apply)] = &[
     ("no-guardrails", Apply::Described),
     // A multi-line table edit: tests/policy_contracts.rs applies it to the shipped rules.
     ("unreachable-row", Apply::Described),
+    (
+        "reclassify-other-treatment",
+        Apply::Line("retreatment.yaml", r#"restart: "not same_treatment""#),
+    ),
     // A FIFO or a symlink loop, not a line: tests/limits.rs makes both.
     ("skipped-file", Apply::Described),
     (

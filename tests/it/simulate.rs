@@ -409,3 +409,93 @@ fn a_starting_case_with_the_old_contacts_says_where_they_go() {
     // neither is a misspelling of `contacts`.
     assert_snapshot!("old_case_contacts", report);
 }
+
+/// The re-treatment's waits and its same-treatment rule are the table's rows,
+/// not the pipeline's: a copy of the shipped rules whose `retreatment` row
+/// is edited (or removed) changes what the timelines do.
+fn simulate_with_retreatment(edit: impl Fn(&str) -> String, timeline: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    crate::common::copy_dir(&root().join("rules"), &rules);
+    let table = rules.join("retreatment.yaml");
+    let shipped = std::fs::read_to_string(&table).unwrap();
+    let edited = edit(&shipped);
+    assert_ne!(edited, shipped, "the edit applies to the shipped table");
+    std::fs::write(&table, edited).unwrap();
+    let out = arrears(&[
+        "simulate",
+        "--rules",
+        rules.to_str().unwrap(),
+        root().join(timeline).to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    text
+}
+
+/// The actions of one day of a human `simulate` history.
+fn day<'t>(history: &'t str, date: &str) -> &'t str {
+    let start = history
+        .find(&format!("\n{date}  ("))
+        .unwrap_or_else(|| panic!("no day {date} in {history}"));
+    let rest = &history[start + 1..];
+    let end = rest[1..].find("\n20").map_or(rest.len(), |e| e + 1);
+    &rest[..end]
+}
+
+#[test]
+fn a_pending_promise_holds_a_class_change_because_the_table_says_so() {
+    const TIMELINE: &str = "samples/timelines/card_promise_holds_retreatment.yaml";
+    let shipped = stdout(&arrears(&["simulate", "--rules", "rules", TIMELINE]));
+    assert_eq!(shipped.matches("retreat_case").count(), 1, "{shipped}");
+    assert!(
+        day(&shipped, "2026-11-20").contains("retreat_case"),
+        "{shipped}"
+    );
+    // A bank that re-treats mid-promise says so in its row.
+    let restart = simulate_with_retreatment(
+        |t| {
+            t.replace(
+                r#"then: { retreat: "false", restart: "false", reason: '"a promise is pending: the new class waits for its outcome"' }"#,
+                r#"then: { retreat: "true", restart: "true", reason: '"re-treated mid-promise"' }"#,
+            )
+        },
+        TIMELINE,
+    );
+    let day_7 = day(&restart, "2026-11-07");
+    assert!(
+        day_7.contains(
+            "retreat_case category=arrears reason=\"re-treated mid-promise\"  <- retreatment:promise-pending"
+        ),
+        "{restart}"
+    );
+    assert!(day_7.contains("assign_class class=card_late"), "{day_7}");
+    // Without the row, the class-changed row re-treats at once.
+    let removed = simulate_with_retreatment(
+        |t| {
+            let start = t.find("  - id: promise-pending").unwrap();
+            let end = start + t[start..].find("\n\n").unwrap() + 2;
+            format!("{}{}", &t[..start], &t[end..])
+        },
+        TIMELINE,
+    );
+    assert!(
+        day(&removed, "2026-11-07").contains("retreat_case category=arrears reason=\"the collection class changed\"  <- retreatment:class-changed"),
+        "{removed}"
+    );
+}
+
+#[test]
+fn a_class_change_into_the_same_treatment_restarts_only_if_the_table_says_so() {
+    const TIMELINE: &str = "samples/timelines/utility_class_change.yaml";
+    let restart = simulate_with_retreatment(
+        |t| t.replace(r#"restart: "not same_treatment""#, r#"restart: "true""#),
+        TIMELINE,
+    );
+    let day_20 = day(&restart, "2026-09-20");
+    assert!(
+        day_20.contains("cancel_pending_events  <- retreatment:class-changed"),
+        "{restart}"
+    );
+    assert!(day_20.contains("retreat_case category=arrears"), "{day_20}");
+}

@@ -46,6 +46,9 @@ pub struct RuleDocs {
 /// The name the policy gives its promise follow-up table's promise (`promise.status`).
 pub const PROMISE_LOCAL: &str = "promise";
 
+/// The name the policy gives its re-treatment table's facts (`retreat.promise_pending`).
+pub const RETREAT_LOCAL: &str = "retreat";
+
 /// What the rule files that failed to load would have defined, as far as their
 /// text tells: their file stems and the values of their top-level keys
 /// (`table: entry` → `entry`). A use of such a name is a follow-on of the
@@ -73,9 +76,10 @@ impl Broken {
         if keys.iter().any(|(k, _)| *k == "policy") {
             self.policy_wiring
                 .extend(keys.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            // What the policy gives its follow-up table, when that line is
-            // the broken one too.
+            // What the policy gives its follow-up and re-treatment tables,
+            // when their lines are the broken ones too.
             self.names.push(PROMISE_LOCAL.to_string());
+            self.names.push(RETREAT_LOCAL.to_string());
         }
         for (_, value) in keys {
             if crate::model::doc::is_identifier(value) {

@@ -17,7 +17,7 @@ use crate::diagnostic::Diagnostic;
 use crate::input::{kind_of, read_regular, ReadError};
 use crate::source::{SourceFile, Span};
 pub(crate) use documents::has_top_level_key;
-pub use documents::{load_text, Broken, RuleDocs, PROMISE_LOCAL};
+pub use documents::{load_text, Broken, RuleDocs, PROMISE_LOCAL, RETREAT_LOCAL};
 pub(crate) use parse::parse;
 pub use parse::{
     date_cell, date_mistake, not_a_document, parse_document, read_document, read_text,

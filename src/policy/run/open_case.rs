@@ -145,30 +145,72 @@ impl<'p> Ctx<'p, '_> {
         Ok(())
     }
 
-    /// The retreat table: keep the case's treatment, or re-treat it. While a
-    /// promise is pending (`pending_promise`) a re-treatment in the same
-    /// category waits: the promise is monitored under the treatment it was
-    /// made in, and the table asks again on every run, so the new treatment
-    /// starts the day the promise breaks (or is kept with arrears remaining).
-    /// A new category (bankruptcy filed) re-treats at once.
-    fn retreatment(&mut self, pending_promise: bool) -> Result<bool> {
+    /// The retreat table, given what the pipeline knows of the case (the
+    /// `retreat` record: `promise_pending`, `same_treatment`), decides: keep
+    /// the case's treatment (`retreat` false), re-treat it from today
+    /// (`restart` true), or only reassign its class (`restart` false: the
+    /// case keeps its events, arms and start date). The waits and the
+    /// same-treatment rule are the table's rows, not code. Returns whether
+    /// it re-treated.
+    fn retreatment(&mut self, promise_pending: bool) -> Result<bool> {
         let Some(role) = self.policy.roles.retreat.as_ref() else {
             return Ok(false);
         };
-        self.require(role)?;
-        let Some(d) = self.decision(role) else {
+        let same_treatment = self.same_treatment()?;
+        let facts =
+            Value::Record(vec![Value::Bool(promise_pending), Value::Bool(same_treatment)].into());
+        let (decisions, traces) = self.tables.evaluate_with(role.table, &[facts])?;
+        self.tables.evaluation.trace.extend(traces);
+        let Some(d) = decisions.into_iter().next() else {
             return Ok(false);
         };
-        if !self.need_bool(role, d, Out::Retreat)? {
+        // `restart` is needed only when the row re-treats: a keeping row may leave it null.
+        let restart = match self.need_bool(role, &d, Out::Retreat)? {
+            true => Some(self.need_bool(role, &d, Out::Restart)?),
+            false => None,
+        };
+        let reason = self.out_borrowed(role, &d, Out::Reason);
+        let rules = self.rules(&d);
+        self.tables.evaluation.decisions.push(d);
+        match restart {
+            None => Ok(false),
+            Some(true) => self.retreat(reason, rules),
+            Some(false) => {
+                self.reclassify(rules)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// `retreat.same_treatment`: the treatment the rules give the account
+    /// today is the case's (the entry's category is the case's, the class's
+    /// template after its arms is the case's `template`, and the class is in
+    /// the same experiments as the case's class: utility_res ↔
+    /// utility_res_high), whatever the class. False when the case does not
+    /// say its category, class or template.
+    fn same_treatment(&mut self) -> Result<bool> {
+        let Some(case) = self.policy.slots.case else {
+            return Ok(false);
+        };
+        let case_record = field(self.account, case.slot);
+        let case_template = case.template.and_then(|t| text(field(case_record, t)));
+        let case_class = case.class.and_then(|c| text(field(case_record, c)));
+        let (Some(case_template), Some(case_class)) = (case_template, case_class) else {
+            return Ok(false);
+        };
+        if !self.same_category_as_case()? {
             return Ok(false);
         }
-        let reason = self.out_borrowed(role, d, Out::Reason);
-        let rules = self.rules(d);
-        let same_category = self.same_category_as_case()?;
-        if same_category && (self.reclassified(&rules)? || pending_promise) {
+        let Some(treatment) = self.treatment_today()? else {
             return Ok(false);
-        }
-        self.retreat(reason, rules)
+        };
+        let class = treatment.class.as_deref();
+        let same_experiments = self.policy.experiments.iter().all(|ce| {
+            ce.experiment.arms.is_empty()
+                || ce.classes.iter().any(|k| k == case_class)
+                    == class.is_some_and(|c| ce.classes.iter().any(|k| k == c))
+        });
+        Ok(same_experiments && treatment.template == case_template)
     }
 
     /// The entry table gives the account today the category its case is in.
@@ -190,39 +232,24 @@ impl<'p> Ctx<'p, '_> {
         ))
     }
 
-    /// A re-treatment into the treatment the case already has (the same
-    /// category, the class's template after its arms the case's template, and
-    /// the same experiments: utility_res ↔ utility_res_high) restarts nothing:
-    /// only the class is reassigned, for reporting and routing, and the
-    /// case's events, arms and start date stay. Asked only when the category
-    /// is the case's. Returns whether it did so.
-    fn reclassified(&mut self, retreat_rules: &Rules<'p>) -> Result<bool> {
-        let Some(case) = self.policy.slots.case else {
-            return Ok(false);
-        };
-        let case_record = field(self.account, case.slot);
-        let case_template = case.template.and_then(|t| text(field(case_record, t)));
-        let case_class = case.class.and_then(|c| text(field(case_record, c)));
-        let (Some(case_template), Some(case_class)) = (case_template, case_class) else {
-            return Ok(false);
-        };
+    /// The retreat table's re-treatment that restarts nothing: the class the
+    /// rules give the account today is assigned (for reporting and routing,
+    /// naming the retreat row and the class row), with the template it has
+    /// after its arms; events, arms and start date stay. Nothing when the
+    /// class is the case's already.
+    fn reclassify(&mut self, retreat_rules: Rules<'p>) -> Result<()> {
         let Some(treatment) = self.treatment_today()? else {
-            return Ok(false);
+            return Ok(());
         };
-        let class = treatment.class.as_deref();
-        let same_experiments = self.policy.experiments.iter().all(|ce| {
-            ce.experiment.arms.is_empty()
-                || ce.classes.iter().any(|k| k == case_class)
-                    == class.is_some_and(|c| ce.classes.iter().any(|k| k == c))
+        let case_class = self.policy.slots.case.and_then(|case| {
+            case.class
+                .and_then(|c| text(field(field(self.account, case.slot), c)))
         });
-        if treatment.template != case_template || !same_experiments || class == Some(case_class) {
-            return Ok(false);
+        if treatment.class.is_some() && treatment.class.as_deref() == case_class {
+            return Ok(());
         }
-        let rules = retreat_rules
-            .iter()
-            .chain(&treatment.class_rules)
-            .cloned()
-            .collect();
+        let mut rules = retreat_rules;
+        rules.extend(treatment.class_rules.iter().cloned());
         // The case's template: an arm's, when an arm gave it one (no `assign_arm` follows).
         self.push(
             ActionKind::AssignClass {
@@ -231,7 +258,7 @@ impl<'p> Ctx<'p, '_> {
             },
             rules,
         );
-        Ok(true)
+        Ok(())
     }
 
     /// Re-treats the open case from today: its pending events are cancelled and
