@@ -45,6 +45,10 @@ pub struct Linted {
     /// Whether the tables were analysed and the test documents checked
     /// against the rules: not while the rules (some effective-dated set) have errors.
     pub analysed: bool,
+    /// When several effective-dated rule sets were linted: when each is in
+    /// force (`until 2026-12-31`) and what it holds (`policy::Loaded::contents`),
+    /// the first being `loaded`; else empty.
+    pub rule_sets: Vec<(String, String)>,
 }
 
 /// What `arrears lint` is asked beyond the directory.
@@ -138,12 +142,20 @@ pub fn lint_with(dir: &Path, options: &LintOptions) -> Result<Linted, String> {
         }
     }
     diagnostic::sort(&mut diagnostics);
+    let rule_sets = match sets.as_slice() {
+        [_, _, ..] => sets
+            .iter()
+            .map(|&s| (book.versions.sets[s].describe(), book.set(s).contents()))
+            .collect(),
+        _ => Vec::new(),
+    };
     let first = sets[0];
     Ok(Linted {
         loaded: book.into_set(first),
         diagnostics,
         counterexamples: written,
         analysed,
+        rule_sets,
     })
 }
 

@@ -637,7 +637,14 @@ fn list_named(mapping: &Mapping, flag: &str, name: &str) -> Result<usize, String
         let last = |path: &str| path.rsplit('.').next().unwrap_or(path).to_string();
         let hint = lists()
             .find(|path| last(path) == last(name))
-            .map(|path| format!("did you mean `{path}`?"))
+            .map(|path| {
+                let not_read = crate::data::snapshot::not_read_here(&format!("account.{path}"));
+                let value = match flag {
+                    "--companion" => format!("{path}=PATH"),
+                    _ => path.to_string(),
+                };
+                format!("{not_read}: give {flag} {value};")
+            })
             .or_else(|| crate::diagnostic::did_you_mean(name, lists()))
             .map(|hint| format!("{hint} "))
             .unwrap_or_default();

@@ -143,6 +143,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         diagnostics,
         counterexamples,
         analysed,
+        rule_sets,
     } = match crate::lint_with(
         dir,
         &crate::LintOptions {
@@ -174,12 +175,22 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
-    // What lint proved is said in the summary, not counted with what it could not analyse.
-    let proven = diagnostics
+    // What lint proved is said in the summary, not counted with what it could not analyse:
+    // one line per effective-dated rule set that proved a different count.
+    let proven: Vec<&str> = diagnostics
         .iter()
-        .find(|d| d.code == "invariants-proven")
-        .map(|d| d.message.as_str());
-    let notes = diagnostics.len() - errors - warnings - usize::from(proven.is_some());
+        .filter(|d| d.code == "invariants-proven")
+        .map(|d| d.message.as_str())
+        .collect();
+    let notes = diagnostics.len() - errors - warnings - proven.len();
+    let counts = Counts {
+        errors,
+        warnings,
+        notes,
+        proven: &proven,
+        analysed,
+        rule_sets: &rule_sets,
+    };
     let cwd = std::env::current_dir().unwrap_or_default();
     let _ = match args.format {
         LintFormat::Sarif => writeln!(
@@ -189,11 +200,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
         ),
         LintFormat::Github => {
             let _ = write!(out, "{}", ci::github_diagnostics(&diagnostics, &cwd));
-            writeln!(
-                out,
-                "{}",
-                summary_line(dir, &loaded, (errors, warnings, notes), proven, analysed)
-            )
+            writeln!(out, "{}", summary_line(dir, &loaded, &counts))
         }
         LintFormat::Json => {
             let json = serde_json::json!({
@@ -213,11 +220,7 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
             for d in &diagnostics {
                 let _ = writeln!(out, "{}", d.render());
             }
-            writeln!(
-                out,
-                "{}",
-                summary_line(dir, &loaded, (errors, warnings, notes), proven, analysed)
-            )
+            writeln!(out, "{}", summary_line(dir, &loaded, &counts))
         }
     };
     if errors > 0 || (args.deny_warnings && warnings > 0) {
@@ -227,42 +230,51 @@ pub fn run(args: &Args, out: &mut Out) -> Exit {
     }
 }
 
-/// The last line: what was loaded and that nothing is wrong, or the counts.
-fn summary_line(
-    dir: &Path,
-    loaded: &crate::policy::Loaded,
-    (errors, warnings, notes): (usize, usize, usize),
-    proven: Option<&str>,
+/// What the summary line counts and says was done.
+struct Counts<'a> {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    /// The `invariants-proven` messages: one, or one per rule set when sets proved different counts.
+    proven: &'a [&'a str],
     analysed: bool,
-) -> String {
-    let summary = match (&loaded.policy, &loaded.plan) {
-        (Some(p), _) => format!(
-            "policy `{}`: {} tables, {} templates, {} experiments",
-            printable(&p.name),
-            p.plan.tables.len(),
-            p.templates.len(),
-            p.experiments.len()
-        ),
-        (None, Some(plan)) => format!("{} tables", plan.tables.len()),
-        (None, None) => String::new(),
+    /// When each effective-dated rule set linted is in force and what it holds, when there are several.
+    rule_sets: &'a [(String, String)],
+}
+
+/// The last line: what was loaded and that nothing is wrong, or the counts.
+fn summary_line(dir: &Path, loaded: &crate::policy::Loaded, counts: &Counts) -> String {
+    // With several effective-dated rule sets, what each holds when they differ.
+    let first = loaded.contents();
+    let summary = match counts.rule_sets {
+        [_, _, ..] if counts.rule_sets.iter().any(|(_, c)| *c != first) => counts
+            .rule_sets
+            .iter()
+            .map(|(in_force, contents)| format!("{contents} in the rules in force {in_force}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => first,
     };
-    let notes = match notes {
+    let notes = match counts.notes {
         0 => String::new(),
         n => format!(", {n} info(s) on what was not analysed"),
     };
-    let notes = match proven {
-        Some(proven) => format!(", {proven}{notes}"),
-        None => notes,
+    let notes = match counts.proven {
+        [] => notes,
+        proven => format!(", {}{notes}", proven.join(", ")),
     };
     let dir = printable(&dir.display().to_string()).into_owned();
     // Said, so that "1 error" is not read as "and nothing else is wrong".
     // With effective dating, invariants may be proven in the sets without errors only.
-    let skipped = match (analysed, proven.is_some()) {
+    let skipped = match (counts.analysed, counts.proven.is_empty()) {
         (true, _) => "",
-        (false, false) => "; the tables were not analysed (gaps, overlaps, unreachable rows), nor the guard-rail invariants proven or the test documents checked against the rules: fix the errors and lint again",
-        (false, true) => "; the effective-dated rule sets with errors were not analysed (gaps, overlaps, unreachable rows), nor their guard-rail invariants proven or the test documents checked against them: fix the errors and lint again",
+        (false, true) => "; the tables were not analysed (gaps, overlaps, unreachable rows), nor the guard-rail invariants proven or the test documents checked against the rules: fix the errors and lint again",
+        (false, false) => "; the effective-dated rule sets with errors were not analysed (gaps, overlaps, unreachable rows), nor their guard-rail invariants proven or the test documents checked against them: fix the errors and lint again",
     };
-    if errors == 0 && warnings == 0 {
+    let Counts {
+        errors, warnings, ..
+    } = counts;
+    if *errors == 0 && *warnings == 0 {
         format!("{dir}: {summary}, no problems{notes}")
     } else {
         format!("{dir}: {errors} error(s), {warnings} warning(s){notes}{skipped}")
@@ -285,4 +297,77 @@ fn rules_dir(args: &Args) -> Result<&Path, String> {
 /// The same path, or two names of one existing directory (`rules`, `./rules/`).
 fn same_dir(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Effective-dated sets that proved different counts each have their
+    /// line in the summary, and the counts of tables say whose they are.
+    #[test]
+    fn the_summary_says_every_rule_sets_proofs() {
+        let book = crate::policy::Rulebook::load(Path::new("rules")).expect("shipped rules");
+        let loaded = book.into_set(0);
+        let proven = [
+            "14 of 14 guard-rail invariants proven (rules in force until 2026-12-31)",
+            "13 of 14 guard-rail invariants proven (rules in force from 2027-01-01)",
+        ];
+        let contents = loaded.contents();
+        let rule_sets = [
+            ("until 2026-12-31".to_string(), contents.clone()),
+            ("from 2027-01-01".to_string(), contents.clone()),
+        ];
+        let counts = Counts {
+            errors: 0,
+            warnings: 0,
+            notes: 7,
+            proven: &proven,
+            analysed: true,
+            rule_sets: &rule_sets,
+        };
+        let line = summary_line(Path::new("rules"), &loaded, &counts);
+        assert_eq!(
+            line,
+            format!(
+                "rules: {contents}, no problems, {}, {}, 7 info(s) on what was not analysed",
+                proven[0], proven[1]
+            )
+        );
+        // Sets that hold different tables say each what it holds.
+        let other = [
+            rule_sets[0].clone(),
+            (
+                "from 2027-01-01".to_string(),
+                "policy `collections`: 1 tables, 0 templates, 0 experiments".into(),
+            ),
+        ];
+        let line = summary_line(
+            Path::new("rules"),
+            &loaded,
+            &Counts {
+                rule_sets: &other,
+                ..counts
+            },
+        );
+        assert!(
+            line.starts_with(&format!("rules: {contents} in the rules in force until 2026-12-31; policy `collections`: 1 tables, 0 templates, 0 experiments in the rules in force from 2027-01-01, no problems, {}", proven[0])),
+            "{line}"
+        );
+        // With errors in one set, what the others proved is kept, and the skip said for the sets with errors.
+        let counts = Counts {
+            errors: 1,
+            proven: &proven[1..],
+            analysed: false,
+            ..counts
+        };
+        let line = summary_line(Path::new("rules"), &loaded, &counts);
+        assert!(
+            line.starts_with(&format!(
+                "rules: 1 error(s), 0 warning(s), {}, 7 info(s)",
+                proven[1]
+            )) && line.contains("the effective-dated rule sets with errors were not analysed"),
+            "{line}"
+        );
+    }
 }

@@ -268,6 +268,12 @@ pub fn list_place(schema: &Schema, record: RecordId, key: &str) -> Option<String
     list_elsewhere(schema, key)
 }
 
+/// What a list written in its old place is told, by every reader and the
+/// checker alike: it is not read there, and where the list is (`account.contacts`).
+pub fn not_read_here(list: &str) -> String {
+    format!("not read here: the list is `{list}`")
+}
+
 /// Whether a value holds something: `[]` and null, written where the schema
 /// has no such field, lose nothing ignored.
 fn holds_items(json: &Json) -> bool {
@@ -303,16 +309,20 @@ fn misplaced_list_message(key: &str, list: &str, how: Misplaced) -> String {
     );
     match how {
         Misplaced::Items => format!(
-            "not read here: the list is `{list}` (an extract written for an older schema kept it here), so {lost}; the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")"
+            "{} (an extract written for an older schema kept it here), so {lost}; the record is not evaluated; write the list as `{list}` (docs/batch.md, \"Input\")",
+            not_read_here(list)
         ),
         Misplaced::Empty => format!(
-            "not read here: the list is `{list}` (an extract written for an older schema kept it here); this one is empty, so nothing is lost and the record is evaluated, but one with items here is refused; write the list as `{list}` (docs/batch.md, \"Input\")"
+            "{} (an extract written for an older schema kept it here); this one is empty, so nothing is lost and the record is evaluated, but one with items here is refused; write the list as `{list}` (docs/batch.md, \"Input\")",
+            not_read_here(list)
         ),
         Misplaced::CaseState { holds_items: true } => format!(
-            "not read here: the list is `{list}` (a case state written for an older schema kept it here), so {lost}; write the list as `{list}`"
+            "{} (a case state written for an older schema kept it here), so {lost}; write the list as `{list}`",
+            not_read_here(list)
         ),
         Misplaced::CaseState { holds_items: false } => format!(
-            "not read here: the list is `{list}` (a case state written for an older schema kept it here); a timeline's case state takes only the case's own fields, so an empty one is refused too: write the list as `{list}`, or leave it out"
+            "{} (a case state written for an older schema kept it here); a timeline's case state takes only the case's own fields, so an empty one is refused too: write the list as `{list}`, or leave it out",
+            not_read_here(list)
         ),
     }
 }

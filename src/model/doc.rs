@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
-use super::spanned::{CellText, Spanned};
+use super::spanned::{CellText, NameText, Spanned};
 
 /// A map of cells keyed by column name, in file order.
 pub type CellMap = IndexMap<String, Spanned<CellText>>;
@@ -157,10 +157,10 @@ pub struct TableDoc {
     #[serde(default)]
     pub for_each: Option<Spanned<CellText>>,
     /// Which matching rows give the result: `first`, `unique`, `priority`, `any`, `collect` or `rule_order`.
-    pub hit: Spanned<String>,
+    pub hit: Spanned<NameText>,
     /// Under `hit: collect`, folds the collected outputs into one value: `sum`, `min`, `max` or `count`.
     #[serde(default)]
-    pub aggregate: Option<Spanned<String>>,
+    pub aggregate: Option<Spanned<NameText>>,
     /// Input name → the expression it reads (`account.days_past_due`, `account.arrears - account.pay_plan.scheduled_due`).
     pub inputs: Spanned<CellMap>,
     /// Output name → its type (`text`, `money`, `bool`, an enum name, `text?` when it may be null).
@@ -187,7 +187,7 @@ pub struct GuardDoc {
     #[serde(default)]
     pub description: Option<String>,
     /// Which matching rows give the result (usually `first`).
-    pub hit: Spanned<String>,
+    pub hit: Spanned<NameText>,
     /// Input name → an expression over the account and the proposed `action`.
     pub inputs: Spanned<CellMap>,
     /// Output name → type: `effect` and the optional `until`, `channel`, `reason`, `window_start`, `window_end`.

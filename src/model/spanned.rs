@@ -221,6 +221,73 @@ impl<'de> Deserialize<'de> for CellText {
     }
 }
 
+/// A name from a closed set (`hit`, `aggregate`), read as its text whatever
+/// scalar the file wrote: TOML's `hit = 1` is an integer where YAML's `hit: 1`
+/// is text, and both must meet the checker's one message (`unknown hit policy
+/// `1``, with the names it takes), not the reader's type error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameText(pub String);
+
+impl NameText {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NameText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for NameText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = NameText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NameText, E> {
+                Ok(NameText(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<NameText, E> {
+                Ok(NameText(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NameText, E> {
+                Ok(NameText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NameText, E> {
+                Ok(NameText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NameText, E> {
+                Ok(NameText(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<NameText, E> {
+                Ok(NameText(v.to_string()))
+            }
+        }
+        // Asked for a string: YAML then says a list or mapping is no single value in its
+        // words; TOML hands its typed scalars to the visitor, which takes their text.
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+impl schemars::JsonSchema for NameText {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NameText".into()
+    }
+
+    /// A string: the editor schemas list the names it takes (`json_schema::closed_sets`).
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
 /// Where a cell's text starts in its file: after the opening quote when the
 /// file quoted it. `None` when escapes make file and text differ, so no exact
 /// position inside the cell can be given.

@@ -97,6 +97,23 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// What was loaded, as `lint`'s summary says it: `policy `collections`: 13
+    /// tables, 6 templates, 3 experiments`, `2 tables` without a policy, or
+    /// nothing when the tables do not check.
+    pub fn contents(&self) -> String {
+        match (&self.policy, &self.plan) {
+            (Some(p), _) => format!(
+                "policy `{}`: {} tables, {} templates, {} experiments",
+                crate::diagnostic::printable(&p.name),
+                p.plan.tables.len(),
+                p.templates.len(),
+                p.experiments.len()
+            ),
+            (None, Some(plan)) => format!("{} tables", plan.tables.len()),
+            (None, None) => String::new(),
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics
             .iter()
@@ -199,11 +216,12 @@ pub fn build(docs: &RuleDocs) -> Loaded {
             Err(errors) => {
                 mappings.push(None);
                 for e in errors {
+                    let span = e.span.unwrap_or(mapping.mapping.span);
+                    let help = e.help.clone().unwrap_or_else(|| {
+                        "map extract columns to fields the schema declares (docs/batch.md)".into()
+                    });
                     diagnostics.push(
-                        Diagnostic::error("mapping", file, mapping.mapping.span, e.to_string())
-                            .with_help(
-                                "map extract columns to fields the schema declares (docs/batch.md)",
-                            ),
+                        Diagnostic::error("mapping", file, span, e.to_string()).with_help(help),
                     );
                 }
             }

@@ -857,7 +857,8 @@ impl<'p> World<'p> {
         // A list written in its old place (`case.contacts`) is no typo.
         if let Some(list) = crate::data::snapshot::list_place(self.schema, record, name) {
             let short = list.strip_prefix("account.").unwrap_or(&list);
-            return format!("`{path}`: not read here: the list is `{list}`; write `{short}{rest}`");
+            let not_read = crate::data::snapshot::not_read_here(&list);
+            return format!("`{path}`: {not_read}; write `{short}{rest}`");
         }
         let fields = &self.schema.record(record).fields;
         let meant = crate::diagnostic::nearest(name, fields.iter().map(|f| f.name.as_str()))

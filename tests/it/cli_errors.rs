@@ -470,7 +470,12 @@ fn an_unknown_list_or_mapping_name_is_usage_naming_those_there_are() {
         "--no-companion `contact`: the mapping has no list of that name (did you mean `contacts`? it has:",
     );
     let out = batch(&["--companion", "case.contacts=x.contacts.csv"]);
-    one_line_error(&out, 64, "(did you mean `contacts`? ");
+    // The contacts' old place is no typo: said as lint says it of `account.case.contacts`.
+    one_line_error(
+        &out,
+        64,
+        "--companion `case.contacts`: the mapping has no list of that name (not read here: the list is `account.contacts`: give --companion contacts=PATH; it has:",
+    );
     let out = batch(&["--mapping", "extract-v2"]);
     one_line_error(&out, 64, "--mapping `extract-v2`: `");
     one_line_error(

@@ -136,7 +136,20 @@ const CASES: &[Case] = &[
         code: "unknown-name",
         file: "entry.yaml",
         at: At::Text("region.state", 0),
-        mentions: &["unknown name `region`"],
+        mentions: &[
+            "unknown name `region`: no table has that name",
+            "was its file deleted, or its `table:` renamed? The tables are `entry`",
+        ],
+    },
+    Case {
+        name: "misspelt_table",
+        code: "unknown-name",
+        file: "entry.yaml",
+        at: At::Text("dpd_buckt", 0),
+        mentions: &[
+            "unknown name `dpd_buckt`: no table has that name",
+            "did you mean `dpd_bucket`?",
+        ],
     },
     Case {
         name: "table_cycle",
@@ -272,6 +285,56 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "mapping_misspelt_field",
+        code: "mapping",
+        file: "extract.yaml",
+        at: At::Text("days_past_du", 0),
+        mentions: &[
+            "column `DPD` is mapped to `days_past_du`, which is not a scalar field",
+            "did you mean `days_past_due`?",
+        ],
+    },
+    Case {
+        name: "toml_hit_integer",
+        code: "hit-policy",
+        file: "entry.toml",
+        at: At::Text("1\n", 0),
+        mentions: &[
+            "unknown hit policy `1`",
+            "hit policies: first, unique, priority, any, collect, rule_order",
+        ],
+    },
+    Case {
+        name: "date_with_slashes",
+        code: "type-mismatch",
+        file: "entry.yaml",
+        at: At::Text("2026/11/22", 0),
+        mentions: &[
+            "with decimal",
+            "write dates year first, with dashes: `2026-11-22`",
+        ],
+    },
+    Case {
+        name: "date_month_first",
+        code: "type-mismatch",
+        file: "entry.yaml",
+        at: At::Text("11-22-2026", 0),
+        mentions: &[
+            "with integer",
+            "write dates year first, with dashes: `2026-11-22`",
+        ],
+    },
+    Case {
+        name: "list_old_place",
+        code: "unknown-field",
+        file: "entry.yaml",
+        at: At::Text("contacts where", 0),
+        mentions: &[
+            "unknown field `contacts` in `account.case`",
+            "not read here: the list is `account.contacts`; write `account.contacts`",
+        ],
+    },
+    Case {
         name: "alias_bomb",
         code: "yaml",
         file: "entry.yaml",
@@ -400,6 +463,23 @@ fn human_output_names_file_line_and_column() {
             .unwrap()
             .starts_with(&format!("{}: ", case.name)));
         assert_snapshot!(case.name, text);
+    }
+}
+
+/// The fixtures whose one mistake is reported alone: no knock-on of it
+/// (a required field left without its column by a misspelt path) is said.
+#[test]
+fn one_mistake_is_one_error() {
+    for name in [
+        "mapping_misspelt_field",
+        "toml_hit_integer",
+        "date_with_slashes",
+        "misspelt_table",
+        "list_old_place",
+    ] {
+        let out = lint(&fixtures(), &[name, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(json["errors"], 1, "{name}: {json:#}");
     }
 }
 

@@ -14,7 +14,9 @@ use crate::data::snapshot::{
     check_combinations, unknown_variant, whole_number_error, FieldError, FieldPath,
 };
 use crate::decimal::{read_decimal, NumberError};
+use crate::diagnostic::{did_you_mean, nearest};
 use crate::model::doc::MappingDoc;
+use crate::source::Span;
 use crate::types::{RecordId, Type, Value};
 
 /// Where one field of a record comes from.
@@ -155,12 +157,33 @@ pub enum Unmapped {
 pub struct MappingError {
     pub mapping: String,
     pub message: String,
+    /// The column entry at fault, when one is (else the problem is the mapping's).
+    pub span: Option<Span>,
+    /// What to do about it, when something more than the docs can be said (a did-you-mean).
+    pub help: Option<String>,
+}
+
+/// A [`MappingError`] before it is given the mapping's name.
+struct Problem {
+    message: String,
+    span: Option<Span>,
+    help: Option<String>,
+}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Self {
+        Problem {
+            message,
+            span: None,
+            help: None,
+        }
+    }
 }
 
 struct Builder<'a> {
     schema: &'a Schema,
     name: String,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
     /// The lists (by index) whose schema field is optional.
     optional_lists: HashSet<usize>,
 }
@@ -169,18 +192,26 @@ struct Builder<'a> {
 struct Cols {
     by_path: HashMap<String, usize>,
     names: Vec<String>,
+    /// Where each path is written in the mapping, by column index.
+    spans: Vec<Span>,
     used: HashSet<String>,
     /// Columns mapped as `field?`: a file without them still reads (the field is null).
     may_be_absent: HashSet<String>,
+    /// The scalar field paths the schema has here: what a misspelt path was meant to be.
+    scalar_paths: Vec<String>,
+    /// Required fields no column maps, as (relative path, full path).
+    missing: Vec<(String, String)>,
 }
 
 impl Cols {
     fn new(columns: &indexmap::IndexMap<String, crate::model::spanned::Spanned<String>>) -> Self {
         let mut by_path = HashMap::new();
         let mut names = Vec::new();
+        let mut spans = Vec::new();
         let mut may_be_absent = HashSet::new();
-        for (col, path) in columns {
-            let path = path.value.trim();
+        for (col, spanned) in columns {
+            spans.push(spanned.span);
+            let path = spanned.value.trim();
             let path = match path.strip_suffix('?') {
                 Some(p) => {
                     may_be_absent.insert(col.clone());
@@ -194,8 +225,11 @@ impl Cols {
         Cols {
             by_path,
             names,
+            spans,
             used: HashSet::new(),
             may_be_absent,
+            scalar_paths: Vec::new(),
+            missing: Vec::new(),
         }
     }
 
@@ -204,19 +238,21 @@ impl Cols {
     }
 
     fn col(&mut self, path: &str) -> Option<usize> {
+        self.scalar_paths.push(path.to_string());
         let col = self.by_path.get(path).copied()?;
         self.used.insert(path.to_string());
         Some(col)
     }
 
-    fn unused(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
+    /// The paths no field of the schema took, as (path, column index), in the mapping's order.
+    fn unused(&self) -> Vec<(&str, usize)> {
+        let mut v: Vec<(&str, usize)> = self
             .by_path
-            .keys()
-            .filter(|p| !self.used.contains(*p))
-            .cloned()
+            .iter()
+            .filter(|(p, _)| !self.used.contains(*p))
+            .map(|(p, col)| (p.as_str(), *col))
             .collect();
-        v.sort();
+        v.sort_by_key(|(_, col)| *col);
         v
     }
 }
@@ -243,7 +279,7 @@ impl Builder<'_> {
                         for list in lists.keys().filter(|l| l.starts_with(&inside)) {
                             self.errors.push(format!(
                                 "`lists.{list}` is inside the optional record `{full}`, which no column maps, so it would never be read; map the record's columns (it is present when any of them is filled)"
-                            ));
+                            ).into());
                         }
                     }
                     if !field.optional || cols.has_prefix(&format!("{rel}.")) {
@@ -277,7 +313,7 @@ impl Builder<'_> {
                         self.errors.push(format!(
                             "the column `{}` maps the required field `{full}`: only an optional field's column may be absent (`?`)",
                             cols.names[col]
-                        ));
+                        ).into());
                         Source::Null
                     }
                     Some(col) => Source::Column {
@@ -288,9 +324,8 @@ impl Builder<'_> {
                     },
                     None if field.optional => Source::Null,
                     None => {
-                        self.errors.push(format!(
-                            "the required field `{full}` has no column; map one in `columns`"
-                        ));
+                        // Said by `unmapped_and_unknown`, unless a misspelt path was meant for it.
+                        cols.missing.push((rel, full));
                         Source::Null
                     }
                 },
@@ -298,6 +333,34 @@ impl Builder<'_> {
             out.push((field.name.clone(), source));
         }
         out
+    }
+}
+
+impl Builder<'_> {
+    /// The paths of one file's columns that are no field (`not_a_field` says
+    /// what they are not), each at its entry with the field it was most
+    /// probably meant to be; then the required fields no column maps, but
+    /// for those a misspelt path was meant for: that one error is the fix.
+    fn unmapped_and_unknown(&mut self, cols: &Cols, not_a_field: impl Fn(&str, &str) -> String) {
+        let mut meant = HashSet::new();
+        for (path, col) in cols.unused() {
+            let nearest = nearest(path, cols.scalar_paths.iter().map(String::as_str));
+            meant.extend(nearest);
+            let help = did_you_mean(path, nearest);
+            self.errors.push(Problem {
+                message: not_a_field(&cols.names[col], path),
+                span: Some(cols.spans[col]),
+                help,
+            });
+        }
+        for (rel, full) in &cols.missing {
+            if !meant.contains(rel.as_str()) {
+                self.errors.push(
+                    format!("the required field `{full}` has no column; map one in `columns`")
+                        .into(),
+                );
+            }
+        }
     }
 }
 
@@ -323,7 +386,7 @@ impl Mapping {
                 Some(ListItem::Scalar(ty)) => {
                     match scalar_list(path, list, ty) {
                         Ok(plan) => lists.push(plan),
-                        Err(message) => b.errors.push(message),
+                        Err(message) => b.errors.push(message.into()),
                     }
                     continue;
                 }
@@ -331,7 +394,7 @@ impl Mapping {
             };
             let Some(item) = item else {
                 b.errors
-                    .push(format!("`lists.{path}` is not a list in the schema"));
+                    .push(format!("`lists.{path}` is not a list in the schema").into());
                 continue;
             };
             if parent_path.is_some() != list.parent.is_some() {
@@ -340,15 +403,13 @@ impl Mapping {
                         "`lists.{path}` is inside the list `{p}`: give `parent`, the column with the {p} item's id"
                     ),
                     None => format!("`lists.{path}` is not inside another list: remove `parent`"),
-                });
+                }.into());
             }
             let mut cols = Cols::new(&list.columns);
             let fields = b.record(item, "", &format!("{path}."), &mut cols, &list_index);
-            for unused in cols.unused() {
-                b.errors.push(format!(
-                    "`lists.{path}` maps a column to `{unused}`, which is not a field of its items"
-                ));
-            }
+            b.unmapped_and_unknown(&cols, |column, unused| {
+                format!("`lists.{path}` maps column `{column}` to `{unused}`, which is not a field of its items")
+            });
             let absence = Absence::new(cols.may_be_absent, &fields, &cols.names);
             let mut columns = cols.names;
             let mut extra = |name: &str| match columns.iter().position(|c| c == name) {
@@ -389,19 +450,20 @@ impl Mapping {
                     .is_some_and(|r| r.starts_with('.'))
             });
             if nested && list.id_col.is_none() {
-                b.errors.push(format!(
-                    "`lists.{}` has a nested list, so its items need an `id` column",
-                    list.path
-                ));
+                b.errors.push(
+                    format!(
+                        "`lists.{}` has a nested list, so its items need an `id` column",
+                        list.path
+                    )
+                    .into(),
+                );
             }
         }
         let mut cols = Cols::new(&doc.columns);
         let fields = b.record(ACCOUNT, "", "", &mut cols, &list_index);
-        for unused in cols.unused() {
-            b.errors.push(format!(
-                "column mapped to `{unused}`, which is not a scalar field of the account schema"
-            ));
-        }
+        b.unmapped_and_unknown(&cols, |column, unused| {
+            format!("column `{column}` is mapped to `{unused}`, which is not a scalar field of the account schema")
+        });
         let id_name = &schema.account().fields[schema.id_slot].name;
         let id_col = cols.by_path.get(id_name.as_str()).copied().unwrap_or(0);
         for (n, list) in lists.iter_mut().enumerate() {
@@ -423,9 +485,11 @@ impl Mapping {
             Err(b
                 .errors
                 .into_iter()
-                .map(|message| MappingError {
+                .map(|problem| MappingError {
                     mapping: name.clone(),
-                    message,
+                    message: problem.message,
+                    span: problem.span,
+                    help: problem.help,
                 })
                 .collect())
         }

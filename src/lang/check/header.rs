@@ -49,13 +49,19 @@ impl Checker<'_> {
                     .into(),
             );
         }
-        let hit = match HitPolicy::ALL.iter().find(|(n, _)| *n == doc.hit.value) {
+        let hit = match HitPolicy::ALL
+            .iter()
+            .find(|(n, _)| *n == doc.hit.value.as_str())
+        {
             Some((_, hit)) => *hit,
             None => {
-                let help = did_you_mean(&doc.hit.value, HitPolicy::ALL.iter().map(|(n, _)| *n))
-                    .unwrap_or_else(|| {
-                        "hit policies: first, unique, priority, any, collect, rule_order".into()
-                    });
+                let help = did_you_mean(
+                    doc.hit.value.as_str(),
+                    HitPolicy::ALL.iter().map(|(n, _)| *n),
+                )
+                .unwrap_or_else(|| {
+                    "hit policies: first, unique, priority, any, collect, rule_order".into()
+                });
                 self.error(
                     "hit-policy",
                     file,
@@ -111,7 +117,9 @@ impl Checker<'_> {
         let aggregate = match &doc.aggregate {
             None => None,
             Some(a) => {
-                let known = Aggregate::ALL.iter().find(|(name, _)| *name == a.value);
+                let known = Aggregate::ALL
+                    .iter()
+                    .find(|(name, _)| *name == a.value.as_str());
                 let agg = match known {
                     Some((_, agg)) => Some(*agg),
                     None => {

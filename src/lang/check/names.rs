@@ -8,6 +8,7 @@
 use super::typing::how_written;
 use super::{error_expr, list_names, Checker, Scope};
 use crate::data::schema::ACCOUNT;
+use crate::data::snapshot::{list_place, not_read_here};
 use crate::diagnostic::did_you_mean;
 use crate::lang::ir::*;
 use crate::lang::syntax::ast;
@@ -78,11 +79,21 @@ impl Checker<'_> {
                     .map(|(n, _)| n.clone()),
             );
             candidates.extend(self.headers.iter().map(|h| h.name.clone()));
+            // `name.output` reads a table's output (inputs, items and `account` were looked up).
+            let reads_a_table = segments.len() > 1;
             let help = if self.schema.account().slot(&first.name).is_some() {
                 Some(format!(
                     "account fields are reached through `account`: write `account.{}`",
                     first.name
                 ))
+            } else if reads_a_table {
+                let tables = self.headers.iter().filter(|h| !h.guard);
+                did_you_mean(&first.name, candidates.iter().map(|s| s.as_str())).or_else(|| {
+                    Some(format!(
+                        "was its file deleted, or its `table:` renamed? The tables are {}",
+                        list_names(tables.map(|h| h.name.as_str()))
+                    ))
+                })
             } else {
                 did_you_mean(&first.name, candidates.iter().map(|s| s.as_str()))
                     .or_else(|| match expect {
@@ -98,7 +109,11 @@ impl Checker<'_> {
                 "unknown-name",
                 scope.file,
                 first_span,
-                format!("unknown name `{}`", first.name),
+                if reads_a_table {
+                    format!("unknown name `{}`: no table has that name", first.name)
+                } else {
+                    format!("unknown name `{}`", first.name)
+                },
             )
             .help = help;
             return error_expr();
@@ -196,7 +211,14 @@ impl Checker<'_> {
             };
             let def = self.schema.record(record);
             let Some(slot) = def.slot(&seg.name) else {
-                let help = did_you_mean(&seg.name, def.fields.iter().map(|f| f.name.as_str()));
+                // A list written in its old place (`account.case.contacts`) is no typo.
+                let moved = list_place(self.schema, record, &seg.name).map(|list| {
+                    let not_read = not_read_here(&list);
+                    format!("{not_read}; write `{list}`")
+                });
+                let help = moved.or_else(|| {
+                    did_you_mean(&seg.name, def.fields.iter().map(|f| f.name.as_str()))
+                });
                 let at = path_text(segments, seg);
                 self.error(
                     "unknown-field",

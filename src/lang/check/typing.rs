@@ -124,7 +124,10 @@ pub(super) fn money_hint(value: &Type, wanted: &Type) -> Option<String> {
             Some("write money with its currency: `$5` or `5.00 USD`".into())
         }
         (Type::Text, Type::Date) => Some("write dates bare, without quotes: `2026-11-22`".into()),
-        (Type::Integer, Type::Date) => Some("write dates as `2026-11-22`".into()),
+        // `2026/11/22` parses as a division and `11-22-2026` as a subtraction.
+        (Type::Integer | Type::Decimal, Type::Date) => Some(
+            "write dates year first, with dashes: `2026-11-22` (`2026/11/22` and `11-22-2026` are arithmetic on numbers)".into(),
+        ),
         (Type::Money, Type::Integer | Type::Decimal | Type::Days) => Some(
             "the other side is a number, not money: write it without `$` or a currency code".into(),
         ),
