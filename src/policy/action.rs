@@ -138,6 +138,12 @@ pub enum ActionKind<'p> {
         follow_up: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// The case event the follow-up is kept as
+        /// (`policy::case::follow_up_event_id`): its letter or call, or
+        /// recorded done when it has none. Not written: a letter's or call's
+        /// `schedule_event` names it.
+        #[serde(skip)]
+        event: String,
     },
     ResumeTreatment {
         template: Option<String>,
@@ -518,10 +524,12 @@ impl ActionKind<'_> {
                 promise,
                 follow_up,
                 detail,
+                event,
             } => K::FollowUp {
                 promise,
                 follow_up,
                 detail,
+                event,
             },
             K::ResumeTreatment { template } => K::ResumeTreatment { template },
             K::OfferPaymentPlan { total, instalments } => {
@@ -773,6 +781,7 @@ impl fmt::Display for ActionKind<'_> {
                 promise,
                 follow_up,
                 detail,
+                ..
             } => {
                 write!(f, " promise={promise} follow_up={follow_up}")?;
                 if let Some(d) = detail {
@@ -1053,6 +1062,7 @@ pub(crate) mod samples {
                 promise: text(),
                 follow_up: text(),
                 detail: Some(text()),
+                event: text(),
             },
             ActionKind::ResumeTreatment { template: None },
             ActionKind::OfferPaymentPlan {

@@ -290,12 +290,23 @@ pub fn todo_event_id(rules: &[impl AsRef<str>]) -> String {
     id
 }
 
-/// The case event a promise's follow-up is kept as (`promise-P1-send_letter`):
-/// the letter or call it schedules has this id, and a follow-up without an
-/// event of its own (a re-treatment) is recorded under it, so it happens once.
-pub fn follow_up_event_id(promise: &str, follow_up: &str) -> String {
-    [FOLLOW_UP_PREFIX, promise, "-", follow_up].concat()
+/// The case event a promise's follow-up is kept as: the letter or call it
+/// schedules has this id, and a follow-up without an event of its own (a
+/// re-treatment) is recorded under it, so it happens once. The follow-up of a
+/// decided promise is `promise-P1-send_letter`; the one made while it is
+/// pending (the callback on its deadline) is `promise-P1-pending-call`, an
+/// event of its own, so that the follow-up of its outcome (a repeat broken
+/// promise's call) is not taken for it, and it is cancelled when the promise
+/// is decided first.
+pub fn follow_up_event_id(promise: &str, status: Status, follow_up: &str) -> String {
+    match status {
+        Status::Pending => [FOLLOW_UP_PREFIX, promise, PENDING_INFIX, follow_up].concat(),
+        Status::Kept | Status::Broken => [FOLLOW_UP_PREFIX, promise, "-", follow_up].concat(),
+    }
 }
+
+/// Between a promise and its follow-up in the id of a pending promise's follow-up.
+const PENDING_INFIX: &str = "-pending-";
 
 pub const FOLLOW_UP_PREFIX: &str = "promise-";
 
@@ -330,6 +341,11 @@ pub fn promise_outcome_event_id(
     }
     Some(id)
 }
+
+/// What an action about a promise's outcome names instead of a rule row
+/// when the case recorded the outcome (`promise_outcome_event_id`): the
+/// row in force today did not decide it.
+pub const RECORDED_OUTCOME_RULE: &str = "case:recorded";
 
 /// What decided a promise's outcome, as recorded with it: the deciding
 /// instalment's figures under the terms of the day it was decided.
@@ -610,12 +626,9 @@ fn apply_one(
         }),
         // A follow-up is made once: one that scheduled its letter or call is
         // that event; any other is recorded as done today.
-        ActionKind::FollowUp {
-            promise, follow_up, ..
-        } => {
-            let id = follow_up_event_id(promise, follow_up);
-            if !case.events.iter().any(|e| e.id == id) {
-                case.events.push(Event::done_on(id, as_of));
+        ActionKind::FollowUp { event, .. } => {
+            if !case.events.iter().any(|e| e.id == *event) {
+                case.events.push(Event::done_on(event.clone(), as_of));
             }
         }
         ActionKind::HoldContact { cancelled, .. } => {
@@ -736,10 +749,18 @@ mod tests {
     fn event_ids_and_follow_ups_of_a_promise() {
         assert_eq!(todo_event_id(&["exit:3", "exit:7"]), "todo:exit:3,exit:7");
         assert_eq!(todo_event_id(&["exit:default"]), "todo:exit:default");
-        assert_eq!(follow_up_event_id("P-1", "call"), "promise-P-1-call");
+        assert_eq!(
+            follow_up_event_id("P-1", Status::Broken, "call"),
+            "promise-P-1-call"
+        );
+        assert_eq!(
+            follow_up_event_id("P-1", Status::Pending, "call"),
+            "promise-P-1-pending-call"
+        );
         for (id, promise, is) in [
             ("promise-P1-call", "P1", true),
             ("promise-P1-2-send_letter", "P1", true),
+            ("promise-P1-pending-call", "P1", true),
             ("promise-P1-2-send_letter", "P1-2", true),
             ("promise-P12-call", "P1", false),
             ("promise-P1", "P1", false),

@@ -1787,3 +1787,87 @@ fn a_moved_instalment_is_named_with_its_difference() {
         "{page}"
     );
 }
+
+/// Tester 23 item 2: a promise terms row added above the one that decided a
+/// recorded outcome does not take the credit for it: the recorded outcome's
+/// action names the record (`case:recorded`), not today's row, so the
+/// account does not count as changed; one the case holds no outcome for is
+/// judged under the new row, and moves.
+#[test]
+fn a_recorded_outcome_is_not_credited_to_a_row_added_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let generous = rules_edited(
+        dir.path(),
+        "generous",
+        "promise_terms.yaml",
+        "  - id: consumer\n",
+        "  - id: card-generous
+    description: Cards; $10 tolerance, 5 days grace.
+    when: { product: card }
+    then: { tolerance_amount: $10, tolerance_percent: 0%, tolerance_rule: amount, plan_tolerance: per_instalment, grace_days: 5, grace_business_days: \"false\" }
+
+  - id: consumer\n",
+    );
+    let accounts = dir.path().join("promises.yaml");
+    let recorded = "[{id: 'promise-P-1-kept;deadline=2026-11-23;required=209.00;paid=209.00', type: custom, date: '2026-11-23', status: done}]";
+    std::fs::write(
+        &accounts,
+        promise_account("recorded", recorded) + &promise_account("not-recorded", "[]"),
+    )
+    .unwrap();
+    let changed = dir.path().join("changed.jsonl");
+    let (code, report, err) = diff_on(
+        "2026-12-01",
+        &[
+            "--base",
+            "rules",
+            "--rules",
+            p(&generous),
+            "--changed",
+            p(&changed),
+            p(&accounts),
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(report["accounts"]["changed"], 1, "{report:#}");
+    let changed = std::fs::read_to_string(&changed).unwrap();
+    assert!(changed.contains("\"not-recorded\""), "{changed}");
+    let rules = field_change(&report, "promise_outcome", "rules");
+    assert!(!rules.to_string().contains("\"recorded\""), "{rules:#}");
+    let dry_run = arrears(&[
+        "dry-run",
+        "--rules",
+        p(&generous),
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+        p(&accounts),
+    ]);
+    let out = stdout(&dry_run);
+    let runs: Json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let outcome_rules = |account: &str| -> Json {
+        let run = runs["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["account"] == account)
+            .unwrap_or_else(|| panic!("no {account} in {out}"));
+        let actions = run["actions"].as_array().unwrap();
+        let outcome = actions
+            .iter()
+            .find(|a| a["type"] == "promise_outcome")
+            .unwrap();
+        outcome["rules"].clone()
+    };
+    assert_eq!(
+        outcome_rules("recorded"),
+        serde_json::json!(["case:recorded"]),
+        "{out}"
+    );
+    assert_eq!(
+        outcome_rules("not-recorded"),
+        serde_json::json!(["promise_terms:card-generous"]),
+        "{out}"
+    );
+}

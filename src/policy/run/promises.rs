@@ -17,6 +17,7 @@ use crate::policy::action::Text;
 use crate::policy::action::{ActionKind, Money};
 use crate::policy::case::{
     follow_up_event_id, promise_outcome_event_id, OutcomeFigures, RecordedOutcome,
+    RECORDED_OUTCOME_RULE,
 };
 use crate::policy::promise::{self, Payment, PlanTolerance, Status, Terms};
 use crate::policy::{FollowUp, Out, Role};
@@ -62,7 +63,7 @@ impl<'p> Ctx<'p, '_> {
                 continue;
             };
             let d = self.decision_at(at);
-            let rules = self.rules(d);
+            let mut rules = self.rules(d);
             let mut instalments: SmallVec<[promise::Instalment; 4]> = SmallVec::new();
             let mut payments: SmallVec<[Payment; 8]> = SmallVec::new();
             for &m in &members {
@@ -96,6 +97,16 @@ impl<'p> Ctx<'p, '_> {
                 is_plan.then_some(&instalments[..]),
                 self.as_of,
             )?;
+            // An outcome the case recorded was decided by the terms of its day, not by today's
+            // row: its report names the record, so a terms edit moves nothing of it (`diff`).
+            match &held.read {
+                Some(RecordedOutcome {
+                    figures: Some(_), ..
+                }) => rules = smallvec![Cow::Borrowed(RECORDED_OUTCOME_RULE)],
+                // Recorded without its figures (older cases): those are today's terms'.
+                Some(_) => rules.insert(0, Cow::Borrowed(RECORDED_OUTCOME_RULE)),
+                None => {}
+            }
             let decided = match held.read {
                 Some(RecordedOutcome {
                     status,
@@ -159,7 +170,7 @@ impl<'p> Ctx<'p, '_> {
             );
             match status {
                 Status::Kept if arrears_paid_in_full && manual_only => {
-                    self.cancel_promise_events(&key, status, &rules, None);
+                    self.cancel_promise_events(&key, status, &rules, |_| true);
                 }
                 Status::Kept if arrears_paid_in_full => {
                     self.close(Some("promise kept and arrears paid in full".into()), rules);
@@ -198,7 +209,7 @@ impl<'p> Ctx<'p, '_> {
         key: &str,
         status: Status,
         rules: &[Text<'p>],
-        keep: Option<&str>,
+        cancelled: impl Fn(&String) -> bool,
     ) {
         let reason = match status {
             Status::Pending => return,
@@ -206,7 +217,7 @@ impl<'p> Ctx<'p, '_> {
             Status::Broken => "the promise was broken",
         };
         for event in self.state.pending_of_promise(key) {
-            if keep == Some(event.as_str()) {
+            if !cancelled(&event) {
                 continue;
             }
             self.push(
@@ -262,7 +273,7 @@ impl<'p> Ctx<'p, '_> {
             arrears_paid_in_full,
         } = facts;
         let Some(role) = self.policy.roles.promise_follow_up.as_ref() else {
-            self.cancel_promise_events(key, status, terms_rules, None);
+            self.cancel_promise_events(key, status, terms_rules, |_| true);
             return Ok(false);
         };
         let [pending, kept, broken] = self.policy.variants.promise_status;
@@ -287,7 +298,7 @@ impl<'p> Ctx<'p, '_> {
         let (decisions, traces) = self.tables.evaluate_with(role.table, &[promise_record])?;
         self.tables.evaluation.trace.extend(traces);
         let Some(d) = decisions.into_iter().next() else {
-            self.cancel_promise_events(key, status, terms_rules, None);
+            self.cancel_promise_events(key, status, terms_rules, |_| true);
             return Ok(false);
         };
         let rules = self.rules(&d);
@@ -300,17 +311,42 @@ impl<'p> Ctx<'p, '_> {
             _ => self.as_of,
         };
         self.tables.evaluation.decisions.push(d);
-        let event = follow_up_event_id(key, &follow_up);
+        let event = follow_up_event_id(key, status, &follow_up);
         match decided {
             FollowUp::None => {
-                // Nothing asked for now (a promise decided too long ago): a follow-up still
-                // pending is cancelled, and the row that declined it says why.
-                let both: Vec<Text<'p>> = terms_rules.iter().chain(&rules).cloned().collect();
-                self.cancel_promise_events(key, status, &both, None);
+                // The callback made while it was pending is moot now that it is decided.
+                let pending_status = follow_up_event_id(key, Status::Pending, "");
+                self.cancel_promise_events(key, status, terms_rules, |e| {
+                    e.starts_with(&pending_status)
+                });
+                // Nothing asked for now (a promise decided too long ago): the follow-up of its
+                // outcome still pending (held back by a guard rail until it would be history)
+                // is withdrawn too, and the row that declined it gives the reason, not the
+                // outcome, which asked for it.
+                let reason = detail
+                    .clone()
+                    .unwrap_or_else(|| "the promise's follow-up asks for none now".into());
+                for event in self.state.pending_of_promise(key) {
+                    if !event.starts_with(&pending_status) {
+                        self.push(
+                            ActionKind::CancelEvent {
+                                event,
+                                reason: reason.clone(),
+                            },
+                            rules.clone(),
+                        );
+                    }
+                }
             }
-            _ => self.cancel_promise_events(key, status, terms_rules, Some(&event)),
+            _ => self.cancel_promise_events(key, status, terms_rules, |e| *e != event),
         }
-        if decided != FollowUp::None && self.state.has_event(&event) {
+        // A pending promise's callback booked before it had an id of its own
+        // (`promise-P1-call`, a case store's history) is that callback: not booked twice.
+        let made_before_own_id = status == Status::Pending
+            && self
+                .state
+                .has_event(&follow_up_event_id(key, Status::Broken, &follow_up));
+        if decided != FollowUp::None && (self.state.has_event(&event) || made_before_own_id) {
             // An earlier run made this follow-up (the case keeps it as an event):
             // a letter is sent once, a re-treatment happens once.
             return Ok(false);
@@ -355,6 +391,7 @@ impl<'p> Ctx<'p, '_> {
                         promise: key.to_string(),
                         follow_up,
                         detail: detail.clone(),
+                        event,
                     },
                     rules.clone(),
                 );
@@ -381,7 +418,7 @@ impl<'p> Ctx<'p, '_> {
             );
             self.push(
                 ActionKind::ScheduleEvent {
-                    event: event.into(),
+                    event: event.clone().into(),
                     event_type: event_type.to_string().into(),
                     date,
                     params,
@@ -395,6 +432,7 @@ impl<'p> Ctx<'p, '_> {
                 promise: key.to_string(),
                 follow_up,
                 detail,
+                event,
             },
             rules,
         );
