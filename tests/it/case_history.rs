@@ -849,7 +849,8 @@ fn a_case_s_history_is_read_as_of_the_run_s_day() {
 
 /// A recorded outcome the case history cannot be trusted for (a negative
 /// `required`, an instalment the plan does not have, a broken one dated by
-/// its deadline, two outcomes for one promise, an id cut short) refuses the
+/// its deadline, two outcomes for one promise, an id cut short, A9's inside
+/// its last amount) refuses the
 /// account's row at the event, with the same field and words whatever reads
 /// it: `dry-run` on a JSON accounts file, `batch` on JSON Lines, and `batch`
 /// on a CSV extract with its `case_events` companion (the bad-input fixture
@@ -967,6 +968,7 @@ fn an_untrusted_recorded_outcome_refuses_its_row_in_every_reader() {
             ("A3", "account.case.events[1].id"),
             ("A4", "account.case.events[2].id"),
             ("A5", "account.case.events[1].id"),
+            ("A9", "account.case.events[1].id"),
         ]
     );
     let outcome = |v: &Verdicts, id: &str| v[id].as_ref().unwrap()[0].clone();
