@@ -550,8 +550,9 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
     let (input, clean) = forty_accounts(d);
     let events = d.join("ex.case_events.csv");
     let original = std::fs::read(&events).unwrap();
-    // Lines 2-7 are AC000000007's events (line 4 its `first-call`), lines
-    // 8-11 AC000000012's; the extract has AC000000007 to AC000000012 at lines 8-13.
+    // Lines 2-8 are AC000000007's events (line 4 its `first-call`, line 8
+    // its promise's callback, which the generated history holds), lines
+    // 9-14 AC000000012's; the extract has AC000000007 to AC000000012 at lines 8-13.
     let line = |n: usize| {
         String::from_utf8(original.split(|&b| b == b'\n').nth(n - 1).unwrap().to_vec()).unwrap()
     };
@@ -560,7 +561,7 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
         "{}",
         line(4)
     );
-    assert!(line(7).starts_with("AC000000007,") && line(8).starts_with("AC000000012,"));
+    assert!(line(8).starts_with("AC000000007,") && line(9).starts_with("AC000000012,"));
     let replace = |l: &[u8], from: &[u8], to: &[u8]| {
         let at = l.windows(from.len()).position(|w| w == from).unwrap();
         [&l[..at], to, &l[at + from.len()..]].concat()
@@ -621,7 +622,7 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
 
     // Between AC000000007's rows and AC000000012's: of the accounts read
     // from the one to the other, only AC000000012 has an id it could be.
-    let r = rejected(8, b"AC000000012", b"AC0000000\xff2");
+    let r = rejected(9, b"AC000000012", b"AC0000000\xff2");
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!(
         (r[0]["line"].as_u64(), r[0]["account"].as_str()),
@@ -630,29 +631,29 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
     assert_eq!(r[0]["field"], "account.case.events");
     assert_eq!(
         r[0]["reason"],
-        "`ex.case_events.csv` line 8: the account id (column `ACCT_NO`) is not valid UTF-8 (`AC0000000\\xFF2`), so the rows cannot be matched to an account by id; they stand where this account's rows would (before account `AC000000012`'s rows there) and the id could be this account's, so the row is not evaluated (without them it could be wrong)"
+        "`ex.case_events.csv` line 9: the account id (column `ACCT_NO`) is not valid UTF-8 (`AC0000000\\xFF2`), so the rows cannot be matched to an account by id; they stand where this account's rows would (before account `AC000000012`'s rows there) and the id could be this account's, so the row is not evaluated (without them it could be wrong)"
     );
     // The last account's last row: that account's, at the end of the file.
-    let r = rejected(7, b"AC000000007", b"AC00000\xff007");
+    let r = rejected(8, b"AC000000007", b"AC00000\xff007");
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!(r[0]["account"], "AC000000007");
 
     // An id a byte longer could be any of them: each is rejected.
-    let r = rejected(8, b"AC000000012", b"AC0000000\xff12");
+    let r = rejected(9, b"AC000000012", b"AC0000000\xff12");
     let lines: Vec<u64> = r.iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [8, 9, 10, 11, 12, 13], "{r:?}");
 
     // An id no account there could have: its rows belong to no row, as a
     // companion row of an account not in the input, and the run stops.
     std::fs::write(&events, &original).unwrap();
-    edit_line(&events, 8, |l| {
+    edit_line(&events, 9, |l| {
         replace(l, b"AC000000012", b"XX00000\xff012")
     });
     let (actions, _, err, code) = run(d, &input, &[]);
     let err = err.replace(&format!("{}/", d.display()), "");
     assert_eq!((code, actions.as_str()), (Some(2), ""), "{err}");
     assert!(
-        err.contains("error: companion `ex.case_events.csv` line 8: the account id (column `ACCT_NO`) is not valid UTF-8 (`XX00000\\xFF012`), and no account of the input whose rows could stand there has an id it could be"),
+        err.contains("error: companion `ex.case_events.csv` line 9: the account id (column `ACCT_NO`) is not valid UTF-8 (`XX00000\\xFF012`), and no account of the input whose rows could stand there has an id it could be"),
         "{err}"
     );
 }
