@@ -770,7 +770,8 @@ fn cut(file: &Path, n: usize) {
 /// 95 read as 9 lets a disconnection out): that row is a reject naming its
 /// line, column and why, in the extract, a companion (the account that takes
 /// the row) or JSON Lines (unless the line is whole JSON, which closes
-/// itself), and every other account is evaluated as without it.
+/// itself; the account named when its id was read whole before the cut), and
+/// every other account is evaluated as without it.
 #[test]
 fn a_last_row_without_a_line_end_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
@@ -894,8 +895,25 @@ fn a_last_row_without_a_line_end_is_rejected() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(actions, without(&clean, last["id"].as_str().unwrap()));
-    assert_eq!(one_reject(&rejects)["line"].as_u64(), Some(40));
+    let id = last["id"].as_str().unwrap();
+    assert_eq!(actions, without(&clean, id));
+    // Named by the id read whole before the cut, as a CSV row is.
+    let reject = one_reject(&rejects);
+    assert_eq!(
+        (reject["line"].as_u64(), reject["account"].as_str()),
+        (Some(40), Some(id))
+    );
     shown.push(rejects);
+    // Cut inside the id: no account named (not the shorter id's).
+    let trimmed = whole.trim_ascii_end();
+    let at = trimmed.len() - trimmed.rsplit(|&b| b == b'\n').next().unwrap().len();
+    let in_id = at + std::str::from_utf8(&whole[at..]).unwrap().find(id).unwrap() + 4;
+    std::fs::write(&jsonl, &whole[..in_id]).unwrap();
+    let (actions, rejects, err, code) = run(d, &jsonl, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(actions, without(&clean, id));
+    let reject = one_reject(&rejects);
+    assert_eq!(reject["line"].as_u64(), Some(40));
+    assert!(reject["account"].is_null(), "{rejects}");
     assert_snapshot!("last_row_without_a_line_end", shown.concat());
 }
