@@ -14,7 +14,8 @@
 //! the case's start on the account's calendar, the contacts
 //! they and the agents' dispositions made, the callbacks booked, the
 //! outcomes of the promises decided before the extract's day (each the
-//! `record` the run gave the night it was decided); and the
+//! `record` the run gave the night it was decided) with the follow-ups
+//! that night made, and the callbacks booked on pending promises; and the
 //! contacts of an account without an open case, from a case closed lately
 //! (the account's contacts, not the case's: Reg F counts per debt).
 
