@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use clap::builder::RangedU64ValueParser;
 
 use super::output::{
-    is_std, read_files, refuse_inside_rules, refuse_same_files, refuse_unreplaceable,
-    remove_partials_on_signal, Named, Output,
+    failed_output, is_std, read_files, refuse_inside_rules, refuse_same_files,
+    refuse_unreplaceable, remove_partials_on_signal, what_became, Asked, Named, NamedWriter,
+    Output,
 };
 use super::{error_line, parse_date, Exit};
 use crate::data::batch::{
@@ -324,12 +325,25 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     let stdout = std::io::stdout();
     // Parts of a chunk arrive as buffers of tens or hundreds of KiB: with a
     // small buffer they are written as they are, not copied into it first.
+    // Named, so that a write error says which output failed.
     let mut out_w: Box<dyn Write + Send> = match &mut out_file {
-        Some(s) => Box::new(std::io::BufWriter::with_capacity(OUT_BUFFER, s.file())),
-        None => Box::new(std::io::BufWriter::with_capacity(OUT_BUFFER, stdout)),
+        Some(s) => Box::new(NamedWriter::new(
+            "--out",
+            args.out.as_deref(),
+            std::io::BufWriter::with_capacity(OUT_BUFFER, s.file()),
+        )),
+        None => Box::new(NamedWriter::new(
+            "--out",
+            None,
+            std::io::BufWriter::with_capacity(OUT_BUFFER, stdout),
+        )),
     };
     let mut rejects_w: Box<dyn Write + Send> = match &mut rejects_file {
-        Some(s) => Box::new(std::io::BufWriter::with_capacity(1 << 20, s.file())),
+        Some(s) => Box::new(NamedWriter::new(
+            "--rejects",
+            args.rejects.as_deref(),
+            std::io::BufWriter::with_capacity(1 << 20, s.file()),
+        )),
         None => Box::new(FirstRejects::default()),
     };
     let result = batch::run(
@@ -345,28 +359,22 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    // What a failed run leaves: partial files are removed, but what went to a
-    // stream (standard output, a device, a FIFO) cannot be taken back.
-    let streams: Vec<String> = [
-        ("--out", args.out.as_deref(), out_file.as_ref()),
-        ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
-    ]
-    .into_iter()
-    .filter(|(what, path, file)| match file {
-        Some(file) => !file.is_staged(),
-        None => *what == "--out" && path.is_none_or(is_std),
-    })
-    .map(|(what, path, _)| match path {
-        Some(path) if !is_std(path) => format!("{what} `{}`", path.display()),
-        _ => format!("{what} (standard output)"),
-    })
-    .collect();
-    let not_written = match streams.as_slice() {
-        [] => "no output written".to_string(),
-        streams => format!(
-            "what was written to {} is incomplete (a stream cannot be taken back); no other output written",
-            streams.join(" and ")
-        ),
+    // What a failed run leaves (`done`: the run ended): partial files are
+    // removed, but what went to a stream (standard output, a device, a FIFO)
+    // cannot be taken back.
+    let not_written = |failed: &str, done: bool| {
+        let asked: Vec<Asked> = [
+            ("--out", args.out.as_deref(), out_file.as_ref()),
+            ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(what, path, file)| match file {
+            Some(file) => Some(Asked::new(what, path, file.is_staged())),
+            // Actions on standard output.
+            None => (what == "--out").then(|| Asked::new(what, None, false)),
+        })
+        .collect();
+        what_became(&asked, failed, done)
     };
     let mut summary = match result {
         Ok(s) => s,
@@ -398,8 +406,9 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
             return Err((
                 Exit::TooManyClosures,
                 format!(
-                    "`{}` has {rows} rows, and --open-cases would close {closing} of the {listed} listed cases as absent ({share}%, more than --max-closed-share {allowed}): a truncated or incomplete extract does that, so no case is closed; {not_written}. If that many accounts did leave (a portfolio sale), run again with --max-closed-share {share}",
-                    args.input.display()
+                    "`{}` has {rows} rows, and --open-cases would close {closing} of the {listed} listed cases as absent ({share}%, more than --max-closed-share {allowed}): a truncated or incomplete extract does that, so no case is closed; {}. If that many accounts did leave (a portfolio sale), run again with --max-closed-share {share}",
+                    args.input.display(),
+                    not_written("", false)
                 ),
             ));
         }
@@ -416,7 +425,12 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         Err(BatchError::Output(e)) if super::is_closed_pipe(&e) => {
             return Ok(Exit::Ok)
         }
-        Err(e) => return Err((Exit::BadInput, format!("{e}; {not_written}"))),
+        Err(BatchError::Output(e)) if failed_output(&e).is_some() => {
+            let failed = failed_output(&e).unwrap_or_default();
+            let said = format!("cannot write {e}; {}", not_written(failed, false));
+            return Err((Exit::BadInput, said));
+        }
+        Err(e) => return Err((Exit::BadInput, format!("{e}; {}", not_written("", false)))),
     };
     summary.rules_fingerprint = book.docs.fingerprint.clone();
     summary.lists_not_read = mapping
@@ -451,34 +465,11 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
     // saying what the other outputs became.
     let summary_failed = |e: String| {
         let summary = args.summary.as_deref().unwrap_or(Path::new("-"));
-        let mut said = vec![format!(
-            "cannot write the summary to `{}`: {e}",
-            summary.display()
-        )];
-        if !streams.is_empty() {
-            said.push(format!(
-                "what went to {} is complete (a stream cannot be taken back)",
-                streams.join(" and ")
-            ));
-        }
-        let staged: Vec<String> = [
-            ("--out", args.out.as_deref(), out_file.as_ref()),
-            ("--rejects", args.rejects.as_deref(), rejects_file.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(what, path, file)| {
-            let path = path.filter(|_| file.is_some_and(Output::is_staged))?;
-            Some(format!("{what} `{}`", path.display()))
-        })
-        .collect();
-        said.push(match staged.as_slice() {
-            [] => "no other output written".to_string(),
-            staged => format!(
-                "{} not written (a file already there is left as it was)",
-                staged.join(" and ")
-            ),
-        });
-        bad(said.join("; "))
+        bad(format!(
+            "cannot write the summary to `{}`: {e}; {}",
+            summary.display(),
+            not_written("--summary", true)
+        ))
     };
     let summary_file = match summary_file {
         Some(mut s) => {

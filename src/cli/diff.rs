@@ -14,8 +14,9 @@ use super::batch::{
     ExtractArgs, FirstRejects, InFormat,
 };
 use super::output::{
-    is_std, read_files, refuse_inside_read_dirs, refuse_inside_rules, refuse_same_files,
-    remove_partials_on_signal, written_files, NamedWriter, Output,
+    failed_output, is_std, output_name, read_files, refuse_inside_read_dirs, refuse_inside_rules,
+    refuse_same_files, remove_partials_on_signal, what_became, written_files, Asked, NamedWriter,
+    Output,
 };
 use super::rules::Rules;
 use super::{error_line, parse_date, Exit};
@@ -243,80 +244,57 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         write_changed: changed_file.is_some(),
         locations: locations.as_ref(),
     };
-    // Each output named as its option and path, for a message that says
-    // which failed and what became of the others.
-    let named = |what: &str, path: &Option<PathBuf>| match path.as_deref() {
-        Some(p) if !is_std(p) => format!("{what} `{}`", p.display()),
-        _ => format!("{what} (standard output)"),
-    };
     let mut changed_w: Box<dyn Write + Send> = match &mut changed_file {
-        Some(f) => Box::new(NamedWriter {
-            inner: std::io::BufWriter::with_capacity(1 << 20, f.file()),
-            name: named("--changed", &args.changed),
-        }),
+        Some(f) => Box::new(NamedWriter::new(
+            "--changed",
+            args.changed.as_deref(),
+            std::io::BufWriter::with_capacity(1 << 20, f.file()),
+        )),
         None => Box::new(std::io::sink()),
     };
     let mut rejects_w: Box<dyn Write + Send> = match &mut rejects_file {
-        Some(f) => Box::new(NamedWriter {
-            inner: std::io::BufWriter::with_capacity(1 << 20, f.file()),
-            name: named("--rejects", &args.rejects),
-        }),
+        Some(f) => Box::new(NamedWriter::new(
+            "--rejects",
+            args.rejects.as_deref(),
+            std::io::BufWriter::with_capacity(1 << 20, f.file()),
+        )),
         None => Box::new(FirstRejects::default()),
     };
     let result = crate::diff::run(&settings, source, &mut *changed_w, &mut *rejects_w, &pool);
     drop(changed_w);
     drop(rejects_w);
-    // What a failed run leaves of the outputs (`failed`: the one that could not be written).
-    // (Each output's name, path, and whether it is staged, if it is a file.)
-    let outputs = [
-        ("--out", &args.out, out_file.as_ref().map(Output::is_staged)),
+    // What a failed run leaves of the outputs asked for as files (whether
+    // each is staged); before the run is `done`, nothing has gone to `--out`
+    // yet (the report is written last).
+    let files = [
+        (
+            "--out",
+            args.out.as_deref(),
+            out_file.as_ref().map(Output::is_staged),
+        ),
         (
             "--changed",
-            &args.changed,
+            args.changed.as_deref(),
             changed_file.as_ref().map(Output::is_staged),
         ),
         (
             "--rejects",
-            &args.rejects,
+            args.rejects.as_deref(),
             rejects_file.as_ref().map(Output::is_staged),
         ),
     ];
-    // `run_done`: the run ended, so the streams it wrote are whole; before
-    // that, nothing has gone to `--out` yet (the report is written last).
-    let not_written = |failed: &str, run_done: bool| {
-        let (staged, streams): (Vec<_>, Vec<_>) = (outputs.iter())
-            .filter(|(what, _, file)| file.is_some() && *what != failed)
-            .partition(|(what, _, staged)| {
-                *staged == Some(true) || (*what == "--out" && !run_done)
-            });
-        let mut said = Vec::new();
-        if !streams.is_empty() {
-            let names: Vec<String> = streams.iter().map(|(w, p, _)| named(w, p)).collect();
-            said.push(match run_done {
-                true => format!("what went to {} is whole", names.join(" and ")),
-                false => format!(
-                    "what went to {} is incomplete (a stream cannot be taken back)",
-                    names.join(" and ")
-                ),
-            });
-        }
-        let names: Vec<String> = staged.iter().map(|(w, p, _)| named(w, p)).collect();
-        said.push(match names.as_slice() {
-            [] if failed.is_empty() && streams.is_empty() => "no output written".to_string(),
-            [] => "no other output written".to_string(),
-            names => format!(
-                "{} not written (a file already there is left as it was)",
-                names.join(" and ")
-            ),
-        });
-        said.join("; ")
+    let not_written = |failed: &str, done: bool| {
+        let asked: Vec<Asked> = (files.iter())
+            .filter_map(|&(what, path, staged)| {
+                let untouched = staged? || (what == "--out" && !done);
+                Some(Asked::new(what, path, untouched))
+            })
+            .collect();
+        what_became(&asked, failed, done)
     };
     let (mut report, repeats) = result.map_err(|e| match e {
         batch::BatchError::Output(e) => {
-            let failed = ["--changed", "--rejects"]
-                .into_iter()
-                .find(|what| e.to_string().starts_with(what))
-                .unwrap_or_default();
+            let failed = failed_output(&e).unwrap_or_default();
             bad(format!("cannot write {e}; {}", not_written(failed, false)))
         }
         e => bad(format!("{e}; {}", not_written("", false))),
@@ -355,7 +333,7 @@ fn run_inner(args: &Args) -> Result<Exit, Failed> {
         Some(f) => f.file().write_all(rendered.as_bytes()).map_err(|e| {
             bad(format!(
                 "cannot write the report to {}: {e}; {}",
-                named("--out", &args.out),
+                output_name("--out", args.out.as_deref()),
                 not_written("--out", true)
             ))
         })?,

@@ -361,15 +361,34 @@ fn is_link_loop(_e: &std::io::Error) -> bool {
 
 /// A writer whose errors name the output it writes (``--changed `x.jsonl`:
 /// No space left on device``), for a command writing several; the error's
-/// kind is kept (a closed pipe stays one).
+/// kind is kept (a closed pipe stays one), and [`failed_output`] tells which
+/// output it was.
 pub struct NamedWriter<W> {
-    pub inner: W,
-    pub name: String,
+    inner: W,
+    option: &'static str,
+    name: String,
 }
 
 impl<W: std::io::Write> NamedWriter<W> {
+    /// `inner`, the output `option` names as `path` (`None` or `-`: standard output).
+    pub fn new(option: &'static str, path: Option<&Path>, inner: W) -> Self {
+        NamedWriter {
+            inner,
+            option,
+            name: output_name(option, path),
+        }
+    }
+
     fn named(&self, e: std::io::Error) -> std::io::Error {
-        std::io::Error::new(e.kind(), format!("{}: {e}", self.name))
+        let kind = e.kind();
+        let message = format!("{}: {e}", self.name);
+        std::io::Error::new(
+            kind,
+            OutputError {
+                option: self.option,
+                message,
+            },
+        )
     }
 }
 
@@ -381,6 +400,89 @@ impl<W: std::io::Write> std::io::Write for NamedWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush().map_err(|e| self.named(e))
     }
+}
+
+/// A write error of a [`NamedWriter`]: the output's option, and the message naming it.
+#[derive(Debug)]
+struct OutputError {
+    option: &'static str,
+    message: String,
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+/// The option of the output a [`NamedWriter`] failed to write, if `e` is such an error.
+pub fn failed_output(e: &std::io::Error) -> Option<&'static str> {
+    let named = e.get_ref()?.downcast_ref::<OutputError>()?;
+    Some(named.option)
+}
+
+/// An output as its messages name it: its option and path (``--out `o.jsonl` ``),
+/// or `--out (standard output)`.
+pub fn output_name(option: &str, path: Option<&Path>) -> String {
+    match path {
+        Some(p) if !is_std(p) => format!("{option} `{}`", p.display()),
+        _ => format!("{option} (standard output)"),
+    }
+}
+
+/// An output a command was asked for, as a failed run leaves it.
+pub struct Asked {
+    pub option: &'static str,
+    pub name: String,
+    /// A file put in place only when the run succeeds (or one nothing was
+    /// written to yet); else a stream, written as it goes.
+    pub untouched: bool,
+}
+
+impl Asked {
+    pub fn new(option: &'static str, path: Option<&Path>, untouched: bool) -> Asked {
+        Asked {
+            option,
+            name: output_name(option, path),
+            untouched,
+        }
+    }
+}
+
+/// What a failed run left of `outputs`, but the one `failed` names (an
+/// option; empty when no output failed): the streams' part written, whole
+/// once the run is `done`, else incomplete, and the files not written (or,
+/// when no output failed and no stream was written, `no output written`).
+/// The one statement of it for `batch` and `diff`.
+pub fn what_became(outputs: &[Asked], failed: &str, done: bool) -> String {
+    let (untouched, streams): (Vec<&Asked>, Vec<&Asked>) = (outputs.iter())
+        .filter(|o| o.option != failed)
+        .partition(|o| o.untouched);
+    let names = |outputs: &[&Asked]| {
+        let names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
+        names.join(" and ")
+    };
+    let mut said = Vec::new();
+    if !streams.is_empty() {
+        said.push(format!(
+            "what went to {} is {} (a stream cannot be taken back)",
+            names(&streams),
+            if done { "complete" } else { "incomplete" }
+        ));
+    }
+    said.push(match untouched.as_slice() {
+        // Nothing failed to be written and nothing went out: the files asked
+        // for were never touched.
+        _ if failed.is_empty() && streams.is_empty() => "no output written".to_string(),
+        [] => "no other output written".to_string(),
+        files => format!(
+            "{} not written (a file already there is left as it was)",
+            names(files)
+        ),
+    });
+    said.join("; ")
 }
 
 /// An output file being written.

@@ -14,11 +14,13 @@
 //! the case's start on the account's calendar, the contacts
 //! they and the agents' dispositions made, the callbacks booked, the
 //! outcomes of the promises decided before the extract's day (each the
-//! `record` the run gave the night it was decided); and the
+//! `record` the run gave the night it was decided) with the follow-ups
+//! that night made, and the callbacks booked on pending promises; and the
 //! contacts of an account without an open case, from a case closed lately
 //! (the account's contacts, not the case's: Reg F counts per debt).
 
 use std::io::Write;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -27,8 +29,12 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::data::snapshot::decode_account;
 use crate::policy::calendar::WorkCalendar;
-use crate::policy::case::{Channel, Contact, ContactOutcome, Event, EventStatus};
-use crate::policy::{ActionKind, Policy};
+use crate::policy::case::{
+    apply, contact_made, execute_due, is_follow_up_of, Channel, Contact, ContactOutcome, Event,
+    EventStatus,
+};
+use crate::policy::{Action, ActionKind, Policy, PromiseSlots};
+use crate::types::Value;
 
 pub const MAIN_COLUMNS: [&str; 32] = [
     "ACCT_NO",
@@ -488,83 +494,153 @@ impl<'p> CaseHistory<'p> {
     }
 }
 
-impl CaseHistory<'_> {
-    /// The outcomes a case system would hold for `a`'s promises decided
-    /// before `as_of`: each the `record` of the `promise_outcome` the night
-    /// it was first decided gave (a night of the open case, from the day
-    /// after it opened, seeing the payments made by then), done that night.
-    /// Without them a run would judge those promises again under its own
-    /// terms (`arrears diff` of a terms edit would re-judge them). A promise
-    /// once decided stays decided, so the first night is found by halving.
-    fn recorded_outcomes(&self, a: &Account, as_of: NaiveDate) -> Vec<Event> {
+impl<'p> CaseHistory<'p> {
+    /// What the case system holds of `a`'s promises on `as_of`, as the policy
+    /// left it: for each promise decided before `as_of`, the `record` of the
+    /// `promise_outcome` the night it was first decided gave (a night of the
+    /// open case, from the day after it opened, seeing the payments made by
+    /// then), done that night, and the follow-up that night made (the
+    /// broken-promise letter, a call, a re-treatment recorded as done); for
+    /// each promise still pending, the callback the policy books on its
+    /// deadline. A follow-up event is carried out on its day when that is
+    /// before `as_of`, with the contact it made. Without them a run would
+    /// judge those promises again under its own terms (`arrears diff` of a
+    /// terms edit would re-judge them) and send their letters again. A
+    /// promise once decided stays decided, so the first night is found by
+    /// halving.
+    fn promise_history(&self, a: &Account, as_of: NaiveDate) -> (Vec<Event>, Vec<Contact>) {
         let Some(case) = &a.case else {
-            return Vec::new();
+            return Default::default();
         };
         let (Some(first), Some(last)) = (case.start_date.succ_opt(), as_of.pred_opt()) else {
-            return Vec::new();
+            return Default::default();
         };
         if a.promises.is_empty() || last < first {
-            return Vec::new();
+            return Default::default();
         }
-        let json = account_object(a);
-        // Per promise (or plan) reported: the outcome's record, when decided.
-        let night = |day: NaiveDate| -> Vec<(String, Option<String>)> {
-            let mut json = json.clone();
-            for p in json["promises"].as_array_mut().into_iter().flatten() {
-                if let Some(payments) = p["payments"].as_array_mut() {
-                    payments.retain(|pay| {
-                        pay["date"].as_str().and_then(|d| d.parse().ok()) <= Some(day)
-                    });
-                }
-            }
-            let Ok(account) = decode_account(self.policy.plan.schema(), &Json::Object(json)) else {
-                return Vec::new();
-            };
-            let Ok(run) = crate::policy::run_needed(self.policy, &account, day) else {
-                return Vec::new();
-            };
-            run.actions
+        let Some((slot, ps)) = self.policy.slots.promises else {
+            return Default::default();
+        };
+        // Decoded once: each night differs only in the payments made by then.
+        let Ok(account) =
+            decode_account(self.policy.plan.schema(), &Json::Object(account_object(a)))
+        else {
+            return Default::default();
+        };
+        let night = |day: NaiveDate| -> Vec<Action<'p>> {
+            let account = with_payments_by(&account, slot, &ps, day);
+            crate::policy::run_needed(self.policy, &account, day)
+                .map(|run| run.actions)
+                .unwrap_or_default()
+        };
+        let record_in = |actions: &[Action], key: &str| {
+            actions.iter().find_map(|action| match &action.kind {
+                ActionKind::PromiseOutcome {
+                    promise, record, ..
+                } if promise == key => Some(record.clone()),
+                _ => None,
+            })
+        };
+        // The promise's part of a night: its outcome's record, its follow-up,
+        // and what the guard rails did to that follow-up's event.
+        let of_promise = |actions: Vec<Action<'p>>, key: &str| -> Vec<Action<'p>> {
+            let follow_up = |event: &str| is_follow_up_of(event, key);
+            actions
                 .into_iter()
-                .filter_map(|action| match action.kind {
-                    ActionKind::PromiseOutcome {
-                        promise, record, ..
-                    } => Some((promise, record)),
-                    _ => None,
+                .filter(|action| match &action.kind {
+                    ActionKind::PromiseOutcome { promise, .. }
+                    | ActionKind::FollowUp { promise, .. } => promise == key,
+                    ActionKind::ScheduleEvent { event, .. } => follow_up(event),
+                    ActionKind::Withhold {
+                        event: Some(event), ..
+                    } => follow_up(event),
+                    ActionKind::CancelEvent { event, .. } => follow_up(event),
+                    _ => false,
                 })
                 .collect()
         };
-        let record_of = |day: NaiveDate, key: &str| {
-            night(day)
-                .into_iter()
-                .find(|(k, _)| k == key)
-                .and_then(|(_, record)| record)
-        };
-        let mut events = Vec::new();
-        for (key, record) in night(last) {
-            if record.is_none() {
+        let tonight = night(last);
+        let keys: Vec<(String, bool)> = tonight
+            .iter()
+            .filter_map(|action| match &action.kind {
+                ActionKind::PromiseOutcome {
+                    promise, record, ..
+                } => Some((promise.clone(), record.is_some())),
+                _ => None,
+            })
+            .collect();
+        // Only the promises' events: the generated history holds the rest.
+        let mut held = Some(crate::policy::case::Case::new(
+            case.category.to_string(),
+            case.start_date,
+        ));
+        for (key, decided) in keys {
+            if !decided {
+                // Pending on the last night: what that night booked for it.
+                held = apply(held, &of_promise(tonight.clone(), &key), last);
                 continue;
             }
-            // The first night in `lo..=hi` that decides it (`hi` does).
+            // The first night in `lo..=hi` that decides it (`hi` does, and
+            // `deciding` is its actions: no night is run twice).
             let (mut lo, mut hi) = (first, last);
+            let mut deciding = None;
             while lo < hi {
                 let mid = lo + Days::new(((hi - lo).num_days() / 2) as u64);
-                match record_of(mid, &key) {
-                    Some(_) => hi = mid,
-                    None => lo = mid.succ_opt().unwrap_or(hi),
+                let actions = night(mid);
+                match record_in(&actions, &key) {
+                    Some(Some(_)) => (hi, deciding) = (mid, Some(actions)),
+                    _ => lo = mid.succ_opt().unwrap_or(hi),
                 }
             }
-            if let Some(id) = record_of(hi, &key) {
-                events.push(Event {
-                    id,
-                    event_type: "custom".into(),
-                    date: hi,
-                    time: None,
-                    status: EventStatus::Done,
-                });
-            }
+            let deciding = deciding.unwrap_or_else(|| tonight.clone());
+            held = apply(held, &of_promise(deciding, &key), hi);
         }
-        events
+        let Some(mut held) = held else {
+            return Default::default();
+        };
+        // Carried out by the case system on their days, each with its contact.
+        let contacts = execute_due(&mut held, last)
+            .iter()
+            .filter_map(|e| contact_made(e, e.date))
+            .collect();
+        (held.events, contacts)
     }
+}
+
+/// `account` (decoded) as it stood on `day`: each promise (the list at
+/// `slot`) with only the payments (`ps.payments`) made by then.
+fn with_payments_by(account: &Value, slot: usize, ps: &PromiseSlots, day: NaiveDate) -> Value {
+    let Value::Record(fields) = account else {
+        return account.clone();
+    };
+    let Value::List(promises) = &fields[slot] else {
+        return account.clone();
+    };
+    let promises: Arc<[Value]> = promises
+        .iter()
+        .map(|promise| {
+            let Value::Record(p) = promise else {
+                return promise.clone();
+            };
+            let Value::List(payments) = &p[ps.payments] else {
+                return promise.clone();
+            };
+            // A payment without a date is kept, as the night before it would.
+            let made = |pay: &&Value| match pay {
+                Value::Record(pay) => !matches!(pay[ps.payment_date], Value::Date(d) if d > day),
+                _ => true,
+            };
+            if payments.iter().all(|pay| made(&pay)) {
+                return promise.clone();
+            }
+            let mut p = p.to_vec();
+            p[ps.payments] = Value::List(payments.iter().filter(made).cloned().collect());
+            Value::Record(p.into())
+        })
+        .collect();
+    let mut fields = fields.to_vec();
+    fields[slot] = Value::List(promises);
+    Value::Record(fields.into())
 }
 
 /// The contacts of an account without an open case: the account's, not a
@@ -999,8 +1075,13 @@ impl<'p> Generator<'p> {
         if let Some(history) = &self.history {
             let own_calendar = history.treat(&mut account, as_of);
             account.history = history.of_account(&account, as_of, self.seed, own_calendar);
-            let outcomes = history.recorded_outcomes(&account, as_of);
-            account.history.events.extend(outcomes);
+            let (events, contacts) = history.promise_history(&account, as_of);
+            account.history.events.extend(events);
+            if !contacts.is_empty() {
+                account.history.contacts.extend(contacts);
+                (account.history.contacts)
+                    .sort_by(|x, y| (x.date, &x.time).cmp(&(y.date, &y.time)));
+            }
         }
         account
     }

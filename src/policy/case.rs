@@ -423,8 +423,21 @@ fn outcome_figures(text: &str) -> Result<OutcomeFigures<'_>, String> {
             crate::diagnostic::echoed(value)
         )
     };
+    // Only as the engine writes it (`money_text`: two decimals at least, no
+    // trailing zero past them), so that a `paid=12` cut from `paid=120.00` (the
+    // last figure of a single promise's id, with nothing after it) is refused,
+    // not read as 12.
     let amount = |key: &str, value: &str| {
-        read_decimal(value).map_err(|_| unread(key, value, "an amount (`209.00`)"))
+        let amount = read_decimal(value).map_err(|_| unread(key, value, "an amount (`209.00`)"))?;
+        match crate::types::money_text(amount).as_str() == value {
+            true => Ok(amount),
+            false => Err(format!(
+                "its figures do not read: `{key}={}` is not an amount as the engine writes it \
+                 (`{}`: an id cut short by the case store?)",
+                crate::diagnostic::echoed(value),
+                crate::types::money_text(amount).as_str()
+            )),
+        }
     };
     if instalment == Some("") {
         return Err("its figures do not read: `;instalment=` names no instalment".into());
@@ -835,6 +848,47 @@ mod tests {
                 "P-1",
                 unread("`;instalment=` names no instalment"),
             ),
+            // Cut inside the last figure: it would read as a smaller amount.
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=12",
+                "P-1",
+                unread(
+                    "`paid=12` is not an amount as the engine writes it (`12.00`: an id cut \
+                     short by the case store?)",
+                ),
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=120.0",
+                "P-1",
+                unread(
+                    "`paid=120.0` is not an amount as the engine writes it (`120.00`: an id cut \
+                     short by the case store?)",
+                ),
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=120.",
+                "P-1",
+                unread(
+                    "`paid=120.` is not an amount as the engine writes it (`120.00`: an id cut \
+                     short by the case store?)",
+                ),
+            ),
+            (
+                "promise-P-1-broken;deadline=2026-11-09;required=209;paid=0.00",
+                "P-1",
+                unread(
+                    "`required=209` is not an amount as the engine writes it (`209.00`: an id \
+                     cut short by the case store?)",
+                ),
+            ),
+            (
+                "promise-P-1-kept;deadline=2026-11-09;required=0.005;paid=0.010",
+                "P-1",
+                unread(
+                    "`paid=0.010` is not an amount as the engine writes it (`0.01`: an id cut \
+                     short by the case store?)",
+                ),
+            ),
             ("promise-P-1-2-kept", "P-1", None),
             ("promise-P-1-keptx", "P-1", None),
             ("promise-P-1-send_letter", "P-1", None),
@@ -886,11 +940,11 @@ mod tests {
                  breaks only once its deadline has passed",
             ),
             (
-                "promise-P-1-kept;deadline=2026-11-09;required=209.00;paid=20",
+                "promise-P-1-kept;deadline=2026-11-09;required=209.00;paid=20.00",
                 "P-1",
                 10,
                 None,
-                "it is kept, but `paid` (20) is less than `required` (209.00)",
+                "it is kept, but `paid` (20.00) is less than `required` (209.00)",
             ),
             (
                 "promise-P-1-broken;deadline=2026-11-09;required=209.00;paid=209.00",
@@ -900,14 +954,14 @@ mod tests {
                 "it is broken, but `paid` (209.00) reaches `required` (209.00)",
             ),
             (
-                "promise-P-1-kept;deadline=2026-11-09;required=9;paid=9;instalment=P-1",
+                "promise-P-1-kept;deadline=2026-11-09;required=9.00;paid=9.00;instalment=P-1",
                 "P-1",
                 10,
                 None,
                 "it names instalment `P-1`, but the promise is not a payment plan",
             ),
             (
-                "promise-plan-1-kept;deadline=2026-11-09;required=9;paid=9",
+                "promise-plan-1-kept;deadline=2026-11-09;required=9.00;paid=9.00",
                 "plan-1",
                 10,
                 Some(&plan[..]),
@@ -915,7 +969,7 @@ mod tests {
                  (`;instalment=`: the one that decided it)",
             ),
             (
-                "promise-plan-1-kept;deadline=2026-11-09;required=9;paid=9;instalment=plan-1-",
+                "promise-plan-1-kept;deadline=2026-11-09;required=9.00;paid=9.00;instalment=plan-1-",
                 "plan-1",
                 10,
                 Some(&plan[..]),

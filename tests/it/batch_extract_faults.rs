@@ -550,8 +550,9 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
     let (input, clean) = forty_accounts(d);
     let events = d.join("ex.case_events.csv");
     let original = std::fs::read(&events).unwrap();
-    // Lines 2-7 are AC000000007's events (line 4 its `first-call`), lines
-    // 8-11 AC000000012's; the extract has AC000000007 to AC000000012 at lines 8-13.
+    // Lines 2-8 are AC000000007's events (line 4 its `first-call`, line 8
+    // its promise's callback, which the generated history holds), lines
+    // 9-14 AC000000012's; the extract has AC000000007 to AC000000012 at lines 8-13.
     let line = |n: usize| {
         String::from_utf8(original.split(|&b| b == b'\n').nth(n - 1).unwrap().to_vec()).unwrap()
     };
@@ -560,7 +561,7 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
         "{}",
         line(4)
     );
-    assert!(line(7).starts_with("AC000000007,") && line(8).starts_with("AC000000012,"));
+    assert!(line(8).starts_with("AC000000007,") && line(9).starts_with("AC000000012,"));
     let replace = |l: &[u8], from: &[u8], to: &[u8]| {
         let at = l.windows(from.len()).position(|w| w == from).unwrap();
         [&l[..at], to, &l[at + from.len()..]].concat()
@@ -621,7 +622,7 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
 
     // Between AC000000007's rows and AC000000012's: of the accounts read
     // from the one to the other, only AC000000012 has an id it could be.
-    let r = rejected(8, b"AC000000012", b"AC0000000\xff2");
+    let r = rejected(9, b"AC000000012", b"AC0000000\xff2");
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!(
         (r[0]["line"].as_u64(), r[0]["account"].as_str()),
@@ -630,29 +631,29 @@ fn a_companion_cell_that_is_not_utf8_rejects_the_account_that_takes_it() {
     assert_eq!(r[0]["field"], "account.case.events");
     assert_eq!(
         r[0]["reason"],
-        "`ex.case_events.csv` line 8: the account id (column `ACCT_NO`) is not valid UTF-8 (`AC0000000\\xFF2`), so the rows cannot be matched to an account by id; they stand where this account's rows would (before account `AC000000012`'s rows there) and the id could be this account's, so the row is not evaluated (without them it could be wrong)"
+        "`ex.case_events.csv` line 9: the account id (column `ACCT_NO`) is not valid UTF-8 (`AC0000000\\xFF2`), so the rows cannot be matched to an account by id; they stand where this account's rows would (before account `AC000000012`'s rows there) and the id could be this account's, so the row is not evaluated (without them it could be wrong)"
     );
     // The last account's last row: that account's, at the end of the file.
-    let r = rejected(7, b"AC000000007", b"AC00000\xff007");
+    let r = rejected(8, b"AC000000007", b"AC00000\xff007");
     assert_eq!(r.len(), 1, "{r:?}");
     assert_eq!(r[0]["account"], "AC000000007");
 
     // An id a byte longer could be any of them: each is rejected.
-    let r = rejected(8, b"AC000000012", b"AC0000000\xff12");
+    let r = rejected(9, b"AC000000012", b"AC0000000\xff12");
     let lines: Vec<u64> = r.iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [8, 9, 10, 11, 12, 13], "{r:?}");
 
     // An id no account there could have: its rows belong to no row, as a
     // companion row of an account not in the input, and the run stops.
     std::fs::write(&events, &original).unwrap();
-    edit_line(&events, 8, |l| {
+    edit_line(&events, 9, |l| {
         replace(l, b"AC000000012", b"XX00000\xff012")
     });
     let (actions, _, err, code) = run(d, &input, &[]);
     let err = err.replace(&format!("{}/", d.display()), "");
     assert_eq!((code, actions.as_str()), (Some(2), ""), "{err}");
     assert!(
-        err.contains("error: companion `ex.case_events.csv` line 8: the account id (column `ACCT_NO`) is not valid UTF-8 (`XX00000\\xFF012`), and no account of the input whose rows could stand there has an id it could be"),
+        err.contains("error: companion `ex.case_events.csv` line 9: the account id (column `ACCT_NO`) is not valid UTF-8 (`XX00000\\xFF012`), and no account of the input whose rows could stand there has an id it could be"),
         "{err}"
     );
 }
@@ -769,7 +770,8 @@ fn cut(file: &Path, n: usize) {
 /// 95 read as 9 lets a disconnection out): that row is a reject naming its
 /// line, column and why, in the extract, a companion (the account that takes
 /// the row) or JSON Lines (unless the line is whole JSON, which closes
-/// itself), and every other account is evaluated as without it.
+/// itself; the account named when its id was read whole before the cut), and
+/// every other account is evaluated as without it.
 #[test]
 fn a_last_row_without_a_line_end_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
@@ -893,8 +895,25 @@ fn a_last_row_without_a_line_end_is_rejected() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(actions, without(&clean, last["id"].as_str().unwrap()));
-    assert_eq!(one_reject(&rejects)["line"].as_u64(), Some(40));
+    let id = last["id"].as_str().unwrap();
+    assert_eq!(actions, without(&clean, id));
+    // Named by the id read whole before the cut, as a CSV row is.
+    let reject = one_reject(&rejects);
+    assert_eq!(
+        (reject["line"].as_u64(), reject["account"].as_str()),
+        (Some(40), Some(id))
+    );
     shown.push(rejects);
+    // Cut inside the id: no account named (not the shorter id's).
+    let trimmed = whole.trim_ascii_end();
+    let at = trimmed.len() - trimmed.rsplit(|&b| b == b'\n').next().unwrap().len();
+    let in_id = at + std::str::from_utf8(&whole[at..]).unwrap().find(id).unwrap() + 4;
+    std::fs::write(&jsonl, &whole[..in_id]).unwrap();
+    let (actions, rejects, err, code) = run(d, &jsonl, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(actions, without(&clean, id));
+    let reject = one_reject(&rejects);
+    assert_eq!(reject["line"].as_u64(), Some(40));
+    assert!(reject["account"].is_null(), "{rejects}");
     assert_snapshot!("last_row_without_a_line_end", shown.concat());
 }

@@ -849,7 +849,8 @@ fn a_case_s_history_is_read_as_of_the_run_s_day() {
 
 /// A recorded outcome the case history cannot be trusted for (a negative
 /// `required`, an instalment the plan does not have, a broken one dated by
-/// its deadline, two outcomes for one promise, an id cut short) refuses the
+/// its deadline, two outcomes for one promise, an id cut short, A9's inside
+/// its last amount) refuses the
 /// account's row at the event, with the same field and words whatever reads
 /// it: `dry-run` on a JSON accounts file, `batch` on JSON Lines, and `batch`
 /// on a CSV extract with its `case_events` companion (the bad-input fixture
@@ -967,6 +968,7 @@ fn an_untrusted_recorded_outcome_refuses_its_row_in_every_reader() {
             ("A3", "account.case.events[1].id"),
             ("A4", "account.case.events[2].id"),
             ("A5", "account.case.events[1].id"),
+            ("A9", "account.case.events[1].id"),
         ]
     );
     let outcome = |v: &Verdicts, id: &str| v[id].as_ref().unwrap()[0].clone();
@@ -1077,5 +1079,105 @@ fn a_generated_history_records_the_promises_decided_before_the_extract() {
             !recorded.iter().any(|(a, _, _)| a == account),
             "{account}: a recorded outcome judged again"
         );
+    }
+}
+
+/// A generated case history holds what the policy did about each promise
+/// before the extract's day, as a case system would: the follow-up the night
+/// it was decided made (the `BROKEN_PROMISE_1` letter, sent that day, with
+/// the contact it made) and the callback booked on a pending promise's
+/// deadline. So the first batch night over a fresh extract proposes none of
+/// them again, nor any event the history says was done, except for a case it
+/// treats anew (a re-treatment starts the template over).
+#[test]
+fn a_generated_history_holds_the_promises_follow_ups_so_the_first_night_repeats_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = crate::batch::generate(d, "book.csv", 2000, 7, &[]);
+    let as_of = day("2026-11-22");
+    let rows = |suffix: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(d.join(format!("book.{suffix}.csv")))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    // (account, id) -> (type, date, status) of every event held.
+    let held: std::collections::BTreeMap<(String, String), (String, NaiveDate, String)> =
+        rows("case_events")
+            .into_iter()
+            .map(|c| {
+                (
+                    (c[0].clone(), c[1].clone()),
+                    (c[2].clone(), day(&c[3]), c[5].clone()),
+                )
+            })
+            .collect();
+    // (account, `promise-<key>`) of each outcome recorded before the extract's day.
+    let decided: std::collections::BTreeSet<(String, String)> = held
+        .iter()
+        .filter_map(|((account, id), (_, on, _))| {
+            let head = id.split(';').next()?;
+            let promise = (head.strip_suffix("-kept")).or_else(|| head.strip_suffix("-broken"))?;
+            (id.contains(';') && *on < as_of).then(|| (account.clone(), promise.to_string()))
+        })
+        .collect();
+    assert!(decided.len() >= 10, "{decided:?}");
+    let letters: Vec<_> = held
+        .iter()
+        .filter(|((_, id), (ty, _, status))| {
+            id.starts_with("promise-") && ty == "send_letter" && status == "done"
+        })
+        .collect();
+    assert!(!letters.is_empty(), "no broken-promise letter held");
+    let contacts = rows("contacts");
+    for ((account, id), (_, on, _)) in &letters {
+        assert!(
+            contacts.iter().any(|c| c[0] == *account
+                && c[1] == on.to_string()
+                && c[3] == "letter"
+                && c[4] == "sent"),
+            "{account}: {id} sent on {on} made no contact"
+        );
+    }
+    assert!(
+        held.iter()
+            .any(|((_, id), (ty, on, status))| id.starts_with("promise-")
+                && id.ends_with("-call")
+                && ty == "call"
+                && status == "pending"
+                && *on >= as_of),
+        "no callback held pending on a promise's deadline"
+    );
+
+    let o = common::batch_on("2026-11-22", &input, d, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let actions = json_lines(&d.join("actions.jsonl"));
+    let treated_anew: std::collections::BTreeSet<&str> = actions
+        .iter()
+        .filter(|a| a["type"] == "retreat_case" || a["type"] == "open_case")
+        .filter_map(|a| a["account"].as_str())
+        .collect();
+    for a in actions.iter().filter(|a| a["type"] == "schedule_event") {
+        let (account, event) = (a["account"].as_str().unwrap(), a["event"].as_str().unwrap());
+        let key = (account.to_string(), event.to_string());
+        if let Some(promise) = event.strip_prefix("promise-") {
+            assert!(
+                !held.contains_key(&key),
+                "{account}: {event} proposed again: {a}"
+            );
+            let promise = format!("promise-{}", promise.rsplit_once('-').unwrap().0);
+            assert!(
+                !decided.contains(&(account.to_string(), promise)),
+                "{account}: {event} follows up a promise decided before the extract: {a}"
+            );
+        }
+        if let Some((_, _, status)) = held.get(&key) {
+            assert!(
+                status != "done" || treated_anew.contains(account),
+                "{account}: {event}, done, proposed again: {a}"
+            );
+        }
     }
 }

@@ -323,7 +323,7 @@ fn closing_most_listed_cases_is_refused_unless_allowed() {
     assert!(out.contains("\"account\":\"A1\""), "{out}");
     assert!(!out.contains("batch:open-cases"), "{out}");
     assert!(
-        stderr(&o).contains("what was written to --out (standard output) is incomplete"),
+        stderr(&o).contains("what went to --out (standard output) is incomplete"),
         "{}",
         stderr(&o)
     );

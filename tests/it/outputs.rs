@@ -1119,7 +1119,7 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(
-        stderr.contains("what was written to --out (standard output) is incomplete"),
+        stderr.contains("cannot write --out (standard output): No space left on device"),
         "{stderr}"
     );
     assert!(!stderr.contains("no output written"), "{stderr}");
@@ -1129,7 +1129,7 @@ fn a_full_stream_is_reported_incomplete_not_unwritten() {
     );
     let stderr = common::stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("what was written to --out `/dev/full` is incomplete (a stream cannot be taken back); no other output written"), "{stderr}");
+    assert!(stderr.ends_with("error: cannot write --out `/dev/full`: No space left on device (os error 28); --rejects `r.jsonl` not written (a file already there is left as it was)\n"), "{stderr}");
     assert!(!dir.path().join("r.jsonl").exists());
 }
 
@@ -1441,6 +1441,41 @@ fn batch_and_diff_refuse_an_input_fifo_no_process_writes() {
     run(batch(&["--out", "o.jsonl", "x.csv"]), &mut seen);
     assert!(!d.join("o.jsonl").exists());
     assert_snapshot!("input_fifo_no_process_writes", seen);
+}
+
+/// `batch` names the output it could not write mid-run (a full disk:
+/// `/dev/full`), by its option and path, and what became of the others (the
+/// words `diff` uses: `cli::output::what_became`): files not written, what
+/// went to a stream incomplete.
+#[test]
+fn batch_names_the_output_it_could_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    corrupt_extract(d);
+    let mut seen = String::new();
+    for extra in [
+        &[
+            "--out",
+            "/dev/full",
+            "--rejects",
+            "r.jsonl",
+            "--summary",
+            "s.json",
+        ][..],
+        &["--rejects", "/dev/full", "--out", "o.jsonl"],
+        &["--rejects", "/dev/full", "--out", "/dev/null"],
+    ] {
+        let args = [extra, &["bad.csv"][..]].concat();
+        let o = batch_in(d, &args);
+        let stderr = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        seen += &format!("{}\n{stderr}", extra.join(" "));
+    }
+    for file in ["o.jsonl", "r.jsonl", "s.json"] {
+        assert!(!d.join(file).exists(), "{file}");
+    }
+    assert_snapshot!("batch_output_not_written", seen);
 }
 
 /// `diff` names the output it could not write (a full disk: `/dev/full`) and

@@ -134,7 +134,78 @@ fn carries(record: &serde_json::Map<String, serde_json::Value>, keys: &[String])
 
 /// Why the file's last line is rejected when it has no line end and is not
 /// whole JSON.
-const CUT_LINE: &str = "the line has no line end and is not whole JSON: the file ends inside it, the sign of a transfer cut short, so the record is not evaluated (every line of an extract, the last one too, ends with a line end: docs/batch.md)";
+pub(super) const CUT_LINE: &str = "the line has no line end and is not whole JSON: the file ends inside it, the sign of a transfer cut short, so the record is not evaluated (every line of an extract, the last one too, ends with a line end: docs/batch.md)";
+
+/// The account id a cut line (`text`, a JSON object's start) gives its
+/// `key` before the cut: a string value, whole (its closing quote read), of
+/// the object's own member, not a nested one's. A number is not read (`12` may
+/// be the start of `120`), nor a string the cut falls inside.
+pub(super) fn id_before_cut(text: &str, key: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    // The end (past the closing quote) of the string starting at `i`.
+    let string_end = |mut i: usize| {
+        i += 1;
+        loop {
+            match b.get(i)? {
+                b'\\' => i += 2,
+                b'"' => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+    };
+    let text_at = |from: usize, to: usize| serde_json::from_str::<String>(&text[from..to]).ok();
+    let mut i = skip_ws(text.strip_prefix('\u{feff}').map_or(0, |_| 3));
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(i);
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(i)?;
+        let this = text_at(i, key_end)?;
+        i = skip_ws(key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(i + 1);
+        if this == key {
+            return match b.get(i)? {
+                b'"' => text_at(i, string_end(i)?),
+                _ => None,
+            };
+        }
+        // Past the value, to the `,` that ends it (an `}` ends the object).
+        let mut depth = 0usize;
+        loop {
+            match b.get(i)? {
+                b'"' => i = string_end(i)?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'}' | b']' if depth == 0 => return None,
+                b'}' | b']' => {
+                    depth -= 1;
+                    i += 1;
+                }
+                b',' if depth == 0 => {
+                    i += 1;
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+}
 
 /// What [`read_line_limited`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -230,11 +301,7 @@ impl JsonlSource {
             {
                 out.push(Unit {
                     line: self.line,
-                    raw: Raw::Bad {
-                        id: None,
-                        field: None,
-                        reason: CUT_LINE.into(),
-                    },
+                    raw: Raw::Cut(String::from_utf8_lossy(&buf).into_owned()),
                 });
                 continue;
             }
@@ -272,6 +339,30 @@ mod tests {
         }
     }
 
+    /// A cut line names the account whose id was read whole before the cut:
+    /// the object's own `id` member, a string, with its escapes.
+    #[test]
+    fn a_cut_line_gives_the_id_read_before_the_cut() {
+        for (text, id) in [
+            (r#"{"id": "A1", "arrears": "12"#, Some("A1")),
+            (
+                r#" {"name": {"id": "X"}, "tags": ["}", ","], "id":"A\"2\u0041", "x"#,
+                Some("A\"2A"),
+            ),
+            (r#"{"arrears": 5, "id": "A3""#, Some("A3")),
+            (r#"{"id": "A4"#, None),
+            (r#"{"id": 120"#, None),
+            (r#"{"id""#, None),
+            (r#"{"arrears": "1", "name": "O'Brien, \"Jo\""#, None),
+            (r#"{"arrears": [1, {"id": "B"}]"#, None),
+            (r#"{"a": {}} , "id": "C"#, None),
+            (r#"["id", "A5"]"#, None),
+            ("\u{feff}{\"id\": \"A6\", \"x", Some("A6")),
+        ] {
+            assert_eq!(id_before_cut(text, "id").as_deref(), id, "{text}");
+        }
+    }
+
     #[test]
     fn a_line_past_the_limit_is_skipped_to_its_newline() {
         let long = "x".repeat(50);
@@ -304,6 +395,7 @@ mod tests {
             .map(|u| match &u.raw {
                 Raw::Json(s) => format!("{} {}", u.line, s.trim()),
                 Raw::Bad { reason, .. } => format!("{} bad: {reason}", u.line),
+                Raw::Cut(text) => format!("{} cut: {text}", u.line),
                 Raw::Csv { .. } | Raw::Value(_) => unreachable!("json lines"),
             })
             .collect();

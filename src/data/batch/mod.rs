@@ -78,6 +78,10 @@ pub enum Raw {
     Json(String),
     /// A record already parsed (an accounts file read whole, as `dry-run` reads it).
     Value(serde_json::Value),
+    /// A JSON Lines file's last line, without a line end and not whole JSON
+    /// (a transfer cut short): rejected, naming the account whose id was read
+    /// before the cut (`jsonl_source::id_before_cut`).
+    Cut(String),
     /// Could not even be split into cells, or has no account to go with.
     Bad {
         id: Option<String>,

@@ -361,6 +361,14 @@ fn decode_unit_noting(
                 reason: reason.clone(),
             })
         }
+        Raw::Cut(text) => {
+            let key = &schema.account().fields[schema.id_slot].name;
+            return Err(Undecodable {
+                id: super::jsonl_source::id_before_cut(text, key),
+                field: None,
+                reason: super::jsonl_source::CUT_LINE.into(),
+            });
+        }
         Raw::Json(text) => match json_record(text, unit.line) {
             Err(e) => {
                 return Err(Undecodable {
