@@ -225,3 +225,61 @@ fn nights_applied_as_the_contract_says_keep_their_promises() {
     }
 }
 
+/// Companions exported on a later night than `--as-of` hold contacts and done
+/// events dated after it: the summary counts the accounts and warns, with its
+/// own code; the same extract run on its own night gives no warning.
+#[test]
+fn history_dated_after_as_of_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = dir.path().join("x.csv");
+    let generated = crate::common::arrears(&[
+        "generate",
+        "--accounts",
+        "300",
+        "--seed",
+        "11",
+        "--as-of",
+        "2026-11-25",
+        extract.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        generated.status.code(),
+        Some(0),
+        "{}",
+        crate::common::stderr(&generated)
+    );
+    let summary = |as_of: &str| {
+        let out = crate::common::batch_on(as_of, &extract, dir.path(), &[]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            crate::common::stderr(&out)
+        );
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        (json, crate::common::stderr(&out))
+    };
+    let (json, stderr) = summary("2026-11-25");
+    assert!(json.get("history_after_as_of").is_none(), "{json}");
+    assert!(!stderr.contains("history-after-as-of"), "{stderr}");
+
+    let (json, stderr) = summary("2026-11-23");
+    let late = &json["history_after_as_of"];
+    let accounts = late["accounts"].as_u64().unwrap();
+    assert!(accounts > 0 && accounts <= 300, "{late}");
+    assert!(late["latest"].as_str().unwrap() > "2026-11-23", "{late}");
+    assert_eq!(
+        late["examples"].as_array().unwrap().len(),
+        accounts.min(5) as usize
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("warning: history-after-as-of: "))
+        .unwrap_or_else(|| panic!("no warning: {stderr}"));
+    assert!(
+        line.contains(&format!("{accounts} accounts hold a contact or a done case event dated after --as-of 2026-11-23")),
+        "{line}"
+    );
+}
