@@ -251,10 +251,13 @@ impl Case {
         self.pending().next().is_some()
     }
 
-    /// Cancels the pending events among the first `earlier` (those earlier runs scheduled).
-    fn cancel_pending(&mut self, earlier: usize) {
-        for e in self.events.iter_mut().take(earlier) {
-            if e.status == EventStatus::Pending {
+    /// Cancels every pending event but a to-do (`todo:`, a person's work on
+    /// the case whatever its treatment, made the day it is asked for): a run
+    /// that re-treats or closes proposes no other event before its cancel
+    /// (`policy::run`'s `drop_proposed_events`).
+    fn cancel_pending(&mut self) {
+        for e in &mut self.events {
+            if e.status == EventStatus::Pending && !e.id.starts_with(TODO_PREFIX) {
                 e.status = EventStatus::Cancelled;
             }
         }
@@ -267,20 +270,19 @@ impl Case {
 /// as a done event ([`promise_outcome_event_id`]). Actions that change nothing
 /// the case holds (flags, severance decisions) leave it as it is.
 pub fn apply(case: Option<Case>, actions: &[Action], as_of: NaiveDate) -> Option<Case> {
-    // `cancel_pending_events` cancels what earlier runs scheduled: a run does not
-    // schedule an event (a to-do, a follow-up letter) only to cancel it itself.
-    let earlier = case.as_ref().map_or(0, |c| c.events.len());
     let mut case = case;
     for action in actions {
-        case = apply_one(case, action, as_of, earlier);
+        case = apply_one(case, action, as_of);
     }
     case
 }
 
+pub const TODO_PREFIX: &str = "todo:";
+
 /// The case event a to-do from `rules` (the exit rows that asked for it) is
 /// kept as: the same rows ask for the same to-do, so it is created once.
 pub fn todo_event_id(rules: &[impl AsRef<str>]) -> String {
-    let mut id = String::from("todo:");
+    let mut id = String::from(TODO_PREFIX);
     for (i, rule) in rules.iter().enumerate() {
         if i > 0 {
             id.push(',');
@@ -536,12 +538,7 @@ pub fn is_follow_up_of(id: &str, promise: &str) -> bool {
 /// day it was made), so the offer table can tell how long ago an offer was made.
 pub const PLAN_OFFER_EVENT_ID: &str = "payment-plan-offer";
 
-fn apply_one(
-    case: Option<Case>,
-    action: &Action,
-    as_of: NaiveDate,
-    earlier: usize,
-) -> Option<Case> {
+fn apply_one(case: Option<Case>, action: &Action, as_of: NaiveDate) -> Option<Case> {
     let kind = &action.kind;
     let mut case = match (case, kind) {
         (_, ActionKind::OpenCase { category, .. }) => {
@@ -560,7 +557,7 @@ fn apply_one(
             case.template = None;
             case.arms.clear();
         }
-        ActionKind::CancelPendingEvents => case.cancel_pending(earlier),
+        ActionKind::CancelPendingEvents => case.cancel_pending(),
         ActionKind::CancelEvent { event, .. } => {
             for e in &mut case.events {
                 if e.status == EventStatus::Pending && e.id == *event {
@@ -629,14 +626,20 @@ fn apply_one(
             }
         }
         // A to-do is work for a person from today: an event of the case, done
-        // when the case system hands it over.
-        ActionKind::CreateTodo { .. } => case.events.push(Event {
-            id: todo_event_id(&action.rules),
-            event_type: "create_todo".into(),
-            date: as_of,
-            time: None,
-            status: EventStatus::Pending,
-        }),
+        // when the case system hands it over; once, so a night applied again
+        // makes no second one.
+        ActionKind::CreateTodo { .. } => {
+            let id = todo_event_id(&action.rules);
+            if !case.events.iter().any(|e| e.id == id) {
+                case.events.push(Event {
+                    id,
+                    event_type: "create_todo".into(),
+                    date: as_of,
+                    time: None,
+                    status: EventStatus::Pending,
+                });
+            }
+        }
         // A follow-up is made once: one that scheduled its letter or call is
         // that event; any other is recorded as done today.
         ActionKind::FollowUp { event, .. } => {
@@ -1114,8 +1117,11 @@ mod tests {
         assert_eq!(closed, None);
     }
 
+    /// `cancel_pending_events` cancels every event pending where it stands in
+    /// the list, one this run scheduled before it too (the pipeline proposes
+    /// none there), but a to-do.
     #[test]
-    fn a_run_cancels_what_earlier_runs_scheduled_not_its_own_events() {
+    fn a_cancel_cancels_every_pending_event_but_a_to_do() {
         let case = apply(None, &opening(), day(2)).unwrap();
         let todo = Action {
             kind: ActionKind::CreateTodo {
@@ -1123,8 +1129,11 @@ mod tests {
             },
             rules: smallvec::smallvec!["exit:keep-special-circumstances".into()],
         };
-        // The to-do comes first in the run, the re-treatment's cancel after it.
-        let run = [todo, act(ActionKind::CancelPendingEvents)];
+        let run = [
+            todo,
+            schedule("promise-P1-send_letter", "send_letter", day(4)),
+            act(ActionKind::CancelPendingEvents),
+        ];
         let case = apply(Some(case), &run, day(3)).unwrap();
         let pending: Vec<&str> = case.pending().map(|e| e.id.as_str()).collect();
         assert_eq!(pending, ["todo:exit:keep-special-circumstances"]);
@@ -1133,7 +1142,7 @@ mod tests {
                 .iter()
                 .filter(|e| e.status == EventStatus::Cancelled)
                 .count(),
-            3
+            4
         );
     }
 

@@ -28,6 +28,7 @@ mod batch_extract_faults;
 mod browser;
 mod calendar;
 mod callbacks;
+mod case_contract;
 mod case_history;
 mod ci_output;
 mod cli;

@@ -474,7 +474,7 @@ fn the_shipped_timelines_cases_pass() {
     let xml = stdout(&out);
     assert!(
         xml.contains(
-            r#"<testsuite name="shipped timelines" tests="28" skipped="0" errors="0" failures="0">"#
+            r#"<testsuite name="shipped timelines" tests="30" skipped="0" errors="0" failures="0">"#
         ),
         "{xml}"
     );

@@ -11,11 +11,13 @@
 //! a row as read ([`Unit`]), [`RowSource`], opening the input and the run's
 //! [`Settings`]. The row sources are `csv_source.rs` and `jsonl_source.rs`,
 //! the threads `run.rs`, one rayon task's rows `part.rs`, the counts
-//! `summary.rs` and `duplicates.rs`, the cases closed for accounts absent
+//! `summary.rs`, `duplicates.rs` and `history_dates.rs` (history dated after
+//! `--as-of`: companions of a later night), the cases closed for accounts absent
 //! from the extract `open_cases.rs`.
 
 mod csv_source;
 mod duplicates;
+mod history_dates;
 mod jsonl_source;
 pub mod mapping;
 mod open_cases;

@@ -8,6 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::duplicates::Ids;
+use super::history_dates::HistorySlots;
 use super::mapping::trim_cell;
 use super::summary::Summary;
 use super::{Evaluate, OutputFormat, Raw, Settings, Unit};
@@ -71,6 +72,7 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
         ids: Ids::default(),
     };
     let schema = settings.evaluate.plan().schema();
+    let history = HistorySlots::of(schema);
     let mut scratch = Vec::with_capacity(512);
     // One account's actions at a time, in one buffer.
     let mut actions = Vec::new();
@@ -91,6 +93,9 @@ pub(super) fn process(settings: &Settings, units: &[Unit], buffers: &Buffers) ->
             }
         };
         let (id, account) = (account.id, account.value);
+        if let Some(latest) = history.latest_after(&account, settings.as_of) {
+            part.summary.note_history_after(&id, latest);
+        }
         let policy = match settings.evaluate {
             Evaluate::Policy(policy) => policy,
             Evaluate::Decisions(plan) => {

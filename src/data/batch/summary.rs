@@ -99,6 +99,30 @@ pub struct UnknownField {
     pub message: String,
 }
 
+/// The accounts read whose contacts or done case events are dated after the
+/// run's date (`history_dates`): no case system records a day it has not
+/// reached, so their companions are of a later night than `--as-of`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct HistoryAfterAsOf {
+    pub accounts: u64,
+    /// The latest such date.
+    pub latest: Option<chrono::NaiveDate>,
+    /// The first five such accounts, in input order.
+    pub examples: Vec<String>,
+}
+
+/// How many accounts a warning names.
+const EXAMPLES: usize = 5;
+
+impl HistoryAfterAsOf {
+    fn add(&mut self, other: HistoryAfterAsOf) {
+        self.accounts += other.accounts;
+        self.latest = self.latest.max(other.latest);
+        let room = EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
+}
+
 /// What a batch did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
@@ -136,6 +160,10 @@ pub struct Summary {
     pub duplicate_account_ids: u64,
     /// The first few of those ids (each once), in input order.
     pub duplicate_account_id_examples: Vec<String>,
+    /// Accounts whose history (a contact, a done case event) is dated after
+    /// `as_of`: companions of a later night than the extract (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_after_as_of: Option<HistoryAfterAsOf>,
     /// `--open-cases`: what became of the listed open cases (absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_cases: Option<OpenCasesCounts>,
@@ -187,6 +215,11 @@ impl Summary {
                 .or_default()
                 .add(counts);
         }
+        if let Some(theirs) = other.history_after_as_of {
+            self.history_after_as_of
+                .get_or_insert_with(Default::default)
+                .add(theirs);
+        }
         self.severance_nominations += other.severance_nominations;
         self.severance_nominated_sas += other.severance_nominated_sas;
         // Parts are merged in input order: a field's first line is the earlier part's.
@@ -231,6 +264,17 @@ impl Summary {
             }
             this_row.push(field);
         }
+    }
+
+    /// Account `id` holds history dated `latest`, after the run's date.
+    pub(super) fn note_history_after(&mut self, id: &str, latest: chrono::NaiveDate) {
+        self.history_after_as_of
+            .get_or_insert_with(Default::default)
+            .add(HistoryAfterAsOf {
+                accounts: 1,
+                latest: Some(latest),
+                examples: vec![id.to_string()],
+            });
     }
 
     /// Folds the actions tallied by type into `action_type`.
@@ -400,6 +444,20 @@ impl Summary {
                 f.first_line,
                 crate::diagnostic::printable(&f.field),
                 crate::diagnostic::printable(&f.message)
+            ));
+        }
+        if let Some(late) = &self.history_after_as_of {
+            let examples: Vec<String> = late
+                .examples
+                .iter()
+                .map(|id| format!("`{}`", crate::diagnostic::printable(id)))
+                .collect();
+            s.push_str(&format!(
+                "warning: history-after-as-of: {} accounts hold a contact or a done case event dated after --as-of {} (the latest {}; e.g. {}): their history is a later night's export than the extract's, and the run judged it as today's (docs/batch.md, \"Companions from the wrong night\")\n",
+                late.accounts,
+                self.as_of.map(|d| d.to_string()).unwrap_or_default(),
+                late.latest.map(|d| d.to_string()).unwrap_or_default(),
+                examples.join(", ")
             ));
         }
         if self.duplicate_account_ids > 0 {

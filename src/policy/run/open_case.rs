@@ -263,21 +263,38 @@ impl<'p> Ctx<'p, '_> {
 
     /// Re-treats the open case from today: its pending events are cancelled and
     /// it takes the category, class, arm and template the rules give it now.
-    /// Nothing happens when the entry table opens no case for the account today
-    /// (closing is the exit's call). Returns whether it re-treated.
+    /// The events this run proposed before (an old treatment's follow-up
+    /// letter) are dropped with them. Nothing happens when the entry table
+    /// opens no case for the account today (closing is the exit's call).
+    /// Returns whether it re-treated.
     pub(super) fn retreat(&mut self, reason: Option<Text<'p>>, rules: Rules<'p>) -> Result<bool> {
         let Some(category) = self.decided_category()? else {
             return Ok(false);
         };
+        self.drop_proposed_events();
         self.push(ActionKind::CancelPendingEvents, rules.clone());
         self.push(ActionKind::RetreatCase { category, reason }, rules);
         self.treat()?;
         Ok(true)
     }
 
+    /// Closes the case: the events this run proposed before are dropped, the
+    /// pending ones cancelled.
     pub(super) fn close(&mut self, reason: Option<String>, rules: Rules<'p>) {
+        self.drop_proposed_events();
         self.push(ActionKind::CancelPendingEvents, rules.clone());
         self.push(ActionKind::CloseCase { reason }, rules);
+    }
+
+    /// Takes this run's `schedule_event`s out of its actions, so that
+    /// `cancel_pending_events` after them cancels every event the case holds
+    /// pending (docs/batch.md, the case system's contract) and no event of
+    /// this run outlives the treatment it was proposed in. A to-do stays: a
+    /// person's work on the case whatever its treatment, which the cancel
+    /// leaves pending.
+    fn drop_proposed_events(&mut self) {
+        self.actions
+            .retain(|a| !matches!(a.kind, ActionKind::ScheduleEvent { .. }));
     }
 
     fn payment_plan_offer(&mut self) -> Result<()> {
