@@ -208,6 +208,28 @@ impl Builder<'_> {
                         .max_by(|a, b| a.0.total_cmp(&b.0))
                         .map(|(_, o)| o);
                     let wanted = self.want_name(want);
+                    // A retreat table written before `restart` existed: the
+                    // pipeline decides as it did then (`Ctx::retreatment`), so
+                    // the rules in production still load as a `diff` base.
+                    if typo.is_none() && out == Out::Restart {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                "policy",
+                                &self.file,
+                                name.span,
+                                format!(
+                                    "the `{role}` table `{}` has no output `{col}`: the pipeline decides as before it existed \
+                                     (a class change waits for a pending promise; into the same treatment only the class is reassigned)",
+                                    table.name
+                                ),
+                            )
+                            .with_help(format!(
+                                "add an output `{col}` ({wanted}): true re-treats the case from today, false only reassigns its class, \
+                                 so the rows say it with `retreat.promise_pending` and `retreat.same_treatment` (docs/policy.md)"
+                            )),
+                        );
+                        continue;
+                    }
                     let message = match typo {
                         Some(t) => format!(
                             "the `{role}` table `{}` has no output `{col}`, but an output `{t}`",
@@ -221,11 +243,6 @@ impl Builder<'_> {
                     let help = match typo {
                         Some(t) => format!(
                             "rename `{t}` to `{col}` ({wanted}): the `{role}` area reads `{col}`"
-                        ),
-                        None if out == Out::Restart => format!(
-                            "add an output `{col}` ({wanted}): true re-treats the case from today, false only reassigns its class; \
-                             the pipeline no longer decides this itself, so a row whose change must wait for a pending promise, \
-                             or only reassign the class, says so with `retreat.promise_pending` and `retreat.same_treatment` (docs/policy.md)"
                         ),
                         None => format!("add an output `{col}` ({wanted})"),
                     };

@@ -135,7 +135,7 @@ impl Builder<'_> {
                 false,
                 &[
                     (Out::Retreat, Want::Bool, true),
-                    (Out::Restart, Want::Bool, true),
+                    (Out::Restart, Want::Bool, false),
                     (Out::Reason, Want::Text, false),
                 ],
             )

@@ -10,6 +10,7 @@ use arrears::policy::case::{
     apply, contact_made, execute_due, follow_up_event_id, todo_event_id, Case, EventStatus,
     CONTACTS_FIELD, PLAN_OFFER_EVENT_ID,
 };
+use arrears::policy::promise::Status;
 use arrears::policy::{run_needed, Action, ActionKind};
 use arrears::testing::expect::ACTION_FIELDS;
 use chrono::NaiveDate;
@@ -66,10 +67,16 @@ fn check_night(actions: &[Action], before: Option<&Case>, after: Option<&Case>, 
                 );
             }
             ActionKind::FollowUp {
-                promise, follow_up, ..
+                promise,
+                follow_up,
+                event: id,
+                ..
             } if after.is_some() => {
-                let id = follow_up_event_id(promise, follow_up);
-                assert!(event(&id).is_some(), "`{id}` recorded: {after:?}");
+                // The two forms the table gives: a decided promise's, a pending one's.
+                let documented = [Status::Kept, Status::Pending]
+                    .map(|status| follow_up_event_id(promise, status, follow_up));
+                assert!(documented.contains(id), "`{id}` is no documented form");
+                assert!(event(id).is_some(), "`{id}` recorded: {after:?}");
             }
             ActionKind::CreateTodo { .. } => {
                 let id = todo_event_id(&action.rules);

@@ -274,17 +274,6 @@ const CASES: &[Case] = &[
         mentions: &["bool", "text"],
     },
     Case {
-        name: "retreat_without_restart",
-        code: "policy",
-        file: "policy.yaml",
-        at: At::Text("retreatment", 0),
-        mentions: &[
-            "has no output `restart`",
-            "false only reassigns its class",
-            "`retreat.promise_pending`",
-        ],
-    },
-    Case {
         name: "mapping_misspelt_field",
         code: "mapping",
         file: "extract.yaml",

@@ -499,3 +499,33 @@ fn a_class_change_into_the_same_treatment_restarts_only_if_the_table_says_so() {
     );
     assert!(day_20.contains("retreat_case category=arrears"), "{day_20}");
 }
+
+/// A rule set written before `restart` (the production rules a `diff --base`
+/// compares with) still loads, with a warning, and re-treats as it did then:
+/// every shipped timeline passes with the old table.
+#[test]
+fn a_retreatment_table_written_before_restart_decides_as_before() {
+    let old = std::fs::read_to_string(
+        root().join("tests/fixtures/retreat_before_restart/retreatment.yaml"),
+    )
+    .unwrap();
+    let dir = crate::common::shipped_rules_edited("retreatment.yaml", |_| old);
+    // Its own tests name the rows it did not have yet.
+    std::fs::remove_file(dir.path().join("rules/tests/retreatment.yaml")).unwrap();
+    let lint = arrears_in(dir.path(), &["lint", "rules"]);
+    assert_eq!(lint.status.code(), Some(0), "{}", stdout(&lint));
+    assert!(
+        stdout(&lint).contains(
+            "warning[policy]: the `retreat` table `retreatment` has no output `restart`: the pipeline decides as before it existed"
+        ),
+        "{}",
+        stdout(&lint)
+    );
+    let out = arrears_in(dir.path(), &["test", "samples/timelines/tests"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("30 case(s): 30 passed"),
+        "{}",
+        stdout(&out)
+    );
+}

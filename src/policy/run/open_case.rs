@@ -166,8 +166,16 @@ impl<'p> Ctx<'p, '_> {
         };
         // `restart` is needed only when the row re-treats: a keeping row may leave it null.
         let restart = match self.need_bool(role, &d, Out::Retreat)? {
-            true => Some(self.need_bool(role, &d, Out::Restart)?),
             false => None,
+            true if role.col(Out::Restart).is_some() => {
+                Some(self.need_bool(role, &d, Out::Restart)?)
+            }
+            // A table written before `restart` (lint warns): the pipeline's
+            // rules of then. Into the same treatment only the class moves; a
+            // class change in the same category waits for a pending promise.
+            true if same_treatment => Some(false),
+            true if promise_pending && self.same_category_as_case()? => None,
+            true => Some(true),
         };
         let reason = self.out_borrowed(role, &d, Out::Reason);
         let rules = self.rules(&d);

@@ -326,7 +326,13 @@ impl<'p> Ctx<'p, '_> {
                 let reason = detail
                     .clone()
                     .unwrap_or_else(|| "the promise's follow-up asks for none now".into());
-                for event in self.state.pending_of_promise(key) {
+                // Only a decided promise has an outcome's follow-up to withdraw:
+                // a pending one's callback (old id or new) stays.
+                let decided_events = match status {
+                    Status::Pending => Vec::new(),
+                    Status::Kept | Status::Broken => self.state.pending_of_promise(key),
+                };
+                for event in decided_events {
                     if !event.starts_with(&pending_status) {
                         self.push(
                             ActionKind::CancelEvent {
