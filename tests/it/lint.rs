@@ -142,6 +142,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "misspelt_account",
+        code: "unknown-name",
+        file: "entry.yaml",
+        at: At::Text("acount", 0),
+        mentions: &["unknown name `acount`", "did you mean `account`?"],
+    },
+    Case {
         name: "misspelt_table",
         code: "unknown-name",
         file: "entry.yaml",

@@ -78,9 +78,11 @@ impl Checker<'_> {
                     .iter()
                     .map(|(n, _)| n.clone()),
             );
+            // `name.output` reads a table's output (inputs, items and `account` were looked up),
+            // unless the name is a misspelling of one of those (`acount.days_past_due`).
+            let reads_a_table = segments.len() > 1
+                && did_you_mean(&first.name, candidates.iter().map(|s| s.as_str())).is_none();
             candidates.extend(self.headers.iter().map(|h| h.name.clone()));
-            // `name.output` reads a table's output (inputs, items and `account` were looked up).
-            let reads_a_table = segments.len() > 1;
             let help = if self.schema.account().slot(&first.name).is_some() {
                 Some(format!(
                     "account fields are reached through `account`: write `account.{}`",
