@@ -1167,7 +1167,9 @@ fn a_generated_history_holds_the_promises_follow_ups_so_the_first_night_repeats_
                 !held.contains_key(&key),
                 "{account}: {event} proposed again: {a}"
             );
-            let promise = format!("promise-{}", promise.rsplit_once('-').unwrap().0);
+            // `<id>-<follow_up>`, or a pending promise's `<id>-pending-<follow_up>`.
+            let id = promise.rsplit_once('-').unwrap().0;
+            let promise = format!("promise-{}", id.strip_suffix("-pending").unwrap_or(id));
             assert!(
                 !decided.contains(&(account.to_string(), promise)),
                 "{account}: {event} follows up a promise decided before the extract: {a}"
