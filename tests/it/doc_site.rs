@@ -549,7 +549,7 @@ fn effective_dated_rules_give_the_site_of_one_day() {
         index.contains("row collection_class:card-early (until 2026-12-31)"),
         "{index}"
     );
-    assert!(index.contains("298 test case(s)"), "{index}");
+    assert!(index.contains("300 test case(s)"), "{index}");
     std::fs::remove_dir_all(&now).unwrap();
     let later = site(tmp.path(), &rules, &["--as-of", "2027-01-01"]);
     assert!(!page(&later).contains("card_early_std"));
