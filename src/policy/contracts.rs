@@ -215,7 +215,7 @@ impl Builder<'_> {
                         self.diags.push(
                             Diagnostic::warning(
                                 "policy",
-                                &self.file,
+                                self.file,
                                 name.span,
                                 format!(
                                     "the `{role}` table `{}` has no output `{col}`: the pipeline decides as before it existed \
