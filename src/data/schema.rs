@@ -238,6 +238,29 @@ const SCALAR_TYPES: [&str; 8] = [
 pub const TIME_TYPE: &str = "time";
 
 impl Schema {
+    /// A record the pipeline gives the rules (`promise`, `action`, `retreat`): its
+    /// fields `(name, type, optional)`, a `time` field a text held to `HH:MM`.
+    fn push_builtin_record<'f>(
+        &mut self,
+        fields: impl Iterator<Item = (&'f str, &'f str, bool)>,
+    ) -> RecordId {
+        let fields = fields
+            .map(|(name, ty, optional)| FieldDef {
+                name: name.to_string(),
+                ty: (self.named_type(ty))
+                    .or((ty == TIME_TYPE).then_some(Type::Text))
+                    .unwrap_or(Type::Error),
+                optional,
+                time_of_day: ty == TIME_TYPE,
+            })
+            .collect();
+        self.records.push(RecordDef {
+            fields,
+            ..RecordDef::default()
+        });
+        (self.records.len() - 1) as RecordId
+    }
+
     /// A type written by name: a scalar type or a declared enum.
     pub fn named_type(&self, name: &str) -> Option<Type> {
         Some(match name {
@@ -407,50 +430,15 @@ impl Schema {
         if !doc.valid_combinations.0.is_empty() && diags.is_empty() {
             valid_combinations(&mut schema, file, &doc.valid_combinations, &mut diags);
         }
-        schema.promise_record = schema.records.len() as RecordId;
-        let promise_fields = PROMISE_FIELDS
-            .iter()
-            .map(|(name, ty)| FieldDef {
-                name: name.to_string(),
-                ty: schema.named_type(ty).unwrap_or(Type::Error),
-                optional: false,
-                time_of_day: false,
-            })
-            .collect();
-        schema.records.push(RecordDef {
-            fields: promise_fields,
-            ..RecordDef::default()
-        });
-        schema.guard_action_record = schema.records.len() as RecordId;
-        let guard_fields = GUARD_ACTION_FIELDS
-            .iter()
-            .map(|(name, ty, optional)| FieldDef {
-                name: name.to_string(),
-                ty: (schema.named_type(ty))
-                    .or((*ty == TIME_TYPE).then_some(Type::Text))
-                    .unwrap_or(Type::Error),
-                optional: *optional,
-                time_of_day: *ty == TIME_TYPE,
-            })
-            .collect();
-        schema.records.push(RecordDef {
-            fields: guard_fields,
-            ..RecordDef::default()
-        });
-        schema.retreat_record = schema.records.len() as RecordId;
-        let retreat_fields = RETREAT_FIELDS
-            .iter()
-            .map(|(name, ty, _)| FieldDef {
-                name: name.to_string(),
-                ty: schema.named_type(ty).unwrap_or(Type::Error),
-                optional: false,
-                time_of_day: false,
-            })
-            .collect();
-        schema.records.push(RecordDef {
-            fields: retreat_fields,
-            ..RecordDef::default()
-        });
+        schema.promise_record =
+            schema.push_builtin_record(PROMISE_FIELDS.iter().map(|(name, ty)| (*name, *ty, false)));
+        schema.guard_action_record =
+            schema.push_builtin_record(GUARD_ACTION_FIELDS.iter().copied());
+        schema.retreat_record = schema.push_builtin_record(
+            RETREAT_FIELDS
+                .iter()
+                .map(|(name, ty, _)| (*name, *ty, false)),
+        );
         let ok = diags.is_empty();
         (ok.then_some(schema), diags)
     }
