@@ -149,6 +149,16 @@ const CASES: &[Case] = &[
         mentions: &["unknown name `acount`", "did you mean `account`?"],
     },
     Case {
+        name: "pipeline_record_elsewhere",
+        code: "unknown-name",
+        file: "entry.yaml",
+        at: At::Text("retreat", 0),
+        mentions: &[
+            "unknown name `retreat`",
+            "the pipeline gives `retreat` only to the table the policy wires as `retreat`",
+        ],
+    },
+    Case {
         name: "misspelt_table",
         code: "unknown-name",
         file: "entry.yaml",

@@ -81,9 +81,16 @@ impl Checker<'_> {
             // `name.output` reads a table's output (inputs, items and `account` were looked up),
             // unless the name is a misspelling of one of those (`acount.days_past_due`).
             let reads_a_table = segments.len() > 1
-                && did_you_mean(&first.name, candidates.iter().map(|s| s.as_str())).is_none();
+                && did_you_mean(&first.name, candidates.iter().map(|s| s.as_str())).is_none()
+                && pipeline_record_table(&first.name).is_none();
             candidates.extend(self.headers.iter().map(|h| h.name.clone()));
-            let help = if self.schema.account().slot(&first.name).is_some() {
+            let help = if let Some(table) = pipeline_record_table(&first.name) {
+                Some(format!(
+                    "the pipeline gives `{}` only to the table the policy wires as `{table}`; \
+                     another table decides from the account's fields",
+                    first.name
+                ))
+            } else if self.schema.account().slot(&first.name).is_some() {
                 Some(format!(
                     "account fields are reached through `account`: write `account.{}`",
                     first.name
@@ -306,4 +313,14 @@ fn path_text(segments: &[ast::Ident], upto: &ast::Ident) -> String {
         .map(|s| s.name.as_str())
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// The policy role whose table the pipeline gives the built-in record `name`
+/// (`promise.status`, `retreat.same_treatment`), if it is one.
+fn pipeline_record_table(name: &str) -> Option<&'static str> {
+    match name {
+        crate::model::load::PROMISE_LOCAL => Some("promise_follow_up"),
+        crate::model::load::RETREAT_LOCAL => Some("retreat"),
+        _ => None,
+    }
 }
